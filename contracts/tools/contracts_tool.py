@@ -1,0 +1,363 @@
+"""Drives the contracts: generate code, check everything CI guards, cut releases.
+
+Run through ``scripts/contracts generate|check|release X.Y.Z``, which first installs the
+pinned toolchain (buf and protoc-gen-es from npm, protoc-gen-go and protoc-gen-go-grpc from
+the Go module proxy, grpcio-tools and mypy-protobuf from PyPI). Every step calls those
+tools; this module only orders them and explains failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from google.api import annotations_pb2 as google_api_annotations
+
+CONTRACTS = Path(__file__).resolve().parent.parent
+REPO = CONTRACTS.parent
+BUF = REPO / "node_modules" / ".bin" / "buf"
+TSC = REPO / "node_modules" / ".bin" / "tsc"
+PYTHON = REPO / ".venv" / "bin" / "python"
+BUILD = CONTRACTS / ".build"
+THIRD_PARTY = BUILD / "third_party"
+
+# buf/validate/validate.proto comes from this source distribution on PyPI; the hash pins it.
+PROTOVALIDATE_SDIST = "protovalidate==1.2.0"
+PROTOVALIDATE_SDIST_SHA256 = "4cb9a5065f32abc9baf2cf25c5bd09a139f7dffb7b8692f636a8e3e6883bb9a2"
+VALIDATE_PROTO_IN_SDIST = "upstream/proto/buf/validate/validate.proto"
+# google/api/{annotations,http}.proto come from the installed googleapis-common-protos.
+GOOGLE_API_PROTOS = ("annotations.proto", "http.proto")
+
+# Everything under these paths (relative to contracts/) is written by `generate` and
+# nothing else; `check` fails when any of it differs from a fresh generation.
+GENERATED_TREES = ("python/src/pasar", "python/src/buf", "go/pasar", "ts/src")
+GENERATED_FILES = (
+    "python/src/pasar_contracts/_version.py",
+    "python/src/pasar_contracts/descriptor_set.binpb",
+)
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+class ContractsError(Exception):
+    """A step failed; the message says which and why."""
+
+
+def run(args: Sequence[str | Path], cwd: Path = CONTRACTS, env: dict[str, str] | None = None) -> str:
+    """Runs a tool, returning its output, or raises with the output when it fails."""
+    completed = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        command = " ".join(str(a) for a in args)
+        raise ContractsError(f"`{command}` exited with {completed.returncode}:\n{completed.stdout.rstrip()}")
+    return completed.stdout
+
+
+def read_version(root: Path = CONTRACTS) -> str:
+    """The contract's semantic version: the one place it is written is contracts/VERSION."""
+    version = (root / "VERSION").read_text().strip()
+    if not SEMVER.match(version):
+        raise ContractsError(f"contracts/VERSION holds {version!r}, not a semantic version X.Y.Z")
+    return version
+
+
+def version_key(version: str) -> tuple[int, int, int]:
+    major, minor, patch = (int(part) for part in version.split("."))
+    return major, minor, patch
+
+
+def released_versions(root: Path = CONTRACTS) -> list[str]:
+    """Released versions, oldest first, from the images under releases/."""
+    versions = [
+        path.name[1 : -len(".binpb")]
+        for path in (root / "releases").glob("v*.binpb")
+        if SEMVER.match(path.name[1 : -len(".binpb")])
+    ]
+    return sorted(versions, key=version_key)
+
+
+def stage_third_party() -> None:
+    """Puts the imported third-party .proto files under .build/third_party/."""
+    google_api = THIRD_PARTY / "google" / "api"
+    google_api.mkdir(parents=True, exist_ok=True)
+    installed = Path(google_api_annotations.__file__).parent
+    for name in GOOGLE_API_PROTOS:
+        shutil.copyfile(installed / name, google_api / name)
+
+    validate = THIRD_PARTY / "buf" / "validate" / "validate.proto"
+    if validate.exists():
+        return
+    cache = BUILD / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    sdist = cache / f"{PROTOVALIDATE_SDIST.replace('==', '-')}.tar.gz"
+    if not sdist.exists():
+        run(
+            [
+                PYTHON,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "--dest",
+                cache,
+                PROTOVALIDATE_SDIST,
+            ]
+        )
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    if digest != PROTOVALIDATE_SDIST_SHA256:
+        sdist.unlink()
+        raise ContractsError(f"{sdist.name} has sha256 {digest}, expected {PROTOVALIDATE_SDIST_SHA256}")
+    with tarfile.open(sdist) as archive:
+        member = archive.getmember(f"{sdist.name[: -len('.tar.gz')]}/{VALIDATE_PROTO_IN_SDIST}")
+        source = archive.extractfile(member)
+        if source is None:
+            raise ContractsError(f"{VALIDATE_PROTO_IN_SDIST} is not a file in {sdist.name}")
+        validate.parent.mkdir(parents=True, exist_ok=True)
+        validate.write_bytes(source.read())
+
+
+def generate_into(dest: Path, root: Path = CONTRACTS) -> None:
+    """Generates every language's code into dest, laid out as in contracts/."""
+    for template in ("buf.gen.yaml", "buf.gen.validate.yaml"):
+        run([BUF, "generate", "--template", template, "-o", dest], cwd=root)
+    python_src = dest / "python" / "src"
+    for tree in ("pasar", "buf"):
+        for directory in [python_src / tree, *sorted((python_src / tree).rglob("*"))]:
+            if directory.is_dir():
+                (directory / "__init__.py").touch()
+        (python_src / tree / "py.typed").touch()
+    package = python_src / "pasar_contracts"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "_version.py").write_text(
+        '"""Generated by scripts/contracts from contracts/VERSION; do not edit."""\n\n'
+        f'__version__ = "{read_version(root)}"\n'
+    )
+    run(
+        [BUF, "build", "proto", "--as-file-descriptor-set", "-o", package / "descriptor_set.binpb"],
+        cwd=root,
+    )
+
+
+def generated_paths(root: Path) -> list[Path]:
+    """Every generated file under root, relative to it."""
+    found: list[Path] = []
+    for tree in GENERATED_TREES:
+        found.extend(p.relative_to(root) for p in (root / tree).rglob("*") if p.is_file())
+    found.extend(Path(f) for f in GENERATED_FILES if (root / f).is_file())
+    return sorted(found)
+
+
+def generate() -> None:
+    """Regenerates the committed code in place."""
+    stage_third_party()
+    with tempfile.TemporaryDirectory(prefix="pasar-gen-") as scratch:
+        fresh = Path(scratch)
+        generate_into(fresh)
+        for tree in GENERATED_TREES:
+            shutil.rmtree(CONTRACTS / tree, ignore_errors=True)
+        for relative in generated_paths(fresh):
+            target = CONTRACTS / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(fresh / relative, target)
+    set_package_json_version(read_version())
+
+
+def stale_generated_code(root: Path = CONTRACTS) -> list[str]:
+    """Generated files that differ from, are missing from, or are absent in a fresh run."""
+    with tempfile.TemporaryDirectory(prefix="pasar-gen-") as scratch:
+        fresh = Path(scratch)
+        generate_into(fresh, root)
+        expected = set(generated_paths(fresh))
+        committed = set(generated_paths(root))
+        problems = [f"missing: {p}" for p in sorted(expected - committed)]
+        problems += [f"not generated by the current contracts: {p}" for p in sorted(committed - expected)]
+        problems += [
+            f"differs from a fresh generation: {p}"
+            for p in sorted(expected & committed)
+            if not filecmp.cmp(fresh / p, root / p, shallow=False)
+        ]
+    ts_version = json.loads((root / "ts" / "package.json").read_text())["version"]
+    if ts_version != read_version(root):
+        problems.append(f"ts/package.json has version {ts_version}, contracts/VERSION {read_version(root)}")
+    return problems
+
+
+def set_package_json_version(version: str) -> None:
+    path = CONTRACTS / "ts" / "package.json"
+    manifest = json.loads(path.read_text())
+    if manifest["version"] != version:
+        manifest["version"] = version
+        path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def check_format(root: Path = CONTRACTS) -> None:
+    run([BUF, "format", "--diff", "--exit-code", "proto"], cwd=root)
+
+
+def check_lint(root: Path = CONTRACTS) -> None:
+    run([BUF, "lint", "proto"], cwd=root)
+
+
+def check_breaking(root: Path = CONTRACTS) -> None:
+    """Compares proto/ with the latest released image: wire, JSON and generated-code compatibility."""
+    versions = released_versions(root)
+    if not versions:
+        raise ContractsError("no released image under contracts/releases/ to compare with")
+    against = root / "releases" / f"v{versions[-1]}.binpb"
+    try:
+        run([BUF, "breaking", "proto", "--against", against], cwd=root)
+    except ContractsError as error:
+        raise ContractsError(f"breaking change against released v{versions[-1]}:\n{error}") from error
+
+
+def check_generated() -> None:
+    problems = stale_generated_code()
+    if problems:
+        listing = "\n  ".join(problems)
+        raise ContractsError(
+            f"generated code is stale; run `scripts/contracts generate` and commit:\n  {listing}"
+        )
+
+
+def check_version() -> None:
+    version = read_version()
+    versions = released_versions()
+    if versions and version_key(version) < version_key(versions[-1]):
+        raise ContractsError(f"contracts/VERSION {version} is older than the latest release {versions[-1]}")
+    changelog = (CONTRACTS / "CHANGELOG.md").read_text()
+    for released in versions:
+        if f"## {released}" not in changelog:
+            raise ContractsError(f"CHANGELOG.md has no section for released version {released}")
+
+
+def check_go() -> None:
+    go = CONTRACTS / "go"
+    run(["go", "build", "./..."], cwd=go)
+    run(["go", "vet", "./..."], cwd=go)
+    run(["go", "test", "-count=1", "./..."], cwd=go)
+
+
+def check_typescript() -> None:
+    """Type-checks the generated code strictly, then runs the TypeScript tests.
+
+    The tests are compiled inside contracts/ts/ so that Node resolves their imports from
+    the repository's node_modules.
+    """
+    ts = CONTRACTS / "ts"
+    out = ts / ".test-build"
+    shutil.rmtree(out, ignore_errors=True)
+    run([TSC, "--noEmit", "-p", "tsconfig.json"], cwd=ts)
+    run([TSC, "-p", "tsconfig.test.json", "--outDir", out], cwd=ts)
+    run(["node", "--test", *sorted(str(p) for p in out.rglob("*.test.js"))], cwd=ts)
+
+
+def check_python_example() -> None:
+    run([PYTHON, "-m", "mypy", "--strict", "examples/python"], cwd=CONTRACTS)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    action: Callable[[], None]
+
+
+CHECKS = (
+    Step("buf format", check_format),
+    Step("buf lint (STANDARD)", check_lint),
+    Step("buf breaking (FILE) against the latest release", check_breaking),
+    Step("version and changelog", check_version),
+    Step("generated code is fresh", check_generated),
+    Step("Go: build, vet and test", check_go),
+    Step("TypeScript: tsc --strict and tests", check_typescript),
+    Step("Python: mypy --strict on the example client", check_python_example),
+)
+
+
+def check() -> int:
+    """Runs every check, reporting each, and returns the number that failed."""
+    stage_third_party()
+    failures = 0
+    for step in CHECKS:
+        try:
+            step.action()
+        except ContractsError as error:
+            failures += 1
+            print(f"FAIL  {step.name}\n{error}\n", flush=True)
+        else:
+            print(f"ok    {step.name}", flush=True)
+    return failures
+
+
+def release(version: str) -> None:
+    """Cuts a release: checks the contracts, writes the image, bumps the version everywhere."""
+    if not SEMVER.match(version):
+        raise ContractsError(f"{version!r} is not a semantic version X.Y.Z")
+    versions = released_versions()
+    if versions and version_key(version) <= version_key(versions[-1]):
+        raise ContractsError(f"{version} is not newer than the latest release {versions[-1]}")
+    stage_third_party()
+    check_format()
+    check_lint()
+    if versions:
+        check_breaking()
+    changelog_path = CONTRACTS / "CHANGELOG.md"
+    changelog = changelog_path.read_text()
+    if "## Unreleased" not in changelog:
+        raise ContractsError("CHANGELOG.md needs an '## Unreleased' section describing the release")
+    (CONTRACTS / "VERSION").write_text(version + "\n")
+    changelog_path.write_text(
+        changelog.replace("## Unreleased", f"## Unreleased\n\n## {version} — {date.today().isoformat()}", 1)
+    )
+    run([BUF, "build", "proto", "-o", CONTRACTS / "releases" / f"v{version}.binpb"])
+    generate()
+    print(
+        f"released {version}: commit contracts/, then tag the Go module with "
+        f"`git tag contracts/go/v{version}`"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/contracts", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("generate", help="regenerate Python, Go and TypeScript code")
+    commands.add_parser("check", help="run every contract check CI runs")
+    release_parser = commands.add_parser("release", help="release the contracts as version X.Y.Z")
+    release_parser.add_argument("version")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "generate":
+            generate()
+        elif args.command == "check":
+            return 1 if check() else 0
+        else:
+            release(args.version)
+    except ContractsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
