@@ -1,0 +1,136 @@
+"""Long-lived channels to other services, opened once per process and peer.
+
+A target may name several instances (``ipv4:127.0.0.1:50051,127.0.0.1:50061``, or a DNS
+name with several addresses, ``dns:///product:50051``); calls are balanced across them with
+gRPC's own ``round_robin`` policy, which skips an instance that is down. Every call gets a
+deadline (the caller's, or the channel's default) and the current request id as
+``x-request-id`` metadata. Calls to methods listed as idempotent are retried by gRPC itself
+on UNAVAILABLE, with backoff; others are never retried.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from pasar_kit.config import Env
+from pasar_kit.logs import REQUEST_ID_METADATA, request_id_var
+
+CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    # Reconnect quickly after a peer restarts, instead of gRPC's default of up to 2 minutes.
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2_000),
+    ("grpc.enable_retries", 1),
+]
+
+
+@dataclass(frozen=True)
+class ClientTls:
+    """Channel credentials from files: the CA that signed the servers' certificates and,
+    for mutual TLS, this client's own certificate and key."""
+
+    ca_file: Path
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Env) -> ClientTls | None:
+        ca = env.optional("PASAR_TLS_CA")
+        if not ca:
+            return None
+        cert, key = env.optional("PASAR_TLS_CLIENT_CERT"), env.optional("PASAR_TLS_CLIENT_KEY")
+        return cls(Path(ca), Path(cert) if cert else None, Path(key) if key else None)
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        return grpc.ssl_channel_credentials(
+            root_certificates=self.ca_file.read_bytes(),
+            private_key=self.key_file.read_bytes() if self.key_file else None,
+            certificate_chain=self.cert_file.read_bytes() if self.cert_file else None,
+        )
+
+
+def service_config(idempotent_methods: Sequence[tuple[str, str]], attempts: int = 3) -> str:
+    """The gRPC service config: round robin, and retries on UNAVAILABLE for the given
+    (service full name, method) pairs, which must be safe to repeat."""
+    config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}]}
+    if idempotent_methods:
+        config["methodConfig"] = [
+            {
+                "name": [{"service": service, "method": method} for service, method in idempotent_methods],
+                "retryPolicy": {
+                    "maxAttempts": attempts,
+                    "initialBackoff": "0.05s",
+                    "maxBackoff": "0.5s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    return json.dumps(config)
+
+
+class _CallDefaults(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Adds the request id and, when the caller gave none, the default deadline."""
+
+    def __init__(self, default_timeout: float) -> None:
+        self.default_timeout = default_timeout
+
+    def _details(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
+        metadata = list(details.metadata or [])
+        request_id = request_id_var.get()
+        if request_id and not any(key == REQUEST_ID_METADATA for key, _ in metadata):
+            metadata.append((REQUEST_ID_METADATA, request_id))
+        return _ClientCallDetails(
+            method=details.method,
+            timeout=details.timeout if details.timeout is not None else self.default_timeout,
+            metadata=tuple(metadata),
+            credentials=details.credentials,
+            wait_for_ready=details.wait_for_ready,
+            compression=details.compression,
+        )
+
+    def intercept_unary_unary(
+        self, continuation: Callable[..., Any], client_call_details: grpc.ClientCallDetails, request: Any
+    ) -> Any:
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_unary_stream(
+        self, continuation: Callable[..., Any], client_call_details: grpc.ClientCallDetails, request: Any
+    ) -> Any:
+        return continuation(self._details(client_call_details), request)
+
+
+@dataclass(frozen=True)
+class _ClientCallDetails(grpc.ClientCallDetails):
+    method: str
+    timeout: float | None
+    metadata: tuple[tuple[str, str | bytes], ...] | None
+    credentials: grpc.CallCredentials | None
+    wait_for_ready: bool | None
+    compression: grpc.Compression | None
+
+
+def open_channel(
+    target: str,
+    *,
+    default_timeout: float,
+    idempotent_methods: Sequence[tuple[str, str]] = (),
+    tls: ClientTls | None = None,
+) -> grpc.Channel:
+    """A channel to target, to be kept for the life of the process."""
+    options = [*CHANNEL_OPTIONS, ("grpc.service_config", service_config(idempotent_methods))]
+    if tls:
+        channel = grpc.secure_channel(target, tls.credentials(), options=options)
+    else:
+        channel = grpc.insecure_channel(target, options=options)
+    return grpc.intercept_channel(channel, _CallDefaults(default_timeout))

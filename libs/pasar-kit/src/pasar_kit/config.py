@@ -1,0 +1,91 @@
+"""Reads settings from the environment once, at start-up, with errors that name the variable.
+
+Services describe their settings as a frozen dataclass with a ``from_env`` class method
+built on :class:`Env`; nothing else reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class Env:
+    """Typed access to environment variables.
+
+    ``PASAR_ENV`` tells development (the default, for ``scripts/run`` and tests) from
+    production; :meth:`secret` refuses development defaults in production.
+    """
+
+    values: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def environment(self) -> str:
+        value = self.string("PASAR_ENV", DEVELOPMENT)
+        if value not in (DEVELOPMENT, PRODUCTION):
+            raise ConfigError(f"PASAR_ENV must be {DEVELOPMENT!r} or {PRODUCTION!r}, not {value!r}")
+        return value
+
+    def string(self, name: str, default: str | None = None) -> str:
+        value = self.values.get(name, "")
+        if value:
+            return value
+        if default is None:
+            raise ConfigError(f"{name} is required")
+        return default
+
+    def optional(self, name: str) -> str | None:
+        return self.values.get(name) or None
+
+    def integer(self, name: str, default: int, minimum: int | None = None) -> int:
+        raw = self.values.get(name, "")
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+        return value
+
+    def number(self, name: str, default: float, minimum: float | None = None) -> float:
+        raw = self.values.get(name, "")
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.values.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+    def secret(self, name: str, development_default: str) -> str:
+        """A secret: its development default works only when PASAR_ENV is development."""
+        value = self.values.get(name, "")
+        if value:
+            return value
+        if self.environment == DEVELOPMENT:
+            return development_default
+        raise ConfigError(f"{name} is required when PASAR_ENV is {PRODUCTION!r}")

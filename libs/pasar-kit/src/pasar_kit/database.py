@@ -1,0 +1,168 @@
+"""The service's database, chosen at run time from ``DATABASE_URL``, and its migrations.
+
+``sqlite:///var/product.db`` (relative) or ``sqlite:////srv/product.db`` (absolute) opens
+SQLite in WAL mode with a busy timeout, so that readers never block the writer and
+concurrent writers wait rather than fail. ``mysql://user:password@host:3306/name`` opens
+MySQL or MariaDB through pymysql. Both are connection pools (``playhouse.pool``) sized to
+the server's worker threads, with autoconnect off: every RPC runs inside
+``connection_context()`` (the server's call pipeline does it), as peewee's docs advise.
+
+Models bind to a per-service :class:`peewee.DatabaseProxy`; :func:`bind` initialises it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import peewee
+from peewee_migrate import Router
+from playhouse.pool import PooledMySQLDatabase, PooledSqliteDatabase
+
+log = logging.getLogger(__name__)
+
+# Seconds a pooled connection may stay idle before it is replaced, and a pool checkout may wait.
+STALE_TIMEOUT = 300
+POOL_TIMEOUT = 10
+# The server-side lock that serialises migrations when several instances start at once.
+MIGRATION_LOCK_SECONDS = 60
+
+
+class DatabaseUrlError(ValueError):
+    """DATABASE_URL cannot be understood; the message says why."""
+
+
+def connect(url: str, max_connections: int = 20) -> peewee.Database:
+    """A pooled, not yet connected database for url."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        return _sqlite(parts.path, max_connections)
+    if parts.scheme in ("mysql", "mariadb"):
+        return _mysql(url, max_connections)
+    raise DatabaseUrlError(
+        f"DATABASE_URL must start with sqlite:/// or mysql://, not {parts.scheme or url!r}://"
+    )
+
+
+def _sqlite(path: str, max_connections: int) -> peewee.Database:
+    # sqlite:///var/x.db has path "/var/x.db": the first slash separates, the rest is relative.
+    relative = path[1:] if path.startswith("/") else path
+    if not relative or relative == ":memory:":
+        raise DatabaseUrlError(
+            "sqlite:/// needs a file path; an in-memory database is not shared between threads"
+        )
+    file = Path(relative)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    database: peewee.Database = PooledSqliteDatabase(
+        str(file),
+        max_connections=max_connections,
+        stale_timeout=STALE_TIMEOUT,
+        timeout=POOL_TIMEOUT,
+        autoconnect=False,
+        check_same_thread=False,
+        pragmas={
+            "journal_mode": "wal",
+            "busy_timeout": 10_000,
+            "foreign_keys": 1,
+            "synchronous": "normal",
+        },
+    )
+    return database
+
+
+def _mysql(url: str, max_connections: int) -> peewee.Database:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name or not parts.hostname:
+        raise DatabaseUrlError(
+            "mysql:// needs a host and a database name: mysql://user:password@host:3306/name"
+        )
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    database: peewee.Database = PooledMySQLDatabase(
+        name,
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        charset=options.get("charset", "utf8mb4"),
+        connect_timeout=int(options.get("connect_timeout", "5")),
+        read_timeout=int(options.get("read_timeout", "30")),
+        write_timeout=int(options.get("write_timeout", "30")),
+        # Strict mode: a value that does not fit is an error, never silently truncated.
+        init_command="SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
+        max_connections=max_connections,
+        stale_timeout=STALE_TIMEOUT,
+        timeout=POOL_TIMEOUT,
+        autoconnect=False,
+    )
+    return database
+
+
+def bind(proxy: peewee.DatabaseProxy, url: str, max_connections: int = 20) -> peewee.Database:
+    """Opens the database for url and points the service's models (via proxy) at it."""
+    database = connect(url, max_connections)
+    proxy.initialize(database)
+    return database
+
+
+def is_mysql(database: peewee.Database) -> bool:
+    return isinstance(database, peewee.MySQLDatabase)
+
+
+def atomic_write(database: peewee.Database) -> Any:
+    """A transaction for a read-then-write: on SQLite it takes the write lock at BEGIN.
+
+    A deferred SQLite transaction that reads first and writes later can fail with
+    "database is locked" when another writer got there in between; BEGIN IMMEDIATE makes
+    it wait (busy_timeout) instead. MySQL takes row locks as it goes and needs nothing special.
+    """
+    if isinstance(database, peewee.SqliteDatabase):
+        return database.atomic(lock_type="IMMEDIATE")
+    return database.atomic()
+
+
+def ping(database: peewee.Database) -> None:
+    """Raises unless the database answers a query now."""
+    with database.connection_context():
+        database.execute_sql("SELECT 1")
+
+
+@contextmanager
+def _migration_lock(database: peewee.Database) -> Iterator[None]:
+    """Serialises migrations across processes: a named lock on MySQL, a file lock on SQLite."""
+    if is_mysql(database):
+        cursor = database.execute_sql("SELECT GET_LOCK('pasar_migrations', %s)", (MIGRATION_LOCK_SECONDS,))
+        if cursor.fetchone()[0] != 1:
+            raise TimeoutError("another process held the migration lock for too long")
+        try:
+            yield
+        finally:
+            database.execute_sql("SELECT RELEASE_LOCK('pasar_migrations')")
+        return
+    lock_path = Path(f"{database.database}.migrate.lock")
+    with lock_path.open("w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def migrate(database: peewee.Database, migrations_dir: Path) -> list[str]:
+    """Applies the migrations not applied yet (peewee-migrate); returns their names.
+
+    A fresh database and an existing one reach the same schema. Safe to run from several
+    instances at once.
+    """
+    with database.connection_context(), _migration_lock(database):
+        router = Router(database, migrate_dir=migrations_dir, logger=log)
+        pending = list(router.diff)
+        if pending:
+            router.run()
+            log.info("applied migrations", extra={"migrations": pending})
+        return pending

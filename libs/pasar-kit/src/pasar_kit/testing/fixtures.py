@@ -1,0 +1,58 @@
+"""The pytest plugin of Pasar's tests: ``pytest_plugins = ["pasar_kit.testing.fixtures"]``.
+
+``database_url`` is parametrised over the databases in ``PASAR_TEST_DATABASES``
+(``sqlite,mariadb`` by default): each test that uses it runs once on a fresh SQLite file
+and once on a fresh database of the private MariaDB server, started once per session.
+Setting ``PASAR_TEST_DATABASES=sqlite`` runs SQLite only, for a quick loop; CI runs both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pasar_kit.testing.mariadb import MariaDBServer
+
+DATABASES = [
+    name.strip() for name in os.environ.get("PASAR_TEST_DATABASES", "sqlite,mariadb").split(",") if name
+]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_kind" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "database_kind",
+            [
+                pytest.param(kind, marks=[pytest.mark.mariadb] if kind == "mariadb" else [])
+                for kind in DATABASES
+            ],
+            scope="function",
+        )
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBServer]:
+    """The session's private MariaDB server."""
+    server = MariaDBServer(tmp_path_factory.mktemp("mariadb"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def database_url(database_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, empty database of the kind under test."""
+    if database_kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    server: MariaDBServer = request.getfixturevalue("mariadb")
+    url = server.create_database()
+    try:
+        yield url
+    finally:
+        server.drop_database(url)
