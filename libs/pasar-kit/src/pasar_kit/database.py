@@ -126,6 +126,13 @@ def atomic_write(database: peewee.Database) -> Any:
     return database.atomic()
 
 
+def close_pool(database: peewee.Database) -> None:
+    """Closes every idle pooled connection (tests and shutdown; in-use ones close when returned)."""
+    close_all = getattr(database, "close_all", None)
+    if close_all is not None:
+        close_all()
+
+
 def ping(database: peewee.Database) -> None:
     """Raises unless the database answers a query now."""
     with database.connection_context():

@@ -1,0 +1,80 @@
+"""Fixtures of pasar-kit's own tests: a fake catalog servicer on a real GrpcServer."""
+
+# The fake servicers implement only the RPCs under test; mypy-protobuf marks the others
+# abstract, which is what keeps real servicers complete.
+# mypy: disable-error-code="abstract"
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+import peewee
+import pytest
+
+from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
+from pasar_kit import errors
+from pasar_kit.logs import request_id_var
+from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
+
+pytest_plugins = ["pasar_kit.testing.fixtures"]
+
+PRODUCT_SERVICE = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
+
+
+class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
+    """GetProduct behaves according to the requested id, so tests can provoke each path."""
+
+    def __init__(self, database: peewee.Database | None = None) -> None:
+        self.database = database
+        self.seen_request_ids: list[str] = []
+        self.calls = 0
+        self.lock = threading.Lock()
+        self.on_get: Callable[[str], object] | None = None
+
+    def GetProduct(
+        self, request: product_service_pb2.GetProductRequest, context: grpc.ServicerContext
+    ) -> product_service_pb2.GetProductResponse:
+        with self.lock:
+            self.calls += 1
+        self.seen_request_ids.append(request_id_var.get())
+        if self.on_get:
+            self.on_get(request.id)
+        if request.id == "missing":
+            raise errors.NotFound(
+                "product 'missing' not found", reason="PRODUCT_NOT_FOUND", metadata={"product_id": "missing"}
+            )
+        if request.id == "crash":
+            raise RuntimeError("a secret internal detail")
+        if request.id == "needs-db":
+            assert self.database is not None
+            self.database.execute_sql("SELECT 1")
+            assert not self.database.is_closed()
+        return product_service_pb2.GetProductResponse(
+            product=product_pb2.Product(id=request.id, display_name="Pulsa")
+        )
+
+
+def registration(servicer: Any) -> ServiceRegistration:
+    return ServiceRegistration(
+        PRODUCT_SERVICE,
+        lambda server: product_service_pb2_grpc.add_ProductServiceServicer_to_server(servicer, server),
+    )
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[..., GrpcServer]]:
+    """Starts GrpcServers on free ports; stops every one at the end of the test."""
+    started: list[GrpcServer] = []
+
+    def start(servicer: Any, database: peewee.Database | None = None, **settings: Any) -> GrpcServer:
+        server = GrpcServer(ServerSettings("127.0.0.1:0", **settings), [registration(servicer)], database)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop(grace=0)

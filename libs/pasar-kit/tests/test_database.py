@@ -1,0 +1,118 @@
+"""DATABASE_URL to a pooled peewee database, and migrations, on SQLite and MariaDB alike."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import peewee
+import pytest
+
+from pasar_kit import database as db
+
+MIGRATION = '''
+"""Creates the shelf table."""
+
+import peewee
+
+
+def migrate(migrator, database, fake=False, **kwargs):
+    @migrator.create_model
+    class Shelf(peewee.Model):
+        name = peewee.CharField(max_length=10, unique=True)
+        items = peewee.IntegerField(default=0)
+
+        class Meta:
+            table_name = "shelf"
+
+
+def rollback(migrator, database, fake=False, **kwargs):
+    migrator.remove_model("shelf")
+'''
+
+proxy = peewee.DatabaseProxy()
+
+
+class Shelf(peewee.Model):
+    name = peewee.CharField(max_length=10, unique=True)
+    items = peewee.IntegerField(default=0)
+
+    class Meta:
+        database = proxy
+        table_name = "shelf"
+
+
+@pytest.fixture
+def migrations(tmp_path: Path) -> Path:
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    (directory / "001_shelf.py").write_text(MIGRATION)
+    return directory
+
+
+def test_migrations_apply_once_and_reach_the_schema(database_url: str, migrations: Path) -> None:
+    database = db.bind(proxy, database_url)
+    assert db.migrate(database, migrations) == ["001_shelf"]
+    assert db.migrate(database, migrations) == [], "an up-to-date database needs nothing"
+    with database.connection_context():
+        Shelf.create(name="pulsa", items=3)
+        assert Shelf.get(Shelf.name == "pulsa").items == 3
+    db.close_pool(database)
+
+
+def test_concurrent_read_then_write_transactions_lose_no_update(database_url: str, migrations: Path) -> None:
+    """atomic_write makes read-modify-write safe from many threads on both databases."""
+    database = db.bind(proxy, database_url, max_connections=8)
+    db.migrate(database, migrations)
+    with database.connection_context():
+        Shelf.create(name="counter", items=0)
+
+    def increment() -> None:
+        for _ in range(10):
+            with database.connection_context(), db.atomic_write(database):
+                shelf = Shelf.select().where(Shelf.name == "counter")
+                shelf = shelf.for_update() if db.is_mysql(database) else shelf
+                current = shelf.get().items
+                Shelf.update(items=current + 1).where(Shelf.name == "counter").execute()
+
+    threads = [threading.Thread(target=increment) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.connection_context():
+        assert Shelf.get(Shelf.name == "counter").items == 80
+    db.close_pool(database)
+
+
+def test_too_long_values_are_errors_not_truncated(database_url: str, migrations: Path) -> None:
+    database = db.bind(proxy, database_url)
+    if not db.is_mysql(database):
+        pytest.skip("SQLite does not enforce VARCHAR lengths; the contracts' rules bound lengths first")
+    db.migrate(database, migrations)
+    with database.connection_context():
+        with pytest.raises(peewee.DataError):
+            Shelf.create(name="x" * 11)
+        assert Shelf.select().count() == 0
+    db.close_pool(database)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgres://x/y", "must start with sqlite:/// or mysql://"),
+        ("sqlite:///", "needs a file path"),
+        ("sqlite:///:memory:", "needs a file path"),
+        ("mysql://user@host", "needs a host and a database name"),
+    ],
+)
+def test_bad_urls_say_what_is_wrong(url: str, message: str) -> None:
+    with pytest.raises(db.DatabaseUrlError, match=message):
+        db.connect(url)
+
+
+def test_relative_sqlite_path_is_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    database = db.connect("sqlite:///var/shop.db")
+    db.ping(database)
+    assert (tmp_path / "var" / "shop.db").exists()
