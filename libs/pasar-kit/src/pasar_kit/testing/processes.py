@@ -12,60 +12,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
+from pasar_kit.readiness import wait_until_http_ok, wait_until_serving
 from pasar_kit.testing.ports import free_port
-
-
-def grpc_health(address: str, timeout: float = 1.0) -> int:
-    """The health status of the server at address (SERVING is 1); raises grpc.RpcError if unreachable."""
-    with grpc.insecure_channel(address) as channel:
-        stub: Any = health_pb2_grpc.HealthStub(channel)  # its stubs lack the Check attribute
-        response = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
-        return int(response.status)
-
-
-def wait_until_serving(
-    address: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
-) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the process serving {address} exited with {process.returncode}")
-        try:
-            if grpc_health(address) == health_pb2.HealthCheckResponse.SERVING:
-                return
-        except grpc.RpcError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{address} did not report SERVING within {timeout}s")
-        time.sleep(0.1)
-
-
-def wait_until_http_ok(
-    url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
-) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the process serving {url} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - a loopback URL the test built
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
-        time.sleep(0.1)
 
 
 def console_script(name: str) -> str:
