@@ -1,0 +1,141 @@
+"""Reading the catalog: categories, active products with their packages, packages by id.
+
+Lists are keyset-paginated (see :mod:`pasar_product.page_tokens`): a page is one index
+range read, whatever the catalog's size, and a page of products costs exactly two queries,
+one for the products and one for all their packages.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import peewee
+
+from pasar_product import page_tokens, reasons
+from pasar_product.models import PRODUCT_ACTIVE, Category, Package, Product
+
+DEFAULT_CATEGORY_PAGE_SIZE = 50
+DEFAULT_PRODUCT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+def search_key(text: str) -> str:
+    """Text folded for matching: case and accents ignored, so "kopi" finds "KOPI" and "Kopí"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+def page_size_or_default(requested: int, default: int) -> int:
+    """The contract's rule for page_size: 0 means the default, more than the maximum is capped."""
+    if requested <= 0:
+        return default
+    return min(requested, MAX_PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class ProductListing:
+    """A product with its packages in display order, as shoppers see it."""
+
+    product: Product
+    packages: list[Package] = field(default_factory=list)
+
+    @property
+    def min_price(self) -> int | None:
+        return min((package.price for package in self.packages), default=None)
+
+    @property
+    def max_price(self) -> int | None:
+        return max((package.price for package in self.packages), default=None)
+
+
+@dataclass(frozen=True)
+class CategoryPage:
+    categories: list[Category]
+    next_page_token: str
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    products: list[ProductListing]
+    next_page_token: str
+
+
+def list_categories(page_size: int, page_token: str) -> CategoryPage:
+    """A page of categories in display order (sort order, then id)."""
+    size = page_size_or_default(page_size, DEFAULT_CATEGORY_PAGE_SIZE)
+    query = Category.select()
+    if page_token:
+        sort_order, category_id = page_tokens.after_category(page_token)
+        query = query.where(
+            (Category.sort_order > sort_order)
+            | ((Category.sort_order == sort_order) & (Category.id > category_id))
+        )
+    rows = list(query.order_by(Category.sort_order, Category.id).limit(size + 1))
+    page, more = rows[:size], len(rows) > size
+    next_token = page_tokens.category_page_token(page[-1].sort_order, page[-1].id) if more else ""
+    return CategoryPage(page, next_token)
+
+
+def list_products(page_size: int, page_token: str, category_id: str = "", query: str = "") -> ProductPage:
+    """A page of active products ordered by id, optionally of one category or matching query."""
+    size = page_size_or_default(page_size, DEFAULT_PRODUCT_PAGE_SIZE)
+    wanted = search_key(query.strip())
+    filters = (category_id, wanted)
+    select = Product.select().where(Product.state == PRODUCT_ACTIVE)
+    if category_id:
+        select = select.where(Product.category == category_id)
+    if wanted:
+        select = select.where(Product.search_name.contains(wanted))
+    if page_token:
+        select = select.where(Product.id > page_tokens.after_product(page_token, filters))
+    rows = list(select.order_by(Product.id).limit(size + 1))
+    page, more = rows[:size], len(rows) > size
+    next_token = page_tokens.product_page_token(page[-1].id, filters) if more else ""
+    return ProductPage(with_packages(page), next_token)
+
+
+def with_packages(products: Sequence[Product]) -> list[ProductListing]:
+    """The products with their packages, read in one query for all of them."""
+    if not products:
+        return []
+    packages: dict[str, list[Package]] = {product.id: [] for product in products}
+    rows = (
+        Package.select()
+        .where(Package.product.in_(list(packages)))
+        .order_by(Package.product, Package.sort_order, Package.id)
+    )
+    by_id = {product.id: product for product in products}
+    for package in rows:
+        package.product = by_id[package.product_id]  # no query per package for its product's name
+        packages[package.product_id].append(package)
+    return [ProductListing(product, packages[product.id]) for product in products]
+
+
+def get_product(product_id: str) -> ProductListing:
+    """An active product with its packages; archived and unknown ids are PRODUCT_NOT_FOUND."""
+    product = active_product(product_id)
+    return with_packages([product])[0]
+
+
+def active_product(product_id: str) -> Product:
+    try:
+        product: Product = Product.get((Product.id == product_id) & (Product.state == PRODUCT_ACTIVE))
+    except peewee.DoesNotExist:
+        raise reasons.product_not_found(product_id) from None
+    return product
+
+
+def batch_get_packages(package_ids: Sequence[str]) -> list[Package]:
+    """Packages of active products in the order of package_ids; the first unknown id is NOT_FOUND."""
+    rows = (
+        Package.select(Package, Product)
+        .join(Product)
+        .where(Package.id.in_(list(package_ids)) & (Product.state == PRODUCT_ACTIVE))
+    )
+    found = {package.id: package for package in rows}
+    for package_id in package_ids:
+        if package_id not in found:
+            raise reasons.package_not_found(package_id)
+    return [found[package_id] for package_id in package_ids]

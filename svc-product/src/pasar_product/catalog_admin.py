@@ -1,0 +1,178 @@
+"""Changing the catalog: what ProductAdminService does once the caller is authorised.
+
+Each change is one transaction that reads what it depends on first (``atomic_write``), so
+two administrators racing on the same id get one success and one ALREADY_EXISTS, never a
+half-written product. A product's ``update_time`` moves when the product or one of its
+packages is changed here; stock moving through reservations does not touch it.
+Archived products have left the catalog: they can no longer be changed or given packages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import peewee
+
+from pasar_kit.database import atomic_write
+from pasar_kit.timestamps import utc_now
+from pasar_product import catalog, reasons
+from pasar_product.catalog import ProductListing
+from pasar_product.models import PRODUCT_ACTIVE, PRODUCT_ARCHIVED, Category, Package, Product
+
+# The fields each update may change, as the contract's update_mask comments list them.
+PRODUCT_UPDATABLE_FIELDS = ("display_name", "description", "category_id", "image_url")
+PACKAGE_UPDATABLE_FIELDS = ("display_name", "description", "price", "stock_available", "sort_order")
+
+
+@dataclass(frozen=True)
+class NewProduct:
+    id: str
+    display_name: str
+    description: str
+    category_id: str
+    image_url: str
+
+
+@dataclass(frozen=True)
+class NewPackage:
+    id: str
+    display_name: str
+    description: str
+    price: int
+    stock_available: int
+    sort_order: int
+
+
+class CatalogAdmin:
+    """The catalog's write side, on the service's database."""
+
+    def __init__(self, database: peewee.Database) -> None:
+        self.database = database
+
+    def create_category(self, category_id: str, display_name: str, sort_order: int) -> Category:
+        now = utc_now()
+        try:
+            with atomic_write(self.database):
+                if Category.get_or_none(Category.id == category_id) is not None:
+                    raise reasons.category_exists(category_id)
+                Category.insert(
+                    id=category_id,
+                    display_name=display_name,
+                    sort_order=sort_order,
+                    create_time=now,
+                    update_time=now,
+                ).execute()
+        except peewee.IntegrityError:  # another call created it between our read and our insert
+            raise reasons.category_exists(category_id) from None
+        category: Category = Category.get_by_id(category_id)
+        return category
+
+    def create_product(self, new: NewProduct) -> ProductListing:
+        now = utc_now()
+        try:
+            with atomic_write(self.database):
+                if Product.get_or_none(Product.id == new.id) is not None:
+                    raise reasons.product_exists(new.id)
+                self._require_category(new.category_id)
+                Product.insert(
+                    id=new.id,
+                    category=new.category_id,
+                    display_name=new.display_name,
+                    search_name=catalog.search_key(new.display_name),
+                    description=new.description,
+                    image_url=new.image_url,
+                    state=PRODUCT_ACTIVE,
+                    create_time=now,
+                    update_time=now,
+                ).execute()
+        except peewee.IntegrityError:
+            raise reasons.product_exists(new.id) from None
+        return catalog.get_product(new.id)
+
+    def update_product(self, product_id: str, changes: Mapping[str, Any]) -> ProductListing:
+        """Sets the fields in changes (names from PRODUCT_UPDATABLE_FIELDS) on an active product."""
+        values: dict[Any, Any] = {Product.update_time: utc_now()}
+        for name, value in changes.items():
+            if name == "category_id":
+                values[Product.category] = value
+            else:
+                values[getattr(Product, name)] = value
+            if name == "display_name":
+                values[Product.search_name] = catalog.search_key(value)
+        with atomic_write(self.database):
+            catalog.active_product(product_id)
+            if "category_id" in changes:
+                self._require_category(changes["category_id"])
+            Product.update(values).where(Product.id == product_id).execute()
+        return catalog.get_product(product_id)
+
+    def archive_product(self, product_id: str) -> ProductListing:
+        """Takes a product out of the catalog; archiving an archived product changes nothing."""
+        with atomic_write(self.database):
+            product = Product.get_or_none(Product.id == product_id)
+            if product is None:
+                raise reasons.product_not_found(product_id)
+            if product.state != PRODUCT_ARCHIVED:
+                Product.update(state=PRODUCT_ARCHIVED, update_time=utc_now()).where(
+                    Product.id == product_id
+                ).execute()
+            archived: Product = Product.get_by_id(product_id)
+        return catalog.with_packages([archived])[0]
+
+    def create_package(self, product_id: str, new: NewPackage) -> Package:
+        now = utc_now()
+        try:
+            with atomic_write(self.database):
+                catalog.active_product(product_id)
+                if Package.get_or_none(Package.id == new.id) is not None:
+                    raise reasons.package_exists(new.id)
+                Package.insert(
+                    id=new.id,
+                    product=product_id,
+                    display_name=new.display_name,
+                    description=new.description,
+                    price=new.price,
+                    stock_available=new.stock_available,
+                    sort_order=new.sort_order,
+                    create_time=now,
+                    update_time=now,
+                ).execute()
+                Product.update(update_time=now).where(Product.id == product_id).execute()
+        except peewee.IntegrityError:
+            raise reasons.package_exists(new.id) from None
+        return self._package(new.id)
+
+    def update_package(self, package_id: str, changes: Mapping[str, Any]) -> Package:
+        """Sets the fields in changes (names from PACKAGE_UPDATABLE_FIELDS) on a package.
+
+        A new stock_available is the number of units available from now on; units held
+        by reservations stay held and are not part of it.
+        """
+        now = utc_now()
+        values: dict[Any, Any] = {getattr(Package, name): value for name, value in changes.items()}
+        values[Package.update_time] = now
+        with atomic_write(self.database):
+            package = self._package(package_id)
+            Package.update(values).where(Package.id == package_id).execute()
+            Product.update(update_time=now).where(Product.id == package.product_id).execute()
+        return self._package(package_id)
+
+    @staticmethod
+    def _require_category(category_id: str) -> None:
+        if Category.get_or_none(Category.id == category_id) is None:
+            raise reasons.category_not_found(category_id, as_precondition=True)
+
+    @staticmethod
+    def _package(package_id: str) -> Package:
+        """A package of an active product, with its product; PACKAGE_NOT_FOUND otherwise."""
+        package: Package | None = (
+            Package.select(Package, Product)
+            .join(Product)
+            .where((Package.id == package_id) & (Product.state == PRODUCT_ACTIVE))
+            .get_or_none()
+        )
+        if package is None:
+            raise reasons.package_not_found(package_id)
+        return package

@@ -1,0 +1,112 @@
+"""The demo catalog: Indonesian digital goods (pulsa, paket data, token listrik, game
+vouchers, e-money top-ups) under generic names, with an SVG image per product.
+
+``pasar-product load-demo`` loads it, and the embedded default (``scripts/run``) calls
+that. Loading is idempotent: what already exists is left exactly as it is (an
+administrator's edits and stock sold since are kept), and a second run changes nothing.
+The data lives in ``catalog.json`` beside this module, the images in ``images/``, named
+``<product-id>.svg``; the storefront serves them at ``/images/products/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from importlib.abc import Traversable
+from typing import Any
+
+import peewee
+
+from pasar_kit.database import atomic_write
+from pasar_kit.timestamps import utc_now
+from pasar_product import catalog
+from pasar_product.models import PRODUCT_ACTIVE, Category, Package, Product
+
+log = logging.getLogger(__name__)
+
+IMAGE_URL_PREFIX = "/images/products/"
+# Packages are placed 10 apart, so an administrator can slot one in between.
+SORT_ORDER_STEP = 10
+
+
+def catalog_data() -> dict[str, Any]:
+    """The demo catalog as written in catalog.json."""
+    data: dict[str, Any] = json.loads(resources.files(__name__).joinpath("catalog.json").read_text("utf-8"))
+    return data
+
+
+def images() -> Traversable:
+    """The folder of product images, ``<product-id>.svg`` each."""
+    return resources.files(__name__).joinpath("images")
+
+
+def image_url(product_id: str) -> str:
+    return f"{IMAGE_URL_PREFIX}{product_id}.svg"
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """How many rows a load added; zeros when the catalog was already there."""
+
+    categories: int
+    products: int
+    packages: int
+
+
+def load_demo_catalog(database: peewee.Database) -> LoadSummary:
+    """Adds the demo categories, products and packages that are missing, in one transaction."""
+    data = catalog_data()
+    now = utc_now()
+    categories = [{**category, "create_time": now, "update_time": now} for category in data["categories"]]
+    products = []
+    packages = []
+    for product in data["products"]:
+        products.append(
+            {
+                "id": product["id"],
+                "category": product["category_id"],
+                "display_name": product["display_name"],
+                "search_name": catalog.search_key(product["display_name"]),
+                "description": product["description"],
+                "image_url": image_url(product["id"]),
+                "state": PRODUCT_ACTIVE,
+                "create_time": now,
+                "update_time": now,
+            }
+        )
+        for position, package in enumerate(product["packages"], start=1):
+            packages.append(
+                {
+                    **package,
+                    "product": product["id"],
+                    "sort_order": position * SORT_ORDER_STEP,
+                    "create_time": now,
+                    "update_time": now,
+                }
+            )
+    with database.connection_context(), atomic_write(database):
+        summary = LoadSummary(
+            categories=_insert_missing(Category, categories),
+            products=_insert_missing(Product, products),
+            packages=_insert_missing(Package, packages),
+        )
+    log.info(
+        "demo catalog loaded",
+        extra={
+            "added_categories": summary.categories,
+            "added_products": summary.products,
+            "added_packages": summary.packages,
+        },
+    )
+    return summary
+
+
+def _insert_missing(model: type[Category] | type[Product] | type[Package], rows: list[dict[str, Any]]) -> int:
+    """Inserts the rows whose id is not taken yet; returns how many."""
+    taken = {row.id for row in model.select(model.id).where(model.id.in_([row["id"] for row in rows]))}
+    missing = [row for row in rows if row["id"] not in taken]
+    if missing:
+        model.insert_many(missing).execute()
+    return len(missing)

@@ -1,0 +1,110 @@
+"""The console entry point: ``pasar-product [serve|migrate|load-demo|load-synthetic]``.
+
+``serve`` (the default) applies pending migrations and serves ProductService and
+ProductAdminService with health and reflection until SIGTERM; ``load-demo`` adds the demo
+catalog; ``load-synthetic --products N`` adds a large generated one for the benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import peewee
+
+from pasar.product.v1 import product_admin_service_pb2, product_service_pb2, product_service_pb2_grpc
+from pasar_kit import database as db
+from pasar_kit.cli import ExtraCommand, ServiceCli
+from pasar_kit.config import Env
+from pasar_kit.server import GrpcServer, ServiceRegistration
+from pasar_product import config
+from pasar_product.admin_auth import AdminGate
+from pasar_product.demo import load_demo_catalog
+from pasar_product.models import database_proxy
+from pasar_product.servicer import ProductAdminServicer, ProductServicer
+from pasar_product.synthetic import load_synthetic_catalog
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+PRODUCT_SERVICE = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
+ADMIN_SERVICE = product_admin_service_pb2.DESCRIPTOR.services_by_name["ProductAdminService"]
+DEFAULT_SYNTHETIC_PRODUCTS = 1_000
+
+
+def open_database(env: Env) -> peewee.Database:
+    """The service's database from DATABASE_URL, with the models bound to it."""
+    pool_size = config.database_connections(config.server_settings(env))
+    return db.bind(database_proxy, config.database_url(env), pool_size)
+
+
+def registrations(database: peewee.Database, admin_token: str) -> list[ServiceRegistration]:
+    """The two services; the admin one behind the gate that checks the administrator's token."""
+    products = ProductServicer(database)
+    admin_gate = AdminGate(ADMIN_SERVICE, ProductAdminServicer(database), admin_token)
+    return [
+        ServiceRegistration(
+            PRODUCT_SERVICE,
+            lambda server: product_service_pb2_grpc.add_ProductServiceServicer_to_server(products, server),
+        ),
+        ServiceRegistration(ADMIN_SERVICE, lambda server: server.add_generic_rpc_handlers([admin_gate])),
+    ]
+
+
+def build_server(env: Env, database: peewee.Database) -> GrpcServer:
+    settings = config.Settings.from_env(env)
+    return GrpcServer(settings.server, registrations(database, settings.admin_token), database)
+
+
+def service_cli(synthetic_products: int = DEFAULT_SYNTHETIC_PRODUCTS) -> ServiceCli:
+    return ServiceCli(
+        name="product",
+        description="Pasar's catalog and inventory service (gRPC).",
+        migrations_dir=MIGRATIONS_DIR,
+        open_database=open_database,
+        build_server=build_server,
+        extra_commands={
+            "load-demo": ExtraCommand(
+                help="add the demo catalog (idempotent: what exists is left as it is)",
+                run=lambda _env, database: _ignore(load_demo_catalog(database)),
+            ),
+            "load-synthetic": ExtraCommand(
+                help="add N generated products for the benchmarks "
+                f"(--products N, default {DEFAULT_SYNTHETIC_PRODUCTS})",
+                run=lambda _env, database: _ignore(load_synthetic_catalog(database, synthetic_products)),
+            ),
+        },
+    )
+
+
+def _ignore(_summary: object) -> None:
+    """The loaders log what they added; the command has nothing more to say."""
+
+
+def _synthetic_options(arguments: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="pasar-product load-synthetic", description="add N generated products for the benchmarks"
+    )
+    parser.add_argument("--products", type=_positive, default=DEFAULT_SYNTHETIC_PRODUCTS, metavar="N")
+    return parser.parse_args(arguments)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # The shared command line gives extra commands no options of their own, so the one
+    # option of load-synthetic is read here before the rest is handed over.
+    if arguments[:1] == ["load-synthetic"]:
+        options = _synthetic_options(arguments[1:])
+        return service_cli(options.products).main(arguments[:1])
+    return service_cli().main(arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The catalog's tables, as peewee models bound to the service's database at run time.
+
+The schema itself is created and changed only by the migrations in ``migrations/``; these
+models describe the current state of it for queries. Money is an integer of whole rupiah;
+``stock_available`` is what can still be ordered (units held by reservations are already
+taken out of it), and the database refuses a negative value as a last line of defence
+behind the conditional updates in :mod:`pasar_product.stock`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import peewee
+
+from pasar_kit.timestamps import as_utc
+
+database_proxy = peewee.DatabaseProxy()
+
+# Product states, as stored.
+PRODUCT_ACTIVE = "active"
+PRODUCT_ARCHIVED = "archived"
+
+# Reservation states, as stored.
+RESERVATION_RESERVED = "reserved"
+RESERVATION_COMMITTED = "committed"
+RESERVATION_RELEASED = "released"
+
+
+class UtcDateTimeField(peewee.DateTimeField):
+    """An aware UTC datetime, stored without zone and with microseconds on both databases."""
+
+    # DATETIME on MariaDB drops the microseconds; SQLite keeps the text as it is given.
+    field_type = "DATETIME(6)"
+
+    def db_value(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            value = as_utc(value).replace(tzinfo=None)
+        return super().db_value(value)  # type: ignore[no-untyped-call]
+
+    def python_value(self, value: Any) -> Any:
+        value = super().python_value(value)  # type: ignore[no-untyped-call]
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class Category(BaseModel):
+    """A group of products shown together, such as "Pulsa"."""
+
+    id = peewee.CharField(max_length=63, primary_key=True)
+    display_name = peewee.CharField(max_length=80)
+    sort_order = peewee.IntegerField()
+    create_time = UtcDateTimeField()
+    update_time = UtcDateTimeField()
+
+    class Meta:
+        indexes = ((("sort_order", "id"), False),)
+
+
+class Product(BaseModel):
+    """Something the shop sells in one or more packages; archived products stay for history."""
+
+    id = peewee.CharField(max_length=63, primary_key=True)
+    category = peewee.ForeignKeyField(Category, column_name="category_id", index=False, on_delete="RESTRICT")
+    category_id: str  # the foreign key's value, read without loading the category
+    display_name = peewee.CharField(max_length=120)
+    # The display name folded for case- and accent-insensitive search (see catalog.search_key).
+    search_name = peewee.TextField()
+    description = peewee.TextField()
+    image_url = peewee.CharField(max_length=500)
+    state = peewee.CharField(max_length=16)
+    create_time = UtcDateTimeField()
+    update_time = UtcDateTimeField()
+
+    class Meta:
+        # Keyset pages of the whole catalog and of one category read an index range.
+        indexes = (
+            (("state", "id"), False),
+            (("category", "state", "id"), False),
+        )
+
+
+class Package(BaseModel):
+    """One way a product is sold, with its own price (whole rupiah) and stock."""
+
+    id = peewee.CharField(max_length=63, primary_key=True)
+    product = peewee.ForeignKeyField(Product, column_name="product_id", index=False, on_delete="RESTRICT")
+    product_id: str  # the foreign key's value, read without loading the product
+    display_name = peewee.CharField(max_length=120)
+    description = peewee.CharField(max_length=500)
+    price = peewee.BigIntegerField()
+    stock_available = peewee.IntegerField(constraints=[peewee.Check("stock_available >= 0")])
+    sort_order = peewee.IntegerField()
+    create_time = UtcDateTimeField()
+    update_time = UtcDateTimeField()
+
+    class Meta:
+        # The packages of a page of products, in display order, in one index range each.
+        indexes = ((("product", "sort_order", "id"), False),)
+
+
+class Reservation(BaseModel):
+    """Units held for one order, all lines or none; the order id is the idempotency key."""
+
+    order_id = peewee.CharField(max_length=64, primary_key=True)
+    state = peewee.CharField(max_length=16)
+    create_time = UtcDateTimeField()
+    update_time = UtcDateTimeField()
+
+
+class ReservationLine(BaseModel):
+    """A package and how many of its units a reservation holds."""
+
+    id = peewee.AutoField()
+    reservation = peewee.ForeignKeyField(
+        Reservation, column_name="order_id", index=False, on_delete="CASCADE"
+    )
+    order_id: str  # the foreign key's value, read without loading the reservation
+    position = peewee.IntegerField()
+    package = peewee.ForeignKeyField(Package, column_name="package_id", on_delete="RESTRICT")
+    package_id: str  # the foreign key's value, read without loading the package
+    quantity = peewee.IntegerField(constraints=[peewee.Check("quantity > 0")])
+
+    class Meta:
+        indexes = ((("reservation", "package"), True),)
+
+
+MODELS: tuple[type[BaseModel], ...] = (Category, Product, Package, Reservation, ReservationLine)

@@ -1,0 +1,202 @@
+"""Stock reservations: holding units for an order, then selling or returning them.
+
+Why stock can never go below zero, on SQLite or MariaDB, however many calls race:
+
+- every hold is one conditional update, ``stock_available = stock_available - n WHERE
+  stock_available >= n``; the database applies it atomically and the number of rows it
+  changed says whether the units were there. Nothing is read first and written later;
+- all lines of a reservation are one transaction (``atomic_write``): one line short and
+  the whole reservation rolls back, all or nothing;
+- the reservation row (keyed by the order id) is written before the stock, so two calls
+  for the same order queue on it and the second sees the first's result; lines are
+  applied in package-id order, so concurrent reservations lock packages in one order and
+  cannot deadlock each other;
+- commit and release are conditional state changes (``WHERE state = 'reserved'``), so a
+  reservation is released, and its units returned, exactly once;
+- and the schema refuses a negative stock (a CHECK constraint) should any of this break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import peewee
+
+from pasar_kit.database import atomic_write, is_mysql
+from pasar_kit.timestamps import utc_now
+from pasar_product import reasons
+from pasar_product.models import (
+    PRODUCT_ACTIVE,
+    RESERVATION_COMMITTED,
+    RESERVATION_RELEASED,
+    RESERVATION_RESERVED,
+    Package,
+    Product,
+    Reservation,
+    ReservationLine,
+)
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """A package and how many of its units."""
+
+    package_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class HeldStock:
+    """An order's reservation as callers see it."""
+
+    order_id: str
+    state: str
+    lines: tuple[StockLine, ...]
+    create_time: datetime
+    update_time: datetime
+
+    def holds(self, lines: Sequence[StockLine]) -> bool:
+        """Whether lines ask for exactly what this reservation holds (in any order)."""
+        return sorted(self.lines, key=_package_id) == sorted(lines, key=_package_id)
+
+
+def _package_id(line: StockLine) -> str:
+    return line.package_id
+
+
+class Stock:
+    """The stock operations of the order service's checkout, on the service's database."""
+
+    def __init__(self, database: peewee.Database) -> None:
+        self.database = database
+
+    def reserve(self, order_id: str, lines: Sequence[StockLine]) -> HeldStock:
+        """Holds every line for order_id, or nothing; a retry returns the existing reservation."""
+        try:
+            with atomic_write(self.database):
+                return self._reserve(order_id, lines)
+        except peewee.IntegrityError:
+            # A concurrent call for the same order inserted its reservation first, and ours
+            # rolled back whole. The order's reservation now exists: answer as a retry would.
+            with atomic_write(self.database):
+                existing = self._find(order_id)
+                if existing is None:
+                    raise
+                return self._as_retry(existing, lines)
+
+    def _reserve(self, order_id: str, lines: Sequence[StockLine]) -> HeldStock:
+        existing = self._find(order_id)
+        if existing is not None:
+            return self._as_retry(existing, lines)
+        self._require_orderable([line.package_id for line in lines])
+        now = utc_now()
+        Reservation.insert(
+            order_id=order_id, state=RESERVATION_RESERVED, create_time=now, update_time=now
+        ).execute()
+        for line in sorted(lines, key=_package_id):
+            taken = (
+                Package.update(stock_available=Package.stock_available - line.quantity)
+                .where((Package.id == line.package_id) & (Package.stock_available >= line.quantity))
+                .execute()
+            )
+            if taken != 1:
+                raise reasons.out_of_stock(line.package_id, line.quantity, self._available(line.package_id))
+        ReservationLine.insert_many(
+            [
+                {
+                    "reservation": order_id,
+                    "position": position,
+                    "package": line.package_id,
+                    "quantity": line.quantity,
+                }
+                for position, line in enumerate(lines)
+            ]
+        ).execute()
+        return HeldStock(order_id, RESERVATION_RESERVED, tuple(lines), now, now)
+
+    @staticmethod
+    def _as_retry(existing: HeldStock, lines: Sequence[StockLine]) -> HeldStock:
+        if not existing.holds(lines):
+            raise reasons.reservation_conflict(existing.order_id)
+        return existing
+
+    @staticmethod
+    def _require_orderable(package_ids: Sequence[str]) -> None:
+        """Every package exists and belongs to an active product, or PACKAGE_NOT_FOUND."""
+        orderable = {
+            package.id
+            for package in Package.select(Package.id)
+            .join(Product)
+            .where(Package.id.in_(list(package_ids)) & (Product.state == PRODUCT_ACTIVE))
+        }
+        for package_id in package_ids:
+            if package_id not in orderable:
+                raise reasons.package_not_found(package_id)
+
+    def _available(self, package_id: str) -> int:
+        """The units available now, for the OUT_OF_STOCK details.
+
+        On MariaDB a plain read would show the transaction's snapshot; a locking read shows
+        the committed value that made the update fail (the row is locked by it anyway).
+        """
+        query = Package.select(Package.stock_available).where(Package.id == package_id)
+        if is_mysql(self.database):
+            query = query.for_update()
+        available: int = query.scalar()
+        return available
+
+    def commit(self, order_id: str) -> HeldStock:
+        """Marks the order's units as sold; committing twice is harmless, after a release refused."""
+        with atomic_write(self.database):
+            changed = (
+                Reservation.update(state=RESERVATION_COMMITTED, update_time=utc_now())
+                .where((Reservation.order_id == order_id) & (Reservation.state == RESERVATION_RESERVED))
+                .execute()
+            )
+            held = self._find(order_id)
+            if held is None:
+                raise reasons.reservation_not_found(order_id)
+            if not changed and held.state == RESERVATION_RELEASED:
+                raise reasons.reservation_released(order_id)
+            return held
+
+    def release(self, order_id: str) -> HeldStock:
+        """Returns the order's units to stock, once; releasing twice is harmless, after a commit refused."""
+        with atomic_write(self.database):
+            changed = (
+                Reservation.update(state=RESERVATION_RELEASED, update_time=utc_now())
+                .where((Reservation.order_id == order_id) & (Reservation.state == RESERVATION_RESERVED))
+                .execute()
+            )
+            held = self._find(order_id)
+            if held is None:
+                raise reasons.reservation_not_found(order_id)
+            if not changed:
+                if held.state == RESERVATION_COMMITTED:
+                    raise reasons.reservation_committed(order_id)
+                return held
+            for line in sorted(held.lines, key=_package_id):
+                Package.update(stock_available=Package.stock_available + line.quantity).where(
+                    Package.id == line.package_id
+                ).execute()
+            return held
+
+    @staticmethod
+    def _find(order_id: str) -> HeldStock | None:
+        reservation = Reservation.get_or_none(Reservation.order_id == order_id)
+        if reservation is None:
+            return None
+        lines = (
+            ReservationLine.select(ReservationLine.package, ReservationLine.quantity)
+            .where(ReservationLine.reservation == order_id)
+            .order_by(ReservationLine.position)
+        )
+        return HeldStock(
+            order_id=reservation.order_id,
+            state=reservation.state,
+            lines=tuple(StockLine(line.package_id, line.quantity) for line in lines),
+            create_time=reservation.create_time,
+            update_time=reservation.update_time,
+        )

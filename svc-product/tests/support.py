@@ -1,0 +1,136 @@
+"""Helpers shared by the catalog's tests: reading a failed call's status, building a catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import cast
+
+import grpc
+import peewee
+import pytest
+from google.protobuf import field_mask_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
+from pasar.product.v1 import product_admin_service_pb2_grpc as admin_pb2_grpc
+from pasar.product.v1 import product_pb2
+from pasar_product.models import MODELS
+from pasar_product.money import rupiah
+
+ADMIN_TOKEN = "test-admin-token"
+ADMIN_METADATA = (("authorization", f"Bearer {ADMIN_TOKEN}"),)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a failed call told its caller."""
+
+    code: grpc.StatusCode
+    message: str
+    reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    fields: list[str] = field(default_factory=list)
+
+
+def failure(call: Callable[[], object]) -> Failure:
+    """Runs call, which must fail, and returns its status with the ErrorInfo and BadRequest details."""
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    error = cast(grpc.Call, caught.value)
+    result = Failure(code=error.code(), message=error.details() or "")
+    status = rpc_status.from_call(error)
+    if status is None:
+        return result
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            assert info.domain == "pasar.shop"
+            result = Failure(result.code, result.message, info.reason, dict(info.metadata), result.fields)
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            fields = [violation.field for violation in bad_request.field_violations]
+            result = Failure(result.code, result.message, result.reason, result.metadata, fields)
+    return result
+
+
+def row_counts(database: peewee.Database) -> dict[str, int]:
+    """The number of rows in each of the service's tables."""
+    with database.connection_context():
+        return {model._meta.table_name: model.select().count() for model in MODELS}
+
+
+class Admin:
+    """ProductAdminService with the administrator's token on every call, and shortcuts to fill a catalog."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self.stub = admin_pb2_grpc.ProductAdminServiceStub(channel)
+
+    def category(self, category_id: str, sort_order: int = 0, display_name: str = "") -> product_pb2.Category:
+        request = admin_pb2.CreateCategoryRequest(
+            category=product_pb2.Category(
+                id=category_id, display_name=display_name or category_id.title(), sort_order=sort_order
+            )
+        )
+        return self.stub.CreateCategory(request, metadata=ADMIN_METADATA, timeout=10).category
+
+    def product(
+        self, product_id: str, category_id: str, display_name: str = "", description: str = ""
+    ) -> product_pb2.Product:
+        request = admin_pb2.CreateProductRequest(
+            product=product_pb2.Product(
+                id=product_id,
+                category_id=category_id,
+                display_name=display_name or product_id.replace("-", " ").title(),
+                description=description,
+                image_url=f"/images/products/{product_id}.svg",
+            )
+        )
+        return self.stub.CreateProduct(request, metadata=ADMIN_METADATA, timeout=10).product
+
+    def package(
+        self,
+        product_id: str,
+        package_id: str,
+        *,
+        price: int = 10_000,
+        stock: int = 10,
+        sort_order: int = 0,
+        display_name: str = "",
+    ) -> product_pb2.Package:
+        request = admin_pb2.CreatePackageRequest(
+            product_id=product_id,
+            package=product_pb2.Package(
+                id=package_id,
+                display_name=display_name or package_id,
+                price=rupiah(price),
+                stock_available=stock,
+                sort_order=sort_order,
+            ),
+        )
+        return self.stub.CreatePackage(request, metadata=ADMIN_METADATA, timeout=10).package
+
+    def product_with_packages(
+        self, product_id: str, category_id: str, stocks: Sequence[int] = (10,), price: int = 10_000
+    ) -> list[str]:
+        """A product with one package per stock figure; returns the package ids."""
+        self.product(product_id, category_id)
+        package_ids = [f"{product_id}-p{position}" for position in range(1, len(stocks) + 1)]
+        for position, (package_id, stock) in enumerate(zip(package_ids, stocks, strict=True)):
+            self.package(
+                product_id, package_id, price=price * (position + 1), stock=stock, sort_order=position
+            )
+        return package_ids
+
+    def update_package(self, package: product_pb2.Package, *paths: str) -> product_pb2.Package:
+        request = admin_pb2.UpdatePackageRequest(
+            package=package, update_mask=field_mask_pb2.FieldMask(paths=list(paths))
+        )
+        return self.stub.UpdatePackage(request, metadata=ADMIN_METADATA, timeout=10).package
+
+    def archive(self, product_id: str) -> product_pb2.Product:
+        request = admin_pb2.DeleteProductRequest(id=product_id)
+        return self.stub.DeleteProduct(request, metadata=ADMIN_METADATA, timeout=10).product

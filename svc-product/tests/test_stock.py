@@ -1,0 +1,189 @@
+"""The stock domain on each database: all-or-nothing holds, idempotent retries, one release."""
+
+from __future__ import annotations
+
+import peewee
+import pytest
+
+from pasar_kit.errors import AlreadyExists, FailedPrecondition, NotFound, ServiceError
+from pasar_kit.timestamps import utc_now
+from pasar_product.models import (
+    PRODUCT_ACTIVE,
+    PRODUCT_ARCHIVED,
+    Category,
+    Package,
+    Product,
+    Reservation,
+    ReservationLine,
+)
+from pasar_product.stock import HeldStock, Stock, StockLine
+
+
+@pytest.fixture
+def stock(connected: peewee.Database) -> Stock:
+    """Stock on a catalog of two products: pulsa (a: 5, b: 3 units) and an archived one (z: 9)."""
+    now = utc_now()
+    Category.create(id="pulsa", display_name="Pulsa", sort_order=0, create_time=now, update_time=now)
+    for product_id, state in (("pulsa-nusantara", PRODUCT_ACTIVE), ("pulsa-lama", PRODUCT_ARCHIVED)):
+        Product.create(
+            id=product_id,
+            category="pulsa",
+            display_name=product_id,
+            search_name=product_id,
+            description="",
+            image_url="",
+            state=state,
+            create_time=now,
+            update_time=now,
+        )
+    for package_id, product_id, units in (
+        ("a", "pulsa-nusantara", 5),
+        ("b", "pulsa-nusantara", 3),
+        ("z", "pulsa-lama", 9),
+    ):
+        Package.create(
+            id=package_id,
+            product=product_id,
+            display_name=package_id,
+            description="",
+            price=10_000,
+            stock_available=units,
+            sort_order=0,
+            create_time=now,
+            update_time=now,
+        )
+    return Stock(connected)
+
+
+def units() -> dict[str, int]:
+    return {package.id: package.stock_available for package in Package.select()}
+
+
+def raised(call: object) -> ServiceError:
+    assert callable(call)
+    with pytest.raises(ServiceError) as caught:
+        call()
+    return caught.value
+
+
+def test_a_reservation_takes_the_units_of_every_line(stock: Stock) -> None:
+    held = stock.reserve("ord-1", [StockLine("b", 2), StockLine("a", 1)])
+    assert (held.order_id, held.state) == ("ord-1", "reserved")
+    assert held.lines == (StockLine("b", 2), StockLine("a", 1))  # the request's order
+    assert units() == {"a": 4, "b": 1, "z": 9}
+
+
+def test_one_short_line_reserves_nothing(stock: Stock) -> None:
+    error = raised(lambda: stock.reserve("ord-1", [StockLine("a", 5), StockLine("b", 4)]))
+    assert isinstance(error, FailedPrecondition)
+    assert (error.reason, error.metadata) == (
+        "OUT_OF_STOCK",
+        {"package_id": "b", "requested": "4", "available": "3"},
+    )
+    assert units() == {"a": 5, "b": 3, "z": 9}
+    assert Reservation.select().count() == ReservationLine.select().count() == 0
+
+
+def test_the_last_units_can_be_reserved_and_then_none(stock: Stock) -> None:
+    stock.reserve("ord-1", [StockLine("b", 3)])
+    error = raised(lambda: stock.reserve("ord-2", [StockLine("b", 1)]))
+    assert error.metadata == {"package_id": "b", "requested": "1", "available": "0"}
+    assert units()["b"] == 0
+
+
+@pytest.mark.parametrize("package_id", ["missing", "z"])
+def test_unknown_packages_and_those_of_archived_products_are_not_found(stock: Stock, package_id: str) -> None:
+    error = raised(lambda: stock.reserve("ord-1", [StockLine("a", 1), StockLine(package_id, 1)]))
+    assert isinstance(error, NotFound)
+    assert (error.reason, error.metadata) == ("PACKAGE_NOT_FOUND", {"package_id": package_id})
+    assert units() == {"a": 5, "b": 3, "z": 9}
+    assert Reservation.select().count() == 0
+
+
+def test_a_retry_returns_the_reservation_unchanged(stock: Stock) -> None:
+    first = stock.reserve("ord-1", [StockLine("a", 2), StockLine("b", 1)])
+    again = stock.reserve("ord-1", [StockLine("b", 1), StockLine("a", 2)])
+    assert again == first
+    assert units() == {"a": 3, "b": 2, "z": 9}
+
+
+def test_a_retry_after_the_stock_ran_out_still_returns_the_reservation(stock: Stock) -> None:
+    first = stock.reserve("ord-1", [StockLine("b", 3)])
+    assert stock.reserve("ord-1", [StockLine("b", 3)]) == first
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [[StockLine("a", 3)], [StockLine("a", 2)], [StockLine("a", 2), StockLine("b", 2)], [StockLine("b", 2)]],
+)
+def test_the_same_order_with_other_lines_is_a_conflict(stock: Stock, lines: list[StockLine]) -> None:
+    stock.reserve("ord-1", [StockLine("a", 2), StockLine("b", 1)])
+    error = raised(lambda: stock.reserve("ord-1", lines))
+    assert isinstance(error, AlreadyExists)
+    assert (error.reason, error.metadata) == ("RESERVATION_CONFLICT", {"order_id": "ord-1"})
+    assert units() == {"a": 3, "b": 2, "z": 9}
+
+
+def test_release_returns_the_units_once(stock: Stock) -> None:
+    stock.reserve("ord-1", [StockLine("a", 2), StockLine("b", 3)])
+    released = stock.release("ord-1")
+    assert released.state == "released"
+    assert units() == {"a": 5, "b": 3, "z": 9}
+    assert stock.release("ord-1") == released
+    assert units() == {"a": 5, "b": 3, "z": 9}
+
+
+def test_commit_keeps_the_units_out_of_stock_and_is_idempotent(stock: Stock) -> None:
+    stock.reserve("ord-1", [StockLine("a", 2)])
+    committed = stock.commit("ord-1")
+    assert committed.state == "committed"
+    assert committed.update_time >= committed.create_time
+    assert stock.commit("ord-1") == committed
+    assert units()["a"] == 3
+
+
+def test_a_committed_reservation_cannot_be_released(stock: Stock) -> None:
+    stock.reserve("ord-1", [StockLine("a", 2)])
+    stock.commit("ord-1")
+    error = raised(lambda: stock.release("ord-1"))
+    assert isinstance(error, FailedPrecondition)
+    assert (error.reason, error.metadata) == ("RESERVATION_COMMITTED", {"order_id": "ord-1"})
+    assert units()["a"] == 3
+
+
+def test_a_released_reservation_cannot_be_committed(stock: Stock) -> None:
+    stock.reserve("ord-1", [StockLine("a", 2)])
+    stock.release("ord-1")
+    error = raised(lambda: stock.commit("ord-1"))
+    assert isinstance(error, FailedPrecondition)
+    assert (error.reason, error.metadata) == ("RESERVATION_RELEASED", {"order_id": "ord-1"})
+
+
+def test_commit_and_release_of_an_order_that_reserved_nothing_are_not_found(stock: Stock) -> None:
+    for call in (stock.commit, stock.release):
+        error = raised(lambda call=call: call("ord-none"))
+        assert isinstance(error, NotFound)
+        assert (error.reason, error.metadata) == ("RESERVATION_NOT_FOUND", {"order_id": "ord-none"})
+
+
+def test_a_released_order_id_is_not_reserved_again(stock: Stock) -> None:
+    stock.reserve("ord-1", [StockLine("a", 2)])
+    stock.release("ord-1")
+    again = stock.reserve("ord-1", [StockLine("a", 2)])
+    assert again.state == "released"
+    assert units()["a"] == 5
+
+
+def test_the_database_refuses_negative_stock(stock: Stock, connected: peewee.Database) -> None:
+    # SQLite reports a broken CHECK as an integrity error, MariaDB as error 4025.
+    with pytest.raises((peewee.IntegrityError, peewee.OperationalError)), connected.atomic():
+        Package.update(stock_available=-1).where(Package.id == "a").execute()
+    assert units()["a"] == 5
+
+
+def test_held_stock_compares_lines_in_any_order() -> None:
+    now = utc_now()
+    held = HeldStock("o", "reserved", (StockLine("a", 1), StockLine("b", 2)), now, now)
+    assert held.holds([StockLine("b", 2), StockLine("a", 1)])
+    assert not held.holds([StockLine("a", 1)])
+    assert not held.holds([StockLine("a", 1), StockLine("b", 3)])
