@@ -1,0 +1,195 @@
+"""The API routes: one Flask view per HTTP binding of the contracts.
+
+Each view transcodes the HTTP request into the RPC's request message, checks the admin
+token for admin services, answers catalog reads from the cache when it can, calls the
+backend that owns the route, and transcodes the answer back. Failures are raised as
+:class:`~pasar_gateway.errors.ApiError` and rendered by the application's error handlers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import flask
+import grpc
+from flask_limiter import Limiter
+from werkzeug.routing import BaseConverter, Map
+
+from pasar_gateway.backends import Backend
+from pasar_gateway.bindings import HttpBinding, PathTemplate
+from pasar_gateway.catalog_cache import CATALOG_READS, CachedResponse, ResponseCache
+from pasar_gateway.errors import ApiError
+from pasar_gateway.metrics import GatewayMetrics
+from pasar_gateway.settings import GatewaySettings
+from pasar_gateway.transcoding import RequestTranscoder, dumps, response_document
+
+ADMIN_SERVICE_SUFFIX = "AdminService"
+# Order creation is the one write a shopper can repeat at will; it is rate limited.
+RATE_LIMITED_METHODS = frozenset({"pasar.order.v1.OrderService.CreateOrder"})
+RATE_LIMIT_SCOPE = "order-creation"
+JSON_TYPES = ("application/json",)
+
+
+def is_admin(binding: HttpBinding) -> bool:
+    """Admin services (ProductAdminService) need the administrator's bearer token."""
+    return binding.service.name.endswith(ADMIN_SERVICE_SUFFIX)
+
+
+def is_catalog_read(binding: HttpBinding) -> bool:
+    return binding.method.full_name in CATALOG_READS
+
+
+def werkzeug_rule(template: PathTemplate, arguments: Mapping[str, str], url_map: Map) -> str:
+    """The werkzeug rule of a path template; variables become the given argument names."""
+    parts: list[str] = []
+    for index, segment in enumerate(template.segments):
+        if isinstance(segment, str):
+            if segment == "*":
+                parts.append(f"<_wildcard{index}>")
+            elif segment == "**":
+                parts.append(f"<path:_wildcard{index}>")
+            else:
+                parts.append(segment)
+            continue
+        argument = arguments[segment.name]
+        if segment.pattern == ("*",):
+            parts.append(f"<{argument}>")
+        else:
+            parts.append(f"<{_pattern_converter(segment.pattern, url_map)}:{argument}>")
+    rule = "/" + "/".join(parts)
+    return f"{rule}:{template.verb}" if template.verb else rule
+
+
+def _pattern_converter(pattern: Sequence[str], url_map: Map) -> str:
+    regex = "/".join(
+        "[^/]+" if part == "*" else ".+" if part == "**" else re.escape(part) for part in pattern
+    )
+    name = "pattern_" + hashlib.sha256(regex.encode()).hexdigest()[:12]
+    if name not in url_map.converters:
+        url_map.converters[name] = type(
+            name, (BaseConverter,), {"regex": regex, "part_isolating": "/" not in regex}
+        )
+    return name
+
+
+@dataclass
+class ApiContext:
+    """What the views share: made once by create_app."""
+
+    settings: GatewaySettings
+    backends: Mapping[str, Backend]
+    cache: ResponseCache
+    metrics: GatewayMetrics
+
+
+def register_api(
+    app: flask.Flask, bindings: Sequence[HttpBinding], context: ApiContext, limiter: Limiter | None
+) -> None:
+    """Adds a view for every binding to app."""
+    for binding in bindings:
+        transcoder = RequestTranscoder(binding)
+        view = _make_view(binding, transcoder, context)
+        view.__name__ = view.__qualname__ = binding.operation_id
+        if limiter is not None and binding.method.full_name in RATE_LIMITED_METHODS:
+            view = limiter.shared_limit(
+                context.settings.order_rate_limit,
+                scope=RATE_LIMIT_SCOPE,
+                error_message="too many orders from this address; try again later",
+            )(view)
+        app.add_url_rule(
+            werkzeug_rule(binding.template, transcoder.rule_arguments, app.url_map),
+            endpoint=f"api.{binding.operation_id}",
+            view_func=view,
+            methods=[binding.http_method],
+        )
+
+
+def _make_view(
+    binding: HttpBinding, transcoder: RequestTranscoder, context: ApiContext
+) -> Callable[..., flask.Response]:
+    backend = context.backends[binding.backend]
+    admin = is_admin(binding)
+    catalog_read = is_catalog_read(binding)
+    method_key = binding.method.full_name.encode() + b"\0"
+
+    def view(**arguments: Any) -> flask.Response:
+        flask.g.route = binding.template.text
+        request = flask.request
+        metadata: list[tuple[str, str]] = []
+        if admin:
+            metadata.append(("authorization", f"Bearer {_admin_token(context.settings)}"))
+        body = _request_body(request) if binding.body else None
+        message = transcoder.request(arguments, request.args, request.headers, body)
+        if catalog_read:
+            key = method_key + message.SerializeToString(deterministic=True)
+            cached = context.cache.get(key)
+            if cached is not None:
+                return _catalog_response(cached, "hit", context.metrics)
+            generation = context.cache.generation.current()
+        response = backend.call(binding, message, metadata)
+        document = dumps(response_document(binding, response))
+        if catalog_read:
+            return _catalog_response(context.cache.put(key, document, generation), "miss", context.metrics)
+        if admin:
+            context.cache.invalidate()
+        answer = flask.Response(document, status=200, mimetype="application/json")
+        answer.headers["Cache-Control"] = "no-store"
+        return answer
+
+    return view
+
+
+def _catalog_response(entry: CachedResponse, result: str, metrics: GatewayMetrics) -> flask.Response:
+    request = flask.request
+    if request.if_none_match and (
+        request.if_none_match.star_tag or request.if_none_match.contains_weak(entry.etag.strip('"'))
+    ):
+        metrics.cache.labels("not_modified").inc()
+        answer = flask.Response(status=304)
+    else:
+        metrics.cache.labels(result).inc()
+        answer = flask.Response(entry.body, status=200, mimetype="application/json")
+    answer.headers["ETag"] = entry.etag
+    answer.headers["Cache-Control"] = "no-cache"
+    return answer
+
+
+def _request_body(request: flask.Request) -> bytes:
+    data = request.get_data(cache=False)
+    if (
+        data.strip()
+        and request.mimetype
+        and request.mimetype not in JSON_TYPES
+        and not request.mimetype.endswith("+json")
+    ):
+        raise ApiError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"the request body must be JSON (Content-Type: application/json), not {request.mimetype}",
+            http_status=415,
+        )
+    return data
+
+
+def _admin_token(settings: GatewaySettings) -> str:
+    """The request's bearer token, when it is the administrator's; 401 or 403 otherwise."""
+    header = flask.request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(
+            grpc.StatusCode.UNAUTHENTICATED,
+            "the admin routes need the administrator's token: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": 'Bearer realm="pasar-admin"'},
+        )
+    if not hmac.compare_digest(token.encode(), settings.admin_token.encode()):
+        raise ApiError(
+            grpc.StatusCode.PERMISSION_DENIED,
+            "the token is not the administrator's",
+            headers={"WWW-Authenticate": 'Bearer realm="pasar-admin", error="invalid_token"'},
+        )
+    return token

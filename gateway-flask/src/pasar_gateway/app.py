@@ -1,0 +1,241 @@
+"""The application factory: ``create_app(config=None)``.
+
+Configuration comes from the defaults, then ``PASAR_*`` environment variables, then the
+caller's overrides (a test's). Everything long-lived (one channel, breaker and deadline
+per backend; the catalog cache; the metrics) is made here, once per application, and
+shared by every request.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import flask
+import grpc
+from flask_cors import CORS
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from pasar_gateway import catalog_cache
+from pasar_gateway.api import ApiContext, register_api
+from pasar_gateway.backends import Backend, open_backends
+from pasar_gateway.bindings import HttpBinding, contract_bindings
+from pasar_gateway.catalog_cache import LocalGeneration, ResponseCache
+from pasar_gateway.docs import register_docs
+from pasar_gateway.errors import CODE_BY_HTTP_STATUS, ApiError
+from pasar_gateway.health import register_health
+from pasar_gateway.metrics import GatewayMetrics
+from pasar_gateway.settings import PREFIX, GatewaySettings
+from pasar_gateway.storefront import register_storefront
+from pasar_kit.logs import request_id_var
+
+log = logging.getLogger("pasar.gateway")
+
+EXTENSION = "pasar_gateway"
+REQUEST_ID_HEADER = "X-Request-Id"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+CORS_ALLOWED_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-None-Match",
+    "X-Order-Token",
+    REQUEST_ID_HEADER,
+]
+CORS_EXPOSED_HEADERS = [REQUEST_ID_HEADER, "ETag", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"]
+
+
+@dataclass
+class Gateway:
+    """What create_app attaches to the application as ``app.extensions["pasar_gateway"]``."""
+
+    settings: GatewaySettings
+    bindings: tuple[HttpBinding, ...]
+    backends: Mapping[str, Backend]
+    cache: ResponseCache
+    metrics: GatewayMetrics
+    limiter: Limiter | None
+
+    def close(self) -> None:
+        for backend in self.backends.values():
+            backend.close()
+
+
+def gateway_of(app: flask.Flask) -> Gateway:
+    gateway: Gateway = app.extensions[EXTENSION]
+    return gateway
+
+
+def load_config(app: flask.Flask, overrides: Mapping[str, Any] | None) -> GatewaySettings:
+    """Defaults, then the environment, then overrides; checked once."""
+    app.config.from_prefixed_env(PREFIX, loads=str)  # values stay text; settings parse them
+    if overrides:
+        app.config.update(overrides)
+    backends = sorted({binding.backend for binding in contract_bindings()})
+    return GatewaySettings.from_config(app.config, backends)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> flask.Flask:
+    """The gateway's Flask application; ConfigError (naming the variable) when config is wrong."""
+    app = flask.Flask(__name__, static_folder=None)
+    settings = load_config(app, config)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
+    if settings.proxy_count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=settings.proxy_count,
+            x_proto=settings.proxy_count,
+            x_host=settings.proxy_count,
+        )
+
+    bindings = contract_bindings()
+    metrics = GatewayMetrics()
+    backends = open_backends(
+        settings, bindings, on_breaker_change=metrics.breaker_changed, on_failure=metrics.backend_failed
+    )
+    cache = ResponseCache(
+        settings.catalog_cache_ttl_seconds if settings.catalog_cache else 0.0,
+        settings.catalog_cache_entries,
+        catalog_cache.shared_generation or LocalGeneration(),
+    )
+    limiter = None
+    if settings.order_rate_limit:
+        limiter = Limiter(
+            get_remote_address,
+            app=app,
+            storage_uri="memory://",
+            headers_enabled=True,
+            strategy="moving-window",
+        )
+    gateway = Gateway(settings, bindings, backends, cache, metrics, limiter)
+    app.extensions[EXTENSION] = gateway
+
+    register_api(app, bindings, ApiContext(settings, backends, cache, metrics), limiter)
+    register_health(app, backends, metrics, settings.readiness_timeout_seconds)
+    register_docs(app, bindings)
+    register_storefront(app, settings.static_dir)
+    _register_request_hooks(app, settings, metrics)
+    _register_error_handlers(app)
+    if settings.cors_origins:
+        CORS(
+            app,
+            resources={r"/api/*": {}},
+            origins=list(settings.cors_origins),
+            allow_headers=CORS_ALLOWED_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            methods=["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+            max_age=600,
+            supports_credentials=False,
+            vary_header=True,
+            always_send=False,
+        )
+    return app
+
+
+def _register_request_hooks(app: flask.Flask, settings: GatewaySettings, metrics: GatewayMetrics) -> None:
+    @app.before_request
+    def start_request() -> None:
+        offered = flask.request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        flask.g.request_id = request_id
+        flask.g.request_id_token = request_id_var.set(request_id)
+        flask.g.started = time.perf_counter()
+
+    @app.after_request
+    def finish_request(response: flask.Response) -> flask.Response:
+        request = flask.request
+        response.headers[REQUEST_ID_HEADER] = flask.g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        html = response.mimetype == "text/html"
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            settings.content_security_policy if html else API_CONTENT_SECURITY_POLICY,
+        )
+        route = flask.g.get("route") or (request.url_rule.rule if request.url_rule else "unmatched")
+        seconds = time.perf_counter() - flask.g.get("started", time.perf_counter())
+        metrics.observe_request(route, request.method, response.status_code, seconds)
+        log.info(
+            "http",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(seconds * 1000, 2),
+            },
+        )
+        return response
+
+    @app.teardown_request
+    def end_request(_error: BaseException | None) -> None:
+        token = flask.g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+
+def _register_error_handlers(app: flask.Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> flask.Response:
+        return error.response()
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> flask.Response:
+        status = error.code or 500
+        code = CODE_BY_HTTP_STATUS.get(status, grpc.StatusCode.UNKNOWN)
+        headers: dict[str, str] = {}
+        message = error.description or error.name
+        if isinstance(error, MethodNotAllowed):
+            if _only_the_storefront_matches(error):
+                return ApiError(grpc.StatusCode.NOT_FOUND, f"no route for {flask.request.path}").response()
+            allowed = sorted(error.valid_methods or [])
+            headers["Allow"] = ", ".join(allowed)
+            message = (
+                f"{flask.request.method} is not allowed on {flask.request.path}; allowed: {headers['Allow']}"
+            )
+        elif isinstance(error, RequestEntityTooLarge):
+            limit = flask.current_app.config["MAX_CONTENT_LENGTH"]
+            message = f"the request body is larger than the {limit} bytes the gateway accepts"
+        elif status == 404:
+            message = f"no route for {flask.request.path}"
+        elif status == 429:
+            message = f"too many requests: {error.description}"
+        for name in ("Retry-After",):
+            if error.response is not None and name in error.response.headers:
+                headers[name] = error.response.headers[name]
+        return ApiError(code, message, http_status=status, headers=headers).response()
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> flask.Response:
+        log.exception("unhandled error", exc_info=error)
+        return ApiError(grpc.StatusCode.INTERNAL, "internal error", http_status=500).response()
+
+
+def _only_the_storefront_matches(error: MethodNotAllowed) -> bool:
+    """A non-GET request for an unknown API path matches only the storefront's GET fallback: 404."""
+    return (
+        flask.request.path.startswith("/api/")
+        and set(error.valid_methods or []) <= {"GET", "HEAD", "OPTIONS"}
+        and _matches_storefront()
+    )
+
+
+def _matches_storefront() -> bool:
+    adapter = flask.current_app.url_map.bind("")
+    try:
+        endpoint, _ = adapter.match(flask.request.path, method="GET")
+    except HTTPException:
+        return False
+    return str(endpoint).startswith("storefront.")

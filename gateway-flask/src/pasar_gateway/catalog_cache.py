@@ -1,0 +1,148 @@
+"""The catalog read cache: what every shopper's home page asks, answered without a gRPC call.
+
+Catalog reads (categories, products, a product, payment channels) are the same for every
+shopper and change rarely, so the gateway keeps their JSON for a short time
+(``PASAR_CATALOG_CACHE_TTL_SECONDS``) keyed by the method and the request message itself
+(so ``/api/v1/product/x`` and ``/api/v1/products/x``, or ``pageSize`` and ``page_size``,
+share an entry). Each entry carries a strong ETag, the hash of its bytes, which answers
+``If-None-Match`` with 304.
+
+Staleness: a change made through the gateway's admin routes bumps the catalog's
+generation, which every worker process of the gateway shares, so no worker serves an
+entry from before the change. A change made past the gateway (another gateway, or a
+checkout changing stock) shows after at most the TTL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+CATALOG_READS = frozenset(
+    {
+        "pasar.product.v1.ProductService.ListCategories",
+        "pasar.product.v1.ProductService.ListProducts",
+        "pasar.product.v1.ProductService.GetProduct",
+        "pasar.payment.v1.PaymentService.ListPaymentChannels",
+    }
+)
+
+
+class Generation(Protocol):
+    """A counter of catalog changes, possibly shared between processes."""
+
+    def current(self) -> int: ...
+
+    def bump(self) -> int: ...
+
+
+class LocalGeneration:
+    """A counter for one process."""
+
+    def __init__(self) -> None:
+        self._value = 0
+        self._lock = threading.Lock()
+
+    def current(self) -> int:
+        return self._value
+
+    def bump(self) -> int:
+        with self._lock:
+            self._value += 1
+            return self._value
+
+
+class SharedGeneration:
+    """A counter in shared memory, made before gunicorn forks its workers so all see it."""
+
+    def __init__(self) -> None:
+        self._value: Any = multiprocessing.get_context("fork").Value("q", 0)
+
+    def current(self) -> int:
+        return int(self._value.value)
+
+    def bump(self) -> int:
+        with self._value.get_lock():
+            self._value.value += 1
+            return int(self._value.value)
+
+
+# Set by the gunicorn launcher in the master process, before the workers are forked.
+shared_generation: Generation | None = None
+
+
+def entity_tag(body: bytes) -> str:
+    """A strong ETag for body."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    body: bytes
+    etag: str
+    stored_at: float
+    generation: int
+
+
+class ResponseCache:
+    """A bounded, thread-safe LRU of catalog responses with a time to live."""
+
+    def __init__(
+        self,
+        ttl_seconds: float,
+        max_entries: int,
+        generation: Generation,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self.generation = generation
+        self._clock = clock
+        self._entries: OrderedDict[bytes, CachedResponse] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl_seconds > 0
+
+    def get(self, key: bytes) -> CachedResponse | None:
+        if not self.enabled:
+            return None
+        generation = self.generation.current()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.generation != generation or self._clock() - entry.stored_at >= self.ttl_seconds:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: bytes, body: bytes, generation: int) -> CachedResponse:
+        """Stores body, read while the catalog was at generation (an older one is not kept)."""
+        entry = CachedResponse(body, entity_tag(body), self._clock(), generation)
+        if not self.enabled or generation != self.generation.current():
+            return entry
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return entry
+
+    def invalidate(self) -> None:
+        """The catalog changed: forget every entry, here and in the other worker processes."""
+        self.generation.bump()
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

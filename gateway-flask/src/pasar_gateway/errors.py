@@ -1,0 +1,210 @@
+"""One error shape for every failure, with the HTTP status mapped from the gRPC status.
+
+Every error the gateway answers, whether a service's status, a bad request the gateway
+catches itself, Flask's own 404/405/413 or an unexpected exception, has the body::
+
+    {"error": {"code": "NOT_FOUND", "message": "...", "details": [...]}}
+
+``code`` is the name of a gRPC status code, so that clients branch on the same codes
+whichever side found the problem; ``details`` carries the status details the service sent
+(``google.rpc.ErrorInfo`` with its reason and metadata, ``google.rpc.BadRequest`` with one
+violation per field) in their proto3 JSON form, each with its ``@type``.
+
+FAILED_PRECONDITION is 409 (the request conflicts with the current state of a resource:
+stock ran out, the payment is already paid, the order cannot be cancelled any more),
+except for the reasons in :data:`UNPROCESSABLE_REASONS`, which are 422: the request is
+well-formed but names something it cannot use as given (a disabled channel, an amount
+outside the channel's limits, an unknown category).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+import grpc
+from flask import Response
+from google.protobuf import any_pb2, json_format
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_CODE: Mapping[grpc.StatusCode, int] = {
+    grpc.StatusCode.OK: 200,
+    grpc.StatusCode.CANCELLED: 499,
+    grpc.StatusCode.UNKNOWN: 500,
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.ABORTED: 409,
+    # OUT_OF_RANGE and UNIMPLEMENTED as google/rpc/code.proto maps them: a client's mistake
+    # is never a 500, and an unimplemented method is 501.
+    grpc.StatusCode.OUT_OF_RANGE: 400,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+    grpc.StatusCode.INTERNAL: 500,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DATA_LOSS: 500,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+}
+
+# FAILED_PRECONDITION reasons answered 422 Unprocessable Content rather than 409 Conflict.
+UNPROCESSABLE_REASONS = frozenset({"AMOUNT_OUT_OF_RANGE", "CHANNEL_DISABLED", "CATEGORY_NOT_FOUND"})
+
+# Codes whose message may carry a service's internals: the client gets a plain sentence.
+_OPAQUE_CODES = frozenset({grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.DATA_LOSS})
+
+# HTTP errors raised by Flask/Werkzeug itself, and the gRPC code each one stands for.
+CODE_BY_HTTP_STATUS: Mapping[int, grpc.StatusCode] = {
+    400: grpc.StatusCode.INVALID_ARGUMENT,
+    401: grpc.StatusCode.UNAUTHENTICATED,
+    403: grpc.StatusCode.PERMISSION_DENIED,
+    404: grpc.StatusCode.NOT_FOUND,
+    405: grpc.StatusCode.UNIMPLEMENTED,
+    406: grpc.StatusCode.INVALID_ARGUMENT,
+    408: grpc.StatusCode.DEADLINE_EXCEEDED,
+    409: grpc.StatusCode.ABORTED,
+    411: grpc.StatusCode.INVALID_ARGUMENT,
+    412: grpc.StatusCode.FAILED_PRECONDITION,
+    413: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    414: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    415: grpc.StatusCode.INVALID_ARGUMENT,
+    416: grpc.StatusCode.OUT_OF_RANGE,
+    422: grpc.StatusCode.FAILED_PRECONDITION,
+    429: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    431: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    499: grpc.StatusCode.CANCELLED,
+    501: grpc.StatusCode.UNIMPLEMENTED,
+    503: grpc.StatusCode.UNAVAILABLE,
+    504: grpc.StatusCode.DEADLINE_EXCEEDED,
+}
+
+BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
+ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
+
+
+class ApiError(Exception):
+    """A failure to answer in the error shape; raised anywhere while handling a request."""
+
+    def __init__(
+        self,
+        code: grpc.StatusCode,
+        message: str,
+        *,
+        details: Sequence[Mapping[str, Any]] = (),
+        http_status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = list(details)
+        self.http_status = http_status or http_status_of(code, self.details)
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code.name, "message": self.message, "details": self.details}}
+
+    def response(self) -> Response:
+        response = Response(
+            json.dumps(self.body(), ensure_ascii=False, separators=(",", ":")),
+            status=self.http_status,
+            mimetype="application/json",
+        )
+        for name, value in self.headers.items():
+            response.headers[name] = value
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def invalid_argument(message: str, field: str = "", description: str = "") -> ApiError:
+    """A 400 naming the offending field in a google.rpc.BadRequest detail."""
+    details = [field_violation_detail([(field, description or message)])] if field else []
+    return ApiError(grpc.StatusCode.INVALID_ARGUMENT, message, details=details)
+
+
+def http_status_of(code: grpc.StatusCode, details: Sequence[Mapping[str, Any]] = ()) -> int:
+    if code == grpc.StatusCode.FAILED_PRECONDITION:
+        for detail in details:
+            if detail.get("@type") == ERROR_INFO_TYPE and detail.get("reason") in UNPROCESSABLE_REASONS:
+                return 422
+    return STATUS_BY_CODE.get(code, 500)
+
+
+def from_rpc_error(error: grpc.RpcError, service: str) -> ApiError:
+    """The ApiError for a failed call to service, keeping the status details it sent."""
+    call = cast(grpc.Call, error)  # a failed call's RpcError is also its Call
+    code = call.code()
+    message = call.details() or ""
+    details = _status_details(call)
+    if code in _OPAQUE_CODES:
+        log.error(
+            "service failed", extra={"service": service, "grpc_code": code.name, "grpc_message": message}
+        )
+        message = f"the {service} service failed to answer; try again later"
+    elif code == grpc.StatusCode.UNAVAILABLE and not received_from_peer(error):
+        message = f"the {service} service is unavailable; try again shortly"
+    elif code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        message = f"the {service} service did not answer in time; try again shortly"
+    elif code == grpc.StatusCode.UNAVAILABLE:
+        message = f"the {service} service is unavailable: {message}" if message else message
+    return ApiError(code, message, details=details)
+
+
+def received_from_peer(error: grpc.RpcError) -> bool:
+    """Whether the service itself answered with this status (rather than gRPC failing to reach it).
+
+    A service that answers, even UNAVAILABLE because a service it depends on is down, is up:
+    its failure says nothing about its own health. gRPC marks statuses that came over the
+    wire in the error's debug string.
+    """
+    debug = getattr(error, "debug_error_string", None)
+    if debug is None:
+        return False
+    try:
+        text = str(debug())
+    except Exception:  # no debug string means nothing came from the peer
+        return False
+    return "Error received from peer" in text
+
+
+def _status_details(call: grpc.Call) -> list[dict[str, Any]]:
+    try:
+        status: status_pb2.Status | None = rpc_status.from_call(call)
+    except ValueError:  # a status whose details do not match its code: keep the code only
+        return []
+    if status is None:
+        return []
+    details = []
+    for detail in status.details:
+        details.append(_detail_json(detail))
+    return details
+
+
+def _detail_json(detail: any_pb2.Any) -> dict[str, Any]:
+    try:
+        document: dict[str, Any] = json_format.MessageToDict(detail)
+        return document
+    except (json_format.Error, TypeError, KeyError):
+        # A detail type this gateway does not know: say what it is without its content.
+        return {"@type": detail.type_url}
+
+
+def field_violation_detail(violations: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """A google.rpc.BadRequest detail in its JSON form."""
+    message = error_details_pb2.BadRequest(
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=field, description=description)
+            for field, description in violations
+        ]
+    )
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    document: dict[str, Any] = json_format.MessageToDict(packed)
+    return document

@@ -1,0 +1,183 @@
+"""``pasar-gateway``: the gateway under gunicorn, the same server in development and production.
+
+gunicorn's master process reads and checks the whole configuration first (a bad value
+ends it with status 2 and a message naming the variable), then forks worker processes
+with threads (``gthread``); each worker makes its own application, so gRPC channels are
+never shared across a fork. SIGTERM stops accepting connections and lets requests in
+flight finish within the grace period.
+
+Settings (environment): ``PASAR_LISTEN_ADDRESS`` (``127.0.0.1:$PASAR_PORT``, port 8080),
+``PASAR_GATEWAY_WORKERS`` (2), ``PASAR_GATEWAY_THREADS`` (8), ``PASAR_GATEWAY_TIMEOUT_SECONDS``
+(30: a worker silent for longer is restarted), ``PASAR_SHUTDOWN_GRACE_SECONDS`` (10),
+``PASAR_GATEWAY_KEEPALIVE_SECONDS`` (5), ``PASAR_LOG_LEVEL``, ``PASAR_LOG_FORMAT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gunicorn import glogging  # type: ignore[import-untyped]
+from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+
+from pasar_kit.config import ConfigError, Env
+from pasar_kit.logs import configure_logging
+
+log = logging.getLogger("pasar.gateway")
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How gunicorn serves the application."""
+
+    listen_address: str
+    workers: int
+    threads: int
+    timeout_seconds: int
+    grace_seconds: float
+    keepalive_seconds: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls, env: Env) -> ServerSettings:
+        port = env.integer("PASAR_PORT", 8080, minimum=1)
+        if port > 65535:
+            raise ConfigError(f"PASAR_PORT must be a TCP port (1-65535), not {port}")
+        listen = env.string("PASAR_LISTEN_ADDRESS", f"127.0.0.1:{port}")
+        host, _, listen_port = listen.rpartition(":")
+        if not host or not listen_port.isdigit():
+            raise ConfigError(f"PASAR_LISTEN_ADDRESS must be host:port, not {listen!r}")
+        log_level = env.string("PASAR_LOG_LEVEL", "info").lower()
+        if log_level not in glogging.Logger.LOG_LEVELS:
+            raise ConfigError(f"PASAR_LOG_LEVEL must be one of {', '.join(glogging.Logger.LOG_LEVELS)}")
+        return cls(
+            listen_address=listen,
+            workers=env.integer("PASAR_GATEWAY_WORKERS", 2, minimum=1),
+            threads=env.integer("PASAR_GATEWAY_THREADS", 8, minimum=1),
+            timeout_seconds=env.integer("PASAR_GATEWAY_TIMEOUT_SECONDS", 30, minimum=1),
+            grace_seconds=env.number("PASAR_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0),
+            keepalive_seconds=env.integer("PASAR_GATEWAY_KEEPALIVE_SECONDS", 5, minimum=0),
+            log_level=log_level,
+        )
+
+
+class ProcessLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn's own messages go through the process's logging set-up (JSON lines)."""
+
+    def setup(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self._access_log_enabled = False  # the application logs one line per request itself
+        self.loglevel = self.LOG_LEVELS.get(cfg.loglevel.lower(), logging.INFO)
+        self.error_log.setLevel(self.loglevel)
+        self.error_log.propagate = True
+
+
+class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn, configured in code rather than from a file or its command line."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        super().__init__(prog="pasar-gateway")
+
+    def load_config(self) -> None:
+        settings = self.settings
+        options = {
+            "bind": [settings.listen_address],
+            "workers": settings.workers,
+            "worker_class": "gthread",
+            "threads": settings.threads,
+            "timeout": settings.timeout_seconds,
+            "graceful_timeout": settings.grace_seconds,
+            "keepalive": settings.keepalive_seconds,
+            "loglevel": settings.log_level,
+            "logger_class": ProcessLogger,
+            "accesslog": None,
+            "errorlog": "-",
+            "preload_app": False,
+            "control_socket_disable": True,
+            "proc_name": "pasar-gateway",
+            "child_exit": _child_exit,
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from pasar_gateway.app import create_app  # noqa: PLC0415 - in the worker, after the fork
+
+        return create_app()
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    if os.environ.get(MULTIPROCESS_DIR):
+        from prometheus_client import multiprocess  # noqa: PLC0415 - only after the folder is set
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def check_application_config() -> None:
+    """Reads the application's settings as each worker will, without opening any channel."""
+    import flask  # noqa: PLC0415 - imported after PROMETHEUS_MULTIPROC_DIR is set
+
+    from pasar_gateway.app import load_config  # noqa: PLC0415 - likewise
+
+    load_config(flask.Flask("pasar_gateway"), None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="pasar-gateway",
+        description="Serves Pasar's API and storefront under gunicorn; configured by PASAR_* variables.",
+    )
+    parser.add_argument("--check-config", action="store_true", help="check the configuration and exit")
+    args = parser.parse_args(argv)
+    env = Env()
+    own_metrics_dir = None
+    try:
+        configure_logging(
+            "gateway", env.string("PASAR_LOG_LEVEL", "info"), env.string("PASAR_LOG_FORMAT", "json")
+        )
+        settings = ServerSettings.from_env(env)
+        if not env.optional(MULTIPROCESS_DIR):
+            # Before prometheus-client is imported: every worker then writes its figures there.
+            own_metrics_dir = tempfile.mkdtemp(prefix="pasar-gateway-metrics-")
+            os.environ[MULTIPROCESS_DIR] = own_metrics_dir
+        check_application_config()
+    except ConfigError as error:
+        print(f"pasar-gateway: {error}", file=sys.stderr)
+        _remove(own_metrics_dir)
+        return 2
+    if args.check_config:
+        _remove(own_metrics_dir)
+        return 0
+    from pasar_gateway import catalog_cache  # noqa: PLC0415 - likewise
+
+    catalog_cache.shared_generation = catalog_cache.SharedGeneration()
+    log.info(
+        "starting",
+        extra={"address": settings.listen_address, "workers": settings.workers, "threads": settings.threads},
+    )
+    master = os.getpid()
+    try:
+        GatewayServer(settings).run()
+    finally:
+        # Workers are forked from inside run() and leave through this frame too.
+        if os.getpid() == master:
+            _remove(own_metrics_dir)
+    return 0
+
+
+def _remove(folder: str | None) -> None:
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,354 @@
+"""HTTP request → protobuf request, and protobuf response → proto3 JSON, for one binding.
+
+The request message is built the way ``google/api/http.proto`` describes: the body (the
+whole message for ``body: "*"``, or one field), then the path variables, then, unless the
+body is the whole message, the query parameters for the remaining fields. Query names may
+be proto field names or their lowerCamel JSON names, with dots for nested fields
+(``product.displayName``); a repeated field is given once per value. A few headers set a
+field when the request has left it empty (``Idempotency-Key`` → CreateOrderRequest's
+``request_id``). Input is strict: unknown fields, wrong types, invalid JSON or UTF-8 are a
+400 naming the field, never a 500.
+
+Responses are proto3 JSON (lowerCamel names, int64 as strings, enums by name), fields with
+default values included so that clients always see the same shape; ``response_body``
+selects one field of the response.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, NoReturn, cast
+
+from google.protobuf import descriptor, json_format, message, message_factory
+from werkzeug.datastructures import Headers, MultiDict
+
+from pasar_gateway.bindings import HttpBinding, resolve_field_path
+from pasar_gateway.errors import ApiError, invalid_argument
+
+FieldDescriptor = descriptor.FieldDescriptor
+
+# Well-known types whose JSON form is a string, so they can be given as a query parameter.
+_STRING_MESSAGES = frozenset(
+    {
+        "google.protobuf.Timestamp",
+        "google.protobuf.Duration",
+        "google.protobuf.FieldMask",
+        "google.protobuf.StringValue",
+        "google.protobuf.BytesValue",
+        "google.protobuf.Int32Value",
+        "google.protobuf.Int64Value",
+        "google.protobuf.UInt32Value",
+        "google.protobuf.UInt64Value",
+        "google.protobuf.FloatValue",
+        "google.protobuf.DoubleValue",
+        "google.protobuf.BoolValue",
+    }
+)
+_BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False}
+
+
+@dataclass(frozen=True)
+class HeaderField:
+    """A header that sets a request field when the body and query left it empty."""
+
+    header: str
+    message: str
+    field: str
+
+
+HEADER_FIELDS: tuple[HeaderField, ...] = (
+    HeaderField("Idempotency-Key", "pasar.order.v1.CreateOrderRequest", "request_id"),
+    HeaderField("X-Order-Token", "pasar.order.v1.GetOrderRequest", "token"),
+    HeaderField("X-Order-Token", "pasar.order.v1.CancelOrderRequest", "token"),
+)
+
+
+@cache
+def fields_by_query_name(message_type: descriptor.Descriptor) -> Mapping[str, FieldDescriptor]:
+    """A message's fields by proto name and by lowerCamel JSON name."""
+    names: dict[str, FieldDescriptor] = {}
+    for field in message_type.fields:
+        names[field.name] = field
+        names[field.json_name] = field
+    return names
+
+
+class RequestTranscoder:
+    """Builds one binding's request message from the parts of an HTTP request."""
+
+    def __init__(self, binding: HttpBinding) -> None:
+        self.binding = binding
+        self.request_class: type[message.Message] = message_factory.GetMessageClass(binding.request_type)
+        self.root_name = binding.request_type.name
+        self.path_fields = [
+            (f"v{index}", variable.name, resolve_field_path(binding.request_type, variable.field_path))
+            for index, variable in enumerate(binding.template.variables)
+        ]
+        bound = {name for _, name, _ in self.path_fields}
+        if binding.body not in ("", "*"):
+            bound.add(binding.body)
+        self.bound_paths = frozenset(bound)
+        self.header_fields = [
+            (header.header, binding.request_type.fields_by_name[header.field])
+            for header in HEADER_FIELDS
+            if header.message == binding.request_type.full_name
+        ]
+
+    @property
+    def rule_arguments(self) -> dict[str, str]:
+        """The werkzeug argument names of the path variables, by field path."""
+        return {name: argument for argument, name, _ in self.path_fields}
+
+    def request(
+        self,
+        path_arguments: Mapping[str, str],
+        query: MultiDict[str, str],
+        headers: Headers | Mapping[str, str],
+        body: bytes | None,
+    ) -> message.Message:
+        request = self.request_class()
+        if self.binding.body:
+            self._set_body(request, parse_json_body(body or b""))
+        for argument, name, fields in self.path_fields:
+            self._set_leaf(request, fields, [path_arguments[argument]], f'path parameter "{name}"', name)
+        if self.binding.body != "*":
+            self._set_query(request, query)
+        elif query:
+            name = next(iter(query.keys()))
+            raise invalid_argument(
+                f'unknown query parameter "{name}": this route takes its fields in the body', name
+            )
+        for header, field in self.header_fields:
+            self._set_from_header(request, field, header, headers.get(header))
+        return request
+
+    def _set_body(self, request: message.Message, body: Any) -> None:
+        if self.binding.body == "*":
+            if not isinstance(body, dict):
+                raise invalid_argument(f"the request body must be a JSON object ({self.root_name})", "body")
+            document = body
+        else:
+            field = self.request_class.DESCRIPTOR.fields_by_name[self.binding.body]
+            if field.message_type is not None and not field.is_repeated and not isinstance(body, dict):
+                raise invalid_argument(
+                    f"the request body must be a JSON object ({field.message_type.name})", "body"
+                )
+            document = {field.name: body}
+        _parse_into(document, request, self.root_name)
+
+    def _set_query(self, request: message.Message, query: MultiDict[str, str]) -> None:
+        for name in query:
+            values = query.getlist(name)
+            fields = self._query_fields(name)
+            canonical = ".".join(field.name for field in fields)
+            if len(values) > 1 and not fields[-1].is_repeated:
+                raise invalid_argument(f'query parameter "{name}" is given more than once', canonical)
+            self._set_leaf(request, fields, values, f'query parameter "{name}"', canonical)
+
+    def _query_fields(self, name: str) -> list[FieldDescriptor]:
+        fields: list[FieldDescriptor] = []
+        current: descriptor.Descriptor | None = self.binding.request_type
+        for part in name.split("."):
+            field = fields_by_query_name(current).get(part) if current is not None else None
+            if field is None or (fields and fields[-1].is_repeated):
+                raise invalid_argument(f'unknown query parameter "{name}"', name)
+            fields.append(field)
+            current = field.message_type if field.message_type is not None else None
+        canonical = ".".join(field.name for field in fields)
+        for bound in self.bound_paths:
+            if canonical == bound or canonical.startswith(f"{bound}.") or bound.startswith(f"{canonical}."):
+                raise invalid_argument(
+                    f'query parameter "{name}" names a field the path or body already sets', canonical
+                )
+        leaf = fields[-1]
+        if leaf.message_type is not None and leaf.message_type.full_name not in _STRING_MESSAGES:
+            if leaf.message_type.GetOptions().map_entry:
+                raise invalid_argument(
+                    f'query parameter "{name}" names a map, which a query cannot set', name
+                )
+            raise invalid_argument(
+                f'query parameter "{name}" names a message; give its fields, such as "{name}.<field>"', name
+            )
+        return fields
+
+    def _set_leaf(
+        self,
+        request: message.Message,
+        fields: Sequence[FieldDescriptor],
+        raw_values: Sequence[str],
+        what: str,
+        field_name: str,
+    ) -> None:
+        parent = request
+        for field in fields[:-1]:
+            parent = getattr(parent, field.name)
+        leaf = fields[-1]
+        values = [_json_value(leaf, raw, what, field_name) for raw in raw_values]
+        document = {leaf.name: values if leaf.is_repeated else values[0]}
+        try:
+            json_format.ParseDict(document, parent)
+        except (json_format.ParseError, TypeError, ValueError, AttributeError) as error:
+            raise invalid_argument(f"{what} is not valid: {_clean(str(error))}", field_name) from None
+
+    def _set_from_header(
+        self, request: message.Message, field: FieldDescriptor, header: str, value: str | None
+    ) -> None:
+        if value is None:
+            return
+        current = getattr(request, field.name)
+        if current and current != value:
+            raise invalid_argument(
+                f"the {header} header and the {field.json_name} field disagree; give one of them", field.name
+            )
+        setattr(request, field.name, value)
+
+
+def _json_value(field: FieldDescriptor, raw: str, what: str, field_name: str) -> Any:
+    """The JSON value json_format expects for field, from the text of a path or query parameter."""
+    if field.type == FieldDescriptor.TYPE_BOOL or (
+        field.message_type is not None and field.message_type.full_name == "google.protobuf.BoolValue"
+    ):
+        if raw.lower() not in _BOOLEAN_TEXT:
+            raise invalid_argument(f"{what} must be true or false, not {raw!r}", field_name)
+        return _BOOLEAN_TEXT[raw.lower()]
+    if field.type == FieldDescriptor.TYPE_ENUM and re.fullmatch(r"-?[0-9]+", raw):
+        return int(raw)
+    if field.message_type is not None and field.message_type.full_name == "google.protobuf.FieldMask":
+        # Accept proto names (update_mask=display_name) as well as JSON names (displayName).
+        return ",".join(_lower_camel(path.strip()) for path in raw.split(",") if path.strip())
+    return raw
+
+
+def _lower_camel(path: str) -> str:
+    return ".".join(
+        re.sub(r"_([a-z0-9])", lambda match: match.group(1).upper(), part) for part in path.split(".")
+    )
+
+
+def parse_json_body(raw: bytes) -> Any:
+    """The body's JSON value; an empty body is an empty object. 400 for anything not strict JSON."""
+    if not raw.strip():
+        return {}
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid_argument("the request body is not valid UTF-8", "body") from None
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
+    except RecursionError:
+        raise invalid_argument("the request body is nested too deeply", "body") from None
+    except ApiError:
+        raise
+    except ValueError as error:
+        raise invalid_argument(f"the request body is not valid JSON: {error}", "body") from None
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise invalid_argument(f'the request body names the field "{key}" more than once', key)
+        document[key] = value
+    return document
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise invalid_argument(f"the request body is not valid JSON: {name} is not a JSON value", "body")
+
+
+_UNKNOWN_FIELD = re.compile(r'has no field named "([^"]*)" at "([^"]*)"')
+_LOCATION = re.compile(r" at ([A-Za-z_][A-Za-z0-9_.\[\]]*?)\.?(?:\.\.)?$")
+_FIELD_CHAIN = re.compile(r"Failed to parse ([A-Za-z0-9_]+) field")
+
+
+_PARSE_FAILURES = (json_format.ParseError, TypeError, ValueError, AttributeError, RecursionError)
+
+
+def _parse_into(document: dict[str, Any], request: message.Message, root_name: str) -> None:
+    try:
+        json_format.ParseDict(document, request)
+    except _PARSE_FAILURES as error:
+        field, description = describe_parse_error(str(error), root_name)
+        if "[" not in field and "." in field:
+            # json_format names the fields but not the list element: find it.
+            located = _locate(document, self_descriptor(request), field.split("."))
+            description = description.replace(f'"{field}"', f'"{located}"')
+            field = located
+        raise invalid_argument(description, field) from None
+
+
+def self_descriptor(value: message.Message) -> descriptor.Descriptor:
+    return cast(descriptor.Descriptor, value.DESCRIPTOR)  # the upb and Python descriptor types are one
+
+
+def _locate(document: Any, message_type: descriptor.Descriptor, chain: Sequence[str]) -> str:
+    """The path of the element that fails to parse along chain, with list indexes."""
+    name, rest = chain[0], chain[1:]
+    field = fields_by_query_name(message_type).get(name)
+    value = document.get(name) if isinstance(document, dict) else None
+    if field is None or field.message_type is None or not rest:
+        return ".".join(chain)
+    element_class = message_factory.GetMessageClass(field.message_type)
+    if field.is_repeated and isinstance(value, list):
+        for index, item in enumerate(value):
+            try:
+                json_format.ParseDict(item, element_class())
+            except _PARSE_FAILURES:
+                return f"{name}[{index}].{_locate(item, field.message_type, rest)}"
+    return f"{name}.{_locate(value, field.message_type, rest)}"
+
+
+def describe_parse_error(text: str, root_name: str) -> tuple[str, str]:
+    """The field a json_format error is about (``lines[0].quantity``) and a readable message."""
+    text = _clean(text)
+    unknown = _UNKNOWN_FIELD.search(text)
+    if unknown:
+        name, location = unknown.groups()
+        parent = _relative(location, root_name)
+        field = f"{parent}.{name}" if parent else name
+        return field, f'unknown field "{field}"'
+    location = _LOCATION.search(text)
+    field = ""
+    if location and location.group(1).startswith(root_name):
+        field = _relative(location.group(1), root_name)
+    if not field:
+        field = ".".join(_FIELD_CHAIN.findall(text))
+    innermost = re.split(r"Failed to parse [A-Za-z0-9_]+ field: ", text)[-1].rstrip(".")
+    innermost = _LOCATION.sub("", innermost).rstrip(".")
+    if field:
+        return field, f'invalid value for field "{field}": {innermost}'
+    return "body", f"invalid request body: {innermost}"
+
+
+def _relative(location: str, root_name: str) -> str:
+    if location == root_name:
+        return ""
+    return location.removeprefix(f"{root_name}.")
+
+
+def _clean(text: str) -> str:
+    return text.split("\n", 1)[0].strip()
+
+
+def response_document(binding: HttpBinding, response: message.Message) -> Any:
+    """The JSON value of a response: the whole message, or its response_body field."""
+    field = binding.response_field
+    if field is None:
+        return message_json(response)
+    value = getattr(response, field.name)
+    if field.message_type is not None and not field.is_repeated:
+        return message_json(value)
+    return message_json(response).get(field.json_name)
+
+
+def message_json(value: message.Message) -> dict[str, Any]:
+    document: dict[str, Any] = json_format.MessageToDict(value, always_print_fields_with_no_presence=True)
+    return document
+
+
+def dumps(document: Any) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()

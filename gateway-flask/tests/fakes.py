@@ -1,0 +1,441 @@
+"""Small in-process fakes of the three services, on real gRPC servers on port 0.
+
+They implement the public methods with a few records in memory, record the metadata of
+every call, and can be told to fail every call with a given status (``fail_with``) or to
+answer slowly (``delay``), so the gateway's transcoding, error mapping and isolation are
+tested without the real services. The real services are tested behind the gateway in
+``test_stack_*.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent import futures
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from google.protobuf import timestamp_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from pasar.common.v1 import money_pb2
+from pasar.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
+from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar.product.v1 import (
+    product_admin_service_pb2,
+    product_admin_service_pb2_grpc,
+    product_pb2,
+    product_service_pb2,
+    product_service_pb2_grpc,
+)
+from pasar_kit import errors
+from pasar_kit.ids import new_id, new_token
+
+ADMIN_TOKEN = "test-admin-token"
+PAYMENT_ID = "pay_" + "a" * 32
+ORDER_ID = "ord_" + "b" * 32
+ORDER_TOKEN = "order-token-1"
+
+
+def idr(amount: int) -> money_pb2.Money:
+    return money_pb2.Money(currency_code="IDR", amount=amount)
+
+
+def when(seconds: int = 1_800_000_000) -> timestamp_pb2.Timestamp:
+    return timestamp_pb2.Timestamp(seconds=seconds)
+
+
+@dataclass
+class Behaviour:
+    """What the tests tell a fake to do, and what it saw."""
+
+    fail_with: grpc.StatusCode | None = None
+    fail_status: grpc.Status | None = None
+    delay: float = 0.0
+    calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    requests: list[Any] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def enter(self, method: str, request: Any, context: grpc.ServicerContext) -> None:
+        with self.lock:
+            self.calls.append((method, {key: str(value) for key, value in context.invocation_metadata()}))
+            self.requests.append(request)
+        if self.delay:
+            time.sleep(self.delay)
+        if self.fail_status is not None:
+            context.abort_with_status(self.fail_status)
+        if self.fail_with is not None:
+            context.abort(self.fail_with, f"told to fail with {self.fail_with.name}")
+
+    def metadata(self, method: str) -> list[dict[str, str]]:
+        return [metadata for name, metadata in self.calls if name == method]
+
+
+def _abort(context: grpc.ServicerContext, error: errors.ServiceError) -> None:
+    context.abort_with_status(error.to_status())
+
+
+class Catalog:
+    """A tiny catalog: two categories, three products."""
+
+    def __init__(self) -> None:
+        self.categories = [
+            product_pb2.Category(id="pulsa", display_name="Pulsa", sort_order=1),
+            product_pb2.Category(id="token-listrik", display_name="Token Listrik", sort_order=2),
+        ]
+        self.products: dict[str, product_pb2.Product] = {}
+        for product_id, name, category, prices in (
+            ("pulsa-nusantara", "Pulsa Nusantara", "pulsa", (10_000, 25_000)),
+            ("pulsa-samudra", "Pulsa Samudra", "pulsa", (5_000,)),
+            ("token-pln", "Token Listrik", "token-listrik", (20_000, 50_000)),
+        ):
+            packages = [
+                product_pb2.Package(
+                    id=f"{product_id}-{price // 1000}k",
+                    product_id=product_id,
+                    display_name=f"Paket {price:,}".replace(",", "."),
+                    price=idr(price),
+                    stock_available=10,
+                    sort_order=index,
+                    product_display_name=name,
+                )
+                for index, price in enumerate(prices)
+            ]
+            self.products[product_id] = product_pb2.Product(
+                id=product_id,
+                display_name=name,
+                category_id=category,
+                state=product_pb2.PRODUCT_STATE_ACTIVE,
+                packages=packages,
+                min_price=idr(min(prices)),
+                max_price=idr(max(prices)),
+                create_time=when(),
+                update_time=when(),
+            )
+
+
+class FakeProductService(product_service_pb2_grpc.ProductServiceServicer):
+    def __init__(self, catalog: Catalog, behaviour: Behaviour) -> None:
+        self.catalog = catalog
+        self.behaviour = behaviour
+
+    def ListCategories(
+        self, request: product_service_pb2.ListCategoriesRequest, context: grpc.ServicerContext
+    ) -> product_service_pb2.ListCategoriesResponse:
+        self.behaviour.enter("ListCategories", request, context)
+        return product_service_pb2.ListCategoriesResponse(categories=self.catalog.categories)
+
+    def ListProducts(
+        self, request: product_service_pb2.ListProductsRequest, context: grpc.ServicerContext
+    ) -> product_service_pb2.ListProductsResponse:
+        self.behaviour.enter("ListProducts", request, context)
+        if request.page_size < 0 or request.page_size > 100:
+            _abort(
+                context,
+                errors.InvalidArgument(
+                    "invalid ListProductsRequest: page_size: must be between 0 and 100",
+                    field_violations=[("page_size", "must be between 0 and 100")],
+                ),
+            )
+        products = [
+            product
+            for product in sorted(self.catalog.products.values(), key=lambda p: p.id)
+            if (not request.category_id or product.category_id == request.category_id)
+            and request.query.lower() in product.display_name.lower()
+            and product.state == product_pb2.PRODUCT_STATE_ACTIVE
+        ]
+        start = int(request.page_token or 0)
+        size = request.page_size or 20
+        page = products[start : start + size]
+        next_token = str(start + size) if start + size < len(products) else ""
+        return product_service_pb2.ListProductsResponse(products=page, next_page_token=next_token)
+
+    def GetProduct(
+        self, request: product_service_pb2.GetProductRequest, context: grpc.ServicerContext
+    ) -> product_service_pb2.GetProductResponse:
+        self.behaviour.enter("GetProduct", request, context)
+        product = self.catalog.products.get(request.id)
+        if product is None or product.state != product_pb2.PRODUCT_STATE_ACTIVE:
+            _abort(
+                context,
+                errors.NotFound(
+                    f"no product {request.id!r}",
+                    reason="PRODUCT_NOT_FOUND",
+                    metadata={"product_id": request.id},
+                ),
+            )
+        return product_service_pb2.GetProductResponse(product=product)
+
+
+class FakeProductAdminService(product_admin_service_pb2_grpc.ProductAdminServiceServicer):
+    def __init__(self, catalog: Catalog, behaviour: Behaviour) -> None:
+        self.catalog = catalog
+        self.behaviour = behaviour
+
+    def _authorize(self, context: grpc.ServicerContext) -> None:
+        metadata = dict(context.invocation_metadata())
+        if metadata.get("authorization") != f"Bearer {ADMIN_TOKEN}":
+            _abort(context, errors.PermissionDenied("not the administrator", reason="ADMIN_TOKEN_INVALID"))
+
+    def CreateProduct(
+        self, request: product_admin_service_pb2.CreateProductRequest, context: grpc.ServicerContext
+    ) -> product_admin_service_pb2.CreateProductResponse:
+        self.behaviour.enter("CreateProduct", request, context)
+        self._authorize(context)
+        if request.product.id in self.catalog.products:
+            _abort(
+                context,
+                errors.AlreadyExists(
+                    "taken", reason="PRODUCT_EXISTS", metadata={"product_id": request.product.id}
+                ),
+            )
+        product = product_pb2.Product()
+        product.CopyFrom(request.product)
+        product.state = product_pb2.PRODUCT_STATE_ACTIVE
+        self.catalog.products[product.id] = product
+        return product_admin_service_pb2.CreateProductResponse(product=product)
+
+    def UpdateProduct(
+        self, request: product_admin_service_pb2.UpdateProductRequest, context: grpc.ServicerContext
+    ) -> product_admin_service_pb2.UpdateProductResponse:
+        self.behaviour.enter("UpdateProduct", request, context)
+        self._authorize(context)
+        product = self.catalog.products.get(request.product.id)
+        if product is None:
+            _abort(context, errors.NotFound("no product", reason="PRODUCT_NOT_FOUND"))
+            raise AssertionError("unreachable")
+        paths = list(request.update_mask.paths) or ["display_name", "description", "category_id", "image_url"]
+        for path in paths:
+            setattr(product, path, getattr(request.product, path))
+        return product_admin_service_pb2.UpdateProductResponse(product=product)
+
+    def DeleteProduct(
+        self, request: product_admin_service_pb2.DeleteProductRequest, context: grpc.ServicerContext
+    ) -> product_admin_service_pb2.DeleteProductResponse:
+        self.behaviour.enter("DeleteProduct", request, context)
+        self._authorize(context)
+        product = self.catalog.products.get(request.id)
+        if product is None:
+            _abort(context, errors.NotFound("no product", reason="PRODUCT_NOT_FOUND"))
+            raise AssertionError("unreachable")
+        product.state = product_pb2.PRODUCT_STATE_ARCHIVED
+        return product_admin_service_pb2.DeleteProductResponse(product=product)
+
+
+class FakePaymentService(payment_service_pb2_grpc.PaymentServiceServicer):
+    def __init__(self, behaviour: Behaviour) -> None:
+        self.behaviour = behaviour
+        self.payment = payment_pb2.Payment(
+            id=PAYMENT_ID,
+            order_id=ORDER_ID,
+            channel_code="bca_va",
+            channel_kind=payment_pb2.PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT,
+            state=payment_pb2.PAYMENT_STATE_PENDING,
+            amount=idr(10_000),
+            fee=idr(4_000),
+            total=idr(14_000),
+            virtual_account=payment_pb2.VirtualAccountInstructions(
+                bank_name="BCA", account_number="8808123456789", account_name="PASAR"
+            ),
+            provider="sandbox",
+            create_time=when(),
+            expire_time=when(1_800_086_400),
+        )
+
+    def ListPaymentChannels(
+        self, request: payment_service_pb2.ListPaymentChannelsRequest, context: grpc.ServicerContext
+    ) -> payment_service_pb2.ListPaymentChannelsResponse:
+        self.behaviour.enter("ListPaymentChannels", request, context)
+        channel = payment_pb2.PaymentChannel(
+            code="bca_va",
+            display_name="BCA Virtual Account",
+            kind=payment_pb2.PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT,
+            flat_fee=idr(4_000),
+            min_amount=idr(10_000),
+            max_amount=idr(50_000_000),
+            enabled=True,
+        )
+        channel.payment_ttl.FromSeconds(86_400)
+        return payment_service_pb2.ListPaymentChannelsResponse(payment_channels=[channel])
+
+    def GetPayment(
+        self, request: payment_service_pb2.GetPaymentRequest, context: grpc.ServicerContext
+    ) -> payment_service_pb2.GetPaymentResponse:
+        self.behaviour.enter("GetPayment", request, context)
+        if request.id != self.payment.id:
+            _abort(
+                context,
+                errors.NotFound(
+                    "no payment", reason="PAYMENT_NOT_FOUND", metadata={"payment_id": request.id}
+                ),
+            )
+        return payment_service_pb2.GetPaymentResponse(payment=self.payment)
+
+    def SimulatePayment(
+        self, request: payment_service_pb2.SimulatePaymentRequest, context: grpc.ServicerContext
+    ) -> payment_service_pb2.SimulatePaymentResponse:
+        self.behaviour.enter("SimulatePayment", request, context)
+        self.payment.state = payment_pb2.PAYMENT_STATE_PAID
+        return payment_service_pb2.SimulatePaymentResponse(payment=self.payment)
+
+
+class FakeOrderService(order_service_pb2_grpc.OrderServiceServicer):
+    def __init__(self, behaviour: Behaviour, payments: FakePaymentService) -> None:
+        self.behaviour = behaviour
+        self.payments = payments
+        self.orders: dict[str, tuple[order_pb2.Order, str]] = {}
+        self.by_request_id: dict[str, str] = {}
+
+    def CreateOrder(
+        self, request: order_service_pb2.CreateOrderRequest, context: grpc.ServicerContext
+    ) -> order_service_pb2.CreateOrderResponse:
+        self.behaviour.enter("CreateOrder", request, context)
+        if not request.lines:
+            _abort(
+                context,
+                errors.InvalidArgument(
+                    "lines: at least one",
+                    field_violations=[("lines", "value must contain at least 1 item(s)")],
+                ),
+            )
+        if request.request_id and request.request_id in self.by_request_id:
+            order, token = self.orders[self.by_request_id[request.request_id]]
+        else:
+            token = new_token()
+            order = order_pb2.Order(
+                id=new_id("ord"),
+                state=order_pb2.ORDER_STATE_PENDING_PAYMENT,
+                customer_email=request.customer_email,
+                payment_channel_code=request.payment_channel_code,
+                payment_id=PAYMENT_ID,
+                language_code=request.language_code or "id",
+                subtotal=idr(10_000),
+                total=idr(14_000),
+                fee=idr(4_000),
+                create_time=when(),
+            )
+            self.orders[order.id] = (order, token)
+            if request.request_id:
+                self.by_request_id[request.request_id] = order.id
+        return order_service_pb2.CreateOrderResponse(
+            order=order, access_token=token, payment=self.payments.payment
+        )
+
+    def GetOrder(
+        self, request: order_service_pb2.GetOrderRequest, context: grpc.ServicerContext
+    ) -> order_service_pb2.GetOrderResponse:
+        self.behaviour.enter("GetOrder", request, context)
+        found = self.orders.get(request.id)
+        if found is None or found[1] != request.token:
+            _abort(context, errors.NotFound("no such order", reason="ORDER_NOT_FOUND"))
+            raise AssertionError("unreachable")
+        return order_service_pb2.GetOrderResponse(order=found[0])
+
+    def CancelOrder(
+        self, request: order_service_pb2.CancelOrderRequest, context: grpc.ServicerContext
+    ) -> order_service_pb2.CancelOrderResponse:
+        self.behaviour.enter("CancelOrder", request, context)
+        found = self.orders.get(request.id)
+        if found is None or found[1] != request.token:
+            _abort(context, errors.NotFound("no such order", reason="ORDER_NOT_FOUND"))
+            raise AssertionError("unreachable")
+        found[0].state = order_pb2.ORDER_STATE_CANCELLED
+        return order_service_pb2.CancelOrderResponse(order=found[0])
+
+
+class FakeServer:
+    """One gRPC server with a fake service, restartable on the same port."""
+
+    def __init__(self, name: str, register: Sequence[Any], service_names: Sequence[str]) -> None:
+        self.name = name
+        self.register = register
+        self.service_names = service_names
+        self.port = 0
+        self.server: grpc.Server | None = None
+
+    def start(self) -> None:
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        for add in self.register:
+            add(server)
+        health_servicer = health.HealthServicer()
+        for name in ("", *self.service_names):
+            health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        self.port = server.add_insecure_port(f"127.0.0.1:{self.port}")
+        server.start()
+        self.server = server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop(grace=None).wait()
+            self.server = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+class FakeShop:
+    """The three fakes, each on its own server."""
+
+    def __init__(self) -> None:
+        self.catalog = Catalog()
+        self.product = Behaviour()
+        self.payment = Behaviour()
+        self.order = Behaviour()
+        # The fakes implement the public methods only; the internal ones stay abstract.
+        product_service = FakeProductService(self.catalog, self.product)  # type: ignore[abstract]
+        admin_service = FakeProductAdminService(self.catalog, self.product)  # type: ignore[abstract]
+        self.payments = FakePaymentService(self.payment)  # type: ignore[abstract]
+        self.orders = FakeOrderService(self.order, self.payments)
+        self.servers = {
+            "product": FakeServer(
+                "product",
+                [
+                    lambda s: product_service_pb2_grpc.add_ProductServiceServicer_to_server(
+                        product_service, s
+                    ),
+                    lambda s: product_admin_service_pb2_grpc.add_ProductAdminServiceServicer_to_server(
+                        admin_service, s
+                    ),
+                ],
+                ["pasar.product.v1.ProductService", "pasar.product.v1.ProductAdminService"],
+            ),
+            "payment": FakeServer(
+                "payment",
+                [lambda s: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(self.payments, s)],
+                ["pasar.payment.v1.PaymentService"],
+            ),
+            "order": FakeServer(
+                "order",
+                [lambda s: order_service_pb2_grpc.add_OrderServiceServicer_to_server(self.orders, s)],
+                ["pasar.order.v1.OrderService"],
+            ),
+        }
+
+    def behaviour(self, name: str) -> Behaviour:
+        behaviour: Behaviour = getattr(self, name)
+        return behaviour
+
+    def start(self) -> None:
+        for server in self.servers.values():
+            server.start()
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+
+    def config(self) -> dict[str, Any]:
+        """The gateway settings that point at these fakes."""
+        return {f"{name.upper()}_ADDRESS": server.address for name, server in self.servers.items()}
+
+
+def running_shop() -> Iterator[FakeShop]:
+    shop = FakeShop()
+    shop.start()
+    try:
+        yield shop
+    finally:
+        shop.stop()
