@@ -10,6 +10,7 @@ grace period before the process exits.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from pasar_kit import database as db
-from pasar_kit.config import Env
+from pasar_kit.config import ConfigError, Env
 from pasar_kit.pipeline import CallPipeline
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,29 @@ class ServerTls:
     cert_file: Path
     key_file: Path
     client_ca_file: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Env) -> ServerTls | None:
+        """TLS when PASAR_TLS_CERT and PASAR_TLS_KEY are set, mutual with PASAR_TLS_CLIENT_CA.
+
+        Half a configuration (a certificate without its key, a client CA without either) is
+        an error, never a silent fall back to plain text.
+        """
+        cert, key = env.optional("PASAR_TLS_CERT"), env.optional("PASAR_TLS_KEY")
+        client_ca = env.optional("PASAR_TLS_CLIENT_CA")
+        if not (cert or key or client_ca):
+            return None
+        if not cert or not key:
+            given = "PASAR_TLS_CERT" if cert else "PASAR_TLS_KEY" if key else "PASAR_TLS_CLIENT_CA"
+            missing = " and ".join(
+                name for name, value in (("PASAR_TLS_CERT", cert), ("PASAR_TLS_KEY", key)) if not value
+            )
+            raise ConfigError(f"{missing} must be set as well when {given} is set")
+        return cls(
+            _readable_file("PASAR_TLS_CERT", cert),
+            _readable_file("PASAR_TLS_KEY", key),
+            _readable_file("PASAR_TLS_CLIENT_CA", client_ca) if client_ca else None,
+        )
 
     def credentials(self) -> grpc.ServerCredentials:
         root = self.client_ca_file.read_bytes() if self.client_ca_file else None
@@ -70,11 +94,7 @@ class ServerSettings:
 
     @classmethod
     def from_env(cls, env: Env, default_listen_address: str) -> ServerSettings:
-        cert, key = env.optional("PASAR_TLS_CERT"), env.optional("PASAR_TLS_KEY")
-        client_ca = env.optional("PASAR_TLS_CLIENT_CA")
-        tls = None
-        if cert and key:
-            tls = ServerTls(Path(cert), Path(key), Path(client_ca) if client_ca else None)
+        tls = ServerTls.from_env(env)
         return cls(
             listen_address=env.string("PASAR_LISTEN_ADDRESS", default_listen_address),
             workers=env.integer("PASAR_GRPC_WORKERS", 16, minimum=1),
@@ -83,6 +103,13 @@ class ServerSettings:
             fault_delay_seconds=env.integer("PASAR_FAULT_DELAY_MS", 0, minimum=0) / 1000,
             tls=tls,
         )
+
+
+def _readable_file(name: str, value: str) -> Path:
+    path = Path(value)
+    if not (path.is_file() and os.access(path, os.R_OK)):
+        raise ConfigError(f"{name} must name a readable file, not {value!r}")
+    return path
 
 
 @dataclass(frozen=True)
