@@ -11,6 +11,7 @@ on UNAVAILABLE, with backoff; others are never retried.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import grpc
 
-from pasar_kit.config import Env
+from pasar_kit.config import ConfigError, Env
 from pasar_kit.logs import REQUEST_ID_METADATA, request_id_var
 
 CHANNEL_OPTIONS = [
@@ -45,11 +46,25 @@ class ClientTls:
 
     @classmethod
     def from_env(cls, env: Env) -> ClientTls | None:
+        """TLS when PASAR_TLS_CA is set, with this client's certificate when both
+        PASAR_TLS_CLIENT_CERT and PASAR_TLS_CLIENT_KEY are. Half a configuration is an
+        error, never a silent fall back to plain text or to a connection without the
+        certificate a mutual-TLS server will ask for."""
         ca = env.optional("PASAR_TLS_CA")
-        if not ca:
-            return None
         cert, key = env.optional("PASAR_TLS_CLIENT_CERT"), env.optional("PASAR_TLS_CLIENT_KEY")
-        return cls(Path(ca), Path(cert) if cert else None, Path(key) if key else None)
+        if not (ca or cert or key):
+            return None
+        if not ca:
+            raise ConfigError("PASAR_TLS_CA must be set as well when a client certificate is set")
+        if cert and not key:
+            raise ConfigError("PASAR_TLS_CLIENT_KEY must be set as well when PASAR_TLS_CLIENT_CERT is set")
+        if key and not cert:
+            raise ConfigError("PASAR_TLS_CLIENT_CERT must be set as well when PASAR_TLS_CLIENT_KEY is set")
+        return cls(
+            _readable_file("PASAR_TLS_CA", ca),
+            _readable_file("PASAR_TLS_CLIENT_CERT", cert) if cert else None,
+            _readable_file("PASAR_TLS_CLIENT_KEY", key) if key else None,
+        )
 
     def credentials(self) -> grpc.ChannelCredentials:
         return grpc.ssl_channel_credentials(
@@ -57,6 +72,13 @@ class ClientTls:
             private_key=self.key_file.read_bytes() if self.key_file else None,
             certificate_chain=self.cert_file.read_bytes() if self.cert_file else None,
         )
+
+
+def _readable_file(name: str, value: str) -> Path:
+    path = Path(value)
+    if not (path.is_file() and os.access(path, os.R_OK)):
+        raise ConfigError(f"{name} must name a readable file, not {value!r}")
+    return path
 
 
 def service_config(idempotent_methods: Sequence[tuple[str, str]], attempts: int = 3) -> str:
