@@ -1,0 +1,264 @@
+"""CreateOrder: the checkout saga, crash-safe and idempotent on the client's request id.
+
+1. Price the lines from the catalog (BatchGetPackages) and check the payment channel;
+   nothing is written yet, so a hopeless request leaves no trace anywhere.
+2. Persist the intent (:mod:`pasar_order.intents`): the order in state CREATING.
+3. Reserve the stock (ReserveStock, idempotent on the order id).
+4. Create the payment (CreatePayment, idempotent on the order id).
+5. In one transaction: the order becomes PENDING_PAYMENT with its payment, and the
+   "order created" e-mail is queued.
+
+A failure undoes the earlier steps and answers with the failing peer's own status (its
+reason passed through) or UNAVAILABLE naming the service that is down. A retry with the
+same request id and content returns the first attempt's order, payment and token; it
+resumes a checkout whose worker crashed, and waits for one still in progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import peewee
+
+from pasar.common.v1 import money_pb2
+from pasar.order.v1 import order_service_pb2
+from pasar.payment.v1 import payment_pb2
+from pasar_kit.errors import Aborted, AlreadyExists, ServiceError
+from pasar_kit.ids import new_id
+from pasar_order import intents
+from pasar_order.access import access_token, stored_hash
+from pasar_order.models import Order, OrderLine, OrderState, lines_of
+from pasar_order.payment_channels import PaymentChannelDirectory
+from pasar_order.peers import PeerError, Peers
+from pasar_order.pricing import price_lines
+from pasar_order.settlement import Doorbells
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGE = "id"
+# How often, and for how long, a retry waits for an earlier attempt still in progress.
+_WAIT_POLL_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """What a CreateOrder call asks for, independent of protobuf."""
+
+    request_id: str
+    customer_email: str
+    lines: tuple[tuple[str, int], ...]
+    payment_channel_code: str
+    language_code: str
+
+    @classmethod
+    def from_proto(cls, request: order_service_pb2.CreateOrderRequest) -> OrderRequest:
+        return cls(
+            request_id=request.request_id,
+            customer_email=request.customer_email,
+            lines=tuple((line.package_id, line.quantity) for line in request.lines),
+            payment_channel_code=request.payment_channel_code,
+            language_code=request.language_code or DEFAULT_LANGUAGE,
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the content: a retry matches it, a reuse of the request id does not.
+        The order of the lines does not matter (each package appears once)."""
+        content = {
+            "customer_email": self.customer_email,
+            "lines": sorted(self.lines),
+            "payment_channel_code": self.payment_channel_code,
+            "language_code": self.language_code,
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    lines: list[OrderLine]
+    payment: payment_pb2.Payment
+    access_token: str
+
+
+class Checkout:
+    """Places orders."""
+
+    def __init__(
+        self,
+        *,
+        database: peewee.Database,
+        peers: Peers,
+        channels: PaymentChannelDirectory,
+        compensation: intents.Compensation,
+        doorbells: Doorbells,
+        token_secret: str,
+        order_ttl: timedelta,
+        lease: timedelta,
+        retry_wait_seconds: float = 10.0,
+    ) -> None:
+        self.database = database
+        self.peers = peers
+        self.channels = channels
+        self.compensation = compensation
+        self.doorbells = doorbells
+        self.token_secret = token_secret
+        self.order_ttl = order_ttl
+        self.lease = lease
+        self.retry_wait_seconds = retry_wait_seconds
+
+    def place_order(self, request: OrderRequest) -> PlacedOrder:
+        # A retry can find the first attempt abandoned under it (its request id freed):
+        # it then starts afresh, which takes a second round at most.
+        for _ in range(3):
+            if request.request_id:
+                existing: Order | None = Order.get_or_none(Order.request_id == request.request_id)
+                if existing is not None:
+                    placed = self._replay(existing, request)
+                    if placed is not None:
+                        return placed
+                    continue
+            placed = self._start(request)
+            if placed is not None:
+                return placed
+        raise Aborted("this request_id is being retried concurrently; try again")
+
+    # A new checkout.
+
+    def _start(self, request: OrderRequest) -> PlacedOrder | None:
+        """Runs a fresh checkout; None when a concurrent call with the same request id won the race."""
+        packages = self.peers.batch_get_packages([package_id for package_id, _ in request.lines])
+        priced = price_lines(request.lines, packages)
+        self.channels.check(request.payment_channel_code, priced.subtotal)
+        order_id = new_id("ord")
+        owner = secrets.token_hex(8)
+        try:
+            order = intents.create(
+                order_id=order_id,
+                request_id=request.request_id,
+                fingerprint=request.fingerprint,
+                customer_email=request.customer_email,
+                language_code=request.language_code,
+                payment_channel_code=request.payment_channel_code,
+                priced=priced,
+                access_token_hash=stored_hash(self.token_secret, order_id),
+                owner=owner,
+                lease=self.lease,
+                database=self.database,
+            )
+        except peewee.IntegrityError:
+            if not request.request_id:
+                raise
+            return None  # the same request id was placed a moment ago: replay it
+        log.info("checkout started", extra={"order_id": order_id})
+        return self._carry_out(order, owner)
+
+    def _carry_out(self, order: Order, owner: str) -> PlacedOrder:
+        """Steps 3 to 5 for an intent this worker holds."""
+        stock_lines = [(line.package_id, line.quantity) for line in lines_of(order)]
+        try:
+            self.peers.reserve_stock(order.id, stock_lines)
+        except PeerError as error:
+            # A refusal reserved nothing; an outage may have reserved before the answer was lost.
+            self._abandon(order.id, owner, error, stock_may_be_held=error.is_outage, payment_may_exist=False)
+            raise
+        if not intents.note_payment_requested(order.id, owner):
+            return self._taken_over(order.id)
+        try:
+            payment = self.peers.create_payment(
+                order_id=order.id,
+                channel_code=order.payment_channel_code,
+                amount=money_pb2.Money(currency_code=order.currency_code, amount=order.subtotal),
+                description=intents.payment_description(order.id),
+                customer_email=order.customer_email,
+            )
+        except PeerError as error:
+            self._abandon(order.id, owner, error, payment_may_exist=error.is_outage)
+            raise
+        if not intents.complete(order.id, owner, payment, self.order_ttl, self.database):
+            return self._taken_over(order.id)
+        self.doorbells.mail.ring()
+        log.info("order placed", extra={"order_id": order.id, "payment_id": payment.id})
+        return self._placed(Order.get_by_id(order.id), payment)
+
+    def _abandon(
+        self,
+        order_id: str,
+        owner: str,
+        cause: ServiceError,
+        *,
+        stock_may_be_held: bool = True,
+        payment_may_exist: bool,
+    ) -> None:
+        """Undoes what the checkout did, now if the peers answer, else later (the sweeper)."""
+        log.info(
+            "checkout failed", extra={"order_id": order_id, "reason": cause.reason, "error": cause.message}
+        )
+        if not intents.abandon(order_id, owner, self.lease):
+            return
+        try:
+            self.compensation.undo(
+                order_id, owner, stock_may_be_held=stock_may_be_held, payment_may_exist=payment_may_exist
+            )
+        except PeerError as error:
+            log.warning(
+                "cannot undo the checkout now; the sweeper will",
+                extra={"order_id": order_id, "error": error.message},
+            )
+
+    def _taken_over(self, order_id: str) -> PlacedOrder:
+        """This worker lost its lease (it was too slow): answer with what became of the order."""
+        order: Order | None = Order.get_or_none(Order.id == order_id)
+        if order is not None and order.state in OrderState.VISIBLE:
+            return self._placed(order)
+        raise Aborted("the checkout took too long and was abandoned; try again")
+
+    # A retry.
+
+    def _replay(self, existing: Order, request: OrderRequest) -> PlacedOrder | None:
+        """The answer for a request id seen before; None if its attempt vanished meanwhile."""
+        if existing.request_fingerprint != request.fingerprint:
+            raise AlreadyExists(
+                "this request_id was used for a different order; use a new request_id for a new order",
+                reason="REQUEST_ID_REUSED",
+            )
+        deadline = time.monotonic() + self.retry_wait_seconds
+        order: Order | None = existing
+        while order is not None and order.state == OrderState.CREATING:
+            owner = secrets.token_hex(8)
+            if intents.claim(order.id, owner, self.lease):
+                log.info("resuming a checkout whose worker vanished", extra={"order_id": order.id})
+                return self._carry_out(order, owner)
+            if time.monotonic() > deadline:
+                raise Aborted("an earlier attempt with this request_id is still in progress; try again")
+            time.sleep(_WAIT_POLL_SECONDS)
+            order = Order.get_or_none((Order.id == existing.id) & (Order.request_id == request.request_id))
+        if order is None or order.state not in OrderState.VISIBLE:
+            return None
+        return self._placed(order)
+
+    def _placed(self, order: Order, payment: payment_pb2.Payment | None = None) -> PlacedOrder:
+        if payment is None:
+            payment = self._current_payment(order)
+        return PlacedOrder(order, lines_of(order), payment, access_token(self.token_secret, order.id))
+
+    def _current_payment(self, order: Order) -> payment_pb2.Payment:
+        """The order's payment as the payment service has it now; as it was created if the
+        payment service cannot be asked (the retry must still return it)."""
+        assert order.payment_id is not None, "a visible order has its payment"
+        try:
+            return self.peers.get_payment(order.payment_id)
+        except PeerError as error:
+            if not order.payment_snapshot:
+                raise
+            log.warning(
+                "payment service unavailable; answering with the payment as created",
+                extra={"order_id": order.id, "error": error.message},
+            )
+            return payment_pb2.Payment.FromString(bytes(order.payment_snapshot))

@@ -1,0 +1,132 @@
+"""The order service's settings, read from the environment once at start-up.
+
+Beyond the variables every service reads (CONTRIBUTING.md, "Configuration"), the order
+service has knobs for its background work; their defaults suit production, and tests
+shorten them to see retries and expiry happen within seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.utils import parseaddr
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pasar_kit.channels import ClientTls
+from pasar_kit.config import ConfigError, Env
+from pasar_kit.server import ServerSettings
+
+DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50053"
+DEFAULT_PRODUCT_ADDRESS = "127.0.0.1:50051"
+DEFAULT_PAYMENT_ADDRESS = "127.0.0.1:50052"
+DEFAULT_DATABASE_URL = "sqlite:///var/order.db"
+DEVELOPMENT_TOKEN_SECRET = "dev-order-token-secret"  # noqa: S105 - refused outside development
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """Where e-mails go over SMTP: ``smtp://user:pass@host:port``, or ``smtps://`` for TLS."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    use_tls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> SmtpTarget:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ConfigError(f"SMTP_URL must start with smtp:// or smtps://, not {url!r}")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError(f"SMTP_URL has an invalid port: {url!r}") from None
+        if not parts.hostname:
+            raise ConfigError("SMTP_URL needs a host: smtp://user:password@host:port")
+        use_tls = parts.scheme == "smtps"
+        return cls(
+            host=parts.hostname,
+            port=port or (465 if use_tls else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            use_tls=use_tls,
+        )
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How the outbox delivers e-mails, and how it retries."""
+
+    smtp: SmtpTarget | None
+    mail_dir: Path
+    sender: str
+    smtp_timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class BackgroundSettings:
+    """How often the background tasks look for work, and how they back off."""
+
+    # The outbox dispatchers (e-mails, reservation steps) poll this often when idle.
+    poll_seconds: float = 1.0
+    # The first retry of a failed delivery waits this long, doubling up to retry_max_seconds.
+    retry_seconds: float = 5.0
+    retry_max_seconds: float = 600.0
+    # The sweeper (expiry of unpaid orders, abandoned checkouts) runs this often.
+    sweep_seconds: float = 5.0
+    # A checkout in progress holds its order for this long; after it, a crashed
+    # checkout is undone by the sweeper (or resumed by a retry of the same request).
+    checkout_lease_seconds: float = 30.0
+    # A payment-event stream is reopened from the cursor after this long.
+    event_stream_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings
+    database_url: str
+    product_address: str
+    payment_address: str
+    peer_timeout_seconds: float
+    client_tls: ClientTls | None
+    order_ttl_seconds: int
+    token_secret: str
+    storefront_url: str
+    mail: MailSettings
+    background: BackgroundSettings
+
+    @classmethod
+    def from_env(cls, env: Env) -> Settings:
+        sender = env.string("PASAR_MAIL_FROM", "Pasar <no-reply@pasar.test>")
+        if "@" not in parseaddr(sender)[1]:
+            raise ConfigError(f"PASAR_MAIL_FROM must be an e-mail address, not {sender!r}")
+        smtp_url = env.optional("SMTP_URL")
+        storefront_url = env.string("PASAR_STOREFRONT_URL", "http://127.0.0.1:8080").rstrip("/")
+        if urlsplit(storefront_url).scheme not in ("http", "https"):
+            raise ConfigError(f"PASAR_STOREFRONT_URL must be an http(s) URL, not {storefront_url!r}")
+        return cls(
+            server=ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS),
+            database_url=env.string("DATABASE_URL", DEFAULT_DATABASE_URL),
+            product_address=env.string("PASAR_PRODUCT_ADDRESS", DEFAULT_PRODUCT_ADDRESS),
+            payment_address=env.string("PASAR_PAYMENT_ADDRESS", DEFAULT_PAYMENT_ADDRESS),
+            peer_timeout_seconds=env.number("PASAR_PEER_TIMEOUT_SECONDS", 5.0, minimum=0.1),
+            client_tls=ClientTls.from_env(env),
+            order_ttl_seconds=env.integer("PASAR_ORDER_TTL_SECONDS", 900, minimum=1),
+            token_secret=env.secret("PASAR_ORDER_TOKEN_SECRET", DEVELOPMENT_TOKEN_SECRET),
+            storefront_url=storefront_url,
+            mail=MailSettings(
+                smtp=SmtpTarget.parse(smtp_url) if smtp_url else None,
+                mail_dir=Path(env.string("PASAR_MAIL_DIR", "var/mail")),
+                sender=sender,
+                smtp_timeout_seconds=env.number("PASAR_SMTP_TIMEOUT_SECONDS", 20.0, minimum=0.1),
+            ),
+            background=BackgroundSettings(
+                poll_seconds=env.number("PASAR_OUTBOX_POLL_SECONDS", 1.0, minimum=0.01),
+                retry_seconds=env.number("PASAR_OUTBOX_RETRY_SECONDS", 5.0, minimum=0.01),
+                retry_max_seconds=env.number("PASAR_OUTBOX_RETRY_MAX_SECONDS", 600.0, minimum=0.01),
+                sweep_seconds=env.number("PASAR_ORDER_SWEEP_SECONDS", 5.0, minimum=0.01),
+                checkout_lease_seconds=env.number("PASAR_CHECKOUT_LEASE_SECONDS", 30.0, minimum=1.0),
+                event_stream_seconds=env.number("PASAR_EVENT_STREAM_SECONDS", 300.0, minimum=1.0),
+            ),
+        )

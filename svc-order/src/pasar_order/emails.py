@@ -1,0 +1,152 @@
+"""The order's e-mails, composed from jinja2 templates in the order's language.
+
+Each e-mail has a plain-text and an HTML part (``templates/<language>/<kind>.txt`` and
+``.html``) and a subject (``<kind>.subject``). They are composed when they are sent, not
+when they are queued, because their link carries the order's access token, which is
+never stored: it is derived again from the order id. Headers that identify the e-mail
+(Message-ID, Date) come from the outbox row, so that a resent e-mail is recognisably the
+same message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+
+import jinja2
+
+from pasar.payment.v1 import payment_pb2
+from pasar_order.access import access_token
+from pasar_order.models import Email, Order, OrderLine
+
+LANGUAGES = ("id", "en")
+# Indonesia's western time zone (Jakarta): UTC+7, without daylight saving time.
+WIB = timezone(timedelta(hours=7), "WIB")
+_MONTHS = {
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+
+def rupiah(amount: int) -> str:
+    """An IDR amount as Indonesians write it: ``Rp 15.000``."""
+    return "Rp " + f"{amount:,}".replace(",", ".")
+
+
+def local_time(value: datetime, language: str) -> str:
+    """A moment in Jakarta time, in words of the language: ``27 November 2025 pukul 14.05 WIB``."""
+    local = value.astimezone(WIB)
+    month = _MONTHS[language][local.month - 1]
+    if language == "id":
+        return f"{local.day} {month} {local.year} pukul {local:%H.%M} WIB"
+    return f"{local.day} {month} {local.year}, {local:%H:%M} WIB (UTC+7)"
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("pasar_order", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["rupiah"] = rupiah
+    return environment
+
+
+@dataclass(frozen=True)
+class EmailLine:
+    product: str
+    package: str
+    quantity: int
+    unit_price: int
+    total: int
+
+
+class Composer:
+    """Turns an outbox row into the e-mail message to send."""
+
+    def __init__(self, *, sender: str, storefront_url: str, token_secret: str) -> None:
+        self.sender = sender
+        self.storefront_url = storefront_url.rstrip("/")
+        self.token_secret = token_secret
+        self.domain = parseaddr(sender)[1].rpartition("@")[2] or "pasar.test"
+        self.templates = _environment()
+
+    def order_link(self, order_id: str) -> str:
+        """The storefront's page of the order, with the token that opens it."""
+        token = access_token(self.token_secret, order_id)
+        return f"{self.storefront_url}/orders/{order_id}?token={token}"
+
+    def message_id(self, email: Email) -> str:
+        return f"<{email.kind.replace('_', '-')}.{email.id}.{email.order_id}@{self.domain}>"
+
+    def compose(self, email: Email, order: Order, lines: list[OrderLine]) -> EmailMessage:
+        language = order.language_code if order.language_code in LANGUAGES else "id"
+        payment = None
+        if order.payment_snapshot:
+            payment = payment_pb2.Payment.FromString(bytes(order.payment_snapshot))
+        context: dict[str, Any] = {
+            "order": order,
+            "lines": [
+                EmailLine(
+                    product=line.product_display_name,
+                    package=line.package_display_name,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    total=line.line_total,
+                )
+                for line in lines
+            ],
+            "fee": order.fee or 0,
+            "total": order.total if order.total is not None else order.subtotal,
+            "payment": payment,
+            "instructions": payment.WhichOneof("instructions") if payment else None,
+            "expire_time": local_time(order.expire_time, language) if order.expire_time else "",
+            "paid_time": local_time(order.paid_time, language) if order.paid_time else "",
+            "link": self.order_link(order.id),
+        }
+        base = f"{language}/{email.kind}"
+        subject = self.templates.get_template(f"{base}.subject").render(context).strip()
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = self.sender
+        message["To"] = order.customer_email
+        message["Date"] = format_datetime(email.create_time.astimezone(UTC))
+        message["Message-ID"] = self.message_id(email)
+        message["Content-Language"] = language
+        message["X-Pasar-Order-Id"] = order.id
+        message["X-Pasar-Email-Kind"] = email.kind
+        message.set_content(self.templates.get_template(f"{base}.txt").render(context))
+        message.add_alternative(self.templates.get_template(f"{base}.html").render(context), subtype="html")
+        return message

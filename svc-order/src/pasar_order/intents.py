@@ -1,0 +1,283 @@
+"""A checkout in progress, persisted before it touches another service.
+
+The order row is written (state CREATING, with its priced lines) before the stock is
+reserved, so that whatever happens next, the order service knows which remote steps may
+have been taken for it. A worker holds the intent through a lease (owner and expiry);
+every step it records is conditional on still holding it, so two workers (a retry of
+the same request, the sweeper) never drive one checkout at once.
+
+An intent that fails, or whose worker vanished (a crash: the lease expires), is
+abandoned: its request id is freed, its payment cancelled and its stock released (each
+idempotent, so repeating after another crash is safe), then the row is deleted. A
+failed checkout thus leaves nothing behind, here or at the peers.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, timedelta
+
+import peewee
+
+from pasar.common.v1 import money_pb2
+from pasar.payment.v1 import payment_pb2
+from pasar_kit.database import atomic_write
+from pasar_kit.timestamps import utc_now
+from pasar_order.mail_outbox import queue_email
+from pasar_order.models import EmailKind, Order, OrderLine, OrderState
+from pasar_order.peers import PeerError, Peers
+from pasar_order.pricing import PricedOrder
+from pasar_order.settlement import PAYMENT_PAID, Settlement
+
+log = logging.getLogger(__name__)
+
+# Answers to ReleaseReservation that mean no stock is held for the order any more.
+NOTHING_HELD = {"RESERVATION_RELEASED", "RESERVATION_NOT_FOUND"}
+# Answers to CreatePayment that mean the payment service never created the payment.
+NO_PAYMENT = {"CHANNEL_NOT_FOUND", "CHANNEL_DISABLED", "AMOUNT_OUT_OF_RANGE"}
+
+
+def payment_description(order_id: str) -> str:
+    """What the payment says it is for; fixed per order, as retries of CreatePayment must match."""
+    return f"Pasar order {order_id}"
+
+
+def payment_amount(order: Order) -> money_pb2.Money:
+    return money_pb2.Money(currency_code=order.currency_code, amount=order.subtotal)
+
+
+def create(
+    *,
+    order_id: str,
+    request_id: str,
+    fingerprint: str,
+    customer_email: str,
+    language_code: str,
+    payment_channel_code: str,
+    priced: PricedOrder,
+    access_token_hash: str,
+    owner: str,
+    lease: timedelta,
+    database: peewee.Database,
+) -> Order:
+    """Writes the intent and its lines, leased to owner. IntegrityError if request_id is taken."""
+    now = utc_now()
+    with database.atomic():
+        order: Order = Order.create(
+            id=order_id,
+            request_id=request_id or None,
+            request_fingerprint=fingerprint,
+            state=OrderState.CREATING,
+            customer_email=customer_email,
+            language_code=language_code,
+            payment_channel_code=payment_channel_code,
+            currency_code=priced.currency_code,
+            subtotal=priced.subtotal,
+            access_token_hash=access_token_hash,
+            lease_owner=owner,
+            lease_until=now + lease,
+            create_time=now,
+            update_time=now,
+        )
+        OrderLine.insert_many(
+            [
+                {
+                    "order": order_id,
+                    "position": position,
+                    "package_id": line.package_id,
+                    "package_display_name": line.package_display_name,
+                    "product_id": line.product_id,
+                    "product_display_name": line.product_display_name,
+                    "unit_price": line.unit_price,
+                    "quantity": line.quantity,
+                    "line_total": line.line_total,
+                }
+                for position, line in enumerate(priced.lines)
+            ]
+        ).execute()
+    return order
+
+
+def claim(order_id: str, owner: str, lease: timedelta) -> bool:
+    """Takes over a CREATING intent whose worker's lease has expired (to resume it)."""
+    now = utc_now()
+    taken: int = (
+        Order.update(lease_owner=owner, lease_until=now + lease)
+        .where(
+            (Order.id == order_id)
+            & (Order.state == OrderState.CREATING)
+            & (Order.lease_until.is_null() | (Order.lease_until < now))
+        )
+        .execute()
+    )
+    return taken == 1
+
+
+def note_payment_requested(order_id: str, owner: str) -> bool:
+    """Records, before calling CreatePayment, that a payment may exist from now on."""
+    noted: int = (
+        Order.update(payment_requested=True, update_time=utc_now())
+        .where((Order.id == order_id) & (Order.state == OrderState.CREATING) & (Order.lease_owner == owner))
+        .execute()
+    )
+    return noted == 1
+
+
+def complete(
+    order_id: str, owner: str, payment: payment_pb2.Payment, ttl: timedelta, database: peewee.Database
+) -> bool:
+    """The checkout's last step, in one transaction: the order becomes PENDING_PAYMENT with
+    its payment, and its "order created" e-mail is queued. False if the lease was lost."""
+    with atomic_write(database):
+        now = utc_now()
+        expire_time = now + ttl
+        if payment.HasField("expire_time"):
+            expire_time = min(expire_time, payment.expire_time.ToDatetime(tzinfo=UTC))
+        updated: int = (
+            Order.update(
+                state=OrderState.PENDING_PAYMENT,
+                payment_id=payment.id,
+                fee=payment.fee.amount,
+                total=payment.total.amount,
+                payment_snapshot=payment.SerializeToString(),
+                expire_time=expire_time,
+                update_time=now,
+                lease_owner=None,
+                lease_until=None,
+            )
+            .where(
+                (Order.id == order_id) & (Order.state == OrderState.CREATING) & (Order.lease_owner == owner)
+            )
+            .execute()
+        )
+        if updated:
+            queue_email(order_id, EmailKind.ORDER_CREATED, now)
+    return updated == 1
+
+
+def abandon(order_id: str, owner: str, lease: timedelta) -> bool:
+    """Gives up a checkout this worker holds: frees its request id for a fresh retry and
+    marks it to be undone."""
+    now = utc_now()
+    updated: int = (
+        Order.update(state=OrderState.ABORTING, request_id=None, lease_until=now + lease, update_time=now)
+        .where((Order.id == order_id) & (Order.state == OrderState.CREATING) & (Order.lease_owner == owner))
+        .execute()
+    )
+    return updated == 1
+
+
+def take_over_stale(order_id: str, owner: str, lease: timedelta) -> bool:
+    """Takes a checkout whose worker vanished (lease expired), to undo it."""
+    now = utc_now()
+    updated: int = (
+        Order.update(
+            state=OrderState.ABORTING,
+            request_id=None,
+            lease_owner=owner,
+            lease_until=now + lease,
+            update_time=now,
+        )
+        .where(
+            (Order.id == order_id)
+            & Order.state.in_(OrderState.CHECKOUT)
+            & (Order.lease_until.is_null() | (Order.lease_until < now))
+        )
+        .execute()
+    )
+    return updated == 1
+
+
+def stale(limit: int) -> list[str]:
+    """Ids of checkouts whose worker's lease has expired."""
+    now = utc_now()
+    query = (
+        Order.select(Order.id)
+        .where(
+            Order.state.in_(OrderState.CHECKOUT) & (Order.lease_until.is_null() | (Order.lease_until < now))
+        )
+        .order_by(Order.create_time)
+        .limit(limit)
+    )
+    return [row.id for row in query]
+
+
+class Compensation:
+    """Undoes the remote steps of an abandoned checkout, then deletes it."""
+
+    def __init__(self, database: peewee.Database, peers: Peers, settlement: Settlement) -> None:
+        self.database = database
+        self.peers = peers
+        self.settlement = settlement
+
+    def undo(
+        self,
+        order_id: str,
+        owner: str,
+        *,
+        stock_may_be_held: bool = True,
+        payment_may_exist: bool | None = None,
+    ) -> None:
+        """Cancels the payment, releases the stock, deletes the intent. Raises PeerError
+        when a peer cannot be reached: the intent stays ABORTING for the sweeper.
+
+        The flags say what the caller knows did not happen (a refused step); by default
+        every step the intent records as started is undone."""
+        order: Order | None = Order.get_or_none(
+            (Order.id == order_id) & (Order.state == OrderState.ABORTING) & (Order.lease_owner == owner)
+        )
+        if order is None:
+            return  # someone else finished it
+        if payment_may_exist is None:
+            payment_may_exist = bool(order.payment_requested)
+        if payment_may_exist and self._payment_was_paid(order):
+            return  # the money arrived: the order is PAID now, and keeps its stock
+        if stock_may_be_held:
+            try:
+                self.peers.release_reservation(order_id)
+            except PeerError as error:
+                if error.reason not in NOTHING_HELD:
+                    raise
+        with self.database.atomic():
+            deleted: int = (
+                Order.delete()
+                .where(
+                    (Order.id == order_id)
+                    & (Order.state == OrderState.ABORTING)
+                    & (Order.lease_owner == owner)
+                )
+                .execute()
+            )
+            if deleted:
+                OrderLine.delete().where(OrderLine.order == order_id).execute()
+        log.info("abandoned checkout undone", extra={"order_id": order_id})
+
+    def _payment_was_paid(self, order: Order) -> bool:
+        """Cancels the checkout's payment, if one exists; True if it turned out paid."""
+        payment_id: str | None = order.payment_id
+        if payment_id is None:
+            # The payment may exist without our knowing its id (a crash, or a lost answer):
+            # CreatePayment is idempotent on the order id and tells it.
+            try:
+                payment_id = self.peers.create_payment(
+                    order_id=order.id,
+                    channel_code=order.payment_channel_code,
+                    amount=payment_amount(order),
+                    description=payment_description(order.id),
+                    customer_email=order.customer_email,
+                ).id
+            except PeerError as error:
+                if error.reason in NO_PAYMENT:
+                    return False
+                raise
+        try:
+            payment = self.peers.cancel_payment(payment_id)
+        except PeerError as error:
+            if error.reason != PAYMENT_PAID:
+                raise
+            payment = self.peers.get_payment(payment_id)
+        if payment.state == payment_pb2.PAYMENT_STATE_PAID:
+            log.warning("an abandoned checkout was paid; the order is PAID", extra={"order_id": order.id})
+            self.settlement.record_paid(order.id, payment)
+            return True
+        return False

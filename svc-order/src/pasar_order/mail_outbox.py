@@ -1,0 +1,64 @@
+"""The e-mail outbox: e-mails are queued with the change they announce, and sent later.
+
+Queuing is a row written in the same transaction as the order's change, so an e-mail
+exists exactly when its cause does. The dispatcher claims due rows (see
+:mod:`pasar_order.work_queue`), composes and sends each, and marks it sent right after;
+a failure schedules a retry with exponential backoff. An SMTP outage thus delays e-mails
+and a crash repeats at most the one e-mail between sending and marking.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from pasar_order.emails import Composer
+from pasar_order.mail_transport import MailServerUnavailable, MailTransport, RecipientRefused
+from pasar_order.models import Email, Order, lines_of
+from pasar_order.work_queue import Backoff, WorkQueue
+
+log = logging.getLogger(__name__)
+
+BATCH = 20
+
+
+def queue_email(order_id: str, kind: str, now: datetime) -> None:
+    """Queues the order's e-mail of this kind; call it in the transaction of the change."""
+    Email.insert(
+        order=order_id, kind=kind, next_attempt_time=now, create_time=now
+    ).on_conflict_ignore().execute()
+
+
+class MailDispatcher:
+    """Sends due e-mails of the outbox."""
+
+    def __init__(self, composer: Composer, transport: MailTransport, backoff: Backoff) -> None:
+        self.composer = composer
+        self.transport = transport
+        self.queue = WorkQueue(Email, backoff)
+
+    def run_due(self) -> bool:
+        """One round; True when a full batch was sent and more may be waiting."""
+        emails = self.queue.claim_due(BATCH)
+        if not emails:
+            return False
+        with self.transport.session() as send:
+            for index, email in enumerate(emails):
+                try:
+                    order = Order.get_by_id(email.order_id)
+                    lines = lines_of(order)
+                    send(email.id, email.kind, self.composer.compose(email, order, lines))
+                except MailServerUnavailable as error:
+                    # The others in this batch would fail the same way: they all wait.
+                    for waiting in emails[index:]:
+                        self.queue.retry_later(waiting, str(error))
+                    return False
+                except RecipientRefused as error:
+                    self.queue.give_up(email, str(error))
+                except Exception as error:  # any other failure of one e-mail: retry it later
+                    log.exception("e-mail not sent", extra={"email_id": email.id})
+                    self.queue.retry_later(email, repr(error))
+                else:
+                    if not self.queue.complete(email):
+                        log.warning("sent an e-mail whose lease had expired", extra={"email_id": email.id})
+        return len(emails) == BATCH

@@ -1,0 +1,146 @@
+"""The ``pasar-order`` command: ``serve`` (the default) and ``migrate``.
+
+``assemble`` wires the service once: one channel per peer, the checkout, the settlement
+of payments, and the background tasks the server runs beside the RPCs (the payment-event
+consumer, the e-mail and reservation dispatchers, the sweeper).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+
+import peewee
+
+from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
+from pasar_kit import database as db
+from pasar_kit.cli import ServiceCli
+from pasar_kit.config import ConfigError, Env
+from pasar_kit.server import GrpcServer, ServiceRegistration
+from pasar_order.background import Doorbell, run_loop
+from pasar_order.checkout import Checkout
+from pasar_order.config import Settings
+from pasar_order.emails import Composer
+from pasar_order.intents import Compensation
+from pasar_order.mail_outbox import MailDispatcher
+from pasar_order.mail_transport import transport_for
+from pasar_order.models import database_proxy
+from pasar_order.payment_channels import PaymentChannelDirectory
+from pasar_order.payment_events import PaymentEventConsumer
+from pasar_order.peers import Peers
+from pasar_order.reservations import ReservationDispatcher
+from pasar_order.servicer import OrderServicer
+from pasar_order.settlement import Doorbells, Settlement
+from pasar_order.sweeper import Sweeper
+from pasar_order.work_queue import Backoff
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+ORDER_SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"]
+# Background threads beside the RPC workers, each holding at most one connection.
+BACKGROUND_CONNECTIONS = 6
+
+
+@dataclass
+class OrderService:
+    """The assembled service: its server, and the parts tests reach into."""
+
+    server: GrpcServer
+    peers: Peers
+    checkout: Checkout
+    settlement: Settlement
+    consumer: PaymentEventConsumer
+    mail: MailDispatcher
+    reservations: ReservationDispatcher
+    sweeper: Sweeper
+
+    def stop(self, grace: float | None = None) -> None:
+        self.server.stop(grace)
+        self.peers.close()
+
+
+def assemble(settings: Settings, database: peewee.Database) -> OrderService:
+    background = settings.background
+    if background.checkout_lease_seconds < 3 * settings.peer_timeout_seconds:
+        raise ConfigError(
+            "PASAR_CHECKOUT_LEASE_SECONDS must be at least three times PASAR_PEER_TIMEOUT_SECONDS, "
+            "so that a checkout in progress is never taken for a crashed one"
+        )
+    lease = timedelta(seconds=background.checkout_lease_seconds)
+    peers = Peers(
+        settings.product_address,
+        settings.payment_address,
+        timeout=settings.peer_timeout_seconds,
+        tls=settings.client_tls,
+    )
+    doorbells = Doorbells(mail=Doorbell(), reservations=Doorbell())
+    settlement = Settlement(database, peers, doorbells)
+    compensation = Compensation(database, peers, settlement)
+    checkout = Checkout(
+        database=database,
+        peers=peers,
+        channels=PaymentChannelDirectory(peers),
+        compensation=compensation,
+        doorbells=doorbells,
+        token_secret=settings.token_secret,
+        order_ttl=timedelta(seconds=settings.order_ttl_seconds),
+        lease=lease,
+    )
+    backoff = Backoff(background.retry_seconds, background.retry_max_seconds)
+    composer = Composer(
+        sender=settings.mail.sender,
+        storefront_url=settings.storefront_url,
+        token_secret=settings.token_secret,
+    )
+    mail = MailDispatcher(composer, transport_for(settings.mail), backoff)
+    reservations = ReservationDispatcher(peers, backoff)
+    sweeper = Sweeper(compensation, settlement, lease)
+    consumer = PaymentEventConsumer(database, peers, doorbells, background.event_stream_seconds)
+
+    def loop(
+        name: str, work: Callable[[], bool], interval: float, doorbell: Doorbell | None = None
+    ) -> Callable[[threading.Event], None]:
+        return partial(run_loop, name, database=database, work=work, interval=interval, doorbell=doorbell)
+
+    tasks: Sequence[Callable[[threading.Event], None]] = [
+        consumer.run,
+        loop("mail-outbox", mail.run_due, background.poll_seconds, doorbells.mail),
+        loop("reservation-steps", reservations.run_due, background.poll_seconds, doorbells.reservations),
+        loop("sweeper", sweeper.sweep, background.sweep_seconds),
+    ]
+    servicer = OrderServicer(checkout, settlement)
+    registration = ServiceRegistration(
+        ORDER_SERVICE,
+        lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server),
+    )
+    server = GrpcServer(settings.server, [registration], database, background=tasks)
+    return OrderService(server, peers, checkout, settlement, consumer, mail, reservations, sweeper)
+
+
+def open_database(env: Env) -> peewee.Database:
+    settings = Settings.from_env(env)
+    return db.bind(
+        database_proxy,
+        settings.database_url,
+        max_connections=settings.server.workers + BACKGROUND_CONNECTIONS,
+    )
+
+
+def build_server(env: Env, database: peewee.Database) -> GrpcServer:
+    return assemble(Settings.from_env(env), database).server
+
+
+CLI = ServiceCli(
+    name="order",
+    description="Pasar's order service: checkout, order state, and order e-mails.",
+    migrations_dir=MIGRATIONS_DIR,
+    open_database=open_database,
+    build_server=build_server,
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return CLI.main(argv)

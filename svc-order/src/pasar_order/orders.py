@@ -1,0 +1,82 @@
+"""Reading orders, and the local state changes that follow what happened to the payment.
+
+Each change is one conditional UPDATE (it happens only from the expected state, so two
+instances or a repeated event cannot apply it twice) plus the rows of the work it
+implies: the e-mail to send and the step on the stock reservation. Callers run them inside
+a transaction, together with whatever else must change with them (the event cursor).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pasar.payment.v1 import payment_pb2
+from pasar_kit.errors import NotFound
+from pasar_order.access import token_opens
+from pasar_order.mail_outbox import queue_email
+from pasar_order.models import EmailKind, Order, OrderState, ReservationStep
+from pasar_order.reservations import queue_reservation_step
+
+# States from which a payment's arrival makes the order PAID: a checkout still in progress
+# counts, because the money decides (a paid payment always has a paid order).
+PAYABLE_STATES = (OrderState.PENDING_PAYMENT, OrderState.CREATING, OrderState.ABORTING)
+
+
+def order_not_found() -> NotFound:
+    """The one answer for an unknown order and for a wrong token, so that ids cannot be probed."""
+    return NotFound("order not found", reason="ORDER_NOT_FOUND")
+
+
+def find_visible(order_id: str, token: str) -> Order:
+    """The order, if it exists outside checkout and token opens it."""
+    order: Order | None = Order.get_or_none(Order.id == order_id)
+    # Compare the token even for an unknown id, so that timing tells nothing either.
+    stored = order.access_token_hash if order is not None else "0" * 64
+    if not token_opens(token, stored) or order is None or order.state not in OrderState.VISIBLE:
+        raise order_not_found()
+    return order
+
+
+def mark_paid(order_id: str, payment: payment_pb2.Payment, now: datetime) -> bool:
+    """Marks the order paid; queues "payment received" and the reservation's commit.
+
+    False when the order was not waiting for this payment (already paid, closed, or
+    unknown): then nothing changes."""
+    paid_time = payment.paid_time.ToDatetime(tzinfo=UTC) if payment.HasField("paid_time") else now
+    updated: int = (
+        Order.update(
+            state=OrderState.PAID,
+            paid_time=paid_time,
+            update_time=now,
+            payment_id=payment.id,
+            fee=payment.fee.amount,
+            total=payment.total.amount,
+            lease_owner=None,
+            lease_until=None,
+        )
+        .where(
+            (Order.id == payment.order_id)
+            & (Order.id == order_id)
+            & Order.state.in_(PAYABLE_STATES)
+            & (Order.payment_id.is_null() | (Order.payment_id == payment.id))
+        )
+        .execute()
+    )
+    if updated:
+        queue_email(order_id, EmailKind.PAYMENT_RECEIVED, now)
+        queue_reservation_step(order_id, ReservationStep.COMMIT, now)
+    return updated == 1
+
+
+def mark_closed(order_id: str, state: str, now: datetime, payment_id: str | None = None) -> bool:
+    """Closes a pending order unpaid (CANCELLED or EXPIRED) and queues the release of its stock.
+
+    False when the order was no longer pending (paid or closed before): nothing changes."""
+    assert state in (OrderState.CANCELLED, OrderState.EXPIRED)
+    condition = (Order.id == order_id) & (Order.state == OrderState.PENDING_PAYMENT)
+    if payment_id is not None:
+        condition &= Order.payment_id == payment_id
+    updated: int = Order.update(state=state, update_time=now).where(condition).execute()
+    if updated:
+        queue_reservation_step(order_id, ReservationStep.RELEASE, now)
+    return updated == 1

@@ -1,0 +1,225 @@
+"""The two services checkout depends on, behind one long-lived channel each.
+
+Every call has a deadline; gRPC retries only the methods that are safe to repeat (all of
+the ones the order service calls are idempotent on the order or payment id, by
+contract). A failed call becomes a :class:`PeerError`: a peer's domain error keeps its
+code, reason and metadata, so that the order service's caller gets the catalog's
+OUT_OF_STOCK or the payment service's AMOUNT_OUT_OF_RANGE unchanged; a peer that is down
+or too slow becomes UNAVAILABLE naming the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, cast
+
+import grpc
+
+from pasar.common.v1 import money_pb2
+from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
+from pasar_kit import errors
+from pasar_kit.channels import ClientTls, open_channel
+
+PRODUCT_SERVICE = "pasar.product.v1.ProductService"
+PAYMENT_SERVICE = "pasar.payment.v1.PaymentService"
+
+# The calls gRPC may repeat on UNAVAILABLE: reads, and writes idempotent on their key.
+PRODUCT_IDEMPOTENT = [
+    (PRODUCT_SERVICE, method)
+    for method in ("BatchGetPackages", "ReserveStock", "CommitReservation", "ReleaseReservation")
+]
+PAYMENT_IDEMPOTENT = [
+    (PAYMENT_SERVICE, method)
+    for method in ("ListPaymentChannels", "GetPayment", "CreatePayment", "CancelPayment")
+]
+
+OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+_ERROR_CLASSES: dict[grpc.StatusCode, type[errors.ServiceError]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
+    grpc.StatusCode.NOT_FOUND: errors.NotFound,
+    grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
+    grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
+    grpc.StatusCode.ABORTED: errors.Aborted,
+    grpc.StatusCode.UNAUTHENTICATED: errors.Unauthenticated,
+    grpc.StatusCode.PERMISSION_DENIED: errors.PermissionDenied,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: errors.ResourceExhausted,
+    grpc.StatusCode.UNAVAILABLE: errors.Unavailable,
+    grpc.StatusCode.DEADLINE_EXCEEDED: errors.Unavailable,
+}
+
+
+class PeerError(errors.ServiceError):
+    """A call to another service failed; raised as the status the order service answers with."""
+
+    def __init__(self, code: grpc.StatusCode, message: str, *, service: str, reason: str = "", **kw: Any):
+        super().__init__(message, reason=reason, **kw)
+        self.code = code
+        self.service = service
+
+    @property
+    def is_outage(self) -> bool:
+        """True when the peer was down or too slow: whether the call took effect is unknown."""
+        return self.code == grpc.StatusCode.UNAVAILABLE
+
+
+def peer_error(error: grpc.RpcError, service: str) -> PeerError:
+    """The PeerError for a failed call to service."""
+    call = cast(grpc.Call, error)  # a failed call's RpcError is also its Call
+    code = call.code()
+    name = service.split(".")[1]
+    if code in OUTAGE_CODES:
+        return PeerError(
+            grpc.StatusCode.UNAVAILABLE,
+            f"the {name} service is unavailable ({code.name}: {call.details()}); try again",
+            service=service,
+        )
+    if code not in _ERROR_CLASSES:  # INTERNAL, UNKNOWN, UNIMPLEMENTED ...: the peer is broken
+        return PeerError(
+            grpc.StatusCode.UNAVAILABLE,
+            f"the {name} service failed ({code.name}); try again later",
+            service=service,
+        )
+    info = errors.error_info(error)
+    return PeerError(
+        code,
+        call.details() or f"the {name} service refused the request",
+        service=service,
+        reason=info.reason if info else "",
+        metadata=dict(info.metadata) if info else None,
+    )
+
+
+class Peers:
+    """Typed calls to ProductService and PaymentService with the order service's defaults."""
+
+    def __init__(
+        self,
+        product_address: str,
+        payment_address: str,
+        *,
+        timeout: float,
+        tls: ClientTls | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self._product_channel = open_channel(
+            product_address, default_timeout=timeout, idempotent_methods=PRODUCT_IDEMPOTENT, tls=tls
+        )
+        self._payment_channel = open_channel(
+            payment_address, default_timeout=timeout, idempotent_methods=PAYMENT_IDEMPOTENT, tls=tls
+        )
+        self.product = product_service_pb2_grpc.ProductServiceStub(self._product_channel)
+        self.payment = payment_service_pb2_grpc.PaymentServiceStub(self._payment_channel)
+
+    def close(self) -> None:
+        self._product_channel.close()
+        self._payment_channel.close()
+
+    # The catalog.
+
+    def batch_get_packages(self, ids: Sequence[str]) -> list[product_pb2.Package]:
+        request = product_service_pb2.BatchGetPackagesRequest(ids=list(ids))
+        try:
+            response: product_service_pb2.BatchGetPackagesResponse = self.product.BatchGetPackages(request)
+        except grpc.RpcError as error:
+            raise peer_error(error, PRODUCT_SERVICE) from None
+        return list(response.packages)
+
+    def reserve_stock(self, order_id: str, lines: Sequence[tuple[str, int]]) -> product_pb2.Reservation:
+        request = product_service_pb2.ReserveStockRequest(
+            order_id=order_id,
+            lines=[product_pb2.StockLine(package_id=package_id, quantity=qty) for package_id, qty in lines],
+        )
+        try:
+            response: product_service_pb2.ReserveStockResponse = self.product.ReserveStock(request)
+        except grpc.RpcError as error:
+            raise peer_error(error, PRODUCT_SERVICE) from None
+        return response.reservation
+
+    def commit_reservation(self, order_id: str) -> product_pb2.Reservation:
+        request = product_service_pb2.CommitReservationRequest(order_id=order_id)
+        try:
+            response: product_service_pb2.CommitReservationResponse = self.product.CommitReservation(request)
+        except grpc.RpcError as error:
+            raise peer_error(error, PRODUCT_SERVICE) from None
+        return response.reservation
+
+    def release_reservation(self, order_id: str) -> product_pb2.Reservation:
+        request = product_service_pb2.ReleaseReservationRequest(order_id=order_id)
+        try:
+            response: product_service_pb2.ReleaseReservationResponse = self.product.ReleaseReservation(
+                request
+            )
+        except grpc.RpcError as error:
+            raise peer_error(error, PRODUCT_SERVICE) from None
+        return response.reservation
+
+    # Payments.
+
+    def list_payment_channels(self) -> list[payment_pb2.PaymentChannel]:
+        channels: list[payment_pb2.PaymentChannel] = []
+        page_token = ""
+        while True:
+            request = payment_service_pb2.ListPaymentChannelsRequest(page_size=100, page_token=page_token)
+            try:
+                response: payment_service_pb2.ListPaymentChannelsResponse = self.payment.ListPaymentChannels(
+                    request
+                )
+            except grpc.RpcError as error:
+                raise peer_error(error, PAYMENT_SERVICE) from None
+            channels.extend(response.payment_channels)
+            page_token = response.next_page_token
+            if not page_token:
+                return channels
+
+    def create_payment(
+        self,
+        *,
+        order_id: str,
+        channel_code: str,
+        amount: money_pb2.Money,
+        description: str,
+        customer_email: str,
+    ) -> payment_pb2.Payment:
+        request = payment_service_pb2.CreatePaymentRequest(
+            order_id=order_id,
+            channel_code=channel_code,
+            amount=amount,
+            description=description,
+            customer_email=customer_email,
+        )
+        try:
+            response: payment_service_pb2.CreatePaymentResponse = self.payment.CreatePayment(request)
+        except grpc.RpcError as error:
+            raise peer_error(error, PAYMENT_SERVICE) from None
+        return response.payment
+
+    def get_payment(self, payment_id: str) -> payment_pb2.Payment:
+        request = payment_service_pb2.GetPaymentRequest(id=payment_id)
+        try:
+            response: payment_service_pb2.GetPaymentResponse = self.payment.GetPayment(request)
+        except grpc.RpcError as error:
+            raise peer_error(error, PAYMENT_SERVICE) from None
+        return response.payment
+
+    def cancel_payment(self, payment_id: str) -> payment_pb2.Payment:
+        request = payment_service_pb2.CancelPaymentRequest(id=payment_id)
+        try:
+            response: payment_service_pb2.CancelPaymentResponse = self.payment.CancelPayment(request)
+        except grpc.RpcError as error:
+            raise peer_error(error, PAYMENT_SERVICE) from None
+        return response.payment
+
+    def watch_payment_events(
+        self, after_sequence: int, timeout: float
+    ) -> Iterator[payment_service_pb2.WatchPaymentEventsResponse]:
+        """The event stream from after_sequence; the returned call can be cancelled.
+
+        Its errors are raw grpc.RpcError: the consumer tells a stream that ended at its
+        deadline (reopen at once) from an outage (back off)."""
+        request = payment_service_pb2.WatchPaymentEventsRequest(after_sequence=after_sequence)
+        stream: Iterator[payment_service_pb2.WatchPaymentEventsResponse] = self.payment.WatchPaymentEvents(
+            request, timeout=timeout
+        )
+        return stream

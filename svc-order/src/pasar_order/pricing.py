@@ -1,0 +1,86 @@
+"""An order's lines priced from the catalog: never from the client, always in whole rupiah.
+
+The catalog's answer is snapshotted into the order (names and unit prices as they were at
+checkout), so that later changes to the catalog never change an order already placed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pasar.product.v1 import product_pb2
+from pasar_kit.errors import FailedPrecondition, NotFound
+
+# The largest amount a money column (BIGINT) and the contracts' int64 can hold.
+MAX_AMOUNT = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    package_id: str
+    package_display_name: str
+    product_id: str
+    product_display_name: str
+    unit_price: int
+    quantity: int
+
+    @property
+    def line_total(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class PricedOrder:
+    lines: tuple[PricedLine, ...]
+    currency_code: str
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.line_total for line in self.lines)
+
+
+def price_lines(requested: Sequence[tuple[str, int]], packages: Sequence[product_pb2.Package]) -> PricedOrder:
+    """Prices each requested (package id, quantity) with the catalog's packages.
+
+    Refuses what the catalog cannot sell now: an unknown package (NOT_FOUND) or one
+    without enough stock (FAILED_PRECONDITION OUT_OF_STOCK, as ReserveStock would answer),
+    so that a hopeless checkout reserves nothing."""
+    by_id = {package.id: package for package in packages}
+    lines: list[PricedLine] = []
+    currencies: set[str] = set()
+    for package_id, quantity in requested:
+        package = by_id.get(package_id)
+        if package is None:
+            raise NotFound(
+                f"package {package_id!r} not found",
+                reason="PACKAGE_NOT_FOUND",
+                metadata={"package_id": package_id},
+            )
+        if package.stock_available < quantity:
+            raise FailedPrecondition(
+                f"package {package_id!r} has {package.stock_available} units left, {quantity} requested",
+                reason="OUT_OF_STOCK",
+                metadata={
+                    "package_id": package_id,
+                    "requested": str(quantity),
+                    "available": str(package.stock_available),
+                },
+            )
+        currencies.add(package.price.currency_code)
+        lines.append(
+            PricedLine(
+                package_id=package.id,
+                package_display_name=package.display_name,
+                product_id=package.product_id,
+                product_display_name=package.product_display_name,
+                unit_price=package.price.amount,
+                quantity=quantity,
+            )
+        )
+    if len(currencies) != 1:
+        raise FailedPrecondition("the packages are priced in different currencies; order them separately")
+    priced = PricedOrder(tuple(lines), currencies.pop())
+    if priced.subtotal > MAX_AMOUNT:
+        raise FailedPrecondition("the order's amount is too large", reason="AMOUNT_OUT_OF_RANGE")
+    return priced

@@ -1,0 +1,74 @@
+"""The steps on an order's stock reservation that follow a state change, made durable.
+
+When an order is paid its reservation must be committed at the catalog; when it is
+cancelled or expires, released. The state change and a ReservationTask row are written in
+one transaction; this dispatcher then calls the catalog until the step succeeds, so that
+an outage of the catalog delays the step but never loses it. Both calls are idempotent at
+the catalog, so a step repeated after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from pasar_order.models import ReservationStep, ReservationTask
+from pasar_order.peers import PeerError, Peers
+from pasar_order.work_queue import Backoff, WorkQueue
+
+log = logging.getLogger(__name__)
+
+BATCH = 20
+
+# Answers that mean the step's goal already holds.
+_ALREADY_DONE = {
+    ReservationStep.COMMIT: {"RESERVATION_COMMITTED"},
+    ReservationStep.RELEASE: {"RESERVATION_RELEASED", "RESERVATION_NOT_FOUND"},
+}
+# Reasons a peer gives for a passing condition: try again later.
+_TRANSIENT_CODES = {"ABORTED", "RESOURCE_EXHAUSTED"}
+
+
+def queue_reservation_step(order_id: str, step: str, now: datetime) -> None:
+    """Queues a step on the order's reservation; call it in the transaction of the state change."""
+    ReservationTask.insert(
+        order=order_id, step=step, next_attempt_time=now, create_time=now
+    ).on_conflict_ignore().execute()
+
+
+class ReservationDispatcher:
+    """Carries out queued reservation steps at the catalog."""
+
+    def __init__(self, peers: Peers, backoff: Backoff) -> None:
+        self.peers = peers
+        self.queue = WorkQueue(ReservationTask, backoff)
+
+    def run_due(self) -> bool:
+        """One round; True when a full batch was done and more may be waiting."""
+        tasks = self.queue.claim_due(BATCH)
+        for task in tasks:
+            self._carry_out(task)
+        return len(tasks) == BATCH
+
+    def _carry_out(self, task: ReservationTask) -> None:
+        order_id: str = task.order_id
+        try:
+            if task.step == ReservationStep.COMMIT:
+                self.peers.commit_reservation(order_id)
+            else:
+                self.peers.release_reservation(order_id)
+        except PeerError as error:
+            if error.is_outage or error.code.name in _TRANSIENT_CODES:
+                self.queue.retry_later(task, error.message)
+                return
+            if error.reason not in _ALREADY_DONE[task.step]:
+                # The catalog refuses for good (a paid order whose stock was released, say):
+                # stock counts need a person; keep the row as evidence.
+                log.error(
+                    "the catalog refused a reservation step",
+                    extra={"order_id": order_id, "step": task.step, "reason": error.reason},
+                )
+                self.queue.give_up(task, f"{error.reason or error.code.name}: {error.message}")
+                return
+        self.queue.complete(task)
+        log.info("reservation step done", extra={"order_id": order_id, "step": task.step})

@@ -1,0 +1,81 @@
+"""The sweeper: finishes what nobody else will.
+
+- Checkouts whose worker vanished (a crash, a killed instance) are undone: their lease
+  has expired, so the sweeper takes them over, cancels their payment and releases their
+  stock (see :mod:`pasar_order.intents`). Nothing stays reserved for a dead checkout.
+- Unpaid orders past their expiry time are closed: payment cancelled first, then EXPIRED
+  and the stock released (see :mod:`pasar_order.settlement`); an order paid at the last
+  second becomes PAID instead.
+
+Every step is conditional or idempotent, so sweepers of several instances can run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from pasar_kit.errors import ServiceError
+from pasar_kit.timestamps import utc_now
+from pasar_order import intents
+from pasar_order.models import Order, OrderState
+from pasar_order.settlement import Settlement
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+
+
+class Sweeper:
+    def __init__(self, compensation: intents.Compensation, settlement: Settlement, lease: timedelta) -> None:
+        self.compensation = compensation
+        self.settlement = settlement
+        self.lease = lease
+        self.owner = secrets.token_hex(8)
+
+    def sweep(self) -> bool:
+        """One round; True when a full batch was handled and more may be waiting."""
+        undone = self.undo_stale_checkouts()
+        expired = self.expire_unpaid_orders()
+        return BATCH in (undone, expired)
+
+    def undo_stale_checkouts(self) -> int:
+        """Undoes abandoned checkouts; returns how many were undone."""
+        undone = 0
+        for order_id in intents.stale(BATCH):
+            if not intents.take_over_stale(order_id, self.owner, self.lease):
+                continue
+            log.warning("undoing a checkout whose worker vanished", extra={"order_id": order_id})
+            try:
+                self.compensation.undo(order_id, self.owner)
+            except ServiceError as error:
+                log.warning(
+                    "cannot undo the checkout now; retrying later",
+                    extra={"order_id": order_id, "error": error.message},
+                )
+            else:
+                undone += 1
+        return undone
+
+    def expire_unpaid_orders(self) -> int:
+        """Closes unpaid orders past their expiry; returns how many were closed."""
+        closed = 0
+        due = list(
+            Order.select()
+            .where((Order.state == OrderState.PENDING_PAYMENT) & (Order.expire_time <= utc_now()))
+            .order_by(Order.expire_time)
+            .limit(BATCH)
+        )
+        for order in due:
+            try:
+                ended = self.settlement.close_unpaid(order, OrderState.EXPIRED)
+            except ServiceError as error:
+                log.warning(
+                    "cannot expire the order now; retrying later",
+                    extra={"order_id": order.id, "error": error.message},
+                )
+                continue
+            closed += 1
+            log.info("unpaid order past its expiry", extra={"order_id": order.id, "state": ended.state})
+        return closed

@@ -1,0 +1,113 @@
+"""Claiming outbox rows safely when several instances of the service run.
+
+A row is due when it is QUEUED and its next attempt time has come. An instance claims it
+with one conditional UPDATE that sets a lease (owner and expiry) only if nobody holds an
+unexpired lease; the row is then its own until it marks it done or schedules a retry.
+An instance that crashes holding a lease just lets it expire, and another takes over:
+work is delayed, never lost, and repeated only if the crash came between doing the work
+and marking it done (at least once).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Generic, TypeVar
+
+from pasar_kit.timestamps import utc_now
+from pasar_order.models import OutboxRow, OutboxState
+
+log = logging.getLogger(__name__)
+
+Row = TypeVar("Row", bound=OutboxRow)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter: base, 2 x base, 4 x base ... up to maximum."""
+
+    base_seconds: float
+    maximum_seconds: float
+
+    def delay(self, attempts: int) -> float:
+        exponent = min(max(attempts - 1, 0), 30)
+        delay: float = min(self.base_seconds * 2.0**exponent, self.maximum_seconds)
+        return delay * random.uniform(0.8, 1.0)  # noqa: S311 - jitter, not a secret
+
+
+class WorkQueue(Generic[Row]):
+    """The due rows of one outbox table, for one worker of this process."""
+
+    def __init__(self, model: type[Row], backoff: Backoff, lease_seconds: float = 120.0) -> None:
+        self.model = model
+        self.backoff = backoff
+        self.lease = timedelta(seconds=lease_seconds)
+        self.owner = secrets.token_hex(8)
+
+    def claim_due(self, limit: int) -> list[Row]:
+        """Claims up to limit due rows, oldest first."""
+        model = self.model
+        now = utc_now()
+        free = model.lease_until.is_null() | (model.lease_until < now)
+        candidates = [
+            row.id
+            for row in model.select(model.id)
+            .where((model.state == OutboxState.QUEUED) & (model.next_attempt_time <= now) & free)
+            .order_by(model.next_attempt_time, model.id)
+            .limit(limit)
+        ]
+        claimed: list[Row] = []
+        for row_id in candidates:
+            taken = (
+                model.update(lease_owner=self.owner, lease_until=now + self.lease)
+                .where((model.id == row_id) & (model.state == OutboxState.QUEUED) & free)
+                .execute()
+            )
+            if taken:
+                claimed.append(model.get_by_id(row_id))
+        return claimed
+
+    def complete(self, row: Row) -> bool:
+        """Marks a claimed row done; False if the lease was lost meanwhile."""
+        return self._finish(row, state=OutboxState.DONE, done_time=utc_now())
+
+    def retry_later(self, row: Row, error: str) -> None:
+        """Schedules the next attempt of a claimed row after a backoff."""
+        attempts = row.attempts + 1
+        delay = self.backoff.delay(attempts)
+        self._finish(
+            row,
+            attempts=attempts,
+            next_attempt_time=utc_now() + timedelta(seconds=delay),
+            last_error=error[:500],
+        )
+        log.warning(
+            "attempt failed; retrying later",
+            extra={
+                "table": self.model._meta.table_name,
+                "row": row.id,
+                "attempts": attempts,
+                "retry_in_seconds": round(delay, 2),
+                "error": error[:500],
+            },
+        )
+
+    def give_up(self, row: Row, error: str) -> None:
+        """Marks a claimed row failed for good: the work can never succeed."""
+        self._finish(row, state=OutboxState.FAILED, attempts=row.attempts + 1, last_error=error[:500])
+        log.error(
+            "gave up on a row that can never succeed",
+            extra={"table": self.model._meta.table_name, "row": row.id, "error": error[:500]},
+        )
+
+    def _finish(self, row: Row, **changes: object) -> bool:
+        model = self.model
+        updated: int = (
+            model.update(lease_owner=None, lease_until=None, **changes)
+            .where((model.id == row.id) & (model.lease_owner == self.owner))
+            .execute()
+        )
+        return updated == 1

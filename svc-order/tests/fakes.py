@@ -1,0 +1,429 @@
+"""In-process stand-ins for ProductService and PaymentService, served over real gRPC.
+
+They keep the contracts' semantics that checkout relies on (idempotency on the order id,
+all-or-nothing reservations, a payment paid at most once, an event log read from a
+cursor) in memory, and let a test provoke what is hard to get from the real services: an
+outage of one method, an answer lost after the work was done, a payment settled at a
+chosen moment. They run behind the kit's call pipeline, so the order service's requests
+are validated against the contracts exactly as the real services would.
+"""
+
+# The fakes implement only the RPCs the order service calls; mypy-protobuf marks the
+# others abstract, which is what keeps the real servicers complete.
+# mypy: disable-error-code="abstract"
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import grpc
+from google.protobuf import timestamp_pb2
+
+from pasar.common.v1 import money_pb2
+from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
+from pasar_kit import errors
+from pasar_kit.ids import new_id
+from pasar_kit.pipeline import CallPipeline
+from pasar_kit.timestamps import to_timestamp, utc_now
+
+# A hook runs before (or after) a method's work; raising from it makes the call fail.
+Hook = Callable[[], None]
+
+
+def idr(amount: int) -> money_pb2.Money:
+    return money_pb2.Money(currency_code="IDR", amount=amount)
+
+
+def now() -> timestamp_pb2.Timestamp:
+    timestamp = timestamp_pb2.Timestamp()
+    timestamp.FromDatetime(utc_now())
+    return timestamp
+
+
+def outage() -> None:
+    """A hook: the service answers UNAVAILABLE, as if it were down."""
+    raise errors.Unavailable("injected outage")
+
+
+@dataclass
+class Hooks:
+    """Per-method hooks that tests set; each runs once unless keep is set."""
+
+    before: dict[str, Hook] = field(default_factory=dict)
+    after: dict[str, Hook] = field(default_factory=dict)
+    keep: bool = False
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def run_before(self, method: str, key: str) -> None:
+        self.calls.append((method, key))
+        hook = self.before.get(method) if self.keep else self.before.pop(method, None)
+        if hook:
+            hook()
+
+    def run_after(self, method: str) -> None:
+        hook = self.after.get(method) if self.keep else self.after.pop(method, None)
+        if hook:
+            hook()
+
+    def count(self, method: str) -> int:
+        return sum(1 for name, _ in self.calls if name == method)
+
+
+class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.packages: dict[str, product_pb2.Package] = {}
+        self.reservations: dict[
+            str, tuple[product_pb2.ReservationState.ValueType, list[tuple[str, int]]]
+        ] = {}
+        self.hooks = Hooks()
+
+    def add_package(
+        self, package_id: str, price: int, stock: int, product_id: str = "pulsa-nusantara"
+    ) -> product_pb2.Package:
+        package = product_pb2.Package(
+            id=package_id,
+            product_id=product_id,
+            display_name=f"Paket {package_id}",
+            price=idr(price),
+            stock_available=stock,
+            product_display_name=f"Produk {product_id}",
+        )
+        self.packages[package_id] = package
+        return package
+
+    def stock(self, package_id: str) -> int:
+        return self.packages[package_id].stock_available
+
+    def reservation_state(self, order_id: str) -> product_pb2.ReservationState.ValueType | None:
+        entry = self.reservations.get(order_id)
+        return entry[0] if entry else None
+
+    def BatchGetPackages(
+        self, request: product_service_pb2.BatchGetPackagesRequest, context: grpc.ServicerContext
+    ) -> product_service_pb2.BatchGetPackagesResponse:
+        self.hooks.run_before("BatchGetPackages", ",".join(request.ids))
+        with self.lock:
+            for package_id in request.ids:
+                if package_id not in self.packages:
+                    raise errors.NotFound(
+                        f"package {package_id} not found",
+                        reason="PACKAGE_NOT_FOUND",
+                        metadata={"package_id": package_id},
+                    )
+            return product_service_pb2.BatchGetPackagesResponse(
+                packages=[self.packages[package_id] for package_id in request.ids]
+            )
+
+    def ReserveStock(
+        self, request: product_service_pb2.ReserveStockRequest, context: grpc.ServicerContext
+    ) -> product_service_pb2.ReserveStockResponse:
+        self.hooks.run_before("ReserveStock", request.order_id)
+        lines = [(line.package_id, line.quantity) for line in request.lines]
+        with self.lock:
+            existing = self.reservations.get(request.order_id)
+            if existing is not None:
+                if sorted(existing[1]) != sorted(lines):
+                    raise errors.AlreadyExists("other lines", reason="RESERVATION_CONFLICT")
+            else:
+                for package_id, quantity in lines:
+                    package = self.packages.get(package_id)
+                    if package is None:
+                        raise errors.NotFound("no package", reason="PACKAGE_NOT_FOUND")
+                    if package.stock_available < quantity:
+                        raise errors.FailedPrecondition(
+                            "out of stock",
+                            reason="OUT_OF_STOCK",
+                            metadata={
+                                "package_id": package_id,
+                                "requested": str(quantity),
+                                "available": str(package.stock_available),
+                            },
+                        )
+                for package_id, quantity in lines:
+                    self.packages[package_id].stock_available -= quantity
+                self.reservations[request.order_id] = (product_pb2.RESERVATION_STATE_RESERVED, lines)
+            state = self.reservations[request.order_id][0]
+        self.hooks.run_after("ReserveStock")
+        return product_service_pb2.ReserveStockResponse(
+            reservation=product_pb2.Reservation(order_id=request.order_id, state=state)
+        )
+
+    def CommitReservation(
+        self, request: product_service_pb2.CommitReservationRequest, context: grpc.ServicerContext
+    ) -> product_service_pb2.CommitReservationResponse:
+        self.hooks.run_before("CommitReservation", request.order_id)
+        with self.lock:
+            entry = self.reservations.get(request.order_id)
+            if entry is None:
+                raise errors.NotFound("no reservation", reason="RESERVATION_NOT_FOUND")
+            if entry[0] == product_pb2.RESERVATION_STATE_RELEASED:
+                raise errors.FailedPrecondition("released", reason="RESERVATION_RELEASED")
+            self.reservations[request.order_id] = (product_pb2.RESERVATION_STATE_COMMITTED, entry[1])
+        return product_service_pb2.CommitReservationResponse(
+            reservation=product_pb2.Reservation(
+                order_id=request.order_id, state=product_pb2.RESERVATION_STATE_COMMITTED
+            )
+        )
+
+    def ReleaseReservation(
+        self, request: product_service_pb2.ReleaseReservationRequest, context: grpc.ServicerContext
+    ) -> product_service_pb2.ReleaseReservationResponse:
+        self.hooks.run_before("ReleaseReservation", request.order_id)
+        with self.lock:
+            entry = self.reservations.get(request.order_id)
+            if entry is None:
+                raise errors.NotFound("no reservation", reason="RESERVATION_NOT_FOUND")
+            if entry[0] == product_pb2.RESERVATION_STATE_COMMITTED:
+                raise errors.FailedPrecondition("committed", reason="RESERVATION_COMMITTED")
+            if entry[0] == product_pb2.RESERVATION_STATE_RESERVED:
+                for package_id, quantity in entry[1]:
+                    self.packages[package_id].stock_available += quantity
+                self.reservations[request.order_id] = (product_pb2.RESERVATION_STATE_RELEASED, entry[1])
+        return product_service_pb2.ReleaseReservationResponse(
+            reservation=product_pb2.Reservation(
+                order_id=request.order_id, state=product_pb2.RESERVATION_STATE_RELEASED
+            )
+        )
+
+
+CHANNELS = [
+    payment_pb2.PaymentChannel(
+        code="bca_va",
+        display_name="BCA Virtual Account",
+        kind=payment_pb2.PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT,
+        flat_fee=idr(4000),
+        min_amount=idr(10_000),
+        max_amount=idr(50_000_000),
+        enabled=True,
+    ),
+    payment_pb2.PaymentChannel(
+        code="qris",
+        display_name="QRIS",
+        kind=payment_pb2.PAYMENT_CHANNEL_KIND_QRIS,
+        percent_fee_bps=70,
+        min_amount=idr(1_000),
+        max_amount=idr(10_000_000),
+        enabled=True,
+    ),
+    payment_pb2.PaymentChannel(
+        code="gopay",
+        display_name="GoPay",
+        kind=payment_pb2.PAYMENT_CHANNEL_KIND_EWALLET,
+        percent_fee_bps=200,
+        min_amount=idr(1_000),
+        max_amount=idr(10_000_000),
+        enabled=True,
+    ),
+]
+
+
+class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer):
+    def __init__(self) -> None:
+        self.lock = threading.Condition()
+        self.channels = {channel.code: channel for channel in CHANNELS}
+        self.payments: dict[str, payment_pb2.Payment] = {}
+        self.by_order: dict[str, str] = {}
+        self.events: list[payment_pb2.PaymentEvent] = []
+        self.hooks = Hooks()
+        self.watchers = 0
+
+    def payment_of(self, order_id: str) -> payment_pb2.Payment:
+        with self.lock:
+            return self.payments[self.by_order[order_id]]
+
+    def _record(
+        self, event_type: payment_pb2.PaymentEventType.ValueType, payment: payment_pb2.Payment
+    ) -> None:
+        """Appends an event (the caller holds the lock) and wakes the watchers."""
+        event = payment_pb2.PaymentEvent(sequence=len(self.events) + 1, type=event_type, create_time=now())
+        event.payment.CopyFrom(payment)
+        self.events.append(event)
+        self.lock.notify_all()
+
+    def _change(
+        self,
+        payment_id: str,
+        state: payment_pb2.PaymentState.ValueType,
+        event_type: payment_pb2.PaymentEventType.ValueType,
+    ) -> payment_pb2.Payment:
+        payment = self.payments[payment_id]
+        payment.state = state
+        payment.update_time.CopyFrom(now())
+        if state == payment_pb2.PAYMENT_STATE_PAID:
+            payment.paid_time.CopyFrom(now())
+        self._record(event_type, payment)
+        return payment
+
+    def pay(self, payment_id: str) -> payment_pb2.Payment:
+        """Settles a pending payment, as the sandbox provider's notification would."""
+        with self.lock:
+            payment = self.payments[payment_id]
+            if payment.state != payment_pb2.PAYMENT_STATE_PENDING:
+                return payment
+            return self._change(
+                payment_id, payment_pb2.PAYMENT_STATE_PAID, payment_pb2.PAYMENT_EVENT_TYPE_PAID
+            )
+
+    def expire(self, payment_id: str) -> payment_pb2.Payment:
+        with self.lock:
+            return self._change(
+                payment_id, payment_pb2.PAYMENT_STATE_EXPIRED, payment_pb2.PAYMENT_EVENT_TYPE_EXPIRED
+            )
+
+    def replay_event(self, sequence: int) -> None:
+        """Appends a copy of an earlier event under a new sequence (a duplicate delivery)."""
+        with self.lock:
+            earlier = self.events[sequence - 1]
+            self._record(earlier.type, earlier.payment)
+
+    def ListPaymentChannels(
+        self, request: payment_service_pb2.ListPaymentChannelsRequest, context: grpc.ServicerContext
+    ) -> payment_service_pb2.ListPaymentChannelsResponse:
+        self.hooks.run_before("ListPaymentChannels", "")
+        return payment_service_pb2.ListPaymentChannelsResponse(
+            payment_channels=[channel for channel in self.channels.values() if channel.enabled]
+        )
+
+    def CreatePayment(
+        self, request: payment_service_pb2.CreatePaymentRequest, context: grpc.ServicerContext
+    ) -> payment_service_pb2.CreatePaymentResponse:
+        self.hooks.run_before("CreatePayment", request.order_id)
+        with self.lock:
+            existing = self.by_order.get(request.order_id)
+            if existing is not None:
+                payment = self.payments[existing]
+                if payment.channel_code != request.channel_code or payment.amount != request.amount:
+                    raise errors.AlreadyExists("conflict", reason="PAYMENT_CONFLICT")
+            else:
+                channel = self.channels.get(request.channel_code)
+                if channel is None:
+                    raise errors.NotFound(
+                        "no channel",
+                        reason="CHANNEL_NOT_FOUND",
+                        metadata={"channel_code": request.channel_code},
+                    )
+                if not channel.enabled:
+                    raise errors.FailedPrecondition("disabled", reason="CHANNEL_DISABLED")
+                amount = request.amount.amount
+                if not channel.min_amount.amount <= amount <= channel.max_amount.amount:
+                    raise errors.FailedPrecondition("out of range", reason="AMOUNT_OUT_OF_RANGE")
+                fee = channel.flat_fee.amount + -(-amount * channel.percent_fee_bps // 10_000)
+                now = utc_now()
+                payment = payment_pb2.Payment(
+                    id=new_id("pay"),
+                    order_id=request.order_id,
+                    channel_code=channel.code,
+                    channel_kind=channel.kind,
+                    state=payment_pb2.PAYMENT_STATE_PENDING,
+                    amount=request.amount,
+                    fee=idr(fee),
+                    total=idr(amount + fee),
+                    provider="sandbox",
+                    create_time=to_timestamp(now),
+                    update_time=to_timestamp(now),
+                    expire_time=to_timestamp(now + timedelta(hours=24)),
+                )
+                if channel.kind == payment_pb2.PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT:
+                    payment.virtual_account.CopyFrom(
+                        payment_pb2.VirtualAccountInstructions(
+                            bank_name="BCA", account_number="8808123456789012", account_name="PASAR"
+                        )
+                    )
+                elif channel.kind == payment_pb2.PAYMENT_CHANNEL_KIND_QRIS:
+                    payment.qris.qr_string = "00020101021226610016ID.CO.SANDBOX"
+                else:
+                    payment.ewallet.CopyFrom(
+                        payment_pb2.EwalletInstructions(
+                            wallet_name="GoPay", checkout_url="https://sandbox.pasar.test/gopay/checkout"
+                        )
+                    )
+                self.payments[payment.id] = payment
+                self.by_order[request.order_id] = payment.id
+                self._record(payment_pb2.PAYMENT_EVENT_TYPE_CREATED, payment)
+            response = payment_service_pb2.CreatePaymentResponse(payment=payment)
+        self.hooks.run_after("CreatePayment")
+        return response
+
+    def GetPayment(
+        self, request: payment_service_pb2.GetPaymentRequest, context: grpc.ServicerContext
+    ) -> payment_service_pb2.GetPaymentResponse:
+        self.hooks.run_before("GetPayment", request.id)
+        with self.lock:
+            if request.id not in self.payments:
+                raise errors.NotFound("no payment", reason="PAYMENT_NOT_FOUND")
+            return payment_service_pb2.GetPaymentResponse(payment=self.payments[request.id])
+
+    def CancelPayment(
+        self, request: payment_service_pb2.CancelPaymentRequest, context: grpc.ServicerContext
+    ) -> payment_service_pb2.CancelPaymentResponse:
+        self.hooks.run_before("CancelPayment", request.id)
+        with self.lock:
+            payment = self.payments.get(request.id)
+            if payment is None:
+                raise errors.NotFound("no payment", reason="PAYMENT_NOT_FOUND")
+            if payment.state == payment_pb2.PAYMENT_STATE_PAID:
+                raise errors.FailedPrecondition(
+                    "paid",
+                    reason="PAYMENT_PAID",
+                    metadata={"payment_id": payment.id, "state": "PAYMENT_STATE_PAID"},
+                )
+            if payment.state == payment_pb2.PAYMENT_STATE_PENDING:
+                payment = self._change(
+                    request.id, payment_pb2.PAYMENT_STATE_CANCELLED, payment_pb2.PAYMENT_EVENT_TYPE_CANCELLED
+                )
+            return payment_service_pb2.CancelPaymentResponse(payment=payment)
+
+    def WatchPaymentEvents(
+        self, request: payment_service_pb2.WatchPaymentEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[payment_service_pb2.WatchPaymentEventsResponse]:
+        self.hooks.run_before("WatchPaymentEvents", str(request.after_sequence))
+        position = request.after_sequence
+        with self.lock:
+            self.watchers += 1
+        try:
+            while context.is_active():
+                with self.lock:
+                    pending = self.events[position:]
+                    if not pending:
+                        self.lock.wait(0.05)
+                        continue
+                for event in pending:
+                    yield payment_service_pb2.WatchPaymentEventsResponse(event=event)
+                    position = event.sequence
+        finally:
+            with self.lock:
+                self.watchers -= 1
+
+
+class FakeServer:
+    """One fake servicer on a loopback port that survives stop/start (an outage)."""
+
+    def __init__(self, servicer: FakeCatalog | FakePayments) -> None:
+        self.servicer = servicer
+        self.port = 0
+        self.server: grpc.Server | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=64), interceptors=[CallPipeline(None)])
+        if isinstance(self.servicer, FakeCatalog):
+            product_service_pb2_grpc.add_ProductServiceServicer_to_server(self.servicer, server)
+        else:
+            payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(self.servicer, server)
+        self.port = server.add_insecure_port(f"127.0.0.1:{self.port}")
+        server.start()
+        self.server = server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop(grace=0).wait()
+            self.server = None

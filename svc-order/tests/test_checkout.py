@@ -1,0 +1,434 @@
+"""CreateOrder against fake peers: prices from the catalog, the saga's steps, and their undoing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, cast
+
+import grpc
+import pytest
+from conftest import RunningOrderService, StartOrder, create_request, eventually
+from fakes import FakeCatalog, FakePayments, FakeServer, outage
+
+from pasar.common.v1 import money_pb2
+from pasar.order.v1 import order_pb2, order_service_pb2
+from pasar.payment.v1 import payment_pb2, payment_service_pb2
+from pasar.product.v1 import product_pb2, product_service_pb2
+from pasar_kit.errors import error_info
+from pasar_kit.ids import new_id, token_hash
+from pasar_kit.timestamps import utc_now
+from pasar_order import intents
+from pasar_order.access import stored_hash
+from pasar_order.checkout import OrderRequest
+from pasar_order.config import DEVELOPMENT_TOKEN_SECRET
+from pasar_order.models import Email, Order, OrderLine, OrderState
+from pasar_order.pricing import price_lines
+
+
+def count(service: RunningOrderService, model: type[Order] | type[OrderLine] | type[Email]) -> int:
+    with service.database.connection_context():
+        total: int = model.select().count()
+        return total
+
+
+def refused(call: Callable[[], object]) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    return caught.value
+
+
+def reason(error: grpc.RpcError) -> str:
+    info = error_info(error)
+    return info.reason if info else ""
+
+
+def test_an_order_is_priced_from_the_catalog_and_waits_for_its_payment(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    response: order_service_pb2.CreateOrderResponse = order_service.stub.CreateOrder(
+        create_request(("pulsa-10k", 2), ("data-5gb", 1))
+    )
+
+    order = response.order
+    assert order.id.startswith("ord_")
+    assert len(order.id) == 36
+    assert order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT
+    assert [
+        (line.package_id, line.quantity, line.unit_price.amount, line.line_total.amount)
+        for line in order.lines
+    ] == [
+        ("pulsa-10k", 2, 10_500, 21_000),
+        ("data-5gb", 1, 55_000, 55_000),
+    ]
+    assert order.lines[1].product_id == "paket-data"
+    assert order.lines[1].product_display_name == "Produk paket-data"
+    assert order.lines[1].package_display_name == "Paket data-5gb"
+    assert order.subtotal.amount == 76_000
+    assert order.subtotal.currency_code == "IDR"
+    # The fee and the total are the payment service's.
+    assert order.fee.amount == 4_000
+    assert order.total.amount == 80_000
+    assert order.language_code == "id"
+    assert order.expire_time.seconds - order.create_time.seconds == pytest.approx(900, abs=2)
+    assert not order.HasField("paid_time")
+
+    payment = response.payment
+    assert payment.order_id == order.id == payments.payment_of(order.id).order_id
+    assert order.payment_id == payment.id
+    assert payment.amount.amount == 76_000
+    assert payment.virtual_account.account_number
+
+    assert catalog.stock("pulsa-10k") == 8
+    assert catalog.stock("data-5gb") == 2
+    assert catalog.reservation_state(order.id) == product_pb2.RESERVATION_STATE_RESERVED
+
+    # The token opens the order; only its hash is stored.
+    assert len(response.access_token) >= 43
+    with order_service.database.connection_context():
+        stored = Order.get_by_id(order.id)
+        assert stored.access_token_hash == token_hash(response.access_token)
+        assert response.access_token.encode() not in repr(stored.__data__).encode()
+        assert [email.kind for email in Email.select()] == ["order_created"]
+
+
+def test_a_retry_with_the_same_request_id_returns_the_same_order_payment_and_token(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    request = create_request(("pulsa-10k", 1), request_id="checkout-7f3a", language="en")
+    first: order_service_pb2.CreateOrderResponse = order_service.stub.CreateOrder(request)
+    second: order_service_pb2.CreateOrderResponse = order_service.stub.CreateOrder(request)
+
+    assert second.order.id == first.order.id
+    assert second.payment.id == first.payment.id
+    assert second.access_token == first.access_token
+    assert second.order == first.order
+    assert catalog.stock("pulsa-10k") == 9
+    assert len(payments.payments) == 1
+    assert count(order_service, Order) == 1
+    assert count(order_service, Email) == 1
+    # The same content with its lines in another order is the same request.
+    reordered = create_request(("pulsa-10k", 1), request_id="checkout-7f3a", language="en")
+    assert order_service.stub.CreateOrder(reordered).order.id == first.order.id
+
+
+def test_a_request_id_reused_for_other_content_is_already_exists(
+    order_service: RunningOrderService, catalog: FakeCatalog
+) -> None:
+    order_service.stub.CreateOrder(create_request(("pulsa-10k", 1), request_id="reused-1"))
+
+    error = refused(
+        lambda: order_service.stub.CreateOrder(create_request(("pulsa-10k", 2), request_id="reused-1"))
+    )
+
+    assert error.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert reason(error) == "REQUEST_ID_REUSED"
+    assert catalog.stock("pulsa-10k") == 9
+
+
+def test_without_a_request_id_each_call_is_a_new_order(order_service: RunningOrderService) -> None:
+    first = order_service.stub.CreateOrder(create_request())
+    second = order_service.stub.CreateOrder(create_request())
+    assert first.order.id != second.order.id
+    assert first.access_token != second.access_token
+
+
+def test_concurrent_retries_of_one_request_make_one_order(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    request = create_request(("pulsa-25k", 1), request_id="double-click")
+    results: list[order_service_pb2.CreateOrderResponse] = []
+    lock = threading.Lock()
+
+    def place() -> None:
+        response = order_service.stub.CreateOrder(request)
+        with lock:
+            results.append(response)
+
+    threads = [threading.Thread(target=place) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(results) == 8
+    assert len({response.order.id for response in results}) == 1
+    assert len({response.access_token for response in results}) == 1
+    assert catalog.stock("pulsa-25k") == 9
+    assert len(payments.payments) == 1
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ([("no-such-package", 1)], "bca_va", grpc.StatusCode.NOT_FOUND, "PACKAGE_NOT_FOUND"),
+        ([("data-5gb", 4)], "bca_va", grpc.StatusCode.FAILED_PRECONDITION, "OUT_OF_STOCK"),
+        ([("pulsa-10k", 1)], "ovo", grpc.StatusCode.NOT_FOUND, "CHANNEL_NOT_FOUND"),
+    ],
+)
+def test_a_hopeless_order_is_refused_before_anything_is_written(
+    order_service: RunningOrderService,
+    catalog: FakeCatalog,
+    payments: FakePayments,
+    case: tuple[list[tuple[str, int]], str, grpc.StatusCode, str],
+) -> None:
+    lines, channel, code, expected_reason = case
+    error = refused(lambda: order_service.stub.CreateOrder(create_request(*lines, channel=channel)))
+
+    assert error.code() == code
+    assert reason(error) == expected_reason
+    assert count(order_service, Order) == 0
+    assert count(order_service, OrderLine) == 0
+    assert catalog.hooks.count("ReserveStock") == 0
+    assert catalog.reservations == {}
+    assert payments.payments == {}
+
+
+def test_an_amount_outside_the_channels_limits_is_refused_before_reserving(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    catalog.add_package("voucher-game-1k", price=1_000, stock=50)
+
+    error = refused(
+        lambda: order_service.stub.CreateOrder(create_request(("voucher-game-1k", 2), channel="bca_va"))
+    )
+
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    info = error_info(error)
+    assert info is not None
+    assert info.reason == "AMOUNT_OUT_OF_RANGE"
+    assert dict(info.metadata) == {"channel_code": "bca_va", "min_amount": "10000", "max_amount": "50000000"}
+    assert catalog.hooks.count("ReserveStock") == 0
+    assert count(order_service, Order) == 0
+
+
+def test_stock_taken_between_pricing_and_reserving_is_out_of_stock_and_leaves_nothing(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    def sold_out_meanwhile() -> None:
+        catalog.packages["data-5gb"].stock_available = 0
+
+    catalog.hooks.before["ReserveStock"] = sold_out_meanwhile
+    error = refused(lambda: order_service.stub.CreateOrder(create_request(("data-5gb", 1))))
+
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    info = error_info(error)
+    assert info is not None
+    assert info.reason == "OUT_OF_STOCK"
+    assert info.metadata["package_id"] == "data-5gb"
+    assert count(order_service, Order) == 0
+    assert count(order_service, OrderLine) == 0
+    assert payments.payments == {}
+    assert catalog.hooks.count("ReleaseReservation") == 0  # nothing was reserved
+
+
+def test_a_refused_payment_releases_the_reservation_and_passes_the_reason_on(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    payments.channels["bca_va"].min_amount.amount = 0  # the directory lets it through ...
+
+    def refuse() -> None:  # ... but the payment service refuses it when asked
+        from pasar_kit.errors import FailedPrecondition
+
+        raise FailedPrecondition("disabled", reason="CHANNEL_DISABLED", metadata={"channel_code": "bca_va"})
+
+    payments.hooks.before["CreatePayment"] = refuse
+    error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-10k", 3))))
+
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert reason(error) == "CHANNEL_DISABLED"
+    assert catalog.stock("pulsa-10k") == 10
+    [(order_id, state)] = [(key, value[0]) for key, value in catalog.reservations.items()]
+    assert state == product_pb2.RESERVATION_STATE_RELEASED
+    assert count(order_service, Order) == 0
+    assert count(order_service, OrderLine) == 0
+    assert payments.payments == {}
+    assert payments.hooks.count("CreatePayment") == 1  # a refusal is not retried to learn an id
+    assert order_id.startswith("ord_")
+
+
+def test_a_payment_service_outage_answers_unavailable_and_undoes_everything(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    order_service.stub.CreateOrder(create_request())  # the channel list is read while it is up
+    payments.hooks.keep = True
+    payments.hooks.before["CreatePayment"] = outage
+
+    error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-25k", 2))))
+
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert "payment service" in (error.details() or "")
+    # The payment may exist: the undo asks for it again (refused here), so the intent waits
+    # for the sweeper, holding nothing it can release.
+    payments.hooks.before.clear()
+    eventually(lambda: count(order_service, Order) == 1, message="only the first order is left")
+    assert catalog.stock("pulsa-25k") == 10
+    assert len(payments.payments) == 2  # the sweeper's CreatePayment made one, to cancel it
+    assert sorted(p.state for p in payments.payments.values()) == [
+        payment_pb2.PAYMENT_STATE_PENDING,
+        payment_pb2.PAYMENT_STATE_CANCELLED,
+    ]
+
+
+def test_a_catalog_outage_answers_unavailable_naming_the_catalog(
+    order_service: RunningOrderService, catalog_server: FakeServer, payments: FakePayments
+) -> None:
+    catalog_server.stop()
+    error = refused(lambda: order_service.stub.CreateOrder(create_request()))
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert "product service" in (error.details() or "")
+    assert count(order_service, Order) == 0
+    assert payments.payments == {}
+
+
+def test_a_lost_answer_to_reserve_stock_is_undone(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    # Every attempt reserves (the first for real, the retries idempotently), every answer is lost.
+    catalog.hooks.keep = True
+    catalog.hooks.after["ReserveStock"] = outage
+
+    error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-10k", 4))))
+
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert "product service" in (error.details() or "")
+    assert catalog.stock("pulsa-10k") == 10  # released by the undo
+    [state] = [entry[0] for entry in catalog.reservations.values()]
+    assert state == product_pb2.RESERVATION_STATE_RELEASED
+    assert count(order_service, Order) == 0
+    assert payments.payments == {}
+
+
+def leave_crashed_checkout(
+    service: RunningOrderService,
+    catalog: FakeCatalog,
+    payments: FakePayments,
+    request: order_service_pb2.CreateOrderRequest,
+    *,
+    payment_created: bool,
+    lease_left: float = -1.0,
+) -> str:
+    """Leaves what a worker killed in the middle of a checkout leaves: the intent (its lease
+    run out), the reservation, and maybe the payment, whose id it never recorded."""
+    order_request = OrderRequest.from_proto(request)
+    order_id = new_id("ord")
+    context = cast(Any, None)
+    with service.database.connection_context():
+        priced = price_lines(order_request.lines, list(catalog.packages.values()))
+        intents.create(
+            order_id=order_id,
+            request_id=order_request.request_id,
+            fingerprint=order_request.fingerprint,
+            customer_email=order_request.customer_email,
+            language_code=order_request.language_code,
+            payment_channel_code=order_request.payment_channel_code,
+            priced=priced,
+            access_token_hash=stored_hash(DEVELOPMENT_TOKEN_SECRET, order_id),
+            owner="dead-worker",
+            lease=timedelta(seconds=lease_left),
+            database=service.database,
+        )
+        stock_lines = [product_pb2.StockLine(package_id=p, quantity=q) for p, q in order_request.lines]
+        catalog.ReserveStock(
+            product_service_pb2.ReserveStockRequest(order_id=order_id, lines=stock_lines), context
+        )
+        if payment_created:
+            Order.update(payment_requested=True).where(Order.id == order_id).execute()
+            payments.CreatePayment(
+                payment_service_pb2.CreatePaymentRequest(
+                    order_id=order_id,
+                    channel_code=order_request.payment_channel_code,
+                    amount=money_pb2.Money(currency_code="IDR", amount=priced.subtotal),
+                    description=intents.payment_description(order_id),
+                    customer_email=order_request.customer_email,
+                ),
+                context,
+            )
+    return order_id
+
+
+@pytest.mark.parametrize("payment_created", [False, True])
+def test_a_checkout_whose_worker_crashed_is_undone_by_the_sweeper(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments, payment_created: bool
+) -> None:
+    request = create_request(("pulsa-10k", 5), request_id="crash-1")
+    order_id = leave_crashed_checkout(
+        order_service, catalog, payments, request, payment_created=payment_created
+    )
+    assert catalog.stock("pulsa-10k") == 5
+
+    eventually(lambda: count(order_service, Order) == 0, message="the sweeper removed the intent")
+    assert count(order_service, OrderLine) == 0
+    assert catalog.stock("pulsa-10k") == 10
+    assert catalog.reservation_state(order_id) == product_pb2.RESERVATION_STATE_RELEASED
+    if payment_created:
+        assert payments.payment_of(order_id).state == payment_pb2.PAYMENT_STATE_CANCELLED
+    else:
+        assert payments.payments == {}  # no payment was asked for: none is made to cancel
+    # The request id is free again: a retry places a new order.
+    assert order_service.stub.CreateOrder(request).order.id != order_id
+
+
+def test_a_crashed_checkout_whose_payment_was_paid_becomes_paid(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    payments.hooks.before["CancelPayment"] = lambda: None
+    request = create_request(("pulsa-10k", 2))
+    with order_service.database.connection_context():
+        # Hold the sweeper off until the payment is paid.
+        order_id = leave_crashed_checkout(order_service, catalog, payments, request, payment_created=True)
+        Order.update(lease_until=utc_now() + timedelta(hours=1)).where(Order.id == order_id).execute()
+    payments.pay(payments.payment_of(order_id).id)
+
+    def paid() -> bool:
+        with order_service.database.connection_context():
+            return bool(Order.get_by_id(order_id).state == OrderState.PAID)
+
+    eventually(paid, message="the PAID event marks the crashed checkout paid")
+    eventually(lambda: catalog.reservation_state(order_id) == product_pb2.RESERVATION_STATE_COMMITTED)
+    assert catalog.stock("pulsa-10k") == 8
+
+
+def test_a_retry_resumes_a_checkout_whose_worker_crashed(
+    start_order: StartOrder, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    service = start_order(PASAR_ORDER_SWEEP_SECONDS="600")  # the retry comes before the sweeper
+    request = create_request(("pulsa-10k", 1), request_id="resume-me")
+    # The lease runs out after the sweeper's first round (at start-up), before the retry.
+    order_id = leave_crashed_checkout(service, catalog, payments, request, payment_created=True, lease_left=1)
+    time.sleep(1.2)
+
+    response = service.stub.CreateOrder(request)
+
+    assert response.order.id == order_id
+    assert response.order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT
+    assert response.payment.id == payments.payment_of(order_id).id
+    assert catalog.stock("pulsa-10k") == 9
+    assert len(payments.payments) == 1
+    assert service.stub.CreateOrder(request).access_token == response.access_token
+
+
+def test_a_retry_waits_for_an_attempt_still_in_progress(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    release = threading.Event()
+
+    def slow_payment_service() -> None:
+        release.wait(5)
+
+    payments.hooks.before["CreatePayment"] = slow_payment_service
+    request = create_request(("pulsa-10k", 1), request_id="slow-one")
+    first: list[order_service_pb2.CreateOrderResponse] = []
+    thread = threading.Thread(target=lambda: first.append(order_service.stub.CreateOrder(request)))
+    thread.start()
+    eventually(lambda: payments.hooks.count("CreatePayment") == 1)
+
+    threading.Timer(0.3, release.set).start()
+    second = order_service.stub.CreateOrder(request)
+    thread.join()
+
+    assert second.order.id == first[0].order.id
+    assert second.access_token == first[0].access_token
+    assert len(payments.payments) == 1
