@@ -1,0 +1,83 @@
+"""The payment channels a shopper can choose, and the terms each puts on a payment."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from pasar_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from pasar_payment.models import PaymentChannel
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
+
+def list_enabled_channels(page_size: int, page_token: str) -> tuple[list[PaymentChannel], str]:
+    """A page of enabled channels in display order, and the token of the next page ("" at the end).
+
+    Keyset paging on (sort_order, code): a page never repeats or skips a channel when
+    channels are added or disabled between two pages.
+    """
+    size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    query = PaymentChannel.select().where(PaymentChannel.enabled == True)  # noqa: E712 - SQL, not Python
+    if page_token:
+        sort_order, code = _read_page_token(page_token)
+        query = query.where(
+            (PaymentChannel.sort_order > sort_order)
+            | ((PaymentChannel.sort_order == sort_order) & (PaymentChannel.code > code))
+        )
+    channels = list(query.order_by(PaymentChannel.sort_order, PaymentChannel.code).limit(size + 1))
+    if len(channels) <= size:
+        return channels, ""
+    last = channels[size - 1]
+    return channels[:size], _page_token(last.sort_order, last.code)
+
+
+def _page_token(sort_order: int, code: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([sort_order, code]).encode()).decode().rstrip("=")
+
+
+def _read_page_token(token: str) -> tuple[int, str]:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = None
+    match decoded:
+        case [int() as sort_order, str() as code] if abs(sort_order) < 2**31 and len(code) <= 32:
+            return sort_order, code
+    raise InvalidArgument(
+        "page_token is not a token this service returned",
+        field_violations=[("page_token", "not a next_page_token of ListPaymentChannels")],
+    )
+
+
+def find_channel(code: str) -> PaymentChannel:
+    channel: PaymentChannel | None = PaymentChannel.get_or_none(PaymentChannel.code == code)
+    if channel is None:
+        raise NotFound(
+            f"there is no payment channel {code!r}",
+            reason="CHANNEL_NOT_FOUND",
+            metadata={"channel_code": code},
+        )
+    return channel
+
+
+def check_channel_accepts(channel: PaymentChannel, amount: int) -> None:
+    """Raises FAILED_PRECONDITION unless the channel is enabled and takes this order amount."""
+    limits = {
+        "channel_code": channel.code,
+        "min_amount": str(channel.min_amount),
+        "max_amount": str(channel.max_amount),
+    }
+    if not channel.enabled:
+        raise FailedPrecondition(
+            f"{channel.display_name} cannot be chosen now", reason="CHANNEL_DISABLED", metadata=limits
+        )
+    if not channel.min_amount <= amount <= channel.max_amount:
+        raise FailedPrecondition(
+            f"{channel.display_name} takes amounts from {channel.min_amount} to {channel.max_amount} IDR,"
+            f" not {amount}",
+            reason="AMOUNT_OUT_OF_RANGE",
+            metadata=limits,
+        )

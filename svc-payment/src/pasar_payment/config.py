@@ -1,0 +1,57 @@
+"""The payment service's settings, read once from the environment at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pasar_kit.config import DEVELOPMENT, ConfigError, Env
+from pasar_kit.server import ServerSettings
+
+DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50052"
+DEFAULT_DATABASE_URL = "sqlite:///var/payment.db"
+SANDBOX = "sandbox"
+# The providers this build can talk to; a real one is added beside the sandbox.
+PROVIDERS = (SANDBOX,)
+DEVELOPMENT_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - refused outside development
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the payment service runs.
+
+    provider: the name of the payment provider payments are opened with
+    (``PASAR_PAYMENT_PROVIDER``; ``sandbox`` by default in development, required in
+    production). webhook_secret: the HMAC secret shared with that provider
+    (``PASAR_PAYMENT_WEBHOOK_SECRET``). expiry_sweep_seconds: how often pending payments
+    past their expiry are expired. event_poll_seconds: how often an event stream looks
+    for events written by other instances (events written by this instance wake it at once).
+    """
+
+    server: ServerSettings
+    database_url: str
+    provider: str
+    webhook_secret: str
+    expiry_sweep_seconds: float = 5.0
+    event_poll_seconds: float = 0.5
+
+    @classmethod
+    def from_env(cls, env: Env) -> Settings:
+        default_provider = SANDBOX if env.environment == DEVELOPMENT else None
+        provider = env.string("PASAR_PAYMENT_PROVIDER", default_provider)
+        if provider not in PROVIDERS:
+            raise ConfigError(
+                f"PASAR_PAYMENT_PROVIDER must be one of {', '.join(PROVIDERS)}, not {provider!r}"
+            )
+        return cls(
+            server=ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS),
+            database_url=env.string("DATABASE_URL", DEFAULT_DATABASE_URL),
+            provider=provider,
+            webhook_secret=env.secret("PASAR_PAYMENT_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),
+            expiry_sweep_seconds=env.number("PASAR_PAYMENT_EXPIRY_SWEEP_SECONDS", 5.0, minimum=0.05),
+            event_poll_seconds=env.number("PASAR_PAYMENT_EVENT_POLL_SECONDS", 0.5, minimum=0.01),
+        )
+
+    @property
+    def database_connections(self) -> int:
+        """Pool size: one per worker thread, plus the health probe and the expiry sweep."""
+        return self.server.workers + 4

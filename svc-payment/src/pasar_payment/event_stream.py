@@ -1,0 +1,65 @@
+"""WatchPaymentEvents: the stored backlog after a cursor, then each new event as it happens.
+
+A stream can last for days, so it never keeps a database connection: each look for
+events borrows one from the pool and gives it back. Between looks it sleeps until this
+process records an event (:class:`~pasar_payment.events.EventFeed`), the poll interval
+passes (for events recorded by other instances), the call ends, or the server stops. A
+stream ends when the caller cancels; when the server stops it ends with UNAVAILABLE, and
+the consumer resumes after the last sequence it handled, on this instance or another.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import grpc
+import peewee
+
+from pasar.payment.v1 import payment_pb2
+from pasar_kit.errors import Unavailable
+from pasar_payment.events import EventFeed, events_after
+from pasar_payment.messages import event_message
+
+BATCH = 100
+
+
+class EventStreams:
+    """Serves the event streams of one server; counts the open ones."""
+
+    def __init__(self, database: peewee.Database, feed: EventFeed, poll_seconds: float) -> None:
+        self.database = database
+        self.feed = feed
+        self.poll_seconds = poll_seconds
+        self._lock = threading.Lock()
+        self._open = 0
+
+    @property
+    def open_streams(self) -> int:
+        with self._lock:
+            return self._open
+
+    def watch(self, after_sequence: int, context: grpc.ServicerContext) -> Iterator[payment_pb2.PaymentEvent]:
+        """The events after after_sequence, in order, until the call ends or the server stops."""
+        # Wake this stream as soon as its call ends, rather than at the next poll.
+        context.add_callback(self.feed.ring)
+        with self._lock:
+            self._open += 1
+        try:
+            cursor = after_sequence
+            while context.is_active():
+                if self.feed.closed:
+                    raise Unavailable(
+                        "the payment service is stopping; resume after the last sequence you handled"
+                    )
+                generation = self.feed.generation
+                with self.database.connection_context():
+                    batch = events_after(cursor, BATCH)
+                for event in batch:
+                    yield event_message(event)
+                    cursor = event.sequence
+                if len(batch) < BATCH:
+                    self.feed.wait(generation, self.poll_seconds)
+        finally:
+            with self._lock:
+                self._open -= 1

@@ -1,0 +1,114 @@
+"""The payment event log: written in the transaction of each change, read from a cursor.
+
+Consumers (the order service) remember the highest sequence they handled and ask for
+the events after it, so an event with a lower sequence must never become visible after
+one with a higher sequence: the consumer would skip it forever. An autoincrement id does
+not guarantee that on MySQL/MariaDB: a transaction that took id 7 can commit after one
+that took id 8. So sequences come from a single counter row, incremented inside the
+transaction that records the event: the row lock makes every other writer of an event
+wait until this transaction commits, hence commit order is sequence order. (SQLite has
+one writer at a time, which gives the same order.) To keep that lock short, the event is
+the last thing a transaction writes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import peewee
+
+from pasar_kit import database as db
+from pasar_payment.messages import payment_message
+from pasar_payment.models import COUNTER_ID, EventType, Payment, PaymentEvent, PaymentEventCounter
+
+
+class EventFeed:
+    """Wakes the event streams of this process when it has recorded events, or is stopping.
+
+    Streams also poll, for the events other instances record; this only makes the
+    events of this instance arrive at once.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._generation = 0
+        self._closed = False
+
+    @property
+    def generation(self) -> int:
+        """A number that changes at every ring: read it before looking for events."""
+        with self._condition:
+            return self._generation
+
+    @property
+    def closed(self) -> bool:
+        with self._condition:
+            return self._closed
+
+    def ring(self) -> None:
+        with self._condition:
+            self._generation += 1
+            self._condition.notify_all()
+
+    def wait(self, seen_generation: int, timeout: float) -> None:
+        """Waits up to timeout for a ring after seen_generation was read (or for close)."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._generation != seen_generation or self._closed, timeout)
+
+    def close(self) -> None:
+        """Ends every stream of this process: the server is stopping."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+    def close_when_set(self, stopping: threading.Event) -> None:
+        """A GrpcServer background task: closes the feed when the server stops."""
+        stopping.wait()
+        self.close()
+
+
+@contextmanager
+def payment_change(database: peewee.Database, feed: EventFeed) -> Iterator[None]:
+    """A write transaction that may record events; wakes the streams once it committed."""
+    with db.atomic_write(database):
+        yield
+    feed.ring()
+
+
+def record_event(event_type: EventType, payment: Payment) -> PaymentEvent:
+    """Appends an event with payment as it is now; call it last in the changing transaction."""
+    database = PaymentEvent._meta.database
+    if not database.in_transaction():
+        raise RuntimeError("a payment event must be recorded in the transaction of its change")
+    counted = (
+        PaymentEventCounter.update(last_sequence=PaymentEventCounter.last_sequence + 1)
+        .where(PaymentEventCounter.id == COUNTER_ID)
+        .execute()
+    )
+    if counted != 1:
+        raise RuntimeError("the payment event counter row is missing: are the migrations applied?")
+    sequence = (
+        PaymentEventCounter.select(PaymentEventCounter.last_sequence)
+        .where(PaymentEventCounter.id == COUNTER_ID)
+        .scalar()
+    )
+    event: PaymentEvent = PaymentEvent.create(
+        sequence=sequence,
+        type=event_type.value,
+        payment_id=payment.id,
+        payment=payment_message(payment).SerializeToString(),
+        create_time=payment.update_time,
+    )
+    return event
+
+
+def events_after(sequence: int, limit: int) -> list[PaymentEvent]:
+    """Up to limit events after sequence, in sequence order."""
+    return list(
+        PaymentEvent.select()
+        .where(PaymentEvent.sequence > sequence)
+        .order_by(PaymentEvent.sequence)
+        .limit(limit)
+    )

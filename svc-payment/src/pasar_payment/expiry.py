@@ -1,0 +1,75 @@
+"""Expiry: a pending payment that reaches its expire_time unpaid becomes EXPIRED.
+
+A background task of every instance sweeps the due payments. Several instances may
+sweep at once: each payment is expired by a conditional update (PENDING and due), so
+exactly one sweep changes it and records its EXPIRED event; the others change nothing.
+A payment settled a moment before the sweep stays PAID for the same reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+import peewee
+
+from pasar_kit.timestamps import utc_now
+from pasar_payment.events import EventFeed, payment_change, record_event
+from pasar_payment.models import EventType, Payment, PaymentState
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 100
+
+
+def expire_due_payments(
+    database: peewee.Database, feed: EventFeed, now: datetime | None = None, limit: int = SWEEP_BATCH
+) -> int:
+    """Expires up to limit pending payments due at now; returns how many this call expired."""
+    due_at = now or utc_now()
+    expired = 0
+    with database.connection_context():
+        due = [
+            payment.id
+            for payment in Payment.select(Payment.id)
+            .where((Payment.state == PaymentState.PENDING.value) & (Payment.expire_time <= due_at))
+            .order_by(Payment.expire_time)
+            .limit(limit)
+        ]
+        for payment_id in due:
+            # One transaction per payment keeps row locks short and the event counter last.
+            with payment_change(database, feed):
+                changed = (
+                    Payment.update(state=PaymentState.EXPIRED.value, update_time=utc_now())
+                    .where(
+                        (Payment.id == payment_id)
+                        & (Payment.state == PaymentState.PENDING.value)
+                        & (Payment.expire_time <= due_at)
+                    )
+                    .execute()
+                )
+                if changed:
+                    record_event(EventType.EXPIRED, Payment.get_by_id(payment_id))
+            if changed:
+                expired += 1
+                log.info("payment expired", extra={"payment_id": payment_id})
+    return expired
+
+
+def expiry_task(
+    database: peewee.Database, feed: EventFeed, interval_seconds: float
+) -> Callable[[threading.Event], None]:
+    """A GrpcServer background task sweeping due payments every interval until the server stops."""
+
+    def sweep_until_stopped(stopping: threading.Event) -> None:
+        while not stopping.wait(interval_seconds):
+            try:
+                # A full batch means more may be due: sweep again without waiting.
+                while expire_due_payments(database, feed) == SWEEP_BATCH and not stopping.is_set():
+                    pass
+            except Exception:  # the sweep must outlive a database outage; the next one retries
+                log.exception("payment expiry sweep failed")
+
+    return sweep_until_stopped

@@ -1,0 +1,73 @@
+"""The console entry point: ``pasar-payment [serve|migrate]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import peewee
+
+from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
+from pasar_kit import database as db
+from pasar_kit.cli import ServiceCli
+from pasar_kit.config import Env
+from pasar_kit.server import GrpcServer, ServiceRegistration
+from pasar_payment.config import SANDBOX, Settings
+from pasar_payment.event_stream import EventStreams
+from pasar_payment.events import EventFeed
+from pasar_payment.expiry import expiry_task
+from pasar_payment.models import database_proxy
+from pasar_payment.payments import PaymentBook
+from pasar_payment.providers.base import PaymentProvider
+from pasar_payment.providers.sandbox import SandboxProvider
+from pasar_payment.servicer import PaymentServicer
+from pasar_payment.settlement import Settlements
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+PAYMENT_SERVICE = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
+
+
+def open_database(env: Env) -> peewee.Database:
+    settings = Settings.from_env(env)
+    return db.bind(database_proxy, settings.database_url, max_connections=settings.database_connections)
+
+
+def open_provider(settings: Settings) -> PaymentProvider:
+    """The provider settings name (config.PROVIDERS lists those this build knows)."""
+    if settings.provider == SANDBOX:
+        return SandboxProvider(settings.webhook_secret)
+    raise ValueError(f"no payment provider {settings.provider!r}")
+
+
+def build_server(env: Env, database: peewee.Database, provider: PaymentProvider | None = None) -> GrpcServer:
+    """The payment service's server; provider replaces the configured one (tests)."""
+    settings = Settings.from_env(env)
+    provider = provider or open_provider(settings)
+    feed = EventFeed()
+    servicer = PaymentServicer(
+        PaymentBook(database, provider, feed),
+        Settlements(database, provider, settings.webhook_secret, feed),
+        EventStreams(database, feed, settings.event_poll_seconds),
+    )
+    registration = ServiceRegistration(
+        PAYMENT_SERVICE,
+        lambda server: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(servicer, server),
+    )
+    return GrpcServer(
+        settings.server,
+        [registration],
+        database,
+        background=[expiry_task(database, feed, settings.expiry_sweep_seconds), feed.close_when_set],
+    )
+
+
+CLI = ServiceCli(
+    name="payment",
+    description="Pasar's payment service: payment channels, payments, settlement and payment events.",
+    migrations_dir=MIGRATIONS_DIR,
+    open_database=open_database,
+    build_server=build_server,
+)
+
+
+def main() -> int:
+    return CLI.main()

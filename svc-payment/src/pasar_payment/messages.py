@@ -1,0 +1,105 @@
+"""Rows to protobuf messages: how the service's records look on the wire.
+
+Instructions are stored as the protobuf JSON of the message of the payment's channel
+kind, so that a payment read back is exactly the one that was returned when it was made.
+"""
+
+from __future__ import annotations
+
+from google.protobuf import duration_pb2, json_format
+
+from pasar.common.v1 import money_pb2
+from pasar.payment.v1 import payment_pb2
+from pasar_kit.timestamps import to_timestamp
+from pasar_payment.models import ChannelKind, Payment, PaymentChannel, PaymentEvent
+from pasar_payment.providers.base import Instructions
+
+RUPIAH = "IDR"
+
+_INSTRUCTIONS: dict[ChannelKind, type[Instructions]] = {
+    ChannelKind.VIRTUAL_ACCOUNT: payment_pb2.VirtualAccountInstructions,
+    ChannelKind.QRIS: payment_pb2.QrisInstructions,
+    ChannelKind.EWALLET: payment_pb2.EwalletInstructions,
+    ChannelKind.RETAIL_OUTLET: payment_pb2.RetailOutletInstructions,
+}
+# The oneof field of Payment that holds each kind's instructions.
+_INSTRUCTIONS_FIELD = {
+    ChannelKind.VIRTUAL_ACCOUNT: "virtual_account",
+    ChannelKind.QRIS: "qris",
+    ChannelKind.EWALLET: "ewallet",
+    ChannelKind.RETAIL_OUTLET: "retail_outlet",
+}
+
+
+def money(amount: int, currency_code: str = RUPIAH) -> money_pb2.Money:
+    return money_pb2.Money(currency_code=currency_code, amount=amount)
+
+
+def channel_kind_value(kind: str) -> payment_pb2.PaymentChannelKind.ValueType:
+    return payment_pb2.PaymentChannelKind.Value(f"PAYMENT_CHANNEL_KIND_{kind}")
+
+
+def payment_state_name(state: str) -> str:
+    """The state as the contract names it, for error metadata (``PAYMENT_STATE_PAID``)."""
+    return f"PAYMENT_STATE_{state}"
+
+
+def instructions_kind_matches(kind: ChannelKind, instructions: Instructions) -> bool:
+    return isinstance(instructions, _INSTRUCTIONS[kind])
+
+
+def instructions_to_json(instructions: Instructions) -> str:
+    return json_format.MessageToJson(instructions, indent=None, sort_keys=True)
+
+
+def instructions_from_json(kind: ChannelKind, text: str) -> Instructions:
+    return json_format.Parse(text, _INSTRUCTIONS[kind]())
+
+
+def channel_message(channel: PaymentChannel) -> payment_pb2.PaymentChannel:
+    return payment_pb2.PaymentChannel(
+        code=channel.code,
+        display_name=channel.display_name,
+        kind=channel_kind_value(channel.kind),
+        flat_fee=money(channel.flat_fee),
+        percent_fee_bps=channel.percent_fee_bps,
+        min_amount=money(channel.min_amount),
+        max_amount=money(channel.max_amount),
+        payment_ttl=duration_pb2.Duration(seconds=channel.payment_ttl_seconds),
+        enabled=channel.enabled,
+        sort_order=channel.sort_order,
+        logo_url=channel.logo_url,
+    )
+
+
+def payment_message(payment: Payment) -> payment_pb2.Payment:
+    kind = ChannelKind(payment.channel_kind)
+    message = payment_pb2.Payment(
+        id=payment.id,
+        order_id=payment.order_id,
+        channel_code=payment.channel_code,
+        channel_kind=channel_kind_value(kind),
+        state=payment_pb2.PaymentState.Value(payment_state_name(payment.state)),
+        amount=money(payment.amount, payment.currency_code),
+        fee=money(payment.fee, payment.currency_code),
+        total=money(payment.total, payment.currency_code),
+        provider=payment.provider,
+        provider_reference=payment.provider_reference,
+        create_time=to_timestamp(payment.create_time),
+        expire_time=to_timestamp(payment.expire_time),
+        paid_time=to_timestamp(payment.paid_time),
+        update_time=to_timestamp(payment.update_time),
+    )
+    getattr(message, _INSTRUCTIONS_FIELD[kind]).CopyFrom(instructions_from_json(kind, payment.instructions))
+    return message
+
+
+def event_message(event: PaymentEvent) -> payment_pb2.PaymentEvent:
+    snapshot = payment_pb2.Payment()
+    snapshot.ParseFromString(bytes(event.payment))
+    return payment_pb2.PaymentEvent(
+        sequence=event.sequence,
+        type=payment_pb2.PaymentEventType.Value(f"PAYMENT_EVENT_TYPE_{event.type}"),
+        payment=snapshot,
+        create_time=to_timestamp(event.create_time),
+    )

@@ -1,0 +1,161 @@
+"""The payment service's tables, bound at run time through ``database_proxy``.
+
+Amounts are whole rupiah in integer columns; times are aware UTC datetimes, stored as
+naive UTC with microseconds. The schema itself is created by the migrations in
+``migrations/``; these classes must describe the same tables.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import peewee
+
+from pasar_kit.timestamps import as_utc
+
+database_proxy = peewee.DatabaseProxy()
+
+
+class ChannelKind(enum.StrEnum):
+    """How a channel is paid; the names of ``PaymentChannelKind`` without its prefix."""
+
+    VIRTUAL_ACCOUNT = "VIRTUAL_ACCOUNT"
+    QRIS = "QRIS"
+    EWALLET = "EWALLET"
+    RETAIL_OUTLET = "RETAIL_OUTLET"
+
+
+class PaymentState(enum.StrEnum):
+    """A payment's state; the names of ``PaymentState`` without its prefix."""
+
+    PENDING = "PENDING"
+    PAID = "PAID"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+
+
+class EventType(enum.StrEnum):
+    """What happened to a payment; the names of ``PaymentEventType`` without its prefix."""
+
+    CREATED = "CREATED"
+    PAID = "PAID"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+
+
+class UtcDateTimeField(peewee.DateTimeField):
+    """An aware UTC datetime, stored naive in UTC with microseconds (DATETIME(6) on MySQL).
+
+    MySQL's plain DATETIME drops the microseconds, so a payment read back would differ
+    from the one just returned; SQLite cannot compare datetimes with offsets as text.
+    """
+
+    def get_modifiers(self) -> list[int]:
+        return [6]
+
+    def db_value(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return as_utc(value).replace(tzinfo=None)
+        return peewee.Field.db_value(self, value)
+
+    def python_value(self, value: Any) -> Any:
+        value = peewee.Field.python_value(self, value)
+        return as_utc(value) if isinstance(value, datetime) else value
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database_proxy
+
+
+class PaymentChannel(BaseModel):
+    """A way to pay, with its fee and limits; reference data seeded by a migration."""
+
+    code = peewee.CharField(max_length=32, primary_key=True)
+    display_name = peewee.CharField(max_length=64)
+    kind = peewee.CharField(max_length=16)
+    # The bank, wallet or store chain behind the channel, as instructions name it ("BCA").
+    issuer_name = peewee.CharField(max_length=32)
+    flat_fee = peewee.BigIntegerField()
+    percent_fee_bps = peewee.IntegerField()
+    min_amount = peewee.BigIntegerField()
+    max_amount = peewee.BigIntegerField()
+    payment_ttl_seconds = peewee.IntegerField()
+    enabled = peewee.BooleanField()
+    sort_order = peewee.IntegerField()
+    logo_url = peewee.CharField(max_length=255)
+
+    class Meta:
+        table_name = "payment_channel"
+        indexes = ((("enabled", "sort_order", "code"), False),)
+
+
+class Payment(BaseModel):
+    """A request for money for one order through one channel."""
+
+    id = peewee.CharField(max_length=36, primary_key=True)
+    order_id = peewee.CharField(max_length=64, unique=True)
+    channel = peewee.ForeignKeyField(PaymentChannel, column_name="channel_code", on_delete="RESTRICT")
+    channel_code: str  # the channel's code without loading the channel (peewee's accessor)
+    channel_kind = peewee.CharField(max_length=16)
+    state = peewee.CharField(max_length=16)
+    currency_code = peewee.CharField(max_length=3)
+    amount = peewee.BigIntegerField()
+    fee = peewee.BigIntegerField()
+    total = peewee.BigIntegerField()
+    provider = peewee.CharField(max_length=32)
+    provider_reference = peewee.CharField(max_length=64)
+    # The number the shopper types or tells (virtual account number, store payment code);
+    # unique per channel so that no two payments can be confused. Null for QR and links.
+    payment_code = peewee.CharField(max_length=32, null=True)
+    # The instructions message of the channel's kind, in protobuf JSON.
+    instructions = peewee.TextField()
+    create_time = UtcDateTimeField()
+    expire_time = UtcDateTimeField()
+    paid_time = UtcDateTimeField(null=True)
+    update_time = UtcDateTimeField()
+    # The provider's id of the notification that settled the payment.
+    settlement_id = peewee.CharField(max_length=64, null=True)
+
+    class Meta:
+        table_name = "payment"
+        indexes = (
+            (("provider", "provider_reference"), True),
+            (("channel", "payment_code"), True),
+            (("state", "expire_time"), False),
+        )
+
+
+class PaymentEvent(BaseModel):
+    """One entry of the payment event log, in the order consumers read it.
+
+    ``sequence`` is allocated from :class:`PaymentEventCounter` inside the transaction
+    that changes the payment, so events become visible in sequence order (see
+    :mod:`pasar_payment.events`).
+    """
+
+    sequence = peewee.BigIntegerField(primary_key=True)
+    type = peewee.CharField(max_length=16)
+    payment_id = peewee.CharField(max_length=36, index=True)
+    # The serialized pasar.payment.v1.Payment right after the change.
+    payment = peewee.BlobField()
+    create_time = UtcDateTimeField()
+
+    class Meta:
+        table_name = "payment_event"
+
+
+class PaymentEventCounter(BaseModel):
+    """The single row holding the last sequence given to a payment event."""
+
+    id = peewee.IntegerField(primary_key=True)
+    last_sequence = peewee.BigIntegerField()
+
+    class Meta:
+        table_name = "payment_event_counter"
+
+
+COUNTER_ID = 1
+MODELS = (PaymentChannel, Payment, PaymentEvent, PaymentEventCounter)

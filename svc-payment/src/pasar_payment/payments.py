@@ -1,0 +1,167 @@
+"""Payments for orders: opened through the provider, read, and cancelled.
+
+One payment per order: the order id is the idempotency key of CreatePayment, so a
+retried call (a timeout, a restarted order service) gets the payment it already made,
+never a second one. Every change records its event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import peewee
+
+from pasar_kit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from pasar_kit.ids import new_id
+from pasar_kit.timestamps import utc_now
+from pasar_payment.channels import check_channel_accepts, find_channel
+from pasar_payment.events import EventFeed, payment_change, record_event
+from pasar_payment.fees import channel_fee
+from pasar_payment.messages import RUPIAH, instructions_kind_matches, instructions_to_json, payment_state_name
+from pasar_payment.models import ChannelKind, EventType, Payment, PaymentState
+from pasar_payment.providers.base import PaymentOrder, PaymentProvider, payment_code
+
+log = logging.getLogger(__name__)
+
+# How many times a payment is opened again when the provider's payment code collides
+# with another payment's (a random 11-digit number: practically never).
+OPEN_ATTEMPTS = 3
+
+
+def payment_not_found(payment_id: str) -> NotFound:
+    return NotFound(
+        f"there is no payment {payment_id}", reason="PAYMENT_NOT_FOUND", metadata={"payment_id": payment_id}
+    )
+
+
+def get_payment(payment_id: str) -> Payment:
+    payment: Payment | None = Payment.get_or_none(Payment.id == payment_id)
+    if payment is None:
+        raise payment_not_found(payment_id)
+    return payment
+
+
+class PaymentBook:
+    """Opens and cancels payments; database and provider are the service's own."""
+
+    def __init__(self, database: peewee.Database, provider: PaymentProvider, feed: EventFeed) -> None:
+        self.database = database
+        self.provider = provider
+        self.feed = feed
+
+    def create_payment(
+        self,
+        *,
+        order_id: str,
+        channel_code: str,
+        amount: int,
+        currency_code: str,
+        description: str,
+        customer_email: str,
+    ) -> Payment:
+        """The order's payment: the existing one on a retry, else a new pending one."""
+        if currency_code != RUPIAH:
+            raise InvalidArgument(
+                f"payments are taken in {RUPIAH}, not {currency_code}",
+                field_violations=[("amount.currency_code", f"must be {RUPIAH}")],
+            )
+        existing = _existing_payment(order_id, channel_code, amount)
+        if existing is not None:
+            return existing
+        channel = find_channel(channel_code)
+        check_channel_accepts(channel, amount)
+        fee = channel_fee(amount, channel.flat_fee, channel.percent_fee_bps)
+        now = utc_now()
+        order = PaymentOrder(
+            payment_id=new_id("pay"),
+            order_id=order_id,
+            channel_code=channel.code,
+            channel_kind=ChannelKind(channel.kind),
+            issuer_name=channel.issuer_name,
+            total=amount + fee,
+            currency_code=RUPIAH,
+            expire_time=now + timedelta(seconds=channel.payment_ttl_seconds),
+            description=description,
+            customer_email=customer_email,
+        )
+        for _ in range(OPEN_ATTEMPTS):
+            # The provider is called outside any transaction: no lock waits on the network.
+            opened = self.provider.open_payment(order)
+            if not instructions_kind_matches(order.channel_kind, opened.instructions):
+                raise RuntimeError(
+                    f"{self.provider.name} gave instructions of another kind than {channel.kind}"
+                )
+            try:
+                with payment_change(self.database, self.feed):
+                    payment: Payment = Payment.create(
+                        id=order.payment_id,
+                        order_id=order_id,
+                        channel=channel.code,
+                        channel_kind=channel.kind,
+                        state=PaymentState.PENDING.value,
+                        currency_code=RUPIAH,
+                        amount=amount,
+                        fee=fee,
+                        total=order.total,
+                        provider=self.provider.name,
+                        provider_reference=opened.provider_reference,
+                        payment_code=payment_code(opened.instructions),
+                        instructions=instructions_to_json(opened.instructions),
+                        create_time=now,
+                        expire_time=order.expire_time,
+                        update_time=now,
+                    )
+                    record_event(EventType.CREATED, payment)
+            except peewee.IntegrityError:
+                # Either a concurrent call made the order's payment first, or the payment
+                # code is taken: the first is answered like a retry, the second tried again.
+                existing = _existing_payment(order_id, channel_code, amount)
+                if existing is not None:
+                    return existing
+                log.warning("payment code already taken; opening again", extra={"channel": channel.code})
+                continue
+            log.info(
+                "payment created",
+                extra={"payment_id": payment.id, "order_id": order_id, "channel": channel.code},
+            )
+            return payment
+        raise Aborted("could not give the payment a unique payment code; retry the call")
+
+    def cancel_payment(self, payment_id: str) -> Payment:
+        """Cancels a pending payment; a cancelled or expired one is returned unchanged."""
+        with payment_change(self.database, self.feed):
+            cancelled = (
+                Payment.update(state=PaymentState.CANCELLED.value, update_time=utc_now())
+                .where((Payment.id == payment_id) & (Payment.state == PaymentState.PENDING.value))
+                .execute()
+            )
+            payment: Payment | None = Payment.get_or_none(Payment.id == payment_id)
+            if cancelled and payment is not None:
+                record_event(EventType.CANCELLED, payment)
+        if payment is None:
+            raise payment_not_found(payment_id)
+        if payment.state == PaymentState.PAID:
+            raise FailedPrecondition(
+                f"payment {payment_id} is paid and cannot be cancelled",
+                reason="PAYMENT_PAID",
+                metadata={"payment_id": payment_id, "state": payment_state_name(payment.state)},
+            )
+        if cancelled:
+            log.info("payment cancelled", extra={"payment_id": payment_id})
+        return payment
+
+
+def _existing_payment(order_id: str, channel_code: str, amount: int) -> Payment | None:
+    """The order's payment if it has one; ALREADY_EXISTS if it was made on other terms."""
+    payment: Payment | None = Payment.get_or_none(Payment.order_id == order_id)
+    if payment is None:
+        return None
+    if payment.channel_code != channel_code or payment.amount != amount:
+        raise AlreadyExists(
+            f"order {order_id} already has payment {payment.id}, through {payment.channel_code}"
+            f" for {payment.amount} {payment.currency_code}",
+            reason="PAYMENT_CONFLICT",
+            metadata={"order_id": order_id, "payment_id": payment.id},
+        )
+    return payment

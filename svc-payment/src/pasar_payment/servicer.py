@@ -1,0 +1,81 @@
+"""PaymentService's RPC handlers: protobuf in, a domain call, protobuf out.
+
+The kit's call pipeline has already validated each request against the contract, opened
+a database connection for unary calls, and will turn a raised domain error into its
+status; handlers stay this thin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+
+from pasar.payment.v1 import payment_service_pb2 as service
+from pasar.payment.v1 import payment_service_pb2_grpc
+from pasar_payment.channels import list_enabled_channels
+from pasar_payment.event_stream import EventStreams
+from pasar_payment.messages import channel_message, payment_message
+from pasar_payment.payments import PaymentBook, get_payment
+from pasar_payment.settlement import Settlements
+
+
+class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
+    def __init__(self, payments: PaymentBook, settlements: Settlements, streams: EventStreams) -> None:
+        self.payments = payments
+        self.settlements = settlements
+        self.streams = streams
+
+    def ListPaymentChannels(
+        self, request: service.ListPaymentChannelsRequest, context: grpc.ServicerContext
+    ) -> service.ListPaymentChannelsResponse:
+        channels, next_page_token = list_enabled_channels(request.page_size, request.page_token)
+        return service.ListPaymentChannelsResponse(
+            payment_channels=[channel_message(channel) for channel in channels],
+            next_page_token=next_page_token,
+        )
+
+    def GetPayment(
+        self, request: service.GetPaymentRequest, context: grpc.ServicerContext
+    ) -> service.GetPaymentResponse:
+        return service.GetPaymentResponse(payment=payment_message(get_payment(request.id)))
+
+    def SimulatePayment(
+        self, request: service.SimulatePaymentRequest, context: grpc.ServicerContext
+    ) -> service.SimulatePaymentResponse:
+        payment = self.settlements.simulate_payment(request.id)
+        return service.SimulatePaymentResponse(payment=payment_message(payment))
+
+    def CreatePayment(
+        self, request: service.CreatePaymentRequest, context: grpc.ServicerContext
+    ) -> service.CreatePaymentResponse:
+        payment = self.payments.create_payment(
+            order_id=request.order_id,
+            channel_code=request.channel_code,
+            amount=request.amount.amount,
+            currency_code=request.amount.currency_code,
+            description=request.description,
+            customer_email=request.customer_email,
+        )
+        return service.CreatePaymentResponse(payment=payment_message(payment))
+
+    def CancelPayment(
+        self, request: service.CancelPaymentRequest, context: grpc.ServicerContext
+    ) -> service.CancelPaymentResponse:
+        return service.CancelPaymentResponse(
+            payment=payment_message(self.payments.cancel_payment(request.id))
+        )
+
+    def NotifyPayment(
+        self, request: service.NotifyPaymentRequest, context: grpc.ServicerContext
+    ) -> service.NotifyPaymentResponse:
+        outcome = self.settlements.handle_notification(request.provider, request.payload, request.signature)
+        return service.NotifyPaymentResponse(
+            payment=payment_message(outcome.payment), duplicate=outcome.duplicate
+        )
+
+    def WatchPaymentEvents(
+        self, request: service.WatchPaymentEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[service.WatchPaymentEventsResponse]:
+        for event in self.streams.watch(request.after_sequence, context):
+            yield service.WatchPaymentEventsResponse(event=event)

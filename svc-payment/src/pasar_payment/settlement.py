@@ -1,0 +1,182 @@
+"""Settlement: a provider's signed notification that the shopper paid makes the payment PAID.
+
+Providers deliver notifications at least once and retry on any doubt, so the same
+notification may arrive many times, even at the same moment. The signature is checked
+first, in constant time; nothing in an unverified payload is trusted or logged. Then one
+conditional update (PENDING to PAID) decides: whoever changes the row records the PAID
+event in the same transaction; every other delivery finds the payment already paid and
+is answered as a duplicate, changing nothing. A settlement of a payment that was
+cancelled or had expired cannot make it paid: the money arrived for nothing, and the log
+says it must be refunded.
+
+The sandbox's SimulatePayment builds the notification the sandbox would send and hands
+it to :meth:`Settlements.handle_notification`, the very path of NotifyPayment.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import peewee
+
+from pasar_kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
+from pasar_kit.timestamps import utc_now
+from pasar_payment.events import EventFeed, payment_change, record_event
+from pasar_payment.messages import payment_state_name
+from pasar_payment.models import EventType, Payment, PaymentState
+from pasar_payment.payments import get_payment
+from pasar_payment.providers.base import MalformedNotification, PaymentProvider, Settlement
+from pasar_payment.providers.sandbox import SandboxProvider
+from pasar_payment.signatures import signature_matches
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SettlementOutcome:
+    """The payment after a notification, and whether the notification changed nothing."""
+
+    payment: Payment
+    duplicate: bool
+
+
+class Settlements:
+    """Handles the notifications of the service's one provider, signed with webhook_secret."""
+
+    def __init__(
+        self, database: peewee.Database, provider: PaymentProvider, webhook_secret: str, feed: EventFeed
+    ) -> None:
+        self.database = database
+        self.provider = provider
+        self._webhook_secret = webhook_secret
+        self.feed = feed
+
+    def handle_notification(self, provider: str, payload: bytes, signature: str) -> SettlementOutcome:
+        """Verifies and applies one notification (NotifyPayment)."""
+        if provider != self.provider.name:
+            raise InvalidArgument(
+                f"no payment provider {provider!r} sends notifications to this shop",
+                reason="UNKNOWN_PROVIDER",
+                metadata={"provider": provider},
+                field_violations=[("provider", f"must be {self.provider.name!r}")],
+            )
+        if not signature_matches(payload, signature, self._webhook_secret):
+            log.warning(
+                "rejected a payment notification with a bad signature",
+                extra={"provider": provider, "payload_bytes": len(payload)},
+            )
+            raise Unauthenticated(
+                "the notification's signature does not match its payload",
+                reason="BAD_SIGNATURE",
+                metadata={"provider": provider},
+            )
+        try:
+            settlement = self.provider.read_settlement(payload)
+        except MalformedNotification as error:
+            log.warning("rejected a malformed payment notification", extra={"provider": provider})
+            raise InvalidArgument(
+                f"the notification is not a settlement: {error}", field_violations=[("payload", str(error))]
+            ) from None
+        return self._settle(settlement)
+
+    def simulate_payment(self, payment_id: str) -> Payment:
+        """Makes the sandbox settle a payment, as if the shopper had paid (SimulatePayment)."""
+        if not isinstance(self.provider, SandboxProvider):
+            raise FailedPrecondition(
+                f"payments are handled by {self.provider.name}, not the sandbox: only a real payment"
+                " settles them",
+                reason="SANDBOX_DISABLED",
+            )
+        payment = get_payment(payment_id)
+        if payment.provider != self.provider.name:
+            raise FailedPrecondition(
+                f"payment {payment_id} was opened with {payment.provider}, not the sandbox",
+                reason="SANDBOX_DISABLED",
+            )
+        if payment.state == PaymentState.PAID:
+            # The sandbox closes an account once it is paid: there is nothing left to pay.
+            return payment
+        notification = self.provider.settlement_notification(
+            payment_id=payment.id,
+            provider_reference=payment.provider_reference,
+            paid_amount=payment.total,
+            currency_code=payment.currency_code,
+        )
+        return self.handle_notification(
+            self.provider.name, notification.payload, notification.signature
+        ).payment
+
+    def _settle(self, settlement: Settlement) -> SettlementOutcome:
+        payment: Payment | None = Payment.get_or_none(
+            (Payment.provider == self.provider.name)
+            & (Payment.provider_reference == settlement.provider_reference)
+        )
+        if payment is None or payment.id != settlement.payment_id:
+            log.warning(
+                "a settlement names no payment of ours",
+                extra={
+                    "payment_id": settlement.payment_id,
+                    "provider_reference": settlement.provider_reference,
+                },
+            )
+            raise NotFound(
+                f"{self.provider.name} reference {settlement.provider_reference} is no payment of this shop",
+                reason="PAYMENT_NOT_FOUND",
+                metadata={"payment_id": settlement.payment_id},
+            )
+        if settlement.paid_amount != payment.total or settlement.currency_code != payment.currency_code:
+            log.error(
+                "a settlement's amount differs from the payment's total: check it with the provider",
+                extra=_details(payment, settlement),
+            )
+            raise InvalidArgument(
+                f"paid {settlement.paid_amount} {settlement.currency_code}, but payment {payment.id}"
+                f" asks for {payment.total} {payment.currency_code}",
+                field_violations=[("payload", "paid_amount must equal the payment's total")],
+            )
+        with payment_change(self.database, self.feed):
+            settled = (
+                Payment.update(
+                    state=PaymentState.PAID.value,
+                    paid_time=settlement.paid_time,
+                    update_time=utc_now(),
+                    settlement_id=settlement.notification_id,
+                )
+                .where((Payment.id == payment.id) & (Payment.state == PaymentState.PENDING.value))
+                .execute()
+            )
+            payment = Payment.get_by_id(payment.id)
+            if settled:
+                record_event(EventType.PAID, payment)
+        if settled:
+            log.info("payment paid", extra=_details(payment, settlement))
+            return SettlementOutcome(payment, duplicate=False)
+        if payment.state == PaymentState.PAID:
+            if payment.settlement_id != settlement.notification_id:
+                log.warning(
+                    "a second settlement of a paid payment: ask the provider whether the shopper paid twice",
+                    extra=_details(payment, settlement),
+                )
+            return SettlementOutcome(payment, duplicate=True)
+        log.error(
+            "a payment was settled after it ended unpaid: the money must be refunded",
+            extra={**_details(payment, settlement), "state": payment.state},
+        )
+        raise FailedPrecondition(
+            f"payment {payment.id} is {payment.state.lower()}, not pending: the shopper must be refunded",
+            reason="PAYMENT_NOT_PENDING",
+            metadata={"payment_id": payment.id, "state": payment_state_name(payment.state)},
+        )
+
+
+def _details(payment: Payment, settlement: Settlement) -> dict[str, object]:
+    return {
+        "payment_id": payment.id,
+        "order_id": payment.order_id,
+        "provider": payment.provider,
+        "provider_reference": payment.provider_reference,
+        "notification_id": settlement.notification_id,
+        "paid_amount": settlement.paid_amount,
+        "total": payment.total,
+    }

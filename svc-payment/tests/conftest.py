@@ -1,0 +1,180 @@
+"""Fixtures of the payment service's tests: a migrated database of each kind, and the real
+server on a free port with a real channel to it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import peewee
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from pasar.common.v1 import money_pb2
+from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar_kit import database as db
+from pasar_kit.config import Env
+from pasar_kit.errors import error_info
+from pasar_kit.ids import new_id
+from pasar_kit.server import GrpcServer
+from pasar_payment.main import MIGRATIONS_DIR, build_server, open_database
+from pasar_payment.models import PaymentEvent
+from pasar_payment.providers.base import PaymentProvider
+
+pytest_plugins = ["pasar_kit.testing.fixtures"]
+
+WEBHOOK_SECRET = "test-webhook-secret"
+PAYMENT_STATE = payment_pb2.PaymentState
+EVENT_TYPE = payment_pb2.PaymentEventType
+
+
+def service_env(database_url: str, **overrides: str) -> Env:
+    return Env(
+        {
+            "PASAR_ENV": "development",
+            "DATABASE_URL": database_url,
+            "PASAR_LISTEN_ADDRESS": "127.0.0.1:0",
+            "PASAR_PAYMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "PASAR_HEALTH_PROBE_SECONDS": "5",
+            "PASAR_PAYMENT_EVENT_POLL_SECONDS": "0.2",
+            # Tests sweep expired payments themselves unless they ask for the task.
+            "PASAR_PAYMENT_EXPIRY_SWEEP_SECONDS": "3600",
+            **overrides,
+        }
+    )
+
+
+@pytest.fixture
+def payment_database(database_url: str) -> Iterator[peewee.Database]:
+    """The service's database, bound and migrated, as `pasar-payment serve` leaves it."""
+    database = open_database(service_env(database_url))
+    db.migrate(database, MIGRATIONS_DIR)
+    try:
+        yield database
+    finally:
+        db.close_pool(database)
+
+
+@dataclass
+class RunningService:
+    server: GrpcServer
+    channel: grpc.Channel
+    stub: payment_service_pb2_grpc.PaymentServiceStub
+    database: peewee.Database
+
+
+StartService = Callable[..., RunningService]
+
+
+@pytest.fixture
+def start_service(database_url: str, payment_database: peewee.Database) -> Iterator[StartService]:
+    """Starts payment servers on the test's database; stops every one at the end."""
+    started: list[RunningService] = []
+
+    def start(provider: PaymentProvider | None = None, **env: str) -> RunningService:
+        server = build_server(service_env(database_url, **env), payment_database, provider)
+        port = server.start()
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        running = RunningService(
+            server, channel, payment_service_pb2_grpc.PaymentServiceStub(channel), payment_database
+        )
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.channel.close()
+        running.server.stop(grace=0)
+
+
+@pytest.fixture
+def service(start_service: StartService) -> RunningService:
+    return start_service()
+
+
+@pytest.fixture
+def stub(service: RunningService) -> payment_service_pb2_grpc.PaymentServiceStub:
+    return service.stub
+
+
+def rupiah(amount: int) -> money_pb2.Money:
+    return money_pb2.Money(currency_code="IDR", amount=amount)
+
+
+def create_request(
+    order_id: str | None = None, channel_code: str = "bca_va", amount: int = 50_000, **fields: Any
+) -> payment_service_pb2.CreatePaymentRequest:
+    return payment_service_pb2.CreatePaymentRequest(
+        order_id=order_id or new_id("ord"),
+        channel_code=channel_code,
+        amount=rupiah(amount),
+        description=fields.pop("description", "Pulsa Nusantara 50.000"),
+        customer_email=fields.pop("customer_email", "siti@example.co.id"),
+        **fields,
+    )
+
+
+def create_payment(stub: payment_service_pb2_grpc.PaymentServiceStub, **request: Any) -> payment_pb2.Payment:
+    response: payment_service_pb2.CreatePaymentResponse = stub.CreatePayment(
+        create_request(**request), timeout=10
+    )
+    return response.payment
+
+
+def failure(call: Callable[[], object]) -> grpc.RpcError:
+    """The RpcError call fails with (the test fails if it succeeds)."""
+    with pytest.raises(grpc.RpcError) as raised:
+        call()
+    return raised.value
+
+
+def reason_of(error: grpc.RpcError) -> tuple[grpc.StatusCode, str, Mapping[str, str]]:
+    """The failed call's code, ErrorInfo reason and metadata."""
+    info = error_info(error)
+    code: grpc.StatusCode = error.code()  # a failed call's RpcError is its Call
+    return code, info.reason if info else "", dict(info.metadata) if info else {}
+
+
+def violated_fields(error: grpc.RpcError) -> list[str]:
+    """The fields named by the BadRequest detail of a failed call."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]  # the RpcError is its Call
+    fields: list[str] = []
+    for detail in status.details if status else []:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            fields.extend(violation.field for violation in bad_request.field_violations)
+    return fields
+
+
+def stored_events(database: peewee.Database) -> list[tuple[int, str, str]]:
+    """(sequence, type, payment id) of every stored event, in sequence order."""
+    with database.connection_context():
+        return [
+            (event.sequence, event.type, event.payment_id)
+            for event in PaymentEvent.select().order_by(PaymentEvent.sequence)
+        ]
+
+
+def run_concurrently(count: int, work: Callable[[int], object]) -> list[object]:
+    """Runs work(0..count-1) on count threads released at once; returns results or exceptions."""
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = work(index)
+        except Exception as error:  # collected for the test to assert on
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results

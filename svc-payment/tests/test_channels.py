@@ -1,0 +1,140 @@
+"""Payment channels: seeded by the migrations, listed enabled in display order, paged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree import ElementTree
+
+import grpc
+import peewee
+import pytest
+from conftest import failure, reason_of, violated_fields
+
+from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar_kit import database as db
+from pasar_payment.main import MIGRATIONS_DIR
+from pasar_payment.models import MODELS, PaymentChannel
+
+KIND = payment_pb2.PaymentChannelKind
+CHANNEL_IMAGES = Path(__file__).parents[1] / "src" / "pasar_payment" / "channel_images"
+SEEDED = [
+    "qris", "gopay", "ovo", "dana", "shopeepay",
+    "bca_va", "bni_va", "bri_va", "mandiri_va", "permata_va",
+    "alfamart", "indomaret",
+]  # fmt: skip
+
+
+def list_all(stub: payment_service_pb2_grpc.PaymentServiceStub, page_size: int = 0) -> list[list[str]]:
+    """The codes of every page, following next_page_token to the end."""
+    pages: list[list[str]] = []
+    token = ""
+    while True:
+        response = stub.ListPaymentChannels(
+            payment_service_pb2.ListPaymentChannelsRequest(page_size=page_size, page_token=token), timeout=10
+        )
+        pages.append([channel.code for channel in response.payment_channels])
+        token = response.next_page_token
+        if not token:
+            return pages
+
+
+def test_every_fresh_database_has_the_indonesian_channels(payment_database: peewee.Database) -> None:
+    with payment_database.connection_context():
+        channels = list(PaymentChannel.select().order_by(PaymentChannel.sort_order))
+    assert [channel.code for channel in channels] == SEEDED
+    assert all(channel.enabled for channel in channels)
+    for channel in channels:
+        assert channel.logo_url == f"/images/channels/{channel.code}.svg"
+        badge = ElementTree.parse(CHANNEL_IMAGES / f"{channel.code}.svg").getroot()
+        assert badge.tag == "{http://www.w3.org/2000/svg}svg"
+    assert sorted(path.stem for path in CHANNEL_IMAGES.glob("*.svg")) == sorted(SEEDED)
+
+
+def test_migrations_are_applied_once_and_match_the_models(payment_database: peewee.Database) -> None:
+    assert db.migrate(payment_database, MIGRATIONS_DIR) == [], "an up-to-date database needs nothing"
+    with payment_database.connection_context():
+        for model in MODELS:
+            stored = {column.name for column in payment_database.get_columns(model._meta.table_name)}
+            declared = {field.column_name for field in model._meta.sorted_fields}
+            assert stored == declared, model.__name__
+
+
+def test_channels_are_listed_in_display_order_with_their_terms(
+    stub: payment_service_pb2_grpc.PaymentServiceStub,
+) -> None:
+    response = stub.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(), timeout=10)
+    channels = {channel.code: channel for channel in response.payment_channels}
+    assert [channel.code for channel in response.payment_channels] == SEEDED
+    assert response.next_page_token == ""
+    bca = channels["bca_va"]
+    assert bca.display_name == "BCA Virtual Account"
+    assert bca.kind == KIND.PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT
+    assert (bca.flat_fee.currency_code, bca.flat_fee.amount, bca.percent_fee_bps) == ("IDR", 4_000, 0)
+    assert (bca.min_amount.amount, bca.max_amount.amount) == (10_000, 50_000_000)
+    assert bca.payment_ttl.seconds == 24 * 3600
+    assert bca.logo_url == "/images/channels/bca_va.svg"
+    assert bca.enabled
+    qris = channels["qris"]
+    assert qris.kind == KIND.PAYMENT_CHANNEL_KIND_QRIS
+    assert (qris.flat_fee.amount, qris.percent_fee_bps, qris.payment_ttl.seconds) == (0, 70, 900)
+    assert (qris.min_amount.amount, qris.max_amount.amount) == (1_000, 10_000_000)
+    for code in ("gopay", "ovo", "dana", "shopeepay"):
+        assert channels[code].kind == KIND.PAYMENT_CHANNEL_KIND_EWALLET
+        assert 150 <= channels[code].percent_fee_bps <= 200
+        assert 1800 <= channels[code].payment_ttl.seconds <= 3600
+    for code in ("alfamart", "indomaret"):
+        assert channels[code].kind == KIND.PAYMENT_CHANNEL_KIND_RETAIL_OUTLET
+        assert (channels[code].flat_fee.amount, channels[code].payment_ttl.seconds) == (5_000, 48 * 3600)
+
+
+def test_pages_follow_each_other_without_gaps(stub: payment_service_pb2_grpc.PaymentServiceStub) -> None:
+    pages = list_all(stub, page_size=5)
+    assert [len(page) for page in pages] == [5, 5, 2]
+    assert [code for page in pages for code in page] == SEEDED
+    assert list_all(stub, page_size=12) == [SEEDED]
+
+
+def test_disabled_channels_are_not_listed_and_paging_stays_stable(
+    stub: payment_service_pb2_grpc.PaymentServiceStub, payment_database: peewee.Database
+) -> None:
+    first = stub.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(page_size=4), timeout=10)
+    assert [channel.code for channel in first.payment_channels] == SEEDED[:4]
+    with payment_database.connection_context():
+        # Between two pages: a channel already seen and one not yet seen are disabled.
+        PaymentChannel.update(enabled=False).where(PaymentChannel.code.in_(["ovo", "bni_va"])).execute()
+    rest = list_all_after(stub, first.next_page_token)
+    assert rest == [code for code in SEEDED[4:] if code != "bni_va"]
+    assert [code for page in list_all(stub) for code in page] == [
+        code for code in SEEDED if code not in ("ovo", "bni_va")
+    ]
+
+
+def list_all_after(stub: payment_service_pb2_grpc.PaymentServiceStub, token: str) -> list[str]:
+    codes: list[str] = []
+    while token:
+        response = stub.ListPaymentChannels(
+            payment_service_pb2.ListPaymentChannelsRequest(page_size=3, page_token=token), timeout=10
+        )
+        codes.extend(channel.code for channel in response.payment_channels)
+        token = response.next_page_token
+    return codes
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "field"),
+    [
+        ({"page_token": "not-a-token"}, "page_token"),
+        ({"page_token": "WzEsIDJd"}, "page_token"),  # base64 of [1, 2]: a list, but not ours
+        ({"page_token": "Wzk5OTk5OTk5OTk5OTk5OTk5OTksICJ4Il0"}, "page_token"),  # a sort order beyond any
+        ({"page_size": 101}, "page_size"),
+        ({"page_size": -1}, "page_size"),
+        ({"page_token": "t" * 513}, "page_token"),
+    ],
+)
+def test_bad_paging_is_invalid_argument_naming_the_field(
+    stub: payment_service_pb2_grpc.PaymentServiceStub, request_fields: dict[str, object], field: str
+) -> None:
+    request = payment_service_pb2.ListPaymentChannelsRequest(**request_fields)  # type: ignore[arg-type]
+    error = failure(lambda: stub.ListPaymentChannels(request, timeout=10))
+    assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+    assert violated_fields(error) == [field]

@@ -1,0 +1,300 @@
+"""Settlement: sandbox simulation, signed notifications, and PAID at most once."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+import grpc
+import pytest
+from conftest import (
+    PAYMENT_STATE,
+    WEBHOOK_SECRET,
+    RunningService,
+    StartService,
+    create_payment,
+    failure,
+    reason_of,
+    run_concurrently,
+    stored_events,
+    violated_fields,
+)
+
+from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar_kit.ids import new_id
+from pasar_kit.logs import JsonFormatter
+from pasar_payment.events import EventFeed
+from pasar_payment.expiry import expire_due_payments
+from pasar_payment.models import Payment
+from pasar_payment.providers.base import Notification, OpenedPayment, PaymentOrder, Settlement
+from pasar_payment.providers.sandbox import SandboxProvider
+from pasar_payment.signatures import sign
+
+PaymentStub = payment_service_pb2_grpc.PaymentServiceStub
+sandbox = SandboxProvider(WEBHOOK_SECRET)
+
+
+def notification_for(payment: payment_pb2.Payment, **changes: object) -> Notification:
+    """The notification the sandbox sends when payment is paid, with changes to its body."""
+    built = sandbox.settlement_notification(
+        payment_id=payment.id,
+        provider_reference=payment.provider_reference,
+        paid_amount=payment.total.amount,
+        currency_code=payment.total.currency_code,
+    )
+    if not changes:
+        return built
+    body = {**json.loads(built.payload), **changes}
+    payload = json.dumps(body).encode()
+    return Notification(payload, sign(payload, WEBHOOK_SECRET))
+
+
+def notify(
+    stub: PaymentStub, notification: Notification, provider: str = "sandbox"
+) -> payment_service_pb2.NotifyPaymentResponse:
+    request = payment_service_pb2.NotifyPaymentRequest(
+        provider=provider, payload=notification.payload, signature=notification.signature
+    )
+    response: payment_service_pb2.NotifyPaymentResponse = stub.NotifyPayment(request, timeout=30)
+    return response
+
+
+def simulate(stub: PaymentStub, payment_id: str) -> payment_pb2.Payment:
+    request = payment_service_pb2.SimulatePaymentRequest(id=payment_id)
+    response: payment_service_pb2.SimulatePaymentResponse = stub.SimulatePayment(request, timeout=10)
+    return response.payment
+
+
+def get(stub: PaymentStub, payment_id: str) -> payment_pb2.Payment:
+    return stub.GetPayment(payment_service_pb2.GetPaymentRequest(id=payment_id), timeout=10).payment
+
+
+def paid_events(service: RunningService) -> list[str]:
+    return [payment_id for _, kind, payment_id in stored_events(service.database) if kind == "PAID"]
+
+
+def test_the_sandbox_settles_a_payment(service: RunningService) -> None:
+    payment = create_payment(service.stub, channel_code="qris", amount=25_000)
+    paid = simulate(service.stub, payment.id)
+    assert paid.state == PAYMENT_STATE.PAYMENT_STATE_PAID
+    assert paid.HasField("paid_time")
+    assert paid.update_time.ToDatetime() >= paid.paid_time.ToDatetime()
+    assert (paid.id, paid.total, paid.qris) == (payment.id, payment.total, payment.qris)
+    assert get(service.stub, payment.id) == paid
+    assert [kind for _, kind, _ in stored_events(service.database)] == ["CREATED", "PAID"]
+    assert simulate(service.stub, payment.id) == paid, "a paid payment stays as it is"
+    assert paid_events(service) == [payment.id]
+
+
+def test_simulating_an_unknown_payment_is_not_found(stub: PaymentStub) -> None:
+    missing = new_id("pay")
+    error = failure(lambda: simulate(stub, missing))
+    assert reason_of(error) == (grpc.StatusCode.NOT_FOUND, "PAYMENT_NOT_FOUND", {"payment_id": missing})
+
+
+class BankDirect:
+    """A provider other than the sandbox: it cannot be told to settle a payment."""
+
+    name = "bank_direct"
+
+    def open_payment(self, order: PaymentOrder) -> OpenedPayment:
+        return OpenedPayment(
+            provider_reference=f"BD-{order.payment_id}",
+            instructions=payment_pb2.VirtualAccountInstructions(
+                bank_name=order.issuer_name, account_number="7" + order.payment_id[4:19], account_name="PASAR"
+            ),
+        )
+
+    def read_settlement(self, payload: bytes) -> Settlement:
+        body = json.loads(payload)
+        return Settlement(
+            notification_id=body["id"],
+            payment_id=body["external_id"],
+            provider_reference=body["reference"],
+            paid_amount=body["amount"],
+            currency_code="IDR",
+            paid_time=datetime.now(UTC),
+        )
+
+
+def test_simulation_needs_the_sandbox(start_service: StartService) -> None:
+    running = start_service(provider=BankDirect())
+    payment = create_payment(running.stub, channel_code="bca_va")
+    assert payment.provider == "bank_direct"
+    error = failure(lambda: simulate(running.stub, payment.id))
+    assert reason_of(error)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "SANDBOX_DISABLED")
+    assert get(running.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
+    # The real provider's own notification settles it, through the same path.
+    payload = json.dumps(
+        {"id": "n-1", "external_id": payment.id, "reference": payment.provider_reference, "amount": 54_000}
+    ).encode()
+    settled = notify(
+        running.stub, Notification(payload, sign(payload, WEBHOOK_SECRET)), provider="bank_direct"
+    )
+    assert (settled.payment.state, settled.duplicate) == (PAYMENT_STATE.PAYMENT_STATE_PAID, False)
+    # The sandbox's name means nothing to this shop now.
+    error = failure(lambda: notify(running.stub, notification_for(payment)))
+    assert reason_of(error) == (grpc.StatusCode.INVALID_ARGUMENT, "UNKNOWN_PROVIDER", {"provider": "sandbox"})
+
+
+def test_a_notification_makes_the_payment_paid_once(service: RunningService) -> None:
+    payment = create_payment(service.stub, channel_code="bni_va", amount=100_000)
+    notification = notification_for(payment)
+    first = notify(service.stub, notification)
+    assert (first.payment.state, first.duplicate) == (PAYMENT_STATE.PAYMENT_STATE_PAID, False)
+    assert first.payment.paid_time.ToJsonString().startswith(
+        json.loads(notification.payload)["paid_time"][:19]
+    )
+    again = notify(service.stub, notification)
+    assert again.duplicate
+    assert again.payment == first.payment, "a repeated notification changes nothing"
+    assert paid_events(service) == [payment.id]
+
+
+def test_a_second_settlement_of_a_paid_payment_is_a_duplicate_and_is_flagged(
+    service: RunningService, caplog: pytest.LogCaptureFixture
+) -> None:
+    payment = create_payment(service.stub, channel_code="alfamart", amount=40_000)
+    first = notify(service.stub, notification_for(payment))
+    other = notify(service.stub, notification_for(payment))  # another notification id
+    assert other.duplicate
+    assert other.payment == first.payment
+    assert paid_events(service) == [payment.id]
+    assert any("paid twice" in record.getMessage() for record in caplog.records)
+
+
+def test_twenty_concurrent_notifications_make_one_paid_event(service: RunningService) -> None:
+    payment = create_payment(service.stub, channel_code="gopay", amount=80_000)
+    notification = notification_for(payment)
+    results = run_concurrently(20, lambda _: notify(service.stub, notification))
+    responses = [
+        result for result in results if isinstance(result, payment_service_pb2.NotifyPaymentResponse)
+    ]
+    assert len(responses) == 20, results
+    assert sorted(response.duplicate for response in responses) == [False] + [True] * 19
+    assert all(response.payment.state == PAYMENT_STATE.PAYMENT_STATE_PAID for response in responses)
+    assert len({response.payment.SerializeToString() for response in responses}) == 1
+    assert paid_events(service) == [payment.id]
+
+
+def test_concurrent_distinct_notifications_make_one_paid_event(service: RunningService) -> None:
+    payment = create_payment(service.stub, channel_code="dana", amount=80_000)
+    notifications = [notification_for(payment) for _ in range(10)]
+    results = run_concurrently(10, lambda index: notify(service.stub, notifications[index]))
+    assert sorted(bool(getattr(result, "duplicate", None)) for result in results) == [False] + [True] * 9
+    assert all(isinstance(result, payment_service_pb2.NotifyPaymentResponse) for result in results)
+    assert paid_events(service) == [payment.id]
+
+
+def bad_signatures(payment: payment_pb2.Payment) -> list[Notification]:
+    good = notification_for(payment)
+    forged_payload = good.payload.replace(b'"PAID"', b'"PAID" ')
+    return [
+        Notification(good.payload, sign(good.payload, "a guessed secret")),
+        Notification(forged_payload, good.signature),
+        Notification(good.payload, good.signature.upper()),
+        Notification(good.payload, "0" * 64),
+        Notification(good.payload, "ü"),
+    ]
+
+
+def test_a_bad_signature_is_rejected_and_logged_without_the_secret(
+    service: RunningService, caplog: pytest.LogCaptureFixture
+) -> None:
+    payment = create_payment(service.stub, channel_code="permata_va")
+    caplog.set_level(logging.INFO)
+    for notification in bad_signatures(payment):
+        error = failure(lambda notification=notification: notify(service.stub, notification))  # type: ignore[misc]
+        assert reason_of(error) == (grpc.StatusCode.UNAUTHENTICATED, "BAD_SIGNATURE", {"provider": "sandbox"})
+    assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
+    assert paid_events(service) == []
+    warnings = [record for record in caplog.records if "bad signature" in record.getMessage()]
+    assert len(warnings) == 5
+    assert all(record.levelno == logging.WARNING and record.provider == "sandbox" for record in warnings)  # type: ignore[attr-defined]
+    everything_logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)
+    assert WEBHOOK_SECRET not in everything_logged
+
+
+def test_a_correctly_signed_payload_that_is_no_settlement_is_invalid(service: RunningService) -> None:
+    payment = create_payment(service.stub)
+    for notification in (
+        notification_for(payment, status="FAILED"),
+        notification_for(payment, paid_amount="lots"),
+        Notification(b"<xml/>", sign(b"<xml/>", WEBHOOK_SECRET)),
+    ):
+        error = failure(lambda notification=notification: notify(service.stub, notification))  # type: ignore[misc]
+        assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+        assert violated_fields(error) == ["payload"]
+    assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
+
+
+def test_a_settlement_of_another_amount_changes_nothing(
+    service: RunningService, caplog: pytest.LogCaptureFixture
+) -> None:
+    payment = create_payment(service.stub, channel_code="bca_va", amount=50_000)
+    for changes in ({"paid_amount": 50_000}, {"paid_amount": 54_001}, {"currency_code": "USD"}):
+        error = failure(lambda changes=changes: notify(service.stub, notification_for(payment, **changes)))  # type: ignore[misc]
+        assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+        assert violated_fields(error) == ["payload"]
+    assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
+    assert paid_events(service) == []
+    assert any(record.levelno == logging.ERROR for record in caplog.records)
+
+
+def test_a_settlement_for_no_payment_of_ours_is_not_found(service: RunningService) -> None:
+    payment = create_payment(service.stub)
+    for changes in ({"provider_reference": "SBX00000000000000000000"}, {"payment_id": new_id("pay")}):
+        error = failure(lambda changes=changes: notify(service.stub, notification_for(payment, **changes)))  # type: ignore[misc]
+        assert reason_of(error)[:2] == (grpc.StatusCode.NOT_FOUND, "PAYMENT_NOT_FOUND")
+    assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
+
+
+@pytest.mark.parametrize("ending", ["cancelled", "expired"])
+def test_a_settlement_after_the_payment_ended_asks_for_a_refund(
+    service: RunningService, caplog: pytest.LogCaptureFixture, ending: str
+) -> None:
+    payment = create_payment(service.stub, channel_code="shopeepay", amount=35_000)
+    if ending == "cancelled":
+        service.stub.CancelPayment(payment_service_pb2.CancelPaymentRequest(id=payment.id), timeout=10)
+    else:
+        with service.database.connection_context():
+            due = Payment.get_by_id(payment.id).expire_time
+        assert expire_due_payments(service.database, EventFeed(), now=due) == 1
+    ended = get(service.stub, payment.id)
+    state = f"PAYMENT_STATE_{ending.upper()}"
+    for call in (
+        lambda: notify(service.stub, notification_for(payment)),
+        lambda: simulate(service.stub, payment.id),
+    ):
+        error = failure(call)
+        assert reason_of(error) == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "PAYMENT_NOT_PENDING",
+            {"payment_id": payment.id, "state": state},
+        )
+    assert get(service.stub, payment.id) == ended
+    assert paid_events(service) == []
+    refunds = [record for record in caplog.records if "refunded" in record.getMessage()]
+    assert len(refunds) == 2
+    assert all(record.levelno == logging.ERROR and record.payment_id == payment.id for record in refunds)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"provider": "", "payload": b"{}", "signature": "00"}, "provider"),
+        ({"provider": "Sandbox", "payload": b"{}", "signature": "00"}, "provider"),
+        ({"provider": "sandbox", "payload": b"", "signature": "00"}, "payload"),
+        ({"provider": "sandbox", "payload": b"x" * 65_537, "signature": "00"}, "payload"),
+        ({"provider": "sandbox", "payload": b"{}", "signature": ""}, "signature"),
+        ({"provider": "sandbox", "payload": b"{}", "signature": "0" * 257}, "signature"),
+    ],
+)
+def test_malformed_notifications_are_invalid_argument(
+    stub: PaymentStub, fields: dict[str, object], field: str
+) -> None:
+    request = payment_service_pb2.NotifyPaymentRequest(**fields)  # type: ignore[arg-type]
+    error = failure(lambda: stub.NotifyPayment(request, timeout=10))
+    assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(violated_fields(error)) == {field}
