@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -66,8 +67,12 @@ class Gateway:
     limiter: Limiter | None
 
     def close(self) -> None:
-        for backend in self.backends.values():
-            backend.close()
+        """Closes every backend's channel (at once: each waits for gRPC's state watcher)."""
+        closing = [threading.Thread(target=backend.close) for backend in self.backends.values()]
+        for thread in closing:
+            thread.start()
+        for thread in closing:
+            thread.join()
 
 
 def gateway_of(app: flask.Flask) -> Gateway:
@@ -164,6 +169,10 @@ def _register_request_hooks(app: flask.Flask, settings: GatewaySettings, metrics
             "Content-Security-Policy",
             settings.content_security_policy if html else API_CONTENT_SECURITY_POLICY,
         )
+        if settings.cors_origins and request.path.startswith("/api/"):
+            # Whether CORS headers are sent depends on the Origin (flask-cors adds this only
+            # when several origins are allowed): shared caches must keep one copy per origin.
+            response.vary.add("Origin")
         route = flask.g.get("route") or (request.url_rule.rule if request.url_rule else "unmatched")
         seconds = time.perf_counter() - flask.g.get("started", time.perf_counter())
         metrics.observe_request(route, request.method, response.status_code, seconds)

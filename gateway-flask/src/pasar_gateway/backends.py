@@ -21,7 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from pasar_gateway.bindings import HttpBinding, stub_class
 from pasar_gateway.breaker import BreakerState, CircuitBreaker, CircuitOpen
-from pasar_gateway.errors import ApiError, from_rpc_error, received_from_peer
+from pasar_gateway.errors import ApiError, from_rpc_error
 from pasar_gateway.settings import BackendSettings, GatewaySettings
 from pasar_kit.channels import open_channel
 
@@ -93,6 +93,9 @@ class Backend:
             b.method.full_name: getattr(stubs[b.service.full_name], b.method.name) for b in bindings
         }
         self._health: Any = health_pb2_grpc.HealthStub(self.channel)  # its stubs lack Check
+        # The channel's state, kept up to date by gRPC (which also connects at once).
+        self.connectivity = grpc.ChannelConnectivity.IDLE
+        self.channel.subscribe(self._connectivity_changed, try_to_connect=True)
         self._on_failure = on_failure
         self.breaker = CircuitBreaker(
             gateway.breaker_failures,
@@ -120,23 +123,34 @@ class Backend:
                 request, timeout=self.settings.deadline_seconds, metadata=tuple(metadata) or None
             )
         except grpc.RpcError as error:
-            self._record(error)
-            raise from_rpc_error(error, self.name) from None
+            answered = self._record(error)
+            raise from_rpc_error(error, self.name, answered=answered) from None
         except BaseException:
             self.breaker.release_probe()
             raise
         self.breaker.record_success()
         return response
 
-    def _record(self, error: grpc.RpcError) -> None:
+    def _record(self, error: grpc.RpcError) -> bool:
+        """Tells the breaker whether the service failed; returns whether it answered at all.
+
+        A service that answers, even UNAVAILABLE because a service behind it is down, is up:
+        only a service gRPC cannot reach (no instance connected) or one that misses its
+        deadline counts as failing. Otherwise the order service's breaker would open when
+        the catalog is down, and take the order routes that do not need it down too.
+        """
         code: grpc.StatusCode = error.code()
         if self._on_failure is not None:
             self._on_failure(self.name, code)
-        unreachable = code == grpc.StatusCode.UNAVAILABLE and not received_from_peer(error)
-        if unreachable or code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        answered = code != grpc.StatusCode.UNAVAILABLE or self.connectivity == grpc.ChannelConnectivity.READY
+        if not answered or code == grpc.StatusCode.DEADLINE_EXCEEDED:
             self.breaker.record_failure()
         else:
-            self.breaker.record_success()  # it answered: it is up, whatever it said
+            self.breaker.record_success()
+        return answered
+
+    def _connectivity_changed(self, state: grpc.ChannelConnectivity) -> None:
+        self.connectivity = state
 
     def start_health_check(self, timeout: float) -> PendingHealth:
         """Asks the backend's grpc.health.v1 about every service the gateway routes to it.
@@ -155,6 +169,7 @@ class Backend:
         )
 
     def close(self) -> None:
+        self.channel.unsubscribe(self._connectivity_changed)
         self.channel.close()
 
 

@@ -137,8 +137,11 @@ def http_status_of(code: grpc.StatusCode, details: Sequence[Mapping[str, Any]] =
     return STATUS_BY_CODE.get(code, 500)
 
 
-def from_rpc_error(error: grpc.RpcError, service: str) -> ApiError:
-    """The ApiError for a failed call to service, keeping the status details it sent."""
+def from_rpc_error(error: grpc.RpcError, service: str, *, answered: bool) -> ApiError:
+    """The ApiError for a failed call to service, keeping the status details it sent.
+
+    answered: whether the service itself sent the status (rather than gRPC failing to reach it).
+    """
     call = cast(grpc.Call, error)  # a failed call's RpcError is also its Call
     code = call.code()
     message = call.details() or ""
@@ -148,30 +151,13 @@ def from_rpc_error(error: grpc.RpcError, service: str) -> ApiError:
             "service failed", extra={"service": service, "grpc_code": code.name, "grpc_message": message}
         )
         message = f"the {service} service failed to answer; try again later"
-    elif code == grpc.StatusCode.UNAVAILABLE and not received_from_peer(error):
+    elif code == grpc.StatusCode.UNAVAILABLE and not answered:
         message = f"the {service} service is unavailable; try again shortly"
     elif code == grpc.StatusCode.DEADLINE_EXCEEDED:
         message = f"the {service} service did not answer in time; try again shortly"
     elif code == grpc.StatusCode.UNAVAILABLE:
         message = f"the {service} service is unavailable: {message}" if message else message
     return ApiError(code, message, details=details)
-
-
-def received_from_peer(error: grpc.RpcError) -> bool:
-    """Whether the service itself answered with this status (rather than gRPC failing to reach it).
-
-    A service that answers, even UNAVAILABLE because a service it depends on is down, is up:
-    its failure says nothing about its own health. gRPC marks statuses that came over the
-    wire in the error's debug string.
-    """
-    debug = getattr(error, "debug_error_string", None)
-    if debug is None:
-        return False
-    try:
-        text = str(debug())
-    except Exception:  # no debug string means nothing came from the peer
-        return False
-    return "Error received from peer" in text
 
 
 def _status_details(call: grpc.Call) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import shutil
 import sys
@@ -95,7 +96,7 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
             "worker_class": "gthread",
             "threads": settings.threads,
             "timeout": settings.timeout_seconds,
-            "graceful_timeout": settings.grace_seconds,
+            "graceful_timeout": math.ceil(settings.grace_seconds),
             "keepalive": settings.keepalive_seconds,
             "loglevel": settings.log_level,
             "logger_class": ProcessLogger,

@@ -110,10 +110,13 @@ class GatewaySettings:
         static_dir = Path(static) if static else repository_storefront()
         if static and not (Path(static) / "index.html").is_file():
             raise ConfigError(f"{PREFIX}_STATIC_DIR must be a folder with an index.html, not {static!r}")
+        admin_token = env.secret(f"{PREFIX}_ADMIN_TOKEN", DEVELOPMENT_ADMIN_TOKEN)
+        if environment == PRODUCTION and admin_token == DEVELOPMENT_ADMIN_TOKEN:
+            raise ConfigError(f"{PREFIX}_ADMIN_TOKEN must not be the development token in production")
         return cls(
             environment=environment,
             backends=backends,
-            admin_token=env.secret(f"{PREFIX}_ADMIN_TOKEN", DEVELOPMENT_ADMIN_TOKEN),
+            admin_token=admin_token,
             cors_origins=origins,
             catalog_cache=env.flag(f"{PREFIX}_CATALOG_CACHE", True),
             catalog_cache_ttl_seconds=env.number(f"{PREFIX}_CATALOG_CACHE_TTL_SECONDS", 5.0, minimum=0),
