@@ -1,0 +1,53 @@
+import { create } from "@bufbuild/protobuf";
+import { OrderState } from "@pasar/contracts/pasar/order/v1/order_pb";
+import { CreateOrderRequestSchema } from "@pasar/contracts/pasar/order/v1/order_service_pb";
+import { describe, expect, it } from "vitest";
+
+import { ACCESS_TOKEN, createOrderResponseJson, ORDER_ID, orderJson } from "@/testing/catalog";
+import { installFakeGateway, jsonResponse } from "@/testing/gateway";
+
+import { cancelOrder, createOrder, getOrder } from "./orders";
+
+const request = create(CreateOrderRequestSchema, {
+  customerEmail: "siti@example.co.id",
+  lines: [{ packageId: "pulsa-nusantara-10k", quantity: 2 }],
+  paymentChannelCode: "bca_va",
+  languageCode: "id",
+});
+
+describe("the order client", () => {
+  it("posts CreateOrderRequest as proto3 JSON with the Idempotency-Key header", async () => {
+    const gateway = installFakeGateway().on("POST", "/api/v1/orders", () => jsonResponse(createOrderResponseJson()));
+    const created = await createOrder(request, "key-1");
+    const [sent] = gateway.requests;
+    expect(sent?.headers.get("Idempotency-Key")).toBe("key-1");
+    expect(sent?.body).toEqual({
+      customerEmail: "siti@example.co.id",
+      lines: [{ packageId: "pulsa-nusantara-10k", quantity: 2 }],
+      paymentChannelCode: "bca_va",
+      languageCode: "id",
+    });
+    expect(created.accessToken).toBe(ACCESS_TOKEN);
+    expect(created.order?.id).toBe(ORDER_ID);
+    expect(created.order?.total?.amount).toBe(27000n);
+    expect(created.payment?.instructions.case).toBe("virtualAccount");
+  });
+
+  it("reads an order with its token as a query parameter", async () => {
+    const gateway = installFakeGateway().on("GET", `/api/v1/orders/${ORDER_ID}`, () => jsonResponse(orderJson()));
+    const order = await getOrder(ORDER_ID, "t/k+n");
+    expect(order.state).toBe(OrderState.PENDING_PAYMENT);
+    expect(order.lines[0]?.lineTotal?.amount).toBe(23000n);
+    expect(gateway.requests[0]?.query.get("token")).toBe("t/k+n");
+  });
+
+  it("cancels with a POST to :cancel carrying the token", async () => {
+    const gateway = installFakeGateway().on("POST", `/api/v1/orders/${ORDER_ID}:cancel`, () =>
+      jsonResponse(orderJson("CANCELLED")),
+    );
+    const order = await cancelOrder(ORDER_ID, ACCESS_TOKEN);
+    expect(order.state).toBe(OrderState.CANCELLED);
+    expect(gateway.requests[0]?.query.get("token")).toBe(ACCESS_TOKEN);
+    expect(gateway.requests[0]?.body).toEqual({ token: ACCESS_TOKEN });
+  });
+});

@@ -1,0 +1,145 @@
+/** Proto3 JSON of a small catalog, payment channels, an order and its payment, as the gateway sends them. */
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+
+export const ORDER_ID = "ord_0123456789abcdef0123456789abcdef";
+export const PAYMENT_ID = "pay_fedcba9876543210fedcba9876543210";
+export const ACCESS_TOKEN = "tok-secret-123";
+
+export function money(amount: number): JsonObject {
+  return { currencyCode: "IDR", amount: String(amount) };
+}
+
+export function packageJson(id: string, name: string, price: number, stock: number, sortOrder = 1): JsonObject {
+  return {
+    id,
+    productId: "pulsa-nusantara",
+    displayName: name,
+    description: "",
+    price: money(price),
+    stockAvailable: stock,
+    sortOrder,
+    productDisplayName: "Pulsa Nusantara",
+  };
+}
+
+export function productJson(): JsonObject {
+  return {
+    id: "pulsa-nusantara",
+    displayName: "Pulsa Nusantara",
+    description: "Isi ulang pulsa semua nomor Nusantara.",
+    categoryId: "pulsa",
+    imageUrl: "/images/products/pulsa-nusantara.svg",
+    state: "PRODUCT_STATE_ACTIVE",
+    packages: [
+      packageJson("pulsa-nusantara-10k", "Pulsa 10.000", 11500, 40, 1),
+      packageJson("pulsa-nusantara-50k", "Pulsa 50.000", 50500, 3, 2),
+      packageJson("pulsa-nusantara-100k", "Pulsa 100.000", 99000, 0, 3),
+    ],
+    minPrice: money(11500),
+    maxPrice: money(99000),
+    createTime: "2026-01-05T08:00:00Z",
+    updateTime: "2026-01-05T08:00:00Z",
+  };
+}
+
+export function categoriesJson(): JsonObject {
+  return {
+    categories: [
+      { id: "pulsa", displayName: "Pulsa", sortOrder: 1 },
+      { id: "paket-data", displayName: "Paket Data", sortOrder: 2 },
+    ],
+    nextPageToken: "",
+  };
+}
+
+export function productsJson(nextPageToken = ""): JsonObject {
+  return { products: [productJson()], nextPageToken };
+}
+
+export function channelJson(
+  code: string,
+  name: string,
+  kind: string,
+  fees: { flat?: number; bps?: number },
+  limits: { min: number; max: number },
+  sortOrder: number,
+): JsonObject {
+  return {
+    code,
+    displayName: name,
+    kind: `PAYMENT_CHANNEL_KIND_${kind}`,
+    flatFee: money(fees.flat ?? 0),
+    percentFeeBps: fees.bps ?? 0,
+    minAmount: money(limits.min),
+    maxAmount: money(limits.max),
+    paymentTtl: "86400s",
+    enabled: true,
+    sortOrder,
+    logoUrl: `/images/channels/${code}.svg`,
+  };
+}
+
+export function channelsJson(): JsonObject {
+  return {
+    paymentChannels: [
+      channelJson("bca_va", "BCA Virtual Account", "VIRTUAL_ACCOUNT", { flat: 4000 }, { min: 10000, max: 50000000 }, 10),
+      channelJson("qris", "QRIS", "QRIS", { bps: 70 }, { min: 1000, max: 10000000 }, 20),
+      channelJson("ovo", "OVO", "EWALLET", { bps: 150 }, { min: 1000, max: 20000 }, 30),
+      channelJson("alfamart", "Alfamart", "RETAIL_OUTLET", { flat: 5000 }, { min: 40000, max: 5000000 }, 40),
+    ],
+    nextPageToken: "",
+  };
+}
+
+export function paymentJson(state = "PENDING", overrides: Record<string, JsonValue | undefined> = {}): JsonObject {
+  return {
+    id: PAYMENT_ID,
+    orderId: ORDER_ID,
+    channelCode: "bca_va",
+    channelKind: "PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT",
+    state: `PAYMENT_STATE_${state}`,
+    amount: money(23000),
+    fee: money(4000),
+    total: money(27000),
+    virtualAccount: { bankName: "BCA", accountNumber: "8808123456789012", accountName: "PASAR SHOP" },
+    provider: "sandbox",
+    providerReference: "sbx_1",
+    createTime: "2026-01-05T08:00:00Z",
+    expireTime: "2099-01-06T08:00:00Z",
+    updateTime: "2026-01-05T08:00:00Z",
+    ...overrides,
+  };
+}
+
+export function orderJson(state = "PENDING_PAYMENT", overrides: Record<string, JsonValue | undefined> = {}): JsonObject {
+  return {
+    id: ORDER_ID,
+    state: `ORDER_STATE_${state}`,
+    customerEmail: "siti@example.co.id",
+    lines: [
+      {
+        packageId: "pulsa-nusantara-10k",
+        packageDisplayName: "Pulsa 10.000",
+        productId: "pulsa-nusantara",
+        productDisplayName: "Pulsa Nusantara",
+        unitPrice: money(11500),
+        quantity: 2,
+        lineTotal: money(23000),
+      },
+    ],
+    subtotal: money(23000),
+    fee: money(4000),
+    total: money(27000),
+    paymentChannelCode: "bca_va",
+    paymentId: PAYMENT_ID,
+    languageCode: "id",
+    createTime: "2026-01-05T08:00:00Z",
+    updateTime: "2026-01-05T08:00:00Z",
+    expireTime: "2099-01-06T08:00:00Z",
+    ...overrides,
+  };
+}
+
+export function createOrderResponseJson(): JsonObject {
+  return { order: orderJson(), accessToken: ACCESS_TOKEN, payment: paymentJson() };
+}

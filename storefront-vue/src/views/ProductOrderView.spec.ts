@@ -1,0 +1,232 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { VueWrapper } from "@vue/test-utils";
+
+import {
+  ACCESS_TOKEN,
+  channelsJson,
+  createOrderResponseJson,
+  ORDER_ID,
+  productJson,
+} from "@/testing/catalog";
+import {
+  deferredResponse,
+  errorResponse,
+  installFakeGateway,
+  jsonResponse,
+  unavailable,
+  type FakeGateway,
+} from "@/testing/gateway";
+import { renderRoute, settle } from "@/testing/render";
+
+const PATH = "/products/pulsa-nusantara";
+let gateway: FakeGateway;
+let mounted: VueWrapper | undefined;
+
+beforeEach(() => {
+  gateway = installFakeGateway()
+    .on("GET", "/api/v1/products/pulsa-nusantara", () => jsonResponse(productJson()))
+    .on("GET", "/api/v1/payment-channels", () => jsonResponse(channelsJson()));
+});
+afterEach(() => {
+  mounted?.unmount();
+  mounted = undefined;
+});
+
+async function open(path = PATH) {
+  const rendered = await renderRoute(path);
+  mounted = rendered.wrapper;
+  return rendered;
+}
+
+function section(wrapper: VueWrapper, name: string) {
+  return wrapper.get(`[data-section="${name}"]`);
+}
+
+function offeredChannels(wrapper: VueWrapper): string[] {
+  return wrapper.findAll("[data-channel-code]").map((option) => option.attributes("data-channel-code") ?? "");
+}
+
+async function fillOrder(wrapper: VueWrapper, options: { packageId?: string; channel?: string; email?: string } = {}) {
+  await wrapper.get(`[data-package-id="${options.packageId ?? "pulsa-nusantara-10k"}"] input`).setValue(true);
+  await wrapper.get(`[data-channel-code="${options.channel ?? "bca_va"}"] input`).setValue(true);
+  await wrapper.get("#customer-email").setValue(options.email ?? "siti@example.co.id");
+}
+
+function buyButton(wrapper: VueWrapper) {
+  return wrapper.get('[data-action="buy"]');
+}
+
+describe("the order page", () => {
+  it("shows the packages with price and stock, and the channels with their fees", async () => {
+    const { wrapper } = await open();
+    expect(wrapper.get("h1").text()).toBe("Pulsa Nusantara");
+    expect(wrapper.text()).toContain("Pilih paket");
+    expect(wrapper.text()).toContain("Pilih channel pembayaran");
+    const packages = wrapper.findAll("[data-package-id]");
+    expect(packages.map((item) => item.findAll("span").map((part) => part.text()))).toEqual([
+      ["Pulsa 10.000", "Rp\u00a011.500", "Stok 40"],
+      ["Pulsa 50.000", "Rp\u00a050.500", "Stok 3"],
+      ["Pulsa 100.000", "Rp\u00a099.000", "Habis"],
+    ]);
+    expect(wrapper.get('[data-package-id="pulsa-nusantara-100k"] input').attributes()).toHaveProperty("disabled");
+    // Before a package is chosen every channel is offered, with its fee rule.
+    expect(offeredChannels(wrapper)).toEqual(["bca_va", "qris", "ovo", "alfamart"]);
+    expect(wrapper.get('[data-channel-code="bca_va"] [data-fee]').text()).toBe("Biaya Rp\u00a04.000");
+    expect(wrapper.get('[data-channel-code="qris"] [data-fee]').text()).toBe("Biaya 0,7%");
+  });
+
+  it("offers only the channels whose limits include the amount, with the fee for it", async () => {
+    const { wrapper } = await open();
+    await wrapper.get('[data-package-id="pulsa-nusantara-10k"] input').setValue(true);
+    // 11.500: Alfamart starts at 40.000; OVO takes up to 20.000.
+    expect(offeredChannels(wrapper)).toEqual(["bca_va", "qris", "ovo"]);
+    expect(wrapper.get('[data-channel-code="qris"] [data-fee]').text()).toBe("Biaya Rp\u00a081");
+    expect(wrapper.get('[data-channel-code="ovo"] [data-fee]').text()).toBe("Biaya Rp\u00a0173");
+    await wrapper.get('[data-channel-code="ovo"] input').setValue(true);
+    expect(wrapper.get('[data-summary="total"]').text()).toBe("Rp\u00a011.673");
+
+    // 50.500 is over OVO's limit: it disappears and is no longer chosen.
+    await wrapper.get('[data-package-id="pulsa-nusantara-50k"] input').setValue(true);
+    expect(offeredChannels(wrapper)).toEqual(["bca_va", "qris", "alfamart"]);
+    expect(wrapper.get('[data-summary="fee"]').text()).toBe("Rp\u00a00");
+    await wrapper.get('[data-channel-code="bca_va"] input').setValue(true);
+    await wrapper.get("#quantity").setValue("2");
+    expect(wrapper.get('[data-summary="subtotal"]').text()).toBe("Rp\u00a0101.000");
+    expect(wrapper.get('[data-summary="total"]').text()).toBe("Rp\u00a0105.000");
+  });
+
+  it("says what is missing instead of ordering an incomplete form", async () => {
+    const { wrapper } = await open();
+    await wrapper.get("#customer-email").setValue("not-an-email");
+    await buyButton(wrapper).trigger("submit");
+    await settle();
+    expect(wrapper.text()).toContain("Pilih paket terlebih dahulu.");
+    expect(wrapper.text()).toContain("Pilih channel pembayaran terlebih dahulu.");
+    expect(wrapper.text()).toContain("Masukkan alamat e-mail yang valid");
+    expect(wrapper.get("#customer-email").attributes("aria-invalid")).toBe("true");
+    expect(gateway.requestsTo("POST", "/api/v1/orders")).toHaveLength(0);
+  });
+
+  it("keeps Beli disabled while the order is placed, then opens the payment page with the token", async () => {
+    const order = deferredResponse();
+    gateway.on("POST", "/api/v1/orders", order.handler);
+    const { wrapper, router } = await open();
+    await fillOrder(wrapper);
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    expect(buyButton(wrapper).attributes()).toHaveProperty("disabled");
+    expect(buyButton(wrapper).attributes("aria-busy")).toBe("true");
+    await wrapper.get("form").trigger("submit");
+    await buyButton(wrapper).trigger("click");
+    await settle();
+    expect(gateway.requestsTo("POST", "/api/v1/orders")).toHaveLength(1);
+
+    order.release(jsonResponse(createOrderResponseJson()));
+    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe(`/orders/${ORDER_ID}?token=${ACCESS_TOKEN}`));
+    const [sent] = gateway.requestsTo("POST", "/api/v1/orders");
+    expect(sent?.body).toEqual({
+      customerEmail: "siti@example.co.id",
+      lines: [{ packageId: "pulsa-nusantara-10k", quantity: 1 }],
+      paymentChannelCode: "bca_va",
+      languageCode: "id",
+    });
+  });
+
+  it("says ordering is unavailable when the order service is down, and Beli works again with the same key", async () => {
+    gateway.on("POST", "/api/v1/orders", () => unavailable());
+    const { wrapper, router } = await open();
+    await fillOrder(wrapper);
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    const error = section(wrapper, "order-error");
+    expect(error.attributes("role")).toBe("alert");
+    expect(error.text()).toContain("Pemesanan sedang tidak tersedia");
+    // The rest of the page still works.
+    expect(wrapper.findAll("[data-package-id]")).toHaveLength(3);
+    expect(offeredChannels(wrapper)).toContain("bca_va");
+    expect(buyButton(wrapper).attributes()).not.toHaveProperty("disabled");
+
+    gateway.on("POST", "/api/v1/orders", () => jsonResponse(createOrderResponseJson()));
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    const keys = gateway.requestsTo("POST", "/api/v1/orders").map((request) => request.headers.get("Idempotency-Key"));
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe("order"));
+  });
+
+  it("uses the error's retry button for the same order, and a new key once the order changes", async () => {
+    gateway.on("POST", "/api/v1/orders", () => errorResponse(504, "DEADLINE_EXCEEDED", "too slow"));
+    const { wrapper } = await open();
+    await fillOrder(wrapper);
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    await section(wrapper, "order-error").get("button").trigger("click");
+    await settle();
+    await wrapper.get("#quantity").setValue("2");
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    const keys = gateway.requestsTo("POST", "/api/v1/orders").map((request) => request.headers.get("Idempotency-Key"));
+    expect(keys).toHaveLength(3);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
+  });
+
+  it("explains a refusal from the contract's reason, refreshes the stock, and starts a new intent", async () => {
+    gateway.on("POST", "/api/v1/orders", () =>
+      errorResponse(409, "FAILED_PRECONDITION", "out of stock", [
+        {
+          "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+          reason: "OUT_OF_STOCK",
+          domain: "pasar.shop",
+          metadata: { package_id: "pulsa-nusantara-10k", requested: "1", available: "0" },
+        },
+      ]),
+    );
+    const { wrapper } = await open();
+    await fillOrder(wrapper);
+    const productLoads = gateway.requestsTo("GET", "/api/v1/products/pulsa-nusantara").length;
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    expect(section(wrapper, "order-error").text()).toContain("Stok paket ini tidak cukup (tersisa 0)");
+    expect(section(wrapper, "order-error").find("button").exists()).toBe(false);
+    expect(gateway.requestsTo("GET", "/api/v1/products/pulsa-nusantara").length).toBe(productLoads + 1);
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    const keys = gateway.requestsTo("POST", "/api/v1/orders").map((request) => request.headers.get("Idempotency-Key"));
+    expect(keys[1]).not.toBe(keys[0]);
+  });
+
+  it("shows the channels' own error when the payment service is down, with the product still shown", async () => {
+    gateway.on("GET", "/api/v1/payment-channels", () => unavailable());
+    const { wrapper } = await open();
+    const channels = section(wrapper, "channels");
+    expect(channels.get('[role="alert"]').text()).toContain("Channel pembayaran sedang tidak dapat dimuat");
+    expect(wrapper.findAll("[data-package-id]")).toHaveLength(3);
+
+    gateway.on("GET", "/api/v1/payment-channels", () => jsonResponse(channelsJson()));
+    await channels.get("button").trigger("click");
+    await settle();
+    expect(section(wrapper, "channels").find('[role="alert"]').exists()).toBe(false);
+    expect(offeredChannels(wrapper)).toEqual(["bca_va", "qris", "ovo", "alfamart"]);
+  });
+
+  it("shows the product's own error when the product service is down, with the channels still shown", async () => {
+    gateway.on("GET", "/api/v1/products/pulsa-nusantara", () => unavailable());
+    const { wrapper } = await open();
+    expect(section(wrapper, "product").text()).toContain("Produk sedang tidak dapat dimuat");
+    expect(offeredChannels(wrapper)).toHaveLength(4);
+
+    gateway.on("GET", "/api/v1/products/pulsa-nusantara", () => jsonResponse(productJson()));
+    await section(wrapper, "product").get("button").trigger("click");
+    await settle();
+    expect(wrapper.findAll("[data-package-id]")).toHaveLength(3);
+  });
+
+  it("says so when the product does not exist", async () => {
+    gateway.on("GET", "/api/v1/products/gone", () => errorResponse(404, "NOT_FOUND", "no such product"));
+    const { wrapper } = await open("/products/gone");
+    expect(wrapper.get("h1").text()).toBe("Produk ini tidak ditemukan atau sudah tidak dijual.");
+  });
+});
