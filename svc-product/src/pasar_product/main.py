@@ -65,16 +65,24 @@ def service_cli(synthetic_products: int = DEFAULT_SYNTHETIC_PRODUCTS) -> Service
         build_server=build_server,
         extra_commands={
             "load-demo": ExtraCommand(
-                help="add the demo catalog (idempotent: what exists is left as it is)",
-                run=lambda _env, database: _ignore(load_demo_catalog(database)),
+                help="apply pending migrations, then add the demo catalog (what exists is left as it is)",
+                run=lambda _env, database: _ignore(load_demo_catalog(migrated(database))),
             ),
             "load-synthetic": ExtraCommand(
-                help="add N generated products for the benchmarks "
+                help="apply pending migrations, then add N generated products for the benchmarks "
                 f"(--products N, default {DEFAULT_SYNTHETIC_PRODUCTS})",
-                run=lambda _env, database: _ignore(load_synthetic_catalog(database, synthetic_products)),
+                run=lambda _env, database: _ignore(
+                    load_synthetic_catalog(migrated(database), synthetic_products)
+                ),
             ),
         },
     )
+
+
+def migrated(database: peewee.Database) -> peewee.Database:
+    """The database with pending migrations applied, so a catalog loads into a fresh one too."""
+    db.migrate(database, MIGRATIONS_DIR)
+    return database
 
 
 def _ignore(_summary: object) -> None:

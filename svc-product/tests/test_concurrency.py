@@ -1,0 +1,220 @@
+"""Stock under concurrency, through the real server, on SQLite and MariaDB: never below zero,
+never sold twice, never released twice."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TypeVar
+
+import grpc
+import peewee
+import pytest
+from support import Admin
+
+from pasar.product.v1 import product_pb2, product_service_pb2
+from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
+from pasar_kit.errors import error_info
+from pasar_product.models import (
+    RESERVATION_COMMITTED,
+    RESERVATION_RESERVED,
+    Package,
+    Reservation,
+    ReservationLine,
+)
+
+T = TypeVar("T")
+
+
+def outcome(call: Callable[[], object]) -> str:
+    """ "OK", or the failed call's ErrorInfo reason (or its status code when it has none)."""
+    try:
+        call()
+    except grpc.RpcError as error:
+        info = error_info(error)
+        return info.reason if info else error.code().name
+    return "OK"
+
+
+def all_at_once(calls: list[Callable[[], T]]) -> tuple[list[T], float]:
+    """Runs every call on its own thread, released together; returns the results and the seconds taken."""
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], T]) -> T:
+        start.wait()
+        return call()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        results = list(pool.map(run, calls))
+    return results, time.perf_counter() - started
+
+
+def reserve_call(
+    products: ProductServiceStub, order_id: str, package_id: str, quantity: int
+) -> Callable[[], object]:
+    request = product_service_pb2.ReserveStockRequest(
+        order_id=order_id, lines=[product_pb2.StockLine(package_id=package_id, quantity=quantity)]
+    )
+    return lambda: products.ReserveStock(request, timeout=60)
+
+
+def commit_call(products: ProductServiceStub, order_id: str) -> Callable[[], object]:
+    request = product_service_pb2.CommitReservationRequest(order_id=order_id)
+    return lambda: products.CommitReservation(request, timeout=60)
+
+
+def release_call(products: ProductServiceStub, order_id: str) -> Callable[[], object]:
+    request = product_service_pb2.ReleaseReservationRequest(order_id=order_id)
+    return lambda: products.ReleaseReservation(request, timeout=60)
+
+
+def stock_now(database: peewee.Database, package_id: str) -> int:
+    with database.connection_context():
+        units: int = Package.get_by_id(package_id).stock_available
+        return units
+
+
+def held_units(database: peewee.Database, package_id: str) -> int:
+    """Units of package_id in reservations that still hold them (reserved or sold)."""
+    with database.connection_context():
+        total = (
+            ReservationLine.select(peewee.fn.COALESCE(peewee.fn.SUM(ReservationLine.quantity), 0))
+            .join(Reservation)
+            .where(
+                (ReservationLine.package == package_id)
+                & Reservation.state.in_([RESERVATION_RESERVED, RESERVATION_COMMITTED])
+            )
+            .scalar()
+        )
+        return int(total)
+
+
+@pytest.fixture
+def package_id(admin: Admin) -> str:
+    admin.category("pulsa")
+    return admin.product_with_packages("pulsa-nusantara", "pulsa", stocks=(10,))[0]
+
+
+def test_fifty_parallel_reservations_of_ten_units_sell_exactly_ten(
+    products: ProductServiceStub, database: peewee.Database, package_id: str, database_kind: str
+) -> None:
+    calls = [reserve_call(products, f"ord_{number:02d}", package_id, 1) for number in range(50)]
+    results, seconds = all_at_once([lambda call=call: outcome(call) for call in calls])  # type: ignore[misc]
+    counts = Counter(results)
+    final_stock = stock_now(database, package_id)
+    print(
+        f"\n[figures] {database_kind}: 50 parallel ReserveStock (quantity 1, stock 10): "
+        f"{counts['OK']} reserved, {counts['OUT_OF_STOCK']} out of stock, final stock {final_stock}, "
+        f"{seconds:.2f} s"
+    )
+    assert counts == {"OK": 10, "OUT_OF_STOCK": 40}
+    assert final_stock == 0
+    with database.connection_context():
+        assert Reservation.select().count() == 10
+        assert ReservationLine.select().count() == 10
+    assert held_units(database, package_id) == 10
+
+
+def test_a_mix_of_reservations_and_releases_never_drives_stock_below_zero(
+    products: ProductServiceStub, database: peewee.Database, admin: Admin, database_kind: str
+) -> None:
+    initial = 20
+    admin.category("pulsa")
+    package_id = admin.product_with_packages("pulsa-samudra", "pulsa", stocks=(initial,))[0]
+    stop = threading.Event()
+    lowest = [initial]
+
+    def watch() -> None:
+        while not stop.is_set():
+            lowest[0] = min(lowest[0], stock_now(database, package_id))
+
+    def shopper(number: int) -> Counter[str]:
+        chance = random.Random(number)
+        seen: Counter[str] = Counter()
+        for attempt in range(12):
+            order_id = f"ord_{number}_{attempt}"
+            result = outcome(reserve_call(products, order_id, package_id, chance.randint(1, 3)))
+            seen[f"reserve {result}"] += 1
+            if result != "OK":
+                continue
+            roll = chance.random()
+            if roll < 0.85:
+                seen[f"release {outcome(release_call(products, order_id))}"] += 1
+            elif roll < 0.93:
+                seen[f"commit {outcome(commit_call(products, order_id))}"] += 1
+        return seen
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        results, seconds = all_at_once([lambda number=number: shopper(number) for number in range(12)])  # type: ignore[misc]
+    finally:
+        stop.set()
+        watcher.join()
+    totals: Counter[str] = sum(results, Counter())
+    final_stock = stock_now(database, package_id)
+    print(
+        f"\n[figures] {database_kind}: 12 shoppers x 12 reserve/release/commit rounds on stock {initial}: "
+        f"{dict(sorted(totals.items()))}, lowest stock seen {lowest[0]}, final stock {final_stock}, "
+        f"{seconds:.2f} s"
+    )
+    assert set(totals) <= {"reserve OK", "reserve OUT_OF_STOCK", "release OK", "commit OK"}
+    assert totals["reserve OK"] > 0
+    assert totals["reserve OUT_OF_STOCK"] > 0
+    assert totals["release OK"] > 0
+    assert lowest[0] >= 0
+    assert final_stock >= 0
+    assert final_stock + held_units(database, package_id) == initial, "every unit is either in stock or held"
+
+
+def test_parallel_retries_of_one_reservation_hold_the_units_once(
+    products: ProductServiceStub, database: peewee.Database, package_id: str
+) -> None:
+    request = product_service_pb2.ReserveStockRequest(
+        order_id="ord_retried", lines=[product_pb2.StockLine(package_id=package_id, quantity=3)]
+    )
+    results, _ = all_at_once(
+        [lambda: products.ReserveStock(request, timeout=60).reservation for _ in range(20)]
+    )
+    assert all(result == results[0] for result in results)
+    assert results[0].state == product_pb2.RESERVATION_STATE_RESERVED
+    assert stock_now(database, package_id) == 7
+    with database.connection_context():
+        assert Reservation.select().count() == 1
+
+
+def test_parallel_releases_return_the_units_once(
+    products: ProductServiceStub, database: peewee.Database, package_id: str
+) -> None:
+    reserve_call(products, "ord_released", package_id, 4)()
+    request = product_service_pb2.ReleaseReservationRequest(order_id="ord_released")
+    results, _ = all_at_once(
+        [lambda: products.ReleaseReservation(request, timeout=60).reservation for _ in range(20)]
+    )
+    assert {result.state for result in results} == {product_pb2.RESERVATION_STATE_RELEASED}
+    assert stock_now(database, package_id) == 10
+
+
+def test_a_commit_racing_a_release_ends_in_one_consistent_state(
+    products: ProductServiceStub, database: peewee.Database, package_id: str
+) -> None:
+    for round_number in range(5):
+        order_id = f"ord_race_{round_number}"
+        reserve_call(products, order_id, package_id, 2)()
+        commit, release = commit_call(products, order_id), release_call(products, order_id)
+        calls: list[Callable[[], str]] = [partial(outcome, commit), partial(outcome, release)] * 3
+        results, _ = all_at_once(calls)
+        commits, releases = results[0::2], results[1::2]
+        if "OK" in commits:
+            assert set(commits) == {"OK"}
+            assert set(releases) == {"RESERVATION_COMMITTED"}
+        else:
+            assert set(commits) == {"RESERVATION_RELEASED"}
+            assert set(releases) == {"OK"}
+    assert stock_now(database, package_id) + held_units(database, package_id) == 10

@@ -1,0 +1,96 @@
+"""The schema comes from the migrations alone, and it is the schema the models describe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import peewee
+import pytest
+
+from pasar_kit import database as db
+from pasar_kit.testing.mariadb import MariaDBServer
+from pasar_product.main import MIGRATIONS_DIR
+from pasar_product.models import MODELS, database_proxy
+
+
+@pytest.fixture
+def fresh_url(database_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A second fresh, empty database of the kind under test."""
+    if database_kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'models.db'}"
+        return
+    server: MariaDBServer = request.getfixturevalue("mariadb")
+    url = server.create_database("pasar_models")
+    try:
+        yield url
+    finally:
+        server.drop_database(url)
+
+
+def schema(database: peewee.Database) -> dict[str, Any]:
+    """Tables with their columns, indexes (by columns) and foreign keys, as the database reports them."""
+    with database.connection_context():
+        tables = sorted(table for table in database.get_tables() if table != "migratehistory")
+        return {
+            table: {
+                "columns": sorted(
+                    (column.name, column.data_type.lower(), column.null, column.primary_key)
+                    for column in database.get_columns(table)
+                ),
+                "indexes": sorted(
+                    (tuple(index.columns), index.unique)
+                    for index in database.get_indexes(table)
+                    if index.name != "PRIMARY" and not index.name.startswith("sqlite_autoindex")
+                ),
+                "foreign_keys": sorted(
+                    (key.column, key.dest_table, key.dest_column) for key in database.get_foreign_keys(table)
+                ),
+            }
+            for table in tables
+        }
+
+
+def test_migrating_applies_each_migration_once(database_url: str) -> None:
+    database = db.connect(database_url, max_connections=2)
+    try:
+        assert db.migrate(database, MIGRATIONS_DIR) == ["001_initial"]
+        assert db.migrate(database, MIGRATIONS_DIR) == []
+    finally:
+        db.close_pool(database)
+
+
+def test_the_migrated_schema_is_the_one_the_models_describe(database_url: str, fresh_url: str) -> None:
+    migrated = db.connect(database_url, max_connections=2)
+    from_models = db.bind(database_proxy, fresh_url, max_connections=2)
+    try:
+        db.migrate(migrated, MIGRATIONS_DIR)
+        with from_models.connection_context():
+            from_models.create_tables(MODELS)
+        expected = schema(from_models)
+        assert set(expected) == {"category", "product", "package", "reservation", "reservation_line"}
+        assert schema(migrated) == expected
+    finally:
+        db.close_pool(migrated)
+        db.close_pool(from_models)
+
+
+def test_an_existing_database_keeps_its_data_when_migrated_again(database: peewee.Database) -> None:
+    from pasar_product.demo import load_demo_catalog
+
+    load_demo_catalog(database)
+    before = schema(database)
+    assert db.migrate(database, MIGRATIONS_DIR) == []
+    assert schema(database) == before
+    with database.connection_context():
+        assert database.execute_sql("SELECT COUNT(*) FROM package").fetchone()[0] > 0
+
+
+def test_list_and_get_read_through_indexes(database: peewee.Database) -> None:
+    indexes = schema(database)
+    assert (("state", "id"), False) in indexes["product"]["indexes"]
+    assert (("category_id", "state", "id"), False) in indexes["product"]["indexes"]
+    assert (("product_id", "sort_order", "id"), False) in indexes["package"]["indexes"]
+    assert (("sort_order", "id"), False) in indexes["category"]["indexes"]
+    assert (("order_id", "package_id"), True) in indexes["reservation_line"]["indexes"]

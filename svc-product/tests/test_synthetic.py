@@ -1,0 +1,58 @@
+"""The generated catalog of the benchmarks: reproducible, idempotent, valid, and paged like any other."""
+
+from __future__ import annotations
+
+import peewee
+
+from pasar.product.v1 import product_service_pb2
+from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
+from pasar_kit.pipeline import validate
+from pasar_product.models import Category, Package, Product
+from pasar_product.synthetic import load_synthetic_catalog, packages_of
+
+
+def counts(database: peewee.Database) -> tuple[int, int, int]:
+    with database.connection_context():
+        return Category.select().count(), Product.select().count(), Package.select().count()
+
+
+def test_products_get_three_to_five_packages_and_a_second_load_adds_nothing(
+    database: peewee.Database,
+) -> None:
+    first = load_synthetic_catalog(database, 30)
+    expected_packages = sum(packages_of(number) for number in range(1, 31))
+    assert (first.products, first.packages) == (30, expected_packages)
+    assert counts(database) == (10, 30, expected_packages)
+    assert {packages_of(number) for number in range(1, 31)} == {3, 4, 5}
+    again = load_synthetic_catalog(database, 30)
+    assert (again.products, again.packages) == (0, 0)
+    assert counts(database) == (10, 30, expected_packages)
+
+
+def test_a_larger_load_adds_only_the_missing_products(database: peewee.Database) -> None:
+    load_synthetic_catalog(database, 10)
+    more = load_synthetic_catalog(database, 2_500)  # spans two chunks
+    assert more.products == 2_490
+    assert counts(database)[1] == 2_500
+
+
+def test_synthetic_products_are_served_and_searchable(
+    database: peewee.Database, products: ProductServiceStub
+) -> None:
+    load_synthetic_catalog(database, 40)
+    page = products.ListProducts(product_service_pb2.ListProductsRequest(page_size=5), timeout=10)
+    assert [product.id for product in page.products] == [f"sintetis-{number:06d}" for number in range(1, 6)]
+    for product in page.products:
+        validate(product)
+        assert product.min_price.amount <= product.max_price.amount
+        for package in product.packages:
+            validate(package)
+            assert 50 <= package.stock_available <= 500
+    found = products.ListProducts(
+        product_service_pb2.ListProductsRequest(page_size=100, query="permata"), timeout=10
+    ).products
+    assert [product.id for product in found] == [f"sintetis-{number:06d}" for number in (6, 14, 22, 30, 38)]
+    in_category = products.ListProducts(
+        product_service_pb2.ListProductsRequest(page_size=100, category_id="sintetis-01"), timeout=10
+    ).products
+    assert len(in_category) == 4
