@@ -25,6 +25,7 @@ from playhouse.pool import PooledDatabase
 from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
 from pasar_kit import database as db
 from pasar_kit.config import Env
+from pasar_kit.errors import error_info
 from pasar_order.config import Settings
 from pasar_order.main import MIGRATIONS_DIR, OrderService, assemble, open_database
 
@@ -160,6 +161,19 @@ def create_request(
         payment_channel_code=channel,
         language_code=language,
     )
+
+
+def refused(call: Callable[[], object]) -> grpc.RpcError:
+    """The error of a call that must fail."""
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    return caught.value
+
+
+def reason(error: grpc.RpcError) -> str:
+    """The ErrorInfo reason of a failed call."""
+    info = error_info(error)
+    return info.reason if info else ""
 
 
 def eventually(check: Callable[[], bool], timeout: float = 10.0, message: str = "") -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
 
 import grpc
 import pytest
-from conftest import RunningOrderService, StartOrder, create_request, eventually
+from conftest import RunningOrderService, StartOrder, create_request, eventually, reason, refused
 from fakes import FakeCatalog, FakePayments, FakeServer, outage
 
 from pasar.common.v1 import money_pb2
@@ -32,17 +31,6 @@ def count(service: RunningOrderService, model: type[Order] | type[OrderLine] | t
     with service.database.connection_context():
         total: int = model.select().count()
         return total
-
-
-def refused(call: Callable[[], object]) -> grpc.RpcError:
-    with pytest.raises(grpc.RpcError) as caught:
-        call()
-    return caught.value
-
-
-def reason(error: grpc.RpcError) -> str:
-    info = error_info(error)
-    return info.reason if info else ""
 
 
 def test_an_order_is_priced_from_the_catalog_and_waits_for_its_payment(

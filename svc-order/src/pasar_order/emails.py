@@ -10,6 +10,7 @@ same message.
 
 from __future__ import annotations
 
+import email.policy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -23,6 +24,9 @@ from pasar_order.access import access_token
 from pasar_order.models import Email, Order, OrderLine
 
 LANGUAGES = ("id", "en")
+# Headers on one line (RFC 5322 allows 998 characters): the standard folding at 78 breaks a
+# subject made of long order ids in ways some readers show with a stray leading space.
+MESSAGE_POLICY = email.policy.default.clone(max_line_length=998)
 # Indonesia's western time zone (Jakarta): UTC+7, without daylight saving time.
 WIB = timezone(timedelta(hours=7), "WIB")
 _MONTHS = {
@@ -138,15 +142,15 @@ class Composer:
         }
         base = f"{language}/{email.kind}"
         subject = self.templates.get_template(f"{base}.subject").render(context).strip()
-        message = EmailMessage()
+        message = EmailMessage(policy=MESSAGE_POLICY)
         message["Subject"] = subject
         message["From"] = self.sender
         message["To"] = order.customer_email
         message["Date"] = format_datetime(email.create_time.astimezone(UTC))
         message["Message-ID"] = self.message_id(email)
-        message["Content-Language"] = language
         message["X-Pasar-Order-Id"] = order.id
         message["X-Pasar-Email-Kind"] = email.kind
         message.set_content(self.templates.get_template(f"{base}.txt").render(context))
         message.add_alternative(self.templates.get_template(f"{base}.html").render(context), subtype="html")
+        message["Content-Language"] = language  # after the content, which replaces Content-* headers
         return message

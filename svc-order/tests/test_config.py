@@ -1,0 +1,62 @@
+"""The order service's settings: defaults, and errors that name the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pasar_kit.config import ConfigError, Env
+from pasar_order.config import DEVELOPMENT_TOKEN_SECRET, Settings, SmtpTarget
+
+
+def test_the_defaults_run_the_embedded_shop() -> None:
+    settings = Settings.from_env(Env({}))
+    assert settings.server.listen_address == "127.0.0.1:50053"
+    assert settings.database_url == "sqlite:///var/order.db"
+    assert settings.product_address == "127.0.0.1:50051"
+    assert settings.payment_address == "127.0.0.1:50052"
+    assert settings.order_ttl_seconds == 900
+    assert settings.storefront_url == "http://127.0.0.1:8080"
+    assert settings.token_secret == DEVELOPMENT_TOKEN_SECRET
+    assert settings.mail.smtp is None
+    assert settings.mail.mail_dir == Path("var/mail")
+    assert settings.mail.sender == "Pasar <no-reply@pasar.test>"
+
+
+def test_smtp_urls() -> None:
+    assert SmtpTarget.parse("smtp://mailer:p%40ss@mail.example.com:2525") == SmtpTarget(
+        "mail.example.com", 2525, "mailer", "p@ss", use_tls=False
+    )
+    assert SmtpTarget.parse("smtps://mail.example.com") == SmtpTarget(
+        "mail.example.com", 465, None, None, True
+    )
+    assert SmtpTarget.parse("smtp://localhost").port == 25
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"SMTP_URL": "http://mail.example.com"}, "SMTP_URL"),
+        ({"SMTP_URL": "smtp://:25"}, "SMTP_URL"),
+        ({"SMTP_URL": "smtp://host:port"}, "SMTP_URL"),
+        ({"PASAR_ORDER_TTL_SECONDS": "0"}, "PASAR_ORDER_TTL_SECONDS"),
+        ({"PASAR_ORDER_TTL_SECONDS": "soon"}, "PASAR_ORDER_TTL_SECONDS"),
+        ({"PASAR_MAIL_FROM": "Pasar"}, "PASAR_MAIL_FROM"),
+        ({"PASAR_STOREFRONT_URL": "shop.example.com"}, "PASAR_STOREFRONT_URL"),
+        ({"PASAR_ENV": "production"}, "PASAR_ORDER_TOKEN_SECRET"),
+    ],
+)
+def test_a_bad_setting_is_an_error_naming_it(variables: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_env(Env(variables))
+
+
+def test_production_takes_the_secret_it_is_given() -> None:
+    settings = Settings.from_env(Env({"PASAR_ENV": "production", "PASAR_ORDER_TOKEN_SECRET": "k" * 40}))
+    assert settings.token_secret == "k" * 40
+
+
+def test_the_storefront_url_loses_its_trailing_slash() -> None:
+    settings = Settings.from_env(Env({"PASAR_STOREFRONT_URL": "https://pasar.example/"}))
+    assert settings.storefront_url == "https://pasar.example"

@@ -1,0 +1,281 @@
+"""The order e-mails: their content in both languages, the mail folder, SMTP, and the outbox."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from conftest import RunningOrderService, StartOrder, create_request, eventually
+from fakes import FakeCatalog, FakePayments
+from mail_catcher import MailCatcher
+
+from pasar.order.v1 import order_service_pb2
+from pasar_kit.timestamps import utc_now
+from pasar_order.emails import Composer, local_time, rupiah
+from pasar_order.mail_outbox import MailDispatcher, queue_email
+from pasar_order.mail_transport import MailFolder, Send
+from pasar_order.models import Email, EmailKind, Order, OutboxState
+from pasar_order.work_queue import Backoff
+
+# aiosmtpd warns that the test server takes AUTH without TLS; that is what the test wants.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
+def eml_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+
+def read(path: Path) -> EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    return str(text.get_content()), str(html.get_content())
+
+
+def place(service: RunningOrderService, **kwargs: str) -> order_service_pb2.CreateOrderResponse:
+    response: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(
+        create_request(("pulsa-10k", 2), ("data-5gb", 1), **kwargs)
+    )
+    return response
+
+
+def test_rupiah_and_jakarta_time_are_written_the_local_way() -> None:
+    assert rupiah(15_000) == "Rp 15.000"
+    assert rupiah(1_250_500) == "Rp 1.250.500"
+    assert rupiah(0) == "Rp 0"
+    moment = utc_now().replace(year=2025, month=11, day=27, hour=7, minute=5)
+    assert local_time(moment, "id") == "27 November 2025 pukul 14.05 WIB"
+    assert local_time(moment, "en") == "27 November 2025, 14:05 WIB (UTC+7)"
+
+
+def test_the_order_created_email_in_indonesian(order_service: RunningOrderService) -> None:
+    placed = place(order_service)
+    eventually(lambda: len(eml_files(order_service.mail_dir)) == 1)
+    [path] = eml_files(order_service.mail_dir)
+    message = read(path)
+
+    link = f"http://shop.test/orders/{placed.order.id}?token={placed.access_token}"
+    assert message["To"] == "budi@example.co.id"
+    assert message["From"] == "Pasar <no-reply@pasar.test>"
+    assert message["Subject"] == f"Pesanan {placed.order.id} menunggu pembayaran Rp 80.000"
+    assert message["Content-Language"] == "id"
+    text, html = parts(message)
+    for part in (text, html):
+        assert link in part
+        assert "8808123456789012" in part  # the virtual account number
+        assert "Virtual Account BCA" in part
+        assert "Rp 21.000" in part  # 2 x Rp 10.500
+        assert "Rp 55.000" in part
+        assert "Rp 4.000" in part  # the channel's fee
+        assert "Rp 80.000" in part
+        assert "Paket pulsa-10k" in part
+        assert "WIB" in part
+    assert "DETAIL PEMBAYARAN" in text
+    assert "Detail Pembayaran" in html
+    assert "Detail Transaksi" in html
+    assert f'href="{link}"' in html
+
+
+def test_the_emails_in_english_after_payment(
+    order_service: RunningOrderService, payments: FakePayments
+) -> None:
+    placed = place(order_service, language="en", channel="gopay")
+    payments.pay(placed.payment.id)
+    eventually(lambda: len(eml_files(order_service.mail_dir)) == 2)
+    created, received = (read(path) for path in eml_files(order_service.mail_dir))
+
+    assert created["X-Pasar-Email-Kind"] == "order_created"
+    assert created["Subject"].startswith(f"Order {placed.order.id} is waiting for your payment")
+    text, html = parts(created)
+    assert "Pay with GoPay: https://sandbox.pasar.test/gopay/checkout" in text
+    assert "Transaction details" in html
+
+    assert received["X-Pasar-Email-Kind"] == "payment_received"
+    assert received["Subject"] == f"Payment received for order {placed.order.id}"
+    assert received["Content-Language"] == "en"
+    text, html = parts(received)
+    total = rupiah(placed.order.total.amount)
+    assert f"We have received your payment of {total}" in text
+    link = f"http://shop.test/orders/{placed.order.id}?token={placed.access_token}"
+    assert link in text
+    assert link in html
+    assert created["Message-ID"] != received["Message-ID"]
+
+
+def test_names_from_the_catalog_are_escaped_in_html(
+    order_service: RunningOrderService, catalog: FakeCatalog
+) -> None:
+    catalog.add_package("voucher-x", price=20_000, stock=5).display_name = "Voucher <b>Hemat</b> & Co"
+    order_service.stub.CreateOrder(create_request(("voucher-x", 1)))
+    eventually(lambda: len(eml_files(order_service.mail_dir)) == 1)
+    text, html = parts(read(eml_files(order_service.mail_dir)[0]))
+    assert "Voucher <b>Hemat</b> & Co" in text
+    assert "Voucher &lt;b&gt;Hemat&lt;/b&gt; &amp; Co" in html
+    assert "<b>Hemat</b>" not in html
+
+
+def test_a_resent_email_is_the_same_message_in_the_same_file(order_service: RunningOrderService) -> None:
+    place(order_service)
+    eventually(lambda: len(eml_files(order_service.mail_dir)) == 1)
+    [path] = eml_files(order_service.mail_dir)
+    first = read(path)
+    with order_service.database.connection_context():
+        # A crash between writing and marking it sent: the e-mail is due again.
+        Email.update(state=OutboxState.QUEUED, next_attempt_time=utc_now()).execute()
+    eventually(lambda: _state_of_all(order_service) == {OutboxState.DONE})
+
+    [again] = eml_files(order_service.mail_dir)
+    assert again == path
+    assert read(again)["Message-ID"] == first["Message-ID"]
+    assert read(again)["Date"] == first["Date"]
+    assert [p.name for p in order_service.mail_dir.iterdir() if not p.name.endswith(".eml")] == []
+
+
+def _state_of_all(service: RunningOrderService) -> set[str]:
+    with service.database.connection_context():
+        return {row.state for row in Email.select()}
+
+
+def test_emails_go_over_smtp_once_each(start_order: StartOrder, payments: FakePayments) -> None:
+    catcher = MailCatcher()
+    catcher.start()
+    try:
+        service = start_order(SMTP_URL=catcher.url)
+        placed = place(service)
+        payments.pay(placed.payment.id)
+        eventually(lambda: len(catcher.received()) == 2)
+        eventually(lambda: _state_of_all(service) == {OutboxState.DONE})
+        [created] = catcher.received("order_created")
+        [received] = catcher.received("payment_received")
+        assert created["To"] == received["To"] == "budi@example.co.id"
+        text, _ = parts(created)
+        assert f"http://shop.test/orders/{placed.order.id}?token={placed.access_token}" in text
+        assert not eml_files(service.mail_dir)
+    finally:
+        catcher.stop()
+
+
+def test_emails_wait_for_an_smtp_server_that_is_down(start_order: StartOrder, payments: FakePayments) -> None:
+    catcher = MailCatcher(credentials=("pasar", "s3cret"))
+    service = start_order(SMTP_URL=catcher.url)
+    placed = place(service)
+    payments.pay(placed.payment.id)
+
+    def attempts() -> int:
+        with service.database.connection_context():
+            return min(row.attempts for row in Email.select())
+
+    eventually(lambda: attempts() >= 2, message="both e-mails are retried")
+    with service.database.connection_context():
+        assert all("cannot reach" in (row.last_error or "") for row in Email.select())
+        assert {row.state for row in Email.select()} == {OutboxState.QUEUED}
+
+    catcher.start()
+    try:
+        eventually(lambda: len(catcher.received()) == 2, timeout=15)
+        eventually(lambda: _state_of_all(service) == {OutboxState.DONE})
+        assert sorted(m["X-Pasar-Email-Kind"] for m in catcher.received()) == [
+            "order_created",
+            "payment_received",
+        ]
+    finally:
+        catcher.stop()
+
+
+def test_a_rejected_login_keeps_the_emails_queued(start_order: StartOrder) -> None:
+    catcher = MailCatcher(credentials=("pasar", "s3cret"))
+    catcher.start()
+    try:
+        service = start_order(SMTP_URL=catcher.url.replace("s3cret", "wrong"))
+        place(service)
+
+        def last_error() -> str:
+            with service.database.connection_context():
+                row = Email.get()
+                return str(row.last_error or "")
+
+        eventually(lambda: "cannot reach" in last_error())
+        assert catcher.received() == []
+        assert _state_of_all(service) == {OutboxState.QUEUED}
+    finally:
+        catcher.stop()
+
+
+def test_dispatchers_of_several_instances_never_send_one_email_twice(
+    start_order: StartOrder, catalog: FakeCatalog, tmp_path: Path
+) -> None:
+    # The service's own dispatcher sleeps unless rung: the racers below have the rows to themselves.
+    service = start_order(PASAR_OUTBOX_POLL_SECONDS="600")
+    catalog.add_package("voucher-game", price=15_000, stock=100)
+    for _ in range(12):
+        service.stub.CreateOrder(create_request(("voucher-game", 1)))
+    eventually(lambda: _state_of_all(service) == {OutboxState.DONE})
+    with service.database.connection_context():
+        now = utc_now()
+        for order in Order.select():
+            queue_email(order.id, EmailKind.PAYMENT_RECEIVED, now)
+        queued = sorted(row.id for row in Email.select().where(Email.state == OutboxState.QUEUED))
+    assert len(queued) == 12
+
+    sent: list[int] = []
+    lock = threading.Lock()
+
+    class CountingFolder(MailFolder):
+        @contextmanager
+        def session(self) -> Iterator[Send]:
+            def send(email_id: int, kind: str, message: EmailMessage) -> None:
+                with lock:
+                    sent.append(email_id)
+                self.write(email_id, kind, message)
+
+            yield send
+
+    composer = Composer(
+        sender="Pasar <no-reply@pasar.test>", storefront_url="http://shop.test", token_secret="s"
+    )
+    start = threading.Barrier(4)
+
+    def race() -> None:
+        dispatcher = MailDispatcher(composer, CountingFolder(tmp_path / "race"), Backoff(0.01, 0.01))
+        start.wait()
+        with service.database.connection_context():
+            while dispatcher.run_due() or dispatcher.queue.claim_due(0):
+                pass
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(sent) == queued
+    assert _state_of_all(service) == {OutboxState.DONE}
+    assert len(eml_files(tmp_path / "race")) == 12
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_every_template_renders(
+    order_service: RunningOrderService, payments: FakePayments, language: str
+) -> None:
+    for channel in ("bca_va", "qris", "gopay"):
+        placed = place(order_service, language=language, channel=channel)
+        payments.pay(placed.payment.id)
+    eventually(lambda: len(eml_files(order_service.mail_dir)) == 6)
+    for path in eml_files(order_service.mail_dir):
+        message = read(path)
+        assert message["Content-Language"] == language
+        text, html = parts(message)
+        assert "http://shop.test/orders/ord_" in text
+        assert html.lstrip().startswith("<!DOCTYPE html>")

@@ -1,0 +1,85 @@
+"""Unpaid orders expire: the payment is cancelled first, then the stock is released."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import StartOrder, create_request, eventually
+from fakes import FakeCatalog, FakePayments, FakeServer
+
+from pasar.order.v1 import order_pb2, order_service_pb2
+from pasar.payment.v1 import payment_pb2
+from pasar.product.v1 import product_pb2
+from pasar_order.models import Email, Order, OrderState
+
+
+def test_an_unpaid_order_expires_and_gives_its_stock_back(
+    start_order: StartOrder, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    service = start_order(PASAR_ORDER_TTL_SECONDS="1")
+    placed: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(create_request(("data-5gb", 3)))
+    assert placed.order.expire_time.ToSeconds() - placed.order.create_time.ToSeconds() <= 1
+    assert catalog.stock("data-5gb") == 0
+
+    def expired() -> bool:
+        with service.database.connection_context():
+            return bool(Order.get_by_id(placed.order.id).state == OrderState.EXPIRED)
+
+    eventually(expired, message="the order expires")
+    assert payments.payments[placed.payment.id].state == payment_pb2.PAYMENT_STATE_CANCELLED
+    eventually(lambda: catalog.stock("data-5gb") == 3, message="the reservation is released")
+    assert catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_RELEASED
+    with service.database.connection_context():
+        assert [email.kind for email in Email.select()] == ["order_created"]
+    # The payment's CANCELLED event, arriving after, leaves it EXPIRED.
+    eventually(lambda: payments.events[-1].type == payment_pb2.PAYMENT_EVENT_TYPE_CANCELLED)
+    response = service.stub.GetOrder(
+        order_service_pb2.GetOrderRequest(id=placed.order.id, token=placed.access_token)
+    )
+    assert response.order.state == order_pb2.ORDER_STATE_EXPIRED
+
+
+def test_an_order_paid_at_the_last_second_is_paid_not_expired(
+    start_order: StartOrder, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    service = start_order(PASAR_ORDER_TTL_SECONDS="1")
+    placed: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(create_request(("pulsa-10k", 2)))
+
+    def paid_just_before() -> None:
+        """The payment service hears of the money just before the expiry; no event yet."""
+        payments.payments[placed.payment.id].state = payment_pb2.PAYMENT_STATE_PAID
+
+    payments.hooks.before["CancelPayment"] = paid_just_before
+
+    def paid() -> bool:
+        with service.database.connection_context():
+            return bool(Order.get_by_id(placed.order.id).state == OrderState.PAID)
+
+    eventually(paid, message="the order is paid")
+    eventually(lambda: catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED)
+    assert catalog.stock("pulsa-10k") == 8
+    with service.database.connection_context():
+        assert sorted(email.kind for email in Email.select()) == ["order_created", "payment_received"]
+
+
+def test_expiry_waits_for_the_payment_service(
+    start_order: StartOrder, catalog: FakeCatalog, payments: FakePayments, payments_server: FakeServer
+) -> None:
+    service = start_order(PASAR_ORDER_TTL_SECONDS="1")
+    placed: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(create_request(("pulsa-25k", 4)))
+    payments_server.stop()
+
+    def state() -> str:
+        with service.database.connection_context():
+            value: str = Order.get_by_id(placed.order.id).state
+            return value
+
+    time.sleep(1.5)  # past the expiry: the payment cannot be cancelled, so the order stays pending
+    assert state() == OrderState.PENDING_PAYMENT
+    assert catalog.stock("pulsa-25k") == 6
+
+    payments_server.start()
+
+    eventually(lambda: state() == OrderState.EXPIRED, timeout=15)
+    eventually(lambda: catalog.stock("pulsa-25k") == 10)
+    assert payments.payments[placed.payment.id].state == payment_pb2.PAYMENT_STATE_CANCELLED

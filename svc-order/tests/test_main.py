@@ -1,0 +1,79 @@
+"""The ``pasar-order`` command: migrations, serving as a process, configuration errors."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from fakes import FakeServer
+from playhouse.pool import PooledDatabase
+
+from pasar_kit import database as db
+from pasar_kit.config import Env
+from pasar_kit.readiness import grpc_health
+from pasar_kit.testing.processes import ComponentProcess, console_script
+from pasar_order.main import MIGRATIONS_DIR, main, open_database
+from pasar_order.models import ALL_MODELS
+
+
+def test_migrate_creates_the_schema_the_models_describe(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PASAR_LOG_LEVEL", "warning")
+    assert main(["migrate"]) == 0
+    database = open_database(Env({"DATABASE_URL": database_url}))
+    try:
+        # A second run finds nothing to do.
+        assert db.migrate(database, MIGRATIONS_DIR) == []
+        with database.connection_context():
+            for model in ALL_MODELS:
+                table = model._meta.table_name
+                columns = {column.name: column.null for column in database.get_columns(table)}
+                expected = {field.column_name: field.null for field in model._meta.sorted_fields}
+                assert columns == expected, table
+                indexes = {tuple(index.columns) for index in database.get_indexes(table) if index.unique}
+                for fields, unique in model._meta.indexes:
+                    if unique:
+                        assert tuple(model._meta.fields[name].column_name for name in fields) in indexes
+    finally:
+        if isinstance(database, PooledDatabase):
+            database.close_all()
+
+
+def test_a_configuration_error_names_the_variable_and_exits_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [console_script("pasar-order"), "migrate"],
+        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'order.db'}", "SMTP_URL": "ftp://mail"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "SMTP_URL" in result.stderr
+
+
+def test_the_service_serves_as_a_process_and_stops_on_sigterm(
+    database_url: str, tmp_path: Path, catalog_server: FakeServer, payments_server: FakeServer
+) -> None:
+    process = ComponentProcess(
+        "order",
+        command=[console_script("pasar-order"), "serve"],
+        env={
+            "DATABASE_URL": database_url,
+            "PASAR_PRODUCT_ADDRESS": catalog_server.address,
+            "PASAR_PAYMENT_ADDRESS": payments_server.address,
+            "PASAR_MAIL_DIR": str(tmp_path / "mail"),
+            "PASAR_SHUTDOWN_GRACE_SECONDS": "2",
+        },
+        log_dir=tmp_path,
+    )
+    process.start()
+    try:
+        assert grpc_health(process.address) == 1  # SERVING
+    finally:
+        status = process.stop()
+    assert status == 0
+    assert '"message": "stopped"' in process.log_path.read_text()

@@ -1,0 +1,151 @@
+"""GetOrder and CancelOrder: the access token, and cancelling at the payment service first."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from conftest import RunningOrderService, create_request, eventually, reason, refused
+from fakes import FakeCatalog, FakePayments, FakeServer
+
+from pasar.order.v1 import order_pb2, order_service_pb2
+from pasar.payment.v1 import payment_pb2
+from pasar.product.v1 import product_pb2
+from pasar_kit.errors import error_info
+from pasar_order.models import Order, OrderState
+
+
+def place(service: RunningOrderService, *lines: tuple[str, int]) -> order_service_pb2.CreateOrderResponse:
+    response: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(create_request(*lines))
+    return response
+
+
+def get(service: RunningOrderService, order_id: str, token: str) -> order_pb2.Order:
+    response: order_service_pb2.GetOrderResponse = service.stub.GetOrder(
+        order_service_pb2.GetOrderRequest(id=order_id, token=token)
+    )
+    return response.order
+
+
+def cancel(service: RunningOrderService, order_id: str, token: str) -> order_pb2.Order:
+    response: order_service_pb2.CancelOrderResponse = service.stub.CancelOrder(
+        order_service_pb2.CancelOrderRequest(id=order_id, token=token)
+    )
+    return response.order
+
+
+def test_the_token_opens_the_order(order_service: RunningOrderService) -> None:
+    placed = place(order_service, ("pulsa-10k", 2))
+    assert get(order_service, placed.order.id, placed.access_token) == placed.order
+
+
+@pytest.mark.parametrize("which", ["wrong token", "unknown id", "another order's token"])
+def test_a_wrong_token_reads_like_an_unknown_order(order_service: RunningOrderService, which: str) -> None:
+    placed = place(order_service)
+    other = place(order_service)
+    order_id, token = {
+        "wrong token": (placed.order.id, "not-the-token"),
+        "unknown id": ("ord_" + "0" * 32, placed.access_token),
+        "another order's token": (placed.order.id, other.access_token),
+    }[which]
+
+    for call in (get, cancel):
+        error = refused(lambda call=call: call(order_service, order_id, token))  # type: ignore[misc]
+        assert error.code() == grpc.StatusCode.NOT_FOUND
+        assert reason(error) == "ORDER_NOT_FOUND"
+        assert error.details() == "order not found"
+    assert (
+        get(order_service, placed.order.id, placed.access_token).state
+        == order_pb2.ORDER_STATE_PENDING_PAYMENT
+    )
+
+
+def test_malformed_ids_and_tokens_are_invalid_arguments(order_service: RunningOrderService) -> None:
+    error = refused(lambda: get(order_service, "ORD-1", "token"))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    error = refused(lambda: cancel(order_service, "ord_" + "a" * 32, ""))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    error = refused(lambda: get(order_service, "ord_" + "a" * 32, "t" * 129))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_an_order_still_in_checkout_is_invisible(
+    order_service: RunningOrderService, payments: FakePayments
+) -> None:
+    placed = place(order_service)
+    with order_service.database.connection_context():
+        Order.update(state=OrderState.CREATING).where(Order.id == placed.order.id).execute()
+    error = refused(lambda: get(order_service, placed.order.id, placed.access_token))
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_cancelling_cancels_the_payment_then_releases_the_stock(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    placed = place(order_service, ("pulsa-25k", 3))
+    assert catalog.stock("pulsa-25k") == 7
+
+    cancelled = cancel(order_service, placed.order.id, placed.access_token)
+
+    assert cancelled.state == order_pb2.ORDER_STATE_CANCELLED
+    assert payments.payments[placed.payment.id].state == payment_pb2.PAYMENT_STATE_CANCELLED
+    eventually(lambda: catalog.stock("pulsa-25k") == 10, message="the reservation is released")
+    assert catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_RELEASED
+    # Cancelling again returns it unchanged.
+    again = cancel(order_service, placed.order.id, placed.access_token)
+    assert again.state == order_pb2.ORDER_STATE_CANCELLED
+    assert again.update_time == cancelled.update_time
+    assert get(order_service, placed.order.id, placed.access_token).state == order_pb2.ORDER_STATE_CANCELLED
+
+
+def test_a_paid_order_cannot_be_cancelled(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    placed = place(order_service)
+    payments.pay(placed.payment.id)
+    eventually(
+        lambda: get(order_service, placed.order.id, placed.access_token).state == order_pb2.ORDER_STATE_PAID
+    )
+
+    error = refused(lambda: cancel(order_service, placed.order.id, placed.access_token))
+
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    info = error_info(error)
+    assert info is not None
+    assert info.reason == "ORDER_NOT_CANCELLABLE"
+    assert dict(info.metadata) == {"state": "ORDER_STATE_PAID"}
+
+
+def test_cancelling_an_order_paid_a_moment_ago_makes_it_paid(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    placed = place(order_service, ("pulsa-10k", 1))
+    # The money arrived, but its event has not reached the order service yet.
+    with payments.lock:
+        payments.payments[placed.payment.id].state = payment_pb2.PAYMENT_STATE_PAID
+
+    error = refused(lambda: cancel(order_service, placed.order.id, placed.access_token))
+
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    info = error_info(error)
+    assert info is not None
+    assert dict(info.metadata) == {"state": "ORDER_STATE_PAID"}
+    assert get(order_service, placed.order.id, placed.access_token).state == order_pb2.ORDER_STATE_PAID
+    eventually(lambda: catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED)
+    assert catalog.stock("pulsa-10k") == 9
+
+
+def test_cancelling_while_the_payment_service_is_down_changes_nothing(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments_server: FakeServer
+) -> None:
+    placed = place(order_service, ("pulsa-10k", 1))
+    payments_server.stop()
+
+    error = refused(lambda: cancel(order_service, placed.order.id, placed.access_token))
+
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert "payment service" in (error.details() or "")
+    assert (
+        get(order_service, placed.order.id, placed.access_token).state
+        == order_pb2.ORDER_STATE_PENDING_PAYMENT
+    )
+    assert catalog.stock("pulsa-10k") == 9

@@ -1,0 +1,156 @@
+"""Following the payment events: paid, expired, cancelled, duplicates, outages, restarts."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from conftest import RunningOrderService, StartOrder, create_request, eventually
+from fakes import FakeCatalog, FakePayments, FakeServer, outage
+
+from pasar.order.v1 import order_pb2, order_service_pb2
+from pasar.payment.v1 import payment_service_pb2
+from pasar.product.v1 import product_pb2
+from pasar_order.models import Email, EventCursor, Order, OrderState, OutboxState, ReservationTask
+from pasar_order.payment_events import CURSOR_NAME
+
+
+def place(service: RunningOrderService, *lines: tuple[str, int]) -> order_service_pb2.CreateOrderResponse:
+    response: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(create_request(*lines))
+    return response
+
+
+def state_of(service: RunningOrderService, order_id: str) -> str:
+    with service.database.connection_context():
+        state: str = Order.get_by_id(order_id).state
+        return state
+
+
+def emails_of(service: RunningOrderService, order_id: str) -> list[str]:
+    with service.database.connection_context():
+        return sorted(email.kind for email in Email.select().where(Email.order == order_id))
+
+
+def cursor_of(service: RunningOrderService) -> int:
+    with service.database.connection_context():
+        row = EventCursor.get_or_none(EventCursor.name == CURSOR_NAME)
+        return int(row.sequence) if row else 0
+
+
+def test_a_paid_payment_marks_the_order_paid_commits_the_stock_and_queues_the_email(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    placed = place(order_service, ("pulsa-10k", 3))
+    paid = payments.pay(placed.payment.id)
+
+    eventually(lambda: state_of(order_service, placed.order.id) == OrderState.PAID)
+    order = order_service.stub.GetOrder(
+        order_service_pb2.GetOrderRequest(id=placed.order.id, token=placed.access_token)
+    ).order
+    assert order.state == order_pb2.ORDER_STATE_PAID
+    assert order.paid_time == paid.paid_time
+    assert emails_of(order_service, placed.order.id) == ["order_created", "payment_received"]
+    eventually(lambda: catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED)
+    assert catalog.stock("pulsa-10k") == 7
+    eventually(lambda: cursor_of(order_service) == len(payments.events))
+
+
+def test_an_event_delivered_twice_changes_nothing(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    placed = place(order_service)
+    payments.pay(placed.payment.id)
+    eventually(lambda: cursor_of(order_service) == len(payments.events))
+    with order_service.database.connection_context():
+        before = Order.get_by_id(placed.order.id).__data__.copy()
+
+    payments.replay_event(len(payments.events))  # the PAID event again, under a new sequence
+    eventually(lambda: cursor_of(order_service) == len(payments.events))
+
+    with order_service.database.connection_context():
+        assert Order.get_by_id(placed.order.id).__data__ == before
+        assert ReservationTask.select().count() == 1
+    assert emails_of(order_service, placed.order.id) == ["order_created", "payment_received"]
+    # The same event handled directly (a redelivery after a crash, before the cursor moved).
+    with order_service.database.connection_context():
+        assert order_service.service.consumer.handle(payments.events[-1]) is False
+
+
+def test_an_expired_payment_expires_the_order_and_releases_the_stock(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    placed = place(order_service, ("data-5gb", 2))
+    assert catalog.stock("data-5gb") == 1
+
+    payments.expire(placed.payment.id)
+
+    eventually(lambda: state_of(order_service, placed.order.id) == OrderState.EXPIRED)
+    eventually(lambda: catalog.stock("data-5gb") == 3, message="the reservation is released")
+    assert emails_of(order_service, placed.order.id) == ["order_created"]
+
+
+def test_a_payment_cancelled_elsewhere_cancels_the_pending_order(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    placed = place(order_service, ("pulsa-25k", 1))
+    # Another client of the payment service cancels it (the order service learns it from the event).
+    payments.CancelPayment(payment_service_pb2.CancelPaymentRequest(id=placed.payment.id), cast(Any, None))
+    eventually(lambda: state_of(order_service, placed.order.id) == OrderState.CANCELLED)
+    eventually(lambda: catalog.stock("pulsa-25k") == 10)
+
+
+def test_the_consumer_catches_up_after_a_payment_service_outage(
+    order_service: RunningOrderService,
+    catalog: FakeCatalog,
+    payments: FakePayments,
+    payments_server: FakeServer,
+) -> None:
+    placed = place(order_service)
+    eventually(lambda: payments.watchers == 1)
+    payments_server.stop()
+    payments.pay(placed.payment.id)  # settled while the order service cannot hear it
+    assert state_of(order_service, placed.order.id) == OrderState.PENDING_PAYMENT
+
+    payments_server.start()
+
+    eventually(lambda: state_of(order_service, placed.order.id) == OrderState.PAID, timeout=15)
+    eventually(lambda: catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED)
+
+
+def test_the_consumer_resumes_from_its_cursor_after_a_restart(
+    start_order: StartOrder, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    service = start_order()
+    first, second = place(service), place(service, ("pulsa-25k", 1))
+    payments.pay(first.payment.id)
+    eventually(lambda: cursor_of(service) == len(payments.events))
+    service.stop()
+    seen = len(payments.events)
+    payments.pay(second.payment.id)  # while the order service is down
+
+    service = start_order()
+
+    eventually(lambda: state_of(service, second.order.id) == OrderState.PAID)
+    streams = [int(after) for method, after in payments.hooks.calls if method == "WatchPaymentEvents"]
+    assert streams == [0, seen]  # the restarted consumer asked only for what it had not handled
+    assert emails_of(service, first.order.id) == ["order_created", "payment_received"]
+    assert emails_of(service, second.order.id) == ["order_created", "payment_received"]
+
+
+def test_a_commit_waits_for_the_catalog_and_is_never_lost(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    placed = place(order_service, ("pulsa-10k", 2))
+    catalog.hooks.keep = True
+    catalog.hooks.before["CommitReservation"] = outage
+    payments.pay(placed.payment.id)
+    eventually(lambda: catalog.hooks.count("CommitReservation") >= 3, message="the commit is retried")
+    assert catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_RESERVED
+
+    catalog.hooks.before.clear()
+
+    eventually(lambda: catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED)
+    with order_service.database.connection_context():
+        [task] = ReservationTask.select()
+        eventually(lambda: ReservationTask.get_by_id(task.id).state == OutboxState.DONE)
+        assert ReservationTask.get_by_id(task.id).attempts >= 1
+    assert catalog.stock("pulsa-10k") == 8
