@@ -237,3 +237,24 @@ def test_stopping_the_server_ends_streams_promptly(start_service: StartService) 
     assert watcher.finished.wait(10)
     assert watcher.error is not None
     assert reason_of(watcher.error)[0] == grpc.StatusCode.UNAVAILABLE
+
+
+def test_events_of_this_instance_arrive_at_once_and_of_another_by_polling(
+    start_service: StartService, watchers: list[Watcher]
+) -> None:
+    # Two instances on one database; the first one only polls every 10 minutes.
+    here = start_service(PASAR_PAYMENT_EVENT_POLL_SECONDS="600")
+    there = start_service(PASAR_PAYMENT_EVENT_POLL_SECONDS="600")
+    watcher = Watcher(here.stub)
+    watchers.append(watcher)
+    time.sleep(0.3)
+    local = create_payment(here.stub)
+    assert watcher.take(1, timeout=5)[0].payment == local, "woken by its own instance's write"
+    remote = create_payment(there.stub)
+    assert watcher.nothing_more(wait=1), "another instance's write waits for the next poll"
+    polling = start_service(PASAR_PAYMENT_EVENT_POLL_SECONDS="0.1")
+    follower = Watcher(polling.stub, after_sequence=1)
+    watchers.append(follower)
+    assert follower.take(1, timeout=5)[0].payment == remote
+    later = create_payment(there.stub)
+    assert follower.take(1, timeout=5)[0].payment == later, "found by polling"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from datetime import UTC, timedelta
 
+import pytest
 from conftest import (
     PAYMENT_STATE,
     RunningService,
@@ -15,8 +18,10 @@ from conftest import (
 )
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
+from pasar_kit import database as db
+from pasar_kit.testing.ports import free_port
 from pasar_payment.events import EventFeed
-from pasar_payment.expiry import expire_due_payments
+from pasar_payment.expiry import expire_due_payments, expiry_task
 from pasar_payment.models import PaymentChannel
 
 
@@ -75,3 +80,18 @@ def test_the_server_expires_payments_in_the_background(start_service: StartServi
         time.sleep(0.1)
     assert get(running, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_EXPIRED
     assert [kind for _, kind, _ in stored_events(running.database)] == ["CREATED", "EXPIRED"]
+
+
+def test_the_sweep_outlives_an_unreachable_database(caplog: pytest.LogCaptureFixture) -> None:
+    unreachable = db.connect(f"mysql://pasar:pasar@127.0.0.1:{free_port()}/payment?connect_timeout=1")
+    stopping = threading.Event()
+    sweeper = threading.Thread(target=expiry_task(unreachable, EventFeed(), 0.05), args=(stopping,))
+    sweeper.start()
+    deadline = time.monotonic() + 20
+    while sum("could not reach the database" in record.getMessage() for record in caplog.records) < 3:
+        assert time.monotonic() < deadline, "the sweep stopped trying"
+        time.sleep(0.05)
+    stopping.set()
+    sweeper.join(10)
+    assert not sweeper.is_alive()
+    assert all(record.levelno == logging.WARNING for record in caplog.records)

@@ -10,7 +10,6 @@ the consumer resumes after the last sequence it handled, on this instance or ano
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import grpc
@@ -25,41 +24,32 @@ BATCH = 100
 
 
 class EventStreams:
-    """Serves the event streams of one server; counts the open ones."""
+    """Serves the event streams of one server.
+
+    Each open stream occupies one of the server's worker threads (PASAR_GRPC_WORKERS)
+    for as long as it lasts, but no database connection.
+    """
 
     def __init__(self, database: peewee.Database, feed: EventFeed, poll_seconds: float) -> None:
         self.database = database
         self.feed = feed
         self.poll_seconds = poll_seconds
-        self._lock = threading.Lock()
-        self._open = 0
-
-    @property
-    def open_streams(self) -> int:
-        with self._lock:
-            return self._open
 
     def watch(self, after_sequence: int, context: grpc.ServicerContext) -> Iterator[payment_pb2.PaymentEvent]:
         """The events after after_sequence, in order, until the call ends or the server stops."""
         # Wake this stream as soon as its call ends, rather than at the next poll.
         context.add_callback(self.feed.ring)
-        with self._lock:
-            self._open += 1
-        try:
-            cursor = after_sequence
-            while context.is_active():
-                if self.feed.closed:
-                    raise Unavailable(
-                        "the payment service is stopping; resume after the last sequence you handled"
-                    )
-                generation = self.feed.generation
-                with self.database.connection_context():
-                    batch = events_after(cursor, BATCH)
-                for event in batch:
-                    yield event_message(event)
-                    cursor = event.sequence
-                if len(batch) < BATCH:
-                    self.feed.wait(generation, self.poll_seconds)
-        finally:
-            with self._lock:
-                self._open -= 1
+        cursor = after_sequence
+        while context.is_active():
+            if self.feed.closed:
+                raise Unavailable(
+                    "the payment service is stopping; resume after the last sequence you handled"
+                )
+            generation = self.feed.generation
+            with self.database.connection_context():
+                batch = events_after(cursor, BATCH)
+            for event in batch:
+                yield event_message(event)
+                cursor = event.sequence
+            if len(batch) < BATCH:
+                self.feed.wait(generation, self.poll_seconds)

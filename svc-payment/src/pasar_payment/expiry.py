@@ -69,7 +69,10 @@ def expiry_task(
                 # A full batch means more may be due: sweep again without waiting.
                 while expire_due_payments(database, feed) == SWEEP_BATCH and not stopping.is_set():
                     pass
-            except Exception:  # the sweep must outlive a database outage; the next one retries
+            except (peewee.OperationalError, peewee.InterfaceError) as error:
+                # The database is down (health says so too): the next sweep catches up.
+                log.warning("payment expiry sweep could not reach the database", extra={"error": str(error)})
+            except Exception:  # a bug must not end expiry for the life of the process
                 log.exception("payment expiry sweep failed")
 
     return sweep_until_stopped
