@@ -1,0 +1,283 @@
+"""Runs the shop on this machine: what ``scripts/run`` does after installing what is missing.
+
+``scripts/run`` starts the three services and the gateway (which serves the built
+storefront) on SQLite under ``var/``, with the demo catalog and e-mails written to
+``var/mail/``, and prints one URL. ``scripts/run NAME...`` starts only the named
+components (``svc-product``, ``svc-payment``, ``svc-order``, ``gateway``), so one can be
+stopped and started again by hand in another terminal. ``--instances svc-product=2``
+starts more instances of a service on the next ports (50061, 50071, ...) and points its
+callers at all of them (gRPC round robin).
+
+Each process's output is prefixed with its name. Ctrl-C (or SIGTERM) stops exactly the
+processes this script started, by PID: SIGTERM first, SIGKILL after a grace period.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from pasar_kit.readiness import wait_until_http_ok, wait_until_serving
+
+REPO = Path(__file__).resolve().parents[2]
+VAR = REPO / "var"
+BIN = Path(sys.executable).parent
+STOREFRONT = REPO / "storefront-vue"
+SERVICES = {
+    "svc-product": ("product", 50051),
+    "svc-payment": ("payment", 50052),
+    "svc-order": ("order", 50053),
+}
+COMPONENTS = (*SERVICES, "gateway")
+COLOURS = {"svc-product": 36, "svc-payment": 35, "svc-order": 33, "gateway": 32}
+GRACE_SECONDS = 15
+INSTANCE_PORT_STEP = 10
+
+
+@dataclass
+class Process:
+    """One started component instance."""
+
+    label: str
+    component: str
+    address: str
+    command: list[str]
+    env: dict[str, str]
+    popen: subprocess.Popen[bytes] | None = None
+    pump: threading.Thread | None = field(default=None, repr=False)
+
+
+def instance_addresses(component: str, instances: int) -> list[str]:
+    _, port = SERVICES[component]
+    return [f"127.0.0.1:{port + INSTANCE_PORT_STEP * i}" for i in range(instances)]
+
+
+def target(component: str, instances: int) -> str:
+    """The gRPC target callers use: one address, or all instances for round robin."""
+    addresses = instance_addresses(component, instances)
+    return addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
+
+
+def base_env(instances: Mapping[str, int], port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PASAR_ENV", "development")
+    env.setdefault("PASAR_LOG_FORMAT", "text")
+    env.setdefault("PASAR_MAIL_DIR", str(VAR / "mail"))
+    env.setdefault("PASAR_STOREFRONT_URL", f"http://127.0.0.1:{port}")
+    env.setdefault("PASAR_STATIC_DIR", str(STOREFRONT / "dist"))
+    for component, (name, _) in SERVICES.items():
+        env.setdefault(f"PASAR_{name.upper()}_ADDRESS", target(component, instances.get(component, 1)))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def database_url(name: str, env: Mapping[str, str], only_one_service: bool) -> str:
+    """PRODUCT_DATABASE_URL (etc.) if set; DATABASE_URL when only this service runs;
+    otherwise SQLite under var/."""
+    specific = env.get(f"{name.upper()}_DATABASE_URL")
+    if specific:
+        return specific
+    if only_one_service and env.get("DATABASE_URL"):
+        return env["DATABASE_URL"]
+    return f"sqlite:///{VAR / f'{name}.db'}"
+
+
+def plan(names: Sequence[str], instances: Mapping[str, int], port: int) -> list[Process]:
+    env = base_env(instances, port)
+    services = [n for n in names if n in SERVICES]
+    processes = []
+    for component in names:
+        if component == "gateway":
+            processes.append(
+                Process(
+                    "gateway",
+                    component,
+                    f"127.0.0.1:{port}",
+                    [str(BIN / "pasar-gateway")],
+                    {**env, "PASAR_LISTEN_ADDRESS": f"127.0.0.1:{port}", "PASAR_PORT": str(port)},
+                )
+            )
+            continue
+        name, _ = SERVICES[component]
+        url = database_url(name, env, len(services) == 1)
+        addresses = instance_addresses(component, instances.get(component, 1))
+        for number, address in enumerate(addresses, start=1):
+            label = component if len(addresses) == 1 else f"{component}#{number}"
+            processes.append(
+                Process(
+                    label,
+                    component,
+                    address,
+                    [str(BIN / f"pasar-{name}"), "serve", "--no-migrate"],
+                    {**env, "PASAR_LISTEN_ADDRESS": address, "DATABASE_URL": url},
+                )
+            )
+    return processes
+
+
+def say(message: str) -> None:
+    print(f"\033[1m==> {message}\033[0m", flush=True)
+
+
+def prepare(processes: Sequence[Process]) -> None:
+    """Migrations, the demo catalog and the storefront build, before anything serves."""
+    (VAR / "mail").mkdir(parents=True, exist_ok=True)
+    migrated: set[str] = set()
+    for process in processes:
+        if process.component not in SERVICES or process.component in migrated:
+            continue
+        migrated.add(process.component)
+        name, _ = SERVICES[process.component]
+        subprocess.run([str(BIN / f"pasar-{name}"), "migrate"], env=process.env, check=True)
+        if name == "product":
+            subprocess.run([str(BIN / "pasar-product"), "load-demo"], env=process.env, check=True)
+    if any(p.component == "gateway" for p in processes) and storefront_is_stale():
+        say("building the storefront (storefront-vue/dist)")
+        subprocess.run(
+            ["npm", "run", "--silent", "--workspace", "storefront-vue", "build"], cwd=REPO, check=True
+        )
+
+
+def storefront_is_stale() -> bool:
+    index = STOREFRONT / "dist" / "index.html"
+    if not index.exists():
+        return True
+    built = index.stat().st_mtime
+    sources = [
+        STOREFRONT / "src",
+        STOREFRONT / "index.html",
+        STOREFRONT / "package.json",
+        STOREFRONT / "vite.config.ts",
+    ]
+    return any(path.stat().st_mtime > built for path in walk(sources))
+
+
+def walk(paths: Sequence[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from (p for p in path.rglob("*") if p.is_file())
+        elif path.exists():
+            yield path
+
+
+def pump_output(process: Process) -> None:
+    """Copies the process's output to ours, each line prefixed with its coloured name."""
+    if process.popen is None or process.popen.stdout is None:
+        return
+    prefix = f"\033[{COLOURS[process.component]}m{process.label:<14}\033[0m| "
+    for raw in iter(process.popen.stdout.readline, b""):
+        sys.stdout.write(prefix + raw.decode(errors="replace"))
+        sys.stdout.flush()
+
+
+def start(process: Process) -> None:
+    process.popen = subprocess.Popen(
+        process.command,
+        env=process.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    process.pump = threading.Thread(target=pump_output, args=(process,), daemon=True)
+    process.pump.start()
+    if process.component == "gateway":
+        wait_until_http_ok(f"http://{process.address}/healthz", timeout=60, process=process.popen)
+    else:
+        wait_until_serving(process.address, timeout=60, process=process.popen)
+
+
+def stop_all(processes: Sequence[Process]) -> None:
+    """SIGTERM to every process we started, then SIGKILL to any still running after the grace period."""
+    running = [p.popen for p in processes if p.popen is not None and p.popen.poll() is None]
+    for popen in running:
+        popen.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_SECONDS
+    for popen in running:
+        try:
+            popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+
+
+def parse_instances(values: Sequence[str]) -> dict[str, int]:
+    instances: dict[str, int] = {}
+    for value in values:
+        component, _, count = value.partition("=")
+        if component not in SERVICES or not count.isdigit() or not 1 <= int(count) <= 5:
+            raise SystemExit(
+                f"--instances takes SERVICE=N with SERVICE one of {', '.join(SERVICES)} and N 1-5"
+            )
+        instances[component] = int(count)
+    return instances
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scripts/run", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"components to start: {', '.join(COMPONENTS)}"
+    )
+    parser.add_argument("--instances", action="append", default=[], metavar="SERVICE=N")
+    args = parser.parse_args(argv)
+    aliases = {name: component for component, (name, _) in SERVICES.items()}
+    names = [aliases.get(n, n) for n in args.names] or list(COMPONENTS)
+    unknown = [n for n in names if n not in COMPONENTS]
+    if unknown:
+        parser.error(f"unknown component {', '.join(unknown)}; choose from {', '.join(COMPONENTS)}")
+    names = [c for c in COMPONENTS if c in names]  # services before the gateway
+    port = int(os.environ.get("PASAR_PORT", "8080"))
+    processes = plan(names, parse_instances(args.instances), port)
+
+    stopping = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        prepare(processes)
+        for process in processes:
+            if stopping.is_set():
+                break
+            say(f"starting {process.label} on {process.address}")
+            start(process)
+        if not stopping.is_set():
+            where = (
+                f"http://127.0.0.1:{port}" if "gateway" in names else ", ".join(p.address for p in processes)
+            )
+            say(f"Pasar is running: {where}   (Ctrl-C stops it)")
+        reported: set[str] = set()
+        while not stopping.wait(0.5):
+            for process in processes:
+                if (
+                    process.popen is not None
+                    and process.popen.poll() is not None
+                    and process.label not in reported
+                ):
+                    reported.add(process.label)
+                    say(f"{process.label} exited with status {process.popen.returncode}")
+            if len(reported) == len(processes):
+                return 1
+    except (subprocess.CalledProcessError, TimeoutError, RuntimeError) as error:
+        say(f"could not start the shop: {error}")
+        return 1
+    finally:
+        say("stopping")
+        stop_all(processes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
