@@ -218,3 +218,18 @@ def test_a_commit_racing_a_release_ends_in_one_consistent_state(
             assert set(commits) == {"RESERVATION_RELEASED"}
             assert set(releases) == {"OK"}
     assert stock_now(database, package_id) + held_units(database, package_id) == 10
+
+
+def test_racing_creations_of_one_id_make_one_row_and_already_exists_answers(
+    admin: Admin, database: peewee.Database, package_id: str
+) -> None:
+    products_made, _ = all_at_once(
+        [lambda: outcome(lambda: admin.product("pulsa-kembar", "pulsa")) for _ in range(10)]
+    )
+    packages_made, _ = all_at_once(
+        [lambda: outcome(lambda: admin.package("pulsa-kembar", "pulsa-kembar-10k")) for _ in range(10)]
+    )
+    assert Counter(products_made) == {"OK": 1, "PRODUCT_EXISTS": 9}
+    assert Counter(packages_made) == {"OK": 1, "PACKAGE_EXISTS": 9}
+    with database.connection_context():
+        assert Package.select().where(Package.product == "pulsa-kembar").count() == 1

@@ -83,31 +83,44 @@ def list_products(page_size: int, page_token: str, category_id: str = "", query:
     size = page_size_or_default(page_size, DEFAULT_PRODUCT_PAGE_SIZE)
     wanted = search_key(query.strip())
     filters = (category_id, wanted)
+    after = page_tokens.after_product(page_token, filters) if page_token else ""
+    rows = list(products_after(after, size + 1, category_id, wanted))
+    page, more = rows[:size], len(rows) > size
+    next_token = page_tokens.product_page_token(page[-1].id, filters) if more else ""
+    return ProductPage(with_packages(page), next_token)
+
+
+def products_after(
+    after: str, limit: int, category_id: str = "", wanted: str = ""
+) -> peewee.ModelSelect[Product]:
+    """Active products with an id after `after`, by id: one range of the (state, id) index, or of
+    (category_id, state, id) for a category, whatever the catalog's size."""
     select = Product.select().where(Product.state == PRODUCT_ACTIVE)
     if category_id:
         select = select.where(Product.category == category_id)
     if wanted:
         select = select.where(Product.search_name.contains(wanted))
-    if page_token:
-        select = select.where(Product.id > page_tokens.after_product(page_token, filters))
-    rows = list(select.order_by(Product.id).limit(size + 1))
-    page, more = rows[:size], len(rows) > size
-    next_token = page_tokens.product_page_token(page[-1].id, filters) if more else ""
-    return ProductPage(with_packages(page), next_token)
+    if after:
+        select = select.where(Product.id > after)
+    return select.order_by(Product.id).limit(limit)
+
+
+def packages_of(product_ids: Sequence[str]) -> peewee.ModelSelect[Package]:
+    """The packages of these products in display order: one range of (product_id, sort_order, id) each."""
+    return (
+        Package.select()
+        .where(Package.product.in_(list(product_ids)))
+        .order_by(Package.product, Package.sort_order, Package.id)
+    )
 
 
 def with_packages(products: Sequence[Product]) -> list[ProductListing]:
     """The products with their packages, read in one query for all of them."""
     if not products:
         return []
-    packages: dict[str, list[Package]] = {product.id: [] for product in products}
-    rows = (
-        Package.select()
-        .where(Package.product.in_(list(packages)))
-        .order_by(Package.product, Package.sort_order, Package.id)
-    )
     by_id = {product.id: product for product in products}
-    for package in rows:
+    packages: dict[str, list[Package]] = {product.id: [] for product in products}
+    for package in packages_of(list(by_id)):
         package.product = by_id[package.product_id]  # no query per package for its product's name
         packages[package.product_id].append(package)
     return [ProductListing(product, packages[product.id]) for product in products]

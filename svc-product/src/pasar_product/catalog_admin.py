@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import peewee
@@ -128,6 +129,7 @@ class CatalogAdmin:
                 catalog.active_product(product_id)
                 if Package.get_or_none(Package.id == new.id) is not None:
                     raise reasons.package_exists(new.id)
+                _touch_product(product_id, now)
                 Package.insert(
                     id=new.id,
                     product=product_id,
@@ -139,7 +141,6 @@ class CatalogAdmin:
                     create_time=now,
                     update_time=now,
                 ).execute()
-                Product.update(update_time=now).where(Product.id == product_id).execute()
         except peewee.IntegrityError:
             raise reasons.package_exists(new.id) from None
         return self._package(new.id)
@@ -155,8 +156,8 @@ class CatalogAdmin:
         values[Package.update_time] = now
         with atomic_write(self.database):
             package = self._package(package_id)
+            _touch_product(package.product_id, now)
             Package.update(values).where(Package.id == package_id).execute()
-            Product.update(update_time=now).where(Product.id == package.product_id).execute()
         return self._package(package_id)
 
     @staticmethod
@@ -176,3 +177,12 @@ class CatalogAdmin:
         if package is None:
             raise reasons.package_not_found(package_id)
         return package
+
+
+def _touch_product(product_id: str, now: datetime) -> None:
+    """Moves the product's update_time for a change to one of its packages.
+
+    Done before the package is written, so every change of a product's packages locks the
+    product row first and two of them (on MariaDB) queue rather than deadlock.
+    """
+    Product.update(update_time=now).where(Product.id == product_id).execute()

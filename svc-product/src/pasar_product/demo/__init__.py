@@ -86,12 +86,13 @@ def load_demo_catalog(database: peewee.Database) -> LoadSummary:
                     "update_time": now,
                 }
             )
-    with database.connection_context(), atomic_write(database):
-        summary = LoadSummary(
-            categories=_insert_missing(Category, categories),
-            products=_insert_missing(Product, products),
-            packages=_insert_missing(Package, packages),
-        )
+    with database.connection_context():
+        try:
+            summary = _load(database, categories, products, packages)
+        except peewee.IntegrityError:
+            # Another process loaded the same rows between our read and our insert (MariaDB);
+            # ours rolled back whole, and a second pass finds them there.
+            summary = _load(database, categories, products, packages)
     log.info(
         "demo catalog loaded",
         extra={
@@ -101,6 +102,20 @@ def load_demo_catalog(database: peewee.Database) -> LoadSummary:
         },
     )
     return summary
+
+
+def _load(
+    database: peewee.Database,
+    categories: list[dict[str, Any]],
+    products: list[dict[str, Any]],
+    packages: list[dict[str, Any]],
+) -> LoadSummary:
+    with atomic_write(database):
+        return LoadSummary(
+            categories=_insert_missing(Category, categories),
+            products=_insert_missing(Product, products),
+            packages=_insert_missing(Package, packages),
+        )
 
 
 def _insert_missing(model: type[Category] | type[Product] | type[Package], rows: list[dict[str, Any]]) -> int:
