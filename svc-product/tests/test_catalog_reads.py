@@ -182,6 +182,7 @@ def test_a_category_lists_only_its_products(shop: Admin, products: ProductServic
         ("lama", []),  # archived
         ("%", []),
         ("_", []),
+        ("\\", []),
         ("kopi", []),
     ],
 )
@@ -200,8 +201,10 @@ def test_wildcards_in_a_search_are_plain_characters(admin: Admin, products: Prod
     admin.product("diskon-50", "promo", display_name="Diskon 50% Pulsa")
     admin.product("diskon-besar", "promo", display_name="Diskon_Besar")
     admin.product("diskon-lain", "promo", display_name="Diskon 500 Pulsa")
+    admin.product("diskon-miring", "promo", display_name="Diskon\\Miring")
     assert all_product_ids(products, 5, query="50%") == ["diskon-50"]
     assert all_product_ids(products, 5, query="n_b") == ["diskon-besar"]
+    assert all_product_ids(products, 5, query="n\\m") == ["diskon-miring"]
 
 
 @pytest.mark.parametrize(
