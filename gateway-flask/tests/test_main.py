@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -48,6 +50,12 @@ def test_the_console_script_serves_the_api_and_stops_on_sigterm(shop: FakeShop, 
         assert status == 200
         assert b"pasar_gateway_http_requests_total" in metrics  # summed over the workers
         assert shop.product.metadata("ListProducts")[-1]["x-request-id"] == "from-the-test"
+        too_long = f"{base}/api/v1/products?query={'x' * 5000}"
+        with pytest.raises(urllib.error.HTTPError) as refused:  # gunicorn's own refusal...
+            get(too_long)
+        assert refused.value.code == 414
+        assert refused.value.headers["Content-Type"] == "application/json"  # ...in the error shape
+        assert json.loads(refused.value.read())["error"]["code"] == "RESOURCE_EXHAUSTED"
     finally:
         exit_status = gateway.stop()
     assert exit_status == 0

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -156,8 +157,25 @@ def from_rpc_error(error: grpc.RpcError, service: str, *, answered: bool) -> Api
     elif code == grpc.StatusCode.DEADLINE_EXCEEDED:
         message = f"the {service} service did not answer in time; try again shortly"
     elif code == grpc.StatusCode.UNAVAILABLE:
-        message = f"the {service} service is unavailable: {message}" if message else message
+        message = public_message(message) or f"the {service} service is unavailable; try again shortly"
     return ApiError(code, message, details=details)
+
+
+# How gRPC describes a connection failure, which services quote when a peer of theirs is down.
+_QUOTED_STATUS = re.compile(r"\s*\((?:UNAVAILABLE|DEADLINE_EXCEEDED|UNKNOWN|INTERNAL): [^()]*\)")
+_TRANSPORT_DETAIL = re.compile(
+    r":?\s*(?:connections to all backends failing|failed to connect to all addresses|Socket closed"
+    r"|Connection reset|GOAWAY received|Broken pipe|keepalive watchdog timeout).*$",
+    re.IGNORECASE,
+)
+_ADDRESS = re.compile(r"\b(?:ipv4|ipv6|unix|dns):[^\s;,)]+")
+
+
+def public_message(message: str) -> str:
+    """A service's UNAVAILABLE message without the transport details it may quote (peer addresses)."""
+    message = _QUOTED_STATUS.sub("", message)
+    message = _TRANSPORT_DETAIL.sub("", message)
+    return _ADDRESS.sub("<address>", message).strip()
 
 
 def _status_details(call: grpc.Call) -> list[dict[str, Any]]:

@@ -15,19 +15,24 @@ Settings (environment): ``PASAR_LISTEN_ADDRESS`` (``127.0.0.1:$PASAR_PORT``, por
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import os
 import shutil
 import sys
 import tempfile
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 from gunicorn import glogging  # type: ignore[import-untyped]
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
+from pasar_gateway.errors import CODE_BY_HTTP_STATUS
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.logs import configure_logging
 
@@ -106,6 +111,7 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
             "control_socket_disable": True,
             "proc_name": "pasar-gateway",
             "child_exit": _child_exit,
+            "post_worker_init": _post_worker_init,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
@@ -114,6 +120,31 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
         from pasar_gateway.app import create_app  # noqa: PLC0415 - in the worker, after the fork
 
         return create_app()
+
+
+def write_json_error(sock: Any, status: int, reason: str, message: str) -> None:
+    """gunicorn's answer to a request it cannot parse (a too long URI, bad headers), in the one
+    error shape instead of its HTML page: clients see the same errors whichever layer found them."""
+    code = CODE_BY_HTTP_STATUS.get(
+        status, grpc.StatusCode.INVALID_ARGUMENT if status < 500 else grpc.StatusCode.INTERNAL
+    )
+    text = f"{reason}: {message}" if message else reason
+    body = json.dumps({"error": {"code": code.name, "message": text, "details": []}}).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        f"X-Request-Id: {uuid.uuid4().hex}\r\n"
+        "X-Content-Type-Options: nosniff\r\n"
+        "Cache-Control: no-store\r\n"
+        "\r\n"
+    )
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+def _post_worker_init(_worker: Any) -> None:
+    gunicorn_util.write_error = write_json_error  # gunicorn's workers look it up at each error
 
 
 def _child_exit(_server: Any, worker: Any) -> None:

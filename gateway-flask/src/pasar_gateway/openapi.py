@@ -275,9 +275,18 @@ def _number_bounds(
     return schema
 
 
-def _path_name(template_text: str) -> str:
-    """The OpenAPI path of a template: variables without their patterns."""
-    return re.sub(r"\{([^}=]+)=[^}]*\}", r"{\1}", template_text)
+def parameter_name(field_path: str) -> str:
+    """A path variable's parameter name: ``product.id`` → ``productId`` (tools take no dots)."""
+    parts = field_path.split(".")
+    camel = [re.sub(r"_([a-z0-9])", lambda match: match.group(1).upper(), part) for part in parts]
+    return camel[0] + "".join(part[:1].upper() + part[1:] for part in camel[1:])
+
+
+def openapi_path(template_text: str) -> str:
+    """The OpenAPI path of a template: variables by parameter name, without their patterns."""
+    return re.sub(
+        r"\{([^}=]+)(=[^}]*)?\}", lambda match: "{" + parameter_name(match.group(1)) + "}", template_text
+    )
 
 
 class DocumentBuilder:
@@ -289,7 +298,7 @@ class DocumentBuilder:
     def build(self) -> dict[str, Any]:
         paths: dict[str, dict[str, Any]] = {}
         for binding in self.bindings:
-            path = paths.setdefault(_path_name(binding.template.text), {})
+            path = paths.setdefault(openapi_path(binding.template.text), {})
             path[binding.http_method.lower()] = self.operation(binding)
         services = sorted({binding.service.full_name: binding.service for binding in self.bindings}.items())
         return {
@@ -366,7 +375,7 @@ class DocumentBuilder:
             description = schema.pop("description", "")
             parameters.append(
                 {
-                    "name": variable.name,
+                    "name": parameter_name(variable.name),
                     "in": "path",
                     "required": True,
                     "description": description,
