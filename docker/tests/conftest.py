@@ -1,0 +1,68 @@
+"""Fixtures of the deployment checks: the repository's deployment files, the pinned tools
+that read them, and development certificates made by docker/certs/make-dev-certs."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deploy_tools import DeployTools, ensure_tools
+from deployment import compose_config, docker_tree_with_certs, kustomize_build
+from paths import DOCKER
+
+pytest_plugins = ["pasar_kit.testing.fixtures"]
+
+
+@pytest.fixture(scope="session")
+def tools() -> DeployTools:
+    """hadolint, kustomize, docker-compose, kubernetes-validate, check-jsonschema (pinned)."""
+    return ensure_tools()
+
+
+@pytest.fixture(scope="session")
+def dev_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh set of development certificates, made exactly as a user makes them."""
+    out = tmp_path_factory.mktemp("certs")
+    subprocess.run([str(DOCKER / "certs" / "make-dev-certs"), str(out)], check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def docker_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of docker/ as a user has it after make-dev-certs (certs/out), and with a
+    kustomization that adds the payment-surge component to the local overlay."""
+    copy = docker_tree_with_certs(tmp_path_factory.mktemp("docker-copy"))
+    surge = copy / "k8s" / "overlays" / "local-surge"
+    surge.mkdir()
+    (surge / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+        "kind: Kustomization\n"
+        "resources:\n  - ../local\n"
+        "components:\n  - ../../components/payment-surge\n"
+    )
+    return copy
+
+
+@pytest.fixture(scope="session")
+def compose_model(tools: DeployTools) -> dict[str, Any]:
+    """docker compose config of compose.yaml with .env.example: what `docker compose up` starts."""
+    return compose_config(tools, ["compose.yaml"], DOCKER / ".env.example")
+
+
+@pytest.fixture(scope="session")
+def compose_tls_model(tools: DeployTools, docker_copy: Path) -> dict[str, Any]:
+    """compose.yaml with compose.tls.yaml on top, certificates made."""
+    return compose_config(
+        tools, ["compose.yaml", "compose.tls.yaml"], docker_copy / ".env.example", docker_copy
+    )
+
+
+KUSTOMIZATIONS = ("base", "overlays/local", "overlays/local-mtls", "overlays/local-surge")
+
+
+@pytest.fixture(scope="session")
+def rendered(tools: DeployTools, docker_copy: Path) -> dict[str, list[dict[str, Any]]]:
+    """kustomize build of the base and of each overlay, by its path under k8s/."""
+    return {name: kustomize_build(tools, docker_copy / "k8s" / name) for name in KUSTOMIZATIONS}
