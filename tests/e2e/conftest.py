@@ -1,0 +1,107 @@
+"""Fixtures of the end-to-end tests: the three real services as processes, per database.
+
+Every test that takes ``start_shop`` runs twice, on SQLite and on MariaDB
+(``PASAR_TEST_DATABASES`` narrows it): each service gets a fresh database of its own, and
+``pasar-product serve``, ``pasar-payment serve`` and ``pasar-order serve`` are started from
+their console scripts on free loopback ports (``pasar_kit.testing.stack.Stack``). A failing
+test prints the tail of every service's log. Figures the tests measure (durations, counts)
+are printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+from e2e_shop import Shop
+
+from pasar_kit.testing.mariadb import MariaDBServer
+from pasar_kit.testing.stack import SERVICES, Stack
+
+pytest_plugins = ["pasar_kit.testing.fixtures"]
+
+# Background work of the order service runs often in tests, so that retries, expiry and
+# recovery happen within seconds; production defaults are minutes.
+ORDER_ENV = {
+    "PASAR_ORDER_SWEEP_SECONDS": "0.5",
+    "PASAR_OUTBOX_POLL_SECONDS": "0.2",
+    "PASAR_OUTBOX_RETRY_SECONDS": "0.3",
+    "PASAR_OUTBOX_RETRY_MAX_SECONDS": "1",
+}
+PAYMENT_ENV = {"PASAR_PAYMENT_EXPIRY_SWEEP_SECONDS": "1"}
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures() -> Callable[[str], None]:
+    """Records a line for the run's summary (the figures the issue asks for)."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("end-to-end figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def service_databases(
+    database_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[dict[str, str]]:
+    """A fresh, empty database per service, of the kind under test."""
+    if database_kind == "sqlite":
+        yield {name: f"sqlite:///{tmp_path / 'databases' / f'{name}.db'}" for name in SERVICES}
+        return
+    server: MariaDBServer = request.getfixturevalue("mariadb")
+    urls = {name: server.create_database(prefix=f"pasar_{name}") for name in SERVICES}
+    try:
+        yield urls
+    finally:
+        for url in urls.values():
+            server.drop_database(url)
+
+
+StartShop = Callable[..., Shop]
+
+
+@pytest.fixture
+def start_shop(
+    service_databases: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[StartShop]:
+    """Starts the three services; everything started is stopped by PID at the end."""
+    started: list[tuple[Stack, Shop]] = []
+
+    def start(*, smtp_url: str | None = None, order_env: Mapping[str, str] | None = None) -> Shop:
+        stack = Stack(
+            tmp_path / f"shop-{len(started)}",
+            service_databases,
+            smtp_url=smtp_url,
+            component_env={"order": {**ORDER_ENV, **(order_env or {})}, "payment": PAYMENT_ENV},
+        )
+        shop = Shop(stack, service_databases)
+        started.append((stack, shop))
+        stack.start()
+        return shop
+
+    yield start
+    for stack, shop in started:
+        shop.close()
+        stack.stop()
+        if request.node.stash.get(_FAILED, False):
+            print(f"\n=== logs of {stack.base.name} ===\n{stack.logs()}")

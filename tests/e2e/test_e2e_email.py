@@ -1,0 +1,86 @@
+"""The order e-mails over a real SMTP server: once each, right content, and patient when it is down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from conftest import StartShop
+from e2e_mail import MailCatcher
+from e2e_shop import Shop, body_text, order_request, wait_for
+
+from pasar.order.v1 import order_pb2, order_service_pb2
+
+
+@pytest.fixture
+def catcher() -> Iterator[MailCatcher]:
+    server = MailCatcher()
+    server.start()
+    yield server
+    server.stop()
+
+
+def pay(shop: Shop, placed: order_service_pb2.CreateOrderResponse) -> None:
+    shop.simulate(placed.payment.id)
+    shop.wait_for_order_state(placed.order.id, placed.access_token, order_pb2.ORDER_STATE_PAID)
+
+
+def test_both_emails_arrive_once_with_the_right_content(start_shop: StartShop, catcher: MailCatcher) -> None:
+    shop = start_shop(smtp_url=catcher.url)
+    package_id = shop.add_package(price=11_500, stock=5, name="Pulsa 10.000")
+    placed = shop.place(order_request((package_id, 1), channel="qris", email_address="rina@example.co.id"))
+    order = placed.order
+
+    [created] = wait_for(lambda: catcher.received(order.id, "order_created"), what="the order e-mail")
+    pay(shop, placed)
+    [received] = wait_for(lambda: catcher.received(order.id, "payment_received"), what="the payment e-mail")
+
+    link = f"{shop.stack.gateway_url}/orders/{order.id}?token={placed.access_token}"
+    total = f"Rp {order.total.amount:,}".replace(",", ".")
+    assert created["Subject"] == f"Pesanan {order.id} menunggu pembayaran {total}"
+    assert received["Subject"] == f"Pembayaran diterima: pesanan {order.id}"
+    for message in (created, received):
+        assert message["To"] == "rina@example.co.id"
+        assert message["From"] == "Pasar <no-reply@pasar.test>"
+        assert message["Content-Language"] == "id"
+        text, html = body_text(message)
+        assert link in text
+        assert f'href="{link}"' in html
+        assert "Pulsa Uji – Pulsa 10.000: 1 x Rp 11.500 = Rp 11.500" in text
+    text, html = body_text(created)
+    assert "Bayar dengan QRIS" in text
+    assert "Detail Pembayaran" in html
+    assert f"Bayar tepat {total} sebelum" in text
+    text, _ = body_text(received)
+    assert f"Pembayaran Anda sebesar {total} untuk pesanan {order.id} sudah kami terima" in text
+
+    # Once each: nothing more arrives, and nothing was written to files instead.
+    wait_for(lambda: shop.rows("order", "SELECT DISTINCT state FROM emails") == [("DONE",)])
+    assert len(catcher.received(order.id)) == 2
+    assert created["Message-ID"] != received["Message-ID"]
+    assert shop.mail_files() == []
+
+
+def test_emails_wait_for_the_smtp_server_to_come_back(start_shop: StartShop, catcher: MailCatcher) -> None:
+    catcher.stop()  # the mail server is down from the start
+    shop = start_shop(smtp_url=catcher.url)
+    package_id = shop.add_package(price=30_000, stock=5)
+    placed = shop.place(order_request((package_id, 1), channel="dana", language="en"))
+    pay(shop, placed)
+
+    def retried() -> bool:
+        rows = shop.rows("order", "SELECT kind, state, attempts FROM emails")
+        return len(rows) == 2 and all(state == "QUEUED" and attempts >= 2 for _, state, attempts in rows)
+
+    wait_for(retried, what="both e-mails queued and retried")
+
+    catcher.start()
+
+    wait_for(lambda: len(catcher.received(placed.order.id)) == 2, what="both e-mails after SMTP is back")
+    wait_for(lambda: shop.rows("order", "SELECT DISTINCT state FROM emails") == [("DONE",)])
+    assert sorted(m["X-Pasar-Email-Kind"] for m in catcher.received()) == [
+        "order_created",
+        "payment_received",
+    ]
+    [received] = catcher.received(placed.order.id, "payment_received")
+    assert received["Subject"] == f"Payment received for order {placed.order.id}"
