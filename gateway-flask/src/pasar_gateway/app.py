@@ -122,6 +122,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> flask.Flask:
             headers_enabled=True,
             strategy="moving-window",
         )
+        # Its global hook checks every request for default limits; there are none (the one
+        # limit is on order creation, checked by its decorator), so it would only cost time.
+        app.before_request_funcs[None].remove(limiter._check_request_limit)
     gateway = Gateway(settings, bindings, backends, cache, metrics, limiter)
     app.extensions[EXTENSION] = gateway
 
