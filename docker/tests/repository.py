@@ -88,12 +88,20 @@ def default_port(name: str) -> int:
 
 @cache
 def accepts_arguments(name: str, arguments: tuple[str, ...]) -> bool:
-    """Does the component's console script accept these arguments? (``ARGS... --help`` exits 0)."""
+    """Does the component's console script accept these arguments?
+
+    It runs them with a DATABASE_URL and a PASAR_PORT that cannot work: a command line it
+    accepts gets as far as reading its settings and stops there, naming the variable
+    (status 2); one it refuses stops earlier with argparse's usage message.
+    """
     script = Path(sys.executable).parent / f"pasar-{name}"
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "nowhere://", "PASAR_PORT": "not-a-port"}
     result = subprocess.run(
-        [str(script), *arguments, "--help"], capture_output=True, text=True, check=False, timeout=60
+        [str(script), *arguments], capture_output=True, text=True, check=False, timeout=60, env=env
     )
-    return result.returncode == 0
+    refused = "usage:" in result.stderr
+    reached_settings = "DATABASE_URL" in result.stderr or "PASAR_PORT" in result.stderr
+    return result.returncode == 2 and reached_settings and not refused
 
 
 # --- environment variables the code reads -------------------------------------------------
