@@ -17,7 +17,7 @@ from typing import Any
 from buf.validate import validate_pb2
 from google.protobuf import descriptor, descriptor_pb2
 
-import pasar_contracts  # type: ignore[import-untyped]  # the distribution lacks a py.typed marker
+import pasar_contracts
 from pasar_gateway.api import is_admin, is_catalog_read
 from pasar_gateway.bindings import HttpBinding, resolve_field_path
 from pasar_gateway.errors import UNPROCESSABLE_REASONS
