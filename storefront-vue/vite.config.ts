@@ -28,6 +28,8 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.spec.ts", "vite/**/*.spec.ts"],
     restoreMocks: true,
+    // Each view test loads its page lazily, as the app does; on a busy machine that is slow.
+    testTimeout: 20_000,
     unstubGlobals: true,
   },
 });

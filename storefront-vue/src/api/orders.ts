@@ -34,12 +34,11 @@ export async function getOrder(id: string, token: string, signal?: AbortSignal):
   return parseMessage(OrderSchema, json);
 }
 
-/** Cancels an unpaid order; cancelling a cancelled one returns it unchanged. */
+/**
+ * Cancels an unpaid order; cancelling a cancelled one returns it unchanged. The route's
+ * body is the whole CancelOrderRequest (`body: "*"`), so the token travels in the body.
+ */
 export async function cancelOrder(id: string, token: string, signal?: AbortSignal): Promise<Order> {
-  const json = await requestJson("POST", `/orders/${encodeURIComponent(id)}:cancel`, {
-    query: { token },
-    body: { token },
-    signal,
-  });
+  const json = await requestJson("POST", `/orders/${encodeURIComponent(id)}:cancel`, { body: { token }, signal });
   return parseMessage(OrderSchema, json);
 }

@@ -6,6 +6,9 @@ import { categoriesJson, productJson, productsJson } from "@/testing/catalog";
 import { installFakeGateway, jsonResponse, unavailable, type FakeGateway } from "@/testing/gateway";
 import { renderRoute, settle } from "@/testing/render";
 
+/** Lazy pages load on first use, which can take a while on a busy machine. */
+const WAIT = { timeout: 10_000 };
+
 let gateway: FakeGateway;
 let mounted: VueWrapper | undefined;
 
@@ -41,14 +44,14 @@ describe("the home page", () => {
   it("filters by category and search text through the address", async () => {
     const { wrapper, router } = await open();
     await wrapper.get('[data-category="paket-data"]').trigger("click");
-    await vi.waitFor(() => expect(router.currentRoute.value.query).toEqual({ category: "paket-data" }));
+    await vi.waitFor(() => expect(router.currentRoute.value.query).toEqual({ category: "paket-data" }), WAIT);
     await settle();
     await wrapper.get("#product-search").setValue("  nusa ");
     await wrapper.get('form[role="search"]').trigger("submit");
-    await vi.waitFor(() => expect(router.currentRoute.value.query).toEqual({ category: "paket-data", q: "nusa" }));
+    await vi.waitFor(() => expect(router.currentRoute.value.query).toEqual({ category: "paket-data", q: "nusa" }), WAIT);
     await settle();
     const last = gateway.requestsTo("GET", "/api/v1/products").at(-1);
-    expect(Object.fromEntries(last?.query ?? [])).toEqual({ pageSize: "12", categoryId: "paket-data", query: "nusa" });
+    expect(Object.fromEntries(last?.query ?? [])).toEqual({ pageSize: "8", categoryId: "paket-data", query: "nusa" });
     expect(wrapper.text()).toContain("Hasil pencarian “nusa”");
     expect(wrapper.get('[data-category="paket-data"]').attributes("aria-current")).toBe("page");
   });

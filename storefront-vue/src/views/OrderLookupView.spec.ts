@@ -5,6 +5,9 @@ import { ORDER_ID, orderJson, paymentJson, PAYMENT_ID } from "@/testing/catalog"
 import { installFakeGateway, jsonResponse } from "@/testing/gateway";
 import { renderRoute, settle } from "@/testing/render";
 
+/** Lazy pages load on first use, which can take a while on a busy machine. */
+const WAIT = { timeout: 10_000 };
+
 let mounted: VueWrapper | undefined;
 
 beforeEach(() => {
@@ -28,7 +31,7 @@ describe("the order lookup", () => {
     const { wrapper, router } = await open();
     await wrapper.get("#order-link").setValue(`http://127.0.0.1:8080/orders/${ORDER_ID}?token=tok-1`);
     await wrapper.findAll("form")[0]?.trigger("submit");
-    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe(`/orders/${ORDER_ID}?token=tok-1`));
+    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe(`/orders/${ORDER_ID}?token=tok-1`), WAIT);
   });
 
   it("opens the order from its number and token", async () => {
@@ -36,7 +39,7 @@ describe("the order lookup", () => {
     expect((wrapper.get("#order-id").element as HTMLInputElement).value).toBe(ORDER_ID);
     await wrapper.get("#order-token").setValue(" tok-2 ");
     await wrapper.findAll("form")[1]?.trigger("submit");
-    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe(`/orders/${ORDER_ID}?token=tok-2`));
+    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe(`/orders/${ORDER_ID}?token=tok-2`), WAIT);
   });
 
   it("explains what is wrong with a link or an order number", async () => {

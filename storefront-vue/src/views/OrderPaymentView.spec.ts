@@ -5,6 +5,9 @@ import { ACCESS_TOKEN, channelsJson, ORDER_ID, orderJson, PAYMENT_ID, paymentJso
 import { errorResponse, installFakeGateway, jsonResponse, unavailable, type FakeGateway } from "@/testing/gateway";
 import { renderRoute, settle } from "@/testing/render";
 
+/** Lazy pages load on first use, which can take a while on a busy machine. */
+const WAIT = { timeout: 10_000 };
+
 const PATH = `/orders/${ORDER_ID}?token=${ACCESS_TOKEN}`;
 let gateway: FakeGateway;
 let mounted: VueWrapper | undefined;
@@ -66,7 +69,7 @@ describe("the payment page", () => {
       ),
     );
     const { wrapper } = await open();
-    await vi.waitFor(() => expect(wrapper.find("[data-qr-payload]").exists()).toBe(true));
+    await vi.waitFor(() => expect(wrapper.find("[data-qr-payload]").exists()).toBe(true), WAIT);
     const image = wrapper.get("[data-qr-payload]");
     expect(image.attributes("src")).toMatch(/^data:image\/svg\+xml;charset=utf-8,%3Csvg/);
     expect(image.attributes("alt")).toBe("Kode QRIS untuk membayar Rp\u00a027.000");

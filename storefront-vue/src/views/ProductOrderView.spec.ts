@@ -18,6 +18,9 @@ import {
 } from "@/testing/gateway";
 import { renderRoute, settle } from "@/testing/render";
 
+/** Lazy pages load on first use, which can take a while on a busy machine. */
+const WAIT = { timeout: 10_000 };
+
 const PATH = "/products/pulsa-nusantara";
 let gateway: FakeGateway;
 let mounted: VueWrapper | undefined;
@@ -122,7 +125,7 @@ describe("the order page", () => {
     expect(gateway.requestsTo("POST", "/api/v1/orders")).toHaveLength(1);
 
     order.release(jsonResponse(createOrderResponseJson()));
-    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe(`/orders/${ORDER_ID}?token=${ACCESS_TOKEN}`));
+    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe(`/orders/${ORDER_ID}?token=${ACCESS_TOKEN}`), WAIT);
     const [sent] = gateway.requestsTo("POST", "/api/v1/orders");
     expect(sent?.body).toEqual({
       customerEmail: "siti@example.co.id",
@@ -153,7 +156,7 @@ describe("the order page", () => {
     expect(keys).toHaveLength(2);
     expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(keys[1]).toBe(keys[0]);
-    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe("order"));
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe("order"), WAIT);
   });
 
   it("uses the error's retry button for the same order, and a new key once the order changes", async () => {

@@ -1,0 +1,151 @@
+"""The whole shop as the browser tests use it: three services and the gateway serving the
+built storefront, on fresh SQLite databases with the demo catalog, and the e-mails the
+order service writes as .eml files.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TypeVar
+
+from pasar_kit.testing.processes import console_script
+from pasar_kit.testing.stack import COMPONENTS, SERVICES, Stack
+
+T = TypeVar("T")
+
+#: How long the gateway keeps catalog reads (products, channels) in its cache, in tests.
+#: Short, so that a stopped service shows in the storefront within a second.
+CATALOG_CACHE_SECONDS = 0.5
+
+# The order service's background work runs often, so e-mails leave within a moment.
+ORDER_ENV = {
+    "PASAR_OUTBOX_POLL_SECONDS": "0.2",
+    "PASAR_OUTBOX_RETRY_SECONDS": "0.3",
+    "PASAR_OUTBOX_RETRY_MAX_SECONDS": "1",
+}
+GATEWAY_ENV = {
+    "PASAR_CATALOG_CACHE_TTL_SECONDS": str(CATALOG_CACHE_SECONDS),
+    # The fault tests press Beli again and again while a service comes back; the order
+    # rate limit (30 a minute per address) is not what they test.
+    "PASAR_ORDER_RATE_LIMIT": "1000/minute",
+}
+
+
+def wait_for(check: Callable[[], T | None], timeout: float = 20.0, what: str = "") -> T:
+    """Polls check until it returns something true; fails after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout}s: {what}")
+        time.sleep(0.1)
+
+
+@dataclass(frozen=True)
+class Email:
+    """An e-mail the order service wrote, with the order link its text carries."""
+
+    path: Path
+    message: EmailMessage
+
+    @property
+    def kind(self) -> str:
+        return str(self.message["X-Pasar-Email-Kind"])
+
+    @property
+    def order_id(self) -> str:
+        return str(self.message["X-Pasar-Order-Id"])
+
+    def text(self) -> str:
+        part = self.message.get_body(preferencelist=("plain",))
+        assert part is not None, f"{self.path.name} has no text part"
+        return str(part.get_content())
+
+    def order_links(self) -> list[str]:
+        return re.findall(r"https?://[^\s\"<>]+/orders/ord_[0-9a-f]{32}\?token=[A-Za-z0-9_\-]+", self.text())
+
+
+class BrowserShop:
+    """The running shop: where it answers, its mail folder, and stopping or starting a part."""
+
+    def __init__(self, base: Path, static_dir: Path) -> None:
+        databases = base / "databases"
+        databases.mkdir(parents=True, exist_ok=True)
+        self.database_urls = {name: f"sqlite:///{databases / f'{name}.db'}" for name in SERVICES}
+        self.stack = Stack(
+            base,
+            self.database_urls,
+            component_env={
+                "order": ORDER_ENV,
+                "gateway": {**GATEWAY_ENV, "PASAR_STATIC_DIR": str(static_dir)},
+            },
+        )
+
+    @property
+    def url(self) -> str:
+        return self.stack.gateway_url
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.stack.mail_dir
+
+    def load_demo_catalog(self) -> None:
+        """`pasar-product load-demo` against the product database, before the service starts."""
+        result = subprocess.run(
+            [console_script("pasar-product"), "load-demo"],
+            env={**self.stack["product"].env, "DATABASE_URL": self.database_urls["product"]},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"pasar-product load-demo failed:\n{result.stdout}\n{result.stderr}")
+
+    def start(self) -> None:
+        self.stack.start(*COMPONENTS)
+
+    def stop(self) -> None:
+        self.stack.stop()
+
+    def stop_service(self, name: str) -> None:
+        """Stops one service (SIGTERM, by PID) and waits out the gateway's catalog cache."""
+        self.stack[name].stop()
+        time.sleep(CATALOG_CACHE_SECONDS + 0.2)
+
+    def start_service(self, name: str) -> None:
+        """Starts one service again on its port; returns once it reports SERVING."""
+        self.stack.start(name)
+
+    def ensure_running(self) -> None:
+        """Restarts whatever a test left stopped, so the next test finds the whole shop."""
+        for name in COMPONENTS:
+            if not self.stack[name].running:
+                self.stack.start(name)
+
+    def all_emails(self) -> list[Email]:
+        """Every e-mail written so far, oldest first."""
+        found = []
+        for path in sorted(self.mail_dir.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            found.append(Email(path, message))
+        return found
+
+    def emails(self, order_id: str) -> list[Email]:
+        return [mail for mail in self.all_emails() if mail.order_id == order_id]
+
+    def wait_for_email(self, order_id: str, kind: str, timeout: float = 20.0) -> Email:
+        def find() -> Email | None:
+            return next((mail for mail in self.emails(order_id) if mail.kind == kind), None)
+
+        return wait_for(find, timeout, f"the {kind} e-mail of {order_id} in {self.mail_dir}")

@@ -1,0 +1,162 @@
+"""Fixtures of the browser tests: the built storefront, the whole shop, headless Chromium.
+
+The storefront is rebuilt when dist/ is missing or older than its sources. One shop runs
+for the session (three services and the gateway from their console scripts, fresh
+SQLite databases, the demo catalog), and is stopped by PID at the end; a test that stops
+a service gets it started again before the next test. Chromium is Debian's
+(/usr/bin/chromium), driven by Playwright over CDP; Playwright's own browsers are never
+downloaded. Screenshots go to var/artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Generator, Iterator
+from pathlib import Path
+
+import pytest
+from browser_shop import BrowserShop
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Error,
+    Page,
+    Playwright,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
+from storefront_build import REPO, ensure_storefront_build
+
+pytest_plugins = ["pasar_kit.testing.fixtures"]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=390, height=844)
+SCREENSHOTS = REPO / "var" / "artifacts" / "screenshots"
+
+#: How long a page may take to show what a test waits for.
+TIMEOUT_MS = 15_000
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def storefront_dist() -> Path:
+    return ensure_storefront_build()
+
+
+@pytest.fixture(scope="session")
+def shop(storefront_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserShop]:
+    """The whole shop, started once for the session and stopped by PID at its end."""
+    running = BrowserShop(tmp_path_factory.mktemp("shop"), storefront_dist)
+    running.load_demo_catalog()
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _whole_shop_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Shows the logs of a failed test, and restarts what a test left stopped."""
+    yield
+    if "shop" not in request.fixturenames:
+        return
+    running: BrowserShop = request.getfixturevalue("shop")
+    if request.node.stash.get(_FAILED, False):
+        print(f"\n=== shop logs ===\n{running.stack.logs()}")
+    running.ensure_running()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    expect.set_options(timeout=TIMEOUT_MS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where the tests save their screenshots, emptied at the start of the session."""
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    return SCREENSHOTS
+
+
+class PageProblems:
+    """What went wrong inside the page: uncaught errors and console errors."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        # A failed request logs "Failed to load resource"; the fault tests cause those on purpose.
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.errors.append(f"console: {message.text}")
+
+    def on_page_error(self, error: Error) -> None:
+        self.errors.append(f"page error: {error.message}")
+
+
+def _open_page(browser: Browser, viewport: ViewportSize) -> Iterator[Page]:
+    context = browser.new_context(viewport=viewport, locale="id-ID", timezone_id="Asia/Jakarta")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    problems = PageProblems()
+    page.on("console", problems.on_console)
+    page.on("pageerror", problems.on_page_error)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert problems.errors == [], "the page reported errors:\n" + "\n".join(problems.errors)
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser tab (no stored language, no cookies) at desktop width, 1280×800."""
+    yield from _open_page(browser, DESKTOP)
+
+
+@pytest.fixture
+def phone_page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser tab at a phone's width, 390×844."""
+    yield from _open_page(browser, PHONE)

@@ -1,0 +1,133 @@
+"""The study's experiment in a real browser: with one service stopped, the parts of the
+storefront that depend on it say so (with a retry) and everything else keeps working;
+once the service is back, the same page recovers without being reloaded.
+
+Services are stopped with SIGTERM by PID and started again on the same port; the gateway's
+circuit breaker lets a probe through a moment after a service returns, so the recovery
+steps press their button until it works, as a shopper would.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from browser_shop import BrowserShop
+from playwright.sync_api import Page, expect
+from storefront_pages import (
+    ORDER_PAGE_URL,
+    buy_button,
+    channels,
+    choose_package,
+    fill_order,
+    mark_document,
+    open_home,
+    open_product,
+    order_from_url,
+    order_status,
+    packages,
+    press_until,
+    product_cards,
+    rupiah,
+    screenshot,
+    section,
+    was_reloaded,
+)
+
+
+def test_with_the_order_service_down_products_and_channels_show_and_beli_recovers(
+    shop: BrowserShop, page: Page, screenshots: Path
+) -> None:
+    shop.stop_service("order")
+
+    open_home(page, shop.url)
+    expect(product_cards(page)).to_have_count(8)
+    expect(section(page, "products").get_by_role("alert")).to_have_count(0)
+    open_product(page, "Pulsa Nusantara")
+    mark_document(page)
+    expect(packages(page)).to_have_count(6)
+    expect(channels(page).first).to_be_visible()
+    email = f"fault-order-{uuid.uuid4().hex[:12]}@example.co.id"
+    fill_order(page, "Pulsa 20.000", "BCA Virtual Account", email)
+
+    buy_button(page).click()
+    order_error = section(page, "order-error")
+    expect(order_error).to_have_attribute("role", "alert")
+    expect(order_error).to_contain_text("Pemesanan sedang tidak tersedia")
+    expect(buy_button(page)).to_be_enabled()
+    screenshot(page, screenshots, "order-unavailable", "desktop")
+
+    # Everything but ordering still works: another package, and the summary follows it.
+    choose_package(page, "Pulsa 50.000")
+    expect(section(page, "checkout").locator('[data-summary="total"]')).to_have_text(rupiah("54.500"))
+    expect(section(page, "channels").get_by_role("alert")).to_have_count(0)
+
+    shop.start_service("order")
+    press_until(page, buy_button(page), url=ORDER_PAGE_URL)
+    assert not was_reloaded(page), "the page was reloaded to recover"
+    order_id, _ = order_from_url(page)
+    expect(section(page, "transaction").locator("[data-line-package]")).to_have_text("Pulsa 50.000")
+    expect(order_status(page)).to_have_text("Menunggu pembayaran")
+
+    # However often Beli was pressed, the shopper placed one order.
+    shop.wait_for_email(order_id, "order_created")
+    created = [
+        mail for mail in shop.all_emails() if mail.kind == "order_created" and mail.message["To"] == email
+    ]
+    assert [mail.order_id for mail in created] == [order_id]
+
+
+def test_with_the_payment_service_down_channels_show_their_error_and_products_still_show(
+    shop: BrowserShop, page: Page, screenshots: Path
+) -> None:
+    shop.stop_service("payment")
+
+    open_home(page, shop.url)
+    expect(product_cards(page)).to_have_count(8)
+    open_product(page, "Pulsa Nusantara")
+    mark_document(page)
+    expect(packages(page)).to_have_count(6)
+    channels_section = section(page, "channels")
+    channels_error = channels_section.get_by_role("alert")
+    expect(channels_error).to_contain_text("Channel pembayaran sedang tidak dapat dimuat")
+    expect(channels(page)).to_have_count(0)
+    expect(section(page, "product").get_by_role("alert")).to_have_count(0)
+    choose_package(page, "Pulsa 10.000")
+    expect(section(page, "checkout").locator('[data-summary="subtotal"]')).to_have_text(rupiah("11.500"))
+    screenshot(page, screenshots, "channels-unavailable", "desktop")
+
+    shop.start_service("payment")
+    retry = channels_section.get_by_role("button", name="Coba lagi")
+    press_until(page, retry, shows=channels(page).first)
+    expect(channels_error).to_have_count(0)
+
+    # The recovered page places the order, still without a reload.
+    fill_order(page, "Pulsa 10.000", "QRIS", f"fault-payment-{uuid.uuid4().hex[:12]}@example.co.id")
+    buy_button(page).click()
+    page.wait_for_url(ORDER_PAGE_URL)
+    assert not was_reloaded(page), "the page was reloaded to recover"
+    expect(
+        section(page, "payment").get_by_role("img", name=f"Kode QRIS untuk membayar {rupiah('11.581')}")
+    ).to_be_visible()
+
+
+def test_with_the_product_service_down_the_catalog_shows_its_error_and_channels_still_show(
+    shop: BrowserShop, page: Page, screenshots: Path
+) -> None:
+    shop.stop_service("product")
+
+    open_home(page, shop.url)
+    products_error = section(page, "products").get_by_role("alert")
+    expect(products_error).to_contain_text("Produk sedang tidak dapat dimuat")
+    screenshot(page, screenshots, "catalog-unavailable", "desktop")
+
+    page.goto(f"{shop.url}/products/pulsa-nusantara")
+    mark_document(page)
+    expect(section(page, "product").get_by_role("alert")).to_contain_text("Produk sedang tidak dapat dimuat")
+    expect(channels(page).first).to_be_visible()
+
+    shop.start_service("product")
+    retry = section(page, "product").get_by_role("button", name="Coba lagi")
+    press_until(page, retry, shows=packages(page).first)
+    expect(page.get_by_role("heading", level=1, name="Pulsa Nusantara")).to_be_visible()
+    assert not was_reloaded(page), "the page was reloaded to recover"
