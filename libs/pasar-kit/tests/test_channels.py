@@ -47,16 +47,20 @@ class FlakyCatalog(FakeCatalog):
         return super().GetProduct(request, context)
 
 
-@pytest.mark.parametrize(("idempotent", "expected_calls"), [(True, 2), (False, 1)])
+@pytest.mark.parametrize(
+    ("idempotent", "attempts", "expected_calls"), [(True, 3, 2), (False, 3, 1), (True, 1, 1)]
+)
 def test_only_idempotent_methods_are_retried(
-    start_server: Callable[..., GrpcServer], idempotent: bool, expected_calls: int
+    start_server: Callable[..., GrpcServer], idempotent: bool, attempts: int, expected_calls: int
 ) -> None:
     catalog = FlakyCatalog()
     server = start_server(catalog)
     methods = [(PRODUCT_SERVICE.full_name, "GetProduct")] if idempotent else []
-    channel = open_channel(f"127.0.0.1:{server.port}", default_timeout=5, idempotent_methods=methods)
+    channel = open_channel(
+        f"127.0.0.1:{server.port}", default_timeout=5, idempotent_methods=methods, retry_attempts=attempts
+    )
     stub = product_service_pb2_grpc.ProductServiceStub(channel)
-    if idempotent:
+    if expected_calls == 2:
         assert stub.GetProduct(product_service_pb2.GetProductRequest(id="pulsa")).product.id == "pulsa"
     else:
         with pytest.raises(grpc.RpcError) as failure:

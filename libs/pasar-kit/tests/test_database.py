@@ -116,3 +116,24 @@ def test_relative_sqlite_path_is_created(tmp_path: Path, monkeypatch: pytest.Mon
     database = db.connect("sqlite:///var/shop.db")
     db.ping(database)
     assert (tmp_path / "var" / "shop.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (peewee.OperationalError(2003, "Can't connect to MySQL server"), db.DatabaseFailure.UNAVAILABLE),
+        (peewee.OperationalError(2013, "Lost connection"), db.DatabaseFailure.UNAVAILABLE),
+        (peewee.InterfaceError("(0, '')"), db.DatabaseFailure.UNAVAILABLE),
+        (peewee.OperationalError(1213, "Deadlock found"), db.DatabaseFailure.CONTENTION),
+        (peewee.OperationalError(1205, "Lock wait timeout"), db.DatabaseFailure.CONTENTION),
+        (peewee.OperationalError("database is locked"), db.DatabaseFailure.CONTENTION),
+        (peewee.OperationalError("unable to open database file"), db.DatabaseFailure.UNAVAILABLE),
+        (peewee.OperationalError(4025, "CONSTRAINT `stock` failed"), db.DatabaseFailure.OTHER),
+        (peewee.IntegrityError(1062, "Duplicate entry"), db.DatabaseFailure.OTHER),
+        (ValueError("not a database error"), db.DatabaseFailure.OTHER),
+    ],
+)
+def test_database_errors_are_classified_for_the_caller(
+    error: Exception, expected: db.DatabaseFailure
+) -> None:
+    assert db.classify_error(error) is expected

@@ -85,7 +85,7 @@ def service_config(idempotent_methods: Sequence[tuple[str, str]], attempts: int 
     """The gRPC service config: round robin, and retries on UNAVAILABLE for the given
     (service full name, method) pairs, which must be safe to repeat."""
     config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}]}
-    if idempotent_methods:
+    if idempotent_methods and attempts > 1:
         config["methodConfig"] = [
             {
                 "name": [{"service": service, "method": method} for service, method in idempotent_methods],
@@ -147,10 +147,15 @@ def open_channel(
     *,
     default_timeout: float,
     idempotent_methods: Sequence[tuple[str, str]] = (),
+    retry_attempts: int = 3,
     tls: ClientTls | None = None,
 ) -> grpc.Channel:
-    """A channel to target, to be kept for the life of the process."""
-    options = [*CHANNEL_OPTIONS, ("grpc.service_config", service_config(idempotent_methods))]
+    """A channel to target, to be kept for the life of the process.
+
+    retry_attempts counts the first try: 1 turns retries off, for a caller (the gateway)
+    that prefers answering at once to waiting out a peer's restart.
+    """
+    options = [*CHANNEL_OPTIONS, ("grpc.service_config", service_config(idempotent_methods, retry_attempts))]
     if tls:
         channel = grpc.secure_channel(target, tls.credentials(), options=options)
     else:

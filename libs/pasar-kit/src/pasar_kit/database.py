@@ -12,6 +12,7 @@ Models bind to a per-service :class:`peewee.DatabaseProxy`; :func:`bind` initial
 
 from __future__ import annotations
 
+import enum
 import fcntl
 import logging
 from collections.abc import Iterator
@@ -124,6 +125,49 @@ def atomic_write(database: peewee.Database) -> Any:
     if isinstance(database, peewee.SqliteDatabase):
         return database.atomic(lock_type="IMMEDIATE")
     return database.atomic()
+
+
+class DatabaseFailure(enum.Enum):
+    """What a database error means for the caller."""
+
+    UNAVAILABLE = "unavailable"  # the server cannot be reached, or is overloaded: retry later
+    CONTENTION = "contention"  # a deadlock or lock timeout: retrying the request succeeds
+    OTHER = "other"  # a bug or a violated constraint: retrying does not help
+
+
+# MySQL/MariaDB error numbers (the first argument of pymysql's errors): too many
+# connections, server shutdown, cannot connect, gone away, lost connection; lock wait
+# timeout and deadlock.
+MYSQL_FAILURES = {
+    **dict.fromkeys((1040, 1053, 2002, 2003, 2005, 2006, 2013, 2055), DatabaseFailure.UNAVAILABLE),
+    **dict.fromkeys((1205, 1213), DatabaseFailure.CONTENTION),
+}
+# SQLite reports by message only.
+SQLITE_FAILURES = (
+    (("locked", "busy"), DatabaseFailure.CONTENTION),
+    (("unable to open", "disk i/o", "readonly"), DatabaseFailure.UNAVAILABLE),
+)
+
+
+def classify_error(error: BaseException) -> DatabaseFailure:
+    """Tells an outage (UNAVAILABLE) from contention (ABORTED) from anything else (INTERNAL)."""
+    if isinstance(error, peewee.InterfaceError):
+        return DatabaseFailure.UNAVAILABLE
+    if not isinstance(error, peewee.OperationalError):
+        return DatabaseFailure.OTHER
+    if error.args and isinstance(error.args[0], int):
+        return MYSQL_FAILURES.get(error.args[0], DatabaseFailure.OTHER)
+    message = str(error).lower()
+    for words, failure in SQLITE_FAILURES:
+        if any(word in message for word in words):
+            return failure
+    return DatabaseFailure.OTHER
+
+
+def for_update(query: Any, database: peewee.Database) -> Any:
+    """query with a row lock on MySQL (SELECT ... FOR UPDATE); on SQLite the write lock of
+    atomic_write already serialises writers, and SQLite has no FOR UPDATE."""
+    return query.for_update() if is_mysql(database) else query
 
 
 def close_pool(database: peewee.Database) -> None:

@@ -30,6 +30,7 @@ import peewee
 import protovalidate
 from google.protobuf import message
 
+from pasar_kit import database as db
 from pasar_kit.errors import InvalidArgument, ServiceError
 from pasar_kit.logs import REQUEST_ID_METADATA, request_context
 
@@ -151,15 +152,21 @@ def _abort(error: Exception, context: grpc.ServicerContext) -> NoReturn:
     if isinstance(error, grpc.RpcError):
         call = cast(grpc.Call, error)  # a failed call raises an RpcError that is also its Call
         peer_code = call.code()
+        # The peer's details name internal addresses: they go to the log, not to the caller.
         if peer_code in PEER_FAILURES:
-            context.abort(
-                grpc.StatusCode.UNAVAILABLE, f"a service this call needs is unavailable: {call.details()}"
+            log.warning(
+                "a peer is unavailable", extra={"peer_code": peer_code.name, "details": call.details()}
             )
+            context.abort(grpc.StatusCode.UNAVAILABLE, "a service this call needs is unavailable")
         log.error("unexpected status from another service", extra={"peer_code": peer_code.name})
         context.abort(grpc.StatusCode.INTERNAL, "internal error")
-    if isinstance(error, peewee.OperationalError | peewee.InterfaceError):
+    database_failure = db.classify_error(error)
+    if database_failure == db.DatabaseFailure.UNAVAILABLE:
         log.error("database unavailable", exc_info=error)
         context.abort(grpc.StatusCode.UNAVAILABLE, "the service's database is unavailable")
+    if database_failure == db.DatabaseFailure.CONTENTION:
+        log.warning("transaction aborted by the database", exc_info=error)
+        context.abort(grpc.StatusCode.ABORTED, "the request conflicted with another one; retry it")
     log.error("unhandled error", exc_info=error)
     context.abort(grpc.StatusCode.INTERNAL, "internal error")
     raise AssertionError("unreachable: context.abort raises")

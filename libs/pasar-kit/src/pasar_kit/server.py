@@ -159,6 +159,11 @@ class GrpcServer:
         ]
         self.port = 0
 
+    @property
+    def stopping(self) -> threading.Event:
+        """Set when the server begins to stop: long-lived streams end when they see it."""
+        return self._stopping
+
     def start(self) -> int:
         """Binds the listen address, starts serving, and returns the bound port."""
         address = self.settings.listen_address
