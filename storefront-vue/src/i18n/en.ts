@@ -41,7 +41,7 @@ export const en: Record<MessageKey, string> = {
   "home.previousPage": "Previous",
   "home.nextPage": "Next",
   "home.page": "Page {page}",
-  "home.packageCount": "{count} packages",
+  "home.packageCount": "{count} package|{count} packages",
 
   "order.title": "Buy {product}",
   "order.productUnavailable": "This product can't be loaded right now. Please try again in a moment.",
@@ -56,7 +56,7 @@ export const en: Record<MessageKey, string> = {
   "order.chooseChannel": "Choose a payment channel",
   "order.channelsUnavailable": "Payment channels can't be loaded right now. Please try again in a moment.",
   "order.noChannels": "No payment channel accepts this amount yet.",
-  "order.channelsHidden": "{count} other channels don't accept this amount.",
+  "order.channelsHidden": "{count} other channel doesn't accept this amount.|{count} other channels don't accept this amount.",
   "order.channelKind.VIRTUAL_ACCOUNT": "Virtual account",
   "order.channelKind.QRIS": "QRIS",
   "order.channelKind.EWALLET": "E-wallet",

@@ -48,9 +48,19 @@ export function setLocale(locale: Locale): void {
   if (typeof document !== "undefined") document.documentElement.lang = locale;
 }
 
+/**
+ * A message's form for a count: "one|other" messages (English "1 package|2 packages")
+ * pick by the language's plural rules; messages without "|" have one form.
+ */
+function pluralForm(locale: Locale, template: string, count: MessageParams[string] | undefined): string {
+  const [one, other] = template.split("|");
+  if (other === undefined || one === undefined || count === undefined) return template;
+  return new Intl.PluralRules(intlLocale(locale)).select(Number(count)) === "one" ? one : other;
+}
+
 /** A message in a language, with its {placeholders} filled in. */
 export function translate(locale: Locale, key: MessageKey, params: MessageParams = {}): string {
-  const template = catalogs[locale][key];
+  const template = pluralForm(locale, catalogs[locale][key], params.count);
   return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
     const value = params[name];
     return value === undefined ? placeholder : String(value);

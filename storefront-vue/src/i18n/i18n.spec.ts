@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it } from "vitest";
+
+import { en } from "./en";
+import { id } from "./id";
+import { currentLocale, setLocale, translate } from "./index";
+
+afterEach(() => setLocale("id"));
+
+describe("the storefront's messages", () => {
+  it("say the study's words in Indonesian", () => {
+    expect(translate("id", "order.buy")).toBe("Beli");
+    expect(translate("id", "order.choosePackage")).toBe("Pilih paket");
+    expect(translate("id", "order.chooseChannel")).toBe("Pilih channel pembayaran");
+    expect(translate("id", "payment.details")).toBe("Detail Pembayaran");
+    expect(translate("id", "payment.transaction")).toBe("Detail Transaksi");
+    expect(translate("id", "order.unavailable")).toMatch(/^Pemesanan sedang tidak tersedia/);
+    expect(translate("en", "order.unavailable")).toMatch(/^Ordering is unavailable right now/);
+  });
+
+  it("have every message in both languages, none empty", () => {
+    expect(Object.keys(en).sort()).toEqual(Object.keys(id).sort());
+    for (const catalog of [id, en]) {
+      for (const [key, text] of Object.entries(catalog)) expect(text.trim(), key).not.toBe("");
+    }
+  });
+
+  it("fill in placeholders, and leave unknown ones visible", () => {
+    expect(translate("id", "order.stock", { count: 12 })).toBe("Stok 12");
+    expect(translate("en", "common.copied", { what: "Payment code" })).toBe("Payment code copied");
+    expect(translate("en", "order.title")).toBe("Buy {product}");
+  });
+
+  it("choose English plural forms by count", () => {
+    expect(translate("en", "home.packageCount", { count: 1 })).toBe("1 package");
+    expect(translate("en", "home.packageCount", { count: 5 })).toBe("5 packages");
+    expect(translate("id", "home.packageCount", { count: 1 })).toBe("1 paket");
+  });
+
+  it("remember the chosen language and tell the document", () => {
+    setLocale("en");
+    expect(currentLocale.value).toBe("en");
+    expect(localStorage.getItem("pasar.locale")).toBe("en");
+    expect(document.documentElement.lang).toBe("en");
+  });
+});
