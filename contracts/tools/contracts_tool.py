@@ -164,7 +164,11 @@ def generated_paths(root: Path) -> list[Path]:
     """Every generated file under root, relative to it."""
     found: list[Path] = []
     for tree in GENERATED_TREES:
-        found.extend(p.relative_to(root) for p in (root / tree).rglob("*") if p.is_file())
+        found.extend(
+            p.relative_to(root)
+            for p in (root / tree).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts  # bytecode of running the code
+        )
     found.extend(Path(f) for f in GENERATED_FILES if (root / f).is_file())
     return sorted(found)
 
