@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from deploy_tools import DeployTools, ensure_tools
 from deployment import compose_config, docker_tree_with_certs, kustomize_build
-from paths import DOCKER
+from image_build import BuiltStage, ImageEnvironments
+from paths import DOCKER, REPO
+from repository import COMPONENTS, default_port
 
 pytest_plugins = ["pasar_kit.testing.fixtures"]
 
@@ -66,3 +68,16 @@ KUSTOMIZATIONS = ("base", "overlays/local", "overlays/local-mtls", "overlays/loc
 def rendered(tools: DeployTools, docker_copy: Path) -> dict[str, list[dict[str, Any]]]:
     """kustomize build of the base and of each overlay, by its path under k8s/."""
     return {name: kustomize_build(tools, docker_copy / "k8s" / name) for name in KUSTOMIZATIONS}
+
+
+@pytest.fixture(scope="session")
+def image_environments(tmp_path_factory: pytest.TempPathFactory) -> ImageEnvironments:
+    """The build stage of docker/python/Dockerfile, run here for each component on demand."""
+    return ImageEnvironments(
+        tmp_path_factory.mktemp("images"), REPO, REPO / ".tools" / "deploy" / "pip-cache"
+    )
+
+
+def built_image(environments: ImageEnvironments, component: str) -> BuiltStage:
+    facts = COMPONENTS[component]
+    return environments.build(component, facts.folder, default_port(component))

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dockerfiles import BuildContext, Dockerfile, Instruction, expand, parse
@@ -28,10 +28,11 @@ STAGE_FOLDERS = re.compile(r"(?<![\w.-])/(opt|src|wheels)(?=/|\s|\"|'|$)")
 
 @dataclass(frozen=True)
 class BuiltStage:
-    """What a build stage left behind, in its scratch root."""
+    """What a build stage left behind, in its scratch root, and the final stage's environment."""
 
     root: Path
     log: str
+    image_env: Mapping[str, str] = field(default_factory=dict)
 
     def path(self, absolute: str) -> Path:
         """Where the stage's absolute path (such as /opt/pasar) is on this machine."""
@@ -148,3 +149,47 @@ def _copy(
             shutil.copy2(file, target)
             if "chmod" in flags:
                 os.chmod(target, int(flags["chmod"], 8))
+
+
+class ImageEnvironments:
+    """The Python image's environment for each component, built on first use, once per session."""
+
+    def __init__(self, scratch: Path, context_root: Path, pip_cache: Path) -> None:
+        self.scratch = scratch
+        self.context_root = context_root
+        self.pip_cache = pip_cache
+        self.built: dict[str, BuiltStage] = {}
+
+    def build(self, component: str, folder: str, port: int) -> BuiltStage:
+        """The build stage's result, with what the final stage adds from the build context
+        (its COPY instructions without --from) and the final stage's ENV."""
+        if component not in self.built:
+            dockerfile_path = self.context_root / "docker" / "python" / "Dockerfile"
+            build_args = {"COMPONENT": component, "COMPONENT_DIR": folder, "PORT": str(port)}
+            root = self.scratch / component
+            built = run_build_stage(
+                dockerfile_path,
+                "build",
+                build_args=build_args,
+                context_root=self.context_root,
+                root=root,
+                pip_cache=self.pip_cache,
+            )
+            dockerfile = parse(dockerfile_path)
+            context = BuildContext.for_dockerfile(dockerfile_path, self.context_root)
+            values = {
+                name: build_args.get(name, default or "") for name, default in dockerfile.global_args.items()
+            }
+            values.update(build_args)
+            image_env: dict[str, str] = {}
+            for instruction in dockerfile.final.instructions:
+                if instruction.keyword == "COPY" and "from" not in instruction.flags_and_words()[0]:
+                    _copy(instruction, values, context, root, root)
+                elif instruction.keyword == "ENV":
+                    for assignment in shlex.split(instruction.arguments):
+                        name, _, value = assignment.partition("=")
+                        image_env[name] = _remap(
+                            expand(value, {**values, "PATH": "/usr/local/bin:/usr/bin:/bin"}), root
+                        )
+            self.built[component] = replace(built, image_env=image_env)
+        return self.built[component]

@@ -1,0 +1,280 @@
+"""The compose stack, run on this machine without Docker, as close to `docker compose up` as it gets.
+
+- MySQL is the MariaDB server the tests start, initialised by the same
+  mysql/initdb/10-pasar-databases.sh with the mysql service's own variables.
+- Each Pasar container is its image's environment (the Dockerfile's build stage, run by
+  image_build.py), started with the image's entry point and the service's ``command``,
+  with the image's ENV and then the service's ``environment`` exactly as
+  ``docker compose config`` resolves them (PASAR_ENV=production, the secrets of
+  .env.example, DATABASE_URL with each service's own least-privilege user).
+- Only what Docker's network provides is changed: host names become 127.0.0.1 with the
+  ports of this run (mysql:3306, mailpit:1025, dns:///product:50051 ...), and the TLS
+  files compose mounts under /etc/pasar/tls come from a make-dev-certs folder.
+- Start order follows depends_on: a container starts when what it depends on is healthy,
+  and "healthy" is the image's own health check, run as Docker runs it. The demo catalog
+  is loaded by the catalog-demo one-shot, and the storefront's nginx passes /api/ to the
+  gateway. Mailpit's part is played by an SMTP server that keeps what it receives.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from deploy_tools import DeployTools
+from image_build import BuiltStage, ImageEnvironments
+from paths import DOCKER
+from repository import COMPONENTS, default_port
+from storefront_server import StorefrontServer
+
+from pasar_kit.testing.mariadb import MariaDBServer
+from pasar_kit.testing.ports import free_port
+
+TLS_FOLDER = "/etc/pasar/tls/"
+COMPOSE_HOSTS = ("mysql", "mailpit", "product", "payment", "order", "gateway", "storefront")
+
+
+class MailCatcher:
+    """Mailpit's part: an SMTP server that accepts every e-mail and keeps it, parsed."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list[EmailMessage] = []
+        self.lock = threading.Lock()
+        self.controller: Controller | None = None
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        message = email.message_from_bytes(envelope.original_content or b"", policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def received(self, order_id: str) -> list[EmailMessage]:
+        with self.lock:
+            return [message for message in self.messages if message["X-Pasar-Order-Id"] == order_id]
+
+
+class ContainerProcess:
+    """One Pasar container: its entry point started by PID, its health checked as Docker checks it."""
+
+    def __init__(
+        self, name: str, image: BuiltStage, arguments: list[str], env: Mapping[str, str], base: Path
+    ) -> None:
+        self.name = name
+        self.image = image
+        self.command = [str(image.path("/opt/pasar/bin/pasar-component")), *arguments]
+        self.env = dict(env)
+        self.workdir = base / name
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.log_path = base / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command, env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def run_to_completion(self, timeout: float = 120) -> int:
+        self.start()
+        assert self.process is not None
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+
+    def health_check(self) -> subprocess.CompletedProcess[str]:
+        """The image's HEALTHCHECK (pasar-healthcheck), in the container's environment."""
+        return subprocess.run(
+            [str(self.image.path("/opt/pasar/bin/pasar-healthcheck"))],
+            env=self.env,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+
+    def wait_until_healthy(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+            if self.health_check().returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} was not healthy within {timeout}s:\n{self.log_tail()}")
+            time.sleep(0.3)
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM, as `docker stop` sends (STOPSIGNAL), then SIGKILL after the timeout."""
+        if self.process is None:
+            return None
+        process, self.process = self.process, None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        return process.returncode
+
+    def kill(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+class ComposeStack:
+    """compose.yaml's services, started in its order, on this machine."""
+
+    def __init__(
+        self,
+        model: Mapping[str, Any],
+        images: ImageEnvironments,
+        mariadb: MariaDBServer,
+        *,
+        tools: DeployTools,
+        base: Path,
+        certs: Path | None = None,
+    ) -> None:
+        self.model = model
+        self.services: Mapping[str, Any] = model["services"]
+        self.images = images
+        self.mariadb = mariadb
+        self.tools = tools
+        self.base = base
+        self.certs = certs
+        self.mail = MailCatcher()
+        self.ports = {name: free_port() for name in COMPONENTS}
+        self.containers: dict[str, ContainerProcess] = {}
+        self.storefront: StorefrontServer | None = None
+
+    # What Docker's network and mounts provide, given here instead.
+
+    def localise(self, name: str, value: str) -> str:
+        replacements = {
+            "@mysql:3306/": f"@127.0.0.1:{self.mariadb.port}/",
+            "smtp://mailpit:1025": f"smtp://127.0.0.1:{self.mail.port}",
+            **{
+                f"dns:///{service}:{default_port(service)}": f"dns:///{self.address(service)}"
+                for service in COMPONENTS
+            },
+        }
+        for original, local in replacements.items():
+            value = value.replace(original, local)
+        if value.startswith(TLS_FOLDER):
+            assert self.certs is not None, f"{name} names a certificate, but this stack has none"
+            value = str(self.certs / value.removeprefix(TLS_FOLDER))
+        for host in COMPOSE_HOSTS:
+            assert not re.search(rf"(//|@){host}[:/]", value), f"{name}={value} still names the host {host}"
+        return value
+
+    def address(self, component: str) -> str:
+        return f"127.0.0.1:{self.ports[component]}"
+
+    def container_env(self, service: str) -> tuple[BuiltStage, dict[str, str]]:
+        definition = self.services[service]
+        component = definition["build"]["args"]["COMPONENT"]
+        image = self.images.build(component, COMPONENTS[component].folder, default_port(component))
+        env = dict(image.image_env)
+        for name, value in (definition.get("environment") or {}).items():
+            env[name] = self.localise(name, str(value))
+        # The image's and compose's 0.0.0.0:PORT, on this run's loopback port.
+        assert env["PASAR_LISTEN_ADDRESS"] == f"0.0.0.0:{default_port(component)}"
+        env["PASAR_LISTEN_ADDRESS"] = self.address(component)
+        return image, env
+
+    def container(self, service: str) -> ContainerProcess:
+        image, env = self.container_env(service)
+        process = ContainerProcess(
+            service, image, list(self.services[service].get("command") or []), env, self.base
+        )
+        self.containers[service] = process
+        return process
+
+    # Starting and stopping, in compose's order.
+
+    def initialise_database(self) -> subprocess.CompletedProcess[str]:
+        """mysql/initdb/10-pasar-databases.sh with the mysql service's variables, on the test server."""
+        mysql_env = {name: str(value) for name, value in self.services["mysql"]["environment"].items()}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            **mysql_env,
+            # The test server's root has no password; the client reaches it over TCP.
+            "MYSQL_ROOT_PASSWORD": "",
+            "PASAR_INIT_MYSQL": (
+                f"mariadb --protocol=tcp --host=127.0.0.1 --port={self.mariadb.port} --user=root"
+            ),
+        }
+        return subprocess.run(
+            [str(DOCKER / "mysql" / "initdb" / "10-pasar-databases.sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+
+    def start(self, static_dir: Path) -> None:
+        self.initialise_database()
+        for service in ("product", "payment"):
+            self.container(service).start()
+        for service in ("product", "payment"):
+            self.containers[service].wait_until_healthy()
+        status = self.container("catalog-demo").run_to_completion()
+        assert status == 0, self.containers["catalog-demo"].log_tail()
+        self.mail.start()
+        self.container("order").start()
+        self.containers["order"].wait_until_healthy()
+        self.container("gateway").start()
+        self.containers["gateway"].wait_until_healthy()
+        self.storefront = StorefrontServer(
+            self.tools, self.base / "nginx", static_dir, self.address("gateway")
+        )
+        self.storefront.start()
+
+    def stop(self) -> dict[str, int | None]:
+        """Stops everything it started, the storefront first; the services' exit statuses."""
+        if self.storefront is not None:
+            self.storefront.stop()
+        statuses: dict[str, int | None] = {}
+        for service in ("gateway", "order", "payment", "product", "catalog-demo"):
+            if service in self.containers:
+                statuses[service] = self.containers[service].stop()
+        self.mail.stop()
+        return statuses
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {name}\n{process.log_tail()}" for name, process in self.containers.items())
