@@ -5,8 +5,8 @@ written: the instructions are read from the Dockerfile (ARG, ENV, WORKDIR, SHELL
 RUN), COPY sees only what the Dockerfile.dockerignore lets into the build context, and
 RUN commands run in the Dockerfile's own shell with the stage's environment. The one
 change: the absolute folders the stage works in (/src, /opt, /wheels) are moved under a
-scratch folder, and pip keeps a download cache across runs (.tools/deploy/pip-cache)
-instead of none. The result is the virtual environment the final image copies.
+scratch folder, and pip and npm keep download caches across runs (.tools/deploy/pip-cache,
+npm's own cache) instead of none. The result is the virtual environment the final image copies.
 """
 
 from __future__ import annotations
@@ -66,8 +66,10 @@ def run_build_stage(
     build_args: Mapping[str, str],
     context_root: Path,
     root: Path,
-    pip_cache: Path,
+    caches: Mapping[str, str],
 ) -> BuiltStage:
+    """Runs the stage's steps under root; caches: environment variables that point the
+    package clients at download caches kept across runs (PIP_CACHE_DIR, npm_config_cache)."""
     dockerfile: Dockerfile = parse(dockerfile_path)
     context = BuildContext.for_dockerfile(dockerfile_path, context_root)
     stage = dockerfile.stage(stage_name)
@@ -101,7 +103,7 @@ def run_build_stage(
                 "HOME": str(root / ".home"),
                 **values,
                 **env,
-                "PIP_CACHE_DIR": str(pip_cache),
+                **caches,
             }
             run_env.pop("PIP_NO_CACHE_DIR", None)
             result = subprocess.run(
@@ -173,7 +175,7 @@ class ImageEnvironments:
                 build_args=build_args,
                 context_root=self.context_root,
                 root=root,
-                pip_cache=self.pip_cache,
+                caches={"PIP_CACHE_DIR": str(self.pip_cache)},
             )
             dockerfile = parse(dockerfile_path)
             context = BuildContext.for_dockerfile(dockerfile_path, self.context_root)
