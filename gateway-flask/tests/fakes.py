@@ -67,7 +67,10 @@ class Behaviour:
         if self.fail_status is not None:
             context.abort_with_status(self.fail_status)
         if self.fail_with is not None:
-            context.abort(self.fail_with, f"told to fail with {self.fail_with.name}")
+            # As a Pasar service does (pasar_kit's pipeline): its own statuses carry ErrorInfo.
+            error = errors.ServiceError(f"told to fail with {self.fail_with.name}", reason="TOLD_TO_FAIL")
+            error.code = self.fail_with
+            _abort(context, error)
 
     def metadata(self, method: str) -> list[dict[str, str]]:
         return [metadata for name, metadata in self.calls if name == method]

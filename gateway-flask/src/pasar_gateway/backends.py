@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from google.protobuf import message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
 
 from pasar_gateway.bindings import HttpBinding, stub_class
 from pasar_gateway.breaker import BreakerState, CircuitBreaker, CircuitOpen
@@ -135,14 +136,16 @@ class Backend:
         """Tells the breaker whether the service failed; returns whether it answered at all.
 
         A service that answers, even UNAVAILABLE because a service behind it is down, is up:
-        only a service gRPC cannot reach (no instance connected) or one that misses its
-        deadline counts as failing. Otherwise the order service's breaker would open when
-        the catalog is down, and take the order routes that do not need it down too.
+        only a service gRPC cannot reach or one that misses its deadline counts as failing.
+        Otherwise the order service's breaker would open when the catalog is down, and take
+        the order routes that do not need it down too. Pasar's services attach ErrorInfo to
+        every status they send (pasar_kit's pipeline), while a transport failure has no
+        details; the channel's state, reported asynchronously, can lag behind a crash.
         """
         code: grpc.StatusCode = error.code()
         if self._on_failure is not None:
             self._on_failure(self.name, code)
-        answered = code != grpc.StatusCode.UNAVAILABLE or self.connectivity == grpc.ChannelConnectivity.READY
+        answered = code != grpc.StatusCode.UNAVAILABLE or _sent_by_the_service(error)
         if not answered or code == grpc.StatusCode.DEADLINE_EXCEEDED:
             self.breaker.record_failure()
         else:
@@ -188,3 +191,8 @@ def open_backends(
             settings, gateway, owned, on_breaker_change=on_breaker_change, on_failure=on_failure
         )
     return backends
+
+
+def _sent_by_the_service(error: grpc.RpcError) -> bool:
+    """Whether the status came from the service itself: it carries status details."""
+    return rpc_status.from_call(cast(grpc.Call, error)) is not None

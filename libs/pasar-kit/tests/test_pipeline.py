@@ -85,7 +85,10 @@ def test_peer_outage_becomes_unavailable(start_server: Callable[..., GrpcServer]
     catalog.on_get = call_dead_peer
     error = call_error(stub_for(start_server(catalog)), "anything")
     assert error.code() == grpc.StatusCode.UNAVAILABLE
-    assert "unavailable" in (error.details() or "")
+    assert error.details() == "a service this call needs is unavailable", "no peer address leaks out"
+    info = error_info(error)
+    assert info is not None
+    assert info.reason == "DEPENDENCY_UNAVAILABLE"
 
 
 def test_request_id_travels_across_services(start_server: Callable[..., GrpcServer]) -> None:

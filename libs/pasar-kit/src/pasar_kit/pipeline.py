@@ -9,8 +9,11 @@ One server interceptor wraps each handler, in this order:
 4. unary handlers run inside ``database.connection_context()`` (streaming handlers manage
    their own connections, as a stream may outlive many queries);
 5. a :class:`~pasar_kit.errors.ServiceError` becomes its status; a failed call to another
-   service becomes UNAVAILABLE (it is down or slow) or INTERNAL; anything else is logged
-   with its traceback and answered INTERNAL, without internals in the message;
+   service becomes UNAVAILABLE (reason DEPENDENCY_UNAVAILABLE) or INTERNAL; a database
+   outage UNAVAILABLE (DATABASE_UNAVAILABLE), a deadlock or lock timeout ABORTED
+   (CONTENTION); anything else is logged with its traceback and answered INTERNAL, without
+   internals in the message. Every status a service sends itself carries ErrorInfo, so a
+   caller can tell "the service answered UNAVAILABLE" from "the service cannot be reached";
 6. one log line per call: method, status code and duration.
 
 A single interceptor (rather than one per concern) keeps the per-call overhead to one
@@ -31,7 +34,7 @@ import protovalidate
 from google.protobuf import message
 
 from pasar_kit import database as db
-from pasar_kit.errors import InvalidArgument, ServiceError
+from pasar_kit.errors import Aborted, InvalidArgument, ServiceError, Unavailable
 from pasar_kit.logs import REQUEST_ID_METADATA, request_context
 
 log = logging.getLogger("pasar.rpc")
@@ -147,8 +150,7 @@ def _abort(error: Exception, context: grpc.ServicerContext) -> NoReturn:
     if _status_code(context) not in (None, grpc.StatusCode.OK):
         raise error  # the handler aborted the call itself
     if isinstance(error, ServiceError):
-        status = error.to_status()
-        context.abort_with_status(status)
+        _abort_with(context, error)
     if isinstance(error, grpc.RpcError):
         call = cast(grpc.Call, error)  # a failed call raises an RpcError that is also its Call
         peer_code = call.code()
@@ -157,19 +159,32 @@ def _abort(error: Exception, context: grpc.ServicerContext) -> NoReturn:
             log.warning(
                 "a peer is unavailable", extra={"peer_code": peer_code.name, "details": call.details()}
             )
-            context.abort(grpc.StatusCode.UNAVAILABLE, "a service this call needs is unavailable")
+            _abort_with(
+                context,
+                Unavailable("a service this call needs is unavailable", reason="DEPENDENCY_UNAVAILABLE"),
+            )
         log.error("unexpected status from another service", extra={"peer_code": peer_code.name})
         context.abort(grpc.StatusCode.INTERNAL, "internal error")
     database_failure = db.classify_error(error)
     if database_failure == db.DatabaseFailure.UNAVAILABLE:
         log.error("database unavailable", exc_info=error)
-        context.abort(grpc.StatusCode.UNAVAILABLE, "the service's database is unavailable")
+        _abort_with(
+            context, Unavailable("the service's database is unavailable", reason="DATABASE_UNAVAILABLE")
+        )
     if database_failure == db.DatabaseFailure.CONTENTION:
         log.warning("transaction aborted by the database", exc_info=error)
-        context.abort(grpc.StatusCode.ABORTED, "the request conflicted with another one; retry it")
+        _abort_with(
+            context, Aborted("the request conflicted with another one; retry it", reason="CONTENTION")
+        )
     log.error("unhandled error", exc_info=error)
     context.abort(grpc.StatusCode.INTERNAL, "internal error")
     raise AssertionError("unreachable: context.abort raises")
+
+
+def _abort_with(context: grpc.ServicerContext, error: ServiceError) -> NoReturn:
+    """Ends the call with error's status and details (abort_with_status raises)."""
+    context.abort_with_status(error.to_status())
+    raise AssertionError("unreachable: context.abort_with_status raises")
 
 
 def _status_code(context: grpc.ServicerContext) -> grpc.StatusCode | None:
