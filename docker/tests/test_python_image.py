@@ -40,12 +40,24 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def extras_the_lock_asks_for() -> dict[str, tuple[str, ...]]:
+    """Extras requirements/dev.in asks for on third-party packages (pymysql[rsa])."""
+    text = (REPO / "requirements" / "dev.in").read_text()
+    return {
+        normalise(match.group(1)): tuple(sorted(extra.strip() for extra in match.group(2).split(",")))
+        for match in re.finditer(r"^([A-Za-z0-9._-]+)\[([^\]]+)\]", text, re.MULTILINE)
+    }
+
+
 def runtime_closure(distribution: str) -> set[str]:
-    """The distributions a component needs at run time, from the installed metadata here."""
+    """The distributions a component needs at run time, from the installed metadata here,
+    with the extras the lock asks for (the image installs from the lock)."""
+    lock_extras = extras_the_lock_asks_for()
     seen: set[tuple[str, tuple[str, ...]]] = set()
     pending: list[tuple[str, tuple[str, ...]]] = [(distribution, ())]
     while pending:
         name, extras = pending.pop()
+        extras = tuple(sorted({*extras, *lock_extras.get(normalise(name), ())}))
         if (normalise(name), extras) in seen:
             continue
         seen.add((normalise(name), extras))
@@ -138,6 +150,29 @@ def test_the_health_check_is_installed_and_says_unhealthy_when_nothing_listens(
     assert result.returncode == 1, result.stderr
     assert component in result.stderr
     assert image.image_env["PASAR_COMPONENT"] == component
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_the_image_can_log_in_to_mysql_8_without_tls(
+    image_environments: ImageEnvironments, component: str
+) -> None:
+    """MySQL 8's caching_sha2_password full login encrypts the password with the server's RSA
+    key when the connection has no TLS: the image's pymysql must be able to (cryptography)."""
+    image = built_image(image_environments, component)
+    script = (
+        "from cryptography.hazmat.primitives.asymmetric import rsa\n"
+        "from cryptography.hazmat.primitives import serialization\n"
+        "from pymysql import _auth\n"
+        "key = rsa.generate_private_key(public_exponent=65537, key_size=2048)\n"
+        "public = key.public_key().public_bytes(serialization.Encoding.PEM,"
+        " serialization.PublicFormat.SubjectPublicKeyInfo)\n"
+        "print(len(_auth.sha2_rsa_encrypt(b'secret', b'0123456789abcdefghij', public)))\n"
+    )
+    result = subprocess.run(
+        [str(image.path("/opt/pasar/bin/python")), "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "256"
 
 
 def test_the_runtime_requirements_come_from_the_lock_as_they_are(
