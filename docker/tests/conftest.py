@@ -17,6 +17,18 @@ from repository import COMPONENTS, default_port
 pytest_plugins = ["pasar_kit.testing.fixtures"]
 
 
+# The first test to need a tool or an image installs or builds it (pinned downloads, a Go
+# build of kustomize, pip and npm runs); the suite's 300 s per test is too short for that
+# on a cold machine.
+FIRST_USE_TIMEOUT = 900
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(FIRST_USE_TIMEOUT))
+
+
 @pytest.fixture(scope="session")
 def tools() -> DeployTools:
     """hadolint, kustomize, docker-compose, kubernetes-validate, check-jsonschema (pinned)."""
