@@ -240,3 +240,31 @@ def test_with_tls_every_certificate_a_container_names_is_mounted_into_it(
 def test_the_compose_files_parse_as_plain_yaml() -> None:
     for file in ("compose.yaml", "compose.tls.yaml"):
         assert isinstance(yaml.safe_load((DOCKER / file).read_text()), dict)
+
+
+def test_the_secrets_file_and_the_certificates_are_never_committed() -> None:
+    for path in ("docker/.env", "docker/certs/out/ca.key", "docker/certs/out/payment.key"):
+        result = subprocess.run(["git", "check-ignore", "--quiet", path], cwd=DOCKER.parent, check=False)
+        assert result.returncode == 0, f"git would commit {path}"
+    result = subprocess.run(
+        ["git", "check-ignore", "--quiet", "docker/.env.example"], cwd=DOCKER.parent, check=False
+    )
+    assert result.returncode == 1
+
+
+def test_make_env_writes_a_fresh_secret_for_every_placeholder_and_never_overwrites(tmp_path: Path) -> None:
+    target = tmp_path / "pasar.env"
+    subprocess.run([str(DOCKER / "make-env"), str(target)], check=True, capture_output=True)
+    written = dict(line.split("=", 1) for line in target.read_text().splitlines() if line and line[0] != "#")
+    example = env_example()
+    assert set(written) == set(example)
+    secrets = [written[name] for name, value in example.items() if value.startswith("change-me-")]
+    assert len(set(secrets)) == len(secrets) == 7
+    assert all(re.fullmatch(r"[0-9a-f]{48}", secret) for secret in secrets)
+    assert written["PASAR_PUBLIC_PORT"] == example["PASAR_PUBLIC_PORT"]
+    assert target.stat().st_mode & 0o077 == 0
+    again = subprocess.run(
+        [str(DOCKER / "make-env"), str(target)], capture_output=True, text=True, check=False
+    )
+    assert again.returncode == 1
+    assert "exists" in again.stderr
