@@ -226,6 +226,5 @@ def test_the_gateway_is_probed_where_it_answers(rendered: dict[str, list[dict[st
         assert container[probe]["httpGet"]["path"] in routes
         assert container[probe]["httpGet"]["port"] == "http"
     assert container["ports"] == [{"name": "http", "containerPort": default_port("gateway")}]
-    healthcheck = (DOCKER / "python" / "healthcheck.py").read_text()
-    assert '"/healthz"' in healthcheck or "/healthz" in healthcheck
-    assert "/healthz" in routes
+    # The image's health check asks the gateway for the same path.
+    assert "/healthz" in (DOCKER / "python" / "healthcheck.py").read_text()
