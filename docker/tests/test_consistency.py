@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -228,3 +229,43 @@ def test_the_gateway_is_probed_where_it_answers(rendered: dict[str, list[dict[st
     assert container["ports"] == [{"name": "http", "containerPort": default_port("gateway")}]
     # The image's health check asks the gateway for the same path.
     assert "/healthz" in (DOCKER / "python" / "healthcheck.py").read_text()
+
+
+def test_every_build_names_a_dockerfile_and_context_that_exist(compose_model: dict[str, Any]) -> None:
+    for name, service in compose_model["services"].items():
+        build = service.get("build")
+        if build:
+            context = Path(build["context"])
+            assert context == REPO, name
+            assert (context / build["dockerfile"]).is_file(), name
+
+
+def test_the_storefront_image_puts_the_build_where_nginx_serves_it() -> None:
+    final = parse(DOCKER / "storefront" / "Dockerfile").final
+    copies = [instruction.flags_and_words() for instruction in final.all("COPY")]
+    destinations = {words[-1]: (flags, words[:-1]) for flags, words in copies}
+    flags, sources = destinations["/usr/share/nginx/html"]
+    assert flags.get("from") == "build"
+    assert sources == ["/src/storefront-vue/dist"]
+    assert "root /usr/share/nginx/html;" in (DOCKER / "storefront" / "nginx.conf").read_text()
+    assert destinations["/etc/nginx/conf.d/default.conf"][1] == ["docker/storefront/nginx.conf"]
+
+
+def test_where_the_order_service_writes_e_mails_without_smtp_is_writable_in_kubernetes(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    from pasar_kit.config import Env
+    from pasar_order.config import Settings
+
+    workdir = parse(DOCKER / "python" / "Dockerfile").final.last("WORKDIR")
+    assert workdir is not None
+    mail_dir = Path(workdir.arguments) / Settings.from_env(Env({})).mail.mail_dir
+    deployment = next(
+        d for d in rendered["base"] if d["kind"] == "Deployment" and d["metadata"]["name"] == "order"
+    )
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    mounts = [Path(mount["mountPath"]) for mount in container["volumeMounts"]]
+    assert any(mail_dir.is_relative_to(mount) for mount in mounts), (
+        f"{mail_dir} is on the read-only file system"
+    )
