@@ -1,0 +1,87 @@
+"""Resident memory of the processes under test, idle and under load, read from /proc.
+
+A gunicorn server is a master and its forked workers: each is reported on its own
+(``gateway/worker-1`` ...), as each holds its own channels and caches. A sampler thread
+reads every process's VmRSS twice a second while the load runs and keeps the highest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def rss_mb(pid: int) -> float | None:
+    """The process's resident set in MiB, or None when it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return None
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of pid (all its threads' children)."""
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            text = (task / "children").read_text().split()
+            found.extend(int(child) for child in text)
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+    return sorted(set(found))
+
+
+def process_tree(name: str, pid: int) -> dict[str, int]:
+    """name -> pid for a process and, for a gunicorn master, its workers."""
+    tree = {name: pid}
+    for number, child in enumerate(children(pid), start=1):
+        tree[f"{name}/worker-{number}"] = child
+    return tree
+
+
+@dataclass
+class MemoryWatch:
+    """The idle and highest resident memory of named processes."""
+
+    processes: Callable[[], Mapping[str, int]]
+    interval: float = 0.5
+    idle: dict[str, float] = field(default_factory=dict)
+    peak: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record_idle(self) -> None:
+        for name, pid in self.processes().items():
+            value = rss_mb(pid)
+            if value is not None:
+                self.idle[name] = value
+
+    def sample(self) -> None:
+        for name, pid in self.processes().items():
+            value = rss_mb(pid)
+            if value is not None:
+                self.peak[name] = max(value, self.peak.get(name, 0.0))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="memory-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def report(self) -> dict[str, dict[str, float | None]]:
+        names = sorted(set(self.idle) | set(self.peak))
+        return {name: {"idle_mb": self.idle.get(name), "load_mb": self.peak.get(name)} for name in names}

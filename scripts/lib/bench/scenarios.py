@@ -1,0 +1,183 @@
+"""The scenarios: what is driven, through what, and how.
+
+Every HTTP scenario runs wrk at the same number of connections (16 by default: the
+concurrency the p99 target names) with one of the Lua scripts in ``lua/``; the raw gRPC
+baseline runs h2load with 2 connections of 8 streams, as the gateway's two workers each
+keep one channel and run 8 threads.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import message
+
+from bench.loadgen import Measurement, run_h2load_grpc, run_wrk, write_wrk_script
+from pasar.product.v1 import product_service_pb2
+
+CHECKOUT_CHANNEL = "qris"  # accepts every synthetic price (1,500 to about 1,000,000 rupiah)
+MIX_WEIGHTS = {"home": 10, "product": 8, "order_page": 5, "buy": 2, "payment_page": 3}
+GET_PRODUCT_PATH = "/pasar.product.v1.ProductService/GetProduct"
+
+
+def product_id(number: int) -> str:
+    """The id of synthetic product `number` (see pasar_product.synthetic)."""
+    return f"sintetis-{number:06d}"
+
+
+def package_ids(products: int) -> list[str]:
+    """The first package of each synthetic product: every one has at least 50 units."""
+    return [f"{product_id(number)}-1" for number in range(1, products + 1)]
+
+
+def random_products(products: int, count: int, seed: int) -> list[str]:
+    chooser = random.Random(seed)  # noqa: S311 - a reproducible choice, not a secret
+    numbers = list(range(1, products + 1))
+    chooser.shuffle(numbers)
+    return [product_id(number) for number in numbers[:count]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One measured thing: a name, what it shows, and how to drive it for some seconds."""
+
+    name: str
+    description: str
+    target: str
+    kind: str  # "wrk" or "grpc"
+    script: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    grpc_request: message.Message | None = None
+    places_orders: bool = False
+
+    def run(self, work_dir: Path, seconds: float, run_key: str, connections: int) -> Measurement:
+        if self.kind == "grpc":
+            assert self.grpc_request is not None
+            return run_h2load_grpc(
+                self.target.removeprefix("grpc://"),
+                GET_PRODUCT_PATH,
+                self.grpc_request,
+                work_dir / self.name,
+                seconds=seconds,
+                connections=2,
+                streams=max(1, connections // 2),
+            )
+        data = dict(self.data)
+        if self.places_orders:
+            data["RUN_KEY"] = run_key
+        script = write_wrk_script(work_dir / self.name / f"{self.script}.lua", self.script, data)
+        return run_wrk(self.target, script, seconds=seconds, connections=connections)
+
+
+def browse(name: str, description: str, base_url: str) -> Scenario:
+    return Scenario(name, description, base_url, "wrk", "browse", {"PATHS": ["/api/v1/products"]})
+
+
+def get_by_id(name: str, description: str, base_url: str, products: int, seed: int = 7) -> Scenario:
+    ids = random_products(products, min(products, 2000), seed)
+    return Scenario(
+        name, description, base_url, "wrk", "browse", {"PATHS": [f"/api/v1/products/{i}" for i in ids]}
+    )
+
+
+def checkout(name: str, description: str, base_url: str, products: int) -> Scenario:
+    return Scenario(
+        name,
+        description,
+        base_url,
+        "wrk",
+        "checkout",
+        {"PACKAGES": package_ids(products), "CHANNEL": CHECKOUT_CHANNEL},
+        places_orders=True,
+    )
+
+
+def shopper_mix(name: str, description: str, base_url: str, products: int) -> Scenario:
+    return Scenario(
+        name,
+        description,
+        base_url,
+        "wrk",
+        "mix",
+        {
+            "PRODUCTS": random_products(products, products, 11),
+            "PACKAGES": package_ids(products),
+            "CHANNEL": CHECKOUT_CHANNEL,
+            "WEIGHTS": MIX_WEIGHTS,
+        },
+        places_orders=True,
+    )
+
+
+def plain_get(name: str, description: str, base_url: str, path: str) -> Scenario:
+    return Scenario(name, description, base_url, "wrk", "browse", {"PATHS": [path]})
+
+
+def raw_grpc(name: str, description: str, address: str, product: str) -> Scenario:
+    return Scenario(
+        name,
+        description,
+        f"grpc://{address}",
+        "grpc",
+        grpc_request=product_service_pb2.GetProductRequest(id=product),
+    )
+
+
+def all_scenarios(url: Callable[[str], str], product_address: str, large: int, mysql: bool) -> list[Scenario]:
+    """Every scenario of a run, in the order of a round."""
+    scenarios = [
+        browse("browse", "gateway GET /api/v1/products (20 a page), cache off", url("gateway")),
+        get_by_id("get", "gateway GET /api/v1/products/{id}, random ids, cache off", url("gateway"), 1000),
+        browse("browse_cached", "gateway GET /api/v1/products, cache on", url("gateway-cached")),
+        get_by_id("get_cached", "gateway GET /api/v1/products/{id}, cache on", url("gateway-cached"), 1000),
+        browse("browse_1_worker", "gateway with 1 worker, GET /api/v1/products", url("gateway-1-worker")),
+        get_by_id(
+            "get_1_worker", "gateway with 1 worker, GET /api/v1/products/{id}", url("gateway-1-worker"), 1000
+        ),
+        browse("browse_large", f"GET /api/v1/products, {large:,} products", url("gateway-large")),
+        get_by_id(
+            "get_large", f"GET /api/v1/products/{{id}}, {large:,} products", url("gateway-large"), large
+        ),
+        checkout("checkout", "gateway POST /api/v1/orders, 1 unit of a random package", url("gateway"), 1000),
+        shopper_mix(
+            "mix",
+            "shopper mix (home, product, order page, buy, payment page), cache on",
+            url("gateway-cached"),
+            1000,
+        ),
+        raw_grpc("grpc_get", "baseline: raw gRPC ProductService/GetProduct", product_address, product_id(5)),
+        plain_get(
+            "monolith_browse",
+            "baseline: monolith Flask, same query and JSON as /api/v1/products",
+            url("baselines"),
+            "/api/v1/products",
+        ),
+        get_by_id("monolith_get", "baseline: monolith Flask, /api/v1/products/{id}", url("baselines"), 1000),
+        plain_get(
+            "hello", "baseline: static Flask hello, same gunicorn settings", url("baselines"), "/hello"
+        ),
+        plain_get(
+            "transport", "baseline: Flask route making one gRPC Health/Check call", url("baselines"), "/echo"
+        ),
+    ]
+    if mysql:
+        scenarios += [
+            browse(
+                "mysql_browse", "MySQL mode: gateway GET /api/v1/products, cache off", url("mysql-gateway")
+            ),
+            get_by_id(
+                "mysql_get", "MySQL mode: gateway GET /api/v1/products/{id}", url("mysql-gateway"), 1000
+            ),
+            checkout("mysql_checkout", "MySQL mode: gateway POST /api/v1/orders", url("mysql-gateway"), 1000),
+        ]
+    return scenarios
+
+
+def rotated(scenarios: Sequence[Scenario], round_number: int) -> list[Scenario]:
+    """The round's order: each round starts one scenario further, so no one always goes first."""
+    shift = round_number % len(scenarios)
+    return [*scenarios[shift:], *scenarios[:shift]]

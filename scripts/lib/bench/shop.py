@@ -1,0 +1,281 @@
+"""Everything the benchmarks measure, started as processes on free loopback ports.
+
+- the shop on SQLite (embedded mode) with a 1,000-product catalog: the three services and
+  three gateways (cache off with 2 workers, cache on with 2 workers, cache off with 1);
+- a second product service on a 100,000-product catalog, with its own gateway (cache off);
+- the shop on MariaDB (MySQL mode): a private MariaDB server, the three services on one
+  database each, a 1,000-product catalog and a gateway (cache off);
+- the baselines (:mod:`bench.baselines`), reading the SQLite shop's product database.
+
+The synthetic catalogs (``pasar-product load-synthetic``) are made once and kept under
+``var/bench/cache``, keyed by the catalog code and migrations that made them; each run
+works on a copy. Everything started is stopped by PID in :meth:`Deployment.stop`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pasar_kit.testing.mariadb import MariaDBServer
+from pasar_kit.testing.processes import ComponentProcess, console_script
+from pasar_kit.testing.stack import Stack
+
+REPO = Path(__file__).resolve().parents[3]
+SCRIPTS_LIB = REPO / "scripts" / "lib"
+PRODUCT_SOURCES = REPO / "svc-product" / "src" / "pasar_product"
+
+# What differs from a user's defaults, and why: orders are not rate limited (the benchmark
+# is one client address placing thousands of orders), and health probes run at their
+# production period rather than the tests' faster one.
+COMMON_ENV = {
+    "PASAR_HEALTH_PROBE_SECONDS": "2",
+    "PASAR_ORDER_RATE_LIMIT": "off",
+}
+
+
+def gateway_env(*, cache: bool, workers: int, threads: int) -> dict[str, str]:
+    return {
+        "PASAR_CATALOG_CACHE": "true" if cache else "false",
+        "PASAR_GATEWAY_WORKERS": str(workers),
+        "PASAR_GATEWAY_THREADS": str(threads),
+    }
+
+
+def catalog_key() -> str:
+    """A hash of what makes a synthetic catalog: the migrations and the loader's code."""
+    digest = hashlib.sha256()
+    files = [
+        *sorted((PRODUCT_SOURCES / "migrations").glob("*.py")),
+        PRODUCT_SOURCES / "synthetic.py",
+        PRODUCT_SOURCES / "models.py",
+        PRODUCT_SOURCES / "demo" / "__init__.py",
+    ]
+    for file in files:
+        if file.exists():
+            digest.update(file.name.encode() + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_synthetic(database_url: str, products: int, log_file: Path) -> None:
+    with log_file.open("ab") as log:
+        subprocess.run(
+            [console_script("pasar-product"), "load-synthetic", "--products", str(products)],
+            env={**os.environ, "DATABASE_URL": database_url, "PASAR_LOG_LEVEL": "warning"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=True,
+            timeout=600,
+        )
+
+
+def cached_catalog(cache_dir: Path, products: int) -> Path:
+    """A SQLite product database holding the synthetic catalog of `products` products."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / f"catalog-{products}-{catalog_key()}.db"
+    if path.exists():
+        return path
+    for stale in cache_dir.glob(f"catalog-{products}-*"):
+        stale.unlink()
+    building = cache_dir / f".building-{products}.db"
+    for leftover in cache_dir.glob(f".building-{products}.db*"):
+        leftover.unlink()
+    load_synthetic(f"sqlite:///{building}", products, cache_dir / "catalog.log")
+    building.rename(path)
+    for leftover in cache_dir.glob(f".building-{products}.db*"):
+        leftover.unlink()
+    return path
+
+
+def copy_catalog(cache_dir: Path, products: int, target: Path) -> str:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached_catalog(cache_dir, products), target)
+    return f"sqlite:///{target}"
+
+
+@dataclass
+class Deployment:
+    """The processes of one benchmark run and where they listen."""
+
+    base: Path
+    cache_dir: Path
+    large_catalog: int
+    with_mysql: bool
+    workers: int = 2
+    threads: int = 8
+    sqlite: Stack | None = None
+    mysql: Stack | None = None
+    mariadb: MariaDBServer | None = None
+    database_urls: dict[str, dict[str, str]] = field(default_factory=dict)
+    extras: dict[str, ComponentProcess] = field(default_factory=dict)
+
+    # Start-up.
+
+    def start(self) -> None:
+        try:
+            self._start_sqlite()
+            self._start_large_catalog()
+            self._start_baselines()
+            if self.with_mysql:
+                self._start_mysql()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _stack_env(self) -> dict[str, str]:
+        return dict(COMMON_ENV)
+
+    def _start_sqlite(self) -> None:
+        folder = self.base / "sqlite"
+        urls = {
+            "product": copy_catalog(self.cache_dir, 1000, folder / "product.db"),
+            "payment": f"sqlite:///{folder / 'payment.db'}",
+            "order": f"sqlite:///{folder / 'order.db'}",
+        }
+        self.database_urls["sqlite"] = urls
+        self.sqlite = Stack(
+            folder,
+            urls,
+            env=self._stack_env(),
+            component_env={"gateway": gateway_env(cache=False, workers=self.workers, threads=self.threads)},
+        )
+        self.sqlite.start("product", "payment", "order", "gateway")
+        self._add_gateway(self.sqlite, "gateway-cached", cache=True, workers=self.workers)
+        self._add_gateway(self.sqlite, "gateway-1-worker", cache=False, workers=1)
+
+    def _add_gateway(
+        self,
+        stack: Stack,
+        name: str,
+        *,
+        cache: bool,
+        workers: int,
+        overrides: Mapping[str, str] | None = None,
+    ) -> ComponentProcess:
+        env = {key: value for key, value in stack["gateway"].env.items() if key != "PASAR_LISTEN_ADDRESS"}
+        env.update(gateway_env(cache=cache, workers=workers, threads=self.threads))
+        env.update(overrides or {})
+        process = ComponentProcess(
+            name,
+            command=[console_script("pasar-gateway")],
+            env=env,
+            log_dir=stack.base / "logs",
+            http_ready_path="/healthz",
+        )
+        self.extras[name] = process
+        process.start()
+        return process
+
+    def _start_large_catalog(self) -> None:
+        assert self.sqlite is not None
+        folder = self.base / "large"
+        url = copy_catalog(self.cache_dir, self.large_catalog, folder / "product.db")
+        env = {
+            key: value for key, value in self.sqlite["product"].env.items() if key != "PASAR_LISTEN_ADDRESS"
+        }
+        env["DATABASE_URL"] = url
+        product = ComponentProcess(
+            "product-large", command=[console_script("pasar-product"), "serve"], env=env, log_dir=folder
+        )
+        self.extras["product-large"] = product
+        product.start()
+        self._add_gateway(
+            self.sqlite,
+            "gateway-large",
+            cache=False,
+            workers=self.workers,
+            overrides={"PASAR_PRODUCT_ADDRESS": product.address},
+        )
+
+    def _start_baselines(self) -> None:
+        assert self.sqlite is not None
+        python_path = os.pathsep.join(filter(None, [str(SCRIPTS_LIB), os.environ.get("PYTHONPATH")]))
+        baselines = ComponentProcess(
+            "baselines",
+            command=[sys.executable, "-m", "bench.baselines"],
+            env={
+                "PYTHONPATH": python_path,
+                "DATABASE_URL": self.database_urls["sqlite"]["product"],
+                "PASAR_PRODUCT_ADDRESS": self.sqlite.address("product"),
+                "PASAR_GATEWAY_WORKERS": str(self.workers),
+                "PASAR_GATEWAY_THREADS": str(self.threads),
+                "PASAR_LOG_LEVEL": "warning",
+            },
+            log_dir=self.base / "baselines",
+            http_ready_path="/hello",
+        )
+        self.extras["baselines"] = baselines
+        baselines.start()
+
+    def _start_mysql(self) -> None:
+        folder = self.base / "mysql"
+        self.mariadb = MariaDBServer(folder / "mariadb")
+        self.mariadb.start()
+        urls = {
+            name: self.mariadb.create_database(prefix=f"bench_{name}")
+            for name in ("product", "payment", "order")
+        }
+        self.database_urls["mysql"] = urls
+        load_synthetic(urls["product"], 1000, folder / "catalog.log")
+        self.mysql = Stack(
+            folder,
+            urls,
+            env=self._stack_env(),
+            component_env={"gateway": gateway_env(cache=False, workers=self.workers, threads=self.threads)},
+        )
+        self.mysql.start("product", "payment", "order", "gateway")
+
+    # What the scenarios need.
+
+    def url(self, name: str) -> str:
+        """The base URL of a gateway (gateway, gateway-cached, gateway-1-worker, gateway-large,
+        mysql-gateway) or of the baselines."""
+        if name == "gateway":
+            assert self.sqlite is not None
+            return self.sqlite.gateway_url
+        if name == "mysql-gateway":
+            assert self.mysql is not None
+            return self.mysql.gateway_url
+        return f"http://{self.extras[name].address}"
+
+    def product_address(self) -> str:
+        assert self.sqlite is not None
+        return self.sqlite.address("product")
+
+    def processes(self) -> dict[str, int]:
+        """Every server process by name (gunicorn masters: the workers are found from them)."""
+        found: dict[str, int] = {}
+        for prefix, stack in (("", self.sqlite), ("mysql-", self.mysql)):
+            if stack is None:
+                continue
+            for name in ("product", "payment", "order", "gateway"):
+                process = stack[name].process
+                if process is not None and process.poll() is None:
+                    found[f"{prefix}{name}"] = process.pid
+        for name, component in self.extras.items():
+            if component.process is not None and component.process.poll() is None:
+                found[name] = component.process.pid
+        if self.mariadb is not None and self.mariadb.process is not None:
+            found["mariadb"] = self.mariadb.process.pid
+        return found
+
+    def logs(self) -> str:
+        parts = [stack.logs() for stack in (self.sqlite, self.mysql) if stack is not None]
+        parts += [f"--- {name}\n{process.log_tail()}" for name, process in self.extras.items()]
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        """Stops every process this deployment started, by PID."""
+        for process in reversed(list(self.extras.values())):
+            process.stop()
+        for stack in (self.mysql, self.sqlite):
+            if stack is not None:
+                stack.stop()
+        if self.mariadb is not None:
+            self.mariadb.remove()
