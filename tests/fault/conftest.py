@@ -1,0 +1,73 @@
+"""Fixtures of the fault suite: the whole shop as processes, per database, and its figures.
+
+Each test starts its own shop (``pasar_kit.testing.stack.Stack``: the three services and
+the gateway from their console scripts, on free loopback ports, each service on a fresh
+database) and stops everything it started by PID, even when it fails, printing the tail
+of every component's log then. The figures the issue asks for (orders placed, faults
+injected, inconsistencies found) are printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+
+import pytest
+
+from pasar_kit.testing.mariadb import MariaDBServer
+from pasar_kit.testing.stack import SERVICES
+
+pytest_plugins = ["pasar_kit.testing.fixtures"]
+
+_FIGURES: list[str] = []
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def figures() -> Callable[[str], None]:
+    """Records a line for the fault suite's summary."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("fault suite figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+def failed(request: pytest.FixtureRequest) -> bool:
+    return bool(request.node.stash.get(_FAILED, False))
+
+
+@pytest.fixture
+def service_databases(
+    database_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[dict[str, str]]:
+    """A fresh, empty database per service, of the kind under test."""
+    if database_kind == "sqlite":
+        yield {name: f"sqlite:///{tmp_path / 'databases' / f'{name}.db'}" for name in SERVICES}
+        return
+    server: MariaDBServer = request.getfixturevalue("mariadb")
+    urls = {name: server.create_database(prefix=f"fault_{name}") for name in SERVICES}
+    try:
+        yield urls
+    finally:
+        for url in urls.values():
+            server.drop_database(url)
+
+
+@pytest.fixture
+def sqlite_databases(tmp_path: Path) -> dict[str, str]:
+    """A fresh SQLite database per service, for the tests whose fault is not the database's."""
+    return {name: f"sqlite:///{tmp_path / 'databases' / f'{name}.db'}" for name in SERVICES}
