@@ -5,8 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -173,14 +175,15 @@ def test_emails_wait_for_an_smtp_server_that_is_down(start_order: StartOrder, pa
     placed = place(service)
     payments.pay(placed.payment.id)
 
-    def attempts() -> int:
+    def attempts() -> dict[str, int]:
         with service.database.connection_context():
-            return min(row.attempts for row in Email.select())
+            return {row.kind: row.attempts for row in Email.select().where(Email.state == OutboxState.QUEUED)}
 
-    eventually(lambda: attempts() >= 2, message="both e-mails are retried")
+    eventually(lambda: attempts().get("order_created", 0) >= 2, message="the first e-mail is retried")
+    # The second waits behind the first (an order's e-mails keep their order).
+    assert attempts()["payment_received"] == 0
     with service.database.connection_context():
-        assert all("cannot reach" in (row.last_error or "") for row in Email.select())
-        assert {row.state for row in Email.select()} == {OutboxState.QUEUED}
+        assert "cannot reach" in (Email.get(Email.kind == EmailKind.ORDER_CREATED).last_error or "")
 
     catcher.start()
     try:
@@ -279,3 +282,41 @@ def test_every_template_renders(
         text, html = parts(message)
         assert "http://shop.test/orders/ord_" in text
         assert html.lstrip().startswith("<!DOCTYPE html>")
+
+
+def test_an_orders_emails_go_out_in_the_order_they_were_queued(
+    start_order: StartOrder, payments: FakePayments
+) -> None:
+    catcher = MailCatcher()  # not started: the mail server is down
+    service = start_order(SMTP_URL=catcher.url)
+    placed = place(service)
+    payments.pay(placed.payment.id)
+
+    def queued_kinds() -> list[str]:
+        with service.database.connection_context():
+            return sorted(row.kind for row in Email.select().where(Email.state == OutboxState.QUEUED))
+
+    eventually(lambda: queued_kinds() == ["order_created", "payment_received"])
+
+    def postpone_order_created() -> bool:
+        """Puts "order created" 1.5 s further out than "payment received" (when not in flight)."""
+        now = utc_now()
+        with service.database.connection_context():
+            return bool(
+                Email.update(next_attempt_time=now + timedelta(seconds=1.5), attempts=9)
+                .where(
+                    (Email.kind == EmailKind.ORDER_CREATED)
+                    & (Email.lease_until.is_null() | (Email.lease_until < now))
+                )
+                .execute()
+            )
+
+    eventually(postpone_order_created)
+    catcher.start()
+    try:
+        time.sleep(1.0)
+        assert catcher.received() == []  # "payment received" is due, but waits for its elder
+        eventually(lambda: len(catcher.received()) == 2)
+        assert [m["X-Pasar-Email-Kind"] for m in catcher.received()] == ["order_created", "payment_received"]
+    finally:
+        catcher.stop()

@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from peewee import fn
+
 from pasar_order.emails import Composer
 from pasar_order.mail_transport import MailServerUnavailable, MailTransport, RecipientRefused
-from pasar_order.models import Email, Order, lines_of
+from pasar_order.models import Email, Order, OutboxState, lines_of
 from pasar_order.work_queue import Backoff, WorkQueue
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,17 @@ class MailDispatcher:
     def __init__(self, composer: Composer, transport: MailTransport, backoff: Backoff) -> None:
         self.composer = composer
         self.transport = transport
-        self.queue = WorkQueue(Email, backoff)
+        # An order's e-mails go out in the order they were queued: "payment received" waits
+        # while "order created" is still queued (say it failed first and backs off longer).
+        earlier = Email.alias()
+        nothing_earlier_queued = ~fn.EXISTS(
+            earlier.select(earlier.id).where(
+                (earlier.order == Email.order)
+                & (earlier.id < Email.id)
+                & (earlier.state == OutboxState.QUEUED)
+            )
+        )
+        self.queue = WorkQueue(Email, backoff, ready=nothing_earlier_queued)
 
     def run_due(self) -> bool:
         """One round; True when a full batch was sent and more may be waiting."""

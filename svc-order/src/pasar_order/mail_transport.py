@@ -111,7 +111,7 @@ class SmtpRelay:
             except (OSError, smtplib.SMTPServerDisconnected) as error:
                 connection = None
                 raise MailServerUnavailable(f"the connection to the mail server broke: {error!r}") from error
-            log.info("e-mail sent", extra={"email_id": email_id, "kind": kind, "to": message["To"]})
+            log.info("e-mail sent", extra={"email_id": email_id, "kind": kind})
 
         try:
             yield send

@@ -10,6 +10,7 @@ or too slow becomes UNAVAILABLE naming the service.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
@@ -20,6 +21,8 @@ from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_p
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit import errors
 from pasar_kit.channels import ClientTls, open_channel
+
+log = logging.getLogger(__name__)
 
 PRODUCT_SERVICE = "pasar.product.v1.ProductService"
 PAYMENT_SERVICE = "pasar.payment.v1.PaymentService"
@@ -69,17 +72,16 @@ def peer_error(error: grpc.RpcError, service: str) -> PeerError:
     call = cast(grpc.Call, error)  # a failed call's RpcError is also its Call
     code = call.code()
     name = service.split(".")[1]
-    if code in OUTAGE_CODES:
-        return PeerError(
-            grpc.StatusCode.UNAVAILABLE,
-            f"the {name} service is unavailable ({code.name}: {call.details()}); try again",
-            service=service,
+    if code in OUTAGE_CODES or code not in _ERROR_CLASSES:
+        # Down, too slow, or broken (INTERNAL, UNKNOWN ...). The peer's own words stay in the
+        # log: they name internal addresses, which callers outside the shop must not see.
+        log.warning(
+            "a call to another service failed",
+            extra={"service": service, "code": code.name, "details": call.details()},
         )
-    if code not in _ERROR_CLASSES:  # INTERNAL, UNKNOWN, UNIMPLEMENTED ...: the peer is broken
+        problem = "is unavailable" if code in OUTAGE_CODES else "failed"
         return PeerError(
-            grpc.StatusCode.UNAVAILABLE,
-            f"the {name} service failed ({code.name}); try again later",
-            service=service,
+            grpc.StatusCode.UNAVAILABLE, f"the {name} service {problem}; try again later", service=service
         )
     info = errors.error_info(error)
     return PeerError(

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Generic, TypeVar
 
+import peewee
+
 from pasar_kit.timestamps import utc_now
 from pasar_order.models import OutboxRow, OutboxState
 
@@ -41,9 +43,17 @@ class Backoff:
 class WorkQueue(Generic[Row]):
     """The due rows of one outbox table, for one worker of this process."""
 
-    def __init__(self, model: type[Row], backoff: Backoff, lease_seconds: float = 120.0) -> None:
+    def __init__(
+        self,
+        model: type[Row],
+        backoff: Backoff,
+        lease_seconds: float = 120.0,
+        ready: peewee.Expression | None = None,
+    ) -> None:
+        """ready: a further condition a due row must meet (see MailDispatcher)."""
         self.model = model
         self.backoff = backoff
+        self.ready = ready
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = secrets.token_hex(8)
 
@@ -52,10 +62,13 @@ class WorkQueue(Generic[Row]):
         model = self.model
         now = utc_now()
         free = model.lease_until.is_null() | (model.lease_until < now)
+        due = (model.state == OutboxState.QUEUED) & (model.next_attempt_time <= now) & free
+        if self.ready is not None:
+            due &= self.ready
         candidates = [
             row.id
             for row in model.select(model.id)
-            .where((model.state == OutboxState.QUEUED) & (model.next_attempt_time <= now) & free)
+            .where(due)
             .order_by(model.next_attempt_time, model.id)
             .limit(limit)
         ]
