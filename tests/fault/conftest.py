@@ -9,6 +9,7 @@ injected, inconsistencies found) are printed at the end of the run.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pasar_kit.testing.stack import SERVICES
 pytest_plugins = ["pasar_kit.testing.fixtures"]
 
 _FIGURES: list[str] = []
+_TOTALS: Counter[str] = Counter()
 _FAILED = pytest.StashKey[bool]()
 
 
@@ -29,11 +31,22 @@ def figures() -> Callable[[str], None]:
     return _FIGURES.append
 
 
+@pytest.fixture
+def tally() -> Callable[..., None]:
+    """Adds to the suite's totals: orders placed, faults injected, inconsistencies found."""
+    return _TOTALS.update
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _FIGURES:
         terminalreporter.section("fault suite figures")
         for line in _FIGURES:
             terminalreporter.write_line(line)
+        terminalreporter.write_line(
+            f"totals: orders placed {_TOTALS['orders placed']}, "
+            f"faults injected {_TOTALS['faults injected']}, "
+            f"inconsistencies found {_TOTALS['inconsistencies found']}"
+        )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

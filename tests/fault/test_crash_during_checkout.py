@@ -64,7 +64,11 @@ def crash_stack(
 
 
 def test_no_order_payment_stock_or_email_is_lost_when_components_crash(
-    crash_stack: Stack, service_databases: dict[str, str], database_kind: str, figures: Callable[[str], None]
+    crash_stack: Stack,
+    service_databases: dict[str, str],
+    database_kind: str,
+    figures: Callable[[str], None],
+    tally: Callable[..., None],
 ) -> None:
     stack = crash_stack
     shop = FaultShop(stack)
@@ -96,6 +100,13 @@ def test_no_order_payment_stock_or_email_is_lost_when_components_crash(
         f"orders placed {len(load.placed)} (stored: {dict(found.orders)}); payments {dict(found.payments)}; "
         f"e-mails written {found.emails_sent}, queued {found.emails_queued}; "
         f"inconsistencies found {len(found.problems)}; unexplained answers {len(unexplained)}"
+    )
+    tally(
+        {
+            "orders placed": len(load.placed),
+            "faults injected": len(VICTIMS),
+            "inconsistencies found": len(found.problems) + len(unexplained),
+        }
     )
     assert not found.problems, "\n".join(found.problems[:50])
     assert not unexplained, [
