@@ -6,8 +6,9 @@ import pytest
 
 from pasar.common.v1 import money_pb2
 from pasar_kit.errors import InvalidArgument
-from pasar_product.catalog import ProductListing, page_size_or_default, search_key
-from pasar_product.models import Package, Product
+from pasar_kit.timestamps import utc_now
+from pasar_product.catalog import PackageView, ProductListing, ProductView, page_size_or_default, search_key
+from pasar_product.models import PRODUCT_ACTIVE
 from pasar_product.money import format_rupiah, rupiah, rupiah_amount
 
 
@@ -51,8 +52,12 @@ def test_page_sizes_follow_the_contract(requested: int, used: int) -> None:
 
 
 def test_a_products_price_range_comes_from_its_packages() -> None:
-    product = Product(id="pulsa-nusantara")
-    packages = [Package(id=f"p{price}", price=price, product=product) for price in (26_000, 6_500, 99_500)]
+    now = utc_now()
+    product = ProductView("pulsa-nusantara", "Pulsa Nusantara", "", "pulsa", "", PRODUCT_ACTIVE, now, now)
+    packages = [
+        PackageView(f"p{price}", product.id, f"Rp {price}", "", price, 1, 0, product.display_name)
+        for price in (26_000, 6_500, 99_500)
+    ]
     listing = ProductListing(product, packages)
     assert (listing.min_price, listing.max_price) == (6_500, 99_500)
     assert (ProductListing(product).min_price, ProductListing(product).max_price) == (None, None)

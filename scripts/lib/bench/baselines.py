@@ -37,8 +37,8 @@ from pasar_kit.config import Env
 from pasar_kit.errors import ServiceError
 from pasar_kit.timestamps import as_utc
 from pasar_product import catalog
-from pasar_product.catalog import ProductListing
-from pasar_product.models import Package, database_proxy
+from pasar_product.catalog import PackageView, ProductListing
+from pasar_product.models import database_proxy
 
 STATE_NAMES = {"active": "PRODUCT_STATE_ACTIVE", "archived": "PRODUCT_STATE_ARCHIVED"}
 CURRENCY = "IDR"
@@ -59,7 +59,7 @@ def money_json(amount: int) -> dict[str, Any]:
     return {"currencyCode": CURRENCY, "amount": str(amount)}
 
 
-def package_json(package: Package) -> dict[str, Any]:
+def package_json(package: PackageView) -> dict[str, Any]:
     return {
         "id": package.id,
         "productId": package.product_id,
@@ -68,7 +68,7 @@ def package_json(package: Package) -> dict[str, Any]:
         "price": money_json(package.price),
         "stockAvailable": package.stock_available,
         "sortOrder": package.sort_order,
-        "productDisplayName": package.product.display_name,
+        "productDisplayName": package.product_display_name,
     }
 
 

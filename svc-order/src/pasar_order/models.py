@@ -9,31 +9,11 @@ change, so that they happen exactly when the change happened.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 import peewee
 
-from pasar_kit.timestamps import as_utc
+from pasar_kit.fields import UtcDateTimeField
 
 database_proxy = peewee.DatabaseProxy()
-
-
-class UtcDateTimeField(peewee.DateTimeField):
-    """A UTC instant with microseconds; aware in Python, naive UTC in the database."""
-
-    field_type = "DATETIME(6)"
-
-    def db_value(self, value: Any) -> Any:
-        if isinstance(value, datetime):
-            value = as_utc(value).replace(tzinfo=None)
-        parent: Any = super()  # peewee's own conversions are untyped
-        return parent.db_value(value)
-
-    def python_value(self, value: Any) -> Any:
-        parent: Any = super()
-        value = parent.python_value(value)
-        return as_utc(value) if isinstance(value, datetime) else value
 
 
 class OrderState:

@@ -8,12 +8,10 @@ naive UTC with microseconds. The schema itself is created by the migrations in
 from __future__ import annotations
 
 import enum
-from datetime import datetime
-from typing import Any
 
 import peewee
 
-from pasar_kit.timestamps import as_utc
+from pasar_kit.fields import UtcDateTimeField
 
 database_proxy = peewee.DatabaseProxy()
 
@@ -43,26 +41,6 @@ class EventType(enum.StrEnum):
     PAID = "PAID"
     EXPIRED = "EXPIRED"
     CANCELLED = "CANCELLED"
-
-
-class UtcDateTimeField(peewee.DateTimeField):
-    """An aware UTC datetime, stored naive in UTC with microseconds (DATETIME(6) on MySQL).
-
-    MySQL's plain DATETIME drops the microseconds, so a payment read back would differ
-    from the one just returned; SQLite cannot compare datetimes with offsets as text.
-    """
-
-    def get_modifiers(self) -> list[int]:
-        return [6]
-
-    def db_value(self, value: Any) -> Any:
-        if isinstance(value, datetime):
-            return as_utc(value).replace(tzinfo=None)
-        return peewee.Field.db_value(self, value)
-
-    def python_value(self, value: Any) -> Any:
-        value = peewee.Field.python_value(self, value)
-        return as_utc(value) if isinstance(value, datetime) else value
 
 
 class BaseModel(peewee.Model):

@@ -3,13 +3,19 @@
 Lists are keyset-paginated (see :mod:`pasar_product.page_tokens`): a page is one index
 range read, whatever the catalog's size, and a page of products costs exactly two queries,
 one for the products and one for all their packages.
+
+Reads return :class:`ProductView` and :class:`PackageView`, plain values made from tuples
+of just the columns shoppers see, rather than peewee models: building a model object per
+row (and parsing timestamps nobody shows) was most of the cost of a catalog page.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
 
 import peewee
 
@@ -34,12 +40,75 @@ def page_size_or_default(requested: int, default: int) -> int:
     return min(requested, MAX_PAGE_SIZE)
 
 
+@dataclass(frozen=True, slots=True)
+class ProductView:
+    """A product as the catalog shows it (no search key)."""
+
+    id: str
+    display_name: str
+    description: str
+    category_id: str
+    image_url: str
+    state: str
+    create_time: datetime
+    update_time: datetime
+
+    @classmethod
+    def of(cls, product: Product) -> ProductView:
+        return cls(
+            product.id,
+            product.display_name,
+            product.description,
+            product.category_id,
+            product.image_url,
+            product.state,
+            product.create_time,
+            product.update_time,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PackageView:
+    """A package as the catalog shows it, with its product's name."""
+
+    id: str
+    product_id: str
+    display_name: str
+    description: str
+    price: int
+    stock_available: int
+    sort_order: int
+    product_display_name: str
+
+
+# The columns of the views, in their fields' order (a foreign key selects its id column).
+PRODUCT_COLUMNS = (
+    Product.id,
+    Product.display_name,
+    Product.description,
+    Product.category,
+    Product.image_url,
+    Product.state,
+    Product.create_time,
+    Product.update_time,
+)
+PACKAGE_COLUMNS = (
+    Package.id,
+    Package.product,
+    Package.display_name,
+    Package.description,
+    Package.price,
+    Package.stock_available,
+    Package.sort_order,
+)
+
+
 @dataclass(frozen=True)
 class ProductListing:
     """A product with its packages in display order, as shoppers see it."""
 
-    product: Product
-    packages: list[Package] = field(default_factory=list)
+    product: ProductView
+    packages: list[PackageView] = field(default_factory=list)
 
     @property
     def min_price(self) -> int | None:
@@ -84,7 +153,7 @@ def list_products(page_size: int, page_token: str, category_id: str = "", query:
     wanted = search_key(query.strip())
     filters = (category_id, wanted)
     after = page_tokens.after_product(page_token, filters) if page_token else ""
-    rows = list(products_after(after, size + 1, category_id, wanted))
+    rows = [ProductView(*row) for row in tuples(products_after(after, size + 1, category_id, wanted))]
     page, more = rows[:size], len(rows) > size
     next_token = page_tokens.product_page_token(page[-1].id, filters) if more else ""
     return ProductPage(with_packages(page), next_token)
@@ -95,7 +164,7 @@ def products_after(
 ) -> peewee.ModelSelect[Product]:
     """Active products with an id after `after`, by id: one range of the (state, id) index, or of
     (category_id, state, id) for a category, whatever the catalog's size."""
-    select = Product.select().where(Product.state == PRODUCT_ACTIVE)
+    select = Product.select(*PRODUCT_COLUMNS).where(Product.state == PRODUCT_ACTIVE)
     if category_id:
         select = select.where(Product.category == category_id)
     if wanted:
@@ -108,28 +177,36 @@ def products_after(
 def packages_of(product_ids: Sequence[str]) -> peewee.ModelSelect[Package]:
     """The packages of these products in display order: one range of (product_id, sort_order, id) each."""
     return (
-        Package.select()
+        Package.select(*PACKAGE_COLUMNS)
         .where(Package.product.in_(list(product_ids)))
         .order_by(Package.product, Package.sort_order, Package.id)
     )
 
 
-def with_packages(products: Sequence[Product]) -> list[ProductListing]:
+def with_packages(products: Sequence[ProductView]) -> list[ProductListing]:
     """The products with their packages, read in one query for all of them."""
     if not products:
         return []
-    by_id = {product.id: product for product in products}
-    packages: dict[str, list[Package]] = {product.id: [] for product in products}
-    for package in packages_of(list(by_id)):
-        package.product = by_id[package.product_id]  # no query per package for its product's name
-        packages[package.product_id].append(package)
+    names = {product.id: product.display_name for product in products}
+    packages: dict[str, list[PackageView]] = {product.id: [] for product in products}
+    for package_id, product_id, name, description, price, stock, sort_order in tuples(
+        packages_of(list(names))
+    ):
+        view = PackageView(
+            package_id, product_id, name, description, price, stock, sort_order, names[product_id]
+        )
+        packages[product_id].append(view)
     return [ProductListing(product, packages[product.id]) for product in products]
 
 
 def get_product(product_id: str) -> ProductListing:
     """An active product with its packages; archived and unknown ids are PRODUCT_NOT_FOUND."""
-    product = active_product(product_id)
-    return with_packages([product])[0]
+    rows = tuples(
+        Product.select(*PRODUCT_COLUMNS).where((Product.id == product_id) & (Product.state == PRODUCT_ACTIVE))
+    )
+    if not rows:
+        raise reasons.product_not_found(product_id)
+    return with_packages([ProductView(*rows[0])])[0]
 
 
 def active_product(product_id: str) -> Product:
@@ -140,15 +217,33 @@ def active_product(product_id: str) -> Product:
     return product
 
 
-def batch_get_packages(package_ids: Sequence[str]) -> list[Package]:
+def batch_get_packages(package_ids: Sequence[str]) -> list[PackageView]:
     """Packages of active products in the order of package_ids; the first unknown id is NOT_FOUND."""
-    rows = (
-        Package.select(Package, Product)
-        .join(Product)
-        .where(Package.id.in_(list(package_ids)) & (Product.state == PRODUCT_ACTIVE))
-    )
-    found = {package.id: package for package in rows}
+    found = packages_by_id(package_ids)
     for package_id in package_ids:
         if package_id not in found:
             raise reasons.package_not_found(package_id)
     return [found[package_id] for package_id in package_ids]
+
+
+def package(package_id: str) -> PackageView:
+    """A package of an active product; PACKAGE_NOT_FOUND otherwise."""
+    found = packages_by_id([package_id])
+    if package_id not in found:
+        raise reasons.package_not_found(package_id)
+    return found[package_id]
+
+
+def packages_by_id(package_ids: Sequence[str]) -> dict[str, PackageView]:
+    """The packages of active products among package_ids, by id, in one query."""
+    rows = tuples(
+        Package.select(*PACKAGE_COLUMNS, Product.display_name)
+        .join(Product)
+        .where(Package.id.in_(list(package_ids)) & (Product.state == PRODUCT_ACTIVE))
+    )
+    return {row[0]: PackageView(*row) for row in rows}
+
+
+def tuples(query: peewee.ModelSelect[Any]) -> list[tuple[Any, ...]]:
+    """The rows of query as tuples of its columns' Python values, without model objects."""
+    return list(cast(Iterable[tuple[Any, ...]], query.tuples()))

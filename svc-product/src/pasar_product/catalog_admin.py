@@ -19,7 +19,7 @@ import peewee
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
 from pasar_product import catalog, reasons
-from pasar_product.catalog import ProductListing
+from pasar_product.catalog import PackageView, ProductListing, ProductView
 from pasar_product.models import PRODUCT_ACTIVE, PRODUCT_ARCHIVED, Category, Package, Product
 
 # The fields each update may change, as the contract's update_mask comments list them.
@@ -120,9 +120,9 @@ class CatalogAdmin:
                     Product.id == product_id
                 ).execute()
             archived: Product = Product.get_by_id(product_id)
-        return catalog.with_packages([archived])[0]
+        return catalog.with_packages([ProductView.of(archived)])[0]
 
-    def create_package(self, product_id: str, new: NewPackage) -> Package:
+    def create_package(self, product_id: str, new: NewPackage) -> PackageView:
         now = utc_now()
         try:
             with atomic_write(self.database):
@@ -143,9 +143,9 @@ class CatalogAdmin:
                 ).execute()
         except peewee.IntegrityError:
             raise reasons.package_exists(new.id) from None
-        return self._package(new.id)
+        return catalog.package(new.id)
 
-    def update_package(self, package_id: str, changes: Mapping[str, Any]) -> Package:
+    def update_package(self, package_id: str, changes: Mapping[str, Any]) -> PackageView:
         """Sets the fields in changes (names from PACKAGE_UPDATABLE_FIELDS) on a package.
 
         A new stock_available is the number of units available from now on; units held
@@ -155,28 +155,15 @@ class CatalogAdmin:
         values: dict[Any, Any] = {getattr(Package, name): value for name, value in changes.items()}
         values[Package.update_time] = now
         with atomic_write(self.database):
-            package = self._package(package_id)
+            package = catalog.package(package_id)
             _touch_product(package.product_id, now)
             Package.update(values).where(Package.id == package_id).execute()
-        return self._package(package_id)
+        return catalog.package(package_id)
 
     @staticmethod
     def _require_category(category_id: str) -> None:
         if Category.get_or_none(Category.id == category_id) is None:
             raise reasons.category_not_found(category_id, as_precondition=True)
-
-    @staticmethod
-    def _package(package_id: str) -> Package:
-        """A package of an active product, with its product; PACKAGE_NOT_FOUND otherwise."""
-        package: Package | None = (
-            Package.select(Package, Product)
-            .join(Product)
-            .where((Package.id == package_id) & (Product.state == PRODUCT_ACTIVE))
-            .get_or_none()
-        )
-        if package is None:
-            raise reasons.package_not_found(package_id)
-        return package
 
 
 def _touch_product(product_id: str, now: datetime) -> None:

@@ -9,12 +9,9 @@ behind the conditional updates in :mod:`pasar_product.stock`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import peewee
 
-from pasar_kit.timestamps import as_utc
+from pasar_kit.fields import UtcDateTimeField
 
 database_proxy = peewee.DatabaseProxy()
 
@@ -26,24 +23,6 @@ PRODUCT_ARCHIVED = "archived"
 RESERVATION_RESERVED = "reserved"
 RESERVATION_COMMITTED = "committed"
 RESERVATION_RELEASED = "released"
-
-
-class UtcDateTimeField(peewee.DateTimeField):
-    """An aware UTC datetime, stored without zone and with microseconds on both databases."""
-
-    # DATETIME on MariaDB drops the microseconds; SQLite keeps the text as it is given.
-    field_type = "DATETIME(6)"
-
-    def db_value(self, value: Any) -> Any:
-        if isinstance(value, datetime):
-            value = as_utc(value).replace(tzinfo=None)
-        return super().db_value(value)  # type: ignore[no-untyped-call]
-
-    def python_value(self, value: Any) -> Any:
-        value = super().python_value(value)  # type: ignore[no-untyped-call]
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return value
 
 
 class BaseModel(peewee.Model):

@@ -23,7 +23,7 @@ from pasar.product.v1 import (
 )
 from pasar_kit.timestamps import to_timestamp
 from pasar_product import catalog
-from pasar_product.catalog import ProductListing
+from pasar_product.catalog import PackageView, ProductListing
 from pasar_product.catalog_admin import (
     PACKAGE_UPDATABLE_FIELDS,
     PRODUCT_UPDATABLE_FIELDS,
@@ -39,7 +39,6 @@ from pasar_product.models import (
     RESERVATION_RELEASED,
     RESERVATION_RESERVED,
     Category,
-    Package,
 )
 from pasar_product.money import rupiah, rupiah_amount
 from pasar_product.stock import HeldStock, Stock, StockLine
@@ -61,8 +60,7 @@ def category_message(category: Category) -> product_pb2.Category:
     )
 
 
-def package_message(package: Package) -> product_pb2.Package:
-    """A package; its product must be loaded with it (joined or attached), never fetched here."""
+def package_message(package: PackageView) -> product_pb2.Package:
     return product_pb2.Package(
         id=package.id,
         product_id=package.product_id,
@@ -71,7 +69,7 @@ def package_message(package: Package) -> product_pb2.Package:
         price=rupiah(package.price),
         stock_available=package.stock_available,
         sort_order=package.sort_order,
-        product_display_name=package.product.display_name,
+        product_display_name=package.product_display_name,
     )
 
 
