@@ -10,8 +10,8 @@ field when the request has left it empty (``Idempotency-Key`` → CreateOrderReq
 400 naming the field, never a 500.
 
 Responses are proto3 JSON (lowerCamel names, int64 as strings, enums by name), fields with
-default values included so that clients always see the same shape; ``response_body``
-selects one field of the response.
+default values included so that clients always see the same shape (written by
+:mod:`pasar_gateway.json_writer`); ``response_body`` selects one field of the response.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from werkzeug.datastructures import Headers, MultiDict
 
 from pasar_gateway.bindings import HttpBinding, resolve_field_path
 from pasar_gateway.errors import ApiError, invalid_argument
+from pasar_gateway.json_writer import message_json
 
 FieldDescriptor = descriptor.FieldDescriptor
 
@@ -343,11 +344,6 @@ def response_document(binding: HttpBinding, response: message.Message) -> Any:
     if field.message_type is not None and not field.is_repeated:
         return message_json(value)
     return message_json(response).get(field.json_name)
-
-
-def message_json(value: message.Message) -> dict[str, Any]:
-    document: dict[str, Any] = json_format.MessageToDict(value, always_print_fields_with_no_presence=True)
-    return document
 
 
 def dumps(document: Any) -> bytes:

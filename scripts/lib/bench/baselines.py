@@ -152,6 +152,7 @@ class BaselineServer(BaseApplication):  # type: ignore[misc]  # gunicorn is unty
             "worker_class": "gthread",
             "threads": env.integer("PASAR_GATEWAY_THREADS", 8, minimum=1),
             "keepalive": env.integer("PASAR_GATEWAY_KEEPALIVE_SECONDS", 5, minimum=0),
+            "reuse_port": True,
             "timeout": 30,
             "graceful_timeout": 3,
             "accesslog": None,
