@@ -30,8 +30,14 @@ class Settings:
         )
 
 
+# The catalog's calls are short and CPU-bound (no streams, no calls to other services): with
+# 16 threads, 16 concurrent ListProducts calls served 95 calls/s at 14 ms of CPU each, the
+# threads trading the GIL at every row SQLite returns; with 4, 200 calls/s at 6 ms.
+DEFAULT_WORKERS = 4
+
+
 def server_settings(env: Env) -> ServerSettings:
-    return ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS)
+    return ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS, DEFAULT_WORKERS)
 
 
 def database_url(env: Env) -> str:

@@ -93,11 +93,13 @@ class ServerSettings:
     tls: ServerTls | None = None
 
     @classmethod
-    def from_env(cls, env: Env, default_listen_address: str) -> ServerSettings:
+    def from_env(cls, env: Env, default_listen_address: str, default_workers: int = 16) -> ServerSettings:
+        """default_workers: a service whose calls only compute (no streams, no waits on other
+        services) does better with few threads, as every extra thread queues for the GIL."""
         tls = ServerTls.from_env(env)
         return cls(
             listen_address=env.string("PASAR_LISTEN_ADDRESS", default_listen_address),
-            workers=env.integer("PASAR_GRPC_WORKERS", 16, minimum=1),
+            workers=env.integer("PASAR_GRPC_WORKERS", default_workers, minimum=1),
             shutdown_grace_seconds=env.number("PASAR_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0),
             health_probe_seconds=env.number("PASAR_HEALTH_PROBE_SECONDS", 2.0, minimum=0.1),
             fault_delay_seconds=env.integer("PASAR_FAULT_DELAY_MS", 0, minimum=0) / 1000,
