@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from conftest import StartOrder, create_request, eventually
 from fakes import FakeCatalog, FakePayments, FakeServer
 
 from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar.product.v1 import product_pb2
+from pasar_order import sweeper
 from pasar_order.models import Email, Order, OrderState
 
 
@@ -83,3 +85,25 @@ def test_expiry_waits_for_the_payment_service(
     eventually(lambda: state() == OrderState.EXPIRED, timeout=15)
     eventually(lambda: catalog.stock("pulsa-25k") == 10)
     assert payments.payments[placed.payment.id].state == payment_pb2.PAYMENT_STATE_CANCELLED
+
+
+def test_orders_that_cannot_expire_do_not_hold_back_the_ones_after_them(
+    start_order: StartOrder, payments: FakePayments, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sweeper, "BATCH", 2)  # a page of the sweeper's round holds two orders
+    service = start_order(PASAR_ORDER_TTL_SECONDS="1")
+    placed = [service.stub.CreateOrder(create_request(("pulsa-10k", 1))) for _ in range(5)]
+    # The payment service has lost the first three payments: CancelPayment answers
+    # PAYMENT_NOT_FOUND every time, so those orders cannot be expired.
+    for stuck in placed[:3]:
+        del payments.payments[stuck.payment.id]
+
+    def states() -> list[str]:
+        with service.database.connection_context():
+            return [Order.get_by_id(order.order.id).state for order in placed]
+
+    eventually(
+        lambda: states()[3:] == [OrderState.EXPIRED, OrderState.EXPIRED],
+        message="the orders after the stuck ones expire",
+    )
+    assert states()[:3] == [OrderState.PENDING_PAYMENT] * 3

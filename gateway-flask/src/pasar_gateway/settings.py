@@ -136,8 +136,8 @@ class GatewaySettings:
 
 
 def _origins(env: Env, environment: str) -> tuple[str, ...]:
-    name = f"{PREFIX}_CORS_ORIGINS"
-    raw = env.optional(name)
+    name = "PASAR_CORS_ORIGINS"
+    raw = env.optional("PASAR_CORS_ORIGINS")
     if raw is None:
         return () if environment == PRODUCTION else DEVELOPMENT_CORS_ORIGINS
     origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pasar_kit.errors import ServiceError
 from pasar_kit.timestamps import utc_now
@@ -38,7 +38,7 @@ class Sweeper:
         """One round; True when a full batch was handled and more may be waiting."""
         undone = self.undo_stale_checkouts()
         expired = self.expire_unpaid_orders()
-        return BATCH in (undone, expired)
+        return undone == BATCH or expired >= BATCH
 
     def undo_stale_checkouts(self) -> int:
         """Undoes abandoned checkouts; returns how many were undone."""
@@ -58,24 +58,37 @@ class Sweeper:
                 undone += 1
         return undone
 
-    def expire_unpaid_orders(self) -> int:
-        """Closes unpaid orders past their expiry; returns how many were closed."""
+    def expire_unpaid_orders(self, pages: int = 20) -> int:
+        """Closes unpaid orders past their expiry, oldest first; returns how many were closed.
+
+        The round reads the due orders a page at a time, up to `pages` pages: an order that
+        cannot be closed now (its payment refused, for good or for a while) is passed over
+        and retried next round, never holding back the orders due after it.
+        """
         closed = 0
-        due = list(
-            Order.select()
-            .where((Order.state == OrderState.PENDING_PAYMENT) & (Order.expire_time <= utc_now()))
-            .order_by(Order.expire_time)
-            .limit(BATCH)
-        )
-        for order in due:
-            try:
-                ended = self.settlement.close_unpaid(order, OrderState.EXPIRED)
-            except ServiceError as error:
-                log.warning(
-                    "cannot expire the order now; retrying later",
-                    extra={"order_id": order.id, "error": error.message},
+        overdue = (Order.state == OrderState.PENDING_PAYMENT) & (Order.expire_time <= utc_now())
+        after: tuple[datetime, str] | None = None
+        for _ in range(pages):
+            due = Order.select().where(overdue)
+            if after is not None:
+                due = due.where(
+                    (Order.expire_time > after[0]) | ((Order.expire_time == after[0]) & (Order.id > after[1]))
                 )
-                continue
-            closed += 1
-            log.info("unpaid order past its expiry", extra={"order_id": order.id, "state": ended.state})
+            page = list(due.order_by(Order.expire_time, Order.id).limit(BATCH))
+            closed += sum(self._expire(order) for order in page)
+            if len(page) < BATCH:
+                break
+            after = (page[-1].expire_time, page[-1].id)
         return closed
+
+    def _expire(self, order: Order) -> bool:
+        try:
+            ended = self.settlement.close_unpaid(order, OrderState.EXPIRED)
+        except ServiceError as error:
+            log.warning(
+                "cannot expire the order now; retrying later",
+                extra={"order_id": order.id, "error": error.message},
+            )
+            return False
+        log.info("unpaid order past its expiry", extra={"order_id": order.id, "state": ended.state})
+        return True

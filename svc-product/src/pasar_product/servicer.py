@@ -7,6 +7,8 @@ connection open, and with the administrator's token checked for ProductAdminServ
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 import peewee
 
@@ -40,7 +42,7 @@ from pasar_product.models import (
     RESERVATION_RESERVED,
     Category,
 )
-from pasar_product.money import rupiah, rupiah_amount
+from pasar_product.money import CURRENCY, rupiah_amount
 from pasar_product.stock import HeldStock, Stock, StockLine
 
 PRODUCT_STATES = {
@@ -60,17 +62,22 @@ def category_message(category: Category) -> product_pb2.Category:
     )
 
 
+def package_fields(package: PackageView) -> dict[str, Any]:
+    """A package's message fields (the price as a mapping: no Money message built to be copied)."""
+    return {
+        "id": package.id,
+        "product_id": package.product_id,
+        "display_name": package.display_name,
+        "description": package.description,
+        "price": {"currency_code": CURRENCY, "amount": package.price},
+        "stock_available": package.stock_available,
+        "sort_order": package.sort_order,
+        "product_display_name": package.product_display_name,
+    }
+
+
 def package_message(package: PackageView) -> product_pb2.Package:
-    return product_pb2.Package(
-        id=package.id,
-        product_id=package.product_id,
-        display_name=package.display_name,
-        description=package.description,
-        price=rupiah(package.price),
-        stock_available=package.stock_available,
-        sort_order=package.sort_order,
-        product_display_name=package.product_display_name,
-    )
+    return product_pb2.Package(**package_fields(package))
 
 
 def product_message(listing: ProductListing) -> product_pb2.Product:
@@ -82,14 +89,15 @@ def product_message(listing: ProductListing) -> product_pb2.Product:
         category_id=product.category_id,
         image_url=product.image_url,
         state=PRODUCT_STATES[product.state],
-        packages=[package_message(package) for package in listing.packages],
         create_time=to_timestamp(product.create_time),
         update_time=to_timestamp(product.update_time),
     )
+    for package in listing.packages:  # built in place rather than copied in
+        message.packages.add(**package_fields(package))
     if listing.min_price is not None:
-        message.min_price.CopyFrom(rupiah(listing.min_price))
+        message.min_price.currency_code, message.min_price.amount = CURRENCY, listing.min_price
     if listing.max_price is not None:
-        message.max_price.CopyFrom(rupiah(listing.max_price))
+        message.max_price.currency_code, message.max_price.amount = CURRENCY, listing.max_price
     return message
 
 

@@ -20,6 +20,7 @@ import peewee
 from pasar_kit import database as db
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.logs import configure_logging
+from pasar_kit.memory import limit_malloc_arenas
 from pasar_kit.server import GrpcServer, run_until_terminated
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class ServiceCli:
             if command == "migrate" or (command == "serve" and not getattr(args, "no_migrate", False)):
                 db.migrate(database, self.migrations_dir)
             if command == "serve":
+                limit_malloc_arenas()
                 run_until_terminated(self.build_server(env, database))
             elif command in self.extra_commands:
                 self.extra_commands[command].run(env, database)
