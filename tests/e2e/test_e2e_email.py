@@ -69,15 +69,13 @@ def test_emails_wait_for_the_smtp_server_to_come_back(start_shop: StartShop, cat
     pay(shop, placed)
 
     def retried() -> bool:
-        rows = {
-            kind: (state, attempts)
+        rows: dict[str, tuple[str, int]] = {
+            str(kind): (str(state), int(attempts))
             for kind, state, attempts in shop.rows("order", "SELECT kind, state, attempts FROM emails")
         }
         # "order created" is retried; "payment received" waits behind it, queued.
-        return (
-            rows.get("order_created", ("", 0))[1] >= 2
-            and rows.get("payment_received", ("", 0))[0] == "QUEUED"
-        )
+        first_retried = rows.get("order_created", ("", 0))[1] >= 2
+        return first_retried and rows.get("payment_received", ("", 0))[0] == "QUEUED"
 
     wait_for(retried, what="both e-mails queued, the first retried")
 
