@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from e2e_shop import Shop
 
-from pasar_kit.testing.mariadb import MariaDBServer
-from pasar_kit.testing.stack import SERVICES, Stack
+from pasar_kit.testing.stack import Stack
 
 pytest_plugins = ["pasar_kit.testing.fixtures"]
 
@@ -58,23 +57,6 @@ def pytest_runtest_makereport(
 
 
 _FAILED = pytest.StashKey[bool]()
-
-
-@pytest.fixture
-def service_databases(
-    database_kind: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[dict[str, str]]:
-    """A fresh, empty database per service, of the kind under test."""
-    if database_kind == "sqlite":
-        yield {name: f"sqlite:///{tmp_path / 'databases' / f'{name}.db'}" for name in SERVICES}
-        return
-    server: MariaDBServer = request.getfixturevalue("mariadb")
-    urls = {name: server.create_database(prefix=f"pasar_{name}") for name in SERVICES}
-    try:
-        yield urls
-    finally:
-        for url in urls.values():
-            server.drop_database(url)
 
 
 StartShop = Callable[..., Shop]

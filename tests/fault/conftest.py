@@ -10,12 +10,11 @@ injected, inconsistencies found) are printed at the end of the run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import pytest
 
-from pasar_kit.testing.mariadb import MariaDBServer
 from pasar_kit.testing.stack import SERVICES
 
 pytest_plugins = ["pasar_kit.testing.fixtures"]
@@ -61,23 +60,6 @@ def pytest_runtest_makereport(
 
 def failed(request: pytest.FixtureRequest) -> bool:
     return bool(request.node.stash.get(_FAILED, False))
-
-
-@pytest.fixture
-def service_databases(
-    database_kind: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[dict[str, str]]:
-    """A fresh, empty database per service, of the kind under test."""
-    if database_kind == "sqlite":
-        yield {name: f"sqlite:///{tmp_path / 'databases' / f'{name}.db'}" for name in SERVICES}
-        return
-    server: MariaDBServer = request.getfixturevalue("mariadb")
-    urls = {name: server.create_database(prefix=f"fault_{name}") for name in SERVICES}
-    try:
-        yield urls
-    finally:
-        for url in urls.values():
-            server.drop_database(url)
 
 
 @pytest.fixture

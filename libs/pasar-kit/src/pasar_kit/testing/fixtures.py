@@ -56,3 +56,22 @@ def database_url(database_kind: str, request: pytest.FixtureRequest, tmp_path: P
         yield url
     finally:
         server.drop_database(url)
+
+
+@pytest.fixture
+def service_databases(
+    database_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[dict[str, str]]:
+    """A fresh, empty database per service, of the kind under test (for whole-shop tests)."""
+    from pasar_kit.testing.stack import SERVICES  # noqa: PLC0415 - only the shop's tests need it
+
+    if database_kind == "sqlite":
+        yield {name: f"sqlite:///{tmp_path / 'databases' / f'{name}.db'}" for name in SERVICES}
+        return
+    server: MariaDBServer = request.getfixturevalue("mariadb")
+    urls = {name: server.create_database(prefix=f"pasar_{name}") for name in SERVICES}
+    try:
+        yield urls
+    finally:
+        for url in urls.values():
+            server.drop_database(url)
