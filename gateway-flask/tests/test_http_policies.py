@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 from conftest import AppFactory
 from fakes import ADMIN_TOKEN, FakeShop
 from flask.testing import FlaskClient
@@ -66,6 +69,35 @@ def test_a_body_over_the_limit_is_413(make_app: AppFactory, shop: FakeShop) -> N
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "RESOURCE_EXHAUSTED"
     assert shop.order.metadata("CreateOrder") == []
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_cut(make_app: AppFactory, shop: FakeShop) -> None:
+    """Without a Content-Length, the first 4 KiB of a longer body were read and accepted."""
+    client = make_app(MAX_BODY_BYTES="4096").test_client()
+    valid_prefix = json.dumps(ORDER_BODY).encode()
+    body = valid_prefix + b" " * (4096 - len(valid_prefix)) + b"x" * 2000
+    response = client.post(
+        "/api/v1/orders",
+        input_stream=io.BytesIO(body),
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},  # as gunicorn sets it for chunked bodies
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "RESOURCE_EXHAUSTED"
+    assert shop.order.metadata("CreateOrder") == []
+
+
+def test_a_chunked_body_of_exactly_the_limit_is_accepted(make_app: AppFactory) -> None:
+    client = make_app(MAX_BODY_BYTES="4096").test_client()
+    valid_prefix = json.dumps(ORDER_BODY).encode()
+    body = valid_prefix + b" " * (4096 - len(valid_prefix))
+    response = client.post(
+        "/api/v1/orders",
+        input_stream=io.BytesIO(body),
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 200
 
 
 def test_order_creation_is_rate_limited(make_app: AppFactory, shop: FakeShop) -> None:
