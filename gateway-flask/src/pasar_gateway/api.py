@@ -163,11 +163,15 @@ def _catalog_response(entry: CachedResponse, result: str, metrics: GatewayMetric
 def _request_body(request: flask.Request) -> bytes:
     data = request.get_data(cache=False)
     limit = request.max_content_length
-    if request.content_length is None and limit is not None and len(data) >= limit:
-        # A body without Content-Length (chunked) is read up to the limit and silently cut
-        # there by Werkzeug: one byte more on the raw stream means it was longer.
-        if request.input_stream.read(1):
-            raise RequestEntityTooLarge()
+    # A body without Content-Length (chunked) is read up to the limit and silently cut there
+    # by Werkzeug: one byte more on the raw stream means it was longer.
+    if (
+        request.content_length is None
+        and limit is not None
+        and len(data) >= limit
+        and request.input_stream.read(1)
+    ):
+        raise RequestEntityTooLarge()
     if (
         data.strip()
         and request.mimetype
