@@ -131,7 +131,9 @@ def test_a_mix_of_reservations_and_releases_never_drives_stock_below_zero(
     lowest = [initial]
 
     def watch() -> None:
-        while not stop.is_set():
+        # A reader that pauses between reads, as a real one does: one that never pauses
+        # holds the GIL the server's threads need to finish their transactions.
+        while not stop.wait(0.001):
             lowest[0] = min(lowest[0], stock_now(database, package_id))
 
     def shopper(number: int) -> Counter[str]:

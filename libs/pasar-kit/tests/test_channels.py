@@ -36,24 +36,50 @@ def test_calls_are_balanced_across_instances_and_skip_a_dead_one(
 
 
 class FlakyCatalog(FakeCatalog):
-    """Answers UNAVAILABLE to the first call, then succeeds."""
+    """Fails the first call with the given error (a service still warming up by default), then succeeds."""
+
+    def __init__(
+        self, first_error: Callable[[], errors.ServiceError] = lambda: errors.Unavailable("warming up")
+    ) -> None:
+        super().__init__()
+        self.first_error = first_error
 
     def GetProduct(
         self, request: product_service_pb2.GetProductRequest, context: grpc.ServicerContext
     ) -> product_service_pb2.GetProductResponse:
         if self.calls == 0:
             self.calls += 1
-            raise errors.Unavailable("warming up")
+            raise self.first_error()
         return super().GetProduct(request, context)
 
 
+def warming_up() -> errors.ServiceError:
+    return errors.Unavailable("warming up")
+
+
+def contention() -> errors.ServiceError:
+    """What the call pipeline answers when the database reports a lock conflict."""
+    return errors.Aborted("the request conflicted with another one; retry it", reason="CONTENTION")
+
+
 @pytest.mark.parametrize(
-    ("idempotent", "attempts", "expected_calls"), [(True, 3, 2), (False, 3, 1), (True, 1, 1)]
+    ("idempotent", "attempts", "expected_calls", "first_error"),
+    [
+        pytest.param(True, 3, 2, warming_up, id="unavailable-idempotent"),
+        pytest.param(False, 3, 1, warming_up, id="unavailable-not-idempotent"),
+        pytest.param(True, 1, 1, warming_up, id="unavailable-retries-off"),
+        pytest.param(True, 3, 2, contention, id="contention-idempotent"),
+        pytest.param(False, 3, 1, contention, id="contention-not-idempotent"),
+    ],
 )
 def test_only_idempotent_methods_are_retried(
-    start_server: Callable[..., GrpcServer], idempotent: bool, attempts: int, expected_calls: int
+    start_server: Callable[..., GrpcServer],
+    idempotent: bool,
+    attempts: int,
+    expected_calls: int,
+    first_error: Callable[[], errors.ServiceError],
 ) -> None:
-    catalog = FlakyCatalog()
+    catalog = FlakyCatalog(first_error)
     server = start_server(catalog)
     methods = [(PRODUCT_SERVICE.full_name, "GetProduct")] if idempotent else []
     channel = open_channel(
@@ -65,7 +91,7 @@ def test_only_idempotent_methods_are_retried(
     else:
         with pytest.raises(grpc.RpcError) as failure:
             stub.GetProduct(product_service_pb2.GetProductRequest(id="pulsa"))
-        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert failure.value.code() == first_error().code
     assert catalog.calls == expected_calls
     channel.close()
 
@@ -86,4 +112,4 @@ def test_default_deadline_applies(start_server: Callable[..., GrpcServer]) -> No
 def test_service_config_lists_round_robin_and_retry_policy() -> None:
     config = service_config([("pasar.product.v1.ProductService", "ReserveStock")])
     assert '"round_robin"' in config
-    assert '"retryableStatusCodes": ["UNAVAILABLE"]' in config
+    assert '"retryableStatusCodes": ["UNAVAILABLE", "ABORTED"]' in config

@@ -85,6 +85,79 @@ def test_concurrent_read_then_write_transactions_lose_no_update(database_url: st
     db.close_pool(database)
 
 
+def test_sqlite_writers_take_turns_while_other_threads_keep_the_interpreter_busy(
+    tmp_path: Path, migrations: Path
+) -> None:
+    """A SQLite writer waits for its turn, not a lucky poll, however slowly the GIL lets the
+    holder finish: 8 writers beside 4 busy threads all get in (the busy threads once made
+    the server's writers time out with "database is locked")."""
+    database = db.bind(proxy, f"sqlite:///{tmp_path / 'turns.db'}", max_connections=8)
+    db.migrate(database, migrations)
+    with database.connection_context():
+        Shelf.create(name="counter", items=0)
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def spin() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    def increment() -> None:
+        try:
+            for _ in range(10):
+                with database.connection_context(), db.atomic_write(database):
+                    current = Shelf.get(Shelf.name == "counter").items
+                    Shelf.update(items=current + 1).where(Shelf.name == "counter").execute()
+        except BaseException as error:  # collected for the assertion below
+            failures.append(error)
+
+    spinners = [threading.Thread(target=spin) for _ in range(4)]
+    writers = [threading.Thread(target=increment) for _ in range(8)]
+    for thread in spinners + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    for thread in spinners:
+        thread.join()
+    assert failures == []
+    with database.connection_context():
+        assert Shelf.get(Shelf.name == "counter").items == 80
+    db.close_pool(database)
+
+
+def test_a_sqlite_writer_that_waits_too_long_is_told_to_retry(
+    tmp_path: Path, migrations: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting for this process's other writers is bounded too, and the failure is
+    contention (ABORTED, CONTENTION: the caller retries), not an internal error."""
+    database = db.bind(proxy, f"sqlite:///{tmp_path / 'wait.db'}")
+    db.migrate(database, migrations)
+    monkeypatch.setattr(db, "SQLITE_WRITE_WAIT_SECONDS", 0.1)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with database.connection_context(), db.atomic_write(database):
+            holding.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(5)
+        with (
+            database.connection_context(),
+            pytest.raises(peewee.OperationalError) as waited,
+            db.atomic_write(database),
+        ):
+            pass
+        assert db.classify_error(waited.value) is db.DatabaseFailure.CONTENTION
+    finally:
+        release.set()
+        holder.join()
+    db.close_pool(database)
+
+
 def test_too_long_values_are_errors_not_truncated(database_url: str, migrations: Path) -> None:
     database = db.bind(proxy, database_url)
     if not db.is_mysql(database):

@@ -4,8 +4,10 @@ A target may name several instances (``ipv4:127.0.0.1:50051,127.0.0.1:50061``, o
 name with several addresses, ``dns:///product:50051``); calls are balanced across them with
 gRPC's own ``round_robin`` policy, which skips an instance that is down. Every call gets a
 deadline (the caller's, or the channel's default) and the current request id as
-``x-request-id`` metadata. Calls to methods listed as idempotent are retried by gRPC itself
-on UNAVAILABLE, with backoff; others are never retried.
+``x-request-id`` metadata. Calls to methods listed as idempotent are retried by gRPC itself,
+with backoff, on UNAVAILABLE (the instance could not take the call) and on ABORTED (the
+service's answer to contention, CONTENTION: the contract says a retry succeeds); others are
+never retried.
 """
 
 from __future__ import annotations
@@ -81,8 +83,12 @@ def _readable_file(name: str, value: str) -> Path:
     return path
 
 
+# The status codes after which repeating an idempotent call is worth it.
+RETRYABLE_CODES = ("UNAVAILABLE", "ABORTED")
+
+
 def service_config(idempotent_methods: Sequence[tuple[str, str]], attempts: int = 3) -> str:
-    """The gRPC service config: round robin, and retries on UNAVAILABLE for the given
+    """The gRPC service config: round robin, and retries on RETRYABLE_CODES for the given
     (service full name, method) pairs, which must be safe to repeat."""
     config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}]}
     if idempotent_methods and attempts > 1:
@@ -94,7 +100,7 @@ def service_config(idempotent_methods: Sequence[tuple[str, str]], attempts: int 
                     "initialBackoff": "0.05s",
                     "maxBackoff": "0.5s",
                     "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
+                    "retryableStatusCodes": list(RETRYABLE_CODES),
                 },
             }
         ]
