@@ -33,7 +33,7 @@ from pasar.product.v1 import (
 from pasar_kit import errors
 from pasar_kit.ids import new_id, new_token
 
-ADMIN_TOKEN = "test-admin-token"
+ADMIN_TOKEN = "test-admin-token-of-the-gateway-fakes"
 PAYMENT_ID = "pay_" + "a" * 32
 ORDER_ID = "ord_" + "b" * 32
 ORDER_TOKEN = "order-token-1"

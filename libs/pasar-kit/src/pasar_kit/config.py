@@ -18,6 +18,21 @@ class ConfigError(Exception):
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 
+# The shortest secret production accepts, in bytes of its UTF-8 encoding: 32 bytes of
+# randomness (docker/make-env writes 48 hex digits) are out of reach of guessing.
+MINIMUM_SECRET_BYTES = 32
+
+# Every development default of every component's secrets. They are published in the
+# repository, so production refuses each of them for every secret, not only for the one
+# it is the default of (an admin token set to the order service's default is as public).
+DEVELOPMENT_SECRETS = frozenset(
+    {
+        "dev-admin-token",  # PASAR_ADMIN_TOKEN (product, gateway)
+        "dev-webhook-secret",  # PASAR_PAYMENT_WEBHOOK_SECRET (payment)
+        "dev-order-token-secret",  # PASAR_ORDER_TOKEN_SECRET (order)
+    }
+)
+
 
 @dataclass(frozen=True)
 class Env:
@@ -82,10 +97,27 @@ class Env:
         raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
     def secret(self, name: str, development_default: str) -> str:
-        """A secret: its development default works only when PASAR_ENV is development."""
+        """A secret: its development default works only when PASAR_ENV is development.
+
+        In production it is refused when missing, equal to any development default (see
+        :data:`DEVELOPMENT_SECRETS`; development_default counts too) or shorter than
+        :data:`MINIMUM_SECRET_BYTES`: every such value is public or guessable.
+        """
         value = self.values.get(name, "")
-        if value:
-            return value
         if self.environment == DEVELOPMENT:
-            return development_default
+            return value or development_default
+        check_production_secret(name, value, development_default)
+        return value
+
+
+def check_production_secret(name: str, value: str, development_default: str = "") -> None:
+    """Raises ConfigError, naming the variable, unless value may be a production secret."""
+    if not value:
         raise ConfigError(f"{name} is required when PASAR_ENV is {PRODUCTION!r}")
+    if value in DEVELOPMENT_SECRETS or value == development_default:
+        raise ConfigError(f"{name} must not be a development default when PASAR_ENV is {PRODUCTION!r}")
+    if len(value.encode()) < MINIMUM_SECRET_BYTES:
+        raise ConfigError(
+            f"{name} must be at least {MINIMUM_SECRET_BYTES} bytes when PASAR_ENV is {PRODUCTION!r}"
+            " (make a random one: openssl rand -hex 32)"
+        )

@@ -27,6 +27,27 @@ def console_script(name: str) -> str:
     return str(path)
 
 
+def run_to_exit(
+    command: Sequence[str], env: Mapping[str, str], timeout: float = 30.0
+) -> subprocess.CompletedProcess[str]:
+    """Runs a component until it exits, for start-ups that must fail: exit status, stdout
+    and stderr apart. Only PATH is inherited, so that no setting of the test run leaks in;
+    on a free loopback port, so that one that wrongly starts serving collides with
+    nothing; it is killed at the timeout (subprocess.TimeoutExpired)."""
+    return subprocess.run(
+        list(command),
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PASAR_LISTEN_ADDRESS": f"127.0.0.1:{free_port()}",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 class ComponentProcess:
     """One component started as a subprocess on a free loopback port."""
 
