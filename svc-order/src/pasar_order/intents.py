@@ -62,7 +62,7 @@ def create(
 ) -> Order:
     """Writes the intent and its lines, leased to owner. IntegrityError if request_id is taken."""
     now = utc_now()
-    with database.atomic():
+    with atomic_write(database):
         order: Order = Order.create(
             id=order_id,
             request_id=request_id or None,
@@ -238,7 +238,7 @@ class Compensation:
             except PeerError as error:
                 if error.reason not in NOTHING_HELD:
                     raise
-        with self.database.atomic():
+        with atomic_write(self.database):
             deleted: int = (
                 Order.delete()
                 .where(
