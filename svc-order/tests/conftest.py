@@ -19,6 +19,7 @@ from pathlib import Path
 import grpc
 import peewee
 import pytest
+from certificates import ServerCertificates, make_server_certificates
 from fakes import FakeCatalog, FakePayments, FakeServer
 from playhouse.pool import PooledDatabase
 
@@ -45,6 +46,12 @@ TEST_ENV = {
     "PASAR_ORDER_SWEEP_SECONDS": "0.1",
     "PASAR_STOREFRONT_URL": "http://shop.test",
 }
+
+
+@pytest.fixture(scope="session")
+def server_certificates(tmp_path_factory: pytest.TempPathFactory) -> ServerCertificates:
+    """A CA and a certificate for 127.0.0.1 signed by it (an SMTP server with STARTTLS)."""
+    return make_server_certificates(tmp_path_factory.mktemp("smtp-tls"))
 
 
 @pytest.fixture

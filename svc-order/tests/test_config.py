@@ -22,6 +22,8 @@ def test_the_defaults_run_the_embedded_shop() -> None:
     assert settings.mail.smtp is None
     assert settings.mail.mail_dir == Path("var/mail")
     assert settings.mail.sender == "Pasar <no-reply@pasar.test>"
+    assert settings.mail.smtp_ca_file is None
+    assert settings.mail.smtp_allow_plaintext_login is False
 
 
 def test_smtp_urls() -> None:
@@ -40,6 +42,8 @@ def test_smtp_urls() -> None:
         ({"SMTP_URL": "http://mail.example.com"}, "SMTP_URL"),
         ({"SMTP_URL": "smtp://:25"}, "SMTP_URL"),
         ({"SMTP_URL": "smtp://host:port"}, "SMTP_URL"),
+        ({"SMTP_URL": "smtp://user:pw@host?starttls=no"}, "SMTP_URL"),
+        ({"PASAR_SMTP_ALLOW_PLAINTEXT_LOGIN": "perhaps"}, "PASAR_SMTP_ALLOW_PLAINTEXT_LOGIN"),
         ({"PASAR_ORDER_TTL_SECONDS": "0"}, "PASAR_ORDER_TTL_SECONDS"),
         ({"PASAR_ORDER_TTL_SECONDS": "soon"}, "PASAR_ORDER_TTL_SECONDS"),
         ({"PASAR_MAIL_FROM": "Pasar"}, "PASAR_MAIL_FROM"),
@@ -60,3 +64,11 @@ def test_production_takes_the_secret_it_is_given() -> None:
 def test_the_storefront_url_loses_its_trailing_slash() -> None:
     settings = Settings.from_env(Env({"PASAR_STOREFRONT_URL": "https://pasar.example/"}))
     assert settings.storefront_url == "https://pasar.example"
+
+
+def test_a_ca_file_that_is_not_pem_certificates_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("not a certificate")
+    for path in (tmp_path / "ca.pem", tmp_path / "missing.pem"):
+        settings = Settings.from_env(Env({"SMTP_URL": "smtp://mail.test", "PASAR_SMTP_CA_FILE": str(path)}))
+        with pytest.raises(ConfigError, match="PASAR_SMTP_CA_FILE"):
+            settings.mail.tls_context()

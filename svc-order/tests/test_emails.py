@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from certificates import ServerCertificates
 from conftest import RunningOrderService, StartOrder, create_request, eventually
 from fakes import FakeCatalog, FakePayments
 from mail_catcher import MailCatcher
@@ -24,9 +25,6 @@ from pasar_order.mail_outbox import MailDispatcher, queue_email
 from pasar_order.mail_transport import MailFolder, Send
 from pasar_order.models import Email, EmailKind, Order, OutboxState
 from pasar_order.work_queue import Backoff
-
-# aiosmtpd warns that the test server takes AUTH without TLS; that is what the test wants.
-pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 
 def eml_files(folder: Path) -> list[Path]:
@@ -165,13 +163,18 @@ def test_emails_go_over_smtp_once_each(start_order: StartOrder, payments: FakePa
         text, _ = parts(created)
         assert f"http://shop.test/orders/{placed.order.id}?token={placed.access_token}" in text
         assert not eml_files(service.mail_dir)
+        # A relay without STARTTLS and an URL without a user: plain SMTP, no login.
+        assert catcher.messages_over_tls == [False, False]
+        assert catcher.logins == []
     finally:
         catcher.stop()
 
 
-def test_emails_wait_for_an_smtp_server_that_is_down(start_order: StartOrder, payments: FakePayments) -> None:
-    catcher = MailCatcher(credentials=("pasar", "s3cret"))
-    service = start_order(SMTP_URL=catcher.url)
+def test_emails_wait_for_an_smtp_server_that_is_down(
+    start_order: StartOrder, payments: FakePayments, server_certificates: ServerCertificates
+) -> None:
+    catcher = MailCatcher(credentials=("pasar", "s3cret"), tls=server_certificates)
+    service = start_order(SMTP_URL=catcher.url, PASAR_SMTP_CA_FILE=str(server_certificates.ca_file))
     placed = place(service)
     payments.pay(placed.payment.id)
 
@@ -197,11 +200,16 @@ def test_emails_wait_for_an_smtp_server_that_is_down(start_order: StartOrder, pa
         catcher.stop()
 
 
-def test_a_rejected_login_keeps_the_emails_queued(start_order: StartOrder) -> None:
-    catcher = MailCatcher(credentials=("pasar", "s3cret"))
+def test_a_rejected_login_keeps_the_emails_queued(
+    start_order: StartOrder, server_certificates: ServerCertificates
+) -> None:
+    catcher = MailCatcher(credentials=("pasar", "s3cret"), tls=server_certificates)
     catcher.start()
     try:
-        service = start_order(SMTP_URL=catcher.url.replace("s3cret", "wrong"))
+        service = start_order(
+            SMTP_URL=catcher.url.replace("s3cret", "wrong"),
+            PASAR_SMTP_CA_FILE=str(server_certificates.ca_file),
+        )
         place(service)
 
         def last_error() -> str:
@@ -209,7 +217,7 @@ def test_a_rejected_login_keeps_the_emails_queued(start_order: StartOrder) -> No
                 row = Email.get()
                 return str(row.last_error or "")
 
-        eventually(lambda: "cannot reach" in last_error())
+        eventually(lambda: "refused the login" in last_error())
         assert catcher.received() == []
         assert _state_of_all(service) == {OutboxState.QUEUED}
     finally:

@@ -12,6 +12,7 @@ from playhouse.pool import PooledDatabase
 from pasar_kit import database as db
 from pasar_kit.config import Env
 from pasar_kit.readiness import grpc_health
+from pasar_kit.testing.ports import free_port
 from pasar_kit.testing.processes import ComponentProcess, console_script
 from pasar_order.main import MIGRATIONS_DIR, main, open_database
 from pasar_order.models import ALL_MODELS
@@ -53,6 +54,29 @@ def test_a_configuration_error_names_the_variable_and_exits_2(tmp_path: Path) ->
     )
     assert result.returncode == 2
     assert "SMTP_URL" in result.stderr
+
+
+def test_a_mail_folder_that_cannot_be_created_ends_the_start_with_one_line(
+    database_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    result = subprocess.run(
+        [console_script("pasar-order"), "serve"],
+        env={
+            "DATABASE_URL": database_url,
+            "PASAR_LISTEN_ADDRESS": f"127.0.0.1:{free_port()}",
+            "PASAR_MAIL_DIR": str(tmp_path / "a-file" / "mail"),
+            "PASAR_LOG_LEVEL": "warning",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("pasar-order: PASAR_MAIL_DIR")
+    assert str(tmp_path / "a-file" / "mail") in line
 
 
 def test_the_service_serves_as_a_process_and_stops_on_sigterm(

@@ -7,6 +7,7 @@ shorten them to see retries and expiry happen within seconds.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
@@ -44,6 +45,10 @@ class SmtpTarget:
             raise ConfigError(f"SMTP_URL has an invalid port: {url!r}") from None
         if not parts.hostname:
             raise ConfigError("SMTP_URL needs a host: smtp://user:password@host:port")
+        if parts.query:
+            raise ConfigError(
+                "SMTP_URL takes no query parameters (TLS and login are set by PASAR_SMTP_* variables)"
+            )
         use_tls = parts.scheme == "smtps"
         return cls(
             host=parts.hostname,
@@ -62,6 +67,21 @@ class MailSettings:
     mail_dir: Path
     sender: str
     smtp_timeout_seconds: float
+    # The CA bundle that verifies the mail server's certificate (smtps://, STARTTLS) instead
+    # of the system's trust store: for a mail server with a private CA.
+    smtp_ca_file: Path | None = None
+    # Send the SMTP login over a connection without TLS (a server that offers no STARTTLS).
+    # Off unless said explicitly: the password would cross the network readable by anyone.
+    smtp_allow_plaintext_login: bool = False
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Verifies the mail server's certificate and name: the system's CAs, or smtp_ca_file."""
+        cafile = str(self.smtp_ca_file) if self.smtp_ca_file else None
+        try:
+            return ssl.create_default_context(cafile=cafile)
+        except (OSError, ssl.SSLError) as error:
+            message = f"PASAR_SMTP_CA_FILE cannot be read as PEM certificates: {cafile}: {error}"
+            raise ConfigError(message) from None
 
 
 @dataclass(frozen=True)
@@ -120,6 +140,8 @@ class Settings:
                 mail_dir=Path(env.string("PASAR_MAIL_DIR", "var/mail")),
                 sender=sender,
                 smtp_timeout_seconds=env.number("PASAR_SMTP_TIMEOUT_SECONDS", 20.0, minimum=0.1),
+                smtp_ca_file=_optional_path(env, "PASAR_SMTP_CA_FILE"),
+                smtp_allow_plaintext_login=env.flag("PASAR_SMTP_ALLOW_PLAINTEXT_LOGIN", False),
             ),
             background=BackgroundSettings(
                 poll_seconds=env.number("PASAR_OUTBOX_POLL_SECONDS", 1.0, minimum=0.01),
@@ -130,3 +152,8 @@ class Settings:
                 event_stream_seconds=env.number("PASAR_EVENT_STREAM_SECONDS", 300.0, minimum=1.0),
             ),
         )
+
+
+def _optional_path(env: Env, name: str) -> Path | None:
+    value = env.optional(name)
+    return Path(value) if value else None

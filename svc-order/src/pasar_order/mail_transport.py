@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
+from pasar_kit.config import ConfigError
 from pasar_order.config import MailSettings, SmtpTarget
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,17 @@ class MailFolder:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
+    def check_writable(self) -> None:
+        """Creates the folder and writes a file into it; ConfigError naming PASAR_MAIL_DIR if not."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.directory, prefix=".write-check-"):
+                pass
+        except OSError as error:
+            reason = error.strerror or repr(error)
+            message = f"PASAR_MAIL_DIR {str(self.directory)!r} cannot be used for e-mails: {reason}"
+            raise ConfigError(message) from None
+
     def path_for(self, email_id: int, kind: str) -> Path:
         return self.directory / f"email-{email_id:08d}-{kind}.eml"
 
@@ -71,26 +83,67 @@ class MailFolder:
 
 
 class SmtpRelay:
-    """Sends e-mails through an SMTP server, one connection per batch."""
+    """Sends e-mails through an SMTP server, one connection per batch.
 
-    def __init__(self, target: SmtpTarget, timeout: float) -> None:
+    ``smtps://`` speaks TLS from the start; ``smtp://`` switches to TLS with STARTTLS
+    whenever the server offers it, and the certificate is verified either way. A login is
+    sent only over TLS, unless ``allow_plaintext_login`` says otherwise: against a server
+    without STARTTLS the connection is given up, and the e-mails stay queued for a retry.
+    A server without STARTTLS and an URL without a user (a local relay) is plain SMTP.
+    """
+
+    def __init__(
+        self,
+        target: SmtpTarget,
+        timeout: float,
+        tls_context: ssl.SSLContext,
+        allow_plaintext_login: bool = False,
+    ) -> None:
         self.target = target
         self.timeout = timeout
+        self.tls_context = tls_context
+        self.allow_plaintext_login = allow_plaintext_login
 
     def _connect(self) -> smtplib.SMTP:
         target = self.target
+        where = f"{target.host}:{target.port}"
+        connection: smtplib.SMTP | None = None
         try:
-            connection: smtplib.SMTP
             if target.use_tls:
                 connection = smtplib.SMTP_SSL(
-                    target.host, target.port, timeout=self.timeout, context=ssl.create_default_context()
+                    target.host, target.port, timeout=self.timeout, context=self.tls_context
                 )
+                encrypted = True
             else:
                 connection = smtplib.SMTP(target.host, target.port, timeout=self.timeout)
+                connection.ehlo_or_helo_if_needed()
+                encrypted = connection.has_extn("starttls")
+                if encrypted:
+                    connection.starttls(context=self.tls_context)
+                    connection.ehlo()
             if target.username:
+                if not encrypted and not self.allow_plaintext_login:
+                    log.error(
+                        "SMTP login refused: the mail server offers no STARTTLS and the password "
+                        "would cross the network in clear text; e-mails stay queued (use smtps://, "
+                        "enable STARTTLS on the server, or set PASAR_SMTP_ALLOW_PLAINTEXT_LOGIN=true)",
+                        extra={"smtp_server": where},
+                    )
+                    raise MailServerUnavailable(f"{where} offers no STARTTLS: login in clear text refused")
                 connection.login(target.username, target.password or "")
+        except MailServerUnavailable:
+            _close(connection)
+            raise
+        except smtplib.SMTPAuthenticationError as error:
+            _close(connection)
+            refusal = f"{where} refused the login: {error.smtp_code} {error.smtp_error!r}"
+            raise MailServerUnavailable(refusal) from error
+        except ssl.SSLError as error:
+            _close(connection)
+            raise MailServerUnavailable(f"TLS with {where} failed: {error!r}") from error
         except (OSError, smtplib.SMTPException) as error:
-            raise MailServerUnavailable(f"cannot reach {target.host}:{target.port}: {error!r}") from error
+            _close(connection)
+            raise MailServerUnavailable(f"cannot reach {where}: {error!r}") from error
         return connection
 
     @contextmanager
@@ -123,8 +176,24 @@ class SmtpRelay:
                     connection.close()
 
 
+def _close(connection: smtplib.SMTP | None) -> None:
+    if connection is not None:
+        connection.close()
+
+
 def transport_for(settings: MailSettings) -> MailTransport:
-    """SMTP when SMTP_URL is set, otherwise the mail folder."""
+    """SMTP when SMTP_URL is set, otherwise the mail folder, checked usable now.
+
+    Raises ConfigError (naming the variable) for a CA file that cannot be read or a mail
+    folder that cannot be created or written, so that the service does not start.
+    """
     if settings.smtp is not None:
-        return SmtpRelay(settings.smtp, settings.smtp_timeout_seconds)
-    return MailFolder(settings.mail_dir)
+        return SmtpRelay(
+            settings.smtp,
+            settings.smtp_timeout_seconds,
+            settings.tls_context(),
+            allow_plaintext_login=settings.smtp_allow_plaintext_login,
+        )
+    folder = MailFolder(settings.mail_dir)
+    folder.check_writable()
+    return folder
