@@ -90,6 +90,10 @@ type ListPaymentChannelsResponse struct {
 	PaymentChannels []*PaymentChannel `protobuf:"bytes,1,rep,name=payment_channels,json=paymentChannels,proto3" json:"payment_channels,omitempty"`
 	// A token for the next page, or empty when this page is the last.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// True when this shop's payments are settled by the sandbox provider: no real money
+	// moves, and anyone holding a payment's id can mark it paid with SimulatePayment. Only
+	// development and demo shops have it; a storefront shows shoppers that it is a demo.
+	Sandbox       bool `protobuf:"varint,3,opt,name=sandbox,proto3" json:"sandbox,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -136,6 +140,13 @@ func (x *ListPaymentChannelsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListPaymentChannelsResponse) GetSandbox() bool {
+	if x != nil {
+		return x.Sandbox
+	}
+	return false
 }
 
 // The request of PaymentService.GetPayment.
@@ -762,10 +773,11 @@ const file_pasar_payment_v1_payment_service_proto_rawDesc = "" +
 	"\x1aListPaymentChannelsRequest\x12&\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x92\x01\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\xac\x01\n" +
 	"\x1bListPaymentChannelsResponse\x12K\n" +
 	"\x10payment_channels\x18\x01 \x03(\v2 .pasar.payment.v1.PaymentChannelR\x0fpaymentChannels\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x18\n" +
+	"\asandbox\x18\x03 \x01(\bR\asandbox\">\n" +
 	"\x11GetPaymentRequest\x12)\n" +
 	"\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x142\x12^pay_[0-9a-f]{32}$R\x02id\"I\n" +
 	"\x12GetPaymentResponse\x123\n" +

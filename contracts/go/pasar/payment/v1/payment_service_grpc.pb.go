@@ -46,8 +46,12 @@ type PaymentServiceClient interface {
 	// random and only the order's buyer learns it.
 	GetPayment(ctx context.Context, in *GetPaymentRequest, opts ...grpc.CallOption) (*GetPaymentResponse, error)
 	// Settles a pending payment as the sandbox provider would when the shopper pays: the
-	// provider sends a signed notification and the payment becomes PAID. Only the sandbox
-	// provider can do this: with another provider the call is FAILED_PRECONDITION.
+	// provider sends a signed notification and the payment becomes PAID; a paid payment is
+	// returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+	// reason SANDBOX_DISABLED when the shop's payments go through another provider, when
+	// the payment was opened with another provider, or in production without the demo
+	// setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).
+	// FAILED_PRECONDITION PAYMENT_NOT_PENDING for a cancelled or expired payment.
 	SimulatePayment(ctx context.Context, in *SimulatePaymentRequest, opts ...grpc.CallOption) (*SimulatePaymentResponse, error)
 	// Creates the payment for an order. Internal. Idempotent on order_id: a retry with the
 	// same channel and amount returns the existing payment; a different channel or amount
@@ -171,8 +175,12 @@ type PaymentServiceServer interface {
 	// random and only the order's buyer learns it.
 	GetPayment(context.Context, *GetPaymentRequest) (*GetPaymentResponse, error)
 	// Settles a pending payment as the sandbox provider would when the shopper pays: the
-	// provider sends a signed notification and the payment becomes PAID. Only the sandbox
-	// provider can do this: with another provider the call is FAILED_PRECONDITION.
+	// provider sends a signed notification and the payment becomes PAID; a paid payment is
+	// returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+	// reason SANDBOX_DISABLED when the shop's payments go through another provider, when
+	// the payment was opened with another provider, or in production without the demo
+	// setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).
+	// FAILED_PRECONDITION PAYMENT_NOT_PENDING for a cancelled or expired payment.
 	SimulatePayment(context.Context, *SimulatePaymentRequest) (*SimulatePaymentResponse, error)
 	// Creates the payment for an order. Internal. Idempotent on order_id: a retry with the
 	// same channel and amount returns the existing payment; a different channel or amount

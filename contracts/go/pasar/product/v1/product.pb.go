@@ -518,7 +518,10 @@ type Reservation struct {
 	// When the units were reserved.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the reservation last changed state.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// When the units go back to stock if the reservation is still RESERVED then; unset on
+	// reservations that ended before reservations expired.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -588,6 +591,13 @@ func (x *Reservation) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Reservation) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
 var File_pasar_product_v1_product_proto protoreflect.FileDescriptor
 
 const file_pasar_product_v1_product_proto_rawDesc = "" +
@@ -631,7 +641,7 @@ const file_pasar_product_v1_product_proto_rawDesc = "" +
 	"\tStockLine\x12B\n" +
 	"\n" +
 	"package_id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\tpackageId\x12%\n" +
-	"\bquantity\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d \x00R\bquantity\"\x8f\x02\n" +
+	"\bquantity\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d \x00R\bquantity\"\xcc\x02\n" +
 	"\vReservation\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x128\n" +
 	"\x05state\x18\x02 \x01(\x0e2\".pasar.product.v1.ReservationStateR\x05state\x121\n" +
@@ -639,7 +649,9 @@ const file_pasar_product_v1_product_proto_rawDesc = "" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime*c\n" +
+	"updateTime\x12;\n" +
+	"\vexpire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime*c\n" +
 	"\fProductState\x12\x1d\n" +
 	"\x19PRODUCT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14PRODUCT_STATE_ACTIVE\x10\x01\x12\x1a\n" +
@@ -687,11 +699,12 @@ var file_pasar_product_v1_product_proto_depIdxs = []int32{
 	5,  // 8: pasar.product.v1.Reservation.lines:type_name -> pasar.product.v1.StockLine
 	8,  // 9: pasar.product.v1.Reservation.create_time:type_name -> google.protobuf.Timestamp
 	8,  // 10: pasar.product.v1.Reservation.update_time:type_name -> google.protobuf.Timestamp
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	8,  // 11: pasar.product.v1.Reservation.expire_time:type_name -> google.protobuf.Timestamp
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_pasar_product_v1_product_proto_init() }

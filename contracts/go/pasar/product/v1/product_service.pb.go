@@ -14,6 +14,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -456,7 +457,13 @@ type ReserveStockRequest struct {
 	// The id of the order the stock is held for; it is the idempotency key of the call.
 	OrderId string `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
 	// What to hold: at least one line, each package at most once.
-	Lines         []*StockLine `protobuf:"bytes,2,rep,name=lines,proto3" json:"lines,omitempty"`
+	Lines []*StockLine `protobuf:"bytes,2,rep,name=lines,proto3" json:"lines,omitempty"`
+	// Optional: when the units go back to stock by themselves if the reservation is neither
+	// committed nor released by then. The order service sets it past its order's own expiry
+	// (the order may be paid until then). Unset, the service's default lifetime applies; the
+	// service never holds stock beyond its maximum lifetime, whatever is asked. A retry
+	// returns the existing reservation with its first expiry.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -501,6 +508,13 @@ func (x *ReserveStockRequest) GetOrderId() string {
 func (x *ReserveStockRequest) GetLines() []*StockLine {
 	if x != nil {
 		return x.Lines
+	}
+	return nil
+}
+
+func (x *ReserveStockRequest) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
 	}
 	return nil
 }
@@ -739,7 +753,7 @@ var File_pasar_product_v1_product_service_proto protoreflect.FileDescriptor
 
 const file_pasar_product_v1_product_service_proto_rawDesc = "" +
 	"\n" +
-	"&pasar/product/v1/product_service.proto\x12\x10pasar.product.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1epasar/product/v1/product.proto\"h\n" +
+	"&pasar/product/v1/product_service.proto\x12\x10pasar.product.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1epasar/product/v1/product.proto\"h\n" +
 	"\x15ListCategoriesRequest\x12&\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12'\n" +
 	"\n" +
@@ -766,11 +780,13 @@ const file_pasar_product_v1_product_service_proto_rawDesc = "" +
 	"\x17BatchGetPackagesRequest\x12@\n" +
 	"\x03ids\x18\x01 \x03(\tB.\xbaH+\x92\x01(\b\x01\x10d\x18\x01\" r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x03ids\"Q\n" +
 	"\x18BatchGetPackagesResponse\x125\n" +
-	"\bpackages\x18\x01 \x03(\v2\x19.pasar.product.v1.PackageR\bpackages\"\x8b\x02\n" +
+	"\bpackages\x18\x01 \x03(\v2\x19.pasar.product.v1.PackageR\bpackages\"\xd2\x02\n" +
 	"\x13ReserveStockRequest\x126\n" +
 	"\border_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\aorderId\x12=\n" +
 	"\x05lines\x18\x02 \x03(\v2\x1b.pasar.product.v1.StockLineB\n" +
-	"\xbaH\a\x92\x01\x04\b\x01\x10\x14R\x05lines:}\xbaHz\x1ax\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10\x14R\x05lines\x12E\n" +
+	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\b\xbaH\x05\xb2\x01\x02@\x01R\n" +
+	"expireTime:}\xbaHz\x1ax\n" +
 	"\"reserve_stock.lines.unique_package\x12(each package may appear in one line only\x1a(this.lines.map(l, l.package_id).unique()\"W\n" +
 	"\x14ReserveStockResponse\x12?\n" +
 	"\vreservation\x18\x01 \x01(\v2\x1d.pasar.product.v1.ReservationR\vreservation\"R\n" +
@@ -824,7 +840,8 @@ var file_pasar_product_v1_product_service_proto_goTypes = []any{
 	(*Product)(nil),                    // 15: pasar.product.v1.Product
 	(*Package)(nil),                    // 16: pasar.product.v1.Package
 	(*StockLine)(nil),                  // 17: pasar.product.v1.StockLine
-	(*Reservation)(nil),                // 18: pasar.product.v1.Reservation
+	(*timestamppb.Timestamp)(nil),      // 18: google.protobuf.Timestamp
+	(*Reservation)(nil),                // 19: pasar.product.v1.Reservation
 }
 var file_pasar_product_v1_product_service_proto_depIdxs = []int32{
 	14, // 0: pasar.product.v1.ListCategoriesResponse.categories:type_name -> pasar.product.v1.Category
@@ -832,28 +849,29 @@ var file_pasar_product_v1_product_service_proto_depIdxs = []int32{
 	15, // 2: pasar.product.v1.GetProductResponse.product:type_name -> pasar.product.v1.Product
 	16, // 3: pasar.product.v1.BatchGetPackagesResponse.packages:type_name -> pasar.product.v1.Package
 	17, // 4: pasar.product.v1.ReserveStockRequest.lines:type_name -> pasar.product.v1.StockLine
-	18, // 5: pasar.product.v1.ReserveStockResponse.reservation:type_name -> pasar.product.v1.Reservation
-	18, // 6: pasar.product.v1.CommitReservationResponse.reservation:type_name -> pasar.product.v1.Reservation
-	18, // 7: pasar.product.v1.ReleaseReservationResponse.reservation:type_name -> pasar.product.v1.Reservation
-	0,  // 8: pasar.product.v1.ProductService.ListCategories:input_type -> pasar.product.v1.ListCategoriesRequest
-	2,  // 9: pasar.product.v1.ProductService.ListProducts:input_type -> pasar.product.v1.ListProductsRequest
-	4,  // 10: pasar.product.v1.ProductService.GetProduct:input_type -> pasar.product.v1.GetProductRequest
-	6,  // 11: pasar.product.v1.ProductService.BatchGetPackages:input_type -> pasar.product.v1.BatchGetPackagesRequest
-	8,  // 12: pasar.product.v1.ProductService.ReserveStock:input_type -> pasar.product.v1.ReserveStockRequest
-	10, // 13: pasar.product.v1.ProductService.CommitReservation:input_type -> pasar.product.v1.CommitReservationRequest
-	12, // 14: pasar.product.v1.ProductService.ReleaseReservation:input_type -> pasar.product.v1.ReleaseReservationRequest
-	1,  // 15: pasar.product.v1.ProductService.ListCategories:output_type -> pasar.product.v1.ListCategoriesResponse
-	3,  // 16: pasar.product.v1.ProductService.ListProducts:output_type -> pasar.product.v1.ListProductsResponse
-	5,  // 17: pasar.product.v1.ProductService.GetProduct:output_type -> pasar.product.v1.GetProductResponse
-	7,  // 18: pasar.product.v1.ProductService.BatchGetPackages:output_type -> pasar.product.v1.BatchGetPackagesResponse
-	9,  // 19: pasar.product.v1.ProductService.ReserveStock:output_type -> pasar.product.v1.ReserveStockResponse
-	11, // 20: pasar.product.v1.ProductService.CommitReservation:output_type -> pasar.product.v1.CommitReservationResponse
-	13, // 21: pasar.product.v1.ProductService.ReleaseReservation:output_type -> pasar.product.v1.ReleaseReservationResponse
-	15, // [15:22] is the sub-list for method output_type
-	8,  // [8:15] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	18, // 5: pasar.product.v1.ReserveStockRequest.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 6: pasar.product.v1.ReserveStockResponse.reservation:type_name -> pasar.product.v1.Reservation
+	19, // 7: pasar.product.v1.CommitReservationResponse.reservation:type_name -> pasar.product.v1.Reservation
+	19, // 8: pasar.product.v1.ReleaseReservationResponse.reservation:type_name -> pasar.product.v1.Reservation
+	0,  // 9: pasar.product.v1.ProductService.ListCategories:input_type -> pasar.product.v1.ListCategoriesRequest
+	2,  // 10: pasar.product.v1.ProductService.ListProducts:input_type -> pasar.product.v1.ListProductsRequest
+	4,  // 11: pasar.product.v1.ProductService.GetProduct:input_type -> pasar.product.v1.GetProductRequest
+	6,  // 12: pasar.product.v1.ProductService.BatchGetPackages:input_type -> pasar.product.v1.BatchGetPackagesRequest
+	8,  // 13: pasar.product.v1.ProductService.ReserveStock:input_type -> pasar.product.v1.ReserveStockRequest
+	10, // 14: pasar.product.v1.ProductService.CommitReservation:input_type -> pasar.product.v1.CommitReservationRequest
+	12, // 15: pasar.product.v1.ProductService.ReleaseReservation:input_type -> pasar.product.v1.ReleaseReservationRequest
+	1,  // 16: pasar.product.v1.ProductService.ListCategories:output_type -> pasar.product.v1.ListCategoriesResponse
+	3,  // 17: pasar.product.v1.ProductService.ListProducts:output_type -> pasar.product.v1.ListProductsResponse
+	5,  // 18: pasar.product.v1.ProductService.GetProduct:output_type -> pasar.product.v1.GetProductResponse
+	7,  // 19: pasar.product.v1.ProductService.BatchGetPackages:output_type -> pasar.product.v1.BatchGetPackagesResponse
+	9,  // 20: pasar.product.v1.ProductService.ReserveStock:output_type -> pasar.product.v1.ReserveStockResponse
+	11, // 21: pasar.product.v1.ProductService.CommitReservation:output_type -> pasar.product.v1.CommitReservationResponse
+	13, // 22: pasar.product.v1.ProductService.ReleaseReservation:output_type -> pasar.product.v1.ReleaseReservationResponse
+	16, // [16:23] is the sub-list for method output_type
+	9,  // [9:16] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_pasar_product_v1_product_service_proto_init() }

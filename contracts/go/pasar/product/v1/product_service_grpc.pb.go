@@ -54,7 +54,8 @@ type ProductServiceClient interface {
 	BatchGetPackages(ctx context.Context, in *BatchGetPackagesRequest, opts ...grpc.CallOption) (*BatchGetPackagesResponse, error)
 	// Holds stock for an order, all lines or none. Internal. Idempotent on order_id: a
 	// retry returns the existing reservation unchanged. FAILED_PRECONDITION when a line
-	// asks for more units than are available, with the package named in the details.
+	// asks for more units than are available, with the package named in the details. A
+	// reservation neither committed nor released by its expire_time is released then.
 	ReserveStock(ctx context.Context, in *ReserveStockRequest, opts ...grpc.CallOption) (*ReserveStockResponse, error)
 	// Turns an order's reservation into a sale once the order is paid. Internal.
 	// Idempotent: committing a committed reservation returns it unchanged; committing a
@@ -168,7 +169,8 @@ type ProductServiceServer interface {
 	BatchGetPackages(context.Context, *BatchGetPackagesRequest) (*BatchGetPackagesResponse, error)
 	// Holds stock for an order, all lines or none. Internal. Idempotent on order_id: a
 	// retry returns the existing reservation unchanged. FAILED_PRECONDITION when a line
-	// asks for more units than are available, with the package named in the details.
+	// asks for more units than are available, with the package named in the details. A
+	// reservation neither committed nor released by its expire_time is released then.
 	ReserveStock(context.Context, *ReserveStockRequest) (*ReserveStockResponse, error)
 	// Turns an order's reservation into a sale once the order is paid. Internal.
 	// Idempotent: committing a committed reservation returns it unchanged; committing a

@@ -28,7 +28,7 @@ from pasar.common.v1 import money_pb2 as pasar_dot_common_dot_v1_dot_money__pb2
 from pasar.payment.v1 import payment_pb2 as pasar_dot_payment_dot_v1_dot_payment__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&pasar/payment/v1/payment_service.proto\x12\x10pasar.payment.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bpasar/common/v1/money.proto\x1a\x1epasar/payment/v1/payment.proto\"m\n\x1aListPaymentChannelsRequest\x12&\n\tpage_size\x18\x01 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x92\x01\n\x1bListPaymentChannelsResponse\x12K\n\x10payment_channels\x18\x01 \x03(\x0b\x32 .pasar.payment.v1.PaymentChannelR\x0fpaymentChannels\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n\x11GetPaymentRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^pay_[0-9a-f]{32}$R\x02id\"I\n\x12GetPaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"C\n\x16SimulatePaymentRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^pay_[0-9a-f]{32}$R\x02id\"N\n\x17SimulatePaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"\x81\x03\n\x14\x43reatePaymentRequest\x12\x36\n\x08order_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x07orderId\x12\x46\n\x0c\x63hannel_code\x18\x02 \x01(\tB#\xbaH r\x1e\x10\x01\x18 2\x18^[a-z0-9]+(_[a-z0-9]+)*$R\x0b\x63hannelCode\x12\x89\x01\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x16.pasar.common.v1.MoneyBY\xbaHV\xba\x01P\n\x1e\x63reate_payment.amount.positive\x12\x1d\x61mount must be more than zero\x1a\x0fthis.amount > 0\xc8\x01\x01R\x06\x61mount\x12*\n\x0b\x64\x65scription\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01R\x0b\x64\x65scription\x12\x31\n\x0e\x63ustomer_email\x18\x05 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01R\rcustomerEmail\"L\n\x15\x43reatePaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"A\n\x14\x43\x61ncelPaymentRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^pay_[0-9a-f]{32}$R\x02id\"L\n\x15\x43\x61ncelPaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"\x9c\x01\n\x14NotifyPaymentRequest\x12\x33\n\x08provider\x18\x01 \x01(\tB\x17\xbaH\x14r\x12\x10\x01\x18 2\x0c^[a-z0-9_]+$R\x08provider\x12%\n\x07payload\x18\x02 \x01(\x0c\x42\x0b\xbaH\x08z\x06\x10\x01\x18\x80\x80\x04R\x07payload\x12(\n\tsignature\x18\x03 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02R\tsignature\"j\n\x15NotifyPaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\x12\x1c\n\tduplicate\x18\x02 \x01(\x08R\tduplicate\"K\n\x19WatchPaymentEventsRequest\x12.\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x00R\rafterSequence\"R\n\x1aWatchPaymentEventsResponse\x12\x34\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1e.pasar.payment.v1.PaymentEventR\x05\x65vent2\x9c\x07\n\x0ePaymentService\x12\xa8\x01\n\x13ListPaymentChannels\x12,.pasar.payment.v1.ListPaymentChannelsRequest\x1a-.pasar.payment.v1.ListPaymentChannelsResponse\"4\x82\xd3\xe4\x93\x02.\x12\x18/api/v1/payment-channelsZ\x12\x12\x10/api/v1/payments\x12\xa0\x01\n\nGetPayment\x12#.pasar.payment.v1.GetPaymentRequest\x1a$.pasar.payment.v1.GetPaymentResponse\"G\x82\xd3\xe4\x93\x02\x41\x12\x15/api/v1/payments/{id}Z\x1f\x12\x14/api/v1/payment/{id}b\x07paymentb\x07payment\x12\x9a\x01\n\x0fSimulatePayment\x12(.pasar.payment.v1.SimulatePaymentRequest\x1a).pasar.payment.v1.SimulatePaymentResponse\"2\x82\xd3\xe4\x93\x02,\"\x1e/api/v1/payments/{id}:simulate:\x01*b\x07payment\x12\x62\n\rCreatePayment\x12&.pasar.payment.v1.CreatePaymentRequest\x1a\'.pasar.payment.v1.CreatePaymentResponse\"\x00\x12\x62\n\rCancelPayment\x12&.pasar.payment.v1.CancelPaymentRequest\x1a\'.pasar.payment.v1.CancelPaymentResponse\"\x00\x12\x62\n\rNotifyPayment\x12&.pasar.payment.v1.NotifyPaymentRequest\x1a\'.pasar.payment.v1.NotifyPaymentResponse\"\x00\x12s\n\x12WatchPaymentEvents\x12+.pasar.payment.v1.WatchPaymentEventsRequest\x1a,.pasar.payment.v1.WatchPaymentEventsResponse\"\x00\x30\x01\x42\x45ZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&pasar/payment/v1/payment_service.proto\x12\x10pasar.payment.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bpasar/common/v1/money.proto\x1a\x1epasar/payment/v1/payment.proto\"m\n\x1aListPaymentChannelsRequest\x12&\n\tpage_size\x18\x01 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\xac\x01\n\x1bListPaymentChannelsResponse\x12K\n\x10payment_channels\x18\x01 \x03(\x0b\x32 .pasar.payment.v1.PaymentChannelR\x0fpaymentChannels\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x18\n\x07sandbox\x18\x03 \x01(\x08R\x07sandbox\">\n\x11GetPaymentRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^pay_[0-9a-f]{32}$R\x02id\"I\n\x12GetPaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"C\n\x16SimulatePaymentRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^pay_[0-9a-f]{32}$R\x02id\"N\n\x17SimulatePaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"\x81\x03\n\x14\x43reatePaymentRequest\x12\x36\n\x08order_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x07orderId\x12\x46\n\x0c\x63hannel_code\x18\x02 \x01(\tB#\xbaH r\x1e\x10\x01\x18 2\x18^[a-z0-9]+(_[a-z0-9]+)*$R\x0b\x63hannelCode\x12\x89\x01\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x16.pasar.common.v1.MoneyBY\xbaHV\xba\x01P\n\x1e\x63reate_payment.amount.positive\x12\x1d\x61mount must be more than zero\x1a\x0fthis.amount > 0\xc8\x01\x01R\x06\x61mount\x12*\n\x0b\x64\x65scription\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01R\x0b\x64\x65scription\x12\x31\n\x0e\x63ustomer_email\x18\x05 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01R\rcustomerEmail\"L\n\x15\x43reatePaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"A\n\x14\x43\x61ncelPaymentRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^pay_[0-9a-f]{32}$R\x02id\"L\n\x15\x43\x61ncelPaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"\x9c\x01\n\x14NotifyPaymentRequest\x12\x33\n\x08provider\x18\x01 \x01(\tB\x17\xbaH\x14r\x12\x10\x01\x18 2\x0c^[a-z0-9_]+$R\x08provider\x12%\n\x07payload\x18\x02 \x01(\x0c\x42\x0b\xbaH\x08z\x06\x10\x01\x18\x80\x80\x04R\x07payload\x12(\n\tsignature\x18\x03 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02R\tsignature\"j\n\x15NotifyPaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\x12\x1c\n\tduplicate\x18\x02 \x01(\x08R\tduplicate\"K\n\x19WatchPaymentEventsRequest\x12.\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x00R\rafterSequence\"R\n\x1aWatchPaymentEventsResponse\x12\x34\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1e.pasar.payment.v1.PaymentEventR\x05\x65vent2\x9c\x07\n\x0ePaymentService\x12\xa8\x01\n\x13ListPaymentChannels\x12,.pasar.payment.v1.ListPaymentChannelsRequest\x1a-.pasar.payment.v1.ListPaymentChannelsResponse\"4\x82\xd3\xe4\x93\x02.\x12\x18/api/v1/payment-channelsZ\x12\x12\x10/api/v1/payments\x12\xa0\x01\n\nGetPayment\x12#.pasar.payment.v1.GetPaymentRequest\x1a$.pasar.payment.v1.GetPaymentResponse\"G\x82\xd3\xe4\x93\x02\x41\x12\x15/api/v1/payments/{id}Z\x1f\x12\x14/api/v1/payment/{id}b\x07paymentb\x07payment\x12\x9a\x01\n\x0fSimulatePayment\x12(.pasar.payment.v1.SimulatePaymentRequest\x1a).pasar.payment.v1.SimulatePaymentResponse\"2\x82\xd3\xe4\x93\x02,\"\x1e/api/v1/payments/{id}:simulate:\x01*b\x07payment\x12\x62\n\rCreatePayment\x12&.pasar.payment.v1.CreatePaymentRequest\x1a\'.pasar.payment.v1.CreatePaymentResponse\"\x00\x12\x62\n\rCancelPayment\x12&.pasar.payment.v1.CancelPaymentRequest\x1a\'.pasar.payment.v1.CancelPaymentResponse\"\x00\x12\x62\n\rNotifyPayment\x12&.pasar.payment.v1.NotifyPaymentRequest\x1a\'.pasar.payment.v1.NotifyPaymentResponse\"\x00\x12s\n\x12WatchPaymentEvents\x12+.pasar.payment.v1.WatchPaymentEventsRequest\x1a,.pasar.payment.v1.WatchPaymentEventsResponse\"\x00\x30\x01\x42\x45ZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -73,31 +73,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTPAYMENTCHANNELSREQUEST']._serialized_start=180
   _globals['_LISTPAYMENTCHANNELSREQUEST']._serialized_end=289
   _globals['_LISTPAYMENTCHANNELSRESPONSE']._serialized_start=292
-  _globals['_LISTPAYMENTCHANNELSRESPONSE']._serialized_end=438
-  _globals['_GETPAYMENTREQUEST']._serialized_start=440
-  _globals['_GETPAYMENTREQUEST']._serialized_end=502
-  _globals['_GETPAYMENTRESPONSE']._serialized_start=504
-  _globals['_GETPAYMENTRESPONSE']._serialized_end=577
-  _globals['_SIMULATEPAYMENTREQUEST']._serialized_start=579
-  _globals['_SIMULATEPAYMENTREQUEST']._serialized_end=646
-  _globals['_SIMULATEPAYMENTRESPONSE']._serialized_start=648
-  _globals['_SIMULATEPAYMENTRESPONSE']._serialized_end=726
-  _globals['_CREATEPAYMENTREQUEST']._serialized_start=729
-  _globals['_CREATEPAYMENTREQUEST']._serialized_end=1114
-  _globals['_CREATEPAYMENTRESPONSE']._serialized_start=1116
-  _globals['_CREATEPAYMENTRESPONSE']._serialized_end=1192
-  _globals['_CANCELPAYMENTREQUEST']._serialized_start=1194
-  _globals['_CANCELPAYMENTREQUEST']._serialized_end=1259
-  _globals['_CANCELPAYMENTRESPONSE']._serialized_start=1261
-  _globals['_CANCELPAYMENTRESPONSE']._serialized_end=1337
-  _globals['_NOTIFYPAYMENTREQUEST']._serialized_start=1340
-  _globals['_NOTIFYPAYMENTREQUEST']._serialized_end=1496
-  _globals['_NOTIFYPAYMENTRESPONSE']._serialized_start=1498
-  _globals['_NOTIFYPAYMENTRESPONSE']._serialized_end=1604
-  _globals['_WATCHPAYMENTEVENTSREQUEST']._serialized_start=1606
-  _globals['_WATCHPAYMENTEVENTSREQUEST']._serialized_end=1681
-  _globals['_WATCHPAYMENTEVENTSRESPONSE']._serialized_start=1683
-  _globals['_WATCHPAYMENTEVENTSRESPONSE']._serialized_end=1765
-  _globals['_PAYMENTSERVICE']._serialized_start=1768
-  _globals['_PAYMENTSERVICE']._serialized_end=2692
+  _globals['_LISTPAYMENTCHANNELSRESPONSE']._serialized_end=464
+  _globals['_GETPAYMENTREQUEST']._serialized_start=466
+  _globals['_GETPAYMENTREQUEST']._serialized_end=528
+  _globals['_GETPAYMENTRESPONSE']._serialized_start=530
+  _globals['_GETPAYMENTRESPONSE']._serialized_end=603
+  _globals['_SIMULATEPAYMENTREQUEST']._serialized_start=605
+  _globals['_SIMULATEPAYMENTREQUEST']._serialized_end=672
+  _globals['_SIMULATEPAYMENTRESPONSE']._serialized_start=674
+  _globals['_SIMULATEPAYMENTRESPONSE']._serialized_end=752
+  _globals['_CREATEPAYMENTREQUEST']._serialized_start=755
+  _globals['_CREATEPAYMENTREQUEST']._serialized_end=1140
+  _globals['_CREATEPAYMENTRESPONSE']._serialized_start=1142
+  _globals['_CREATEPAYMENTRESPONSE']._serialized_end=1218
+  _globals['_CANCELPAYMENTREQUEST']._serialized_start=1220
+  _globals['_CANCELPAYMENTREQUEST']._serialized_end=1285
+  _globals['_CANCELPAYMENTRESPONSE']._serialized_start=1287
+  _globals['_CANCELPAYMENTRESPONSE']._serialized_end=1363
+  _globals['_NOTIFYPAYMENTREQUEST']._serialized_start=1366
+  _globals['_NOTIFYPAYMENTREQUEST']._serialized_end=1522
+  _globals['_NOTIFYPAYMENTRESPONSE']._serialized_start=1524
+  _globals['_NOTIFYPAYMENTRESPONSE']._serialized_end=1630
+  _globals['_WATCHPAYMENTEVENTSREQUEST']._serialized_start=1632
+  _globals['_WATCHPAYMENTEVENTSREQUEST']._serialized_end=1707
+  _globals['_WATCHPAYMENTEVENTSRESPONSE']._serialized_start=1709
+  _globals['_WATCHPAYMENTEVENTSRESPONSE']._serialized_end=1791
+  _globals['_PAYMENTSERVICE']._serialized_start=1794
+  _globals['_PAYMENTSERVICE']._serialized_end=2718
 # @@protoc_insertion_point(module_scope)

@@ -58,8 +58,14 @@ class ListPaymentChannelsResponse(_message.Message):
 
     PAYMENT_CHANNELS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    SANDBOX_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """A token for the next page, or empty when this page is the last."""
+    sandbox: _builtins.bool
+    """True when this shop's payments are settled by the sandbox provider: no real money
+    moves, and anyone holding a payment's id can mark it paid with SimulatePayment. Only
+    development and demo shops have it; a storefront shows shoppers that it is a demo.
+    """
     @_builtins.property
     def payment_channels(self) -> _containers.RepeatedCompositeFieldContainer[_payment_pb2.PaymentChannel]:
         """The page of enabled channels, in display order."""
@@ -69,10 +75,11 @@ class ListPaymentChannelsResponse(_message.Message):
         *,
         payment_channels: _abc.Iterable[_payment_pb2.PaymentChannel] | None = ...,
         next_page_token: _builtins.str = ...,
+        sandbox: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "payment_channels", b"payment_channels"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "payment_channels", b"payment_channels", "sandbox", b"sandbox"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

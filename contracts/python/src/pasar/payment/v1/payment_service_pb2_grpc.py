@@ -99,8 +99,12 @@ class PaymentServiceServicer:
 
     def SimulatePayment(self, request, context):
         """Settles a pending payment as the sandbox provider would when the shopper pays: the
-        provider sends a signed notification and the payment becomes PAID. Only the sandbox
-        provider can do this: with another provider the call is FAILED_PRECONDITION.
+        provider sends a signed notification and the payment becomes PAID; a paid payment is
+        returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+        reason SANDBOX_DISABLED when the shop's payments go through another provider, when
+        the payment was opened with another provider, or in production without the demo
+        setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).
+        FAILED_PRECONDITION PAYMENT_NOT_PENDING for a cancelled or expired payment.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -47,8 +47,12 @@ class PaymentServiceStub:
     """
     SimulatePayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.SimulatePaymentRequest, _payment_service_pb2.SimulatePaymentResponse]
     """Settles a pending payment as the sandbox provider would when the shopper pays: the
-    provider sends a signed notification and the payment becomes PAID. Only the sandbox
-    provider can do this: with another provider the call is FAILED_PRECONDITION.
+    provider sends a signed notification and the payment becomes PAID; a paid payment is
+    returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+    reason SANDBOX_DISABLED when the shop's payments go through another provider, when
+    the payment was opened with another provider, or in production without the demo
+    setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).
+    FAILED_PRECONDITION PAYMENT_NOT_PENDING for a cancelled or expired payment.
     """
     CreatePayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.CreatePaymentRequest, _payment_service_pb2.CreatePaymentResponse]
     """Creates the payment for an order. Internal. Idempotent on order_id: a retry with the
@@ -90,8 +94,12 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     """
     SimulatePayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.SimulatePaymentRequest, _payment_service_pb2.SimulatePaymentResponse]  # type: ignore[assignment]
     """Settles a pending payment as the sandbox provider would when the shopper pays: the
-    provider sends a signed notification and the payment becomes PAID. Only the sandbox
-    provider can do this: with another provider the call is FAILED_PRECONDITION.
+    provider sends a signed notification and the payment becomes PAID; a paid payment is
+    returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+    reason SANDBOX_DISABLED when the shop's payments go through another provider, when
+    the payment was opened with another provider, or in production without the demo
+    setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).
+    FAILED_PRECONDITION PAYMENT_NOT_PENDING for a cancelled or expired payment.
     """
     CreatePayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.CreatePaymentRequest, _payment_service_pb2.CreatePaymentResponse]  # type: ignore[assignment]
     """Creates the payment for an order. Internal. Idempotent on order_id: a retry with the
@@ -148,8 +156,12 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_payment_service_pb2.SimulatePaymentResponse, _abc.Awaitable[_payment_service_pb2.SimulatePaymentResponse]]:
         """Settles a pending payment as the sandbox provider would when the shopper pays: the
-        provider sends a signed notification and the payment becomes PAID. Only the sandbox
-        provider can do this: with another provider the call is FAILED_PRECONDITION.
+        provider sends a signed notification and the payment becomes PAID; a paid payment is
+        returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+        reason SANDBOX_DISABLED when the shop's payments go through another provider, when
+        the payment was opened with another provider, or in production without the demo
+        setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).
+        FAILED_PRECONDITION PAYMENT_NOT_PENDING for a cancelled or expired payment.
         """
 
     @_abc_1.abstractmethod

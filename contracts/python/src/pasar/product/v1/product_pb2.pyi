@@ -278,6 +278,7 @@ class Reservation(_message.Message):
     LINES_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     order_id: _builtins.str
     """The id of the order the units are held for; one reservation per order."""
     state: Global___ReservationState.ValueType
@@ -294,6 +295,12 @@ class Reservation(_message.Message):
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """When the reservation last changed state."""
 
+    @_builtins.property
+    def expire_time(self) -> _timestamp_pb2.Timestamp:
+        """When the units go back to stock if the reservation is still RESERVED then; unset on
+        reservations that ended before reservations expired.
+        """
+
     def __init__(
         self,
         *,
@@ -302,10 +309,11 @@ class Reservation(_message.Message):
         lines: _abc.Iterable[Global___StockLine] | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "expire_time", b"expire_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "lines", b"lines", "order_id", b"order_id", "state", b"state", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "expire_time", b"expire_time", "lines", b"lines", "order_id", b"order_id", "state", b"state", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -24,10 +24,11 @@ _sym_db = _symbol_database.Default()
 
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from pasar.product.v1 import product_pb2 as pasar_dot_product_dot_v1_dot_product__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&pasar/product/v1/product_service.proto\x12\x10pasar.product.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1epasar/product/v1/product.proto\"h\n\x15ListCategoriesRequest\x12&\n\tpage_size\x18\x01 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"|\n\x16ListCategoriesResponse\x12:\n\ncategories\x18\x01 \x03(\x0b\x32\x1a.pasar.product.v1.CategoryR\ncategories\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcc\x01\n\x13ListProductsRequest\x12&\n\tpage_size\x18\x01 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12\x45\n\x0b\x63\x61tegory_id\x18\x03 \x01(\tB$\xbaH!r\x1f\x18?2\x1b^([a-z0-9]+(-[a-z0-9]+)*)?$R\ncategoryId\x12\x1d\n\x05query\x18\x04 \x01(\tB\x07\xbaH\x04r\x02\x18\x64R\x05query\"u\n\x14ListProductsResponse\x12\x35\n\x08products\x18\x01 \x03(\x0b\x32\x19.pasar.product.v1.ProductR\x08products\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"H\n\x11GetProductRequest\x12\x33\n\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\"I\n\x12GetProductResponse\x12\x33\n\x07product\x18\x01 \x01(\x0b\x32\x19.pasar.product.v1.ProductR\x07product\"[\n\x17\x42\x61tchGetPackagesRequest\x12@\n\x03ids\x18\x01 \x03(\tB.\xbaH+\x92\x01(\x08\x01\x10\x64\x18\x01\" r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x03ids\"Q\n\x18\x42\x61tchGetPackagesResponse\x12\x35\n\x08packages\x18\x01 \x03(\x0b\x32\x19.pasar.product.v1.PackageR\x08packages\"\x8b\x02\n\x13ReserveStockRequest\x12\x36\n\x08order_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x07orderId\x12=\n\x05lines\x18\x02 \x03(\x0b\x32\x1b.pasar.product.v1.StockLineB\n\xbaH\x07\x92\x01\x04\x08\x01\x10\x14R\x05lines:}\xbaHz\x1ax\n\"reserve_stock.lines.unique_package\x12(each package may appear in one line only\x1a(this.lines.map(l, l.package_id).unique()\"W\n\x14ReserveStockResponse\x12?\n\x0breservation\x18\x01 \x01(\x0b\x32\x1d.pasar.product.v1.ReservationR\x0breservation\"R\n\x18\x43ommitReservationRequest\x12\x36\n\x08order_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x07orderId\"\\\n\x19\x43ommitReservationResponse\x12?\n\x0breservation\x18\x01 \x01(\x0b\x32\x1d.pasar.product.v1.ReservationR\x0breservation\"S\n\x19ReleaseReservationRequest\x12\x36\n\x08order_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x07orderId\"]\n\x1aReleaseReservationResponse\x12?\n\x0breservation\x18\x01 \x01(\x0b\x32\x1d.pasar.product.v1.ReservationR\x0breservation2\xde\x06\n\x0eProductService\x12\x7f\n\x0eListCategories\x12\'.pasar.product.v1.ListCategoriesRequest\x1a(.pasar.product.v1.ListCategoriesResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/api/v1/categories\x12w\n\x0cListProducts\x12%.pasar.product.v1.ListProductsRequest\x1a&.pasar.product.v1.ListProductsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/products\x12\xa0\x01\n\nGetProduct\x12#.pasar.product.v1.GetProductRequest\x1a$.pasar.product.v1.GetProductResponse\"G\x82\xd3\xe4\x93\x02\x41\x12\x15/api/v1/products/{id}Z\x1f\x12\x14/api/v1/product/{id}b\x07productb\x07product\x12k\n\x10\x42\x61tchGetPackages\x12).pasar.product.v1.BatchGetPackagesRequest\x1a*.pasar.product.v1.BatchGetPackagesResponse\"\x00\x12_\n\x0cReserveStock\x12%.pasar.product.v1.ReserveStockRequest\x1a&.pasar.product.v1.ReserveStockResponse\"\x00\x12n\n\x11\x43ommitReservation\x12*.pasar.product.v1.CommitReservationRequest\x1a+.pasar.product.v1.CommitReservationResponse\"\x00\x12q\n\x12ReleaseReservation\x12+.pasar.product.v1.ReleaseReservationRequest\x1a,.pasar.product.v1.ReleaseReservationResponse\"\x00\x42\x45ZCgithub.com/pasar-shop/pasar/contracts/go/pasar/product/v1;productv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&pasar/product/v1/product_service.proto\x12\x10pasar.product.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1epasar/product/v1/product.proto\"h\n\x15ListCategoriesRequest\x12&\n\tpage_size\x18\x01 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"|\n\x16ListCategoriesResponse\x12:\n\ncategories\x18\x01 \x03(\x0b\x32\x1a.pasar.product.v1.CategoryR\ncategories\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcc\x01\n\x13ListProductsRequest\x12&\n\tpage_size\x18\x01 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12\x45\n\x0b\x63\x61tegory_id\x18\x03 \x01(\tB$\xbaH!r\x1f\x18?2\x1b^([a-z0-9]+(-[a-z0-9]+)*)?$R\ncategoryId\x12\x1d\n\x05query\x18\x04 \x01(\tB\x07\xbaH\x04r\x02\x18\x64R\x05query\"u\n\x14ListProductsResponse\x12\x35\n\x08products\x18\x01 \x03(\x0b\x32\x19.pasar.product.v1.ProductR\x08products\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"H\n\x11GetProductRequest\x12\x33\n\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\"I\n\x12GetProductResponse\x12\x33\n\x07product\x18\x01 \x01(\x0b\x32\x19.pasar.product.v1.ProductR\x07product\"[\n\x17\x42\x61tchGetPackagesRequest\x12@\n\x03ids\x18\x01 \x03(\tB.\xbaH+\x92\x01(\x08\x01\x10\x64\x18\x01\" r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x03ids\"Q\n\x18\x42\x61tchGetPackagesResponse\x12\x35\n\x08packages\x18\x01 \x03(\x0b\x32\x19.pasar.product.v1.PackageR\x08packages\"\xd2\x02\n\x13ReserveStockRequest\x12\x36\n\x08order_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x07orderId\x12=\n\x05lines\x18\x02 \x03(\x0b\x32\x1b.pasar.product.v1.StockLineB\n\xbaH\x07\x92\x01\x04\x08\x01\x10\x14R\x05lines\x12\x45\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x08\xbaH\x05\xb2\x01\x02@\x01R\nexpireTime:}\xbaHz\x1ax\n\"reserve_stock.lines.unique_package\x12(each package may appear in one line only\x1a(this.lines.map(l, l.package_id).unique()\"W\n\x14ReserveStockResponse\x12?\n\x0breservation\x18\x01 \x01(\x0b\x32\x1d.pasar.product.v1.ReservationR\x0breservation\"R\n\x18\x43ommitReservationRequest\x12\x36\n\x08order_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x07orderId\"\\\n\x19\x43ommitReservationResponse\x12?\n\x0breservation\x18\x01 \x01(\x0b\x32\x1d.pasar.product.v1.ReservationR\x0breservation\"S\n\x19ReleaseReservationRequest\x12\x36\n\x08order_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x07orderId\"]\n\x1aReleaseReservationResponse\x12?\n\x0breservation\x18\x01 \x01(\x0b\x32\x1d.pasar.product.v1.ReservationR\x0breservation2\xde\x06\n\x0eProductService\x12\x7f\n\x0eListCategories\x12\'.pasar.product.v1.ListCategoriesRequest\x1a(.pasar.product.v1.ListCategoriesResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/api/v1/categories\x12w\n\x0cListProducts\x12%.pasar.product.v1.ListProductsRequest\x1a&.pasar.product.v1.ListProductsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/products\x12\xa0\x01\n\nGetProduct\x12#.pasar.product.v1.GetProductRequest\x1a$.pasar.product.v1.GetProductResponse\"G\x82\xd3\xe4\x93\x02\x41\x12\x15/api/v1/products/{id}Z\x1f\x12\x14/api/v1/product/{id}b\x07productb\x07product\x12k\n\x10\x42\x61tchGetPackages\x12).pasar.product.v1.BatchGetPackagesRequest\x1a*.pasar.product.v1.BatchGetPackagesResponse\"\x00\x12_\n\x0cReserveStock\x12%.pasar.product.v1.ReserveStockRequest\x1a&.pasar.product.v1.ReserveStockResponse\"\x00\x12n\n\x11\x43ommitReservation\x12*.pasar.product.v1.CommitReservationRequest\x1a+.pasar.product.v1.CommitReservationResponse\"\x00\x12q\n\x12ReleaseReservation\x12+.pasar.product.v1.ReleaseReservationRequest\x1a,.pasar.product.v1.ReleaseReservationResponse\"\x00\x42\x45ZCgithub.com/pasar-shop/pasar/contracts/go/pasar/product/v1;productv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -55,6 +56,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESERVESTOCKREQUEST'].fields_by_name['order_id']._serialized_options = b'\272H\030r\026\020\001\030@2\020^[A-Za-z0-9_-]+$'
   _globals['_RESERVESTOCKREQUEST'].fields_by_name['lines']._loaded_options = None
   _globals['_RESERVESTOCKREQUEST'].fields_by_name['lines']._serialized_options = b'\272H\007\222\001\004\010\001\020\024'
+  _globals['_RESERVESTOCKREQUEST'].fields_by_name['expire_time']._loaded_options = None
+  _globals['_RESERVESTOCKREQUEST'].fields_by_name['expire_time']._serialized_options = b'\272H\005\262\001\002@\001'
   _globals['_RESERVESTOCKREQUEST']._loaded_options = None
   _globals['_RESERVESTOCKREQUEST']._serialized_options = b'\272Hz\032x\n\"reserve_stock.lines.unique_package\022(each package may appear in one line only\032(this.lines.map(l, l.package_id).unique()'
   _globals['_COMMITRESERVATIONREQUEST'].fields_by_name['order_id']._loaded_options = None
@@ -67,34 +70,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PRODUCTSERVICE'].methods_by_name['ListProducts']._serialized_options = b'\202\323\344\223\002\022\022\020/api/v1/products'
   _globals['_PRODUCTSERVICE'].methods_by_name['GetProduct']._loaded_options = None
   _globals['_PRODUCTSERVICE'].methods_by_name['GetProduct']._serialized_options = b'\202\323\344\223\002A\022\025/api/v1/products/{id}Z\037\022\024/api/v1/product/{id}b\007productb\007product'
-  _globals['_LISTCATEGORIESREQUEST']._serialized_start=151
-  _globals['_LISTCATEGORIESREQUEST']._serialized_end=255
-  _globals['_LISTCATEGORIESRESPONSE']._serialized_start=257
-  _globals['_LISTCATEGORIESRESPONSE']._serialized_end=381
-  _globals['_LISTPRODUCTSREQUEST']._serialized_start=384
-  _globals['_LISTPRODUCTSREQUEST']._serialized_end=588
-  _globals['_LISTPRODUCTSRESPONSE']._serialized_start=590
-  _globals['_LISTPRODUCTSRESPONSE']._serialized_end=707
-  _globals['_GETPRODUCTREQUEST']._serialized_start=709
-  _globals['_GETPRODUCTREQUEST']._serialized_end=781
-  _globals['_GETPRODUCTRESPONSE']._serialized_start=783
-  _globals['_GETPRODUCTRESPONSE']._serialized_end=856
-  _globals['_BATCHGETPACKAGESREQUEST']._serialized_start=858
-  _globals['_BATCHGETPACKAGESREQUEST']._serialized_end=949
-  _globals['_BATCHGETPACKAGESRESPONSE']._serialized_start=951
-  _globals['_BATCHGETPACKAGESRESPONSE']._serialized_end=1032
-  _globals['_RESERVESTOCKREQUEST']._serialized_start=1035
-  _globals['_RESERVESTOCKREQUEST']._serialized_end=1302
-  _globals['_RESERVESTOCKRESPONSE']._serialized_start=1304
-  _globals['_RESERVESTOCKRESPONSE']._serialized_end=1391
-  _globals['_COMMITRESERVATIONREQUEST']._serialized_start=1393
-  _globals['_COMMITRESERVATIONREQUEST']._serialized_end=1475
-  _globals['_COMMITRESERVATIONRESPONSE']._serialized_start=1477
-  _globals['_COMMITRESERVATIONRESPONSE']._serialized_end=1569
-  _globals['_RELEASERESERVATIONREQUEST']._serialized_start=1571
-  _globals['_RELEASERESERVATIONREQUEST']._serialized_end=1654
-  _globals['_RELEASERESERVATIONRESPONSE']._serialized_start=1656
-  _globals['_RELEASERESERVATIONRESPONSE']._serialized_end=1749
-  _globals['_PRODUCTSERVICE']._serialized_start=1752
-  _globals['_PRODUCTSERVICE']._serialized_end=2614
+  _globals['_LISTCATEGORIESREQUEST']._serialized_start=184
+  _globals['_LISTCATEGORIESREQUEST']._serialized_end=288
+  _globals['_LISTCATEGORIESRESPONSE']._serialized_start=290
+  _globals['_LISTCATEGORIESRESPONSE']._serialized_end=414
+  _globals['_LISTPRODUCTSREQUEST']._serialized_start=417
+  _globals['_LISTPRODUCTSREQUEST']._serialized_end=621
+  _globals['_LISTPRODUCTSRESPONSE']._serialized_start=623
+  _globals['_LISTPRODUCTSRESPONSE']._serialized_end=740
+  _globals['_GETPRODUCTREQUEST']._serialized_start=742
+  _globals['_GETPRODUCTREQUEST']._serialized_end=814
+  _globals['_GETPRODUCTRESPONSE']._serialized_start=816
+  _globals['_GETPRODUCTRESPONSE']._serialized_end=889
+  _globals['_BATCHGETPACKAGESREQUEST']._serialized_start=891
+  _globals['_BATCHGETPACKAGESREQUEST']._serialized_end=982
+  _globals['_BATCHGETPACKAGESRESPONSE']._serialized_start=984
+  _globals['_BATCHGETPACKAGESRESPONSE']._serialized_end=1065
+  _globals['_RESERVESTOCKREQUEST']._serialized_start=1068
+  _globals['_RESERVESTOCKREQUEST']._serialized_end=1406
+  _globals['_RESERVESTOCKRESPONSE']._serialized_start=1408
+  _globals['_RESERVESTOCKRESPONSE']._serialized_end=1495
+  _globals['_COMMITRESERVATIONREQUEST']._serialized_start=1497
+  _globals['_COMMITRESERVATIONREQUEST']._serialized_end=1579
+  _globals['_COMMITRESERVATIONRESPONSE']._serialized_start=1581
+  _globals['_COMMITRESERVATIONRESPONSE']._serialized_end=1673
+  _globals['_RELEASERESERVATIONREQUEST']._serialized_start=1675
+  _globals['_RELEASERESERVATIONREQUEST']._serialized_end=1758
+  _globals['_RELEASERESERVATIONRESPONSE']._serialized_start=1760
+  _globals['_RELEASERESERVATIONRESPONSE']._serialized_end=1853
+  _globals['_PRODUCTSERVICE']._serialized_start=1856
+  _globals['_PRODUCTSERVICE']._serialized_end=2718
 # @@protoc_insertion_point(module_scope)

@@ -8,6 +8,7 @@ service uses during checkout.
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from pasar.product.v1 import product_pb2 as _product_pb2
 import builtins as _builtins
@@ -243,21 +244,32 @@ class ReserveStockRequest(_message.Message):
 
     ORDER_ID_FIELD_NUMBER: _builtins.int
     LINES_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     order_id: _builtins.str
     """The id of the order the stock is held for; it is the idempotency key of the call."""
     @_builtins.property
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[_product_pb2.StockLine]:
         """What to hold: at least one line, each package at most once."""
 
+    @_builtins.property
+    def expire_time(self) -> _timestamp_pb2.Timestamp:
+        """Optional: when the units go back to stock by themselves if the reservation is neither
+        committed nor released by then. The order service sets it past its order's own expiry
+        (the order may be paid until then). Unset, the service's default lifetime applies; the
+        service never holds stock beyond its maximum lifetime, whatever is asked. A retry
+        returns the existing reservation with its first expiry.
+        """
+
     def __init__(
         self,
         *,
         order_id: _builtins.str = ...,
         lines: _abc.Iterable[_product_pb2.StockLine] | None = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines", "order_id", b"order_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time", "lines", b"lines", "order_id", b"order_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

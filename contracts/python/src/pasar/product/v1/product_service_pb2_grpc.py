@@ -117,7 +117,8 @@ class ProductServiceServicer:
     def ReserveStock(self, request, context):
         """Holds stock for an order, all lines or none. Internal. Idempotent on order_id: a
         retry returns the existing reservation unchanged. FAILED_PRECONDITION when a line
-        asks for more units than are available, with the package named in the details.
+        asks for more units than are available, with the package named in the details. A
+        reservation neither committed nor released by its expire_time is released then.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

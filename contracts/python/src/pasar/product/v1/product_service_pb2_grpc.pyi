@@ -56,7 +56,8 @@ class ProductServiceStub:
     ReserveStock: _grpc.UnaryUnaryMultiCallable[_product_service_pb2.ReserveStockRequest, _product_service_pb2.ReserveStockResponse]
     """Holds stock for an order, all lines or none. Internal. Idempotent on order_id: a
     retry returns the existing reservation unchanged. FAILED_PRECONDITION when a line
-    asks for more units than are available, with the package named in the details.
+    asks for more units than are available, with the package named in the details. A
+    reservation neither committed nor released by its expire_time is released then.
     """
     CommitReservation: _grpc.UnaryUnaryMultiCallable[_product_service_pb2.CommitReservationRequest, _product_service_pb2.CommitReservationResponse]
     """Turns an order's reservation into a sale once the order is paid. Internal.
@@ -96,7 +97,8 @@ class ProductServiceAsyncStub(ProductServiceStub):
     ReserveStock: _aio.UnaryUnaryMultiCallable[_product_service_pb2.ReserveStockRequest, _product_service_pb2.ReserveStockResponse]  # type: ignore[assignment]
     """Holds stock for an order, all lines or none. Internal. Idempotent on order_id: a
     retry returns the existing reservation unchanged. FAILED_PRECONDITION when a line
-    asks for more units than are available, with the package named in the details.
+    asks for more units than are available, with the package named in the details. A
+    reservation neither committed nor released by its expire_time is released then.
     """
     CommitReservation: _aio.UnaryUnaryMultiCallable[_product_service_pb2.CommitReservationRequest, _product_service_pb2.CommitReservationResponse]  # type: ignore[assignment]
     """Turns an order's reservation into a sale once the order is paid. Internal.
@@ -163,7 +165,8 @@ class ProductServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_product_service_pb2.ReserveStockResponse, _abc.Awaitable[_product_service_pb2.ReserveStockResponse]]:
         """Holds stock for an order, all lines or none. Internal. Idempotent on order_id: a
         retry returns the existing reservation unchanged. FAILED_PRECONDITION when a line
-        asks for more units than are available, with the package named in the details.
+        asks for more units than are available, with the package named in the details. A
+        reservation neither committed nor released by its expire_time is released then.
         """
 
     @_abc_1.abstractmethod
