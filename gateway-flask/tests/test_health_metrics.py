@@ -6,6 +6,8 @@ from conftest import AppFactory
 from fakes import FakeShop
 from flask.testing import FlaskClient
 
+from pasar_gateway.app import gateway_of
+
 
 def test_healthz_says_the_process_is_up(client: FlaskClient, shop: FakeShop) -> None:
     shop.stop()
@@ -56,10 +58,7 @@ def test_metrics_count_requests_backend_errors_and_breaker_states(
     client.get("/api/v1/products/nope")
     shop.servers["order"].stop()
     client.get(f"/api/v1/orders/ord_{'0' * 32}?token=x")
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    assert response.mimetype == "text/plain"
-    text = response.get_data(as_text=True)
+    text = gateway_of(client.application).metrics.exposition().decode()
     assert 'pasar_gateway_http_requests_total{method="GET",route="/api/v1/products",status="200"} 1.0' in text
     assert 'route="/api/v1/products/{id}",status="404"' in text
     assert (
@@ -71,3 +70,9 @@ def test_metrics_count_requests_backend_errors_and_breaker_states(
     assert 'pasar_gateway_circuit_breaker_state{service="order"} 2.0' in text
     assert 'pasar_gateway_circuit_breaker_state{service="product"} 0.0' in text
     assert 'pasar_gateway_catalog_cache_total{result="miss"} 1.0' in text
+
+
+def test_metrics_are_not_served_on_the_public_origin(client: FlaskClient) -> None:
+    response = client.get("/metrics")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "NOT_FOUND"

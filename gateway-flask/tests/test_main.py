@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -12,15 +14,18 @@ from pathlib import Path
 import pytest
 from fakes import FakeShop
 
+from pasar_kit.testing.ports import free_port
 from pasar_kit.testing.processes import ComponentProcess, console_script
 
 
-def gateway_process(shop: FakeShop, tmp_path: Path, **env: str) -> ComponentProcess:
+def gateway_process(shop: FakeShop | None, tmp_path: Path, **env: str) -> ComponentProcess:
+    """pasar-gateway on a free port; without a shop, its backends are unreachable (/healthz still answers)."""
+    backends = shop.config().items() if shop else [("ORDER_ADDRESS", "127.0.0.1:1")]
     return ComponentProcess(
         "gateway",
         command=[console_script("pasar-gateway")],
         env={
-            **{f"PASAR_{key}": value for key, value in shop.config().items()},
+            **{f"PASAR_{key}": value for key, value in backends},
             "PASAR_GATEWAY_WORKERS": "2",
             "PASAR_GATEWAY_THREADS": "4",
             "PASAR_SHUTDOWN_GRACE_SECONDS": "2",
@@ -38,7 +43,8 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str,
 
 
 def test_the_console_script_serves_the_api_and_stops_on_sigterm(shop: FakeShop, tmp_path: Path) -> None:
-    gateway = gateway_process(shop, tmp_path)
+    metrics_address = f"127.0.0.1:{free_port()}"
+    gateway = gateway_process(shop, tmp_path, PASAR_METRICS_ADDRESS=metrics_address)
     gateway.start()
     try:
         base = f"http://{gateway.address}"
@@ -46,9 +52,19 @@ def test_the_console_script_serves_the_api_and_stops_on_sigterm(shop: FakeShop, 
         assert status == 200
         assert headers["X-Request-Id"] == "from-the-test"
         assert b'"pulsa-nusantara"' in body
-        status, _, metrics = get(f"{base}/metrics")
+        for _ in range(4):
+            get(f"{base}/healthz")
+        status, headers, metrics = get(f"http://{metrics_address}/metrics")
         assert status == 200
-        assert b"pasar_gateway_http_requests_total" in metrics  # summed over the workers
+        assert headers["Content-Type"].startswith("text/plain")
+        healthz = re.findall(
+            rb'pasar_gateway_http_requests_total\{[^}]*route="/healthz"[^}]*\} (\S+)', metrics
+        )
+        assert sum(float(value) for value in healthz) >= 4  # every worker's figures, added up
+        with pytest.raises(urllib.error.HTTPError) as not_public:  # not on the public origin
+            get(f"{base}/metrics")
+        assert not_public.value.code == 404
+        assert json.loads(not_public.value.read())["error"]["code"] == "NOT_FOUND"
         assert shop.product.metadata("ListProducts")[-1]["x-request-id"] == "from-the-test"
         too_long = f"{base}/api/v1/products?query={'x' * 5000}"
         with pytest.raises(urllib.error.HTTPError) as refused:  # gunicorn's own refusal...
@@ -62,6 +78,84 @@ def test_the_console_script_serves_the_api_and_stops_on_sigterm(shop: FakeShop, 
     log = gateway.log_path.read_text()
     assert '"request_id": "from-the-test"' in log  # JSON lines with the request id
     assert "Booting worker" in log  # gunicorn's own messages go through the same logging
+    assert f'"metrics_address": "{metrics_address}"' in log
+
+
+def test_the_metrics_listener_is_on_loopback_at_a_free_port_by_default(tmp_path: Path) -> None:
+    gateway = gateway_process(None, tmp_path)
+    gateway.start()
+    try:
+        started = next(
+            json.loads(line) for line in gateway.log_path.read_text().splitlines() if '"starting"' in line
+        )
+        host, _, port = started["metrics_address"].rpartition(":")
+        assert host == "127.0.0.1"
+        assert int(port) not in (0, gateway.port)
+        status, _, metrics = get(f"http://{started['metrics_address']}/metrics")
+        assert status == 200
+        assert b"# HELP" in metrics
+    finally:
+        gateway.stop()
+
+
+def test_a_second_gateway_on_the_same_port_exits_2_and_the_first_keeps_serving(tmp_path: Path) -> None:
+    first = gateway_process(None, tmp_path)
+    first.start()
+    try:
+        second = run_gateway({"PASAR_LISTEN_ADDRESS": first.address, "PASAR_ORDER_ADDRESS": "127.0.0.1:1"})
+        assert second.returncode == 2
+        assert second.stderr.splitlines() == [
+            f"pasar-gateway: PASAR_LISTEN_ADDRESS {first.address} is already in use by another process"
+        ]
+        for _ in range(20):  # new connections all reach the first gateway, still serving
+            status, _, _ = get(f"http://{first.address}/healthz")
+            assert status == 200
+        assert first.running
+    finally:
+        assert first.stop() == 0
+
+
+@pytest.mark.parametrize("reuse_port", [False, True], ids=["plain", "so_reuseport"])
+def test_a_port_held_by_another_socket_is_refused_with_one_line(reuse_port: bool) -> None:
+    with socket.socket() as holder:
+        if reuse_port:  # as gRPC servers and gunicorn's workers bind: still someone else's port
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        address = f"127.0.0.1:{holder.getsockname()[1]}"
+        result = run_gateway({"PASAR_LISTEN_ADDRESS": address, "PASAR_ORDER_ADDRESS": "127.0.0.1:1"})
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"pasar-gateway: PASAR_LISTEN_ADDRESS {address} is already in use by another process"
+    ]
+
+
+def test_a_taken_metrics_address_is_refused_with_one_line() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        address = f"127.0.0.1:{holder.getsockname()[1]}"
+        result = run_gateway(
+            {
+                "PASAR_LISTEN_ADDRESS": f"127.0.0.1:{free_port()}",
+                "PASAR_METRICS_ADDRESS": address,
+                "PASAR_ORDER_ADDRESS": "127.0.0.1:1",
+            }
+        )
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"pasar-gateway: PASAR_METRICS_ADDRESS {address} cannot be listened on")
+
+
+def run_gateway(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [console_script("pasar-gateway"), *args],
+        env={"PATH": str(Path(sys.executable).parent), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -69,6 +163,11 @@ def test_the_console_script_serves_the_api_and_stops_on_sigterm(shop: FakeShop, 
     [
         ({"PASAR_GATEWAY_WORKERS": "none"}, "PASAR_GATEWAY_WORKERS"),
         ({"PASAR_PORT": "99999"}, "PASAR_PORT"),
+        ({"PASAR_LISTEN_ADDRESS": "127.0.0.1:99999"}, "PASAR_LISTEN_ADDRESS"),
+        ({"PASAR_LISTEN_ADDRESS": "127.0.0.1:0"}, "PASAR_LISTEN_ADDRESS"),
+        ({"PASAR_METRICS_ADDRESS": "loopback"}, "PASAR_METRICS_ADDRESS"),
+        ({"PASAR_GATEWAY_HEADER_READ_SECONDS": "0"}, "PASAR_GATEWAY_HEADER_READ_SECONDS"),
+        ({"PASAR_GATEWAY_BODY_READ_SECONDS": "soon"}, "PASAR_GATEWAY_BODY_READ_SECONDS"),
         ({"PASAR_ENV": "production"}, "PASAR_ADMIN_TOKEN"),
         ({"PASAR_ORDER_DEADLINE_SECONDS": "-1"}, "PASAR_ORDER_DEADLINE_SECONDS"),
     ],

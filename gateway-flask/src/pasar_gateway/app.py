@@ -129,7 +129,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> flask.Flask:
     app.extensions[EXTENSION] = gateway
 
     register_api(app, bindings, ApiContext(settings, backends, cache, metrics), limiter)
-    register_health(app, backends, metrics, settings.readiness_timeout_seconds)
+    register_health(app, backends, settings.readiness_timeout_seconds)
     register_docs(app, bindings)
     register_storefront(app, settings.static_dir)
     _register_request_hooks(app, settings, metrics)

@@ -1,4 +1,8 @@
-"""``/healthz`` (the gateway process answers), ``/readyz`` (every backend is serving) and ``/metrics``.
+"""``/healthz`` (the gateway process answers) and ``/readyz`` (every backend is serving).
+
+Metrics are not on this, the public origin: ``pasar-gateway`` serves them on a listener of
+their own (``PASAR_METRICS_ADDRESS``, see :mod:`pasar_gateway.metrics_listener`), and
+``/metrics`` here answers 404 like any unknown path.
 
 ``/readyz`` asks each backend's ``grpc.health.v1`` service, all at once with a short
 timeout, and reports each one: it answers 503 when any is not serving. A load balancer
@@ -13,11 +17,10 @@ from collections.abc import Mapping
 import flask
 
 from pasar_gateway.backends import Backend
-from pasar_gateway.metrics import CONTENT_TYPE, GatewayMetrics
 
 
 def register_health(
-    app: flask.Flask, backends: Mapping[str, Backend], metrics: GatewayMetrics, readiness_timeout: float
+    app: flask.Flask, backends: Mapping[str, Backend], readiness_timeout: float
 ) -> None:
     def healthz() -> flask.Response:
         response = flask.jsonify({"status": "ok"})
@@ -36,9 +39,5 @@ def register_health(
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    def metrics_page() -> flask.Response:
-        return flask.Response(metrics.exposition(), mimetype=None, content_type=CONTENT_TYPE)
-
     app.add_url_rule("/healthz", endpoint="health.healthz", view_func=healthz, methods=["GET"])
     app.add_url_rule("/readyz", endpoint="health.readyz", view_func=readyz, methods=["GET"])
-    app.add_url_rule("/metrics", endpoint="health.metrics", view_func=metrics_page, methods=["GET"])

@@ -6,38 +6,56 @@ with threads (``gthread``); each worker makes its own application, so gRPC chann
 never shared across a fork. SIGTERM stops accepting connections and lets requests in
 flight finish within the grace period.
 
+Each worker reads a request whole in its event loop before a thread sees it
+(:mod:`pasar_gateway.buffering_worker`), within a deadline for the headers and one for the
+body: slow clients cost a socket, never a thread. The master claims the listen address
+before it forks (:mod:`pasar_gateway.listen_claim`): an address held by any other process
+ends it with one line and status 2, while its own workers bind theirs with SO_REUSEPORT.
+Metrics (every worker's, added up) are served by the master on ``PASAR_METRICS_ADDRESS``,
+a listener apart from the public one (:mod:`pasar_gateway.metrics_listener`).
+
 Settings (environment): ``PASAR_LISTEN_ADDRESS`` (``127.0.0.1:$PASAR_PORT``, port 8080),
 ``PASAR_GATEWAY_WORKERS`` (2), ``PASAR_GATEWAY_THREADS`` (8), ``PASAR_GATEWAY_TIMEOUT_SECONDS``
 (30: a worker silent for longer is restarted), ``PASAR_SHUTDOWN_GRACE_SECONDS`` (10),
-``PASAR_GATEWAY_KEEPALIVE_SECONDS`` (5), ``PASAR_LOG_LEVEL``, ``PASAR_LOG_FORMAT``.
+``PASAR_GATEWAY_KEEPALIVE_SECONDS`` (5), ``PASAR_GATEWAY_HEADER_READ_SECONDS`` (10: the
+request line and headers, from the connection or the request's first byte),
+``PASAR_GATEWAY_BODY_READ_SECONDS`` (20: the body, from the end of the headers),
+``PASAR_METRICS_ADDRESS`` (``127.0.0.1:0``: loopback, a free port named in the log; ``off``),
+``PASAR_LOG_LEVEL``, ``PASAR_LOG_FORMAT``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import os
 import shutil
 import sys
 import tempfile
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import grpc
 from gunicorn import glogging  # type: ignore[import-untyped]
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
-from pasar_gateway.errors import CODE_BY_HTTP_STATUS
+from pasar_gateway.buffering_worker import BufferingThreadWorker, ReadLimits
+from pasar_gateway.listen_claim import AddressInUse, claim_address, split_address
+from pasar_gateway.metrics_listener import MetricsListener, metrics_address
+from pasar_gateway.raw_errors import write_json_error
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.logs import configure_logging
 
+if TYPE_CHECKING:
+    from pasar_gateway.settings import GatewaySettings
+
 log = logging.getLogger("pasar.gateway")
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# The longest request line and headers a worker buffers (gunicorn's own limits stay lower
+# per line: 4094 bytes for the request line, 8190 per header).
+MAX_HEADER_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,8 @@ class ServerSettings:
     timeout_seconds: int
     grace_seconds: float
     keepalive_seconds: int
+    header_read_seconds: float
+    body_read_seconds: float
     log_level: str
 
     @classmethod
@@ -58,9 +78,12 @@ class ServerSettings:
         if port > 65535:
             raise ConfigError(f"PASAR_PORT must be a TCP port (1-65535), not {port}")
         listen = env.string("PASAR_LISTEN_ADDRESS", f"127.0.0.1:{port}")
-        host, _, listen_port = listen.rpartition(":")
-        if not host or not listen_port.isdigit():
-            raise ConfigError(f"PASAR_LISTEN_ADDRESS must be host:port, not {listen!r}")
+        try:
+            split_address(listen)
+        except ValueError:
+            raise ConfigError(
+                f"PASAR_LISTEN_ADDRESS must be host:port with a port from 1 to 65535, not {listen!r}"
+            ) from None
         log_level = env.string("PASAR_LOG_LEVEL", "info").lower()
         if log_level not in glogging.Logger.LOG_LEVELS:
             raise ConfigError(f"PASAR_LOG_LEVEL must be one of {', '.join(glogging.Logger.LOG_LEVELS)}")
@@ -71,6 +94,8 @@ class ServerSettings:
             timeout_seconds=env.integer("PASAR_GATEWAY_TIMEOUT_SECONDS", 30, minimum=1),
             grace_seconds=env.number("PASAR_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0),
             keepalive_seconds=env.integer("PASAR_GATEWAY_KEEPALIVE_SECONDS", 5, minimum=0),
+            header_read_seconds=env.number("PASAR_GATEWAY_HEADER_READ_SECONDS", 10.0, minimum=0.1),
+            body_read_seconds=env.number("PASAR_GATEWAY_BODY_READ_SECONDS", 20.0, minimum=0.1),
             log_level=log_level,
         )
 
@@ -89,8 +114,14 @@ class ProcessLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn is untyp
 class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     """gunicorn, configured in code rather than from a file or its command line."""
 
-    def __init__(self, settings: ServerSettings) -> None:
+    def __init__(self, settings: ServerSettings, max_body_bytes: int) -> None:
         self.settings = settings
+        self.read_limits = ReadLimits(
+            header_seconds=settings.header_read_seconds,
+            body_seconds=settings.body_read_seconds,
+            max_header_bytes=MAX_HEADER_BYTES,
+            max_body_bytes=max_body_bytes,
+        )
         super().__init__(prog="pasar-gateway")
 
     def load_config(self) -> None:
@@ -98,7 +129,7 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
         options = {
             "bind": [settings.listen_address],
             "workers": settings.workers,
-            "worker_class": "gthread",
+            "worker_class": BufferingThreadWorker.configured(self.read_limits),
             "threads": settings.threads,
             "timeout": settings.timeout_seconds,
             "graceful_timeout": math.ceil(settings.grace_seconds),
@@ -127,27 +158,6 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
         return create_app()
 
 
-def write_json_error(sock: Any, status: int, reason: str, message: str) -> None:
-    """gunicorn's answer to a request it cannot parse (a too long URI, bad headers), in the one
-    error shape instead of its HTML page: clients see the same errors whichever layer found them."""
-    code = CODE_BY_HTTP_STATUS.get(
-        status, grpc.StatusCode.INVALID_ARGUMENT if status < 500 else grpc.StatusCode.INTERNAL
-    )
-    text = f"{reason}: {message}" if message else reason
-    body = json.dumps({"error": {"code": code.name, "message": text, "details": []}}).encode()
-    head = (
-        f"HTTP/1.1 {status} {reason}\r\n"
-        "Connection: close\r\n"
-        "Content-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n"
-        f"X-Request-Id: {uuid.uuid4().hex}\r\n"
-        "X-Content-Type-Options: nosniff\r\n"
-        "Cache-Control: no-store\r\n"
-        "\r\n"
-    )
-    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
-
-
 def _post_worker_init(_worker: Any) -> None:
     gunicorn_util.write_error = write_json_error  # gunicorn's workers look it up at each error
 
@@ -159,13 +169,27 @@ def _child_exit(_server: Any, worker: Any) -> None:
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
-def check_application_config() -> None:
+def check_application_config() -> GatewaySettings:
     """Reads the application's settings as each worker will, without opening any channel."""
     import flask  # noqa: PLC0415 - imported after PROMETHEUS_MULTIPROC_DIR is set
 
     from pasar_gateway.app import load_config  # noqa: PLC0415 - likewise
 
-    load_config(flask.Flask("pasar_gateway"), None)
+    return load_config(flask.Flask("pasar_gateway"), None)
+
+
+def start_metrics_listener(address: str | None) -> MetricsListener | None:
+    """Every worker's figures, added up, on their own listener (None when turned off)."""
+    if address is None:
+        return None
+    from prometheus_client import CollectorRegistry  # noqa: PLC0415 - after the folder is set
+    from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415 - likewise
+
+    from pasar_gateway.metrics_listener import serve_metrics  # noqa: PLC0415 - likewise
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return serve_metrics(address, registry)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,7 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Before prometheus-client is imported: every worker then writes its figures there.
             own_metrics_dir = tempfile.mkdtemp(prefix="pasar-gateway-metrics-")
             os.environ[MULTIPROCESS_DIR] = own_metrics_dir
-        check_application_config()
+        application = check_application_config()
+        metrics_at = metrics_address(env)
     except ConfigError as error:
         print(f"pasar-gateway: {error}", file=sys.stderr)
         _remove(own_metrics_dir)
@@ -197,16 +222,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pasar_gateway import catalog_cache  # noqa: PLC0415 - likewise
 
     catalog_cache.shared_generation = catalog_cache.SharedGeneration()
+    try:
+        # Held until the master exits; its workers bind beside it (see listen_claim).
+        claim = claim_address(settings.listen_address)
+    except AddressInUse as error:
+        print(f"pasar-gateway: PASAR_LISTEN_ADDRESS {error}", file=sys.stderr)
+        _remove(own_metrics_dir)
+        return 2
+    try:
+        metrics = start_metrics_listener(metrics_at)
+    except AddressInUse as error:
+        print(f"pasar-gateway: {error}", file=sys.stderr)
+        claim.close()
+        _remove(own_metrics_dir)
+        return 2
     log.info(
         "starting",
-        extra={"address": settings.listen_address, "workers": settings.workers, "threads": settings.threads},
+        extra={
+            "address": settings.listen_address,
+            "metrics_address": metrics.address if metrics else "off",
+            "workers": settings.workers,
+            "threads": settings.threads,
+        },
     )
     master = os.getpid()
     try:
-        GatewayServer(settings).run()
+        GatewayServer(settings, application.max_body_bytes).run()
     finally:
         # Workers are forked from inside run() and leave through this frame too.
         if os.getpid() == master:
+            if metrics:
+                metrics.close()
+            claim.close()
             _remove(own_metrics_dir)
     return 0
 

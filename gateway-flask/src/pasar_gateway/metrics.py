@@ -1,8 +1,9 @@
-"""Prometheus metrics at ``/metrics``: requests, latency, backend errors, breaker states.
+"""Prometheus metrics: requests, latency, backend errors, breaker states.
 
 Each application has its own registry (tests make many applications in one process).
 Under gunicorn with several workers, ``pasar-gateway`` points prometheus-client's
-multiprocess mode at a private folder, and ``/metrics`` adds up every worker's figures.
+multiprocess mode at a private folder, and its master serves every worker's figures,
+added up, on the metrics listener (``PASAR_METRICS_ADDRESS``), never on the public origin.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from pasar_gateway.breaker import BreakerState
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
