@@ -16,6 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
+from pasar_kit.testing.callers import as_order_service
 from pasar_kit.testing.processes import ComponentProcess, console_script
 
 PAYMENT_SERVICE = "pasar.payment.v1.PaymentService"
@@ -58,7 +59,7 @@ def test_the_service_serves_health_and_reflection_and_stops_gracefully(
         services = {service.name for answer in answers for service in answer.list_services_response.service}
         assert PAYMENT_SERVICE in services
 
-        stub = payment_service_pb2_grpc.PaymentServiceStub(channel)
+        stub = payment_service_pb2_grpc.PaymentServiceStub(as_order_service(channel))
         payment = create_payment(stub, channel_code="qris", amount=15_000)
         stream = stub.WatchPaymentEvents(payment_service_pb2.WatchPaymentEventsRequest(), timeout=120)
         received: list[str] = []
@@ -114,6 +115,10 @@ def test_migrate_prepares_a_fresh_database_once(database_url: str) -> None:
         ({"PASAR_ENV": "production"}, "PASAR_PAYMENT_PROVIDER is required"),
         (
             {"PASAR_ENV": "production", "PASAR_PAYMENT_PROVIDER": "sandbox"},
+            "PASAR_PAYMENT_PROVIDER must not be 'sandbox'",
+        ),
+        (
+            {"PASAR_ENV": "production", "PASAR_PAYMENT_PROVIDER": "sandbox", "PASAR_DEMO_FAKE_PAYMENTS": "1"},
             "PASAR_PAYMENT_WEBHOOK_SECRET is required",
         ),
         ({"DATABASE_URL": "postgres://db/payment"}, "DATABASE_URL must start with"),

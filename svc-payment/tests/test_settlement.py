@@ -22,13 +22,16 @@ from conftest import (
 )
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar_kit.errors import FailedPrecondition
 from pasar_kit.ids import new_id
 from pasar_kit.logs import JsonFormatter
 from pasar_payment.events import EventFeed
 from pasar_payment.expiry import expire_due_payments
 from pasar_payment.models import Payment
+from pasar_payment.payments import get_payment
 from pasar_payment.providers.base import Notification, OpenedPayment, PaymentOrder, Settlement
 from pasar_payment.providers.sandbox import SandboxProvider
+from pasar_payment.settlement import Settlements
 from pasar_payment.signatures import sign
 
 PaymentStub = payment_service_pb2_grpc.PaymentServiceStub
@@ -72,6 +75,11 @@ def get(stub: PaymentStub, payment_id: str) -> payment_pb2.Payment:
 
 def paid_events(service: RunningService) -> list[str]:
     return [payment_id for _, kind, payment_id in stored_events(service.database) if kind == "PAID"]
+
+
+def test_the_channels_say_when_the_sandbox_settles_payments(stub: PaymentStub) -> None:
+    channels = stub.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(), timeout=10)
+    assert channels.sandbox is True
 
 
 def test_the_sandbox_settles_a_payment(service: RunningService) -> None:
@@ -122,6 +130,8 @@ def test_simulation_needs_the_sandbox(start_service: StartService) -> None:
     running = start_service(provider=BankDirect())
     payment = create_payment(running.stub, channel_code="bca_va")
     assert payment.provider == "bank_direct"
+    channels = running.stub.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(), timeout=10)
+    assert channels.sandbox is False, "the storefront offers no simulation and shows no demo banner"
     error = failure(lambda: simulate(running.stub, payment.id))
     assert reason_of(error)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "SANDBOX_DISABLED")
     assert get(running.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
@@ -250,34 +260,97 @@ def test_a_settlement_for_no_payment_of_ours_is_not_found(service: RunningServic
     assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
 
 
-@pytest.mark.parametrize("ending", ["cancelled", "expired"])
-def test_a_settlement_after_the_payment_ended_asks_for_a_refund(
-    service: RunningService, caplog: pytest.LogCaptureFixture, ending: str
-) -> None:
-    payment = create_payment(service.stub, channel_code="shopeepay", amount=35_000)
+def end_payment(service: RunningService, payment: payment_pb2.Payment, ending: str) -> payment_pb2.Payment:
+    """Cancels the payment, or expires it as the sweep does at its expire_time; returns it then."""
     if ending == "cancelled":
         service.stub.CancelPayment(payment_service_pb2.CancelPaymentRequest(id=payment.id), timeout=10)
     else:
         with service.database.connection_context():
             due = Payment.get_by_id(payment.id).expire_time
         assert expire_due_payments(service.database, EventFeed(), now=due) == 1
-    ended = get(service.stub, payment.id)
-    state = f"PAYMENT_STATE_{ending.upper()}"
-    for call in (
-        lambda: notify(service.stub, notification_for(payment)),
-        lambda: simulate(service.stub, payment.id),
-    ):
-        error = failure(call)
+    return get(service.stub, payment.id)
+
+
+def refund_alarms(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if "refunded" in record.getMessage()]
+
+
+@pytest.mark.parametrize("ending", ["cancelled", "expired"])
+def test_a_providers_settlement_after_the_payment_ended_asks_for_a_refund(
+    service: RunningService, caplog: pytest.LogCaptureFixture, ending: str
+) -> None:
+    """The provider says the shopper's money arrived: it must go back, and someone must act."""
+    payment = create_payment(service.stub, channel_code="shopeepay", amount=35_000)
+    ended = end_payment(service, payment, ending)
+    error = failure(lambda: notify(service.stub, notification_for(payment)))
+    assert reason_of(error) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "PAYMENT_NOT_PENDING",
+        {"payment_id": payment.id, "state": f"PAYMENT_STATE_{ending.upper()}"},
+    )
+    assert get(service.stub, payment.id) == ended
+    assert paid_events(service) == []
+    refunds = refund_alarms(caplog)
+    assert len(refunds) == 1
+    assert refunds[0].levelno == logging.ERROR
+    assert refunds[0].payment_id == payment.id  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("ending", ["cancelled", "expired"])
+def test_simulating_an_ended_payment_is_refused_without_a_refund_alarm(
+    service: RunningService, caplog: pytest.LogCaptureFixture, ending: str
+) -> None:
+    """Anyone with the id may ask the sandbox; it moved no money, so nothing needs refunding."""
+    caplog.set_level(logging.DEBUG)
+    payment = create_payment(service.stub, channel_code="shopeepay", amount=35_000)
+    ended = end_payment(service, payment, ending)
+    for _ in range(2):
+        error = failure(lambda: simulate(service.stub, payment.id))
         assert reason_of(error) == (
             grpc.StatusCode.FAILED_PRECONDITION,
             "PAYMENT_NOT_PENDING",
-            {"payment_id": payment.id, "state": state},
+            {"payment_id": payment.id, "state": f"PAYMENT_STATE_{ending.upper()}"},
         )
+        assert "refund" not in (error.details() or "")
     assert get(service.stub, payment.id) == ended
     assert paid_events(service) == []
-    refunds = [record for record in caplog.records if "refunded" in record.getMessage()]
-    assert len(refunds) == 2
-    assert all(record.levelno == logging.ERROR and record.payment_id == payment.id for record in refunds)  # type: ignore[attr-defined]
+    assert refund_alarms(caplog) == []
+    settlement_logs = [record for record in caplog.records if record.name == "pasar_payment.settlement"]
+    assert settlement_logs, "the refusal is logged"
+    assert all(record.levelno <= logging.INFO for record in settlement_logs)
+
+
+def test_a_simulation_that_finds_the_payment_ended_at_its_update_raises_no_alarm(
+    service: RunningService, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Cancelled between the simulation's look and its update: still no money, still no alarm."""
+    payment = create_payment(service.stub, channel_code="ovo", amount=20_000)
+    settlements = Settlements(service.database, sandbox, WEBHOOK_SECRET, EventFeed(), sandbox_enabled=True)
+    original = get_payment
+
+    def look_then_cancel(payment_id: str) -> Payment:
+        looked = original(payment_id)
+        Payment.update(state="CANCELLED").where(Payment.id == payment_id).execute()
+        return looked
+
+    with service.database.connection_context(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr("pasar_payment.settlement.get_payment", look_then_cancel)
+        with pytest.raises(FailedPrecondition) as raised:
+            settlements.simulate_payment(payment.id)
+    assert raised.value.reason == "PAYMENT_NOT_PENDING"
+    assert refund_alarms(caplog) == []
+    assert paid_events(service) == []
+
+
+def test_simulation_is_refused_whenever_the_sandbox_is_not_enabled(service: RunningService) -> None:
+    """As in production without the demo setting: the sandbox provider is there, but off."""
+    payment = create_payment(service.stub, channel_code="qris", amount=25_000)
+    settlements = Settlements(service.database, sandbox, WEBHOOK_SECRET, EventFeed(), sandbox_enabled=False)
+    assert settlements.sandbox_enabled is False
+    with service.database.connection_context(), pytest.raises(FailedPrecondition) as raised:
+        settlements.simulate_payment(payment.id)
+    assert raised.value.reason == "SANDBOX_DISABLED"
+    assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
 
 
 @pytest.mark.parametrize(

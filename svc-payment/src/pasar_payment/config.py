@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pasar_kit.config import DEVELOPMENT, ConfigError, Env
+from pasar_kit.config import DEVELOPMENT, PRODUCTION, ConfigError, Env
 from pasar_kit.server import ServerSettings
 
 DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50052"
@@ -13,6 +13,11 @@ SANDBOX = "sandbox"
 # The providers this build can talk to; a real one is added beside the sandbox.
 PROVIDERS = (SANDBOX,)
 DEVELOPMENT_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - refused outside development
+# The sandbox marks any payment paid on request (SimulatePayment): in production, anyone
+# holding a payment id would get the goods without paying. A production shop may run it
+# only when this flag says, in words nobody can misread in a deployment file, that the
+# shop is a demo whose payments are fake.
+DEMO_FAKE_PAYMENTS = "PASAR_DEMO_FAKE_PAYMENTS"
 
 
 @dataclass(frozen=True)
@@ -21,16 +26,21 @@ class Settings:
 
     provider: the name of the payment provider payments are opened with
     (``PASAR_PAYMENT_PROVIDER``; ``sandbox`` by default in development, required in
-    production). webhook_secret: the HMAC secret shared with that provider
-    (``PASAR_PAYMENT_WEBHOOK_SECRET``). expiry_sweep_seconds: how often pending payments
-    past their expiry are expired. event_poll_seconds: how often an event stream looks
-    for events written by other instances (events written by this instance wake it at once).
+    production, where the sandbox needs ``PASAR_DEMO_FAKE_PAYMENTS``). webhook_secret: the
+    HMAC secret shared with that provider (``PASAR_PAYMENT_WEBHOOK_SECRET``).
+    sandbox_enabled: whether the sandbox settles payments on request (SimulatePayment).
+    demo: a production shop whose payments the sandbox settles (it says so at start).
+    expiry_sweep_seconds: how often pending payments past their expiry are expired.
+    event_poll_seconds: how often an event stream looks for events written by other
+    instances (events written by this instance wake it at once).
     """
 
     server: ServerSettings
     database_url: str
     provider: str
     webhook_secret: str
+    sandbox_enabled: bool = False
+    demo: bool = False
     expiry_sweep_seconds: float = 5.0
     event_poll_seconds: float = 0.5
 
@@ -42,11 +52,20 @@ class Settings:
             raise ConfigError(
                 f"PASAR_PAYMENT_PROVIDER must be one of {', '.join(PROVIDERS)}, not {provider!r}"
             )
+        fake_payments = env.flag(DEMO_FAKE_PAYMENTS, False)
+        production = env.environment == PRODUCTION
+        if provider == SANDBOX and production and not fake_payments:
+            raise ConfigError(
+                f"PASAR_PAYMENT_PROVIDER must not be {SANDBOX!r} when PASAR_ENV is {PRODUCTION!r}:"
+                f" it marks payments paid for anyone who asks (a demo shop sets {DEMO_FAKE_PAYMENTS}=true)"
+            )
         return cls(
             server=ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS),
             database_url=env.string("DATABASE_URL", DEFAULT_DATABASE_URL),
             provider=provider,
             webhook_secret=env.secret("PASAR_PAYMENT_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),
+            sandbox_enabled=provider == SANDBOX,
+            demo=provider == SANDBOX and production,
             expiry_sweep_seconds=env.number("PASAR_PAYMENT_EXPIRY_SWEEP_SECONDS", 5.0, minimum=0.05),
             event_poll_seconds=env.number("PASAR_PAYMENT_EVENT_POLL_SECONDS", 0.5, minimum=0.01),
         )

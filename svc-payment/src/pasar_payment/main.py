@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import peewee
@@ -11,7 +12,7 @@ from pasar_kit import database as db
 from pasar_kit.cli import ServiceCli
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer, ServiceRegistration
-from pasar_payment.config import SANDBOX, Settings
+from pasar_payment.config import DEMO_FAKE_PAYMENTS, SANDBOX, Settings
 from pasar_payment.event_stream import EventStreams
 from pasar_payment.events import EventFeed
 from pasar_payment.expiry import expiry_task
@@ -22,6 +23,7 @@ from pasar_payment.providers.sandbox import SandboxProvider
 from pasar_payment.servicer import PaymentServicer
 from pasar_payment.settlement import Settlements
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 PAYMENT_SERVICE = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
 
@@ -42,10 +44,17 @@ def build_server(env: Env, database: peewee.Database, provider: PaymentProvider 
     """The payment service's server; provider replaces the configured one (tests)."""
     settings = Settings.from_env(env)
     provider = provider or open_provider(settings)
+    if settings.demo:
+        log.warning(
+            f"a demo shop: the sandbox settles payments on request ({DEMO_FAKE_PAYMENTS}=true),"
+            " so anyone holding a payment id can mark it paid; no real money moves"
+        )
     feed = EventFeed()
     servicer = PaymentServicer(
         PaymentBook(database, provider, feed),
-        Settlements(database, provider, settings.webhook_secret, feed),
+        Settlements(
+            database, provider, settings.webhook_secret, feed, sandbox_enabled=settings.sandbox_enabled
+        ),
         EventStreams(database, feed, settings.event_poll_seconds),
     )
     registration = ServiceRegistration(

@@ -33,6 +33,7 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
         return service.ListPaymentChannelsResponse(
             payment_channels=[channel_message(channel) for channel in channels],
             next_page_token=next_page_token,
+            sandbox=self.settlements.sandbox_enabled,
         )
 
     def GetPayment(

@@ -5,12 +5,15 @@ notification may arrive many times, even at the same moment. The signature is ch
 first, in constant time; nothing in an unverified payload is trusted or logged. Then one
 conditional update (PENDING to PAID) decides: whoever changes the row records the PAID
 event in the same transaction; every other delivery finds the payment already paid and
-is answered as a duplicate, changing nothing. A settlement of a payment that was
-cancelled or had expired cannot make it paid: the money arrived for nothing, and the log
-says it must be refunded.
+is answered as a duplicate, changing nothing. A provider's settlement of a payment that
+was cancelled or had expired cannot make it paid: the money arrived for nothing, and the
+log says, as an ERROR, that it must be refunded.
 
 The sandbox's SimulatePayment builds the notification the sandbox would send and hands
-it to :meth:`Settlements.handle_notification`, the very path of NotifyPayment.
+it to the very path of NotifyPayment. It works only while the sandbox is enabled (never
+in production, unless a demo shop says its payments are fake). Simulating a payment that
+is no longer pending moves no money, so it is refused without the refund alarm: anyone
+holding a payment id can ask, and a false alarm must not be theirs to raise.
 """
 
 from __future__ import annotations
@@ -45,15 +48,29 @@ class Settlements:
     """Handles the notifications of the service's one provider, signed with webhook_secret."""
 
     def __init__(
-        self, database: peewee.Database, provider: PaymentProvider, webhook_secret: str, feed: EventFeed
+        self,
+        database: peewee.Database,
+        provider: PaymentProvider,
+        webhook_secret: str,
+        feed: EventFeed,
+        *,
+        sandbox_enabled: bool,
     ) -> None:
+        """sandbox_enabled: whether SimulatePayment may settle payments (Settings.sandbox_enabled)."""
         self.database = database
         self.provider = provider
         self._webhook_secret = webhook_secret
         self.feed = feed
+        self.sandbox_enabled = sandbox_enabled and isinstance(provider, SandboxProvider)
 
     def handle_notification(self, provider: str, payload: bytes, signature: str) -> SettlementOutcome:
         """Verifies and applies one notification (NotifyPayment)."""
+        return self._handle(provider, payload, signature, money_moved=True)
+
+    def _handle(
+        self, provider: str, payload: bytes, signature: str, *, money_moved: bool
+    ) -> SettlementOutcome:
+        """money_moved: the notification says a shopper's money arrived (False: simulated)."""
         if provider != self.provider.name:
             raise InvalidArgument(
                 f"no payment provider {provider!r} sends notifications to this shop",
@@ -78,18 +95,18 @@ class Settlements:
             raise InvalidArgument(
                 f"the notification is not a settlement: {error}", field_violations=[("payload", str(error))]
             ) from None
-        return self._settle(settlement)
+        return self._settle(settlement, money_moved=money_moved)
 
     def simulate_payment(self, payment_id: str) -> Payment:
         """Makes the sandbox settle a payment, as if the shopper had paid (SimulatePayment)."""
-        if not isinstance(self.provider, SandboxProvider):
+        sandbox = self.provider
+        if not self.sandbox_enabled or not isinstance(sandbox, SandboxProvider):
             raise FailedPrecondition(
-                f"payments are handled by {self.provider.name}, not the sandbox: only a real payment"
-                " settles them",
+                "this shop's payments are not settled by the sandbox: only a real payment settles them",
                 reason="SANDBOX_DISABLED",
             )
         payment = get_payment(payment_id)
-        if payment.provider != self.provider.name:
+        if payment.provider != sandbox.name:
             raise FailedPrecondition(
                 f"payment {payment_id} was opened with {payment.provider}, not the sandbox",
                 reason="SANDBOX_DISABLED",
@@ -97,17 +114,23 @@ class Settlements:
         if payment.state == PaymentState.PAID:
             # The sandbox closes an account once it is paid: there is nothing left to pay.
             return payment
-        notification = self.provider.settlement_notification(
+        if payment.state != PaymentState.PENDING:
+            log.info(
+                "refused to simulate the payment of a payment that is not pending",
+                extra={"payment_id": payment.id, "state": payment.state},
+            )
+            raise _not_pending(payment)
+        notification = sandbox.settlement_notification(
             payment_id=payment.id,
             provider_reference=payment.provider_reference,
             paid_amount=payment.total,
             currency_code=payment.currency_code,
         )
-        return self.handle_notification(
-            self.provider.name, notification.payload, notification.signature
+        return self._handle(
+            sandbox.name, notification.payload, notification.signature, money_moved=False
         ).payment
 
-    def _settle(self, settlement: Settlement) -> SettlementOutcome:
+    def _settle(self, settlement: Settlement, *, money_moved: bool) -> SettlementOutcome:
         payment: Payment | None = Payment.get_or_none(
             (Payment.provider == self.provider.name)
             & (Payment.provider_reference == settlement.provider_reference)
@@ -159,15 +182,28 @@ class Settlements:
                     extra=_details(payment, settlement),
                 )
             return SettlementOutcome(payment, duplicate=True)
+        if not money_moved:
+            # Cancelled or expired between the simulation's look and its update: the
+            # sandbox moved no money, so there is nothing to refund.
+            log.info(
+                "refused to simulate the payment of a payment that is not pending",
+                extra={**_details(payment, settlement), "state": payment.state},
+            )
+            raise _not_pending(payment)
         log.error(
             "a payment was settled after it ended unpaid: the money must be refunded",
             extra={**_details(payment, settlement), "state": payment.state},
         )
-        raise FailedPrecondition(
-            f"payment {payment.id} is {payment.state.lower()}, not pending: the shopper must be refunded",
-            reason="PAYMENT_NOT_PENDING",
-            metadata={"payment_id": payment.id, "state": payment_state_name(payment.state)},
-        )
+        raise _not_pending(payment, "the shopper must be refunded")
+
+
+def _not_pending(payment: Payment, consequence: str = "") -> FailedPrecondition:
+    message = f"payment {payment.id} is {payment.state.lower()}, not pending"
+    return FailedPrecondition(
+        f"{message}: {consequence}" if consequence else message,
+        reason="PAYMENT_NOT_PENDING",
+        metadata={"payment_id": payment.id, "state": payment_state_name(payment.state)},
+    )
 
 
 def _details(payment: Payment, settlement: Settlement) -> dict[str, object]:
