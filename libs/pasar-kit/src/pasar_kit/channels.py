@@ -21,6 +21,7 @@ from typing import Any
 
 import grpc
 
+from pasar_kit.callers import CallerToken
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.logs import REQUEST_ID_METADATA, request_id_var
 
@@ -155,15 +156,19 @@ def open_channel(
     idempotent_methods: Sequence[tuple[str, str]] = (),
     retry_attempts: int = 3,
     tls: ClientTls | None = None,
+    caller_token: str | None = None,
 ) -> grpc.Channel:
     """A channel to target, to be kept for the life of the process.
 
     retry_attempts counts the first try: 1 turns retries off, for a caller (the gateway)
-    that prefers answering at once to waiting out a peer's restart.
+    that prefers answering at once to waiting out a peer's restart. caller_token: this
+    caller's secret for the peers' internal methods (pasar_kit.callers), sent with every call.
     """
     options = [*CHANNEL_OPTIONS, ("grpc.service_config", service_config(idempotent_methods, retry_attempts))]
     if tls:
         channel = grpc.secure_channel(target, tls.credentials(), options=options)
     else:
         channel = grpc.insecure_channel(target, options=options)
+    if caller_token:
+        channel = grpc.intercept_channel(channel, CallerToken(caller_token))
     return grpc.intercept_channel(channel, _CallDefaults(default_timeout))

@@ -3,6 +3,9 @@
 One server interceptor wraps each handler, in this order:
 
 1. the request id from ``x-request-id`` metadata (or a new one) becomes the call's context;
+   an internal method (no HTTP annotation in its contract) is refused at once unless the
+   caller is one the service accepts (:mod:`pasar_kit.callers`): UNAUTHENTICATED or
+   PERMISSION_DENIED, before anything else runs;
 2. an optional artificial delay (``PASAR_FAULT_DELAY_MS``, off by default) for fault tests;
 3. the request is validated against the contract's protovalidate rules: a violation is
    INVALID_ARGUMENT with one ``BadRequest`` field violation per broken rule;
@@ -34,6 +37,7 @@ import protovalidate
 from google.protobuf import message
 
 from pasar_kit import database as db
+from pasar_kit.callers import CallerGate, InternalCallers
 from pasar_kit.errors import Aborted, InvalidArgument, ServiceError, Unavailable
 from pasar_kit.logs import REQUEST_ID_METADATA, request_context
 
@@ -77,9 +81,16 @@ def _request_id(context: grpc.ServicerContext) -> str:
 class CallPipeline(grpc.ServerInterceptor):
     """The interceptor described in the module docstring."""
 
-    def __init__(self, database: peewee.Database | None, fault_delay_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        database: peewee.Database | None,
+        fault_delay_seconds: float = 0.0,
+        callers: CallerGate | None = None,
+    ) -> None:
+        """callers: who may call the internal methods; by default nobody may."""
         self.database = database
         self.fault_delay_seconds = fault_delay_seconds
+        self.callers = callers or CallerGate(frozenset(), InternalCallers())
 
     def intercept_service(
         self,
@@ -111,7 +122,7 @@ class CallPipeline(grpc.ServerInterceptor):
             with request_context(_request_id(context)):
                 started = time.perf_counter()
                 try:
-                    self._before(request)
+                    self._before(method, request, context)
                     if self.database is None:
                         return behaviour(request, context)
                     with self.database.connection_context():
@@ -130,7 +141,7 @@ class CallPipeline(grpc.ServerInterceptor):
             with request_context(_request_id(context)):
                 started = time.perf_counter()
                 try:
-                    self._before(request)
+                    self._before(method, request, context)
                     yield from behaviour(request, context)
                 except Exception as error:  # every failure becomes a status
                     _abort(error, context)
@@ -139,7 +150,8 @@ class CallPipeline(grpc.ServerInterceptor):
 
         return handle
 
-    def _before(self, request: message.Message) -> None:
+    def _before(self, method: str, request: message.Message, context: grpc.ServicerContext) -> None:
+        self.callers.check(method, context)
         if self.fault_delay_seconds:
             time.sleep(self.fault_delay_seconds)
         validate(request)

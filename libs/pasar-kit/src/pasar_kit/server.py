@@ -26,6 +26,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from pasar_kit import database as db
+from pasar_kit.callers import CallerGate, InternalCallers, internal_methods
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.pipeline import CallPipeline
 
@@ -131,14 +132,17 @@ class GrpcServer:
         services: Sequence[ServiceRegistration],
         database: peewee.Database | None,
         background: Sequence[Callable[[threading.Event], None]] = (),
+        callers: InternalCallers | None = None,
     ) -> None:
-        """background: functions run on their own threads until the event is set (at stop)."""
+        """background: functions run on their own threads until the event is set (at stop).
+        callers: who may call the services' internal methods (pasar_kit.callers); nobody by default."""
         self.settings = settings
         self.database = database
         self.health = health.HealthServicer(experimental_non_blocking=True)
+        gate = CallerGate(internal_methods(s.descriptor for s in services), callers or InternalCallers())
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
-            interceptors=[CallPipeline(database, settings.fault_delay_seconds)],
+            interceptors=[CallPipeline(database, settings.fault_delay_seconds, gate)],
             options=SERVER_OPTIONS,
             maximum_concurrent_rpcs=settings.workers * 8,
         )
