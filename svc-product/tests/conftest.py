@@ -19,6 +19,7 @@ from pasar.product.v1 import product_service_pb2_grpc
 from pasar_kit import database as db
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer
+from pasar_kit.testing.callers import as_order_service
 from pasar_product.main import MIGRATIONS_DIR, build_server
 from pasar_product.models import database_proxy
 
@@ -64,8 +65,9 @@ def server(database: peewee.Database) -> Iterator[GrpcServer]:
 
 @pytest.fixture
 def channel(server: GrpcServer) -> Iterator[grpc.Channel]:
+    """A channel of the order service, the one caller of the internal methods."""
     with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-        yield channel
+        yield as_order_service(channel)
 
 
 @pytest.fixture

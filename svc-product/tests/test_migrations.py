@@ -55,7 +55,7 @@ def schema(database: peewee.Database) -> dict[str, Any]:
 def test_migrating_applies_each_migration_once(database_url: str) -> None:
     database = db.connect(database_url, max_connections=2)
     try:
-        assert db.migrate(database, MIGRATIONS_DIR) == ["001_initial"]
+        assert db.migrate(database, MIGRATIONS_DIR) == ["001_initial", "002_reservation_expiry"]
         assert db.migrate(database, MIGRATIONS_DIR) == []
     finally:
         db.close_pool(database)

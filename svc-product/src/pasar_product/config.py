@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from pasar_kit.callers import InternalCallers
 from pasar_kit.config import Env
 from pasar_kit.server import ServerSettings
 
@@ -11,6 +12,13 @@ DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50051"
 DEFAULT_DATABASE_URL = "sqlite:///var/product.db"
 # Works only while PASAR_ENV is development (pasar_kit.config.Env.secret).
 DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"  # noqa: S105 - the documented development default
+# The callers of the internal methods unless PASAR_INTERNAL_CALLERS says otherwise.
+INTERNAL_CALLERS = ("order",)
+# A reservation's lifetime when its caller gives no expire_time: beyond the order service's
+# default order lifetime (15 minutes) with a wide margin. Whatever a caller asks, no
+# reservation lasts longer than the maximum.
+DEFAULT_RESERVATION_TTL_SECONDS = 2 * 3600.0
+MAX_RESERVATION_TTL_SECONDS = 72 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -20,13 +28,29 @@ class Settings:
     server: ServerSettings
     database_url: str
     admin_token: str
+    # Who may call the internal methods (ReserveStock, ...): the order service alone.
+    callers: InternalCallers = field(default_factory=InternalCallers)
+    # A reservation the order service neither commits nor releases is released after this
+    # long, or at the expire_time the caller gave, never later than the maximum.
+    reservation_ttl_seconds: float = DEFAULT_RESERVATION_TTL_SECONDS
+    reservation_max_ttl_seconds: float = MAX_RESERVATION_TTL_SECONDS
+    reservation_sweep_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, env: Env) -> Settings:
+        server = server_settings(env)
         return cls(
-            server=server_settings(env),
+            server=server,
             database_url=database_url(env),
             admin_token=env.secret("PASAR_ADMIN_TOKEN", DEVELOPMENT_ADMIN_TOKEN),
+            callers=InternalCallers.for_server(env, server, INTERNAL_CALLERS),
+            reservation_ttl_seconds=env.number(
+                "PASAR_RESERVATION_TTL_SECONDS", DEFAULT_RESERVATION_TTL_SECONDS, minimum=1
+            ),
+            reservation_max_ttl_seconds=env.number(
+                "PASAR_RESERVATION_MAX_TTL_SECONDS", MAX_RESERVATION_TTL_SECONDS, minimum=1
+            ),
+            reservation_sweep_seconds=env.number("PASAR_RESERVATION_SWEEP_SECONDS", 30.0, minimum=0.05),
         )
 
 
@@ -46,5 +70,6 @@ def database_url(env: Env) -> str:
 
 
 def database_connections(server: ServerSettings) -> int:
-    """Pool size: one connection per worker thread, plus the health probe and a spare."""
-    return server.workers + 2
+    """Pool size: one connection per worker thread, plus the health probe, the reservation
+    expiry sweep and a spare."""
+    return server.workers + 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import peewee
@@ -24,6 +25,7 @@ from pasar_product.admin_auth import AdminGate
 from pasar_product.demo import load_demo_catalog
 from pasar_product.models import database_proxy
 from pasar_product.servicer import ProductAdminServicer, ProductServicer
+from pasar_product.stock import Stock, expiry_task
 from pasar_product.synthetic import load_synthetic_catalog
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -38,9 +40,9 @@ def open_database(env: Env) -> peewee.Database:
     return db.bind(database_proxy, config.database_url(env), pool_size)
 
 
-def registrations(database: peewee.Database, admin_token: str) -> list[ServiceRegistration]:
+def registrations(database: peewee.Database, admin_token: str, stock: Stock) -> list[ServiceRegistration]:
     """The two services; the admin one behind the gate that checks the administrator's token."""
-    products = ProductServicer(database)
+    products = ProductServicer(stock)
     admin_gate = AdminGate(ADMIN_SERVICE, ProductAdminServicer(database), admin_token)
     return [
         ServiceRegistration(
@@ -53,7 +55,18 @@ def registrations(database: peewee.Database, admin_token: str) -> list[ServiceRe
 
 def build_server(env: Env, database: peewee.Database) -> GrpcServer:
     settings = config.Settings.from_env(env)
-    return GrpcServer(settings.server, registrations(database, settings.admin_token), database)
+    stock = Stock(
+        database,
+        default_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
+        max_ttl=timedelta(seconds=settings.reservation_max_ttl_seconds),
+    )
+    return GrpcServer(
+        settings.server,
+        registrations(database, settings.admin_token, stock),
+        database,
+        background=[expiry_task(stock, settings.reservation_sweep_seconds)],
+        callers=settings.callers,
+    )
 
 
 def service_cli(synthetic_products: int = DEFAULT_SYNTHETIC_PRODUCTS) -> ServiceCli:

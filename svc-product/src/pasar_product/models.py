@@ -93,6 +93,13 @@ class Reservation(BaseModel):
     state = peewee.CharField(max_length=16)
     create_time = UtcDateTimeField()
     update_time = UtcDateTimeField()
+    # When units still held go back to stock by themselves (the expiry sweep); null only on
+    # reservations that had ended before expiry existed.
+    expire_time = UtcDateTimeField(null=True)
+
+    class Meta:
+        # The expiry sweep reads the due reservations in one index range.
+        indexes = ((("state", "expire_time"), False),)
 
 
 class ReservationLine(BaseModel):

@@ -7,6 +7,7 @@ connection open, and with the administrator's token checked for ProductAdminServ
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import grpc
@@ -110,14 +111,15 @@ def reservation_message(held: HeldStock) -> product_pb2.Reservation:
         ],
         create_time=to_timestamp(held.create_time),
         update_time=to_timestamp(held.update_time),
+        expire_time=to_timestamp(held.expire_time) if held.expire_time else None,
     )
 
 
 class ProductServicer(product_service_pb2_grpc.ProductServiceServicer):
     """ProductService: the catalog for the storefront, prices and stock for the order service."""
 
-    def __init__(self, database: peewee.Database) -> None:
-        self.stock = Stock(database)
+    def __init__(self, stock: Stock) -> None:
+        self.stock = stock
 
     def ListCategories(
         self, request: product_service_pb2.ListCategoriesRequest, context: grpc.ServicerContext
@@ -158,7 +160,8 @@ class ProductServicer(product_service_pb2_grpc.ProductServiceServicer):
         self, request: product_service_pb2.ReserveStockRequest, context: grpc.ServicerContext
     ) -> product_service_pb2.ReserveStockResponse:
         lines = [StockLine(line.package_id, line.quantity) for line in request.lines]
-        held = self.stock.reserve(request.order_id, lines)
+        expire_time = request.expire_time.ToDatetime(tzinfo=UTC) if request.HasField("expire_time") else None
+        held = self.stock.reserve(request.order_id, lines, expire_time)
         return product_service_pb2.ReserveStockResponse(reservation=reservation_message(held))
 
     def CommitReservation(

@@ -13,14 +13,21 @@ Why stock can never go below zero, on SQLite or MariaDB, however many calls race
   cannot deadlock each other;
 - commit and release are conditional state changes (``WHERE state = 'reserved'``), so a
   reservation is released, and its units returned, exactly once;
+- a reservation nobody commits or releases (its order never came to be, or the order
+  service lost track of it) is released by its own expiry: the caller gives its
+  ``expire_time`` (the order's expiry plus a margin), the service a default and a maximum.
+  The expiry sweep is the same conditional release, so it returns the units once however
+  many instances sweep, and never after a commit;
 - and the schema refuses a negative stock (a CHECK constraint) should any of this break.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import peewee
 
@@ -37,6 +44,12 @@ from pasar_product.models import (
     Reservation,
     ReservationLine,
 )
+
+log = logging.getLogger(__name__)
+
+EXPIRY_BATCH = 100
+DEFAULT_TTL = timedelta(hours=2)
+MAX_TTL = timedelta(hours=72)
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,7 @@ class HeldStock:
     lines: tuple[StockLine, ...]
     create_time: datetime
     update_time: datetime
+    expire_time: datetime | None = None
 
     def holds(self, lines: Sequence[StockLine]) -> bool:
         """Whether lines ask for exactly what this reservation holds (in any order)."""
@@ -69,14 +83,26 @@ def _package_id(line: StockLine) -> str:
 class Stock:
     """The stock operations of the order service's checkout, on the service's database."""
 
-    def __init__(self, database: peewee.Database) -> None:
+    def __init__(
+        self, database: peewee.Database, default_ttl: timedelta = DEFAULT_TTL, max_ttl: timedelta = MAX_TTL
+    ) -> None:
+        """default_ttl: how long a reservation lasts when its caller gives no expiry;
+        max_ttl: the longest it lasts whatever the caller asks."""
         self.database = database
+        self.default_ttl = default_ttl
+        self.max_ttl = max_ttl
 
-    def reserve(self, order_id: str, lines: Sequence[StockLine]) -> HeldStock:
-        """Holds every line for order_id, or nothing; a retry returns the existing reservation."""
+    def reserve(
+        self, order_id: str, lines: Sequence[StockLine], expire_time: datetime | None = None
+    ) -> HeldStock:
+        """Holds every line for order_id, or nothing; a retry returns the existing reservation.
+
+        The units go back to stock at expire_time (default_ttl from now when None, never
+        later than max_ttl from now) unless the reservation is committed or released first.
+        """
         try:
             with atomic_write(self.database):
-                return self._reserve(order_id, lines)
+                return self._reserve(order_id, lines, expire_time)
         except peewee.IntegrityError:
             # A concurrent call for the same order inserted its reservation first, and ours
             # rolled back whole. The order's reservation now exists: answer as a retry would.
@@ -86,14 +112,19 @@ class Stock:
                     raise
                 return self._as_retry(existing, lines)
 
-    def _reserve(self, order_id: str, lines: Sequence[StockLine]) -> HeldStock:
+    def _reserve(self, order_id: str, lines: Sequence[StockLine], expire_time: datetime | None) -> HeldStock:
         existing = self._find(order_id)
         if existing is not None:
             return self._as_retry(existing, lines)
         self._require_orderable([line.package_id for line in lines])
         now = utc_now()
+        expires = min(expire_time or now + self.default_ttl, now + self.max_ttl)
         Reservation.insert(
-            order_id=order_id, state=RESERVATION_RESERVED, create_time=now, update_time=now
+            order_id=order_id,
+            state=RESERVATION_RESERVED,
+            create_time=now,
+            update_time=now,
+            expire_time=expires,
         ).execute()
         for line in sorted(lines, key=_package_id):
             taken = (
@@ -114,7 +145,7 @@ class Stock:
                 for position, line in enumerate(lines)
             ]
         ).execute()
-        return HeldStock(order_id, RESERVATION_RESERVED, tuple(lines), now, now)
+        return HeldStock(order_id, RESERVATION_RESERVED, tuple(lines), now, now, expires)
 
     @staticmethod
     def _as_retry(existing: HeldStock, lines: Sequence[StockLine]) -> HeldStock:
@@ -177,11 +208,51 @@ class Stock:
                 if held.state == RESERVATION_COMMITTED:
                     raise reasons.reservation_committed(order_id)
                 return held
-            for line in sorted(held.lines, key=_package_id):
-                Package.update(stock_available=Package.stock_available + line.quantity).where(
-                    Package.id == line.package_id
-                ).execute()
+            self._return_units(held)
             return held
+
+    def release_expired(self, now: datetime | None = None, limit: int = EXPIRY_BATCH) -> int:
+        """Releases up to limit reservations past their expire_time; returns how many this call released.
+
+        Each is the conditional update of release, with the expiry in its condition: of
+        several instances sweeping at once, or a commit racing the sweep, one wins and the
+        units return at most once.
+        """
+        due_at = now or utc_now()
+        due = [
+            reservation.order_id
+            for reservation in Reservation.select(Reservation.order_id)
+            .where((Reservation.state == RESERVATION_RESERVED) & (Reservation.expire_time <= due_at))
+            .order_by(Reservation.expire_time)
+            .limit(limit)
+        ]
+        released = 0
+        for order_id in due:
+            with atomic_write(self.database):
+                changed = (
+                    Reservation.update(state=RESERVATION_RELEASED, update_time=utc_now())
+                    .where(
+                        (Reservation.order_id == order_id)
+                        & (Reservation.state == RESERVATION_RESERVED)
+                        & (Reservation.expire_time <= due_at)
+                    )
+                    .execute()
+                )
+                held = self._find(order_id) if changed else None
+                if held is not None:
+                    self._return_units(held)
+            if held is not None:
+                released += 1
+                log.info("reservation expired and released", extra={"order_id": order_id})
+        return released
+
+    @staticmethod
+    def _return_units(held: HeldStock) -> None:
+        """Puts held's units back; call it in the transaction that released it."""
+        for line in sorted(held.lines, key=_package_id):
+            Package.update(stock_available=Package.stock_available + line.quantity).where(
+                Package.id == line.package_id
+            ).execute()
 
     @staticmethod
     def _find(order_id: str) -> HeldStock | None:
@@ -199,4 +270,24 @@ class Stock:
             lines=tuple(StockLine(line.package_id, line.quantity) for line in lines),
             create_time=reservation.create_time,
             update_time=reservation.update_time,
+            expire_time=reservation.expire_time,
         )
+
+
+def expiry_task(stock: Stock, interval_seconds: float) -> Callable[[threading.Event], None]:
+    """A GrpcServer background task releasing expired reservations every interval until it stops."""
+
+    def sweep_until_stopped(stopping: threading.Event) -> None:
+        while not stopping.wait(interval_seconds):
+            try:
+                with stock.database.connection_context():
+                    # A full batch means more may be due: sweep again without waiting.
+                    while stock.release_expired() == EXPIRY_BATCH and not stopping.is_set():
+                        pass
+            except (peewee.OperationalError, peewee.InterfaceError) as error:
+                # The database is down (health says so too): the next sweep catches up.
+                log.warning("reservation expiry could not reach the database", extra={"error": str(error)})
+            except Exception:  # a bug must not end expiry for the life of the process
+                log.exception("reservation expiry sweep failed")
+
+    return sweep_until_stopped
