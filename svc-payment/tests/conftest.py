@@ -21,6 +21,7 @@ from pasar_kit.config import Env
 from pasar_kit.errors import error_info
 from pasar_kit.ids import new_id
 from pasar_kit.server import GrpcServer
+from pasar_kit.testing.callers import as_order_service
 from pasar_payment.main import MIGRATIONS_DIR, build_server, open_database
 from pasar_payment.models import PaymentEvent
 from pasar_payment.providers.base import PaymentProvider
@@ -78,7 +79,7 @@ def start_service(database_url: str, payment_database: peewee.Database) -> Itera
     def start(provider: PaymentProvider | None = None, **env: str) -> RunningService:
         server = build_server(service_env(database_url, **env), payment_database, provider)
         port = server.start()
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        channel = as_order_service(grpc.insecure_channel(f"127.0.0.1:{port}"))
         running = RunningService(
             server, channel, payment_service_pb2_grpc.PaymentServiceStub(channel), payment_database
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from pasar_kit.callers import InternalCallers
 from pasar_kit.config import DEVELOPMENT, PRODUCTION, ConfigError, Env
 from pasar_kit.server import ServerSettings
 
@@ -18,6 +19,9 @@ DEVELOPMENT_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - refused outsid
 # only when this flag says, in words nobody can misread in a deployment file, that the
 # shop is a demo whose payments are fake.
 DEMO_FAKE_PAYMENTS = "PASAR_DEMO_FAKE_PAYMENTS"
+# The callers of the internal methods unless PASAR_INTERNAL_CALLERS says otherwise. A real
+# provider's webhook adapter, calling NotifyPayment, would be added here under its own name.
+INTERNAL_CALLERS = ("order",)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class Settings:
     demo: bool = False
     expiry_sweep_seconds: float = 5.0
     event_poll_seconds: float = 0.5
+    # Who may call the internal methods (CreatePayment, WatchPaymentEvents, ...).
+    callers: InternalCallers = field(default_factory=InternalCallers)
 
     @classmethod
     def from_env(cls, env: Env) -> Settings:
@@ -59,8 +65,9 @@ class Settings:
                 f"PASAR_PAYMENT_PROVIDER must not be {SANDBOX!r} when PASAR_ENV is {PRODUCTION!r}:"
                 f" it marks payments paid for anyone who asks (a demo shop sets {DEMO_FAKE_PAYMENTS}=true)"
             )
+        server = ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS)
         return cls(
-            server=ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS),
+            server=server,
             database_url=env.string("DATABASE_URL", DEFAULT_DATABASE_URL),
             provider=provider,
             webhook_secret=env.secret("PASAR_PAYMENT_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),
@@ -68,6 +75,7 @@ class Settings:
             demo=provider == SANDBOX and production,
             expiry_sweep_seconds=env.number("PASAR_PAYMENT_EXPIRY_SWEEP_SECONDS", 5.0, minimum=0.05),
             event_poll_seconds=env.number("PASAR_PAYMENT_EVENT_POLL_SECONDS", 0.5, minimum=0.01),
+            callers=InternalCallers.for_server(env, server, INTERNAL_CALLERS),
         )
 
     @property

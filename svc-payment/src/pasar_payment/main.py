@@ -66,6 +66,7 @@ def build_server(env: Env, database: peewee.Database, provider: PaymentProvider 
         [registration],
         database,
         background=[expiry_task(database, feed, settings.expiry_sweep_seconds), feed.close_when_set],
+        callers=settings.callers,
     )
 
 
