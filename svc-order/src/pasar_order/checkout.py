@@ -31,6 +31,7 @@ from pasar.order.v1 import order_service_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.errors import Aborted, AlreadyExists, ServiceError
 from pasar_kit.ids import new_id
+from pasar_kit.timestamps import utc_now
 from pasar_order import intents
 from pasar_order.access import access_token, stored_hash
 from pasar_order.models import Order, OrderLine, OrderState, lines_of
@@ -38,6 +39,11 @@ from pasar_order.payment_channels import PaymentChannelDirectory
 from pasar_order.peers import PeerError, Peers
 from pasar_order.pricing import price_lines
 from pasar_order.settlement import Doorbells
+
+# How long a reservation outlives its order: a payment settled just before the order's
+# expiry must still find its stock held when the order service commits it, even after an
+# outage of the order service or the catalog of up to this long.
+RESERVATION_MARGIN = timedelta(hours=1)
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +168,11 @@ class Checkout:
     def _carry_out(self, order: Order, owner: str) -> PlacedOrder:
         """Steps 3 to 5 for an intent this worker holds."""
         stock_lines = [(line.package_id, line.quantity) for line in lines_of(order)]
+        # The catalog releases the units by itself after this, should this service never
+        # commit or release them; until the order's own expiry, a payment may still come.
+        hold_until = utc_now() + self.order_ttl + RESERVATION_MARGIN
         try:
-            self.peers.reserve_stock(order.id, stock_lines)
+            self.peers.reserve_stock(order.id, stock_lines, hold_until)
         except PeerError as error:
             # A refusal reserved nothing; an outage may have reserved before the answer was lost.
             self._abandon(order.id, owner, error, stock_may_be_held=error.is_outage, payment_may_exist=False)

@@ -13,6 +13,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pasar_kit.callers import caller_token_from_env
 from pasar_kit.channels import ClientTls
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.server import ServerSettings
@@ -115,6 +116,8 @@ class Settings:
     storefront_url: str
     mail: MailSettings
     background: BackgroundSettings
+    # The secret sent to product and payment's internal methods (none with a client certificate).
+    caller_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Env) -> Settings:
@@ -151,6 +154,7 @@ class Settings:
                 checkout_lease_seconds=env.number("PASAR_CHECKOUT_LEASE_SECONDS", 30.0, minimum=1.0),
                 event_stream_seconds=env.number("PASAR_EVENT_STREAM_SECONDS", 300.0, minimum=1.0),
             ),
+            caller_token=caller_token_from_env(env, "order", ClientTls.from_env(env)),
         )
 
 

@@ -75,6 +75,7 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
         settings.payment_address,
         timeout=settings.peer_timeout_seconds,
         tls=settings.client_tls,
+        caller_token=settings.caller_token,
     )
     doorbells = Doorbells(mail=Doorbell(), reservations=Doorbell())
     settlement = Settlement(database, peers, doorbells)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 import grpc
@@ -21,6 +22,7 @@ from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_p
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit import errors
 from pasar_kit.channels import ClientTls, open_channel
+from pasar_kit.timestamps import to_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +105,24 @@ class Peers:
         *,
         timeout: float,
         tls: ClientTls | None = None,
+        caller_token: str | None = None,
     ) -> None:
+        """caller_token: the order service's secret for its peers' internal methods
+        (PASAR_ORDER_CALLER_TOKEN); None when its client certificate identifies it."""
         self.timeout = timeout
         self._product_channel = open_channel(
-            product_address, default_timeout=timeout, idempotent_methods=PRODUCT_IDEMPOTENT, tls=tls
+            product_address,
+            default_timeout=timeout,
+            idempotent_methods=PRODUCT_IDEMPOTENT,
+            tls=tls,
+            caller_token=caller_token,
         )
         self._payment_channel = open_channel(
-            payment_address, default_timeout=timeout, idempotent_methods=PAYMENT_IDEMPOTENT, tls=tls
+            payment_address,
+            default_timeout=timeout,
+            idempotent_methods=PAYMENT_IDEMPOTENT,
+            tls=tls,
+            caller_token=caller_token,
         )
         self.product = product_service_pb2_grpc.ProductServiceStub(self._product_channel)
         self.payment = payment_service_pb2_grpc.PaymentServiceStub(self._payment_channel)
@@ -128,10 +141,15 @@ class Peers:
             raise peer_error(error, PRODUCT_SERVICE) from None
         return list(response.packages)
 
-    def reserve_stock(self, order_id: str, lines: Sequence[tuple[str, int]]) -> product_pb2.Reservation:
+    def reserve_stock(
+        self, order_id: str, lines: Sequence[tuple[str, int]], expire_time: datetime | None = None
+    ) -> product_pb2.Reservation:
+        """expire_time: when the catalog releases the units by itself if the order service
+        has neither committed nor released them."""
         request = product_service_pb2.ReserveStockRequest(
             order_id=order_id,
             lines=[product_pb2.StockLine(package_id=package_id, quantity=qty) for package_id, qty in lines],
+            expire_time=to_timestamp(expire_time),
         )
         try:
             response: product_service_pb2.ReserveStockResponse = self.product.ReserveStock(request)
