@@ -38,6 +38,7 @@ from pasar.product.v1 import (
 )
 from pasar_kit import database as db
 from pasar_kit.errors import error_info
+from pasar_kit.testing.callers import as_order_service
 from pasar_kit.testing.stack import ADMIN_TOKEN, WEBHOOK_SECRET, Stack
 from pasar_kit.timestamps import utc_now
 
@@ -87,9 +88,11 @@ class Shop:
         self.channels = {
             name: grpc.insecure_channel(stack.address(name)) for name in ("product", "payment", "order")
         }
-        self.products = product_service_pb2_grpc.ProductServiceStub(self.channels["product"])
+        # BatchGetPackages and NotifyPayment are internal: the tests call them as the order service.
+        self.internal = {name: as_order_service(self.channels[name]) for name in ("product", "payment")}
+        self.products = product_service_pb2_grpc.ProductServiceStub(self.internal["product"])
         self.admin = product_admin_service_pb2_grpc.ProductAdminServiceStub(self.channels["product"])
-        self.payments = payment_service_pb2_grpc.PaymentServiceStub(self.channels["payment"])
+        self.payments = payment_service_pb2_grpc.PaymentServiceStub(self.internal["payment"])
         self.orders = order_service_pb2_grpc.OrderServiceStub(self.channels["order"])
         self._category_created = False
 
