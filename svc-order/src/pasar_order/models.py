@@ -106,7 +106,8 @@ class OutboxRow(BaseModel):
     state = peewee.CharField(max_length=8, default=OutboxState.QUEUED)
     attempts = peewee.IntegerField(default=0)
     next_attempt_time = UtcDateTimeField()
-    lease_owner = peewee.CharField(max_length=32, null=True)
+    # The claimant holding the row (pasar_order.claimants: host, process, start time).
+    lease_owner = peewee.CharField(max_length=255, null=True)
     lease_until = UtcDateTimeField(null=True)
     last_error = peewee.CharField(max_length=500, null=True)
     create_time = UtcDateTimeField()
