@@ -27,6 +27,7 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     include: ["src/**/*.spec.ts", "vite/**/*.spec.ts"],
+    setupFiles: ["src/testing/setup.ts"],
     restoreMocks: true,
     // Each view test loads its page lazily, as the app does; on a busy machine that is slow.
     testTimeout: 20_000,

@@ -23,6 +23,15 @@ export async function listPaymentChannels(signal?: AbortSignal): Promise<Payment
   return channels;
 }
 
+/**
+ * Whether the shop's payments are settled by the sandbox (ListPaymentChannelsResponse.sandbox):
+ * no real money moves and anyone may mark a payment paid, so the shop is a demo.
+ */
+export async function paymentsSettledBySandbox(signal?: AbortSignal): Promise<boolean> {
+  const json = await requestJson("GET", "/payment-channels", { query: { pageSize: 1 }, signal });
+  return parseMessage(ListPaymentChannelsResponseSchema, json).sandbox;
+}
+
 /** A payment with its instructions and state; its random id is the credential. */
 export async function getPayment(id: string, signal?: AbortSignal): Promise<Payment> {
   const json = await requestJson("GET", `/payments/${encodeURIComponent(id)}`, { signal });

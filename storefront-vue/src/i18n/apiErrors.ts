@@ -43,5 +43,6 @@ export function cancelOrderErrorKey(error: ApiError): MessageKey {
 /** The message for a failed simulated payment. */
 export function simulatePaymentErrorKey(error: ApiError): MessageKey {
   if (error.reason === "PAYMENT_NOT_PENDING" || error.reason === "PAYMENT_PAID") return "payment.simulateNotPending";
+  if (error.reason === "SANDBOX_DISABLED") return "payment.sandboxDisabled";
   return sectionErrorKey(error, "payment.unavailable", "payment.simulateFailed");
 }

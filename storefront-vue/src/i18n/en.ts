@@ -6,6 +6,8 @@ export const en: Record<MessageKey, string> = {
   "app.tagline": "Phone credit, data plans, electricity tokens and game vouchers",
   "app.skipToContent": "Skip to content",
   "app.footer": "Pasar is a reference shop: sandbox payments move no real money.",
+  "demo.title": "Demo shop.",
+  "demo.text": "Payments are simulated: no real money moves and no order is delivered.",
   "nav.label": "Main navigation",
   "nav.home": "Home",
   "nav.lookup": "Find my order",
@@ -119,6 +121,7 @@ export const en: Record<MessageKey, string> = {
   "payment.simulating": "Sending the payment…",
   "payment.sandboxNote": "Sandbox mode: no real money moves.",
   "payment.simulateFailed": "The simulated payment failed. Please try again.",
+  "payment.sandboxDisabled": "Simulated payments are not available in this shop.",
   "payment.simulateNotPending": "This payment no longer awaits payment.",
 
   "transaction.unavailable": "Transaction details can't be loaded right now. Please try again in a moment.",

@@ -8,6 +8,8 @@ export const id = {
   "app.tagline": "Pulsa, paket data, token listrik dan voucher game",
   "app.skipToContent": "Langsung ke isi halaman",
   "app.footer": "Pasar adalah toko contoh: pembayaran sandbox tidak memindahkan uang sungguhan.",
+  "demo.title": "Toko demo.",
+  "demo.text": "Pembayaran hanya simulasi: tidak ada uang sungguhan yang berpindah dan tidak ada pesanan yang dikirim.",
   "nav.label": "Navigasi utama",
   "nav.home": "Beranda",
   "nav.lookup": "Cek pesanan",
@@ -121,6 +123,7 @@ export const id = {
   "payment.simulating": "Mengirim pembayaran…",
   "payment.sandboxNote": "Mode sandbox: tidak ada uang sungguhan yang berpindah.",
   "payment.simulateFailed": "Simulasi pembayaran gagal. Silakan coba lagi.",
+  "payment.sandboxDisabled": "Simulasi pembayaran tidak tersedia di toko ini.",
   "payment.simulateNotPending": "Pembayaran ini tidak lagi menunggu pembayaran.",
 
   "transaction.unavailable": "Detail transaksi sedang tidak dapat dimuat. Silakan coba lagi sebentar lagi.",

@@ -79,8 +79,10 @@ export function channelJson(
   };
 }
 
-export function channelsJson(): JsonObject {
+/** The channels' first page; sandbox: whether the sandbox settles payments (as in development). */
+export function channelsJson(options: { sandbox?: boolean } = {}): JsonObject {
   return {
+    sandbox: options.sandbox ?? true,
     paymentChannels: [
       channelJson("bca_va", "BCA Virtual Account", "VIRTUAL_ACCOUNT", { flat: 4000 }, { min: 10000, max: 50000000 }, 10),
       channelJson("qris", "QRIS", "QRIS", { bps: 70 }, { min: 1000, max: 10000000 }, 20),

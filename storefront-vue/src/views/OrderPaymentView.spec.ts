@@ -102,6 +102,33 @@ describe("the payment page", () => {
     expect(gateway.requestsTo("GET", `/api/v1/orders/${ORDER_ID}`)).toHaveLength(reads);
   });
 
+  it("offers no simulated payment where the sandbox does not settle payments (a real shop)", async () => {
+    gateway.on("GET", "/api/v1/payment-channels", () => jsonResponse(channelsJson({ sandbox: false })));
+    const { wrapper } = await open();
+    await vi.waitFor(() => expect(wrapper.find("[data-account-number]").exists()).toBe(true), WAIT);
+    expect(wrapper.find('[data-action="simulate"]').exists()).toBe(false);
+    expect(wrapper.text()).not.toContain("Mode sandbox");
+  });
+
+  it("offers no simulated payment while it cannot tell whether the sandbox is on", async () => {
+    gateway.on("GET", "/api/v1/payment-channels", () => unavailable());
+    const { wrapper } = await open();
+    await vi.waitFor(() => expect(wrapper.find("[data-account-number]").exists()).toBe(true), WAIT);
+    expect(wrapper.find('[data-action="simulate"]').exists()).toBe(false);
+  });
+
+  it("says simulated payments are off when the service answers SANDBOX_DISABLED", async () => {
+    gateway.on("POST", `/api/v1/payments/${PAYMENT_ID}:simulate`, () =>
+      errorResponse(409, "FAILED_PRECONDITION", "not the sandbox", [
+        { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "SANDBOX_DISABLED", domain: "pasar.shop" },
+      ]),
+    );
+    const { wrapper } = await open();
+    await wrapper.get('[data-action="simulate"]').trigger("click");
+    await settle();
+    expect(wrapper.text()).toContain("Simulasi pembayaran tidak tersedia di toko ini.");
+  });
+
   it("refreshes a pending order's status on its own", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "setInterval", "clearTimeout", "clearInterval"] });
     const { wrapper } = await open();
