@@ -67,13 +67,13 @@ class RequestBuffer:
         self.data += data
         if self.header_length is None:
             end = self.data.find(HEADER_END, searched_from)
+            if (end < 0 and len(self.data) > self.max_header_bytes) or end > self.max_header_bytes:
+                return Refusal(
+                    431,
+                    "Request Header Fields Too Large",
+                    f"the request's headers are longer than {self.max_header_bytes} bytes",
+                )
             if end < 0:
-                if len(self.data) > self.max_header_bytes:
-                    return Refusal(
-                        431,
-                        "Request Header Fields Too Large",
-                        f"the request's headers are longer than {self.max_header_bytes} bytes",
-                    )
                 return Progress.MORE
             self.header_length = end + len(HEADER_END)
             framing = self._read_framing(bytes(self.data[:end]))
