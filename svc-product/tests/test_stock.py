@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
 import peewee
 import pytest
 
@@ -187,3 +191,92 @@ def test_held_stock_compares_lines_in_any_order() -> None:
     assert held.holds([StockLine("b", 2), StockLine("a", 1)])
     assert not held.holds([StockLine("a", 1)])
     assert not held.holds([StockLine("a", 1), StockLine("b", 3)])
+
+
+def test_a_reservation_nobody_ends_is_released_at_its_expiry_and_once(stock: Stock) -> None:
+    now = utc_now()
+    held = stock.reserve("ord-1", [StockLine("a", 2), StockLine("b", 3)], now + timedelta(minutes=10))
+    assert held.expire_time == now + timedelta(minutes=10)
+    assert stock.release_expired(now + timedelta(minutes=9)) == 0
+    assert units() == {"a": 3, "b": 0, "z": 9}
+    assert stock.release_expired(now + timedelta(minutes=10)) == 1
+    assert units() == {"a": 5, "b": 3, "z": 9}
+    assert stock.release_expired(now + timedelta(hours=5)) == 0
+    assert units() == {"a": 5, "b": 3, "z": 9}
+    error = raised(lambda: stock.commit("ord-1"))
+    assert (error.reason, error.metadata) == ("RESERVATION_RELEASED", {"order_id": "ord-1"})
+
+
+def test_committed_and_released_reservations_never_expire(stock: Stock) -> None:
+    soon = utc_now() + timedelta(minutes=1)
+    stock.reserve("ord-sold", [StockLine("a", 2)], soon)
+    stock.commit("ord-sold")
+    stock.reserve("ord-cancelled", [StockLine("b", 1)], soon)
+    stock.release("ord-cancelled")
+    assert stock.release_expired(soon + timedelta(days=30)) == 0
+    assert units() == {"a": 3, "b": 3, "z": 9}
+
+
+def test_without_an_expire_time_the_default_lifetime_applies_and_none_exceeds_the_maximum(
+    connected: peewee.Database, stock: Stock
+) -> None:
+    bounded = Stock(connected, default_ttl=timedelta(hours=1), max_ttl=timedelta(hours=3))
+    default = bounded.reserve("ord-1", [StockLine("a", 1)])
+    assert default.expire_time == default.create_time + timedelta(hours=1)
+    capped = bounded.reserve("ord-2", [StockLine("a", 1)], utc_now() + timedelta(days=2))
+    assert capped.expire_time == capped.create_time + timedelta(hours=3)
+    assert stock.reserve("ord-2", [StockLine("a", 1)]).expire_time == capped.expire_time  # a retry
+
+
+def test_sweeps_of_several_instances_return_each_expired_reservation_once(
+    stock: Stock, database: peewee.Database
+) -> None:
+    soon = utc_now() + timedelta(seconds=1)
+    for number in range(5):
+        stock.reserve(f"ord-{number}", [StockLine("a", 1)], soon)
+    assert units()["a"] == 0
+    sweeps = 4
+    start = threading.Barrier(sweeps)
+
+    def sweep() -> int:
+        start.wait()
+        with database.connection_context():
+            return Stock(database).release_expired(soon + timedelta(minutes=1))
+
+    with ThreadPoolExecutor(sweeps) as pool:
+        released = [future.result() for future in [pool.submit(sweep) for _ in range(sweeps)]]
+    assert sum(released) == 5
+    assert units()["a"] == 5
+
+
+def test_a_commit_racing_the_expiry_sweep_either_sells_or_is_refused_never_both(
+    stock: Stock, database: peewee.Database
+) -> None:
+    soon = utc_now() + timedelta(seconds=1)
+    for number in range(5):
+        stock.reserve(f"ord-{number}", [StockLine("a", 1)], soon)
+    start = threading.Barrier(2)
+
+    def sweep() -> int:
+        start.wait()
+        with database.connection_context():
+            return Stock(database).release_expired(soon + timedelta(minutes=1))
+
+    def commit_all() -> list[str]:
+        start.wait()
+        outcomes = []
+        with database.connection_context():
+            for number in range(5):
+                try:
+                    outcomes.append(Stock(database).commit(f"ord-{number}").state)
+                except FailedPrecondition as error:
+                    outcomes.append(error.reason)
+        return outcomes
+
+    with ThreadPoolExecutor(2) as pool:
+        swept, committed = pool.submit(sweep), pool.submit(commit_all)
+        released, outcomes = swept.result(), committed.result()
+    sold = outcomes.count("committed")
+    assert sold + outcomes.count("RESERVATION_RELEASED") == 5
+    assert released == 5 - sold
+    assert units()["a"] == 5 - sold
