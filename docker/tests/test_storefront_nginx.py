@@ -9,9 +9,13 @@ the same security headers the gateway gives HTML.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import select
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,7 +37,10 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 class RecordingGateway(BaseHTTPRequestHandler):
     """Answers every request with what it received, as JSON, and a header of its own."""
 
+    paths_seen: list[str] = []  # noqa: RUF012 - every request's path, in the order they came
+
     def _answer(self) -> None:
+        self.paths_seen.append(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
         seen = {
@@ -203,3 +210,71 @@ def test_nginx_answers_its_own_health_check(storefront: StorefrontServer) -> Non
     response = requests.get(storefront.url + "/healthz", timeout=5)
     assert response.status_code == 200
     assert response.text == "ok\n"
+
+
+SHORT_TIMEOUT = 2  # seconds: the slow-client test's nginx waits this long instead of 10 s
+
+
+@pytest.fixture
+def impatient_storefront(
+    tools: DeployTools, static_dir: Path, gateway: str, tmp_path: Path
+) -> Iterator[StorefrontServer]:
+    """The storefront's nginx with its client timeouts shortened, nothing else changed."""
+    server = StorefrontServer(tools, tmp_path, static_dir, gateway)
+    config = tmp_path / "conf.d" / "default.conf"
+    text = config.read_text()
+    for directive in ("client_header_timeout 10s;", "client_body_timeout 10s;"):
+        assert text.count(directive) == 1, directive
+        text = text.replace(directive, directive.replace("10s", f"{SHORT_TIMEOUT}s"))
+    config.write_text(text)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_slow_clients_wait_in_nginx_and_are_dropped_never_reaching_the_gateway(
+    impatient_storefront: StorefrontServer,
+) -> None:
+    """40 slow clients: headers trickled in, or a body announced and stalled; the API still answers."""
+    port = impatient_storefront.port
+    trickling = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(20)]
+    for index, sock in enumerate(trickling):
+        sock.sendall(f"GET /api/v1/products?slow=header-{index} HTTP/1.1\r\nHost: shop\r\n".encode())
+    stalled = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(20)]
+    for index, sock in enumerate(stalled):
+        sock.sendall(
+            f"POST /api/v1/orders?slow=body-{index} HTTP/1.1\r\nHost: shop\r\n"
+            f"Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{{".encode()
+        )
+    open_since = time.monotonic()
+    latencies = []
+    cut_after: dict[socket.socket, float] = {}
+    try:
+        while len(cut_after) < 40 and time.monotonic() - open_since < SHORT_TIMEOUT + 8:
+            for sock in trickling:
+                if sock not in cut_after:
+                    with contextlib.suppress(OSError):
+                        sock.send(b"X")  # one more byte of a header line that never ends
+            started = time.perf_counter()
+            response = requests.get(impatient_storefront.url + "/api/v1/products?probe=1", timeout=5)
+            latencies.append(time.perf_counter() - started)
+            assert response.status_code == 200
+            readable, _, _ = select.select(
+                [s for s in trickling + stalled if s not in cut_after], [], [], 0.1
+            )
+            for sock in readable:
+                try:
+                    data = sock.recv(65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    cut_after[sock] = time.monotonic() - open_since
+    finally:
+        for sock in trickling + stalled:
+            sock.close()
+    assert max(latencies) < 0.1, sorted(latencies)[-5:]
+    assert len(cut_after) == 40, "some slow clients were never dropped"
+    assert all(SHORT_TIMEOUT - 0.5 <= seconds <= SHORT_TIMEOUT + 3 for seconds in cut_after.values())
+    assert not [path for path in RecordingGateway.paths_seen if "slow=" in path]  # none reached it
