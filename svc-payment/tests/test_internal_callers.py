@@ -1,0 +1,60 @@
+"""CreatePayment, CancelPayment, NotifyPayment and WatchPaymentEvents are internal: the order
+service alone may call them. Before, a payment for a made-up order was created for anyone
+who reached the port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+import pytest
+from conftest import StartService, create_request, failure, reason_of
+
+from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
+from pasar_kit.callers import CALLER_TOKEN_METADATA
+from pasar_payment.models import Payment
+
+
+def forged_stub(channel: grpc.Channel, token: str | None) -> Callable[[str], object]:
+    """Calls a method by name on a channel without the order service's credential (or a wrong one)."""
+    stub = payment_service_pb2_grpc.PaymentServiceStub(channel)
+    metadata = ((CALLER_TOKEN_METADATA, token),) if token else ()
+    requests = {
+        "CreatePayment": create_request(order_id="ord-made-up"),
+        "CancelPayment": payment_service_pb2.CancelPaymentRequest(id="pay-1"),
+        "WatchPaymentEvents": payment_service_pb2.WatchPaymentEventsRequest(),
+    }
+
+    def call(method: str) -> object:
+        answer = getattr(stub, method)(requests[method], timeout=10, metadata=metadata)
+        return list(answer) if method == "WatchPaymentEvents" else answer
+
+    return call
+
+
+@pytest.mark.parametrize("method", ["CreatePayment", "CancelPayment", "WatchPaymentEvents"])
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [(None, "CALLER_CREDENTIAL_MISSING"), ("a-guess", "CALLER_CREDENTIAL_INVALID")],
+    ids=["none", "wrong"],
+)
+def test_forged_internal_calls_are_refused(
+    start_service: StartService, method: str, token: str | None, reason: str
+) -> None:
+    service = start_service()
+    with grpc.insecure_channel(f"127.0.0.1:{service.server.port}") as channel:
+        call = forged_stub(channel, token)
+        code, refused_for, _ = reason_of(failure(lambda: call(method)))
+    assert (code, refused_for) == (grpc.StatusCode.UNAUTHENTICATED, reason)
+    with service.database.connection_context():
+        assert Payment.select().count() == 0
+
+
+def test_the_order_service_creates_payments_and_the_channels_stay_public(start_service: StartService) -> None:
+    service = start_service()
+    created = service.stub.CreatePayment(create_request(order_id="ord-real"), timeout=10).payment
+    assert created.order_id == "ord-real"
+    with grpc.insecure_channel(f"127.0.0.1:{service.server.port}") as channel:
+        anyone = payment_service_pb2_grpc.PaymentServiceStub(channel)
+        channels = anyone.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(), timeout=10)
+        assert channels.payment_channels
