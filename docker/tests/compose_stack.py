@@ -5,8 +5,8 @@
 - Each Pasar container is its image's environment (the Dockerfile's build stage, run by
   image_build.py), started with the image's entry point and the service's ``command``,
   with the image's ENV and then the service's ``environment`` exactly as
-  ``docker compose config`` resolves them (PASAR_ENV=production, the secrets of
-  .env.example, DATABASE_URL with each service's own least-privilege user).
+  ``docker compose config`` resolves them (PASAR_ENV=production, the secrets docker/make-env
+  writes, DATABASE_URL with each service's own least-privilege user).
 - Only what Docker's network provides is changed: host names become 127.0.0.1 with the
   ports of this run (mysql:3306, mailpit:1025, dns:///product:50051 ...), and the TLS
   files compose mounts under /etc/pasar/tls come from a make-dev-certs folder.

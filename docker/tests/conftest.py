@@ -66,6 +66,27 @@ def compose_model(tools: DeployTools) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
+def made_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """docker/.env as docker/make-env writes it: a fresh random value for every secret (the
+    services refuse .env.example's placeholders, as they refuse any public secret)."""
+    target = tmp_path_factory.mktemp("env") / "pasar.env"
+    subprocess.run([str(DOCKER / "make-env"), str(target)], check=True, capture_output=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def compose_stack_model(tools: DeployTools, made_env: Path) -> dict[str, Any]:
+    """compose.yaml with make-env's secrets: what the user starts after docker/make-env."""
+    return compose_config(tools, ["compose.yaml"], made_env)
+
+
+@pytest.fixture(scope="session")
+def compose_tls_stack_model(tools: DeployTools, docker_copy: Path, made_env: Path) -> dict[str, Any]:
+    """compose.yaml with compose.tls.yaml on top and make-env's secrets, certificates made."""
+    return compose_config(tools, ["compose.yaml", "compose.tls.yaml"], made_env, docker_copy)
+
+
+@pytest.fixture(scope="session")
 def compose_tls_model(tools: DeployTools, docker_copy: Path) -> dict[str, Any]:
     """compose.yaml with compose.tls.yaml on top, certificates made."""
     return compose_config(

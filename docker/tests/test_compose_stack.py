@@ -79,7 +79,9 @@ def shop(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Shop]:
     mutual = request.param == "mtls"
-    model: dict[str, Any] = request.getfixturevalue("compose_tls_model" if mutual else "compose_model")
+    model: dict[str, Any] = request.getfixturevalue(
+        "compose_tls_stack_model" if mutual else "compose_stack_model"
+    )
     certs: Path | None = request.getfixturevalue("dev_certs") if mutual else None
     base = tmp_path_factory.mktemp(f"stack-{request.param}")
     mariadb = MariaDBServer(base / "mariadb")

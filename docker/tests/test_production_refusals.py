@@ -1,0 +1,95 @@
+"""The deployment files against what production refuses (pasar_kit.config.Env.secret, the
+payment service's settings): every secret a Pasar container is given, by docker/make-env or
+by the local cluster's overlay, is one production accepts; .env.example's placeholders are
+not, so a copy of it as it is cannot run a shop; and the sandbox, which marks payments paid
+for anyone who asks, runs in production only where the deployment declares a demo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from deployment import Container, compose_containers, kubernetes_containers
+from repository import COMPONENTS, secrets_read
+from test_compose import env_example
+
+from pasar_kit.config import ConfigError, Env, check_production_secret
+from pasar_payment.config import DEMO_FAKE_PAYMENTS, SANDBOX, Settings
+
+DEMOS = ("compose", "overlays/local", "overlays/local-mtls", "overlays/local-surge")
+
+
+def production_containers(containers: Iterator[Container]) -> Iterator[tuple[Container, str]]:
+    for container in containers:
+        if container.component in COMPONENTS and container.env.get("PASAR_ENV") == "production":
+            yield container, container.component
+
+
+def deployments(
+    compose_stack_model: dict[str, Any], rendered: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[Container]]:
+    found = {"compose": list(compose_containers(compose_stack_model))}
+    found.update({name: list(kubernetes_containers(documents)) for name, documents in rendered.items()})
+    return found
+
+
+def test_every_secret_make_env_and_the_local_cluster_give_is_one_production_accepts(
+    compose_stack_model: dict[str, Any], rendered: dict[str, list[dict[str, Any]]]
+) -> None:
+    checked = 0
+    for name, containers in deployments(compose_stack_model, rendered).items():
+        if name == "base":
+            continue  # empty placeholders, for an overlay or a secret manager to fill
+        for container, component in production_containers(iter(containers)):
+            for secret in secrets_read(component):
+                if secret in container.env:
+                    check_production_secret(secret, container.env[secret])
+                    checked += 1
+    assert checked >= 4 * 4, "each deployment's product, payment, order and gateway secrets"
+
+
+def test_the_example_placeholders_are_refused_so_a_copy_cannot_run_a_shop() -> None:
+    read = set().union(*(secrets_read(component) for component in COMPONENTS))
+    placeholders = {name: value for name, value in env_example().items() if name in read}
+    assert set(placeholders) >= {
+        "PASAR_ADMIN_TOKEN",
+        "PASAR_PAYMENT_WEBHOOK_SECRET",
+        "PASAR_ORDER_TOKEN_SECRET",
+    }
+    for name, value in placeholders.items():
+        with pytest.raises(ConfigError, match=f"^{name} "):
+            check_production_secret(name, value)
+
+
+def test_the_sandbox_runs_in_production_only_where_a_demo_is_declared(
+    compose_stack_model: dict[str, Any], rendered: dict[str, list[dict[str, Any]]]
+) -> None:
+    for name, containers in deployments(compose_stack_model, rendered).items():
+        payments = [c for c, component in production_containers(iter(containers)) if component == "payment"]
+        assert payments, name
+        for container in payments:
+            sandbox = container.env.get("PASAR_PAYMENT_PROVIDER") == SANDBOX
+            demo = container.env.get(DEMO_FAKE_PAYMENTS) == "true"
+            assert sandbox == demo, (
+                f"{name}: {container.where}: a demo flag without the sandbox, or the reverse"
+            )
+            assert sandbox == (name in DEMOS), f"{name}: {container.where}"
+
+
+@pytest.mark.parametrize("name", ["compose", "overlays/local"])
+def test_the_demo_payment_service_starts_with_what_it_is_given(
+    compose_stack_model: dict[str, Any], rendered: dict[str, list[dict[str, Any]]], name: str
+) -> None:
+    containers = deployments(compose_stack_model, rendered)[name]
+    [payment] = [
+        c
+        for c, component in production_containers(iter(containers))
+        if component == "payment" and c.arguments[:1] != ("migrate",)
+    ]
+    settings = Settings.from_env(Env(dict(payment.env)))
+    assert (settings.sandbox_enabled, settings.demo) == (True, True)
+    with pytest.raises(ConfigError, match=r"^PASAR_PAYMENT_PROVIDER must not be 'sandbox'"):
+        Settings.from_env(
+            Env({key: value for key, value in payment.env.items() if key != DEMO_FAKE_PAYMENTS})
+        )
