@@ -289,6 +289,23 @@ def test_the_network_policies_open_exactly_the_port_each_service_listens_on(
     assert rule["ports"] == [{"protocol": "TCP", "port": default_port(service)}]
 
 
+def test_the_gateways_metrics_have_a_pod_port_of_their_own_that_no_service_or_policy_opens(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    documents = rendered["overlays/local"]
+    config = by_kind(documents, "ConfigMap")["gateway-config"]["data"]
+    metrics_port = int(config["PASAR_METRICS_ADDRESS"].rpartition(":")[2])
+    assert metrics_port != default_port("gateway")
+    template = by_kind(documents, "Deployment")["gateway"]["spec"]["template"]
+    (container,) = template["spec"]["containers"]
+    assert {"name": "metrics", "containerPort": metrics_port} in container["ports"]
+    assert template["metadata"]["annotations"]["prometheus.io/port"] == str(metrics_port)
+    service_ports = by_kind(documents, "Service")["gateway"]["spec"]["ports"]
+    assert [port["targetPort"] for port in service_ports] == ["http"]  # the public port only
+    (rule,) = by_kind(documents, "NetworkPolicy")["gateway"]["spec"]["ingress"]
+    assert [port["port"] for port in rule["ports"]] == [default_port("gateway")]
+
+
 def test_with_mutual_tls_the_services_are_probed_by_the_tls_health_check(
     rendered: dict[str, list[dict[str, Any]]],
 ) -> None:
