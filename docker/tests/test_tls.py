@@ -12,7 +12,7 @@ ClientTls), configured from the same PASAR_TLS_* variables compose and Kubernete
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,10 @@ import pytest
 from paths import DOCKER
 
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
+from pasar_kit.callers import InternalCallers, certificate_names
 from pasar_kit.channels import ClientTls, open_channel
 from pasar_kit.config import ConfigError, Env
+from pasar_kit.errors import error_info
 from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 
 PRODUCT_SERVICE = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
@@ -30,7 +32,14 @@ KUBERNETES_NAMES = ("{0}", "{0}.pasar", "{0}.pasar.svc", "{0}.pasar.svc.cluster.
 
 
 class WhoIsCalling(product_service_pb2_grpc.ProductServiceServicer):
-    """Answers GetProduct with the caller's certificate name, as the server saw it."""
+    """Answers GetProduct, and ReserveStock (an internal method), with the caller's
+    certificate name, as the server saw it."""
+
+    def ReserveStock(
+        self, request: product_service_pb2.ReserveStockRequest, context: grpc.ServicerContext
+    ) -> product_service_pb2.ReserveStockResponse:
+        (name,) = certificate_names(context.auth_context())
+        return product_service_pb2.ReserveStockResponse(reservation=product_pb2.Reservation(order_id=name))
 
     def GetProduct(
         self, request: product_service_pb2.GetProductRequest, context: grpc.ServicerContext
@@ -47,15 +56,17 @@ def start_server() -> Iterator[Callable[[Mapping[str, str]], GrpcServer]]:
     """Starts GrpcServers configured from PASAR_TLS_* variables; stops them all afterwards."""
     started: list[GrpcServer] = []
 
-    def start(variables: Mapping[str, str]) -> GrpcServer:
+    def start(variables: Mapping[str, str], internal_callers: Sequence[str] = ()) -> GrpcServer:
+        """internal_callers: who may call the internal methods (none by default)."""
         settings = ServerSettings.from_env(Env({**variables}), "127.0.0.1:0")
+        callers = InternalCallers.for_server(Env({**variables}), settings, internal_callers)
         registration = ServiceRegistration(
             PRODUCT_SERVICE,
             lambda server: product_service_pb2_grpc.add_ProductServiceServicer_to_server(
                 WhoIsCalling(), server
             ),
         )
-        server = GrpcServer(settings, [registration], None)
+        server = GrpcServer(settings, [registration], None, callers=callers)
         server.start()
         started.append(server)
         return server
@@ -178,6 +189,38 @@ def test_a_mutual_tls_connection_works_and_the_server_knows_the_caller(
     assert caller_name(f"127.0.0.1:{server.port}", client_env(dev_certs, client="gateway")) == "gateway"
     # The order service calls product and payment with its own client certificate.
     assert caller_name(f"ipv4:127.0.0.1:{server.port}", client_env(dev_certs, client="order")) == "order"
+
+
+def reserved_for(target: str, variables: Mapping[str, str]) -> str:
+    """Calls ReserveStock (internal) as the callers call it; returns who the server saw."""
+    tls = ClientTls.from_env(Env({**variables}))
+    channel = open_channel(target, default_timeout=5, tls=tls)
+    try:
+        stub: Any = product_service_pb2_grpc.ProductServiceStub(channel)
+        request = product_service_pb2.ReserveStockRequest(
+            order_id="ord-1", lines=[product_pb2.StockLine(package_id="pulsa-10k", quantity=1)]
+        )
+        return str(stub.ReserveStock(request).reservation.order_id)
+    finally:
+        channel.close()
+
+
+def test_with_mutual_tls_the_internal_methods_answer_the_certificate_the_service_accepts(
+    start_server: Callable[..., GrpcServer], dev_certs: Path
+) -> None:
+    """The product and payment services accept the order service's certificate alone."""
+    server = start_server(server_env(dev_certs, mutual=True), internal_callers=["order"])
+    target = f"127.0.0.1:{server.port}"
+    assert reserved_for(target, client_env(dev_certs, client="order")) == "order"
+    for other in ("gateway", "probe"):
+        with pytest.raises(grpc.RpcError) as failure:
+            reserved_for(target, client_env(dev_certs, client=other))
+        assert failure.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        info = error_info(failure.value)
+        assert info is not None
+        assert (info.reason, dict(info.metadata)) == ("CALLER_NOT_ALLOWED", {"caller": other})
+    # A public method still answers every client the CA signed.
+    assert caller_name(target, client_env(dev_certs, client="gateway")) == "gateway"
 
 
 def test_a_mutual_tls_server_refuses_a_client_without_a_certificate(
