@@ -93,3 +93,22 @@ def test_the_demo_payment_service_starts_with_what_it_is_given(
         Settings.from_env(
             Env({key: value for key, value in payment.env.items() if key != DEMO_FAKE_PAYMENTS})
         )
+
+
+def test_every_components_development_secret_is_refused_by_every_component() -> None:
+    """Env.secret refuses each of the shop's development defaults for any secret, from its list."""
+    from pasar_gateway.settings import DEVELOPMENT_ADMIN_TOKEN as GATEWAY_ADMIN_TOKEN
+    from pasar_kit.callers import development_caller_token
+    from pasar_kit.config import DEVELOPMENT_SECRETS
+    from pasar_order.config import DEVELOPMENT_TOKEN_SECRET
+    from pasar_payment.config import DEVELOPMENT_WEBHOOK_SECRET
+    from pasar_product.config import DEVELOPMENT_ADMIN_TOKEN
+
+    defaults = {
+        DEVELOPMENT_ADMIN_TOKEN,
+        GATEWAY_ADMIN_TOKEN,
+        DEVELOPMENT_WEBHOOK_SECRET,
+        DEVELOPMENT_TOKEN_SECRET,
+        development_caller_token("order"),
+    }
+    assert defaults <= DEVELOPMENT_SECRETS

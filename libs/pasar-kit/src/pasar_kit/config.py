@@ -30,6 +30,7 @@ DEVELOPMENT_SECRETS = frozenset(
         "dev-admin-token",  # PASAR_ADMIN_TOKEN (product, gateway)
         "dev-webhook-secret",  # PASAR_PAYMENT_WEBHOOK_SECRET (payment)
         "dev-order-token-secret",  # PASAR_ORDER_TOKEN_SECRET (order)
+        "dev-order-caller-token",  # PASAR_ORDER_CALLER_TOKEN (order, and the services it calls)
     }
 )
 
