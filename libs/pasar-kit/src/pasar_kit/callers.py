@@ -59,9 +59,13 @@ def internal_methods(services: Iterable[descriptor.ServiceDescriptor]) -> frozen
     )
 
 
-def caller_token_variable(caller: str) -> str:
-    """The variable holding caller's secret, for it and for the services it calls."""
-    return f"PASAR_{caller.upper().replace('-', '_')}_CALLER_TOKEN"
+def caller_token(env: Env, caller: str) -> str:
+    """caller's secret, PASAR_<CALLER>_CALLER_TOKEN: for it to send and the services it calls to check."""
+    # The name is spelled out in the call, so that a reader (and docker/tests' scan of what
+    # each component reads) finds it.
+    return env.secret(
+        f"PASAR_{caller.upper().replace('-', '_')}_CALLER_TOKEN", development_caller_token(caller)
+    )
 
 
 def development_caller_token(caller: str) -> str:
@@ -73,7 +77,7 @@ def caller_token_from_env(env: Env, caller: str, tls: ClientTls | None) -> str |
     """The secret caller sends, or None when its client certificate says who it is."""
     if tls is not None and tls.cert_file is not None:
         return None
-    return env.secret(caller_token_variable(caller), development_caller_token(caller))
+    return caller_token(env, caller)
 
 
 @dataclass(frozen=True)
@@ -100,14 +104,7 @@ class InternalCallers:
                 raise ConfigError(
                     f"{INTERNAL_CALLERS_VARIABLE} must list caller names such as 'order', not {name!r}"
                 )
-        tokens = (
-            {}
-            if mutual_tls
-            else {
-                name: env.secret(caller_token_variable(name), development_caller_token(name))
-                for name in names
-            }
-        )
+        tokens = {} if mutual_tls else {name: caller_token(env, name) for name in names}
         return cls(frozenset(names), tokens, mutual_tls)
 
     @classmethod
