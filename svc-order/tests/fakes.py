@@ -81,6 +81,8 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
         self.reservations: dict[
             str, tuple[product_pb2.ReservationState.ValueType, list[tuple[str, int]]]
         ] = {}
+        # The expire_time each ReserveStock asked for, by order id.
+        self.reservation_expiry: dict[str, timestamp_pb2.Timestamp] = {}
         self.hooks = Hooks()
 
     def add_package(
@@ -148,6 +150,7 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
                 for package_id, quantity in lines:
                     self.packages[package_id].stock_available -= quantity
                 self.reservations[request.order_id] = (product_pb2.RESERVATION_STATE_RESERVED, lines)
+                self.reservation_expiry[request.order_id] = request.expire_time
             state = self.reservations[request.order_id][0]
         self.hooks.run_after("ReserveStock")
         return product_service_pb2.ReserveStockResponse(

@@ -57,8 +57,22 @@ def test_a_bad_setting_is_an_error_naming_it(variables: dict[str, str], named: s
 
 
 def test_production_takes_the_secret_it_is_given() -> None:
-    settings = Settings.from_env(Env({"PASAR_ENV": "production", "PASAR_ORDER_TOKEN_SECRET": "k" * 40}))
+    settings = Settings.from_env(
+        Env(
+            {
+                "PASAR_ENV": "production",
+                "PASAR_ORDER_TOKEN_SECRET": "k" * 40,
+                "PASAR_ORDER_CALLER_TOKEN": "c" * 40,
+            }
+        )
+    )
     assert settings.token_secret == "k" * 40
+    assert settings.caller_token == "c" * 40
+
+
+def test_production_needs_the_caller_token_unless_a_client_certificate_says_who_calls() -> None:
+    with pytest.raises(ConfigError, match="PASAR_ORDER_CALLER_TOKEN is required"):
+        Settings.from_env(Env({"PASAR_ENV": "production", "PASAR_ORDER_TOKEN_SECRET": "k" * 40}))
 
 
 def test_the_storefront_url_loses_its_trailing_slash() -> None:

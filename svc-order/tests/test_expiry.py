@@ -43,6 +43,16 @@ def test_an_unpaid_order_expires_and_gives_its_stock_back(
     assert response.order.state == order_pb2.ORDER_STATE_EXPIRED
 
 
+def test_the_catalog_holds_the_stock_an_hour_past_the_orders_expiry_should_nobody_release_it(
+    start_order: StartOrder, catalog: FakeCatalog
+) -> None:
+    service = start_order(PASAR_ORDER_TTL_SECONDS="600")
+    placed: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(create_request(("data-5gb", 1)))
+    held_until = catalog.reservation_expiry[placed.order.id].ToNanoseconds()
+    margin = (held_until - placed.order.expire_time.ToNanoseconds()) / 1e9
+    assert margin == pytest.approx(3600, abs=5)
+
+
 def test_an_order_paid_at_the_last_second_is_paid_not_expired(
     start_order: StartOrder, catalog: FakeCatalog, payments: FakePayments
 ) -> None:
