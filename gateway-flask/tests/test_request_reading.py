@@ -149,3 +149,12 @@ def test_expect_100_continue_is_answered_before_the_body(served: tuple[FakeShop,
             received += chunk
     final = [status for status, _ in responses(bytes(received)) if status != 100]
     assert final == [200]
+
+
+def test_a_pipelined_request_over_the_limit_is_refused_after_the_one_before_it(
+    served: tuple[FakeShop, ComponentProcess],
+) -> None:
+    _, gateway = served
+    get = b"GET /healthz HTTP/1.1\r\nHost: shop.example\r\n\r\n"
+    raw = exchange(gateway, get + post_order_head(b"Content-Length: %d\r\n\r\n" % (MAX_BODY + 1)))
+    assert [status for status, _ in responses(raw)] == [200, 413]

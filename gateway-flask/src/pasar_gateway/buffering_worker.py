@@ -95,11 +95,12 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is 
             RequestBuffer(limits.max_header_bytes, limits.max_body_bytes),
             deadline=time.monotonic() + limits.header_seconds,
         )
+        # Never block the event loop: not on reading, nor on a refusal's answer or linger.
+        conn.sock.setblocking(False)
         # A request the client pipelined behind the last one may already be in the parser.
         ahead = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
         if ahead and self._advance(reading, ahead):
             return
-        conn.sock.setblocking(False)
         self._readings[conn] = reading
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, reading))
         reading.registered = True

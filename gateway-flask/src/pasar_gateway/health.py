@@ -19,9 +19,7 @@ import flask
 from pasar_gateway.backends import Backend
 
 
-def register_health(
-    app: flask.Flask, backends: Mapping[str, Backend], readiness_timeout: float
-) -> None:
+def register_health(app: flask.Flask, backends: Mapping[str, Backend], readiness_timeout: float) -> None:
     def healthz() -> flask.Response:
         response = flask.jsonify({"status": "ok"})
         response.headers["Cache-Control"] = "no-store"
