@@ -3,7 +3,10 @@
 ``serve`` (the default) applies pending migrations, then serves until SIGTERM;
 ``--no-migrate`` leaves migrations to a separate ``migrate`` step, as a deployment with
 several instances does. A service adds its own commands (the catalog's ``load-demo``).
-Configuration errors end the process with status 2 and a message naming the variable.
+Every expected start-up failure ends the process with status 2 and one line on stderr
+naming its cause: a setting (named by its variable), a database that cannot be opened,
+reached or migrated (named by its URL, the password masked), an address that cannot be
+bound. Anything else is a bug, and shows its traceback.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import peewee
 
@@ -21,9 +26,17 @@ from pasar_kit import database as db
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.logs import configure_logging
 from pasar_kit.memory import limit_malloc_arenas
-from pasar_kit.server import GrpcServer, run_until_terminated
+from pasar_kit.server import GrpcServer, ListenError, run_until_terminated
 
 log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """A command cannot start for a reason outside the program; the message names it."""
+
+
+# What ends a command with one line and status 2; any other exception is a bug.
+EXPECTED_FAILURES = (ConfigError, db.DatabaseUrlError, ListenError, StartupError)
 
 
 @dataclass(frozen=True)
@@ -55,22 +68,77 @@ class ServiceCli:
             commands.add_parser(name, help=extra.help)
         args = parser.parse_args(argv)
         command: str = args.command or "serve"
-        env = Env()
         try:
-            configure_logging(
-                f"svc-{self.name}",
-                env.string("PASAR_LOG_LEVEL", "info"),
-                env.string("PASAR_LOG_FORMAT", "json"),
-            )
-            database = self.open_database(env)
-            if command == "migrate" or (command == "serve" and not getattr(args, "no_migrate", False)):
-                db.migrate(database, self.migrations_dir)
-            if command == "serve":
-                limit_malloc_arenas()
-                run_until_terminated(self.build_server(env, database))
-            elif command in self.extra_commands:
-                self.extra_commands[command].run(env, database)
-        except (ConfigError, db.DatabaseUrlError) as error:
-            print(f"pasar-{self.name}: {error}", file=sys.stderr)
+            self._run(command, Env(), migrate=not getattr(args, "no_migrate", False))
+        except EXPECTED_FAILURES as error:
+            print(f"pasar-{self.name}: {one_line(error)}", file=sys.stderr)
             return 2
         return 0
+
+    def _run(self, command: str, env: Env, migrate: bool) -> None:
+        configure_logging(
+            f"svc-{self.name}",
+            env.string("PASAR_LOG_LEVEL", "info"),
+            env.string("PASAR_LOG_FORMAT", "json"),
+        )
+        with database_step(env, None, "cannot open the database"):
+            database = self.open_database(env)
+        if command != "serve" or migrate:
+            # serve --no-migrate starts without the database, NOT_SERVING until it answers.
+            with database_step(env, database, "cannot connect to the database"):
+                db.ping(database)
+        if command == "migrate" or (command == "serve" and migrate):
+            with database_step(env, database, "cannot migrate the database"):
+                db.migrate(database, self.migrations_dir)
+        if command == "serve":
+            limit_malloc_arenas()
+            run_until_terminated(self.build_server(env, database))
+        elif command in self.extra_commands:
+            self.extra_commands[command].run(env, database)
+
+
+@contextmanager
+def database_step(env: Env, database: peewee.Database | None, failure: str) -> Iterator[None]:
+    """Turns the database's own errors (and the file system's, for SQLite) into a StartupError
+    that names the database; a bug in the step still shows its traceback."""
+    try:
+        yield
+    except (peewee.PeeweeException, OSError) as error:
+        raise StartupError(f"{failure} {database_name(env, database)}: {reason(error)}") from error
+
+
+def database_name(env: Env, database: peewee.Database | None) -> str:
+    """DATABASE_URL as given, with its password masked; else the URL of the default database."""
+    url = env.optional("DATABASE_URL")
+    if url:
+        return mask_password(url)
+    if isinstance(database, peewee.SqliteDatabase):
+        return f"sqlite:///{database.database}"
+    if isinstance(database, peewee.MySQLDatabase):
+        params = database.connect_params
+        return f"mysql://{params.get('host')}:{params.get('port')}/{database.database}"
+    return "(the service's default DATABASE_URL)"
+
+
+def mask_password(url: str) -> str:
+    """url with the password of its user replaced by ***, so that it can be shown."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user_info, _, host = parts.netloc.rpartition("@")
+    user = user_info.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def reason(error: BaseException) -> str:
+    """What went wrong, in words: pymysql's (code, message) becomes "message (MySQL error code)"."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    args = error.args
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        return f"{args[1]} (MySQL error {args[0]})"
+    return str(error) or type(error).__name__
+
+
+def one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())

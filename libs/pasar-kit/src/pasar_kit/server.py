@@ -5,13 +5,20 @@ The server gets the call pipeline (:mod:`pasar_kit.pipeline`), the standard
 probe checks it every few seconds), server reflection (so ``grpcurl`` works), optional TLS
 or mutual TLS, and a SIGTERM handler that stops accepting calls and gives in-flight ones a
 grace period before the process exits.
+
+The server listens on its address alone: grpcio sets SO_REUSEPORT by default, which let a
+second instance (with an empty database) take part of the first one's connections. Here a
+taken address ends the start with :class:`ListenError`; sibling processes that share one
+port on purpose are switched on by :attr:`ServerSettings.share_port_with_siblings` only.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
@@ -27,7 +34,7 @@ from grpc_reflection.v1alpha import reflection
 
 from pasar_kit import database as db
 from pasar_kit.callers import CallerGate, InternalCallers, internal_methods
-from pasar_kit.config import ConfigError, Env
+from pasar_kit.config import DEVELOPMENT, ConfigError, Env
 from pasar_kit.pipeline import CallPipeline
 
 log = logging.getLogger(__name__)
@@ -40,6 +47,87 @@ SERVER_OPTIONS = [
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
     ("grpc.max_receive_message_length", 4 * 1024 * 1024),
 ]
+
+
+class ListenError(Exception):
+    """The server cannot listen on its address (taken, not local, refused); the message names it."""
+
+
+@dataclass(frozen=True)
+class ListenAddress:
+    """host:port as gRPC takes it: an IPv4 address or host name, or [IPv6], and a port."""
+
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> ListenAddress:
+        """Raises ValueError saying what is wrong: gRPC itself would take port 99999 as 34463."""
+        host, colon, port = text.rpartition(":")
+        if not colon or not host:
+            raise ValueError(f"must be host:port (as 127.0.0.1:50051 or [::]:50051), not {text!r}")
+        if host.startswith("[") != host.endswith("]") or (":" in host and not host.startswith("[")):
+            raise ValueError(f"must write an IPv6 host in brackets ([::1]:50051), not {text!r}")
+        if not (port.isascii() and port.isdigit()) or int(port) > 65535:
+            raise ValueError(f"must end with a port from 1 to 65535, not {text!r}")
+        return cls(host, int(port))
+
+    @property
+    def bare_host(self) -> str:
+        """The host without the brackets of an IPv6 address, as sockets take it."""
+        return self.host[1:-1] if self.host.startswith("[") else self.host
+
+
+def listen_address_from_env(env: Env, default: str, name: str = "PASAR_LISTEN_ADDRESS") -> str:
+    """The listen address in name, checked as it is read.
+
+    Port 0 (the system picks a free port) is how tests start servers in process; it is
+    refused in production, where callers could never find the port.
+    """
+    value = env.string(name, default)
+    try:
+        address = ListenAddress.parse(value)
+    except ValueError as error:
+        raise ConfigError(f"{name} {error}") from None
+    if address.port == 0 and env.environment != DEVELOPMENT:
+        raise ConfigError(f"{name} must name a port from 1 to 65535 in production, not {value!r}")
+    return value
+
+
+def ensure_address_free(text: str) -> None:
+    """Raises ListenError if any address text resolves to cannot be bound by this process.
+
+    gRPC would log its own multi-line error and say only "Failed to bind"; a plain socket
+    tells why (in use, not an address of this machine, a privileged port). SO_REUSEADDR, as
+    gRPC sets it, keeps a port whose old connections linger in TIME_WAIT usable.
+    """
+    try:
+        address = ListenAddress.parse(text)
+    except ValueError as error:
+        raise ListenError(f"cannot listen on {text!r}: the address {error}") from None
+    if address.port == 0:
+        return
+    try:
+        candidates = socket.getaddrinfo(
+            address.bare_host, address.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as error:
+        raise ListenError(
+            f"cannot listen on {text}: {address.host} does not resolve ({error.strerror})"
+        ) from None
+    failures: list[OSError] = []
+    for family, kind, protocol, _, socket_address in candidates:
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(socket_address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    raise ListenError(f"cannot listen on {text}: the address is already in use") from None
+                failures.append(error)
+    if len(failures) == len(candidates):
+        reason = os.strerror(failures[0].errno) if failures[0].errno else str(failures[0])
+        raise ListenError(f"cannot listen on {text}: {reason.lower()}")
 
 
 @dataclass(frozen=True)
@@ -92,6 +180,11 @@ class ServerSettings:
     health_probe_seconds: float = 2.0
     fault_delay_seconds: float = 0.0
     tls: ServerTls | None = None
+    # The one switch for processes that share a port on purpose (forked workers of one
+    # service, a later change): it sets SO_REUSEPORT, and the kernel spreads connections
+    # over every process bound to the port. Nothing sets it yet; until then an address
+    # in use is a start-up error.
+    share_port_with_siblings: bool = False
 
     @classmethod
     def from_env(cls, env: Env, default_listen_address: str, default_workers: int = 16) -> ServerSettings:
@@ -99,7 +192,7 @@ class ServerSettings:
         services) does better with few threads, as every extra thread queues for the GIL."""
         tls = ServerTls.from_env(env)
         return cls(
-            listen_address=env.string("PASAR_LISTEN_ADDRESS", default_listen_address),
+            listen_address=listen_address_from_env(env, default_listen_address),
             workers=env.integer("PASAR_GRPC_WORKERS", default_workers, minimum=1),
             shutdown_grace_seconds=env.number("PASAR_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0),
             health_probe_seconds=env.number("PASAR_HEALTH_PROBE_SECONDS", 2.0, minimum=0.1),
@@ -107,11 +200,19 @@ class ServerSettings:
             tls=tls,
         )
 
+    def grpc_options(self) -> list[tuple[str, int]]:
+        return [*SERVER_OPTIONS, ("grpc.so_reuseport", 1 if self.share_port_with_siblings else 0)]
+
 
 def _readable_file(name: str, value: str) -> Path:
+    """value, if it names a readable PEM file (gRPC would only say "Failed to bind" later)."""
     path = Path(value)
-    if not (path.is_file() and os.access(path, os.R_OK)):
-        raise ConfigError(f"{name} must name a readable file, not {value!r}")
+    try:
+        text = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{name} must name a readable file, not {value!r} ({error.strerror})") from None
+    if b"-----BEGIN " not in text:
+        raise ConfigError(f"{name} must name a PEM file, and {value!r} has no -----BEGIN line")
     return path
 
 
@@ -143,7 +244,7 @@ class GrpcServer:
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
             interceptors=[CallPipeline(database, settings.fault_delay_seconds, gate)],
-            options=SERVER_OPTIONS,
+            options=settings.grpc_options(),
             maximum_concurrent_rpcs=settings.workers * 8,
         )
         for service in services:
@@ -171,20 +272,41 @@ class GrpcServer:
         return self._stopping
 
     def start(self) -> int:
-        """Binds the listen address, starts serving, and returns the bound port."""
-        address = self.settings.listen_address
-        if self.settings.tls:
-            self.port = self.server.add_secure_port(address, self.settings.tls.credentials())
-        else:
-            self.port = self.server.add_insecure_port(address)
-        if self.port == 0:
-            raise OSError(f"cannot listen on {address}")
+        """Binds the listen address, starts serving, and returns the bound port.
+
+        Raises ListenError, naming the address, when it cannot be bound.
+        """
+        self.port = self._bind()
         self._set_health(self._database_answers())
         self.server.start()
         for thread in self._threads:
             thread.start()
-        log.info("serving", extra={"address": address, "port": self.port, "services": self.service_names})
+        log.info(
+            "serving",
+            extra={
+                "address": self.settings.listen_address,
+                "port": self.port,
+                "services": self.service_names,
+            },
+        )
         return self.port
+
+    def _bind(self) -> int:
+        address = self.settings.listen_address
+        if not self.settings.share_port_with_siblings:
+            ensure_address_free(address)
+        tls = self.settings.tls
+        try:
+            if tls:
+                return self.server.add_secure_port(address, tls.credentials())
+            return self.server.add_insecure_port(address)
+        except (RuntimeError, OSError):
+            # The address was free a moment ago: taken since, or gRPC refused the TLS files.
+            # gRPC's own message says only "Failed to bind"; its log line above says why.
+            cause = f"the address or the TLS files {tls.cert_file}, {tls.key_file}" if tls else "the address"
+            raise ListenError(
+                f"cannot listen on {address}: gRPC refused {cause} (see its log line)"
+            ) from None
 
     def stop(self, grace: float | None = None) -> None:
         """Stops accepting calls, lets in-flight calls finish within grace, stops background work."""
