@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import grpc
 import pytest
@@ -29,7 +28,7 @@ from pasar_kit.callers import (
     certificate_names,
     internal_methods,
 )
-from pasar_kit.channels import ClientTls, open_channel
+from pasar_kit.channels import open_channel
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.errors import error_info
 from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
@@ -204,10 +203,9 @@ def test_production_needs_a_real_caller_token_unless_certificates_say_who_calls(
     with pytest.raises(ConfigError, match="PASAR_ORDER_CALLER_TOKEN"):
         InternalCallers.from_env(production, ["order"], mutual_tls=False)
     with pytest.raises(ConfigError, match="PASAR_ORDER_CALLER_TOKEN"):
-        caller_token_from_env(production, "order", None)
+        caller_token_from_env(production, "order", client_certificate=False)
     assert InternalCallers.from_env(production, ["order"], mutual_tls=True).tokens == {}
-    with_certificate = ClientTls(Path("ca.crt"), Path("order-client.crt"), Path("order-client.key"))
-    assert caller_token_from_env(production, "order", with_certificate) is None
+    assert caller_token_from_env(production, "order", client_certificate=True) is None
 
 
 def test_a_certificate_is_known_by_its_dns_names_else_its_common_name() -> None:

@@ -154,7 +154,9 @@ class Settings:
                 checkout_lease_seconds=env.number("PASAR_CHECKOUT_LEASE_SECONDS", 30.0, minimum=1.0),
                 event_stream_seconds=env.number("PASAR_EVENT_STREAM_SECONDS", 300.0, minimum=1.0),
             ),
-            caller_token=caller_token_from_env(env, "order", ClientTls.from_env(env)),
+            caller_token=caller_token_from_env(
+                env, "order", client_certificate=bool(env.optional("PASAR_TLS_CLIENT_CERT"))
+            ),
         )
 
 

@@ -37,7 +37,6 @@ from pasar_kit.config import ConfigError, Env
 from pasar_kit.errors import PermissionDenied, ServiceError, Unauthenticated
 
 if TYPE_CHECKING:
-    from pasar_kit.channels import ClientTls
     from pasar_kit.server import ServerSettings
 
 log = logging.getLogger("pasar.callers")
@@ -73,9 +72,10 @@ def development_caller_token(caller: str) -> str:
     return f"dev-{caller}-caller-token"
 
 
-def caller_token_from_env(env: Env, caller: str, tls: ClientTls | None) -> str | None:
-    """The secret caller sends, or None when its client certificate says who it is."""
-    if tls is not None and tls.cert_file is not None:
+def caller_token_from_env(env: Env, caller: str, *, client_certificate: bool) -> str | None:
+    """The secret caller sends, or None when it has a client certificate (PASAR_TLS_CLIENT_CERT)
+    that says who it is."""
+    if client_certificate:
         return None
     return caller_token(env, caller)
 
