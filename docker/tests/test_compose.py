@@ -259,7 +259,7 @@ def test_make_env_writes_a_fresh_secret_for_every_placeholder_and_never_overwrit
     example = env_example()
     assert set(written) == set(example)
     secrets = [written[name] for name, value in example.items() if value.startswith("change-me-")]
-    assert len(set(secrets)) == len(secrets) == 7
+    assert len(set(secrets)) == len(secrets) == 8
     assert all(re.fullmatch(r"[0-9a-f]{48}", secret) for secret in secrets)
     assert written["PASAR_PUBLIC_PORT"] == example["PASAR_PUBLIC_PORT"]
     assert target.stat().st_mode & 0o077 == 0
