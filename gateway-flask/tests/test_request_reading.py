@@ -39,7 +39,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeShop,
             gateway.stop()
 
 
-def exchange(gateway: ComponentProcess, data: bytes, *, read_first: int = 0) -> bytes:
+def exchange(gateway: ComponentProcess, data: bytes) -> bytes:
     """Sends data on one connection and reads until the gateway closes it."""
     with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
         sock.sendall(data)
