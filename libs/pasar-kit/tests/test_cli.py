@@ -1,0 +1,161 @@
+"""The shared command line ends every expected start-up failure with one line and status 2.
+
+Before, an unwritable SQLite path, an unreachable MySQL or a bad listen address printed a
+traceback of 24 to 68 lines; the line names the cause, never a password.
+"""
+
+# The fake servicers implement only the RPCs under test; mypy-protobuf marks the others
+# abstract, which is what keeps real servicers complete.
+# mypy: disable-error-code="abstract"
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import peewee
+import pytest
+from conftest import FakeCatalog, registration
+
+from pasar_kit import database as db
+from pasar_kit.cli import ServiceCli, mask_password
+from pasar_kit.config import Env
+from pasar_kit.server import GrpcServer, ServerSettings
+from pasar_kit.testing.ports import free_port
+
+BROKEN_MIGRATION = '''
+"""Fails as a migration that does not fit the database does."""
+
+
+def migrate(migrator, database, fake=False, **kwargs):
+    migrator.sql("CREATE TABLE (")
+'''
+
+RunCli = Callable[..., tuple[int, list[str]]]
+
+
+def open_database(env: Env) -> peewee.Database:
+    return db.connect(env.string("DATABASE_URL"), max_connections=4)
+
+
+def build_server(env: Env, database: peewee.Database) -> GrpcServer:
+    return GrpcServer(ServerSettings.from_env(env, "127.0.0.1:0"), [registration(FakeCatalog())], database)
+
+
+@pytest.fixture
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> Iterator[RunCli]:
+    """Runs a ServiceCli in process with env; returns its status and its stderr's lines.
+
+    The command line takes over the root logger and the signal handlers, as a process's
+    main does: both are put back afterwards.
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    signals = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+
+    def run(env: dict[str, str], *argv: str, broken_migration: bool = False) -> tuple[int, list[str]]:
+        for name, value in {"PASAR_ENV": "development", **env}.items():
+            monkeypatch.setenv(name, value)
+        if broken_migration:
+            (migrations / "001_broken.py").write_text(BROKEN_MIGRATION)
+        cli = ServiceCli("test", "a service under test", migrations, open_database, build_server)
+        status = cli.main(list(argv))
+        return status, capsys.readouterr().err.splitlines()
+
+    try:
+        yield run
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for number, handler in signals.items():
+            signal.signal(number, handler)
+
+
+def test_a_path_through_a_regular_file_ends_the_start_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / "plain-file").write_text("")
+    url = f"sqlite:///{tmp_path / 'plain-file' / 'test.db'}"
+    status, lines = run_cli({"DATABASE_URL": url}, "migrate")
+    assert (status, len(lines)) == (2, 1)
+    # mkdir says "File exists" of the file in the way: the line names it.
+    assert lines[0].startswith(f"pasar-test: cannot open the database {url}: ")
+    assert lines[0].endswith(str(tmp_path / "plain-file"))
+
+
+def test_a_database_file_that_cannot_be_opened_ends_the_start_in_one_line(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}"  # a directory: SQLite cannot open it, even for root
+    assert run_cli({"DATABASE_URL": url}, "serve") == (
+        2,
+        [f"pasar-test: cannot connect to the database {url}: unable to open database file"],
+    )
+
+
+def test_an_unreachable_mysql_is_named_with_its_password_masked(run_cli: RunCli) -> None:
+    port = free_port()
+    status, lines = run_cli({"DATABASE_URL": f"mysql://shop:s3cret@127.0.0.1:{port}/pasar"}, "serve")
+    assert status == 2
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        f"pasar-test: cannot connect to the database mysql://shop:***@127.0.0.1:{port}/pasar: "
+    )
+    assert "(MySQL error 2003)" in lines[0]
+    assert "s3cret" not in lines[0]
+
+
+def test_a_migration_that_fails_ends_the_start_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    status, lines = run_cli({"DATABASE_URL": url}, "migrate", broken_migration=True)
+    assert (status, len(lines)) == (2, 1)
+    assert lines[0].startswith(f"pasar-test: cannot migrate the database {url}: ")
+
+
+def test_a_bad_listen_address_ends_the_start_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}", "PASAR_LISTEN_ADDRESS": "127.0.0.1:99999"}
+    assert run_cli(env, "serve") == (
+        2,
+        ["pasar-test: PASAR_LISTEN_ADDRESS must end with a port from 1 to 65535, not '127.0.0.1:99999'"],
+    )
+
+
+def test_a_taken_address_ends_the_start_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        address = f"127.0.0.1:{holder.getsockname()[1]}"
+        env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}", "PASAR_LISTEN_ADDRESS": address}
+        assert run_cli(env, "serve") == (
+            2,
+            [f"pasar-test: cannot listen on {address}: the address is already in use"],
+        )
+
+
+def test_a_bug_still_shows_its_traceback(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_env: Env) -> peewee.Database:
+        raise KeyError("a bug, not a start-up condition")
+
+    monkeypatch.setattr(f"{__name__}.open_database", broken)
+    with pytest.raises(KeyError):
+        run_cli({"DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}"}, "migrate")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("mysql://shop:s3cret@db:3306/pasar", "mysql://shop:***@db:3306/pasar"),
+        ("mysql://shop:p%40ss@db/pasar?charset=utf8mb4", "mysql://shop:***@db/pasar?charset=utf8mb4"),
+        ("mysql://shop@db/pasar", "mysql://shop@db/pasar"),
+        ("sqlite:///var/product.db", "sqlite:///var/product.db"),
+    ],
+)
+def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    assert mask_password(url) == shown
