@@ -10,6 +10,11 @@ callers at all of them (gRPC round robin).
 
 Each process's output is prefixed with its name. Ctrl-C (or SIGTERM) stops exactly the
 processes this script started, by PID: SIGTERM first, SIGKILL after a grace period.
+
+A second ``scripts/run`` refuses to start a component that a running one started, and
+names who runs it (``shop_state``); a port that something else holds stops the start
+before anything runs. ``PASAR_VAR_DIR`` moves ``var/`` and ``PASAR_GRPC_BASE_PORT`` the
+services' ports (product on it, payment and order on the next two), as the tests do.
 """
 
 from __future__ import annotations
@@ -26,16 +31,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from shop_state import AlreadyRunning, ShopState
+
 from pasar_kit.readiness import wait_until_http_ok, wait_until_serving
+from pasar_kit.server import ListenError, ensure_address_free
+
+
+def port_setting(name: str, default: int) -> int:
+    raw = os.environ.get(name) or str(default)
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 65535):
+        raise SystemExit(f"scripts/run: {name} must be a port from 1 to 65535, not {raw!r}")
+    return int(raw)
+
 
 REPO = Path(__file__).resolve().parents[2]
-VAR = REPO / "var"
+VAR = Path(os.environ.get("PASAR_VAR_DIR") or REPO / "var").resolve()
 BIN = Path(sys.executable).parent
 STOREFRONT = REPO / "storefront-vue"
+GRPC_BASE_PORT = port_setting("PASAR_GRPC_BASE_PORT", 50051)
 SERVICES = {
-    "svc-product": ("product", 50051),
-    "svc-payment": ("payment", 50052),
-    "svc-order": ("order", 50053),
+    "svc-product": ("product", GRPC_BASE_PORT),
+    "svc-payment": ("payment", GRPC_BASE_PORT + 1),
+    "svc-order": ("order", GRPC_BASE_PORT + 2),
 }
 COMPONENTS = (*SERVICES, "gateway")
 COLOURS = {"svc-product": 36, "svc-payment": 35, "svc-order": 33, "gateway": 32}
@@ -179,7 +196,17 @@ def pump_output(process: Process) -> None:
         sys.stdout.flush()
 
 
-def start(process: Process) -> None:
+def ensure_ports_free(processes: Sequence[Process]) -> None:
+    """Refuses, naming the component and the address, a port that something else holds
+    (the components refuse it too, but only after the migrations and the build)."""
+    for process in processes:
+        try:
+            ensure_address_free(process.address)
+        except ListenError as error:
+            raise RuntimeError(f"{process.label}: {error}") from None
+
+
+def start(process: Process, state: ShopState) -> None:
     process.popen = subprocess.Popen(
         process.command,
         env=process.env,
@@ -187,12 +214,17 @@ def start(process: Process) -> None:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    state.started(process.label, process.component, process.address, process.popen.pid)
     process.pump = threading.Thread(target=pump_output, args=(process,), daemon=True)
     process.pump.start()
-    if process.component == "gateway":
-        wait_until_http_ok(f"http://{process.address}/healthz", timeout=60, process=process.popen)
-    else:
-        wait_until_serving(process.address, timeout=60, process=process.popen)
+    try:
+        if process.component == "gateway":
+            wait_until_http_ok(f"http://{process.address}/healthz", timeout=60, process=process.popen)
+        else:
+            wait_until_serving(process.address, timeout=60, process=process.popen)
+    except RuntimeError:
+        process.pump.join(timeout=2)  # its last words (why it exited) before ours
+        raise
 
 
 def stop_all(processes: Sequence[Process]) -> None:
@@ -236,9 +268,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown component {', '.join(unknown)}; choose from {', '.join(COMPONENTS)}")
     names = [c for c in COMPONENTS if c in names]  # services before the gateway
-    port = int(os.environ.get("PASAR_PORT", "8080"))
+    port = port_setting("PASAR_PORT", 8080)
     processes = plan(names, parse_instances(args.instances), port)
+    where = f"http://127.0.0.1:{port}" if "gateway" in names else ", ".join(p.address for p in processes)
+    state = ShopState(VAR)
+    try:
+        state.claim(names, where)
+    except AlreadyRunning as error:
+        say(f"not started: {error}")
+        return 1
+    try:
+        return run(processes, state, where)
+    finally:
+        state.release()
 
+
+def run(processes: Sequence[Process], state: ShopState, where: str) -> int:
+    """Prepares and starts processes, then waits for Ctrl-C or SIGTERM and stops them."""
     stopping = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -247,16 +293,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        ensure_ports_free(processes)
         prepare(processes)
         for process in processes:
             if stopping.is_set():
                 break
             say(f"starting {process.label} on {process.address}")
-            start(process)
+            start(process, state)
         if not stopping.is_set():
-            where = (
-                f"http://127.0.0.1:{port}" if "gateway" in names else ", ".join(p.address for p in processes)
-            )
             say(f"Pasar is running: {where}   (Ctrl-C stops it)")
         reported: set[str] = set()
         while not stopping.wait(0.5):
