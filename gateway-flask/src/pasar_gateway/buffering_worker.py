@@ -104,6 +104,9 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is 
         self._readings[conn] = reading
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, reading))
         reading.registered = True
+        # A kept-alive connection comes here because it is readable: read now rather than
+        # after one more turn of the event loop.
+        self._on_readable(reading, conn.sock)
 
     def handle(self, conn: Any) -> Any:
         """In a thread: gunicorn's own handling, reading the buffered request from memory."""
