@@ -31,7 +31,10 @@ def start_time(pid: int) -> int | None:
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: count from its closing one.
-    return int(stat.rpartition(")")[2].split()[19])
+    fields = stat.rpartition(")")[2].split()
+    if fields[0] in ("Z", "X"):  # exited, waiting to be reaped (in a container, maybe never)
+        return None
+    return int(fields[19])
 
 
 def is_running(pid: int, started: int | None) -> bool:
