@@ -137,6 +137,17 @@ def test_a_taken_address_ends_the_start_in_one_line(run_cli: RunCli, tmp_path: P
         )
 
 
+def test_an_unreadable_tls_file_ends_the_start_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:
+    missing = tmp_path / "server.crt"
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+        "PASAR_TLS_CERT": str(missing),
+        "PASAR_TLS_KEY": str(missing),
+    }
+    message = f"PASAR_TLS_CERT must name a readable file, not '{missing}' (No such file or directory)"
+    assert run_cli(env, "serve") == (2, [f"pasar-test: {message}"])
+
+
 def test_a_bug_still_shows_its_traceback(
     run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
