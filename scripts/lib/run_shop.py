@@ -33,8 +33,8 @@ from types import FrameType
 
 from shop_state import AlreadyRunning, ShopState
 
+from pasar_kit.listen import ListenError, ensure_address_free
 from pasar_kit.readiness import wait_until_http_ok, wait_until_serving
-from pasar_kit.server import ListenError, ensure_address_free
 
 
 def port_setting(name: str, default: int) -> int:

@@ -21,7 +21,8 @@ from conftest import FakeCatalog, registration
 
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit.config import ConfigError, Env
-from pasar_kit.server import GrpcServer, ListenError, ServerSettings
+from pasar_kit.listen import ListenError
+from pasar_kit.server import GrpcServer, ServerSettings
 from pasar_kit.testing.ports import free_port
 
 

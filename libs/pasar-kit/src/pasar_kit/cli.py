@@ -24,9 +24,10 @@ import peewee
 
 from pasar_kit import database as db
 from pasar_kit.config import ConfigError, Env
+from pasar_kit.listen import ListenError
 from pasar_kit.logs import configure_logging
 from pasar_kit.memory import limit_malloc_arenas
-from pasar_kit.server import GrpcServer, ListenError, run_until_terminated
+from pasar_kit.server import GrpcServer, run_until_terminated
 
 log = logging.getLogger(__name__)
 
