@@ -143,7 +143,7 @@ class Settings:
                 mail_dir=Path(env.string("PASAR_MAIL_DIR", "var/mail")),
                 sender=sender,
                 smtp_timeout_seconds=env.number("PASAR_SMTP_TIMEOUT_SECONDS", 20.0, minimum=0.1),
-                smtp_ca_file=_optional_path(env, "PASAR_SMTP_CA_FILE"),
+                smtp_ca_file=_optional_path(env.optional("PASAR_SMTP_CA_FILE")),
                 smtp_allow_plaintext_login=env.flag("PASAR_SMTP_ALLOW_PLAINTEXT_LOGIN", False),
             ),
             background=BackgroundSettings(
@@ -160,6 +160,5 @@ class Settings:
         )
 
 
-def _optional_path(env: Env, name: str) -> Path | None:
-    value = env.optional(name)
+def _optional_path(value: str | None) -> Path | None:
     return Path(value) if value else None
