@@ -74,7 +74,15 @@ export class ApiError extends Error {
    * idempotency key; false when the server definitely refused the request.
    */
   get retryable(): boolean {
-    return this.unavailable || this.status >= 500 || this.status === 408 || this.status === 429;
+    return this.unavailable || this.contention || this.status >= 500 || this.status === 408 || this.status === 429;
+  }
+
+  /**
+   * True when the request conflicted with another one at the service (ABORTED, as the
+   * services answer contention): the contract says the same request, tried again, succeeds.
+   */
+  get contention(): boolean {
+    return this.code === "ABORTED";
   }
 }
 

@@ -4,7 +4,7 @@ import { CreateOrderRequestSchema } from "@pasar/contracts/pasar/order/v1/order_
 import { describe, expect, it } from "vitest";
 
 import { ACCESS_TOKEN, createOrderResponseJson, ORDER_ID, orderJson } from "@/testing/catalog";
-import { installFakeGateway, jsonResponse } from "@/testing/gateway";
+import { errorResponse, installFakeGateway, jsonResponse } from "@/testing/gateway";
 
 import { cancelOrder, createOrder, getOrder } from "./orders";
 
@@ -31,6 +31,27 @@ describe("the order client", () => {
     expect(created.order?.id).toBe(ORDER_ID);
     expect(created.order?.total?.amount).toBe(27000n);
     expect(created.payment?.instructions.case).toBe("virtualAccount");
+  });
+
+  it("tries again with the same key when the order met contention (ABORTED)", async () => {
+    let answered = 0;
+    const gateway = installFakeGateway().on("POST", "/api/v1/orders", () =>
+      answered++ === 0 ? errorResponse(409, "ABORTED", "conflicted; retry it") : jsonResponse(createOrderResponseJson()),
+    );
+    const created = await createOrder(request, "key-2");
+    expect(created.order?.id).toBe(ORDER_ID);
+    expect(gateway.requests.map((sent) => sent.headers.get("Idempotency-Key"))).toEqual(["key-2", "key-2"]);
+  });
+
+  it("gives up after a few contended tries, and never retries a refusal", async () => {
+    const contended = installFakeGateway().on("POST", "/api/v1/orders", () => errorResponse(409, "ABORTED", "busy"));
+    await expect(createOrder(request, "key-3")).rejects.toMatchObject({ code: "ABORTED", retryable: true });
+    expect(contended.requests).toHaveLength(3);
+    const refused = installFakeGateway().on("POST", "/api/v1/orders", () =>
+      errorResponse(409, "FAILED_PRECONDITION", "out of stock"),
+    );
+    await expect(createOrder(request, "key-4")).rejects.toMatchObject({ code: "FAILED_PRECONDITION", retryable: false });
+    expect(refused.requests).toHaveLength(1);
   });
 
   it("reads an order with its token as a query parameter", async () => {

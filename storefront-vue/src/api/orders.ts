@@ -8,24 +8,51 @@ import {
   type CreateOrderResponse,
 } from "@pasar/contracts/pasar/order/v1/order_service_pb";
 
-import { parseMessage, requestJson } from "./http";
+import { ApiError, parseMessage, requestJson } from "./http";
+
+/** Pauses before each automatic retry of an order that met contention (ABORTED). */
+export const CONTENTION_RETRY_DELAYS_MS = [150, 600];
 
 /**
  * Places an order. idempotencyKey is chosen once per intended order and sent again on
  * every retry of it, so that a retry after a lost answer returns the first order
- * instead of placing a second one.
+ * instead of placing a second one. An answer of contention (ABORTED) is retried at once
+ * with the same key, a few times, as the contract allows; other errors go to the caller.
  */
 export async function createOrder(
   request: CreateOrderRequest,
   idempotencyKey: string,
   signal?: AbortSignal,
 ): Promise<CreateOrderResponse> {
-  const json = await requestJson("POST", "/orders", {
-    body: toJson(CreateOrderRequestSchema, request),
-    headers: { "Idempotency-Key": idempotencyKey },
-    signal,
+  const body = toJson(CreateOrderRequestSchema, request);
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const json = await requestJson("POST", "/orders", {
+        body,
+        headers: { "Idempotency-Key": idempotencyKey },
+        signal,
+      });
+      return parseMessage(CreateOrderResponseSchema, json);
+    } catch (error) {
+      const delay = CONTENTION_RETRY_DELAYS_MS[attempt];
+      if (!(error instanceof ApiError && error.contention) || delay === undefined) throw error;
+      await pause(delay, signal);
+    }
+  }
+}
+
+function pause(milliseconds: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, milliseconds);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
-  return parseMessage(CreateOrderResponseSchema, json);
 }
 
 /** An order, read with the access token from its creation or its e-mail link. */
