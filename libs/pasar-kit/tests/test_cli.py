@@ -123,6 +123,7 @@ def test_a_bad_listen_address_ends_the_start_in_one_line(run_cli: RunCli, tmp_pa
         2,
         ["pasar-test: PASAR_LISTEN_ADDRESS must end with a port from 1 to 65535, not '127.0.0.1:99999'"],
     )
+    assert not (tmp_path / "test.db").exists(), "a refused setting ends the start before any migration"
 
 
 def test_a_taken_address_ends_the_start_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:

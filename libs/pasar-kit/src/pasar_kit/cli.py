@@ -84,6 +84,9 @@ class ServiceCli:
         )
         with database_step(env, None, "cannot open the database"):
             database = self.open_database(env)
+        # The whole configuration is read before the database is touched: a refused setting
+        # (a development secret in production, say) must not leave a migrated database behind.
+        server = self.build_server(env, database) if command == "serve" else None
         if command != "serve" or migrate:
             # serve --no-migrate starts without the database, NOT_SERVING until it answers.
             with database_step(env, database, "cannot connect to the database"):
@@ -91,9 +94,9 @@ class ServiceCli:
         if command == "migrate" or (command == "serve" and migrate):
             with database_step(env, database, "cannot migrate the database"):
                 db.migrate(database, self.migrations_dir)
-        if command == "serve":
+        if server is not None:
             limit_malloc_arenas()
-            run_until_terminated(self.build_server(env, database))
+            run_until_terminated(server)
         elif command in self.extra_commands:
             self.extra_commands[command].run(env, database)
 
