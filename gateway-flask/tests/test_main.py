@@ -104,9 +104,8 @@ def test_a_second_gateway_on_the_same_port_exits_2_and_the_first_keeps_serving(t
     try:
         second = run_gateway({"PASAR_LISTEN_ADDRESS": first.address, "PASAR_ORDER_ADDRESS": "127.0.0.1:1"})
         assert second.returncode == 2
-        assert second.stderr.splitlines() == [
-            f"pasar-gateway: PASAR_LISTEN_ADDRESS {first.address} is already in use by another process"
-        ]
+        refusal = f"cannot listen on {first.address}: the address is already in use"
+        assert second.stderr.splitlines() == [f"pasar-gateway: PASAR_LISTEN_ADDRESS: {refusal}"]
         for _ in range(20):  # new connections all reach the first gateway, still serving
             status, _, _ = get(f"http://{first.address}/healthz")
             assert status == 200
@@ -126,7 +125,7 @@ def test_a_port_held_by_another_socket_is_refused_with_one_line(reuse_port: bool
         result = run_gateway({"PASAR_LISTEN_ADDRESS": address, "PASAR_ORDER_ADDRESS": "127.0.0.1:1"})
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"pasar-gateway: PASAR_LISTEN_ADDRESS {address} is already in use by another process"
+        f"pasar-gateway: PASAR_LISTEN_ADDRESS: cannot listen on {address}: the address is already in use"
     ]
 
 
@@ -144,7 +143,7 @@ def test_a_taken_metrics_address_is_refused_with_one_line() -> None:
         )
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"pasar-gateway: PASAR_METRICS_ADDRESS {address} cannot be listened on")
+    assert line.startswith(f"pasar-gateway: PASAR_METRICS_ADDRESS: cannot listen on {address}: ")
 
 
 def run_gateway(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

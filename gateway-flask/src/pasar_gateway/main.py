@@ -9,7 +9,7 @@ flight finish within the grace period.
 Each worker reads a request whole in its event loop before a thread sees it
 (:mod:`pasar_gateway.buffering_worker`), within a deadline for the headers and one for the
 body: slow clients cost a socket, never a thread. The master claims the listen address
-before it forks (:mod:`pasar_gateway.listen_claim`): an address held by any other process
+before it forks (:func:`pasar_kit.listen.claim_address`): an address held by any other process
 ends it with one line and status 2, while its own workers bind theirs with SO_REUSEPORT.
 Metrics (every worker's, added up) are served by the master on ``PASAR_METRICS_ADDRESS``,
 a listener apart from the public one (:mod:`pasar_gateway.metrics_listener`).
@@ -42,10 +42,10 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from pasar_gateway.buffering_worker import BufferingThreadWorker, ReadLimits
-from pasar_gateway.listen_claim import AddressInUse, claim_address, split_address
 from pasar_gateway.metrics_listener import MetricsListener, metrics_address
 from pasar_gateway.raw_errors import write_json_error
 from pasar_kit.config import ConfigError, Env
+from pasar_kit.listen import ListenAddress, ListenError, claim_address, listen_address_from_env
 from pasar_kit.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -77,13 +77,10 @@ class ServerSettings:
         port = env.integer("PASAR_PORT", 8080, minimum=1)
         if port > 65535:
             raise ConfigError(f"PASAR_PORT must be a TCP port (1-65535), not {port}")
-        listen = env.string("PASAR_LISTEN_ADDRESS", f"127.0.0.1:{port}")
-        try:
-            split_address(listen)
-        except ValueError:
-            raise ConfigError(
-                f"PASAR_LISTEN_ADDRESS must be host:port with a port from 1 to 65535, not {listen!r}"
-            ) from None
+        listen = listen_address_from_env(env, f"127.0.0.1:{port}")
+        if ListenAddress.parse(listen).port == 0:
+            # Each worker would listen on a port of its own, none of them the claimed one.
+            raise ConfigError(f"PASAR_LISTEN_ADDRESS must name a port from 1 to 65535, not {listen!r}")
         log_level = env.string("PASAR_LOG_LEVEL", "info").lower()
         if log_level not in glogging.Logger.LOG_LEVELS:
             raise ConfigError(f"PASAR_LOG_LEVEL must be one of {', '.join(glogging.Logger.LOG_LEVELS)}")
@@ -223,15 +220,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     catalog_cache.shared_generation = catalog_cache.SharedGeneration()
     try:
-        # Held until the master exits; its workers bind beside it (see listen_claim).
+        # Held until the master exits; its workers bind beside it (pasar_kit.listen).
         claim = claim_address(settings.listen_address)
-    except AddressInUse as error:
-        print(f"pasar-gateway: PASAR_LISTEN_ADDRESS {error}", file=sys.stderr)
+    except ListenError as error:
+        print(f"pasar-gateway: PASAR_LISTEN_ADDRESS: {error}", file=sys.stderr)
         _remove(own_metrics_dir)
         return 2
     try:
         metrics = start_metrics_listener(metrics_at)
-    except AddressInUse as error:
+    except ListenError as error:
         print(f"pasar-gateway: {error}", file=sys.stderr)
         claim.close()
         _remove(own_metrics_dir)

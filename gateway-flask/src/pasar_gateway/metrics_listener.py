@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
 
-from pasar_gateway.listen_claim import AddressInUse, split_address
 from pasar_kit.config import ConfigError, Env
+from pasar_kit.listen import ListenAddress, ListenError
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -30,11 +30,12 @@ def metrics_address(env: Env, default: str = DEFAULT_METRICS_ADDRESS) -> str | N
     address = env.string(METRICS_ADDRESS, default).strip()
     if address.lower() in OFF:
         return None
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit() or int(port) > 65535:
+    try:
+        ListenAddress.parse(address)
+    except ValueError:
         raise ConfigError(
             f"{METRICS_ADDRESS} must be host:port (port 0 picks a free one) or 'off', not {address!r}"
-        )
+        ) from None
     return address
 
 
@@ -57,20 +58,14 @@ class MetricsListener:
 
 
 def serve_metrics(address: str, registry: CollectorRegistry) -> MetricsListener:
-    """Serves registry at http://address/metrics from a daemon thread; AddressInUse if taken."""
+    """Serves registry at http://address/metrics from a daemon thread; ListenError if taken."""
     from prometheus_client import start_http_server  # noqa: PLC0415 - not before multiprocess mode is set
 
-    host, port = _host_and_port(address)
+    listen = ListenAddress.parse(address)
     try:
-        server, thread = start_http_server(port, host, registry)
+        server, thread = start_http_server(listen.port, listen.bare_host, registry)
     except OSError as error:
-        raise AddressInUse(
-            f"{METRICS_ADDRESS} {address} cannot be listened on: {error.strerror or error}"
+        raise ListenError(
+            f"{METRICS_ADDRESS}: cannot listen on {address}: {error.strerror or error}"
         ) from None
     return MetricsListener(server, thread)
-
-
-def _host_and_port(address: str) -> tuple[str, int]:
-    if address.endswith(":0"):
-        return address[:-2].strip("[]"), 0
-    return split_address(address)

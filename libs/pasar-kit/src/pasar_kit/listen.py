@@ -3,6 +3,13 @@
 gRPC takes ``127.0.0.1:99999`` as port 34463, and with SO_REUSEPORT (grpcio's default)
 binds a port another process listens on; its own error says only "Failed to bind" and
 logs more lines of its own. These checks name the address and the cause in one line.
+
+A server whose own processes share their port on purpose (gunicorn's workers, each on its
+own ``SO_REUSEPORT`` socket) holds a claim instead (:func:`claim_address`): the address
+bound once *without* ``SO_REUSEPORT``, which fails whenever anyone already holds it, then
+kept bound (never listening, so it takes no connections) with ``SO_REUSEPORT`` turned on,
+so that the process's own listeners can join it. Holding the claim leaves no moment
+between the check and the listeners' bind for another process to slip in.
 """
 
 from __future__ import annotations
@@ -60,6 +67,36 @@ def listen_address_from_env(env: Env, default: str, name: str = "PASAR_LISTEN_AD
     return value
 
 
+def claim_address(text: str) -> socket.socket:
+    """A bound socket that holds text for this process and its SO_REUSEPORT siblings until
+    it is closed; ListenError when another process holds it or it cannot be bound here."""
+    address = _parsed(text)
+    family = socket.AF_INET6 if ":" in address.bare_host else socket.AF_INET
+    claim = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        claim.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        claim.bind((address.bare_host, address.port))
+        claim.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    except OSError as error:
+        claim.close()
+        raise _bind_failure(text, error) from None
+    return claim
+
+
+def _parsed(text: str) -> ListenAddress:
+    try:
+        return ListenAddress.parse(text)
+    except ValueError as error:
+        raise ListenError(f"cannot listen on {text!r}: the address {error}") from None
+
+
+def _bind_failure(text: str, error: OSError) -> ListenError:
+    if error.errno == errno.EADDRINUSE:
+        return ListenError(f"cannot listen on {text}: the address is already in use")
+    reason = os.strerror(error.errno) if error.errno else str(error)
+    return ListenError(f"cannot listen on {text}: {reason.lower()}")
+
+
 def ensure_address_free(text: str) -> None:
     """Raises ListenError if any address text resolves to cannot be bound by this process.
 
@@ -67,10 +104,7 @@ def ensure_address_free(text: str) -> None:
     tells why (in use, not an address of this machine, a privileged port). SO_REUSEADDR, as
     gRPC sets it, keeps a port whose old connections linger in TIME_WAIT usable.
     """
-    try:
-        address = ListenAddress.parse(text)
-    except ValueError as error:
-        raise ListenError(f"cannot listen on {text!r}: the address {error}") from None
+    address = _parsed(text)
     if address.port == 0:
         return
     try:
@@ -89,8 +123,7 @@ def ensure_address_free(text: str) -> None:
                 probe.bind(socket_address)
             except OSError as error:
                 if error.errno == errno.EADDRINUSE:
-                    raise ListenError(f"cannot listen on {text}: the address is already in use") from None
+                    raise _bind_failure(text, error) from None
                 failures.append(error)
     if len(failures) == len(candidates):
-        reason = os.strerror(failures[0].errno) if failures[0].errno else str(failures[0])
-        raise ListenError(f"cannot listen on {text}: {reason.lower()}")
+        raise _bind_failure(text, failures[0])
