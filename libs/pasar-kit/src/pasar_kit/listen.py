@@ -51,19 +51,21 @@ class ListenAddress:
         return self.host[1:-1] if self.host.startswith("[") else self.host
 
 
-def listen_address_from_env(env: Env, default: str, name: str = "PASAR_LISTEN_ADDRESS") -> str:
-    """The listen address in name, checked as it is read.
+def listen_address_from_env(env: Env, default: str) -> str:
+    """PASAR_LISTEN_ADDRESS, checked as it is read.
 
     Port 0 (the system picks a free port) is how tests start servers in process; it is
     refused in production, where callers could never find the port.
     """
-    value = env.string(name, default)
+    value = env.string("PASAR_LISTEN_ADDRESS", default)
     try:
         address = ListenAddress.parse(value)
     except ValueError as error:
-        raise ConfigError(f"{name} {error}") from None
+        raise ConfigError(f"PASAR_LISTEN_ADDRESS {error}") from None
     if address.port == 0 and env.environment != DEVELOPMENT:
-        raise ConfigError(f"{name} must name a port from 1 to 65535 in production, not {value!r}")
+        raise ConfigError(
+            f"PASAR_LISTEN_ADDRESS must name a port from 1 to 65535 in production, not {value!r}"
+        )
     return value
 
 
