@@ -25,7 +25,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -181,41 +181,3 @@ class CallerGate:
                 extra={"method": method, "peer": context.peer(), "reason": refusal.reason},
             )
             raise
-
-
-class CallerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
-    """Client side: adds the caller's secret to every call of a channel."""
-
-    def __init__(self, token: str) -> None:
-        self.metadata_entry = (CALLER_TOKEN_METADATA, token)
-
-    def _details(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
-        metadata = [entry for entry in details.metadata or () if entry[0] != CALLER_TOKEN_METADATA]
-        return _CallDetails(
-            method=details.method,
-            timeout=details.timeout,
-            metadata=(*metadata, self.metadata_entry),
-            credentials=details.credentials,
-            wait_for_ready=details.wait_for_ready,
-            compression=details.compression,
-        )
-
-    def intercept_unary_unary(
-        self, continuation: Callable[..., Any], client_call_details: grpc.ClientCallDetails, request: Any
-    ) -> Any:
-        return continuation(self._details(client_call_details), request)
-
-    def intercept_unary_stream(
-        self, continuation: Callable[..., Any], client_call_details: grpc.ClientCallDetails, request: Any
-    ) -> Any:
-        return continuation(self._details(client_call_details), request)
-
-
-@dataclass(frozen=True)
-class _CallDetails(grpc.ClientCallDetails):
-    method: str
-    timeout: float | None
-    metadata: tuple[tuple[str, str | bytes], ...] | None
-    credentials: grpc.CallCredentials | None
-    wait_for_ready: bool | None
-    compression: grpc.Compression | None

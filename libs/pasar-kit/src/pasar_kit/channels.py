@@ -21,7 +21,7 @@ from typing import Any
 
 import grpc
 
-from pasar_kit.callers import CallerToken
+from pasar_kit.callers import CALLER_TOKEN_METADATA
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.logs import REQUEST_ID_METADATA, request_id_var
 
@@ -108,14 +108,20 @@ def service_config(idempotent_methods: Sequence[tuple[str, str]], attempts: int 
     return json.dumps(config)
 
 
-class _CallDefaults(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
-    """Adds the request id and, when the caller gave none, the default deadline."""
+class CallDefaults(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Adds to every call the request id, the given metadata (a caller's credential, say)
+    and, when the caller gave none and default_timeout is set, the default deadline."""
 
-    def __init__(self, default_timeout: float) -> None:
+    def __init__(
+        self, default_timeout: float | None = None, metadata: Sequence[tuple[str, str]] = ()
+    ) -> None:
         self.default_timeout = default_timeout
+        self.metadata = tuple(metadata)
+        self._fixed_keys = {key for key, _ in self.metadata}
 
     def _details(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
-        metadata = list(details.metadata or [])
+        metadata = [entry for entry in details.metadata or () if entry[0] not in self._fixed_keys]
+        metadata.extend(self.metadata)
         request_id = request_id_var.get()
         if request_id and not any(key == REQUEST_ID_METADATA for key, _ in metadata):
             metadata.append((REQUEST_ID_METADATA, request_id))
@@ -169,6 +175,5 @@ def open_channel(
         channel = grpc.secure_channel(target, tls.credentials(), options=options)
     else:
         channel = grpc.insecure_channel(target, options=options)
-    if caller_token:
-        channel = grpc.intercept_channel(channel, CallerToken(caller_token))
-    return grpc.intercept_channel(channel, _CallDefaults(default_timeout))
+    credential = [(CALLER_TOKEN_METADATA, caller_token)] if caller_token else []
+    return grpc.intercept_channel(channel, CallDefaults(default_timeout, credential))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import grpc
 
-from pasar_kit.callers import CALLER_TOKEN_METADATA, CallerToken, development_caller_token
+from pasar_kit.callers import CALLER_TOKEN_METADATA, development_caller_token
+from pasar_kit.channels import CallDefaults
 
 ORDER_SERVICE = "order"
 # For a call made without a channel of as_order_service: metadata=ORDER_SERVICE_METADATA.
@@ -18,4 +19,4 @@ ORDER_SERVICE_METADATA = ((CALLER_TOKEN_METADATA, development_caller_token(ORDER
 
 def as_order_service(channel: grpc.Channel) -> grpc.Channel:
     """channel, with the order service's development credential on every call."""
-    return grpc.intercept_channel(channel, CallerToken(development_caller_token(ORDER_SERVICE)))
+    return grpc.intercept_channel(channel, CallDefaults(metadata=ORDER_SERVICE_METADATA))
