@@ -12,7 +12,7 @@ ClientTls), configured from the same PASAR_TLS_* variables compose and Kubernete
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +52,8 @@ class WhoIsCalling(product_service_pb2_grpc.ProductServiceServicer):
 
 
 @pytest.fixture
-def start_server() -> Iterator[Callable[[Mapping[str, str]], GrpcServer]]:
-    """Starts GrpcServers configured from PASAR_TLS_* variables; stops them all afterwards."""
-    started: list[GrpcServer] = []
+def start_server(grpc_servers: Callable[..., GrpcServer]) -> Callable[..., GrpcServer]:
+    """Starts GrpcServers configured from PASAR_TLS_* variables (stopped at the end of the test)."""
 
     def start(variables: Mapping[str, str], internal_callers: Sequence[str] = ()) -> GrpcServer:
         """internal_callers: who may call the internal methods (none by default)."""
@@ -66,14 +65,9 @@ def start_server() -> Iterator[Callable[[Mapping[str, str]], GrpcServer]]:
                 WhoIsCalling(), server
             ),
         )
-        server = GrpcServer(settings, [registration], None, callers=callers)
-        server.start()
-        started.append(server)
-        return server
+        return grpc_servers(settings, [registration], None, callers=callers)
 
-    yield start
-    for server in started:
-        server.stop(grace=0)
+    return start
 
 
 def server_env(certs: Path, *, mutual: bool) -> dict[str, str]:

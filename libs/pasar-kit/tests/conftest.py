@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -16,6 +16,7 @@ import pytest
 
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit import errors
+from pasar_kit.callers import InternalCallers
 from pasar_kit.logs import request_id_var
 from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 
@@ -65,16 +66,17 @@ def registration(servicer: Any) -> ServiceRegistration:
 
 
 @pytest.fixture
-def start_server() -> Iterator[Callable[..., GrpcServer]]:
-    """Starts GrpcServers on free ports; stops every one at the end of the test."""
-    started: list[GrpcServer] = []
+def start_server(grpc_servers: Callable[..., GrpcServer]) -> Callable[..., GrpcServer]:
+    """Starts a GrpcServer for servicer on a free port (stopped at the end of the test);
+    callers: who may call the internal methods; settings: ServerSettings' fields."""
 
-    def start(servicer: Any, database: peewee.Database | None = None, **settings: Any) -> GrpcServer:
-        server = GrpcServer(ServerSettings("127.0.0.1:0", **settings), [registration(servicer)], database)
-        server.start()
-        started.append(server)
-        return server
+    def start(
+        servicer: Any,
+        database: peewee.Database | None = None,
+        callers: InternalCallers | None = None,
+        **settings: Any,
+    ) -> GrpcServer:
+        server_settings = ServerSettings("127.0.0.1:0", **settings)
+        return grpc_servers(server_settings, [registration(servicer)], database, callers=callers)
 
-    yield start
-    for server in started:
-        server.stop(grace=0)
+    return start

@@ -10,7 +10,7 @@ others without an HTTP route) are found from the contract's annotations.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import grpc
 import pytest
@@ -31,7 +31,7 @@ from pasar_kit.callers import (
 from pasar_kit.channels import open_channel
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.errors import error_info
-from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
+from pasar_kit.server import GrpcServer
 from pasar_kit.testing.callers import ORDER_SERVICE_METADATA, as_order_service
 
 ORDER_TOKEN = "order-caller-token-for-these-tests"
@@ -60,22 +60,11 @@ RESERVE = product_service_pb2.ReserveStockRequest(
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Stockroom, InternalCallers | None], GrpcServer]]:
-    started: list[GrpcServer] = []
-
-    def start(servicer: Stockroom, callers: InternalCallers | None) -> GrpcServer:
-        registration = ServiceRegistration(
-            PRODUCT_SERVICE,
-            lambda server: product_service_pb2_grpc.add_ProductServiceServicer_to_server(servicer, server),
-        )
-        server = GrpcServer(ServerSettings("127.0.0.1:0"), [registration], None, callers=callers)
-        server.start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop(grace=0)
+def serve(
+    start_server: Callable[..., GrpcServer],
+) -> Callable[[Stockroom, InternalCallers | None], GrpcServer]:
+    """A server of servicer whose internal methods accept callers (none: every call refused)."""
+    return lambda servicer, callers: start_server(servicer, callers=callers)
 
 
 def accepting_order(**tokens: str) -> InternalCallers:

@@ -9,11 +9,13 @@ Setting ``PASAR_TEST_DATABASES=sqlite`` runs SQLite only, for a quick loop; CI r
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from pasar_kit.server import GrpcServer
 from pasar_kit.testing.mariadb import MariaDBServer
 
 DATABASES = [
@@ -75,3 +77,20 @@ def service_databases(
     finally:
         for url in urls.values():
             server.drop_database(url)
+
+
+@pytest.fixture
+def grpc_servers() -> Iterator[Callable[..., GrpcServer]]:
+    """Starts in-process GrpcServers (the arguments of GrpcServer); stops every one at the
+    end of the test, whatever happened."""
+    started: list[GrpcServer] = []
+
+    def start(*args: Any, **kwargs: Any) -> GrpcServer:
+        server = GrpcServer(*args, **kwargs)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop(grace=0)
