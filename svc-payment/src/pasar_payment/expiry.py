@@ -15,6 +15,7 @@ from datetime import datetime
 
 import peewee
 
+from pasar_kit.sweeps import batch_sweep_task
 from pasar_kit.timestamps import utc_now
 from pasar_payment.events import EventFeed, payment_change, record_event
 from pasar_payment.models import EventType, Payment, PaymentState
@@ -61,18 +62,7 @@ def expire_due_payments(
 def expiry_task(
     database: peewee.Database, feed: EventFeed, interval_seconds: float
 ) -> Callable[[threading.Event], None]:
-    """A GrpcServer background task sweeping due payments every interval until the server stops."""
-
-    def sweep_until_stopped(stopping: threading.Event) -> None:
-        while not stopping.wait(interval_seconds):
-            try:
-                # A full batch means more may be due: sweep again without waiting.
-                while expire_due_payments(database, feed) == SWEEP_BATCH and not stopping.is_set():
-                    pass
-            except (peewee.OperationalError, peewee.InterfaceError) as error:
-                # The database is down (health says so too): the next sweep catches up.
-                log.warning("payment expiry sweep could not reach the database", extra={"error": str(error)})
-            except Exception:  # a bug must not end expiry for the life of the process
-                log.exception("payment expiry sweep failed")
-
-    return sweep_until_stopped
+    """A GrpcServer background task expiring due payments every interval until the server stops."""
+    return batch_sweep_task(
+        "payment expiry", interval_seconds, lambda: expire_due_payments(database, feed), SWEEP_BATCH
+    )

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 import peewee
 
 from pasar_kit.database import atomic_write, is_mysql
+from pasar_kit.sweeps import batch_sweep_task
 from pasar_kit.timestamps import utc_now
 from pasar_product import reasons
 from pasar_product.models import (
@@ -277,17 +278,8 @@ class Stock:
 def expiry_task(stock: Stock, interval_seconds: float) -> Callable[[threading.Event], None]:
     """A GrpcServer background task releasing expired reservations every interval until it stops."""
 
-    def sweep_until_stopped(stopping: threading.Event) -> None:
-        while not stopping.wait(interval_seconds):
-            try:
-                with stock.database.connection_context():
-                    # A full batch means more may be due: sweep again without waiting.
-                    while stock.release_expired() == EXPIRY_BATCH and not stopping.is_set():
-                        pass
-            except (peewee.OperationalError, peewee.InterfaceError) as error:
-                # The database is down (health says so too): the next sweep catches up.
-                log.warning("reservation expiry could not reach the database", extra={"error": str(error)})
-            except Exception:  # a bug must not end expiry for the life of the process
-                log.exception("reservation expiry sweep failed")
+    def release_a_batch() -> int:
+        with stock.database.connection_context():
+            return stock.release_expired()
 
-    return sweep_until_stopped
+    return batch_sweep_task("reservation expiry", interval_seconds, release_a_batch, EXPIRY_BATCH)
