@@ -5,7 +5,7 @@ export const en: Record<MessageKey, string> = {
   "app.name": "Pasar",
   "app.tagline": "Phone credit, data plans, electricity tokens and game vouchers",
   "app.skipToContent": "Skip to content",
-  "app.footer": "Pasar is a reference shop: sandbox payments move no real money.",
+  "app.footer": "Pasar is an open reference shop built from gRPC microservices.",
   "demo.title": "Demo shop.",
   "demo.text": "Payments are simulated: no real money moves and no order is delivered.",
   "nav.label": "Main navigation",

@@ -7,7 +7,7 @@ export const id = {
   "app.name": "Pasar",
   "app.tagline": "Pulsa, paket data, token listrik dan voucher game",
   "app.skipToContent": "Langsung ke isi halaman",
-  "app.footer": "Pasar adalah toko contoh: pembayaran sandbox tidak memindahkan uang sungguhan.",
+  "app.footer": "Pasar adalah toko contoh terbuka yang dibangun dari layanan mikro gRPC.",
   "demo.title": "Toko demo.",
   "demo.text": "Pembayaran hanya simulasi: tidak ada uang sungguhan yang berpindah dan tidak ada pesanan yang dikirim.",
   "nav.label": "Navigasi utama",
