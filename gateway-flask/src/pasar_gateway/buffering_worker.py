@@ -14,10 +14,16 @@ and only then commits a thread, whose parser reads the bytes from memory. A requ
 is too slow gets 408, a body over the limit 413, headers over the limit 431, each in the
 one error shape and then a lingering close (so that the answer is not lost to a reset).
 
-It overrides three methods of ``gunicorn.workers.gthread.ThreadWorker`` (``enqueue_req``,
-``handle``, ``murder_pending``) and feeds gunicorn's parser through its unreader's
-``unread``; gunicorn is pinned to one major version, and the slow-client test in
-tests/test_slow_clients.py fails if that contract changes.
+gunicorn offers no public way to do this. A custom ``worker_class`` is its documented
+extension point, but the methods overridden here are not public API: three methods of
+``gunicorn.workers.gthread.ThreadWorker`` (``enqueue_req``, ``handle``, ``murder_pending``),
+and gunicorn's parser is fed through its unreader's ``unread``. gunicorn declined a socket
+read timeout (benoitc/gunicorn#2652) and advises a buffering proxy in front
+(benoitc/gunicorn#2222); its own fix for exhausted gthread pools (benoitc/gunicorn#3519)
+defers only clients that send nothing for 5 s, not ones that trickle. gunicorn is pinned
+to one version in the lock, and the slow-client test in tests/test_slow_clients.py fails
+if that contract changes; a gunicorn with a public read deadline and buffering replaces
+this module.
 """
 
 from __future__ import annotations
