@@ -7,7 +7,7 @@ import pytest
 from conftest import AppFactory
 from fakes import FakeShop
 from flask.testing import FlaskClient
-from google.rpc import code_pb2, status_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from pasar_kit import errors
 
@@ -88,9 +88,40 @@ def test_field_violations_from_a_service_are_passed_through(client: FlaskClient)
     assert error["details"] == [
         {
             "@type": "type.googleapis.com/google.rpc.BadRequest",
-            "fieldViolations": [{"field": "lines", "description": "value must contain at least 1 item(s)"}],
+            "fieldViolations": [
+                {"field": "lines", "description": "value must contain at least 1 item(s)", "reason": ""}
+            ],
         }
     ]
+
+
+def test_details_write_default_values_as_success_bodies_do(client: FlaskClient, shop: FakeShop) -> None:
+    """One rule for every JSON body: a field at its default value is written, not left out."""
+    status = status_pb2.Status()
+    status.details.add().Pack(error_details_pb2.ErrorInfo(reason="TOLD_TO_FAIL"))
+    status.details.add().Pack(
+        error_details_pb2.BadRequest(
+            field_violations=[error_details_pb2.BadRequest.FieldViolation(field="x")]
+        )
+    )
+    shop.payment.fail_status = grpc_status(code_pb2.ABORTED, "conflict", status.details)
+    error = assert_error_shape(client.get("/api/v1/payment-channels").get_json(), "ABORTED")
+    assert error["details"] == [
+        {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "TOLD_TO_FAIL",
+            "domain": "",
+            "metadata": {},
+        },
+        {
+            "@type": "type.googleapis.com/google.rpc.BadRequest",
+            "fieldViolations": [{"field": "x", "description": "", "reason": ""}],
+        },
+    ]
+    # A success body with a field at its default value writes it too (the same writer).
+    shop.payment.fail_status = None
+    channels = client.get("/api/v1/payment-channels").get_json()
+    assert channels["nextPageToken"] == ""
 
 
 @pytest.mark.parametrize(

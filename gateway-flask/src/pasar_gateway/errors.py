@@ -8,7 +8,10 @@ catches itself, Flask's own 404/405/413 or an unexpected exception, has the body
 ``code`` is the name of a gRPC status code, so that clients branch on the same codes
 whichever side found the problem; ``details`` carries the status details the service sent
 (``google.rpc.ErrorInfo`` with its reason and metadata, ``google.rpc.BadRequest`` with one
-violation per field) in their proto3 JSON form, each with its ``@type``.
+violation per field) in their proto3 JSON form, each with its ``@type``, written by the
+same writer as success bodies (:mod:`pasar_gateway.json_writer`): fields with default
+values are written in both, so a client reads ``"domain": ""`` or ``"metadata": {}`` the
+same way wherever it meets them.
 
 FAILED_PRECONDITION is 409 (the request conflicts with the current state of a resource:
 stock ran out, the payment is already paid, the order cannot be cancelled any more),
@@ -27,9 +30,11 @@ from typing import Any, cast
 
 import grpc
 from flask import Response
-from google.protobuf import any_pb2, json_format
+from google.protobuf import any_pb2, descriptor_pool, message, message_factory
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
+
+from pasar_gateway.json_writer import message_json
 
 log = logging.getLogger(__name__)
 
@@ -187,28 +192,33 @@ def _status_details(call: grpc.Call) -> list[dict[str, Any]]:
         return []
     details = []
     for detail in status.details:
-        details.append(_detail_json(detail))
+        details.append(detail_json(detail))
     return details
 
 
-def _detail_json(detail: any_pb2.Any) -> dict[str, Any]:
+def detail_json(detail: any_pb2.Any) -> dict[str, Any]:
+    """One status detail as proto3 JSON, ``@type`` first, by the success bodies' rule."""
     try:
-        document: dict[str, Any] = json_format.MessageToDict(detail)
-        return document
-    except (json_format.Error, TypeError, KeyError):
+        message_type = descriptor_pool.Default().FindMessageTypeByName(detail.TypeName())
+    except KeyError:
         # A detail type this gateway does not know: say what it is without its content.
         return {"@type": detail.type_url}
+    unpacked = message_factory.GetMessageClass(message_type)()
+    try:
+        detail.Unpack(unpacked)
+    except message.DecodeError:
+        return {"@type": detail.type_url}
+    return {"@type": detail.type_url, **message_json(unpacked)}
 
 
 def field_violation_detail(violations: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """A google.rpc.BadRequest detail in its JSON form."""
-    message = error_details_pb2.BadRequest(
+    bad_request = error_details_pb2.BadRequest(
         field_violations=[
             error_details_pb2.BadRequest.FieldViolation(field=field, description=description)
             for field, description in violations
         ]
     )
     packed = any_pb2.Any()
-    packed.Pack(message)
-    document: dict[str, Any] = json_format.MessageToDict(packed)
-    return document
+    packed.Pack(bad_request)
+    return detail_json(packed)
