@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -210,3 +211,47 @@ def test_database_errors_are_classified_for_the_caller(
     error: Exception, expected: db.DatabaseFailure
 ) -> None:
     assert db.classify_error(error) is expected
+
+
+SEED_MIGRATION = '''
+"""Puts the first shelf in."""
+
+
+def migrate(migrator, database, fake=False, **kwargs):
+    migrator.sql("INSERT INTO shelf (name, items) VALUES ('pulsa', 0)")
+
+
+def rollback(migrator, database, fake=False, **kwargs):
+    migrator.sql("DELETE FROM shelf")
+'''
+
+
+def test_migrating_says_at_info_only_which_migrations_it_applied(
+    database_url: str, migrations: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (migrations / "002_seed.py").write_text(SEED_MIGRATION)
+    database = db.bind(proxy, database_url)
+    caplog.set_level(logging.INFO)
+    try:
+        assert db.migrate(database, migrations) == ["001_shelf", "002_seed"]
+    finally:
+        db.close_pool(database)
+    shown = [record for record in caplog.records if record.levelno >= logging.INFO]
+    said = [(record.levelno, record.getMessage()) for record in shown]
+    assert said == [(logging.INFO, "applied migrations")]
+    assert [getattr(record, "migrations", None) for record in caplog.records] == [["001_shelf", "002_seed"]]
+
+
+def test_the_steps_of_a_migration_and_its_sql_are_shown_at_debug(
+    database_url: str, migrations: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (migrations / "002_seed.py").write_text(SEED_MIGRATION)
+    database = db.bind(proxy, database_url)
+    caplog.set_level(logging.DEBUG)
+    try:
+        db.migrate(database, migrations)
+    finally:
+        db.close_pool(database)
+    sql_lines = [record for record in caplog.records if "INSERT INTO shelf" in record.getMessage()]
+    assert sql_lines, "the SQL a migration runs is shown at debug"
+    assert {record.levelno for record in sql_lines} == {logging.DEBUG}

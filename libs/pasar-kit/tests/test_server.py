@@ -126,3 +126,83 @@ def test_background_tasks_stop_with_the_server() -> None:
     time.sleep(0.1)
     assert count > 0
     assert len(ticks) == count, "the task stopped when the server stopped"
+
+
+class HealthWatch:
+    """A real grpc.health.v1.Health/Watch stream; every status it sends, as it arrives."""
+
+    def __init__(self, port: int) -> None:
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        stub: Any = health_pb2_grpc.HealthStub(self.channel)
+        self.stream = stub.Watch(health_pb2.HealthCheckRequest(service=""), timeout=120)
+        self.statuses: list[int] = []
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            for response in self.stream:
+                with self.changed:
+                    self.statuses.append(int(response.status))
+                    self.changed.notify_all()
+        except grpc.RpcError:
+            pass  # cancelled by close()
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[int]:
+        with self.changed:
+            self.changed.wait_for(lambda: len(self.statuses) >= count, timeout)
+            return list(self.statuses)
+
+    def close(self) -> None:
+        self.stream.cancel()
+        self.channel.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def watch_health() -> Iterator[Callable[[int], HealthWatch]]:
+    watches: list[HealthWatch] = []
+
+    def watch(port: int) -> HealthWatch:
+        watches.append(HealthWatch(port))
+        return watches[-1]
+
+    yield watch
+    for watch_ in watches:
+        watch_.close()
+
+
+def test_health_watch_sends_nothing_while_the_status_stays(
+    start_server: Callable[..., GrpcServer],
+    watch_health: Callable[[int], HealthWatch],
+    database_url: str,
+) -> None:
+    database = db.connect(database_url, max_connections=4)
+    try:
+        server = start_server(FakeCatalog(database), database, health_probe_seconds=0.1)
+        watch = watch_health(server.port)
+        assert watch.wait_for(1) == [SERVING]
+        time.sleep(1.0)  # ten probes, all finding the database answering
+        assert watch.wait_for(2, timeout=0.2) == [SERVING]
+    finally:
+        db.close_pool(database)
+
+
+@pytest.mark.mariadb
+def test_health_watch_sends_one_message_per_change_of_the_database(
+    start_server: Callable[..., GrpcServer],
+    watch_health: Callable[[int], HealthWatch],
+    own_mariadb: MariaDBServer,
+) -> None:
+    database = db.connect(own_mariadb.create_database(), max_connections=4)
+    server = start_server(FakeCatalog(database), database, health_probe_seconds=0.1)
+    watch = watch_health(server.port)
+    assert watch.wait_for(1) == [SERVING]
+    own_mariadb.stop()
+    assert watch.wait_for(2) == [SERVING, NOT_SERVING]
+    time.sleep(1.0)  # probes keep failing: nothing new to say
+    own_mariadb.start()
+    assert watch.wait_for(3) == [SERVING, NOT_SERVING, SERVING]
+    time.sleep(1.0)
+    assert watch.wait_for(4, timeout=0.2) == [SERVING, NOT_SERVING, SERVING]

@@ -242,14 +242,32 @@ def _migration_lock(database: peewee.Database) -> Iterator[None]:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
+class _InfoAsDebug(logging.Filter):
+    """peewee-migrate tells at info level every step a migration takes, the SQL it runs
+    included: detail for debugging, not what an operator reads at every start. Its info
+    records become debug records, shown only when debug is on; warnings and errors stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+# peewee-migrate's own logger: its router and its migrator both write to it.
+_STEPS_LOG = logging.getLogger("peewee_migrate.logs")
+_STEPS_AT_DEBUG = _InfoAsDebug()
+
+
 def migrate(database: peewee.Database, migrations_dir: Path) -> list[str]:
     """Applies the migrations not applied yet (peewee-migrate); returns their names.
 
     A fresh database and an existing one reach the same schema. Safe to run from several
     instances at once.
     """
+    _STEPS_LOG.addFilter(_STEPS_AT_DEBUG)  # adding the same filter again changes nothing
     with database.connection_context(), _migration_lock(database):
-        router = Router(database, migrate_dir=migrations_dir, logger=log)
+        router = Router(database, migrate_dir=migrations_dir, logger=_STEPS_LOG)
         pending = list(router.diff)
         if pending:
             router.run()

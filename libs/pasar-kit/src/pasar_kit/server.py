@@ -182,6 +182,7 @@ class GrpcServer:
             *(threading.Thread(target=task, args=(self._stopping,), daemon=True) for task in background),
         ]
         self.port = 0
+        self._serving = False  # what health says; set at start, then by the probe
 
     @property
     def stopping(self) -> threading.Event:
@@ -194,7 +195,8 @@ class GrpcServer:
         Raises ListenError, naming the address, when it cannot be bound.
         """
         self.port = self._bind()
-        self._set_health(self._database_answers())
+        self._serving = self._database_answers()
+        self._set_health(self._serving)
         self.server.start()
         for thread in self._threads:
             thread.start()
@@ -255,13 +257,14 @@ class GrpcServer:
             self.health.set(name, status)
 
     def _probe_health(self) -> None:
-        serving = True
+        """Health changes only when the database's answer does: every set sends a message to
+        each Health/Watch stream, which must hear of changes and nothing else."""
         while not self._stopping.wait(self.settings.health_probe_seconds):
-            now_serving = self._database_answers()
-            if now_serving != serving:
-                log.warning("database %s", "answers again" if now_serving else "does not answer")
-                serving = now_serving
-            self._set_health(serving)
+            serving = self._database_answers()
+            if serving != self._serving:
+                log.warning("database %s", "answers again" if serving else "does not answer")
+                self._serving = serving
+                self._set_health(serving)
 
 
 def run_until_terminated(server: GrpcServer) -> None:
