@@ -106,3 +106,16 @@ def test_the_api_page_is_rendered_by_the_gateway(client: FlaskClient) -> None:
     assert "/api/v1/orders/{id}:cancel" in page
     assert "Places an order" in page
     assert "pasar.common.v1.Money" in page
+
+
+@pytest.mark.parametrize("root", ["/api/v1/", "/api/v1"])
+def test_the_api_root_points_to_the_docs_and_the_document(client: FlaskClient, root: str) -> None:
+    response = client.get(root)
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["docs"] == "/api/v1/docs"
+    assert body["openapi"] == "/api/v1/openapi.json"
+    assert body["name"] == "Pasar API"
+    assert client.get(body["docs"]).status_code == 200
+    assert client.get(body["openapi"]).get_json()["info"]["version"] == body["version"]

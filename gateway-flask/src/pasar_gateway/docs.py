@@ -1,6 +1,7 @@
 """``/api/v1/openapi.json`` and ``/api/v1/docs``: the API described, by the gateway itself.
 
-The page is rendered on the server from the OpenAPI document (no script, no CDN), so it
+``/api/v1/`` names both, so that someone who opens the API's root finds them rather than
+a 404. The page is rendered on the server from the OpenAPI document (no script, no CDN), so it
 works offline, under the strict Content-Security-Policy, and always matches the routes.
 """
 
@@ -17,6 +18,7 @@ from pasar_gateway.openapi import SCHEMA_PREFIX, openapi_document
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 DOCS_PATH = "/api/v1/docs"
+API_ROOT = "/api/v1/"
 
 
 def schema_label(schema: dict[str, Any]) -> str:  # noqa: PLR0911 - one answer per kind of schema
@@ -81,5 +83,22 @@ def register_docs(app: flask.Flask, bindings: Sequence[HttpBinding]) -> None:
             "docs.html", document=document, operations=operations, openapi_path=OPENAPI_PATH
         )
 
+    index = json.dumps(
+        {
+            "name": document["info"]["title"],
+            "version": document["info"]["version"],
+            "docs": DOCS_PATH,
+            "openapi": OPENAPI_PATH,
+        },
+        ensure_ascii=False,
+    )
+
+    def api_root() -> flask.Response:
+        response = flask.Response(index, mimetype="application/json")
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    for rule in (API_ROOT, API_ROOT.rstrip("/")):
+        app.add_url_rule(rule, endpoint=f"docs.root{rule}", view_func=api_root, methods=["GET"])
     app.add_url_rule(OPENAPI_PATH, endpoint="docs.openapi", view_func=openapi_json, methods=["GET"])
     app.add_url_rule(DOCS_PATH, endpoint="docs.page", view_func=docs_page, methods=["GET"])
