@@ -183,6 +183,20 @@ def reason(error: grpc.RpcError) -> str:
     return info.reason if info else ""
 
 
+def unavailable_service(error: grpc.RpcError) -> str:
+    """The service an UNAVAILABLE answer of the order service names in its ErrorInfo.
+
+    Fails the test unless the answer is UNAVAILABLE with the contract's ErrorInfo (reason
+    DEPENDENCY_UNAVAILABLE): without it, callers take the order service itself for down."""
+    assert error.code() == grpc.StatusCode.UNAVAILABLE, error
+    info = error_info(error)
+    assert info is not None, "an UNAVAILABLE the order service sends carries ErrorInfo"
+    assert info.reason == "DEPENDENCY_UNAVAILABLE"
+    assert info.domain == "pasar.shop"
+    assert set(info.metadata) == {"service"}
+    return info.metadata["service"]
+
+
 def eventually(check: Callable[[], bool], timeout: float = 10.0, message: str = "") -> None:
     """Waits until check() is true (background work is asynchronous), or fails the test."""
     deadline = time.monotonic() + timeout

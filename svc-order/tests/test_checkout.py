@@ -9,7 +9,15 @@ from typing import Any, cast
 
 import grpc
 import pytest
-from conftest import RunningOrderService, StartOrder, create_request, eventually, reason, refused
+from conftest import (
+    RunningOrderService,
+    StartOrder,
+    create_request,
+    eventually,
+    reason,
+    refused,
+    unavailable_service,
+)
 from fakes import FakeCatalog, FakePayments, FakeServer, outage
 
 from pasar.common.v1 import money_pb2
@@ -246,8 +254,7 @@ def test_a_payment_service_outage_answers_unavailable_and_undoes_everything(
 
     error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-25k", 2))))
 
-    assert error.code() == grpc.StatusCode.UNAVAILABLE
-    assert "payment service" in (error.details() or "")
+    assert unavailable_service(error) == "pasar.payment.v1.PaymentService"
     # The payment may exist: the undo asks for it again (refused here), so the intent waits
     # for the sweeper, holding nothing it can release.
     payments.hooks.before.clear()
@@ -265,10 +272,21 @@ def test_a_catalog_outage_answers_unavailable_naming_the_catalog(
 ) -> None:
     catalog_server.stop()
     error = refused(lambda: order_service.stub.CreateOrder(create_request()))
-    assert error.code() == grpc.StatusCode.UNAVAILABLE
-    assert "product service" in (error.details() or "")
+    assert unavailable_service(error) == "pasar.product.v1.ProductService"
     assert count(order_service, Order) == 0
     assert payments.payments == {}
+
+
+def test_a_broken_catalog_answers_unavailable_naming_the_catalog(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    def bug() -> None:
+        raise RuntimeError("a bug in the catalog")  # the catalog answers INTERNAL
+
+    catalog.hooks.before["BatchGetPackages"] = bug
+    error = refused(lambda: order_service.stub.CreateOrder(create_request()))
+    assert unavailable_service(error) == "pasar.product.v1.ProductService"
+    assert count(order_service, Order) == 0
 
 
 def test_a_lost_answer_to_reserve_stock_is_undone(
@@ -280,8 +298,7 @@ def test_a_lost_answer_to_reserve_stock_is_undone(
 
     error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-10k", 4))))
 
-    assert error.code() == grpc.StatusCode.UNAVAILABLE
-    assert "product service" in (error.details() or "")
+    assert unavailable_service(error) == "pasar.product.v1.ProductService"
     assert catalog.stock("pulsa-10k") == 10  # released by the undo
     [state] = [entry[0] for entry in catalog.reservations.values()]
     assert state == product_pb2.RESERVATION_STATE_RELEASED

@@ -4,8 +4,10 @@ Every call has a deadline; gRPC retries only the methods that are safe to repeat
 the ones the order service calls are idempotent on the order or payment id, by
 contract). A failed call becomes a :class:`PeerError`: a peer's domain error keeps its
 code, reason and metadata, so that the order service's caller gets the catalog's
-OUT_OF_STOCK or the payment service's AMOUNT_OUT_OF_RANGE unchanged; a peer that is down
-or too slow becomes UNAVAILABLE naming the service.
+OUT_OF_STOCK or the payment service's AMOUNT_OUT_OF_RANGE unchanged; a peer that is down,
+too slow or broken becomes UNAVAILABLE with the contract's ErrorInfo (reason
+DEPENDENCY_UNAVAILABLE, metadata ``service``: the peer's full service name), which tells
+callers, the gateway's circuit breaker among them, that the order service itself answered.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ PAYMENT_IDEMPOTENT = [
 
 OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 
+# The contract's reason for "a service this call needs cannot be reached", and the
+# ErrorInfo metadata key that names that service.
+DEPENDENCY_UNAVAILABLE = "DEPENDENCY_UNAVAILABLE"
+SERVICE_METADATA_KEY = "service"
+
 _ERROR_CLASSES: dict[grpc.StatusCode, type[errors.ServiceError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
     grpc.StatusCode.NOT_FOUND: errors.NotFound,
@@ -69,6 +76,17 @@ class PeerError(errors.ServiceError):
         return self.code == grpc.StatusCode.UNAVAILABLE
 
 
+def dependency_unavailable(service: str, message: str) -> PeerError:
+    """The UNAVAILABLE the order service answers when service (a peer) cannot do its part."""
+    return PeerError(
+        grpc.StatusCode.UNAVAILABLE,
+        message,
+        service=service,
+        reason=DEPENDENCY_UNAVAILABLE,
+        metadata={SERVICE_METADATA_KEY: service},
+    )
+
+
 def peer_error(error: grpc.RpcError, service: str) -> PeerError:
     """The PeerError for a failed call to service."""
     call = cast(grpc.Call, error)  # a failed call's RpcError is also its Call
@@ -82,9 +100,7 @@ def peer_error(error: grpc.RpcError, service: str) -> PeerError:
             extra={"service": service, "code": code.name, "details": call.details()},
         )
         problem = "is unavailable" if code in OUTAGE_CODES else "failed"
-        return PeerError(
-            grpc.StatusCode.UNAVAILABLE, f"the {name} service {problem}; try again later", service=service
-        )
+        return dependency_unavailable(service, f"the {name} service {problem}; try again later")
     info = errors.error_info(error)
     return PeerError(
         code,

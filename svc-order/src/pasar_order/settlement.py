@@ -16,12 +16,11 @@ import peewee
 
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.database import atomic_write
-from pasar_kit.errors import Unavailable
 from pasar_kit.timestamps import utc_now
 from pasar_order import orders
 from pasar_order.background import Doorbell
 from pasar_order.models import Order, OrderState
-from pasar_order.peers import PeerError, Peers
+from pasar_order.peers import PAYMENT_SERVICE, PeerError, Peers, dependency_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +82,9 @@ class Settlement:
                 self.doorbells.reservations.ring()
         else:
             state_name = payment_pb2.PaymentState.Name(payment.state)
-            raise Unavailable(
-                f"the payment service left payment {payment_id} {state_name} when asked to cancel it"
+            raise dependency_unavailable(
+                PAYMENT_SERVICE,
+                f"the payment service left payment {payment_id} {state_name} when asked to cancel it",
             )
         closed: Order = Order.get_by_id(order.id)
         return closed
