@@ -81,6 +81,22 @@ def test_the_console_script_serves_the_api_and_stops_on_sigterm(shop: FakeShop, 
     assert f'"metrics_address": "{metrics_address}"' in log
 
 
+def test_the_start_up_log_names_the_address_the_workers_listen_on(tmp_path: Path) -> None:
+    gateway = gateway_process(None, tmp_path)
+    gateway.start()
+    try:
+        assert gateway.process is not None
+        master = gateway.process.pid
+        listening = [
+            json.loads(line)["message"]
+            for line in gateway.log_path.read_text().splitlines()
+            if "Listening at" in line
+        ]
+    finally:
+        gateway.stop()
+    assert listening == [f"Listening at: http://{gateway.address} ({master})"]
+
+
 def test_the_metrics_listener_is_on_loopback_at_a_free_port_by_default(tmp_path: Path) -> None:
     gateway = gateway_process(None, tmp_path)
     gateway.start()

@@ -35,7 +35,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from gunicorn import glogging  # type: ignore[import-untyped]
 from gunicorn import util as gunicorn_util
@@ -56,6 +56,7 @@ MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # The longest request line and headers a worker buffers (gunicorn's own limits stay lower
 # per line: 4094 bytes for the request line, 8190 per header).
 MAX_HEADER_BYTES = 64 * 1024
+LISTENING_AT = "Listening at: %s (%s)"  # gunicorn's arbiter, as it logs its listeners
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,29 @@ class ServerSettings:
 class ProcessLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn is untyped
     """gunicorn's own messages go through the process's logging set-up (JSON lines)."""
 
+    # What the master's "Listening at" line names: see info().
+    listen_url: ClassVar[str] = ""
+
+    @classmethod
+    def listening_at(cls, address: str) -> type[ProcessLogger]:
+        """This logger, naming address (host:port) in gunicorn's "Listening at" line."""
+        return type(cls.__name__, (cls,), {"listen_url": f"http://{address}"})
+
     def setup(self, cfg: Any) -> None:
         self.cfg = cfg
         self._access_log_enabled = False  # the application logs one line per request itself
         self.loglevel = self.LOG_LEVELS.get(cfg.loglevel.lower(), logging.INFO)
         self.error_log.setLevel(self.loglevel)
         self.error_log.propagate = True
+
+    def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        # With reuse_port each worker binds its own socket and gunicorn's master binds none
+        # (Arbiter.start skips create_sockets), so the master's line listed no listener:
+        # "Listening at:  (pid)". The address is the one the master claimed and every
+        # worker binds; a gunicorn that names its listeners itself passes through.
+        if msg == LISTENING_AT and args and not args[0]:
+            args = (self.listen_url, *args[1:])
+        super().info(msg, *args, **kwargs)
 
 
 class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
@@ -137,7 +155,7 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
             # worker added nothing to the browse rate).
             "reuse_port": True,
             "loglevel": settings.log_level,
-            "logger_class": ProcessLogger,
+            "logger_class": ProcessLogger.listening_at(settings.listen_address),
             "accesslog": None,
             "errorlog": "-",
             "preload_app": False,
