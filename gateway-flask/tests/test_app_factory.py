@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import flask
+import grpc
 import pytest
 from conftest import AppFactory
 from fakes import FakeShop
@@ -95,11 +98,31 @@ def test_production_takes_an_allow_list_and_a_real_token(make_app: AppFactory) -
     assert settings.admin_token == "s3cret-token-long-enough-for-production"
 
 
-def test_clients_are_made_once_per_application(app: flask.Flask) -> None:
+def test_clients_are_made_once_per_application(
+    make_app: AppFactory, shop: FakeShop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One channel per backend, made by create_app; requests (many, to every backend) make none."""
+    opened: list[str] = []
+    for name in ("insecure_channel", "secure_channel"):
+        original = getattr(grpc, name)
+
+        def counting(target: str, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            opened.append(target)
+            return _original(target, *args, **kwargs)
+
+        monkeypatch.setattr(grpc, name, counting)
+    app = make_app(CATALOG_CACHE="false")  # every catalog read goes to the product service
+    assert sorted(opened) == sorted(server.address for server in shop.servers.values())
     gateway = gateway_of(app)
     channels = {name: backend.channel for name, backend in gateway.backends.items()}
     client = app.test_client()
-    for _ in range(3):
-        client.get("/api/v1/products")
-    assert {name: backend.channel for name, backend in gateway_of(app).backends.items()} == channels
+    routes = ["/api/v1/products", "/api/v1/payment-channels", f"/api/v1/orders/ord_{'0' * 32}?token=x"]
+    for _ in range(10):
+        for route in routes:
+            assert client.get(route).status_code in (200, 404)
+    assert client.get("/readyz").status_code == 200
+    for name in ("product", "payment", "order"):
+        assert len(shop.behaviour(name).calls) >= 10, f"the requests reached the {name} service"
+    assert len(opened) == 3, f"channels opened while serving requests: {opened[3:]}"
+    assert {name: backend.channel for name, backend in gateway.backends.items()} == channels
     assert gateway_of(app).cache is gateway.cache
