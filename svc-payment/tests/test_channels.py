@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -12,6 +15,7 @@ from conftest import failure, reason_of, violated_fields
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar_kit import database as db
+from pasar_kit.page_tokens import PageTokens
 from pasar_payment.main import MIGRATIONS_DIR
 from pasar_payment.models import MODELS, PaymentChannel
 
@@ -120,12 +124,50 @@ def list_all_after(stub: payment_service_pb2_grpc.PaymentServiceStub, token: str
     return codes
 
 
+def forged_token(sort_order: int, code: str) -> str:
+    """What the old, unsealed token of the page after (sort_order, code) looked like."""
+    return base64.urlsafe_b64encode(json.dumps([sort_order, code]).encode()).decode().rstrip("=")
+
+
+def edited(token: str) -> str:
+    """token with one byte inside it changed."""
+    raw = bytearray(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    raw[-3] ^= 0x01
+    return base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
+
+
+def valid_token(stub: payment_service_pb2_grpc.PaymentServiceStub) -> str:
+    request = payment_service_pb2.ListPaymentChannelsRequest(page_size=2)
+    return str(stub.ListPaymentChannels(request, timeout=10).next_page_token)
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda stub: "not-a-token", id="not-base64-json"),
+        pytest.param(lambda stub: "WzEsIDJd", id="a-list-not-ours"),  # base64 of [1, 2]
+        pytest.param(lambda stub: forged_token(20, "gopay"), id="forged"),
+        pytest.param(lambda stub: forged_token(99_999_999_999, "x"), id="forged-beyond-any"),
+        pytest.param(lambda stub: edited(valid_token(stub)), id="edited"),
+        pytest.param(lambda stub: valid_token(stub)[:-4], id="cut-short"),
+        pytest.param(
+            lambda stub: PageTokens("product").encode("categories", [10, "pulsa"]), id="another-service"
+        ),
+    ],
+)
+def test_a_page_token_this_service_did_not_issue_is_invalid_page_token(
+    stub: payment_service_pb2_grpc.PaymentServiceStub,
+    make_token: Callable[[payment_service_pb2_grpc.PaymentServiceStub], str],
+) -> None:
+    request = payment_service_pb2.ListPaymentChannelsRequest(page_token=make_token(stub))
+    error = failure(lambda: stub.ListPaymentChannels(request, timeout=10))
+    assert reason_of(error)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")
+    assert violated_fields(error) == ["page_token"]
+
+
 @pytest.mark.parametrize(
     ("request_fields", "field"),
     [
-        ({"page_token": "not-a-token"}, "page_token"),
-        ({"page_token": "WzEsIDJd"}, "page_token"),  # base64 of [1, 2]: a list, but not ours
-        ({"page_token": "Wzk5OTk5OTk5OTk5OTk5OTk5OTksICJ4Il0"}, "page_token"),  # a sort order beyond any
         ({"page_size": 101}, "page_size"),
         ({"page_size": -1}, "page_size"),
         ({"page_token": "t" * 513}, "page_token"),

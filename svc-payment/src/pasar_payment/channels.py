@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-
-from pasar_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from pasar_kit.errors import FailedPrecondition, NotFound
+from pasar_kit.page_tokens import NOT_OURS, PageTokens, invalid_page_token
 from pasar_payment.models import PaymentChannel
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
+# Sealed keyset tokens (pasar_kit.page_tokens): a made-up one is INVALID_PAGE_TOKEN.
+_TOKENS = PageTokens("payment")
+_CHANNELS = "payment-channels"
 
 
 def list_enabled_channels(page_size: int, page_token: str) -> tuple[list[PaymentChannel], str]:
@@ -35,21 +35,14 @@ def list_enabled_channels(page_size: int, page_token: str) -> tuple[list[Payment
 
 
 def _page_token(sort_order: int, code: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([sort_order, code]).encode()).decode().rstrip("=")
+    return _TOKENS.encode(_CHANNELS, [sort_order, code])
 
 
 def _read_page_token(token: str) -> tuple[int, str]:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        decoded = None
-    match decoded:
-        case [int() as sort_order, str() as code] if abs(sort_order) < 2**31 and len(code) <= 32:
+    match _TOKENS.decode(token, _CHANNELS):
+        case [int(sort_order), str(code)] if not isinstance(sort_order, bool):
             return sort_order, code
-    raise InvalidArgument(
-        "page_token is not a token this service returned",
-        field_violations=[("page_token", "not a next_page_token of ListPaymentChannels")],
-    )
+    raise invalid_page_token(NOT_OURS)
 
 
 def find_channel(code: str) -> PaymentChannel:

@@ -106,14 +106,6 @@ def reservation_conflict(order_id: str) -> AlreadyExists:
     )
 
 
-def invalid_page_token(why: str) -> InvalidArgument:
-    return InvalidArgument(
-        f"page_token is not valid for this request: {why}",
-        reason="INVALID_PAGE_TOKEN",
-        field_violations=[("page_token", why)],
-    )
-
-
 def invalid_field(field: str, why: str) -> InvalidArgument:
     """A request field the contract's rules cannot express, such as a price in another currency."""
     return InvalidArgument(f"invalid {field}: {why}", field_violations=[(field, why)])
