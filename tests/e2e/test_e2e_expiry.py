@@ -16,7 +16,10 @@ def test_an_unpaid_order_expires(start_shop: StartShop) -> None:
     package_id = shop.add_package(price=20_000, stock=3)
     placed = shop.place(order_request((package_id, 3), channel="bri_va"))
     assert shop.stock(package_id) == 0
-    assert placed.order.expire_time.ToSeconds() - placed.order.create_time.ToSeconds() <= 2
+    # The TTL counts from the moment the order was placed (its checkout done, its last update),
+    # not from the start of its checkout (create_time), which may be any time earlier.
+    placed_at, expires_at = placed.order.update_time.ToNanoseconds(), placed.order.expire_time.ToNanoseconds()
+    assert expires_at - placed_at == 2 * 10**9
 
     order = shop.wait_for_order_state(placed.order.id, placed.access_token, order_pb2.ORDER_STATE_EXPIRED)
 
