@@ -394,6 +394,9 @@ def test_a_crashed_checkout_whose_payment_was_paid_becomes_paid(
     eventually(paid, message="the PAID event marks the crashed checkout paid")
     eventually(lambda: catalog.reservation_state(order_id) == product_pb2.RESERVATION_STATE_COMMITTED)
     assert catalog.stock("pulsa-10k") == 8
+    with order_service.database.connection_context():
+        queued = [email.kind for email in Email.select().where(Email.order == order_id).order_by(Email.id)]
+    assert queued == ["order_created", "payment_received"]  # the checkout never got to queue the first
 
 
 def test_a_retry_resumes_a_checkout_whose_worker_crashed(

@@ -154,3 +154,39 @@ def test_a_commit_waits_for_the_catalog_and_is_never_lost(
         eventually(lambda: ReservationTask.get_by_id(task.id).state == OutboxState.DONE)
         assert ReservationTask.get_by_id(task.id).attempts >= 1
     assert catalog.stock("pulsa-10k") == 8
+
+
+def sent_emails_in_order(service: RunningOrderService, order_id: str) -> list[str]:
+    """The kinds of the order's e-mails that went out, in the order they were queued."""
+    with service.database.connection_context():
+        return [
+            email.kind
+            for email in Email.select().where(Email.order == order_id).order_by(Email.id)
+            if email.state == OutboxState.DONE
+        ]
+
+
+def test_an_order_paid_while_its_checkout_runs_still_gets_its_order_created_email_first(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    def paid_before_the_checkout_hears_back() -> None:
+        # The shopper pays at once and the PAID event is applied before the answer to
+        # CreatePayment reaches the checkout, which then finds its order PAID.
+        [order_id] = [key for method, key in payments.hooks.calls if method == "CreatePayment"]
+        payments.pay(payments.payment_of(order_id).id)
+        eventually(lambda: state_of(order_service, order_id) == OrderState.PAID)
+
+    payments.hooks.after["CreatePayment"] = paid_before_the_checkout_hears_back
+
+    placed = place(order_service, ("pulsa-10k", 2))
+
+    assert placed.order.state == order_pb2.ORDER_STATE_PAID
+    assert placed.payment.id == payments.payment_of(placed.order.id).id
+    eventually(
+        lambda: sent_emails_in_order(order_service, placed.order.id) == ["order_created", "payment_received"],
+        message="both e-mails go out, 'order created' first",
+    )
+    assert emails_of(order_service, placed.order.id) == ["order_created", "payment_received"]  # once each
+    [created] = sorted(order_service.mail_dir.glob("*-order_created.eml"))
+    assert "8808123456789012" in created.read_text()  # the payment's instructions are in it
+    eventually(lambda: catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED)

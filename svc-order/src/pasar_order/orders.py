@@ -40,6 +40,13 @@ def find_visible(order_id: str, token: str) -> Order:
 def mark_paid(order_id: str, payment: payment_pb2.Payment, now: datetime) -> bool:
     """Marks the order paid; queues "payment received" and the reservation's commit.
 
+    An order paid while its checkout is still running (the PAID event came before the
+    checkout's last step, or the undoing of a failed checkout found the payment paid)
+    never reaches that step, which queues "order created": it is queued here, first, so
+    that it goes out before "payment received" (an order's e-mails go out in queue
+    order). The outbox keeps one e-mail of each kind per order, so an order that has it
+    already keeps the one it has, whichever of the two ran first.
+
     False when the order was not waiting for this payment (already paid, closed, or
     unknown): then nothing changes."""
     paid_time = payment.paid_time.ToDatetime(tzinfo=UTC) if payment.HasField("paid_time") else now
@@ -63,9 +70,20 @@ def mark_paid(order_id: str, payment: payment_pb2.Payment, now: datetime) -> boo
         .execute()
     )
     if updated:
+        _keep_payment_for_order_created_email(order_id, payment)
+        queue_email(order_id, EmailKind.ORDER_CREATED, now)
         queue_email(order_id, EmailKind.PAYMENT_RECEIVED, now)
         queue_reservation_step(order_id, ReservationStep.COMMIT, now)
     return updated == 1
+
+
+def _keep_payment_for_order_created_email(order_id: str, payment: payment_pb2.Payment) -> None:
+    """Stores the payment (its instructions) and its expiry on an order paid during its
+    checkout, which the "order created" e-mail shows; an order that has them keeps them."""
+    expire_time = payment.expire_time.ToDatetime(tzinfo=UTC) if payment.HasField("expire_time") else None
+    Order.update(payment_snapshot=payment.SerializeToString(), expire_time=expire_time).where(
+        (Order.id == order_id) & Order.payment_snapshot.is_null()
+    ).execute()
 
 
 def mark_closed(order_id: str, state: str, now: datetime, payment_id: str | None = None) -> bool:
