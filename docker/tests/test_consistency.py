@@ -12,8 +12,13 @@ checked against the code.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -227,8 +232,60 @@ def test_the_gateway_is_probed_where_it_answers(rendered: dict[str, list[dict[st
         assert container[probe]["httpGet"]["path"] in routes
         assert container[probe]["httpGet"]["port"] == "http"
     assert container["ports"][0] == {"name": "http", "containerPort": default_port("gateway")}
-    # The image's health check asks the gateway for the same path.
-    assert "/healthz" in (DOCKER / "python" / "healthcheck.py").read_text()
+    # The image's health check asks the gateway for the same path: run against a server that
+    # answers only there, it passes while that path answers 200 and fails when it does not.
+    probe_path = container["readinessProbe"]["httpGet"]["path"]
+    with ProbedServer(probe_path) as server:
+        assert run_healthcheck(server.port) == 0
+        assert server.paths == [probe_path]
+        server.status = 503
+        assert run_healthcheck(server.port) == 1
+    assert run_healthcheck(server.port) == 1  # nothing listens any more
+
+
+class ProbedServer:
+    """An HTTP server on a free loopback port answering `status` on one path, 404 elsewhere."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.status = 200
+        self.paths: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.paths.append(self.path)
+                self.send_response(outer.status if self.path == outer.path else 404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+
+    def __enter__(self) -> ProbedServer:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def run_healthcheck(port: int) -> int:
+    """The image's health check of the gateway (as its HEALTHCHECK runs it) on 127.0.0.1:port."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PASAR_")}
+    result = subprocess.run(
+        [sys.executable, str(DOCKER / "python" / "healthcheck.py"), "gateway"],
+        env={**env, "PASAR_LISTEN_ADDRESS": f"0.0.0.0:{port}"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return result.returncode
 
 
 def test_every_build_names_a_dockerfile_and_context_that_exist(compose_model: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import re
 import select
 import socket
 import threading
@@ -26,6 +27,7 @@ import requests
 from deploy_tools import DeployTools
 from storefront_server import StorefrontServer
 
+from pasar_gateway.app import create_app, gateway_of
 from pasar_gateway.settings import DEFAULT_CONTENT_SECURITY_POLICY
 
 INDEX = "<!doctype html><html><head><title>Pasar</title></head><body><div id=app></div></body></html>"
@@ -190,11 +192,24 @@ def test_the_api_goes_to_the_gateway_as_it_came_with_the_forwarding_headers(
     assert "Content-Security-Policy" not in response.headers
 
 
-def test_an_api_request_without_a_request_id_gets_one(storefront: StorefrontServer) -> None:
-    seen = requests.get(storefront.url + "/api/v1/payment-channels", timeout=5).json()
-    request_id = seen["headers"]["X-Request-Id"]
-    assert len(request_id) == 32
-    assert int(request_id, 16) >= 0
+def test_an_api_request_without_a_request_id_gets_a_fresh_one_the_gateway_keeps(
+    storefront: StorefrontServer,
+) -> None:
+    ids = [
+        requests.get(storefront.url + "/api/v1/payment-channels", timeout=5).json()["headers"]["X-Request-Id"]
+        for _ in range(5)
+    ]
+    for request_id in ids:
+        assert re.fullmatch(r"[0-9a-f]{32}", request_id), request_id
+    assert len(set(ids)) == len(ids), "one id per request"
+    # The gateway takes nginx's id as its own (rather than minting another), so that the
+    # shopper's answer, nginx's log and the gateway's log all name the same id.
+    app = create_app({"ENV": "development", "ORDER_RATE_LIMIT": "off"})
+    try:
+        answer = app.test_client().get("/healthz", headers={"X-Request-Id": ids[0]})
+    finally:
+        gateway_of(app).close()
+    assert answer.headers["X-Request-Id"] == ids[0]
 
 
 def test_an_order_is_posted_through_to_the_gateway(storefront: StorefrontServer) -> None:
