@@ -9,12 +9,20 @@ starts more instances of a service on the next ports (50061, 50071, ...) and poi
 callers at all of them (gRPC round robin).
 
 Each process's output is prefixed with its name. Ctrl-C (or SIGTERM) stops exactly the
-processes this script started, by PID: SIGTERM first, SIGKILL after a grace period.
+processes this script started, by PID: SIGTERM first, SIGKILL after a grace period. The
+stop never depends on printing: once nobody reads the output (``scripts/run | tee log``,
+whose ``tee`` Ctrl-C ends first), the rest of it is dropped.
 
 A second ``scripts/run`` refuses to start a component that a running one started, and
 names who runs it (``shop_state``); a port that something else holds stops the start
-before anything runs. ``PASAR_VAR_DIR`` moves ``var/`` and ``PASAR_GRPC_BASE_PORT`` the
-services' ports (product on it, payment and order on the next two), as the tests do.
+before anything runs.
+
+A second shop runs beside the first on other ports and files: ``PASAR_PORT`` moves the
+gateway, ``PASAR_GRPC_BASE_PORT`` the services (product on it, payment and order on the
+next two) and ``PASAR_VAR_DIR`` the databases, e-mails and run file. Each component's
+``PASAR_LISTEN_ADDRESS`` comes from those, so one set in the environment is refused
+rather than silently replaced. ``PASAR_STATIC_DIR`` serves a storefront built elsewhere
+instead of building ``storefront-vue/dist``.
 """
 
 from __future__ import annotations
@@ -42,6 +50,16 @@ def port_setting(name: str, default: int) -> int:
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 65535):
         raise SystemExit(f"scripts/run: {name} must be a port from 1 to 65535, not {raw!r}")
     return int(raw)
+
+
+def refuse_listen_address() -> None:
+    """PASAR_LISTEN_ADDRESS names one address, and scripts/run starts several components."""
+    if os.environ.get("PASAR_LISTEN_ADDRESS"):
+        raise SystemExit(
+            "scripts/run: PASAR_LISTEN_ADDRESS is set, but scripts/run gives each component its own "
+            "address; move the shop with PASAR_PORT (the gateway) and PASAR_GRPC_BASE_PORT (the "
+            "services), and PASAR_VAR_DIR (its files), or unset it"
+        )
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -142,7 +160,19 @@ def plan(names: Sequence[str], instances: Mapping[str, int], port: int) -> list[
 
 
 def say(message: str) -> None:
-    print(f"\033[1m==> {message}\033[0m", flush=True)
+    write_out(f"\033[1m==> {message}\033[0m\n")
+
+
+def write_out(text: str) -> None:
+    """Writes text to our output; when nobody reads it any more (a closed pipe, a gone
+    terminal), drops it and all that follows, so that no caller fails for printing."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # what is still buffered goes there too
+        os.close(devnull)
 
 
 def prepare(processes: Sequence[Process]) -> None:
@@ -157,7 +187,8 @@ def prepare(processes: Sequence[Process]) -> None:
         subprocess.run([str(BIN / f"pasar-{name}"), "migrate"], env=process.env, check=True)
         if name == "product":
             subprocess.run([str(BIN / "pasar-product"), "load-demo"], env=process.env, check=True)
-    if any(p.component == "gateway" for p in processes) and storefront_is_stale():
+    serves_own_build = bool(os.environ.get("PASAR_STATIC_DIR"))
+    if any(p.component == "gateway" for p in processes) and not serves_own_build and storefront_is_stale():
         say("building the storefront (storefront-vue/dist)")
         subprocess.run(
             ["npm", "run", "--silent", "--workspace", "storefront-vue", "build"], cwd=REPO, check=True
@@ -191,9 +222,8 @@ def pump_output(process: Process) -> None:
     if process.popen is None or process.popen.stdout is None:
         return
     prefix = f"\033[{COLOURS[process.component]}m{process.label:<14}\033[0m| "
-    for raw in iter(process.popen.stdout.readline, b""):
-        sys.stdout.write(prefix + raw.decode(errors="replace"))
-        sys.stdout.flush()
+    for raw in iter(process.popen.stdout.readline, b""):  # read to the end: a full pipe blocks it
+        write_out(prefix + raw.decode(errors="replace"))
 
 
 def ensure_ports_free(processes: Sequence[Process]) -> None:
@@ -262,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--instances", action="append", default=[], metavar="SERVICE=N")
     args = parser.parse_args(argv)
+    refuse_listen_address()
     aliases = {name: component for component, (name, _) in SERVICES.items()}
     names = [aliases.get(n, n) for n in args.names] or list(COMPONENTS)
     unknown = [n for n in names if n not in COMPONENTS]
@@ -318,8 +349,10 @@ def run(processes: Sequence[Process], state: ShopState, where: str) -> int:
         say(f"could not start the shop: {error}")
         return 1
     finally:
-        say("stopping")
-        stop_all(processes)
+        try:
+            say("stopping")
+        finally:
+            stop_all(processes)
     return 0
 
 

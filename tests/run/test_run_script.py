@@ -1,4 +1,6 @@
-"""``scripts/run`` as users run it: a second one refuses what the first runs, and names it.
+"""``scripts/run`` as users run it: a second one refuses what the first runs, and names it;
+a second shop on other ports and files runs beside the first; Ctrl-C stops everything even
+when nobody reads the output any more.
 
 Started twice, it once started a second shop whose services shared the first one's ports
 (grpcio's SO_REUSEPORT). Each run here has its own var/ folder (PASAR_VAR_DIR) and ports
@@ -7,12 +9,16 @@ Started twice, it once started a second shop whose services shared the first one
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
+import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +26,7 @@ from pathlib import Path
 import pytest
 from grpc_health.v1 import health_pb2
 
-from pasar_kit.readiness import grpc_health, wait_until_serving
+from pasar_kit.readiness import grpc_health, wait_until_http_ok, wait_until_serving
 from pasar_kit.testing.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +44,15 @@ class Shop:
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def service_addresses(self) -> list[str]:
+        """svc-product's, svc-payment's and svc-order's: PASAR_GRPC_BASE_PORT and the next two."""
+        return [f"127.0.0.1:{self.port + offset}" for offset in range(3)]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.env['PASAR_PORT']}"
 
     def run_files(self) -> list[Path]:
         return sorted((self.var / "run").glob("shop-*.json"))
@@ -63,17 +78,43 @@ def wait_until_gone(pid: int, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-@pytest.fixture
-def shop(tmp_path: Path) -> Shop:
-    port = free_port()
+def free_ports(count: int) -> int:
+    """The first of count consecutive loopback ports that nothing listens on right now."""
+    while True:
+        first = free_port()
+        if first + count > 65536:
+            continue
+        with contextlib.ExitStack() as probes:
+            try:
+                for port in range(first, first + count):
+                    probes.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return first
+
+
+def new_shop(folder: Path) -> Shop:
+    port = free_ports(3)
     env = {
-        **os.environ,
-        "PASAR_VAR_DIR": str(tmp_path / "var"),
+        **{name: value for name, value in os.environ.items() if name != "PASAR_LISTEN_ADDRESS"},
+        "PASAR_VAR_DIR": str(folder / "var"),
         "PASAR_GRPC_BASE_PORT": str(port),
         "PASAR_PORT": str(free_port()),
         "PASAR_LOG_FORMAT": "json",
     }
-    return Shop(tmp_path / "var", port, env)
+    return Shop(folder / "var", port, env)
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Shop:
+    return new_shop(tmp_path)
+
+
+def kill_leftovers(pids: list[int]) -> None:
+    """SIGKILL to each of pids still running (components a failed run left behind)."""
+    for pid in pids:
+        if is_running(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -178,3 +219,129 @@ def test_a_port_held_by_something_else_stops_the_run_before_it_migrates(shop: Sh
     assert f"could not start the shop: {refusal}" in result.stdout
     assert not (shop.var / "product.db").exists(), "nothing was migrated"
     assert shop.run_files() == []
+
+
+SERVICES = ["svc-product", "svc-payment", "svc-order"]
+
+
+class PipeReader:
+    """The read end of a pipe, drained until close(), as `tee` reads until Ctrl-C ends it."""
+
+    def __init__(self) -> None:
+        self.read_end, self.write_end = os.pipe()
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while not self._closing.is_set():
+            if select.select([self.read_end], [], [], 0.1)[0] and not os.read(self.read_end, 65536):
+                break
+        os.close(self.read_end)
+
+    def close(self) -> None:
+        """Closes the read end: the writer's next write fails with EPIPE."""
+        self._closing.set()
+        self._thread.join()
+
+
+def test_ctrl_c_stops_every_component_when_nobody_reads_the_output(
+    shop: Shop, runs: list[subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    """`scripts/run | tee log`, then Ctrl-C: tee ends first, and printing "stopping" failed
+    with BrokenPipeError before the stop, which left every service running."""
+    output = PipeReader()
+    with (tmp_path / "stderr.log").open("ab") as errors:
+        run = subprocess.Popen(
+            [str(REPO / "scripts" / "run"), *SERVICES], env=shop.env, stdout=output.write_end, stderr=errors
+        )
+    os.close(output.write_end)
+    runs.append(run)
+    pids: list[int] = []
+    try:
+        for address in shop.service_addresses:
+            wait_until_serving(address, timeout=120, process=run)
+        pids = shop.component_pids()
+        assert len(pids) == len(SERVICES)
+        output.close()  # tee is gone...
+        run.send_signal(signal.SIGINT)  # ...and the run gets the same Ctrl-C
+        assert run.wait(timeout=60) == 0, (tmp_path / "stderr.log").read_text()
+        for pid in pids:
+            wait_until_gone(pid, timeout=5)  # the run waited for each before it exited
+        assert shop.run_files() == []
+    finally:
+        output.close()
+        kill_leftovers(pids)
+
+
+def storefront_build(folder: Path) -> Path:
+    """A storefront build for PASAR_STATIC_DIR (so that scripts/run builds none)."""
+    folder.mkdir(parents=True)
+    (folder / "index.html").write_text("<!doctype html><title>Pasar</title><div id=app></div>")
+    return folder
+
+
+def get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.read()
+
+
+def test_a_second_shop_on_other_ports_and_files_runs_beside_the_first(tmp_path: Path) -> None:
+    """PASAR_PORT, PASAR_GRPC_BASE_PORT and PASAR_VAR_DIR move a whole shop, gateway and services."""
+    static = storefront_build(tmp_path / "dist")
+    shops = [new_shop(tmp_path / name) for name in ("first", "second")]
+    started: list[subprocess.Popen[bytes]] = []
+    pids: list[int] = []
+    try:
+        for number, shop in enumerate(shops):
+            with (tmp_path / f"run-{number}.log").open("ab") as log:
+                run = subprocess.Popen(
+                    [str(REPO / "scripts" / "run")],
+                    env={**shop.env, "PASAR_STATIC_DIR": str(static)},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            started.append(run)
+            wait_until_http_ok(f"{shop.url}/readyz", timeout=180, process=run)
+            pids += shop.component_pids()
+        assert len(set(pids)) == 8, "four components each, all running at once"
+        for shop in shops:
+            for address in shop.service_addresses:
+                assert grpc_health(address) == SERVING
+            status, body = get(f"{shop.url}/api/v1/products")
+            assert status == 200
+            assert json.loads(body)["products"], "each shop has its demo catalog"
+        first, second = started
+        first.send_signal(signal.SIGINT)
+        assert first.wait(timeout=60) == 0
+        # The second shop's gateway reads its own services: it still serves, and is ready.
+        assert get(f"{shops[1].url}/readyz")[0] == 200
+        assert get(f"{shops[1].url}/api/v1/products")[0] == 200
+        second.send_signal(signal.SIGINT)
+        assert second.wait(timeout=60) == 0
+        for pid in pids:
+            wait_until_gone(pid, timeout=5)
+    finally:
+        for run in started:
+            if run.poll() is None:
+                run.send_signal(signal.SIGTERM)
+                run.wait(timeout=60)
+        kill_leftovers(pids)
+
+
+def test_a_listen_address_in_the_environment_is_refused_naming_the_settings_that_move_the_shop(
+    shop: Shop,
+) -> None:
+    result = subprocess.run(
+        [str(REPO / "scripts" / "run"), "svc-product"],
+        env={**shop.env, "PASAR_LISTEN_ADDRESS": "127.0.0.1:50151"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "PASAR_LISTEN_ADDRESS is set" in result.stderr
+    for setting in ("PASAR_PORT", "PASAR_GRPC_BASE_PORT", "PASAR_VAR_DIR"):
+        assert setting in result.stderr
+    assert not shop.var.exists(), "nothing was started or migrated"
