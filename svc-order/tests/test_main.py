@@ -13,7 +13,7 @@ from pasar_kit import database as db
 from pasar_kit.config import Env
 from pasar_kit.readiness import grpc_health
 from pasar_kit.testing.ports import free_port
-from pasar_kit.testing.processes import ComponentProcess, console_script
+from pasar_kit.testing.processes import ComponentProcess, console_script, run_to_exit
 from pasar_order.main import MIGRATIONS_DIR, main, open_database
 from pasar_order.models import ALL_MODELS
 
@@ -43,17 +43,29 @@ def test_migrate_creates_the_schema_the_models_describe(
             database.close_all()
 
 
-def test_a_configuration_error_names_the_variable_and_exits_2(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [console_script("pasar-order"), "migrate"],
-        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'order.db'}", "SMTP_URL": "ftp://mail"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert "SMTP_URL" in result.stderr
+# Settings serve refuses and migrate, which needs the database alone, never reads.
+UNRELATED_BAD_SETTINGS = [
+    pytest.param({"SMTP_URL": "ftp://mail"}, "SMTP_URL", id="smtp-url"),
+    pytest.param({"PASAR_ENV": "production"}, "PASAR_ORDER_TOKEN_SECRET", id="production-without-secrets"),
+    pytest.param({"PASAR_TLS_CERT": "/nonexistent/cert.pem"}, "PASAR_TLS_CERT", id="tls-file-missing"),
+    pytest.param({"PASAR_LISTEN_ADDRESS": "nowhere"}, "PASAR_LISTEN_ADDRESS", id="listen-address"),
+]
+
+
+@pytest.mark.parametrize(("bad", "variable"), UNRELATED_BAD_SETTINGS)
+def test_migrate_needs_the_database_url_alone(database_url: str, bad: dict[str, str], variable: str) -> None:
+    command = console_script("pasar-order")
+    migrate = run_to_exit([command, "migrate"], {"DATABASE_URL": database_url, **bad})
+    assert migrate.returncode == 0, migrate.stderr
+    database = open_database(Env({"DATABASE_URL": database_url}))
+    try:
+        assert db.migrate(database, MIGRATIONS_DIR) == [], "migrate applied every migration"
+    finally:
+        db.close_pool(database)
+    serve = run_to_exit([command, "serve"], {"DATABASE_URL": database_url, **bad})
+    assert serve.returncode == 2
+    assert len(serve.stderr.splitlines()) == 1, serve.stderr
+    assert variable in serve.stderr
 
 
 def test_a_mail_folder_that_cannot_be_created_ends_the_start_with_one_line(

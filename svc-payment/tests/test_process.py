@@ -16,8 +16,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
+from pasar_kit import database as db
+from pasar_kit.config import Env
 from pasar_kit.testing.callers import as_order_service
-from pasar_kit.testing.processes import ComponentProcess, console_script
+from pasar_kit.testing.processes import ComponentProcess, console_script, run_to_exit
+from pasar_payment.main import MIGRATIONS_DIR, open_database
 
 PAYMENT_SERVICE = "pasar.payment.v1.PaymentService"
 GRACE_SECONDS = 30
@@ -127,6 +130,31 @@ def test_migrate_prepares_a_fresh_database_once(database_url: str) -> None:
 def test_bad_configuration_stops_at_start_with_the_variable_named(
     tmp_path: Path, env: dict[str, str], message: str
 ) -> None:
-    result = run_cli("migrate", env={"DATABASE_URL": f"sqlite:///{tmp_path}/p.db", **env})
+    result = run_cli("serve", env={"DATABASE_URL": f"sqlite:///{tmp_path}/p.db", **env})
     assert result.returncode == 2
     assert message in result.stderr
+
+
+# Settings serve refuses and migrate, which needs the database alone, never reads.
+UNRELATED_BAD_SETTINGS = [
+    pytest.param({"PASAR_ENV": "production"}, "PASAR_PAYMENT_PROVIDER", id="production-without-secrets"),
+    pytest.param({"PASAR_PAYMENT_PROVIDER": "paypal"}, "PASAR_PAYMENT_PROVIDER", id="unknown-provider"),
+    pytest.param({"PASAR_TLS_CERT": "/nonexistent/cert.pem"}, "PASAR_TLS_CERT", id="tls-file-missing"),
+    pytest.param({"PASAR_LISTEN_ADDRESS": "nowhere"}, "PASAR_LISTEN_ADDRESS", id="listen-address"),
+]
+
+
+@pytest.mark.parametrize(("bad", "variable"), UNRELATED_BAD_SETTINGS)
+def test_migrate_needs_the_database_url_alone(database_url: str, bad: dict[str, str], variable: str) -> None:
+    command = console_script("pasar-payment")
+    migrate = run_to_exit([command, "migrate"], {"DATABASE_URL": database_url, **bad})
+    assert migrate.returncode == 0, migrate.stderr
+    database = open_database(Env({"DATABASE_URL": database_url}))
+    try:
+        assert db.migrate(database, MIGRATIONS_DIR) == [], "migrate applied every migration"
+    finally:
+        db.close_pool(database)
+    serve = run_to_exit([command, "serve"], {"DATABASE_URL": database_url, **bad})
+    assert serve.returncode == 2
+    assert len(serve.stderr.splitlines()) == 1, serve.stderr
+    assert variable in serve.stderr

@@ -19,9 +19,12 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from support import failure
 
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
+from pasar_kit import database as db
+from pasar_kit.config import Env
 from pasar_kit.readiness import grpc_health
 from pasar_kit.testing.mariadb import MariaDBServer
-from pasar_kit.testing.processes import ComponentProcess, console_script
+from pasar_kit.testing.processes import ComponentProcess, console_script, run_to_exit
+from pasar_product.main import MIGRATIONS_DIR, open_database
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -93,11 +96,31 @@ def test_bad_settings_end_the_command_naming_them(
     assert message in result.stderr
 
 
-def test_migrate_needs_no_admin_token_in_production(tmp_path: Path) -> None:
-    result = run_command(
-        "migrate", env={"PASAR_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"}
-    )
-    assert result.returncode == 0, result.stderr
+# Settings serve refuses and migrate, which needs the database alone, never reads.
+UNRELATED_BAD_SETTINGS = [
+    pytest.param({"PASAR_ENV": "production"}, "PASAR_ADMIN_TOKEN", id="production-without-secrets"),
+    pytest.param({"PASAR_TLS_CERT": "/nonexistent/cert.pem"}, "PASAR_TLS_CERT", id="tls-file-missing"),
+    pytest.param({"PASAR_LISTEN_ADDRESS": "nowhere"}, "PASAR_LISTEN_ADDRESS", id="listen-address"),
+    pytest.param(
+        {"PASAR_RESERVATION_TTL_SECONDS": "soon"}, "PASAR_RESERVATION_TTL_SECONDS", id="reservation-ttl"
+    ),
+]
+
+
+@pytest.mark.parametrize(("bad", "variable"), UNRELATED_BAD_SETTINGS)
+def test_migrate_needs_the_database_url_alone(database_url: str, bad: dict[str, str], variable: str) -> None:
+    command = console_script("pasar-product")
+    migrate = run_to_exit([command, "migrate"], {"DATABASE_URL": database_url, **bad})
+    assert migrate.returncode == 0, migrate.stderr
+    database = open_database(Env({"DATABASE_URL": database_url}))
+    try:
+        assert db.migrate(database, MIGRATIONS_DIR) == [], "migrate applied every migration"
+    finally:
+        db.close_pool(database)
+    serve = run_to_exit([command, "serve"], {"DATABASE_URL": database_url, **bad})
+    assert serve.returncode == 2
+    assert len(serve.stderr.splitlines()) == 1, serve.stderr
+    assert variable in serve.stderr
 
 
 @pytest.fixture

@@ -17,13 +17,12 @@ from pathlib import Path
 import peewee
 
 from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
-from pasar_kit import database as db
-from pasar_kit.cli import ServiceCli
+from pasar_kit.cli import ServiceCli, open_service_database
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.server import GrpcServer, ServiceRegistration
 from pasar_order.background import Doorbell, run_loop
 from pasar_order.checkout import Checkout
-from pasar_order.config import Settings
+from pasar_order.config import DEFAULT_DATABASE_URL, Settings
 from pasar_order.emails import Composer
 from pasar_order.intents import Compensation
 from pasar_order.mail_outbox import MailDispatcher
@@ -122,11 +121,10 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
 
 
 def open_database(env: Env) -> peewee.Database:
-    settings = Settings.from_env(env)
-    return db.bind(
-        database_proxy,
-        settings.database_url,
-        max_connections=settings.server.workers + BACKGROUND_CONNECTIONS,
+    """The service's database from DATABASE_URL alone (and the pool size), so that migrate
+    works whatever else is set wrong (SMTP_URL, say)."""
+    return open_service_database(
+        env, database_proxy, DEFAULT_DATABASE_URL, connections_beside_workers=BACKGROUND_CONNECTIONS
     )
 
 

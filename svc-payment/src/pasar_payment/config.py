@@ -10,6 +10,9 @@ from pasar_kit.server import ServerSettings
 
 DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50052"
 DEFAULT_DATABASE_URL = "sqlite:///var/payment.db"
+# The pool holds one connection per worker thread and these: the health probe, the
+# expiry sweep and spares.
+CONNECTIONS_BESIDE_WORKERS = 4
 SANDBOX = "sandbox"
 # The providers this build can talk to; a real one is added beside the sandbox.
 PROVIDERS = (SANDBOX,)
@@ -77,8 +80,3 @@ class Settings:
             event_poll_seconds=env.number("PASAR_PAYMENT_EVENT_POLL_SECONDS", 0.5, minimum=0.01),
             callers=InternalCallers.for_server(env, server, INTERNAL_CALLERS),
         )
-
-    @property
-    def database_connections(self) -> int:
-        """Pool size: one per worker thread, plus the health probe and the expiry sweep."""
-        return self.server.workers + 4

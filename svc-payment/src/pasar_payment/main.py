@@ -8,10 +8,10 @@ from pathlib import Path
 import peewee
 
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
-from pasar_kit import database as db
-from pasar_kit.cli import ServiceCli
+from pasar_kit.cli import ServiceCli, open_service_database
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer, ServiceRegistration
+from pasar_payment import config
 from pasar_payment.config import DEMO_FAKE_PAYMENTS, SANDBOX, Settings
 from pasar_payment.event_stream import EventStreams
 from pasar_payment.events import EventFeed
@@ -29,8 +29,14 @@ PAYMENT_SERVICE = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentServic
 
 
 def open_database(env: Env) -> peewee.Database:
-    settings = Settings.from_env(env)
-    return db.bind(database_proxy, settings.database_url, max_connections=settings.database_connections)
+    """The service's database from DATABASE_URL alone (and the pool size), so that migrate
+    works whatever else is set wrong."""
+    return open_service_database(
+        env,
+        database_proxy,
+        config.DEFAULT_DATABASE_URL,
+        connections_beside_workers=config.CONNECTIONS_BESIDE_WORKERS,
+    )
 
 
 def open_provider(settings: Settings) -> PaymentProvider:

@@ -69,7 +69,6 @@ def database_url(env: Env) -> str:
     return env.string("DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
-def database_connections(server: ServerSettings) -> int:
-    """Pool size: one connection per worker thread, plus the health probe, the reservation
-    expiry sweep and a spare."""
-    return server.workers + 3
+# The pool holds one connection per worker thread and these: the health probe, the
+# reservation expiry sweep and a spare.
+CONNECTIONS_BESIDE_WORKERS = 3

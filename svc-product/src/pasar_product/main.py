@@ -17,7 +17,7 @@ import peewee
 
 from pasar.product.v1 import product_admin_service_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit import database as db
-from pasar_kit.cli import ExtraCommand, ServiceCli
+from pasar_kit.cli import ExtraCommand, ServiceCli, open_service_database
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer, ServiceRegistration
 from pasar_product import config
@@ -35,9 +35,15 @@ DEFAULT_SYNTHETIC_PRODUCTS = 1_000
 
 
 def open_database(env: Env) -> peewee.Database:
-    """The service's database from DATABASE_URL, with the models bound to it."""
-    pool_size = config.database_connections(config.server_settings(env))
-    return db.bind(database_proxy, config.database_url(env), pool_size)
+    """The service's database from DATABASE_URL alone (and the pool size), so that migrate
+    works whatever else is set wrong."""
+    return open_service_database(
+        env,
+        database_proxy,
+        config.DEFAULT_DATABASE_URL,
+        connections_beside_workers=config.CONNECTIONS_BESIDE_WORKERS,
+        default_workers=config.DEFAULT_WORKERS,
+    )
 
 
 def registrations(database: peewee.Database, admin_token: str, stock: Stock) -> list[ServiceRegistration]:

@@ -27,7 +27,7 @@ from pasar_kit.config import ConfigError, Env
 from pasar_kit.listen import ListenError
 from pasar_kit.logs import configure_logging
 from pasar_kit.memory import limit_malloc_arenas
-from pasar_kit.server import GrpcServer, run_until_terminated
+from pasar_kit.server import DEFAULT_WORKERS, GrpcServer, run_until_terminated, worker_threads
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,23 @@ class ExtraCommand:
     run: Callable[[Env, peewee.Database], None]
 
 
+def open_service_database(
+    env: Env,
+    proxy: peewee.DatabaseProxy,
+    default_url: str,
+    connections_beside_workers: int,
+    default_workers: int = DEFAULT_WORKERS,
+) -> peewee.Database:
+    """A service's database, its models bound to it, from DATABASE_URL; its pool holds one
+    connection per worker thread (PASAR_GRPC_WORKERS) and connections_beside_workers more
+    (the health probe, background tasks, a spare).
+
+    These are the only settings read, so that ``migrate`` works whatever else is set wrong
+    (``serve`` refuses that in building its server, before it touches the database)."""
+    pool_size = worker_threads(env, default_workers) + connections_beside_workers
+    return db.bind(proxy, env.string("DATABASE_URL", default_url), max_connections=pool_size)
+
+
 @dataclass(frozen=True)
 class ServiceCli:
     """What the shared command line needs to know about a service."""
@@ -55,6 +72,7 @@ class ServiceCli:
     name: str
     description: str
     migrations_dir: Path
+    # Reads the database's settings alone (open_service_database): migrate needs no other.
     open_database: Callable[[Env], peewee.Database]
     build_server: Callable[[Env, peewee.Database], GrpcServer]
     extra_commands: Mapping[str, ExtraCommand] = field(default_factory=dict)

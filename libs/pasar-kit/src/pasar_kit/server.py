@@ -87,12 +87,16 @@ class ServerTls:
         )
 
 
+# Threads serving calls unless PASAR_GRPC_WORKERS or the service says otherwise.
+DEFAULT_WORKERS = 16
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """How a service's server listens and behaves; read from the environment by from_env."""
 
     listen_address: str
-    workers: int = 16
+    workers: int = DEFAULT_WORKERS
     shutdown_grace_seconds: float = 10.0
     health_probe_seconds: float = 2.0
     fault_delay_seconds: float = 0.0
@@ -104,13 +108,15 @@ class ServerSettings:
     share_port_with_siblings: bool = False
 
     @classmethod
-    def from_env(cls, env: Env, default_listen_address: str, default_workers: int = 16) -> ServerSettings:
+    def from_env(
+        cls, env: Env, default_listen_address: str, default_workers: int = DEFAULT_WORKERS
+    ) -> ServerSettings:
         """default_workers: a service whose calls only compute (no streams, no waits on other
         services) does better with few threads, as every extra thread queues for the GIL."""
         tls = ServerTls.from_env(env)
         return cls(
             listen_address=listen_address_from_env(env, default_listen_address),
-            workers=env.integer("PASAR_GRPC_WORKERS", default_workers, minimum=1),
+            workers=worker_threads(env, default_workers),
             shutdown_grace_seconds=env.number("PASAR_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0),
             health_probe_seconds=env.number("PASAR_HEALTH_PROBE_SECONDS", 2.0, minimum=0.1),
             fault_delay_seconds=env.integer("PASAR_FAULT_DELAY_MS", 0, minimum=0) / 1000,
@@ -119,6 +125,11 @@ class ServerSettings:
 
     def grpc_options(self) -> list[tuple[str, int]]:
         return [*SERVER_OPTIONS, ("grpc.so_reuseport", 1 if self.share_port_with_siblings else 0)]
+
+
+def worker_threads(env: Env, default: int = DEFAULT_WORKERS) -> int:
+    """PASAR_GRPC_WORKERS: the threads that serve calls, each holding at most one connection."""
+    return env.integer("PASAR_GRPC_WORKERS", default, minimum=1)
 
 
 def _readable_file(name: str, value: str) -> Path:
