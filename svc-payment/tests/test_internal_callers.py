@@ -1,6 +1,7 @@
-"""CreatePayment, CancelPayment, NotifyPayment and WatchPaymentEvents are internal: the order
-service alone may call them. Before, a payment for a made-up order was created for anyone
-who reached the port."""
+"""CreatePayment, FindPaymentByOrder, CancelPayment, NotifyPayment and WatchPaymentEvents are
+internal: the order service alone may call them (FindPaymentByOrder would hand a payment's
+id, its credential, to anyone who knows the order id). Before, a payment for a made-up
+order was created for anyone who reached the port."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def forged_stub(channel: grpc.Channel, token: str | None) -> Callable[[str], obj
     metadata = ((CALLER_TOKEN_METADATA, token),) if token else ()
     requests = {
         "CreatePayment": create_request(order_id="ord-made-up"),
+        "FindPaymentByOrder": payment_service_pb2.FindPaymentByOrderRequest(order_id="ord-real"),
         "CancelPayment": payment_service_pb2.CancelPaymentRequest(id="pay-1"),
         "WatchPaymentEvents": payment_service_pb2.WatchPaymentEventsRequest(),
     }
@@ -32,7 +34,9 @@ def forged_stub(channel: grpc.Channel, token: str | None) -> Callable[[str], obj
     return call
 
 
-@pytest.mark.parametrize("method", ["CreatePayment", "CancelPayment", "WatchPaymentEvents"])
+@pytest.mark.parametrize(
+    "method", ["CreatePayment", "FindPaymentByOrder", "CancelPayment", "WatchPaymentEvents"]
+)
 @pytest.mark.parametrize(
     ("token", "reason"),
     [(None, "CALLER_CREDENTIAL_MISSING"), ("a-guess", "CALLER_CREDENTIAL_INVALID")],

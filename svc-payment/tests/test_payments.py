@@ -241,6 +241,31 @@ def test_bad_input_is_invalid_argument_and_leaves_no_row(
     assert rows(service.database) == (0, 0)
 
 
+def find_by_order(stub: PaymentStub, order_id: str) -> payment_service_pb2.FindPaymentByOrderResponse:
+    request = payment_service_pb2.FindPaymentByOrderRequest(order_id=order_id)
+    response: payment_service_pb2.FindPaymentByOrderResponse = stub.FindPaymentByOrder(request, timeout=10)
+    return response
+
+
+def test_the_payment_of_an_order_is_found_by_the_order_id_and_none_is_made(service: RunningService) -> None:
+    order_id = new_id("ord")
+    assert not find_by_order(service.stub, order_id).HasField("payment")
+    assert rows(service.database) == (0, 0), "looking for a payment creates none"
+
+    payment = create_payment(service.stub, order_id=order_id)
+    assert find_by_order(service.stub, order_id).payment == payment
+    cancelled = cancel(service.stub, payment.id)
+    assert find_by_order(service.stub, order_id).payment == cancelled, "in whatever state it is"
+    assert not find_by_order(service.stub, new_id("ord")).HasField("payment")
+    assert rows(service.database) == (1, 2)
+
+
+def test_a_malformed_order_id_is_invalid_argument_when_finding_a_payment(stub: PaymentStub) -> None:
+    error = failure(lambda: find_by_order(stub, "ord 1"))
+    assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+    assert violated_fields(error) == ["order_id"]
+
+
 def test_get_payment_of_an_unknown_id_is_not_found(stub: PaymentStub) -> None:
     missing = new_id("pay")
     error = failure(lambda: get(stub, missing))

@@ -42,6 +42,12 @@ def get_payment(payment_id: str) -> Payment:
     return payment
 
 
+def find_payment_of_order(order_id: str) -> Payment | None:
+    """The payment CreatePayment made for order_id, if any; looking creates nothing."""
+    payment: Payment | None = Payment.get_or_none(Payment.order_id == order_id)
+    return payment
+
+
 class PaymentBook:
     """Opens and cancels payments; database and provider are the service's own."""
 

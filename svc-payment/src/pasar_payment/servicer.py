@@ -16,7 +16,7 @@ from pasar.payment.v1 import payment_service_pb2_grpc
 from pasar_payment.channels import list_enabled_channels
 from pasar_payment.event_stream import EventStreams
 from pasar_payment.messages import channel_message, payment_message
-from pasar_payment.payments import PaymentBook, get_payment
+from pasar_payment.payments import PaymentBook, find_payment_of_order, get_payment
 from pasar_payment.settlement import Settlements
 
 
@@ -59,6 +59,14 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
             customer_email=request.customer_email,
         )
         return service.CreatePaymentResponse(payment=payment_message(payment))
+
+    def FindPaymentByOrder(
+        self, request: service.FindPaymentByOrderRequest, context: grpc.ServicerContext
+    ) -> service.FindPaymentByOrderResponse:
+        payment = find_payment_of_order(request.order_id)
+        if payment is None:
+            return service.FindPaymentByOrderResponse()
+        return service.FindPaymentByOrderResponse(payment=payment_message(payment))
 
     def CancelPayment(
         self, request: service.CancelPaymentRequest, context: grpc.ServicerContext

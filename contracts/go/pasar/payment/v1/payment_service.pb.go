@@ -461,6 +461,98 @@ func (x *CreatePaymentResponse) GetPayment() *Payment {
 	return nil
 }
 
+// The request of PaymentService.FindPaymentByOrder.
+type FindPaymentByOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the order whose payment is wanted, as given to CreatePayment.
+	OrderId       string `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindPaymentByOrderRequest) Reset() {
+	*x = FindPaymentByOrderRequest{}
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindPaymentByOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindPaymentByOrderRequest) ProtoMessage() {}
+
+func (x *FindPaymentByOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindPaymentByOrderRequest.ProtoReflect.Descriptor instead.
+func (*FindPaymentByOrderRequest) Descriptor() ([]byte, []int) {
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *FindPaymentByOrderRequest) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+// The response of PaymentService.FindPaymentByOrder.
+type FindPaymentByOrderResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The order's payment, in whatever state it is; absent when the order has none.
+	Payment       *Payment `protobuf:"bytes,1,opt,name=payment,proto3" json:"payment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindPaymentByOrderResponse) Reset() {
+	*x = FindPaymentByOrderResponse{}
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindPaymentByOrderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindPaymentByOrderResponse) ProtoMessage() {}
+
+func (x *FindPaymentByOrderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindPaymentByOrderResponse.ProtoReflect.Descriptor instead.
+func (*FindPaymentByOrderResponse) Descriptor() ([]byte, []int) {
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *FindPaymentByOrderResponse) GetPayment() *Payment {
+	if x != nil {
+		return x.Payment
+	}
+	return nil
+}
+
 // The request of PaymentService.CancelPayment.
 type CancelPaymentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -472,7 +564,7 @@ type CancelPaymentRequest struct {
 
 func (x *CancelPaymentRequest) Reset() {
 	*x = CancelPaymentRequest{}
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[8]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -484,7 +576,7 @@ func (x *CancelPaymentRequest) String() string {
 func (*CancelPaymentRequest) ProtoMessage() {}
 
 func (x *CancelPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[8]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -497,7 +589,7 @@ func (x *CancelPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelPaymentRequest.ProtoReflect.Descriptor instead.
 func (*CancelPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{8}
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CancelPaymentRequest) GetId() string {
@@ -518,7 +610,7 @@ type CancelPaymentResponse struct {
 
 func (x *CancelPaymentResponse) Reset() {
 	*x = CancelPaymentResponse{}
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[9]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -530,7 +622,7 @@ func (x *CancelPaymentResponse) String() string {
 func (*CancelPaymentResponse) ProtoMessage() {}
 
 func (x *CancelPaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[9]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -543,7 +635,7 @@ func (x *CancelPaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelPaymentResponse.ProtoReflect.Descriptor instead.
 func (*CancelPaymentResponse) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{9}
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CancelPaymentResponse) GetPayment() *Payment {
@@ -569,7 +661,7 @@ type NotifyPaymentRequest struct {
 
 func (x *NotifyPaymentRequest) Reset() {
 	*x = NotifyPaymentRequest{}
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[10]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -581,7 +673,7 @@ func (x *NotifyPaymentRequest) String() string {
 func (*NotifyPaymentRequest) ProtoMessage() {}
 
 func (x *NotifyPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[10]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -594,7 +686,7 @@ func (x *NotifyPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyPaymentRequest.ProtoReflect.Descriptor instead.
 func (*NotifyPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{10}
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *NotifyPaymentRequest) GetProvider() string {
@@ -631,7 +723,7 @@ type NotifyPaymentResponse struct {
 
 func (x *NotifyPaymentResponse) Reset() {
 	*x = NotifyPaymentResponse{}
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[11]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -643,7 +735,7 @@ func (x *NotifyPaymentResponse) String() string {
 func (*NotifyPaymentResponse) ProtoMessage() {}
 
 func (x *NotifyPaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[11]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -656,7 +748,7 @@ func (x *NotifyPaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyPaymentResponse.ProtoReflect.Descriptor instead.
 func (*NotifyPaymentResponse) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{11}
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *NotifyPaymentResponse) GetPayment() *Payment {
@@ -684,7 +776,7 @@ type WatchPaymentEventsRequest struct {
 
 func (x *WatchPaymentEventsRequest) Reset() {
 	*x = WatchPaymentEventsRequest{}
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[12]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -696,7 +788,7 @@ func (x *WatchPaymentEventsRequest) String() string {
 func (*WatchPaymentEventsRequest) ProtoMessage() {}
 
 func (x *WatchPaymentEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[12]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -709,7 +801,7 @@ func (x *WatchPaymentEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchPaymentEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchPaymentEventsRequest) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{12}
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchPaymentEventsRequest) GetAfterSequence() int64 {
@@ -730,7 +822,7 @@ type WatchPaymentEventsResponse struct {
 
 func (x *WatchPaymentEventsResponse) Reset() {
 	*x = WatchPaymentEventsResponse{}
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[13]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +834,7 @@ func (x *WatchPaymentEventsResponse) String() string {
 func (*WatchPaymentEventsResponse) ProtoMessage() {}
 
 func (x *WatchPaymentEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[13]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +847,7 @@ func (x *WatchPaymentEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchPaymentEventsResponse.ProtoReflect.Descriptor instead.
 func (*WatchPaymentEventsResponse) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{13}
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchPaymentEventsResponse) GetEvent() *PaymentEvent {
@@ -795,6 +887,10 @@ const file_pasar_payment_v1_payment_service_proto_rawDesc = "" +
 	"\x0ecustomer_email\x18\x05 \x01(\tB\n" +
 	"\xbaH\ar\x05\x18\xfe\x01`\x01R\rcustomerEmail\"L\n" +
 	"\x15CreatePaymentResponse\x123\n" +
+	"\apayment\x18\x01 \x01(\v2\x19.pasar.payment.v1.PaymentR\apayment\"S\n" +
+	"\x19FindPaymentByOrderRequest\x126\n" +
+	"\border_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\aorderId\"Q\n" +
+	"\x1aFindPaymentByOrderResponse\x123\n" +
 	"\apayment\x18\x01 \x01(\v2\x19.pasar.payment.v1.PaymentR\apayment\"A\n" +
 	"\x14CancelPaymentRequest\x12)\n" +
 	"\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x142\x12^pay_[0-9a-f]{32}$R\x02id\"L\n" +
@@ -811,13 +907,14 @@ const file_pasar_payment_v1_payment_service_proto_rawDesc = "" +
 	"\x19WatchPaymentEventsRequest\x12.\n" +
 	"\x0eafter_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\"R\n" +
 	"\x1aWatchPaymentEventsResponse\x124\n" +
-	"\x05event\x18\x01 \x01(\v2\x1e.pasar.payment.v1.PaymentEventR\x05event2\x9c\a\n" +
+	"\x05event\x18\x01 \x01(\v2\x1e.pasar.payment.v1.PaymentEventR\x05event2\x92\b\n" +
 	"\x0ePaymentService\x12\xa8\x01\n" +
 	"\x13ListPaymentChannels\x12,.pasar.payment.v1.ListPaymentChannelsRequest\x1a-.pasar.payment.v1.ListPaymentChannelsResponse\"4\x82\xd3\xe4\x93\x02.Z\x12\x12\x10/api/v1/payments\x12\x18/api/v1/payment-channels\x12\xa0\x01\n" +
 	"\n" +
 	"GetPayment\x12#.pasar.payment.v1.GetPaymentRequest\x1a$.pasar.payment.v1.GetPaymentResponse\"G\x82\xd3\xe4\x93\x02AZ\x1fb\apayment\x12\x14/api/v1/payment/{id}b\apayment\x12\x15/api/v1/payments/{id}\x12\x9a\x01\n" +
 	"\x0fSimulatePayment\x12(.pasar.payment.v1.SimulatePaymentRequest\x1a).pasar.payment.v1.SimulatePaymentResponse\"2\x82\xd3\xe4\x93\x02,:\x01*b\apayment\"\x1e/api/v1/payments/{id}:simulate\x12b\n" +
-	"\rCreatePayment\x12&.pasar.payment.v1.CreatePaymentRequest\x1a'.pasar.payment.v1.CreatePaymentResponse\"\x00\x12b\n" +
+	"\rCreatePayment\x12&.pasar.payment.v1.CreatePaymentRequest\x1a'.pasar.payment.v1.CreatePaymentResponse\"\x00\x12t\n" +
+	"\x12FindPaymentByOrder\x12+.pasar.payment.v1.FindPaymentByOrderRequest\x1a,.pasar.payment.v1.FindPaymentByOrderResponse\"\x03\x90\x02\x01\x12b\n" +
 	"\rCancelPayment\x12&.pasar.payment.v1.CancelPaymentRequest\x1a'.pasar.payment.v1.CancelPaymentResponse\"\x00\x12b\n" +
 	"\rNotifyPayment\x12&.pasar.payment.v1.NotifyPaymentRequest\x1a'.pasar.payment.v1.NotifyPaymentResponse\"\x00\x12s\n" +
 	"\x12WatchPaymentEvents\x12+.pasar.payment.v1.WatchPaymentEventsRequest\x1a,.pasar.payment.v1.WatchPaymentEventsResponse\"\x000\x01BEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3"
@@ -834,7 +931,7 @@ func file_pasar_payment_v1_payment_service_proto_rawDescGZIP() []byte {
 	return file_pasar_payment_v1_payment_service_proto_rawDescData
 }
 
-var file_pasar_payment_v1_payment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_pasar_payment_v1_payment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_pasar_payment_v1_payment_service_proto_goTypes = []any{
 	(*ListPaymentChannelsRequest)(nil),  // 0: pasar.payment.v1.ListPaymentChannelsRequest
 	(*ListPaymentChannelsResponse)(nil), // 1: pasar.payment.v1.ListPaymentChannelsResponse
@@ -844,45 +941,50 @@ var file_pasar_payment_v1_payment_service_proto_goTypes = []any{
 	(*SimulatePaymentResponse)(nil),     // 5: pasar.payment.v1.SimulatePaymentResponse
 	(*CreatePaymentRequest)(nil),        // 6: pasar.payment.v1.CreatePaymentRequest
 	(*CreatePaymentResponse)(nil),       // 7: pasar.payment.v1.CreatePaymentResponse
-	(*CancelPaymentRequest)(nil),        // 8: pasar.payment.v1.CancelPaymentRequest
-	(*CancelPaymentResponse)(nil),       // 9: pasar.payment.v1.CancelPaymentResponse
-	(*NotifyPaymentRequest)(nil),        // 10: pasar.payment.v1.NotifyPaymentRequest
-	(*NotifyPaymentResponse)(nil),       // 11: pasar.payment.v1.NotifyPaymentResponse
-	(*WatchPaymentEventsRequest)(nil),   // 12: pasar.payment.v1.WatchPaymentEventsRequest
-	(*WatchPaymentEventsResponse)(nil),  // 13: pasar.payment.v1.WatchPaymentEventsResponse
-	(*PaymentChannel)(nil),              // 14: pasar.payment.v1.PaymentChannel
-	(*Payment)(nil),                     // 15: pasar.payment.v1.Payment
-	(*v1.Money)(nil),                    // 16: pasar.common.v1.Money
-	(*PaymentEvent)(nil),                // 17: pasar.payment.v1.PaymentEvent
+	(*FindPaymentByOrderRequest)(nil),   // 8: pasar.payment.v1.FindPaymentByOrderRequest
+	(*FindPaymentByOrderResponse)(nil),  // 9: pasar.payment.v1.FindPaymentByOrderResponse
+	(*CancelPaymentRequest)(nil),        // 10: pasar.payment.v1.CancelPaymentRequest
+	(*CancelPaymentResponse)(nil),       // 11: pasar.payment.v1.CancelPaymentResponse
+	(*NotifyPaymentRequest)(nil),        // 12: pasar.payment.v1.NotifyPaymentRequest
+	(*NotifyPaymentResponse)(nil),       // 13: pasar.payment.v1.NotifyPaymentResponse
+	(*WatchPaymentEventsRequest)(nil),   // 14: pasar.payment.v1.WatchPaymentEventsRequest
+	(*WatchPaymentEventsResponse)(nil),  // 15: pasar.payment.v1.WatchPaymentEventsResponse
+	(*PaymentChannel)(nil),              // 16: pasar.payment.v1.PaymentChannel
+	(*Payment)(nil),                     // 17: pasar.payment.v1.Payment
+	(*v1.Money)(nil),                    // 18: pasar.common.v1.Money
+	(*PaymentEvent)(nil),                // 19: pasar.payment.v1.PaymentEvent
 }
 var file_pasar_payment_v1_payment_service_proto_depIdxs = []int32{
-	14, // 0: pasar.payment.v1.ListPaymentChannelsResponse.payment_channels:type_name -> pasar.payment.v1.PaymentChannel
-	15, // 1: pasar.payment.v1.GetPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
-	15, // 2: pasar.payment.v1.SimulatePaymentResponse.payment:type_name -> pasar.payment.v1.Payment
-	16, // 3: pasar.payment.v1.CreatePaymentRequest.amount:type_name -> pasar.common.v1.Money
-	15, // 4: pasar.payment.v1.CreatePaymentResponse.payment:type_name -> pasar.payment.v1.Payment
-	15, // 5: pasar.payment.v1.CancelPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
-	15, // 6: pasar.payment.v1.NotifyPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
-	17, // 7: pasar.payment.v1.WatchPaymentEventsResponse.event:type_name -> pasar.payment.v1.PaymentEvent
-	0,  // 8: pasar.payment.v1.PaymentService.ListPaymentChannels:input_type -> pasar.payment.v1.ListPaymentChannelsRequest
-	2,  // 9: pasar.payment.v1.PaymentService.GetPayment:input_type -> pasar.payment.v1.GetPaymentRequest
-	4,  // 10: pasar.payment.v1.PaymentService.SimulatePayment:input_type -> pasar.payment.v1.SimulatePaymentRequest
-	6,  // 11: pasar.payment.v1.PaymentService.CreatePayment:input_type -> pasar.payment.v1.CreatePaymentRequest
-	8,  // 12: pasar.payment.v1.PaymentService.CancelPayment:input_type -> pasar.payment.v1.CancelPaymentRequest
-	10, // 13: pasar.payment.v1.PaymentService.NotifyPayment:input_type -> pasar.payment.v1.NotifyPaymentRequest
-	12, // 14: pasar.payment.v1.PaymentService.WatchPaymentEvents:input_type -> pasar.payment.v1.WatchPaymentEventsRequest
-	1,  // 15: pasar.payment.v1.PaymentService.ListPaymentChannels:output_type -> pasar.payment.v1.ListPaymentChannelsResponse
-	3,  // 16: pasar.payment.v1.PaymentService.GetPayment:output_type -> pasar.payment.v1.GetPaymentResponse
-	5,  // 17: pasar.payment.v1.PaymentService.SimulatePayment:output_type -> pasar.payment.v1.SimulatePaymentResponse
-	7,  // 18: pasar.payment.v1.PaymentService.CreatePayment:output_type -> pasar.payment.v1.CreatePaymentResponse
-	9,  // 19: pasar.payment.v1.PaymentService.CancelPayment:output_type -> pasar.payment.v1.CancelPaymentResponse
-	11, // 20: pasar.payment.v1.PaymentService.NotifyPayment:output_type -> pasar.payment.v1.NotifyPaymentResponse
-	13, // 21: pasar.payment.v1.PaymentService.WatchPaymentEvents:output_type -> pasar.payment.v1.WatchPaymentEventsResponse
-	15, // [15:22] is the sub-list for method output_type
-	8,  // [8:15] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	16, // 0: pasar.payment.v1.ListPaymentChannelsResponse.payment_channels:type_name -> pasar.payment.v1.PaymentChannel
+	17, // 1: pasar.payment.v1.GetPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
+	17, // 2: pasar.payment.v1.SimulatePaymentResponse.payment:type_name -> pasar.payment.v1.Payment
+	18, // 3: pasar.payment.v1.CreatePaymentRequest.amount:type_name -> pasar.common.v1.Money
+	17, // 4: pasar.payment.v1.CreatePaymentResponse.payment:type_name -> pasar.payment.v1.Payment
+	17, // 5: pasar.payment.v1.FindPaymentByOrderResponse.payment:type_name -> pasar.payment.v1.Payment
+	17, // 6: pasar.payment.v1.CancelPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
+	17, // 7: pasar.payment.v1.NotifyPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
+	19, // 8: pasar.payment.v1.WatchPaymentEventsResponse.event:type_name -> pasar.payment.v1.PaymentEvent
+	0,  // 9: pasar.payment.v1.PaymentService.ListPaymentChannels:input_type -> pasar.payment.v1.ListPaymentChannelsRequest
+	2,  // 10: pasar.payment.v1.PaymentService.GetPayment:input_type -> pasar.payment.v1.GetPaymentRequest
+	4,  // 11: pasar.payment.v1.PaymentService.SimulatePayment:input_type -> pasar.payment.v1.SimulatePaymentRequest
+	6,  // 12: pasar.payment.v1.PaymentService.CreatePayment:input_type -> pasar.payment.v1.CreatePaymentRequest
+	8,  // 13: pasar.payment.v1.PaymentService.FindPaymentByOrder:input_type -> pasar.payment.v1.FindPaymentByOrderRequest
+	10, // 14: pasar.payment.v1.PaymentService.CancelPayment:input_type -> pasar.payment.v1.CancelPaymentRequest
+	12, // 15: pasar.payment.v1.PaymentService.NotifyPayment:input_type -> pasar.payment.v1.NotifyPaymentRequest
+	14, // 16: pasar.payment.v1.PaymentService.WatchPaymentEvents:input_type -> pasar.payment.v1.WatchPaymentEventsRequest
+	1,  // 17: pasar.payment.v1.PaymentService.ListPaymentChannels:output_type -> pasar.payment.v1.ListPaymentChannelsResponse
+	3,  // 18: pasar.payment.v1.PaymentService.GetPayment:output_type -> pasar.payment.v1.GetPaymentResponse
+	5,  // 19: pasar.payment.v1.PaymentService.SimulatePayment:output_type -> pasar.payment.v1.SimulatePaymentResponse
+	7,  // 20: pasar.payment.v1.PaymentService.CreatePayment:output_type -> pasar.payment.v1.CreatePaymentResponse
+	9,  // 21: pasar.payment.v1.PaymentService.FindPaymentByOrder:output_type -> pasar.payment.v1.FindPaymentByOrderResponse
+	11, // 22: pasar.payment.v1.PaymentService.CancelPayment:output_type -> pasar.payment.v1.CancelPaymentResponse
+	13, // 23: pasar.payment.v1.PaymentService.NotifyPayment:output_type -> pasar.payment.v1.NotifyPaymentResponse
+	15, // 24: pasar.payment.v1.PaymentService.WatchPaymentEvents:output_type -> pasar.payment.v1.WatchPaymentEventsResponse
+	17, // [17:25] is the sub-list for method output_type
+	9,  // [9:17] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_pasar_payment_v1_payment_service_proto_init() }
@@ -897,7 +999,7 @@ func file_pasar_payment_v1_payment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pasar_payment_v1_payment_service_proto_rawDesc), len(file_pasar_payment_v1_payment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	PaymentService_GetPayment_FullMethodName          = "/pasar.payment.v1.PaymentService/GetPayment"
 	PaymentService_SimulatePayment_FullMethodName     = "/pasar.payment.v1.PaymentService/SimulatePayment"
 	PaymentService_CreatePayment_FullMethodName       = "/pasar.payment.v1.PaymentService/CreatePayment"
+	PaymentService_FindPaymentByOrder_FullMethodName  = "/pasar.payment.v1.PaymentService/FindPaymentByOrder"
 	PaymentService_CancelPayment_FullMethodName       = "/pasar.payment.v1.PaymentService/CancelPayment"
 	PaymentService_NotifyPayment_FullMethodName       = "/pasar.payment.v1.PaymentService/NotifyPayment"
 	PaymentService_WatchPaymentEvents_FullMethodName  = "/pasar.payment.v1.PaymentService/WatchPaymentEvents"
@@ -58,6 +59,11 @@ type PaymentServiceClient interface {
 	// for the same order is ALREADY_EXISTS. FAILED_PRECONDITION when the channel is
 	// disabled or the amount is outside its limits; NOT_FOUND when the channel is unknown.
 	CreatePayment(ctx context.Context, in *CreatePaymentRequest, opts ...grpc.CallOption) (*CreatePaymentResponse, error)
+	// Finds the payment of an order without creating one: the payment CreatePayment made
+	// for order_id, or a response without a payment when there is none. Internal. It lets
+	// the order service undo a checkout whose answer to CreatePayment was lost: it cancels
+	// the payment if one was made, and asking CreatePayment again would make one to cancel.
+	FindPaymentByOrder(ctx context.Context, in *FindPaymentByOrderRequest, opts ...grpc.CallOption) (*FindPaymentByOrderResponse, error)
 	// Cancels a pending payment. Internal. Idempotent: cancelling a cancelled or expired
 	// payment returns it unchanged; cancelling a paid one is FAILED_PRECONDITION.
 	CancelPayment(ctx context.Context, in *CancelPaymentRequest, opts ...grpc.CallOption) (*CancelPaymentResponse, error)
@@ -115,6 +121,16 @@ func (c *paymentServiceClient) CreatePayment(ctx context.Context, in *CreatePaym
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CreatePaymentResponse)
 	err := c.cc.Invoke(ctx, PaymentService_CreatePayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *paymentServiceClient) FindPaymentByOrder(ctx context.Context, in *FindPaymentByOrderRequest, opts ...grpc.CallOption) (*FindPaymentByOrderResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FindPaymentByOrderResponse)
+	err := c.cc.Invoke(ctx, PaymentService_FindPaymentByOrder_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +203,11 @@ type PaymentServiceServer interface {
 	// for the same order is ALREADY_EXISTS. FAILED_PRECONDITION when the channel is
 	// disabled or the amount is outside its limits; NOT_FOUND when the channel is unknown.
 	CreatePayment(context.Context, *CreatePaymentRequest) (*CreatePaymentResponse, error)
+	// Finds the payment of an order without creating one: the payment CreatePayment made
+	// for order_id, or a response without a payment when there is none. Internal. It lets
+	// the order service undo a checkout whose answer to CreatePayment was lost: it cancels
+	// the payment if one was made, and asking CreatePayment again would make one to cancel.
+	FindPaymentByOrder(context.Context, *FindPaymentByOrderRequest) (*FindPaymentByOrderResponse, error)
 	// Cancels a pending payment. Internal. Idempotent: cancelling a cancelled or expired
 	// payment returns it unchanged; cancelling a paid one is FAILED_PRECONDITION.
 	CancelPayment(context.Context, *CancelPaymentRequest) (*CancelPaymentResponse, error)
@@ -221,6 +242,9 @@ func (UnimplementedPaymentServiceServer) SimulatePayment(context.Context, *Simul
 }
 func (UnimplementedPaymentServiceServer) CreatePayment(context.Context, *CreatePaymentRequest) (*CreatePaymentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreatePayment not implemented")
+}
+func (UnimplementedPaymentServiceServer) FindPaymentByOrder(context.Context, *FindPaymentByOrderRequest) (*FindPaymentByOrderResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FindPaymentByOrder not implemented")
 }
 func (UnimplementedPaymentServiceServer) CancelPayment(context.Context, *CancelPaymentRequest) (*CancelPaymentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelPayment not implemented")
@@ -324,6 +348,24 @@ func _PaymentService_CreatePayment_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PaymentService_FindPaymentByOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FindPaymentByOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PaymentServiceServer).FindPaymentByOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PaymentService_FindPaymentByOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PaymentServiceServer).FindPaymentByOrder(ctx, req.(*FindPaymentByOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PaymentService_CancelPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CancelPaymentRequest)
 	if err := dec(in); err != nil {
@@ -393,6 +435,10 @@ var PaymentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreatePayment",
 			Handler:    _PaymentService_CreatePayment_Handler,
+		},
+		{
+			MethodName: "FindPaymentByOrder",
+			Handler:    _PaymentService_FindPaymentByOrder_Handler,
 		},
 		{
 			MethodName: "CancelPayment",

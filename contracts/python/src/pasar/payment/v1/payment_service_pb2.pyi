@@ -242,6 +242,52 @@ class CreatePaymentResponse(_message.Message):
 Global___CreatePaymentResponse: _TypeAlias = CreatePaymentResponse  # noqa: Y015
 
 @_typing.final
+class FindPaymentByOrderRequest(_message.Message):
+    """The request of PaymentService.FindPaymentByOrder."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    order_id: _builtins.str
+    """The id of the order whose payment is wanted, as given to CreatePayment."""
+    def __init__(
+        self,
+        *,
+        order_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order_id", b"order_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindPaymentByOrderRequest: _TypeAlias = FindPaymentByOrderRequest  # noqa: Y015
+
+@_typing.final
+class FindPaymentByOrderResponse(_message.Message):
+    """The response of PaymentService.FindPaymentByOrder."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def payment(self) -> _payment_pb2.Payment:
+        """The order's payment, in whatever state it is; absent when the order has none."""
+
+    def __init__(
+        self,
+        *,
+        payment: _payment_pb2.Payment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["payment", b"payment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payment", b"payment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindPaymentByOrderResponse: _TypeAlias = FindPaymentByOrderResponse  # noqa: Y015
+
+@_typing.final
 class CancelPaymentRequest(_message.Message):
     """The request of PaymentService.CancelPayment."""
 

@@ -58,6 +58,11 @@ class PaymentServiceStub:
                 request_serializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.CreatePaymentRequest.SerializeToString,
                 response_deserializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.CreatePaymentResponse.FromString,
                 _registered_method=True)
+        self.FindPaymentByOrder = channel.unary_unary(
+                '/pasar.payment.v1.PaymentService/FindPaymentByOrder',
+                request_serializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.FindPaymentByOrderRequest.SerializeToString,
+                response_deserializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.FindPaymentByOrderResponse.FromString,
+                _registered_method=True)
         self.CancelPayment = channel.unary_unary(
                 '/pasar.payment.v1.PaymentService/CancelPayment',
                 request_serializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.CancelPaymentRequest.SerializeToString,
@@ -120,6 +125,16 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindPaymentByOrder(self, request, context):
+        """Finds the payment of an order without creating one: the payment CreatePayment made
+        for order_id, or a response without a payment when there is none. Internal. It lets
+        the order service undo a checkout whose answer to CreatePayment was lost: it cancels
+        the payment if one was made, and asking CreatePayment again would make one to cancel.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CancelPayment(self, request, context):
         """Cancels a pending payment. Internal. Idempotent: cancelling a cancelled or expired
         payment returns it unchanged; cancelling a paid one is FAILED_PRECONDITION.
@@ -170,6 +185,11 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.CreatePayment,
                     request_deserializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.CreatePaymentRequest.FromString,
                     response_serializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.CreatePaymentResponse.SerializeToString,
+            ),
+            'FindPaymentByOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindPaymentByOrder,
+                    request_deserializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.FindPaymentByOrderRequest.FromString,
+                    response_serializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.FindPaymentByOrderResponse.SerializeToString,
             ),
             'CancelPayment': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelPayment,
@@ -299,6 +319,33 @@ class PaymentService:
             '/pasar.payment.v1.PaymentService/CreatePayment',
             pasar_dot_payment_dot_v1_dot_payment__service__pb2.CreatePaymentRequest.SerializeToString,
             pasar_dot_payment_dot_v1_dot_payment__service__pb2.CreatePaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindPaymentByOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pasar.payment.v1.PaymentService/FindPaymentByOrder',
+            pasar_dot_payment_dot_v1_dot_payment__service__pb2.FindPaymentByOrderRequest.SerializeToString,
+            pasar_dot_payment_dot_v1_dot_payment__service__pb2.FindPaymentByOrderResponse.FromString,
             options,
             channel_credentials,
             insecure,

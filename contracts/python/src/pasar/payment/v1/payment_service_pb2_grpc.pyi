@@ -60,6 +60,12 @@ class PaymentServiceStub:
     for the same order is ALREADY_EXISTS. FAILED_PRECONDITION when the channel is
     disabled or the amount is outside its limits; NOT_FOUND when the channel is unknown.
     """
+    FindPaymentByOrder: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.FindPaymentByOrderRequest, _payment_service_pb2.FindPaymentByOrderResponse]
+    """Finds the payment of an order without creating one: the payment CreatePayment made
+    for order_id, or a response without a payment when there is none. Internal. It lets
+    the order service undo a checkout whose answer to CreatePayment was lost: it cancels
+    the payment if one was made, and asking CreatePayment again would make one to cancel.
+    """
     CancelPayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.CancelPaymentRequest, _payment_service_pb2.CancelPaymentResponse]
     """Cancels a pending payment. Internal. Idempotent: cancelling a cancelled or expired
     payment returns it unchanged; cancelling a paid one is FAILED_PRECONDITION.
@@ -106,6 +112,12 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     same channel and amount returns the existing payment; a different channel or amount
     for the same order is ALREADY_EXISTS. FAILED_PRECONDITION when the channel is
     disabled or the amount is outside its limits; NOT_FOUND when the channel is unknown.
+    """
+    FindPaymentByOrder: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.FindPaymentByOrderRequest, _payment_service_pb2.FindPaymentByOrderResponse]  # type: ignore[assignment]
+    """Finds the payment of an order without creating one: the payment CreatePayment made
+    for order_id, or a response without a payment when there is none. Internal. It lets
+    the order service undo a checkout whose answer to CreatePayment was lost: it cancels
+    the payment if one was made, and asking CreatePayment again would make one to cancel.
     """
     CancelPayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.CancelPaymentRequest, _payment_service_pb2.CancelPaymentResponse]  # type: ignore[assignment]
     """Cancels a pending payment. Internal. Idempotent: cancelling a cancelled or expired
@@ -174,6 +186,18 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         same channel and amount returns the existing payment; a different channel or amount
         for the same order is ALREADY_EXISTS. FAILED_PRECONDITION when the channel is
         disabled or the amount is outside its limits; NOT_FOUND when the channel is unknown.
+        """
+
+    @_abc_1.abstractmethod
+    def FindPaymentByOrder(
+        self,
+        request: _payment_service_pb2.FindPaymentByOrderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payment_service_pb2.FindPaymentByOrderResponse, _abc.Awaitable[_payment_service_pb2.FindPaymentByOrderResponse]]:
+        """Finds the payment of an order without creating one: the payment CreatePayment made
+        for order_id, or a response without a payment when there is none. Internal. It lets
+        the order service undo a checkout whose answer to CreatePayment was lost: it cancels
+        the payment if one was made, and asking CreatePayment again would make one to cancel.
         """
 
     @_abc_1.abstractmethod

@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pasar/payment/v1/payment_service.proto.
  */
 export const file_pasar_payment_v1_payment_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZwYXNhci9wYXltZW50L3YxL3BheW1lbnRfc2VydmljZS5wcm90bxIQcGFzYXIucGF5bWVudC52MSJYChpMaXN0UGF5bWVudENoYW5uZWxzUmVxdWVzdBIcCglwYWdlX3NpemUYASABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABCKDAQobTGlzdFBheW1lbnRDaGFubmVsc1Jlc3BvbnNlEjoKEHBheW1lbnRfY2hhbm5lbHMYASADKAsyIC5wYXNhci5wYXltZW50LnYxLlBheW1lbnRDaGFubmVsEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIPCgdzYW5kYm94GAMgASgIIjoKEUdldFBheW1lbnRSZXF1ZXN0EiUKAmlkGAEgASgJQhm6SBZyFDISXnBheV9bMC05YS1mXXszMn0kIkAKEkdldFBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkucGFzYXIucGF5bWVudC52MS5QYXltZW50Ij8KFlNpbXVsYXRlUGF5bWVudFJlcXVlc3QSJQoCaWQYASABKAlCGbpIFnIUMhJecGF5X1swLTlhLWZdezMyfSQiRQoXU2ltdWxhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCLHAgoUQ3JlYXRlUGF5bWVudFJlcXVlc3QSLQoIb3JkZXJfaWQYASABKAlCG7pIGHIWEAEYQDIQXltBLVphLXowLTlfLV0rJBI5CgxjaGFubmVsX2NvZGUYAiABKAlCI7pIIHIeEAEYIDIYXlthLXowLTldKyhfW2EtejAtOV0rKSokEoEBCgZhbW91bnQYAyABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXlCWbpIVroBUAoeY3JlYXRlX3BheW1lbnQuYW1vdW50LnBvc2l0aXZlEh1hbW91bnQgbXVzdCBiZSBtb3JlIHRoYW4gemVybxoPdGhpcy5hbW91bnQgPiAwyAEBEh0KC2Rlc2NyaXB0aW9uGAQgASgJQgi6SAVyAxjIARIiCg5jdXN0b21lcl9lbWFpbBgFIAEoCUIKukgHcgUY/gFgASJDChVDcmVhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCI9ChRDYW5jZWxQYXltZW50UmVxdWVzdBIlCgJpZBgBIAEoCUIZukgWchQyEl5wYXlfWzAtOWEtZl17MzJ9JCJDChVDYW5jZWxQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCJ+ChROb3RpZnlQYXltZW50UmVxdWVzdBIpCghwcm92aWRlchgBIAEoCUIXukgUchIQARggMgxeW2EtejAtOV9dKyQSHAoHcGF5bG9hZBgCIAEoDEILukgIegYQARiAgAQSHQoJc2lnbmF0dXJlGAMgASgJQgq6SAdyBRABGIACIlYKFU5vdGlmeVBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkucGFzYXIucGF5bWVudC52MS5QYXltZW50EhEKCWR1cGxpY2F0ZRgCIAEoCCI8ChlXYXRjaFBheW1lbnRFdmVudHNSZXF1ZXN0Eh8KDmFmdGVyX3NlcXVlbmNlGAEgASgDQge6SAQiAigAIksKGldhdGNoUGF5bWVudEV2ZW50c1Jlc3BvbnNlEi0KBWV2ZW50GAEgASgLMh4ucGFzYXIucGF5bWVudC52MS5QYXltZW50RXZlbnQynAcKDlBheW1lbnRTZXJ2aWNlEqgBChNMaXN0UGF5bWVudENoYW5uZWxzEiwucGFzYXIucGF5bWVudC52MS5MaXN0UGF5bWVudENoYW5uZWxzUmVxdWVzdBotLnBhc2FyLnBheW1lbnQudjEuTGlzdFBheW1lbnRDaGFubmVsc1Jlc3BvbnNlIjSC0+STAi5aEhIQL2FwaS92MS9wYXltZW50cxIYL2FwaS92MS9wYXltZW50LWNoYW5uZWxzEqABCgpHZXRQYXltZW50EiMucGFzYXIucGF5bWVudC52MS5HZXRQYXltZW50UmVxdWVzdBokLnBhc2FyLnBheW1lbnQudjEuR2V0UGF5bWVudFJlc3BvbnNlIkeC0+STAkFaH2IHcGF5bWVudBIUL2FwaS92MS9wYXltZW50L3tpZH1iB3BheW1lbnQSFS9hcGkvdjEvcGF5bWVudHMve2lkfRKaAQoPU2ltdWxhdGVQYXltZW50EigucGFzYXIucGF5bWVudC52MS5TaW11bGF0ZVBheW1lbnRSZXF1ZXN0GikucGFzYXIucGF5bWVudC52MS5TaW11bGF0ZVBheW1lbnRSZXNwb25zZSIygtPkkwIsOgEqYgdwYXltZW50Ih4vYXBpL3YxL3BheW1lbnRzL3tpZH06c2ltdWxhdGUSYgoNQ3JlYXRlUGF5bWVudBImLnBhc2FyLnBheW1lbnQudjEuQ3JlYXRlUGF5bWVudFJlcXVlc3QaJy5wYXNhci5wYXltZW50LnYxLkNyZWF0ZVBheW1lbnRSZXNwb25zZSIAEmIKDUNhbmNlbFBheW1lbnQSJi5wYXNhci5wYXltZW50LnYxLkNhbmNlbFBheW1lbnRSZXF1ZXN0GicucGFzYXIucGF5bWVudC52MS5DYW5jZWxQYXltZW50UmVzcG9uc2UiABJiCg1Ob3RpZnlQYXltZW50EiYucGFzYXIucGF5bWVudC52MS5Ob3RpZnlQYXltZW50UmVxdWVzdBonLnBhc2FyLnBheW1lbnQudjEuTm90aWZ5UGF5bWVudFJlc3BvbnNlIgAScwoSV2F0Y2hQYXltZW50RXZlbnRzEisucGFzYXIucGF5bWVudC52MS5XYXRjaFBheW1lbnRFdmVudHNSZXF1ZXN0GiwucGFzYXIucGF5bWVudC52MS5XYXRjaFBheW1lbnRFdmVudHNSZXNwb25zZSIAMAFCRVpDZ2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9wYXltZW50L3YxO3BheW1lbnR2MWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_pasar_common_v1_money, file_pasar_payment_v1_payment]);
+  fileDesc("CiZwYXNhci9wYXltZW50L3YxL3BheW1lbnRfc2VydmljZS5wcm90bxIQcGFzYXIucGF5bWVudC52MSJYChpMaXN0UGF5bWVudENoYW5uZWxzUmVxdWVzdBIcCglwYWdlX3NpemUYASABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABCKDAQobTGlzdFBheW1lbnRDaGFubmVsc1Jlc3BvbnNlEjoKEHBheW1lbnRfY2hhbm5lbHMYASADKAsyIC5wYXNhci5wYXltZW50LnYxLlBheW1lbnRDaGFubmVsEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIPCgdzYW5kYm94GAMgASgIIjoKEUdldFBheW1lbnRSZXF1ZXN0EiUKAmlkGAEgASgJQhm6SBZyFDISXnBheV9bMC05YS1mXXszMn0kIkAKEkdldFBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkucGFzYXIucGF5bWVudC52MS5QYXltZW50Ij8KFlNpbXVsYXRlUGF5bWVudFJlcXVlc3QSJQoCaWQYASABKAlCGbpIFnIUMhJecGF5X1swLTlhLWZdezMyfSQiRQoXU2ltdWxhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCLHAgoUQ3JlYXRlUGF5bWVudFJlcXVlc3QSLQoIb3JkZXJfaWQYASABKAlCG7pIGHIWEAEYQDIQXltBLVphLXowLTlfLV0rJBI5CgxjaGFubmVsX2NvZGUYAiABKAlCI7pIIHIeEAEYIDIYXlthLXowLTldKyhfW2EtejAtOV0rKSokEoEBCgZhbW91bnQYAyABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXlCWbpIVroBUAoeY3JlYXRlX3BheW1lbnQuYW1vdW50LnBvc2l0aXZlEh1hbW91bnQgbXVzdCBiZSBtb3JlIHRoYW4gemVybxoPdGhpcy5hbW91bnQgPiAwyAEBEh0KC2Rlc2NyaXB0aW9uGAQgASgJQgi6SAVyAxjIARIiCg5jdXN0b21lcl9lbWFpbBgFIAEoCUIKukgHcgUY/gFgASJDChVDcmVhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCJKChlGaW5kUGF5bWVudEJ5T3JkZXJSZXF1ZXN0Ei0KCG9yZGVyX2lkGAEgASgJQhu6SBhyFhABGEAyEF5bQS1aYS16MC05Xy1dKyQiSAoaRmluZFBheW1lbnRCeU9yZGVyUmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCI9ChRDYW5jZWxQYXltZW50UmVxdWVzdBIlCgJpZBgBIAEoCUIZukgWchQyEl5wYXlfWzAtOWEtZl17MzJ9JCJDChVDYW5jZWxQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCJ+ChROb3RpZnlQYXltZW50UmVxdWVzdBIpCghwcm92aWRlchgBIAEoCUIXukgUchIQARggMgxeW2EtejAtOV9dKyQSHAoHcGF5bG9hZBgCIAEoDEILukgIegYQARiAgAQSHQoJc2lnbmF0dXJlGAMgASgJQgq6SAdyBRABGIACIlYKFU5vdGlmeVBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkucGFzYXIucGF5bWVudC52MS5QYXltZW50EhEKCWR1cGxpY2F0ZRgCIAEoCCI8ChlXYXRjaFBheW1lbnRFdmVudHNSZXF1ZXN0Eh8KDmFmdGVyX3NlcXVlbmNlGAEgASgDQge6SAQiAigAIksKGldhdGNoUGF5bWVudEV2ZW50c1Jlc3BvbnNlEi0KBWV2ZW50GAEgASgLMh4ucGFzYXIucGF5bWVudC52MS5QYXltZW50RXZlbnQykggKDlBheW1lbnRTZXJ2aWNlEqgBChNMaXN0UGF5bWVudENoYW5uZWxzEiwucGFzYXIucGF5bWVudC52MS5MaXN0UGF5bWVudENoYW5uZWxzUmVxdWVzdBotLnBhc2FyLnBheW1lbnQudjEuTGlzdFBheW1lbnRDaGFubmVsc1Jlc3BvbnNlIjSC0+STAi5aEhIQL2FwaS92MS9wYXltZW50cxIYL2FwaS92MS9wYXltZW50LWNoYW5uZWxzEqABCgpHZXRQYXltZW50EiMucGFzYXIucGF5bWVudC52MS5HZXRQYXltZW50UmVxdWVzdBokLnBhc2FyLnBheW1lbnQudjEuR2V0UGF5bWVudFJlc3BvbnNlIkeC0+STAkFaH2IHcGF5bWVudBIUL2FwaS92MS9wYXltZW50L3tpZH1iB3BheW1lbnQSFS9hcGkvdjEvcGF5bWVudHMve2lkfRKaAQoPU2ltdWxhdGVQYXltZW50EigucGFzYXIucGF5bWVudC52MS5TaW11bGF0ZVBheW1lbnRSZXF1ZXN0GikucGFzYXIucGF5bWVudC52MS5TaW11bGF0ZVBheW1lbnRSZXNwb25zZSIygtPkkwIsOgEqYgdwYXltZW50Ih4vYXBpL3YxL3BheW1lbnRzL3tpZH06c2ltdWxhdGUSYgoNQ3JlYXRlUGF5bWVudBImLnBhc2FyLnBheW1lbnQudjEuQ3JlYXRlUGF5bWVudFJlcXVlc3QaJy5wYXNhci5wYXltZW50LnYxLkNyZWF0ZVBheW1lbnRSZXNwb25zZSIAEnQKEkZpbmRQYXltZW50QnlPcmRlchIrLnBhc2FyLnBheW1lbnQudjEuRmluZFBheW1lbnRCeU9yZGVyUmVxdWVzdBosLnBhc2FyLnBheW1lbnQudjEuRmluZFBheW1lbnRCeU9yZGVyUmVzcG9uc2UiA5ACARJiCg1DYW5jZWxQYXltZW50EiYucGFzYXIucGF5bWVudC52MS5DYW5jZWxQYXltZW50UmVxdWVzdBonLnBhc2FyLnBheW1lbnQudjEuQ2FuY2VsUGF5bWVudFJlc3BvbnNlIgASYgoNTm90aWZ5UGF5bWVudBImLnBhc2FyLnBheW1lbnQudjEuTm90aWZ5UGF5bWVudFJlcXVlc3QaJy5wYXNhci5wYXltZW50LnYxLk5vdGlmeVBheW1lbnRSZXNwb25zZSIAEnMKEldhdGNoUGF5bWVudEV2ZW50cxIrLnBhc2FyLnBheW1lbnQudjEuV2F0Y2hQYXltZW50RXZlbnRzUmVxdWVzdBosLnBhc2FyLnBheW1lbnQudjEuV2F0Y2hQYXltZW50RXZlbnRzUmVzcG9uc2UiADABQkVaQ2dpdGh1Yi5jb20vcGFzYXItc2hvcC9wYXNhci9jb250cmFjdHMvZ28vcGFzYXIvcGF5bWVudC92MTtwYXltZW50djFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_pasar_common_v1_money, file_pasar_payment_v1_payment]);
 
 /**
  * The request of PaymentService.ListPaymentChannels.
@@ -242,6 +242,48 @@ export const CreatePaymentResponseSchema: GenMessage<CreatePaymentResponse> = /*
   messageDesc(file_pasar_payment_v1_payment_service, 7);
 
 /**
+ * The request of PaymentService.FindPaymentByOrder.
+ *
+ * @generated from message pasar.payment.v1.FindPaymentByOrderRequest
+ */
+export type FindPaymentByOrderRequest = Message<"pasar.payment.v1.FindPaymentByOrderRequest"> & {
+  /**
+   * The id of the order whose payment is wanted, as given to CreatePayment.
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+};
+
+/**
+ * Describes the message pasar.payment.v1.FindPaymentByOrderRequest.
+ * Use `create(FindPaymentByOrderRequestSchema)` to create a new message.
+ */
+export const FindPaymentByOrderRequestSchema: GenMessage<FindPaymentByOrderRequest> = /*@__PURE__*/
+  messageDesc(file_pasar_payment_v1_payment_service, 8);
+
+/**
+ * The response of PaymentService.FindPaymentByOrder.
+ *
+ * @generated from message pasar.payment.v1.FindPaymentByOrderResponse
+ */
+export type FindPaymentByOrderResponse = Message<"pasar.payment.v1.FindPaymentByOrderResponse"> & {
+  /**
+   * The order's payment, in whatever state it is; absent when the order has none.
+   *
+   * @generated from field: pasar.payment.v1.Payment payment = 1;
+   */
+  payment?: Payment | undefined;
+};
+
+/**
+ * Describes the message pasar.payment.v1.FindPaymentByOrderResponse.
+ * Use `create(FindPaymentByOrderResponseSchema)` to create a new message.
+ */
+export const FindPaymentByOrderResponseSchema: GenMessage<FindPaymentByOrderResponse> = /*@__PURE__*/
+  messageDesc(file_pasar_payment_v1_payment_service, 9);
+
+/**
  * The request of PaymentService.CancelPayment.
  *
  * @generated from message pasar.payment.v1.CancelPaymentRequest
@@ -260,7 +302,7 @@ export type CancelPaymentRequest = Message<"pasar.payment.v1.CancelPaymentReques
  * Use `create(CancelPaymentRequestSchema)` to create a new message.
  */
 export const CancelPaymentRequestSchema: GenMessage<CancelPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment_service, 8);
+  messageDesc(file_pasar_payment_v1_payment_service, 10);
 
 /**
  * The response of PaymentService.CancelPayment.
@@ -281,7 +323,7 @@ export type CancelPaymentResponse = Message<"pasar.payment.v1.CancelPaymentRespo
  * Use `create(CancelPaymentResponseSchema)` to create a new message.
  */
 export const CancelPaymentResponseSchema: GenMessage<CancelPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment_service, 9);
+  messageDesc(file_pasar_payment_v1_payment_service, 11);
 
 /**
  * The request of PaymentService.NotifyPayment.
@@ -317,7 +359,7 @@ export type NotifyPaymentRequest = Message<"pasar.payment.v1.NotifyPaymentReques
  * Use `create(NotifyPaymentRequestSchema)` to create a new message.
  */
 export const NotifyPaymentRequestSchema: GenMessage<NotifyPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment_service, 10);
+  messageDesc(file_pasar_payment_v1_payment_service, 12);
 
 /**
  * The response of PaymentService.NotifyPayment.
@@ -345,7 +387,7 @@ export type NotifyPaymentResponse = Message<"pasar.payment.v1.NotifyPaymentRespo
  * Use `create(NotifyPaymentResponseSchema)` to create a new message.
  */
 export const NotifyPaymentResponseSchema: GenMessage<NotifyPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment_service, 11);
+  messageDesc(file_pasar_payment_v1_payment_service, 13);
 
 /**
  * The request of PaymentService.WatchPaymentEvents.
@@ -366,7 +408,7 @@ export type WatchPaymentEventsRequest = Message<"pasar.payment.v1.WatchPaymentEv
  * Use `create(WatchPaymentEventsRequestSchema)` to create a new message.
  */
 export const WatchPaymentEventsRequestSchema: GenMessage<WatchPaymentEventsRequest> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment_service, 12);
+  messageDesc(file_pasar_payment_v1_payment_service, 14);
 
 /**
  * One message of PaymentService.WatchPaymentEvents' stream.
@@ -387,7 +429,7 @@ export type WatchPaymentEventsResponse = Message<"pasar.payment.v1.WatchPaymentE
  * Use `create(WatchPaymentEventsResponseSchema)` to create a new message.
  */
 export const WatchPaymentEventsResponseSchema: GenMessage<WatchPaymentEventsResponse> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment_service, 13);
+  messageDesc(file_pasar_payment_v1_payment_service, 15);
 
 /**
  * PaymentService takes payments for orders through a payment provider.
@@ -447,6 +489,19 @@ export const PaymentService: GenService<{
     methodKind: "unary";
     input: typeof CreatePaymentRequestSchema;
     output: typeof CreatePaymentResponseSchema;
+  },
+  /**
+   * Finds the payment of an order without creating one: the payment CreatePayment made
+   * for order_id, or a response without a payment when there is none. Internal. It lets
+   * the order service undo a checkout whose answer to CreatePayment was lost: it cancels
+   * the payment if one was made, and asking CreatePayment again would make one to cancel.
+   *
+   * @generated from rpc pasar.payment.v1.PaymentService.FindPaymentByOrder
+   */
+  findPaymentByOrder: {
+    methodKind: "unary";
+    input: typeof FindPaymentByOrderRequestSchema;
+    output: typeof FindPaymentByOrderResponseSchema;
   },
   /**
    * Cancels a pending payment. Internal. Idempotent: cancelling a cancelled or expired
