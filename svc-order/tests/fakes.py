@@ -362,6 +362,16 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer):
                 raise errors.NotFound("no payment", reason="PAYMENT_NOT_FOUND")
             return payment_service_pb2.GetPaymentResponse(payment=self.payments[request.id])
 
+    def FindPaymentByOrder(
+        self, request: payment_service_pb2.FindPaymentByOrderRequest, context: grpc.ServicerContext
+    ) -> payment_service_pb2.FindPaymentByOrderResponse:
+        self.hooks.run_before("FindPaymentByOrder", request.order_id)
+        with self.lock:
+            payment_id = self.by_order.get(request.order_id)
+            if payment_id is None:
+                return payment_service_pb2.FindPaymentByOrderResponse()
+            return payment_service_pb2.FindPaymentByOrderResponse(payment=self.payments[payment_id])
+
     def CancelPayment(
         self, request: payment_service_pb2.CancelPaymentRequest, context: grpc.ServicerContext
     ) -> payment_service_pb2.CancelPaymentResponse:

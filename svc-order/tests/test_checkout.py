@@ -255,16 +255,32 @@ def test_a_payment_service_outage_answers_unavailable_and_undoes_everything(
     error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-25k", 2))))
 
     assert unavailable_service(error) == "pasar.payment.v1.PaymentService"
-    # The payment may exist: the undo asks for it again (refused here), so the intent waits
-    # for the sweeper, holding nothing it can release.
+    asked_to_create = payments.hooks.count("CreatePayment")
     payments.hooks.before.clear()
+    # No answer came, so a payment may still be in the making: the intent waits for the
+    # sweeper, which finds none and undoes the checkout without making one to cancel.
     eventually(lambda: count(order_service, Order) == 1, message="only the first order is left")
     assert catalog.stock("pulsa-25k") == 10
-    assert len(payments.payments) == 2  # the sweeper's CreatePayment made one, to cancel it
-    assert sorted(p.state for p in payments.payments.values()) == [
-        payment_pb2.PAYMENT_STATE_PENDING,
-        payment_pb2.PAYMENT_STATE_CANCELLED,
-    ]
+    assert len(payments.payments) == 1
+    assert payments.hooks.count("CreatePayment") == asked_to_create
+    assert payments.hooks.count("FindPaymentByOrder") >= 2  # the checkout's look, then the sweeper's
+
+
+def test_a_payment_made_after_the_checkout_gave_up_on_it_is_cancelled(
+    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+) -> None:
+    # CreatePayment outlives the checkout's deadline (1 s) and makes the payment after the
+    # checkout has undone itself as far as it could: the sweeper, looking again after the
+    # lease, finds the payment and cancels it.
+    payments.hooks.before["CreatePayment"] = lambda: time.sleep(1.5)
+
+    error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-25k", 2))))
+
+    assert unavailable_service(error) == "pasar.payment.v1.PaymentService"
+    eventually(lambda: count(order_service, Order) == 0, message="the sweeper undid the checkout")
+    [payment] = payments.payments.values()
+    assert payment.state == payment_pb2.PAYMENT_STATE_CANCELLED
+    assert catalog.stock("pulsa-25k") == 10
 
 
 def test_a_catalog_outage_answers_unavailable_naming_the_catalog(
@@ -313,10 +329,15 @@ def leave_crashed_checkout(
     request: order_service_pb2.CreateOrderRequest,
     *,
     payment_created: bool,
+    payment_requested: bool | None = None,
     lease_left: float = -1.0,
 ) -> str:
     """Leaves what a worker killed in the middle of a checkout leaves: the intent (its lease
-    run out), the reservation, and maybe the payment, whose id it never recorded."""
+    run out), the reservation, and maybe the payment, whose id it never recorded.
+
+    payment_requested (by default payment_created): the intent records that CreatePayment
+    was about to be called; the worker may have died before the call reached the payment
+    service."""
     order_request = OrderRequest.from_proto(request)
     order_id = new_id("ord")
     context = cast(Any, None)
@@ -339,8 +360,9 @@ def leave_crashed_checkout(
         catalog.ReserveStock(
             product_service_pb2.ReserveStockRequest(order_id=order_id, lines=stock_lines), context
         )
-        if payment_created:
+        if payment_created if payment_requested is None else payment_requested:
             Order.update(payment_requested=True).where(Order.id == order_id).execute()
+        if payment_created:
             payments.CreatePayment(
                 payment_service_pb2.CreatePaymentRequest(
                     order_id=order_id,
@@ -354,15 +376,29 @@ def leave_crashed_checkout(
     return order_id
 
 
-@pytest.mark.parametrize("payment_created", [False, True])
+@pytest.mark.parametrize(
+    ("payment_requested", "payment_created"),
+    [(False, False), (True, False), (True, True)],
+    ids=["before-the-payment", "died-calling-create-payment", "after-the-payment"],
+)
 def test_a_checkout_whose_worker_crashed_is_undone_by_the_sweeper(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments, payment_created: bool
+    order_service: RunningOrderService,
+    catalog: FakeCatalog,
+    payments: FakePayments,
+    payment_requested: bool,
+    payment_created: bool,
 ) -> None:
     request = create_request(("pulsa-10k", 5), request_id="crash-1")
     order_id = leave_crashed_checkout(
-        order_service, catalog, payments, request, payment_created=payment_created
+        order_service,
+        catalog,
+        payments,
+        request,
+        payment_created=payment_created,
+        payment_requested=payment_requested,
     )
     assert catalog.stock("pulsa-10k") == 5
+    created_by_the_dead_worker = payments.hooks.count("CreatePayment")
 
     eventually(lambda: count(order_service, Order) == 0, message="the sweeper removed the intent")
     assert count(order_service, OrderLine) == 0
@@ -371,7 +407,9 @@ def test_a_checkout_whose_worker_crashed_is_undone_by_the_sweeper(
     if payment_created:
         assert payments.payment_of(order_id).state == payment_pb2.PAYMENT_STATE_CANCELLED
     else:
-        assert payments.payments == {}  # no payment was asked for: none is made to cancel
+        assert payments.payments == {}  # no payment was made: none is made to be cancelled
+    # Undoing never asks for a payment (the retry below does, for its new order).
+    assert payments.hooks.count("CreatePayment") == created_by_the_dead_worker
     # The request id is free again: a retry places a new order.
     assert order_service.stub.CreateOrder(request).order.id != order_id
 

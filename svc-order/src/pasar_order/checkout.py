@@ -213,7 +213,12 @@ class Checkout:
             return
         try:
             self.compensation.undo(
-                order_id, owner, stock_may_be_held=stock_may_be_held, payment_may_exist=payment_may_exist
+                order_id,
+                owner,
+                stock_may_be_held=stock_may_be_held,
+                payment_may_exist=payment_may_exist,
+                # Only an unanswered CreatePayment lets a payment still be in the making.
+                payment_request_may_be_running=payment_may_exist,
             )
         except PeerError as error:
             log.warning(

@@ -19,7 +19,6 @@ from datetime import UTC, timedelta
 
 import peewee
 
-from pasar.common.v1 import money_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
@@ -33,17 +32,11 @@ log = logging.getLogger(__name__)
 
 # Answers to ReleaseReservation that mean no stock is held for the order any more.
 NOTHING_HELD = {"RESERVATION_RELEASED", "RESERVATION_NOT_FOUND"}
-# Answers to CreatePayment that mean the payment service never created the payment.
-NO_PAYMENT = {"CHANNEL_NOT_FOUND", "CHANNEL_DISABLED", "AMOUNT_OUT_OF_RANGE"}
 
 
 def payment_description(order_id: str) -> str:
     """What the payment says it is for; fixed per order, as retries of CreatePayment must match."""
     return f"Pasar order {order_id}"
-
-
-def payment_amount(order: Order) -> money_pb2.Money:
-    return money_pb2.Money(currency_code=order.currency_code, amount=order.subtotal)
 
 
 def create(
@@ -217,21 +210,35 @@ class Compensation:
         *,
         stock_may_be_held: bool = True,
         payment_may_exist: bool | None = None,
-    ) -> None:
-        """Cancels the payment, releases the stock, deletes the intent. Raises PeerError
-        when a peer cannot be reached: the intent stays ABORTING for the sweeper.
+        payment_request_may_be_running: bool = False,
+    ) -> bool:
+        """Cancels the payment, releases the stock, deletes the intent; True when the
+        intent is finished (undone, or found paid). Raises PeerError when a peer cannot
+        be reached: the intent stays ABORTING for the sweeper.
 
         The flags say what the caller knows did not happen (a refused step); by default
-        every step the intent records as started is undone."""
+        every step the intent records as started is undone. payment_request_may_be_running:
+        the checkout's own CreatePayment failed a moment ago without an answer, so the
+        payment service may still be making the payment; finding none then proves
+        nothing, and the intent is left (False) to the sweeper, which looks again once
+        its lease has run out, long after that call's deadline."""
         order: Order | None = Order.get_or_none(
             (Order.id == order_id) & (Order.state == OrderState.ABORTING) & (Order.lease_owner == owner)
         )
         if order is None:
-            return  # someone else finished it
+            return True  # someone else finished it
         if payment_may_exist is None:
             payment_may_exist = bool(order.payment_requested)
-        if payment_may_exist and self._payment_was_paid(order):
-            return  # the money arrived: the order is PAID now, and keeps its stock
+        if payment_may_exist:
+            payment_id = order.payment_id or self._payment_of(order)
+            if payment_id is None and payment_request_may_be_running:
+                log.info(
+                    "no payment yet for a failed checkout; the sweeper looks again later",
+                    extra={"order_id": order_id},
+                )
+                return False
+            if payment_id is not None and self._payment_was_paid(order, payment_id):
+                return True  # the money arrived: the order is PAID now, and keeps its stock
         if stock_may_be_held:
             try:
                 self.peers.release_reservation(order_id)
@@ -251,25 +258,17 @@ class Compensation:
             if deleted:
                 OrderLine.delete().where(OrderLine.order == order_id).execute()
         log.info("abandoned checkout undone", extra={"order_id": order_id})
+        return True
 
-    def _payment_was_paid(self, order: Order) -> bool:
-        """Cancels the checkout's payment, if one exists; True if it turned out paid."""
-        payment_id: str | None = order.payment_id
-        if payment_id is None:
-            # The payment may exist without our knowing its id (a crash, or a lost answer):
-            # CreatePayment is idempotent on the order id and tells it.
-            try:
-                payment_id = self.peers.create_payment(
-                    order_id=order.id,
-                    channel_code=order.payment_channel_code,
-                    amount=payment_amount(order),
-                    description=payment_description(order.id),
-                    customer_email=order.customer_email,
-                ).id
-            except PeerError as error:
-                if error.reason in NO_PAYMENT:
-                    return False
-                raise
+    def _payment_of(self, order: Order) -> str | None:
+        """The id of the payment made for the order, whose answer the checkout never got
+        (a crash, or a lost answer); None if the payment service has none. Asked without
+        CreatePayment, which would make a payment only for it to be cancelled."""
+        payment = self.peers.find_payment_by_order(order.id)
+        return payment.id if payment is not None else None
+
+    def _payment_was_paid(self, order: Order, payment_id: str) -> bool:
+        """Cancels the checkout's payment; True if it turned out paid."""
         try:
             payment = self.peers.cancel_payment(payment_id)
         except PeerError as error:

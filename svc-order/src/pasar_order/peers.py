@@ -38,7 +38,13 @@ PRODUCT_IDEMPOTENT = [
 ]
 PAYMENT_IDEMPOTENT = [
     (PAYMENT_SERVICE, method)
-    for method in ("ListPaymentChannels", "GetPayment", "CreatePayment", "CancelPayment")
+    for method in (
+        "ListPaymentChannels",
+        "GetPayment",
+        "FindPaymentByOrder",
+        "CreatePayment",
+        "CancelPayment",
+    )
 ]
 
 OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
@@ -238,6 +244,17 @@ class Peers:
         except grpc.RpcError as error:
             raise peer_error(error, PAYMENT_SERVICE) from None
         return response.payment
+
+    def find_payment_by_order(self, order_id: str) -> payment_pb2.Payment | None:
+        """The payment made for order_id, or None if there is none; asking creates nothing."""
+        request = payment_service_pb2.FindPaymentByOrderRequest(order_id=order_id)
+        try:
+            response: payment_service_pb2.FindPaymentByOrderResponse = self.payment.FindPaymentByOrder(
+                request
+            )
+        except grpc.RpcError as error:
+            raise peer_error(error, PAYMENT_SERVICE) from None
+        return response.payment if response.HasField("payment") else None
 
     def cancel_payment(self, payment_id: str) -> payment_pb2.Payment:
         request = payment_service_pb2.CancelPaymentRequest(id=payment_id)

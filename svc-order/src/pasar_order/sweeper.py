@@ -48,14 +48,14 @@ class Sweeper:
                 continue
             log.warning("undoing a checkout whose worker vanished", extra={"order_id": order_id})
             try:
-                self.compensation.undo(order_id, self.owner)
+                finished = self.compensation.undo(order_id, self.owner)
             except ServiceError as error:
                 log.warning(
                     "cannot undo the checkout now; retrying later",
                     extra={"order_id": order_id, "error": error.message},
                 )
             else:
-                undone += 1
+                undone += int(finished)
         return undone
 
     def expire_unpaid_orders(self, pages: int = 20) -> int:
