@@ -43,6 +43,12 @@ def test_a_body_over_the_limit_is_refused_with_413_by_its_length_or_its_chunks()
     assert refusals[0].status == 413
 
 
+def test_a_request_line_past_the_limit_is_refused_with_414() -> None:
+    said = fed(b"GET /api/v1/products/" + b"a" * 3000 + b" HTTP/1.1\r\nHost: shop.example\r\n\r\n", piece=500)
+    assert isinstance(said[-1], Refusal)
+    assert (said[-1].status, said[-1].reason) == (414, "URI Too Long")
+
+
 def test_headers_without_an_end_are_refused_with_431_past_the_limit() -> None:
     said = fed(HEAD + b"X-Long: " + b"a" * 3000, piece=500)
     assert isinstance(said[-1], Refusal)

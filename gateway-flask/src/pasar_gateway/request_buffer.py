@@ -68,11 +68,7 @@ class RequestBuffer:
         if self.header_length is None:
             end = self.data.find(HEADER_END, searched_from)
             if (end < 0 and len(self.data) > self.max_header_bytes) or end > self.max_header_bytes:
-                return Refusal(
-                    431,
-                    "Request Header Fields Too Large",
-                    f"the request's headers are longer than {self.max_header_bytes} bytes",
-                )
+                return self._too_long_head()
             if end < 0:
                 return Progress.MORE
             self.header_length = end + len(HEADER_END)
@@ -80,6 +76,20 @@ class RequestBuffer:
             if framing is not None:
                 return framing
         return self._body_progress()
+
+    def _too_long_head(self) -> Refusal:
+        """414 when the request line alone is past the limit (a huge URL), as gunicorn answers
+        a long request line; 431 when the header fields are."""
+        line_end = self.data.find(CRLF)
+        if line_end < 0 or line_end > self.max_header_bytes:
+            return Refusal(
+                414, "URI Too Long", f"the request line is longer than {self.max_header_bytes} bytes"
+            )
+        return Refusal(
+            431,
+            "Request Header Fields Too Large",
+            f"the request's headers are longer than {self.max_header_bytes} bytes",
+        )
 
     def _read_framing(self, head: bytes) -> Progress | Refusal | None:
         """None to go on reading the body; WHOLE to hand the request over as it is."""
