@@ -1,9 +1,12 @@
-"""The application factory: ``create_app(config=None)``.
+"""The application factory: ``create_app(config=None, *, generation=None)``.
 
 Configuration comes from the defaults, then ``PASAR_*`` environment variables, then the
 caller's overrides (a test's). Everything long-lived (one channel, breaker and deadline
 per backend; the catalog cache; the metrics) is made here, once per application, and
-shared by every request.
+shared by every request. The catalog's generation counter is the one input that is not
+configuration: the gunicorn launcher passes one shared by all its workers
+(:class:`~pasar_gateway.catalog_cache.SharedGeneration`); alone, an application counts
+for itself.
 """
 
 from __future__ import annotations
@@ -25,11 +28,10 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from pasar_gateway import catalog_cache
 from pasar_gateway.api import ApiContext, register_api
 from pasar_gateway.backends import Backend, open_backends
 from pasar_gateway.bindings import HttpBinding, contract_bindings
-from pasar_gateway.catalog_cache import LocalGeneration, ResponseCache
+from pasar_gateway.catalog_cache import Generation, LocalGeneration, ResponseCache
 from pasar_gateway.docs import register_docs
 from pasar_gateway.errors import CODE_BY_HTTP_STATUS, ApiError
 from pasar_gateway.health import register_health
@@ -89,8 +91,14 @@ def load_config(app: flask.Flask, overrides: Mapping[str, Any] | None) -> Gatewa
     return GatewaySettings.from_config(app.config, backends)
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> flask.Flask:
-    """The gateway's Flask application; ConfigError (naming the variable) when config is wrong."""
+def create_app(
+    config: Mapping[str, Any] | None = None, *, generation: Generation | None = None
+) -> flask.Flask:
+    """The gateway's Flask application; ConfigError (naming the variable) when config is wrong.
+
+    generation counts catalog changes for the catalog cache: pass one shared with the other
+    processes that serve the same shop, or leave it out for a counter of this application's own.
+    """
     app = flask.Flask(__name__, static_folder=None)
     settings = load_config(app, config)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
@@ -111,7 +119,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> flask.Flask:
     cache = ResponseCache(
         settings.catalog_cache_ttl_seconds if settings.catalog_cache else 0.0,
         settings.catalog_cache_entries,
-        catalog_cache.shared_generation or LocalGeneration(),
+        generation if generation is not None else LocalGeneration(),
     )
     limiter = None
     if settings.order_rate_limit:
@@ -122,9 +130,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> flask.Flask:
             headers_enabled=True,
             strategy="moving-window",
         )
-        # Its global hook checks every request for default limits; there are none (the one
-        # limit is on order creation, checked by its decorator), so it would only cost time.
-        app.before_request_funcs[None].remove(limiter._check_request_limit)
+        # flask-limiter also checks every request in a before_request hook, for default and
+        # application limits; there are none (the one limit is on order creation, checked by
+        # its decorator), so the hook finds nothing to count. It has no public way to leave
+        # the hook out since auto_check was removed (alisaifee/flask-limiter#489); it costs
+        # some tens of microseconds a request, which we accept rather than reach into it.
     gateway = Gateway(settings, bindings, backends, cache, metrics, limiter)
     app.extensions[EXTENSION] = gateway
 

@@ -73,10 +73,6 @@ class SharedGeneration:
             return int(self._value.value)
 
 
-# Set by the gunicorn launcher in the master process, before the workers are forked.
-shared_generation: Generation | None = None
-
-
 def entity_tag(body: bytes) -> str:
     """A strong ETag for body."""
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'

@@ -49,6 +49,7 @@ from pasar_kit.listen import ListenAddress, ListenError, claim_address, listen_a
 from pasar_kit.logs import configure_logging
 
 if TYPE_CHECKING:
+    from pasar_gateway.catalog_cache import Generation
     from pasar_gateway.settings import GatewaySettings
 
 log = logging.getLogger("pasar.gateway")
@@ -129,8 +130,9 @@ class ProcessLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn is untyp
 class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     """gunicorn, configured in code rather than from a file or its command line."""
 
-    def __init__(self, settings: ServerSettings, max_body_bytes: int) -> None:
+    def __init__(self, settings: ServerSettings, max_body_bytes: int, generation: Generation) -> None:
         self.settings = settings
+        self.generation = generation  # made before the fork: every worker's cache sees one counter
         self.read_limits = ReadLimits(
             header_seconds=settings.header_read_seconds,
             body_seconds=settings.body_read_seconds,
@@ -170,7 +172,7 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
     def load(self) -> Any:
         from pasar_gateway.app import create_app  # noqa: PLC0415 - in the worker, after the fork
 
-        return create_app()
+        return create_app(generation=self.generation)
 
 
 def _post_worker_init(_worker: Any) -> None:
@@ -234,9 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check_config:
         _remove(own_metrics_dir)
         return 0
-    from pasar_gateway import catalog_cache  # noqa: PLC0415 - likewise
+    from pasar_gateway.catalog_cache import SharedGeneration  # noqa: PLC0415 - likewise
 
-    catalog_cache.shared_generation = catalog_cache.SharedGeneration()
+    generation = SharedGeneration()
     try:
         # Held until the master exits; its workers bind beside it (pasar_kit.listen).
         claim = claim_address(settings.listen_address)
@@ -262,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     master = os.getpid()
     try:
-        GatewayServer(settings, application.max_body_bytes).run()
+        GatewayServer(settings, application.max_body_bytes, generation).run()
     finally:
         # Workers are forked from inside run() and leave through this frame too.
         if os.getpid() == master:
