@@ -158,3 +158,27 @@ def test_a_pipelined_request_over_the_limit_is_refused_after_the_one_before_it(
     get = b"GET /healthz HTTP/1.1\r\nHost: shop.example\r\n\r\n"
     raw = exchange(gateway, get + post_order_head(b"Content-Length: %d\r\n\r\n" % (MAX_BODY + 1)))
     assert [status for status, _ in responses(raw)] == [200, 413]
+
+
+@pytest.mark.parametrize(
+    "request_head",
+    [
+        b"GET /healthz HTTP/1.1\r\nHost: shop.example\r\nBad Header: 1\r\n\r\n",  # a space in a name
+        b"G@T /healthz HTTP/1.1\r\nHost: shop.example\r\n\r\n",  # not a method
+        b"GET /healthz HTTP/9.9\r\nHost: shop.example\r\n\r\n",  # not a version
+    ],
+)
+def test_what_gunicorns_parser_refuses_is_400_in_the_error_shape(
+    served: tuple[FakeShop, ComponentProcess], request_head: bytes
+) -> None:
+    """The worker's handle_error answers for gunicorn, whose own page is HTML."""
+    _, gateway = served
+    raw = exchange(gateway, request_head)
+    head = raw.partition(b"\r\n\r\n")[0].lower()
+    ((status, answer),) = responses(raw)
+    assert status == 400
+    assert b"content-type: application/json" in head
+    assert b"x-request-id: " in head
+    error = json.loads(answer)["error"]
+    assert error["code"] == "INVALID_ARGUMENT"
+    assert error["message"].startswith("Bad Request: ")

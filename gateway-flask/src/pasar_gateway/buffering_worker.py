@@ -13,15 +13,19 @@ it is whole, within ``header_seconds`` for the headers and ``body_seconds`` for 
 and only then commits a thread, whose parser reads the bytes from memory. A request that
 is too slow gets 408, a body over the limit 413, headers over the limit 431, each in the
 one error shape and then a lingering close (so that the answer is not lost to a reset).
+What gunicorn's own parser refuses afterwards (a bad request line or header) is answered
+in the same shape by :meth:`BufferingThreadWorker.handle_error`.
 
 gunicorn offers no public way to do this. A custom ``worker_class`` is its documented
 extension point, but the methods overridden here are not public API: three methods of
-``gunicorn.workers.gthread.ThreadWorker`` (``enqueue_req``, ``handle``, ``murder_pending``),
-and gunicorn's parser is fed through its unreader's ``unread``. gunicorn declined a socket
-read timeout (benoitc/gunicorn#2652) and advises a buffering proxy in front
-(benoitc/gunicorn#2222); its own fix for exhausted gthread pools (benoitc/gunicorn#3519)
-defers only clients that send nothing for 5 s, not ones that trickle. gunicorn is pinned
-to one version in the lock, and the slow-client test in tests/test_slow_clients.py fails
+``gunicorn.workers.gthread.ThreadWorker`` (``enqueue_req``, ``handle``, ``murder_pending``)
+and the base worker's ``handle_error`` (gunicorn has no setting for its error page, which
+is HTML: benoitc/gunicorn#993), and gunicorn's parser is fed through its unreader's
+``unread``. gunicorn declined a socket read timeout (benoitc/gunicorn#2652) and advises a
+buffering proxy in front (benoitc/gunicorn#2222); its own fix for exhausted gthread pools
+(benoitc/gunicorn#3519) defers only clients that send nothing for 5 s, not ones that
+trickle. gunicorn is pinned to one version in the lock, and the slow-client test in
+tests/test_slow_clients.py and the error-shape tests in tests/test_request_reading.py fail
 if that contract changes; a gunicorn with a public read deadline and buffering replaces
 this module.
 """
@@ -39,7 +43,7 @@ from typing import Any, ClassVar
 
 from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped]
 
-from pasar_gateway.raw_errors import json_error_response
+from pasar_gateway.raw_errors import json_error_response, refusal_for
 from pasar_gateway.request_buffer import Progress, Refusal, RequestBuffer
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -146,6 +150,21 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is 
         for lingering in list(self._lingering.values()):
             if lingering.deadline <= now:
                 self._end_linger(lingering)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """In a thread: gunicorn's answer to a request it could not parse or serve, in the one
+        error shape instead of gunicorn's HTML page; the connection is closed afterwards."""
+        refusal = refusal_for(exc)
+        if refusal.status >= 500:
+            uri = getattr(req, "uri", None)
+            self.log.exception("Error handling request %s", uri or "(no URI read)", exc_info=exc)
+        else:
+            self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+        try:
+            client.setblocking(False)  # a short answer: it fits in the send buffer, or is lost
+            client.sendall(json_error_response(refusal.status, refusal.reason, refusal.message))
+        except OSError:
+            self.log.debug("Failed to send error message.")
 
     # -- reading -----------------------------------------------------------------------
 

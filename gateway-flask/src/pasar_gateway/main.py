@@ -38,12 +38,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gunicorn import glogging  # type: ignore[import-untyped]
-from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from pasar_gateway.buffering_worker import BufferingThreadWorker, ReadLimits
 from pasar_gateway.metrics_listener import MetricsListener, metrics_address
-from pasar_gateway.raw_errors import write_json_error
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.listen import ListenAddress, ListenError, claim_address, listen_address_from_env
 from pasar_kit.logs import configure_logging
@@ -164,7 +162,6 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
             "control_socket_disable": True,
             "proc_name": "pasar-gateway",
             "child_exit": _child_exit,
-            "post_worker_init": _post_worker_init,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
@@ -173,10 +170,6 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
         from pasar_gateway.app import create_app  # noqa: PLC0415 - in the worker, after the fork
 
         return create_app(generation=self.generation)
-
-
-def _post_worker_init(_worker: Any) -> None:
-    gunicorn_util.write_error = write_json_error  # gunicorn's workers look it up at each error
 
 
 def _child_exit(_server: Any, worker: Any) -> None:
