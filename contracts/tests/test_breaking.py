@@ -51,7 +51,8 @@ BREAKING_CASES = {
     ),
     "deleted RPC": (
         PRODUCT_SERVICE,
-        "  rpc BatchGetPackages(BatchGetPackagesRequest) returns (BatchGetPackagesResponse) {}\n",
+        "  rpc BatchGetPackages(BatchGetPackagesRequest) returns (BatchGetPackagesResponse) {\n"
+        "    option idempotency_level = NO_SIDE_EFFECTS;\n  }\n",
         "",
         'Previously present RPC "BatchGetPackages" on service "ProductService" was deleted',
     ),
@@ -89,6 +90,13 @@ ADDITIVE_CASES = {
         "// A badge shown on a product card.\nmessage Badge {\n  // The badge's text.\n"
         "  string text = 1;\n}\n\n// One line of a stock reservation",
     ),
+    "stronger idempotency level": (
+        PRODUCT_SERVICE,
+        "  rpc CommitReservation(CommitReservationRequest) returns (CommitReservationResponse) {\n"
+        "    option idempotency_level = IDEMPOTENT;\n",
+        "  rpc CommitReservation(CommitReservationRequest) returns (CommitReservationResponse) {\n"
+        "    option idempotency_level = NO_SIDE_EFFECTS;\n",
+    ),
     "new RPC": (
         PRODUCT_SERVICE,
         "  rpc ReserveStock(",
@@ -112,3 +120,33 @@ def test_additive_change_passes(contracts_copy: Path, case: str) -> None:
             )
     contracts_tool.check_lint(contracts_copy)
     contracts_tool.check_breaking(contracts_copy)
+
+
+LOWERED_LEVELS = {
+    "declared level removed": ("    option idempotency_level = IDEMPOTENT;\n", ""),
+    "NO_SIDE_EFFECTS lowered to IDEMPOTENT": (
+        "    option idempotency_level = NO_SIDE_EFFECTS;\n",
+        "    option idempotency_level = IDEMPOTENT;\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LOWERED_LEVELS, ids=list(LOWERED_LEVELS))
+def test_lowered_idempotency_level_fails(contracts_copy: Path, case: str) -> None:
+    """Clients retry and cache by the level: taking a promise back is breaking, although
+    buf.yaml leaves out buf's rule (which also flags declaring one)."""
+    old, new = LOWERED_LEVELS[case]
+    released = contracts_tool.released_versions(contracts_copy)[-1]
+    against = contracts_copy / "releases" / f"v{released}.binpb"
+    # The release to compare with: today's contracts, so that their levels count as released.
+    contracts_tool.run([contracts_tool.BUF, "build", "proto", "-o", against], cwd=contracts_copy)
+    method = "GetProduct" if "NO_SIDE_EFFECTS" in old else "ReserveStock"
+    mutate(
+        contracts_copy,
+        PRODUCT_SERVICE,
+        f"  rpc {method}({method}Request) returns ({method}Response) {{\n{old}",
+        f"  rpc {method}({method}Request) returns ({method}Response) {{\n{new}",
+    )
+    with pytest.raises(contracts_tool.ContractsError) as failure:
+        contracts_tool.check_breaking(contracts_copy)
+    assert f"RPC pasar.product.v1.ProductService.{method} lowered idempotency_level" in str(failure.value)

@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from google.api import annotations_pb2 as google_api_annotations
+from google.protobuf import descriptor_pb2
 
 CONTRACTS = Path(__file__).resolve().parent.parent
 REPO = CONTRACTS.parent
@@ -234,6 +235,49 @@ def check_breaking(root: Path = CONTRACTS) -> None:
         run([BUF, "breaking", "proto", "--against", against], cwd=root)
     except ContractsError as error:
         raise ContractsError(f"breaking change against released v{versions[-1]}:\n{error}") from error
+    lowered = lowered_idempotency_levels(against, root)
+    if lowered:
+        listing = "\n  ".join(lowered)
+        raise ContractsError(f"breaking change against released v{versions[-1]}:\n  {listing}")
+
+
+# Idempotency levels from the weakest promise to the strongest.
+_IDEMPOTENCY_STRENGTH = {
+    descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN: 0,
+    descriptor_pb2.MethodOptions.IDEMPOTENT: 1,
+    descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS: 2,
+}
+
+
+def lowered_idempotency_levels(against: Path, root: Path = CONTRACTS) -> list[str]:
+    """The methods whose idempotency_level promises less than in the released image.
+
+    Clients retry and cache by that option, so taking a promise back breaks them; giving
+    one is additive. buf's RPC_SAME_IDEMPOTENCY_LEVEL flags both, so buf.yaml leaves it
+    out and this check keeps the breaking half.
+    """
+    with tempfile.TemporaryDirectory(prefix="pasar-image-") as scratch:
+        image = Path(scratch) / "current.binpb"
+        run([BUF, "build", "proto", "-o", image], cwd=root)
+        current = _idempotency_levels(image)
+    problems = []
+    for name, released in sorted(_idempotency_levels(against).items()):
+        now = current.get(name)
+        if now is not None and _IDEMPOTENCY_STRENGTH[now] < _IDEMPOTENCY_STRENGTH[released]:
+            level = descriptor_pb2.MethodOptions.IdempotencyLevel.Name
+            problems.append(f"RPC {name} lowered idempotency_level from {level(released)} to {level(now)}")
+    return problems
+
+
+def _idempotency_levels(image: Path) -> dict[str, descriptor_pb2.MethodOptions.IdempotencyLevel.ValueType]:
+    """Every method's idempotency_level in a buf image (a FileDescriptorSet on the wire)."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(image.read_bytes())
+    return {
+        f"{file.package}.{service.name}.{method.name}": method.options.idempotency_level
+        for file in files.file
+        for service in file.service
+        for method in service.method
+    }
 
 
 def check_generated() -> None:

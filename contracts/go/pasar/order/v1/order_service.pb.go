@@ -469,11 +469,11 @@ const file_pasar_order_v1_order_service_proto_rawDesc = "" +
 	"\x05token\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\x05token\"B\n" +
 	"\x13CancelOrderResponse\x12+\n" +
-	"\x05order\x18\x01 \x01(\v2\x15.pasar.order.v1.OrderR\x05order2\x99\x03\n" +
+	"\x05order\x18\x01 \x01(\v2\x15.pasar.order.v1.OrderR\x05order2\x9f\x03\n" +
 	"\fOrderService\x12q\n" +
-	"\vCreateOrder\x12\".pasar.order.v1.CreateOrderRequest\x1a#.pasar.order.v1.CreateOrderResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/api/v1/orders\x12\x8e\x01\n" +
-	"\bGetOrder\x12\x1f.pasar.order.v1.GetOrderRequest\x1a .pasar.order.v1.GetOrderResponse\"?\x82\xd3\xe4\x93\x029Z\x1bb\x05order\x12\x12/api/v1/order/{id}b\x05order\x12\x13/api/v1/orders/{id}\x12\x84\x01\n" +
-	"\vCancelOrder\x12\".pasar.order.v1.CancelOrderRequest\x1a#.pasar.order.v1.CancelOrderResponse\",\x82\xd3\xe4\x93\x02&:\x01*b\x05order\"\x1a/api/v1/orders/{id}:cancelBAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3"
+	"\vCreateOrder\x12\".pasar.order.v1.CreateOrderRequest\x1a#.pasar.order.v1.CreateOrderResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/api/v1/orders\x12\x91\x01\n" +
+	"\bGetOrder\x12\x1f.pasar.order.v1.GetOrderRequest\x1a .pasar.order.v1.GetOrderResponse\"B\x82\xd3\xe4\x93\x029Z\x1bb\x05order\x12\x12/api/v1/order/{id}b\x05order\x12\x13/api/v1/orders/{id}\x90\x02\x01\x12\x87\x01\n" +
+	"\vCancelOrder\x12\".pasar.order.v1.CancelOrderRequest\x1a#.pasar.order.v1.CancelOrderResponse\"/\x82\xd3\xe4\x93\x02&:\x01*b\x05order\"\x1a/api/v1/orders/{id}:cancel\x90\x02\x02BAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3"
 
 var (
 	file_pasar_order_v1_order_service_proto_rawDescOnce sync.Once

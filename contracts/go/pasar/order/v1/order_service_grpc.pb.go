@@ -40,6 +40,8 @@ type OrderServiceClient interface {
 	// fails, the earlier ones are undone and the error says which step failed.
 	//
 	// Idempotent on request_id: a retry returns the same order, payment and access token.
+	// It declares no idempotency_level because a call without request_id is not safe to
+	// repeat: a client retries it only when it set request_id.
 	// FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
 	// NOT_FOUND when a package or the channel is unknown.
 	CreateOrder(ctx context.Context, in *CreateOrderRequest, opts ...grpc.CallOption) (*CreateOrderResponse, error)
@@ -104,6 +106,8 @@ type OrderServiceServer interface {
 	// fails, the earlier ones are undone and the error says which step failed.
 	//
 	// Idempotent on request_id: a retry returns the same order, payment and access token.
+	// It declares no idempotency_level because a call without request_id is not safe to
+	// repeat: a client retries it only when it set request_id.
 	// FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
 	// NOT_FOUND when a package or the channel is unknown.
 	CreateOrder(context.Context, *CreateOrderRequest) (*CreateOrderResponse, error)

@@ -907,17 +907,17 @@ const file_pasar_payment_v1_payment_service_proto_rawDesc = "" +
 	"\x19WatchPaymentEventsRequest\x12.\n" +
 	"\x0eafter_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\"R\n" +
 	"\x1aWatchPaymentEventsResponse\x124\n" +
-	"\x05event\x18\x01 \x01(\v2\x1e.pasar.payment.v1.PaymentEventR\x05event2\x92\b\n" +
-	"\x0ePaymentService\x12\xa8\x01\n" +
-	"\x13ListPaymentChannels\x12,.pasar.payment.v1.ListPaymentChannelsRequest\x1a-.pasar.payment.v1.ListPaymentChannelsResponse\"4\x82\xd3\xe4\x93\x02.Z\x12\x12\x10/api/v1/payments\x12\x18/api/v1/payment-channels\x12\xa0\x01\n" +
+	"\x05event\x18\x01 \x01(\v2\x1e.pasar.payment.v1.PaymentEventR\x05event2\xa7\b\n" +
+	"\x0ePaymentService\x12\xab\x01\n" +
+	"\x13ListPaymentChannels\x12,.pasar.payment.v1.ListPaymentChannelsRequest\x1a-.pasar.payment.v1.ListPaymentChannelsResponse\"7\x82\xd3\xe4\x93\x02.Z\x12\x12\x10/api/v1/payments\x12\x18/api/v1/payment-channels\x90\x02\x01\x12\xa3\x01\n" +
 	"\n" +
-	"GetPayment\x12#.pasar.payment.v1.GetPaymentRequest\x1a$.pasar.payment.v1.GetPaymentResponse\"G\x82\xd3\xe4\x93\x02AZ\x1fb\apayment\x12\x14/api/v1/payment/{id}b\apayment\x12\x15/api/v1/payments/{id}\x12\x9a\x01\n" +
-	"\x0fSimulatePayment\x12(.pasar.payment.v1.SimulatePaymentRequest\x1a).pasar.payment.v1.SimulatePaymentResponse\"2\x82\xd3\xe4\x93\x02,:\x01*b\apayment\"\x1e/api/v1/payments/{id}:simulate\x12b\n" +
-	"\rCreatePayment\x12&.pasar.payment.v1.CreatePaymentRequest\x1a'.pasar.payment.v1.CreatePaymentResponse\"\x00\x12t\n" +
-	"\x12FindPaymentByOrder\x12+.pasar.payment.v1.FindPaymentByOrderRequest\x1a,.pasar.payment.v1.FindPaymentByOrderResponse\"\x03\x90\x02\x01\x12b\n" +
-	"\rCancelPayment\x12&.pasar.payment.v1.CancelPaymentRequest\x1a'.pasar.payment.v1.CancelPaymentResponse\"\x00\x12b\n" +
-	"\rNotifyPayment\x12&.pasar.payment.v1.NotifyPaymentRequest\x1a'.pasar.payment.v1.NotifyPaymentResponse\"\x00\x12s\n" +
-	"\x12WatchPaymentEvents\x12+.pasar.payment.v1.WatchPaymentEventsRequest\x1a,.pasar.payment.v1.WatchPaymentEventsResponse\"\x000\x01BEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3"
+	"GetPayment\x12#.pasar.payment.v1.GetPaymentRequest\x1a$.pasar.payment.v1.GetPaymentResponse\"J\x82\xd3\xe4\x93\x02AZ\x1fb\apayment\x12\x14/api/v1/payment/{id}b\apayment\x12\x15/api/v1/payments/{id}\x90\x02\x01\x12\x9d\x01\n" +
+	"\x0fSimulatePayment\x12(.pasar.payment.v1.SimulatePaymentRequest\x1a).pasar.payment.v1.SimulatePaymentResponse\"5\x82\xd3\xe4\x93\x02,:\x01*b\apayment\"\x1e/api/v1/payments/{id}:simulate\x90\x02\x02\x12e\n" +
+	"\rCreatePayment\x12&.pasar.payment.v1.CreatePaymentRequest\x1a'.pasar.payment.v1.CreatePaymentResponse\"\x03\x90\x02\x02\x12t\n" +
+	"\x12FindPaymentByOrder\x12+.pasar.payment.v1.FindPaymentByOrderRequest\x1a,.pasar.payment.v1.FindPaymentByOrderResponse\"\x03\x90\x02\x01\x12e\n" +
+	"\rCancelPayment\x12&.pasar.payment.v1.CancelPaymentRequest\x1a'.pasar.payment.v1.CancelPaymentResponse\"\x03\x90\x02\x02\x12e\n" +
+	"\rNotifyPayment\x12&.pasar.payment.v1.NotifyPaymentRequest\x1a'.pasar.payment.v1.NotifyPaymentResponse\"\x03\x90\x02\x02\x12v\n" +
+	"\x12WatchPaymentEvents\x12+.pasar.payment.v1.WatchPaymentEventsRequest\x1a,.pasar.payment.v1.WatchPaymentEventsResponse\"\x03\x90\x02\x010\x01BEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3"
 
 var (
 	file_pasar_payment_v1_payment_service_proto_rawDescOnce sync.Once

@@ -641,12 +641,12 @@ const file_pasar_product_v1_product_admin_service_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\"L\n" +
 	"\x15UpdatePackageResponse\x123\n" +
-	"\apackage\x18\x01 \x01(\v2\x19.pasar.product.v1.PackageR\apackage2\xbd\a\n" +
+	"\apackage\x18\x01 \x01(\v2\x19.pasar.product.v1.PackageR\apackage2\xc0\a\n" +
 	"\x13ProductAdminService\x12\x99\x01\n" +
 	"\x0eCreateCategory\x12'.pasar.product.v1.CreateCategoryRequest\x1a(.pasar.product.v1.CreateCategoryResponse\"4\x82\xd3\xe4\x93\x02.:\bcategoryb\bcategory\"\x18/api/v1/admin/categories\x12\x92\x01\n" +
 	"\rCreateProduct\x12&.pasar.product.v1.CreateProductRequest\x1a'.pasar.product.v1.CreateProductResponse\"0\x82\xd3\xe4\x93\x02*:\aproductb\aproduct\"\x16/api/v1/admin/products\x12\x9f\x01\n" +
-	"\rUpdateProduct\x12&.pasar.product.v1.UpdateProductRequest\x1a'.pasar.product.v1.UpdateProductResponse\"=\x82\xd3\xe4\x93\x027:\aproductb\aproduct2#/api/v1/admin/products/{product.id}\x12\x85\x01\n" +
-	"\rDeleteProduct\x12&.pasar.product.v1.DeleteProductRequest\x1a'.pasar.product.v1.DeleteProductResponse\"#\x82\xd3\xe4\x93\x02\x1d*\x1b/api/v1/admin/products/{id}\x12\xa8\x01\n" +
+	"\rUpdateProduct\x12&.pasar.product.v1.UpdateProductRequest\x1a'.pasar.product.v1.UpdateProductResponse\"=\x82\xd3\xe4\x93\x027:\aproductb\aproduct2#/api/v1/admin/products/{product.id}\x12\x88\x01\n" +
+	"\rDeleteProduct\x12&.pasar.product.v1.DeleteProductRequest\x1a'.pasar.product.v1.DeleteProductResponse\"&\x82\xd3\xe4\x93\x02\x1d*\x1b/api/v1/admin/products/{id}\x90\x02\x02\x12\xa8\x01\n" +
 	"\rCreatePackage\x12&.pasar.product.v1.CreatePackageRequest\x1a'.pasar.product.v1.CreatePackageResponse\"F\x82\xd3\xe4\x93\x02@:\apackageb\apackage\",/api/v1/admin/products/{product_id}/packages\x12\x9f\x01\n" +
 	"\rUpdatePackage\x12&.pasar.product.v1.UpdatePackageRequest\x1a'.pasar.product.v1.UpdatePackageResponse\"=\x82\xd3\xe4\x93\x027:\apackageb\apackage2#/api/v1/admin/packages/{package.id}BEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/product/v1;productv1b\x06proto3"
 

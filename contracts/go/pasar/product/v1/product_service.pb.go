@@ -797,16 +797,16 @@ const file_pasar_product_v1_product_service_proto_rawDesc = "" +
 	"\x19ReleaseReservationRequest\x126\n" +
 	"\border_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\aorderId\"]\n" +
 	"\x1aReleaseReservationResponse\x12?\n" +
-	"\vreservation\x18\x01 \x01(\v2\x1d.pasar.product.v1.ReservationR\vreservation2\xde\x06\n" +
-	"\x0eProductService\x12\x7f\n" +
-	"\x0eListCategories\x12'.pasar.product.v1.ListCategoriesRequest\x1a(.pasar.product.v1.ListCategoriesResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/api/v1/categories\x12w\n" +
-	"\fListProducts\x12%.pasar.product.v1.ListProductsRequest\x1a&.pasar.product.v1.ListProductsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/products\x12\xa0\x01\n" +
+	"\vreservation\x18\x01 \x01(\v2\x1d.pasar.product.v1.ReservationR\vreservation2\xf4\x06\n" +
+	"\x0eProductService\x12\x82\x01\n" +
+	"\x0eListCategories\x12'.pasar.product.v1.ListCategoriesRequest\x1a(.pasar.product.v1.ListCategoriesResponse\"\x1d\x82\xd3\xe4\x93\x02\x14\x12\x12/api/v1/categories\x90\x02\x01\x12z\n" +
+	"\fListProducts\x12%.pasar.product.v1.ListProductsRequest\x1a&.pasar.product.v1.ListProductsResponse\"\x1b\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/products\x90\x02\x01\x12\xa3\x01\n" +
 	"\n" +
-	"GetProduct\x12#.pasar.product.v1.GetProductRequest\x1a$.pasar.product.v1.GetProductResponse\"G\x82\xd3\xe4\x93\x02AZ\x1fb\aproduct\x12\x14/api/v1/product/{id}b\aproduct\x12\x15/api/v1/products/{id}\x12k\n" +
-	"\x10BatchGetPackages\x12).pasar.product.v1.BatchGetPackagesRequest\x1a*.pasar.product.v1.BatchGetPackagesResponse\"\x00\x12_\n" +
-	"\fReserveStock\x12%.pasar.product.v1.ReserveStockRequest\x1a&.pasar.product.v1.ReserveStockResponse\"\x00\x12n\n" +
-	"\x11CommitReservation\x12*.pasar.product.v1.CommitReservationRequest\x1a+.pasar.product.v1.CommitReservationResponse\"\x00\x12q\n" +
-	"\x12ReleaseReservation\x12+.pasar.product.v1.ReleaseReservationRequest\x1a,.pasar.product.v1.ReleaseReservationResponse\"\x00BEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/product/v1;productv1b\x06proto3"
+	"GetProduct\x12#.pasar.product.v1.GetProductRequest\x1a$.pasar.product.v1.GetProductResponse\"J\x82\xd3\xe4\x93\x02AZ\x1fb\aproduct\x12\x14/api/v1/product/{id}b\aproduct\x12\x15/api/v1/products/{id}\x90\x02\x01\x12n\n" +
+	"\x10BatchGetPackages\x12).pasar.product.v1.BatchGetPackagesRequest\x1a*.pasar.product.v1.BatchGetPackagesResponse\"\x03\x90\x02\x01\x12b\n" +
+	"\fReserveStock\x12%.pasar.product.v1.ReserveStockRequest\x1a&.pasar.product.v1.ReserveStockResponse\"\x03\x90\x02\x02\x12q\n" +
+	"\x11CommitReservation\x12*.pasar.product.v1.CommitReservationRequest\x1a+.pasar.product.v1.CommitReservationResponse\"\x03\x90\x02\x02\x12t\n" +
+	"\x12ReleaseReservation\x12+.pasar.product.v1.ReleaseReservationRequest\x1a,.pasar.product.v1.ReleaseReservationResponse\"\x03\x90\x02\x02BEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/product/v1;productv1b\x06proto3"
 
 var (
 	file_pasar_product_v1_product_service_proto_rawDescOnce sync.Once

@@ -43,6 +43,8 @@ class OrderServiceStub:
     fails, the earlier ones are undone and the error says which step failed.
 
     Idempotent on request_id: a retry returns the same order, payment and access token.
+    It declares no idempotency_level because a call without request_id is not safe to
+    repeat: a client retries it only when it set request_id.
     FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
     NOT_FOUND when a package or the channel is unknown.
     """
@@ -71,6 +73,8 @@ class OrderServiceAsyncStub(OrderServiceStub):
     fails, the earlier ones are undone and the error says which step failed.
 
     Idempotent on request_id: a retry returns the same order, payment and access token.
+    It declares no idempotency_level because a call without request_id is not safe to
+    repeat: a client retries it only when it set request_id.
     FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
     NOT_FOUND when a package or the channel is unknown.
     """
@@ -102,6 +106,8 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         fails, the earlier ones are undone and the error says which step failed.
 
         Idempotent on request_id: a retry returns the same order, payment and access token.
+        It declares no idempotency_level because a call without request_id is not safe to
+        repeat: a client retries it only when it set request_id.
         FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
         NOT_FOUND when a package or the channel is unknown.
         """
