@@ -14,14 +14,19 @@ from pathlib import Path
 import grpc
 import pytest
 from conftest import FakeCatalog
+from google.protobuf import field_mask_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
+from pasar.common.v1 import money_pb2
+from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
+from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit import database as db
 from pasar_kit.channels import open_channel
-from pasar_kit.errors import error_info
+from pasar_kit.errors import InvalidArgument, error_info
 from pasar_kit.logs import configure_logging, request_context
+from pasar_kit.partial_updates import partial_update_resource
+from pasar_kit.pipeline import validate
 from pasar_kit.server import GrpcServer
 
 
@@ -140,3 +145,78 @@ def test_each_call_is_logged_as_one_json_line(
     assert call["request_id"] == "log-me"
     assert call["service"] == "svc-test"
     assert call["duration_ms"] >= 0
+
+
+def package_update(package: product_pb2.Package | None, *paths: str) -> admin_pb2.UpdatePackageRequest:
+    return admin_pb2.UpdatePackageRequest(package=package, update_mask=field_mask_pb2.FieldMask(paths=paths))
+
+
+def refused_fields(request: admin_pb2.UpdatePackageRequest) -> list[str]:
+    with pytest.raises(InvalidArgument) as caught:
+        validate(request)
+    return sorted({field for field, _ in caught.value.field_violations})
+
+
+def test_a_partial_update_is_held_to_the_rules_of_its_masked_fields_only() -> None:
+    """price is required and display_name must not be empty, but the mask names stock_available."""
+    validate(package_update(product_pb2.Package(id="pulsa-10k", stock_available=3), "stock_available"))
+
+
+@pytest.mark.parametrize(
+    ("package", "path", "field"),
+    [
+        (
+            product_pb2.Package(id="pulsa-10k", stock_available=-1),
+            "stock_available",
+            "package.stock_available",
+        ),
+        (product_pb2.Package(id="pulsa-10k"), "display_name", "package.display_name"),
+        (product_pb2.Package(id="pulsa-10k"), "price", "package.price"),
+        (
+            product_pb2.Package(id="pulsa-10k", price=money_pb2.Money(currency_code="IDR", amount=-5)),
+            "price",
+            "package.price.amount",
+        ),
+        (product_pb2.Package(id="pulsa-10k"), "price.amount", "package.price"),
+    ],
+    ids=["out-of-range", "empty", "required", "inside-a-masked-field", "leading-to-a-masked-path"],
+)
+def test_a_masked_field_that_breaks_its_rule_is_refused_naming_it(
+    package: product_pb2.Package, path: str, field: str
+) -> None:
+    assert refused_fields(package_update(package, path)) == [field]
+
+
+def test_the_resource_and_its_id_are_validated_whatever_the_mask() -> None:
+    bad_id = product_pb2.Package(id="Not An Id!", display_name="Pulsa")
+    assert refused_fields(package_update(bad_id, "display_name")) == ["package.id"]
+    assert refused_fields(package_update(None, "display_name")) == ["package"]
+
+
+def test_an_empty_mask_holds_the_update_to_every_rule() -> None:
+    assert refused_fields(package_update(product_pb2.Package(id="pulsa-10k", display_name="Pulsa"))) == [
+        "package.price"
+    ]
+
+
+def test_a_mask_path_the_resource_lacks_matches_no_rule() -> None:
+    """Refusing an unknown path is the service's (it knows what may change); here it selects nothing."""
+    validate(package_update(product_pb2.Package(id="pulsa-10k"), "colour", ""))
+
+
+def test_requests_without_an_update_mask_are_held_to_every_rule() -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        validate(
+            admin_pb2.CreatePackageRequest(product_id="pulsa", package=product_pb2.Package(id="pulsa-10k"))
+        )
+    assert sorted({field for field, _ in caught.value.field_violations}) == [
+        "package.display_name",
+        "package.price",
+    ]
+
+
+def test_a_partial_update_is_told_by_its_field_mask_and_its_resource_field() -> None:
+    assert partial_update_resource(admin_pb2.UpdateProductRequest.DESCRIPTOR) == "product"
+    assert partial_update_resource(admin_pb2.UpdatePackageRequest.DESCRIPTOR) == "package"
+    assert partial_update_resource(admin_pb2.CreatePackageRequest.DESCRIPTOR) is None
+    assert partial_update_resource(product_service_pb2.ListProductsRequest.DESCRIPTOR) is None

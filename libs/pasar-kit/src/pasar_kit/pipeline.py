@@ -8,7 +8,9 @@ One server interceptor wraps each handler, in this order:
    PERMISSION_DENIED, before anything else runs;
 2. an optional artificial delay (``PASAR_FAULT_DELAY_MS``, off by default) for fault tests;
 3. the request is validated against the contract's protovalidate rules: a violation is
-   INVALID_ARGUMENT with one ``BadRequest`` field violation per broken rule;
+   INVALID_ARGUMENT with one ``BadRequest`` field violation per broken rule. A partial
+   update (with a ``google.protobuf.FieldMask update_mask``) is held to the rules of the
+   fields its mask names (:mod:`pasar_kit.partial_updates`);
 4. unary handlers run inside ``database.connection_context()`` (streaming handlers manage
    their own connections, as a stream may outlive many queries);
 5. a :class:`~pasar_kit.errors.ServiceError` becomes its status; a failed call to another
@@ -40,6 +42,7 @@ from pasar_kit import database as db
 from pasar_kit.callers import CallerGate, InternalCallers
 from pasar_kit.errors import Aborted, InvalidArgument, ServiceError, Unavailable
 from pasar_kit.logs import REQUEST_ID_METADATA, request_context
+from pasar_kit.partial_updates import violations_in_scope
 
 log = logging.getLogger("pasar.rpc")
 
@@ -62,8 +65,11 @@ def field_path(violation: protovalidate.Violation) -> str:
 
 
 def validate(request: message.Message) -> None:
-    """Raises InvalidArgument naming every field that breaks the contract's rules."""
-    violations = _validator.collect_violations(request)
+    """Raises InvalidArgument naming every field that breaks the contract's rules.
+
+    A partial update counts only the rules of the fields its mask names.
+    """
+    violations = violations_in_scope(request, _validator.collect_violations(request))
     if not violations:
         return
     fields = [(field_path(v) or request.DESCRIPTOR.name, v.proto.message) for v in violations]
