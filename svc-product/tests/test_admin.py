@@ -208,6 +208,54 @@ def test_updating_an_unknown_or_archived_product_is_not_found(
     assert failure(lambda: update_product(pulsa, change)).reason == "PRODUCT_NOT_FOUND"
 
 
+def test_a_partial_update_is_not_held_to_the_rules_of_fields_it_leaves_out(
+    pulsa: Admin, products: ProductServiceStub
+) -> None:
+    """The mask names display_name only: the empty category_id (a required id) is not looked at."""
+    original = get(products, "pulsa-nusantara")
+    updated = update_product(
+        pulsa, product_pb2.Product(id="pulsa-nusantara", display_name="Nama Baru"), "display_name"
+    )
+    assert updated.display_name == "Nama Baru"
+    assert (updated.category_id, updated.description, updated.image_url) == (
+        original.category_id,
+        original.description,
+        original.image_url,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "field"),
+    [
+        (product_pb2.Product(id="pulsa-nusantara"), "display_name", "product.display_name"),
+        (
+            product_pb2.Product(id="pulsa-nusantara", category_id="Paket Data"),
+            "category_id",
+            "product.category_id",
+        ),
+        (product_pb2.Product(id="Pulsa Nusantara", display_name="Baru"), "display_name", "product.id"),
+    ],
+    ids=["masked-field-empty", "masked-field-malformed", "id-malformed"],
+)
+def test_a_partial_update_breaking_a_rule_of_a_masked_field_or_the_id_is_refused_naming_it(
+    pulsa: Admin, products: ProductServiceStub, change: product_pb2.Product, path: str, field: str
+) -> None:
+    original = get(products, "pulsa-nusantara")
+    refused = failure(lambda: update_product(pulsa, change, path))
+    assert (refused.code, set(refused.fields)) == (grpc.StatusCode.INVALID_ARGUMENT, {field})
+    assert field in refused.message
+    assert get(products, "pulsa-nusantara") == original
+
+
+def test_an_unknown_mask_path_is_refused_even_when_the_fields_are_empty(
+    pulsa: Admin, products: ProductServiceStub
+) -> None:
+    original = get(products, "pulsa-nusantara")
+    refused = failure(lambda: update_product(pulsa, product_pb2.Product(id="pulsa-nusantara"), "nama"))
+    assert (refused.code, refused.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ["update_mask"])
+    assert get(products, "pulsa-nusantara") == original
+
+
 def test_delete_archives_the_product_and_can_be_repeated(
     pulsa: Admin, products: ProductServiceStub, database: peewee.Database
 ) -> None:
@@ -356,3 +404,43 @@ def test_updating_an_unknown_package_is_not_found(pulsa: Admin) -> None:
         "PACKAGE_NOT_FOUND",
         {"package_id": "tidak-ada"},
     )
+
+
+def test_a_partial_package_update_is_not_held_to_the_rules_of_fields_it_leaves_out(
+    pulsa: Admin, products: ProductServiceStub
+) -> None:
+    """The mask names stock_available only: the absent price (required) and empty name are not looked at."""
+    original = get(products, "pulsa-nusantara").packages[0]
+    updated = pulsa.update_package(
+        product_pb2.Package(id="pulsa-nusantara-10k", stock_available=7), "stock_available"
+    )
+    assert updated.stock_available == 7
+    assert (updated.price, updated.display_name, updated.sort_order) == (
+        original.price,
+        original.display_name,
+        original.sort_order,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "field"),
+    [
+        (
+            product_pb2.Package(id="pulsa-nusantara-10k", stock_available=-1),
+            "stock_available",
+            "package.stock_available",
+        ),
+        (product_pb2.Package(id="pulsa-nusantara-10k"), "price", "package.price"),
+        (product_pb2.Package(id="pulsa-nusantara-10k", price=rupiah(-1)), "price", "package.price.amount"),
+        (product_pb2.Package(id="", stock_available=1), "stock_available", "package.id"),
+    ],
+    ids=["masked-field-out-of-range", "masked-field-missing", "inside-a-masked-field", "id-empty"],
+)
+def test_a_partial_package_update_breaking_a_rule_of_a_masked_field_or_the_id_is_refused_naming_it(
+    pulsa: Admin, products: ProductServiceStub, change: product_pb2.Package, path: str, field: str
+) -> None:
+    original = get(products, "pulsa-nusantara")
+    refused = failure(lambda: pulsa.update_package(change, path))
+    assert (refused.code, set(refused.fields)) == (grpc.StatusCode.INVALID_ARGUMENT, {field})
+    assert field in refused.message
+    assert get(products, "pulsa-nusantara") == original
