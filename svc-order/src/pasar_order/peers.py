@@ -1,13 +1,14 @@
 """The two services checkout depends on, behind one long-lived channel each.
 
-Every call has a deadline; gRPC retries only the methods that are safe to repeat (all of
-the ones the order service calls are idempotent on the order or payment id, by
-contract). A failed call becomes a :class:`PeerError`: a peer's domain error keeps its
-code, reason and metadata, so that the order service's caller gets the catalog's
-OUT_OF_STOCK or the payment service's AMOUNT_OUT_OF_RANGE unchanged; a peer that is down,
-too slow or broken becomes UNAVAILABLE with the contract's ErrorInfo (reason
-DEPENDENCY_UNAVAILABLE, metadata ``service``: the peer's full service name), which tells
-callers, the gateway's circuit breaker among them, that the order service itself answered.
+Every call has a deadline; gRPC retries only the methods the contracts declare safe to
+repeat (their idempotency_level: every one the order service calls is a read or
+idempotent on the order or payment id). A failed call becomes a :class:`PeerError`: a
+peer's domain error keeps its code, reason and metadata, so that the order service's
+caller gets the catalog's OUT_OF_STOCK or the payment service's AMOUNT_OUT_OF_RANGE
+unchanged; a peer that is down, too slow or broken becomes UNAVAILABLE with the
+contract's ErrorInfo (reason DEPENDENCY_UNAVAILABLE, metadata ``service``: the peer's full
+service name), which tells callers, the gateway's circuit breaker among them, that the
+order service itself answered.
 """
 
 from __future__ import annotations
@@ -24,28 +25,15 @@ from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_p
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit import errors
 from pasar_kit.channels import ClientTls, open_channel
+from pasar_kit.idempotency import repeatable_methods
 from pasar_kit.timestamps import to_timestamp
 
 log = logging.getLogger(__name__)
 
 PRODUCT_SERVICE = "pasar.product.v1.ProductService"
 PAYMENT_SERVICE = "pasar.payment.v1.PaymentService"
-
-# The calls gRPC may repeat on UNAVAILABLE: reads, and writes idempotent on their key.
-PRODUCT_IDEMPOTENT = [
-    (PRODUCT_SERVICE, method)
-    for method in ("BatchGetPackages", "ReserveStock", "CommitReservation", "ReleaseReservation")
-]
-PAYMENT_IDEMPOTENT = [
-    (PAYMENT_SERVICE, method)
-    for method in (
-        "ListPaymentChannels",
-        "GetPayment",
-        "FindPaymentByOrder",
-        "CreatePayment",
-        "CancelPayment",
-    )
-]
+_PRODUCT_DESCRIPTOR = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
+_PAYMENT_DESCRIPTOR = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
 
 OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 
@@ -135,14 +123,14 @@ class Peers:
         self._product_channel = open_channel(
             product_address,
             default_timeout=timeout,
-            idempotent_methods=PRODUCT_IDEMPOTENT,
+            idempotent_methods=repeatable_methods(_PRODUCT_DESCRIPTOR),
             tls=tls,
             caller_token=caller_token,
         )
         self._payment_channel = open_channel(
             payment_address,
             default_timeout=timeout,
-            idempotent_methods=PAYMENT_IDEMPOTENT,
+            idempotent_methods=repeatable_methods(_PAYMENT_DESCRIPTOR),
             tls=tls,
             caller_token=caller_token,
         )
