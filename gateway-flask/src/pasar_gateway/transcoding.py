@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, NoReturn, cast
@@ -192,8 +192,11 @@ class RequestTranscoder:
         document = {leaf.name: values if leaf.is_repeated else values[0]}
         try:
             json_format.ParseDict(document, parent)
-        except (json_format.ParseError, TypeError, ValueError, AttributeError) as error:
-            raise invalid_argument(f"{what} is not valid: {_clean(str(error))}", field_name) from None
+        except _PARSE_FAILURES:
+            shown = ", ".join(json.dumps(raw, ensure_ascii=False) for raw in raw_values)
+            raise invalid_argument(
+                f"{what} is not valid: expected {expected_value(leaf)}, not {shown}", field_name
+            ) from None
 
     def _set_from_header(
         self, request: message.Message, field: FieldDescriptor, header: str, value: str | None
@@ -261,78 +264,153 @@ def _reject_constant(name: str) -> NoReturn:
     raise invalid_argument(f"the request body is not valid JSON: {name} is not a JSON value", "body")
 
 
-_UNKNOWN_FIELD = re.compile(r'has no field named "([^"]*)" at "([^"]*)"')
-_LOCATION = re.compile(r" at ([A-Za-z_][A-Za-z0-9_.\[\]]*?)\.?(?:\.\.)?$")
-_FIELD_CHAIN = re.compile(r"Failed to parse ([A-Za-z0-9_]+) field")
-
-
 _PARSE_FAILURES = (json_format.ParseError, TypeError, ValueError, AttributeError, RecursionError)
 
 
 def _parse_into(document: dict[str, Any], request: message.Message, root_name: str) -> None:
+    """Parses document into request; a 400 naming the first field json_format would refuse.
+
+    json_format's errors say which field failed only in their message text, which is not an
+    API; so on failure the document is walked against the message's descriptor here, each
+    value tried on its own, to find the field and say what it should hold.
+    """
     try:
         json_format.ParseDict(document, request)
-    except _PARSE_FAILURES as error:
-        field, description = describe_parse_error(str(error), root_name)
-        if "[" not in field and "." in field:
-            # json_format names the fields but not the list element: find it.
-            located = _locate(document, self_descriptor(request), field.split("."))
-            description = description.replace(f'"{field}"', f'"{located}"')
-            field = located
+    except _PARSE_FAILURES:
+        found = find_invalid_field(document, message_descriptor(request))
+        if found is None:  # refused as a whole, though each field parses on its own
+            raise invalid_argument(f"the request body is not a valid {root_name}", "body") from None
+        field, description = found
         raise invalid_argument(description, field) from None
 
 
-def self_descriptor(value: message.Message) -> descriptor.Descriptor:
+def message_descriptor(value: message.Message) -> descriptor.Descriptor:
     return cast(descriptor.Descriptor, value.DESCRIPTOR)  # the upb and Python descriptor types are one
 
 
-def _locate(document: Any, message_type: descriptor.Descriptor, chain: Sequence[str]) -> str:
-    """The path of the element that fails to parse along chain, with list indexes."""
-    name, rest = chain[0], chain[1:]
-    field = fields_by_query_name(message_type).get(name)
-    value = document.get(name) if isinstance(document, dict) else None
-    if field is None or field.message_type is None or not rest:
-        return ".".join(chain)
-    element_class = message_factory.GetMessageClass(field.message_type)
-    if field.is_repeated and isinstance(value, list):
-        for index, item in enumerate(value):
-            try:
-                json_format.ParseDict(item, element_class())
-            except _PARSE_FAILURES:
-                return f"{name}[{index}].{_locate(item, field.message_type, rest)}"
-    return f"{name}.{_locate(value, field.message_type, rest)}"
+def find_invalid_field(
+    document: Mapping[str, Any], message_type: descriptor.Descriptor
+) -> tuple[str, str] | None:
+    """The first field of document that does not fit message_type (``lines[0].quantity``,
+    named as the client wrote it) and why, or None when every field fits."""
+    return _message_problem(document, message_type, "")
 
 
-def describe_parse_error(text: str, root_name: str) -> tuple[str, str]:
-    """The field a json_format error is about (``lines[0].quantity``) and a readable message."""
-    text = _clean(text)
-    unknown = _UNKNOWN_FIELD.search(text)
-    if unknown:
-        name, location = unknown.groups()
-        parent = _relative(location, root_name)
-        field = f"{parent}.{name}" if parent else name
-        return field, f'unknown field "{field}"'
-    location = _LOCATION.search(text)
-    field = ""
-    if location and location.group(1).startswith(root_name):
-        field = _relative(location.group(1), root_name)
-    if not field:
-        field = ".".join(_FIELD_CHAIN.findall(text))
-    innermost = re.split(r"Failed to parse [A-Za-z0-9_]+ field: ", text)[-1].rstrip(".")
-    innermost = _LOCATION.sub("", innermost).rstrip(".")
-    if field:
-        return field, f'invalid value for field "{field}": {innermost}'
-    return "body", f"invalid request body: {innermost}"
+def _message_problem(
+    document: Mapping[str, Any], message_type: descriptor.Descriptor, path: str
+) -> tuple[str, str] | None:
+    names = fields_by_query_name(message_type)
+    oneof_members: dict[str, str] = {}
+    for key, value in document.items():
+        where = f"{path}.{key}" if path else key
+        field = names.get(key)
+        if field is None:
+            return where, f'unknown field "{where}"'
+        oneof = field.containing_oneof
+        if oneof is not None and value is not None:
+            if oneof.name in oneof_members:
+                other = oneof_members[oneof.name]
+                return where, f'"{where}" and "{other}" are alternatives ({oneof.name}); give one of them'
+            oneof_members[oneof.name] = where
+        problem = _field_problem(field, value, where)
+        if problem is not None:
+            return problem
+    return None
 
 
-def _relative(location: str, root_name: str) -> str:
-    if location == root_name:
-        return ""
-    return location.removeprefix(f"{root_name}.")
+def _field_problem(field: FieldDescriptor, value: Any, where: str) -> tuple[str, str] | None:
+    if value is None:
+        return None  # proto3 JSON: null leaves a field at its default
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        return _items_problem(field.message_type.fields_by_name["value"], value, where, is_map=True)
+    if field.is_repeated:
+        return _items_problem(field, value, where, is_map=False)
+    return _value_problem(field, value, where)
 
 
-def _clean(text: str) -> str:
-    return text.split("\n", 1)[0].strip()
+def _items_problem(field: FieldDescriptor, value: Any, where: str, *, is_map: bool) -> tuple[str, str] | None:
+    """The first item of a map (a JSON object) or a repeated field (a JSON array) that does not fit."""
+    items: Iterable[tuple[Any, Any]]
+    if is_map and isinstance(value, dict):
+        items = value.items()
+    elif not is_map and isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return _invalid(where, "a JSON object" if is_map else "a JSON array", value)
+    for key, item in items:
+        problem = _value_problem(field, item, f"{where}[{json.dumps(key)}]")
+        if problem is not None:
+            return problem
+    return None
+
+
+def _value_problem(field: FieldDescriptor, value: Any, where: str) -> tuple[str, str] | None:
+    """Whether one value (not a list) fits field; messages are walked, the rest tried alone."""
+    message_type = field.message_type
+    if message_type is not None and not _has_own_json_form(message_type):
+        if not isinstance(value, dict):
+            return _invalid(where, f"a JSON object ({message_type.name})", value)
+        return _message_problem(value, message_type, where)
+    holder = message_factory.GetMessageClass(cast(descriptor.Descriptor, field.containing_type))()
+    try:
+        json_format.ParseDict({field.name: [value] if field.is_repeated else value}, holder)
+    except _PARSE_FAILURES:
+        return _invalid(where, expected_value(field), value)
+    return None
+
+
+def _has_own_json_form(message_type: descriptor.Descriptor) -> bool:
+    """Well-known types (Timestamp, wrappers, Struct...) are not written as objects of their fields."""
+    return message_type.full_name.startswith("google.protobuf.") and message_type.full_name != (
+        "google.protobuf.Empty"
+    )
+
+
+def _invalid(where: str, expected: str, value: Any) -> tuple[str, str]:
+    shown = json.dumps(value, ensure_ascii=False)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return where, f'invalid value for field "{where}": expected {expected}, not {shown}'
+
+
+_EXPECTED_BY_TYPE = {
+    FieldDescriptor.TYPE_INT32: "a 32-bit integer",
+    FieldDescriptor.TYPE_SINT32: "a 32-bit integer",
+    FieldDescriptor.TYPE_SFIXED32: "a 32-bit integer",
+    FieldDescriptor.TYPE_UINT32: "an unsigned 32-bit integer",
+    FieldDescriptor.TYPE_FIXED32: "an unsigned 32-bit integer",
+    FieldDescriptor.TYPE_INT64: "a 64-bit integer (a number or a string of digits)",
+    FieldDescriptor.TYPE_SINT64: "a 64-bit integer (a number or a string of digits)",
+    FieldDescriptor.TYPE_SFIXED64: "a 64-bit integer (a number or a string of digits)",
+    FieldDescriptor.TYPE_UINT64: "an unsigned 64-bit integer (a number or a string of digits)",
+    FieldDescriptor.TYPE_FIXED64: "an unsigned 64-bit integer (a number or a string of digits)",
+    FieldDescriptor.TYPE_FLOAT: "a number",
+    FieldDescriptor.TYPE_DOUBLE: "a number",
+    FieldDescriptor.TYPE_BOOL: "true or false",
+    FieldDescriptor.TYPE_STRING: "a string",
+    FieldDescriptor.TYPE_BYTES: "base64 text",
+}
+_EXPECTED_BY_MESSAGE = {
+    "google.protobuf.Timestamp": 'an RFC 3339 time such as "2026-01-31T12:00:00Z"',
+    "google.protobuf.Duration": 'a duration in seconds such as "1.5s"',
+    "google.protobuf.FieldMask": 'field names separated by commas, such as "displayName,priceIdr"',
+}
+
+
+def expected_value(field: FieldDescriptor) -> str:
+    """What a JSON value for field must be, in words."""
+    message_type = field.message_type
+    if message_type is not None:
+        if message_type.full_name in _EXPECTED_BY_MESSAGE:
+            return _EXPECTED_BY_MESSAGE[message_type.full_name]
+        wrapped = message_type.fields_by_name.get("value")
+        if message_type.full_name.endswith("Value") and wrapped is not None and wrapped.message_type is None:
+            return expected_value(wrapped)  # a wrapper: the wrapped type's form
+        return f"the JSON form of {message_type.full_name}"
+    if field.enum_type is not None:
+        names = [value.name for value in field.enum_type.values]
+        return "one of " + ", ".join(names)
+    return _EXPECTED_BY_TYPE.get(field.type, "a value of the field's type")
 
 
 def response_document(binding: HttpBinding, response: message.Message) -> Any:
