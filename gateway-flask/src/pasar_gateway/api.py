@@ -23,7 +23,7 @@ from werkzeug.routing import BaseConverter, Map
 
 from pasar_gateway.backends import Backend
 from pasar_gateway.bindings import HttpBinding, PathTemplate
-from pasar_gateway.catalog_cache import CATALOG_READS, CachedResponse, ResponseCache
+from pasar_gateway.catalog_cache import CachedResponse, ResponseCache, is_cacheable
 from pasar_gateway.errors import ApiError
 from pasar_gateway.metrics import GatewayMetrics
 from pasar_gateway.settings import GatewaySettings
@@ -42,7 +42,7 @@ def is_admin(binding: HttpBinding) -> bool:
 
 
 def is_catalog_read(binding: HttpBinding) -> bool:
-    return binding.method.full_name in CATALOG_READS
+    return is_cacheable(binding.method)
 
 
 def werkzeug_rule(template: PathTemplate, arguments: Mapping[str, str], url_map: Map) -> str:

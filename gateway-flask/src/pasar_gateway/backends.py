@@ -3,9 +3,10 @@
 A :class:`Backend` is made once per application (never per request) for each service
 process the routes name (``product``, ``payment``, ``order``). Its channel comes from
 :func:`pasar_kit.channels.open_channel`, so a target naming several instances is balanced
-with gRPC's round robin and the request id travels as ``x-request-id`` metadata; methods
-reached by GET are retried on UNAVAILABLE, as they are safe to repeat. Calls use the
-generated client stubs of the contracts.
+with gRPC's round robin and the request id travels as ``x-request-id`` metadata; the
+methods the contracts declare safe to repeat (idempotency_level NO_SIDE_EFFECTS or
+IDEMPOTENT, pasar_kit.idempotency) are retried on UNAVAILABLE and ABORTED, whatever their
+HTTP verb. Calls use the generated client stubs of the contracts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pasar_gateway.breaker import BreakerState, CircuitBreaker, CircuitOpen
 from pasar_gateway.errors import ApiError, from_rpc_error
 from pasar_gateway.settings import BackendSettings, GatewaySettings
 from pasar_kit.channels import open_channel
+from pasar_kit.idempotency import repeatable_methods
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +82,11 @@ class Backend:
         self.name = settings.name
         self.settings = settings
         self.service_names = sorted({binding.service.full_name for binding in bindings})
-        idempotent = sorted(
-            {(b.service.full_name, b.method.name) for b in bindings if b.http_method == "GET"}
-        )
+        services = {binding.service.full_name: binding.service for binding in bindings}
         self.channel = open_channel(
             settings.target,
             default_timeout=settings.deadline_seconds,
-            idempotent_methods=idempotent,
+            idempotent_methods=repeatable_methods(*services.values()),
             tls=gateway.tls,
         )
         stubs = {b.service.full_name: stub_class(b.service)(self.channel) for b in bindings}

@@ -2,9 +2,11 @@
 
 Catalog reads (categories, products, a product, payment channels) are the same for every
 shopper and change rarely, so the gateway keeps their JSON for a short time
-(``PASAR_CATALOG_CACHE_TTL_SECONDS``) keyed by the method and the request message itself
-(so ``/api/v1/product/x`` and ``/api/v1/products/x``, or ``pageSize`` and ``page_size``,
-share an entry). Each entry carries a strong ETag, the hash of its bytes, which answers
+(``PASAR_CATALOG_CACHE_TTL_SECONDS``). Which methods those are follows from the contracts
+(:func:`is_cacheable`): the reads their idempotency_level declares, less those answering
+with a shopper's own order or payment. Entries are keyed by the method and the request
+message itself (so ``/api/v1/product/x`` and ``/api/v1/products/x``, or ``pageSize`` and
+``page_size``, share an entry). Each entry carries a strong ETag, the hash of its bytes, which answers
 ``If-None-Match`` with 304.
 
 Staleness: a change made through the gateway's admin routes bumps the catalog's
@@ -24,14 +26,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-CATALOG_READS = frozenset(
-    {
-        "pasar.product.v1.ProductService.ListCategories",
-        "pasar.product.v1.ProductService.ListProducts",
-        "pasar.product.v1.ProductService.GetProduct",
-        "pasar.payment.v1.PaymentService.ListPaymentChannels",
-    }
-)
+from google.protobuf.descriptor import Descriptor, MethodDescriptor
+
+from pasar_kit.idempotency import has_no_side_effects
+
+# A shopper's own resources: an answer that holds one is that shopper's alone and changes
+# outside the admin routes (a payment gets paid), so it is never kept.
+SHOPPER_RESOURCES = frozenset({"pasar.order.v1.Order", "pasar.payment.v1.Payment"})
+
+
+def is_cacheable(method: MethodDescriptor) -> bool:
+    """Whether the gateway may keep method's answers: the contract declares it a read
+    (idempotency_level NO_SIDE_EFFECTS) and its answer holds no shopper's own resource."""
+    return has_no_side_effects(method) and not _holds_shopper_resource(method.output_type, set())
+
+
+def _holds_shopper_resource(message: Descriptor, seen: set[str]) -> bool:
+    if message.full_name in SHOPPER_RESOURCES:
+        return True
+    seen.add(message.full_name)
+    return any(
+        _holds_shopper_resource(field.message_type, seen)
+        for field in message.fields
+        if field.message_type is not None and field.message_type.full_name not in seen
+    )
 
 
 class Generation(Protocol):
