@@ -28,11 +28,20 @@ def has_no_side_effects(method: MethodDescriptor) -> bool:
 
 
 def repeatable_methods(*services: ServiceDescriptor) -> list[tuple[str, str]]:
-    """The (service full name, method name) pairs of the services' methods that are safe to
-    repeat (IDEMPOTENT or NO_SIDE_EFFECTS), in the form pasar_kit.channels' retries take."""
+    """The (service full name, method name) pairs of the services' unary methods that are
+    safe to repeat (IDEMPOTENT or NO_SIDE_EFFECTS), in the form pasar_kit.channels' retries
+    take.
+
+    Streams are left out although a read: their consumers reconnect and resume from their
+    own cursor, while gRPC would repeat a stream that has sent nothing yet (a Python server
+    sends its headers with the first message), so an idle stream is never committed and a
+    restart of the server is retried underneath the consumer's own reconnecting (with it,
+    the order service's catch-up-after-an-outage test failed once in 30 runs under load).
+    """
     return [
         (service.full_name, method.name)
         for service in services
         for method in service.methods
         if idempotency_level(method) in REPEATABLE_LEVELS
+        and not (method.client_streaming or method.server_streaming)
     ]
