@@ -13,7 +13,8 @@ from pasar_kit import database as db
 from pasar_kit.config import Env
 from pasar_kit.readiness import grpc_health
 from pasar_kit.testing.ports import free_port
-from pasar_kit.testing.processes import ComponentProcess, console_script, run_to_exit
+from pasar_kit.testing.processes import ComponentProcess, console_script
+from pasar_kit.testing.production import assert_migrate_needs_the_database_alone
 from pasar_order.main import MIGRATIONS_DIR, main, open_database
 from pasar_order.models import ALL_MODELS
 
@@ -54,18 +55,9 @@ UNRELATED_BAD_SETTINGS = [
 
 @pytest.mark.parametrize(("bad", "variable"), UNRELATED_BAD_SETTINGS)
 def test_migrate_needs_the_database_url_alone(database_url: str, bad: dict[str, str], variable: str) -> None:
-    command = console_script("pasar-order")
-    migrate = run_to_exit([command, "migrate"], {"DATABASE_URL": database_url, **bad})
-    assert migrate.returncode == 0, migrate.stderr
-    database = open_database(Env({"DATABASE_URL": database_url}))
-    try:
-        assert db.migrate(database, MIGRATIONS_DIR) == [], "migrate applied every migration"
-    finally:
-        db.close_pool(database)
-    serve = run_to_exit([command, "serve"], {"DATABASE_URL": database_url, **bad})
-    assert serve.returncode == 2
-    assert len(serve.stderr.splitlines()) == 1, serve.stderr
-    assert variable in serve.stderr
+    assert_migrate_needs_the_database_alone(
+        "order", database_url, bad, variable, open_database=open_database, migrations_dir=MIGRATIONS_DIR
+    )
 
 
 def test_a_mail_folder_that_cannot_be_created_ends_the_start_with_one_line(

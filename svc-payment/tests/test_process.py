@@ -16,10 +16,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
-from pasar_kit import database as db
-from pasar_kit.config import Env
 from pasar_kit.testing.callers import as_order_service
-from pasar_kit.testing.processes import ComponentProcess, console_script, run_to_exit
+from pasar_kit.testing.processes import ComponentProcess, console_script
+from pasar_kit.testing.production import assert_migrate_needs_the_database_alone
 from pasar_payment.main import MIGRATIONS_DIR, open_database
 
 PAYMENT_SERVICE = "pasar.payment.v1.PaymentService"
@@ -146,15 +145,6 @@ UNRELATED_BAD_SETTINGS = [
 
 @pytest.mark.parametrize(("bad", "variable"), UNRELATED_BAD_SETTINGS)
 def test_migrate_needs_the_database_url_alone(database_url: str, bad: dict[str, str], variable: str) -> None:
-    command = console_script("pasar-payment")
-    migrate = run_to_exit([command, "migrate"], {"DATABASE_URL": database_url, **bad})
-    assert migrate.returncode == 0, migrate.stderr
-    database = open_database(Env({"DATABASE_URL": database_url}))
-    try:
-        assert db.migrate(database, MIGRATIONS_DIR) == [], "migrate applied every migration"
-    finally:
-        db.close_pool(database)
-    serve = run_to_exit([command, "serve"], {"DATABASE_URL": database_url, **bad})
-    assert serve.returncode == 2
-    assert len(serve.stderr.splitlines()) == 1, serve.stderr
-    assert variable in serve.stderr
+    assert_migrate_needs_the_database_alone(
+        "payment", database_url, bad, variable, open_database=open_database, migrations_dir=MIGRATIONS_DIR
+    )

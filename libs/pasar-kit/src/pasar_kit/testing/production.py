@@ -1,17 +1,22 @@
-"""What production must refuse of a secret, checked on a component started as users start it.
+"""What a component must refuse at start, checked on the component started as users start it.
 
 Every component's start-up test takes :data:`REFUSED_SECRETS` (missing, each development
 default of the whole shop, one byte short) and asserts with :func:`assert_refused` that
-the process exits with status 2 and one line on stderr naming the variable.
+the process exits with status 2 and one line on stderr naming the variable. Every service's
+``migrate`` needs its database alone (:func:`assert_migrate_needs_the_database_alone`).
 """
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
-from pasar_kit.config import DEVELOPMENT_SECRETS, MINIMUM_SECRET_BYTES
-from pasar_kit.testing.processes import run_to_exit
+import peewee
+
+from pasar_kit import database as db
+from pasar_kit.config import DEVELOPMENT_SECRETS, MINIMUM_SECRET_BYTES, Env
+from pasar_kit.testing.processes import console_script, run_to_exit
 
 # (value, or None for unset; what the one line says about it)
 REFUSED_SECRETS: Sequence[tuple[str | None, str]] = (
@@ -50,3 +55,29 @@ def assert_refused(
     assert len(lines) == 1, result.stderr
     assert f"{variable} {says}" in lines[0], lines[0]
     return result
+
+
+def assert_migrate_needs_the_database_alone(
+    service: str,
+    database_url: str,
+    bad_setting: Mapping[str, str],
+    variable: str,
+    *,
+    open_database: Callable[[Env], peewee.Database],
+    migrations_dir: Path,
+) -> None:
+    """``pasar-<service> migrate`` with bad_setting (unrelated to the database) applies every
+    migration and exits 0, while ``serve`` refuses it in one line naming variable."""
+    command = console_script(f"pasar-{service}")
+    env = {"DATABASE_URL": database_url, **bad_setting}
+    migrate = run_to_exit([command, "migrate"], env)
+    assert migrate.returncode == 0, migrate.stderr
+    database = open_database(Env({"DATABASE_URL": database_url}))
+    try:
+        assert db.migrate(database, migrations_dir) == [], "migrate applied every migration"
+    finally:
+        db.close_pool(database)
+    serve = run_to_exit([command, "serve"], env)
+    assert serve.returncode == 2
+    assert len(serve.stderr.splitlines()) == 1, serve.stderr
+    assert variable in serve.stderr
