@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TypeVar
 
+from pasar_kit.readiness import http_ok
 from pasar_kit.testing.processes import console_script
 from pasar_kit.testing.stack import COMPONENTS, SERVICES, Stack
 
@@ -24,6 +25,12 @@ T = TypeVar("T")
 #: How long the gateway keeps catalog reads (products, channels) in its cache, in tests.
 #: Short, so that a stopped service shows in the storefront within a second.
 CATALOG_CACHE_SECONDS = 0.5
+
+# How long the gateway's workers may take to reconnect to a restarted service, and how many
+# new connections in a row must find every service ready through the gateway (/readyz
+# checks each service over the channels of the worker that answers it).
+RECONNECT_SECONDS = 15.0
+WORKER_PROBES = 8
 
 # The order service's background work runs often, so e-mails leave within a moment.
 ORDER_ENV = {
@@ -127,10 +134,24 @@ class BrowserShop:
         self.stack.start(name)
 
     def ensure_running(self) -> None:
-        """Restarts whatever a test left stopped, so the next test finds the whole shop."""
+        """Restarts whatever a test left stopped, and waits until the gateway reaches every
+        service again, so that the next test finds the whole shop.
+
+        A service that was stopped during the test (the fault tests stop and start them)
+        reports SERVING before every gateway worker has reconnected: each worker's channel
+        retries on its own backoff (up to 2 s), and meanwhile that worker answers 503. The
+        shop is whole once several new connections in a row, spread over the workers by
+        the kernel, find every service ready through the gateway.
+        """
         for name in COMPONENTS:
             if not self.stack[name].running:
                 self.stack.start(name)
+        wait_for(
+            self._every_worker_reaches_every_service, RECONNECT_SECONDS, "the gateway to reach every service"
+        )
+
+    def _every_worker_reaches_every_service(self) -> bool:
+        return all(http_ok(f"{self.url}/readyz") for _ in range(WORKER_PROBES))
 
     def all_emails(self) -> list[Email]:
         """Every e-mail written so far, oldest first."""
