@@ -122,12 +122,26 @@ def horizontal_overflow(page: Page) -> int:
     return max(0, overflow)
 
 
+def wait_for_images(page: Page, timeout: float = 10.0) -> None:
+    """Waits until every picture of the page has loaded.
+
+    Polled from here with page.evaluate rather than page.wait_for_function: once it has to
+    poll, wait_for_function evaluates its predicate as a string inside the page, which the
+    storefront's Content-Security-Policy (no 'unsafe-eval') rightly refuses.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate("[...document.images].every((image) => image.complete)"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the page's pictures did not load within {timeout}s")
+        time.sleep(0.05)
+
+
 def screenshot(page: Page, folder: Path, name: str, width: str) -> Path:
     """Saves the whole page as var/artifacts/screenshots/<name>-<width>.png."""
     path = folder / f"{name}-{width}.png"
     # Pictures below the fold load lazily: scroll them into view so the picture has them all.
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-    page.wait_for_function("[...document.images].every((image) => image.complete)")
+    wait_for_images(page)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=True, animations="disabled")
     return path
