@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -108,6 +109,31 @@ def test_an_unreachable_mysql_is_named_with_its_password_masked(run_cli: RunCli)
     )
     assert "(MySQL error 2003)" in lines[0]
     assert "s3cret" not in lines[0]
+
+
+SHELF_MIGRATION = '''
+"""Creates a table with a row."""
+
+
+def migrate(migrator, database, fake=False, **kwargs):
+    migrator.sql("CREATE TABLE shelf (name VARCHAR(10))")
+    migrator.sql("INSERT INTO shelf (name) VALUES ('pulsa')")
+'''
+
+
+def test_a_finished_command_leaves_every_row_in_the_sqlite_file_itself(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """The pool is closed when a command ends, so SQLite folds its write-ahead log into the
+    file: a copy of the file alone (as the benchmarks copy their catalogs) has every row."""
+    (tmp_path / "migrations" / "001_shelf.py").write_text(SHELF_MIGRATION)
+    database_file = tmp_path / "test.db"
+    assert run_cli({"DATABASE_URL": f"sqlite:///{database_file}"}, "migrate") == (0, [])
+    assert not Path(f"{database_file}-wal").exists()
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(database_file.read_bytes())
+    with sqlite3.connect(copy) as connection:
+        assert connection.execute("SELECT name FROM shelf").fetchall() == [("pulsa",)]
 
 
 def test_a_migration_that_fails_ends_the_start_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:

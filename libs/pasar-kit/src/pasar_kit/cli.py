@@ -102,21 +102,26 @@ class ServiceCli:
         )
         with database_step(env, None, "cannot open the database"):
             database = self.open_database(env)
-        # The whole configuration is read before the database is touched: a refused setting
-        # (a development secret in production, say) must not leave a migrated database behind.
-        server = self.build_server(env, database) if command == "serve" else None
-        if command != "serve" or migrate:
-            # serve --no-migrate starts without the database, NOT_SERVING until it answers.
-            with database_step(env, database, "cannot connect to the database"):
-                db.ping(database)
-        if command == "migrate" or (command == "serve" and migrate):
-            with database_step(env, database, "cannot migrate the database"):
-                db.migrate(database, self.migrations_dir)
-        if server is not None:
-            limit_malloc_arenas()
-            run_until_terminated(server)
-        elif command in self.extra_commands:
-            self.extra_commands[command].run(env, database)
+        try:
+            # The whole configuration is read before the database is touched: a refused setting
+            # (a development secret in production, say) must not leave a migrated database behind.
+            server = self.build_server(env, database) if command == "serve" else None
+            if command != "serve" or migrate:
+                # serve --no-migrate starts without the database, NOT_SERVING until it answers.
+                with database_step(env, database, "cannot connect to the database"):
+                    db.ping(database)
+            if command == "migrate" or (command == "serve" and migrate):
+                with database_step(env, database, "cannot migrate the database"):
+                    db.migrate(database, self.migrations_dir)
+            if server is not None:
+                limit_malloc_arenas()
+                run_until_terminated(server)
+            elif command in self.extra_commands:
+                self.extra_commands[command].run(env, database)
+        finally:
+            # Closed connections leave SQLite's write-ahead log folded into the database file,
+            # so a file copied after the command (the benchmarks' catalogs) holds all its rows.
+            db.close_pool(database)
 
 
 @contextmanager
