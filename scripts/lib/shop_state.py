@@ -19,26 +19,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pasar_kit.process_ids import is_running, start_ticks
+
 
 class AlreadyRunning(Exception):
     """Components asked for are run by another scripts/run; the message names them."""
-
-
-def start_time(pid: int) -> int | None:
-    """When pid started (clock ticks after boot, from /proc), or None if it is not running."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces and parentheses: count from its closing one.
-    fields = stat.rpartition(")")[2].split()
-    if fields[0] in ("Z", "X"):  # exited, waiting to be reaped (in a container, maybe never)
-        return None
-    return int(fields[19])
-
-
-def is_running(pid: int, started: int | None) -> bool:
-    return started is not None and start_time(pid) == started
 
 
 @dataclass
@@ -105,14 +90,14 @@ class ShopState:
             conflicts = [run for run in self.others() if set(run.requested) & set(requested)]
             if conflicts:
                 raise AlreadyRunning("; ".join(run.describe() for run in conflicts))
-            self.run = Run(os.getpid(), start_time(os.getpid()), url, list(requested))
+            self.run = Run(os.getpid(), start_ticks(os.getpid()), url, list(requested))
             self._write()
 
     def started(self, label: str, component: str, address: str, pid: int) -> None:
         """Adds a component this run has just started."""
         if self.run is None:
             raise RuntimeError("claim() first")
-        self.run.components.append(Component(label, component, address, pid, start_time(pid)))
+        self.run.components.append(Component(label, component, address, pid, start_ticks(pid)))
         self._write()
 
     def release(self) -> None:

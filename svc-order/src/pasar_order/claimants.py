@@ -19,9 +19,9 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
-from pathlib import Path
 
-PROC = Path("/proc")
+from pasar_kit.process_ids import PROC, start_ticks
+
 # The claimant must fit the lease_owner column (255 characters).
 _HOST_LIMIT = 180
 
@@ -43,7 +43,7 @@ class Process:
 def this_process() -> Process | None:
     """This process, or None where /proc does not say when it started (no judgments then)."""
     pid = os.getpid()
-    start = _start_ticks(pid)
+    start = start_ticks(pid)
     if start is None:
         return None
     host = socket.gethostname().replace("/", "_")[:_HOST_LIMIT] or "localhost"
@@ -68,20 +68,7 @@ def is_dead(claimant: str) -> bool:
     me, other = this_process(), parse(claimant)
     if me is None or other is None or (other.host, other.boot) != (me.host, me.boot):
         return False
-    return _start_ticks(other.pid) != other.start
-
-
-def _start_ticks(pid: int) -> int | None:
-    """When the process started (clock ticks since boot); None if it is gone or a zombie."""
-    try:
-        stat = (PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    # The name (field 2) is in parentheses and may hold anything; the fields after it are plain.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    if fields[0] in ("Z", "X"):  # exited, not yet reaped: it holds nothing any more
-        return None
-    return int(fields[19])  # field 22, starttime
+    return start_ticks(other.pid) != other.start
 
 
 def _boot_id() -> str:
