@@ -17,6 +17,7 @@ checkout changing stock) shows after at most the TTL.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import threading
@@ -35,9 +36,11 @@ from pasar_kit.idempotency import has_no_side_effects
 SHOPPER_RESOURCES = frozenset({"pasar.order.v1.Order", "pasar.payment.v1.Payment"})
 
 
+@functools.cache
 def is_cacheable(method: MethodDescriptor) -> bool:
     """Whether the gateway may keep method's answers: the contract declares it a read
-    (idempotency_level NO_SIDE_EFFECTS) and its answer holds no shopper's own resource."""
+    (idempotency_level NO_SIDE_EFFECTS) and its answer holds no shopper's own resource.
+    Asked on every request, and a fact of the contracts: worked out once per method."""
     return has_no_side_effects(method) and not _holds_shopper_resource(method.output_type, set())
 
 
