@@ -15,6 +15,7 @@ import peewee
 import pytest
 
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
+from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import errors
 from pasar_kit.callers import InternalCallers
 from pasar_kit.logs import request_id_var
@@ -45,7 +46,9 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
             self.on_get(request.id)
         if request.id == "missing":
             raise errors.NotFound(
-                "product 'missing' not found", reason="PRODUCT_NOT_FOUND", metadata={"product_id": "missing"}
+                "product 'missing' not found",
+                reason=ProductErrorReason.Name(ProductErrorReason.PRODUCT_NOT_FOUND),
+                metadata={"product_id": "missing"},
             )
         if request.id == "crash":
             raise RuntimeError("a secret internal detail")

@@ -16,6 +16,7 @@ import grpc
 import pytest
 from conftest import PRODUCT_SERVICE, FakeCatalog
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1 import (
     product_admin_service_pb2,
     product_pb2,
@@ -108,7 +109,7 @@ def test_a_call_without_a_credential_is_refused_before_the_handler_runs(
     with caplog.at_level(logging.WARNING, logger="pasar.callers"):
         assert refusal(lambda: reserve(server)) == (
             grpc.StatusCode.UNAUTHENTICATED,
-            "CALLER_CREDENTIAL_MISSING",
+            ErrorReason.Name(ErrorReason.CALLER_CREDENTIAL_MISSING),
         )
     assert stockroom.reservations == 0
     (record,) = [r for r in caplog.records if r.getMessage() == "internal call refused"]
@@ -124,7 +125,7 @@ def test_a_wrong_credential_is_refused_and_never_logged(
     with caplog.at_level(logging.DEBUG):
         assert refusal(lambda: reserve(server, "a-guess")) == (
             grpc.StatusCode.UNAUTHENTICATED,
-            "CALLER_CREDENTIAL_INVALID",
+            ErrorReason.Name(ErrorReason.CALLER_CREDENTIAL_INVALID),
         )
     assert stockroom.reservations == 0
     assert all("a-guess" not in str(record.__dict__) for record in caplog.records)
@@ -137,7 +138,7 @@ def test_a_known_caller_that_is_not_accepted_is_denied(
     server = serve(stockroom, accepting_order(gateway=GATEWAY_TOKEN))
     assert refusal(lambda: reserve(server, GATEWAY_TOKEN)) == (
         grpc.StatusCode.PERMISSION_DENIED,
-        "CALLER_NOT_ALLOWED",
+        ErrorReason.Name(ErrorReason.CALLER_NOT_ALLOWED),
     )
     assert stockroom.reservations == 0
 

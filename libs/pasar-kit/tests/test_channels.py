@@ -13,6 +13,7 @@ import grpc
 import pytest
 from conftest import PRODUCT_SERVICE, FakeCatalog
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit import errors
 from pasar_kit.channels import open_channel, service_config
@@ -59,7 +60,9 @@ def warming_up() -> errors.ServiceError:
 
 def contention() -> errors.ServiceError:
     """What the call pipeline answers when the database reports a lock conflict."""
-    return errors.Aborted("the request conflicted with another one; retry it", reason="CONTENTION")
+    return errors.Aborted(
+        "the request conflicted with another one; retry it", reason=ErrorReason.Name(ErrorReason.CONTENTION)
+    )
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import base64
 
 import pytest
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar_kit.errors import InvalidArgument
 from pasar_kit.page_tokens import PageTokens
 
@@ -34,7 +35,7 @@ def refusal(call: object) -> InvalidArgument:
     assert callable(call)
     with pytest.raises(InvalidArgument) as caught:
         call()
-    assert caught.value.reason == "INVALID_PAGE_TOKEN"
+    assert caught.value.reason == ErrorReason.Name(ErrorReason.INVALID_PAGE_TOKEN)
     assert [field for field, _ in caught.value.field_violations] == ["page_token"]
     return caught.value
 

@@ -19,8 +19,10 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from pasar.common.v1 import money_pb2
+from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
+from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import database as db
 from pasar_kit.channels import open_channel
 from pasar_kit.errors import InvalidArgument, error_info
@@ -61,7 +63,7 @@ def test_service_error_becomes_its_status_with_error_info(start_server: Callable
     info = error_info(error)
     assert info is not None
     assert (info.reason, info.domain, dict(info.metadata)) == (
-        "PRODUCT_NOT_FOUND",
+        ProductErrorReason.Name(ProductErrorReason.PRODUCT_NOT_FOUND),
         "pasar.shop",
         {"product_id": "missing"},
     )
@@ -93,7 +95,7 @@ def test_peer_outage_becomes_unavailable(start_server: Callable[..., GrpcServer]
     assert error.details() == "a service this call needs is unavailable", "no peer address leaks out"
     info = error_info(error)
     assert info is not None
-    assert info.reason == "DEPENDENCY_UNAVAILABLE"
+    assert info.reason == ErrorReason.Name(ErrorReason.DEPENDENCY_UNAVAILABLE)
 
 
 def test_request_id_travels_across_services(start_server: Callable[..., GrpcServer]) -> None:

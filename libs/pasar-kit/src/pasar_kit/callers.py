@@ -33,6 +33,7 @@ import grpc
 from google.api import annotations_pb2
 from google.protobuf import descriptor
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.errors import PermissionDenied, ServiceError, Unauthenticated
 
@@ -119,27 +120,28 @@ class InternalCallers:
             names = certificate_names(context.auth_context())
             if not names:
                 raise Unauthenticated(
-                    "this method needs a client certificate", reason="CALLER_UNAUTHENTICATED"
+                    "this method needs a client certificate",
+                    reason=ErrorReason.Name(ErrorReason.CALLER_UNAUTHENTICATED),
                 )
         else:
             token = _metadata_value(context.invocation_metadata(), CALLER_TOKEN_METADATA)
             if token is None:
                 raise Unauthenticated(
                     "this method is internal: the caller's credential is missing",
-                    reason="CALLER_CREDENTIAL_MISSING",
+                    reason=ErrorReason.Name(ErrorReason.CALLER_CREDENTIAL_MISSING),
                 )
             names = [name for name, secret in self.tokens.items() if _same(token, secret)]
             if not names:
                 raise Unauthenticated(
                     "this method is internal: the caller's credential is not valid",
-                    reason="CALLER_CREDENTIAL_INVALID",
+                    reason=ErrorReason.Name(ErrorReason.CALLER_CREDENTIAL_INVALID),
                 )
         for name in names:
             if name in self.accepted:
                 return name
         raise PermissionDenied(
             f"{names[0]!r} may not call this method",
-            reason="CALLER_NOT_ALLOWED",
+            reason=ErrorReason.Name(ErrorReason.CALLER_NOT_ALLOWED),
             metadata={"caller": names[0]},
         )
 

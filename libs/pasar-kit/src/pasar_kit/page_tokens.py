@@ -20,6 +20,7 @@ import hmac
 import json
 from collections.abc import Sequence
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar_kit.errors import InvalidArgument
 
 _VERSION = 1
@@ -34,7 +35,7 @@ def invalid_page_token(why: str) -> InvalidArgument:
     """INVALID_ARGUMENT with reason INVALID_PAGE_TOKEN, naming the page_token field."""
     return InvalidArgument(
         f"page_token is not valid for this request: {why}",
-        reason="INVALID_PAGE_TOKEN",
+        reason=ErrorReason.Name(ErrorReason.INVALID_PAGE_TOKEN),
         field_violations=[("page_token", why)],
     )
 

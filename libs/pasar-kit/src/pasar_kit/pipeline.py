@@ -38,6 +38,7 @@ import peewee
 import protovalidate
 from google.protobuf import message
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar_kit import database as db
 from pasar_kit.callers import CallerGate, InternalCallers
 from pasar_kit.errors import Aborted, InvalidArgument, ServiceError, Unavailable
@@ -179,7 +180,10 @@ def _abort(error: Exception, context: grpc.ServicerContext) -> NoReturn:
             )
             _abort_with(
                 context,
-                Unavailable("a service this call needs is unavailable", reason="DEPENDENCY_UNAVAILABLE"),
+                Unavailable(
+                    "a service this call needs is unavailable",
+                    reason=ErrorReason.Name(ErrorReason.DEPENDENCY_UNAVAILABLE),
+                ),
             )
         log.error("unexpected status from another service", extra={"peer_code": peer_code.name})
         context.abort(grpc.StatusCode.INTERNAL, "internal error")
@@ -187,12 +191,20 @@ def _abort(error: Exception, context: grpc.ServicerContext) -> NoReturn:
     if database_failure == db.DatabaseFailure.UNAVAILABLE:
         log.error("database unavailable", exc_info=error)
         _abort_with(
-            context, Unavailable("the service's database is unavailable", reason="DATABASE_UNAVAILABLE")
+            context,
+            Unavailable(
+                "the service's database is unavailable",
+                reason=ErrorReason.Name(ErrorReason.DATABASE_UNAVAILABLE),
+            ),
         )
     if database_failure == db.DatabaseFailure.CONTENTION:
         log.warning("transaction aborted by the database", exc_info=error)
         _abort_with(
-            context, Aborted("the request conflicted with another one; retry it", reason="CONTENTION")
+            context,
+            Aborted(
+                "the request conflicted with another one; retry it",
+                reason=ErrorReason.Name(ErrorReason.CONTENTION),
+            ),
         )
     log.error("unhandled error", exc_info=error)
     context.abort(grpc.StatusCode.INTERNAL, "internal error")
