@@ -1,3 +1,5 @@
+import { ErrorReason as OrderReason } from "@pasar/contracts/pasar/order/v1/error_reason_pb";
+import { ErrorReason as ProductReason } from "@pasar/contracts/pasar/product/v1/error_reason_pb";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { errorResponse, installFakeGateway, jsonResponse } from "@/testing/gateway";
@@ -17,7 +19,7 @@ describe("parseErrorBody", () => {
         details: [
           {
             "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-            reason: "OUT_OF_STOCK",
+            reason: ProductReason[ProductReason.OUT_OF_STOCK],
             domain: "pasar.shop",
             metadata: { package_id: "pulsa-10k", requested: "5", available: "2" },
           },
@@ -32,7 +34,7 @@ describe("parseErrorBody", () => {
     expect(error.status).toBe(409);
     expect(error.code).toBe("FAILED_PRECONDITION");
     expect(error.message).toBe("package pulsa-10k has 2 units left");
-    expect(error.reason).toBe("OUT_OF_STOCK");
+    expect(error.reason).toBe(ProductReason[ProductReason.OUT_OF_STOCK]);
     expect(error.metadata).toEqual({ package_id: "pulsa-10k", requested: "5", available: "2" });
     expect(error.fieldViolations).toEqual([{ field: "lines[0].quantity", description: "too many" }]);
     expect(error.unavailable).toBe(false);
@@ -78,12 +80,12 @@ describe("requestJson", () => {
   it("turns a gateway error into an ApiError", async () => {
     installFakeGateway().on("GET", "/api/v1/orders/x", () =>
       errorResponse(404, "NOT_FOUND", "order not found", [
-        { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "ORDER_NOT_FOUND", domain: "pasar.shop" },
+        { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: OrderReason[OrderReason.ORDER_NOT_FOUND], domain: "pasar.shop" },
       ]),
     );
     const error = await requestJson("GET", "/orders/x").catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 404, code: "NOT_FOUND", reason: "ORDER_NOT_FOUND" });
+    expect(error).toMatchObject({ status: 404, code: "NOT_FOUND", reason: OrderReason[OrderReason.ORDER_NOT_FOUND] });
   });
 
   it("reports a network failure as unavailable (status 0)", async () => {

@@ -40,7 +40,7 @@ export class ApiError extends Error {
   readonly status: number;
   /** The gRPC status code name, such as "NOT_FOUND" or "UNAVAILABLE". */
   readonly code: string;
-  /** google.rpc.ErrorInfo's reason, such as "OUT_OF_STOCK", when the server gave one. */
+  /** google.rpc.ErrorInfo's reason (a value name of a contract's ErrorReason enum, see api/reasons.ts), when the server gave one. */
   readonly reason: string | undefined;
   /** google.rpc.ErrorInfo's metadata, such as the package that ran out of stock. */
   readonly metadata: Readonly<Record<string, string>>;

@@ -5,6 +5,7 @@
  * specific messages, never the server's English text.
  */
 import type { ApiError } from "@/api/http";
+import { isNotCancellable, isPaymentNoLongerPending, isSandboxDisabled, orderRefusal } from "@/api/reasons";
 
 import type { MessageKey } from "./id";
 
@@ -17,32 +18,21 @@ export function sectionErrorKey(error: ApiError, unavailable: MessageKey, fallba
 
 /** The message for a failed Beli (CreateOrder). */
 export function createOrderErrorKey(error: ApiError): MessageKey {
-  switch (error.reason) {
-    case "OUT_OF_STOCK":
-      return "order.outOfStock";
-    case "AMOUNT_OUT_OF_RANGE":
-    case "CHANNEL_DISABLED":
-    case "CHANNEL_NOT_FOUND":
-      return "order.channelRefused";
-    case "PACKAGE_NOT_FOUND":
-    case "PRODUCT_NOT_FOUND":
-      return "order.packageGone";
-    default:
-      break;
-  }
+  const refusal = orderRefusal(error);
+  if (refusal !== undefined) return `order.${refusal}`;
   if (error.code === "INVALID_ARGUMENT") return "order.invalid";
   return sectionErrorKey(error, "order.unavailable", "order.failed");
 }
 
 /** The message for a failed cancellation. */
 export function cancelOrderErrorKey(error: ApiError): MessageKey {
-  if (error.reason === "ORDER_NOT_CANCELLABLE") return "cancel.notCancellable";
+  if (isNotCancellable(error)) return "cancel.notCancellable";
   return sectionErrorKey(error, "cancel.unavailable", "cancel.failed");
 }
 
 /** The message for a failed simulated payment. */
 export function simulatePaymentErrorKey(error: ApiError): MessageKey {
-  if (error.reason === "PAYMENT_NOT_PENDING" || error.reason === "PAYMENT_PAID") return "payment.simulateNotPending";
-  if (error.reason === "SANDBOX_DISABLED") return "payment.sandboxDisabled";
+  if (isPaymentNoLongerPending(error)) return "payment.simulateNotPending";
+  if (isSandboxDisabled(error)) return "payment.sandboxDisabled";
   return sectionErrorKey(error, "payment.unavailable", "payment.simulateFailed");
 }

@@ -1,3 +1,4 @@
+import { ErrorReason as PaymentReason } from "@pasar/contracts/pasar/payment/v1/error_reason_pb";
 import type { VueWrapper } from "@vue/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
@@ -120,7 +121,7 @@ describe("the payment page", () => {
   it("says simulated payments are off when the service answers SANDBOX_DISABLED", async () => {
     gateway.on("POST", `/api/v1/payments/${PAYMENT_ID}:simulate`, () =>
       errorResponse(409, "FAILED_PRECONDITION", "not the sandbox", [
-        { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "SANDBOX_DISABLED", domain: "pasar.shop" },
+        { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: PaymentReason[PaymentReason.SANDBOX_DISABLED], domain: "pasar.shop" },
       ]),
     );
     const { wrapper } = await open();

@@ -1,3 +1,4 @@
+import { ErrorReason as ProductReason } from "@pasar/contracts/pasar/product/v1/error_reason_pb";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { VueWrapper } from "@vue/test-utils";
 
@@ -181,7 +182,7 @@ describe("the order page", () => {
       errorResponse(409, "FAILED_PRECONDITION", "out of stock", [
         {
           "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-          reason: "OUT_OF_STOCK",
+          reason: ProductReason[ProductReason.OUT_OF_STOCK],
           domain: "pasar.shop",
           metadata: { package_id: "pulsa-nusantara-10k", requested: "1", available: "0" },
         },

@@ -1,0 +1,45 @@
+import { ErrorReason as CommonReason } from "@pasar/contracts/pasar/common/v1/error_reason_pb";
+import { ErrorReason as OrderReason } from "@pasar/contracts/pasar/order/v1/error_reason_pb";
+import { ErrorReason as PaymentReason } from "@pasar/contracts/pasar/payment/v1/error_reason_pb";
+import { ErrorReason as ProductReason } from "@pasar/contracts/pasar/product/v1/error_reason_pb";
+import { describe, expect, it } from "vitest";
+
+import { ApiError } from "./http";
+import { isNotCancellable, isPaymentNoLongerPending, isSandboxDisabled, orderRefusal } from "./reasons";
+
+function refused(reason: string | undefined): ApiError {
+  return new ApiError(409, "FAILED_PRECONDITION", "refused", reason === undefined ? {} : { reason });
+}
+
+describe("orderRefusal", () => {
+  it.each([
+    [ProductReason[ProductReason.OUT_OF_STOCK], "outOfStock"],
+    [ProductReason[ProductReason.PACKAGE_NOT_FOUND], "packageGone"],
+    [ProductReason[ProductReason.PRODUCT_NOT_FOUND], "packageGone"],
+    [PaymentReason[PaymentReason.AMOUNT_OUT_OF_RANGE], "channelRefused"],
+    [PaymentReason[PaymentReason.CHANNEL_DISABLED], "channelRefused"],
+    [PaymentReason[PaymentReason.CHANNEL_NOT_FOUND], "channelRefused"],
+  ])("reads %s on the wire as %s", (reason, refusal) => {
+    expect(orderRefusal(refused(reason))).toBe(refusal);
+  });
+
+  it("leaves other reasons, and none, to the status code", () => {
+    expect(orderRefusal(refused(CommonReason[CommonReason.DEPENDENCY_UNAVAILABLE]))).toBeUndefined();
+    expect(orderRefusal(refused(undefined))).toBeUndefined();
+  });
+
+  it("matches the wire string the services send, the enum value's name", () => {
+    expect(ProductReason[ProductReason.OUT_OF_STOCK]).toBe(["OUT", "OF", "STOCK"].join("_"));
+  });
+});
+
+describe("the order and payment refusals", () => {
+  it("tell cancellation, settlement and sandbox refusals apart", () => {
+    expect(isNotCancellable(refused(OrderReason[OrderReason.ORDER_NOT_CANCELLABLE]))).toBe(true);
+    expect(isNotCancellable(refused(OrderReason[OrderReason.ORDER_NOT_FOUND]))).toBe(false);
+    expect(isPaymentNoLongerPending(refused(PaymentReason[PaymentReason.PAYMENT_PAID]))).toBe(true);
+    expect(isPaymentNoLongerPending(refused(PaymentReason[PaymentReason.PAYMENT_NOT_PENDING]))).toBe(true);
+    expect(isPaymentNoLongerPending(refused(PaymentReason[PaymentReason.SANDBOX_DISABLED]))).toBe(false);
+    expect(isSandboxDisabled(refused(PaymentReason[PaymentReason.SANDBOX_DISABLED]))).toBe(true);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The contracts' error reasons as the storefront branches on them. ErrorInfo.reason on
+ * the wire is the name of a value of a package's `ErrorReason` enum, so every reason is
+ * spelled here through the generated enums, never as a string of our own: a reason the
+ * contracts rename or drop fails the type check instead of silently never matching.
+ */
+import { ErrorReason as OrderReason } from "@pasar/contracts/pasar/order/v1/error_reason_pb";
+import { ErrorReason as PaymentReason } from "@pasar/contracts/pasar/payment/v1/error_reason_pb";
+import { ErrorReason as ProductReason } from "@pasar/contracts/pasar/product/v1/error_reason_pb";
+
+import type { ApiError } from "./http";
+
+/** A Beli refused because the package is gone: the product page is stale. */
+const packageRefusals: ReadonlySet<string> = new Set([
+  ProductReason[ProductReason.PACKAGE_NOT_FOUND],
+  ProductReason[ProductReason.PRODUCT_NOT_FOUND],
+]);
+
+/** A Beli refused because of the chosen payment channel: the channel list is stale. */
+const channelRefusals: ReadonlySet<string> = new Set([
+  PaymentReason[PaymentReason.AMOUNT_OUT_OF_RANGE],
+  PaymentReason[PaymentReason.CHANNEL_DISABLED],
+  PaymentReason[PaymentReason.CHANNEL_NOT_FOUND],
+]);
+
+/** Why a Beli (CreateOrder) was refused, when the reason says which part of the page is stale. */
+export type OrderRefusal = "outOfStock" | "packageGone" | "channelRefused";
+
+export function orderRefusal(error: ApiError): OrderRefusal | undefined {
+  if (error.reason === undefined) return undefined;
+  if (error.reason === ProductReason[ProductReason.OUT_OF_STOCK]) return "outOfStock";
+  if (packageRefusals.has(error.reason)) return "packageGone";
+  if (channelRefusals.has(error.reason)) return "channelRefused";
+  return undefined;
+}
+
+/** The order can no longer be cancelled (paid, cancelled or expired). */
+export function isNotCancellable(error: ApiError): boolean {
+  return error.reason === OrderReason[OrderReason.ORDER_NOT_CANCELLABLE];
+}
+
+/** The payment is no longer waiting, so the sandbox cannot settle it. */
+export function isPaymentNoLongerPending(error: ApiError): boolean {
+  return (
+    error.reason === PaymentReason[PaymentReason.PAYMENT_NOT_PENDING] ||
+    error.reason === PaymentReason[PaymentReason.PAYMENT_PAID]
+  );
+}
+
+/** The shop settles no payment by the sandbox (a real provider, or production). */
+export function isSandboxDisabled(error: ApiError): boolean {
+  return error.reason === PaymentReason[PaymentReason.SANDBOX_DISABLED];
+}
