@@ -39,8 +39,8 @@ from paths import DOCKER
 from repository import COMPONENTS, default_port
 from storefront_server import StorefrontServer
 
-from pasar_kit.testing.mariadb import MariaDBServer
-from pasar_kit.testing.ports import free_port
+from pasar_testkit.mariadb import MariaDBServer
+from pasar_testkit.ports import free_port
 
 TLS_FOLDER = "/etc/pasar/tls/"
 COMPOSE_HOSTS = ("mysql", "mailpit", "product", "payment", "order", "gateway", "storefront")

@@ -14,7 +14,7 @@ from image_build import BuiltStage, ImageEnvironments
 from paths import DOCKER, REPO
 from repository import COMPONENTS, default_port
 
-pytest_plugins = ["pasar_kit.testing.fixtures"]
+pytest_plugins = ["pasar_testkit.fixtures"]
 
 
 # The first test to need a tool or an image installs or builds it (pinned downloads, a Go

@@ -17,7 +17,7 @@ from pathlib import Path
 from deploy_tools import DeployTools
 from paths import DOCKER
 
-from pasar_kit.testing.ports import free_port, wait_for_port
+from pasar_testkit.ports import free_port, wait_for_port
 
 CONFIG = DOCKER / "storefront" / "nginx.conf"
 # What the image has and the tests change: (text in nginx.conf, replacement template).

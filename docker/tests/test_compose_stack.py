@@ -30,7 +30,7 @@ from pasar.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit.channels import ClientTls, open_channel
-from pasar_kit.testing.mariadb import MariaDBServer
+from pasar_testkit.mariadb import MariaDBServer
 
 pytestmark = pytest.mark.mariadb
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from pasar_gateway.app import create_app, gateway_of
 
-pytest_plugins = ["pasar_kit.testing.fixtures"]
+pytest_plugins = ["pasar_testkit.fixtures"]
 
 AppFactory = Callable[..., flask.Flask]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from pasar_kit.testing.stack import ADMIN_TOKEN, SERVICES, Stack
+from pasar_testkit.stack import ADMIN_TOKEN, SERVICES, Stack
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 PRODUCT_ID = "pulsa-nusantara"

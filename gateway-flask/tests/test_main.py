@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from fakes import FakeShop
 
-from pasar_kit.testing.ports import free_port
-from pasar_kit.testing.processes import ComponentProcess, console_script
+from pasar_testkit.ports import free_port
+from pasar_testkit.processes import ComponentProcess, console_script
 
 
 def gateway_process(shop: FakeShop | None, tmp_path: Path, **env: str) -> ComponentProcess:

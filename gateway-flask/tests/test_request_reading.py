@@ -16,7 +16,7 @@ import pytest
 from fakes import FakeShop, running_shop
 from test_main import gateway_process
 
-from pasar_kit.testing.processes import ComponentProcess
+from pasar_testkit.processes import ComponentProcess
 
 MAX_BODY = 64 * 1024
 ORDER = {

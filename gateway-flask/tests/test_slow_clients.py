@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_main import gateway_process
 
-from pasar_kit.testing.processes import ComponentProcess
+from pasar_testkit.processes import ComponentProcess
 
 READ_SECONDS = 2.0
 SLOW_CLIENTS = 40

@@ -30,7 +30,7 @@ from pasar_kit.errors import error_info
 from pasar_order.config import Settings
 from pasar_order.main import MIGRATIONS_DIR, OrderService, assemble, open_database
 
-pytest_plugins = ["pasar_kit.testing.fixtures"]
+pytest_plugins = ["pasar_testkit.fixtures"]
 
 TEST_ENV = {
     "PASAR_ENV": "development",

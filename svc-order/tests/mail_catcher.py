@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from certificates import ServerCertificates
 
-from pasar_kit.testing.ports import free_port
+from pasar_testkit.ports import free_port
 
 
 class MailCatcher:

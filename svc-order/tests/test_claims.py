@@ -21,12 +21,12 @@ from playhouse.pool import PooledDatabase
 
 from pasar.order.v1 import order_service_pb2_grpc
 from pasar_kit.config import Env
-from pasar_kit.testing.processes import ComponentProcess, console_script
 from pasar_kit.timestamps import utc_now
 from pasar_order import claimants
 from pasar_order.main import open_database
 from pasar_order.models import Email, OutboxState, ReservationStep, ReservationTask
 from pasar_order.work_queue import Backoff, WorkQueue
+from pasar_testkit.processes import ComponentProcess, console_script
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from playhouse.pool import PooledDatabase
 from pasar_kit import database as db
 from pasar_kit.config import Env
 from pasar_kit.readiness import grpc_health
-from pasar_kit.testing.ports import free_port
-from pasar_kit.testing.processes import ComponentProcess, console_script
-from pasar_kit.testing.production import assert_migrate_needs_the_database_alone
 from pasar_order.main import MIGRATIONS_DIR, main, open_database
 from pasar_order.models import ALL_MODELS
+from pasar_testkit.ports import free_port
+from pasar_testkit.processes import ComponentProcess, console_script
+from pasar_testkit.production import assert_migrate_needs_the_database_alone
 
 
 def test_migrate_creates_the_schema_the_models_describe(

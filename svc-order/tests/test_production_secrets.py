@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pasar_kit.testing.processes import console_script
-from pasar_kit.testing.production import REFUSED_SECRETS, assert_refused, refused_secret_ids, with_secret
+from pasar_testkit.processes import console_script
+from pasar_testkit.production import REFUSED_SECRETS, assert_refused, refused_secret_ids, with_secret
 
 
 @pytest.mark.parametrize(("value", "says"), REFUSED_SECRETS, ids=refused_secret_ids())

@@ -21,12 +21,12 @@ from pasar_kit.config import Env
 from pasar_kit.errors import error_info
 from pasar_kit.ids import new_id
 from pasar_kit.server import GrpcServer
-from pasar_kit.testing.callers import as_order_service
 from pasar_payment.main import MIGRATIONS_DIR, build_server, open_database
 from pasar_payment.models import PaymentEvent
 from pasar_payment.providers.base import PaymentProvider
+from pasar_testkit.callers import as_order_service
 
-pytest_plugins = ["pasar_kit.testing.fixtures"]
+pytest_plugins = ["pasar_testkit.fixtures"]
 
 WEBHOOK_SECRET = "test-webhook-secret"
 PAYMENT_STATE = payment_pb2.PaymentState

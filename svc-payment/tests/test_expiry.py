@@ -19,10 +19,10 @@ from conftest import (
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
 from pasar_kit import database as db
-from pasar_kit.testing.ports import free_port
 from pasar_payment.events import EventFeed
 from pasar_payment.expiry import expire_due_payments, expiry_task
 from pasar_payment.models import PaymentChannel
+from pasar_testkit.ports import free_port
 
 
 def get(running: RunningService, payment_id: str) -> payment_pb2.Payment:

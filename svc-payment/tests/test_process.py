@@ -16,10 +16,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
-from pasar_kit.testing.callers import as_order_service
-from pasar_kit.testing.processes import ComponentProcess, console_script
-from pasar_kit.testing.production import assert_migrate_needs_the_database_alone
 from pasar_payment.main import MIGRATIONS_DIR, open_database
+from pasar_testkit.callers import as_order_service
+from pasar_testkit.processes import ComponentProcess, console_script
+from pasar_testkit.production import assert_migrate_needs_the_database_alone
 
 PAYMENT_SERVICE = "pasar.payment.v1.PaymentService"
 GRACE_SECONDS = 30

@@ -11,8 +11,8 @@ import grpc
 import pytest
 
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
-from pasar_kit.testing.processes import ComponentProcess, console_script
-from pasar_kit.testing.production import (
+from pasar_testkit.processes import ComponentProcess, console_script
+from pasar_testkit.production import (
     GOOD_SECRET,
     REFUSED_SECRETS,
     assert_refused,

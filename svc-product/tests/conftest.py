@@ -19,11 +19,11 @@ from pasar.product.v1 import product_service_pb2_grpc
 from pasar_kit import database as db
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer
-from pasar_kit.testing.callers import as_order_service
 from pasar_product.main import MIGRATIONS_DIR, build_server
 from pasar_product.models import database_proxy
+from pasar_testkit.callers import as_order_service
 
-pytest_plugins = ["pasar_kit.testing.fixtures"]
+pytest_plugins = ["pasar_testkit.fixtures"]
 
 SERVER_ENV = {
     "PASAR_ENV": "development",

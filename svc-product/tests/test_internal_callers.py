@@ -22,10 +22,10 @@ from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
 from pasar_kit.callers import CALLER_TOKEN_METADATA
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer
-from pasar_kit.testing.callers import as_order_service
 from pasar_kit.timestamps import utc_now
 from pasar_product.main import build_server
 from pasar_product.models import Package
+from pasar_testkit.callers import as_order_service
 
 
 @pytest.fixture

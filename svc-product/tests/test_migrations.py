@@ -10,9 +10,9 @@ import peewee
 import pytest
 
 from pasar_kit import database as db
-from pasar_kit.testing.mariadb import MariaDBServer
 from pasar_product.main import MIGRATIONS_DIR
 from pasar_product.models import MODELS, database_proxy
+from pasar_testkit.mariadb import MariaDBServer
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from support import failure
 
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit.readiness import grpc_health
-from pasar_kit.testing.mariadb import MariaDBServer
-from pasar_kit.testing.processes import ComponentProcess, console_script
-from pasar_kit.testing.production import assert_migrate_needs_the_database_alone
 from pasar_product.main import MIGRATIONS_DIR, open_database
+from pasar_testkit.mariadb import MariaDBServer
+from pasar_testkit.processes import ComponentProcess, console_script
+from pasar_testkit.production import assert_migrate_needs_the_database_alone
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from pasar_kit.readiness import http_ok
-from pasar_kit.testing.processes import console_script
-from pasar_kit.testing.stack import COMPONENTS, SERVICES, Stack
+from pasar_testkit.processes import console_script
+from pasar_testkit.stack import COMPONENTS, SERVICES, Stack
 
 T = TypeVar("T")
 

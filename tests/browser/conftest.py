@@ -27,7 +27,7 @@ from playwright.sync_api import (
 )
 from storefront_build import REPO, ensure_storefront_build
 
-pytest_plugins = ["pasar_kit.testing.fixtures"]
+pytest_plugins = ["pasar_testkit.fixtures"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

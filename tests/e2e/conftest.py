@@ -3,7 +3,7 @@
 Every test that takes ``start_shop`` runs twice, on SQLite and on MariaDB
 (``PASAR_TEST_DATABASES`` narrows it): each service gets a fresh database of its own, and
 ``pasar-product serve``, ``pasar-payment serve`` and ``pasar-order serve`` are started from
-their console scripts on free loopback ports (``pasar_kit.testing.stack.Stack``). A failing
+their console scripts on free loopback ports (``pasar_testkit.stack.Stack``). A failing
 test prints the tail of every service's log. Figures the tests measure (durations, counts)
 are printed at the end of the run.
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from e2e_shop import Shop
 
-from pasar_kit.testing.stack import Stack
+from pasar_testkit.stack import Stack
 
-pytest_plugins = ["pasar_kit.testing.fixtures"]
+pytest_plugins = ["pasar_testkit.fixtures"]
 
 # Background work of the order service runs often in tests, so that retries, expiry and
 # recovery happen within seconds; production defaults are minutes.

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from pasar_kit.testing.ports import free_port
+from pasar_testkit.ports import free_port
 
 
 class MailCatcher:

@@ -38,9 +38,9 @@ from pasar.product.v1 import (
 )
 from pasar_kit import database as db
 from pasar_kit.errors import error_info
-from pasar_kit.testing.callers import as_order_service
-from pasar_kit.testing.stack import ADMIN_TOKEN, WEBHOOK_SECRET, Stack
 from pasar_kit.timestamps import utc_now
+from pasar_testkit.callers import as_order_service
+from pasar_testkit.stack import ADMIN_TOKEN, WEBHOOK_SECRET, Stack
 
 T = TypeVar("T")
 CATEGORY = "e2e"

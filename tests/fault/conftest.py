@@ -1,6 +1,6 @@
 """Fixtures of the fault suite: the whole shop as processes, per database, and its figures.
 
-Each test starts its own shop (``pasar_kit.testing.stack.Stack``: the three services and
+Each test starts its own shop (``pasar_testkit.stack.Stack``: the three services and
 the gateway from their console scripts, on free loopback ports, each service on a fresh
 database) and stops everything it started by PID, even when it fails, printing the tail
 of every component's log then. The figures the issue asks for (orders placed, faults
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pasar_kit.testing.stack import SERVICES
+from pasar_testkit.stack import SERVICES
 
-pytest_plugins = ["pasar_kit.testing.fixtures"]
+pytest_plugins = ["pasar_testkit.fixtures"]
 
 _FIGURES: list[str] = []
 _TOTALS: Counter[str] = Counter()

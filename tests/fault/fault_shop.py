@@ -31,7 +31,7 @@ import peewee
 import requests
 
 from pasar_kit import database as db
-from pasar_kit.testing.stack import ADMIN_TOKEN, Stack
+from pasar_testkit.stack import ADMIN_TOKEN, Stack
 
 T = TypeVar("T")
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from pasar_kit.testing.stack import SERVICES, Stack
+from pasar_testkit.stack import SERVICES, Stack
 
 EXAMPLES = int(os.environ.get("PASAR_FAULT_FUZZ_EXAMPLES", "40"))
 REPEATS = 12  # each hostile request, sent by concurrent clients

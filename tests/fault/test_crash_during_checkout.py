@@ -38,7 +38,7 @@ from fault_shop import (
     wait_until_settled,
 )
 
-from pasar_kit.testing.stack import Stack
+from pasar_testkit.stack import Stack
 
 # The order in which components crash; each stays down for DOWN_SECONDS under load.
 VICTIMS = ("product", "payment", "order", "gateway")

@@ -35,8 +35,8 @@ from fault_shop import (
 from grpc_health.v1 import health_pb2
 
 from pasar_kit.readiness import grpc_health
-from pasar_kit.testing.mariadb import MariaDBServer
-from pasar_kit.testing.stack import SERVICES, Stack
+from pasar_testkit.mariadb import MariaDBServer
+from pasar_testkit.stack import SERVICES, Stack
 
 OUTAGE_SECONDS = 3.0
 RECOVERY_GRACE_SECONDS = 4.0

@@ -23,8 +23,8 @@ import requests
 from conftest import failed
 from fault_shop import make_stack
 
-from pasar_kit.testing.processes import console_script
-from pasar_kit.testing.stack import Stack
+from pasar_testkit.processes import console_script
+from pasar_testkit.stack import Stack
 
 DELAY_MS = 3000
 DEADLINE_SECONDS = 1.0

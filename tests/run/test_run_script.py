@@ -27,7 +27,7 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from pasar_kit.readiness import grpc_health, wait_until_http_ok, wait_until_serving
-from pasar_kit.testing.ports import free_port
+from pasar_testkit.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SERVING = health_pb2.HealthCheckResponse.SERVING

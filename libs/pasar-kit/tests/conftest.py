@@ -21,7 +21,7 @@ from pasar_kit.callers import InternalCallers
 from pasar_kit.logs import request_id_var
 from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 
-pytest_plugins = ["pasar_kit.testing.fixtures"]
+pytest_plugins = ["pasar_testkit.fixtures"]
 
 PRODUCT_SERVICE = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
 

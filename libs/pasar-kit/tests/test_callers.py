@@ -33,7 +33,7 @@ from pasar_kit.channels import open_channel
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.errors import error_info
 from pasar_kit.server import GrpcServer
-from pasar_kit.testing.callers import ORDER_SERVICE_METADATA, as_order_service
+from pasar_testkit.callers import ORDER_SERVICE_METADATA, as_order_service
 
 ORDER_TOKEN = "order-caller-token-for-these-tests"
 GATEWAY_TOKEN = "gateway-caller-token-for-these-tests"

@@ -18,7 +18,7 @@ from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit import errors
 from pasar_kit.channels import open_channel, service_config
 from pasar_kit.server import GrpcServer
-from pasar_kit.testing.ports import free_port
+from pasar_testkit.ports import free_port
 
 
 def test_calls_are_balanced_across_instances_and_skip_a_dead_one(

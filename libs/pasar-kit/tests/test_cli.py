@@ -25,7 +25,7 @@ from pasar_kit import database as db
 from pasar_kit.cli import ServiceCli, mask_password
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer, ServerSettings
-from pasar_kit.testing.ports import free_port
+from pasar_testkit.ports import free_port
 
 BROKEN_MIGRATION = '''
 """Fails as a migration that does not fit the database does."""

@@ -23,7 +23,7 @@ from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.listen import ListenError
 from pasar_kit.server import GrpcServer, ServerSettings
-from pasar_kit.testing.ports import free_port
+from pasar_testkit.ports import free_port
 
 
 def answered_by(port: int, calls: int = 30) -> list[str]:

@@ -21,7 +21,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit import database as db
 from pasar_kit.server import GrpcServer, ServerSettings
-from pasar_kit.testing.mariadb import MariaDBServer
+from pasar_testkit.mariadb import MariaDBServer
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

@@ -17,8 +17,8 @@ import grpc
 import pytest
 
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
-from pasar_kit.testing.ports import free_port
-from pasar_kit.testing.processes import ComponentProcess, console_script
+from pasar_testkit.ports import free_port
+from pasar_testkit.processes import ComponentProcess, console_script
 
 SERVICES = ("product", "payment", "order")
 

@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pasar_kit.testing.mariadb import MariaDBServer
-from pasar_kit.testing.processes import ComponentProcess, console_script
-from pasar_kit.testing.stack import Stack
+from pasar_testkit.mariadb import MariaDBServer
+from pasar_testkit.processes import ComponentProcess, console_script
+from pasar_testkit.stack import Stack
 
 REPO = Path(__file__).resolve().parents[3]
 SCRIPTS_LIB = REPO / "scripts" / "lib"

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pasar_kit.readiness import wait_until_http_ok, wait_until_serving
-from pasar_kit.testing.ports import free_port
+from pasar_testkit.ports import free_port
 
 
 def console_script(name: str) -> str:

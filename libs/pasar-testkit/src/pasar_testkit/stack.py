@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pasar_kit.testing.ports import free_port
-from pasar_kit.testing.processes import ComponentProcess, console_script
+from pasar_testkit.ports import free_port
+from pasar_testkit.processes import ComponentProcess, console_script
 
 SERVICES = ("product", "payment", "order")
 COMPONENTS = (*SERVICES, "gateway")

@@ -1,4 +1,4 @@
-"""The pytest plugin of Pasar's tests: ``pytest_plugins = ["pasar_kit.testing.fixtures"]``.
+"""The pytest plugin of Pasar's tests: ``pytest_plugins = ["pasar_testkit.fixtures"]``.
 
 ``database_url`` is parametrised over the databases in ``PASAR_TEST_DATABASES``
 (``sqlite,mariadb`` by default): each test that uses it runs once on a fresh SQLite file
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from pasar_kit.server import GrpcServer
-from pasar_kit.testing.mariadb import MariaDBServer
+from pasar_testkit.mariadb import MariaDBServer
 
 DATABASES = [
     name.strip() for name in os.environ.get("PASAR_TEST_DATABASES", "sqlite,mariadb").split(",") if name
@@ -65,7 +65,7 @@ def service_databases(
     database_kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[dict[str, str]]:
     """A fresh, empty database per service, of the kind under test (for whole-shop tests)."""
-    from pasar_kit.testing.stack import SERVICES  # noqa: PLC0415 - only the shop's tests need it
+    from pasar_testkit.stack import SERVICES  # noqa: PLC0415 - only the shop's tests need it
 
     if database_kind == "sqlite":
         yield {name: f"sqlite:///{tmp_path / 'databases' / f'{name}.db'}" for name in SERVICES}

@@ -19,7 +19,7 @@ from typing import Any
 
 import pymysql
 
-from pasar_kit.testing.ports import free_port, wait_for_port
+from pasar_testkit.ports import free_port, wait_for_port
 
 SERVER_CANDIDATES = ("/usr/sbin/mariadbd", "/usr/sbin/mysqld")
 INSTALL_CANDIDATES = ("/usr/bin/mariadb-install-db", "/usr/bin/mysql_install_db")

@@ -16,7 +16,7 @@ import peewee
 
 from pasar_kit import database as db
 from pasar_kit.config import DEVELOPMENT_SECRETS, MINIMUM_SECRET_BYTES, Env
-from pasar_kit.testing.processes import console_script, run_to_exit
+from pasar_testkit.processes import console_script, run_to_exit
 
 # (value, or None for unset; what the one line says about it)
 REFUSED_SECRETS: Sequence[tuple[str | None, str]] = (
