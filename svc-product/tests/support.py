@@ -16,8 +16,8 @@ from grpc_status import rpc_status
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_admin_service_pb2_grpc as admin_pb2_grpc
 from pasar.product.v1 import product_pb2
+from pasar_kit.money import rupiah
 from pasar_product.models import MODELS
-from pasar_product.money import rupiah
 
 ADMIN_TOKEN = "test-admin-token"
 ADMIN_METADATA = (("authorization", f"Bearer {ADMIN_TOKEN}"),)

@@ -14,7 +14,7 @@ from pasar.common.v1 import money_pb2
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_pb2, product_service_pb2
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
-from pasar_product.money import rupiah
+from pasar_kit.money import rupiah
 
 
 def get(products: ProductServiceStub, product_id: str) -> product_pb2.Product:

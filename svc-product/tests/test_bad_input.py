@@ -18,7 +18,7 @@ from pasar.product.v1 import product_pb2
 from pasar.product.v1 import product_service_pb2 as service_pb2
 from pasar.product.v1.product_admin_service_pb2_grpc import ProductAdminServiceStub
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
-from pasar_product.money import rupiah
+from pasar_kit.money import rupiah
 
 Line = product_pb2.StockLine
 

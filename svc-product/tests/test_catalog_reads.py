@@ -12,8 +12,8 @@ from support import Admin, failure
 
 from pasar.product.v1 import product_pb2, product_service_pb2
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
+from pasar_kit.money import rupiah
 from pasar_product import catalog
-from pasar_product.money import rupiah
 from pasar_product.servicer import product_message
 
 ListProducts = product_service_pb2.ListProductsRequest

@@ -12,10 +12,10 @@ from support import Admin, failure, row_counts
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_pb2, product_service_pb2
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
+from pasar_kit.money import rupiah
 from pasar_kit.pipeline import validate
 from pasar_product.demo import catalog_data, image_url, images, load_demo_catalog
 from pasar_product.models import MODELS
-from pasar_product.money import rupiah
 
 DEMO = catalog_data()
 SVG = "{http://www.w3.org/2000/svg}"

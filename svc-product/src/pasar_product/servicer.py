@@ -24,6 +24,7 @@ from pasar.product.v1 import (
     product_service_pb2,
     product_service_pb2_grpc,
 )
+from pasar_kit.money import CURRENCY_CODE, rupiah_amount
 from pasar_kit.timestamps import to_timestamp
 from pasar_product import catalog
 from pasar_product.catalog import PackageView, ProductListing
@@ -43,7 +44,6 @@ from pasar_product.models import (
     RESERVATION_RESERVED,
     Category,
 )
-from pasar_product.money import CURRENCY, rupiah_amount
 from pasar_product.stock import HeldStock, Stock, StockLine
 
 PRODUCT_STATES = {
@@ -70,7 +70,7 @@ def package_fields(package: PackageView) -> dict[str, Any]:
         "product_id": package.product_id,
         "display_name": package.display_name,
         "description": package.description,
-        "price": {"currency_code": CURRENCY, "amount": package.price},
+        "price": {"currency_code": CURRENCY_CODE, "amount": package.price},
         "stock_available": package.stock_available,
         "sort_order": package.sort_order,
         "product_display_name": package.product_display_name,
@@ -96,9 +96,9 @@ def product_message(listing: ProductListing) -> product_pb2.Product:
     for package in listing.packages:  # built in place rather than copied in
         message.packages.add(**package_fields(package))
     if listing.min_price is not None:
-        message.min_price.currency_code, message.min_price.amount = CURRENCY, listing.min_price
+        message.min_price.currency_code, message.min_price.amount = CURRENCY_CODE, listing.min_price
     if listing.max_price is not None:
-        message.max_price.currency_code, message.max_price.amount = CURRENCY, listing.max_price
+        message.max_price.currency_code, message.max_price.amount = CURRENCY_CODE, listing.max_price
     return message
 
 

@@ -1,33 +1,15 @@
-"""Rupiah in whole units, and the search key that makes name search ignore case and accents."""
+"""The search key that makes name search ignore case and accents, page sizes and price ranges.
+
+(Rupiah themselves are pasar_kit.money's, tested in the kit.)
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from pasar.common.v1 import money_pb2
-from pasar_kit.errors import InvalidArgument
 from pasar_kit.timestamps import utc_now
 from pasar_product.catalog import PackageView, ProductListing, ProductView, page_size_or_default, search_key
 from pasar_product.models import PRODUCT_ACTIVE
-from pasar_product.money import format_rupiah, rupiah, rupiah_amount
-
-
-def test_rupiah_is_an_integer_amount_of_idr() -> None:
-    assert rupiah(11_500) == money_pb2.Money(currency_code="IDR", amount=11_500)
-    assert rupiah_amount(rupiah(11_500), "package.price") == 11_500
-
-
-def test_a_price_in_another_currency_is_refused_naming_the_field() -> None:
-    with pytest.raises(InvalidArgument) as caught:
-        rupiah_amount(money_pb2.Money(currency_code="USD", amount=1), "package.price")
-    assert caught.value.field_violations[0][0] == "package.price.currency_code"
-
-
-@pytest.mark.parametrize(
-    ("amount", "written"), [(0, "Rp 0"), (500, "Rp 500"), (15_000, "Rp 15.000"), (1_001_500, "Rp 1.001.500")]
-)
-def test_rupiah_are_written_the_indonesian_way(amount: int, written: str) -> None:
-    assert format_rupiah(amount) == written
 
 
 @pytest.mark.parametrize(
