@@ -11,16 +11,15 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 
 import peewee
 
 from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
+from pasar_kit.background import Doorbell, loop_task
 from pasar_kit.cli import ServiceCli, open_service_database
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.server import GrpcServer, ServiceRegistration
-from pasar_order.background import Doorbell, run_loop
 from pasar_order.checkout import Checkout
 from pasar_order.config import DEFAULT_DATABASE_URL, Settings
 from pasar_order.emails import Composer
@@ -103,7 +102,13 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
     def loop(
         name: str, work: Callable[[], bool], interval: float, doorbell: Doorbell | None = None
     ) -> Callable[[threading.Event], None]:
-        return partial(run_loop, name, database=database, work=work, interval=interval, doorbell=doorbell)
+        """A loop whose rounds each hold one connection of the pool."""
+
+        def connected_round() -> bool:
+            with database.connection_context():
+                return work()
+
+        return loop_task(name, connected_round, interval, doorbell)
 
     tasks: Sequence[Callable[[threading.Event], None]] = [
         consumer.run,

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import peewee
 
 from pasar.payment.v1 import payment_pb2
+from pasar_kit.background import Doorbell
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
 from pasar_order import orders
-from pasar_order.background import Doorbell
 from pasar_order.models import Order, OrderState
 from pasar_order.peers import PAYMENT_SERVICE, PeerError, Peers, dependency_unavailable
 

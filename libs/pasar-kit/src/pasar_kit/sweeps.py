@@ -1,22 +1,18 @@
 """Background sweeps: work that comes due with time (expiries), done in batches.
 
-A sweep runs every interval on its own thread (a GrpcServer background task) until the
-server stops. A full batch means more may be due, so the next batch follows at once. The
-sweep's own conditional updates make it safe beside the same sweep of other instances.
-A database outage is a warning (health says so too, and the next sweep catches up); any
-other failure is logged with its traceback, and never ends the sweeps for the life of
-the process.
+A sweep is a :func:`pasar_kit.background.loop_task` whose round is one batch: a full
+batch means more may be due, so the next batch follows at once; otherwise the sweep
+sleeps until the interval passes. It sweeps first when the server starts (a restarted
+instance catches up at once), and a failure never ends it (see pasar_kit.background).
+The sweep's own conditional updates make it safe beside the same sweep of other instances.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
-import peewee
-
-log = logging.getLogger(__name__)
+from pasar_kit.background import loop_task
 
 
 def batch_sweep_task(
@@ -24,15 +20,4 @@ def batch_sweep_task(
 ) -> Callable[[threading.Event], None]:
     """A GrpcServer background task calling sweep_batch (which returns how many items it
     handled, at most batch_size) every interval_seconds until the server stops."""
-
-    def sweep_until_stopped(stopping: threading.Event) -> None:
-        while not stopping.wait(interval_seconds):
-            try:
-                while sweep_batch() == batch_size and not stopping.is_set():
-                    pass
-            except (peewee.OperationalError, peewee.InterfaceError) as error:
-                log.warning("%s could not reach the database", name, extra={"error": str(error)})
-            except Exception:  # a bug must not end the sweeps for the life of the process
-                log.exception("%s failed", name)
-
-    return sweep_until_stopped
+    return loop_task(name, lambda: sweep_batch() == batch_size, interval_seconds)
