@@ -1,25 +1,25 @@
 """Fixtures of the payment service's tests: a migrated database of each kind, and the real
-server on a free port with a real channel to it."""
+server on a free port with a real channel to it.
+
+The fixture names are every service's (``database``, ``start_service``, ``service``,
+``stub``); failed calls are read with pasar_testkit's assertion helpers."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import peewee
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
-from pasar.common.v1 import money_pb2
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar_kit import database as db
 from pasar_kit.config import Env
-from pasar_kit.errors import error_info
 from pasar_kit.ids import new_id
+from pasar_kit.money import rupiah
 from pasar_kit.server import GrpcServer
 from pasar_payment.main import MIGRATIONS_DIR, build_server, open_database
 from pasar_payment.models import PaymentEvent
@@ -50,7 +50,7 @@ def service_env(database_url: str, **overrides: str) -> Env:
 
 
 @pytest.fixture
-def payment_database(database_url: str) -> Iterator[peewee.Database]:
+def database(database_url: str) -> Iterator[peewee.Database]:
     """The service's database, bound and migrated, as `pasar-payment serve` leaves it."""
     database = open_database(service_env(database_url))
     db.migrate(database, MIGRATIONS_DIR)
@@ -63,25 +63,30 @@ def payment_database(database_url: str) -> Iterator[peewee.Database]:
 @dataclass
 class RunningService:
     server: GrpcServer
-    channel: grpc.Channel
+    channel: grpc.Channel  # with the order service's caller credential
     stub: payment_service_pb2_grpc.PaymentServiceStub
     database: peewee.Database
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server.port}"
 
 
 StartService = Callable[..., RunningService]
 
 
 @pytest.fixture
-def start_service(database_url: str, payment_database: peewee.Database) -> Iterator[StartService]:
-    """Starts payment servers on the test's database; stops every one at the end."""
+def start_service(database_url: str, database: peewee.Database) -> Iterator[StartService]:
+    """Starts payment servers (in process, on free ports) on the test's database, with env
+    overrides and optionally another provider; stops every one at the end."""
     started: list[RunningService] = []
 
     def start(provider: PaymentProvider | None = None, **env: str) -> RunningService:
-        server = build_server(service_env(database_url, **env), payment_database, provider)
+        server = build_server(service_env(database_url, **env), database, provider)
         port = server.start()
         channel = as_order_service(grpc.insecure_channel(f"127.0.0.1:{port}"))
         running = RunningService(
-            server, channel, payment_service_pb2_grpc.PaymentServiceStub(channel), payment_database
+            server, channel, payment_service_pb2_grpc.PaymentServiceStub(channel), database
         )
         started.append(running)
         return running
@@ -102,10 +107,6 @@ def stub(service: RunningService) -> payment_service_pb2_grpc.PaymentServiceStub
     return service.stub
 
 
-def rupiah(amount: int) -> money_pb2.Money:
-    return money_pb2.Money(currency_code="IDR", amount=amount)
-
-
 def create_request(
     order_id: str | None = None, channel_code: str = "bca_va", amount: int = 50_000, **fields: Any
 ) -> payment_service_pb2.CreatePaymentRequest:
@@ -124,32 +125,6 @@ def create_payment(stub: payment_service_pb2_grpc.PaymentServiceStub, **request:
         create_request(**request), timeout=10
     )
     return response.payment
-
-
-def failure(call: Callable[[], object]) -> grpc.RpcError:
-    """The RpcError call fails with (the test fails if it succeeds)."""
-    with pytest.raises(grpc.RpcError) as raised:
-        call()
-    return raised.value
-
-
-def reason_of(error: grpc.RpcError) -> tuple[grpc.StatusCode, str, Mapping[str, str]]:
-    """The failed call's code, ErrorInfo reason and metadata."""
-    info = error_info(error)
-    code: grpc.StatusCode = error.code()  # a failed call's RpcError is its Call
-    return code, info.reason if info else "", dict(info.metadata) if info else {}
-
-
-def violated_fields(error: grpc.RpcError) -> list[str]:
-    """The fields named by the BadRequest detail of a failed call."""
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]  # the RpcError is its Call
-    fields: list[str] = []
-    for detail in status.details if status else []:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad_request = error_details_pb2.BadRequest()
-            detail.Unpack(bad_request)
-            fields.extend(violation.field for violation in bad_request.field_violations)
-    return fields
 
 
 def stored_events(database: peewee.Database) -> list[tuple[int, str, str]]:

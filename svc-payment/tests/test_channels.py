@@ -11,13 +11,14 @@ from xml.etree import ElementTree
 import grpc
 import peewee
 import pytest
-from conftest import failure, reason_of, violated_fields
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar_kit import database as db
 from pasar_kit.page_tokens import PageTokens
 from pasar_payment.main import MIGRATIONS_DIR
 from pasar_payment.models import MODELS, PaymentChannel
+from pasar_testkit.assertions import reason_of, refused, violated_fields
 
 KIND = payment_pb2.PaymentChannelKind
 CHANNEL_IMAGES = Path(__file__).parents[1] / "src" / "pasar_payment" / "channel_images"
@@ -42,8 +43,8 @@ def list_all(stub: payment_service_pb2_grpc.PaymentServiceStub, page_size: int =
             return pages
 
 
-def test_every_fresh_database_has_the_indonesian_channels(payment_database: peewee.Database) -> None:
-    with payment_database.connection_context():
+def test_every_fresh_database_has_the_indonesian_channels(database: peewee.Database) -> None:
+    with database.connection_context():
         channels = list(PaymentChannel.select().order_by(PaymentChannel.sort_order))
     assert [channel.code for channel in channels] == SEEDED
     assert all(channel.enabled for channel in channels)
@@ -54,11 +55,11 @@ def test_every_fresh_database_has_the_indonesian_channels(payment_database: peew
     assert sorted(path.stem for path in CHANNEL_IMAGES.glob("*.svg")) == sorted(SEEDED)
 
 
-def test_migrations_are_applied_once_and_match_the_models(payment_database: peewee.Database) -> None:
-    assert db.migrate(payment_database, MIGRATIONS_DIR) == [], "an up-to-date database needs nothing"
-    with payment_database.connection_context():
+def test_migrations_are_applied_once_and_match_the_models(database: peewee.Database) -> None:
+    assert db.migrate(database, MIGRATIONS_DIR) == [], "an up-to-date database needs nothing"
+    with database.connection_context():
         for model in MODELS:
-            stored = {column.name for column in payment_database.get_columns(model._meta.table_name)}
+            stored = {column.name for column in database.get_columns(model._meta.table_name)}
             declared = {field.column_name for field in model._meta.sorted_fields}
             assert stored == declared, model.__name__
 
@@ -99,11 +100,11 @@ def test_pages_follow_each_other_without_gaps(stub: payment_service_pb2_grpc.Pay
 
 
 def test_disabled_channels_are_not_listed_and_paging_stays_stable(
-    stub: payment_service_pb2_grpc.PaymentServiceStub, payment_database: peewee.Database
+    stub: payment_service_pb2_grpc.PaymentServiceStub, database: peewee.Database
 ) -> None:
     first = stub.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(page_size=4), timeout=10)
     assert [channel.code for channel in first.payment_channels] == SEEDED[:4]
-    with payment_database.connection_context():
+    with database.connection_context():
         # Between two pages: a channel already seen and one not yet seen are disabled.
         PaymentChannel.update(enabled=False).where(PaymentChannel.code.in_(["ovo", "bni_va"])).execute()
     rest = list_all_after(stub, first.next_page_token)
@@ -160,8 +161,11 @@ def test_a_page_token_this_service_did_not_issue_is_invalid_page_token(
     make_token: Callable[[payment_service_pb2_grpc.PaymentServiceStub], str],
 ) -> None:
     request = payment_service_pb2.ListPaymentChannelsRequest(page_token=make_token(stub))
-    error = failure(lambda: stub.ListPaymentChannels(request, timeout=10))
-    assert reason_of(error)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")
+    error = refused(lambda: stub.ListPaymentChannels(request, timeout=10))
+    assert (error.code(), reason_of(error)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        CommonErrorReason.Name(CommonErrorReason.INVALID_PAGE_TOKEN),
+    )
     assert violated_fields(error) == ["page_token"]
 
 
@@ -177,6 +181,6 @@ def test_bad_paging_is_invalid_argument_naming_the_field(
     stub: payment_service_pb2_grpc.PaymentServiceStub, request_fields: dict[str, object], field: str
 ) -> None:
     request = payment_service_pb2.ListPaymentChannelsRequest(**request_fields)  # type: ignore[arg-type]
-    error = failure(lambda: stub.ListPaymentChannels(request, timeout=10))
-    assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+    error = refused(lambda: stub.ListPaymentChannels(request, timeout=10))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(error) == [field]

@@ -15,8 +15,6 @@ from conftest import (
     RunningService,
     StartService,
     create_payment,
-    failure,
-    reason_of,
     run_concurrently,
     stored_events,
 )
@@ -25,6 +23,7 @@ from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_p
 from pasar_kit import database as db
 from pasar_payment.events import record_event
 from pasar_payment.models import EventType, Payment, PaymentState
+from pasar_testkit.assertions import refused
 
 PaymentStub = payment_service_pb2_grpc.PaymentServiceStub
 
@@ -125,8 +124,8 @@ def test_a_stream_resumes_after_its_cursor(service: RunningService, watchers: li
 
 def test_a_negative_cursor_is_invalid(stub: PaymentStub) -> None:
     request = payment_service_pb2.WatchPaymentEventsRequest(after_sequence=-1)
-    error = failure(lambda: list(stub.WatchPaymentEvents(request, timeout=10)))
-    assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+    error = refused(lambda: list(stub.WatchPaymentEvents(request, timeout=10)))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_concurrent_writers_leave_no_gap(service: RunningService, watchers: list[Watcher]) -> None:
@@ -215,8 +214,8 @@ def test_a_cancelled_stream_frees_its_worker_at_once(start_service: StartService
     streams = [Watcher(running.stub) for _ in range(2)]
     time.sleep(0.3)
     request = payment_service_pb2.GetPaymentRequest(id="pay_" + "0" * 32)
-    blocked = failure(lambda: running.stub.GetPayment(request, timeout=1))
-    assert reason_of(blocked)[0] == grpc.StatusCode.DEADLINE_EXCEEDED, "both workers are streaming"
+    blocked = refused(lambda: running.stub.GetPayment(request, timeout=1))
+    assert blocked.code() == grpc.StatusCode.DEADLINE_EXCEEDED, "both workers are streaming"
     started = time.monotonic()
     for stream in streams:
         stream.cancel()
@@ -236,7 +235,7 @@ def test_stopping_the_server_ends_streams_promptly(start_service: StartService) 
     assert time.monotonic() - started < 10, "the grace period is not spent waiting for the stream"
     assert watcher.finished.wait(10)
     assert watcher.error is not None
-    assert reason_of(watcher.error)[0] == grpc.StatusCode.UNAVAILABLE
+    assert watcher.error.code() == grpc.StatusCode.UNAVAILABLE
 
 
 def test_events_of_this_instance_arrive_at_once_and_of_another_by_polling(

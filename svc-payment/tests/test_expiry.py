@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import UTC, timedelta
 
 import pytest
@@ -22,6 +21,7 @@ from pasar_kit import database as db
 from pasar_payment.events import EventFeed
 from pasar_payment.expiry import expire_due_payments, expiry_task
 from pasar_payment.models import PaymentChannel
+from pasar_testkit.assertions import eventually
 from pasar_testkit.ports import free_port
 
 
@@ -74,10 +74,11 @@ def test_the_server_expires_payments_in_the_background(start_service: StartServi
     with running.database.connection_context():
         PaymentChannel.update(payment_ttl_seconds=1).where(PaymentChannel.code == "qris").execute()
     payment = create_payment(running.stub, channel_code="qris", amount=10_000)
-    deadline = time.monotonic() + 20
-    while get(running, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING:
-        assert time.monotonic() < deadline, "the payment did not expire"
-        time.sleep(0.1)
+    eventually(
+        lambda: get(running, payment.id).state != PAYMENT_STATE.PAYMENT_STATE_PENDING,
+        timeout=20,
+        message="the payment did not expire",
+    )
     assert get(running, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_EXPIRED
     assert [kind for _, kind, _ in stored_events(running.database)] == ["CREATED", "EXPIRED"]
 
@@ -87,10 +88,11 @@ def test_the_sweep_outlives_an_unreachable_database(caplog: pytest.LogCaptureFix
     stopping = threading.Event()
     sweeper = threading.Thread(target=expiry_task(unreachable, EventFeed(), 0.05), args=(stopping,))
     sweeper.start()
-    deadline = time.monotonic() + 20
-    while sum("could not reach the database" in record.getMessage() for record in caplog.records) < 3:
-        assert time.monotonic() < deadline, "the sweep stopped trying"
-        time.sleep(0.05)
+    eventually(
+        lambda: sum("could not reach the database" in record.getMessage() for record in caplog.records) >= 3,
+        timeout=20,
+        message="the sweep stopped trying",
+    )
     stopping.set()
     sweeper.join(10)
     assert not sweeper.is_alive()

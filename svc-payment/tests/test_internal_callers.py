@@ -9,11 +9,16 @@ from collections.abc import Callable
 
 import grpc
 import pytest
-from conftest import StartService, create_request, failure, reason_of
+from conftest import (
+    StartService,
+    create_request,
+)
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar_kit.callers import CALLER_TOKEN_METADATA
 from pasar_payment.models import Payment
+from pasar_testkit.assertions import reason_of, refused
 
 
 def forged_stub(channel: grpc.Channel, token: str | None) -> Callable[[str], object]:
@@ -39,17 +44,20 @@ def forged_stub(channel: grpc.Channel, token: str | None) -> Callable[[str], obj
 )
 @pytest.mark.parametrize(
     ("token", "reason"),
-    [(None, "CALLER_CREDENTIAL_MISSING"), ("a-guess", "CALLER_CREDENTIAL_INVALID")],
+    [
+        (None, CommonErrorReason.Name(CommonErrorReason.CALLER_CREDENTIAL_MISSING)),
+        ("a-guess", CommonErrorReason.Name(CommonErrorReason.CALLER_CREDENTIAL_INVALID)),
+    ],
     ids=["none", "wrong"],
 )
 def test_forged_internal_calls_are_refused(
     start_service: StartService, method: str, token: str | None, reason: str
 ) -> None:
     service = start_service()
-    with grpc.insecure_channel(f"127.0.0.1:{service.server.port}") as channel:
+    with grpc.insecure_channel(service.address) as channel:
         call = forged_stub(channel, token)
-        code, refused_for, _ = reason_of(failure(lambda: call(method)))
-    assert (code, refused_for) == (grpc.StatusCode.UNAUTHENTICATED, reason)
+        error = refused(lambda: call(method))
+    assert (error.code(), reason_of(error)) == (grpc.StatusCode.UNAUTHENTICATED, reason)
     with service.database.connection_context():
         assert Payment.select().count() == 0
 
@@ -58,7 +66,7 @@ def test_the_order_service_creates_payments_and_the_channels_stay_public(start_s
     service = start_service()
     created = service.stub.CreatePayment(create_request(order_id="ord-real"), timeout=10).payment
     assert created.order_id == "ord-real"
-    with grpc.insecure_channel(f"127.0.0.1:{service.server.port}") as channel:
+    with grpc.insecure_channel(service.address) as channel:
         anyone = payment_service_pb2_grpc.PaymentServiceStub(channel)
         channels = anyone.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(), timeout=10)
         assert channels.payment_channels

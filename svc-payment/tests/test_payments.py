@@ -15,21 +15,20 @@ from conftest import (
     StartService,
     create_payment,
     create_request,
-    failure,
-    reason_of,
     run_concurrently,
-    rupiah,
     stored_events,
-    violated_fields,
 )
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar.payment.v1.error_reason_pb2 import ErrorReason
 from pasar_kit.ids import new_id
+from pasar_kit.money import rupiah
 from pasar_payment.events import EventFeed
 from pasar_payment.expiry import expire_due_payments
 from pasar_payment.models import Payment, PaymentChannel, PaymentEvent
 from pasar_payment.providers.base import OpenedPayment, PaymentOrder
 from pasar_payment.providers.sandbox import SandboxProvider
+from pasar_testkit.assertions import error_metadata, reason_of, refused, violated_fields
 
 PaymentStub = payment_service_pb2_grpc.PaymentServiceStub
 KIND = payment_pb2.PaymentChannelKind
@@ -129,12 +128,12 @@ def test_the_same_order_on_other_terms_is_a_conflict(
 ) -> None:
     order_id = new_id("ord")
     first = create_payment(service.stub, order_id=order_id, channel_code="bca_va", amount=50_000)
-    error = failure(
+    error = refused(
         lambda: create_payment(service.stub, order_id=order_id, channel_code=channel_code, amount=amount)
     )
-    assert reason_of(error) == (
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
         grpc.StatusCode.ALREADY_EXISTS,
-        "PAYMENT_CONFLICT",
+        ErrorReason.Name(ErrorReason.PAYMENT_CONFLICT),
         {"order_id": order_id, "payment_id": first.id},
     )
     assert rows(service.database) == (1, 1)
@@ -149,19 +148,25 @@ def test_concurrent_creates_for_one_order_make_one_payment(service: RunningServi
 
 
 def test_unknown_channel_is_not_found(service: RunningService) -> None:
-    error = failure(lambda: create_payment(service.stub, channel_code="paypal"))
-    assert reason_of(error) == (grpc.StatusCode.NOT_FOUND, "CHANNEL_NOT_FOUND", {"channel_code": "paypal"})
+    error = refused(lambda: create_payment(service.stub, channel_code="paypal"))
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
+        grpc.StatusCode.NOT_FOUND,
+        ErrorReason.Name(ErrorReason.CHANNEL_NOT_FOUND),
+        {"channel_code": "paypal"},
+    )
     assert rows(service.database) == (0, 0)
 
 
 def test_disabled_channel_is_a_failed_precondition(service: RunningService) -> None:
+    """With the metadata the contract names for CHANNEL_DISABLED, channel_code alone (before,
+    the channel's amount limits came along, which belong to AMOUNT_OUT_OF_RANGE)."""
     with service.database.connection_context():
         PaymentChannel.update(enabled=False).where(PaymentChannel.code == "dana").execute()
-    error = failure(lambda: create_payment(service.stub, channel_code="dana", amount=20_000))
-    assert reason_of(error) == (
+    error = refused(lambda: create_payment(service.stub, channel_code="dana", amount=20_000))
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
         grpc.StatusCode.FAILED_PRECONDITION,
-        "CHANNEL_DISABLED",
-        {"channel_code": "dana", "min_amount": "1000", "max_amount": "10000000"},
+        ErrorReason.Name(ErrorReason.CHANNEL_DISABLED),
+        {"channel_code": "dana"},
     )
     assert rows(service.database) == (0, 0)
 
@@ -184,12 +189,14 @@ def test_amounts_outside_the_channel_limits_are_refused(
     if accepted:
         assert create_payment(service.stub, channel_code=channel_code, amount=amount).amount.amount == amount
         return
-    error = failure(lambda: create_payment(service.stub, channel_code=channel_code, amount=amount))
-    code, reason, metadata = reason_of(error)
-    assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "AMOUNT_OUT_OF_RANGE")
+    error = refused(lambda: create_payment(service.stub, channel_code=channel_code, amount=amount))
+    assert (error.code(), reason_of(error)) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        ErrorReason.Name(ErrorReason.AMOUNT_OUT_OF_RANGE),
+    )
     with service.database.connection_context():
         channel = PaymentChannel.get_by_id(channel_code)
-    assert metadata == {
+    assert error_metadata(error) == {
         "channel_code": channel_code,
         "min_amount": str(channel.min_amount),
         "max_amount": str(channel.max_amount),
@@ -235,8 +242,8 @@ def test_bad_input_is_invalid_argument_and_leaves_no_row(
     request_message: payment_service_pb2.CreatePaymentRequest,
     fields: list[str],
 ) -> None:
-    error = failure(lambda: service.stub.CreatePayment(request_message, timeout=10))
-    assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT, name
+    error = refused(lambda: service.stub.CreatePayment(request_message, timeout=10))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, name
     assert set(violated_fields(error)) == set(fields)
     assert rows(service.database) == (0, 0)
 
@@ -261,15 +268,19 @@ def test_the_payment_of_an_order_is_found_by_the_order_id_and_none_is_made(servi
 
 
 def test_a_malformed_order_id_is_invalid_argument_when_finding_a_payment(stub: PaymentStub) -> None:
-    error = failure(lambda: find_by_order(stub, "ord 1"))
-    assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+    error = refused(lambda: find_by_order(stub, "ord 1"))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(error) == ["order_id"]
 
 
 def test_get_payment_of_an_unknown_id_is_not_found(stub: PaymentStub) -> None:
     missing = new_id("pay")
-    error = failure(lambda: get(stub, missing))
-    assert reason_of(error) == (grpc.StatusCode.NOT_FOUND, "PAYMENT_NOT_FOUND", {"payment_id": missing})
+    error = refused(lambda: get(stub, missing))
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
+        grpc.StatusCode.NOT_FOUND,
+        ErrorReason.Name(ErrorReason.PAYMENT_NOT_FOUND),
+        {"payment_id": missing},
+    )
 
 
 @pytest.mark.parametrize(
@@ -277,8 +288,8 @@ def test_get_payment_of_an_unknown_id_is_not_found(stub: PaymentStub) -> None:
 )
 def test_malformed_payment_ids_are_invalid_argument(stub: PaymentStub, payment_id: str) -> None:
     for call in (get, cancel):
-        error = failure(lambda call=call: call(stub, payment_id))  # type: ignore[misc]
-        assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+        error = refused(lambda call=call: call(stub, payment_id))  # type: ignore[misc]
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert violated_fields(error) == ["id"]
 
 
@@ -306,10 +317,10 @@ def test_cancelling_an_expired_payment_returns_it_unchanged(service: RunningServ
 def test_cancelling_a_paid_payment_is_refused(service: RunningService) -> None:
     payment = create_payment(service.stub)
     service.stub.SimulatePayment(payment_service_pb2.SimulatePaymentRequest(id=payment.id), timeout=10)
-    error = failure(lambda: cancel(service.stub, payment.id))
-    assert reason_of(error) == (
+    error = refused(lambda: cancel(service.stub, payment.id))
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
         grpc.StatusCode.FAILED_PRECONDITION,
-        "PAYMENT_PAID",
+        ErrorReason.Name(ErrorReason.PAYMENT_PAID),
         {"payment_id": payment.id, "state": "PAYMENT_STATE_PAID"},
     )
     assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PAID
@@ -318,8 +329,12 @@ def test_cancelling_a_paid_payment_is_refused(service: RunningService) -> None:
 
 def test_cancelling_an_unknown_payment_is_not_found(stub: PaymentStub) -> None:
     missing = new_id("pay")
-    error = failure(lambda: cancel(stub, missing))
-    assert reason_of(error) == (grpc.StatusCode.NOT_FOUND, "PAYMENT_NOT_FOUND", {"payment_id": missing})
+    error = refused(lambda: cancel(stub, missing))
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
+        grpc.StatusCode.NOT_FOUND,
+        ErrorReason.Name(ErrorReason.PAYMENT_NOT_FOUND),
+        {"payment_id": missing},
+    )
 
 
 class CollidingSandbox(SandboxProvider):
@@ -361,6 +376,6 @@ def test_a_money_field_in_the_request_is_checked_for_rupiah(stub: PaymentStub) -
     request = create_request()
     request.amount.CopyFrom(rupiah(50_000))
     request.amount.currency_code = "EUR"
-    error = failure(lambda: stub.CreatePayment(request, timeout=10))
-    assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+    error = refused(lambda: stub.CreatePayment(request, timeout=10))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(error) == ["amount.currency_code"]

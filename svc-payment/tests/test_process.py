@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar_payment.main import MIGRATIONS_DIR, open_database
+from pasar_testkit.assertions import eventually
 from pasar_testkit.callers import as_order_service
 from pasar_testkit.processes import ComponentProcess, console_script
 from pasar_testkit.production import assert_migrate_needs_the_database_alone
@@ -75,9 +76,7 @@ def test_the_service_serves_health_and_reflection_and_stops_gracefully(
 
         reader = threading.Thread(target=read)
         reader.start()
-        deadline = time.monotonic() + 10
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: received, timeout=10, message="the stream delivered nothing")
         assert received == [payment.id], "the stream is open and has delivered the backlog"
 
         started = time.monotonic()

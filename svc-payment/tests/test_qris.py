@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pasar_payment.providers import qris
+from pasar_payment import qris_payload
 from pasar_payment.providers.sandbox import MERCHANT
 
 
@@ -20,17 +20,17 @@ def bitwise_crc16_ccitt_false(data: bytes) -> int:
 
 
 def test_crc_has_the_standard_check_value() -> None:
-    assert qris.crc16_ccitt(b"123456789") == 0x29B1
+    assert qris_payload.crc16_ccitt(b"123456789") == 0x29B1
 
 
 @pytest.mark.parametrize("data", [b"", b"000201", b"00020101021253033605802ID6304", bytes(range(256))])
 def test_crc_agrees_with_a_bitwise_implementation(data: bytes) -> None:
-    assert qris.crc16_ccitt(data) == bitwise_crc16_ccitt_false(data)
+    assert qris_payload.crc16_ccitt(data) == bitwise_crc16_ccitt_false(data)
 
 
 def test_dynamic_payload_holds_the_fields_a_payer_app_reads() -> None:
-    payload = qris.dynamic_payload(MERCHANT, 15_105, "SBX0123456789ABCDEF0123")
-    fields = qris.parse_fields(payload)
+    payload = qris_payload.dynamic_payload(MERCHANT, 15_105, "SBX0123456789ABCDEF0123")
+    fields = qris_payload.parse_fields(payload)
     assert list(fields) == ["00", "01", "26", "51", "52", "53", "54", "58", "59", "60", "61", "62", "63"]
     assert fields["00"] == "01"
     assert fields["01"] == "12", "dynamic: one payment, one amount"
@@ -39,34 +39,34 @@ def test_dynamic_payload_holds_the_fields_a_payer_app_reads() -> None:
     assert fields["58"] == "ID"
     assert fields["59"] == MERCHANT.name
     assert fields["60"] == MERCHANT.city
-    assert qris.parse_fields(fields["51"])["00"] == "ID.CO.QRIS.WWW"
-    assert qris.parse_fields(fields["51"])["02"] == MERCHANT.national_merchant_id
-    assert qris.parse_fields(fields["62"]) == {"05": "SBX0123456789ABCDEF0123"}
+    assert qris_payload.parse_fields(fields["51"])["00"] == "ID.CO.QRIS.WWW"
+    assert qris_payload.parse_fields(fields["51"])["02"] == MERCHANT.national_merchant_id
+    assert qris_payload.parse_fields(fields["62"]) == {"05": "SBX0123456789ABCDEF0123"}
     assert payload[-8:-4] == "6304"
     assert payload[-4:] == f"{bitwise_crc16_ccitt_false(payload[:-4].encode()):04X}"
-    assert qris.checksum_is_valid(payload)
+    assert qris_payload.checksum_is_valid(payload)
 
 
 def test_a_changed_payload_fails_its_checksum() -> None:
-    payload = qris.dynamic_payload(MERCHANT, 15_105, "SBX0123456789ABCDEF0123")
+    payload = qris_payload.dynamic_payload(MERCHANT, 15_105, "SBX0123456789ABCDEF0123")
     tampered = payload.replace("540515105", "540515100")
     assert tampered != payload
-    assert not qris.checksum_is_valid(tampered)
-    assert not qris.checksum_is_valid(payload[:-8])
+    assert not qris_payload.checksum_is_valid(tampered)
+    assert not qris_payload.checksum_is_valid(payload[:-8])
 
 
 def test_field_lengths_are_bounded() -> None:
-    assert qris.field("59", "PASAR") == "5905PASAR"
+    assert qris_payload.field("59", "PASAR") == "5905PASAR"
     with pytest.raises(ValueError, match="1 to 99"):
-        qris.field("62", "x" * 100)
+        qris_payload.field("62", "x" * 100)
     with pytest.raises(ValueError, match="1 to 99"):
-        qris.field("62", "")
+        qris_payload.field("62", "")
     with pytest.raises(ValueError, match="positive amount"):
-        qris.dynamic_payload(MERCHANT, 0, "SBX1")
+        qris_payload.dynamic_payload(MERCHANT, 0, "SBX1")
 
 
 def test_parse_rejects_what_is_not_tlv() -> None:
     with pytest.raises(ValueError, match="cut short"):
-        qris.parse_fields("0005ab")
+        qris_payload.parse_fields("0005ab")
     with pytest.raises(ValueError, match="no TLV header"):
-        qris.parse_fields("00xx")
+        qris_payload.parse_fields("00xx")

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pasar.payment.v1 import payment_pb2
+from pasar_payment import qris_payload
 from pasar_payment.models import ChannelKind
-from pasar_payment.providers import qris
 from pasar_payment.providers.base import MalformedNotification, PaymentOrder, payment_code
 from pasar_payment.providers.sandbox import SandboxProvider
 from pasar_payment.signatures import sign, signature_matches
@@ -59,11 +59,11 @@ def test_qris_is_a_dynamic_payload_for_the_total() -> None:
     opened = sandbox.open_payment(order("qris", ChannelKind.QRIS, "QRIS", total=15_105))
     instructions = opened.instructions
     assert isinstance(instructions, payment_pb2.QrisInstructions)
-    assert qris.checksum_is_valid(instructions.qr_string)
-    fields = qris.parse_fields(instructions.qr_string)
+    assert qris_payload.checksum_is_valid(instructions.qr_string)
+    fields = qris_payload.parse_fields(instructions.qr_string)
     assert fields["54"] == "15105"
     assert fields["01"] == "12"
-    assert qris.parse_fields(fields["62"])["05"] == opened.provider_reference
+    assert qris_payload.parse_fields(fields["62"])["05"] == opened.provider_reference
     assert payment_code(instructions) is None
 
 

@@ -14,14 +14,12 @@ from conftest import (
     RunningService,
     StartService,
     create_payment,
-    failure,
-    reason_of,
     run_concurrently,
     stored_events,
-    violated_fields,
 )
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar.payment.v1.error_reason_pb2 import ErrorReason
 from pasar_kit.errors import FailedPrecondition
 from pasar_kit.ids import new_id
 from pasar_kit.logs import JsonFormatter
@@ -29,10 +27,11 @@ from pasar_payment.events import EventFeed
 from pasar_payment.expiry import expire_due_payments
 from pasar_payment.models import Payment
 from pasar_payment.payments import get_payment
-from pasar_payment.providers.base import Notification, OpenedPayment, PaymentOrder, Settlement
+from pasar_payment.providers.base import Notification, OpenedPayment, PaymentOrder, ProviderSettlement
 from pasar_payment.providers.sandbox import SandboxProvider
-from pasar_payment.settlement import Settlements
+from pasar_payment.settlement import PaymentSettler
 from pasar_payment.signatures import sign
+from pasar_testkit.assertions import error_metadata, reason_of, refused, violated_fields
 
 PaymentStub = payment_service_pb2_grpc.PaymentServiceStub
 sandbox = SandboxProvider(WEBHOOK_SECRET)
@@ -97,8 +96,12 @@ def test_the_sandbox_settles_a_payment(service: RunningService) -> None:
 
 def test_simulating_an_unknown_payment_is_not_found(stub: PaymentStub) -> None:
     missing = new_id("pay")
-    error = failure(lambda: simulate(stub, missing))
-    assert reason_of(error) == (grpc.StatusCode.NOT_FOUND, "PAYMENT_NOT_FOUND", {"payment_id": missing})
+    error = refused(lambda: simulate(stub, missing))
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
+        grpc.StatusCode.NOT_FOUND,
+        ErrorReason.Name(ErrorReason.PAYMENT_NOT_FOUND),
+        {"payment_id": missing},
+    )
 
 
 class BankDirect:
@@ -114,9 +117,9 @@ class BankDirect:
             ),
         )
 
-    def read_settlement(self, payload: bytes) -> Settlement:
+    def read_settlement(self, payload: bytes) -> ProviderSettlement:
         body = json.loads(payload)
-        return Settlement(
+        return ProviderSettlement(
             notification_id=body["id"],
             payment_id=body["external_id"],
             provider_reference=body["reference"],
@@ -132,8 +135,11 @@ def test_simulation_needs_the_sandbox(start_service: StartService) -> None:
     assert payment.provider == "bank_direct"
     channels = running.stub.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(), timeout=10)
     assert channels.sandbox is False, "the storefront offers no simulation and shows no demo banner"
-    error = failure(lambda: simulate(running.stub, payment.id))
-    assert reason_of(error)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "SANDBOX_DISABLED")
+    error = refused(lambda: simulate(running.stub, payment.id))
+    assert (error.code(), reason_of(error)) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        ErrorReason.Name(ErrorReason.SANDBOX_DISABLED),
+    )
     assert get(running.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
     # The real provider's own notification settles it, through the same path.
     payload = json.dumps(
@@ -144,8 +150,12 @@ def test_simulation_needs_the_sandbox(start_service: StartService) -> None:
     )
     assert (settled.payment.state, settled.duplicate) == (PAYMENT_STATE.PAYMENT_STATE_PAID, False)
     # The sandbox's name means nothing to this shop now.
-    error = failure(lambda: notify(running.stub, notification_for(payment)))
-    assert reason_of(error) == (grpc.StatusCode.INVALID_ARGUMENT, "UNKNOWN_PROVIDER", {"provider": "sandbox"})
+    error = refused(lambda: notify(running.stub, notification_for(payment)))
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        ErrorReason.Name(ErrorReason.UNKNOWN_PROVIDER),
+        {"provider": "sandbox"},
+    )
 
 
 def test_a_notification_makes_the_payment_paid_once(service: RunningService) -> None:
@@ -215,8 +225,12 @@ def test_a_bad_signature_is_rejected_and_logged_without_the_secret(
     payment = create_payment(service.stub, channel_code="permata_va")
     caplog.set_level(logging.INFO)
     for notification in bad_signatures(payment):
-        error = failure(lambda notification=notification: notify(service.stub, notification))  # type: ignore[misc]
-        assert reason_of(error) == (grpc.StatusCode.UNAUTHENTICATED, "BAD_SIGNATURE", {"provider": "sandbox"})
+        error = refused(lambda notification=notification: notify(service.stub, notification))  # type: ignore[misc]
+        assert (error.code(), reason_of(error), error_metadata(error)) == (
+            grpc.StatusCode.UNAUTHENTICATED,
+            ErrorReason.Name(ErrorReason.BAD_SIGNATURE),
+            {"provider": "sandbox"},
+        )
     assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
     assert paid_events(service) == []
     warnings = [record for record in caplog.records if "bad signature" in record.getMessage()]
@@ -233,8 +247,8 @@ def test_a_correctly_signed_payload_that_is_no_settlement_is_invalid(service: Ru
         notification_for(payment, paid_amount="lots"),
         Notification(b"<xml/>", sign(b"<xml/>", WEBHOOK_SECRET)),
     ):
-        error = failure(lambda notification=notification: notify(service.stub, notification))  # type: ignore[misc]
-        assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+        error = refused(lambda notification=notification: notify(service.stub, notification))  # type: ignore[misc]
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert violated_fields(error) == ["payload"]
     assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
 
@@ -244,8 +258,8 @@ def test_a_settlement_of_another_amount_changes_nothing(
 ) -> None:
     payment = create_payment(service.stub, channel_code="bca_va", amount=50_000)
     for changes in ({"paid_amount": 50_000}, {"paid_amount": 54_001}, {"currency_code": "USD"}):
-        error = failure(lambda changes=changes: notify(service.stub, notification_for(payment, **changes)))  # type: ignore[misc]
-        assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+        error = refused(lambda changes=changes: notify(service.stub, notification_for(payment, **changes)))  # type: ignore[misc]
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert violated_fields(error) == ["payload"]
     assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
     assert paid_events(service) == []
@@ -255,8 +269,11 @@ def test_a_settlement_of_another_amount_changes_nothing(
 def test_a_settlement_for_no_payment_of_ours_is_not_found(service: RunningService) -> None:
     payment = create_payment(service.stub)
     for changes in ({"provider_reference": "SBX00000000000000000000"}, {"payment_id": new_id("pay")}):
-        error = failure(lambda changes=changes: notify(service.stub, notification_for(payment, **changes)))  # type: ignore[misc]
-        assert reason_of(error)[:2] == (grpc.StatusCode.NOT_FOUND, "PAYMENT_NOT_FOUND")
+        error = refused(lambda changes=changes: notify(service.stub, notification_for(payment, **changes)))  # type: ignore[misc]
+        assert (error.code(), reason_of(error)) == (
+            grpc.StatusCode.NOT_FOUND,
+            ErrorReason.Name(ErrorReason.PAYMENT_NOT_FOUND),
+        )
     assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
 
 
@@ -282,10 +299,10 @@ def test_a_providers_settlement_after_the_payment_ended_asks_for_a_refund(
     """The provider says the shopper's money arrived: it must go back, and someone must act."""
     payment = create_payment(service.stub, channel_code="shopeepay", amount=35_000)
     ended = end_payment(service, payment, ending)
-    error = failure(lambda: notify(service.stub, notification_for(payment)))
-    assert reason_of(error) == (
+    error = refused(lambda: notify(service.stub, notification_for(payment)))
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
         grpc.StatusCode.FAILED_PRECONDITION,
-        "PAYMENT_NOT_PENDING",
+        ErrorReason.Name(ErrorReason.PAYMENT_NOT_PENDING),
         {"payment_id": payment.id, "state": f"PAYMENT_STATE_{ending.upper()}"},
     )
     assert get(service.stub, payment.id) == ended
@@ -305,13 +322,12 @@ def test_simulating_an_ended_payment_is_refused_without_a_refund_alarm(
     payment = create_payment(service.stub, channel_code="shopeepay", amount=35_000)
     ended = end_payment(service, payment, ending)
     for _ in range(2):
-        error = failure(lambda: simulate(service.stub, payment.id))
-        assert reason_of(error) == (
+        error = refused(lambda: simulate(service.stub, payment.id))
+        assert (error.code(), reason_of(error), error_metadata(error)) == (
             grpc.StatusCode.FAILED_PRECONDITION,
-            "PAYMENT_NOT_PENDING",
+            ErrorReason.Name(ErrorReason.PAYMENT_NOT_PENDING),
             {"payment_id": payment.id, "state": f"PAYMENT_STATE_{ending.upper()}"},
         )
-        assert "refund" not in (error.details() or "")
     assert get(service.stub, payment.id) == ended
     assert paid_events(service) == []
     assert refund_alarms(caplog) == []
@@ -325,7 +341,7 @@ def test_a_simulation_that_finds_the_payment_ended_at_its_update_raises_no_alarm
 ) -> None:
     """Cancelled between the simulation's look and its update: still no money, still no alarm."""
     payment = create_payment(service.stub, channel_code="ovo", amount=20_000)
-    settlements = Settlements(service.database, sandbox, WEBHOOK_SECRET, EventFeed(), sandbox_enabled=True)
+    settler = PaymentSettler(service.database, sandbox, WEBHOOK_SECRET, EventFeed(), sandbox_enabled=True)
     original = get_payment
 
     def look_then_cancel(payment_id: str) -> Payment:
@@ -336,8 +352,8 @@ def test_a_simulation_that_finds_the_payment_ended_at_its_update_raises_no_alarm
     with service.database.connection_context(), pytest.MonkeyPatch.context() as patch:
         patch.setattr("pasar_payment.settlement.get_payment", look_then_cancel)
         with pytest.raises(FailedPrecondition) as raised:
-            settlements.simulate_payment(payment.id)
-    assert raised.value.reason == "PAYMENT_NOT_PENDING"
+            settler.simulate_payment(payment.id)
+    assert raised.value.reason == ErrorReason.Name(ErrorReason.PAYMENT_NOT_PENDING)
     assert refund_alarms(caplog) == []
     assert paid_events(service) == []
 
@@ -345,11 +361,11 @@ def test_a_simulation_that_finds_the_payment_ended_at_its_update_raises_no_alarm
 def test_simulation_is_refused_whenever_the_sandbox_is_not_enabled(service: RunningService) -> None:
     """As in production without the demo setting: the sandbox provider is there, but off."""
     payment = create_payment(service.stub, channel_code="qris", amount=25_000)
-    settlements = Settlements(service.database, sandbox, WEBHOOK_SECRET, EventFeed(), sandbox_enabled=False)
-    assert settlements.sandbox_enabled is False
+    settler = PaymentSettler(service.database, sandbox, WEBHOOK_SECRET, EventFeed(), sandbox_enabled=False)
+    assert settler.sandbox_enabled is False
     with service.database.connection_context(), pytest.raises(FailedPrecondition) as raised:
-        settlements.simulate_payment(payment.id)
-    assert raised.value.reason == "SANDBOX_DISABLED"
+        settler.simulate_payment(payment.id)
+    assert raised.value.reason == ErrorReason.Name(ErrorReason.SANDBOX_DISABLED)
     assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
 
 
@@ -368,6 +384,6 @@ def test_malformed_notifications_are_invalid_argument(
     stub: PaymentStub, fields: dict[str, object], field: str
 ) -> None:
     request = payment_service_pb2.NotifyPaymentRequest(**fields)  # type: ignore[arg-type]
-    error = failure(lambda: stub.NotifyPayment(request, timeout=10))
-    assert reason_of(error)[0] == grpc.StatusCode.INVALID_ARGUMENT
+    error = refused(lambda: stub.NotifyPayment(request, timeout=10))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert set(violated_fields(error)) == {field}

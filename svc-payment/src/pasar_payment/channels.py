@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pasar_kit.errors import FailedPrecondition, NotFound
-from pasar_kit.page_tokens import NOT_OURS, PageTokens, invalid_page_token
+from pasar_kit.page_tokens import PageTokens
+from pasar_payment import reasons
 from pasar_payment.models import PaymentChannel
 
 DEFAULT_PAGE_SIZE = 50
@@ -42,35 +42,19 @@ def _read_page_token(token: str) -> tuple[int, str]:
     match _TOKENS.decode(token, _CHANNELS):
         case [int(sort_order), str(code)] if not isinstance(sort_order, bool):
             return sort_order, code
-    raise invalid_page_token(NOT_OURS)
+    raise reasons.page_token_not_ours()
 
 
 def find_channel(code: str) -> PaymentChannel:
     channel: PaymentChannel | None = PaymentChannel.get_or_none(PaymentChannel.code == code)
     if channel is None:
-        raise NotFound(
-            f"there is no payment channel {code!r}",
-            reason="CHANNEL_NOT_FOUND",
-            metadata={"channel_code": code},
-        )
+        raise reasons.channel_not_found(code)
     return channel
 
 
 def check_channel_accepts(channel: PaymentChannel, amount: int) -> None:
     """Raises FAILED_PRECONDITION unless the channel is enabled and takes this order amount."""
-    limits = {
-        "channel_code": channel.code,
-        "min_amount": str(channel.min_amount),
-        "max_amount": str(channel.max_amount),
-    }
     if not channel.enabled:
-        raise FailedPrecondition(
-            f"{channel.display_name} cannot be chosen now", reason="CHANNEL_DISABLED", metadata=limits
-        )
+        raise reasons.channel_disabled(channel)
     if not channel.min_amount <= amount <= channel.max_amount:
-        raise FailedPrecondition(
-            f"{channel.display_name} takes amounts from {channel.min_amount} to {channel.max_amount} IDR,"
-            f" not {amount}",
-            reason="AMOUNT_OUT_OF_RANGE",
-            metadata=limits,
-        )
+        raise reasons.amount_out_of_range(channel, amount)

@@ -16,7 +16,7 @@ import grpc
 import peewee
 
 from pasar.payment.v1 import payment_pb2
-from pasar_kit.errors import Unavailable
+from pasar_payment import reasons
 from pasar_payment.events import EventFeed, events_after
 from pasar_payment.messages import event_message
 
@@ -42,9 +42,7 @@ class EventStreams:
         cursor = after_sequence
         while context.is_active():
             if self.feed.closed:
-                raise Unavailable(
-                    "the payment service is stopping; resume after the last sequence you handled"
-                )
+                raise reasons.service_stopping()
             generation = self.feed.generation
             with self.database.connection_context():
                 batch = events_after(cursor, BATCH)

@@ -21,7 +21,7 @@ from pasar_payment.payments import PaymentBook
 from pasar_payment.providers.base import PaymentProvider
 from pasar_payment.providers.sandbox import SandboxProvider
 from pasar_payment.servicer import PaymentServicer
-from pasar_payment.settlement import Settlements
+from pasar_payment.settlement import PaymentSettler
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -58,7 +58,7 @@ def build_server(env: Env, database: peewee.Database, provider: PaymentProvider 
     feed = EventFeed()
     servicer = PaymentServicer(
         PaymentBook(database, provider, feed),
-        Settlements(
+        PaymentSettler(
             database, provider, settings.webhook_secret, feed, sandbox_enabled=settings.sandbox_enabled
         ),
         EventStreams(database, feed, settings.event_poll_seconds),

@@ -11,7 +11,7 @@ from google.protobuf import duration_pb2, json_format
 from pasar.common.v1 import money_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.timestamps import to_timestamp
-from pasar_payment.models import ChannelKind, Payment, PaymentChannel, PaymentEvent
+from pasar_payment.models import ChannelKind, Payment, PaymentChannel, PaymentEvent, PaymentState
 from pasar_payment.providers.base import Instructions
 
 RUPIAH = "IDR"
@@ -39,9 +39,14 @@ def channel_kind_value(kind: str) -> payment_pb2.PaymentChannelKind.ValueType:
     return payment_pb2.PaymentChannelKind.Value(f"PAYMENT_CHANNEL_KIND_{kind}")
 
 
-def payment_state_name(state: str) -> str:
+def payment_state_value(state: PaymentState) -> payment_pb2.PaymentState.ValueType:
+    """The contract's value of a stored state (PAID is ``PAYMENT_STATE_PAID``)."""
+    return payment_pb2.PaymentState.Value(f"PAYMENT_STATE_{state}")
+
+
+def payment_state_name(state: PaymentState) -> str:
     """The state as the contract names it, for error metadata (``PAYMENT_STATE_PAID``)."""
-    return f"PAYMENT_STATE_{state}"
+    return payment_pb2.PaymentState.Name(payment_state_value(state))
 
 
 def instructions_kind_matches(kind: ChannelKind, instructions: Instructions) -> bool:
@@ -79,7 +84,7 @@ def payment_message(payment: Payment) -> payment_pb2.Payment:
         order_id=payment.order_id,
         channel_code=payment.channel_code,
         channel_kind=channel_kind_value(kind),
-        state=payment_pb2.PaymentState.Value(payment_state_name(payment.state)),
+        state=payment_state_value(PaymentState(payment.state)),
         amount=money(payment.amount, payment.currency_code),
         fee=money(payment.fee, payment.currency_code),
         total=money(payment.total, payment.currency_code),

@@ -12,13 +12,14 @@ from datetime import timedelta
 
 import peewee
 
-from pasar_kit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from pasar_kit.errors import InvalidArgument
 from pasar_kit.ids import new_id
 from pasar_kit.timestamps import utc_now
+from pasar_payment import reasons
 from pasar_payment.channels import check_channel_accepts, find_channel
 from pasar_payment.events import EventFeed, payment_change, record_event
 from pasar_payment.fees import channel_fee
-from pasar_payment.messages import RUPIAH, instructions_kind_matches, instructions_to_json, payment_state_name
+from pasar_payment.messages import RUPIAH, instructions_kind_matches, instructions_to_json
 from pasar_payment.models import ChannelKind, EventType, Payment, PaymentState
 from pasar_payment.providers.base import PaymentOrder, PaymentProvider, payment_code
 
@@ -29,16 +30,10 @@ log = logging.getLogger(__name__)
 OPEN_ATTEMPTS = 3
 
 
-def payment_not_found(payment_id: str) -> NotFound:
-    return NotFound(
-        f"there is no payment {payment_id}", reason="PAYMENT_NOT_FOUND", metadata={"payment_id": payment_id}
-    )
-
-
 def get_payment(payment_id: str) -> Payment:
     payment: Payment | None = Payment.get_or_none(Payment.id == payment_id)
     if payment is None:
-        raise payment_not_found(payment_id)
+        raise reasons.payment_not_found(payment_id)
     return payment
 
 
@@ -132,7 +127,7 @@ class PaymentBook:
                 extra={"payment_id": payment.id, "order_id": order_id, "channel": channel.code},
             )
             return payment
-        raise Aborted("could not give the payment a unique payment code; retry the call")
+        raise reasons.payment_code_taken()
 
     def cancel_payment(self, payment_id: str) -> Payment:
         """Cancels a pending payment; a cancelled or expired one is returned unchanged."""
@@ -146,13 +141,9 @@ class PaymentBook:
             if cancelled and payment is not None:
                 record_event(EventType.CANCELLED, payment)
         if payment is None:
-            raise payment_not_found(payment_id)
+            raise reasons.payment_not_found(payment_id)
         if payment.state == PaymentState.PAID:
-            raise FailedPrecondition(
-                f"payment {payment_id} is paid and cannot be cancelled",
-                reason="PAYMENT_PAID",
-                metadata={"payment_id": payment_id, "state": payment_state_name(payment.state)},
-            )
+            raise reasons.payment_paid(payment_id)
         if cancelled:
             log.info("payment cancelled", extra={"payment_id": payment_id})
         return payment
@@ -164,10 +155,5 @@ def _existing_payment(order_id: str, channel_code: str, amount: int) -> Payment 
     if payment is None:
         return None
     if payment.channel_code != channel_code or payment.amount != amount:
-        raise AlreadyExists(
-            f"order {order_id} already has payment {payment.id}, through {payment.channel_code}"
-            f" for {payment.amount} {payment.currency_code}",
-            reason="PAYMENT_CONFLICT",
-            metadata={"order_id": order_id, "payment_id": payment.id},
-        )
+        raise reasons.payment_conflict(order_id, payment)
     return payment

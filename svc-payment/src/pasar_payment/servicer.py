@@ -17,13 +17,13 @@ from pasar_payment.channels import list_enabled_channels
 from pasar_payment.event_stream import EventStreams
 from pasar_payment.messages import channel_message, payment_message
 from pasar_payment.payments import PaymentBook, find_payment_of_order, get_payment
-from pasar_payment.settlement import Settlements
+from pasar_payment.settlement import PaymentSettler
 
 
 class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
-    def __init__(self, payments: PaymentBook, settlements: Settlements, streams: EventStreams) -> None:
+    def __init__(self, payments: PaymentBook, settler: PaymentSettler, streams: EventStreams) -> None:
         self.payments = payments
-        self.settlements = settlements
+        self.settler = settler
         self.streams = streams
 
     def ListPaymentChannels(
@@ -33,7 +33,7 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
         return service.ListPaymentChannelsResponse(
             payment_channels=[channel_message(channel) for channel in channels],
             next_page_token=next_page_token,
-            sandbox=self.settlements.sandbox_enabled,
+            sandbox=self.settler.sandbox_enabled,
         )
 
     def GetPayment(
@@ -44,7 +44,7 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
     def SimulatePayment(
         self, request: service.SimulatePaymentRequest, context: grpc.ServicerContext
     ) -> service.SimulatePaymentResponse:
-        payment = self.settlements.simulate_payment(request.id)
+        payment = self.settler.simulate_payment(request.id)
         return service.SimulatePaymentResponse(payment=payment_message(payment))
 
     def CreatePayment(
@@ -78,7 +78,7 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
     def NotifyPayment(
         self, request: service.NotifyPaymentRequest, context: grpc.ServicerContext
     ) -> service.NotifyPaymentResponse:
-        outcome = self.settlements.handle_notification(request.provider, request.payload, request.signature)
+        outcome = self.settler.handle_notification(request.provider, request.payload, request.signature)
         return service.NotifyPaymentResponse(
             payment=payment_message(outcome.payment), duplicate=outcome.duplicate
         )

@@ -23,13 +23,12 @@ from dataclasses import dataclass
 
 import peewee
 
-from pasar_kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
 from pasar_kit.timestamps import utc_now
+from pasar_payment import reasons
 from pasar_payment.events import EventFeed, payment_change, record_event
-from pasar_payment.messages import payment_state_name
 from pasar_payment.models import EventType, Payment, PaymentState
 from pasar_payment.payments import get_payment
-from pasar_payment.providers.base import MalformedNotification, PaymentProvider, Settlement
+from pasar_payment.providers.base import MalformedNotification, PaymentProvider, ProviderSettlement
 from pasar_payment.providers.sandbox import SandboxProvider
 from pasar_payment.signatures import signature_matches
 
@@ -44,7 +43,7 @@ class SettlementOutcome:
     duplicate: bool
 
 
-class Settlements:
+class PaymentSettler:
     """Handles the notifications of the service's one provider, signed with webhook_secret."""
 
     def __init__(
@@ -72,44 +71,31 @@ class Settlements:
     ) -> SettlementOutcome:
         """money_moved: the notification says a shopper's money arrived (False: simulated)."""
         if provider != self.provider.name:
-            raise InvalidArgument(
-                f"no payment provider {provider!r} sends notifications to this shop",
-                reason="UNKNOWN_PROVIDER",
-                metadata={"provider": provider},
-                field_violations=[("provider", f"must be {self.provider.name!r}")],
-            )
+            raise reasons.unknown_provider(provider, self.provider.name)
         if not signature_matches(payload, signature, self._webhook_secret):
             log.warning(
                 "rejected a payment notification with a bad signature",
                 extra={"provider": provider, "payload_bytes": len(payload)},
             )
-            raise Unauthenticated(
-                "the notification's signature does not match its payload",
-                reason="BAD_SIGNATURE",
-                metadata={"provider": provider},
-            )
+            raise reasons.bad_signature(provider)
         try:
             settlement = self.provider.read_settlement(payload)
         except MalformedNotification as error:
             log.warning("rejected a malformed payment notification", extra={"provider": provider})
-            raise InvalidArgument(
-                f"the notification is not a settlement: {error}", field_violations=[("payload", str(error))]
-            ) from None
+            raise reasons.not_a_settlement(str(error)) from None
         return self._settle(settlement, money_moved=money_moved)
 
     def simulate_payment(self, payment_id: str) -> Payment:
         """Makes the sandbox settle a payment, as if the shopper had paid (SimulatePayment)."""
         sandbox = self.provider
         if not self.sandbox_enabled or not isinstance(sandbox, SandboxProvider):
-            raise FailedPrecondition(
-                "this shop's payments are not settled by the sandbox: only a real payment settles them",
-                reason="SANDBOX_DISABLED",
+            raise reasons.sandbox_disabled(
+                "this shop's payments are not settled by the sandbox: only a real payment settles them"
             )
         payment = get_payment(payment_id)
         if payment.provider != sandbox.name:
-            raise FailedPrecondition(
-                f"payment {payment_id} was opened with {payment.provider}, not the sandbox",
-                reason="SANDBOX_DISABLED",
+            raise reasons.sandbox_disabled(
+                f"payment {payment_id} was opened with {payment.provider}, not the sandbox"
             )
         if payment.state == PaymentState.PAID:
             # The sandbox closes an account once it is paid: there is nothing left to pay.
@@ -119,7 +105,7 @@ class Settlements:
                 "refused to simulate the payment of a payment that is not pending",
                 extra={"payment_id": payment.id, "state": payment.state},
             )
-            raise _not_pending(payment)
+            raise reasons.payment_not_pending(payment)
         notification = sandbox.settlement_notification(
             payment_id=payment.id,
             provider_reference=payment.provider_reference,
@@ -130,7 +116,7 @@ class Settlements:
             sandbox.name, notification.payload, notification.signature, money_moved=False
         ).payment
 
-    def _settle(self, settlement: Settlement, *, money_moved: bool) -> SettlementOutcome:
+    def _settle(self, settlement: ProviderSettlement, *, money_moved: bool) -> SettlementOutcome:
         payment: Payment | None = Payment.get_or_none(
             (Payment.provider == self.provider.name)
             & (Payment.provider_reference == settlement.provider_reference)
@@ -143,21 +129,15 @@ class Settlements:
                     "provider_reference": settlement.provider_reference,
                 },
             )
-            raise NotFound(
-                f"{self.provider.name} reference {settlement.provider_reference} is no payment of this shop",
-                reason="PAYMENT_NOT_FOUND",
-                metadata={"payment_id": settlement.payment_id},
+            raise reasons.settled_payment_not_found(
+                self.provider.name, settlement.provider_reference, settlement.payment_id
             )
         if settlement.paid_amount != payment.total or settlement.currency_code != payment.currency_code:
             log.error(
                 "a settlement's amount differs from the payment's total: check it with the provider",
                 extra=_details(payment, settlement),
             )
-            raise InvalidArgument(
-                f"paid {settlement.paid_amount} {settlement.currency_code}, but payment {payment.id}"
-                f" asks for {payment.total} {payment.currency_code}",
-                field_violations=[("payload", "paid_amount must equal the payment's total")],
-            )
+            raise reasons.paid_amount_differs(payment, settlement.paid_amount, settlement.currency_code)
         with payment_change(self.database, self.feed):
             settled = (
                 Payment.update(
@@ -189,24 +169,15 @@ class Settlements:
                 "refused to simulate the payment of a payment that is not pending",
                 extra={**_details(payment, settlement), "state": payment.state},
             )
-            raise _not_pending(payment)
+            raise reasons.payment_not_pending(payment)
         log.error(
             "a payment was settled after it ended unpaid: the money must be refunded",
             extra={**_details(payment, settlement), "state": payment.state},
         )
-        raise _not_pending(payment, "the shopper must be refunded")
+        raise reasons.payment_not_pending(payment, "the shopper must be refunded")
 
 
-def _not_pending(payment: Payment, consequence: str = "") -> FailedPrecondition:
-    message = f"payment {payment.id} is {payment.state.lower()}, not pending"
-    return FailedPrecondition(
-        f"{message}: {consequence}" if consequence else message,
-        reason="PAYMENT_NOT_PENDING",
-        metadata={"payment_id": payment.id, "state": payment_state_name(payment.state)},
-    )
-
-
-def _details(payment: Payment, settlement: Settlement) -> dict[str, object]:
+def _details(payment: Payment, settlement: ProviderSettlement) -> dict[str, object]:
     return {
         "payment_id": payment.id,
         "order_id": payment.order_id,

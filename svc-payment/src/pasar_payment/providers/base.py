@@ -49,7 +49,7 @@ class OpenedPayment:
 
 
 @dataclass(frozen=True)
-class Settlement:
+class ProviderSettlement:
     """A provider's statement, read from a verified notification, that a payment was paid."""
 
     notification_id: str
@@ -84,7 +84,7 @@ class PaymentProvider(Protocol):
         """Opens a payment at the provider: an account number, a QR code, a link or a code."""
         ...
 
-    def read_settlement(self, payload: bytes) -> Settlement:
+    def read_settlement(self, payload: bytes) -> ProviderSettlement:
         """Reads a verified notification; raises MalformedNotification when it is not one."""
         ...
 

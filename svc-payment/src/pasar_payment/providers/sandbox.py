@@ -25,9 +25,9 @@ from pasar_payment.providers.base import (
     Notification,
     OpenedPayment,
     PaymentOrder,
-    Settlement,
+    ProviderSettlement,
 )
-from pasar_payment.providers.qris import QrisMerchant, dynamic_payload
+from pasar_payment.qris_payload import QrisMerchant, dynamic_payload
 from pasar_payment.signatures import sign
 
 NAME = "sandbox"
@@ -120,7 +120,7 @@ class SandboxProvider:
         payload = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
         return Notification(payload=payload, signature=sign(payload, self._webhook_secret))
 
-    def read_settlement(self, payload: bytes) -> Settlement:
+    def read_settlement(self, payload: bytes) -> ProviderSettlement:
         try:
             body = json.loads(payload)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -140,7 +140,7 @@ class SandboxProvider:
         paid_amount = body.get("paid_amount")
         if not isinstance(paid_amount, int) or isinstance(paid_amount, bool) or paid_amount <= 0:
             raise MalformedNotification("paid_amount must be a positive integer")
-        return Settlement(
+        return ProviderSettlement(
             notification_id=_text(body, "notification_id"),
             payment_id=_text(body, "payment_id"),
             provider_reference=_text(body, "provider_reference"),
