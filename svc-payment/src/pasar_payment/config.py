@@ -10,9 +10,6 @@ from pasar_kit.server import ServerSettings
 
 DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50052"
 DEFAULT_DATABASE_URL = "sqlite:///var/payment.db"
-# The pool holds one connection per worker thread and these: the health probe, the
-# expiry sweep and spares.
-CONNECTIONS_BESIDE_WORKERS = 4
 SANDBOX = "sandbox"
 # The providers this build can talk to; a real one is added beside the sandbox.
 PROVIDERS = (SANDBOX,)

@@ -26,6 +26,10 @@ from pasar_payment.settlement import PaymentSettler
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 PAYMENT_SERVICE = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
+# The pool holds one connection per worker thread and these three: the health probe's, the
+# expiry sweep's, and the kit's one spare. The event streams need none of their own: each
+# runs on a worker thread and borrows a connection only for each look at the log.
+CONNECTIONS_BESIDE_WORKERS = 3
 
 
 def open_database(env: Env) -> peewee.Database:
@@ -35,7 +39,7 @@ def open_database(env: Env) -> peewee.Database:
         env,
         database_proxy,
         config.DEFAULT_DATABASE_URL,
-        connections_beside_workers=config.CONNECTIONS_BESIDE_WORKERS,
+        connections_beside_workers=CONNECTIONS_BESIDE_WORKERS,
     )
 
 

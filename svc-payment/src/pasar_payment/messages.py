@@ -1,4 +1,5 @@
-"""Rows to protobuf messages: how the service's records look on the wire.
+"""Rows to protobuf messages and request fields to row values: how the service's records
+look on the wire. Every mapping between the two lives here; the servicer only calls it.
 
 Instructions are stored as the protobuf JSON of the message of the payment's channel
 kind, so that a payment read back is exactly the one that was returned when it was made.
@@ -8,13 +9,12 @@ from __future__ import annotations
 
 from google.protobuf import duration_pb2, json_format
 
-from pasar.common.v1 import money_pb2
 from pasar.payment.v1 import payment_pb2
+from pasar.payment.v1 import payment_service_pb2 as service
+from pasar_kit.money import rupiah, rupiah_amount
 from pasar_kit.timestamps import to_timestamp
 from pasar_payment.models import ChannelKind, Payment, PaymentChannel, PaymentEvent, PaymentState
 from pasar_payment.providers.base import Instructions
-
-RUPIAH = "IDR"
 
 _INSTRUCTIONS: dict[ChannelKind, type[Instructions]] = {
     ChannelKind.VIRTUAL_ACCOUNT: payment_pb2.VirtualAccountInstructions,
@@ -31,8 +31,10 @@ _INSTRUCTIONS_FIELD = {
 }
 
 
-def money(amount: int, currency_code: str = RUPIAH) -> money_pb2.Money:
-    return money_pb2.Money(currency_code=currency_code, amount=amount)
+def order_amount(request: service.CreatePaymentRequest) -> int:
+    """The order amount of CreatePayment in whole rupiah; INVALID_ARGUMENT naming
+    amount.currency_code for any other currency."""
+    return rupiah_amount(request.amount, "amount")
 
 
 def channel_kind_value(kind: str) -> payment_pb2.PaymentChannelKind.ValueType:
@@ -66,10 +68,10 @@ def channel_message(channel: PaymentChannel) -> payment_pb2.PaymentChannel:
         code=channel.code,
         display_name=channel.display_name,
         kind=channel_kind_value(channel.kind),
-        flat_fee=money(channel.flat_fee),
+        flat_fee=rupiah(channel.flat_fee),
         percent_fee_bps=channel.percent_fee_bps,
-        min_amount=money(channel.min_amount),
-        max_amount=money(channel.max_amount),
+        min_amount=rupiah(channel.min_amount),
+        max_amount=rupiah(channel.max_amount),
         payment_ttl=duration_pb2.Duration(seconds=channel.payment_ttl_seconds),
         enabled=channel.enabled,
         sort_order=channel.sort_order,
@@ -85,9 +87,9 @@ def payment_message(payment: Payment) -> payment_pb2.Payment:
         channel_code=payment.channel_code,
         channel_kind=channel_kind_value(kind),
         state=payment_state_value(PaymentState(payment.state)),
-        amount=money(payment.amount, payment.currency_code),
-        fee=money(payment.fee, payment.currency_code),
-        total=money(payment.total, payment.currency_code),
+        amount=rupiah(payment.amount),
+        fee=rupiah(payment.fee),
+        total=rupiah(payment.total),
         provider=payment.provider,
         provider_reference=payment.provider_reference,
         create_time=to_timestamp(payment.create_time),

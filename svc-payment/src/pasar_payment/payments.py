@@ -12,14 +12,14 @@ from datetime import timedelta
 
 import peewee
 
-from pasar_kit.errors import InvalidArgument
 from pasar_kit.ids import new_id
+from pasar_kit.money import CURRENCY_CODE
 from pasar_kit.timestamps import utc_now
 from pasar_payment import reasons
 from pasar_payment.channels import check_channel_accepts, find_channel
 from pasar_payment.events import EventFeed, payment_change, record_event
 from pasar_payment.fees import channel_fee
-from pasar_payment.messages import RUPIAH, instructions_kind_matches, instructions_to_json
+from pasar_payment.messages import instructions_kind_matches, instructions_to_json
 from pasar_payment.models import ChannelKind, EventType, Payment, PaymentState
 from pasar_payment.providers.base import PaymentOrder, PaymentProvider, payment_code
 
@@ -57,16 +57,11 @@ class PaymentBook:
         order_id: str,
         channel_code: str,
         amount: int,
-        currency_code: str,
         description: str,
         customer_email: str,
     ) -> Payment:
-        """The order's payment: the existing one on a retry, else a new pending one."""
-        if currency_code != RUPIAH:
-            raise InvalidArgument(
-                f"payments are taken in {RUPIAH}, not {currency_code}",
-                field_violations=[("amount.currency_code", f"must be {RUPIAH}")],
-            )
+        """The order's payment (amount in whole rupiah): the existing one on a retry, else a
+        new pending one."""
         existing = _existing_payment(order_id, channel_code, amount)
         if existing is not None:
             return existing
@@ -81,7 +76,7 @@ class PaymentBook:
             channel_kind=ChannelKind(channel.kind),
             issuer_name=channel.issuer_name,
             total=amount + fee,
-            currency_code=RUPIAH,
+            currency_code=CURRENCY_CODE,
             expire_time=now + timedelta(seconds=channel.payment_ttl_seconds),
             description=description,
             customer_email=customer_email,
@@ -101,7 +96,7 @@ class PaymentBook:
                         channel=channel.code,
                         channel_kind=channel.kind,
                         state=PaymentState.PENDING.value,
-                        currency_code=RUPIAH,
+                        currency_code=CURRENCY_CODE,
                         amount=amount,
                         fee=fee,
                         total=order.total,

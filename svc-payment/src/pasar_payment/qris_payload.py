@@ -35,7 +35,7 @@ REFERENCE_LABEL = "05"
 TERMINAL_LABEL = "07"
 
 DYNAMIC = "12"  # a QR for one payment of one amount, used once
-RUPIAH = "360"  # ISO 4217 numeric code of IDR
+IDR_NUMERIC_CODE = "360"  # ISO 4217 numeric code of the rupiah
 QRIS_DOMAIN = "ID.CO.QRIS.WWW"
 MAX_VALUE_LENGTH = 99
 
@@ -96,7 +96,7 @@ def dynamic_payload(merchant: QrisMerchant, amount: int, reference: str) -> str:
         + field(DOMESTIC_MERCHANT_ACCOUNT, merchant_account)
         + field(QRIS_MERCHANT_ACCOUNT, qris_account)
         + field(MERCHANT_CATEGORY, merchant.category_code)
-        + field(CURRENCY, RUPIAH)
+        + field(CURRENCY, IDR_NUMERIC_CODE)
         + field(AMOUNT, str(amount))
         + field(COUNTRY, "ID")
         + field(MERCHANT_NAME, merchant.name[:25])

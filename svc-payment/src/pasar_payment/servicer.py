@@ -15,7 +15,7 @@ from pasar.payment.v1 import payment_service_pb2 as service
 from pasar.payment.v1 import payment_service_pb2_grpc
 from pasar_payment.channels import list_enabled_channels
 from pasar_payment.event_stream import EventStreams
-from pasar_payment.messages import channel_message, payment_message
+from pasar_payment.messages import channel_message, order_amount, payment_message
 from pasar_payment.payments import PaymentBook, find_payment_of_order, get_payment
 from pasar_payment.settlement import PaymentSettler
 
@@ -53,8 +53,7 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
         payment = self.payments.create_payment(
             order_id=request.order_id,
             channel_code=request.channel_code,
-            amount=request.amount.amount,
-            currency_code=request.amount.currency_code,
+            amount=order_amount(request),
             description=request.description,
             customer_email=request.customer_email,
         )
