@@ -18,7 +18,7 @@ from pasar_kit import database as db
 from pasar_kit.page_tokens import PageTokens
 from pasar_payment.main import MIGRATIONS_DIR
 from pasar_payment.models import MODELS, PaymentChannel
-from pasar_testkit.assertions import reason_of, refused, violated_fields
+from pasar_testkit.assertions import error_metadata, reason_of, refused, violated_fields
 
 KIND = payment_pb2.PaymentChannelKind
 CHANNEL_IMAGES = Path(__file__).parents[1] / "src" / "pasar_payment" / "channel_images"
@@ -162,9 +162,10 @@ def test_a_page_token_this_service_did_not_issue_is_invalid_page_token(
 ) -> None:
     request = payment_service_pb2.ListPaymentChannelsRequest(page_token=make_token(stub))
     error = refused(lambda: stub.ListPaymentChannels(request, timeout=10))
-    assert (error.code(), reason_of(error)) == (
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
         grpc.StatusCode.INVALID_ARGUMENT,
         CommonErrorReason.Name(CommonErrorReason.INVALID_PAGE_TOKEN),
+        {},
     )
     assert violated_fields(error) == ["page_token"]
 

@@ -25,7 +25,7 @@ from pasar_kit.ids import new_id
 from pasar_kit.logs import JsonFormatter
 from pasar_payment.events import EventFeed
 from pasar_payment.expiry import expire_due_payments
-from pasar_payment.models import Payment
+from pasar_payment.models import Payment, PaymentState
 from pasar_payment.payments import get_payment
 from pasar_payment.providers.base import Notification, OpenedPayment, PaymentOrder, ProviderSettlement
 from pasar_payment.providers.sandbox import SandboxProvider
@@ -136,9 +136,10 @@ def test_simulation_needs_the_sandbox(start_service: StartService) -> None:
     channels = running.stub.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(), timeout=10)
     assert channels.sandbox is False, "the storefront offers no simulation and shows no demo banner"
     error = refused(lambda: simulate(running.stub, payment.id))
-    assert (error.code(), reason_of(error)) == (
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
         grpc.StatusCode.FAILED_PRECONDITION,
         ErrorReason.Name(ErrorReason.SANDBOX_DISABLED),
+        {},
     )
     assert get(running.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
     # The real provider's own notification settles it, through the same path.
@@ -270,9 +271,10 @@ def test_a_settlement_for_no_payment_of_ours_is_not_found(service: RunningServic
     payment = create_payment(service.stub)
     for changes in ({"provider_reference": "SBX00000000000000000000"}, {"payment_id": new_id("pay")}):
         error = refused(lambda changes=changes: notify(service.stub, notification_for(payment, **changes)))  # type: ignore[misc]
-        assert (error.code(), reason_of(error)) == (
+        assert (error.code(), reason_of(error), error_metadata(error)) == (
             grpc.StatusCode.NOT_FOUND,
             ErrorReason.Name(ErrorReason.PAYMENT_NOT_FOUND),
+            {"payment_id": changes.get("payment_id", payment.id)},
         )
     assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
 
@@ -346,7 +348,7 @@ def test_a_simulation_that_finds_the_payment_ended_at_its_update_raises_no_alarm
 
     def look_then_cancel(payment_id: str) -> Payment:
         looked = original(payment_id)
-        Payment.update(state="CANCELLED").where(Payment.id == payment_id).execute()
+        Payment.update(state=PaymentState.CANCELLED.value).where(Payment.id == payment_id).execute()
         return looked
 
     with service.database.connection_context(), pytest.MonkeyPatch.context() as patch:
