@@ -40,7 +40,9 @@ const (
 	// FAILED_PRECONDITION: the amount is below the channel's minimum or above its maximum.
 	// Metadata: `channel_code`, `min_amount`, `max_amount` (decimal integers, rupiah).
 	ErrorReason_AMOUNT_OUT_OF_RANGE ErrorReason = 3
-	// NOT_FOUND: no such payment. Metadata: `payment_id`.
+	// NOT_FOUND: no such payment (for NotifyPayment: no payment of this shop has the
+	// notification's payment id and provider reference). Metadata: `payment_id`, as the
+	// request named it.
 	ErrorReason_PAYMENT_NOT_FOUND ErrorReason = 4
 	// ALREADY_EXISTS: a payment for this order id exists with another channel or amount.
 	// Metadata: `order_id`, `payment_id` (the existing payment).
@@ -48,17 +50,18 @@ const (
 	// FAILED_PRECONDITION: the payment was paid, so it cannot be cancelled. Metadata:
 	// `payment_id`, `state` (the PaymentState name).
 	ErrorReason_PAYMENT_PAID ErrorReason = 6
-	// FAILED_PRECONDITION: the payment is no longer pending (expired, cancelled or paid), so
-	// it cannot be settled. Metadata: `payment_id`, `state` (the PaymentState name).
+	// FAILED_PRECONDITION: NotifyPayment or SimulatePayment for a payment that expired or
+	// was cancelled, so it cannot be settled (a repeat for a paid payment answers the paid
+	// payment instead). Metadata: `payment_id`, `state` (the PaymentState name).
 	ErrorReason_PAYMENT_NOT_PENDING ErrorReason = 7
-	// FAILED_PRECONDITION: SimulatePayment without an active sandbox: another provider, a
-	// payment opened with another, or production without the demo setting. No metadata.
+	// FAILED_PRECONDITION: SimulatePayment without an active sandbox: the service runs
+	// another provider, or the payment was opened with another. No metadata.
 	ErrorReason_SANDBOX_DISABLED ErrorReason = 8
 	// UNAUTHENTICATED: a provider's notification whose signature does not verify.
 	// Metadata: `provider`.
 	ErrorReason_BAD_SIGNATURE ErrorReason = 9
-	// INVALID_ARGUMENT: a notification from a provider the service does not know. Metadata:
-	// `provider`.
+	// INVALID_ARGUMENT: a notification from a provider the service does not know, with a
+	// BadRequest violation on `provider`. Metadata: `provider`.
 	ErrorReason_UNKNOWN_PROVIDER ErrorReason = 10
 )
 

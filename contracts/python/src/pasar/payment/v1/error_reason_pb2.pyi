@@ -33,7 +33,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     Metadata: `channel_code`, `min_amount`, `max_amount` (decimal integers, rupiah).
     """
     PAYMENT_NOT_FOUND: _ErrorReason.ValueType  # 4
-    """NOT_FOUND: no such payment. Metadata: `payment_id`."""
+    """NOT_FOUND: no such payment (for NotifyPayment: no payment of this shop has the
+    notification's payment id and provider reference). Metadata: `payment_id`, as the
+    request named it.
+    """
     PAYMENT_CONFLICT: _ErrorReason.ValueType  # 5
     """ALREADY_EXISTS: a payment for this order id exists with another channel or amount.
     Metadata: `order_id`, `payment_id` (the existing payment).
@@ -43,20 +46,21 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     `payment_id`, `state` (the PaymentState name).
     """
     PAYMENT_NOT_PENDING: _ErrorReason.ValueType  # 7
-    """FAILED_PRECONDITION: the payment is no longer pending (expired, cancelled or paid), so
-    it cannot be settled. Metadata: `payment_id`, `state` (the PaymentState name).
+    """FAILED_PRECONDITION: NotifyPayment or SimulatePayment for a payment that expired or
+    was cancelled, so it cannot be settled (a repeat for a paid payment answers the paid
+    payment instead). Metadata: `payment_id`, `state` (the PaymentState name).
     """
     SANDBOX_DISABLED: _ErrorReason.ValueType  # 8
-    """FAILED_PRECONDITION: SimulatePayment without an active sandbox: another provider, a
-    payment opened with another, or production without the demo setting. No metadata.
+    """FAILED_PRECONDITION: SimulatePayment without an active sandbox: the service runs
+    another provider, or the payment was opened with another. No metadata.
     """
     BAD_SIGNATURE: _ErrorReason.ValueType  # 9
     """UNAUTHENTICATED: a provider's notification whose signature does not verify.
     Metadata: `provider`.
     """
     UNKNOWN_PROVIDER: _ErrorReason.ValueType  # 10
-    """INVALID_ARGUMENT: a notification from a provider the service does not know. Metadata:
-    `provider`.
+    """INVALID_ARGUMENT: a notification from a provider the service does not know, with a
+    BadRequest violation on `provider`. Metadata: `provider`.
     """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
@@ -78,7 +82,10 @@ AMOUNT_OUT_OF_RANGE: ErrorReason.ValueType  # 3
 Metadata: `channel_code`, `min_amount`, `max_amount` (decimal integers, rupiah).
 """
 PAYMENT_NOT_FOUND: ErrorReason.ValueType  # 4
-"""NOT_FOUND: no such payment. Metadata: `payment_id`."""
+"""NOT_FOUND: no such payment (for NotifyPayment: no payment of this shop has the
+notification's payment id and provider reference). Metadata: `payment_id`, as the
+request named it.
+"""
 PAYMENT_CONFLICT: ErrorReason.ValueType  # 5
 """ALREADY_EXISTS: a payment for this order id exists with another channel or amount.
 Metadata: `order_id`, `payment_id` (the existing payment).
@@ -88,19 +95,20 @@ PAYMENT_PAID: ErrorReason.ValueType  # 6
 `payment_id`, `state` (the PaymentState name).
 """
 PAYMENT_NOT_PENDING: ErrorReason.ValueType  # 7
-"""FAILED_PRECONDITION: the payment is no longer pending (expired, cancelled or paid), so
-it cannot be settled. Metadata: `payment_id`, `state` (the PaymentState name).
+"""FAILED_PRECONDITION: NotifyPayment or SimulatePayment for a payment that expired or
+was cancelled, so it cannot be settled (a repeat for a paid payment answers the paid
+payment instead). Metadata: `payment_id`, `state` (the PaymentState name).
 """
 SANDBOX_DISABLED: ErrorReason.ValueType  # 8
-"""FAILED_PRECONDITION: SimulatePayment without an active sandbox: another provider, a
-payment opened with another, or production without the demo setting. No metadata.
+"""FAILED_PRECONDITION: SimulatePayment without an active sandbox: the service runs
+another provider, or the payment was opened with another. No metadata.
 """
 BAD_SIGNATURE: ErrorReason.ValueType  # 9
 """UNAUTHENTICATED: a provider's notification whose signature does not verify.
 Metadata: `provider`.
 """
 UNKNOWN_PROVIDER: ErrorReason.ValueType  # 10
-"""INVALID_ARGUMENT: a notification from a provider the service does not know. Metadata:
-`provider`.
+"""INVALID_ARGUMENT: a notification from a provider the service does not know, with a
+BadRequest violation on `provider`. Metadata: `provider`.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -53,7 +53,9 @@ export enum ErrorReason {
   AMOUNT_OUT_OF_RANGE = 3,
 
   /**
-   * NOT_FOUND: no such payment. Metadata: `payment_id`.
+   * NOT_FOUND: no such payment (for NotifyPayment: no payment of this shop has the
+   * notification's payment id and provider reference). Metadata: `payment_id`, as the
+   * request named it.
    *
    * @generated from enum value: PAYMENT_NOT_FOUND = 4;
    */
@@ -76,16 +78,17 @@ export enum ErrorReason {
   PAYMENT_PAID = 6,
 
   /**
-   * FAILED_PRECONDITION: the payment is no longer pending (expired, cancelled or paid), so
-   * it cannot be settled. Metadata: `payment_id`, `state` (the PaymentState name).
+   * FAILED_PRECONDITION: NotifyPayment or SimulatePayment for a payment that expired or
+   * was cancelled, so it cannot be settled (a repeat for a paid payment answers the paid
+   * payment instead). Metadata: `payment_id`, `state` (the PaymentState name).
    *
    * @generated from enum value: PAYMENT_NOT_PENDING = 7;
    */
   PAYMENT_NOT_PENDING = 7,
 
   /**
-   * FAILED_PRECONDITION: SimulatePayment without an active sandbox: another provider, a
-   * payment opened with another, or production without the demo setting. No metadata.
+   * FAILED_PRECONDITION: SimulatePayment without an active sandbox: the service runs
+   * another provider, or the payment was opened with another. No metadata.
    *
    * @generated from enum value: SANDBOX_DISABLED = 8;
    */
@@ -100,8 +103,8 @@ export enum ErrorReason {
   BAD_SIGNATURE = 9,
 
   /**
-   * INVALID_ARGUMENT: a notification from a provider the service does not know. Metadata:
-   * `provider`.
+   * INVALID_ARGUMENT: a notification from a provider the service does not know, with a
+   * BadRequest violation on `provider`. Metadata: `provider`.
    *
    * @generated from enum value: UNKNOWN_PROVIDER = 10;
    */
