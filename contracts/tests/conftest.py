@@ -28,11 +28,14 @@ def contracts_copy(tmp_path: Path) -> Path:
     relative tool paths in buf.gen.yaml resolve as they do in the real tree.
     """
     copy = tmp_path / "contracts"
-    shutil.copytree(
-        CONTRACTS,
-        copy,
-        ignore=shutil.ignore_patterns("node_modules", "__pycache__", "cache", "*.egg-info"),
-    )
+    ignored = shutil.ignore_patterns("node_modules", "__pycache__", "cache", "*.egg-info")
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        # Of the build folder, only the staged third-party .proto files matter to a copy.
+        build_outputs = {"bin", "npm"} if Path(directory) == CONTRACTS / ".build" else set()
+        return set(ignored(directory, names)) | (build_outputs & set(names))
+
+    shutil.copytree(CONTRACTS, copy, ignore=ignore)
     for toolchain in (".venv", "node_modules", ".tools"):
         (tmp_path / toolchain).symlink_to(CONTRACTS.parent / toolchain)
     return copy

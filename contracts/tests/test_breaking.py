@@ -10,6 +10,7 @@ from pathlib import Path
 
 import contracts_tool
 import pytest
+from toolchain import BUF, ContractsError, run
 
 PRODUCT = "proto/pasar/product/v1/product.proto"
 PRODUCT_SERVICE = "proto/pasar/product/v1/product_service.proto"
@@ -70,7 +71,7 @@ def test_breaking_change_fails_naming_it(contracts_copy: Path, case: str) -> Non
     relative, old, new, expected_message = BREAKING_CASES[case]
     contracts_tool.check_breaking(contracts_copy)  # the unmutated copy passes
     mutate(contracts_copy, relative, old, new)
-    with pytest.raises(contracts_tool.ContractsError) as failure:
+    with pytest.raises(ContractsError) as failure:
         contracts_tool.check_breaking(contracts_copy)
     assert expected_message in str(failure.value)
     assert "exited with 100" in str(failure.value)
@@ -139,7 +140,7 @@ def test_lowered_idempotency_level_fails(contracts_copy: Path, case: str) -> Non
     released = contracts_tool.released_versions(contracts_copy)[-1]
     against = contracts_copy / "releases" / f"v{released}.binpb"
     # The release to compare with: today's contracts, so that their levels count as released.
-    contracts_tool.run([contracts_tool.BUF, "build", "proto", "-o", against], cwd=contracts_copy)
+    run([BUF, "build", "proto", "-o", against], cwd=contracts_copy)
     method = "GetProduct" if "NO_SIDE_EFFECTS" in old else "ReserveStock"
     mutate(
         contracts_copy,
@@ -147,6 +148,6 @@ def test_lowered_idempotency_level_fails(contracts_copy: Path, case: str) -> Non
         f"  rpc {method}({method}Request) returns ({method}Response) {{\n{old}",
         f"  rpc {method}({method}Request) returns ({method}Response) {{\n{new}",
     )
-    with pytest.raises(contracts_tool.ContractsError) as failure:
+    with pytest.raises(ContractsError) as failure:
         contracts_tool.check_breaking(contracts_copy)
     assert f"RPC pasar.product.v1.ProductService.{method} lowered idempotency_level" in str(failure.value)

@@ -1,7 +1,7 @@
-"""Drives the contracts: generate code, check everything CI guards, cut releases.
+"""Drives the contracts: generate code, check everything CI guards, cut releases, package them.
 
-Run through ``scripts/contracts generate|check|release X.Y.Z``, which first installs the
-pinned toolchain (buf and protoc-gen-es from npm, protoc-gen-go and protoc-gen-go-grpc from
+Run through ``scripts/contracts generate|check|release X.Y.Z|package --out DIR``, which
+first installs the pinned toolchain (buf and protoc-gen-es from npm, protoc-gen-go and protoc-gen-go-grpc from
 the Go module proxy, grpcio-tools and mypy-protobuf from PyPI). Every step calls those
 tools; this module only orders them and explains failures.
 """
@@ -12,10 +12,8 @@ import argparse
 import filecmp
 import hashlib
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -24,23 +22,33 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import artifacts
+import reason_table
 from google.api import annotations_pb2 as google_api_annotations
 from google.protobuf import descriptor_pb2
-
-CONTRACTS = Path(__file__).resolve().parent.parent
-REPO = CONTRACTS.parent
-BUF = REPO / "node_modules" / ".bin" / "buf"
-TSC = REPO / "node_modules" / ".bin" / "tsc"
-PYTHON = REPO / ".venv" / "bin" / "python"
-BUILD = CONTRACTS / ".build"
-THIRD_PARTY = BUILD / "third_party"
+from google.rpc import status_pb2 as google_rpc_status
+from toolchain import (
+    BUF,
+    BUILD,
+    CONTRACTS,
+    PYTHON,
+    SEMVER,
+    THIRD_PARTY,
+    TSC,
+    ContractsError,
+    read_version,
+    run,
+)
 
 # buf/validate/validate.proto comes from this source distribution on PyPI; the hash pins it.
 PROTOVALIDATE_SDIST = "protovalidate==1.2.0"
 PROTOVALIDATE_SDIST_SHA256 = "4cb9a5065f32abc9baf2cf25c5bd09a139f7dffb7b8692f636a8e3e6883bb9a2"
 VALIDATE_PROTO_IN_SDIST = "upstream/proto/buf/validate/validate.proto"
-# google/api/{annotations,http}.proto come from the installed googleapis-common-protos.
+# google/api/{annotations,http}.proto come from the installed googleapis-common-protos,
+# and so do google/rpc/{error_details,status}.proto, which only the npm package compiles
+# (protobuf's runtimes in Go and Python have their own).
 GOOGLE_API_PROTOS = ("annotations.proto", "http.proto")
+GOOGLE_RPC_PROTOS = ("error_details.proto", "status.proto")
 
 # Everything under these paths (relative to contracts/) is written by `generate` and
 # nothing else; `check` fails when any of it differs from a fresh generation.
@@ -49,36 +57,14 @@ GENERATED_FILES = (
     "python/src/pasar_contracts/_version.py",
     "python/src/pasar_contracts/descriptor_set.binpb",
 )
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-
-
-class ContractsError(Exception):
-    """A step failed; the message says which and why."""
-
-
-def run(args: Sequence[str | Path], cwd: Path = CONTRACTS, env: dict[str, str] | None = None) -> str:
-    """Runs a tool, returning its output, or raises with the output when it fails."""
-    completed = subprocess.run(
-        [str(a) for a in args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        command = " ".join(str(a) for a in args)
-        raise ContractsError(f"`{command}` exited with {completed.returncode}:\n{completed.stdout.rstrip()}")
-    return completed.stdout
-
-
-def read_version(root: Path = CONTRACTS) -> str:
-    """The contract's semantic version: the one place it is written is contracts/VERSION."""
-    version = (root / "VERSION").read_text().strip()
-    if not SEMVER.match(version):
-        raise ContractsError(f"contracts/VERSION holds {version!r}, not a semantic version X.Y.Z")
-    return version
+README = "README.md"
+# How README.md names the version in its install commands; `release` rewrites them and
+# `check` fails when one names another version than contracts/VERSION.
+README_INSTALL_VERSIONS = (
+    re.compile(r"(?<=contracts/go@v)(\d+\.\d+\.\d+)"),
+    re.compile(r"(?<=pasar-contracts-)(\d+\.\d+\.\d+)(?=\.tgz)"),
+    re.compile(r"(?<=pasar_contracts-)(\d+\.\d+\.\d+)(?=-py3-none-any\.whl)"),
+)
 
 
 def version_key(version: str) -> tuple[int, int, int]:
@@ -103,6 +89,10 @@ def stage_third_party() -> None:
     installed = Path(google_api_annotations.__file__).parent
     for name in GOOGLE_API_PROTOS:
         shutil.copyfile(installed / name, google_api / name)
+    google_rpc = THIRD_PARTY / "google" / "rpc"
+    google_rpc.mkdir(parents=True, exist_ok=True)
+    for name in GOOGLE_RPC_PROTOS:
+        shutil.copyfile(Path(google_rpc_status.__file__).parent / name, google_rpc / name)
 
     validate = THIRD_PARTY / "buf" / "validate" / "validate.proto"
     if validate.exists():
@@ -161,6 +151,47 @@ def generate_into(dest: Path, root: Path = CONTRACTS) -> None:
     )
 
 
+def error_reason_table(root: Path = CONTRACTS) -> str:
+    """The README's table of ErrorInfo.reason values, from the enums' source comments."""
+    with tempfile.TemporaryDirectory(prefix="pasar-image-") as scratch:
+        image = Path(scratch) / "with_comments.binpb"
+        run([BUF, "build", "proto", "--as-file-descriptor-set", "-o", image], cwd=root)
+        files = descriptor_pb2.FileDescriptorSet.FromString(image.read_bytes())
+    return reason_table.render(reason_table.reasons(files))
+
+
+def write_error_reason_table(root: Path = CONTRACTS) -> None:
+    path = root / README
+    path.write_text(reason_table.with_table(path.read_text(), error_reason_table(root)))
+
+
+def with_install_version(readme: str, version: str) -> str:
+    """The README with every install command naming version."""
+    for pattern in README_INSTALL_VERSIONS:
+        readme = pattern.sub(version, readme)
+    return readme
+
+
+def stale_readme(root: Path = CONTRACTS) -> list[str]:
+    """Where README.md disagrees with the contracts: its reason table or its install versions."""
+    readme = (root / README).read_text()
+    problems = []
+    if reason_table.with_table(readme, error_reason_table(root)) != readme:
+        problems.append(
+            "the ErrorInfo.reason table differs from the ErrorReason enums' comments: "
+            "run `scripts/contracts generate` and commit"
+        )
+    version = read_version(root)
+    for pattern in README_INSTALL_VERSIONS:
+        named = sorted(set(pattern.findall(readme)))
+        if named != [version]:
+            problems.append(
+                f"install commands matching /{pattern.pattern}/ name {named or 'nothing'}, "
+                f"not contracts/VERSION {version}"
+            )
+    return problems
+
+
 def generated_paths(root: Path) -> list[Path]:
     """Every generated file under root, relative to it."""
     found: list[Path] = []
@@ -187,6 +218,7 @@ def generate() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(fresh / relative, target)
     set_package_json_version(read_version())
+    write_error_reason_table()
 
 
 def stale_generated_code(root: Path = CONTRACTS) -> list[str]:
@@ -300,6 +332,12 @@ def check_version() -> None:
             raise ContractsError(f"CHANGELOG.md has no section for released version {released}")
 
 
+def check_readme() -> None:
+    problems = stale_readme()
+    if problems:
+        raise ContractsError("README.md is stale:\n  " + "\n  ".join(problems))
+
+
 def check_go() -> None:
     go = CONTRACTS / "go"
     run(["go", "build", "./..."], cwd=go)
@@ -337,6 +375,7 @@ CHECKS = (
     Step("buf breaking (FILE) against the latest release", check_breaking),
     Step("version and changelog", check_version),
     Step("generated code is fresh", check_generated),
+    Step("README: reason table from the enums, install commands of VERSION", check_readme),
     Step("Go: build, vet and test", check_go),
     Step("TypeScript: tsc --strict and tests", check_typescript),
     Step("Python: mypy --strict on the example client", check_python_example),
@@ -379,10 +418,13 @@ def release(version: str) -> None:
         changelog.replace("## Unreleased", f"## Unreleased\n\n## {version} — {date.today().isoformat()}", 1)
     )
     run([BUF, "build", "proto", "-o", CONTRACTS / "releases" / f"v{version}.binpb"])
+    readme = CONTRACTS / README
+    readme.write_text(with_install_version(readme.read_text(), version))
     generate()
     print(
-        f"released {version}: commit contracts/, then tag the Go module with "
-        f"`git tag contracts/go/v{version}`"
+        f"released {version}: commit contracts/, tag the Go module with "
+        f"`git tag contracts/go/v{version}`, and build what teams install with "
+        f"`scripts/contracts package --out DIR`"
     )
 
 
@@ -393,12 +435,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("check", help="run every contract check CI runs")
     release_parser = commands.add_parser("release", help="release the contracts as version X.Y.Z")
     release_parser.add_argument("version")
+    package_parser = commands.add_parser(
+        "package", help="build the Go module proxy folder, npm tarball and wheel of VERSION"
+    )
+    package_parser.add_argument("--out", type=Path, required=True, help="folder to (re)create")
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":
             generate()
         elif args.command == "check":
             return 1 if check() else 0
+        elif args.command == "package":
+            stage_third_party()
+            built = artifacts.package(args.out.resolve())
+            for path in built.files():
+                print(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path}")
         else:
             release(args.version)
     except ContractsError as error:
