@@ -32,6 +32,7 @@ from toolchain import (
     BUILD,
     CONTRACTS,
     PYTHON,
+    REPO,
     SEMVER,
     THIRD_PARTY,
     TSC,
@@ -249,6 +250,40 @@ def set_package_json_version(version: str) -> None:
         path.write_text(json.dumps(manifest, indent=2) + "\n")
 
 
+# How a workspace's package.json names the version of @pasar/contracts it depends on.
+_CONTRACTS_DEPENDENCY = re.compile(r'("@pasar/contracts":\s*")(\d+\.\d+\.\d+)(")')
+
+
+def pin_workspace_dependents(version: str) -> None:
+    """Points the repository's other npm workspaces (the storefront) at the released version.
+
+    They depend on the exact version of the contracts' workspace, so after ts/package.json
+    changes npm would look for the old version in the registry; the lock file follows with
+    npm's own update of it.
+    """
+    workspaces = json.loads((REPO / "package.json").read_text())["workspaces"]
+    for workspace in workspaces:
+        manifest = REPO / workspace / "package.json"
+        if manifest.resolve() == (CONTRACTS / "ts" / "package.json").resolve():
+            continue
+        text = manifest.read_text()
+        pinned = _CONTRACTS_DEPENDENCY.sub(rf"\g<1>{version}\g<3>", text)
+        if pinned != text:
+            manifest.write_text(pinned)
+    run(
+        [
+            "npm",
+            "install",
+            "--package-lock-only",
+            "--no-audit",
+            "--no-fund",
+            "--prefer-offline",
+            "--loglevel=error",
+        ],
+        cwd=REPO,
+    )
+
+
 def check_format(root: Path = CONTRACTS) -> None:
     run([BUF, "format", "--diff", "--exit-code", "proto"], cwd=root)
 
@@ -421,8 +456,10 @@ def release(version: str) -> None:
     readme = CONTRACTS / README
     readme.write_text(with_install_version(readme.read_text(), version))
     generate()
+    pin_workspace_dependents(version)
     print(
-        f"released {version}: commit contracts/, tag the Go module with "
+        f"released {version}: commit contracts/ (and the storefront's pin of it in "
+        f"storefront-vue/package.json and package-lock.json), tag the Go module with "
         f"`git tag contracts/go/v{version}`, and build what teams install with "
         f"`scripts/contracts package --out DIR`"
     )
