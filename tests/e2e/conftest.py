@@ -4,18 +4,19 @@ Every test that takes ``start_shop`` runs twice, on SQLite and on MariaDB
 (``PASAR_TEST_DATABASES`` narrows it): each service gets a fresh database of its own, and
 ``pasar-product serve``, ``pasar-payment serve`` and ``pasar-order serve`` are started from
 their console scripts on free loopback ports (``pasar_testkit.stack.Stack``). A failing
-test prints the tail of every service's log. Figures the tests measure (durations, counts)
-are printed at the end of the run.
+test shows the tail of every service's log (``pasar_testkit.failure_logs``). Figures the
+tests measure (durations, counts) are printed at the end of the run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from e2e_shop import Shop
 
+from pasar_testkit.failure_logs import FailureLogs
 from pasar_testkit.stack import Stack
 
 pytest_plugins = ["pasar_testkit.fixtures"]
@@ -30,41 +31,12 @@ ORDER_ENV = {
 }
 PAYMENT_ENV = {"PASAR_PAYMENT_EXPIRY_SWEEP_SECONDS": "1"}
 
-_FIGURES: list[str] = []
-
-
-@pytest.fixture
-def figures() -> Callable[[str], None]:
-    """Records a line for the run's summary (the figures the issue asks for)."""
-    return _FIGURES.append
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _FIGURES:
-        terminalreporter.section("end-to-end figures")
-        for line in _FIGURES:
-            terminalreporter.write_line(line)
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    if report.when == "call":
-        item.stash[_FAILED] = report.failed
-    return report
-
-
-_FAILED = pytest.StashKey[bool]()
-
-
 StartShop = Callable[..., Shop]
 
 
 @pytest.fixture
 def start_shop(
-    service_databases: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
+    service_databases: dict[str, str], tmp_path: Path, failure_logs: FailureLogs
 ) -> Iterator[StartShop]:
     """Starts the three services; everything started is stopped by PID at the end."""
     started: list[tuple[Stack, Shop]] = []
@@ -78,6 +50,7 @@ def start_shop(
         )
         shop = Shop(stack, service_databases)
         started.append((stack, shop))
+        failure_logs.add(stack.base.name, stack.logs)
         stack.start()
         return shop
 
@@ -85,5 +58,3 @@ def start_shop(
     for stack, shop in started:
         shop.close()
         stack.stop()
-        if request.node.stash.get(_FAILED, False):
-            print(f"\n=== logs of {stack.base.name} ===\n{stack.logs()}")

@@ -8,12 +8,16 @@ from typing import cast
 import grpc
 import pytest
 from conftest import StartShop
-from e2e_shop import order_request, reason
+from e2e_shop import order_request
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from pasar.order.v1 import order_service_pb2
+from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
+from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
+from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit.errors import error_info
+from pasar_testkit.assertions import reason_of
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
@@ -63,7 +67,7 @@ def test_bad_orders_are_refused_and_leave_nothing_behind(start_shop: StartShop) 
             "unknown package",
             create(lines=[("paket-tidak-ada", 1)]),
             grpc.StatusCode.NOT_FOUND,
-            "PACKAGE_NOT_FOUND",
+            ProductErrorReason.Name(ProductErrorReason.PACKAGE_NOT_FOUND),
             "",
         ),
         ("malformed package id", create(lines=[("Paket_Besar", 1)]), INVALID, "", "lines[0].package_id"),
@@ -74,7 +78,7 @@ def test_bad_orders_are_refused_and_leave_nothing_behind(start_shop: StartShop) 
             "more than there is",
             create(lines=[(other_id, 11)]),
             grpc.StatusCode.FAILED_PRECONDITION,
-            "OUT_OF_STOCK",
+            ProductErrorReason.Name(ProductErrorReason.OUT_OF_STOCK),
             "",
         ),
         ("no lines", create(lines=[]), INVALID, "", "lines"),
@@ -93,7 +97,7 @@ def test_bad_orders_are_refused_and_leave_nothing_behind(start_shop: StartShop) 
             "unknown channel",
             create(payment_channel_code="cod"),
             grpc.StatusCode.NOT_FOUND,
-            "CHANNEL_NOT_FOUND",
+            PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_NOT_FOUND),
             "",
         ),
         ("malformed channel", create(payment_channel_code="BCA-VA"), INVALID, "", "payment_channel_code"),
@@ -106,21 +110,21 @@ def test_bad_orders_are_refused_and_leave_nothing_behind(start_shop: StartShop) 
             "below the channel's minimum",
             create(lines=[(package_id, 1)]),  # Rp 5.000; virtual accounts take Rp 10.000 and up
             grpc.StatusCode.FAILED_PRECONDITION,
-            "AMOUNT_OUT_OF_RANGE",
+            PaymentErrorReason.Name(PaymentErrorReason.AMOUNT_OUT_OF_RANGE),
             "",
         ),
     ]
     for what, request, code, expected_reason, field in cases:
         error = refusal(lambda request=request: shop.place(request))  # type: ignore[misc]
         assert error.code() == code, what
-        assert reason(error) == expected_reason, what
+        assert reason_of(error) == expected_reason, what
         if field:
             assert field in violated_fields(error), (what, violated_fields(error))
         assert shop.table_counts() == before, what
 
     assert shop.stock(package_id) == 10
     assert shop.stock(other_id) == 10
-    assert shop.mail_files() == []
+    assert shop.mails() == []
     # The same request, well-formed, goes through: the refusals were about the input.
     assert shop.place(good).order.lines[0].package_id == other_id
 
@@ -149,7 +153,7 @@ def test_wrong_ids_and_tokens_read_nothing(start_shop: StartShop) -> None:
             error = refusal(call(order_id, token))
             assert error.code() == code
             if code == grpc.StatusCode.NOT_FOUND:
-                assert reason(error) == "ORDER_NOT_FOUND"
+                assert reason_of(error) == OrderErrorReason.Name(OrderErrorReason.ORDER_NOT_FOUND)
                 info = error_info(error)
                 assert info is not None
                 assert dict(info.metadata) == {}

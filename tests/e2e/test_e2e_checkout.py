@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from conftest import StartShop
-from e2e_shop import body_text, order_request, wait_for
+from e2e_shop import order_request
 
 from pasar.order.v1 import order_pb2
 from pasar.payment.v1 import payment_pb2
+from pasar_testkit.mail import body_text
+from pasar_testkit.waiting import wait_for
 
 
 def test_the_whole_checkout(start_shop: StartShop) -> None:

@@ -9,9 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 from conftest import StartShop
-from e2e_shop import order_request, reason
+from e2e_shop import order_request
 
 from pasar.order.v1 import order_pb2, order_service_pb2
+from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
+from pasar_testkit.assertions import reason_of
 
 ATTEMPTS = 50
 STOCK = 10
@@ -39,9 +41,14 @@ def test_fifty_parallel_orders_for_ten_units(
 
     placed = [outcome for outcome in outcomes if isinstance(outcome, order_service_pb2.CreateOrderResponse)]
     refused = [outcome for outcome in outcomes if isinstance(outcome, grpc.RpcError)]
-    refusals = Counter((error.code(), reason(error)) for error in refused)
+    refusals = Counter((error.code(), reason_of(error)) for error in refused)
     assert len(placed) == STOCK, refusals
-    assert refusals == {(grpc.StatusCode.FAILED_PRECONDITION, "OUT_OF_STOCK"): ATTEMPTS - STOCK}
+    assert refusals == {
+        (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            ProductErrorReason.Name(ProductErrorReason.OUT_OF_STOCK),
+        ): ATTEMPTS - STOCK
+    }
     assert shop.stock(package_id) == 0
     assert all(response.order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT for response in placed)
     assert len({response.order.id for response in placed}) == STOCK

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import StartShop
-from e2e_mail import MailCatcher
-from e2e_shop import Shop, body_text, order_request, wait_for
+from e2e_shop import Shop, order_request
 
 from pasar.order.v1 import order_pb2, order_service_pb2
+from pasar_testkit.mail import MailCatcher, body_text
+from pasar_testkit.waiting import wait_for
 
 
 @pytest.fixture
@@ -31,9 +32,13 @@ def test_both_emails_arrive_once_with_the_right_content(start_shop: StartShop, c
     placed = shop.place(order_request((package_id, 1), channel="qris", email_address="rina@example.co.id"))
     order = placed.order
 
-    [created] = wait_for(lambda: catcher.received(order.id, "order_created"), what="the order e-mail")
+    [created] = wait_for(
+        lambda: catcher.received("order_created", order_id=order.id), what="the order e-mail"
+    )
     pay(shop, placed)
-    [received] = wait_for(lambda: catcher.received(order.id, "payment_received"), what="the payment e-mail")
+    [received] = wait_for(
+        lambda: catcher.received("payment_received", order_id=order.id), what="the payment e-mail"
+    )
 
     link = f"{shop.stack.gateway_url}/orders/{order.id}?token={placed.access_token}"
     total = f"Rp {order.total.amount:,}".replace(",", ".")
@@ -56,9 +61,9 @@ def test_both_emails_arrive_once_with_the_right_content(start_shop: StartShop, c
 
     # Once each: nothing more arrives, and nothing was written to files instead.
     wait_for(lambda: shop.rows("order", "SELECT DISTINCT state FROM emails") == [("DONE",)])
-    assert len(catcher.received(order.id)) == 2
+    assert len(catcher.received(order_id=order.id)) == 2
     assert created["Message-ID"] != received["Message-ID"]
-    assert shop.mail_files() == []
+    assert shop.mails() == []
 
 
 def test_emails_wait_for_the_smtp_server_to_come_back(start_shop: StartShop, catcher: MailCatcher) -> None:
@@ -81,11 +86,13 @@ def test_emails_wait_for_the_smtp_server_to_come_back(start_shop: StartShop, cat
 
     catcher.start()
 
-    wait_for(lambda: len(catcher.received(placed.order.id)) == 2, what="both e-mails after SMTP is back")
+    wait_for(
+        lambda: len(catcher.received(order_id=placed.order.id)) == 2, what="both e-mails after SMTP is back"
+    )
     wait_for(lambda: shop.rows("order", "SELECT DISTINCT state FROM emails") == [("DONE",)])
     assert sorted(m["X-Pasar-Email-Kind"] for m in catcher.received()) == [
         "order_created",
         "payment_received",
     ]
-    [received] = catcher.received(placed.order.id, "payment_received")
+    [received] = catcher.received("payment_received", order_id=placed.order.id)
     assert received["Subject"] == f"Payment received for order {placed.order.id}"

@@ -5,10 +5,13 @@ from __future__ import annotations
 import grpc
 import pytest
 from conftest import StartShop
-from e2e_shop import order_request, reason, wait_for
+from e2e_shop import order_request
 
 from pasar.order.v1 import order_pb2, order_service_pb2
+from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
 from pasar.payment.v1 import payment_pb2
+from pasar_testkit.assertions import reason_of
+from pasar_testkit.waiting import wait_for
 
 
 def test_an_unpaid_order_expires(start_shop: StartShop) -> None:
@@ -35,7 +38,7 @@ def test_an_unpaid_order_expires(start_shop: StartShop) -> None:
     with pytest.raises(grpc.RpcError) as caught:
         shop.orders.CancelOrder(order_service_pb2.CancelOrderRequest(id=order.id, token=placed.access_token))
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert reason(caught.value) == "ORDER_NOT_CANCELLABLE"
+    assert reason_of(caught.value) == OrderErrorReason.Name(OrderErrorReason.ORDER_NOT_CANCELLABLE)
     assert [m["X-Pasar-Email-Kind"] for m in shop.mails(order.id)] == ["order_created"]
 
 

@@ -7,10 +7,13 @@ import uuid
 import grpc
 import pytest
 from conftest import StartShop
-from e2e_shop import order_request, reason, wait_for
+from e2e_shop import order_request
 
 from pasar.order.v1 import order_pb2
+from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
 from pasar.payment.v1 import payment_pb2
+from pasar_testkit.assertions import reason_of
+from pasar_testkit.waiting import wait_for
 
 
 def test_a_retried_create_order_returns_the_same_order_payment_and_token(start_shop: StartShop) -> None:
@@ -34,7 +37,7 @@ def test_a_retried_create_order_returns_the_same_order_payment_and_token(start_s
     with pytest.raises(grpc.RpcError) as caught:
         shop.place(order_request((package_id, 3), request_id=request.request_id, channel="qris"))
     assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
-    assert reason(caught.value) == "REQUEST_ID_REUSED"
+    assert reason_of(caught.value) == OrderErrorReason.Name(OrderErrorReason.REQUEST_ID_REUSED)
     assert shop.stock(package_id) == 8
 
 

@@ -14,12 +14,14 @@ from datetime import datetime
 import grpc
 import pytest
 from conftest import StartShop
-from e2e_shop import idr, order_request
+from e2e_shop import order_request
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit.errors import error_info
 from pasar_kit.fields import UtcDateTimeField
+from pasar_kit.money import rupiah
 from pasar_kit.timestamps import as_utc
 
 
@@ -43,17 +45,17 @@ def test_forged_internal_calls_are_refused_and_the_real_checkout_works(start_sho
     pay = payment_service_pb2.CreatePaymentRequest(
         order_id="ord-made-up",
         channel_code="bca_va",
-        amount=idr(57_500),
+        amount=rupiah(57_500),
         description="nothing",
         customer_email="mallory@example.com",
     )
     assert refusal(lambda: forged_products.ReserveStock(hold, timeout=10)) == (
         grpc.StatusCode.UNAUTHENTICATED,
-        "CALLER_CREDENTIAL_MISSING",
+        ErrorReason.Name(ErrorReason.CALLER_CREDENTIAL_MISSING),
     )
     assert refusal(lambda: forged_payments.CreatePayment(pay, timeout=10)) == (
         grpc.StatusCode.UNAUTHENTICATED,
-        "CALLER_CREDENTIAL_MISSING",
+        ErrorReason.Name(ErrorReason.CALLER_CREDENTIAL_MISSING),
     )
     assert shop.rows("product", "SELECT COUNT(*) FROM reservation") == [(0,)]
     assert shop.rows("payment", "SELECT COUNT(*) FROM payment") == [(0,)]

@@ -6,10 +6,11 @@ import time
 from collections.abc import Callable
 
 from conftest import StartShop
-from e2e_shop import order_request, wait_for
+from e2e_shop import order_request
 
 from pasar.order.v1 import order_pb2
 from pasar.payment.v1 import payment_pb2
+from pasar_testkit.waiting import wait_for
 
 
 def test_the_order_service_catches_up_after_an_outage(

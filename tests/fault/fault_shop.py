@@ -1,14 +1,15 @@
 """The shop as the fault tests drive it: over the gateway's REST API, like shoppers, and
 read back from the three services' own databases, like an auditor.
 
-- :class:`FaultShop` seeds a small catalog through the gateway's admin routes and places
-  and pays orders as the storefront does.
+- :class:`FaultShop` seeds a small catalog through the gateway's admin routes
+  (pasar_testkit.catalog) and places orders as the storefront does.
 - :class:`ShopperLoad` is a bounded load of shoppers on threads: each places orders (and
   retries an order with the same Idempotency-Key when the shop answers 503/504 or the
   connection fails, as the storefront does), pays some, and records every answer with its
   time, so that a test can tell answers given while a component was down from the others.
-- :func:`audit` reads the product, payment and order databases directly (SQL through
-  peewee) and the e-mails written to the mail folder, and lists every broken invariant.
+- :func:`audit` reads the product, payment and order databases directly
+  (pasar_testkit.databases) and the e-mails written to the mail folder, and lists every
+  broken invariant.
 """
 
 from __future__ import annotations
@@ -21,20 +22,19 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import peewee
 import requests
 
-from pasar_kit import database as db
-from pasar_testkit.stack import ADMIN_TOKEN, Stack
+from pasar_testkit.catalog import Category, Package, Product, seed_over_gateway
+from pasar_testkit.databases import query
+from pasar_testkit.stack import Stack
+from pasar_testkit.waiting import wait_for
 
-T = TypeVar("T")
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CHANNEL = "qris"  # 1.000 to 10.000.000 rupiah
 CATEGORY = "pulsa"
 # Package id -> (price, initial stock). One package is scarce, so that it sells out
@@ -57,18 +57,6 @@ ORDER_ENV = {
 PAYMENT_ENV = {"PASAR_PAYMENT_EXPIRY_SWEEP_SECONDS": "1", "PASAR_PAYMENT_EVENT_POLL_SECONDS": "0.2"}
 GATEWAY_ENV = {"PASAR_ORDER_RATE_LIMIT": "off", "PASAR_BREAKER_RESET_SECONDS": "0.5"}
 STACK_ENV = {"PASAR_HEALTH_PROBE_SECONDS": "0.5"}
-
-
-def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1) -> T:
-    """Polls check until it returns something true; AssertionError after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(interval)
 
 
 def make_stack(base: Path, database_urls: Mapping[str, str], **component_env: Mapping[str, str]) -> Stack:
@@ -95,35 +83,17 @@ class FaultShop:
         self.session.close()
 
     def seed_catalog(self) -> None:
-        response = self.session.post(
-            f"{self.url}/api/v1/admin/categories",
-            json={"id": CATEGORY, "displayName": "Pulsa", "sortOrder": 1},
-            headers=ADMIN,
-            timeout=30,
-        )
-        assert response.status_code == 200, response.text
-        for number, (package_id, (price, stock)) in enumerate(PACKAGES.items()):
-            product_id = f"produk-uji-{number}"
-            response = self.session.post(
-                f"{self.url}/api/v1/admin/products",
-                json={"id": product_id, "displayName": f"Produk Uji {number}", "categoryId": CATEGORY},
-                headers=ADMIN,
-                timeout=30,
+        """One product per package of PACKAGES, in one category."""
+        products = [
+            Product(
+                f"produk-uji-{number}",
+                f"Produk Uji {number}",
+                CATEGORY,
+                [Package(package_id, package_id, price, stock, 1)],
             )
-            assert response.status_code == 200, response.text
-            response = self.session.post(
-                f"{self.url}/api/v1/admin/products/{product_id}/packages",
-                json={
-                    "id": package_id,
-                    "displayName": package_id,
-                    "price": {"currencyCode": "IDR", "amount": str(price)},
-                    "stockAvailable": stock,
-                    "sortOrder": 1,
-                },
-                headers=ADMIN,
-                timeout=30,
-            )
-            assert response.status_code == 200, response.text
+            for number, (package_id, (price, stock)) in enumerate(PACKAGES.items())
+        ]
+        seed_over_gateway(self.url, [Category(CATEGORY, "Pulsa", 1)], products, session=self.session)
 
     def place_order(self, package_id: str, quantity: int = 1, **headers: str) -> requests.Response:
         return self.session.post(
@@ -274,12 +244,7 @@ class Databases:
     urls: Mapping[str, str]
 
     def rows(self, service: str, sql: str) -> list[tuple[Any, ...]]:
-        database: peewee.Database = db.connect(self.urls[service], max_connections=1)
-        try:
-            with database.connection_context():
-                return [tuple(row) for row in database.execute_sql(sql).fetchall()]
-        finally:
-            db.close_pool(database)
+        return query(self.urls[service], sql)
 
     def scalar(self, service: str, sql: str) -> Any:
         return self.rows(service, sql)[0][0]
@@ -324,11 +289,11 @@ def _naive(value: Any) -> datetime:
 
 
 def wait_until_settled(databases: Databases, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while waiting := unsettled(databases):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the shop did not settle within {timeout}s: {'; '.join(waiting)}")
-        time.sleep(0.2)
+    try:
+        wait_for(lambda: not unsettled(databases), timeout, "the shop to settle", interval=0.2)
+    except AssertionError:
+        waiting = "; ".join(unsettled(databases))
+        raise AssertionError(f"the shop did not settle within {timeout}s: {waiting}") from None
 
 
 VISIBLE_ORDER_STATES = frozenset({"PENDING_PAYMENT", "PAID", "CANCELLED", "EXPIRED"})

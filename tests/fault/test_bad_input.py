@@ -38,7 +38,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from pasar_testkit.stack import SERVICES, Stack
+from pasar_testkit.failure_logs import FailureLogs
+from pasar_testkit.stack import COMPONENTS, Stack, sqlite_database_urls
 
 EXAMPLES = int(os.environ.get("PASAR_FAULT_FUZZ_EXAMPLES", "40"))
 REPEATS = 12  # each hostile request, sent by concurrent clients
@@ -65,20 +66,16 @@ def catalog_fingerprint(databases: Databases) -> str:
 
 
 @pytest.fixture(scope="module")
-def bad_input_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BadInputShop]:
+def bad_input_shop(
+    tmp_path_factory: pytest.TempPathFactory, session_failure_logs: FailureLogs
+) -> Iterator[BadInputShop]:
     base = tmp_path_factory.mktemp("bad-input")
-    urls = {name: f"sqlite:///{base / 'databases' / f'{name}.db'}" for name in SERVICES}
-    stack = make_stack(base / "shop", urls)
-    try:
-        stack.start("product", "payment", "order", "gateway")
+    urls = sqlite_database_urls(base / "databases")
+    with make_stack(base / "shop", urls) as stack, session_failure_logs.showing("the shop", stack.logs):
+        stack.start(*COMPONENTS)
         FaultShop(stack).seed_catalog()
         databases = Databases(urls)
         yield BadInputShop(stack, databases, catalog_fingerprint(databases))
-    except BaseException:
-        print(f"\n=== logs ===\n{stack.logs()}")
-        raise
-    finally:
-        stack.stop()
 
 
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda mode: mode.value)

@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import failed
 from fault_shop import (
     PACKAGES,
     Databases,
@@ -38,7 +37,8 @@ from fault_shop import (
     wait_until_settled,
 )
 
-from pasar_testkit.stack import Stack
+from pasar_testkit.failure_logs import FailureLogs
+from pasar_testkit.stack import COMPONENTS, Stack
 
 # The order in which components crash; each stays down for DOWN_SECONDS under load.
 VICTIMS = ("product", "payment", "order", "gateway")
@@ -52,16 +52,12 @@ SCARCE = "token-uji-langka"  # the package with little stock (fault_shop.PACKAGE
 
 @pytest.fixture
 def crash_stack(
-    service_databases: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
+    service_databases: dict[str, str], tmp_path: Path, failure_logs: FailureLogs
 ) -> Iterator[Stack]:
-    stack = make_stack(tmp_path / "shop", service_databases)
-    try:
-        stack.start("product", "payment", "order", "gateway")
+    with make_stack(tmp_path / "shop", service_databases) as stack:
+        failure_logs.add("the shop", stack.logs)
+        stack.start(*COMPONENTS)
         yield stack
-    finally:
-        stack.stop()
-        if failed(request):
-            print(f"\n=== logs ===\n{stack.logs()}")
 
 
 def test_no_order_payment_stock_or_email_is_lost_when_components_crash(

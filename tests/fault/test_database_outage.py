@@ -18,7 +18,6 @@ from pathlib import Path
 import grpc
 import pytest
 import requests
-from conftest import failed
 from fault_shop import (
     PACKAGES,
     Answer,
@@ -29,14 +28,15 @@ from fault_shop import (
     audit,
     make_stack,
     unexpected_answers,
-    wait_for,
     wait_until_settled,
 )
 from grpc_health.v1 import health_pb2
 
 from pasar_kit.readiness import grpc_health
+from pasar_testkit.failure_logs import FailureLogs
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.stack import SERVICES, Stack
+from pasar_testkit.waiting import wait_for
 
 OUTAGE_SECONDS = 3.0
 RECOVERY_GRACE_SECONDS = 4.0
@@ -58,20 +58,19 @@ def all_report(stack: Stack, status: int) -> bool:
 
 
 @pytest.fixture
-def mysql_shop(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[MariaDBServer, Stack]]:
+def mysql_shop(tmp_path: Path, failure_logs: FailureLogs) -> Iterator[tuple[MariaDBServer, Stack]]:
     server = MariaDBServer(tmp_path / "mariadb")
     stack: Stack | None = None
     try:
         server.start()
         urls = {name: server.create_database(prefix=f"outage_{name}") for name in SERVICES}
         stack = make_stack(tmp_path / "shop", urls, gateway={"PASAR_CATALOG_CACHE": "false"})
+        failure_logs.add("the shop", stack.logs)
         stack.start("product", "payment", "order", "gateway")
         yield server, stack
     finally:
         if stack is not None:
             stack.stop()
-            if failed(request):
-                print(f"\n=== logs ===\n{stack.logs()}")
         server.remove()
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import failed
 from fault_shop import make_stack
 
+from pasar_testkit.failure_logs import FailureLogs
 from pasar_testkit.processes import console_script
-from pasar_testkit.stack import Stack
+from pasar_testkit.stack import COMPONENTS, Stack, sqlite_database_urls
 
 DELAY_MS = 3000
 DEADLINE_SECONDS = 1.0
@@ -62,8 +62,9 @@ def timed_get(url: str, path: str) -> Timed:
 
 @pytest.fixture(params=sorted(CASES))
 def slow_shop(
-    request: pytest.FixtureRequest, sqlite_databases: dict[str, str], tmp_path: Path
+    request: pytest.FixtureRequest, tmp_path: Path, failure_logs: FailureLogs
 ) -> Iterator[tuple[str, Stack]]:
+    sqlite_databases = sqlite_database_urls(tmp_path / "databases")
     slow: str = request.param
     subprocess.run(
         [console_script("pasar-product"), "load-synthetic", "--products", "5"],
@@ -79,13 +80,10 @@ def slow_shop(
             "gateway": {f"PASAR_{slow.upper()}_DEADLINE_SECONDS": str(DEADLINE_SECONDS)},
         },
     )
-    try:
-        stack.start("product", "payment", "order", "gateway")
+    with stack:
+        failure_logs.add("the shop", stack.logs)
+        stack.start(*COMPONENTS)
         yield slow, stack
-    finally:
-        stack.stop()
-        if failed(request):
-            print(f"\n=== logs ===\n{stack.logs()}")
 
 
 def test_a_slow_service_costs_its_own_routes_a_bounded_wait_and_nothing_else(

@@ -12,6 +12,7 @@ import pytest
 from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar_kit import errors
 from pasar_testkit.assertions import error_metadata, eventually, reason_of, refused, violated_fields
+from pasar_testkit.waiting import wait_for
 
 CONTENTION = ErrorReason.Name(ErrorReason.CONTENTION)
 FailWith = Callable[[errors.ServiceError], grpc.RpcError]
@@ -83,5 +84,11 @@ def test_eventually_returns_once_background_work_is_done() -> None:
 
 
 def test_eventually_fails_with_the_message_when_the_check_never_holds() -> None:
-    with pytest.raises(pytest.fail.Exception, match="the order is paid"):
+    with pytest.raises(AssertionError, match="the order is paid"):
         eventually(lambda: False, timeout=0.1, message="the order is paid")
+
+
+def test_wait_for_returns_the_first_true_value() -> None:
+    answers = iter([None, 0, "", "ready"])
+
+    assert wait_for(lambda: next(answers), timeout=5, interval=0.01) == "ready"

@@ -11,7 +11,6 @@ enum's name), never on message text::
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import cast
 
@@ -21,6 +20,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from pasar_kit.errors import ERROR_DOMAIN, error_info
+from pasar_testkit.waiting import wait_for
 
 
 def refused(call: Callable[[], object]) -> grpc.RpcError:
@@ -65,9 +65,5 @@ def violated_fields(error: grpc.RpcError) -> list[str]:
 
 def eventually(check: Callable[[], object], timeout: float = 10.0, message: str = "") -> None:
     """Waits until check() is true (background work is asynchronous), or fails the test
-    after timeout seconds saying message (or naming check)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not true after {timeout}s: {message or check}")
-        time.sleep(0.02)
+    after timeout seconds saying message (or naming check); wait_for returns the value."""
+    wait_for(check, timeout, message, interval=0.02)

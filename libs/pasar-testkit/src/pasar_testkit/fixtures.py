@@ -4,6 +4,9 @@
 (``sqlite,mariadb`` by default): each test that uses it runs once on a fresh SQLite file
 and once on a fresh database of the private MariaDB server, started once per session.
 Setting ``PASAR_TEST_DATABASES=sqlite`` runs SQLite only, for a quick loop; CI runs both.
+
+It loads the failure-log hook (pasar_testkit.failure_logs) and the figures summary
+(pasar_testkit.figures) too.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ import pytest
 
 from pasar_kit.server import GrpcServer
 from pasar_testkit.mariadb import MariaDBServer
+from pasar_testkit.processes import SERVICES
+from pasar_testkit.stack import sqlite_database_urls
+
+pytest_plugins = ["pasar_testkit.failure_logs", "pasar_testkit.figures"]
 
 DATABASES = [
     name.strip() for name in os.environ.get("PASAR_TEST_DATABASES", "sqlite,mariadb").split(",") if name
@@ -65,10 +72,8 @@ def service_databases(
     database_kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[dict[str, str]]:
     """A fresh, empty database per service, of the kind under test (for whole-shop tests)."""
-    from pasar_testkit.stack import SERVICES  # noqa: PLC0415 - only the shop's tests need it
-
     if database_kind == "sqlite":
-        yield {name: f"sqlite:///{tmp_path / 'databases' / f'{name}.db'}" for name in SERVICES}
+        yield sqlite_database_urls(tmp_path / "databases")
         return
     server: MariaDBServer = request.getfixturevalue("mariadb")
     urls = {name: server.create_database(prefix=f"pasar_{name}") for name in SERVICES}

@@ -1,9 +1,9 @@
-"""Components started as real processes for tests, and stopped by their PID.
+"""Components started as real processes for tests (and by scripts/run), stopped by their PID.
 
 A test starts a service exactly as users do (its console entry point and environment),
-waits until it reports SERVING on gRPC health (or answers HTTP, for the gateway), and
-stops it with SIGTERM, or SIGKILL for crash tests. Output goes to a log file that a
-failing test can show.
+waits until it is ready (SERVING on gRPC health, or /healthz answering, for the gateway),
+and stops it with SIGTERM, then SIGKILL after a grace period, or SIGKILL at once for crash
+tests. Output goes to a log file whose tail a failing test shows.
 """
 
 from __future__ import annotations
@@ -12,11 +12,16 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pasar_kit.readiness import wait_until_http_ok, wait_until_serving
 from pasar_testkit.ports import free_port
+
+SERVICES = ("product", "payment", "order")
+COMPONENTS = (*SERVICES, "gateway")
+GATEWAY_READY_PATH = "/healthz"
 
 
 def console_script(name: str) -> str:
@@ -25,6 +30,55 @@ def console_script(name: str) -> str:
     if not path.exists():
         raise FileNotFoundError(f"{name} is not installed in {path.parent}")
     return str(path)
+
+
+def component_command(component: str, *serve_options: str) -> list[str]:
+    """How a component is started: ``pasar-<service> serve [options]``, or ``pasar-gateway``."""
+    if component == "gateway":
+        return [console_script("pasar-gateway")]
+    return [console_script(f"pasar-{component}"), "serve", *serve_options]
+
+
+def peer_addresses(addresses: Mapping[str, str]) -> dict[str, str]:
+    """The settings that point every component at the services' addresses (by service name)."""
+    return {f"PASAR_{name.upper()}_ADDRESS": address for name, address in addresses.items()}
+
+
+def wait_until_ready(
+    component: str, address: str, process: subprocess.Popen[bytes] | None, timeout: float = 60.0
+) -> None:
+    """Waits until the component at address is ready: the gateway's /healthz answers 200,
+    a service reports SERVING on gRPC health. RuntimeError if process exits first,
+    TimeoutError after timeout."""
+    if component == "gateway":
+        wait_until_http_ok(f"http://{address}{GATEWAY_READY_PATH}", timeout, process)
+    else:
+        wait_until_serving(address, timeout, process)
+
+
+def stop_processes(
+    processes: Iterable[subprocess.Popen[bytes]], grace: float = 20.0, stop_signal: int = signal.SIGTERM
+) -> None:
+    """Sends stop_signal to every process still running, then SIGKILL to any still running
+    after grace seconds (one deadline for all: they stop side by side)."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        process.send_signal(stop_signal)
+    deadline = time.monotonic() + grace
+    for process in running:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    """The last lines of a log file, for a failing test's report."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
 
 
 def run_to_exit(
@@ -61,7 +115,8 @@ class ComponentProcess:
         port: int | None = None,
         http_ready_path: str | None = None,
     ) -> None:
-        """http_ready_path: wait for this HTTP path to answer 200, instead of gRPC health."""
+        """Ready is what wait_until_ready says for name (a component's name), or, with
+        http_ready_path, that path answering 200."""
         self.name = name
         self.command = list(command)
         self.port = port or free_port()
@@ -82,7 +137,7 @@ class ComponentProcess:
             if self.http_ready_path is not None:
                 wait_until_http_ok(f"http://{self.address}{self.http_ready_path}", timeout, self.process)
             else:
-                wait_until_serving(self.address, timeout, self.process)
+                wait_until_ready(self.name, self.address, self.process, timeout)
         except (TimeoutError, RuntimeError) as error:
             self.kill()
             raise RuntimeError(
@@ -94,13 +149,7 @@ class ComponentProcess:
         if self.process is None:
             return None
         process, self.process = self.process, None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes([process], grace=timeout)
         return process.returncode
 
     def kill(self) -> None:
@@ -117,7 +166,4 @@ class ComponentProcess:
         return self.process is not None and self.process.poll() is None
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
+        return log_tail(self.log_path, lines)

@@ -3,21 +3,39 @@
 Each component runs from its console entry point with the environment a user would give
 it (see CONTRIBUTING.md, "Configuration"). Ports are chosen when the stack is made and
 kept across restarts, so a component can be stopped, killed or restarted while the others
-keep their channels to it. Everything the stack started is stopped by PID in ``stop``.
+keep their channels to it. Everything the stack started is stopped by PID in ``stop``;
+``logs()`` is what a failing test shows (pasar_testkit.failure_logs).
 """
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Mapping
+from email.message import EmailMessage
 from pathlib import Path
+from types import TracebackType
 
+from pasar_testkit.mail import mails_in
 from pasar_testkit.ports import free_port
-from pasar_testkit.processes import ComponentProcess, console_script
+from pasar_testkit.processes import (
+    COMPONENTS,
+    SERVICES,
+    ComponentProcess,
+    component_command,
+    console_script,
+    peer_addresses,
+)
 
-SERVICES = ("product", "payment", "order")
-COMPONENTS = (*SERVICES, "gateway")
+__all__ = ["ADMIN_TOKEN", "COMPONENTS", "SERVICES", "WEBHOOK_SECRET", "Stack", "sqlite_database_urls"]
+
 ADMIN_TOKEN = "test-admin-token"  # noqa: S105 - a test credential
 WEBHOOK_SECRET = "test-webhook-secret"  # noqa: S105 - a test credential
+
+
+def sqlite_database_urls(folder: Path) -> dict[str, str]:
+    """A SQLite database file per service under folder (created by the services' migrate)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return {name: f"sqlite:///{folder / f'{name}.db'}" for name in SERVICES}
 
 
 class Stack:
@@ -35,6 +53,7 @@ class Stack:
         """database_urls: one URL per service name; env: for every component;
         component_env: per component name, on top of env."""
         self.base = base
+        self.database_urls = dict(database_urls)
         self.mail_dir = base / "mail"
         self.ports = {name: free_port() for name in COMPONENTS}
         common = {
@@ -42,34 +61,25 @@ class Stack:
             "PASAR_LOG_FORMAT": "json",
             "PASAR_SHUTDOWN_GRACE_SECONDS": "3",
             "PASAR_HEALTH_PROBE_SECONDS": "0.5",
-            "PASAR_PRODUCT_ADDRESS": self.address("product"),
-            "PASAR_PAYMENT_ADDRESS": self.address("payment"),
-            "PASAR_ORDER_ADDRESS": self.address("order"),
+            **peer_addresses({name: self.address(name) for name in SERVICES}),
             "PASAR_ADMIN_TOKEN": ADMIN_TOKEN,
             "PASAR_PAYMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "PASAR_MAIL_DIR": str(self.mail_dir),
-            "PASAR_STOREFRONT_URL": f"http://{self.address('gateway')}",
+            "PASAR_STOREFRONT_URL": self.gateway_url,
             **({"SMTP_URL": smtp_url} if smtp_url else {}),
             **(env or {}),
         }
         per_component = component_env or {}
         self.components: dict[str, ComponentProcess] = {}
-        for name in SERVICES:
+        for name in COMPONENTS:
+            database = {"DATABASE_URL": database_urls[name]} if name in SERVICES else {}
             self.components[name] = ComponentProcess(
                 name,
-                command=[console_script(f"pasar-{name}"), "serve"],
-                env={**common, "DATABASE_URL": database_urls[name], **per_component.get(name, {})},
+                command=component_command(name),
+                env={**common, **database, **per_component.get(name, {})},
                 log_dir=base / "logs",
                 port=self.ports[name],
             )
-        self.components["gateway"] = ComponentProcess(
-            "gateway",
-            command=[console_script("pasar-gateway")],
-            env={**common, **per_component.get("gateway", {})},
-            log_dir=base / "logs",
-            port=self.ports["gateway"],
-            http_ready_path="/healthz",
-        )
 
     def address(self, name: str) -> str:
         return f"127.0.0.1:{self.ports[name]}"
@@ -81,6 +91,18 @@ class Stack:
     def __getitem__(self, name: str) -> ComponentProcess:
         return self.components[name]
 
+    def load_demo_catalog(self) -> None:
+        """`pasar-product load-demo` against the product database (migrating it first)."""
+        result = subprocess.run(
+            [console_script("pasar-product"), "load-demo"],
+            env=self.components["product"].env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"pasar-product load-demo failed:\n{result.stdout}\n{result.stderr}")
+
     def start(self, *names: str) -> None:
         """Starts the named components (all three services by default), in order."""
         for name in names or SERVICES:
@@ -91,6 +113,18 @@ class Stack:
         """Stops every component this stack started, gateway first."""
         for name in reversed(COMPONENTS):
             self.components[name].stop()
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def mails(self, kind: str | None = None, order_id: str | None = None) -> list[EmailMessage]:
+        """The e-mails the order service wrote to the mail folder (no SMTP_URL), oldest first."""
+        return mails_in(self.mail_dir, kind, order_id)
 
     def logs(self) -> str:
         """The tail of every component's log, for a failing test's report."""

@@ -1,0 +1,140 @@
+"""Seeding a running shop's catalog as an administrator does: through the gateway's admin
+routes (REST), or through ProductAdminService (gRPC) when no gateway runs.
+
+A test describes its catalog with :class:`Category`, :class:`Product` and
+:class:`Package`; the seeding creates them in that order and fails on any refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import grpc
+import requests
+
+from pasar.product.v1 import product_admin_service_pb2, product_admin_service_pb2_grpc, product_pb2
+from pasar_kit.money import CURRENCY_CODE, rupiah
+from pasar_testkit.stack import ADMIN_TOKEN
+
+DEADLINE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    display_name: str
+    sort_order: int = 0
+
+
+@dataclass(frozen=True)
+class Package:
+    id: str
+    display_name: str
+    price: int  # rupiah
+    stock: int
+    sort_order: int = 0
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    display_name: str
+    category_id: str
+    packages: Sequence[Package]
+    image_url: str = ""
+
+
+def seed_over_gateway(
+    gateway_url: str,
+    categories: Sequence[Category],
+    products: Sequence[Product],
+    *,
+    session: requests.Session | None = None,
+    admin_token: str = ADMIN_TOKEN,
+) -> None:
+    """Creates the catalog through the gateway's admin routes."""
+    http = session or requests.Session()
+    headers = {"Authorization": f"Bearer {admin_token}"}
+
+    def post(path: str, body: dict[str, object]) -> None:
+        response = http.post(f"{gateway_url}{path}", json=body, headers=headers, timeout=DEADLINE_SECONDS)
+        assert response.status_code == 200, f"POST {path}: {response.status_code} {response.text}"
+
+    for category in categories:
+        post(
+            "/api/v1/admin/categories",
+            {"id": category.id, "displayName": category.display_name, "sortOrder": category.sort_order},
+        )
+    for product in products:
+        body: dict[str, object] = {
+            "id": product.id,
+            "displayName": product.display_name,
+            "categoryId": product.category_id,
+        }
+        if product.image_url:
+            body["imageUrl"] = product.image_url
+        post("/api/v1/admin/products", body)
+        for package in product.packages:
+            post(
+                f"/api/v1/admin/products/{product.id}/packages",
+                {
+                    "id": package.id,
+                    "displayName": package.display_name,
+                    "price": {"currencyCode": CURRENCY_CODE, "amount": str(package.price)},
+                    "stockAvailable": package.stock,
+                    "sortOrder": package.sort_order,
+                },
+            )
+    if session is None:
+        http.close()
+
+
+def seed_over_grpc(
+    channel: grpc.Channel,
+    categories: Sequence[Category],
+    products: Sequence[Product],
+    *,
+    admin_token: str = ADMIN_TOKEN,
+) -> None:
+    """Creates the catalog through the product service's ProductAdminService."""
+    admin = product_admin_service_pb2_grpc.ProductAdminServiceStub(channel)
+    metadata = (("authorization", f"Bearer {admin_token}"),)
+    for category in categories:
+        admin.CreateCategory(
+            product_admin_service_pb2.CreateCategoryRequest(
+                category=product_pb2.Category(
+                    id=category.id, display_name=category.display_name, sort_order=category.sort_order
+                )
+            ),
+            metadata=metadata,
+            timeout=DEADLINE_SECONDS,
+        )
+    for product in products:
+        admin.CreateProduct(
+            product_admin_service_pb2.CreateProductRequest(
+                product=product_pb2.Product(
+                    id=product.id,
+                    display_name=product.display_name,
+                    category_id=product.category_id,
+                    image_url=product.image_url,
+                )
+            ),
+            metadata=metadata,
+            timeout=DEADLINE_SECONDS,
+        )
+        for package in product.packages:
+            admin.CreatePackage(
+                product_admin_service_pb2.CreatePackageRequest(
+                    product_id=product.id,
+                    package=product_pb2.Package(
+                        id=package.id,
+                        display_name=package.display_name,
+                        price=rupiah(package.price),
+                        stock_available=package.stock,
+                        sort_order=package.sort_order,
+                    ),
+                ),
+                metadata=metadata,
+                timeout=DEADLINE_SECONDS,
+            )
