@@ -25,7 +25,9 @@ from google.protobuf import timestamp_pb2
 
 from pasar.common.v1 import money_pb2
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
+from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import errors
 from pasar_kit.ids import new_id
 from pasar_kit.pipeline import CallPipeline
@@ -74,6 +76,17 @@ class Hooks:
         return sum(1 for name, _ in self.calls if name == method)
 
 
+def reservation_error(
+    error: type[errors.ServiceError], reason: ProductErrorReason.ValueType, order_id: str
+) -> errors.ServiceError:
+    """A reservation's refusal, as the catalog's contract words it."""
+    return error(
+        f"reservation {order_id}: {ProductErrorReason.Name(reason)}",
+        reason=ProductErrorReason.Name(reason),
+        metadata={"order_id": order_id},
+    )
+
+
 class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -115,7 +128,7 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
                 if package_id not in self.packages:
                     raise errors.NotFound(
                         f"package {package_id} not found",
-                        reason="PACKAGE_NOT_FOUND",
+                        reason=ProductErrorReason.Name(ProductErrorReason.PACKAGE_NOT_FOUND),
                         metadata={"package_id": package_id},
                     )
             return product_service_pb2.BatchGetPackagesResponse(
@@ -131,16 +144,24 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
             existing = self.reservations.get(request.order_id)
             if existing is not None:
                 if sorted(existing[1]) != sorted(lines):
-                    raise errors.AlreadyExists("other lines", reason="RESERVATION_CONFLICT")
+                    raise errors.AlreadyExists(
+                        "other lines",
+                        reason=ProductErrorReason.Name(ProductErrorReason.RESERVATION_CONFLICT),
+                        metadata={"order_id": request.order_id},
+                    )
             else:
                 for package_id, quantity in lines:
                     package = self.packages.get(package_id)
                     if package is None:
-                        raise errors.NotFound("no package", reason="PACKAGE_NOT_FOUND")
+                        raise errors.NotFound(
+                            "no package",
+                            reason=ProductErrorReason.Name(ProductErrorReason.PACKAGE_NOT_FOUND),
+                            metadata={"package_id": package_id},
+                        )
                     if package.stock_available < quantity:
                         raise errors.FailedPrecondition(
                             "out of stock",
-                            reason="OUT_OF_STOCK",
+                            reason=ProductErrorReason.Name(ProductErrorReason.OUT_OF_STOCK),
                             metadata={
                                 "package_id": package_id,
                                 "requested": str(quantity),
@@ -164,9 +185,13 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
         with self.lock:
             entry = self.reservations.get(request.order_id)
             if entry is None:
-                raise errors.NotFound("no reservation", reason="RESERVATION_NOT_FOUND")
+                raise reservation_error(
+                    errors.NotFound, ProductErrorReason.RESERVATION_NOT_FOUND, request.order_id
+                )
             if entry[0] == product_pb2.RESERVATION_STATE_RELEASED:
-                raise errors.FailedPrecondition("released", reason="RESERVATION_RELEASED")
+                raise reservation_error(
+                    errors.FailedPrecondition, ProductErrorReason.RESERVATION_RELEASED, request.order_id
+                )
             self.reservations[request.order_id] = (product_pb2.RESERVATION_STATE_COMMITTED, entry[1])
         return product_service_pb2.CommitReservationResponse(
             reservation=product_pb2.Reservation(
@@ -181,9 +206,13 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
         with self.lock:
             entry = self.reservations.get(request.order_id)
             if entry is None:
-                raise errors.NotFound("no reservation", reason="RESERVATION_NOT_FOUND")
+                raise reservation_error(
+                    errors.NotFound, ProductErrorReason.RESERVATION_NOT_FOUND, request.order_id
+                )
             if entry[0] == product_pb2.RESERVATION_STATE_COMMITTED:
-                raise errors.FailedPrecondition("committed", reason="RESERVATION_COMMITTED")
+                raise reservation_error(
+                    errors.FailedPrecondition, ProductErrorReason.RESERVATION_COMMITTED, request.order_id
+                )
             if entry[0] == product_pb2.RESERVATION_STATE_RESERVED:
                 for package_id, quantity in entry[1]:
                     self.packages[package_id].stock_available += quantity
@@ -302,20 +331,36 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer):
             if existing is not None:
                 payment = self.payments[existing]
                 if payment.channel_code != request.channel_code or payment.amount != request.amount:
-                    raise errors.AlreadyExists("conflict", reason="PAYMENT_CONFLICT")
+                    raise errors.AlreadyExists(
+                        "conflict",
+                        reason=PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_CONFLICT),
+                        metadata={"order_id": request.order_id, "payment_id": payment.id},
+                    )
             else:
                 channel = self.channels.get(request.channel_code)
                 if channel is None:
                     raise errors.NotFound(
                         "no channel",
-                        reason="CHANNEL_NOT_FOUND",
+                        reason=PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_NOT_FOUND),
                         metadata={"channel_code": request.channel_code},
                     )
                 if not channel.enabled:
-                    raise errors.FailedPrecondition("disabled", reason="CHANNEL_DISABLED")
+                    raise errors.FailedPrecondition(
+                        "disabled",
+                        reason=PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_DISABLED),
+                        metadata={"channel_code": channel.code},
+                    )
                 amount = request.amount.amount
                 if not channel.min_amount.amount <= amount <= channel.max_amount.amount:
-                    raise errors.FailedPrecondition("out of range", reason="AMOUNT_OUT_OF_RANGE")
+                    raise errors.FailedPrecondition(
+                        "out of range",
+                        reason=PaymentErrorReason.Name(PaymentErrorReason.AMOUNT_OUT_OF_RANGE),
+                        metadata={
+                            "channel_code": channel.code,
+                            "min_amount": str(channel.min_amount.amount),
+                            "max_amount": str(channel.max_amount.amount),
+                        },
+                    )
                 fee = channel.flat_fee.amount + -(-amount * channel.percent_fee_bps // 10_000)
                 now = utc_now()
                 payment = payment_pb2.Payment(
@@ -359,7 +404,11 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer):
         self.hooks.run_before("GetPayment", request.id)
         with self.lock:
             if request.id not in self.payments:
-                raise errors.NotFound("no payment", reason="PAYMENT_NOT_FOUND")
+                raise errors.NotFound(
+                    "no payment",
+                    reason=PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_NOT_FOUND),
+                    metadata={"payment_id": request.id},
+                )
             return payment_service_pb2.GetPaymentResponse(payment=self.payments[request.id])
 
     def FindPaymentByOrder(
@@ -379,12 +428,19 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer):
         with self.lock:
             payment = self.payments.get(request.id)
             if payment is None:
-                raise errors.NotFound("no payment", reason="PAYMENT_NOT_FOUND")
+                raise errors.NotFound(
+                    "no payment",
+                    reason=PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_NOT_FOUND),
+                    metadata={"payment_id": request.id},
+                )
             if payment.state == payment_pb2.PAYMENT_STATE_PAID:
                 raise errors.FailedPrecondition(
                     "paid",
-                    reason="PAYMENT_PAID",
-                    metadata={"payment_id": payment.id, "state": "PAYMENT_STATE_PAID"},
+                    reason=PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_PAID),
+                    metadata={
+                        "payment_id": payment.id,
+                        "state": payment_pb2.PaymentState.Name(payment.state),
+                    },
                 )
             if payment.state == payment_pb2.PAYMENT_STATE_PENDING:
                 payment = self._change(

@@ -13,26 +13,25 @@ from conftest import (
     RunningOrderService,
     StartOrder,
     create_request,
-    eventually,
-    reason,
-    refused,
     unavailable_service,
 )
 from fakes import FakeCatalog, FakePayments, FakeServer, outage
 
 from pasar.common.v1 import money_pb2
 from pasar.order.v1 import order_pb2, order_service_pb2
+from pasar.order.v1.error_reason_pb2 import ErrorReason
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
+from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1 import product_pb2, product_service_pb2
-from pasar_kit.errors import error_info
+from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
+from pasar_kit.errors import FailedPrecondition
 from pasar_kit.ids import new_id, token_hash
-from pasar_kit.timestamps import utc_now
-from pasar_order import intents
+from pasar_order import intents, messages
 from pasar_order.access import stored_hash
-from pasar_order.checkout import OrderRequest
 from pasar_order.config import DEVELOPMENT_TOKEN_SECRET
 from pasar_order.models import Email, Order, OrderLine, OrderState
 from pasar_order.pricing import price_lines
+from pasar_testkit.assertions import error_metadata, eventually, reason_of, refused
 
 
 def count(service: RunningOrderService, model: type[Order] | type[OrderLine] | type[Email]) -> int:
@@ -120,7 +119,7 @@ def test_a_request_id_reused_for_other_content_is_already_exists(
     )
 
     assert error.code() == grpc.StatusCode.ALREADY_EXISTS
-    assert reason(error) == "REQUEST_ID_REUSED"
+    assert reason_of(error) == ErrorReason.Name(ErrorReason.REQUEST_ID_REUSED)
     assert catalog.stock("pulsa-10k") == 9
 
 
@@ -159,22 +158,41 @@ def test_concurrent_retries_of_one_request_make_one_order(
 @pytest.mark.parametrize(
     "case",
     [
-        ([("no-such-package", 1)], "bca_va", grpc.StatusCode.NOT_FOUND, "PACKAGE_NOT_FOUND"),
-        ([("data-5gb", 4)], "bca_va", grpc.StatusCode.FAILED_PRECONDITION, "OUT_OF_STOCK"),
-        ([("pulsa-10k", 1)], "ovo", grpc.StatusCode.NOT_FOUND, "CHANNEL_NOT_FOUND"),
+        (
+            [("no-such-package", 1)],
+            "bca_va",
+            grpc.StatusCode.NOT_FOUND,
+            ProductErrorReason.Name(ProductErrorReason.PACKAGE_NOT_FOUND),
+            {"package_id": "no-such-package"},
+        ),
+        (
+            [("data-5gb", 4)],
+            "bca_va",
+            grpc.StatusCode.FAILED_PRECONDITION,
+            ProductErrorReason.Name(ProductErrorReason.OUT_OF_STOCK),
+            {"package_id": "data-5gb", "requested": "4", "available": "3"},
+        ),
+        (
+            [("pulsa-10k", 1)],
+            "ovo",
+            grpc.StatusCode.NOT_FOUND,
+            PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_NOT_FOUND),
+            {"channel_code": "ovo"},
+        ),
     ],
 )
 def test_a_hopeless_order_is_refused_before_anything_is_written(
     order_service: RunningOrderService,
     catalog: FakeCatalog,
     payments: FakePayments,
-    case: tuple[list[tuple[str, int]], str, grpc.StatusCode, str],
+    case: tuple[list[tuple[str, int]], str, grpc.StatusCode, str, dict[str, str]],
 ) -> None:
-    lines, channel, code, expected_reason = case
+    lines, channel, code, expected_reason, expected_metadata = case
     error = refused(lambda: order_service.stub.CreateOrder(create_request(*lines, channel=channel)))
 
     assert error.code() == code
-    assert reason(error) == expected_reason
+    assert reason_of(error) == expected_reason
+    assert error_metadata(error) == expected_metadata
     assert count(order_service, Order) == 0
     assert count(order_service, OrderLine) == 0
     assert catalog.hooks.count("ReserveStock") == 0
@@ -192,11 +210,26 @@ def test_an_amount_outside_the_channels_limits_is_refused_before_reserving(
     )
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
-    info = error_info(error)
-    assert info is not None
-    assert info.reason == "AMOUNT_OUT_OF_RANGE"
-    assert dict(info.metadata) == {"channel_code": "bca_va", "min_amount": "10000", "max_amount": "50000000"}
+    assert reason_of(error) == PaymentErrorReason.Name(PaymentErrorReason.AMOUNT_OUT_OF_RANGE)
+    assert error_metadata(error) == {
+        "channel_code": "bca_va",
+        "min_amount": "10000",
+        "max_amount": "50000000",
+    }
     assert catalog.hooks.count("ReserveStock") == 0
+    assert count(order_service, Order) == 0
+
+
+def test_an_amount_beyond_int64_is_out_of_the_channels_range_with_its_limits(
+    order_service: RunningOrderService, catalog: FakeCatalog
+) -> None:
+    catalog.add_package("emas-1kg", price=2**62, stock=5)
+
+    error = refused(lambda: order_service.stub.CreateOrder(create_request(("emas-1kg", 2), channel="qris")))
+
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert reason_of(error) == PaymentErrorReason.Name(PaymentErrorReason.AMOUNT_OUT_OF_RANGE)
+    assert error_metadata(error) == {"channel_code": "qris", "min_amount": "1000", "max_amount": "10000000"}
     assert count(order_service, Order) == 0
 
 
@@ -210,10 +243,8 @@ def test_stock_taken_between_pricing_and_reserving_is_out_of_stock_and_leaves_no
     error = refused(lambda: order_service.stub.CreateOrder(create_request(("data-5gb", 1))))
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
-    info = error_info(error)
-    assert info is not None
-    assert info.reason == "OUT_OF_STOCK"
-    assert info.metadata["package_id"] == "data-5gb"
+    assert reason_of(error) == ProductErrorReason.Name(ProductErrorReason.OUT_OF_STOCK)
+    assert error_metadata(error) == {"package_id": "data-5gb", "requested": "1", "available": "0"}
     assert count(order_service, Order) == 0
     assert count(order_service, OrderLine) == 0
     assert payments.payments == {}
@@ -226,15 +257,18 @@ def test_a_refused_payment_releases_the_reservation_and_passes_the_reason_on(
     payments.channels["bca_va"].min_amount.amount = 0  # the directory lets it through ...
 
     def refuse() -> None:  # ... but the payment service refuses it when asked
-        from pasar_kit.errors import FailedPrecondition
-
-        raise FailedPrecondition("disabled", reason="CHANNEL_DISABLED", metadata={"channel_code": "bca_va"})
+        raise FailedPrecondition(
+            "disabled",
+            reason=PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_DISABLED),
+            metadata={"channel_code": "bca_va"},
+        )
 
     payments.hooks.before["CreatePayment"] = refuse
     error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-10k", 3))))
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert reason(error) == "CHANNEL_DISABLED"
+    assert reason_of(error) == PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_DISABLED)
+    assert error_metadata(error) == {"channel_code": "bca_va"}
     assert catalog.stock("pulsa-10k") == 10
     [(order_id, state)] = [(key, value[0]) for key, value in catalog.reservations.items()]
     assert state == product_pb2.RESERVATION_STATE_RELEASED
@@ -338,7 +372,7 @@ def leave_crashed_checkout(
     payment_requested (by default payment_created): the intent records that CreatePayment
     was about to be called; the worker may have died before the call reached the payment
     service."""
-    order_request = OrderRequest.from_proto(request)
+    order_request = messages.order_request(request)
     order_id = new_id("ord")
     context = cast(Any, None)
     with service.database.connection_context():
@@ -419,10 +453,11 @@ def test_a_crashed_checkout_whose_payment_was_paid_becomes_paid(
 ) -> None:
     payments.hooks.before["CancelPayment"] = lambda: None
     request = create_request(("pulsa-10k", 2))
-    with order_service.database.connection_context():
-        # Hold the sweeper off until the payment is paid.
-        order_id = leave_crashed_checkout(order_service, catalog, payments, request, payment_created=True)
-        Order.update(lease_until=utc_now() + timedelta(hours=1)).where(Order.id == order_id).execute()
+    # The lease holds the sweeper off until the payment is paid (a lease that ran out
+    # before it was extended let the sweeper undo the checkout first: a flake).
+    order_id = leave_crashed_checkout(
+        order_service, catalog, payments, request, payment_created=True, lease_left=3600
+    )
     payments.pay(payments.payment_of(order_id).id)
 
     def paid() -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import StartOrder, create_request, eventually
+from conftest import StartOrder, create_request
 from fakes import FakeCatalog, FakePayments, FakeServer
 
 from pasar.order.v1 import order_pb2, order_service_pb2
@@ -13,6 +13,7 @@ from pasar.payment.v1 import payment_pb2
 from pasar.product.v1 import product_pb2
 from pasar_order import sweeper
 from pasar_order.models import Email, Order, OrderState
+from pasar_testkit.assertions import eventually
 
 
 def test_an_unpaid_order_expires_and_gives_its_stock_back(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from conftest import RunningOrderService, create_request, eventually, reason, refused, unavailable_service
+from conftest import RunningOrderService, create_request, unavailable_service
 from fakes import FakeCatalog, FakePayments, FakeServer
 
 from pasar.order.v1 import order_pb2, order_service_pb2
+from pasar.order.v1.error_reason_pb2 import ErrorReason
 from pasar.payment.v1 import payment_pb2
 from pasar.product.v1 import product_pb2
 from pasar_kit.errors import error_info
 from pasar_order.models import Order, OrderState
+from pasar_testkit.assertions import error_metadata, eventually, reason_of, refused
 
 
 def place(service: RunningOrderService, *lines: tuple[str, int]) -> order_service_pb2.CreateOrderResponse:
@@ -52,7 +54,8 @@ def test_a_wrong_token_reads_like_an_unknown_order(order_service: RunningOrderSe
     for call in (get, cancel):
         error = refused(lambda call=call: call(order_service, order_id, token))  # type: ignore[misc]
         assert error.code() == grpc.StatusCode.NOT_FOUND
-        assert reason(error) == "ORDER_NOT_FOUND"
+        assert reason_of(error) == ErrorReason.Name(ErrorReason.ORDER_NOT_FOUND)
+        assert error_metadata(error) == {}
         # Nothing in the answer tells it from an order that does not exist.
         baseline = refused(lambda call=call: call(order_service, *unknown))  # type: ignore[misc]
         assert (error.details(), error_info(error)) == (baseline.details(), error_info(baseline))
@@ -112,10 +115,8 @@ def test_a_paid_order_cannot_be_cancelled(
     error = refused(lambda: cancel(order_service, placed.order.id, placed.access_token))
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
-    info = error_info(error)
-    assert info is not None
-    assert info.reason == "ORDER_NOT_CANCELLABLE"
-    assert dict(info.metadata) == {"state": "ORDER_STATE_PAID"}
+    assert reason_of(error) == ErrorReason.Name(ErrorReason.ORDER_NOT_CANCELLABLE)
+    assert error_metadata(error) == {"state": order_pb2.OrderState.Name(order_pb2.ORDER_STATE_PAID)}
 
 
 def test_cancelling_an_order_paid_a_moment_ago_makes_it_paid(
@@ -129,9 +130,8 @@ def test_cancelling_an_order_paid_a_moment_ago_makes_it_paid(
     error = refused(lambda: cancel(order_service, placed.order.id, placed.access_token))
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
-    info = error_info(error)
-    assert info is not None
-    assert dict(info.metadata) == {"state": "ORDER_STATE_PAID"}
+    assert reason_of(error) == ErrorReason.Name(ErrorReason.ORDER_NOT_CANCELLABLE)
+    assert error_metadata(error) == {"state": order_pb2.OrderState.Name(order_pb2.ORDER_STATE_PAID)}
     assert get(order_service, placed.order.id, placed.access_token).state == order_pb2.ORDER_STATE_PAID
     eventually(lambda: catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED)
     assert catalog.stock("pulsa-10k") == 9

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from conftest import RunningOrderService, StartOrder, create_request, eventually
+from conftest import RunningOrderService, StartOrder, create_request
 from fakes import FakeCatalog, FakePayments, FakeServer, outage
 
 from pasar.order.v1 import order_pb2, order_service_pb2
@@ -12,6 +12,7 @@ from pasar.payment.v1 import payment_service_pb2
 from pasar.product.v1 import product_pb2
 from pasar_order.models import Email, EventCursor, Order, OrderState, OutboxState, ReservationTask
 from pasar_order.payment_events import CURSOR_NAME
+from pasar_testkit.assertions import eventually
 
 
 def place(service: RunningOrderService, *lines: tuple[str, int]) -> order_service_pb2.CreateOrderResponse:

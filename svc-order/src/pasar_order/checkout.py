@@ -16,28 +16,26 @@ resumes a checkout whose worker crashed, and waits for one still in progress.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 
 import peewee
 
 from pasar.common.v1 import money_pb2
-from pasar.order.v1 import order_service_pb2
 from pasar.payment.v1 import payment_pb2
-from pasar_kit.errors import Aborted, AlreadyExists, ServiceError
+from pasar_kit.errors import ServiceError
 from pasar_kit.ids import new_id
 from pasar_kit.timestamps import utc_now
-from pasar_order import intents
+from pasar_order import intents, reasons
 from pasar_order.access import access_token, stored_hash
-from pasar_order.models import Order, OrderLine, OrderState, lines_of
+from pasar_order.messages import OrderRequest, PlacedOrder
+from pasar_order.models import VISIBLE_STATES, Order, OrderState, lines_of, stored_payment
 from pasar_order.payment_channels import PaymentChannelDirectory
-from pasar_order.peers import PeerError, Peers
+from pasar_order.peers import Peers
 from pasar_order.pricing import price_lines
+from pasar_order.reasons import PeerError
 from pasar_order.settlement import Doorbells
 
 # How long a reservation outlives its order: a payment settled just before the order's
@@ -47,50 +45,8 @@ RESERVATION_MARGIN = timedelta(hours=1)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LANGUAGE = "id"
 # How often, and for how long, a retry waits for an earlier attempt still in progress.
 _WAIT_POLL_SECONDS = 0.1
-
-
-@dataclass(frozen=True)
-class OrderRequest:
-    """What a CreateOrder call asks for, independent of protobuf."""
-
-    request_id: str
-    customer_email: str
-    lines: tuple[tuple[str, int], ...]
-    payment_channel_code: str
-    language_code: str
-
-    @classmethod
-    def from_proto(cls, request: order_service_pb2.CreateOrderRequest) -> OrderRequest:
-        return cls(
-            request_id=request.request_id,
-            customer_email=request.customer_email,
-            lines=tuple((line.package_id, line.quantity) for line in request.lines),
-            payment_channel_code=request.payment_channel_code,
-            language_code=request.language_code or DEFAULT_LANGUAGE,
-        )
-
-    @property
-    def fingerprint(self) -> str:
-        """A hash of the content: a retry matches it, a reuse of the request id does not.
-        The order of the lines does not matter (each package appears once)."""
-        content = {
-            "customer_email": self.customer_email,
-            "lines": sorted(self.lines),
-            "payment_channel_code": self.payment_channel_code,
-            "language_code": self.language_code,
-        }
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class PlacedOrder:
-    order: Order
-    lines: list[OrderLine]
-    payment: payment_pb2.Payment
-    access_token: str
 
 
 class Checkout:
@@ -133,7 +89,7 @@ class Checkout:
             placed = self._start(request)
             if placed is not None:
                 return placed
-        raise Aborted("this request_id is being retried concurrently; try again")
+        raise reasons.request_id_racing()
 
     # A new checkout.
 
@@ -229,19 +185,16 @@ class Checkout:
     def _taken_over(self, order_id: str) -> PlacedOrder:
         """This worker lost its lease (it was too slow): answer with what became of the order."""
         order: Order | None = Order.get_or_none(Order.id == order_id)
-        if order is not None and order.state in OrderState.VISIBLE:
+        if order is not None and order.state in VISIBLE_STATES:
             return self._placed(order)
-        raise Aborted("the checkout took too long and was abandoned; try again")
+        raise reasons.checkout_abandoned()
 
     # A retry.
 
     def _replay(self, existing: Order, request: OrderRequest) -> PlacedOrder | None:
         """The answer for a request id seen before; None if its attempt vanished meanwhile."""
         if existing.request_fingerprint != request.fingerprint:
-            raise AlreadyExists(
-                "this request_id was used for a different order; use a new request_id for a new order",
-                reason="REQUEST_ID_REUSED",
-            )
+            raise reasons.request_id_reused()
         deadline = time.monotonic() + self.retry_wait_seconds
         order: Order | None = existing
         while order is not None and order.state == OrderState.CREATING:
@@ -250,10 +203,10 @@ class Checkout:
                 log.info("resuming a checkout whose worker vanished", extra={"order_id": order.id})
                 return self._carry_out(order, owner)
             if time.monotonic() > deadline:
-                raise Aborted("an earlier attempt with this request_id is still in progress; try again")
+                raise reasons.earlier_attempt_in_progress()
             time.sleep(_WAIT_POLL_SECONDS)
             order = Order.get_or_none((Order.id == existing.id) & (Order.request_id == request.request_id))
-        if order is None or order.state not in OrderState.VISIBLE:
+        if order is None or order.state not in VISIBLE_STATES:
             return None
         return self._placed(order)
 
@@ -269,10 +222,11 @@ class Checkout:
         try:
             return self.peers.get_payment(order.payment_id)
         except PeerError as error:
-            if not order.payment_snapshot:
+            as_created = stored_payment(order)
+            if as_created is None:
                 raise
             log.warning(
                 "payment service unavailable; answering with the payment as created",
                 extra={"order_id": order.id, "error": error.message},
             )
-            return payment_pb2.Payment.FromString(bytes(order.payment_snapshot))
+            return as_created

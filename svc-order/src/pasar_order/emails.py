@@ -19,9 +19,9 @@ from typing import Any
 
 import jinja2
 
-from pasar.payment.v1 import payment_pb2
+from pasar_kit.money import format_rupiah
 from pasar_order.access import access_token
-from pasar_order.models import Email, Order, OrderLine
+from pasar_order.models import Email, Order, OrderLine, stored_payment
 
 LANGUAGES = ("id", "en")
 # Headers on one line (RFC 5322 allows 998 characters): the standard folding at 78 breaks a
@@ -61,11 +61,6 @@ _MONTHS = {
 }
 
 
-def rupiah(amount: int) -> str:
-    """An IDR amount as Indonesians write it: ``Rp 15.000``."""
-    return "Rp " + f"{amount:,}".replace(",", ".")
-
-
 def local_time(value: datetime, language: str) -> str:
     """A moment in Jakarta time, in words of the language: ``27 November 2025 pukul 14.05 WIB``."""
     local = value.astimezone(WIB)
@@ -84,7 +79,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters["rupiah"] = rupiah
+    environment.filters["format_rupiah"] = format_rupiah
     return environment
 
 
@@ -117,9 +112,7 @@ class Composer:
 
     def compose(self, email: Email, order: Order, lines: list[OrderLine]) -> EmailMessage:
         language = order.language_code if order.language_code in LANGUAGES else "id"
-        payment = None
-        if order.payment_snapshot:
-            payment = payment_pb2.Payment.FromString(bytes(order.payment_snapshot))
+        payment = stored_payment(order)
         context: dict[str, Any] = {
             "order": order,
             "lines": [

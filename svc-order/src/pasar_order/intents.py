@@ -22,16 +22,18 @@ import peewee
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
+from pasar_order import reasons
 from pasar_order.mail_outbox import queue_email
-from pasar_order.models import EmailKind, Order, OrderLine, OrderState
-from pasar_order.peers import PeerError, Peers
+from pasar_order.models import CHECKOUT_STATES, EmailKind, Order, OrderLine, OrderState
+from pasar_order.peers import Peers
 from pasar_order.pricing import PricedOrder
-from pasar_order.settlement import PAYMENT_PAID, Settlement
+from pasar_order.reasons import PeerError
+from pasar_order.settlement import OrderSettler
 
 log = logging.getLogger(__name__)
 
 # Answers to ReleaseReservation that mean no stock is held for the order any more.
-NOTHING_HELD = {"RESERVATION_RELEASED", "RESERVATION_NOT_FOUND"}
+NOTHING_HELD = frozenset({reasons.RESERVATION_RELEASED, reasons.RESERVATION_NOT_FOUND})
 
 
 def payment_description(order_id: str) -> str:
@@ -173,7 +175,7 @@ def take_over_stale(order_id: str, owner: str, lease: timedelta) -> bool:
         )
         .where(
             (Order.id == order_id)
-            & Order.state.in_(OrderState.CHECKOUT)
+            & Order.state.in_(CHECKOUT_STATES)
             & (Order.lease_until.is_null() | (Order.lease_until < now))
         )
         .execute()
@@ -186,9 +188,7 @@ def stale(limit: int) -> list[str]:
     now = utc_now()
     query = (
         Order.select(Order.id)
-        .where(
-            Order.state.in_(OrderState.CHECKOUT) & (Order.lease_until.is_null() | (Order.lease_until < now))
-        )
+        .where(Order.state.in_(CHECKOUT_STATES) & (Order.lease_until.is_null() | (Order.lease_until < now)))
         .order_by(Order.create_time)
         .limit(limit)
     )
@@ -198,10 +198,10 @@ def stale(limit: int) -> list[str]:
 class Compensation:
     """Undoes the remote steps of an abandoned checkout, then deletes it."""
 
-    def __init__(self, database: peewee.Database, peers: Peers, settlement: Settlement) -> None:
+    def __init__(self, database: peewee.Database, peers: Peers, settler: OrderSettler) -> None:
         self.database = database
         self.peers = peers
-        self.settlement = settlement
+        self.settler = settler
 
     def undo(
         self,
@@ -272,11 +272,11 @@ class Compensation:
         try:
             payment = self.peers.cancel_payment(payment_id)
         except PeerError as error:
-            if error.reason != PAYMENT_PAID:
+            if error.reason != reasons.PAYMENT_PAID:
                 raise
             payment = self.peers.get_payment(payment_id)
         if payment.state == payment_pb2.PAYMENT_STATE_PAID:
             log.warning("an abandoned checkout was paid; the order is PAID", extra={"order_id": order.id})
-            self.settlement.record_paid(order.id, payment)
+            self.settler.record_paid(order.id, payment)
             return True
         return False

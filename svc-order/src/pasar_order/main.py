@@ -32,7 +32,7 @@ from pasar_order.payment_events import PaymentEventConsumer
 from pasar_order.peers import Peers
 from pasar_order.reservations import ReservationDispatcher
 from pasar_order.servicer import OrderServicer
-from pasar_order.settlement import Doorbells, Settlement
+from pasar_order.settlement import Doorbells, OrderSettler
 from pasar_order.sweeper import Sweeper
 from pasar_order.work_queue import Backoff
 
@@ -49,7 +49,7 @@ class OrderService:
     server: GrpcServer
     peers: Peers
     checkout: Checkout
-    settlement: Settlement
+    settler: OrderSettler
     consumer: PaymentEventConsumer
     mail: MailDispatcher
     reservations: ReservationDispatcher
@@ -76,8 +76,8 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
         caller_token=settings.caller_token,
     )
     doorbells = Doorbells(mail=Doorbell(), reservations=Doorbell())
-    settlement = Settlement(database, peers, doorbells)
-    compensation = Compensation(database, peers, settlement)
+    settler = OrderSettler(database, peers, doorbells)
+    compensation = Compensation(database, peers, settler)
     checkout = Checkout(
         database=database,
         peers=peers,
@@ -96,7 +96,7 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
     )
     mail = MailDispatcher(composer, transport_for(settings.mail), backoff)
     reservations = ReservationDispatcher(peers, backoff)
-    sweeper = Sweeper(compensation, settlement, lease)
+    sweeper = Sweeper(compensation, settler, lease)
     consumer = PaymentEventConsumer(database, peers, doorbells, background.event_stream_seconds)
 
     def loop(
@@ -116,13 +116,13 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
         loop("reservation-steps", reservations.run_due, background.poll_seconds, doorbells.reservations),
         loop("sweeper", sweeper.sweep, background.sweep_seconds),
     ]
-    servicer = OrderServicer(checkout, settlement)
+    servicer = OrderServicer(checkout, settler)
     registration = ServiceRegistration(
         ORDER_SERVICE,
         lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server),
     )
     server = GrpcServer(settings.server, [registration], database, background=tasks)
-    return OrderService(server, peers, checkout, settlement, consumer, mail, reservations, sweeper)
+    return OrderService(server, peers, checkout, settler, consumer, mail, reservations, sweeper)
 
 
 def open_database(env: Env) -> peewee.Database:

@@ -9,15 +9,19 @@ change, so that they happen exactly when the change happened.
 
 from __future__ import annotations
 
+import enum
+
 import peewee
 
+from pasar.payment.v1 import payment_pb2
 from pasar_kit.fields import UtcDateTimeField
 
 database_proxy = peewee.DatabaseProxy()
 
 
-class OrderState:
-    """Values of Order.state: the contract's states, and the two of a checkout in progress."""
+class OrderState(enum.StrEnum):
+    """An order's state as stored: the names of ``OrderState`` without its prefix, and the
+    two of a checkout in progress, which no reader sees."""
 
     CREATING = "CREATING"  # checkout is reserving stock and creating the payment
     ABORTING = "ABORTING"  # checkout failed; its steps are being undone, then the row goes
@@ -26,8 +30,10 @@ class OrderState:
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
 
-    CHECKOUT = (CREATING, ABORTING)
-    VISIBLE = (PENDING_PAYMENT, PAID, CANCELLED, EXPIRED)
+
+# A checkout in progress (the saga's persisted intent), and a real order.
+CHECKOUT_STATES = (OrderState.CREATING, OrderState.ABORTING)
+VISIBLE_STATES = (OrderState.PENDING_PAYMENT, OrderState.PAID, OrderState.CANCELLED, OrderState.EXPIRED)
 
 
 class BaseModel(peewee.Model):
@@ -93,7 +99,16 @@ def lines_of(order: Order) -> list[OrderLine]:
     return list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.position))
 
 
-class OutboxState:
+def stored_payment(order: Order) -> payment_pb2.Payment | None:
+    """The payment the order keeps (Order.payment_snapshot), or None when it keeps none."""
+    if not order.payment_snapshot:
+        return None
+    return payment_pb2.Payment.FromString(bytes(order.payment_snapshot))
+
+
+class OutboxState(enum.StrEnum):
+    """An outbox row's state as stored."""
+
     QUEUED = "QUEUED"
     DONE = "DONE"
     FAILED = "FAILED"  # gave up for good (a step the peer refuses forever); logged
@@ -114,7 +129,9 @@ class OutboxRow(BaseModel):
     done_time = UtcDateTimeField(null=True)
 
 
-class EmailKind:
+class EmailKind(enum.StrEnum):
+    """Which e-mail an outbox row sends; also the name of its templates."""
+
     ORDER_CREATED = "order_created"
     PAYMENT_RECEIVED = "payment_received"
 
@@ -134,7 +151,9 @@ class Email(OutboxRow):
         )
 
 
-class ReservationStep:
+class ReservationStep(enum.StrEnum):
+    """Which step on the stock reservation a task makes."""
+
     COMMIT = "COMMIT"
     RELEASE = "RELEASE"
 

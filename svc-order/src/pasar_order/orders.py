@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pasar.payment.v1 import payment_pb2
-from pasar_kit.errors import NotFound
+from pasar_order import reasons
 from pasar_order.access import token_opens
 from pasar_order.mail_outbox import queue_email
-from pasar_order.models import EmailKind, Order, OrderState, ReservationStep
+from pasar_order.models import VISIBLE_STATES, EmailKind, Order, OrderState, ReservationStep
 from pasar_order.reservations import queue_reservation_step
 
 # States from which a payment's arrival makes the order PAID: a checkout still in progress
@@ -22,18 +22,13 @@ from pasar_order.reservations import queue_reservation_step
 PAYABLE_STATES = (OrderState.PENDING_PAYMENT, OrderState.CREATING, OrderState.ABORTING)
 
 
-def order_not_found() -> NotFound:
-    """The one answer for an unknown order and for a wrong token, so that ids cannot be probed."""
-    return NotFound("order not found", reason="ORDER_NOT_FOUND")
-
-
 def find_visible(order_id: str, token: str) -> Order:
     """The order, if it exists outside checkout and token opens it."""
     order: Order | None = Order.get_or_none(Order.id == order_id)
     # Compare the token even for an unknown id, so that timing tells nothing either.
     stored = order.access_token_hash if order is not None else "0" * 64
-    if not token_opens(token, stored) or order is None or order.state not in OrderState.VISIBLE:
-        raise order_not_found()
+    if not token_opens(token, stored) or order is None or order.state not in VISIBLE_STATES:
+        raise reasons.order_not_found()
     return order
 
 
@@ -86,7 +81,7 @@ def _keep_payment_for_order_created_email(order_id: str, payment: payment_pb2.Pa
     ).execute()
 
 
-def mark_closed(order_id: str, state: str, now: datetime, payment_id: str | None = None) -> bool:
+def mark_closed(order_id: str, state: OrderState, now: datetime, payment_id: str | None = None) -> bool:
     """Closes a pending order unpaid (CANCELLED or EXPIRED) and queues the release of its stock.
 
     False when the order was no longer pending (paid or closed before): nothing changes."""

@@ -13,8 +13,9 @@ import threading
 import time
 
 from pasar.payment.v1 import payment_pb2
-from pasar_kit.errors import FailedPrecondition, NotFound
-from pasar_order.peers import PeerError, Peers
+from pasar_order import reasons
+from pasar_order.peers import Peers
+from pasar_order.reasons import PeerError
 
 # An unknown code rereads the list, but not more often than this (unknown codes are cheap to send).
 MIN_REREAD_SECONDS = 1.0
@@ -34,18 +35,11 @@ class PaymentChannelDirectory:
         """The channel, if it is enabled and takes amount; otherwise the payment service's refusal."""
         channel = self._find(code)
         if channel is None:
-            raise NotFound(
-                f"payment channel {code!r} not found (unknown, or not enabled)",
-                reason="CHANNEL_NOT_FOUND",
-                metadata={"channel_code": code},
-            )
-        minimum, maximum = channel.min_amount.amount, channel.max_amount.amount
-        if amount < minimum or (maximum and amount > maximum):
-            raise FailedPrecondition(
-                f"{channel.display_name} takes amounts from {minimum} to {maximum}, not {amount}",
-                reason="AMOUNT_OUT_OF_RANGE",
-                metadata={"channel_code": code, "min_amount": str(minimum), "max_amount": str(maximum)},
-            )
+            raise reasons.channel_not_found(code)
+        # As CreatePayment checks it; an amount beyond int64 (which no column could hold)
+        # is beyond every channel's maximum too.
+        if not channel.min_amount.amount <= amount <= channel.max_amount.amount:
+            raise reasons.amount_out_of_range(channel, amount)
         return channel
 
     def _find(self, code: str) -> payment_pb2.PaymentChannel | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 import grpc
 
@@ -27,58 +27,32 @@ from pasar_kit import errors
 from pasar_kit.channels import ClientTls, open_channel
 from pasar_kit.idempotency import repeatable_methods
 from pasar_kit.timestamps import to_timestamp
+from pasar_order import reasons
+from pasar_order.reasons import PeerError
 
 log = logging.getLogger(__name__)
 
-PRODUCT_SERVICE = "pasar.product.v1.ProductService"
-PAYMENT_SERVICE = "pasar.payment.v1.PaymentService"
 _PRODUCT_DESCRIPTOR = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
 _PAYMENT_DESCRIPTOR = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
+# The peers' full names, as DEPENDENCY_UNAVAILABLE's metadata names them.
+PRODUCT_SERVICE = _PRODUCT_DESCRIPTOR.full_name
+PAYMENT_SERVICE = _PAYMENT_DESCRIPTOR.full_name
 
 OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
-
-# The contract's reason for "a service this call needs cannot be reached", and the
-# ErrorInfo metadata key that names that service.
-DEPENDENCY_UNAVAILABLE = "DEPENDENCY_UNAVAILABLE"
-SERVICE_METADATA_KEY = "service"
-
-_ERROR_CLASSES: dict[grpc.StatusCode, type[errors.ServiceError]] = {
-    grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
-    grpc.StatusCode.NOT_FOUND: errors.NotFound,
-    grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
-    grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
-    grpc.StatusCode.ABORTED: errors.Aborted,
-    grpc.StatusCode.UNAUTHENTICATED: errors.Unauthenticated,
-    grpc.StatusCode.PERMISSION_DENIED: errors.PermissionDenied,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: errors.ResourceExhausted,
-    grpc.StatusCode.UNAVAILABLE: errors.Unavailable,
-    grpc.StatusCode.DEADLINE_EXCEEDED: errors.Unavailable,
-}
-
-
-class PeerError(errors.ServiceError):
-    """A call to another service failed; raised as the status the order service answers with."""
-
-    def __init__(self, code: grpc.StatusCode, message: str, *, service: str, reason: str = "", **kw: Any):
-        super().__init__(message, reason=reason, **kw)
-        self.code = code
-        self.service = service
-
-    @property
-    def is_outage(self) -> bool:
-        """True when the peer was down or too slow: whether the call took effect is unknown."""
-        return self.code == grpc.StatusCode.UNAVAILABLE
-
-
-def dependency_unavailable(service: str, message: str) -> PeerError:
-    """The UNAVAILABLE the order service answers when service (a peer) cannot do its part."""
-    return PeerError(
-        grpc.StatusCode.UNAVAILABLE,
-        message,
-        service=service,
-        reason=DEPENDENCY_UNAVAILABLE,
-        metadata={SERVICE_METADATA_KEY: service},
-    )
+# The codes of a peer's domain errors, passed on as they are; any other code (INTERNAL,
+# UNKNOWN ...) means the peer is broken, and is answered as DEPENDENCY_UNAVAILABLE.
+REFUSAL_CODES = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+    }
+)
 
 
 def peer_error(error: grpc.RpcError, service: str) -> PeerError:
@@ -86,7 +60,7 @@ def peer_error(error: grpc.RpcError, service: str) -> PeerError:
     call = cast(grpc.Call, error)  # a failed call's RpcError is also its Call
     code = call.code()
     name = service.split(".")[1]
-    if code in OUTAGE_CODES or code not in _ERROR_CLASSES:
+    if code not in REFUSAL_CODES:
         # Down, too slow, or broken (INTERNAL, UNKNOWN ...). The peer's own words stay in the
         # log: they name internal addresses, which callers outside the shop must not see.
         log.warning(
@@ -94,14 +68,14 @@ def peer_error(error: grpc.RpcError, service: str) -> PeerError:
             extra={"service": service, "code": code.name, "details": call.details()},
         )
         problem = "is unavailable" if code in OUTAGE_CODES else "failed"
-        return dependency_unavailable(service, f"the {name} service {problem}; try again later")
+        return reasons.dependency_unavailable(service, f"the {name} service {problem}; try again later")
     info = errors.error_info(error)
-    return PeerError(
+    return reasons.refused_by_peer(
         code,
         call.details() or f"the {name} service refused the request",
-        service=service,
-        reason=info.reason if info else "",
-        metadata=dict(info.metadata) if info else None,
+        service,
+        info.reason if info else "",
+        dict(info.metadata) if info else None,
     )
 
 

@@ -10,10 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pasar.product.v1 import product_pb2
-from pasar_kit.errors import FailedPrecondition, NotFound
-
-# The largest amount a money column (BIGINT) and the contracts' int64 can hold.
-MAX_AMOUNT = 2**63 - 1
+from pasar_order import reasons
 
 
 @dataclass(frozen=True)
@@ -52,21 +49,9 @@ def price_lines(requested: Sequence[tuple[str, int]], packages: Sequence[product
     for package_id, quantity in requested:
         package = by_id.get(package_id)
         if package is None:
-            raise NotFound(
-                f"package {package_id!r} not found",
-                reason="PACKAGE_NOT_FOUND",
-                metadata={"package_id": package_id},
-            )
+            raise reasons.package_not_found(package_id)
         if package.stock_available < quantity:
-            raise FailedPrecondition(
-                f"package {package_id!r} has {package.stock_available} units left, {quantity} requested",
-                reason="OUT_OF_STOCK",
-                metadata={
-                    "package_id": package_id,
-                    "requested": str(quantity),
-                    "available": str(package.stock_available),
-                },
-            )
+            raise reasons.out_of_stock(package_id, quantity, package.stock_available)
         currencies.add(package.price.currency_code)
         lines.append(
             PricedLine(
@@ -79,8 +64,5 @@ def price_lines(requested: Sequence[tuple[str, int]], packages: Sequence[product
             )
         )
     if len(currencies) != 1:
-        raise FailedPrecondition("the packages are priced in different currencies; order them separately")
-    priced = PricedOrder(tuple(lines), currencies.pop())
-    if priced.subtotal > MAX_AMOUNT:
-        raise FailedPrecondition("the order's amount is too large", reason="AMOUNT_OUT_OF_RANGE")
-    return priced
+        raise reasons.mixed_currencies()
+    return PricedOrder(tuple(lines), currencies.pop())

@@ -12,8 +12,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+import grpc
+
+from pasar_order import reasons
 from pasar_order.models import ReservationStep, ReservationTask
-from pasar_order.peers import PeerError, Peers
+from pasar_order.peers import Peers
+from pasar_order.reasons import PeerError
 from pasar_order.work_queue import Backoff, WorkQueue
 
 log = logging.getLogger(__name__)
@@ -22,11 +26,11 @@ BATCH = 20
 
 # Answers that mean the step's goal already holds.
 _ALREADY_DONE = {
-    ReservationStep.COMMIT: {"RESERVATION_COMMITTED"},
-    ReservationStep.RELEASE: {"RESERVATION_RELEASED", "RESERVATION_NOT_FOUND"},
+    ReservationStep.COMMIT: {reasons.RESERVATION_COMMITTED},
+    ReservationStep.RELEASE: {reasons.RESERVATION_RELEASED, reasons.RESERVATION_NOT_FOUND},
 }
-# Reasons a peer gives for a passing condition: try again later.
-_TRANSIENT_CODES = {"ABORTED", "RESOURCE_EXHAUSTED"}
+# Codes a peer answers for a passing condition: try again later.
+_TRANSIENT_CODES = {grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED}
 
 
 def queue_reservation_step(order_id: str, step: str, now: datetime) -> None:
@@ -58,10 +62,10 @@ class ReservationDispatcher:
             else:
                 self.peers.release_reservation(order_id)
         except PeerError as error:
-            if error.is_outage or error.code.name in _TRANSIENT_CODES:
+            if error.is_outage or error.code in _TRANSIENT_CODES:
                 self.queue.retry_later(task, error.message)
                 return
-            if error.reason not in _ALREADY_DONE[task.step]:
+            if error.reason not in _ALREADY_DONE[ReservationStep(task.step)]:
                 # The catalog refuses for good (a paid order whose stock was released, say):
                 # stock counts need a person; keep the row as evidence.
                 log.error(

@@ -18,13 +18,12 @@ from pasar.payment.v1 import payment_pb2
 from pasar_kit.background import Doorbell
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
-from pasar_order import orders
+from pasar_order import orders, reasons
 from pasar_order.models import Order, OrderState
-from pasar_order.peers import PAYMENT_SERVICE, PeerError, Peers, dependency_unavailable
+from pasar_order.peers import PAYMENT_SERVICE, Peers
+from pasar_order.reasons import PeerError
 
 log = logging.getLogger(__name__)
-
-PAYMENT_PAID = "PAYMENT_PAID"
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class Doorbells:
         self.reservations.ring()
 
 
-class Settlement:
+class OrderSettler:
     """Applies a payment's outcome to its order."""
 
     def __init__(self, database: peewee.Database, peers: Peers, doorbells: Doorbells) -> None:
@@ -56,7 +55,16 @@ class Settlement:
             self.doorbells.ring()
         return changed
 
-    def close_unpaid(self, order: Order, state: str) -> Order:
+    def cancel(self, order: Order) -> Order:
+        """CancelOrder: closes a pending order as CANCELLED; a cancelled one stays as it is;
+        any other (paid, expired, or paid while being cancelled) is ORDER_NOT_CANCELLABLE."""
+        if order.state == OrderState.PENDING_PAYMENT:
+            order = self.close_unpaid(order, OrderState.CANCELLED)
+        if order.state != OrderState.CANCELLED:
+            raise reasons.order_not_cancellable(OrderState(order.state))
+        return order
+
+    def close_unpaid(self, order: Order, state: OrderState) -> Order:
         """Cancels the order's payment, then closes the order as state (CANCELLED or EXPIRED).
 
         Returns the order as it ends: PAID if the payment was paid after all, EXPIRED if
@@ -68,7 +76,7 @@ class Settlement:
         try:
             payment = self.peers.cancel_payment(payment_id)
         except PeerError as error:
-            if error.reason != PAYMENT_PAID:
+            if error.reason != reasons.PAYMENT_PAID:
                 raise
             payment = self.peers.get_payment(payment_id)
         if payment.state == payment_pb2.PAYMENT_STATE_PAID:
@@ -82,7 +90,7 @@ class Settlement:
                 self.doorbells.reservations.ring()
         else:
             state_name = payment_pb2.PaymentState.Name(payment.state)
-            raise dependency_unavailable(
+            raise reasons.dependency_unavailable(
                 PAYMENT_SERVICE,
                 f"the payment service left payment {payment_id} {state_name} when asked to cancel it",
             )

@@ -20,7 +20,7 @@ from pasar_kit.errors import ServiceError
 from pasar_kit.timestamps import utc_now
 from pasar_order import intents
 from pasar_order.models import Order, OrderState
-from pasar_order.settlement import Settlement
+from pasar_order.settlement import OrderSettler
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,9 @@ BATCH = 50
 
 
 class Sweeper:
-    def __init__(self, compensation: intents.Compensation, settlement: Settlement, lease: timedelta) -> None:
+    def __init__(self, compensation: intents.Compensation, settler: OrderSettler, lease: timedelta) -> None:
         self.compensation = compensation
-        self.settlement = settlement
+        self.settler = settler
         self.lease = lease
         self.owner = secrets.token_hex(8)
 
@@ -83,7 +83,7 @@ class Sweeper:
 
     def _expire(self, order: Order) -> bool:
         try:
-            ended = self.settlement.close_unpaid(order, OrderState.EXPIRED)
+            ended = self.settler.close_unpaid(order, OrderState.EXPIRED)
         except ServiceError as error:
             log.warning(
                 "cannot expire the order now; retrying later",
