@@ -9,7 +9,9 @@ starts more instances of a service on the next ports (50061, 50071, ...) and poi
 callers at all of them (gRPC round robin).
 
 Each process's output is prefixed with its name. Ctrl-C (or SIGTERM) stops exactly the
-processes this script started, by PID: SIGTERM first, SIGKILL after a grace period. The
+processes this script started, by PID: SIGTERM first, SIGKILL after a grace period.
+Starting a component, waiting until it is ready and stopping it are the test harness's
+(pasar_testkit.processes), so that the shop runs here as the tests run it. The
 stop never depends on printing: once nobody reads the output (``scripts/run | tee log``,
 whose ``tee`` Ctrl-C ends first), the rest of it is dropped.
 
@@ -33,7 +35,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,7 @@ from types import FrameType
 from shop_state import AlreadyRunning, ShopState
 
 from pasar_kit.listen import ListenError, ensure_address_free
-from pasar_kit.readiness import wait_until_http_ok, wait_until_serving
+from pasar_testkit.processes import component_command, stop_processes, wait_until_ready
 
 
 def port_setting(name: str, default: int) -> int:
@@ -89,6 +90,11 @@ class Process:
     env: dict[str, str]
     popen: subprocess.Popen[bytes] | None = None
     pump: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The component's name in the harness: product, payment, order or gateway."""
+        return SERVICES[self.component][0] if self.component in SERVICES else self.component
 
 
 def instance_addresses(component: str, instances: int) -> list[str]:
@@ -137,7 +143,7 @@ def plan(names: Sequence[str], instances: Mapping[str, int], port: int) -> list[
                     "gateway",
                     component,
                     f"127.0.0.1:{port}",
-                    [str(BIN / "pasar-gateway")],
+                    component_command("gateway"),
                     {**env, "PASAR_LISTEN_ADDRESS": f"127.0.0.1:{port}", "PASAR_PORT": str(port)},
                 )
             )
@@ -152,7 +158,7 @@ def plan(names: Sequence[str], instances: Mapping[str, int], port: int) -> list[
                     label,
                     component,
                     address,
-                    [str(BIN / f"pasar-{name}"), "serve", "--no-migrate"],
+                    component_command(name, "--no-migrate"),
                     {**env, "PASAR_LISTEN_ADDRESS": address, "DATABASE_URL": url},
                 )
             )
@@ -248,10 +254,7 @@ def start(process: Process, state: ShopState) -> None:
     process.pump = threading.Thread(target=pump_output, args=(process,), daemon=True)
     process.pump.start()
     try:
-        if process.component == "gateway":
-            wait_until_http_ok(f"http://{process.address}/healthz", timeout=60, process=process.popen)
-        else:
-            wait_until_serving(process.address, timeout=60, process=process.popen)
+        wait_until_ready(process.name, process.address, process.popen, timeout=60)
     except RuntimeError:
         process.pump.join(timeout=2)  # its last words (why it exited) before ours
         raise
@@ -259,16 +262,7 @@ def start(process: Process, state: ShopState) -> None:
 
 def stop_all(processes: Sequence[Process]) -> None:
     """SIGTERM to every process we started, then SIGKILL to any still running after the grace period."""
-    running = [p.popen for p in processes if p.popen is not None and p.popen.poll() is None]
-    for popen in running:
-        popen.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + GRACE_SECONDS
-    for popen in running:
-        try:
-            popen.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            popen.kill()
-            popen.wait()
+    stop_processes((p.popen for p in processes if p.popen is not None), grace=GRACE_SECONDS)
 
 
 def parse_instances(values: Sequence[str]) -> dict[str, int]:

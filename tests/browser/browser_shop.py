@@ -5,22 +5,16 @@ order service writes as .eml files.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TypeVar
 
 from pasar_kit.readiness import http_ok
-from pasar_testkit.processes import console_script
-from pasar_testkit.stack import COMPONENTS, SERVICES, Stack
-
-T = TypeVar("T")
+from pasar_testkit.mail import mail_files, parse_mail
+from pasar_testkit.stack import COMPONENTS, Stack, sqlite_database_urls
+from pasar_testkit.waiting import wait_for
 
 #: How long the gateway keeps catalog reads (products, channels) in its cache, in tests.
 #: Short, so that a stopped service shows in the storefront within a second.
@@ -44,18 +38,6 @@ GATEWAY_ENV = {
     # rate limit (30 a minute per address) is not what they test.
     "PASAR_ORDER_RATE_LIMIT": "1000/minute",
 }
-
-
-def wait_for(check: Callable[[], T | None], timeout: float = 20.0, what: str = "") -> T:
-    """Polls check until it returns something true; fails after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s: {what}")
-        time.sleep(0.1)
 
 
 @dataclass(frozen=True)
@@ -86,9 +68,7 @@ class BrowserShop:
     """The running shop: where it answers, its mail folder, and stopping or starting a part."""
 
     def __init__(self, base: Path, static_dir: Path) -> None:
-        databases = base / "databases"
-        databases.mkdir(parents=True, exist_ok=True)
-        self.database_urls = {name: f"sqlite:///{databases / f'{name}.db'}" for name in SERVICES}
+        self.database_urls = sqlite_database_urls(base / "databases")
         self.stack = Stack(
             base,
             self.database_urls,
@@ -108,15 +88,7 @@ class BrowserShop:
 
     def load_demo_catalog(self) -> None:
         """`pasar-product load-demo` against the product database, before the service starts."""
-        result = subprocess.run(
-            [console_script("pasar-product"), "load-demo"],
-            env={**self.stack["product"].env, "DATABASE_URL": self.database_urls["product"]},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"pasar-product load-demo failed:\n{result.stdout}\n{result.stderr}")
+        self.stack.load_demo_catalog()
 
     def start(self) -> None:
         self.stack.start(*COMPONENTS)
@@ -147,7 +119,10 @@ class BrowserShop:
             if not self.stack[name].running:
                 self.stack.start(name)
         wait_for(
-            self._every_worker_reaches_every_service, RECONNECT_SECONDS, "the gateway to reach every service"
+            self._every_worker_reaches_every_service,
+            RECONNECT_SECONDS,
+            "the gateway to reach every service",
+            interval=0.1,
         )
 
     def _every_worker_reaches_every_service(self) -> bool:
@@ -155,12 +130,7 @@ class BrowserShop:
 
     def all_emails(self) -> list[Email]:
         """Every e-mail written so far, oldest first."""
-        found = []
-        for path in sorted(self.mail_dir.glob("*.eml")):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            assert isinstance(message, EmailMessage)
-            found.append(Email(path, message))
-        return found
+        return [Email(path, parse_mail(path.read_bytes())) for path in mail_files(self.mail_dir)]
 
     def emails(self, order_id: str) -> list[Email]:
         return [mail for mail in self.all_emails() if mail.order_id == order_id]
@@ -169,4 +139,4 @@ class BrowserShop:
         def find() -> Email | None:
             return next((mail for mail in self.emails(order_id) if mail.kind == kind), None)
 
-        return wait_for(find, timeout, f"the {kind} e-mail of {order_id} in {self.mail_dir}")
+        return wait_for(find, timeout, f"the {kind} e-mail of {order_id} in {self.mail_dir}", interval=0.1)

@@ -10,7 +10,7 @@ downloaded. Screenshots go to var/artifacts/screenshots/.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 from storefront_build import REPO, ensure_storefront_build
+
+from pasar_testkit.failure_logs import FailureLogs
 
 pytest_plugins = ["pasar_testkit.fixtures"]
 
@@ -47,18 +49,6 @@ SCREENSHOTS = REPO / "var" / "artifacts" / "screenshots"
 #: How long a page may take to show what a test waits for.
 TIMEOUT_MS = 15_000
 
-_FAILED = pytest.StashKey[bool]()
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    if report.when == "call" and report.failed:
-        item.stash[_FAILED] = True
-    return report
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
@@ -71,26 +61,25 @@ def storefront_dist() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shop(storefront_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserShop]:
-    """The whole shop, started once for the session and stopped by PID at its end."""
+def shop(
+    storefront_dist: Path, tmp_path_factory: pytest.TempPathFactory, session_failure_logs: FailureLogs
+) -> Iterator[BrowserShop]:
+    """The whole shop, started once for the session and stopped by PID at its end; a
+    failing test shows its logs."""
     running = BrowserShop(tmp_path_factory.mktemp("shop"), storefront_dist)
     running.load_demo_catalog()
-    try:
+    with running.stack, session_failure_logs.showing("the shop", running.stack.logs):
         running.start()
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(autouse=True)
 def _whole_shop_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Shows the logs of a failed test, and restarts what a test left stopped."""
+    """Restarts what a test left stopped."""
     yield
     if "shop" not in request.fixturenames:
         return
     running: BrowserShop = request.getfixturevalue("shop")
-    if request.node.stash.get(_FAILED, False):
-        print(f"\n=== shop logs ===\n{running.stack.logs()}")
     running.ensure_running()
 
 

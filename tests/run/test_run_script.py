@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,8 @@ from grpc_health.v1 import health_pb2
 
 from pasar_kit.readiness import grpc_health, wait_until_http_ok, wait_until_serving
 from pasar_testkit.ports import free_port
+from pasar_testkit.processes import stop_processes
+from pasar_testkit.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -71,11 +72,7 @@ def is_running(pid: int) -> bool:
 
 def wait_until_gone(pid: int, timeout: float = 30.0) -> None:
     """Waits for a process that is not our child (a killed run's orphan) to exit."""
-    deadline = time.monotonic() + timeout
-    while is_running(pid):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"PID {pid} still runs after {timeout}s")
-        time.sleep(0.1)
+    wait_for(lambda: not is_running(pid), timeout, f"PID {pid} gone", interval=0.1)
 
 
 def free_ports(count: int) -> int:
@@ -123,10 +120,7 @@ def runs(shop: Shop) -> Iterator[list[subprocess.Popen[bytes]]]:
     killed one left behind is killed, by PID."""
     started: list[subprocess.Popen[bytes]] = []
     yield started
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+    stop_processes(started, grace=30)
     for pid in shop.component_pids():
         if is_running(pid):
             os.kill(pid, signal.SIGKILL)
