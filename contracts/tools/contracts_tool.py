@@ -57,6 +57,8 @@ GENERATED_TREES = ("python/src/pasar", "python/src/buf", "go/pasar", "ts/src")
 GENERATED_FILES = (
     "python/src/pasar_contracts/_version.py",
     "python/src/pasar_contracts/descriptor_set.binpb",
+    "python/src/pasar_contracts/pasar.openapi.json",
+    "openapi/pasar.openapi.json",
 )
 README = "README.md"
 # How README.md names the version in its install commands; `release` rewrites them and
@@ -132,7 +134,7 @@ def stage_third_party() -> None:
 
 def generate_into(dest: Path, root: Path = CONTRACTS) -> None:
     """Generates every language's code into dest, laid out as in contracts/."""
-    for template in ("buf.gen.yaml", "buf.gen.validate.yaml"):
+    for template in ("buf.gen.yaml", "buf.gen.validate.yaml", "buf.gen.openapi.yaml"):
         run([BUF, "generate", "--template", template, "-o", dest], cwd=root)
     python_src = dest / "python" / "src"
     for tree in ("pasar", "buf"):
