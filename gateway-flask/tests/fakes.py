@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +21,11 @@ from google.protobuf import timestamp_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from pasar.common.v1 import money_pb2
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
+from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1 import (
     product_admin_service_pb2,
     product_admin_service_pb2_grpc,
@@ -30,6 +33,7 @@ from pasar.product.v1 import (
     product_service_pb2,
     product_service_pb2_grpc,
 )
+from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import errors
 from pasar_kit.ids import new_id, new_token
 
@@ -37,6 +41,16 @@ ADMIN_TOKEN = "test-admin-token-of-the-gateway-fakes"
 PAYMENT_ID = "pay_" + "a" * 32
 ORDER_ID = "ord_" + "b" * 32
 ORDER_TOKEN = "order-token-1"
+
+
+ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
+DEPENDENCY_UNAVAILABLE = CommonErrorReason.Name(CommonErrorReason.DEPENDENCY_UNAVAILABLE)
+
+
+def error_info(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The ErrorInfo detail of an error body (what clients branch on), or {} when it has none."""
+    details: list[dict[str, Any]] = body["error"]["details"]
+    return next((detail for detail in details if detail["@type"] == ERROR_INFO_TYPE), {})
 
 
 def idr(amount: int) -> money_pb2.Money:
@@ -165,7 +179,7 @@ class FakeProductService(product_service_pb2_grpc.ProductServiceServicer):
                 context,
                 errors.NotFound(
                     f"no product {request.id!r}",
-                    reason="PRODUCT_NOT_FOUND",
+                    reason=ProductErrorReason.Name(ProductErrorReason.PRODUCT_NOT_FOUND),
                     metadata={"product_id": request.id},
                 ),
             )
@@ -180,7 +194,13 @@ class FakeProductAdminService(product_admin_service_pb2_grpc.ProductAdminService
     def _authorize(self, context: grpc.ServicerContext) -> None:
         metadata = dict(context.invocation_metadata())
         if metadata.get("authorization") != f"Bearer {ADMIN_TOKEN}":
-            _abort(context, errors.PermissionDenied("not the administrator", reason="ADMIN_TOKEN_INVALID"))
+            _abort(
+                context,
+                errors.PermissionDenied(
+                    "not the administrator",
+                    reason=ProductErrorReason.Name(ProductErrorReason.ADMIN_TOKEN_INVALID),
+                ),
+            )
 
     def CreateProduct(
         self, request: product_admin_service_pb2.CreateProductRequest, context: grpc.ServicerContext
@@ -191,7 +211,9 @@ class FakeProductAdminService(product_admin_service_pb2_grpc.ProductAdminService
             _abort(
                 context,
                 errors.AlreadyExists(
-                    "taken", reason="PRODUCT_EXISTS", metadata={"product_id": request.product.id}
+                    "taken",
+                    reason=ProductErrorReason.Name(ProductErrorReason.PRODUCT_EXISTS),
+                    metadata={"product_id": request.product.id},
                 ),
             )
         product = product_pb2.Product()
@@ -207,7 +229,12 @@ class FakeProductAdminService(product_admin_service_pb2_grpc.ProductAdminService
         self._authorize(context)
         product = self.catalog.products.get(request.product.id)
         if product is None:
-            _abort(context, errors.NotFound("no product", reason="PRODUCT_NOT_FOUND"))
+            _abort(
+                context,
+                errors.NotFound(
+                    "no product", reason=ProductErrorReason.Name(ProductErrorReason.PRODUCT_NOT_FOUND)
+                ),
+            )
             raise AssertionError("unreachable")
         paths = list(request.update_mask.paths) or ["display_name", "description", "category_id", "image_url"]
         for path in paths:
@@ -221,7 +248,12 @@ class FakeProductAdminService(product_admin_service_pb2_grpc.ProductAdminService
         self._authorize(context)
         product = self.catalog.products.get(request.id)
         if product is None:
-            _abort(context, errors.NotFound("no product", reason="PRODUCT_NOT_FOUND"))
+            _abort(
+                context,
+                errors.NotFound(
+                    "no product", reason=ProductErrorReason.Name(ProductErrorReason.PRODUCT_NOT_FOUND)
+                ),
+            )
             raise AssertionError("unreachable")
         product.state = product_pb2.PRODUCT_STATE_ARCHIVED
         return product_admin_service_pb2.DeleteProductResponse(product=product)
@@ -271,7 +303,9 @@ class FakePaymentService(payment_service_pb2_grpc.PaymentServiceServicer):
             _abort(
                 context,
                 errors.NotFound(
-                    "no payment", reason="PAYMENT_NOT_FOUND", metadata={"payment_id": request.id}
+                    "no payment",
+                    reason=PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_NOT_FOUND),
+                    metadata={"payment_id": request.id},
                 ),
             )
         return payment_service_pb2.GetPaymentResponse(payment=self.payment)
@@ -332,7 +366,12 @@ class FakeOrderService(order_service_pb2_grpc.OrderServiceServicer):
         self.behaviour.enter("GetOrder", request, context)
         found = self.orders.get(request.id)
         if found is None or found[1] != request.token:
-            _abort(context, errors.NotFound("no such order", reason="ORDER_NOT_FOUND"))
+            _abort(
+                context,
+                errors.NotFound(
+                    "no such order", reason=OrderErrorReason.Name(OrderErrorReason.ORDER_NOT_FOUND)
+                ),
+            )
             raise AssertionError("unreachable")
         return order_service_pb2.GetOrderResponse(order=found[0])
 
@@ -342,7 +381,12 @@ class FakeOrderService(order_service_pb2_grpc.OrderServiceServicer):
         self.behaviour.enter("CancelOrder", request, context)
         found = self.orders.get(request.id)
         if found is None or found[1] != request.token:
-            _abort(context, errors.NotFound("no such order", reason="ORDER_NOT_FOUND"))
+            _abort(
+                context,
+                errors.NotFound(
+                    "no such order", reason=OrderErrorReason.Name(OrderErrorReason.ORDER_NOT_FOUND)
+                ),
+            )
             raise AssertionError("unreachable")
         found[0].state = order_pb2.ORDER_STATE_CANCELLED
         return order_service_pb2.CancelOrderResponse(order=found[0])

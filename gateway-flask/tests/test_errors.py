@@ -9,6 +9,8 @@ from fakes import FakeShop
 from flask.testing import FlaskClient
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
+from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import errors
 
 EXPECTED_STATUS = {
@@ -72,7 +74,7 @@ def test_status_details_are_passed_through_as_json(client: FlaskClient) -> None:
     assert error["details"] == [
         {
             "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-            "reason": "PRODUCT_NOT_FOUND",
+            "reason": ProductErrorReason.Name(ProductErrorReason.PRODUCT_NOT_FOUND),
             "domain": "pasar.shop",
             "metadata": {"product_id": "no-such-product"},
         }
@@ -126,7 +128,12 @@ def test_details_write_default_values_as_success_bodies_do(client: FlaskClient, 
 
 @pytest.mark.parametrize(
     ("reason", "status"),
-    [("AMOUNT_OUT_OF_RANGE", 422), ("CHANNEL_DISABLED", 422), ("OUT_OF_STOCK", 409), ("PAYMENT_PAID", 409)],
+    [
+        (PaymentErrorReason.Name(PaymentErrorReason.AMOUNT_OUT_OF_RANGE), 422),
+        (PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_DISABLED), 422),
+        (ProductErrorReason.Name(ProductErrorReason.OUT_OF_STOCK), 409),
+        (PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_PAID), 409),
+    ],
 )
 def test_failed_precondition_is_422_for_unprocessable_reasons(
     client: FlaskClient, shop: FakeShop, reason: str, status: int

@@ -7,7 +7,7 @@ import time
 import grpc
 import pytest
 from conftest import AppFactory
-from fakes import FakeShop
+from fakes import DEPENDENCY_UNAVAILABLE, FakeShop, error_info
 from flask.testing import FlaskClient
 
 from pasar_gateway.app import gateway_of
@@ -36,7 +36,9 @@ def test_a_stopped_service_answers_503_fast_and_the_others_keep_answering(
         assert response.status_code == 503
         error = response.get_json()["error"]
         assert error["code"] == "UNAVAILABLE"
-        assert "order service" in error["message"]
+        info = error_info(response.get_json())
+        assert info["reason"] == DEPENDENCY_UNAVAILABLE
+        assert info["metadata"] == {"service": "pasar.order.v1.OrderService"}
     assert gateway_of(app).backends["order"].breaker.state == BreakerState.OPEN
     assert max(durations[2:]) < 0.05  # the breaker answers without touching the network
     assert client.post("/api/v1/orders", json=ORDER_BODY).headers["Retry-After"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 import requests
+from fakes import DEPENDENCY_UNAVAILABLE, error_info
 from stack_support import PACKAGE_ID, PRODUCT_ID, QRIS, Shop, running_shop, wait_until
 
 # Every gateway worker has its own breaker: a few requests reach each before all are open.
@@ -111,7 +112,9 @@ def test_stopping_a_service_takes_down_only_its_own_routes(
         assert response.status_code == 503, (route, response.text)
         error = response.json()["error"]
         assert error["code"] == "UNAVAILABLE"
-        assert f"{service} service" in error["message"]
+        info = error_info(response.json())
+        assert info["reason"] == DEPENDENCY_UNAVAILABLE
+        assert info["metadata"]["service"].startswith(f"pasar.{service}.v1."), info
         assert seconds < FAST, (route, seconds)
     for other, other_routes in routes.items():
         if other == service:
@@ -119,12 +122,13 @@ def test_stopping_a_service_takes_down_only_its_own_routes(
         for route in other_routes:
             response, seconds = call(shop, route)
             if service in route.needs:
-                # The order service answers itself, naming the step that cannot run, without
-                # the peer's internal address; its breaker stays closed.
+                # The order service answers itself, DEPENDENCY_UNAVAILABLE naming the peer,
+                # without the peer's internal address; its breaker stays closed.
                 assert response.status_code == 503, (service, route, response.text)
-                message = response.json()["error"]["message"]
-                assert f"{service} service" in message
-                assert "127.0.0.1" not in message
+                info = error_info(response.json())
+                assert info["reason"] == DEPENDENCY_UNAVAILABLE
+                assert info["metadata"]["service"].startswith(f"pasar.{service}.v1."), info
+                assert "127.0.0.1" not in response.json()["error"]["message"]
             else:
                 assert response.status_code == 200, (service, route, response.text)
             assert seconds < FAST

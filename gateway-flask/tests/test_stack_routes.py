@@ -20,6 +20,9 @@ from stack_support import (
     wait_until,
 )
 
+from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
+from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
+
 SECURITY_HEADERS = ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy")
 
 
@@ -143,13 +146,17 @@ def test_checkout_failures_have_the_error_shape(shop: Shop) -> None:
         "/api/v1/orders", json={**body, "lines": [{"packageId": "no-such-package", "quantity": 1}]}
     )
     assert_json_answer(unknown, 404)
-    assert unknown.json()["error"]["details"][0]["reason"] == "PACKAGE_NOT_FOUND"
+    assert unknown.json()["error"]["details"][0]["reason"] == ProductErrorReason.Name(
+        ProductErrorReason.PACKAGE_NOT_FOUND
+    )
     too_many = shop.post(
         "/api/v1/orders", json={**body, "lines": [{"packageId": SCARCE_PACKAGE_ID, "quantity": 2}]}
     )
     assert_json_answer(too_many, 409)
     assert too_many.json()["error"]["code"] == "FAILED_PRECONDITION"
-    assert too_many.json()["error"]["details"][0]["reason"] == "OUT_OF_STOCK"
+    assert too_many.json()["error"]["details"][0]["reason"] == ProductErrorReason.Name(
+        ProductErrorReason.OUT_OF_STOCK
+    )
     too_small = shop.post(
         "/api/v1/orders",
         json={
@@ -159,7 +166,9 @@ def test_checkout_failures_have_the_error_shape(shop: Shop) -> None:
         },
     )
     assert_json_answer(too_small, 422)
-    assert too_small.json()["error"]["details"][0]["reason"] == "AMOUNT_OUT_OF_RANGE"
+    assert too_small.json()["error"]["details"][0]["reason"] == PaymentErrorReason.Name(
+        PaymentErrorReason.AMOUNT_OUT_OF_RANGE
+    )
     bad_email = shop.post(
         "/api/v1/orders",
         json={**body, "customerEmail": "not-an-email", "lines": [{"packageId": PACKAGE_ID, "quantity": 1}]},

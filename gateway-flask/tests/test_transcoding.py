@@ -8,6 +8,8 @@ import pytest
 from fakes import ORDER_ID, PAYMENT_ID, FakeShop
 from flask.testing import FlaskClient
 
+from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
+
 ORDER_BODY = {
     "customerEmail": "budi@example.com",
     "lines": [{"packageId": "pulsa-nusantara-10k", "quantity": 1}],
@@ -100,7 +102,9 @@ def test_create_order_and_read_it_with_the_token(client: FlaskClient, shop: Fake
     assert by_query.headers["Cache-Control"] == "no-store"
     wrong = client.get(f"/api/v1/orders/{order_id}?token=wrong")
     assert wrong.status_code == 404
-    assert wrong.get_json()["error"]["details"][0]["reason"] == "ORDER_NOT_FOUND"
+    assert wrong.get_json()["error"]["details"][0]["reason"] == OrderErrorReason.Name(
+        OrderErrorReason.ORDER_NOT_FOUND
+    )
 
 
 def test_idempotency_key_header_makes_a_retry_return_the_same_order(

@@ -23,7 +23,7 @@ from grpc_status import rpc_status
 
 from pasar_gateway.bindings import HttpBinding, stub_class
 from pasar_gateway.breaker import BreakerState, CircuitBreaker, CircuitOpen
-from pasar_gateway.errors import ApiError, from_rpc_error
+from pasar_gateway.errors import dependency_unavailable, from_rpc_error
 from pasar_gateway.settings import BackendSettings, GatewaySettings
 from pasar_kit.channels import open_channel
 from pasar_kit.idempotency import repeatable_methods
@@ -114,8 +114,8 @@ class Backend:
             self.breaker.before_call()
         except CircuitOpen as refused:
             retry_after = max(1, round(refused.retry_after + 0.5))
-            raise ApiError(
-                grpc.StatusCode.UNAVAILABLE,
+            raise dependency_unavailable(
+                binding.service.full_name,
                 f"the {self.name} service is unavailable; try again in {retry_after} s",
                 headers={"Retry-After": str(retry_after)},
             ) from None
@@ -125,7 +125,9 @@ class Backend:
             )
         except grpc.RpcError as error:
             answered = self._record(error)
-            raise from_rpc_error(error, self.name, answered=answered) from None
+            raise from_rpc_error(
+                error, self.name, answered=answered, service_name=binding.service.full_name
+            ) from None
         except BaseException:
             self.breaker.release_probe()
             raise

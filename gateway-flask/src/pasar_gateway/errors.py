@@ -34,7 +34,11 @@ from google.protobuf import any_pb2, descriptor_pool, message, message_factory
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
+from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
+from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_gateway.json_writer import message_json
+from pasar_kit.errors import ERROR_DOMAIN
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,15 @@ STATUS_BY_CODE: Mapping[grpc.StatusCode, int] = {
 }
 
 # FAILED_PRECONDITION reasons answered 422 Unprocessable Content rather than 409 Conflict.
-UNPROCESSABLE_REASONS = frozenset({"AMOUNT_OUT_OF_RANGE", "CHANNEL_DISABLED", "CATEGORY_NOT_FOUND"})
+UNPROCESSABLE_REASONS = frozenset(
+    {
+        PaymentErrorReason.Name(PaymentErrorReason.AMOUNT_OUT_OF_RANGE),
+        PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_DISABLED),
+        ProductErrorReason.Name(ProductErrorReason.CATEGORY_NOT_FOUND),
+    }
+)
+
+DEPENDENCY_UNAVAILABLE = CommonErrorReason.Name(CommonErrorReason.DEPENDENCY_UNAVAILABLE)
 
 # Codes whose message may carry a service's internals: the client gets a plain sentence.
 _OPAQUE_CODES = frozenset({grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.DATA_LOSS})
@@ -143,10 +155,29 @@ def http_status_of(code: grpc.StatusCode, details: Sequence[Mapping[str, Any]] =
     return STATUS_BY_CODE.get(code, 500)
 
 
-def from_rpc_error(error: grpc.RpcError, service: str, *, answered: bool) -> ApiError:
+def dependency_unavailable(
+    service_name: str, message: str, headers: Mapping[str, str] | None = None
+) -> ApiError:
+    """A 503 for a service the gateway cannot reach, with the ErrorInfo the contracts promise.
+
+    service_name: the full name of the unreachable service (``pasar.order.v1.OrderService``),
+    the DEPENDENCY_UNAVAILABLE reason's ``service`` metadata.
+    """
+    info = error_details_pb2.ErrorInfo(
+        reason=DEPENDENCY_UNAVAILABLE,
+        domain=ERROR_DOMAIN,
+        metadata={"service": service_name},
+    )
+    packed = any_pb2.Any()
+    packed.Pack(info)
+    return ApiError(grpc.StatusCode.UNAVAILABLE, message, details=[detail_json(packed)], headers=headers)
+
+
+def from_rpc_error(error: grpc.RpcError, service: str, *, answered: bool, service_name: str) -> ApiError:
     """The ApiError for a failed call to service, keeping the status details it sent.
 
-    answered: whether the service itself sent the status (rather than gRPC failing to reach it).
+    answered: whether the service itself sent the status (rather than gRPC failing to reach it);
+    service_name: the full name of the gRPC service called.
     """
     call = cast(grpc.Call, error)  # a failed call's RpcError is also its Call
     code = call.code()
@@ -158,7 +189,9 @@ def from_rpc_error(error: grpc.RpcError, service: str, *, answered: bool) -> Api
         )
         message = f"the {service} service failed to answer; try again later"
     elif code == grpc.StatusCode.UNAVAILABLE and not answered:
-        message = f"the {service} service is unavailable; try again shortly"
+        return dependency_unavailable(
+            service_name, f"the {service} service is unavailable; try again shortly"
+        )
     elif code == grpc.StatusCode.DEADLINE_EXCEEDED:
         message = f"the {service} service did not answer in time; try again shortly"
     elif code == grpc.StatusCode.UNAVAILABLE:
