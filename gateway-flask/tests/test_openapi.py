@@ -1,15 +1,30 @@
-"""The OpenAPI document and the API page are generated from the contracts and describe every route."""
+"""The served OpenAPI document is the contracts' generated one with the gateway's overlay, and
+describes exactly the routes the gateway serves."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
+import flask
 import pytest
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
+import pasar_contracts
+from pasar_gateway.api import is_admin, is_catalog_read
 from pasar_gateway.bindings import contract_bindings
-from pasar_gateway.openapi import contract_comments, openapi_path
+from pasar_gateway.openapi import generated_document, openapi_path, parameter_name
+
+REPO = Path(__file__).resolve().parents[2]
+CONTRACTS = REPO / "contracts"
+HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
+GATEWAY_ROUTES = {("GET", "/healthz"), ("GET", "/readyz")}
 
 
 @pytest.fixture
@@ -21,79 +36,157 @@ def document(client: FlaskClient) -> dict[str, Any]:
     return body
 
 
-def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method.upper(), path): operation
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+        if method in HTTP_METHODS
+    }
+
+
+def served_routes(app: flask.Flask) -> set[tuple[str, str]]:
+    """The routes the application serves from its binding table, and its own non-gRPC ones."""
+    served = set()
+    for binding in contract_bindings():
+        rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint == f"api.{binding.operation_id}"]
+        assert len(rules) == 1
+        assert binding.http_method in (rules[0].methods or ())
+        served.add((binding.http_method, openapi_path(binding.template.text)))
+    for method, path in GATEWAY_ROUTES:
+        assert any(rule.rule == path and method in (rule.methods or ()) for rule in app.url_map.iter_rules())
+        served.add((method, path))
+    return served
+
+
+def test_the_document_is_valid_openapi_3(document: dict[str, Any]) -> None:
     validate(document)
     assert document["openapi"].startswith("3.1")
+    assert document["info"]["version"] == pasar_contracts.__version__
 
 
-def test_every_binding_is_an_operation(document: dict[str, Any]) -> None:
-    operations = {(method.upper(), path) for path, methods in document["paths"].items() for method in methods}
-    expected = {(b.http_method, openapi_path(b.template.text)) for b in contract_bindings()}
-    assert operations == expected
-    assert ("GET", "/api/v1/product/{id}") in operations  # the study's routes are there too
-    assert ("GET", "/api/v1/payments") in operations
-    assert len(
-        {op["operationId"] for methods in document["paths"].values() for op in methods.values()}
-    ) == len(operations)
+def test_every_served_route_is_an_operation_and_every_operation_is_served(
+    document: dict[str, Any], app: flask.Flask
+) -> None:
+    assert set(operations(document)) == served_routes(app)
+    assert ("GET", "/api/v1/product/{id}") in operations(document)  # the study's routes are there too
+    assert ("PATCH", "/api/v1/admin/products/{productId}") in operations(document)  # {product.id}
+    assert ("POST", "/api/v1/admin/products/{productId}/packages") in operations(document)  # {product_id}
+    ids = [operation["operationId"] for operation in operations(document).values()]
+    assert len(set(ids)) == len(ids)
 
 
 def test_internal_methods_have_no_route(document: dict[str, Any], client: FlaskClient) -> None:
-    grpc_methods = {op["x-grpc-method"] for methods in document["paths"].values() for op in methods.values()}
+    grpc_methods = {operation.get("x-grpc-method") for operation in operations(document).values()}
+    assert "/pasar.product.v1.ProductService/GetProduct" in grpc_methods
     assert "/pasar.product.v1.ProductService/ReserveStock" not in grpc_methods
     assert "/pasar.payment.v1.PaymentService/NotifyPayment" not in grpc_methods
     assert client.post("/api/v1/pasar.product.v1.ProductService/ReserveStock", json={}).status_code == 404
-    assert client.post("/api/v1/reservations", json={}).status_code == 404
 
 
-def test_schemas_follow_proto3_json_and_carry_the_comments(document: dict[str, Any]) -> None:
+def test_schemas_and_parameters_are_the_generated_ones(document: dict[str, Any]) -> None:
+    generated = generated_document()
+    for name, schema in generated["components"]["schemas"].items():
+        if name != "google.protobuf.Duration":  # the one schema the overlay corrects
+            assert document["components"]["schemas"][name] == schema
+    for (method, path), operation in operations(generated).items():
+        served = operations(document)[method, openapi_path(path)]
+        assert served.get("requestBody") == operation.get("requestBody")
+        assert served["responses"]["200"]["content"] == operation["responses"]["200"]["content"]
+        generated_parameters = operation.get("parameters", [])
+        for served_parameter, parameter in zip(served["parameters"], generated_parameters, strict=False):
+            assert served_parameter == {**parameter, "name": served_parameter["name"]}
+            assert served_parameter["name"] == (
+                parameter_name(parameter["name"]) if parameter["in"] == "path" else parameter["name"]
+            )
+        assert len(served["parameters"]) >= len(generated_parameters)
+    # What the generator reads from the contracts: comments, protovalidate rules, proto3 JSON.
     schemas = document["components"]["schemas"]
     money = schemas["pasar.common.v1.Money"]
-    assert money["properties"]["amount"]["type"] == "string"  # int64 as a string
-    assert money["properties"]["currencyCode"]["pattern"] == "^[A-Z]{3}$"
     assert money["description"].startswith("An amount of money")
-    product = schemas["pasar.product.v1.Product"]
-    assert product["properties"]["state"]["enum"][1] == "PRODUCT_STATE_ACTIVE"
-    assert product["properties"]["createTime"]["format"] == "date-time"
-    assert product["properties"]["packages"]["items"] == {
-        "$ref": "#/components/schemas/pasar.product.v1.Package"
-    }
-    assert product["properties"]["displayName"]["description"] == "The name shown to shoppers."
-    assert product["additionalProperties"] is False
-    assert "Error" in schemas
-
-
-def test_operations_describe_parameters_bodies_and_security(document: dict[str, Any]) -> None:
+    assert money["properties"]["currencyCode"]["pattern"] == "^[A-Z]{3}$"
+    assert "string" in money["properties"]["amount"]["type"]  # int64 is a string in proto3 JSON
     list_products = document["paths"]["/api/v1/products"]["get"]
-    names = {parameter["name"] for parameter in list_products["parameters"]}
-    assert names == {"pageSize", "pageToken", "categoryId", "query"}
     page_size = next(p for p in list_products["parameters"] if p["name"] == "pageSize")
     assert (page_size["schema"]["minimum"], page_size["schema"]["maximum"]) == (0, 100)
-    assert list_products["summary"].startswith("Lists active products")
-    create_order = document["paths"]["/api/v1/orders"]["post"]
-    assert (
-        create_order["requestBody"]["content"]["application/json"]["schema"]["properties"]["lines"][
-            "minItems"
-        ]
-        == 1
-    )
-    assert {p["name"] for p in create_order["parameters"]} == {"Idempotency-Key"}
     get_order = document["paths"]["/api/v1/orders/{id}"]["get"]
-    assert {p["name"] for p in get_order["parameters"]} == {"id", "token", "X-Order-Token"}
-    update = document["paths"]["/api/v1/admin/products/{productId}"]["patch"]
-    assert update["security"] == [{"adminToken": []}]
-    assert {p["name"] for p in update["parameters"]} == {"productId", "updateMask"}  # {product.id}
-    assert "/api/v1/admin/products/{productId}/packages" in document["paths"]  # {product_id}
-    assert "401" in update["responses"]
-    assert "403" in update["responses"]
+    assert get_order["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] == (
+        "#/components/schemas/pasar.order.v1.Order"  # response_body: "order"
+    )
+
+
+def test_the_gateway_overlay_is_present(document: dict[str, Any]) -> None:
+    components = document["components"]
+    assert components["schemas"]["Error"]["required"] == ["error"]
+    assert components["securitySchemes"]["adminToken"]["scheme"] == "bearer"
+    create_order = document["paths"]["/api/v1/orders"]["post"]
+    assert [p["name"] for p in create_order["parameters"] if p["in"] == "header"] == ["Idempotency-Key"]
+    assert create_order["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/Error"
+    )
+    get_order = document["paths"]["/api/v1/orders/{id}"]["get"]
+    assert [p["name"] for p in get_order["parameters"] if p["in"] == "header"] == ["X-Order-Token"]
+    for binding in contract_bindings():
+        operation = document["paths"][openapi_path(binding.template.text)][binding.http_method.lower()]
+        assert operation["responses"]["default"] == {"$ref": "#/components/responses/Error"}
+        assert "X-Request-Id" in operation["responses"]["200"]["headers"]
+        assert ("304" in operation["responses"]) == is_catalog_read(binding)
+        assert ("ETag" in operation["responses"]["200"]["headers"]) == is_catalog_read(binding)
+        assert (operation.get("security") == [{"adminToken": []}]) == is_admin(binding)
+        assert ("401" in operation["responses"]) == is_admin(binding)
     assert "304" in document["paths"]["/api/v1/categories"]["get"]["responses"]
-    study = document["paths"]["/api/v1/payments"]["get"]
-    assert "original study" in study["description"]
+    assert set(document["paths"]["/readyz"]["get"]["responses"]) == {"200", "503"}
 
 
-def test_comments_are_read_from_the_descriptor_set() -> None:
-    comments = contract_comments()
-    assert comments["pasar.order.v1.OrderService.CreateOrder"].startswith("Places an order")
-    assert comments["pasar.payment.v1.PaymentState.PAYMENT_STATE_PAID"].startswith("The provider confirmed")
+def test_a_duration_is_described_as_proto3_json_writes_it(document: dict[str, Any]) -> None:
+    """The generator says `format: duration` (ISO 8601, "PT15M"); the gateway writes "900s"."""
+    duration = document["components"]["schemas"]["google.protobuf.Duration"]
+    assert generated_document()["components"]["schemas"]["google.protobuf.Duration"]["format"] == "duration"
+    assert "format" not in duration
+    assert re.fullmatch(duration["pattern"], "900s")
+    assert re.fullmatch(duration["pattern"], "0.5s")
+    assert not re.fullmatch(duration["pattern"], "PT15M")
+
+
+def test_the_committed_documents_are_one(document: dict[str, Any]) -> None:
+    """The copy other teams read (contracts/openapi) and the one the gateway ships are the same."""
+    committed = json.loads((CONTRACTS / "openapi" / "pasar.openapi.json").read_text())
+    assert committed == generated_document()
+
+
+def test_a_contract_comment_change_shows_up_after_regeneration(tmp_path: Path) -> None:
+    """Regenerating with the contracts' own template carries a changed comment into the document."""
+    copy = tmp_path / "contracts"
+    for name in ("proto", "openapi", ".build/third_party"):
+        shutil.copytree(CONTRACTS / name, copy / name)
+    for name in ("buf.yaml", "buf.gen.openapi.yaml"):
+        shutil.copy(CONTRACTS / name, copy / name)
+    (tmp_path / ".tools").symlink_to(REPO / ".tools")
+    proto = copy / "proto/pasar/product/v1/product_service.proto"
+    text = proto.read_text()
+    assert "// Gets one active product" in text
+    proto.write_text(
+        text.replace(
+            "// Gets one active product", "// Fetches one product, freshly worded. Gets one active product", 1
+        )
+    )
+    subprocess.run(
+        [
+            REPO / "node_modules/.bin/buf",
+            "generate",
+            "--template",
+            "buf.gen.openapi.yaml",
+            "-o",
+            tmp_path / "out",
+        ],
+        cwd=copy,
+        check=True,
+        env={**os.environ},
+    )
+    regenerated = json.loads((tmp_path / "out/openapi/pasar.openapi.json").read_text())
+    operation = regenerated["paths"]["/api/v1/products/{id}"]["get"]
+    assert "Fetches one product, freshly worded." in operation["description"]
+    assert "freshly worded" not in json.dumps(generated_document())
 
 
 def test_the_api_page_is_rendered_by_the_gateway(client: FlaskClient) -> None:
@@ -102,10 +195,12 @@ def test_the_api_page_is_rendered_by_the_gateway(client: FlaskClient) -> None:
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert "<script" not in page
-    assert "http://" not in page.replace("http://127.0.0.1", "")
+    assert all(url.startswith(("/", "#")) for url in re.findall(r'(?:src|href)="([^"]*)"', page))
     assert "/api/v1/orders/{id}:cancel" in page
     assert "Places an order" in page
     assert "pasar.common.v1.Money" in page
+    assert "providerReference" in page  # a field beside a oneof (Payment's instructions)
+    assert "/healthz" in page
 
 
 @pytest.mark.parametrize("root", ["/api/v1/", "/api/v1"])

@@ -26,6 +26,8 @@ def schema_label(schema: dict[str, Any]) -> str:  # noqa: PLR0911 - one answer p
     if "$ref" in schema:
         return str(schema["$ref"]).removeprefix(SCHEMA_PREFIX).rsplit(".", 1)[-1]
     kind = schema.get("type", "any")
+    if isinstance(kind, list):  # int64: ["integer", "string"], either accepted on input
+        kind = " or ".join(kind)
     if kind == "array":
         return f"array of {schema_label(schema.get('items', {}))}"
     if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
@@ -42,6 +44,14 @@ def schema_label(schema: dict[str, Any]) -> str:  # noqa: PLR0911 - one answer p
 def schema_anchor(schema: dict[str, Any]) -> str:
     target = schema.get("$ref") or schema.get("items", {}).get("$ref") or ""
     return str(target).removeprefix(SCHEMA_PREFIX)
+
+
+def schema_fields(schema: dict[str, Any]) -> dict[str, Any]:
+    """A message schema's fields, including those of its oneofs (generated as allOf/oneOf parts)."""
+    fields = dict(schema.get("properties", {}))
+    for part in [*schema.get("allOf", []), *schema.get("oneOf", [])]:
+        fields.update(schema_fields(part))
+    return fields
 
 
 def constraints(schema: dict[str, Any]) -> str:
@@ -66,7 +76,10 @@ def register_docs(app: flask.Flask, bindings: Sequence[HttpBinding]) -> None:
     document = openapi_document(bindings)
     body = json.dumps(document, ensure_ascii=False)
     app.jinja_env.globals.update(
-        schema_label=schema_label, schema_anchor=schema_anchor, constraints=constraints
+        schema_label=schema_label,
+        schema_anchor=schema_anchor,
+        schema_fields=schema_fields,
+        constraints=constraints,
     )
 
     def openapi_json() -> flask.Response:
