@@ -77,9 +77,9 @@ def default_port(name: str) -> int:
     from pasar_kit.config import Env
 
     if name == "gateway":
-        from pasar_gateway.main import ServerSettings
+        from pasar_gateway.main import HttpServerSettings
 
-        address = ServerSettings.from_env(Env({})).listen_address
+        address = HttpServerSettings.from_env(Env({})).listen_address
     else:
         config = __import__(f"{COMPONENTS[name].package}.config", fromlist=["DEFAULT_LISTEN_ADDRESS"])
         address = str(config.DEFAULT_LISTEN_ADDRESS)

@@ -59,8 +59,8 @@ LISTENING_AT = "Listening at: %s (%s)"  # gunicorn's arbiter, as it logs its lis
 
 
 @dataclass(frozen=True)
-class ServerSettings:
-    """How gunicorn serves the application."""
+class HttpServerSettings:
+    """How gunicorn serves the application over HTTP (pasar_kit.server.ServerSettings: the services' gRPC)."""
 
     listen_address: str
     workers: int
@@ -73,7 +73,7 @@ class ServerSettings:
     log_level: str
 
     @classmethod
-    def from_env(cls, env: Env) -> ServerSettings:
+    def from_env(cls, env: Env) -> HttpServerSettings:
         port = env.integer("PASAR_PORT", 8080, minimum=1)
         if port > 65535:
             raise ConfigError(f"PASAR_PORT must be a TCP port (1-65535), not {port}")
@@ -128,7 +128,7 @@ class ProcessLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn is untyp
 class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     """gunicorn, configured in code rather than from a file or its command line."""
 
-    def __init__(self, settings: ServerSettings, max_body_bytes: int, generation: Generation) -> None:
+    def __init__(self, settings: HttpServerSettings, max_body_bytes: int, generation: Generation) -> None:
         self.settings = settings
         self.generation = generation  # made before the fork: every worker's cache sees one counter
         self.read_limits = ReadLimits(
@@ -215,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(
             "gateway", env.string("PASAR_LOG_LEVEL", "info"), env.string("PASAR_LOG_FORMAT", "json")
         )
-        settings = ServerSettings.from_env(env)
+        settings = HttpServerSettings.from_env(env)
         if not env.optional(MULTIPROCESS_DIR):
             # Before prometheus-client is imported: every worker then writes its figures there.
             own_metrics_dir = tempfile.mkdtemp(prefix="pasar-gateway-metrics-")
