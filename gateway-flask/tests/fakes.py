@@ -44,6 +44,7 @@ ORDER_TOKEN = "order-token-1"
 
 
 ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
+BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 DEPENDENCY_UNAVAILABLE = CommonErrorReason.Name(CommonErrorReason.DEPENDENCY_UNAVAILABLE)
 
 
@@ -51,6 +52,16 @@ def error_info(body: Mapping[str, Any]) -> dict[str, Any]:
     """The ErrorInfo detail of an error body (what clients branch on), or {} when it has none."""
     details: list[dict[str, Any]] = body["error"]["details"]
     return next((detail for detail in details if detail["@type"] == ERROR_INFO_TYPE), {})
+
+
+def violated_fields(body: Mapping[str, Any]) -> list[str]:
+    """The fields a 400's google.rpc.BadRequest names, in order."""
+    return [
+        violation["field"]
+        for detail in body["error"]["details"]
+        if detail["@type"] == BAD_REQUEST_TYPE
+        for violation in detail["fieldViolations"]
+    ]
 
 
 def idr(amount: int) -> money_pb2.Money:

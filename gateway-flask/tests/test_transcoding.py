@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakes import ORDER_ID, PAYMENT_ID, FakeShop
+from fakes import ORDER_ID, PAYMENT_ID, FakeShop, violated_fields
 from flask.testing import FlaskClient
 
 from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
@@ -84,7 +84,7 @@ def test_bad_query_parameters_are_400_naming_the_field(client: FlaskClient, quer
 def test_path_variable_fields_cannot_be_set_by_query(client: FlaskClient) -> None:
     response = client.get("/api/v1/products/pulsa-nusantara?id=other")
     assert response.status_code == 400
-    assert "already sets" in response.get_json()["error"]["message"]
+    assert violated_fields(response.get_json()) == ["id"]
 
 
 def test_create_order_and_read_it_with_the_token(client: FlaskClient, shop: FakeShop) -> None:
@@ -193,4 +193,4 @@ def test_json_without_a_content_type_is_accepted(client: FlaskClient) -> None:
 def test_query_parameters_are_refused_where_the_body_is_the_request(client: FlaskClient) -> None:
     response = client.post(f"/api/v1/orders/{ORDER_ID}:cancel?token=x", json={})
     assert response.status_code == 400
-    assert "unknown query parameter" in response.get_json()["error"]["message"]
+    assert violated_fields(response.get_json()) == ["token"]
