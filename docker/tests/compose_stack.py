@@ -13,67 +13,33 @@
 - Start order follows depends_on: a container starts when what it depends on is healthy,
   and "healthy" is the image's own health check, run as Docker runs it. The demo catalog
   is loaded by the catalog-demo one-shot, and the storefront's nginx passes /api/ to the
-  gateway. Mailpit's part is played by an SMTP server that keeps what it receives.
+  gateway. Mailpit's part is played by pasar_testkit's MailCatcher, an SMTP server that
+  keeps what it receives.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import re
-import signal
 import subprocess
-import threading
-import time
 from collections.abc import Mapping
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from deploy_tools import DeployTools
 from image_build import BuiltStage, ImageEnvironments
 from paths import DOCKER
 from repository import COMPONENTS, default_port
 from storefront_server import StorefrontServer
 
+from pasar_testkit.mail import MailCatcher
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.ports import free_port
+from pasar_testkit.processes import log_tail, stop_processes
+from pasar_testkit.waiting import wait_for
 
 TLS_FOLDER = "/etc/pasar/tls/"
 COMPOSE_HOSTS = ("mysql", "mailpit", "product", "payment", "order", "gateway", "storefront")
-
-
-class MailCatcher:
-    """Mailpit's part: an SMTP server that accepts every e-mail and keeps it, parsed."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.messages: list[EmailMessage] = []
-        self.lock = threading.Lock()
-        self.controller: Controller | None = None
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        message = email.message_from_bytes(envelope.original_content or b"", policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        with self.lock:
-            self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def received(self, order_id: str) -> list[EmailMessage]:
-        with self.lock:
-            return [message for message in self.messages if message["X-Pasar-Order-Id"] == order_id]
 
 
 class ContainerProcess:
@@ -118,29 +84,24 @@ class ContainerProcess:
             timeout=30,
         )
 
+    def healthy(self) -> bool:
+        """Whether the health check passes; RuntimeError once the container has exited."""
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+        return self.health_check().returncode == 0
+
     def wait_until_healthy(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
-            if self.health_check().returncode == 0:
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} was not healthy within {timeout}s:\n{self.log_tail()}")
-            time.sleep(0.3)
+        try:
+            wait_for(self.healthy, timeout, f"{self.name} healthy", interval=0.3)
+        except AssertionError:
+            raise RuntimeError(f"{self.name} was not healthy within {timeout}s:\n{self.log_tail()}") from None
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM, as `docker stop` sends (STOPSIGNAL), then SIGKILL after the timeout."""
         if self.process is None:
             return None
         process, self.process = self.process, None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes([process], grace=timeout)
         return process.returncode
 
     def kill(self) -> None:
@@ -151,10 +112,7 @@ class ContainerProcess:
             self.process = None
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
+        return log_tail(self.log_path, lines)
 
 
 class ComposeStack:

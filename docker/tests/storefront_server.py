@@ -18,6 +18,7 @@ from deploy_tools import DeployTools
 from paths import DOCKER
 
 from pasar_testkit.ports import free_port, wait_for_port
+from pasar_testkit.processes import stop_processes
 
 CONFIG = DOCKER / "storefront" / "nginx.conf"
 # What the image has and the tests change: (text in nginx.conf, replacement template).
@@ -114,13 +115,7 @@ class StorefrontServer:
         if self.process is None:
             return
         process, self.process = self.process, None
-        if process.poll() is None:
-            process.send_signal(signal.SIGQUIT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes([process], grace=20, stop_signal=signal.SIGQUIT)  # nginx's graceful stop
 
     def error_log(self) -> str:
         path = self.base / "error.log"

@@ -10,12 +10,11 @@ health checks speaking TLS too).
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import grpc
@@ -31,24 +30,13 @@ from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit.channels import ClientTls, open_channel
 from pasar_testkit.mariadb import MariaDBServer
+from pasar_testkit.waiting import wait_for
 
 pytestmark = pytest.mark.mariadb
 
-T = TypeVar("T")
 SERVICES = ("product", "payment", "order")
 DEADLINE = 15.0
 INDEX = "<!doctype html><title>Pasar</title><div id=app></div>"
-
-
-def wait_for(check: Callable[[], T | None], timeout: float = 30.0, what: str = "") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s: {what}")
-        time.sleep(0.1)
 
 
 @dataclass
@@ -195,7 +183,7 @@ def test_a_checkout_over_grpc_ends_with_a_paid_order_and_its_two_emails(shop: Sh
 
     wait_for(paid, what=f"order {order.id} PAID")
     mails = wait_for(
-        lambda: m if len(m := shop.stack.mail.received(order.id)) >= 2 else None,
+        lambda: m if len(m := shop.stack.mail.received(order_id=order.id)) >= 2 else None,
         what="the order's two e-mails over SMTP",
     )
     kinds = sorted(str(message["X-Pasar-Email-Kind"]) for message in mails)

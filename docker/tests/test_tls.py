@@ -20,6 +20,7 @@ import grpc
 import pytest
 from paths import DOCKER
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit.callers import InternalCallers, certificate_names
 from pasar_kit.channels import ClientTls, open_channel
@@ -212,7 +213,10 @@ def test_with_mutual_tls_the_internal_methods_answer_the_certificate_the_service
         assert failure.value.code() == grpc.StatusCode.PERMISSION_DENIED
         info = error_info(failure.value)
         assert info is not None
-        assert (info.reason, dict(info.metadata)) == ("CALLER_NOT_ALLOWED", {"caller": other})
+        assert (info.reason, dict(info.metadata)) == (
+            ErrorReason.Name(ErrorReason.CALLER_NOT_ALLOWED),
+            {"caller": other},
+        )
     # A public method still answers every client the CA signed.
     assert caller_name(target, client_env(dev_certs, client="gateway")) == "gateway"
 
