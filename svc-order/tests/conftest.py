@@ -1,9 +1,11 @@
 """Fixtures of the order service's tests: fake peers, and the real order service on port 0.
 
-``start_order`` runs the service exactly as ``pasar-order serve`` would (settings from an
-environment, migrations, the kit's GrpcServer with its background tasks) but in this
-process, on a fresh database of the kind under test (SQLite and MariaDB), with the
-background intervals shortened so that retries and expiry happen within a test.
+``start_service`` runs the service exactly as ``pasar-order serve`` would (settings from an
+environment, the kit's GrpcServer with its background tasks) but in this process, on
+``database``: a fresh, migrated database of the kind under test (SQLite and MariaDB), with
+the background intervals shortened so that retries and expiry happen within a test.
+``service`` is one started with the defaults, ``stub`` its OrderService stub;
+``fake_catalog`` and ``fake_payments`` are the fake peers it calls.
 """
 
 # The fake servicers implement only the RPCs the order service calls.
@@ -11,7 +13,6 @@ background intervals shortened so that retries and expiry happen within a test.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +20,21 @@ from pathlib import Path
 import grpc
 import peewee
 import pytest
-from certificates import ServerCertificates, make_server_certificates
-from fakes import FakeCatalog, FakePayments, FakeServer
-from playhouse.pool import PooledDatabase
+from fakes import FakeCatalog, FakePayments
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
+from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
+from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit import database as db
 from pasar_kit.config import Env
-from pasar_kit.errors import error_info
+from pasar_kit.pipeline import CallPipeline
+from pasar_kit.server import ServiceRegistration
 from pasar_order.config import Settings
 from pasar_order.main import MIGRATIONS_DIR, OrderService, assemble, open_database
+from pasar_testkit.assertions import error_metadata, reason_of
+from pasar_testkit.certificates import ServerCertificates, make_server_certificates
+from pasar_testkit.fake_server import FakeGrpcServer
 
 pytest_plugins = ["pasar_testkit.fixtures"]
 
@@ -55,7 +61,7 @@ def server_certificates(tmp_path_factory: pytest.TempPathFactory) -> ServerCerti
 
 
 @pytest.fixture
-def catalog() -> FakeCatalog:
+def fake_catalog() -> FakeCatalog:
     servicer = FakeCatalog()
     servicer.add_package("pulsa-10k", price=10_500, stock=10)
     servicer.add_package("pulsa-25k", price=25_250, stock=10)
@@ -64,52 +70,80 @@ def catalog() -> FakeCatalog:
 
 
 @pytest.fixture
-def payments() -> FakePayments:
+def fake_payments() -> FakePayments:
     return FakePayments()
 
 
 @pytest.fixture
-def catalog_server(catalog: FakeCatalog) -> Iterator[FakeServer]:
-    server = FakeServer(catalog)
-    server.start()
-    yield server
-    server.stop()
+def catalog_server(fake_catalog: FakeCatalog) -> Iterator[FakeGrpcServer]:
+    service = ServiceRegistration(
+        product_service_pb2.DESCRIPTOR.services_by_name["ProductService"],
+        lambda server: product_service_pb2_grpc.add_ProductServiceServicer_to_server(fake_catalog, server),
+    )
+    with fake_peer(service) as server:
+        yield server
 
 
 @pytest.fixture
-def payments_server(payments: FakePayments) -> Iterator[FakeServer]:
-    server = FakeServer(payments)
-    server.start()
-    yield server
-    server.stop()
+def payments_server(fake_payments: FakePayments) -> Iterator[FakeGrpcServer]:
+    service = ServiceRegistration(
+        payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"],
+        lambda server: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(fake_payments, server),
+    )
+    with fake_peer(service) as server:
+        yield server
+
+
+def fake_peer(service: ServiceRegistration) -> FakeGrpcServer:
+    """A fake peer's server (started by ``with``), behind the kit's call pipeline so that the
+    order service's requests are validated as the real service validates them."""
+    return FakeGrpcServer([service], interceptors=[CallPipeline(None)], max_workers=64)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[peewee.Database]:
+    """The service's database, bound and migrated, as `pasar-order serve` leaves it."""
+    opened = open_database(Env({**TEST_ENV, "DATABASE_URL": database_url}))
+    db.migrate(opened, MIGRATIONS_DIR)
+    try:
+        yield opened
+    finally:
+        db.close_pool(opened)
 
 
 @dataclass
-class RunningOrderService:
-    service: OrderService
+class RunningService:
+    assembled: OrderService  # the server, and the parts tests reach into
     database: peewee.Database
     channel: grpc.Channel
     stub: order_service_pb2_grpc.OrderServiceStub
     mail_dir: Path
 
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.assembled.server.port}"
+
     def stop(self) -> None:
         self.channel.close()
-        self.service.stop(grace=0)
+        self.assembled.stop(grace=0)
 
 
-StartOrder = Callable[..., RunningOrderService]
+StartService = Callable[..., RunningService]
 
 
 @pytest.fixture
-def start_order(
-    database_url: str, catalog_server: FakeServer, payments_server: FakeServer, tmp_path: Path
-) -> Iterator[StartOrder]:
-    """Starts the order service (again, after a stop) on the test's database."""
-    running: list[RunningOrderService] = []
-    migrated = False
+def start_service(
+    database: peewee.Database,
+    database_url: str,
+    catalog_server: FakeGrpcServer,
+    payments_server: FakeGrpcServer,
+    tmp_path: Path,
+) -> Iterator[StartService]:
+    """Starts the order service (again, after a stop) on the test's database, with env
+    overrides; stops every one at the end."""
+    running: list[RunningService] = []
 
-    def start(**overrides: str) -> RunningOrderService:
-        nonlocal migrated
+    def start(**overrides: str) -> RunningService:
         env = Env(
             {
                 **TEST_ENV,
@@ -120,16 +154,12 @@ def start_order(
                 **overrides,
             }
         )
-        database = open_database(env)
-        if not migrated:
-            db.migrate(database, MIGRATIONS_DIR)
-            migrated = True
         settings = Settings.from_env(env)
-        service = assemble(settings, database)
-        port = service.server.start()
+        assembled = assemble(settings, database)
+        port = assembled.server.start()
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        handle = RunningOrderService(
-            service,
+        handle = RunningService(
+            assembled,
             database,
             channel,
             order_service_pb2_grpc.OrderServiceStub(channel),
@@ -141,14 +171,16 @@ def start_order(
     yield start
     for handle in running:
         handle.stop()
-    for handle in running:
-        if isinstance(handle.database, PooledDatabase):
-            handle.database.close_all()
 
 
 @pytest.fixture
-def order_service(start_order: StartOrder) -> RunningOrderService:
-    return start_order()
+def service(start_service: StartService) -> RunningService:
+    return start_service()
+
+
+@pytest.fixture
+def stub(service: RunningService) -> order_service_pb2_grpc.OrderServiceStub:
+    return service.stub
 
 
 def create_request(
@@ -170,37 +202,13 @@ def create_request(
     )
 
 
-def refused(call: Callable[[], object]) -> grpc.RpcError:
-    """The error of a call that must fail."""
-    with pytest.raises(grpc.RpcError) as caught:
-        call()
-    return caught.value
-
-
-def reason(error: grpc.RpcError) -> str:
-    """The ErrorInfo reason of a failed call."""
-    info = error_info(error)
-    return info.reason if info else ""
-
-
 def unavailable_service(error: grpc.RpcError) -> str:
     """The service an UNAVAILABLE answer of the order service names in its ErrorInfo.
 
     Fails the test unless the answer is UNAVAILABLE with the contract's ErrorInfo (reason
     DEPENDENCY_UNAVAILABLE): without it, callers take the order service itself for down."""
     assert error.code() == grpc.StatusCode.UNAVAILABLE, error
-    info = error_info(error)
-    assert info is not None, "an UNAVAILABLE the order service sends carries ErrorInfo"
-    assert info.reason == "DEPENDENCY_UNAVAILABLE"
-    assert info.domain == "pasar.shop"
-    assert set(info.metadata) == {"service"}
-    return info.metadata["service"]
-
-
-def eventually(check: Callable[[], bool], timeout: float = 10.0, message: str = "") -> None:
-    """Waits until check() is true (background work is asynchronous), or fails the test."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not true after {timeout}s: {message or check}")
-        time.sleep(0.02)
+    assert reason_of(error) == CommonErrorReason.Name(CommonErrorReason.DEPENDENCY_UNAVAILABLE)
+    metadata = error_metadata(error)
+    assert set(metadata) == {"service"}
+    return metadata["service"]

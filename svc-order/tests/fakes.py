@@ -5,7 +5,8 @@ all-or-nothing reservations, a payment paid at most once, an event log read from
 cursor) in memory, and let a test provoke what is hard to get from the real services: an
 outage of one method, an answer lost after the work was done, a payment settled at a
 chosen moment. They run behind the kit's call pipeline, so the order service's requests
-are validated against the contracts exactly as the real services would.
+are validated against the contracts exactly as the real services would (conftest.py
+serves them on pasar_testkit's FakeGrpcServer).
 """
 
 # The fakes implement only the RPCs the order service calls; mypy-protobuf marks the
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -30,7 +30,6 @@ from pasar.product.v1 import product_pb2, product_service_pb2, product_service_p
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import errors
 from pasar_kit.ids import new_id
-from pasar_kit.pipeline import CallPipeline
 from pasar_kit.timestamps import to_timestamp, utc_now
 
 # A hook runs before (or after) a method's work; raising from it makes the call fail.
@@ -468,31 +467,3 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer):
         finally:
             with self.lock:
                 self.watchers -= 1
-
-
-class FakeServer:
-    """One fake servicer on a loopback port that survives stop/start (an outage)."""
-
-    def __init__(self, servicer: FakeCatalog | FakePayments) -> None:
-        self.servicer = servicer
-        self.port = 0
-        self.server: grpc.Server | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=64), interceptors=[CallPipeline(None)])
-        if isinstance(self.servicer, FakeCatalog):
-            product_service_pb2_grpc.add_ProductServiceServicer_to_server(self.servicer, server)
-        else:
-            payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(self.servicer, server)
-        self.port = server.add_insecure_port(f"127.0.0.1:{self.port}")
-        server.start()
-        self.server = server
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop(grace=0).wait()
-            self.server = None

@@ -10,12 +10,12 @@ from typing import Any, cast
 import grpc
 import pytest
 from conftest import (
-    RunningOrderService,
-    StartOrder,
+    RunningService,
+    StartService,
     create_request,
     unavailable_service,
 )
-from fakes import FakeCatalog, FakePayments, FakeServer, outage
+from fakes import FakeCatalog, FakePayments, outage
 
 from pasar.common.v1 import money_pb2
 from pasar.order.v1 import order_pb2, order_service_pb2
@@ -32,18 +32,19 @@ from pasar_order.config import DEVELOPMENT_TOKEN_SECRET
 from pasar_order.models import Email, Order, OrderLine, OrderState
 from pasar_order.pricing import price_lines
 from pasar_testkit.assertions import error_metadata, eventually, reason_of, refused
+from pasar_testkit.fake_server import FakeGrpcServer
 
 
-def count(service: RunningOrderService, model: type[Order] | type[OrderLine] | type[Email]) -> int:
+def count(service: RunningService, model: type[Order] | type[OrderLine] | type[Email]) -> int:
     with service.database.connection_context():
         total: int = model.select().count()
         return total
 
 
 def test_an_order_is_priced_from_the_catalog_and_waits_for_its_payment(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    response: order_service_pb2.CreateOrderResponse = order_service.stub.CreateOrder(
+    response: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(
         create_request(("pulsa-10k", 2), ("data-5gb", 1))
     )
 
@@ -71,18 +72,18 @@ def test_an_order_is_priced_from_the_catalog_and_waits_for_its_payment(
     assert not order.HasField("paid_time")
 
     payment = response.payment
-    assert payment.order_id == order.id == payments.payment_of(order.id).order_id
+    assert payment.order_id == order.id == fake_payments.payment_of(order.id).order_id
     assert order.payment_id == payment.id
     assert payment.amount.amount == 76_000
     assert payment.virtual_account.account_number
 
-    assert catalog.stock("pulsa-10k") == 8
-    assert catalog.stock("data-5gb") == 2
-    assert catalog.reservation_state(order.id) == product_pb2.RESERVATION_STATE_RESERVED
+    assert fake_catalog.stock("pulsa-10k") == 8
+    assert fake_catalog.stock("data-5gb") == 2
+    assert fake_catalog.reservation_state(order.id) == product_pb2.RESERVATION_STATE_RESERVED
 
     # The token opens the order; only its hash is stored.
     assert len(response.access_token) >= 43
-    with order_service.database.connection_context():
+    with service.database.connection_context():
         stored = Order.get_by_id(order.id)
         assert stored.access_token_hash == token_hash(response.access_token)
         assert response.access_token.encode() not in repr(stored.__data__).encode()
@@ -90,55 +91,53 @@ def test_an_order_is_priced_from_the_catalog_and_waits_for_its_payment(
 
 
 def test_a_retry_with_the_same_request_id_returns_the_same_order_payment_and_token(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
     request = create_request(("pulsa-10k", 1), request_id="checkout-7f3a", language="en")
-    first: order_service_pb2.CreateOrderResponse = order_service.stub.CreateOrder(request)
-    second: order_service_pb2.CreateOrderResponse = order_service.stub.CreateOrder(request)
+    first: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(request)
+    second: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(request)
 
     assert second.order.id == first.order.id
     assert second.payment.id == first.payment.id
     assert second.access_token == first.access_token
     assert second.order == first.order
-    assert catalog.stock("pulsa-10k") == 9
-    assert len(payments.payments) == 1
-    assert count(order_service, Order) == 1
-    assert count(order_service, Email) == 1
+    assert fake_catalog.stock("pulsa-10k") == 9
+    assert len(fake_payments.payments) == 1
+    assert count(service, Order) == 1
+    assert count(service, Email) == 1
     # The same content with its lines in another order is the same request.
     reordered = create_request(("pulsa-10k", 1), request_id="checkout-7f3a", language="en")
-    assert order_service.stub.CreateOrder(reordered).order.id == first.order.id
+    assert service.stub.CreateOrder(reordered).order.id == first.order.id
 
 
 def test_a_request_id_reused_for_other_content_is_already_exists(
-    order_service: RunningOrderService, catalog: FakeCatalog
+    service: RunningService, fake_catalog: FakeCatalog
 ) -> None:
-    order_service.stub.CreateOrder(create_request(("pulsa-10k", 1), request_id="reused-1"))
+    service.stub.CreateOrder(create_request(("pulsa-10k", 1), request_id="reused-1"))
 
-    error = refused(
-        lambda: order_service.stub.CreateOrder(create_request(("pulsa-10k", 2), request_id="reused-1"))
-    )
+    error = refused(lambda: service.stub.CreateOrder(create_request(("pulsa-10k", 2), request_id="reused-1")))
 
     assert error.code() == grpc.StatusCode.ALREADY_EXISTS
     assert reason_of(error) == ErrorReason.Name(ErrorReason.REQUEST_ID_REUSED)
-    assert catalog.stock("pulsa-10k") == 9
+    assert fake_catalog.stock("pulsa-10k") == 9
 
 
-def test_without_a_request_id_each_call_is_a_new_order(order_service: RunningOrderService) -> None:
-    first = order_service.stub.CreateOrder(create_request())
-    second = order_service.stub.CreateOrder(create_request())
+def test_without_a_request_id_each_call_is_a_new_order(service: RunningService) -> None:
+    first = service.stub.CreateOrder(create_request())
+    second = service.stub.CreateOrder(create_request())
     assert first.order.id != second.order.id
     assert first.access_token != second.access_token
 
 
 def test_concurrent_retries_of_one_request_make_one_order(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
     request = create_request(("pulsa-25k", 1), request_id="double-click")
     results: list[order_service_pb2.CreateOrderResponse] = []
     lock = threading.Lock()
 
     def place() -> None:
-        response = order_service.stub.CreateOrder(request)
+        response = service.stub.CreateOrder(request)
         with lock:
             results.append(response)
 
@@ -151,8 +150,8 @@ def test_concurrent_retries_of_one_request_make_one_order(
     assert len(results) == 8
     assert len({response.order.id for response in results}) == 1
     assert len({response.access_token for response in results}) == 1
-    assert catalog.stock("pulsa-25k") == 9
-    assert len(payments.payments) == 1
+    assert fake_catalog.stock("pulsa-25k") == 9
+    assert len(fake_payments.payments) == 1
 
 
 @pytest.mark.parametrize(
@@ -182,31 +181,31 @@ def test_concurrent_retries_of_one_request_make_one_order(
     ],
 )
 def test_a_hopeless_order_is_refused_before_anything_is_written(
-    order_service: RunningOrderService,
-    catalog: FakeCatalog,
-    payments: FakePayments,
+    service: RunningService,
+    fake_catalog: FakeCatalog,
+    fake_payments: FakePayments,
     case: tuple[list[tuple[str, int]], str, grpc.StatusCode, str, dict[str, str]],
 ) -> None:
     lines, channel, code, expected_reason, expected_metadata = case
-    error = refused(lambda: order_service.stub.CreateOrder(create_request(*lines, channel=channel)))
+    error = refused(lambda: service.stub.CreateOrder(create_request(*lines, channel=channel)))
 
     assert error.code() == code
     assert reason_of(error) == expected_reason
     assert error_metadata(error) == expected_metadata
-    assert count(order_service, Order) == 0
-    assert count(order_service, OrderLine) == 0
-    assert catalog.hooks.count("ReserveStock") == 0
-    assert catalog.reservations == {}
-    assert payments.payments == {}
+    assert count(service, Order) == 0
+    assert count(service, OrderLine) == 0
+    assert fake_catalog.hooks.count("ReserveStock") == 0
+    assert fake_catalog.reservations == {}
+    assert fake_payments.payments == {}
 
 
 def test_an_amount_outside_the_channels_limits_is_refused_before_reserving(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    catalog.add_package("voucher-game-1k", price=1_000, stock=50)
+    fake_catalog.add_package("voucher-game-1k", price=1_000, stock=50)
 
     error = refused(
-        lambda: order_service.stub.CreateOrder(create_request(("voucher-game-1k", 2), channel="bca_va"))
+        lambda: service.stub.CreateOrder(create_request(("voucher-game-1k", 2), channel="bca_va"))
     )
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -216,45 +215,45 @@ def test_an_amount_outside_the_channels_limits_is_refused_before_reserving(
         "min_amount": "10000",
         "max_amount": "50000000",
     }
-    assert catalog.hooks.count("ReserveStock") == 0
-    assert count(order_service, Order) == 0
+    assert fake_catalog.hooks.count("ReserveStock") == 0
+    assert count(service, Order) == 0
 
 
 def test_an_amount_beyond_int64_is_out_of_the_channels_range_with_its_limits(
-    order_service: RunningOrderService, catalog: FakeCatalog
+    service: RunningService, fake_catalog: FakeCatalog
 ) -> None:
-    catalog.add_package("emas-1kg", price=2**62, stock=5)
+    fake_catalog.add_package("emas-1kg", price=2**62, stock=5)
 
-    error = refused(lambda: order_service.stub.CreateOrder(create_request(("emas-1kg", 2), channel="qris")))
+    error = refused(lambda: service.stub.CreateOrder(create_request(("emas-1kg", 2), channel="qris")))
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason_of(error) == PaymentErrorReason.Name(PaymentErrorReason.AMOUNT_OUT_OF_RANGE)
     assert error_metadata(error) == {"channel_code": "qris", "min_amount": "1000", "max_amount": "10000000"}
-    assert count(order_service, Order) == 0
+    assert count(service, Order) == 0
 
 
 def test_stock_taken_between_pricing_and_reserving_is_out_of_stock_and_leaves_nothing(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
     def sold_out_meanwhile() -> None:
-        catalog.packages["data-5gb"].stock_available = 0
+        fake_catalog.packages["data-5gb"].stock_available = 0
 
-    catalog.hooks.before["ReserveStock"] = sold_out_meanwhile
-    error = refused(lambda: order_service.stub.CreateOrder(create_request(("data-5gb", 1))))
+    fake_catalog.hooks.before["ReserveStock"] = sold_out_meanwhile
+    error = refused(lambda: service.stub.CreateOrder(create_request(("data-5gb", 1))))
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason_of(error) == ProductErrorReason.Name(ProductErrorReason.OUT_OF_STOCK)
     assert error_metadata(error) == {"package_id": "data-5gb", "requested": "1", "available": "0"}
-    assert count(order_service, Order) == 0
-    assert count(order_service, OrderLine) == 0
-    assert payments.payments == {}
-    assert catalog.hooks.count("ReleaseReservation") == 0  # nothing was reserved
+    assert count(service, Order) == 0
+    assert count(service, OrderLine) == 0
+    assert fake_payments.payments == {}
+    assert fake_catalog.hooks.count("ReleaseReservation") == 0  # nothing was reserved
 
 
 def test_a_refused_payment_releases_the_reservation_and_passes_the_reason_on(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    payments.channels["bca_va"].min_amount.amount = 0  # the directory lets it through ...
+    fake_payments.channels["bca_va"].min_amount.amount = 0  # the directory lets it through ...
 
     def refuse() -> None:  # ... but the payment service refuses it when asked
         raise FailedPrecondition(
@@ -263,103 +262,103 @@ def test_a_refused_payment_releases_the_reservation_and_passes_the_reason_on(
             metadata={"channel_code": "bca_va"},
         )
 
-    payments.hooks.before["CreatePayment"] = refuse
-    error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-10k", 3))))
+    fake_payments.hooks.before["CreatePayment"] = refuse
+    error = refused(lambda: service.stub.CreateOrder(create_request(("pulsa-10k", 3))))
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason_of(error) == PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_DISABLED)
     assert error_metadata(error) == {"channel_code": "bca_va"}
-    assert catalog.stock("pulsa-10k") == 10
-    [(order_id, state)] = [(key, value[0]) for key, value in catalog.reservations.items()]
+    assert fake_catalog.stock("pulsa-10k") == 10
+    [(order_id, state)] = [(key, value[0]) for key, value in fake_catalog.reservations.items()]
     assert state == product_pb2.RESERVATION_STATE_RELEASED
-    assert count(order_service, Order) == 0
-    assert count(order_service, OrderLine) == 0
-    assert payments.payments == {}
-    assert payments.hooks.count("CreatePayment") == 1  # a refusal is not retried to learn an id
+    assert count(service, Order) == 0
+    assert count(service, OrderLine) == 0
+    assert fake_payments.payments == {}
+    assert fake_payments.hooks.count("CreatePayment") == 1  # a refusal is not retried to learn an id
     assert order_id.startswith("ord_")
 
 
 def test_a_payment_service_outage_answers_unavailable_and_undoes_everything(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    order_service.stub.CreateOrder(create_request())  # the channel list is read while it is up
-    payments.hooks.keep = True
-    payments.hooks.before["CreatePayment"] = outage
+    service.stub.CreateOrder(create_request())  # the channel list is read while it is up
+    fake_payments.hooks.keep = True
+    fake_payments.hooks.before["CreatePayment"] = outage
 
-    error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-25k", 2))))
+    error = refused(lambda: service.stub.CreateOrder(create_request(("pulsa-25k", 2))))
 
     assert unavailable_service(error) == "pasar.payment.v1.PaymentService"
-    asked_to_create = payments.hooks.count("CreatePayment")
-    payments.hooks.before.clear()
+    asked_to_create = fake_payments.hooks.count("CreatePayment")
+    fake_payments.hooks.before.clear()
     # No answer came, so a payment may still be in the making: the intent waits for the
     # sweeper, which finds none and undoes the checkout without making one to cancel.
-    eventually(lambda: count(order_service, Order) == 1, message="only the first order is left")
-    assert catalog.stock("pulsa-25k") == 10
-    assert len(payments.payments) == 1
-    assert payments.hooks.count("CreatePayment") == asked_to_create
-    assert payments.hooks.count("FindPaymentByOrder") >= 2  # the checkout's look, then the sweeper's
+    eventually(lambda: count(service, Order) == 1, message="only the first order is left")
+    assert fake_catalog.stock("pulsa-25k") == 10
+    assert len(fake_payments.payments) == 1
+    assert fake_payments.hooks.count("CreatePayment") == asked_to_create
+    assert fake_payments.hooks.count("FindPaymentByOrder") >= 2  # the checkout's look, then the sweeper's
 
 
 def test_a_payment_made_after_the_checkout_gave_up_on_it_is_cancelled(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
     # CreatePayment outlives the checkout's deadline (1 s) and makes the payment after the
     # checkout has undone itself as far as it could: the sweeper, looking again after the
     # lease, finds the payment and cancels it.
-    payments.hooks.before["CreatePayment"] = lambda: time.sleep(1.5)
+    fake_payments.hooks.before["CreatePayment"] = lambda: time.sleep(1.5)
 
-    error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-25k", 2))))
+    error = refused(lambda: service.stub.CreateOrder(create_request(("pulsa-25k", 2))))
 
     assert unavailable_service(error) == "pasar.payment.v1.PaymentService"
-    eventually(lambda: count(order_service, Order) == 0, message="the sweeper undid the checkout")
-    [payment] = payments.payments.values()
+    eventually(lambda: count(service, Order) == 0, message="the sweeper undid the checkout")
+    [payment] = fake_payments.payments.values()
     assert payment.state == payment_pb2.PAYMENT_STATE_CANCELLED
-    assert catalog.stock("pulsa-25k") == 10
+    assert fake_catalog.stock("pulsa-25k") == 10
 
 
 def test_a_catalog_outage_answers_unavailable_naming_the_catalog(
-    order_service: RunningOrderService, catalog_server: FakeServer, payments: FakePayments
+    service: RunningService, catalog_server: FakeGrpcServer, fake_payments: FakePayments
 ) -> None:
     catalog_server.stop()
-    error = refused(lambda: order_service.stub.CreateOrder(create_request()))
+    error = refused(lambda: service.stub.CreateOrder(create_request()))
     assert unavailable_service(error) == "pasar.product.v1.ProductService"
-    assert count(order_service, Order) == 0
-    assert payments.payments == {}
+    assert count(service, Order) == 0
+    assert fake_payments.payments == {}
 
 
 def test_a_broken_catalog_answers_unavailable_naming_the_catalog(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
     def bug() -> None:
         raise RuntimeError("a bug in the catalog")  # the catalog answers INTERNAL
 
-    catalog.hooks.before["BatchGetPackages"] = bug
-    error = refused(lambda: order_service.stub.CreateOrder(create_request()))
+    fake_catalog.hooks.before["BatchGetPackages"] = bug
+    error = refused(lambda: service.stub.CreateOrder(create_request()))
     assert unavailable_service(error) == "pasar.product.v1.ProductService"
-    assert count(order_service, Order) == 0
+    assert count(service, Order) == 0
 
 
 def test_a_lost_answer_to_reserve_stock_is_undone(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
     # Every attempt reserves (the first for real, the retries idempotently), every answer is lost.
-    catalog.hooks.keep = True
-    catalog.hooks.after["ReserveStock"] = outage
+    fake_catalog.hooks.keep = True
+    fake_catalog.hooks.after["ReserveStock"] = outage
 
-    error = refused(lambda: order_service.stub.CreateOrder(create_request(("pulsa-10k", 4))))
+    error = refused(lambda: service.stub.CreateOrder(create_request(("pulsa-10k", 4))))
 
     assert unavailable_service(error) == "pasar.product.v1.ProductService"
-    assert catalog.stock("pulsa-10k") == 10  # released by the undo
-    [state] = [entry[0] for entry in catalog.reservations.values()]
+    assert fake_catalog.stock("pulsa-10k") == 10  # released by the undo
+    [state] = [entry[0] for entry in fake_catalog.reservations.values()]
     assert state == product_pb2.RESERVATION_STATE_RELEASED
-    assert count(order_service, Order) == 0
-    assert payments.payments == {}
+    assert count(service, Order) == 0
+    assert fake_payments.payments == {}
 
 
 def leave_crashed_checkout(
-    service: RunningOrderService,
-    catalog: FakeCatalog,
-    payments: FakePayments,
+    service: RunningService,
+    fake_catalog: FakeCatalog,
+    fake_payments: FakePayments,
     request: order_service_pb2.CreateOrderRequest,
     *,
     payment_created: bool,
@@ -376,7 +375,7 @@ def leave_crashed_checkout(
     order_id = new_id("ord")
     context = cast(Any, None)
     with service.database.connection_context():
-        priced = price_lines(order_request.lines, list(catalog.packages.values()))
+        priced = price_lines(order_request.lines, list(fake_catalog.packages.values()))
         intents.create(
             order_id=order_id,
             request_id=order_request.request_id,
@@ -391,13 +390,13 @@ def leave_crashed_checkout(
             database=service.database,
         )
         stock_lines = [product_pb2.StockLine(package_id=p, quantity=q) for p, q in order_request.lines]
-        catalog.ReserveStock(
+        fake_catalog.ReserveStock(
             product_service_pb2.ReserveStockRequest(order_id=order_id, lines=stock_lines), context
         )
         if payment_created if payment_requested is None else payment_requested:
             Order.update(payment_requested=True).where(Order.id == order_id).execute()
         if payment_created:
-            payments.CreatePayment(
+            fake_payments.CreatePayment(
                 payment_service_pb2.CreatePaymentRequest(
                     order_id=order_id,
                     channel_code=order_request.payment_channel_code,
@@ -416,100 +415,102 @@ def leave_crashed_checkout(
     ids=["before-the-payment", "died-calling-create-payment", "after-the-payment"],
 )
 def test_a_checkout_whose_worker_crashed_is_undone_by_the_sweeper(
-    order_service: RunningOrderService,
-    catalog: FakeCatalog,
-    payments: FakePayments,
+    service: RunningService,
+    fake_catalog: FakeCatalog,
+    fake_payments: FakePayments,
     payment_requested: bool,
     payment_created: bool,
 ) -> None:
     request = create_request(("pulsa-10k", 5), request_id="crash-1")
     order_id = leave_crashed_checkout(
-        order_service,
-        catalog,
-        payments,
+        service,
+        fake_catalog,
+        fake_payments,
         request,
         payment_created=payment_created,
         payment_requested=payment_requested,
     )
-    assert catalog.stock("pulsa-10k") == 5
-    created_by_the_dead_worker = payments.hooks.count("CreatePayment")
+    assert fake_catalog.stock("pulsa-10k") == 5
+    created_by_the_dead_worker = fake_payments.hooks.count("CreatePayment")
 
-    eventually(lambda: count(order_service, Order) == 0, message="the sweeper removed the intent")
-    assert count(order_service, OrderLine) == 0
-    assert catalog.stock("pulsa-10k") == 10
-    assert catalog.reservation_state(order_id) == product_pb2.RESERVATION_STATE_RELEASED
+    eventually(lambda: count(service, Order) == 0, message="the sweeper removed the intent")
+    assert count(service, OrderLine) == 0
+    assert fake_catalog.stock("pulsa-10k") == 10
+    assert fake_catalog.reservation_state(order_id) == product_pb2.RESERVATION_STATE_RELEASED
     if payment_created:
-        assert payments.payment_of(order_id).state == payment_pb2.PAYMENT_STATE_CANCELLED
+        assert fake_payments.payment_of(order_id).state == payment_pb2.PAYMENT_STATE_CANCELLED
     else:
-        assert payments.payments == {}  # no payment was made: none is made to be cancelled
+        assert fake_payments.payments == {}  # no payment was made: none is made to be cancelled
     # Undoing never asks for a payment (the retry below does, for its new order).
-    assert payments.hooks.count("CreatePayment") == created_by_the_dead_worker
+    assert fake_payments.hooks.count("CreatePayment") == created_by_the_dead_worker
     # The request id is free again: a retry places a new order.
-    assert order_service.stub.CreateOrder(request).order.id != order_id
+    assert service.stub.CreateOrder(request).order.id != order_id
 
 
 def test_a_crashed_checkout_whose_payment_was_paid_becomes_paid(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    payments.hooks.before["CancelPayment"] = lambda: None
+    fake_payments.hooks.before["CancelPayment"] = lambda: None
     request = create_request(("pulsa-10k", 2))
     # The lease holds the sweeper off until the payment is paid (a lease that ran out
     # before it was extended let the sweeper undo the checkout first: a flake).
     order_id = leave_crashed_checkout(
-        order_service, catalog, payments, request, payment_created=True, lease_left=3600
+        service, fake_catalog, fake_payments, request, payment_created=True, lease_left=3600
     )
-    payments.pay(payments.payment_of(order_id).id)
+    fake_payments.pay(fake_payments.payment_of(order_id).id)
 
     def paid() -> bool:
-        with order_service.database.connection_context():
+        with service.database.connection_context():
             return bool(Order.get_by_id(order_id).state == OrderState.PAID)
 
     eventually(paid, message="the PAID event marks the crashed checkout paid")
-    eventually(lambda: catalog.reservation_state(order_id) == product_pb2.RESERVATION_STATE_COMMITTED)
-    assert catalog.stock("pulsa-10k") == 8
-    with order_service.database.connection_context():
+    eventually(lambda: fake_catalog.reservation_state(order_id) == product_pb2.RESERVATION_STATE_COMMITTED)
+    assert fake_catalog.stock("pulsa-10k") == 8
+    with service.database.connection_context():
         queued = [email.kind for email in Email.select().where(Email.order == order_id).order_by(Email.id)]
     assert queued == ["order_created", "payment_received"]  # the checkout never got to queue the first
 
 
 def test_a_retry_resumes_a_checkout_whose_worker_crashed(
-    start_order: StartOrder, catalog: FakeCatalog, payments: FakePayments
+    start_service: StartService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    service = start_order(PASAR_ORDER_SWEEP_SECONDS="600")  # the retry comes before the sweeper
+    service = start_service(PASAR_ORDER_SWEEP_SECONDS="600")  # the retry comes before the sweeper
     request = create_request(("pulsa-10k", 1), request_id="resume-me")
     # The lease runs out after the sweeper's first round (at start-up), before the retry.
-    order_id = leave_crashed_checkout(service, catalog, payments, request, payment_created=True, lease_left=1)
+    order_id = leave_crashed_checkout(
+        service, fake_catalog, fake_payments, request, payment_created=True, lease_left=1
+    )
     time.sleep(1.2)
 
     response = service.stub.CreateOrder(request)
 
     assert response.order.id == order_id
     assert response.order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT
-    assert response.payment.id == payments.payment_of(order_id).id
-    assert catalog.stock("pulsa-10k") == 9
-    assert len(payments.payments) == 1
+    assert response.payment.id == fake_payments.payment_of(order_id).id
+    assert fake_catalog.stock("pulsa-10k") == 9
+    assert len(fake_payments.payments) == 1
     assert service.stub.CreateOrder(request).access_token == response.access_token
 
 
 def test_a_retry_waits_for_an_attempt_still_in_progress(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
     release = threading.Event()
 
     def slow_payment_service() -> None:
         release.wait(5)
 
-    payments.hooks.before["CreatePayment"] = slow_payment_service
+    fake_payments.hooks.before["CreatePayment"] = slow_payment_service
     request = create_request(("pulsa-10k", 1), request_id="slow-one")
     first: list[order_service_pb2.CreateOrderResponse] = []
-    thread = threading.Thread(target=lambda: first.append(order_service.stub.CreateOrder(request)))
+    thread = threading.Thread(target=lambda: first.append(service.stub.CreateOrder(request)))
     thread.start()
-    eventually(lambda: payments.hooks.count("CreatePayment") == 1)
+    eventually(lambda: fake_payments.hooks.count("CreatePayment") == 1)
 
     threading.Timer(0.3, release.set).start()
-    second = order_service.stub.CreateOrder(request)
+    second = service.stub.CreateOrder(request)
     thread.join()
 
     assert second.order.id == first[0].order.id
     assert second.access_token == first[0].access_token
-    assert len(payments.payments) == 1
+    assert len(fake_payments.payments) == 1

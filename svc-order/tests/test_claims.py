@@ -7,35 +7,22 @@ import dataclasses
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import grpc
 import peewee
-import pytest
-from conftest import TEST_ENV, StartOrder, create_request, eventually
-from fakes import FakeServer
-from mail_catcher import MailCatcher
-from playhouse.pool import PooledDatabase
+from conftest import TEST_ENV, StartService, create_request
 
 from pasar.order.v1 import order_service_pb2_grpc
-from pasar_kit.config import Env
 from pasar_kit.timestamps import utc_now
 from pasar_order import claimants
-from pasar_order.main import open_database
 from pasar_order.models import Email, OutboxState, ReservationStep, ReservationTask
 from pasar_order.work_queue import Backoff, WorkQueue
+from pasar_testkit.assertions import eventually
+from pasar_testkit.fake_server import FakeGrpcServer
+from pasar_testkit.mail import MailCatcher
 from pasar_testkit.processes import ComponentProcess, console_script
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[peewee.Database]:
-    """The test's database, opened from this process beside the service processes."""
-    opened = open_database(Env({"DATABASE_URL": database_url}))
-    yield opened
-    if isinstance(opened, PooledDatabase):
-        opened.close_all()
 
 
 def the_email(database: peewee.Database) -> Email:
@@ -48,8 +35,8 @@ def test_a_restarted_service_sends_the_email_its_killed_predecessor_had_claimed_
     database_url: str,
     database: peewee.Database,
     tmp_path: Path,
-    catalog_server: FakeServer,
-    payments_server: FakeServer,
+    catalog_server: FakeGrpcServer,
+    payments_server: FakeGrpcServer,
 ) -> None:
     catcher = MailCatcher(stall_first_message=True)  # the first e-mail hangs in DATA
     catcher.start()
@@ -93,9 +80,9 @@ def test_a_restarted_service_sends_the_email_its_killed_predecessor_had_claimed_
         catcher.stop()
 
 
-def test_only_claims_of_dead_processes_of_this_host_are_taken_back(start_order: StartOrder) -> None:
+def test_only_claims_of_dead_processes_of_this_host_are_taken_back(start_service: StartService) -> None:
     # A service whose own dispatchers sleep: the rows below are left to the queue under test.
-    service = start_order(PASAR_OUTBOX_POLL_SECONDS="600")
+    service = start_service(PASAR_OUTBOX_POLL_SECONDS="600")
     me = claimants.this_process()
     assert me is not None
     exited = subprocess.run(

@@ -13,10 +13,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from certificates import ServerCertificates
-from conftest import RunningOrderService, StartOrder, create_request, eventually
+from conftest import RunningService, StartService, create_request
 from fakes import FakeCatalog, FakePayments
-from mail_catcher import MailCatcher
 
 from pasar.order.v1 import order_service_pb2
 from pasar_kit.money import format_rupiah
@@ -26,6 +24,9 @@ from pasar_order.mail_outbox import MailDispatcher, queue_email
 from pasar_order.mail_transport import MailFolder, Send
 from pasar_order.models import Email, EmailKind, Order, OutboxState
 from pasar_order.work_queue import Backoff
+from pasar_testkit.assertions import eventually
+from pasar_testkit.certificates import ServerCertificates
+from pasar_testkit.mail import MailCatcher
 
 
 def eml_files(folder: Path) -> list[Path]:
@@ -45,7 +46,7 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     return str(text.get_content()), str(html.get_content())
 
 
-def place(service: RunningOrderService, **kwargs: str) -> order_service_pb2.CreateOrderResponse:
+def place(service: RunningService, **kwargs: str) -> order_service_pb2.CreateOrderResponse:
     response: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(
         create_request(("pulsa-10k", 2), ("data-5gb", 1), **kwargs)
     )
@@ -58,10 +59,10 @@ def test_jakarta_time_is_written_the_local_way() -> None:
     assert local_time(moment, "en") == "27 November 2025, 14:05 WIB (UTC+7)"
 
 
-def test_the_order_created_email_in_indonesian(order_service: RunningOrderService) -> None:
-    placed = place(order_service)
-    eventually(lambda: len(eml_files(order_service.mail_dir)) == 1)
-    [path] = eml_files(order_service.mail_dir)
+def test_the_order_created_email_in_indonesian(service: RunningService) -> None:
+    placed = place(service)
+    eventually(lambda: len(eml_files(service.mail_dir)) == 1)
+    [path] = eml_files(service.mail_dir)
     message = read(path)
 
     link = f"http://shop.test/orders/{placed.order.id}?token={placed.access_token}"
@@ -86,13 +87,11 @@ def test_the_order_created_email_in_indonesian(order_service: RunningOrderServic
     assert f'href="{link}"' in html
 
 
-def test_the_emails_in_english_after_payment(
-    order_service: RunningOrderService, payments: FakePayments
-) -> None:
-    placed = place(order_service, language="en", channel="gopay")
-    payments.pay(placed.payment.id)
-    eventually(lambda: len(eml_files(order_service.mail_dir)) == 2)
-    created, received = (read(path) for path in eml_files(order_service.mail_dir))
+def test_the_emails_in_english_after_payment(service: RunningService, fake_payments: FakePayments) -> None:
+    placed = place(service, language="en", channel="gopay")
+    fake_payments.pay(placed.payment.id)
+    eventually(lambda: len(eml_files(service.mail_dir)) == 2)
+    created, received = (read(path) for path in eml_files(service.mail_dir))
 
     assert created["X-Pasar-Email-Kind"] == "order_created"
     assert created["Subject"].startswith(f"Order {placed.order.id} is waiting for your payment")
@@ -113,46 +112,46 @@ def test_the_emails_in_english_after_payment(
 
 
 def test_names_from_the_catalog_are_escaped_in_html(
-    order_service: RunningOrderService, catalog: FakeCatalog
+    service: RunningService, fake_catalog: FakeCatalog
 ) -> None:
-    catalog.add_package("voucher-x", price=20_000, stock=5).display_name = "Voucher <b>Hemat</b> & Co"
-    order_service.stub.CreateOrder(create_request(("voucher-x", 1)))
-    eventually(lambda: len(eml_files(order_service.mail_dir)) == 1)
-    text, html = parts(read(eml_files(order_service.mail_dir)[0]))
+    fake_catalog.add_package("voucher-x", price=20_000, stock=5).display_name = "Voucher <b>Hemat</b> & Co"
+    service.stub.CreateOrder(create_request(("voucher-x", 1)))
+    eventually(lambda: len(eml_files(service.mail_dir)) == 1)
+    text, html = parts(read(eml_files(service.mail_dir)[0]))
     assert "Voucher <b>Hemat</b> & Co" in text
     assert "Voucher &lt;b&gt;Hemat&lt;/b&gt; &amp; Co" in html
     assert "<b>Hemat</b>" not in html
 
 
-def test_a_resent_email_is_the_same_message_in_the_same_file(order_service: RunningOrderService) -> None:
-    place(order_service)
-    eventually(lambda: len(eml_files(order_service.mail_dir)) == 1)
-    [path] = eml_files(order_service.mail_dir)
+def test_a_resent_email_is_the_same_message_in_the_same_file(service: RunningService) -> None:
+    place(service)
+    eventually(lambda: len(eml_files(service.mail_dir)) == 1)
+    [path] = eml_files(service.mail_dir)
     first = read(path)
-    with order_service.database.connection_context():
+    with service.database.connection_context():
         # A crash between writing and marking it sent: the e-mail is due again.
         Email.update(state=OutboxState.QUEUED, next_attempt_time=utc_now()).execute()
-    eventually(lambda: _state_of_all(order_service) == {OutboxState.DONE})
+    eventually(lambda: _state_of_all(service) == {OutboxState.DONE})
 
-    [again] = eml_files(order_service.mail_dir)
+    [again] = eml_files(service.mail_dir)
     assert again == path
     assert read(again)["Message-ID"] == first["Message-ID"]
     assert read(again)["Date"] == first["Date"]
-    assert [p.name for p in order_service.mail_dir.iterdir() if not p.name.endswith(".eml")] == []
+    assert [p.name for p in service.mail_dir.iterdir() if not p.name.endswith(".eml")] == []
 
 
-def _state_of_all(service: RunningOrderService) -> set[str]:
+def _state_of_all(service: RunningService) -> set[str]:
     with service.database.connection_context():
         return {row.state for row in Email.select()}
 
 
-def test_emails_go_over_smtp_once_each(start_order: StartOrder, payments: FakePayments) -> None:
+def test_emails_go_over_smtp_once_each(start_service: StartService, fake_payments: FakePayments) -> None:
     catcher = MailCatcher()
     catcher.start()
     try:
-        service = start_order(SMTP_URL=catcher.url)
+        service = start_service(SMTP_URL=catcher.url)
         placed = place(service)
-        payments.pay(placed.payment.id)
+        fake_payments.pay(placed.payment.id)
         eventually(lambda: len(catcher.received()) == 2)
         eventually(lambda: _state_of_all(service) == {OutboxState.DONE})
         [created] = catcher.received("order_created")
@@ -169,12 +168,12 @@ def test_emails_go_over_smtp_once_each(start_order: StartOrder, payments: FakePa
 
 
 def test_emails_wait_for_an_smtp_server_that_is_down(
-    start_order: StartOrder, payments: FakePayments, server_certificates: ServerCertificates
+    start_service: StartService, fake_payments: FakePayments, server_certificates: ServerCertificates
 ) -> None:
     catcher = MailCatcher(credentials=("pasar", "s3cret"), tls=server_certificates)
-    service = start_order(SMTP_URL=catcher.url, PASAR_SMTP_CA_FILE=str(server_certificates.ca_file))
+    service = start_service(SMTP_URL=catcher.url, PASAR_SMTP_CA_FILE=str(server_certificates.ca_file))
     placed = place(service)
-    payments.pay(placed.payment.id)
+    fake_payments.pay(placed.payment.id)
 
     def attempts() -> dict[str, int]:
         with service.database.connection_context():
@@ -199,12 +198,12 @@ def test_emails_wait_for_an_smtp_server_that_is_down(
 
 
 def test_a_rejected_login_keeps_the_emails_queued(
-    start_order: StartOrder, server_certificates: ServerCertificates
+    start_service: StartService, server_certificates: ServerCertificates
 ) -> None:
     catcher = MailCatcher(credentials=("pasar", "s3cret"), tls=server_certificates)
     catcher.start()
     try:
-        service = start_order(
+        service = start_service(
             SMTP_URL=catcher.url.replace("s3cret", "wrong"),
             PASAR_SMTP_CA_FILE=str(server_certificates.ca_file),
         )
@@ -223,11 +222,11 @@ def test_a_rejected_login_keeps_the_emails_queued(
 
 
 def test_dispatchers_of_several_instances_never_send_one_email_twice(
-    start_order: StartOrder, catalog: FakeCatalog, tmp_path: Path
+    start_service: StartService, fake_catalog: FakeCatalog, tmp_path: Path
 ) -> None:
     # The service's own dispatcher sleeps unless rung: the racers below have the rows to themselves.
-    service = start_order(PASAR_OUTBOX_POLL_SECONDS="600")
-    catalog.add_package("voucher-game", price=15_000, stock=100)
+    service = start_service(PASAR_OUTBOX_POLL_SECONDS="600")
+    fake_catalog.add_package("voucher-game", price=15_000, stock=100)
     for _ in range(12):
         service.stub.CreateOrder(create_request(("voucher-game", 1)))
     eventually(lambda: _state_of_all(service) == {OutboxState.DONE})
@@ -275,14 +274,12 @@ def test_dispatchers_of_several_instances_never_send_one_email_twice(
 
 
 @pytest.mark.parametrize("language", ["id", "en"])
-def test_every_template_renders(
-    order_service: RunningOrderService, payments: FakePayments, language: str
-) -> None:
+def test_every_template_renders(service: RunningService, fake_payments: FakePayments, language: str) -> None:
     for channel in ("bca_va", "qris", "gopay"):
-        placed = place(order_service, language=language, channel=channel)
-        payments.pay(placed.payment.id)
-    eventually(lambda: len(eml_files(order_service.mail_dir)) == 6)
-    for path in eml_files(order_service.mail_dir):
+        placed = place(service, language=language, channel=channel)
+        fake_payments.pay(placed.payment.id)
+    eventually(lambda: len(eml_files(service.mail_dir)) == 6)
+    for path in eml_files(service.mail_dir):
         message = read(path)
         assert message["Content-Language"] == language
         text, html = parts(message)
@@ -291,12 +288,12 @@ def test_every_template_renders(
 
 
 def test_an_orders_emails_go_out_in_the_order_they_were_queued(
-    start_order: StartOrder, payments: FakePayments
+    start_service: StartService, fake_payments: FakePayments
 ) -> None:
     catcher = MailCatcher()  # not started: the mail server is down
-    service = start_order(SMTP_URL=catcher.url)
+    service = start_service(SMTP_URL=catcher.url)
     placed = place(service)
-    payments.pay(placed.payment.id)
+    fake_payments.pay(placed.payment.id)
 
     def queued_kinds() -> list[str]:
         with service.database.connection_context():

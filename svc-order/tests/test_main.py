@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fakes import FakeServer
 from playhouse.pool import PooledDatabase
 
 from pasar_kit import database as db
@@ -14,6 +13,7 @@ from pasar_kit.config import Env
 from pasar_kit.readiness import grpc_health
 from pasar_order.main import MIGRATIONS_DIR, main, open_database
 from pasar_order.models import ALL_MODELS
+from pasar_testkit.fake_server import FakeGrpcServer
 from pasar_testkit.ports import free_port
 from pasar_testkit.processes import ComponentProcess, console_script
 from pasar_testkit.production import assert_migrate_needs_the_database_alone
@@ -84,7 +84,7 @@ def test_a_mail_folder_that_cannot_be_created_ends_the_start_with_one_line(
 
 
 def test_the_service_serves_as_a_process_and_stops_on_sigterm(
-    database_url: str, tmp_path: Path, catalog_server: FakeServer, payments_server: FakeServer
+    database_url: str, tmp_path: Path, catalog_server: FakeGrpcServer, payments_server: FakeGrpcServer
 ) -> None:
     process = ComponentProcess(
         "order",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from conftest import RunningOrderService, StartOrder, create_request
-from fakes import FakeCatalog, FakePayments, FakeServer, outage
+from conftest import RunningService, StartService, create_request
+from fakes import FakeCatalog, FakePayments, outage
 
 from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar.payment.v1 import payment_service_pb2
@@ -13,151 +13,160 @@ from pasar.product.v1 import product_pb2
 from pasar_order.models import Email, EventCursor, Order, OrderState, OutboxState, ReservationTask
 from pasar_order.payment_events import CURSOR_NAME
 from pasar_testkit.assertions import eventually
+from pasar_testkit.fake_server import FakeGrpcServer
 
 
-def place(service: RunningOrderService, *lines: tuple[str, int]) -> order_service_pb2.CreateOrderResponse:
+def place(service: RunningService, *lines: tuple[str, int]) -> order_service_pb2.CreateOrderResponse:
     response: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(create_request(*lines))
     return response
 
 
-def state_of(service: RunningOrderService, order_id: str) -> str:
+def state_of(service: RunningService, order_id: str) -> str:
     with service.database.connection_context():
         state: str = Order.get_by_id(order_id).state
         return state
 
 
-def emails_of(service: RunningOrderService, order_id: str) -> list[str]:
+def emails_of(service: RunningService, order_id: str) -> list[str]:
     with service.database.connection_context():
         return sorted(email.kind for email in Email.select().where(Email.order == order_id))
 
 
-def cursor_of(service: RunningOrderService) -> int:
+def cursor_of(service: RunningService) -> int:
     with service.database.connection_context():
         row = EventCursor.get_or_none(EventCursor.name == CURSOR_NAME)
         return int(row.sequence) if row else 0
 
 
 def test_a_paid_payment_marks_the_order_paid_commits_the_stock_and_queues_the_email(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    placed = place(order_service, ("pulsa-10k", 3))
-    paid = payments.pay(placed.payment.id)
+    placed = place(service, ("pulsa-10k", 3))
+    paid = fake_payments.pay(placed.payment.id)
 
-    eventually(lambda: state_of(order_service, placed.order.id) == OrderState.PAID)
-    order = order_service.stub.GetOrder(
+    eventually(lambda: state_of(service, placed.order.id) == OrderState.PAID)
+    order = service.stub.GetOrder(
         order_service_pb2.GetOrderRequest(id=placed.order.id, token=placed.access_token)
     ).order
     assert order.state == order_pb2.ORDER_STATE_PAID
     assert order.paid_time == paid.paid_time
-    assert emails_of(order_service, placed.order.id) == ["order_created", "payment_received"]
-    eventually(lambda: catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED)
-    assert catalog.stock("pulsa-10k") == 7
-    eventually(lambda: cursor_of(order_service) == len(payments.events))
+    assert emails_of(service, placed.order.id) == ["order_created", "payment_received"]
+    eventually(
+        lambda: fake_catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED
+    )
+    assert fake_catalog.stock("pulsa-10k") == 7
+    eventually(lambda: cursor_of(service) == len(fake_payments.events))
 
 
 def test_an_event_delivered_twice_changes_nothing(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    placed = place(order_service)
-    payments.pay(placed.payment.id)
-    eventually(lambda: cursor_of(order_service) == len(payments.events))
-    with order_service.database.connection_context():
+    placed = place(service)
+    fake_payments.pay(placed.payment.id)
+    eventually(lambda: cursor_of(service) == len(fake_payments.events))
+    with service.database.connection_context():
         before = Order.get_by_id(placed.order.id).__data__.copy()
 
-    payments.replay_event(len(payments.events))  # the PAID event again, under a new sequence
-    eventually(lambda: cursor_of(order_service) == len(payments.events))
+    fake_payments.replay_event(len(fake_payments.events))  # the PAID event again, under a new sequence
+    eventually(lambda: cursor_of(service) == len(fake_payments.events))
 
-    with order_service.database.connection_context():
+    with service.database.connection_context():
         assert Order.get_by_id(placed.order.id).__data__ == before
         assert ReservationTask.select().count() == 1
-    assert emails_of(order_service, placed.order.id) == ["order_created", "payment_received"]
+    assert emails_of(service, placed.order.id) == ["order_created", "payment_received"]
     # The same event handled directly (a redelivery after a crash, before the cursor moved).
-    with order_service.database.connection_context():
-        assert order_service.service.consumer.handle(payments.events[-1]) is False
+    with service.database.connection_context():
+        assert service.assembled.consumer.handle(fake_payments.events[-1]) is False
 
 
 def test_an_expired_payment_expires_the_order_and_releases_the_stock(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    placed = place(order_service, ("data-5gb", 2))
-    assert catalog.stock("data-5gb") == 1
+    placed = place(service, ("data-5gb", 2))
+    assert fake_catalog.stock("data-5gb") == 1
 
-    payments.expire(placed.payment.id)
+    fake_payments.expire(placed.payment.id)
 
-    eventually(lambda: state_of(order_service, placed.order.id) == OrderState.EXPIRED)
-    eventually(lambda: catalog.stock("data-5gb") == 3, message="the reservation is released")
-    assert emails_of(order_service, placed.order.id) == ["order_created"]
+    eventually(lambda: state_of(service, placed.order.id) == OrderState.EXPIRED)
+    eventually(lambda: fake_catalog.stock("data-5gb") == 3, message="the reservation is released")
+    assert emails_of(service, placed.order.id) == ["order_created"]
 
 
 def test_a_payment_cancelled_elsewhere_cancels_the_pending_order(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    placed = place(order_service, ("pulsa-25k", 1))
+    placed = place(service, ("pulsa-25k", 1))
     # Another client of the payment service cancels it (the order service learns it from the event).
-    payments.CancelPayment(payment_service_pb2.CancelPaymentRequest(id=placed.payment.id), cast(Any, None))
-    eventually(lambda: state_of(order_service, placed.order.id) == OrderState.CANCELLED)
-    eventually(lambda: catalog.stock("pulsa-25k") == 10)
+    fake_payments.CancelPayment(
+        payment_service_pb2.CancelPaymentRequest(id=placed.payment.id), cast(Any, None)
+    )
+    eventually(lambda: state_of(service, placed.order.id) == OrderState.CANCELLED)
+    eventually(lambda: fake_catalog.stock("pulsa-25k") == 10)
 
 
 def test_the_consumer_catches_up_after_a_payment_service_outage(
-    order_service: RunningOrderService,
-    catalog: FakeCatalog,
-    payments: FakePayments,
-    payments_server: FakeServer,
+    service: RunningService,
+    fake_catalog: FakeCatalog,
+    fake_payments: FakePayments,
+    payments_server: FakeGrpcServer,
 ) -> None:
-    placed = place(order_service)
-    eventually(lambda: payments.watchers == 1)
+    placed = place(service)
+    eventually(lambda: fake_payments.watchers == 1)
     payments_server.stop()
-    payments.pay(placed.payment.id)  # settled while the order service cannot hear it
-    assert state_of(order_service, placed.order.id) == OrderState.PENDING_PAYMENT
+    fake_payments.pay(placed.payment.id)  # settled while the order service cannot hear it
+    assert state_of(service, placed.order.id) == OrderState.PENDING_PAYMENT
 
     payments_server.start()
 
-    eventually(lambda: state_of(order_service, placed.order.id) == OrderState.PAID, timeout=15)
-    eventually(lambda: catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED)
+    eventually(lambda: state_of(service, placed.order.id) == OrderState.PAID, timeout=15)
+    eventually(
+        lambda: fake_catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED
+    )
 
 
 def test_the_consumer_resumes_from_its_cursor_after_a_restart(
-    start_order: StartOrder, catalog: FakeCatalog, payments: FakePayments
+    start_service: StartService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    service = start_order()
+    service = start_service()
     first, second = place(service), place(service, ("pulsa-25k", 1))
-    payments.pay(first.payment.id)
-    eventually(lambda: cursor_of(service) == len(payments.events))
+    fake_payments.pay(first.payment.id)
+    eventually(lambda: cursor_of(service) == len(fake_payments.events))
     service.stop()
-    seen = len(payments.events)
-    payments.pay(second.payment.id)  # while the order service is down
+    seen = len(fake_payments.events)
+    fake_payments.pay(second.payment.id)  # while the order service is down
 
-    service = start_order()
+    service = start_service()
 
     eventually(lambda: state_of(service, second.order.id) == OrderState.PAID)
-    streams = [int(after) for method, after in payments.hooks.calls if method == "WatchPaymentEvents"]
+    streams = [int(after) for method, after in fake_payments.hooks.calls if method == "WatchPaymentEvents"]
     assert streams == [0, seen]  # the restarted consumer asked only for what it had not handled
     assert emails_of(service, first.order.id) == ["order_created", "payment_received"]
     assert emails_of(service, second.order.id) == ["order_created", "payment_received"]
 
 
 def test_a_commit_waits_for_the_catalog_and_is_never_lost(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
-    placed = place(order_service, ("pulsa-10k", 2))
-    catalog.hooks.keep = True
-    catalog.hooks.before["CommitReservation"] = outage
-    payments.pay(placed.payment.id)
-    eventually(lambda: catalog.hooks.count("CommitReservation") >= 3, message="the commit is retried")
-    assert catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_RESERVED
+    placed = place(service, ("pulsa-10k", 2))
+    fake_catalog.hooks.keep = True
+    fake_catalog.hooks.before["CommitReservation"] = outage
+    fake_payments.pay(placed.payment.id)
+    eventually(lambda: fake_catalog.hooks.count("CommitReservation") >= 3, message="the commit is retried")
+    assert fake_catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_RESERVED
 
-    catalog.hooks.before.clear()
+    fake_catalog.hooks.before.clear()
 
-    eventually(lambda: catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED)
-    with order_service.database.connection_context():
+    eventually(
+        lambda: fake_catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED
+    )
+    with service.database.connection_context():
         [task] = ReservationTask.select()
         eventually(lambda: ReservationTask.get_by_id(task.id).state == OutboxState.DONE)
         assert ReservationTask.get_by_id(task.id).attempts >= 1
-    assert catalog.stock("pulsa-10k") == 8
+    assert fake_catalog.stock("pulsa-10k") == 8
 
 
-def sent_emails_in_order(service: RunningOrderService, order_id: str) -> list[str]:
+def sent_emails_in_order(service: RunningService, order_id: str) -> list[str]:
     """The kinds of the order's e-mails that went out, in the order they were queued."""
     with service.database.connection_context():
         return [
@@ -168,26 +177,28 @@ def sent_emails_in_order(service: RunningOrderService, order_id: str) -> list[st
 
 
 def test_an_order_paid_while_its_checkout_runs_still_gets_its_order_created_email_first(
-    order_service: RunningOrderService, catalog: FakeCatalog, payments: FakePayments
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:
     def paid_before_the_checkout_hears_back() -> None:
         # The shopper pays at once and the PAID event is applied before the answer to
         # CreatePayment reaches the checkout, which then finds its order PAID.
-        [order_id] = [key for method, key in payments.hooks.calls if method == "CreatePayment"]
-        payments.pay(payments.payment_of(order_id).id)
-        eventually(lambda: state_of(order_service, order_id) == OrderState.PAID)
+        [order_id] = [key for method, key in fake_payments.hooks.calls if method == "CreatePayment"]
+        fake_payments.pay(fake_payments.payment_of(order_id).id)
+        eventually(lambda: state_of(service, order_id) == OrderState.PAID)
 
-    payments.hooks.after["CreatePayment"] = paid_before_the_checkout_hears_back
+    fake_payments.hooks.after["CreatePayment"] = paid_before_the_checkout_hears_back
 
-    placed = place(order_service, ("pulsa-10k", 2))
+    placed = place(service, ("pulsa-10k", 2))
 
     assert placed.order.state == order_pb2.ORDER_STATE_PAID
-    assert placed.payment.id == payments.payment_of(placed.order.id).id
+    assert placed.payment.id == fake_payments.payment_of(placed.order.id).id
     eventually(
-        lambda: sent_emails_in_order(order_service, placed.order.id) == ["order_created", "payment_received"],
+        lambda: sent_emails_in_order(service, placed.order.id) == ["order_created", "payment_received"],
         message="both e-mails go out, 'order created' first",
     )
-    assert emails_of(order_service, placed.order.id) == ["order_created", "payment_received"]  # once each
-    [created] = sorted(order_service.mail_dir.glob("*-order_created.eml"))
+    assert emails_of(service, placed.order.id) == ["order_created", "payment_received"]  # once each
+    [created] = sorted(service.mail_dir.glob("*-order_created.eml"))
     assert "8808123456789012" in created.read_text()  # the payment's instructions are in it
-    eventually(lambda: catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED)
+    eventually(
+        lambda: fake_catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import RunningOrderService, create_request
+from conftest import RunningService, create_request
 from fakes import FakeCatalog, FakePayments, Hooks, outage
 
 from pasar.payment.v1 import payment_service_pb2
@@ -28,17 +28,17 @@ CHECKOUT_CALLS = ["catalog.BatchGetPackages", "catalog.ReserveStock", "payments.
 @pytest.mark.parametrize("failure", [outage, contention], ids=["unavailable", "aborted"])
 @pytest.mark.parametrize("call", CHECKOUT_CALLS)
 def test_a_declared_repeatable_call_that_fails_once_is_repeated_and_the_checkout_succeeds(
-    order_service: RunningOrderService,
-    catalog: FakeCatalog,
-    payments: FakePayments,
+    service: RunningService,
+    fake_catalog: FakeCatalog,
+    fake_payments: FakePayments,
     call: str,
     failure: Callable[[], None],
 ) -> None:
     peer, method = call.split(".")
-    hooks: Hooks = catalog.hooks if peer == "catalog" else payments.hooks
+    hooks: Hooks = fake_catalog.hooks if peer == "catalog" else fake_payments.hooks
     hooks.before[method] = failure  # runs once
 
-    response = order_service.stub.CreateOrder(create_request(("pulsa-25k", 1)))
+    response = service.stub.CreateOrder(create_request(("pulsa-25k", 1)))
 
     assert response.order.id
     assert hooks.count(method) == 2

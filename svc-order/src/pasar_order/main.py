@@ -38,7 +38,9 @@ from pasar_order.work_queue import Backoff
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ORDER_SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"]
-# Background threads beside the RPC workers, each holding at most one connection.
+# The pool's connections beside one per RPC worker (open_service_database): one each for
+# the threads that hold at most one while they work (the health probe, the payment-event
+# consumer, the mail and reservation dispatchers, the sweeper), and a spare.
 BACKGROUND_CONNECTIONS = 6
 
 
