@@ -10,11 +10,12 @@ traceback of 24 to 68 lines; the line names the cause, never a password.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import socket
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import peewee
@@ -22,7 +23,7 @@ import pytest
 from conftest import FakeCatalog, registration
 
 from pasar_kit import database as db
-from pasar_kit.cli import ServiceCli, mask_password
+from pasar_kit.cli import ExtraCommand, ServiceCli, mask_password
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer, ServerSettings
 from pasar_testkit.ports import free_port
@@ -61,12 +62,19 @@ def run_cli(
     migrations = tmp_path / "migrations"
     migrations.mkdir()
 
-    def run(env: dict[str, str], *argv: str, broken_migration: bool = False) -> tuple[int, list[str]]:
+    def run(
+        env: dict[str, str],
+        *argv: str,
+        broken_migration: bool = False,
+        extra_commands: Mapping[str, ExtraCommand] | None = None,
+    ) -> tuple[int, list[str]]:
         for name, value in {"PASAR_ENV": "development", **env}.items():
             monkeypatch.setenv(name, value)
         if broken_migration:
             (migrations / "001_broken.py").write_text(BROKEN_MIGRATION)
-        cli = ServiceCli("test", "a service under test", migrations, open_database, build_server)
+        cli = ServiceCli(
+            "test", "a service under test", migrations, open_database, build_server, extra_commands or {}
+        )
         status = cli.main(list(argv))
         return status, capsys.readouterr().err.splitlines()
 
@@ -134,6 +142,51 @@ def test_a_finished_command_leaves_every_row_in_the_sqlite_file_itself(
     copy.write_bytes(database_file.read_bytes())
     with sqlite3.connect(copy) as connection:
         assert connection.execute("SELECT name FROM shelf").fetchall() == [("pulsa",)]
+
+
+class Shelf:
+    """An extra command with an option of its own, recording what it was run with."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[int, list[tuple[str]]]] = []
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--rows", type=int, default=1)
+
+    def run(self, _env: Env, database: peewee.Database, options: argparse.Namespace) -> None:
+        with database.connection_context():
+            shelf = database.execute_sql("SELECT name FROM shelf").fetchall()
+        self.runs.append((options.rows, [tuple(row) for row in shelf]))
+
+
+def test_an_extra_command_reads_its_own_options_on_a_migrated_database(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """The kit parses an extra command's options (the catalog's load-synthetic --products N)
+    and, when the command asks, applies the migrations first, as serve does."""
+    (tmp_path / "migrations" / "001_shelf.py").write_text(SHELF_MIGRATION)
+    shelf = Shelf()
+    commands = {
+        "stock-shelf": ExtraCommand("stock a shelf", shelf.run, shelf.add_arguments, migrates_first=True)
+    }
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}"}
+    assert run_cli(env, "stock-shelf", "--rows", "3", extra_commands=commands) == (0, [])
+    assert run_cli(env, "stock-shelf", extra_commands=commands) == (0, [])
+    assert shelf.runs == [(3, [("pulsa",)]), (1, [("pulsa",)])]
+
+
+def test_an_extra_commands_bad_option_ends_with_status_2_naming_it(
+    run_cli: RunCli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shelf = Shelf()
+    commands = {"stock-shelf": ExtraCommand("stock a shelf", shelf.run, shelf.add_arguments)}
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}"}
+    with pytest.raises(SystemExit) as exited:
+        run_cli(env, "stock-shelf", "--rows", "many", extra_commands=commands)
+    assert exited.value.code == 2
+    assert "--rows" in capsys.readouterr().err
+    assert shelf.runs == []
 
 
 def test_a_migration_that_fails_ends_the_start_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:

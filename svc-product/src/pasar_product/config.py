@@ -67,8 +67,3 @@ def server_settings(env: Env) -> ServerSettings:
 def database_url(env: Env) -> str:
     """DATABASE_URL alone: commands such as migrate need no other setting, nor the admin token."""
     return env.string("DATABASE_URL", DEFAULT_DATABASE_URL)
-
-
-# The pool holds one connection per worker thread and these: the health probe, the
-# reservation expiry sweep and a spare.
-CONNECTIONS_BESIDE_WORKERS = 3

@@ -16,7 +16,6 @@ from pathlib import Path
 import peewee
 
 from pasar.product.v1 import product_admin_service_pb2, product_service_pb2, product_service_pb2_grpc
-from pasar_kit import database as db
 from pasar_kit.cli import ExtraCommand, ServiceCli, open_service_database
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer, ServiceRegistration
@@ -32,6 +31,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 PRODUCT_SERVICE = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
 ADMIN_SERVICE = product_admin_service_pb2.DESCRIPTOR.services_by_name["ProductAdminService"]
 DEFAULT_SYNTHETIC_PRODUCTS = 1_000
+# The pool holds one connection per worker thread and these three: the health probe, the
+# reservation expiry sweep, and a spare.
+CONNECTIONS_BESIDE_WORKERS = 3
 
 
 def open_database(env: Env) -> peewee.Database:
@@ -41,7 +43,7 @@ def open_database(env: Env) -> peewee.Database:
         env,
         database_proxy,
         config.DEFAULT_DATABASE_URL,
-        connections_beside_workers=config.CONNECTIONS_BESIDE_WORKERS,
+        connections_beside_workers=CONNECTIONS_BESIDE_WORKERS,
         default_workers=config.DEFAULT_WORKERS,
     )
 
@@ -75,45 +77,14 @@ def build_server(env: Env, database: peewee.Database) -> GrpcServer:
     )
 
 
-def service_cli(synthetic_products: int = DEFAULT_SYNTHETIC_PRODUCTS) -> ServiceCli:
-    return ServiceCli(
-        name="product",
-        description="Pasar's catalog and inventory service (gRPC).",
-        migrations_dir=MIGRATIONS_DIR,
-        open_database=open_database,
-        build_server=build_server,
-        extra_commands={
-            "load-demo": ExtraCommand(
-                help="apply pending migrations, then add the demo catalog (what exists is left as it is)",
-                run=lambda _env, database: _ignore(load_demo_catalog(migrated(database))),
-            ),
-            "load-synthetic": ExtraCommand(
-                help="apply pending migrations, then add N generated products for the benchmarks "
-                f"(--products N, default {DEFAULT_SYNTHETIC_PRODUCTS})",
-                run=lambda _env, database: _ignore(
-                    load_synthetic_catalog(migrated(database), synthetic_products)
-                ),
-            ),
-        },
+def _synthetic_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--products",
+        type=_positive,
+        default=DEFAULT_SYNTHETIC_PRODUCTS,
+        metavar="N",
+        help=f"how many products (default {DEFAULT_SYNTHETIC_PRODUCTS})",
     )
-
-
-def migrated(database: peewee.Database) -> peewee.Database:
-    """The database with pending migrations applied, so a catalog loads into a fresh one too."""
-    db.migrate(database, MIGRATIONS_DIR)
-    return database
-
-
-def _ignore(_summary: object) -> None:
-    """The loaders log what they added; the command has nothing more to say."""
-
-
-def _synthetic_options(arguments: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="pasar-product load-synthetic", description="add N generated products for the benchmarks"
-    )
-    parser.add_argument("--products", type=_positive, default=DEFAULT_SYNTHETIC_PRODUCTS, metavar="N")
-    return parser.parse_args(arguments)
 
 
 def _positive(text: str) -> int:
@@ -123,14 +94,38 @@ def _positive(text: str) -> int:
     return value
 
 
+def _load_demo(_env: Env, database: peewee.Database, _options: argparse.Namespace) -> None:
+    load_demo_catalog(database)  # it logs what it added
+
+
+def _load_synthetic(_env: Env, database: peewee.Database, options: argparse.Namespace) -> None:
+    load_synthetic_catalog(database, options.products)  # it logs what it added
+
+
+CLI = ServiceCli(
+    name="product",
+    description="Pasar's catalog and inventory service (gRPC).",
+    migrations_dir=MIGRATIONS_DIR,
+    open_database=open_database,
+    build_server=build_server,
+    extra_commands={
+        "load-demo": ExtraCommand(
+            help="apply pending migrations, then add the demo catalog (what exists is left as it is)",
+            run=_load_demo,
+            migrates_first=True,
+        ),
+        "load-synthetic": ExtraCommand(
+            help="apply pending migrations, then add N generated products for the benchmarks",
+            run=_load_synthetic,
+            add_arguments=_synthetic_options,
+            migrates_first=True,
+        ),
+    },
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    # The shared command line gives extra commands no options of their own, so the one
-    # option of load-synthetic is read here before the rest is handed over.
-    if arguments[:1] == ["load-synthetic"]:
-        options = _synthetic_options(arguments[1:])
-        return service_cli(options.products).main(arguments[:1])
-    return service_cli().main(arguments)
+    return CLI.main(argv)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 ``serve`` (the default) applies pending migrations, then serves until SIGTERM;
 ``--no-migrate`` leaves migrations to a separate ``migrate`` step, as a deployment with
-several instances does. A service adds its own commands (the catalog's ``load-demo``).
+several instances does. A service adds its own commands (the catalog's ``load-demo``,
+``load-synthetic --products N``) as :class:`ExtraCommand`, options included: the kit parses
+the whole command line, so no service reads argv before it.
 Every expected start-up failure ends the process with status 2 and one line on stderr
 naming its cause: a setting (named by its variable), a database that cannot be opened,
 reached or migrated (named by its URL, the password masked), an address that cannot be
@@ -42,10 +44,18 @@ EXPECTED_FAILURES = (ConfigError, db.DatabaseUrlError, ListenError, StartupError
 
 @dataclass(frozen=True)
 class ExtraCommand:
-    """A service-specific command that works on the service's database."""
+    """A service-specific command that works on the service's database.
+
+    run gets the environment, the database (reachable: it was pinged first) and the parsed
+    command line, with the options add_arguments declared on the command's own parser
+    (argparse refuses a bad value with status 2 and a line naming the option).
+    """
 
     help: str
-    run: Callable[[Env, peewee.Database], None]
+    run: Callable[[Env, peewee.Database, argparse.Namespace], None]
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    # Apply pending migrations before run, as serve does (a catalog loads into a fresh database).
+    migrates_first: bool = False
 
 
 def open_service_database(
@@ -84,22 +94,26 @@ class ServiceCli:
         serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
         commands.add_parser("migrate", help="apply pending database migrations and exit")
         for name, extra in self.extra_commands.items():
-            commands.add_parser(name, help=extra.help)
+            extra_parser = commands.add_parser(name, help=extra.help, description=extra.help)
+            if extra.add_arguments is not None:
+                extra.add_arguments(extra_parser)
         args = parser.parse_args(argv)
         command: str = args.command or "serve"
         try:
-            self._run(command, Env(), migrate=not getattr(args, "no_migrate", False))
+            self._run(command, Env(), args)
         except EXPECTED_FAILURES as error:
             print(f"pasar-{self.name}: {one_line(error)}", file=sys.stderr)
             return 2
         return 0
 
-    def _run(self, command: str, env: Env, migrate: bool) -> None:
+    def _run(self, command: str, env: Env, args: argparse.Namespace) -> None:
         configure_logging(
             f"svc-{self.name}",
             env.string("PASAR_LOG_LEVEL", "info"),
             env.string("PASAR_LOG_FORMAT", "json"),
         )
+        migrate = not getattr(args, "no_migrate", False)
+        extra = self.extra_commands.get(command)
         with database_step(env, None, "cannot open the database"):
             database = self.open_database(env)
         try:
@@ -110,14 +124,14 @@ class ServiceCli:
                 # serve --no-migrate starts without the database, NOT_SERVING until it answers.
                 with database_step(env, database, "cannot connect to the database"):
                     db.ping(database)
-            if command == "migrate" or (command == "serve" and migrate):
+            if command == "migrate" or (command == "serve" and migrate) or (extra and extra.migrates_first):
                 with database_step(env, database, "cannot migrate the database"):
                     db.migrate(database, self.migrations_dir)
             if server is not None:
                 limit_malloc_arenas()
                 run_until_terminated(server)
-            elif command in self.extra_commands:
-                self.extra_commands[command].run(env, database)
+            elif extra is not None:
+                extra.run(env, database, args)
         finally:
             # Closed connections leave SQLite's write-ahead log folded into the database file,
             # so a file copied after the command (the benchmarks' catalogs) holds all its rows.
