@@ -25,6 +25,7 @@ from repository import COMPONENTS
 
 LOCK = REPO / "requirements" / "dev.lock"
 NOT_AT_RUN_TIME = {
+    "pasar-testkit",
     "pytest",
     "ruff",
     "mypy",
@@ -105,6 +106,16 @@ def test_the_image_holds_exactly_the_components_runtime_dependencies_at_the_lock
     for name, version in present.items():
         if not name.startswith("pasar-"):
             assert version == pins[name], f"{name} {version} is not the locked {pins[name]}"
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_the_image_holds_no_test_harness(image_environments: ImageEnvironments, component: str) -> None:
+    """The harness (pasar-testkit, once pasar_kit.testing, which imports pytest) is for tests only."""
+    image = built_image(image_environments, component)
+    site = next(image.path("/opt/pasar/lib").glob("python3*/site-packages"))
+    assert (site / "pasar_kit").is_dir()
+    assert not (site / "pasar_kit" / "testing").exists()
+    assert list(site.glob("pasar_testkit*")) == []
 
 
 @pytest.mark.parametrize("component", COMPONENTS)
