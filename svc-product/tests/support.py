@@ -1,17 +1,14 @@
-"""Helpers shared by the catalog's tests: reading a failed call's status, building a catalog."""
+"""Helpers shared by the catalog's tests: counting rows, building a catalog through the admin API.
+
+(A failed call is read with pasar_testkit's refused, reason_of, error_metadata and violated_fields.)
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import cast
+from collections.abc import Sequence
 
-import grpc
 import peewee
-import pytest
 from google.protobuf import field_mask_pb2
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_admin_service_pb2_grpc as admin_pb2_grpc
@@ -23,40 +20,6 @@ ADMIN_TOKEN = "test-admin-token"
 ADMIN_METADATA = (("authorization", f"Bearer {ADMIN_TOKEN}"),)
 
 
-@dataclass(frozen=True)
-class Failure:
-    """What a failed call told its caller."""
-
-    code: grpc.StatusCode
-    message: str
-    reason: str = ""
-    metadata: dict[str, str] = field(default_factory=dict)
-    fields: list[str] = field(default_factory=list)
-
-
-def failure(call: Callable[[], object]) -> Failure:
-    """Runs call, which must fail, and returns its status with the ErrorInfo and BadRequest details."""
-    with pytest.raises(grpc.RpcError) as caught:
-        call()
-    error = cast(grpc.Call, caught.value)
-    result = Failure(code=error.code(), message=error.details() or "")
-    status = rpc_status.from_call(error)
-    if status is None:
-        return result
-    for detail in status.details:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            assert info.domain == "pasar.shop"
-            result = Failure(result.code, result.message, info.reason, dict(info.metadata), result.fields)
-        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad_request = error_details_pb2.BadRequest()
-            detail.Unpack(bad_request)
-            fields = [violation.field for violation in bad_request.field_violations]
-            result = Failure(result.code, result.message, result.reason, result.metadata, fields)
-    return result
-
-
 def row_counts(database: peewee.Database) -> dict[str, int]:
     """The number of rows in each of the service's tables."""
     with database.connection_context():
@@ -66,8 +29,8 @@ def row_counts(database: peewee.Database) -> dict[str, int]:
 class Admin:
     """ProductAdminService with the administrator's token on every call, and shortcuts to fill a catalog."""
 
-    def __init__(self, channel: grpc.Channel) -> None:
-        self.stub = admin_pb2_grpc.ProductAdminServiceStub(channel)
+    def __init__(self, stub: admin_pb2_grpc.ProductAdminServiceStub) -> None:
+        self.stub = stub
 
     def category(self, category_id: str, sort_order: int = 0, display_name: str = "") -> product_pb2.Category:
         request = admin_pb2.CreateCategoryRequest(

@@ -5,13 +5,16 @@ from __future__ import annotations
 import grpc
 import peewee
 import pytest
-from support import ADMIN_METADATA, ADMIN_TOKEN, failure, row_counts
+from support import ADMIN_METADATA, ADMIN_TOKEN, row_counts
 
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_admin_service_pb2_grpc as admin_pb2_grpc
-from pasar.product.v1 import product_pb2
+from pasar.product.v1 import product_pb2, product_service_pb2
+from pasar.product.v1.error_reason_pb2 import ErrorReason
+from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
 from pasar_kit.errors import PermissionDenied, Unauthenticated
 from pasar_product.admin_auth import admin_refusal, bearer_token
+from pasar_testkit.assertions import reason_of, refused, violated_fields
 
 CATEGORY = product_pb2.Category(id="pulsa", display_name="Pulsa", sort_order=10)
 
@@ -46,16 +49,14 @@ def test_no_token_is_unauthenticated_and_a_wrong_one_permission_denied() -> None
     assert admin_refusal((("authorization", "Bearer secret"),), "secret") is None
 
 
-@pytest.fixture
-def admin_stub(channel: grpc.Channel) -> admin_pb2_grpc.ProductAdminServiceStub:
-    return admin_pb2_grpc.ProductAdminServiceStub(channel)
-
-
 def test_an_admin_call_without_the_token_is_unauthenticated(
     admin_stub: admin_pb2_grpc.ProductAdminServiceStub, database: peewee.Database
 ) -> None:
-    refused = failure(lambda: admin_stub.CreateCategory(admin_pb2.CreateCategoryRequest(category=CATEGORY)))
-    assert (refused.code, refused.reason) == (grpc.StatusCode.UNAUTHENTICATED, "ADMIN_TOKEN_MISSING")
+    error = refused(lambda: admin_stub.CreateCategory(admin_pb2.CreateCategoryRequest(category=CATEGORY)))
+    assert (error.code(), reason_of(error)) == (
+        grpc.StatusCode.UNAUTHENTICATED,
+        ErrorReason.Name(ErrorReason.ADMIN_TOKEN_MISSING),
+    )
     assert row_counts(database)["category"] == 0
 
 
@@ -66,9 +67,12 @@ def test_an_admin_call_with_a_wrong_token_is_permission_denied(
     admin_stub: admin_pb2_grpc.ProductAdminServiceStub, database: peewee.Database, value: str
 ) -> None:
     request = admin_pb2.CreateCategoryRequest(category=CATEGORY)
-    refused = failure(lambda: admin_stub.CreateCategory(request, metadata=(("authorization", value),)))
-    assert (refused.code, refused.reason) == (grpc.StatusCode.PERMISSION_DENIED, "ADMIN_TOKEN_INVALID")
-    assert ADMIN_TOKEN not in refused.message
+    error = refused(lambda: admin_stub.CreateCategory(request, metadata=(("authorization", value),)))
+    assert (error.code(), reason_of(error)) == (
+        grpc.StatusCode.PERMISSION_DENIED,
+        ErrorReason.Name(ErrorReason.ADMIN_TOKEN_INVALID),
+    )
+    assert ADMIN_TOKEN not in str(error), "the refusal never repeats a token"
     assert row_counts(database)["category"] == 0
 
 
@@ -82,17 +86,17 @@ def test_every_admin_method_checks_the_token(admin_stub: admin_pb2_grpc.ProductA
         lambda: admin_stub.UpdatePackage(admin_pb2.UpdatePackageRequest()),
     ]
     for call in calls:
-        assert failure(call).reason == "ADMIN_TOKEN_MISSING"
+        assert reason_of(refused(call)) == ErrorReason.Name(ErrorReason.ADMIN_TOKEN_MISSING)
 
 
 def test_the_token_is_checked_before_the_request_is_validated(
     admin_stub: admin_pb2_grpc.ProductAdminServiceStub,
 ) -> None:
     invalid = admin_pb2.CreateCategoryRequest(category=product_pb2.Category(id="NOT VALID"))
-    assert failure(lambda: admin_stub.CreateCategory(invalid)).code == grpc.StatusCode.UNAUTHENTICATED
-    with_token = failure(lambda: admin_stub.CreateCategory(invalid, metadata=ADMIN_METADATA))
-    assert with_token.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert "category.id" in with_token.fields
+    assert refused(lambda: admin_stub.CreateCategory(invalid)).code() == grpc.StatusCode.UNAUTHENTICATED
+    with_token = refused(lambda: admin_stub.CreateCategory(invalid, metadata=ADMIN_METADATA))
+    assert with_token.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "category.id" in violated_fields(with_token)
 
 
 def test_the_right_token_is_let_through(admin_stub: admin_pb2_grpc.ProductAdminServiceStub) -> None:
@@ -103,8 +107,5 @@ def test_the_right_token_is_let_through(admin_stub: admin_pb2_grpc.ProductAdminS
     assert response.category == CATEGORY
 
 
-def test_the_public_service_needs_no_token(channel: grpc.Channel) -> None:
-    from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
-
-    stub = product_service_pb2_grpc.ProductServiceStub(channel)
+def test_the_public_service_needs_no_token(stub: ProductServiceStub) -> None:
     assert stub.ListCategories(product_service_pb2.ListCategoriesRequest(), timeout=10).categories == []

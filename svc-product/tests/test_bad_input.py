@@ -10,15 +10,17 @@ import grpc
 import peewee
 import pytest
 from google.protobuf import message
-from support import ADMIN_METADATA, Admin, failure, row_counts
+from support import ADMIN_METADATA, Admin, row_counts
 
 from pasar.common.v1 import money_pb2
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_pb2
 from pasar.product.v1 import product_service_pb2 as service_pb2
+from pasar.product.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1.product_admin_service_pb2_grpc import ProductAdminServiceStub
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
 from pasar_kit.money import rupiah
+from pasar_testkit.assertions import error_metadata, reason_of, refused, violated_fields
 
 Line = product_pb2.StockLine
 
@@ -224,18 +226,17 @@ def seeded(admin: Admin, database: peewee.Database) -> dict[str, int]:
 def check_refused(
     call: Callable[[], object], case: BadRequest, database: peewee.Database, before: dict[str, int]
 ) -> None:
-    refused = failure(call)
-    assert refused.code == grpc.StatusCode.INVALID_ARGUMENT, refused
-    assert case.field in refused.fields, refused
-    assert case.field in refused.message
+    error = refused(call)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
+    assert case.field in violated_fields(error), error
     assert row_counts(database) == before
 
 
 @pytest.mark.parametrize("case", PUBLIC_CASES, ids=str)
 def test_bad_catalog_requests_are_invalid_argument(
-    products: ProductServiceStub, seeded: dict[str, int], database: peewee.Database, case: BadRequest
+    stub: ProductServiceStub, seeded: dict[str, int], database: peewee.Database, case: BadRequest
 ) -> None:
-    method = getattr(products, case.method)
+    method = getattr(stub, case.method)
     check_refused(lambda: method(case.request, timeout=10), case, database, seeded)
 
 
@@ -248,23 +249,22 @@ def test_bad_admin_requests_are_invalid_argument(
 
 
 def test_a_request_larger_than_the_server_accepts_is_refused_whole(
-    channel: grpc.Channel, seeded: dict[str, int], database: peewee.Database
+    admin_stub: ProductAdminServiceStub, seeded: dict[str, int], database: peewee.Database
 ) -> None:
-    stub = ProductAdminServiceStub(channel)
     request = admin_pb2.CreateProductRequest(product=valid_product(description="d" * (5 * 1024 * 1024)))
-    refused = failure(lambda: stub.CreateProduct(request, metadata=ADMIN_METADATA, timeout=10))
-    assert refused.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    error = refused(lambda: admin_stub.CreateProduct(request, metadata=ADMIN_METADATA, timeout=10))
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert row_counts(database) == seeded
 
 
 def test_huge_quantities_within_the_rules_are_out_of_stock_not_errors(
-    products: ProductServiceStub, seeded: dict[str, int], database: peewee.Database
+    stub: ProductServiceStub, seeded: dict[str, int], database: peewee.Database
 ) -> None:
     request = reserve("ord_1", Line(package_id="pulsa-nusantara-10k", quantity=100))
-    refused = failure(lambda: products.ReserveStock(request, timeout=10))
-    assert (refused.code, refused.reason, refused.metadata) == (
+    error = refused(lambda: stub.ReserveStock(request, timeout=10))
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
         grpc.StatusCode.FAILED_PRECONDITION,
-        "OUT_OF_STOCK",
+        ErrorReason.Name(ErrorReason.OUT_OF_STOCK),
         {"package_id": "pulsa-nusantara-10k", "requested": "100", "available": "5"},
     )
     assert row_counts(database) == seeded

@@ -8,25 +8,26 @@ from typing import Any
 import grpc
 import peewee
 import pytest
-from support import Admin, failure
+from support import Admin
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.product.v1 import product_pb2, product_service_pb2
+from pasar.product.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
 from pasar_kit.money import rupiah
 from pasar_product import catalog
-from pasar_product.servicer import product_message
+from pasar_product.messages import product_message
+from pasar_testkit.assertions import error_metadata, reason_of, refused, violated_fields
 
 ListProducts = product_service_pb2.ListProductsRequest
 
 
-def all_product_ids(products: ProductServiceStub, page_size: int, **filters: str) -> list[str]:
+def all_product_ids(stub: ProductServiceStub, page_size: int, **filters: str) -> list[str]:
     """Every product id of a listing, following next_page_token to the end."""
     ids: list[str] = []
     token = ""
     while True:
-        page = products.ListProducts(
-            ListProducts(page_size=page_size, page_token=token, **filters), timeout=10
-        )
+        page = stub.ListProducts(ListProducts(page_size=page_size, page_token=token, **filters), timeout=10)
         assert len(page.products) <= page_size
         ids += [product.id for product in page.products]
         token = page.next_page_token
@@ -55,40 +56,41 @@ def shop(admin: Admin) -> Admin:
 
 
 def test_categories_are_listed_in_display_order_a_page_at_a_time(
-    admin: Admin, products: ProductServiceStub
+    admin: Admin, stub: ProductServiceStub
 ) -> None:
     for category_id, sort_order in [("voucher-game", 40), ("pulsa", 10), ("e-money", 40), ("paket-data", 20)]:
         admin.category(category_id, sort_order=sort_order)
-    first = products.ListCategories(product_service_pb2.ListCategoriesRequest(page_size=3), timeout=10)
+    first = stub.ListCategories(product_service_pb2.ListCategoriesRequest(page_size=3), timeout=10)
     assert [category.id for category in first.categories] == ["pulsa", "paket-data", "e-money"]
     assert first.categories[0] == product_pb2.Category(id="pulsa", display_name="Pulsa", sort_order=10)
     admin.category("e-book", sort_order=40)  # sorts before the page's last one: never shown on the next page
-    second = products.ListCategories(
+    second = stub.ListCategories(
         product_service_pb2.ListCategoriesRequest(page_size=3, page_token=first.next_page_token), timeout=10
     )
     assert [category.id for category in second.categories] == ["voucher-game"]
     assert second.next_page_token == ""
-    everything = products.ListCategories(product_service_pb2.ListCategoriesRequest(), timeout=10)
+    everything = stub.ListCategories(product_service_pb2.ListCategoriesRequest(), timeout=10)
     assert len(everything.categories) == 5
     assert everything.next_page_token == ""
 
 
-def test_a_categories_token_is_refused_by_the_products_list(
-    admin: Admin, products: ProductServiceStub
-) -> None:
+def test_a_categories_token_is_refused_by_the_products_list(admin: Admin, stub: ProductServiceStub) -> None:
     admin.category("pulsa")
     admin.category("paket-data")
-    token = products.ListCategories(
+    token = stub.ListCategories(
         product_service_pb2.ListCategoriesRequest(page_size=1), timeout=10
     ).next_page_token
-    refused = failure(lambda: products.ListProducts(ListProducts(page_token=token), timeout=10))
-    assert (refused.code, refused.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")
+    error = refused(lambda: stub.ListProducts(ListProducts(page_token=token), timeout=10))
+    assert (error.code(), reason_of(error)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        CommonErrorReason.Name(CommonErrorReason.INVALID_PAGE_TOKEN),
+    )
 
 
 def test_products_are_listed_by_id_with_packages_and_price_range(
-    shop: Admin, products: ProductServiceStub
+    shop: Admin, stub: ProductServiceStub
 ) -> None:
-    page = products.ListProducts(ListProducts(), timeout=10)
+    page = stub.ListProducts(ListProducts(), timeout=10)
     assert [product.id for product in page.products] == [
         "data-nusantara",
         "data-samudra",
@@ -119,23 +121,21 @@ def test_products_are_listed_by_id_with_packages_and_price_range(
     )
 
 
-def test_the_default_page_is_twenty_and_the_largest_a_hundred(
-    admin: Admin, products: ProductServiceStub
-) -> None:
+def test_the_default_page_is_twenty_and_the_largest_a_hundred(admin: Admin, stub: ProductServiceStub) -> None:
     admin.category("pulsa")
     for number in range(105):
         admin.product(f"p-{number:03d}", "pulsa")
-    assert len(products.ListProducts(ListProducts(), timeout=10).products) == 20
-    largest = products.ListProducts(ListProducts(page_size=100), timeout=10)
+    assert len(stub.ListProducts(ListProducts(), timeout=10).products) == 20
+    largest = stub.ListProducts(ListProducts(page_size=100), timeout=10)
     assert len(largest.products) == 100
-    rest = products.ListProducts(ListProducts(page_size=100, page_token=largest.next_page_token), timeout=10)
+    rest = stub.ListProducts(ListProducts(page_size=100, page_token=largest.next_page_token), timeout=10)
     assert [product.id for product in rest.products] == [f"p-{number:03d}" for number in range(100, 105)]
     assert rest.next_page_token == ""
-    too_many = failure(lambda: products.ListProducts(ListProducts(page_size=101), timeout=10))
-    assert (too_many.code, too_many.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ["page_size"])
+    too_many = refused(lambda: stub.ListProducts(ListProducts(page_size=101), timeout=10))
+    assert (too_many.code(), violated_fields(too_many)) == (grpc.StatusCode.INVALID_ARGUMENT, ["page_size"])
 
 
-def test_paging_is_stable_while_products_are_added(admin: Admin, products: ProductServiceStub) -> None:
+def test_paging_is_stable_while_products_are_added(admin: Admin, stub: ProductServiceStub) -> None:
     admin.category("pulsa")
     for number in range(0, 40, 2):
         admin.product(f"p-{number:03d}", "pulsa")
@@ -143,7 +143,7 @@ def test_paging_is_stable_while_products_are_added(admin: Admin, products: Produ
     token = ""
     added = 0
     while True:
-        page = products.ListProducts(ListProducts(page_size=3, page_token=token), timeout=10)
+        page = stub.ListProducts(ListProducts(page_size=3, page_token=token), timeout=10)
         seen += [product.id for product in page.products]
         # Between pages, add one product before the page's end and one after it.
         last = int(seen[-1].removeprefix("p-"))
@@ -161,14 +161,14 @@ def test_paging_is_stable_while_products_are_added(admin: Admin, products: Produ
     assert added > 10
 
 
-def test_a_category_lists_only_its_products(shop: Admin, products: ProductServiceStub) -> None:
-    assert all_product_ids(products, 2, category_id="pulsa") == [
+def test_a_category_lists_only_its_products(shop: Admin, stub: ProductServiceStub) -> None:
+    assert all_product_ids(stub, 2, category_id="pulsa") == [
         "pulsa-cakrawala",
         "pulsa-nusantara",
         "pulsa-samudra",
     ]
-    assert all_product_ids(products, 1, category_id="paket-data") == ["data-nusantara", "data-samudra"]
-    assert all_product_ids(products, 5, category_id="voucher-game") == []
+    assert all_product_ids(stub, 1, category_id="paket-data") == ["data-nusantara", "data-samudra"]
+    assert all_product_ids(stub, 5, category_id="voucher-game") == []
 
 
 @pytest.mark.parametrize(
@@ -187,24 +187,24 @@ def test_a_category_lists_only_its_products(shop: Admin, products: ProductServic
     ],
 )
 def test_search_matches_names_ignoring_case_and_accents(
-    shop: Admin, products: ProductServiceStub, query: str, found: list[str]
+    shop: Admin, stub: ProductServiceStub, query: str, found: list[str]
 ) -> None:
-    assert all_product_ids(products, 1, query=query) == found
+    assert all_product_ids(stub, 1, query=query) == found
 
 
-def test_search_and_category_combine(shop: Admin, products: ProductServiceStub) -> None:
-    assert all_product_ids(products, 1, category_id="pulsa", query="nusantara") == ["pulsa-nusantara"]
+def test_search_and_category_combine(shop: Admin, stub: ProductServiceStub) -> None:
+    assert all_product_ids(stub, 1, category_id="pulsa", query="nusantara") == ["pulsa-nusantara"]
 
 
-def test_wildcards_in_a_search_are_plain_characters(admin: Admin, products: ProductServiceStub) -> None:
+def test_wildcards_in_a_search_are_plain_characters(admin: Admin, stub: ProductServiceStub) -> None:
     admin.category("promo")
     admin.product("diskon-50", "promo", display_name="Diskon 50% Pulsa")
     admin.product("diskon-besar", "promo", display_name="Diskon_Besar")
     admin.product("diskon-lain", "promo", display_name="Diskon 500 Pulsa")
     admin.product("diskon-miring", "promo", display_name="Diskon\\Miring")
-    assert all_product_ids(products, 5, query="50%") == ["diskon-50"]
-    assert all_product_ids(products, 5, query="n_b") == ["diskon-besar"]
-    assert all_product_ids(products, 5, query="n\\m") == ["diskon-miring"]
+    assert all_product_ids(stub, 5, query="50%") == ["diskon-50"]
+    assert all_product_ids(stub, 5, query="n_b") == ["diskon-besar"]
+    assert all_product_ids(stub, 5, query="n\\m") == ["diskon-miring"]
 
 
 @pytest.mark.parametrize(
@@ -212,33 +212,33 @@ def test_wildcards_in_a_search_are_plain_characters(admin: Admin, products: Prod
     [{"query": "samudra"}, {"category_id": "paket-data"}, {"query": ""}, {"category_id": ""}],
 )
 def test_a_token_used_with_other_filters_is_refused(
-    shop: Admin, products: ProductServiceStub, change: dict[str, str]
+    shop: Admin, stub: ProductServiceStub, change: dict[str, str]
 ) -> None:
     filters = {"category_id": "pulsa", "query": "pulsa"}
-    token = products.ListProducts(ListProducts(page_size=1, **filters), timeout=10).next_page_token
+    token = stub.ListProducts(ListProducts(page_size=1, **filters), timeout=10).next_page_token
     assert token
     changed = {**filters, **change}
-    refused = failure(
-        lambda: products.ListProducts(ListProducts(page_size=1, page_token=token, **changed), timeout=10)
+    error = refused(
+        lambda: stub.ListProducts(ListProducts(page_size=1, page_token=token, **changed), timeout=10)
     )
-    assert (refused.code, refused.reason, refused.fields) == (
+    assert (error.code(), reason_of(error), violated_fields(error)) == (
         grpc.StatusCode.INVALID_ARGUMENT,
-        "INVALID_PAGE_TOKEN",
+        CommonErrorReason.Name(CommonErrorReason.INVALID_PAGE_TOKEN),
         ["page_token"],
     )
 
 
 def test_a_token_works_with_the_same_search_in_other_letter_case(
-    shop: Admin, products: ProductServiceStub
+    shop: Admin, stub: ProductServiceStub
 ) -> None:
-    token = products.ListProducts(ListProducts(page_size=1, query="pulsa"), timeout=10).next_page_token
-    page = products.ListProducts(ListProducts(page_size=5, query="PULSA", page_token=token), timeout=10)
+    token = stub.ListProducts(ListProducts(page_size=1, query="pulsa"), timeout=10).next_page_token
+    page = stub.ListProducts(ListProducts(page_size=5, query="PULSA", page_token=token), timeout=10)
     assert [product.id for product in page.products] == ["pulsa-nusantara", "pulsa-samudra"]
 
 
-def test_the_same_token_with_another_page_size_is_fine(shop: Admin, products: ProductServiceStub) -> None:
-    token = products.ListProducts(ListProducts(page_size=1), timeout=10).next_page_token
-    page = products.ListProducts(ListProducts(page_size=10, page_token=token), timeout=10)
+def test_the_same_token_with_another_page_size_is_fine(shop: Admin, stub: ProductServiceStub) -> None:
+    token = stub.ListProducts(ListProducts(page_size=1), timeout=10).next_page_token
+    page = stub.ListProducts(ListProducts(page_size=10, page_token=token), timeout=10)
     assert [product.id for product in page.products] == [
         "data-samudra",
         "pulsa-cakrawala",
@@ -248,44 +248,44 @@ def test_the_same_token_with_another_page_size_is_fine(shop: Admin, products: Pr
 
 
 @pytest.mark.parametrize("token", ["forged", "eyJhZnRlciI6InB1bHNhIn0", "A" * 80, "-_-_"])
-def test_forged_page_tokens_are_refused(shop: Admin, products: ProductServiceStub, token: str) -> None:
-    refused = failure(lambda: products.ListProducts(ListProducts(page_token=token), timeout=10))
-    assert (refused.code, refused.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")
-    refused = failure(
-        lambda: products.ListCategories(
-            product_service_pb2.ListCategoriesRequest(page_token=token), timeout=10
-        )
+def test_forged_page_tokens_are_refused(shop: Admin, stub: ProductServiceStub, token: str) -> None:
+    error = refused(lambda: stub.ListProducts(ListProducts(page_token=token), timeout=10))
+    assert (error.code(), reason_of(error)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        CommonErrorReason.Name(CommonErrorReason.INVALID_PAGE_TOKEN),
     )
-    assert (refused.code, refused.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")
+    error = refused(
+        lambda: stub.ListCategories(product_service_pb2.ListCategoriesRequest(page_token=token), timeout=10)
+    )
+    assert (error.code(), reason_of(error)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        CommonErrorReason.Name(CommonErrorReason.INVALID_PAGE_TOKEN),
+    )
 
 
-def test_get_product_returns_it_with_its_packages(shop: Admin, products: ProductServiceStub) -> None:
-    product = products.GetProduct(
-        product_service_pb2.GetProductRequest(id="pulsa-nusantara"), timeout=10
-    ).product
-    listed = [
-        p for p in products.ListProducts(ListProducts(), timeout=10).products if p.id == "pulsa-nusantara"
-    ]
+def test_get_product_returns_it_with_its_packages(shop: Admin, stub: ProductServiceStub) -> None:
+    product = stub.GetProduct(product_service_pb2.GetProductRequest(id="pulsa-nusantara"), timeout=10).product
+    listed = [p for p in stub.ListProducts(ListProducts(), timeout=10).products if p.id == "pulsa-nusantara"]
     assert [product] == listed
 
 
 @pytest.mark.parametrize("product_id", ["pulsa-lama", "tidak-ada"])
 def test_archived_and_unknown_products_are_not_found(
-    shop: Admin, products: ProductServiceStub, product_id: str
+    shop: Admin, stub: ProductServiceStub, product_id: str
 ) -> None:
-    missing = failure(
-        lambda: products.GetProduct(product_service_pb2.GetProductRequest(id=product_id), timeout=10)
+    missing = refused(
+        lambda: stub.GetProduct(product_service_pb2.GetProductRequest(id=product_id), timeout=10)
     )
-    assert (missing.code, missing.reason, missing.metadata) == (
+    assert (missing.code(), reason_of(missing), error_metadata(missing)) == (
         grpc.StatusCode.NOT_FOUND,
-        "PRODUCT_NOT_FOUND",
+        ErrorReason.Name(ErrorReason.PRODUCT_NOT_FOUND),
         {"product_id": product_id},
     )
 
 
-def test_batch_get_returns_packages_in_the_order_asked(shop: Admin, products: ProductServiceStub) -> None:
+def test_batch_get_returns_packages_in_the_order_asked(shop: Admin, stub: ProductServiceStub) -> None:
     ids = ["pulsa-nusantara-100k", "data-nusantara-2gb", "pulsa-nusantara-10k"]
-    packages = products.BatchGetPackages(
+    packages = stub.BatchGetPackages(
         product_service_pb2.BatchGetPackagesRequest(ids=ids), timeout=10
     ).packages
     assert [package.id for package in packages] == ids
@@ -301,16 +301,15 @@ def test_batch_get_returns_packages_in_the_order_asked(shop: Admin, products: Pr
 
 @pytest.mark.parametrize("missing_id", ["tidak-ada", "pulsa-lama-5k"])
 def test_batch_get_with_any_unknown_id_is_not_found_naming_it(
-    shop: Admin, products: ProductServiceStub, missing_id: str
+    shop: Admin, stub: ProductServiceStub, missing_id: str
 ) -> None:
     request = product_service_pb2.BatchGetPackagesRequest(ids=["pulsa-nusantara-10k", missing_id])
-    missing = failure(lambda: products.BatchGetPackages(request, timeout=10))
-    assert (missing.code, missing.reason, missing.metadata) == (
+    missing = refused(lambda: stub.BatchGetPackages(request, timeout=10))
+    assert (missing.code(), reason_of(missing), error_metadata(missing)) == (
         grpc.StatusCode.NOT_FOUND,
-        "PACKAGE_NOT_FOUND",
+        ErrorReason.Name(ErrorReason.PACKAGE_NOT_FOUND),
         {"package_id": missing_id},
     )
-    assert missing_id in missing.message
 
 
 @pytest.fixture

@@ -18,15 +18,15 @@ import pytest
 from support import Admin
 
 from pasar.product.v1 import product_pb2, product_service_pb2
+from pasar.product.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
-from pasar_kit.errors import error_info
 from pasar_product.models import (
-    RESERVATION_COMMITTED,
-    RESERVATION_RESERVED,
     Package,
     Reservation,
     ReservationLine,
+    ReservationState,
 )
+from pasar_testkit.assertions import reason_of
 
 T = TypeVar("T")
 
@@ -36,8 +36,7 @@ def outcome(call: Callable[[], object]) -> str:
     try:
         call()
     except grpc.RpcError as error:
-        info = error_info(error)
-        return info.reason if info else error.code().name
+        return reason_of(error) or error.code().name
     return "OK"
 
 
@@ -56,22 +55,22 @@ def all_at_once(calls: list[Callable[[], T]]) -> tuple[list[T], float]:
 
 
 def reserve_call(
-    products: ProductServiceStub, order_id: str, package_id: str, quantity: int
+    stub: ProductServiceStub, order_id: str, package_id: str, quantity: int
 ) -> Callable[[], object]:
     request = product_service_pb2.ReserveStockRequest(
         order_id=order_id, lines=[product_pb2.StockLine(package_id=package_id, quantity=quantity)]
     )
-    return lambda: products.ReserveStock(request, timeout=60)
+    return lambda: stub.ReserveStock(request, timeout=60)
 
 
-def commit_call(products: ProductServiceStub, order_id: str) -> Callable[[], object]:
+def commit_call(stub: ProductServiceStub, order_id: str) -> Callable[[], object]:
     request = product_service_pb2.CommitReservationRequest(order_id=order_id)
-    return lambda: products.CommitReservation(request, timeout=60)
+    return lambda: stub.CommitReservation(request, timeout=60)
 
 
-def release_call(products: ProductServiceStub, order_id: str) -> Callable[[], object]:
+def release_call(stub: ProductServiceStub, order_id: str) -> Callable[[], object]:
     request = product_service_pb2.ReleaseReservationRequest(order_id=order_id)
-    return lambda: products.ReleaseReservation(request, timeout=60)
+    return lambda: stub.ReleaseReservation(request, timeout=60)
 
 
 def stock_now(database: peewee.Database, package_id: str) -> int:
@@ -88,7 +87,7 @@ def held_units(database: peewee.Database, package_id: str) -> int:
             .join(Reservation)
             .where(
                 (ReservationLine.package == package_id)
-                & Reservation.state.in_([RESERVATION_RESERVED, RESERVATION_COMMITTED])
+                & Reservation.state.in_([ReservationState.RESERVED, ReservationState.COMMITTED])
             )
             .scalar()
         )
@@ -102,18 +101,19 @@ def package_id(admin: Admin) -> str:
 
 
 def test_fifty_parallel_reservations_of_ten_units_sell_exactly_ten(
-    products: ProductServiceStub, database: peewee.Database, package_id: str, database_kind: str
+    stub: ProductServiceStub, database: peewee.Database, package_id: str, database_kind: str
 ) -> None:
-    calls = [reserve_call(products, f"ord_{number:02d}", package_id, 1) for number in range(50)]
+    calls = [reserve_call(stub, f"ord_{number:02d}", package_id, 1) for number in range(50)]
     results, seconds = all_at_once([lambda call=call: outcome(call) for call in calls])  # type: ignore[misc]
     counts = Counter(results)
+    out_of_stock = ErrorReason.Name(ErrorReason.OUT_OF_STOCK)
     final_stock = stock_now(database, package_id)
     print(
         f"\n[figures] {database_kind}: 50 parallel ReserveStock (quantity 1, stock 10): "
-        f"{counts['OK']} reserved, {counts['OUT_OF_STOCK']} out of stock, final stock {final_stock}, "
+        f"{counts['OK']} reserved, {counts[out_of_stock]} out of stock, final stock {final_stock}, "
         f"{seconds:.2f} s"
     )
-    assert counts == {"OK": 10, "OUT_OF_STOCK": 40}
+    assert counts == {"OK": 10, out_of_stock: 40}
     assert final_stock == 0
     with database.connection_context():
         assert Reservation.select().count() == 10
@@ -122,7 +122,7 @@ def test_fifty_parallel_reservations_of_ten_units_sell_exactly_ten(
 
 
 def test_a_mix_of_reservations_and_releases_never_drives_stock_below_zero(
-    products: ProductServiceStub, database: peewee.Database, admin: Admin, database_kind: str
+    stub: ProductServiceStub, database: peewee.Database, admin: Admin, database_kind: str
 ) -> None:
     initial = 20
     admin.category("pulsa")
@@ -141,15 +141,15 @@ def test_a_mix_of_reservations_and_releases_never_drives_stock_below_zero(
         seen: Counter[str] = Counter()
         for attempt in range(12):
             order_id = f"ord_{number}_{attempt}"
-            result = outcome(reserve_call(products, order_id, package_id, chance.randint(1, 3)))
+            result = outcome(reserve_call(stub, order_id, package_id, chance.randint(1, 3)))
             seen[f"reserve {result}"] += 1
             if result != "OK":
                 continue
             roll = chance.random()
             if roll < 0.85:
-                seen[f"release {outcome(release_call(products, order_id))}"] += 1
+                seen[f"release {outcome(release_call(stub, order_id))}"] += 1
             elif roll < 0.93:
-                seen[f"commit {outcome(commit_call(products, order_id))}"] += 1
+                seen[f"commit {outcome(commit_call(stub, order_id))}"] += 1
         return seen
 
     watcher = threading.Thread(target=watch)
@@ -176,14 +176,12 @@ def test_a_mix_of_reservations_and_releases_never_drives_stock_below_zero(
 
 
 def test_parallel_retries_of_one_reservation_hold_the_units_once(
-    products: ProductServiceStub, database: peewee.Database, package_id: str
+    stub: ProductServiceStub, database: peewee.Database, package_id: str
 ) -> None:
     request = product_service_pb2.ReserveStockRequest(
         order_id="ord_retried", lines=[product_pb2.StockLine(package_id=package_id, quantity=3)]
     )
-    results, _ = all_at_once(
-        [lambda: products.ReserveStock(request, timeout=60).reservation for _ in range(20)]
-    )
+    results, _ = all_at_once([lambda: stub.ReserveStock(request, timeout=60).reservation for _ in range(20)])
     assert all(result == results[0] for result in results)
     assert results[0].state == product_pb2.RESERVATION_STATE_RESERVED
     assert stock_now(database, package_id) == 7
@@ -192,32 +190,32 @@ def test_parallel_retries_of_one_reservation_hold_the_units_once(
 
 
 def test_parallel_releases_return_the_units_once(
-    products: ProductServiceStub, database: peewee.Database, package_id: str
+    stub: ProductServiceStub, database: peewee.Database, package_id: str
 ) -> None:
-    reserve_call(products, "ord_released", package_id, 4)()
+    reserve_call(stub, "ord_released", package_id, 4)()
     request = product_service_pb2.ReleaseReservationRequest(order_id="ord_released")
     results, _ = all_at_once(
-        [lambda: products.ReleaseReservation(request, timeout=60).reservation for _ in range(20)]
+        [lambda: stub.ReleaseReservation(request, timeout=60).reservation for _ in range(20)]
     )
     assert {result.state for result in results} == {product_pb2.RESERVATION_STATE_RELEASED}
     assert stock_now(database, package_id) == 10
 
 
 def test_a_commit_racing_a_release_ends_in_one_consistent_state(
-    products: ProductServiceStub, database: peewee.Database, package_id: str
+    stub: ProductServiceStub, database: peewee.Database, package_id: str
 ) -> None:
     for round_number in range(5):
         order_id = f"ord_race_{round_number}"
-        reserve_call(products, order_id, package_id, 2)()
-        commit, release = commit_call(products, order_id), release_call(products, order_id)
+        reserve_call(stub, order_id, package_id, 2)()
+        commit, release = commit_call(stub, order_id), release_call(stub, order_id)
         calls: list[Callable[[], str]] = [partial(outcome, commit), partial(outcome, release)] * 3
         results, _ = all_at_once(calls)
         commits, releases = results[0::2], results[1::2]
         if "OK" in commits:
             assert set(commits) == {"OK"}
-            assert set(releases) == {"RESERVATION_COMMITTED"}
+            assert set(releases) == {ErrorReason.Name(ErrorReason.RESERVATION_COMMITTED)}
         else:
-            assert set(commits) == {"RESERVATION_RELEASED"}
+            assert set(commits) == {ErrorReason.Name(ErrorReason.RESERVATION_RELEASED)}
             assert set(releases) == {"OK"}
     assert stock_now(database, package_id) + held_units(database, package_id) == 10
 
@@ -231,7 +229,7 @@ def test_racing_creations_of_one_id_make_one_row_and_already_exists_answers(
     packages_made, _ = all_at_once(
         [lambda: outcome(lambda: admin.package("pulsa-kembar", "pulsa-kembar-10k")) for _ in range(10)]
     )
-    assert Counter(products_made) == {"OK": 1, "PRODUCT_EXISTS": 9}
-    assert Counter(packages_made) == {"OK": 1, "PACKAGE_EXISTS": 9}
+    assert Counter(products_made) == {"OK": 1, ErrorReason.Name(ErrorReason.PRODUCT_EXISTS): 9}
+    assert Counter(packages_made) == {"OK": 1, ErrorReason.Name(ErrorReason.PACKAGE_EXISTS): 9}
     with database.connection_context():
         assert Package.select().where(Package.product == "pulsa-kembar").count() == 1

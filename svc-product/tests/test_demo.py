@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 
 import grpc
 import peewee
-from support import Admin, failure, row_counts
+from support import Admin, row_counts
 
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_pb2, product_service_pb2
@@ -16,6 +16,7 @@ from pasar_kit.money import rupiah
 from pasar_kit.pipeline import validate
 from pasar_product.demo import catalog_data, image_url, images, load_demo_catalog
 from pasar_product.models import MODELS
+from pasar_testkit.assertions import refused
 
 DEMO = catalog_data()
 SVG = "{http://www.w3.org/2000/svg}"
@@ -101,10 +102,10 @@ def test_loading_twice_changes_nothing(database: peewee.Database) -> None:
 
 
 def test_loading_again_keeps_what_changed_since(
-    database: peewee.Database, admin: Admin, products: ProductServiceStub
+    database: peewee.Database, admin: Admin, stub: ProductServiceStub
 ) -> None:
     load_demo_catalog(database)
-    package = products.BatchGetPackages(
+    package = stub.BatchGetPackages(
         product_service_pb2.BatchGetPackagesRequest(ids=["pulsa-nusantara-10k"]), timeout=10
     ).packages[0]
     package.stock_available = 3
@@ -113,29 +114,27 @@ def test_loading_again_keeps_what_changed_since(
     before = row_counts(database)
     load_demo_catalog(database)
     assert row_counts(database) == before
-    again = products.BatchGetPackages(
+    again = stub.BatchGetPackages(
         product_service_pb2.BatchGetPackagesRequest(ids=["pulsa-nusantara-10k"]), timeout=10
     ).packages[0]
     assert again.stock_available == 3
-    archived = failure(lambda: products.GetProduct(product_service_pb2.GetProductRequest(id="pulsa-samudra")))
-    assert archived.code == grpc.StatusCode.NOT_FOUND, "loading again does not bring an archived product back"
+    archived = refused(lambda: stub.GetProduct(product_service_pb2.GetProductRequest(id="pulsa-samudra")))
+    assert archived.code() == grpc.StatusCode.NOT_FOUND, (
+        "loading again does not bring an archived product back"
+    )
 
 
-def test_the_demo_is_served(database: peewee.Database, products: ProductServiceStub) -> None:
+def test_the_demo_is_served(database: peewee.Database, stub: ProductServiceStub) -> None:
     load_demo_catalog(database)
-    product = products.GetProduct(
-        product_service_pb2.GetProductRequest(id="token-listrik"), timeout=10
-    ).product
+    product = stub.GetProduct(product_service_pb2.GetProductRequest(id="token-listrik"), timeout=10).product
     assert product.image_url == "/images/products/token-listrik.svg"
     assert product.min_price == rupiah(21_000)
     assert [package.sort_order for package in product.packages] == sorted(
         package.sort_order for package in product.packages
     )
-    listed = products.ListProducts(
-        product_service_pb2.ListProductsRequest(page_size=100), timeout=10
-    ).products
+    listed = stub.ListProducts(product_service_pb2.ListProductsRequest(page_size=100), timeout=10).products
     assert len(listed) == len(DEMO["products"])
-    categories = products.ListCategories(product_service_pb2.ListCategoriesRequest(), timeout=10).categories
+    categories = stub.ListCategories(product_service_pb2.ListCategoriesRequest(), timeout=10).categories
     assert [category.id for category in categories] == [
         "pulsa",
         "paket-data",

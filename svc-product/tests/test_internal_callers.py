@@ -14,24 +14,24 @@ from datetime import timedelta
 import grpc
 import peewee
 import pytest
-from conftest import SERVER_ENV
-from support import Admin, failure, row_counts
+from conftest import RunningService, StartService
+from support import Admin, row_counts
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.product.v1 import product_pb2, product_service_pb2
+from pasar.product.v1.error_reason_pb2 import ErrorReason
+from pasar.product.v1.product_admin_service_pb2_grpc import ProductAdminServiceStub
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
 from pasar_kit.callers import CALLER_TOKEN_METADATA
-from pasar_kit.config import Env
-from pasar_kit.server import GrpcServer
 from pasar_kit.timestamps import utc_now
-from pasar_product.main import build_server
 from pasar_product.models import Package
-from pasar_testkit.callers import as_order_service
+from pasar_testkit.assertions import eventually, reason_of, refused, violated_fields
 
 
 @pytest.fixture
-def plain(server: GrpcServer) -> Iterator[grpc.Channel]:
+def plain(service: RunningService) -> Iterator[grpc.Channel]:
     """A channel without the order service's credential, as anyone else would open."""
-    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+    with grpc.insecure_channel(service.address) as channel:
         yield channel
 
 
@@ -50,18 +50,24 @@ def reserve_request(
     )
 
 
-def stock_of(products: ProductServiceStub, package_id: str) -> int:
+def stock_of(stub: ProductServiceStub, package_id: str) -> int:
     request = product_service_pb2.BatchGetPackagesRequest(ids=[package_id])
-    (found,) = products.BatchGetPackages(request, timeout=10).packages
+    (found,) = stub.BatchGetPackages(request, timeout=10).packages
     return int(found.stock_available)
 
 
 @pytest.mark.parametrize(
     ("metadata", "reason"),
     [
-        ((), "CALLER_CREDENTIAL_MISSING"),
-        (((CALLER_TOKEN_METADATA, "a-guess"),), "CALLER_CREDENTIAL_INVALID"),
-        ((("authorization", "Bearer test-admin-token"),), "CALLER_CREDENTIAL_MISSING"),
+        ((), CommonErrorReason.Name(CommonErrorReason.CALLER_CREDENTIAL_MISSING)),
+        (
+            ((CALLER_TOKEN_METADATA, "a-guess"),),
+            CommonErrorReason.Name(CommonErrorReason.CALLER_CREDENTIAL_INVALID),
+        ),
+        (
+            (("authorization", "Bearer test-admin-token"),),
+            CommonErrorReason.Name(CommonErrorReason.CALLER_CREDENTIAL_MISSING),
+        ),
     ],
     ids=["none", "wrong", "admin-token"],
 )
@@ -74,8 +80,8 @@ def test_a_forged_reservation_is_refused_and_holds_nothing(
 ) -> None:
     before = row_counts(database)
     forged = ProductServiceStub(plain)
-    refused = failure(lambda: forged.ReserveStock(reserve_request(package), timeout=10, metadata=metadata))
-    assert (refused.code, refused.reason) == (grpc.StatusCode.UNAUTHENTICATED, reason)
+    error = refused(lambda: forged.ReserveStock(reserve_request(package), timeout=10, metadata=metadata))
+    assert (error.code(), reason_of(error)) == (grpc.StatusCode.UNAUTHENTICATED, reason)
     assert row_counts(database) == before
     with database.connection_context():
         assert Package.get_by_id(package).stock_available == 5
@@ -89,91 +95,76 @@ def test_every_other_internal_method_is_refused_to_anyone_else(plain: grpc.Chann
         "ReleaseReservation": product_service_pb2.ReleaseReservationRequest(order_id="ord-1"),
     }
     call = getattr(ProductServiceStub(plain), method)
-    assert failure(lambda: call(requests[method], timeout=10)).code == grpc.StatusCode.UNAUTHENTICATED
+    assert refused(lambda: call(requests[method], timeout=10)).code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 def test_the_catalog_and_the_admin_token_need_no_caller_credential(plain: grpc.Channel, package: str) -> None:
     anyone = ProductServiceStub(plain)
     product = anyone.GetProduct(product_service_pb2.GetProductRequest(id="pulsa-nusantara"), timeout=10)
     assert product.product.packages[0].id == package
-    Admin(plain).category("data")  # the administrator's token alone, as before
+    Admin(ProductAdminServiceStub(plain)).category("data")  # the administrator's token alone, as before
 
 
 def test_a_configured_caller_token_replaces_the_development_one(
-    database: peewee.Database, package: str
+    start_service: StartService, package: str
 ) -> None:
-    server = build_server(
-        Env({**SERVER_ENV, "PASAR_ORDER_CALLER_TOKEN": "order-secret-of-this-test"}), database
-    )
-    server.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            development = ProductServiceStub(as_order_service(channel))
-            refused = failure(lambda: development.ReserveStock(reserve_request(package), timeout=10))
-            assert refused.reason == "CALLER_CREDENTIAL_INVALID"
-            configured = ProductServiceStub(channel)
-            held = configured.ReserveStock(
-                reserve_request(package),
-                timeout=10,
-                metadata=((CALLER_TOKEN_METADATA, "order-secret-of-this-test"),),
-            ).reservation
-            assert held.state == product_pb2.RESERVATION_STATE_RESERVED
-    finally:
-        server.stop(grace=0)
+    service = start_service(PASAR_ORDER_CALLER_TOKEN="order-secret-of-this-test")
+    development = service.stub  # the order service's development token
+    error = refused(lambda: development.ReserveStock(reserve_request(package), timeout=10))
+    assert reason_of(error) == CommonErrorReason.Name(CommonErrorReason.CALLER_CREDENTIAL_INVALID)
+    with grpc.insecure_channel(service.address) as channel:
+        configured = ProductServiceStub(channel)
+        held = configured.ReserveStock(
+            reserve_request(package),
+            timeout=10,
+            metadata=((CALLER_TOKEN_METADATA, "order-secret-of-this-test"),),
+        ).reservation
+    assert held.state == product_pb2.RESERVATION_STATE_RESERVED
 
 
 def test_a_reservation_lasts_until_the_expire_time_its_caller_gives(
-    products: ProductServiceStub, package: str
+    stub: ProductServiceStub, package: str
 ) -> None:
     wanted = (utc_now() + timedelta(minutes=75)).replace(microsecond=0)
     request = reserve_request(package)
     request.expire_time.FromDatetime(wanted)
-    held = products.ReserveStock(request, timeout=10).reservation
+    held = stub.ReserveStock(request, timeout=10).reservation
     assert held.expire_time.ToDatetime().replace(tzinfo=wanted.tzinfo) == wanted
 
 
-def test_a_reservation_is_never_held_past_the_maximum(products: ProductServiceStub, package: str) -> None:
+def test_a_reservation_is_never_held_past_the_maximum(stub: ProductServiceStub, package: str) -> None:
     request = reserve_request(package)
     request.expire_time.FromDatetime(utc_now() + timedelta(days=365))
-    held = products.ReserveStock(request, timeout=10).reservation
+    held = stub.ReserveStock(request, timeout=10).reservation
     lifetime = held.expire_time.ToDatetime() - held.create_time.ToDatetime()
     assert lifetime == timedelta(hours=72)
 
 
-def test_an_expire_time_in_the_past_is_invalid(products: ProductServiceStub, package: str) -> None:
+def test_an_expire_time_in_the_past_is_invalid(stub: ProductServiceStub, package: str) -> None:
     request = reserve_request(package)
     request.expire_time.FromDatetime(utc_now() - timedelta(seconds=5))
-    refused = failure(lambda: products.ReserveStock(request, timeout=10))
-    assert (refused.code, refused.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ["expire_time"])
+    error = refused(lambda: stub.ReserveStock(request, timeout=10))
+    assert (error.code(), violated_fields(error)) == (grpc.StatusCode.INVALID_ARGUMENT, ["expire_time"])
 
 
-def test_a_reservation_nobody_ends_is_released_by_its_expiry_once(database: peewee.Database) -> None:
-    env = {**SERVER_ENV, "PASAR_RESERVATION_TTL_SECONDS": "1", "PASAR_RESERVATION_SWEEP_SECONDS": "0.1"}
-    server = build_server(Env(env), database)
-    server.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            Admin(channel).category("pulsa")
-            (package,) = Admin(channel).product_with_packages("pulsa-nusantara", "pulsa", stocks=(5,))
-            products = ProductServiceStub(as_order_service(channel))
-            held = products.ReserveStock(reserve_request(package), timeout=10).reservation
-            assert held.expire_time.ToDatetime() - held.create_time.ToDatetime() == timedelta(seconds=1)
-            assert stock_of(products, package) == 3
-            deadline = time.monotonic() + 15
-            while stock_of(products, package) != 5:
-                assert time.monotonic() < deadline, "the expired reservation was not released"
-                time.sleep(0.1)
-            time.sleep(0.5)  # several more sweeps: the units come back once only
-            assert stock_of(products, package) == 5
-            commit = product_service_pb2.CommitReservationRequest(order_id="ord-made-up")
-            refused = failure(lambda: products.CommitReservation(commit, timeout=10))
-            assert (refused.code, refused.reason) == (
-                grpc.StatusCode.FAILED_PRECONDITION,
-                "RESERVATION_RELEASED",
-            )
-            release = product_service_pb2.ReleaseReservationRequest(order_id="ord-made-up")
-            released = products.ReleaseReservation(release, timeout=10).reservation
-            assert released.state == product_pb2.RESERVATION_STATE_RELEASED
-            assert stock_of(products, package) == 5
-    finally:
-        server.stop(grace=0)
+def test_a_reservation_nobody_ends_is_released_by_its_expiry_once(start_service: StartService) -> None:
+    service = start_service(PASAR_RESERVATION_TTL_SECONDS="1", PASAR_RESERVATION_SWEEP_SECONDS="0.1")
+    stub, admin = service.stub, Admin(service.admin_stub)
+    admin.category("pulsa")
+    (package,) = admin.product_with_packages("pulsa-nusantara", "pulsa", stocks=(5,))
+    held = stub.ReserveStock(reserve_request(package), timeout=10).reservation
+    assert held.expire_time.ToDatetime() - held.create_time.ToDatetime() == timedelta(seconds=1)
+    assert stock_of(stub, package) == 3
+    eventually(lambda: stock_of(stub, package) == 5, 15, "the expired reservation was released")
+    time.sleep(0.5)  # several more sweeps: the units come back once only
+    assert stock_of(stub, package) == 5
+    commit = product_service_pb2.CommitReservationRequest(order_id="ord-made-up")
+    error = refused(lambda: stub.CommitReservation(commit, timeout=10))
+    assert (error.code(), reason_of(error)) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        ErrorReason.Name(ErrorReason.RESERVATION_RELEASED),
+    )
+    release = product_service_pb2.ReleaseReservationRequest(order_id="ord-made-up")
+    released = stub.ReleaseReservation(release, timeout=10).reservation
+    assert released.state == product_pb2.RESERVATION_STATE_RELEASED
+    assert stock_of(stub, package) == 5

@@ -8,10 +8,20 @@ from typing import Any
 
 import peewee
 import pytest
+from peewee_migrate import Router
 
 from pasar_kit import database as db
+from pasar_kit.timestamps import utc_now
 from pasar_product.main import MIGRATIONS_DIR
-from pasar_product.models import MODELS, database_proxy
+from pasar_product.models import (
+    MODELS,
+    Category,
+    Product,
+    ProductState,
+    Reservation,
+    ReservationState,
+    database_proxy,
+)
 from pasar_testkit.mariadb import MariaDBServer
 
 
@@ -55,7 +65,11 @@ def schema(database: peewee.Database) -> dict[str, Any]:
 def test_migrating_applies_each_migration_once(database_url: str) -> None:
     database = db.connect(database_url, max_connections=2)
     try:
-        assert db.migrate(database, MIGRATIONS_DIR) == ["001_initial", "002_reservation_expiry"]
+        assert db.migrate(database, MIGRATIONS_DIR) == [
+            "001_initial",
+            "002_reservation_expiry",
+            "003_upper_case_states",
+        ]
         assert db.migrate(database, MIGRATIONS_DIR) == []
     finally:
         db.close_pool(database)
@@ -94,3 +108,58 @@ def test_list_and_get_read_through_indexes(database: peewee.Database) -> None:
     assert (("product_id", "sort_order", "id"), False) in indexes["package"]["indexes"]
     assert (("sort_order", "id"), False) in indexes["category"]["indexes"]
     assert (("order_id", "package_id"), True) in indexes["reservation_line"]["indexes"]
+
+
+def stored_states(database: peewee.Database) -> tuple[list[str], list[str]]:
+    """The states of the products and of the reservations, as stored (exact bytes: MariaDB's
+    default collation would find "active" equal to "ACTIVE")."""
+    with database.connection_context():
+        products = [row[0] for row in database.execute_sql("SELECT state FROM product ORDER BY id")]
+        reservations = [
+            row[0] for row in database.execute_sql("SELECT state FROM reservation ORDER BY order_id")
+        ]
+    return products, reservations
+
+
+def test_states_stored_before_migration_3_are_rewritten_upper_case_and_back(database_url: str) -> None:
+    """Migration 3 rewrites the lower-case states of existing rows to the contract's names
+    without their prefix (every service stores those), and its rollback writes them back."""
+    database = db.bind(database_proxy, database_url, max_connections=2)
+    try:
+        with database.connection_context():
+            router = Router(database, migrate_dir=MIGRATIONS_DIR)
+            router.run("002_reservation_expiry")
+            now = utc_now()
+            times = {"create_time": now, "update_time": now}
+            Category.insert(id="pulsa", display_name="Pulsa", sort_order=0, **times).execute()
+            for product_id, state in (("a-dijual", "active"), ("b-diarsipkan", "archived")):
+                Product.insert(
+                    id=product_id,
+                    category="pulsa",
+                    display_name=product_id,
+                    search_name=product_id,
+                    description="",
+                    image_url="",
+                    state=state,
+                    **times,
+                ).execute()
+            for order_id, state in (("ord-1", "reserved"), ("ord-2", "committed"), ("ord-3", "released")):
+                Reservation.insert(order_id=order_id, state=state, expire_time=now, **times).execute()
+            lower_case = stored_states(database)
+
+            router.run()
+            assert stored_states(database) == (
+                [ProductState.ACTIVE, ProductState.ARCHIVED],
+                [ReservationState.RESERVED, ReservationState.COMMITTED, ReservationState.RELEASED],
+            )
+            router.rollback()
+            assert (
+                stored_states(database)
+                == lower_case
+                == (
+                    ["active", "archived"],
+                    ["reserved", "committed", "released"],
+                )
+            )
+    finally:
+        db.close_pool(database)

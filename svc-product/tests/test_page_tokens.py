@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar_kit.errors import InvalidArgument
 from pasar_product import page_tokens
 
@@ -30,4 +31,4 @@ def test_a_token_of_the_other_list_is_refused() -> None:
     ):
         with pytest.raises(InvalidArgument) as caught:
             call()
-        assert caught.value.reason == "INVALID_PAGE_TOKEN"
+        assert caught.value.reason == CommonErrorReason.Name(CommonErrorReason.INVALID_PAGE_TOKEN)

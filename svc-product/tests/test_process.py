@@ -16,11 +16,12 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from support import failure
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit.readiness import grpc_health
 from pasar_product.main import MIGRATIONS_DIR, open_database
+from pasar_testkit.assertions import reason_of, refused
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.processes import ComponentProcess, console_script
 from pasar_testkit.production import assert_migrate_needs_the_database_alone
@@ -171,8 +172,11 @@ def test_serve_reports_health_lists_its_services_and_survives_a_database_outage(
     own_mariadb.stop()
     wait_for_health(product.address, NOT_SERVING, timeout=15)
     assert grpc_health(product.address, service=SERVICES[0]) == NOT_SERVING
-    down = failure(lambda: get_product(product.address, "pulsa-nusantara"))
-    assert down.code == grpc.StatusCode.UNAVAILABLE
+    down = refused(lambda: get_product(product.address, "pulsa-nusantara"))
+    assert (down.code(), reason_of(down)) == (
+        grpc.StatusCode.UNAVAILABLE,
+        CommonErrorReason.Name(CommonErrorReason.DATABASE_UNAVAILABLE),
+    )
 
     own_mariadb.start()
     wait_for_health(product.address, SERVING, timeout=30)
@@ -203,6 +207,6 @@ def test_sigterm_lets_the_call_in_flight_finish_then_exits(
     assert answers == ["Token Listrik Prabayar"], "the call in flight was answered"
     assert product.process.wait(timeout=10) == 0
     assert time.monotonic() - started < 5
-    late = failure(lambda: get_product(product.address, "token-listrik"))
-    assert late.code == grpc.StatusCode.UNAVAILABLE
+    late = refused(lambda: get_product(product.address, "token-listrik"))
+    assert late.code() == grpc.StatusCode.UNAVAILABLE
     assert '"message": "shutting down"' in product.log_path.read_text()

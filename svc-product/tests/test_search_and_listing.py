@@ -9,7 +9,7 @@ import pytest
 
 from pasar_kit.timestamps import utc_now
 from pasar_product.catalog import PackageView, ProductListing, ProductView, page_size_or_default, search_key
-from pasar_product.models import PRODUCT_ACTIVE
+from pasar_product.models import ProductState
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,9 @@ def test_page_sizes_follow_the_contract(requested: int, used: int) -> None:
 
 def test_a_products_price_range_comes_from_its_packages() -> None:
     now = utc_now()
-    product = ProductView("pulsa-nusantara", "Pulsa Nusantara", "", "pulsa", "", PRODUCT_ACTIVE, now, now)
+    product = ProductView(
+        "pulsa-nusantara", "Pulsa Nusantara", "", "pulsa", "", ProductState.ACTIVE, now, now
+    )
     packages = [
         PackageView(f"p{price}", product.id, f"Rp {price}", "", price, 1, 0, product.display_name)
         for price in (26_000, 6_500, 99_500)

@@ -9,16 +9,17 @@ from datetime import timedelta
 import peewee
 import pytest
 
+from pasar.product.v1.error_reason_pb2 import ErrorReason
 from pasar_kit.errors import AlreadyExists, FailedPrecondition, NotFound, ServiceError
 from pasar_kit.timestamps import utc_now
 from pasar_product.models import (
-    PRODUCT_ACTIVE,
-    PRODUCT_ARCHIVED,
     Category,
     Package,
     Product,
+    ProductState,
     Reservation,
     ReservationLine,
+    ReservationState,
 )
 from pasar_product.stock import HeldStock, Stock, StockLine
 
@@ -28,7 +29,10 @@ def stock(connected: peewee.Database) -> Stock:
     """Stock on a catalog of two products: pulsa (a: 5, b: 3 units) and an archived one (z: 9)."""
     now = utc_now()
     Category.create(id="pulsa", display_name="Pulsa", sort_order=0, create_time=now, update_time=now)
-    for product_id, state in (("pulsa-nusantara", PRODUCT_ACTIVE), ("pulsa-lama", PRODUCT_ARCHIVED)):
+    for product_id, state in (
+        ("pulsa-nusantara", ProductState.ACTIVE),
+        ("pulsa-lama", ProductState.ARCHIVED),
+    ):
         Product.create(
             id=product_id,
             category="pulsa",
@@ -72,7 +76,7 @@ def raised(call: object) -> ServiceError:
 
 def test_a_reservation_takes_the_units_of_every_line(stock: Stock) -> None:
     held = stock.reserve("ord-1", [StockLine("b", 2), StockLine("a", 1)])
-    assert (held.order_id, held.state) == ("ord-1", "reserved")
+    assert (held.order_id, held.state) == ("ord-1", ReservationState.RESERVED)
     assert held.lines == (StockLine("b", 2), StockLine("a", 1))  # the request's order
     assert units() == {"a": 4, "b": 1, "z": 9}
 
@@ -81,7 +85,7 @@ def test_one_short_line_reserves_nothing(stock: Stock) -> None:
     error = raised(lambda: stock.reserve("ord-1", [StockLine("a", 5), StockLine("b", 4)]))
     assert isinstance(error, FailedPrecondition)
     assert (error.reason, error.metadata) == (
-        "OUT_OF_STOCK",
+        ErrorReason.Name(ErrorReason.OUT_OF_STOCK),
         {"package_id": "b", "requested": "4", "available": "3"},
     )
     assert units() == {"a": 5, "b": 3, "z": 9}
@@ -99,7 +103,10 @@ def test_the_last_units_can_be_reserved_and_then_none(stock: Stock) -> None:
 def test_unknown_packages_and_those_of_archived_products_are_not_found(stock: Stock, package_id: str) -> None:
     error = raised(lambda: stock.reserve("ord-1", [StockLine("a", 1), StockLine(package_id, 1)]))
     assert isinstance(error, NotFound)
-    assert (error.reason, error.metadata) == ("PACKAGE_NOT_FOUND", {"package_id": package_id})
+    assert (error.reason, error.metadata) == (
+        ErrorReason.Name(ErrorReason.PACKAGE_NOT_FOUND),
+        {"package_id": package_id},
+    )
     assert units() == {"a": 5, "b": 3, "z": 9}
     assert Reservation.select().count() == 0
 
@@ -124,14 +131,17 @@ def test_the_same_order_with_other_lines_is_a_conflict(stock: Stock, lines: list
     stock.reserve("ord-1", [StockLine("a", 2), StockLine("b", 1)])
     error = raised(lambda: stock.reserve("ord-1", lines))
     assert isinstance(error, AlreadyExists)
-    assert (error.reason, error.metadata) == ("RESERVATION_CONFLICT", {"order_id": "ord-1"})
+    assert (error.reason, error.metadata) == (
+        ErrorReason.Name(ErrorReason.RESERVATION_CONFLICT),
+        {"order_id": "ord-1"},
+    )
     assert units() == {"a": 3, "b": 2, "z": 9}
 
 
 def test_release_returns_the_units_once(stock: Stock) -> None:
     stock.reserve("ord-1", [StockLine("a", 2), StockLine("b", 3)])
     released = stock.release("ord-1")
-    assert released.state == "released"
+    assert released.state == ReservationState.RELEASED
     assert units() == {"a": 5, "b": 3, "z": 9}
     assert stock.release("ord-1") == released
     assert units() == {"a": 5, "b": 3, "z": 9}
@@ -140,7 +150,7 @@ def test_release_returns_the_units_once(stock: Stock) -> None:
 def test_commit_keeps_the_units_out_of_stock_and_is_idempotent(stock: Stock) -> None:
     stock.reserve("ord-1", [StockLine("a", 2)])
     committed = stock.commit("ord-1")
-    assert committed.state == "committed"
+    assert committed.state == ReservationState.COMMITTED
     assert committed.update_time >= committed.create_time
     assert stock.commit("ord-1") == committed
     assert units()["a"] == 3
@@ -151,7 +161,10 @@ def test_a_committed_reservation_cannot_be_released(stock: Stock) -> None:
     stock.commit("ord-1")
     error = raised(lambda: stock.release("ord-1"))
     assert isinstance(error, FailedPrecondition)
-    assert (error.reason, error.metadata) == ("RESERVATION_COMMITTED", {"order_id": "ord-1"})
+    assert (error.reason, error.metadata) == (
+        ErrorReason.Name(ErrorReason.RESERVATION_COMMITTED),
+        {"order_id": "ord-1"},
+    )
     assert units()["a"] == 3
 
 
@@ -160,21 +173,27 @@ def test_a_released_reservation_cannot_be_committed(stock: Stock) -> None:
     stock.release("ord-1")
     error = raised(lambda: stock.commit("ord-1"))
     assert isinstance(error, FailedPrecondition)
-    assert (error.reason, error.metadata) == ("RESERVATION_RELEASED", {"order_id": "ord-1"})
+    assert (error.reason, error.metadata) == (
+        ErrorReason.Name(ErrorReason.RESERVATION_RELEASED),
+        {"order_id": "ord-1"},
+    )
 
 
 def test_commit_and_release_of_an_order_that_reserved_nothing_are_not_found(stock: Stock) -> None:
     for call in (stock.commit, stock.release):
         error = raised(lambda call=call: call("ord-none"))
         assert isinstance(error, NotFound)
-        assert (error.reason, error.metadata) == ("RESERVATION_NOT_FOUND", {"order_id": "ord-none"})
+        assert (error.reason, error.metadata) == (
+            ErrorReason.Name(ErrorReason.RESERVATION_NOT_FOUND),
+            {"order_id": "ord-none"},
+        )
 
 
 def test_a_released_order_id_is_not_reserved_again(stock: Stock) -> None:
     stock.reserve("ord-1", [StockLine("a", 2)])
     stock.release("ord-1")
     again = stock.reserve("ord-1", [StockLine("a", 2)])
-    assert again.state == "released"
+    assert again.state == ReservationState.RELEASED
     assert units()["a"] == 5
 
 
@@ -187,7 +206,7 @@ def test_the_database_refuses_negative_stock(stock: Stock, connected: peewee.Dat
 
 def test_held_stock_compares_lines_in_any_order() -> None:
     now = utc_now()
-    held = HeldStock("o", "reserved", (StockLine("a", 1), StockLine("b", 2)), now, now)
+    held = HeldStock("o", ReservationState.RESERVED, (StockLine("a", 1), StockLine("b", 2)), now, now)
     assert held.holds([StockLine("b", 2), StockLine("a", 1)])
     assert not held.holds([StockLine("a", 1)])
     assert not held.holds([StockLine("a", 1), StockLine("b", 3)])
@@ -204,7 +223,10 @@ def test_a_reservation_nobody_ends_is_released_at_its_expiry_and_once(stock: Sto
     assert stock.release_expired(now + timedelta(hours=5)) == 0
     assert units() == {"a": 5, "b": 3, "z": 9}
     error = raised(lambda: stock.commit("ord-1"))
-    assert (error.reason, error.metadata) == ("RESERVATION_RELEASED", {"order_id": "ord-1"})
+    assert (error.reason, error.metadata) == (
+        ErrorReason.Name(ErrorReason.RESERVATION_RELEASED),
+        {"order_id": "ord-1"},
+    )
 
 
 def test_committed_and_released_reservations_never_expire(stock: Stock) -> None:
@@ -264,7 +286,7 @@ def test_a_commit_racing_the_expiry_sweep_either_sells_or_is_refused_never_both(
 
     def commit_all() -> list[str]:
         start.wait()
-        outcomes = []
+        outcomes: list[str] = []
         with database.connection_context():
             for number in range(5):
                 try:
@@ -276,7 +298,7 @@ def test_a_commit_racing_the_expiry_sweep_either_sells_or_is_refused_never_both(
     with ThreadPoolExecutor(2) as pool:
         swept, committed = pool.submit(sweep), pool.submit(commit_all)
         released, outcomes = swept.result(), committed.result()
-    sold = outcomes.count("committed")
-    assert sold + outcomes.count("RESERVATION_RELEASED") == 5
+    sold = outcomes.count(ReservationState.COMMITTED)
+    assert sold + outcomes.count(ErrorReason.Name(ErrorReason.RESERVATION_RELEASED)) == 5
     assert released == 5 - sold
     assert units()["a"] == 5 - sold

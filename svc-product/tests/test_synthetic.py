@@ -37,10 +37,10 @@ def test_a_larger_load_adds_only_the_missing_products(database: peewee.Database)
 
 
 def test_synthetic_products_are_served_and_searchable(
-    database: peewee.Database, products: ProductServiceStub
+    database: peewee.Database, stub: ProductServiceStub
 ) -> None:
     load_synthetic_catalog(database, 40)
-    page = products.ListProducts(product_service_pb2.ListProductsRequest(page_size=5), timeout=10)
+    page = stub.ListProducts(product_service_pb2.ListProductsRequest(page_size=5), timeout=10)
     assert [product.id for product in page.products] == [f"sintetis-{number:06d}" for number in range(1, 6)]
     for product in page.products:
         validate(product)
@@ -48,11 +48,11 @@ def test_synthetic_products_are_served_and_searchable(
         for package in product.packages:
             validate(package)
             assert 50 <= package.stock_available <= 500
-    found = products.ListProducts(
+    found = stub.ListProducts(
         product_service_pb2.ListProductsRequest(page_size=100, query="permata"), timeout=10
     ).products
     assert [product.id for product in found] == [f"sintetis-{number:06d}" for number in (6, 14, 22, 30, 38)]
-    in_category = products.ListProducts(
+    in_category = stub.ListProducts(
         product_service_pb2.ListProductsRequest(page_size=100, category_id="sintetis-01"), timeout=10
     ).products
     assert len(in_category) == 4

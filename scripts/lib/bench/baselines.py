@@ -40,7 +40,7 @@ from pasar_product import catalog
 from pasar_product.catalog import PackageView, ProductListing
 from pasar_product.models import database_proxy
 
-STATE_NAMES = {"active": "PRODUCT_STATE_ACTIVE", "archived": "PRODUCT_STATE_ARCHIVED"}
+STATE_NAMES = {"ACTIVE": "PRODUCT_STATE_ACTIVE", "ARCHIVED": "PRODUCT_STATE_ARCHIVED"}
 CURRENCY = "IDR"
 
 

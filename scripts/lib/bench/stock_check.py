@@ -55,7 +55,7 @@ def check_stock(initial: Mapping[str, int], product_url: str, order_url: str) ->
             product_url,
             "SELECT l.package_id, SUM(l.quantity) FROM reservation_line l "
             "JOIN reservation r ON r.order_id = l.order_id "
-            "WHERE r.state IN ('reserved', 'committed') GROUP BY l.package_id",
+            "WHERE r.state IN ('RESERVED', 'COMMITTED') GROUP BY l.package_id",
         )
     }
     in_orders = {

@@ -20,7 +20,7 @@ from typing import Any, cast
 import peewee
 
 from pasar_product import page_tokens, reasons
-from pasar_product.models import PRODUCT_ACTIVE, Category, Package, Product
+from pasar_product.models import Category, Package, Product, ProductState
 
 DEFAULT_CATEGORY_PAGE_SIZE = 50
 DEFAULT_PRODUCT_PAGE_SIZE = 20
@@ -49,7 +49,7 @@ class ProductView:
     description: str
     category_id: str
     image_url: str
-    state: str
+    state: ProductState
     create_time: datetime
     update_time: datetime
 
@@ -61,10 +61,18 @@ class ProductView:
             product.description,
             product.category_id,
             product.image_url,
-            product.state,
+            ProductState(product.state),
             product.create_time,
             product.update_time,
         )
+
+
+def product_view(row: Sequence[Any]) -> ProductView:
+    """The view of a row of PRODUCT_COLUMNS, its stored state read as a ProductState."""
+    product_id, display_name, description, category_id, image_url, state, created, updated = row
+    return ProductView(
+        product_id, display_name, description, category_id, image_url, ProductState(state), created, updated
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +161,7 @@ def list_products(page_size: int, page_token: str, category_id: str = "", query:
     wanted = search_key(query.strip())
     filters = (category_id, wanted)
     after = page_tokens.after_product(page_token, filters) if page_token else ""
-    rows = [ProductView(*row) for row in tuples(products_after(after, size + 1, category_id, wanted))]
+    rows = [product_view(row) for row in tuples(products_after(after, size + 1, category_id, wanted))]
     page, more = rows[:size], len(rows) > size
     next_token = page_tokens.product_page_token(page[-1].id, filters) if more else ""
     return ProductPage(with_packages(page), next_token)
@@ -164,7 +172,7 @@ def products_after(
 ) -> peewee.ModelSelect[Product]:
     """Active products with an id after `after`, by id: one range of the (state, id) index, or of
     (category_id, state, id) for a category, whatever the catalog's size."""
-    select = Product.select(*PRODUCT_COLUMNS).where(Product.state == PRODUCT_ACTIVE)
+    select = Product.select(*PRODUCT_COLUMNS).where(Product.state == ProductState.ACTIVE)
     if category_id:
         select = select.where(Product.category == category_id)
     if wanted:
@@ -202,16 +210,18 @@ def with_packages(products: Sequence[ProductView]) -> list[ProductListing]:
 def get_product(product_id: str) -> ProductListing:
     """An active product with its packages; archived and unknown ids are PRODUCT_NOT_FOUND."""
     rows = tuples(
-        Product.select(*PRODUCT_COLUMNS).where((Product.id == product_id) & (Product.state == PRODUCT_ACTIVE))
+        Product.select(*PRODUCT_COLUMNS).where(
+            (Product.id == product_id) & (Product.state == ProductState.ACTIVE)
+        )
     )
     if not rows:
         raise reasons.product_not_found(product_id)
-    return with_packages([ProductView(*rows[0])])[0]
+    return with_packages([product_view(rows[0])])[0]
 
 
 def active_product(product_id: str) -> Product:
     try:
-        product: Product = Product.get((Product.id == product_id) & (Product.state == PRODUCT_ACTIVE))
+        product: Product = Product.get((Product.id == product_id) & (Product.state == ProductState.ACTIVE))
     except peewee.DoesNotExist:
         raise reasons.product_not_found(product_id) from None
     return product
@@ -239,7 +249,7 @@ def packages_by_id(package_ids: Sequence[str]) -> dict[str, PackageView]:
     rows = tuples(
         Package.select(*PACKAGE_COLUMNS, Product.display_name)
         .join(Product)
-        .where(Package.id.in_(list(package_ids)) & (Product.state == PRODUCT_ACTIVE))
+        .where(Package.id.in_(list(package_ids)) & (Product.state == ProductState.ACTIVE))
     )
     return {row[0]: PackageView(*row) for row in rows}
 

@@ -20,7 +20,7 @@ from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
 from pasar_product import catalog, reasons
 from pasar_product.catalog import PackageView, ProductListing, ProductView
-from pasar_product.models import PRODUCT_ACTIVE, PRODUCT_ARCHIVED, Category, Package, Product
+from pasar_product.models import Category, Package, Product, ProductState
 
 # The fields each update may change, as the contract's update_mask comments list them.
 PRODUCT_UPDATABLE_FIELDS = ("display_name", "description", "category_id", "image_url")
@@ -84,7 +84,7 @@ class CatalogAdmin:
                     search_name=catalog.search_key(new.display_name),
                     description=new.description,
                     image_url=new.image_url,
-                    state=PRODUCT_ACTIVE,
+                    state=ProductState.ACTIVE,
                     create_time=now,
                     update_time=now,
                 ).execute()
@@ -115,8 +115,8 @@ class CatalogAdmin:
             product = Product.get_or_none(Product.id == product_id)
             if product is None:
                 raise reasons.product_not_found(product_id)
-            if product.state != PRODUCT_ARCHIVED:
-                Product.update(state=PRODUCT_ARCHIVED, update_time=utc_now()).where(
+            if product.state != ProductState.ARCHIVED:
+                Product.update(state=ProductState.ARCHIVED, update_time=utc_now()).where(
                     Product.id == product_id
                 ).execute()
             archived: Product = Product.get_by_id(product_id)
@@ -163,7 +163,7 @@ class CatalogAdmin:
     @staticmethod
     def _require_category(category_id: str) -> None:
         if Category.get_or_none(Category.id == category_id) is None:
-            raise reasons.category_not_found(category_id, as_precondition=True)
+            raise reasons.category_not_found(category_id)
 
 
 def _touch_product(product_id: str, now: datetime) -> None:

@@ -9,20 +9,28 @@ behind the conditional updates in :mod:`pasar_product.stock`.
 
 from __future__ import annotations
 
+import enum
+
 import peewee
 
 from pasar_kit.fields import UtcDateTimeField
 
 database_proxy = peewee.DatabaseProxy()
 
-# Product states, as stored.
-PRODUCT_ACTIVE = "active"
-PRODUCT_ARCHIVED = "archived"
 
-# Reservation states, as stored.
-RESERVATION_RESERVED = "reserved"
-RESERVATION_COMMITTED = "committed"
-RESERVATION_RELEASED = "released"
+class ProductState(enum.StrEnum):
+    """A product's state as stored; the names of ``ProductState`` without its prefix."""
+
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+
+
+class ReservationState(enum.StrEnum):
+    """A reservation's state as stored; the names of ``ReservationState`` without its prefix."""
+
+    RESERVED = "RESERVED"
+    COMMITTED = "COMMITTED"
+    RELEASED = "RELEASED"
 
 
 class BaseModel(peewee.Model):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pasar_kit.page_tokens import NOT_OURS, PageTokens, invalid_page_token
+from pasar_kit.page_tokens import PageTokens
+from pasar_product import reasons
 
 _TOKENS = PageTokens("product")
 
@@ -23,7 +24,7 @@ def after_product(token: str, filters: Sequence[str]) -> str:
     match _TOKENS.decode(token, "products", filters):
         case [str(last_product_id)]:
             return last_product_id
-    raise invalid_page_token(NOT_OURS)
+    raise reasons.page_token_not_ours()
 
 
 def category_page_token(sort_order: int, category_id: str) -> str:
@@ -36,4 +37,4 @@ def after_category(token: str) -> tuple[int, str]:
     match _TOKENS.decode(token, "categories"):
         case [int(sort_order), str(category_id)] if not isinstance(sort_order, bool):
             return sort_order, category_id
-    raise invalid_page_token(NOT_OURS)
+    raise reasons.page_token_not_ours()

@@ -1,11 +1,18 @@
-"""The catalog's errors, each with the ``ErrorInfo`` reason and metadata the contract names.
+"""The catalog's errors, each with the status code and ``ErrorInfo`` the contract names.
 
-Callers branch on the reason, never on the message (contracts/README.md lists them), so
-every one is built here, in one place, rather than spelled out where it is raised.
+Callers branch on the reason, never on the message, so every error is built here from the
+generated enum (``pasar.product.v1.ErrorReason``; its comments in
+``contracts/proto/pasar/product/v1/error_reason.proto`` name each reason's status code and
+metadata keys) rather than spelled out where it is raised. Errors without a reason of the
+catalog's own (a field the contract's rules cannot check, a page token this service did
+not issue) are built here too, so that one module shows everything the service answers
+with; the kit answers the shared ones (DATABASE_UNAVAILABLE, CONTENTION, CALLER_*).
 """
 
 from __future__ import annotations
 
+from pasar.product.v1.error_reason_pb2 import ErrorReason
+from pasar_kit import page_tokens
 from pasar_kit.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -16,12 +23,11 @@ from pasar_kit.errors import (
 )
 
 
-def category_not_found(category_id: str, *, as_precondition: bool = False) -> NotFound | FailedPrecondition:
-    """An unknown category: NOT_FOUND, or FAILED_PRECONDITION when a product would refer to it."""
-    error_class = FailedPrecondition if as_precondition else NotFound
-    return error_class(
+def category_not_found(category_id: str) -> FailedPrecondition:
+    """A product would be put in a category that does not exist (CreateProduct, UpdateProduct)."""
+    return FailedPrecondition(
         f"category {category_id!r} does not exist",
-        reason="CATEGORY_NOT_FOUND",
+        reason=ErrorReason.Name(ErrorReason.CATEGORY_NOT_FOUND),
         metadata={"category_id": category_id},
     )
 
@@ -29,7 +35,7 @@ def category_not_found(category_id: str, *, as_precondition: bool = False) -> No
 def product_not_found(product_id: str) -> NotFound:
     return NotFound(
         f"product {product_id!r} does not exist or was archived",
-        reason="PRODUCT_NOT_FOUND",
+        reason=ErrorReason.Name(ErrorReason.PRODUCT_NOT_FOUND),
         metadata={"product_id": product_id},
     )
 
@@ -37,7 +43,7 @@ def product_not_found(product_id: str) -> NotFound:
 def package_not_found(package_id: str) -> NotFound:
     return NotFound(
         f"package {package_id!r} does not exist or its product was archived",
-        reason="PACKAGE_NOT_FOUND",
+        reason=ErrorReason.Name(ErrorReason.PACKAGE_NOT_FOUND),
         metadata={"package_id": package_id},
     )
 
@@ -45,7 +51,7 @@ def package_not_found(package_id: str) -> NotFound:
 def category_exists(category_id: str) -> AlreadyExists:
     return AlreadyExists(
         f"category {category_id!r} already exists",
-        reason="CATEGORY_EXISTS",
+        reason=ErrorReason.Name(ErrorReason.CATEGORY_EXISTS),
         metadata={"category_id": category_id},
     )
 
@@ -53,7 +59,7 @@ def category_exists(category_id: str) -> AlreadyExists:
 def product_exists(product_id: str) -> AlreadyExists:
     return AlreadyExists(
         f"product {product_id!r} already exists",
-        reason="PRODUCT_EXISTS",
+        reason=ErrorReason.Name(ErrorReason.PRODUCT_EXISTS),
         metadata={"product_id": product_id},
     )
 
@@ -61,7 +67,7 @@ def product_exists(product_id: str) -> AlreadyExists:
 def package_exists(package_id: str) -> AlreadyExists:
     return AlreadyExists(
         f"package {package_id!r} already exists",
-        reason="PACKAGE_EXISTS",
+        reason=ErrorReason.Name(ErrorReason.PACKAGE_EXISTS),
         metadata={"package_id": package_id},
     )
 
@@ -69,7 +75,7 @@ def package_exists(package_id: str) -> AlreadyExists:
 def out_of_stock(package_id: str, requested: int, available: int) -> FailedPrecondition:
     return FailedPrecondition(
         f"package {package_id!r} has {available} units available, {requested} requested",
-        reason="OUT_OF_STOCK",
+        reason=ErrorReason.Name(ErrorReason.OUT_OF_STOCK),
         metadata={"package_id": package_id, "requested": str(requested), "available": str(available)},
     )
 
@@ -77,7 +83,7 @@ def out_of_stock(package_id: str, requested: int, available: int) -> FailedPreco
 def reservation_not_found(order_id: str) -> NotFound:
     return NotFound(
         f"order {order_id!r} has no stock reservation",
-        reason="RESERVATION_NOT_FOUND",
+        reason=ErrorReason.Name(ErrorReason.RESERVATION_NOT_FOUND),
         metadata={"order_id": order_id},
     )
 
@@ -85,7 +91,7 @@ def reservation_not_found(order_id: str) -> NotFound:
 def reservation_committed(order_id: str) -> FailedPrecondition:
     return FailedPrecondition(
         f"the reservation of order {order_id!r} is committed: its units were sold",
-        reason="RESERVATION_COMMITTED",
+        reason=ErrorReason.Name(ErrorReason.RESERVATION_COMMITTED),
         metadata={"order_id": order_id},
     )
 
@@ -93,7 +99,7 @@ def reservation_committed(order_id: str) -> FailedPrecondition:
 def reservation_released(order_id: str) -> FailedPrecondition:
     return FailedPrecondition(
         f"the reservation of order {order_id!r} was released: its units went back to stock",
-        reason="RESERVATION_RELEASED",
+        reason=ErrorReason.Name(ErrorReason.RESERVATION_RELEASED),
         metadata={"order_id": order_id},
     )
 
@@ -101,22 +107,29 @@ def reservation_released(order_id: str) -> FailedPrecondition:
 def reservation_conflict(order_id: str) -> AlreadyExists:
     return AlreadyExists(
         f"order {order_id!r} already holds a reservation with other lines",
-        reason="RESERVATION_CONFLICT",
+        reason=ErrorReason.Name(ErrorReason.RESERVATION_CONFLICT),
         metadata={"order_id": order_id},
     )
-
-
-def invalid_field(field: str, why: str) -> InvalidArgument:
-    """A request field the contract's rules cannot express, such as a price in another currency."""
-    return InvalidArgument(f"invalid {field}: {why}", field_violations=[(field, why)])
 
 
 def admin_token_missing() -> Unauthenticated:
     return Unauthenticated(
         "this call needs the administrator's token as 'authorization: Bearer <token>' metadata",
-        reason="ADMIN_TOKEN_MISSING",
+        reason=ErrorReason.Name(ErrorReason.ADMIN_TOKEN_MISSING),
     )
 
 
 def admin_token_invalid() -> PermissionDenied:
-    return PermissionDenied("the administrator's token is not valid", reason="ADMIN_TOKEN_INVALID")
+    return PermissionDenied(
+        "the administrator's token is not valid", reason=ErrorReason.Name(ErrorReason.ADMIN_TOKEN_INVALID)
+    )
+
+
+def invalid_field(field: str, why: str) -> InvalidArgument:
+    """A request field the contract's rules cannot express, such as an unknown update_mask path."""
+    return InvalidArgument(f"invalid {field}: {why}", field_violations=[(field, why)])
+
+
+def page_token_not_ours() -> InvalidArgument:
+    """INVALID_PAGE_TOKEN (pasar.common.v1): a page token that decodes to no position of its list."""
+    return page_tokens.invalid_page_token(page_tokens.NOT_OURS)

@@ -36,14 +36,12 @@ from pasar_kit.sweeps import batch_sweep_task
 from pasar_kit.timestamps import utc_now
 from pasar_product import reasons
 from pasar_product.models import (
-    PRODUCT_ACTIVE,
-    RESERVATION_COMMITTED,
-    RESERVATION_RELEASED,
-    RESERVATION_RESERVED,
     Package,
     Product,
+    ProductState,
     Reservation,
     ReservationLine,
+    ReservationState,
 )
 
 log = logging.getLogger(__name__)
@@ -66,7 +64,7 @@ class HeldStock:
     """An order's reservation as callers see it."""
 
     order_id: str
-    state: str
+    state: ReservationState
     lines: tuple[StockLine, ...]
     create_time: datetime
     update_time: datetime
@@ -122,7 +120,7 @@ class Stock:
         expires = min(expire_time or now + self.default_ttl, now + self.max_ttl)
         Reservation.insert(
             order_id=order_id,
-            state=RESERVATION_RESERVED,
+            state=ReservationState.RESERVED,
             create_time=now,
             update_time=now,
             expire_time=expires,
@@ -146,7 +144,7 @@ class Stock:
                 for position, line in enumerate(lines)
             ]
         ).execute()
-        return HeldStock(order_id, RESERVATION_RESERVED, tuple(lines), now, now, expires)
+        return HeldStock(order_id, ReservationState.RESERVED, tuple(lines), now, now, expires)
 
     @staticmethod
     def _as_retry(existing: HeldStock, lines: Sequence[StockLine]) -> HeldStock:
@@ -161,7 +159,7 @@ class Stock:
             package.id
             for package in Package.select(Package.id)
             .join(Product)
-            .where(Package.id.in_(list(package_ids)) & (Product.state == PRODUCT_ACTIVE))
+            .where(Package.id.in_(list(package_ids)) & (Product.state == ProductState.ACTIVE))
         }
         for package_id in package_ids:
             if package_id not in orderable:
@@ -183,14 +181,14 @@ class Stock:
         """Marks the order's units as sold; committing twice is harmless, after a release refused."""
         with atomic_write(self.database):
             changed = (
-                Reservation.update(state=RESERVATION_COMMITTED, update_time=utc_now())
-                .where((Reservation.order_id == order_id) & (Reservation.state == RESERVATION_RESERVED))
+                Reservation.update(state=ReservationState.COMMITTED, update_time=utc_now())
+                .where((Reservation.order_id == order_id) & (Reservation.state == ReservationState.RESERVED))
                 .execute()
             )
             held = self._find(order_id)
             if held is None:
                 raise reasons.reservation_not_found(order_id)
-            if not changed and held.state == RESERVATION_RELEASED:
+            if not changed and held.state == ReservationState.RELEASED:
                 raise reasons.reservation_released(order_id)
             return held
 
@@ -198,15 +196,15 @@ class Stock:
         """Returns the order's units to stock, once; releasing twice is harmless, after a commit refused."""
         with atomic_write(self.database):
             changed = (
-                Reservation.update(state=RESERVATION_RELEASED, update_time=utc_now())
-                .where((Reservation.order_id == order_id) & (Reservation.state == RESERVATION_RESERVED))
+                Reservation.update(state=ReservationState.RELEASED, update_time=utc_now())
+                .where((Reservation.order_id == order_id) & (Reservation.state == ReservationState.RESERVED))
                 .execute()
             )
             held = self._find(order_id)
             if held is None:
                 raise reasons.reservation_not_found(order_id)
             if not changed:
-                if held.state == RESERVATION_COMMITTED:
+                if held.state == ReservationState.COMMITTED:
                     raise reasons.reservation_committed(order_id)
                 return held
             self._return_units(held)
@@ -223,7 +221,7 @@ class Stock:
         due = [
             reservation.order_id
             for reservation in Reservation.select(Reservation.order_id)
-            .where((Reservation.state == RESERVATION_RESERVED) & (Reservation.expire_time <= due_at))
+            .where((Reservation.state == ReservationState.RESERVED) & (Reservation.expire_time <= due_at))
             .order_by(Reservation.expire_time)
             .limit(limit)
         ]
@@ -231,10 +229,10 @@ class Stock:
         for order_id in due:
             with atomic_write(self.database):
                 changed = (
-                    Reservation.update(state=RESERVATION_RELEASED, update_time=utc_now())
+                    Reservation.update(state=ReservationState.RELEASED, update_time=utc_now())
                     .where(
                         (Reservation.order_id == order_id)
-                        & (Reservation.state == RESERVATION_RESERVED)
+                        & (Reservation.state == ReservationState.RESERVED)
                         & (Reservation.expire_time <= due_at)
                     )
                     .execute()
@@ -267,7 +265,7 @@ class Stock:
         )
         return HeldStock(
             order_id=reservation.order_id,
-            state=reservation.state,
+            state=ReservationState(reservation.state),
             lines=tuple(StockLine(line.package_id, line.quantity) for line in lines),
             create_time=reservation.create_time,
             update_time=reservation.update_time,

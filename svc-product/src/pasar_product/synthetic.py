@@ -22,7 +22,7 @@ from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
 from pasar_product import catalog
 from pasar_product.demo import image_url
-from pasar_product.models import PRODUCT_ACTIVE, Category, Package, Product
+from pasar_product.models import Category, Package, Product, ProductState
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def _product_row(number: int, now: datetime) -> dict[str, Any]:
         "search_name": catalog.search_key(display_name),
         "description": f"Produk buatan untuk uji beban nomor {number}.",
         "image_url": image_url(product_id(number)),
-        "state": PRODUCT_ACTIVE,
+        "state": ProductState.ACTIVE,
         "create_time": now,
         "update_time": now,
     }

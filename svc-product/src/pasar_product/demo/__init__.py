@@ -22,7 +22,7 @@ import peewee
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
 from pasar_product import catalog
-from pasar_product.models import PRODUCT_ACTIVE, Category, Package, Product
+from pasar_product.models import Category, Package, Product, ProductState
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def load_demo_catalog(database: peewee.Database) -> LoadSummary:
                 "search_name": catalog.search_key(product["display_name"]),
                 "description": product["description"],
                 "image_url": image_url(product["id"]),
-                "state": PRODUCT_ACTIVE,
+                "state": ProductState.ACTIVE,
                 "create_time": now,
                 "update_time": now,
             }

@@ -1,0 +1,150 @@
+"""Every mapping between the catalog's rows and the contract's messages, in both directions.
+
+Rows (and the catalog's views of them) become protobuf messages here, request fields become
+the values the domain stores here, and stored states meet the contract's enums here; the
+servicer only passes requests in and answers out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
+from pasar.product.v1 import product_pb2, product_service_pb2
+from pasar_kit.money import CURRENCY_CODE, rupiah_amount
+from pasar_kit.timestamps import to_timestamp
+from pasar_product.catalog import PackageView, ProductListing
+from pasar_product.catalog_admin import (
+    PACKAGE_UPDATABLE_FIELDS,
+    PRODUCT_UPDATABLE_FIELDS,
+    NewPackage,
+    NewProduct,
+)
+from pasar_product.field_masks import fields_to_update
+from pasar_product.models import Category, ProductState, ReservationState
+from pasar_product.stock import HeldStock, StockLine
+
+PRODUCT_STATES: dict[ProductState, product_pb2.ProductState.ValueType] = {
+    ProductState.ACTIVE: product_pb2.PRODUCT_STATE_ACTIVE,
+    ProductState.ARCHIVED: product_pb2.PRODUCT_STATE_ARCHIVED,
+}
+RESERVATION_STATES: dict[ReservationState, product_pb2.ReservationState.ValueType] = {
+    ReservationState.RESERVED: product_pb2.RESERVATION_STATE_RESERVED,
+    ReservationState.COMMITTED: product_pb2.RESERVATION_STATE_COMMITTED,
+    ReservationState.RELEASED: product_pb2.RESERVATION_STATE_RELEASED,
+}
+PACKAGE_PRICE_FIELD = "package.price"
+
+
+# Rows to messages.
+
+
+def category_message(category: Category) -> product_pb2.Category:
+    return product_pb2.Category(
+        id=category.id, display_name=category.display_name, sort_order=category.sort_order
+    )
+
+
+def package_fields(package: PackageView) -> dict[str, Any]:
+    """A package's message fields (the price as a mapping: no Money message built to be copied)."""
+    return {
+        "id": package.id,
+        "product_id": package.product_id,
+        "display_name": package.display_name,
+        "description": package.description,
+        "price": {"currency_code": CURRENCY_CODE, "amount": package.price},
+        "stock_available": package.stock_available,
+        "sort_order": package.sort_order,
+        "product_display_name": package.product_display_name,
+    }
+
+
+def package_message(package: PackageView) -> product_pb2.Package:
+    return product_pb2.Package(**package_fields(package))
+
+
+def product_message(listing: ProductListing) -> product_pb2.Product:
+    product = listing.product
+    message = product_pb2.Product(
+        id=product.id,
+        display_name=product.display_name,
+        description=product.description,
+        category_id=product.category_id,
+        image_url=product.image_url,
+        state=PRODUCT_STATES[product.state],
+        create_time=to_timestamp(product.create_time),
+        update_time=to_timestamp(product.update_time),
+    )
+    for package in listing.packages:  # built in place rather than copied in
+        message.packages.add(**package_fields(package))
+    if listing.min_price is not None:
+        message.min_price.currency_code, message.min_price.amount = CURRENCY_CODE, listing.min_price
+    if listing.max_price is not None:
+        message.max_price.currency_code, message.max_price.amount = CURRENCY_CODE, listing.max_price
+    return message
+
+
+def reservation_message(held: HeldStock) -> product_pb2.Reservation:
+    return product_pb2.Reservation(
+        order_id=held.order_id,
+        state=RESERVATION_STATES[held.state],
+        lines=[
+            product_pb2.StockLine(package_id=line.package_id, quantity=line.quantity) for line in held.lines
+        ],
+        create_time=to_timestamp(held.create_time),
+        update_time=to_timestamp(held.update_time),
+        expire_time=to_timestamp(held.expire_time) if held.expire_time else None,
+    )
+
+
+# Requests to the values the domain stores.
+
+
+def stock_lines(lines: Sequence[product_pb2.StockLine]) -> list[StockLine]:
+    return [StockLine(line.package_id, line.quantity) for line in lines]
+
+
+def requested_expire_time(request: product_service_pb2.ReserveStockRequest) -> datetime | None:
+    """The expiry the caller asked for, or None for the service's default."""
+    return request.expire_time.ToDatetime(tzinfo=UTC) if request.HasField("expire_time") else None
+
+
+def new_product(given: product_pb2.Product) -> NewProduct:
+    """The product to create; its output-only fields (state, packages, prices, times) are ignored."""
+    return NewProduct(
+        id=given.id,
+        display_name=given.display_name,
+        description=given.description,
+        category_id=given.category_id,
+        image_url=given.image_url,
+    )
+
+
+def new_package(given: product_pb2.Package) -> NewPackage:
+    return NewPackage(
+        id=given.id,
+        display_name=given.display_name,
+        description=given.description,
+        price=rupiah_amount(given.price, PACKAGE_PRICE_FIELD),
+        stock_available=given.stock_available,
+        sort_order=given.sort_order,
+    )
+
+
+def product_changes(request: admin_pb2.UpdateProductRequest) -> dict[str, Any]:
+    """The product fields update_mask names (all updatable ones when empty), with their new values."""
+    fields = fields_to_update(request.update_mask, PRODUCT_UPDATABLE_FIELDS)
+    return {name: getattr(request.product, name) for name in fields}
+
+
+def package_changes(request: admin_pb2.UpdatePackageRequest) -> dict[str, Any]:
+    """The package fields update_mask names (all updatable ones when empty), the price in rupiah."""
+    fields = fields_to_update(request.update_mask, PACKAGE_UPDATABLE_FIELDS)
+    return {
+        name: rupiah_amount(request.package.price, PACKAGE_PRICE_FIELD)
+        if name == "price"
+        else getattr(request.package, name)
+        for name in fields
+    }
