@@ -11,7 +11,7 @@ Why stock can never go below zero, on SQLite or MariaDB, however many calls race
   for the same order queue on it and the second sees the first's result; lines are
   applied in package-id order, so concurrent reservations lock packages in one order and
   cannot deadlock each other;
-- commit and release are conditional state changes (``WHERE state = 'reserved'``), so a
+- commit and release are conditional state changes (``WHERE state = 'RESERVED'``), so a
   reservation is released, and its units returned, exactly once;
 - a reservation nobody commits or releases (its order never came to be, or the order
   service lost track of it) is released by its own expiry: the caller gives its
