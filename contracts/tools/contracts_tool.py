@@ -256,19 +256,19 @@ def set_package_json_version(version: str) -> None:
 _CONTRACTS_DEPENDENCY = re.compile(r'("@pasar/contracts":\s*")(\d+\.\d+\.\d+)(")')
 
 
-def pin_workspace_dependents(version: str) -> None:
+def pin_workspace_dependents(version: str, repo: Path = REPO) -> None:
     """Points the repository's other npm workspaces (the storefront) at the released version.
 
     They depend on the exact version of the contracts' workspace, so after ts/package.json
     changes npm would look for the old version in the registry; the lock file follows with
     npm's own update of it.
     """
-    workspaces = json.loads((REPO / "package.json").read_text())["workspaces"]
+    workspaces = json.loads((repo / "package.json").read_text())["workspaces"]
     for workspace in workspaces:
-        manifest = REPO / workspace / "package.json"
-        if manifest.resolve() == (CONTRACTS / "ts" / "package.json").resolve():
-            continue
+        manifest = repo / workspace / "package.json"
         text = manifest.read_text()
+        if json.loads(text)["name"] == "@pasar/contracts":
+            continue
         pinned = _CONTRACTS_DEPENDENCY.sub(rf"\g<1>{version}\g<3>", text)
         if pinned != text:
             manifest.write_text(pinned)
@@ -282,7 +282,7 @@ def pin_workspace_dependents(version: str) -> None:
             "--prefer-offline",
             "--loglevel=error",
         ],
-        cwd=REPO,
+        cwd=repo,
     )
 
 
