@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent import futures
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
 from google.protobuf import timestamp_pb2
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from pasar.common.v1 import money_pb2
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
@@ -36,6 +34,8 @@ from pasar.product.v1 import (
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import errors
 from pasar_kit.ids import new_id, new_token
+from pasar_kit.server import ServiceRegistration
+from pasar_testkit.fake_server import FakeGrpcServer
 
 ADMIN_TOKEN = "test-admin-token-of-the-gateway-fakes"
 PAYMENT_ID = "pay_" + "a" * 32
@@ -403,36 +403,17 @@ class FakeOrderService(order_service_pb2_grpc.OrderServiceServicer):
         return order_service_pb2.CancelOrderResponse(order=found[0])
 
 
-class FakeServer:
-    """One gRPC server with a fake service, restartable on the same port."""
+PRODUCT_SERVICE = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
+PRODUCT_ADMIN_SERVICE = product_admin_service_pb2.DESCRIPTOR.services_by_name["ProductAdminService"]
+PAYMENT_SERVICE = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
+ORDER_SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"]
 
-    def __init__(self, name: str, register: Sequence[Any], service_names: Sequence[str]) -> None:
-        self.name = name
-        self.register = register
-        self.service_names = service_names
-        self.port = 0
-        self.server: grpc.Server | None = None
 
-    def start(self) -> None:
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        for add in self.register:
-            add(server)
-        health_servicer = health.HealthServicer()
-        for name in ("", *self.service_names):
-            health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-        self.port = server.add_insecure_port(f"127.0.0.1:{self.port}")
-        server.start()
-        self.server = server
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop(grace=None).wait()
-            self.server = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+def product_registration(servicer: FakeProductService) -> ServiceRegistration:
+    return ServiceRegistration(
+        PRODUCT_SERVICE,
+        lambda server: product_service_pb2_grpc.add_ProductServiceServicer_to_server(servicer, server),
+    )
 
 
 class FakeShop:
@@ -449,27 +430,37 @@ class FakeShop:
         self.payments = FakePaymentService(self.payment)  # type: ignore[abstract]
         self.orders = FakeOrderService(self.order, self.payments)
         self.servers = {
-            "product": FakeServer(
-                "product",
+            "product": FakeGrpcServer(
                 [
-                    lambda s: product_service_pb2_grpc.add_ProductServiceServicer_to_server(
-                        product_service, s
-                    ),
-                    lambda s: product_admin_service_pb2_grpc.add_ProductAdminServiceServicer_to_server(
-                        admin_service, s
+                    product_registration(product_service),
+                    ServiceRegistration(
+                        PRODUCT_ADMIN_SERVICE,
+                        lambda s: product_admin_service_pb2_grpc.add_ProductAdminServiceServicer_to_server(
+                            admin_service, s
+                        ),
                     ),
                 ],
-                ["pasar.product.v1.ProductService", "pasar.product.v1.ProductAdminService"],
+                max_workers=8,
             ),
-            "payment": FakeServer(
-                "payment",
-                [lambda s: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(self.payments, s)],
-                ["pasar.payment.v1.PaymentService"],
+            "payment": FakeGrpcServer(
+                [
+                    ServiceRegistration(
+                        PAYMENT_SERVICE,
+                        lambda s: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(
+                            self.payments, s
+                        ),
+                    )
+                ],
+                max_workers=8,
             ),
-            "order": FakeServer(
-                "order",
-                [lambda s: order_service_pb2_grpc.add_OrderServiceServicer_to_server(self.orders, s)],
-                ["pasar.order.v1.OrderService"],
+            "order": FakeGrpcServer(
+                [
+                    ServiceRegistration(
+                        ORDER_SERVICE,
+                        lambda s: order_service_pb2_grpc.add_OrderServiceServicer_to_server(self.orders, s),
+                    )
+                ],
+                max_workers=8,
             ),
         }
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 import time
 
 from conftest import AppFactory
-from fakes import Behaviour, Catalog, FakeProductService, FakeServer, FakeShop
+from fakes import Behaviour, Catalog, FakeProductService, FakeShop, product_registration
 
-from pasar.product.v1 import product_service_pb2_grpc
+from pasar_testkit.fake_server import FakeGrpcServer
 
 
-def product_instance(behaviour: Behaviour) -> FakeServer:
+def product_instance(behaviour: Behaviour) -> FakeGrpcServer:
     servicer = FakeProductService(Catalog(), behaviour)  # type: ignore[abstract]
-    server = FakeServer(
-        "product",
-        [lambda s: product_service_pb2_grpc.add_ProductServiceServicer_to_server(servicer, s)],
-        ["pasar.product.v1.ProductService"],
-    )
+    server = FakeGrpcServer([product_registration(servicer)], max_workers=8)
     server.start()
     return server
 
