@@ -35,6 +35,7 @@ from pasar_order.main import MIGRATIONS_DIR, OrderService, assemble, open_databa
 from pasar_testkit.assertions import error_metadata, reason_of
 from pasar_testkit.certificates import ServerCertificates, make_server_certificates
 from pasar_testkit.fake_server import FakeGrpcServer
+from pasar_testkit.orders import create_order_request
 
 pytest_plugins = ["pasar_testkit.fixtures"]
 
@@ -190,15 +191,9 @@ def create_request(
     channel: str = "bca_va",
     language: str = "",
 ) -> order_service_pb2.CreateOrderRequest:
-    return order_service_pb2.CreateOrderRequest(
-        request_id=request_id,
-        customer_email=email,
-        lines=[
-            order_service_pb2.CreateOrderLine(package_id=p, quantity=q)
-            for p, q in lines or [("pulsa-10k", 1)]
-        ],
-        payment_channel_code=channel,
-        language_code=language,
+    """pasar_testkit's CreateOrder request, for one pulsa-10k unless lines say otherwise."""
+    return create_order_request(
+        *(lines or [("pulsa-10k", 1)]), request_id=request_id, email=email, channel=channel, language=language
     )
 
 

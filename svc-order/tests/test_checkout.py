@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
 
@@ -18,15 +19,16 @@ from conftest import (
 from fakes import FakeCatalog, FakePayments, outage
 
 from pasar.common.v1 import money_pb2
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar.order.v1.error_reason_pb2 import ErrorReason
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1 import product_pb2, product_service_pb2
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
-from pasar_kit.errors import FailedPrecondition
+from pasar_kit.errors import FailedPrecondition, ServiceError
 from pasar_kit.ids import new_id, token_hash
-from pasar_order import intents, messages
+from pasar_order import intents, messages, reasons
 from pasar_order.access import stored_hash
 from pasar_order.config import DEVELOPMENT_TOKEN_SECRET
 from pasar_order.models import Email, Order, OrderLine, OrderState
@@ -514,3 +516,26 @@ def test_a_retry_waits_for_an_attempt_still_in_progress(
     assert second.order.id == first[0].order.id
     assert second.access_token == first[0].access_token
     assert len(fake_payments.payments) == 1
+
+
+def test_packages_priced_in_different_currencies_are_refused_before_reserving(
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
+) -> None:
+    fake_catalog.add_package("steam-5usd", 5, stock=5).price.currency_code = "USD"
+
+    error = refused(lambda: service.stub.CreateOrder(create_request(("pulsa-10k", 1), ("steam-5usd", 1))))
+
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert reason_of(error) == ErrorReason.Name(ErrorReason.MIXED_CURRENCIES)
+    assert fake_catalog.hooks.count("ReserveStock") == 0
+    assert fake_payments.payments == {}
+
+
+@pytest.mark.parametrize(
+    "answer", [reasons.request_id_racing, reasons.earlier_attempt_in_progress, reasons.checkout_abandoned]
+)
+def test_every_retry_answer_is_aborted_with_the_contention_reason(answer: Callable[[], ServiceError]) -> None:
+    """A caller that retries on the contract's CONTENTION retries these too (issue 12)."""
+    error = answer()
+    assert error.code == grpc.StatusCode.ABORTED
+    assert error.reason == CommonErrorReason.Name(CommonErrorReason.CONTENTION)

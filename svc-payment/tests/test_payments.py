@@ -19,10 +19,12 @@ from conftest import (
     stored_events,
 )
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar.payment.v1.error_reason_pb2 import ErrorReason
 from pasar_kit.ids import new_id
 from pasar_kit.money import rupiah
+from pasar_payment import reasons
 from pasar_payment.events import EventFeed
 from pasar_payment.expiry import expire_due_payments
 from pasar_payment.models import Payment, PaymentChannel, PaymentEvent
@@ -379,3 +381,10 @@ def test_a_money_field_in_the_request_is_checked_for_rupiah(stub: PaymentStub) -
     error = refused(lambda: stub.CreatePayment(request, timeout=10))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(error) == ["amount.currency_code"]
+
+
+def test_a_payment_code_collision_is_aborted_with_the_contention_reason() -> None:
+    """Callers retry CONTENTION (an IDEMPOTENT CreatePayment repeats safely): issue 12."""
+    error = reasons.payment_code_taken()
+    assert error.code == grpc.StatusCode.ABORTED
+    assert error.reason == CommonErrorReason.Name(CommonErrorReason.CONTENTION)

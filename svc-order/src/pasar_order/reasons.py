@@ -7,8 +7,7 @@ catalog's and the payment service's, which checkout answers itself when it can t
 asking them (a check that saves reserving stock only to release it) and otherwise passes
 through as the peer sent them (:class:`PeerError`). The enums' comments in
 ``contracts/proto/pasar/*/v1/error_reason.proto`` name each reason's status code and
-metadata keys. Errors without a reason (a retry the caller should make) are built here too,
-so that one module shows everything the service answers with.
+metadata keys.
 """
 
 from __future__ import annotations
@@ -32,6 +31,8 @@ RESERVATION_COMMITTED = ProductErrorReason.Name(ProductErrorReason.RESERVATION_C
 RESERVATION_RELEASED = ProductErrorReason.Name(ProductErrorReason.RESERVATION_RELEASED)
 RESERVATION_NOT_FOUND = ProductErrorReason.Name(ProductErrorReason.RESERVATION_NOT_FOUND)
 PAYMENT_PAID = PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_PAID)
+# A collision with another attempt: the caller retries the same request.
+CONTENTION = CommonErrorReason.Name(CommonErrorReason.CONTENTION)
 
 
 # The order service's own.
@@ -59,18 +60,20 @@ def request_id_reused() -> AlreadyExists:
 
 
 def request_id_racing() -> Aborted:
-    """Concurrent calls with one request id kept freeing and taking it (no reason: retry)."""
-    return Aborted("this request_id is being retried concurrently; try again")
+    """Concurrent calls with one request id kept freeing and taking it: retry."""
+    return Aborted("this request_id is being retried concurrently; try again", reason=CONTENTION)
 
 
 def earlier_attempt_in_progress() -> Aborted:
-    """A retry waited too long for the first attempt with its request id (no reason: retry)."""
-    return Aborted("an earlier attempt with this request_id is still in progress; try again")
+    """A retry waited too long for the first attempt with its request id: retry."""
+    return Aborted(
+        "an earlier attempt with this request_id is still in progress; try again", reason=CONTENTION
+    )
 
 
 def checkout_abandoned() -> Aborted:
-    """This checkout's worker was too slow and lost its lease (no reason: retry)."""
-    return Aborted("the checkout took too long and was abandoned; try again")
+    """This checkout's worker was too slow and lost its lease: retry."""
+    return Aborted("the checkout took too long and was abandoned; try again", reason=CONTENTION)
 
 
 # The catalog's, answered before it is asked.
@@ -93,8 +96,11 @@ def out_of_stock(package_id: str, requested: int, available: int) -> FailedPreco
 
 
 def mixed_currencies() -> FailedPrecondition:
-    """Packages priced in different currencies (no reason: the contracts name none)."""
-    return FailedPrecondition("the packages are priced in different currencies; order them separately")
+    """Packages priced in different currencies."""
+    return FailedPrecondition(
+        "the packages are priced in different currencies; order them separately",
+        reason=ErrorReason.Name(ErrorReason.MIXED_CURRENCIES),
+    )
 
 
 # The payment service's, answered before it is asked.

@@ -4,12 +4,13 @@ Callers branch on the reason, never on the message, so every error is built here
 generated enum (``pasar.payment.v1.ErrorReason``; its comments in
 ``contracts/proto/pasar/payment/v1/error_reason.proto`` name each reason's status code and
 metadata keys) rather than spelled out where it is raised. Errors without a reason (a field
-the contract's rules cannot check, a retry the caller should make) are built here too, so
-that one module shows everything the service answers with.
+the contract's rules cannot check) are built here too, so that one module shows everything
+the service answers with.
 """
 
 from __future__ import annotations
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.payment.v1.error_reason_pb2 import ErrorReason
 from pasar_kit import page_tokens
 from pasar_kit.errors import (
@@ -142,8 +143,11 @@ def paid_amount_differs(payment: Payment, paid_amount: int, currency_code: str) 
 
 
 def payment_code_taken() -> Aborted:
-    """Every payment code the provider gave was taken (no reason: a retry of the call succeeds)."""
-    return Aborted("could not give the payment a unique payment code; retry the call")
+    """Every payment code the provider gave was taken: a retry of the call succeeds."""
+    return Aborted(
+        "could not give the payment a unique payment code; retry the call",
+        reason=CommonErrorReason.Name(CommonErrorReason.CONTENTION),
+    )
 
 
 def service_stopping() -> Unavailable:

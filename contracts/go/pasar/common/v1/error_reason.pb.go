@@ -44,8 +44,9 @@ const (
 	ErrorReason_DEPENDENCY_UNAVAILABLE ErrorReason = 1
 	// UNAVAILABLE: the answering service's own database does not answer. No metadata.
 	ErrorReason_DATABASE_UNAVAILABLE ErrorReason = 2
-	// ABORTED: a deadlock or lock timeout in the service's database; retrying the same
-	// request succeeds. No metadata.
+	// ABORTED: the request collided with another one (a deadlock or lock timeout in the
+	// service's database, a concurrent attempt with the same key, a generated code that
+	// was taken); retrying the same request succeeds. No metadata.
 	ErrorReason_CONTENTION ErrorReason = 3
 	// INVALID_ARGUMENT: the `page_token` was not made by this list with these filters (or
 	// by this service). No metadata.

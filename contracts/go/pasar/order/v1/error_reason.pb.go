@@ -32,7 +32,11 @@ const (
 // When a checkout step fails, CreateOrder passes the catalog's and the payment service's
 // reasons through unchanged, with their status codes and metadata
 // (`pasar.product.v1.ErrorReason`, `pasar.payment.v1.ErrorReason`), such as OUT_OF_STOCK
-// or AMOUNT_OUT_OF_RANGE.
+// or AMOUNT_OUT_OF_RANGE; CHANNEL_NOT_FOUND there also means a channel that is switched
+// off (the order service sees only the enabled ones). CancelOrder passes the payment
+// service's refusals through the same way. A concurrent attempt with the same
+// `request_id`, or a checkout that took too long, is `pasar.common.v1.ErrorReason`
+// CONTENTION: retry the same request.
 type ErrorReason int32
 
 const (
@@ -41,12 +45,16 @@ const (
 	// NOT_FOUND: no such order, or the access token does not match it (the two are not told
 	// apart). No metadata.
 	ErrorReason_ORDER_NOT_FOUND ErrorReason = 1
-	// FAILED_PRECONDITION: the order is paid, cancelled or expired, so it cannot be
-	// cancelled. Metadata: `state` (the OrderState name).
+	// FAILED_PRECONDITION: the order is paid or expired, so it cannot be cancelled (a
+	// cancelled order is answered as it is). Metadata: `state`, the full OrderState value
+	// name, such as `ORDER_STATE_PAID`.
 	ErrorReason_ORDER_NOT_CANCELLABLE ErrorReason = 2
 	// ALREADY_EXISTS: CreateOrder with a `request_id` already used for an order with other
 	// content. No metadata.
 	ErrorReason_REQUEST_ID_REUSED ErrorReason = 3
+	// FAILED_PRECONDITION: the packages of one order are priced in different currencies;
+	// order them separately. No metadata.
+	ErrorReason_MIXED_CURRENCIES ErrorReason = 4
 )
 
 // Enum value maps for ErrorReason.
@@ -56,12 +64,14 @@ var (
 		1: "ORDER_NOT_FOUND",
 		2: "ORDER_NOT_CANCELLABLE",
 		3: "REQUEST_ID_REUSED",
+		4: "MIXED_CURRENCIES",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
 		"ORDER_NOT_FOUND":          1,
 		"ORDER_NOT_CANCELLABLE":    2,
 		"REQUEST_ID_REUSED":        3,
+		"MIXED_CURRENCIES":         4,
 	}
 )
 
@@ -96,12 +106,13 @@ var File_pasar_order_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_pasar_order_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"!pasar/order/v1/error_reason.proto\x12\x0epasar.order.v1*r\n" +
+	"!pasar/order/v1/error_reason.proto\x12\x0epasar.order.v1*\x88\x01\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fORDER_NOT_FOUND\x10\x01\x12\x19\n" +
 	"\x15ORDER_NOT_CANCELLABLE\x10\x02\x12\x15\n" +
-	"\x11REQUEST_ID_REUSED\x10\x03BAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3"
+	"\x11REQUEST_ID_REUSED\x10\x03\x12\x14\n" +
+	"\x10MIXED_CURRENCIES\x10\x04BAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3"
 
 var (
 	file_pasar_order_v1_error_reason_proto_rawDescOnce sync.Once

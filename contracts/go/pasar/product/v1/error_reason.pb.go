@@ -35,8 +35,8 @@ const (
 	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
 	// NOT_FOUND: no such product, or it was archived. Metadata: `product_id`.
 	ErrorReason_PRODUCT_NOT_FOUND ErrorReason = 1
-	// NOT_FOUND (FAILED_PRECONDITION when CreateProduct or UpdateProduct names it): no such
-	// category. Metadata: `category_id`.
+	// FAILED_PRECONDITION: CreateProduct or UpdateProduct names a category that does not
+	// exist. Metadata: `category_id`.
 	ErrorReason_CATEGORY_NOT_FOUND ErrorReason = 2
 	// NOT_FOUND: no such package, or its product was archived. Metadata: `package_id`.
 	ErrorReason_PACKAGE_NOT_FOUND ErrorReason = 3
@@ -54,7 +54,8 @@ const (
 	// ALREADY_EXISTS: a reservation for this order id exists with other lines. Metadata:
 	// `order_id`.
 	ErrorReason_RESERVATION_CONFLICT ErrorReason = 8
-	// ALREADY_EXISTS: a product with this id exists. Metadata: `product_id`.
+	// ALREADY_EXISTS: a product with this id exists (an archived product keeps its id).
+	// Metadata: `product_id`.
 	ErrorReason_PRODUCT_EXISTS ErrorReason = 9
 	// ALREADY_EXISTS: a package with this id exists. Metadata: `package_id`.
 	ErrorReason_PACKAGE_EXISTS ErrorReason = 10

@@ -59,7 +59,8 @@ type ProductServiceClient interface {
 	ReserveStock(ctx context.Context, in *ReserveStockRequest, opts ...grpc.CallOption) (*ReserveStockResponse, error)
 	// Turns an order's reservation into a sale once the order is paid. Internal.
 	// Idempotent: committing a committed reservation returns it unchanged; committing a
-	// released one is FAILED_PRECONDITION.
+	// released one is FAILED_PRECONDITION; committing for an order that reserved nothing is
+	// NOT_FOUND.
 	CommitReservation(ctx context.Context, in *CommitReservationRequest, opts ...grpc.CallOption) (*CommitReservationResponse, error)
 	// Returns an order's reserved units to the available stock when the order is
 	// cancelled, expires or fails. Internal. Idempotent: releasing a released reservation
@@ -174,7 +175,8 @@ type ProductServiceServer interface {
 	ReserveStock(context.Context, *ReserveStockRequest) (*ReserveStockResponse, error)
 	// Turns an order's reservation into a sale once the order is paid. Internal.
 	// Idempotent: committing a committed reservation returns it unchanged; committing a
-	// released one is FAILED_PRECONDITION.
+	// released one is FAILED_PRECONDITION; committing for an order that reserved nothing is
+	// NOT_FOUND.
 	CommitReservation(context.Context, *CommitReservationRequest) (*CommitReservationResponse, error)
 	// Returns an order's reserved units to the available stock when the order is
 	// cancelled, expires or fails. Internal. Idempotent: releasing a released reservation

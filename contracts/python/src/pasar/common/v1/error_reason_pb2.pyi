@@ -33,8 +33,9 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     DATABASE_UNAVAILABLE: _ErrorReason.ValueType  # 2
     """UNAVAILABLE: the answering service's own database does not answer. No metadata."""
     CONTENTION: _ErrorReason.ValueType  # 3
-    """ABORTED: a deadlock or lock timeout in the service's database; retrying the same
-    request succeeds. No metadata.
+    """ABORTED: the request collided with another one (a deadlock or lock timeout in the
+    service's database, a concurrent attempt with the same key, a generated code that
+    was taken); retrying the same request succeeds. No metadata.
     """
     INVALID_PAGE_TOKEN: _ErrorReason.ValueType  # 4
     """INVALID_ARGUMENT: the `page_token` was not made by this list with these filters (or
@@ -80,8 +81,9 @@ service always does).
 DATABASE_UNAVAILABLE: ErrorReason.ValueType  # 2
 """UNAVAILABLE: the answering service's own database does not answer. No metadata."""
 CONTENTION: ErrorReason.ValueType  # 3
-"""ABORTED: a deadlock or lock timeout in the service's database; retrying the same
-request succeeds. No metadata.
+"""ABORTED: the request collided with another one (a deadlock or lock timeout in the
+service's database, a concurrent attempt with the same key, a generated code that
+was taken); retrying the same request succeeds. No metadata.
 """
 INVALID_PAGE_TOKEN: ErrorReason.ValueType  # 4
 """INVALID_ARGUMENT: the `page_token` was not made by this list with these filters (or

@@ -29,12 +29,17 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     apart). No metadata.
     """
     ORDER_NOT_CANCELLABLE: _ErrorReason.ValueType  # 2
-    """FAILED_PRECONDITION: the order is paid, cancelled or expired, so it cannot be
-    cancelled. Metadata: `state` (the OrderState name).
+    """FAILED_PRECONDITION: the order is paid or expired, so it cannot be cancelled (a
+    cancelled order is answered as it is). Metadata: `state`, the full OrderState value
+    name, such as `ORDER_STATE_PAID`.
     """
     REQUEST_ID_REUSED: _ErrorReason.ValueType  # 3
     """ALREADY_EXISTS: CreateOrder with a `request_id` already used for an order with other
     content. No metadata.
+    """
+    MIXED_CURRENCIES: _ErrorReason.ValueType  # 4
+    """FAILED_PRECONDITION: the packages of one order are priced in different currencies;
+    order them separately. No metadata.
     """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
@@ -47,7 +52,11 @@ class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     When a checkout step fails, CreateOrder passes the catalog's and the payment service's
     reasons through unchanged, with their status codes and metadata
     (`pasar.product.v1.ErrorReason`, `pasar.payment.v1.ErrorReason`), such as OUT_OF_STOCK
-    or AMOUNT_OUT_OF_RANGE.
+    or AMOUNT_OUT_OF_RANGE; CHANNEL_NOT_FOUND there also means a channel that is switched
+    off (the order service sees only the enabled ones). CancelOrder passes the payment
+    service's refusals through the same way. A concurrent attempt with the same
+    `request_id`, or a checkout that took too long, is `pasar.common.v1.ErrorReason`
+    CONTENTION: retry the same request.
     """
 
 ERROR_REASON_UNSPECIFIED: ErrorReason.ValueType  # 0
@@ -57,11 +66,16 @@ ORDER_NOT_FOUND: ErrorReason.ValueType  # 1
 apart). No metadata.
 """
 ORDER_NOT_CANCELLABLE: ErrorReason.ValueType  # 2
-"""FAILED_PRECONDITION: the order is paid, cancelled or expired, so it cannot be
-cancelled. Metadata: `state` (the OrderState name).
+"""FAILED_PRECONDITION: the order is paid or expired, so it cannot be cancelled (a
+cancelled order is answered as it is). Metadata: `state`, the full OrderState value
+name, such as `ORDER_STATE_PAID`.
 """
 REQUEST_ID_REUSED: ErrorReason.ValueType  # 3
 """ALREADY_EXISTS: CreateOrder with a `request_id` already used for an order with other
 content. No metadata.
+"""
+MIXED_CURRENCIES: ErrorReason.ValueType  # 4
+"""FAILED_PRECONDITION: the packages of one order are priced in different currencies;
+order them separately. No metadata.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -27,8 +27,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     PRODUCT_NOT_FOUND: _ErrorReason.ValueType  # 1
     """NOT_FOUND: no such product, or it was archived. Metadata: `product_id`."""
     CATEGORY_NOT_FOUND: _ErrorReason.ValueType  # 2
-    """NOT_FOUND (FAILED_PRECONDITION when CreateProduct or UpdateProduct names it): no such
-    category. Metadata: `category_id`.
+    """FAILED_PRECONDITION: CreateProduct or UpdateProduct names a category that does not
+    exist. Metadata: `category_id`.
     """
     PACKAGE_NOT_FOUND: _ErrorReason.ValueType  # 3
     """NOT_FOUND: no such package, or its product was archived. Metadata: `package_id`."""
@@ -51,7 +51,9 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     `order_id`.
     """
     PRODUCT_EXISTS: _ErrorReason.ValueType  # 9
-    """ALREADY_EXISTS: a product with this id exists. Metadata: `product_id`."""
+    """ALREADY_EXISTS: a product with this id exists (an archived product keeps its id).
+    Metadata: `product_id`.
+    """
     PACKAGE_EXISTS: _ErrorReason.ValueType  # 10
     """ALREADY_EXISTS: a package with this id exists. Metadata: `package_id`."""
     CATEGORY_EXISTS: _ErrorReason.ValueType  # 11
@@ -76,8 +78,8 @@ ERROR_REASON_UNSPECIFIED: ErrorReason.ValueType  # 0
 PRODUCT_NOT_FOUND: ErrorReason.ValueType  # 1
 """NOT_FOUND: no such product, or it was archived. Metadata: `product_id`."""
 CATEGORY_NOT_FOUND: ErrorReason.ValueType  # 2
-"""NOT_FOUND (FAILED_PRECONDITION when CreateProduct or UpdateProduct names it): no such
-category. Metadata: `category_id`.
+"""FAILED_PRECONDITION: CreateProduct or UpdateProduct names a category that does not
+exist. Metadata: `category_id`.
 """
 PACKAGE_NOT_FOUND: ErrorReason.ValueType  # 3
 """NOT_FOUND: no such package, or its product was archived. Metadata: `package_id`."""
@@ -100,7 +102,9 @@ RESERVATION_CONFLICT: ErrorReason.ValueType  # 8
 `order_id`.
 """
 PRODUCT_EXISTS: ErrorReason.ValueType  # 9
-"""ALREADY_EXISTS: a product with this id exists. Metadata: `product_id`."""
+"""ALREADY_EXISTS: a product with this id exists (an archived product keeps its id).
+Metadata: `product_id`.
+"""
 PACKAGE_EXISTS: ErrorReason.ValueType  # 10
 """ALREADY_EXISTS: a package with this id exists. Metadata: `package_id`."""
 CATEGORY_EXISTS: ErrorReason.ValueType  # 11

@@ -127,7 +127,8 @@ class ProductServiceServicer:
     def CommitReservation(self, request, context):
         """Turns an order's reservation into a sale once the order is paid. Internal.
         Idempotent: committing a committed reservation returns it unchanged; committing a
-        released one is FAILED_PRECONDITION.
+        released one is FAILED_PRECONDITION; committing for an order that reserved nothing is
+        NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

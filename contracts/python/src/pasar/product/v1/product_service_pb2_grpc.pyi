@@ -62,7 +62,8 @@ class ProductServiceStub:
     CommitReservation: _grpc.UnaryUnaryMultiCallable[_product_service_pb2.CommitReservationRequest, _product_service_pb2.CommitReservationResponse]
     """Turns an order's reservation into a sale once the order is paid. Internal.
     Idempotent: committing a committed reservation returns it unchanged; committing a
-    released one is FAILED_PRECONDITION.
+    released one is FAILED_PRECONDITION; committing for an order that reserved nothing is
+    NOT_FOUND.
     """
     ReleaseReservation: _grpc.UnaryUnaryMultiCallable[_product_service_pb2.ReleaseReservationRequest, _product_service_pb2.ReleaseReservationResponse]
     """Returns an order's reserved units to the available stock when the order is
@@ -103,7 +104,8 @@ class ProductServiceAsyncStub(ProductServiceStub):
     CommitReservation: _aio.UnaryUnaryMultiCallable[_product_service_pb2.CommitReservationRequest, _product_service_pb2.CommitReservationResponse]  # type: ignore[assignment]
     """Turns an order's reservation into a sale once the order is paid. Internal.
     Idempotent: committing a committed reservation returns it unchanged; committing a
-    released one is FAILED_PRECONDITION.
+    released one is FAILED_PRECONDITION; committing for an order that reserved nothing is
+    NOT_FOUND.
     """
     ReleaseReservation: _aio.UnaryUnaryMultiCallable[_product_service_pb2.ReleaseReservationRequest, _product_service_pb2.ReleaseReservationResponse]  # type: ignore[assignment]
     """Returns an order's reserved units to the available stock when the order is
@@ -177,7 +179,8 @@ class ProductServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_product_service_pb2.CommitReservationResponse, _abc.Awaitable[_product_service_pb2.CommitReservationResponse]]:
         """Turns an order's reservation into a sale once the order is paid. Internal.
         Idempotent: committing a committed reservation returns it unchanged; committing a
-        released one is FAILED_PRECONDITION.
+        released one is FAILED_PRECONDITION; committing for an order that reserved nothing is
+        NOT_FOUND.
         """
 
     @_abc_1.abstractmethod

@@ -52,8 +52,9 @@ export enum ErrorReason {
   DATABASE_UNAVAILABLE = 2,
 
   /**
-   * ABORTED: a deadlock or lock timeout in the service's database; retrying the same
-   * request succeeds. No metadata.
+   * ABORTED: the request collided with another one (a deadlock or lock timeout in the
+   * service's database, a concurrent attempt with the same key, a generated code that
+   * was taken); retrying the same request succeeds. No metadata.
    *
    * @generated from enum value: CONTENTION = 3;
    */

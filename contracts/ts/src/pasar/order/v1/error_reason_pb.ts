@@ -11,7 +11,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file pasar/order/v1/error_reason.proto.
  */
 export const file_pasar_order_v1_error_reason: GenFile = /*@__PURE__*/
-  fileDesc("CiFwYXNhci9vcmRlci92MS9lcnJvcl9yZWFzb24ucHJvdG8SDnBhc2FyLm9yZGVyLnYxKnIKC0Vycm9yUmVhc29uEhwKGEVSUk9SX1JFQVNPTl9VTlNQRUNJRklFRBAAEhMKD09SREVSX05PVF9GT1VORBABEhkKFU9SREVSX05PVF9DQU5DRUxMQUJMRRACEhUKEVJFUVVFU1RfSURfUkVVU0VEEANCQVo/Z2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9vcmRlci92MTtvcmRlcnYxYgZwcm90bzM");
+  fileDesc("CiFwYXNhci9vcmRlci92MS9lcnJvcl9yZWFzb24ucHJvdG8SDnBhc2FyLm9yZGVyLnYxKogBCgtFcnJvclJlYXNvbhIcChhFUlJPUl9SRUFTT05fVU5TUEVDSUZJRUQQABITCg9PUkRFUl9OT1RfRk9VTkQQARIZChVPUkRFUl9OT1RfQ0FOQ0VMTEFCTEUQAhIVChFSRVFVRVNUX0lEX1JFVVNFRBADEhQKEE1JWEVEX0NVUlJFTkNJRVMQBEJBWj9naXRodWIuY29tL3Bhc2FyLXNob3AvcGFzYXIvY29udHJhY3RzL2dvL3Bhc2FyL29yZGVyL3YxO29yZGVydjFiBnByb3RvMw");
 
 /**
  * Why an order call failed, as `google.rpc.ErrorInfo.reason` (domain `pasar.shop`)
@@ -23,7 +23,11 @@ export const file_pasar_order_v1_error_reason: GenFile = /*@__PURE__*/
  * When a checkout step fails, CreateOrder passes the catalog's and the payment service's
  * reasons through unchanged, with their status codes and metadata
  * (`pasar.product.v1.ErrorReason`, `pasar.payment.v1.ErrorReason`), such as OUT_OF_STOCK
- * or AMOUNT_OUT_OF_RANGE.
+ * or AMOUNT_OUT_OF_RANGE; CHANNEL_NOT_FOUND there also means a channel that is switched
+ * off (the order service sees only the enabled ones). CancelOrder passes the payment
+ * service's refusals through the same way. A concurrent attempt with the same
+ * `request_id`, or a checkout that took too long, is `pasar.common.v1.ErrorReason`
+ * CONTENTION: retry the same request.
  *
  * @generated from enum pasar.order.v1.ErrorReason
  */
@@ -44,8 +48,9 @@ export enum ErrorReason {
   ORDER_NOT_FOUND = 1,
 
   /**
-   * FAILED_PRECONDITION: the order is paid, cancelled or expired, so it cannot be
-   * cancelled. Metadata: `state` (the OrderState name).
+   * FAILED_PRECONDITION: the order is paid or expired, so it cannot be cancelled (a
+   * cancelled order is answered as it is). Metadata: `state`, the full OrderState value
+   * name, such as `ORDER_STATE_PAID`.
    *
    * @generated from enum value: ORDER_NOT_CANCELLABLE = 2;
    */
@@ -58,6 +63,14 @@ export enum ErrorReason {
    * @generated from enum value: REQUEST_ID_REUSED = 3;
    */
   REQUEST_ID_REUSED = 3,
+
+  /**
+   * FAILED_PRECONDITION: the packages of one order are priced in different currencies;
+   * order them separately. No metadata.
+   *
+   * @generated from enum value: MIXED_CURRENCIES = 4;
+   */
+  MIXED_CURRENCIES = 4,
 }
 
 /**

@@ -71,7 +71,7 @@ export enum ErrorReason {
 
   /**
    * FAILED_PRECONDITION: the payment was paid, so it cannot be cancelled. Metadata:
-   * `payment_id`, `state` (the PaymentState name).
+   * `payment_id`, `state` (the full PaymentState value name: `PAYMENT_STATE_PAID`).
    *
    * @generated from enum value: PAYMENT_PAID = 6;
    */
@@ -80,7 +80,7 @@ export enum ErrorReason {
   /**
    * FAILED_PRECONDITION: NotifyPayment or SimulatePayment for a payment that expired or
    * was cancelled, so it cannot be settled (a repeat for a paid payment answers the paid
-   * payment instead). Metadata: `payment_id`, `state` (the PaymentState name).
+   * payment instead). Metadata: `payment_id`, `state` (the full PaymentState value name).
    *
    * @generated from enum value: PAYMENT_NOT_PENDING = 7;
    */

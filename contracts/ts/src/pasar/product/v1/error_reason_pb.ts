@@ -38,8 +38,8 @@ export enum ErrorReason {
   PRODUCT_NOT_FOUND = 1,
 
   /**
-   * NOT_FOUND (FAILED_PRECONDITION when CreateProduct or UpdateProduct names it): no such
-   * category. Metadata: `category_id`.
+   * FAILED_PRECONDITION: CreateProduct or UpdateProduct names a category that does not
+   * exist. Metadata: `category_id`.
    *
    * @generated from enum value: CATEGORY_NOT_FOUND = 2;
    */
@@ -92,7 +92,8 @@ export enum ErrorReason {
   RESERVATION_CONFLICT = 8,
 
   /**
-   * ALREADY_EXISTS: a product with this id exists. Metadata: `product_id`.
+   * ALREADY_EXISTS: a product with this id exists (an archived product keeps its id).
+   * Metadata: `product_id`.
    *
    * @generated from enum value: PRODUCT_EXISTS = 9;
    */

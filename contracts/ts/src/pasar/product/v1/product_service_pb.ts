@@ -446,7 +446,8 @@ export const ProductService: GenService<{
   /**
    * Turns an order's reservation into a sale once the order is paid. Internal.
    * Idempotent: committing a committed reservation returns it unchanged; committing a
-   * released one is FAILED_PRECONDITION.
+   * released one is FAILED_PRECONDITION; committing for an order that reserved nothing is
+   * NOT_FOUND.
    *
    * @generated from rpc pasar.product.v1.ProductService.CommitReservation
    */
