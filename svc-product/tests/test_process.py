@@ -115,17 +115,6 @@ def test_migrate_needs_the_database_url_alone(database_url: str, bad: dict[str, 
 
 
 @pytest.fixture
-def own_mariadb(tmp_path: Path) -> Iterator[MariaDBServer]:
-    """A MariaDB server of this test alone, so stopping it disturbs no other test."""
-    server = MariaDBServer(tmp_path / "mariadb")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.remove()
-
-
-@pytest.fixture
 def served(tmp_path: Path) -> Iterator[list[ComponentProcess]]:
     """Processes a test starts; each is stopped by its PID at the end, whatever happened."""
     started: list[ComponentProcess] = []

@@ -3,7 +3,8 @@
 Every test that takes ``start_shop`` runs twice, on SQLite and on MariaDB
 (``PASAR_TEST_DATABASES`` narrows it): each service gets a fresh database of its own, and
 ``pasar-product serve``, ``pasar-payment serve`` and ``pasar-order serve`` are started from
-their console scripts on free loopback ports (``pasar_testkit.stack.Stack``). A failing
+their console scripts on free loopback ports (``pasar_testkit.stack.Stack``, whose
+background work runs every second or so). A failing
 test shows the tail of every service's log (``pasar_testkit.failure_logs``). Figures the
 tests measure (durations, counts) are printed at the end of the run.
 """
@@ -21,16 +22,6 @@ from pasar_testkit.stack import Stack
 
 pytest_plugins = ["pasar_testkit.fixtures"]
 
-# Background work of the order service runs often in tests, so that retries, expiry and
-# recovery happen within seconds; production defaults are minutes.
-ORDER_ENV = {
-    "PASAR_ORDER_SWEEP_SECONDS": "0.5",
-    "PASAR_OUTBOX_POLL_SECONDS": "0.2",
-    "PASAR_OUTBOX_RETRY_SECONDS": "0.3",
-    "PASAR_OUTBOX_RETRY_MAX_SECONDS": "1",
-}
-PAYMENT_ENV = {"PASAR_PAYMENT_EXPIRY_SWEEP_SECONDS": "1"}
-
 StartShop = Callable[..., Shop]
 
 
@@ -46,7 +37,7 @@ def start_shop(
             tmp_path / f"shop-{len(started)}",
             service_databases,
             smtp_url=smtp_url,
-            component_env={"order": {**ORDER_ENV, **(order_env or {})}, "payment": PAYMENT_ENV},
+            component_env={"order": dict(order_env or {})},  # background work runs often already
         )
         shop = Shop(stack, service_databases)
         started.append((stack, shop))

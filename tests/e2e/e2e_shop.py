@@ -33,22 +33,6 @@ CATEGORY = Category("e2e", "Uji", sort_order=1)
 DEADLINE = 15.0
 
 
-def order_request(
-    *lines: tuple[str, int],
-    channel: str = "bca_va",
-    email_address: str = "siti@example.co.id",
-    request_id: str = "",
-    language: str = "",
-) -> order_service_pb2.CreateOrderRequest:
-    return order_service_pb2.CreateOrderRequest(
-        request_id=request_id,
-        customer_email=email_address,
-        lines=[order_service_pb2.CreateOrderLine(package_id=p, quantity=q) for p, q in lines],
-        payment_channel_code=channel,
-        language_code=language,
-    )
-
-
 class Shop:
     """Stubs to the stack's services, and read access to their databases."""
 

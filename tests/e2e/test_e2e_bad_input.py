@@ -3,48 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 
 import grpc
-import pytest
 from conftest import StartShop
-from e2e_shop import order_request
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from pasar.order.v1 import order_service_pb2
 from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit.errors import error_info
-from pasar_testkit.assertions import reason_of
+from pasar_testkit.assertions import reason_of, refused, violated_fields
+from pasar_testkit.orders import create_order_request
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
-
-
-def refusal(call: Callable[[], object]) -> grpc.RpcError:
-    with pytest.raises(grpc.RpcError) as caught:
-        call()
-    return caught.value
-
-
-def violated_fields(error: grpc.RpcError) -> set[str]:
-    """The fields a BadRequest detail names."""
-    status = rpc_status.from_call(cast(grpc.Call, error))
-    fields: set[str] = set()
-    for detail in status.details if status else []:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad_request = error_details_pb2.BadRequest()
-            detail.Unpack(bad_request)
-            fields.update(violation.field for violation in bad_request.field_violations)
-    return fields
 
 
 def test_bad_orders_are_refused_and_leave_nothing_behind(start_shop: StartShop) -> None:
     shop = start_shop()
     package_id = shop.add_package(price=5_000, stock=10)
     other_id = shop.add_package(price=12_000, stock=10)
-    good = order_request((other_id, 1))
+    good = create_order_request((other_id, 1))
     before = shop.table_counts()
 
     def create(**changes: object) -> order_service_pb2.CreateOrderRequest:
@@ -115,7 +93,7 @@ def test_bad_orders_are_refused_and_leave_nothing_behind(start_shop: StartShop) 
         ),
     ]
     for what, request, code, expected_reason, field in cases:
-        error = refusal(lambda request=request: shop.place(request))  # type: ignore[misc]
+        error = refused(lambda request=request: shop.place(request))  # type: ignore[misc]
         assert error.code() == code, what
         assert reason_of(error) == expected_reason, what
         if field:
@@ -132,7 +110,7 @@ def test_bad_orders_are_refused_and_leave_nothing_behind(start_shop: StartShop) 
 def test_wrong_ids_and_tokens_read_nothing(start_shop: StartShop) -> None:
     shop = start_shop()
     package_id = shop.add_package(price=15_000, stock=2)
-    placed = shop.place(order_request((package_id, 1)))
+    placed = shop.place(create_order_request((package_id, 1)))
     before = shop.table_counts()
 
     def get(order_id: str, token: str) -> Callable[[], object]:
@@ -150,7 +128,7 @@ def test_wrong_ids_and_tokens_read_nothing(start_shop: StartShop) -> None:
             (placed.order.id, "", INVALID),
             (placed.order.id, "t" * 129, INVALID),
         ]:
-            error = refusal(call(order_id, token))
+            error = refused(call(order_id, token))
             assert error.code() == code
             if code == grpc.StatusCode.NOT_FOUND:
                 assert reason_of(error) == OrderErrorReason.Name(OrderErrorReason.ORDER_NOT_FOUND)

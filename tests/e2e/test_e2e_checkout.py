@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from conftest import StartShop
-from e2e_shop import order_request
 
 from pasar.order.v1 import order_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar_testkit.mail import body_text
+from pasar_testkit.orders import create_order_request
 from pasar_testkit.waiting import wait_for
 
 
@@ -15,7 +15,7 @@ def test_the_whole_checkout(start_shop: StartShop) -> None:
     shop = start_shop()
     package_id = shop.add_package(price=11_500, stock=5, name="Pulsa 10.000")
 
-    placed = shop.place(order_request((package_id, 2), channel="bca_va", language="en"))
+    placed = shop.place(create_order_request((package_id, 2), channel="bca_va", language="en"))
 
     order, payment = placed.order, placed.payment
     assert order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT
@@ -33,7 +33,7 @@ def test_the_whole_checkout(start_shop: StartShop) -> None:
     assert len(payment.virtual_account.account_number) == 16
     assert shop.stock(package_id) == 3
     assert shop.rows("product", "SELECT state FROM reservation WHERE order_id = ?", (order.id,)) == [
-        ("reserved",)
+        ("RESERVED",)
     ]
     assert shop.order(order.id, placed.access_token) == order
 
@@ -45,7 +45,7 @@ def test_the_whole_checkout(start_shop: StartShop) -> None:
     wait_for(
         lambda: (
             shop.rows("product", "SELECT state FROM reservation WHERE order_id = ?", (order.id,))
-            == [("committed",)]
+            == [("COMMITTED",)]
         ),
         what="the reservation is committed",
     )
@@ -56,7 +56,7 @@ def test_the_whole_checkout(start_shop: StartShop) -> None:
     [received] = shop.mails(order.id, "payment_received")
     link = f"{shop.stack.gateway_url}/orders/{order.id}?token={placed.access_token}"
     for message in (created, received):
-        assert message["To"] == "siti@example.co.id"
+        assert message["To"] == "budi@example.co.id"
         text, html = body_text(message)
         assert link in text
         assert link in html

@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 from conftest import StartShop
-from e2e_shop import order_request
 
 from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_testkit.assertions import reason_of
+from pasar_testkit.orders import create_order_request
 
 ATTEMPTS = 50
 STOCK = 10
@@ -26,8 +26,8 @@ def test_fifty_parallel_orders_for_ten_units(
     package_id = shop.add_package(price=15_000, stock=STOCK)
 
     def buy(shopper: int) -> order_service_pb2.CreateOrderResponse | grpc.RpcError:
-        request = order_request(
-            (package_id, 1), request_id=f"shopper-{shopper}", email_address=f"pembeli{shopper}@example.co.id"
+        request = create_order_request(
+            (package_id, 1), request_id=f"shopper-{shopper}", email=f"pembeli{shopper}@example.co.id"
         )
         try:
             return shop.place(request)
@@ -59,7 +59,7 @@ def test_fifty_parallel_orders_for_ten_units(
     order_ids = sorted(response.order.id for response in placed)
     assert sorted(str(row[0]) for row in shop.rows("order", "SELECT id FROM orders")) == order_ids
     assert sorted(shop.rows("product", "SELECT order_id, state FROM reservation")) == [
-        (order_id, "reserved") for order_id in order_ids
+        (order_id, "RESERVED") for order_id in order_ids
     ]
     assert sorted(shop.rows("payment", "SELECT order_id, state FROM payment")) == [
         (order_id, "PENDING") for order_id in order_ids

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import StartShop
-from e2e_shop import Shop, order_request
+from e2e_shop import Shop
 
 from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar_testkit.mail import MailCatcher, body_text
+from pasar_testkit.orders import create_order_request
 from pasar_testkit.waiting import wait_for
 
 
@@ -29,7 +30,7 @@ def pay(shop: Shop, placed: order_service_pb2.CreateOrderResponse) -> None:
 def test_both_emails_arrive_once_with_the_right_content(start_shop: StartShop, catcher: MailCatcher) -> None:
     shop = start_shop(smtp_url=catcher.url)
     package_id = shop.add_package(price=11_500, stock=5, name="Pulsa 10.000")
-    placed = shop.place(order_request((package_id, 1), channel="qris", email_address="rina@example.co.id"))
+    placed = shop.place(create_order_request((package_id, 1), channel="qris", email="rina@example.co.id"))
     order = placed.order
 
     [created] = wait_for(
@@ -70,7 +71,7 @@ def test_emails_wait_for_the_smtp_server_to_come_back(start_shop: StartShop, cat
     catcher.stop()  # the mail server is down from the start
     shop = start_shop(smtp_url=catcher.url)
     package_id = shop.add_package(price=30_000, stock=5)
-    placed = shop.place(order_request((package_id, 1), channel="dana", language="en"))
+    placed = shop.place(create_order_request((package_id, 1), channel="dana", language="en"))
     pay(shop, placed)
 
     def retried() -> bool:

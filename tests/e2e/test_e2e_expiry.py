@@ -5,19 +5,19 @@ from __future__ import annotations
 import grpc
 import pytest
 from conftest import StartShop
-from e2e_shop import order_request
 
 from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
 from pasar.payment.v1 import payment_pb2
 from pasar_testkit.assertions import reason_of
+from pasar_testkit.orders import create_order_request
 from pasar_testkit.waiting import wait_for
 
 
 def test_an_unpaid_order_expires(start_shop: StartShop) -> None:
     shop = start_shop(order_env={"PASAR_ORDER_TTL_SECONDS": "2"})
     package_id = shop.add_package(price=20_000, stock=3)
-    placed = shop.place(order_request((package_id, 3), channel="bri_va"))
+    placed = shop.place(create_order_request((package_id, 3), channel="bri_va"))
     assert shop.stock(package_id) == 0
     # The TTL counts from the moment the order was placed (its checkout done, its last update),
     # not from the start of its checkout (create_time), which may be any time earlier.
@@ -29,7 +29,7 @@ def test_an_unpaid_order_expires(start_shop: StartShop) -> None:
     assert shop.payment(placed.payment.id).state == payment_pb2.PAYMENT_STATE_CANCELLED
     wait_for(lambda: shop.stock(package_id) == 3, what="the stock is released")
     assert shop.rows("product", "SELECT state FROM reservation WHERE order_id = ?", (order.id,)) == [
-        ("released",)
+        ("RELEASED",)
     ]
     # Too late to pay, or to cancel.
     with pytest.raises(grpc.RpcError) as caught:
@@ -45,7 +45,7 @@ def test_an_unpaid_order_expires(start_shop: StartShop) -> None:
 def test_a_cancelled_order_gives_its_stock_back(start_shop: StartShop) -> None:
     shop = start_shop()
     package_id = shop.add_package(price=20_000, stock=3)
-    placed = shop.place(order_request((package_id, 2), channel="alfamart"))
+    placed = shop.place(create_order_request((package_id, 2), channel="alfamart"))
 
     response: order_service_pb2.CancelOrderResponse = shop.orders.CancelOrder(
         order_service_pb2.CancelOrderRequest(id=placed.order.id, token=placed.access_token)

@@ -7,19 +7,19 @@ import uuid
 import grpc
 import pytest
 from conftest import StartShop
-from e2e_shop import order_request
 
 from pasar.order.v1 import order_pb2
 from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
 from pasar.payment.v1 import payment_pb2
 from pasar_testkit.assertions import reason_of
+from pasar_testkit.orders import create_order_request
 from pasar_testkit.waiting import wait_for
 
 
 def test_a_retried_create_order_returns_the_same_order_payment_and_token(start_shop: StartShop) -> None:
     shop = start_shop()
     package_id = shop.add_package(price=25_000, stock=10)
-    request = order_request((package_id, 2), request_id=f"checkout-{uuid.uuid4()}", channel="qris")
+    request = create_order_request((package_id, 2), request_id=f"checkout-{uuid.uuid4()}", channel="qris")
 
     first = shop.place(request)
     second = shop.place(request)
@@ -35,7 +35,7 @@ def test_a_retried_create_order_returns_the_same_order_payment_and_token(start_s
 
     # The same request id with other content is refused, and changes nothing.
     with pytest.raises(grpc.RpcError) as caught:
-        shop.place(order_request((package_id, 3), request_id=request.request_id, channel="qris"))
+        shop.place(create_order_request((package_id, 3), request_id=request.request_id, channel="qris"))
     assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert reason_of(caught.value) == OrderErrorReason.Name(OrderErrorReason.REQUEST_ID_REUSED)
     assert shop.stock(package_id) == 8
@@ -44,7 +44,7 @@ def test_a_retried_create_order_returns_the_same_order_payment_and_token(start_s
 def test_a_duplicate_paid_notification_changes_nothing(start_shop: StartShop) -> None:
     shop = start_shop()
     package_id = shop.add_package(price=50_000, stock=4)
-    placed = shop.place(order_request((package_id, 1), channel="mandiri_va"))
+    placed = shop.place(create_order_request((package_id, 1), channel="mandiri_va"))
     payment = shop.payment(placed.payment.id)
 
     notification_id = f"sbxn_{uuid.uuid4().hex[:24]}"
@@ -56,7 +56,7 @@ def test_a_duplicate_paid_notification_changes_nothing(start_shop: StartShop) ->
     wait_for(
         lambda: (
             shop.rows("product", "SELECT state FROM reservation WHERE order_id = ?", (order.id,))
-            == [("committed",)]
+            == [("COMMITTED",)]
         ),
         what="the reservation is committed",
     )

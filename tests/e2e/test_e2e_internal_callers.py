@@ -9,29 +9,28 @@ the order by the margin the order service gives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import grpc
 import pytest
 from conftest import StartShop
-from e2e_shop import order_request
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
-from pasar_kit.errors import error_info
 from pasar_kit.fields import UtcDateTimeField
 from pasar_kit.money import rupiah
 from pasar_kit.timestamps import as_utc
+from pasar_testkit.assertions import reason_of, refused
+from pasar_testkit.orders import create_order_request
 
 
-def refusal(call: object) -> tuple[grpc.StatusCode, str]:
-    assert callable(call)
-    with pytest.raises(grpc.RpcError) as failure:
-        call()
-    info = error_info(failure.value)
-    code: grpc.StatusCode = failure.value.code()
-    return code, info.reason if info else ""
+def refusal(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:
+    """The status code and reason of a call that must fail."""
+    error = refused(call)
+    code: grpc.StatusCode = error.code()
+    return code, reason_of(error)
 
 
 def test_forged_internal_calls_are_refused_and_the_real_checkout_works(start_shop: StartShop) -> None:
@@ -61,7 +60,7 @@ def test_forged_internal_calls_are_refused_and_the_real_checkout_works(start_sho
     assert shop.rows("payment", "SELECT COUNT(*) FROM payment") == [(0,)]
     assert shop.stock(package_id) == 5
 
-    placed = shop.place(order_request((package_id, 2)))
+    placed = shop.place(create_order_request((package_id, 2)))
     assert shop.stock(package_id) == 3
     [(expire_time,)] = shop.rows(
         "product", "SELECT expire_time FROM reservation WHERE order_id = ?", (placed.order.id,)

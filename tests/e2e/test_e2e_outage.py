@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 
 from conftest import StartShop
-from e2e_shop import order_request
 
 from pasar.order.v1 import order_pb2
 from pasar.payment.v1 import payment_pb2
+from pasar_testkit.orders import create_order_request
 from pasar_testkit.waiting import wait_for
 
 
@@ -18,7 +18,7 @@ def test_the_order_service_catches_up_after_an_outage(
 ) -> None:
     shop = start_shop()
     package_id = shop.add_package(price=20_000, stock=3)
-    placed = shop.place(order_request((package_id, 1), channel="bni_va"))
+    placed = shop.place(create_order_request((package_id, 1), channel="bni_va"))
     wait_for(lambda: shop.mails(placed.order.id, "order_created"), what="the first e-mail")
 
     shop.stack["order"].kill()  # a crash: no shutdown code runs
@@ -35,11 +35,11 @@ def test_the_order_service_catches_up_after_an_outage(
     mailed_at = time.perf_counter()
 
     assert order.paid_time == paid.paid_time
-    assert mail["To"] == "siti@example.co.id"
+    assert mail["To"] == "budi@example.co.id"
     wait_for(
         lambda: (
             shop.rows("product", "SELECT state FROM reservation WHERE order_id = ?", (order.id,))
-            == [("committed",)]
+            == [("COMMITTED",)]
         ),
         what="the reservation is committed",
     )

@@ -35,7 +35,7 @@ from grpc_health.v1 import health_pb2
 from pasar_kit.readiness import grpc_health
 from pasar_testkit.failure_logs import FailureLogs
 from pasar_testkit.mariadb import MariaDBServer
-from pasar_testkit.stack import SERVICES, Stack
+from pasar_testkit.stack import COMPONENTS, SERVICES, Stack
 from pasar_testkit.waiting import wait_for
 
 OUTAGE_SECONDS = 3.0
@@ -58,20 +58,15 @@ def all_report(stack: Stack, status: int) -> bool:
 
 
 @pytest.fixture
-def mysql_shop(tmp_path: Path, failure_logs: FailureLogs) -> Iterator[tuple[MariaDBServer, Stack]]:
-    server = MariaDBServer(tmp_path / "mariadb")
-    stack: Stack | None = None
-    try:
-        server.start()
-        urls = {name: server.create_database(prefix=f"outage_{name}") for name in SERVICES}
-        stack = make_stack(tmp_path / "shop", urls, gateway={"PASAR_CATALOG_CACHE": "false"})
+def mysql_shop(
+    own_mariadb: MariaDBServer, tmp_path: Path, failure_logs: FailureLogs
+) -> Iterator[tuple[MariaDBServer, Stack]]:
+    """The shop on a MariaDB server of its own, which the test stops and starts."""
+    urls = {name: own_mariadb.create_database(prefix=f"outage_{name}") for name in SERVICES}
+    with make_stack(tmp_path / "shop", urls, gateway={"PASAR_CATALOG_CACHE": "false"}) as stack:
         failure_logs.add("the shop", stack.logs)
-        stack.start("product", "payment", "order", "gateway")
-        yield server, stack
-    finally:
-        if stack is not None:
-            stack.stop()
-        server.remove()
+        stack.start(*COMPONENTS)
+        yield own_mariadb, stack
 
 
 @pytest.mark.mariadb

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -47,17 +46,6 @@ def test_health_is_reported_per_service(start_server: Callable[..., GrpcServer])
     server = start_server(FakeCatalog())
     assert health_of(server.port) == SERVING
     assert health_of(server.port, PRODUCT_SERVICE.full_name) == SERVING
-
-
-@pytest.fixture
-def own_mariadb(tmp_path: Path) -> Iterator[MariaDBServer]:
-    """A MariaDB server of this test alone, so stopping it disturbs no other test."""
-    server = MariaDBServer(tmp_path / "mariadb")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.remove()
 
 
 @pytest.mark.mariadb

@@ -42,15 +42,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
 
 
-@pytest.fixture(scope="session")
-def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBServer]:
-    """The session's private MariaDB server."""
-    server = MariaDBServer(tmp_path_factory.mktemp("mariadb"))
+def running_mariadb(folder: Path) -> Iterator[MariaDBServer]:
+    """A MariaDB server in folder, started, and removed at the end (for a fixture's yield)."""
+    server = MariaDBServer(folder)
     server.start()
     try:
         yield server
     finally:
         server.remove()
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBServer]:
+    """The session's private MariaDB server."""
+    yield from running_mariadb(tmp_path_factory.mktemp("mariadb"))
+
+
+@pytest.fixture
+def own_mariadb(tmp_path: Path) -> Iterator[MariaDBServer]:
+    """A MariaDB server of this test alone, so that stopping it (an outage) disturbs no other test."""
+    yield from running_mariadb(tmp_path / "mariadb")
 
 
 @pytest.fixture

@@ -73,6 +73,13 @@ def stop_processes(
             process.wait()
 
 
+def kill_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL, as a crash would (no shutdown code runs), and wait for the exit."""
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
 def log_tail(path: Path, lines: int = 40) -> str:
     """The last lines of a log file, for a failing test's report."""
     try:
@@ -157,9 +164,7 @@ class ComponentProcess:
         if self.process is None:
             return
         process, self.process = self.process, None
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+        kill_process(process)
 
     @property
     def running(self) -> bool:

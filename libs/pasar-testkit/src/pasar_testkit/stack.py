@@ -26,10 +26,29 @@ from pasar_testkit.processes import (
     peer_addresses,
 )
 
-__all__ = ["ADMIN_TOKEN", "COMPONENTS", "SERVICES", "WEBHOOK_SECRET", "Stack", "sqlite_database_urls"]
+__all__ = [
+    "ADMIN_TOKEN",
+    "COMPONENTS",
+    "QUICK_BACKGROUND_ENV",
+    "SERVICES",
+    "WEBHOOK_SECRET",
+    "Stack",
+    "sqlite_database_urls",
+]
 
 ADMIN_TOKEN = "test-admin-token"  # noqa: S105 - a test credential
 WEBHOOK_SECRET = "test-webhook-secret"  # noqa: S105 - a test credential
+# Background work runs often in tests, so that retries, expiry and recovery happen within
+# seconds (production's intervals are minutes); component_env overrides any of them.
+QUICK_BACKGROUND_ENV: Mapping[str, Mapping[str, str]] = {
+    "order": {
+        "PASAR_ORDER_SWEEP_SECONDS": "0.5",
+        "PASAR_OUTBOX_POLL_SECONDS": "0.2",
+        "PASAR_OUTBOX_RETRY_SECONDS": "0.3",
+        "PASAR_OUTBOX_RETRY_MAX_SECONDS": "1",
+    },
+    "payment": {"PASAR_PAYMENT_EXPIRY_SWEEP_SECONDS": "1"},
+}
 
 
 def sqlite_database_urls(folder: Path) -> dict[str, str]:
@@ -51,7 +70,7 @@ class Stack:
         component_env: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         """database_urls: one URL per service name; env: for every component;
-        component_env: per component name, on top of env."""
+        component_env: per component name, on top of env and QUICK_BACKGROUND_ENV."""
         self.base = base
         self.database_urls = dict(database_urls)
         self.mail_dir = base / "mail"
@@ -76,7 +95,12 @@ class Stack:
             self.components[name] = ComponentProcess(
                 name,
                 command=component_command(name),
-                env={**common, **database, **per_component.get(name, {})},
+                env={
+                    **common,
+                    **database,
+                    **QUICK_BACKGROUND_ENV.get(name, {}),
+                    **per_component.get(name, {}),
+                },
                 log_dir=base / "logs",
                 port=self.ports[name],
             )
