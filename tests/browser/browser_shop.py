@@ -26,12 +26,6 @@ CATALOG_CACHE_SECONDS = 0.5
 RECONNECT_SECONDS = 15.0
 WORKER_PROBES = 8
 
-# The order service's background work runs often, so e-mails leave within a moment.
-ORDER_ENV = {
-    "PASAR_OUTBOX_POLL_SECONDS": "0.2",
-    "PASAR_OUTBOX_RETRY_SECONDS": "0.3",
-    "PASAR_OUTBOX_RETRY_MAX_SECONDS": "1",
-}
 GATEWAY_ENV = {
     "PASAR_CATALOG_CACHE_TTL_SECONDS": str(CATALOG_CACHE_SECONDS),
     # The fault tests press Beli again and again while a service comes back; the order
@@ -72,10 +66,7 @@ class BrowserShop:
         self.stack = Stack(
             base,
             self.database_urls,
-            component_env={
-                "order": ORDER_ENV,
-                "gateway": {**GATEWAY_ENV, "PASAR_STATIC_DIR": str(static_dir)},
-            },
+            component_env={"gateway": {**GATEWAY_ENV, "PASAR_STATIC_DIR": str(static_dir)}},
         )
 
     @property
