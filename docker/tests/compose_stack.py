@@ -35,7 +35,7 @@ from storefront_server import StorefrontServer
 from pasar_testkit.mail import MailCatcher
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.ports import free_port
-from pasar_testkit.processes import log_tail, stop_processes
+from pasar_testkit.processes import kill_process, log_tail, stop_processes
 from pasar_testkit.waiting import wait_for
 
 TLS_FOLDER = "/etc/pasar/tls/"
@@ -106,10 +106,8 @@ class ContainerProcess:
 
     def kill(self) -> None:
         if self.process is not None:
-            if self.process.poll() is None:
-                self.process.kill()
-            self.process.wait()
-            self.process = None
+            process, self.process = self.process, None
+            kill_process(process)
 
     def log_tail(self, lines: int = 40) -> str:
         return log_tail(self.log_path, lines)
