@@ -26,7 +26,6 @@ from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
-from pasar_kit import database as db
 from pasar_kit.config import Env
 from pasar_kit.pipeline import CallPipeline
 from pasar_kit.server import ServiceRegistration
@@ -34,6 +33,7 @@ from pasar_order.config import Settings
 from pasar_order.main import MIGRATIONS_DIR, OrderService, assemble, open_database
 from pasar_testkit.assertions import error_metadata, reason_of
 from pasar_testkit.certificates import ServerCertificates, make_server_certificates
+from pasar_testkit.databases import migrated
 from pasar_testkit.fake_server import FakeGrpcServer
 from pasar_testkit.orders import create_order_request
 
@@ -104,12 +104,7 @@ def fake_peer(service: ServiceRegistration) -> FakeGrpcServer:
 @pytest.fixture
 def database(database_url: str) -> Iterator[peewee.Database]:
     """The service's database, bound and migrated, as `pasar-order serve` leaves it."""
-    opened = open_database(Env({**TEST_ENV, "DATABASE_URL": database_url}))
-    db.migrate(opened, MIGRATIONS_DIR)
-    try:
-        yield opened
-    finally:
-        db.close_pool(opened)
+    yield from migrated(open_database(Env({**TEST_ENV, "DATABASE_URL": database_url})), MIGRATIONS_DIR)
 
 
 @dataclass
@@ -184,17 +179,10 @@ def stub(service: RunningService) -> order_service_pb2_grpc.OrderServiceStub:
     return service.stub
 
 
-def create_request(
-    *lines: tuple[str, int],
-    request_id: str = "",
-    email: str = "budi@example.co.id",
-    channel: str = "bca_va",
-    language: str = "",
-) -> order_service_pb2.CreateOrderRequest:
-    """pasar_testkit's CreateOrder request, for one pulsa-10k unless lines say otherwise."""
-    return create_order_request(
-        *(lines or [("pulsa-10k", 1)]), request_id=request_id, email=email, channel=channel, language=language
-    )
+def create_request(*lines: tuple[str, int], **fields: str) -> order_service_pb2.CreateOrderRequest:
+    """pasar_testkit's CreateOrder request (request_id, email, channel, language), for one
+    pulsa-10k unless lines say otherwise."""
+    return create_order_request(*(lines or [("pulsa-10k", 1)]), **fields)
 
 
 def unavailable_service(error: grpc.RpcError) -> str:

@@ -16,7 +16,6 @@ import peewee
 import pytest
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
-from pasar_kit import database as db
 from pasar_kit.config import Env
 from pasar_kit.ids import new_id
 from pasar_kit.money import rupiah
@@ -25,6 +24,7 @@ from pasar_payment.main import MIGRATIONS_DIR, build_server, open_database
 from pasar_payment.models import PaymentEvent
 from pasar_payment.providers.base import PaymentProvider
 from pasar_testkit.callers import as_order_service
+from pasar_testkit.databases import migrated
 
 pytest_plugins = ["pasar_testkit.fixtures"]
 
@@ -52,12 +52,7 @@ def service_env(database_url: str, **overrides: str) -> Env:
 @pytest.fixture
 def database(database_url: str) -> Iterator[peewee.Database]:
     """The service's database, bound and migrated, as `pasar-payment serve` leaves it."""
-    database = open_database(service_env(database_url))
-    db.migrate(database, MIGRATIONS_DIR)
-    try:
-        yield database
-    finally:
-        db.close_pool(database)
+    yield from migrated(open_database(service_env(database_url)), MIGRATIONS_DIR)
 
 
 @dataclass

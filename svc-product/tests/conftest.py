@@ -19,11 +19,11 @@ import pytest
 from support import ADMIN_TOKEN, Admin
 
 from pasar.product.v1 import product_admin_service_pb2_grpc, product_service_pb2_grpc
-from pasar_kit import database as db
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer
 from pasar_product.main import MIGRATIONS_DIR, build_server, open_database
 from pasar_testkit.callers import as_order_service
+from pasar_testkit.databases import migrated
 
 pytest_plugins = ["pasar_testkit.fixtures"]
 
@@ -46,12 +46,7 @@ def service_env(database_url: str, **overrides: str) -> Env:
 @pytest.fixture
 def database(database_url: str) -> Iterator[peewee.Database]:
     """The service's database, bound and migrated, as `pasar-product serve` leaves it."""
-    database = open_database(service_env(database_url))
-    db.migrate(database, MIGRATIONS_DIR)
-    try:
-        yield database
-    finally:
-        db.close_pool(database)
+    yield from migrated(open_database(service_env(database_url)), MIGRATIONS_DIR)
 
 
 @pytest.fixture

@@ -1,15 +1,27 @@
-"""A service's own database read directly by a test, as an auditor would: the proof that
-what the services answered is what they stored, and that nothing was left behind."""
+"""A service's database in tests: migrated as ``serve`` leaves it (a service's ``database``
+fixture), and read directly by a test, as an auditor would: the proof that what the
+services answered is what they stored, and that nothing was left behind."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import peewee
 
 from pasar_kit import database as db
+
+
+def migrated(database: peewee.Database, migrations_dir: Path) -> Iterator[peewee.Database]:
+    """database migrated as ``serve`` leaves it, its pool closed at the end: a service's
+    ``database`` fixture is ``yield from migrated(open_database(env), MIGRATIONS_DIR)``."""
+    db.migrate(database, migrations_dir)
+    try:
+        yield database
+    finally:
+        db.close_pool(database)
 
 
 @contextmanager

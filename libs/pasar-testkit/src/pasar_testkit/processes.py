@@ -109,7 +109,39 @@ def run_to_exit(
     )
 
 
-class ComponentProcess:
+class OwnedProcess:
+    """A process a test started: stopped or killed by its PID, its output in a log file."""
+
+    stop_seconds = 20.0  # how long stop() waits after SIGTERM before SIGKILL
+
+    def __init__(self, name: str, log_path: Path) -> None:
+        self.name = name
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def stop(self, timeout: float | None = None) -> int | None:
+        """SIGTERM, then SIGKILL if it has not exited within timeout; returns the exit status."""
+        if self.process is None:
+            return None
+        process, self.process = self.process, None
+        stop_processes([process], grace=self.stop_seconds if timeout is None else timeout)
+        return process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no shutdown code runs."""
+        if self.process is not None:
+            process, self.process = self.process, None
+            kill_process(process)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        return log_tail(self.log_path, lines)
+
+
+class ComponentProcess(OwnedProcess):
     """One component started as a subprocess on a free loopback port."""
 
     def __init__(
@@ -124,13 +156,11 @@ class ComponentProcess:
     ) -> None:
         """Ready is what wait_until_ready says for name (a component's name), or, with
         http_ready_path, that path answering 200."""
-        self.name = name
+        super().__init__(name, log_dir / f"{name}.log")
         self.command = list(command)
         self.port = port or free_port()
         self.env = {**os.environ, "PASAR_LISTEN_ADDRESS": f"127.0.0.1:{self.port}", **env}
-        self.log_path = log_dir / f"{name}.log"
         self.http_ready_path = http_ready_path
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def address(self) -> str:
@@ -150,25 +180,3 @@ class ComponentProcess:
             raise RuntimeError(
                 f"{self.name} did not start: {error}\n--- {self.log_path}:\n{self.log_tail()}"
             ) from None
-
-    def stop(self, timeout: float = 20.0) -> int | None:
-        """SIGTERM, then SIGKILL if it has not exited within timeout; returns the exit status."""
-        if self.process is None:
-            return None
-        process, self.process = self.process, None
-        stop_processes([process], grace=timeout)
-        return process.returncode
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash would: no shutdown code runs."""
-        if self.process is None:
-            return
-        process, self.process = self.process, None
-        kill_process(process)
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def log_tail(self, lines: int = 40) -> str:
-        return log_tail(self.log_path, lines)
