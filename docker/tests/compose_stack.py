@@ -35,27 +35,28 @@ from storefront_server import StorefrontServer
 from pasar_testkit.mail import MailCatcher
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.ports import free_port
-from pasar_testkit.processes import kill_process, log_tail, stop_processes
+from pasar_testkit.processes import OwnedProcess
 from pasar_testkit.waiting import wait_for
 
 TLS_FOLDER = "/etc/pasar/tls/"
 COMPOSE_HOSTS = ("mysql", "mailpit", "product", "payment", "order", "gateway", "storefront")
 
 
-class ContainerProcess:
-    """One Pasar container: its entry point started by PID, its health checked as Docker checks it."""
+class ContainerProcess(OwnedProcess):
+    """One Pasar container: its entry point started by PID, its health checked as Docker checks
+    it, stopped with SIGTERM as `docker stop` sends (STOPSIGNAL), then SIGKILL after 30 s."""
+
+    stop_seconds = 30.0
 
     def __init__(
         self, name: str, image: BuiltStage, arguments: list[str], env: Mapping[str, str], base: Path
     ) -> None:
-        self.name = name
+        super().__init__(name, base / f"{name}.log")
         self.image = image
         self.command = [str(image.path("/opt/pasar/bin/pasar-component")), *arguments]
         self.env = dict(env)
         self.workdir = base / name
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.log_path = base / f"{name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
@@ -95,22 +96,6 @@ class ContainerProcess:
             wait_for(self.healthy, timeout, f"{self.name} healthy", interval=0.3)
         except AssertionError:
             raise RuntimeError(f"{self.name} was not healthy within {timeout}s:\n{self.log_tail()}") from None
-
-    def stop(self, timeout: float = 30.0) -> int | None:
-        """SIGTERM, as `docker stop` sends (STOPSIGNAL), then SIGKILL after the timeout."""
-        if self.process is None:
-            return None
-        process, self.process = self.process, None
-        stop_processes([process], grace=timeout)
-        return process.returncode
-
-    def kill(self) -> None:
-        if self.process is not None:
-            process, self.process = self.process, None
-            kill_process(process)
-
-    def log_tail(self, lines: int = 40) -> str:
-        return log_tail(self.log_path, lines)
 
 
 class ComposeStack:
