@@ -29,7 +29,7 @@ stamp_write() {
 }
 
 # The Python components, installed in editable mode into the one virtual environment.
-PYTHON_COMPONENTS=(contracts/python libs/pasar-kit libs/pasar-testkit svc-product svc-payment svc-order gateway-flask)
+PYTHON_COMPONENTS=(contracts/python libs/pasar-kit libs/pasar-testkit svc-product svc-payment svc-order gateway-flask conformance)
 
 ensure_python() {
   local manifests=("$REPO/requirements/dev.lock")

@@ -1,0 +1,193 @@
+"""What the contracts promise, read from their descriptors: never a hand-written list.
+
+Everything a suite judges by comes from ``pasar_contracts`` (the descriptor set with
+source comments, and the generated modules):
+
+- :func:`reasons`: every ``ErrorReason`` value of every package, with the status code
+  and the ``ErrorInfo.metadata`` keys its comment names. The comment's first paragraph
+  reads ``CODE: when it is sent. Metadata: keys.`` (or ``No metadata.``), a shape that
+  ``scripts/contracts check`` enforces; the keys are the lower-case identifiers quoted
+  in backticks after ``Metadata:``.
+- :func:`method`: a method by its full name (``pasar.product.v1.ProductService/GetProduct``),
+  with its request and response classes, its ``idempotency_level`` and whether it is
+  internal (no ``google.api.http`` route: only accepted callers may call it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import grpc
+from google.api import annotations_pb2
+from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, message, message_factory
+
+import pasar_contracts
+
+# Importing the service modules registers every contract file in the default pool.
+from pasar.order.v1 import order_service_pb2  # noqa: F401
+from pasar.payment.v1 import payment_service_pb2  # noqa: F401
+from pasar.product.v1 import product_admin_service_pb2, product_service_pb2  # noqa: F401
+
+ERROR_DOMAIN = "pasar.shop"
+ERROR_REASON_ENUM = "ErrorReason"
+# FileDescriptorProto.enum_type = 5, EnumDescriptorProto.value = 2 (descriptor.proto).
+_ENUM_TYPE_FIELD = 5
+_ENUM_VALUE_FIELD = 2
+_COMMENT = re.compile(
+    r"^(?P<code>[A-Z][A-Z_]*)(?: \([^)]*\))?: (?P<when>.+?)"
+    r"(?: Metadata: (?P<metadata>.+?)\.?| No metadata\.)$"
+)
+_METADATA_KEY = re.compile(r"`([a-z][a-z0-9_]*)`")
+# The google.api.http option (typed loosely: its stubs do not type extensions of MethodOptions).
+_HTTP_OPTION: Any = annotations_pb2.http
+IDEMPOTENT = descriptor_pb2.MethodOptions.IDEMPOTENT
+NO_SIDE_EFFECTS = descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS
+
+
+class ContractError(Exception):
+    """The contracts do not say what the kit needs (a reason comment out of shape, an unknown name)."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One ErrorReason value: its wire name, its package, its status code and metadata keys."""
+
+    name: str
+    package: str
+    code: grpc.StatusCode
+    metadata_keys: frozenset[str]
+
+
+def _first_paragraph(comment: str) -> str:
+    paragraph: list[str] = []
+    for line in comment.splitlines():
+        if not line.strip():
+            if paragraph:
+                break
+            continue
+        paragraph.append(line.strip())
+    return " ".join(paragraph)
+
+
+@cache
+def reasons() -> dict[str, Reason]:
+    """Every ErrorReason value of the contracts but the zero ones, by wire name."""
+    found: dict[str, Reason] = {}
+    for file in pasar_contracts.file_descriptor_set().file:
+        if not file.package.startswith("pasar."):
+            continue
+        comments = {tuple(loc.path): loc.leading_comments for loc in file.source_code_info.location}
+        for enum_index, enum in enumerate(file.enum_type):
+            if enum.name != ERROR_REASON_ENUM:
+                continue
+            for value_index, value in enumerate(enum.value):
+                if value.number == 0:
+                    continue
+                text = _first_paragraph(
+                    comments.get((_ENUM_TYPE_FIELD, enum_index, _ENUM_VALUE_FIELD, value_index), "")
+                )
+                match = _COMMENT.match(text)
+                if match is None or match["code"] not in grpc.StatusCode.__members__:
+                    raise ContractError(f"{file.package}.{value.name}: comment out of shape: {text!r}")
+                keys = frozenset(_METADATA_KEY.findall(match["metadata"] or ""))
+                found[value.name] = Reason(value.name, file.package, grpc.StatusCode[match["code"]], keys)
+    return found
+
+
+def reason(name: str) -> Reason:
+    """The reason with this wire name (``ErrorReason.Name(ErrorReason.OUT_OF_STOCK)``)."""
+    try:
+        return reasons()[name]
+    except KeyError:
+        raise ContractError(f"no ErrorReason of the contracts is named {name!r}") from None
+
+
+def reasons_of(package: str) -> list[Reason]:
+    """The reasons a package defines (``pasar.product.v1``), in the enum's order."""
+    return [r for r in reasons().values() if r.package == package]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One RPC of the contracts."""
+
+    descriptor: descriptor.MethodDescriptor
+
+    @property
+    def full_name(self) -> str:
+        """``pasar.product.v1.ProductService/GetProduct``."""
+        return f"{self.descriptor.containing_service.full_name}/{self.descriptor.name}"
+
+    @property
+    def path(self) -> str:
+        """The HTTP/2 path gRPC calls: ``/pasar.product.v1.ProductService/GetProduct``."""
+        return f"/{self.full_name}"
+
+    @property
+    def name(self) -> str:
+        return self.descriptor.name
+
+    @property
+    def service(self) -> str:
+        return self.descriptor.containing_service.full_name
+
+    @property
+    def internal(self) -> bool:
+        """No HTTP route: only the callers the service accepts may call it."""
+        return not self.descriptor.GetOptions().HasExtension(_HTTP_OPTION)
+
+    @property
+    def idempotency_level(self) -> int:
+        """``descriptor_pb2.MethodOptions.IdempotencyLevel``: NO_SIDE_EFFECTS, IDEMPOTENT or unknown."""
+        return self.descriptor.GetOptions().idempotency_level
+
+    @property
+    def repeatable(self) -> bool:
+        """A repeat of the same request is safe and returns the same answer."""
+        return self.idempotency_level in (IDEMPOTENT, NO_SIDE_EFFECTS)
+
+    @property
+    def server_streaming(self) -> bool:
+        return self.descriptor.server_streaming
+
+    @property
+    def request_class(self) -> type[message.Message]:
+        return message_factory.GetMessageClass(self.descriptor.input_type)
+
+    @property
+    def response_class(self) -> type[message.Message]:
+        return message_factory.GetMessageClass(self.descriptor.output_type)
+
+
+def service(full_name: str) -> descriptor.ServiceDescriptor:
+    """A contract service by its full name (``pasar.product.v1.ProductService``)."""
+    try:
+        return descriptor_pool.Default().FindServiceByName(full_name)
+    except KeyError:
+        raise ContractError(f"the contracts have no service {full_name!r}") from None
+
+
+def methods(services: Iterable[str]) -> list[Method]:
+    """Every method of the named services, in the contract's order."""
+    return [Method(m) for name in services for m in service(name).methods]
+
+
+def method(full_name: str) -> Method:
+    """A method by ``package.Service/Method``."""
+    service_name, _, method_name = full_name.partition("/")
+    found = service(service_name).methods_by_name.get(method_name)
+    if found is None:
+        raise ContractError(f"{service_name} has no method {method_name!r}")
+    return Method(found)
+
+
+def message_class(full_name: str) -> type[message.Message]:
+    """The generated class of a contract message (``pasar.product.v1.GetProductRequest``)."""
+    try:
+        return message_factory.GetMessageClass(descriptor_pool.Default().FindMessageTypeByName(full_name))
+    except KeyError:
+        raise ContractError(f"the contracts have no message {full_name!r}") from None
