@@ -32,6 +32,7 @@ from grpc_reflection.v1alpha import reflection
 from pasar_kit import database as db
 from pasar_kit.callers import CallerGate, InternalCallers, internal_methods
 from pasar_kit.config import ConfigError, Env
+from pasar_kit.defects import defect_from_env, defect_interceptors
 from pasar_kit.listen import ListenError, ensure_address_free, listen_address_from_env
 from pasar_kit.pipeline import CallPipeline
 
@@ -106,6 +107,9 @@ class ServerSettings:
     # over every process bound to the port. Nothing sets it yet; until then an address
     # in use is a start-up error.
     share_port_with_siblings: bool = False
+    # PASAR_TEST_DEFECT: a deliberate defect for the conformance kit's mutation check
+    # (pasar_kit.defects); refused in production.
+    test_defect: str | None = None
 
     @classmethod
     def from_env(
@@ -121,6 +125,7 @@ class ServerSettings:
             health_probe_seconds=env.number("PASAR_HEALTH_PROBE_SECONDS", 2.0, minimum=0.1),
             fault_delay_seconds=env.integer("PASAR_FAULT_DELAY_MS", 0, minimum=0) / 1000,
             tls=tls,
+            test_defect=defect_from_env(env),
         )
 
     def grpc_options(self) -> list[tuple[str, int]]:
@@ -171,7 +176,10 @@ class GrpcServer:
         gate = CallerGate(internal_methods(s.descriptor for s in services), callers or InternalCallers())
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
-            interceptors=[CallPipeline(database, settings.fault_delay_seconds, gate)],
+            interceptors=[
+                *defect_interceptors(settings.test_defect),
+                CallPipeline(database, settings.fault_delay_seconds, gate),
+            ],
             options=settings.grpc_options(),
             maximum_concurrent_rpcs=settings.workers * 8,
         )
