@@ -40,6 +40,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonReason
 from pasar_conformance import answers, contract
+from pasar_conformance.plugin import PARTIAL_RUN
 from pasar_conformance.target import CALLER_TOKEN, REQUEST_ID, Target
 from pasar_conformance.validation import ValidationCase, validation_cases
 
@@ -227,6 +228,3 @@ class CommonChecks:
             pytest.skip("only part of the suite ran")
         unchecked = [name for name in self.suite.expected_reasons() if name not in answers.CHECKED_REASONS]
         assert not unchecked, f"no case of the suite asserted {unchecked}"
-
-
-PARTIAL_RUN = pytest.StashKey[bool]()

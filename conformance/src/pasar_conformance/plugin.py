@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from pasar_conformance.target import RunIds, Target
 
 LAST_MARK = "conformance_last"
+# Set when the run left cases out (-k, --lf, ...): checks over the whole run then skip.
+PARTIAL_RUN = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -91,8 +93,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
     if items:
-        from pasar_conformance.common import PARTIAL_RUN
-
         items[0].config.stash[PARTIAL_RUN] = True
 
 

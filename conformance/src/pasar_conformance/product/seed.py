@@ -41,6 +41,7 @@ class Catalog:
         self._products: list[str] = []
         self._lock = threading.Lock()
         self._paging: tuple[str, list[str]] | None = None
+        self._shared_category: str | None = None
 
     def _metadata(self) -> Metadata:
         return self.target.admin_metadata
@@ -96,9 +97,17 @@ class Catalog:
             request, metadata=self._metadata(), timeout=CALL_TIMEOUT_SECONDS
         ).package
 
+    def shared_category(self) -> str:
+        """The id of the run's category for products whose category does not matter (made once)."""
+        with self._lock:
+            made = self._shared_category
+        if made is None:
+            made = self._shared_category = self.category("Conformance run").id
+        return made
+
     def packages(self, stocks: Sequence[int] = (10,), *, category_id: str = "") -> list[product_pb2.Package]:
-        """A new product (in a new category unless one is given) with one package per stock figure."""
-        category = category_id or self.category().id
+        """A new product (in the run's shared category unless one is given), one package per stock."""
+        category = category_id or self.shared_category()
         product = self.product(category)
         return [
             self.package(product.id, stock=stock, price=10_000 * (position + 1), sort_order=position)

@@ -70,12 +70,12 @@ def test_a_category_is_created_once(shop: Catalog, admin: admin_grpc.ProductAdmi
 def test_a_product_is_created_active_without_packages_ignoring_output_only_fields(
     shop: Catalog, admin: admin_grpc.ProductAdminServiceStub, target: Target
 ) -> None:
-    category = shop.category()
+    category = shop.shared_category()
     product_id = target.run.new("product")
     request = admin_pb2.CreateProductRequest(
         product=product_pb2.Product(
             id=product_id,
-            category_id=category.id,
+            category_id=category,
             display_name="Token Uji",
             description="dibuat",
             image_url="/images/x.svg",
@@ -95,7 +95,7 @@ def test_a_product_is_created_active_without_packages_ignoring_output_only_field
         created.image_url,
     ) == (
         product_id,
-        category.id,
+        category,
         "Token Uji",
         "dibuat",
         "/images/x.svg",
@@ -106,11 +106,11 @@ def test_a_product_is_created_active_without_packages_ignoring_output_only_field
 
 
 def test_a_product_id_is_taken_even_when_archived(shop: Catalog) -> None:
-    category = shop.category()
-    product = shop.product(category.id)
+    category = shop.shared_category()
+    product = shop.product(category)
     for _round in range(2):
         expect_reason(
-            lambda: shop.product(category.id, product_id=product.id),
+            lambda: shop.product(category, product_id=product.id),
             ErrorReason.Name(ErrorReason.PRODUCT_EXISTS),
             metadata={"product_id": product.id},
         )
@@ -129,8 +129,8 @@ def test_a_product_in_an_unknown_category_is_a_failed_precondition(shop: Catalog
 def test_update_changes_only_the_masked_fields(
     shop: Catalog, admin: admin_grpc.ProductAdminServiceStub, catalog_stub: catalog_grpc.ProductServiceStub
 ) -> None:
-    category, other = shop.category(), shop.category()
-    product = shop.product(category.id, display_name="Nama Lama", description="lama")
+    other = shop.category()
+    product = shop.product(shop.shared_category(), display_name="Nama Lama", description="lama")
     request = admin_pb2.UpdateProductRequest(
         product=product_pb2.Product(
             id=product.id, display_name="Nama Baru", description="", category_id=other.id
@@ -159,7 +159,7 @@ def test_updating_an_unknown_product_or_into_an_unknown_category_is_refused(
         ErrorReason.Name(ErrorReason.PRODUCT_NOT_FOUND),
         metadata={"product_id": unknown},
     )
-    product = shop.product(shop.category().id)
+    product = shop.product(shop.shared_category())
     unknown_category = target.run.new("cat")
     moving = admin_pb2.UpdateProductRequest(
         product=product_pb2.Product(id=product.id, category_id=unknown_category),
@@ -175,7 +175,7 @@ def test_updating_an_unknown_product_or_into_an_unknown_category_is_refused(
 def test_a_mask_naming_a_field_that_cannot_change_is_invalid(
     shop: Catalog, admin: admin_grpc.ProductAdminServiceStub
 ) -> None:
-    product = shop.product(shop.category().id)
+    product = shop.product(shop.shared_category())
     request = admin_pb2.UpdateProductRequest(
         product=product_pb2.Product(id=product.id, state=product_pb2.PRODUCT_STATE_ARCHIVED),
         update_mask=mask("state"),
@@ -190,7 +190,7 @@ def test_a_mask_naming_a_field_that_cannot_change_is_invalid(
 def test_delete_archives_the_product_and_unknown_ids_are_not_found(
     shop: Catalog, admin: admin_grpc.ProductAdminServiceStub, target: Target
 ) -> None:
-    product = shop.product(shop.category().id)
+    product = shop.product(shop.shared_category())
     archived = shop.archive(product.id)
     assert (archived.id, archived.state) == (product.id, product_pb2.PRODUCT_STATE_ARCHIVED)
     assert shop.archive(product.id) == archived
@@ -207,8 +207,8 @@ def test_delete_archives_the_product_and_unknown_ids_are_not_found(
 
 
 def test_a_package_is_created_once_across_the_catalog(shop: Catalog) -> None:
-    category = shop.category()
-    first, second = shop.product(category.id), shop.product(category.id)
+    category = shop.shared_category()
+    first, second = shop.product(category), shop.product(category)
     package = shop.package(first.id, stock=4, price=12_500, sort_order=2)
     assert (package.product_id, package.stock_available, package.price.amount, package.sort_order) == (
         first.id,
