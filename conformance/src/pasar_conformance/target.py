@@ -10,8 +10,9 @@ from __future__ import annotations
 import itertools
 import secrets
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import cast
 
 import grpc
 from google.protobuf import message
@@ -31,7 +32,6 @@ CALL_TIMEOUT_SECONDS = 10.0
 
 # As grpc's stubs type the metadata of a call.
 Metadata = tuple[tuple[str, str | bytes], ...]
-ResponseT = TypeVar("ResponseT", bound=message.Message)
 
 
 class RunIds:
@@ -95,14 +95,51 @@ class Target:
         metadata: Metadata | None = None,
         timeout: float = CALL_TIMEOUT_SECONDS,
     ) -> message.Message:
-        """Calls a unary method by ``package.Service/Method`` with its request, as a
-        legitimate caller (credentials_for) unless metadata is given."""
+        """Calls a method by ``package.Service/Method`` with its request, as a legitimate
+        caller (credentials_for) unless metadata is given, and returns its answer (of a
+        server-streaming method: its first message, the stream then cancelled)."""
         rpc = method(full_name)
+        if rpc.server_streaming:
+            messages = self.stream(full_name, request, metadata=metadata, timeout=timeout)
+            try:
+                return next(iter(messages))
+            finally:
+                messages.cancel()
         callable_: grpc.UnaryUnaryMultiCallable[message.Message, message.Message] = self.channel.unary_unary(
             rpc.path,
-            request_serializer=lambda m: m.SerializeToString(),
+            request_serializer=_serialize,
             response_deserializer=rpc.response_class.FromString,
         )
         sent = self.credentials_for(rpc) if metadata is None else metadata
         response: message.Message = callable_(request, metadata=sent, timeout=timeout)
         return response
+
+    def stream(
+        self,
+        full_name: str,
+        request: message.Message,
+        *,
+        metadata: Metadata | None = None,
+        timeout: float | None = CALL_TIMEOUT_SECONDS,
+    ) -> Stream:
+        """Opens a server-streaming method: iterate the answer for its messages, cancel() it
+        to end it early (its status is read with .code() once it ended)."""
+        rpc = method(full_name)
+        callable_: grpc.UnaryStreamMultiCallable[message.Message, message.Message] = (
+            self.channel.unary_stream(
+                rpc.path,
+                request_serializer=_serialize,
+                response_deserializer=rpc.response_class.FromString,
+            )
+        )
+        sent = self.credentials_for(rpc) if metadata is None else metadata
+        return cast(Stream, callable_(request, metadata=sent, timeout=timeout))
+
+
+class Stream(grpc.Call, Iterator[message.Message]):
+    """A server-streaming call as grpc returns it: an iterator of messages that is also its
+    Call (a type for the checker: grpc's stubs do not name it)."""
+
+
+def _serialize(request: message.Message) -> bytes:
+    return request.SerializeToString()
