@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from pasar_conformance import contract
-from pasar_conformance.product.suite import PRODUCT_SUITE
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonReason
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason
+from pasar_conformance import contract
+from pasar_conformance.product.suite import PRODUCT_SUITE
 
 
 def test_every_reason_of_every_package_is_read_but_the_zero_ones() -> None:

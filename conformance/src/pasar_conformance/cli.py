@@ -60,15 +60,15 @@ def pytest_arguments(args: argparse.Namespace, extra: Sequence[str]) -> list[str
 def main(argv: Sequence[str] | None = None) -> int:
     command_line = parser()
     args, extra = command_line.parse_known_args(argv)
+    missing = [f"--{peer}" for peer in PEER_OPTIONS.get(args.suite, ()) if not getattr(args, peer)]
+    if missing:
+        command_line.error(f"the {args.suite} suite needs {' and '.join(missing)} HOST:PORT")
     if importlib.util.find_spec(f"pasar_conformance.{args.suite}") is None:
         print(
             f"pasar-conformance: the {args.suite} suite is not written yet (pasar_conformance.{args.suite})",
             file=sys.stderr,
         )
         return NOT_WRITTEN
-    missing = [f"--{peer}" for peer in PEER_OPTIONS.get(args.suite, ()) if not getattr(args, peer)]
-    if missing:
-        command_line.error(f"the {args.suite} suite needs {' and '.join(missing)} HOST:PORT")
     # pytest runs in a process of its own: this one has imported the kit already, which
     # keeps pytest from rewriting the asserts of the kit's modules.
     return subprocess.call([sys.executable, "-m", "pytest", *pytest_arguments(args, extra)])
