@@ -17,6 +17,7 @@ from pasar_conformance.target import CALL_TIMEOUT_SECONDS, Target
 
 INVALID_PAGE_TOKEN = CommonReason.Name(CommonReason.INVALID_PAGE_TOKEN)
 DEFAULT_PRODUCTS_PAGE = 20
+DEFAULT_CATEGORIES_PAGE = 50
 LARGEST_PAGE = 100
 
 
@@ -94,6 +95,28 @@ def test_categories_page_through_every_category_once(
             break
     assert len(seen) == len(set(seen)), "a category came twice"
     assert made <= set(seen)
+
+
+def test_the_default_page_of_categories_is_fifty_and_the_largest_a_hundred(
+    shop: Catalog, stub: catalog_grpc.ProductServiceStub
+) -> None:
+    """However many categories the target has (the run cannot delete any it would add)."""
+    shop.shared_category()
+    every: list[str] = []
+    token = ""
+    while True:
+        page = stub.ListCategories(
+            catalog_pb2.ListCategoriesRequest(page_size=LARGEST_PAGE, page_token=token),
+            timeout=CALL_TIMEOUT_SECONDS,
+        )
+        assert len(page.categories) <= LARGEST_PAGE
+        every.extend(c.id for c in page.categories)
+        token = page.next_page_token
+        if not token:
+            break
+    default = stub.ListCategories(catalog_pb2.ListCategoriesRequest(), timeout=CALL_TIMEOUT_SECONDS)
+    assert [c.id for c in default.categories] == every[:DEFAULT_CATEGORIES_PAGE]
+    assert bool(default.next_page_token) == (len(every) > DEFAULT_CATEGORIES_PAGE)
 
 
 def test_the_default_page_of_products_is_twenty(
