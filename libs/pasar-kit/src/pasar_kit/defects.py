@@ -43,7 +43,7 @@ Behaviour = Callable[[Any, grpc.ServicerContext], Any]
 
 def defect_from_env(env: Env) -> str | None:
     """PASAR_TEST_DEFECT: one of DEFECTS, or None when unset; ConfigError in production."""
-    name = env.optional(VARIABLE)
+    name = env.optional("PASAR_TEST_DEFECT")
     if name is None:
         return None
     if env.environment == PRODUCTION:
