@@ -14,7 +14,11 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from pasar_conformance.target import DEVELOPMENT_ADMIN_TOKEN, DEVELOPMENT_CALLER_TOKEN
+from pasar_conformance.target import (
+    DEVELOPMENT_ADMIN_TOKEN,
+    DEVELOPMENT_CALLER_TOKEN,
+    DEVELOPMENT_WEBHOOK_SECRET,
+)
 
 SUITES = ("product", "payment", "order")
 # The suites that seed through other services of the same shop, and the options naming them.
@@ -31,6 +35,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--target", required=True, metavar="HOST:PORT", help="the service under test")
     parser.add_argument("--admin-token", default=DEVELOPMENT_ADMIN_TOKEN, metavar="TOKEN")
     parser.add_argument("--caller-token", default=DEVELOPMENT_CALLER_TOKEN, metavar="TOKEN")
+    parser.add_argument("--webhook-secret", default=DEVELOPMENT_WEBHOOK_SECRET, metavar="SECRET")
     parser.add_argument("--product", metavar="HOST:PORT", help="the shop's catalog (order suite)")
     parser.add_argument("--payment", metavar="HOST:PORT", help="the shop's payment service (order suite)")
     parser.add_argument("--run-prefix", metavar="PREFIX", help="the prefix of the ids the run creates")
@@ -49,6 +54,8 @@ def pytest_arguments(args: argparse.Namespace, extra: Sequence[str]) -> list[str
         args.admin_token,
         "--caller-token",
         args.caller_token,
+        "--webhook-secret",
+        args.webhook_secret,
     ]
     for option in ("product", "payment", "run_prefix"):
         value = getattr(args, option)

@@ -1,7 +1,8 @@
 """The kit's pytest plugin (entry point ``pytest11``): options, fixtures, parametrisation.
 
 Options: ``--target HOST:PORT`` (the implementation under test), ``--admin-token``,
-``--caller-token`` (both default to the Python services' development values),
+``--caller-token``, ``--webhook-secret`` (the payment provider's HMAC secret, for
+NotifyPayment; all default to the Python services' development values),
 ``--product``/``--payment`` (the catalog and payment service of the same shop, for the
 order suite), ``--run-prefix`` (the ids' prefix; random by default).
 
@@ -46,6 +47,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="TOKEN",
         default="dev-order-caller-token",
         help="the order service's caller token for internal methods (default: the development one)",
+    )
+    group.addoption(
+        "--webhook-secret",
+        metavar="SECRET",
+        default="dev-webhook-secret",
+        help="the payment provider's HMAC secret, to sign notifications (default: the development one)",
     )
     group.addoption("--product", metavar="HOST:PORT", help="the shop's catalog service (order suite)")
     group.addoption("--payment", metavar="HOST:PORT", help="the shop's payment service (order suite)")
@@ -115,6 +122,7 @@ def _target(request: pytest.FixtureRequest, option: str, run_ids: RunIds) -> Ite
         address,
         admin_token=request.config.getoption("--admin-token"),
         caller_token=request.config.getoption("--caller-token"),
+        webhook_secret=request.config.getoption("--webhook-secret"),
         run=run_ids,
     )
     try:

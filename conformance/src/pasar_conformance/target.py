@@ -27,6 +27,8 @@ REQUEST_ID = "x-request-id"
 # What the Python services accept in development (never in production).
 DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"  # noqa: S105 - the published development default
 DEVELOPMENT_CALLER_TOKEN = "dev-order-caller-token"  # noqa: S105 - the published development default
+# The payment provider's HMAC secret that signs notifications (NotifyPayment), in development.
+DEVELOPMENT_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - the published development default
 # How long one call of a suite may take before it counts as hanging.
 CALL_TIMEOUT_SECONDS = 10.0
 
@@ -54,6 +56,7 @@ class RunIds:
 class Target:
     """A service under test, reached over one plaintext channel.
 
+    webhook_secret: the payment provider's secret, to sign the notifications a suite sends.
     admin_services: the services whose calls carry the administrator's token (the
     contracts' ``*AdminService``); internal methods carry the caller token.
     """
@@ -61,6 +64,7 @@ class Target:
     address: str
     admin_token: str = DEVELOPMENT_ADMIN_TOKEN
     caller_token: str = DEVELOPMENT_CALLER_TOKEN
+    webhook_secret: str = DEVELOPMENT_WEBHOOK_SECRET
     run: RunIds = field(default_factory=RunIds)
     channel: grpc.Channel = field(init=False)
 
