@@ -1,9 +1,10 @@
-"""Fixtures of the kit's own tests: svc-product started as a process, judged by the kit.
+"""Fixtures of the kit's own tests: svc-product and svc-payment started as processes, judged by the kit.
 
-``start_product(**env)`` starts ``pasar-product serve`` (its console script, as users start
-it) on a free loopback port with the test's database and env overrides, through
-pasar_testkit's ComponentProcess, and stops it by PID at the end; a failing test shows the
-service's log. ``conformance(suite, target)`` runs ``scripts/conformance`` as a user would.
+``start_product(**env)`` (``start_payment``) starts ``pasar-product serve`` (``pasar-payment
+serve``: its console script, as users start it) on a free loopback port with the test's
+database and env overrides, through pasar_testkit's ComponentProcess, and stops it by PID at
+the end; a failing test shows the service's log. ``conformance(suite, target)`` runs
+``scripts/conformance`` as a user would.
 """
 
 from __future__ import annotations
@@ -23,26 +24,29 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "conformance"
 ADMIN_TOKEN = "conformance-test-admin-token"
 CALLER_TOKEN = "conformance-test-caller-token"
+WEBHOOK_SECRET = "conformance-test-webhook-secret"
 # The most a run of the product suite against one service may take (the issue's budget).
 SUITE_SECONDS = 60
 
 StartProduct = Callable[..., ComponentProcess]
+StartPayment = StartProduct
 RunSuite = Callable[..., subprocess.CompletedProcess[str]]
 
 
-@pytest.fixture
-def start_product(tmp_path: Path, failure_logs: FailureLogs) -> Iterator[StartProduct]:
+def _starter(component: str, tmp_path: Path, failure_logs: FailureLogs) -> Iterator[StartProduct]:
+    """Starts ``pasar-<component> serve`` processes on the given database, stopping each by PID."""
     started: list[ComponentProcess] = []
 
     def start(database_url: str, **env: str) -> ComponentProcess:
         service = ComponentProcess(
-            f"product-{len(started)}",
-            command=component_command("product"),
+            f"{component}-{len(started)}",
+            command=component_command(component),
             env={
                 "PASAR_ENV": "development",
                 "DATABASE_URL": database_url,
                 "PASAR_ADMIN_TOKEN": ADMIN_TOKEN,
                 "PASAR_ORDER_CALLER_TOKEN": CALLER_TOKEN,
+                "PASAR_PAYMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
                 "PASAR_LOG_LEVEL": "warning",
                 "PASAR_SHUTDOWN_GRACE_SECONDS": "1",
                 **env,
@@ -60,8 +64,18 @@ def start_product(tmp_path: Path, failure_logs: FailureLogs) -> Iterator[StartPr
 
 
 @pytest.fixture
+def start_product(tmp_path: Path, failure_logs: FailureLogs) -> Iterator[StartProduct]:
+    yield from _starter("product", tmp_path, failure_logs)
+
+
+@pytest.fixture
+def start_payment(tmp_path: Path, failure_logs: FailureLogs) -> Iterator[StartPayment]:
+    yield from _starter("payment", tmp_path, failure_logs)
+
+
+@pytest.fixture
 def conformance() -> RunSuite:
-    """Runs ``scripts/conformance SUITE --target ADDRESS`` with the tests' tokens."""
+    """Runs ``scripts/conformance SUITE --target ADDRESS`` with the tests' tokens and webhook secret."""
 
     def run(suite: str, target: str, *options: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -74,6 +88,8 @@ def conformance() -> RunSuite:
                 ADMIN_TOKEN,
                 "--caller-token",
                 CALLER_TOKEN,
+                "--webhook-secret",
+                WEBHOOK_SECRET,
                 *options,
             ],
             capture_output=True,
