@@ -1,0 +1,220 @@
+"""The order suite's view of one shop: the order service under test and the two services it
+checks out against, reached through their contracts alone.
+
+The catalog (``--product``) seeds the run's packages through ProductAdminService
+(:mod:`pasar_conformance.product.seed`) and tells stock; the payment service
+(``--payment``) lists the channels and settles payments through the sandbox's
+SimulatePayment. Every order the run places is remembered, so that the end of the run
+cancels those still pending and their stock goes back (:meth:`Shop.cancel_leftovers`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar, cast
+
+import grpc
+
+from pasar.order.v1 import order_pb2
+from pasar.order.v1 import order_service_pb2 as order_pb
+from pasar.payment.v1 import payment_pb2
+from pasar.payment.v1 import payment_service_pb2 as payment_pb
+from pasar.product.v1 import product_pb2
+from pasar.product.v1 import product_service_pb2 as catalog_pb
+from pasar_conformance.answers import retrying
+from pasar_conformance.product.seed import Catalog, catalog
+from pasar_conformance.target import Target
+
+ORDER_SERVICE = "pasar.order.v1.OrderService"
+PAYMENT_SERVICE = "pasar.payment.v1.PaymentService"
+PRODUCT_SERVICE = "pasar.product.v1.ProductService"
+CREATE_ORDER = f"{ORDER_SERVICE}/CreateOrder"
+GET_ORDER = f"{ORDER_SERVICE}/GetOrder"
+CANCEL_ORDER = f"{ORDER_SERVICE}/CancelOrder"
+# How long a change the shop makes in the background (an order becoming PAID after its
+# payment, stock going back after a cancel) may take before a case gives up on it.
+SETTLE_SECONDS = 15.0
+POLL_PAUSE_SECONDS = 0.05
+# The price of the run's usual package: inside the limits of common channels.
+PRICE = 10_000
+
+T = TypeVar("T")
+
+
+def rpc(service: str, name: str) -> str:
+    return f"{service}/{name}"
+
+
+def eventually(read: Callable[[], T], done: Callable[[T], bool], what: str) -> T:
+    """read() until done(answer), for at most SETTLE_SECONDS; AssertionError naming what otherwise."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        answer = read()
+        if done(answer):
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {SETTLE_SECONDS:.0f} s; last seen:\n{answer}")
+        time.sleep(POLL_PAUSE_SECONDS)
+
+
+@dataclass(eq=False)
+class Shop:
+    """The order service under test with the catalog and payment service of the same shop."""
+
+    order: Target
+    product: Target
+    payment: Target
+    _placed: list[tuple[str, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _channels: list[payment_pb2.PaymentChannel] | None = None
+    _readable: order_pb.GetOrderRequest | None = None
+
+    @property
+    def catalog(self) -> Catalog:
+        return catalog(self.product)
+
+    # The catalog.
+    def packages(self, stocks: Sequence[int] = (10,)) -> list[product_pb2.Package]:
+        """A new product with one package per stock (priced PRICE, 2 * PRICE, ...)."""
+        return self.catalog.packages(stocks)
+
+    def stock(self, *package_ids: str) -> list[int]:
+        """The units of each package the catalog has available now."""
+        answer = cast(
+            catalog_pb.BatchGetPackagesResponse,
+            self.product.call(
+                rpc(PRODUCT_SERVICE, "BatchGetPackages"), catalog_pb.BatchGetPackagesRequest(ids=package_ids)
+            ),
+        )
+        return [package.stock_available for package in answer.packages]
+
+    def product_of(self, package: product_pb2.Package) -> product_pb2.Product:
+        answer = self.product.call(
+            rpc(PRODUCT_SERVICE, "GetProduct"), catalog_pb.GetProductRequest(id=package.product_id)
+        )
+        return cast(catalog_pb.GetProductResponse, answer).product
+
+    def stock_becomes(self, package_id: str, units: int) -> None:
+        eventually(
+            lambda: self.stock(package_id)[0], lambda n: n == units, f"stock of {package_id} is {units}"
+        )
+
+    # The payment service.
+    def channels(self) -> list[payment_pb2.PaymentChannel]:
+        """The enabled channels (read once a run)."""
+        if self._channels is None:
+            answer = cast(
+                payment_pb.ListPaymentChannelsResponse,
+                self.payment.call(
+                    rpc(PAYMENT_SERVICE, "ListPaymentChannels"),
+                    payment_pb.ListPaymentChannelsRequest(page_size=100),
+                ),
+            )
+            self._channels = list(answer.payment_channels)
+        return self._channels
+
+    def channel_for(self, amount: int) -> payment_pb2.PaymentChannel:
+        """An enabled channel that accepts amount (the one with the widest range)."""
+        fitting = [c for c in self.channels() if c.min_amount.amount <= amount <= c.max_amount.amount]
+        assert fitting, f"no enabled channel of the shop accepts {amount}: {self.channels()}"
+        return max(fitting, key=lambda c: c.max_amount.amount - c.min_amount.amount)
+
+    def pay(self, payment_id: str) -> payment_pb2.Payment:
+        """Settles a payment as the sandbox provider does when the shopper pays."""
+        answer = self.payment.call(
+            rpc(PAYMENT_SERVICE, "SimulatePayment"), payment_pb.SimulatePaymentRequest(id=payment_id)
+        )
+        return cast(payment_pb.SimulatePaymentResponse, answer).payment
+
+    def payment_of(self, payment_id: str) -> payment_pb2.Payment:
+        answer = self.payment.call(
+            rpc(PAYMENT_SERVICE, "GetPayment"), payment_pb.GetPaymentRequest(id=payment_id)
+        )
+        return cast(payment_pb.GetPaymentResponse, answer).payment
+
+    # The order service.
+    def request(
+        self,
+        *lines: tuple[str, int],
+        channel: str = "",
+        request_id: str | None = None,
+        language_code: str = "en",
+    ) -> order_pb.CreateOrderRequest:
+        """A CreateOrderRequest of lines (package id, quantity) with a new request_id (unless
+        one is given; "" for none), through channel or one that accepts the lines at PRICE."""
+        return order_pb.CreateOrderRequest(
+            request_id=self.order.run.new("checkout") if request_id is None else request_id,
+            customer_email=f"{self.order.run.new('buyer')}@example.com",
+            lines=[order_pb.CreateOrderLine(package_id=p, quantity=q) for p, q in lines],
+            payment_channel_code=channel or self.channel_for(PRICE).code,
+            language_code=language_code,
+        )
+
+    def create(self, request: order_pb.CreateOrderRequest) -> order_pb.CreateOrderResponse:
+        """CreateOrder once (no retry); the order is remembered for the end of the run."""
+        answer = cast(order_pb.CreateOrderResponse, self.order.call(CREATE_ORDER, request))
+        with self._lock:
+            self._placed.append((answer.order.id, answer.access_token))
+        return answer
+
+    def place(self, request: order_pb.CreateOrderRequest) -> order_pb.CreateOrderResponse:
+        """CreateOrder, retried while the service asks for a retry (only with a request_id)."""
+        if not request.request_id:
+            return self.create(request)
+        return retrying(lambda: self.create(request))
+
+    def placed(self, quantity: int = 1, stock: int = 10) -> order_pb.CreateOrderResponse:
+        """A new pending order of quantity units of a new package with stock units."""
+        [package] = self.packages((stock,))
+        return self.place(self.request((package.id, quantity)))
+
+    def get(self, order_id: str, token: str) -> order_pb2.Order:
+        answer = self.order.call(GET_ORDER, order_pb.GetOrderRequest(id=order_id, token=token))
+        return cast(order_pb.GetOrderResponse, answer).order
+
+    def cancel(self, order_id: str, token: str) -> order_pb2.Order:
+        answer = self.order.call(CANCEL_ORDER, order_pb.CancelOrderRequest(id=order_id, token=token))
+        return cast(order_pb.CancelOrderResponse, answer).order
+
+    def state_becomes(
+        self, placed: order_pb.CreateOrderResponse, state: order_pb2.OrderState.ValueType
+    ) -> order_pb2.Order:
+        return eventually(
+            lambda: self.get(placed.order.id, placed.access_token),
+            lambda order: order.state == state,
+            f"order {placed.order.id} becomes {order_pb2.OrderState.Name(state)}",
+        )
+
+    def readable(self) -> order_pb.GetOrderRequest:
+        """A GetOrderRequest of an order of the run (placed once)."""
+        if self._readable is None:
+            placed = self.placed()
+            self._readable = order_pb.GetOrderRequest(id=placed.order.id, token=placed.access_token)
+        return self._readable
+
+    def cancel_leftovers(self) -> None:
+        """Cancels every order of the run still pending, so that its stock goes back."""
+        with self._lock:
+            placed, self._placed = self._placed, []
+        for order_id, token in placed:
+            with contextlib.suppress(grpc.RpcError):  # paid, or gone: nothing to give back
+                self.cancel(order_id, token)
+
+
+_current: list[Shop] = []
+
+
+def open_shop(order: Target, product: Target, payment: Target) -> Shop:
+    """The run's shop (the suite's session fixture opens it; request factories find it)."""
+    _current[:] = [Shop(order, product, payment)]
+    return _current[0]
+
+
+def current() -> Shop:
+    """The run's shop; the request factories of the common checks reach it here."""
+    assert _current, "the order suite's shop is not open (pasar_conformance.order.conftest)"
+    return _current[0]

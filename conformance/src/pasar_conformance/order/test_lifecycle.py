@@ -1,0 +1,95 @@
+"""An order's life after checkout: paid through its payment, or cancelled with its stock
+given back; a paid order cannot be cancelled, a cancelled one is answered as it is."""
+
+from __future__ import annotations
+
+from pasar.order.v1 import order_pb2
+from pasar.order.v1.error_reason_pb2 import ErrorReason
+from pasar.payment.v1 import payment_pb2
+from pasar_conformance.answers import expect_reason
+from pasar_conformance.order.shop import Shop
+
+PAID = order_pb2.ORDER_STATE_PAID
+CANCELLED = order_pb2.ORDER_STATE_CANCELLED
+
+
+def test_an_order_becomes_paid_when_its_payment_is_paid_and_keeps_its_stock(shop: Shop) -> None:
+    [package] = shop.packages((10,))
+    placed = shop.place(shop.request((package.id, 2)))
+    payment = shop.pay(placed.payment.id)
+    assert payment.state == payment_pb2.PAYMENT_STATE_PAID
+    order = shop.state_becomes(placed, PAID)
+    assert order.HasField("paid_time")
+    assert (order.id, order.lines, order.subtotal, order.total) == (
+        placed.order.id,
+        placed.order.lines,
+        placed.order.subtotal,
+        placed.order.total,
+    )
+    assert shop.stock(package.id) == [8]  # sold, not given back
+
+
+def test_a_paid_order_cannot_be_cancelled_and_stays_paid(shop: Shop) -> None:
+    placed = shop.placed()
+    shop.pay(placed.payment.id)
+    paid = shop.state_becomes(placed, PAID)
+    expect_reason(
+        lambda: shop.cancel(placed.order.id, placed.access_token),
+        ErrorReason.Name(ErrorReason.ORDER_NOT_CANCELLABLE),
+        metadata={"state": order_pb2.OrderState.Name(PAID)},
+    )
+    assert shop.get(placed.order.id, placed.access_token) == paid
+    assert shop.payment_of(placed.payment.id).state == payment_pb2.PAYMENT_STATE_PAID
+
+
+def test_a_cancelled_order_gives_its_stock_back_and_its_payment_is_cancelled(shop: Shop) -> None:
+    [package] = shop.packages((10,))
+    placed = shop.place(shop.request((package.id, 3)))
+    assert shop.stock(package.id) == [7]
+    cancelled = shop.cancel(placed.order.id, placed.access_token)
+    assert cancelled.state == CANCELLED
+    assert (cancelled.id, cancelled.lines, cancelled.total) == (
+        placed.order.id,
+        placed.order.lines,
+        placed.order.total,
+    )
+    assert not cancelled.HasField("paid_time")
+    assert shop.get(placed.order.id, placed.access_token) == cancelled
+    assert shop.payment_of(placed.payment.id).state == payment_pb2.PAYMENT_STATE_CANCELLED
+    shop.stock_becomes(package.id, 10)
+
+
+def test_cancelling_a_cancelled_order_answers_it_unchanged(shop: Shop) -> None:
+    [package] = shop.packages((10,))
+    placed = shop.place(shop.request((package.id, 1)))
+    cancelled = shop.cancel(placed.order.id, placed.access_token)
+    for _again in range(3):
+        assert shop.cancel(placed.order.id, placed.access_token) == cancelled
+    shop.stock_becomes(package.id, 10)  # given back once
+
+
+def test_a_checkout_retried_after_the_order_was_paid_answers_the_order_as_it_is(shop: Shop) -> None:
+    [package] = shop.packages((10,))
+    request = shop.request((package.id, 1))
+    placed = shop.place(request)
+    shop.pay(placed.payment.id)
+    paid = shop.state_becomes(placed, PAID)
+    again = shop.place(request)
+    assert (again.order, again.access_token) == (paid, placed.access_token)
+    assert again.payment.id == placed.payment.id
+    assert again.payment.state == payment_pb2.PAYMENT_STATE_PAID
+    assert shop.stock(package.id) == [9]  # nothing held again
+
+
+def test_a_checkout_retried_after_the_order_was_cancelled_answers_the_cancelled_order(shop: Shop) -> None:
+    [package] = shop.packages((10,))
+    request = shop.request((package.id, 2))
+    placed = shop.place(request)
+    cancelled = shop.cancel(placed.order.id, placed.access_token)
+    again = shop.place(request)
+    assert (again.order, again.access_token, again.payment.id) == (
+        cancelled,
+        placed.access_token,
+        placed.payment.id,
+    )
+    shop.stock_becomes(package.id, 10)  # and no stock is held for it again
