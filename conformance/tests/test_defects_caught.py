@@ -1,17 +1,22 @@
 """The mutation check: the product suite fails against svc-product started with each
-deliberate defect (pasar_kit.defects), naming the cases that caught it; production refuses
-the setting that selects one."""
+deliberate defect (pasar_kit.defects), and the order suite against svc-order started with
+one (its peers faithful), naming the cases that caught it; production refuses the setting
+that selects one."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 from conftest import RunSuite, StartProduct
+from order_shop import judge_order, running_shop
 
 from pasar_kit.defects import IDEMPOTENT_REPEAT_DIFFERS, REPEATED_PAGE_ITEM, VARIABLE, WRONG_REASON_CODE
+from pasar_testkit.failure_logs import FailureLogs
 from pasar_testkit.processes import console_script
 from pasar_testkit.production import GOOD_SECRET, assert_refused
+from pasar_testkit.stack import sqlite_database_urls
 
 # The defect, and cases of the suite that must fail because of it.
 CAUGHT_BY = {
@@ -30,17 +35,43 @@ CAUGHT_BY = {
 }
 
 
+# The defect on the order service alone (its catalog and payment service faithful), and
+# cases of the order suite that must fail because of it.
+ORDER_CAUGHT_BY = {
+    WRONG_REASON_CODE: [
+        "test_reads.py::test_an_unknown_id_a_wrong_token_and_another_order_s_token_are_alike_not_found",
+        "test_checkout.py::test_an_unknown_package_is_not_found_naming_it",
+    ],
+    IDEMPOTENT_REPEAT_DIFFERS: [
+        "test_common.py::TestCommon::test_a_repeat_returns_the_same_answer[CancelOrder]",
+        "test_lifecycle.py::test_cancelling_a_cancelled_order_answers_it_unchanged",
+    ],
+}
+
+
+def assert_caught(result: CompletedProcess[str], cases: list[str]) -> None:
+    assert result.returncode == 1, result.stdout[-6000:] + result.stderr
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED ")]
+    for case in cases:
+        assert any(case in line for line in failed), f"{case} did not fail; failed:\n" + "\n".join(failed)
+    assert " failed" in result.stdout.strip().splitlines()[-1]
+
+
 @pytest.mark.parametrize("defect", list(CAUGHT_BY))
 def test_the_suite_fails_against_a_defective_service_naming_the_case(
     defect: str, tmp_path: Path, start_product: StartProduct, conformance: RunSuite
 ) -> None:
     service = start_product(f"sqlite:///{tmp_path / 'product.db'}", **{VARIABLE: defect})
-    result = conformance("product", service.address, "-q")
-    assert result.returncode == 1, result.stdout[-6000:] + result.stderr
-    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED ")]
-    for case in CAUGHT_BY[defect]:
-        assert any(case in line for line in failed), f"{case} did not fail; failed:\n" + "\n".join(failed)
-    assert " failed" in result.stdout.strip().splitlines()[-1]
+    assert_caught(conformance("product", service.address, "-q"), CAUGHT_BY[defect])
+
+
+@pytest.mark.parametrize("defect", list(ORDER_CAUGHT_BY))
+def test_the_order_suite_fails_against_a_defective_order_service_naming_the_case(
+    defect: str, tmp_path: Path, failure_logs: FailureLogs, conformance: RunSuite
+) -> None:
+    databases = sqlite_database_urls(tmp_path / "databases")
+    with running_shop(tmp_path, databases, failure_logs, **{VARIABLE: defect}) as stack:
+        assert_caught(judge_order(stack, conformance, "-q"), ORDER_CAUGHT_BY[defect])
 
 
 def test_production_refuses_to_start_with_a_defect(tmp_path: Path) -> None:
