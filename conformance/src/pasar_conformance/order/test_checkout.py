@@ -26,6 +26,8 @@ from pasar_conformance.product.seed import CURRENCY
 ORDER_ID = re.compile(r"^ord_[0-9a-f]{32}$")
 PAYMENT_ID = re.compile(r"^pay_[0-9a-f]{32}$")
 PENDING = order_pb2.ORDER_STATE_PENDING_PAYMENT
+# The largest amount pasar.common.v1.Money holds (an int64).
+LARGEST_AMOUNT = 2**63 - 1
 
 
 def rupiah(amount: int) -> money_pb2.Money:
@@ -173,6 +175,24 @@ def test_an_amount_the_channel_does_not_take_is_out_of_range_naming_its_limits(s
             "min_amount": str(channel.min_amount.amount),
             "max_amount": str(channel.max_amount.amount),
         },
+    )
+    assert shop.stock(package.id) == [10]
+
+
+def test_a_subtotal_past_the_largest_amount_is_out_of_range_too(shop: Shop) -> None:
+    """Two units of the largest price a Money holds: a subtotal no int64 carries."""
+    channel = shop.channel_for(PRICE)
+    product = shop.catalog.product(shop.catalog.shared_category())
+    try:
+        package = shop.catalog.package(product.id, price=LARGEST_AMOUNT)
+    except grpc.RpcError as error:
+        if code_of(error) != grpc.StatusCode.INVALID_ARGUMENT:
+            raise
+        pytest.skip(f"the catalog refuses a price of {LARGEST_AMOUNT}")
+    expect_reason(
+        lambda: shop.create(shop.request((package.id, 2), channel=channel.code)),
+        PaymentReason.Name(PaymentReason.AMOUNT_OUT_OF_RANGE),
+        metadata={"channel_code": channel.code, "max_amount": str(channel.max_amount.amount)},
     )
     assert shop.stock(package.id) == [10]
 

@@ -93,3 +93,19 @@ def test_a_checkout_retried_after_the_order_was_cancelled_answers_the_cancelled_
         placed.payment.id,
     )
     shop.stock_becomes(package.id, 10)  # and no stock is held for it again
+
+
+def test_cancelling_right_after_the_payment_was_paid_is_refused_and_the_order_is_paid(shop: Shop) -> None:
+    """The cancel may reach the order service before the news of the payment: the order is
+    paid all the same, and the cancel says so."""
+    [package] = shop.packages((10,))
+    placed = shop.place(shop.request((package.id, 1)))
+    paid_payment = shop.pay(placed.payment.id)
+    expect_reason(
+        lambda: shop.cancel(placed.order.id, placed.access_token),
+        ErrorReason.Name(ErrorReason.ORDER_NOT_CANCELLABLE),
+        metadata={"state": order_pb2.OrderState.Name(PAID)},
+    )
+    paid = shop.state_becomes(placed, PAID)
+    assert paid.paid_time == paid_payment.paid_time
+    assert shop.stock(package.id) == [9]
