@@ -1,5 +1,5 @@
-"""The mutation check: the product suite fails against svc-product started with each
-deliberate defect (pasar_kit.defects), and the order suite against svc-order started with
+"""The mutation check: the product and payment suites fail against their service started
+with each deliberate defect (pasar_kit.defects), and the order suite against svc-order started with
 one (its peers faithful), naming the cases that caught it; production refuses the setting
 that selects one."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
-from conftest import RunSuite, StartProduct
+from conftest import RunSuite, StartPayment, StartProduct
 from order_shop import judge_order, running_shop
 
 from pasar_kit.defects import IDEMPOTENT_REPEAT_DIFFERS, REPEATED_PAGE_ITEM, VARIABLE, WRONG_REASON_CODE
@@ -72,6 +72,28 @@ def test_the_order_suite_fails_against_a_defective_order_service_naming_the_case
     databases = sqlite_database_urls(tmp_path / "databases")
     with running_shop(tmp_path, databases, failure_logs, **{VARIABLE: defect}) as stack:
         assert_caught(judge_order(stack, conformance, "-q"), ORDER_CAUGHT_BY[defect])
+
+
+# The defects svc-payment can carry (it has no ListProducts), and payment cases they fail.
+PAYMENT_CAUGHT_BY = {
+    WRONG_REASON_CODE: [
+        "test_payments.py::test_an_unknown_channel_is_not_found_naming_it",
+        "test_settlement.py::test_a_notification_for_no_payment_of_the_shop_is_not_found",
+    ],
+    IDEMPOTENT_REPEAT_DIFFERS: [
+        "test_common.py::TestCommon::test_a_repeat_returns_the_same_answer[CreatePayment]",
+        "test_payments.py::test_a_retry_of_create_returns_the_same_payment",
+        "test_settlement.py::test_a_simulated_payment_becomes_paid_once",
+    ],
+}
+
+
+@pytest.mark.parametrize("defect", list(PAYMENT_CAUGHT_BY))
+def test_the_payment_suite_fails_against_a_defective_service_naming_the_case(
+    defect: str, tmp_path: Path, start_payment: StartPayment, conformance: RunSuite
+) -> None:
+    service = start_payment(f"sqlite:///{tmp_path / 'payment.db'}", **{VARIABLE: defect})
+    assert_caught(conformance("payment", service.address, "-q"), PAYMENT_CAUGHT_BY[defect])
 
 
 def test_production_refuses_to_start_with_a_defect(tmp_path: Path) -> None:
