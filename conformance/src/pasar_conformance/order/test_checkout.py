@@ -30,6 +30,11 @@ PENDING = order_pb2.ORDER_STATE_PENDING_PAYMENT
 LARGEST_AMOUNT = 2**63 - 1
 
 
+def instructions_of(kind: payment_pb2.PaymentChannelKind.ValueType) -> str:
+    """The Payment.instructions field a channel kind sets: PAYMENT_CHANNEL_KIND_QRIS -> qris."""
+    return payment_pb2.PaymentChannelKind.Name(kind).removeprefix("PAYMENT_CHANNEL_KIND_").lower()
+
+
 def rupiah(amount: int) -> money_pb2.Money:
     return money_pb2.Money(currency_code=CURRENCY, amount=amount)
 
@@ -68,9 +73,23 @@ def test_an_order_is_priced_from_the_catalog_and_waits_for_its_payment(shop: Sho
     assert (payment.order_id, payment.channel_code) == (order.id, order.payment_channel_code)
     assert payment.state == payment_pb2.PAYMENT_STATE_PENDING
     assert (payment.amount, payment.fee, payment.total) == (order.subtotal, order.fee, order.total)
-    assert payment.WhichOneof("instructions"), f"a payment without instructions: {payment}"
+    assert payment.WhichOneof("instructions") == instructions_of(payment.channel_kind), payment
     assert payment == shop.payment_of(payment.id)  # the payment service has it so
     assert shop.stock(cheap.id, dear.id) == [8, 9]  # the stock is held
+
+
+def test_every_kind_of_channel_gives_the_instructions_of_its_kind(shop: Shop) -> None:
+    """One order through a channel of each kind the shop offers (that takes PRICE)."""
+    by_kind: dict[payment_pb2.PaymentChannelKind.ValueType, payment_pb2.PaymentChannel] = {}
+    for channel in shop.channels():
+        if channel.min_amount.amount <= PRICE <= channel.max_amount.amount:
+            by_kind.setdefault(channel.kind, channel)
+    assert by_kind, "no channel of the shop takes an order of one package"
+    packages = shop.packages([1] * len(by_kind))
+    for package, (kind, channel) in zip(packages, sorted(by_kind.items()), strict=True):
+        payment = shop.place(shop.request((package.id, 1), channel=channel.code)).payment
+        assert (payment.channel_code, payment.channel_kind) == (channel.code, kind)
+        assert payment.WhichOneof("instructions") == instructions_of(kind), payment
 
 
 def test_the_language_of_an_order_is_indonesian_unless_told(shop: Shop) -> None:

@@ -54,6 +54,8 @@ def test_a_cancelled_order_gives_its_stock_back_and_its_payment_is_cancelled(sho
         placed.order.total,
     )
     assert not cancelled.HasField("paid_time")
+    assert cancelled.create_time == placed.order.create_time
+    assert cancelled.update_time.ToDatetime() >= placed.order.update_time.ToDatetime()
     assert shop.get(placed.order.id, placed.access_token) == cancelled
     assert shop.payment_of(placed.payment.id).state == payment_pb2.PAYMENT_STATE_CANCELLED
     shop.stock_becomes(package.id, 10)
