@@ -19,7 +19,8 @@ def test_an_order_becomes_paid_when_its_payment_is_paid_and_keeps_its_stock(shop
     payment = shop.pay(placed.payment.id)
     assert payment.state == payment_pb2.PAYMENT_STATE_PAID
     order = shop.state_becomes(placed, PAID)
-    assert order.HasField("paid_time")
+    assert order.paid_time == payment.paid_time  # when the payment arrived
+    assert order.update_time.ToDatetime() >= order.paid_time.ToDatetime()
     assert (order.id, order.lines, order.subtotal, order.total) == (
         placed.order.id,
         placed.order.lines,
