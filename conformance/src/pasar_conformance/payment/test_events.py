@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
-from pasar_conformance.answers import expect_invalid_argument
+from pasar_conformance.answers import expect_invalid_argument, retrying
 from pasar_conformance.payment.log import CREATED, READ_SECONDS, WATCH, Key, key, read, sequence_of
-from pasar_conformance.payment.shop import PaymentDesk, rpc
+from pasar_conformance.payment.shop import PaymentDesk, rpc, sandbox_notification
 from pasar_conformance.target import Target
 
 PAID = payment_pb2.PAYMENT_EVENT_TYPE_PAID
@@ -42,12 +43,18 @@ def test_events_tell_each_change_with_the_payment_right_after_it(
 ) -> None:
     created = payments.open()
     cancelled = payments.cancel(created.id)
-    events = read(target, cursor, lambda events: key(events[-1]) == (created.id, CANCELLED))
+    changes = [(created.id, CREATED, created), (created.id, CANCELLED, cancelled)]
+    if payments.sandbox():
+        settled = payments.open()
+        changes += [(settled.id, CREATED, settled), (settled.id, PAID, payments.simulate(settled.id))]
+    last = changes[-1][:2]
+    events = read(target, cursor, lambda events: key(events[-1]) == last)
     assert_in_sequence(events)
     assert events[0].sequence > cursor
-    mine = [e for e in events if e.payment.id == created.id]
-    assert [(e.type, e.payment) for e in mine] == [(CREATED, created), (CANCELLED, cancelled)]
-    for event in mine:
+    ids = {payment_id for payment_id, _type, _payment in changes}
+    told = [(e.payment.id, e.type, e.payment) for e in events if e.payment.id in ids]
+    assert told == changes
+    for event in events:
         assert event.create_time.ToSeconds() > 0
 
 
@@ -86,6 +93,22 @@ def test_a_stream_resumed_from_its_cursor_misses_nothing_and_repeats_nothing_whi
     assert [e.sequence for e in stored] == [e.sequence for e in delivered], (
         "the resumed streams missed events"
     )
+
+
+def test_racing_settlements_make_one_paid_event(target: Target, payments: PaymentDesk, cursor: int) -> None:
+    payments.require_sandbox()
+    payment = payments.open()
+    notification = sandbox_notification(target, payment)
+    settlements: list[Callable[[], object]] = [
+        lambda: payments.simulate(payment.id),
+        lambda: target.call(rpc("NotifyPayment"), notification),
+        lambda: target.call(rpc("NotifyPayment"), sandbox_notification(target, payment)),
+    ]
+    with ThreadPoolExecutor(len(settlements) * 3) as pool:
+        list(pool.map(retrying, settlements * 3))
+    marker = payments.open()
+    events = read(target, cursor, lambda events: key(events[-1]) == (marker.id, CREATED))
+    assert [e.type for e in events if e.payment.id == payment.id] == [CREATED, PAID]
 
 
 def test_cancelled_streams_free_what_they_hold(target: Target, payments: PaymentDesk, cursor: int) -> None:

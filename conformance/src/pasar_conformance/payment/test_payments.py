@@ -4,13 +4,15 @@ paths with the fields callers rely on, idempotency on order_id, and their reason
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
+import grpc
 import pytest
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
 from pasar.payment.v1.error_reason_pb2 import ErrorReason
-from pasar_conformance.answers import expect_reason
+from pasar_conformance.answers import expect_reason, retrying
 from pasar_conformance.payment.shop import PaymentDesk, fee_of, rpc, rupiah
 from pasar_conformance.target import Target
 
@@ -23,6 +25,8 @@ INSTRUCTIONS = {
     payment_pb2.PAYMENT_CHANNEL_KIND_RETAIL_OUTLET: ("retail_outlet", ("outlet_name", "payment_code")),
 }
 UNKNOWN_PAYMENT_ID = "pay_" + "0" * 32
+# How many calls race for one order.
+PARALLEL = 8
 
 
 @pytest.mark.parametrize(
@@ -194,3 +198,48 @@ def test_an_unknown_payment_is_not_found_naming_it(
         ErrorReason.Name(ErrorReason.PAYMENT_NOT_FOUND),
         metadata={"payment_id": UNKNOWN_PAYMENT_ID},
     )
+
+
+def test_a_retry_after_a_cancel_returns_the_cancelled_payment(payments: PaymentDesk) -> None:
+    request = payments.request()
+    payments.create(request)
+    cancelled = payments.cancel(payments.create(request).id)
+    assert not cancelled.HasField("paid_time")
+    assert cancelled.update_time.ToDatetime() >= cancelled.create_time.ToDatetime()
+    assert payments.create(request) == cancelled, "a retry opened another payment for the order"
+
+
+def test_parallel_retries_of_create_make_one_payment(payments: PaymentDesk) -> None:
+    request = payments.request()
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        answers = list(pool.map(lambda _n: retrying(lambda: payments.create(request)), range(PARALLEL)))
+    assert len({a.id for a in answers}) == 1, "parallel retries opened several payments"
+    assert all(a == answers[0] for a in answers)
+
+
+def test_parallel_creates_of_one_order_with_other_amounts_leave_one_payment(payments: PaymentDesk) -> None:
+    first = payments.request()
+    requests = []
+    for n in range(PARALLEL):
+        request = payment_service_pb2.CreatePaymentRequest()
+        request.CopyFrom(first)
+        request.amount.amount += n
+        requests.append(request)
+
+    def create(request: payment_service_pb2.CreatePaymentRequest) -> payment_pb2.Payment | grpc.RpcError:
+        try:
+            return retrying(lambda: payments.create(request))
+        except grpc.RpcError as error:
+            return error
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        outcomes = list(pool.map(create, requests))
+    made = [o for o in outcomes if isinstance(o, payment_pb2.Payment)]
+    assert len(made) == 1, f"{len(made)} of {PARALLEL} conflicting creates succeeded"
+    for outcome in outcomes:
+        if isinstance(outcome, grpc.RpcError):
+            expect_reason(
+                outcome,
+                ErrorReason.Name(ErrorReason.PAYMENT_CONFLICT),
+                metadata={"order_id": first.order_id, "payment_id": made[0].id},
+            )

@@ -84,6 +84,16 @@ def test_a_signed_notification_settles_the_payment_and_a_repeat_is_a_duplicate(
     assert payments.simulate(payment.id) == first.payment
 
 
+def test_another_notification_for_a_paid_payment_is_a_duplicate_and_changes_nothing(
+    target: Target, payments: PaymentDesk
+) -> None:
+    payment = require_sandbox_payments(payments)
+    paid = payments.simulate(payment.id)
+    again = notify(target, sandbox_notification(target, payment))
+    assert again.duplicate
+    assert again.payment == paid
+
+
 def test_a_notification_from_an_unknown_provider_is_refused_naming_it(
     target: Target, payments: PaymentDesk
 ) -> None:
@@ -104,7 +114,7 @@ def test_a_notification_with_a_bad_signature_is_refused(target: Target, payments
     for signature in (
         sign(notification.payload, target.webhook_secret + "x"),
         "0" * 64,
-        notification.signature.upper(),
+        sign(notification.payload + b" ", target.webhook_secret),  # another payload's
     ):
         forged = payment_service_pb2.NotifyPaymentRequest(
             provider=notification.provider, payload=notification.payload, signature=signature
@@ -128,6 +138,15 @@ def test_a_notification_for_no_payment_of_the_shop_is_not_found(
         lambda: notify(target, sandbox_notification(target, stranger)),
         ErrorReason.Name(ErrorReason.PAYMENT_NOT_FOUND),
         metadata={"payment_id": stranger.id},
+    )
+    assert payments.get(payment.id) == payment
+    made_up_reference = payment_pb2.Payment()
+    made_up_reference.CopyFrom(payment)
+    made_up_reference.provider_reference = target.run.new("reference")
+    expect_reason(
+        lambda: notify(target, sandbox_notification(target, made_up_reference)),
+        ErrorReason.Name(ErrorReason.PAYMENT_NOT_FOUND),
+        metadata={"payment_id": payment.id},
     )
     assert payments.get(payment.id) == payment
 
