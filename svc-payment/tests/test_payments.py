@@ -149,6 +149,20 @@ def test_concurrent_creates_for_one_order_make_one_payment(service: RunningServi
     assert rows(service.database) == (1, 1)
 
 
+def test_order_ids_differing_only_in_case_are_other_orders(service: RunningService) -> None:
+    """Order ids are case-sensitive (the contract's pattern allows both cases): on MariaDB,
+    whose default collation ignores case, order_id is compared byte for byte."""
+    lower = create_payment(service.stub, order_id="ord-abc", amount=50_000)
+    upper = create_payment(service.stub, order_id="ORD-ABC", amount=50_001)
+    assert lower.id != upper.id
+    assert (lower.order_id, upper.order_id) == ("ord-abc", "ORD-ABC")
+    found = service.stub.FindPaymentByOrder(
+        payment_service_pb2.FindPaymentByOrderRequest(order_id="ORD-ABC"), timeout=10
+    ).payment
+    assert found == upper
+    assert rows(service.database) == (2, 2)
+
+
 def test_unknown_channel_is_not_found(service: RunningService) -> None:
     error = refused(lambda: create_payment(service.stub, channel_code="paypal"))
     assert (error.code(), reason_of(error), error_metadata(error)) == (

@@ -279,6 +279,18 @@ def test_a_settlement_for_no_payment_of_ours_is_not_found(service: RunningServic
     assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
 
 
+def test_a_settlement_naming_the_reference_in_another_case_is_not_found(service: RunningService) -> None:
+    """Provider references are compared byte for byte, on MariaDB too (its default collation ignores case)."""
+    payment = create_payment(service.stub)
+    other_case = payment.provider_reference.swapcase()
+    error = refused(lambda: notify(service.stub, notification_for(payment, provider_reference=other_case)))
+    assert (error.code(), reason_of(error)) == (
+        grpc.StatusCode.NOT_FOUND,
+        ErrorReason.Name(ErrorReason.PAYMENT_NOT_FOUND),
+    )
+    assert get(service.stub, payment.id).state == PAYMENT_STATE.PAYMENT_STATE_PENDING
+
+
 def end_payment(service: RunningService, payment: payment_pb2.Payment, ending: str) -> payment_pb2.Payment:
     """Cancels the payment, or expires it as the sweep does at its expire_time; returns it then."""
     if ending == "cancelled":
