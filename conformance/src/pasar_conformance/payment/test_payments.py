@@ -243,3 +243,21 @@ def test_parallel_creates_of_one_order_with_other_amounts_leave_one_payment(paym
                 ErrorReason.Name(ErrorReason.PAYMENT_CONFLICT),
                 metadata={"order_id": first.order_id, "payment_id": made[0].id},
             )
+
+
+def test_order_ids_differing_only_in_case_are_other_orders(target: Target, payments: PaymentDesk) -> None:
+    """The contract's order ids are case-sensitive (``^[A-Za-z0-9_-]+$``)."""
+    lower = payments.request()
+    upper = payments.request()
+    upper.order_id = lower.order_id.upper()
+    upper.amount.amount += 1  # the same order with another amount would conflict
+    first, second = payments.create(lower), payments.create(upper)
+    assert first.id != second.id, f"orders {lower.order_id} and {upper.order_id} share a payment"
+    assert (first.order_id, second.order_id) == (lower.order_id, upper.order_id)
+    for payment in (first, second):
+        found = target.call(
+            rpc("FindPaymentByOrder"),
+            payment_service_pb2.FindPaymentByOrderRequest(order_id=payment.order_id),
+        )
+        assert isinstance(found, payment_service_pb2.FindPaymentByOrderResponse)
+        assert found.payment == payment

@@ -140,14 +140,15 @@ def test_a_notification_for_no_payment_of_the_shop_is_not_found(
         metadata={"payment_id": stranger.id},
     )
     assert payments.get(payment.id) == payment
-    made_up_reference = payment_pb2.Payment()
-    made_up_reference.CopyFrom(payment)
-    made_up_reference.provider_reference = target.run.new("reference")
-    expect_reason(
-        lambda: notify(target, sandbox_notification(target, made_up_reference)),
-        ErrorReason.Name(ErrorReason.PAYMENT_NOT_FOUND),
-        metadata={"payment_id": payment.id},
-    )
+    for reference in (target.run.new("reference"), payment.provider_reference.swapcase()):
+        other_reference = payment_pb2.Payment()
+        other_reference.CopyFrom(payment)
+        other_reference.provider_reference = reference
+        expect_reason(
+            partial(notify, target, sandbox_notification(target, other_reference)),
+            ErrorReason.Name(ErrorReason.PAYMENT_NOT_FOUND),
+            metadata={"payment_id": payment.id},
+        )
     assert payments.get(payment.id) == payment
 
 
