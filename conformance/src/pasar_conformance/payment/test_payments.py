@@ -261,3 +261,19 @@ def test_order_ids_differing_only_in_case_are_other_orders(target: Target, payme
         )
         assert isinstance(found, payment_service_pb2.FindPaymentByOrderResponse)
         assert found.payment == payment
+
+
+def test_the_proportional_fee_is_rounded_up_to_the_rupiah(payments: PaymentDesk) -> None:
+    proportional = [c for c in payments.channels() if c.percent_fee_bps % 10_000]
+    if not proportional:
+        pytest.skip("no channel of the target has a proportional fee")
+    channel = proportional[0]
+    amount = max(channel.min_amount.amount, 12_345)
+    while amount * channel.percent_fee_bps % 10_000 == 0:
+        amount += 1
+    assert amount <= channel.max_amount.amount
+    payment = payments.open(channel, amount)
+    exact = amount * channel.percent_fee_bps / 10_000
+    assert payment.fee.amount == channel.flat_fee.amount + int(exact) + 1, (
+        f"fee of {amount} at {channel.code}"
+    )
