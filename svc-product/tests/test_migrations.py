@@ -69,6 +69,7 @@ def test_migrating_applies_each_migration_once(database_url: str) -> None:
             "001_initial",
             "002_reservation_expiry",
             "003_upper_case_states",
+            "004_case_sensitive_order_ids",
         ]
         assert db.migrate(database, MIGRATIONS_DIR) == []
     finally:
@@ -147,7 +148,7 @@ def test_states_stored_before_migration_3_are_rewritten_upper_case_and_back(data
                 Reservation.insert(order_id=order_id, state=state, expire_time=now, **times).execute()
             lower_case = stored_states(database)
 
-            router.run()
+            router.run("003_upper_case_states")
             assert stored_states(database) == (
                 [ProductState.ACTIVE, ProductState.ARCHIVED],
                 [ReservationState.RESERVED, ReservationState.COMMITTED, ReservationState.RELEASED],
@@ -161,5 +162,29 @@ def test_states_stored_before_migration_3_are_rewritten_upper_case_and_back(data
                     ["reserved", "committed", "released"],
                 )
             )
+    finally:
+        db.close_pool(database)
+
+
+def test_order_ids_become_case_sensitive_and_back(database_url: str) -> None:
+    """Migration 4 lets two reservations' order ids differ only in case (the binary collation
+    on MariaDB; SQLite always compared bytes), keeps the lines' foreign key, and rolls back
+    while no such pair is stored."""
+    database = db.bind(database_proxy, database_url, max_connections=2)
+    try:
+        with database.connection_context():
+            router = Router(database, migrate_dir=MIGRATIONS_DIR)
+            router.run()
+            now = utc_now()
+            times = {"create_time": now, "update_time": now, "expire_time": now}
+            for order_id in ("ORD-abc", "ord-ABC"):
+                Reservation.insert(order_id=order_id, state=ReservationState.RESERVED, **times).execute()
+            assert Reservation.get_by_id("ord-ABC").order_id == "ord-ABC"
+            Reservation.delete().where(Reservation.order_id == "ord-ABC").execute()
+            router.rollback()
+            assert database.get_foreign_keys("reservation_line")
+            assert [row.order_id for row in Reservation.select()] == ["ORD-abc"]
+            router.run()
+            assert router.done[-1] == "004_case_sensitive_order_ids"
     finally:
         db.close_pool(database)

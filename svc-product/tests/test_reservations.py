@@ -121,6 +121,23 @@ def test_the_same_order_with_other_lines_is_already_exists(
     assert stock_of(stub, a, b) == [3, 3]
 
 
+def test_order_ids_differing_only_in_case_are_other_orders(
+    stub: ProductServiceStub, packages: list[str]
+) -> None:
+    """Order ids are case-sensitive (the contract's pattern allows both cases): on MariaDB,
+    whose default collation ignores case, order_id is compared byte for byte."""
+    a, b = packages
+    lower = reserve(stub, "ORD-abc", (a, 1))
+    upper = reserve(stub, "ord-ABC", (a, 2), (b, 1))
+    assert (lower.order_id, upper.order_id) == ("ORD-abc", "ord-ABC")
+    assert [(line.package_id, line.quantity) for line in upper.lines] == [(a, 2), (b, 1)]
+    assert stock_of(stub, a, b) == [2, 2]
+    assert commit(stub, "ord-ABC").state == product_pb2.RESERVATION_STATE_COMMITTED
+    assert release(stub, "ORD-abc").state == product_pb2.RESERVATION_STATE_RELEASED
+    assert stock_of(stub, a, b) == [3, 2]
+    assert reserve(stub, "ord-ABC", (a, 2), (b, 1)).state == product_pb2.RESERVATION_STATE_COMMITTED
+
+
 def test_commit_sells_the_units_and_can_be_repeated(stub: ProductServiceStub, packages: list[str]) -> None:
     a, _ = packages
     reserve(stub, "ord_1", (a, 2))
