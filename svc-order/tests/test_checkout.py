@@ -124,6 +124,24 @@ def test_a_request_id_reused_for_other_content_is_already_exists(
     assert fake_catalog.stock("pulsa-10k") == 9
 
 
+def test_request_ids_differing_only_in_case_are_other_requests(
+    service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
+) -> None:
+    """Request ids are case-sensitive (the contract's pattern allows both cases): on MariaDB,
+    whose default collation ignores case, request_id is compared byte for byte."""
+    lower = service.stub.CreateOrder(create_request(("pulsa-10k", 1), request_id="checkout-abc"))
+    upper = service.stub.CreateOrder(create_request(("pulsa-10k", 2), request_id="CHECKOUT-ABC"))
+    same_content = service.stub.CreateOrder(create_request(("pulsa-10k", 1), request_id="Checkout-Abc"))
+    assert len({lower.order.id, upper.order.id, same_content.order.id}) == 3
+    assert fake_catalog.stock("pulsa-10k") == 6
+    assert len(fake_payments.payments) == 3
+    assert count(service, Order) == 3
+    with service.database.connection_context():
+        assert Order.get_by_id(upper.order.id).request_id == "CHECKOUT-ABC"
+    retried = service.stub.CreateOrder(create_request(("pulsa-10k", 2), request_id="CHECKOUT-ABC"))
+    assert retried.order.id == upper.order.id
+
+
 def test_without_a_request_id_each_call_is_a_new_order(service: RunningService) -> None:
     first = service.stub.CreateOrder(create_request())
     second = service.stub.CreateOrder(create_request())
