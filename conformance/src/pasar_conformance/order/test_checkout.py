@@ -128,6 +128,23 @@ def test_the_same_request_id_with_other_content_is_refused(shop: Shop) -> None:
     assert shop.stock(first_package.id, other_package.id) == [9, 10]
 
 
+def test_request_ids_differing_only_in_case_are_other_requests(shop: Shop) -> None:
+    """The contract's request ids are case-sensitive (``^[A-Za-z0-9._:-]*$``): another case
+    with other content is a new order, not REQUEST_ID_REUSED, and with the same content too."""
+    [package] = shop.packages((10,))
+    request = shop.request((package.id, 1))
+    other_content, same_content = order_pb.CreateOrderRequest(), order_pb.CreateOrderRequest()
+    for other in (other_content, same_content):
+        other.CopyFrom(request)
+    other_content.request_id = request.request_id.upper()
+    other_content.lines[0].quantity = 2
+    same_content.request_id = request.request_id.title()
+    requests = (request, other_content, same_content)
+    orders = [shop.place(each).order.id for each in requests]
+    assert len(set(orders)) == 3, f"{[each.request_id for each in requests]} share orders {orders}"
+    assert shop.stock(package.id) == [6]
+
+
 def test_without_a_request_id_every_call_is_a_new_order(shop: Shop) -> None:
     [package] = shop.packages((10,))
     request = shop.request((package.id, 1), request_id="")

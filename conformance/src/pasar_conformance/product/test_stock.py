@@ -139,6 +139,20 @@ def test_the_same_order_with_other_lines_is_a_conflict(shop: Catalog, stock: Sto
     assert stock.available(first.id, second.id) == [4, 5]
 
 
+def test_order_ids_differing_only_in_case_are_other_reservations(shop: Catalog, stock: Stock) -> None:
+    """The contract's order ids are case-sensitive (``^[A-Za-z0-9_-]+$``)."""
+    first, second = shop.packages((5, 5))
+    lower = stock.order()
+    upper = lower.upper()
+    held = stock.reserve(lower, (first.id, 1))
+    other = stock.reserve(upper, (first.id, 2), (second.id, 1))
+    assert (held.order_id, other.order_id) == (lower, upper), f"{lower} and {upper} share a reservation"
+    assert stock.available(first.id, second.id) == [2, 4]
+    assert stock.commit(upper).state == product_pb2.RESERVATION_STATE_COMMITTED
+    assert stock.release(lower).state == product_pb2.RESERVATION_STATE_RELEASED
+    assert stock.available(first.id, second.id) == [3, 4]
+
+
 def test_commit_sells_the_units_and_a_repeat_answers_the_same(shop: Catalog, stock: Stock) -> None:
     [package] = shop.packages((5,))
     order = stock.order()
