@@ -25,8 +25,18 @@ from google.protobuf import descriptor_pb2
 REPO = Path(__file__).resolve().parents[2]
 DESCRIPTOR_SET = REPO / "contracts/python/src/pasar_contracts/descriptor_set.binpb"
 
-# The languages whose string literals are checked.
-SOURCE_SUFFIXES = (".py", ".pyi", ".ts", ".vue", ".js", ".mjs", ".go")
+# The languages whose string literals are checked, with the characters that quote one
+# (a backtick in Python is Markdown inside a string, not a quote).
+QUOTES = {
+    ".py": "\"'",
+    ".pyi": "\"'",
+    ".ts": "\"'`",
+    ".vue": "\"'`",
+    ".js": "\"'`",
+    ".mjs": "\"'`",
+    ".go": '"`',
+}
+SOURCE_SUFFIXES = tuple(QUOTES)
 # Generated code, which spells every reason by construction.
 GENERATED = re.compile(r"(_pb2(_grpc)?\.pyi?|_pb\.ts|\.pb\.go)$")
 GENERATED_FOLDERS = ("contracts/python/src/", "contracts/go/pasar/", "contracts/ts/src/")
@@ -63,12 +73,17 @@ def is_generated(relative: str) -> bool:
 def find_reason_literals(
     paths: Iterable[Path], names: frozenset[str], root: Path = REPO
 ) -> Iterator[ReasonLiteral]:
-    """The quoted reason names ("X", 'X' or `X`) in the given source files."""
-    quoted = re.compile(r"([\"'`])(" + "|".join(sorted(names)) + r")\1")
+    """The reason names quoted as a string in the given source files ("X", 'X', `X` in JS)."""
+    alternatives = "|".join(sorted(names))
+    patterns = {
+        suffix: re.compile("([" + re.escape(quotes) + "])(" + alternatives + r")\1")
+        for suffix, quotes in QUOTES.items()
+    }
     for path in paths:
         relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
         if not path.name.endswith(SOURCE_SUFFIXES) or is_generated(relative):
             continue
+        quoted = patterns[path.suffix]
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             for match in quoted.finditer(line):
                 yield ReasonLiteral(Path(relative), number, match.group(2))

@@ -56,6 +56,7 @@ def test_generated_code_prose_and_longer_words_are_not_reported(tmp_path: Path) 
         "svc/enum.py": f"reason = ErrorReason.Name(ErrorReason.{STOCK})  # says {STOCK}\n",
         "svc/other.py": f'state = "{STOCK}_LATER"\n',
         "README.md": f'`"{STOCK}"` in prose\n',
+        "svc/table.py": f'row = "| product | `{STOCK}` | FAILED_PRECONDITION |"\n',
     }
     for name, text in sources.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
