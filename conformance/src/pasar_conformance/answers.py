@@ -20,13 +20,13 @@ from typing import TypeVar, cast
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonReason
 from pasar_conformance.contract import ERROR_DOMAIN, reason
 
 T = TypeVar("T")
 
-STATUS_DETAILS_KEY = "grpc-status-details-bin"
 # How often retrying() repeats a call answered ABORTED CONTENTION.
 CONTENTION_RETRIES = 10
 RETRY_PAUSE_SECONDS = 0.01
@@ -50,14 +50,11 @@ def refused(call: Callable[[], object]) -> grpc.RpcError:
 def status_of(error: grpc.RpcError) -> status_pb2.Status | None:
     """The ``google.rpc.Status`` in the failed call's trailers, None without one."""
     call = cast(grpc.Call, error)  # a failed unary call's RpcError is also its Call
-    for key, value in call.trailing_metadata() or ():
-        if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
-            status = status_pb2.Status.FromString(value)
-            assert status.code == call.code().value[0], (
-                f"the status details say code {status.code}, the call ended with {call.code().name}"
-            )
-            return status
-    return None
+    try:
+        status: status_pb2.Status | None = rpc_status.from_call(call)
+    except ValueError as mismatch:  # grpcio-status checks the details' code against the call's
+        raise AssertionError(f"the status details disagree with the call: {mismatch}") from None
+    return status
 
 
 def error_info(error: grpc.RpcError) -> error_details_pb2.ErrorInfo | None:
