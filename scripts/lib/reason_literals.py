@@ -22,6 +22,8 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
+from pasar_contracts.error_reasons import documented_reasons
+
 REPO = Path(__file__).resolve().parents[2]
 DESCRIPTOR_SET = REPO / "contracts/python/src/pasar_contracts/descriptor_set.binpb"
 
@@ -55,15 +57,7 @@ class ReasonLiteral:
 def reason_names(descriptor_set: Path = DESCRIPTOR_SET) -> frozenset[str]:
     """Every value name of every ErrorReason enum of the contracts, but the zero value."""
     files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes())
-    return frozenset(
-        value.name
-        for file in files.file
-        if file.package.startswith("pasar.")
-        for enum in file.enum_type
-        if enum.name == "ErrorReason"
-        for value in enum.value
-        if value.number != 0
-    )
+    return frozenset(reason.name for reason in documented_reasons(files))
 
 
 def is_generated(relative: str) -> bool:

@@ -15,7 +15,6 @@ source comments, and the generated modules):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -31,17 +30,9 @@ import pasar_contracts
 from pasar.order.v1 import order_service_pb2  # noqa: F401
 from pasar.payment.v1 import payment_service_pb2  # noqa: F401
 from pasar.product.v1 import product_admin_service_pb2, product_service_pb2  # noqa: F401
+from pasar_contracts.error_reasons import ReasonCommentError, documented_reasons
 
 ERROR_DOMAIN = "pasar.shop"
-ERROR_REASON_ENUM = "ErrorReason"
-# FileDescriptorProto.enum_type = 5, EnumDescriptorProto.value = 2 (descriptor.proto).
-_ENUM_TYPE_FIELD = 5
-_ENUM_VALUE_FIELD = 2
-_COMMENT = re.compile(
-    r"^(?P<code>[A-Z][A-Z_]*)(?: \([^)]*\))?: (?P<when>.+?)"
-    r"(?: Metadata: (?P<metadata>.+?)\.?| No metadata\.)$"
-)
-_METADATA_KEY = re.compile(r"`([a-z][a-z0-9_]*)`")
 # The google.api.http option (typed loosely: its stubs do not type extensions of MethodOptions).
 _HTTP_OPTION: Any = annotations_pb2.http
 IDEMPOTENT = descriptor_pb2.MethodOptions.IDEMPOTENT
@@ -62,39 +53,26 @@ class Reason:
     metadata_keys: frozenset[str]
 
 
-def _first_paragraph(comment: str) -> str:
-    paragraph: list[str] = []
-    for line in comment.splitlines():
-        if not line.strip():
-            if paragraph:
-                break
-            continue
-        paragraph.append(line.strip())
-    return " ".join(paragraph)
-
-
 @cache
 def reasons() -> dict[str, Reason]:
     """Every ErrorReason value of the contracts but the zero ones, by wire name."""
     found: dict[str, Reason] = {}
-    for file in pasar_contracts.file_descriptor_set().file:
-        if not file.package.startswith("pasar."):
-            continue
-        comments = {tuple(loc.path): loc.leading_comments for loc in file.source_code_info.location}
-        for enum_index, enum in enumerate(file.enum_type):
-            if enum.name != ERROR_REASON_ENUM:
-                continue
-            for value_index, value in enumerate(enum.value):
-                if value.number == 0:
-                    continue
-                text = _first_paragraph(
-                    comments.get((_ENUM_TYPE_FIELD, enum_index, _ENUM_VALUE_FIELD, value_index), "")
-                )
-                match = _COMMENT.match(text)
-                if match is None or match["code"] not in grpc.StatusCode.__members__:
-                    raise ContractError(f"{file.package}.{value.name}: comment out of shape: {text!r}")
-                keys = frozenset(_METADATA_KEY.findall(match["metadata"] or ""))
-                found[value.name] = Reason(value.name, file.package, grpc.StatusCode[match["code"]], keys)
+    try:
+        documented = documented_reasons(pasar_contracts.file_descriptor_set())
+    except ReasonCommentError as error:
+        raise ContractError(str(error)) from None
+    for documented_reason in documented:
+        if documented_reason.code not in grpc.StatusCode.__members__:
+            raise ContractError(
+                f"{documented_reason.package}.{documented_reason.name}: "
+                f"{documented_reason.code!r} is not a status code"
+            )
+        found[documented_reason.name] = Reason(
+            documented_reason.name,
+            documented_reason.package,
+            grpc.StatusCode[documented_reason.code],
+            documented_reason.metadata_keys,
+        )
     return found
 
 
