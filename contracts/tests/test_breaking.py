@@ -80,10 +80,10 @@ def test_breaking_change_fails_naming_it(contracts_copy: Path, case: str) -> Non
 ADDITIVE_CASES = {
     "new optional field": (
         PRODUCT,
-        "  google.protobuf.Timestamp update_time = 11;\n}",
-        "  google.protobuf.Timestamp update_time = 11;\n"
+        "  DeliveryKind delivery_kind = 13 [(buf.validate.field).enum.defined_only = true];\n",
+        "  DeliveryKind delivery_kind = 13 [(buf.validate.field).enum.defined_only = true];\n"
         "  // A short tagline shown under the name.\n"
-        "  optional string tagline = 12;\n}",
+        "  optional string tagline = 14;\n",
     ),
     "new message": (
         PRODUCT,

@@ -21,7 +21,7 @@ BEGIN = "<!-- BEGIN error reasons: written by `scripts/contracts generate` from 
 END = "<!-- END error reasons -->"
 # The first rows are the shared reasons; each service's follow, in the order a checkout
 # meets them.
-SERVICE_ORDER = ("any", "product", "payment", "order")
+SERVICE_ORDER = ("any", "product", "payment", "order", "fulfillment")
 
 
 @dataclass(frozen=True)

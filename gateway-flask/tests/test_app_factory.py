@@ -18,7 +18,7 @@ from pasar_kit.config import ConfigError
 
 def test_the_factory_builds_a_configured_application(app: flask.Flask, shop: FakeShop) -> None:
     gateway = gateway_of(app)
-    assert set(gateway.backends) == {"product", "payment", "order"}
+    assert set(gateway.backends) == {"product", "payment", "order", "fulfillment"}
     assert gateway.backends["order"].settings.target == shop.servers["order"].address
     assert gateway.settings.catalog_cache is True  # on by default
     assert app.config["MAX_CONTENT_LENGTH"] == 64 * 1024

@@ -28,6 +28,7 @@ DEFAULT_BACKENDS: Mapping[str, tuple[str, float]] = {
     "payment": ("127.0.0.1:50052", 5.0),
     # Placing an order calls the catalog and the payment service in turn.
     "order": ("127.0.0.1:50053", 10.0),
+    "fulfillment": ("127.0.0.1:50054", 5.0),
 }
 
 # The Vite development server of the storefront, allowed in development only.

@@ -63,6 +63,13 @@ const (
 	// PERMISSION_DENIED: a known caller that the service does not accept on its internal
 	// methods. Metadata: `caller`, the caller's name.
 	ErrorReason_CALLER_NOT_ALLOWED ErrorReason = 8
+	// INVALID_ARGUMENT: a destination (where a product is delivered: a phone number, a
+	// meter number, a game account) lacks a value its product's destination fields ask for,
+	// has a value no field names, or has a value that breaks its field's rules (length,
+	// prefix, pattern). A BadRequest violation names the value's path, such as
+	// `lines[0].destination["phone_number"]`. Metadata: `product_id`, `field` (the
+	// destination field's name).
+	ErrorReason_INVALID_DESTINATION ErrorReason = 9
 )
 
 // Enum value maps for ErrorReason.
@@ -77,6 +84,7 @@ var (
 		6: "CALLER_CREDENTIAL_INVALID",
 		7: "CALLER_UNAUTHENTICATED",
 		8: "CALLER_NOT_ALLOWED",
+		9: "INVALID_DESTINATION",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":  0,
@@ -88,6 +96,7 @@ var (
 		"CALLER_CREDENTIAL_INVALID": 6,
 		"CALLER_UNAUTHENTICATED":    7,
 		"CALLER_NOT_ALLOWED":        8,
+		"INVALID_DESTINATION":       9,
 	}
 )
 
@@ -122,7 +131,7 @@ var File_pasar_common_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_pasar_common_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\"pasar/common/v1/error_reason.proto\x12\x0fpasar.common.v1*\xfb\x01\n" +
+	"\"pasar/common/v1/error_reason.proto\x12\x0fpasar.common.v1*\x94\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16DEPENDENCY_UNAVAILABLE\x10\x01\x12\x18\n" +
@@ -133,7 +142,8 @@ const file_pasar_common_v1_error_reason_proto_rawDesc = "" +
 	"\x19CALLER_CREDENTIAL_MISSING\x10\x05\x12\x1d\n" +
 	"\x19CALLER_CREDENTIAL_INVALID\x10\x06\x12\x1a\n" +
 	"\x16CALLER_UNAUTHENTICATED\x10\a\x12\x16\n" +
-	"\x12CALLER_NOT_ALLOWED\x10\bBCZAgithub.com/pasar-shop/pasar/contracts/go/pasar/common/v1;commonv1b\x06proto3"
+	"\x12CALLER_NOT_ALLOWED\x10\b\x12\x17\n" +
+	"\x13INVALID_DESTINATION\x10\tBCZAgithub.com/pasar-shop/pasar/contracts/go/pasar/common/v1;commonv1b\x06proto3"
 
 var (
 	file_pasar_common_v1_error_reason_proto_rawDescOnce sync.Once

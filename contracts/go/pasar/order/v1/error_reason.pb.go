@@ -45,9 +45,9 @@ const (
 	// NOT_FOUND: no such order, or the access token does not match it (the two are not told
 	// apart). No metadata.
 	ErrorReason_ORDER_NOT_FOUND ErrorReason = 1
-	// FAILED_PRECONDITION: the order is paid or expired, so it cannot be cancelled (a
-	// cancelled order is answered as it is). Metadata: `state`, the full OrderState value
-	// name, such as `ORDER_STATE_PAID`.
+	// FAILED_PRECONDITION: the order is paid (or fulfilled, or refunded) or expired, so it
+	// cannot be cancelled (a cancelled order is answered as it is). Metadata: `state`, the
+	// full OrderState value name, such as `ORDER_STATE_PAID`.
 	ErrorReason_ORDER_NOT_CANCELLABLE ErrorReason = 2
 	// ALREADY_EXISTS: CreateOrder with a `request_id` already used for an order with other
 	// content. No metadata.

@@ -10,6 +10,8 @@ package orderv1
 
 import (
 	v1 "github.com/pasar-shop/pasar/contracts/go/pasar/common/v1"
+	v11 "github.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1"
+	v12 "github.com/pasar-shop/pasar/contracts/go/pasar/payment/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -33,12 +35,20 @@ const (
 	OrderState_ORDER_STATE_UNSPECIFIED OrderState = 0
 	// Stock is reserved and the payment is waiting for the shopper.
 	OrderState_ORDER_STATE_PENDING_PAYMENT OrderState = 1
-	// The payment arrived and the reserved stock was sold. Final.
+	// The payment arrived and the reserved stock was sold; the lines are being delivered
+	// (each line's fulfillment tells how far). Orders placed before delivery existed stay
+	// here.
 	OrderState_ORDER_STATE_PAID OrderState = 2
 	// The shopper cancelled before paying: stock released, payment cancelled. Final.
 	OrderState_ORDER_STATE_CANCELLED OrderState = 3
 	// Not paid in time: stock released, payment cancelled. Final.
 	OrderState_ORDER_STATE_EXPIRED OrderState = 4
+	// Every line was delivered. Final.
+	OrderState_ORDER_STATE_FULFILLED OrderState = 5
+	// The delivery of at least one line failed and what those lines cost was refunded
+	// (with the fee, when no line was delivered); the lines' fulfillments and refunds tell
+	// which. Final.
+	OrderState_ORDER_STATE_REFUNDED OrderState = 6
 )
 
 // Enum value maps for OrderState.
@@ -49,6 +59,8 @@ var (
 		2: "ORDER_STATE_PAID",
 		3: "ORDER_STATE_CANCELLED",
 		4: "ORDER_STATE_EXPIRED",
+		5: "ORDER_STATE_FULFILLED",
+		6: "ORDER_STATE_REFUNDED",
 	}
 	OrderState_value = map[string]int32{
 		"ORDER_STATE_UNSPECIFIED":     0,
@@ -56,6 +68,8 @@ var (
 		"ORDER_STATE_PAID":            2,
 		"ORDER_STATE_CANCELLED":       3,
 		"ORDER_STATE_EXPIRED":         4,
+		"ORDER_STATE_FULFILLED":       5,
+		"ORDER_STATE_REFUNDED":        6,
 	}
 )
 
@@ -102,7 +116,16 @@ type OrderLine struct {
 	// How many units.
 	Quantity int32 `protobuf:"varint,6,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	// unit_price times quantity.
-	LineTotal     *v1.Money `protobuf:"bytes,7,opt,name=line_total,json=lineTotal,proto3" json:"line_total,omitempty"`
+	LineTotal *v1.Money `protobuf:"bytes,7,opt,name=line_total,json=lineTotal,proto3" json:"line_total,omitempty"`
+	// Where the line is delivered: one value per destination field of the product, keyed by
+	// the field's name (a phone number, a meter number, a game's user and zone id).
+	Destination map[string]string `protobuf:"bytes,8,rep,name=destination,proto3" json:"destination,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The line's delivery as the fulfillment service last reported it; unset until the
+	// order is paid and the fulfillment service has accepted the line (a paid order whose
+	// lines have none yet is waiting for it).
+	Fulfillment *v11.Fulfillment `protobuf:"bytes,9,opt,name=fulfillment,proto3" json:"fulfillment,omitempty"`
+	// The refund of the line, set when its delivery failed and its price was given back.
+	Refund        *v12.Refund `protobuf:"bytes,10,opt,name=refund,proto3" json:"refund,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -186,6 +209,27 @@ func (x *OrderLine) GetLineTotal() *v1.Money {
 	return nil
 }
 
+func (x *OrderLine) GetDestination() map[string]string {
+	if x != nil {
+		return x.Destination
+	}
+	return nil
+}
+
+func (x *OrderLine) GetFulfillment() *v11.Fulfillment {
+	if x != nil {
+		return x.Fulfillment
+	}
+	return nil
+}
+
+func (x *OrderLine) GetRefund() *v12.Refund {
+	if x != nil {
+		return x.Refund
+	}
+	return nil
+}
+
 // A shopper's purchase of one or more packages, paid through one payment.
 type Order struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -215,8 +259,13 @@ type Order struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// When the order expires if it is still unpaid.
 	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
-	// When the payment arrived; unset unless state is PAID.
-	PaidTime      *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=paid_time,json=paidTime,proto3" json:"paid_time,omitempty"`
+	// When the payment arrived; unset until the order is paid.
+	PaidTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=paid_time,json=paidTime,proto3" json:"paid_time,omitempty"`
+	// When the order reached FULFILLED or REFUNDED; unset before.
+	CompleteTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=complete_time,json=completeTime,proto3" json:"complete_time,omitempty"`
+	// The sum of the order's refunds; zero (in the order's currency) when nothing was
+	// refunded.
+	RefundedTotal *v1.Money `protobuf:"bytes,16,opt,name=refunded_total,json=refundedTotal,proto3" json:"refunded_total,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -349,11 +398,25 @@ func (x *Order) GetPaidTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Order) GetCompleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompleteTime
+	}
+	return nil
+}
+
+func (x *Order) GetRefundedTotal() *v1.Money {
+	if x != nil {
+		return x.RefundedTotal
+	}
+	return nil
+}
+
 var File_pasar_order_v1_order_proto protoreflect.FileDescriptor
 
 const file_pasar_order_v1_order_proto_rawDesc = "" +
 	"\n" +
-	"\x1apasar/order/v1/order.proto\x12\x0epasar.order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\"\xb7\x02\n" +
+	"\x1apasar/order/v1/order.proto\x12\x0epasar.order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\x1a&pasar/fulfillment/v1/fulfillment.proto\x1a\x1epasar/payment/v1/payment.proto\"\xbc\x04\n" +
 	"\tOrderLine\x12\x1d\n" +
 	"\n" +
 	"package_id\x18\x01 \x01(\tR\tpackageId\x120\n" +
@@ -365,7 +428,14 @@ const file_pasar_order_v1_order_proto_rawDesc = "" +
 	"unit_price\x18\x05 \x01(\v2\x16.pasar.common.v1.MoneyR\tunitPrice\x12\x1a\n" +
 	"\bquantity\x18\x06 \x01(\x05R\bquantity\x125\n" +
 	"\n" +
-	"line_total\x18\a \x01(\v2\x16.pasar.common.v1.MoneyR\tlineTotal\"\x93\x05\n" +
+	"line_total\x18\a \x01(\v2\x16.pasar.common.v1.MoneyR\tlineTotal\x12L\n" +
+	"\vdestination\x18\b \x03(\v2*.pasar.order.v1.OrderLine.DestinationEntryR\vdestination\x12C\n" +
+	"\vfulfillment\x18\t \x01(\v2!.pasar.fulfillment.v1.FulfillmentR\vfulfillment\x120\n" +
+	"\x06refund\x18\n" +
+	" \x01(\v2\x18.pasar.payment.v1.RefundR\x06refund\x1a>\n" +
+	"\x10DestinationEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x93\x06\n" +
 	"\x05Order\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x120\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1a.pasar.order.v1.OrderStateR\x05state\x12%\n" +
@@ -385,14 +455,18 @@ const file_pasar_order_v1_order_proto_rawDesc = "" +
 	"updateTime\x12;\n" +
 	"\vexpire_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x127\n" +
-	"\tpaid_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\bpaidTime*\x94\x01\n" +
+	"\tpaid_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\bpaidTime\x12?\n" +
+	"\rcomplete_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\fcompleteTime\x12=\n" +
+	"\x0erefunded_total\x18\x10 \x01(\v2\x16.pasar.common.v1.MoneyR\rrefundedTotal*\xc9\x01\n" +
 	"\n" +
 	"OrderState\x12\x1b\n" +
 	"\x17ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bORDER_STATE_PENDING_PAYMENT\x10\x01\x12\x14\n" +
 	"\x10ORDER_STATE_PAID\x10\x02\x12\x19\n" +
 	"\x15ORDER_STATE_CANCELLED\x10\x03\x12\x17\n" +
-	"\x13ORDER_STATE_EXPIRED\x10\x04BAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3"
+	"\x13ORDER_STATE_EXPIRED\x10\x04\x12\x19\n" +
+	"\x15ORDER_STATE_FULFILLED\x10\x05\x12\x18\n" +
+	"\x14ORDER_STATE_REFUNDED\x10\x06BAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3"
 
 var (
 	file_pasar_order_v1_order_proto_rawDescOnce sync.Once
@@ -407,31 +481,39 @@ func file_pasar_order_v1_order_proto_rawDescGZIP() []byte {
 }
 
 var file_pasar_order_v1_order_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pasar_order_v1_order_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_pasar_order_v1_order_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_pasar_order_v1_order_proto_goTypes = []any{
 	(OrderState)(0),               // 0: pasar.order.v1.OrderState
 	(*OrderLine)(nil),             // 1: pasar.order.v1.OrderLine
 	(*Order)(nil),                 // 2: pasar.order.v1.Order
-	(*v1.Money)(nil),              // 3: pasar.common.v1.Money
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	nil,                           // 3: pasar.order.v1.OrderLine.DestinationEntry
+	(*v1.Money)(nil),              // 4: pasar.common.v1.Money
+	(*v11.Fulfillment)(nil),       // 5: pasar.fulfillment.v1.Fulfillment
+	(*v12.Refund)(nil),            // 6: pasar.payment.v1.Refund
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
 }
 var file_pasar_order_v1_order_proto_depIdxs = []int32{
-	3,  // 0: pasar.order.v1.OrderLine.unit_price:type_name -> pasar.common.v1.Money
-	3,  // 1: pasar.order.v1.OrderLine.line_total:type_name -> pasar.common.v1.Money
-	0,  // 2: pasar.order.v1.Order.state:type_name -> pasar.order.v1.OrderState
-	1,  // 3: pasar.order.v1.Order.lines:type_name -> pasar.order.v1.OrderLine
-	3,  // 4: pasar.order.v1.Order.subtotal:type_name -> pasar.common.v1.Money
-	3,  // 5: pasar.order.v1.Order.fee:type_name -> pasar.common.v1.Money
-	3,  // 6: pasar.order.v1.Order.total:type_name -> pasar.common.v1.Money
-	4,  // 7: pasar.order.v1.Order.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 8: pasar.order.v1.Order.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 9: pasar.order.v1.Order.expire_time:type_name -> google.protobuf.Timestamp
-	4,  // 10: pasar.order.v1.Order.paid_time:type_name -> google.protobuf.Timestamp
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	4,  // 0: pasar.order.v1.OrderLine.unit_price:type_name -> pasar.common.v1.Money
+	4,  // 1: pasar.order.v1.OrderLine.line_total:type_name -> pasar.common.v1.Money
+	3,  // 2: pasar.order.v1.OrderLine.destination:type_name -> pasar.order.v1.OrderLine.DestinationEntry
+	5,  // 3: pasar.order.v1.OrderLine.fulfillment:type_name -> pasar.fulfillment.v1.Fulfillment
+	6,  // 4: pasar.order.v1.OrderLine.refund:type_name -> pasar.payment.v1.Refund
+	0,  // 5: pasar.order.v1.Order.state:type_name -> pasar.order.v1.OrderState
+	1,  // 6: pasar.order.v1.Order.lines:type_name -> pasar.order.v1.OrderLine
+	4,  // 7: pasar.order.v1.Order.subtotal:type_name -> pasar.common.v1.Money
+	4,  // 8: pasar.order.v1.Order.fee:type_name -> pasar.common.v1.Money
+	4,  // 9: pasar.order.v1.Order.total:type_name -> pasar.common.v1.Money
+	7,  // 10: pasar.order.v1.Order.create_time:type_name -> google.protobuf.Timestamp
+	7,  // 11: pasar.order.v1.Order.update_time:type_name -> google.protobuf.Timestamp
+	7,  // 12: pasar.order.v1.Order.expire_time:type_name -> google.protobuf.Timestamp
+	7,  // 13: pasar.order.v1.Order.paid_time:type_name -> google.protobuf.Timestamp
+	7,  // 14: pasar.order.v1.Order.complete_time:type_name -> google.protobuf.Timestamp
+	4,  // 15: pasar.order.v1.Order.refunded_total:type_name -> pasar.common.v1.Money
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_pasar_order_v1_order_proto_init() }
@@ -445,7 +527,7 @@ func file_pasar_order_v1_order_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pasar_order_v1_order_proto_rawDesc), len(file_pasar_order_v1_order_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -32,7 +32,13 @@ type CreateOrderLine struct {
 	// The id of the package.
 	PackageId string `protobuf:"bytes,1,opt,name=package_id,json=packageId,proto3" json:"package_id,omitempty"`
 	// How many units; at least one, at most one hundred.
-	Quantity      int32 `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Quantity int32 `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// Where to deliver: one value per destination field of the package's product
+	// (`pasar.product.v1.Product.destination_fields`), keyed by the field's name, such as
+	// {"phone_number": "081234567890"}. A missing, unknown or invalid value is
+	// INVALID_ARGUMENT with `pasar.common.v1.ErrorReason` INVALID_DESTINATION naming the
+	// field. Destinations are personal data: services mask them in logs.
+	Destination   map[string]string `protobuf:"bytes,3,rep,name=destination,proto3" json:"destination,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -79,6 +85,13 @@ func (x *CreateOrderLine) GetQuantity() int32 {
 		return x.Quantity
 	}
 	return 0
+}
+
+func (x *CreateOrderLine) GetDestination() map[string]string {
+	if x != nil {
+		return x.Destination
+	}
+	return nil
 }
 
 // The request of OrderService.CreateOrder. Prices are not part of it: they always come
@@ -438,11 +451,15 @@ var File_pasar_order_v1_order_service_proto protoreflect.FileDescriptor
 
 const file_pasar_order_v1_order_service_proto_rawDesc = "" +
 	"\n" +
-	"\"pasar/order/v1/order_service.proto\x12\x0epasar.order.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1apasar/order/v1/order.proto\x1a\x1epasar/payment/v1/payment.proto\"|\n" +
+	"\"pasar/order/v1/order_service.proto\x12\x0epasar.order.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1apasar/order/v1/order.proto\x1a\x1epasar/payment/v1/payment.proto\"\xbd\x02\n" +
 	"\x0fCreateOrderLine\x12B\n" +
 	"\n" +
 	"package_id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\tpackageId\x12%\n" +
-	"\bquantity\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d \x00R\bquantity\"\xd2\x03\n" +
+	"\bquantity\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d \x00R\bquantity\x12\x7f\n" +
+	"\vdestination\x18\x03 \x03(\v20.pasar.order.v1.CreateOrderLine.DestinationEntryB+\xbaH(\x9a\x01%\x10\x04\"\x19r\x17\x10\x01\x18 2\x11^[a-z][a-z0-9_]*$*\x06r\x04\x10\x01\x18@R\vdestination\x1a>\n" +
+	"\x10DestinationEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd2\x03\n" +
 	"\x12CreateOrderRequest\x12;\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x18\x80\x012\x12^[A-Za-z0-9._:-]*$R\trequestId\x121\n" +
@@ -487,7 +504,7 @@ func file_pasar_order_v1_order_service_proto_rawDescGZIP() []byte {
 	return file_pasar_order_v1_order_service_proto_rawDescData
 }
 
-var file_pasar_order_v1_order_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_pasar_order_v1_order_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_pasar_order_v1_order_service_proto_goTypes = []any{
 	(*CreateOrderLine)(nil),     // 0: pasar.order.v1.CreateOrderLine
 	(*CreateOrderRequest)(nil),  // 1: pasar.order.v1.CreateOrderRequest
@@ -496,26 +513,28 @@ var file_pasar_order_v1_order_service_proto_goTypes = []any{
 	(*GetOrderResponse)(nil),    // 4: pasar.order.v1.GetOrderResponse
 	(*CancelOrderRequest)(nil),  // 5: pasar.order.v1.CancelOrderRequest
 	(*CancelOrderResponse)(nil), // 6: pasar.order.v1.CancelOrderResponse
-	(*Order)(nil),               // 7: pasar.order.v1.Order
-	(*v1.Payment)(nil),          // 8: pasar.payment.v1.Payment
+	nil,                         // 7: pasar.order.v1.CreateOrderLine.DestinationEntry
+	(*Order)(nil),               // 8: pasar.order.v1.Order
+	(*v1.Payment)(nil),          // 9: pasar.payment.v1.Payment
 }
 var file_pasar_order_v1_order_service_proto_depIdxs = []int32{
-	0, // 0: pasar.order.v1.CreateOrderRequest.lines:type_name -> pasar.order.v1.CreateOrderLine
-	7, // 1: pasar.order.v1.CreateOrderResponse.order:type_name -> pasar.order.v1.Order
-	8, // 2: pasar.order.v1.CreateOrderResponse.payment:type_name -> pasar.payment.v1.Payment
-	7, // 3: pasar.order.v1.GetOrderResponse.order:type_name -> pasar.order.v1.Order
-	7, // 4: pasar.order.v1.CancelOrderResponse.order:type_name -> pasar.order.v1.Order
-	1, // 5: pasar.order.v1.OrderService.CreateOrder:input_type -> pasar.order.v1.CreateOrderRequest
-	3, // 6: pasar.order.v1.OrderService.GetOrder:input_type -> pasar.order.v1.GetOrderRequest
-	5, // 7: pasar.order.v1.OrderService.CancelOrder:input_type -> pasar.order.v1.CancelOrderRequest
-	2, // 8: pasar.order.v1.OrderService.CreateOrder:output_type -> pasar.order.v1.CreateOrderResponse
-	4, // 9: pasar.order.v1.OrderService.GetOrder:output_type -> pasar.order.v1.GetOrderResponse
-	6, // 10: pasar.order.v1.OrderService.CancelOrder:output_type -> pasar.order.v1.CancelOrderResponse
-	8, // [8:11] is the sub-list for method output_type
-	5, // [5:8] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	7, // 0: pasar.order.v1.CreateOrderLine.destination:type_name -> pasar.order.v1.CreateOrderLine.DestinationEntry
+	0, // 1: pasar.order.v1.CreateOrderRequest.lines:type_name -> pasar.order.v1.CreateOrderLine
+	8, // 2: pasar.order.v1.CreateOrderResponse.order:type_name -> pasar.order.v1.Order
+	9, // 3: pasar.order.v1.CreateOrderResponse.payment:type_name -> pasar.payment.v1.Payment
+	8, // 4: pasar.order.v1.GetOrderResponse.order:type_name -> pasar.order.v1.Order
+	8, // 5: pasar.order.v1.CancelOrderResponse.order:type_name -> pasar.order.v1.Order
+	1, // 6: pasar.order.v1.OrderService.CreateOrder:input_type -> pasar.order.v1.CreateOrderRequest
+	3, // 7: pasar.order.v1.OrderService.GetOrder:input_type -> pasar.order.v1.GetOrderRequest
+	5, // 8: pasar.order.v1.OrderService.CancelOrder:input_type -> pasar.order.v1.CancelOrderRequest
+	2, // 9: pasar.order.v1.OrderService.CreateOrder:output_type -> pasar.order.v1.CreateOrderResponse
+	4, // 10: pasar.order.v1.OrderService.GetOrder:output_type -> pasar.order.v1.GetOrderResponse
+	6, // 11: pasar.order.v1.OrderService.CancelOrder:output_type -> pasar.order.v1.CancelOrderResponse
+	9, // [9:12] is the sub-list for method output_type
+	6, // [6:9] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_pasar_order_v1_order_service_proto_init() }
@@ -530,7 +549,7 @@ func file_pasar_order_v1_order_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pasar_order_v1_order_service_proto_rawDesc), len(file_pasar_order_v1_order_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -43,14 +43,15 @@ type OrderServiceClient interface {
 	// It declares no idempotency_level because a call without request_id is not safe to
 	// repeat: a client retries it only when it set request_id.
 	// FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-	// NOT_FOUND when a package or the channel is unknown.
+	// NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
+	// destination does not fit its product.
 	CreateOrder(ctx context.Context, in *CreateOrderRequest, opts ...grpc.CallOption) (*CreateOrderResponse, error)
 	// Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
 	// so that ids cannot be probed.
 	GetOrder(ctx context.Context, in *GetOrderRequest, opts ...grpc.CallOption) (*GetOrderResponse, error)
 	// Cancels an unpaid order: its stock is released and its payment cancelled.
-	// Idempotent: cancelling a cancelled order returns it unchanged; cancelling a paid or
-	// expired one is FAILED_PRECONDITION.
+	// Idempotent: cancelling a cancelled order returns it unchanged; cancelling one that is
+	// paid (or delivered, or refunded) or expired is FAILED_PRECONDITION.
 	CancelOrder(ctx context.Context, in *CancelOrderRequest, opts ...grpc.CallOption) (*CancelOrderResponse, error)
 }
 
@@ -109,14 +110,15 @@ type OrderServiceServer interface {
 	// It declares no idempotency_level because a call without request_id is not safe to
 	// repeat: a client retries it only when it set request_id.
 	// FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-	// NOT_FOUND when a package or the channel is unknown.
+	// NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
+	// destination does not fit its product.
 	CreateOrder(context.Context, *CreateOrderRequest) (*CreateOrderResponse, error)
 	// Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
 	// so that ids cannot be probed.
 	GetOrder(context.Context, *GetOrderRequest) (*GetOrderResponse, error)
 	// Cancels an unpaid order: its stock is released and its payment cancelled.
-	// Idempotent: cancelling a cancelled order returns it unchanged; cancelling a paid or
-	// expired one is FAILED_PRECONDITION.
+	// Idempotent: cancelling a cancelled order returns it unchanged; cancelling one that is
+	// paid (or delivered, or refunded) or expired is FAILED_PRECONDITION.
 	CancelOrder(context.Context, *CancelOrderRequest) (*CancelOrderResponse, error)
 	mustEmbedUnimplementedOrderServiceServer()
 }

@@ -63,6 +63,17 @@ const (
 	// INVALID_ARGUMENT: a notification from a provider the service does not know, with a
 	// BadRequest violation on `provider`. Metadata: `provider`.
 	ErrorReason_UNKNOWN_PROVIDER ErrorReason = 10
+	// FAILED_PRECONDITION: RefundPayment for a payment that is not paid (pending, expired,
+	// cancelled, or already refunded in full). Metadata: `payment_id`, `state` (the full
+	// PaymentState value name).
+	ErrorReason_PAYMENT_NOT_REFUNDABLE ErrorReason = 11
+	// FAILED_PRECONDITION: RefundPayment for more than what is left to refund (the total
+	// minus earlier refunds). Metadata: `payment_id`, `refundable_amount` (a decimal
+	// integer, rupiah).
+	ErrorReason_REFUND_EXCEEDS_PAYMENT ErrorReason = 12
+	// ALREADY_EXISTS: RefundPayment with a `request_id` already used for a refund of
+	// another payment or amount. Metadata: `refund_id` (the existing refund).
+	ErrorReason_REFUND_REQUEST_REUSED ErrorReason = 13
 )
 
 // Enum value maps for ErrorReason.
@@ -79,6 +90,9 @@ var (
 		8:  "SANDBOX_DISABLED",
 		9:  "BAD_SIGNATURE",
 		10: "UNKNOWN_PROVIDER",
+		11: "PAYMENT_NOT_REFUNDABLE",
+		12: "REFUND_EXCEEDS_PAYMENT",
+		13: "REFUND_REQUEST_REUSED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -92,6 +106,9 @@ var (
 		"SANDBOX_DISABLED":         8,
 		"BAD_SIGNATURE":            9,
 		"UNKNOWN_PROVIDER":         10,
+		"PAYMENT_NOT_REFUNDABLE":   11,
+		"REFUND_EXCEEDS_PAYMENT":   12,
+		"REFUND_REQUEST_REUSED":    13,
 	}
 )
 
@@ -126,7 +143,7 @@ var File_pasar_payment_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_pasar_payment_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"#pasar/payment/v1/error_reason.proto\x12\x10pasar.payment.v1*\x88\x02\n" +
+	"#pasar/payment/v1/error_reason.proto\x12\x10pasar.payment.v1*\xdb\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11CHANNEL_NOT_FOUND\x10\x01\x12\x14\n" +
@@ -139,7 +156,10 @@ const file_pasar_payment_v1_error_reason_proto_rawDesc = "" +
 	"\x10SANDBOX_DISABLED\x10\b\x12\x11\n" +
 	"\rBAD_SIGNATURE\x10\t\x12\x14\n" +
 	"\x10UNKNOWN_PROVIDER\x10\n" +
-	"BEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3"
+	"\x12\x1a\n" +
+	"\x16PAYMENT_NOT_REFUNDABLE\x10\v\x12\x1a\n" +
+	"\x16REFUND_EXCEEDS_PAYMENT\x10\f\x12\x19\n" +
+	"\x15REFUND_REQUEST_REUSED\x10\rBEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3"
 
 var (
 	file_pasar_payment_v1_error_reason_proto_rawDescOnce sync.Once

@@ -97,12 +97,15 @@ const (
 	PaymentState_PAYMENT_STATE_UNSPECIFIED PaymentState = 0
 	// Waiting for the shopper to pay, until expire_time.
 	PaymentState_PAYMENT_STATE_PENDING PaymentState = 1
-	// The provider confirmed the money arrived. Final.
+	// The provider confirmed the money arrived. Final, unless it is refunded in full.
 	PaymentState_PAYMENT_STATE_PAID PaymentState = 2
 	// Not paid before expire_time. Final.
 	PaymentState_PAYMENT_STATE_EXPIRED PaymentState = 3
 	// Cancelled by the shop before it was paid. Final.
 	PaymentState_PAYMENT_STATE_CANCELLED PaymentState = 4
+	// Paid, then refunded in full (refunds of part of the total leave it PAID, with
+	// refunded_total telling how much went back). Final.
+	PaymentState_PAYMENT_STATE_REFUNDED PaymentState = 5
 )
 
 // Enum value maps for PaymentState.
@@ -113,6 +116,7 @@ var (
 		2: "PAYMENT_STATE_PAID",
 		3: "PAYMENT_STATE_EXPIRED",
 		4: "PAYMENT_STATE_CANCELLED",
+		5: "PAYMENT_STATE_REFUNDED",
 	}
 	PaymentState_value = map[string]int32{
 		"PAYMENT_STATE_UNSPECIFIED": 0,
@@ -120,6 +124,7 @@ var (
 		"PAYMENT_STATE_PAID":        2,
 		"PAYMENT_STATE_EXPIRED":     3,
 		"PAYMENT_STATE_CANCELLED":   4,
+		"PAYMENT_STATE_REFUNDED":    5,
 	}
 )
 
@@ -150,6 +155,59 @@ func (PaymentState) EnumDescriptor() ([]byte, []int) {
 	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{1}
 }
 
+// The state of a refund.
+type RefundState int32
+
+const (
+	// The state is not set; never stored.
+	RefundState_REFUND_STATE_UNSPECIFIED RefundState = 0
+	// The provider accepted the refund and has not confirmed it yet.
+	RefundState_REFUND_STATE_PENDING RefundState = 1
+	// The money went back to the payer. Final. The sandbox provider refunds at once.
+	RefundState_REFUND_STATE_SUCCEEDED RefundState = 2
+)
+
+// Enum value maps for RefundState.
+var (
+	RefundState_name = map[int32]string{
+		0: "REFUND_STATE_UNSPECIFIED",
+		1: "REFUND_STATE_PENDING",
+		2: "REFUND_STATE_SUCCEEDED",
+	}
+	RefundState_value = map[string]int32{
+		"REFUND_STATE_UNSPECIFIED": 0,
+		"REFUND_STATE_PENDING":     1,
+		"REFUND_STATE_SUCCEEDED":   2,
+	}
+)
+
+func (x RefundState) Enum() *RefundState {
+	p := new(RefundState)
+	*p = x
+	return p
+}
+
+func (x RefundState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RefundState) Descriptor() protoreflect.EnumDescriptor {
+	return file_pasar_payment_v1_payment_proto_enumTypes[2].Descriptor()
+}
+
+func (RefundState) Type() protoreflect.EnumType {
+	return &file_pasar_payment_v1_payment_proto_enumTypes[2]
+}
+
+func (x RefundState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RefundState.Descriptor instead.
+func (RefundState) EnumDescriptor() ([]byte, []int) {
+	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{2}
+}
+
 // What happened to a payment.
 type PaymentEventType int32
 
@@ -164,6 +222,9 @@ const (
 	PaymentEventType_PAYMENT_EVENT_TYPE_EXPIRED PaymentEventType = 3
 	// The payment was cancelled.
 	PaymentEventType_PAYMENT_EVENT_TYPE_CANCELLED PaymentEventType = 4
+	// Money of the paid payment went back to the payer: the event's refund says how much.
+	// The payment's state is REFUNDED when the refunds reach its total, PAID otherwise.
+	PaymentEventType_PAYMENT_EVENT_TYPE_REFUNDED PaymentEventType = 5
 )
 
 // Enum value maps for PaymentEventType.
@@ -174,6 +235,7 @@ var (
 		2: "PAYMENT_EVENT_TYPE_PAID",
 		3: "PAYMENT_EVENT_TYPE_EXPIRED",
 		4: "PAYMENT_EVENT_TYPE_CANCELLED",
+		5: "PAYMENT_EVENT_TYPE_REFUNDED",
 	}
 	PaymentEventType_value = map[string]int32{
 		"PAYMENT_EVENT_TYPE_UNSPECIFIED": 0,
@@ -181,6 +243,7 @@ var (
 		"PAYMENT_EVENT_TYPE_PAID":        2,
 		"PAYMENT_EVENT_TYPE_EXPIRED":     3,
 		"PAYMENT_EVENT_TYPE_CANCELLED":   4,
+		"PAYMENT_EVENT_TYPE_REFUNDED":    5,
 	}
 )
 
@@ -195,11 +258,11 @@ func (x PaymentEventType) String() string {
 }
 
 func (PaymentEventType) Descriptor() protoreflect.EnumDescriptor {
-	return file_pasar_payment_v1_payment_proto_enumTypes[2].Descriptor()
+	return file_pasar_payment_v1_payment_proto_enumTypes[3].Descriptor()
 }
 
 func (PaymentEventType) Type() protoreflect.EnumType {
-	return &file_pasar_payment_v1_payment_proto_enumTypes[2]
+	return &file_pasar_payment_v1_payment_proto_enumTypes[3]
 }
 
 func (x PaymentEventType) Number() protoreflect.EnumNumber {
@@ -208,7 +271,7 @@ func (x PaymentEventType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PaymentEventType.Descriptor instead.
 func (PaymentEventType) EnumDescriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{2}
+	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{3}
 }
 
 // A way to pay, such as "BCA Virtual Account" or "QRIS", with its fee and limits.
@@ -607,7 +670,11 @@ type Payment struct {
 	// When the payment was paid; unset unless state is PAID.
 	PaidTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=paid_time,json=paidTime,proto3" json:"paid_time,omitempty"`
 	// When the payment last changed.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The payment's refunds, oldest first.
+	Refunds []*Refund `protobuf:"bytes,19,rep,name=refunds,proto3" json:"refunds,omitempty"`
+	// The sum of the refunds' amounts; zero (in the payment's currency) when there are none.
+	RefundedTotal *v1.Money `protobuf:"bytes,20,opt,name=refunded_total,json=refundedTotal,proto3" json:"refunded_total,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -783,6 +850,20 @@ func (x *Payment) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Payment) GetRefunds() []*Refund {
+	if x != nil {
+		return x.Refunds
+	}
+	return nil
+}
+
+func (x *Payment) GetRefundedTotal() *v1.Money {
+	if x != nil {
+		return x.RefundedTotal
+	}
+	return nil
+}
+
 type isPayment_Instructions interface {
 	isPayment_Instructions()
 }
@@ -815,6 +896,124 @@ func (*Payment_Ewallet) isPayment_Instructions() {}
 
 func (*Payment_RetailOutlet) isPayment_Instructions() {}
 
+// Money given back to the payer of a paid payment, in full or in part.
+type Refund struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The refund's id: "rfd_" and 32 lower-case hexadecimal digits.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The id of the payment refunded.
+	PaymentId string `protobuf:"bytes,2,opt,name=payment_id,json=paymentId,proto3" json:"payment_id,omitempty"`
+	// The caller's key for the refund (RefundPaymentRequest.request_id).
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// How much goes back; at most the payment's total minus earlier refunds.
+	Amount *v1.Money `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	// Why the money goes back, as the caller said it, such as "delivery failed".
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The refund's state.
+	State RefundState `protobuf:"varint,6,opt,name=state,proto3,enum=pasar.payment.v1.RefundState" json:"state,omitempty"`
+	// The provider's own id for the refund.
+	ProviderReference string `protobuf:"bytes,7,opt,name=provider_reference,json=providerReference,proto3" json:"provider_reference,omitempty"`
+	// When the refund was asked for.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the money went back; unset unless state is SUCCEEDED.
+	CompleteTime  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=complete_time,json=completeTime,proto3" json:"complete_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Refund) Reset() {
+	*x = Refund{}
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Refund) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Refund) ProtoMessage() {}
+
+func (x *Refund) ProtoReflect() protoreflect.Message {
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Refund.ProtoReflect.Descriptor instead.
+func (*Refund) Descriptor() ([]byte, []int) {
+	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Refund) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Refund) GetPaymentId() string {
+	if x != nil {
+		return x.PaymentId
+	}
+	return ""
+}
+
+func (x *Refund) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *Refund) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *Refund) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Refund) GetState() RefundState {
+	if x != nil {
+		return x.State
+	}
+	return RefundState_REFUND_STATE_UNSPECIFIED
+}
+
+func (x *Refund) GetProviderReference() string {
+	if x != nil {
+		return x.ProviderReference
+	}
+	return ""
+}
+
+func (x *Refund) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Refund) GetCompleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompleteTime
+	}
+	return nil
+}
+
 // A durable record of a change to a payment, read in sequence order by consumers such as
 // the order service.
 type PaymentEvent struct {
@@ -827,14 +1026,16 @@ type PaymentEvent struct {
 	// The payment as it was right after the change.
 	Payment *Payment `protobuf:"bytes,3,opt,name=payment,proto3" json:"payment,omitempty"`
 	// When the change happened.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The refund that happened; set only for REFUNDED events.
+	Refund        *Refund `protobuf:"bytes,5,opt,name=refund,proto3" json:"refund,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PaymentEvent) Reset() {
 	*x = PaymentEvent{}
-	mi := &file_pasar_payment_v1_payment_proto_msgTypes[6]
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +1047,7 @@ func (x *PaymentEvent) String() string {
 func (*PaymentEvent) ProtoMessage() {}
 
 func (x *PaymentEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_proto_msgTypes[6]
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +1060,7 @@ func (x *PaymentEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PaymentEvent.ProtoReflect.Descriptor instead.
 func (*PaymentEvent) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{6}
+	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PaymentEvent) GetSequence() int64 {
@@ -886,6 +1087,13 @@ func (x *PaymentEvent) GetPayment() *Payment {
 func (x *PaymentEvent) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *PaymentEvent) GetRefund() *Refund {
+	if x != nil {
+		return x.Refund
 	}
 	return nil
 }
@@ -925,7 +1133,7 @@ const file_pasar_payment_v1_payment_proto_rawDesc = "" +
 	"\x18RetailOutletInstructions\x12\x1f\n" +
 	"\voutlet_name\x18\x01 \x01(\tR\n" +
 	"outletName\x12!\n" +
-	"\fpayment_code\x18\x02 \x01(\tR\vpaymentCode\"\xd2\a\n" +
+	"\fpayment_code\x18\x02 \x01(\tR\vpaymentCode\"\xc5\b\n" +
 	"\aPayment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\border_id\x18\x02 \x01(\tR\aorderId\x12!\n" +
@@ -948,32 +1156,54 @@ const file_pasar_payment_v1_payment_proto_rawDesc = "" +
 	"expireTime\x127\n" +
 	"\tpaid_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\bpaidTime\x12;\n" +
 	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTimeB\x0e\n" +
-	"\finstructions\"\xd4\x01\n" +
+	"updateTime\x122\n" +
+	"\arefunds\x18\x13 \x03(\v2\x18.pasar.payment.v1.RefundR\arefunds\x12=\n" +
+	"\x0erefunded_total\x18\x14 \x01(\v2\x16.pasar.common.v1.MoneyR\rrefundedTotalB\x0e\n" +
+	"\finstructions\"\x80\x03\n" +
+	"\x06Refund\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"payment_id\x18\x02 \x01(\tR\tpaymentId\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\x12.\n" +
+	"\x06amount\x18\x04 \x01(\v2\x16.pasar.common.v1.MoneyR\x06amount\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x123\n" +
+	"\x05state\x18\x06 \x01(\x0e2\x1d.pasar.payment.v1.RefundStateR\x05state\x12-\n" +
+	"\x12provider_reference\x18\a \x01(\tR\x11providerReference\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12?\n" +
+	"\rcomplete_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\fcompleteTime\"\x86\x02\n" +
 	"\fPaymentEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x03R\bsequence\x126\n" +
 	"\x04type\x18\x02 \x01(\x0e2\".pasar.payment.v1.PaymentEventTypeR\x04type\x123\n" +
 	"\apayment\x18\x03 \x01(\v2\x19.pasar.payment.v1.PaymentR\apayment\x12;\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime*\xcd\x01\n" +
+	"createTime\x120\n" +
+	"\x06refund\x18\x05 \x01(\v2\x18.pasar.payment.v1.RefundR\x06refund*\xcd\x01\n" +
 	"\x12PaymentChannelKind\x12$\n" +
 	" PAYMENT_CHANNEL_KIND_UNSPECIFIED\x10\x00\x12(\n" +
 	"$PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT\x10\x01\x12\x1d\n" +
 	"\x19PAYMENT_CHANNEL_KIND_QRIS\x10\x02\x12 \n" +
 	"\x1cPAYMENT_CHANNEL_KIND_EWALLET\x10\x03\x12&\n" +
-	"\"PAYMENT_CHANNEL_KIND_RETAIL_OUTLET\x10\x04*\x98\x01\n" +
+	"\"PAYMENT_CHANNEL_KIND_RETAIL_OUTLET\x10\x04*\xb4\x01\n" +
 	"\fPaymentState\x12\x1d\n" +
 	"\x19PAYMENT_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15PAYMENT_STATE_PENDING\x10\x01\x12\x16\n" +
 	"\x12PAYMENT_STATE_PAID\x10\x02\x12\x19\n" +
 	"\x15PAYMENT_STATE_EXPIRED\x10\x03\x12\x1b\n" +
-	"\x17PAYMENT_STATE_CANCELLED\x10\x04*\xb5\x01\n" +
+	"\x17PAYMENT_STATE_CANCELLED\x10\x04\x12\x1a\n" +
+	"\x16PAYMENT_STATE_REFUNDED\x10\x05*a\n" +
+	"\vRefundState\x12\x1c\n" +
+	"\x18REFUND_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14REFUND_STATE_PENDING\x10\x01\x12\x1a\n" +
+	"\x16REFUND_STATE_SUCCEEDED\x10\x02*\xd6\x01\n" +
 	"\x10PaymentEventType\x12\"\n" +
 	"\x1ePAYMENT_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aPAYMENT_EVENT_TYPE_CREATED\x10\x01\x12\x1b\n" +
 	"\x17PAYMENT_EVENT_TYPE_PAID\x10\x02\x12\x1e\n" +
 	"\x1aPAYMENT_EVENT_TYPE_EXPIRED\x10\x03\x12 \n" +
-	"\x1cPAYMENT_EVENT_TYPE_CANCELLED\x10\x04BEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3"
+	"\x1cPAYMENT_EVENT_TYPE_CANCELLED\x10\x04\x12\x1f\n" +
+	"\x1bPAYMENT_EVENT_TYPE_REFUNDED\x10\x05BEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3"
 
 var (
 	file_pasar_payment_v1_payment_proto_rawDescOnce sync.Once
@@ -987,50 +1217,59 @@ func file_pasar_payment_v1_payment_proto_rawDescGZIP() []byte {
 	return file_pasar_payment_v1_payment_proto_rawDescData
 }
 
-var file_pasar_payment_v1_payment_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_pasar_payment_v1_payment_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_pasar_payment_v1_payment_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_pasar_payment_v1_payment_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_pasar_payment_v1_payment_proto_goTypes = []any{
 	(PaymentChannelKind)(0),            // 0: pasar.payment.v1.PaymentChannelKind
 	(PaymentState)(0),                  // 1: pasar.payment.v1.PaymentState
-	(PaymentEventType)(0),              // 2: pasar.payment.v1.PaymentEventType
-	(*PaymentChannel)(nil),             // 3: pasar.payment.v1.PaymentChannel
-	(*VirtualAccountInstructions)(nil), // 4: pasar.payment.v1.VirtualAccountInstructions
-	(*QrisInstructions)(nil),           // 5: pasar.payment.v1.QrisInstructions
-	(*EwalletInstructions)(nil),        // 6: pasar.payment.v1.EwalletInstructions
-	(*RetailOutletInstructions)(nil),   // 7: pasar.payment.v1.RetailOutletInstructions
-	(*Payment)(nil),                    // 8: pasar.payment.v1.Payment
-	(*PaymentEvent)(nil),               // 9: pasar.payment.v1.PaymentEvent
-	(*v1.Money)(nil),                   // 10: pasar.common.v1.Money
-	(*durationpb.Duration)(nil),        // 11: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),      // 12: google.protobuf.Timestamp
+	(RefundState)(0),                   // 2: pasar.payment.v1.RefundState
+	(PaymentEventType)(0),              // 3: pasar.payment.v1.PaymentEventType
+	(*PaymentChannel)(nil),             // 4: pasar.payment.v1.PaymentChannel
+	(*VirtualAccountInstructions)(nil), // 5: pasar.payment.v1.VirtualAccountInstructions
+	(*QrisInstructions)(nil),           // 6: pasar.payment.v1.QrisInstructions
+	(*EwalletInstructions)(nil),        // 7: pasar.payment.v1.EwalletInstructions
+	(*RetailOutletInstructions)(nil),   // 8: pasar.payment.v1.RetailOutletInstructions
+	(*Payment)(nil),                    // 9: pasar.payment.v1.Payment
+	(*Refund)(nil),                     // 10: pasar.payment.v1.Refund
+	(*PaymentEvent)(nil),               // 11: pasar.payment.v1.PaymentEvent
+	(*v1.Money)(nil),                   // 12: pasar.common.v1.Money
+	(*durationpb.Duration)(nil),        // 13: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),      // 14: google.protobuf.Timestamp
 }
 var file_pasar_payment_v1_payment_proto_depIdxs = []int32{
 	0,  // 0: pasar.payment.v1.PaymentChannel.kind:type_name -> pasar.payment.v1.PaymentChannelKind
-	10, // 1: pasar.payment.v1.PaymentChannel.flat_fee:type_name -> pasar.common.v1.Money
-	10, // 2: pasar.payment.v1.PaymentChannel.min_amount:type_name -> pasar.common.v1.Money
-	10, // 3: pasar.payment.v1.PaymentChannel.max_amount:type_name -> pasar.common.v1.Money
-	11, // 4: pasar.payment.v1.PaymentChannel.payment_ttl:type_name -> google.protobuf.Duration
+	12, // 1: pasar.payment.v1.PaymentChannel.flat_fee:type_name -> pasar.common.v1.Money
+	12, // 2: pasar.payment.v1.PaymentChannel.min_amount:type_name -> pasar.common.v1.Money
+	12, // 3: pasar.payment.v1.PaymentChannel.max_amount:type_name -> pasar.common.v1.Money
+	13, // 4: pasar.payment.v1.PaymentChannel.payment_ttl:type_name -> google.protobuf.Duration
 	0,  // 5: pasar.payment.v1.Payment.channel_kind:type_name -> pasar.payment.v1.PaymentChannelKind
 	1,  // 6: pasar.payment.v1.Payment.state:type_name -> pasar.payment.v1.PaymentState
-	10, // 7: pasar.payment.v1.Payment.amount:type_name -> pasar.common.v1.Money
-	10, // 8: pasar.payment.v1.Payment.fee:type_name -> pasar.common.v1.Money
-	10, // 9: pasar.payment.v1.Payment.total:type_name -> pasar.common.v1.Money
-	4,  // 10: pasar.payment.v1.Payment.virtual_account:type_name -> pasar.payment.v1.VirtualAccountInstructions
-	5,  // 11: pasar.payment.v1.Payment.qris:type_name -> pasar.payment.v1.QrisInstructions
-	6,  // 12: pasar.payment.v1.Payment.ewallet:type_name -> pasar.payment.v1.EwalletInstructions
-	7,  // 13: pasar.payment.v1.Payment.retail_outlet:type_name -> pasar.payment.v1.RetailOutletInstructions
-	12, // 14: pasar.payment.v1.Payment.create_time:type_name -> google.protobuf.Timestamp
-	12, // 15: pasar.payment.v1.Payment.expire_time:type_name -> google.protobuf.Timestamp
-	12, // 16: pasar.payment.v1.Payment.paid_time:type_name -> google.protobuf.Timestamp
-	12, // 17: pasar.payment.v1.Payment.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 18: pasar.payment.v1.PaymentEvent.type:type_name -> pasar.payment.v1.PaymentEventType
-	8,  // 19: pasar.payment.v1.PaymentEvent.payment:type_name -> pasar.payment.v1.Payment
-	12, // 20: pasar.payment.v1.PaymentEvent.create_time:type_name -> google.protobuf.Timestamp
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	12, // 7: pasar.payment.v1.Payment.amount:type_name -> pasar.common.v1.Money
+	12, // 8: pasar.payment.v1.Payment.fee:type_name -> pasar.common.v1.Money
+	12, // 9: pasar.payment.v1.Payment.total:type_name -> pasar.common.v1.Money
+	5,  // 10: pasar.payment.v1.Payment.virtual_account:type_name -> pasar.payment.v1.VirtualAccountInstructions
+	6,  // 11: pasar.payment.v1.Payment.qris:type_name -> pasar.payment.v1.QrisInstructions
+	7,  // 12: pasar.payment.v1.Payment.ewallet:type_name -> pasar.payment.v1.EwalletInstructions
+	8,  // 13: pasar.payment.v1.Payment.retail_outlet:type_name -> pasar.payment.v1.RetailOutletInstructions
+	14, // 14: pasar.payment.v1.Payment.create_time:type_name -> google.protobuf.Timestamp
+	14, // 15: pasar.payment.v1.Payment.expire_time:type_name -> google.protobuf.Timestamp
+	14, // 16: pasar.payment.v1.Payment.paid_time:type_name -> google.protobuf.Timestamp
+	14, // 17: pasar.payment.v1.Payment.update_time:type_name -> google.protobuf.Timestamp
+	10, // 18: pasar.payment.v1.Payment.refunds:type_name -> pasar.payment.v1.Refund
+	12, // 19: pasar.payment.v1.Payment.refunded_total:type_name -> pasar.common.v1.Money
+	12, // 20: pasar.payment.v1.Refund.amount:type_name -> pasar.common.v1.Money
+	2,  // 21: pasar.payment.v1.Refund.state:type_name -> pasar.payment.v1.RefundState
+	14, // 22: pasar.payment.v1.Refund.create_time:type_name -> google.protobuf.Timestamp
+	14, // 23: pasar.payment.v1.Refund.complete_time:type_name -> google.protobuf.Timestamp
+	3,  // 24: pasar.payment.v1.PaymentEvent.type:type_name -> pasar.payment.v1.PaymentEventType
+	9,  // 25: pasar.payment.v1.PaymentEvent.payment:type_name -> pasar.payment.v1.Payment
+	14, // 26: pasar.payment.v1.PaymentEvent.create_time:type_name -> google.protobuf.Timestamp
+	10, // 27: pasar.payment.v1.PaymentEvent.refund:type_name -> pasar.payment.v1.Refund
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_pasar_payment_v1_payment_proto_init() }
@@ -1049,8 +1288,8 @@ func file_pasar_payment_v1_payment_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pasar_payment_v1_payment_proto_rawDesc), len(file_pasar_payment_v1_payment_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   7,
+			NumEnums:      4,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -645,6 +645,135 @@ func (x *CancelPaymentResponse) GetPayment() *Payment {
 	return nil
 }
 
+// The request of PaymentService.RefundPayment.
+type RefundPaymentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the payment to refund.
+	PaymentId string `protobuf:"bytes,1,opt,name=payment_id,json=paymentId,proto3" json:"payment_id,omitempty"`
+	// A key the caller chooses once per intended refund and sends again on every retry,
+	// such as the id of the fulfillment that failed; it is the idempotency key of the call.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// How much to give back, in the payment's currency; more than zero.
+	Amount *v1.Money `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	// Why the money goes back, for the payer and the shop's records.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefundPaymentRequest) Reset() {
+	*x = RefundPaymentRequest{}
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefundPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefundPaymentRequest) ProtoMessage() {}
+
+func (x *RefundPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefundPaymentRequest.ProtoReflect.Descriptor instead.
+func (*RefundPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RefundPaymentRequest) GetPaymentId() string {
+	if x != nil {
+		return x.PaymentId
+	}
+	return ""
+}
+
+func (x *RefundPaymentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RefundPaymentRequest) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *RefundPaymentRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// The response of PaymentService.RefundPayment.
+type RefundPaymentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The payment after the refund.
+	Payment *Payment `protobuf:"bytes,1,opt,name=payment,proto3" json:"payment,omitempty"`
+	// The refund, new or, on a retry, the existing one.
+	Refund        *Refund `protobuf:"bytes,2,opt,name=refund,proto3" json:"refund,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefundPaymentResponse) Reset() {
+	*x = RefundPaymentResponse{}
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefundPaymentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefundPaymentResponse) ProtoMessage() {}
+
+func (x *RefundPaymentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefundPaymentResponse.ProtoReflect.Descriptor instead.
+func (*RefundPaymentResponse) Descriptor() ([]byte, []int) {
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RefundPaymentResponse) GetPayment() *Payment {
+	if x != nil {
+		return x.Payment
+	}
+	return nil
+}
+
+func (x *RefundPaymentResponse) GetRefund() *Refund {
+	if x != nil {
+		return x.Refund
+	}
+	return nil
+}
+
 // The request of PaymentService.NotifyPayment.
 type NotifyPaymentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -661,7 +790,7 @@ type NotifyPaymentRequest struct {
 
 func (x *NotifyPaymentRequest) Reset() {
 	*x = NotifyPaymentRequest{}
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[12]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -673,7 +802,7 @@ func (x *NotifyPaymentRequest) String() string {
 func (*NotifyPaymentRequest) ProtoMessage() {}
 
 func (x *NotifyPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[12]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -686,7 +815,7 @@ func (x *NotifyPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyPaymentRequest.ProtoReflect.Descriptor instead.
 func (*NotifyPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{12}
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *NotifyPaymentRequest) GetProvider() string {
@@ -723,7 +852,7 @@ type NotifyPaymentResponse struct {
 
 func (x *NotifyPaymentResponse) Reset() {
 	*x = NotifyPaymentResponse{}
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[13]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -735,7 +864,7 @@ func (x *NotifyPaymentResponse) String() string {
 func (*NotifyPaymentResponse) ProtoMessage() {}
 
 func (x *NotifyPaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[13]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -748,7 +877,7 @@ func (x *NotifyPaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyPaymentResponse.ProtoReflect.Descriptor instead.
 func (*NotifyPaymentResponse) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{13}
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *NotifyPaymentResponse) GetPayment() *Payment {
@@ -776,7 +905,7 @@ type WatchPaymentEventsRequest struct {
 
 func (x *WatchPaymentEventsRequest) Reset() {
 	*x = WatchPaymentEventsRequest{}
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[14]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -788,7 +917,7 @@ func (x *WatchPaymentEventsRequest) String() string {
 func (*WatchPaymentEventsRequest) ProtoMessage() {}
 
 func (x *WatchPaymentEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[14]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -801,7 +930,7 @@ func (x *WatchPaymentEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchPaymentEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchPaymentEventsRequest) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{14}
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WatchPaymentEventsRequest) GetAfterSequence() int64 {
@@ -822,7 +951,7 @@ type WatchPaymentEventsResponse struct {
 
 func (x *WatchPaymentEventsResponse) Reset() {
 	*x = WatchPaymentEventsResponse{}
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[15]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +963,7 @@ func (x *WatchPaymentEventsResponse) String() string {
 func (*WatchPaymentEventsResponse) ProtoMessage() {}
 
 func (x *WatchPaymentEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[15]
+	mi := &file_pasar_payment_v1_payment_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +976,7 @@ func (x *WatchPaymentEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchPaymentEventsResponse.ProtoReflect.Descriptor instead.
 func (*WatchPaymentEventsResponse) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{15}
+	return file_pasar_payment_v1_payment_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WatchPaymentEventsResponse) GetEvent() *PaymentEvent {
@@ -895,7 +1024,19 @@ const file_pasar_payment_v1_payment_service_proto_rawDesc = "" +
 	"\x14CancelPaymentRequest\x12)\n" +
 	"\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x142\x12^pay_[0-9a-f]{32}$R\x02id\"L\n" +
 	"\x15CancelPaymentResponse\x123\n" +
-	"\apayment\x18\x01 \x01(\v2\x19.pasar.payment.v1.PaymentR\apayment\"\x9c\x01\n" +
+	"\apayment\x18\x01 \x01(\v2\x19.pasar.payment.v1.PaymentR\apayment\"\xbf\x02\n" +
+	"\x14RefundPaymentRequest\x128\n" +
+	"\n" +
+	"payment_id\x18\x01 \x01(\tB\x19\xbaH\x16r\x142\x12^pay_[0-9a-f]{32}$R\tpaymentId\x12=\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x1e\xbaH\x1br\x19\x10\x01\x18\x80\x012\x12^[A-Za-z0-9._:-]+$R\trequestId\x12\x89\x01\n" +
+	"\x06amount\x18\x03 \x01(\v2\x16.pasar.common.v1.MoneyBY\xbaHV\xba\x01P\n" +
+	"\x1erefund_payment.amount.positive\x12\x1damount must be more than zero\x1a\x0fthis.amount > 0\xc8\x01\x01R\x06amount\x12\"\n" +
+	"\x06reason\x18\x04 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x06reason\"~\n" +
+	"\x15RefundPaymentResponse\x123\n" +
+	"\apayment\x18\x01 \x01(\v2\x19.pasar.payment.v1.PaymentR\apayment\x120\n" +
+	"\x06refund\x18\x02 \x01(\v2\x18.pasar.payment.v1.RefundR\x06refund\"\x9c\x01\n" +
 	"\x14NotifyPaymentRequest\x123\n" +
 	"\bprovider\x18\x01 \x01(\tB\x17\xbaH\x14r\x12\x10\x01\x18 2\f^[a-z0-9_]+$R\bprovider\x12%\n" +
 	"\apayload\x18\x02 \x01(\fB\v\xbaH\bz\x06\x10\x01\x18\x80\x80\x04R\apayload\x12(\n" +
@@ -907,7 +1048,7 @@ const file_pasar_payment_v1_payment_service_proto_rawDesc = "" +
 	"\x19WatchPaymentEventsRequest\x12.\n" +
 	"\x0eafter_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\"R\n" +
 	"\x1aWatchPaymentEventsResponse\x124\n" +
-	"\x05event\x18\x01 \x01(\v2\x1e.pasar.payment.v1.PaymentEventR\x05event2\xa7\b\n" +
+	"\x05event\x18\x01 \x01(\v2\x1e.pasar.payment.v1.PaymentEventR\x05event2\x8e\t\n" +
 	"\x0ePaymentService\x12\xab\x01\n" +
 	"\x13ListPaymentChannels\x12,.pasar.payment.v1.ListPaymentChannelsRequest\x1a-.pasar.payment.v1.ListPaymentChannelsResponse\"7\x82\xd3\xe4\x93\x02.Z\x12\x12\x10/api/v1/payments\x12\x18/api/v1/payment-channels\x90\x02\x01\x12\xa3\x01\n" +
 	"\n" +
@@ -916,6 +1057,7 @@ const file_pasar_payment_v1_payment_service_proto_rawDesc = "" +
 	"\rCreatePayment\x12&.pasar.payment.v1.CreatePaymentRequest\x1a'.pasar.payment.v1.CreatePaymentResponse\"\x03\x90\x02\x02\x12t\n" +
 	"\x12FindPaymentByOrder\x12+.pasar.payment.v1.FindPaymentByOrderRequest\x1a,.pasar.payment.v1.FindPaymentByOrderResponse\"\x03\x90\x02\x01\x12e\n" +
 	"\rCancelPayment\x12&.pasar.payment.v1.CancelPaymentRequest\x1a'.pasar.payment.v1.CancelPaymentResponse\"\x03\x90\x02\x02\x12e\n" +
+	"\rRefundPayment\x12&.pasar.payment.v1.RefundPaymentRequest\x1a'.pasar.payment.v1.RefundPaymentResponse\"\x03\x90\x02\x02\x12e\n" +
 	"\rNotifyPayment\x12&.pasar.payment.v1.NotifyPaymentRequest\x1a'.pasar.payment.v1.NotifyPaymentResponse\"\x03\x90\x02\x02\x12v\n" +
 	"\x12WatchPaymentEvents\x12+.pasar.payment.v1.WatchPaymentEventsRequest\x1a,.pasar.payment.v1.WatchPaymentEventsResponse\"\x03\x90\x02\x010\x01BEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3"
 
@@ -931,7 +1073,7 @@ func file_pasar_payment_v1_payment_service_proto_rawDescGZIP() []byte {
 	return file_pasar_payment_v1_payment_service_proto_rawDescData
 }
 
-var file_pasar_payment_v1_payment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_pasar_payment_v1_payment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_pasar_payment_v1_payment_service_proto_goTypes = []any{
 	(*ListPaymentChannelsRequest)(nil),  // 0: pasar.payment.v1.ListPaymentChannelsRequest
 	(*ListPaymentChannelsResponse)(nil), // 1: pasar.payment.v1.ListPaymentChannelsResponse
@@ -945,46 +1087,54 @@ var file_pasar_payment_v1_payment_service_proto_goTypes = []any{
 	(*FindPaymentByOrderResponse)(nil),  // 9: pasar.payment.v1.FindPaymentByOrderResponse
 	(*CancelPaymentRequest)(nil),        // 10: pasar.payment.v1.CancelPaymentRequest
 	(*CancelPaymentResponse)(nil),       // 11: pasar.payment.v1.CancelPaymentResponse
-	(*NotifyPaymentRequest)(nil),        // 12: pasar.payment.v1.NotifyPaymentRequest
-	(*NotifyPaymentResponse)(nil),       // 13: pasar.payment.v1.NotifyPaymentResponse
-	(*WatchPaymentEventsRequest)(nil),   // 14: pasar.payment.v1.WatchPaymentEventsRequest
-	(*WatchPaymentEventsResponse)(nil),  // 15: pasar.payment.v1.WatchPaymentEventsResponse
-	(*PaymentChannel)(nil),              // 16: pasar.payment.v1.PaymentChannel
-	(*Payment)(nil),                     // 17: pasar.payment.v1.Payment
-	(*v1.Money)(nil),                    // 18: pasar.common.v1.Money
-	(*PaymentEvent)(nil),                // 19: pasar.payment.v1.PaymentEvent
+	(*RefundPaymentRequest)(nil),        // 12: pasar.payment.v1.RefundPaymentRequest
+	(*RefundPaymentResponse)(nil),       // 13: pasar.payment.v1.RefundPaymentResponse
+	(*NotifyPaymentRequest)(nil),        // 14: pasar.payment.v1.NotifyPaymentRequest
+	(*NotifyPaymentResponse)(nil),       // 15: pasar.payment.v1.NotifyPaymentResponse
+	(*WatchPaymentEventsRequest)(nil),   // 16: pasar.payment.v1.WatchPaymentEventsRequest
+	(*WatchPaymentEventsResponse)(nil),  // 17: pasar.payment.v1.WatchPaymentEventsResponse
+	(*PaymentChannel)(nil),              // 18: pasar.payment.v1.PaymentChannel
+	(*Payment)(nil),                     // 19: pasar.payment.v1.Payment
+	(*v1.Money)(nil),                    // 20: pasar.common.v1.Money
+	(*Refund)(nil),                      // 21: pasar.payment.v1.Refund
+	(*PaymentEvent)(nil),                // 22: pasar.payment.v1.PaymentEvent
 }
 var file_pasar_payment_v1_payment_service_proto_depIdxs = []int32{
-	16, // 0: pasar.payment.v1.ListPaymentChannelsResponse.payment_channels:type_name -> pasar.payment.v1.PaymentChannel
-	17, // 1: pasar.payment.v1.GetPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
-	17, // 2: pasar.payment.v1.SimulatePaymentResponse.payment:type_name -> pasar.payment.v1.Payment
-	18, // 3: pasar.payment.v1.CreatePaymentRequest.amount:type_name -> pasar.common.v1.Money
-	17, // 4: pasar.payment.v1.CreatePaymentResponse.payment:type_name -> pasar.payment.v1.Payment
-	17, // 5: pasar.payment.v1.FindPaymentByOrderResponse.payment:type_name -> pasar.payment.v1.Payment
-	17, // 6: pasar.payment.v1.CancelPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
-	17, // 7: pasar.payment.v1.NotifyPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
-	19, // 8: pasar.payment.v1.WatchPaymentEventsResponse.event:type_name -> pasar.payment.v1.PaymentEvent
-	0,  // 9: pasar.payment.v1.PaymentService.ListPaymentChannels:input_type -> pasar.payment.v1.ListPaymentChannelsRequest
-	2,  // 10: pasar.payment.v1.PaymentService.GetPayment:input_type -> pasar.payment.v1.GetPaymentRequest
-	4,  // 11: pasar.payment.v1.PaymentService.SimulatePayment:input_type -> pasar.payment.v1.SimulatePaymentRequest
-	6,  // 12: pasar.payment.v1.PaymentService.CreatePayment:input_type -> pasar.payment.v1.CreatePaymentRequest
-	8,  // 13: pasar.payment.v1.PaymentService.FindPaymentByOrder:input_type -> pasar.payment.v1.FindPaymentByOrderRequest
-	10, // 14: pasar.payment.v1.PaymentService.CancelPayment:input_type -> pasar.payment.v1.CancelPaymentRequest
-	12, // 15: pasar.payment.v1.PaymentService.NotifyPayment:input_type -> pasar.payment.v1.NotifyPaymentRequest
-	14, // 16: pasar.payment.v1.PaymentService.WatchPaymentEvents:input_type -> pasar.payment.v1.WatchPaymentEventsRequest
-	1,  // 17: pasar.payment.v1.PaymentService.ListPaymentChannels:output_type -> pasar.payment.v1.ListPaymentChannelsResponse
-	3,  // 18: pasar.payment.v1.PaymentService.GetPayment:output_type -> pasar.payment.v1.GetPaymentResponse
-	5,  // 19: pasar.payment.v1.PaymentService.SimulatePayment:output_type -> pasar.payment.v1.SimulatePaymentResponse
-	7,  // 20: pasar.payment.v1.PaymentService.CreatePayment:output_type -> pasar.payment.v1.CreatePaymentResponse
-	9,  // 21: pasar.payment.v1.PaymentService.FindPaymentByOrder:output_type -> pasar.payment.v1.FindPaymentByOrderResponse
-	11, // 22: pasar.payment.v1.PaymentService.CancelPayment:output_type -> pasar.payment.v1.CancelPaymentResponse
-	13, // 23: pasar.payment.v1.PaymentService.NotifyPayment:output_type -> pasar.payment.v1.NotifyPaymentResponse
-	15, // 24: pasar.payment.v1.PaymentService.WatchPaymentEvents:output_type -> pasar.payment.v1.WatchPaymentEventsResponse
-	17, // [17:25] is the sub-list for method output_type
-	9,  // [9:17] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	18, // 0: pasar.payment.v1.ListPaymentChannelsResponse.payment_channels:type_name -> pasar.payment.v1.PaymentChannel
+	19, // 1: pasar.payment.v1.GetPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
+	19, // 2: pasar.payment.v1.SimulatePaymentResponse.payment:type_name -> pasar.payment.v1.Payment
+	20, // 3: pasar.payment.v1.CreatePaymentRequest.amount:type_name -> pasar.common.v1.Money
+	19, // 4: pasar.payment.v1.CreatePaymentResponse.payment:type_name -> pasar.payment.v1.Payment
+	19, // 5: pasar.payment.v1.FindPaymentByOrderResponse.payment:type_name -> pasar.payment.v1.Payment
+	19, // 6: pasar.payment.v1.CancelPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
+	20, // 7: pasar.payment.v1.RefundPaymentRequest.amount:type_name -> pasar.common.v1.Money
+	19, // 8: pasar.payment.v1.RefundPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
+	21, // 9: pasar.payment.v1.RefundPaymentResponse.refund:type_name -> pasar.payment.v1.Refund
+	19, // 10: pasar.payment.v1.NotifyPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
+	22, // 11: pasar.payment.v1.WatchPaymentEventsResponse.event:type_name -> pasar.payment.v1.PaymentEvent
+	0,  // 12: pasar.payment.v1.PaymentService.ListPaymentChannels:input_type -> pasar.payment.v1.ListPaymentChannelsRequest
+	2,  // 13: pasar.payment.v1.PaymentService.GetPayment:input_type -> pasar.payment.v1.GetPaymentRequest
+	4,  // 14: pasar.payment.v1.PaymentService.SimulatePayment:input_type -> pasar.payment.v1.SimulatePaymentRequest
+	6,  // 15: pasar.payment.v1.PaymentService.CreatePayment:input_type -> pasar.payment.v1.CreatePaymentRequest
+	8,  // 16: pasar.payment.v1.PaymentService.FindPaymentByOrder:input_type -> pasar.payment.v1.FindPaymentByOrderRequest
+	10, // 17: pasar.payment.v1.PaymentService.CancelPayment:input_type -> pasar.payment.v1.CancelPaymentRequest
+	12, // 18: pasar.payment.v1.PaymentService.RefundPayment:input_type -> pasar.payment.v1.RefundPaymentRequest
+	14, // 19: pasar.payment.v1.PaymentService.NotifyPayment:input_type -> pasar.payment.v1.NotifyPaymentRequest
+	16, // 20: pasar.payment.v1.PaymentService.WatchPaymentEvents:input_type -> pasar.payment.v1.WatchPaymentEventsRequest
+	1,  // 21: pasar.payment.v1.PaymentService.ListPaymentChannels:output_type -> pasar.payment.v1.ListPaymentChannelsResponse
+	3,  // 22: pasar.payment.v1.PaymentService.GetPayment:output_type -> pasar.payment.v1.GetPaymentResponse
+	5,  // 23: pasar.payment.v1.PaymentService.SimulatePayment:output_type -> pasar.payment.v1.SimulatePaymentResponse
+	7,  // 24: pasar.payment.v1.PaymentService.CreatePayment:output_type -> pasar.payment.v1.CreatePaymentResponse
+	9,  // 25: pasar.payment.v1.PaymentService.FindPaymentByOrder:output_type -> pasar.payment.v1.FindPaymentByOrderResponse
+	11, // 26: pasar.payment.v1.PaymentService.CancelPayment:output_type -> pasar.payment.v1.CancelPaymentResponse
+	13, // 27: pasar.payment.v1.PaymentService.RefundPayment:output_type -> pasar.payment.v1.RefundPaymentResponse
+	15, // 28: pasar.payment.v1.PaymentService.NotifyPayment:output_type -> pasar.payment.v1.NotifyPaymentResponse
+	17, // 29: pasar.payment.v1.PaymentService.WatchPaymentEvents:output_type -> pasar.payment.v1.WatchPaymentEventsResponse
+	21, // [21:30] is the sub-list for method output_type
+	12, // [12:21] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_pasar_payment_v1_payment_service_proto_init() }
@@ -999,7 +1149,7 @@ func file_pasar_payment_v1_payment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pasar_payment_v1_payment_service_proto_rawDesc), len(file_pasar_payment_v1_payment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	PaymentService_CreatePayment_FullMethodName       = "/pasar.payment.v1.PaymentService/CreatePayment"
 	PaymentService_FindPaymentByOrder_FullMethodName  = "/pasar.payment.v1.PaymentService/FindPaymentByOrder"
 	PaymentService_CancelPayment_FullMethodName       = "/pasar.payment.v1.PaymentService/CancelPayment"
+	PaymentService_RefundPayment_FullMethodName       = "/pasar.payment.v1.PaymentService/RefundPayment"
 	PaymentService_NotifyPayment_FullMethodName       = "/pasar.payment.v1.PaymentService/NotifyPayment"
 	PaymentService_WatchPaymentEvents_FullMethodName  = "/pasar.payment.v1.PaymentService/WatchPaymentEvents"
 )
@@ -67,6 +68,13 @@ type PaymentServiceClient interface {
 	// Cancels a pending payment. Internal. Idempotent: cancelling a cancelled or expired
 	// payment returns it unchanged; cancelling a paid one is FAILED_PRECONDITION.
 	CancelPayment(ctx context.Context, in *CancelPaymentRequest, opts ...grpc.CallOption) (*CancelPaymentResponse, error)
+	// Refunds a paid payment, in full or in part, through the provider that took it (the
+	// sandbox provider refunds at once). Internal: the order service calls it when a
+	// line's delivery fails. Idempotent on request_id: a retry with the same payment and
+	// amount returns the first refund; other content is ALREADY_EXISTS. A REFUNDED event
+	// follows each new refund. FAILED_PRECONDITION when the payment is not paid, or when
+	// the amount is more than what is left to refund.
+	RefundPayment(ctx context.Context, in *RefundPaymentRequest, opts ...grpc.CallOption) (*RefundPaymentResponse, error)
 	// Receives a provider's notification that a payment was settled. Internal: the
 	// provider's webhook adapter calls it. The payload is checked against its HMAC
 	// signature (UNAUTHENTICATED when it does not match). A payment becomes PAID at most
@@ -147,6 +155,16 @@ func (c *paymentServiceClient) CancelPayment(ctx context.Context, in *CancelPaym
 	return out, nil
 }
 
+func (c *paymentServiceClient) RefundPayment(ctx context.Context, in *RefundPaymentRequest, opts ...grpc.CallOption) (*RefundPaymentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RefundPaymentResponse)
+	err := c.cc.Invoke(ctx, PaymentService_RefundPayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *paymentServiceClient) NotifyPayment(ctx context.Context, in *NotifyPaymentRequest, opts ...grpc.CallOption) (*NotifyPaymentResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(NotifyPaymentResponse)
@@ -211,6 +229,13 @@ type PaymentServiceServer interface {
 	// Cancels a pending payment. Internal. Idempotent: cancelling a cancelled or expired
 	// payment returns it unchanged; cancelling a paid one is FAILED_PRECONDITION.
 	CancelPayment(context.Context, *CancelPaymentRequest) (*CancelPaymentResponse, error)
+	// Refunds a paid payment, in full or in part, through the provider that took it (the
+	// sandbox provider refunds at once). Internal: the order service calls it when a
+	// line's delivery fails. Idempotent on request_id: a retry with the same payment and
+	// amount returns the first refund; other content is ALREADY_EXISTS. A REFUNDED event
+	// follows each new refund. FAILED_PRECONDITION when the payment is not paid, or when
+	// the amount is more than what is left to refund.
+	RefundPayment(context.Context, *RefundPaymentRequest) (*RefundPaymentResponse, error)
 	// Receives a provider's notification that a payment was settled. Internal: the
 	// provider's webhook adapter calls it. The payload is checked against its HMAC
 	// signature (UNAUTHENTICATED when it does not match). A payment becomes PAID at most
@@ -248,6 +273,9 @@ func (UnimplementedPaymentServiceServer) FindPaymentByOrder(context.Context, *Fi
 }
 func (UnimplementedPaymentServiceServer) CancelPayment(context.Context, *CancelPaymentRequest) (*CancelPaymentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelPayment not implemented")
+}
+func (UnimplementedPaymentServiceServer) RefundPayment(context.Context, *RefundPaymentRequest) (*RefundPaymentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RefundPayment not implemented")
 }
 func (UnimplementedPaymentServiceServer) NotifyPayment(context.Context, *NotifyPaymentRequest) (*NotifyPaymentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method NotifyPayment not implemented")
@@ -384,6 +412,24 @@ func _PaymentService_CancelPayment_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PaymentService_RefundPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RefundPaymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PaymentServiceServer).RefundPayment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PaymentService_RefundPayment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PaymentServiceServer).RefundPayment(ctx, req.(*RefundPaymentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PaymentService_NotifyPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(NotifyPaymentRequest)
 	if err := dec(in); err != nil {
@@ -443,6 +489,10 @@ var PaymentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelPayment",
 			Handler:    _PaymentService_CancelPayment_Handler,
+		},
+		{
+			MethodName: "RefundPayment",
+			Handler:    _PaymentService_RefundPayment_Handler,
 		},
 		{
 			MethodName: "NotifyPayment",

@@ -81,6 +81,74 @@ func (ProductState) EnumDescriptor() ([]byte, []int) {
 	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{0}
 }
 
+// What the biller hands over when a product is delivered, telling which fields of a
+// fulfillment's deliveries are set.
+type DeliveryKind int32
+
+const (
+	// The kind is not set; a product without one cannot be ordered.
+	DeliveryKind_DELIVERY_KIND_UNSPECIFIED DeliveryKind = 0
+	// Phone credit (pulsa) added to a phone number; the operator's serial number proves it.
+	DeliveryKind_DELIVERY_KIND_PHONE_CREDIT DeliveryKind = 1
+	// A mobile data plan added to a phone number; the operator's serial number proves it.
+	DeliveryKind_DELIVERY_KIND_DATA_PLAN DeliveryKind = 2
+	// A prepaid electricity token for a PLN meter: 20 digits the shopper types into the
+	// meter, worth a number of kWh.
+	DeliveryKind_DELIVERY_KIND_ELECTRICITY_TOKEN DeliveryKind = 3
+	// A voucher code the shopper redeems, such as a game voucher.
+	DeliveryKind_DELIVERY_KIND_VOUCHER_CODE DeliveryKind = 4
+	// A balance added directly to an account (a game account's diamonds, an e-money
+	// wallet); the biller's serial number proves it.
+	DeliveryKind_DELIVERY_KIND_ACCOUNT_TOPUP DeliveryKind = 5
+)
+
+// Enum value maps for DeliveryKind.
+var (
+	DeliveryKind_name = map[int32]string{
+		0: "DELIVERY_KIND_UNSPECIFIED",
+		1: "DELIVERY_KIND_PHONE_CREDIT",
+		2: "DELIVERY_KIND_DATA_PLAN",
+		3: "DELIVERY_KIND_ELECTRICITY_TOKEN",
+		4: "DELIVERY_KIND_VOUCHER_CODE",
+		5: "DELIVERY_KIND_ACCOUNT_TOPUP",
+	}
+	DeliveryKind_value = map[string]int32{
+		"DELIVERY_KIND_UNSPECIFIED":       0,
+		"DELIVERY_KIND_PHONE_CREDIT":      1,
+		"DELIVERY_KIND_DATA_PLAN":         2,
+		"DELIVERY_KIND_ELECTRICITY_TOKEN": 3,
+		"DELIVERY_KIND_VOUCHER_CODE":      4,
+		"DELIVERY_KIND_ACCOUNT_TOPUP":     5,
+	}
+)
+
+func (x DeliveryKind) Enum() *DeliveryKind {
+	p := new(DeliveryKind)
+	*p = x
+	return p
+}
+
+func (x DeliveryKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DeliveryKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_pasar_product_v1_product_proto_enumTypes[1].Descriptor()
+}
+
+func (DeliveryKind) Type() protoreflect.EnumType {
+	return &file_pasar_product_v1_product_proto_enumTypes[1]
+}
+
+func (x DeliveryKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DeliveryKind.Descriptor instead.
+func (DeliveryKind) EnumDescriptor() ([]byte, []int) {
+	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{1}
+}
+
 // The state of a stock reservation.
 type ReservationState int32
 
@@ -122,11 +190,11 @@ func (x ReservationState) String() string {
 }
 
 func (ReservationState) Descriptor() protoreflect.EnumDescriptor {
-	return file_pasar_product_v1_product_proto_enumTypes[1].Descriptor()
+	return file_pasar_product_v1_product_proto_enumTypes[2].Descriptor()
 }
 
 func (ReservationState) Type() protoreflect.EnumType {
-	return &file_pasar_product_v1_product_proto_enumTypes[1]
+	return &file_pasar_product_v1_product_proto_enumTypes[2]
 }
 
 func (x ReservationState) Number() protoreflect.EnumNumber {
@@ -135,7 +203,7 @@ func (x ReservationState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ReservationState.Descriptor instead.
 func (ReservationState) EnumDescriptor() ([]byte, []int) {
-	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{1}
+	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{2}
 }
 
 // A group of products shown together on the storefront, such as "Pulsa" or "Token Listrik".
@@ -202,6 +270,155 @@ func (x *Category) GetSortOrder() int32 {
 	return 0
 }
 
+// A value the shopper gives so that a product can be delivered, such as the phone number
+// that receives the credit, the PLN meter number, or a game's user id. An order line
+// carries one value per field of its product (`CreateOrderLine.destination`, keyed by
+// `name`); a value must satisfy every rule the field sets.
+//
+// Rules are checked in this order, and a value that breaks one is refused naming the
+// field: its length, its prefix, then its pattern.
+type DestinationField struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The field's key in a destination map: lower-case letters, digits and underscores,
+	// such as "phone_number", "meter_number", "user_id" or "zone_id".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The label shown to shoppers, in Indonesian, such as "Nomor HP".
+	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// The label in English, such as "Phone number".
+	LabelEn string `protobuf:"bytes,3,opt,name=label_en,json=labelEn,proto3" json:"label_en,omitempty"`
+	// A help text shown under the field, in Indonesian, such as where a meter number is
+	// printed; may be empty.
+	Hint string `protobuf:"bytes,4,opt,name=hint,proto3" json:"hint,omitempty"`
+	// The help text in English; may be empty.
+	HintEn string `protobuf:"bytes,5,opt,name=hint_en,json=hintEn,proto3" json:"hint_en,omitempty"`
+	// A regular expression the whole value must match. It uses only what RE2, Python's re
+	// and JavaScript's RegExp read alike (character classes, groups, alternation, counted
+	// repetition), so that every service and the storefront check the same thing; it is
+	// anchored by the checker, with or without ^ and $.
+	Pattern string `protobuf:"bytes,6,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	// The fewest characters a value has.
+	MinLength int32 `protobuf:"varint,7,opt,name=min_length,json=minLength,proto3" json:"min_length,omitempty"`
+	// The most characters a value has; at least min_length.
+	MaxLength int32 `protobuf:"varint,8,opt,name=max_length,json=maxLength,proto3" json:"max_length,omitempty"`
+	// The value must start with one of these, such as an operator's phone-number prefixes
+	// ("0811", "0812", ...); empty means any start.
+	Prefixes []string `protobuf:"bytes,9,rep,name=prefixes,proto3" json:"prefixes,omitempty"`
+	// A valid value to show as a placeholder. The sandbox biller delivers to it.
+	Example string `protobuf:"bytes,10,opt,name=example,proto3" json:"example,omitempty"`
+	// Whether FulfillmentService.LookupDestination can tell more about the value before
+	// the shopper pays (the name on a PLN meter, the operator of a phone number).
+	LookupSupported bool `protobuf:"varint,11,opt,name=lookup_supported,json=lookupSupported,proto3" json:"lookup_supported,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DestinationField) Reset() {
+	*x = DestinationField{}
+	mi := &file_pasar_product_v1_product_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DestinationField) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DestinationField) ProtoMessage() {}
+
+func (x *DestinationField) ProtoReflect() protoreflect.Message {
+	mi := &file_pasar_product_v1_product_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DestinationField.ProtoReflect.Descriptor instead.
+func (*DestinationField) Descriptor() ([]byte, []int) {
+	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DestinationField) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DestinationField) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *DestinationField) GetLabelEn() string {
+	if x != nil {
+		return x.LabelEn
+	}
+	return ""
+}
+
+func (x *DestinationField) GetHint() string {
+	if x != nil {
+		return x.Hint
+	}
+	return ""
+}
+
+func (x *DestinationField) GetHintEn() string {
+	if x != nil {
+		return x.HintEn
+	}
+	return ""
+}
+
+func (x *DestinationField) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
+func (x *DestinationField) GetMinLength() int32 {
+	if x != nil {
+		return x.MinLength
+	}
+	return 0
+}
+
+func (x *DestinationField) GetMaxLength() int32 {
+	if x != nil {
+		return x.MaxLength
+	}
+	return 0
+}
+
+func (x *DestinationField) GetPrefixes() []string {
+	if x != nil {
+		return x.Prefixes
+	}
+	return nil
+}
+
+func (x *DestinationField) GetExample() string {
+	if x != nil {
+		return x.Example
+	}
+	return ""
+}
+
+func (x *DestinationField) GetLookupSupported() bool {
+	if x != nil {
+		return x.LookupSupported
+	}
+	return false
+}
+
 // Something the shop sells, such as a phone-credit top-up, offered in one or more packages.
 type Product struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -227,14 +444,19 @@ type Product struct {
 	// When the product was created. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the product or one of its packages last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// What the shopper gives so that the product can be delivered, in display order; each
+	// name at most once.
+	DestinationFields []*DestinationField `protobuf:"bytes,12,rep,name=destination_fields,json=destinationFields,proto3" json:"destination_fields,omitempty"`
+	// What a delivery of the product hands over.
+	DeliveryKind  DeliveryKind `protobuf:"varint,13,opt,name=delivery_kind,json=deliveryKind,proto3,enum=pasar.product.v1.DeliveryKind" json:"delivery_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Product) Reset() {
 	*x = Product{}
-	mi := &file_pasar_product_v1_product_proto_msgTypes[1]
+	mi := &file_pasar_product_v1_product_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -246,7 +468,7 @@ func (x *Product) String() string {
 func (*Product) ProtoMessage() {}
 
 func (x *Product) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_product_v1_product_proto_msgTypes[1]
+	mi := &file_pasar_product_v1_product_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -259,7 +481,7 @@ func (x *Product) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Product.ProtoReflect.Descriptor instead.
 func (*Product) Descriptor() ([]byte, []int) {
-	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{1}
+	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Product) GetId() string {
@@ -339,6 +561,20 @@ func (x *Product) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Product) GetDestinationFields() []*DestinationField {
+	if x != nil {
+		return x.DestinationFields
+	}
+	return nil
+}
+
+func (x *Product) GetDeliveryKind() DeliveryKind {
+	if x != nil {
+		return x.DeliveryKind
+	}
+	return DeliveryKind_DELIVERY_KIND_UNSPECIFIED
+}
+
 // One way a product is sold ("paket"): a nominal, a data plan or a voucher value,
 // with its own price and stock.
 type Package struct {
@@ -361,13 +597,19 @@ type Package struct {
 	// The name of the product this package belongs to, for callers that read packages
 	// without their product. Output only.
 	ProductDisplayName string `protobuf:"bytes,8,opt,name=product_display_name,json=productDisplayName,proto3" json:"product_display_name,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The destination fields of the package's product, for callers that read packages
+	// without their product (the order service checks an order line's destination against
+	// them). Output only.
+	DestinationFields []*DestinationField `protobuf:"bytes,9,rep,name=destination_fields,json=destinationFields,proto3" json:"destination_fields,omitempty"`
+	// The delivery kind of the package's product. Output only.
+	DeliveryKind  DeliveryKind `protobuf:"varint,10,opt,name=delivery_kind,json=deliveryKind,proto3,enum=pasar.product.v1.DeliveryKind" json:"delivery_kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Package) Reset() {
 	*x = Package{}
-	mi := &file_pasar_product_v1_product_proto_msgTypes[2]
+	mi := &file_pasar_product_v1_product_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -379,7 +621,7 @@ func (x *Package) String() string {
 func (*Package) ProtoMessage() {}
 
 func (x *Package) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_product_v1_product_proto_msgTypes[2]
+	mi := &file_pasar_product_v1_product_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -392,7 +634,7 @@ func (x *Package) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Package.ProtoReflect.Descriptor instead.
 func (*Package) Descriptor() ([]byte, []int) {
-	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{2}
+	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Package) GetId() string {
@@ -451,6 +693,20 @@ func (x *Package) GetProductDisplayName() string {
 	return ""
 }
 
+func (x *Package) GetDestinationFields() []*DestinationField {
+	if x != nil {
+		return x.DestinationFields
+	}
+	return nil
+}
+
+func (x *Package) GetDeliveryKind() DeliveryKind {
+	if x != nil {
+		return x.DeliveryKind
+	}
+	return DeliveryKind_DELIVERY_KIND_UNSPECIFIED
+}
+
 // One line of a stock reservation: a package and how many units of it.
 type StockLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -464,7 +720,7 @@ type StockLine struct {
 
 func (x *StockLine) Reset() {
 	*x = StockLine{}
-	mi := &file_pasar_product_v1_product_proto_msgTypes[3]
+	mi := &file_pasar_product_v1_product_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -476,7 +732,7 @@ func (x *StockLine) String() string {
 func (*StockLine) ProtoMessage() {}
 
 func (x *StockLine) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_product_v1_product_proto_msgTypes[3]
+	mi := &file_pasar_product_v1_product_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -489,7 +745,7 @@ func (x *StockLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StockLine.ProtoReflect.Descriptor instead.
 func (*StockLine) Descriptor() ([]byte, []int) {
-	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{3}
+	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StockLine) GetPackageId() string {
@@ -528,7 +784,7 @@ type Reservation struct {
 
 func (x *Reservation) Reset() {
 	*x = Reservation{}
-	mi := &file_pasar_product_v1_product_proto_msgTypes[4]
+	mi := &file_pasar_product_v1_product_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +796,7 @@ func (x *Reservation) String() string {
 func (*Reservation) ProtoMessage() {}
 
 func (x *Reservation) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_product_v1_product_proto_msgTypes[4]
+	mi := &file_pasar_product_v1_product_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +809,7 @@ func (x *Reservation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reservation.ProtoReflect.Descriptor instead.
 func (*Reservation) Descriptor() ([]byte, []int) {
-	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{4}
+	return file_pasar_product_v1_product_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Reservation) GetOrderId() string {
@@ -608,7 +864,24 @@ const file_pasar_product_v1_product_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18PR\vdisplayName\x12)\n" +
 	"\n" +
 	"sort_order\x18\x03 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\x90N(\x00R\tsortOrder\"\xd6\x04\n" +
+	"\xbaH\a\x1a\x05\x18\x90N(\x00R\tsortOrder\"\xb9\x04\n" +
+	"\x10DestinationField\x120\n" +
+	"\x04name\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x10\x01\x18 2\x11^[a-z][a-z0-9_]*$R\x04name\x12\x1f\n" +
+	"\x05label\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18PR\x05label\x12$\n" +
+	"\blabel_en\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18PR\alabelEn\x12\x1c\n" +
+	"\x04hint\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04hint\x12!\n" +
+	"\ahint_en\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x06hintEn\x12$\n" +
+	"\apattern\x18\x06 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\apattern\x12(\n" +
+	"\n" +
+	"min_length\x18\a \x01(\x05B\t\xbaH\x06\x1a\x04\x18@(\x01R\tminLength\x12(\n" +
+	"\n" +
+	"max_length\x18\b \x01(\x05B\t\xbaH\x06\x1a\x04\x18@(\x01R\tmaxLength\x12.\n" +
+	"\bprefixes\x18\t \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10@\x18\x01\"\x06r\x04\x10\x01\x18\bR\bprefixes\x12#\n" +
+	"\aexample\x18\n" +
+	" \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aexample\x12)\n" +
+	"\x10lookup_supported\x18\v \x01(\bR\x0flookupSupported:q\xbaHn\x1al\n" +
+	"\x1edestination_field.length_range\x12&max_length must be at least min_length\x1a\"this.max_length >= this.min_length\"\x92\a\n" +
 	"\aProduct\x123\n" +
 	"\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\x12,\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18xR\vdisplayName\x12*\n" +
@@ -624,7 +897,10 @@ const file_pasar_product_v1_product_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x82\x03\n" +
+	"updateTime\x12[\n" +
+	"\x12destination_fields\x18\f \x03(\v2\".pasar.product.v1.DestinationFieldB\b\xbaH\x05\x92\x01\x02\x10\x04R\x11destinationFields\x12M\n" +
+	"\rdelivery_kind\x18\r \x01(\x0e2\x1e.pasar.product.v1.DeliveryKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\fdeliveryKind:\x8d\x01\xbaH\x89\x01\x1a\x86\x01\n" +
+	"&product.destination_fields.unique_name\x12+each destination field name may appear once\x1a/this.destination_fields.map(f, f.name).unique()\"\x9a\x04\n" +
 	"\aPackage\x123\n" +
 	"\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\x12\x1d\n" +
 	"\n" +
@@ -637,7 +913,10 @@ const file_pasar_product_v1_product_proto_rawDesc = "" +
 	"\n" +
 	"sort_order\x18\a \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\x90N(\x00R\tsortOrder\x120\n" +
-	"\x14product_display_name\x18\b \x01(\tR\x12productDisplayName\"v\n" +
+	"\x14product_display_name\x18\b \x01(\tR\x12productDisplayName\x12Q\n" +
+	"\x12destination_fields\x18\t \x03(\v2\".pasar.product.v1.DestinationFieldR\x11destinationFields\x12C\n" +
+	"\rdelivery_kind\x18\n" +
+	" \x01(\x0e2\x1e.pasar.product.v1.DeliveryKindR\fdeliveryKind\"v\n" +
 	"\tStockLine\x12B\n" +
 	"\n" +
 	"package_id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\tpackageId\x12%\n" +
@@ -655,7 +934,14 @@ const file_pasar_product_v1_product_proto_rawDesc = "" +
 	"\fProductState\x12\x1d\n" +
 	"\x19PRODUCT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14PRODUCT_STATE_ACTIVE\x10\x01\x12\x1a\n" +
-	"\x16PRODUCT_STATE_ARCHIVED\x10\x02*\x96\x01\n" +
+	"\x16PRODUCT_STATE_ARCHIVED\x10\x02*\xd0\x01\n" +
+	"\fDeliveryKind\x12\x1d\n" +
+	"\x19DELIVERY_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aDELIVERY_KIND_PHONE_CREDIT\x10\x01\x12\x1b\n" +
+	"\x17DELIVERY_KIND_DATA_PLAN\x10\x02\x12#\n" +
+	"\x1fDELIVERY_KIND_ELECTRICITY_TOKEN\x10\x03\x12\x1e\n" +
+	"\x1aDELIVERY_KIND_VOUCHER_CODE\x10\x04\x12\x1f\n" +
+	"\x1bDELIVERY_KIND_ACCOUNT_TOPUP\x10\x05*\x96\x01\n" +
 	"\x10ReservationState\x12!\n" +
 	"\x1dRESERVATION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aRESERVATION_STATE_RESERVED\x10\x01\x12\x1f\n" +
@@ -674,37 +960,43 @@ func file_pasar_product_v1_product_proto_rawDescGZIP() []byte {
 	return file_pasar_product_v1_product_proto_rawDescData
 }
 
-var file_pasar_product_v1_product_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_pasar_product_v1_product_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_pasar_product_v1_product_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_pasar_product_v1_product_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_pasar_product_v1_product_proto_goTypes = []any{
 	(ProductState)(0),             // 0: pasar.product.v1.ProductState
-	(ReservationState)(0),         // 1: pasar.product.v1.ReservationState
-	(*Category)(nil),              // 2: pasar.product.v1.Category
-	(*Product)(nil),               // 3: pasar.product.v1.Product
-	(*Package)(nil),               // 4: pasar.product.v1.Package
-	(*StockLine)(nil),             // 5: pasar.product.v1.StockLine
-	(*Reservation)(nil),           // 6: pasar.product.v1.Reservation
-	(*v1.Money)(nil),              // 7: pasar.common.v1.Money
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(DeliveryKind)(0),             // 1: pasar.product.v1.DeliveryKind
+	(ReservationState)(0),         // 2: pasar.product.v1.ReservationState
+	(*Category)(nil),              // 3: pasar.product.v1.Category
+	(*DestinationField)(nil),      // 4: pasar.product.v1.DestinationField
+	(*Product)(nil),               // 5: pasar.product.v1.Product
+	(*Package)(nil),               // 6: pasar.product.v1.Package
+	(*StockLine)(nil),             // 7: pasar.product.v1.StockLine
+	(*Reservation)(nil),           // 8: pasar.product.v1.Reservation
+	(*v1.Money)(nil),              // 9: pasar.common.v1.Money
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
 }
 var file_pasar_product_v1_product_proto_depIdxs = []int32{
 	0,  // 0: pasar.product.v1.Product.state:type_name -> pasar.product.v1.ProductState
-	4,  // 1: pasar.product.v1.Product.packages:type_name -> pasar.product.v1.Package
-	7,  // 2: pasar.product.v1.Product.min_price:type_name -> pasar.common.v1.Money
-	7,  // 3: pasar.product.v1.Product.max_price:type_name -> pasar.common.v1.Money
-	8,  // 4: pasar.product.v1.Product.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 5: pasar.product.v1.Product.update_time:type_name -> google.protobuf.Timestamp
-	7,  // 6: pasar.product.v1.Package.price:type_name -> pasar.common.v1.Money
-	1,  // 7: pasar.product.v1.Reservation.state:type_name -> pasar.product.v1.ReservationState
-	5,  // 8: pasar.product.v1.Reservation.lines:type_name -> pasar.product.v1.StockLine
-	8,  // 9: pasar.product.v1.Reservation.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 10: pasar.product.v1.Reservation.update_time:type_name -> google.protobuf.Timestamp
-	8,  // 11: pasar.product.v1.Reservation.expire_time:type_name -> google.protobuf.Timestamp
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	6,  // 1: pasar.product.v1.Product.packages:type_name -> pasar.product.v1.Package
+	9,  // 2: pasar.product.v1.Product.min_price:type_name -> pasar.common.v1.Money
+	9,  // 3: pasar.product.v1.Product.max_price:type_name -> pasar.common.v1.Money
+	10, // 4: pasar.product.v1.Product.create_time:type_name -> google.protobuf.Timestamp
+	10, // 5: pasar.product.v1.Product.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 6: pasar.product.v1.Product.destination_fields:type_name -> pasar.product.v1.DestinationField
+	1,  // 7: pasar.product.v1.Product.delivery_kind:type_name -> pasar.product.v1.DeliveryKind
+	9,  // 8: pasar.product.v1.Package.price:type_name -> pasar.common.v1.Money
+	4,  // 9: pasar.product.v1.Package.destination_fields:type_name -> pasar.product.v1.DestinationField
+	1,  // 10: pasar.product.v1.Package.delivery_kind:type_name -> pasar.product.v1.DeliveryKind
+	2,  // 11: pasar.product.v1.Reservation.state:type_name -> pasar.product.v1.ReservationState
+	7,  // 12: pasar.product.v1.Reservation.lines:type_name -> pasar.product.v1.StockLine
+	10, // 13: pasar.product.v1.Reservation.create_time:type_name -> google.protobuf.Timestamp
+	10, // 14: pasar.product.v1.Reservation.update_time:type_name -> google.protobuf.Timestamp
+	10, // 15: pasar.product.v1.Reservation.expire_time:type_name -> google.protobuf.Timestamp
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_pasar_product_v1_product_proto_init() }
@@ -717,8 +1009,8 @@ func file_pasar_product_v1_product_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pasar_product_v1_product_proto_rawDesc), len(file_pasar_product_v1_product_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   5,
+			NumEnums:      3,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -215,8 +215,9 @@ type UpdateProductRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The product's new field values; its id names the product to change.
 	Product *Product `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
-	// The fields to change: any of display_name, description, category_id, image_url.
-	// Empty means all of them.
+	// The fields to change: any of display_name, description, category_id, image_url,
+	// destination_fields, delivery_kind. Empty means the first four (the fields v1.0 had),
+	// so that a client built before the others existed does not clear them.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

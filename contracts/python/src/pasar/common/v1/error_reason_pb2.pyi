@@ -57,6 +57,14 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """PERMISSION_DENIED: a known caller that the service does not accept on its internal
     methods. Metadata: `caller`, the caller's name.
     """
+    INVALID_DESTINATION: _ErrorReason.ValueType  # 9
+    """INVALID_ARGUMENT: a destination (where a product is delivered: a phone number, a
+    meter number, a game account) lacks a value its product's destination fields ask for,
+    has a value no field names, or has a value that breaks its field's rules (length,
+    prefix, pattern). A BadRequest violation names the value's path, such as
+    `lines[0].destination["phone_number"]`. Metadata: `product_id`, `field` (the
+    destination field's name).
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Why a call failed, as `google.rpc.ErrorInfo.reason` (domain `pasar.shop`) carries it:
@@ -104,5 +112,13 @@ the service trusts. No metadata.
 CALLER_NOT_ALLOWED: ErrorReason.ValueType  # 8
 """PERMISSION_DENIED: a known caller that the service does not accept on its internal
 methods. Metadata: `caller`, the caller's name.
+"""
+INVALID_DESTINATION: ErrorReason.ValueType  # 9
+"""INVALID_ARGUMENT: a destination (where a product is delivered: a phone number, a
+meter number, a game account) lacks a value its product's destination fields ask for,
+has a value no field names, or has a value that breaks its field's rules (length,
+prefix, pattern). A BadRequest violation names the value's path, such as
+`lines[0].destination["phone_number"]`. Metadata: `product_id`, `field` (the
+destination field's name).
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -29,9 +29,9 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     apart). No metadata.
     """
     ORDER_NOT_CANCELLABLE: _ErrorReason.ValueType  # 2
-    """FAILED_PRECONDITION: the order is paid or expired, so it cannot be cancelled (a
-    cancelled order is answered as it is). Metadata: `state`, the full OrderState value
-    name, such as `ORDER_STATE_PAID`.
+    """FAILED_PRECONDITION: the order is paid (or fulfilled, or refunded) or expired, so it
+    cannot be cancelled (a cancelled order is answered as it is). Metadata: `state`, the
+    full OrderState value name, such as `ORDER_STATE_PAID`.
     """
     REQUEST_ID_REUSED: _ErrorReason.ValueType  # 3
     """ALREADY_EXISTS: CreateOrder with a `request_id` already used for an order with other
@@ -66,9 +66,9 @@ ORDER_NOT_FOUND: ErrorReason.ValueType  # 1
 apart). No metadata.
 """
 ORDER_NOT_CANCELLABLE: ErrorReason.ValueType  # 2
-"""FAILED_PRECONDITION: the order is paid or expired, so it cannot be cancelled (a
-cancelled order is answered as it is). Metadata: `state`, the full OrderState value
-name, such as `ORDER_STATE_PAID`.
+"""FAILED_PRECONDITION: the order is paid (or fulfilled, or refunded) or expired, so it
+cannot be cancelled (a cancelled order is answered as it is). Metadata: `state`, the
+full OrderState value name, such as `ORDER_STATE_PAID`.
 """
 REQUEST_ID_REUSED: ErrorReason.ValueType  # 3
 """ALREADY_EXISTS: CreateOrder with a `request_id` already used for an order with other

@@ -24,9 +24,11 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from pasar.common.v1 import money_pb2 as pasar_dot_common_dot_v1_dot_money__pb2
+from pasar.fulfillment.v1 import fulfillment_pb2 as pasar_dot_fulfillment_dot_v1_dot_fulfillment__pb2
+from pasar.payment.v1 import payment_pb2 as pasar_dot_payment_dot_v1_dot_payment__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apasar/order/v1/order.proto\x12\x0epasar.order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\"\xb7\x02\n\tOrderLine\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x30\n\x14package_display_name\x18\x02 \x01(\tR\x12packageDisplayName\x12\x1d\n\nproduct_id\x18\x03 \x01(\tR\tproductId\x12\x30\n\x14product_display_name\x18\x04 \x01(\tR\x12productDisplayName\x12\x35\n\nunit_price\x18\x05 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\tunitPrice\x12\x1a\n\x08quantity\x18\x06 \x01(\x05R\x08quantity\x12\x35\n\nline_total\x18\x07 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\tlineTotal\"\x93\x05\n\x05Order\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x30\n\x05state\x18\x02 \x01(\x0e\x32\x1a.pasar.order.v1.OrderStateR\x05state\x12%\n\x0e\x63ustomer_email\x18\x03 \x01(\tR\rcustomerEmail\x12/\n\x05lines\x18\x04 \x03(\x0b\x32\x19.pasar.order.v1.OrderLineR\x05lines\x12\x32\n\x08subtotal\x18\x05 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x08subtotal\x12(\n\x03\x66\x65\x65\x18\x06 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x03\x66\x65\x65\x12,\n\x05total\x18\x07 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x05total\x12\x30\n\x14payment_channel_code\x18\x08 \x01(\tR\x12paymentChannelCode\x12\x1d\n\npayment_id\x18\t \x01(\tR\tpaymentId\x12#\n\rlanguage_code\x18\n \x01(\tR\x0clanguageCode\x12;\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12;\n\x0b\x65xpire_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12\x37\n\tpaid_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08paidTime*\x94\x01\n\nOrderState\x12\x1b\n\x17ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bORDER_STATE_PENDING_PAYMENT\x10\x01\x12\x14\n\x10ORDER_STATE_PAID\x10\x02\x12\x19\n\x15ORDER_STATE_CANCELLED\x10\x03\x12\x17\n\x13ORDER_STATE_EXPIRED\x10\x04\x42\x41Z?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apasar/order/v1/order.proto\x12\x0epasar.order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\x1a&pasar/fulfillment/v1/fulfillment.proto\x1a\x1epasar/payment/v1/payment.proto\"\xbc\x04\n\tOrderLine\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x30\n\x14package_display_name\x18\x02 \x01(\tR\x12packageDisplayName\x12\x1d\n\nproduct_id\x18\x03 \x01(\tR\tproductId\x12\x30\n\x14product_display_name\x18\x04 \x01(\tR\x12productDisplayName\x12\x35\n\nunit_price\x18\x05 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\tunitPrice\x12\x1a\n\x08quantity\x18\x06 \x01(\x05R\x08quantity\x12\x35\n\nline_total\x18\x07 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\tlineTotal\x12L\n\x0b\x64\x65stination\x18\x08 \x03(\x0b\x32*.pasar.order.v1.OrderLine.DestinationEntryR\x0b\x64\x65stination\x12\x43\n\x0b\x66ulfillment\x18\t \x01(\x0b\x32!.pasar.fulfillment.v1.FulfillmentR\x0b\x66ulfillment\x12\x30\n\x06refund\x18\n \x01(\x0b\x32\x18.pasar.payment.v1.RefundR\x06refund\x1a>\n\x10\x44\x65stinationEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\x93\x06\n\x05Order\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x30\n\x05state\x18\x02 \x01(\x0e\x32\x1a.pasar.order.v1.OrderStateR\x05state\x12%\n\x0e\x63ustomer_email\x18\x03 \x01(\tR\rcustomerEmail\x12/\n\x05lines\x18\x04 \x03(\x0b\x32\x19.pasar.order.v1.OrderLineR\x05lines\x12\x32\n\x08subtotal\x18\x05 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x08subtotal\x12(\n\x03\x66\x65\x65\x18\x06 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x03\x66\x65\x65\x12,\n\x05total\x18\x07 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x05total\x12\x30\n\x14payment_channel_code\x18\x08 \x01(\tR\x12paymentChannelCode\x12\x1d\n\npayment_id\x18\t \x01(\tR\tpaymentId\x12#\n\rlanguage_code\x18\n \x01(\tR\x0clanguageCode\x12;\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12;\n\x0b\x65xpire_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12\x37\n\tpaid_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08paidTime\x12?\n\rcomplete_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0c\x63ompleteTime\x12=\n\x0erefunded_total\x18\x10 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\rrefundedTotal*\xc9\x01\n\nOrderState\x12\x1b\n\x17ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bORDER_STATE_PENDING_PAYMENT\x10\x01\x12\x14\n\x10ORDER_STATE_PAID\x10\x02\x12\x19\n\x15ORDER_STATE_CANCELLED\x10\x03\x12\x17\n\x13ORDER_STATE_EXPIRED\x10\x04\x12\x19\n\x15ORDER_STATE_FULFILLED\x10\x05\x12\x18\n\x14ORDER_STATE_REFUNDED\x10\x06\x42\x41Z?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,10 +36,14 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pasar.order.v1.order_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1'
-  _globals['_ORDERSTATE']._serialized_start=1085
-  _globals['_ORDERSTATE']._serialized_end=1233
-  _globals['_ORDERLINE']._serialized_start=109
-  _globals['_ORDERLINE']._serialized_end=420
-  _globals['_ORDER']._serialized_start=423
-  _globals['_ORDER']._serialized_end=1082
+  _globals['_ORDERLINE_DESTINATIONENTRY']._loaded_options = None
+  _globals['_ORDERLINE_DESTINATIONENTRY']._serialized_options = b'8\001'
+  _globals['_ORDERSTATE']._serialized_start=1546
+  _globals['_ORDERSTATE']._serialized_end=1747
+  _globals['_ORDERLINE']._serialized_start=181
+  _globals['_ORDERLINE']._serialized_end=753
+  _globals['_ORDERLINE_DESTINATIONENTRY']._serialized_start=691
+  _globals['_ORDERLINE_DESTINATIONENTRY']._serialized_end=753
+  _globals['_ORDER']._serialized_start=756
+  _globals['_ORDER']._serialized_end=1543
 # @@protoc_insertion_point(module_scope)

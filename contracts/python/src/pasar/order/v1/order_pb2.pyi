@@ -10,6 +10,8 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from pasar.common.v1 import money_pb2 as _money_pb2
+from pasar.fulfillment.v1 import fulfillment_pb2 as _fulfillment_pb2
+from pasar.payment.v1 import payment_pb2 as _payment_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -32,11 +34,21 @@ class _OrderStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OrderState
     ORDER_STATE_PENDING_PAYMENT: _OrderState.ValueType  # 1
     """Stock is reserved and the payment is waiting for the shopper."""
     ORDER_STATE_PAID: _OrderState.ValueType  # 2
-    """The payment arrived and the reserved stock was sold. Final."""
+    """The payment arrived and the reserved stock was sold; the lines are being delivered
+    (each line's fulfillment tells how far). Orders placed before delivery existed stay
+    here.
+    """
     ORDER_STATE_CANCELLED: _OrderState.ValueType  # 3
     """The shopper cancelled before paying: stock released, payment cancelled. Final."""
     ORDER_STATE_EXPIRED: _OrderState.ValueType  # 4
     """Not paid in time: stock released, payment cancelled. Final."""
+    ORDER_STATE_FULFILLED: _OrderState.ValueType  # 5
+    """Every line was delivered. Final."""
+    ORDER_STATE_REFUNDED: _OrderState.ValueType  # 6
+    """The delivery of at least one line failed and what those lines cost was refunded
+    (with the fee, when no line was delivered); the lines' fulfillments and refunds tell
+    which. Final.
+    """
 
 class OrderState(_OrderState, metaclass=_OrderStateEnumTypeWrapper):
     """The state of an order."""
@@ -46,11 +58,21 @@ ORDER_STATE_UNSPECIFIED: OrderState.ValueType  # 0
 ORDER_STATE_PENDING_PAYMENT: OrderState.ValueType  # 1
 """Stock is reserved and the payment is waiting for the shopper."""
 ORDER_STATE_PAID: OrderState.ValueType  # 2
-"""The payment arrived and the reserved stock was sold. Final."""
+"""The payment arrived and the reserved stock was sold; the lines are being delivered
+(each line's fulfillment tells how far). Orders placed before delivery existed stay
+here.
+"""
 ORDER_STATE_CANCELLED: OrderState.ValueType  # 3
 """The shopper cancelled before paying: stock released, payment cancelled. Final."""
 ORDER_STATE_EXPIRED: OrderState.ValueType  # 4
 """Not paid in time: stock released, payment cancelled. Final."""
+ORDER_STATE_FULFILLED: OrderState.ValueType  # 5
+"""Every line was delivered. Final."""
+ORDER_STATE_REFUNDED: OrderState.ValueType  # 6
+"""The delivery of at least one line failed and what those lines cost was refunded
+(with the fee, when no line was delivered); the lines' fulfillments and refunds tell
+which. Final.
+"""
 Global___OrderState: _TypeAlias = OrderState  # noqa: Y015
 
 @_typing.final
@@ -59,6 +81,26 @@ class OrderLine(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class DestinationEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     PACKAGE_ID_FIELD_NUMBER: _builtins.int
     PACKAGE_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     PRODUCT_ID_FIELD_NUMBER: _builtins.int
@@ -66,6 +108,9 @@ class OrderLine(_message.Message):
     UNIT_PRICE_FIELD_NUMBER: _builtins.int
     QUANTITY_FIELD_NUMBER: _builtins.int
     LINE_TOTAL_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
+    FULFILLMENT_FIELD_NUMBER: _builtins.int
+    REFUND_FIELD_NUMBER: _builtins.int
     package_id: _builtins.str
     """The id of the package bought."""
     package_display_name: _builtins.str
@@ -84,6 +129,23 @@ class OrderLine(_message.Message):
     def line_total(self) -> _money_pb2.Money:
         """unit_price times quantity."""
 
+    @_builtins.property
+    def destination(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Where the line is delivered: one value per destination field of the product, keyed by
+        the field's name (a phone number, a meter number, a game's user and zone id).
+        """
+
+    @_builtins.property
+    def fulfillment(self) -> _fulfillment_pb2.Fulfillment:
+        """The line's delivery as the fulfillment service last reported it; unset until the
+        order is paid and the fulfillment service has accepted the line (a paid order whose
+        lines have none yet is waiting for it).
+        """
+
+    @_builtins.property
+    def refund(self) -> _payment_pb2.Refund:
+        """The refund of the line, set when its delivery failed and its price was given back."""
+
     def __init__(
         self,
         *,
@@ -94,10 +156,13 @@ class OrderLine(_message.Message):
         unit_price: _money_pb2.Money | None = ...,
         quantity: _builtins.int = ...,
         line_total: _money_pb2.Money | None = ...,
+        destination: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        fulfillment: _fulfillment_pb2.Fulfillment | None = ...,
+        refund: _payment_pb2.Refund | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["line_total", b"line_total", "unit_price", b"unit_price"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fulfillment", b"fulfillment", "line_total", b"line_total", "refund", b"refund", "unit_price", b"unit_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["line_total", b"line_total", "package_display_name", b"package_display_name", "package_id", b"package_id", "product_display_name", b"product_display_name", "product_id", b"product_id", "quantity", b"quantity", "unit_price", b"unit_price"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "fulfillment", b"fulfillment", "line_total", b"line_total", "package_display_name", b"package_display_name", "package_id", b"package_id", "product_display_name", b"product_display_name", "product_id", b"product_id", "quantity", b"quantity", "refund", b"refund", "unit_price", b"unit_price"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -123,6 +188,8 @@ class Order(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     PAID_TIME_FIELD_NUMBER: _builtins.int
+    COMPLETE_TIME_FIELD_NUMBER: _builtins.int
+    REFUNDED_TOTAL_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The order's id: "ord_" and 32 lower-case hexadecimal digits; not guessable."""
     state: Global___OrderState.ValueType
@@ -165,7 +232,17 @@ class Order(_message.Message):
 
     @_builtins.property
     def paid_time(self) -> _timestamp_pb2.Timestamp:
-        """When the payment arrived; unset unless state is PAID."""
+        """When the payment arrived; unset until the order is paid."""
+
+    @_builtins.property
+    def complete_time(self) -> _timestamp_pb2.Timestamp:
+        """When the order reached FULFILLED or REFUNDED; unset before."""
+
+    @_builtins.property
+    def refunded_total(self) -> _money_pb2.Money:
+        """The sum of the order's refunds; zero (in the order's currency) when nothing was
+        refunded.
+        """
 
     def __init__(
         self,
@@ -184,10 +261,12 @@ class Order(_message.Message):
         update_time: _timestamp_pb2.Timestamp | None = ...,
         expire_time: _timestamp_pb2.Timestamp | None = ...,
         paid_time: _timestamp_pb2.Timestamp | None = ...,
+        complete_time: _timestamp_pb2.Timestamp | None = ...,
+        refunded_total: _money_pb2.Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "expire_time", b"expire_time", "fee", b"fee", "paid_time", b"paid_time", "subtotal", b"subtotal", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["complete_time", b"complete_time", "create_time", b"create_time", "expire_time", b"expire_time", "fee", b"fee", "paid_time", b"paid_time", "refunded_total", b"refunded_total", "subtotal", b"subtotal", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "customer_email", b"customer_email", "expire_time", b"expire_time", "fee", b"fee", "id", b"id", "language_code", b"language_code", "lines", b"lines", "paid_time", b"paid_time", "payment_channel_code", b"payment_channel_code", "payment_id", b"payment_id", "state", b"state", "subtotal", b"subtotal", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complete_time", b"complete_time", "create_time", b"create_time", "customer_email", b"customer_email", "expire_time", b"expire_time", "fee", b"fee", "id", b"id", "language_code", b"language_code", "lines", b"lines", "paid_time", b"paid_time", "payment_channel_code", b"payment_channel_code", "payment_id", b"payment_id", "refunded_total", b"refunded_total", "state", b"state", "subtotal", b"subtotal", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

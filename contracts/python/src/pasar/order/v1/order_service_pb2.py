@@ -28,7 +28,7 @@ from pasar.order.v1 import order_pb2 as pasar_dot_order_dot_v1_dot_order__pb2
 from pasar.payment.v1 import payment_pb2 as pasar_dot_payment_dot_v1_dot_payment__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"pasar/order/v1/order_service.proto\x12\x0epasar.order.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1apasar/order/v1/order.proto\x1a\x1epasar/payment/v1/payment.proto\"|\n\x0f\x43reateOrderLine\x12\x42\n\npackage_id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\tpackageId\x12%\n\x08quantity\x18\x02 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64 \x00R\x08quantity\"\xd2\x03\n\x12\x43reateOrderRequest\x12;\n\nrequest_id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x18\x80\x01\x32\x12^[A-Za-z0-9._:-]*$R\trequestId\x12\x31\n\x0e\x63ustomer_email\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01R\rcustomerEmail\x12\x41\n\x05lines\x18\x03 \x03(\x0b\x32\x1f.pasar.order.v1.CreateOrderLineB\n\xbaH\x07\x92\x01\x04\x08\x01\x10\x14R\x05lines\x12U\n\x14payment_channel_code\x18\x04 \x01(\tB#\xbaH r\x1e\x10\x01\x18 2\x18^[a-z0-9]+(_[a-z0-9]+)*$R\x12paymentChannelCode\x12\x34\n\rlanguage_code\x18\x05 \x01(\tB\x0f\xbaH\x0cr\nR\x00R\x02idR\x02\x65nR\x0clanguageCode:|\xbaHy\x1aw\n!create_order.lines.unique_package\x12(each package may appear in one line only\x1a(this.lines.map(l, l.package_id).unique()\"\x9a\x01\n\x13\x43reateOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x02 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x33\n\x07payment\x18\x03 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"^\n\x0fGetOrderRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^ord_[0-9a-f]{32}$R\x02id\x12 \n\x05token\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x05token\"?\n\x10GetOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order\"a\n\x12\x43\x61ncelOrderRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^ord_[0-9a-f]{32}$R\x02id\x12 \n\x05token\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x05token\"B\n\x13\x43\x61ncelOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order2\x9f\x03\n\x0cOrderService\x12q\n\x0b\x43reateOrder\x12\".pasar.order.v1.CreateOrderRequest\x1a#.pasar.order.v1.CreateOrderResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/api/v1/orders:\x01*\x12\x91\x01\n\x08GetOrder\x12\x1f.pasar.order.v1.GetOrderRequest\x1a .pasar.order.v1.GetOrderResponse\"B\x90\x02\x01\x82\xd3\xe4\x93\x02\x39\x12\x13/api/v1/orders/{id}Z\x1b\x12\x12/api/v1/order/{id}b\x05orderb\x05order\x12\x87\x01\n\x0b\x43\x61ncelOrder\x12\".pasar.order.v1.CancelOrderRequest\x1a#.pasar.order.v1.CancelOrderResponse\"/\x90\x02\x02\x82\xd3\xe4\x93\x02&\"\x1a/api/v1/orders/{id}:cancel:\x01*b\x05orderBAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"pasar/order/v1/order_service.proto\x12\x0epasar.order.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1apasar/order/v1/order.proto\x1a\x1epasar/payment/v1/payment.proto\"\xbd\x02\n\x0f\x43reateOrderLine\x12\x42\n\npackage_id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\tpackageId\x12%\n\x08quantity\x18\x02 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64 \x00R\x08quantity\x12\x7f\n\x0b\x64\x65stination\x18\x03 \x03(\x0b\x32\x30.pasar.order.v1.CreateOrderLine.DestinationEntryB+\xbaH(\x9a\x01%\x10\x04\"\x19r\x17\x10\x01\x18 2\x11^[a-z][a-z0-9_]*$*\x06r\x04\x10\x01\x18@R\x0b\x64\x65stination\x1a>\n\x10\x44\x65stinationEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xd2\x03\n\x12\x43reateOrderRequest\x12;\n\nrequest_id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x18\x80\x01\x32\x12^[A-Za-z0-9._:-]*$R\trequestId\x12\x31\n\x0e\x63ustomer_email\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01R\rcustomerEmail\x12\x41\n\x05lines\x18\x03 \x03(\x0b\x32\x1f.pasar.order.v1.CreateOrderLineB\n\xbaH\x07\x92\x01\x04\x08\x01\x10\x14R\x05lines\x12U\n\x14payment_channel_code\x18\x04 \x01(\tB#\xbaH r\x1e\x10\x01\x18 2\x18^[a-z0-9]+(_[a-z0-9]+)*$R\x12paymentChannelCode\x12\x34\n\rlanguage_code\x18\x05 \x01(\tB\x0f\xbaH\x0cr\nR\x00R\x02idR\x02\x65nR\x0clanguageCode:|\xbaHy\x1aw\n!create_order.lines.unique_package\x12(each package may appear in one line only\x1a(this.lines.map(l, l.package_id).unique()\"\x9a\x01\n\x13\x43reateOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x02 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x33\n\x07payment\x18\x03 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"^\n\x0fGetOrderRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^ord_[0-9a-f]{32}$R\x02id\x12 \n\x05token\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x05token\"?\n\x10GetOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order\"a\n\x12\x43\x61ncelOrderRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^ord_[0-9a-f]{32}$R\x02id\x12 \n\x05token\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x05token\"B\n\x13\x43\x61ncelOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order2\x9f\x03\n\x0cOrderService\x12q\n\x0b\x43reateOrder\x12\".pasar.order.v1.CreateOrderRequest\x1a#.pasar.order.v1.CreateOrderResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/api/v1/orders:\x01*\x12\x91\x01\n\x08GetOrder\x12\x1f.pasar.order.v1.GetOrderRequest\x1a .pasar.order.v1.GetOrderResponse\"B\x90\x02\x01\x82\xd3\xe4\x93\x02\x39\x12\x13/api/v1/orders/{id}Z\x1b\x12\x12/api/v1/order/{id}b\x05orderb\x05order\x12\x87\x01\n\x0b\x43\x61ncelOrder\x12\".pasar.order.v1.CancelOrderRequest\x1a#.pasar.order.v1.CancelOrderResponse\"/\x90\x02\x02\x82\xd3\xe4\x93\x02&\"\x1a/api/v1/orders/{id}:cancel:\x01*b\x05orderBAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,10 +36,14 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pasar.order.v1.order_servic
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1'
+  _globals['_CREATEORDERLINE_DESTINATIONENTRY']._loaded_options = None
+  _globals['_CREATEORDERLINE_DESTINATIONENTRY']._serialized_options = b'8\001'
   _globals['_CREATEORDERLINE'].fields_by_name['package_id']._loaded_options = None
   _globals['_CREATEORDERLINE'].fields_by_name['package_id']._serialized_options = b'\272H r\036\020\001\030?2\030^[a-z0-9]+(-[a-z0-9]+)*$'
   _globals['_CREATEORDERLINE'].fields_by_name['quantity']._loaded_options = None
   _globals['_CREATEORDERLINE'].fields_by_name['quantity']._serialized_options = b'\272H\006\032\004\030d \000'
+  _globals['_CREATEORDERLINE'].fields_by_name['destination']._loaded_options = None
+  _globals['_CREATEORDERLINE'].fields_by_name['destination']._serialized_options = b'\272H(\232\001%\020\004\"\031r\027\020\001\030 2\021^[a-z][a-z0-9_]*$*\006r\004\020\001\030@'
   _globals['_CREATEORDERREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_CREATEORDERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\031r\027\030\200\0012\022^[A-Za-z0-9._:-]*$'
   _globals['_CREATEORDERREQUEST'].fields_by_name['customer_email']._loaded_options = None
@@ -66,20 +70,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERSERVICE'].methods_by_name['GetOrder']._serialized_options = b'\220\002\001\202\323\344\223\0029\022\023/api/v1/orders/{id}Z\033\022\022/api/v1/order/{id}b\005orderb\005order'
   _globals['_ORDERSERVICE'].methods_by_name['CancelOrder']._loaded_options = None
   _globals['_ORDERSERVICE'].methods_by_name['CancelOrder']._serialized_options = b'\220\002\002\202\323\344\223\002&\"\032/api/v1/orders/{id}:cancel:\001*b\005order'
-  _globals['_CREATEORDERLINE']._serialized_start=173
-  _globals['_CREATEORDERLINE']._serialized_end=297
-  _globals['_CREATEORDERREQUEST']._serialized_start=300
-  _globals['_CREATEORDERREQUEST']._serialized_end=766
-  _globals['_CREATEORDERRESPONSE']._serialized_start=769
-  _globals['_CREATEORDERRESPONSE']._serialized_end=923
-  _globals['_GETORDERREQUEST']._serialized_start=925
-  _globals['_GETORDERREQUEST']._serialized_end=1019
-  _globals['_GETORDERRESPONSE']._serialized_start=1021
-  _globals['_GETORDERRESPONSE']._serialized_end=1084
-  _globals['_CANCELORDERREQUEST']._serialized_start=1086
-  _globals['_CANCELORDERREQUEST']._serialized_end=1183
-  _globals['_CANCELORDERRESPONSE']._serialized_start=1185
-  _globals['_CANCELORDERRESPONSE']._serialized_end=1251
-  _globals['_ORDERSERVICE']._serialized_start=1254
-  _globals['_ORDERSERVICE']._serialized_end=1669
+  _globals['_CREATEORDERLINE']._serialized_start=174
+  _globals['_CREATEORDERLINE']._serialized_end=491
+  _globals['_CREATEORDERLINE_DESTINATIONENTRY']._serialized_start=429
+  _globals['_CREATEORDERLINE_DESTINATIONENTRY']._serialized_end=491
+  _globals['_CREATEORDERREQUEST']._serialized_start=494
+  _globals['_CREATEORDERREQUEST']._serialized_end=960
+  _globals['_CREATEORDERRESPONSE']._serialized_start=963
+  _globals['_CREATEORDERRESPONSE']._serialized_end=1117
+  _globals['_GETORDERREQUEST']._serialized_start=1119
+  _globals['_GETORDERREQUEST']._serialized_end=1213
+  _globals['_GETORDERRESPONSE']._serialized_start=1215
+  _globals['_GETORDERRESPONSE']._serialized_end=1278
+  _globals['_CANCELORDERREQUEST']._serialized_start=1280
+  _globals['_CANCELORDERREQUEST']._serialized_end=1377
+  _globals['_CANCELORDERRESPONSE']._serialized_start=1379
+  _globals['_CANCELORDERRESPONSE']._serialized_end=1445
+  _globals['_ORDERSERVICE']._serialized_start=1448
+  _globals['_ORDERSERVICE']._serialized_end=1863
 # @@protoc_insertion_point(module_scope)

@@ -26,21 +26,52 @@ class CreateOrderLine(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class DestinationEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     PACKAGE_ID_FIELD_NUMBER: _builtins.int
     QUANTITY_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
     package_id: _builtins.str
     """The id of the package."""
     quantity: _builtins.int
     """How many units; at least one, at most one hundred."""
+    @_builtins.property
+    def destination(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Where to deliver: one value per destination field of the package's product
+        (`pasar.product.v1.Product.destination_fields`), keyed by the field's name, such as
+        {"phone_number": "081234567890"}. A missing, unknown or invalid value is
+        INVALID_ARGUMENT with `pasar.common.v1.ErrorReason` INVALID_DESTINATION naming the
+        field. Destinations are personal data: services mask them in logs.
+        """
+
     def __init__(
         self,
         *,
         package_id: _builtins.str = ...,
         quantity: _builtins.int = ...,
+        destination: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["package_id", b"package_id", "quantity", b"quantity"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "package_id", b"package_id", "quantity", b"quantity"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -71,7 +71,8 @@ class OrderServiceServicer:
         It declares no idempotency_level because a call without request_id is not safe to
         repeat: a client retries it only when it set request_id.
         FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-        NOT_FOUND when a package or the channel is unknown.
+        NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
+        destination does not fit its product.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -87,8 +88,8 @@ class OrderServiceServicer:
 
     def CancelOrder(self, request, context):
         """Cancels an unpaid order: its stock is released and its payment cancelled.
-        Idempotent: cancelling a cancelled order returns it unchanged; cancelling a paid or
-        expired one is FAILED_PRECONDITION.
+        Idempotent: cancelling a cancelled order returns it unchanged; cancelling one that is
+        paid (or delivered, or refunded) or expired is FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -46,7 +46,8 @@ class OrderServiceStub:
     It declares no idempotency_level because a call without request_id is not safe to
     repeat: a client retries it only when it set request_id.
     FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-    NOT_FOUND when a package or the channel is unknown.
+    NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
+    destination does not fit its product.
     """
     GetOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_service_pb2.GetOrderResponse]
     """Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
@@ -54,8 +55,8 @@ class OrderServiceStub:
     """
     CancelOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.CancelOrderRequest, _order_service_pb2.CancelOrderResponse]
     """Cancels an unpaid order: its stock is released and its payment cancelled.
-    Idempotent: cancelling a cancelled order returns it unchanged; cancelling a paid or
-    expired one is FAILED_PRECONDITION.
+    Idempotent: cancelling a cancelled order returns it unchanged; cancelling one that is
+    paid (or delivered, or refunded) or expired is FAILED_PRECONDITION.
     """
 
 @_typing.type_check_only
@@ -76,7 +77,8 @@ class OrderServiceAsyncStub(OrderServiceStub):
     It declares no idempotency_level because a call without request_id is not safe to
     repeat: a client retries it only when it set request_id.
     FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-    NOT_FOUND when a package or the channel is unknown.
+    NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
+    destination does not fit its product.
     """
     GetOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_service_pb2.GetOrderResponse]  # type: ignore[assignment]
     """Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
@@ -84,8 +86,8 @@ class OrderServiceAsyncStub(OrderServiceStub):
     """
     CancelOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.CancelOrderRequest, _order_service_pb2.CancelOrderResponse]  # type: ignore[assignment]
     """Cancels an unpaid order: its stock is released and its payment cancelled.
-    Idempotent: cancelling a cancelled order returns it unchanged; cancelling a paid or
-    expired one is FAILED_PRECONDITION.
+    Idempotent: cancelling a cancelled order returns it unchanged; cancelling one that is
+    paid (or delivered, or refunded) or expired is FAILED_PRECONDITION.
     """
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -109,7 +111,8 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         It declares no idempotency_level because a call without request_id is not safe to
         repeat: a client retries it only when it set request_id.
         FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-        NOT_FOUND when a package or the channel is unknown.
+        NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
+        destination does not fit its product.
         """
 
     @_abc_1.abstractmethod
@@ -129,8 +132,8 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_order_service_pb2.CancelOrderResponse, _abc.Awaitable[_order_service_pb2.CancelOrderResponse]]:
         """Cancels an unpaid order: its stock is released and its payment cancelled.
-        Idempotent: cancelling a cancelled order returns it unchanged; cancelling a paid or
-        expired one is FAILED_PRECONDITION.
+        Idempotent: cancelling a cancelled order returns it unchanged; cancelling one that is
+        paid (or delivered, or refunded) or expired is FAILED_PRECONDITION.
         """
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

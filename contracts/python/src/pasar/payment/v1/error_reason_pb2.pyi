@@ -62,6 +62,20 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """INVALID_ARGUMENT: a notification from a provider the service does not know, with a
     BadRequest violation on `provider`. Metadata: `provider`.
     """
+    PAYMENT_NOT_REFUNDABLE: _ErrorReason.ValueType  # 11
+    """FAILED_PRECONDITION: RefundPayment for a payment that is not paid (pending, expired,
+    cancelled, or already refunded in full). Metadata: `payment_id`, `state` (the full
+    PaymentState value name).
+    """
+    REFUND_EXCEEDS_PAYMENT: _ErrorReason.ValueType  # 12
+    """FAILED_PRECONDITION: RefundPayment for more than what is left to refund (the total
+    minus earlier refunds). Metadata: `payment_id`, `refundable_amount` (a decimal
+    integer, rupiah).
+    """
+    REFUND_REQUEST_REUSED: _ErrorReason.ValueType  # 13
+    """ALREADY_EXISTS: RefundPayment with a `request_id` already used for a refund of
+    another payment or amount. Metadata: `refund_id` (the existing refund).
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Why a payment call failed, as `google.rpc.ErrorInfo.reason` (domain `pasar.shop`)
@@ -110,5 +124,19 @@ Metadata: `provider`.
 UNKNOWN_PROVIDER: ErrorReason.ValueType  # 10
 """INVALID_ARGUMENT: a notification from a provider the service does not know, with a
 BadRequest violation on `provider`. Metadata: `provider`.
+"""
+PAYMENT_NOT_REFUNDABLE: ErrorReason.ValueType  # 11
+"""FAILED_PRECONDITION: RefundPayment for a payment that is not paid (pending, expired,
+cancelled, or already refunded in full). Metadata: `payment_id`, `state` (the full
+PaymentState value name).
+"""
+REFUND_EXCEEDS_PAYMENT: ErrorReason.ValueType  # 12
+"""FAILED_PRECONDITION: RefundPayment for more than what is left to refund (the total
+minus earlier refunds). Metadata: `payment_id`, `refundable_amount` (a decimal
+integer, rupiah).
+"""
+REFUND_REQUEST_REUSED: ErrorReason.ValueType  # 13
+"""ALREADY_EXISTS: RefundPayment with a `request_id` already used for a refund of
+another payment or amount. Metadata: `refund_id` (the existing refund).
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

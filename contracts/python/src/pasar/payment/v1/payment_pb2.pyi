@@ -5,10 +5,12 @@ The payment service's resources: the channels a shopper can pay through, payment
 and the events that tell other services what happened to a payment.
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from pasar.common.v1 import money_pb2 as _money_pb2
 import builtins as _builtins
@@ -69,11 +71,15 @@ class _PaymentStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PaymentS
     PAYMENT_STATE_PENDING: _PaymentState.ValueType  # 1
     """Waiting for the shopper to pay, until expire_time."""
     PAYMENT_STATE_PAID: _PaymentState.ValueType  # 2
-    """The provider confirmed the money arrived. Final."""
+    """The provider confirmed the money arrived. Final, unless it is refunded in full."""
     PAYMENT_STATE_EXPIRED: _PaymentState.ValueType  # 3
     """Not paid before expire_time. Final."""
     PAYMENT_STATE_CANCELLED: _PaymentState.ValueType  # 4
     """Cancelled by the shop before it was paid. Final."""
+    PAYMENT_STATE_REFUNDED: _PaymentState.ValueType  # 5
+    """Paid, then refunded in full (refunds of part of the total leave it PAID, with
+    refunded_total telling how much went back). Final.
+    """
 
 class PaymentState(_PaymentState, metaclass=_PaymentStateEnumTypeWrapper):
     """The state of a payment."""
@@ -83,12 +89,40 @@ PAYMENT_STATE_UNSPECIFIED: PaymentState.ValueType  # 0
 PAYMENT_STATE_PENDING: PaymentState.ValueType  # 1
 """Waiting for the shopper to pay, until expire_time."""
 PAYMENT_STATE_PAID: PaymentState.ValueType  # 2
-"""The provider confirmed the money arrived. Final."""
+"""The provider confirmed the money arrived. Final, unless it is refunded in full."""
 PAYMENT_STATE_EXPIRED: PaymentState.ValueType  # 3
 """Not paid before expire_time. Final."""
 PAYMENT_STATE_CANCELLED: PaymentState.ValueType  # 4
 """Cancelled by the shop before it was paid. Final."""
+PAYMENT_STATE_REFUNDED: PaymentState.ValueType  # 5
+"""Paid, then refunded in full (refunds of part of the total leave it PAID, with
+refunded_total telling how much went back). Final.
+"""
 Global___PaymentState: _TypeAlias = PaymentState  # noqa: Y015
+
+class _RefundState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RefundStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RefundState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REFUND_STATE_UNSPECIFIED: _RefundState.ValueType  # 0
+    """The state is not set; never stored."""
+    REFUND_STATE_PENDING: _RefundState.ValueType  # 1
+    """The provider accepted the refund and has not confirmed it yet."""
+    REFUND_STATE_SUCCEEDED: _RefundState.ValueType  # 2
+    """The money went back to the payer. Final. The sandbox provider refunds at once."""
+
+class RefundState(_RefundState, metaclass=_RefundStateEnumTypeWrapper):
+    """The state of a refund."""
+
+REFUND_STATE_UNSPECIFIED: RefundState.ValueType  # 0
+"""The state is not set; never stored."""
+REFUND_STATE_PENDING: RefundState.ValueType  # 1
+"""The provider accepted the refund and has not confirmed it yet."""
+REFUND_STATE_SUCCEEDED: RefundState.ValueType  # 2
+"""The money went back to the payer. Final. The sandbox provider refunds at once."""
+Global___RefundState: _TypeAlias = RefundState  # noqa: Y015
 
 class _PaymentEventType:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -106,6 +140,10 @@ class _PaymentEventTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Paym
     """The payment expired unpaid."""
     PAYMENT_EVENT_TYPE_CANCELLED: _PaymentEventType.ValueType  # 4
     """The payment was cancelled."""
+    PAYMENT_EVENT_TYPE_REFUNDED: _PaymentEventType.ValueType  # 5
+    """Money of the paid payment went back to the payer: the event's refund says how much.
+    The payment's state is REFUNDED when the refunds reach its total, PAID otherwise.
+    """
 
 class PaymentEventType(_PaymentEventType, metaclass=_PaymentEventTypeEnumTypeWrapper):
     """What happened to a payment."""
@@ -120,6 +158,10 @@ PAYMENT_EVENT_TYPE_EXPIRED: PaymentEventType.ValueType  # 3
 """The payment expired unpaid."""
 PAYMENT_EVENT_TYPE_CANCELLED: PaymentEventType.ValueType  # 4
 """The payment was cancelled."""
+PAYMENT_EVENT_TYPE_REFUNDED: PaymentEventType.ValueType  # 5
+"""Money of the paid payment went back to the payer: the event's refund says how much.
+The payment's state is REFUNDED when the refunds reach its total, PAID otherwise.
+"""
 Global___PaymentEventType: _TypeAlias = PaymentEventType  # noqa: Y015
 
 @_typing.final
@@ -322,6 +364,8 @@ class Payment(_message.Message):
     EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     PAID_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    REFUNDS_FIELD_NUMBER: _builtins.int
+    REFUNDED_TOTAL_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The payment's id: "pay_" and 32 lower-case hexadecimal digits; not guessable."""
     order_id: _builtins.str
@@ -380,6 +424,14 @@ class Payment(_message.Message):
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """When the payment last changed."""
 
+    @_builtins.property
+    def refunds(self) -> _containers.RepeatedCompositeFieldContainer[Global___Refund]:
+        """The payment's refunds, oldest first."""
+
+    @_builtins.property
+    def refunded_total(self) -> _money_pb2.Money:
+        """The sum of the refunds' amounts; zero (in the payment's currency) when there are none."""
+
     def __init__(
         self,
         *,
@@ -401,16 +453,78 @@ class Payment(_message.Message):
         expire_time: _timestamp_pb2.Timestamp | None = ...,
         paid_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        refunds: _abc.Iterable[Global___Refund] | None = ...,
+        refunded_total: _money_pb2.Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "create_time", b"create_time", "ewallet", b"ewallet", "expire_time", b"expire_time", "fee", b"fee", "instructions", b"instructions", "paid_time", b"paid_time", "qris", b"qris", "retail_outlet", b"retail_outlet", "total", b"total", "update_time", b"update_time", "virtual_account", b"virtual_account"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "create_time", b"create_time", "ewallet", b"ewallet", "expire_time", b"expire_time", "fee", b"fee", "instructions", b"instructions", "paid_time", b"paid_time", "qris", b"qris", "refunded_total", b"refunded_total", "retail_outlet", b"retail_outlet", "total", b"total", "update_time", b"update_time", "virtual_account", b"virtual_account"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "channel_code", b"channel_code", "channel_kind", b"channel_kind", "create_time", b"create_time", "ewallet", b"ewallet", "expire_time", b"expire_time", "fee", b"fee", "id", b"id", "instructions", b"instructions", "order_id", b"order_id", "paid_time", b"paid_time", "provider", b"provider", "provider_reference", b"provider_reference", "qris", b"qris", "retail_outlet", b"retail_outlet", "state", b"state", "total", b"total", "update_time", b"update_time", "virtual_account", b"virtual_account"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "channel_code", b"channel_code", "channel_kind", b"channel_kind", "create_time", b"create_time", "ewallet", b"ewallet", "expire_time", b"expire_time", "fee", b"fee", "id", b"id", "instructions", b"instructions", "order_id", b"order_id", "paid_time", b"paid_time", "provider", b"provider", "provider_reference", b"provider_reference", "qris", b"qris", "refunded_total", b"refunded_total", "refunds", b"refunds", "retail_outlet", b"retail_outlet", "state", b"state", "total", b"total", "update_time", b"update_time", "virtual_account", b"virtual_account"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_instructions: _TypeAlias = _typing.Literal["virtual_account", "qris", "ewallet", "retail_outlet"]  # noqa: Y015
     _WhichOneofArgType_instructions: _TypeAlias = _typing.Literal["instructions", b"instructions"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_instructions) -> _WhichOneofReturnType_instructions | None: ...
 
 Global___Payment: _TypeAlias = Payment  # noqa: Y015
+
+@_typing.final
+class Refund(_message.Message):
+    """Money given back to the payer of a paid payment, in full or in part."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    PROVIDER_REFERENCE_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    COMPLETE_TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The refund's id: "rfd_" and 32 lower-case hexadecimal digits."""
+    payment_id: _builtins.str
+    """The id of the payment refunded."""
+    request_id: _builtins.str
+    """The caller's key for the refund (RefundPaymentRequest.request_id)."""
+    reason: _builtins.str
+    """Why the money goes back, as the caller said it, such as "delivery failed"."""
+    state: Global___RefundState.ValueType
+    """The refund's state."""
+    provider_reference: _builtins.str
+    """The provider's own id for the refund."""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """How much goes back; at most the payment's total minus earlier refunds."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the refund was asked for."""
+
+    @_builtins.property
+    def complete_time(self) -> _timestamp_pb2.Timestamp:
+        """When the money went back; unset unless state is SUCCEEDED."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        payment_id: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        reason: _builtins.str = ...,
+        state: Global___RefundState.ValueType = ...,
+        provider_reference: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        complete_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "complete_time", b"complete_time", "create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "complete_time", b"complete_time", "create_time", b"create_time", "id", b"id", "payment_id", b"payment_id", "provider_reference", b"provider_reference", "reason", b"reason", "request_id", b"request_id", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Refund: _TypeAlias = Refund  # noqa: Y015
 
 @_typing.final
 class PaymentEvent(_message.Message):
@@ -424,6 +538,7 @@ class PaymentEvent(_message.Message):
     TYPE_FIELD_NUMBER: _builtins.int
     PAYMENT_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    REFUND_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """The event's position in the payment service's log: strictly increasing, never reused.
     Consumers store the last sequence they handled and resume after it.
@@ -438,6 +553,10 @@ class PaymentEvent(_message.Message):
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When the change happened."""
 
+    @_builtins.property
+    def refund(self) -> Global___Refund:
+        """The refund that happened; set only for REFUNDED events."""
+
     def __init__(
         self,
         *,
@@ -445,10 +564,11 @@ class PaymentEvent(_message.Message):
         type: Global___PaymentEventType.ValueType = ...,
         payment: Global___Payment | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        refund: Global___Refund | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "payment", b"payment"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "payment", b"payment", "refund", b"refund"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "payment", b"payment", "sequence", b"sequence", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "payment", b"payment", "refund", b"refund", "sequence", b"sequence", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -334,6 +334,74 @@ class CancelPaymentResponse(_message.Message):
 Global___CancelPaymentResponse: _TypeAlias = CancelPaymentResponse  # noqa: Y015
 
 @_typing.final
+class RefundPaymentRequest(_message.Message):
+    """The request of PaymentService.RefundPayment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    payment_id: _builtins.str
+    """The id of the payment to refund."""
+    request_id: _builtins.str
+    """A key the caller chooses once per intended refund and sends again on every retry,
+    such as the id of the fulfillment that failed; it is the idempotency key of the call.
+    """
+    reason: _builtins.str
+    """Why the money goes back, for the payer and the shop's records."""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """How much to give back, in the payment's currency; more than zero."""
+
+    def __init__(
+        self,
+        *,
+        payment_id: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "payment_id", b"payment_id", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefundPaymentRequest: _TypeAlias = RefundPaymentRequest  # noqa: Y015
+
+@_typing.final
+class RefundPaymentResponse(_message.Message):
+    """The response of PaymentService.RefundPayment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_FIELD_NUMBER: _builtins.int
+    REFUND_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def payment(self) -> _payment_pb2.Payment:
+        """The payment after the refund."""
+
+    @_builtins.property
+    def refund(self) -> _payment_pb2.Refund:
+        """The refund, new or, on a retry, the existing one."""
+
+    def __init__(
+        self,
+        *,
+        payment: _payment_pb2.Payment | None = ...,
+        refund: _payment_pb2.Refund | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["payment", b"payment", "refund", b"refund"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payment", b"payment", "refund", b"refund"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefundPaymentResponse: _TypeAlias = RefundPaymentResponse  # noqa: Y015
+
+@_typing.final
 class NotifyPaymentRequest(_message.Message):
     """The request of PaymentService.NotifyPayment."""
 

@@ -68,6 +68,11 @@ class PaymentServiceStub:
                 request_serializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.CancelPaymentRequest.SerializeToString,
                 response_deserializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.CancelPaymentResponse.FromString,
                 _registered_method=True)
+        self.RefundPayment = channel.unary_unary(
+                '/pasar.payment.v1.PaymentService/RefundPayment',
+                request_serializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.RefundPaymentRequest.SerializeToString,
+                response_deserializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.RefundPaymentResponse.FromString,
+                _registered_method=True)
         self.NotifyPayment = channel.unary_unary(
                 '/pasar.payment.v1.PaymentService/NotifyPayment',
                 request_serializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.NotifyPaymentRequest.SerializeToString,
@@ -143,6 +148,18 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RefundPayment(self, request, context):
+        """Refunds a paid payment, in full or in part, through the provider that took it (the
+        sandbox provider refunds at once). Internal: the order service calls it when a
+        line's delivery fails. Idempotent on request_id: a retry with the same payment and
+        amount returns the first refund; other content is ALREADY_EXISTS. A REFUNDED event
+        follows each new refund. FAILED_PRECONDITION when the payment is not paid, or when
+        the amount is more than what is left to refund.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def NotifyPayment(self, request, context):
         """Receives a provider's notification that a payment was settled. Internal: the
         provider's webhook adapter calls it. The payload is checked against its HMAC
@@ -195,6 +212,11 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.CancelPayment,
                     request_deserializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.CancelPaymentRequest.FromString,
                     response_serializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.CancelPaymentResponse.SerializeToString,
+            ),
+            'RefundPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefundPayment,
+                    request_deserializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.RefundPaymentRequest.FromString,
+                    response_serializer=pasar_dot_payment_dot_v1_dot_payment__service__pb2.RefundPaymentResponse.SerializeToString,
             ),
             'NotifyPayment': grpc.unary_unary_rpc_method_handler(
                     servicer.NotifyPayment,
@@ -373,6 +395,33 @@ class PaymentService:
             '/pasar.payment.v1.PaymentService/CancelPayment',
             pasar_dot_payment_dot_v1_dot_payment__service__pb2.CancelPaymentRequest.SerializeToString,
             pasar_dot_payment_dot_v1_dot_payment__service__pb2.CancelPaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefundPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pasar.payment.v1.PaymentService/RefundPayment',
+            pasar_dot_payment_dot_v1_dot_payment__service__pb2.RefundPaymentRequest.SerializeToString,
+            pasar_dot_payment_dot_v1_dot_payment__service__pb2.RefundPaymentResponse.FromString,
             options,
             channel_credentials,
             insecure,

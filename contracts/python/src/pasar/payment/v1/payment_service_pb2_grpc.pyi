@@ -70,6 +70,14 @@ class PaymentServiceStub:
     """Cancels a pending payment. Internal. Idempotent: cancelling a cancelled or expired
     payment returns it unchanged; cancelling a paid one is FAILED_PRECONDITION.
     """
+    RefundPayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.RefundPaymentRequest, _payment_service_pb2.RefundPaymentResponse]
+    """Refunds a paid payment, in full or in part, through the provider that took it (the
+    sandbox provider refunds at once). Internal: the order service calls it when a
+    line's delivery fails. Idempotent on request_id: a retry with the same payment and
+    amount returns the first refund; other content is ALREADY_EXISTS. A REFUNDED event
+    follows each new refund. FAILED_PRECONDITION when the payment is not paid, or when
+    the amount is more than what is left to refund.
+    """
     NotifyPayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.NotifyPaymentRequest, _payment_service_pb2.NotifyPaymentResponse]
     """Receives a provider's notification that a payment was settled. Internal: the
     provider's webhook adapter calls it. The payload is checked against its HMAC
@@ -122,6 +130,14 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     CancelPayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.CancelPaymentRequest, _payment_service_pb2.CancelPaymentResponse]  # type: ignore[assignment]
     """Cancels a pending payment. Internal. Idempotent: cancelling a cancelled or expired
     payment returns it unchanged; cancelling a paid one is FAILED_PRECONDITION.
+    """
+    RefundPayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.RefundPaymentRequest, _payment_service_pb2.RefundPaymentResponse]  # type: ignore[assignment]
+    """Refunds a paid payment, in full or in part, through the provider that took it (the
+    sandbox provider refunds at once). Internal: the order service calls it when a
+    line's delivery fails. Idempotent on request_id: a retry with the same payment and
+    amount returns the first refund; other content is ALREADY_EXISTS. A REFUNDED event
+    follows each new refund. FAILED_PRECONDITION when the payment is not paid, or when
+    the amount is more than what is left to refund.
     """
     NotifyPayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.NotifyPaymentRequest, _payment_service_pb2.NotifyPaymentResponse]  # type: ignore[assignment]
     """Receives a provider's notification that a payment was settled. Internal: the
@@ -208,6 +224,20 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_payment_service_pb2.CancelPaymentResponse, _abc.Awaitable[_payment_service_pb2.CancelPaymentResponse]]:
         """Cancels a pending payment. Internal. Idempotent: cancelling a cancelled or expired
         payment returns it unchanged; cancelling a paid one is FAILED_PRECONDITION.
+        """
+
+    @_abc_1.abstractmethod
+    def RefundPayment(
+        self,
+        request: _payment_service_pb2.RefundPaymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payment_service_pb2.RefundPaymentResponse, _abc.Awaitable[_payment_service_pb2.RefundPaymentResponse]]:
+        """Refunds a paid payment, in full or in part, through the provider that took it (the
+        sandbox provider refunds at once). Internal: the order service calls it when a
+        line's delivery fails. Idempotent on request_id: a retry with the same payment and
+        amount returns the first refund; other content is ALREADY_EXISTS. A REFUNDED event
+        follows each new refund. FAILED_PRECONDITION when the payment is not paid, or when
+        the amount is more than what is left to refund.
         """
 
     @_abc_1.abstractmethod

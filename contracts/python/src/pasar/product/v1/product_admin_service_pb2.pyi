@@ -128,8 +128,9 @@ class UpdateProductRequest(_message.Message):
 
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """The fields to change: any of display_name, description, category_id, image_url.
-        Empty means all of them.
+        """The fields to change: any of display_name, description, category_id, image_url,
+        destination_fields, delivery_kind. Empty means the first four (the fields v1.0 had),
+        so that a client built before the others existed does not clear them.
         """
 
     def __init__(

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from pasar.common.v1 import money_pb2 as pasar_dot_common_dot_v1_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epasar/product/v1/product.proto\x12\x10pasar.product.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\"\x98\x01\n\x08\x43\x61tegory\x12\x33\n\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\x12,\n\x0c\x64isplay_name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18PR\x0b\x64isplayName\x12)\n\nsort_order\x18\x03 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\x90N(\x00R\tsortOrder\"\xd6\x04\n\x07Product\x12\x33\n\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\x12,\n\x0c\x64isplay_name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18xR\x0b\x64isplayName\x12*\n\x0b\x64\x65scription\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\xd0\x0fR\x0b\x64\x65scription\x12\x44\n\x0b\x63\x61tegory_id\x18\x04 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\ncategoryId\x12%\n\timage_url\x18\x05 \x01(\tB\x08\xbaH\x05r\x03\x18\xf4\x03R\x08imageUrl\x12\x34\n\x05state\x18\x06 \x01(\x0e\x32\x1e.pasar.product.v1.ProductStateR\x05state\x12\x35\n\x08packages\x18\x07 \x03(\x0b\x32\x19.pasar.product.v1.PackageR\x08packages\x12\x33\n\tmin_price\x18\x08 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x08minPrice\x12\x33\n\tmax_price\x18\t \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x08maxPrice\x12;\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"\x82\x03\n\x07Package\x12\x33\n\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\x12\x1d\n\nproduct_id\x18\x02 \x01(\tR\tproductId\x12,\n\x0c\x64isplay_name\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18xR\x0b\x64isplayName\x12*\n\x0b\x64\x65scription\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\xf4\x03R\x0b\x64\x65scription\x12\x34\n\x05price\x18\x05 \x01(\x0b\x32\x16.pasar.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x05price\x12\x36\n\x0fstock_available\x18\x06 \x01(\x05\x42\r\xbaH\n\x1a\x08\x18\x80\x94\xeb\xdc\x03(\x00R\x0estockAvailable\x12)\n\nsort_order\x18\x07 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\x90N(\x00R\tsortOrder\x12\x30\n\x14product_display_name\x18\x08 \x01(\tR\x12productDisplayName\"v\n\tStockLine\x12\x42\n\npackage_id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\tpackageId\x12%\n\x08quantity\x18\x02 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64 \x00R\x08quantity\"\xcc\x02\n\x0bReservation\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x38\n\x05state\x18\x02 \x01(\x0e\x32\".pasar.product.v1.ReservationStateR\x05state\x12\x31\n\x05lines\x18\x03 \x03(\x0b\x32\x1b.pasar.product.v1.StockLineR\x05lines\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12;\n\x0b\x65xpire_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime*c\n\x0cProductState\x12\x1d\n\x19PRODUCT_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14PRODUCT_STATE_ACTIVE\x10\x01\x12\x1a\n\x16PRODUCT_STATE_ARCHIVED\x10\x02*\x96\x01\n\x10ReservationState\x12!\n\x1dRESERVATION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aRESERVATION_STATE_RESERVED\x10\x01\x12\x1f\n\x1bRESERVATION_STATE_COMMITTED\x10\x02\x12\x1e\n\x1aRESERVATION_STATE_RELEASED\x10\x03\x42\x45ZCgithub.com/pasar-shop/pasar/contracts/go/pasar/product/v1;productv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epasar/product/v1/product.proto\x12\x10pasar.product.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\"\x98\x01\n\x08\x43\x61tegory\x12\x33\n\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\x12,\n\x0c\x64isplay_name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18PR\x0b\x64isplayName\x12)\n\nsort_order\x18\x03 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\x90N(\x00R\tsortOrder\"\xb9\x04\n\x10\x44\x65stinationField\x12\x30\n\x04name\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x10\x01\x18 2\x11^[a-z][a-z0-9_]*$R\x04name\x12\x1f\n\x05label\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18PR\x05label\x12$\n\x08label_en\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18PR\x07labelEn\x12\x1c\n\x04hint\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01R\x04hint\x12!\n\x07hint_en\x18\x05 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01R\x06hintEn\x12$\n\x07pattern\x18\x06 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01R\x07pattern\x12(\n\nmin_length\x18\x07 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18@(\x01R\tminLength\x12(\n\nmax_length\x18\x08 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18@(\x01R\tmaxLength\x12.\n\x08prefixes\x18\t \x03(\tB\x12\xbaH\x0f\x92\x01\x0c\x10@\x18\x01\"\x06r\x04\x10\x01\x18\x08R\x08prefixes\x12#\n\x07\x65xample\x18\n \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x07\x65xample\x12)\n\x10lookup_supported\x18\x0b \x01(\x08R\x0flookupSupported:q\xbaHn\x1al\n\x1e\x64\x65stination_field.length_range\x12&max_length must be at least min_length\x1a\"this.max_length >= this.min_length\"\x92\x07\n\x07Product\x12\x33\n\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\x12,\n\x0c\x64isplay_name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18xR\x0b\x64isplayName\x12*\n\x0b\x64\x65scription\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\xd0\x0fR\x0b\x64\x65scription\x12\x44\n\x0b\x63\x61tegory_id\x18\x04 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\ncategoryId\x12%\n\timage_url\x18\x05 \x01(\tB\x08\xbaH\x05r\x03\x18\xf4\x03R\x08imageUrl\x12\x34\n\x05state\x18\x06 \x01(\x0e\x32\x1e.pasar.product.v1.ProductStateR\x05state\x12\x35\n\x08packages\x18\x07 \x03(\x0b\x32\x19.pasar.product.v1.PackageR\x08packages\x12\x33\n\tmin_price\x18\x08 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x08minPrice\x12\x33\n\tmax_price\x18\t \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x08maxPrice\x12;\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12[\n\x12\x64\x65stination_fields\x18\x0c \x03(\x0b\x32\".pasar.product.v1.DestinationFieldB\x08\xbaH\x05\x92\x01\x02\x10\x04R\x11\x64\x65stinationFields\x12M\n\rdelivery_kind\x18\r \x01(\x0e\x32\x1e.pasar.product.v1.DeliveryKindB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x0c\x64\x65liveryKind:\x8d\x01\xbaH\x89\x01\x1a\x86\x01\n&product.destination_fields.unique_name\x12+each destination field name may appear once\x1a/this.destination_fields.map(f, f.name).unique()\"\x9a\x04\n\x07Package\x12\x33\n\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\x12\x1d\n\nproduct_id\x18\x02 \x01(\tR\tproductId\x12,\n\x0c\x64isplay_name\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18xR\x0b\x64isplayName\x12*\n\x0b\x64\x65scription\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\xf4\x03R\x0b\x64\x65scription\x12\x34\n\x05price\x18\x05 \x01(\x0b\x32\x16.pasar.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x05price\x12\x36\n\x0fstock_available\x18\x06 \x01(\x05\x42\r\xbaH\n\x1a\x08\x18\x80\x94\xeb\xdc\x03(\x00R\x0estockAvailable\x12)\n\nsort_order\x18\x07 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\x90N(\x00R\tsortOrder\x12\x30\n\x14product_display_name\x18\x08 \x01(\tR\x12productDisplayName\x12Q\n\x12\x64\x65stination_fields\x18\t \x03(\x0b\x32\".pasar.product.v1.DestinationFieldR\x11\x64\x65stinationFields\x12\x43\n\rdelivery_kind\x18\n \x01(\x0e\x32\x1e.pasar.product.v1.DeliveryKindR\x0c\x64\x65liveryKind\"v\n\tStockLine\x12\x42\n\npackage_id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\tpackageId\x12%\n\x08quantity\x18\x02 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64 \x00R\x08quantity\"\xcc\x02\n\x0bReservation\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x38\n\x05state\x18\x02 \x01(\x0e\x32\".pasar.product.v1.ReservationStateR\x05state\x12\x31\n\x05lines\x18\x03 \x03(\x0b\x32\x1b.pasar.product.v1.StockLineR\x05lines\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12;\n\x0b\x65xpire_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime*c\n\x0cProductState\x12\x1d\n\x19PRODUCT_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14PRODUCT_STATE_ACTIVE\x10\x01\x12\x1a\n\x16PRODUCT_STATE_ARCHIVED\x10\x02*\xd0\x01\n\x0c\x44\x65liveryKind\x12\x1d\n\x19\x44\x45LIVERY_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44\x45LIVERY_KIND_PHONE_CREDIT\x10\x01\x12\x1b\n\x17\x44\x45LIVERY_KIND_DATA_PLAN\x10\x02\x12#\n\x1f\x44\x45LIVERY_KIND_ELECTRICITY_TOKEN\x10\x03\x12\x1e\n\x1a\x44\x45LIVERY_KIND_VOUCHER_CODE\x10\x04\x12\x1f\n\x1b\x44\x45LIVERY_KIND_ACCOUNT_TOPUP\x10\x05*\x96\x01\n\x10ReservationState\x12!\n\x1dRESERVATION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aRESERVATION_STATE_RESERVED\x10\x01\x12\x1f\n\x1bRESERVATION_STATE_COMMITTED\x10\x02\x12\x1e\n\x1aRESERVATION_STATE_RELEASED\x10\x03\x42\x45ZCgithub.com/pasar-shop/pasar/contracts/go/pasar/product/v1;productv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,6 +41,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CATEGORY'].fields_by_name['display_name']._serialized_options = b'\272H\006r\004\020\001\030P'
   _globals['_CATEGORY'].fields_by_name['sort_order']._loaded_options = None
   _globals['_CATEGORY'].fields_by_name['sort_order']._serialized_options = b'\272H\007\032\005\030\220N(\000'
+  _globals['_DESTINATIONFIELD'].fields_by_name['name']._loaded_options = None
+  _globals['_DESTINATIONFIELD'].fields_by_name['name']._serialized_options = b'\272H\031r\027\020\001\030 2\021^[a-z][a-z0-9_]*$'
+  _globals['_DESTINATIONFIELD'].fields_by_name['label']._loaded_options = None
+  _globals['_DESTINATIONFIELD'].fields_by_name['label']._serialized_options = b'\272H\006r\004\020\001\030P'
+  _globals['_DESTINATIONFIELD'].fields_by_name['label_en']._loaded_options = None
+  _globals['_DESTINATIONFIELD'].fields_by_name['label_en']._serialized_options = b'\272H\006r\004\020\001\030P'
+  _globals['_DESTINATIONFIELD'].fields_by_name['hint']._loaded_options = None
+  _globals['_DESTINATIONFIELD'].fields_by_name['hint']._serialized_options = b'\272H\005r\003\030\310\001'
+  _globals['_DESTINATIONFIELD'].fields_by_name['hint_en']._loaded_options = None
+  _globals['_DESTINATIONFIELD'].fields_by_name['hint_en']._serialized_options = b'\272H\005r\003\030\310\001'
+  _globals['_DESTINATIONFIELD'].fields_by_name['pattern']._loaded_options = None
+  _globals['_DESTINATIONFIELD'].fields_by_name['pattern']._serialized_options = b'\272H\007r\005\020\001\030\310\001'
+  _globals['_DESTINATIONFIELD'].fields_by_name['min_length']._loaded_options = None
+  _globals['_DESTINATIONFIELD'].fields_by_name['min_length']._serialized_options = b'\272H\006\032\004\030@(\001'
+  _globals['_DESTINATIONFIELD'].fields_by_name['max_length']._loaded_options = None
+  _globals['_DESTINATIONFIELD'].fields_by_name['max_length']._serialized_options = b'\272H\006\032\004\030@(\001'
+  _globals['_DESTINATIONFIELD'].fields_by_name['prefixes']._loaded_options = None
+  _globals['_DESTINATIONFIELD'].fields_by_name['prefixes']._serialized_options = b'\272H\017\222\001\014\020@\030\001\"\006r\004\020\001\030\010'
+  _globals['_DESTINATIONFIELD'].fields_by_name['example']._loaded_options = None
+  _globals['_DESTINATIONFIELD'].fields_by_name['example']._serialized_options = b'\272H\006r\004\020\001\030@'
+  _globals['_DESTINATIONFIELD']._loaded_options = None
+  _globals['_DESTINATIONFIELD']._serialized_options = b'\272Hn\032l\n\036destination_field.length_range\022&max_length must be at least min_length\032\"this.max_length >= this.min_length'
   _globals['_PRODUCT'].fields_by_name['id']._loaded_options = None
   _globals['_PRODUCT'].fields_by_name['id']._serialized_options = b'\272H r\036\020\001\030?2\030^[a-z0-9]+(-[a-z0-9]+)*$'
   _globals['_PRODUCT'].fields_by_name['display_name']._loaded_options = None
@@ -51,6 +73,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PRODUCT'].fields_by_name['category_id']._serialized_options = b'\272H r\036\020\001\030?2\030^[a-z0-9]+(-[a-z0-9]+)*$'
   _globals['_PRODUCT'].fields_by_name['image_url']._loaded_options = None
   _globals['_PRODUCT'].fields_by_name['image_url']._serialized_options = b'\272H\005r\003\030\364\003'
+  _globals['_PRODUCT'].fields_by_name['destination_fields']._loaded_options = None
+  _globals['_PRODUCT'].fields_by_name['destination_fields']._serialized_options = b'\272H\005\222\001\002\020\004'
+  _globals['_PRODUCT'].fields_by_name['delivery_kind']._loaded_options = None
+  _globals['_PRODUCT'].fields_by_name['delivery_kind']._serialized_options = b'\272H\005\202\001\002\020\001'
+  _globals['_PRODUCT']._loaded_options = None
+  _globals['_PRODUCT']._serialized_options = b'\272H\211\001\032\206\001\n&product.destination_fields.unique_name\022+each destination field name may appear once\032/this.destination_fields.map(f, f.name).unique()'
   _globals['_PACKAGE'].fields_by_name['id']._loaded_options = None
   _globals['_PACKAGE'].fields_by_name['id']._serialized_options = b'\272H r\036\020\001\030?2\030^[a-z0-9]+(-[a-z0-9]+)*$'
   _globals['_PACKAGE'].fields_by_name['display_name']._loaded_options = None
@@ -67,18 +95,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STOCKLINE'].fields_by_name['package_id']._serialized_options = b'\272H r\036\020\001\030?2\030^[a-z0-9]+(-[a-z0-9]+)*$'
   _globals['_STOCKLINE'].fields_by_name['quantity']._loaded_options = None
   _globals['_STOCKLINE'].fields_by_name['quantity']._serialized_options = b'\272H\006\032\004\030d \000'
-  _globals['_PRODUCTSTATE']._serialized_start=1743
-  _globals['_PRODUCTSTATE']._serialized_end=1842
-  _globals['_RESERVATIONSTATE']._serialized_start=1845
-  _globals['_RESERVATIONSTATE']._serialized_end=1995
+  _globals['_PRODUCTSTATE']._serialized_start=2783
+  _globals['_PRODUCTSTATE']._serialized_end=2882
+  _globals['_DELIVERYKIND']._serialized_start=2885
+  _globals['_DELIVERYKIND']._serialized_end=3093
+  _globals['_RESERVATIONSTATE']._serialized_start=3096
+  _globals['_RESERVATIONSTATE']._serialized_end=3246
   _globals['_CATEGORY']._serialized_start=144
   _globals['_CATEGORY']._serialized_end=296
-  _globals['_PRODUCT']._serialized_start=299
-  _globals['_PRODUCT']._serialized_end=897
-  _globals['_PACKAGE']._serialized_start=900
-  _globals['_PACKAGE']._serialized_end=1286
-  _globals['_STOCKLINE']._serialized_start=1288
-  _globals['_STOCKLINE']._serialized_end=1406
-  _globals['_RESERVATION']._serialized_start=1409
-  _globals['_RESERVATION']._serialized_end=1741
+  _globals['_DESTINATIONFIELD']._serialized_start=299
+  _globals['_DESTINATIONFIELD']._serialized_end=868
+  _globals['_PRODUCT']._serialized_start=871
+  _globals['_PRODUCT']._serialized_end=1785
+  _globals['_PACKAGE']._serialized_start=1788
+  _globals['_PACKAGE']._serialized_end=2326
+  _globals['_STOCKLINE']._serialized_start=2328
+  _globals['_STOCKLINE']._serialized_end=2446
+  _globals['_RESERVATION']._serialized_start=2449
+  _globals['_RESERVATION']._serialized_end=2781
 # @@protoc_insertion_point(module_scope)

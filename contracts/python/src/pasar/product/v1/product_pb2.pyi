@@ -51,6 +51,52 @@ but existing orders keep their snapshot of it.
 """
 Global___ProductState: _TypeAlias = ProductState  # noqa: Y015
 
+class _DeliveryKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DeliveryKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeliveryKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DELIVERY_KIND_UNSPECIFIED: _DeliveryKind.ValueType  # 0
+    """The kind is not set; a product without one cannot be ordered."""
+    DELIVERY_KIND_PHONE_CREDIT: _DeliveryKind.ValueType  # 1
+    """Phone credit (pulsa) added to a phone number; the operator's serial number proves it."""
+    DELIVERY_KIND_DATA_PLAN: _DeliveryKind.ValueType  # 2
+    """A mobile data plan added to a phone number; the operator's serial number proves it."""
+    DELIVERY_KIND_ELECTRICITY_TOKEN: _DeliveryKind.ValueType  # 3
+    """A prepaid electricity token for a PLN meter: 20 digits the shopper types into the
+    meter, worth a number of kWh.
+    """
+    DELIVERY_KIND_VOUCHER_CODE: _DeliveryKind.ValueType  # 4
+    """A voucher code the shopper redeems, such as a game voucher."""
+    DELIVERY_KIND_ACCOUNT_TOPUP: _DeliveryKind.ValueType  # 5
+    """A balance added directly to an account (a game account's diamonds, an e-money
+    wallet); the biller's serial number proves it.
+    """
+
+class DeliveryKind(_DeliveryKind, metaclass=_DeliveryKindEnumTypeWrapper):
+    """What the biller hands over when a product is delivered, telling which fields of a
+    fulfillment's deliveries are set.
+    """
+
+DELIVERY_KIND_UNSPECIFIED: DeliveryKind.ValueType  # 0
+"""The kind is not set; a product without one cannot be ordered."""
+DELIVERY_KIND_PHONE_CREDIT: DeliveryKind.ValueType  # 1
+"""Phone credit (pulsa) added to a phone number; the operator's serial number proves it."""
+DELIVERY_KIND_DATA_PLAN: DeliveryKind.ValueType  # 2
+"""A mobile data plan added to a phone number; the operator's serial number proves it."""
+DELIVERY_KIND_ELECTRICITY_TOKEN: DeliveryKind.ValueType  # 3
+"""A prepaid electricity token for a PLN meter: 20 digits the shopper types into the
+meter, worth a number of kWh.
+"""
+DELIVERY_KIND_VOUCHER_CODE: DeliveryKind.ValueType  # 4
+"""A voucher code the shopper redeems, such as a game voucher."""
+DELIVERY_KIND_ACCOUNT_TOPUP: DeliveryKind.ValueType  # 5
+"""A balance added directly to an account (a game account's diamonds, an e-money
+wallet); the biller's serial number proves it.
+"""
+Global___DeliveryKind: _TypeAlias = DeliveryKind  # noqa: Y015
+
 class _ReservationState:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -110,6 +156,89 @@ class Category(_message.Message):
 Global___Category: _TypeAlias = Category  # noqa: Y015
 
 @_typing.final
+class DestinationField(_message.Message):
+    """A value the shopper gives so that a product can be delivered, such as the phone number
+    that receives the credit, the PLN meter number, or a game's user id. An order line
+    carries one value per field of its product (`CreateOrderLine.destination`, keyed by
+    `name`); a value must satisfy every rule the field sets.
+
+    Rules are checked in this order, and a value that breaks one is refused naming the
+    field: its length, its prefix, then its pattern.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    LABEL_EN_FIELD_NUMBER: _builtins.int
+    HINT_FIELD_NUMBER: _builtins.int
+    HINT_EN_FIELD_NUMBER: _builtins.int
+    PATTERN_FIELD_NUMBER: _builtins.int
+    MIN_LENGTH_FIELD_NUMBER: _builtins.int
+    MAX_LENGTH_FIELD_NUMBER: _builtins.int
+    PREFIXES_FIELD_NUMBER: _builtins.int
+    EXAMPLE_FIELD_NUMBER: _builtins.int
+    LOOKUP_SUPPORTED_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The field's key in a destination map: lower-case letters, digits and underscores,
+    such as "phone_number", "meter_number", "user_id" or "zone_id".
+    """
+    label: _builtins.str
+    """The label shown to shoppers, in Indonesian, such as "Nomor HP"."""
+    label_en: _builtins.str
+    """The label in English, such as "Phone number"."""
+    hint: _builtins.str
+    """A help text shown under the field, in Indonesian, such as where a meter number is
+    printed; may be empty.
+    """
+    hint_en: _builtins.str
+    """The help text in English; may be empty."""
+    pattern: _builtins.str
+    """A regular expression the whole value must match. It uses only what RE2, Python's re
+    and JavaScript's RegExp read alike (character classes, groups, alternation, counted
+    repetition), so that every service and the storefront check the same thing; it is
+    anchored by the checker, with or without ^ and $.
+    """
+    min_length: _builtins.int
+    """The fewest characters a value has."""
+    max_length: _builtins.int
+    """The most characters a value has; at least min_length."""
+    example: _builtins.str
+    """A valid value to show as a placeholder. The sandbox biller delivers to it."""
+    lookup_supported: _builtins.bool
+    """Whether FulfillmentService.LookupDestination can tell more about the value before
+    the shopper pays (the name on a PLN meter, the operator of a phone number).
+    """
+    @_builtins.property
+    def prefixes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The value must start with one of these, such as an operator's phone-number prefixes
+        ("0811", "0812", ...); empty means any start.
+        """
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        label: _builtins.str = ...,
+        label_en: _builtins.str = ...,
+        hint: _builtins.str = ...,
+        hint_en: _builtins.str = ...,
+        pattern: _builtins.str = ...,
+        min_length: _builtins.int = ...,
+        max_length: _builtins.int = ...,
+        prefixes: _abc.Iterable[_builtins.str] | None = ...,
+        example: _builtins.str = ...,
+        lookup_supported: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["example", b"example", "hint", b"hint", "hint_en", b"hint_en", "label", b"label", "label_en", b"label_en", "lookup_supported", b"lookup_supported", "max_length", b"max_length", "min_length", b"min_length", "name", b"name", "pattern", b"pattern", "prefixes", b"prefixes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DestinationField: _TypeAlias = DestinationField  # noqa: Y015
+
+@_typing.final
 class Product(_message.Message):
     """Something the shop sells, such as a phone-credit top-up, offered in one or more packages."""
 
@@ -126,6 +255,8 @@ class Product(_message.Message):
     MAX_PRICE_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELDS_FIELD_NUMBER: _builtins.int
+    DELIVERY_KIND_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The product's id: lower-case letters, digits and single hyphens, such as "pulsa-nusantara"."""
     display_name: _builtins.str
@@ -138,6 +269,8 @@ class Product(_message.Message):
     """The address of the product's image: an absolute URL, or a path on the storefront's origin."""
     state: Global___ProductState.ValueType
     """The product's state. Output only."""
+    delivery_kind: Global___DeliveryKind.ValueType
+    """What a delivery of the product hands over."""
     @_builtins.property
     def packages(self) -> _containers.RepeatedCompositeFieldContainer[Global___Package]:
         """The packages the product is sold in, in display order. Output only: packages are
@@ -160,6 +293,12 @@ class Product(_message.Message):
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """When the product or one of its packages last changed. Output only."""
 
+    @_builtins.property
+    def destination_fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___DestinationField]:
+        """What the shopper gives so that the product can be delivered, in display order; each
+        name at most once.
+        """
+
     def __init__(
         self,
         *,
@@ -174,10 +313,12 @@ class Product(_message.Message):
         max_price: _money_pb2.Money | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        destination_fields: _abc.Iterable[Global___DestinationField] | None = ...,
+        delivery_kind: Global___DeliveryKind.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "max_price", b"max_price", "min_price", b"min_price", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category_id", b"category_id", "create_time", b"create_time", "description", b"description", "display_name", b"display_name", "id", b"id", "image_url", b"image_url", "max_price", b"max_price", "min_price", b"min_price", "packages", b"packages", "state", b"state", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category_id", b"category_id", "create_time", b"create_time", "delivery_kind", b"delivery_kind", "description", b"description", "destination_fields", b"destination_fields", "display_name", b"display_name", "id", b"id", "image_url", b"image_url", "max_price", b"max_price", "min_price", b"min_price", "packages", b"packages", "state", b"state", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -199,6 +340,8 @@ class Package(_message.Message):
     STOCK_AVAILABLE_FIELD_NUMBER: _builtins.int
     SORT_ORDER_FIELD_NUMBER: _builtins.int
     PRODUCT_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELDS_FIELD_NUMBER: _builtins.int
+    DELIVERY_KIND_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The package's id, unique across the catalog: lower-case letters, digits and single
     hyphens, such as "pulsa-nusantara-10k".
@@ -217,9 +360,18 @@ class Package(_message.Message):
     """The name of the product this package belongs to, for callers that read packages
     without their product. Output only.
     """
+    delivery_kind: Global___DeliveryKind.ValueType
+    """The delivery kind of the package's product. Output only."""
     @_builtins.property
     def price(self) -> _money_pb2.Money:
         """The price of one unit of the package. Orders snapshot it when they are created."""
+
+    @_builtins.property
+    def destination_fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___DestinationField]:
+        """The destination fields of the package's product, for callers that read packages
+        without their product (the order service checks an order line's destination against
+        them). Output only.
+        """
 
     def __init__(
         self,
@@ -232,10 +384,12 @@ class Package(_message.Message):
         stock_available: _builtins.int = ...,
         sort_order: _builtins.int = ...,
         product_display_name: _builtins.str = ...,
+        destination_fields: _abc.Iterable[Global___DestinationField] | None = ...,
+        delivery_kind: Global___DeliveryKind.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["price", b"price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "display_name", b"display_name", "id", b"id", "price", b"price", "product_display_name", b"product_display_name", "product_id", b"product_id", "sort_order", b"sort_order", "stock_available", b"stock_available"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery_kind", b"delivery_kind", "description", b"description", "destination_fields", b"destination_fields", "display_name", b"display_name", "id", b"id", "price", b"price", "product_display_name", b"product_display_name", "product_id", b"product_id", "sort_order", b"sort_order", "stock_available", b"stock_available"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

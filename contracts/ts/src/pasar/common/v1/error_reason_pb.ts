@@ -11,7 +11,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file pasar/common/v1/error_reason.proto.
  */
 export const file_pasar_common_v1_error_reason: GenFile = /*@__PURE__*/
-  fileDesc("CiJwYXNhci9jb21tb24vdjEvZXJyb3JfcmVhc29uLnByb3RvEg9wYXNhci5jb21tb24udjEq+wEKC0Vycm9yUmVhc29uEhwKGEVSUk9SX1JFQVNPTl9VTlNQRUNJRklFRBAAEhoKFkRFUEVOREVOQ1lfVU5BVkFJTEFCTEUQARIYChREQVRBQkFTRV9VTkFWQUlMQUJMRRACEg4KCkNPTlRFTlRJT04QAxIWChJJTlZBTElEX1BBR0VfVE9LRU4QBBIdChlDQUxMRVJfQ1JFREVOVElBTF9NSVNTSU5HEAUSHQoZQ0FMTEVSX0NSRURFTlRJQUxfSU5WQUxJRBAGEhoKFkNBTExFUl9VTkFVVEhFTlRJQ0FURUQQBxIWChJDQUxMRVJfTk9UX0FMTE9XRUQQCEJDWkFnaXRodWIuY29tL3Bhc2FyLXNob3AvcGFzYXIvY29udHJhY3RzL2dvL3Bhc2FyL2NvbW1vbi92MTtjb21tb252MWIGcHJvdG8z");
+  fileDesc("CiJwYXNhci9jb21tb24vdjEvZXJyb3JfcmVhc29uLnByb3RvEg9wYXNhci5jb21tb24udjEqlAIKC0Vycm9yUmVhc29uEhwKGEVSUk9SX1JFQVNPTl9VTlNQRUNJRklFRBAAEhoKFkRFUEVOREVOQ1lfVU5BVkFJTEFCTEUQARIYChREQVRBQkFTRV9VTkFWQUlMQUJMRRACEg4KCkNPTlRFTlRJT04QAxIWChJJTlZBTElEX1BBR0VfVE9LRU4QBBIdChlDQUxMRVJfQ1JFREVOVElBTF9NSVNTSU5HEAUSHQoZQ0FMTEVSX0NSRURFTlRJQUxfSU5WQUxJRBAGEhoKFkNBTExFUl9VTkFVVEhFTlRJQ0FURUQQBxIWChJDQUxMRVJfTk9UX0FMTE9XRUQQCBIXChNJTlZBTElEX0RFU1RJTkFUSU9OEAlCQ1pBZ2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9jb21tb24vdjE7Y29tbW9udjFiBnByb3RvMw");
 
 /**
  * Why a call failed, as `google.rpc.ErrorInfo.reason` (domain `pasar.shop`) carries it:
@@ -99,6 +99,18 @@ export enum ErrorReason {
    * @generated from enum value: CALLER_NOT_ALLOWED = 8;
    */
   CALLER_NOT_ALLOWED = 8,
+
+  /**
+   * INVALID_ARGUMENT: a destination (where a product is delivered: a phone number, a
+   * meter number, a game account) lacks a value its product's destination fields ask for,
+   * has a value no field names, or has a value that breaks its field's rules (length,
+   * prefix, pattern). A BadRequest violation names the value's path, such as
+   * `lines[0].destination["phone_number"]`. Metadata: `product_id`, `field` (the
+   * destination field's name).
+   *
+   * @generated from enum value: INVALID_DESTINATION = 9;
+   */
+  INVALID_DESTINATION = 9,
 }
 
 /**

@@ -48,9 +48,9 @@ export enum ErrorReason {
   ORDER_NOT_FOUND = 1,
 
   /**
-   * FAILED_PRECONDITION: the order is paid or expired, so it cannot be cancelled (a
-   * cancelled order is answered as it is). Metadata: `state`, the full OrderState value
-   * name, such as `ORDER_STATE_PAID`.
+   * FAILED_PRECONDITION: the order is paid (or fulfilled, or refunded) or expired, so it
+   * cannot be cancelled (a cancelled order is answered as it is). Metadata: `state`, the
+   * full OrderState value name, such as `ORDER_STATE_PAID`.
    *
    * @generated from enum value: ORDER_NOT_CANCELLABLE = 2;
    */

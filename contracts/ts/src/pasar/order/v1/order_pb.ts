@@ -10,13 +10,17 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Money } from "../../common/v1/money_pb.js";
 import { file_pasar_common_v1_money } from "../../common/v1/money_pb.js";
+import type { Fulfillment } from "../../fulfillment/v1/fulfillment_pb.js";
+import { file_pasar_fulfillment_v1_fulfillment } from "../../fulfillment/v1/fulfillment_pb.js";
+import type { Refund } from "../../payment/v1/payment_pb.js";
+import { file_pasar_payment_v1_payment } from "../../payment/v1/payment_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file pasar/order/v1/order.proto.
  */
 export const file_pasar_order_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("ChpwYXNhci9vcmRlci92MS9vcmRlci5wcm90bxIOcGFzYXIub3JkZXIudjEi2QEKCU9yZGVyTGluZRISCgpwYWNrYWdlX2lkGAEgASgJEhwKFHBhY2thZ2VfZGlzcGxheV9uYW1lGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSHAoUcHJvZHVjdF9kaXNwbGF5X25hbWUYBCABKAkSKgoKdW5pdF9wcmljZRgFIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIQCghxdWFudGl0eRgGIAEoBRIqCgpsaW5lX3RvdGFsGAcgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5IoEECgVPcmRlchIKCgJpZBgBIAEoCRIpCgVzdGF0ZRgCIAEoDjIaLnBhc2FyLm9yZGVyLnYxLk9yZGVyU3RhdGUSFgoOY3VzdG9tZXJfZW1haWwYAyABKAkSKAoFbGluZXMYBCADKAsyGS5wYXNhci5vcmRlci52MS5PcmRlckxpbmUSKAoIc3VidG90YWwYBSABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSIwoDZmVlGAYgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5EiUKBXRvdGFsGAcgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5EhwKFHBheW1lbnRfY2hhbm5lbF9jb2RlGAggASgJEhIKCnBheW1lbnRfaWQYCSABKAkSFQoNbGFuZ3VhZ2VfY29kZRgKIAEoCRIvCgtjcmVhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglwYWlkX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKpQBCgpPcmRlclN0YXRlEhsKF09SREVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASHwobT1JERVJfU1RBVEVfUEVORElOR19QQVlNRU5UEAESFAoQT1JERVJfU1RBVEVfUEFJRBACEhkKFU9SREVSX1NUQVRFX0NBTkNFTExFRBADEhcKE09SREVSX1NUQVRFX0VYUElSRUQQBEJBWj9naXRodWIuY29tL3Bhc2FyLXNob3AvcGFzYXIvY29udHJhY3RzL2dvL3Bhc2FyL29yZGVyL3YxO29yZGVydjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_pasar_common_v1_money]);
+  fileDesc("ChpwYXNhci9vcmRlci92MS9vcmRlci5wcm90bxIOcGFzYXIub3JkZXIudjEisAMKCU9yZGVyTGluZRISCgpwYWNrYWdlX2lkGAEgASgJEhwKFHBhY2thZ2VfZGlzcGxheV9uYW1lGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSHAoUcHJvZHVjdF9kaXNwbGF5X25hbWUYBCABKAkSKgoKdW5pdF9wcmljZRgFIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIQCghxdWFudGl0eRgGIAEoBRIqCgpsaW5lX3RvdGFsGAcgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5Ej8KC2Rlc3RpbmF0aW9uGAggAygLMioucGFzYXIub3JkZXIudjEuT3JkZXJMaW5lLkRlc3RpbmF0aW9uRW50cnkSNgoLZnVsZmlsbG1lbnQYCSABKAsyIS5wYXNhci5mdWxmaWxsbWVudC52MS5GdWxmaWxsbWVudBIoCgZyZWZ1bmQYCiABKAsyGC5wYXNhci5wYXltZW50LnYxLlJlZnVuZBoyChBEZXN0aW5hdGlvbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi5AQKBU9yZGVyEgoKAmlkGAEgASgJEikKBXN0YXRlGAIgASgOMhoucGFzYXIub3JkZXIudjEuT3JkZXJTdGF0ZRIWCg5jdXN0b21lcl9lbWFpbBgDIAEoCRIoCgVsaW5lcxgEIAMoCzIZLnBhc2FyLm9yZGVyLnYxLk9yZGVyTGluZRIoCghzdWJ0b3RhbBgFIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIjCgNmZWUYBiABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSJQoFdG90YWwYByABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSHAoUcGF5bWVudF9jaGFubmVsX2NvZGUYCCABKAkSEgoKcGF5bWVudF9pZBgJIAEoCRIVCg1sYW5ndWFnZV9jb2RlGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXBhaWRfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29tcGxldGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoOcmVmdW5kZWRfdG90YWwYECABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkqyQEKCk9yZGVyU3RhdGUSGwoXT1JERVJfU1RBVEVfVU5TUEVDSUZJRUQQABIfChtPUkRFUl9TVEFURV9QRU5ESU5HX1BBWU1FTlQQARIUChBPUkRFUl9TVEFURV9QQUlEEAISGQoVT1JERVJfU1RBVEVfQ0FOQ0VMTEVEEAMSFwoTT1JERVJfU1RBVEVfRVhQSVJFRBAEEhkKFU9SREVSX1NUQVRFX0ZVTEZJTExFRBAFEhgKFE9SREVSX1NUQVRFX1JFRlVOREVEEAZCQVo/Z2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9vcmRlci92MTtvcmRlcnYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_pasar_common_v1_money, file_pasar_fulfillment_v1_fulfillment, file_pasar_payment_v1_payment]);
 
 /**
  * One package in an order, with its price as it was when the order was placed.
@@ -72,6 +76,30 @@ export type OrderLine = Message<"pasar.order.v1.OrderLine"> & {
    * @generated from field: pasar.common.v1.Money line_total = 7;
    */
   lineTotal?: Money | undefined;
+
+  /**
+   * Where the line is delivered: one value per destination field of the product, keyed by
+   * the field's name (a phone number, a meter number, a game's user and zone id).
+   *
+   * @generated from field: map<string, string> destination = 8;
+   */
+  destination: { [key: string]: string };
+
+  /**
+   * The line's delivery as the fulfillment service last reported it; unset until the
+   * order is paid and the fulfillment service has accepted the line (a paid order whose
+   * lines have none yet is waiting for it).
+   *
+   * @generated from field: pasar.fulfillment.v1.Fulfillment fulfillment = 9;
+   */
+  fulfillment?: Fulfillment | undefined;
+
+  /**
+   * The refund of the line, set when its delivery failed and its price was given back.
+   *
+   * @generated from field: pasar.payment.v1.Refund refund = 10;
+   */
+  refund?: Refund | undefined;
 };
 
 /**
@@ -179,11 +207,26 @@ export type Order = Message<"pasar.order.v1.Order"> & {
   expireTime?: Timestamp | undefined;
 
   /**
-   * When the payment arrived; unset unless state is PAID.
+   * When the payment arrived; unset until the order is paid.
    *
    * @generated from field: google.protobuf.Timestamp paid_time = 14;
    */
   paidTime?: Timestamp | undefined;
+
+  /**
+   * When the order reached FULFILLED or REFUNDED; unset before.
+   *
+   * @generated from field: google.protobuf.Timestamp complete_time = 15;
+   */
+  completeTime?: Timestamp | undefined;
+
+  /**
+   * The sum of the order's refunds; zero (in the order's currency) when nothing was
+   * refunded.
+   *
+   * @generated from field: pasar.common.v1.Money refunded_total = 16;
+   */
+  refundedTotal?: Money | undefined;
 };
 
 /**
@@ -214,7 +257,9 @@ export enum OrderState {
   PENDING_PAYMENT = 1,
 
   /**
-   * The payment arrived and the reserved stock was sold. Final.
+   * The payment arrived and the reserved stock was sold; the lines are being delivered
+   * (each line's fulfillment tells how far). Orders placed before delivery existed stay
+   * here.
    *
    * @generated from enum value: ORDER_STATE_PAID = 2;
    */
@@ -233,6 +278,22 @@ export enum OrderState {
    * @generated from enum value: ORDER_STATE_EXPIRED = 4;
    */
   EXPIRED = 4,
+
+  /**
+   * Every line was delivered. Final.
+   *
+   * @generated from enum value: ORDER_STATE_FULFILLED = 5;
+   */
+  FULFILLED = 5,
+
+  /**
+   * The delivery of at least one line failed and what those lines cost was refunded
+   * (with the fee, when no line was delivered); the lines' fulfillments and refunds tell
+   * which. Final.
+   *
+   * @generated from enum value: ORDER_STATE_REFUNDED = 6;
+   */
+  REFUNDED = 6,
 }
 
 /**

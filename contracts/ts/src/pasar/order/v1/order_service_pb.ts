@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pasar/order/v1/order_service.proto.
  */
 export const file_pasar_order_v1_order_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJwYXNhci9vcmRlci92MS9vcmRlcl9zZXJ2aWNlLnByb3RvEg5wYXNhci5vcmRlci52MSJnCg9DcmVhdGVPcmRlckxpbmUSNwoKcGFja2FnZV9pZBgBIAEoCUIjukggch4QARg/MhheW2EtejAtOV0rKC1bYS16MC05XSspKiQSGwoIcXVhbnRpdHkYAiABKAVCCbpIBhoEGGQgACKPAwoSQ3JlYXRlT3JkZXJSZXF1ZXN0EjAKCnJlcXVlc3RfaWQYASABKAlCHLpIGXIXGIABMhJeW0EtWmEtejAtOS5fOi1dKiQSIgoOY3VzdG9tZXJfZW1haWwYAiABKAlCCrpIB3IFGP4BYAESOgoFbGluZXMYAyADKAsyHy5wYXNhci5vcmRlci52MS5DcmVhdGVPcmRlckxpbmVCCrpIB5IBBAgBEBQSQQoUcGF5bWVudF9jaGFubmVsX2NvZGUYBCABKAlCI7pIIHIeEAEYIDIYXlthLXowLTldKyhfW2EtejAtOV0rKSokEiYKDWxhbmd1YWdlX2NvZGUYBSABKAlCD7pIDHIKUgBSAmlkUgJlbjp8ukh5GncKIWNyZWF0ZV9vcmRlci5saW5lcy51bmlxdWVfcGFja2FnZRIoZWFjaCBwYWNrYWdlIG1heSBhcHBlYXIgaW4gb25lIGxpbmUgb25seRoodGhpcy5saW5lcy5tYXAobCwgbC5wYWNrYWdlX2lkKS51bmlxdWUoKSJ9ChNDcmVhdGVPcmRlclJlc3BvbnNlEiQKBW9yZGVyGAEgASgLMhUucGFzYXIub3JkZXIudjEuT3JkZXISFAoMYWNjZXNzX3Rva2VuGAIgASgJEioKB3BheW1lbnQYAyABKAsyGS5wYXNhci5wYXltZW50LnYxLlBheW1lbnQiUwoPR2V0T3JkZXJSZXF1ZXN0EiUKAmlkGAEgASgJQhm6SBZyFDISXm9yZF9bMC05YS1mXXszMn0kEhkKBXRva2VuGAIgASgJQgq6SAdyBRABGIABIjgKEEdldE9yZGVyUmVzcG9uc2USJAoFb3JkZXIYASABKAsyFS5wYXNhci5vcmRlci52MS5PcmRlciJWChJDYW5jZWxPcmRlclJlcXVlc3QSJQoCaWQYASABKAlCGbpIFnIUMhJeb3JkX1swLTlhLWZdezMyfSQSGQoFdG9rZW4YAiABKAlCCrpIB3IFEAEYgAEiOwoTQ2FuY2VsT3JkZXJSZXNwb25zZRIkCgVvcmRlchgBIAEoCzIVLnBhc2FyLm9yZGVyLnYxLk9yZGVyMp8DCgxPcmRlclNlcnZpY2UScQoLQ3JlYXRlT3JkZXISIi5wYXNhci5vcmRlci52MS5DcmVhdGVPcmRlclJlcXVlc3QaIy5wYXNhci5vcmRlci52MS5DcmVhdGVPcmRlclJlc3BvbnNlIhmC0+STAhM6ASoiDi9hcGkvdjEvb3JkZXJzEpEBCghHZXRPcmRlchIfLnBhc2FyLm9yZGVyLnYxLkdldE9yZGVyUmVxdWVzdBogLnBhc2FyLm9yZGVyLnYxLkdldE9yZGVyUmVzcG9uc2UiQpACAYLT5JMCOVobYgVvcmRlchISL2FwaS92MS9vcmRlci97aWR9YgVvcmRlchITL2FwaS92MS9vcmRlcnMve2lkfRKHAQoLQ2FuY2VsT3JkZXISIi5wYXNhci5vcmRlci52MS5DYW5jZWxPcmRlclJlcXVlc3QaIy5wYXNhci5vcmRlci52MS5DYW5jZWxPcmRlclJlc3BvbnNlIi+QAgKC0+STAiY6ASpiBW9yZGVyIhovYXBpL3YxL29yZGVycy97aWR9OmNhbmNlbEJBWj9naXRodWIuY29tL3Bhc2FyLXNob3AvcGFzYXIvY29udHJhY3RzL2dvL3Bhc2FyL29yZGVyL3YxO29yZGVydjFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_pasar_order_v1_order, file_pasar_payment_v1_payment]);
+  fileDesc("CiJwYXNhci9vcmRlci92MS9vcmRlcl9zZXJ2aWNlLnByb3RvEg5wYXNhci5vcmRlci52MSKPAgoPQ3JlYXRlT3JkZXJMaW5lEjcKCnBhY2thZ2VfaWQYASABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhsKCHF1YW50aXR5GAIgASgFQgm6SAYaBBhkIAAScgoLZGVzdGluYXRpb24YAyADKAsyMC5wYXNhci5vcmRlci52MS5DcmVhdGVPcmRlckxpbmUuRGVzdGluYXRpb25FbnRyeUIrukgomgElEAQiGXIXEAEYIDIRXlthLXpdW2EtejAtOV9dKiQqBnIEEAEYQBoyChBEZXN0aW5hdGlvbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEijwMKEkNyZWF0ZU9yZGVyUmVxdWVzdBIwCgpyZXF1ZXN0X2lkGAEgASgJQhy6SBlyFxiAATISXltBLVphLXowLTkuXzotXSokEiIKDmN1c3RvbWVyX2VtYWlsGAIgASgJQgq6SAdyBRj+AWABEjoKBWxpbmVzGAMgAygLMh8ucGFzYXIub3JkZXIudjEuQ3JlYXRlT3JkZXJMaW5lQgq6SAeSAQQIARAUEkEKFHBheW1lbnRfY2hhbm5lbF9jb2RlGAQgASgJQiO6SCByHhABGCAyGF5bYS16MC05XSsoX1thLXowLTldKykqJBImCg1sYW5ndWFnZV9jb2RlGAUgASgJQg+6SAxyClIAUgJpZFICZW46fLpIeRp3CiFjcmVhdGVfb3JkZXIubGluZXMudW5pcXVlX3BhY2thZ2USKGVhY2ggcGFja2FnZSBtYXkgYXBwZWFyIGluIG9uZSBsaW5lIG9ubHkaKHRoaXMubGluZXMubWFwKGwsIGwucGFja2FnZV9pZCkudW5pcXVlKCkifQoTQ3JlYXRlT3JkZXJSZXNwb25zZRIkCgVvcmRlchgBIAEoCzIVLnBhc2FyLm9yZGVyLnYxLk9yZGVyEhQKDGFjY2Vzc190b2tlbhgCIAEoCRIqCgdwYXltZW50GAMgASgLMhkucGFzYXIucGF5bWVudC52MS5QYXltZW50IlMKD0dldE9yZGVyUmVxdWVzdBIlCgJpZBgBIAEoCUIZukgWchQyEl5vcmRfWzAtOWEtZl17MzJ9JBIZCgV0b2tlbhgCIAEoCUIKukgHcgUQARiAASI4ChBHZXRPcmRlclJlc3BvbnNlEiQKBW9yZGVyGAEgASgLMhUucGFzYXIub3JkZXIudjEuT3JkZXIiVgoSQ2FuY2VsT3JkZXJSZXF1ZXN0EiUKAmlkGAEgASgJQhm6SBZyFDISXm9yZF9bMC05YS1mXXszMn0kEhkKBXRva2VuGAIgASgJQgq6SAdyBRABGIABIjsKE0NhbmNlbE9yZGVyUmVzcG9uc2USJAoFb3JkZXIYASABKAsyFS5wYXNhci5vcmRlci52MS5PcmRlcjKfAwoMT3JkZXJTZXJ2aWNlEnEKC0NyZWF0ZU9yZGVyEiIucGFzYXIub3JkZXIudjEuQ3JlYXRlT3JkZXJSZXF1ZXN0GiMucGFzYXIub3JkZXIudjEuQ3JlYXRlT3JkZXJSZXNwb25zZSIZgtPkkwITOgEqIg4vYXBpL3YxL29yZGVycxKRAQoIR2V0T3JkZXISHy5wYXNhci5vcmRlci52MS5HZXRPcmRlclJlcXVlc3QaIC5wYXNhci5vcmRlci52MS5HZXRPcmRlclJlc3BvbnNlIkKQAgGC0+STAjlaG2IFb3JkZXISEi9hcGkvdjEvb3JkZXIve2lkfWIFb3JkZXISEy9hcGkvdjEvb3JkZXJzL3tpZH0ShwEKC0NhbmNlbE9yZGVyEiIucGFzYXIub3JkZXIudjEuQ2FuY2VsT3JkZXJSZXF1ZXN0GiMucGFzYXIub3JkZXIudjEuQ2FuY2VsT3JkZXJSZXNwb25zZSIvkAICgtPkkwImOgEqYgVvcmRlciIaL2FwaS92MS9vcmRlcnMve2lkfTpjYW5jZWxCQVo/Z2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9vcmRlci92MTtvcmRlcnYxYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_pasar_order_v1_order, file_pasar_payment_v1_payment]);
 
 /**
  * One package to buy and how many units.
@@ -39,6 +39,17 @@ export type CreateOrderLine = Message<"pasar.order.v1.CreateOrderLine"> & {
    * @generated from field: int32 quantity = 2;
    */
   quantity: number;
+
+  /**
+   * Where to deliver: one value per destination field of the package's product
+   * (`pasar.product.v1.Product.destination_fields`), keyed by the field's name, such as
+   * {"phone_number": "081234567890"}. A missing, unknown or invalid value is
+   * INVALID_ARGUMENT with `pasar.common.v1.ErrorReason` INVALID_DESTINATION naming the
+   * field. Destinations are personal data: services mask them in logs.
+   *
+   * @generated from field: map<string, string> destination = 3;
+   */
+  destination: { [key: string]: string };
 };
 
 /**
@@ -253,7 +264,8 @@ export const OrderService: GenService<{
    * It declares no idempotency_level because a call without request_id is not safe to
    * repeat: a client retries it only when it set request_id.
    * FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-   * NOT_FOUND when a package or the channel is unknown.
+   * NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
+   * destination does not fit its product.
    *
    * @generated from rpc pasar.order.v1.OrderService.CreateOrder
    */
@@ -275,8 +287,8 @@ export const OrderService: GenService<{
   },
   /**
    * Cancels an unpaid order: its stock is released and its payment cancelled.
-   * Idempotent: cancelling a cancelled order returns it unchanged; cancelling a paid or
-   * expired one is FAILED_PRECONDITION.
+   * Idempotent: cancelling a cancelled order returns it unchanged; cancelling one that is
+   * paid (or delivered, or refunded) or expired is FAILED_PRECONDITION.
    *
    * @generated from rpc pasar.order.v1.OrderService.CancelOrder
    */

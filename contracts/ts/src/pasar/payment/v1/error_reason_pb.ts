@@ -11,7 +11,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file pasar/payment/v1/error_reason.proto.
  */
 export const file_pasar_payment_v1_error_reason: GenFile = /*@__PURE__*/
-  fileDesc("CiNwYXNhci9wYXltZW50L3YxL2Vycm9yX3JlYXNvbi5wcm90bxIQcGFzYXIucGF5bWVudC52MSqIAgoLRXJyb3JSZWFzb24SHAoYRVJST1JfUkVBU09OX1VOU1BFQ0lGSUVEEAASFQoRQ0hBTk5FTF9OT1RfRk9VTkQQARIUChBDSEFOTkVMX0RJU0FCTEVEEAISFwoTQU1PVU5UX09VVF9PRl9SQU5HRRADEhUKEVBBWU1FTlRfTk9UX0ZPVU5EEAQSFAoQUEFZTUVOVF9DT05GTElDVBAFEhAKDFBBWU1FTlRfUEFJRBAGEhcKE1BBWU1FTlRfTk9UX1BFTkRJTkcQBxIUChBTQU5EQk9YX0RJU0FCTEVEEAgSEQoNQkFEX1NJR05BVFVSRRAJEhQKEFVOS05PV05fUFJPVklERVIQCkJFWkNnaXRodWIuY29tL3Bhc2FyLXNob3AvcGFzYXIvY29udHJhY3RzL2dvL3Bhc2FyL3BheW1lbnQvdjE7cGF5bWVudHYxYgZwcm90bzM");
+  fileDesc("CiNwYXNhci9wYXltZW50L3YxL2Vycm9yX3JlYXNvbi5wcm90bxIQcGFzYXIucGF5bWVudC52MSrbAgoLRXJyb3JSZWFzb24SHAoYRVJST1JfUkVBU09OX1VOU1BFQ0lGSUVEEAASFQoRQ0hBTk5FTF9OT1RfRk9VTkQQARIUChBDSEFOTkVMX0RJU0FCTEVEEAISFwoTQU1PVU5UX09VVF9PRl9SQU5HRRADEhUKEVBBWU1FTlRfTk9UX0ZPVU5EEAQSFAoQUEFZTUVOVF9DT05GTElDVBAFEhAKDFBBWU1FTlRfUEFJRBAGEhcKE1BBWU1FTlRfTk9UX1BFTkRJTkcQBxIUChBTQU5EQk9YX0RJU0FCTEVEEAgSEQoNQkFEX1NJR05BVFVSRRAJEhQKEFVOS05PV05fUFJPVklERVIQChIaChZQQVlNRU5UX05PVF9SRUZVTkRBQkxFEAsSGgoWUkVGVU5EX0VYQ0VFRFNfUEFZTUVOVBAMEhkKFVJFRlVORF9SRVFVRVNUX1JFVVNFRBANQkVaQ2dpdGh1Yi5jb20vcGFzYXItc2hvcC9wYXNhci9jb250cmFjdHMvZ28vcGFzYXIvcGF5bWVudC92MTtwYXltZW50djFiBnByb3RvMw");
 
 /**
  * Why a payment call failed, as `google.rpc.ErrorInfo.reason` (domain `pasar.shop`)
@@ -109,6 +109,32 @@ export enum ErrorReason {
    * @generated from enum value: UNKNOWN_PROVIDER = 10;
    */
   UNKNOWN_PROVIDER = 10,
+
+  /**
+   * FAILED_PRECONDITION: RefundPayment for a payment that is not paid (pending, expired,
+   * cancelled, or already refunded in full). Metadata: `payment_id`, `state` (the full
+   * PaymentState value name).
+   *
+   * @generated from enum value: PAYMENT_NOT_REFUNDABLE = 11;
+   */
+  PAYMENT_NOT_REFUNDABLE = 11,
+
+  /**
+   * FAILED_PRECONDITION: RefundPayment for more than what is left to refund (the total
+   * minus earlier refunds). Metadata: `payment_id`, `refundable_amount` (a decimal
+   * integer, rupiah).
+   *
+   * @generated from enum value: REFUND_EXCEEDS_PAYMENT = 12;
+   */
+  REFUND_EXCEEDS_PAYMENT = 12,
+
+  /**
+   * ALREADY_EXISTS: RefundPayment with a `request_id` already used for a refund of
+   * another payment or amount. Metadata: `refund_id` (the existing refund).
+   *
+   * @generated from enum value: REFUND_REQUEST_REUSED = 13;
+   */
+  REFUND_REQUEST_REUSED = 13,
 }
 
 /**

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pasar/payment/v1/payment.proto.
  */
 export const file_pasar_payment_v1_payment: GenFile = /*@__PURE__*/
-  fileDesc("Ch5wYXNhci9wYXltZW50L3YxL3BheW1lbnQucHJvdG8SEHBhc2FyLnBheW1lbnQudjEi6gIKDlBheW1lbnRDaGFubmVsEgwKBGNvZGUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEjIKBGtpbmQYAyABKA4yJC5wYXNhci5wYXltZW50LnYxLlBheW1lbnRDaGFubmVsS2luZBIoCghmbGF0X2ZlZRgEIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIXCg9wZXJjZW50X2ZlZV9icHMYBSABKAUSKgoKbWluX2Ftb3VudBgGIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIqCgptYXhfYW1vdW50GAcgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5Ei4KC3BheW1lbnRfdHRsGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB2VuYWJsZWQYCSABKAgSEgoKc29ydF9vcmRlchgKIAEoBRIQCghsb2dvX3VybBgLIAEoCSJdChpWaXJ0dWFsQWNjb3VudEluc3RydWN0aW9ucxIRCgliYW5rX25hbWUYASABKAkSFgoOYWNjb3VudF9udW1iZXIYAiABKAkSFAoMYWNjb3VudF9uYW1lGAMgASgJIiUKEFFyaXNJbnN0cnVjdGlvbnMSEQoJcXJfc3RyaW5nGAEgASgJIkAKE0V3YWxsZXRJbnN0cnVjdGlvbnMSEwoLd2FsbGV0X25hbWUYASABKAkSFAoMY2hlY2tvdXRfdXJsGAIgASgJIkUKGFJldGFpbE91dGxldEluc3RydWN0aW9ucxITCgtvdXRsZXRfbmFtZRgBIAEoCRIUCgxwYXltZW50X2NvZGUYAiABKAkimAYKB1BheW1lbnQSCgoCaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSFAoMY2hhbm5lbF9jb2RlGAMgASgJEjoKDGNoYW5uZWxfa2luZBgEIAEoDjIkLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudENoYW5uZWxLaW5kEi0KBXN0YXRlGAUgASgOMh4ucGFzYXIucGF5bWVudC52MS5QYXltZW50U3RhdGUSJgoGYW1vdW50GAYgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5EiMKA2ZlZRgHIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIlCgV0b3RhbBgIIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRJHCg92aXJ0dWFsX2FjY291bnQYCSABKAsyLC5wYXNhci5wYXltZW50LnYxLlZpcnR1YWxBY2NvdW50SW5zdHJ1Y3Rpb25zSAASMgoEcXJpcxgKIAEoCzIiLnBhc2FyLnBheW1lbnQudjEuUXJpc0luc3RydWN0aW9uc0gAEjgKB2V3YWxsZXQYCyABKAsyJS5wYXNhci5wYXltZW50LnYxLkV3YWxsZXRJbnN0cnVjdGlvbnNIABJDCg1yZXRhaWxfb3V0bGV0GAwgASgLMioucGFzYXIucGF5bWVudC52MS5SZXRhaWxPdXRsZXRJbnN0cnVjdGlvbnNIABIQCghwcm92aWRlchgNIAEoCRIaChJwcm92aWRlcl9yZWZlcmVuY2UYDiABKAkSLwoLY3JlYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglwYWlkX3RpbWUYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIOCgxpbnN0cnVjdGlvbnMirwEKDFBheW1lbnRFdmVudBIQCghzZXF1ZW5jZRgBIAEoAxIwCgR0eXBlGAIgASgOMiIucGFzYXIucGF5bWVudC52MS5QYXltZW50RXZlbnRUeXBlEioKB3BheW1lbnQYAyABKAsyGS5wYXNhci5wYXltZW50LnYxLlBheW1lbnQSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKs0BChJQYXltZW50Q2hhbm5lbEtpbmQSJAogUEFZTUVOVF9DSEFOTkVMX0tJTkRfVU5TUEVDSUZJRUQQABIoCiRQQVlNRU5UX0NIQU5ORUxfS0lORF9WSVJUVUFMX0FDQ09VTlQQARIdChlQQVlNRU5UX0NIQU5ORUxfS0lORF9RUklTEAISIAocUEFZTUVOVF9DSEFOTkVMX0tJTkRfRVdBTExFVBADEiYKIlBBWU1FTlRfQ0hBTk5FTF9LSU5EX1JFVEFJTF9PVVRMRVQQBCqYAQoMUGF5bWVudFN0YXRlEh0KGVBBWU1FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIZChVQQVlNRU5UX1NUQVRFX1BFTkRJTkcQARIWChJQQVlNRU5UX1NUQVRFX1BBSUQQAhIZChVQQVlNRU5UX1NUQVRFX0VYUElSRUQQAxIbChdQQVlNRU5UX1NUQVRFX0NBTkNFTExFRBAEKrUBChBQYXltZW50RXZlbnRUeXBlEiIKHlBBWU1FTlRfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEh4KGlBBWU1FTlRfRVZFTlRfVFlQRV9DUkVBVEVEEAESGwoXUEFZTUVOVF9FVkVOVF9UWVBFX1BBSUQQAhIeChpQQVlNRU5UX0VWRU5UX1RZUEVfRVhQSVJFRBADEiAKHFBBWU1FTlRfRVZFTlRfVFlQRV9DQU5DRUxMRUQQBEJFWkNnaXRodWIuY29tL3Bhc2FyLXNob3AvcGFzYXIvY29udHJhY3RzL2dvL3Bhc2FyL3BheW1lbnQvdjE7cGF5bWVudHYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_pasar_common_v1_money]);
+  fileDesc("Ch5wYXNhci9wYXltZW50L3YxL3BheW1lbnQucHJvdG8SEHBhc2FyLnBheW1lbnQudjEi6gIKDlBheW1lbnRDaGFubmVsEgwKBGNvZGUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEjIKBGtpbmQYAyABKA4yJC5wYXNhci5wYXltZW50LnYxLlBheW1lbnRDaGFubmVsS2luZBIoCghmbGF0X2ZlZRgEIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIXCg9wZXJjZW50X2ZlZV9icHMYBSABKAUSKgoKbWluX2Ftb3VudBgGIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIqCgptYXhfYW1vdW50GAcgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5Ei4KC3BheW1lbnRfdHRsGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB2VuYWJsZWQYCSABKAgSEgoKc29ydF9vcmRlchgKIAEoBRIQCghsb2dvX3VybBgLIAEoCSJdChpWaXJ0dWFsQWNjb3VudEluc3RydWN0aW9ucxIRCgliYW5rX25hbWUYASABKAkSFgoOYWNjb3VudF9udW1iZXIYAiABKAkSFAoMYWNjb3VudF9uYW1lGAMgASgJIiUKEFFyaXNJbnN0cnVjdGlvbnMSEQoJcXJfc3RyaW5nGAEgASgJIkAKE0V3YWxsZXRJbnN0cnVjdGlvbnMSEwoLd2FsbGV0X25hbWUYASABKAkSFAoMY2hlY2tvdXRfdXJsGAIgASgJIkUKGFJldGFpbE91dGxldEluc3RydWN0aW9ucxITCgtvdXRsZXRfbmFtZRgBIAEoCRIUCgxwYXltZW50X2NvZGUYAiABKAki8wYKB1BheW1lbnQSCgoCaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSFAoMY2hhbm5lbF9jb2RlGAMgASgJEjoKDGNoYW5uZWxfa2luZBgEIAEoDjIkLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudENoYW5uZWxLaW5kEi0KBXN0YXRlGAUgASgOMh4ucGFzYXIucGF5bWVudC52MS5QYXltZW50U3RhdGUSJgoGYW1vdW50GAYgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5EiMKA2ZlZRgHIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIlCgV0b3RhbBgIIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRJHCg92aXJ0dWFsX2FjY291bnQYCSABKAsyLC5wYXNhci5wYXltZW50LnYxLlZpcnR1YWxBY2NvdW50SW5zdHJ1Y3Rpb25zSAASMgoEcXJpcxgKIAEoCzIiLnBhc2FyLnBheW1lbnQudjEuUXJpc0luc3RydWN0aW9uc0gAEjgKB2V3YWxsZXQYCyABKAsyJS5wYXNhci5wYXltZW50LnYxLkV3YWxsZXRJbnN0cnVjdGlvbnNIABJDCg1yZXRhaWxfb3V0bGV0GAwgASgLMioucGFzYXIucGF5bWVudC52MS5SZXRhaWxPdXRsZXRJbnN0cnVjdGlvbnNIABIQCghwcm92aWRlchgNIAEoCRIaChJwcm92aWRlcl9yZWZlcmVuY2UYDiABKAkSLwoLY3JlYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglwYWlkX3RpbWUYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgdyZWZ1bmRzGBMgAygLMhgucGFzYXIucGF5bWVudC52MS5SZWZ1bmQSLgoOcmVmdW5kZWRfdG90YWwYFCABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXlCDgoMaW5zdHJ1Y3Rpb25zIqICCgZSZWZ1bmQSCgoCaWQYASABKAkSEgoKcGF5bWVudF9pZBgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIOCgZyZWFzb24YBSABKAkSLAoFc3RhdGUYBiABKA4yHS5wYXNhci5wYXltZW50LnYxLlJlZnVuZFN0YXRlEhoKEnByb3ZpZGVyX3JlZmVyZW5jZRgHIAEoCRIvCgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29tcGxldGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2QEKDFBheW1lbnRFdmVudBIQCghzZXF1ZW5jZRgBIAEoAxIwCgR0eXBlGAIgASgOMiIucGFzYXIucGF5bWVudC52MS5QYXltZW50RXZlbnRUeXBlEioKB3BheW1lbnQYAyABKAsyGS5wYXNhci5wYXltZW50LnYxLlBheW1lbnQSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKBnJlZnVuZBgFIAEoCzIYLnBhc2FyLnBheW1lbnQudjEuUmVmdW5kKs0BChJQYXltZW50Q2hhbm5lbEtpbmQSJAogUEFZTUVOVF9DSEFOTkVMX0tJTkRfVU5TUEVDSUZJRUQQABIoCiRQQVlNRU5UX0NIQU5ORUxfS0lORF9WSVJUVUFMX0FDQ09VTlQQARIdChlQQVlNRU5UX0NIQU5ORUxfS0lORF9RUklTEAISIAocUEFZTUVOVF9DSEFOTkVMX0tJTkRfRVdBTExFVBADEiYKIlBBWU1FTlRfQ0hBTk5FTF9LSU5EX1JFVEFJTF9PVVRMRVQQBCq0AQoMUGF5bWVudFN0YXRlEh0KGVBBWU1FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIZChVQQVlNRU5UX1NUQVRFX1BFTkRJTkcQARIWChJQQVlNRU5UX1NUQVRFX1BBSUQQAhIZChVQQVlNRU5UX1NUQVRFX0VYUElSRUQQAxIbChdQQVlNRU5UX1NUQVRFX0NBTkNFTExFRBAEEhoKFlBBWU1FTlRfU1RBVEVfUkVGVU5ERUQQBSphCgtSZWZ1bmRTdGF0ZRIcChhSRUZVTkRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRSRUZVTkRfU1RBVEVfUEVORElORxABEhoKFlJFRlVORF9TVEFURV9TVUNDRUVERUQQAirWAQoQUGF5bWVudEV2ZW50VHlwZRIiCh5QQVlNRU5UX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIeChpQQVlNRU5UX0VWRU5UX1RZUEVfQ1JFQVRFRBABEhsKF1BBWU1FTlRfRVZFTlRfVFlQRV9QQUlEEAISHgoaUEFZTUVOVF9FVkVOVF9UWVBFX0VYUElSRUQQAxIgChxQQVlNRU5UX0VWRU5UX1RZUEVfQ0FOQ0VMTEVEEAQSHwobUEFZTUVOVF9FVkVOVF9UWVBFX1JFRlVOREVEEAVCRVpDZ2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9wYXltZW50L3YxO3BheW1lbnR2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_pasar_common_v1_money]);
 
 /**
  * A way to pay, such as "BCA Virtual Account" or "QRIS", with its fee and limits.
@@ -365,6 +365,20 @@ export type Payment = Message<"pasar.payment.v1.Payment"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 18;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * The payment's refunds, oldest first.
+   *
+   * @generated from field: repeated pasar.payment.v1.Refund refunds = 19;
+   */
+  refunds: Refund[];
+
+  /**
+   * The sum of the refunds' amounts; zero (in the payment's currency) when there are none.
+   *
+   * @generated from field: pasar.common.v1.Money refunded_total = 20;
+   */
+  refundedTotal?: Money | undefined;
 };
 
 /**
@@ -373,6 +387,83 @@ export type Payment = Message<"pasar.payment.v1.Payment"> & {
  */
 export const PaymentSchema: GenMessage<Payment> = /*@__PURE__*/
   messageDesc(file_pasar_payment_v1_payment, 5);
+
+/**
+ * Money given back to the payer of a paid payment, in full or in part.
+ *
+ * @generated from message pasar.payment.v1.Refund
+ */
+export type Refund = Message<"pasar.payment.v1.Refund"> & {
+  /**
+   * The refund's id: "rfd_" and 32 lower-case hexadecimal digits.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The id of the payment refunded.
+   *
+   * @generated from field: string payment_id = 2;
+   */
+  paymentId: string;
+
+  /**
+   * The caller's key for the refund (RefundPaymentRequest.request_id).
+   *
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
+
+  /**
+   * How much goes back; at most the payment's total minus earlier refunds.
+   *
+   * @generated from field: pasar.common.v1.Money amount = 4;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * Why the money goes back, as the caller said it, such as "delivery failed".
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * The refund's state.
+   *
+   * @generated from field: pasar.payment.v1.RefundState state = 6;
+   */
+  state: RefundState;
+
+  /**
+   * The provider's own id for the refund.
+   *
+   * @generated from field: string provider_reference = 7;
+   */
+  providerReference: string;
+
+  /**
+   * When the refund was asked for.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 8;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * When the money went back; unset unless state is SUCCEEDED.
+   *
+   * @generated from field: google.protobuf.Timestamp complete_time = 9;
+   */
+  completeTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message pasar.payment.v1.Refund.
+ * Use `create(RefundSchema)` to create a new message.
+ */
+export const RefundSchema: GenMessage<Refund> = /*@__PURE__*/
+  messageDesc(file_pasar_payment_v1_payment, 6);
 
 /**
  * A durable record of a change to a payment, read in sequence order by consumers such as
@@ -409,6 +500,13 @@ export type PaymentEvent = Message<"pasar.payment.v1.PaymentEvent"> & {
    * @generated from field: google.protobuf.Timestamp create_time = 4;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * The refund that happened; set only for REFUNDED events.
+   *
+   * @generated from field: pasar.payment.v1.Refund refund = 5;
+   */
+  refund?: Refund | undefined;
 };
 
 /**
@@ -416,7 +514,7 @@ export type PaymentEvent = Message<"pasar.payment.v1.PaymentEvent"> & {
  * Use `create(PaymentEventSchema)` to create a new message.
  */
 export const PaymentEventSchema: GenMessage<PaymentEvent> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment, 6);
+  messageDesc(file_pasar_payment_v1_payment, 7);
 
 /**
  * How a payment channel is paid.
@@ -488,7 +586,7 @@ export enum PaymentState {
   PENDING = 1,
 
   /**
-   * The provider confirmed the money arrived. Final.
+   * The provider confirmed the money arrived. Final, unless it is refunded in full.
    *
    * @generated from enum value: PAYMENT_STATE_PAID = 2;
    */
@@ -507,6 +605,14 @@ export enum PaymentState {
    * @generated from enum value: PAYMENT_STATE_CANCELLED = 4;
    */
   CANCELLED = 4,
+
+  /**
+   * Paid, then refunded in full (refunds of part of the total leave it PAID, with
+   * refunded_total telling how much went back). Final.
+   *
+   * @generated from enum value: PAYMENT_STATE_REFUNDED = 5;
+   */
+  REFUNDED = 5,
 }
 
 /**
@@ -514,6 +620,40 @@ export enum PaymentState {
  */
 export const PaymentStateSchema: GenEnum<PaymentState> = /*@__PURE__*/
   enumDesc(file_pasar_payment_v1_payment, 1);
+
+/**
+ * The state of a refund.
+ *
+ * @generated from enum pasar.payment.v1.RefundState
+ */
+export enum RefundState {
+  /**
+   * The state is not set; never stored.
+   *
+   * @generated from enum value: REFUND_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The provider accepted the refund and has not confirmed it yet.
+   *
+   * @generated from enum value: REFUND_STATE_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * The money went back to the payer. Final. The sandbox provider refunds at once.
+   *
+   * @generated from enum value: REFUND_STATE_SUCCEEDED = 2;
+   */
+  SUCCEEDED = 2,
+}
+
+/**
+ * Describes the enum pasar.payment.v1.RefundState.
+ */
+export const RefundStateSchema: GenEnum<RefundState> = /*@__PURE__*/
+  enumDesc(file_pasar_payment_v1_payment, 2);
 
 /**
  * What happened to a payment.
@@ -555,11 +695,19 @@ export enum PaymentEventType {
    * @generated from enum value: PAYMENT_EVENT_TYPE_CANCELLED = 4;
    */
   CANCELLED = 4,
+
+  /**
+   * Money of the paid payment went back to the payer: the event's refund says how much.
+   * The payment's state is REFUNDED when the refunds reach its total, PAID otherwise.
+   *
+   * @generated from enum value: PAYMENT_EVENT_TYPE_REFUNDED = 5;
+   */
+  REFUNDED = 5,
 }
 
 /**
  * Describes the enum pasar.payment.v1.PaymentEventType.
  */
 export const PaymentEventTypeSchema: GenEnum<PaymentEventType> = /*@__PURE__*/
-  enumDesc(file_pasar_payment_v1_payment, 2);
+  enumDesc(file_pasar_payment_v1_payment, 3);
 

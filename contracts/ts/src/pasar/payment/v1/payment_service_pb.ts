@@ -11,7 +11,7 @@ import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { Money } from "../../common/v1/money_pb.js";
 import { file_pasar_common_v1_money } from "../../common/v1/money_pb.js";
-import type { Payment, PaymentChannel, PaymentEvent } from "./payment_pb.js";
+import type { Payment, PaymentChannel, PaymentEvent, Refund } from "./payment_pb.js";
 import { file_pasar_payment_v1_payment } from "./payment_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pasar/payment/v1/payment_service.proto.
  */
 export const file_pasar_payment_v1_payment_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZwYXNhci9wYXltZW50L3YxL3BheW1lbnRfc2VydmljZS5wcm90bxIQcGFzYXIucGF5bWVudC52MSJYChpMaXN0UGF5bWVudENoYW5uZWxzUmVxdWVzdBIcCglwYWdlX3NpemUYASABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABCKDAQobTGlzdFBheW1lbnRDaGFubmVsc1Jlc3BvbnNlEjoKEHBheW1lbnRfY2hhbm5lbHMYASADKAsyIC5wYXNhci5wYXltZW50LnYxLlBheW1lbnRDaGFubmVsEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIPCgdzYW5kYm94GAMgASgIIjoKEUdldFBheW1lbnRSZXF1ZXN0EiUKAmlkGAEgASgJQhm6SBZyFDISXnBheV9bMC05YS1mXXszMn0kIkAKEkdldFBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkucGFzYXIucGF5bWVudC52MS5QYXltZW50Ij8KFlNpbXVsYXRlUGF5bWVudFJlcXVlc3QSJQoCaWQYASABKAlCGbpIFnIUMhJecGF5X1swLTlhLWZdezMyfSQiRQoXU2ltdWxhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCLHAgoUQ3JlYXRlUGF5bWVudFJlcXVlc3QSLQoIb3JkZXJfaWQYASABKAlCG7pIGHIWEAEYQDIQXltBLVphLXowLTlfLV0rJBI5CgxjaGFubmVsX2NvZGUYAiABKAlCI7pIIHIeEAEYIDIYXlthLXowLTldKyhfW2EtejAtOV0rKSokEoEBCgZhbW91bnQYAyABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXlCWbpIVroBUAoeY3JlYXRlX3BheW1lbnQuYW1vdW50LnBvc2l0aXZlEh1hbW91bnQgbXVzdCBiZSBtb3JlIHRoYW4gemVybxoPdGhpcy5hbW91bnQgPiAwyAEBEh0KC2Rlc2NyaXB0aW9uGAQgASgJQgi6SAVyAxjIARIiCg5jdXN0b21lcl9lbWFpbBgFIAEoCUIKukgHcgUY/gFgASJDChVDcmVhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCJKChlGaW5kUGF5bWVudEJ5T3JkZXJSZXF1ZXN0Ei0KCG9yZGVyX2lkGAEgASgJQhu6SBhyFhABGEAyEF5bQS1aYS16MC05Xy1dKyQiSAoaRmluZFBheW1lbnRCeU9yZGVyUmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCI9ChRDYW5jZWxQYXltZW50UmVxdWVzdBIlCgJpZBgBIAEoCUIZukgWchQyEl5wYXlfWzAtOWEtZl17MzJ9JCJDChVDYW5jZWxQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCJ+ChROb3RpZnlQYXltZW50UmVxdWVzdBIpCghwcm92aWRlchgBIAEoCUIXukgUchIQARggMgxeW2EtejAtOV9dKyQSHAoHcGF5bG9hZBgCIAEoDEILukgIegYQARiAgAQSHQoJc2lnbmF0dXJlGAMgASgJQgq6SAdyBRABGIACIlYKFU5vdGlmeVBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkucGFzYXIucGF5bWVudC52MS5QYXltZW50EhEKCWR1cGxpY2F0ZRgCIAEoCCI8ChlXYXRjaFBheW1lbnRFdmVudHNSZXF1ZXN0Eh8KDmFmdGVyX3NlcXVlbmNlGAEgASgDQge6SAQiAigAIksKGldhdGNoUGF5bWVudEV2ZW50c1Jlc3BvbnNlEi0KBWV2ZW50GAEgASgLMh4ucGFzYXIucGF5bWVudC52MS5QYXltZW50RXZlbnQypwgKDlBheW1lbnRTZXJ2aWNlEqsBChNMaXN0UGF5bWVudENoYW5uZWxzEiwucGFzYXIucGF5bWVudC52MS5MaXN0UGF5bWVudENoYW5uZWxzUmVxdWVzdBotLnBhc2FyLnBheW1lbnQudjEuTGlzdFBheW1lbnRDaGFubmVsc1Jlc3BvbnNlIjeQAgGC0+STAi5aEhIQL2FwaS92MS9wYXltZW50cxIYL2FwaS92MS9wYXltZW50LWNoYW5uZWxzEqMBCgpHZXRQYXltZW50EiMucGFzYXIucGF5bWVudC52MS5HZXRQYXltZW50UmVxdWVzdBokLnBhc2FyLnBheW1lbnQudjEuR2V0UGF5bWVudFJlc3BvbnNlIkqQAgGC0+STAkFaH2IHcGF5bWVudBIUL2FwaS92MS9wYXltZW50L3tpZH1iB3BheW1lbnQSFS9hcGkvdjEvcGF5bWVudHMve2lkfRKdAQoPU2ltdWxhdGVQYXltZW50EigucGFzYXIucGF5bWVudC52MS5TaW11bGF0ZVBheW1lbnRSZXF1ZXN0GikucGFzYXIucGF5bWVudC52MS5TaW11bGF0ZVBheW1lbnRSZXNwb25zZSI1kAICgtPkkwIsOgEqYgdwYXltZW50Ih4vYXBpL3YxL3BheW1lbnRzL3tpZH06c2ltdWxhdGUSZQoNQ3JlYXRlUGF5bWVudBImLnBhc2FyLnBheW1lbnQudjEuQ3JlYXRlUGF5bWVudFJlcXVlc3QaJy5wYXNhci5wYXltZW50LnYxLkNyZWF0ZVBheW1lbnRSZXNwb25zZSIDkAICEnQKEkZpbmRQYXltZW50QnlPcmRlchIrLnBhc2FyLnBheW1lbnQudjEuRmluZFBheW1lbnRCeU9yZGVyUmVxdWVzdBosLnBhc2FyLnBheW1lbnQudjEuRmluZFBheW1lbnRCeU9yZGVyUmVzcG9uc2UiA5ACARJlCg1DYW5jZWxQYXltZW50EiYucGFzYXIucGF5bWVudC52MS5DYW5jZWxQYXltZW50UmVxdWVzdBonLnBhc2FyLnBheW1lbnQudjEuQ2FuY2VsUGF5bWVudFJlc3BvbnNlIgOQAgISZQoNTm90aWZ5UGF5bWVudBImLnBhc2FyLnBheW1lbnQudjEuTm90aWZ5UGF5bWVudFJlcXVlc3QaJy5wYXNhci5wYXltZW50LnYxLk5vdGlmeVBheW1lbnRSZXNwb25zZSIDkAICEnYKEldhdGNoUGF5bWVudEV2ZW50cxIrLnBhc2FyLnBheW1lbnQudjEuV2F0Y2hQYXltZW50RXZlbnRzUmVxdWVzdBosLnBhc2FyLnBheW1lbnQudjEuV2F0Y2hQYXltZW50RXZlbnRzUmVzcG9uc2UiA5ACATABQkVaQ2dpdGh1Yi5jb20vcGFzYXItc2hvcC9wYXNhci9jb250cmFjdHMvZ28vcGFzYXIvcGF5bWVudC92MTtwYXltZW50djFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_pasar_common_v1_money, file_pasar_payment_v1_payment]);
+  fileDesc("CiZwYXNhci9wYXltZW50L3YxL3BheW1lbnRfc2VydmljZS5wcm90bxIQcGFzYXIucGF5bWVudC52MSJYChpMaXN0UGF5bWVudENoYW5uZWxzUmVxdWVzdBIcCglwYWdlX3NpemUYASABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABCKDAQobTGlzdFBheW1lbnRDaGFubmVsc1Jlc3BvbnNlEjoKEHBheW1lbnRfY2hhbm5lbHMYASADKAsyIC5wYXNhci5wYXltZW50LnYxLlBheW1lbnRDaGFubmVsEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIPCgdzYW5kYm94GAMgASgIIjoKEUdldFBheW1lbnRSZXF1ZXN0EiUKAmlkGAEgASgJQhm6SBZyFDISXnBheV9bMC05YS1mXXszMn0kIkAKEkdldFBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkucGFzYXIucGF5bWVudC52MS5QYXltZW50Ij8KFlNpbXVsYXRlUGF5bWVudFJlcXVlc3QSJQoCaWQYASABKAlCGbpIFnIUMhJecGF5X1swLTlhLWZdezMyfSQiRQoXU2ltdWxhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCLHAgoUQ3JlYXRlUGF5bWVudFJlcXVlc3QSLQoIb3JkZXJfaWQYASABKAlCG7pIGHIWEAEYQDIQXltBLVphLXowLTlfLV0rJBI5CgxjaGFubmVsX2NvZGUYAiABKAlCI7pIIHIeEAEYIDIYXlthLXowLTldKyhfW2EtejAtOV0rKSokEoEBCgZhbW91bnQYAyABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXlCWbpIVroBUAoeY3JlYXRlX3BheW1lbnQuYW1vdW50LnBvc2l0aXZlEh1hbW91bnQgbXVzdCBiZSBtb3JlIHRoYW4gemVybxoPdGhpcy5hbW91bnQgPiAwyAEBEh0KC2Rlc2NyaXB0aW9uGAQgASgJQgi6SAVyAxjIARIiCg5jdXN0b21lcl9lbWFpbBgFIAEoCUIKukgHcgUY/gFgASJDChVDcmVhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCJKChlGaW5kUGF5bWVudEJ5T3JkZXJSZXF1ZXN0Ei0KCG9yZGVyX2lkGAEgASgJQhu6SBhyFhABGEAyEF5bQS1aYS16MC05Xy1dKyQiSAoaRmluZFBheW1lbnRCeU9yZGVyUmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCI9ChRDYW5jZWxQYXltZW50UmVxdWVzdBIlCgJpZBgBIAEoCUIZukgWchQyEl5wYXlfWzAtOWEtZl17MzJ9JCJDChVDYW5jZWxQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudCKZAgoUUmVmdW5kUGF5bWVudFJlcXVlc3QSLQoKcGF5bWVudF9pZBgBIAEoCUIZukgWchQyEl5wYXlfWzAtOWEtZl17MzJ9JBIyCgpyZXF1ZXN0X2lkGAIgASgJQh66SBtyGRABGIABMhJeW0EtWmEtejAtOS5fOi1dKyQSgQEKBmFtb3VudBgDIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leUJZukhWugFQCh5yZWZ1bmRfcGF5bWVudC5hbW91bnQucG9zaXRpdmUSHWFtb3VudCBtdXN0IGJlIG1vcmUgdGhhbiB6ZXJvGg90aGlzLmFtb3VudCA+IDDIAQESGgoGcmVhc29uGAQgASgJQgq6SAdyBRABGMgBIm0KFVJlZnVuZFBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkucGFzYXIucGF5bWVudC52MS5QYXltZW50EigKBnJlZnVuZBgCIAEoCzIYLnBhc2FyLnBheW1lbnQudjEuUmVmdW5kIn4KFE5vdGlmeVBheW1lbnRSZXF1ZXN0EikKCHByb3ZpZGVyGAEgASgJQhe6SBRyEhABGCAyDF5bYS16MC05X10rJBIcCgdwYXlsb2FkGAIgASgMQgu6SAh6BhABGICABBIdCglzaWduYXR1cmUYAyABKAlCCrpIB3IFEAEYgAIiVgoVTm90aWZ5UGF5bWVudFJlc3BvbnNlEioKB3BheW1lbnQYASABKAsyGS5wYXNhci5wYXltZW50LnYxLlBheW1lbnQSEQoJZHVwbGljYXRlGAIgASgIIjwKGVdhdGNoUGF5bWVudEV2ZW50c1JlcXVlc3QSHwoOYWZ0ZXJfc2VxdWVuY2UYASABKANCB7pIBCICKAAiSwoaV2F0Y2hQYXltZW50RXZlbnRzUmVzcG9uc2USLQoFZXZlbnQYASABKAsyHi5wYXNhci5wYXltZW50LnYxLlBheW1lbnRFdmVudDKOCQoOUGF5bWVudFNlcnZpY2USqwEKE0xpc3RQYXltZW50Q2hhbm5lbHMSLC5wYXNhci5wYXltZW50LnYxLkxpc3RQYXltZW50Q2hhbm5lbHNSZXF1ZXN0Gi0ucGFzYXIucGF5bWVudC52MS5MaXN0UGF5bWVudENoYW5uZWxzUmVzcG9uc2UiN5ACAYLT5JMCLloSEhAvYXBpL3YxL3BheW1lbnRzEhgvYXBpL3YxL3BheW1lbnQtY2hhbm5lbHMSowEKCkdldFBheW1lbnQSIy5wYXNhci5wYXltZW50LnYxLkdldFBheW1lbnRSZXF1ZXN0GiQucGFzYXIucGF5bWVudC52MS5HZXRQYXltZW50UmVzcG9uc2UiSpACAYLT5JMCQVofYgdwYXltZW50EhQvYXBpL3YxL3BheW1lbnQve2lkfWIHcGF5bWVudBIVL2FwaS92MS9wYXltZW50cy97aWR9Ep0BCg9TaW11bGF0ZVBheW1lbnQSKC5wYXNhci5wYXltZW50LnYxLlNpbXVsYXRlUGF5bWVudFJlcXVlc3QaKS5wYXNhci5wYXltZW50LnYxLlNpbXVsYXRlUGF5bWVudFJlc3BvbnNlIjWQAgKC0+STAiw6ASpiB3BheW1lbnQiHi9hcGkvdjEvcGF5bWVudHMve2lkfTpzaW11bGF0ZRJlCg1DcmVhdGVQYXltZW50EiYucGFzYXIucGF5bWVudC52MS5DcmVhdGVQYXltZW50UmVxdWVzdBonLnBhc2FyLnBheW1lbnQudjEuQ3JlYXRlUGF5bWVudFJlc3BvbnNlIgOQAgISdAoSRmluZFBheW1lbnRCeU9yZGVyEisucGFzYXIucGF5bWVudC52MS5GaW5kUGF5bWVudEJ5T3JkZXJSZXF1ZXN0GiwucGFzYXIucGF5bWVudC52MS5GaW5kUGF5bWVudEJ5T3JkZXJSZXNwb25zZSIDkAIBEmUKDUNhbmNlbFBheW1lbnQSJi5wYXNhci5wYXltZW50LnYxLkNhbmNlbFBheW1lbnRSZXF1ZXN0GicucGFzYXIucGF5bWVudC52MS5DYW5jZWxQYXltZW50UmVzcG9uc2UiA5ACAhJlCg1SZWZ1bmRQYXltZW50EiYucGFzYXIucGF5bWVudC52MS5SZWZ1bmRQYXltZW50UmVxdWVzdBonLnBhc2FyLnBheW1lbnQudjEuUmVmdW5kUGF5bWVudFJlc3BvbnNlIgOQAgISZQoNTm90aWZ5UGF5bWVudBImLnBhc2FyLnBheW1lbnQudjEuTm90aWZ5UGF5bWVudFJlcXVlc3QaJy5wYXNhci5wYXltZW50LnYxLk5vdGlmeVBheW1lbnRSZXNwb25zZSIDkAICEnYKEldhdGNoUGF5bWVudEV2ZW50cxIrLnBhc2FyLnBheW1lbnQudjEuV2F0Y2hQYXltZW50RXZlbnRzUmVxdWVzdBosLnBhc2FyLnBheW1lbnQudjEuV2F0Y2hQYXltZW50RXZlbnRzUmVzcG9uc2UiA5ACATABQkVaQ2dpdGh1Yi5jb20vcGFzYXItc2hvcC9wYXNhci9jb250cmFjdHMvZ28vcGFzYXIvcGF5bWVudC92MTtwYXltZW50djFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_pasar_common_v1_money, file_pasar_payment_v1_payment]);
 
 /**
  * The request of PaymentService.ListPaymentChannels.
@@ -326,6 +326,77 @@ export const CancelPaymentResponseSchema: GenMessage<CancelPaymentResponse> = /*
   messageDesc(file_pasar_payment_v1_payment_service, 11);
 
 /**
+ * The request of PaymentService.RefundPayment.
+ *
+ * @generated from message pasar.payment.v1.RefundPaymentRequest
+ */
+export type RefundPaymentRequest = Message<"pasar.payment.v1.RefundPaymentRequest"> & {
+  /**
+   * The id of the payment to refund.
+   *
+   * @generated from field: string payment_id = 1;
+   */
+  paymentId: string;
+
+  /**
+   * A key the caller chooses once per intended refund and sends again on every retry,
+   * such as the id of the fulfillment that failed; it is the idempotency key of the call.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+
+  /**
+   * How much to give back, in the payment's currency; more than zero.
+   *
+   * @generated from field: pasar.common.v1.Money amount = 3;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * Why the money goes back, for the payer and the shop's records.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message pasar.payment.v1.RefundPaymentRequest.
+ * Use `create(RefundPaymentRequestSchema)` to create a new message.
+ */
+export const RefundPaymentRequestSchema: GenMessage<RefundPaymentRequest> = /*@__PURE__*/
+  messageDesc(file_pasar_payment_v1_payment_service, 12);
+
+/**
+ * The response of PaymentService.RefundPayment.
+ *
+ * @generated from message pasar.payment.v1.RefundPaymentResponse
+ */
+export type RefundPaymentResponse = Message<"pasar.payment.v1.RefundPaymentResponse"> & {
+  /**
+   * The payment after the refund.
+   *
+   * @generated from field: pasar.payment.v1.Payment payment = 1;
+   */
+  payment?: Payment | undefined;
+
+  /**
+   * The refund, new or, on a retry, the existing one.
+   *
+   * @generated from field: pasar.payment.v1.Refund refund = 2;
+   */
+  refund?: Refund | undefined;
+};
+
+/**
+ * Describes the message pasar.payment.v1.RefundPaymentResponse.
+ * Use `create(RefundPaymentResponseSchema)` to create a new message.
+ */
+export const RefundPaymentResponseSchema: GenMessage<RefundPaymentResponse> = /*@__PURE__*/
+  messageDesc(file_pasar_payment_v1_payment_service, 13);
+
+/**
  * The request of PaymentService.NotifyPayment.
  *
  * @generated from message pasar.payment.v1.NotifyPaymentRequest
@@ -359,7 +430,7 @@ export type NotifyPaymentRequest = Message<"pasar.payment.v1.NotifyPaymentReques
  * Use `create(NotifyPaymentRequestSchema)` to create a new message.
  */
 export const NotifyPaymentRequestSchema: GenMessage<NotifyPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment_service, 12);
+  messageDesc(file_pasar_payment_v1_payment_service, 14);
 
 /**
  * The response of PaymentService.NotifyPayment.
@@ -387,7 +458,7 @@ export type NotifyPaymentResponse = Message<"pasar.payment.v1.NotifyPaymentRespo
  * Use `create(NotifyPaymentResponseSchema)` to create a new message.
  */
 export const NotifyPaymentResponseSchema: GenMessage<NotifyPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment_service, 13);
+  messageDesc(file_pasar_payment_v1_payment_service, 15);
 
 /**
  * The request of PaymentService.WatchPaymentEvents.
@@ -408,7 +479,7 @@ export type WatchPaymentEventsRequest = Message<"pasar.payment.v1.WatchPaymentEv
  * Use `create(WatchPaymentEventsRequestSchema)` to create a new message.
  */
 export const WatchPaymentEventsRequestSchema: GenMessage<WatchPaymentEventsRequest> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment_service, 14);
+  messageDesc(file_pasar_payment_v1_payment_service, 16);
 
 /**
  * One message of PaymentService.WatchPaymentEvents' stream.
@@ -429,7 +500,7 @@ export type WatchPaymentEventsResponse = Message<"pasar.payment.v1.WatchPaymentE
  * Use `create(WatchPaymentEventsResponseSchema)` to create a new message.
  */
 export const WatchPaymentEventsResponseSchema: GenMessage<WatchPaymentEventsResponse> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment_service, 15);
+  messageDesc(file_pasar_payment_v1_payment_service, 17);
 
 /**
  * PaymentService takes payments for orders through a payment provider.
@@ -513,6 +584,21 @@ export const PaymentService: GenService<{
     methodKind: "unary";
     input: typeof CancelPaymentRequestSchema;
     output: typeof CancelPaymentResponseSchema;
+  },
+  /**
+   * Refunds a paid payment, in full or in part, through the provider that took it (the
+   * sandbox provider refunds at once). Internal: the order service calls it when a
+   * line's delivery fails. Idempotent on request_id: a retry with the same payment and
+   * amount returns the first refund; other content is ALREADY_EXISTS. A REFUNDED event
+   * follows each new refund. FAILED_PRECONDITION when the payment is not paid, or when
+   * the amount is more than what is left to refund.
+   *
+   * @generated from rpc pasar.payment.v1.PaymentService.RefundPayment
+   */
+  refundPayment: {
+    methodKind: "unary";
+    input: typeof RefundPaymentRequestSchema;
+    output: typeof RefundPaymentResponseSchema;
   },
   /**
    * Receives a provider's notification that a payment was settled. Internal: the

@@ -118,8 +118,9 @@ export type UpdateProductRequest = Message<"pasar.product.v1.UpdateProductReques
   product?: Product | undefined;
 
   /**
-   * The fields to change: any of display_name, description, category_id, image_url.
-   * Empty means all of them.
+   * The fields to change: any of display_name, description, category_id, image_url,
+   * destination_fields, delivery_kind. Empty means the first four (the fields v1.0 had),
+   * so that a client built before the others existed does not clear them.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */

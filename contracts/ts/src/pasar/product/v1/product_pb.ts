@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pasar/product/v1/product.proto.
  */
 export const file_pasar_product_v1_product: GenFile = /*@__PURE__*/
-  fileDesc("Ch5wYXNhci9wcm9kdWN0L3YxL3Byb2R1Y3QucHJvdG8SEHBhc2FyLnByb2R1Y3QudjEifAoIQ2F0ZWdvcnkSLwoCaWQYASABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEh8KDGRpc3BsYXlfbmFtZRgCIAEoCUIJukgGcgQQARhQEh4KCnNvcnRfb3JkZXIYAyABKAVCCrpIBxoFGJBOKAAi5QMKB1Byb2R1Y3QSLwoCaWQYASABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEh8KDGRpc3BsYXlfbmFtZRgCIAEoCUIJukgGcgQQARh4Eh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxjQDxI4CgtjYXRlZ29yeV9pZBgEIAEoCUIjukggch4QARg/MhheW2EtejAtOV0rKC1bYS16MC05XSspKiQSGwoJaW1hZ2VfdXJsGAUgASgJQgi6SAVyAxj0AxItCgVzdGF0ZRgGIAEoDjIeLnBhc2FyLnByb2R1Y3QudjEuUHJvZHVjdFN0YXRlEisKCHBhY2thZ2VzGAcgAygLMhkucGFzYXIucHJvZHVjdC52MS5QYWNrYWdlEikKCW1pbl9wcmljZRgIIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIpCgltYXhfcHJpY2UYCSABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKjAgoHUGFja2FnZRIvCgJpZBgBIAEoCUIjukggch4QARg/MhheW2EtejAtOV0rKC1bYS16MC05XSspKiQSEgoKcHJvZHVjdF9pZBgCIAEoCRIfCgxkaXNwbGF5X25hbWUYAyABKAlCCbpIBnIEEAEYeBIdCgtkZXNjcmlwdGlvbhgEIAEoCUIIukgFcgMY9AMSLQoFcHJpY2UYBSABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXlCBrpIA8gBARImCg9zdG9ja19hdmFpbGFibGUYBiABKAVCDbpIChoIGICU69wDKAASHgoKc29ydF9vcmRlchgHIAEoBUIKukgHGgUYkE4oABIcChRwcm9kdWN0X2Rpc3BsYXlfbmFtZRgIIAEoCSJhCglTdG9ja0xpbmUSNwoKcGFja2FnZV9pZBgBIAEoCUIjukggch4QARg/MhheW2EtejAtOV0rKC1bYS16MC05XSspKiQSGwoIcXVhbnRpdHkYAiABKAVCCbpIBhoEGGQgACKRAgoLUmVzZXJ2YXRpb24SEAoIb3JkZXJfaWQYASABKAkSMQoFc3RhdGUYAiABKA4yIi5wYXNhci5wcm9kdWN0LnYxLlJlc2VydmF0aW9uU3RhdGUSKgoFbGluZXMYAyADKAsyGy5wYXNhci5wcm9kdWN0LnYxLlN0b2NrTGluZRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpjCgxQcm9kdWN0U3RhdGUSHQoZUFJPRFVDVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFFBST0RVQ1RfU1RBVEVfQUNUSVZFEAESGgoWUFJPRFVDVF9TVEFURV9BUkNISVZFRBACKpYBChBSZXNlcnZhdGlvblN0YXRlEiEKHVJFU0VSVkFUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASHgoaUkVTRVJWQVRJT05fU1RBVEVfUkVTRVJWRUQQARIfChtSRVNFUlZBVElPTl9TVEFURV9DT01NSVRURUQQAhIeChpSRVNFUlZBVElPTl9TVEFURV9SRUxFQVNFRBADQkVaQ2dpdGh1Yi5jb20vcGFzYXItc2hvcC9wYXNhci9jb250cmFjdHMvZ28vcGFzYXIvcHJvZHVjdC92MTtwcm9kdWN0djFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_pasar_common_v1_money]);
+  fileDesc("Ch5wYXNhci9wcm9kdWN0L3YxL3Byb2R1Y3QucHJvdG8SEHBhc2FyLnByb2R1Y3QudjEifAoIQ2F0ZWdvcnkSLwoCaWQYASABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEh8KDGRpc3BsYXlfbmFtZRgCIAEoCUIJukgGcgQQARhQEh4KCnNvcnRfb3JkZXIYAyABKAVCCrpIBxoFGJBOKAAi0gMKEERlc3RpbmF0aW9uRmllbGQSKgoEbmFtZRgBIAEoCUIcukgZchcQARggMhFeW2Etel1bYS16MC05X10qJBIYCgVsYWJlbBgCIAEoCUIJukgGcgQQARhQEhsKCGxhYmVsX2VuGAMgASgJQgm6SAZyBBABGFASFgoEaGludBgEIAEoCUIIukgFcgMYyAESGQoHaGludF9lbhgFIAEoCUIIukgFcgMYyAESGwoHcGF0dGVybhgGIAEoCUIKukgHcgUQARjIARIdCgptaW5fbGVuZ3RoGAcgASgFQgm6SAYaBBhAKAESHQoKbWF4X2xlbmd0aBgIIAEoBUIJukgGGgQYQCgBEiQKCHByZWZpeGVzGAkgAygJQhK6SA+SAQwQQBgBIgZyBBABGAgSGgoHZXhhbXBsZRgKIAEoCUIJukgGcgQQARhAEhgKEGxvb2t1cF9zdXBwb3J0ZWQYCyABKAg6cbpIbhpsCh5kZXN0aW5hdGlvbl9maWVsZC5sZW5ndGhfcmFuZ2USJm1heF9sZW5ndGggbXVzdCBiZSBhdCBsZWFzdCBtaW5fbGVuZ3RoGiJ0aGlzLm1heF9sZW5ndGggPj0gdGhpcy5taW5fbGVuZ3RoIoAGCgdQcm9kdWN0Ei8KAmlkGAEgASgJQiO6SCByHhABGD8yGF5bYS16MC05XSsoLVthLXowLTldKykqJBIfCgxkaXNwbGF5X25hbWUYAiABKAlCCbpIBnIEEAEYeBIdCgtkZXNjcmlwdGlvbhgDIAEoCUIIukgFcgMY0A8SOAoLY2F0ZWdvcnlfaWQYBCABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhsKCWltYWdlX3VybBgFIAEoCUIIukgFcgMY9AMSLQoFc3RhdGUYBiABKA4yHi5wYXNhci5wcm9kdWN0LnYxLlByb2R1Y3RTdGF0ZRIrCghwYWNrYWdlcxgHIAMoCzIZLnBhc2FyLnByb2R1Y3QudjEuUGFja2FnZRIpCgltaW5fcHJpY2UYCCABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSKQoJbWF4X3ByaWNlGAkgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5Ei8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASSAoSZGVzdGluYXRpb25fZmllbGRzGAwgAygLMiIucGFzYXIucHJvZHVjdC52MS5EZXN0aW5hdGlvbkZpZWxkQgi6SAWSAQIQBBI/Cg1kZWxpdmVyeV9raW5kGA0gASgOMh4ucGFzYXIucHJvZHVjdC52MS5EZWxpdmVyeUtpbmRCCLpIBYIBAhABOo0BukiJARqGAQomcHJvZHVjdC5kZXN0aW5hdGlvbl9maWVsZHMudW5pcXVlX25hbWUSK2VhY2ggZGVzdGluYXRpb24gZmllbGQgbmFtZSBtYXkgYXBwZWFyIG9uY2UaL3RoaXMuZGVzdGluYXRpb25fZmllbGRzLm1hcChmLCBmLm5hbWUpLnVuaXF1ZSgpIpoDCgdQYWNrYWdlEi8KAmlkGAEgASgJQiO6SCByHhABGD8yGF5bYS16MC05XSsoLVthLXowLTldKykqJBISCgpwcm9kdWN0X2lkGAIgASgJEh8KDGRpc3BsYXlfbmFtZRgDIAEoCUIJukgGcgQQARh4Eh0KC2Rlc2NyaXB0aW9uGAQgASgJQgi6SAVyAxj0AxItCgVwcmljZRgFIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leUIGukgDyAEBEiYKD3N0b2NrX2F2YWlsYWJsZRgGIAEoBUINukgKGggYgJTr3AMoABIeCgpzb3J0X29yZGVyGAcgASgFQgq6SAcaBRiQTigAEhwKFHByb2R1Y3RfZGlzcGxheV9uYW1lGAggASgJEj4KEmRlc3RpbmF0aW9uX2ZpZWxkcxgJIAMoCzIiLnBhc2FyLnByb2R1Y3QudjEuRGVzdGluYXRpb25GaWVsZBI1Cg1kZWxpdmVyeV9raW5kGAogASgOMh4ucGFzYXIucHJvZHVjdC52MS5EZWxpdmVyeUtpbmQiYQoJU3RvY2tMaW5lEjcKCnBhY2thZ2VfaWQYASABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhsKCHF1YW50aXR5GAIgASgFQgm6SAYaBBhkIAAikQIKC1Jlc2VydmF0aW9uEhAKCG9yZGVyX2lkGAEgASgJEjEKBXN0YXRlGAIgASgOMiIucGFzYXIucHJvZHVjdC52MS5SZXNlcnZhdGlvblN0YXRlEioKBWxpbmVzGAMgAygLMhsucGFzYXIucHJvZHVjdC52MS5TdG9ja0xpbmUSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqYwoMUHJvZHVjdFN0YXRlEh0KGVBST0RVQ1RfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRQUk9EVUNUX1NUQVRFX0FDVElWRRABEhoKFlBST0RVQ1RfU1RBVEVfQVJDSElWRUQQAirQAQoMRGVsaXZlcnlLaW5kEh0KGURFTElWRVJZX0tJTkRfVU5TUEVDSUZJRUQQABIeChpERUxJVkVSWV9LSU5EX1BIT05FX0NSRURJVBABEhsKF0RFTElWRVJZX0tJTkRfREFUQV9QTEFOEAISIwofREVMSVZFUllfS0lORF9FTEVDVFJJQ0lUWV9UT0tFThADEh4KGkRFTElWRVJZX0tJTkRfVk9VQ0hFUl9DT0RFEAQSHwobREVMSVZFUllfS0lORF9BQ0NPVU5UX1RPUFVQEAUqlgEKEFJlc2VydmF0aW9uU3RhdGUSIQodUkVTRVJWQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIeChpSRVNFUlZBVElPTl9TVEFURV9SRVNFUlZFRBABEh8KG1JFU0VSVkFUSU9OX1NUQVRFX0NPTU1JVFRFRBACEh4KGlJFU0VSVkFUSU9OX1NUQVRFX1JFTEVBU0VEEANCRVpDZ2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9wcm9kdWN0L3YxO3Byb2R1Y3R2MWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_pasar_common_v1_money]);
 
 /**
  * A group of products shown together on the storefront, such as "Pulsa" or "Token Listrik".
@@ -54,6 +54,110 @@ export type Category = Message<"pasar.product.v1.Category"> & {
  */
 export const CategorySchema: GenMessage<Category> = /*@__PURE__*/
   messageDesc(file_pasar_product_v1_product, 0);
+
+/**
+ * A value the shopper gives so that a product can be delivered, such as the phone number
+ * that receives the credit, the PLN meter number, or a game's user id. An order line
+ * carries one value per field of its product (`CreateOrderLine.destination`, keyed by
+ * `name`); a value must satisfy every rule the field sets.
+ *
+ * Rules are checked in this order, and a value that breaks one is refused naming the
+ * field: its length, its prefix, then its pattern.
+ *
+ * @generated from message pasar.product.v1.DestinationField
+ */
+export type DestinationField = Message<"pasar.product.v1.DestinationField"> & {
+  /**
+   * The field's key in a destination map: lower-case letters, digits and underscores,
+   * such as "phone_number", "meter_number", "user_id" or "zone_id".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The label shown to shoppers, in Indonesian, such as "Nomor HP".
+   *
+   * @generated from field: string label = 2;
+   */
+  label: string;
+
+  /**
+   * The label in English, such as "Phone number".
+   *
+   * @generated from field: string label_en = 3;
+   */
+  labelEn: string;
+
+  /**
+   * A help text shown under the field, in Indonesian, such as where a meter number is
+   * printed; may be empty.
+   *
+   * @generated from field: string hint = 4;
+   */
+  hint: string;
+
+  /**
+   * The help text in English; may be empty.
+   *
+   * @generated from field: string hint_en = 5;
+   */
+  hintEn: string;
+
+  /**
+   * A regular expression the whole value must match. It uses only what RE2, Python's re
+   * and JavaScript's RegExp read alike (character classes, groups, alternation, counted
+   * repetition), so that every service and the storefront check the same thing; it is
+   * anchored by the checker, with or without ^ and $.
+   *
+   * @generated from field: string pattern = 6;
+   */
+  pattern: string;
+
+  /**
+   * The fewest characters a value has.
+   *
+   * @generated from field: int32 min_length = 7;
+   */
+  minLength: number;
+
+  /**
+   * The most characters a value has; at least min_length.
+   *
+   * @generated from field: int32 max_length = 8;
+   */
+  maxLength: number;
+
+  /**
+   * The value must start with one of these, such as an operator's phone-number prefixes
+   * ("0811", "0812", ...); empty means any start.
+   *
+   * @generated from field: repeated string prefixes = 9;
+   */
+  prefixes: string[];
+
+  /**
+   * A valid value to show as a placeholder. The sandbox biller delivers to it.
+   *
+   * @generated from field: string example = 10;
+   */
+  example: string;
+
+  /**
+   * Whether FulfillmentService.LookupDestination can tell more about the value before
+   * the shopper pays (the name on a PLN meter, the operator of a phone number).
+   *
+   * @generated from field: bool lookup_supported = 11;
+   */
+  lookupSupported: boolean;
+};
+
+/**
+ * Describes the message pasar.product.v1.DestinationField.
+ * Use `create(DestinationFieldSchema)` to create a new message.
+ */
+export const DestinationFieldSchema: GenMessage<DestinationField> = /*@__PURE__*/
+  messageDesc(file_pasar_product_v1_product, 1);
 
 /**
  * Something the shop sells, such as a phone-credit top-up, offered in one or more packages.
@@ -138,6 +242,21 @@ export type Product = Message<"pasar.product.v1.Product"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 11;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * What the shopper gives so that the product can be delivered, in display order; each
+   * name at most once.
+   *
+   * @generated from field: repeated pasar.product.v1.DestinationField destination_fields = 12;
+   */
+  destinationFields: DestinationField[];
+
+  /**
+   * What a delivery of the product hands over.
+   *
+   * @generated from field: pasar.product.v1.DeliveryKind delivery_kind = 13;
+   */
+  deliveryKind: DeliveryKind;
 };
 
 /**
@@ -145,7 +264,7 @@ export type Product = Message<"pasar.product.v1.Product"> & {
  * Use `create(ProductSchema)` to create a new message.
  */
 export const ProductSchema: GenMessage<Product> = /*@__PURE__*/
-  messageDesc(file_pasar_product_v1_product, 1);
+  messageDesc(file_pasar_product_v1_product, 2);
 
 /**
  * One way a product is sold ("paket"): a nominal, a data plan or a voucher value,
@@ -211,6 +330,22 @@ export type Package = Message<"pasar.product.v1.Package"> & {
    * @generated from field: string product_display_name = 8;
    */
   productDisplayName: string;
+
+  /**
+   * The destination fields of the package's product, for callers that read packages
+   * without their product (the order service checks an order line's destination against
+   * them). Output only.
+   *
+   * @generated from field: repeated pasar.product.v1.DestinationField destination_fields = 9;
+   */
+  destinationFields: DestinationField[];
+
+  /**
+   * The delivery kind of the package's product. Output only.
+   *
+   * @generated from field: pasar.product.v1.DeliveryKind delivery_kind = 10;
+   */
+  deliveryKind: DeliveryKind;
 };
 
 /**
@@ -218,7 +353,7 @@ export type Package = Message<"pasar.product.v1.Package"> & {
  * Use `create(PackageSchema)` to create a new message.
  */
 export const PackageSchema: GenMessage<Package> = /*@__PURE__*/
-  messageDesc(file_pasar_product_v1_product, 2);
+  messageDesc(file_pasar_product_v1_product, 3);
 
 /**
  * One line of a stock reservation: a package and how many units of it.
@@ -246,7 +381,7 @@ export type StockLine = Message<"pasar.product.v1.StockLine"> & {
  * Use `create(StockLineSchema)` to create a new message.
  */
 export const StockLineSchema: GenMessage<StockLine> = /*@__PURE__*/
-  messageDesc(file_pasar_product_v1_product, 3);
+  messageDesc(file_pasar_product_v1_product, 4);
 
 /**
  * Units of one or more packages held for one order, all or nothing.
@@ -303,7 +438,7 @@ export type Reservation = Message<"pasar.product.v1.Reservation"> & {
  * Use `create(ReservationSchema)` to create a new message.
  */
 export const ReservationSchema: GenMessage<Reservation> = /*@__PURE__*/
-  messageDesc(file_pasar_product_v1_product, 4);
+  messageDesc(file_pasar_product_v1_product, 5);
 
 /**
  * The life-cycle state of a product.
@@ -339,6 +474,64 @@ export enum ProductState {
  */
 export const ProductStateSchema: GenEnum<ProductState> = /*@__PURE__*/
   enumDesc(file_pasar_product_v1_product, 0);
+
+/**
+ * What the biller hands over when a product is delivered, telling which fields of a
+ * fulfillment's deliveries are set.
+ *
+ * @generated from enum pasar.product.v1.DeliveryKind
+ */
+export enum DeliveryKind {
+  /**
+   * The kind is not set; a product without one cannot be ordered.
+   *
+   * @generated from enum value: DELIVERY_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Phone credit (pulsa) added to a phone number; the operator's serial number proves it.
+   *
+   * @generated from enum value: DELIVERY_KIND_PHONE_CREDIT = 1;
+   */
+  PHONE_CREDIT = 1,
+
+  /**
+   * A mobile data plan added to a phone number; the operator's serial number proves it.
+   *
+   * @generated from enum value: DELIVERY_KIND_DATA_PLAN = 2;
+   */
+  DATA_PLAN = 2,
+
+  /**
+   * A prepaid electricity token for a PLN meter: 20 digits the shopper types into the
+   * meter, worth a number of kWh.
+   *
+   * @generated from enum value: DELIVERY_KIND_ELECTRICITY_TOKEN = 3;
+   */
+  ELECTRICITY_TOKEN = 3,
+
+  /**
+   * A voucher code the shopper redeems, such as a game voucher.
+   *
+   * @generated from enum value: DELIVERY_KIND_VOUCHER_CODE = 4;
+   */
+  VOUCHER_CODE = 4,
+
+  /**
+   * A balance added directly to an account (a game account's diamonds, an e-money
+   * wallet); the biller's serial number proves it.
+   *
+   * @generated from enum value: DELIVERY_KIND_ACCOUNT_TOPUP = 5;
+   */
+  ACCOUNT_TOPUP = 5,
+}
+
+/**
+ * Describes the enum pasar.product.v1.DeliveryKind.
+ */
+export const DeliveryKindSchema: GenEnum<DeliveryKind> = /*@__PURE__*/
+  enumDesc(file_pasar_product_v1_product, 1);
 
 /**
  * The state of a stock reservation.
@@ -379,5 +572,5 @@ export enum ReservationState {
  * Describes the enum pasar.product.v1.ReservationState.
  */
 export const ReservationStateSchema: GenEnum<ReservationState> = /*@__PURE__*/
-  enumDesc(file_pasar_product_v1_product, 1);
+  enumDesc(file_pasar_product_v1_product, 2);
 
