@@ -177,7 +177,8 @@ type CreateFulfillmentRequest struct {
 	// The line's price (unit price times quantity); more than zero.
 	Amount *v11.Money `protobuf:"bytes,6,opt,name=amount,proto3" json:"amount,omitempty"`
 	// Where to deliver, as the order line carries it (checked by the order service
-	// against the product's destination fields).
+	// against the product's destination fields); empty for a product that declares no
+	// destination fields, such as a voucher whose code is handed to the shopper.
 	Destination   map[string]string `protobuf:"bytes,7,rep,name=destination,proto3" json:"destination,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -628,7 +629,7 @@ const file_pasar_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\rcustomer_name\x18\x01 \x01(\tR\fcustomerName\x12\x16\n" +
 	"\x06detail\x18\x02 \x01(\tR\x06detail\x12#\n" +
 	"\roperator_name\x18\x03 \x01(\tR\foperatorName\x12'\n" +
-	"\x0fmatches_product\x18\x04 \x01(\bR\x0ematchesProduct\"\xb5\x05\n" +
+	"\x0fmatches_product\x18\x04 \x01(\bR\x0ematchesProduct\"\xb3\x05\n" +
 	"\x18CreateFulfillmentRequest\x126\n" +
 	"\border_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\aorderId\x12B\n" +
 	"\n" +
@@ -639,8 +640,8 @@ const file_pasar_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\fdeliveryKind\x12%\n" +
 	"\bquantity\x18\x05 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d \x00R\bquantity\x12\x8d\x01\n" +
 	"\x06amount\x18\x06 \x01(\v2\x16.pasar.common.v1.MoneyB]\xbaHZ\xba\x01T\n" +
-	"\"create_fulfillment.amount.positive\x12\x1damount must be more than zero\x1a\x0fthis.amount > 0\xc8\x01\x01R\x06amount\x12\x90\x01\n" +
-	"\vdestination\x18\a \x03(\v2?.pasar.fulfillment.v1.CreateFulfillmentRequest.DestinationEntryB-\xbaH*\x9a\x01'\b\x01\x10\x04\"\x19r\x17\x10\x01\x18 2\x11^[a-z][a-z0-9_]*$*\x06r\x04\x10\x01\x18@R\vdestination\x1a>\n" +
+	"\"create_fulfillment.amount.positive\x12\x1damount must be more than zero\x1a\x0fthis.amount > 0\xc8\x01\x01R\x06amount\x12\x8e\x01\n" +
+	"\vdestination\x18\a \x03(\v2?.pasar.fulfillment.v1.CreateFulfillmentRequest.DestinationEntryB+\xbaH(\x9a\x01%\x10\x04\"\x19r\x17\x10\x01\x18 2\x11^[a-z][a-z0-9_]*$*\x06r\x04\x10\x01\x18@R\vdestination\x1a>\n" +
 	"\x10DestinationEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"`\n" +

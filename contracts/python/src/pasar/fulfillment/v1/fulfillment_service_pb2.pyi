@@ -165,7 +165,8 @@ class CreateFulfillmentRequest(_message.Message):
     @_builtins.property
     def destination(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Where to deliver, as the order line carries it (checked by the order service
-        against the product's destination fields).
+        against the product's destination fields); empty for a product that declares no
+        destination fields, such as a voucher whose code is handed to the shopper.
         """
 
     def __init__(
