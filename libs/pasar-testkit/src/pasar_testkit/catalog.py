@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import grpc
 import requests
+from google.protobuf import json_format
 
 from pasar.product.v1 import product_admin_service_pb2, product_admin_service_pb2_grpc, product_pb2
 from pasar_kit.money import CURRENCY_CODE, rupiah
@@ -43,6 +44,9 @@ class Product:
     category_id: str
     packages: Sequence[Package]
     image_url: str = ""
+    # What the shopper gives so that it can be delivered, and what a delivery hands over.
+    destination_fields: Sequence[product_pb2.DestinationField] = ()
+    delivery_kind: product_pb2.DeliveryKind.ValueType = product_pb2.DELIVERY_KIND_UNSPECIFIED
 
 
 def seed_over_gateway(
@@ -74,6 +78,10 @@ def seed_over_gateway(
         }
         if product.image_url:
             body["imageUrl"] = product.image_url
+        if product.destination_fields:
+            body["destinationFields"] = [json_format.MessageToDict(f) for f in product.destination_fields]
+        if product.delivery_kind:
+            body["deliveryKind"] = product_pb2.DeliveryKind.Name(product.delivery_kind)
         post("/api/v1/admin/products", body)
         for package in product.packages:
             post(
@@ -118,6 +126,8 @@ def seed_over_grpc(
                     display_name=product.display_name,
                     category_id=product.category_id,
                     image_url=product.image_url,
+                    destination_fields=product.destination_fields,
+                    delivery_kind=product.delivery_kind,
                 )
             ),
             metadata=metadata,
