@@ -1,11 +1,19 @@
 import { ErrorReason as CommonReason } from "@pasar/contracts/pasar/common/v1/error_reason_pb";
+import { ErrorReason as FulfillmentReason } from "@pasar/contracts/pasar/fulfillment/v1/error_reason_pb";
 import { ErrorReason as OrderReason } from "@pasar/contracts/pasar/order/v1/error_reason_pb";
 import { ErrorReason as PaymentReason } from "@pasar/contracts/pasar/payment/v1/error_reason_pb";
 import { ErrorReason as ProductReason } from "@pasar/contracts/pasar/product/v1/error_reason_pb";
 import { describe, expect, it } from "vitest";
 
 import { ApiError } from "./http";
-import { isNotCancellable, isPaymentNoLongerPending, isSandboxDisabled, orderRefusal } from "./reasons";
+import {
+  isDestinationNotFound,
+  isNotCancellable,
+  isPaymentNoLongerPending,
+  isSandboxDisabled,
+  orderRefusal,
+  refusedDestinationField,
+} from "./reasons";
 
 function refused(reason: string | undefined): ApiError {
   return new ApiError(409, "FAILED_PRECONDITION", "refused", reason === undefined ? {} : { reason });
@@ -19,6 +27,7 @@ describe("orderRefusal", () => {
     [PaymentReason[PaymentReason.AMOUNT_OUT_OF_RANGE], "channelRefused"],
     [PaymentReason[PaymentReason.CHANNEL_DISABLED], "channelRefused"],
     [PaymentReason[PaymentReason.CHANNEL_NOT_FOUND], "channelRefused"],
+    [CommonReason[CommonReason.INVALID_DESTINATION], "destinationRefused"],
   ])("reads %s on the wire as %s", (reason, refusal) => {
     expect(orderRefusal(refused(reason))).toBe(refusal);
   });
@@ -41,5 +50,37 @@ describe("the order and payment refusals", () => {
     expect(isPaymentNoLongerPending(refused(PaymentReason[PaymentReason.PAYMENT_NOT_PENDING]))).toBe(true);
     expect(isPaymentNoLongerPending(refused(PaymentReason[PaymentReason.SANDBOX_DISABLED]))).toBe(false);
     expect(isSandboxDisabled(refused(PaymentReason[PaymentReason.SANDBOX_DISABLED]))).toBe(true);
+  });
+});
+
+describe("the destination refusals", () => {
+  const invalidDestination = CommonReason[CommonReason.INVALID_DESTINATION];
+
+  it("name the field from the metadata, or else from the violation's path", () => {
+    const withMetadata = new ApiError(400, "INVALID_ARGUMENT", "bad", {
+      reason: invalidDestination,
+      metadata: { product_id: "token-listrik", field: "meter_number" },
+    });
+    expect(refusedDestinationField(withMetadata)).toBe("meter_number");
+    const withPath = new ApiError(400, "INVALID_ARGUMENT", "bad", {
+      reason: invalidDestination,
+      fieldViolations: [{ field: 'lines[0].destination["phone_number"]', description: "too short" }],
+    });
+    expect(refusedDestinationField(withPath)).toBe("phone_number");
+    const atLookup = new ApiError(400, "INVALID_ARGUMENT", "bad", {
+      reason: invalidDestination,
+      fieldViolations: [{ field: 'destination["zone_id"]', description: "missing" }],
+    });
+    expect(refusedDestinationField(atLookup)).toBe("zone_id");
+  });
+
+  it("name no field for other refusals", () => {
+    expect(refusedDestinationField(refused(ProductReason[ProductReason.OUT_OF_STOCK]))).toBeUndefined();
+    expect(refusedDestinationField(refused(invalidDestination))).toBeUndefined();
+  });
+
+  it("tell a destination the biller does not know", () => {
+    expect(isDestinationNotFound(refused(FulfillmentReason[FulfillmentReason.DESTINATION_NOT_FOUND]))).toBe(true);
+    expect(isDestinationNotFound(refused(FulfillmentReason[FulfillmentReason.LOOKUP_NOT_SUPPORTED]))).toBe(false);
   });
 });

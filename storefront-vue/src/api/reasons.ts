@@ -4,6 +4,8 @@
  * spelled here through the generated enums, never as a string of our own: a reason the
  * contracts rename or drop fails the type check instead of silently never matching.
  */
+import { ErrorReason as CommonReason } from "@pasar/contracts/pasar/common/v1/error_reason_pb";
+import { ErrorReason as FulfillmentReason } from "@pasar/contracts/pasar/fulfillment/v1/error_reason_pb";
 import { ErrorReason as OrderReason } from "@pasar/contracts/pasar/order/v1/error_reason_pb";
 import { ErrorReason as PaymentReason } from "@pasar/contracts/pasar/payment/v1/error_reason_pb";
 import { ErrorReason as ProductReason } from "@pasar/contracts/pasar/product/v1/error_reason_pb";
@@ -24,14 +26,38 @@ const channelRefusals: ReadonlySet<string> = new Set([
 ]);
 
 /** Why a Beli (CreateOrder) was refused, when the reason says which part of the page is stale. */
-export type OrderRefusal = "outOfStock" | "packageGone" | "channelRefused";
+export type OrderRefusal = "outOfStock" | "packageGone" | "channelRefused" | "destinationRefused";
 
 export function orderRefusal(error: ApiError): OrderRefusal | undefined {
   if (error.reason === undefined) return undefined;
   if (error.reason === ProductReason[ProductReason.OUT_OF_STOCK]) return "outOfStock";
   if (packageRefusals.has(error.reason)) return "packageGone";
   if (channelRefusals.has(error.reason)) return "channelRefused";
+  if (error.reason === CommonReason[CommonReason.INVALID_DESTINATION]) return "destinationRefused";
   return undefined;
+}
+
+/** A violation path that names a destination value: `lines[0].destination["phone_number"]`. */
+const DESTINATION_PATH = /(?:^|\.)destination\["([^"]+)"\]$/;
+
+/**
+ * The destination field a refusal names (INVALID_DESTINATION, at Beli or at a look-up):
+ * its metadata's `field`, or else the BadRequest violation's path.
+ */
+export function refusedDestinationField(error: ApiError): string | undefined {
+  if (error.reason !== CommonReason[CommonReason.INVALID_DESTINATION]) return undefined;
+  const named = error.metadata.field;
+  if (named !== undefined && named !== "") return named;
+  for (const violation of error.fieldViolations) {
+    const match = DESTINATION_PATH.exec(violation.field);
+    if (match?.[1] !== undefined) return match[1];
+  }
+  return undefined;
+}
+
+/** The biller knows no such destination (a meter number PLN has no customer for). */
+export function isDestinationNotFound(error: ApiError): boolean {
+  return error.reason === FulfillmentReason[FulfillmentReason.DESTINATION_NOT_FOUND];
 }
 
 /** The order can no longer be cancelled (paid, cancelled or expired). */

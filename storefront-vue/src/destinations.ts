@@ -1,0 +1,109 @@
+/**
+ * The one destination check (issue 14's shape), as the storefront runs it while the
+ * shopper types: the same rules, in the same order, as the kit's Python
+ * `destination_violations` and the Go fulfillment service, so that a destination the
+ * form accepts is one the order service accepts. The shared cases are in
+ * destinations.cases.json.
+ *
+ * For a product with fields F, a destination D is valid when D's keys are exactly F's
+ * names and each value (taken as given, never trimmed) has min_length <= length <=
+ * max_length (in Unicode code points, as Python's len and Go's rune count), starts with
+ * one of the prefixes when there are any, and fully matches the pattern. Each field
+ * reports its first broken rule; fields come in F's order, then unknown keys, sorted.
+ */
+import type { DestinationField } from "@pasar/contracts/pasar/product/v1/product_pb";
+
+/** Which rule a value breaks. */
+export type DestinationRule = "missing" | "min_length" | "max_length" | "prefixes" | "pattern" | "unknown";
+
+/** One broken rule: the field's name (or the unknown key) and the rule. */
+export interface DestinationViolation {
+  field: string;
+  rule: DestinationRule;
+}
+
+/** What the check reads of a field. */
+export type FieldRules = Pick<DestinationField, "name" | "pattern" | "minLength" | "maxLength" | "prefixes">;
+
+/** A destination as an order line carries it: field name -> value. */
+export type Destination = Readonly<Record<string, string>>;
+
+const compiled = new Map<string, RegExp>();
+
+/**
+ * The field's pattern, anchored at both ends. The "u" flag makes "." and classes read
+ * code points, as Python and RE2 do; `$` never matches before a trailing newline.
+ */
+export function anchoredPattern(pattern: string): RegExp {
+  let expression = compiled.get(pattern);
+  if (expression === undefined) {
+    try {
+      expression = new RegExp(`^(?:${pattern})$`, "u");
+    } catch {
+      // A pattern with an escape the "u" flag refuses (such as "\-" outside a class).
+      expression = new RegExp(`^(?:${pattern})$`);
+    }
+    compiled.set(pattern, expression);
+  }
+  return expression;
+}
+
+/** A value's length as Python's len() and Go's utf8.RuneCountInString count it. */
+export function codePointLength(value: string): number {
+  let length = 0;
+  for (const _ of value) length += 1;
+  return length;
+}
+
+/** The first rule a value breaks, or undefined when the value is valid for the field. */
+export function fieldViolation(field: FieldRules, value: string | undefined): DestinationRule | undefined {
+  if (value === undefined) return "missing";
+  const length = codePointLength(value);
+  if (length < field.minLength) return "min_length";
+  if (length > field.maxLength) return "max_length";
+  if (field.prefixes.length > 0 && !field.prefixes.some((prefix) => value.startsWith(prefix))) return "prefixes";
+  if (!anchoredPattern(field.pattern).test(value)) return "pattern";
+  return undefined;
+}
+
+/**
+ * Every broken field of a destination, in the order the server reports them: the
+ * fields in the product's order, then the keys no field names, sorted. The first one is
+ * the one a service refuses the destination for.
+ */
+export function destinationViolations(fields: readonly FieldRules[], destination: Destination): DestinationViolation[] {
+  const violations: DestinationViolation[] = [];
+  const names = new Set<string>();
+  for (const field of fields) {
+    names.add(field.name);
+    const value = Object.hasOwn(destination, field.name) ? destination[field.name] : undefined;
+    const rule = fieldViolation(field, value);
+    if (rule !== undefined) violations.push({ field: field.name, rule });
+  }
+  const unknown = Object.keys(destination)
+    .filter((key) => !names.has(key))
+    .sort(byCodePoint);
+  for (const key of unknown) violations.push({ field: key, rule: "unknown" });
+  return violations;
+}
+
+/** Sorts as Python's sorted() does for str (by code point), not by UTF-16 unit. */
+function byCodePoint(left: string, right: string): number {
+  const a = Array.from(left, (character) => character.codePointAt(0) ?? 0);
+  const b = Array.from(right, (character) => character.codePointAt(0) ?? 0);
+  for (let index = 0; index < Math.min(a.length, b.length); index += 1) {
+    const difference = (a[index] ?? 0) - (b[index] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return a.length - b.length;
+}
+
+const DIGITS_ONLY = /^\^?(?:(?:\[0-9\]|\\d)(?:[+*?]|\{\d+(?:,\d*)?\})?)+\$?$/;
+
+/**
+ * True when the pattern accepts digits only ("[0-9]{11,12}", "\d+", "^[0-9]*$"), so
+ * that phones show their number pad (inputmode="numeric") and messages say "digits".
+ */
+export function isDigitsOnly(pattern: string): boolean {
+  return DIGITS_ONLY.test(pattern);
+}
