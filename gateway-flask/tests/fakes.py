@@ -1,4 +1,4 @@
-"""Small in-process fakes of the three services, on real gRPC servers on port 0.
+"""Small in-process fakes of the four services, on real gRPC servers on port 0.
 
 They implement the public methods with a few records in memory, record the metadata of
 every call, and can be told to fail every call with a given status (``fail_with``) or to
@@ -9,6 +9,7 @@ tested without the real services. The real services are tested behind the gatewa
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -20,6 +21,8 @@ from google.protobuf import timestamp_pb2
 
 from pasar.common.v1 import money_pb2
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
+from pasar.fulfillment.v1 import fulfillment_service_pb2, fulfillment_service_pb2_grpc
+from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason as FulfillmentErrorReason
 from pasar.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
@@ -41,6 +44,9 @@ ADMIN_TOKEN = "test-admin-token-of-the-gateway-fakes"
 PAYMENT_ID = "pay_" + "a" * 32
 ORDER_ID = "ord_" + "b" * 32
 ORDER_TOKEN = "order-token-1"
+METER_PRODUCT_ID = "token-pln"  # its one destination field, meter_number, can be looked up
+UNKNOWN_METER = "12345670000"  # the sandbox biller's rule: a meter ending in 0000 has no customer
+METER_CUSTOMER = "BUDI SANTOSO"
 
 
 ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
@@ -403,10 +409,66 @@ class FakeOrderService(order_service_pb2_grpc.OrderServiceServicer):
         return order_service_pb2.CancelOrderResponse(order=found[0])
 
 
+class FakeFulfillmentService(fulfillment_service_pb2_grpc.FulfillmentServiceServicer):
+    """LookupDestination as svc-fulfillment answers it for a PLN meter (11 or 12 digits)."""
+
+    def __init__(self, catalog: Catalog, behaviour: Behaviour) -> None:
+        self.catalog = catalog
+        self.behaviour = behaviour
+
+    def LookupDestination(
+        self, request: fulfillment_service_pb2.LookupDestinationRequest, context: grpc.ServicerContext
+    ) -> fulfillment_service_pb2.LookupDestinationResponse:
+        self.behaviour.enter("LookupDestination", request, context)
+        metadata = {"product_id": request.product_id}
+        if request.product_id not in self.catalog.products:
+            _abort(
+                context,
+                errors.NotFound(
+                    f"no product {request.product_id!r}",
+                    reason=ProductErrorReason.Name(ProductErrorReason.PRODUCT_NOT_FOUND),
+                    metadata=metadata,
+                ),
+            )
+        if request.product_id != METER_PRODUCT_ID:
+            _abort(
+                context,
+                errors.FailedPrecondition(
+                    "none of the product's destination fields can be looked up",
+                    reason=FulfillmentErrorReason.Name(FulfillmentErrorReason.LOOKUP_NOT_SUPPORTED),
+                    metadata=metadata,
+                ),
+            )
+        meter = request.destination.get("meter_number", "")
+        if not re.fullmatch(r"[0-9]{11,12}", meter):
+            _abort(
+                context,
+                errors.InvalidArgument(
+                    "the destination does not fit the product: meter_number must be 11 or 12 digits",
+                    reason=CommonErrorReason.Name(CommonErrorReason.INVALID_DESTINATION),
+                    metadata={**metadata, "field": "meter_number"},
+                    field_violations=[('destination["meter_number"]', "must be 11 or 12 digits")],
+                ),
+            )
+        if meter.endswith("0000"):
+            _abort(
+                context,
+                errors.NotFound(
+                    "PLN has no customer with this meter number",
+                    reason=FulfillmentErrorReason.Name(FulfillmentErrorReason.DESTINATION_NOT_FOUND),
+                    metadata={**metadata, "field": "meter_number"},
+                ),
+            )
+        return fulfillment_service_pb2.LookupDestinationResponse(
+            customer_name=METER_CUSTOMER, detail="R1/1300 VA", matches_product=True
+        )
+
+
 PRODUCT_SERVICE = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
 PRODUCT_ADMIN_SERVICE = product_admin_service_pb2.DESCRIPTOR.services_by_name["ProductAdminService"]
 PAYMENT_SERVICE = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
 ORDER_SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"]
+FULFILLMENT_SERVICE = fulfillment_service_pb2.DESCRIPTOR.services_by_name["FulfillmentService"]
 
 
 def product_registration(servicer: FakeProductService) -> ServiceRegistration:
@@ -417,18 +479,20 @@ def product_registration(servicer: FakeProductService) -> ServiceRegistration:
 
 
 class FakeShop:
-    """The three fakes, each on its own server."""
+    """The four fakes, each on its own server."""
 
     def __init__(self) -> None:
         self.catalog = Catalog()
         self.product = Behaviour()
         self.payment = Behaviour()
         self.order = Behaviour()
+        self.fulfillment = Behaviour()
         # The fakes implement the public methods only; the internal ones stay abstract.
         product_service = FakeProductService(self.catalog, self.product)  # type: ignore[abstract]
         admin_service = FakeProductAdminService(self.catalog, self.product)  # type: ignore[abstract]
         self.payments = FakePaymentService(self.payment)  # type: ignore[abstract]
         self.orders = FakeOrderService(self.order, self.payments)
+        self.fulfillments = FakeFulfillmentService(self.catalog, self.fulfillment)  # type: ignore[abstract]
         self.servers = {
             "product": FakeGrpcServer(
                 [
@@ -458,6 +522,17 @@ class FakeShop:
                     ServiceRegistration(
                         ORDER_SERVICE,
                         lambda s: order_service_pb2_grpc.add_OrderServiceServicer_to_server(self.orders, s),
+                    )
+                ],
+                max_workers=8,
+            ),
+            "fulfillment": FakeGrpcServer(
+                [
+                    ServiceRegistration(
+                        FULFILLMENT_SERVICE,
+                        lambda s: fulfillment_service_pb2_grpc.add_FulfillmentServiceServicer_to_server(
+                            self.fulfillments, s
+                        ),
                     )
                 ],
                 max_workers=8,

@@ -8,7 +8,7 @@ import flask
 import grpc
 import pytest
 from conftest import AppFactory
-from fakes import FakeShop
+from fakes import METER_PRODUCT_ID, FakeShop
 
 from pasar_gateway.app import create_app, gateway_of
 from pasar_gateway.bindings import contract_bindings
@@ -34,6 +34,7 @@ def test_defaults_apply_without_configuration(monkeypatch: pytest.MonkeyPatch) -
             "product": "127.0.0.1:50051",
             "payment": "127.0.0.1:50052",
             "order": "127.0.0.1:50053",
+            "fulfillment": "127.0.0.1:50054",
         }
         assert gateway.settings.admin_token == DEVELOPMENT_ADMIN_TOKEN
         assert gateway.settings.backends["order"].deadline_seconds == 10.0
@@ -117,12 +118,15 @@ def test_clients_are_made_once_per_application(
     channels = {name: backend.channel for name, backend in gateway.backends.items()}
     client = app.test_client()
     routes = ["/api/v1/products", "/api/v1/payment-channels", f"/api/v1/orders/ord_{'0' * 32}?token=x"]
+    lookup = {"productId": METER_PRODUCT_ID, "destination": {"meter_number": "12345678901"}}
     for _ in range(10):
         for route in routes:
             assert client.get(route).status_code in (200, 404)
+        assert client.post("/api/v1/destinations:lookup", json=lookup).status_code == 200
     assert client.get("/readyz").status_code == 200
-    for name in ("product", "payment", "order"):
+    for name in shop.servers:
         assert len(shop.behaviour(name).calls) >= 10, f"the requests reached the {name} service"
-    assert len(opened) == 3, f"channels opened while serving requests: {opened[3:]}"
+    made = len(shop.servers)
+    assert len(opened) == made, f"channels opened while serving requests: {opened[made:]}"
     assert {name: backend.channel for name, backend in gateway.backends.items()} == channels
     assert gateway_of(app).cache is gateway.cache

@@ -5,9 +5,16 @@ from __future__ import annotations
 import time
 
 from conftest import AppFactory
-from fakes import ADMIN_TOKEN, FakeShop
+from fakes import ADMIN_TOKEN, METER_PRODUCT_ID, FakeShop
 
-from pasar_gateway.catalog_cache import LocalGeneration, ResponseCache, SharedGeneration, entity_tag
+from pasar.fulfillment.v1 import fulfillment_service_pb2
+from pasar_gateway.catalog_cache import (
+    LocalGeneration,
+    ResponseCache,
+    SharedGeneration,
+    entity_tag,
+    is_cacheable,
+)
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -29,6 +36,20 @@ def test_a_repeated_read_is_answered_from_the_cache(make_app: AppFactory, shop: 
     assert calls(shop, "GetProduct") == 1
     assert first.headers["ETag"] == entity_tag(first.data)
     assert first.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_destination_lookup_is_never_kept(make_app: AppFactory, shop: FakeShop) -> None:
+    """A look-up is a read (NO_SIDE_EFFECTS) but no catalog read: its request is a shopper's
+    meter or phone number and its answer the name on it (personal data)."""
+    client = make_app(CATALOG_CACHE_TTL_SECONDS="60").test_client()
+    body = {"productId": METER_PRODUCT_ID, "destination": {"meter_number": "12345678901"}}
+    answers = [client.post("/api/v1/destinations:lookup", json=body) for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert len(shop.fulfillment.metadata("LookupDestination")) == 2
+    assert all(answer.headers["Cache-Control"] == "no-store" for answer in answers)
+    assert all("ETag" not in answer.headers for answer in answers)
+    method = fulfillment_service_pb2.DESCRIPTOR.services_by_name["FulfillmentService"]
+    assert not is_cacheable(method.methods_by_name["LookupDestination"])
 
 
 def test_if_none_match_is_answered_304(make_app: AppFactory, shop: FakeShop) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import grpc
 import pytest
 from conftest import AppFactory
-from fakes import FakeShop
+from fakes import METER_CUSTOMER, METER_PRODUCT_ID, UNKNOWN_METER, FakeShop, error_info, violated_fields
 from flask.testing import FlaskClient
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
+from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason as FulfillmentErrorReason
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import errors
@@ -143,6 +145,64 @@ def test_failed_precondition_is_422_for_unprocessable_reasons(
     assert response.status_code == status
     error = assert_error_shape(response.get_json(), "FAILED_PRECONDITION")
     assert error["details"][0]["reason"] == reason  # type: ignore[index]
+
+
+def lookup(client: FlaskClient, product_id: str, meter: str) -> tuple[int, dict[str, object]]:
+    response = client.post(
+        "/api/v1/destinations:lookup", json={"productId": product_id, "destination": {"meter_number": meter}}
+    )
+    body: dict[str, object] = response.get_json()
+    return response.status_code, body
+
+
+def test_a_destination_lookup_answers_the_biller_s_name(client: FlaskClient, shop: FakeShop) -> None:
+    status, body = lookup(client, METER_PRODUCT_ID, "12345678901")
+    assert status == 200
+    assert body == {
+        "customerName": METER_CUSTOMER,
+        "detail": "R1/1300 VA",
+        "operatorName": "",
+        "matchesProduct": True,
+    }
+    (request,) = shop.fulfillment.requests
+    assert dict(request.destination) == {"meter_number": "12345678901"}  # map keys stay as sent
+
+
+def test_the_lookup_s_reasons_map_to_their_statuses(client: FlaskClient) -> None:
+    """INVALID_DESTINATION 400 naming the field, DESTINATION_NOT_FOUND and PRODUCT_NOT_FOUND 404,
+    LOOKUP_NOT_SUPPORTED 422 (the request names a product whose destination has no look-up)."""
+    status, body = lookup(client, METER_PRODUCT_ID, "12345")
+    assert status == 400
+    assert_error_shape(body, "INVALID_ARGUMENT")
+    assert error_info(body)["reason"] == CommonErrorReason.Name(CommonErrorReason.INVALID_DESTINATION)
+    assert error_info(body)["metadata"] == {"product_id": METER_PRODUCT_ID, "field": "meter_number"}
+    assert violated_fields(body) == ['destination["meter_number"]']
+
+    status, body = lookup(client, METER_PRODUCT_ID, UNKNOWN_METER)
+    assert status == 404
+    assert_error_shape(body, "NOT_FOUND")
+    assert error_info(body)["reason"] == FulfillmentErrorReason.Name(
+        FulfillmentErrorReason.DESTINATION_NOT_FOUND
+    )
+
+    status, body = lookup(client, "no-such-product", "12345678901")
+    assert status == 404
+    assert error_info(body)["reason"] == ProductErrorReason.Name(ProductErrorReason.PRODUCT_NOT_FOUND)
+
+    status, body = lookup(client, "pulsa-samudra", "12345678901")
+    assert status == 422
+    assert_error_shape(body, "FAILED_PRECONDITION")
+    assert error_info(body)["reason"] == FulfillmentErrorReason.Name(
+        FulfillmentErrorReason.LOOKUP_NOT_SUPPORTED
+    )
+
+
+def test_a_lookup_the_gateway_cannot_transcode_is_400_naming_the_field(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/v1/destinations:lookup", json={"productId": METER_PRODUCT_ID, "destination": ["12345678901"]}
+    )
+    assert response.status_code == 400
+    assert_error_shape(response.get_json(), "INVALID_ARGUMENT")
 
 
 def test_a_detail_of_an_unknown_type_keeps_its_type(client: FlaskClient, shop: FakeShop) -> None:

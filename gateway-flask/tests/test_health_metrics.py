@@ -21,7 +21,7 @@ def test_readyz_reports_each_backend(client: FlaskClient, shop: FakeShop) -> Non
     assert ready.status_code == 200
     assert ready.get_json() == {
         "status": "ready",
-        "services": {name: {"status": "SERVING"} for name in ("order", "payment", "product")},
+        "services": {name: {"status": "SERVING"} for name in ("fulfillment", "order", "payment", "product")},
     }
     shop.servers["payment"].stop()
     not_ready = client.get("/readyz")
@@ -31,6 +31,7 @@ def test_readyz_reports_each_backend(client: FlaskClient, shop: FakeShop) -> Non
     assert body["services"]["payment"]["status"] == "UNREACHABLE"
     assert body["services"]["product"]["status"] == "SERVING"
     assert body["services"]["order"]["status"] == "SERVING"
+    assert body["services"]["fulfillment"]["status"] == "SERVING"
 
 
 def test_readyz_answers_within_its_timeout_when_a_backend_hangs(make_app: AppFactory, shop: FakeShop) -> None:

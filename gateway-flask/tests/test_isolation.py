@@ -47,6 +47,24 @@ def test_a_stopped_service_answers_503_fast_and_the_others_keep_answering(
     assert client.get("/api/v1/payment-channels").status_code == 200
 
 
+def test_a_lookup_with_the_fulfillment_service_down_is_503_and_orders_still_go_through(
+    make_app: AppFactory, shop: FakeShop
+) -> None:
+    """Delivery is the one part that waits: shoppers still browse and order without svc-fulfillment."""
+    client = make_app(CATALOG_CACHE="false").test_client()
+    shop.servers["fulfillment"].stop()
+    lookup = {"productId": "token-pln", "destination": {"meter_number": "12345678901"}}
+    response = client.post("/api/v1/destinations:lookup", json=lookup)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "UNAVAILABLE"
+    assert error_info(response.get_json())["metadata"] == {
+        "service": "pasar.fulfillment.v1.FulfillmentService"
+    }
+    assert client.get("/api/v1/products/token-pln").status_code == 200
+    assert client.post("/api/v1/orders", json=ORDER_BODY).status_code == 200
+    assert client.get("/readyz").get_json()["services"]["fulfillment"]["status"] == "UNREACHABLE"
+
+
 def test_the_routes_recover_when_the_service_returns(make_app: AppFactory, shop: FakeShop) -> None:
     app = make_app(BREAKER_FAILURES="1", BREAKER_RESET_SECONDS="0.2")
     client = app.test_client()

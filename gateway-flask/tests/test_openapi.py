@@ -81,6 +81,9 @@ def test_internal_methods_have_no_route(document: dict[str, Any], client: FlaskC
     assert "/pasar.product.v1.ProductService/GetProduct" in grpc_methods
     assert "/pasar.product.v1.ProductService/ReserveStock" not in grpc_methods
     assert "/pasar.payment.v1.PaymentService/NotifyPayment" not in grpc_methods
+    assert "/pasar.payment.v1.PaymentService/RefundPayment" not in grpc_methods
+    fulfillment = {method for method in grpc_methods if "FulfillmentService" in str(method)}
+    assert fulfillment == {"/pasar.fulfillment.v1.FulfillmentService/LookupDestination"}
     assert client.post("/api/v1/pasar.product.v1.ProductService/ReserveStock", json={}).status_code == 404
 
 
@@ -135,6 +138,13 @@ def test_the_gateway_overlay_is_present(document: dict[str, Any]) -> None:
         assert (operation.get("security") == [{"adminToken": []}]) == is_admin(binding)
         assert ("401" in operation["responses"]) == is_admin(binding)
     assert "304" in document["paths"]["/api/v1/categories"]["get"]["responses"]
+    lookup = document["paths"]["/api/v1/destinations:lookup"]["post"]
+    assert lookup["x-grpc-method"] == "/pasar.fulfillment.v1.FulfillmentService/LookupDestination"
+    assert lookup["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/pasar.fulfillment.v1.LookupDestinationRequest"
+    )
+    assert "LOOKUP_NOT_SUPPORTED" in lookup["responses"]["422"]["description"]
+    assert "304" not in lookup["responses"]  # a shopper's destination is never cached
     assert set(document["paths"]["/readyz"]["get"]["responses"]) == {"200", "503"}
 
 
@@ -197,6 +207,8 @@ def test_the_api_page_is_rendered_by_the_gateway(client: FlaskClient) -> None:
     assert "<script" not in page
     assert all(url.startswith(("/", "#")) for url in re.findall(r'(?:src|href)="([^"]*)"', page))
     assert "/api/v1/orders/{id}:cancel" in page
+    assert "/api/v1/destinations:lookup" in page
+    assert "LookupDestinationRequest" in page
     assert "Places an order" in page
     assert "pasar.common.v1.Money" in page
     assert "providerReference" in page  # a field beside a oneof (Payment's instructions)

@@ -4,7 +4,9 @@ Catalog reads (categories, products, a product, payment channels) are the same f
 shopper and change rarely, so the gateway keeps their JSON for a short time
 (``PASAR_CATALOG_CACHE_TTL_SECONDS``). Which methods those are follows from the contracts
 (:func:`is_cacheable`): the reads their idempotency_level declares, less those answering
-with a shopper's own order or payment. Entries are keyed by the method and the request
+with a shopper's own order or payment and those asked about a shopper's destination (a
+phone or meter number: personal data, never kept, and what a biller says of it is the
+shopper's own). Entries are keyed by the method and the request
 message itself (so ``/api/v1/product/x`` and ``/api/v1/products/x``, or ``pageSize`` and
 ``page_size``, share an entry). Each entry carries a strong ETag, the hash of its bytes, which answers
 ``If-None-Match`` with 304.
@@ -34,14 +36,35 @@ from pasar_kit.idempotency import has_no_side_effects
 # A shopper's own resources: an answer that holds one is that shopper's alone and changes
 # outside the admin routes (a payment gets paid), so it is never kept.
 SHOPPER_RESOURCES = frozenset({"pasar.order.v1.Order", "pasar.payment.v1.Payment"})
+# A request field holding a shopper's personal data (a destination lookup's, an order
+# line's): such a request is never a cache key, nor its answer an entry.
+PERSONAL_FIELDS = frozenset({"destination"})
 
 
 @functools.cache
 def is_cacheable(method: MethodDescriptor) -> bool:
     """Whether the gateway may keep method's answers: the contract declares it a read
-    (idempotency_level NO_SIDE_EFFECTS) and its answer holds no shopper's own resource.
-    Asked on every request, and a fact of the contracts: worked out once per method."""
-    return has_no_side_effects(method) and not _holds_shopper_resource(method.output_type, set())
+    (idempotency_level NO_SIDE_EFFECTS), its answer holds no shopper's own resource and its
+    request no personal data. Asked on every request, and a fact of the contracts: worked
+    out once per method."""
+    return (
+        has_no_side_effects(method)
+        and not _holds_shopper_resource(method.output_type, set())
+        and not _holds_personal_data(method.input_type, set())
+    )
+
+
+def _holds_personal_data(message: Descriptor, seen: set[str]) -> bool:
+    seen.add(message.full_name)
+    return any(
+        field.name in PERSONAL_FIELDS
+        or (
+            field.message_type is not None
+            and field.message_type.full_name not in seen
+            and _holds_personal_data(field.message_type, seen)
+        )
+        for field in message.fields
+    )
 
 
 def _holds_shopper_resource(message: Descriptor, seen: set[str]) -> bool:

@@ -17,7 +17,8 @@ FAILED_PRECONDITION is 409 (the request conflicts with the current state of a re
 stock ran out, the payment is already paid, the order cannot be cancelled any more),
 except for the reasons in :data:`UNPROCESSABLE_REASONS`, which are 422: the request is
 well-formed but names something it cannot use as given (a disabled channel, an amount
-outside the channel's limits, an unknown category).
+outside the channel's limits, an unknown category, a destination look-up for a product
+whose destination cannot be looked up).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
+from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason as FulfillmentErrorReason
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_gateway.json_writer import message_json
@@ -70,6 +72,7 @@ UNPROCESSABLE_REASONS = frozenset(
         PaymentErrorReason.Name(PaymentErrorReason.AMOUNT_OUT_OF_RANGE),
         PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_DISABLED),
         ProductErrorReason.Name(ProductErrorReason.CATEGORY_NOT_FOUND),
+        FulfillmentErrorReason.Name(FulfillmentErrorReason.LOOKUP_NOT_SUPPORTED),
     }
 )
 
