@@ -126,7 +126,7 @@ class Backend:
         except grpc.RpcError as error:
             answered = self._record(error)
             raise from_rpc_error(
-                error, self.name, answered=answered, service_name=binding.service.full_name
+                error, self.name, answered=answered, service_name=binding.service.full_name, request=request
             ) from None
         except BaseException:
             self.breaker.release_probe()

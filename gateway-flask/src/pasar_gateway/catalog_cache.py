@@ -31,22 +31,20 @@ from typing import Any, Protocol
 
 from google.protobuf.descriptor import Descriptor, MethodDescriptor
 
+from pasar_gateway.personal_data import PERSONAL_FIELDS
 from pasar_kit.idempotency import has_no_side_effects
 
 # A shopper's own resources: an answer that holds one is that shopper's alone and changes
 # outside the admin routes (a payment gets paid), so it is never kept.
 SHOPPER_RESOURCES = frozenset({"pasar.order.v1.Order", "pasar.payment.v1.Payment"})
-# A request field holding a shopper's personal data (a destination lookup's, an order
-# line's): such a request is never a cache key, nor its answer an entry.
-PERSONAL_FIELDS = frozenset({"destination"})
 
 
 @functools.cache
 def is_cacheable(method: MethodDescriptor) -> bool:
     """Whether the gateway may keep method's answers: the contract declares it a read
     (idempotency_level NO_SIDE_EFFECTS), its answer holds no shopper's own resource and its
-    request no personal data. Asked on every request, and a fact of the contracts: worked
-    out once per method."""
+    request no personal data (never a cache key). Asked on every request, and a fact of the
+    contracts: worked out once per method."""
     return (
         has_no_side_effects(method)
         and not _holds_shopper_resource(method.output_type, set())

@@ -40,6 +40,7 @@ from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason as FulfillmentErro
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_gateway.json_writer import message_json
+from pasar_gateway.personal_data import masked_text
 from pasar_kit.errors import ERROR_DOMAIN
 
 log = logging.getLogger(__name__)
@@ -176,19 +177,28 @@ def dependency_unavailable(
     return ApiError(grpc.StatusCode.UNAVAILABLE, message, details=[detail_json(packed)], headers=headers)
 
 
-def from_rpc_error(error: grpc.RpcError, service: str, *, answered: bool, service_name: str) -> ApiError:
+def from_rpc_error(
+    error: grpc.RpcError,
+    service: str,
+    *,
+    answered: bool,
+    service_name: str,
+    request: message.Message | None = None,
+) -> ApiError:
     """The ApiError for a failed call to service, keeping the status details it sent.
 
     answered: whether the service itself sent the status (rather than gRPC failing to reach it);
-    service_name: the full name of the gRPC service called.
+    service_name: the full name of the gRPC service called; request: the request it failed,
+    whose personal data is masked wherever the service's message is logged.
     """
     call = cast(grpc.Call, error)  # a failed call's RpcError is also its Call
     code = call.code()
     message = call.details() or ""
     details = _status_details(call)
     if code in _OPAQUE_CODES:
+        logged = masked_text(message, request)
         log.error(
-            "service failed", extra={"service": service, "grpc_code": code.name, "grpc_message": message}
+            "service failed", extra={"service": service, "grpc_code": code.name, "grpc_message": logged}
         )
         message = f"the {service} service failed to answer; try again later"
     elif code == grpc.StatusCode.UNAVAILABLE and not answered:
