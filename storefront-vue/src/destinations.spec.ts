@@ -3,7 +3,13 @@ import { DestinationFieldSchema } from "@pasar/contracts/pasar/product/v1/produc
 import { describe, expect, it } from "vitest";
 
 import table from "./destinations.cases.json";
-import { destinationViolations, fieldViolation, isDigitsOnly, type DestinationViolation } from "./destinations";
+import {
+  destinationViolations,
+  fieldViolation,
+  isDigitsOnly,
+  typingViolation,
+  type DestinationViolation,
+} from "./destinations";
 
 interface Case {
   name: string;
@@ -57,5 +63,27 @@ describe("digits-only patterns", () => {
 
   it.each(["[A-Za-z0-9]+", "[0-9]{4}-[0-9]{4}", "\\w+", "12|34", "[0-9]+|x", "[0-9-]+"])("%s does not", (pattern) => {
     expect(isDigitsOnly(pattern)).toBe(false);
+  });
+});
+
+describe("what the form says while the shopper types", () => {
+  const phone = { name: "phone_number", pattern: "[0-9]{10,13}", minLength: 10, maxLength: 13, prefixes: ["0811", "0812"] };
+
+  it("keeps quiet about a value that is only incomplete", () => {
+    expect(typingViolation(phone, "")).toBeUndefined();
+    expect(typingViolation(phone, "08")).toBeUndefined();
+    expect(typingViolation(phone, "08123")).toBeUndefined();
+  });
+
+  it("tells a wrong prefix or a letter at once", () => {
+    expect(typingViolation(phone, "0857")).toBe("prefixes");
+    expect(typingViolation(phone, "09")).toBe("prefixes");
+    expect(typingViolation(phone, "0812a")).toBe("pattern");
+    expect(typingViolation(phone, "08123456789012")).toBe("max_length");
+  });
+
+  it("agrees with the check once the value is long enough", () => {
+    expect(typingViolation(phone, "081234567890")).toBeUndefined();
+    expect(typingViolation(phone, "0812345678x")).toBe("pattern");
   });
 });

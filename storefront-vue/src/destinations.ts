@@ -107,3 +107,20 @@ const DIGITS_ONLY = /^\^?(?:(?:\[0-9\]|\\d)(?:[+*?]|\{\d+(?:,\d*)?\})?)+\$?$/;
 export function isDigitsOnly(pattern: string): boolean {
   return DIGITS_ONLY.test(pattern);
 }
+
+/**
+ * The rule worth telling a shopper while they are still typing: none for a value that
+ * is only incomplete (too short, but every character so far could still become valid),
+ * else the value's first broken rule. A wrong operator prefix or a letter in a number
+ * shows at once; "too short" waits until the shopper leaves the field.
+ */
+export function typingViolation(field: FieldRules, value: string): DestinationRule | undefined {
+  const rule = fieldViolation(field, value);
+  if (rule !== "min_length" || value === "") return rule === "min_length" ? undefined : rule;
+  const prefixPossible =
+    field.prefixes.length === 0 ||
+    field.prefixes.some((prefix) => prefix.startsWith(value) || value.startsWith(prefix));
+  if (!prefixPossible) return "prefixes";
+  if (isDigitsOnly(field.pattern) && !/^[0-9]*$/.test(value)) return "pattern";
+  return undefined;
+}

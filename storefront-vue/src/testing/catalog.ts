@@ -22,6 +22,57 @@ export function packageJson(id: string, name: string, price: number, stock: numb
   };
 }
 
+/** A phone number of the Telkomsel prefixes, as a phone-credit product asks for it. */
+export function phoneFieldJson(): JsonObject {
+  return {
+    name: "phone_number",
+    label: "Nomor HP",
+    labelEn: "Phone number",
+    hint: "Nomor yang menerima pulsa.",
+    hintEn: "The number that receives the credit.",
+    pattern: "[0-9]{10,13}",
+    minLength: 10,
+    maxLength: 13,
+    prefixes: ["0811", "0812", "0813", "0821", "0822", "0823", "0851", "0852", "0853"],
+    example: "081234567890",
+    lookupSupported: true,
+  };
+}
+
+/** A PLN meter number, which the look-up names the customer of. */
+export function meterFieldJson(): JsonObject {
+  return {
+    name: "meter_number",
+    label: "Nomor meter / ID pelanggan",
+    labelEn: "Meter number / customer ID",
+    hint: "Tertera di meter listrik prabayar Anda.",
+    hintEn: "Printed on your prepaid electricity meter.",
+    pattern: "[0-9]{11,12}",
+    minLength: 11,
+    maxLength: 12,
+    prefixes: [],
+    example: "12345678901",
+    lookupSupported: true,
+  };
+}
+
+/** An electricity-token product with one package. */
+export function tokenProductJson(): JsonObject {
+  return {
+    id: "token-listrik",
+    displayName: "Token Listrik Prabayar",
+    description: "Token PLN prabayar.",
+    categoryId: "token-listrik",
+    imageUrl: "/images/products/token-listrik.svg",
+    state: "PRODUCT_STATE_ACTIVE",
+    packages: [{ ...packageJson("token-listrik-20k", "Token Listrik 20.000", 21000, 50, 1), productId: "token-listrik" }],
+    minPrice: money(21000),
+    maxPrice: money(21000),
+    destinationFields: [meterFieldJson()],
+    deliveryKind: "DELIVERY_KIND_ELECTRICITY_TOKEN",
+  };
+}
+
 export function productJson(): JsonObject {
   return {
     id: "pulsa-nusantara",
@@ -39,6 +90,8 @@ export function productJson(): JsonObject {
     maxPrice: money(99000),
     createTime: "2026-01-05T08:00:00Z",
     updateTime: "2026-01-05T08:00:00Z",
+    destinationFields: [phoneFieldJson()],
+    deliveryKind: "DELIVERY_KIND_PHONE_CREDIT",
   };
 }
 
@@ -127,6 +180,7 @@ export function orderJson(state = "PENDING_PAYMENT", overrides: Record<string, J
         unitPrice: money(11500),
         quantity: 2,
         lineTotal: money(23000),
+        destination: { phone_number: "081234567890" },
       },
     ],
     subtotal: money(23000),

@@ -1,3 +1,5 @@
+import { ErrorReason as CommonReason } from "@pasar/contracts/pasar/common/v1/error_reason_pb";
+import { ErrorReason as FulfillmentReason } from "@pasar/contracts/pasar/fulfillment/v1/error_reason_pb";
 import { ErrorReason as ProductReason } from "@pasar/contracts/pasar/product/v1/error_reason_pb";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { VueWrapper } from "@vue/test-utils";
@@ -8,6 +10,7 @@ import {
   createOrderResponseJson,
   ORDER_ID,
   productJson,
+  tokenProductJson,
 } from "@/testing/catalog";
 import {
   deferredResponse,
@@ -29,7 +32,11 @@ let mounted: VueWrapper | undefined;
 beforeEach(() => {
   gateway = installFakeGateway()
     .on("GET", "/api/v1/products/pulsa-nusantara", () => jsonResponse(productJson()))
-    .on("GET", "/api/v1/payment-channels", () => jsonResponse(channelsJson()));
+    .on("GET", "/api/v1/payment-channels", () => jsonResponse(channelsJson()))
+    .on("GET", "/api/v1/products/token-listrik", () => jsonResponse(tokenProductJson()))
+    .on("POST", "/api/v1/destinations:lookup", () =>
+      jsonResponse({ customerName: "", detail: "", operatorName: "Telkomsel", matchesProduct: true }),
+    );
 });
 afterEach(() => {
   mounted?.unmount();
@@ -50,7 +57,11 @@ function offeredChannels(wrapper: VueWrapper): string[] {
   return wrapper.findAll("[data-channel-code]").map((option) => option.attributes("data-channel-code") ?? "");
 }
 
-async function fillOrder(wrapper: VueWrapper, options: { packageId?: string; channel?: string; email?: string } = {}) {
+async function fillOrder(
+  wrapper: VueWrapper,
+  options: { packageId?: string; channel?: string; email?: string; phone?: string } = {},
+) {
+  await wrapper.get("#destination-phone_number").setValue(options.phone ?? "081234567890");
   await wrapper.get(`[data-package-id="${options.packageId ?? "pulsa-nusantara-10k"}"] input`).setValue(true);
   await wrapper.get(`[data-channel-code="${options.channel ?? "bca_va"}"] input`).setValue(true);
   await wrapper.get("#customer-email").setValue(options.email ?? "siti@example.co.id");
@@ -101,6 +112,7 @@ describe("the order page", () => {
 
   it("says what is missing instead of ordering an incomplete form", async () => {
     const { wrapper } = await open();
+    await wrapper.get("#destination-phone_number").setValue("081234567890");
     await wrapper.get("#customer-email").setValue("not-an-email");
     await buyButton(wrapper).trigger("submit");
     await settle();
@@ -130,7 +142,7 @@ describe("the order page", () => {
     const [sent] = gateway.requestsTo("POST", "/api/v1/orders");
     expect(sent?.body).toEqual({
       customerEmail: "siti@example.co.id",
-      lines: [{ packageId: "pulsa-nusantara-10k", quantity: 1 }],
+      lines: [{ packageId: "pulsa-nusantara-10k", quantity: 1, destination: { phone_number: "081234567890" } }],
       paymentChannelCode: "bca_va",
       languageCode: "id",
     });
@@ -232,5 +244,157 @@ describe("the order page", () => {
     gateway.on("GET", "/api/v1/products/gone", () => errorResponse(404, "NOT_FOUND", "no such product"));
     const { wrapper } = await open("/products/gone");
     expect(wrapper.get("h1").text()).toBe("Produk ini tidak ditemukan atau sudah tidak dijual.");
+  });
+});
+
+function destinationError(wrapper: VueWrapper, name: string) {
+  return wrapper.find(`[data-destination-field="${name}"] [data-destination-error]`);
+}
+
+function lookupNote(wrapper: VueWrapper, name: string) {
+  return wrapper.get(`[data-destination-field="${name}"] [role="status"]`);
+}
+
+function notFoundAnswer(): Response {
+  return errorResponse(404, "NOT_FOUND", "no such meter", [
+    {
+      "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+      reason: FulfillmentReason[FulfillmentReason.DESTINATION_NOT_FOUND],
+      domain: "pasar.shop",
+      metadata: { product_id: "token-listrik", field: "meter_number" },
+    },
+  ]);
+}
+
+describe("the destination form", () => {
+  it("asks for what the product declares, with its label, hint, example and the number pad", async () => {
+    const { wrapper } = await open();
+    const destination = section(wrapper, "destination");
+    expect(destination.get("legend").text()).toBe("Tujuan pengiriman");
+    const input = wrapper.get("#destination-phone_number");
+    expect(destination.get('label[for="destination-phone_number"]').text()).toBe("Nomor HP");
+    expect(input.attributes("inputmode")).toBe("numeric");
+    expect(input.attributes("placeholder")).toBe("081234567890");
+    expect(input.attributes("aria-describedby")).toContain("destination-phone_number-hint");
+    expect(wrapper.get("#destination-phone_number-hint").text()).toBe("Nomor yang menerima pulsa.");
+  });
+
+  it("checks the number as the shopper types, and keeps Beli disabled until it is valid", async () => {
+    const { wrapper } = await open();
+    expect(buyButton(wrapper).attributes()).toHaveProperty("disabled");
+    expect(buyButton(wrapper).attributes("aria-describedby")).toBe("buy-blocked");
+    const input = wrapper.get("#destination-phone_number");
+    await input.setValue("0812");
+    expect(destinationError(wrapper, "phone_number").exists()).toBe(false);
+    await input.setValue("0857");
+    expect(destinationError(wrapper, "phone_number").text()).toBe("Nomor ini bukan nomor Telkomsel (0811, 0812, …).");
+    expect(input.attributes("aria-invalid")).toBe("true");
+    await input.setValue("0812345");
+    await input.trigger("blur");
+    expect(destinationError(wrapper, "phone_number").text()).toBe("Nomor HP minimal 10 digit.");
+    expect(buyButton(wrapper).attributes()).toHaveProperty("disabled");
+    await input.setValue("081234567890");
+    expect(destinationError(wrapper, "phone_number").exists()).toBe(false);
+    expect(buyButton(wrapper).attributes()).not.toHaveProperty("disabled");
+  });
+
+  it("names the phone's operator once the number is valid, and warns when it is another operator's", async () => {
+    const { wrapper } = await open();
+    await wrapper.get("#destination-phone_number").setValue("081234567890");
+    await vi.waitFor(() => expect(lookupNote(wrapper, "phone_number").text()).toBe("Operator: Telkomsel"), WAIT);
+    gateway.on("POST", "/api/v1/destinations:lookup", () =>
+      jsonResponse({ customerName: "", detail: "", operatorName: "Indosat", matchesProduct: false }),
+    );
+    await wrapper.get("#destination-phone_number").setValue("081299999999");
+    await vi.waitFor(() => expect(lookupNote(wrapper, "phone_number").attributes("data-lookup")).toBe("other-operator"), WAIT);
+    expect(lookupNote(wrapper, "phone_number").text()).toContain("Nomor ini terdaftar di Indosat");
+    // A warning, not a refusal: Beli stays available.
+    expect(buyButton(wrapper).attributes()).not.toHaveProperty("disabled");
+  });
+
+  it("shows the PLN customer's name before Beli, in the lookup's live region", async () => {
+    gateway.on("POST", "/api/v1/destinations:lookup", () =>
+      jsonResponse({ customerName: "Siti Rahayu", detail: "R1/1300 VA", operatorName: "", matchesProduct: true }),
+    );
+    const { wrapper } = await open("/products/token-listrik");
+    const input = wrapper.get("#destination-meter_number");
+    expect(input.attributes("inputmode")).toBe("numeric");
+    await input.setValue("12345678901");
+    const note = lookupNote(wrapper, "meter_number");
+    expect(note.attributes("aria-live")).toBe("polite");
+    await vi.waitFor(() => expect(note.text()).toBe("Nama pelanggan: Siti Rahayu — R1/1300 VA"), WAIT);
+    expect(input.attributes("aria-describedby")).toContain("destination-meter_number-lookup");
+    const [sent] = gateway.requestsTo("POST", "/api/v1/destinations:lookup");
+    expect(sent?.body).toEqual({ productId: "token-listrik", destination: { meter_number: "12345678901" } });
+  });
+
+  it("shows an unknown meter as the field's error and keeps Beli disabled", async () => {
+    gateway.on("POST", "/api/v1/destinations:lookup", notFoundAnswer);
+    const { wrapper } = await open("/products/token-listrik");
+    await wrapper.get("#destination-meter_number").setValue("12345670000");
+    await vi.waitFor(
+      () => expect(destinationError(wrapper, "meter_number").text()).toBe("Nomor meter / ID pelanggan tidak terdaftar. Periksa kembali."),
+      WAIT,
+    );
+    expect(buyButton(wrapper).attributes()).toHaveProperty("disabled");
+    expect(wrapper.get("[data-buy-blocked]").text()).toBe("Isi data tujuan dengan benar untuk membeli.");
+  });
+
+  it("says quietly that the name cannot be checked when the fulfillment service is down, and still orders", async () => {
+    gateway.on("POST", "/api/v1/destinations:lookup", () => unavailable());
+    gateway.on("POST", "/api/v1/orders", () => jsonResponse(createOrderResponseJson()));
+    const { wrapper, router } = await open("/products/token-listrik");
+    await wrapper.get("#destination-meter_number").setValue("12345678901");
+    await vi.waitFor(
+      () => expect(lookupNote(wrapper, "meter_number").attributes("data-lookup")).toBe("unavailable"),
+      WAIT,
+    );
+    expect(lookupNote(wrapper, "meter_number").text()).toBe(
+      "Nama pelanggan belum dapat diperiksa saat ini. Anda tetap dapat membeli.",
+    );
+    expect(buyButton(wrapper).attributes()).not.toHaveProperty("disabled");
+    await wrapper.get('[data-package-id="token-listrik-20k"] input').setValue(true);
+    await wrapper.get('[data-channel-code="bca_va"] input').setValue(true);
+    await wrapper.get("#customer-email").setValue("siti@example.co.id");
+    await wrapper.get("form").trigger("submit");
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe("order"), WAIT);
+    const [sent] = gateway.requestsTo("POST", "/api/v1/orders");
+    expect(sent?.body).toMatchObject({ lines: [{ packageId: "token-listrik-20k", destination: { meter_number: "12345678901" } }] });
+  });
+
+  it("shows the order service's refusal on the field it names, and lets the shopper fix it", async () => {
+    gateway.on("POST", "/api/v1/orders", () =>
+      errorResponse(400, "INVALID_ARGUMENT", "bad destination", [
+        {
+          "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+          reason: CommonReason[CommonReason.INVALID_DESTINATION],
+          domain: "pasar.shop",
+          metadata: { product_id: "pulsa-nusantara", field: "phone_number" },
+        },
+        {
+          "@type": "type.googleapis.com/google.rpc.BadRequest",
+          fieldViolations: [{ field: 'lines[0].destination["phone_number"]', description: "not a number of this operator" }],
+        },
+      ]),
+    );
+    const { wrapper } = await open();
+    await fillOrder(wrapper);
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    expect(destinationError(wrapper, "phone_number").text()).toBe("Nomor HP ditolak. Periksa kembali.");
+    expect(section(wrapper, "order-error").text()).toContain("Periksa kembali data tujuan");
+    expect(document.activeElement?.id).toBe("destination-phone_number");
+    expect(buyButton(wrapper).attributes()).toHaveProperty("disabled");
+    await wrapper.get("#destination-phone_number").setValue("081311112222");
+    expect(destinationError(wrapper, "phone_number").exists()).toBe(false);
+    expect(buyButton(wrapper).attributes()).not.toHaveProperty("disabled");
+  });
+
+  it("speaks English with the product's English labels", async () => {
+    const rendered = await renderRoute(PATH, { locale: "en" });
+    mounted = rendered.wrapper;
+    expect(rendered.wrapper.get('label[for="destination-phone_number"]').text()).toBe("Phone number");
+    await rendered.wrapper.get("#destination-phone_number").setValue("0857");
+    expect(destinationError(rendered.wrapper, "phone_number").text()).toBe("This is not a Telkomsel number (0811, 0812, …).");
   });
 });
