@@ -1,0 +1,160 @@
+// Command svc-fulfillment is Pasar's fulfillment service: it delivers paid order lines
+// through a biller and tells the order service how each delivery went.
+//
+//	svc-fulfillment [serve] [--no-migrate]   apply migrations, then serve until SIGTERM (default)
+//	svc-fulfillment migrate                  apply pending migrations and exit
+//
+// Every expected start-up failure (a setting, named by its variable; a database that
+// cannot be opened, reached or migrated, named by its URL with the password masked; an
+// address that cannot be bound) ends the process with status 2 and one line on stderr,
+// as the Python services' command line does.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/config"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/database"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/logging"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/server"
+)
+
+const name = "svc-fulfillment"
+
+// startupError is an expected failure: one line, status 2.
+type startupError struct{ message string }
+
+func (e *startupError) Error() string { return e.message }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
+}
+
+func run(args, environ []string, stdout, stderr io.Writer) int {
+	command, noMigrate, err := parseArgs(args, stderr)
+	if err != nil {
+		return 2
+	}
+	env := config.NewEnv(environ)
+	log := logging.New(stdout, name, env.String("PASAR_LOG_LEVEL", "info"), env.String("PASAR_LOG_FORMAT", "json"))
+	err = execute(command, noMigrate, env, log)
+	var configError *config.Error
+	var urlError *database.URLError
+	var listenError *server.ListenError
+	var startup *startupError
+	if errors.As(err, &configError) || errors.As(err, &urlError) || errors.As(err, &listenError) || errors.As(err, &startup) {
+		fmt.Fprintf(stderr, "%s: %s\n", name, strings.Join(strings.Fields(err.Error()), " "))
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+func parseArgs(args []string, stderr io.Writer) (string, bool, error) {
+	command := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		command, args = args[0], args[1:]
+	}
+	flags := flag.NewFlagSet(name+" "+command, flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	noMigrate := false
+	switch command {
+	case "serve":
+		flags.BoolVar(&noMigrate, "no-migrate", false, "do not apply migrations first")
+	case "migrate":
+	default:
+		fmt.Fprintf(stderr, "usage: %s [serve [--no-migrate] | migrate]\n%s: unknown command %q\n", name, name, command)
+		return "", false, errors.New("unknown command")
+	}
+	if err := flags.Parse(args); err != nil {
+		return "", false, err
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected arguments %v\n", name, flags.Args())
+		return "", false, errors.New("unexpected arguments")
+	}
+	return command, noMigrate, nil
+}
+
+func execute(command string, noMigrate bool, env config.Env, log *slog.Logger) error {
+	db, err := database.Open(config.DatabaseURLFrom(env))
+	if err != nil {
+		var urlError *database.URLError
+		if errors.As(err, &urlError) {
+			return err
+		}
+		return &startupError{fmt.Sprintf("cannot open the database %s: %v", config.DatabaseURLFrom(env), err)}
+	}
+	defer db.Close()
+	var settings *config.Settings
+	if command == "serve" {
+		// The whole configuration is read before the database is touched: a refused setting
+		// must not leave a migrated database behind.
+		if settings, err = config.Load(env); err != nil {
+			return err
+		}
+		log = logging.New(os.Stdout, name, settings.LogLevel, settings.LogFormat)
+	}
+	ctx := context.Background()
+	if command == "migrate" || !noMigrate {
+		if err := db.Ping(ctx); err != nil {
+			return &startupError{fmt.Sprintf("cannot connect to the database %s: %v", db.Name, err)}
+		}
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			return &startupError{fmt.Sprintf("cannot migrate the database %s: %v", db.Name, err)}
+		}
+		if len(applied) > 0 {
+			log.Info("migrated", "logger", "pasar.database", "versions", applied)
+		}
+	}
+	if command == "migrate" {
+		return nil
+	}
+	return serve(settings, db, log)
+}
+
+// serve runs the server until SIGTERM or SIGINT, then stops it gracefully.
+func serve(settings *config.Settings, db *database.DB, log *slog.Logger) error {
+	srv, err := server.New(settings, db, log)
+	if err != nil {
+		return err
+	}
+	if _, err := srv.Start(); err != nil {
+		return err
+	}
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(signals)
+	serveFailed := make(chan error, 1)
+	go func() { serveFailed <- srv.Wait() }()
+	select {
+	case received := <-signals:
+		log.Info("shutting down", "signal", signalName(received))
+		srv.Stop()
+		return nil
+	case err := <-serveFailed:
+		srv.Stop()
+		return err
+	}
+}
+
+// signalName is the signal as Python's signal.Signals names it (SIGTERM).
+func signalName(s os.Signal) string {
+	if s == syscall.SIGINT {
+		return "SIGINT"
+	}
+	return "SIGTERM"
+}
