@@ -20,8 +20,8 @@ from contextlib import contextmanager
 import peewee
 
 from pasar_kit import database as db
-from pasar_payment.messages import payment_message
-from pasar_payment.models import COUNTER_ID, EventType, Payment, PaymentEvent, PaymentEventCounter
+from pasar_payment.messages import payment_message, refund_message
+from pasar_payment.models import COUNTER_ID, EventType, Payment, PaymentEvent, PaymentEventCounter, Refund
 
 
 class EventFeed:
@@ -77,8 +77,9 @@ def payment_change(database: peewee.Database, feed: EventFeed) -> Iterator[None]
     feed.ring()
 
 
-def record_event(event_type: EventType, payment: Payment) -> PaymentEvent:
-    """Appends an event with payment as it is now; call it last in the changing transaction."""
+def record_event(event_type: EventType, payment: Payment, refund: Refund | None = None) -> PaymentEvent:
+    """Appends an event with payment as it is now (and, for REFUNDED, the refund); call it
+    last in the changing transaction."""
     database = PaymentEvent._meta.database
     if not database.in_transaction():
         raise RuntimeError("a payment event must be recorded in the transaction of its change")
@@ -99,6 +100,7 @@ def record_event(event_type: EventType, payment: Payment) -> PaymentEvent:
         type=event_type.value,
         payment_id=payment.id,
         payment=payment_message(payment).SerializeToString(),
+        refund=None if refund is None else refund_message(refund).SerializeToString(),
         create_time=payment.update_time,
     )
     return event

@@ -20,6 +20,7 @@ from pasar_payment.models import database_proxy
 from pasar_payment.payments import PaymentBook
 from pasar_payment.providers.base import PaymentProvider
 from pasar_payment.providers.sandbox import SandboxProvider
+from pasar_payment.refunds import PaymentRefunder
 from pasar_payment.servicer import PaymentServicer
 from pasar_payment.settlement import PaymentSettler
 
@@ -65,6 +66,7 @@ def build_server(env: Env, database: peewee.Database, provider: PaymentProvider 
         PaymentSettler(
             database, provider, settings.webhook_secret, feed, sandbox_enabled=settings.sandbox_enabled
         ),
+        PaymentRefunder(database, provider, feed),
         EventStreams(database, feed, settings.event_poll_seconds),
     )
     registration = ServiceRegistration(
@@ -82,7 +84,9 @@ def build_server(env: Env, database: peewee.Database, provider: PaymentProvider 
 
 CLI = ServiceCli(
     name="payment",
-    description="Pasar's payment service: payment channels, payments, settlement and payment events.",
+    description=(
+        "Pasar's payment service: payment channels, payments, settlement, refunds and payment events."
+    ),
     migrations_dir=MIGRATIONS_DIR,
     open_database=open_database,
     build_server=build_server,

@@ -3,6 +3,7 @@ look on the wire. Every mapping between the two lives here; the servicer only ca
 
 Instructions are stored as the protobuf JSON of the message of the payment's channel
 kind, so that a payment read back is exactly the one that was returned when it was made.
+Every Payment message carries the payment's refunds and refunded_total (zero when none).
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from pasar.payment.v1 import payment_pb2
 from pasar.payment.v1 import payment_service_pb2 as service
 from pasar_kit.money import rupiah, rupiah_amount
 from pasar_kit.timestamps import to_timestamp
-from pasar_payment.models import ChannelKind, Payment, PaymentChannel, PaymentEvent, PaymentState
+from pasar_payment.models import (
+    ChannelKind,
+    Payment,
+    PaymentChannel,
+    PaymentEvent,
+    PaymentState,
+    Refund,
+    RefundState,
+)
 from pasar_payment.providers.base import Instructions
 
 _INSTRUCTIONS: dict[ChannelKind, type[Instructions]] = {
@@ -37,6 +46,12 @@ def order_amount(request: service.CreatePaymentRequest) -> int:
     return rupiah_amount(request.amount, "amount")
 
 
+def refund_amount(request: service.RefundPaymentRequest) -> int:
+    """The amount of RefundPayment in whole rupiah; INVALID_ARGUMENT naming
+    amount.currency_code for any other currency (every payment is in rupiah)."""
+    return rupiah_amount(request.amount, "amount")
+
+
 def channel_kind_value(kind: str) -> payment_pb2.PaymentChannelKind.ValueType:
     return payment_pb2.PaymentChannelKind.Value(f"PAYMENT_CHANNEL_KIND_{kind}")
 
@@ -49,6 +64,10 @@ def payment_state_value(state: PaymentState) -> payment_pb2.PaymentState.ValueTy
 def payment_state_name(state: PaymentState) -> str:
     """The state as the contract names it, for error metadata (``PAYMENT_STATE_PAID``)."""
     return payment_pb2.PaymentState.Name(payment_state_value(state))
+
+
+def refund_state_value(state: RefundState) -> payment_pb2.RefundState.ValueType:
+    return payment_pb2.RefundState.Value(f"REFUND_STATE_{state}")
 
 
 def instructions_kind_matches(kind: ChannelKind, instructions: Instructions) -> bool:
@@ -96,17 +115,44 @@ def payment_message(payment: Payment) -> payment_pb2.Payment:
         expire_time=to_timestamp(payment.expire_time),
         paid_time=to_timestamp(payment.paid_time),
         update_time=to_timestamp(payment.update_time),
+        refunds=[refund_message(refund) for refund in _refunds_of(payment)],
+        refunded_total=rupiah(payment.refunded_total),
     )
     getattr(message, _INSTRUCTIONS_FIELD[kind]).CopyFrom(instructions_from_json(kind, payment.instructions))
     return message
 
 
+def _refunds_of(payment: Payment) -> list[Refund]:
+    """The payment's refunds, oldest first. Every refund counts in refunded_total (its
+    amount is more than zero), so a payment without any needs no query."""
+    if not payment.refunded_total:
+        return []
+    return list(Refund.select().where(Refund.payment == payment.id).order_by(Refund.create_time, Refund.id))
+
+
+def refund_message(refund: Refund) -> payment_pb2.Refund:
+    return payment_pb2.Refund(
+        id=refund.id,
+        payment_id=refund.payment_id,
+        request_id=refund.request_id,
+        amount=rupiah(refund.amount),
+        reason=refund.reason,
+        state=refund_state_value(RefundState(refund.state)),
+        provider_reference=refund.provider_reference,
+        create_time=to_timestamp(refund.create_time),
+        complete_time=to_timestamp(refund.complete_time),
+    )
+
+
 def event_message(event: PaymentEvent) -> payment_pb2.PaymentEvent:
     snapshot = payment_pb2.Payment()
     snapshot.ParseFromString(bytes(event.payment))
-    return payment_pb2.PaymentEvent(
+    message = payment_pb2.PaymentEvent(
         sequence=event.sequence,
         type=payment_pb2.PaymentEventType.Value(f"PAYMENT_EVENT_TYPE_{event.type}"),
         payment=snapshot,
         create_time=to_timestamp(event.create_time),
     )
+    if event.refund is not None:
+        message.refund.ParseFromString(bytes(event.refund))
+    return message

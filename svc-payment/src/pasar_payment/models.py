@@ -32,6 +32,17 @@ class PaymentState(enum.StrEnum):
     PAID = "PAID"
     EXPIRED = "EXPIRED"
     CANCELLED = "CANCELLED"
+    # Paid, then refunded in full; a payment refunded in part stays PAID.
+    REFUNDED = "REFUNDED"
+
+
+class RefundState(enum.StrEnum):
+    """A refund's state; the names of ``RefundState`` without its prefix."""
+
+    # The provider accepted the refund and will confirm it later (no provider of this
+    # build does: the sandbox refunds at once).
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
 
 
 class EventType(enum.StrEnum):
@@ -41,6 +52,7 @@ class EventType(enum.StrEnum):
     PAID = "PAID"
     EXPIRED = "EXPIRED"
     CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
 
 
 class BaseModel(peewee.Model):
@@ -96,6 +108,9 @@ class Payment(BaseModel):
     update_time = UtcDateTimeField()
     # The provider's id of the notification that settled the payment.
     settlement_id = peewee.CharField(max_length=64, null=True)
+    # The sum of the payment's refunds, kept beside the total so that the check of what
+    # is left to refund reads the row it locks (pasar_payment.refunds).
+    refunded_total = peewee.BigIntegerField(default=0)
 
     class Meta:
         table_name = "payment"
@@ -104,6 +119,27 @@ class Payment(BaseModel):
             (("channel", "payment_code"), True),
             (("state", "expire_time"), False),
         )
+
+
+class Refund(BaseModel):
+    """Money of a paid payment given back to the payer, through the payment's provider."""
+
+    id = peewee.CharField(max_length=36, primary_key=True)
+    payment = peewee.ForeignKeyField(Payment, column_name="payment_id", on_delete="RESTRICT")
+    payment_id: str  # the payment's id without loading the payment (peewee's accessor)
+    # The caller's idempotency key, unique across payments; compared byte for byte (the
+    # binary collation on MySQL/MariaDB, migration 004), as the contract allows both cases.
+    request_id = peewee.CharField(max_length=128, unique=True)
+    currency_code = peewee.CharField(max_length=3)
+    amount = peewee.BigIntegerField()
+    reason = peewee.CharField(max_length=200)
+    state = peewee.CharField(max_length=16)
+    provider_reference = peewee.CharField(max_length=64)
+    create_time = UtcDateTimeField()
+    complete_time = UtcDateTimeField(null=True)
+
+    class Meta:
+        table_name = "refund"
 
 
 class PaymentEvent(BaseModel):
@@ -119,6 +155,8 @@ class PaymentEvent(BaseModel):
     payment_id = peewee.CharField(max_length=36, index=True)
     # The serialized pasar.payment.v1.Payment right after the change.
     payment = peewee.BlobField()
+    # The serialized pasar.payment.v1.Refund a REFUNDED event tells of; null for the others.
+    refund = peewee.BlobField(null=True)
     create_time = UtcDateTimeField()
 
     class Meta:
@@ -136,4 +174,4 @@ class PaymentEventCounter(BaseModel):
 
 
 COUNTER_ID = 1
-MODELS = (PaymentChannel, Payment, PaymentEvent, PaymentEventCounter)
+MODELS = (PaymentChannel, Payment, Refund, PaymentEvent, PaymentEventCounter)

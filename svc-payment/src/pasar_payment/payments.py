@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 # How many times a payment is opened again when the provider's payment code collides
 # with another payment's (a random 11-digit number: practically never).
 OPEN_ATTEMPTS = 3
+# The states of a payment whose money arrived: PAID, and REFUNDED (paid, then given back).
+WAS_PAID = frozenset({PaymentState.PAID, PaymentState.REFUNDED})
 
 
 def get_payment(payment_id: str) -> Payment:
@@ -125,7 +127,8 @@ class PaymentBook:
         raise reasons.payment_code_taken()
 
     def cancel_payment(self, payment_id: str) -> Payment:
-        """Cancels a pending payment; a cancelled or expired one is returned unchanged."""
+        """Cancels a pending payment; a cancelled or expired one is returned unchanged, a paid
+        one (refunded since, too) is PAYMENT_PAID."""
         with payment_change(self.database, self.feed):
             cancelled = (
                 Payment.update(state=PaymentState.CANCELLED.value, update_time=utc_now())
@@ -137,8 +140,8 @@ class PaymentBook:
                 record_event(EventType.CANCELLED, payment)
         if payment is None:
             raise reasons.payment_not_found(payment_id)
-        if payment.state == PaymentState.PAID:
-            raise reasons.payment_paid(payment_id)
+        if payment.state in WAS_PAID:
+            raise reasons.payment_paid(payment)
         if cancelled:
             log.info("payment cancelled", extra={"payment_id": payment_id})
         return payment

@@ -23,7 +23,7 @@ from pasar_kit.errors import (
     Unavailable,
 )
 from pasar_payment.messages import payment_state_name
-from pasar_payment.models import Payment, PaymentChannel, PaymentState
+from pasar_payment.models import Payment, PaymentChannel, PaymentState, Refund
 
 
 def channel_not_found(channel_code: str) -> NotFound:
@@ -86,11 +86,41 @@ def payment_conflict(order_id: str, existing: Payment) -> AlreadyExists:
     )
 
 
-def payment_paid(payment_id: str) -> FailedPrecondition:
+def payment_paid(payment: Payment) -> FailedPrecondition:
+    """CancelPayment of a payment that was paid (PAID, or REFUNDED since: the state says which)."""
     return FailedPrecondition(
-        f"payment {payment_id} is paid and cannot be cancelled",
+        f"payment {payment.id} was paid and cannot be cancelled",
         reason=ErrorReason.Name(ErrorReason.PAYMENT_PAID),
-        metadata={"payment_id": payment_id, "state": payment_state_name(PaymentState.PAID)},
+        metadata={"payment_id": payment.id, "state": payment_state_name(PaymentState(payment.state))},
+    )
+
+
+def payment_not_refundable(payment: Payment) -> FailedPrecondition:
+    """RefundPayment of a payment that is not PAID (pending, ended unpaid, or refunded in full)."""
+    return FailedPrecondition(
+        f"payment {payment.id} is {payment.state.lower()}: only a paid payment is refunded",
+        reason=ErrorReason.Name(ErrorReason.PAYMENT_NOT_REFUNDABLE),
+        metadata={"payment_id": payment.id, "state": payment_state_name(PaymentState(payment.state))},
+    )
+
+
+def refund_exceeds_payment(payment: Payment, amount: int) -> FailedPrecondition:
+    refundable = payment.total - payment.refunded_total
+    return FailedPrecondition(
+        f"{amount} {payment.currency_code} is more than the {refundable} left to refund"
+        f" of payment {payment.id}",
+        reason=ErrorReason.Name(ErrorReason.REFUND_EXCEEDS_PAYMENT),
+        metadata={"payment_id": payment.id, "refundable_amount": str(refundable)},
+    )
+
+
+def refund_request_reused(existing: Refund) -> AlreadyExists:
+    """A refund request id already used for a refund of another payment or amount."""
+    return AlreadyExists(
+        f"request id {existing.request_id} was used for refund {existing.id}"
+        f" of {existing.amount} {existing.currency_code} from payment {existing.payment_id}",
+        reason=ErrorReason.Name(ErrorReason.REFUND_REQUEST_REUSED),
+        metadata={"refund_id": existing.id},
     )
 
 

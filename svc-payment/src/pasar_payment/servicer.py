@@ -15,15 +15,29 @@ from pasar.payment.v1 import payment_service_pb2 as service
 from pasar.payment.v1 import payment_service_pb2_grpc
 from pasar_payment.channels import list_enabled_channels
 from pasar_payment.event_stream import EventStreams
-from pasar_payment.messages import channel_message, order_amount, payment_message
+from pasar_payment.messages import (
+    channel_message,
+    order_amount,
+    payment_message,
+    refund_amount,
+    refund_message,
+)
 from pasar_payment.payments import PaymentBook, find_payment_of_order, get_payment
+from pasar_payment.refunds import PaymentRefunder
 from pasar_payment.settlement import PaymentSettler
 
 
 class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
-    def __init__(self, payments: PaymentBook, settler: PaymentSettler, streams: EventStreams) -> None:
+    def __init__(
+        self,
+        payments: PaymentBook,
+        settler: PaymentSettler,
+        refunder: PaymentRefunder,
+        streams: EventStreams,
+    ) -> None:
         self.payments = payments
         self.settler = settler
+        self.refunder = refunder
         self.streams = streams
 
     def ListPaymentChannels(
@@ -72,6 +86,19 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
     ) -> service.CancelPaymentResponse:
         return service.CancelPaymentResponse(
             payment=payment_message(self.payments.cancel_payment(request.id))
+        )
+
+    def RefundPayment(
+        self, request: service.RefundPaymentRequest, context: grpc.ServicerContext
+    ) -> service.RefundPaymentResponse:
+        outcome = self.refunder.refund_payment(
+            payment_id=request.payment_id,
+            request_id=request.request_id,
+            amount=refund_amount(request),
+            reason=request.reason,
+        )
+        return service.RefundPaymentResponse(
+            payment=payment_message(outcome.payment), refund=refund_message(outcome.refund)
         )
 
     def NotifyPayment(

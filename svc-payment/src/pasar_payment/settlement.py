@@ -4,10 +4,10 @@ Providers deliver notifications at least once and retry on any doubt, so the sam
 notification may arrive many times, even at the same moment. The signature is checked
 first, in constant time; nothing in an unverified payload is trusted or logged. Then one
 conditional update (PENDING to PAID) decides: whoever changes the row records the PAID
-event in the same transaction; every other delivery finds the payment already paid and
-is answered as a duplicate, changing nothing. A provider's settlement of a payment that
-was cancelled or had expired cannot make it paid: the money arrived for nothing, and the
-log says, as an ERROR, that it must be refunded.
+event in the same transaction; every other delivery finds the payment already paid (or
+refunded since) and is answered as a duplicate, changing nothing. A provider's settlement
+of a payment that was cancelled or had expired cannot make it paid: the money arrived for
+nothing, and the log says, as an ERROR, that it must be refunded.
 
 The sandbox's SimulatePayment builds the notification the sandbox would send and hands
 it to the very path of NotifyPayment. It works only while the sandbox is enabled (never
@@ -27,7 +27,7 @@ from pasar_kit.timestamps import utc_now
 from pasar_payment import reasons
 from pasar_payment.events import EventFeed, payment_change, record_event
 from pasar_payment.models import EventType, Payment, PaymentState
-from pasar_payment.payments import get_payment
+from pasar_payment.payments import WAS_PAID, get_payment
 from pasar_payment.providers.base import MalformedNotification, PaymentProvider, ProviderSettlement
 from pasar_payment.providers.sandbox import SandboxProvider
 from pasar_payment.signatures import signature_matches
@@ -97,8 +97,9 @@ class PaymentSettler:
             raise reasons.sandbox_disabled(
                 f"payment {payment_id} was opened with {payment.provider}, not the sandbox"
             )
-        if payment.state == PaymentState.PAID:
-            # The sandbox closes an account once it is paid: there is nothing left to pay.
+        if payment.state in WAS_PAID:
+            # The sandbox closes an account once it is paid: there is nothing left to pay,
+            # refunded or not.
             return payment
         if payment.state != PaymentState.PENDING:
             log.info(
@@ -155,7 +156,8 @@ class PaymentSettler:
         if settled:
             log.info("payment paid", extra=_details(payment, settlement))
             return SettlementOutcome(payment, duplicate=False)
-        if payment.state == PaymentState.PAID:
+        if payment.state in WAS_PAID:
+            # A refund since changes nothing: the settlement was handled once.
             if payment.settlement_id != settlement.notification_id:
                 log.warning(
                     "a second settlement of a paid payment: ask the provider whether the shopper paid twice",

@@ -6,11 +6,13 @@ gets a dynamic EMVCo payload with a valid checksum; e-wallets get a checkout lin
 convenience stores get a payment code. Nothing leaves the machine. When told to settle a
 payment (``SimulatePayment``), it writes the notification a real gateway would post to
 the shop's webhook, signed with the shared secret; the service then handles it exactly as
-it handles a real provider's (``NotifyPayment``).
+it handles a real provider's (``NotifyPayment``). It refunds at once: no money moved, so
+nothing has to travel back.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from datetime import datetime
@@ -18,14 +20,16 @@ from typing import Any
 
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.timestamps import as_utc, utc_now
-from pasar_payment.models import ChannelKind
+from pasar_payment.models import ChannelKind, RefundState
 from pasar_payment.providers.base import (
     Instructions,
     MalformedNotification,
     Notification,
     OpenedPayment,
     PaymentOrder,
+    ProviderRefund,
     ProviderSettlement,
+    RefundOrder,
 )
 from pasar_payment.qris_payload import QrisMerchant, dynamic_payload
 from pasar_payment.signatures import sign
@@ -96,6 +100,15 @@ class SandboxProvider:
         return payment_pb2.RetailOutletInstructions(
             outlet_name=order.issuer_name,
             payment_code=RETAIL_CODE_PREFIX + _digits(RETAIL_CODE_DIGITS),
+        )
+
+    def refund_payment(self, order: RefundOrder) -> ProviderRefund:
+        """Refunds at once. The reference is the same for the same payment and request id,
+        as a gateway answers a refund asked again with the same idempotency key."""
+        key = f"{order.payment_provider_reference}:{order.request_id}".encode()
+        reference = f"SBXR{hashlib.sha256(key).hexdigest()[:20].upper()}"
+        return ProviderRefund(
+            provider_reference=reference, state=RefundState.SUCCEEDED, complete_time=utc_now()
         )
 
     def settlement_notification(

@@ -1,0 +1,96 @@
+"""The schema comes from the migrations alone, it is the one the models describe, and
+migration 004 (refunds) rolls back while no refund is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import peewee
+import pytest
+from conftest import RunningService, paid_payment, refund
+from peewee_migrate import Router
+
+from pasar_kit import database as db
+from pasar_payment.main import MIGRATIONS_DIR
+from pasar_payment.models import MODELS, database_proxy
+from pasar_testkit.mariadb import MariaDBServer
+
+
+@pytest.fixture
+def fresh_url(database_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A second fresh, empty database of the kind under test."""
+    if database_kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'models.db'}"
+        return
+    server: MariaDBServer = request.getfixturevalue("mariadb")
+    url = server.create_database("pasar_payment_models")
+    try:
+        yield url
+    finally:
+        server.drop_database(url)
+
+
+def schema(database: peewee.Database) -> dict[str, Any]:
+    """Tables with their columns, indexes (by columns) and foreign keys, as the database reports them."""
+    with database.connection_context():
+        return {
+            table: (
+                sorted(
+                    (column.name, column.data_type.lower(), column.null, column.primary_key)
+                    for column in database.get_columns(table)
+                ),
+                sorted(
+                    (tuple(index.columns), index.unique)
+                    for index in database.get_indexes(table)
+                    if index.name != "PRIMARY" and not index.name.startswith("sqlite_autoindex")
+                ),
+                sorted((key.column, key.dest_table) for key in database.get_foreign_keys(table)),
+            )
+            for table in sorted(database.get_tables())
+            if table != "migratehistory"
+        }
+
+
+def test_the_migrated_schema_is_the_one_the_models_describe(database_url: str, fresh_url: str) -> None:
+    migrated = db.connect(database_url, max_connections=2)
+    from_models = db.bind(database_proxy, fresh_url, max_connections=2)
+    try:
+        assert db.migrate(migrated, MIGRATIONS_DIR)[-1] == "004_refunds"
+        with from_models.connection_context():
+            from_models.create_tables(MODELS)
+        expected = schema(from_models)
+        assert "refund" in expected
+        assert schema(migrated) == expected
+    finally:
+        db.close_pool(migrated)
+        db.close_pool(from_models)
+
+
+def test_the_refunds_migration_rolls_back_while_no_refund_is_stored(database_url: str) -> None:
+    database = db.bind(database_proxy, database_url, max_connections=2)
+    try:
+        with database.connection_context():
+            router = Router(database, migrate_dir=MIGRATIONS_DIR)
+            router.run()
+            before = schema(database)
+            router.rollback()
+            assert "refund" not in database.get_tables()
+            assert "refunded_total" not in [column.name for column in database.get_columns("payment")]
+            router.run()
+            assert schema(database) == before
+    finally:
+        db.close_pool(database)
+
+
+def test_the_refunds_migration_refuses_to_roll_back_over_stored_refunds(service: RunningService) -> None:
+    """Rolling back would drop the only record of money given back."""
+    payment = paid_payment(service.stub)
+    refund(service.stub, payment.id, 1_000)
+    with service.database.connection_context():
+        router = Router(service.database, migrate_dir=MIGRATIONS_DIR)
+        with pytest.raises(RuntimeError, match="refunds are stored"):
+            router.rollback()
+        assert router.done[-1] == "004_refunds"
+        assert service.database.execute_sql("SELECT COUNT(*) FROM refund").fetchone()[0] == 1
