@@ -52,3 +52,15 @@ def test_the_product_suite_has_a_request_for_every_method_the_common_checks_call
         "pasar.product.v1.ListProductsRequest",
         "pasar.product.v1.BatchGetPackagesRequest",
     }
+
+
+def test_a_reason_two_packages_define_is_read_once_per_package() -> None:
+    """BAD_SIGNATURE is the payment provider's (provider) and the biller's (biller)."""
+    name = PaymentReason.Name(PaymentReason.BAD_SIGNATURE)
+    assert {r.package: r.metadata_keys for r in contract.reasons_named(name)} == {
+        "pasar.payment.v1": {"provider"},
+        "pasar.fulfillment.v1": {"biller"},
+    }
+    assert contract.reason(name, "pasar.fulfillment.v1").metadata_keys == {"biller"}
+    with pytest.raises(contract.ContractError, match="name the package"):
+        contract.reason(name)

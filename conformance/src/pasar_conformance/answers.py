@@ -9,21 +9,24 @@ Name reasons through the generated enums, never as strings::
                   metadata={"product_id": request.id})
 
 Every reason asserted is recorded in :data:`CHECKED_REASONS`, so a suite can prove it
-reached every reason of its package.
+reached every reason of its package; a case that cannot reach its reasons against this
+target (a peer the run was not given, a biller whose notifications the kit cannot write)
+skips through :func:`skip_unreached`, which records them in :data:`UNREACHED_REASONS`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TypeVar, cast
+from typing import NoReturn, TypeVar, cast
 
 import grpc
+import pytest
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonReason
-from pasar_conformance.contract import ERROR_DOMAIN, reason
+from pasar_conformance.contract import ERROR_DOMAIN, Reason, reasons_named
 
 T = TypeVar("T")
 
@@ -32,10 +35,21 @@ CONTENTION_RETRIES = 10
 RETRY_PAUSE_SECONDS = 0.01
 # Reasons asserted by expect_reason during this run, by wire name.
 CHECKED_REASONS: set[str] = set()
+# Reasons a case could not reach against this target (it skipped), by wire name: why.
+UNREACHED_REASONS: dict[str, str] = {}
 
 
 class UnexpectedSuccess(AssertionError):
     """A call that had to fail answered OK."""
+
+
+def skip_unreached(why: str, *reason_names: str) -> NoReturn:
+    """Skips the case, saying why, and records that reason_names (those it would have
+    asserted) are out of reach in this run, so the suite's reason coverage does not count
+    them as forgotten."""
+    for name in reason_names:
+        UNREACHED_REASONS.setdefault(name, why)
+    pytest.skip(why)
 
 
 def refused(call: Callable[[], object]) -> grpc.RpcError:
@@ -87,18 +101,21 @@ def expect_reason(
     reason_name: str,
     *,
     metadata: Mapping[str, str] | None = None,
+    package: str | None = None,
 ) -> dict[str, str]:
     """Asserts that call fails as the contracts say reason_name fails, and returns the
     ErrorInfo metadata.
 
     Checked: the status code the reason's comment names, an ErrorInfo in domain
     pasar.shop with that reason, and metadata with exactly the keys the comment names;
-    metadata, when given, holds values the answer must carry.
+    metadata, when given, holds values the answer must carry. A name that two packages
+    define (``BAD_SIGNATURE``) is judged by package's comment; without package, by the
+    comment whose code and keys the answer has (the first one when none has them).
     """
-    expected = reason(reason_name)
     error = call if isinstance(call, grpc.RpcError) else refused(call)
     code = code_of(error)
     info = error_info(error)
+    expected = _expected(reason_name, package, code, info)
     found = f"{code.name} {info.reason if info else '(no ErrorInfo)'}"
     assert info is not None, f"expected {expected.code.name} {reason_name}, got {found}: {_details(error)}"
     assert (code, info.reason) == (expected.code, reason_name), (
@@ -117,6 +134,20 @@ def expect_reason(
         )
     CHECKED_REASONS.add(reason_name)
     return dict(info.metadata)
+
+
+def _expected(
+    reason_name: str,
+    package: str | None,
+    code: grpc.StatusCode,
+    info: error_details_pb2.ErrorInfo | None,
+) -> Reason:
+    """The reason an answer is judged by: reason_name of package, or the one of the
+    packages defining the name whose code and metadata keys the answer has."""
+    named = reasons_named(reason_name, package)
+    keys = set(info.metadata) if info else set()
+    matching = [r for r in named if (r.code, set(r.metadata_keys)) == (code, keys)]
+    return (matching or list(named))[0]
 
 
 def expect_invalid_argument(call: Callable[[], object] | grpc.RpcError, *fields: str) -> list[str]:

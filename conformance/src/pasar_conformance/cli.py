@@ -13,13 +13,9 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from pasar_conformance.target import (
-    DEVELOPMENT_ADMIN_TOKEN,
-    DEVELOPMENT_CALLER_TOKEN,
-    DEVELOPMENT_WEBHOOK_SECRET,
-)
+from pasar_conformance.target import DEVELOPMENT_ADMIN_TOKEN, DEVELOPMENT_CALLER_TOKEN
 
-SUITES = ("product", "payment", "order")
+SUITES = ("product", "payment", "order", "fulfillment")
 # The suites that seed through other services of the same shop, and the options naming them.
 PEER_OPTIONS = {"order": ("product", "payment")}
 
@@ -33,8 +29,17 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--target", required=True, metavar="HOST:PORT", help="the service under test")
     parser.add_argument("--admin-token", default=DEVELOPMENT_ADMIN_TOKEN, metavar="TOKEN")
     parser.add_argument("--caller-token", default=DEVELOPMENT_CALLER_TOKEN, metavar="TOKEN")
-    parser.add_argument("--webhook-secret", default=DEVELOPMENT_WEBHOOK_SECRET, metavar="SECRET")
-    parser.add_argument("--product", metavar="HOST:PORT", help="the shop's catalog (order suite)")
+    parser.add_argument(
+        "--webhook-secret",
+        metavar="SECRET",
+        help="the HMAC secret that signs notifications: the payment provider's (payment suite), the "
+        "biller's (fulfillment suite); default: the development one of the suite's service",
+    )
+    parser.add_argument(
+        "--product",
+        metavar="HOST:PORT",
+        help="the shop's catalog (order suite; fulfillment suite: where the target looks products up)",
+    )
     parser.add_argument("--payment", metavar="HOST:PORT", help="the shop's payment service (order suite)")
     parser.add_argument("--run-prefix", metavar="PREFIX", help="the prefix of the ids the run creates")
     return parser
@@ -52,10 +57,8 @@ def pytest_arguments(args: argparse.Namespace, extra: Sequence[str]) -> list[str
         args.admin_token,
         "--caller-token",
         args.caller_token,
-        "--webhook-secret",
-        args.webhook_secret,
     ]
-    for option in ("product", "payment", "run_prefix"):
+    for option in ("webhook_secret", "product", "payment", "run_prefix"):
         value = getattr(args, option)
         if value:
             arguments += [f"--{option.replace('_', '-')}", value]

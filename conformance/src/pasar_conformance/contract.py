@@ -4,7 +4,8 @@ Everything a suite judges by comes from ``pasar_contracts`` (the descriptor set 
 source comments, and the generated modules):
 
 - :func:`reasons`: every ``ErrorReason`` value of every package, with the status code
-  and the ``ErrorInfo.metadata`` keys its comment names. The comment's first paragraph
+  and the ``ErrorInfo.metadata`` keys its comment names (a name two packages define, such
+  as ``BAD_SIGNATURE``, once per package). The comment's first paragraph
   reads ``CODE: when it is sent. Metadata: keys.`` (or ``No metadata.``), a shape that
   ``scripts/contracts check`` enforces; the keys are the lower-case identifiers quoted
   in backticks after ``Metadata:``.
@@ -27,6 +28,7 @@ from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, message
 import pasar_contracts
 
 # Importing the service modules registers every contract file in the default pool.
+from pasar.fulfillment.v1 import fulfillment_service_pb2  # noqa: F401
 from pasar.order.v1 import order_service_pb2  # noqa: F401
 from pasar.payment.v1 import payment_service_pb2  # noqa: F401
 from pasar.product.v1 import product_admin_service_pb2, product_service_pb2  # noqa: F401
@@ -54,9 +56,11 @@ class Reason:
 
 
 @cache
-def reasons() -> dict[str, Reason]:
-    """Every ErrorReason value of the contracts but the zero ones, by wire name."""
-    found: dict[str, Reason] = {}
+def reasons() -> dict[str, tuple[Reason, ...]]:
+    """Every ErrorReason value of the contracts but the zero ones, by wire name: one Reason
+    per package that defines the name (``BAD_SIGNATURE`` is both the payment provider's,
+    with ``provider``, and the biller's, with ``biller``)."""
+    found: dict[str, tuple[Reason, ...]] = {}
     try:
         documented = documented_reasons(pasar_contracts.file_descriptor_set())
     except ReasonCommentError as error:
@@ -67,26 +71,41 @@ def reasons() -> dict[str, Reason]:
                 f"{documented_reason.package}.{documented_reason.name}: "
                 f"{documented_reason.code!r} is not a status code"
             )
-        found[documented_reason.name] = Reason(
-            documented_reason.name,
-            documented_reason.package,
-            grpc.StatusCode[documented_reason.code],
-            documented_reason.metadata_keys,
+        found[documented_reason.name] = (
+            *found.get(documented_reason.name, ()),
+            Reason(
+                documented_reason.name,
+                documented_reason.package,
+                grpc.StatusCode[documented_reason.code],
+                documented_reason.metadata_keys,
+            ),
         )
     return found
 
 
-def reason(name: str) -> Reason:
-    """The reason with this wire name (``ErrorReason.Name(ErrorReason.OUT_OF_STOCK)``)."""
-    try:
-        return reasons()[name]
-    except KeyError:
-        raise ContractError(f"no ErrorReason of the contracts is named {name!r}") from None
+def reasons_named(name: str, package: str | None = None) -> tuple[Reason, ...]:
+    """The reasons with this wire name (of package, when given): one, or one per package
+    that defines the name."""
+    named = tuple(r for r in reasons().get(name, ()) if package is None or r.package == package)
+    if not named:
+        where = f" in {package}" if package else ""
+        raise ContractError(f"no ErrorReason of the contracts{where} is named {name!r}")
+    return named
+
+
+def reason(name: str, package: str | None = None) -> Reason:
+    """The reason with this wire name (``ErrorReason.Name(ErrorReason.OUT_OF_STOCK)``); a
+    name that more than one package defines needs the package."""
+    named = reasons_named(name, package)
+    if len(named) > 1:
+        packages = ", ".join(r.package for r in named)
+        raise ContractError(f"{name} is a reason of {packages}: name the package")
+    return named[0]
 
 
 def reasons_of(package: str) -> list[Reason]:
     """The reasons a package defines (``pasar.product.v1``), in the enum's order."""
-    return [r for r in reasons().values() if r.package == package]
+    return [r for named in reasons().values() for r in named if r.package == package]
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """The kit's pytest plugin (entry point ``pytest11``): options, fixtures, parametrisation.
 
 Options: ``--target HOST:PORT`` (the implementation under test), ``--admin-token``,
-``--caller-token``, ``--webhook-secret`` (the payment provider's HMAC secret, for
-NotifyPayment; all default to the Python services' development values),
-``--product``/``--payment`` (the catalog and payment service of the same shop, for the
-order suite), ``--run-prefix`` (the ids' prefix; random by default).
+``--caller-token``, ``--webhook-secret`` (the HMAC secret that signs notifications: the
+payment provider's for NotifyPayment, the biller's for NotifyFulfillment; all default to
+the services' development values), ``--product``/``--payment`` (the catalog and payment
+service of the same shop, for the order suite; the catalog the fulfillment service looks
+products up in, for the fulfillment suite), ``--run-prefix`` (the ids' prefix; random by
+default).
 
 Fixtures: ``target`` (a :class:`~pasar_conformance.target.Target` on ``--target``, for the
 session), ``product_target`` and ``payment_target`` (on ``--product``/``--payment``, sharing
@@ -51,10 +53,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--webhook-secret",
         metavar="SECRET",
-        default="dev-webhook-secret",
-        help="the payment provider's HMAC secret, to sign notifications (default: the development one)",
+        help="the HMAC secret that signs notifications: the payment provider's (payment suite), "
+        "the biller's (fulfillment suite) (default: the suite's service's development one)",
     )
-    group.addoption("--product", metavar="HOST:PORT", help="the shop's catalog service (order suite)")
+    group.addoption(
+        "--product", metavar="HOST:PORT", help="the shop's catalog service (order and fulfillment suites)"
+    )
     group.addoption("--payment", metavar="HOST:PORT", help="the shop's payment service (order suite)")
     group.addoption("--run-prefix", metavar="PREFIX", help="the prefix of every id the run creates")
 
@@ -112,7 +116,7 @@ def run_ids(request: pytest.FixtureRequest) -> RunIds:
 
 def _target(request: pytest.FixtureRequest, option: str, run_ids: RunIds) -> Iterator[Target]:
     from pasar_conformance import check_contracts_version
-    from pasar_conformance.target import Target
+    from pasar_conformance.target import DEVELOPMENT_WEBHOOK_SECRET, Target
 
     address = request.config.getoption(option)
     if not address:
@@ -122,7 +126,7 @@ def _target(request: pytest.FixtureRequest, option: str, run_ids: RunIds) -> Ite
         address,
         admin_token=request.config.getoption("--admin-token"),
         caller_token=request.config.getoption("--caller-token"),
-        webhook_secret=request.config.getoption("--webhook-secret"),
+        webhook_secret=request.config.getoption("--webhook-secret") or DEVELOPMENT_WEBHOOK_SECRET,
         run=run_ids,
     )
     try:

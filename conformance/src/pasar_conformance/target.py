@@ -29,6 +29,8 @@ DEVELOPMENT_ADMIN_TOKEN = "dev-admin-token"  # noqa: S105 - the published develo
 DEVELOPMENT_CALLER_TOKEN = "dev-order-caller-token"  # noqa: S105 - the published development default
 # The payment provider's HMAC secret that signs notifications (NotifyPayment), in development.
 DEVELOPMENT_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - the published development default
+# The biller's HMAC secret that signs fulfillment notifications (NotifyFulfillment), in development.
+DEVELOPMENT_BILLER_WEBHOOK_SECRET = "dev-biller-webhook-secret"  # noqa: S105 - the published development default
 # How long one call of a suite may take before it counts as hanging.
 CALL_TIMEOUT_SECONDS = 10.0
 
@@ -56,7 +58,8 @@ class RunIds:
 class Target:
     """A service under test, reached over one plaintext channel.
 
-    webhook_secret: the payment provider's secret, to sign the notifications a suite sends.
+    webhook_secret: the secret that signs the notifications a suite sends (the payment
+    provider's, the biller's).
     admin_services: the services whose calls carry the administrator's token (the
     contracts' ``*AdminService``); internal methods carry the caller token.
     """

@@ -170,6 +170,29 @@ class PaymentDesk:
         assert isinstance(answer, payment_service_pb2.SimulatePaymentResponse)
         return answer.payment
 
+    def paid(self, channel: payment_pb2.PaymentChannel | None = None) -> payment_pb2.Payment:
+        """A new payment the sandbox settled (skips the case without the sandbox)."""
+        self.require_sandbox()
+        return self.simulate(self.open(channel).id)
+
+    def refund_request(
+        self, payment_id: str, amount: int, request_id: str | None = None
+    ) -> payment_service_pb2.RefundPaymentRequest:
+        """A RefundPayment request with a new request id of the run (or the one given)."""
+        return payment_service_pb2.RefundPaymentRequest(
+            payment_id=payment_id,
+            request_id=request_id or self.target.run.new("refund"),
+            amount=rupiah(amount),
+            reason="pengiriman gagal",
+        )
+
+    def refund(
+        self, request: payment_service_pb2.RefundPaymentRequest
+    ) -> payment_service_pb2.RefundPaymentResponse:
+        answer = self.target.call(rpc("RefundPayment"), request)
+        assert isinstance(answer, payment_service_pb2.RefundPaymentResponse)
+        return answer
+
     def get(self, payment_id: str) -> payment_pb2.Payment:
         answer = self.target.call(rpc("GetPayment"), payment_service_pb2.GetPaymentRequest(id=payment_id))
         assert isinstance(answer, payment_service_pb2.GetPaymentResponse)

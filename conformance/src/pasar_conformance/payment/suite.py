@@ -46,6 +46,12 @@ def _cancel(target: Target) -> message.Message:
     return payment_service_pb2.CancelPaymentRequest(id=desk(target).open().id)
 
 
+def _refund(target: Target) -> message.Message:
+    """A refund of part of a paid payment: its repeats answer the first refund."""
+    payments = desk(target)
+    return payments.refund_request(payments.paid().id, 1_000)
+
+
 def _notify(target: Target) -> message.Message:
     """A notification handled once already: its repeats answer alike (duplicate, unchanged)."""
     payment = desk(target).open()
@@ -86,6 +92,7 @@ PAYMENT_SUITE = Suite(
         rpc("CreatePayment"): _create,
         rpc("FindPaymentByOrder"): _find,
         rpc("CancelPayment"): _cancel,
+        rpc("RefundPayment"): _refund,
         rpc("NotifyPayment"): _notify,
         rpc("WatchPaymentEvents"): _watch,
     },

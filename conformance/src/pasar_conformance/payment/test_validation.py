@@ -30,6 +30,24 @@ def _create(payments: PaymentDesk, **change: object) -> pb.CreatePaymentRequest:
     return request
 
 
+def _refund(**change: object) -> pb.RefundPaymentRequest:
+    """A valid RefundPayment request (of an unknown payment: the rules are checked first)."""
+    request = pb.RefundPaymentRequest(
+        payment_id=VALID_ID,
+        request_id="ful-1",
+        amount=Money(currency_code="IDR", amount=1000),
+        reason="gagal",
+    )
+    for name, value in change.items():
+        if isinstance(value, message.Message):
+            getattr(request, name).CopyFrom(value)
+        elif value is None:
+            cast(message.Message, request).ClearField(name)
+        else:
+            setattr(request, name, value)
+    return request
+
+
 # (case, method, field the BadRequest must name, the request)
 CASES: list[tuple[str, str, str, Callable[[PaymentDesk], message.Message]]] = [
     ("get-id-pattern", "GetPayment", "id", lambda _p: pb.GetPaymentRequest(id="pay_XYZ")),
@@ -71,6 +89,19 @@ CASES: list[tuple[str, str, str, Callable[[PaymentDesk], message.Message]]] = [
         "signature",
         lambda _p: pb.NotifyPaymentRequest(provider="sandbox", payload=b"{}"),
     ),
+    ("refund-payment-id-pattern", "RefundPayment", "payment_id", lambda _p: _refund(payment_id="pay-1")),
+    ("refund-request-id-empty", "RefundPayment", "request_id", lambda _p: _refund(request_id="")),
+    ("refund-request-id-pattern", "RefundPayment", "request_id", lambda _p: _refund(request_id="ful 1")),
+    ("refund-request-id-long", "RefundPayment", "request_id", lambda _p: _refund(request_id="r" * 129)),
+    ("refund-amount-missing", "RefundPayment", "amount", lambda _p: _refund(amount=None)),
+    (
+        "refund-amount-zero",
+        "RefundPayment",
+        "amount",
+        lambda _p: _refund(amount=Money(currency_code="IDR", amount=0)),
+    ),
+    ("refund-reason-empty", "RefundPayment", "reason", lambda _p: _refund(reason="")),
+    ("refund-reason-long", "RefundPayment", "reason", lambda _p: _refund(reason="r" * 201)),
     (
         "list-token-long",
         "ListPaymentChannels",

@@ -57,7 +57,14 @@ class Catalog:
         ).category
 
     def product(
-        self, category_id: str, *, product_id: str = "", display_name: str = "", description: str = ""
+        self,
+        category_id: str,
+        *,
+        product_id: str = "",
+        display_name: str = "",
+        description: str = "",
+        destination_fields: Sequence[product_pb2.DestinationField] = (),
+        delivery_kind: product_pb2.DeliveryKind.ValueType = product_pb2.DELIVERY_KIND_UNSPECIFIED,
     ) -> product_pb2.Product:
         product_id = product_id or self.target.run.new("product")
         request = admin_pb2.CreateProductRequest(
@@ -67,6 +74,8 @@ class Catalog:
                 display_name=display_name or f"Conformance {product_id}",
                 description=description or "made by the conformance kit",
                 image_url=f"/images/products/{product_id}.svg",
+                destination_fields=destination_fields,
+                delivery_kind=delivery_kind,
             )
         )
         created = self.admin.CreateProduct(request, metadata=self._metadata(), timeout=CALL_TIMEOUT_SECONDS)

@@ -1,0 +1,332 @@
+"""What the fulfillment suite makes on its target: fulfillments of the run's order lines.
+
+:func:`open_desk` opens the run's :class:`FulfillmentDesk` (the suite's session fixture
+does); request factories and cases reach it through :func:`current`. Every order, package
+and product id comes from the run's ids, so a run never touches a line of the shop's.
+
+The target's biller is whatever ``Fulfillment.biller`` says. With the sandbox biller
+(``sandbox``, svc-fulfillment/README.md) the outcome follows the ending of the
+destination's values: the kit writes destinations ending in :data:`DELIVERED` (delivered
+within a moment), :data:`LATE` (answered after ``PASAR_SANDBOX_BILLER_LATE_SECONDS``, 30 s
+by default: the fulfillment stays PENDING while a case sends its own notification), or an
+ending the sandbox fails. Notifications are written in the sandbox's format (a JSON object
+signed with the biller's webhook secret); against another biller the cases that need them
+skip, saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeAlias, TypeVar, cast
+
+from pasar.common.v1.money_pb2 import Money
+from pasar.fulfillment.v1 import fulfillment_pb2 as ful_pb
+from pasar.fulfillment.v1 import fulfillment_service_pb2 as pb
+from pasar.product.v1 import product_pb2
+from pasar_conformance.answers import skip_unreached
+from pasar_conformance.fulfillment.lookups import LookupCatalog
+from pasar_conformance.target import Target
+
+T = TypeVar("T")
+
+PACKAGE = "pasar.fulfillment.v1"
+SERVICE = f"{PACKAGE}.FulfillmentService"
+SANDBOX = "sandbox"
+CURRENCY = "IDR"
+UNIT_PRICE = 20_000
+
+# Endings of a destination's values, and what the sandbox biller does with them.
+DELIVERED = "1234"  # delivered after PASAR_SANDBOX_BILLER_DELAY_SECONDS (0.2 s by default)
+LATE = "0009"  # delivered after PASAR_SANDBOX_BILLER_LATE_SECONDS (30 s by default)
+NOT_FOUND_ENDING = "0000"  # FAILED, FAILURE_REASON_DESTINATION_NOT_FOUND
+REFUSED_ENDING = "0001"  # FAILED, FAILURE_REASON_DESTINATION_REFUSED
+UNAVAILABLE_ENDING = "0002"  # FAILED, FAILURE_REASON_PRODUCT_UNAVAILABLE
+
+# Characters of the kit's voucher codes: none a shopper misreads (0/O, 1/I/L).
+VOUCHER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# What a kWh of electricity costs in the sandbox, in rupiah (R1/1300 VA): tokens' kWh follow from it.
+RUPIAH_PER_KWH = "1444.70"
+
+# How long a case waits for a biller's answer (or its reference) before it counts as missing.
+SETTLE_SECONDS = 15.0
+POLL_PAUSE_SECONDS = 0.05
+
+KINDS = (
+    product_pb2.DELIVERY_KIND_PHONE_CREDIT,
+    product_pb2.DELIVERY_KIND_DATA_PLAN,
+    product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN,
+    product_pb2.DELIVERY_KIND_VOUCHER_CODE,
+    product_pb2.DELIVERY_KIND_ACCOUNT_TOPUP,
+)
+
+Kind: TypeAlias = product_pb2.DeliveryKind.ValueType
+
+
+def rpc(name: str) -> str:
+    return f"{SERVICE}/{name}"
+
+
+CREATE = rpc("CreateFulfillment")
+GET = rpc("GetFulfillment")
+NOTIFY = rpc("NotifyFulfillment")
+WATCH = rpc("WatchFulfillmentEvents")
+LOOKUP = rpc("LookupDestination")
+
+
+def kind_name(kind: Kind) -> str:
+    return product_pb2.DeliveryKind.Name(kind)
+
+
+def rupiah(amount: int) -> Money:
+    return Money(currency_code=CURRENCY, amount=amount)
+
+
+def digits(count: int) -> str:
+    """count random decimal digits."""
+    return f"{secrets.randbelow(10**count):0{count}d}"
+
+
+def destination_for(kind: Kind, ending: str = DELIVERED) -> dict[str, str]:
+    """A destination for a product of kind, its values ending in ending: a Telkomsel phone
+    number, an 11-digit PLN meter number, a game's user id (and zone id)."""
+    if kind == product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN:
+        return {"meter_number": digits(7) + ending}
+    if kind == product_pb2.DELIVERY_KIND_VOUCHER_CODE:
+        return {"user_id": digits(4) + ending}
+    if kind == product_pb2.DELIVERY_KIND_ACCOUNT_TOPUP:
+        return {"user_id": digits(4) + ending, "zone_id": "2" + digits(3)}
+    return {"phone_number": "0812" + digits(4) + ending}
+
+
+def kwh_of(amount: int, quantity: int) -> str:
+    """What one unit of a line of amount rupiah for quantity units is worth, in kWh with two
+    decimals (rounded half up), at the sandbox's tariff."""
+    worth = Decimal(amount) / (quantity * Decimal(RUPIAH_PER_KWH))
+    return str(worth.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def sign(payload: bytes, secret: str) -> str:
+    """The contract's signature: lower-case hex HMAC-SHA256 of the payload under the secret."""
+    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+
+
+def deliveries_for(kind: Kind, quantity: int, amount: int) -> list[ful_pb.Delivery]:
+    """What a biller could deliver for a line: one delivery per unit, of the kind's shape."""
+    made = []
+    for _unit in range(quantity):
+        delivery = ful_pb.Delivery(serial_number=digits(16))
+        if kind == product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN:
+            delivery.token = "-".join(digits(4) for _group in range(5))
+            delivery.kwh = kwh_of(amount, quantity)
+        elif kind == product_pb2.DELIVERY_KIND_VOUCHER_CODE:
+            delivery.voucher_code = "-".join(
+                "".join(secrets.choice(VOUCHER_ALPHABET) for _c in range(4)) for _g in range(4)
+            )
+        made.append(delivery)
+    return made
+
+
+def notification_payload(
+    fulfillment: ful_pb.Fulfillment,
+    status: ful_pb.FulfillmentState.ValueType,
+    *,
+    deliveries: Sequence[ful_pb.Delivery] = (),
+    failure_reason: ful_pb.FailureReason.ValueType = ful_pb.FAILURE_REASON_UNSPECIFIED,
+    failure_message: str = "",
+    biller_reference: str | None = None,
+) -> bytes:
+    """The sandbox biller's notification (svc-fulfillment/README.md): a JSON object naming
+    the fulfillment and the biller's reference, with the status and what was delivered or
+    why not; absent and empty keys are omitted."""
+    body: dict[str, object] = {
+        "fulfillment_id": fulfillment.id,
+        "biller_reference": fulfillment.biller_reference if biller_reference is None else biller_reference,
+        "status": ful_pb.FulfillmentState.Name(status).removeprefix("FULFILLMENT_STATE_"),
+    }
+    if deliveries:
+        body["deliveries"] = [
+            {
+                key: value
+                for key, value in (
+                    ("serial_number", d.serial_number),
+                    ("token", d.token),
+                    ("kwh", d.kwh),
+                    ("voucher_code", d.voucher_code),
+                )
+                if value
+            }
+            for d in deliveries
+        ]
+    if failure_reason:
+        body["failure_reason"] = ful_pb.FailureReason.Name(failure_reason)
+    if failure_message:
+        body["failure_message"] = failure_message
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def eventually(read: Callable[[], T], done: Callable[[T], bool], what: str) -> T:
+    """read() until done(answer), for at most SETTLE_SECONDS; AssertionError naming what otherwise."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        answer = read()
+        if done(answer):
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {SETTLE_SECONDS:.0f} s; last seen:\n{answer}")
+        time.sleep(POLL_PAUSE_SECONDS)
+
+
+@dataclass(eq=False)
+class FulfillmentDesk:
+    """The run's fulfillments on one target, the biller's secret to notify them with, and the
+    products to look destinations up for (None without --product)."""
+
+    target: Target
+    webhook_secret: str
+    lookups: LookupCatalog | None = None
+    _biller: str | None = None
+    _readable: pb.GetFulfillmentRequest | None = field(default=None)
+
+    # Making and reading fulfillments.
+    def request(
+        self,
+        kind: Kind = product_pb2.DELIVERY_KIND_PHONE_CREDIT,
+        *,
+        quantity: int = 1,
+        ending: str = DELIVERED,
+        order_id: str | None = None,
+        destination: Mapping[str, str] | None = None,
+    ) -> pb.CreateFulfillmentRequest:
+        """A valid CreateFulfillment request for a new line of a new order of the run."""
+        return pb.CreateFulfillmentRequest(
+            order_id=order_id or self.target.run.new("order"),
+            package_id=self.target.run.new("pkg"),
+            product_id=self.target.run.new("product"),
+            delivery_kind=kind,
+            quantity=quantity,
+            amount=rupiah(UNIT_PRICE * quantity),
+            destination=destination_for(kind, ending) if destination is None else destination,
+        )
+
+    def create(self, request: pb.CreateFulfillmentRequest) -> ful_pb.Fulfillment:
+        answer = cast(pb.CreateFulfillmentResponse, self.target.call(CREATE, request))
+        return answer.fulfillment
+
+    def open(
+        self,
+        kind: Kind = product_pb2.DELIVERY_KIND_PHONE_CREDIT,
+        *,
+        quantity: int = 1,
+        ending: str = DELIVERED,
+    ) -> ful_pb.Fulfillment:
+        """A new fulfillment of a new line."""
+        return self.create(self.request(kind, quantity=quantity, ending=ending))
+
+    def get(self, fulfillment_id: str) -> ful_pb.Fulfillment:
+        answer = cast(
+            pb.GetFulfillmentResponse, self.target.call(GET, pb.GetFulfillmentRequest(id=fulfillment_id))
+        )
+        return answer.fulfillment
+
+    def ended(self, fulfillment_id: str) -> ful_pb.Fulfillment:
+        """The fulfillment once its biller answered (polled for at most SETTLE_SECONDS)."""
+        return eventually(
+            lambda: self.get(fulfillment_id),
+            lambda f: f.state != ful_pb.FULFILLMENT_STATE_PENDING,
+            f"fulfillment {fulfillment_id} ends",
+        )
+
+    def readable(self) -> pb.GetFulfillmentRequest:
+        """A GetFulfillmentRequest of a fulfillment of the run that stays as it is (made once:
+        answered late, and read by the probe long before)."""
+        if self._readable is None:
+            self._readable = pb.GetFulfillmentRequest(id=self.open(ending=LATE).id)
+        return self._readable
+
+    # The biller.
+    def biller(self) -> str:
+        """The target's biller, as the fulfillments it accepts name it (asked once)."""
+        if self._biller is None:
+            self._biller = self.get(self.readable().id).biller
+        return self._biller
+
+    def sandbox(self) -> bool:
+        return self.biller() == SANDBOX
+
+    def require_sandbox(self, *reasons: str) -> None:
+        """Skips the case unless the target's biller is the sandbox, whose behaviour (and
+        notification format) the kit knows; reasons: those the case would have asserted."""
+        if not self.sandbox():
+            skip_unreached(
+                f"the target's biller is {self.biller()!r}, not the sandbox whose outcomes and "
+                "notifications the kit knows (svc-fulfillment/README.md)",
+                *reasons,
+            )
+
+    def pending_with_reference(
+        self, kind: Kind = product_pb2.DELIVERY_KIND_PHONE_CREDIT, quantity: int = 1
+    ) -> ful_pb.Fulfillment:
+        """A new fulfillment the sandbox answers late, once it carries the biller's reference
+        (a biller gives one when it is asked: a moment after CreateFulfillment, or at once)."""
+        made = self.open(kind, quantity=quantity, ending=LATE)
+        return eventually(
+            lambda: self.get(made.id),
+            lambda f: bool(f.biller_reference),
+            f"fulfillment {made.id} carries the biller's reference",
+        )
+
+    def notification(
+        self,
+        fulfillment: ful_pb.Fulfillment,
+        status: ful_pb.FulfillmentState.ValueType = ful_pb.FULFILLMENT_STATE_SUCCEEDED,
+        *,
+        failure_reason: ful_pb.FailureReason.ValueType = ful_pb.FAILURE_REASON_DESTINATION_REFUSED,
+        biller_reference: str | None = None,
+    ) -> pb.NotifyFulfillmentRequest:
+        """The sandbox biller's signed notification that fulfillment was delivered (one
+        delivery per unit, of its kind's shape) or failed (with failure_reason)."""
+        if status == ful_pb.FULFILLMENT_STATE_SUCCEEDED:
+            payload = notification_payload(
+                fulfillment,
+                status,
+                deliveries=deliveries_for(
+                    fulfillment.delivery_kind, fulfillment.quantity, fulfillment.amount.amount
+                ),
+                biller_reference=biller_reference,
+            )
+        else:
+            payload = notification_payload(
+                fulfillment,
+                status,
+                failure_reason=failure_reason,
+                failure_message="ditolak oleh operator (conformance kit)",
+                biller_reference=biller_reference,
+            )
+        return pb.NotifyFulfillmentRequest(
+            biller=SANDBOX, payload=payload, signature=sign(payload, self.webhook_secret)
+        )
+
+    def notify(self, request: pb.NotifyFulfillmentRequest) -> pb.NotifyFulfillmentResponse:
+        return cast(pb.NotifyFulfillmentResponse, self.target.call(NOTIFY, request))
+
+
+_current: list[FulfillmentDesk] = []
+
+
+def open_desk(target: Target, webhook_secret: str, lookups: LookupCatalog | None) -> FulfillmentDesk:
+    """The run's desk (the suite's session fixture opens it; request factories find it)."""
+    _current[:] = [FulfillmentDesk(target, webhook_secret, lookups)]
+    return _current[0]
+
+
+def current() -> FulfillmentDesk:
+    """The run's desk; the request factories of the common checks reach it here."""
+    assert _current, "the fulfillment suite's desk is not open (pasar_conformance.fulfillment.conftest)"
+    return _current[0]
