@@ -172,7 +172,10 @@ def test_parallel_retries_of_a_line_make_one_fulfillment(desk: FulfillmentDesk) 
             pool.map(lambda _n: retrying(lambda: desk.create(copy(request))), range(PARALLEL_RETRIES))
         )
     assert len({f.id for f in made}) == 1, f"parallel retries made {len({f.id for f in made})} fulfillments"
-    assert all(f == made[0] for f in made)
+    differing = [f for f in made if f != made[0]]
+    assert not differing, (
+        f"parallel retries answered the fulfillment differently:\n{made[0]}\nand\n{differing[0]}"
+    )
 
 
 def test_parallel_creates_of_a_line_with_other_contents_make_one_fulfillment(desk: FulfillmentDesk) -> None:
