@@ -20,8 +20,7 @@ import pytest
 
 from pasar_kit.server import GrpcServer
 from pasar_testkit.mariadb import MariaDBServer
-from pasar_testkit.processes import SERVICES
-from pasar_testkit.stack import sqlite_database_urls
+from pasar_testkit.stack import DATABASE_SERVICES, sqlite_database_urls
 
 pytest_plugins = ["pasar_testkit.failure_logs", "pasar_testkit.figures"]
 
@@ -87,7 +86,7 @@ def service_databases(
         yield sqlite_database_urls(tmp_path / "databases")
         return
     server: MariaDBServer = request.getfixturevalue("mariadb")
-    urls = {name: server.create_database(prefix=f"pasar_{name}") for name in SERVICES}
+    urls = {name: server.create_database(prefix=f"pasar_{name}") for name in DATABASE_SERVICES}
     try:
         yield urls
     finally:

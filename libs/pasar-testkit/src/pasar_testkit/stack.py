@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
 
+from pasar_testkit.go_service import FULFILLMENT, build_fulfillment, fulfillment_binary
 from pasar_testkit.mail import mails_in
 from pasar_testkit.ports import free_port
 from pasar_testkit.processes import (
@@ -28,9 +29,12 @@ from pasar_testkit.processes import (
 
 __all__ = [
     "ADMIN_TOKEN",
+    "BILLER_WEBHOOK_SECRET",
     "COMPONENTS",
+    "DATABASE_SERVICES",
     "QUICK_BACKGROUND_ENV",
     "SERVICES",
+    "STACK_COMPONENTS",
     "WEBHOOK_SECRET",
     "Stack",
     "sqlite_database_urls",
@@ -38,6 +42,11 @@ __all__ = [
 
 ADMIN_TOKEN = "test-admin-token"  # noqa: S105 - a test credential
 WEBHOOK_SECRET = "test-webhook-secret"  # noqa: S105 - a test credential
+BILLER_WEBHOOK_SECRET = "test-biller-webhook-secret"  # noqa: S105 - a test credential
+# The services with a database of their own: the Python ones and the Go fulfillment service.
+DATABASE_SERVICES = (*SERVICES, FULFILLMENT)
+# What a stack can run: svc-fulfillment (Go, built on first start) beside the Python components.
+STACK_COMPONENTS = (*SERVICES, FULFILLMENT, "gateway")
 # Background work runs often in tests, so that retries, expiry and recovery happen within
 # seconds (production's intervals are minutes); component_env overrides any of them.
 QUICK_BACKGROUND_ENV: Mapping[str, Mapping[str, str]] = {
@@ -48,13 +57,14 @@ QUICK_BACKGROUND_ENV: Mapping[str, Mapping[str, str]] = {
         "PASAR_OUTBOX_RETRY_MAX_SECONDS": "1",
     },
     "payment": {"PASAR_PAYMENT_EXPIRY_SWEEP_SECONDS": "1"},
+    FULFILLMENT: {"PASAR_FULFILLMENT_EVENT_POLL_SECONDS": "0.2"},
 }
 
 
 def sqlite_database_urls(folder: Path) -> dict[str, str]:
     """A SQLite database file per service under folder (created by the services' migrate)."""
     folder.mkdir(parents=True, exist_ok=True)
-    return {name: f"sqlite:///{folder / f'{name}.db'}" for name in SERVICES}
+    return {name: f"sqlite:///{folder / f'{name}.db'}" for name in DATABASE_SERVICES}
 
 
 class Stack:
@@ -74,15 +84,16 @@ class Stack:
         self.base = base
         self.database_urls = dict(database_urls)
         self.mail_dir = base / "mail"
-        self.ports = {name: free_port() for name in COMPONENTS}
+        self.ports = {name: free_port() for name in STACK_COMPONENTS}
         common = {
             "PASAR_ENV": "development",
             "PASAR_LOG_FORMAT": "json",
             "PASAR_SHUTDOWN_GRACE_SECONDS": "3",
             "PASAR_HEALTH_PROBE_SECONDS": "0.5",
-            **peer_addresses({name: self.address(name) for name in SERVICES}),
+            **peer_addresses({name: self.address(name) for name in DATABASE_SERVICES}),
             "PASAR_ADMIN_TOKEN": ADMIN_TOKEN,
             "PASAR_PAYMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "PASAR_BILLER_WEBHOOK_SECRET": BILLER_WEBHOOK_SECRET,
             "PASAR_MAIL_DIR": str(self.mail_dir),
             "PASAR_STOREFRONT_URL": self.gateway_url,
             **({"SMTP_URL": smtp_url} if smtp_url else {}),
@@ -90,11 +101,13 @@ class Stack:
         }
         per_component = component_env or {}
         self.components: dict[str, ComponentProcess] = {}
-        for name in COMPONENTS:
-            database = {"DATABASE_URL": database_urls[name]} if name in SERVICES else {}
+        for name in STACK_COMPONENTS:
+            database = {"DATABASE_URL": self._database_url(name)} if name in DATABASE_SERVICES else {}
+            # svc-fulfillment's binary is built when it is first started (start()).
+            command = [str(fulfillment_binary()), "serve"] if name == FULFILLMENT else component_command(name)
             self.components[name] = ComponentProcess(
                 name,
-                command=component_command(name),
+                command=command,
                 env={
                     **common,
                     **database,
@@ -104,6 +117,12 @@ class Stack:
                 log_dir=base / "logs",
                 port=self.ports[name],
             )
+
+    def _database_url(self, name: str) -> str:
+        """name's URL in database_urls; svc-fulfillment's, if absent, a SQLite file of the stack."""
+        if name == FULFILLMENT and name not in self.database_urls:
+            self.database_urls[name] = f"sqlite:///{self.base / 'databases' / 'fulfillment.db'}"
+        return self.database_urls[name]
 
     def address(self, name: str) -> str:
         return f"127.0.0.1:{self.ports[name]}"
@@ -130,12 +149,14 @@ class Stack:
     def start(self, *names: str) -> None:
         """Starts the named components (all three services by default), in order."""
         for name in names or SERVICES:
+            if name == FULFILLMENT:
+                build_fulfillment()  # once per test session; Go's cache makes it quick
             if not self.components[name].running:
                 self.components[name].start()
 
     def stop(self) -> None:
         """Stops every component this stack started, gateway first."""
-        for name in reversed(COMPONENTS):
+        for name in reversed(STACK_COMPONENTS):
             self.components[name].stop()
 
     def __enter__(self) -> Stack:
