@@ -196,6 +196,49 @@ export function orderJson(state = "PENDING_PAYMENT", overrides: Record<string, J
   };
 }
 
+/** A line's fulfillment, as the order shows it; deliveries and failure as given. */
+export function fulfillmentJson(state: "PENDING" | "SUCCEEDED" | "FAILED", overrides: JsonObject = {}): JsonObject {
+  return {
+    id: "ful_0123456789abcdef0123456789abcdef",
+    orderId: ORDER_ID,
+    packageId: "pulsa-nusantara-10k",
+    productId: "pulsa-nusantara",
+    deliveryKind: "DELIVERY_KIND_PHONE_CREDIT",
+    quantity: 2,
+    amount: money(23000),
+    destination: { phone_number: "081234567890" },
+    state: `FULFILLMENT_STATE_${state}`,
+    biller: "sandbox",
+    billerReference: "sbx-ful-1",
+    createTime: "2026-01-05T08:05:01Z",
+    updateTime: "2026-01-05T08:05:02Z",
+    ...(state === "PENDING" ? {} : { completeTime: "2026-01-05T08:05:02Z" }),
+    ...overrides,
+  };
+}
+
+/** The refund of a line whose delivery failed. */
+export function refundJson(state: "PENDING" | "SUCCEEDED" = "SUCCEEDED"): JsonObject {
+  return {
+    id: "rfd_0123456789abcdef0123456789abcdef",
+    paymentId: PAYMENT_ID,
+    requestId: "ful_0123456789abcdef0123456789abcdef",
+    amount: money(23000),
+    reason: "delivery failed",
+    state: `REFUND_STATE_${state}`,
+    providerReference: "sbx-rfd-1",
+    createTime: "2026-01-05T08:05:03Z",
+    ...(state === "SUCCEEDED" ? { completeTime: "2026-01-05T08:05:03Z" } : {}),
+  };
+}
+
+/** An order's one line with more fields (its fulfillment, its refund). */
+export function orderWithLineJson(state: string, line: JsonObject, overrides: Record<string, JsonValue | undefined> = {}): JsonObject {
+  const order = orderJson(state, overrides);
+  const [first] = order.lines as JsonObject[];
+  return { ...order, lines: [{ ...first, ...line }] };
+}
+
 export function createOrderResponseJson(): JsonObject {
   return { order: orderJson(), accessToken: ACCESS_TOKEN, payment: paymentJson() };
 }

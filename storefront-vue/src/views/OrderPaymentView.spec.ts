@@ -2,7 +2,20 @@ import { ErrorReason as PaymentReason } from "@pasar/contracts/pasar/payment/v1/
 import type { VueWrapper } from "@vue/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { ACCESS_TOKEN, channelsJson, ORDER_ID, orderJson, PAYMENT_ID, paymentJson } from "@/testing/catalog";
+import type { JsonObject } from "@bufbuild/protobuf";
+
+import {
+  ACCESS_TOKEN,
+  channelsJson,
+  fulfillmentJson,
+  money,
+  ORDER_ID,
+  orderJson,
+  orderWithLineJson,
+  PAYMENT_ID,
+  paymentJson,
+  refundJson,
+} from "@/testing/catalog";
 import { errorResponse, installFakeGateway, jsonResponse, unavailable, type FakeGateway } from "@/testing/gateway";
 import { renderRoute, settle } from "@/testing/render";
 
@@ -14,12 +27,17 @@ let gateway: FakeGateway;
 let mounted: VueWrapper | undefined;
 let orderState: string;
 let paymentState: string;
+/** More fields of the order's line (its fulfillment, its refund), and of the order. */
+let orderLine: JsonObject;
+let orderFields: JsonObject;
 
 beforeEach(() => {
   orderState = "PENDING_PAYMENT";
   paymentState = "PENDING";
+  orderLine = {};
+  orderFields = {};
   gateway = installFakeGateway()
-    .on("GET", `/api/v1/orders/${ORDER_ID}`, () => jsonResponse(orderJson(orderState)))
+    .on("GET", `/api/v1/orders/${ORDER_ID}`, () => jsonResponse(orderWithLineJson(orderState, orderLine, orderFields)))
     .on("GET", `/api/v1/payments/${PAYMENT_ID}`, () => jsonResponse(paymentJson(paymentState)))
     .on("GET", "/api/v1/payment-channels", () => jsonResponse(channelsJson()));
 });
@@ -76,7 +94,7 @@ describe("the payment page", () => {
     expect(image.attributes("alt")).toBe("Kode QRIS untuk membayar Rp\u00a027.000");
   });
 
-  it("settles a sandbox payment, follows the order to PAID and then stops refreshing", async () => {
+  it("settles a sandbox payment, follows the order through its delivery, and stops refreshing once delivered", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "setInterval", "clearTimeout", "clearInterval"] });
     gateway.on("POST", `/api/v1/payments/${PAYMENT_ID}:simulate`, () => {
       paymentState = "PAID";
@@ -90,12 +108,36 @@ describe("the payment page", () => {
 
     // The order service learns of the payment a moment later; the page polls until then.
     orderState = "PAID";
+    orderFields = { paidTime: new Date().toISOString() };
     await vi.advanceTimersByTimeAsync(1000);
     await settle();
     expect(wrapper.get('[data-outcome="paid"]').text()).toContain("Pembayaran diterima. Terima kasih!");
     expect(section(wrapper, "transaction").get("[data-state]").text()).toBe("Lunas");
     expect(wrapper.find('[data-action="simulate"]').exists()).toBe(false);
     expect(wrapper.find('[data-action="cancel"]').exists()).toBe(false);
+    expect(section(wrapper, "delivery").get("[data-delivery-title]").text()).toBe("Lunas, menunggu pengiriman");
+
+    orderLine = { fulfillment: fulfillmentJson("PENDING") };
+    await vi.advanceTimersByTimeAsync(1000);
+    await settle();
+    expect(section(wrapper, "delivery").get("[data-delivery-title]").text()).toBe("Sedang dikirim");
+
+    orderState = "FULFILLED";
+    orderLine = {
+      fulfillment: fulfillmentJson("SUCCEEDED", {
+        deliveries: [{ serialNumber: "4102938475610293" }, { serialNumber: "4102938475610294" }],
+      }),
+    };
+    await vi.advanceTimersByTimeAsync(1000);
+    await settle();
+    expect(wrapper.get('[data-outcome="fulfilled"]').text()).toContain("Pesanan Anda sudah terkirim.");
+    expect(section(wrapper, "transaction").get("[data-state]").text()).toBe("Terkirim");
+    const delivery = section(wrapper, "delivery");
+    expect(delivery.get("[data-delivery-title]").text()).toBe("Terkirim");
+    expect(delivery.findAll("[data-serial-number]").map((serial) => serial.text())).toEqual([
+      "4102938475610293",
+      "4102938475610294",
+    ]);
 
     const reads = gateway.requestsTo("GET", `/api/v1/orders/${ORDER_ID}`).length;
     await vi.advanceTimersByTimeAsync(30_000);
@@ -193,5 +235,96 @@ describe("the payment page", () => {
     const second = await open(`/orders/${ORDER_ID}`);
     expect(section(second.wrapper, "missing-token").text()).toContain("token pesanan tidak ada");
     expect(second.wrapper.get('[data-section="missing-token"] a').attributes("href")).toBe(`/orders?orderId=${ORDER_ID}`);
+  });
+
+  it("shows where the order goes before it is paid, and that delivery follows the payment", async () => {
+    const { wrapper } = await open();
+    const delivery = section(wrapper, "delivery");
+    expect(delivery.get("h2").text()).toBe("Pengiriman");
+    expect(delivery.get("dt").text()).toBe("Nomor HP");
+    // In full: the page is behind the order's access token.
+    expect(delivery.get('[data-destination="phone_number"]').text()).toBe("081234567890");
+    expect(delivery.text()).toContain("Produk dikirim otomatis setelah pembayaran diterima.");
+  });
+
+  it("says the delivery is delayed when the order was paid a while ago and nothing was delivered, and keeps looking", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "setInterval", "clearTimeout", "clearInterval"] });
+    orderState = "PAID";
+    paymentState = "PAID";
+    orderFields = { paidTime: new Date(Date.now() - 60_000).toISOString() };
+    const { wrapper } = await open();
+    const stage = section(wrapper, "delivery").get("[data-delivery-stage]");
+    expect(stage.attributes("data-delivery-stage")).toBe("delayed");
+    expect(stage.get("[data-delivery-title]").text()).toBe("Pengiriman tertunda");
+    expect(stage.text()).toContain("Pembayaran Anda aman.");
+    expect(stage.get('[role="status"]').attributes("aria-live")).toBe("polite");
+
+    // Deliveries go out once the fulfillment service is back: the page follows.
+    const reads = gateway.requestsTo("GET", `/api/v1/orders/${ORDER_ID}`).length;
+    orderState = "FULFILLED";
+    orderLine = { fulfillment: fulfillmentJson("SUCCEEDED", { deliveries: [{ serialNumber: "4102938475610293" }] }) };
+    await vi.advanceTimersByTimeAsync(3000);
+    await settle();
+    expect(gateway.requestsTo("GET", `/api/v1/orders/${ORDER_ID}`).length).toBe(reads + 1);
+    expect(section(wrapper, "delivery").get("[data-delivery-stage]").attributes("data-delivery-stage")).toBe("delivered");
+  });
+
+  it("shows an electricity token in groups with its kWh, and copies it", async () => {
+    const writeText = vi.fn(async () => undefined);
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    orderState = "FULFILLED";
+    orderLine = {
+      productDisplayName: "Token Listrik Prabayar",
+      packageDisplayName: "Token Listrik 20.000",
+      destination: { meter_number: "12345678901" },
+      fulfillment: fulfillmentJson("SUCCEEDED", {
+        deliveryKind: "DELIVERY_KIND_ELECTRICITY_TOKEN",
+        deliveries: [{ serialNumber: "5123456789012345", token: "1234-5678-9012-3456-7890", kwh: "13.85" }],
+      }),
+    };
+    const { wrapper } = await open();
+    const delivery = section(wrapper, "delivery");
+    expect(delivery.get('[data-destination="meter_number"]').text()).toBe("12345678901");
+    expect(delivery.get("[data-token]").text()).toBe("1234-5678-9012-3456-7890");
+    expect(delivery.get("[data-kwh]").text()).toBe("13,85 kWh");
+    await delivery.get('[aria-label="Salin Token listrik"]').trigger("click");
+    await settle();
+    expect(writeText).toHaveBeenCalledWith("1234-5678-9012-3456-7890");
+    expect(delivery.text()).toContain("Token listrik disalin");
+  });
+
+  it("explains a failed delivery and its refund, and the refunded order", async () => {
+    orderState = "REFUNDED";
+    paymentState = "REFUNDED";
+    orderFields = { refundedTotal: money(27000), paidTime: "2026-01-05T08:05:00Z" };
+    orderLine = {
+      fulfillment: fulfillmentJson("FAILED", {
+        failure: { reason: "FAILURE_REASON_DESTINATION_NOT_FOUND", message: "no such subscriber" },
+      }),
+      refund: refundJson(),
+    };
+    const { wrapper } = await open();
+    expect(wrapper.get('[data-outcome="refunded"]').text()).toContain("Pengiriman gagal; dana sudah dikembalikan.");
+    expect(section(wrapper, "transaction").get("[data-state]").text()).toBe("Dana dikembalikan");
+    expect(section(wrapper, "transaction").get("[data-refunded-total]").text()).toBe("Rp\u00a027.000");
+    const delivery = section(wrapper, "delivery");
+    expect(delivery.get("[data-delivery-title]").text()).toBe("Dana dikembalikan");
+    expect(delivery.get("[data-failure]").text()).toBe("Nomor tujuan tidak ditemukan.");
+    expect(delivery.get("[data-refund]").text()).toMatch(/^Rp\u00a023\.000 dikembalikan ke pembayaran Anda /);
+    // The biller's own words are for support, never shown to shoppers.
+    expect(wrapper.text()).not.toContain("no such subscriber");
+  });
+
+  it("tells a failed line whose refund is still under way, in English", async () => {
+    orderState = "PAID";
+    paymentState = "PAID";
+    orderFields = { paidTime: new Date().toISOString() };
+    orderLine = { fulfillment: fulfillmentJson("FAILED", { failure: { reason: "FAILURE_REASON_PRODUCT_UNAVAILABLE" } }) };
+    const rendered = await renderRoute(PATH, { locale: "en" });
+    mounted = rendered.wrapper;
+    const delivery = section(rendered.wrapper, "delivery");
+    expect(delivery.get("[data-delivery-title]").text()).toBe("Delivery failed");
+    expect(delivery.text()).toContain("The money for this item is being refunded.");
+    expect(delivery.get("[data-failure]").text()).toBe("The product is not available from the biller right now.");
   });
 });

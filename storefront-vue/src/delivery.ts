@@ -1,0 +1,86 @@
+/**
+ * Where an order line's delivery stands, as the payment page explains it between "paid"
+ * and "delivered": read from the order (its state, when it was paid) and the line (its
+ * destination, its fulfillment as the fulfillment service last reported it, its refund).
+ */
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { FulfillmentState } from "@pasar/contracts/pasar/fulfillment/v1/fulfillment_pb";
+import { OrderState, type Order, type OrderLine } from "@pasar/contracts/pasar/order/v1/order_pb";
+
+/**
+ * How long a paid line may wait for the fulfillment service to accept it before the page
+ * says the delivery is delayed. The sandbox biller answers in a fraction of a second and
+ * the order service hands a paid order over within moments, so a line still without a
+ * fulfillment after this long means the fulfillment service is down or behind.
+ */
+export const DELIVERY_DELAYED_AFTER_MS = 15_000;
+
+export type DeliveryStage =
+  /** The order awaits its payment: delivery comes after. */
+  | "awaitingPayment"
+  /** Cancelled or expired: nothing is delivered. */
+  | "notDelivered"
+  /** Paid; the fulfillment service has not accepted the line yet. */
+  | "waiting"
+  /** Paid a while ago and still not accepted: the fulfillment service is down or behind. */
+  | "delayed"
+  /** Accepted and handed to the biller, whose answer is awaited. */
+  | "pending"
+  | "delivered"
+  /** The biller delivered nothing; the refund is under way. */
+  | "failed"
+  /** The biller delivered nothing and the line's price went back. */
+  | "refunded"
+  /** A paid line that is never delivered (an order placed before deliveries existed). */
+  | "untracked";
+
+/** A paid line without a destination was never asked for, so it gets no fulfillment. */
+function tracked(line: OrderLine): boolean {
+  return Object.keys(line.destination).length > 0 || line.fulfillment !== undefined;
+}
+
+export function deliveryStage(
+  order: Order,
+  line: OrderLine,
+  now: Date,
+  delayedAfterMs = DELIVERY_DELAYED_AFTER_MS,
+): DeliveryStage {
+  if (order.state === OrderState.PENDING_PAYMENT || order.state === OrderState.UNSPECIFIED) return "awaitingPayment";
+  if (order.state === OrderState.CANCELLED || order.state === OrderState.EXPIRED) return "notDelivered";
+  if (line.refund !== undefined) return "refunded";
+  switch (line.fulfillment?.state) {
+    case FulfillmentState.SUCCEEDED:
+      return "delivered";
+    case FulfillmentState.FAILED:
+      return "failed";
+    case FulfillmentState.PENDING:
+      return "pending";
+    default:
+      break;
+  }
+  if (!tracked(line)) return "untracked";
+  const paidAt = order.paidTime === undefined ? undefined : timestampDate(order.paidTime).getTime();
+  return paidAt !== undefined && now.getTime() - paidAt >= delayedAfterMs ? "delayed" : "waiting";
+}
+
+/** True when the order changes no more, so its page may stop refreshing. */
+export function isOrderSettled(order: Order): boolean {
+  switch (order.state) {
+    case OrderState.CANCELLED:
+    case OrderState.EXPIRED:
+    case OrderState.FULFILLED:
+    case OrderState.REFUNDED:
+      return true;
+    case OrderState.PAID:
+      // Orders placed before deliveries existed stay PAID for good.
+      return order.lines.every((line) => !tracked(line));
+    default:
+      return false;
+  }
+}
+
+/** An electricity token in its five groups of four ("1234-5678-9012-3456-7890"), however it came. */
+export function tokenInGroups(token: string): string {
+  const digits = token.replace(/[\s-]/g, "");
+  return /^[0-9]{20}$/.test(digits) ? (digits.match(/[0-9]{4}/g) ?? []).join("-") : token;
+}
