@@ -52,7 +52,7 @@ describe("the demo banner", () => {
     settledBySandbox(true);
     const wrapper = await openApp("/", "en");
     expect(wrapper.get("[data-demo-banner]").text()).toBe(
-      "Demo shop. Payments are simulated: no real money moves and no order is delivered.",
+      "Demo shop. Payments and deliveries are simulated: no real money moves, and the tokens and codes shown are not valid.",
     );
   });
 

@@ -7,7 +7,7 @@ export const en: Record<MessageKey, string> = {
   "app.skipToContent": "Skip to content",
   "app.footer": "Pasar is an open reference shop built from gRPC microservices.",
   "demo.title": "Demo shop.",
-  "demo.text": "Payments are simulated: no real money moves and no order is delivered.",
+  "demo.text": "Payments and deliveries are simulated: no real money moves, and the tokens and codes shown are not valid.",
   "nav.label": "Main navigation",
   "nav.home": "Home",
   "nav.lookup": "Find my order",

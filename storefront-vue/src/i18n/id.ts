@@ -9,7 +9,7 @@ export const id = {
   "app.skipToContent": "Langsung ke isi halaman",
   "app.footer": "Pasar adalah toko contoh terbuka yang dibangun dari layanan mikro gRPC.",
   "demo.title": "Toko demo.",
-  "demo.text": "Pembayaran hanya simulasi: tidak ada uang sungguhan yang berpindah dan tidak ada pesanan yang dikirim.",
+  "demo.text": "Pembayaran dan pengiriman hanya simulasi: tidak ada uang sungguhan yang berpindah, dan token atau kode yang tampil tidak berlaku.",
   "nav.label": "Navigasi utama",
   "nav.home": "Beranda",
   "nav.lookup": "Cek pesanan",
