@@ -5,7 +5,7 @@ environment, the kit's GrpcServer with its background tasks) but in this process
 ``database``: a fresh, migrated database of the kind under test (SQLite and MariaDB), with
 the background intervals shortened so that retries and expiry happen within a test.
 ``service`` is one started with the defaults, ``stub`` its OrderService stub;
-``fake_catalog`` and ``fake_payments`` are the fake peers it calls.
+``fake_catalog``, ``fake_payments`` and ``fake_fulfillment`` are the fake peers it calls.
 """
 
 # The fake servicers implement only the RPCs the order service calls.
@@ -20,12 +20,13 @@ from pathlib import Path
 import grpc
 import peewee
 import pytest
-from fakes import FakeCatalog, FakePayments
+from fakes import FakeCatalog, FakeFulfillment, FakePayments
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
+from pasar.fulfillment.v1 import fulfillment_service_pb2, fulfillment_service_pb2_grpc
 from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
-from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
+from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit.config import Env
 from pasar_kit.pipeline import CallPipeline
 from pasar_kit.server import ServiceRegistration
@@ -67,12 +68,62 @@ def fake_catalog() -> FakeCatalog:
     servicer.add_package("pulsa-10k", price=10_500, stock=10)
     servicer.add_package("pulsa-25k", price=25_250, stock=10)
     servicer.add_package("data-5gb", price=55_000, stock=3, product_id="paket-data")
+    # Products that ask for a destination (a Telkomsel number; a PLN meter), and a voucher that does not.
+    servicer.add_package(
+        "telkomsel-20k",
+        price=20_500,
+        stock=10,
+        product_id="pulsa-telkomsel",
+        destination_fields=[PHONE_NUMBER],
+    )
+    servicer.add_package(
+        "token-pln-50k",
+        price=51_000,
+        stock=10,
+        product_id="token-pln",
+        delivery_kind=product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN,
+        destination_fields=[METER_NUMBER],
+    )
+    servicer.add_package(
+        "voucher-game-25k",
+        price=25_000,
+        stock=10,
+        product_id="voucher-game",
+        delivery_kind=product_pb2.DELIVERY_KIND_VOUCHER_CODE,
+    )
     return servicer
+
+
+PHONE_NUMBER = product_pb2.DestinationField(
+    name="phone_number",
+    label="Nomor HP",
+    label_en="Phone number",
+    pattern="[0-9]+",
+    min_length=10,
+    max_length=13,
+    prefixes=["0811", "0812", "0813", "0821", "0822", "0823", "0851", "0852", "0853"],
+    example="081234567890",
+)
+METER_NUMBER = product_pb2.DestinationField(
+    name="meter_number",
+    label="Nomor meter",
+    label_en="Meter number",
+    pattern="[0-9]{11,12}",
+    min_length=11,
+    max_length=12,
+    example="12345678901",
+    lookup_supported=True,
+)
 
 
 @pytest.fixture
 def fake_payments() -> FakePayments:
     return FakePayments()
+
+
+@pytest.fixture
+def fake_fulfillment() -> FakeFulfillment:
+    return FakeFulfillment()
 
 
 @pytest.fixture
@@ -93,6 +144,30 @@ def payments_server(fake_payments: FakePayments) -> Iterator[FakeGrpcServer]:
     )
     with fake_peer(service) as server:
         yield server
+
+
+@pytest.fixture
+def fulfillment_server(fake_fulfillment: FakeFulfillment) -> Iterator[FakeGrpcServer]:
+    service = ServiceRegistration(
+        fulfillment_service_pb2.DESCRIPTOR.services_by_name["FulfillmentService"],
+        lambda server: fulfillment_service_pb2_grpc.add_FulfillmentServiceServicer_to_server(
+            fake_fulfillment, server
+        ),
+    )
+    with fake_peer(service) as server:
+        yield server
+
+
+@pytest.fixture
+def peer_addresses(
+    catalog_server: FakeGrpcServer, payments_server: FakeGrpcServer, fulfillment_server: FakeGrpcServer
+) -> dict[str, str]:
+    """The settings that point the order service at the fake peers."""
+    return {
+        "PASAR_PRODUCT_ADDRESS": catalog_server.address,
+        "PASAR_PAYMENT_ADDRESS": payments_server.address,
+        "PASAR_FULFILLMENT_ADDRESS": fulfillment_server.address,
+    }
 
 
 def fake_peer(service: ServiceRegistration) -> FakeGrpcServer:
@@ -131,8 +206,7 @@ StartService = Callable[..., RunningService]
 def start_service(
     database: peewee.Database,
     database_url: str,
-    catalog_server: FakeGrpcServer,
-    payments_server: FakeGrpcServer,
+    peer_addresses: dict[str, str],
     tmp_path: Path,
 ) -> Iterator[StartService]:
     """Starts the order service (again, after a stop) on the test's database, with env
@@ -144,8 +218,7 @@ def start_service(
             {
                 **TEST_ENV,
                 "DATABASE_URL": database_url,
-                "PASAR_PRODUCT_ADDRESS": catalog_server.address,
-                "PASAR_PAYMENT_ADDRESS": payments_server.address,
+                **peer_addresses,
                 "PASAR_MAIL_DIR": str(tmp_path / "mail"),
                 **overrides,
             }
@@ -183,6 +256,16 @@ def create_request(*lines: tuple[str, int], **fields: str) -> order_service_pb2.
     """pasar_testkit's CreateOrder request (request_id, email, channel, language), for one
     pulsa-10k unless lines say otherwise."""
     return create_order_request(*(lines or [("pulsa-10k", 1)]), **fields)
+
+
+def with_destinations(
+    request: order_service_pb2.CreateOrderRequest, **destinations: dict[str, str]
+) -> order_service_pb2.CreateOrderRequest:
+    """request with a destination on the lines of these packages (``token_pln_50k=`` names
+    package token-pln-50k)."""
+    for line in request.lines:
+        line.destination.update(destinations.get(line.package_id.replace("-", "_"), {}))
+    return request
 
 
 def unavailable_service(error: grpc.RpcError) -> str:

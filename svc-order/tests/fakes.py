@@ -1,9 +1,11 @@
-"""In-process stand-ins for ProductService and PaymentService, served over real gRPC.
+"""In-process stand-ins for ProductService, PaymentService and FulfillmentService, served
+over real gRPC.
 
 They keep the contracts' semantics that checkout relies on (idempotency on the order id,
 all-or-nothing reservations, a payment paid at most once, an event log read from a
-cursor) in memory, and let a test provoke what is hard to get from the real services: an
-outage of one method, an answer lost after the work was done, a payment settled at a
+cursor, a line fulfilled once, a refund made once per request id) in memory, and let a
+test provoke what is hard to get from the real services: an outage of one method, an
+answer lost after the work was done, a payment settled or a line delivered or failed at a
 chosen moment. They run behind the kit's call pipeline, so the order service's requests
 are validated against the contracts exactly as the real services would (conftest.py
 serves them on pasar_testkit's FakeGrpcServer).
@@ -16,7 +18,7 @@ serves them on pasar_testkit's FakeGrpcServer).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,6 +26,8 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from pasar.common.v1 import money_pb2
+from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2, fulfillment_service_pb2_grpc
+from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason as FulfillmentErrorReason
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
@@ -98,7 +102,14 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
         self.hooks = Hooks()
 
     def add_package(
-        self, package_id: str, price: int, stock: int, product_id: str = "pulsa-nusantara"
+        self,
+        package_id: str,
+        price: int,
+        stock: int,
+        *,
+        product_id: str = "pulsa-nusantara",
+        delivery_kind: product_pb2.DeliveryKind.ValueType = product_pb2.DELIVERY_KIND_PHONE_CREDIT,
+        destination_fields: Sequence[product_pb2.DestinationField] = (),
     ) -> product_pb2.Package:
         package = product_pb2.Package(
             id=package_id,
@@ -107,6 +118,8 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
             price=idr(price),
             stock_available=stock,
             product_display_name=f"Produk {product_id}",
+            delivery_kind=delivery_kind,
+            destination_fields=destination_fields,
         )
         self.packages[package_id] = package
         return package
@@ -312,6 +325,72 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer):
         with self.lock:
             earlier = self.events[sequence - 1]
             self._record(earlier.type, earlier.payment)
+            self.events[-1].refund.CopyFrom(earlier.refund)
+
+    def refunds_of(self, order_id: str) -> dict[str, int]:
+        """The refunds made for an order's payment: request id -> amount."""
+        with self.lock:
+            payment = self.payments[self.by_order[order_id]]
+            return {refund.request_id: refund.amount.amount for refund in payment.refunds}
+
+    def RefundPayment(
+        self, request: payment_service_pb2.RefundPaymentRequest, context: grpc.ServicerContext
+    ) -> payment_service_pb2.RefundPaymentResponse:
+        self.hooks.run_before("RefundPayment", request.request_id)
+        with self.lock:
+            payment = self.payments.get(request.payment_id)
+            if payment is None:
+                raise errors.NotFound(
+                    "no payment",
+                    reason=PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_NOT_FOUND),
+                    metadata={"payment_id": request.payment_id},
+                )
+            for refund in payment.refunds:
+                if refund.request_id == request.request_id:
+                    if refund.amount != request.amount:
+                        raise errors.AlreadyExists(
+                            "reused",
+                            reason=PaymentErrorReason.Name(PaymentErrorReason.REFUND_REQUEST_REUSED),
+                            metadata={"refund_id": refund.id},
+                        )
+                    return payment_service_pb2.RefundPaymentResponse(payment=payment, refund=refund)
+            if payment.state != payment_pb2.PAYMENT_STATE_PAID:
+                raise errors.FailedPrecondition(
+                    "not refundable",
+                    reason=PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_NOT_REFUNDABLE),
+                    metadata={
+                        "payment_id": payment.id,
+                        "state": payment_pb2.PaymentState.Name(payment.state),
+                    },
+                )
+            refundable = payment.total.amount - payment.refunded_total.amount
+            if request.amount.amount > refundable:
+                raise errors.FailedPrecondition(
+                    "too much",
+                    reason=PaymentErrorReason.Name(PaymentErrorReason.REFUND_EXCEEDS_PAYMENT),
+                    metadata={"payment_id": payment.id, "refundable_amount": str(refundable)},
+                )
+            refund = payment_pb2.Refund(
+                id=new_id("rfd"),
+                payment_id=payment.id,
+                request_id=request.request_id,
+                amount=request.amount,
+                reason=request.reason,
+                state=payment_pb2.REFUND_STATE_SUCCEEDED,
+                provider_reference=f"sandbox-{request.request_id}",
+                create_time=now(),
+                complete_time=now(),
+            )
+            payment.refunds.append(refund)
+            payment.refunded_total.CopyFrom(idr(payment.refunded_total.amount + request.amount.amount))
+            if payment.refunded_total.amount == payment.total.amount:
+                payment.state = payment_pb2.PAYMENT_STATE_REFUNDED
+            payment.update_time.CopyFrom(now())
+            self._record(payment_pb2.PAYMENT_EVENT_TYPE_REFUNDED, payment)
+            self.events[-1].refund.CopyFrom(refund)
+            response = payment_service_pb2.RefundPaymentResponse(payment=payment, refund=refund)
+        self.hooks.run_after("RefundPayment")
+        return response
 
     def ListPaymentChannels(
         self, request: payment_service_pb2.ListPaymentChannelsRequest, context: grpc.ServicerContext
@@ -463,6 +542,168 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer):
                         continue
                 for event in pending:
                     yield payment_service_pb2.WatchPaymentEventsResponse(event=event)
+                    position = event.sequence
+        finally:
+            with self.lock:
+                self.watchers -= 1
+
+
+def sandbox_deliveries(fulfillment: fulfillment_pb2.Fulfillment) -> list[fulfillment_pb2.Delivery]:
+    """One delivery per unit, of the kind the line's product delivers (as the sandbox biller)."""
+    deliveries = []
+    for unit in range(fulfillment.quantity):
+        serial = f"{4100000000000000 + unit}"
+        if fulfillment.delivery_kind == product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN:
+            deliveries.append(
+                fulfillment_pb2.Delivery(
+                    serial_number=serial, token=f"1234-5678-9012-3456-789{unit}", kwh="13.85"
+                )
+            )
+        elif fulfillment.delivery_kind == product_pb2.DELIVERY_KIND_VOUCHER_CODE:
+            deliveries.append(
+                fulfillment_pb2.Delivery(serial_number=serial, voucher_code=f"ABCD-EFGH-JKLM-NPQ{unit}")
+            )
+        else:
+            deliveries.append(fulfillment_pb2.Delivery(serial_number=serial))
+    return deliveries
+
+
+class FakeFulfillment(fulfillment_service_pb2_grpc.FulfillmentServiceServicer):
+    """Accepts lines (idempotent on order and package id); a test then ends each with
+    succeed() or fail(), which records the event the order service follows."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()
+        self.fulfillments: dict[tuple[str, str], fulfillment_pb2.Fulfillment] = {}
+        self.events: list[fulfillment_pb2.FulfillmentEvent] = []
+        self.hooks = Hooks()
+        self.watchers = 0
+
+    def lines_of(self, order_id: str) -> list[fulfillment_pb2.Fulfillment]:
+        with self.lock:
+            return [f for (order, _), f in self.fulfillments.items() if order == order_id]
+
+    def _record(
+        self,
+        event_type: fulfillment_pb2.FulfillmentEventType.ValueType,
+        fulfillment: fulfillment_pb2.Fulfillment,
+    ) -> None:
+        event = fulfillment_pb2.FulfillmentEvent(
+            sequence=len(self.events) + 1, type=event_type, create_time=now()
+        )
+        event.fulfillment.CopyFrom(fulfillment)
+        self.events.append(event)
+        self.lock.notify_all()
+
+    def _end(
+        self,
+        order_id: str,
+        package_id: str,
+        state: fulfillment_pb2.FulfillmentState.ValueType,
+        event_type: fulfillment_pb2.FulfillmentEventType.ValueType,
+    ) -> fulfillment_pb2.Fulfillment:
+        with self.lock:
+            fulfillment = self.fulfillments[(order_id, package_id)]
+            if fulfillment.state != fulfillment_pb2.FULFILLMENT_STATE_PENDING:
+                return fulfillment
+            fulfillment.state = state
+            if state == fulfillment_pb2.FULFILLMENT_STATE_SUCCEEDED:
+                fulfillment.deliveries.extend(sandbox_deliveries(fulfillment))
+            else:
+                fulfillment.failure.CopyFrom(
+                    fulfillment_pb2.Failure(
+                        reason=fulfillment_pb2.FAILURE_REASON_DESTINATION_NOT_FOUND, message="no such meter"
+                    )
+                )
+            fulfillment.update_time.CopyFrom(now())
+            fulfillment.complete_time.CopyFrom(now())
+            self._record(event_type, fulfillment)
+            return fulfillment
+
+    def succeed(self, order_id: str, package_id: str) -> fulfillment_pb2.Fulfillment:
+        """The biller delivered the line (the sandbox's deliveries for its kind)."""
+        return self._end(
+            order_id,
+            package_id,
+            fulfillment_pb2.FULFILLMENT_STATE_SUCCEEDED,
+            fulfillment_pb2.FULFILLMENT_EVENT_TYPE_SUCCEEDED,
+        )
+
+    def fail(self, order_id: str, package_id: str) -> fulfillment_pb2.Fulfillment:
+        """The biller delivered nothing of the line."""
+        return self._end(
+            order_id,
+            package_id,
+            fulfillment_pb2.FULFILLMENT_STATE_FAILED,
+            fulfillment_pb2.FULFILLMENT_EVENT_TYPE_FAILED,
+        )
+
+    def replay_events(self) -> None:
+        """Appends a copy of every event so far under new sequences (a duplicate delivery)."""
+        with self.lock:
+            for earlier in list(self.events):
+                self._record(earlier.type, earlier.fulfillment)
+
+    def CreateFulfillment(
+        self, request: fulfillment_service_pb2.CreateFulfillmentRequest, context: grpc.ServicerContext
+    ) -> fulfillment_service_pb2.CreateFulfillmentResponse:
+        self.hooks.run_before("CreateFulfillment", f"{request.order_id}/{request.package_id}")
+        key = (request.order_id, request.package_id)
+        with self.lock:
+            existing = self.fulfillments.get(key)
+            if existing is not None:
+                same = (
+                    existing.product_id == request.product_id
+                    and existing.delivery_kind == request.delivery_kind
+                    and existing.quantity == request.quantity
+                    and existing.amount == request.amount
+                    and dict(existing.destination) == dict(request.destination)
+                )
+                if not same:
+                    raise errors.AlreadyExists(
+                        "other content",
+                        reason=FulfillmentErrorReason.Name(FulfillmentErrorReason.FULFILLMENT_CONFLICT),
+                        metadata={"fulfillment_id": existing.id},
+                    )
+                fulfillment = existing
+            else:
+                fulfillment = fulfillment_pb2.Fulfillment(
+                    id=new_id("ful"),
+                    order_id=request.order_id,
+                    package_id=request.package_id,
+                    product_id=request.product_id,
+                    delivery_kind=request.delivery_kind,
+                    quantity=request.quantity,
+                    amount=request.amount,
+                    destination=request.destination,
+                    state=fulfillment_pb2.FULFILLMENT_STATE_PENDING,
+                    biller="sandbox",
+                    biller_reference=f"sbx-{len(self.fulfillments) + 1}",
+                    create_time=now(),
+                    update_time=now(),
+                )
+                self.fulfillments[key] = fulfillment
+                self._record(fulfillment_pb2.FULFILLMENT_EVENT_TYPE_CREATED, fulfillment)
+            response = fulfillment_service_pb2.CreateFulfillmentResponse(fulfillment=fulfillment)
+        self.hooks.run_after("CreateFulfillment")
+        return response
+
+    def WatchFulfillmentEvents(
+        self, request: fulfillment_service_pb2.WatchFulfillmentEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[fulfillment_service_pb2.WatchFulfillmentEventsResponse]:
+        self.hooks.run_before("WatchFulfillmentEvents", str(request.after_sequence))
+        position = request.after_sequence
+        with self.lock:
+            self.watchers += 1
+        try:
+            while context.is_active():
+                with self.lock:
+                    pending = self.events[position:]
+                    if not pending:
+                        self.lock.wait(0.05)
+                        continue
+                for event in pending:
+                    yield fulfillment_service_pb2.WatchFulfillmentEventsResponse(event=event)
                     position = event.sequence
         finally:
             with self.lock:

@@ -395,7 +395,7 @@ def leave_crashed_checkout(
     order_id = new_id("ord")
     context = cast(Any, None)
     with service.database.connection_context():
-        priced = price_lines(order_request.lines, list(fake_catalog.packages.values()))
+        priced = price_lines(order_request.lines, list(fake_catalog.packages.values()), {})
         intents.create(
             order_id=order_id,
             request_id=order_request.request_id,

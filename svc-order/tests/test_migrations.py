@@ -1,11 +1,15 @@
-"""Migrations that change a column in place, rolled back and applied again."""
+"""Migrations that change a column in place or add to the schema, rolled back and applied again."""
 
 from __future__ import annotations
 
 import peewee
 from peewee_migrate import Router
 
+from pasar_kit.timestamps import utc_now
 from pasar_order.main import MIGRATIONS_DIR
+from pasar_order.models import Order, OrderState
+
+LATEST = "004_deliveries"
 
 
 def unique_columns(database: peewee.Database, table: str) -> set[tuple[str, ...]]:
@@ -18,11 +22,46 @@ def test_request_ids_become_case_sensitive_and_back(database: peewee.Database) -
     stored."""
     with database.connection_context():
         router = Router(database, migrate_dir=MIGRATIONS_DIR)
-        assert router.done[-1] == "003_case_sensitive_request_ids"
+        assert router.done[-1] == LATEST
+        router.rollback()
         router.rollback()
         assert router.done[-1] == "002_claimant_names"
         router.run()
-        assert router.done[-1] == "003_case_sensitive_request_ids"
+        assert router.done[-1] == LATEST
         request_id = {column.name: column for column in database.get_columns("orders")}["request_id"]
         assert request_id.null
         assert ("request_id",) in unique_columns(database, "orders")
+
+
+def test_deliveries_roll_back_to_paid_orders_and_apply_again(database: peewee.Database) -> None:
+    """Migration 4's rollback leaves the states the earlier code knows: a delivered or
+    refunded order is PAID again, and the new columns and outboxes go."""
+    now = utc_now()
+    with database.connection_context():
+        for order_id, state in (("ord_1", OrderState.FULFILLED), ("ord_2", OrderState.REFUNDED)):
+            Order.insert(
+                id=order_id,
+                request_fingerprint="f",
+                state=state,
+                customer_email="budi@example.co.id",
+                language_code="id",
+                payment_channel_code="bca_va",
+                currency_code="IDR",
+                subtotal=10_000,
+                access_token_hash="0" * 64,
+                create_time=now,
+                update_time=now,
+                complete_time=now,
+            ).execute()
+        router = Router(database, migrate_dir=MIGRATIONS_DIR)
+        router.rollback()
+        assert router.done[-1] == "003_case_sensitive_request_ids"
+        rows = database.execute_sql("SELECT state FROM orders ORDER BY id").fetchall()
+        assert [row[0] for row in rows] == ["PAID", "PAID"]
+        assert "complete_time" not in {column.name for column in database.get_columns("orders")}
+        assert "destination" not in {column.name for column in database.get_columns("order_lines")}
+        assert not {"fulfillment_tasks", "refund_tasks"} & set(database.get_tables())
+        router.run()
+        assert router.done[-1] == LATEST
+        assert ("line_id",) in unique_columns(database, "fulfillment_tasks")
+        assert ("request_id",) in unique_columns(database, "refund_tasks")

@@ -1,7 +1,8 @@
 """CreateOrder: the checkout saga, crash-safe and idempotent on the client's request id.
 
-1. Price the lines from the catalog (BatchGetPackages) and check the payment channel;
-   nothing is written yet, so a hopeless request leaves no trace anywhere.
+1. Price the lines from the catalog (BatchGetPackages), check each line's destination
+   against its product's destination fields and check the payment channel; nothing is
+   written yet, so a hopeless request leaves no trace anywhere.
 2. Persist the intent (:mod:`pasar_order.intents`): the order in state CREATING.
 3. Reserve the stock (ReserveStock, idempotent on the order id).
 4. Create the payment (CreatePayment, idempotent on the order id).
@@ -30,6 +31,7 @@ from pasar_kit.ids import new_id
 from pasar_kit.timestamps import utc_now
 from pasar_order import intents, reasons
 from pasar_order.access import access_token, stored_hash
+from pasar_order.destination_checks import check_destinations
 from pasar_order.messages import OrderRequest, PlacedOrder
 from pasar_order.models import VISIBLE_STATES, Order, OrderState, lines_of, stored_payment
 from pasar_order.payment_channels import PaymentChannelDirectory
@@ -96,7 +98,8 @@ class Checkout:
     def _start(self, request: OrderRequest) -> PlacedOrder | None:
         """Runs a fresh checkout; None when a concurrent call with the same request id won the race."""
         packages = self.peers.batch_get_packages([package_id for package_id, _ in request.lines])
-        priced = price_lines(request.lines, packages)
+        check_destinations(request.lines, request.destinations, packages)
+        priced = price_lines(request.lines, packages, request.destinations)
         self.channels.check(request.payment_channel_code, priced.subtotal)
         order_id = new_id("ord")
         owner = secrets.token_hex(8)

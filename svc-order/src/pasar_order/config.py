@@ -21,6 +21,7 @@ from pasar_kit.server import ServerSettings
 DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50053"
 DEFAULT_PRODUCT_ADDRESS = "127.0.0.1:50051"
 DEFAULT_PAYMENT_ADDRESS = "127.0.0.1:50052"
+DEFAULT_FULFILLMENT_ADDRESS = "127.0.0.1:50054"
 DEFAULT_DATABASE_URL = "sqlite:///var/order.db"
 DEVELOPMENT_TOKEN_SECRET = "dev-order-token-secret"  # noqa: S105 - refused outside development
 
@@ -89,7 +90,8 @@ class MailSettings:
 class BackgroundSettings:
     """How often the background tasks look for work, and how they back off."""
 
-    # The outbox dispatchers (e-mails, reservation steps) poll this often when idle.
+    # The outbox dispatchers (e-mails, reservation steps, fulfillments, refunds) poll this
+    # often when idle.
     poll_seconds: float = 1.0
     # The first retry of a failed delivery waits this long, doubling up to retry_max_seconds.
     retry_seconds: float = 5.0
@@ -99,7 +101,7 @@ class BackgroundSettings:
     # A checkout in progress holds its order for this long; after it, a crashed
     # checkout is undone by the sweeper (or resumed by a retry of the same request).
     checkout_lease_seconds: float = 30.0
-    # A payment-event stream is reopened from the cursor after this long.
+    # An event stream (payments, fulfillments) is reopened from its cursor after this long.
     event_stream_seconds: float = 300.0
 
 
@@ -109,6 +111,7 @@ class Settings:
     database_url: str
     product_address: str
     payment_address: str
+    fulfillment_address: str
     peer_timeout_seconds: float
     client_tls: ClientTls | None
     order_ttl_seconds: int
@@ -116,7 +119,7 @@ class Settings:
     storefront_url: str
     mail: MailSettings
     background: BackgroundSettings
-    # The secret sent to product and payment's internal methods (none with a client certificate).
+    # The secret sent to product, payment and fulfillment's internal methods (none with a client certificate).
     caller_token: str | None = None
 
     @classmethod
@@ -133,6 +136,7 @@ class Settings:
             database_url=env.string("DATABASE_URL", DEFAULT_DATABASE_URL),
             product_address=env.string("PASAR_PRODUCT_ADDRESS", DEFAULT_PRODUCT_ADDRESS),
             payment_address=env.string("PASAR_PAYMENT_ADDRESS", DEFAULT_PAYMENT_ADDRESS),
+            fulfillment_address=env.string("PASAR_FULFILLMENT_ADDRESS", DEFAULT_FULFILLMENT_ADDRESS),
             peer_timeout_seconds=env.number("PASAR_PEER_TIMEOUT_SECONDS", 5.0, minimum=0.1),
             client_tls=ClientTls.from_env(env),
             order_ttl_seconds=env.integer("PASAR_ORDER_TTL_SECONDS", 900, minimum=1),

@@ -19,9 +19,19 @@ from typing import Any
 
 import jinja2
 
+from pasar.fulfillment.v1 import fulfillment_pb2
 from pasar_kit.money import format_rupiah
 from pasar_order.access import access_token
-from pasar_order.models import Email, Order, OrderLine, stored_payment
+from pasar_order.models import (
+    Email,
+    FulfillmentState,
+    Order,
+    OrderLine,
+    line_destination,
+    stored_fulfillment,
+    stored_payment,
+    stored_refund,
+)
 
 LANGUAGES = ("id", "en")
 # Headers on one line (RFC 5322 allows 998 characters): the standard folding at 78 breaks a
@@ -90,6 +100,29 @@ class EmailLine:
     quantity: int
     unit_price: int
     total: int
+    # Where it went (field name -> value), what was delivered (one per unit), and what of
+    # its price went back: for the "delivered" and "refunded" e-mails.
+    destination: tuple[tuple[str, str], ...] = ()
+    deliveries: tuple[fulfillment_pb2.Delivery, ...] = ()
+    delivered: bool = False
+    refunded: int = 0
+
+    @classmethod
+    def of(cls, line: OrderLine) -> EmailLine:
+        fulfillment = stored_fulfillment(line)
+        refund = stored_refund(line.refund_snapshot)
+        delivered = line.fulfillment_state == FulfillmentState.SUCCEEDED
+        return cls(
+            product=line.product_display_name,
+            package=line.package_display_name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            total=line.line_total,
+            destination=tuple(sorted(line_destination(line).items())),
+            deliveries=tuple(fulfillment.deliveries) if fulfillment is not None and delivered else (),
+            delivered=delivered,
+            refunded=refund.amount.amount if refund is not None else 0,
+        )
 
 
 class Composer:
@@ -113,24 +146,19 @@ class Composer:
     def compose(self, email: Email, order: Order, lines: list[OrderLine]) -> EmailMessage:
         language = order.language_code if order.language_code in LANGUAGES else "id"
         payment = stored_payment(order)
+        fee_refund = stored_refund(order.fee_refund_snapshot)
         context: dict[str, Any] = {
             "order": order,
-            "lines": [
-                EmailLine(
-                    product=line.product_display_name,
-                    package=line.package_display_name,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    total=line.line_total,
-                )
-                for line in lines
-            ],
+            "lines": [EmailLine.of(line) for line in lines],
             "fee": order.fee or 0,
             "total": order.total if order.total is not None else order.subtotal,
             "payment": payment,
             "instructions": payment.WhichOneof("instructions") if payment else None,
             "expire_time": local_time(order.expire_time, language) if order.expire_time else "",
             "paid_time": local_time(order.paid_time, language) if order.paid_time else "",
+            "complete_time": local_time(order.complete_time, language) if order.complete_time else "",
+            "refunded_total": order.refunded_total or 0,
+            "fee_refunded": fee_refund.amount.amount if fee_refund is not None else 0,
             "link": self.order_link(order.id),
         }
         base = f"{language}/{email.kind}"

@@ -24,7 +24,7 @@ from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
 from pasar_order import reasons
 from pasar_order.mail_outbox import queue_email
-from pasar_order.models import CHECKOUT_STATES, EmailKind, Order, OrderLine, OrderState
+from pasar_order.models import CHECKOUT_STATES, EmailKind, Order, OrderLine, OrderState, stored_destination
 from pasar_order.peers import Peers
 from pasar_order.pricing import PricedOrder
 from pasar_order.reasons import PeerError
@@ -86,6 +86,8 @@ def create(
                     "unit_price": line.unit_price,
                     "quantity": line.quantity,
                     "line_total": line.line_total,
+                    "destination": stored_destination(dict(line.destination)),
+                    "delivery_kind": line.delivery_kind,
                 }
                 for position, line in enumerate(priced.lines)
             ]

@@ -1,8 +1,9 @@
 """The ``pasar-order`` command: ``serve`` (the default) and ``migrate``.
 
 ``assemble`` wires the service once: one channel per peer, the checkout, the settlement
-of payments, and the background tasks the server runs beside the RPCs (the payment-event
-consumer, the e-mail and reservation dispatchers, the sweeper).
+of payments, and the background tasks the server runs beside the RPCs (the payment- and
+fulfillment-event consumers, the e-mail, reservation, fulfillment and refund dispatchers,
+the sweeper).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pasar_kit.server import GrpcServer, ServiceRegistration
 from pasar_order.checkout import Checkout
 from pasar_order.config import DEFAULT_DATABASE_URL, Settings
 from pasar_order.emails import Composer
+from pasar_order.fulfillment_events import FulfillmentEventConsumer
+from pasar_order.fulfillment_requests import FulfillmentDispatcher
 from pasar_order.intents import Compensation
 from pasar_order.mail_outbox import MailDispatcher
 from pasar_order.mail_transport import transport_for
@@ -30,6 +33,7 @@ from pasar_order.models import database_proxy
 from pasar_order.payment_channels import PaymentChannelDirectory
 from pasar_order.payment_events import PaymentEventConsumer
 from pasar_order.peers import Peers
+from pasar_order.refunds import RefundDispatcher
 from pasar_order.reservations import ReservationDispatcher
 from pasar_order.servicer import OrderServicer
 from pasar_order.settlement import Doorbells, OrderSettler
@@ -39,9 +43,10 @@ from pasar_order.work_queue import Backoff
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ORDER_SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"]
 # The pool's connections beside one per RPC worker (open_service_database): one each for
-# the threads that hold at most one while they work (the health probe, the payment-event
-# consumer, the mail and reservation dispatchers, the sweeper), and a spare.
-BACKGROUND_CONNECTIONS = 6
+# the threads that hold at most one while they work (the health probe, the payment- and
+# fulfillment-event consumers, the mail, reservation, fulfillment and refund dispatchers,
+# the sweeper), and a spare.
+BACKGROUND_CONNECTIONS = 9
 
 
 @dataclass
@@ -56,6 +61,9 @@ class OrderService:
     mail: MailDispatcher
     reservations: ReservationDispatcher
     sweeper: Sweeper
+    fulfillment_consumer: FulfillmentEventConsumer
+    fulfillments: FulfillmentDispatcher
+    refunds: RefundDispatcher
 
     def stop(self, grace: float | None = None) -> None:
         self.server.stop(grace)
@@ -73,11 +81,14 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
     peers = Peers(
         settings.product_address,
         settings.payment_address,
+        settings.fulfillment_address,
         timeout=settings.peer_timeout_seconds,
         tls=settings.client_tls,
         caller_token=settings.caller_token,
     )
-    doorbells = Doorbells(mail=Doorbell(), reservations=Doorbell())
+    doorbells = Doorbells(
+        mail=Doorbell(), reservations=Doorbell(), fulfillments=Doorbell(), refunds=Doorbell()
+    )
     settler = OrderSettler(database, peers, doorbells)
     compensation = Compensation(database, peers, settler)
     checkout = Checkout(
@@ -100,6 +111,11 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
     reservations = ReservationDispatcher(peers, backoff)
     sweeper = Sweeper(compensation, settler, lease)
     consumer = PaymentEventConsumer(database, peers, doorbells, background.event_stream_seconds)
+    fulfillment_consumer = FulfillmentEventConsumer(
+        database, peers, doorbells, background.event_stream_seconds
+    )
+    fulfillments = FulfillmentDispatcher(database, peers, backoff, doorbells)
+    refunds = RefundDispatcher(database, peers, backoff, doorbells)
 
     def loop(
         name: str, work: Callable[[], bool], interval: float, doorbell: Doorbell | None = None
@@ -114,8 +130,11 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
 
     tasks: Sequence[Callable[[threading.Event], None]] = [
         consumer.run,
+        fulfillment_consumer.run,
         loop("mail-outbox", mail.run_due, background.poll_seconds, doorbells.mail),
         loop("reservation-steps", reservations.run_due, background.poll_seconds, doorbells.reservations),
+        loop("fulfillment-requests", fulfillments.run_due, background.poll_seconds, doorbells.fulfillments),
+        loop("refunds", refunds.run_due, background.poll_seconds, doorbells.refunds),
         loop("sweeper", sweeper.sweep, background.sweep_seconds),
     ]
     servicer = OrderServicer(checkout, settler)
@@ -124,7 +143,19 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
         lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server),
     )
     server = GrpcServer(settings.server, [registration], database, background=tasks)
-    return OrderService(server, peers, checkout, settler, consumer, mail, reservations, sweeper)
+    return OrderService(
+        server,
+        peers,
+        checkout,
+        settler,
+        consumer,
+        mail,
+        reservations,
+        sweeper,
+        fulfillment_consumer,
+        fulfillments,
+        refunds,
+    )
 
 
 def open_database(env: Env) -> peewee.Database:

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from pasar.common.v1 import money_pb2
 from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.timestamps import to_timestamp
-from pasar_order.models import Order, OrderLine, OrderState
+from pasar_order.models import (
+    Order,
+    OrderLine,
+    OrderState,
+    line_destination,
+    stored_fulfillment,
+    stored_refund,
+)
 
 # The language of an order's e-mails when the request names none.
 DEFAULT_LANGUAGE = "id"
@@ -31,17 +39,26 @@ class OrderRequest:
     lines: tuple[tuple[str, int], ...]
     payment_channel_code: str
     language_code: str
+    # Each line's destination, by package id (a package appears once); none for a line without.
+    destinations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def destination_of(self, package_id: str) -> dict[str, str]:
+        return dict(self.destinations.get(package_id, {}))
 
     @property
     def fingerprint(self) -> str:
         """A hash of the content: a retry matches it, a reuse of the request id does not.
-        The order of the lines does not matter (each package appears once)."""
-        content = {
+        The order of the lines does not matter (each package appears once). Destinations
+        count; a request without any hashes as it did before they existed."""
+        content: dict[str, object] = {
             "customer_email": self.customer_email,
             "lines": sorted(self.lines),
             "payment_channel_code": self.payment_channel_code,
             "language_code": self.language_code,
         }
+        destinations = {package_id: dict(value) for package_id, value in self.destinations.items() if value}
+        if destinations:
+            content["destinations"] = destinations
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
@@ -61,6 +78,7 @@ def order_request(request: order_service_pb2.CreateOrderRequest) -> OrderRequest
         lines=tuple((line.package_id, line.quantity) for line in request.lines),
         payment_channel_code=request.payment_channel_code,
         language_code=request.language_code or DEFAULT_LANGUAGE,
+        destinations={line.package_id: dict(line.destination) for line in request.lines if line.destination},
     )
 
 
@@ -85,18 +103,7 @@ def order_message(order: Order, lines: list[OrderLine]) -> order_pb2.Order:
         id=order.id,
         state=order_state_value(OrderState(order.state)),
         customer_email=order.customer_email,
-        lines=[
-            order_pb2.OrderLine(
-                package_id=line.package_id,
-                package_display_name=line.package_display_name,
-                product_id=line.product_id,
-                product_display_name=line.product_display_name,
-                unit_price=money(line.unit_price),
-                quantity=line.quantity,
-                line_total=money(line.line_total),
-            )
-            for line in lines
-        ],
+        lines=[order_line_message(line, money) for line in lines],
         subtotal=money(order.subtotal),
         fee=money(order.fee),
         total=money(order.total),
@@ -107,7 +114,32 @@ def order_message(order: Order, lines: list[OrderLine]) -> order_pb2.Order:
         update_time=to_timestamp(order.update_time),
         expire_time=to_timestamp(order.expire_time),
         paid_time=to_timestamp(order.paid_time),
+        complete_time=to_timestamp(order.complete_time),
+        refunded_total=money(order.refunded_total),
     )
+
+
+def order_line_message(
+    line: OrderLine, money: Callable[[int | None], money_pb2.Money]
+) -> order_pb2.OrderLine:
+    """A line with its destination, and its fulfillment and refund once there are any."""
+    message = order_pb2.OrderLine(
+        package_id=line.package_id,
+        package_display_name=line.package_display_name,
+        product_id=line.product_id,
+        product_display_name=line.product_display_name,
+        unit_price=money(line.unit_price),
+        quantity=line.quantity,
+        line_total=money(line.line_total),
+        destination=line_destination(line),
+    )
+    fulfillment = stored_fulfillment(line)
+    if fulfillment is not None:
+        message.fulfillment.CopyFrom(fulfillment)
+    refund = stored_refund(line.refund_snapshot)
+    if refund is not None:
+        message.refund.CopyFrom(refund)
+    return message
 
 
 def create_order_response(placed: PlacedOrder) -> order_service_pb2.CreateOrderResponse:

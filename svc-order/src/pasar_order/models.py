@@ -5,14 +5,20 @@ being undone) it is the saga's persisted intent, invisible to readers; once stoc
 payment are in place it is a real order. E-mails and the remote reservation steps that
 follow a state change are rows too (outboxes), written in the same transaction as the
 change, so that they happen exactly when the change happened.
+
+Once paid, each line is delivered by the fulfillment service (a FulfillmentTask asks for
+it; the line keeps the fulfillment as its events tell it) and, when its delivery fails,
+refunded (a RefundTask asks the payment service; the line keeps the refund).
 """
 
 from __future__ import annotations
 
 import enum
+import json
 
 import peewee
 
+from pasar.fulfillment.v1 import fulfillment_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.fields import UtcDateTimeField
 
@@ -29,11 +35,36 @@ class OrderState(enum.StrEnum):
     PAID = "PAID"
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
+    FULFILLED = "FULFILLED"  # every line delivered
+    REFUNDED = (
+        "REFUNDED"  # every line ended, and each failed one (and the fee, if none was delivered) refunded
+    )
 
 
 # A checkout in progress (the saga's persisted intent), and a real order.
 CHECKOUT_STATES = (OrderState.CREATING, OrderState.ABORTING)
-VISIBLE_STATES = (OrderState.PENDING_PAYMENT, OrderState.PAID, OrderState.CANCELLED, OrderState.EXPIRED)
+VISIBLE_STATES = (
+    OrderState.PENDING_PAYMENT,
+    OrderState.PAID,
+    OrderState.CANCELLED,
+    OrderState.EXPIRED,
+    OrderState.FULFILLED,
+    OrderState.REFUNDED,
+)
+# A paid order, delivered or not.
+PAID_STATES = (OrderState.PAID, OrderState.FULFILLED, OrderState.REFUNDED)
+
+
+class FulfillmentState(enum.StrEnum):
+    """A line's fulfillment state as stored (``pasar.fulfillment.v1.FulfillmentState``)."""
+
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+# A line whose delivery has ended, one way or the other.
+ENDED_FULFILLMENT_STATES = (FulfillmentState.SUCCEEDED, FulfillmentState.FAILED)
 
 
 class BaseModel(peewee.Model):
@@ -70,6 +101,12 @@ class Order(BaseModel):
     update_time = UtcDateTimeField()
     expire_time = UtcDateTimeField(null=True)
     paid_time = UtcDateTimeField(null=True)
+    # When every line had ended and the order became FULFILLED or REFUNDED.
+    complete_time = UtcDateTimeField(null=True)
+    # What went back to the payer once the order was REFUNDED (lines' and fee's refunds).
+    refunded_total = peewee.BigIntegerField(null=True)
+    # The refund of the fee (serialized pasar.payment.v1.Refund), when no line was delivered.
+    fee_refund_snapshot = peewee.BlobField(null=True)
 
     class Meta:
         table_name = "orders"
@@ -88,10 +125,48 @@ class OrderLine(BaseModel):
     unit_price = peewee.BigIntegerField()
     quantity = peewee.IntegerField()
     line_total = peewee.BigIntegerField()
+    # Where to deliver (JSON object of the product's field names to the shopper's values;
+    # NULL for orders placed before destinations existed). Personal data: logs mask it.
+    destination = peewee.TextField(null=True)
+    # The package's pasar.product.v1.DeliveryKind at checkout (0: unknown, older orders).
+    delivery_kind = peewee.IntegerField(default=0)
+    # The line's fulfillment as its last event told it (serialized pasar.fulfillment.v1.Fulfillment).
+    fulfillment_id = peewee.CharField(max_length=36, null=True)
+    fulfillment_state = peewee.CharField(max_length=16, null=True)
+    fulfillment_snapshot = peewee.BlobField(null=True)
+    # The refund of a line whose delivery failed (serialized pasar.payment.v1.Refund).
+    refund_snapshot = peewee.BlobField(null=True)
 
     class Meta:
         table_name = "order_lines"
         indexes = ((("order", "package_id"), True),)
+
+
+def line_destination(line: OrderLine) -> dict[str, str]:
+    """The line's destination (empty for a product without destination fields)."""
+    if not line.destination:
+        return {}
+    value: dict[str, str] = json.loads(line.destination)
+    return value
+
+
+def stored_destination(destination: dict[str, str]) -> str | None:
+    """A destination as OrderLine.destination keeps it (NULL when empty)."""
+    return json.dumps(destination, sort_keys=True) if destination else None
+
+
+def stored_fulfillment(line: OrderLine) -> fulfillment_pb2.Fulfillment | None:
+    """The line's fulfillment as last recorded, or None before it was asked for."""
+    if not line.fulfillment_snapshot:
+        return None
+    return fulfillment_pb2.Fulfillment.FromString(bytes(line.fulfillment_snapshot))
+
+
+def stored_refund(snapshot: bytes | None) -> payment_pb2.Refund | None:
+    """A refund kept as OrderLine.refund_snapshot or Order.fee_refund_snapshot."""
+    if not snapshot:
+        return None
+    return payment_pb2.Refund.FromString(bytes(snapshot))
 
 
 def lines_of(order: Order) -> list[OrderLine]:
@@ -134,6 +209,8 @@ class EmailKind(enum.StrEnum):
 
     ORDER_CREATED = "order_created"
     PAYMENT_RECEIVED = "payment_received"
+    DELIVERED = "delivered"
+    REFUNDED = "refunded"
 
 
 class Email(OutboxRow):
@@ -173,6 +250,36 @@ class ReservationTask(OutboxRow):
         )
 
 
+class FulfillmentTask(OutboxRow):
+    """Asking the fulfillment service to deliver one line of a paid order, until it accepts."""
+
+    order = peewee.ForeignKeyField(Order, backref="fulfillment_tasks", on_delete="CASCADE")
+    order_id: str
+    line = peewee.ForeignKeyField(OrderLine, unique=True, backref="fulfillment_tasks", on_delete="CASCADE")
+    line_id: int
+
+    class Meta:
+        table_name = "fulfillment_tasks"
+        indexes = ((("state", "next_attempt_time"), False),)
+
+
+class RefundTask(OutboxRow):
+    """Asking the payment service to give money back: a failed line's, or the fee."""
+
+    order = peewee.ForeignKeyField(Order, backref="refund_tasks", on_delete="CASCADE")
+    order_id: str
+    # The line refunded; NULL for the fee.
+    line = peewee.ForeignKeyField(OrderLine, null=True, backref="refund_tasks", on_delete="CASCADE")
+    line_id: int | None
+    # RefundPayment's idempotency key: the failed fulfillment's id, or "<order id>:fee".
+    request_id = peewee.CharField(max_length=128, unique=True)
+    amount = peewee.BigIntegerField()
+
+    class Meta:
+        table_name = "refund_tasks"
+        indexes = ((("state", "next_attempt_time"), False),)
+
+
 class EventCursor(BaseModel):
     """How far a consumer has handled another service's event log."""
 
@@ -184,4 +291,4 @@ class EventCursor(BaseModel):
         table_name = "event_cursors"
 
 
-ALL_MODELS = (Order, OrderLine, Email, ReservationTask, EventCursor)
+ALL_MODELS = (Order, OrderLine, Email, ReservationTask, FulfillmentTask, RefundTask, EventCursor)

@@ -2,7 +2,8 @@
 
 Each change is one conditional UPDATE (it happens only from the expected state, so two
 instances or a repeated event cannot apply it twice) plus the rows of the work it
-implies: the e-mail to send and the step on the stock reservation. Callers run them inside
+implies: the e-mail to send, the step on the stock reservation, and for a paid order the
+delivery of each line. Callers run them inside
 a transaction, together with whatever else must change with them (the event cursor).
 """
 
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from pasar.payment.v1 import payment_pb2
 from pasar_order import reasons
 from pasar_order.access import token_opens
+from pasar_order.deliveries import queue_fulfillments
 from pasar_order.mail_outbox import queue_email
 from pasar_order.models import VISIBLE_STATES, EmailKind, Order, OrderState, ReservationStep
 from pasar_order.reservations import queue_reservation_step
@@ -33,7 +35,8 @@ def find_visible(order_id: str, token: str) -> Order:
 
 
 def mark_paid(order_id: str, payment: payment_pb2.Payment, now: datetime) -> bool:
-    """Marks the order paid; queues "payment received" and the reservation's commit.
+    """Marks the order paid; queues "payment received", the reservation's commit and the
+    delivery of each line.
 
     An order paid while its checkout is still running (the PAID event came before the
     checkout's last step, or the undoing of a failed checkout found the payment paid)
@@ -69,6 +72,7 @@ def mark_paid(order_id: str, payment: payment_pb2.Payment, now: datetime) -> boo
         queue_email(order_id, EmailKind.ORDER_CREATED, now)
         queue_email(order_id, EmailKind.PAYMENT_RECEIVED, now)
         queue_reservation_step(order_id, ReservationStep.COMMIT, now)
+        queue_fulfillments(order_id, now)
     return updated == 1
 
 

@@ -1,4 +1,6 @@
-"""The two services checkout depends on, behind one long-lived channel each.
+"""The services the order service calls, behind one long-lived channel each: the catalog
+and the payment service (checkout, settlement, refunds), and the fulfillment service
+(delivering paid lines).
 
 Every call has a deadline; gRPC retries only the methods the contracts declare safe to
 repeat (their idempotency_level: every one the order service calls is a read or
@@ -21,6 +23,7 @@ from typing import cast
 import grpc
 
 from pasar.common.v1 import money_pb2
+from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2, fulfillment_service_pb2_grpc
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit import errors
@@ -34,9 +37,11 @@ log = logging.getLogger(__name__)
 
 _PRODUCT_DESCRIPTOR = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
 _PAYMENT_DESCRIPTOR = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
+_FULFILLMENT_DESCRIPTOR = fulfillment_service_pb2.DESCRIPTOR.services_by_name["FulfillmentService"]
 # The peers' full names, as DEPENDENCY_UNAVAILABLE's metadata names them.
 PRODUCT_SERVICE = _PRODUCT_DESCRIPTOR.full_name
 PAYMENT_SERVICE = _PAYMENT_DESCRIPTOR.full_name
+FULFILLMENT_SERVICE = _FULFILLMENT_DESCRIPTOR.full_name
 
 OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 # The codes of a peer's domain errors, passed on as they are; any other code (INTERNAL,
@@ -80,12 +85,14 @@ def peer_error(error: grpc.RpcError, service: str) -> PeerError:
 
 
 class Peers:
-    """Typed calls to ProductService and PaymentService with the order service's defaults."""
+    """Typed calls to ProductService, PaymentService and FulfillmentService with the order
+    service's defaults."""
 
     def __init__(
         self,
         product_address: str,
         payment_address: str,
+        fulfillment_address: str,
         *,
         timeout: float,
         tls: ClientTls | None = None,
@@ -108,12 +115,21 @@ class Peers:
             tls=tls,
             caller_token=caller_token,
         )
+        self._fulfillment_channel = open_channel(
+            fulfillment_address,
+            default_timeout=timeout,
+            idempotent_methods=repeatable_methods(_FULFILLMENT_DESCRIPTOR),
+            tls=tls,
+            caller_token=caller_token,
+        )
         self.product = product_service_pb2_grpc.ProductServiceStub(self._product_channel)
         self.payment = payment_service_pb2_grpc.PaymentServiceStub(self._payment_channel)
+        self.fulfillment = fulfillment_service_pb2_grpc.FulfillmentServiceStub(self._fulfillment_channel)
 
     def close(self) -> None:
         self._product_channel.close()
         self._payment_channel.close()
+        self._fulfillment_channel.close()
 
     # The catalog.
 
@@ -226,6 +242,19 @@ class Peers:
             raise peer_error(error, PAYMENT_SERVICE) from None
         return response.payment
 
+    def refund_payment(
+        self, *, payment_id: str, request_id: str, amount: money_pb2.Money, reason: str
+    ) -> payment_pb2.Refund:
+        """Gives amount back (idempotent on request_id); the refund, new or made before."""
+        request = payment_service_pb2.RefundPaymentRequest(
+            payment_id=payment_id, request_id=request_id, amount=amount, reason=reason
+        )
+        try:
+            response: payment_service_pb2.RefundPaymentResponse = self.payment.RefundPayment(request)
+        except grpc.RpcError as error:
+            raise peer_error(error, PAYMENT_SERVICE) from None
+        return response.refund
+
     def watch_payment_events(
         self, after_sequence: int, timeout: float
     ) -> Iterator[payment_service_pb2.WatchPaymentEventsResponse]:
@@ -236,5 +265,30 @@ class Peers:
         request = payment_service_pb2.WatchPaymentEventsRequest(after_sequence=after_sequence)
         stream: Iterator[payment_service_pb2.WatchPaymentEventsResponse] = self.payment.WatchPaymentEvents(
             request, timeout=timeout
+        )
+        return stream
+
+    # Deliveries.
+
+    def create_fulfillment(
+        self, request: fulfillment_service_pb2.CreateFulfillmentRequest
+    ) -> fulfillment_pb2.Fulfillment:
+        """Asks for a line's delivery (idempotent on the order and package ids)."""
+        try:
+            response: fulfillment_service_pb2.CreateFulfillmentResponse = self.fulfillment.CreateFulfillment(
+                request
+            )
+        except grpc.RpcError as error:
+            raise peer_error(error, FULFILLMENT_SERVICE) from None
+        return response.fulfillment
+
+    def watch_fulfillment_events(
+        self, after_sequence: int, timeout: float
+    ) -> Iterator[fulfillment_service_pb2.WatchFulfillmentEventsResponse]:
+        """The fulfillment event stream from after_sequence (raw grpc.RpcError, as
+        watch_payment_events)."""
+        request = fulfillment_service_pb2.WatchFulfillmentEventsRequest(after_sequence=after_sequence)
+        stream: Iterator[fulfillment_service_pb2.WatchFulfillmentEventsResponse] = (
+            self.fulfillment.WatchFulfillmentEvents(request, timeout=timeout)
         )
         return stream

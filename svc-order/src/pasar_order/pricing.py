@@ -6,8 +6,8 @@ checkout), so that later changes to the catalog never change an order already pl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from pasar.product.v1 import product_pb2
 from pasar_order import reasons
@@ -21,6 +21,9 @@ class PricedLine:
     product_display_name: str
     unit_price: int
     quantity: int
+    # The package's pasar.product.v1.DeliveryKind, and where to deliver (checked before).
+    delivery_kind: int = 0
+    destination: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def line_total(self) -> int:
@@ -37,8 +40,13 @@ class PricedOrder:
         return sum(line.line_total for line in self.lines)
 
 
-def price_lines(requested: Sequence[tuple[str, int]], packages: Sequence[product_pb2.Package]) -> PricedOrder:
-    """Prices each requested (package id, quantity) with the catalog's packages.
+def price_lines(
+    requested: Sequence[tuple[str, int]],
+    packages: Sequence[product_pb2.Package],
+    destinations: Mapping[str, Mapping[str, str]],
+) -> PricedOrder:
+    """Prices each requested (package id, quantity) with the catalog's packages; each line
+    keeps its destination (by package id) and its package's delivery kind.
 
     Refuses what the catalog cannot sell now: an unknown package (NOT_FOUND) or one
     without enough stock (FAILED_PRECONDITION OUT_OF_STOCK, as ReserveStock would answer),
@@ -61,6 +69,8 @@ def price_lines(requested: Sequence[tuple[str, int]], packages: Sequence[product
                 product_display_name=package.product_display_name,
                 unit_price=package.price.amount,
                 quantity=quantity,
+                delivery_kind=package.delivery_kind,
+                destination=dict(destinations.get(package_id, {})),
             )
         )
     if len(currencies) != 1:

@@ -22,7 +22,8 @@ from pasar.payment.v1 import payment_pb2
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import errors
-from pasar_kit.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound
+from pasar_kit.destinations import DestinationViolation
+from pasar_kit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from pasar_order.messages import order_state_name
 from pasar_order.models import OrderState
 
@@ -31,6 +32,15 @@ RESERVATION_COMMITTED = ProductErrorReason.Name(ProductErrorReason.RESERVATION_C
 RESERVATION_RELEASED = ProductErrorReason.Name(ProductErrorReason.RESERVATION_RELEASED)
 RESERVATION_NOT_FOUND = ProductErrorReason.Name(ProductErrorReason.RESERVATION_NOT_FOUND)
 PAYMENT_PAID = PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_PAID)
+# Refusals of RefundPayment that no retry changes.
+REFUND_REFUSALS = frozenset(
+    PaymentErrorReason.Name(reason)
+    for reason in (
+        PaymentErrorReason.REFUND_EXCEEDS_PAYMENT,
+        PaymentErrorReason.PAYMENT_NOT_REFUNDABLE,
+        PaymentErrorReason.REFUND_REQUEST_REUSED,
+    )
+)
 # A collision with another attempt: the caller retries the same request.
 CONTENTION = CommonErrorReason.Name(CommonErrorReason.CONTENTION)
 
@@ -74,6 +84,17 @@ def earlier_attempt_in_progress() -> Aborted:
 def checkout_abandoned() -> Aborted:
     """This checkout's worker was too slow and lost its lease: retry."""
     return Aborted("the checkout took too long and was abandoned; try again", reason=CONTENTION)
+
+
+def invalid_destination(line_index: int, product_id: str, violation: DestinationViolation) -> InvalidArgument:
+    """A line's destination breaks its product's destination fields (the first broken rule)."""
+    path = f'lines[{line_index}].destination["{violation.field}"]'
+    return InvalidArgument(
+        f"{path} {violation.description}",
+        reason=CommonErrorReason.Name(CommonErrorReason.INVALID_DESTINATION),
+        metadata={"product_id": product_id, "field": violation.field},
+        field_violations=[(path, violation.description)],
+    )
 
 
 # The catalog's, answered before it is asked.

@@ -32,10 +32,14 @@ class Doorbells:
 
     mail: Doorbell
     reservations: Doorbell
+    fulfillments: Doorbell
+    refunds: Doorbell
 
     def ring(self) -> None:
         self.mail.ring()
         self.reservations.ring()
+        self.fulfillments.ring()
+        self.refunds.ring()
 
 
 class OrderSettler:
@@ -60,7 +64,7 @@ class OrderSettler:
         any other (paid, expired, or paid while being cancelled) is ORDER_NOT_CANCELLABLE."""
         if order.state == OrderState.PENDING_PAYMENT:
             order = self.close_unpaid(order, OrderState.CANCELLED)
-        if order.state != OrderState.CANCELLED:
+        if order.state != OrderState.CANCELLED:  # paid (delivered or refunded too) or expired
             raise reasons.order_not_cancellable(OrderState(order.state))
         return order
 

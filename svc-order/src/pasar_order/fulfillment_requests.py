@@ -1,0 +1,108 @@
+"""Asking the fulfillment service to deliver each line of a paid order, made durable.
+
+The transaction that marks an order paid also queues one FulfillmentTask per line
+(:func:`pasar_order.deliveries.queue_fulfillments`); this
+dispatcher then calls CreateFulfillment until the fulfillment service accepts the line,
+so that an outage of that service delays deliveries but never loses one. The call is
+idempotent on the line (order and package id) at the fulfillment service, so a call
+repeated after a crash or a lost answer asks for nothing twice. What happens to the
+delivery afterwards comes from the fulfillment events (:mod:`pasar_order.fulfillment_events`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+import peewee
+
+from pasar.common.v1 import money_pb2
+from pasar.fulfillment.v1 import fulfillment_service_pb2
+from pasar_kit.database import atomic_write
+from pasar_kit.destinations import mask_destination
+from pasar_kit.timestamps import utc_now
+from pasar_order import deliveries
+from pasar_order.models import FulfillmentTask, Order, OrderLine, line_destination
+from pasar_order.peers import Peers
+from pasar_order.reasons import PeerError
+from pasar_order.settlement import Doorbells
+from pasar_order.work_queue import Backoff, WorkQueue
+
+log = logging.getLogger(__name__)
+
+BATCH = 20
+
+# Codes a peer answers for a passing condition: try again later.
+_TRANSIENT_CODES = {grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED}
+
+
+def fulfillment_request(order: Order, line: OrderLine) -> fulfillment_service_pb2.CreateFulfillmentRequest:
+    """CreateFulfillment for one line: the same content on every retry."""
+    return fulfillment_service_pb2.CreateFulfillmentRequest(
+        order_id=order.id,
+        package_id=line.package_id,
+        product_id=line.product_id,
+        delivery_kind=line.delivery_kind,  # type: ignore[arg-type]  # stored as its number
+        quantity=line.quantity,
+        amount=money_pb2.Money(currency_code=order.currency_code, amount=line.line_total),
+        destination=line_destination(line),
+    )
+
+
+class FulfillmentDispatcher:
+    """Carries out queued fulfillment requests at the fulfillment service."""
+
+    def __init__(
+        self, database: peewee.Database, peers: Peers, backoff: Backoff, doorbells: Doorbells
+    ) -> None:
+        self.database = database
+        self.peers = peers
+        self.doorbells = doorbells
+        self.queue = WorkQueue(FulfillmentTask, backoff)
+
+    def run_due(self) -> bool:
+        """One round; True when a full batch was done and more may be waiting."""
+        tasks = self.queue.claim_due(BATCH)
+        for task in tasks:
+            self._carry_out(task)
+        return len(tasks) == BATCH
+
+    def _carry_out(self, task: FulfillmentTask) -> None:
+        order: Order = Order.get_by_id(task.order_id)
+        line: OrderLine = OrderLine.get_by_id(task.line_id)
+        try:
+            fulfillment = self.peers.create_fulfillment(fulfillment_request(order, line))
+        except PeerError as error:
+            if error.is_outage or error.code in _TRANSIENT_CODES:
+                self.queue.retry_later(task, error.message)
+                return
+            # A refusal no retry changes (a line the fulfillment service cannot deliver,
+            # another line's content under this one's key): the line needs a person.
+            log.error(
+                "the fulfillment service refused a paid line",
+                extra={
+                    "order_id": order.id,
+                    "package_id": line.package_id,
+                    "destination": mask_destination(line_destination(line)),
+                    "reason": error.reason,
+                    "code": error.code.name,
+                },
+            )
+            self.queue.give_up(task, f"{error.reason or error.code.name}: {error.message}")
+            return
+        # A retry may find the line delivered (or failed) already: its answer counts like
+        # the event that will tell the same.
+        with atomic_write(self.database):
+            changed = deliveries.record_fulfillment(fulfillment, utc_now())
+        self.queue.complete(task)
+        if changed:
+            self.doorbells.ring()
+        log.info(
+            "fulfillment requested",
+            extra={
+                "order_id": order.id,
+                "package_id": line.package_id,
+                "fulfillment_id": fulfillment.id,
+                "destination": mask_destination(line_destination(line)),
+            },
+        )
