@@ -1,10 +1,10 @@
-"""Fixtures of the end-to-end tests: the three real services as processes, per database.
+"""Fixtures of the end-to-end tests: the four real services as processes, per database.
 
 Every test that takes ``start_shop`` runs twice, on SQLite and on MariaDB
 (``PASAR_TEST_DATABASES`` narrows it): each service gets a fresh database of its own, and
 ``pasar-product serve``, ``pasar-payment serve`` and ``pasar-order serve`` are started from
-their console scripts on free loopback ports (``pasar_testkit.stack.Stack``, whose
-background work runs every second or so). A failing
+their console scripts, and ``svc-fulfillment serve`` from its Go binary, on free loopback
+ports (``pasar_testkit.stack.Stack``, whose background work runs every second or so). A failing
 test shows the tail of every service's log (``pasar_testkit.failure_logs``). Figures the
 tests measure (durations, counts) are printed at the end of the run.
 """
@@ -29,7 +29,7 @@ StartShop = Callable[..., Shop]
 def start_shop(
     service_databases: dict[str, str], tmp_path: Path, failure_logs: FailureLogs
 ) -> Iterator[StartShop]:
-    """Starts the three services; everything started is stopped by PID at the end."""
+    """Starts the four services; everything started is stopped by PID at the end."""
     started: list[tuple[Stack, Shop]] = []
 
     def start(*, smtp_url: str | None = None, order_env: Mapping[str, str] | None = None) -> Shop:
@@ -42,7 +42,7 @@ def start_shop(
         shop = Shop(stack, service_databases)
         started.append((stack, shop))
         failure_logs.add(stack.base.name, stack.logs)
-        stack.start()
+        stack.start("product", "payment", "fulfillment", "order")
         return shop
 
     yield start

@@ -4,7 +4,9 @@ A test sets up its own catalog through ProductAdminService (as an administrator 
 places orders through OrderService, settles payments through the sandbox
 (SimulatePayment, or a signed NotifyPayment as the provider would post it), and reads the
 outcome back through the services, the e-mails they sent, and, to prove that nothing was
-left behind, the rows of each service's own database.
+left behind, the rows of each service's own database. Products that are delivered declare
+destination fields (:data:`METER_FIELD`, :data:`PHONE_FIELD`); the sandbox biller in
+svc-fulfillment delivers to their examples, and fails a destination ending in 0000.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any
 
 import grpc
 
+from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2, fulfillment_service_pb2_grpc
 from pasar.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
-from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
+from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit.timestamps import utc_now
 from pasar_testkit.callers import as_order_service
 from pasar_testkit.catalog import Category, Package, Product, seed_over_grpc
@@ -32,6 +35,29 @@ from pasar_testkit.waiting import wait_for
 CATEGORY = Category("e2e", "Uji", sort_order=1)
 DEADLINE = 15.0
 
+# A PLN meter number and a Telkomsel phone number, as the demo catalog declares them.
+METER_FIELD = product_pb2.DestinationField(
+    name="meter_number",
+    label="Nomor Meter/ID Pelanggan",
+    label_en="Meter number or customer id",
+    pattern="[0-9]{11,12}",
+    min_length=11,
+    max_length=12,
+    example="14234567890",
+    lookup_supported=True,
+)
+PHONE_FIELD = product_pb2.DestinationField(
+    name="phone_number",
+    label="Nomor HP",
+    label_en="Phone number",
+    pattern="08[0-9]{8,11}",
+    min_length=10,
+    max_length=13,
+    prefixes=["0811", "0812", "0813", "0821", "0822", "0823", "0851", "0852", "0853"],
+    example="081234567890",
+    lookup_supported=True,
+)
+
 
 class Shop:
     """Stubs to the stack's services, and read access to their databases."""
@@ -39,12 +65,18 @@ class Shop:
     def __init__(self, stack: Stack, database_urls: Mapping[str, str]) -> None:
         self.stack = stack
         self.database_urls = dict(database_urls)
-        self.channels = {name: grpc.insecure_channel(stack.address(name)) for name in SERVICES}
+        names = dict.fromkeys((*SERVICES, "fulfillment"))  # the Go service, beside the Python ones
+        self.channels = {name: grpc.insecure_channel(stack.address(name)) for name in names}
         # BatchGetPackages and NotifyPayment are internal: the tests call them as the order service.
         self.internal = {name: as_order_service(self.channels[name]) for name in ("product", "payment")}
         self.products = product_service_pb2_grpc.ProductServiceStub(self.internal["product"])
         self.payments = payment_service_pb2_grpc.PaymentServiceStub(self.internal["payment"])
         self.orders = order_service_pb2_grpc.OrderServiceStub(self.channels["order"])
+        # LookupDestination is public; the other fulfillment methods are the order service's.
+        self.lookups = fulfillment_service_pb2_grpc.FulfillmentServiceStub(self.channels["fulfillment"])
+        self.fulfillments = fulfillment_service_pb2_grpc.FulfillmentServiceStub(
+            as_order_service(self.channels["fulfillment"])
+        )
         self._category_created = False
 
     def close(self) -> None:
@@ -63,6 +95,34 @@ class Shop:
         seed_over_grpc(self.channels["product"], categories, [product])
         self._category_created = True
         return package_id
+
+    def add_delivered_product(
+        self,
+        kind: product_pb2.DeliveryKind.ValueType,
+        fields: list[product_pb2.DestinationField],
+        prices: list[int],
+        stock: int = 50,
+    ) -> tuple[str, list[str]]:
+        """A new product delivered as kind to a destination of fields, with one package per
+        price; returns the product's id and its packages' ids."""
+        suffix = uuid.uuid4().hex[:8]
+        product_id = f"kirim-uji-{suffix}"
+        packages = [
+            Package(f"{product_id}-{number}", f"Paket {price:,}".replace(",", "."), price, stock, number)
+            for number, price in enumerate(prices)
+        ]
+        product = Product(
+            product_id,
+            "Kirim Uji",
+            CATEGORY.id,
+            packages,
+            destination_fields=fields,
+            delivery_kind=kind,
+        )
+        categories = [] if self._category_created else [CATEGORY]
+        seed_over_grpc(self.channels["product"], categories, [product])
+        self._category_created = True
+        return product_id, [package.id for package in packages]
 
     def stock(self, package_id: str) -> int:
         response: product_service_pb2.BatchGetPackagesResponse = self.products.BatchGetPackages(
@@ -126,6 +186,29 @@ class Shop:
             return order if order.state == state else None
 
         return wait_for(reached, timeout, f"order {order_id} in state {order_pb2.OrderState.Name(state)}")
+
+    def fulfillment(self, fulfillment_id: str) -> fulfillment_pb2.Fulfillment:
+        response: fulfillment_service_pb2.GetFulfillmentResponse = self.fulfillments.GetFulfillment(
+            fulfillment_service_pb2.GetFulfillmentRequest(id=fulfillment_id), timeout=DEADLINE
+        )
+        return response.fulfillment
+
+    def lookup(
+        self, product_id: str, destination: Mapping[str, str]
+    ) -> fulfillment_service_pb2.LookupDestinationResponse:
+        """LookupDestination as the storefront calls it (no caller credential: it is public)."""
+        response: fulfillment_service_pb2.LookupDestinationResponse = self.lookups.LookupDestination(
+            fulfillment_service_pb2.LookupDestinationRequest(product_id=product_id, destination=destination),
+            timeout=DEADLINE,
+        )
+        return response
+
+    def pay_and_wait(
+        self, placed: order_service_pb2.CreateOrderResponse, state: order_pb2.OrderState.ValueType
+    ) -> order_pb2.Order:
+        """Settles the order's payment through the sandbox, then waits for the order's state."""
+        self.simulate(placed.payment.id)
+        return self.wait_for_order_state(placed.order.id, placed.access_token, state)
 
     # E-mails written by the order service (no SMTP_URL: .eml files).
 
