@@ -57,11 +57,14 @@ describe("a single value", () => {
 });
 
 describe("digits-only patterns", () => {
-  it.each(["[0-9]{11,12}", "^[0-9]{10,13}$", "\\d+", "[0-9]*", "[0-9]{4}[0-9]{2,3}"])("%s asks for the number pad", (pattern) => {
-    expect(isDigitsOnly(pattern)).toBe(true);
-  });
+  it.each(["[0-9]{11,12}", "^[0-9]{10,13}$", "\\d+", "[0-9]*", "[0-9]{4}[0-9]{2,3}", "08[0-9]{8,11}", "^(?:0811|0812)[0-9]{6,9}$", "12|34"])(
+    "%s asks for the number pad",
+    (pattern) => {
+      expect(isDigitsOnly(pattern)).toBe(true);
+    },
+  );
 
-  it.each(["[A-Za-z0-9]+", "[0-9]{4}-[0-9]{4}", "\\w+", "12|34", "[0-9]+|x", "[0-9-]+"])("%s does not", (pattern) => {
+  it.each(["[A-Za-z0-9]+", "[0-9]{4}-[0-9]{4}", "\\w+", "[0-9]+|x", "[0-9-]+", "[1-9][0-9]*", ".+", "()"])("%s does not", (pattern) => {
     expect(isDigitsOnly(pattern)).toBe(false);
   });
 });

@@ -98,14 +98,21 @@ function byCodePoint(left: string, right: string): number {
   return a.length - b.length;
 }
 
-const DIGITS_ONLY = /^\^?(?:(?:\[0-9\]|\\d)(?:[+*?]|\{\d+(?:,\d*)?\})?)+\$?$/;
-
 /**
- * True when the pattern accepts digits only ("[0-9]{11,12}", "\d+", "^[0-9]*$"), so
- * that phones show their number pad (inputmode="numeric") and messages say "digits".
+ * True when the pattern accepts digits only ("[0-9]{11}", "08[0-9]{8,11}", "\\d+",
+ * "^(0811|0812)[0-9]*$"), so that phones show their number pad (inputmode="numeric")
+ * and messages say "digits": once its digit classes, digits, groups, alternations and
+ * repetitions are taken away, nothing is left.
  */
 export function isDigitsOnly(pattern: string): boolean {
-  return DIGITS_ONLY.test(pattern);
+  if (!/\[0-9\]|\\d|[0-9]/.test(pattern)) return false;
+  const rest = pattern
+    .replace(/^\^/, "")
+    .replace(/\$$/, "")
+    .replace(/\{\d+(?:,\d*)?\}/g, "")
+    .replace(/\[0-9\]|\\d|\(\?:/g, "")
+    .replace(/[0-9()|+*?]/g, "");
+  return rest === "";
 }
 
 /**

@@ -32,7 +32,7 @@ describe("LineDelivery", () => {
       }),
     });
     expect(wrapper.get("h3").text()).toBe("Voucher Game Nusantara · 100 Diamonds");
-    expect(wrapper.findAll("dt").slice(0, 2).map((term) => term.text())).toEqual(["User ID", "Zone ID"]);
+    expect(wrapper.findAll("dt").slice(0, 2).map((term) => term.text())).toEqual(["ID Pemain", "ID Zona"]);
     expect(wrapper.findAll("[data-voucher-code]").map((code) => code.text())).toEqual([
       "ABCD-EFGH-JKLM-NPQR",
       "STUV-WXYZ-2345-6789",

@@ -64,6 +64,7 @@ const NAME_LABELS: Readonly<Record<string, MessageKey>> = {
   customer_number: "destinationField.customer_number",
   user_id: "destinationField.user_id",
   zone_id: "destinationField.zone_id",
+  card_number: "destinationField.card_number",
 };
 
 /**

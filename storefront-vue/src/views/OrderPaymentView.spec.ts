@@ -15,6 +15,7 @@ import {
   PAYMENT_ID,
   paymentJson,
   refundJson,
+  tokenProductJson,
 } from "@/testing/catalog";
 import { errorResponse, installFakeGateway, jsonResponse, unavailable, type FakeGateway } from "@/testing/gateway";
 import { renderRoute, settle } from "@/testing/render";
@@ -273,7 +274,9 @@ describe("the payment page", () => {
     const writeText = vi.fn(async () => undefined);
     Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
     orderState = "FULFILLED";
+    gateway.on("GET", "/api/v1/products/token-listrik", () => jsonResponse(tokenProductJson()));
     orderLine = {
+      productId: "token-listrik",
       productDisplayName: "Token Listrik Prabayar",
       packageDisplayName: "Token Listrik 20.000",
       destination: { meter_number: "12345678901" },
@@ -285,6 +288,8 @@ describe("the payment page", () => {
     const { wrapper } = await open();
     const delivery = section(wrapper, "delivery");
     expect(delivery.get('[data-destination="meter_number"]').text()).toBe("12345678901");
+    // The product's own label for the field.
+    expect(delivery.get("dt").text()).toBe("Nomor meter / ID pelanggan");
     expect(delivery.get("[data-token]").text()).toBe("1234-5678-9012-3456-7890");
     expect(delivery.get("[data-kwh]").text()).toBe("13,85 kWh");
     await delivery.get('[aria-label="Salin Token listrik"]').trigger("click");
