@@ -183,6 +183,27 @@ def eventually(read: Callable[[], T], done: Callable[[T], bool], what: str) -> T
         time.sleep(POLL_PAUSE_SECONDS)
 
 
+def assert_unchanged_but_for_the_reference(
+    later: ful_pb.Fulfillment, earlier: ful_pb.Fulfillment, what: str
+) -> None:
+    """later is earlier, or earlier once the biller was asked: with the biller's reference
+    earlier lacked and a later update_time (the fulfillment changed), nothing else."""
+    if later == earlier:
+        return
+    assert not earlier.biller_reference, f"{what} answered\n{later}\nafter\n{earlier}"
+    assert later.biller_reference, f"{what} answered\n{later}\nafter\n{earlier}"
+    expected = ful_pb.Fulfillment()
+    expected.CopyFrom(earlier)
+    expected.biller_reference = later.biller_reference
+    expected.update_time.CopyFrom(later.update_time)
+    assert later == expected, f"{what} changed more than the biller's reference:\n{later}\nafter\n{earlier}"
+    assert later.update_time.ToDatetime() > earlier.update_time.ToDatetime(), (
+        f"{what} carries the biller's reference {later.biller_reference!r} that the first answer lacked, "
+        f"but its update_time did not move ({later.update_time.ToJsonString()}): update_time is when the "
+        "fulfillment last changed"
+    )
+
+
 @dataclass(eq=False)
 class FulfillmentDesk:
     """The run's fulfillments on one target, the biller's secret to notify them with, and the
@@ -247,7 +268,7 @@ class FulfillmentDesk:
         """A GetFulfillmentRequest of a fulfillment of the run that stays as it is (made once:
         answered late, and read by the probe long before)."""
         if self._readable is None:
-            self._readable = pb.GetFulfillmentRequest(id=self.open(ending=LATE).id)
+            self._readable = pb.GetFulfillmentRequest(id=self.pending_with_reference().id)
         return self._readable
 
     # The biller.
@@ -270,17 +291,28 @@ class FulfillmentDesk:
                 *reasons,
             )
 
+    def settled_line(
+        self, kind: Kind = product_pb2.DELIVERY_KIND_PHONE_CREDIT, *, quantity: int = 1
+    ) -> tuple[pb.CreateFulfillmentRequest, ful_pb.Fulfillment]:
+        """A new line the sandbox answers late, and its fulfillment once it carries the
+        biller's reference: a biller gives one when it is asked, at once or a moment after
+        CreateFulfillment, and then the fulfillment stays as it is until the answer."""
+        request = self.request(kind, quantity=quantity, ending=LATE)
+        return request, self.referenced(self.create(request).id)
+
+    def referenced(self, fulfillment_id: str) -> ful_pb.Fulfillment:
+        """The fulfillment once it carries the biller's reference (polled)."""
+        return eventually(
+            lambda: self.get(fulfillment_id),
+            lambda f: bool(f.biller_reference),
+            f"fulfillment {fulfillment_id} carries the biller's reference",
+        )
+
     def pending_with_reference(
         self, kind: Kind = product_pb2.DELIVERY_KIND_PHONE_CREDIT, quantity: int = 1
     ) -> ful_pb.Fulfillment:
-        """A new fulfillment the sandbox answers late, once it carries the biller's reference
-        (a biller gives one when it is asked: a moment after CreateFulfillment, or at once)."""
-        made = self.open(kind, quantity=quantity, ending=LATE)
-        return eventually(
-            lambda: self.get(made.id),
-            lambda f: bool(f.biller_reference),
-            f"fulfillment {made.id} carries the biller's reference",
-        )
+        """A new fulfillment the sandbox answers late, once it carries the biller's reference."""
+        return self.settled_line(kind, quantity=quantity)[1]
 
     def notification(
         self,

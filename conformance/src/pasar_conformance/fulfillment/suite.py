@@ -32,8 +32,10 @@ NEXT_EVENT_AFTER_SECONDS = 1.0
 
 # Valid requests (the common checks repeat them, and send the internal ones without a credential).
 def _create(_target: Target) -> message.Message:
-    """A line the sandbox answers late: a repeat finds it as the first call left it."""
-    return current().request(ending=LATE)
+    """A line accepted already, which the sandbox answers late, once it carries the biller's
+    reference: its repeats find it as it is, unchanged (test_create checks the first answer)."""
+    request, _fulfillment = current().settled_line()
+    return request
 
 
 def _get(_target: Target) -> message.Message:

@@ -21,6 +21,7 @@ from pasar_conformance.fulfillment.desk import (
     LATE,
     UNIT_PRICE,
     FulfillmentDesk,
+    assert_unchanged_but_for_the_reference,
     destination_for,
     kind_name,
     rupiah,
@@ -90,15 +91,16 @@ def test_every_delivery_kind_is_accepted_or_refused_as_not_supported(desk: Fulfi
 
 def test_get_returns_the_fulfillment_as_created(desk: FulfillmentDesk) -> None:
     created = desk.open(ending=LATE)
-    assert desk.get(created.id) == created
+    assert_unchanged_but_for_the_reference(desk.get(created.id), created, "GetFulfillment")
 
 
 def test_a_retry_with_the_same_content_returns_the_same_fulfillment(desk: FulfillmentDesk) -> None:
     request = desk.request(product_pb2.DELIVERY_KIND_ACCOUNT_TOPUP, quantity=3, ending=LATE)
     first = desk.create(request)
     again = desk.create(copy(request))
-    assert again == first, f"a retry answered\n{again}\nafter\n{first}"
-    assert desk.get(first.id) == first
+    assert_unchanged_but_for_the_reference(again, first, "a retry")
+    referenced = desk.referenced(first.id)
+    assert desk.create(copy(request)) == referenced, "a retry answers the fulfillment as it is"
 
 
 def test_a_retry_after_the_line_ended_returns_it_as_it_ended(desk: FulfillmentDesk) -> None:
@@ -115,8 +117,7 @@ def test_a_retry_after_the_line_ended_returns_it_as_it_ended(desk: FulfillmentDe
 def test_other_content_for_the_same_line_is_a_conflict_naming_the_existing_fulfillment(
     target: Target, desk: FulfillmentDesk, change: str
 ) -> None:
-    request = desk.request(ending=LATE)
-    existing = desk.create(request)
+    request, existing = desk.settled_line()
     other = copy(request)
     if change == "product_id":
         other.product_id = target.run.new("product")
@@ -138,7 +139,7 @@ def test_other_content_for_the_same_line_is_a_conflict_naming_the_existing_fulfi
 
 
 def test_another_package_of_the_same_order_is_another_line(target: Target, desk: FulfillmentDesk) -> None:
-    first = desk.create(desk.request(ending=LATE))
+    first = desk.pending_with_reference()
     second_request = desk.request(ending=LATE, order_id=first.order_id)
     second = desk.create(second_request)
     assert second.id != first.id
@@ -162,7 +163,7 @@ def test_order_ids_differing_only_in_case_are_other_lines(target: Target, desk: 
     same_upper = copy(same_content)
     same_upper.order_id = same_content.order_id.upper()
     assert desk.create(same_content).id != desk.create(same_upper).id
-    assert desk.get(first.id) == first
+    assert_unchanged_but_for_the_reference(desk.get(first.id), first, "GetFulfillment")
 
 
 def test_parallel_retries_of_a_line_make_one_fulfillment(desk: FulfillmentDesk) -> None:
@@ -172,10 +173,9 @@ def test_parallel_retries_of_a_line_make_one_fulfillment(desk: FulfillmentDesk) 
             pool.map(lambda _n: retrying(lambda: desk.create(copy(request))), range(PARALLEL_RETRIES))
         )
     assert len({f.id for f in made}) == 1, f"parallel retries made {len({f.id for f in made})} fulfillments"
-    differing = [f for f in made if f != made[0]]
-    assert not differing, (
-        f"parallel retries answered the fulfillment differently:\n{made[0]}\nand\n{differing[0]}"
-    )
+    now = desk.get(made[0].id)
+    for answer in made:
+        assert_unchanged_but_for_the_reference(now, answer, "a parallel retry")
 
 
 def test_parallel_creates_of_a_line_with_other_contents_make_one_fulfillment(desk: FulfillmentDesk) -> None:

@@ -16,7 +16,7 @@ from pasar.fulfillment.v1 import fulfillment_service_pb2 as pb
 from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1 import product_pb2
 from pasar_conformance.answers import expect_reason, refused, violated_fields
-from pasar_conformance.fulfillment.desk import LATE, PACKAGE, FulfillmentDesk, sign
+from pasar_conformance.fulfillment.desk import PACKAGE, FulfillmentDesk, sign
 from pasar_conformance.fulfillment.log import CREATED, FAILED, SUCCEEDED, read_until, types_of
 from pasar_conformance.target import Target
 
@@ -138,7 +138,7 @@ def test_a_notification_with_a_bad_signature_is_refused_naming_the_biller(desk: 
 def test_a_notification_from_an_unknown_biller_is_refused_naming_it(
     target: Target, desk: FulfillmentDesk
 ) -> None:
-    pending = desk.open(ending=LATE)
+    pending = desk.pending_with_reference()
     biller = target.run.new("biller").replace("-", "_")
     payload = b'{"status":"SUCCEEDED"}'
     request = pb.NotifyFulfillmentRequest(biller=biller, payload=payload, signature=sign(payload, "x"))
