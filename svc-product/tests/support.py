@@ -41,7 +41,14 @@ class Admin:
         return self.stub.CreateCategory(request, metadata=ADMIN_METADATA, timeout=10).category
 
     def product(
-        self, product_id: str, category_id: str, display_name: str = "", description: str = ""
+        self,
+        product_id: str,
+        category_id: str,
+        display_name: str = "",
+        description: str = "",
+        *,
+        destination_fields: Sequence[product_pb2.DestinationField] = (),
+        delivery_kind: product_pb2.DeliveryKind.ValueType = product_pb2.DELIVERY_KIND_UNSPECIFIED,
     ) -> product_pb2.Product:
         request = admin_pb2.CreateProductRequest(
             product=product_pb2.Product(
@@ -50,6 +57,8 @@ class Admin:
                 display_name=display_name or product_id.replace("-", " ").title(),
                 description=description,
                 image_url=f"/images/products/{product_id}.svg",
+                destination_fields=destination_fields,
+                delivery_kind=delivery_kind,
             )
         )
         return self.stub.CreateProduct(request, metadata=ADMIN_METADATA, timeout=10).product

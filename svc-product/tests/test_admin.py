@@ -138,7 +138,7 @@ def test_update_changes_only_the_masked_fields(pulsa: Admin, stub: ProductServic
     assert get(stub, "pulsa-nusantara") == updated
 
 
-def test_an_empty_mask_changes_every_updatable_field(pulsa: Admin, stub: ProductServiceStub) -> None:
+def test_an_empty_mask_changes_the_four_fields_of_v1_0(pulsa: Admin, stub: ProductServiceStub) -> None:
     change = product_pb2.Product(
         id="pulsa-nusantara",
         display_name="Nusantara Prima",

@@ -7,19 +7,42 @@ from xml.etree import ElementTree
 
 import grpc
 import peewee
+import pytest
 from support import Admin, row_counts
 
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_pb2, product_service_pb2
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
+from pasar_kit.destinations import destination_violations
 from pasar_kit.money import rupiah
 from pasar_kit.pipeline import validate
 from pasar_product.demo import catalog_data, image_url, images, load_demo_catalog
-from pasar_product.models import MODELS
+from pasar_product.destination_fields import destination_field_problems
+from pasar_product.models import MODELS, DeliveryKind, Product
 from pasar_testkit.assertions import refused
 
 DEMO = catalog_data()
 SVG = "{http://www.w3.org/2000/svg}"
+# Endings of a destination value the sandbox biller fails or answers late (svc-fulfillment).
+SANDBOX_BILLER_EXCEPTIONS = ("0000", "0001", "0002", "0009")
+# The operators' phone-number prefixes (the shape of issue 14): the demo's generic operators
+# stand for Telkomsel (Nusantara), Indosat (Samudra) and XL (Cakrawala).
+TELKOMSEL = ["0811", "0812", "0813", "0821", "0822", "0823", "0851", "0852", "0853"]
+INDOSAT = ["0814", "0815", "0816", "0855", "0856", "0857", "0858"]
+XL = ["0817", "0818", "0819", "0859", "0877", "0878"]
+PHONE_PRODUCTS = {
+    "pulsa-nusantara": (TELKOMSEL, product_pb2.DELIVERY_KIND_PHONE_CREDIT),
+    "pulsa-samudra": (INDOSAT, product_pb2.DELIVERY_KIND_PHONE_CREDIT),
+    "pulsa-cakrawala": (XL, product_pb2.DELIVERY_KIND_PHONE_CREDIT),
+    "data-nusantara": (TELKOMSEL, product_pb2.DELIVERY_KIND_DATA_PLAN),
+    "data-samudra": (INDOSAT, product_pb2.DELIVERY_KIND_DATA_PLAN),
+}
+
+
+def demo_product(product_id: str) -> product_pb2.Product:
+    """A demo product as the contract's message (packages left out)."""
+    fields = next(product for product in DEMO["products"] if product["id"] == product_id)
+    return product_pb2.Product(**{key: value for key, value in fields.items() if key != "packages"})
 
 
 def everything(database: peewee.Database) -> dict[str, list[dict[str, Any]]]:
@@ -72,6 +95,56 @@ def test_the_contracts_example_package_is_in_the_demo() -> None:
     nusantara = next(product for product in DEMO["products"] if product["id"] == "pulsa-nusantara")
     ten = next(package for package in nusantara["packages"] if package["id"] == "pulsa-nusantara-10k")
     assert (ten["display_name"], ten["price"]) == ("Pulsa 10.000", 11_500)
+
+
+@pytest.mark.parametrize("product_id", [product["id"] for product in DEMO["products"]])
+def test_every_product_declares_what_it_delivers_and_examples_the_sandbox_delivers_to(
+    product_id: str,
+) -> None:
+    product = demo_product(product_id)
+    assert product.delivery_kind != product_pb2.DELIVERY_KIND_UNSPECIFIED
+    if product.delivery_kind != product_pb2.DELIVERY_KIND_VOUCHER_CODE:
+        assert product.destination_fields, "a top-up needs to know where it goes"
+    examples = {field.name: field.example for field in product.destination_fields}
+    assert destination_violations(product.destination_fields, examples) == []
+    assert destination_field_problems(product.destination_fields, "product.destination_fields") == []
+    for field in product.destination_fields:
+        assert not field.example.endswith(SANDBOX_BILLER_EXCEPTIONS), (product_id, field.name)
+        assert all((field.label, field.label_en, field.hint, field.hint_en)), "both languages"
+
+
+@pytest.mark.parametrize(("product_id", "expected"), PHONE_PRODUCTS.items())
+def test_phone_products_take_their_operators_prefixes(
+    product_id: str, expected: tuple[list[str], product_pb2.DeliveryKind.ValueType]
+) -> None:
+    prefixes, kind = expected
+    product = demo_product(product_id)
+    (phone,) = product.destination_fields
+    assert (phone.name, phone.pattern, phone.min_length, phone.max_length) == (
+        "phone_number",
+        "08[0-9]{8,11}",
+        10,
+        13,
+    )
+    assert (list(phone.prefixes), phone.lookup_supported, product.delivery_kind) == (prefixes, True, kind)
+
+
+def test_the_other_products_ask_for_what_their_shops_ask_for() -> None:
+    meter = demo_product("token-listrik")
+    assert meter.delivery_kind == product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN
+    assert [
+        (f.name, f.pattern, f.min_length, f.max_length, f.lookup_supported) for f in meter.destination_fields
+    ] == [("meter_number", "[0-9]{11}", 11, 11, True)]
+    game = demo_product("voucher-permata-arena")
+    assert game.delivery_kind == product_pb2.DELIVERY_KIND_ACCOUNT_TOPUP
+    assert [field.name for field in game.destination_fields] == ["user_id", "zone_id"]
+    for voucher in ("voucher-koin-petualang", "voucher-game-universal"):
+        assert demo_product(voucher).delivery_kind == product_pb2.DELIVERY_KIND_VOUCHER_CODE
+        assert list(demo_product(voucher).destination_fields) == [], "the code is shown and e-mailed"
+    wallet = demo_product("saldo-dompet-digital")
+    assert wallet.delivery_kind == product_pb2.DELIVERY_KIND_ACCOUNT_TOPUP
+    assert [field.name for field in wallet.destination_fields] == ["phone_number"]
+    assert demo_product("kartu-uang-elektronik").delivery_kind == product_pb2.DELIVERY_KIND_ACCOUNT_TOPUP
 
 
 def test_every_product_has_its_own_clean_svg_image() -> None:
@@ -134,6 +207,17 @@ def test_the_demo_is_served(database: peewee.Database, stub: ProductServiceStub)
     )
     listed = stub.ListProducts(product_service_pb2.ListProductsRequest(page_size=100), timeout=10).products
     assert len(listed) == len(DEMO["products"])
+    assert (list(product.destination_fields), product.delivery_kind) == (
+        list(demo_product("token-listrik").destination_fields),
+        product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN,
+    )
+    (package,) = stub.BatchGetPackages(
+        product_service_pb2.BatchGetPackagesRequest(ids=["token-listrik-50k"]), timeout=10
+    ).packages
+    assert (list(package.destination_fields), package.delivery_kind) == (
+        list(product.destination_fields),
+        product.delivery_kind,
+    )
     categories = stub.ListCategories(product_service_pb2.ListCategoriesRequest(), timeout=10).categories
     assert [category.id for category in categories] == [
         "pulsa",
@@ -142,3 +226,30 @@ def test_the_demo_is_served(database: peewee.Database, stub: ProductServiceStub)
         "voucher-game",
         "e-money",
     ]
+
+
+def test_demo_products_loaded_before_destinations_existed_are_given_them_once(
+    database: peewee.Database, admin: Admin, stub: ProductServiceStub
+) -> None:
+    """A shop that loaded the demo before v1.2 has its products without a delivery kind
+    (migration 5): loading again gives them the demo's, and keeps an administrator's choice."""
+    load_demo_catalog(database)
+    with database.connection_context():
+        Product.update(destination_fields="[]", delivery_kind=None).where(
+            Product.id.in_(["token-listrik", "pulsa-samudra", "voucher-game-universal"])
+        ).execute()
+        Product.update(delivery_kind=DeliveryKind.ACCOUNT_TOPUP).where(
+            Product.id == "voucher-game-universal"
+        ).execute()
+    again = load_demo_catalog(database)
+    assert (again.products, again.packages, again.declared) == (0, 0, 2)
+    for product_id in ("token-listrik", "pulsa-samudra"):
+        served = stub.GetProduct(product_service_pb2.GetProductRequest(id=product_id), timeout=10).product
+        expected = demo_product(product_id)
+        assert (list(served.destination_fields), served.delivery_kind) == (
+            list(expected.destination_fields),
+            expected.delivery_kind,
+        )
+    kept = stub.GetProduct(product_service_pb2.GetProductRequest(id="voucher-game-universal"), timeout=10)
+    assert kept.product.delivery_kind == product_pb2.DELIVERY_KIND_ACCOUNT_TOPUP
+    assert load_demo_catalog(database).declared == 0

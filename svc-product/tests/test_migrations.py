@@ -70,6 +70,7 @@ def test_migrating_applies_each_migration_once(database_url: str) -> None:
             "002_reservation_expiry",
             "003_upper_case_states",
             "004_case_sensitive_order_ids",
+            "005_destination_fields",
         ]
         assert db.migrate(database, MIGRATIONS_DIR) == []
     finally:
@@ -174,7 +175,7 @@ def test_order_ids_become_case_sensitive_and_back(database_url: str) -> None:
     try:
         with database.connection_context():
             router = Router(database, migrate_dir=MIGRATIONS_DIR)
-            router.run()
+            router.run("004_case_sensitive_order_ids")
             now = utc_now()
             times = {"create_time": now, "update_time": now, "expire_time": now}
             for order_id in ("ORD-abc", "ord-ABC"):
@@ -184,7 +185,47 @@ def test_order_ids_become_case_sensitive_and_back(database_url: str) -> None:
             router.rollback()
             assert database.get_foreign_keys("reservation_line")
             assert [row.order_id for row in Reservation.select()] == ["ORD-abc"]
-            router.run()
+            router.run("004_case_sensitive_order_ids")
             assert router.done[-1] == "004_case_sensitive_order_ids"
+    finally:
+        db.close_pool(database)
+
+
+def product_columns(database: peewee.Database) -> list[str]:
+    return sorted(column.name for column in database.get_columns("product"))
+
+
+def test_products_stored_before_migration_5_have_no_destination_and_it_rolls_back(database_url: str) -> None:
+    """Migration 5 gives every product stored before an empty list of destination fields and
+    no delivery kind (it cannot be ordered until an administrator or the demo loader says
+    what it delivers); its rollback drops both columns, and it runs again after."""
+    database = db.bind(database_proxy, database_url, max_connections=2)
+    try:
+        with database.connection_context():
+            router = Router(database, migrate_dir=MIGRATIONS_DIR)
+            router.run("004_case_sensitive_order_ids")
+            before = product_columns(database)
+            now = utc_now()
+            times = {"create_time": now, "update_time": now}
+            Category.insert(id="pulsa", display_name="Pulsa", sort_order=0, **times).execute()
+            Product.insert(
+                id="lama",
+                category="pulsa",
+                display_name="Lama",
+                search_name="lama",
+                description="",
+                image_url="",
+                state=ProductState.ACTIVE,
+                **times,
+            ).execute()
+            router.run("005_destination_fields")
+            stored = database.execute_sql("SELECT destination_fields, delivery_kind FROM product").fetchall()
+            assert [tuple(row) for row in stored] == [("[]", None)]
+            assert Product.get_by_id("lama").delivery_kind is None
+            router.rollback()
+            assert product_columns(database) == before
+            assert [row.id for row in Product.select(Product.id)] == ["lama"]
+            router.run()
+            assert router.done[-1] == "005_destination_fields"
     finally:
         db.close_pool(database)

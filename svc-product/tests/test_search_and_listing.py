@@ -36,10 +36,10 @@ def test_page_sizes_follow_the_contract(requested: int, used: int) -> None:
 def test_a_products_price_range_comes_from_its_packages() -> None:
     now = utc_now()
     product = ProductView(
-        "pulsa-nusantara", "Pulsa Nusantara", "", "pulsa", "", ProductState.ACTIVE, now, now
+        "pulsa-nusantara", "Pulsa Nusantara", "", "pulsa", "", ProductState.ACTIVE, now, now, "[]", None
     )
     packages = [
-        PackageView(f"p{price}", product.id, f"Rp {price}", "", price, 1, 0, product.display_name)
+        PackageView(f"p{price}", product.id, f"Rp {price}", "", price, 1, 0, product.display_name, "[]", None)
         for price in (26_000, 6_500, 99_500)
     ]
     listing = ProductListing(product, packages)

@@ -40,6 +40,7 @@ def stock(connected: peewee.Database) -> Stock:
             search_name=product_id,
             description="",
             image_url="",
+            destination_fields="[]",
             state=state,
             create_time=now,
             update_time=now,

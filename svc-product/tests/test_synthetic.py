@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import peewee
 
-from pasar.product.v1 import product_service_pb2
+from pasar.product.v1 import product_pb2, product_service_pb2
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
+from pasar_kit.destinations import destination_violations
 from pasar_kit.pipeline import validate
 from pasar_product.models import Category, Package, Product
 from pasar_product.synthetic import load_synthetic_catalog, packages_of
@@ -45,13 +46,19 @@ def test_synthetic_products_are_served_and_searchable(
     for product in page.products:
         validate(product)
         assert product.min_price.amount <= product.max_price.amount
+        assert product.delivery_kind != product_pb2.DELIVERY_KIND_UNSPECIFIED, "it can be ordered"
+        examples = {field.name: field.example for field in product.destination_fields}
+        assert destination_violations(product.destination_fields, examples) == []
         for package in product.packages:
             validate(package)
             assert 50 <= package.stock_available <= 500
+            assert list(package.destination_fields) == list(product.destination_fields)
+            assert package.delivery_kind == product.delivery_kind
     found = stub.ListProducts(
         product_service_pb2.ListProductsRequest(page_size=100, query="permata"), timeout=10
     ).products
     assert [product.id for product in found] == [f"sintetis-{number:06d}" for number in (6, 14, 22, 30, 38)]
+    assert [field.name for field in found[0].destination_fields] == ["user_id", "zone_id"]
     in_category = stub.ListProducts(
         product_service_pb2.ListProductsRequest(page_size=100, category_id="sintetis-01"), timeout=10
     ).products

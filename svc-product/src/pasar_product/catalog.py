@@ -20,7 +20,7 @@ from typing import Any, cast
 import peewee
 
 from pasar_product import page_tokens, reasons
-from pasar_product.models import Category, Package, Product, ProductState
+from pasar_product.models import Category, DeliveryKind, Package, Product, ProductState
 
 DEFAULT_CATEGORY_PAGE_SIZE = 50
 DEFAULT_PRODUCT_PAGE_SIZE = 20
@@ -33,6 +33,11 @@ def search_key(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
+def delivery_kind(stored: str | None) -> DeliveryKind | None:
+    """A stored delivery kind read as a DeliveryKind; None when the product has none."""
+    return DeliveryKind(stored) if stored else None
+
+
 def page_size_or_default(requested: int, default: int) -> int:
     """The contract's rule for page_size: 0 means the default, more than the maximum is capped."""
     if requested <= 0:
@@ -42,7 +47,8 @@ def page_size_or_default(requested: int, default: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class ProductView:
-    """A product as the catalog shows it (no search key)."""
+    """A product as the catalog shows it (no search key); destination_fields is the stored
+    JSON list (messages.py reads it)."""
 
     id: str
     display_name: str
@@ -52,6 +58,8 @@ class ProductView:
     state: ProductState
     create_time: datetime
     update_time: datetime
+    destination_fields: str
+    delivery_kind: DeliveryKind | None
 
     @classmethod
     def of(cls, product: Product) -> ProductView:
@@ -64,20 +72,34 @@ class ProductView:
             ProductState(product.state),
             product.create_time,
             product.update_time,
+            product.destination_fields,
+            delivery_kind(product.delivery_kind),
         )
 
 
 def product_view(row: Sequence[Any]) -> ProductView:
-    """The view of a row of PRODUCT_COLUMNS, its stored state read as a ProductState."""
-    product_id, display_name, description, category_id, image_url, state, created, updated = row
+    """The view of a row of PRODUCT_COLUMNS, its stored state and kind read as enums."""
+    (product_id, display_name, description, category_id, image_url, state, created, updated, fields, kind) = (
+        row
+    )
     return ProductView(
-        product_id, display_name, description, category_id, image_url, ProductState(state), created, updated
+        product_id,
+        display_name,
+        description,
+        category_id,
+        image_url,
+        ProductState(state),
+        created,
+        updated,
+        fields,
+        delivery_kind(kind),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class PackageView:
-    """A package as the catalog shows it, with its product's name."""
+    """A package as the catalog shows it, with its product's name, destination fields (the
+    stored JSON list) and delivery kind: callers that read packages alone need them."""
 
     id: str
     product_id: str
@@ -87,6 +109,8 @@ class PackageView:
     stock_available: int
     sort_order: int
     product_display_name: str
+    destination_fields: str
+    delivery_kind: DeliveryKind | None
 
 
 # The columns of the views, in their fields' order (a foreign key selects its id column).
@@ -99,6 +123,8 @@ PRODUCT_COLUMNS = (
     Product.state,
     Product.create_time,
     Product.update_time,
+    Product.destination_fields,
+    Product.delivery_kind,
 )
 PACKAGE_COLUMNS = (
     Package.id,
@@ -195,13 +221,23 @@ def with_packages(products: Sequence[ProductView]) -> list[ProductListing]:
     """The products with their packages, read in one query for all of them."""
     if not products:
         return []
-    names = {product.id: product.display_name for product in products}
+    by_id = {product.id: product for product in products}
     packages: dict[str, list[PackageView]] = {product.id: [] for product in products}
     for package_id, product_id, name, description, price, stock, sort_order in tuples(
-        packages_of(list(names))
+        packages_of(list(by_id))
     ):
+        product = by_id[product_id]
         view = PackageView(
-            package_id, product_id, name, description, price, stock, sort_order, names[product_id]
+            package_id,
+            product_id,
+            name,
+            description,
+            price,
+            stock,
+            sort_order,
+            product.display_name,
+            product.destination_fields,
+            product.delivery_kind,
         )
         packages[product_id].append(view)
     return [ProductListing(product, packages[product.id]) for product in products]
@@ -247,11 +283,30 @@ def package(package_id: str) -> PackageView:
 def packages_by_id(package_ids: Sequence[str]) -> dict[str, PackageView]:
     """The packages of active products among package_ids, by id, in one query."""
     rows = tuples(
-        Package.select(*PACKAGE_COLUMNS, Product.display_name)
+        Package.select(
+            *PACKAGE_COLUMNS, Product.display_name, Product.destination_fields, Product.delivery_kind
+        )
         .join(Product)
         .where(Package.id.in_(list(package_ids)) & (Product.state == ProductState.ACTIVE))
     )
-    return {row[0]: PackageView(*row) for row in rows}
+    return {row[0]: package_view(row) for row in rows}
+
+
+def package_view(row: Sequence[Any]) -> PackageView:
+    """The view of a row of PACKAGE_COLUMNS and the product's name, fields and kind."""
+    package_id, product_id, name, description, price, stock, sort_order, product_name, fields, kind = row
+    return PackageView(
+        package_id,
+        product_id,
+        name,
+        description,
+        price,
+        stock,
+        sort_order,
+        product_name,
+        fields,
+        delivery_kind(kind),
+    )
 
 
 def tuples(query: peewee.ModelSelect[Any]) -> list[tuple[Any, ...]]:

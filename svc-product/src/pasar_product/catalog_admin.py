@@ -20,10 +20,19 @@ from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
 from pasar_product import catalog, reasons
 from pasar_product.catalog import PackageView, ProductListing, ProductView
-from pasar_product.models import Category, Package, Product, ProductState
+from pasar_product.models import Category, DeliveryKind, Package, Product, ProductState
 
 # The fields each update may change, as the contract's update_mask comments list them.
-PRODUCT_UPDATABLE_FIELDS = ("display_name", "description", "category_id", "image_url")
+PRODUCT_UPDATABLE_FIELDS = (
+    "display_name",
+    "description",
+    "category_id",
+    "image_url",
+    "destination_fields",
+    "delivery_kind",
+)
+# What an empty mask changes: the product fields v1.0 had (UpdateProductRequest.update_mask).
+PRODUCT_FIELDS_OF_AN_EMPTY_MASK = PRODUCT_UPDATABLE_FIELDS[:4]
 PACKAGE_UPDATABLE_FIELDS = ("display_name", "description", "price", "stock_available", "sort_order")
 
 
@@ -34,6 +43,8 @@ class NewProduct:
     description: str
     category_id: str
     image_url: str
+    destination_fields: str = "[]"  # the stored JSON list (messages.py writes it)
+    delivery_kind: DeliveryKind | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,8 @@ class CatalogAdmin:
                     search_name=catalog.search_key(new.display_name),
                     description=new.description,
                     image_url=new.image_url,
+                    destination_fields=new.destination_fields,
+                    delivery_kind=new.delivery_kind,
                     state=ProductState.ACTIVE,
                     create_time=now,
                     update_time=now,

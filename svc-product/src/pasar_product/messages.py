@@ -7,23 +7,28 @@ servicer only passes requests in and answers out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_pb2, product_service_pb2
 from pasar_kit.money import CURRENCY_CODE, rupiah_amount
 from pasar_kit.timestamps import to_timestamp
+from pasar_product import reasons
 from pasar_product.catalog import PackageView, ProductListing
 from pasar_product.catalog_admin import (
     PACKAGE_UPDATABLE_FIELDS,
+    PRODUCT_FIELDS_OF_AN_EMPTY_MASK,
     PRODUCT_UPDATABLE_FIELDS,
     NewPackage,
     NewProduct,
 )
+from pasar_product.destination_fields import destination_field_problems
 from pasar_product.field_masks import fields_to_update
-from pasar_product.models import Category, ProductState, ReservationState
+from pasar_product.models import Category, DeliveryKind, ProductState, ReservationState
 from pasar_product.stock import HeldStock, StockLine
 
 PRODUCT_STATES: dict[ProductState, product_pb2.ProductState.ValueType] = {
@@ -35,10 +40,44 @@ RESERVATION_STATES: dict[ReservationState, product_pb2.ReservationState.ValueTyp
     ReservationState.COMMITTED: product_pb2.RESERVATION_STATE_COMMITTED,
     ReservationState.RELEASED: product_pb2.RESERVATION_STATE_RELEASED,
 }
+DELIVERY_KINDS: dict[DeliveryKind, product_pb2.DeliveryKind.ValueType] = {
+    DeliveryKind.PHONE_CREDIT: product_pb2.DELIVERY_KIND_PHONE_CREDIT,
+    DeliveryKind.DATA_PLAN: product_pb2.DELIVERY_KIND_DATA_PLAN,
+    DeliveryKind.ELECTRICITY_TOKEN: product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN,
+    DeliveryKind.VOUCHER_CODE: product_pb2.DELIVERY_KIND_VOUCHER_CODE,
+    DeliveryKind.ACCOUNT_TOPUP: product_pb2.DELIVERY_KIND_ACCOUNT_TOPUP,
+}
+STORED_DELIVERY_KINDS = {value: kind for kind, value in DELIVERY_KINDS.items()}
 PACKAGE_PRICE_FIELD = "package.price"
+DESTINATION_FIELDS_FIELD = "product.destination_fields"
+# The keys of a stored destination field: the contract's DestinationField field names.
+DESTINATION_FIELD_KEYS = (
+    "name",
+    "label",
+    "label_en",
+    "hint",
+    "hint_en",
+    "pattern",
+    "min_length",
+    "max_length",
+    "prefixes",
+    "example",
+    "lookup_supported",
+)
 
 
 # Rows to messages.
+
+
+@lru_cache(maxsize=4096)
+def destination_field_messages(stored: str) -> tuple[product_pb2.DestinationField, ...]:
+    """A product's stored destination fields as messages, read once per text: every package
+    of a page carries a copy. Messages given to a constructor are copied, never changed."""
+    return tuple(product_pb2.DestinationField(**value) for value in json.loads(stored))
+
+
+def delivery_kind_value(kind: DeliveryKind | None) -> product_pb2.DeliveryKind.ValueType:
+    return DELIVERY_KINDS[kind] if kind is not None else product_pb2.DELIVERY_KIND_UNSPECIFIED
 
 
 def category_message(category: Category) -> product_pb2.Category:
@@ -58,6 +97,8 @@ def package_fields(package: PackageView) -> dict[str, Any]:
         "stock_available": package.stock_available,
         "sort_order": package.sort_order,
         "product_display_name": package.product_display_name,
+        "destination_fields": destination_field_messages(package.destination_fields),
+        "delivery_kind": delivery_kind_value(package.delivery_kind),
     }
 
 
@@ -76,6 +117,8 @@ def product_message(listing: ProductListing) -> product_pb2.Product:
         state=PRODUCT_STATES[product.state],
         create_time=to_timestamp(product.create_time),
         update_time=to_timestamp(product.update_time),
+        destination_fields=destination_field_messages(product.destination_fields),
+        delivery_kind=delivery_kind_value(product.delivery_kind),
     )
     for package in listing.packages:  # built in place rather than copied in
         message.packages.add(**package_fields(package))
@@ -111,6 +154,30 @@ def requested_expire_time(request: product_service_pb2.ReserveStockRequest) -> d
     return request.expire_time.ToDatetime(tzinfo=UTC) if request.HasField("expire_time") else None
 
 
+def stored_destination_fields(fields: Sequence[product_pb2.DestinationField]) -> str:
+    """The destination fields of a request as stored (a JSON list), once every one of them
+    can be used; INVALID_ARGUMENT naming each problem otherwise."""
+    problems = destination_field_problems(fields, DESTINATION_FIELDS_FIELD)
+    if problems:
+        raise reasons.invalid_fields(problems)
+    return json.dumps(
+        [
+            {
+                key: list(field.prefixes) if key == "prefixes" else getattr(field, key)
+                for key in DESTINATION_FIELD_KEYS
+            }
+            for field in fields
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def stored_delivery_kind(kind: product_pb2.DeliveryKind.ValueType) -> DeliveryKind | None:
+    """The delivery kind of a request as stored; None for DELIVERY_KIND_UNSPECIFIED (not set)."""
+    return STORED_DELIVERY_KINDS.get(kind)
+
+
 def new_product(given: product_pb2.Product) -> NewProduct:
     """The product to create; its output-only fields (state, packages, prices, times) are ignored."""
     return NewProduct(
@@ -119,6 +186,8 @@ def new_product(given: product_pb2.Product) -> NewProduct:
         description=given.description,
         category_id=given.category_id,
         image_url=given.image_url,
+        destination_fields=stored_destination_fields(given.destination_fields),
+        delivery_kind=stored_delivery_kind(given.delivery_kind),
     )
 
 
@@ -134,9 +203,18 @@ def new_package(given: product_pb2.Package) -> NewPackage:
 
 
 def product_changes(request: admin_pb2.UpdateProductRequest) -> dict[str, Any]:
-    """The product fields update_mask names (all updatable ones when empty), with their new values."""
-    fields = fields_to_update(request.update_mask, PRODUCT_UPDATABLE_FIELDS)
-    return {name: getattr(request.product, name) for name in fields}
+    """The product fields update_mask names (the four of v1.0 when empty), with their new
+    values as stored."""
+    fields = fields_to_update(request.update_mask, PRODUCT_UPDATABLE_FIELDS, PRODUCT_FIELDS_OF_AN_EMPTY_MASK)
+    changes: dict[str, Any] = {}
+    for name in fields:
+        if name == "destination_fields":
+            changes[name] = stored_destination_fields(request.product.destination_fields)
+        elif name == "delivery_kind":
+            changes[name] = stored_delivery_kind(request.product.delivery_kind)
+        else:
+            changes[name] = getattr(request.product, name)
+    return changes
 
 
 def package_changes(request: admin_pb2.UpdatePackageRequest) -> dict[str, Any]:

@@ -25,6 +25,17 @@ class ProductState(enum.StrEnum):
     ARCHIVED = "ARCHIVED"
 
 
+class DeliveryKind(enum.StrEnum):
+    """What a delivery of a product hands over, as stored; the names of ``DeliveryKind``
+    without its prefix. A product without one (stored as NULL) cannot be ordered."""
+
+    PHONE_CREDIT = "PHONE_CREDIT"
+    DATA_PLAN = "DATA_PLAN"
+    ELECTRICITY_TOKEN = "ELECTRICITY_TOKEN"  # noqa: S105 (a kind of delivery, not a secret)
+    VOUCHER_CODE = "VOUCHER_CODE"
+    ACCOUNT_TOPUP = "ACCOUNT_TOPUP"
+
+
 class ReservationState(enum.StrEnum):
     """A reservation's state as stored; the names of ``ReservationState`` without its prefix."""
 
@@ -66,6 +77,12 @@ class Product(BaseModel):
     state = peewee.CharField(max_length=16)
     create_time = UtcDateTimeField()
     update_time = UtcDateTimeField()
+    # What the shopper gives so that the product can be delivered: a JSON list of objects
+    # keyed by the contract's DestinationField names, in display order (messages.py reads
+    # and writes it). A column rather than a table: the list is small, read whole with its
+    # product (and copied onto every package), and never queried by its content.
+    destination_fields = peewee.TextField()  # "[]" for none; every insert names it
+    delivery_kind = peewee.CharField(max_length=32, null=True)  # a DeliveryKind; NULL: not set
 
     class Meta:
         # Keyset pages of the whole catalog and of one category read an index range.

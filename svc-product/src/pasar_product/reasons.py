@@ -11,6 +11,8 @@ with; the kit answers the shared ones (DATABASE_UNAVAILABLE, CONTENTION, CALLER_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pasar.product.v1.error_reason_pb2 import ErrorReason
 from pasar_kit import page_tokens
 from pasar_kit.errors import (
@@ -128,6 +130,13 @@ def admin_token_invalid() -> PermissionDenied:
 def invalid_field(field: str, why: str) -> InvalidArgument:
     """A request field the contract's rules cannot express, such as an unknown update_mask path."""
     return InvalidArgument(f"invalid {field}: {why}", field_violations=[(field, why)])
+
+
+def invalid_fields(problems: Sequence[tuple[str, str]]) -> InvalidArgument:
+    """Several request fields the contract's rules cannot check, each named with its problem
+    (the destination fields of a product: pasar_product.destination_fields)."""
+    summary = "; ".join(f"{field}: {why}" for field, why in problems)
+    return InvalidArgument(f"invalid {summary}", field_violations=list(problems))
 
 
 def page_token_not_ours() -> InvalidArgument:

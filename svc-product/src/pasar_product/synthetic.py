@@ -2,7 +2,10 @@
 
 Products ``sintetis-000001`` ... spread over ten categories, each with three to five
 packages whose names, prices and stock follow from the product's number, so a load is
-reproducible and running it again adds only what is missing. Rows go in through the
+reproducible and running it again adds only what is missing. Each product declares the
+destination fields and delivery kind of the demo product its name's first word stands for
+(a "Pulsa" product asks for a Nusantara phone number, a "Token" one for a meter number), so
+benchmarks order them as shoppers order the demo's. Rows go in through the
 driver's ``executemany`` in chunks of one transaction each: 100,000 products (about
 400,000 packages) load in well under a minute on SQLite.
 """
@@ -21,7 +24,7 @@ import peewee
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
 from pasar_product import catalog
-from pasar_product.demo import image_url
+from pasar_product.demo import catalog_data, destination_columns, image_url
 from pasar_product.models import Category, Package, Product, ProductState
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,17 @@ CATEGORY_COUNT = 10
 CHUNK_PRODUCTS = 2_000
 # Words that start product names, so that searches in the benchmarks match a share of them.
 NAME_WORDS = ("Pulsa", "Data", "Token", "Voucher", "Saldo", "Koin", "Permata", "Paket")
+# The demo product whose destination fields and delivery kind each first word takes.
+DEMO_PRODUCT_OF_WORD = {
+    "Pulsa": "pulsa-nusantara",
+    "Data": "data-nusantara",
+    "Token": "token-listrik",
+    "Voucher": "voucher-game-universal",
+    "Saldo": "saldo-dompet-digital",
+    "Koin": "voucher-koin-petualang",
+    "Permata": "voucher-permata-arena",
+    "Paket": "data-samudra",
+}
 
 
 @dataclass(frozen=True)
@@ -52,10 +66,17 @@ def packages_of(number: int) -> int:
     return 3 + number % 3
 
 
+def destinations_by_word() -> dict[str, dict[str, Any]]:
+    """The stored destination columns each first word of a name stands for."""
+    demo = {product["id"]: product for product in catalog_data()["products"]}
+    return {word: destination_columns(demo[product_id]) for word, product_id in DEMO_PRODUCT_OF_WORD.items()}
+
+
 def load_synthetic_catalog(database: peewee.Database, products: int) -> SyntheticSummary:
     """Adds the first `products` synthetic products that are missing, with their packages."""
     started = time.perf_counter()
     now = utc_now()
+    destinations = destinations_by_word()
     added_products = added_packages = 0
     with database.connection_context():
         with atomic_write(database):
@@ -70,7 +91,7 @@ def load_synthetic_catalog(database: peewee.Database, products: int) -> Syntheti
                     )
                 }
                 missing = [number for number in numbers if product_id(number) not in taken]
-                product_rows = [_product_row(number, now) for number in missing]
+                product_rows = [_product_row(number, now, destinations) for number in missing]
                 package_rows = [row for number in missing for row in _package_rows(number, now)]
                 _bulk_insert(database, Product, product_rows)
                 _bulk_insert(database, Package, package_rows)
@@ -106,8 +127,9 @@ def _add_categories(now: datetime) -> None:
         Category.insert_many(rows).execute()
 
 
-def _product_row(number: int, now: datetime) -> dict[str, Any]:
-    display_name = f"{NAME_WORDS[number % len(NAME_WORDS)]} Sintetis {number:06d}"
+def _product_row(number: int, now: datetime, destinations: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    word = NAME_WORDS[number % len(NAME_WORDS)]
+    display_name = f"{word} Sintetis {number:06d}"
     return {
         "id": product_id(number),
         "category": category_id(number % CATEGORY_COUNT + 1),
@@ -115,6 +137,7 @@ def _product_row(number: int, now: datetime) -> dict[str, Any]:
         "search_name": catalog.search_key(display_name),
         "description": f"Produk buatan untuk uji beban nomor {number}.",
         "image_url": image_url(product_id(number)),
+        **destinations[word],
         "state": ProductState.ACTIVE,
         "create_time": now,
         "update_time": now,

@@ -3,7 +3,16 @@ vouchers, e-money top-ups) under generic names, with an SVG image per product.
 
 ``pasar-product load-demo`` loads it, and the embedded default (``scripts/run``) calls
 that. Loading is idempotent: what already exists is left exactly as it is (an
-administrator's edits and stock sold since are kept), and a second run changes nothing.
+administrator's edits and stock sold since are kept), and a second run changes nothing;
+the one exception is a demo product loaded before products declared their destination
+(no delivery kind, no destination fields): it gets the demo's, since without a delivery
+kind it cannot be ordered.
+
+Every product declares what the shopper gives (``destination_fields``: the phone number
+with its operator's prefixes, the PLN meter number, a game's player and zone id, a card
+number; none for a voucher code, which is shown and e-mailed) and what a delivery hands
+over (``delivery_kind``, the contract's enum value name). Each field's example is a value
+the sandbox biller delivers to.
 The data lives in ``catalog.json`` beside this module, the images in ``images/``, named
 ``<product-id>.svg``; the storefront serves them at ``/images/products/``.
 """
@@ -19,9 +28,10 @@ from typing import Any
 
 import peewee
 
+from pasar.product.v1 import product_pb2
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
-from pasar_product import catalog
+from pasar_product import catalog, messages
 from pasar_product.models import Category, Package, Product, ProductState
 
 log = logging.getLogger(__name__)
@@ -53,6 +63,8 @@ class LoadSummary:
     categories: int
     products: int
     packages: int
+    # Demo products loaded before destinations existed, given the demo's destination fields.
+    declared: int = 0
 
 
 def load_demo_catalog(database: peewee.Database) -> LoadSummary:
@@ -71,6 +83,7 @@ def load_demo_catalog(database: peewee.Database) -> LoadSummary:
                 "search_name": catalog.search_key(product["display_name"]),
                 "description": product["description"],
                 "image_url": image_url(product["id"]),
+                **destination_columns(product),
                 "state": ProductState.ACTIVE,
                 "create_time": now,
                 "update_time": now,
@@ -99,6 +112,7 @@ def load_demo_catalog(database: peewee.Database) -> LoadSummary:
             "added_categories": summary.categories,
             "added_products": summary.products,
             "added_packages": summary.packages,
+            "declared_destinations": summary.declared,
         },
     )
     return summary
@@ -115,7 +129,41 @@ def _load(
             categories=_insert_missing(Category, categories),
             products=_insert_missing(Product, products),
             packages=_insert_missing(Package, packages),
+            declared=_declare_missing_destinations(products),
         )
+
+
+def destination_columns(product: dict[str, Any]) -> dict[str, Any]:
+    """A demo product's destination fields and delivery kind as stored (checked as an
+    administrator's would be)."""
+    fields = [product_pb2.DestinationField(**field) for field in product["destination_fields"]]
+    return {
+        "destination_fields": messages.stored_destination_fields(fields),
+        "delivery_kind": messages.stored_delivery_kind(
+            product_pb2.DeliveryKind.Value(product["delivery_kind"])
+        ),
+    }
+
+
+def _declare_missing_destinations(products: list[dict[str, Any]]) -> int:
+    """Gives the demo's destination to demo products stored without any (loaded before
+    v1.2): no delivery kind and no fields. An administrator's choice is kept."""
+    declared = 0
+    for row in products:
+        declared += (
+            Product.update(
+                destination_fields=row["destination_fields"],
+                delivery_kind=row["delivery_kind"],
+                update_time=row["update_time"],
+            )
+            .where(
+                (Product.id == row["id"])
+                & Product.delivery_kind.is_null()
+                & (Product.destination_fields == "[]")
+            )
+            .execute()
+        )
+    return declared
 
 
 def _insert_missing(model: type[Category] | type[Product] | type[Package], rows: list[dict[str, Any]]) -> int:
