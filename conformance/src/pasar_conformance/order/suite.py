@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from google.protobuf import message
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonReason
 from pasar.order.v1 import order_service_pb2 as order_pb
 from pasar.order.v1.error_reason_pb2 import ErrorReason
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentReason
@@ -45,8 +46,10 @@ ORDER_SUITE = Suite(
             "takes a second currency"
         ),
     },
-    # CreateOrder passes the catalog's and the payment service's refusals through unchanged.
+    # CreateOrder checks destinations against the catalog's destination fields, and passes
+    # the catalog's and the payment service's refusals through unchanged.
     also_checks=(
+        CommonReason.Name(CommonReason.INVALID_DESTINATION),
         ProductReason.Name(ProductReason.OUT_OF_STOCK),
         ProductReason.Name(ProductReason.PACKAGE_NOT_FOUND),
         PaymentReason.Name(PaymentReason.CHANNEL_NOT_FOUND),
