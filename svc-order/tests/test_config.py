@@ -16,6 +16,7 @@ def test_the_defaults_run_the_embedded_shop() -> None:
     assert settings.database_url == "sqlite:///var/order.db"
     assert settings.product_address == "127.0.0.1:50051"
     assert settings.payment_address == "127.0.0.1:50052"
+    assert settings.fulfillment_address == "127.0.0.1:50054"
     assert settings.order_ttl_seconds == 900
     assert settings.storefront_url == "http://127.0.0.1:8080"
     assert settings.token_secret == DEVELOPMENT_TOKEN_SECRET
@@ -24,6 +25,11 @@ def test_the_defaults_run_the_embedded_shop() -> None:
     assert settings.mail.sender == "Pasar <no-reply@pasar.test>"
     assert settings.mail.smtp_ca_file is None
     assert settings.mail.smtp_allow_plaintext_login is False
+
+
+def test_the_fulfillment_service_is_found_where_it_is_said_to_be() -> None:
+    settings = Settings.from_env(Env({"PASAR_FULFILLMENT_ADDRESS": "dns:///fulfillment:50054"}))
+    assert settings.fulfillment_address == "dns:///fulfillment:50054"
 
 
 def test_smtp_urls() -> None:
