@@ -1,9 +1,10 @@
 """Runs the shop on this machine: what ``scripts/run`` does after installing what is missing.
 
-``scripts/run`` starts the three services and the gateway (which serves the built
-storefront) on SQLite under ``var/``, with the demo catalog and e-mails written to
-``var/mail/``, and prints one URL. ``scripts/run NAME...`` starts only the named
-components (``svc-product``, ``svc-payment``, ``svc-order``, ``gateway``), so one can be
+``scripts/run`` starts the three Python services, the Go fulfillment service (built into
+``.tools/bin`` first) and the gateway (which serves the built storefront) on SQLite under
+``var/``, with the demo catalog and e-mails written to ``var/mail/``, and prints one URL.
+``scripts/run NAME...`` starts only the named components (``svc-product``, ``svc-payment``,
+``svc-order``, ``svc-fulfillment``, ``gateway``), so one can be
 stopped and started again by hand in another terminal. ``--instances svc-product=2``
 starts more instances of a service on the next ports (50061, 50071, ...) and points its
 callers at all of them (gRPC round robin).
@@ -20,8 +21,8 @@ names who runs it (``shop_state``); a port that something else holds stops the s
 before anything runs.
 
 A second shop runs beside the first on other ports and files: ``PASAR_PORT`` moves the
-gateway, ``PASAR_GRPC_BASE_PORT`` the services (product on it, payment and order on the
-next two) and ``PASAR_VAR_DIR`` the databases, e-mails and run file. Each component's
+gateway, ``PASAR_GRPC_BASE_PORT`` the services (product on it, payment, order and
+fulfillment on the next three) and ``PASAR_VAR_DIR`` the databases, e-mails and run file. Each component's
 ``PASAR_LISTEN_ADDRESS`` comes from those, so one set in the environment is refused
 rather than silently replaced. ``PASAR_STATIC_DIR`` serves a storefront built elsewhere
 instead of building ``storefront-vue/dist``.
@@ -43,6 +44,7 @@ from types import FrameType
 from shop_state import AlreadyRunning, ShopState
 
 from pasar_kit.listen import ListenError, ensure_address_free
+from pasar_testkit.go_service import FULFILLMENT, build_fulfillment, fulfillment_command
 from pasar_testkit.processes import component_command, stop_processes, wait_until_ready
 
 
@@ -72,9 +74,10 @@ SERVICES = {
     "svc-product": ("product", GRPC_BASE_PORT),
     "svc-payment": ("payment", GRPC_BASE_PORT + 1),
     "svc-order": ("order", GRPC_BASE_PORT + 2),
+    "svc-fulfillment": (FULFILLMENT, GRPC_BASE_PORT + 3),
 }
 COMPONENTS = (*SERVICES, "gateway")
-COLOURS = {"svc-product": 36, "svc-payment": 35, "svc-order": 33, "gateway": 32}
+COLOURS = {"svc-product": 36, "svc-payment": 35, "svc-order": 33, "svc-fulfillment": 34, "gateway": 32}
 GRACE_SECONDS = 15
 INSTANCE_PORT_STEP = 10
 
@@ -158,11 +161,18 @@ def plan(names: Sequence[str], instances: Mapping[str, int], port: int) -> list[
                     label,
                     component,
                     address,
-                    component_command(name, "--no-migrate"),
+                    service_command(name, "--no-migrate"),
                     {**env, "PASAR_LISTEN_ADDRESS": address, "DATABASE_URL": url},
                 )
             )
     return processes
+
+
+def service_command(name: str, *options: str) -> list[str]:
+    """``pasar-<name> serve [options]``; svc-fulfillment's Go binary, built first."""
+    if name == FULFILLMENT:
+        return fulfillment_command(*options)
+    return component_command(name, *options)
 
 
 def say(message: str) -> None:
@@ -190,7 +200,8 @@ def prepare(processes: Sequence[Process]) -> None:
             continue
         migrated.add(process.component)
         name, _ = SERVICES[process.component]
-        subprocess.run([str(BIN / f"pasar-{name}"), "migrate"], env=process.env, check=True)
+        program = build_fulfillment() if name == FULFILLMENT else BIN / f"pasar-{name}"
+        subprocess.run([str(program), "migrate"], env=process.env, check=True)
         if name == "product":
             subprocess.run([str(BIN / "pasar-product"), "load-demo"], env=process.env, check=True)
     serves_own_build = bool(os.environ.get("PASAR_STATIC_DIR"))

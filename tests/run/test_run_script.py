@@ -48,8 +48,9 @@ class Shop:
 
     @property
     def service_addresses(self) -> list[str]:
-        """svc-product's, svc-payment's and svc-order's: PASAR_GRPC_BASE_PORT and the next two."""
-        return [f"127.0.0.1:{self.port + offset}" for offset in range(3)]
+        """svc-product's, svc-payment's, svc-order's and svc-fulfillment's: PASAR_GRPC_BASE_PORT
+        and the next three."""
+        return [f"127.0.0.1:{self.port + offset}" for offset in range(4)]
 
     @property
     def url(self) -> str:
@@ -91,7 +92,7 @@ def free_ports(count: int) -> int:
 
 
 def new_shop(folder: Path) -> Shop:
-    port = free_ports(3)
+    port = free_ports(4)
     env = {
         **{name: value for name, value in os.environ.items() if name != "PASAR_LISTEN_ADDRESS"},
         "PASAR_VAR_DIR": str(folder / "var"),
@@ -215,7 +216,7 @@ def test_a_port_held_by_something_else_stops_the_run_before_it_migrates(shop: Sh
     assert shop.run_files() == []
 
 
-SERVICES = ["svc-product", "svc-payment", "svc-order"]
+SERVICES = ["svc-product", "svc-payment", "svc-order", "svc-fulfillment"]
 
 
 class PipeReader:
@@ -298,7 +299,7 @@ def test_a_second_shop_on_other_ports_and_files_runs_beside_the_first(tmp_path: 
             started.append(run)
             wait_until_http_ok(f"{shop.url}/readyz", timeout=180, process=run)
             pids += shop.component_pids()
-        assert len(set(pids)) == 8, "four components each, all running at once"
+        assert len(set(pids)) == 10, "five components each, all running at once"
         for shop in shops:
             for address in shop.service_addresses:
                 assert grpc_health(address) == SERVING
