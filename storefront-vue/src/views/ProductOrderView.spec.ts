@@ -390,6 +390,25 @@ describe("the destination form", () => {
     expect(buyButton(wrapper).attributes()).not.toHaveProperty("disabled");
   });
 
+  it("keeps the idempotency key for the same destination, and takes a new one for another", async () => {
+    gateway.on("POST", "/api/v1/orders", () => unavailable());
+    const { wrapper } = await open();
+    await fillOrder(wrapper);
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    await wrapper.get("#destination-phone_number").setValue("081311112222");
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    const sent = gateway.requestsTo("POST", "/api/v1/orders");
+    const keys = sent.map((request) => request.headers.get("Idempotency-Key"));
+    expect(keys).toHaveLength(3);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
+    expect(sent[2]?.body).toMatchObject({ lines: [{ destination: { phone_number: "081311112222" } }] });
+  });
+
   it("speaks English with the product's English labels", async () => {
     const rendered = await renderRoute(PATH, { locale: "en" });
     mounted = rendered.wrapper;
