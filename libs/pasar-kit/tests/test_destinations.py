@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
+from typing import Any
 
 import pytest
+from google.protobuf import json_format
 
 from pasar.product.v1 import product_pb2
 from pasar_kit.destinations import (
@@ -231,3 +235,47 @@ def test_patterns_outside_the_portable_subset_are_refused(pattern: str, problem_
     problem = pattern_problem(pattern)
     assert problem is not None
     assert problem_mentions in problem
+
+
+# The table of cases the storefront's check (storefront-vue/src/destinations.ts) is tested
+# with: the Python check must give the same answers, rule for rule.
+SHARED_CASES = Path(__file__).resolve().parents[3] / "storefront-vue" / "src" / "destinations.cases.json"
+
+
+def shared_cases() -> list[Any]:
+    table = json.loads(SHARED_CASES.read_text("utf-8"))
+    field_sets = {
+        name: [json_format.ParseDict(field, product_pb2.DestinationField()) for field in fields]
+        for name, fields in table["field_sets"].items()
+    }
+    return [
+        pytest.param(field_sets[case["fields"]], case["destination"], case["violations"], id=case["name"])
+        for case in table["cases"]
+    ]
+
+
+def rule_of(
+    violation: DestinationViolation, fields: list[product_pb2.DestinationField], destination: dict[str, str]
+) -> str:
+    """The table's name of the rule a violation's description states."""
+    field = next((field for field in fields if field.name == violation.field), None)
+    if field is None:
+        return "unknown"
+    if violation.field not in destination:
+        return "missing"
+    if violation.description.startswith("must start with"):
+        return "prefixes"
+    if violation.description.startswith("must match"):
+        return "pattern"
+    return "min_length" if len(destination[violation.field]) < field.min_length else "max_length"
+
+
+@pytest.mark.parametrize(("fields", "destination", "expected"), shared_cases())
+def test_the_storefronts_table_of_cases_gets_the_same_answers(
+    fields: list[product_pb2.DestinationField], destination: dict[str, str], expected: list[dict[str, str]]
+) -> None:
+    violations = destination_violations(fields, destination)
+    assert [
+        {"field": violation.field, "rule": rule_of(violation, fields, destination)}
+        for violation in violations
+    ] == expected
