@@ -1,7 +1,8 @@
 """The real shop behind the gateway, for the tests named test_stack_*: processes on free ports.
 
-The three services and the gateway run from their console entry points
-(pasar_testkit.stack.Stack), each service on a fresh SQLite database (the services' own
+The four services and the gateway run as users start them (pasar_testkit.stack.Stack: the
+Python ones from their console entry points, svc-fulfillment from its Go build), each
+service on a fresh SQLite database (the services' own
 suites cover MariaDB). The catalog is created through the gateway's admin routes
 (pasar_testkit.catalog), so those are exercised too.
 """
@@ -15,8 +16,9 @@ from typing import Any
 
 import requests
 
+from pasar.product.v1 import product_pb2
 from pasar_testkit.catalog import Category, Package, Product, seed_over_gateway
-from pasar_testkit.stack import ADMIN_TOKEN, COMPONENTS, Stack, sqlite_database_urls
+from pasar_testkit.stack import ADMIN_TOKEN, STACK_COMPONENTS, Stack, sqlite_database_urls
 from pasar_testkit.waiting import wait_for as wait_until
 
 __all__ = ["wait_until"]  # the stack tests' name for pasar_testkit's one wait helper
@@ -28,6 +30,17 @@ SMALL_PACKAGE_ID = "pulsa-nusantara-5k"
 SCARCE_PACKAGE_ID = "token-listrik-1jt"
 QRIS = "qris"  # 1.000 to 10.000.000 rupiah
 VIRTUAL_ACCOUNT = "bca_va"  # from 10.000 rupiah
+METER_PRODUCT_ID = "token-pln"  # a PLN meter number, which can be looked up before paying
+METER_FIELD = product_pb2.DestinationField(
+    name="meter_number",
+    label="Nomor meter",
+    label_en="Meter number",
+    pattern="[0-9]{11,12}",
+    min_length=11,
+    max_length=12,
+    example="14234567890",
+    lookup_supported=True,
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,14 @@ PRODUCTS = [
         "token-listrik",
         [Package(SCARCE_PACKAGE_ID, "Token 1.000.000", 1_002_500, 1)],
     ),
+    Product(
+        METER_PRODUCT_ID,
+        "Token PLN",
+        "token-listrik",
+        [Package("token-pln-20k", "Token 20.000", 22_500, 1000)],
+        destination_fields=[METER_FIELD],
+        delivery_kind=product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN,
+    ),
 ]
 
 
@@ -90,6 +111,6 @@ def running_shop(base: Path, gateway_env: Mapping[str, str] | None = None) -> It
     """Starts the shop, seeds the catalog, yields it, and stops every process it started."""
     gateway = {"PASAR_CORS_ORIGINS": "https://shop.example", **(gateway_env or {})}
     with Stack(base, sqlite_database_urls(base), component_env={"gateway": gateway}) as stack:
-        stack.start(*COMPONENTS)
+        stack.start(*STACK_COMPONENTS)
         seed_over_gateway(stack.gateway_url, CATEGORIES, PRODUCTS)
         yield Shop(stack, stack.gateway_url)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 from fakes import DEPENDENCY_UNAVAILABLE, error_info
-from stack_support import PACKAGE_ID, PRODUCT_ID, QRIS, Shop, running_shop, wait_until
+from stack_support import METER_PRODUCT_ID, PACKAGE_ID, PRODUCT_ID, QRIS, Shop, running_shop, wait_until
 
 # Every gateway worker has its own breaker: a few requests reach each before all are open.
 REQUESTS_WHILE_DOWN = 20
@@ -30,7 +30,8 @@ class Route:
     method: str
     path: str
     body: Mapping[str, object] | None = None
-    # Other services the route needs: placing an order reads prices and creates the payment.
+    # Other services the route needs: placing an order reads prices and creates the payment,
+    # a destination look-up reads the product's destination fields.
     needs: frozenset[str] = frozenset()
 
 
@@ -74,6 +75,14 @@ def routes(shop: Shop) -> dict[str, list[Route]]:
             Route("GET", f"/api/v1/order/{order_id}?token={token}"),
             Route("POST", "/api/v1/orders", order_body, needs=frozenset({"product", "payment"})),
         ],
+        "fulfillment": [
+            Route(
+                "POST",
+                "/api/v1/destinations:lookup",
+                {"productId": METER_PRODUCT_ID, "destination": {"meter_number": "14234567890"}},
+                needs=frozenset({"product"}),
+            ),
+        ],
     }
 
 
@@ -92,7 +101,7 @@ def recovered(shop: Shop, route: Route) -> Callable[[], bool]:
     return lambda: all(call(shop, route)[0].status_code == 200 for _ in range(6))
 
 
-@pytest.mark.parametrize("service", ["order", "product", "payment"])
+@pytest.mark.parametrize("service", ["order", "product", "payment", "fulfillment"])
 def test_stopping_a_service_takes_down_only_its_own_routes(
     shop: Shop, routes: dict[str, list[Route]], service: str
 ) -> None:

@@ -9,6 +9,7 @@ import requests
 from openapi_spec_validator import validate
 from stack_support import (
     ADMIN,
+    METER_PRODUCT_ID,
     PACKAGE_ID,
     PRODUCT_ID,
     QRIS,
@@ -20,6 +21,8 @@ from stack_support import (
     wait_until,
 )
 
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
+from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason as FulfillmentErrorReason
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 
@@ -68,7 +71,7 @@ def test_products_list_and_get_study_and_canonical(shop: Shop) -> None:
     assert len(paged.json()["products"]) == 1
     assert paged.json()["nextPageToken"]
     in_category = shop.get("/api/v1/products", params={"category_id": "token-listrik"}).json()
-    assert [p["id"] for p in in_category["products"]] == ["token-listrik"]
+    assert [p["id"] for p in in_category["products"]] == ["token-listrik", METER_PRODUCT_ID]
     categories = shop.get("/api/v1/categories")
     assert_json_answer(categories)
     assert [c["id"] for c in categories.json()["categories"]] == ["pulsa", "token-listrik"]
@@ -231,6 +234,38 @@ def test_admin_routes_change_the_catalog_and_refresh_the_cache(shop: Shop) -> No
     assert_json_answer(duplicate, 409)
 
 
+def test_a_destination_is_looked_up_before_paying(shop: Shop) -> None:
+    """POST /api/v1/destinations:lookup through svc-fulfillment (the sandbox biller's rules)."""
+
+    def lookup(product_id: str, destination: dict[str, str]) -> requests.Response:
+        return shop.post(
+            "/api/v1/destinations:lookup", json={"productId": product_id, "destination": destination}
+        )
+
+    found = lookup(METER_PRODUCT_ID, {"meter_number": "14234567890"})
+    assert_json_answer(found)
+    assert found.headers["Cache-Control"] == "no-store"
+    assert found.json()["customerName"]
+    assert found.json()["matchesProduct"] is True
+
+    unknown = lookup(METER_PRODUCT_ID, {"meter_number": "14234560000"})
+    assert_json_answer(unknown, 404)
+    reasons = [d.get("reason") for d in unknown.json()["error"]["details"]]
+    assert FulfillmentErrorReason.Name(FulfillmentErrorReason.DESTINATION_NOT_FOUND) in reasons
+
+    invalid = lookup(METER_PRODUCT_ID, {"meter_number": "1423"})
+    assert_json_answer(invalid, 400)
+    details = invalid.json()["error"]["details"]
+    assert CommonErrorReason.Name(CommonErrorReason.INVALID_DESTINATION) in [d.get("reason") for d in details]
+    violations = [v["field"] for d in details for v in d.get("fieldViolations", [])]
+    assert violations == ['destination["meter_number"]']
+
+    no_lookup = lookup(PRODUCT_ID, {"phone_number": "081234567890"})
+    assert no_lookup.status_code in (400, 422), no_lookup.text  # pulsa-nusantara declares no fields
+    for value in ("14234567890", "14234560000", "081234567890"):
+        assert value not in shop.stack["gateway"].log_path.read_text()
+
+
 def test_health_readiness_openapi_and_request_ids(shop: Shop) -> None:
     assert shop.get("/healthz").json() == {"status": "ok"}
     ready = shop.get("/readyz")
@@ -239,6 +274,7 @@ def test_health_readiness_openapi_and_request_ids(shop: Shop) -> None:
         "product": "SERVING",
         "payment": "SERVING",
         "order": "SERVING",
+        "fulfillment": "SERVING",
     }
     validate(shop.get("/api/v1/openapi.json").json())
     assert shop.get("/api/v1/docs").status_code == 200
