@@ -113,7 +113,8 @@ func openMySQL(parts *url.URL) (*DB, error) {
 	config.ReadTimeout = 30 * time.Second
 	config.WriteTimeout = 30 * time.Second
 	// Strict mode: a value that does not fit is an error, never silently truncated.
-	config.Params = map[string]string{"sql_mode": "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'", "charset": "utf8mb4"}
+	config.Params = map[string]string{"sql_mode": "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"}
+	config.Collation = "utf8mb4_unicode_ci"
 	connector, err := mysql.NewConnector(config)
 	if err != nil {
 		return nil, &URLError{fmt.Sprintf("DATABASE_URL: %v", err)}

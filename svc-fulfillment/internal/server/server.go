@@ -63,6 +63,8 @@ type Server struct {
 	serveDone chan error
 	// started is closed by Start: the background workers begin then.
 	started chan struct{}
+	// serving is what health reports: set by Start, then by the probe alone.
+	serving bool
 }
 
 // New builds the server; nothing listens until Start.
@@ -147,7 +149,8 @@ func (s *Server) Start() (int, error) {
 		return 0, listenError(s.settings.ListenAddress, err)
 	}
 	s.listener = listener
-	s.setHealth(s.databaseAnswers())
+	s.serving = s.databaseAnswers()
+	s.setHealth(s.serving)
 	go func() { s.serveDone <- s.grpc.Serve(listener) }()
 	close(s.started)
 	port := listener.Addr().(*net.TCPAddr).Port
@@ -215,9 +218,11 @@ func (s *Server) setHealth(serving bool) {
 }
 
 // probeHealth changes health only when the database's answer does: each change is a
-// message on every Health/Watch stream, which must hear of changes and nothing else.
+// message on every Health/Watch stream, which must hear of changes and nothing else. It
+// compares with what Start reported (not with a first answer of its own, which would miss
+// an outage that began between the two).
 func (s *Server) probeHealth(ctx context.Context) {
-	serving := s.databaseAnswers()
+	serving := s.serving
 	ticker := time.NewTicker(s.settings.HealthProbe)
 	defer ticker.Stop()
 	for {
