@@ -39,7 +39,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from pasar_testkit.failure_logs import FailureLogs
-from pasar_testkit.stack import COMPONENTS, Stack, sqlite_database_urls
+from pasar_testkit.stack import STACK_COMPONENTS, Stack, sqlite_database_urls
 
 EXAMPLES = int(os.environ.get("PASAR_FAULT_FUZZ_EXAMPLES", "40"))
 REPEATS = 12  # each hostile request, sent by concurrent clients
@@ -72,7 +72,7 @@ def bad_input_shop(
     base = tmp_path_factory.mktemp("bad-input")
     urls = sqlite_database_urls(base / "databases")
     with make_stack(base / "shop", urls) as stack, session_failure_logs.showing("the shop", stack.logs):
-        stack.start(*COMPONENTS)
+        stack.start(*STACK_COMPONENTS)  # the whole shop: every route of the OpenAPI document answers
         FaultShop(stack).seed_catalog()
         databases = Databases(urls)
         yield BadInputShop(stack, databases, catalog_fingerprint(databases))
