@@ -134,7 +134,7 @@ def test_the_other_products_ask_for_what_their_shops_ask_for() -> None:
     assert meter.delivery_kind == product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN
     assert [
         (f.name, f.pattern, f.min_length, f.max_length, f.lookup_supported) for f in meter.destination_fields
-    ] == [("meter_number", "[0-9]{11}", 11, 11, True)]
+    ] == [("meter_number", "[0-9]{11,12}", 11, 12, True)]
     game = demo_product("voucher-permata-arena")
     assert game.delivery_kind == product_pb2.DELIVERY_KIND_ACCOUNT_TOPUP
     assert [field.name for field in game.destination_fields] == ["user_id", "zone_id"]
