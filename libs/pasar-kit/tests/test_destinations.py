@@ -192,6 +192,8 @@ def test_mask_destination_keeps_the_last_three_characters(
         "[0-9]+?",
         r"\++[0-9]",
         "[a-z]{2}-?[0-9]*",
+        "[0-9]{1000}",
+        "[0-9]{3,}",
     ],
 )
 def test_portable_patterns_are_accepted(pattern: str) -> None:
@@ -224,6 +226,8 @@ def test_portable_patterns_are_accepted(pattern: str) -> None:
         ("[0-9]{2}+", "possessive"),
         ("[0-9]?+", "possessive"),
         ("[0-9]{,4}", "{,n}"),
+        ("[0-9]{1001}", "more than 1000"),
+        ("[0-9]{2,1001}", "more than 1000"),
         ("[]a]", "opens a character class with ]"),
         ("[^]a]", "opens a character class with ]"),
         ("[[a]]", "[ inside a character class"),

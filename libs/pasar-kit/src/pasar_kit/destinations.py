@@ -38,6 +38,9 @@ _QUANTIFIER_ENDS = frozenset("*+?}")
 _TOKEN = re.compile(r"\\.?|\[\^?(?:\\.?|[^\]\\])*\]?|.", re.DOTALL)
 # A character class's tokens: an escape, a doubled character, or one character.
 _CLASS_TOKEN = re.compile(r"\\.?|(.)\1|.", re.DOTALL)
+# A counted repetition, and the largest count RE2 accepts.
+_COUNT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+MAX_REPEAT = 1000
 # Doubled characters that newer regular expression syntaxes read as set operations.
 _SET_OPERATORS = frozenset({"--", "&&", "||", "~~"})
 
@@ -114,7 +117,8 @@ def pattern_problem(pattern: str) -> str | None:
     Refused: what RE2 or JavaScript would read otherwise or not at all, and what Python's
     re cannot compile: lookarounds, backreferences, named groups, inline flags and
     other ``(?`` groups besides ``(?:``, escapes other than \\d \\D \\w \\W and escaped
-    syntax characters, possessive quantifiers, ``{,n}``, a class opening with ``]``, and
+    syntax characters, possessive quantifiers, ``{,n}``, counts above 1000, a class opening
+    with ``]``, and
     ``[``, ``--``, ``&&``, ``||`` or ``~~`` inside a class.
     """
     unportable = _unportable_construct(pattern)
@@ -177,6 +181,9 @@ def _syntax_problem(pattern: str, index: int, previous: str) -> str | None:
         return "uses a (? group other than (?: (a lookaround, named group or flag), which is not portable"
     if pattern.startswith("{,", index):
         return "uses {,n}, which RE2 and JavaScript read as text; write {0,n}"
+    count = _COUNT.match(pattern, index)
+    if count is not None and max(int(number) for number in count.groups() if number) > MAX_REPEAT:
+        return f"repeats more than {MAX_REPEAT} times, which RE2 refuses"
     if pattern[index] == "+" and previous in _QUANTIFIER_ENDS:
         return "uses a possessive quantifier, which is not portable"
     return None
