@@ -578,6 +578,8 @@ class FakeFulfillment(fulfillment_service_pb2_grpc.FulfillmentServiceServicer):
         self.events: list[fulfillment_pb2.FulfillmentEvent] = []
         self.hooks = Hooks()
         self.watchers = 0
+        # Delivery kinds the biller does not deliver (DELIVERY_KIND_NOT_SUPPORTED).
+        self.unsupported_kinds: set[int] = set()
 
     def lines_of(self, order_id: str) -> list[fulfillment_pb2.Fulfillment]:
         with self.lock:
@@ -649,6 +651,13 @@ class FakeFulfillment(fulfillment_service_pb2_grpc.FulfillmentServiceServicer):
     ) -> fulfillment_service_pb2.CreateFulfillmentResponse:
         self.hooks.run_before("CreateFulfillment", f"{request.order_id}/{request.package_id}")
         key = (request.order_id, request.package_id)
+        if request.delivery_kind in self.unsupported_kinds:
+            kind = product_pb2.DeliveryKind.Name(request.delivery_kind)
+            raise errors.FailedPrecondition(
+                f"{kind} is not delivered",
+                reason=FulfillmentErrorReason.Name(FulfillmentErrorReason.DELIVERY_KIND_NOT_SUPPORTED),
+                metadata={"delivery_kind": kind},
+            )
         with self.lock:
             existing = self.fulfillments.get(key)
             if existing is not None:

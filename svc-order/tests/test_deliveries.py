@@ -10,7 +10,7 @@ from typing import Any, cast
 import grpc
 import pytest
 from conftest import RunningService, StartService, create_request, with_destinations
-from fakes import FakeFulfillment, FakePayments
+from fakes import FakeCatalog, FakeFulfillment, FakePayments
 
 from pasar.fulfillment.v1 import fulfillment_pb2
 from pasar.order.v1 import order_pb2, order_service_pb2
@@ -332,6 +332,35 @@ def test_a_refund_the_payment_service_refuses_for_good_is_not_retried(
         record.levelno == logging.ERROR and "refund" in record.getMessage() for record in caplog.records
     )
     assert state_of(service, placed) == order_pb2.ORDER_STATE_PAID
+
+
+@pytest.mark.parametrize("refusal", ["kind-not-supported", "no-delivery-kind"])
+def test_a_line_the_fulfillment_service_can_never_deliver_is_refunded(
+    start_service: StartService,
+    fake_catalog: FakeCatalog,
+    fake_payments: FakePayments,
+    fake_fulfillment: FakeFulfillment,
+    refusal: str,
+) -> None:
+    if refusal == "kind-not-supported":
+        fake_fulfillment.unsupported_kinds.add(product_pb2.DELIVERY_KIND_VOUCHER_CODE)
+    else:  # a product made before delivery kinds: CreateFulfillment's rules refuse it
+        fake_catalog.packages["voucher-game-25k"].delivery_kind = product_pb2.DELIVERY_KIND_UNSPECIFIED
+    service = start_service()
+    placed = place(service)
+    fake_payments.pay(placed.payment.id)
+    eventually(lambda: len(fake_fulfillment.lines_of(placed.order.id)) == len(PACKAGES) - 1)
+    for package_id in PACKAGES[:2]:
+        fake_fulfillment.succeed(placed.order.id, package_id)
+
+    eventually(lambda: state_of(service, placed) == order_pb2.ORDER_STATE_REFUNDED)
+    voucher_total = line_totals(placed)["voucher-game-25k"]
+    assert fake_payments.refunds_of(placed.order.id) == {f"{placed.order.id}:voucher-game-25k": voucher_total}
+    voucher = {line.package_id: line for line in order_of(service, placed).lines}["voucher-game-25k"]
+    assert voucher.fulfillment.state == fulfillment_pb2.FULFILLMENT_STATE_FAILED
+    assert voucher.fulfillment.failure.reason == fulfillment_pb2.FAILURE_REASON_BILLER_ERROR
+    assert voucher.refund.amount.amount == voucher_total
+    eventually(lambda: len(mails(service, EmailKind.REFUNDED, placed)) == 1)
 
 
 def cursor_of(service: RunningService) -> int:

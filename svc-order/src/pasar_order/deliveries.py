@@ -11,7 +11,8 @@ and the refund dispatcher, which both end lines, see each other's last change:
 - a line's fulfillment ends once (a conditional update from no state or PENDING): a line
   is delivered or refunded, never both;
 - a FAILED line queues its refund (RefundPayment, request id = the fulfillment's id,
-  amount = the line's total);
+  amount = the line's total); a line the fulfillment service refuses to ever deliver
+  fails the same way (request id ``<order id>:<package id>``);
 - once every line has ended: all delivered -> FULFILLED and the "delivered" e-mail; any
   failed -> when none was delivered the fee's refund is queued too (request id
   ``<order id>:fee``), and once every refund is made -> REFUNDED, with the refunded total,
@@ -26,9 +27,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from pasar.fulfillment.v1 import fulfillment_pb2
+from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.database import is_mysql
+from pasar_kit.timestamps import to_timestamp
 from pasar_order.mail_outbox import queue_email
 from pasar_order.models import (
     ENDED_FULFILLMENT_STATES,
@@ -100,7 +102,7 @@ def record_fulfillment(fulfillment: fulfillment_pb2.Fulfillment, now: datetime) 
         return False
     snapshot = fulfillment.SerializeToString(deterministic=True)
     changes = {
-        OrderLine.fulfillment_id: fulfillment.id,
+        OrderLine.fulfillment_id: fulfillment.id or None,
         OrderLine.fulfillment_state: state,
         OrderLine.fulfillment_snapshot: snapshot,
     }
@@ -111,13 +113,41 @@ def record_fulfillment(fulfillment: fulfillment_pb2.Fulfillment, now: datetime) 
     if not updated or state == FulfillmentState.PENDING:
         return bool(updated)
     if state == FulfillmentState.FAILED:
-        queue_refund(order.id, line.id, fulfillment.id, line.line_total, now)
+        queue_refund(order.id, line.id, refund_request_id(fulfillment), line.line_total, now)
     log.info(
         "line delivered" if state == FulfillmentState.SUCCEEDED else "line not delivered; refund queued",
         extra={"order_id": order.id, "package_id": line.package_id, "fulfillment_id": fulfillment.id},
     )
     settle(order.id, now)
     return True
+
+
+def record_undeliverable(
+    request: fulfillment_service_pb2.CreateFulfillmentRequest, why: str, now: datetime
+) -> bool:
+    """Ends a line the fulfillment service refuses to ever deliver as FAILED (a fulfillment
+    without an id, the refusal as its failure), which queues its refund."""
+    fulfillment = fulfillment_pb2.Fulfillment(
+        order_id=request.order_id,
+        package_id=request.package_id,
+        product_id=request.product_id,
+        delivery_kind=request.delivery_kind,
+        quantity=request.quantity,
+        amount=request.amount,
+        destination=request.destination,
+        state=fulfillment_pb2.FULFILLMENT_STATE_FAILED,
+        failure=fulfillment_pb2.Failure(reason=fulfillment_pb2.FAILURE_REASON_BILLER_ERROR, message=why),
+        create_time=to_timestamp(now),
+        update_time=to_timestamp(now),
+        complete_time=to_timestamp(now),
+    )
+    return record_fulfillment(fulfillment, now)
+
+
+def refund_request_id(fulfillment: fulfillment_pb2.Fulfillment) -> str:
+    """RefundPayment's request id for a failed line: its fulfillment's id, or
+    ``<order id>:<package id>`` for a line the fulfillment service never accepted."""
+    return fulfillment.id or f"{fulfillment.order_id}:{fulfillment.package_id}"
 
 
 def queue_refund(order_id: str, line_id: int | None, request_id: str, amount: int, now: datetime) -> None:

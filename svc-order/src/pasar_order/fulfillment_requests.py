@@ -3,7 +3,9 @@
 The transaction that marks an order paid also queues one FulfillmentTask per line
 (:func:`pasar_order.deliveries.queue_fulfillments`); this
 dispatcher then calls CreateFulfillment until the fulfillment service accepts the line,
-so that an outage of that service delays deliveries but never loses one. The call is
+so that an outage of that service delays deliveries but never loses one. A line the
+fulfillment service says it can never deliver (DELIVERY_KIND_NOT_SUPPORTED, or a request
+it finds invalid) fails here and is refunded like a line whose delivery failed. The call is
 idempotent on the line (order and package id) at the fulfillment service, so a call
 repeated after a crash or a lost answer asks for nothing twice. What happens to the
 delivery afterwards comes from the fulfillment events (:mod:`pasar_order.fulfillment_events`).
@@ -21,7 +23,7 @@ from pasar.fulfillment.v1 import fulfillment_service_pb2
 from pasar_kit.database import atomic_write
 from pasar_kit.destinations import mask_destination
 from pasar_kit.timestamps import utc_now
-from pasar_order import deliveries
+from pasar_order import deliveries, reasons
 from pasar_order.models import FulfillmentTask, Order, OrderLine, line_destination
 from pasar_order.peers import Peers
 from pasar_order.reasons import PeerError
@@ -76,19 +78,7 @@ class FulfillmentDispatcher:
             if error.is_outage or error.code in _TRANSIENT_CODES:
                 self.queue.retry_later(task, error.message)
                 return
-            # A refusal no retry changes (a line the fulfillment service cannot deliver,
-            # another line's content under this one's key): the line needs a person.
-            log.error(
-                "the fulfillment service refused a paid line",
-                extra={
-                    "order_id": order.id,
-                    "package_id": line.package_id,
-                    "destination": mask_destination(line_destination(line)),
-                    "reason": error.reason,
-                    "code": error.code.name,
-                },
-            )
-            self.queue.give_up(task, f"{error.reason or error.code.name}: {error.message}")
+            self._refused(task, order, line, error)
             return
         # A retry may find the line delivered (or failed) already: its answer counts like
         # the event that will tell the same.
@@ -106,3 +96,37 @@ class FulfillmentDispatcher:
                 "destination": mask_destination(line_destination(line)),
             },
         )
+
+    def _refused(self, task: FulfillmentTask, order: Order, line: OrderLine, error: PeerError) -> None:
+        details = {
+            "order_id": order.id,
+            "package_id": line.package_id,
+            "destination": mask_destination(line_destination(line)),
+            "reason": error.reason,
+            "code": error.code.name,
+        }
+        if (
+            error.reason == reasons.DELIVERY_KIND_NOT_SUPPORTED
+            or error.code == grpc.StatusCode.INVALID_ARGUMENT
+        ):
+            # The line can never be delivered (a kind the biller does not deliver, or a
+            # line the contract cannot carry, such as a product without a delivery kind):
+            # it fails here, and its price goes back like any failed line's.
+            log.error("a paid line cannot be delivered; refunding it", extra=details)
+            with atomic_write(self.database):
+                deliveries.record_undeliverable(
+                    fulfillment_request(order, line),
+                    f"{error.reason or error.code.name}: {error.message}",
+                    utc_now(),
+                )
+            self.queue.complete(task)
+            self.doorbells.ring()
+        elif error.code == grpc.StatusCode.ALREADY_EXISTS:
+            # Another content under this line's key (FULFILLMENT_CONFLICT): what it will
+            # deliver is unknown here, so the line needs a person.
+            log.error("the fulfillment service holds another request for a paid line", extra=details)
+            self.queue.give_up(task, f"{error.reason or error.code.name}: {error.message}")
+        else:
+            # The order service not allowed as a caller, say: keep trying, slowly, once set right.
+            log.error("a fulfillment request failed; retrying", extra=details)
+            self.queue.retry_later(task, f"{error.reason or error.code.name}: {error.message}")

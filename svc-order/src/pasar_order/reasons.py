@@ -3,9 +3,9 @@
 Callers branch on the reason, never on the message, so every error is built here from the
 generated enums rather than spelled out where it is raised: the order service's own
 (``pasar.order.v1.ErrorReason``), the shared ones (``pasar.common.v1.ErrorReason``), and the
-catalog's and the payment service's, which checkout answers itself when it can tell before
-asking them (a check that saves reserving stock only to release it) and otherwise passes
-through as the peer sent them (:class:`PeerError`). The enums' comments in
+catalog's, the payment service's and the fulfillment service's, which checkout answers
+itself when it can tell before asking them (a check that saves reserving stock only to
+release it) and otherwise passes through as the peer sent them (:class:`PeerError`). The enums' comments in
 ``contracts/proto/pasar/*/v1/error_reason.proto`` name each reason's status code and
 metadata keys.
 """
@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
+from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason as FulfillmentErrorReason
 from pasar.order.v1.error_reason_pb2 import ErrorReason
 from pasar.payment.v1 import payment_pb2
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
@@ -32,6 +33,8 @@ RESERVATION_COMMITTED = ProductErrorReason.Name(ProductErrorReason.RESERVATION_C
 RESERVATION_RELEASED = ProductErrorReason.Name(ProductErrorReason.RESERVATION_RELEASED)
 RESERVATION_NOT_FOUND = ProductErrorReason.Name(ProductErrorReason.RESERVATION_NOT_FOUND)
 PAYMENT_PAID = PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_PAID)
+# The fulfillment service cannot deliver a line of this kind (its biller does not).
+DELIVERY_KIND_NOT_SUPPORTED = FulfillmentErrorReason.Name(FulfillmentErrorReason.DELIVERY_KIND_NOT_SUPPORTED)
 # Refusals of RefundPayment that no retry changes.
 REFUND_REFUSALS = frozenset(
     PaymentErrorReason.Name(reason)
