@@ -213,6 +213,13 @@ func listenAddress(env Env, production bool) (string, error) {
 
 func peerAddress(env Env, name, fallback string) (string, error) {
 	value := env.String(name, fallback)
+	// A gRPC target naming its resolver, as compose and Kubernetes give every caller
+	// (dns:///product:50051 lists every pod of a headless Service), is grpc-go's to read.
+	for _, scheme := range []string{"dns:", "ipv4:", "ipv6:", "unix:"} {
+		if strings.HasPrefix(value, scheme) && len(value) > len(scheme) {
+			return value, nil
+		}
+	}
 	if _, err := parseHostPort(value); err != nil {
 		return "", errorf("%s %s", name, err.Error())
 	}

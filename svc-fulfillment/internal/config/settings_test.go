@@ -59,6 +59,7 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		{"PASAR_LISTEN_ADDRESS", "127.0.0.1:99999", "PASAR_LISTEN_ADDRESS must end with a port from 1 to 65535"},
 		{"PASAR_LISTEN_ADDRESS", "::1:50054", "PASAR_LISTEN_ADDRESS must write an IPv6 host in brackets"},
 		{"PASAR_PRODUCT_ADDRESS", "nowhere", "PASAR_PRODUCT_ADDRESS must be host:port"},
+		{"PASAR_PRODUCT_ADDRESS", "dns:", "PASAR_PRODUCT_ADDRESS must end with a port"},
 		{"PASAR_SHUTDOWN_GRACE_SECONDS", "soon", "PASAR_SHUTDOWN_GRACE_SECONDS must be a number, not 'soon'"},
 		{"PASAR_HEALTH_PROBE_SECONDS", "0.01", "PASAR_HEALTH_PROBE_SECONDS must be at least 0.1"},
 		{"PASAR_SANDBOX_BILLER_DELAY_SECONDS", "-1", "PASAR_SANDBOX_BILLER_DELAY_SECONDS must be at least 0"},
@@ -118,6 +119,21 @@ func TestProductionRefuses(t *testing.T) {
 				t.Fatalf("got %v, want an error saying %q", err, c.says)
 			}
 		})
+	}
+}
+
+func TestProductAddressMayBeAGRPCTarget(t *testing.T) {
+	// As compose and Kubernetes name a headless Service to every caller (docker/).
+	for _, target := range []string{"dns:///product:50051", "ipv4:127.0.0.1:50051,127.0.0.1:50061"} {
+		values := production()
+		values["PASAR_PRODUCT_ADDRESS"] = target
+		s, err := Load(EnvFrom(values))
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		if s.ProductAddress != target {
+			t.Errorf("ProductAddress = %q, want %q", s.ProductAddress, target)
+		}
 	}
 }
 
