@@ -147,12 +147,14 @@ def place_orders(stack: Stack) -> tuple[list[str], dict[tuple[str, str], bool]]:
     return payment_ids, expected_failures
 
 
-def pay_gradually(stack: Stack, payment_ids: list[str], stop: threading.Event) -> None:
-    """Settles the payments through the sandbox, one every PAY_INTERVAL_SECONDS."""
+def pay_gradually(stack: Stack, payment_ids: list[str], stop: threading.Event, paid_at: list[float]) -> None:
+    """Settles the payments through the sandbox, one every PAY_INTERVAL_SECONDS; paid_at
+    gets the time of each (time.monotonic)."""
     with grpc.insecure_channel(stack.address("payment")) as channel:
         payments = payment_service_pb2_grpc.PaymentServiceStub(as_order_service(channel))
         for payment_id in payment_ids:
             payments.SimulatePayment(payment_service_pb2.SimulatePaymentRequest(id=payment_id), timeout=15)
+            paid_at.append(time.monotonic())
             if stop.wait(PAY_INTERVAL_SECONDS):
                 return
 
@@ -170,8 +172,8 @@ def test_every_paid_line_is_delivered_once_or_refunded_when_services_crash(
     payment_ids, expected_failures = place_orders(stack)
     databases = Databases(service_databases)
 
-    stop = threading.Event()
-    payer = threading.Thread(target=pay_gradually, args=(stack, payment_ids, stop), name="payer")
+    stop, paid_at, down = threading.Event(), list[float](), list[tuple[str, float, float]]()
+    payer = threading.Thread(target=pay_gradually, args=(stack, payment_ids, stop, paid_at), name="payer")
     started = time.monotonic()
     payer.start()
     kills = 0
@@ -179,10 +181,12 @@ def test_every_paid_line_is_delivered_once_or_refunded_when_services_crash(
         for _ in range(ROUNDS):
             for victim in VICTIMS:
                 time.sleep(BETWEEN_SECONDS)
+                killed = time.monotonic()
                 kill_component(stack, victim)  # SIGKILL by the PID this test started
                 kills += 1
                 time.sleep(DOWN_SECONDS)
                 stack[victim].start()
+                down.append((victim, killed, time.monotonic()))
     except BaseException:
         stop.set()
         raise
@@ -198,11 +202,18 @@ def test_every_paid_line_is_delivered_once_or_refunded_when_services_crash(
         ) from None
     settled_seconds = time.monotonic() - started
     found = audit_deliveries(databases, stack.mail_dir, expected_failures)
+    paid_while_down = {
+        victim: sum(
+            1 for paid in paid_at for name, start, end in down if name == victim and start <= paid <= end
+        )
+        for victim in VICTIMS
+    }
 
     figures(
         f"crash during delivery ({database_kind}): svc-fulfillment and svc-order killed with SIGKILL "
-        f"{kills} times in {load_seconds:.0f} s while {ORDERS} orders were paid; all final after "
-        f"{settled_seconds:.0f} s; {found.figures()}; inconsistencies found {len(found.problems)}"
+        f"{kills} times in {load_seconds:.0f} s while {ORDERS} orders were paid (paid while down: "
+        f"{paid_while_down}); all final after {settled_seconds:.0f} s; {found.figures()}; "
+        f"inconsistencies found {len(found.problems)}"
     )
     tally({"orders placed": ORDERS, "faults injected": kills, "inconsistencies found": len(found.problems)})
     assert not found.problems, "\n".join(found.problems[:50])
