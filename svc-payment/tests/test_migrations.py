@@ -1,5 +1,6 @@
-"""The schema comes from the migrations alone, it is the one the models describe, and
-migration 004 (refunds) rolls back while no refund is stored."""
+"""The schema comes from the migrations alone, it is the one the models describe; migration
+004 (refunds) gives existing payments a zero refunded total, and rolls back while no refund
+is stored."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ from conftest import RunningService, paid_payment, refund
 from peewee_migrate import Router
 
 from pasar_kit import database as db
+from pasar_kit.ids import new_id
+from pasar_kit.money import rupiah
+from pasar_kit.timestamps import utc_now
 from pasar_payment.main import MIGRATIONS_DIR
-from pasar_payment.models import MODELS, database_proxy
+from pasar_payment.messages import payment_message
+from pasar_payment.models import MODELS, ChannelKind, Payment, PaymentState, database_proxy
 from pasar_testkit.mariadb import MariaDBServer
 
 
@@ -94,3 +99,38 @@ def test_the_refunds_migration_refuses_to_roll_back_over_stored_refunds(service:
             router.rollback()
         assert router.done[-1] == "004_refunds"
         assert service.database.execute_sql("SELECT COUNT(*) FROM refund").fetchone()[0] == 1
+
+
+def test_payments_stored_before_the_refunds_migration_have_refunded_nothing(database_url: str) -> None:
+    database = db.bind(database_proxy, database_url, max_connections=2)
+    try:
+        with database.connection_context():
+            router = Router(database, migrate_dir=MIGRATIONS_DIR)
+            router.run("003_case_sensitive_ids")
+            now = utc_now()
+            columns = {
+                "id": new_id("pay"),
+                "order_id": "ord-before-refunds",
+                "channel_code": "qris",
+                "channel_kind": ChannelKind.QRIS.value,
+                "state": PaymentState.PAID.value,
+                "currency_code": "IDR",
+                "amount": 10_000,
+                "fee": 70,
+                "total": 10_070,
+                "provider": "sandbox",
+                "provider_reference": "SBXBEFORE",
+                "instructions": '{"qrString": "000201"}',
+                "create_time": now,
+                "expire_time": now,
+                "paid_time": now,
+                "update_time": now,
+            }
+            peewee.Table("payment", list(columns)).bind(database).insert(columns).execute()
+            router.run()
+            stored = Payment.get_by_id(columns["id"])
+            message = payment_message(stored)
+        assert stored.refunded_total == 0
+        assert (message.refunded_total, list(message.refunds)) == (rupiah(0), [])
+    finally:
+        db.close_pool(database)

@@ -4,6 +4,9 @@ told by a REFUNDED event; and what a refunded payment answers to the other RPCs.
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, timedelta
 from functools import partial
 
@@ -26,6 +29,7 @@ from conftest import (
 from pasar.common.v1.money_pb2 import Money
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar.payment.v1.error_reason_pb2 import ErrorReason
+from pasar_kit.errors import FailedPrecondition
 from pasar_kit.ids import new_id
 from pasar_kit.money import rupiah
 from pasar_payment.events import EventFeed
@@ -33,6 +37,7 @@ from pasar_payment.expiry import expire_due_payments
 from pasar_payment.models import Refund, RefundState
 from pasar_payment.providers.base import ProviderRefund, RefundOrder
 from pasar_payment.providers.sandbox import SandboxProvider
+from pasar_payment.refunds import PaymentRefunder, RefundOutcome
 from pasar_testkit.assertions import error_metadata, reason_of, refused, violated_fields
 
 PaymentStub = payment_service_pb2_grpc.PaymentServiceStub
@@ -256,6 +261,46 @@ def test_concurrent_refunds_of_one_payment_never_exceed_its_total(service: Runni
     assert sorted(answer.payment.refunded_total.amount for answer in made) == list(
         range(7_000, 49_001, 7_000)
     )
+
+
+class SlowRefunds(SandboxProvider):
+    """The sandbox answering a refund after a moment, as a provider over the network does:
+    refunds of one payment overlap for that long unless its row lock orders them."""
+
+    def refund_payment(self, order: RefundOrder) -> ProviderRefund:
+        time.sleep(0.05)
+        return super().refund_payment(order)
+
+
+def test_refunds_racing_with_a_slow_provider_never_exceed_the_total(service: RunningService) -> None:
+    """Sixteen refunds of 7.000 of a 54.000 payment, each on a connection opened beforehand (a
+    new connection opens under the pool's lock, one at a time, which would order the calls by
+    itself), all released at once. Without the payment's row lock, on MariaDB, calls ended in
+    deadlocks (each refund's foreign key check share-locks the payment row the others then
+    update) and two refunds were made."""
+    payment = paid_payment(service.stub)
+    refunder = PaymentRefunder(service.database, SlowRefunds(WEBHOOK_SECRET), EventFeed())
+    connected = threading.Barrier(16)
+
+    def race(index: int) -> RefundOutcome | Exception:
+        with service.database.connection_context():
+            service.database.execute_sql("SELECT 1")
+            connected.wait()
+            try:
+                return refunder.refund_payment(
+                    payment_id=payment.id, request_id=f"race-{index}", amount=7_000, reason="delivery failed"
+                )
+            except Exception as error:  # collected for the test to assert on
+                return error
+
+    with ThreadPoolExecutor(16) as pool:
+        outcomes = list(pool.map(race, range(16)))
+    made = [outcome for outcome in outcomes if isinstance(outcome, RefundOutcome)]
+    assert len(made) == 7, outcomes
+    assert all(isinstance(outcome, FailedPrecondition) for outcome in outcomes if outcome not in made)
+    after = get(service.stub, payment.id)
+    assert after.refunded_total == rupiah(49_000)
+    assert sum(r.amount.amount for r in after.refunds) == 49_000
 
 
 def test_a_refunded_payment_cannot_be_cancelled(service: RunningService) -> None:
