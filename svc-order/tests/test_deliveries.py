@@ -22,6 +22,7 @@ from pasar_kit import errors
 from pasar_kit.money import format_rupiah
 from pasar_order.fulfillment_events import CURSOR_NAME
 from pasar_order.models import EmailKind, EventCursor, FulfillmentTask, OutboxState, RefundTask
+from pasar_order.payment_events import CURSOR_NAME as PAYMENT_EVENTS
 from pasar_testkit.assertions import error_metadata, eventually, reason_of, refused
 from pasar_testkit.fake_server import FakeGrpcServer
 from pasar_testkit.mail import body_text, mails_in
@@ -100,7 +101,7 @@ def test_a_paid_order_asks_once_for_each_lines_delivery(
     payment = fake_payments.payment_of(placed.order.id)
     with service.database.connection_context():
         assert service.assembled.settler.record_paid(placed.order.id, payment) is False
-    eventually(lambda: service.assembled.consumer.handled == len(fake_payments.events) - 1)
+    eventually(lambda: cursor_of(service, PAYMENT_EVENTS) == len(fake_payments.events))
     with service.database.connection_context():
         assert FulfillmentTask.select().where(FulfillmentTask.order == placed.order.id).count() == len(
             PACKAGES
@@ -363,9 +364,9 @@ def test_a_line_the_fulfillment_service_can_never_deliver_is_refunded(
     eventually(lambda: len(mails(service, EmailKind.REFUNDED, placed)) == 1)
 
 
-def cursor_of(service: RunningService) -> int:
+def cursor_of(service: RunningService, name: str = CURSOR_NAME) -> int:
     with service.database.connection_context():
-        row = EventCursor.get_or_none(EventCursor.name == CURSOR_NAME)
+        row = EventCursor.get_or_none(EventCursor.name == name)
         return int(row.sequence) if row else 0
 
 
