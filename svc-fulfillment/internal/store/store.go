@@ -173,12 +173,13 @@ func (s *Store) DueRequests(ctx context.Context, limit int) ([]*fulfillmentv1.Fu
 }
 
 // MarkRequested records that the biller accepted the request for id under reference:
-// the request is no longer due. A notification may have recorded both already.
+// the request is no longer due, and the fulfillment carries the biller's reference (a
+// change: update_time moves). A notification may have recorded both already.
 func (s *Store) MarkRequested(ctx context.Context, id, reference string) error {
+	now := micros(s.now().UTC().Truncate(time.Microsecond))
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE fulfillments SET request_due = 0,"+
-			" biller_reference = CASE WHEN biller_reference = '' THEN ? ELSE biller_reference END"+
-			" WHERE id = ? AND request_due = 1", reference, id)
+		_, err := tx.ExecContext(ctx, "UPDATE fulfillments SET request_due = 0, biller_reference = ?, update_time = ?"+
+			" WHERE id = ? AND request_due = 1 AND biller_reference = ''", reference, now, id)
 		return err
 	})
 }

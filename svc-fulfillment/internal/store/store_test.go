@@ -131,6 +131,17 @@ func TestCompleteOnceThenDuplicateOrNotPending(t *testing.T) {
 		if err := s.MarkRequested(ctx, f.GetId(), "REF-1"); err != nil {
 			t.Fatal(err)
 		}
+		requested, _ := s.Get(ctx, f.GetId())
+		if requested.GetBillerReference() != "REF-1" || requested.GetUpdateTime().AsTime().Before(f.GetUpdateTime().AsTime()) ||
+			!requested.GetCreateTime().AsTime().Equal(f.GetCreateTime().AsTime()) {
+			t.Fatalf("the acceptance records the reference and moves update_time: %v", requested)
+		}
+		if err := s.MarkRequested(ctx, f.GetId(), "REF-2"); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := s.Get(ctx, f.GetId()); !equal(again, requested) {
+			t.Fatalf("a repeated acceptance changes nothing: %v", again)
+		}
 		succeeded := store.Outcome{Reference: "REF-1", Succeeded: true, Deliveries: []*fulfillmentv1.Delivery{
 			{SerialNumber: "1234567890123456", Token: "1234-5678-9012-3456-7890", Kwh: "13.84"}}}
 		if _, _, err := s.Complete(ctx, f.GetId(), store.Outcome{Reference: "REF-OTHER", Succeeded: true}); !errors.Is(err, store.ErrNotFound) {
