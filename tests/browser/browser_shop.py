@@ -1,19 +1,23 @@
-"""The whole shop as the browser tests use it: three services and the gateway serving the
-built storefront, on fresh SQLite databases with the demo catalog, and the e-mails the
-order service writes as .eml files.
+"""The whole shop as the browser tests use it: the three Python services, the Go
+fulfillment service (its sandbox biller delivers) and the gateway serving the built
+storefront, on fresh SQLite databases with the demo catalog, and the e-mails the order
+service writes as .eml files.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
 from pasar_kit.readiness import http_ok
 from pasar_testkit.mail import mail_files, parse_mail
-from pasar_testkit.stack import COMPONENTS, Stack, sqlite_database_urls
+from pasar_testkit.stack import STACK_COMPONENTS, Stack, sqlite_database_urls
 from pasar_testkit.waiting import wait_for
 
 #: How long the gateway keeps catalog reads (products, channels) in its cache, in tests.
@@ -82,7 +86,7 @@ class BrowserShop:
         self.stack.load_demo_catalog()
 
     def start(self) -> None:
-        self.stack.start(*COMPONENTS)
+        self.stack.start(*STACK_COMPONENTS)
 
     def stop(self) -> None:
         self.stack.stop()
@@ -106,7 +110,7 @@ class BrowserShop:
         shop is whole once several new connections in a row, spread over the workers by
         the kernel, find every service ready through the gateway.
         """
-        for name in COMPONENTS:
+        for name in STACK_COMPONENTS:
             if not self.stack[name].running:
                 self.stack.start(name)
         wait_for(
@@ -118,6 +122,13 @@ class BrowserShop:
 
     def _every_worker_reaches_every_service(self) -> bool:
         return all(http_ok(f"{self.url}/readyz") for _ in range(WORKER_PROBES))
+
+    def order_state(self, order_id: str, token: str) -> str:
+        """The order's state as the gateway's REST API gives it ("ORDER_STATE_FULFILLED")."""
+        query = urllib.parse.urlencode({"token": token})
+        with urllib.request.urlopen(f"{self.url}/api/v1/orders/{order_id}?{query}", timeout=10) as response:
+            order = json.load(response)
+        return str(order["state"])
 
     def all_emails(self) -> list[Email]:
         """Every e-mail written so far, oldest first."""

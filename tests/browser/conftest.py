@@ -1,11 +1,11 @@
 """Fixtures of the browser tests: the built storefront, the whole shop, headless Chromium.
 
 The storefront is rebuilt when dist/ is missing or older than its sources. One shop runs
-for the session (three services and the gateway from their console scripts, fresh
-SQLite databases, the demo catalog), and is stopped by PID at the end; a test that stops
-a service gets it started again before the next test. Chromium is Debian's
-(/usr/bin/chromium), driven by Playwright over CDP; Playwright's own browsers are never
-downloaded. Screenshots go to var/artifacts/screenshots/.
+for the session (three Python services and the gateway from their console scripts, the Go
+svc-fulfillment from its build, fresh SQLite databases, the demo catalog), and is stopped
+by PID at the end; a test that stops a service gets it started again before the next
+test. Chromium is Debian's (/usr/bin/chromium), driven by Playwright over CDP; Playwright's
+own browsers are never downloaded. Screenshots go to var/artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = ViewportSize(width=1280, height=800)
 PHONE = ViewportSize(width=390, height=844)
+#: The widths a test may be parametrized with (`width`), for `sized_page` and screenshot names.
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 SCREENSHOTS = REPO / "var" / "artifacts" / "screenshots"
 
 #: How long a page may take to show what a test waits for.
@@ -147,3 +149,9 @@ def page(browser: Browser) -> Iterator[Page]:
 def phone_page(browser: Browser) -> Iterator[Page]:
     """A fresh browser tab at a phone's width, 390×844."""
     yield from _open_page(browser, PHONE)
+
+
+@pytest.fixture
+def sized_page(browser: Browser, width: str) -> Iterator[Page]:
+    """A fresh browser tab at the width the test is parametrized with: "desktop" or "phone"."""
+    yield from _open_page(browser, VIEWPORTS[width])

@@ -1,6 +1,6 @@
-"""A shopper buys in a real browser: home, the order page, Beli, the payment page, the
-sandbox payment, the e-mails and the link they carry, at desktop and phone widths.
-Each page is saved as a screenshot under var/artifacts/screenshots/.
+"""A shopper buys in a real browser: home, the order page with its destination, Beli, the
+payment page, the sandbox payment, the delivery, the e-mails and the link they carry, at
+desktop and phone widths. Each page is saved as a screenshot under var/artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from browser_shop import BrowserShop
 from playwright.sync_api import Page, expect
+from storefront_delivery_pages import expect_delivery_stage, expect_lookup, fill_destination
 from storefront_pages import (
     ORDER_PAGE_URL,
     buy_button,
@@ -50,6 +51,8 @@ def test_a_shopper_buys_phone_credit_pays_and_opens_the_order_from_the_email(
     expect(channels(page).first).to_be_visible()
     email = unique_email()
     fill_order(page, "Pulsa 20.000", "BCA Virtual Account", email)
+    fill_destination(page, "Nomor HP", "081234567890")
+    expect_lookup(page, "phone_number", "operator")
     summary = section(page, "checkout")
     expect(summary.locator('[data-summary="subtotal"]')).to_have_text(rupiah("21.000"))
     expect(summary.locator('[data-summary="fee"]')).to_have_text(rupiah("4.000"))
@@ -69,29 +72,36 @@ def test_a_shopper_buys_phone_credit_pays_and_opens_the_order_from_the_email(
     expect(transaction.locator("[data-order-id]")).to_have_text(order_id)
     expect(transaction.locator("[data-line-product]")).to_have_text("Pulsa Nusantara")
     expect(transaction.locator("[data-line-package]")).to_have_text("Pulsa 20.000")
+    expect(section(page, "delivery").locator('[data-destination="phone_number"]')).to_have_text(
+        "081234567890"
+    )
     expect(transaction.locator("[data-order-total]")).to_have_text(rupiah("25.000"))
     expect(order_status(page)).to_have_text("Menunggu pembayaran")
     screenshot(page, screenshots, "payment", "desktop")
 
     page.get_by_role("button", name="Simulasikan pembayaran").click()
-    expect(order_status(page)).to_have_text("Lunas", timeout=20_000)
-    expect(payment.locator('[data-outcome="paid"]')).to_contain_text("Pembayaran diterima")
+    # Paid, then delivered by the sandbox biller: the order ends Terkirim (FULFILLED).
+    expect(order_status(page)).to_have_text("Terkirim", timeout=20_000)
+    expect(payment.locator('[data-outcome="fulfilled"]')).to_contain_text("Pesanan Anda sudah terkirim")
     expect(page.get_by_role("button", name="Simulasikan pembayaran")).to_have_count(0)
+    expect_delivery_stage(page, "delivered")
     screenshot(page, screenshots, "paid", "desktop")
 
     created = shop.wait_for_email(order_id, "order_created")
     paid = shop.wait_for_email(order_id, "payment_received")
+    delivered = shop.wait_for_email(order_id, "delivered")
     link = f"{shop.url}/orders/{order_id}?token={token}"
     assert created.message["To"] == email
     assert created.order_links() != []
     assert set(created.order_links()) == {link}
     assert link in paid.order_links()
+    assert link in delivered.order_links()
 
     # The link opens the order in a new tab, as from the shopper's mail program.
     mail_tab = page.context.new_page()
     mail_tab.goto(link)
     expect(section(mail_tab, "transaction").locator("[data-order-id]")).to_have_text(order_id)
-    expect(order_status(mail_tab)).to_have_text("Lunas")
+    expect(order_status(mail_tab)).to_have_text("Terkirim")
     mail_tab.close()
 
     # The lookup page opens the same order from the pasted link.
@@ -102,7 +112,7 @@ def test_a_shopper_buys_phone_credit_pays_and_opens_the_order_from_the_email(
     screenshot(page, screenshots, "lookup", "desktop")
     by_link.get_by_role("button", name="Buka pesanan").click()
     page.wait_for_url(ORDER_PAGE_URL)
-    expect(order_status(page)).to_have_text("Lunas")
+    expect(order_status(page)).to_have_text("Terkirim")
 
 
 def test_a_shopper_on_a_phone_pays_by_qris(shop: BrowserShop, phone_page: Page, screenshots: Path) -> None:
@@ -115,6 +125,8 @@ def test_a_shopper_on_a_phone_pays_by_qris(shop: BrowserShop, phone_page: Page, 
 
     open_product(page, "Token Listrik Prabayar")
     fill_order(page, "Token Listrik 50.000", "QRIS", unique_email())
+    fill_destination(page, "Nomor Meter/ID Pelanggan", "14234567891")
+    expect_lookup(page, "meter_number", "customer")
     assert horizontal_overflow(page) == 0
     screenshot(page, screenshots, "order", "phone")
 
@@ -127,7 +139,8 @@ def test_a_shopper_on_a_phone_pays_by_qris(shop: BrowserShop, phone_page: Page, 
     screenshot(page, screenshots, "payment", "phone")
 
     page.get_by_role("button", name="Simulasikan pembayaran").click()
-    expect(order_status(page)).to_have_text("Lunas", timeout=20_000)
+    expect(order_status(page)).to_have_text("Terkirim", timeout=20_000)
+    expect_delivery_stage(page, "delivered")
     assert horizontal_overflow(page) == 0
     screenshot(page, screenshots, "paid", "phone")
 
@@ -149,6 +162,8 @@ def test_the_order_page_works_with_the_keyboard_alone(shop: BrowserShop, page: P
     email = page.get_by_label("E-mail")
     email.focus()
     page.keyboard.type(unique_email())
+    page.get_by_label("Nomor HP", exact=True).focus()
+    page.keyboard.type("081234567890")
     page.keyboard.press("Enter")  # submits the form: Beli
     page.wait_for_url(ORDER_PAGE_URL)
     expect(order_status(page)).to_have_text("Menunggu pembayaran")
@@ -163,6 +178,7 @@ def test_the_language_switch_speaks_english_and_is_remembered(shop: BrowserShop,
     expect(page.get_by_role("group", name="Choose a package")).to_be_visible()
     expect(page.get_by_role("group", name="Choose a payment channel")).to_be_visible()
     expect(page.get_by_role("button", name="Buy", exact=True)).to_be_visible()
+    expect(page.get_by_role("group", name="Deliver to")).to_be_visible()
     # Prices stay Rupiah as Indonesians write them, whatever the language.
     first_package = page.get_by_role("group", name="Choose a package").get_by_role("radio").first
     expect(first_package.locator("xpath=..")).to_contain_text(rupiah("6.500"))
