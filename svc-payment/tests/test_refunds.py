@@ -303,6 +303,49 @@ def test_refunds_racing_with_a_slow_provider_never_exceed_the_total(service: Run
     assert sum(r.amount.amount for r in after.refunds) == 49_000
 
 
+class CountedSlowRefunds(SlowRefunds):
+    """SlowRefunds counting the refunds it was asked for: money a real provider would move."""
+
+    def __init__(self, webhook_secret: str) -> None:
+        super().__init__(webhook_secret)
+        self.asked: list[RefundOrder] = []
+        self._lock = threading.Lock()
+
+    def refund_payment(self, order: RefundOrder) -> ProviderRefund:
+        with self._lock:
+            self.asked.append(order)
+        return super().refund_payment(order)
+
+
+def test_one_request_id_racing_over_several_payments_asks_the_provider_once(service: RunningService) -> None:
+    """The refund claims its request id before the provider is asked. When the provider was
+    asked first, on MariaDB, all eight payments were refunded at the provider and seven of
+    those refunds were then refused (REFUND_REQUEST_REUSED) and recorded nowhere."""
+    payments = [paid_payment(service.stub) for _ in range(8)]
+    provider = CountedSlowRefunds(WEBHOOK_SECRET)
+    refunder = PaymentRefunder(service.database, provider, EventFeed())
+    connected = threading.Barrier(len(payments))
+
+    def race(payment: payment_pb2.Payment) -> RefundOutcome | Exception:
+        with service.database.connection_context():
+            service.database.execute_sql("SELECT 1")
+            connected.wait()
+            try:
+                return refunder.refund_payment(
+                    payment_id=payment.id, request_id="ful_raced", amount=1_000, reason="delivery failed"
+                )
+            except Exception as error:  # collected for the test to assert on
+                return error
+
+    with ThreadPoolExecutor(len(payments)) as pool:
+        outcomes = list(pool.map(race, payments))
+    made = [outcome for outcome in outcomes if isinstance(outcome, RefundOutcome)]
+    assert len(made) == 1, outcomes
+    reused = ErrorReason.Name(ErrorReason.REFUND_REQUEST_REUSED)
+    assert all(getattr(outcome, "reason", None) == reused for outcome in outcomes if outcome not in made)
+    assert [order.payment_id for order in provider.asked] == [made[0].payment.id]
+
+
 def test_a_refunded_payment_cannot_be_cancelled(service: RunningService) -> None:
     """It was paid: CancelPayment answered it unchanged, as if it had ended unpaid."""
     payment = paid_payment(service.stub)

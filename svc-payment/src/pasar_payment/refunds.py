@@ -7,10 +7,12 @@ refund, unchanged; the same id for another payment or amount is REFUND_REQUEST_R
 Concurrent refunds of one payment must never add up to more than its total, so each
 refund is one read-then-write transaction holding the payment's row lock (SELECT ... FOR
 UPDATE on MySQL/MariaDB; SQLite's write lock, taken at BEGIN by ``atomic_write``): it reads
-what is left to refund, asks the provider, inserts the refund, adds its amount to the
-payment's refunded_total (REFUNDED once that reaches the total, PAID until then), and
-records the REFUNDED event carrying the refund. Two requests with one request id that
-race past the first look collide on the unique index: the loser answers as a retry.
+what is left to refund, inserts the refund (claiming its request id), asks the provider,
+adds the amount to the payment's refunded_total (REFUNDED once that reaches the total, PAID
+until then), and records the REFUNDED event carrying the refund. Two requests with one
+request id for two payments (two row locks) collide on the unique index before either asks
+the provider: the loser answers as a retry. Should the transaction fail after the provider
+answered, the caller's retry asks it again with the same request id, its idempotency key.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pasar_kit.ids import new_id
 from pasar_kit.timestamps import utc_now
 from pasar_payment import reasons
 from pasar_payment.events import EventFeed, payment_change, record_event
-from pasar_payment.models import EventType, Payment, PaymentState, Refund
+from pasar_payment.models import EventType, Payment, PaymentState, Refund, RefundState
 from pasar_payment.payments import get_payment
 from pasar_payment.providers.base import PaymentProvider, RefundOrder
 
@@ -89,10 +91,23 @@ class PaymentRefunder:
         if amount > payment.total - payment.refunded_total:
             raise reasons.refund_exceeds_payment(payment, amount)
         now = utc_now()
-        refund_id = new_id("rfd")
+        # The refund claims its request id before the provider is asked: a concurrent call
+        # with the same id (for another payment, so not behind this row lock) fails on the
+        # unique index here, before any money moves, and answers as a retry.
+        refund: Refund = Refund.create(
+            id=new_id("rfd"),
+            payment=payment.id,
+            request_id=request_id,
+            currency_code=payment.currency_code,
+            amount=amount,
+            reason=reason,
+            state=RefundState.PENDING.value,
+            provider_reference="",
+            create_time=now,
+        )
         answer = self.provider.refund_payment(
             RefundOrder(
-                refund_id=refund_id,
+                refund_id=refund.id,
                 payment_id=payment.id,
                 payment_provider_reference=payment.provider_reference,
                 request_id=request_id,
@@ -101,18 +116,10 @@ class PaymentRefunder:
                 reason=reason,
             )
         )
-        refund: Refund = Refund.create(
-            id=refund_id,
-            payment=payment.id,
-            request_id=request_id,
-            currency_code=payment.currency_code,
-            amount=amount,
-            reason=reason,
-            state=answer.state.value,
-            provider_reference=answer.provider_reference,
-            create_time=now,
-            complete_time=answer.complete_time,
-        )
+        refund.state = answer.state.value
+        refund.provider_reference = answer.provider_reference
+        refund.complete_time = answer.complete_time
+        refund.save(only=[Refund.state, Refund.provider_reference, Refund.complete_time])
         payment.refunded_total += amount
         if payment.refunded_total == payment.total:
             payment.state = PaymentState.REFUNDED.value
