@@ -7,4 +7,12 @@ and a raw gRPC call). Scenarios are run in interleaved rounds, so that a burst o
 from other work on the machine hurts every scenario alike, and every figure is the median
 over the rounds. The load generators are C programs (wrk for HTTP/1.1, h2load for gRPC)
 whose CPU share is measured and reported, so that they do not starve the servers unseen.
+
+After the rounds, :mod:`bench.delivery` times purchases from "Beli" to delivery (order and
+sandbox payment through the gateway until the order is FULFILLED by svc-fulfillment's
+sandbox biller, answering at once): ``purchase_to_delivery_p50_ms`` and ``_p99_ms``
+(target: p99 under 2 s), then checkout with fulfillment in the path
+(``checkout_with_fulfillment_rps`` beside ``checkout_with_fulfillment_cpu_ms_per_request``,
+the servers' CPU until every purchase was delivered); they are under ``delivery`` in
+``results.json``.
 """

@@ -21,6 +21,7 @@ Settings (environment): ``PASAR_LISTEN_ADDRESS``, ``DATABASE_URL`` (the product 
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from datetime import datetime
@@ -38,7 +39,7 @@ from pasar_kit.errors import ServiceError
 from pasar_kit.timestamps import as_utc
 from pasar_product import catalog
 from pasar_product.catalog import PackageView, ProductListing
-from pasar_product.models import database_proxy
+from pasar_product.models import DeliveryKind, database_proxy
 
 STATE_NAMES = {"ACTIVE": "PRODUCT_STATE_ACTIVE", "ARCHIVED": "PRODUCT_STATE_ARCHIVED"}
 CURRENCY = "IDR"
@@ -59,6 +60,37 @@ def money_json(amount: int) -> dict[str, Any]:
     return {"currencyCode": CURRENCY, "amount": str(amount)}
 
 
+# A stored destination field's keys (the contract's field names), their JSON names and the
+# value the JSON shows when one is absent (the gateway prints every field, defaults too).
+DESTINATION_FIELD_KEYS: dict[str, tuple[str, Any]] = {
+    "name": ("name", ""),
+    "label": ("label", ""),
+    "label_en": ("labelEn", ""),
+    "hint": ("hint", ""),
+    "hint_en": ("hintEn", ""),
+    "pattern": ("pattern", ""),
+    "min_length": ("minLength", 0),
+    "max_length": ("maxLength", 0),
+    "prefixes": ("prefixes", []),
+    "example": ("example", ""),
+    "lookup_supported": ("lookupSupported", False),
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def destination_fields_json(stored: str) -> list[dict[str, Any]]:
+    """A product's stored destination fields (a JSON list) as the gateway's JSON shows them;
+    read once per text, as the product service does. Callers only serialise the result."""
+    return [
+        {json_name: field.get(key, default) for key, (json_name, default) in DESTINATION_FIELD_KEYS.items()}
+        for field in json.loads(stored)
+    ]
+
+
+def delivery_kind_json(kind: DeliveryKind | None) -> str:
+    return f"DELIVERY_KIND_{kind.value if kind is not None else 'UNSPECIFIED'}"
+
+
 def package_json(package: PackageView) -> dict[str, Any]:
     return {
         "id": package.id,
@@ -69,6 +101,8 @@ def package_json(package: PackageView) -> dict[str, Any]:
         "stockAvailable": package.stock_available,
         "sortOrder": package.sort_order,
         "productDisplayName": package.product_display_name,
+        "destinationFields": destination_fields_json(package.destination_fields),
+        "deliveryKind": delivery_kind_json(package.delivery_kind),
     }
 
 
@@ -89,6 +123,8 @@ def product_json(listing: ProductListing) -> dict[str, Any]:
         document["maxPrice"] = money_json(listing.max_price)
     document["createTime"] = timestamp_json(product.create_time)
     document["updateTime"] = timestamp_json(product.update_time)
+    document["destinationFields"] = destination_fields_json(product.destination_fields)
+    document["deliveryKind"] = delivery_kind_json(product.delivery_kind)
     return document
 
 

@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import requests
 
-from bench import machine, report
+from bench import delivery, machine, report
 from bench.loadgen import LoadError, Measurement
 from bench.memory import MemoryWatch, process_tree
-from bench.scenarios import Scenario, all_scenarios, product_id, rotated
+from bench.scenarios import Scenario, all_scenarios, example_destinations, product_id, rotated
 from bench.shop import REPO, Deployment
 from bench.stock_check import check_stock, package_stock
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
@@ -48,10 +49,13 @@ class Profile:
     seconds: float
     rounds: int
     warmup_seconds: float
+    purchases: int = 200  # purchases timed from "Beli" to delivery, one after another
+    checkout_seconds: float = 15  # checkout with fulfillment in the path
+    checkout_shoppers: int = 8
 
 
 FULL = Profile("full", seconds=6, rounds=5, warmup_seconds=2)
-QUICK = Profile("quick", seconds=2, rounds=3, warmup_seconds=1)
+QUICK = Profile("quick", seconds=2, rounds=3, warmup_seconds=1, purchases=40, checkout_seconds=5)
 LARGE_CATALOG = 100_000
 SETTLE_SECONDS = 3.0
 
@@ -214,6 +218,9 @@ def parse_arguments(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Pro
         seconds=args.seconds or chosen.seconds,
         rounds=args.rounds or chosen.rounds,
         warmup_seconds=chosen.warmup_seconds,
+        purchases=chosen.purchases,
+        checkout_seconds=chosen.checkout_seconds,
+        checkout_shoppers=chosen.checkout_shoppers,
     )
     return args, profile
 
@@ -225,6 +232,22 @@ class Outcome:
     scenarios: list[Scenario]
     runs: dict[str, list[Measurement]]
     checks: dict[str, Any]
+    delivery: dict[str, Any]
+
+
+def measure_delivery(deployment: Deployment, profile: Profile) -> dict[str, Any]:
+    """Purchase to delivery, then checkout with fulfillment in the path (SQLite shop)."""
+    say(f"purchase to delivery: {profile.purchases} purchases, one after another")
+    figures = delivery.purchase_to_delivery(deployment.url("gateway"), profile.purchases)
+    say(f"checkout with fulfillment: {profile.checkout_shoppers} shoppers for {profile.checkout_seconds:g} s")
+    figures |= delivery.checkout_with_fulfillment(
+        deployment.url("gateway"),
+        deployment.database_urls["sqlite"]["order"],
+        deployment.sqlite_server_processes,
+        profile.checkout_seconds,
+        profile.checkout_shoppers,
+    )
+    return figures
 
 
 def measure(
@@ -234,11 +257,15 @@ def measure(
     deployment.start()
     checks: dict[str, Any] = {"preflight": preflight(deployment)}
     initial = {mode: package_stock(urls["product"]) for mode, urls in deployment.database_urls.items()}
-    scenarios = all_scenarios(deployment.url, deployment.product_address(), LARGE_CATALOG, not args.no_mysql)
+    destinations = example_destinations(deployment.database_urls["sqlite"]["product"])
+    scenarios = all_scenarios(
+        deployment.url, deployment.product_address(), LARGE_CATALOG, not args.no_mysql, destinations
+    )
     watch.record_idle()
     watch.start()
     runs = run_rounds(scenarios, profile, deployment.base / "load", args.connections)
     watch.stop()
+    delivered = measure_delivery(deployment, profile)
     time.sleep(SETTLE_SECONDS)
     checks["stock"] = {
         mode: check_stock(initial[mode], urls["product"], urls["order"]).as_json()
@@ -249,7 +276,7 @@ def measure(
         say("profiling the servers (py-spy)")
         profiles = profile_servers(deployment, scenarios, args.output / "profiles", args.connections)
         checks["profiles"] = [str(path) for path in profiles]
-    return Outcome(scenarios, runs, checks)
+    return Outcome(scenarios, runs, checks, delivered)
 
 
 def failed_checks(checks: Mapping[str, Any]) -> list[str]:
@@ -261,6 +288,18 @@ def failed_checks(checks: Mapping[str, Any]) -> list[str]:
     if checks["server_errors"]:
         failed.append(f"server errors: {checks['server_errors']}")
     return failed
+
+
+def failed_deliveries(figures: Mapping[str, Any]) -> list[str]:
+    """Purchases of the checkout-with-fulfillment load that were refused or not delivered."""
+    refused, placed = (
+        figures["checkout_with_fulfillment_errors"],
+        figures["checkout_with_fulfillment_purchases"],
+    )
+    undelivered = placed - figures["checkout_with_fulfillment_delivered"]
+    if refused or undelivered:
+        return [f"checkout with fulfillment: {refused} refused, {undelivered} of {placed} not delivered"]
+    return []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -280,7 +319,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     watch = MemoryWatch(lambda: _all_processes(deployment))
     try:
         outcome = measure(deployment, watch, args, profile)
-    except (LoadError, AssertionError, RuntimeError, subprocess.CalledProcessError) as error:
+    except (
+        LoadError,
+        AssertionError,
+        RuntimeError,
+        subprocess.CalledProcessError,
+        requests.RequestException,
+    ) as error:
         say(f"the benchmark failed: {error}")
         print(deployment.logs(), file=sys.stderr)
         return 1
@@ -306,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs=outcome.runs,
         memory=watch.report(),
         checks=outcome.checks,
+        delivery=outcome.delivery,
         started_at=started_at,
         seconds=time.monotonic() - started,
     )
@@ -314,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(f"written {json_path} and {markdown_path}")
     for database_file in work_dir.glob("*/*.db*"):
         database_file.unlink()  # the catalogs' copies; the logs stay for reading
-    failed = failed_checks(outcome.checks)
+    failed = failed_checks(outcome.checks) + failed_deliveries(outcome.delivery)
     if failed:
         say("correctness checks failed: " + "; ".join(failed))
         return 1

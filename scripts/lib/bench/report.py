@@ -18,6 +18,7 @@ from bench.loadgen import Measurement
 
 METRICS = ("rps", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms", "generator_cpu_cores")
 SERVICE_MEMORY_LIMIT_MB = 80.0
+PURCHASE_TO_DELIVERY_P99_LIMIT_MS = 2000.0  # with the sandbox biller answering at once
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,20 @@ def memory_verdicts(memory: Mapping[str, Mapping[str, float | None]]) -> dict[st
     return verdicts
 
 
+def delivery_verdicts(delivery: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The issue's delivery target: from "Beli" to FULFILLED, p99 under 2 s."""
+    target = at_most("purchase_to_delivery_p99_ms", PURCHASE_TO_DELIVERY_P99_LIMIT_MS, "2000 ms")
+    value = float(delivery["purchase_to_delivery_p99_ms"])
+    return {
+        target.key: {
+            "value": value,
+            "target": target.text,
+            "met": bool(target.check(value)),
+            "distance": target.distance(value),
+        }
+    }
+
+
 def build(
     *,
     mode: str,
@@ -145,6 +160,7 @@ def build(
     runs: Mapping[str, Sequence[Measurement]],
     memory: Mapping[str, Mapping[str, float | None]],
     checks: Mapping[str, Any],
+    delivery: Mapping[str, Any],
     started_at: str,
     seconds: float,
 ) -> dict[str, Any]:
@@ -165,6 +181,8 @@ def build(
             }
             for name, measured in runs.items()
         },
+        "delivery": dict(delivery),
+        "delivery_targets": delivery_verdicts(delivery),
         "memory": memory,
         "memory_targets": memory_verdicts(memory),
         "checks": checks,
@@ -204,6 +222,9 @@ def markdown(results: Mapping[str, Any]) -> str:
         lines.append(
             f"| memory of {name} under load | {verdict['load_mb']:.1f} MB | {verdict['target']} | {met} |"
         )
+    for key, verdict in results["delivery_targets"].items():
+        met = "yes" if verdict["met"] else f"**no** ({verdict['distance']})"
+        lines.append(f"| `{key}` | {verdict['value']:.1f} | {verdict['target']} | {met} |")
     oversold = results["checks"].get("stock", {})
     for mode, report in oversold.items():
         met = "yes" if report["oversold_units"] == 0 and report["stock_mismatches"] == 0 else "**no**"
@@ -226,6 +247,22 @@ def markdown(results: Mapping[str, Any]) -> str:
             f"{median['failed'] + median['socket_errors']} | {_number(median['generator_cpu_cores'], 3)} | "
             f"{scenario['description']} |"
         )
+    lines += [
+        "",
+        '## From "Beli" to delivery',
+        "",
+        "Purchases through the gateway (order, sandbox payment) of an electricity token, until the order",
+        "is FULFILLED (svc-fulfillment's sandbox biller answering at once); then shoppers ordering and",
+        "paying for a fixed time, with the servers' CPU until every purchase was delivered.",
+        "",
+        "| figure | value |",
+        "|---|---:|",
+    ]
+    lines += [
+        f"| `{key}` | {_number(value, 2) if isinstance(value, float) else value} |"
+        for key, value in results["delivery"].items()
+        if not isinstance(value, list)
+    ]
     lines += ["", "## Other ratios", "", "| ratio | value |", "|---|---:|"]
     lines += [f"| `{key}` | {value:.3f} |" for key, value in results["extra_ratios"].items()]
     lines += ["", "## Resident memory (MB)", "", "| process | idle | under load |", "|---|---:|---:|"]
@@ -256,6 +293,23 @@ def table(results: Mapping[str, Any]) -> str:
             f"{key:<28} {verdict['value']:>8.3f}  {verdict['target']:<8} "
             f"{'yes' if verdict['met'] else 'NO: ' + verdict['distance']}"
         )
+    for key, verdict in results["delivery_targets"].items():
+        rows.append(
+            f"{key:<28} {verdict['value']:>6.0f}ms  {verdict['target']:<8} "
+            f"{'yes' if verdict['met'] else 'NO: ' + verdict['distance']}"
+        )
+    figures = results["delivery"]
+    rows.append(
+        f"{'purchase to delivery':<28} p50 {figures['purchase_to_delivery_p50_ms']:.0f} ms, "
+        f"p99 {figures['purchase_to_delivery_p99_ms']:.0f} ms "
+        f"({figures['purchase_to_delivery_samples']} purchases)"
+    )
+    rows.append(
+        f"{'checkout with fulfillment':<28} {figures['checkout_with_fulfillment_rps']:.1f} req/s, "
+        f"{figures['checkout_with_fulfillment_cpu_ms_per_request']} CPU ms/req "
+        f"({figures['checkout_with_fulfillment_delivered']} of "
+        f"{figures['checkout_with_fulfillment_purchases']} delivered)"
+    )
     for name, verdict in results["memory_targets"].items():
         rows.append(
             f"{'memory ' + name:<28} {verdict['load_mb']:>6.1f}MB  {verdict['target']:<8} "

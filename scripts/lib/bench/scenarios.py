@@ -8,6 +8,7 @@ keep one channel and run 8 threads.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 from google.protobuf import message
 
 from bench.loadgen import Measurement, run_h2load_grpc, run_wrk, write_wrk_script
+from bench.stock_check import rows
 from pasar.product.v1 import product_service_pb2
 
 CHECKOUT_CHANNEL = "qris"  # accepts every synthetic price (1,500 to about 1,000,000 rupiah)
@@ -84,19 +86,42 @@ def get_by_id(name: str, description: str, base_url: str, products: int, seed: i
     )
 
 
-def checkout(name: str, description: str, base_url: str, products: int) -> Scenario:
+def example_destinations(product_url: str) -> dict[str, str]:
+    """Each package's destination as its product asks for it (each field's example), as the
+    JSON object an order line carries: the orders the scenarios place are valid."""
+    found = {}
+    for package_id, stored in rows(
+        product_url,
+        "SELECT pk.id, p.destination_fields FROM package pk JOIN product p ON p.id = pk.product_id",
+    ):
+        fields = json.loads(stored or "[]")
+        found[str(package_id)] = json.dumps({field["name"]: field["example"] for field in fields})
+    return found
+
+
+def orderable(products: int, destinations: Mapping[str, str]) -> dict[str, Any]:
+    """The packages the order scenarios buy, with their destinations in the same order."""
+    packages = package_ids(products)
+    return {"PACKAGES": packages, "DESTINATIONS": [destinations[package] for package in packages]}
+
+
+def checkout(
+    name: str, description: str, base_url: str, products: int, destinations: Mapping[str, str]
+) -> Scenario:
     return Scenario(
         name,
         description,
         base_url,
         "wrk",
         "checkout",
-        {"PACKAGES": package_ids(products), "CHANNEL": CHECKOUT_CHANNEL},
+        {**orderable(products, destinations), "CHANNEL": CHECKOUT_CHANNEL},
         places_orders=True,
     )
 
 
-def shopper_mix(name: str, description: str, base_url: str, products: int) -> Scenario:
+def shopper_mix(
+    name: str, description: str, base_url: str, products: int, destinations: Mapping[str, str]
+) -> Scenario:
     return Scenario(
         name,
         description,
@@ -105,7 +130,7 @@ def shopper_mix(name: str, description: str, base_url: str, products: int) -> Sc
         "mix",
         {
             "PRODUCTS": random_products(products, products, 11),
-            "PACKAGES": package_ids(products),
+            **orderable(products, destinations),
             "CHANNEL": CHECKOUT_CHANNEL,
             "WEIGHTS": MIX_WEIGHTS,
         },
@@ -127,8 +152,15 @@ def raw_grpc(name: str, description: str, address: str, product: str) -> Scenari
     )
 
 
-def all_scenarios(url: Callable[[str], str], product_address: str, large: int, mysql: bool) -> list[Scenario]:
-    """Every scenario of a run, in the order of a round."""
+def all_scenarios(
+    url: Callable[[str], str],
+    product_address: str,
+    large: int,
+    mysql: bool,
+    destinations: Mapping[str, str],
+) -> list[Scenario]:
+    """Every scenario of a run, in the order of a round; destinations: each package's, as
+    :func:`example_destinations` reads them (the synthetic catalogs are alike)."""
     scenarios = [
         browse("browse", "gateway GET /api/v1/products (20 a page), cache off", url("gateway")),
         get_by_id("get", "gateway GET /api/v1/products/{id}, random ids, cache off", url("gateway"), 1000),
@@ -142,12 +174,19 @@ def all_scenarios(url: Callable[[str], str], product_address: str, large: int, m
         get_by_id(
             "get_large", f"GET /api/v1/products/{{id}}, {large:,} products", url("gateway-large"), large
         ),
-        checkout("checkout", "gateway POST /api/v1/orders, 1 unit of a random package", url("gateway"), 1000),
+        checkout(
+            "checkout",
+            "gateway POST /api/v1/orders, 1 unit of a random package",
+            url("gateway"),
+            1000,
+            destinations,
+        ),
         shopper_mix(
             "mix",
             "shopper mix (home, product, order page, buy, payment page), cache on",
             url("gateway-cached"),
             1000,
+            destinations,
         ),
         raw_grpc("grpc_get", "baseline: raw gRPC ProductService/GetProduct", product_address, product_id(5)),
         plain_get(
@@ -172,7 +211,13 @@ def all_scenarios(url: Callable[[str], str], product_address: str, large: int, m
             get_by_id(
                 "mysql_get", "MySQL mode: gateway GET /api/v1/products/{id}", url("mysql-gateway"), 1000
             ),
-            checkout("mysql_checkout", "MySQL mode: gateway POST /api/v1/orders", url("mysql-gateway"), 1000),
+            checkout(
+                "mysql_checkout",
+                "MySQL mode: gateway POST /api/v1/orders",
+                url("mysql-gateway"),
+                1000,
+                destinations,
+            ),
         ]
     return scenarios
 

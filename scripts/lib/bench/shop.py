@@ -1,9 +1,11 @@
 """Everything the benchmarks measure, started as processes on free loopback ports.
 
-- the shop on SQLite (embedded mode) with a 1,000-product catalog: the three services and
-  three gateways (cache off with 2 workers, cache on with 2 workers, cache off with 1);
+- the shop on SQLite (embedded mode) with a 1,000-product catalog: the three services,
+  svc-fulfillment (Go; its sandbox biller answering at once) and three gateways (cache
+  off with 2 workers, cache on with 2 workers, cache off with 1), and an electricity
+  token with a meter-number field for the delivery figures (:mod:`bench.delivery`);
 - a second product service on a 100,000-product catalog, with its own gateway (cache off);
-- the shop on MariaDB (MySQL mode): a private MariaDB server, the three services on one
+- the shop on MariaDB (MySQL mode): a private MariaDB server, the four services on one
   database each, a 1,000-product catalog and a gateway (cache off);
 - the baselines (:mod:`bench.baselines`), reading the SQLite shop's product database.
 
@@ -23,9 +25,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.delivery import seed_delivered_product
+from bench.memory import process_tree
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.processes import ComponentProcess, console_script
-from pasar_testkit.stack import Stack
+from pasar_testkit.stack import STACK_COMPONENTS, Stack
 
 REPO = Path(__file__).resolve().parents[3]
 SCRIPTS_LIB = REPO / "scripts" / "lib"
@@ -38,6 +42,9 @@ COMMON_ENV = {
     "PASAR_HEALTH_PROBE_SECONDS": "2",
     "PASAR_ORDER_RATE_LIMIT": "off",
 }
+# The sandbox biller answers at once: the delivery figures measure the shop, not a biller.
+FULFILLMENT_ENV = {"PASAR_SANDBOX_BILLER_DELAY_SECONDS": "0"}
+SERVERS = ("product", "payment", "order", "fulfillment", "gateway")
 
 
 def gateway_env(*, cache: bool, workers: int, threads: int) -> dict[str, str]:
@@ -137,15 +144,20 @@ class Deployment:
             "product": copy_catalog(self.cache_dir, 1000, folder / "product.db"),
             "payment": f"sqlite:///{folder / 'payment.db'}",
             "order": f"sqlite:///{folder / 'order.db'}",
+            "fulfillment": f"sqlite:///{folder / 'fulfillment.db'}",
         }
         self.database_urls["sqlite"] = urls
         self.sqlite = Stack(
             folder,
             urls,
             env=self._stack_env(),
-            component_env={"gateway": gateway_env(cache=False, workers=self.workers, threads=self.threads)},
+            component_env={
+                "gateway": gateway_env(cache=False, workers=self.workers, threads=self.threads),
+                "fulfillment": FULFILLMENT_ENV,
+            },
         )
-        self.sqlite.start("product", "payment", "order", "gateway")
+        self.sqlite.start(*STACK_COMPONENTS)
+        seed_delivered_product(self.sqlite.address("product"))
         self._add_gateway(self.sqlite, "gateway-cached", cache=True, workers=self.workers)
         self._add_gateway(self.sqlite, "gateway-1-worker", cache=False, workers=1)
 
@@ -219,7 +231,7 @@ class Deployment:
         self.mariadb.start()
         urls = {
             name: self.mariadb.create_database(prefix=f"bench_{name}")
-            for name in ("product", "payment", "order")
+            for name in ("product", "payment", "order", "fulfillment")
         }
         self.database_urls["mysql"] = urls
         load_synthetic(urls["product"], 1000, folder / "catalog.log")
@@ -227,9 +239,12 @@ class Deployment:
             folder,
             urls,
             env=self._stack_env(),
-            component_env={"gateway": gateway_env(cache=False, workers=self.workers, threads=self.threads)},
+            component_env={
+                "gateway": gateway_env(cache=False, workers=self.workers, threads=self.threads),
+                "fulfillment": FULFILLMENT_ENV,
+            },
         )
-        self.mysql.start("product", "payment", "order", "gateway")
+        self.mysql.start(*STACK_COMPONENTS)
 
     # What the scenarios need.
 
@@ -254,7 +269,7 @@ class Deployment:
         for prefix, stack in (("", self.sqlite), ("mysql-", self.mysql)):
             if stack is None:
                 continue
-            for name in ("product", "payment", "order", "gateway"):
+            for name in SERVERS:
                 process = stack[name].process
                 if process is not None and process.poll() is None:
                     found[f"{prefix}{name}"] = process.pid
@@ -263,6 +278,17 @@ class Deployment:
                 found[name] = component.process.pid
         if self.mariadb is not None and self.mariadb.process is not None:
             found["mariadb"] = self.mariadb.process.pid
+        return found
+
+    def sqlite_server_processes(self) -> dict[str, int]:
+        """The SQLite shop's servers that a purchase goes through: its gateway (master and
+        workers) and the four services."""
+        found = {}
+        for name, pid in self.processes().items():
+            if name in ("product", "payment", "order", "fulfillment"):
+                found[name] = pid
+            elif name == "gateway":
+                found.update(process_tree(name, pid))
         return found
 
     def logs(self) -> str:

@@ -2,9 +2,9 @@
 
 The product database must satisfy, for every package, ``initial stock - available =
 units held`` (reservations RESERVED or COMMITTED), never below zero; the order database
-must hold, for every package, as many units in live orders (PENDING_PAYMENT or PAID) as
-the catalog holds for them. Oversold units are units held beyond a package's initial
-stock: the figure the issue wants at zero.
+must hold, for every package, as many units in live orders (PENDING_PAYMENT or PAID, and
+FULFILLED or REFUNDED, whose units stay sold) as the catalog holds for them. Oversold
+units are units held beyond a package's initial stock: the figure the issue wants at zero.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import peewee
 from pasar_kit import database as db
 
 
-def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
     database: peewee.Database = db.connect(url, max_connections=1)
     try:
         with database.connection_context():
@@ -28,7 +28,7 @@ def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 def package_stock(product_url: str) -> dict[str, int]:
-    return {str(row[0]): int(row[1]) for row in _rows(product_url, "SELECT id, stock_available FROM package")}
+    return {str(row[0]): int(row[1]) for row in rows(product_url, "SELECT id, stock_available FROM package")}
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def check_stock(initial: Mapping[str, int], product_url: str, order_url: str) ->
     now = package_stock(product_url)
     held = {
         str(package): int(units)
-        for package, units in _rows(
+        for package, units in rows(
             product_url,
             "SELECT l.package_id, SUM(l.quantity) FROM reservation_line l "
             "JOIN reservation r ON r.order_id = l.order_id "
@@ -60,13 +60,16 @@ def check_stock(initial: Mapping[str, int], product_url: str, order_url: str) ->
     }
     in_orders = {
         str(package): int(units)
-        for package, units in _rows(
+        for package, units in rows(
             order_url,
             "SELECT l.package_id, SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id "
-            "WHERE o.state IN ('PENDING_PAYMENT', 'PAID') GROUP BY l.package_id",
+            "WHERE o.state IN ('PENDING_PAYMENT', 'PAID', 'FULFILLED', 'REFUNDED') GROUP BY l.package_id",
         )
     }
-    live_orders = _rows(order_url, "SELECT COUNT(*) FROM orders WHERE state IN ('PENDING_PAYMENT', 'PAID')")
+    live_orders = rows(
+        order_url,
+        "SELECT COUNT(*) FROM orders WHERE state IN ('PENDING_PAYMENT', 'PAID', 'FULFILLED', 'REFUNDED')",
+    )
     packages = set(initial) | set(now)
     return StockReport(
         packages=len(packages),

@@ -1,5 +1,7 @@
 -- POST /api/v1/orders: one unit of a random package per order, each with its own
--- Idempotency-Key. Needs PACKAGES (package ids), CHANNEL and RUN_KEY defined before this file.
+-- Idempotency-Key and the destination its product asks for (its fields' examples). Needs
+-- PACKAGES (package ids), DESTINATIONS (each package's destination as a JSON object, in
+-- the same order), CHANNEL and RUN_KEY defined before this file.
 
 local placed = 0
 status_counts = {}
@@ -10,10 +12,11 @@ end
 
 function request()
   placed = placed + 1
-  local package = PACKAGES[math.random(#PACKAGES)]
+  local chosen = math.random(#PACKAGES)
   local body = string.format(
-    '{"customerEmail":"pembeli%d@example.co.id","lines":[{"packageId":"%s","quantity":1}],' ..
-    '"paymentChannelCode":"%s"}', placed % 997, package, CHANNEL)
+    '{"customerEmail":"pembeli%d@example.co.id","lines":[{"packageId":"%s","quantity":1,' ..
+    '"destination":%s}],"paymentChannelCode":"%s"}', placed % 997, PACKAGES[chosen], DESTINATIONS[chosen],
+    CHANNEL)
   local headers = {
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = string.format("%s-%d-%d", RUN_KEY, thread_number or 0, placed),

@@ -6,7 +6,8 @@
 --   buy           POST /api/v1/orders
 --   payment page  GET /api/v1/orders/{id} (X-Order-Token), GET /api/v1/payments/{id}
 -- The payment page visits an order this thread placed (from the buy responses).
--- Needs PRODUCTS, PACKAGES, CHANNEL, RUN_KEY and WEIGHTS ({home=, product=, ...}).
+-- Needs PRODUCTS, PACKAGES, DESTINATIONS (each package's destination as a JSON object),
+-- CHANNEL, RUN_KEY and WEIGHTS ({home=, product=, ...}).
 
 local queue = {}
 local placed_orders = {}
@@ -27,9 +28,11 @@ end
 
 local function buy()
   placed = placed + 1
+  local chosen = math.random(#PACKAGES)
   local body = string.format(
-    '{"customerEmail":"pembeli%d@example.co.id","lines":[{"packageId":"%s","quantity":1}],' ..
-    '"paymentChannelCode":"%s"}', placed % 997, PACKAGES[math.random(#PACKAGES)], CHANNEL)
+    '{"customerEmail":"pembeli%d@example.co.id","lines":[{"packageId":"%s","quantity":1,' ..
+    '"destination":%s}],"paymentChannelCode":"%s"}', placed % 997, PACKAGES[chosen], DESTINATIONS[chosen],
+    CHANNEL)
   local headers = {
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = string.format("%s-%d-%d", RUN_KEY, thread_number or 0, placed),
