@@ -100,6 +100,17 @@ def test_serves_health_and_stops_gracefully_on_sigterm(service: ComponentProcess
     assert '"service":"svc-fulfillment"' in lines[-1]
 
 
+def test_the_health_command_is_the_images_health_check(binary: Path, service: ComponentProcess) -> None:
+    """`svc-fulfillment health` (the static image's HEALTHCHECK) exits 0 while the service on
+    PASAR_LISTEN_ADDRESS's port says SERVING, and 1 when nothing answers there."""
+    healthy = run_to_exit([str(binary), "health"], {"PASAR_LISTEN_ADDRESS": f"0.0.0.0:{service.port}"})
+    assert healthy.returncode == 0, healthy.stderr
+    service.stop(timeout=10)
+    gone = run_to_exit([str(binary), "health"], {"PASAR_LISTEN_ADDRESS": f"0.0.0.0:{service.port}"})
+    assert gone.returncode == 1
+    assert gone.stderr.startswith("svc-fulfillment: not healthy:")
+
+
 def stub(address: str) -> fulfillment_service_pb2_grpc.FulfillmentServiceStub:
     channel = as_order_service(grpc.insecure_channel(address))
     return fulfillment_service_pb2_grpc.FulfillmentServiceStub(channel)

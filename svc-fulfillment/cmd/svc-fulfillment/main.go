@@ -3,6 +3,8 @@
 //
 //	svc-fulfillment [serve] [--no-migrate]   apply migrations, then serve until SIGTERM (default)
 //	svc-fulfillment migrate                  apply pending migrations and exit
+//	svc-fulfillment health                   exit 0 when the running service says SERVING
+//	                                         (the container's health check)
 //
 // Every expected start-up failure (a setting, named by its variable; a database that
 // cannot be opened, reached or migrated, named by its URL with the password masked; an
@@ -24,6 +26,7 @@ import (
 
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/config"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/database"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/healthcheck"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/logging"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/server"
 )
@@ -45,6 +48,13 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	env := config.NewEnv(environ)
+	if command == "health" {
+		if err := healthcheck.Check(context.Background(), env); err != nil {
+			fmt.Fprintf(stderr, "%s: not healthy: %v\n", name, err)
+			return 1
+		}
+		return 0
+	}
 	log := logging.New(stdout, name, env.String("PASAR_LOG_LEVEL", "info"), env.String("PASAR_LOG_FORMAT", "json"))
 	err = execute(command, noMigrate, env, log)
 	var configError *config.Error
@@ -73,9 +83,9 @@ func parseArgs(args []string, stderr io.Writer) (string, bool, error) {
 	switch command {
 	case "serve":
 		flags.BoolVar(&noMigrate, "no-migrate", false, "do not apply migrations first")
-	case "migrate":
+	case "migrate", "health":
 	default:
-		fmt.Fprintf(stderr, "usage: %s [serve [--no-migrate] | migrate]\n%s: unknown command %q\n", name, name, command)
+		fmt.Fprintf(stderr, "usage: %s [serve [--no-migrate] | migrate | health]\n%s: unknown command %q\n", name, name, command)
 		return "", false, errors.New("unknown command")
 	}
 	if err := flags.Parse(args); err != nil {
