@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -59,7 +60,8 @@ func (p *Pipeline) Unary(ctx context.Context, req any, info *grpc.UnaryServerInf
 	}
 	ctx = withRequestID(ctx)
 	started := time.Now()
-	response, err := func() (any, error) {
+	response, err := func() (response any, err error) {
+		defer p.recoverPanic(ctx, &err)
 		if err := p.before(ctx, info.FullMethod, req); err != nil {
 			return nil, err
 		}
@@ -78,7 +80,8 @@ func (p *Pipeline) Stream(srv any, stream grpc.ServerStream, info *grpc.StreamSe
 	ctx := withRequestID(stream.Context())
 	started := time.Now()
 	wrapped := &checkedStream{ServerStream: stream, ctx: ctx, pipeline: p, method: info.FullMethod}
-	err := func() error {
+	err := func() (err error) {
+		defer p.recoverPanic(ctx, &err)
 		if err := p.gate.Check(ctx, info.FullMethod); err != nil {
 			return err
 		}
@@ -104,6 +107,15 @@ func (s *checkedStream) RecvMsg(m any) error {
 		return err
 	}
 	return s.pipeline.validate(m)
+}
+
+// recoverPanic turns a handler's panic into INTERNAL, logged with its stack: one bad call
+// must not end the process and every call in flight with it.
+func (p *Pipeline) recoverPanic(ctx context.Context, err *error) {
+	if recovered := recover(); recovered != nil {
+		p.log.ErrorContext(ctx, "unhandled error", "panic", fmt.Sprint(recovered), "exception", string(debug.Stack()))
+		*err = status.Error(codes.Internal, "internal error")
+	}
 }
 
 func (p *Pipeline) before(ctx context.Context, method string, req any) error {

@@ -1,0 +1,49 @@
+package logging
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+)
+
+func TestMaskValue(t *testing.T) {
+	cases := []struct{ value, want string }{
+		{"081234567890", "*********890"},
+		{"14123456789", "********789"},
+		{"1234", "*234"},
+		{"123", "***"}, // too short to keep anything
+		{"", ""},
+		{"nomorü12", "*****ü12"}, // characters, not bytes
+	}
+	for _, c := range cases {
+		if got := MaskValue(c.value); got != c.want {
+			t.Errorf("MaskValue(%q) = %q, want %q", c.value, got, c.want)
+		}
+	}
+	masked := MaskDestination(map[string]string{"user_id": "123456", "zone_id": "2001"})
+	if masked["user_id"] != "***456" || masked["zone_id"] != "*001" {
+		t.Errorf("got %v", masked)
+	}
+}
+
+func TestJSONLinesHaveThePythonServicesFields(t *testing.T) {
+	var out bytes.Buffer
+	log := Named(New(&out, "svc-fulfillment", "info", "json"), "pasar.rpc")
+	log.WarnContext(WithRequestID(context.Background(), "req-1"), "database does not answer", "port", 50054)
+	log.Debug("not shown at info")
+	var entry map[string]any
+	if err := json.Unmarshal(out.Bytes(), &entry); err != nil {
+		t.Fatalf("one JSON object per line: %v (%s)", err, out.String())
+	}
+	want := map[string]any{"level": "warning", "service": "svc-fulfillment", "logger": "pasar.rpc",
+		"message": "database does not answer", "request_id": "req-1", "port": float64(50054)}
+	for key, value := range want {
+		if entry[key] != value {
+			t.Errorf("%s = %v, want %v", key, entry[key], value)
+		}
+	}
+	if _, ok := entry["time"].(string); !ok {
+		t.Error("no time")
+	}
+}
