@@ -47,12 +47,13 @@ const (
 	// ALREADY_EXISTS: a payment for this order id exists with another channel or amount.
 	// Metadata: `order_id`, `payment_id` (the existing payment).
 	ErrorReason_PAYMENT_CONFLICT ErrorReason = 5
-	// FAILED_PRECONDITION: the payment was paid, so it cannot be cancelled. Metadata:
-	// `payment_id`, `state` (the full PaymentState value name: `PAYMENT_STATE_PAID`).
+	// FAILED_PRECONDITION: the payment was paid (and maybe refunded since), so it cannot be
+	// cancelled. Metadata: `payment_id`, `state` (the full PaymentState value name:
+	// `PAYMENT_STATE_PAID` or `PAYMENT_STATE_REFUNDED`).
 	ErrorReason_PAYMENT_PAID ErrorReason = 6
 	// FAILED_PRECONDITION: NotifyPayment or SimulatePayment for a payment that expired or
-	// was cancelled, so it cannot be settled (a repeat for a paid payment answers the paid
-	// payment instead). Metadata: `payment_id`, `state` (the full PaymentState value name).
+	// was cancelled, so it cannot be settled (a repeat for a paid or refunded payment
+	// answers the payment as it is instead). Metadata: `payment_id`, `state` (the full PaymentState value name).
 	ErrorReason_PAYMENT_NOT_PENDING ErrorReason = 7
 	// FAILED_PRECONDITION: SimulatePayment without an active sandbox: the service runs
 	// another provider, or the payment was opened with another. No metadata.

@@ -673,7 +673,8 @@ type Payment struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// The payment's refunds, oldest first.
 	Refunds []*Refund `protobuf:"bytes,19,rep,name=refunds,proto3" json:"refunds,omitempty"`
-	// The sum of the refunds' amounts; zero (in the payment's currency) when there are none.
+	// The sum of the refunds' amounts, pending ones included (the money is promised back);
+	// zero (in the payment's currency) when there are none.
 	RefundedTotal *v1.Money `protobuf:"bytes,20,opt,name=refunded_total,json=refundedTotal,proto3" json:"refunded_total,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -48,8 +48,8 @@ type PaymentServiceClient interface {
 	// random and only the order's buyer learns it.
 	GetPayment(ctx context.Context, in *GetPaymentRequest, opts ...grpc.CallOption) (*GetPaymentResponse, error)
 	// Settles a pending payment as the sandbox provider would when the shopper pays: the
-	// provider sends a signed notification and the payment becomes PAID; a paid payment is
-	// returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+	// provider sends a signed notification and the payment becomes PAID; a paid (or
+	// refunded) payment is returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
 	// reason SANDBOX_DISABLED when the shop's payments go through another provider, when
 	// the payment was opened with another provider, or in production without the demo
 	// setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).
@@ -209,8 +209,8 @@ type PaymentServiceServer interface {
 	// random and only the order's buyer learns it.
 	GetPayment(context.Context, *GetPaymentRequest) (*GetPaymentResponse, error)
 	// Settles a pending payment as the sandbox provider would when the shopper pays: the
-	// provider sends a signed notification and the payment becomes PAID; a paid payment is
-	// returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+	// provider sends a signed notification and the payment becomes PAID; a paid (or
+	// refunded) payment is returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
 	// reason SANDBOX_DISABLED when the shop's payments go through another provider, when
 	// the payment was opened with another provider, or in production without the demo
 	// setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).

@@ -42,13 +42,14 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     Metadata: `order_id`, `payment_id` (the existing payment).
     """
     PAYMENT_PAID: _ErrorReason.ValueType  # 6
-    """FAILED_PRECONDITION: the payment was paid, so it cannot be cancelled. Metadata:
-    `payment_id`, `state` (the full PaymentState value name: `PAYMENT_STATE_PAID`).
+    """FAILED_PRECONDITION: the payment was paid (and maybe refunded since), so it cannot be
+    cancelled. Metadata: `payment_id`, `state` (the full PaymentState value name:
+    `PAYMENT_STATE_PAID` or `PAYMENT_STATE_REFUNDED`).
     """
     PAYMENT_NOT_PENDING: _ErrorReason.ValueType  # 7
     """FAILED_PRECONDITION: NotifyPayment or SimulatePayment for a payment that expired or
-    was cancelled, so it cannot be settled (a repeat for a paid payment answers the paid
-    payment instead). Metadata: `payment_id`, `state` (the full PaymentState value name).
+    was cancelled, so it cannot be settled (a repeat for a paid or refunded payment
+    answers the payment as it is instead). Metadata: `payment_id`, `state` (the full PaymentState value name).
     """
     SANDBOX_DISABLED: _ErrorReason.ValueType  # 8
     """FAILED_PRECONDITION: SimulatePayment without an active sandbox: the service runs
@@ -105,13 +106,14 @@ PAYMENT_CONFLICT: ErrorReason.ValueType  # 5
 Metadata: `order_id`, `payment_id` (the existing payment).
 """
 PAYMENT_PAID: ErrorReason.ValueType  # 6
-"""FAILED_PRECONDITION: the payment was paid, so it cannot be cancelled. Metadata:
-`payment_id`, `state` (the full PaymentState value name: `PAYMENT_STATE_PAID`).
+"""FAILED_PRECONDITION: the payment was paid (and maybe refunded since), so it cannot be
+cancelled. Metadata: `payment_id`, `state` (the full PaymentState value name:
+`PAYMENT_STATE_PAID` or `PAYMENT_STATE_REFUNDED`).
 """
 PAYMENT_NOT_PENDING: ErrorReason.ValueType  # 7
 """FAILED_PRECONDITION: NotifyPayment or SimulatePayment for a payment that expired or
-was cancelled, so it cannot be settled (a repeat for a paid payment answers the paid
-payment instead). Metadata: `payment_id`, `state` (the full PaymentState value name).
+was cancelled, so it cannot be settled (a repeat for a paid or refunded payment
+answers the payment as it is instead). Metadata: `payment_id`, `state` (the full PaymentState value name).
 """
 SANDBOX_DISABLED: ErrorReason.ValueType  # 8
 """FAILED_PRECONDITION: SimulatePayment without an active sandbox: the service runs

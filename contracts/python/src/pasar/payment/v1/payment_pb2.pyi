@@ -430,7 +430,9 @@ class Payment(_message.Message):
 
     @_builtins.property
     def refunded_total(self) -> _money_pb2.Money:
-        """The sum of the refunds' amounts; zero (in the payment's currency) when there are none."""
+        """The sum of the refunds' amounts, pending ones included (the money is promised back);
+        zero (in the payment's currency) when there are none.
+        """
 
     def __init__(
         self,

@@ -109,8 +109,8 @@ class PaymentServiceServicer:
 
     def SimulatePayment(self, request, context):
         """Settles a pending payment as the sandbox provider would when the shopper pays: the
-        provider sends a signed notification and the payment becomes PAID; a paid payment is
-        returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+        provider sends a signed notification and the payment becomes PAID; a paid (or
+        refunded) payment is returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
         reason SANDBOX_DISABLED when the shop's payments go through another provider, when
         the payment was opened with another provider, or in production without the demo
         setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).

@@ -47,8 +47,8 @@ class PaymentServiceStub:
     """
     SimulatePayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.SimulatePaymentRequest, _payment_service_pb2.SimulatePaymentResponse]
     """Settles a pending payment as the sandbox provider would when the shopper pays: the
-    provider sends a signed notification and the payment becomes PAID; a paid payment is
-    returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+    provider sends a signed notification and the payment becomes PAID; a paid (or
+    refunded) payment is returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
     reason SANDBOX_DISABLED when the shop's payments go through another provider, when
     the payment was opened with another provider, or in production without the demo
     setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).
@@ -108,8 +108,8 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     """
     SimulatePayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.SimulatePaymentRequest, _payment_service_pb2.SimulatePaymentResponse]  # type: ignore[assignment]
     """Settles a pending payment as the sandbox provider would when the shopper pays: the
-    provider sends a signed notification and the payment becomes PAID; a paid payment is
-    returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+    provider sends a signed notification and the payment becomes PAID; a paid (or
+    refunded) payment is returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
     reason SANDBOX_DISABLED when the shop's payments go through another provider, when
     the payment was opened with another provider, or in production without the demo
     setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).
@@ -184,8 +184,8 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_payment_service_pb2.SimulatePaymentResponse, _abc.Awaitable[_payment_service_pb2.SimulatePaymentResponse]]:
         """Settles a pending payment as the sandbox provider would when the shopper pays: the
-        provider sends a signed notification and the payment becomes PAID; a paid payment is
-        returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
+        provider sends a signed notification and the payment becomes PAID; a paid (or
+        refunded) payment is returned unchanged. Only an active sandbox can do this: FAILED_PRECONDITION with
         reason SANDBOX_DISABLED when the shop's payments go through another provider, when
         the payment was opened with another provider, or in production without the demo
         setting that allows fake payments (see ListPaymentChannelsResponse.sandbox).

@@ -70,8 +70,9 @@ export enum ErrorReason {
   PAYMENT_CONFLICT = 5,
 
   /**
-   * FAILED_PRECONDITION: the payment was paid, so it cannot be cancelled. Metadata:
-   * `payment_id`, `state` (the full PaymentState value name: `PAYMENT_STATE_PAID`).
+   * FAILED_PRECONDITION: the payment was paid (and maybe refunded since), so it cannot be
+   * cancelled. Metadata: `payment_id`, `state` (the full PaymentState value name:
+   * `PAYMENT_STATE_PAID` or `PAYMENT_STATE_REFUNDED`).
    *
    * @generated from enum value: PAYMENT_PAID = 6;
    */
@@ -79,8 +80,8 @@ export enum ErrorReason {
 
   /**
    * FAILED_PRECONDITION: NotifyPayment or SimulatePayment for a payment that expired or
-   * was cancelled, so it cannot be settled (a repeat for a paid payment answers the paid
-   * payment instead). Metadata: `payment_id`, `state` (the full PaymentState value name).
+   * was cancelled, so it cannot be settled (a repeat for a paid or refunded payment
+   * answers the payment as it is instead). Metadata: `payment_id`, `state` (the full PaymentState value name).
    *
    * @generated from enum value: PAYMENT_NOT_PENDING = 7;
    */

@@ -374,7 +374,8 @@ export type Payment = Message<"pasar.payment.v1.Payment"> & {
   refunds: Refund[];
 
   /**
-   * The sum of the refunds' amounts; zero (in the payment's currency) when there are none.
+   * The sum of the refunds' amounts, pending ones included (the money is promised back);
+   * zero (in the payment's currency) when there are none.
    *
    * @generated from field: pasar.common.v1.Money refunded_total = 20;
    */
