@@ -12,17 +12,22 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from pasar.common.v1 import money_pb2
+from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2, fulfillment_service_pb2_grpc
 from pasar.product.v1 import product_pb2
 from pasar_kit.readiness import grpc_health
+from pasar_testkit.assertions import eventually, reason_of, refused
 from pasar_testkit.callers import as_order_service
 from pasar_testkit.go_service import SOURCE_DIR, fulfillment_process, repository_root
+from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.ports import free_port
 from pasar_testkit.processes import ComponentProcess, run_to_exit
 from pasar_testkit.production import (
@@ -235,3 +240,49 @@ def test_a_taken_address_and_an_unreachable_database_end_the_start_in_one_line(
     (line,) = unreachable.stderr.splitlines()
     assert line.startswith("svc-fulfillment: cannot connect to the database mysql://pasar:***@127.0.0.1:")
     assert "hunter2" not in line
+
+
+def health_is(address: str, status: int) -> bool:
+    try:
+        return grpc_health(address, service=SERVICE) == status
+    except grpc.RpcError:
+        return False
+
+
+@pytest.mark.mariadb
+def test_lists_its_services_and_survives_a_database_outage(
+    binary: Path, tmp_path: Path, own_mariadb: MariaDBServer
+) -> None:
+    """On MySQL: health says NOT_SERVING while the database is down and calls are UNAVAILABLE
+    DATABASE_UNAVAILABLE; once it is back, the same process serves again."""
+    database_url = own_mariadb.create_database("pasar_fulfillment")
+    process = fulfillment_process(
+        env={"DATABASE_URL": database_url, "PASAR_HEALTH_PROBE_SECONDS": "0.2"}, log_dir=tmp_path / "logs"
+    )
+    process.start()
+    try:
+        with grpc.insecure_channel(process.address) as channel:
+            reflection: Any = reflection_pb2_grpc.ServerReflectionStub(channel)
+            answers = reflection.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+            )
+            listed = {service.name for answer in answers for service in answer.list_services_response.service}
+        assert {SERVICE, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= listed
+        get = fulfillment_service_pb2.GetFulfillmentRequest(id="ful_" + "0" * 32)
+        fulfillments = stub(process.address)
+
+        own_mariadb.stop()
+        eventually(lambda: health_is(process.address, health_pb2.HealthCheckResponse.NOT_SERVING), timeout=15)
+        down = refused(lambda: fulfillments.GetFulfillment(get, timeout=10))
+        assert (down.code(), reason_of(down)) == (
+            grpc.StatusCode.UNAVAILABLE,
+            CommonErrorReason.Name(CommonErrorReason.DATABASE_UNAVAILABLE),
+        )
+
+        own_mariadb.start()
+        eventually(lambda: health_is(process.address, health_pb2.HealthCheckResponse.SERVING), timeout=30)
+        missing = refused(lambda: fulfillments.GetFulfillment(get, timeout=10))
+        assert missing.code() == grpc.StatusCode.NOT_FOUND
+        assert process.running, "the service was not restarted"
+    finally:
+        assert process.stop() == 0
