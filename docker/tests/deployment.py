@@ -26,6 +26,7 @@ IMAGE_COMPONENTS = {
     "pasar-product": "product",
     "pasar-payment": "payment",
     "pasar-order": "order",
+    "pasar-fulfillment": "fulfillment",
     "pasar-gateway": "gateway",
     "pasar-storefront": "storefront",
 }

@@ -7,6 +7,13 @@ code's defaults), and the environment variables each one reads: found in its sou
 with module constants and f-strings such as ``f"{PREFIX}_{key}_ADDRESS"`` resolved), plus
 those of the pasar_kit modules it imports, plus the image's health check. And what
 CONTRIBUTING.md's "Configuration" table says.
+
+The fulfillment service is written in Go (svc-fulfillment): what it reads is every
+``"PASAR_…"`` or ``"DATABASE_URL"`` string literal of its non-test Go source (its settings
+name each variable once, as a literal or a constant, or build it as ``"PASAR_" + … +
+"_CALLER_TOKEN"``), its secrets are its ``env.Secret("…")``
+reads, its port is its ``DefaultListenAddress`` constant, and its command line is its
+built binary's (pasar_testkit.go_service).
 """
 
 from __future__ import annotations
@@ -69,6 +76,16 @@ COMPONENTS = {
     )
 }
 SERVICES = tuple(name for name, component in COMPONENTS.items() if component.is_service)
+# The gRPC service written in Go, and every deployed gRPC service.
+GO_SERVICE = "fulfillment"
+GO_SOURCE = REPO / "svc-fulfillment"
+DEPLOYED_SERVICES = (*SERVICES, GO_SERVICE)
+GO_SETTINGS = GO_SOURCE / "internal" / "config" / "settings.go"
+GO_ENV_NAME = re.compile(r'"((?:PASAR_[A-Z0-9_]+)|DATABASE_URL)"')
+# A name built at run time: "PASAR_" + strings.ToUpper(name) + "_CALLER_TOKEN".
+GO_BUILT_NAME = re.compile(r'"PASAR_"\s*\+[^\n]*\+\s*"(_[A-Z0-9_]+)"')
+GO_SECRET = re.compile(r'\.Secret\(\s*"([A-Z][A-Z0-9_]*)"')
+GO_DEFAULT_LISTEN = re.compile(r'DefaultListenAddress\s*=\s*"([^"]+)"')
 
 
 @cache
@@ -76,7 +93,11 @@ def default_port(name: str) -> int:
     """The port the component listens on when nothing is configured, from its own code."""
     from pasar_kit.config import Env
 
-    if name == "gateway":
+    if name == GO_SERVICE:
+        found = GO_DEFAULT_LISTEN.search(GO_SETTINGS.read_text())
+        assert found, f"no DefaultListenAddress in {GO_SETTINGS}"
+        address = found.group(1)
+    elif name == "gateway":
         from pasar_gateway.main import HttpServerSettings
 
         address = HttpServerSettings.from_env(Env({})).listen_address
@@ -94,12 +115,12 @@ def accepts_arguments(name: str, arguments: tuple[str, ...]) -> bool:
     accepts gets as far as reading its settings and stops there, naming the variable
     (status 2); one it refuses stops earlier with argparse's usage message.
     """
-    script = Path(sys.executable).parent / f"pasar-{name}"
+    script = go_binary() if name == GO_SERVICE else Path(sys.executable).parent / f"pasar-{name}"
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "nowhere://", "PASAR_PORT": "not-a-port"}
     result = subprocess.run(
         [str(script), *arguments], capture_output=True, text=True, check=False, timeout=60, env=env
     )
-    refused = "usage:" in result.stderr
+    refused = "usage:" in result.stderr or "flag provided but not defined" in result.stderr
     reached_settings = "DATABASE_URL" in result.stderr or "PASAR_PORT" in result.stderr
     return result.returncode == 2 and reached_settings and not refused
 
@@ -232,8 +253,35 @@ def kit_reads(modules: frozenset[str]) -> EnvReads:
 
 
 @cache
+def go_binary() -> Path:
+    """svc-fulfillment, built from the working tree as the tests build it."""
+    from pasar_testkit.go_service import build_fulfillment
+
+    return build_fulfillment()
+
+
+def _go_files() -> list[Path]:
+    return sorted(path for path in GO_SOURCE.rglob("*.go") if not path.name.endswith("_test.go"))
+
+
+@cache
+def go_reads() -> EnvReads:
+    """The variables the Go service's own source names."""
+    sources = [file.read_text() for file in _go_files()]
+    names = {name for source in sources for name in GO_ENV_NAME.findall(source)}
+    built = {
+        f"PASAR_[A-Z0-9_]+{re.escape(suffix)}"
+        for source in sources
+        for suffix in GO_BUILT_NAME.findall(source)
+    }
+    return EnvReads(frozenset(names), frozenset(built))
+
+
+@cache
 def component_reads(name: str) -> EnvReads:
     """Every variable the component's own code and the kit code it uses read."""
+    if name == GO_SERVICE:
+        return go_reads()
     files = _python_files(COMPONENTS[name].path / "src")
     reads = EnvReads(frozenset(), frozenset())
     for file in files:
@@ -250,13 +298,18 @@ def healthcheck_reads() -> EnvReads:
 
 
 def container_reads(name: str) -> EnvReads:
-    """What a container of the component's image reads: the component and the health check."""
+    """What a container of the component's image reads: the component and the health check
+    (the Go image's probe is the binary's own)."""
+    if name == GO_SERVICE:
+        return go_reads()
     return component_reads(name) | healthcheck_reads()
 
 
 @cache
 def secrets_read(name: str) -> frozenset[str]:
     """The variables the component reads with env.secret: required when PASAR_ENV is production."""
+    if name == GO_SERVICE:
+        return frozenset(name for file in _go_files() for name in GO_SECRET.findall(file.read_text()))
     secrets: set[str] = set()
     for file in _python_files(COMPONENTS[name].path / "src"):
         tree = ast.parse(file.read_text())
@@ -285,9 +338,9 @@ class DocumentedVariable:
 
 
 READERS = {
-    "all": set(COMPONENTS),
-    "services": set(SERVICES),
-    "each service": set(SERVICES),
+    "all": {*COMPONENTS, GO_SERVICE},
+    "services": set(DEPLOYED_SERVICES),
+    "each service": set(DEPLOYED_SERVICES),
     "callers": {"gateway", "order"},
 }
 
@@ -307,7 +360,7 @@ def documented_variables() -> dict[str, DocumentedVariable]:
             word = written.strip()
             if word in READERS:
                 readers |= READERS[word]
-            elif word in COMPONENTS:
+            elif word in COMPONENTS or word == GO_SERVICE:
                 readers.add(word)
         for name in names:
             found[name] = DocumentedVariable(name, frozenset(readers), cells[2])

@@ -22,8 +22,8 @@ from deployment import compose_config
 from dockerfiles import parse
 from paths import DOCKER
 
-PASAR_SERVICES = ("product", "payment", "order")
-PASAR_CONTAINERS = ("product", "payment", "order", "catalog-demo", "gateway", "storefront")
+PASAR_SERVICES = ("product", "payment", "order", "fulfillment")
+PASAR_CONTAINERS = ("product", "payment", "order", "fulfillment", "catalog-demo", "gateway", "storefront")
 # What each waits for before it starts (and in which state).
 STARTS_AFTER = {
     "product": {"mysql": "service_healthy"},
@@ -34,6 +34,8 @@ STARTS_AFTER = {
         "payment": "service_healthy",
         "mailpit": "service_healthy",
     },
+    # Nothing waits for fulfillment: shoppers order and pay while it is down (issue 14).
+    "fulfillment": {"mysql": "service_healthy"},
     "catalog-demo": {"product": "service_healthy"},
     "gateway": {"product": "service_healthy", "payment": "service_healthy", "order": "service_healthy"},
     "storefront": {"gateway": "service_healthy"},
@@ -169,6 +171,14 @@ def test_each_container_starts_after_what_it_needs_is_healthy(compose_model: dic
                 assert not services[target].get("healthcheck", {}).get("disable"), target
 
 
+def test_every_pasar_service_has_a_health_check(compose_model: dict[str, Any]) -> None:
+    """Waited for or not, a service's container says whether it serves (docker compose ps)."""
+    for name in PASAR_SERVICES:
+        service = compose_model["services"][name]
+        assert "healthcheck" in service or image_has_healthcheck(service), name
+        assert not service.get("healthcheck", {}).get("disable"), name
+
+
 def test_the_services_apply_their_migrations_before_they_serve(compose_model: dict[str, Any]) -> None:
     for name in PASAR_SERVICES:
         command = compose_model["services"][name]["command"]
@@ -259,7 +269,7 @@ def test_make_env_writes_a_fresh_secret_for_every_placeholder_and_never_overwrit
     example = env_example()
     assert set(written) == set(example)
     secrets = [written[name] for name, value in example.items() if value.startswith("change-me-")]
-    assert len(set(secrets)) == len(secrets) == 8
+    assert len(set(secrets)) == len(secrets) == 10
     assert all(re.fullmatch(r"[0-9a-f]{48}", secret) for secret in secrets)
     assert written["PASAR_PUBLIC_PORT"] == example["PASAR_PUBLIC_PORT"]
     assert target.stat().st_mode & 0o077 == 0

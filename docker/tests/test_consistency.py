@@ -4,10 +4,10 @@ For each container in the compose stack (with and without TLS) and in the render
 Kubernetes overlays: its image is a component that exists, built from that component's
 folder and console script; its command is one that component's command line accepts;
 every environment variable it is given is read by that component's code (or the image's
-health check) and, when CONTRIBUTING.md's table lists the variable, the table agrees that
-this component reads it; its addresses and ports are the ones the code listens on; every
-secret the component requires in production is given to it. And the table itself is
-checked against the code.
+health check; for the Go fulfillment service, its Go source) and, when CONTRIBUTING.md's
+table lists the variable, the table agrees that this component reads it; its addresses
+and ports are the ones the code listens on; every secret the component requires in
+production is given to it. And the table itself is checked against the code.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dockerfiles import parse
 from paths import DOCKER, REPO
 from repository import (
     COMPONENTS,
+    GO_SERVICE,
     SERVICES,
     accepts_arguments,
     component_reads,
@@ -38,7 +39,7 @@ from repository import (
     secrets_read,
 )
 
-ADDRESS = re.compile(r"^PASAR_(PRODUCT|PAYMENT|ORDER)_ADDRESS$")
+ADDRESS = re.compile(r"^PASAR_(PRODUCT|PAYMENT|ORDER|FULFILLMENT)_ADDRESS$")
 
 
 def all_containers(
@@ -75,9 +76,10 @@ def containers(
     return list(all_containers(compose_model, compose_tls_model, rendered))
 
 
-def python_containers(containers: list[Container]) -> Iterator[tuple[Container, str]]:
+def pasar_containers(containers: list[Container]) -> Iterator[tuple[Container, str]]:
+    """The containers of Pasar's own components (the Python ones and the Go service)."""
     for container in containers:
-        if container.component in COMPONENTS:
+        if container.component in COMPONENTS or container.component == GO_SERVICE:
             yield container, container.component
 
 
@@ -92,7 +94,7 @@ def test_every_container_runs_a_known_image(containers: list[Container]) -> None
 def test_every_variable_given_to_a_component_is_one_its_code_reads(containers: list[Container]) -> None:
     unread = [
         f"{container.where}: {variable}"
-        for container, component in python_containers(containers)
+        for container, component in pasar_containers(containers)
         for variable in container.env
         if not container_reads(component).covers(variable)
     ]
@@ -102,7 +104,7 @@ def test_every_variable_given_to_a_component_is_one_its_code_reads(containers: l
 def test_the_configuration_table_agrees_with_who_gets_each_variable(containers: list[Container]) -> None:
     documented = documented_variables()
     disagreements = []
-    for container, component in python_containers(containers):
+    for container, component in pasar_containers(containers):
         for variable in container.env:
             entry = documented.get(variable)
             if entry is None or component in entry.read_by:
@@ -136,11 +138,18 @@ def test_the_scanner_finds_what_the_code_reads() -> None:
     assert component_reads("payment").covers("PASAR_TLS_CERT")  # through pasar_kit.server
     assert not component_reads("payment").covers("PASAR_TLS_CA")  # it calls no one
     assert not component_reads("product").covers("PASAR_NOT_A_SETTING")
+    fulfillment = component_reads(GO_SERVICE)  # the Go source's literals and built names
+    assert fulfillment.covers("PASAR_BILLER_WEBHOOK_SECRET")
+    assert fulfillment.covers("PASAR_DEMO_FAKE_DELIVERIES")  # a Go constant
+    assert fulfillment.covers("PASAR_ORDER_CALLER_TOKEN")  # "PASAR_" + name + "_CALLER_TOKEN"
+    assert fulfillment.covers("PASAR_PRODUCT_ADDRESS")
+    assert not fulfillment.covers("PASAR_PAYMENT_ADDRESS")
+    assert not fulfillment.covers("PASAR_GRPC_WORKERS")  # a Python service's setting
 
 
 def test_every_secret_a_component_requires_in_production_is_given_to_it(containers: list[Container]) -> None:
     missing = []
-    for container, component in python_containers(containers):
+    for container, component in pasar_containers(containers):
         if container.env.get("PASAR_ENV") != "production" or container.arguments[:1] in (
             ("migrate",),
             ("load-demo",),
@@ -157,7 +166,7 @@ def test_every_secret_a_component_requires_in_production_is_given_to_it(containe
 def test_every_container_listens_on_the_port_its_code_and_image_use(
     containers: list[Container], compose_model: dict[str, Any]
 ) -> None:
-    for container, component in python_containers(containers):
+    for container, component in pasar_containers(containers):
         address = container.env.get("PASAR_LISTEN_ADDRESS")
         if address is not None:
             assert address == f"0.0.0.0:{default_port(component)}", container.where
@@ -169,7 +178,7 @@ def test_every_container_listens_on_the_port_its_code_and_image_use(
 
 
 def test_every_address_a_caller_is_given_names_the_service_and_its_port(containers: list[Container]) -> None:
-    for container, _ in python_containers(containers):
+    for container, _ in pasar_containers(containers):
         for variable, value in container.env.items():
             if match := ADDRESS.match(variable):
                 service = match.group(1).lower()
@@ -177,7 +186,7 @@ def test_every_address_a_caller_is_given_names_the_service_and_its_port(containe
 
 
 def test_every_command_is_one_the_component_accepts(containers: list[Container]) -> None:
-    for container, component in python_containers(containers):
+    for container, component in pasar_containers(containers):
         assert accepts_arguments(component, container.arguments), (
             f"{container.where}: pasar-{component} {' '.join(container.arguments)} is refused"
         )

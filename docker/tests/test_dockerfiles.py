@@ -7,6 +7,7 @@ health check, and copies only what its .dockerignore lets into the build context
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -15,10 +16,14 @@ import pytest
 from deploy_tools import DeployTools
 from dockerfiles import BuildContext, Dockerfile, expand, parse
 from paths import DOCKER, REPO
+from repository import GO_SERVICE, default_port, go_binary
+
+from pasar_testkit.ports import free_port
 
 DOCKERFILES = {
     "python": DOCKER / "python" / "Dockerfile",
     "storefront": DOCKER / "storefront" / "Dockerfile",
+    "fulfillment": DOCKER / "fulfillment" / "Dockerfile",
 }
 SHELL_SCRIPTS = [
     DOCKER / "certs" / "make-dev-certs",
@@ -69,7 +74,8 @@ def test_each_image_is_built_in_stages_from_bases_pinned_to_a_release(name: str)
     dockerfile = parse(DOCKERFILES[name])
     assert len(dockerfile.stages) >= 2
     for base in resolved_bases(dockerfile):
-        assert EXACT_TAG.match(base), f"{base} is not pinned to an exact version"
+        # scratch is no image at all (the static Go binary's final stage): nothing to pin.
+        assert base == "scratch" or EXACT_TAG.match(base), f"{base} is not pinned to an exact version"
     # The final stage starts from a base image, never from the build stage with its tools.
     assert dockerfile.final.base not in {stage.name for stage in dockerfile.stages}
 
@@ -106,6 +112,52 @@ def test_the_python_image_stops_on_sigterm_and_checks_its_health() -> None:
     entrypoint = final.last("ENTRYPOINT")
     assert entrypoint is not None
     assert entrypoint.exec_form == ["pasar-component"]
+
+
+def test_the_fulfillment_image_is_the_static_binary_that_checks_its_own_health() -> None:
+    """scratch holds nothing to run a health check with: the binary checks itself
+    (`svc-fulfillment health`, gRPC health over TLS when the server speaks it)."""
+    dockerfile = parse(DOCKERFILES["fulfillment"])
+    final = dockerfile.final
+    assert final.base == "scratch"
+    entrypoint = final.last("ENTRYPOINT")
+    assert entrypoint is not None
+    assert entrypoint.exec_form is not None
+    (binary,) = entrypoint.exec_form
+    copied = {words[-1]: flags for flags, words in (i.flags_and_words() for i in final.all("COPY"))}
+    assert copied[binary].get("from") == "build"
+    stop = final.last("STOPSIGNAL")
+    assert stop is not None
+    assert stop.arguments == "SIGTERM"  # the Go server's graceful stop
+    healthcheck = final.last("HEALTHCHECK")
+    assert healthcheck is not None
+    flags, words = healthcheck.flags_and_words()
+    assert words[0] == "CMD"
+    assert healthcheck.arguments.split("CMD", 1)[1].strip() == json.dumps([binary, "health"])
+    assert {"interval", "timeout", "start-period", "retries"} <= set(flags)
+    env = " ".join(instruction.arguments for instruction in final.all("ENV"))
+    assert f"PASAR_LISTEN_ADDRESS=0.0.0.0:{default_port(GO_SERVICE)}" in env
+    exposed = final.last("EXPOSE")
+    assert exposed is not None
+    assert exposed.arguments == str(default_port(GO_SERVICE))
+    build = "\n".join(instruction.arguments for instruction in dockerfile.stage("build").instructions)
+    assert "CGO_ENABLED=0" in build  # static: scratch has no C library
+
+
+def test_the_fulfillment_binary_knows_its_health_command() -> None:
+    """The HEALTHCHECK's `health` is a command of the binary (`serve` and `migrate` are run by
+    the deployment files, checked in test_consistency): with nothing listening, unhealthy."""
+    result = subprocess.run(
+        [str(go_binary()), "health"],
+        env={"PASAR_LISTEN_ADDRESS": f"127.0.0.1:{free_port()}"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "usage:" not in result.stderr
+    assert "not healthy" in result.stderr
 
 
 def test_the_storefront_image_drains_on_sigquit_and_checks_its_health() -> None:

@@ -10,6 +10,7 @@ releases, which is what kubeconform does.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,18 +22,22 @@ import yaml
 from conftest import KUSTOMIZATIONS
 from deploy_tools import DeployTools
 from deployment import by_kind, kubernetes_containers, pod_templates
-from repository import COMPONENTS, SERVICES, default_port
+from dockerfiles import parse
+from paths import DOCKER
+from repository import COMPONENTS, DEPLOYED_SERVICES, GO_SERVICE, default_port
 
 KUBERNETES_VERSIONS = ("1.30.0", "1.33.0", "1.37.0")
-WORKLOADS = ("product", "payment", "order", "gateway", "storefront")
+WORKLOADS = ("product", "payment", "order", "fulfillment", "gateway", "storefront")
 # Who may open a connection to whom (pod name label -> the labels allowed in), local overlay.
 EXPECTED_INGRESS = {
-    "product": {"gateway", "order"},
+    # fulfillment: LookupDestination reads the product's destination fields.
+    "product": {"gateway", "order", "fulfillment"},
     "payment": {"gateway", "order"},
     "order": {"gateway"},
+    "fulfillment": {"gateway", "order"},
     "gateway": {"storefront"},
     "storefront": {"*"},
-    "mysql": {"product", "payment", "order", "catalog-demo"},
+    "mysql": {"product", "payment", "order", "fulfillment", "catalog-demo"},
     "mailpit": {"order"},
     "catalog-demo": set(),
 }
@@ -50,6 +55,15 @@ def validate(tools: DeployTools, file: Path, version: str) -> subprocess.Complet
         text=True,
         check=False,
     )
+
+
+def image_healthcheck(service: str) -> list[str]:
+    """The exec-form command of the HEALTHCHECK in the service's image."""
+    dockerfile = DOCKER / ("fulfillment" if service == GO_SERVICE else "python") / "Dockerfile"
+    healthcheck = parse(dockerfile).final.last("HEALTHCHECK")
+    assert healthcheck is not None, dockerfile
+    command: list[str] = json.loads(healthcheck.arguments.split("CMD", 1)[1].strip())
+    return command
 
 
 def containers_of(template: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -97,7 +111,7 @@ def test_everything_lives_in_the_pasar_namespace_under_the_restricted_pod_securi
                 )
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYED_SERVICES)
 def test_each_service_is_probed_natively_over_grpc_on_the_port_it_listens_on(
     rendered: dict[str, list[dict[str, Any]]], service: str
 ) -> None:
@@ -112,7 +126,7 @@ def test_each_service_is_probed_natively_over_grpc_on_the_port_it_listens_on(
     assert config["PASAR_LISTEN_ADDRESS"] == f"0.0.0.0:{port}"
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYED_SERVICES)
 def test_each_service_migrates_in_an_init_container_before_it_serves(
     rendered: dict[str, list[dict[str, Any]]], service: str
 ) -> None:
@@ -124,7 +138,7 @@ def test_each_service_migrates_in_an_init_container_before_it_serves(
     assert init["envFrom"] == main["envFrom"]
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYED_SERVICES)
 def test_each_service_has_a_headless_service_that_its_callers_resolve_to_every_pod(
     rendered: dict[str, list[dict[str, Any]]], service: str
 ) -> None:
@@ -135,7 +149,7 @@ def test_each_service_has_a_headless_service_that_its_callers_resolve_to_every_p
     assert [(port["port"], port["targetPort"]) for port in definition["ports"]] == [
         (default_port(service), "grpc")
     ]
-    for caller in ("order", "gateway"):
+    for caller in ("order", "gateway", "fulfillment"):
         config = by_kind(documents, "ConfigMap")[f"{caller}-config"]["data"]
         variable = f"PASAR_{service.upper()}_ADDRESS"
         if variable in config:
@@ -204,7 +218,7 @@ def test_base_secrets_are_empty_placeholders_and_the_local_overlay_fills_every_o
                 assert container.env[variable], f"{container.where}: {variable} is empty"
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYED_SERVICES)
 def test_the_local_database_urls_match_the_passwords_mysql_is_initialised_with(
     rendered: dict[str, list[dict[str, Any]]], service: str
 ) -> None:
@@ -280,7 +294,7 @@ def test_only_the_gateway_and_the_order_service_reach_the_services(
     assert allowed_sources(documents) == EXPECTED_INGRESS
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYED_SERVICES)
 def test_the_network_policies_open_exactly_the_port_each_service_listens_on(
     rendered: dict[str, list[dict[str, Any]]], service: str
 ) -> None:
@@ -314,7 +328,7 @@ def test_with_mutual_tls_the_services_are_probed_by_the_tls_health_check(
         d for d in documents if d["kind"] == "Secret" and d["metadata"]["name"].startswith("pasar-tls")
     ]
     assert "ca.key" not in secret["data"]
-    for name in (*SERVICES, "gateway"):
+    for name in (*DEPLOYED_SERVICES, "gateway"):
         spec = by_kind(documents, "Deployment")[name]["spec"]["template"]["spec"]
         container = spec["containers"][0]
         volume = next(v for v in spec["volumes"] if v["name"] == "tls")
@@ -327,11 +341,12 @@ def test_with_mutual_tls_the_services_are_probed_by_the_tls_health_check(
                 directory, _, file = variable["value"].rpartition("/")
                 assert directory == mount["mountPath"]
                 assert file in files, f"{name}: {variable['name']} names a file the pod does not mount"
-        if name in SERVICES:
+        if name in DEPLOYED_SERVICES:
             assert spec["securityContext"]["fsGroup"] == 10001
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
                 assert "grpc" not in container[probe]
-                assert container[probe]["exec"] == {"command": ["pasar-healthcheck"]}
+                # The image's own HEALTHCHECK, which speaks TLS as its service does.
+                assert container[probe]["exec"] == {"command": image_healthcheck(name)}
 
 
 def test_the_images_are_the_components_at_their_released_version(
@@ -343,3 +358,29 @@ def test_the_images_are_the_components_at_their_released_version(
             assert tag == COMPONENTS[container.component].version, container.where
         elif container.component is None:
             assert repository in ("mysql", "axllent/mailpit"), container.where
+
+
+def test_the_order_service_and_the_gateway_find_the_fulfillment_service(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    config_maps = by_kind(rendered["base"], "ConfigMap")
+    for caller in ("order", "gateway"):
+        assert config_maps[f"{caller}-config"]["data"]["PASAR_FULFILLMENT_ADDRESS"] == (
+            f"dns:///fulfillment:{default_port('fulfillment')}"
+        )
+    assert config_maps["fulfillment-config"]["data"]["PASAR_PRODUCT_ADDRESS"] == (
+        f"dns:///product:{default_port('product')}"
+    )
+
+
+def test_only_the_local_overlay_lets_the_sandbox_biller_make_deliveries_up(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Production refuses the sandbox biller unless a demo says so; the base says nothing."""
+    base = by_kind(rendered["base"], "ConfigMap")["fulfillment-config"]["data"]
+    assert "PASAR_BILLER" not in base
+    assert "PASAR_DEMO_FAKE_DELIVERIES" not in base
+    local = by_kind(rendered["overlays/local"], "ConfigMap")
+    (config,) = [data for name, data in local.items() if name.startswith("fulfillment-config")]
+    assert config["data"]["PASAR_BILLER"] == "sandbox"
+    assert config["data"]["PASAR_DEMO_FAKE_DELIVERIES"] == "true"

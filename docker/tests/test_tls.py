@@ -127,7 +127,7 @@ def extended_key_usage(certificate: Path) -> str:
     ).stdout
 
 
-@pytest.mark.parametrize("service", ["product", "payment", "order"])
+@pytest.mark.parametrize("service", ["product", "payment", "order", "fulfillment"])
 def test_each_server_certificate_names_the_service_as_compose_and_kubernetes_call_it(
     dev_certs: Path, service: str
 ) -> None:
@@ -137,7 +137,7 @@ def test_each_server_certificate_names_the_service_as_compose_and_kubernetes_cal
     assert "Server Authentication" in extended_key_usage(dev_certs / f"{service}.crt")
 
 
-@pytest.mark.parametrize("client", ["gateway", "order"])
+@pytest.mark.parametrize("client", ["gateway", "order", "fulfillment"])
 def test_client_certificates_are_for_client_authentication_only(dev_certs: Path, client: str) -> None:
     usage = extended_key_usage(dev_certs / f"{client}-client.crt")
     assert "Client Authentication" in usage

@@ -1,6 +1,6 @@
 #!/bin/sh
 # One database and one least-privilege user per Pasar service: pasar_product,
-# pasar_payment and pasar_order, each user on its own database only.
+# pasar_payment, pasar_order and pasar_fulfillment, each user on its own database only.
 #
 # The mysql image runs it once, when it starts on an empty data volume (it executes the
 # files of /docker-entrypoint-initdb.d/ after setting the root password). The local
@@ -14,7 +14,7 @@
 # database, nothing server-wide (no FILE, PROCESS, SUPER, RELOAD), no GRANT OPTION.
 #
 # Reads: MYSQL_ROOT_PASSWORD (the image's), PASAR_PRODUCT_DB_PASSWORD,
-# PASAR_PAYMENT_DB_PASSWORD and PASAR_ORDER_DB_PASSWORD. Each password goes into the
+# PASAR_PAYMENT_DB_PASSWORD, PASAR_ORDER_DB_PASSWORD and PASAR_FULFILLMENT_DB_PASSWORD. Each password goes into the
 # service's DATABASE_URL as it is, so it may hold only letters, digits and . _ ~ -
 # (at least 16 of them). PASAR_INIT_MYSQL is the client command and how it connects as
 # root (default: the image's client on its local socket, as during initialisation).
@@ -38,6 +38,7 @@ password_of() {  # password_of VARIABLE: its value, checked
 product_password="$(password_of PASAR_PRODUCT_DB_PASSWORD)"
 payment_password="$(password_of PASAR_PAYMENT_DB_PASSWORD)"
 order_password="$(password_of PASAR_ORDER_DB_PASSWORD)"
+fulfillment_password="$(password_of PASAR_FULFILLMENT_DB_PASSWORD)"
 
 service_sql() {  # service_sql NAME PASSWORD
   cat <<SQL
@@ -62,6 +63,7 @@ shift
   service_sql product "$product_password"
   service_sql payment "$payment_password"
   service_sql order "$order_password"
+  service_sql fulfillment "$fulfillment_password"
   echo "FLUSH PRIVILEGES;"
 } | "$client" --defaults-extra-file="$options" "$@"
-echo "10-pasar-databases: databases and users of product, payment and order are ready"
+echo "10-pasar-databases: databases and users of product, payment, order and fulfillment are ready"
