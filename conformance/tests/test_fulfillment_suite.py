@@ -1,6 +1,7 @@
 """The fulfillment suite passes against svc-fulfillment (Go, built by pasar_testkit.go_service)
 with svc-product as its catalog, on SQLite and on MariaDB, and again against the same service;
-without --product the look-ups skip saying why; --webhook-secret signs the notifications."""
+without --product the look-ups skip saying why; --webhook-secret signs the notifications; and
+the mutation check: behind a proxy carrying a deliberate defect, the suite fails naming the cases."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from pathlib import Path
 
 import pytest
 from conftest import CALLER_TOKEN, WEBHOOK_SECRET, RunSuite, StartProduct, passed_cases
+from defective_proxy import DefectiveProxy
+from test_defects_caught import assert_caught
 
+from pasar_kit.defects import IDEMPOTENT_REPEAT_DIFFERS, WRONG_REASON_CODE
 from pasar_testkit.failure_logs import FailureLogs
 from pasar_testkit.go_service import fulfillment_process
 from pasar_testkit.processes import ComponentProcess
@@ -105,3 +109,40 @@ def test_the_webhook_secret_option_signs_the_notifications(
     )
     assert result.returncode == 1, result.stdout[-6000:]
     assert "test_a_failure_notification_ends_the_line_failed_with_the_reason" in result.stdout
+
+
+# The defect the proxy in front of svc-fulfillment carries, and cases of the suite that must
+# fail because of it (svc-fulfillment has no PASAR_TEST_DEFECT of its own).
+FULFILLMENT_CAUGHT_BY = {
+    WRONG_REASON_CODE: [
+        "test_create.py::test_an_unknown_fulfillment_is_not_found_naming_it",
+        "test_notify.py::test_a_notification_for_no_fulfillment_of_the_service_is_not_found",
+        "test_lookup.py::test_a_meter_pln_does_not_know_is_not_found_naming_the_field",
+    ],
+    IDEMPOTENT_REPEAT_DIFFERS: [
+        "test_create.py::test_a_retry_with_the_same_content_returns_the_same_fulfillment",
+        "test_create.py::test_parallel_retries_of_a_line_make_one_fulfillment",
+        "test_sandbox.py::test_a_line_is_delivered_exactly_once_whatever_the_retries",
+        "test_notify.py::test_a_signed_notification_delivers_the_line_and_a_repeat_is_a_duplicate_changing_nothing",
+    ],
+}
+
+
+@pytest.mark.parametrize("defect", list(FULFILLMENT_CAUGHT_BY))
+def test_the_suite_fails_against_a_defective_fulfillment_service_naming_the_case(
+    defect: str,
+    tmp_path: Path,
+    start_product: StartProduct,
+    start_fulfillment: StartFulfillment,
+    conformance: RunSuite,
+) -> None:
+    """The mutation check: svc-fulfillment behind a proxy that breaks its answers as the defect says."""
+    catalog = start_product(f"sqlite:///{tmp_path / 'product.db'}")
+    service = start_fulfillment(f"sqlite:///{tmp_path / 'fulfillment.db'}", catalog.address)
+    proxy = DefectiveProxy(service.address, defect)
+    proxy.start()
+    try:
+        result = conformance("fulfillment", proxy.address, "--product", catalog.address, "-q")
+    finally:
+        proxy.stop()
+    assert_caught(result, FULFILLMENT_CAUGHT_BY[defect])
