@@ -31,13 +31,10 @@ func RequestID(ctx context.Context) string {
 // error, format json or text.
 func New(out io.Writer, service, level, format string) *slog.Logger {
 	options := &slog.HandlerOptions{Level: parseLevel(level), ReplaceAttr: replaceAttr}
-	var handler slog.Handler
 	if format == "text" {
-		handler = slog.NewTextHandler(out, options)
-	} else {
-		handler = slog.NewJSONHandler(out, options)
+		return slog.New(newTextHandler(out, options.Level.Level())).With("service", service)
 	}
-	return slog.New(requestIDHandler{handler}).With("service", service)
+	return slog.New(requestIDHandler{slog.NewJSONHandler(out, options)}).With("service", service)
 }
 
 // Named is logger with the logger field Python's records carry (their logger name).

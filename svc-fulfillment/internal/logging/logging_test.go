@@ -47,3 +47,14 @@ func TestJSONLinesHaveThePythonServicesFields(t *testing.T) {
 		t.Error("no time")
 	}
 }
+
+func TestTextLinesReadLikeThePythonServices(t *testing.T) {
+	var out bytes.Buffer
+	log := Named(New(&out, "svc-fulfillment", "info", "text"), "pasar.rpc")
+	log.InfoContext(WithRequestID(context.Background(), "0123456789abcdef"), "rpc", "code", "OK")
+	log.Warn("database does not answer")
+	want := "info    01234567 rpc  code=OK\nwarning -        database does not answer\n"
+	if out.String() != want {
+		t.Fatalf("got %q, want %q", out.String(), want)
+	}
+}
