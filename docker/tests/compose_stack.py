@@ -3,7 +3,9 @@
 - MySQL is the MariaDB server the tests start, initialised by the same
   mysql/initdb/10-pasar-databases.sh with the mysql service's own variables.
 - Each Pasar container is its image's environment (the Dockerfile's build stage, run by
-  image_build.py), started with the image's entry point and the service's ``command``,
+  image_build.py; for the Go fulfillment service, its static binary built from the same
+  source as its Dockerfile builds it, by pasar_testkit.go_service), started with the
+  image's entry point and the service's ``command``,
   with the image's ENV and then the service's ``environment`` exactly as
   ``docker compose config`` resolves them (PASAR_ENV=production, the secrets docker/make-env
   writes, DATABASE_URL with each service's own least-privilege user).
@@ -19,17 +21,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from deploy_tools import DeployTools
-from image_build import BuiltStage, ImageEnvironments
-from paths import DOCKER
-from repository import COMPONENTS, default_port
+from dockerfiles import expand, parse
+from image_build import ImageEnvironments
+from paths import DOCKER, REPO
+from repository import COMPONENTS, DEPLOYED_SERVICES, GO_SERVICE, default_port, go_binary
 from storefront_server import StorefrontServer
 
 from pasar_testkit.mail import MailCatcher
@@ -39,7 +45,44 @@ from pasar_testkit.processes import OwnedProcess
 from pasar_testkit.waiting import wait_for
 
 TLS_FOLDER = "/etc/pasar/tls/"
-COMPOSE_HOSTS = ("mysql", "mailpit", "product", "payment", "order", "gateway", "storefront")
+COMPOSE_HOSTS = ("mysql", "mailpit", "product", "payment", "order", "fulfillment", "gateway", "storefront")
+PYTHON_DOCKERFILE = "docker/python/Dockerfile"
+GO_DOCKERFILE = "docker/fulfillment/Dockerfile"
+
+
+@dataclass(frozen=True)
+class Image:
+    """What a container runs: its entry point, its health check and its ENV, as local paths."""
+
+    entrypoint: Sequence[str]
+    healthcheck: Sequence[str]
+    env: Mapping[str, str]
+
+
+def go_image() -> Image:
+    """The fulfillment image as its Dockerfile's final stage declares it, with the binary
+    built here from the same source (static, as the image's build stage makes it) in place
+    of the image's copy wherever the ENTRYPOINT and the HEALTHCHECK name it."""
+    dockerfile = parse(REPO / GO_DOCKERFILE)
+    final = dockerfile.final
+    binary = go_binary()
+    defaults = {name: value or "" for name, value in dockerfile.global_args.items()}
+
+    def local(words: Sequence[str]) -> list[str]:
+        return [str(binary) if Path(word).name == binary.name else word for word in words]
+
+    entrypoint = final.last("ENTRYPOINT")
+    healthcheck = final.last("HEALTHCHECK")
+    assert entrypoint is not None, f"{GO_DOCKERFILE}: an ENTRYPOINT"
+    assert entrypoint.exec_form, f"{GO_DOCKERFILE}: an exec-form ENTRYPOINT"
+    assert healthcheck is not None, f"{GO_DOCKERFILE}: a HEALTHCHECK"
+    command = json.loads(healthcheck.arguments.split("CMD", 1)[1].strip())
+    env: dict[str, str] = {}
+    for instruction in final.all("ENV"):
+        for assignment in shlex.split(instruction.arguments):
+            name, _, value = assignment.partition("=")
+            env[name] = expand(value, defaults)
+    return Image(local(entrypoint.exec_form), local(command), env)
 
 
 class ContainerProcess(OwnedProcess):
@@ -49,11 +92,11 @@ class ContainerProcess(OwnedProcess):
     stop_seconds = 30.0
 
     def __init__(
-        self, name: str, image: BuiltStage, arguments: list[str], env: Mapping[str, str], base: Path
+        self, name: str, image: Image, arguments: list[str], env: Mapping[str, str], base: Path
     ) -> None:
         super().__init__(name, base / f"{name}.log")
         self.image = image
-        self.command = [str(image.path("/opt/pasar/bin/pasar-component")), *arguments]
+        self.command = [*image.entrypoint, *arguments]
         self.env = dict(env)
         self.workdir = base / name
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -74,9 +117,9 @@ class ContainerProcess(OwnedProcess):
             raise
 
     def health_check(self) -> subprocess.CompletedProcess[str]:
-        """The image's HEALTHCHECK (pasar-healthcheck), in the container's environment."""
+        """The image's HEALTHCHECK, in the container's environment."""
         return subprocess.run(
-            [str(self.image.path("/opt/pasar/bin/pasar-healthcheck"))],
+            list(self.image.healthcheck),
             env=self.env,
             cwd=self.workdir,
             capture_output=True,
@@ -119,7 +162,7 @@ class ComposeStack:
         self.base = base
         self.certs = certs
         self.mail = MailCatcher()
-        self.ports = {name: free_port() for name in COMPONENTS}
+        self.ports = {name: free_port() for name in (*COMPONENTS, GO_SERVICE)}
         self.containers: dict[str, ContainerProcess] = {}
         self.storefront: StorefrontServer | None = None
 
@@ -131,7 +174,7 @@ class ComposeStack:
             "smtp://mailpit:1025": f"smtp://127.0.0.1:{self.mail.port}",
             **{
                 f"dns:///{service}:{default_port(service)}": f"dns:///{self.address(service)}"
-                for service in COMPONENTS
+                for service in (*COMPONENTS, *DEPLOYED_SERVICES)
             },
         }
         for original, local in replacements.items():
@@ -146,11 +189,21 @@ class ComposeStack:
     def address(self, component: str) -> str:
         return f"127.0.0.1:{self.ports[component]}"
 
-    def container_env(self, service: str) -> tuple[BuiltStage, dict[str, str]]:
+    def container_env(self, service: str) -> tuple[Image, dict[str, str]]:
         definition = self.services[service]
-        component = definition["build"]["args"]["COMPONENT"]
-        image = self.images.build(component, COMPONENTS[component].folder, default_port(component))
-        env = dict(image.image_env)
+        if definition["build"]["dockerfile"] == GO_DOCKERFILE:
+            component = GO_SERVICE
+            image = go_image()
+        else:
+            assert definition["build"]["dockerfile"] == PYTHON_DOCKERFILE, service
+            component = definition["build"]["args"]["COMPONENT"]
+            built = self.images.build(component, COMPONENTS[component].folder, default_port(component))
+            image = Image(
+                [str(built.path("/opt/pasar/bin/pasar-component"))],
+                [str(built.path("/opt/pasar/bin/pasar-healthcheck"))],
+                built.image_env,
+            )
+        env = dict(image.env)
         for name, value in (definition.get("environment") or {}).items():
             env[name] = self.localise(name, str(value))
         # The image's and compose's 0.0.0.0:PORT, on this run's loopback port.
@@ -190,9 +243,9 @@ class ComposeStack:
 
     def start(self, static_dir: Path) -> None:
         self.initialise_database()
-        for service in ("product", "payment"):
+        for service in ("product", "payment", "fulfillment"):
             self.container(service).start()
-        for service in ("product", "payment"):
+        for service in ("product", "payment", "fulfillment"):
             self.containers[service].wait_until_healthy()
         status = self.container("catalog-demo").run_to_completion()
         assert status == 0, self.containers["catalog-demo"].log_tail()
@@ -211,7 +264,7 @@ class ComposeStack:
         if self.storefront is not None:
             self.storefront.stop()
         statuses: dict[str, int | None] = {}
-        for service in ("gateway", "order", "payment", "product", "catalog-demo"):
+        for service in ("gateway", "order", "fulfillment", "payment", "product", "catalog-demo"):
             if service in self.containers:
                 statuses[service] = self.containers[service].stop()
         self.mail.stop()

@@ -2,8 +2,10 @@
 
 Each service runs from its image's environment with compose's variables, reaches MySQL as
 its own least-privilege user made by the compose init script, applies its migrations, and
-then the shop works: the demo catalog is there, a checkout over gRPC ends with a paid
-order and its two e-mails, and the storefront's nginx passes the API to the gateway. Once
+then the shop works: the demo catalog is there, a checkout over gRPC (to the destination
+each product asks for) ends with a delivered order and its e-mails, and the storefront's
+nginx passes the API to the gateway. The fulfillment service is the Go binary, started as
+its image's entry point with compose's variables, on its own database too. Once
 in plain text, once with compose.tls.yaml (mutual TLS between gateway and services, the
 health checks speaking TLS too).
 """
@@ -25,6 +27,7 @@ from compose_stack import ComposeStack
 from deploy_tools import DeployTools
 from image_build import ImageEnvironments
 
+from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2_grpc
 from pasar.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
@@ -34,7 +37,14 @@ from pasar_testkit.waiting import wait_for
 
 pytestmark = pytest.mark.mariadb
 
-SERVICES = ("product", "payment", "order")
+SERVICES = ("product", "payment", "order", "fulfillment")
+# Where each service's migration tool records what it applied (peewee-migrate; Go's goose).
+MIGRATION_TABLES = {
+    "product": "migratehistory",
+    "payment": "migratehistory",
+    "order": "migratehistory",
+    "fulfillment": "goose_db_version",
+}
 DEADLINE = 15.0
 INDEX = "<!doctype html><title>Pasar</title><div id=app></div>"
 
@@ -52,6 +62,7 @@ class Shop:
             "product": product_service_pb2_grpc.ProductServiceStub,
             "payment": payment_service_pb2_grpc.PaymentServiceStub,
             "order": order_service_pb2_grpc.OrderServiceStub,
+            "fulfillment": fulfillment_service_pb2_grpc.FulfillmentServiceStub,
         }
         return stubs[service](self.channels[service])
 
@@ -112,7 +123,9 @@ def test_each_service_reaches_its_own_database_only_as_its_own_user(shop: Shop) 
                 for other in SERVICES:
                     if other != service:
                         with pytest.raises(pymysql.err.OperationalError, match="denied"):
-                            cursor.execute(f"SELECT 1 FROM `pasar_{other}`.migratehistory LIMIT 1")
+                            cursor.execute(
+                                f"SELECT 1 FROM `pasar_{other}`.`{MIGRATION_TABLES[other]}` LIMIT 1"
+                            )
         finally:
             connection.close()
         assert "ON *.*" not in grants.replace("GRANT USAGE ON *.*", "")
@@ -125,6 +138,12 @@ def test_each_service_applied_its_migrations_to_its_own_database(shop: Shop) -> 
     try:
         with admin.cursor() as cursor:
             for service in SERVICES:
+                if MIGRATION_TABLES[service] == "goose_db_version":
+                    cursor.execute(
+                        f"SELECT version_id FROM `pasar_{service}`.goose_db_version WHERE version_id > 0"
+                    )
+                    assert [row[0] for row in cursor.fetchall()][:1] == [1], service
+                    continue
                 cursor.execute(f"SELECT name FROM `pasar_{service}`.migratehistory")
                 applied = [row[0] for row in cursor.fetchall()]
                 assert applied, service
@@ -148,13 +167,19 @@ def test_the_demo_catalog_was_loaded_by_the_one_shot_container(shop: Shop) -> No
     assert demo.returncode == 0  # it ran to completion
 
 
-def test_a_checkout_over_grpc_ends_with_a_paid_order_and_its_two_emails(shop: Shop) -> None:
+def test_a_checkout_over_grpc_ends_with_a_delivered_order_and_its_emails(shop: Shop) -> None:
     products = (
         shop.stub("product").ListProducts(product_service_pb2.ListProductsRequest(page_size=50)).products
     )
-    package = next(
-        package for product in products for package in product.packages if package.stock_available > 0
+    product, package = next(
+        (product, package)
+        for product in products
+        for package in product.packages
+        if package.stock_available > 0
     )
+    # The destination the product asks for, at each field's example (the sandbox biller
+    # delivers to the examples).
+    destination = {field.name: field.example for field in product.destination_fields}
     channels = shop.stub("payment").ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest())
     channel = next(
         channel
@@ -165,7 +190,9 @@ def test_a_checkout_over_grpc_ends_with_a_paid_order_and_its_two_emails(shop: Sh
         order_service_pb2.CreateOrderRequest(
             request_id=f"compose-{uuid.uuid4().hex}",
             customer_email="siti@example.co.id",
-            lines=[order_service_pb2.CreateOrderLine(package_id=package.id, quantity=1)],
+            lines=[
+                order_service_pb2.CreateOrderLine(package_id=package.id, quantity=1, destination=destination)
+            ],
             payment_channel_code=channel.code,
         )
     )
@@ -173,21 +200,24 @@ def test_a_checkout_over_grpc_ends_with_a_paid_order_and_its_two_emails(shop: Sh
     assert order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT
     shop.stub("payment").SimulatePayment(payment_service_pb2.SimulatePaymentRequest(id=order.payment_id))
 
-    def paid() -> order_pb2.Order | None:
+    def delivered() -> order_pb2.Order | None:
         current = (
             shop.stub("order")
             .GetOrder(order_service_pb2.GetOrderRequest(id=order.id, token=created.access_token))
             .order
         )
-        return current if current.state == order_pb2.ORDER_STATE_PAID else None
+        return current if current.state == order_pb2.ORDER_STATE_FULFILLED else None
 
-    wait_for(paid, what=f"order {order.id} PAID")
+    fulfilled = wait_for(delivered, what=f"order {order.id} FULFILLED through svc-fulfillment")
+    (line,) = fulfilled.lines
+    assert line.fulfillment.state == fulfillment_pb2.FULFILLMENT_STATE_SUCCEEDED
+    assert line.fulfillment.deliveries
     mails = wait_for(
-        lambda: m if len(m := shop.stack.mail.received(order_id=order.id)) >= 2 else None,
-        what="the order's two e-mails over SMTP",
+        lambda: m if len(m := shop.stack.mail.received(order_id=order.id)) >= 3 else None,
+        what="the order's three e-mails over SMTP",
     )
-    kinds = sorted(str(message["X-Pasar-Email-Kind"]) for message in mails)
-    assert kinds == ["order_created", "payment_received"]
+    kinds = [str(message["X-Pasar-Email-Kind"]) for message in mails]
+    assert kinds[:2] == ["order_created", "payment_received"]
     link_origin = shop.stack.containers["order"].env["PASAR_STOREFRONT_URL"]
     body = mails[0].get_body(("plain",))
     assert body is not None
@@ -225,7 +255,13 @@ def test_a_checkout_through_the_storefront_origin_as_a_browser_does_it(shop: Sho
         f"{api}/orders",
         json={
             "customerEmail": "budi@example.id",
-            "lines": [{"packageId": package["id"], "quantity": 1}],
+            "lines": [
+                {
+                    "packageId": package["id"],
+                    "quantity": 1,
+                    "destination": {f["name"]: f["example"] for f in product.get("destinationFields", [])},
+                }
+            ],
             "paymentChannelCode": channel["code"],
         },
         headers={"Idempotency-Key": uuid.uuid4().hex},
@@ -239,7 +275,8 @@ def test_a_checkout_through_the_storefront_origin_as_a_browser_does_it(shop: Sho
 
     def paid() -> dict[str, Any] | None:
         current = requests.get(f"{api}/orders/{order['id']}", params={"token": token}, timeout=10).json()
-        return current if current.get("state") == "ORDER_STATE_PAID" else None
+        # Paid, then delivered by the sandbox biller a moment later.
+        return current if current.get("state") in ("ORDER_STATE_PAID", "ORDER_STATE_FULFILLED") else None
 
     wait_for(paid, what="the order PAID through the storefront's origin")
 
@@ -249,4 +286,11 @@ def test_every_service_stops_gracefully_on_sigterm(shop: Shop) -> None:
     for channel in shop.channels.values():
         channel.close()
     statuses = shop.stack.stop()
-    assert statuses == {"gateway": 0, "order": 0, "payment": 0, "product": 0, "catalog-demo": 0}
+    assert statuses == {
+        "gateway": 0,
+        "order": 0,
+        "fulfillment": 0,
+        "payment": 0,
+        "product": 0,
+        "catalog-demo": 0,
+    }
