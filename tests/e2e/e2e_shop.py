@@ -35,15 +35,15 @@ from pasar_testkit.waiting import wait_for
 CATEGORY = Category("e2e", "Uji", sort_order=1)
 DEADLINE = 15.0
 
-# A PLN meter number and a Telkomsel phone number, as the demo catalog declares them.
+# A PLN meter number (the demo catalog's field and example meter) and a Telkomsel phone number.
 METER_FIELD = product_pb2.DestinationField(
     name="meter_number",
     label="Nomor Meter/ID Pelanggan",
-    label_en="Meter number or customer id",
+    label_en="Meter number or customer ID",
     pattern="[0-9]{11,12}",
     min_length=11,
     max_length=12,
-    example="14234567890",
+    example="14234567891",
     lookup_supported=True,
 )
 PHONE_FIELD = product_pb2.DestinationField(
@@ -86,11 +86,19 @@ class Shop:
     # The catalog, set up as an administrator.
 
     def add_package(self, price: int, stock: int, name: str = "Pulsa 10.000") -> str:
-        """A new product with one package; returns the package's id."""
+        """A new product with one package; returns the package's id. It is delivered as a
+        voucher code and asks for no destination, so that orders of it need none and a paid
+        one ends FULFILLED (a product without a delivery kind would be refunded)."""
         suffix = uuid.uuid4().hex[:8]
         product_id, package_id = f"pulsa-uji-{suffix}", f"pulsa-uji-{suffix}-10k"
         package = Package(package_id, name, price, stock)
-        product = Product(product_id, "Pulsa Uji", CATEGORY.id, [package])
+        product = Product(
+            product_id,
+            "Pulsa Uji",
+            CATEGORY.id,
+            [package],
+            delivery_kind=product_pb2.DELIVERY_KIND_VOUCHER_CODE,
+        )
         categories = [] if self._category_created else [CATEGORY]
         seed_over_grpc(self.channels["product"], categories, [product])
         self._category_created = True
@@ -209,6 +217,17 @@ class Shop:
         """Settles the order's payment through the sandbox, then waits for the order's state."""
         self.simulate(placed.payment.id)
         return self.wait_for_order_state(placed.order.id, placed.access_token, state)
+
+    def wait_until_paid(self, order_id: str, token: str, timeout: float = 20.0) -> order_pb2.Order:
+        """Waits until the order is paid: PAID, or FULFILLED already (the delivery of a paid
+        order follows within a second; a test of the payment must not miss the paid state)."""
+        paid = (order_pb2.ORDER_STATE_PAID, order_pb2.ORDER_STATE_FULFILLED)
+
+        def reached() -> order_pb2.Order | None:
+            order = self.order(order_id, token)
+            return order if order.state in paid else None
+
+        return wait_for(reached, timeout, f"order {order_id} paid")
 
     # E-mails written by the order service (no SMTP_URL: .eml files).
 

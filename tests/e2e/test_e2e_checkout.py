@@ -1,4 +1,4 @@
-"""The whole checkout over gRPC: order, payment, paid, stock sold, both e-mails."""
+"""The whole checkout over gRPC: order, payment, paid, stock sold, delivered, the three e-mails."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_the_whole_checkout(start_shop: StartShop) -> None:
     paid = shop.simulate(payment.id)
     assert paid.state == payment_pb2.PAYMENT_STATE_PAID
 
-    order = shop.wait_for_order_state(order.id, placed.access_token, order_pb2.ORDER_STATE_PAID)
+    order = shop.wait_until_paid(order.id, placed.access_token)
     assert order.paid_time == paid.paid_time
     wait_for(
         lambda: (
@@ -51,9 +51,14 @@ def test_the_whole_checkout(start_shop: StartShop) -> None:
     )
     assert shop.stock(package_id) == 3  # sold: the units never come back
 
-    wait_for(lambda: len(shop.mails(order.id)) == 2, what="both e-mails are written")
+    order = shop.wait_for_order_state(order.id, placed.access_token, order_pb2.ORDER_STATE_FULFILLED)
+    assert order.paid_time == paid.paid_time
+    wait_for(lambda: len(shop.mails(order.id)) == 3, what="the three e-mails are written")
     [created] = shop.mails(order.id, "order_created")
     [received] = shop.mails(order.id, "payment_received")
+    [delivered] = shop.mails(order.id, "delivered")
+    [voucher] = order.lines[0].fulfillment.deliveries[:1]
+    assert voucher.voucher_code in body_text(delivered)[0]
     link = f"{shop.stack.gateway_url}/orders/{order.id}?token={placed.access_token}"
     for message in (created, received):
         assert message["To"] == "budi@example.co.id"

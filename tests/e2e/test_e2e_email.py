@@ -24,7 +24,7 @@ def catcher() -> Iterator[MailCatcher]:
 
 def pay(shop: Shop, placed: order_service_pb2.CreateOrderResponse) -> None:
     shop.simulate(placed.payment.id)
-    shop.wait_for_order_state(placed.order.id, placed.access_token, order_pb2.ORDER_STATE_PAID)
+    shop.wait_until_paid(placed.order.id, placed.access_token)
 
 
 def test_both_emails_arrive_once_with_the_right_content(start_shop: StartShop, catcher: MailCatcher) -> None:
@@ -60,9 +60,12 @@ def test_both_emails_arrive_once_with_the_right_content(start_shop: StartShop, c
     text, _ = body_text(received)
     assert f"Pembayaran Anda sebesar {total} untuk pesanan {order.id} sudah kami terima" in text
 
-    # Once each: nothing more arrives, and nothing was written to files instead.
+    # Once each: the delivery e-mail follows, nothing more arrives, and nothing was written
+    # to files instead.
+    shop.wait_for_order_state(order.id, placed.access_token, order_pb2.ORDER_STATE_FULFILLED)
+    wait_for(lambda: catcher.received("delivered", order_id=order.id), what="the delivery e-mail")
     wait_for(lambda: shop.rows("order", "SELECT DISTINCT state FROM emails") == [("DONE",)])
-    assert len(catcher.received(order_id=order.id)) == 2
+    assert len(catcher.received(order_id=order.id)) == 3
     assert created["Message-ID"] != received["Message-ID"]
     assert shop.mails() == []
 
@@ -88,10 +91,11 @@ def test_emails_wait_for_the_smtp_server_to_come_back(start_shop: StartShop, cat
     catcher.start()
 
     wait_for(
-        lambda: len(catcher.received(order_id=placed.order.id)) == 2, what="both e-mails after SMTP is back"
+        lambda: len(catcher.received(order_id=placed.order.id)) == 3, what="the e-mails after SMTP is back"
     )
     wait_for(lambda: shop.rows("order", "SELECT DISTINCT state FROM emails") == [("DONE",)])
     assert sorted(m["X-Pasar-Email-Kind"] for m in catcher.received()) == [
+        "delivered",
         "order_created",
         "payment_received",
     ]

@@ -51,8 +51,8 @@ def test_a_duplicate_paid_notification_changes_nothing(start_shop: StartShop) ->
     first = shop.notify_paid(payment, notification_id)
     assert first.payment.state == payment_pb2.PAYMENT_STATE_PAID
     assert not first.duplicate
-    order = shop.wait_for_order_state(placed.order.id, placed.access_token, order_pb2.ORDER_STATE_PAID)
-    wait_for(lambda: len(shop.mails(order.id)) == 2, what="both e-mails are written")
+    order = shop.wait_for_order_state(placed.order.id, placed.access_token, order_pb2.ORDER_STATE_FULFILLED)
+    wait_for(lambda: len(shop.mails(order.id)) == 3, what="the three e-mails are written")
     wait_for(
         lambda: (
             shop.rows("product", "SELECT state FROM reservation WHERE order_id = ?", (order.id,))
@@ -73,5 +73,5 @@ def test_a_duplicate_paid_notification_changes_nothing(start_shop: StartShop) ->
     assert shop.order(order.id, placed.access_token) == order
     assert shop.rows("payment", paid_events) == [(1,)]
     assert shop.table_counts() == counts
-    assert len(shop.mails(order.id)) == 2
+    assert len(shop.mails(order.id)) == 3
     assert shop.stock(package_id) == 3
