@@ -384,3 +384,17 @@ def test_only_the_local_overlay_lets_the_sandbox_biller_make_deliveries_up(
     (config,) = [data for name, data in local.items() if name.startswith("fulfillment-config")]
     assert config["data"]["PASAR_BILLER"] == "sandbox"
     assert config["data"]["PASAR_DEMO_FAKE_DELIVERIES"] == "true"
+
+
+def test_the_fulfillment_pod_runs_as_the_user_its_image_was_made_for(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    """The scratch image's only writable folder belongs to its USER: the pod keeps that uid."""
+    user = parse(DOCKER / "fulfillment" / "Dockerfile").final.last("USER")
+    assert user is not None
+    uid, _, gid = user.arguments.partition(":")
+    spec = by_kind(rendered["base"], "Deployment")[GO_SERVICE]["spec"]["template"]["spec"]
+    assert (str(spec["securityContext"]["runAsUser"]), str(spec["securityContext"]["runAsGroup"])) == (
+        uid,
+        gid or uid,
+    )
