@@ -156,8 +156,27 @@ def audit_deliveries(
 ) -> DeliveryAudit:
     """expected_failures: per (order id, package id) of each paid line, whether the sandbox
     biller fails its destination."""
-    records = read_records(databases, mail_dir)
-    found = DeliveryAudit()
+    return audit_records(read_records(databases, mail_dir), expected_failures)
+
+
+COUNTED = (
+    "orders",
+    "paid lines",
+    "biller requests",
+    "lines delivered",
+    "lines refunded",
+    "orders FULFILLED",
+    "orders REFUNDED",
+    "fee refunds",
+    "refunds",
+    f"{DELIVERED_MAIL} e-mails",
+    f"{REFUNDED_MAIL} e-mails",
+)
+
+
+def audit_records(records: Records, expected_failures: Mapping[tuple[str, str], bool]) -> DeliveryAudit:
+    """The audit of records already read (see :func:`audit_deliveries`)."""
+    found = DeliveryAudit(Counter(dict.fromkeys(COUNTED, 0)))
     found.counts["orders"] = len(records.orders)
     found.counts["paid lines"] = len(records.lines)
     outcomes: dict[str, list[Line]] = defaultdict(list)  # "delivered"/"failed" lines by order
