@@ -31,6 +31,17 @@ SCARCE_PACKAGE_ID = "token-listrik-1jt"
 QRIS = "qris"  # 1.000 to 10.000.000 rupiah
 VIRTUAL_ACCOUNT = "bca_va"  # from 10.000 rupiah
 METER_PRODUCT_ID = "token-pln"  # a PLN meter number, which can be looked up before paying
+PHONE_FIELD = product_pb2.DestinationField(
+    name="phone_number",
+    label="Nomor HP",
+    label_en="Phone number",
+    pattern="08[0-9]{8,11}",
+    min_length=10,
+    max_length=13,
+    prefixes=["0811", "0812", "0813", "0821", "0822", "0823", "0851", "0852", "0853"],
+    example="081234567890",
+    lookup_supported=False,  # here: so that a look-up meets LOOKUP_NOT_SUPPORTED
+)
 METER_FIELD = product_pb2.DestinationField(
     name="meter_number",
     label="Nomor meter",
@@ -67,7 +78,7 @@ class Shop:
             "/api/v1/orders",
             json={
                 "customerEmail": "budi@example.com",
-                "lines": [{"packageId": package_id, "quantity": 1}],
+                "lines": [line(package_id)],
                 "paymentChannelCode": channel,
                 "languageCode": "id",
             },
@@ -89,12 +100,16 @@ PRODUCTS = [
             Package(PACKAGE_ID, "Pulsa 25.000", 25_500, 1000, 1),
         ],
         image_url="/p.svg",
+        destination_fields=[PHONE_FIELD],
+        delivery_kind=product_pb2.DELIVERY_KIND_PHONE_CREDIT,
     ),
     Product(
         "token-listrik",
         "Token Listrik",
         "token-listrik",
         [Package(SCARCE_PACKAGE_ID, "Token 1.000.000", 1_002_500, 1)],
+        destination_fields=[METER_FIELD],
+        delivery_kind=product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN,
     ),
     Product(
         METER_PRODUCT_ID,
@@ -105,6 +120,15 @@ PRODUCTS = [
         delivery_kind=product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN,
     ),
 ]
+
+
+def line(package_id: str, quantity: int = 1) -> dict[str, Any]:
+    """An order line for package_id, to the destination its product asks for (each field's
+    example, which the sandbox biller delivers to)."""
+    product = next((p for p in PRODUCTS if any(package.id == package_id for package in p.packages)), None)
+    fields = product.destination_fields if product else ()
+    destination = {field.name: field.example for field in fields}
+    return {"packageId": package_id, "quantity": quantity, **({"destination": destination} if fields else {})}
 
 
 def running_shop(base: Path, gateway_env: Mapping[str, str] | None = None) -> Iterator[Shop]:
