@@ -264,8 +264,8 @@ def measure(
     watch.record_idle()
     watch.start()
     runs = run_rounds(scenarios, profile, deployment.base / "load", args.connections)
+    delivered = measure_delivery(deployment, profile)  # svc-fulfillment's memory under its load
     watch.stop()
-    delivered = measure_delivery(deployment, profile)
     time.sleep(SETTLE_SECONDS)
     checks["stock"] = {
         mode: check_stock(initial[mode], urls["product"], urls["order"]).as_json()
