@@ -2,7 +2,9 @@ import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { DestinationFieldSchema } from "@pasar/contracts/pasar/product/v1/product_pb";
 import { describe, expect, it } from "vitest";
 
-import table from "./destinations.cases.json";
+// The one table of cases every destination checker is tested with (the kit's Python
+// pasar_kit.destinations, svc-fulfillment's Go internal/destinations, and this module).
+import table from "../../contracts/testdata/destination_cases.json";
 import {
   destinationViolations,
   fieldViolation,

@@ -30,22 +30,50 @@ export type Destination = Readonly<Record<string, string>>;
 
 const compiled = new Map<string, RegExp>();
 
+/** What an unreadable pattern becomes: it matches no value, as in Python and Go. */
+const NEVER = /(?!)/u;
+
 /**
  * The field's pattern, anchored at both ends. The "u" flag makes "." and classes read
- * code points, as Python and RE2 do; `$` never matches before a trailing newline.
+ * code points, as Python and RE2 do; `$` never matches before a trailing newline. A
+ * pattern no checker can read matches nothing, so every value breaks its pattern rule
+ * (as the Python and Go checkers say), instead of throwing.
  */
 export function anchoredPattern(pattern: string): RegExp {
   let expression = compiled.get(pattern);
   if (expression === undefined) {
     try {
-      expression = new RegExp(`^(?:${pattern})$`, "u");
+      expression = new RegExp(`^(?:${withUnicodeEscapes(pattern)})$`, "u");
     } catch {
-      // A pattern with an escape the "u" flag refuses (such as "\-" outside a class).
-      expression = new RegExp(`^(?:${pattern})$`);
+      expression = NEVER;
     }
     compiled.set(pattern, expression);
   }
   return expression;
+}
+
+/**
+ * The pattern as the "u" flag reads it alike: `\-` outside a class (a literal hyphen in
+ * RE2, Python and the portable subset) becomes `-`, which the "u" flag otherwise
+ * refuses. Reading such a pattern without "u" instead would count UTF-16 units, so that
+ * ".{2}" took one emoji.
+ */
+function withUnicodeEscapes(pattern: string): string {
+  let result = "";
+  let inClass = false;
+  for (let index = 0; index < pattern.length; index += 1) {
+    const character = pattern.charAt(index);
+    if (character === "\\") {
+      const escaped = pattern.charAt(index + 1);
+      result += !inClass && escaped === "-" ? "-" : character + escaped;
+      index += 1;
+      continue;
+    }
+    if (character === "[") inClass = true;
+    else if (character === "]") inClass = false;
+    result += character;
+  }
+  return result;
 }
 
 /** A value's length as Python's len() and Go's utf8.RuneCountInString count it. */

@@ -148,16 +148,16 @@ def test_destination_violations(
     destination: dict[str, str],
     expected: list[tuple[str, str]],
 ) -> None:
-    assert destination_violations(fields, destination) == [
-        DestinationViolation(field, description) for field, description in expected
-    ]
+    assert [
+        (violation.field, violation.description) for violation in destination_violations(fields, destination)
+    ] == expected
 
 
 def test_a_violation_is_a_frozen_value() -> None:
-    violation = DestinationViolation("phone_number", "is required")
+    violation = DestinationViolation("phone_number", "is required", "missing")
     with pytest.raises(dataclasses.FrozenInstanceError):
         violation.field = "other"  # type: ignore[misc]
-    assert violation == DestinationViolation("phone_number", "is required")
+    assert violation == DestinationViolation("phone_number", "is required", "missing")
 
 
 @pytest.mark.parametrize(
@@ -241,9 +241,10 @@ def test_patterns_outside_the_portable_subset_are_refused(pattern: str, problem_
     assert problem_mentions in problem
 
 
-# The table of cases the storefront's check (storefront-vue/src/destinations.ts) is tested
-# with: the Python check must give the same answers, rule for rule.
-SHARED_CASES = Path(__file__).resolve().parents[3] / "storefront-vue" / "src" / "destinations.cases.json"
+# The one table of cases every checker is tested with (this module, svc-fulfillment's
+# internal/destinations in Go, the storefront's src/destinations.ts): the Python check
+# must give the same answers, field for field and rule for rule.
+SHARED_CASES = Path(__file__).resolve().parents[3] / "contracts" / "testdata" / "destination_cases.json"
 
 
 def shared_cases() -> list[Any]:
@@ -258,28 +259,17 @@ def shared_cases() -> list[Any]:
     ]
 
 
-def rule_of(
-    violation: DestinationViolation, fields: list[product_pb2.DestinationField], destination: dict[str, str]
-) -> str:
-    """The table's name of the rule a violation's description states."""
-    field = next((field for field in fields if field.name == violation.field), None)
-    if field is None:
-        return "unknown"
-    if violation.field not in destination:
-        return "missing"
-    if violation.description.startswith("must start with"):
-        return "prefixes"
-    if violation.description.startswith("must match"):
-        return "pattern"
-    return "min_length" if len(destination[violation.field]) < field.min_length else "max_length"
-
-
 @pytest.mark.parametrize(("fields", "destination", "expected"), shared_cases())
-def test_the_storefronts_table_of_cases_gets_the_same_answers(
+def test_the_shared_table_of_cases_gets_the_same_answers(
     fields: list[product_pb2.DestinationField], destination: dict[str, str], expected: list[dict[str, str]]
 ) -> None:
-    violations = destination_violations(fields, destination)
     assert [
-        {"field": violation.field, "rule": rule_of(violation, fields, destination)}
-        for violation in violations
+        {"field": violation.field, "rule": violation.rule}
+        for violation in destination_violations(fields, destination)
     ] == expected
+
+
+def test_the_shared_table_covers_every_rule() -> None:
+    table = json.loads(SHARED_CASES.read_text("utf-8"))
+    rules = {violation["rule"] for case in table["cases"] for violation in case["violations"]}
+    assert rules == {"missing", "min_length", "max_length", "prefixes", "pattern", "unknown"}

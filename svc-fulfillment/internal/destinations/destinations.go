@@ -18,9 +18,22 @@ import (
 	productv1 "github.com/pasar-shop/pasar/contracts/go/pasar/product/v1"
 )
 
-// Violation is a broken rule of one destination field.
+// The rule a violation names, the same ids in every language
+// (contracts/testdata/destination_cases.json).
+const (
+	RuleMissing   = "missing"
+	RuleMinLength = "min_length"
+	RuleMaxLength = "max_length"
+	RulePrefixes  = "prefixes"
+	RulePattern   = "pattern"
+	RuleUnknown   = "unknown"
+)
+
+// Violation is a broken rule of one destination field: the field (or unknown key), the
+// rule's id and what the value must be, in English.
 type Violation struct {
 	Field       string
+	Rule        string
 	Description string
 }
 
@@ -39,11 +52,11 @@ func Violations(fields []*productv1.DestinationField, destination map[string]str
 		known[field.GetName()] = true
 		value, ok := destination[field.GetName()]
 		if !ok {
-			violations = append(violations, Violation{field.GetName(), fmt.Sprintf("%s is required", field.GetLabelEn())})
+			violations = append(violations, Violation{field.GetName(), RuleMissing, fmt.Sprintf("%s is required", field.GetLabelEn())})
 			continue
 		}
-		if description := brokenRule(field, value); description != "" {
-			violations = append(violations, Violation{field.GetName(), description})
+		if rule, description := brokenRule(field, value); rule != "" {
+			violations = append(violations, Violation{field.GetName(), rule, description})
 		}
 	}
 	var unknown []string
@@ -54,28 +67,32 @@ func Violations(fields []*productv1.DestinationField, destination map[string]str
 	}
 	sort.Strings(unknown)
 	for _, key := range unknown {
-		violations = append(violations, Violation{key, "the product has no destination field of this name"})
+		violations = append(violations, Violation{key, RuleUnknown, "the product has no destination field of this name"})
 	}
 	return violations
 }
 
-// brokenRule is the first rule of field that value breaks, described, or "".
-func brokenRule(field *productv1.DestinationField, value string) string {
+// brokenRule is the first rule of field that value breaks and its description, or "", "".
+func brokenRule(field *productv1.DestinationField, value string) (rule, description string) {
 	length := utf8.RuneCountInString(value)
 	if length < int(field.GetMinLength()) || length > int(field.GetMaxLength()) {
-		if field.GetMinLength() == field.GetMaxLength() {
-			return fmt.Sprintf("%s must be %d characters long", field.GetLabelEn(), field.GetMinLength())
+		rule = RuleMinLength
+		if length > int(field.GetMaxLength()) {
+			rule = RuleMaxLength
 		}
-		return fmt.Sprintf("%s must be %d to %d characters long", field.GetLabelEn(), field.GetMinLength(), field.GetMaxLength())
+		if field.GetMinLength() == field.GetMaxLength() {
+			return rule, fmt.Sprintf("%s must be %d characters long", field.GetLabelEn(), field.GetMinLength())
+		}
+		return rule, fmt.Sprintf("%s must be %d to %d characters long", field.GetLabelEn(), field.GetMinLength(), field.GetMaxLength())
 	}
 	if prefixes := field.GetPrefixes(); len(prefixes) > 0 && !hasAnyPrefix(value, prefixes) {
-		return fmt.Sprintf("%s must start with one of %s", field.GetLabelEn(), strings.Join(prefixes, ", "))
+		return RulePrefixes, fmt.Sprintf("%s must start with one of %s", field.GetLabelEn(), strings.Join(prefixes, ", "))
 	}
 	pattern, err := anchored(field.GetPattern())
 	if err != nil || !pattern.MatchString(value) {
-		return fmt.Sprintf("%s is not in the expected format", field.GetLabelEn())
+		return RulePattern, fmt.Sprintf("%s is not in the expected format", field.GetLabelEn())
 	}
-	return ""
+	return "", ""
 }
 
 func hasAnyPrefix(value string, prefixes []string) bool {

@@ -1,52 +1,97 @@
 package destinations
 
 import (
+	"encoding/json"
+	"os"
 	"reflect"
 	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
 
 	productv1 "github.com/pasar-shop/pasar/contracts/go/pasar/product/v1"
 )
 
-var (
-	phone = &productv1.DestinationField{Name: "phone_number", LabelEn: "Phone number", Pattern: "08[0-9]+",
-		MinLength: 10, MaxLength: 13, Prefixes: []string{"0811", "0812"}, Example: "081234567890"}
-	meter = &productv1.DestinationField{Name: "meter_number", LabelEn: "Meter number", Pattern: "^[0-9]{11}$",
-		MinLength: 11, MaxLength: 11, Example: "14123456789"}
-	user = &productv1.DestinationField{Name: "user_id", LabelEn: "User ID", Pattern: "[0-9]+", MinLength: 1, MaxLength: 12}
-	zone = &productv1.DestinationField{Name: "zone_id", LabelEn: "Zone ID", Pattern: "[0-9]{4}", MinLength: 4, MaxLength: 4}
-)
+// The one table of cases every destination checker is tested with (pasar_kit.destinations
+// in Python, the storefront's src/destinations.ts, and this package).
+const sharedCases = "../../../contracts/testdata/destination_cases.json"
 
-func TestViolations(t *testing.T) {
-	cases := []struct {
-		name        string
-		fields      []*productv1.DestinationField
-		destination map[string]string
-		want        []string // the fields named, in order
-	}{
-		{"valid phone", []*productv1.DestinationField{phone}, map[string]string{"phone_number": "081234567890"}, nil},
-		{"too short", []*productv1.DestinationField{phone}, map[string]string{"phone_number": "0812345"}, []string{"phone_number"}},
-		{"too long", []*productv1.DestinationField{phone}, map[string]string{"phone_number": "08123456789012"}, []string{"phone_number"}},
-		{"other operator's prefix", []*productv1.DestinationField{phone}, map[string]string{"phone_number": "081734567890"}, []string{"phone_number"}},
-		{"pattern broken", []*productv1.DestinationField{phone}, map[string]string{"phone_number": "0812345678x0"}, []string{"phone_number"}},
-		{"pattern is anchored", []*productv1.DestinationField{user}, map[string]string{"user_id": "12a"}, []string{"user_id"}},
-		{"own anchors kept", []*productv1.DestinationField{meter}, map[string]string{"meter_number": "14123456789"}, nil},
-		{"missing field", []*productv1.DestinationField{user, zone}, map[string]string{"user_id": "123"}, []string{"zone_id"}},
-		{"fields' order, then unknown keys sorted", []*productv1.DestinationField{user, zone},
-			map[string]string{"zone_id": "12", "user_id": "x", "b": "1", "a": "1"}, []string{"user_id", "zone_id", "a", "b"}},
-		{"no fields, empty destination", nil, map[string]string{}, nil},
-		{"no fields, any key is unknown", nil, map[string]string{"phone_number": "0812"}, []string{"phone_number"}},
-		{"length counts characters, not bytes", []*productv1.DestinationField{zone}, map[string]string{"zone_id": "١٢٣٤"}, []string{"zone_id"}},
+var phone = &productv1.DestinationField{Name: "phone_number", LabelEn: "Phone number", Pattern: "08[0-9]+",
+	MinLength: 10, MaxLength: 13, Prefixes: []string{"0811", "0812"}, Example: "081234567890"}
+
+type ruleOf struct {
+	Field string `json:"field"`
+	Rule  string `json:"rule"`
+}
+
+type table struct {
+	FieldSets map[string][]json.RawMessage `json:"field_sets"`
+	Cases     []struct {
+		Name        string            `json:"name"`
+		Fields      string            `json:"fields"`
+		Destination map[string]string `json:"destination"`
+		Violations  []ruleOf          `json:"violations"`
+	} `json:"cases"`
+}
+
+func readTable(t *testing.T) (table, map[string][]*productv1.DestinationField) {
+	t.Helper()
+	data, err := os.ReadFile(sharedCases)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var got []string
-			for _, v := range Violations(c.fields, c.destination) {
-				got = append(got, v.Field)
+	var cases table
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	fieldSets := make(map[string][]*productv1.DestinationField, len(cases.FieldSets))
+	for name, fields := range cases.FieldSets {
+		fieldSets[name] = []*productv1.DestinationField{}
+		for _, raw := range fields {
+			field := &productv1.DestinationField{}
+			if err := protojson.Unmarshal(raw, field); err != nil {
+				t.Fatalf("field set %s: %v", name, err)
 			}
-			if !reflect.DeepEqual(got, c.want) {
-				t.Fatalf("got %v, want %v", got, c.want)
+			fieldSets[name] = append(fieldSets[name], field)
+		}
+	}
+	return cases, fieldSets
+}
+
+func TestTheSharedTableOfCases(t *testing.T) {
+	cases, fieldSets := readTable(t)
+	if len(cases.Cases) == 0 {
+		t.Fatal("the shared table has no cases")
+	}
+	for _, c := range cases.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			fields, ok := fieldSets[c.Fields]
+			if !ok {
+				t.Fatalf("no field set %q", c.Fields)
+			}
+			got := []ruleOf{}
+			for _, v := range Violations(fields, c.Destination) {
+				got = append(got, ruleOf{v.Field, v.Rule})
+			}
+			want := append([]ruleOf{}, c.Violations...)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("got %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+func TestTheSharedTableCoversEveryRule(t *testing.T) {
+	cases, _ := readTable(t)
+	seen := map[string]bool{}
+	for _, c := range cases.Cases {
+		for _, v := range c.Violations {
+			seen[v.Rule] = true
+		}
+	}
+	for _, rule := range []string{RuleMissing, RuleMinLength, RuleMaxLength, RulePrefixes, RulePattern, RuleUnknown} {
+		if !seen[rule] {
+			t.Errorf("no case breaks the rule %s", rule)
+		}
 	}
 }
 

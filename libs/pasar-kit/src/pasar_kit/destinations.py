@@ -47,10 +47,13 @@ _SET_OPERATORS = frozenset({"--", "&&", "||", "~~"})
 
 @dataclass(frozen=True)
 class DestinationViolation:
-    """One broken rule: the field (or unknown key) and what its value must be, in English."""
+    """One broken rule: the field (or unknown key), what its value must be (in English), and
+    the rule's id, the same in every language: missing, min_length, max_length, prefixes,
+    pattern or unknown (contracts/testdata/destination_cases.json)."""
 
     field: str
     description: str
+    rule: str
 
 
 def destination_violations(
@@ -64,29 +67,32 @@ def destination_violations(
     names = {field.name for field in fields}
     for field in fields:
         if field.name not in destination:
-            violations.append(DestinationViolation(field.name, "is required"))
+            violations.append(DestinationViolation(field.name, "is required", "missing"))
             continue
         problem = _value_problem(field, destination[field.name])
         if problem is not None:
-            violations.append(DestinationViolation(field.name, problem))
+            description, rule = problem
+            violations.append(DestinationViolation(field.name, description, rule))
     for key in sorted(set(destination) - names):
-        violations.append(DestinationViolation(key, "is not a destination field of this product"))
+        violations.append(DestinationViolation(key, "is not a destination field of this product", "unknown"))
     return violations
 
 
-def _value_problem(field: product_pb2.DestinationField, value: str) -> str | None:
-    """The first rule value breaks (length, prefix, pattern), in plain English."""
-    if not field.min_length <= len(value) <= field.max_length:
-        return _length_rule(field.min_length, field.max_length)
+def _value_problem(field: product_pb2.DestinationField, value: str) -> tuple[str, str] | None:
+    """The first rule value breaks (length, prefix, pattern): its description and rule id."""
+    if len(value) < field.min_length:
+        return _length_rule(field.min_length, field.max_length), "min_length"
+    if len(value) > field.max_length:
+        return _length_rule(field.min_length, field.max_length), "max_length"
     prefixes = list(field.prefixes)
     if prefixes and not value.startswith(tuple(prefixes)):
-        return "must start with one of " + ", ".join(prefixes)
+        return "must start with one of " + ", ".join(prefixes), "prefixes"
     try:
         matched = re.fullmatch(field.pattern, value, re.ASCII) is not None
     except re.error:
-        return "cannot be checked: the field's pattern is not a valid regular expression"
+        return "cannot be checked: the field's pattern is not a valid regular expression", "pattern"
     if not matched:
-        return f"must match the pattern {field.pattern}"
+        return f"must match the pattern {field.pattern}", "pattern"
     return None
 
 
