@@ -2,8 +2,8 @@
  * The one destination check (issue 14's shape), as the storefront runs it while the
  * shopper types: the same rules, in the same order, as the kit's Python
  * `destination_violations` and the Go fulfillment service, so that a destination the
- * form accepts is one the order service accepts. The shared cases are in
- * destinations.cases.json.
+ * form accepts is one the order service accepts. The one table of cases all three are
+ * tested with is contracts/testdata/destination_cases.json.
  *
  * For a product with fields F, a destination D is valid when D's keys are exactly F's
  * names and each value (taken as given, never trimmed) has min_length <= length <=
