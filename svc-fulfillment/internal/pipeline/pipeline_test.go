@@ -18,7 +18,7 @@ import (
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/logging"
 )
 
-const method = "/pasar.fulfillment.v1.FulfillmentService/GetFulfillment"
+const method = fulfillmentv1.FulfillmentService_GetFulfillment_FullMethodName
 
 func newPipeline(t *testing.T, out *bytes.Buffer) *Pipeline {
 	t.Helper()

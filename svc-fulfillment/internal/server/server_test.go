@@ -281,7 +281,7 @@ func TestLookupDestination(t *testing.T) {
 	failed(t, response, err).is(t, codes.NotFound, productv1.ErrorReason_PRODUCT_NOT_FOUND, "product_id", "no-such-product")
 	h.catalog.Stop() // svc-product goes away
 	response, err = lookup("token-pln", map[string]string{"meter_number": "14123456789"})
-	failed(t, response, err).is(t, codes.Unavailable, commonv1.ErrorReason_DEPENDENCY_UNAVAILABLE, "service", "pasar.product.v1.ProductService")
+	failed(t, response, err).is(t, codes.Unavailable, commonv1.ErrorReason_DEPENDENCY_UNAVAILABLE, "service", productv1.ProductService_ServiceDesc.ServiceName)
 }
 
 func TestCreateThenTheSandboxAnswersThroughTheEventStream(t *testing.T) {

@@ -22,8 +22,9 @@ import (
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/store"
 )
 
-// ProductService is the name DEPENDENCY_UNAVAILABLE names when svc-product cannot be reached.
-const ProductService = "pasar.product.v1.ProductService"
+// ProductService is the name DEPENDENCY_UNAVAILABLE names when svc-product cannot be
+// reached: the generated service name, never spelled by hand.
+var ProductService = productv1.ProductService_ServiceDesc.ServiceName
 
 // productCallTimeout bounds a GetProduct call when the caller set no shorter deadline.
 const productCallTimeout = 5 * time.Second
