@@ -55,6 +55,10 @@ const (
 	// FAILED_PRECONDITION: the packages of one order are priced in different currencies;
 	// order them separately. No metadata.
 	ErrorReason_MIXED_CURRENCIES ErrorReason = 4
+	// FAILED_PRECONDITION: a package's product declares no delivery kind
+	// (`pasar.product.v1.DELIVERY_KIND_UNSPECIFIED`), so it cannot be delivered and is not
+	// sold. Metadata: `package_id`, `product_id`.
+	ErrorReason_PACKAGE_NOT_DELIVERABLE ErrorReason = 5
 )
 
 // Enum value maps for ErrorReason.
@@ -65,6 +69,7 @@ var (
 		2: "ORDER_NOT_CANCELLABLE",
 		3: "REQUEST_ID_REUSED",
 		4: "MIXED_CURRENCIES",
+		5: "PACKAGE_NOT_DELIVERABLE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -72,6 +77,7 @@ var (
 		"ORDER_NOT_CANCELLABLE":    2,
 		"REQUEST_ID_REUSED":        3,
 		"MIXED_CURRENCIES":         4,
+		"PACKAGE_NOT_DELIVERABLE":  5,
 	}
 )
 
@@ -106,13 +112,14 @@ var File_pasar_order_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_pasar_order_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"!pasar/order/v1/error_reason.proto\x12\x0epasar.order.v1*\x88\x01\n" +
+	"!pasar/order/v1/error_reason.proto\x12\x0epasar.order.v1*\xa5\x01\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fORDER_NOT_FOUND\x10\x01\x12\x19\n" +
 	"\x15ORDER_NOT_CANCELLABLE\x10\x02\x12\x15\n" +
 	"\x11REQUEST_ID_REUSED\x10\x03\x12\x14\n" +
-	"\x10MIXED_CURRENCIES\x10\x04BAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3"
+	"\x10MIXED_CURRENCIES\x10\x04\x12\x1b\n" +
+	"\x17PACKAGE_NOT_DELIVERABLE\x10\x05BAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3"
 
 var (
 	file_pasar_order_v1_error_reason_proto_rawDescOnce sync.Once

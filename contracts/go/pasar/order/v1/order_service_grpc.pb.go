@@ -43,8 +43,9 @@ type OrderServiceClient interface {
 	// It declares no idempotency_level because a call without request_id is not safe to
 	// repeat: a client retries it only when it set request_id.
 	// FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-	// NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
-	// destination does not fit its product.
+	// or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
+	// before anything is reserved or paid), NOT_FOUND when a package or the channel is
+	// unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
 	CreateOrder(ctx context.Context, in *CreateOrderRequest, opts ...grpc.CallOption) (*CreateOrderResponse, error)
 	// Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
 	// so that ids cannot be probed.
@@ -110,8 +111,9 @@ type OrderServiceServer interface {
 	// It declares no idempotency_level because a call without request_id is not safe to
 	// repeat: a client retries it only when it set request_id.
 	// FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-	// NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
-	// destination does not fit its product.
+	// or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
+	// before anything is reserved or paid), NOT_FOUND when a package or the channel is
+	// unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
 	CreateOrder(context.Context, *CreateOrderRequest) (*CreateOrderResponse, error)
 	// Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
 	// so that ids cannot be probed.

@@ -86,7 +86,8 @@ func (ProductState) EnumDescriptor() ([]byte, []int) {
 type DeliveryKind int32
 
 const (
-	// The kind is not set; a product without one cannot be ordered.
+	// The kind is not set; a product without one cannot be ordered (CreateOrder refuses it
+	// with `pasar.order.v1.ErrorReason` PACKAGE_NOT_DELIVERABLE).
 	DeliveryKind_DELIVERY_KIND_UNSPECIFIED DeliveryKind = 0
 	// Phone credit (pulsa) added to a phone number; the operator's serial number proves it.
 	DeliveryKind_DELIVERY_KIND_PHONE_CREDIT DeliveryKind = 1

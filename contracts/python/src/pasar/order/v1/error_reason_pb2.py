@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!pasar/order/v1/error_reason.proto\x12\x0epasar.order.v1*\x88\x01\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n\x0fORDER_NOT_FOUND\x10\x01\x12\x19\n\x15ORDER_NOT_CANCELLABLE\x10\x02\x12\x15\n\x11REQUEST_ID_REUSED\x10\x03\x12\x14\n\x10MIXED_CURRENCIES\x10\x04\x42\x41Z?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!pasar/order/v1/error_reason.proto\x12\x0epasar.order.v1*\xa5\x01\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n\x0fORDER_NOT_FOUND\x10\x01\x12\x19\n\x15ORDER_NOT_CANCELLABLE\x10\x02\x12\x15\n\x11REQUEST_ID_REUSED\x10\x03\x12\x14\n\x10MIXED_CURRENCIES\x10\x04\x12\x1b\n\x17PACKAGE_NOT_DELIVERABLE\x10\x05\x42\x41Z?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1'
   _globals['_ERRORREASON']._serialized_start=54
-  _globals['_ERRORREASON']._serialized_end=190
+  _globals['_ERRORREASON']._serialized_end=219
 # @@protoc_insertion_point(module_scope)

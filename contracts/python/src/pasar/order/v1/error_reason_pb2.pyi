@@ -41,6 +41,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """FAILED_PRECONDITION: the packages of one order are priced in different currencies;
     order them separately. No metadata.
     """
+    PACKAGE_NOT_DELIVERABLE: _ErrorReason.ValueType  # 5
+    """FAILED_PRECONDITION: a package's product declares no delivery kind
+    (`pasar.product.v1.DELIVERY_KIND_UNSPECIFIED`), so it cannot be delivered and is not
+    sold. Metadata: `package_id`, `product_id`.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Why an order call failed, as `google.rpc.ErrorInfo.reason` (domain `pasar.shop`)
@@ -77,5 +82,10 @@ content. No metadata.
 MIXED_CURRENCIES: ErrorReason.ValueType  # 4
 """FAILED_PRECONDITION: the packages of one order are priced in different currencies;
 order them separately. No metadata.
+"""
+PACKAGE_NOT_DELIVERABLE: ErrorReason.ValueType  # 5
+"""FAILED_PRECONDITION: a package's product declares no delivery kind
+(`pasar.product.v1.DELIVERY_KIND_UNSPECIFIED`), so it cannot be delivered and is not
+sold. Metadata: `package_id`, `product_id`.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

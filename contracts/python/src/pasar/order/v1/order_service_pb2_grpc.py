@@ -71,8 +71,9 @@ class OrderServiceServicer:
         It declares no idempotency_level because a call without request_id is not safe to
         repeat: a client retries it only when it set request_id.
         FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-        NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
-        destination does not fit its product.
+        or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
+        before anything is reserved or paid), NOT_FOUND when a package or the channel is
+        unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

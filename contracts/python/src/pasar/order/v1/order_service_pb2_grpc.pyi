@@ -46,8 +46,9 @@ class OrderServiceStub:
     It declares no idempotency_level because a call without request_id is not safe to
     repeat: a client retries it only when it set request_id.
     FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-    NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
-    destination does not fit its product.
+    or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
+    before anything is reserved or paid), NOT_FOUND when a package or the channel is
+    unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
     """
     GetOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_service_pb2.GetOrderResponse]
     """Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
@@ -77,8 +78,9 @@ class OrderServiceAsyncStub(OrderServiceStub):
     It declares no idempotency_level because a call without request_id is not safe to
     repeat: a client retries it only when it set request_id.
     FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-    NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
-    destination does not fit its product.
+    or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
+    before anything is reserved or paid), NOT_FOUND when a package or the channel is
+    unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
     """
     GetOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_service_pb2.GetOrderResponse]  # type: ignore[assignment]
     """Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
@@ -111,8 +113,9 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         It declares no idempotency_level because a call without request_id is not safe to
         repeat: a client retries it only when it set request_id.
         FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
-        NOT_FOUND when a package or the channel is unknown, INVALID_ARGUMENT when a line's
-        destination does not fit its product.
+        or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
+        before anything is reserved or paid), NOT_FOUND when a package or the channel is
+        unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
         """
 
     @_abc_1.abstractmethod

@@ -58,7 +58,9 @@ class _DeliveryKind:
 class _DeliveryKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeliveryKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     DELIVERY_KIND_UNSPECIFIED: _DeliveryKind.ValueType  # 0
-    """The kind is not set; a product without one cannot be ordered."""
+    """The kind is not set; a product without one cannot be ordered (CreateOrder refuses it
+    with `pasar.order.v1.ErrorReason` PACKAGE_NOT_DELIVERABLE).
+    """
     DELIVERY_KIND_PHONE_CREDIT: _DeliveryKind.ValueType  # 1
     """Phone credit (pulsa) added to a phone number; the operator's serial number proves it."""
     DELIVERY_KIND_DATA_PLAN: _DeliveryKind.ValueType  # 2
@@ -80,7 +82,9 @@ class DeliveryKind(_DeliveryKind, metaclass=_DeliveryKindEnumTypeWrapper):
     """
 
 DELIVERY_KIND_UNSPECIFIED: DeliveryKind.ValueType  # 0
-"""The kind is not set; a product without one cannot be ordered."""
+"""The kind is not set; a product without one cannot be ordered (CreateOrder refuses it
+with `pasar.order.v1.ErrorReason` PACKAGE_NOT_DELIVERABLE).
+"""
 DELIVERY_KIND_PHONE_CREDIT: DeliveryKind.ValueType  # 1
 """Phone credit (pulsa) added to a phone number; the operator's serial number proves it."""
 DELIVERY_KIND_DATA_PLAN: DeliveryKind.ValueType  # 2

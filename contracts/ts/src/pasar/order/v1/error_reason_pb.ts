@@ -11,7 +11,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file pasar/order/v1/error_reason.proto.
  */
 export const file_pasar_order_v1_error_reason: GenFile = /*@__PURE__*/
-  fileDesc("CiFwYXNhci9vcmRlci92MS9lcnJvcl9yZWFzb24ucHJvdG8SDnBhc2FyLm9yZGVyLnYxKogBCgtFcnJvclJlYXNvbhIcChhFUlJPUl9SRUFTT05fVU5TUEVDSUZJRUQQABITCg9PUkRFUl9OT1RfRk9VTkQQARIZChVPUkRFUl9OT1RfQ0FOQ0VMTEFCTEUQAhIVChFSRVFVRVNUX0lEX1JFVVNFRBADEhQKEE1JWEVEX0NVUlJFTkNJRVMQBEJBWj9naXRodWIuY29tL3Bhc2FyLXNob3AvcGFzYXIvY29udHJhY3RzL2dvL3Bhc2FyL29yZGVyL3YxO29yZGVydjFiBnByb3RvMw");
+  fileDesc("CiFwYXNhci9vcmRlci92MS9lcnJvcl9yZWFzb24ucHJvdG8SDnBhc2FyLm9yZGVyLnYxKqUBCgtFcnJvclJlYXNvbhIcChhFUlJPUl9SRUFTT05fVU5TUEVDSUZJRUQQABITCg9PUkRFUl9OT1RfRk9VTkQQARIZChVPUkRFUl9OT1RfQ0FOQ0VMTEFCTEUQAhIVChFSRVFVRVNUX0lEX1JFVVNFRBADEhQKEE1JWEVEX0NVUlJFTkNJRVMQBBIbChdQQUNLQUdFX05PVF9ERUxJVkVSQUJMRRAFQkFaP2dpdGh1Yi5jb20vcGFzYXItc2hvcC9wYXNhci9jb250cmFjdHMvZ28vcGFzYXIvb3JkZXIvdjE7b3JkZXJ2MWIGcHJvdG8z");
 
 /**
  * Why an order call failed, as `google.rpc.ErrorInfo.reason` (domain `pasar.shop`)
@@ -71,6 +71,15 @@ export enum ErrorReason {
    * @generated from enum value: MIXED_CURRENCIES = 4;
    */
   MIXED_CURRENCIES = 4,
+
+  /**
+   * FAILED_PRECONDITION: a package's product declares no delivery kind
+   * (`pasar.product.v1.DELIVERY_KIND_UNSPECIFIED`), so it cannot be delivered and is not
+   * sold. Metadata: `package_id`, `product_id`.
+   *
+   * @generated from enum value: PACKAGE_NOT_DELIVERABLE = 5;
+   */
+  PACKAGE_NOT_DELIVERABLE = 5,
 }
 
 /**

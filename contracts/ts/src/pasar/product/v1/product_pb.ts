@@ -483,7 +483,8 @@ export const ProductStateSchema: GenEnum<ProductState> = /*@__PURE__*/
  */
 export enum DeliveryKind {
   /**
-   * The kind is not set; a product without one cannot be ordered.
+   * The kind is not set; a product without one cannot be ordered (CreateOrder refuses it
+   * with `pasar.order.v1.ErrorReason` PACKAGE_NOT_DELIVERABLE).
    *
    * @generated from enum value: DELIVERY_KIND_UNSPECIFIED = 0;
    */
