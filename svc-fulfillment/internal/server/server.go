@@ -75,7 +75,11 @@ func New(settings *config.Settings, db *database.DB, log *slog.Logger) (*Server,
 	if err != nil {
 		return nil, err
 	}
+	// round_robin, as the Python services' channels use: every product instance a name
+	// resolves to (a headless Service, an ipv4: list) takes a share of the look-ups, and
+	// one that is down is skipped.
 	s.products, err = grpc.NewClient(settings.ProductAddress, grpc.WithTransportCredentials(productCredentials),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig": [{"round_robin": {}}]}`),
 		grpc.WithUnaryInterceptor(forwardRequestID))
 	if err != nil {
 		return nil, &config.Error{Message: fmt.Sprintf("PASAR_PRODUCT_ADDRESS %v", err)}
