@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 import pasar_contracts
+from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason
 from pasar_gateway.api import is_admin, is_catalog_read
 from pasar_gateway.bindings import contract_bindings
 from pasar_gateway.openapi import generated_document, openapi_path, parameter_name
@@ -143,7 +144,7 @@ def test_the_gateway_overlay_is_present(document: dict[str, Any]) -> None:
     assert lookup["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/pasar.fulfillment.v1.LookupDestinationRequest"
     )
-    assert "LOOKUP_NOT_SUPPORTED" in lookup["responses"]["422"]["description"]
+    assert ErrorReason.Name(ErrorReason.LOOKUP_NOT_SUPPORTED) in lookup["responses"]["422"]["description"]
     assert "304" not in lookup["responses"]  # a shopper's destination is never cached
     assert set(document["paths"]["/readyz"]["get"]["responses"]) == {"200", "503"}
 

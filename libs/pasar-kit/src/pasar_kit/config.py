@@ -31,7 +31,7 @@ DEVELOPMENT_SECRETS = frozenset(
         "dev-webhook-secret",  # PASAR_PAYMENT_WEBHOOK_SECRET (payment)
         "dev-order-token-secret",  # PASAR_ORDER_TOKEN_SECRET (order)
         "dev-order-caller-token",  # PASAR_ORDER_CALLER_TOKEN (order, and the services it calls)
-        "dev-biller-webhook-secret",  # PASAR_BILLER_WEBHOOK_SECRET (fulfillment, in Go: it keeps its own list)
+        "dev-biller-webhook-secret",  # PASAR_BILLER_WEBHOOK_SECRET (fulfillment; Go keeps its own list)
     }
 )
 
