@@ -21,7 +21,7 @@ from pasar.product.v1 import product_pb2
 from pasar_kit import errors
 from pasar_kit.money import format_rupiah
 from pasar_order.fulfillment_events import CURSOR_NAME
-from pasar_order.models import EmailKind, EventCursor, FulfillmentTask, OutboxState, RefundTask
+from pasar_order.models import EmailKind, EventCursor, FulfillmentTask, Order, OutboxState, RefundTask
 from pasar_order.payment_events import CURSOR_NAME as PAYMENT_EVENTS
 from pasar_testkit.assertions import error_metadata, eventually, reason_of, refused
 from pasar_testkit.fake_server import FakeGrpcServer
@@ -335,18 +335,38 @@ def test_a_refund_the_payment_service_refuses_for_good_is_not_retried(
     assert state_of(service, placed) == order_pb2.ORDER_STATE_PAID
 
 
-@pytest.mark.parametrize("refusal", ["kind-not-supported", "no-delivery-kind"])
-def test_a_line_the_fulfillment_service_can_never_deliver_is_refunded(
+def test_a_product_without_a_delivery_kind_is_refused_before_anything_is_reserved_or_paid(
     start_service: StartService,
     fake_catalog: FakeCatalog,
     fake_payments: FakePayments,
     fake_fulfillment: FakeFulfillment,
-    refusal: str,
 ) -> None:
-    if refusal == "kind-not-supported":
-        fake_fulfillment.unsupported_kinds.add(product_pb2.DELIVERY_KIND_VOUCHER_CODE)
-    else:  # a product made before delivery kinds: CreateFulfillment's rules refuse it
-        fake_catalog.packages["voucher-game-25k"].delivery_kind = product_pb2.DELIVERY_KIND_UNSPECIFIED
+    # A product made before delivery kinds: nobody can deliver it, so it is not sold (it
+    # used to be paid for, then refunded when the fulfillment service refused the line).
+    fake_catalog.packages["voucher-game-25k"].delivery_kind = product_pb2.DELIVERY_KIND_UNSPECIFIED
+    service = start_service()
+
+    error = refused(lambda: place(service))
+
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert reason_of(error) == ErrorReason.Name(ErrorReason.PACKAGE_NOT_DELIVERABLE)
+    assert error_metadata(error) == {"package_id": "voucher-game-25k", "product_id": "voucher-game"}
+    assert fake_catalog.hooks.count("ReserveStock") == 0
+    assert fake_catalog.stock("voucher-game-25k") == 10
+    assert fake_payments.hooks.count("CreatePayment") == 0
+    assert fake_fulfillment.hooks.count("CreateFulfillment") == 0
+    with service.database.connection_context():
+        assert Order.select().count() == 0
+
+
+def test_a_line_of_a_kind_the_fulfillment_service_does_not_deliver_is_refunded(
+    start_service: StartService,
+    fake_payments: FakePayments,
+    fake_fulfillment: FakeFulfillment,
+) -> None:
+    # Which kinds the biller delivers is the fulfillment service's to know, so a line of a
+    # kind it does not deliver is only found out after payment.
+    fake_fulfillment.unsupported_kinds.add(product_pb2.DELIVERY_KIND_VOUCHER_CODE)
     service = start_service()
     placed = place(service)
     fake_payments.pay(placed.payment.id)

@@ -1,8 +1,9 @@
 """CreateOrder: the checkout saga, crash-safe and idempotent on the client's request id.
 
-1. Price the lines from the catalog (BatchGetPackages), check each line's destination
-   against its product's destination fields and check the payment channel; nothing is
-   written yet, so a hopeless request leaves no trace anywhere.
+1. Price the lines from the catalog (BatchGetPackages), refuse a product that declares
+   no delivery kind, check each line's destination against its product's destination
+   fields and check the payment channel; nothing is written yet, so a hopeless request
+   leaves no trace anywhere.
 2. Persist the intent (:mod:`pasar_order.intents`): the order in state CREATING.
 3. Reserve the stock (ReserveStock, idempotent on the order id).
 4. Create the payment (CreatePayment, idempotent on the order id).

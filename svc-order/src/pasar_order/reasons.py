@@ -89,6 +89,15 @@ def checkout_abandoned() -> Aborted:
     return Aborted("the checkout took too long and was abandoned; try again", reason=CONTENTION)
 
 
+def package_not_deliverable(package_id: str, product_id: str) -> FailedPrecondition:
+    """A package whose product declares no delivery kind: nobody can deliver it, so it is not sold."""
+    return FailedPrecondition(
+        f"package {package_id!r} cannot be delivered: its product {product_id!r} declares no delivery kind",
+        reason=ErrorReason.Name(ErrorReason.PACKAGE_NOT_DELIVERABLE),
+        metadata={"package_id": package_id, "product_id": product_id},
+    )
+
+
 def invalid_destination(line_index: int, product_id: str, violation: DestinationViolation) -> InvalidArgument:
     """A line's destination breaks its product's destination fields (the first broken rule)."""
     path = f'lines[{line_index}].destination["{violation.field}"]'
