@@ -11,6 +11,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason as FulfillmentErrorReason
+from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import errors
@@ -133,6 +134,7 @@ def test_details_write_default_values_as_success_bodies_do(client: FlaskClient, 
     [
         (PaymentErrorReason.Name(PaymentErrorReason.AMOUNT_OUT_OF_RANGE), 422),
         (PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_DISABLED), 422),
+        (OrderErrorReason.Name(OrderErrorReason.PACKAGE_NOT_DELIVERABLE), 422),
         (ProductErrorReason.Name(ProductErrorReason.OUT_OF_STOCK), 409),
         (PaymentErrorReason.Name(PaymentErrorReason.PAYMENT_PAID), 409),
     ],

@@ -18,7 +18,7 @@ stock ran out, the payment is already paid, the order cannot be cancelled any mo
 except for the reasons in :data:`UNPROCESSABLE_REASONS`, which are 422: the request is
 well-formed but names something it cannot use as given (a disabled channel, an amount
 outside the channel's limits, an unknown category, a destination look-up for a product
-whose destination cannot be looked up).
+whose destination cannot be looked up, a package whose product cannot be delivered).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from grpc_status import rpc_status
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason as FulfillmentErrorReason
+from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_gateway.json_writer import message_json
@@ -74,6 +75,7 @@ UNPROCESSABLE_REASONS = frozenset(
         PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_DISABLED),
         ProductErrorReason.Name(ProductErrorReason.CATEGORY_NOT_FOUND),
         FulfillmentErrorReason.Name(FulfillmentErrorReason.LOOKUP_NOT_SUPPORTED),
+        OrderErrorReason.Name(OrderErrorReason.PACKAGE_NOT_DELIVERABLE),
     }
 )
 
