@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"buf.build/go/protovalidate"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	commonv1 "github.com/pasar-shop/pasar/contracts/go/pasar/common/v1"
+	_ "github.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1"
 	orderv1 "github.com/pasar-shop/pasar/contracts/go/pasar/order/v1"
 	_ "github.com/pasar-shop/pasar/contracts/go/pasar/payment/v1"
 	productv1 "github.com/pasar-shop/pasar/contracts/go/pasar/product/v1"
@@ -145,6 +147,8 @@ func TestValidationRulesMatchTheSharedCases(t *testing.T) {
 	}
 }
 
+// fieldPath writes a violation's field as the shared cases do: lines[0].quantity, a map
+// value's key unquoted (lines[0].destination[phone_number]).
 func fieldPath(violation *protovalidate.Violation) string {
 	var path strings.Builder
 	for i, element := range violation.Proto.GetField().GetElements() {
@@ -152,8 +156,17 @@ func fieldPath(violation *protovalidate.Violation) string {
 			path.WriteString(".")
 		}
 		path.WriteString(element.GetFieldName())
-		if element.Subscript != nil {
-			path.WriteString(fmt.Sprintf("[%d]", element.GetIndex()))
+		switch subscript := element.GetSubscript().(type) {
+		case *validate.FieldPathElement_Index:
+			fmt.Fprintf(&path, "[%d]", subscript.Index)
+		case *validate.FieldPathElement_StringKey:
+			fmt.Fprintf(&path, "[%s]", subscript.StringKey)
+		case *validate.FieldPathElement_IntKey:
+			fmt.Fprintf(&path, "[%d]", subscript.IntKey)
+		case *validate.FieldPathElement_UintKey:
+			fmt.Fprintf(&path, "[%d]", subscript.UintKey)
+		case *validate.FieldPathElement_BoolKey:
+			fmt.Fprintf(&path, "[%t]", subscript.BoolKey)
 		}
 	}
 	return path.String()

@@ -10,6 +10,7 @@ from typing import Any
 from google.protobuf import json_format, message, symbol_database
 
 # Importing the service modules registers every contract message in the default pool.
+from pasar.fulfillment.v1 import fulfillment_service_pb2  # noqa: F401
 from pasar.order.v1 import order_service_pb2  # noqa: F401
 from pasar.payment.v1 import payment_service_pb2  # noqa: F401
 from pasar.product.v1 import product_admin_service_pb2, product_service_pb2  # noqa: F401

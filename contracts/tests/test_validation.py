@@ -12,7 +12,8 @@ from cases import ValidationCase, validation_cases
 
 
 def field_path(violation: protovalidate.Violation) -> str:
-    """The violation's field as ``lines[0].quantity``; empty for a rule on the message."""
+    """The violation's field as ``lines[0].quantity`` or ``destination[phone_number]`` (a map
+    key in brackets, unquoted, as the services write it); empty for a rule on the message."""
     path = ""
     elements = violation.proto.field.elements if violation.proto.field else []
     for element in elements:

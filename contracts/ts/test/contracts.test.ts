@@ -11,7 +11,14 @@ import { createRegistry } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
 
 import { CreateOrderRequestSchema, CreateOrderResponseSchema, GetOrderRequestSchema, OrderService } from "../src/pasar/order/v1/order_service_pb.js";
-import { CreatePaymentRequestSchema, NotifyPaymentRequestSchema } from "../src/pasar/payment/v1/payment_service_pb.js";
+import {
+  CreateFulfillmentRequestSchema,
+  GetFulfillmentRequestSchema,
+  LookupDestinationRequestSchema,
+  NotifyFulfillmentRequestSchema,
+  WatchFulfillmentEventsRequestSchema,
+} from "../src/pasar/fulfillment/v1/fulfillment_service_pb.js";
+import { CreatePaymentRequestSchema, NotifyPaymentRequestSchema, RefundPaymentRequestSchema } from "../src/pasar/payment/v1/payment_service_pb.js";
 import { BatchGetPackagesRequestSchema, ListProductsRequestSchema, ProductService } from "../src/pasar/product/v1/product_service_pb.js";
 
 // Run from contracts/ts, where the shared fixtures are ../testdata.
@@ -56,6 +63,12 @@ const schemas: DescMessage[] = [
   CreatePaymentRequestSchema,
   BatchGetPackagesRequestSchema,
   NotifyPaymentRequestSchema,
+  RefundPaymentRequestSchema,
+  CreateFulfillmentRequestSchema,
+  LookupDestinationRequestSchema,
+  GetFulfillmentRequestSchema,
+  NotifyFulfillmentRequestSchema,
+  WatchFulfillmentEventsRequestSchema,
 ];
 const registry = createRegistry(...schemas);
 const validator = createValidator();
@@ -73,6 +86,8 @@ for (const validationCase of document.cases) {
           path += path ? `.${element.name}` : element.name;
         } else if (element.kind === "list_sub") {
           path += `[${element.index}]`;
+        } else if (element.kind === "map_sub") {
+          path += `[${String(element.key)}]`; // a map value's key, unquoted, as the services write it
         }
       }
       return `${path} ${violation.ruleId}`;
