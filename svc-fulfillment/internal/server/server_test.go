@@ -63,13 +63,12 @@ func (catalog) GetProduct(_ context.Context, req *productv1.GetProductRequest) (
 }
 
 type harness struct {
-	server      *server.Server
-	catalog     *grpc.Server
-	public      fulfillmentv1.FulfillmentServiceClient
-	conn        *grpc.ClientConn
-	db          *database.DB
-	asOrder     context.Context
-	withTimeout func() (context.Context, context.CancelFunc)
+	server  *server.Server
+	catalog *grpc.Server
+	public  fulfillmentv1.FulfillmentServiceClient
+	conn    *grpc.ClientConn
+	db      *database.DB
+	asOrder context.Context
 }
 
 func start(t *testing.T) *harness {
@@ -83,10 +82,7 @@ func start(t *testing.T) *harness {
 	go func() { _ = catalogServer.Serve(listener) }()
 	t.Cleanup(catalogServer.Stop)
 
-	url := "sqlite:///" + filepath.Join(t.TempDir(), "fulfillment.db")
-	settings, err := config.Load(config.EnvFrom(map[string]string{
-		"PASAR_LISTEN_ADDRESS":                 "127.0.0.1:0",
-		"DATABASE_URL":                         url,
+	srv, db, port := serve(t, map[string]string{
 		"PASAR_PRODUCT_ADDRESS":                listener.Addr().String(),
 		"PASAR_ORDER_CALLER_TOKEN":             callerToken,
 		"PASAR_BILLER_WEBHOOK_SECRET":          secret,
@@ -95,7 +91,26 @@ func start(t *testing.T) *harness {
 		"PASAR_SHUTDOWN_GRACE_SECONDS":         "3",
 		"PASAR_HEALTH_PROBE_SECONDS":           "0.2",
 		"PASAR_FULFILLMENT_EVENT_POLL_SECONDS": "0.1",
-	}))
+	})
+	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(port), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &harness{
+		server: srv, catalog: catalogServer, public: fulfillmentv1.NewFulfillmentServiceClient(conn), conn: conn, db: db,
+		asOrder: metadata.AppendToOutgoingContext(context.Background(), "x-pasar-caller-token", callerToken),
+	}
+}
+
+// serve starts the service with settings values on a fresh SQLite database of the test
+// and a free loopback port, stopped at the test's end; it returns the port.
+func serve(t *testing.T, values map[string]string) (*server.Server, *database.DB, int) {
+	t.Helper()
+	url := "sqlite:///" + filepath.Join(t.TempDir(), "fulfillment.db")
+	values["PASAR_LISTEN_ADDRESS"] = "127.0.0.1:0"
+	values["DATABASE_URL"] = url
+	settings, err := config.Load(config.EnvFrom(values))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,23 +131,14 @@ func start(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(port), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &harness{
-		server: srv, catalog: catalogServer, public: fulfillmentv1.NewFulfillmentServiceClient(conn), conn: conn, db: db,
-		asOrder: metadata.AppendToOutgoingContext(context.Background(), "x-pasar-caller-token", callerToken),
-	}
+	return srv, db, port
 }
 
 // failure is a failed call's code, ErrorInfo and BadRequest field paths.
 type failure struct {
-	code     codes.Code
-	info     *errdetails.ErrorInfo
-	fields   []string
-	response any
+	code   codes.Code
+	info   *errdetails.ErrorInfo
+	fields []string
 }
 
 func failed(t *testing.T, response any, err error) failure {

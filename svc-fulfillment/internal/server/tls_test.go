@@ -9,8 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
-	"log/slog"
 	"math/big"
 	"net"
 	"os"
@@ -24,10 +22,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-
-	"github.com/pasar-shop/pasar/svc-fulfillment/internal/config"
-	"github.com/pasar-shop/pasar/svc-fulfillment/internal/database"
-	"github.com/pasar-shop/pasar/svc-fulfillment/internal/server"
 )
 
 // authority is a test CA that issues certificates into dir.
@@ -100,30 +94,7 @@ func (a *authority) client(t *testing.T, port int, certFile, keyFile string) ful
 
 func startTLS(t *testing.T, values map[string]string) int {
 	t.Helper()
-	url := "sqlite:///" + filepath.Join(t.TempDir(), "fulfillment.db")
-	values["PASAR_LISTEN_ADDRESS"] = "127.0.0.1:0"
-	values["DATABASE_URL"] = url
-	settings, err := config.Load(config.EnvFrom(values))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := database.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(settings, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, err := srv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
+	_, _, port := serve(t, values)
 	return port
 }
 
