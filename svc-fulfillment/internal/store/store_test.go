@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	commonv1 "github.com/pasar-shop/pasar/contracts/go/pasar/common/v1"
 	fulfillmentv1 "github.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1"
@@ -205,4 +206,66 @@ func TestGetUnknown(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
+}
+
+// A stream reads every committed event after its cursor and moves the cursor to the last
+// one it sent. If a writer could commit sequence n+1 while an earlier transaction still
+// held n uncommitted (AUTO_INCREMENT alone allows it on MySQL), a stream would pass n and
+// never send it: event writers take turns, so the later writer waits for the earlier.
+func TestAnEventCommittedLateIsNotSkippedByAStream(t *testing.T) {
+	for _, kind := range testdb.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			db := testdb.Open(t, kind)
+			s := store.New(db, nil)
+			ctx := context.Background()
+
+			slow, err := db.BeginTx(ctx, nil) // another instance, in the middle of its write
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = slow.Rollback() }()
+			if err := s.AddEventInTx(ctx, slow, &fulfillmentv1.Fulfillment{Id: "ful_slow"}); err != nil {
+				t.Fatal(err)
+			}
+			created := make(chan error, 1)
+			go func() {
+				_, _, err := s.Create(ctx, line("ord-late"))
+				created <- err
+			}()
+			// Give the later writer the time to commit, were it allowed to.
+			select {
+			case err := <-created:
+				created <- err
+			case <-time.After(300 * time.Millisecond):
+			}
+
+			seen := map[string]bool{}
+			cursor := follow(t, s, 0, seen)
+			if err := slow.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-created; err != nil {
+				t.Fatal(err)
+			}
+			follow(t, s, cursor, seen)
+			if !seen["ful_slow"] || len(seen) != 2 {
+				t.Fatalf("a stream following its cursor saw %v; want ful_slow and the new line's event", seen)
+			}
+		})
+	}
+}
+
+// follow reads the events after cursor as a stream does, notes their fulfillments in
+// seen, and returns the new cursor.
+func follow(t *testing.T, s *store.Store, cursor int64, seen map[string]bool) int64 {
+	t.Helper()
+	events, err := s.EventsAfter(context.Background(), cursor, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		seen[e.GetFulfillment().GetId()] = true
+		cursor = e.GetSequence()
+	}
+	return cursor
 }
