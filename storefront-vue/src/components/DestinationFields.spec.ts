@@ -84,4 +84,24 @@ describe("DestinationFields", () => {
     );
     wrapper.unmount();
   });
+
+  it("reads the look-up's 'not registered' out in the live region, shown once as the field's error", async () => {
+    setLocale("id");
+    const wrapper = mount(DestinationFields, {
+      props: {
+        fields: gameFields,
+        modelValue: { user_id: "123456789", server: "asia-2" },
+        lookupField: "user_id",
+        lookup: { status: "checking" },
+      },
+      attachTo: document.body,
+    });
+    const live = wrapper.get("#destination-user_id-lookup");
+    expect(live.attributes("aria-live")).toBe("polite");
+    await wrapper.setProps({ lookup: { status: "notFound", field: "user_id" } });
+    expect(live.text()).toBe("User ID tidak terdaftar. Periksa kembali.");
+    expect(live.get(".visually-hidden").text()).toBe(live.text());
+    expect(wrapper.get('[data-destination-field="user_id"] [data-destination-error]').text()).toBe(live.text());
+    wrapper.unmount();
+  });
 });
