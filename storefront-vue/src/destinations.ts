@@ -43,7 +43,7 @@ export function anchoredPattern(pattern: string): RegExp {
   let expression = compiled.get(pattern);
   if (expression === undefined) {
     try {
-      expression = new RegExp(`^(?:${withUnicodeEscapes(pattern)})$`, "u");
+      expression = new RegExp(`^(?:${asRe2ReadsIt(pattern)})$`, "u");
     } catch {
       expression = NEVER;
     }
@@ -53,12 +53,14 @@ export function anchoredPattern(pattern: string): RegExp {
 }
 
 /**
- * The pattern as the "u" flag reads it alike: `\-` outside a class (a literal hyphen in
- * RE2, Python and the portable subset) becomes `-`, which the "u" flag otherwise
- * refuses. Reading such a pattern without "u" instead would count UTF-16 units, so that
- * ".{2}" took one emoji.
+ * The pattern rewritten so that JavaScript reads it as RE2 and Python do:
+ * - `\-` outside a class (a literal hyphen in RE2, Python and the portable subset)
+ *   becomes `-`, which the "u" flag otherwise refuses; reading such a pattern without
+ *   "u" instead would count UTF-16 units, so that ".{2}" took one emoji;
+ * - `.` outside a class becomes `[^\n]`: in RE2 and Python it matches everything but a
+ *   newline, in JavaScript not a carriage return, U+2028 nor U+2029 either.
  */
-function withUnicodeEscapes(pattern: string): string {
+function asRe2ReadsIt(pattern: string): string {
   let result = "";
   let inClass = false;
   for (let index = 0; index < pattern.length; index += 1) {
@@ -67,6 +69,10 @@ function withUnicodeEscapes(pattern: string): string {
       const escaped = pattern.charAt(index + 1);
       result += !inClass && escaped === "-" ? "-" : character + escaped;
       index += 1;
+      continue;
+    }
+    if (character === "." && !inClass) {
+      result += "[^\\n]";
       continue;
     }
     if (character === "[") inClass = true;
