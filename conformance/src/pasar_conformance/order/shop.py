@@ -42,6 +42,8 @@ SETTLE_SECONDS = 15.0
 POLL_PAUSE_SECONDS = 0.05
 # The price of the run's usual package: inside the limits of common channels.
 PRICE = 10_000
+# How the run's products are delivered: a voucher code needs no destination.
+DELIVERY_KIND = product_pb2.DELIVERY_KIND_VOUCHER_CODE
 
 T = TypeVar("T")
 
@@ -81,8 +83,13 @@ class Shop:
 
     # The catalog.
     def packages(self, stocks: Sequence[int] = (10,)) -> list[product_pb2.Package]:
-        """A new product with one package per stock (priced PRICE, 2 * PRICE, ...)."""
-        return self.catalog.packages(stocks)
+        """A new product with one package per stock (priced PRICE, 2 * PRICE, ...): a
+        voucher code with no destination, since a product without a delivery kind is not sold."""
+        return self.catalog.packages(stocks, delivery_kind=DELIVERY_KIND)
+
+    def deliverable_product(self) -> product_pb2.Product:
+        """A new product without packages, delivered as the run's products are."""
+        return self.catalog.product(self.catalog.shared_category(), delivery_kind=DELIVERY_KIND)
 
     def stock(self, *package_ids: str) -> list[int]:
         """The units of each package the catalog has available now."""

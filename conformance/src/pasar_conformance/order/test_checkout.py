@@ -201,7 +201,7 @@ def test_an_amount_the_channel_does_not_take_is_out_of_range_naming_its_limits(s
     channel = max(shop.channels(), key=lambda c: c.min_amount.amount)
     if channel.min_amount.amount < 2:
         pytest.skip("no channel of the shop has a minimum amount above 1")
-    product = shop.catalog.product(shop.catalog.shared_category())
+    product = shop.deliverable_product()
     package = shop.catalog.package(product.id, price=channel.min_amount.amount - 1)
     expect_reason(
         lambda: shop.create(shop.request((package.id, 1), channel=channel.code)),
@@ -218,7 +218,7 @@ def test_an_amount_the_channel_does_not_take_is_out_of_range_naming_its_limits(s
 def test_a_subtotal_past_the_largest_amount_is_out_of_range_too(shop: Shop) -> None:
     """Two units of the largest price a Money holds: a subtotal no int64 carries."""
     channel = shop.channel_for(PRICE)
-    product = shop.catalog.product(shop.catalog.shared_category())
+    product = shop.deliverable_product()
     try:
         package = shop.catalog.package(product.id, price=LARGEST_AMOUNT)
     except grpc.RpcError as error:

@@ -1,6 +1,7 @@
 """CreateOrder and destinations: each line's destination is checked against its product's
 destination fields before anything is held (INVALID_DESTINATION naming the value's path),
-kept on the order's line, and part of what a request id stands for."""
+kept on the order's line, and part of what a request id stands for; a product that declares
+no delivery kind is not sold (PACKAGE_NOT_DELIVERABLE, nothing held)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,20 @@ def test_a_destination_that_breaks_its_products_fields_is_refused_and_nothing_is
     expect_reason(error, INVALID_DESTINATION, metadata={"product_id": phone.product_id, "field": field})
     assert violated_fields(error) == [f'lines[1].destination["{field}"]']
     assert shop.stock(plain.id, phone.id) == [10, 10]
+
+
+def test_a_product_without_a_delivery_kind_is_refused_and_nothing_is_held(shop: Shop) -> None:
+    [plain] = shop.packages((10,))
+    catalog = shop.catalog
+    product = catalog.product(catalog.shared_category(), delivery_kind=product_pb2.DELIVERY_KIND_UNSPECIFIED)
+    undeliverable = catalog.package(product.id, stock=10)
+
+    expect_reason(
+        partial(shop.create, shop.request((plain.id, 1), (undeliverable.id, 1))),
+        ErrorReason.Name(ErrorReason.PACKAGE_NOT_DELIVERABLE),
+        metadata={"package_id": undeliverable.id, "product_id": product.id},
+    )
+    assert shop.stock(plain.id, undeliverable.id) == [10, 10]
 
 
 def test_a_product_without_destination_fields_takes_no_destination(shop: Shop) -> None:

@@ -114,10 +114,17 @@ class Catalog:
             made = self._shared_category = self.category("Conformance run").id
         return made
 
-    def packages(self, stocks: Sequence[int] = (10,), *, category_id: str = "") -> list[product_pb2.Package]:
-        """A new product (in the run's shared category unless one is given), one package per stock."""
+    def packages(
+        self,
+        stocks: Sequence[int] = (10,),
+        *,
+        category_id: str = "",
+        delivery_kind: product_pb2.DeliveryKind.ValueType = product_pb2.DELIVERY_KIND_UNSPECIFIED,
+    ) -> list[product_pb2.Package]:
+        """A new product (in the run's shared category unless one is given, of delivery_kind),
+        one package per stock."""
         category = category_id or self.shared_category()
-        product = self.product(category)
+        product = self.product(category, delivery_kind=delivery_kind)
         return [
             self.package(product.id, stock=stock, price=10_000 * (position + 1), sort_order=position)
             for position, stock in enumerate(stocks)
