@@ -1,24 +1,14 @@
-import { create } from "@bufbuild/protobuf";
+import { fromJson } from "@bufbuild/protobuf";
 import { DestinationFieldSchema, type DestinationField } from "@pasar/contracts/pasar/product/v1/product_pb";
 import { describe, expect, it } from "vitest";
 
+import { phoneFieldJson } from "@/testing/catalog";
+
 import { destinationNameLabel, fieldHint, fieldLabel, prefixList, violationMessage } from "./destinationMessages";
 
+/** The catalog's phone number field (testing/catalog.ts), with overrides. */
 function field(overrides: Partial<DestinationField>): DestinationField {
-  return create(DestinationFieldSchema, {
-    name: "phone_number",
-    label: "Nomor HP",
-    labelEn: "Phone number",
-    hint: "Nomor yang menerima pulsa.",
-    hintEn: "The number that receives the credit.",
-    pattern: "[0-9]{10,13}",
-    minLength: 10,
-    maxLength: 13,
-    prefixes: ["0811", "0812", "0813", "0821", "0822", "0823", "0851", "0852", "0853"],
-    example: "081234567890",
-    lookupSupported: true,
-    ...overrides,
-  });
+  return { ...fromJson(DestinationFieldSchema, phoneFieldJson()), ...overrides };
 }
 
 describe("the destination form's wording", () => {
