@@ -5,22 +5,17 @@ fulfillments are written; cancelled streams free what they hold."""
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import ThreadPoolExecutor
-
-import grpc
-
 from pasar.fulfillment.v1 import fulfillment_service_pb2 as pb
 from pasar_conformance.fulfillment.desk import GET, LATE, REFUSED_ENDING, WATCH, FulfillmentDesk
 from pasar_conformance.fulfillment.log import (
     CREATED,
     FAILED,
+    LOG,
     READ_SECONDS,
     SUCCEEDED,
     Key,
     assert_in_sequence,
     key,
-    read,
     read_until,
     sequence_of,
 )
@@ -89,44 +84,17 @@ def test_a_stream_resumed_after_a_sequence_skips_what_was_seen_and_misses_nothin
 ) -> None:
     start = sequence_of(target, desk.open(ending=LATE), cursor)
 
-    def write(_writer: int) -> set[Key]:
+    def write() -> set[Key]:
         return {(desk.open(ending=LATE).id, CREATED) for _ in range(FULFILLMENTS_PER_WRITER)}
 
-    expected_count = WRITERS * FULFILLMENTS_PER_WRITER
-    with ThreadPoolExecutor(WRITERS) as pool:
-        writing = [pool.submit(write, w) for w in range(WRITERS)]
-        # The first stream stops after some events; the second resumes after the last it handled.
-        first = read(target, start, lambda events: len(events) >= expected_count // 3)
-        written: set[Key] = set().union(*(w.result() for w in writing))
-    second = read(target, first[-1].sequence, lambda events: written <= {key(e) for e in [*first, *events]})
-    assert second[0].sequence > first[-1].sequence, "the resumed stream repeated what was seen"
-    delivered = [*first, *second]
-    assert_in_sequence(delivered)
-    keys = [key(e) for e in delivered if key(e) in written]
-    assert sorted(keys) == sorted(written), "an event was missed or delivered twice"
-    stored = read(target, start, lambda events: events[-1].sequence >= delivered[-1].sequence)
-    assert [e.sequence for e in stored] == [e.sequence for e in delivered], (
-        "the resumed streams missed events"
-    )
+    LOG.assert_resumed_streams_miss_nothing(target, start, write, WRITERS, WRITERS * FULFILLMENTS_PER_WRITER)
 
 
 def test_cancelled_streams_free_what_they_hold(target: Target, desk: FulfillmentDesk, cursor: int) -> None:
-    last = sequence_of(target, desk.open(ending=LATE), cursor)
-    for _ in range(CANCELLED_STREAMS):
-        stream = target.stream(WATCH, pb.WatchFulfillmentEventsRequest(after_sequence=last - 1))
-        assert next(stream).event.sequence == last  # type: ignore[attr-defined]
-        stream.cancel()
-        assert stream.code() == grpc.StatusCode.CANCELLED
-    # The server still answers calls and serves new streams at once.
-    target.call(GET, desk.readable(), timeout=5)
-    started = time.monotonic()
-    stream = target.stream(WATCH, pb.WatchFulfillmentEventsRequest(after_sequence=last))
-    try:
-        created = desk.open(ending=LATE)
-        for answer in stream:
-            assert isinstance(answer, pb.WatchFulfillmentEventsResponse)
-            if key(answer.event) == (created.id, CREATED):
-                break
-    finally:
-        stream.cancel()
-    assert time.monotonic() - started < READ_SECONDS
+    LOG.assert_cancelled_streams_free_what_they_hold(
+        target,
+        sequence_of(target, desk.open(ending=LATE), cursor),
+        CANCELLED_STREAMS,
+        lambda: target.call(GET, desk.readable(), timeout=5),
+        lambda: (desk.open(ending=LATE).id, CREATED),
+    )

@@ -4,17 +4,15 @@ written; cancelled streams free what they hold."""
 
 from __future__ import annotations
 
-import itertools
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-import grpc
 import pytest
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
 from pasar_conformance.answers import expect_invalid_argument, retrying
-from pasar_conformance.payment.log import CREATED, READ_SECONDS, WATCH, Key, key, read, sequence_of
+from pasar_conformance.event_log import assert_in_sequence
+from pasar_conformance.payment.log import CREATED, LOG, WATCH, Key, key, read, sequence_of
 from pasar_conformance.payment.shop import PaymentDesk, rpc, sandbox_notification
 from pasar_conformance.target import Target
 
@@ -23,13 +21,6 @@ CANCELLED = payment_pb2.PAYMENT_EVENT_TYPE_CANCELLED
 WRITERS = 4
 PAYMENTS_PER_WRITER = 10
 CANCELLED_STREAMS = 50
-
-
-def assert_in_sequence(events: list[payment_pb2.PaymentEvent]) -> None:
-    sequences = [e.sequence for e in events]
-    assert all(a < b for a, b in itertools.pairwise(sequences)), (
-        f"sequences not strictly increasing (an event repeated or out of order): {sequences}"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +56,7 @@ def test_a_stream_resumed_from_its_cursor_misses_nothing_and_repeats_nothing_whi
     settle = payments.simulate if payments.sandbox() else payments.cancel
     settled_type = PAID if payments.sandbox() else CANCELLED
 
-    def write(writer: int) -> set[Key]:
+    def write() -> set[Key]:
         made: set[Key] = set()
         for n in range(PAYMENTS_PER_WRITER):
             payment = payments.open()
@@ -78,21 +69,7 @@ def test_a_stream_resumed_from_its_cursor_misses_nothing_and_repeats_nothing_whi
                 made.add((payment.id, CANCELLED))
         return made
 
-    expected_count = WRITERS * PAYMENTS_PER_WRITER * 2
-    with ThreadPoolExecutor(WRITERS) as pool:
-        writing = [pool.submit(write, w) for w in range(WRITERS)]
-        # The first stream stops after some events, and the second resumes after the last it handled.
-        first = read(target, start, lambda events: len(events) >= expected_count // 3)
-        written: set[Key] = set().union(*(w.result() for w in writing))
-    second = read(target, first[-1].sequence, lambda events: written <= {key(e) for e in [*first, *events]})
-    delivered = [*first, *second]
-    assert_in_sequence(delivered)
-    keys = [key(e) for e in delivered if key(e) in written]
-    assert sorted(keys) == sorted(written), "an event was missed or delivered twice"
-    stored = read(target, start, lambda events: events[-1].sequence >= delivered[-1].sequence)
-    assert [e.sequence for e in stored] == [e.sequence for e in delivered], (
-        "the resumed streams missed events"
-    )
+    LOG.assert_resumed_streams_miss_nothing(target, start, write, WRITERS, WRITERS * PAYMENTS_PER_WRITER * 2)
 
 
 def test_racing_settlements_make_one_paid_event(target: Target, payments: PaymentDesk, cursor: int) -> None:
@@ -112,28 +89,19 @@ def test_racing_settlements_make_one_paid_event(target: Target, payments: Paymen
 
 
 def test_cancelled_streams_free_what_they_hold(target: Target, payments: PaymentDesk, cursor: int) -> None:
-    last = sequence_of(target, payments.open(), cursor)
-    for _ in range(CANCELLED_STREAMS):
-        stream = target.stream(WATCH, payment_service_pb2.WatchPaymentEventsRequest(after_sequence=last - 1))
-        assert next(stream).event.sequence == last  # type: ignore[attr-defined]
-        stream.cancel()
-        assert stream.code() == grpc.StatusCode.CANCELLED
-    # The server still answers calls and serves new streams at once.
-    answer = target.call(
-        rpc("ListPaymentChannels"), payment_service_pb2.ListPaymentChannelsRequest(page_size=1), timeout=5
+    def still_answers() -> None:
+        answer = target.call(
+            rpc("ListPaymentChannels"), payment_service_pb2.ListPaymentChannelsRequest(page_size=1), timeout=5
+        )
+        assert answer.ByteSize() > 0
+
+    LOG.assert_cancelled_streams_free_what_they_hold(
+        target,
+        sequence_of(target, payments.open(), cursor),
+        CANCELLED_STREAMS,
+        still_answers,
+        lambda: (payments.open().id, CREATED),
     )
-    assert answer.ByteSize() > 0
-    started = time.monotonic()
-    stream = target.stream(WATCH, payment_service_pb2.WatchPaymentEventsRequest(after_sequence=last))
-    try:
-        created = payments.open()
-        for answer in stream:
-            assert isinstance(answer, payment_service_pb2.WatchPaymentEventsResponse)
-            if key(answer.event) == (created.id, CREATED):
-                break
-    finally:
-        stream.cancel()
-    assert time.monotonic() - started < READ_SECONDS
 
 
 def test_a_negative_cursor_is_invalid(target: Target) -> None:
