@@ -20,21 +20,19 @@ import hashlib
 import hmac
 import json
 import secrets
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TypeAlias, TypeVar, cast
+from typing import TypeAlias, cast
 
 from pasar.common.v1.money_pb2 import Money
 from pasar.fulfillment.v1 import fulfillment_pb2 as ful_pb
 from pasar.fulfillment.v1 import fulfillment_service_pb2 as pb
 from pasar.product.v1 import product_pb2
 from pasar_conformance.answers import skip_unreached
+from pasar_conformance.eventually import eventually
 from pasar_conformance.fulfillment.lookups import LookupCatalog
 from pasar_conformance.target import Target
-
-T = TypeVar("T")
 
 PACKAGE = "pasar.fulfillment.v1"
 SERVICE = f"{PACKAGE}.FulfillmentService"
@@ -53,10 +51,6 @@ UNAVAILABLE_ENDING = "0002"  # FAILED, FAILURE_REASON_PRODUCT_UNAVAILABLE
 VOUCHER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # What a kWh of electricity costs in the sandbox, in rupiah (R1/1300 VA): tokens' kWh follow from it.
 RUPIAH_PER_KWH = "1444.70"
-
-# How long a case waits for a biller's answer (or its reference) before it counts as missing.
-SETTLE_SECONDS = 15.0
-POLL_PAUSE_SECONDS = 0.05
 
 KINDS = (
     product_pb2.DELIVERY_KIND_PHONE_CREDIT,
@@ -133,6 +127,20 @@ def deliveries_for(kind: Kind, quantity: int, amount: int) -> list[ful_pb.Delive
     return made
 
 
+def delivery_fields(delivery: ful_pb.Delivery) -> dict[str, str]:
+    """A delivery as a biller's notification writes it: its non-empty fields by name."""
+    return {
+        name: value
+        for name, value in (
+            ("serial_number", delivery.serial_number),
+            ("token", delivery.token),
+            ("kwh", delivery.kwh),
+            ("voucher_code", delivery.voucher_code),
+        )
+        if value
+    }
+
+
 def notification_payload(
     fulfillment: ful_pb.Fulfillment,
     status: ful_pb.FulfillmentState.ValueType,
@@ -151,36 +159,12 @@ def notification_payload(
         "status": ful_pb.FulfillmentState.Name(status).removeprefix("FULFILLMENT_STATE_"),
     }
     if deliveries:
-        body["deliveries"] = [
-            {
-                key: value
-                for key, value in (
-                    ("serial_number", d.serial_number),
-                    ("token", d.token),
-                    ("kwh", d.kwh),
-                    ("voucher_code", d.voucher_code),
-                )
-                if value
-            }
-            for d in deliveries
-        ]
+        body["deliveries"] = [delivery_fields(d) for d in deliveries]
     if failure_reason:
         body["failure_reason"] = ful_pb.FailureReason.Name(failure_reason)
     if failure_message:
         body["failure_message"] = failure_message
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
-
-
-def eventually(read: Callable[[], T], done: Callable[[T], bool], what: str) -> T:
-    """read() until done(answer), for at most SETTLE_SECONDS; AssertionError naming what otherwise."""
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while True:
-        answer = read()
-        if done(answer):
-            return answer
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {SETTLE_SECONDS:.0f} s; last seen:\n{answer}")
-        time.sleep(POLL_PAUSE_SECONDS)
 
 
 def assert_unchanged_but_for_the_reference(

@@ -16,7 +16,7 @@ from pasar.fulfillment.v1 import fulfillment_service_pb2 as pb
 from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1 import product_pb2
 from pasar_conformance.answers import expect_reason, refused, violated_fields
-from pasar_conformance.fulfillment.desk import PACKAGE, FulfillmentDesk, sign
+from pasar_conformance.fulfillment.desk import PACKAGE, FulfillmentDesk, delivery_fields, sign
 from pasar_conformance.fulfillment.log import CREATED, FAILED, SUCCEEDED, read_until, types_of
 from pasar_conformance.target import Target
 
@@ -34,22 +34,6 @@ def sent_deliveries(request: pb.NotifyFulfillmentRequest) -> list[dict[str, str]
     return deliveries
 
 
-def as_dicts(deliveries: list[ful_pb.Delivery]) -> list[dict[str, str]]:
-    return [
-        {
-            name: value
-            for name, value in (
-                ("serial_number", d.serial_number),
-                ("token", d.token),
-                ("kwh", d.kwh),
-                ("voucher_code", d.voucher_code),
-            )
-            if value
-        }
-        for d in deliveries
-    ]
-
-
 def test_a_signed_notification_delivers_the_line_and_a_repeat_is_a_duplicate_changing_nothing(
     target: Target, desk: FulfillmentDesk, cursor: int
 ) -> None:
@@ -60,7 +44,7 @@ def test_a_signed_notification_delivers_the_line_and_a_repeat_is_a_duplicate_cha
     assert not first.duplicate
     delivered = first.fulfillment
     assert (delivered.id, delivered.state) == (pending.id, ful_pb.FULFILLMENT_STATE_SUCCEEDED)
-    assert as_dicts(list(delivered.deliveries)) == sent_deliveries(notification), (
+    assert [delivery_fields(d) for d in delivered.deliveries] == sent_deliveries(notification), (
         "the deliveries as the biller sent them"
     )
     assert delivered.HasField("complete_time")
