@@ -158,30 +158,19 @@ class _Forwarder(grpc.GenericRpcHandler):
         return forward
 
     def _stream(self, path: str) -> Callable[[bytes, grpc.ServicerContext], Iterator[bytes]]:
-        proxy = self.proxy
-
-        def forward(request: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
-            open_stream: Any = proxy.channel.unary_stream(path)
-            upstream = open_stream(
-                request,
-                metadata=_forwardable(context.invocation_metadata()),
-                timeout=context.time_remaining(),
-            )
-            context.add_callback(upstream.cancel)
-            try:
-                yield from upstream
-            except grpc.RpcError as error:
-                proxy.relay(error, context)
-
-        return forward
+        return self._streaming(self.proxy.channel.unary_stream(path))
 
     def _bidi(self, path: str) -> Callable[[Iterator[bytes], grpc.ServicerContext], Iterator[bytes]]:
+        return self._streaming(self.proxy.channel.stream_stream(path))
+
+    def _streaming(self, open_stream: Any) -> Callable[[Any, grpc.ServicerContext], Iterator[bytes]]:
+        """Relays a server stream as it comes (its request, or stream of requests, passed on
+        as is); the upstream stream is cancelled when the caller's call ends."""
         proxy = self.proxy
 
-        def forward(requests: Iterator[bytes], context: grpc.ServicerContext) -> Iterator[bytes]:
-            open_stream: Any = proxy.channel.stream_stream(path)
+        def forward(request: Any, context: grpc.ServicerContext) -> Iterator[bytes]:
             upstream = open_stream(
-                requests,
+                request,
                 metadata=_forwardable(context.invocation_metadata()),
                 timeout=context.time_remaining(),
             )
