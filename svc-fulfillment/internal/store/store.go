@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"strings"
 	"time"
 
 	commonv1 "github.com/pasar-shop/pasar/contracts/go/pasar/common/v1"
@@ -139,6 +140,9 @@ func sameOrConflict(existing *fulfillmentv1.Fulfillment, n NewFulfillment) (*ful
 
 // Get is the fulfillment with id, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (*fulfillmentv1.Fulfillment, error) {
+	if !isID(id) {
+		return nil, ErrNotFound
+	}
 	f, _, err := scanOne(s.db.QueryRowContext(ctx, "SELECT "+columns+", request_due FROM fulfillments WHERE id = ?", id))
 	return f, err
 }
@@ -189,6 +193,9 @@ func (s *Store) MarkRequested(ctx context.Context, id, reference string) error {
 // an ended fulfillment is a *NotPendingError. A reference other than the one the biller
 // gave when it accepted the request is ErrNotFound: no fulfillment has both.
 func (s *Store) Complete(ctx context.Context, id string, outcome Outcome) (*fulfillmentv1.Fulfillment, bool, error) {
+	if !isID(id) {
+		return nil, false, ErrNotFound
+	}
 	var result *fulfillmentv1.Fulfillment
 	duplicate := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -373,11 +380,25 @@ func decodeDeliveries(text string) ([]*fulfillmentv1.Delivery, error) {
 	return deliveries, nil
 }
 
+// isID tells whether id has the form newID gives. Any other id names no fulfillment, and
+// is never compared with the column: MySQL refuses to compare a non-ASCII value with the
+// ASCII ids (error 1267), which would make a notification's odd id an INTERNAL error.
+func isID(id string) bool {
+	digits, ok := strings.CutPrefix(id, idPrefix)
+	if !ok || len(digits) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(digits)
+	return err == nil && strings.ToLower(digits) == digits
+}
+
+const idPrefix = "ful_"
+
 // newID is "ful_" and 32 random lower-case hexadecimal digits.
 func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return "ful_" + hex.EncodeToString(b[:])
+	return idPrefix + hex.EncodeToString(b[:])
 }
 
 func micros(t time.Time) int64         { return t.UnixMicro() }

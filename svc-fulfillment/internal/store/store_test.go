@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,6 +205,26 @@ func TestGetUnknown(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, s *store.Store) {
 		if _, err := s.Get(context.Background(), "ful_00000000000000000000000000000000"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+// A notification's fulfillment id is the biller's text: one that is not of the service's
+// form names no fulfillment (MySQL used to refuse comparing a non-ASCII one: INTERNAL).
+func TestAnIDOfAnotherFormIsNotFound(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f, _, err := s.Create(ctx, line("ord-ids"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"ful_é", "", "FUL_" + f.GetId()[4:], strings.ToUpper(f.GetId()), f.GetId() + "0"} {
+			if _, err := s.Get(ctx, id); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("Get(%q): %v, want ErrNotFound", id, err)
+			}
+			if _, _, err := s.Complete(ctx, id, store.Outcome{Reference: "REF"}); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("Complete(%q): %v, want ErrNotFound", id, err)
+			}
 		}
 	})
 }
