@@ -52,13 +52,18 @@ export function anchoredPattern(pattern: string): RegExp {
   return expression;
 }
 
+/** A counted repetition at the start of a string, as RE2, Python and JavaScript read it. */
+const COUNT = /^\{\d+(?:,\d*)?\}/;
+
 /**
  * The pattern rewritten so that JavaScript reads it as RE2 and Python do:
  * - `\-` outside a class (a literal hyphen in RE2, Python and the portable subset)
  *   becomes `-`, which the "u" flag otherwise refuses; reading such a pattern without
  *   "u" instead would count UTF-16 units, so that ".{2}" took one emoji;
  * - `.` outside a class becomes `[^\n]`: in RE2 and Python it matches everything but a
- *   newline, in JavaScript not a carriage return, U+2028 nor U+2029 either.
+ *   newline, in JavaScript not a carriage return, U+2028 nor U+2029 either;
+ * - a `{` that starts no count ("{2}", "{2,}", "{2,5}"), a lone `}` and a `]` outside a
+ *   class are escaped: RE2 and Python read them as the characters, the "u" flag refuses them.
  */
 function asRe2ReadsIt(pattern: string): string {
   let result = "";
@@ -71,9 +76,21 @@ function asRe2ReadsIt(pattern: string): string {
       index += 1;
       continue;
     }
-    if (character === "." && !inClass) {
-      result += "[^\\n]";
-      continue;
+    if (!inClass) {
+      const count = COUNT.exec(pattern.slice(index));
+      if (count !== null) {
+        result += count[0];
+        index += count[0].length - 1;
+        continue;
+      }
+      if (character === ".") {
+        result += "[^\\n]";
+        continue;
+      }
+      if (character === "{" || character === "}" || character === "]") {
+        result += `\\${character}`;
+        continue;
+      }
     }
     if (character === "[") inClass = true;
     else if (character === "]") inClass = false;
