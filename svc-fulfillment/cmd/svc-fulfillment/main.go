@@ -56,7 +56,7 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	log := logging.New(stdout, name, env.String("PASAR_LOG_LEVEL", "info"), env.String("PASAR_LOG_FORMAT", "json"))
-	err = execute(command, noMigrate, env, log)
+	err = execute(command, noMigrate, env, stdout, log)
 	var configError *config.Error
 	var urlError *database.URLError
 	var listenError *server.ListenError
@@ -98,7 +98,7 @@ func parseArgs(args []string, stderr io.Writer) (string, bool, error) {
 	return command, noMigrate, nil
 }
 
-func execute(command string, noMigrate bool, env config.Env, log *slog.Logger) error {
+func execute(command string, noMigrate bool, env config.Env, stdout io.Writer, log *slog.Logger) error {
 	db, err := database.Open(config.DatabaseURLFrom(env))
 	if err != nil {
 		var urlError *database.URLError
@@ -115,7 +115,7 @@ func execute(command string, noMigrate bool, env config.Env, log *slog.Logger) e
 		if settings, err = config.Load(env); err != nil {
 			return err
 		}
-		log = logging.New(os.Stdout, name, settings.LogLevel, settings.LogFormat)
+		log = logging.New(stdout, name, settings.LogLevel, settings.LogFormat)
 	}
 	ctx := context.Background()
 	if command == "migrate" || !noMigrate {
@@ -143,6 +143,7 @@ func serve(settings *config.Settings, db *database.DB, log *slog.Logger) error {
 		return err
 	}
 	if _, err := srv.Start(); err != nil {
+		srv.Stop() // its workers and its client of svc-product end with it
 		return err
 	}
 	signals := make(chan os.Signal, 1)

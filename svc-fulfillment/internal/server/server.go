@@ -71,6 +71,28 @@ type Server struct {
 func New(settings *config.Settings, db *database.DB, log *slog.Logger) (*Server, error) {
 	s := &Server{settings: settings, db: db, log: log, stopping: make(chan struct{}),
 		serveDone: make(chan error, 1), started: make(chan struct{})}
+	// Everything that can fail comes before the client of svc-product, which would leak.
+	descriptor := fulfillmentv1.File_pasar_fulfillment_v1_fulfillment_service_proto.Services().ByName("FulfillmentService")
+	gate := callers.NewGate(callers.InternalMethods(descriptor), settings.Callers.Accepted, settings.Callers.Tokens, settings.Callers.MutualTLS)
+	calls, err := pipeline.New(gate, logging.Named(log, "pasar.rpc"))
+	if err != nil {
+		return nil, err
+	}
+	options := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(calls.Unary),
+		grpc.ChainStreamInterceptor(calls.Stream),
+		// Keep idle connections from load balancers and NATs alive, and notice dead peers.
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.MaxRecvMsgSize(4 * 1024 * 1024),
+	}
+	if settings.ServerTLS != nil {
+		creds, err := serverCredentials(settings.ServerTLS)
+		if err != nil {
+			return nil, err
+		}
+		options = append(options, grpc.Creds(creds))
+	}
 	productCredentials, err := clientCredentials(settings.ClientTLS)
 	if err != nil {
 		return nil, err
@@ -96,27 +118,6 @@ func New(settings *config.Settings, db *database.DB, log *slog.Logger) (*Server,
 	svc = service.New(service.Options{Store: st, Biller: bill, Products: productv1.NewProductServiceClient(s.products),
 		Events: events, EventPoll: settings.EventPoll, Stopping: s.stopping, Log: logging.Named(log, "pasar.fulfillment")})
 
-	descriptor := fulfillmentv1.File_pasar_fulfillment_v1_fulfillment_service_proto.Services().ByName("FulfillmentService")
-	gate := callers.NewGate(callers.InternalMethods(descriptor), settings.Callers.Accepted, settings.Callers.Tokens, settings.Callers.MutualTLS)
-	calls, err := pipeline.New(gate, logging.Named(log, "pasar.rpc"))
-	if err != nil {
-		return nil, err
-	}
-	options := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(calls.Unary),
-		grpc.ChainStreamInterceptor(calls.Stream),
-		// Keep idle connections from load balancers and NATs alive, and notice dead peers.
-		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.MaxRecvMsgSize(4 * 1024 * 1024),
-	}
-	if settings.ServerTLS != nil {
-		creds, err := serverCredentials(settings.ServerTLS)
-		if err != nil {
-			return nil, err
-		}
-		options = append(options, grpc.Creds(creds))
-	}
 	s.grpc = grpc.NewServer(options...)
 	fulfillmentv1.RegisterFulfillmentServiceServer(s.grpc, svc)
 	s.health = health.NewServer()
