@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 
 import { orderWithLineJson } from "@/testing/catalog";
 
-import { DELIVERY_DELAYED_AFTER_MS, deliveryStage, isOrderSettled, tokenInGroups } from "./delivery";
+import { DELIVERY_DELAYED_AFTER_MS, deliveryStage, isOrderSettled, tokenInGroups, UNTRACKED_AFTER_MS } from "./delivery";
 
 const NOW = new Date("2026-03-01T10:00:00Z");
 
@@ -42,20 +42,31 @@ describe("a line's delivery stage", () => {
     expect(stage(order("REFUNDED", { ...fulfillment("FAILED"), refund: { id: "rfd_1" } }))).toBe("refunded");
   });
 
-  it("does not track a paid line that has no destination (an order from before deliveries)", () => {
-    expect(stage(order("PAID", { destination: {} }, 3_600_000))).toBe("untracked");
+  it("waits for the delivery of a line without a destination (a voucher code)", () => {
+    expect(stage(order("PAID", { destination: {} }))).toBe("waiting");
+    expect(stage(order("PAID", { destination: {} }, 3_600_000))).toBe("delayed");
+  });
+
+  it("does not track a paid line that has no destination a day later (an order from before deliveries)", () => {
+    expect(stage(order("PAID", { destination: {} }, UNTRACKED_AFTER_MS))).toBe("untracked");
   });
 });
 
 describe("an order's page stops refreshing", () => {
   it("once the order is final", () => {
-    for (const state of ["FULFILLED", "REFUNDED", "CANCELLED", "EXPIRED"]) expect(isOrderSettled(order(state))).toBe(true);
-    for (const state of ["PENDING_PAYMENT", "PAID"]) expect(isOrderSettled(order(state))).toBe(false);
+    for (const state of ["FULFILLED", "REFUNDED", "CANCELLED", "EXPIRED"]) {
+      expect(isOrderSettled(order(state), NOW)).toBe(true);
+    }
+    for (const state of ["PENDING_PAYMENT", "PAID"]) expect(isOrderSettled(order(state), NOW)).toBe(false);
+  });
+
+  it("but not while a just-paid voucher code, which has no destination, awaits its delivery", () => {
+    expect(isOrderSettled(order("PAID", { destination: {} }), NOW)).toBe(false);
   });
 
   it("and for a paid order from before deliveries", () => {
-    expect(isOrderSettled(order("PAID", { destination: {} }))).toBe(true);
-    expect(isOrderSettled(create(OrderSchema, { state: 2, lines: [] }))).toBe(true);
+    expect(isOrderSettled(order("PAID", { destination: {} }, UNTRACKED_AFTER_MS), NOW)).toBe(true);
+    expect(isOrderSettled(create(OrderSchema, { state: 2, lines: [] }), NOW)).toBe(true);
   });
 });
 

@@ -34,9 +34,25 @@ export type DeliveryStage =
   /** A paid line that is never delivered (an order placed before deliveries existed). */
   | "untracked";
 
-/** A paid line without a destination was never asked for, so it gets no fulfillment. */
-function tracked(line: OrderLine): boolean {
-  return Object.keys(line.destination).length > 0 || line.fulfillment !== undefined;
+/**
+ * How long after the payment a line with neither a destination nor a fulfillment is taken
+ * for a line of an order placed before deliveries existed (the order service never asks
+ * to deliver those: they stay PAID for good). Sooner, it is a line of a product without
+ * destination fields (a voucher code) waiting for the fulfillment service like any other.
+ */
+export const UNTRACKED_AFTER_MS = 24 * 60 * 60 * 1000;
+
+function paidMsAgo(order: Order, now: Date): number {
+  return order.paidTime === undefined ? Infinity : now.getTime() - timestampDate(order.paidTime).getTime();
+}
+
+/** Whether the line is (or will be) delivered by the fulfillment service. */
+function tracked(order: Order, line: OrderLine, now: Date): boolean {
+  return (
+    Object.keys(line.destination).length > 0 ||
+    line.fulfillment !== undefined ||
+    paidMsAgo(order, now) < UNTRACKED_AFTER_MS
+  );
 }
 
 export function deliveryStage(
@@ -58,13 +74,12 @@ export function deliveryStage(
     default:
       break;
   }
-  if (!tracked(line)) return "untracked";
-  const paidAt = order.paidTime === undefined ? undefined : timestampDate(order.paidTime).getTime();
-  return paidAt !== undefined && now.getTime() - paidAt >= delayedAfterMs ? "delayed" : "waiting";
+  if (!tracked(order, line, now)) return "untracked";
+  return paidMsAgo(order, now) >= delayedAfterMs ? "delayed" : "waiting";
 }
 
-/** True when the order changes no more, so its page may stop refreshing. */
-export function isOrderSettled(order: Order): boolean {
+/** True when the order changes no more (as seen at now), so its page may stop refreshing. */
+export function isOrderSettled(order: Order, now: Date): boolean {
   switch (order.state) {
     case OrderState.CANCELLED:
     case OrderState.EXPIRED:
@@ -73,7 +88,7 @@ export function isOrderSettled(order: Order): boolean {
       return true;
     case OrderState.PAID:
       // Orders placed before deliveries existed stay PAID for good.
-      return order.lines.every((line) => !tracked(line));
+      return order.lines.every((line) => !tracked(order, line, now));
     default:
       return false;
   }
