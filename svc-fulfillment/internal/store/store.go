@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"time"
@@ -91,7 +92,7 @@ func (s *Store) Create(ctx context.Context, n NewFulfillment) (*fulfillmentv1.Fu
 	if existing, err := s.byLine(ctx, s.db, n.OrderID, n.PackageID, ""); err == nil {
 		return sameOrConflict(existing, n)
 	} else if !errors.Is(err, ErrNotFound) {
-		return nil, false, err
+		return nil, false, dbError("read the line's fulfillment", err)
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	f := &fulfillmentv1.Fulfillment{
@@ -117,12 +118,12 @@ func (s *Store) Create(ctx context.Context, n NewFulfillment) (*fulfillmentv1.Fu
 		// Another call created the line's fulfillment between our read and our insert.
 		existing, readErr := s.byLine(ctx, s.db, n.OrderID, n.PackageID, "")
 		if readErr != nil {
-			return nil, false, readErr
+			return nil, false, dbError("read the line's fulfillment", readErr)
 		}
 		return sameOrConflict(existing, n)
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, dbError("create a fulfillment", err)
 	}
 	s.written()
 	return f, true, nil
@@ -144,7 +145,7 @@ func (s *Store) Get(ctx context.Context, id string) (*fulfillmentv1.Fulfillment,
 		return nil, ErrNotFound
 	}
 	f, _, err := scanOne(s.db.QueryRowContext(ctx, "SELECT "+columns+", request_due FROM fulfillments WHERE id = ?", id))
-	return f, err
+	return f, dbError("read fulfillment "+id, err)
 }
 
 type queryer interface {
@@ -162,18 +163,18 @@ func (s *Store) DueRequests(ctx context.Context, limit int) ([]*fulfillmentv1.Fu
 	rows, err := s.db.QueryContext(ctx, "SELECT "+columns+", request_due FROM fulfillments"+
 		" WHERE request_due = 1 ORDER BY create_time, id LIMIT ?", limit)
 	if err != nil {
-		return nil, err
+		return nil, dbError("read the due requests", err)
 	}
 	defer rows.Close()
 	var due []*fulfillmentv1.Fulfillment
 	for rows.Next() {
 		f, _, err := scan(rows)
 		if err != nil {
-			return nil, err
+			return nil, dbError("read the due requests", err)
 		}
 		due = append(due, f)
 	}
-	return due, rows.Err()
+	return due, dbError("read the due requests", rows.Err())
 }
 
 // MarkRequested records that the biller accepted the request for id under reference:
@@ -184,7 +185,7 @@ func (s *Store) MarkRequested(ctx context.Context, id, reference string) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE fulfillments SET request_due = 0, biller_reference = ?, update_time = ?"+
 			" WHERE id = ? AND request_due = 1 AND biller_reference = ''", reference, now, id)
-		return err
+		return dbError("record the request of "+id, err)
 	})
 }
 
@@ -238,7 +239,7 @@ func (s *Store) Complete(ctx context.Context, id string, outcome Outcome) (*fulf
 		return s.addEvent(ctx, tx, eventType, f, now)
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, false, dbError("complete fulfillment "+id, err)
 	}
 	if !duplicate {
 		s.written()
@@ -282,7 +283,7 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]*ful
 	rows, err := s.db.QueryContext(ctx, "SELECT sequence, type, snapshot, create_time FROM fulfillment_events"+
 		" WHERE sequence > ? ORDER BY sequence LIMIT ?", after, limit)
 	if err != nil {
-		return nil, err
+		return nil, dbError("read the events", err)
 	}
 	defer rows.Close()
 	var events []*fulfillmentv1.FulfillmentEvent
@@ -293,18 +294,18 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]*ful
 			snapshot          []byte
 		)
 		if err := rows.Scan(&sequence, &eventType, &snapshot, &created); err != nil {
-			return nil, err
+			return nil, dbError("read the events", err)
 		}
 		f := &fulfillmentv1.Fulfillment{}
 		if err := proto.Unmarshal(snapshot, f); err != nil {
-			return nil, err
+			return nil, dbError("read the events", err)
 		}
 		events = append(events, &fulfillmentv1.FulfillmentEvent{
 			Sequence: sequence, Type: fulfillmentv1.FulfillmentEventType(eventType), Fulfillment: f,
 			CreateTime: timestamppb.New(fromMicros(created)),
 		})
 	}
-	return events, rows.Err()
+	return events, dbError("read the events", rows.Err())
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -378,6 +379,18 @@ func decodeDeliveries(text string) ([]*fulfillmentv1.Delivery, error) {
 		deliveries = append(deliveries, &fulfillmentv1.Delivery{SerialNumber: d.SerialNumber, Token: d.Token, Kwh: d.Kwh, VoucherCode: d.VoucherCode})
 	}
 	return deliveries, nil
+}
+
+// dbError is err naming the operation it ended, for the logs; nil and the store's own
+// errors (ErrNotFound, *ConflictError, *NotPendingError) pass unchanged. Wrapped with %w,
+// a database error is still told apart by database.Classify and database.IsDuplicateKey.
+func dbError(operation string, err error) error {
+	var conflict *ConflictError
+	var notPending *NotPendingError
+	if err == nil || errors.Is(err, ErrNotFound) || errors.As(err, &conflict) || errors.As(err, &notPending) {
+		return err
+	}
+	return fmt.Errorf("cannot %s: %w", operation, err)
 }
 
 // isID tells whether id has the form newID gives. Any other id names no fulfillment, and

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	fulfillmentv1 "github.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1"
@@ -60,13 +61,13 @@ func ParseNotification(secret string, payload []byte, signature string) (*biller
 		return nil, fmt.Errorf("the payload is not the sandbox's JSON: %w", err)
 	}
 	if p.FulfillmentID == "" || p.BillerReference == "" {
-		return nil, fmt.Errorf("the payload lacks fulfillment_id or biller_reference")
+		return nil, errors.New("the payload lacks fulfillment_id or biller_reference")
 	}
 	outcome := store.Outcome{Reference: p.BillerReference}
 	switch p.Status {
 	case StatusSucceeded:
 		if len(p.Deliveries) == 0 {
-			return nil, fmt.Errorf("a SUCCEEDED payload lists no deliveries")
+			return nil, errors.New("a SUCCEEDED payload lists no deliveries")
 		}
 		outcome.Succeeded = true
 		for _, d := range p.Deliveries {
