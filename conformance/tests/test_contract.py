@@ -10,6 +10,7 @@ from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonReason
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason
 from pasar_conformance import contract
+from pasar_conformance.answers import expect_reason
 from pasar_conformance.product.suite import PRODUCT_SUITE
 
 
@@ -64,3 +65,12 @@ def test_a_reason_two_packages_define_is_read_once_per_package() -> None:
     assert contract.reason(name, "pasar.fulfillment.v1").metadata_keys == {"biller"}
     with pytest.raises(contract.ContractError, match="name the package"):
         contract.reason(name)
+
+
+def test_an_answer_is_never_judged_by_a_guess_between_two_packages_reasons() -> None:
+    """Without the package, a BAD_SIGNATURE carrying the biller's key would pass as the
+    payment provider's: the kit refuses to judge it before making the call."""
+    calls: list[str] = []
+    with pytest.raises(contract.ContractError, match="name the package"):
+        expect_reason(lambda: calls.append("called"), PaymentReason.Name(PaymentReason.BAD_SIGNATURE))
+    assert calls == []

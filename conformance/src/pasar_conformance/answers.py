@@ -26,7 +26,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonReason
-from pasar_conformance.contract import ERROR_DOMAIN, Reason, reasons_named
+from pasar_conformance.contract import ERROR_DOMAIN, reason
 
 T = TypeVar("T")
 
@@ -109,13 +109,13 @@ def expect_reason(
     Checked: the status code the reason's comment names, an ErrorInfo in domain
     pasar.shop with that reason, and metadata with exactly the keys the comment names;
     metadata, when given, holds values the answer must carry. A name that two packages
-    define (``BAD_SIGNATURE``) is judged by package's comment; without package, by the
-    comment whose code and keys the answer has (the first one when none has them).
+    define (``BAD_SIGNATURE``) needs package: the answer is judged by that package's
+    comment, never by whichever comment it happens to fit.
     """
+    expected = reason(reason_name, package)
     error = call if isinstance(call, grpc.RpcError) else refused(call)
     code = code_of(error)
     info = error_info(error)
-    expected = _expected(reason_name, package, code, info)
     found = f"{code.name} {info.reason if info else '(no ErrorInfo)'}"
     assert info is not None, f"expected {expected.code.name} {reason_name}, got {found}: {_details(error)}"
     assert (code, info.reason) == (expected.code, reason_name), (
@@ -134,20 +134,6 @@ def expect_reason(
         )
     CHECKED_REASONS.add(reason_name)
     return dict(info.metadata)
-
-
-def _expected(
-    reason_name: str,
-    package: str | None,
-    code: grpc.StatusCode,
-    info: error_details_pb2.ErrorInfo | None,
-) -> Reason:
-    """The reason an answer is judged by: reason_name of package, or the one of the
-    packages defining the name whose code and metadata keys the answer has."""
-    named = reasons_named(reason_name, package)
-    keys = set(info.metadata) if info else set()
-    matching = [r for r in named if (r.code, set(r.metadata_keys)) == (code, keys)]
-    return (matching or list(named))[0]
 
 
 def expect_invalid_argument(call: Callable[[], object] | grpc.RpcError, *fields: str) -> list[str]:

@@ -15,6 +15,7 @@ from pasar.payment.v1 import payment_pb2, payment_service_pb2
 from pasar.payment.v1.error_reason_pb2 import ErrorReason
 from pasar_conformance.answers import expect_reason, refused, violated_fields
 from pasar_conformance.payment.shop import SANDBOX, PaymentDesk, rpc, sandbox_notification, sign
+from pasar_conformance.payment.suite import PACKAGE
 from pasar_conformance.target import Target
 
 NOT_PENDING = ErrorReason.Name(ErrorReason.PAYMENT_NOT_PENDING)
@@ -121,8 +122,9 @@ def test_a_notification_with_a_bad_signature_is_refused(target: Target, payments
         )
         expect_reason(
             partial(notify, target, forged),
-            ErrorReason.Name(ErrorReason.BAD_SIGNATURE),
+            ErrorReason.Name(ErrorReason.BAD_SIGNATURE),  # the biller's too: judged as the provider's
             metadata={"provider": SANDBOX},
+            package=PACKAGE,
         )
     assert payments.get(payment.id) == payment, "a forged notification changed the payment"
 
