@@ -54,6 +54,10 @@ type NewFulfillment struct {
 	Biller                        string
 }
 
+// MaxReferenceLength is the longest biller reference the store keeps, in bytes (its
+// column's size): a biller's notification with a longer one is refused as unreadable.
+const MaxReferenceLength = 128
+
 // Outcome is a biller's answer for a fulfillment.
 type Outcome struct {
 	Reference  string

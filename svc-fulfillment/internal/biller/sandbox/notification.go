@@ -63,6 +63,9 @@ func ParseNotification(secret string, payload []byte, signature string) (*biller
 	if p.FulfillmentID == "" || p.BillerReference == "" {
 		return nil, errors.New("the payload lacks fulfillment_id or biller_reference")
 	}
+	if len(p.BillerReference) > store.MaxReferenceLength {
+		return nil, fmt.Errorf("biller_reference is longer than %d bytes", store.MaxReferenceLength)
+	}
 	outcome := store.Outcome{Reference: p.BillerReference}
 	switch p.Status {
 	case StatusSucceeded:

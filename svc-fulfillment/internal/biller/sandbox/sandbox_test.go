@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	productv1 "github.com/pasar-shop/pasar/contracts/go/pasar/product/v1"
 
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/biller"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/store"
 )
 
 func TestPlanFor(t *testing.T) {
@@ -141,6 +143,34 @@ func TestNotificationRoundTripAndSignature(t *testing.T) {
 				t.Fatalf("got %v, want ErrBadSignature", err)
 			}
 		})
+	}
+}
+
+// A signed payload the service cannot record is refused (INVALID_ARGUMENT for the caller),
+// never stored half or failing in the database.
+func TestUnreadablePayloadsAreRefused(t *testing.T) {
+	const secret = "s3cret"
+	id := "ful_0123456789abcdef0123456789abcdef"
+	cases := []struct{ name, payload string }{
+		{"not JSON", `{"fulfillment_id":`},
+		{"no fulfillment id", `{"biller_reference":"SBX-1","status":"FAILED"}`},
+		{"no reference", `{"fulfillment_id":"` + id + `","status":"FAILED"}`},
+		{"reference too long", `{"fulfillment_id":"` + id + `","biller_reference":"` + strings.Repeat("R", store.MaxReferenceLength+1) + `","status":"FAILED"}`},
+		{"succeeded without deliveries", `{"fulfillment_id":"` + id + `","biller_reference":"SBX-1","status":"SUCCEEDED"}`},
+		{"unknown status", `{"fulfillment_id":"` + id + `","biller_reference":"SBX-1","status":"DONE"}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			payload := []byte(c.payload)
+			n, err := ParseNotification(secret, payload, biller.Sign(secret, payload))
+			if err == nil || errors.Is(err, biller.ErrBadSignature) {
+				t.Fatalf("got %+v, %v; want an unreadable payload", n, err)
+			}
+		})
+	}
+	longest := `{"fulfillment_id":"` + id + `","biller_reference":"` + strings.Repeat("R", store.MaxReferenceLength) + `","status":"FAILED"}`
+	if _, err := ParseNotification(secret, []byte(longest), biller.Sign(secret, []byte(longest))); err != nil {
+		t.Fatalf("a reference of %d bytes is accepted: %v", store.MaxReferenceLength, err)
 	}
 }
 
