@@ -223,23 +223,11 @@ def with_packages(products: Sequence[ProductView]) -> list[ProductListing]:
         return []
     by_id = {product.id: product for product in products}
     packages: dict[str, list[PackageView]] = {product.id: [] for product in products}
-    for package_id, product_id, name, description, price, stock, sort_order in tuples(
-        packages_of(list(by_id))
-    ):
-        product = by_id[product_id]
-        view = PackageView(
-            package_id,
-            product_id,
-            name,
-            description,
-            price,
-            stock,
-            sort_order,
-            product.display_name,
-            product.destination_fields,
-            product.delivery_kind,
+    for row in tuples(packages_of(list(by_id))):
+        product = by_id[row[1]]  # PACKAGE_COLUMNS' second: the product's id
+        packages[product.id].append(
+            package_view((*row, product.display_name, product.destination_fields, product.delivery_kind))
         )
-        packages[product_id].append(view)
     return [ProductListing(product, packages[product.id]) for product in products]
 
 
@@ -293,7 +281,8 @@ def packages_by_id(package_ids: Sequence[str]) -> dict[str, PackageView]:
 
 
 def package_view(row: Sequence[Any]) -> PackageView:
-    """The view of a row of PACKAGE_COLUMNS and the product's name, fields and kind."""
+    """The view of a row of PACKAGE_COLUMNS and the product's name, fields and kind (as
+    stored, or already read: listings build their packages from their products' views)."""
     package_id, product_id, name, description, price, stock, sort_order, product_name, fields, kind = row
     return PackageView(
         package_id,
