@@ -140,8 +140,8 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// InTx runs work in one transaction, committed when work returns nil. On SQLite the
-// process's writers queue for their turn first.
+// InTx runs work in one transaction, committed when work returns nil and rolled back
+// otherwise. On SQLite the process's writers queue for their turn first.
 func (db *DB) InTx(ctx context.Context, work func(*sql.Tx) error) error {
 	if db.Dialect == SQLite {
 		db.writes.Lock()
@@ -151,8 +151,11 @@ func (db *DB) InTx(ctx context.Context, work func(*sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	// Rolled back however work ends, a panic included (the pipeline recovers from one and
+	// serves on): an open transaction would hold SQLite's write lock, or MySQL's row locks,
+	// for good. After a commit the rollback does nothing.
+	defer func() { _ = tx.Rollback() }()
 	if err := work(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
 	return tx.Commit()

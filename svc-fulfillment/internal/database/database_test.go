@@ -1,6 +1,8 @@
 package database
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -79,5 +81,51 @@ func TestClassify(t *testing.T) {
 	}
 	if !IsDuplicateKey(&mysql.MySQLError{Number: 1062}) || !IsDuplicateKey(sqliteError{2067}) || IsDuplicateKey(sqliteError{5}) {
 		t.Error("IsDuplicateKey")
+	}
+}
+
+// A handler's panic is recovered and the service serves on: the transaction it was in
+// must not stay open, holding the write lock every later write waits for.
+func TestATransactionIsRolledBackWhenItsWorkPanics(t *testing.T) {
+	db, err := Open("sqlite:///" + filepath.Join(t.TempDir(), "panic.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE notes (n INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_ = db.InTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO notes (n) VALUES (1)"); err != nil {
+				return err
+			}
+			panic("a bug in the work")
+		})
+	}()
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO notes (n) VALUES (2)")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("the next write: %v", err)
+	}
+	var notes []int
+	rows, err := db.QueryContext(ctx, "SELECT n FROM notes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		notes = append(notes, n)
+	}
+	if len(notes) != 1 || notes[0] != 2 {
+		t.Fatalf("rows %v, want only the second write's", notes)
 	}
 }
