@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/lib/go_service.sh — builds the Go fulfillment service into .tools/bin/svc-fulfillment
-# and prints the binary's path. Sourced (scripts/run), it defines build_go_service.
+# and prints the binary's path. pasar_testkit.go_service runs it (for scripts/run, through
+# scripts/lib/run_shop.py, and for the tests); sourced, it only defines build_go_service.
 #
 # `go build` runs every time: Go's build cache makes a build without changes take about a
 # second, and a stamp of our own could miss a change in the contracts' Go module that the
