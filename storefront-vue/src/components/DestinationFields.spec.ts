@@ -102,6 +102,8 @@ describe("DestinationFields", () => {
     expect(live.text()).toBe("User ID tidak terdaftar. Periksa kembali.");
     expect(live.get(".visually-hidden").text()).toBe(live.text());
     expect(wrapper.get('[data-destination-field="user_id"] [data-destination-error]').text()).toBe(live.text());
+    // Described by its error once, not by the region that reads that error out too.
+    expect(wrapper.get("#destination-user_id").attributes("aria-describedby")).toBe("destination-user_id-error");
     wrapper.unmount();
   });
 });
