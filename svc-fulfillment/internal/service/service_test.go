@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -99,7 +100,7 @@ func TestACrashBetweenAcceptAndRecordRepeatsTheRequestAndDeliversOnce(t *testing
 				t.Fatal(err)
 			}
 			id := response.GetFulfillment().GetId()
-			if err := crashing.service.requestDue(ctx); err != errCrash {
+			if err := crashing.service.requestDue(ctx); !errors.Is(err, errCrash) {
 				t.Fatalf("the first instance must die after the biller accepted: %v", err)
 			}
 			// A new process over the same database finds the request still due and repeats it.

@@ -139,7 +139,7 @@ func TestNotificationRoundTripAndSignature(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := ParseNotification(c.secret, c.payload, c.signature); err != biller.ErrBadSignature {
+			if _, err := ParseNotification(c.secret, c.payload, c.signature); !errors.Is(err, biller.ErrBadSignature) {
 				t.Fatalf("got %v, want ErrBadSignature", err)
 			}
 		})
@@ -209,7 +209,7 @@ func TestLookup(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := Lookup(c.product, c.field, map[string]string{c.field: c.value})
 			if c.notFound {
-				if err != biller.ErrDestinationNotFound {
+				if !errors.Is(err, biller.ErrDestinationNotFound) {
 					t.Fatalf("got %v, want ErrDestinationNotFound", err)
 				}
 				return
