@@ -88,7 +88,7 @@ class Shop:
     def add_package(self, price: int, stock: int, name: str = "Pulsa 10.000") -> str:
         """A new product with one package; returns the package's id. It is delivered as a
         voucher code and asks for no destination, so that orders of it need none and a paid
-        one ends FULFILLED (a product without a delivery kind would be refunded)."""
+        one ends FULFILLED (a product without a delivery kind is not sold)."""
         suffix = uuid.uuid4().hex[:8]
         product_id, package_id = f"pulsa-uji-{suffix}", f"pulsa-uji-{suffix}-10k"
         package = Package(package_id, name, price, stock)

@@ -44,9 +44,11 @@ class Product:
     category_id: str
     packages: Sequence[Package]
     image_url: str = ""
-    # What the shopper gives so that it can be delivered, and what a delivery hands over.
+    # What the shopper gives so that it can be delivered, and what a delivery hands over. By
+    # default a voucher code for no destination: a product without a delivery kind is not
+    # sold (CreateOrder refuses it), and this one can be ordered with no destination at all.
     destination_fields: Sequence[product_pb2.DestinationField] = ()
-    delivery_kind: product_pb2.DeliveryKind.ValueType = product_pb2.DELIVERY_KIND_UNSPECIFIED
+    delivery_kind: product_pb2.DeliveryKind.ValueType = product_pb2.DELIVERY_KIND_VOUCHER_CODE
 
 
 def seed_over_gateway(
