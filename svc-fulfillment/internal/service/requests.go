@@ -2,12 +2,19 @@ package service
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
+
+	fulfillmentv1 "github.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1"
 )
 
 // requestRetry is how long the request worker waits after a failure, and at most between
 // looks for requests other instances accepted.
 const requestRetry = time.Second
+
+// requestBatch is how many due requests one read of the store takes.
+const requestBatch = 50
 
 // RunRequests hands each accepted fulfillment to the biller until ctx ends: at start (a
 // crash may have left requests due), on the doorbell (Written), and every requestRetry.
@@ -30,22 +37,40 @@ func (s *Service) RunRequests(ctx context.Context) {
 	}
 }
 
+// requestDue sends every due request. One the biller refuses now stays due and waits for
+// the next round; the others are still sent, so that one bad request (a destination the
+// biller's system chokes on) does not hold back every line accepted after it.
 func (s *Service) requestDue(ctx context.Context) error {
 	for {
-		due, err := s.store.DueRequests(ctx, 50)
+		due, err := s.store.DueRequests(ctx, requestBatch)
 		if err != nil || len(due) == 0 {
 			return err
 		}
+		var failed []error
 		for _, f := range due {
-			reference, err := s.biller.Request(ctx, f)
-			if err != nil {
-				return err
+			if err := s.request(ctx, f); err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				failed = append(failed, fmt.Errorf("fulfillment %s: %w", f.GetId(), err))
 			}
-			if err := s.store.MarkRequested(ctx, f.GetId(), reference); err != nil {
-				return err
-			}
-			s.log.InfoContext(ctx, "fulfillment requested", "fulfillment_id", f.GetId(), "biller", s.biller.Name(),
-				"biller_reference", reference)
+		}
+		if len(failed) > 0 {
+			return errors.Join(failed...)
 		}
 	}
+}
+
+// request hands f to the biller and records its acceptance.
+func (s *Service) request(ctx context.Context, f *fulfillmentv1.Fulfillment) error {
+	reference, err := s.biller.Request(ctx, f)
+	if err != nil {
+		return err
+	}
+	if err := s.store.MarkRequested(ctx, f.GetId(), reference); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "fulfillment requested", "fulfillment_id", f.GetId(), "biller", s.biller.Name(),
+		"biller_reference", reference)
+	return nil
 }

@@ -29,6 +29,8 @@ type countingBiller struct {
 	mu               sync.Mutex
 	requests         map[string]int
 	crashAfterAccept bool
+	// refuseOrder is an order whose lines the biller refuses, every time.
+	refuseOrder string
 }
 
 func (b *countingBiller) Request(ctx context.Context, f *fulfillmentv1.Fulfillment) (string, error) {
@@ -36,6 +38,9 @@ func (b *countingBiller) Request(ctx context.Context, f *fulfillmentv1.Fulfillme
 	b.requests[f.GetId()]++
 	first := b.requests[f.GetId()] == 1
 	b.mu.Unlock()
+	if f.GetOrderId() == b.refuseOrder {
+		return "", errRefused
+	}
 	reference, err := b.Sandbox.Request(ctx, f)
 	if err == nil && first && b.crashAfterAccept {
 		return "", errCrash
@@ -43,7 +48,10 @@ func (b *countingBiller) Request(ctx context.Context, f *fulfillmentv1.Fulfillme
 	return reference, err
 }
 
-var errCrash = &crash{}
+var (
+	errCrash   = &crash{}
+	errRefused = errors.New("the biller refuses this request")
+)
 
 type crash struct{}
 
@@ -129,6 +137,34 @@ func TestACrashBetweenAcceptAndRecordRepeatsTheRequestAndDeliversOnce(t *testing
 			}
 			if got := count(t, db, "SELECT COUNT(*) FROM fulfillment_events WHERE type = 2"); got != 1 {
 				t.Fatalf("%d SUCCEEDED events", got)
+			}
+		})
+	}
+}
+
+func TestARequestTheBillerRefusesDoesNotHoldBackTheLinesAfterIt(t *testing.T) {
+	for _, kind := range testdb.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			db := testdb.Open(t, kind)
+			one := newInstance(db, false)
+			one.biller.refuseOrder = "ord-refused"
+			refused, err := one.service.CreateFulfillment(ctx, createRequest("ord-refused"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := one.service.CreateFulfillment(ctx, createRequest("ord-after")); err != nil {
+				t.Fatal(err)
+			}
+			if err := one.service.requestDue(ctx); !errors.Is(err, errRefused) {
+				t.Fatalf("the refusal is reported: %v", err)
+			}
+			due, err := one.store.DueRequests(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(due) != 1 || due[0].GetId() != refused.GetFulfillment().GetId() {
+				t.Fatalf("only the refused line is still due, not %v", due)
 			}
 		})
 	}
