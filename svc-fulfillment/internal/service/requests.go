@@ -7,6 +7,8 @@ import (
 	"time"
 
 	fulfillmentv1 "github.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1"
+
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/database"
 )
 
 // requestRetry is how long the request worker waits after a failure, and at most between
@@ -49,8 +51,8 @@ func (s *Service) requestDue(ctx context.Context) error {
 		var failed []error
 		for _, f := range due {
 			if err := s.request(ctx, f); err != nil {
-				if ctx.Err() != nil {
-					return err
+				if ctx.Err() != nil || database.Classify(err) == database.Unavailable {
+					return err // every other request would fail alike
 				}
 				failed = append(failed, fmt.Errorf("fulfillment %s: %w", f.GetId(), err))
 			}
