@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -152,10 +154,19 @@ func (s *Sandbox) answerDue(ctx context.Context) (time.Time, error) {
 	if err := rows.Err(); err != nil {
 		return time.Time{}, err
 	}
+	// A job whose answer fails now is tried again later; the jobs after it are still
+	// answered, unless the database is down for them all.
+	var failed []error
 	for _, j := range due {
 		if err := s.answer(ctx, j); err != nil {
-			return time.Time{}, err
+			if ctx.Err() != nil || database.Classify(err) == database.Unavailable {
+				return time.Time{}, err
+			}
+			failed = append(failed, fmt.Errorf("fulfillment %s: %w", j.id, err))
 		}
+	}
+	if len(failed) > 0 {
+		return time.Time{}, errors.Join(failed...)
 	}
 	var next sql.NullInt64
 	err = s.db.QueryRowContext(ctx, "SELECT MIN(due_time) FROM sandbox_biller_jobs WHERE answered_time IS NULL").Scan(&next)
