@@ -18,65 +18,9 @@ from functools import cached_property
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_pb2
 from pasar_conformance.answers import skip_unreached
+from pasar_conformance.destination_fields import TELKOMSEL_PREFIXES, game_fields, meter_field, phone_field
 from pasar_conformance.product.seed import Catalog, catalog
 from pasar_conformance.target import CALL_TIMEOUT_SECONDS, Target
-
-# Telkomsel's prefixes (the sandbox's operator table, svc-fulfillment/README.md).
-TELKOMSEL_PREFIXES = ("0811", "0812", "0813", "0821", "0822", "0823", "0851", "0852", "0853")
-
-
-def phone_field(prefixes: Sequence[str] = ()) -> product_pb2.DestinationField:
-    return product_pb2.DestinationField(
-        name="phone_number",
-        label="Nomor HP",
-        label_en="Phone number",
-        hint="Nomor yang akan diisi",
-        hint_en="The number to top up",
-        pattern="08[0-9]{8,11}",
-        min_length=10,
-        max_length=13,
-        prefixes=list(prefixes),
-        example="081234561234",
-        lookup_supported=True,
-    )
-
-
-def meter_field() -> product_pb2.DestinationField:
-    return product_pb2.DestinationField(
-        name="meter_number",
-        label="Nomor meter",
-        label_en="Meter number",
-        hint="Tertera pada meteran listrik",
-        hint_en="Printed on the electricity meter",
-        pattern="[0-9]{11,12}",
-        min_length=11,
-        max_length=12,
-        example="12345671234",
-        lookup_supported=True,
-    )
-
-
-def game_fields() -> list[product_pb2.DestinationField]:
-    return [
-        product_pb2.DestinationField(
-            name="user_id",
-            label="User ID",
-            label_en="User ID",
-            pattern="[0-9]{4,12}",
-            min_length=4,
-            max_length=12,
-            example="12341234",
-        ),
-        product_pb2.DestinationField(
-            name="zone_id",
-            label="Zone ID",
-            label_en="Zone ID",
-            pattern="[0-9]{1,5}",
-            min_length=1,
-            max_length=5,
-            example="2101",
-        ),
-    ]
 
 
 @dataclass(eq=False)

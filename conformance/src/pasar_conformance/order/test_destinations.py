@@ -14,20 +14,12 @@ from pasar.order.v1 import order_service_pb2 as order_pb
 from pasar.order.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1 import product_pb2
 from pasar_conformance.answers import expect_reason, refused, violated_fields
+from pasar_conformance.destination_fields import PHONE_EXAMPLE, TELKOMSEL_PREFIXES, phone_field
 from pasar_conformance.order.shop import Shop
 
 INVALID_DESTINATION = CommonReason.Name(CommonReason.INVALID_DESTINATION)
-PHONE = "081234567890"
-PHONE_NUMBER = product_pb2.DestinationField(
-    name="phone_number",
-    label="Nomor HP",
-    label_en="Phone number",
-    pattern="[0-9]+",
-    min_length=10,
-    max_length=13,
-    prefixes=["0811", "0812", "0813"],
-    example=PHONE,
-)
+PHONE = PHONE_EXAMPLE
+PHONE_NUMBER = phone_field(TELKOMSEL_PREFIXES)
 
 
 def phone_package(shop: Shop, stock: int = 10) -> product_pb2.Package:

@@ -15,22 +15,11 @@ from pasar.product.v1 import product_service_pb2 as catalog_pb2
 from pasar.product.v1 import product_service_pb2_grpc as catalog_grpc
 from pasar.product.v1.error_reason_pb2 import ErrorReason
 from pasar_conformance.answers import expect_invalid_argument, expect_reason
+from pasar_conformance.destination_fields import TELKOMSEL_PREFIXES, phone_field
 from pasar_conformance.product.seed import Catalog
 from pasar_conformance.target import CALL_TIMEOUT_SECONDS, Target
 
-PHONE = product_pb2.DestinationField(
-    name="phone_number",
-    label="Nomor HP",
-    label_en="Phone number",
-    hint="Nomor prabayar, diawali 0811, 0812 atau 0813.",
-    hint_en="A prepaid number starting with 0811, 0812 or 0813.",
-    pattern="08[0-9]{8,11}",
-    min_length=10,
-    max_length=13,
-    prefixes=["0811", "0812", "0813"],
-    example="081234567890",
-    lookup_supported=True,
-)
+PHONE = phone_field(TELKOMSEL_PREFIXES)
 USER_ID = product_pb2.DestinationField(
     name="user_id", label="ID Pemain", label_en="Player ID", pattern="[0-9]{6,12}", min_length=6,
     max_length=12, example="123456789",
