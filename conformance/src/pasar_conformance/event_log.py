@@ -9,6 +9,7 @@ for events after a sequence, and the event's field holding the resource.
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,8 @@ from pasar_conformance.target import Target
 
 # How long a reader waits for the events it expects before it counts them as missed.
 READ_SECONDS = 30.0
+# When a waiting stream (EventLog.waiting_request) gets an event to answer its last call with.
+NEXT_EVENT_AFTER_SECONDS = 1.0
 
 Key = tuple[str, int]  # (the resource's id, event type)
 
@@ -81,6 +84,17 @@ class EventLog(Generic[E]):
     def types_of(self, events: Iterable[E], resource_id: str) -> list[int]:
         """The types of resource_id's events, in the log's order."""
         return [self.event_type(e) for e in events if self.resource_id(e) == resource_id]
+
+    def waiting_request(self, target: Target, create: Callable[[], Key]) -> message.Message:
+        """A request for the events after the log's last one (create() makes an event and
+        returns its key): a stream of it has nothing to send, so a short deadline must end it
+        whatever the server's speed (the common deadline check). An event create() makes a
+        moment later gives the check's final call its answer."""
+        last = self.sequence_of(target, create())
+        later = threading.Timer(NEXT_EVENT_AFTER_SECONDS, create)
+        later.daemon = True
+        later.start()
+        return self.request_after(last)
 
     # Checks both logs' suites make.
     def assert_resumed_streams_miss_nothing(

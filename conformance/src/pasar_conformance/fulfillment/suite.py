@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from google.protobuf import message
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonReason
@@ -22,12 +20,9 @@ from pasar_conformance.fulfillment.desk import (
     WATCH,
     current,
 )
-from pasar_conformance.fulfillment.log import sequence_of
+from pasar_conformance.fulfillment.log import CREATED, LOG
 from pasar_conformance.fulfillment.lookups import require
 from pasar_conformance.target import Target
-
-# When the deadline check's waiting stream gets an event to answer its last call with.
-NEXT_EVENT_AFTER_SECONDS = 1.0
 
 
 # Valid requests (the common checks repeat them, and send the internal ones without a credential).
@@ -65,15 +60,9 @@ def _lookup(_target: Target) -> message.Message:
 
 
 def _waiting_stream(target: Target) -> message.Message:
-    """A stream after the log's last event: it has nothing to send, so a short deadline must
-    end it, whatever the server's speed. A fulfillment made a moment later gives the check's
-    final call its answer."""
+    """A stream after the log's last event, answered a moment later (EventLog.waiting_request)."""
     desk = current()
-    last = sequence_of(target, desk.open(ending=LATE))
-    later = threading.Timer(NEXT_EVENT_AFTER_SECONDS, lambda: desk.open(ending=LATE))
-    later.daemon = True
-    later.start()
-    return pb.WatchFulfillmentEventsRequest(after_sequence=last)
+    return LOG.waiting_request(target, lambda: (desk.open(ending=LATE).id, CREATED))
 
 
 FULFILLMENT_SUITE = Suite(

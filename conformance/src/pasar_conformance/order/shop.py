@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import cast
 
 import grpc
 import pytest
@@ -27,6 +26,7 @@ from pasar.payment.v1 import payment_service_pb2 as payment_pb
 from pasar.product.v1 import product_pb2
 from pasar.product.v1 import product_service_pb2 as catalog_pb
 from pasar_conformance.answers import retrying
+from pasar_conformance.eventually import eventually
 from pasar_conformance.product.seed import Catalog, catalog
 from pasar_conformance.target import Target
 
@@ -36,32 +36,14 @@ PRODUCT_SERVICE = "pasar.product.v1.ProductService"
 CREATE_ORDER = f"{ORDER_SERVICE}/CreateOrder"
 GET_ORDER = f"{ORDER_SERVICE}/GetOrder"
 CANCEL_ORDER = f"{ORDER_SERVICE}/CancelOrder"
-# How long a change the shop makes in the background (an order becoming PAID after its
-# payment, stock going back after a cancel) may take before a case gives up on it.
-SETTLE_SECONDS = 15.0
-POLL_PAUSE_SECONDS = 0.05
 # The price of the run's usual package: inside the limits of common channels.
 PRICE = 10_000
 # How the run's products are delivered: a voucher code needs no destination.
 DELIVERY_KIND = product_pb2.DELIVERY_KIND_VOUCHER_CODE
 
-T = TypeVar("T")
-
 
 def rpc(service: str, name: str) -> str:
     return f"{service}/{name}"
-
-
-def eventually(read: Callable[[], T], done: Callable[[T], bool], what: str) -> T:
-    """read() until done(answer), for at most SETTLE_SECONDS; AssertionError naming what otherwise."""
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while True:
-        answer = read()
-        if done(answer):
-            return answer
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {SETTLE_SECONDS:.0f} s; last seen:\n{answer}")
-        time.sleep(POLL_PAUSE_SECONDS)
 
 
 @dataclass(eq=False)

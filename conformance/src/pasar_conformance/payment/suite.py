@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-
 from google.protobuf import message
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonReason
 from pasar.payment.v1 import payment_service_pb2
 from pasar.payment.v1.error_reason_pb2 import ErrorReason
 from pasar_conformance.common import Suite
-from pasar_conformance.payment.log import sequence_of
+from pasar_conformance.payment.log import CREATED, LOG
 from pasar_conformance.payment.shop import SANDBOX, SERVICE, desk, rpc, sandbox_notification
 from pasar_conformance.target import Target
 
 PACKAGE = "pasar.payment.v1"
-# When the deadline check's waiting stream gets an event to answer its last call with.
-NEXT_EVENT_AFTER_SECONDS = 1.0
 
 
 # Valid requests, seeding what they need (the common checks repeat them, and send the
@@ -69,15 +65,9 @@ def _watch(_target: Target) -> message.Message:
 
 
 def _waiting_stream(target: Target) -> message.Message:
-    """A stream after the log's last event: it has nothing to send, so a short deadline must
-    end it, whatever the server's speed (its other methods answer within the deadline check's
-    millisecond). A payment made a moment later gives the check's final call its answer."""
+    """A stream after the log's last event, answered a moment later (EventLog.waiting_request)."""
     payments = desk(target)
-    last = sequence_of(target, payments.open())
-    later = threading.Timer(NEXT_EVENT_AFTER_SECONDS, payments.open)
-    later.daemon = True
-    later.start()
-    return payment_service_pb2.WatchPaymentEventsRequest(after_sequence=last)
+    return LOG.waiting_request(target, lambda: (payments.open().id, CREATED))
 
 
 PAYMENT_SUITE = Suite(
