@@ -7,9 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from pasar_conformance.fulfillment.desk import LATE, FulfillmentDesk, open_desk
+from pasar_conformance.fulfillment.desk import FulfillmentDesk, open_desk
 from pasar_conformance.fulfillment.log import sequence_of
 from pasar_conformance.fulfillment.lookups import LookupCatalog
+from pasar_conformance.fulfillment.sandbox import LATE
 from pasar_conformance.target import DEVELOPMENT_BILLER_WEBHOOK_SECRET, Target
 
 

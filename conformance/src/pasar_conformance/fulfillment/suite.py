@@ -9,19 +9,10 @@ from pasar.fulfillment.v1 import fulfillment_service_pb2 as pb
 from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductReason
 from pasar_conformance.common import Suite
-from pasar_conformance.fulfillment.desk import (
-    CREATE,
-    GET,
-    LATE,
-    LOOKUP,
-    NOTIFY,
-    PACKAGE,
-    SERVICE,
-    WATCH,
-    current,
-)
+from pasar_conformance.fulfillment.desk import CREATE, GET, LOOKUP, NOTIFY, PACKAGE, SERVICE, WATCH, current
 from pasar_conformance.fulfillment.log import CREATED, LOG
 from pasar_conformance.fulfillment.lookups import require
+from pasar_conformance.fulfillment.sandbox import LATE
 from pasar_conformance.target import Target
 
 

@@ -18,14 +18,13 @@ from pasar_conformance.answers import expect_reason, retrying
 from pasar_conformance.fulfillment.desk import (
     GET,
     KINDS,
-    LATE,
     UNIT_PRICE,
     FulfillmentDesk,
     assert_unchanged_but_for_the_reference,
-    destination_for,
     kind_name,
     rupiah,
 )
+from pasar_conformance.fulfillment.sandbox import LATE, destination_for
 from pasar_conformance.target import Target
 
 FULFILLMENT_ID = re.compile(r"^ful_[0-9a-f]{32}$")

@@ -6,7 +6,7 @@ fulfillments are written; cancelled streams free what they hold."""
 from __future__ import annotations
 
 from pasar.fulfillment.v1 import fulfillment_service_pb2 as pb
-from pasar_conformance.fulfillment.desk import GET, LATE, REFUSED_ENDING, WATCH, FulfillmentDesk
+from pasar_conformance.fulfillment.desk import GET, WATCH, FulfillmentDesk
 from pasar_conformance.fulfillment.log import (
     CREATED,
     FAILED,
@@ -19,6 +19,7 @@ from pasar_conformance.fulfillment.log import (
     read_until,
     sequence_of,
 )
+from pasar_conformance.fulfillment.sandbox import LATE, REFUSED_ENDING
 from pasar_conformance.target import Target
 
 WRITERS = 4

@@ -18,8 +18,9 @@ from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1 import product_pb2
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductReason
 from pasar_conformance.answers import expect_reason, refused, violated_fields
-from pasar_conformance.fulfillment.desk import LOOKUP, NOT_FOUND_ENDING, FulfillmentDesk, digits
+from pasar_conformance.fulfillment.desk import LOOKUP, FulfillmentDesk
 from pasar_conformance.fulfillment.lookups import LookupCatalog, require
+from pasar_conformance.fulfillment.sandbox import NOT_FOUND_ENDING, digits
 from pasar_conformance.target import Target
 
 INVALID_DESTINATION = CommonReason.Name(CommonReason.INVALID_DESTINATION)

@@ -16,8 +16,9 @@ from pasar.fulfillment.v1 import fulfillment_service_pb2 as pb
 from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1 import product_pb2
 from pasar_conformance.answers import expect_reason, refused, violated_fields
-from pasar_conformance.fulfillment.desk import PACKAGE, FulfillmentDesk, delivery_fields, sign
+from pasar_conformance.fulfillment.desk import PACKAGE, FulfillmentDesk
 from pasar_conformance.fulfillment.log import CREATED, FAILED, SUCCEEDED, read_until, types_of
+from pasar_conformance.fulfillment.sandbox import delivery_fields, sign
 from pasar_conformance.target import Target
 
 NOT_PENDING = ErrorReason.Name(ErrorReason.FULFILLMENT_NOT_PENDING)

@@ -15,18 +15,16 @@ from pasar.fulfillment.v1 import fulfillment_pb2 as ful_pb
 from pasar.fulfillment.v1 import fulfillment_service_pb2 as pb
 from pasar.product.v1 import product_pb2
 from pasar_conformance.answers import retrying
-from pasar_conformance.fulfillment.desk import (
-    KINDS,
+from pasar_conformance.fulfillment.desk import KINDS, FulfillmentDesk, kind_name
+from pasar_conformance.fulfillment.log import CREATED, SUCCEEDED, read_until, types_of
+from pasar_conformance.fulfillment.sandbox import (
     LATE,
     NOT_FOUND_ENDING,
     REFUSED_ENDING,
     SANDBOX,
     UNAVAILABLE_ENDING,
-    FulfillmentDesk,
-    kind_name,
     kwh_of,
 )
-from pasar_conformance.fulfillment.log import CREATED, SUCCEEDED, read_until, types_of
 from pasar_conformance.target import Target
 
 SERIAL_NUMBER = re.compile(r"^[0-9]{16,20}$")
