@@ -172,3 +172,12 @@ def retrying(call: Callable[[], T]) -> T:
                 raise
         time.sleep(RETRY_PAUSE_SECONDS * attempt)
     return call()
+
+
+def answer_or_refusal(call: Callable[[], T]) -> T | grpc.RpcError:
+    """call's answer (retried on contention, as :func:`retrying` does) or the RpcError that
+    refused it: for calls raced in parallel, of which some must be refused."""
+    try:
+        return retrying(call)
+    except grpc.RpcError as error:
+        return error

@@ -14,7 +14,7 @@ from pasar.fulfillment.v1 import fulfillment_pb2 as ful_pb
 from pasar.fulfillment.v1 import fulfillment_service_pb2 as pb
 from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1 import product_pb2
-from pasar_conformance.answers import expect_reason, retrying
+from pasar_conformance.answers import answer_or_refusal, expect_reason, retrying
 from pasar_conformance.fulfillment.desk import (
     GET,
     KINDS,
@@ -187,14 +187,8 @@ def test_parallel_creates_of_a_line_with_other_contents_make_one_fulfillment(des
         content.amount.CopyFrom(rupiah(quantity * UNIT_PRICE))
         contents.append(content)
 
-    def create(content: pb.CreateFulfillmentRequest) -> ful_pb.Fulfillment | grpc.RpcError:
-        try:
-            return retrying(lambda: desk.create(content))
-        except grpc.RpcError as error:
-            return error
-
     with ThreadPoolExecutor(PARALLEL_RETRIES) as pool:
-        answers = list(pool.map(create, contents))
+        answers = list(pool.map(lambda c: answer_or_refusal(lambda: desk.create(c)), contents))
     made = [a for a in answers if isinstance(a, ful_pb.Fulfillment)]
     assert len(made) == 1, f"{len(made)} of {len(answers)} conflicting creates of one line succeeded"
     for answer in answers:

@@ -12,7 +12,7 @@ import pytest
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
 from pasar.payment.v1.error_reason_pb2 import ErrorReason
-from pasar_conformance.answers import expect_reason, retrying
+from pasar_conformance.answers import answer_or_refusal, expect_reason, retrying
 from pasar_conformance.payment.shop import PaymentDesk, fee_of, rpc, rupiah
 from pasar_conformance.target import Target
 
@@ -226,14 +226,8 @@ def test_parallel_creates_of_one_order_with_other_amounts_leave_one_payment(paym
         request.amount.amount += n
         requests.append(request)
 
-    def create(request: payment_service_pb2.CreatePaymentRequest) -> payment_pb2.Payment | grpc.RpcError:
-        try:
-            return retrying(lambda: payments.create(request))
-        except grpc.RpcError as error:
-            return error
-
     with ThreadPoolExecutor(PARALLEL) as pool:
-        outcomes = list(pool.map(create, requests))
+        outcomes = list(pool.map(lambda r: answer_or_refusal(lambda: payments.create(r)), requests))
     made = [o for o in outcomes if isinstance(o, payment_pb2.Payment)]
     assert len(made) == 1, f"{len(made)} of {PARALLEL} conflicting creates succeeded"
     for outcome in outcomes:

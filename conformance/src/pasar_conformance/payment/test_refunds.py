@@ -14,7 +14,7 @@ import grpc
 from pasar.common.v1.money_pb2 import Money
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
 from pasar.payment.v1.error_reason_pb2 import ErrorReason
-from pasar_conformance.answers import expect_invalid_argument, expect_reason, retrying
+from pasar_conformance.answers import answer_or_refusal, expect_invalid_argument, expect_reason, retrying
 from pasar_conformance.payment.log import key, read, sequence_of
 from pasar_conformance.payment.shop import PaymentDesk, rpc, rupiah, sandbox_notification
 from pasar_conformance.target import Target
@@ -178,15 +178,9 @@ def test_parallel_refunds_never_exceed_the_total(payments: PaymentDesk) -> None:
     share = total // SHARES
     left = total - SHARES * share
 
-    def refund(_n: int) -> payment_service_pb2.RefundPaymentResponse | grpc.RpcError:
-        request = payments.refund_request(payment.id, share)
-        try:
-            return retrying(lambda: payments.refund(request))
-        except grpc.RpcError as error:
-            return error
-
+    requests = [payments.refund_request(payment.id, share) for _n in range(PARALLEL)]
     with ThreadPoolExecutor(PARALLEL) as pool:
-        outcomes = list(pool.map(refund, range(PARALLEL)))
+        outcomes = list(pool.map(lambda r: answer_or_refusal(lambda: payments.refund(r)), requests))
     made = [o for o in outcomes if isinstance(o, payment_service_pb2.RefundPaymentResponse)]
     assert len(made) == SHARES, f"{len(made)} refunds of {share} each of a total of {total}"
     for outcome in outcomes:
