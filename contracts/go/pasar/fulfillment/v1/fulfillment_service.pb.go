@@ -96,8 +96,10 @@ type LookupDestinationResponse struct {
 	// The operator a phone number belongs to, such as "Telkomsel"; empty for other
 	// destinations.
 	OperatorName string `protobuf:"bytes,3,opt,name=operator_name,json=operatorName,proto3" json:"operator_name,omitempty"`
-	// False when the destination cannot receive the product although it exists, such as a
-	// phone number of another operator than the product's; detail then says why.
+	// False when the biller knows the destination but it cannot receive the product, such
+	// as a postpaid number offered prepaid credit or a meter that is not prepaid; detail
+	// then says why. (A phone number of another operator than the product's never gets
+	// here: its field's prefixes refuse it first, as INVALID_DESTINATION.)
 	MatchesProduct bool `protobuf:"varint,4,opt,name=matches_product,json=matchesProduct,proto3" json:"matches_product,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache

@@ -96,8 +96,10 @@ class LookupDestinationResponse(_message.Message):
     destinations.
     """
     matches_product: _builtins.bool
-    """False when the destination cannot receive the product although it exists, such as a
-    phone number of another operator than the product's; detail then says why.
+    """False when the biller knows the destination but it cannot receive the product, such
+    as a postpaid number offered prepaid credit or a meter that is not prepaid; detail
+    then says why. (A phone number of another operator than the product's never gets
+    here: its field's prefixes refuse it first, as INVALID_DESTINATION.)
     """
     def __init__(
         self,
