@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Generic, TypeVar
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -53,6 +54,37 @@ def now() -> timestamp_pb2.Timestamp:
 def outage() -> None:
     """A hook: the service answers UNAVAILABLE, as if it were down."""
     raise errors.Unavailable("injected outage")
+
+
+Event = TypeVar("Event", payment_pb2.PaymentEvent, fulfillment_pb2.FulfillmentEvent)
+
+
+class FakeEventLog(Generic[Event]):
+    """A fake's event log, and the Watch*Events stream that follows it (the fake payments
+    and fulfillment): every event after the caller's sequence, then each new one."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()  # notified on each new event
+        self.events: list[Event] = []
+        self.watchers = 0  # streams following the log now
+
+    def follow_events(self, after_sequence: int, context: grpc.ServicerContext) -> Iterator[Event]:
+        position = after_sequence
+        with self.lock:
+            self.watchers += 1
+        try:
+            while context.is_active():
+                with self.lock:
+                    pending = self.events[position:]
+                    if not pending:
+                        self.lock.wait(0.05)
+                        continue
+                for event in pending:
+                    yield event
+                    position = event.sequence
+        finally:
+            with self.lock:
+                self.watchers -= 1
 
 
 @dataclass
@@ -267,15 +299,13 @@ CHANNELS = [
 ]
 
 
-class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer):
+class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer, FakeEventLog[payment_pb2.PaymentEvent]):
     def __init__(self) -> None:
-        self.lock = threading.Condition()
+        super().__init__()
         self.channels = {channel.code: channel for channel in CHANNELS}
         self.payments: dict[str, payment_pb2.Payment] = {}
         self.by_order: dict[str, str] = {}
-        self.events: list[payment_pb2.PaymentEvent] = []
         self.hooks = Hooks()
-        self.watchers = 0
 
     def payment_of(self, order_id: str) -> payment_pb2.Payment:
         with self.lock:
@@ -530,22 +560,8 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer):
         self, request: payment_service_pb2.WatchPaymentEventsRequest, context: grpc.ServicerContext
     ) -> Iterator[payment_service_pb2.WatchPaymentEventsResponse]:
         self.hooks.run_before("WatchPaymentEvents", str(request.after_sequence))
-        position = request.after_sequence
-        with self.lock:
-            self.watchers += 1
-        try:
-            while context.is_active():
-                with self.lock:
-                    pending = self.events[position:]
-                    if not pending:
-                        self.lock.wait(0.05)
-                        continue
-                for event in pending:
-                    yield payment_service_pb2.WatchPaymentEventsResponse(event=event)
-                    position = event.sequence
-        finally:
-            with self.lock:
-                self.watchers -= 1
+        for event in self.follow_events(request.after_sequence, context):
+            yield payment_service_pb2.WatchPaymentEventsResponse(event=event)
 
 
 def sandbox_deliveries(fulfillment: fulfillment_pb2.Fulfillment) -> list[fulfillment_pb2.Delivery]:
@@ -568,16 +584,16 @@ def sandbox_deliveries(fulfillment: fulfillment_pb2.Fulfillment) -> list[fulfill
     return deliveries
 
 
-class FakeFulfillment(fulfillment_service_pb2_grpc.FulfillmentServiceServicer):
+class FakeFulfillment(
+    fulfillment_service_pb2_grpc.FulfillmentServiceServicer, FakeEventLog[fulfillment_pb2.FulfillmentEvent]
+):
     """Accepts lines (idempotent on order and package id); a test then ends each with
     succeed() or fail(), which records the event the order service follows."""
 
     def __init__(self) -> None:
-        self.lock = threading.Condition()
+        super().__init__()
         self.fulfillments: dict[tuple[str, str], fulfillment_pb2.Fulfillment] = {}
-        self.events: list[fulfillment_pb2.FulfillmentEvent] = []
         self.hooks = Hooks()
-        self.watchers = 0
         # Delivery kinds the biller does not deliver (DELIVERY_KIND_NOT_SUPPORTED).
         self.unsupported_kinds: set[int] = set()
 
@@ -701,19 +717,5 @@ class FakeFulfillment(fulfillment_service_pb2_grpc.FulfillmentServiceServicer):
         self, request: fulfillment_service_pb2.WatchFulfillmentEventsRequest, context: grpc.ServicerContext
     ) -> Iterator[fulfillment_service_pb2.WatchFulfillmentEventsResponse]:
         self.hooks.run_before("WatchFulfillmentEvents", str(request.after_sequence))
-        position = request.after_sequence
-        with self.lock:
-            self.watchers += 1
-        try:
-            while context.is_active():
-                with self.lock:
-                    pending = self.events[position:]
-                    if not pending:
-                        self.lock.wait(0.05)
-                        continue
-                for event in pending:
-                    yield fulfillment_service_pb2.WatchFulfillmentEventsResponse(event=event)
-                    position = event.sequence
-        finally:
-            with self.lock:
-                self.watchers -= 1
+        for event in self.follow_events(request.after_sequence, context):
+            yield fulfillment_service_pb2.WatchFulfillmentEventsResponse(event=event)

@@ -25,6 +25,7 @@ from pasar_kit.database import atomic_write, is_mysql
 from pasar_kit.logs import request_context
 from pasar_kit.timestamps import utc_now
 from pasar_order.models import EventCursor
+from pasar_order.peers import Peers
 from pasar_order.settlement import Doorbells
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,11 @@ class EventConsumer(abc.ABC, Generic[E]):
     cursor_name: str
     source: str
 
-    def __init__(self, database: peewee.Database, doorbells: Doorbells, stream_seconds: float) -> None:
+    def __init__(
+        self, database: peewee.Database, peers: Peers, doorbells: Doorbells, stream_seconds: float
+    ) -> None:
         self.database = database
+        self.peers = peers
         self.doorbells = doorbells
         self.stream_seconds = stream_seconds
         self._lock = threading.Lock()

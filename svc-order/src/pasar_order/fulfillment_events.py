@@ -12,14 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import peewee
-
 from pasar.fulfillment.v1 import fulfillment_pb2
 from pasar_kit.timestamps import utc_now
 from pasar_order import deliveries
 from pasar_order.event_consumer import EventConsumer, EventResponse
-from pasar_order.peers import Peers
-from pasar_order.settlement import Doorbells
 
 CURSOR_NAME = "fulfillment-events"
 
@@ -29,12 +25,6 @@ class FulfillmentEventConsumer(EventConsumer[fulfillment_pb2.FulfillmentEvent]):
 
     cursor_name = CURSOR_NAME
     source = "fulfillment"
-
-    def __init__(
-        self, database: peewee.Database, peers: Peers, doorbells: Doorbells, stream_seconds: float
-    ) -> None:
-        super().__init__(database, doorbells, stream_seconds)
-        self.peers = peers
 
     def open_stream(self, after_sequence: int, timeout: float) -> Iterator[EventResponse]:
         return self.peers.watch_fulfillment_events(after_sequence, timeout=timeout)

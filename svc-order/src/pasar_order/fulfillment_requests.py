@@ -28,14 +28,9 @@ from pasar_order.models import FulfillmentTask, Order, OrderLine, line_destinati
 from pasar_order.peers import Peers
 from pasar_order.reasons import PeerError
 from pasar_order.settlement import Doorbells
-from pasar_order.work_queue import Backoff, WorkQueue
+from pasar_order.work_queue import Backoff, TaskDispatcher
 
 log = logging.getLogger(__name__)
-
-BATCH = 20
-
-# Codes a peer answers for a passing condition: try again later.
-_TRANSIENT_CODES = {grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED}
 
 
 def fulfillment_request(order: Order, line: OrderLine) -> fulfillment_service_pb2.CreateFulfillmentRequest:
@@ -51,31 +46,24 @@ def fulfillment_request(order: Order, line: OrderLine) -> fulfillment_service_pb
     )
 
 
-class FulfillmentDispatcher:
+class FulfillmentDispatcher(TaskDispatcher[FulfillmentTask]):
     """Carries out queued fulfillment requests at the fulfillment service."""
 
     def __init__(
         self, database: peewee.Database, peers: Peers, backoff: Backoff, doorbells: Doorbells
     ) -> None:
+        super().__init__(FulfillmentTask, backoff)
         self.database = database
         self.peers = peers
         self.doorbells = doorbells
-        self.queue = WorkQueue(FulfillmentTask, backoff)
 
-    def run_due(self) -> bool:
-        """One round; True when a full batch was done and more may be waiting."""
-        tasks = self.queue.claim_due(BATCH)
-        for task in tasks:
-            self._carry_out(task)
-        return len(tasks) == BATCH
-
-    def _carry_out(self, task: FulfillmentTask) -> None:
+    def carry_out(self, task: FulfillmentTask) -> None:
         order: Order = Order.get_by_id(task.order_id)
         line: OrderLine = OrderLine.get_by_id(task.line_id)
         try:
             fulfillment = self.peers.create_fulfillment(fulfillment_request(order, line))
         except PeerError as error:
-            if error.is_outage or error.code in _TRANSIENT_CODES:
+            if error.is_passing:
                 self.queue.retry_later(task, error.message)
                 return
             self._refused(task, order, line, error)

@@ -17,15 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-import peewee
-
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.timestamps import utc_now
 from pasar_order import deliveries, orders
 from pasar_order.event_consumer import EventConsumer, EventResponse
 from pasar_order.models import PAID_STATES, Order, OrderState
-from pasar_order.peers import Peers
-from pasar_order.settlement import Doorbells
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +34,10 @@ class PaymentEventConsumer(EventConsumer[payment_pb2.PaymentEvent]):
     cursor_name = CURSOR_NAME
     source = "payment"
 
-    def __init__(
-        self, database: peewee.Database, peers: Peers, doorbells: Doorbells, stream_seconds: float
-    ) -> None:
-        super().__init__(database, doorbells, stream_seconds)
-        self.peers = peers
-
     def open_stream(self, after_sequence: int, timeout: float) -> Iterator[EventResponse]:
         return self.peers.watch_payment_events(after_sequence, timeout=timeout)
 
     def apply(self, event: payment_pb2.PaymentEvent) -> bool:
-        return self._apply(event)
-
-    def _apply(self, event: payment_pb2.PaymentEvent) -> bool:
         payment = event.payment
         now = utc_now()
         if event.type == payment_pb2.PAYMENT_EVENT_TYPE_PAID:

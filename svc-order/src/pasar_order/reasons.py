@@ -173,6 +173,15 @@ class PeerError(errors.ServiceError):
         """True when the peer was down or too slow: whether the call took effect is unknown."""
         return self.code == grpc.StatusCode.UNAVAILABLE
 
+    @property
+    def is_passing(self) -> bool:
+        """True when a later try may succeed: an outage, or a passing condition the peer
+        answered (ABORTED, RESOURCE_EXHAUSTED)."""
+        return self.is_outage or self.code in _PASSING_CODES
+
+
+_PASSING_CODES = {grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED}
+
 
 def dependency_unavailable(service: str, message: str) -> PeerError:
     """The UNAVAILABLE the order service answers when service (a peer's full name) cannot do

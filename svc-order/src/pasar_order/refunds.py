@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 
-import grpc
 import peewee
 
 from pasar.common.v1 import money_pb2
@@ -26,35 +25,23 @@ from pasar_order.models import Order, RefundTask
 from pasar_order.peers import Peers
 from pasar_order.reasons import PeerError
 from pasar_order.settlement import Doorbells
-from pasar_order.work_queue import Backoff, WorkQueue
+from pasar_order.work_queue import Backoff, TaskDispatcher
 
 log = logging.getLogger(__name__)
 
-BATCH = 20
 
-# Codes a peer answers for a passing condition: try again later.
-_TRANSIENT_CODES = {grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED}
-
-
-class RefundDispatcher:
+class RefundDispatcher(TaskDispatcher[RefundTask]):
     """Carries out queued refunds at the payment service."""
 
     def __init__(
         self, database: peewee.Database, peers: Peers, backoff: Backoff, doorbells: Doorbells
     ) -> None:
+        super().__init__(RefundTask, backoff)
         self.database = database
         self.peers = peers
         self.doorbells = doorbells
-        self.queue = WorkQueue(RefundTask, backoff)
 
-    def run_due(self) -> bool:
-        """One round; True when a full batch was done and more may be waiting."""
-        tasks = self.queue.claim_due(BATCH)
-        for task in tasks:
-            self._carry_out(task)
-        return len(tasks) == BATCH
-
-    def _carry_out(self, task: RefundTask) -> None:
+    def carry_out(self, task: RefundTask) -> None:
         order: Order = Order.get_by_id(task.order_id)
         assert order.payment_id is not None, "a paid order has its payment"
         reason = deliveries.LINE_REFUND_REASON if task.line_id is not None else deliveries.FEE_REFUND_REASON
@@ -66,7 +53,7 @@ class RefundDispatcher:
                 reason=reason,
             )
         except PeerError as error:
-            if error.is_outage or error.code in _TRANSIENT_CODES:
+            if error.is_passing:
                 self.queue.retry_later(task, error.message)
                 return
             details = {

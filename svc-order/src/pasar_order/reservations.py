@@ -12,25 +12,19 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import grpc
-
 from pasar_order import reasons
 from pasar_order.models import ReservationStep, ReservationTask
 from pasar_order.peers import Peers
 from pasar_order.reasons import PeerError
-from pasar_order.work_queue import Backoff, WorkQueue
+from pasar_order.work_queue import Backoff, TaskDispatcher
 
 log = logging.getLogger(__name__)
-
-BATCH = 20
 
 # Answers that mean the step's goal already holds.
 _ALREADY_DONE = {
     ReservationStep.COMMIT: {reasons.RESERVATION_COMMITTED},
     ReservationStep.RELEASE: {reasons.RESERVATION_RELEASED, reasons.RESERVATION_NOT_FOUND},
 }
-# Codes a peer answers for a passing condition: try again later.
-_TRANSIENT_CODES = {grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED}
 
 
 def queue_reservation_step(order_id: str, step: str, now: datetime) -> None:
@@ -40,21 +34,14 @@ def queue_reservation_step(order_id: str, step: str, now: datetime) -> None:
     ).on_conflict_ignore().execute()
 
 
-class ReservationDispatcher:
+class ReservationDispatcher(TaskDispatcher[ReservationTask]):
     """Carries out queued reservation steps at the catalog."""
 
     def __init__(self, peers: Peers, backoff: Backoff) -> None:
+        super().__init__(ReservationTask, backoff)
         self.peers = peers
-        self.queue = WorkQueue(ReservationTask, backoff)
 
-    def run_due(self) -> bool:
-        """One round; True when a full batch was done and more may be waiting."""
-        tasks = self.queue.claim_due(BATCH)
-        for task in tasks:
-            self._carry_out(task)
-        return len(tasks) == BATCH
-
-    def _carry_out(self, task: ReservationTask) -> None:
+    def carry_out(self, task: ReservationTask) -> None:
         order_id: str = task.order_id
         try:
             if task.step == ReservationStep.COMMIT:
@@ -62,7 +49,7 @@ class ReservationDispatcher:
             else:
                 self.peers.release_reservation(order_id)
         except PeerError as error:
-            if error.is_outage or error.code in _TRANSIENT_CODES:
+            if error.is_passing:
                 self.queue.retry_later(task, error.message)
                 return
             if error.reason not in _ALREADY_DONE[ReservationStep(task.step)]:

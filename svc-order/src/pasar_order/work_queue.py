@@ -12,6 +12,7 @@ predecessor's claims at its first round instead of waiting for the lease to expi
 
 from __future__ import annotations
 
+import abc
 import logging
 import random
 from dataclasses import dataclass
@@ -149,3 +150,23 @@ class WorkQueue(Generic[Row]):
             .execute()
         )
         return updated == 1
+
+
+class TaskDispatcher(abc.ABC, Generic[Row]):
+    """Carries out the due rows of one outbox table, a batch per round."""
+
+    batch = 20
+
+    def __init__(self, model: type[Row], backoff: Backoff) -> None:
+        self.queue = WorkQueue(model, backoff)
+
+    def run_due(self) -> bool:
+        """One round; True when a full batch was done and more may be waiting."""
+        tasks = self.queue.claim_due(self.batch)
+        for task in tasks:
+            self.carry_out(task)
+        return len(tasks) == self.batch
+
+    @abc.abstractmethod
+    def carry_out(self, task: Row) -> None:
+        """Does one claimed row's work, then completes it, retries it later or gives it up."""
