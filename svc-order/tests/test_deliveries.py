@@ -21,7 +21,15 @@ from pasar.product.v1 import product_pb2
 from pasar_kit import errors
 from pasar_kit.money import format_rupiah
 from pasar_order.fulfillment_events import CURSOR_NAME
-from pasar_order.models import EmailKind, EventCursor, FulfillmentTask, Order, OutboxState, RefundTask
+from pasar_order.models import (
+    EmailKind,
+    EventCursor,
+    FulfillmentTask,
+    Order,
+    OrderLine,
+    OutboxState,
+    RefundTask,
+)
 from pasar_order.payment_events import CURSOR_NAME as PAYMENT_EVENTS
 from pasar_testkit.assertions import error_metadata, eventually, reason_of, refused
 from pasar_testkit.fake_server import FakeGrpcServer
@@ -427,3 +435,28 @@ def test_a_line_of_another_service_changes_nothing(
     with service.database.connection_context():
         assert service.assembled.fulfillment_consumer.handle(cast(Any, stranger)) is True
     assert cursor_of(service) == 1
+
+
+def test_an_order_placed_before_deliveries_existed_stays_paid_when_paid_after(
+    service: RunningService, fake_payments: FakePayments, fake_fulfillment: FakeFulfillment
+) -> None:
+    """Migration 4 leaves an order placed before v1.2 without destinations or delivery
+    kinds: paid after the upgrade, it stays PAID (as the contract says of such orders),
+    rather than asked for at the fulfillment service, refused and refunded."""
+    placed = place(service)
+    with service.database.connection_context():
+        OrderLine.update(delivery_kind=0, destination=None).where(
+            OrderLine.order == placed.order.id
+        ).execute()
+    fake_payments.pay(placed.payment.id)
+
+    eventually(lambda: cursor_of(service, PAYMENT_EVENTS) == len(fake_payments.events))
+    with service.database.connection_context():
+        assert FulfillmentTask.select().where(FulfillmentTask.order == placed.order.id).count() == 0
+        assert RefundTask.select().where(RefundTask.order == placed.order.id).count() == 0
+    assert fake_fulfillment.hooks.count("CreateFulfillment") == 0
+    order = order_of(service, placed)
+    assert order.state == order_pb2.ORDER_STATE_PAID
+    assert [line.fulfillment.state for line in order.lines] == [
+        fulfillment_pb2.FULFILLMENT_STATE_UNSPECIFIED
+    ] * len(PACKAGES)
