@@ -16,6 +16,20 @@ class UtcDateTimeField(pw.DateTimeField):
     field_type = "DATETIME(6)"
 
 
+class OutboxRow(pw.Model):
+    """The columns of every outbox table (pasar_order.models.OutboxRow, as of this migration)."""
+
+    id = pw.AutoField()
+    state = pw.CharField(max_length=8, default="QUEUED")
+    attempts = pw.IntegerField(default=0)
+    next_attempt_time = UtcDateTimeField()
+    lease_owner = pw.CharField(max_length=255, null=True)
+    lease_until = UtcDateTimeField(null=True)
+    last_error = pw.CharField(max_length=500, null=True)
+    create_time = UtcDateTimeField()
+    done_time = UtcDateTimeField(null=True)
+
+
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.add_fields(
         "order_lines",
@@ -36,16 +50,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     OrderLine = migrator.orm["order_lines"]
 
     @migrator.create_model
-    class FulfillmentTask(pw.Model):
-        id = pw.AutoField()
-        state = pw.CharField(max_length=8, default="QUEUED")
-        attempts = pw.IntegerField(default=0)
-        next_attempt_time = UtcDateTimeField()
-        lease_owner = pw.CharField(max_length=255, null=True)
-        lease_until = UtcDateTimeField(null=True)
-        last_error = pw.CharField(max_length=500, null=True)
-        create_time = UtcDateTimeField()
-        done_time = UtcDateTimeField(null=True)
+    class FulfillmentTask(OutboxRow):
         order = pw.ForeignKeyField(Order, backref="fulfillment_tasks", on_delete="CASCADE")
         line = pw.ForeignKeyField(OrderLine, unique=True, backref="fulfillment_tasks", on_delete="CASCADE")
 
@@ -54,16 +59,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
             indexes = ((("state", "next_attempt_time"), False),)
 
     @migrator.create_model
-    class RefundTask(pw.Model):
-        id = pw.AutoField()
-        state = pw.CharField(max_length=8, default="QUEUED")
-        attempts = pw.IntegerField(default=0)
-        next_attempt_time = UtcDateTimeField()
-        lease_owner = pw.CharField(max_length=255, null=True)
-        lease_until = UtcDateTimeField(null=True)
-        last_error = pw.CharField(max_length=500, null=True)
-        create_time = UtcDateTimeField()
-        done_time = UtcDateTimeField(null=True)
+    class RefundTask(OutboxRow):
         order = pw.ForeignKeyField(Order, backref="refund_tasks", on_delete="CASCADE")
         line = pw.ForeignKeyField(OrderLine, null=True, backref="refund_tasks", on_delete="CASCADE")
         request_id = pw.CharField(max_length=128, unique=True)
