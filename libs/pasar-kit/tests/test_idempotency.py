@@ -5,6 +5,7 @@ from __future__ import annotations
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.descriptor_pb2 import MethodOptions
 
+from pasar.fulfillment.v1 import fulfillment_service_pb2
 from pasar.order.v1 import order_service_pb2
 from pasar.payment.v1 import payment_service_pb2
 from pasar.product.v1 import product_admin_service_pb2, product_service_pb2
@@ -19,6 +20,7 @@ SERVICES: list[ServiceDescriptor] = [
     product_admin_service_pb2.DESCRIPTOR.services_by_name["ProductAdminService"],
     payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"],
     order_service_pb2.DESCRIPTOR.services_by_name["OrderService"],
+    fulfillment_service_pb2.DESCRIPTOR.services_by_name["FulfillmentService"],
 ]
 
 # Every method of the contracts with the level its comment and its implementation justify.
@@ -42,12 +44,18 @@ DECLARED = {
     "pasar.payment.v1.PaymentService.CreatePayment": KEYED,
     "pasar.payment.v1.PaymentService.FindPaymentByOrder": READ,
     "pasar.payment.v1.PaymentService.CancelPayment": KEYED,
+    "pasar.payment.v1.PaymentService.RefundPayment": KEYED,
     "pasar.payment.v1.PaymentService.NotifyPayment": KEYED,
     "pasar.payment.v1.PaymentService.WatchPaymentEvents": READ,
     # Safe to repeat only when the caller set request_id, so it declares nothing.
     "pasar.order.v1.OrderService.CreateOrder": UNKNOWN,
     "pasar.order.v1.OrderService.GetOrder": READ,
     "pasar.order.v1.OrderService.CancelOrder": KEYED,
+    "pasar.fulfillment.v1.FulfillmentService.LookupDestination": READ,
+    "pasar.fulfillment.v1.FulfillmentService.CreateFulfillment": KEYED,
+    "pasar.fulfillment.v1.FulfillmentService.GetFulfillment": READ,
+    "pasar.fulfillment.v1.FulfillmentService.NotifyFulfillment": KEYED,
+    "pasar.fulfillment.v1.FulfillmentService.WatchFulfillmentEvents": READ,
 }
 
 
@@ -59,8 +67,11 @@ def test_every_method_declares_the_level_its_contract_promises() -> None:
 
 
 def test_repeatable_methods_are_the_unary_reads_and_the_keyed_writes() -> None:
-    # The event stream's consumer resumes from its own cursor: gRPC does not repeat it.
-    streams = {"pasar.payment.v1.PaymentService.WatchPaymentEvents"}
+    # An event stream's consumer resumes from its own cursor: gRPC does not repeat it.
+    streams = {
+        "pasar.payment.v1.PaymentService.WatchPaymentEvents",
+        "pasar.fulfillment.v1.FulfillmentService.WatchFulfillmentEvents",
+    }
     expected = {name for name, level in DECLARED.items() if level != UNKNOWN} - streams
     assert {f"{service}.{method}" for service, method in repeatable_methods(*SERVICES)} == expected
 
