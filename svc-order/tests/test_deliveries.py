@@ -5,6 +5,7 @@ nothing was delivered), the order FULFILLED or REFUNDED, and each e-mail sent on
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any, cast
 
 import grpc
@@ -460,3 +461,49 @@ def test_an_order_placed_before_deliveries_existed_stays_paid_when_paid_after(
     assert [line.fulfillment.state for line in order.lines] == [
         fulfillment_pb2.FULFILLMENT_STATE_UNSPECIFIED
     ] * len(PACKAGES)
+
+
+def test_two_instances_end_each_line_once_under_replayed_events(
+    start_service: StartService, fake_payments: FakePayments, fake_fulfillment: FakeFulfillment
+) -> None:
+    """Two instances on one database follow the same events (each delivered three times)
+    and share the outboxes: every line is asked for once, ends once, a failed line is
+    refunded once (the fee only when nothing was delivered), and each order ends with one
+    e-mail."""
+    first, second = start_service(), start_service()
+    # Five orders: the catalog holds ten electricity tokens, two to an order.
+    orders = [paid(first if index % 2 else second, fake_payments, fake_fulfillment) for index in range(5)]
+    failing = {0: (), 1: ("token-pln-50k",), 2: PACKAGES}  # index % 3 -> the lines that fail
+    for index, placed in enumerate(orders):
+        for package_id in PACKAGES:
+            if package_id in failing[index % 3]:
+                fake_fulfillment.fail(placed.order.id, package_id)
+            else:
+                fake_fulfillment.succeed(placed.order.id, package_id)
+    fake_fulfillment.replay_events()
+    fake_fulfillment.replay_events()
+
+    def ended(placed: order_service_pb2.CreateOrderResponse, delivered: bool) -> bool:
+        state = order_pb2.ORDER_STATE_FULFILLED if delivered else order_pb2.ORDER_STATE_REFUNDED
+        kind = EmailKind.DELIVERED if delivered else EmailKind.REFUNDED
+        return state_of(first, placed) == state and len(mails(first, kind, placed)) == 1
+
+    for index, placed in enumerate(orders):
+        eventually(partial(ended, placed, index % 3 == 0))
+    eventually(lambda: cursor_of(first) == len(fake_fulfillment.events))
+
+    refunds = 0
+    for index, placed in enumerate(orders):
+        lines = {line.package_id: line for line in order_of(second, placed).lines}
+        expected = {
+            lines[package_id].fulfillment.id: line_totals(placed)[package_id]
+            for package_id in failing[index % 3]
+        }
+        if index % 3 == 2:
+            expected[f"{placed.order.id}:fee"] = placed.order.fee.amount
+        assert fake_payments.refunds_of(placed.order.id) == expected
+        refunds += len(expected)
+        assert order_of(second, placed).refunded_total.amount == sum(expected.values())
+        assert len(mails(first, EmailKind.DELIVERED, placed) + mails(first, EmailKind.REFUNDED, placed)) == 1
+    assert fake_fulfillment.hooks.count("CreateFulfillment") == len(orders) * len(PACKAGES)
+    assert fake_payments.hooks.count("RefundPayment") == refunds
