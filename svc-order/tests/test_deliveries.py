@@ -329,7 +329,7 @@ def test_a_refund_the_payment_service_refuses_for_good_is_not_retried(
         )
 
     fake_payments.hooks.before["RefundPayment"] = exceeds
-    fake_fulfillment.fail(placed.order.id, "voucher-game-25k")
+    failed = fake_fulfillment.fail(placed.order.id, "voucher-game-25k")
 
     def given_up() -> bool:
         with service.database.connection_context():
@@ -338,10 +338,16 @@ def test_a_refund_the_payment_service_refuses_for_good_is_not_retried(
 
     eventually(given_up)
     assert fake_payments.hooks.count("RefundPayment") == 1
+    # An error names the refund that needs a person; the order stays PAID, its line FAILED.
     assert any(
-        record.levelno == logging.ERROR and "refund" in record.getMessage() for record in caplog.records
+        record.levelno == logging.ERROR and getattr(record, "request_id", None) == failed.id
+        for record in caplog.records
     )
-    assert state_of(service, placed) == order_pb2.ORDER_STATE_PAID
+    order = order_of(service, placed)
+    assert order.state == order_pb2.ORDER_STATE_PAID
+    line = next(line for line in order.lines if line.package_id == "voucher-game-25k")
+    assert line.fulfillment.state == fulfillment_pb2.FULFILLMENT_STATE_FAILED
+    assert not line.HasField("refund")
 
 
 def test_a_product_without_a_delivery_kind_is_refused_before_anything_is_reserved_or_paid(
