@@ -2,12 +2,14 @@
 processes (pasar_testkit's Stack, no gateway) with the kit tests' tokens, stopped by PID.
 
 ``order_env`` goes to the order service alone (a deliberate defect, say), so the other two
-services the suite seeds and settles through stay faithful.
+services the suite seeds and settles through stay faithful. ``running_delivering_shop``
+starts svc-fulfillment too (as ``scripts/run`` does), so paid orders go on to be delivered while
+the suite reads them; without it the order service's requests for delivery wait.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -15,12 +17,36 @@ from subprocess import CompletedProcess
 from conftest import ADMIN_TOKEN, CALLER_TOKEN, RunSuite
 
 from pasar_testkit.failure_logs import FailureLogs
-from pasar_testkit.stack import Stack
+from pasar_testkit.go_service import FULFILLMENT
+from pasar_testkit.stack import SERVICES, Stack
 
 
 @contextmanager
 def running_shop(
     base: Path, database_urls: Mapping[str, str], failure_logs: FailureLogs, **order_env: str
+) -> Iterator[Stack]:
+    with _running(base, database_urls, failure_logs, order_env, SERVICES) as stack:
+        yield stack
+
+
+@contextmanager
+def running_delivering_shop(
+    base: Path, database_urls: Mapping[str, str], failure_logs: FailureLogs
+) -> Iterator[Stack]:
+    """running_shop with svc-fulfillment (its sandbox biller delivering) before svc-order."""
+    with _running(
+        base, database_urls, failure_logs, {}, ("product", "payment", FULFILLMENT, "order")
+    ) as stack:
+        yield stack
+
+
+@contextmanager
+def _running(
+    base: Path,
+    database_urls: Mapping[str, str],
+    failure_logs: FailureLogs,
+    order_env: Mapping[str, str],
+    components: Sequence[str],
 ) -> Iterator[Stack]:
     stack = Stack(
         base,
@@ -34,7 +60,7 @@ def running_shop(
     )
     failure_logs.add("shop", stack.logs)
     with stack:
-        stack.start()
+        stack.start(*components)
         yield stack
 
 

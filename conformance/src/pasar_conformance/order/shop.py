@@ -27,6 +27,7 @@ from pasar.product.v1 import product_pb2
 from pasar.product.v1 import product_service_pb2 as catalog_pb
 from pasar_conformance.answers import retrying
 from pasar_conformance.eventually import eventually
+from pasar_conformance.order.after_payment import PAID_STATE_NAMES, is_paid
 from pasar_conformance.product.seed import Catalog, catalog
 from pasar_conformance.target import Target
 
@@ -182,6 +183,15 @@ class Shop:
             lambda: self.get(placed.order.id, placed.access_token),
             lambda order: order.state == state,
             f"order {placed.order.id} becomes {order_pb2.OrderState.Name(state)}",
+        )
+
+    def paid(self, placed: order_pb.CreateOrderResponse) -> order_pb2.Order:
+        """The order once its payment arrived: PAID, or already FULFILLED or REFUNDED, since
+        delivery may end before the order is read (pasar_conformance.order.after_payment)."""
+        return eventually(
+            lambda: self.get(placed.order.id, placed.access_token),
+            is_paid,
+            f"order {placed.order.id} becomes one of {sorted(PAID_STATE_NAMES)}",
         )
 
     def readable(self) -> order_pb.GetOrderRequest:
