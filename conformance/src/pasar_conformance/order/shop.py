@@ -176,15 +176,6 @@ class Shop:
         answer = self.order.call(CANCEL_ORDER, order_pb.CancelOrderRequest(id=order_id, token=token))
         return cast(order_pb.CancelOrderResponse, answer).order
 
-    def state_becomes(
-        self, placed: order_pb.CreateOrderResponse, state: order_pb2.OrderState.ValueType
-    ) -> order_pb2.Order:
-        return eventually(
-            lambda: self.get(placed.order.id, placed.access_token),
-            lambda order: order.state == state,
-            f"order {placed.order.id} becomes {order_pb2.OrderState.Name(state)}",
-        )
-
     def paid(self, placed: order_pb.CreateOrderResponse) -> order_pb2.Order:
         """The order once its payment arrived: PAID, or already FULFILLED or REFUNDED, since
         delivery may end before the order is read (pasar_conformance.order.after_payment)."""
