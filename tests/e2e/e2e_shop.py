@@ -5,8 +5,9 @@ places orders through OrderService, settles payments through the sandbox
 (SimulatePayment, or a signed NotifyPayment as the provider would post it), and reads the
 outcome back through the services, the e-mails they sent, and, to prove that nothing was
 left behind, the rows of each service's own database. Products that are delivered declare
-destination fields (:data:`METER_FIELD`, :data:`PHONE_FIELD`); the sandbox biller in
-svc-fulfillment delivers to their examples, and fails a destination ending in 0000.
+pasar_testkit.catalog's destination fields (``METER_NUMBER_FIELD``,
+``TELKOMSEL_PHONE_FIELD``); the sandbox biller in svc-fulfillment delivers to their
+examples, and fails a destination ending in 0000.
 """
 
 from __future__ import annotations
@@ -34,29 +35,6 @@ from pasar_testkit.waiting import wait_for
 
 CATEGORY = Category("e2e", "Uji", sort_order=1)
 DEADLINE = 15.0
-
-# A PLN meter number (the demo catalog's field and example meter) and a Telkomsel phone number.
-METER_FIELD = product_pb2.DestinationField(
-    name="meter_number",
-    label="Nomor Meter/ID Pelanggan",
-    label_en="Meter number or customer ID",
-    pattern="[0-9]{11,12}",
-    min_length=11,
-    max_length=12,
-    example="14234567891",
-    lookup_supported=True,
-)
-PHONE_FIELD = product_pb2.DestinationField(
-    name="phone_number",
-    label="Nomor HP",
-    label_en="Phone number",
-    pattern="08[0-9]{8,11}",
-    min_length=10,
-    max_length=13,
-    prefixes=["0811", "0812", "0813", "0821", "0822", "0823", "0851", "0852", "0853"],
-    example="081234567890",
-    lookup_supported=True,
-)
 
 
 class Shop:

@@ -17,7 +17,7 @@ from functools import partial
 
 import grpc
 from conftest import StartShop
-from e2e_shop import METER_FIELD, PHONE_FIELD, Shop
+from e2e_shop import Shop
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.fulfillment.v1 import fulfillment_pb2
@@ -26,13 +26,14 @@ from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar.product.v1 import product_pb2
 from pasar_testkit.assertions import error_metadata, reason_of, refused, violated_fields
+from pasar_testkit.catalog import METER_NUMBER_FIELD, TELKOMSEL_PHONE_FIELD
 from pasar_testkit.mail import body_text
 from pasar_testkit.waiting import wait_for
 
 DELIVERED_MAIL = "delivered"
 REFUNDED_MAIL = "refunded"
-METER = {"meter_number": METER_FIELD.example}
-PHONE = {"phone_number": PHONE_FIELD.example}
+METER = {"meter_number": METER_NUMBER_FIELD.example}
+PHONE = {"phone_number": TELKOMSEL_PHONE_FIELD.example}
 UNKNOWN_PHONE = {"phone_number": "081234560000"}  # the sandbox biller knows no such number
 TOKEN = re.compile(r"[0-9]{4}(-[0-9]{4}){4}")  # 20 digits in groups of four
 SERIAL = re.compile(r"[0-9]{16,20}")
@@ -63,7 +64,7 @@ def fulfillment_rows(shop: Shop, order_id: str) -> int:
 def test_a_paid_electricity_token_is_delivered_and_mailed(start_shop: StartShop) -> None:
     shop = start_shop()
     product_id, [package_id] = shop.add_delivered_product(
-        product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN, [METER_FIELD], [20_000]
+        product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN, [METER_NUMBER_FIELD], [20_000]
     )
     placed = shop.place(order_request((package_id, 1, METER)))
     assert placed.order.lines[0].destination == METER
@@ -110,7 +111,7 @@ def test_a_paid_electricity_token_is_delivered_and_mailed(start_shop: StartShop)
 def test_a_phone_credit_the_biller_cannot_deliver_is_refunded_with_the_fee(start_shop: StartShop) -> None:
     shop = start_shop()
     _, [package_id] = shop.add_delivered_product(
-        product_pb2.DELIVERY_KIND_PHONE_CREDIT, [PHONE_FIELD], [11_500]
+        product_pb2.DELIVERY_KIND_PHONE_CREDIT, [TELKOMSEL_PHONE_FIELD], [11_500]
     )
     placed = shop.place(order_request((package_id, 1, UNKNOWN_PHONE)))
 
@@ -145,10 +146,10 @@ def test_a_phone_credit_the_biller_cannot_deliver_is_refunded_with_the_fee(start
 def test_only_the_failed_line_of_two_is_refunded(start_shop: StartShop) -> None:
     shop = start_shop()
     _, [token_package] = shop.add_delivered_product(
-        product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN, [METER_FIELD], [50_000]
+        product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN, [METER_NUMBER_FIELD], [50_000]
     )
     _, [credit_package] = shop.add_delivered_product(
-        product_pb2.DELIVERY_KIND_PHONE_CREDIT, [PHONE_FIELD], [11_500]
+        product_pb2.DELIVERY_KIND_PHONE_CREDIT, [TELKOMSEL_PHONE_FIELD], [11_500]
     )
     placed = shop.place(order_request((token_package, 1, METER), (credit_package, 2, UNKNOWN_PHONE)))
 
@@ -179,10 +180,10 @@ def test_only_the_failed_line_of_two_is_refunded(start_shop: StartShop) -> None:
 def test_a_destination_that_breaks_its_field_is_refused_at_checkout(start_shop: StartShop) -> None:
     shop = start_shop()
     meter_product, [meter_package] = shop.add_delivered_product(
-        product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN, [METER_FIELD], [20_000]
+        product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN, [METER_NUMBER_FIELD], [20_000]
     )
     phone_product, [phone_package] = shop.add_delivered_product(
-        product_pb2.DELIVERY_KIND_PHONE_CREDIT, [PHONE_FIELD], [11_500]
+        product_pb2.DELIVERY_KIND_PHONE_CREDIT, [TELKOMSEL_PHONE_FIELD], [11_500]
     )
     before = shop.table_counts()
     cases: list[tuple[str, order_service_pb2.CreateOrderRequest, str, str]] = [
@@ -231,7 +232,7 @@ def test_orders_are_paid_while_the_fulfillment_service_is_down_and_delivered_whe
 ) -> None:
     shop = start_shop()
     _, [package_id] = shop.add_delivered_product(
-        product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN, [METER_FIELD], [20_000]
+        product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN, [METER_NUMBER_FIELD], [20_000]
     )
     shop.stack["fulfillment"].stop()
 
@@ -260,10 +261,10 @@ def test_orders_are_paid_while_the_fulfillment_service_is_down_and_delivered_whe
 def test_a_meter_and_a_phone_number_are_looked_up_before_paying(start_shop: StartShop) -> None:
     shop = start_shop()
     meter_product, _ = shop.add_delivered_product(
-        product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN, [METER_FIELD], [20_000]
+        product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN, [METER_NUMBER_FIELD], [20_000]
     )
     phone_product, _ = shop.add_delivered_product(
-        product_pb2.DELIVERY_KIND_PHONE_CREDIT, [PHONE_FIELD], [11_500]
+        product_pb2.DELIVERY_KIND_PHONE_CREDIT, [TELKOMSEL_PHONE_FIELD], [11_500]
     )
 
     found = shop.lookup(meter_product, METER)

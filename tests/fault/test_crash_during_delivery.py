@@ -29,7 +29,14 @@ from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_pb2
 from pasar_testkit.callers import as_order_service
-from pasar_testkit.catalog import Category, Package, Product, seed_over_grpc
+from pasar_testkit.catalog import (
+    METER_NUMBER_FIELD,
+    TELKOMSEL_PHONE_FIELD,
+    Category,
+    Package,
+    Product,
+    seed_over_grpc,
+)
 from pasar_testkit.failure_logs import FailureLogs
 from pasar_testkit.stack import Stack
 from pasar_testkit.waiting import wait_for
@@ -50,33 +57,13 @@ FULFILLMENT_ENV = {
 }
 
 TOKEN_PACKAGE, CREDIT_PACKAGE = "token-listrik-uji-20k", "pulsa-uji-10k"
-METER = product_pb2.DestinationField(
-    name="meter_number",
-    label="Nomor Meter",
-    label_en="Meter number",
-    pattern="[0-9]{11,12}",
-    min_length=11,
-    max_length=12,
-    example="14234567890",
-    lookup_supported=True,
-)
-PHONE = product_pb2.DestinationField(
-    name="phone_number",
-    label="Nomor HP",
-    label_en="Phone number",
-    pattern="08[0-9]{8,11}",
-    min_length=10,
-    max_length=13,
-    prefixes=["0811", "0812", "0813"],
-    example="081234567890",
-)
 CATALOG = [
     Product(
         "token-listrik-uji",
         "Token Listrik Uji",
         "uji",
         [Package(TOKEN_PACKAGE, "Token 20.000", 20_000, 500)],
-        destination_fields=[METER],
+        destination_fields=[METER_NUMBER_FIELD],
         delivery_kind=product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN,
     ),
     Product(
@@ -84,7 +71,7 @@ CATALOG = [
         "Pulsa Uji",
         "uji",
         [Package(CREDIT_PACKAGE, "Pulsa 10.000", 11_500, 500)],
-        destination_fields=[PHONE],
+        destination_fields=[TELKOMSEL_PHONE_FIELD],
         delivery_kind=product_pb2.DELIVERY_KIND_PHONE_CREDIT,
     ),
 ]

@@ -37,10 +37,10 @@ import requests
 
 from bench.stock_check import rows
 from pasar.product.v1 import product_pb2
-from pasar_testkit.catalog import Category, Package, Product, seed_over_grpc
+from pasar_testkit.catalog import METER_NUMBER_FIELD, Category, Package, Product, seed_over_grpc
 
 PRODUCT_ID, PACKAGE_ID = "token-bench", "token-bench-20k"
-METER = {"meter_number": "14234567891"}  # the demo catalog's example meter: delivered
+METER = {"meter_number": METER_NUMBER_FIELD.example}  # the demo catalog's example meter: delivered
 CHANNEL = "qris"
 POLL_SECONDS = 0.01
 DELIVERY_TIMEOUT_SECONDS = 30.0
@@ -54,22 +54,12 @@ class DeliveryError(RuntimeError):
 
 def seed_delivered_product(product_address: str, stock: int = 1_000_000) -> None:
     """The electricity token the scenarios buy, with its meter-number field."""
-    meter = product_pb2.DestinationField(
-        name="meter_number",
-        label="Nomor Meter",
-        label_en="Meter number",
-        pattern="[0-9]{11,12}",
-        min_length=11,
-        max_length=12,
-        example=METER["meter_number"],
-        lookup_supported=True,
-    )
     product = Product(
         PRODUCT_ID,
         "Token Listrik Bench",
         "bench-kirim",
         [Package(PACKAGE_ID, "Token 20.000", 20_000, stock)],
-        destination_fields=[meter],
+        destination_fields=[METER_NUMBER_FIELD],
         delivery_kind=product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN,
     )
     with grpc.insecure_channel(product_address) as channel:

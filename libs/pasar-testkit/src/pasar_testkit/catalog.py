@@ -20,6 +20,30 @@ from pasar_testkit.stack import ADMIN_TOKEN
 
 DEADLINE_SECONDS = 30.0
 
+# The destination fields of the shop-level tests' products: a PLN meter (the demo catalog's
+# field and example meter) and a Telkomsel phone number.
+METER_NUMBER_FIELD = product_pb2.DestinationField(
+    name="meter_number",
+    label="Nomor Meter/ID Pelanggan",
+    label_en="Meter number or customer ID",
+    pattern="[0-9]{11,12}",
+    min_length=11,
+    max_length=12,
+    example="14234567891",
+    lookup_supported=True,
+)
+TELKOMSEL_PHONE_FIELD = product_pb2.DestinationField(
+    name="phone_number",
+    label="Nomor HP",
+    label_en="Phone number",
+    pattern="08[0-9]{8,11}",
+    min_length=10,
+    max_length=13,
+    prefixes=["0811", "0812", "0813", "0821", "0822", "0823", "0851", "0852", "0853"],
+    example="081234567890",
+    lookup_supported=True,
+)
+
 
 @dataclass(frozen=True)
 class Category:
