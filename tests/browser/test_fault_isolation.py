@@ -44,16 +44,22 @@ from storefront_pages import (
 )
 
 
+def browse_to_product(page: Page, shop: BrowserShop, name: str) -> None:
+    """The home page lists every product without an alert (the catalog is up), then the
+    product's page, marked to tell later whether it was reloaded."""
+    open_home(page, shop.url)
+    expect(product_cards(page)).to_have_count(8)
+    expect(section(page, "products").get_by_role("alert")).to_have_count(0)
+    open_product(page, name)
+    mark_document(page)
+
+
 def test_with_the_order_service_down_products_and_channels_show_and_beli_recovers(
     shop: BrowserShop, page: Page, screenshots: Path
 ) -> None:
     shop.stop_service("order")
 
-    open_home(page, shop.url)
-    expect(product_cards(page)).to_have_count(8)
-    expect(section(page, "products").get_by_role("alert")).to_have_count(0)
-    open_product(page, "Pulsa Nusantara")
-    mark_document(page)
+    browse_to_product(page, shop, "Pulsa Nusantara")
     expect(packages(page)).to_have_count(6)
     expect(channels(page).first).to_be_visible()
     email = f"fault-order-{uuid.uuid4().hex[:12]}@example.co.id"
@@ -150,11 +156,7 @@ def test_with_the_fulfillment_service_down_shoppers_order_and_pay_and_the_delive
 ) -> None:
     shop.stop_service("fulfillment")
 
-    open_home(page, shop.url)
-    expect(product_cards(page)).to_have_count(8)
-    expect(section(page, "products").get_by_role("alert")).to_have_count(0)
-    open_product(page, "Token Listrik Prabayar")
-    mark_document(page)
+    browse_to_product(page, shop, "Token Listrik Prabayar")
     fill_order(
         page,
         "Token Listrik 20.000",
