@@ -1,10 +1,11 @@
 import { fromJson, type JsonObject } from "@bufbuild/protobuf";
+import { FailureReason } from "@pasar/contracts/pasar/fulfillment/v1/fulfillment_pb";
 import { OrderSchema } from "@pasar/contracts/pasar/order/v1/order_pb";
 import { mount } from "@vue/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { setLocale } from "@/i18n";
-import { fulfillmentJson, orderWithLineJson, refundJson } from "@/testing/catalog";
+import { failureJson, fulfillmentJson, orderWithLineJson, refundJson } from "@/testing/catalog";
 
 import LineDelivery from "./LineDelivery.vue";
 
@@ -45,7 +46,7 @@ describe("LineDelivery", () => {
   it("says a refund is being processed until the provider confirms it", () => {
     setLocale("en");
     const wrapper = render("PAID", {
-      fulfillment: fulfillmentJson("FAILED", { failure: { reason: "FAILURE_REASON_DESTINATION_REFUSED" } }),
+      fulfillment: fulfillmentJson("FAILED", { failure: failureJson(FailureReason.DESTINATION_REFUSED) }),
       refund: refundJson("PENDING"),
     });
     expect(wrapper.get("[data-delivery-title]").text()).toBe("Refunded");

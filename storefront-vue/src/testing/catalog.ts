@@ -1,5 +1,6 @@
 /** Proto3 JSON of a small catalog, payment channels, an order and its payment, as the gateway sends them. */
-import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { create, toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { FailureReason, FailureSchema } from "@pasar/contracts/pasar/fulfillment/v1/fulfillment_pb";
 
 export const ORDER_ID = "ord_0123456789abcdef0123456789abcdef";
 export const PAYMENT_ID = "pay_fedcba9876543210fedcba9876543210";
@@ -197,6 +198,11 @@ export function orderJson(state = "PENDING_PAYMENT", overrides: Record<string, J
 }
 
 /** A line's fulfillment, as the order shows it; deliveries and failure as given. */
+/** A fulfillment's failure as the API writes it (the reason's JSON name from the generated enum). */
+export function failureJson(reason: FailureReason, message = ""): JsonObject {
+  return toJson(FailureSchema, create(FailureSchema, { reason, message })) as JsonObject;
+}
+
 export function fulfillmentJson(state: "PENDING" | "SUCCEEDED" | "FAILED", overrides: JsonObject = {}): JsonObject {
   return {
     id: "ful_0123456789abcdef0123456789abcdef",

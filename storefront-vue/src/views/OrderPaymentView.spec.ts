@@ -1,3 +1,4 @@
+import { FailureReason } from "@pasar/contracts/pasar/fulfillment/v1/fulfillment_pb";
 import { ErrorReason as PaymentReason } from "@pasar/contracts/pasar/payment/v1/error_reason_pb";
 import type { VueWrapper } from "@vue/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -7,6 +8,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import {
   ACCESS_TOKEN,
   channelsJson,
+  failureJson,
   fulfillmentJson,
   money,
   ORDER_ID,
@@ -304,7 +306,7 @@ describe("the payment page", () => {
     orderFields = { refundedTotal: money(27000), paidTime: "2026-01-05T08:05:00Z" };
     orderLine = {
       fulfillment: fulfillmentJson("FAILED", {
-        failure: { reason: "FAILURE_REASON_DESTINATION_NOT_FOUND", message: "no such subscriber" },
+        failure: failureJson(FailureReason.DESTINATION_NOT_FOUND, "no such subscriber"),
       }),
       refund: refundJson(),
     };
@@ -324,7 +326,9 @@ describe("the payment page", () => {
     orderState = "PAID";
     paymentState = "PAID";
     orderFields = { paidTime: new Date().toISOString() };
-    orderLine = { fulfillment: fulfillmentJson("FAILED", { failure: { reason: "FAILURE_REASON_PRODUCT_UNAVAILABLE" } }) };
+    orderLine = {
+      fulfillment: fulfillmentJson("FAILED", { failure: failureJson(FailureReason.PRODUCT_UNAVAILABLE) }),
+    };
     const rendered = await renderRoute(PATH, { locale: "en" });
     mounted = rendered.wrapper;
     const delivery = section(rendered.wrapper, "delivery");
