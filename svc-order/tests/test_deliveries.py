@@ -441,6 +441,9 @@ def test_a_line_of_another_service_changes_nothing(
     )
     with service.database.connection_context():
         assert service.assembled.fulfillment_consumer.handle(cast(Any, stranger)) is True
+        # Handled (the cursor moves past it), and nothing of this service's is written.
+        assert (Order.select().count(), OrderLine.select().count()) == (0, 0)
+        assert (FulfillmentTask.select().count(), RefundTask.select().count()) == (0, 0)
     assert cursor_of(service) == 1
 
 
