@@ -70,21 +70,27 @@ const (
 	// `lines[0].destination["phone_number"]`. Metadata: `product_id`, `field` (the
 	// destination field's name).
 	ErrorReason_INVALID_DESTINATION ErrorReason = 9
+	// RESOURCE_EXHAUSTED: too many calls in too short a time, from one client address (the
+	// public gateway's limit on the methods that carry a `rate_limit_bucket`) or for one key
+	// (the order service's limit on failed look-ups of one order number); the same call
+	// succeeds after the wait. Metadata: `retry_after_seconds`, whole seconds to wait.
+	ErrorReason_RATE_LIMITED ErrorReason = 10
 )
 
 // Enum value maps for ErrorReason.
 var (
 	ErrorReason_name = map[int32]string{
-		0: "ERROR_REASON_UNSPECIFIED",
-		1: "DEPENDENCY_UNAVAILABLE",
-		2: "DATABASE_UNAVAILABLE",
-		3: "CONTENTION",
-		4: "INVALID_PAGE_TOKEN",
-		5: "CALLER_CREDENTIAL_MISSING",
-		6: "CALLER_CREDENTIAL_INVALID",
-		7: "CALLER_UNAUTHENTICATED",
-		8: "CALLER_NOT_ALLOWED",
-		9: "INVALID_DESTINATION",
+		0:  "ERROR_REASON_UNSPECIFIED",
+		1:  "DEPENDENCY_UNAVAILABLE",
+		2:  "DATABASE_UNAVAILABLE",
+		3:  "CONTENTION",
+		4:  "INVALID_PAGE_TOKEN",
+		5:  "CALLER_CREDENTIAL_MISSING",
+		6:  "CALLER_CREDENTIAL_INVALID",
+		7:  "CALLER_UNAUTHENTICATED",
+		8:  "CALLER_NOT_ALLOWED",
+		9:  "INVALID_DESTINATION",
+		10: "RATE_LIMITED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":  0,
@@ -97,6 +103,7 @@ var (
 		"CALLER_UNAUTHENTICATED":    7,
 		"CALLER_NOT_ALLOWED":        8,
 		"INVALID_DESTINATION":       9,
+		"RATE_LIMITED":              10,
 	}
 )
 
@@ -131,7 +138,7 @@ var File_pasar_common_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_pasar_common_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\"pasar/common/v1/error_reason.proto\x12\x0fpasar.common.v1*\x94\x02\n" +
+	"\"pasar/common/v1/error_reason.proto\x12\x0fpasar.common.v1*\xa6\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16DEPENDENCY_UNAVAILABLE\x10\x01\x12\x18\n" +
@@ -143,7 +150,9 @@ const file_pasar_common_v1_error_reason_proto_rawDesc = "" +
 	"\x19CALLER_CREDENTIAL_INVALID\x10\x06\x12\x1a\n" +
 	"\x16CALLER_UNAUTHENTICATED\x10\a\x12\x16\n" +
 	"\x12CALLER_NOT_ALLOWED\x10\b\x12\x17\n" +
-	"\x13INVALID_DESTINATION\x10\tBCZAgithub.com/pasar-shop/pasar/contracts/go/pasar/common/v1;commonv1b\x06proto3"
+	"\x13INVALID_DESTINATION\x10\t\x12\x10\n" +
+	"\fRATE_LIMITED\x10\n" +
+	"BCZAgithub.com/pasar-shop/pasar/contracts/go/pasar/common/v1;commonv1b\x06proto3"
 
 var (
 	file_pasar_common_v1_error_reason_proto_rawDescOnce sync.Once

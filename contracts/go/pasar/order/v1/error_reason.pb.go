@@ -36,14 +36,15 @@ const (
 // off (the order service sees only the enabled ones). CancelOrder passes the payment
 // service's refusals through the same way. A concurrent attempt with the same
 // `request_id`, or a checkout that took too long, is `pasar.common.v1.ErrorReason`
-// CONTENTION: retry the same request.
+// CONTENTION: retry the same request. LookupOrder answers `pasar.common.v1.ErrorReason`
+// RATE_LIMITED when a number had too many failed look-ups.
 type ErrorReason int32
 
 const (
 	// Never sent.
 	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
-	// NOT_FOUND: no such order, or the access token does not match it (the two are not told
-	// apart). No metadata.
+	// NOT_FOUND: no such order, or the access token (or, for LookupOrder, the contact) does
+	// not match it (the two are not told apart). No metadata.
 	ErrorReason_ORDER_NOT_FOUND ErrorReason = 1
 	// FAILED_PRECONDITION: the order is paid (or fulfilled, or refunded) or expired, so it
 	// cannot be cancelled (a cancelled order is answered as it is). Metadata: `state`, the

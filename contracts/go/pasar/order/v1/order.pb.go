@@ -125,9 +125,14 @@ type OrderLine struct {
 	// lines have none yet is waiting for it).
 	Fulfillment *v11.Fulfillment `protobuf:"bytes,9,opt,name=fulfillment,proto3" json:"fulfillment,omitempty"`
 	// The refund of the line, set when its delivery failed and its price was given back.
-	Refund        *v12.Refund `protobuf:"bytes,10,opt,name=refund,proto3" json:"refund,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Refund *v12.Refund `protobuf:"bytes,10,opt,name=refund,proto3" json:"refund,omitempty"`
+	// The package's English name when the order was placed; empty when it had none (then
+	// package_display_name serves in English too).
+	PackageDisplayNameEn string `protobuf:"bytes,11,opt,name=package_display_name_en,json=packageDisplayNameEn,proto3" json:"package_display_name_en,omitempty"`
+	// The product's English name when the order was placed; empty when it had none.
+	ProductDisplayNameEn string `protobuf:"bytes,12,opt,name=product_display_name_en,json=productDisplayNameEn,proto3" json:"product_display_name_en,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *OrderLine) Reset() {
@@ -230,10 +235,25 @@ func (x *OrderLine) GetRefund() *v12.Refund {
 	return nil
 }
 
+func (x *OrderLine) GetPackageDisplayNameEn() string {
+	if x != nil {
+		return x.PackageDisplayNameEn
+	}
+	return ""
+}
+
+func (x *OrderLine) GetProductDisplayNameEn() string {
+	if x != nil {
+		return x.ProductDisplayNameEn
+	}
+	return ""
+}
+
 // A shopper's purchase of one or more packages, paid through one payment.
 type Order struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The order's id: "ord_" and 32 lower-case hexadecimal digits; not guessable.
+	// The order's id: "ord_" and 32 lower-case hexadecimal digits; not guessable. It is the
+	// order's key; order_number is for people.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The order's state.
 	State OrderState `protobuf:"varint,2,opt,name=state,proto3,enum=pasar.order.v1.OrderState" json:"state,omitempty"`
@@ -257,7 +277,10 @@ type Order struct {
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the order last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	// When the order expires if it is still unpaid.
+	// When the order expires if it is still unpaid: the one deadline the shopper is given.
+	// It is the payment's expire_time (the channel's payment_ttl after checkout: a day for
+	// a virtual account, minutes for QRIS), so the order and its payment expire together;
+	// the storefront, the e-mails and the service that enforces it all use this instant.
 	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	// When the payment arrived; unset until the order is paid.
 	PaidTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=paid_time,json=paidTime,proto3" json:"paid_time,omitempty"`
@@ -266,8 +289,17 @@ type Order struct {
 	// The sum of the order's refunds; zero (in the order's currency) when nothing was
 	// refunded.
 	RefundedTotal *v1.Money `protobuf:"bytes,16,opt,name=refunded_total,json=refundedTotal,proto3" json:"refunded_total,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The order's number for people: "PSR-" and six characters that cannot be mistaken for
+	// one another when read out (no 0, O, 1, I, L or U), such as "PSR-7K3M9Q". Unique;
+	// LookupOrder finds an order by it. Empty for orders placed before v1.3.
+	OrderNumber string `protobuf:"bytes,17,opt,name=order_number,json=orderNumber,proto3" json:"order_number,omitempty"`
+	// How to pay, as the payment service gave it when the order was placed (the virtual
+	// account number, the retail payment code, the QRIS payload, the e-wallet's next step).
+	// The order keeps it so that a pending order can show it while the payment service
+	// cannot be reached.
+	PaymentInstructions *v12.PaymentInstructions `protobuf:"bytes,18,opt,name=payment_instructions,json=paymentInstructions,proto3" json:"payment_instructions,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Order) Reset() {
@@ -412,11 +444,25 @@ func (x *Order) GetRefundedTotal() *v1.Money {
 	return nil
 }
 
+func (x *Order) GetOrderNumber() string {
+	if x != nil {
+		return x.OrderNumber
+	}
+	return ""
+}
+
+func (x *Order) GetPaymentInstructions() *v12.PaymentInstructions {
+	if x != nil {
+		return x.PaymentInstructions
+	}
+	return nil
+}
+
 var File_pasar_order_v1_order_proto protoreflect.FileDescriptor
 
 const file_pasar_order_v1_order_proto_rawDesc = "" +
 	"\n" +
-	"\x1apasar/order/v1/order.proto\x12\x0epasar.order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\x1a&pasar/fulfillment/v1/fulfillment.proto\x1a\x1epasar/payment/v1/payment.proto\"\xbc\x04\n" +
+	"\x1apasar/order/v1/order.proto\x12\x0epasar.order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\x1a&pasar/fulfillment/v1/fulfillment.proto\x1a\x1epasar/payment/v1/payment.proto\"\xaa\x05\n" +
 	"\tOrderLine\x12\x1d\n" +
 	"\n" +
 	"package_id\x18\x01 \x01(\tR\tpackageId\x120\n" +
@@ -432,10 +478,12 @@ const file_pasar_order_v1_order_proto_rawDesc = "" +
 	"\vdestination\x18\b \x03(\v2*.pasar.order.v1.OrderLine.DestinationEntryR\vdestination\x12C\n" +
 	"\vfulfillment\x18\t \x01(\v2!.pasar.fulfillment.v1.FulfillmentR\vfulfillment\x120\n" +
 	"\x06refund\x18\n" +
-	" \x01(\v2\x18.pasar.payment.v1.RefundR\x06refund\x1a>\n" +
+	" \x01(\v2\x18.pasar.payment.v1.RefundR\x06refund\x125\n" +
+	"\x17package_display_name_en\x18\v \x01(\tR\x14packageDisplayNameEn\x125\n" +
+	"\x17product_display_name_en\x18\f \x01(\tR\x14productDisplayNameEn\x1a>\n" +
 	"\x10DestinationEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x93\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x90\a\n" +
 	"\x05Order\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x120\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1a.pasar.order.v1.OrderStateR\x05state\x12%\n" +
@@ -457,7 +505,9 @@ const file_pasar_order_v1_order_proto_rawDesc = "" +
 	"expireTime\x127\n" +
 	"\tpaid_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\bpaidTime\x12?\n" +
 	"\rcomplete_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\fcompleteTime\x12=\n" +
-	"\x0erefunded_total\x18\x10 \x01(\v2\x16.pasar.common.v1.MoneyR\rrefundedTotal*\xc9\x01\n" +
+	"\x0erefunded_total\x18\x10 \x01(\v2\x16.pasar.common.v1.MoneyR\rrefundedTotal\x12!\n" +
+	"\forder_number\x18\x11 \x01(\tR\vorderNumber\x12X\n" +
+	"\x14payment_instructions\x18\x12 \x01(\v2%.pasar.payment.v1.PaymentInstructionsR\x13paymentInstructions*\xc9\x01\n" +
 	"\n" +
 	"OrderState\x12\x1b\n" +
 	"\x17ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1f\n" +
@@ -483,14 +533,15 @@ func file_pasar_order_v1_order_proto_rawDescGZIP() []byte {
 var file_pasar_order_v1_order_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_pasar_order_v1_order_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_pasar_order_v1_order_proto_goTypes = []any{
-	(OrderState)(0),               // 0: pasar.order.v1.OrderState
-	(*OrderLine)(nil),             // 1: pasar.order.v1.OrderLine
-	(*Order)(nil),                 // 2: pasar.order.v1.Order
-	nil,                           // 3: pasar.order.v1.OrderLine.DestinationEntry
-	(*v1.Money)(nil),              // 4: pasar.common.v1.Money
-	(*v11.Fulfillment)(nil),       // 5: pasar.fulfillment.v1.Fulfillment
-	(*v12.Refund)(nil),            // 6: pasar.payment.v1.Refund
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(OrderState)(0),                 // 0: pasar.order.v1.OrderState
+	(*OrderLine)(nil),               // 1: pasar.order.v1.OrderLine
+	(*Order)(nil),                   // 2: pasar.order.v1.Order
+	nil,                             // 3: pasar.order.v1.OrderLine.DestinationEntry
+	(*v1.Money)(nil),                // 4: pasar.common.v1.Money
+	(*v11.Fulfillment)(nil),         // 5: pasar.fulfillment.v1.Fulfillment
+	(*v12.Refund)(nil),              // 6: pasar.payment.v1.Refund
+	(*timestamppb.Timestamp)(nil),   // 7: google.protobuf.Timestamp
+	(*v12.PaymentInstructions)(nil), // 8: pasar.payment.v1.PaymentInstructions
 }
 var file_pasar_order_v1_order_proto_depIdxs = []int32{
 	4,  // 0: pasar.order.v1.OrderLine.unit_price:type_name -> pasar.common.v1.Money
@@ -509,11 +560,12 @@ var file_pasar_order_v1_order_proto_depIdxs = []int32{
 	7,  // 13: pasar.order.v1.Order.paid_time:type_name -> google.protobuf.Timestamp
 	7,  // 14: pasar.order.v1.Order.complete_time:type_name -> google.protobuf.Timestamp
 	4,  // 15: pasar.order.v1.Order.refunded_total:type_name -> pasar.common.v1.Money
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	8,  // 16: pasar.order.v1.Order.payment_instructions:type_name -> pasar.payment.v1.PaymentInstructions
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_pasar_order_v1_order_proto_init() }

@@ -10,6 +10,7 @@ package orderv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/pasar-shop/pasar/contracts/go/pasar/common/v1"
 	v1 "github.com/pasar-shop/pasar/contracts/go/pasar/payment/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -109,9 +110,14 @@ type CreateOrderRequest struct {
 	// The code of the payment channel to pay through.
 	PaymentChannelCode string `protobuf:"bytes,4,opt,name=payment_channel_code,json=paymentChannelCode,proto3" json:"payment_channel_code,omitempty"`
 	// The language of the order's e-mails: "id" (Indonesian, the default when empty) or "en".
-	LanguageCode  string `protobuf:"bytes,5,opt,name=language_code,json=languageCode,proto3" json:"language_code,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LanguageCode string `protobuf:"bytes,5,opt,name=language_code,json=languageCode,proto3" json:"language_code,omitempty"`
+	// The phone number of the shopper's e-wallet account, for a channel whose
+	// `requires_phone_number` is set (the wallet sends the payment request to it); ignored
+	// for other channels. An Indonesian mobile number: "08", "628" or "+628" and 7 to 12
+	// more digits.
+	PayerPhoneNumber string `protobuf:"bytes,6,opt,name=payer_phone_number,json=payerPhoneNumber,proto3" json:"payer_phone_number,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CreateOrderRequest) Reset() {
@@ -175,6 +181,13 @@ func (x *CreateOrderRequest) GetPaymentChannelCode() string {
 func (x *CreateOrderRequest) GetLanguageCode() string {
 	if x != nil {
 		return x.LanguageCode
+	}
+	return ""
+}
+
+func (x *CreateOrderRequest) GetPayerPhoneNumber() string {
+	if x != nil {
+		return x.PayerPhoneNumber
 	}
 	return ""
 }
@@ -447,11 +460,122 @@ func (x *CancelOrderResponse) GetOrder() *Order {
 	return nil
 }
 
+// The request of OrderService.LookupOrder.
+type LookupOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The order's number, as its e-mails and pages show it, such as "PSR-7K3M9Q".
+	OrderNumber string `protobuf:"bytes,1,opt,name=order_number,json=orderNumber,proto3" json:"order_number,omitempty"`
+	// The order's e-mail address, or a value of one of its lines' destinations (such as the
+	// phone number topped up).
+	Contact       string `protobuf:"bytes,2,opt,name=contact,proto3" json:"contact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupOrderRequest) Reset() {
+	*x = LookupOrderRequest{}
+	mi := &file_pasar_order_v1_order_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupOrderRequest) ProtoMessage() {}
+
+func (x *LookupOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pasar_order_v1_order_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupOrderRequest.ProtoReflect.Descriptor instead.
+func (*LookupOrderRequest) Descriptor() ([]byte, []int) {
+	return file_pasar_order_v1_order_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *LookupOrderRequest) GetOrderNumber() string {
+	if x != nil {
+		return x.OrderNumber
+	}
+	return ""
+}
+
+func (x *LookupOrderRequest) GetContact() string {
+	if x != nil {
+		return x.Contact
+	}
+	return ""
+}
+
+// The response of OrderService.LookupOrder.
+type LookupOrderResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The order.
+	Order *Order `protobuf:"bytes,1,opt,name=order,proto3" json:"order,omitempty"`
+	// The order's access token, for GetOrder and CancelOrder.
+	AccessToken   string `protobuf:"bytes,2,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupOrderResponse) Reset() {
+	*x = LookupOrderResponse{}
+	mi := &file_pasar_order_v1_order_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupOrderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupOrderResponse) ProtoMessage() {}
+
+func (x *LookupOrderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pasar_order_v1_order_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupOrderResponse.ProtoReflect.Descriptor instead.
+func (*LookupOrderResponse) Descriptor() ([]byte, []int) {
+	return file_pasar_order_v1_order_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *LookupOrderResponse) GetOrder() *Order {
+	if x != nil {
+		return x.Order
+	}
+	return nil
+}
+
+func (x *LookupOrderResponse) GetAccessToken() string {
+	if x != nil {
+		return x.AccessToken
+	}
+	return ""
+}
+
 var File_pasar_order_v1_order_service_proto protoreflect.FileDescriptor
 
 const file_pasar_order_v1_order_service_proto_rawDesc = "" +
 	"\n" +
-	"\"pasar/order/v1/order_service.proto\x12\x0epasar.order.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1apasar/order/v1/order.proto\x1a\x1epasar/payment/v1/payment.proto\"\xbd\x02\n" +
+	"\"pasar/order/v1/order_service.proto\x12\x0epasar.order.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1dpasar/common/v1/options.proto\x1a\x1apasar/order/v1/order.proto\x1a\x1epasar/payment/v1/payment.proto\"\xbd\x02\n" +
 	"\x0fCreateOrderLine\x12B\n" +
 	"\n" +
 	"package_id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\tpackageId\x12%\n" +
@@ -459,7 +583,7 @@ const file_pasar_order_v1_order_service_proto_rawDesc = "" +
 	"\vdestination\x18\x03 \x03(\v20.pasar.order.v1.CreateOrderLine.DestinationEntryB+\xbaH(\x9a\x01%\x10\x04\"\x19r\x17\x10\x01\x18 2\x11^[a-z][a-z0-9_]*$*\x06r\x04\x10\x01\x18@R\vdestination\x1a>\n" +
 	"\x10DestinationEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd2\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa5\x04\n" +
 	"\x12CreateOrderRequest\x12;\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x18\x80\x012\x12^[A-Za-z0-9._:-]*$R\trequestId\x121\n" +
@@ -469,7 +593,8 @@ const file_pasar_order_v1_order_service_proto_rawDesc = "" +
 	"\xbaH\a\x92\x01\x04\b\x01\x10\x14R\x05lines\x12U\n" +
 	"\x14payment_channel_code\x18\x04 \x01(\tB#\xbaH r\x1e\x10\x01\x18 2\x18^[a-z0-9]+(_[a-z0-9]+)*$R\x12paymentChannelCode\x124\n" +
 	"\rlanguage_code\x18\x05 \x01(\tB\x0f\xbaH\fr\n" +
-	"R\x00R\x02idR\x02enR\flanguageCode:|\xbaHy\x1aw\n" +
+	"R\x00R\x02idR\x02enR\flanguageCode\x12Q\n" +
+	"\x12payer_phone_number\x18\x06 \x01(\tB#\xbaH r\x1e2\x1c^((\\+62|62|0)8[0-9]{7,12})?$R\x10payerPhoneNumber:|\xbaHy\x1aw\n" +
 	"!create_order.lines.unique_package\x12(each package may appear in one line only\x1a(this.lines.map(l, l.package_id).unique()\"\x9a\x01\n" +
 	"\x13CreateOrderResponse\x12+\n" +
 	"\x05order\x18\x01 \x01(\v2\x15.pasar.order.v1.OrderR\x05order\x12!\n" +
@@ -486,9 +611,17 @@ const file_pasar_order_v1_order_service_proto_rawDesc = "" +
 	"\x05token\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\x05token\"B\n" +
 	"\x13CancelOrderResponse\x12+\n" +
-	"\x05order\x18\x01 \x01(\v2\x15.pasar.order.v1.OrderR\x05order2\x9f\x03\n" +
-	"\fOrderService\x12q\n" +
-	"\vCreateOrder\x12\".pasar.order.v1.CreateOrderRequest\x1a#.pasar.order.v1.CreateOrderResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/api/v1/orders\x12\x91\x01\n" +
+	"\x05order\x18\x01 \x01(\v2\x15.pasar.order.v1.OrderR\x05order\"\x81\x01\n" +
+	"\x12LookupOrderRequest\x12E\n" +
+	"\forder_number\x18\x01 \x01(\tB\"\xbaH\x1fr\x1d2\x1b^PSR-[2-9A-HJKMNP-TV-Z]{6}$R\vorderNumber\x12$\n" +
+	"\acontact\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xfe\x01R\acontact\"e\n" +
+	"\x13LookupOrderResponse\x12+\n" +
+	"\x05order\x18\x01 \x01(\v2\x15.pasar.order.v1.OrderR\x05order\x12!\n" +
+	"\faccess_token\x18\x02 \x01(\tR\vaccessToken2\xa1\x04\n" +
+	"\fOrderService\x12u\n" +
+	"\vCreateOrder\x12\".pasar.order.v1.CreateOrderRequest\x1a#.pasar.order.v1.CreateOrderResponse\"\x1d\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/api/v1/orders\x12|\n" +
+	"\vLookupOrder\x12\".pasar.order.v1.LookupOrderRequest\x1a#.pasar.order.v1.LookupOrderResponse\"$\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/api/v1/orders:lookup\x12\x91\x01\n" +
 	"\bGetOrder\x12\x1f.pasar.order.v1.GetOrderRequest\x1a .pasar.order.v1.GetOrderResponse\"B\x82\xd3\xe4\x93\x029Z\x1bb\x05order\x12\x12/api/v1/order/{id}b\x05order\x12\x13/api/v1/orders/{id}\x90\x02\x01\x12\x87\x01\n" +
 	"\vCancelOrder\x12\".pasar.order.v1.CancelOrderRequest\x1a#.pasar.order.v1.CancelOrderResponse\"/\x82\xd3\xe4\x93\x02&:\x01*b\x05order\"\x1a/api/v1/orders/{id}:cancel\x90\x02\x02BAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3"
 
@@ -504,7 +637,7 @@ func file_pasar_order_v1_order_service_proto_rawDescGZIP() []byte {
 	return file_pasar_order_v1_order_service_proto_rawDescData
 }
 
-var file_pasar_order_v1_order_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_pasar_order_v1_order_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_pasar_order_v1_order_service_proto_goTypes = []any{
 	(*CreateOrderLine)(nil),     // 0: pasar.order.v1.CreateOrderLine
 	(*CreateOrderRequest)(nil),  // 1: pasar.order.v1.CreateOrderRequest
@@ -513,28 +646,33 @@ var file_pasar_order_v1_order_service_proto_goTypes = []any{
 	(*GetOrderResponse)(nil),    // 4: pasar.order.v1.GetOrderResponse
 	(*CancelOrderRequest)(nil),  // 5: pasar.order.v1.CancelOrderRequest
 	(*CancelOrderResponse)(nil), // 6: pasar.order.v1.CancelOrderResponse
-	nil,                         // 7: pasar.order.v1.CreateOrderLine.DestinationEntry
-	(*Order)(nil),               // 8: pasar.order.v1.Order
-	(*v1.Payment)(nil),          // 9: pasar.payment.v1.Payment
+	(*LookupOrderRequest)(nil),  // 7: pasar.order.v1.LookupOrderRequest
+	(*LookupOrderResponse)(nil), // 8: pasar.order.v1.LookupOrderResponse
+	nil,                         // 9: pasar.order.v1.CreateOrderLine.DestinationEntry
+	(*Order)(nil),               // 10: pasar.order.v1.Order
+	(*v1.Payment)(nil),          // 11: pasar.payment.v1.Payment
 }
 var file_pasar_order_v1_order_service_proto_depIdxs = []int32{
-	7, // 0: pasar.order.v1.CreateOrderLine.destination:type_name -> pasar.order.v1.CreateOrderLine.DestinationEntry
-	0, // 1: pasar.order.v1.CreateOrderRequest.lines:type_name -> pasar.order.v1.CreateOrderLine
-	8, // 2: pasar.order.v1.CreateOrderResponse.order:type_name -> pasar.order.v1.Order
-	9, // 3: pasar.order.v1.CreateOrderResponse.payment:type_name -> pasar.payment.v1.Payment
-	8, // 4: pasar.order.v1.GetOrderResponse.order:type_name -> pasar.order.v1.Order
-	8, // 5: pasar.order.v1.CancelOrderResponse.order:type_name -> pasar.order.v1.Order
-	1, // 6: pasar.order.v1.OrderService.CreateOrder:input_type -> pasar.order.v1.CreateOrderRequest
-	3, // 7: pasar.order.v1.OrderService.GetOrder:input_type -> pasar.order.v1.GetOrderRequest
-	5, // 8: pasar.order.v1.OrderService.CancelOrder:input_type -> pasar.order.v1.CancelOrderRequest
-	2, // 9: pasar.order.v1.OrderService.CreateOrder:output_type -> pasar.order.v1.CreateOrderResponse
-	4, // 10: pasar.order.v1.OrderService.GetOrder:output_type -> pasar.order.v1.GetOrderResponse
-	6, // 11: pasar.order.v1.OrderService.CancelOrder:output_type -> pasar.order.v1.CancelOrderResponse
-	9, // [9:12] is the sub-list for method output_type
-	6, // [6:9] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	9,  // 0: pasar.order.v1.CreateOrderLine.destination:type_name -> pasar.order.v1.CreateOrderLine.DestinationEntry
+	0,  // 1: pasar.order.v1.CreateOrderRequest.lines:type_name -> pasar.order.v1.CreateOrderLine
+	10, // 2: pasar.order.v1.CreateOrderResponse.order:type_name -> pasar.order.v1.Order
+	11, // 3: pasar.order.v1.CreateOrderResponse.payment:type_name -> pasar.payment.v1.Payment
+	10, // 4: pasar.order.v1.GetOrderResponse.order:type_name -> pasar.order.v1.Order
+	10, // 5: pasar.order.v1.CancelOrderResponse.order:type_name -> pasar.order.v1.Order
+	10, // 6: pasar.order.v1.LookupOrderResponse.order:type_name -> pasar.order.v1.Order
+	1,  // 7: pasar.order.v1.OrderService.CreateOrder:input_type -> pasar.order.v1.CreateOrderRequest
+	7,  // 8: pasar.order.v1.OrderService.LookupOrder:input_type -> pasar.order.v1.LookupOrderRequest
+	3,  // 9: pasar.order.v1.OrderService.GetOrder:input_type -> pasar.order.v1.GetOrderRequest
+	5,  // 10: pasar.order.v1.OrderService.CancelOrder:input_type -> pasar.order.v1.CancelOrderRequest
+	2,  // 11: pasar.order.v1.OrderService.CreateOrder:output_type -> pasar.order.v1.CreateOrderResponse
+	8,  // 12: pasar.order.v1.OrderService.LookupOrder:output_type -> pasar.order.v1.LookupOrderResponse
+	4,  // 13: pasar.order.v1.OrderService.GetOrder:output_type -> pasar.order.v1.GetOrderResponse
+	6,  // 14: pasar.order.v1.OrderService.CancelOrder:output_type -> pasar.order.v1.CancelOrderResponse
+	11, // [11:15] is the sub-list for method output_type
+	7,  // [7:11] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_pasar_order_v1_order_service_proto_init() }
@@ -549,7 +687,7 @@ func file_pasar_order_v1_order_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pasar_order_v1_order_service_proto_rawDesc), len(file_pasar_order_v1_order_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

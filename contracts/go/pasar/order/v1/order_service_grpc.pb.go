@@ -22,6 +22,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	OrderService_CreateOrder_FullMethodName = "/pasar.order.v1.OrderService/CreateOrder"
+	OrderService_LookupOrder_FullMethodName = "/pasar.order.v1.OrderService/LookupOrder"
 	OrderService_GetOrder_FullMethodName    = "/pasar.order.v1.OrderService/GetOrder"
 	OrderService_CancelOrder_FullMethodName = "/pasar.order.v1.OrderService/CancelOrder"
 )
@@ -33,7 +34,8 @@ const (
 // OrderService places orders and tells their state.
 //
 // Reading or cancelling an order needs the access token issued when it was placed; the
-// link in the order's e-mails carries it.
+// link in the order's e-mails carries it, and LookupOrder gives it again to whoever knows
+// the order's number and its e-mail address or a destination.
 type OrderServiceClient interface {
 	// Places an order: reads the packages' prices from the catalog, reserves the stock,
 	// creates the payment, stores the order and queues its "order created" e-mail. If a step
@@ -45,8 +47,23 @@ type OrderServiceClient interface {
 	// FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
 	// or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
 	// before anything is reserved or paid), NOT_FOUND when a package or the channel is
-	// unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
+	// unknown, INVALID_ARGUMENT when a line's destination does not fit its product or the
+	// channel needs a payer_phone_number that is missing (the payment service's
+	// PAYER_PHONE_NUMBER_REQUIRED, checked before anything is reserved).
 	CreateOrder(ctx context.Context, in *CreateOrderRequest, opts ...grpc.CallOption) (*CreateOrderResponse, error)
+	// Finds an order by its number and a contact the shopper placed it with: the e-mail
+	// address (ignoring case and surrounding spaces) or a value of one of its lines'
+	// destinations, such as the phone number topped up (ignoring spaces and dashes, with a
+	// leading "+62" or "62" read as "0"). Answers the order and its access token, as
+	// CreateOrder did.
+	//
+	// NOT_FOUND ORDER_NOT_FOUND when the number is unknown or the contact does not match:
+	// the two answers are the same, so that neither numbers nor contacts can be probed.
+	// Failed look-ups are counted per number, known or not: after too many in a window the
+	// number answers RESOURCE_EXHAUSTED RATE_LIMITED (`pasar.common.v1.ErrorReason`) until
+	// the window has passed, even with the right contact. Not idempotent in that sense:
+	// each failure counts.
+	LookupOrder(ctx context.Context, in *LookupOrderRequest, opts ...grpc.CallOption) (*LookupOrderResponse, error)
 	// Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
 	// so that ids cannot be probed.
 	GetOrder(ctx context.Context, in *GetOrderRequest, opts ...grpc.CallOption) (*GetOrderResponse, error)
@@ -68,6 +85,16 @@ func (c *orderServiceClient) CreateOrder(ctx context.Context, in *CreateOrderReq
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CreateOrderResponse)
 	err := c.cc.Invoke(ctx, OrderService_CreateOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) LookupOrder(ctx context.Context, in *LookupOrderRequest, opts ...grpc.CallOption) (*LookupOrderResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LookupOrderResponse)
+	err := c.cc.Invoke(ctx, OrderService_LookupOrder_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +128,8 @@ func (c *orderServiceClient) CancelOrder(ctx context.Context, in *CancelOrderReq
 // OrderService places orders and tells their state.
 //
 // Reading or cancelling an order needs the access token issued when it was placed; the
-// link in the order's e-mails carries it.
+// link in the order's e-mails carries it, and LookupOrder gives it again to whoever knows
+// the order's number and its e-mail address or a destination.
 type OrderServiceServer interface {
 	// Places an order: reads the packages' prices from the catalog, reserves the stock,
 	// creates the payment, stores the order and queues its "order created" e-mail. If a step
@@ -113,8 +141,23 @@ type OrderServiceServer interface {
 	// FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
 	// or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
 	// before anything is reserved or paid), NOT_FOUND when a package or the channel is
-	// unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
+	// unknown, INVALID_ARGUMENT when a line's destination does not fit its product or the
+	// channel needs a payer_phone_number that is missing (the payment service's
+	// PAYER_PHONE_NUMBER_REQUIRED, checked before anything is reserved).
 	CreateOrder(context.Context, *CreateOrderRequest) (*CreateOrderResponse, error)
+	// Finds an order by its number and a contact the shopper placed it with: the e-mail
+	// address (ignoring case and surrounding spaces) or a value of one of its lines'
+	// destinations, such as the phone number topped up (ignoring spaces and dashes, with a
+	// leading "+62" or "62" read as "0"). Answers the order and its access token, as
+	// CreateOrder did.
+	//
+	// NOT_FOUND ORDER_NOT_FOUND when the number is unknown or the contact does not match:
+	// the two answers are the same, so that neither numbers nor contacts can be probed.
+	// Failed look-ups are counted per number, known or not: after too many in a window the
+	// number answers RESOURCE_EXHAUSTED RATE_LIMITED (`pasar.common.v1.ErrorReason`) until
+	// the window has passed, even with the right contact. Not idempotent in that sense:
+	// each failure counts.
+	LookupOrder(context.Context, *LookupOrderRequest) (*LookupOrderResponse, error)
 	// Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
 	// so that ids cannot be probed.
 	GetOrder(context.Context, *GetOrderRequest) (*GetOrderResponse, error)
@@ -134,6 +177,9 @@ type UnimplementedOrderServiceServer struct{}
 
 func (UnimplementedOrderServiceServer) CreateOrder(context.Context, *CreateOrderRequest) (*CreateOrderResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateOrder not implemented")
+}
+func (UnimplementedOrderServiceServer) LookupOrder(context.Context, *LookupOrderRequest) (*LookupOrderResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LookupOrder not implemented")
 }
 func (UnimplementedOrderServiceServer) GetOrder(context.Context, *GetOrderRequest) (*GetOrderResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetOrder not implemented")
@@ -176,6 +222,24 @@ func _OrderService_CreateOrder_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(OrderServiceServer).CreateOrder(ctx, req.(*CreateOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_LookupOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LookupOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).LookupOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrderService_LookupOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).LookupOrder(ctx, req.(*LookupOrderRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -226,6 +290,10 @@ var OrderService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateOrder",
 			Handler:    _OrderService_CreateOrder_Handler,
+		},
+		{
+			MethodName: "LookupOrder",
+			Handler:    _OrderService_LookupOrder_Handler,
 		},
 		{
 			MethodName: "GetOrder",

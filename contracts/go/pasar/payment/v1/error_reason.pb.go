@@ -75,6 +75,10 @@ const (
 	// ALREADY_EXISTS: RefundPayment with a `request_id` already used for a refund of
 	// another payment or amount. Metadata: `refund_id` (the existing refund).
 	ErrorReason_REFUND_REQUEST_REUSED ErrorReason = 13
+	// INVALID_ARGUMENT: the channel sends its payment request to an e-wallet account named by
+	// a phone number (`PaymentChannel.requires_phone_number`) and the call gave none.
+	// Metadata: `channel_code`.
+	ErrorReason_PAYER_PHONE_NUMBER_REQUIRED ErrorReason = 14
 )
 
 // Enum value maps for ErrorReason.
@@ -94,22 +98,24 @@ var (
 		11: "PAYMENT_NOT_REFUNDABLE",
 		12: "REFUND_EXCEEDS_PAYMENT",
 		13: "REFUND_REQUEST_REUSED",
+		14: "PAYER_PHONE_NUMBER_REQUIRED",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED": 0,
-		"CHANNEL_NOT_FOUND":        1,
-		"CHANNEL_DISABLED":         2,
-		"AMOUNT_OUT_OF_RANGE":      3,
-		"PAYMENT_NOT_FOUND":        4,
-		"PAYMENT_CONFLICT":         5,
-		"PAYMENT_PAID":             6,
-		"PAYMENT_NOT_PENDING":      7,
-		"SANDBOX_DISABLED":         8,
-		"BAD_SIGNATURE":            9,
-		"UNKNOWN_PROVIDER":         10,
-		"PAYMENT_NOT_REFUNDABLE":   11,
-		"REFUND_EXCEEDS_PAYMENT":   12,
-		"REFUND_REQUEST_REUSED":    13,
+		"ERROR_REASON_UNSPECIFIED":    0,
+		"CHANNEL_NOT_FOUND":           1,
+		"CHANNEL_DISABLED":            2,
+		"AMOUNT_OUT_OF_RANGE":         3,
+		"PAYMENT_NOT_FOUND":           4,
+		"PAYMENT_CONFLICT":            5,
+		"PAYMENT_PAID":                6,
+		"PAYMENT_NOT_PENDING":         7,
+		"SANDBOX_DISABLED":            8,
+		"BAD_SIGNATURE":               9,
+		"UNKNOWN_PROVIDER":            10,
+		"PAYMENT_NOT_REFUNDABLE":      11,
+		"REFUND_EXCEEDS_PAYMENT":      12,
+		"REFUND_REQUEST_REUSED":       13,
+		"PAYER_PHONE_NUMBER_REQUIRED": 14,
 	}
 )
 
@@ -144,7 +150,7 @@ var File_pasar_payment_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_pasar_payment_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"#pasar/payment/v1/error_reason.proto\x12\x10pasar.payment.v1*\xdb\x02\n" +
+	"#pasar/payment/v1/error_reason.proto\x12\x10pasar.payment.v1*\xfc\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11CHANNEL_NOT_FOUND\x10\x01\x12\x14\n" +
@@ -160,7 +166,8 @@ const file_pasar_payment_v1_error_reason_proto_rawDesc = "" +
 	"\x12\x1a\n" +
 	"\x16PAYMENT_NOT_REFUNDABLE\x10\v\x12\x1a\n" +
 	"\x16REFUND_EXCEEDS_PAYMENT\x10\f\x12\x19\n" +
-	"\x15REFUND_REQUEST_REUSED\x10\rBEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3"
+	"\x15REFUND_REQUEST_REUSED\x10\r\x12\x1f\n" +
+	"\x1bPAYER_PHONE_NUMBER_REQUIRED\x10\x0eBEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3"
 
 var (
 	file_pasar_payment_v1_error_reason_proto_rawDescOnce sync.Once

@@ -292,16 +292,23 @@ type PaymentChannel struct {
 	MinAmount *v1.Money `protobuf:"bytes,6,opt,name=min_amount,json=minAmount,proto3" json:"min_amount,omitempty"`
 	// The largest order amount (before fees) the channel accepts.
 	MaxAmount *v1.Money `protobuf:"bytes,7,opt,name=max_amount,json=maxAmount,proto3" json:"max_amount,omitempty"`
-	// How long a pending payment through this channel can be paid before it expires.
+	// How long a pending payment through this channel can be paid before it expires: the
+	// payment's expire_time is its create_time plus this, and the order's deadline is that
+	// same instant. Commonly a day for virtual accounts and retail outlets, minutes for QRIS
+	// and e-wallets.
 	PaymentTtl *durationpb.Duration `protobuf:"bytes,8,opt,name=payment_ttl,json=paymentTtl,proto3" json:"payment_ttl,omitempty"`
 	// Whether shoppers can choose the channel now.
 	Enabled bool `protobuf:"varint,9,opt,name=enabled,proto3" json:"enabled,omitempty"`
 	// The position of the channel in the storefront's list; lower comes first.
 	SortOrder int32 `protobuf:"varint,10,opt,name=sort_order,json=sortOrder,proto3" json:"sort_order,omitempty"`
 	// The address of the channel's logo: an absolute URL, or a path on the storefront's origin.
-	LogoUrl       string `protobuf:"bytes,11,opt,name=logo_url,json=logoUrl,proto3" json:"logo_url,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LogoUrl string `protobuf:"bytes,11,opt,name=logo_url,json=logoUrl,proto3" json:"logo_url,omitempty"`
+	// Whether the channel sends the payment request to the payer's e-wallet account, named
+	// by its phone number: CreatePayment then needs payer_phone_number, and the storefront
+	// asks for it. False for channels paid by a link, a code or a QR.
+	RequiresPhoneNumber bool `protobuf:"varint,12,opt,name=requires_phone_number,json=requiresPhoneNumber,proto3" json:"requires_phone_number,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *PaymentChannel) Reset() {
@@ -409,6 +416,13 @@ func (x *PaymentChannel) GetLogoUrl() string {
 		return x.LogoUrl
 	}
 	return ""
+}
+
+func (x *PaymentChannel) GetRequiresPhoneNumber() bool {
+	if x != nil {
+		return x.RequiresPhoneNumber
+	}
+	return false
 }
 
 // Pay by bank transfer to a virtual account.
@@ -526,8 +540,14 @@ type EwalletInstructions struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The wallet's name, such as "GoPay".
 	WalletName string `protobuf:"bytes,1,opt,name=wallet_name,json=walletName,proto3" json:"wallet_name,omitempty"`
-	// A link that opens the wallet's app (or its web page) on the payment.
-	CheckoutUrl   string `protobuf:"bytes,2,opt,name=checkout_url,json=checkoutUrl,proto3" json:"checkout_url,omitempty"`
+	// A link that opens the wallet's app (an app link on a phone) on the payment. Empty when
+	// the request was sent to phone_number instead, or when the provider gives no link (the
+	// sandbox provider has no wallet to open); never a placeholder.
+	CheckoutUrl string `protobuf:"bytes,2,opt,name=checkout_url,json=checkoutUrl,proto3" json:"checkout_url,omitempty"`
+	// For channels that require a phone number: the wallet account the payment request was
+	// sent to, masked but its last four digits, such as "0812****7890"; the payer approves it
+	// in the wallet's app. Empty otherwise.
+	PhoneNumber   string `protobuf:"bytes,3,opt,name=phone_number,json=phoneNumber,proto3" json:"phone_number,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -572,6 +592,13 @@ func (x *EwalletInstructions) GetWalletName() string {
 func (x *EwalletInstructions) GetCheckoutUrl() string {
 	if x != nil {
 		return x.CheckoutUrl
+	}
+	return ""
+}
+
+func (x *EwalletInstructions) GetPhoneNumber() string {
+	if x != nil {
+		return x.PhoneNumber
 	}
 	return ""
 }
@@ -631,6 +658,128 @@ func (x *RetailOutletInstructions) GetPaymentCode() string {
 	return ""
 }
 
+// How to pay, depending on the channel's kind: Payment's instructions as a message of its
+// own, so that others (an order) can keep a copy.
+type PaymentInstructions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instructions; exactly one is set.
+	//
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*PaymentInstructions_VirtualAccount
+	//	*PaymentInstructions_Qris
+	//	*PaymentInstructions_Ewallet
+	//	*PaymentInstructions_RetailOutlet
+	Kind          isPaymentInstructions_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaymentInstructions) Reset() {
+	*x = PaymentInstructions{}
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentInstructions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentInstructions) ProtoMessage() {}
+
+func (x *PaymentInstructions) ProtoReflect() protoreflect.Message {
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentInstructions.ProtoReflect.Descriptor instead.
+func (*PaymentInstructions) Descriptor() ([]byte, []int) {
+	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *PaymentInstructions) GetKind() isPaymentInstructions_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *PaymentInstructions) GetVirtualAccount() *VirtualAccountInstructions {
+	if x != nil {
+		if x, ok := x.Kind.(*PaymentInstructions_VirtualAccount); ok {
+			return x.VirtualAccount
+		}
+	}
+	return nil
+}
+
+func (x *PaymentInstructions) GetQris() *QrisInstructions {
+	if x != nil {
+		if x, ok := x.Kind.(*PaymentInstructions_Qris); ok {
+			return x.Qris
+		}
+	}
+	return nil
+}
+
+func (x *PaymentInstructions) GetEwallet() *EwalletInstructions {
+	if x != nil {
+		if x, ok := x.Kind.(*PaymentInstructions_Ewallet); ok {
+			return x.Ewallet
+		}
+	}
+	return nil
+}
+
+func (x *PaymentInstructions) GetRetailOutlet() *RetailOutletInstructions {
+	if x != nil {
+		if x, ok := x.Kind.(*PaymentInstructions_RetailOutlet); ok {
+			return x.RetailOutlet
+		}
+	}
+	return nil
+}
+
+type isPaymentInstructions_Kind interface {
+	isPaymentInstructions_Kind()
+}
+
+type PaymentInstructions_VirtualAccount struct {
+	// Set for virtual-account channels.
+	VirtualAccount *VirtualAccountInstructions `protobuf:"bytes,1,opt,name=virtual_account,json=virtualAccount,proto3,oneof"`
+}
+
+type PaymentInstructions_Qris struct {
+	// Set for QRIS.
+	Qris *QrisInstructions `protobuf:"bytes,2,opt,name=qris,proto3,oneof"`
+}
+
+type PaymentInstructions_Ewallet struct {
+	// Set for e-wallets.
+	Ewallet *EwalletInstructions `protobuf:"bytes,3,opt,name=ewallet,proto3,oneof"`
+}
+
+type PaymentInstructions_RetailOutlet struct {
+	// Set for convenience stores.
+	RetailOutlet *RetailOutletInstructions `protobuf:"bytes,4,opt,name=retail_outlet,json=retailOutlet,proto3,oneof"`
+}
+
+func (*PaymentInstructions_VirtualAccount) isPaymentInstructions_Kind() {}
+
+func (*PaymentInstructions_Qris) isPaymentInstructions_Kind() {}
+
+func (*PaymentInstructions_Ewallet) isPaymentInstructions_Kind() {}
+
+func (*PaymentInstructions_RetailOutlet) isPaymentInstructions_Kind() {}
+
 // A request for money for one order, through one channel.
 type Payment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -682,7 +831,7 @@ type Payment struct {
 
 func (x *Payment) Reset() {
 	*x = Payment{}
-	mi := &file_pasar_payment_v1_payment_proto_msgTypes[5]
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -694,7 +843,7 @@ func (x *Payment) String() string {
 func (*Payment) ProtoMessage() {}
 
 func (x *Payment) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_proto_msgTypes[5]
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -707,7 +856,7 @@ func (x *Payment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Payment.ProtoReflect.Descriptor instead.
 func (*Payment) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{5}
+	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Payment) GetId() string {
@@ -924,7 +1073,7 @@ type Refund struct {
 
 func (x *Refund) Reset() {
 	*x = Refund{}
-	mi := &file_pasar_payment_v1_payment_proto_msgTypes[6]
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -936,7 +1085,7 @@ func (x *Refund) String() string {
 func (*Refund) ProtoMessage() {}
 
 func (x *Refund) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_proto_msgTypes[6]
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -949,7 +1098,7 @@ func (x *Refund) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refund.ProtoReflect.Descriptor instead.
 func (*Refund) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{6}
+	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Refund) GetId() string {
@@ -1036,7 +1185,7 @@ type PaymentEvent struct {
 
 func (x *PaymentEvent) Reset() {
 	*x = PaymentEvent{}
-	mi := &file_pasar_payment_v1_payment_proto_msgTypes[7]
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1048,7 +1197,7 @@ func (x *PaymentEvent) String() string {
 func (*PaymentEvent) ProtoMessage() {}
 
 func (x *PaymentEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_pasar_payment_v1_payment_proto_msgTypes[7]
+	mi := &file_pasar_payment_v1_payment_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1061,7 +1210,7 @@ func (x *PaymentEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PaymentEvent.ProtoReflect.Descriptor instead.
 func (*PaymentEvent) Descriptor() ([]byte, []int) {
-	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{7}
+	return file_pasar_payment_v1_payment_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PaymentEvent) GetSequence() int64 {
@@ -1103,7 +1252,7 @@ var File_pasar_payment_v1_payment_proto protoreflect.FileDescriptor
 
 const file_pasar_payment_v1_payment_proto_rawDesc = "" +
 	"\n" +
-	"\x1epasar/payment/v1/payment.proto\x12\x10pasar.payment.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\"\xda\x03\n" +
+	"\x1epasar/payment/v1/payment.proto\x12\x10pasar.payment.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\"\x8e\x04\n" +
 	"\x0ePaymentChannel\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x128\n" +
@@ -1120,21 +1269,29 @@ const file_pasar_payment_v1_payment_proto_rawDesc = "" +
 	"\n" +
 	"sort_order\x18\n" +
 	" \x01(\x05R\tsortOrder\x12\x19\n" +
-	"\blogo_url\x18\v \x01(\tR\alogoUrl\"\x83\x01\n" +
+	"\blogo_url\x18\v \x01(\tR\alogoUrl\x122\n" +
+	"\x15requires_phone_number\x18\f \x01(\bR\x13requiresPhoneNumber\"\x83\x01\n" +
 	"\x1aVirtualAccountInstructions\x12\x1b\n" +
 	"\tbank_name\x18\x01 \x01(\tR\bbankName\x12%\n" +
 	"\x0eaccount_number\x18\x02 \x01(\tR\raccountNumber\x12!\n" +
 	"\faccount_name\x18\x03 \x01(\tR\vaccountName\"/\n" +
 	"\x10QrisInstructions\x12\x1b\n" +
-	"\tqr_string\x18\x01 \x01(\tR\bqrString\"Y\n" +
+	"\tqr_string\x18\x01 \x01(\tR\bqrString\"|\n" +
 	"\x13EwalletInstructions\x12\x1f\n" +
 	"\vwallet_name\x18\x01 \x01(\tR\n" +
 	"walletName\x12!\n" +
-	"\fcheckout_url\x18\x02 \x01(\tR\vcheckoutUrl\"^\n" +
+	"\fcheckout_url\x18\x02 \x01(\tR\vcheckoutUrl\x12!\n" +
+	"\fphone_number\x18\x03 \x01(\tR\vphoneNumber\"^\n" +
 	"\x18RetailOutletInstructions\x12\x1f\n" +
 	"\voutlet_name\x18\x01 \x01(\tR\n" +
 	"outletName\x12!\n" +
-	"\fpayment_code\x18\x02 \x01(\tR\vpaymentCode\"\xc5\b\n" +
+	"\fpayment_code\x18\x02 \x01(\tR\vpaymentCode\"\xc6\x02\n" +
+	"\x13PaymentInstructions\x12W\n" +
+	"\x0fvirtual_account\x18\x01 \x01(\v2,.pasar.payment.v1.VirtualAccountInstructionsH\x00R\x0evirtualAccount\x128\n" +
+	"\x04qris\x18\x02 \x01(\v2\".pasar.payment.v1.QrisInstructionsH\x00R\x04qris\x12A\n" +
+	"\aewallet\x18\x03 \x01(\v2%.pasar.payment.v1.EwalletInstructionsH\x00R\aewallet\x12Q\n" +
+	"\rretail_outlet\x18\x04 \x01(\v2*.pasar.payment.v1.RetailOutletInstructionsH\x00R\fretailOutletB\x06\n" +
+	"\x04kind\"\xc5\b\n" +
 	"\aPayment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\border_id\x18\x02 \x01(\tR\aorderId\x12!\n" +
@@ -1219,7 +1376,7 @@ func file_pasar_payment_v1_payment_proto_rawDescGZIP() []byte {
 }
 
 var file_pasar_payment_v1_payment_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_pasar_payment_v1_payment_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_pasar_payment_v1_payment_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_pasar_payment_v1_payment_proto_goTypes = []any{
 	(PaymentChannelKind)(0),            // 0: pasar.payment.v1.PaymentChannelKind
 	(PaymentState)(0),                  // 1: pasar.payment.v1.PaymentState
@@ -1230,47 +1387,52 @@ var file_pasar_payment_v1_payment_proto_goTypes = []any{
 	(*QrisInstructions)(nil),           // 6: pasar.payment.v1.QrisInstructions
 	(*EwalletInstructions)(nil),        // 7: pasar.payment.v1.EwalletInstructions
 	(*RetailOutletInstructions)(nil),   // 8: pasar.payment.v1.RetailOutletInstructions
-	(*Payment)(nil),                    // 9: pasar.payment.v1.Payment
-	(*Refund)(nil),                     // 10: pasar.payment.v1.Refund
-	(*PaymentEvent)(nil),               // 11: pasar.payment.v1.PaymentEvent
-	(*v1.Money)(nil),                   // 12: pasar.common.v1.Money
-	(*durationpb.Duration)(nil),        // 13: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),      // 14: google.protobuf.Timestamp
+	(*PaymentInstructions)(nil),        // 9: pasar.payment.v1.PaymentInstructions
+	(*Payment)(nil),                    // 10: pasar.payment.v1.Payment
+	(*Refund)(nil),                     // 11: pasar.payment.v1.Refund
+	(*PaymentEvent)(nil),               // 12: pasar.payment.v1.PaymentEvent
+	(*v1.Money)(nil),                   // 13: pasar.common.v1.Money
+	(*durationpb.Duration)(nil),        // 14: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),      // 15: google.protobuf.Timestamp
 }
 var file_pasar_payment_v1_payment_proto_depIdxs = []int32{
 	0,  // 0: pasar.payment.v1.PaymentChannel.kind:type_name -> pasar.payment.v1.PaymentChannelKind
-	12, // 1: pasar.payment.v1.PaymentChannel.flat_fee:type_name -> pasar.common.v1.Money
-	12, // 2: pasar.payment.v1.PaymentChannel.min_amount:type_name -> pasar.common.v1.Money
-	12, // 3: pasar.payment.v1.PaymentChannel.max_amount:type_name -> pasar.common.v1.Money
-	13, // 4: pasar.payment.v1.PaymentChannel.payment_ttl:type_name -> google.protobuf.Duration
-	0,  // 5: pasar.payment.v1.Payment.channel_kind:type_name -> pasar.payment.v1.PaymentChannelKind
-	1,  // 6: pasar.payment.v1.Payment.state:type_name -> pasar.payment.v1.PaymentState
-	12, // 7: pasar.payment.v1.Payment.amount:type_name -> pasar.common.v1.Money
-	12, // 8: pasar.payment.v1.Payment.fee:type_name -> pasar.common.v1.Money
-	12, // 9: pasar.payment.v1.Payment.total:type_name -> pasar.common.v1.Money
-	5,  // 10: pasar.payment.v1.Payment.virtual_account:type_name -> pasar.payment.v1.VirtualAccountInstructions
-	6,  // 11: pasar.payment.v1.Payment.qris:type_name -> pasar.payment.v1.QrisInstructions
-	7,  // 12: pasar.payment.v1.Payment.ewallet:type_name -> pasar.payment.v1.EwalletInstructions
-	8,  // 13: pasar.payment.v1.Payment.retail_outlet:type_name -> pasar.payment.v1.RetailOutletInstructions
-	14, // 14: pasar.payment.v1.Payment.create_time:type_name -> google.protobuf.Timestamp
-	14, // 15: pasar.payment.v1.Payment.expire_time:type_name -> google.protobuf.Timestamp
-	14, // 16: pasar.payment.v1.Payment.paid_time:type_name -> google.protobuf.Timestamp
-	14, // 17: pasar.payment.v1.Payment.update_time:type_name -> google.protobuf.Timestamp
-	10, // 18: pasar.payment.v1.Payment.refunds:type_name -> pasar.payment.v1.Refund
-	12, // 19: pasar.payment.v1.Payment.refunded_total:type_name -> pasar.common.v1.Money
-	12, // 20: pasar.payment.v1.Refund.amount:type_name -> pasar.common.v1.Money
-	2,  // 21: pasar.payment.v1.Refund.state:type_name -> pasar.payment.v1.RefundState
-	14, // 22: pasar.payment.v1.Refund.create_time:type_name -> google.protobuf.Timestamp
-	14, // 23: pasar.payment.v1.Refund.complete_time:type_name -> google.protobuf.Timestamp
-	3,  // 24: pasar.payment.v1.PaymentEvent.type:type_name -> pasar.payment.v1.PaymentEventType
-	9,  // 25: pasar.payment.v1.PaymentEvent.payment:type_name -> pasar.payment.v1.Payment
-	14, // 26: pasar.payment.v1.PaymentEvent.create_time:type_name -> google.protobuf.Timestamp
-	10, // 27: pasar.payment.v1.PaymentEvent.refund:type_name -> pasar.payment.v1.Refund
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	13, // 1: pasar.payment.v1.PaymentChannel.flat_fee:type_name -> pasar.common.v1.Money
+	13, // 2: pasar.payment.v1.PaymentChannel.min_amount:type_name -> pasar.common.v1.Money
+	13, // 3: pasar.payment.v1.PaymentChannel.max_amount:type_name -> pasar.common.v1.Money
+	14, // 4: pasar.payment.v1.PaymentChannel.payment_ttl:type_name -> google.protobuf.Duration
+	5,  // 5: pasar.payment.v1.PaymentInstructions.virtual_account:type_name -> pasar.payment.v1.VirtualAccountInstructions
+	6,  // 6: pasar.payment.v1.PaymentInstructions.qris:type_name -> pasar.payment.v1.QrisInstructions
+	7,  // 7: pasar.payment.v1.PaymentInstructions.ewallet:type_name -> pasar.payment.v1.EwalletInstructions
+	8,  // 8: pasar.payment.v1.PaymentInstructions.retail_outlet:type_name -> pasar.payment.v1.RetailOutletInstructions
+	0,  // 9: pasar.payment.v1.Payment.channel_kind:type_name -> pasar.payment.v1.PaymentChannelKind
+	1,  // 10: pasar.payment.v1.Payment.state:type_name -> pasar.payment.v1.PaymentState
+	13, // 11: pasar.payment.v1.Payment.amount:type_name -> pasar.common.v1.Money
+	13, // 12: pasar.payment.v1.Payment.fee:type_name -> pasar.common.v1.Money
+	13, // 13: pasar.payment.v1.Payment.total:type_name -> pasar.common.v1.Money
+	5,  // 14: pasar.payment.v1.Payment.virtual_account:type_name -> pasar.payment.v1.VirtualAccountInstructions
+	6,  // 15: pasar.payment.v1.Payment.qris:type_name -> pasar.payment.v1.QrisInstructions
+	7,  // 16: pasar.payment.v1.Payment.ewallet:type_name -> pasar.payment.v1.EwalletInstructions
+	8,  // 17: pasar.payment.v1.Payment.retail_outlet:type_name -> pasar.payment.v1.RetailOutletInstructions
+	15, // 18: pasar.payment.v1.Payment.create_time:type_name -> google.protobuf.Timestamp
+	15, // 19: pasar.payment.v1.Payment.expire_time:type_name -> google.protobuf.Timestamp
+	15, // 20: pasar.payment.v1.Payment.paid_time:type_name -> google.protobuf.Timestamp
+	15, // 21: pasar.payment.v1.Payment.update_time:type_name -> google.protobuf.Timestamp
+	11, // 22: pasar.payment.v1.Payment.refunds:type_name -> pasar.payment.v1.Refund
+	13, // 23: pasar.payment.v1.Payment.refunded_total:type_name -> pasar.common.v1.Money
+	13, // 24: pasar.payment.v1.Refund.amount:type_name -> pasar.common.v1.Money
+	2,  // 25: pasar.payment.v1.Refund.state:type_name -> pasar.payment.v1.RefundState
+	15, // 26: pasar.payment.v1.Refund.create_time:type_name -> google.protobuf.Timestamp
+	15, // 27: pasar.payment.v1.Refund.complete_time:type_name -> google.protobuf.Timestamp
+	3,  // 28: pasar.payment.v1.PaymentEvent.type:type_name -> pasar.payment.v1.PaymentEventType
+	10, // 29: pasar.payment.v1.PaymentEvent.payment:type_name -> pasar.payment.v1.Payment
+	15, // 30: pasar.payment.v1.PaymentEvent.create_time:type_name -> google.protobuf.Timestamp
+	11, // 31: pasar.payment.v1.PaymentEvent.refund:type_name -> pasar.payment.v1.Refund
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_pasar_payment_v1_payment_proto_init() }
@@ -1279,6 +1441,12 @@ func file_pasar_payment_v1_payment_proto_init() {
 		return
 	}
 	file_pasar_payment_v1_payment_proto_msgTypes[5].OneofWrappers = []any{
+		(*PaymentInstructions_VirtualAccount)(nil),
+		(*PaymentInstructions_Qris)(nil),
+		(*PaymentInstructions_Ewallet)(nil),
+		(*PaymentInstructions_RetailOutlet)(nil),
+	}
+	file_pasar_payment_v1_payment_proto_msgTypes[6].OneofWrappers = []any{
 		(*Payment_VirtualAccount)(nil),
 		(*Payment_Qris)(nil),
 		(*Payment_Ewallet)(nil),
@@ -1290,7 +1458,7 @@ func file_pasar_payment_v1_payment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pasar_payment_v1_payment_proto_rawDesc), len(file_pasar_payment_v1_payment_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -346,8 +346,13 @@ type CreatePaymentRequest struct {
 	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
 	// The payer's e-mail address, which some providers require.
 	CustomerEmail string `protobuf:"bytes,5,opt,name=customer_email,json=customerEmail,proto3" json:"customer_email,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The phone number of the payer's e-wallet account: required (PAYER_PHONE_NUMBER_REQUIRED)
+	// for a channel whose requires_phone_number is set, ignored for others. An Indonesian
+	// mobile number: "08", "628" or "+628" and 7 to 12 more digits. A retry with the same
+	// order_id answers the first payment whatever this says, as for the other fields.
+	PayerPhoneNumber string `protobuf:"bytes,6,opt,name=payer_phone_number,json=payerPhoneNumber,proto3" json:"payer_phone_number,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CreatePaymentRequest) Reset() {
@@ -411,6 +416,13 @@ func (x *CreatePaymentRequest) GetDescription() string {
 func (x *CreatePaymentRequest) GetCustomerEmail() string {
 	if x != nil {
 		return x.CustomerEmail
+	}
+	return ""
+}
+
+func (x *CreatePaymentRequest) GetPayerPhoneNumber() string {
+	if x != nil {
+		return x.PayerPhoneNumber
 	}
 	return ""
 }
@@ -1006,7 +1018,7 @@ const file_pasar_payment_v1_payment_service_proto_rawDesc = "" +
 	"\x16SimulatePaymentRequest\x12)\n" +
 	"\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x142\x12^pay_[0-9a-f]{32}$R\x02id\"N\n" +
 	"\x17SimulatePaymentResponse\x123\n" +
-	"\apayment\x18\x01 \x01(\v2\x19.pasar.payment.v1.PaymentR\apayment\"\x81\x03\n" +
+	"\apayment\x18\x01 \x01(\v2\x19.pasar.payment.v1.PaymentR\apayment\"\xd4\x03\n" +
 	"\x14CreatePaymentRequest\x126\n" +
 	"\border_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\aorderId\x12F\n" +
 	"\fchannel_code\x18\x02 \x01(\tB#\xbaH r\x1e\x10\x01\x18 2\x18^[a-z0-9]+(_[a-z0-9]+)*$R\vchannelCode\x12\x89\x01\n" +
@@ -1014,7 +1026,8 @@ const file_pasar_payment_v1_payment_service_proto_rawDesc = "" +
 	"\x1ecreate_payment.amount.positive\x12\x1damount must be more than zero\x1a\x0fthis.amount > 0\xc8\x01\x01R\x06amount\x12*\n" +
 	"\vdescription\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdescription\x121\n" +
 	"\x0ecustomer_email\x18\x05 \x01(\tB\n" +
-	"\xbaH\ar\x05\x18\xfe\x01`\x01R\rcustomerEmail\"L\n" +
+	"\xbaH\ar\x05\x18\xfe\x01`\x01R\rcustomerEmail\x12Q\n" +
+	"\x12payer_phone_number\x18\x06 \x01(\tB#\xbaH r\x1e2\x1c^((\\+62|62|0)8[0-9]{7,12})?$R\x10payerPhoneNumber\"L\n" +
 	"\x15CreatePaymentResponse\x123\n" +
 	"\apayment\x18\x01 \x01(\v2\x19.pasar.payment.v1.PaymentR\apayment\"S\n" +
 	"\x19FindPaymentByOrderRequest\x126\n" +

@@ -212,10 +212,12 @@ type Category struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The category's id: lower-case letters, digits and single hyphens, such as "paket-data".
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// The name shown to shoppers.
+	// The name shown to shoppers, in Indonesian (the shop's language).
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// The position of the category in menus; lower comes first.
-	SortOrder     int32 `protobuf:"varint,3,opt,name=sort_order,json=sortOrder,proto3" json:"sort_order,omitempty"`
+	SortOrder int32 `protobuf:"varint,3,opt,name=sort_order,json=sortOrder,proto3" json:"sort_order,omitempty"`
+	// The name in English; empty means display_name serves in English too.
+	DisplayNameEn string `protobuf:"bytes,4,opt,name=display_name_en,json=displayNameEn,proto3" json:"display_name_en,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -269,6 +271,13 @@ func (x *Category) GetSortOrder() int32 {
 		return x.SortOrder
 	}
 	return 0
+}
+
+func (x *Category) GetDisplayNameEn() string {
+	if x != nil {
+		return x.DisplayNameEn
+	}
+	return ""
 }
 
 // A value the shopper gives so that a product can be delivered, such as the phone number
@@ -425,9 +434,9 @@ type Product struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The product's id: lower-case letters, digits and single hyphens, such as "pulsa-nusantara".
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// The name shown to shoppers.
+	// The name shown to shoppers, in Indonesian (the shop's language).
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	// A longer description shown on the product's order page; plain text.
+	// A longer description shown on the product's order page, in Indonesian; plain text.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	// The id of the category the product belongs to.
 	CategoryId string `protobuf:"bytes,4,opt,name=category_id,json=categoryId,proto3" json:"category_id,omitempty"`
@@ -450,9 +459,17 @@ type Product struct {
 	// name at most once.
 	DestinationFields []*DestinationField `protobuf:"bytes,12,rep,name=destination_fields,json=destinationFields,proto3" json:"destination_fields,omitempty"`
 	// What a delivery of the product hands over.
-	DeliveryKind  DeliveryKind `protobuf:"varint,13,opt,name=delivery_kind,json=deliveryKind,proto3,enum=pasar.product.v1.DeliveryKind" json:"delivery_kind,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DeliveryKind DeliveryKind `protobuf:"varint,13,opt,name=delivery_kind,json=deliveryKind,proto3,enum=pasar.product.v1.DeliveryKind" json:"delivery_kind,omitempty"`
+	// The name in English; empty means display_name serves in English too.
+	DisplayNameEn string `protobuf:"bytes,14,opt,name=display_name_en,json=displayNameEn,proto3" json:"display_name_en,omitempty"`
+	// The description in English; empty means description serves in English too.
+	DescriptionEn string `protobuf:"bytes,15,opt,name=description_en,json=descriptionEn,proto3" json:"description_en,omitempty"`
+	// Other words shoppers type to find the product, in any language, such as "pln",
+	// "listrik" and "token" for an electricity token or "game" for a game voucher.
+	// ListProductsRequest.query matches them as it matches the names.
+	SearchKeywords []string `protobuf:"bytes,16,rep,name=search_keywords,json=searchKeywords,proto3" json:"search_keywords,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Product) Reset() {
@@ -576,6 +593,27 @@ func (x *Product) GetDeliveryKind() DeliveryKind {
 	return DeliveryKind_DELIVERY_KIND_UNSPECIFIED
 }
 
+func (x *Product) GetDisplayNameEn() string {
+	if x != nil {
+		return x.DisplayNameEn
+	}
+	return ""
+}
+
+func (x *Product) GetDescriptionEn() string {
+	if x != nil {
+		return x.DescriptionEn
+	}
+	return ""
+}
+
+func (x *Product) GetSearchKeywords() []string {
+	if x != nil {
+		return x.SearchKeywords
+	}
+	return nil
+}
+
 // One way a product is sold ("paket"): a nominal, a data plan or a voucher value,
 // with its own price and stock.
 type Package struct {
@@ -585,9 +623,10 @@ type Package struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The id of the product this package belongs to. Output only.
 	ProductId string `protobuf:"bytes,2,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
-	// The name shown to shoppers, such as "Pulsa 10.000".
+	// The name shown to shoppers, in Indonesian, such as "Pulsa 10.000".
 	DisplayName string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	// A short description, such as the validity period of a data plan; plain text.
+	// A short description, such as the validity period of a data plan, in Indonesian;
+	// plain text.
 	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
 	// The price of one unit of the package. Orders snapshot it when they are created.
 	Price *v1.Money `protobuf:"bytes,5,opt,name=price,proto3" json:"price,omitempty"`
@@ -603,9 +642,15 @@ type Package struct {
 	// them). Output only.
 	DestinationFields []*DestinationField `protobuf:"bytes,9,rep,name=destination_fields,json=destinationFields,proto3" json:"destination_fields,omitempty"`
 	// The delivery kind of the package's product. Output only.
-	DeliveryKind  DeliveryKind `protobuf:"varint,10,opt,name=delivery_kind,json=deliveryKind,proto3,enum=pasar.product.v1.DeliveryKind" json:"delivery_kind,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DeliveryKind DeliveryKind `protobuf:"varint,10,opt,name=delivery_kind,json=deliveryKind,proto3,enum=pasar.product.v1.DeliveryKind" json:"delivery_kind,omitempty"`
+	// The name in English; empty means display_name serves in English too.
+	DisplayNameEn string `protobuf:"bytes,11,opt,name=display_name_en,json=displayNameEn,proto3" json:"display_name_en,omitempty"`
+	// The description in English; empty means description serves in English too.
+	DescriptionEn string `protobuf:"bytes,12,opt,name=description_en,json=descriptionEn,proto3" json:"description_en,omitempty"`
+	// The English name of the package's product (empty when it has none). Output only.
+	ProductDisplayNameEn string `protobuf:"bytes,13,opt,name=product_display_name_en,json=productDisplayNameEn,proto3" json:"product_display_name_en,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Package) Reset() {
@@ -706,6 +751,27 @@ func (x *Package) GetDeliveryKind() DeliveryKind {
 		return x.DeliveryKind
 	}
 	return DeliveryKind_DELIVERY_KIND_UNSPECIFIED
+}
+
+func (x *Package) GetDisplayNameEn() string {
+	if x != nil {
+		return x.DisplayNameEn
+	}
+	return ""
+}
+
+func (x *Package) GetDescriptionEn() string {
+	if x != nil {
+		return x.DescriptionEn
+	}
+	return ""
+}
+
+func (x *Package) GetProductDisplayNameEn() string {
+	if x != nil {
+		return x.ProductDisplayNameEn
+	}
+	return ""
 }
 
 // One line of a stock reservation: a package and how many units of it.
@@ -859,13 +925,14 @@ var File_pasar_product_v1_product_proto protoreflect.FileDescriptor
 
 const file_pasar_product_v1_product_proto_rawDesc = "" +
 	"\n" +
-	"\x1epasar/product/v1/product.proto\x12\x10pasar.product.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\"\x98\x01\n" +
+	"\x1epasar/product/v1/product.proto\x12\x10pasar.product.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\"\xc9\x01\n" +
 	"\bCategory\x123\n" +
 	"\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\x12,\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18PR\vdisplayName\x12)\n" +
 	"\n" +
 	"sort_order\x18\x03 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\x90N(\x00R\tsortOrder\"\xb9\x04\n" +
+	"\xbaH\a\x1a\x05\x18\x90N(\x00R\tsortOrder\x12/\n" +
+	"\x0fdisplay_name_en\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18PR\rdisplayNameEn\"\xb9\x04\n" +
 	"\x10DestinationField\x120\n" +
 	"\x04name\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x10\x01\x18 2\x11^[a-z][a-z0-9_]*$R\x04name\x12\x1f\n" +
 	"\x05label\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18PR\x05label\x12$\n" +
@@ -882,7 +949,7 @@ const file_pasar_product_v1_product_proto_rawDesc = "" +
 	"\aexample\x18\n" +
 	" \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aexample\x12)\n" +
 	"\x10lookup_supported\x18\v \x01(\bR\x0flookupSupported:q\xbaHn\x1al\n" +
-	"\x1edestination_field.length_range\x12&max_length must be at least min_length\x1a\"this.max_length >= this.min_length\"\x92\a\n" +
+	"\x1edestination_field.length_range\x12&max_length must be at least min_length\x1a\"this.max_length >= this.min_length\"\xaf\b\n" +
 	"\aProduct\x123\n" +
 	"\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\x12,\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18xR\vdisplayName\x12*\n" +
@@ -900,8 +967,12 @@ const file_pasar_product_v1_product_proto_rawDesc = "" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12[\n" +
 	"\x12destination_fields\x18\f \x03(\v2\".pasar.product.v1.DestinationFieldB\b\xbaH\x05\x92\x01\x02\x10\x04R\x11destinationFields\x12M\n" +
-	"\rdelivery_kind\x18\r \x01(\x0e2\x1e.pasar.product.v1.DeliveryKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\fdeliveryKind:\x8d\x01\xbaH\x89\x01\x1a\x86\x01\n" +
-	"&product.destination_fields.unique_name\x12+each destination field name may appear once\x1a/this.destination_fields.map(f, f.name).unique()\"\x9a\x04\n" +
+	"\rdelivery_kind\x18\r \x01(\x0e2\x1e.pasar.product.v1.DeliveryKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\fdeliveryKind\x12/\n" +
+	"\x0fdisplay_name_en\x18\x0e \x01(\tB\a\xbaH\x04r\x02\x18xR\rdisplayNameEn\x12/\n" +
+	"\x0edescription_en\x18\x0f \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\rdescriptionEn\x129\n" +
+	"\x0fsearch_keywords\x18\x10 \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\x10\x14\"\x06r\x04\x10\x01\x18(R\x0esearchKeywords:\x8d\x01\xbaH\x89\x01\x1a\x86\x01\n" +
+	"&product.destination_fields.unique_name\x12+each destination field name may appear once\x1a/this.destination_fields.map(f, f.name).unique()\"\xb3\x05\n" +
 	"\aPackage\x123\n" +
 	"\x02id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x02id\x12\x1d\n" +
 	"\n" +
@@ -917,7 +988,10 @@ const file_pasar_product_v1_product_proto_rawDesc = "" +
 	"\x14product_display_name\x18\b \x01(\tR\x12productDisplayName\x12Q\n" +
 	"\x12destination_fields\x18\t \x03(\v2\".pasar.product.v1.DestinationFieldR\x11destinationFields\x12C\n" +
 	"\rdelivery_kind\x18\n" +
-	" \x01(\x0e2\x1e.pasar.product.v1.DeliveryKindR\fdeliveryKind\"v\n" +
+	" \x01(\x0e2\x1e.pasar.product.v1.DeliveryKindR\fdeliveryKind\x12/\n" +
+	"\x0fdisplay_name_en\x18\v \x01(\tB\a\xbaH\x04r\x02\x18xR\rdisplayNameEn\x12/\n" +
+	"\x0edescription_en\x18\f \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\rdescriptionEn\x125\n" +
+	"\x17product_display_name_en\x18\r \x01(\tR\x14productDisplayNameEn\"v\n" +
 	"\tStockLine\x12B\n" +
 	"\n" +
 	"package_id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\tpackageId\x12%\n" +

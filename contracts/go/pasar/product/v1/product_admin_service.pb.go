@@ -216,8 +216,9 @@ type UpdateProductRequest struct {
 	// The product's new field values; its id names the product to change.
 	Product *Product `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
 	// The fields to change: any of display_name, description, category_id, image_url,
-	// destination_fields, delivery_kind. Empty means the first four (the fields v1.0 had),
-	// so that a client built before the others existed does not clear them.
+	// destination_fields, delivery_kind, display_name_en, description_en, search_keywords.
+	// Empty means the first four (the fields v1.0 had), so that a client built before the
+	// others existed does not clear them.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -512,7 +513,8 @@ type UpdatePackageRequest struct {
 	// The package's new field values; its id names the package to change.
 	Package *Package `protobuf:"bytes,1,opt,name=package,proto3" json:"package,omitempty"`
 	// The fields to change: any of display_name, description, price, stock_available,
-	// sort_order. Empty means all of them.
+	// sort_order, display_name_en, description_en. Empty means the first five (the fields
+	// v1.0 had), so that a client built before the others existed does not clear them.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

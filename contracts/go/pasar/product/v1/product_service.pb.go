@@ -148,7 +148,11 @@ type ListProductsRequest struct {
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only products of this category, if set.
 	CategoryId string `protobuf:"bytes,3,opt,name=category_id,json=categoryId,proto3" json:"category_id,omitempty"`
-	// Only products whose name contains this text, ignoring case, if set.
+	// Only products that match this text, if set: every word of it must be found, ignoring
+	// case and accents, in the product's name (in either language), one of its
+	// search_keywords, or its category's name (in either language). "pln" finds an
+	// electricity token whose keywords say "pln"; "pulsa telkomsel" finds a product whose
+	// name has both words.
 	Query         string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

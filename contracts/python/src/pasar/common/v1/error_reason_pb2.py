@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"pasar/common/v1/error_reason.proto\x12\x0fpasar.common.v1*\x94\x02\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45PENDENCY_UNAVAILABLE\x10\x01\x12\x18\n\x14\x44\x41TABASE_UNAVAILABLE\x10\x02\x12\x0e\n\nCONTENTION\x10\x03\x12\x16\n\x12INVALID_PAGE_TOKEN\x10\x04\x12\x1d\n\x19\x43\x41LLER_CREDENTIAL_MISSING\x10\x05\x12\x1d\n\x19\x43\x41LLER_CREDENTIAL_INVALID\x10\x06\x12\x1a\n\x16\x43\x41LLER_UNAUTHENTICATED\x10\x07\x12\x16\n\x12\x43\x41LLER_NOT_ALLOWED\x10\x08\x12\x17\n\x13INVALID_DESTINATION\x10\tBCZAgithub.com/pasar-shop/pasar/contracts/go/pasar/common/v1;commonv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"pasar/common/v1/error_reason.proto\x12\x0fpasar.common.v1*\xa6\x02\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45PENDENCY_UNAVAILABLE\x10\x01\x12\x18\n\x14\x44\x41TABASE_UNAVAILABLE\x10\x02\x12\x0e\n\nCONTENTION\x10\x03\x12\x16\n\x12INVALID_PAGE_TOKEN\x10\x04\x12\x1d\n\x19\x43\x41LLER_CREDENTIAL_MISSING\x10\x05\x12\x1d\n\x19\x43\x41LLER_CREDENTIAL_INVALID\x10\x06\x12\x1a\n\x16\x43\x41LLER_UNAUTHENTICATED\x10\x07\x12\x16\n\x12\x43\x41LLER_NOT_ALLOWED\x10\x08\x12\x17\n\x13INVALID_DESTINATION\x10\t\x12\x10\n\x0cRATE_LIMITED\x10\nBCZAgithub.com/pasar-shop/pasar/contracts/go/pasar/common/v1;commonv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'ZAgithub.com/pasar-shop/pasar/contracts/go/pasar/common/v1;commonv1'
   _globals['_ERRORREASON']._serialized_start=56
-  _globals['_ERRORREASON']._serialized_end=332
+  _globals['_ERRORREASON']._serialized_end=350
 # @@protoc_insertion_point(module_scope)

@@ -65,6 +65,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     `lines[0].destination["phone_number"]`. Metadata: `product_id`, `field` (the
     destination field's name).
     """
+    RATE_LIMITED: _ErrorReason.ValueType  # 10
+    """RESOURCE_EXHAUSTED: too many calls in too short a time, from one client address (the
+    public gateway's limit on the methods that carry a `rate_limit_bucket`) or for one key
+    (the order service's limit on failed look-ups of one order number); the same call
+    succeeds after the wait. Metadata: `retry_after_seconds`, whole seconds to wait.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Why a call failed, as `google.rpc.ErrorInfo.reason` (domain `pasar.shop`) carries it:
@@ -120,5 +126,11 @@ has a value no field names, or has a value that breaks its field's rules (length
 prefix, pattern). A BadRequest violation names the value's path, such as
 `lines[0].destination["phone_number"]`. Metadata: `product_id`, `field` (the
 destination field's name).
+"""
+RATE_LIMITED: ErrorReason.ValueType  # 10
+"""RESOURCE_EXHAUSTED: too many calls in too short a time, from one client address (the
+public gateway's limit on the methods that carry a `rate_limit_bucket`) or for one key
+(the order service's limit on failed look-ups of one order number); the same call
+succeeds after the wait. Metadata: `retry_after_seconds`, whole seconds to wait.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

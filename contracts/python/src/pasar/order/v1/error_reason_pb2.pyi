@@ -25,8 +25,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     ERROR_REASON_UNSPECIFIED: _ErrorReason.ValueType  # 0
     """Never sent."""
     ORDER_NOT_FOUND: _ErrorReason.ValueType  # 1
-    """NOT_FOUND: no such order, or the access token does not match it (the two are not told
-    apart). No metadata.
+    """NOT_FOUND: no such order, or the access token (or, for LookupOrder, the contact) does
+    not match it (the two are not told apart). No metadata.
     """
     ORDER_NOT_CANCELLABLE: _ErrorReason.ValueType  # 2
     """FAILED_PRECONDITION: the order is paid (or fulfilled, or refunded) or expired, so it
@@ -61,14 +61,15 @@ class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     off (the order service sees only the enabled ones). CancelOrder passes the payment
     service's refusals through the same way. A concurrent attempt with the same
     `request_id`, or a checkout that took too long, is `pasar.common.v1.ErrorReason`
-    CONTENTION: retry the same request.
+    CONTENTION: retry the same request. LookupOrder answers `pasar.common.v1.ErrorReason`
+    RATE_LIMITED when a number had too many failed look-ups.
     """
 
 ERROR_REASON_UNSPECIFIED: ErrorReason.ValueType  # 0
 """Never sent."""
 ORDER_NOT_FOUND: ErrorReason.ValueType  # 1
-"""NOT_FOUND: no such order, or the access token does not match it (the two are not told
-apart). No metadata.
+"""NOT_FOUND: no such order, or the access token (or, for LookupOrder, the contact) does
+not match it (the two are not told apart). No metadata.
 """
 ORDER_NOT_CANCELLABLE: ErrorReason.ValueType  # 2
 """FAILED_PRECONDITION: the order is paid (or fulfilled, or refunded) or expired, so it

@@ -111,6 +111,8 @@ class OrderLine(_message.Message):
     DESTINATION_FIELD_NUMBER: _builtins.int
     FULFILLMENT_FIELD_NUMBER: _builtins.int
     REFUND_FIELD_NUMBER: _builtins.int
+    PACKAGE_DISPLAY_NAME_EN_FIELD_NUMBER: _builtins.int
+    PRODUCT_DISPLAY_NAME_EN_FIELD_NUMBER: _builtins.int
     package_id: _builtins.str
     """The id of the package bought."""
     package_display_name: _builtins.str
@@ -121,6 +123,12 @@ class OrderLine(_message.Message):
     """The product's name when the order was placed."""
     quantity: _builtins.int
     """How many units."""
+    package_display_name_en: _builtins.str
+    """The package's English name when the order was placed; empty when it had none (then
+    package_display_name serves in English too).
+    """
+    product_display_name_en: _builtins.str
+    """The product's English name when the order was placed; empty when it had none."""
     @_builtins.property
     def unit_price(self) -> _money_pb2.Money:
         """The price of one unit when the order was placed, read from the catalog."""
@@ -159,10 +167,12 @@ class OrderLine(_message.Message):
         destination: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         fulfillment: _fulfillment_pb2.Fulfillment | None = ...,
         refund: _payment_pb2.Refund | None = ...,
+        package_display_name_en: _builtins.str = ...,
+        product_display_name_en: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["fulfillment", b"fulfillment", "line_total", b"line_total", "refund", b"refund", "unit_price", b"unit_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "fulfillment", b"fulfillment", "line_total", b"line_total", "package_display_name", b"package_display_name", "package_id", b"package_id", "product_display_name", b"product_display_name", "product_id", b"product_id", "quantity", b"quantity", "refund", b"refund", "unit_price", b"unit_price"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "fulfillment", b"fulfillment", "line_total", b"line_total", "package_display_name", b"package_display_name", "package_display_name_en", b"package_display_name_en", "package_id", b"package_id", "product_display_name", b"product_display_name", "product_display_name_en", b"product_display_name_en", "product_id", b"product_id", "quantity", b"quantity", "refund", b"refund", "unit_price", b"unit_price"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -190,8 +200,12 @@ class Order(_message.Message):
     PAID_TIME_FIELD_NUMBER: _builtins.int
     COMPLETE_TIME_FIELD_NUMBER: _builtins.int
     REFUNDED_TOTAL_FIELD_NUMBER: _builtins.int
+    ORDER_NUMBER_FIELD_NUMBER: _builtins.int
+    PAYMENT_INSTRUCTIONS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
-    """The order's id: "ord_" and 32 lower-case hexadecimal digits; not guessable."""
+    """The order's id: "ord_" and 32 lower-case hexadecimal digits; not guessable. It is the
+    order's key; order_number is for people.
+    """
     state: Global___OrderState.ValueType
     """The order's state."""
     customer_email: _builtins.str
@@ -202,6 +216,11 @@ class Order(_message.Message):
     """The id of the order's payment; read it through PaymentService.GetPayment."""
     language_code: _builtins.str
     """The language of the order's e-mails: "id" (Indonesian) or "en" (English)."""
+    order_number: _builtins.str
+    """The order's number for people: "PSR-" and six characters that cannot be mistaken for
+    one another when read out (no 0, O, 1, I, L or U), such as "PSR-7K3M9Q". Unique;
+    LookupOrder finds an order by it. Empty for orders placed before v1.3.
+    """
     @_builtins.property
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___OrderLine]:
         """What was bought."""
@@ -228,7 +247,11 @@ class Order(_message.Message):
 
     @_builtins.property
     def expire_time(self) -> _timestamp_pb2.Timestamp:
-        """When the order expires if it is still unpaid."""
+        """When the order expires if it is still unpaid: the one deadline the shopper is given.
+        It is the payment's expire_time (the channel's payment_ttl after checkout: a day for
+        a virtual account, minutes for QRIS), so the order and its payment expire together;
+        the storefront, the e-mails and the service that enforces it all use this instant.
+        """
 
     @_builtins.property
     def paid_time(self) -> _timestamp_pb2.Timestamp:
@@ -242,6 +265,14 @@ class Order(_message.Message):
     def refunded_total(self) -> _money_pb2.Money:
         """The sum of the order's refunds; zero (in the order's currency) when nothing was
         refunded.
+        """
+
+    @_builtins.property
+    def payment_instructions(self) -> _payment_pb2.PaymentInstructions:
+        """How to pay, as the payment service gave it when the order was placed (the virtual
+        account number, the retail payment code, the QRIS payload, the e-wallet's next step).
+        The order keeps it so that a pending order can show it while the payment service
+        cannot be reached.
         """
 
     def __init__(
@@ -263,10 +294,12 @@ class Order(_message.Message):
         paid_time: _timestamp_pb2.Timestamp | None = ...,
         complete_time: _timestamp_pb2.Timestamp | None = ...,
         refunded_total: _money_pb2.Money | None = ...,
+        order_number: _builtins.str = ...,
+        payment_instructions: _payment_pb2.PaymentInstructions | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["complete_time", b"complete_time", "create_time", b"create_time", "expire_time", b"expire_time", "fee", b"fee", "paid_time", b"paid_time", "refunded_total", b"refunded_total", "subtotal", b"subtotal", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["complete_time", b"complete_time", "create_time", b"create_time", "expire_time", b"expire_time", "fee", b"fee", "paid_time", b"paid_time", "payment_instructions", b"payment_instructions", "refunded_total", b"refunded_total", "subtotal", b"subtotal", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["complete_time", b"complete_time", "create_time", b"create_time", "customer_email", b"customer_email", "expire_time", b"expire_time", "fee", b"fee", "id", b"id", "language_code", b"language_code", "lines", b"lines", "paid_time", b"paid_time", "payment_channel_code", b"payment_channel_code", "payment_id", b"payment_id", "refunded_total", b"refunded_total", "state", b"state", "subtotal", b"subtotal", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complete_time", b"complete_time", "create_time", b"create_time", "customer_email", b"customer_email", "expire_time", b"expire_time", "fee", b"fee", "id", b"id", "language_code", b"language_code", "lines", b"lines", "order_number", b"order_number", "paid_time", b"paid_time", "payment_channel_code", b"payment_channel_code", "payment_id", b"payment_id", "payment_instructions", b"payment_instructions", "refunded_total", b"refunded_total", "state", b"state", "subtotal", b"subtotal", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

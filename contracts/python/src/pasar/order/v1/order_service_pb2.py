@@ -24,11 +24,12 @@ _sym_db = _symbol_database.Default()
 
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from pasar.common.v1 import options_pb2 as pasar_dot_common_dot_v1_dot_options__pb2
 from pasar.order.v1 import order_pb2 as pasar_dot_order_dot_v1_dot_order__pb2
 from pasar.payment.v1 import payment_pb2 as pasar_dot_payment_dot_v1_dot_payment__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"pasar/order/v1/order_service.proto\x12\x0epasar.order.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1apasar/order/v1/order.proto\x1a\x1epasar/payment/v1/payment.proto\"\xbd\x02\n\x0f\x43reateOrderLine\x12\x42\n\npackage_id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\tpackageId\x12%\n\x08quantity\x18\x02 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64 \x00R\x08quantity\x12\x7f\n\x0b\x64\x65stination\x18\x03 \x03(\x0b\x32\x30.pasar.order.v1.CreateOrderLine.DestinationEntryB+\xbaH(\x9a\x01%\x10\x04\"\x19r\x17\x10\x01\x18 2\x11^[a-z][a-z0-9_]*$*\x06r\x04\x10\x01\x18@R\x0b\x64\x65stination\x1a>\n\x10\x44\x65stinationEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xd2\x03\n\x12\x43reateOrderRequest\x12;\n\nrequest_id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x18\x80\x01\x32\x12^[A-Za-z0-9._:-]*$R\trequestId\x12\x31\n\x0e\x63ustomer_email\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01R\rcustomerEmail\x12\x41\n\x05lines\x18\x03 \x03(\x0b\x32\x1f.pasar.order.v1.CreateOrderLineB\n\xbaH\x07\x92\x01\x04\x08\x01\x10\x14R\x05lines\x12U\n\x14payment_channel_code\x18\x04 \x01(\tB#\xbaH r\x1e\x10\x01\x18 2\x18^[a-z0-9]+(_[a-z0-9]+)*$R\x12paymentChannelCode\x12\x34\n\rlanguage_code\x18\x05 \x01(\tB\x0f\xbaH\x0cr\nR\x00R\x02idR\x02\x65nR\x0clanguageCode:|\xbaHy\x1aw\n!create_order.lines.unique_package\x12(each package may appear in one line only\x1a(this.lines.map(l, l.package_id).unique()\"\x9a\x01\n\x13\x43reateOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x02 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x33\n\x07payment\x18\x03 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"^\n\x0fGetOrderRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^ord_[0-9a-f]{32}$R\x02id\x12 \n\x05token\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x05token\"?\n\x10GetOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order\"a\n\x12\x43\x61ncelOrderRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^ord_[0-9a-f]{32}$R\x02id\x12 \n\x05token\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x05token\"B\n\x13\x43\x61ncelOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order2\x9f\x03\n\x0cOrderService\x12q\n\x0b\x43reateOrder\x12\".pasar.order.v1.CreateOrderRequest\x1a#.pasar.order.v1.CreateOrderResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/api/v1/orders:\x01*\x12\x91\x01\n\x08GetOrder\x12\x1f.pasar.order.v1.GetOrderRequest\x1a .pasar.order.v1.GetOrderResponse\"B\x90\x02\x01\x82\xd3\xe4\x93\x02\x39\x12\x13/api/v1/orders/{id}Z\x1b\x12\x12/api/v1/order/{id}b\x05orderb\x05order\x12\x87\x01\n\x0b\x43\x61ncelOrder\x12\".pasar.order.v1.CancelOrderRequest\x1a#.pasar.order.v1.CancelOrderResponse\"/\x90\x02\x02\x82\xd3\xe4\x93\x02&\"\x1a/api/v1/orders/{id}:cancel:\x01*b\x05orderBAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"pasar/order/v1/order_service.proto\x12\x0epasar.order.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1dpasar/common/v1/options.proto\x1a\x1apasar/order/v1/order.proto\x1a\x1epasar/payment/v1/payment.proto\"\xbd\x02\n\x0f\x43reateOrderLine\x12\x42\n\npackage_id\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18?2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\tpackageId\x12%\n\x08quantity\x18\x02 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64 \x00R\x08quantity\x12\x7f\n\x0b\x64\x65stination\x18\x03 \x03(\x0b\x32\x30.pasar.order.v1.CreateOrderLine.DestinationEntryB+\xbaH(\x9a\x01%\x10\x04\"\x19r\x17\x10\x01\x18 2\x11^[a-z][a-z0-9_]*$*\x06r\x04\x10\x01\x18@R\x0b\x64\x65stination\x1a>\n\x10\x44\x65stinationEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xa5\x04\n\x12\x43reateOrderRequest\x12;\n\nrequest_id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x18\x80\x01\x32\x12^[A-Za-z0-9._:-]*$R\trequestId\x12\x31\n\x0e\x63ustomer_email\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01R\rcustomerEmail\x12\x41\n\x05lines\x18\x03 \x03(\x0b\x32\x1f.pasar.order.v1.CreateOrderLineB\n\xbaH\x07\x92\x01\x04\x08\x01\x10\x14R\x05lines\x12U\n\x14payment_channel_code\x18\x04 \x01(\tB#\xbaH r\x1e\x10\x01\x18 2\x18^[a-z0-9]+(_[a-z0-9]+)*$R\x12paymentChannelCode\x12\x34\n\rlanguage_code\x18\x05 \x01(\tB\x0f\xbaH\x0cr\nR\x00R\x02idR\x02\x65nR\x0clanguageCode\x12Q\n\x12payer_phone_number\x18\x06 \x01(\tB#\xbaH r\x1e\x32\x1c^((\\+62|62|0)8[0-9]{7,12})?$R\x10payerPhoneNumber:|\xbaHy\x1aw\n!create_order.lines.unique_package\x12(each package may appear in one line only\x1a(this.lines.map(l, l.package_id).unique()\"\x9a\x01\n\x13\x43reateOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x02 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x33\n\x07payment\x18\x03 \x01(\x0b\x32\x19.pasar.payment.v1.PaymentR\x07payment\"^\n\x0fGetOrderRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^ord_[0-9a-f]{32}$R\x02id\x12 \n\x05token\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x05token\"?\n\x10GetOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order\"a\n\x12\x43\x61ncelOrderRequest\x12)\n\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x32\x12^ord_[0-9a-f]{32}$R\x02id\x12 \n\x05token\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x05token\"B\n\x13\x43\x61ncelOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order\"\x81\x01\n\x12LookupOrderRequest\x12\x45\n\x0corder_number\x18\x01 \x01(\tB\"\xbaH\x1fr\x1d\x32\x1b^PSR-[2-9A-HJKMNP-TV-Z]{6}$R\x0borderNumber\x12$\n\x07\x63ontact\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xfe\x01R\x07\x63ontact\"e\n\x13LookupOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.pasar.order.v1.OrderR\x05order\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x02 \x01(\tR\x0b\x61\x63\x63\x65ssToken2\xa1\x04\n\x0cOrderService\x12u\n\x0b\x43reateOrder\x12\".pasar.order.v1.CreateOrderRequest\x1a#.pasar.order.v1.CreateOrderResponse\"\x1d\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x13\"\x0e/api/v1/orders:\x01*\x12|\n\x0bLookupOrder\x12\".pasar.order.v1.LookupOrderRequest\x1a#.pasar.order.v1.LookupOrderResponse\"$\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1a\"\x15/api/v1/orders:lookup:\x01*\x12\x91\x01\n\x08GetOrder\x12\x1f.pasar.order.v1.GetOrderRequest\x1a .pasar.order.v1.GetOrderResponse\"B\x90\x02\x01\x82\xd3\xe4\x93\x02\x39\x12\x13/api/v1/orders/{id}Z\x1b\x12\x12/api/v1/order/{id}b\x05orderb\x05order\x12\x87\x01\n\x0b\x43\x61ncelOrder\x12\".pasar.order.v1.CancelOrderRequest\x1a#.pasar.order.v1.CancelOrderResponse\"/\x90\x02\x02\x82\xd3\xe4\x93\x02&\"\x1a/api/v1/orders/{id}:cancel:\x01*b\x05orderBAZ?github.com/pasar-shop/pasar/contracts/go/pasar/order/v1;orderv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -54,6 +55,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEORDERREQUEST'].fields_by_name['payment_channel_code']._serialized_options = b'\272H r\036\020\001\030 2\030^[a-z0-9]+(_[a-z0-9]+)*$'
   _globals['_CREATEORDERREQUEST'].fields_by_name['language_code']._loaded_options = None
   _globals['_CREATEORDERREQUEST'].fields_by_name['language_code']._serialized_options = b'\272H\014r\nR\000R\002idR\002en'
+  _globals['_CREATEORDERREQUEST'].fields_by_name['payer_phone_number']._loaded_options = None
+  _globals['_CREATEORDERREQUEST'].fields_by_name['payer_phone_number']._serialized_options = b'\272H r\0362\034^((\\+62|62|0)8[0-9]{7,12})?$'
   _globals['_CREATEORDERREQUEST']._loaded_options = None
   _globals['_CREATEORDERREQUEST']._serialized_options = b'\272Hy\032w\n!create_order.lines.unique_package\022(each package may appear in one line only\032(this.lines.map(l, l.package_id).unique()'
   _globals['_GETORDERREQUEST'].fields_by_name['id']._loaded_options = None
@@ -64,28 +67,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CANCELORDERREQUEST'].fields_by_name['id']._serialized_options = b'\272H\026r\0242\022^ord_[0-9a-f]{32}$'
   _globals['_CANCELORDERREQUEST'].fields_by_name['token']._loaded_options = None
   _globals['_CANCELORDERREQUEST'].fields_by_name['token']._serialized_options = b'\272H\007r\005\020\001\030\200\001'
+  _globals['_LOOKUPORDERREQUEST'].fields_by_name['order_number']._loaded_options = None
+  _globals['_LOOKUPORDERREQUEST'].fields_by_name['order_number']._serialized_options = b'\272H\037r\0352\033^PSR-[2-9A-HJKMNP-TV-Z]{6}$'
+  _globals['_LOOKUPORDERREQUEST'].fields_by_name['contact']._loaded_options = None
+  _globals['_LOOKUPORDERREQUEST'].fields_by_name['contact']._serialized_options = b'\272H\007r\005\020\001\030\376\001'
   _globals['_ORDERSERVICE'].methods_by_name['CreateOrder']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['CreateOrder']._serialized_options = b'\202\323\344\223\002\023\"\016/api/v1/orders:\001*'
+  _globals['_ORDERSERVICE'].methods_by_name['CreateOrder']._serialized_options = b'\310\363\030\001\202\323\344\223\002\023\"\016/api/v1/orders:\001*'
+  _globals['_ORDERSERVICE'].methods_by_name['LookupOrder']._loaded_options = None
+  _globals['_ORDERSERVICE'].methods_by_name['LookupOrder']._serialized_options = b'\310\363\030\002\202\323\344\223\002\032\"\025/api/v1/orders:lookup:\001*'
   _globals['_ORDERSERVICE'].methods_by_name['GetOrder']._loaded_options = None
   _globals['_ORDERSERVICE'].methods_by_name['GetOrder']._serialized_options = b'\220\002\001\202\323\344\223\0029\022\023/api/v1/orders/{id}Z\033\022\022/api/v1/order/{id}b\005orderb\005order'
   _globals['_ORDERSERVICE'].methods_by_name['CancelOrder']._loaded_options = None
   _globals['_ORDERSERVICE'].methods_by_name['CancelOrder']._serialized_options = b'\220\002\002\202\323\344\223\002&\"\032/api/v1/orders/{id}:cancel:\001*b\005order'
-  _globals['_CREATEORDERLINE']._serialized_start=174
-  _globals['_CREATEORDERLINE']._serialized_end=491
-  _globals['_CREATEORDERLINE_DESTINATIONENTRY']._serialized_start=429
-  _globals['_CREATEORDERLINE_DESTINATIONENTRY']._serialized_end=491
-  _globals['_CREATEORDERREQUEST']._serialized_start=494
-  _globals['_CREATEORDERREQUEST']._serialized_end=960
-  _globals['_CREATEORDERRESPONSE']._serialized_start=963
-  _globals['_CREATEORDERRESPONSE']._serialized_end=1117
-  _globals['_GETORDERREQUEST']._serialized_start=1119
-  _globals['_GETORDERREQUEST']._serialized_end=1213
-  _globals['_GETORDERRESPONSE']._serialized_start=1215
-  _globals['_GETORDERRESPONSE']._serialized_end=1278
-  _globals['_CANCELORDERREQUEST']._serialized_start=1280
-  _globals['_CANCELORDERREQUEST']._serialized_end=1377
-  _globals['_CANCELORDERRESPONSE']._serialized_start=1379
-  _globals['_CANCELORDERRESPONSE']._serialized_end=1445
-  _globals['_ORDERSERVICE']._serialized_start=1448
-  _globals['_ORDERSERVICE']._serialized_end=1863
+  _globals['_CREATEORDERLINE']._serialized_start=205
+  _globals['_CREATEORDERLINE']._serialized_end=522
+  _globals['_CREATEORDERLINE_DESTINATIONENTRY']._serialized_start=460
+  _globals['_CREATEORDERLINE_DESTINATIONENTRY']._serialized_end=522
+  _globals['_CREATEORDERREQUEST']._serialized_start=525
+  _globals['_CREATEORDERREQUEST']._serialized_end=1074
+  _globals['_CREATEORDERRESPONSE']._serialized_start=1077
+  _globals['_CREATEORDERRESPONSE']._serialized_end=1231
+  _globals['_GETORDERREQUEST']._serialized_start=1233
+  _globals['_GETORDERREQUEST']._serialized_end=1327
+  _globals['_GETORDERRESPONSE']._serialized_start=1329
+  _globals['_GETORDERRESPONSE']._serialized_end=1392
+  _globals['_CANCELORDERREQUEST']._serialized_start=1394
+  _globals['_CANCELORDERREQUEST']._serialized_end=1491
+  _globals['_CANCELORDERRESPONSE']._serialized_start=1493
+  _globals['_CANCELORDERRESPONSE']._serialized_end=1559
+  _globals['_LOOKUPORDERREQUEST']._serialized_start=1562
+  _globals['_LOOKUPORDERREQUEST']._serialized_end=1691
+  _globals['_LOOKUPORDERRESPONSE']._serialized_start=1693
+  _globals['_LOOKUPORDERRESPONSE']._serialized_end=1794
+  _globals['_ORDERSERVICE']._serialized_start=1797
+  _globals['_ORDERSERVICE']._serialized_end=2342
 # @@protoc_insertion_point(module_scope)

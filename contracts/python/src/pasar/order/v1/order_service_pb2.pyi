@@ -90,6 +90,7 @@ class CreateOrderRequest(_message.Message):
     LINES_FIELD_NUMBER: _builtins.int
     PAYMENT_CHANNEL_CODE_FIELD_NUMBER: _builtins.int
     LANGUAGE_CODE_FIELD_NUMBER: _builtins.int
+    PAYER_PHONE_NUMBER_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """A key the client chooses once per intended order and sends again on every retry, so
     that a retry returns the first attempt's order. Over REST the Idempotency-Key header
@@ -101,6 +102,12 @@ class CreateOrderRequest(_message.Message):
     """The code of the payment channel to pay through."""
     language_code: _builtins.str
     """The language of the order's e-mails: "id" (Indonesian, the default when empty) or "en"."""
+    payer_phone_number: _builtins.str
+    """The phone number of the shopper's e-wallet account, for a channel whose
+    `requires_phone_number` is set (the wallet sends the payment request to it); ignored
+    for other channels. An Indonesian mobile number: "08", "628" or "+628" and 7 to 12
+    more digits.
+    """
     @_builtins.property
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___CreateOrderLine]:
         """What to buy: at least one line, each package at most once."""
@@ -113,10 +120,11 @@ class CreateOrderRequest(_message.Message):
         lines: _abc.Iterable[Global___CreateOrderLine] | None = ...,
         payment_channel_code: _builtins.str = ...,
         language_code: _builtins.str = ...,
+        payer_phone_number: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_email", b"customer_email", "language_code", b"language_code", "lines", b"lines", "payment_channel_code", b"payment_channel_code", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_email", b"customer_email", "language_code", b"language_code", "lines", b"lines", "payer_phone_number", b"payer_phone_number", "payment_channel_code", b"payment_channel_code", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -259,3 +267,59 @@ class CancelOrderResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CancelOrderResponse: _TypeAlias = CancelOrderResponse  # noqa: Y015
+
+@_typing.final
+class LookupOrderRequest(_message.Message):
+    """The request of OrderService.LookupOrder."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_NUMBER_FIELD_NUMBER: _builtins.int
+    CONTACT_FIELD_NUMBER: _builtins.int
+    order_number: _builtins.str
+    """The order's number, as its e-mails and pages show it, such as "PSR-7K3M9Q"."""
+    contact: _builtins.str
+    """The order's e-mail address, or a value of one of its lines' destinations (such as the
+    phone number topped up).
+    """
+    def __init__(
+        self,
+        *,
+        order_number: _builtins.str = ...,
+        contact: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "order_number", b"order_number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LookupOrderRequest: _TypeAlias = LookupOrderRequest  # noqa: Y015
+
+@_typing.final
+class LookupOrderResponse(_message.Message):
+    """The response of OrderService.LookupOrder."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_FIELD_NUMBER: _builtins.int
+    ACCESS_TOKEN_FIELD_NUMBER: _builtins.int
+    access_token: _builtins.str
+    """The order's access token, for GetOrder and CancelOrder."""
+    @_builtins.property
+    def order(self) -> _order_pb2.Order:
+        """The order."""
+
+    def __init__(
+        self,
+        *,
+        order: _order_pb2.Order | None = ...,
+        access_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_token", b"access_token", "order", b"order"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LookupOrderResponse: _TypeAlias = LookupOrderResponse  # noqa: Y015

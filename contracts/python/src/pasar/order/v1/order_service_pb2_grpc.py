@@ -29,7 +29,8 @@ class OrderServiceStub:
     """OrderService places orders and tells their state.
 
     Reading or cancelling an order needs the access token issued when it was placed; the
-    link in the order's e-mails carries it.
+    link in the order's e-mails carries it, and LookupOrder gives it again to whoever knows
+    the order's number and its e-mail address or a destination.
     """
 
     def __init__(self, channel):
@@ -42,6 +43,11 @@ class OrderServiceStub:
                 '/pasar.order.v1.OrderService/CreateOrder',
                 request_serializer=pasar_dot_order_dot_v1_dot_order__service__pb2.CreateOrderRequest.SerializeToString,
                 response_deserializer=pasar_dot_order_dot_v1_dot_order__service__pb2.CreateOrderResponse.FromString,
+                _registered_method=True)
+        self.LookupOrder = channel.unary_unary(
+                '/pasar.order.v1.OrderService/LookupOrder',
+                request_serializer=pasar_dot_order_dot_v1_dot_order__service__pb2.LookupOrderRequest.SerializeToString,
+                response_deserializer=pasar_dot_order_dot_v1_dot_order__service__pb2.LookupOrderResponse.FromString,
                 _registered_method=True)
         self.GetOrder = channel.unary_unary(
                 '/pasar.order.v1.OrderService/GetOrder',
@@ -59,7 +65,8 @@ class OrderServiceServicer:
     """OrderService places orders and tells their state.
 
     Reading or cancelling an order needs the access token issued when it was placed; the
-    link in the order's e-mails carries it.
+    link in the order's e-mails carries it, and LookupOrder gives it again to whoever knows
+    the order's number and its e-mail address or a destination.
     """
 
     def CreateOrder(self, request, context):
@@ -73,7 +80,27 @@ class OrderServiceServicer:
         FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
         or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
         before anything is reserved or paid), NOT_FOUND when a package or the channel is
-        unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
+        unknown, INVALID_ARGUMENT when a line's destination does not fit its product or the
+        channel needs a payer_phone_number that is missing (the payment service's
+        PAYER_PHONE_NUMBER_REQUIRED, checked before anything is reserved).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LookupOrder(self, request, context):
+        """Finds an order by its number and a contact the shopper placed it with: the e-mail
+        address (ignoring case and surrounding spaces) or a value of one of its lines'
+        destinations, such as the phone number topped up (ignoring spaces and dashes, with a
+        leading "+62" or "62" read as "0"). Answers the order and its access token, as
+        CreateOrder did.
+
+        NOT_FOUND ORDER_NOT_FOUND when the number is unknown or the contact does not match:
+        the two answers are the same, so that neither numbers nor contacts can be probed.
+        Failed look-ups are counted per number, known or not: after too many in a window the
+        number answers RESOURCE_EXHAUSTED RATE_LIMITED (`pasar.common.v1.ErrorReason`) until
+        the window has passed, even with the right contact. Not idempotent in that sense:
+        each failure counts.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -104,6 +131,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     request_deserializer=pasar_dot_order_dot_v1_dot_order__service__pb2.CreateOrderRequest.FromString,
                     response_serializer=pasar_dot_order_dot_v1_dot_order__service__pb2.CreateOrderResponse.SerializeToString,
             ),
+            'LookupOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.LookupOrder,
+                    request_deserializer=pasar_dot_order_dot_v1_dot_order__service__pb2.LookupOrderRequest.FromString,
+                    response_serializer=pasar_dot_order_dot_v1_dot_order__service__pb2.LookupOrderResponse.SerializeToString,
+            ),
             'GetOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.GetOrder,
                     request_deserializer=pasar_dot_order_dot_v1_dot_order__service__pb2.GetOrderRequest.FromString,
@@ -126,7 +158,8 @@ class OrderService:
     """OrderService places orders and tells their state.
 
     Reading or cancelling an order needs the access token issued when it was placed; the
-    link in the order's e-mails carries it.
+    link in the order's e-mails carries it, and LookupOrder gives it again to whoever knows
+    the order's number and its e-mail address or a destination.
     """
 
     @staticmethod
@@ -146,6 +179,33 @@ class OrderService:
             '/pasar.order.v1.OrderService/CreateOrder',
             pasar_dot_order_dot_v1_dot_order__service__pb2.CreateOrderRequest.SerializeToString,
             pasar_dot_order_dot_v1_dot_order__service__pb2.CreateOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LookupOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pasar.order.v1.OrderService/LookupOrder',
+            pasar_dot_order_dot_v1_dot_order__service__pb2.LookupOrderRequest.SerializeToString,
+            pasar_dot_order_dot_v1_dot_order__service__pb2.LookupOrderResponse.FromString,
             options,
             channel_credentials,
             insecure,

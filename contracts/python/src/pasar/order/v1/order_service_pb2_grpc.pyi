@@ -30,7 +30,8 @@ class OrderServiceStub:
     """OrderService places orders and tells their state.
 
     Reading or cancelling an order needs the access token issued when it was placed; the
-    link in the order's e-mails carries it.
+    link in the order's e-mails carries it, and LookupOrder gives it again to whoever knows
+    the order's number and its e-mail address or a destination.
     """
 
     @_typing.overload
@@ -48,7 +49,23 @@ class OrderServiceStub:
     FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
     or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
     before anything is reserved or paid), NOT_FOUND when a package or the channel is
-    unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
+    unknown, INVALID_ARGUMENT when a line's destination does not fit its product or the
+    channel needs a payer_phone_number that is missing (the payment service's
+    PAYER_PHONE_NUMBER_REQUIRED, checked before anything is reserved).
+    """
+    LookupOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.LookupOrderRequest, _order_service_pb2.LookupOrderResponse]
+    """Finds an order by its number and a contact the shopper placed it with: the e-mail
+    address (ignoring case and surrounding spaces) or a value of one of its lines'
+    destinations, such as the phone number topped up (ignoring spaces and dashes, with a
+    leading "+62" or "62" read as "0"). Answers the order and its access token, as
+    CreateOrder did.
+
+    NOT_FOUND ORDER_NOT_FOUND when the number is unknown or the contact does not match:
+    the two answers are the same, so that neither numbers nor contacts can be probed.
+    Failed look-ups are counted per number, known or not: after too many in a window the
+    number answers RESOURCE_EXHAUSTED RATE_LIMITED (`pasar.common.v1.ErrorReason`) until
+    the window has passed, even with the right contact. Not idempotent in that sense:
+    each failure counts.
     """
     GetOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_service_pb2.GetOrderResponse]
     """Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
@@ -65,7 +82,8 @@ class OrderServiceAsyncStub(OrderServiceStub):
     """OrderService places orders and tells their state.
 
     Reading or cancelling an order needs the access token issued when it was placed; the
-    link in the order's e-mails carries it.
+    link in the order's e-mails carries it, and LookupOrder gives it again to whoever knows
+    the order's number and its e-mail address or a destination.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -80,7 +98,23 @@ class OrderServiceAsyncStub(OrderServiceStub):
     FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
     or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
     before anything is reserved or paid), NOT_FOUND when a package or the channel is
-    unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
+    unknown, INVALID_ARGUMENT when a line's destination does not fit its product or the
+    channel needs a payer_phone_number that is missing (the payment service's
+    PAYER_PHONE_NUMBER_REQUIRED, checked before anything is reserved).
+    """
+    LookupOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.LookupOrderRequest, _order_service_pb2.LookupOrderResponse]  # type: ignore[assignment]
+    """Finds an order by its number and a contact the shopper placed it with: the e-mail
+    address (ignoring case and surrounding spaces) or a value of one of its lines'
+    destinations, such as the phone number topped up (ignoring spaces and dashes, with a
+    leading "+62" or "62" read as "0"). Answers the order and its access token, as
+    CreateOrder did.
+
+    NOT_FOUND ORDER_NOT_FOUND when the number is unknown or the contact does not match:
+    the two answers are the same, so that neither numbers nor contacts can be probed.
+    Failed look-ups are counted per number, known or not: after too many in a window the
+    number answers RESOURCE_EXHAUSTED RATE_LIMITED (`pasar.common.v1.ErrorReason`) until
+    the window has passed, even with the right contact. Not idempotent in that sense:
+    each failure counts.
     """
     GetOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_service_pb2.GetOrderResponse]  # type: ignore[assignment]
     """Gets an order. NOT_FOUND when the id is unknown or the access token does not match,
@@ -96,7 +130,8 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """OrderService places orders and tells their state.
 
     Reading or cancelling an order needs the access token issued when it was placed; the
-    link in the order's e-mails carries it.
+    link in the order's e-mails carries it, and LookupOrder gives it again to whoever knows
+    the order's number and its e-mail address or a destination.
     """
 
     @_abc_1.abstractmethod
@@ -115,7 +150,29 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
         or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
         before anything is reserved or paid), NOT_FOUND when a package or the channel is
-        unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
+        unknown, INVALID_ARGUMENT when a line's destination does not fit its product or the
+        channel needs a payer_phone_number that is missing (the payment service's
+        PAYER_PHONE_NUMBER_REQUIRED, checked before anything is reserved).
+        """
+
+    @_abc_1.abstractmethod
+    def LookupOrder(
+        self,
+        request: _order_service_pb2.LookupOrderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_service_pb2.LookupOrderResponse, _abc.Awaitable[_order_service_pb2.LookupOrderResponse]]:
+        """Finds an order by its number and a contact the shopper placed it with: the e-mail
+        address (ignoring case and surrounding spaces) or a value of one of its lines'
+        destinations, such as the phone number topped up (ignoring spaces and dashes, with a
+        leading "+62" or "62" read as "0"). Answers the order and its access token, as
+        CreateOrder did.
+
+        NOT_FOUND ORDER_NOT_FOUND when the number is unknown or the contact does not match:
+        the two answers are the same, so that neither numbers nor contacts can be probed.
+        Failed look-ups are counted per number, known or not: after too many in a window the
+        number answers RESOURCE_EXHAUSTED RATE_LIMITED (`pasar.common.v1.ErrorReason`) until
+        the window has passed, even with the right contact. Not idempotent in that sense:
+        each failure counts.
         """
 
     @_abc_1.abstractmethod

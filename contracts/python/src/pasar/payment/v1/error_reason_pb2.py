@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#pasar/payment/v1/error_reason.proto\x12\x10pasar.payment.v1*\xdb\x02\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43HANNEL_NOT_FOUND\x10\x01\x12\x14\n\x10\x43HANNEL_DISABLED\x10\x02\x12\x17\n\x13\x41MOUNT_OUT_OF_RANGE\x10\x03\x12\x15\n\x11PAYMENT_NOT_FOUND\x10\x04\x12\x14\n\x10PAYMENT_CONFLICT\x10\x05\x12\x10\n\x0cPAYMENT_PAID\x10\x06\x12\x17\n\x13PAYMENT_NOT_PENDING\x10\x07\x12\x14\n\x10SANDBOX_DISABLED\x10\x08\x12\x11\n\rBAD_SIGNATURE\x10\t\x12\x14\n\x10UNKNOWN_PROVIDER\x10\n\x12\x1a\n\x16PAYMENT_NOT_REFUNDABLE\x10\x0b\x12\x1a\n\x16REFUND_EXCEEDS_PAYMENT\x10\x0c\x12\x19\n\x15REFUND_REQUEST_REUSED\x10\rBEZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#pasar/payment/v1/error_reason.proto\x12\x10pasar.payment.v1*\xfc\x02\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43HANNEL_NOT_FOUND\x10\x01\x12\x14\n\x10\x43HANNEL_DISABLED\x10\x02\x12\x17\n\x13\x41MOUNT_OUT_OF_RANGE\x10\x03\x12\x15\n\x11PAYMENT_NOT_FOUND\x10\x04\x12\x14\n\x10PAYMENT_CONFLICT\x10\x05\x12\x10\n\x0cPAYMENT_PAID\x10\x06\x12\x17\n\x13PAYMENT_NOT_PENDING\x10\x07\x12\x14\n\x10SANDBOX_DISABLED\x10\x08\x12\x11\n\rBAD_SIGNATURE\x10\t\x12\x14\n\x10UNKNOWN_PROVIDER\x10\n\x12\x1a\n\x16PAYMENT_NOT_REFUNDABLE\x10\x0b\x12\x1a\n\x16REFUND_EXCEEDS_PAYMENT\x10\x0c\x12\x19\n\x15REFUND_REQUEST_REUSED\x10\r\x12\x1f\n\x1bPAYER_PHONE_NUMBER_REQUIRED\x10\x0e\x42\x45ZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'ZCgithub.com/pasar-shop/pasar/contracts/go/pasar/payment/v1;paymentv1'
   _globals['_ERRORREASON']._serialized_start=58
-  _globals['_ERRORREASON']._serialized_end=405
+  _globals['_ERRORREASON']._serialized_end=438
 # @@protoc_insertion_point(module_scope)

@@ -77,6 +77,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """ALREADY_EXISTS: RefundPayment with a `request_id` already used for a refund of
     another payment or amount. Metadata: `refund_id` (the existing refund).
     """
+    PAYER_PHONE_NUMBER_REQUIRED: _ErrorReason.ValueType  # 14
+    """INVALID_ARGUMENT: the channel sends its payment request to an e-wallet account named by
+    a phone number (`PaymentChannel.requires_phone_number`) and the call gave none.
+    Metadata: `channel_code`.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Why a payment call failed, as `google.rpc.ErrorInfo.reason` (domain `pasar.shop`)
@@ -140,5 +145,10 @@ integer, rupiah).
 REFUND_REQUEST_REUSED: ErrorReason.ValueType  # 13
 """ALREADY_EXISTS: RefundPayment with a `request_id` already used for a refund of
 another payment or amount. Metadata: `refund_id` (the existing refund).
+"""
+PAYER_PHONE_NUMBER_REQUIRED: ErrorReason.ValueType  # 14
+"""INVALID_ARGUMENT: the channel sends its payment request to an e-wallet account named by
+a phone number (`PaymentChannel.requires_phone_number`) and the call gave none.
+Metadata: `channel_code`.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -181,6 +181,7 @@ class PaymentChannel(_message.Message):
     ENABLED_FIELD_NUMBER: _builtins.int
     SORT_ORDER_FIELD_NUMBER: _builtins.int
     LOGO_URL_FIELD_NUMBER: _builtins.int
+    REQUIRES_PHONE_NUMBER_FIELD_NUMBER: _builtins.int
     code: _builtins.str
     """The channel's code: lower-case letters, digits and single underscores, such as "bca_va"."""
     display_name: _builtins.str
@@ -197,6 +198,11 @@ class PaymentChannel(_message.Message):
     """The position of the channel in the storefront's list; lower comes first."""
     logo_url: _builtins.str
     """The address of the channel's logo: an absolute URL, or a path on the storefront's origin."""
+    requires_phone_number: _builtins.bool
+    """Whether the channel sends the payment request to the payer's e-wallet account, named
+    by its phone number: CreatePayment then needs payer_phone_number, and the storefront
+    asks for it. False for channels paid by a link, a code or a QR.
+    """
     @_builtins.property
     def flat_fee(self) -> _money_pb2.Money:
         """A flat fee added to every payment through this channel."""
@@ -211,7 +217,11 @@ class PaymentChannel(_message.Message):
 
     @_builtins.property
     def payment_ttl(self) -> _duration_pb2.Duration:
-        """How long a pending payment through this channel can be paid before it expires."""
+        """How long a pending payment through this channel can be paid before it expires: the
+        payment's expire_time is its create_time plus this, and the order's deadline is that
+        same instant. Commonly a day for virtual accounts and retail outlets, minutes for QRIS
+        and e-wallets.
+        """
 
     def __init__(
         self,
@@ -227,10 +237,11 @@ class PaymentChannel(_message.Message):
         enabled: _builtins.bool = ...,
         sort_order: _builtins.int = ...,
         logo_url: _builtins.str = ...,
+        requires_phone_number: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["flat_fee", b"flat_fee", "max_amount", b"max_amount", "min_amount", b"min_amount", "payment_ttl", b"payment_ttl"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "display_name", b"display_name", "enabled", b"enabled", "flat_fee", b"flat_fee", "kind", b"kind", "logo_url", b"logo_url", "max_amount", b"max_amount", "min_amount", b"min_amount", "payment_ttl", b"payment_ttl", "percent_fee_bps", b"percent_fee_bps", "sort_order", b"sort_order"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "display_name", b"display_name", "enabled", b"enabled", "flat_fee", b"flat_fee", "kind", b"kind", "logo_url", b"logo_url", "max_amount", b"max_amount", "min_amount", b"min_amount", "payment_ttl", b"payment_ttl", "percent_fee_bps", b"percent_fee_bps", "requires_phone_number", b"requires_phone_number", "sort_order", b"sort_order"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -296,19 +307,29 @@ class EwalletInstructions(_message.Message):
 
     WALLET_NAME_FIELD_NUMBER: _builtins.int
     CHECKOUT_URL_FIELD_NUMBER: _builtins.int
+    PHONE_NUMBER_FIELD_NUMBER: _builtins.int
     wallet_name: _builtins.str
     """The wallet's name, such as "GoPay"."""
     checkout_url: _builtins.str
-    """A link that opens the wallet's app (or its web page) on the payment."""
+    """A link that opens the wallet's app (an app link on a phone) on the payment. Empty when
+    the request was sent to phone_number instead, or when the provider gives no link (the
+    sandbox provider has no wallet to open); never a placeholder.
+    """
+    phone_number: _builtins.str
+    """For channels that require a phone number: the wallet account the payment request was
+    sent to, masked but its last four digits, such as "0812****7890"; the payer approves it
+    in the wallet's app. Empty otherwise.
+    """
     def __init__(
         self,
         *,
         wallet_name: _builtins.str = ...,
         checkout_url: _builtins.str = ...,
+        phone_number: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkout_url", b"checkout_url", "wallet_name", b"wallet_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkout_url", b"checkout_url", "phone_number", b"phone_number", "wallet_name", b"wallet_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -339,6 +360,52 @@ class RetailOutletInstructions(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RetailOutletInstructions: _TypeAlias = RetailOutletInstructions  # noqa: Y015
+
+@_typing.final
+class PaymentInstructions(_message.Message):
+    """How to pay, depending on the channel's kind: Payment's instructions as a message of its
+    own, so that others (an order) can keep a copy.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIRTUAL_ACCOUNT_FIELD_NUMBER: _builtins.int
+    QRIS_FIELD_NUMBER: _builtins.int
+    EWALLET_FIELD_NUMBER: _builtins.int
+    RETAIL_OUTLET_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def virtual_account(self) -> Global___VirtualAccountInstructions:
+        """Set for virtual-account channels."""
+
+    @_builtins.property
+    def qris(self) -> Global___QrisInstructions:
+        """Set for QRIS."""
+
+    @_builtins.property
+    def ewallet(self) -> Global___EwalletInstructions:
+        """Set for e-wallets."""
+
+    @_builtins.property
+    def retail_outlet(self) -> Global___RetailOutletInstructions:
+        """Set for convenience stores."""
+
+    def __init__(
+        self,
+        *,
+        virtual_account: Global___VirtualAccountInstructions | None = ...,
+        qris: Global___QrisInstructions | None = ...,
+        ewallet: Global___EwalletInstructions | None = ...,
+        retail_outlet: Global___RetailOutletInstructions | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ewallet", b"ewallet", "kind", b"kind", "qris", b"qris", "retail_outlet", b"retail_outlet", "virtual_account", b"virtual_account"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ewallet", b"ewallet", "kind", b"kind", "qris", b"qris", "retail_outlet", b"retail_outlet", "virtual_account", b"virtual_account"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["virtual_account", "qris", "ewallet", "retail_outlet"]  # noqa: Y015
+    _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
+
+Global___PaymentInstructions: _TypeAlias = PaymentInstructions  # noqa: Y015
 
 @_typing.final
 class Payment(_message.Message):

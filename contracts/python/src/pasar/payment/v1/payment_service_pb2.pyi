@@ -188,6 +188,7 @@ class CreatePaymentRequest(_message.Message):
     AMOUNT_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     CUSTOMER_EMAIL_FIELD_NUMBER: _builtins.int
+    PAYER_PHONE_NUMBER_FIELD_NUMBER: _builtins.int
     order_id: _builtins.str
     """The id of the order to be paid; it is the idempotency key of the call."""
     channel_code: _builtins.str
@@ -196,6 +197,12 @@ class CreatePaymentRequest(_message.Message):
     """A short description of what is paid for, shown by some providers to the payer."""
     customer_email: _builtins.str
     """The payer's e-mail address, which some providers require."""
+    payer_phone_number: _builtins.str
+    """The phone number of the payer's e-wallet account: required (PAYER_PHONE_NUMBER_REQUIRED)
+    for a channel whose requires_phone_number is set, ignored for others. An Indonesian
+    mobile number: "08", "628" or "+628" and 7 to 12 more digits. A retry with the same
+    order_id answers the first payment whatever this says, as for the other fields.
+    """
     @_builtins.property
     def amount(self) -> _money_pb2.Money:
         """The order's amount, before the channel's fee; more than zero."""
@@ -208,10 +215,11 @@ class CreatePaymentRequest(_message.Message):
         amount: _money_pb2.Money | None = ...,
         description: _builtins.str = ...,
         customer_email: _builtins.str = ...,
+        payer_phone_number: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "channel_code", b"channel_code", "customer_email", b"customer_email", "description", b"description", "order_id", b"order_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "channel_code", b"channel_code", "customer_email", b"customer_email", "description", b"description", "order_id", b"order_id", "payer_phone_number", b"payer_phone_number"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -129,8 +129,9 @@ class UpdateProductRequest(_message.Message):
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
         """The fields to change: any of display_name, description, category_id, image_url,
-        destination_fields, delivery_kind. Empty means the first four (the fields v1.0 had),
-        so that a client built before the others existed does not clear them.
+        destination_fields, delivery_kind, display_name_en, description_en, search_keywords.
+        Empty means the first four (the fields v1.0 had), so that a client built before the
+        others existed does not clear them.
         """
 
     def __init__(
@@ -284,7 +285,8 @@ class UpdatePackageRequest(_message.Message):
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
         """The fields to change: any of display_name, description, price, stock_available,
-        sort_order. Empty means all of them.
+        sort_order, display_name_en, description_en. Empty means the first five (the fields
+        v1.0 had), so that a client built before the others existed does not clear them.
         """
 
     def __init__(

@@ -138,22 +138,26 @@ class Category(_message.Message):
     ID_FIELD_NUMBER: _builtins.int
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     SORT_ORDER_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_EN_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The category's id: lower-case letters, digits and single hyphens, such as "paket-data"."""
     display_name: _builtins.str
-    """The name shown to shoppers."""
+    """The name shown to shoppers, in Indonesian (the shop's language)."""
     sort_order: _builtins.int
     """The position of the category in menus; lower comes first."""
+    display_name_en: _builtins.str
+    """The name in English; empty means display_name serves in English too."""
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
         display_name: _builtins.str = ...,
         sort_order: _builtins.int = ...,
+        display_name_en: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "id", b"id", "sort_order", b"sort_order"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "display_name_en", b"display_name_en", "id", b"id", "sort_order", b"sort_order"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -261,12 +265,15 @@ class Product(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     DESTINATION_FIELDS_FIELD_NUMBER: _builtins.int
     DELIVERY_KIND_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_EN_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_EN_FIELD_NUMBER: _builtins.int
+    SEARCH_KEYWORDS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The product's id: lower-case letters, digits and single hyphens, such as "pulsa-nusantara"."""
     display_name: _builtins.str
-    """The name shown to shoppers."""
+    """The name shown to shoppers, in Indonesian (the shop's language)."""
     description: _builtins.str
-    """A longer description shown on the product's order page; plain text."""
+    """A longer description shown on the product's order page, in Indonesian; plain text."""
     category_id: _builtins.str
     """The id of the category the product belongs to."""
     image_url: _builtins.str
@@ -275,6 +282,10 @@ class Product(_message.Message):
     """The product's state. Output only."""
     delivery_kind: Global___DeliveryKind.ValueType
     """What a delivery of the product hands over."""
+    display_name_en: _builtins.str
+    """The name in English; empty means display_name serves in English too."""
+    description_en: _builtins.str
+    """The description in English; empty means description serves in English too."""
     @_builtins.property
     def packages(self) -> _containers.RepeatedCompositeFieldContainer[Global___Package]:
         """The packages the product is sold in, in display order. Output only: packages are
@@ -303,6 +314,13 @@ class Product(_message.Message):
         name at most once.
         """
 
+    @_builtins.property
+    def search_keywords(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Other words shoppers type to find the product, in any language, such as "pln",
+        "listrik" and "token" for an electricity token or "game" for a game voucher.
+        ListProductsRequest.query matches them as it matches the names.
+        """
+
     def __init__(
         self,
         *,
@@ -319,10 +337,13 @@ class Product(_message.Message):
         update_time: _timestamp_pb2.Timestamp | None = ...,
         destination_fields: _abc.Iterable[Global___DestinationField] | None = ...,
         delivery_kind: Global___DeliveryKind.ValueType = ...,
+        display_name_en: _builtins.str = ...,
+        description_en: _builtins.str = ...,
+        search_keywords: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "max_price", b"max_price", "min_price", b"min_price", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category_id", b"category_id", "create_time", b"create_time", "delivery_kind", b"delivery_kind", "description", b"description", "destination_fields", b"destination_fields", "display_name", b"display_name", "id", b"id", "image_url", b"image_url", "max_price", b"max_price", "min_price", b"min_price", "packages", b"packages", "state", b"state", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category_id", b"category_id", "create_time", b"create_time", "delivery_kind", b"delivery_kind", "description", b"description", "description_en", b"description_en", "destination_fields", b"destination_fields", "display_name", b"display_name", "display_name_en", b"display_name_en", "id", b"id", "image_url", b"image_url", "max_price", b"max_price", "min_price", b"min_price", "packages", b"packages", "search_keywords", b"search_keywords", "state", b"state", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -346,6 +367,9 @@ class Package(_message.Message):
     PRODUCT_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     DESTINATION_FIELDS_FIELD_NUMBER: _builtins.int
     DELIVERY_KIND_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_EN_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_EN_FIELD_NUMBER: _builtins.int
+    PRODUCT_DISPLAY_NAME_EN_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The package's id, unique across the catalog: lower-case letters, digits and single
     hyphens, such as "pulsa-nusantara-10k".
@@ -353,9 +377,11 @@ class Package(_message.Message):
     product_id: _builtins.str
     """The id of the product this package belongs to. Output only."""
     display_name: _builtins.str
-    """The name shown to shoppers, such as "Pulsa 10.000"."""
+    """The name shown to shoppers, in Indonesian, such as "Pulsa 10.000"."""
     description: _builtins.str
-    """A short description, such as the validity period of a data plan; plain text."""
+    """A short description, such as the validity period of a data plan, in Indonesian;
+    plain text.
+    """
     stock_available: _builtins.int
     """Units that can still be ordered: stock on hand minus units held by reservations."""
     sort_order: _builtins.int
@@ -366,6 +392,12 @@ class Package(_message.Message):
     """
     delivery_kind: Global___DeliveryKind.ValueType
     """The delivery kind of the package's product. Output only."""
+    display_name_en: _builtins.str
+    """The name in English; empty means display_name serves in English too."""
+    description_en: _builtins.str
+    """The description in English; empty means description serves in English too."""
+    product_display_name_en: _builtins.str
+    """The English name of the package's product (empty when it has none). Output only."""
     @_builtins.property
     def price(self) -> _money_pb2.Money:
         """The price of one unit of the package. Orders snapshot it when they are created."""
@@ -390,10 +422,13 @@ class Package(_message.Message):
         product_display_name: _builtins.str = ...,
         destination_fields: _abc.Iterable[Global___DestinationField] | None = ...,
         delivery_kind: Global___DeliveryKind.ValueType = ...,
+        display_name_en: _builtins.str = ...,
+        description_en: _builtins.str = ...,
+        product_display_name_en: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["price", b"price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery_kind", b"delivery_kind", "description", b"description", "destination_fields", b"destination_fields", "display_name", b"display_name", "id", b"id", "price", b"price", "product_display_name", b"product_display_name", "product_id", b"product_id", "sort_order", b"sort_order", "stock_available", b"stock_available"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery_kind", b"delivery_kind", "description", b"description", "description_en", b"description_en", "destination_fields", b"destination_fields", "display_name", b"display_name", "display_name_en", b"display_name_en", "id", b"id", "price", b"price", "product_display_name", b"product_display_name", "product_display_name_en", b"product_display_name_en", "product_id", b"product_id", "sort_order", b"sort_order", "stock_available", b"stock_available"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -97,7 +97,12 @@ class ListProductsRequest(_message.Message):
     category_id: _builtins.str
     """Only products of this category, if set."""
     query: _builtins.str
-    """Only products whose name contains this text, ignoring case, if set."""
+    """Only products that match this text, if set: every word of it must be found, ignoring
+    case and accents, in the product's name (in either language), one of its
+    search_keywords, or its category's name (in either language). "pln" finds an
+    electricity token whose keywords say "pln"; "pulsa telkomsel" finds a product whose
+    name has both words.
+    """
     def __init__(
         self,
         *,

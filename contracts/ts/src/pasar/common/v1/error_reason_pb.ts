@@ -11,7 +11,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file pasar/common/v1/error_reason.proto.
  */
 export const file_pasar_common_v1_error_reason: GenFile = /*@__PURE__*/
-  fileDesc("CiJwYXNhci9jb21tb24vdjEvZXJyb3JfcmVhc29uLnByb3RvEg9wYXNhci5jb21tb24udjEqlAIKC0Vycm9yUmVhc29uEhwKGEVSUk9SX1JFQVNPTl9VTlNQRUNJRklFRBAAEhoKFkRFUEVOREVOQ1lfVU5BVkFJTEFCTEUQARIYChREQVRBQkFTRV9VTkFWQUlMQUJMRRACEg4KCkNPTlRFTlRJT04QAxIWChJJTlZBTElEX1BBR0VfVE9LRU4QBBIdChlDQUxMRVJfQ1JFREVOVElBTF9NSVNTSU5HEAUSHQoZQ0FMTEVSX0NSRURFTlRJQUxfSU5WQUxJRBAGEhoKFkNBTExFUl9VTkFVVEhFTlRJQ0FURUQQBxIWChJDQUxMRVJfTk9UX0FMTE9XRUQQCBIXChNJTlZBTElEX0RFU1RJTkFUSU9OEAlCQ1pBZ2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9jb21tb24vdjE7Y29tbW9udjFiBnByb3RvMw");
+  fileDesc("CiJwYXNhci9jb21tb24vdjEvZXJyb3JfcmVhc29uLnByb3RvEg9wYXNhci5jb21tb24udjEqpgIKC0Vycm9yUmVhc29uEhwKGEVSUk9SX1JFQVNPTl9VTlNQRUNJRklFRBAAEhoKFkRFUEVOREVOQ1lfVU5BVkFJTEFCTEUQARIYChREQVRBQkFTRV9VTkFWQUlMQUJMRRACEg4KCkNPTlRFTlRJT04QAxIWChJJTlZBTElEX1BBR0VfVE9LRU4QBBIdChlDQUxMRVJfQ1JFREVOVElBTF9NSVNTSU5HEAUSHQoZQ0FMTEVSX0NSRURFTlRJQUxfSU5WQUxJRBAGEhoKFkNBTExFUl9VTkFVVEhFTlRJQ0FURUQQBxIWChJDQUxMRVJfTk9UX0FMTE9XRUQQCBIXChNJTlZBTElEX0RFU1RJTkFUSU9OEAkSEAoMUkFURV9MSU1JVEVEEApCQ1pBZ2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9jb21tb24vdjE7Y29tbW9udjFiBnByb3RvMw");
 
 /**
  * Why a call failed, as `google.rpc.ErrorInfo.reason` (domain `pasar.shop`) carries it:
@@ -111,6 +111,16 @@ export enum ErrorReason {
    * @generated from enum value: INVALID_DESTINATION = 9;
    */
   INVALID_DESTINATION = 9,
+
+  /**
+   * RESOURCE_EXHAUSTED: too many calls in too short a time, from one client address (the
+   * public gateway's limit on the methods that carry a `rate_limit_bucket`) or for one key
+   * (the order service's limit on failed look-ups of one order number); the same call
+   * succeeds after the wait. Metadata: `retry_after_seconds`, whole seconds to wait.
+   *
+   * @generated from enum value: RATE_LIMITED = 10;
+   */
+  RATE_LIMITED = 10,
 }
 
 /**

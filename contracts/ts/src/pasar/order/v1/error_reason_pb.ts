@@ -27,7 +27,8 @@ export const file_pasar_order_v1_error_reason: GenFile = /*@__PURE__*/
  * off (the order service sees only the enabled ones). CancelOrder passes the payment
  * service's refusals through the same way. A concurrent attempt with the same
  * `request_id`, or a checkout that took too long, is `pasar.common.v1.ErrorReason`
- * CONTENTION: retry the same request.
+ * CONTENTION: retry the same request. LookupOrder answers `pasar.common.v1.ErrorReason`
+ * RATE_LIMITED when a number had too many failed look-ups.
  *
  * @generated from enum pasar.order.v1.ErrorReason
  */
@@ -40,8 +41,8 @@ export enum ErrorReason {
   ERROR_REASON_UNSPECIFIED = 0,
 
   /**
-   * NOT_FOUND: no such order, or the access token does not match it (the two are not told
-   * apart). No metadata.
+   * NOT_FOUND: no such order, or the access token (or, for LookupOrder, the contact) does
+   * not match it (the two are not told apart). No metadata.
    *
    * @generated from enum value: ORDER_NOT_FOUND = 1;
    */

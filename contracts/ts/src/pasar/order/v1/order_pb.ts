@@ -12,7 +12,7 @@ import type { Money } from "../../common/v1/money_pb.js";
 import { file_pasar_common_v1_money } from "../../common/v1/money_pb.js";
 import type { Fulfillment } from "../../fulfillment/v1/fulfillment_pb.js";
 import { file_pasar_fulfillment_v1_fulfillment } from "../../fulfillment/v1/fulfillment_pb.js";
-import type { Refund } from "../../payment/v1/payment_pb.js";
+import type { PaymentInstructions, Refund } from "../../payment/v1/payment_pb.js";
 import { file_pasar_payment_v1_payment } from "../../payment/v1/payment_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pasar/order/v1/order.proto.
  */
 export const file_pasar_order_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("ChpwYXNhci9vcmRlci92MS9vcmRlci5wcm90bxIOcGFzYXIub3JkZXIudjEisAMKCU9yZGVyTGluZRISCgpwYWNrYWdlX2lkGAEgASgJEhwKFHBhY2thZ2VfZGlzcGxheV9uYW1lGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSHAoUcHJvZHVjdF9kaXNwbGF5X25hbWUYBCABKAkSKgoKdW5pdF9wcmljZRgFIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIQCghxdWFudGl0eRgGIAEoBRIqCgpsaW5lX3RvdGFsGAcgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5Ej8KC2Rlc3RpbmF0aW9uGAggAygLMioucGFzYXIub3JkZXIudjEuT3JkZXJMaW5lLkRlc3RpbmF0aW9uRW50cnkSNgoLZnVsZmlsbG1lbnQYCSABKAsyIS5wYXNhci5mdWxmaWxsbWVudC52MS5GdWxmaWxsbWVudBIoCgZyZWZ1bmQYCiABKAsyGC5wYXNhci5wYXltZW50LnYxLlJlZnVuZBoyChBEZXN0aW5hdGlvbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi5AQKBU9yZGVyEgoKAmlkGAEgASgJEikKBXN0YXRlGAIgASgOMhoucGFzYXIub3JkZXIudjEuT3JkZXJTdGF0ZRIWCg5jdXN0b21lcl9lbWFpbBgDIAEoCRIoCgVsaW5lcxgEIAMoCzIZLnBhc2FyLm9yZGVyLnYxLk9yZGVyTGluZRIoCghzdWJ0b3RhbBgFIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIjCgNmZWUYBiABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSJQoFdG90YWwYByABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSHAoUcGF5bWVudF9jaGFubmVsX2NvZGUYCCABKAkSEgoKcGF5bWVudF9pZBgJIAEoCRIVCg1sYW5ndWFnZV9jb2RlGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXBhaWRfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29tcGxldGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoOcmVmdW5kZWRfdG90YWwYECABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkqyQEKCk9yZGVyU3RhdGUSGwoXT1JERVJfU1RBVEVfVU5TUEVDSUZJRUQQABIfChtPUkRFUl9TVEFURV9QRU5ESU5HX1BBWU1FTlQQARIUChBPUkRFUl9TVEFURV9QQUlEEAISGQoVT1JERVJfU1RBVEVfQ0FOQ0VMTEVEEAMSFwoTT1JERVJfU1RBVEVfRVhQSVJFRBAEEhkKFU9SREVSX1NUQVRFX0ZVTEZJTExFRBAFEhgKFE9SREVSX1NUQVRFX1JFRlVOREVEEAZCQVo/Z2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9vcmRlci92MTtvcmRlcnYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_pasar_common_v1_money, file_pasar_fulfillment_v1_fulfillment, file_pasar_payment_v1_payment]);
+  fileDesc("ChpwYXNhci9vcmRlci92MS9vcmRlci5wcm90bxIOcGFzYXIub3JkZXIudjEi8gMKCU9yZGVyTGluZRISCgpwYWNrYWdlX2lkGAEgASgJEhwKFHBhY2thZ2VfZGlzcGxheV9uYW1lGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSHAoUcHJvZHVjdF9kaXNwbGF5X25hbWUYBCABKAkSKgoKdW5pdF9wcmljZRgFIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIQCghxdWFudGl0eRgGIAEoBRIqCgpsaW5lX3RvdGFsGAcgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5Ej8KC2Rlc3RpbmF0aW9uGAggAygLMioucGFzYXIub3JkZXIudjEuT3JkZXJMaW5lLkRlc3RpbmF0aW9uRW50cnkSNgoLZnVsZmlsbG1lbnQYCSABKAsyIS5wYXNhci5mdWxmaWxsbWVudC52MS5GdWxmaWxsbWVudBIoCgZyZWZ1bmQYCiABKAsyGC5wYXNhci5wYXltZW50LnYxLlJlZnVuZBIfChdwYWNrYWdlX2Rpc3BsYXlfbmFtZV9lbhgLIAEoCRIfChdwcm9kdWN0X2Rpc3BsYXlfbmFtZV9lbhgMIAEoCRoyChBEZXN0aW5hdGlvbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEivwUKBU9yZGVyEgoKAmlkGAEgASgJEikKBXN0YXRlGAIgASgOMhoucGFzYXIub3JkZXIudjEuT3JkZXJTdGF0ZRIWCg5jdXN0b21lcl9lbWFpbBgDIAEoCRIoCgVsaW5lcxgEIAMoCzIZLnBhc2FyLm9yZGVyLnYxLk9yZGVyTGluZRIoCghzdWJ0b3RhbBgFIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIjCgNmZWUYBiABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSJQoFdG90YWwYByABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSHAoUcGF5bWVudF9jaGFubmVsX2NvZGUYCCABKAkSEgoKcGF5bWVudF9pZBgJIAEoCRIVCg1sYW5ndWFnZV9jb2RlGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXBhaWRfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29tcGxldGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoOcmVmdW5kZWRfdG90YWwYECABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSFAoMb3JkZXJfbnVtYmVyGBEgASgJEkMKFHBheW1lbnRfaW5zdHJ1Y3Rpb25zGBIgASgLMiUucGFzYXIucGF5bWVudC52MS5QYXltZW50SW5zdHJ1Y3Rpb25zKskBCgpPcmRlclN0YXRlEhsKF09SREVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASHwobT1JERVJfU1RBVEVfUEVORElOR19QQVlNRU5UEAESFAoQT1JERVJfU1RBVEVfUEFJRBACEhkKFU9SREVSX1NUQVRFX0NBTkNFTExFRBADEhcKE09SREVSX1NUQVRFX0VYUElSRUQQBBIZChVPUkRFUl9TVEFURV9GVUxGSUxMRUQQBRIYChRPUkRFUl9TVEFURV9SRUZVTkRFRBAGQkFaP2dpdGh1Yi5jb20vcGFzYXItc2hvcC9wYXNhci9jb250cmFjdHMvZ28vcGFzYXIvb3JkZXIvdjE7b3JkZXJ2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_pasar_common_v1_money, file_pasar_fulfillment_v1_fulfillment, file_pasar_payment_v1_payment]);
 
 /**
  * One package in an order, with its price as it was when the order was placed.
@@ -100,6 +100,21 @@ export type OrderLine = Message<"pasar.order.v1.OrderLine"> & {
    * @generated from field: pasar.payment.v1.Refund refund = 10;
    */
   refund?: Refund | undefined;
+
+  /**
+   * The package's English name when the order was placed; empty when it had none (then
+   * package_display_name serves in English too).
+   *
+   * @generated from field: string package_display_name_en = 11;
+   */
+  packageDisplayNameEn: string;
+
+  /**
+   * The product's English name when the order was placed; empty when it had none.
+   *
+   * @generated from field: string product_display_name_en = 12;
+   */
+  productDisplayNameEn: string;
 };
 
 /**
@@ -116,7 +131,8 @@ export const OrderLineSchema: GenMessage<OrderLine> = /*@__PURE__*/
  */
 export type Order = Message<"pasar.order.v1.Order"> & {
   /**
-   * The order's id: "ord_" and 32 lower-case hexadecimal digits; not guessable.
+   * The order's id: "ord_" and 32 lower-case hexadecimal digits; not guessable. It is the
+   * order's key; order_number is for people.
    *
    * @generated from field: string id = 1;
    */
@@ -200,7 +216,10 @@ export type Order = Message<"pasar.order.v1.Order"> & {
   updateTime?: Timestamp | undefined;
 
   /**
-   * When the order expires if it is still unpaid.
+   * When the order expires if it is still unpaid: the one deadline the shopper is given.
+   * It is the payment's expire_time (the channel's payment_ttl after checkout: a day for
+   * a virtual account, minutes for QRIS), so the order and its payment expire together;
+   * the storefront, the e-mails and the service that enforces it all use this instant.
    *
    * @generated from field: google.protobuf.Timestamp expire_time = 13;
    */
@@ -227,6 +246,25 @@ export type Order = Message<"pasar.order.v1.Order"> & {
    * @generated from field: pasar.common.v1.Money refunded_total = 16;
    */
   refundedTotal?: Money | undefined;
+
+  /**
+   * The order's number for people: "PSR-" and six characters that cannot be mistaken for
+   * one another when read out (no 0, O, 1, I, L or U), such as "PSR-7K3M9Q". Unique;
+   * LookupOrder finds an order by it. Empty for orders placed before v1.3.
+   *
+   * @generated from field: string order_number = 17;
+   */
+  orderNumber: string;
+
+  /**
+   * How to pay, as the payment service gave it when the order was placed (the virtual
+   * account number, the retail payment code, the QRIS payload, the e-wallet's next step).
+   * The order keeps it so that a pending order can show it while the payment service
+   * cannot be reached.
+   *
+   * @generated from field: pasar.payment.v1.PaymentInstructions payment_instructions = 18;
+   */
+  paymentInstructions?: PaymentInstructions | undefined;
 };
 
 /**

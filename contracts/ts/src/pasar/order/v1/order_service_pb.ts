@@ -8,6 +8,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
+import { file_pasar_common_v1_options } from "../../common/v1/options_pb.js";
 import type { Order } from "./order_pb.js";
 import { file_pasar_order_v1_order } from "./order_pb.js";
 import type { Payment } from "../../payment/v1/payment_pb.js";
@@ -18,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pasar/order/v1/order_service.proto.
  */
 export const file_pasar_order_v1_order_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJwYXNhci9vcmRlci92MS9vcmRlcl9zZXJ2aWNlLnByb3RvEg5wYXNhci5vcmRlci52MSKPAgoPQ3JlYXRlT3JkZXJMaW5lEjcKCnBhY2thZ2VfaWQYASABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhsKCHF1YW50aXR5GAIgASgFQgm6SAYaBBhkIAAScgoLZGVzdGluYXRpb24YAyADKAsyMC5wYXNhci5vcmRlci52MS5DcmVhdGVPcmRlckxpbmUuRGVzdGluYXRpb25FbnRyeUIrukgomgElEAQiGXIXEAEYIDIRXlthLXpdW2EtejAtOV9dKiQqBnIEEAEYQBoyChBEZXN0aW5hdGlvbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEijwMKEkNyZWF0ZU9yZGVyUmVxdWVzdBIwCgpyZXF1ZXN0X2lkGAEgASgJQhy6SBlyFxiAATISXltBLVphLXowLTkuXzotXSokEiIKDmN1c3RvbWVyX2VtYWlsGAIgASgJQgq6SAdyBRj+AWABEjoKBWxpbmVzGAMgAygLMh8ucGFzYXIub3JkZXIudjEuQ3JlYXRlT3JkZXJMaW5lQgq6SAeSAQQIARAUEkEKFHBheW1lbnRfY2hhbm5lbF9jb2RlGAQgASgJQiO6SCByHhABGCAyGF5bYS16MC05XSsoX1thLXowLTldKykqJBImCg1sYW5ndWFnZV9jb2RlGAUgASgJQg+6SAxyClIAUgJpZFICZW46fLpIeRp3CiFjcmVhdGVfb3JkZXIubGluZXMudW5pcXVlX3BhY2thZ2USKGVhY2ggcGFja2FnZSBtYXkgYXBwZWFyIGluIG9uZSBsaW5lIG9ubHkaKHRoaXMubGluZXMubWFwKGwsIGwucGFja2FnZV9pZCkudW5pcXVlKCkifQoTQ3JlYXRlT3JkZXJSZXNwb25zZRIkCgVvcmRlchgBIAEoCzIVLnBhc2FyLm9yZGVyLnYxLk9yZGVyEhQKDGFjY2Vzc190b2tlbhgCIAEoCRIqCgdwYXltZW50GAMgASgLMhkucGFzYXIucGF5bWVudC52MS5QYXltZW50IlMKD0dldE9yZGVyUmVxdWVzdBIlCgJpZBgBIAEoCUIZukgWchQyEl5vcmRfWzAtOWEtZl17MzJ9JBIZCgV0b2tlbhgCIAEoCUIKukgHcgUQARiAASI4ChBHZXRPcmRlclJlc3BvbnNlEiQKBW9yZGVyGAEgASgLMhUucGFzYXIub3JkZXIudjEuT3JkZXIiVgoSQ2FuY2VsT3JkZXJSZXF1ZXN0EiUKAmlkGAEgASgJQhm6SBZyFDISXm9yZF9bMC05YS1mXXszMn0kEhkKBXRva2VuGAIgASgJQgq6SAdyBRABGIABIjsKE0NhbmNlbE9yZGVyUmVzcG9uc2USJAoFb3JkZXIYASABKAsyFS5wYXNhci5vcmRlci52MS5PcmRlcjKfAwoMT3JkZXJTZXJ2aWNlEnEKC0NyZWF0ZU9yZGVyEiIucGFzYXIub3JkZXIudjEuQ3JlYXRlT3JkZXJSZXF1ZXN0GiMucGFzYXIub3JkZXIudjEuQ3JlYXRlT3JkZXJSZXNwb25zZSIZgtPkkwITOgEqIg4vYXBpL3YxL29yZGVycxKRAQoIR2V0T3JkZXISHy5wYXNhci5vcmRlci52MS5HZXRPcmRlclJlcXVlc3QaIC5wYXNhci5vcmRlci52MS5HZXRPcmRlclJlc3BvbnNlIkKQAgGC0+STAjlaG2IFb3JkZXISEi9hcGkvdjEvb3JkZXIve2lkfWIFb3JkZXISEy9hcGkvdjEvb3JkZXJzL3tpZH0ShwEKC0NhbmNlbE9yZGVyEiIucGFzYXIub3JkZXIudjEuQ2FuY2VsT3JkZXJSZXF1ZXN0GiMucGFzYXIub3JkZXIudjEuQ2FuY2VsT3JkZXJSZXNwb25zZSIvkAICgtPkkwImOgEqYgVvcmRlciIaL2FwaS92MS9vcmRlcnMve2lkfTpjYW5jZWxCQVo/Z2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9vcmRlci92MTtvcmRlcnYxYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_pasar_order_v1_order, file_pasar_payment_v1_payment]);
+  fileDesc("CiJwYXNhci9vcmRlci92MS9vcmRlcl9zZXJ2aWNlLnByb3RvEg5wYXNhci5vcmRlci52MSKPAgoPQ3JlYXRlT3JkZXJMaW5lEjcKCnBhY2thZ2VfaWQYASABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhsKCHF1YW50aXR5GAIgASgFQgm6SAYaBBhkIAAScgoLZGVzdGluYXRpb24YAyADKAsyMC5wYXNhci5vcmRlci52MS5DcmVhdGVPcmRlckxpbmUuRGVzdGluYXRpb25FbnRyeUIrukgomgElEAQiGXIXEAEYIDIRXlthLXpdW2EtejAtOV9dKiQqBnIEEAEYQBoyChBEZXN0aW5hdGlvbkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi0AMKEkNyZWF0ZU9yZGVyUmVxdWVzdBIwCgpyZXF1ZXN0X2lkGAEgASgJQhy6SBlyFxiAATISXltBLVphLXowLTkuXzotXSokEiIKDmN1c3RvbWVyX2VtYWlsGAIgASgJQgq6SAdyBRj+AWABEjoKBWxpbmVzGAMgAygLMh8ucGFzYXIub3JkZXIudjEuQ3JlYXRlT3JkZXJMaW5lQgq6SAeSAQQIARAUEkEKFHBheW1lbnRfY2hhbm5lbF9jb2RlGAQgASgJQiO6SCByHhABGCAyGF5bYS16MC05XSsoX1thLXowLTldKykqJBImCg1sYW5ndWFnZV9jb2RlGAUgASgJQg+6SAxyClIAUgJpZFICZW4SPwoScGF5ZXJfcGhvbmVfbnVtYmVyGAYgASgJQiO6SCByHjIcXigoXCs2Mnw2MnwwKThbMC05XXs3LDEyfSk/JDp8ukh5GncKIWNyZWF0ZV9vcmRlci5saW5lcy51bmlxdWVfcGFja2FnZRIoZWFjaCBwYWNrYWdlIG1heSBhcHBlYXIgaW4gb25lIGxpbmUgb25seRoodGhpcy5saW5lcy5tYXAobCwgbC5wYWNrYWdlX2lkKS51bmlxdWUoKSJ9ChNDcmVhdGVPcmRlclJlc3BvbnNlEiQKBW9yZGVyGAEgASgLMhUucGFzYXIub3JkZXIudjEuT3JkZXISFAoMYWNjZXNzX3Rva2VuGAIgASgJEioKB3BheW1lbnQYAyABKAsyGS5wYXNhci5wYXltZW50LnYxLlBheW1lbnQiUwoPR2V0T3JkZXJSZXF1ZXN0EiUKAmlkGAEgASgJQhm6SBZyFDISXm9yZF9bMC05YS1mXXszMn0kEhkKBXRva2VuGAIgASgJQgq6SAdyBRABGIABIjgKEEdldE9yZGVyUmVzcG9uc2USJAoFb3JkZXIYASABKAsyFS5wYXNhci5vcmRlci52MS5PcmRlciJWChJDYW5jZWxPcmRlclJlcXVlc3QSJQoCaWQYASABKAlCGbpIFnIUMhJeb3JkX1swLTlhLWZdezMyfSQSGQoFdG9rZW4YAiABKAlCCrpIB3IFEAEYgAEiOwoTQ2FuY2VsT3JkZXJSZXNwb25zZRIkCgVvcmRlchgBIAEoCzIVLnBhc2FyLm9yZGVyLnYxLk9yZGVyImsKEkxvb2t1cE9yZGVyUmVxdWVzdBI4CgxvcmRlcl9udW1iZXIYASABKAlCIrpIH3IdMhteUFNSLVsyLTlBLUhKS01OUC1UVi1aXXs2fSQSGwoHY29udGFjdBgCIAEoCUIKukgHcgUQARj+ASJRChNMb29rdXBPcmRlclJlc3BvbnNlEiQKBW9yZGVyGAEgASgLMhUucGFzYXIub3JkZXIudjEuT3JkZXISFAoMYWNjZXNzX3Rva2VuGAIgASgJMqEECgxPcmRlclNlcnZpY2USdQoLQ3JlYXRlT3JkZXISIi5wYXNhci5vcmRlci52MS5DcmVhdGVPcmRlclJlcXVlc3QaIy5wYXNhci5vcmRlci52MS5DcmVhdGVPcmRlclJlc3BvbnNlIh3I8xgBgtPkkwITOgEqIg4vYXBpL3YxL29yZGVycxJ8CgtMb29rdXBPcmRlchIiLnBhc2FyLm9yZGVyLnYxLkxvb2t1cE9yZGVyUmVxdWVzdBojLnBhc2FyLm9yZGVyLnYxLkxvb2t1cE9yZGVyUmVzcG9uc2UiJMjzGAKC0+STAho6ASoiFS9hcGkvdjEvb3JkZXJzOmxvb2t1cBKRAQoIR2V0T3JkZXISHy5wYXNhci5vcmRlci52MS5HZXRPcmRlclJlcXVlc3QaIC5wYXNhci5vcmRlci52MS5HZXRPcmRlclJlc3BvbnNlIkKQAgGC0+STAjlaG2IFb3JkZXISEi9hcGkvdjEvb3JkZXIve2lkfWIFb3JkZXISEy9hcGkvdjEvb3JkZXJzL3tpZH0ShwEKC0NhbmNlbE9yZGVyEiIucGFzYXIub3JkZXIudjEuQ2FuY2VsT3JkZXJSZXF1ZXN0GiMucGFzYXIub3JkZXIudjEuQ2FuY2VsT3JkZXJSZXNwb25zZSIvkAICgtPkkwImOgEqYgVvcmRlciIaL2FwaS92MS9vcmRlcnMve2lkfTpjYW5jZWxCQVo/Z2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9vcmRlci92MTtvcmRlcnYxYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_pasar_common_v1_options, file_pasar_order_v1_order, file_pasar_payment_v1_payment]);
 
 /**
  * One package to buy and how many units.
@@ -102,6 +103,16 @@ export type CreateOrderRequest = Message<"pasar.order.v1.CreateOrderRequest"> & 
    * @generated from field: string language_code = 5;
    */
   languageCode: string;
+
+  /**
+   * The phone number of the shopper's e-wallet account, for a channel whose
+   * `requires_phone_number` is set (the wallet sends the payment request to it); ignored
+   * for other channels. An Indonesian mobile number: "08", "628" or "+628" and 7 to 12
+   * more digits.
+   *
+   * @generated from field: string payer_phone_number = 6;
+   */
+  payerPhoneNumber: string;
 };
 
 /**
@@ -247,10 +258,68 @@ export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__P
   messageDesc(file_pasar_order_v1_order_service, 6);
 
 /**
+ * The request of OrderService.LookupOrder.
+ *
+ * @generated from message pasar.order.v1.LookupOrderRequest
+ */
+export type LookupOrderRequest = Message<"pasar.order.v1.LookupOrderRequest"> & {
+  /**
+   * The order's number, as its e-mails and pages show it, such as "PSR-7K3M9Q".
+   *
+   * @generated from field: string order_number = 1;
+   */
+  orderNumber: string;
+
+  /**
+   * The order's e-mail address, or a value of one of its lines' destinations (such as the
+   * phone number topped up).
+   *
+   * @generated from field: string contact = 2;
+   */
+  contact: string;
+};
+
+/**
+ * Describes the message pasar.order.v1.LookupOrderRequest.
+ * Use `create(LookupOrderRequestSchema)` to create a new message.
+ */
+export const LookupOrderRequestSchema: GenMessage<LookupOrderRequest> = /*@__PURE__*/
+  messageDesc(file_pasar_order_v1_order_service, 7);
+
+/**
+ * The response of OrderService.LookupOrder.
+ *
+ * @generated from message pasar.order.v1.LookupOrderResponse
+ */
+export type LookupOrderResponse = Message<"pasar.order.v1.LookupOrderResponse"> & {
+  /**
+   * The order.
+   *
+   * @generated from field: pasar.order.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The order's access token, for GetOrder and CancelOrder.
+   *
+   * @generated from field: string access_token = 2;
+   */
+  accessToken: string;
+};
+
+/**
+ * Describes the message pasar.order.v1.LookupOrderResponse.
+ * Use `create(LookupOrderResponseSchema)` to create a new message.
+ */
+export const LookupOrderResponseSchema: GenMessage<LookupOrderResponse> = /*@__PURE__*/
+  messageDesc(file_pasar_order_v1_order_service, 8);
+
+/**
  * OrderService places orders and tells their state.
  *
  * Reading or cancelling an order needs the access token issued when it was placed; the
- * link in the order's e-mails carries it.
+ * link in the order's e-mails carries it, and LookupOrder gives it again to whoever knows
+ * the order's number and its e-mail address or a destination.
  *
  * @generated from service pasar.order.v1.OrderService
  */
@@ -266,7 +335,9 @@ export const OrderService: GenService<{
    * FAILED_PRECONDITION when stock runs out or the channel does not accept the amount,
    * or PACKAGE_NOT_DELIVERABLE when a package's product declares no delivery kind (checked
    * before anything is reserved or paid), NOT_FOUND when a package or the channel is
-   * unknown, INVALID_ARGUMENT when a line's destination does not fit its product.
+   * unknown, INVALID_ARGUMENT when a line's destination does not fit its product or the
+   * channel needs a payer_phone_number that is missing (the payment service's
+   * PAYER_PHONE_NUMBER_REQUIRED, checked before anything is reserved).
    *
    * @generated from rpc pasar.order.v1.OrderService.CreateOrder
    */
@@ -274,6 +345,27 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof CreateOrderRequestSchema;
     output: typeof CreateOrderResponseSchema;
+  },
+  /**
+   * Finds an order by its number and a contact the shopper placed it with: the e-mail
+   * address (ignoring case and surrounding spaces) or a value of one of its lines'
+   * destinations, such as the phone number topped up (ignoring spaces and dashes, with a
+   * leading "+62" or "62" read as "0"). Answers the order and its access token, as
+   * CreateOrder did.
+   *
+   * NOT_FOUND ORDER_NOT_FOUND when the number is unknown or the contact does not match:
+   * the two answers are the same, so that neither numbers nor contacts can be probed.
+   * Failed look-ups are counted per number, known or not: after too many in a window the
+   * number answers RESOURCE_EXHAUSTED RATE_LIMITED (`pasar.common.v1.ErrorReason`) until
+   * the window has passed, even with the right contact. Not idempotent in that sense:
+   * each failure counts.
+   *
+   * @generated from rpc pasar.order.v1.OrderService.LookupOrder
+   */
+  lookupOrder: {
+    methodKind: "unary";
+    input: typeof LookupOrderRequestSchema;
+    output: typeof LookupOrderResponseSchema;
   },
   /**
    * Gets an order. NOT_FOUND when the id is unknown or the access token does not match,

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pasar/payment/v1/payment.proto.
  */
 export const file_pasar_payment_v1_payment: GenFile = /*@__PURE__*/
-  fileDesc("Ch5wYXNhci9wYXltZW50L3YxL3BheW1lbnQucHJvdG8SEHBhc2FyLnBheW1lbnQudjEi6gIKDlBheW1lbnRDaGFubmVsEgwKBGNvZGUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEjIKBGtpbmQYAyABKA4yJC5wYXNhci5wYXltZW50LnYxLlBheW1lbnRDaGFubmVsS2luZBIoCghmbGF0X2ZlZRgEIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIXCg9wZXJjZW50X2ZlZV9icHMYBSABKAUSKgoKbWluX2Ftb3VudBgGIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIqCgptYXhfYW1vdW50GAcgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5Ei4KC3BheW1lbnRfdHRsGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB2VuYWJsZWQYCSABKAgSEgoKc29ydF9vcmRlchgKIAEoBRIQCghsb2dvX3VybBgLIAEoCSJdChpWaXJ0dWFsQWNjb3VudEluc3RydWN0aW9ucxIRCgliYW5rX25hbWUYASABKAkSFgoOYWNjb3VudF9udW1iZXIYAiABKAkSFAoMYWNjb3VudF9uYW1lGAMgASgJIiUKEFFyaXNJbnN0cnVjdGlvbnMSEQoJcXJfc3RyaW5nGAEgASgJIkAKE0V3YWxsZXRJbnN0cnVjdGlvbnMSEwoLd2FsbGV0X25hbWUYASABKAkSFAoMY2hlY2tvdXRfdXJsGAIgASgJIkUKGFJldGFpbE91dGxldEluc3RydWN0aW9ucxITCgtvdXRsZXRfbmFtZRgBIAEoCRIUCgxwYXltZW50X2NvZGUYAiABKAki8wYKB1BheW1lbnQSCgoCaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSFAoMY2hhbm5lbF9jb2RlGAMgASgJEjoKDGNoYW5uZWxfa2luZBgEIAEoDjIkLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudENoYW5uZWxLaW5kEi0KBXN0YXRlGAUgASgOMh4ucGFzYXIucGF5bWVudC52MS5QYXltZW50U3RhdGUSJgoGYW1vdW50GAYgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5EiMKA2ZlZRgHIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIlCgV0b3RhbBgIIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRJHCg92aXJ0dWFsX2FjY291bnQYCSABKAsyLC5wYXNhci5wYXltZW50LnYxLlZpcnR1YWxBY2NvdW50SW5zdHJ1Y3Rpb25zSAASMgoEcXJpcxgKIAEoCzIiLnBhc2FyLnBheW1lbnQudjEuUXJpc0luc3RydWN0aW9uc0gAEjgKB2V3YWxsZXQYCyABKAsyJS5wYXNhci5wYXltZW50LnYxLkV3YWxsZXRJbnN0cnVjdGlvbnNIABJDCg1yZXRhaWxfb3V0bGV0GAwgASgLMioucGFzYXIucGF5bWVudC52MS5SZXRhaWxPdXRsZXRJbnN0cnVjdGlvbnNIABIQCghwcm92aWRlchgNIAEoCRIaChJwcm92aWRlcl9yZWZlcmVuY2UYDiABKAkSLwoLY3JlYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglwYWlkX3RpbWUYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgdyZWZ1bmRzGBMgAygLMhgucGFzYXIucGF5bWVudC52MS5SZWZ1bmQSLgoOcmVmdW5kZWRfdG90YWwYFCABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXlCDgoMaW5zdHJ1Y3Rpb25zIqICCgZSZWZ1bmQSCgoCaWQYASABKAkSEgoKcGF5bWVudF9pZBgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIOCgZyZWFzb24YBSABKAkSLAoFc3RhdGUYBiABKA4yHS5wYXNhci5wYXltZW50LnYxLlJlZnVuZFN0YXRlEhoKEnByb3ZpZGVyX3JlZmVyZW5jZRgHIAEoCRIvCgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29tcGxldGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2QEKDFBheW1lbnRFdmVudBIQCghzZXF1ZW5jZRgBIAEoAxIwCgR0eXBlGAIgASgOMiIucGFzYXIucGF5bWVudC52MS5QYXltZW50RXZlbnRUeXBlEioKB3BheW1lbnQYAyABKAsyGS5wYXNhci5wYXltZW50LnYxLlBheW1lbnQSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKBnJlZnVuZBgFIAEoCzIYLnBhc2FyLnBheW1lbnQudjEuUmVmdW5kKs0BChJQYXltZW50Q2hhbm5lbEtpbmQSJAogUEFZTUVOVF9DSEFOTkVMX0tJTkRfVU5TUEVDSUZJRUQQABIoCiRQQVlNRU5UX0NIQU5ORUxfS0lORF9WSVJUVUFMX0FDQ09VTlQQARIdChlQQVlNRU5UX0NIQU5ORUxfS0lORF9RUklTEAISIAocUEFZTUVOVF9DSEFOTkVMX0tJTkRfRVdBTExFVBADEiYKIlBBWU1FTlRfQ0hBTk5FTF9LSU5EX1JFVEFJTF9PVVRMRVQQBCq0AQoMUGF5bWVudFN0YXRlEh0KGVBBWU1FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIZChVQQVlNRU5UX1NUQVRFX1BFTkRJTkcQARIWChJQQVlNRU5UX1NUQVRFX1BBSUQQAhIZChVQQVlNRU5UX1NUQVRFX0VYUElSRUQQAxIbChdQQVlNRU5UX1NUQVRFX0NBTkNFTExFRBAEEhoKFlBBWU1FTlRfU1RBVEVfUkVGVU5ERUQQBSphCgtSZWZ1bmRTdGF0ZRIcChhSRUZVTkRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRSRUZVTkRfU1RBVEVfUEVORElORxABEhoKFlJFRlVORF9TVEFURV9TVUNDRUVERUQQAirWAQoQUGF5bWVudEV2ZW50VHlwZRIiCh5QQVlNRU5UX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIeChpQQVlNRU5UX0VWRU5UX1RZUEVfQ1JFQVRFRBABEhsKF1BBWU1FTlRfRVZFTlRfVFlQRV9QQUlEEAISHgoaUEFZTUVOVF9FVkVOVF9UWVBFX0VYUElSRUQQAxIgChxQQVlNRU5UX0VWRU5UX1RZUEVfQ0FOQ0VMTEVEEAQSHwobUEFZTUVOVF9FVkVOVF9UWVBFX1JFRlVOREVEEAVCRVpDZ2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9wYXltZW50L3YxO3BheW1lbnR2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_pasar_common_v1_money]);
+  fileDesc("Ch5wYXNhci9wYXltZW50L3YxL3BheW1lbnQucHJvdG8SEHBhc2FyLnBheW1lbnQudjEiiQMKDlBheW1lbnRDaGFubmVsEgwKBGNvZGUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEjIKBGtpbmQYAyABKA4yJC5wYXNhci5wYXltZW50LnYxLlBheW1lbnRDaGFubmVsS2luZBIoCghmbGF0X2ZlZRgEIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIXCg9wZXJjZW50X2ZlZV9icHMYBSABKAUSKgoKbWluX2Ftb3VudBgGIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIqCgptYXhfYW1vdW50GAcgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5Ei4KC3BheW1lbnRfdHRsGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB2VuYWJsZWQYCSABKAgSEgoKc29ydF9vcmRlchgKIAEoBRIQCghsb2dvX3VybBgLIAEoCRIdChVyZXF1aXJlc19waG9uZV9udW1iZXIYDCABKAgiXQoaVmlydHVhbEFjY291bnRJbnN0cnVjdGlvbnMSEQoJYmFua19uYW1lGAEgASgJEhYKDmFjY291bnRfbnVtYmVyGAIgASgJEhQKDGFjY291bnRfbmFtZRgDIAEoCSIlChBRcmlzSW5zdHJ1Y3Rpb25zEhEKCXFyX3N0cmluZxgBIAEoCSJWChNFd2FsbGV0SW5zdHJ1Y3Rpb25zEhMKC3dhbGxldF9uYW1lGAEgASgJEhQKDGNoZWNrb3V0X3VybBgCIAEoCRIUCgxwaG9uZV9udW1iZXIYAyABKAkiRQoYUmV0YWlsT3V0bGV0SW5zdHJ1Y3Rpb25zEhMKC291dGxldF9uYW1lGAEgASgJEhQKDHBheW1lbnRfY29kZRgCIAEoCSKZAgoTUGF5bWVudEluc3RydWN0aW9ucxJHCg92aXJ0dWFsX2FjY291bnQYASABKAsyLC5wYXNhci5wYXltZW50LnYxLlZpcnR1YWxBY2NvdW50SW5zdHJ1Y3Rpb25zSAASMgoEcXJpcxgCIAEoCzIiLnBhc2FyLnBheW1lbnQudjEuUXJpc0luc3RydWN0aW9uc0gAEjgKB2V3YWxsZXQYAyABKAsyJS5wYXNhci5wYXltZW50LnYxLkV3YWxsZXRJbnN0cnVjdGlvbnNIABJDCg1yZXRhaWxfb3V0bGV0GAQgASgLMioucGFzYXIucGF5bWVudC52MS5SZXRhaWxPdXRsZXRJbnN0cnVjdGlvbnNIAEIGCgRraW5kIvMGCgdQYXltZW50EgoKAmlkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhQKDGNoYW5uZWxfY29kZRgDIAEoCRI6CgxjaGFubmVsX2tpbmQYBCABKA4yJC5wYXNhci5wYXltZW50LnYxLlBheW1lbnRDaGFubmVsS2luZBItCgVzdGF0ZRgFIAEoDjIeLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudFN0YXRlEiYKBmFtb3VudBgGIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIjCgNmZWUYByABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSJQoFdG90YWwYCCABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSRwoPdmlydHVhbF9hY2NvdW50GAkgASgLMiwucGFzYXIucGF5bWVudC52MS5WaXJ0dWFsQWNjb3VudEluc3RydWN0aW9uc0gAEjIKBHFyaXMYCiABKAsyIi5wYXNhci5wYXltZW50LnYxLlFyaXNJbnN0cnVjdGlvbnNIABI4Cgdld2FsbGV0GAsgASgLMiUucGFzYXIucGF5bWVudC52MS5Fd2FsbGV0SW5zdHJ1Y3Rpb25zSAASQwoNcmV0YWlsX291dGxldBgMIAEoCzIqLnBhc2FyLnBheW1lbnQudjEuUmV0YWlsT3V0bGV0SW5zdHJ1Y3Rpb25zSAASEAoIcHJvdmlkZXIYDSABKAkSGgoScHJvdmlkZXJfcmVmZXJlbmNlGA4gASgJEi8KC2NyZWF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJcGFpZF90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoHcmVmdW5kcxgTIAMoCzIYLnBhc2FyLnBheW1lbnQudjEuUmVmdW5kEi4KDnJlZnVuZGVkX3RvdGFsGBQgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5Qg4KDGluc3RydWN0aW9ucyKiAgoGUmVmdW5kEgoKAmlkGAEgASgJEhIKCnBheW1lbnRfaWQYAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCRImCgZhbW91bnQYBCABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSDgoGcmVhc29uGAUgASgJEiwKBXN0YXRlGAYgASgOMh0ucGFzYXIucGF5bWVudC52MS5SZWZ1bmRTdGF0ZRIaChJwcm92aWRlcl9yZWZlcmVuY2UYByABKAkSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWNvbXBsZXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItkBCgxQYXltZW50RXZlbnQSEAoIc2VxdWVuY2UYASABKAMSMAoEdHlwZRgCIAEoDjIiLnBhc2FyLnBheW1lbnQudjEuUGF5bWVudEV2ZW50VHlwZRIqCgdwYXltZW50GAMgASgLMhkucGFzYXIucGF5bWVudC52MS5QYXltZW50Ei8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZyZWZ1bmQYBSABKAsyGC5wYXNhci5wYXltZW50LnYxLlJlZnVuZCrNAQoSUGF5bWVudENoYW5uZWxLaW5kEiQKIFBBWU1FTlRfQ0hBTk5FTF9LSU5EX1VOU1BFQ0lGSUVEEAASKAokUEFZTUVOVF9DSEFOTkVMX0tJTkRfVklSVFVBTF9BQ0NPVU5UEAESHQoZUEFZTUVOVF9DSEFOTkVMX0tJTkRfUVJJUxACEiAKHFBBWU1FTlRfQ0hBTk5FTF9LSU5EX0VXQUxMRVQQAxImCiJQQVlNRU5UX0NIQU5ORUxfS0lORF9SRVRBSUxfT1VUTEVUEAQqtAEKDFBheW1lbnRTdGF0ZRIdChlQQVlNRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVUEFZTUVOVF9TVEFURV9QRU5ESU5HEAESFgoSUEFZTUVOVF9TVEFURV9QQUlEEAISGQoVUEFZTUVOVF9TVEFURV9FWFBJUkVEEAMSGwoXUEFZTUVOVF9TVEFURV9DQU5DRUxMRUQQBBIaChZQQVlNRU5UX1NUQVRFX1JFRlVOREVEEAUqYQoLUmVmdW5kU3RhdGUSHAoYUkVGVU5EX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUUkVGVU5EX1NUQVRFX1BFTkRJTkcQARIaChZSRUZVTkRfU1RBVEVfU1VDQ0VFREVEEAIq1gEKEFBheW1lbnRFdmVudFR5cGUSIgoeUEFZTUVOVF9FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHgoaUEFZTUVOVF9FVkVOVF9UWVBFX0NSRUFURUQQARIbChdQQVlNRU5UX0VWRU5UX1RZUEVfUEFJRBACEh4KGlBBWU1FTlRfRVZFTlRfVFlQRV9FWFBJUkVEEAMSIAocUEFZTUVOVF9FVkVOVF9UWVBFX0NBTkNFTExFRBAEEh8KG1BBWU1FTlRfRVZFTlRfVFlQRV9SRUZVTkRFRBAFQkVaQ2dpdGh1Yi5jb20vcGFzYXItc2hvcC9wYXNhci9jb250cmFjdHMvZ28vcGFzYXIvcGF5bWVudC92MTtwYXltZW50djFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_pasar_common_v1_money]);
 
 /**
  * A way to pay, such as "BCA Virtual Account" or "QRIS", with its fee and limits.
@@ -76,7 +76,10 @@ export type PaymentChannel = Message<"pasar.payment.v1.PaymentChannel"> & {
   maxAmount?: Money | undefined;
 
   /**
-   * How long a pending payment through this channel can be paid before it expires.
+   * How long a pending payment through this channel can be paid before it expires: the
+   * payment's expire_time is its create_time plus this, and the order's deadline is that
+   * same instant. Commonly a day for virtual accounts and retail outlets, minutes for QRIS
+   * and e-wallets.
    *
    * @generated from field: google.protobuf.Duration payment_ttl = 8;
    */
@@ -102,6 +105,15 @@ export type PaymentChannel = Message<"pasar.payment.v1.PaymentChannel"> & {
    * @generated from field: string logo_url = 11;
    */
   logoUrl: string;
+
+  /**
+   * Whether the channel sends the payment request to the payer's e-wallet account, named
+   * by its phone number: CreatePayment then needs payer_phone_number, and the storefront
+   * asks for it. False for channels paid by a link, a code or a QR.
+   *
+   * @generated from field: bool requires_phone_number = 12;
+   */
+  requiresPhoneNumber: boolean;
 };
 
 /**
@@ -181,11 +193,22 @@ export type EwalletInstructions = Message<"pasar.payment.v1.EwalletInstructions"
   walletName: string;
 
   /**
-   * A link that opens the wallet's app (or its web page) on the payment.
+   * A link that opens the wallet's app (an app link on a phone) on the payment. Empty when
+   * the request was sent to phone_number instead, or when the provider gives no link (the
+   * sandbox provider has no wallet to open); never a placeholder.
    *
    * @generated from field: string checkout_url = 2;
    */
   checkoutUrl: string;
+
+  /**
+   * For channels that require a phone number: the wallet account the payment request was
+   * sent to, masked but its last four digits, such as "0812****7890"; the payer approves it
+   * in the wallet's app. Empty otherwise.
+   *
+   * @generated from field: string phone_number = 3;
+   */
+  phoneNumber: string;
 };
 
 /**
@@ -222,6 +245,60 @@ export type RetailOutletInstructions = Message<"pasar.payment.v1.RetailOutletIns
  */
 export const RetailOutletInstructionsSchema: GenMessage<RetailOutletInstructions> = /*@__PURE__*/
   messageDesc(file_pasar_payment_v1_payment, 4);
+
+/**
+ * How to pay, depending on the channel's kind: Payment's instructions as a message of its
+ * own, so that others (an order) can keep a copy.
+ *
+ * @generated from message pasar.payment.v1.PaymentInstructions
+ */
+export type PaymentInstructions = Message<"pasar.payment.v1.PaymentInstructions"> & {
+  /**
+   * The instructions; exactly one is set.
+   *
+   * @generated from oneof pasar.payment.v1.PaymentInstructions.kind
+   */
+  kind: {
+    /**
+     * Set for virtual-account channels.
+     *
+     * @generated from field: pasar.payment.v1.VirtualAccountInstructions virtual_account = 1;
+     */
+    value: VirtualAccountInstructions;
+    case: "virtualAccount";
+  } | {
+    /**
+     * Set for QRIS.
+     *
+     * @generated from field: pasar.payment.v1.QrisInstructions qris = 2;
+     */
+    value: QrisInstructions;
+    case: "qris";
+  } | {
+    /**
+     * Set for e-wallets.
+     *
+     * @generated from field: pasar.payment.v1.EwalletInstructions ewallet = 3;
+     */
+    value: EwalletInstructions;
+    case: "ewallet";
+  } | {
+    /**
+     * Set for convenience stores.
+     *
+     * @generated from field: pasar.payment.v1.RetailOutletInstructions retail_outlet = 4;
+     */
+    value: RetailOutletInstructions;
+    case: "retailOutlet";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message pasar.payment.v1.PaymentInstructions.
+ * Use `create(PaymentInstructionsSchema)` to create a new message.
+ */
+export const PaymentInstructionsSchema: GenMessage<PaymentInstructions> = /*@__PURE__*/
+  messageDesc(file_pasar_payment_v1_payment, 5);
 
 /**
  * A request for money for one order, through one channel.
@@ -387,7 +464,7 @@ export type Payment = Message<"pasar.payment.v1.Payment"> & {
  * Use `create(PaymentSchema)` to create a new message.
  */
 export const PaymentSchema: GenMessage<Payment> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment, 5);
+  messageDesc(file_pasar_payment_v1_payment, 6);
 
 /**
  * Money given back to the payer of a paid payment, in full or in part.
@@ -464,7 +541,7 @@ export type Refund = Message<"pasar.payment.v1.Refund"> & {
  * Use `create(RefundSchema)` to create a new message.
  */
 export const RefundSchema: GenMessage<Refund> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment, 6);
+  messageDesc(file_pasar_payment_v1_payment, 7);
 
 /**
  * A durable record of a change to a payment, read in sequence order by consumers such as
@@ -515,7 +592,7 @@ export type PaymentEvent = Message<"pasar.payment.v1.PaymentEvent"> & {
  * Use `create(PaymentEventSchema)` to create a new message.
  */
 export const PaymentEventSchema: GenMessage<PaymentEvent> = /*@__PURE__*/
-  messageDesc(file_pasar_payment_v1_payment, 7);
+  messageDesc(file_pasar_payment_v1_payment, 8);
 
 /**
  * How a payment channel is paid.

@@ -119,8 +119,9 @@ export type UpdateProductRequest = Message<"pasar.product.v1.UpdateProductReques
 
   /**
    * The fields to change: any of display_name, description, category_id, image_url,
-   * destination_fields, delivery_kind. Empty means the first four (the fields v1.0 had),
-   * so that a client built before the others existed does not clear them.
+   * destination_fields, delivery_kind, display_name_en, description_en, search_keywords.
+   * Empty means the first four (the fields v1.0 had), so that a client built before the
+   * others existed does not clear them.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -261,7 +262,8 @@ export type UpdatePackageRequest = Message<"pasar.product.v1.UpdatePackageReques
 
   /**
    * The fields to change: any of display_name, description, price, stock_available,
-   * sort_order. Empty means all of them.
+   * sort_order, display_name_en, description_en. Empty means the first five (the fields
+   * v1.0 had), so that a client built before the others existed does not clear them.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pasar/product/v1/product.proto.
  */
 export const file_pasar_product_v1_product: GenFile = /*@__PURE__*/
-  fileDesc("Ch5wYXNhci9wcm9kdWN0L3YxL3Byb2R1Y3QucHJvdG8SEHBhc2FyLnByb2R1Y3QudjEifAoIQ2F0ZWdvcnkSLwoCaWQYASABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEh8KDGRpc3BsYXlfbmFtZRgCIAEoCUIJukgGcgQQARhQEh4KCnNvcnRfb3JkZXIYAyABKAVCCrpIBxoFGJBOKAAi0gMKEERlc3RpbmF0aW9uRmllbGQSKgoEbmFtZRgBIAEoCUIcukgZchcQARggMhFeW2Etel1bYS16MC05X10qJBIYCgVsYWJlbBgCIAEoCUIJukgGcgQQARhQEhsKCGxhYmVsX2VuGAMgASgJQgm6SAZyBBABGFASFgoEaGludBgEIAEoCUIIukgFcgMYyAESGQoHaGludF9lbhgFIAEoCUIIukgFcgMYyAESGwoHcGF0dGVybhgGIAEoCUIKukgHcgUQARjIARIdCgptaW5fbGVuZ3RoGAcgASgFQgm6SAYaBBhAKAESHQoKbWF4X2xlbmd0aBgIIAEoBUIJukgGGgQYQCgBEiQKCHByZWZpeGVzGAkgAygJQhK6SA+SAQwQQBgBIgZyBBABGAgSGgoHZXhhbXBsZRgKIAEoCUIJukgGcgQQARhAEhgKEGxvb2t1cF9zdXBwb3J0ZWQYCyABKAg6cbpIbhpsCh5kZXN0aW5hdGlvbl9maWVsZC5sZW5ndGhfcmFuZ2USJm1heF9sZW5ndGggbXVzdCBiZSBhdCBsZWFzdCBtaW5fbGVuZ3RoGiJ0aGlzLm1heF9sZW5ndGggPj0gdGhpcy5taW5fbGVuZ3RoIoAGCgdQcm9kdWN0Ei8KAmlkGAEgASgJQiO6SCByHhABGD8yGF5bYS16MC05XSsoLVthLXowLTldKykqJBIfCgxkaXNwbGF5X25hbWUYAiABKAlCCbpIBnIEEAEYeBIdCgtkZXNjcmlwdGlvbhgDIAEoCUIIukgFcgMY0A8SOAoLY2F0ZWdvcnlfaWQYBCABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhsKCWltYWdlX3VybBgFIAEoCUIIukgFcgMY9AMSLQoFc3RhdGUYBiABKA4yHi5wYXNhci5wcm9kdWN0LnYxLlByb2R1Y3RTdGF0ZRIrCghwYWNrYWdlcxgHIAMoCzIZLnBhc2FyLnByb2R1Y3QudjEuUGFja2FnZRIpCgltaW5fcHJpY2UYCCABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSKQoJbWF4X3ByaWNlGAkgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5Ei8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASSAoSZGVzdGluYXRpb25fZmllbGRzGAwgAygLMiIucGFzYXIucHJvZHVjdC52MS5EZXN0aW5hdGlvbkZpZWxkQgi6SAWSAQIQBBI/Cg1kZWxpdmVyeV9raW5kGA0gASgOMh4ucGFzYXIucHJvZHVjdC52MS5EZWxpdmVyeUtpbmRCCLpIBYIBAhABOo0BukiJARqGAQomcHJvZHVjdC5kZXN0aW5hdGlvbl9maWVsZHMudW5pcXVlX25hbWUSK2VhY2ggZGVzdGluYXRpb24gZmllbGQgbmFtZSBtYXkgYXBwZWFyIG9uY2UaL3RoaXMuZGVzdGluYXRpb25fZmllbGRzLm1hcChmLCBmLm5hbWUpLnVuaXF1ZSgpIpoDCgdQYWNrYWdlEi8KAmlkGAEgASgJQiO6SCByHhABGD8yGF5bYS16MC05XSsoLVthLXowLTldKykqJBISCgpwcm9kdWN0X2lkGAIgASgJEh8KDGRpc3BsYXlfbmFtZRgDIAEoCUIJukgGcgQQARh4Eh0KC2Rlc2NyaXB0aW9uGAQgASgJQgi6SAVyAxj0AxItCgVwcmljZRgFIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leUIGukgDyAEBEiYKD3N0b2NrX2F2YWlsYWJsZRgGIAEoBUINukgKGggYgJTr3AMoABIeCgpzb3J0X29yZGVyGAcgASgFQgq6SAcaBRiQTigAEhwKFHByb2R1Y3RfZGlzcGxheV9uYW1lGAggASgJEj4KEmRlc3RpbmF0aW9uX2ZpZWxkcxgJIAMoCzIiLnBhc2FyLnByb2R1Y3QudjEuRGVzdGluYXRpb25GaWVsZBI1Cg1kZWxpdmVyeV9raW5kGAogASgOMh4ucGFzYXIucHJvZHVjdC52MS5EZWxpdmVyeUtpbmQiYQoJU3RvY2tMaW5lEjcKCnBhY2thZ2VfaWQYASABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhsKCHF1YW50aXR5GAIgASgFQgm6SAYaBBhkIAAikQIKC1Jlc2VydmF0aW9uEhAKCG9yZGVyX2lkGAEgASgJEjEKBXN0YXRlGAIgASgOMiIucGFzYXIucHJvZHVjdC52MS5SZXNlcnZhdGlvblN0YXRlEioKBWxpbmVzGAMgAygLMhsucGFzYXIucHJvZHVjdC52MS5TdG9ja0xpbmUSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqYwoMUHJvZHVjdFN0YXRlEh0KGVBST0RVQ1RfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRQUk9EVUNUX1NUQVRFX0FDVElWRRABEhoKFlBST0RVQ1RfU1RBVEVfQVJDSElWRUQQAirQAQoMRGVsaXZlcnlLaW5kEh0KGURFTElWRVJZX0tJTkRfVU5TUEVDSUZJRUQQABIeChpERUxJVkVSWV9LSU5EX1BIT05FX0NSRURJVBABEhsKF0RFTElWRVJZX0tJTkRfREFUQV9QTEFOEAISIwofREVMSVZFUllfS0lORF9FTEVDVFJJQ0lUWV9UT0tFThADEh4KGkRFTElWRVJZX0tJTkRfVk9VQ0hFUl9DT0RFEAQSHwobREVMSVZFUllfS0lORF9BQ0NPVU5UX1RPUFVQEAUqlgEKEFJlc2VydmF0aW9uU3RhdGUSIQodUkVTRVJWQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIeChpSRVNFUlZBVElPTl9TVEFURV9SRVNFUlZFRBABEh8KG1JFU0VSVkFUSU9OX1NUQVRFX0NPTU1JVFRFRBACEh4KGlJFU0VSVkFUSU9OX1NUQVRFX1JFTEVBU0VEEANCRVpDZ2l0aHViLmNvbS9wYXNhci1zaG9wL3Bhc2FyL2NvbnRyYWN0cy9nby9wYXNhci9wcm9kdWN0L3YxO3Byb2R1Y3R2MWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_pasar_common_v1_money]);
+  fileDesc("Ch5wYXNhci9wcm9kdWN0L3YxL3Byb2R1Y3QucHJvdG8SEHBhc2FyLnByb2R1Y3QudjEingEKCENhdGVnb3J5Ei8KAmlkGAEgASgJQiO6SCByHhABGD8yGF5bYS16MC05XSsoLVthLXowLTldKykqJBIfCgxkaXNwbGF5X25hbWUYAiABKAlCCbpIBnIEEAEYUBIeCgpzb3J0X29yZGVyGAMgASgFQgq6SAcaBRiQTigAEiAKD2Rpc3BsYXlfbmFtZV9lbhgEIAEoCUIHukgEcgIYUCLSAwoQRGVzdGluYXRpb25GaWVsZBIqCgRuYW1lGAEgASgJQhy6SBlyFxABGCAyEV5bYS16XVthLXowLTlfXSokEhgKBWxhYmVsGAIgASgJQgm6SAZyBBABGFASGwoIbGFiZWxfZW4YAyABKAlCCbpIBnIEEAEYUBIWCgRoaW50GAQgASgJQgi6SAVyAxjIARIZCgdoaW50X2VuGAUgASgJQgi6SAVyAxjIARIbCgdwYXR0ZXJuGAYgASgJQgq6SAdyBRABGMgBEh0KCm1pbl9sZW5ndGgYByABKAVCCbpIBhoEGEAoARIdCgptYXhfbGVuZ3RoGAggASgFQgm6SAYaBBhAKAESJAoIcHJlZml4ZXMYCSADKAlCErpID5IBDBBAGAEiBnIEEAEYCBIaCgdleGFtcGxlGAogASgJQgm6SAZyBBABGEASGAoQbG9va3VwX3N1cHBvcnRlZBgLIAEoCDpxukhuGmwKHmRlc3RpbmF0aW9uX2ZpZWxkLmxlbmd0aF9yYW5nZRImbWF4X2xlbmd0aCBtdXN0IGJlIGF0IGxlYXN0IG1pbl9sZW5ndGgaInRoaXMubWF4X2xlbmd0aCA+PSB0aGlzLm1pbl9sZW5ndGgi7wYKB1Byb2R1Y3QSLwoCaWQYASABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEh8KDGRpc3BsYXlfbmFtZRgCIAEoCUIJukgGcgQQARh4Eh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxjQDxI4CgtjYXRlZ29yeV9pZBgEIAEoCUIjukggch4QARg/MhheW2EtejAtOV0rKC1bYS16MC05XSspKiQSGwoJaW1hZ2VfdXJsGAUgASgJQgi6SAVyAxj0AxItCgVzdGF0ZRgGIAEoDjIeLnBhc2FyLnByb2R1Y3QudjEuUHJvZHVjdFN0YXRlEisKCHBhY2thZ2VzGAcgAygLMhkucGFzYXIucHJvZHVjdC52MS5QYWNrYWdlEikKCW1pbl9wcmljZRgIIAEoCzIWLnBhc2FyLmNvbW1vbi52MS5Nb25leRIpCgltYXhfcHJpY2UYCSABKAsyFi5wYXNhci5jb21tb24udjEuTW9uZXkSLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBJIChJkZXN0aW5hdGlvbl9maWVsZHMYDCADKAsyIi5wYXNhci5wcm9kdWN0LnYxLkRlc3RpbmF0aW9uRmllbGRCCLpIBZIBAhAEEj8KDWRlbGl2ZXJ5X2tpbmQYDSABKA4yHi5wYXNhci5wcm9kdWN0LnYxLkRlbGl2ZXJ5S2luZEIIukgFggECEAESIAoPZGlzcGxheV9uYW1lX2VuGA4gASgJQge6SARyAhh4EiAKDmRlc2NyaXB0aW9uX2VuGA8gASgJQgi6SAVyAxjQDxIpCg9zZWFyY2hfa2V5d29yZHMYECADKAlCELpIDZIBChAUIgZyBBABGCg6jQG6SIkBGoYBCiZwcm9kdWN0LmRlc3RpbmF0aW9uX2ZpZWxkcy51bmlxdWVfbmFtZRIrZWFjaCBkZXN0aW5hdGlvbiBmaWVsZCBuYW1lIG1heSBhcHBlYXIgb25jZRovdGhpcy5kZXN0aW5hdGlvbl9maWVsZHMubWFwKGYsIGYubmFtZSkudW5pcXVlKCki/wMKB1BhY2thZ2USLwoCaWQYASABKAlCI7pIIHIeEAEYPzIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhIKCnByb2R1Y3RfaWQYAiABKAkSHwoMZGlzcGxheV9uYW1lGAMgASgJQgm6SAZyBBABGHgSHQoLZGVzY3JpcHRpb24YBCABKAlCCLpIBXIDGPQDEi0KBXByaWNlGAUgASgLMhYucGFzYXIuY29tbW9uLnYxLk1vbmV5Qga6SAPIAQESJgoPc3RvY2tfYXZhaWxhYmxlGAYgASgFQg26SAoaCBiAlOvcAygAEh4KCnNvcnRfb3JkZXIYByABKAVCCrpIBxoFGJBOKAASHAoUcHJvZHVjdF9kaXNwbGF5X25hbWUYCCABKAkSPgoSZGVzdGluYXRpb25fZmllbGRzGAkgAygLMiIucGFzYXIucHJvZHVjdC52MS5EZXN0aW5hdGlvbkZpZWxkEjUKDWRlbGl2ZXJ5X2tpbmQYCiABKA4yHi5wYXNhci5wcm9kdWN0LnYxLkRlbGl2ZXJ5S2luZBIgCg9kaXNwbGF5X25hbWVfZW4YCyABKAlCB7pIBHICGHgSIAoOZGVzY3JpcHRpb25fZW4YDCABKAlCCLpIBXIDGPQDEh8KF3Byb2R1Y3RfZGlzcGxheV9uYW1lX2VuGA0gASgJImEKCVN0b2NrTGluZRI3CgpwYWNrYWdlX2lkGAEgASgJQiO6SCByHhABGD8yGF5bYS16MC05XSsoLVthLXowLTldKykqJBIbCghxdWFudGl0eRgCIAEoBUIJukgGGgQYZCAAIpECCgtSZXNlcnZhdGlvbhIQCghvcmRlcl9pZBgBIAEoCRIxCgVzdGF0ZRgCIAEoDjIiLnBhc2FyLnByb2R1Y3QudjEuUmVzZXJ2YXRpb25TdGF0ZRIqCgVsaW5lcxgDIAMoCzIbLnBhc2FyLnByb2R1Y3QudjEuU3RvY2tMaW5lEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKmMKDFByb2R1Y3RTdGF0ZRIdChlQUk9EVUNUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUUFJPRFVDVF9TVEFURV9BQ1RJVkUQARIaChZQUk9EVUNUX1NUQVRFX0FSQ0hJVkVEEAIq0AEKDERlbGl2ZXJ5S2luZBIdChlERUxJVkVSWV9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaREVMSVZFUllfS0lORF9QSE9ORV9DUkVESVQQARIbChdERUxJVkVSWV9LSU5EX0RBVEFfUExBThACEiMKH0RFTElWRVJZX0tJTkRfRUxFQ1RSSUNJVFlfVE9LRU4QAxIeChpERUxJVkVSWV9LSU5EX1ZPVUNIRVJfQ09ERRAEEh8KG0RFTElWRVJZX0tJTkRfQUNDT1VOVF9UT1BVUBAFKpYBChBSZXNlcnZhdGlvblN0YXRlEiEKHVJFU0VSVkFUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASHgoaUkVTRVJWQVRJT05fU1RBVEVfUkVTRVJWRUQQARIfChtSRVNFUlZBVElPTl9TVEFURV9DT01NSVRURUQQAhIeChpSRVNFUlZBVElPTl9TVEFURV9SRUxFQVNFRBADQkVaQ2dpdGh1Yi5jb20vcGFzYXItc2hvcC9wYXNhci9jb250cmFjdHMvZ28vcGFzYXIvcHJvZHVjdC92MTtwcm9kdWN0djFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_pasar_common_v1_money]);
 
 /**
  * A group of products shown together on the storefront, such as "Pulsa" or "Token Listrik".
@@ -34,7 +34,7 @@ export type Category = Message<"pasar.product.v1.Category"> & {
   id: string;
 
   /**
-   * The name shown to shoppers.
+   * The name shown to shoppers, in Indonesian (the shop's language).
    *
    * @generated from field: string display_name = 2;
    */
@@ -46,6 +46,13 @@ export type Category = Message<"pasar.product.v1.Category"> & {
    * @generated from field: int32 sort_order = 3;
    */
   sortOrder: number;
+
+  /**
+   * The name in English; empty means display_name serves in English too.
+   *
+   * @generated from field: string display_name_en = 4;
+   */
+  displayNameEn: string;
 };
 
 /**
@@ -173,14 +180,14 @@ export type Product = Message<"pasar.product.v1.Product"> & {
   id: string;
 
   /**
-   * The name shown to shoppers.
+   * The name shown to shoppers, in Indonesian (the shop's language).
    *
    * @generated from field: string display_name = 2;
    */
   displayName: string;
 
   /**
-   * A longer description shown on the product's order page; plain text.
+   * A longer description shown on the product's order page, in Indonesian; plain text.
    *
    * @generated from field: string description = 3;
    */
@@ -257,6 +264,29 @@ export type Product = Message<"pasar.product.v1.Product"> & {
    * @generated from field: pasar.product.v1.DeliveryKind delivery_kind = 13;
    */
   deliveryKind: DeliveryKind;
+
+  /**
+   * The name in English; empty means display_name serves in English too.
+   *
+   * @generated from field: string display_name_en = 14;
+   */
+  displayNameEn: string;
+
+  /**
+   * The description in English; empty means description serves in English too.
+   *
+   * @generated from field: string description_en = 15;
+   */
+  descriptionEn: string;
+
+  /**
+   * Other words shoppers type to find the product, in any language, such as "pln",
+   * "listrik" and "token" for an electricity token or "game" for a game voucher.
+   * ListProductsRequest.query matches them as it matches the names.
+   *
+   * @generated from field: repeated string search_keywords = 16;
+   */
+  searchKeywords: string[];
 };
 
 /**
@@ -289,14 +319,15 @@ export type Package = Message<"pasar.product.v1.Package"> & {
   productId: string;
 
   /**
-   * The name shown to shoppers, such as "Pulsa 10.000".
+   * The name shown to shoppers, in Indonesian, such as "Pulsa 10.000".
    *
    * @generated from field: string display_name = 3;
    */
   displayName: string;
 
   /**
-   * A short description, such as the validity period of a data plan; plain text.
+   * A short description, such as the validity period of a data plan, in Indonesian;
+   * plain text.
    *
    * @generated from field: string description = 4;
    */
@@ -346,6 +377,27 @@ export type Package = Message<"pasar.product.v1.Package"> & {
    * @generated from field: pasar.product.v1.DeliveryKind delivery_kind = 10;
    */
   deliveryKind: DeliveryKind;
+
+  /**
+   * The name in English; empty means display_name serves in English too.
+   *
+   * @generated from field: string display_name_en = 11;
+   */
+  displayNameEn: string;
+
+  /**
+   * The description in English; empty means description serves in English too.
+   *
+   * @generated from field: string description_en = 12;
+   */
+  descriptionEn: string;
+
+  /**
+   * The English name of the package's product (empty when it has none). Output only.
+   *
+   * @generated from field: string product_display_name_en = 13;
+   */
+  productDisplayNameEn: string;
 };
 
 /**

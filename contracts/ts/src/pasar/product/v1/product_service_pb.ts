@@ -107,7 +107,11 @@ export type ListProductsRequest = Message<"pasar.product.v1.ListProductsRequest"
   categoryId: string;
 
   /**
-   * Only products whose name contains this text, ignoring case, if set.
+   * Only products that match this text, if set: every word of it must be found, ignoring
+   * case and accents, in the product's name (in either language), one of its
+   * search_keywords, or its category's name (in either language). "pln" finds an
+   * electricity token whose keywords say "pln"; "pulsa telkomsel" finds a product whose
+   * name has both words.
    *
    * @generated from field: string query = 4;
    */
