@@ -47,6 +47,8 @@ ORDER_TOKEN = "order-token-1"
 METER_PRODUCT_ID = "token-pln"  # its one destination field, meter_number, can be looked up
 UNKNOWN_METER = "12345670000"  # the sandbox biller's rule: a meter ending in 0000 has no customer
 METER_CUSTOMER = "BUDI SANTOSO"
+# Order numbers' digits in the contracts' alphabet (no 0 or 1): the fakes count orders with them.
+ORDER_NUMBER_DIGITS = str.maketrans("0123456789", "23456789AB")
 
 
 ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
@@ -360,6 +362,7 @@ class FakeOrderService(order_service_pb2_grpc.OrderServiceServicer):
             token = new_token()
             order = order_pb2.Order(
                 id=new_id("ord"),
+                order_number=f"PSR-{len(self.orders):06d}".translate(ORDER_NUMBER_DIGITS),
                 state=order_pb2.ORDER_STATE_PENDING_PAYMENT,
                 customer_email=request.customer_email,
                 payment_channel_code=request.payment_channel_code,
@@ -376,6 +379,23 @@ class FakeOrderService(order_service_pb2_grpc.OrderServiceServicer):
         return order_service_pb2.CreateOrderResponse(
             order=order, access_token=token, payment=self.payments.payment
         )
+
+    def LookupOrder(
+        self, request: order_service_pb2.LookupOrderRequest, context: grpc.ServicerContext
+    ) -> order_service_pb2.LookupOrderResponse:
+        """By number and e-mail; anything else answers as an unknown number does."""
+        self.behaviour.enter("LookupOrder", request, context)
+        for order, token in self.orders.values():
+            if (
+                order.order_number == request.order_number
+                and order.customer_email.lower() == request.contact.strip().lower()
+            ):
+                return order_service_pb2.LookupOrderResponse(order=order, access_token=token)
+        _abort(
+            context,
+            errors.NotFound("no such order", reason=OrderErrorReason.Name(OrderErrorReason.ORDER_NOT_FOUND)),
+        )
+        raise AssertionError("unreachable")
 
     def GetOrder(
         self, request: order_service_pb2.GetOrderRequest, context: grpc.ServicerContext

@@ -42,7 +42,10 @@ schema.config.generation.update(max_examples=EXAMPLES)
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
-    yield from running_shop(tmp_path_factory.mktemp("stack"), {"PASAR_ORDER_RATE_LIMIT": "off"})
+    yield from running_shop(
+        tmp_path_factory.mktemp("stack"),
+        {"PASAR_ORDER_RATE_LIMIT": "off", "PASAR_GATEWAY_ORDER_LOOKUP_RATE_LIMIT": "off"},
+    )
 
 
 @schema.parametrize()

@@ -26,13 +26,11 @@ from pasar_gateway.bindings import HttpBinding, PathTemplate
 from pasar_gateway.catalog_cache import CachedResponse, ResponseCache, is_cacheable
 from pasar_gateway.errors import ApiError
 from pasar_gateway.metrics import GatewayMetrics
+from pasar_gateway.rate_limits import limited_view
 from pasar_gateway.settings import GatewaySettings
 from pasar_gateway.transcoding import RequestTranscoder, dumps, response_document
 
 ADMIN_SERVICE_SUFFIX = "AdminService"
-# Order creation is the one write a shopper can repeat at will; it is rate limited.
-RATE_LIMITED_METHODS = frozenset({"pasar.order.v1.OrderService.CreateOrder"})
-RATE_LIMIT_SCOPE = "order-creation"
 JSON_TYPES = ("application/json",)
 
 
@@ -96,12 +94,8 @@ def register_api(
         transcoder = RequestTranscoder(binding)
         view = _make_view(binding, transcoder, context)
         view.__name__ = view.__qualname__ = binding.operation_id
-        if limiter is not None and binding.method.full_name in RATE_LIMITED_METHODS:
-            view = limiter.shared_limit(
-                context.settings.order_rate_limit,
-                scope=RATE_LIMIT_SCOPE,
-                error_message="too many orders from this address; try again later",
-            )(view)
+        if limiter is not None:  # the contracts' rate_limit_bucket of the method, if any
+            view = limited_view(view, binding.method, limiter, context.settings.rate_limits)
         app.add_url_rule(
             werkzeug_rule(binding.template, transcoder.rule_arguments, app.url_map),
             endpoint=f"api.{binding.operation_id}",

@@ -23,7 +23,7 @@ from typing import Any
 import flask
 import grpc
 from flask_cors import CORS
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -54,7 +54,7 @@ CORS_ALLOWED_HEADERS = [
     "X-Order-Token",
     REQUEST_ID_HEADER,
 ]
-CORS_EXPOSED_HEADERS = [REQUEST_ID_HEADER, "ETag", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"]
+CORS_EXPOSED_HEADERS = [REQUEST_ID_HEADER, "ETag", "Retry-After"]
 
 
 @dataclass
@@ -122,19 +122,17 @@ def create_app(
         generation if generation is not None else LocalGeneration(),
     )
     limiter = None
-    if settings.order_rate_limit:
-        limiter = Limiter(
-            get_remote_address,
-            app=app,
-            storage_uri="memory://",
-            headers_enabled=True,
-            strategy="moving-window",
-        )
+    if any(settings.rate_limits.values()):
+        # headers_enabled stays off: a refusal carries its own Retry-After, the same number
+        # as its retry_after_seconds (rate_limits.py); flask-limiter's would be computed again
+        # a moment later and could differ by one.
+        limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", strategy="moving-window")
         # flask-limiter also checks every request in a before_request hook, for default and
-        # application limits; there are none (the one limit is on order creation, checked by
-        # its decorator), so the hook finds nothing to count. It has no public way to leave
-        # the hook out since auto_check was removed (alisaifee/flask-limiter#489); it costs
-        # some tens of microseconds a request, which we accept rather than reach into it.
+        # application limits; there are none (the limits are the contracts' buckets, checked
+        # by each limited view's decorator), so the hook finds nothing to count. It has no
+        # public way to leave the hook out since auto_check was removed
+        # (alisaifee/flask-limiter#489); it costs some tens of microseconds a request, which
+        # we accept rather than reach into it.
     gateway = Gateway(settings, bindings, backends, cache, metrics, limiter)
     app.extensions[EXTENSION] = gateway
 
@@ -212,6 +210,13 @@ def _register_error_handlers(app: flask.Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> flask.Response:
         return error.response()
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limit_exceeded(error: RateLimitExceeded) -> flask.Response:
+        # Every limited view answers its refusal itself (rate_limits.limited_view's on_breach).
+        if isinstance(error.response, flask.Response):
+            return error.response
+        return http_error(error)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> flask.Response:

@@ -80,6 +80,8 @@ UNPROCESSABLE_REASONS = frozenset(
 )
 
 DEPENDENCY_UNAVAILABLE = CommonErrorReason.Name(CommonErrorReason.DEPENDENCY_UNAVAILABLE)
+RATE_LIMITED = CommonErrorReason.Name(CommonErrorReason.RATE_LIMITED)
+RETRY_AFTER_METADATA = "retry_after_seconds"  # RATE_LIMITED's metadata: whole seconds to wait
 
 # Codes whose message may carry a service's internals: the client gets a plain sentence.
 _OPAQUE_CODES = frozenset({grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.DATA_LOSS})
@@ -169,14 +171,15 @@ def dependency_unavailable(
     service_name: the full name of the unreachable service (``pasar.order.v1.OrderService``),
     the DEPENDENCY_UNAVAILABLE reason's ``service`` metadata.
     """
-    info = error_details_pb2.ErrorInfo(
-        reason=DEPENDENCY_UNAVAILABLE,
-        domain=ERROR_DOMAIN,
-        metadata={"service": service_name},
-    )
+    details = [error_info_detail(DEPENDENCY_UNAVAILABLE, {"service": service_name})]
+    return ApiError(grpc.StatusCode.UNAVAILABLE, message, details=details, headers=headers)
+
+
+def error_info_detail(reason: str, metadata: Mapping[str, str]) -> dict[str, Any]:
+    """A google.rpc.ErrorInfo detail of the shop's domain, as the services send it, in its JSON form."""
     packed = any_pb2.Any()
-    packed.Pack(info)
-    return ApiError(grpc.StatusCode.UNAVAILABLE, message, details=[detail_json(packed)], headers=headers)
+    packed.Pack(error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=metadata))
+    return detail_json(packed)
 
 
 def from_rpc_error(
@@ -211,7 +214,17 @@ def from_rpc_error(
         message = f"the {service} service did not answer in time; try again shortly"
     elif code == grpc.StatusCode.UNAVAILABLE:
         message = public_message(message) or f"the {service} service is unavailable; try again shortly"
-    return ApiError(code, message, details=details)
+    return ApiError(code, message, details=details, headers=_retry_after(details))
+
+
+def _retry_after(details: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Retry-After from a RATE_LIMITED ErrorInfo's retry_after_seconds, when a service sent one."""
+    for detail in details:
+        if detail.get("@type") == ERROR_INFO_TYPE and detail.get("reason") == RATE_LIMITED:
+            seconds = str(detail.get("metadata", {}).get(RETRY_AFTER_METADATA, ""))
+            if seconds.isdigit():
+                return {"Retry-After": seconds}
+    return {}
 
 
 # How gRPC describes a connection failure, which services quote when a peer of theirs is down.

@@ -26,7 +26,13 @@ import grpc
 import pasar_contracts
 from pasar_gateway.api import is_admin, is_catalog_read
 from pasar_gateway.bindings import HttpBinding
-from pasar_gateway.errors import DEPENDENCY_UNAVAILABLE, UNPROCESSABLE_REASONS
+from pasar_gateway.errors import (
+    DEPENDENCY_UNAVAILABLE,
+    RATE_LIMITED,
+    RETRY_AFTER_METADATA,
+    UNPROCESSABLE_REASONS,
+)
+from pasar_gateway.rate_limits import UNLIMITED, bucket_of, bucket_scope
 from pasar_gateway.transcoding import HEADER_FIELDS
 
 GENERATED_DOCUMENT = "pasar.openapi.json"
@@ -146,6 +152,10 @@ def _overlay_operation(document: dict[str, Any], binding: HttpBinding) -> None:
     responses["200"]["headers"] = headers
     for status, text in sorted(_error_statuses(binding).items()):
         responses[status] = _error_response(text)
+    responses["429"]["headers"]["Retry-After"] = {
+        "description": "Whole seconds to wait before the same call can succeed.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
     responses["default"] = {"$ref": "#/components/responses/Error"}
 
 
@@ -179,7 +189,7 @@ def _error_statuses(binding: HttpBinding) -> dict[str, str]:
             "The request conflicts with the current state of the resource "
             "(FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED)."
         ),
-        "429": "Too many requests.",
+        "429": "Too many requests: RESOURCE_EXHAUSTED (a service's own limit).",
         "503": (
             "The service behind this route, or one it needs, is unavailable: ErrorInfo reason "
             f"{DEPENDENCY_UNAVAILABLE}, its `service` metadata naming it. Retry later."
@@ -193,6 +203,13 @@ def _error_statuses(binding: HttpBinding) -> dict[str, str]:
             "FAILED_PRECONDITION with one of the reasons "
             + ", ".join(sorted(UNPROCESSABLE_REASONS))
             + ": the request names something it cannot use as given."
+        )
+    bucket = bucket_of(binding.method)
+    if bucket != UNLIMITED:
+        statuses["429"] = (
+            f"Too many calls of the {bucket_scope(bucket)} kind from this client address: ErrorInfo "
+            f"reason {RATE_LIMITED}, its `{RETRY_AFTER_METADATA}` metadata the whole seconds to "
+            "wait, the same number as the Retry-After header."
         )
     if is_admin(binding):
         statuses["401"] = "No administrator's token."
@@ -319,4 +336,7 @@ What the gateway adds to every route:
 * Order creation is idempotent on the `Idempotency-Key` header (or `requestId`): a retry
   returns the same order. `X-Order-Token` may carry an order's access token.
 * The routes of ProductAdminService need `Authorization: Bearer <admin token>`.
+* Placing orders and looking them up are limited per client address (the contracts'
+  `rate_limit_bucket`): a refused call is a 429 with reason `RATE_LIMITED` and a
+  `Retry-After` header.
 """

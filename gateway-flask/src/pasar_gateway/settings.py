@@ -16,6 +16,7 @@ from typing import Any
 
 from limits import parse_many
 
+from pasar.common.v1 import options_pb2
 from pasar_kit.channels import ClientTls
 from pasar_kit.config import PRODUCTION, ConfigError, Env
 
@@ -56,6 +57,26 @@ def repository_storefront() -> Path | None:
 
 
 @dataclass(frozen=True)
+class RateLimitSetting:
+    """The setting that gives one rate-limit bucket of the contracts its rate, per client address."""
+
+    variable: str  # without the PASAR_ prefix, as the Flask config holds it
+    default: str
+    calls: str  # what the bucket's calls are, in the refusal's message: "too many <calls>"
+
+
+# Every bucket of pasar.common.v1.RateLimitBucket, by its generated value (a new bucket in the
+# contracts without a setting here stops the gateway at start-up: see rate_limits.py).
+RATE_LIMIT_SETTINGS: Mapping[int, RateLimitSetting] = {
+    options_pb2.RATE_LIMIT_BUCKET_ORDER_CREATION: RateLimitSetting("ORDER_RATE_LIMIT", "30/minute", "orders"),
+    options_pb2.RATE_LIMIT_BUCKET_ORDER_LOOKUP: RateLimitSetting(
+        "GATEWAY_ORDER_LOOKUP_RATE_LIMIT", "10/minute", "order look-ups"
+    ),
+}
+RATE_LIMIT_OFF = ("off", "none", "0")
+
+
+@dataclass(frozen=True)
 class BackendSettings:
     """One service behind the gateway."""
 
@@ -75,7 +96,7 @@ class GatewaySettings:
     catalog_cache: bool
     catalog_cache_ttl_seconds: float
     catalog_cache_entries: int
-    order_rate_limit: str
+    rate_limits: Mapping[int, str]  # the rate of each bucket (RATE_LIMIT_SETTINGS), "" when off
     max_body_bytes: int
     breaker_failures: int
     breaker_reset_seconds: float
@@ -102,11 +123,6 @@ class GatewaySettings:
                 ),
             )
         origins = _origins(env, environment)
-        rate_limit = env.string(f"{PREFIX}_ORDER_RATE_LIMIT", "30/minute").strip()
-        if rate_limit.lower() in ("off", "none", "0"):
-            rate_limit = ""
-        elif rate_limit:
-            _check_rate_limit(rate_limit)
         static = env.optional(f"{PREFIX}_STATIC_DIR")
         static_dir = Path(static) if static else repository_storefront()
         if static and not (Path(static) / "index.html").is_file():
@@ -121,7 +137,7 @@ class GatewaySettings:
             catalog_cache=env.flag(f"{PREFIX}_CATALOG_CACHE", True),
             catalog_cache_ttl_seconds=env.number(f"{PREFIX}_CATALOG_CACHE_TTL_SECONDS", 5.0, minimum=0),
             catalog_cache_entries=env.integer(f"{PREFIX}_CATALOG_CACHE_ENTRIES", 2048, minimum=1),
-            order_rate_limit=rate_limit,
+            rate_limits={bucket: _rate_limit(env, limit) for bucket, limit in RATE_LIMIT_SETTINGS.items()},
             max_body_bytes=env.integer(f"{PREFIX}_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
             breaker_failures=env.integer(f"{PREFIX}_BREAKER_FAILURES", 3, minimum=1),
             breaker_reset_seconds=env.number(f"{PREFIX}_BREAKER_RESET_SECONDS", 2.0, minimum=0.05),
@@ -152,14 +168,20 @@ def _origins(env: Env, environment: str) -> tuple[str, ...]:
     return origins
 
 
-def _check_rate_limit(value: str) -> None:
-    """Parsed by flask-limiter's own parser, so that what passes here is what it applies."""
+def _rate_limit(env: Env, setting: RateLimitSetting) -> str:
+    """The bucket's rate ("" when off), parsed by flask-limiter's own parser, so that what
+    passes here is what it applies."""
+    name = f"{PREFIX}_{setting.variable}"
+    value = env.string(name, setting.default).strip()
+    if value.lower() in RATE_LIMIT_OFF:
+        return ""
     try:
         parse_many(value)
     except ValueError:
         raise ConfigError(
-            f"{PREFIX}_ORDER_RATE_LIMIT must be a rate such as '30/minute' or 'off', not {value!r}"
+            f"{name} must be a rate such as {setting.default!r} or 'off', not {value!r}"
         ) from None
+    return value
 
 
 def config_env(config: Mapping[str, Any]) -> Env:

@@ -1,0 +1,87 @@
+"""Per-client rate limits, on the methods the contracts put in a bucket.
+
+A method's bucket is its ``(pasar.common.v1.rate_limit_bucket)`` option (CreateOrder:
+ORDER_CREATION, LookupOrder: ORDER_LOOKUP); the methods of one bucket share one count per
+client address, at the rate the bucket's setting gives (settings.RATE_LIMIT_SETTINGS). No
+method or bucket is named here: a method the contracts put in a bucket is limited, and a
+bucket the gateway has no setting for stops it at start-up rather than leaving it open.
+
+A refused call answers 429 in the one error shape, as a service would refuse it:
+RESOURCE_EXHAUSTED with the common reason RATE_LIMITED, metadata ``retry_after_seconds``
+(whole seconds), and the same number in ``Retry-After``. Counts are flask-limiter's, in
+memory and per worker (the effective rate is the setting times the number of workers).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import flask
+import grpc
+from flask_limiter import Limiter, RequestLimit
+from google.protobuf.descriptor import MethodDescriptor
+
+from pasar.common.v1 import options_pb2
+from pasar_gateway.bindings import ContractError
+from pasar_gateway.errors import RATE_LIMITED, RETRY_AFTER_METADATA, ApiError, error_info_detail
+from pasar_gateway.settings import RATE_LIMIT_SETTINGS
+
+# The method option (typed loosely: its stubs do not type extensions of MethodOptions).
+RATE_LIMIT_OPTION: Any = options_pb2.rate_limit_bucket
+UNLIMITED = options_pb2.RATE_LIMIT_BUCKET_UNSPECIFIED
+
+View = Callable[..., flask.Response]
+
+
+def bucket_of(method: MethodDescriptor) -> int:
+    """The method's rate-limit bucket, UNLIMITED when the contracts give it none."""
+    options = method.GetOptions()
+    if not options.HasExtension(RATE_LIMIT_OPTION):
+        return UNLIMITED
+    bucket: int = options.Extensions[RATE_LIMIT_OPTION]
+    return bucket
+
+
+def bucket_scope(bucket: int) -> str:
+    """The bucket's name in flask-limiter's counts: ``RATE_LIMIT_BUCKET_ORDER_LOOKUP`` → ``order-lookup``."""
+    name = options_pb2.RateLimitBucket.Name(bucket)  # type: ignore[arg-type]
+    return name.removeprefix("RATE_LIMIT_BUCKET_").lower().replace("_", "-")
+
+
+def rate_limited(retry_after_seconds: int, message: str) -> ApiError:
+    """The 429 of a refused call: RATE_LIMITED with retry_after_seconds, and Retry-After."""
+    return ApiError(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        message,
+        details=[error_info_detail(RATE_LIMITED, {RETRY_AFTER_METADATA: str(retry_after_seconds)})],
+        http_status=429,
+        headers={"Retry-After": str(retry_after_seconds)},
+    )
+
+
+def limited_view(view: View, method: MethodDescriptor, limiter: Limiter, rates: Mapping[int, str]) -> View:
+    """view with its method's bucket limit, or view itself for an unlimited method or bucket turned off."""
+    bucket = bucket_of(method)
+    if bucket == UNLIMITED:
+        return view
+    setting = RATE_LIMIT_SETTINGS.get(bucket)
+    if setting is None:
+        raise ContractError(
+            f"{method.full_name} is in the rate-limit bucket {options_pb2.RateLimitBucket.Name(bucket)},"  # type: ignore[arg-type]
+            " which the gateway has no setting for (settings.RATE_LIMIT_SETTINGS)"
+        )
+    rate = rates[bucket]
+    if not rate:
+        return view
+
+    def refuse(limit: RequestLimit) -> flask.Response:
+        wait = max(1, math.ceil(limit.window.reset_time - time.time()))  # the oldest counted call leaves
+        return rate_limited(
+            wait, f"too many {setting.calls} from this address; try again in {wait} seconds"
+        ).response()
+
+    limited: View = limiter.shared_limit(rate, scope=bucket_scope(bucket), on_breach=refuse)(view)
+    return limited
