@@ -33,6 +33,8 @@ export function createStorefrontRouter(): Router {
     routes,
     scrollBehavior(to, from, savedPosition) {
       if (savedPosition) return savedPosition;
+      // "Pesanan saya" in the header opens the lookup page at its list of this device's orders.
+      if (to.hash !== "") return { el: to.hash, top: 16 };
       if (to.path === from.path) return false;
       return { top: 0 };
     },
