@@ -174,7 +174,7 @@ def test_the_delivered_email_carries_the_token_and_the_code(
 
     eventually(lambda: len(mails(service, EmailKind.DELIVERED, placed)) == 1)
     [message] = mails(service, EmailKind.DELIVERED, placed)
-    assert placed.order.id in message["Subject"]
+    assert placed.order.order_number in message["Subject"]
     assert message["Content-Language"] == language
     for part in body_text(message):
         for word in words:
@@ -261,7 +261,7 @@ def test_when_nothing_is_delivered_the_fee_is_refunded_too(
     eventually(lambda: len(mails(service, EmailKind.REFUNDED, placed)) == 1)
     [message] = mails(service, EmailKind.REFUNDED, placed)
     for part in body_text(message):
-        assert "Biaya layanan" in part
+        assert "Biaya admin" in part
         assert format_rupiah(placed.payment.total.amount) in part
 
 

@@ -8,15 +8,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from conftest import RunningService, StartService, create_request
-from fakes import FakeCatalog, FakePayments
+from fakes import FakeCatalog, FakeFulfillment, FakePayments
 
-from pasar.order.v1 import order_service_pb2
+from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar_kit.money import format_rupiah
 from pasar_kit.timestamps import utc_now
 from pasar_order.emails import Composer, local_time
@@ -26,7 +26,8 @@ from pasar_order.models import Email, EmailKind, Order, OutboxState
 from pasar_order.work_queue import Backoff
 from pasar_testkit.assertions import eventually
 from pasar_testkit.certificates import ServerCertificates
-from pasar_testkit.mail import MailCatcher
+from pasar_testkit.mail import MailCatcher, mails_in
+from pasar_testkit.waiting import wait_for
 
 
 def eml_files(folder: Path) -> list[Path]:
@@ -53,10 +54,16 @@ def place(service: RunningService, **kwargs: str) -> order_service_pb2.CreateOrd
     return response
 
 
-def test_jakarta_time_is_written_the_local_way() -> None:
-    moment = utc_now().replace(year=2025, month=11, day=27, hour=7, minute=5)
-    assert local_time(moment, "id") == "27 November 2025 pukul 14.05 WIB"
-    assert local_time(moment, "en") == "27 November 2025, 14:05 WIB (UTC+7)"
+def test_jakarta_time_is_written_as_the_storefront_writes_it() -> None:
+    """Date, time and the label WIB, in the language's clock notation: the storefront's
+    formatShopDateTime shape (with the month in full)."""
+    moment = utc_now().replace(year=2025, month=11, day=27, hour=17, minute=5)
+    assert local_time(moment, "id") == "28 November 2025, 00.05 WIB"
+    assert local_time(moment, "en") == "28 November 2025, 00:05 WIB"
+
+
+def shown_deadline(order: order_pb2.Order, language: str) -> str:
+    return local_time(order.expire_time.ToDatetime(tzinfo=UTC), language)
 
 
 def test_the_order_created_email_in_indonesian(service: RunningService) -> None:
@@ -65,14 +72,17 @@ def test_the_order_created_email_in_indonesian(service: RunningService) -> None:
     [path] = eml_files(service.mail_dir)
     message = read(path)
 
+    number = placed.order.order_number
     link = f"http://shop.test/orders/{placed.order.id}?token={placed.access_token}"
     assert message["To"] == "budi@example.co.id"
     assert message["From"] == "Pasar <no-reply@pasar.test>"
-    assert message["Subject"] == f"Pesanan {placed.order.id} menunggu pembayaran Rp 80.000"
+    assert message["Subject"] == f"Pesanan {number} menunggu pembayaran Rp 80.000"
     assert message["Content-Language"] == "id"
     text, html = parts(message)
+    deadline = shown_deadline(placed.order, "id")
     for part in (text, html):
         assert link in part
+        assert "http://shop.test/orders" in part  # "Cek pesanan"
         assert "8808123456789012" in part  # the virtual account number
         assert "Virtual Account BCA" in part
         assert "Rp 21.000" in part  # 2 x Rp 10.500
@@ -80,11 +90,17 @@ def test_the_order_created_email_in_indonesian(service: RunningService) -> None:
         assert "Rp 4.000" in part  # the channel's fee
         assert "Rp 80.000" in part
         assert "Paket pulsa-10k" in part
-        assert "WIB" in part
-    assert "DETAIL PEMBAYARAN" in text
-    assert "Detail Pembayaran" in html
-    assert "Detail Transaksi" in html
+        assert deadline in part  # the order's expire_time, the one deadline
+    assert f"Nomor pesanan: {number}\n" in text
+    assert "Metode pembayaran: Virtual Account BCA\n" in text
+    assert "Biaya admin: Rp 4.000\n" in text
+    assert "Total bayar: Rp 80.000\n" in text
+    assert f"Bayar sebelum: {deadline}\n" in text
+    assert "CARA MEMBAYAR" in text
+    assert "Cara membayar" in html
+    assert "Detail transaksi" in html
     assert f'href="{link}"' in html
+    assert 'href="http://shop.test/orders"' in html
 
 
 def test_the_emails_in_english_after_payment(service: RunningService, fake_payments: FakePayments) -> None:
@@ -93,14 +109,22 @@ def test_the_emails_in_english_after_payment(service: RunningService, fake_payme
     eventually(lambda: len(eml_files(service.mail_dir)) == 2)
     created, received = (read(path) for path in eml_files(service.mail_dir))
 
+    number = placed.order.order_number
     assert created["X-Pasar-Email-Kind"] == "order_created"
-    assert created["Subject"].startswith(f"Order {placed.order.id} is waiting for your payment")
+    assert created["Subject"].startswith(f"Order {number} is waiting for your payment")
     text, html = parts(created)
-    assert "Pay with GoPay: https://sandbox.pasar.test/gopay/checkout" in text
+    assert "Pay with GoPay: open this link on your phone" in text
+    assert "https://sandbox.pasar.test/gopay/checkout" in text
+    assert f"Order number: {number}\n" in text
+    assert "Payment method: GoPay\n" in text
+    assert "Admin fee: " in text
+    assert f"Total: {format_rupiah(placed.order.total.amount)}\n" in text
+    assert f"Pay before: {shown_deadline(placed.order, 'en')}\n" in text
     assert "Transaction details" in html
+    assert "Check order" in html
 
     assert received["X-Pasar-Email-Kind"] == "payment_received"
-    assert received["Subject"] == f"Payment received for order {placed.order.id}"
+    assert received["Subject"] == f"Payment received for order {number}"
     assert received["Content-Language"] == "en"
     text, html = parts(received)
     total = format_rupiah(placed.order.total.amount)
@@ -273,8 +297,21 @@ def test_dispatchers_of_several_instances_never_send_one_email_twice(
     assert len(eml_files(tmp_path / "race")) == 12
 
 
-@pytest.mark.parametrize("language", ["id", "en"])
-def test_every_template_renders(service: RunningService, fake_payments: FakePayments, language: str) -> None:
+# Per language: the greeting, the shop's words every "order created" and "payment received"
+# e-mail has, and the words it used before (and the other language's greeting), never again.
+WORDS = {
+    "id": ("Halo,", ("Nomor pesanan", "Metode pembayaran", "Biaya admin", "Total bayar", "Cek pesanan")),
+    "en": ("Hello,", ("Order number", "Payment method", "Admin fee", "Total", "Check order")),
+}
+RETIRED_WORDS = ("Biaya layanan", "Service fee", "Total pembayaran", "Total to pay", "pukul", "UTC+7")
+
+
+@pytest.mark.parametrize("language", sorted(WORDS))
+def test_every_template_renders_in_the_shops_words(
+    service: RunningService, fake_payments: FakePayments, language: str
+) -> None:
+    greeting, words = WORDS[language]
+    other_greeting = next(g for lang, (g, _) in WORDS.items() if lang != language)
     for channel in ("bca_va", "qris", "gopay"):
         placed = place(service, language=language, channel=channel)
         fake_payments.pay(placed.payment.id)
@@ -285,6 +322,93 @@ def test_every_template_renders(service: RunningService, fake_payments: FakePaym
         text, html = parts(message)
         assert "http://shop.test/orders/ord_" in text
         assert html.lstrip().startswith("<!DOCTYPE html>")
+        assert text.startswith(f"{greeting}\n")
+        assert f"<p>{greeting}</p>" in html
+        for part in (text, html):
+            assert other_greeting not in part
+            for word in words:
+                assert word in part, (message["Subject"], word)
+            for word in RETIRED_WORDS:
+                assert word not in part, (message["Subject"], word)
+        assert "WIB" in text
+
+
+def test_the_indonesian_refund_email_is_indonesian_from_its_greeting(
+    service: RunningService, fake_payments: FakePayments, fake_fulfillment: FakeFulfillment
+) -> None:
+    """It greeted "Hello," in Indonesian, and named the fee "Biaya layanan"."""
+    placed = service.stub.CreateOrder(create_request(("voucher-game-25k", 1)))
+    fake_payments.pay(placed.payment.id)
+    eventually(lambda: len(fake_fulfillment.lines_of(placed.order.id)) == 1)
+    fake_fulfillment.fail(placed.order.id, "voucher-game-25k")
+    [message] = wait_for(lambda: mails_in(service.mail_dir, "refunded", placed.order.id), what="the refund")
+    text, html = parts(message)
+    assert message["Subject"].endswith(f"untuk pesanan {placed.order.order_number}")
+    assert text.startswith("Halo,\n")
+    assert "<p>Halo,</p>" in html
+    fee = format_rupiah(placed.order.fee.amount)
+    assert f"- Biaya admin: {fee}\n" in text  # nothing was delivered: the fee went back too
+    for part in (text, html):
+        assert "Hello" not in part
+        assert "Biaya admin" in part
+
+
+def test_english_emails_name_the_products_in_english_or_else_in_indonesian(
+    service: RunningService, fake_catalog: FakeCatalog
+) -> None:
+    untranslated = fake_catalog.add_package(
+        "voucher-lokal", price=15_000, stock=5, product_id="voucher-lokal"
+    )
+    untranslated.display_name_en = ""
+    untranslated.product_display_name_en = ""
+    english = create_request(("pulsa-10k", 1), ("voucher-lokal", 1), language="en")
+    indonesian = create_request(("pulsa-10k", 1), language="id")
+    english_order = service.stub.CreateOrder(english).order
+    indonesian_order = service.stub.CreateOrder(indonesian).order
+    eventually(lambda: len(eml_files(service.mail_dir)) == 2)
+
+    [in_english] = mails_in(service.mail_dir, "order_created", english_order.id)
+    text, html = parts(in_english)
+    assert "- Product pulsa-nusantara – Package pulsa-10k: 1 x Rp 10.500 = Rp 10.500\n" in text
+    assert "- Produk voucher-lokal – Paket voucher-lokal: 1 x Rp 15.000 = Rp 15.000\n" in text
+    assert "Package pulsa-10k" in html
+    assert "Paket pulsa-10k" not in text + html
+    [in_indonesian] = mails_in(service.mail_dir, "order_created", indonesian_order.id)
+    text, html = parts(in_indonesian)
+    assert "- Produk pulsa-nusantara – Paket pulsa-10k: 1 x Rp 10.500 = Rp 10.500\n" in text
+    assert "Package" not in text + html
+
+
+@pytest.mark.parametrize(
+    ("language", "instruction"),
+    [
+        pytest.param(
+            "id",
+            "Permintaan pembayaran OVO sudah dikirim ke nomor 0812****7890. Buka aplikasi OVO di HP "
+            "tersebut dan setujui pembayarannya.",
+            id="id",
+        ),
+        pytest.param(
+            "en",
+            "The OVO payment request has been sent to 0812****7890. Open the OVO app on that phone and "
+            "approve the payment.",
+            id="en",
+        ),
+    ],
+)
+def test_a_wallet_that_pushes_to_a_phone_says_where_the_request_went(
+    service: RunningService, language: str, instruction: str
+) -> None:
+    request = create_request(channel="ovo", language=language)
+    request.payer_phone_number = "081234567890"
+    placed = service.stub.CreateOrder(request)
+    [message] = wait_for(lambda: mails_in(service.mail_dir, "order_created", placed.order.id))
+    text, html = parts(message)
+    assert instruction in text
+    assert "0812****7890" in html
+    for part in (text, html):
+        assert "081234567890" not in part  # the whole number is never written out
+        assert "sandbox.pasar.test" not in part  # nor a link to a wallet that is not there
 
 
 def test_an_orders_emails_go_out_in_the_order_they_were_queued(

@@ -43,8 +43,8 @@ def test_both_emails_arrive_once_with_the_right_content(start_shop: StartShop, c
 
     link = f"{shop.stack.gateway_url}/orders/{order.id}?token={placed.access_token}"
     total = f"Rp {order.total.amount:,}".replace(",", ".")
-    assert created["Subject"] == f"Pesanan {order.id} menunggu pembayaran {total}"
-    assert received["Subject"] == f"Pembayaran diterima: pesanan {order.id}"
+    assert created["Subject"] == f"Pesanan {order.order_number} menunggu pembayaran {total}"
+    assert received["Subject"] == f"Pembayaran diterima: pesanan {order.order_number}"
     for message in (created, received):
         assert message["To"] == "rina@example.co.id"
         assert message["From"] == "Pasar <no-reply@pasar.test>"
@@ -55,10 +55,10 @@ def test_both_emails_arrive_once_with_the_right_content(start_shop: StartShop, c
         assert "Pulsa Uji – Pulsa 10.000: 1 x Rp 11.500 = Rp 11.500" in text
     text, html = body_text(created)
     assert "Bayar dengan QRIS" in text
-    assert "Detail Pembayaran" in html
+    assert "Cara membayar" in html
     assert f"Bayar tepat {total} sebelum" in text
     text, _ = body_text(received)
-    assert f"Pembayaran Anda sebesar {total} untuk pesanan {order.id} sudah kami terima" in text
+    assert f"Pembayaran Anda sebesar {total} untuk pesanan {order.order_number} sudah kami terima" in text
 
     # Once each: the delivery e-mail follows, nothing more arrives, and nothing was written
     # to files instead.
@@ -74,7 +74,7 @@ def test_emails_wait_for_the_smtp_server_to_come_back(start_shop: StartShop, cat
     catcher.stop()  # the mail server is down from the start
     shop = start_shop(smtp_url=catcher.url)
     package_id = shop.add_package(price=30_000, stock=5)
-    placed = shop.place(create_order_request((package_id, 1), channel="dana", language="en"))
+    placed = shop.place(create_order_request((package_id, 1), channel="shopeepay", language="en"))
     pay(shop, placed)
 
     def retried() -> bool:
@@ -100,4 +100,4 @@ def test_emails_wait_for_the_smtp_server_to_come_back(start_shop: StartShop, cat
         "payment_received",
     ]
     [received] = catcher.received("payment_received", order_id=placed.order.id)
-    assert received["Subject"] == f"Payment received for order {placed.order.id}"
+    assert received["Subject"] == f"Payment received for order {placed.order.order_number}"

@@ -72,12 +72,12 @@ _MONTHS = {
 
 
 def local_time(value: datetime, language: str) -> str:
-    """A moment in Jakarta time, in words of the language: ``27 November 2025 pukul 14.05 WIB``."""
+    """A moment in Jakarta time labelled WIB, the way the storefront writes it (date, time,
+    WIB) with the month in full: ``27 November 2025, 14.05 WIB`` / ``27 November 2025, 14:05 WIB``."""
     local = value.astimezone(WIB)
     month = _MONTHS[language][local.month - 1]
-    if language == "id":
-        return f"{local.day} {month} {local.year} pukul {local:%H.%M} WIB"
-    return f"{local.day} {month} {local.year}, {local:%H:%M} WIB (UTC+7)"
+    clock = f"{local:%H.%M}" if language == "id" else f"{local:%H:%M}"
+    return f"{local.day} {month} {local.year}, {clock} WIB"
 
 
 def _environment() -> jinja2.Environment:
@@ -108,13 +108,16 @@ class EmailLine:
     refunded: int = 0
 
     @classmethod
-    def of(cls, line: OrderLine) -> EmailLine:
+    def of(cls, line: OrderLine, language: str) -> EmailLine:
+        """The line in the e-mail's language: English names when it is English and the
+        catalog had them at checkout, the Indonesian ones otherwise."""
         fulfillment = stored_fulfillment(line)
         refund = stored_refund(line.refund_snapshot)
         delivered = line.fulfillment_state == FulfillmentState.SUCCEEDED
+        english = language == "en"
         return cls(
-            product=line.product_display_name,
-            package=line.package_display_name,
+            product=(english and line.product_display_name_en) or line.product_display_name,
+            package=(english and line.package_display_name_en) or line.package_display_name,
             quantity=line.quantity,
             unit_price=line.unit_price,
             total=line.line_total,
@@ -140,26 +143,39 @@ class Composer:
         token = access_token(self.token_secret, order_id)
         return f"{self.storefront_url}/orders/{order_id}?token={token}"
 
+    def lookup_link(self) -> str:
+        """The storefront's "Cek pesanan" page: an order found by its number and e-mail."""
+        return f"{self.storefront_url}/orders"
+
     def message_id(self, email: Email) -> str:
         return f"<{email.kind.replace('_', '-')}.{email.id}.{email.order_id}@{self.domain}>"
 
     def compose(self, email: Email, order: Order, lines: list[OrderLine]) -> EmailMessage:
         language = order.language_code if order.language_code in LANGUAGES else "id"
         payment = stored_payment(order)
+        instructions = payment.WhichOneof("instructions") if payment else None
         fee_refund = stored_refund(order.fee_refund_snapshot)
         context: dict[str, Any] = {
             "order": order,
-            "lines": [EmailLine.of(line) for line in lines],
+            # The number people read out; the id for an order that has none.
+            "number": order.order_number or order.id,
+            "lines": [EmailLine.of(line, language) for line in lines],
             "fee": order.fee or 0,
             "total": order.total if order.total is not None else order.subtotal,
-            "payment": payment,
-            "instructions": payment.WhichOneof("instructions") if payment else None,
+            # How to pay, as the payment was created: its kind ("virtual_account", ...)
+            # and that kind's instructions.
+            "instructions": instructions,
+            "details": getattr(payment, instructions) if payment and instructions else None,
+            # Every time in Jakarta time, labelled WIB; the deadline is the order's expire_time.
             "expire_time": local_time(order.expire_time, language) if order.expire_time else "",
             "paid_time": local_time(order.paid_time, language) if order.paid_time else "",
             "complete_time": local_time(order.complete_time, language) if order.complete_time else "",
             "refunded_total": order.refunded_total or 0,
             "fee_refunded": fee_refund.amount.amount if fee_refund is not None else 0,
             "link": self.order_link(order.id),
+            # "Cek pesanan" finds an order by its number: only for an order that has one.
+            "lookup_link": self.lookup_link() if order.order_number else "",
+            "shop_link": f"{self.storefront_url}/",
         }
         base = f"{language}/{email.kind}"
         subject = self.templates.get_template(f"{base}.subject").render(context).strip()

@@ -16,7 +16,7 @@ from peewee import fn
 
 from pasar_order.emails import Composer
 from pasar_order.mail_transport import MailServerUnavailable, MailTransport, RecipientRefused
-from pasar_order.models import Email, Order, OutboxState, lines_of
+from pasar_order.models import Email, EmailKind, Order, OutboxState, lines_of
 from pasar_order.work_queue import Backoff, WorkQueue
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,18 @@ def queue_email(order_id: str, kind: str, now: datetime) -> None:
     Email.insert(
         order=order_id, kind=kind, next_attempt_time=now, create_time=now
     ).on_conflict_ignore().execute()
+
+
+def queue_expired_mail(order_id: str, now: datetime) -> None:
+    """Queues the "expired" e-mail: the order was not paid by its expire_time.
+
+    The expiry path calls it in the transaction that turns the order EXPIRED, right
+    where the release of its stock is queued (``pasar_order.orders.mark_closed`` with
+    state EXPIRED, whichever way the expiry came: the sweeper, the payment's EXPIRED
+    event, a cancellation found past the deadline). A CANCELLED order gets no e-mail:
+    the shopper cancelled it. At most one per order, like every kind.
+    """
+    queue_email(order_id, EmailKind.EXPIRED, now)
 
 
 class MailDispatcher:
