@@ -29,6 +29,10 @@ from pasar_testkit.databases import migrated
 pytest_plugins = ["pasar_testkit.fixtures"]
 
 WEBHOOK_SECRET = "test-webhook-secret"
+# The seeded channels that push the payment request to a wallet by phone number, and the
+# number create_request gives them unless a test says otherwise.
+PHONE_WALLETS = ("ovo", "dana")
+PAYER_PHONE_NUMBER = "081234567890"
 PAYMENT_STATE = payment_pb2.PaymentState
 EVENT_TYPE = payment_pb2.PaymentEventType
 
@@ -111,6 +115,9 @@ def create_request(
         amount=rupiah(amount),
         description=fields.pop("description", "Pulsa Nusantara 50.000"),
         customer_email=fields.pop("customer_email", "siti@example.co.id"),
+        payer_phone_number=fields.pop(
+            "payer_phone_number", PAYER_PHONE_NUMBER if channel_code in PHONE_WALLETS else ""
+        ),
         **fields,
     )
 

@@ -11,6 +11,7 @@ from xml.etree import ElementTree
 import grpc
 import peewee
 import pytest
+from conftest import StartService
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
@@ -79,6 +80,7 @@ def test_channels_are_listed_in_display_order_with_their_terms(
     assert bca.payment_ttl.seconds == 24 * 3600
     assert bca.logo_url == "/images/channels/bca_va.svg"
     assert bca.enabled
+    assert not bca.requires_phone_number
     qris = channels["qris"]
     assert qris.kind == KIND.PAYMENT_CHANNEL_KIND_QRIS
     assert (qris.flat_fee.amount, qris.percent_fee_bps, qris.payment_ttl.seconds) == (0, 70, 900)
@@ -86,10 +88,32 @@ def test_channels_are_listed_in_display_order_with_their_terms(
     for code in ("gopay", "ovo", "dana", "shopeepay"):
         assert channels[code].kind == KIND.PAYMENT_CHANNEL_KIND_EWALLET
         assert 150 <= channels[code].percent_fee_bps <= 200
-        assert 1800 <= channels[code].payment_ttl.seconds <= 3600
+        assert channels[code].payment_ttl.seconds == 30 * 60
     for code in ("alfamart", "indomaret"):
         assert channels[code].kind == KIND.PAYMENT_CHANNEL_KIND_RETAIL_OUTLET
-        assert (channels[code].flat_fee.amount, channels[code].payment_ttl.seconds) == (5_000, 48 * 3600)
+        assert (channels[code].flat_fee.amount, channels[code].payment_ttl.seconds) == (5_000, 24 * 3600)
+    assert [code for code in SEEDED if channels[code].requires_phone_number] == ["ovo", "dana"]
+
+
+def test_the_common_channels_come_first(stub: payment_service_pb2_grpc.PaymentServiceStub) -> None:
+    """QRIS, then the e-wallets, then the virtual accounts, then the convenience stores."""
+    response = stub.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(), timeout=10)
+    kinds = [channel.kind for channel in response.payment_channels]
+    assert list(dict.fromkeys(kinds)) == [
+        KIND.PAYMENT_CHANNEL_KIND_QRIS,
+        KIND.PAYMENT_CHANNEL_KIND_EWALLET,
+        KIND.PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT,
+        KIND.PAYMENT_CHANNEL_KIND_RETAIL_OUTLET,
+    ], "each kind together, in this order"
+
+
+def test_the_capped_time_to_pay_is_the_one_listed(start_service: StartService) -> None:
+    """PASAR_PAYMENT_TTL_MAX_SECONDS caps every window: a longer one is listed capped, a
+    shorter one as it is."""
+    running = start_service(PASAR_PAYMENT_TTL_MAX_SECONDS="1200")
+    response = running.stub.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(), timeout=10)
+    windows = {channel.code: channel.payment_ttl.ToSeconds() for channel in response.payment_channels}
+    assert windows == {code: 900 if code == "qris" else 1200 for code in SEEDED}
 
 
 def test_pages_follow_each_other_without_gaps(stub: payment_service_pb2_grpc.PaymentServiceStub) -> None:

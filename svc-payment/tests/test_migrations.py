@@ -1,6 +1,7 @@
 """The schema comes from the migrations alone, it is the one the models describe; migration
 004 (refunds) gives existing payments a zero refunded total, and rolls back while no refund
-is stored."""
+is stored; migration 005 marks the wallets paid by phone number, gives the channels their
+times to pay, and rolls both back."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def test_the_migrated_schema_is_the_one_the_models_describe(database_url: str, f
     migrated = db.connect(database_url, max_connections=2)
     from_models = db.bind(database_proxy, fresh_url, max_connections=2)
     try:
-        assert db.migrate(migrated, MIGRATIONS_DIR)[-1] == "004_refunds"
+        assert db.migrate(migrated, MIGRATIONS_DIR)[-1] == "005_phone_wallets_and_windows"
         with from_models.connection_context():
             from_models.create_tables(MODELS)
         expected = schema(from_models)
@@ -80,6 +81,7 @@ def test_the_refunds_migration_rolls_back_while_no_refund_is_stored(database_url
             router = Router(database, migrate_dir=MIGRATIONS_DIR)
             router.run()
             before = schema(database)
+            router.rollback()  # 005_phone_wallets_and_windows
             router.rollback()
             assert "refund" not in database.get_tables()
             assert "refunded_total" not in [column.name for column in database.get_columns("payment")]
@@ -95,6 +97,7 @@ def test_the_refunds_migration_refuses_to_roll_back_over_stored_refunds(service:
     refund(service.stub, payment.id, 1_000)
     with service.database.connection_context():
         router = Router(service.database, migrate_dir=MIGRATIONS_DIR)
+        router.rollback()  # 005_phone_wallets_and_windows
         with pytest.raises(RuntimeError, match="refunds are stored"):
             router.rollback()
         assert router.done[-1] == "004_refunds"
@@ -132,5 +135,49 @@ def test_payments_stored_before_the_refunds_migration_have_refunded_nothing(data
             message = payment_message(stored)
         assert stored.refunded_total == 0
         assert (message.refunded_total, list(message.refunds)) == (rupiah(0), [])
+    finally:
+        db.close_pool(database)
+
+
+def channel_terms(database: peewee.Database) -> dict[str, tuple[int, bool | None]]:
+    """Each channel's payment_ttl_seconds and requires_phone_number (None before 005)."""
+    columns = [column.name for column in database.get_columns("payment_channel")]
+    phone = "requires_phone_number" if "requires_phone_number" in columns else "NULL"
+    cursor = database.execute_sql(f"SELECT code, payment_ttl_seconds, {phone} FROM payment_channel")
+    return {code: (ttl, None if flag is None else bool(flag)) for code, ttl, flag in cursor.fetchall()}
+
+
+def test_the_windows_and_phone_wallets_migration_applies_and_rolls_back(database_url: str) -> None:
+    database = db.bind(database_proxy, database_url, max_connections=2)
+    try:
+        with database.connection_context():
+            router = Router(database, migrate_dir=MIGRATIONS_DIR)
+            router.run("004_refunds")
+            seeded = channel_terms(database)
+            before = schema(database)
+            # A deployment's own change to a channel survives the migration both ways.
+            database.execute_sql(
+                "UPDATE payment_channel SET payment_ttl_seconds = 7200 WHERE code = 'indomaret'"
+            )
+            router.run()
+            after = channel_terms(database)
+            assert after == {
+                "qris": (900, False),
+                "gopay": (1800, False),
+                "ovo": (1800, True),
+                "dana": (1800, True),
+                "shopeepay": (1800, False),
+                "bca_va": (86_400, False),
+                "bni_va": (86_400, False),
+                "bri_va": (86_400, False),
+                "mandiri_va": (86_400, False),
+                "permata_va": (86_400, False),
+                "alfamart": (86_400, False),
+                "indomaret": (7200, False),
+            }
+            router.rollback()
+            assert schema(database) == before
+            assert channel_terms(database) == {**seeded, "indomaret": (7200, None)}
+            assert seeded["alfamart"] == (48 * 3600, None)
     finally:
         db.close_pool(database)

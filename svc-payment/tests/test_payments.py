@@ -11,6 +11,7 @@ import peewee
 import pytest
 from conftest import (
     PAYMENT_STATE,
+    PHONE_WALLETS,
     RunningService,
     StartService,
     create_payment,
@@ -70,7 +71,7 @@ class Expected(NamedTuple):
         Expected("qris", 15_001, 106, KIND.PAYMENT_CHANNEL_KIND_QRIS, "qris", 900),
         Expected("gopay", 12_345, 247, KIND.PAYMENT_CHANNEL_KIND_EWALLET, "ewallet", 1_800),
         Expected(
-            "indomaret", 100_000, 5_000, KIND.PAYMENT_CHANNEL_KIND_RETAIL_OUTLET, "retail_outlet", 172_800
+            "indomaret", 100_000, 5_000, KIND.PAYMENT_CHANNEL_KIND_RETAIL_OUTLET, "retail_outlet", 86_400
         ),
     ],
     ids=lambda expected: expected.channel_code,
@@ -241,6 +242,8 @@ def bad_requests() -> Iterator[tuple[str, payment_service_pb2.CreatePaymentReque
     yield "a malformed e-mail", create_request(customer_email="siti@"), ["customer_email"]
     yield "no e-mail", create_request(customer_email=""), ["customer_email"]
     yield "an oversized description", create_request(description="d" * 201), ["description"]
+    for phone in ("0812345", "021234567890", "+62 812 3456 7890", "08123456789012345", "62-812345678"):
+        yield f"a phone number {phone}", create_request(payer_phone_number=phone), ["payer_phone_number"]
     empty = create_request()
     empty.order_id = ""
     empty.channel_code = ""
@@ -402,3 +405,74 @@ def test_a_payment_code_collision_is_aborted_with_the_contention_reason() -> Non
     error = reasons.payment_code_taken()
     assert error.code == grpc.StatusCode.ABORTED
     assert error.reason == CommonErrorReason.Name(CommonErrorReason.CONTENTION)
+
+
+def test_the_capped_time_to_pay_is_the_one_a_payment_gets(start_service: StartService) -> None:
+    """What ListPaymentChannels reports is what the payment expires after (the one deadline)."""
+    running = start_service(PASAR_PAYMENT_TTL_MAX_SECONDS="120")
+    listed = running.stub.ListPaymentChannels(payment_service_pb2.ListPaymentChannelsRequest(), timeout=10)
+    windows = {channel.code: channel.payment_ttl.ToSeconds() for channel in listed.payment_channels}
+    for channel_code in ("bca_va", "qris", "alfamart"):
+        payment = create_payment(running.stub, channel_code=channel_code, amount=50_000)
+        window = payment.expire_time.ToSeconds() - payment.create_time.ToSeconds()
+        assert window == windows[channel_code] == 120
+
+
+@pytest.mark.parametrize("channel_code", PHONE_WALLETS)
+def test_a_wallet_paid_by_phone_number_needs_one(service: RunningService, channel_code: str) -> None:
+    error = refused(
+        lambda: create_payment(service.stub, channel_code=channel_code, amount=20_000, payer_phone_number="")
+    )
+    assert (error.code(), reason_of(error), error_metadata(error)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        ErrorReason.Name(ErrorReason.PAYER_PHONE_NUMBER_REQUIRED),
+        {"channel_code": channel_code},
+    )
+    assert violated_fields(error) == ["payer_phone_number"]
+    assert rows(service.database) == (0, 0)
+
+
+@pytest.mark.parametrize("given", ["081234567890", "6281234567890", "+6281234567890"])
+def test_the_request_goes_to_the_phone_number_shown_masked(service: RunningService, given: str) -> None:
+    payment = create_payment(service.stub, channel_code="ovo", amount=20_000, payer_phone_number=given)
+    assert payment.WhichOneof("instructions") == "ewallet"
+    assert (payment.ewallet.wallet_name, payment.ewallet.phone_number, payment.ewallet.checkout_url) == (
+        "OVO",
+        "0812****7890",
+        "",
+    )
+    assert get(service.stub, payment.id) == payment
+    with service.database.connection_context():
+        stored = Payment.get_by_id(payment.id)
+    assert "1234567890" not in stored.instructions, "the full number is not kept"
+
+
+@pytest.mark.parametrize("channel_code", ["gopay", "shopeepay"])
+def test_other_wallets_ignore_a_phone_number_and_give_no_placeholder_link(
+    service: RunningService, channel_code: str
+) -> None:
+    payment = create_payment(
+        service.stub, channel_code=channel_code, amount=20_000, payer_phone_number="081234567890"
+    )
+    assert payment.ewallet.wallet_name
+    assert (payment.ewallet.phone_number, payment.ewallet.checkout_url) == ("", "")
+
+
+def test_a_phone_number_is_ignored_by_channels_not_paid_by_wallet(service: RunningService) -> None:
+    payment = create_payment(service.stub, channel_code="bca_va", payer_phone_number="081234567890")
+    assert payment.virtual_account.account_number
+    assert get(service.stub, payment.id) == payment
+
+
+@pytest.mark.parametrize("retried_with", ["089876543210", ""])
+def test_a_retry_answers_the_first_phone_number(service: RunningService, retried_with: str) -> None:
+    """As its description and e-mail: the request already went to the first number (only
+    another channel or amount is PAYMENT_CONFLICT)."""
+    order_id = new_id("ord")
+    first = create_payment(service.stub, order_id=order_id, channel_code="dana", amount=25_000)
+    again = create_payment(
+        service.stub, order_id=order_id, channel_code="dana", amount=25_000, payer_phone_number=retried_with
+    )
+    assert again == first
+    assert again.ewallet.phone_number == "0812****7890"
+    assert rows(service.database) == (1, 1)

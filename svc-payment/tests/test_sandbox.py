@@ -19,7 +19,9 @@ SECRET = "sandbox-test-secret"
 sandbox = SandboxProvider(SECRET)
 
 
-def order(channel_code: str, kind: ChannelKind, issuer: str, total: int = 54_000) -> PaymentOrder:
+def order(
+    channel_code: str, kind: ChannelKind, issuer: str, total: int = 54_000, payer_phone_number: str = ""
+) -> PaymentOrder:
     return PaymentOrder(
         payment_id="pay_0123456789abcdef0123456789abcdef",
         order_id="ord_1",
@@ -31,6 +33,7 @@ def order(channel_code: str, kind: ChannelKind, issuer: str, total: int = 54_000
         expire_time=datetime.now(UTC) + timedelta(hours=24),
         description="Pulsa 50.000",
         customer_email="siti@example.co.id",
+        payer_phone_number=payer_phone_number,
     )
 
 
@@ -67,14 +70,25 @@ def test_qris_is_a_dynamic_payload_for_the_total() -> None:
     assert payment_code(instructions) is None
 
 
-def test_ewallets_get_a_checkout_link() -> None:
+def test_ewallets_get_no_placeholder_link() -> None:
+    """The sandbox has no wallet app to open: no link at all, never one to a made-up host."""
     opened = sandbox.open_payment(order("gopay", ChannelKind.EWALLET, "GoPay"))
     instructions = opened.instructions
     assert isinstance(instructions, payment_pb2.EwalletInstructions)
     assert instructions.wallet_name == "GoPay"
-    assert (
-        instructions.checkout_url == f"https://sandbox.pasar.test/checkout/gopay/{opened.provider_reference}"
-    )
+    assert (instructions.checkout_url, instructions.phone_number) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("phone_number", "shown"),
+    [("081234567890", "0812****7890"), ("0895123456", "0895****3456"), ("085712345678901", "0857****8901")],
+)
+def test_a_wallet_paid_by_phone_number_shows_it_masked(phone_number: str, shown: str) -> None:
+    opened = sandbox.open_payment(order("ovo", ChannelKind.EWALLET, "OVO", payer_phone_number=phone_number))
+    instructions = opened.instructions
+    assert isinstance(instructions, payment_pb2.EwalletInstructions)
+    assert instructions.wallet_name == "OVO"
+    assert (instructions.phone_number, instructions.checkout_url) == (shown, "")
 
 
 def test_convenience_stores_get_a_payment_code() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pasar_kit.page_tokens import PageTokens
 from pasar_payment import reasons
 from pasar_payment.models import PaymentChannel
@@ -11,6 +13,22 @@ MAX_PAGE_SIZE = 100
 # Sealed keyset tokens (pasar_kit.page_tokens): a made-up one is INVALID_PAGE_TOKEN.
 _TOKENS = PageTokens("payment")
 _CHANNELS = "payment-channels"
+
+
+@dataclass(frozen=True)
+class PaymentWindows:
+    """How long a payment through each channel can be paid: the channel's payment_ttl,
+    capped by max_seconds (``PASAR_PAYMENT_TTL_MAX_SECONDS``) when set.
+
+    One value for both uses: ListPaymentChannels reports it and CreatePayment gives it, so
+    the deadline a shopper is shown is the one the payment (and its order) expires at.
+    """
+
+    max_seconds: int | None = None
+
+    def seconds(self, channel: PaymentChannel) -> int:
+        ttl: int = channel.payment_ttl_seconds
+        return ttl if self.max_seconds is None else min(ttl, self.max_seconds)
 
 
 def list_enabled_channels(page_size: int, page_token: str) -> tuple[list[PaymentChannel], str]:
@@ -52,9 +70,13 @@ def find_channel(code: str) -> PaymentChannel:
     return channel
 
 
-def check_channel_accepts(channel: PaymentChannel, amount: int) -> None:
-    """Raises FAILED_PRECONDITION unless the channel is enabled and takes this order amount."""
+def check_channel_accepts(channel: PaymentChannel, amount: int, payer_phone_number: str) -> None:
+    """Raises unless the channel is enabled and takes this order amount (FAILED_PRECONDITION),
+    and has the payer's phone number when it sends the request to a wallet by it
+    (INVALID_ARGUMENT)."""
     if not channel.enabled:
         raise reasons.channel_disabled(channel)
     if not channel.min_amount <= amount <= channel.max_amount:
         raise reasons.amount_out_of_range(channel, amount)
+    if channel.requires_phone_number and not payer_phone_number:
+        raise reasons.payer_phone_number_required(channel)

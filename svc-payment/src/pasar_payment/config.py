@@ -22,6 +22,9 @@ DEMO_FAKE_PAYMENTS = "PASAR_DEMO_FAKE_PAYMENTS"
 # The callers of the internal methods unless PASAR_INTERNAL_CALLERS says otherwise. A real
 # provider's webhook adapter, calling NotifyPayment, would be added here under its own name.
 INTERNAL_CALLERS = ("order",)
+# Caps every channel's payment_ttl (tests and demos that need payments, and so orders, to
+# expire soon); the capped value is what ListPaymentChannels reports and payments get.
+PAYMENT_TTL_MAX = "PASAR_PAYMENT_TTL_MAX_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Settings:
     expiry_sweep_seconds: how often pending payments past their expiry are expired.
     event_poll_seconds: how often an event stream looks for events written by other
     instances (events written by this instance wake it at once).
+    payment_ttl_max_seconds: the longest time to pay any channel gives
+    (``PASAR_PAYMENT_TTL_MAX_SECONDS``); None leaves every channel its own payment_ttl.
     """
 
     server: ServerSettings
@@ -47,6 +52,7 @@ class Settings:
     demo: bool = False
     expiry_sweep_seconds: float = 5.0
     event_poll_seconds: float = 0.5
+    payment_ttl_max_seconds: int | None = None
     # Who may call the internal methods (CreatePayment, WatchPaymentEvents, ...).
     callers: InternalCallers = field(default_factory=InternalCallers)
 
@@ -76,4 +82,12 @@ class Settings:
             expiry_sweep_seconds=env.number("PASAR_PAYMENT_EXPIRY_SWEEP_SECONDS", 5.0, minimum=0.05),
             event_poll_seconds=env.number("PASAR_PAYMENT_EVENT_POLL_SECONDS", 0.5, minimum=0.01),
             callers=InternalCallers.for_server(env, server, INTERNAL_CALLERS),
+            payment_ttl_max_seconds=_payment_ttl_max_seconds(env),
         )
+
+
+def _payment_ttl_max_seconds(env: Env) -> int | None:
+    """The cap on every channel's time to pay, or None (unset: each channel's own)."""
+    if env.optional(PAYMENT_TTL_MAX) is None:
+        return None
+    return env.integer(PAYMENT_TTL_MAX, 0, minimum=1)

@@ -12,6 +12,7 @@ from pasar_kit.cli import ServiceCli, open_service_database
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer, ServiceRegistration
 from pasar_payment import config
+from pasar_payment.channels import PaymentWindows
 from pasar_payment.config import DEMO_FAKE_PAYMENTS, SANDBOX, Settings
 from pasar_payment.event_stream import EventStreams
 from pasar_payment.events import EventFeed
@@ -61,13 +62,15 @@ def build_server(env: Env, database: peewee.Database, provider: PaymentProvider 
             " so anyone holding a payment id can mark it paid; no real money moves"
         )
     feed = EventFeed()
+    windows = PaymentWindows(settings.payment_ttl_max_seconds)
     servicer = PaymentServicer(
-        PaymentBook(database, provider, feed),
+        PaymentBook(database, provider, feed, windows),
         PaymentSettler(
             database, provider, settings.webhook_secret, feed, sandbox_enabled=settings.sandbox_enabled
         ),
         PaymentRefunder(database, provider, feed),
         EventStreams(database, feed, settings.event_poll_seconds),
+        windows,
     )
     registration = ServiceRegistration(
         PAYMENT_SERVICE,

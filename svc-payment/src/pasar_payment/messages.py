@@ -82,7 +82,8 @@ def instructions_from_json(kind: ChannelKind, text: str) -> Instructions:
     return json_format.Parse(text, _INSTRUCTIONS[kind]())
 
 
-def channel_message(channel: PaymentChannel) -> payment_pb2.PaymentChannel:
+def channel_message(channel: PaymentChannel, payment_ttl_seconds: int) -> payment_pb2.PaymentChannel:
+    """The channel as listed, with the time to pay its payments get (PaymentWindows)."""
     return payment_pb2.PaymentChannel(
         code=channel.code,
         display_name=channel.display_name,
@@ -91,10 +92,11 @@ def channel_message(channel: PaymentChannel) -> payment_pb2.PaymentChannel:
         percent_fee_bps=channel.percent_fee_bps,
         min_amount=rupiah(channel.min_amount),
         max_amount=rupiah(channel.max_amount),
-        payment_ttl=duration_pb2.Duration(seconds=channel.payment_ttl_seconds),
+        payment_ttl=duration_pb2.Duration(seconds=payment_ttl_seconds),
         enabled=channel.enabled,
         sort_order=channel.sort_order,
         logo_url=channel.logo_url,
+        requires_phone_number=channel.requires_phone_number,
     )
 
 

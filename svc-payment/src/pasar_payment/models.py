@@ -76,6 +76,9 @@ class PaymentChannel(BaseModel):
     enabled = peewee.BooleanField()
     sort_order = peewee.IntegerField()
     logo_url = peewee.CharField(max_length=255)
+    # The channel pushes the payment request to the wallet registered to a phone number
+    # (OVO, DANA): CreatePayment needs the payer's (migration 005).
+    requires_phone_number = peewee.BooleanField(default=False)
 
     class Meta:
         table_name = "payment_channel"

@@ -16,11 +16,12 @@ from pasar_kit.ids import new_id
 from pasar_kit.money import CURRENCY_CODE
 from pasar_kit.timestamps import utc_now
 from pasar_payment import reasons
-from pasar_payment.channels import check_channel_accepts, find_channel
+from pasar_payment.channels import PaymentWindows, check_channel_accepts, find_channel
 from pasar_payment.events import EventFeed, payment_change, record_event
 from pasar_payment.fees import channel_fee
 from pasar_payment.messages import instructions_kind_matches, instructions_to_json
 from pasar_payment.models import ChannelKind, EventType, Payment, PaymentState
+from pasar_payment.phone_numbers import national_number
 from pasar_payment.providers.base import PaymentOrder, PaymentProvider, payment_code
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,20 @@ def find_payment_of_order(order_id: str) -> Payment | None:
 
 
 class PaymentBook:
-    """Opens and cancels payments; database and provider are the service's own."""
+    """Opens and cancels payments; database and provider are the service's own, windows
+    the time to pay each channel gives (the one ListPaymentChannels reports)."""
 
-    def __init__(self, database: peewee.Database, provider: PaymentProvider, feed: EventFeed) -> None:
+    def __init__(
+        self,
+        database: peewee.Database,
+        provider: PaymentProvider,
+        feed: EventFeed,
+        windows: PaymentWindows,
+    ) -> None:
         self.database = database
         self.provider = provider
         self.feed = feed
+        self.windows = windows
 
     def create_payment(
         self,
@@ -61,14 +70,21 @@ class PaymentBook:
         amount: int,
         description: str,
         customer_email: str,
+        payer_phone_number: str = "",
     ) -> Payment:
         """The order's payment (amount in whole rupiah): the existing one on a retry, else a
-        new pending one."""
+        new pending one.
+
+        A retry answers the first payment whatever its description, e-mail or phone number
+        say (only another channel or amount is a conflict): the payment request already went
+        where the first call said. The phone number is used only by a channel that
+        requires one (ignored otherwise), and kept only as the instructions show it, masked.
+        """
         existing = _existing_payment(order_id, channel_code, amount)
         if existing is not None:
             return existing
         channel = find_channel(channel_code)
-        check_channel_accepts(channel, amount)
+        check_channel_accepts(channel, amount, payer_phone_number)
         fee = channel_fee(amount, channel.flat_fee, channel.percent_fee_bps)
         now = utc_now()
         order = PaymentOrder(
@@ -79,9 +95,10 @@ class PaymentBook:
             issuer_name=channel.issuer_name,
             total=amount + fee,
             currency_code=CURRENCY_CODE,
-            expire_time=now + timedelta(seconds=channel.payment_ttl_seconds),
+            expire_time=now + timedelta(seconds=self.windows.seconds(channel)),
             description=description,
             customer_email=customer_email,
+            payer_phone_number=national_number(payer_phone_number) if channel.requires_phone_number else "",
         )
         for _ in range(OPEN_ATTEMPTS):
             # The provider is called outside any transaction: no lock waits on the network.

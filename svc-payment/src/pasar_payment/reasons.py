@@ -55,6 +55,17 @@ def amount_out_of_range(channel: PaymentChannel, amount: int) -> FailedPrecondit
     )
 
 
+def payer_phone_number_required(channel: PaymentChannel) -> InvalidArgument:
+    """CreatePayment through a channel that pushes the request to a wallet's phone number,
+    without one."""
+    return InvalidArgument(
+        f"{channel.display_name} sends the payment request to the payer's wallet: give payer_phone_number",
+        reason=ErrorReason.Name(ErrorReason.PAYER_PHONE_NUMBER_REQUIRED),
+        metadata={"channel_code": channel.code},
+        field_violations=[("payer_phone_number", f"is required for {channel.code}")],
+    )
+
+
 def page_token_not_ours() -> InvalidArgument:
     """INVALID_PAGE_TOKEN (pasar.common.v1): a channel page token this service did not issue."""
     return page_tokens.invalid_page_token(page_tokens.NOT_OURS)

@@ -13,7 +13,7 @@ import grpc
 
 from pasar.payment.v1 import payment_service_pb2 as service
 from pasar.payment.v1 import payment_service_pb2_grpc
-from pasar_payment.channels import list_enabled_channels
+from pasar_payment.channels import PaymentWindows, list_enabled_channels
 from pasar_payment.event_stream import EventStreams
 from pasar_payment.messages import (
     channel_message,
@@ -34,8 +34,10 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
         settler: PaymentSettler,
         refunder: PaymentRefunder,
         streams: EventStreams,
+        windows: PaymentWindows,
     ) -> None:
         self.payments = payments
+        self.windows = windows
         self.settler = settler
         self.refunder = refunder
         self.streams = streams
@@ -45,7 +47,9 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
     ) -> service.ListPaymentChannelsResponse:
         channels, next_page_token = list_enabled_channels(request.page_size, request.page_token)
         return service.ListPaymentChannelsResponse(
-            payment_channels=[channel_message(channel) for channel in channels],
+            payment_channels=[
+                channel_message(channel, self.windows.seconds(channel)) for channel in channels
+            ],
             next_page_token=next_page_token,
             sandbox=self.settler.sandbox_enabled,
         )
@@ -70,6 +74,7 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
             amount=order_amount(request),
             description=request.description,
             customer_email=request.customer_email,
+            payer_phone_number=request.payer_phone_number,
         )
         return service.CreatePaymentResponse(payment=payment_message(payment))
 

@@ -39,6 +39,9 @@ class PaymentOrder:
     expire_time: datetime
     description: str
     customer_email: str
+    # The payer's wallet phone number in its national form ("0812..."), for a channel that
+    # sends the request to a wallet by it (requires_phone_number); empty for the others.
+    payer_phone_number: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,13 @@
 
 It behaves like an Indonesian payment gateway in test mode. Virtual accounts get a
 16-digit number made of the sandbox's company code at the bank and random digits; QRIS
-gets a dynamic EMVCo payload with a valid checksum; e-wallets get a checkout link;
-convenience stores get a payment code. Nothing leaves the machine. When told to settle a
-payment (``SimulatePayment``), it writes the notification a real gateway would post to
-the shop's webhook, signed with the shared secret; the service then handles it exactly as
-it handles a real provider's (``NotifyPayment``). It refunds at once: no money moved, so
-nothing has to travel back.
+gets a dynamic EMVCo payload with a valid checksum; e-wallets get no link (there is no
+wallet app to open: never a placeholder address), and those paid by a push to the payer's
+phone number get that number, masked; convenience stores get a payment code. Nothing
+leaves the machine. When told to settle a payment (``SimulatePayment``), it writes the
+notification a real gateway would post to the shop's webhook, signed with the shared
+secret; the service then handles it exactly as it handles a real provider's
+(``NotifyPayment``). It refunds at once: no money moved, so nothing has to travel back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.timestamps import as_utc, utc_now
 from pasar_payment.models import ChannelKind, RefundState
+from pasar_payment.phone_numbers import masked_number
 from pasar_payment.providers.base import (
     Instructions,
     MalformedNotification,
@@ -48,7 +50,6 @@ DEFAULT_VIRTUAL_ACCOUNT_PREFIX = "9908"
 ACCOUNT_NAME = "PASAR SANDBOX"
 RETAIL_CODE_PREFIX = "PASAR"
 RETAIL_CODE_DIGITS = 9
-CHECKOUT_BASE_URL = "https://sandbox.pasar.test/checkout"
 MERCHANT = QrisMerchant(
     acquirer_domain="ID.CO.PASAR.WWW",
     merchant_pan="9360080800000000017",
@@ -93,9 +94,11 @@ class SandboxProvider:
         if order.channel_kind is ChannelKind.QRIS:
             return payment_pb2.QrisInstructions(qr_string=dynamic_payload(MERCHANT, order.total, reference))
         if order.channel_kind is ChannelKind.EWALLET:
+            # A real gateway answers a link-paid wallet with an app link; the sandbox has
+            # no app to open, so it gives none (SimulatePayment stands for the payer).
             return payment_pb2.EwalletInstructions(
                 wallet_name=order.issuer_name,
-                checkout_url=f"{CHECKOUT_BASE_URL}/{order.channel_code}/{reference}",
+                phone_number=masked_number(order.payer_phone_number) if order.payer_phone_number else "",
             )
         return payment_pb2.RetailOutletInstructions(
             outlet_name=order.issuer_name,
