@@ -337,3 +337,196 @@ describe("the payment page", () => {
     expect(delivery.get("[data-failure]").text()).toBe("The product is not available from the biller right now.");
   });
 });
+
+/** The order as v1.3 gives it: its number, its deadline and the instructions it keeps. */
+const ORDER_NUMBER = "PSR-7K3M9Q";
+const KEPT_VA = { virtualAccount: { bankName: "BCA", accountNumber: "11808123456789012", accountName: "PASAR SANDBOX" } };
+
+function v13Order(overrides: JsonObject = {}): JsonObject {
+  return {
+    orderNumber: ORDER_NUMBER,
+    createTime: "2099-01-05T08:00:00Z",
+    expireTime: "2099-01-06T08:00:00Z",
+    paymentInstructions: KEPT_VA,
+    ...overrides,
+  };
+}
+
+describe("the payment page's one deadline and order number (issue 15)", () => {
+  it("counts down to the order's expiry, in WIB, and says how long the channel gives", async () => {
+    orderFields = v13Order();
+    // The payment says otherwise (as before issue 15): the page keeps to the order's deadline.
+    gateway.on("GET", `/api/v1/payments/${PAYMENT_ID}`, () =>
+      jsonResponse(paymentJson("PENDING", { expireTime: "2099-01-07T08:00:00Z" })),
+    );
+    const { wrapper } = await open();
+    const payment = section(wrapper, "payment");
+    expect(payment.get("[data-payment-window]").text()).toBe("Bayar dalam 24 jam");
+    const deadline = payment.get("[data-deadline]");
+    expect(deadline.text()).toBe("6 Jan 2099, 15.00 WIB");
+    expect(deadline.attributes("datetime")).toBe("2099-01-06T15:00:00+07:00");
+    expect(payment.get("[data-deadline-box]").text()).toContain("Bayar sebelum 6 Jan 2099, 15.00 WIB");
+  });
+
+  it("shows the order number prominently with a copy button, and names the tab by it", async () => {
+    const writeText = vi.fn(async () => undefined);
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    orderFields = v13Order();
+    const { wrapper, router } = await open();
+    const number = section(wrapper, "order-number");
+    expect(number.get("[data-order-number]").text()).toBe(ORDER_NUMBER);
+    await number.get('[aria-label="Salin Nomor pesanan"]').trigger("click");
+    await settle();
+    expect(writeText).toHaveBeenCalledWith(ORDER_NUMBER);
+    expect(document.title).toMatch(new RegExp(`^Pembayaran ${ORDER_NUMBER}`));
+    // The id stays the key: in the address, and in Detail Transaksi for support.
+    expect(router.currentRoute.value.params.orderId).toBe(ORDER_ID);
+    expect(section(wrapper, "transaction").get("[data-order-id]").text()).toBe(ORDER_ID);
+    expect(section(wrapper, "transaction").get("[data-transaction-order-number]").text()).toBe(ORDER_NUMBER);
+  });
+
+  it("still shows the virtual account number the order keeps while the payment service is down", async () => {
+    orderFields = v13Order();
+    gateway.on("GET", `/api/v1/payments/${PAYMENT_ID}`, () => unavailable());
+    const { wrapper } = await open();
+    const payment = section(wrapper, "payment");
+    expect(payment.get("[data-account-number]").text()).toBe("11808123456789012");
+    expect(payment.get("[data-payment-total]").text()).toBe("Rp\u00a027.000");
+    expect(payment.get("[data-payment-unreachable]").text()).toContain("status pembayaran mungkin terlambat diperbarui");
+    expect(payment.get("[data-deadline]").text()).toBe("6 Jan 2099, 15.00 WIB");
+    // Nothing to simulate without the payment service.
+    expect(payment.find('[data-action="simulate"]').exists()).toBe(false);
+
+    gateway.on("GET", `/api/v1/payments/${PAYMENT_ID}`, () => jsonResponse(paymentJson()));
+    await payment.get("[data-payment-unreachable] button").trigger("click");
+    await settle();
+    expect(section(wrapper, "payment").find("[data-payment-unreachable]").exists()).toBe(false);
+    expect(section(wrapper, "payment").find('[data-action="simulate"]').exists()).toBe(true);
+  });
+
+  it("folds the bank's steps for ATM, mobile and internet banking, with the number and total filled in", async () => {
+    orderFields = v13Order();
+    const { wrapper } = await open();
+    const guides = section(wrapper, "payment").findAll("[data-guide]");
+    expect(guides.map((guide) => guide.get("summary").text())).toEqual(["ATM BCA", "BCA mobile (m-BCA)", "KlikBCA"]);
+    for (const guide of guides) {
+      expect(guide.element.tagName).toBe("DETAILS");
+      expect((guide.element as HTMLDetailsElement).open).toBe(false);
+      expect(guide.text()).toContain("8808123456789012");
+      expect(guide.text()).toContain("Rp\u00a027.000");
+    }
+  });
+
+  it("tells what to say at the cashier of a retail outlet", async () => {
+    const retail = { retailOutlet: { outletName: "Alfamart", paymentCode: "PASAR123456789" } };
+    orderFields = v13Order({ paymentChannelCode: "alfamart", paymentInstructions: retail });
+    gateway.on("GET", `/api/v1/payments/${PAYMENT_ID}`, () =>
+      jsonResponse(paymentJson("PENDING", { channelCode: "alfamart", virtualAccount: undefined, ...retail })),
+    );
+    const { wrapper } = await open();
+    const steps = section(wrapper, "payment").get("[data-cashier-steps]");
+    expect(steps.get("h3").text()).toBe("Di kasir");
+    expect(steps.text()).toContain("“Saya mau bayar tagihan Pasar, kode pembayarannya PASAR123456789.”");
+    expect(steps.text()).toContain("Rp\u00a027.000");
+  });
+
+  it("offers to save a QRIS code as a PNG named by the order number", async () => {
+    const qris = { qris: { qrString: "00020101021226610016ID.CO.PASAR.WWW0118936000000000000001" } };
+    orderFields = v13Order({ paymentChannelCode: "qris", paymentInstructions: qris });
+    gateway.on("GET", `/api/v1/payments/${PAYMENT_ID}`, () =>
+      jsonResponse(paymentJson("PENDING", { channelCode: "qris", virtualAccount: undefined, ...qris })),
+    );
+    const { wrapper } = await open();
+    await vi.waitFor(() => expect(wrapper.find('[data-action="save-qr"]').exists()).toBe(true), WAIT);
+    const save = wrapper.get('[data-action="save-qr"]');
+    expect(save.text()).toBe("Simpan QR");
+    expect(save.attributes("download")).toBe(`QRIS-${ORDER_NUMBER}.png`);
+    const href = save.attributes("href") ?? "";
+    expect(href).toMatch(/^data:image\/png;base64,/);
+    const bytes = Buffer.from(href.slice(href.indexOf(",") + 1), "base64");
+    expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  });
+
+  it("tells where a push e-wallet's request went and until when, and never shows a placeholder link", async () => {
+    const ovo = { ewallet: { walletName: "OVO", checkoutUrl: "", phoneNumber: "0812****7890" } };
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2026-12-05T03:00:00Z"));
+    orderFields = v13Order({
+      paymentChannelCode: "ovo",
+      paymentInstructions: ovo,
+      createTime: "2026-12-05T03:00:00Z",
+      expireTime: "2026-12-05T03:30:00Z",
+    });
+    gateway.on("GET", `/api/v1/payments/${PAYMENT_ID}`, () =>
+      jsonResponse(paymentJson("PENDING", { channelCode: "ovo", virtualAccount: undefined, ...ovo })),
+    );
+    const { wrapper } = await open();
+    const payment = section(wrapper, "payment");
+    expect(payment.get("[data-ewallet-push]").text()).toBe(
+      "Kami mengirim permintaan pembayaran ke akun OVO 0812****7890: buka aplikasi OVO dan setujui sebelum 10.30 WIB.",
+    );
+    expect(payment.get("[data-payment-window]").text()).toBe("Bayar dalam 30 menit");
+    expect(payment.find("[data-checkout-url]").exists()).toBe(false);
+  });
+
+  it("says the demo shop has no wallet app and points to the simulate button, even when given a placeholder link", async () => {
+    const gopay = { ewallet: { walletName: "GoPay", checkoutUrl: "https://sandbox.pasar.test/checkout/gopay/SBX1" } };
+    orderFields = v13Order({ paymentChannelCode: "gopay", paymentInstructions: gopay });
+    gateway.on("GET", `/api/v1/payments/${PAYMENT_ID}`, () =>
+      jsonResponse(paymentJson("PENDING", { channelCode: "gopay", virtualAccount: undefined, ...gopay })),
+    );
+    const { wrapper } = await open();
+    const payment = section(wrapper, "payment");
+    await vi.waitFor(() => expect(payment.find("[data-ewallet-sandbox]").exists()).toBe(true), WAIT);
+    expect(payment.get("[data-ewallet-sandbox]").text()).toContain("“Simulasikan pembayaran”");
+    expect(payment.find("[data-checkout-url]").exists()).toBe(false);
+    expect(payment.html()).not.toContain("pasar.test");
+    expect(payment.find('[data-action="simulate"]').exists()).toBe(true);
+  });
+
+  it("opens a real provider's app link", async () => {
+    const gopay = { ewallet: { walletName: "GoPay", checkoutUrl: "gojek://gopay/pay?ref=ABC" } };
+    gateway.on("GET", "/api/v1/payment-channels", () => jsonResponse(channelsJson({ sandbox: false })));
+    orderFields = v13Order({ paymentChannelCode: "gopay", paymentInstructions: gopay });
+    gateway.on("GET", `/api/v1/payments/${PAYMENT_ID}`, () =>
+      jsonResponse(paymentJson("PENDING", { channelCode: "gopay", virtualAccount: undefined, provider: "xendit", ...gopay })),
+    );
+    const { wrapper } = await open();
+    const link = section(wrapper, "payment").get("[data-checkout-url]");
+    expect(link.text()).toBe("Buka aplikasi GoPay");
+    expect(link.attributes("href")).toBe("gojek://gopay/pay?ref=ABC");
+    expect(section(wrapper, "payment").find("[data-ewallet-sandbox]").exists()).toBe(false);
+  });
+
+  it("moves the focus to the payment's new status after Simulasikan pembayaran", async () => {
+    gateway.on("POST", `/api/v1/payments/${PAYMENT_ID}:simulate`, () => {
+      paymentState = "PAID";
+      return jsonResponse(paymentJson("PAID", { paidTime: "2026-01-05T08:05:00Z" }));
+    });
+    orderFields = v13Order();
+    const { wrapper } = await open();
+    const button = wrapper.get('[data-action="simulate"]');
+    (button.element as HTMLButtonElement).focus();
+    await button.trigger("click");
+    await settle();
+    const status = wrapper.get("[data-payment-status]");
+    expect(document.activeElement).toBe(status.element);
+    expect(status.attributes("tabindex")).toBe("-1");
+    expect(status.text()).toContain("Pembayaran diterima");
+    expect(wrapper.get('[role="status"][aria-live="polite"]').text()).toMatch(/^Status pesanan: /);
+  });
+
+  it("names the products and packages in English in English mode", async () => {
+    orderLine = { productDisplayNameEn: "Nusantara Credit", packageDisplayNameEn: "Credit 10,000" };
+    orderFields = v13Order();
+    const rendered = await renderRoute(PATH, { locale: "en" });
+    mounted = rendered.wrapper;
+    const transaction = section(rendered.wrapper, "transaction");
+    expect(transaction.get("[data-line-product]").text()).toBe("Nusantara Credit");
+    expect(transaction.get("[data-line-package]").text()).toBe("Credit 10,000");
+    expect(section(rendered.wrapper, "delivery").get("h3").text()).toContain("Nusantara Credit");
+    expect(section(rendered.wrapper, "payment").get("[data-payment-window]").text()).toBe("Pay within 24 hours");
+    expect(section(rendered.wrapper, "payment").get("[data-deadline]").text()).toBe("6 Jan 2099, 15:00 WIB");
+    expect(section(rendered.wrapper, "payment").findAll("[data-guide] summary")[0]?.text()).toBe("BCA ATM");
+  });
+});

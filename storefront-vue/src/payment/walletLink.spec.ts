@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+
+import { usableWalletLink } from "./walletLink";
+
+describe("an e-wallet's checkout link", () => {
+  it("is shown when it opens an app or a real page", () => {
+    expect(usableWalletLink("gojek://gopay/pay?ref=ABC")).toBe("gojek://gopay/pay?ref=ABC");
+    expect(usableWalletLink("https://app.midtrans.com/snap/v3/redirection/abc")).toBe(
+      "https://app.midtrans.com/snap/v3/redirection/abc",
+    );
+  });
+
+  it("is never a placeholder, a script or nothing", () => {
+    for (const link of [
+      "",
+      "  ",
+      "https://sandbox.pasar.test/checkout/gopay/SBX1",
+      "https://example.com/pay",
+      "https://pay.example.org/x",
+      "http://localhost:8080/pay",
+      "https://wallet.invalid/",
+      "javascript:alert(1)",
+      "data:text/html,hi",
+      "/relative/path",
+    ]) {
+      expect(usableWalletLink(link), link).toBeUndefined();
+    }
+  });
+});
