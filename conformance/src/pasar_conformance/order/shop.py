@@ -11,6 +11,7 @@ cancels those still pending and their stock goes back (:meth:`Shop.cancel_leftov
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from pasar.payment.v1 import payment_service_pb2 as payment_pb
 from pasar.product.v1 import product_pb2
 from pasar.product.v1 import product_service_pb2 as catalog_pb
 from pasar_conformance.answers import retrying
+from pasar_conformance.destination_fields import PHONE_EXAMPLE, TELKOMSEL_PREFIXES, phone_field
 from pasar_conformance.eventually import eventually
 from pasar_conformance.order.after_payment import PAID_STATE_NAMES, is_paid
 from pasar_conformance.product.seed import Catalog, catalog
@@ -37,6 +39,11 @@ PRODUCT_SERVICE = "pasar.product.v1.ProductService"
 CREATE_ORDER = f"{ORDER_SERVICE}/CreateOrder"
 GET_ORDER = f"{ORDER_SERVICE}/GetOrder"
 CANCEL_ORDER = f"{ORDER_SERVICE}/CancelOrder"
+LOOKUP_ORDER = f"{ORDER_SERVICE}/LookupOrder"
+# An order number (contracts v1.3): "PSR-" and six of ORDER_NUMBER_ALPHABET, which has no
+# 0/O, 1/I/L or U.
+ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+ORDER_NUMBER = re.compile(r"^PSR-[2-9A-HJKMNP-TV-Z]{6}$")
 # The price of the run's usual package: inside the limits of common channels.
 PRICE = 10_000
 # How the run's products are delivered: a voucher code needs no destination.
@@ -69,6 +76,15 @@ class Shop:
         """A new product with one package per stock (priced PRICE, 2 * PRICE, ...): a
         voucher code with no destination, since a product without a delivery kind is not sold."""
         return self.catalog.packages(stocks, delivery_kind=DELIVERY_KIND)
+
+    def phone_package(self, stock: int = 10) -> product_pb2.Package:
+        """A package of a new product that asks for a Telkomsel phone number to top up."""
+        product = self.catalog.product(
+            self.catalog.shared_category(),
+            destination_fields=[phone_field(TELKOMSEL_PREFIXES)],
+            delivery_kind=product_pb2.DELIVERY_KIND_PHONE_CREDIT,
+        )
+        return self.catalog.package(product.id, stock=stock)
 
     def deliverable_product(self) -> product_pb2.Product:
         """A new product without packages, delivered as the run's products are."""
@@ -110,8 +126,13 @@ class Shop:
         return self._channels
 
     def channel_for(self, amount: int) -> payment_pb2.PaymentChannel:
-        """An enabled channel that accepts amount (the one with the widest range)."""
-        fitting = [c for c in self.channels() if c.min_amount.amount <= amount <= c.max_amount.amount]
+        """An enabled channel that accepts amount (the one with the widest range) and needs
+        no payer's phone number (such a channel refuses the usual requests)."""
+        fitting = [
+            c
+            for c in self.channels()
+            if c.min_amount.amount <= amount <= c.max_amount.amount and not c.requires_phone_number
+        ]
         assert fitting, f"no enabled channel of the shop accepts {amount}: {self.channels()}"
         return max(fitting, key=lambda c: c.max_amount.amount - c.min_amount.amount)
 
@@ -139,6 +160,7 @@ class Shop:
         channel: str = "",
         request_id: str | None = None,
         language_code: str = "en",
+        payer_phone_number: str = "",
     ) -> order_pb.CreateOrderRequest:
         """A CreateOrderRequest of lines (package id, quantity) with a new request_id (unless
         one is given; "" for none), through channel or one that accepts the lines at PRICE."""
@@ -148,7 +170,15 @@ class Shop:
             lines=[order_pb.CreateOrderLine(package_id=p, quantity=q) for p, q in lines],
             payment_channel_code=channel or self.channel_for(PRICE).code,
             language_code=language_code,
+            payer_phone_number=payer_phone_number,
         )
+
+    def request_through(
+        self, channel: payment_pb2.PaymentChannel, *lines: tuple[str, int]
+    ) -> order_pb.CreateOrderRequest:
+        """A CreateOrderRequest through channel, with the payer's phone number it asks for."""
+        phone = PHONE_EXAMPLE if channel.requires_phone_number else ""
+        return self.request(*lines, channel=channel.code, payer_phone_number=phone)
 
     def create(self, request: order_pb.CreateOrderRequest) -> order_pb.CreateOrderResponse:
         """CreateOrder once (no retry); the order is remembered for the end of the run."""
@@ -167,6 +197,11 @@ class Shop:
         """A new pending order of quantity units of a new package with stock units."""
         [package] = self.packages((stock,))
         return self.place(self.request((package.id, quantity)))
+
+    def lookup(self, order_number: str, contact: str) -> order_pb.LookupOrderResponse:
+        """LookupOrder: the order by its number and its e-mail address or a destination."""
+        request = order_pb.LookupOrderRequest(order_number=order_number, contact=contact)
+        return cast(order_pb.LookupOrderResponse, self.order.call(LOOKUP_ORDER, request))
 
     def get(self, order_id: str, token: str) -> order_pb2.Order:
         answer = self.order.call(GET_ORDER, order_pb.GetOrderRequest(id=order_id, token=token))

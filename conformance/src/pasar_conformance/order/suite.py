@@ -54,5 +54,9 @@ ORDER_SUITE = Suite(
         ProductReason.Name(ProductReason.PACKAGE_NOT_FOUND),
         PaymentReason.Name(PaymentReason.CHANNEL_NOT_FOUND),
         PaymentReason.Name(PaymentReason.AMOUNT_OUT_OF_RANGE),
+        # v1.3: the payer's phone number a phone-push e-wallet needs (checked at checkout),
+        # and LookupOrder's limit on failed look-ups of one number.
+        PaymentReason.Name(PaymentReason.PAYER_PHONE_NUMBER_REQUIRED),
+        CommonReason.Name(CommonReason.RATE_LIMITED),
     ),
 )

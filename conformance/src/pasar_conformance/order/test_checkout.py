@@ -87,7 +87,7 @@ def test_every_kind_of_channel_gives_the_instructions_of_its_kind(shop: Shop) ->
     assert by_kind, "no channel of the shop takes an order of one package"
     packages = shop.packages([1] * len(by_kind))
     for package, (kind, channel) in zip(packages, sorted(by_kind.items()), strict=True):
-        payment = shop.place(shop.request((package.id, 1), channel=channel.code)).payment
+        payment = shop.place(shop.request_through(channel, (package.id, 1))).payment
         assert (payment.channel_code, payment.channel_kind) == (channel.code, kind)
         assert payment.WhichOneof("instructions") == instructions_of(kind), payment
 
@@ -204,7 +204,7 @@ def test_an_amount_the_channel_does_not_take_is_out_of_range_naming_its_limits(s
     product = shop.deliverable_product()
     package = shop.catalog.package(product.id, price=channel.min_amount.amount - 1)
     expect_reason(
-        lambda: shop.create(shop.request((package.id, 1), channel=channel.code)),
+        lambda: shop.create(shop.request_through(channel, (package.id, 1))),
         PaymentReason.Name(PaymentReason.AMOUNT_OUT_OF_RANGE),
         metadata={
             "channel_code": channel.code,

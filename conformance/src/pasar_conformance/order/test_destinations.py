@@ -14,23 +14,16 @@ from pasar.order.v1 import order_service_pb2 as order_pb
 from pasar.order.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1 import product_pb2
 from pasar_conformance.answers import expect_reason, refused, violated_fields
-from pasar_conformance.destination_fields import PHONE_EXAMPLE, TELKOMSEL_PREFIXES, phone_field
+from pasar_conformance.destination_fields import PHONE_EXAMPLE
 from pasar_conformance.order.shop import Shop
 
 INVALID_DESTINATION = CommonReason.Name(CommonReason.INVALID_DESTINATION)
 PHONE = PHONE_EXAMPLE
-PHONE_NUMBER = phone_field(TELKOMSEL_PREFIXES)
 
 
 def phone_package(shop: Shop, stock: int = 10) -> product_pb2.Package:
     """A package of a new product that asks for a phone number of one operator."""
-    catalog = shop.catalog
-    product = catalog.product(
-        catalog.shared_category(),
-        destination_fields=[PHONE_NUMBER],
-        delivery_kind=product_pb2.DELIVERY_KIND_PHONE_CREDIT,
-    )
-    return catalog.package(product.id, stock=stock)
+    return shop.phone_package(stock)
 
 
 def with_destination(
