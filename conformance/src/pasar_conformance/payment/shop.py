@@ -20,6 +20,8 @@ import pytest
 
 from pasar.common.v1.money_pb2 import Money
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
+from pasar.payment.v1.error_reason_pb2 import ErrorReason
+from pasar_conformance.answers import skip_unreached
 from pasar_conformance.target import Target
 
 SERVICE = "pasar.payment.v1.PaymentService"
@@ -29,6 +31,8 @@ CURRENCY = "IDR"
 SANDBOX = "sandbox"
 # The amount the suite pays when the channel's limits allow it.
 USUAL_AMOUNT = 50_000
+# The payer's wallet number the suite gives a channel that requires one (requires_phone_number).
+PAYER_PHONE_NUMBER = "081234567890"
 
 
 def rpc(name: str) -> str:
@@ -129,10 +133,22 @@ class PaymentDesk:
                 return channel
         pytest.skip(f"the target has no enabled channel of kind {payment_pb2.PaymentChannelKind.Name(kind)}")
 
+    def phone_wallet(self) -> payment_pb2.PaymentChannel:
+        """The first enabled channel that requires the payer's phone number (skips the case,
+        recording reasons as unreached, when the target has none)."""
+        wallets = [channel for channel in self.channels() if channel.requires_phone_number]
+        if not wallets:
+            skip_unreached(
+                "the target has no channel that requires a phone number",
+                ErrorReason.Name(ErrorReason.PAYER_PHONE_NUMBER_REQUIRED),
+            )
+        return wallets[0]
+
     def request(
         self, channel: payment_pb2.PaymentChannel | None = None, amount: int | None = None
     ) -> payment_service_pb2.CreatePaymentRequest:
-        """A valid CreatePayment request for a new order of the run."""
+        """A valid CreatePayment request for a new order of the run (with the payer's phone
+        number when the channel requires one)."""
         channel = channel or self.channel()
         order_id = self.target.run.new("order")
         with self._lock:
@@ -143,6 +159,7 @@ class PaymentDesk:
             amount=rupiah(amount_for(channel) if amount is None else amount),
             description="Pesanan uji kesesuaian",
             customer_email="pembeli@example.com",
+            payer_phone_number=PAYER_PHONE_NUMBER if channel.requires_phone_number else "",
         )
 
     def create(self, request: payment_service_pb2.CreatePaymentRequest) -> payment_pb2.Payment:

@@ -72,6 +72,18 @@ CASES: list[tuple[str, str, str, Callable[[PaymentDesk], message.Message]]] = [
         lambda p: _create(p, customer_email="not-an-address"),
     ),
     (
+        "create-phone-pattern",
+        "CreatePayment",
+        "payer_phone_number",
+        lambda p: _create(p, payer_phone_number="021-5550123"),
+    ),
+    (
+        "create-phone-too-short",
+        "CreatePayment",
+        "payer_phone_number",
+        lambda p: _create(p, payer_phone_number="0812345"),
+    ),
+    (
         "find-order-id-pattern",
         "FindPaymentByOrder",
         "order_id",
