@@ -10,10 +10,12 @@ without a change here.
 
 from __future__ import annotations
 
+from typing import Final
+
 from pasar.payment.v1 import payment_pb2
 
-_PAYMENT_ONEOF = "instructions"
-_INSTRUCTIONS_ONEOF = "kind"
+_PAYMENT_ONEOF: Final = "instructions"
+_INSTRUCTIONS_ONEOF: Final = "kind"
 
 
 def payment_instructions(payment: payment_pb2.Payment) -> payment_pb2.PaymentInstructions:
