@@ -1,7 +1,8 @@
 """The order suite passes against svc-order (with svc-product and svc-payment of the same
 shop), on SQLite and on MariaDB, within its budget, and again against the same shop; and
 against a shop that delivers (svc-fulfillment running), where paid orders go on to be
-FULFILLED while the suite reads them."""
+FULFILLED while the suite reads them; and its look-up cases against a shop whose limit on
+failed look-ups is not the default."""
 
 from __future__ import annotations
 
@@ -63,3 +64,16 @@ def test_the_order_suite_passes_against_a_shop_that_delivers(
         f"order suite with deliveries on {database_kind}: {passed} cases passed ({skipped} skipped), "
         f"{len(delivered)} orders delivered"
     )
+
+
+def test_the_lookup_cases_judge_by_the_shop_s_own_limit_on_failed_look_ups(
+    service_databases: Mapping[str, str], tmp_path: Path, failure_logs: FailureLogs, conformance: RunSuite
+) -> None:
+    """The contract leaves the number of failed look-ups before RATE_LIMITED to the
+    deployment (PASAR_ORDER_LOOKUP_MAX_FAILURES): the cases find it, never assume 5."""
+    with running_shop(
+        tmp_path, service_databases, failure_logs, PASAR_ORDER_LOOKUP_MAX_FAILURES="2"
+    ) as stack:
+        result = judge_order(stack, conformance, "-q", "-k", "test_lookup")
+    assert result.returncode == 0, result.stdout[-6000:]
+    assert "5 passed" in result.stdout.strip().splitlines()[-1], result.stdout[-2000:]
