@@ -35,6 +35,45 @@ export interface ProductQuery {
   query?: string;
 }
 
+/** The longest search text the contract takes (ListProductsRequest.query), in characters. */
+export const MAX_QUERY_LENGTH = 100;
+
+/** The search text as the contract takes it: trimmed, at most MAX_QUERY_LENGTH characters. */
+export function searchQuery(typed: string): string {
+  return Array.from(typed.trim()).slice(0, MAX_QUERY_LENGTH).join("").trim();
+}
+
+/** The most products a page may hold (the contract's maximum). */
+const PRODUCT_PAGE_SIZE = 100;
+
+/** Products loaded so far, and the token to load more (empty when there are no more). */
+export interface ProductBatch {
+  products: Product[];
+  nextPageToken: string;
+}
+
+/**
+ * Active products matching the filters, following the pages from pageToken until at
+ * least `limit` are loaded or the last page: the home page shows the catalog grouped by
+ * category, which needs the products of a category together (pages come ordered by id).
+ */
+export async function listProductBatch(
+  request: { categoryId?: string; query?: string; pageToken?: string; limit: number },
+  signal?: AbortSignal,
+): Promise<ProductBatch> {
+  const products: Product[] = [];
+  let pageToken = request.pageToken ?? "";
+  do {
+    const page = await listProducts(
+      { pageSize: PRODUCT_PAGE_SIZE, pageToken, categoryId: request.categoryId, query: request.query },
+      signal,
+    );
+    products.push(...page.products);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== "" && products.length < request.limit);
+  return { products, nextPageToken: pageToken };
+}
+
 /** One page of active products. */
 export async function listProducts(request: ProductQuery, signal?: AbortSignal): Promise<ListProductsResponse> {
   const json = await requestJson("GET", "/products", {

@@ -12,7 +12,9 @@ import {
   isPaymentNoLongerPending,
   isSandboxDisabled,
   orderRefusal,
+  refusedAmountRange,
   refusedDestinationField,
+  retryAfterSeconds,
 } from "./reasons";
 
 function refused(reason: string | undefined): ApiError {
@@ -24,7 +26,9 @@ describe("orderRefusal", () => {
     [ProductReason[ProductReason.OUT_OF_STOCK], "outOfStock"],
     [ProductReason[ProductReason.PACKAGE_NOT_FOUND], "packageGone"],
     [ProductReason[ProductReason.PRODUCT_NOT_FOUND], "packageGone"],
-    [PaymentReason[PaymentReason.AMOUNT_OUT_OF_RANGE], "channelRefused"],
+    [PaymentReason[PaymentReason.AMOUNT_OUT_OF_RANGE], "amountOutOfRange"],
+    [PaymentReason[PaymentReason.PAYER_PHONE_NUMBER_REQUIRED], "payerPhoneRequired"],
+    [CommonReason[CommonReason.RATE_LIMITED], "rateLimited"],
     [PaymentReason[PaymentReason.CHANNEL_DISABLED], "channelRefused"],
     [PaymentReason[PaymentReason.CHANNEL_NOT_FOUND], "channelRefused"],
     [CommonReason[CommonReason.INVALID_DESTINATION], "destinationRefused"],
@@ -82,5 +86,35 @@ describe("the destination refusals", () => {
   it("tell a destination the biller does not know", () => {
     expect(isDestinationNotFound(refused(FulfillmentReason[FulfillmentReason.DESTINATION_NOT_FOUND]))).toBe(true);
     expect(isDestinationNotFound(refused(FulfillmentReason[FulfillmentReason.LOOKUP_NOT_SUPPORTED]))).toBe(false);
+  });
+});
+
+describe("what a refusal's metadata says", () => {
+  it("reads the channel's limits from AMOUNT_OUT_OF_RANGE", () => {
+    const error = new ApiError(422, "FAILED_PRECONDITION", "out of range", {
+      reason: PaymentReason[PaymentReason.AMOUNT_OUT_OF_RANGE],
+      metadata: { channel_code: "bca_va", min_amount: "10000", max_amount: "50000000" },
+    });
+    expect(refusedAmountRange(error)).toEqual({ channelCode: "bca_va", minAmount: 10000n, maxAmount: 50000000n });
+    expect(refusedAmountRange(refused(ProductReason[ProductReason.OUT_OF_STOCK]))).toBeUndefined();
+  });
+
+  it("ignores limits that are not whole numbers", () => {
+    const error = new ApiError(422, "FAILED_PRECONDITION", "out of range", {
+      reason: PaymentReason[PaymentReason.AMOUNT_OUT_OF_RANGE],
+      metadata: { min_amount: "ten", max_amount: "-5" },
+    });
+    expect(refusedAmountRange(error)).toEqual({ channelCode: "", minAmount: undefined, maxAmount: undefined });
+  });
+
+  it("reads how long to wait from RATE_LIMITED, and a 429 without a reason is rate limited too", () => {
+    const limited = new ApiError(429, "RESOURCE_EXHAUSTED", "slow down", {
+      reason: CommonReason[CommonReason.RATE_LIMITED],
+      metadata: { retry_after_seconds: "42" },
+    });
+    expect(retryAfterSeconds(limited)).toBe(42);
+    const bare = new ApiError(429, "RESOURCE_EXHAUSTED", "slow down");
+    expect(orderRefusal(bare)).toBe("rateLimited");
+    expect(retryAfterSeconds(bare)).toBeUndefined();
   });
 });

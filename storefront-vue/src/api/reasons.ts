@@ -20,21 +20,58 @@ const packageRefusals: ReadonlySet<string> = new Set([
 
 /** A Beli refused because of the chosen payment channel: the channel list is stale. */
 const channelRefusals: ReadonlySet<string> = new Set([
-  PaymentReason[PaymentReason.AMOUNT_OUT_OF_RANGE],
   PaymentReason[PaymentReason.CHANNEL_DISABLED],
   PaymentReason[PaymentReason.CHANNEL_NOT_FOUND],
 ]);
 
-/** Why a Beli (CreateOrder) was refused, when the reason says which part of the page is stale. */
-export type OrderRefusal = "outOfStock" | "packageGone" | "channelRefused" | "destinationRefused";
+/**
+ * Why a Beli (CreateOrder) was refused, when the reason says which part of the page is
+ * stale or what the shopper can do: the channel's amount limits (AMOUNT_OUT_OF_RANGE),
+ * the e-wallet's phone number (PAYER_PHONE_NUMBER_REQUIRED), or waiting (RATE_LIMITED).
+ */
+export type OrderRefusal =
+  | "outOfStock"
+  | "packageGone"
+  | "channelRefused"
+  | "amountOutOfRange"
+  | "payerPhoneRequired"
+  | "destinationRefused"
+  | "rateLimited";
 
 export function orderRefusal(error: ApiError): OrderRefusal | undefined {
-  if (error.reason === undefined) return undefined;
+  if (error.reason === undefined) return error.status === 429 ? "rateLimited" : undefined;
   if (error.reason === ProductReason[ProductReason.OUT_OF_STOCK]) return "outOfStock";
   if (packageRefusals.has(error.reason)) return "packageGone";
+  if (error.reason === PaymentReason[PaymentReason.AMOUNT_OUT_OF_RANGE]) return "amountOutOfRange";
   if (channelRefusals.has(error.reason)) return "channelRefused";
+  if (error.reason === PaymentReason[PaymentReason.PAYER_PHONE_NUMBER_REQUIRED]) return "payerPhoneRequired";
   if (error.reason === CommonReason[CommonReason.INVALID_DESTINATION]) return "destinationRefused";
+  if (error.reason === CommonReason[CommonReason.RATE_LIMITED] || error.status === 429) return "rateLimited";
   return undefined;
+}
+
+/** A decimal integer of an error's metadata (such as `min_amount`), or undefined. */
+function metadataInteger(error: ApiError, key: string): bigint | undefined {
+  const value = error.metadata[key];
+  return value !== undefined && /^\d{1,18}$/.test(value) ? BigInt(value) : undefined;
+}
+
+/** The channel's limits an AMOUNT_OUT_OF_RANGE names (metadata `min_amount`, `max_amount`, `channel_code`). */
+export function refusedAmountRange(
+  error: ApiError,
+): { channelCode: string; minAmount: bigint | undefined; maxAmount: bigint | undefined } | undefined {
+  if (error.reason !== PaymentReason[PaymentReason.AMOUNT_OUT_OF_RANGE]) return undefined;
+  return {
+    channelCode: error.metadata.channel_code ?? "",
+    minAmount: metadataInteger(error, "min_amount"),
+    maxAmount: metadataInteger(error, "max_amount"),
+  };
+}
+
+/** How long a RATE_LIMITED answer asks to wait (metadata `retry_after_seconds`), when it says. */
+export function retryAfterSeconds(error: ApiError): number | undefined {
+  const seconds = metadataInteger(error, "retry_after_seconds");
+  return seconds === undefined || seconds <= 0n ? undefined : Number(seconds);
 }
 
 /** A violation path that names a destination value: `lines[0].destination["phone_number"]`. */

@@ -5,9 +5,18 @@
  * specific messages, never the server's English text.
  */
 import type { ApiError } from "@/api/http";
-import { isNotCancellable, isPaymentNoLongerPending, isSandboxDisabled, orderRefusal } from "@/api/reasons";
+import {
+  isNotCancellable,
+  isPaymentNoLongerPending,
+  isSandboxDisabled,
+  orderRefusal,
+  refusedAmountRange,
+  retryAfterSeconds,
+} from "@/api/reasons";
+import { formatRupiah } from "@/pricing/rupiah";
 
 import type { MessageKey } from "./id";
+import type { MessageParams } from "./index";
 
 /** The message for an error of one part of a page: unavailable, or else the fallback. */
 export function sectionErrorKey(error: ApiError, unavailable: MessageKey, fallback: MessageKey = "common.failed"): MessageKey {
@@ -16,12 +25,58 @@ export function sectionErrorKey(error: ApiError, unavailable: MessageKey, fallba
   return fallback;
 }
 
-/** The message for a failed Beli (CreateOrder). */
-export function createOrderErrorKey(error: ApiError): MessageKey {
+/** A message key with the values of its placeholders. */
+export interface Message {
+  key: MessageKey;
+  params: MessageParams;
+}
+
+/** What the order page knows that a refusal's message names. */
+export interface OrderContext {
+  /** The order's amount before fees, as sent. */
+  amount?: bigint;
+  /** A channel's name by its code. */
+  channelName: (code: string) => string | undefined;
+}
+
+/**
+ * The message for a failed Beli (CreateOrder): the contract's reason picks it, and its
+ * metadata fills it in (the channel's minimum or maximum, how long to wait, how many are
+ * left); otherwise the status says whether ordering is unavailable or failed.
+ */
+export function createOrderErrorMessage(error: ApiError, context: OrderContext): Message {
   const refusal = orderRefusal(error);
-  if (refusal !== undefined) return `order.${refusal}`;
-  if (error.code === "INVALID_ARGUMENT") return "order.invalid";
-  return sectionErrorKey(error, "order.unavailable", "order.failed");
+  const channel = context.channelName(error.metadata.channel_code ?? "") ?? error.metadata.channel_code ?? "";
+  switch (refusal) {
+    case "outOfStock":
+      return { key: "order.outOfStock", params: { available: error.metadata.available ?? "0" } };
+    case "amountOutOfRange": {
+      const range = refusedAmountRange(error);
+      const aboveMaximum =
+        range?.maxAmount !== undefined &&
+        (context.amount === undefined ? range.minAmount === undefined : context.amount > range.maxAmount);
+      if (aboveMaximum && range?.maxAmount !== undefined) {
+        return { key: "order.amountAboveMaximum", params: { channel, amount: formatRupiah(range.maxAmount) } };
+      }
+      if (range?.minAmount !== undefined) {
+        return { key: "order.amountBelowMinimum", params: { channel, amount: formatRupiah(range.minAmount) } };
+      }
+      return { key: "order.channelRefused", params: {} };
+    }
+    case "payerPhoneRequired":
+      return { key: "order.payerPhoneRequired", params: { wallet: channel } };
+    case "rateLimited": {
+      const seconds = retryAfterSeconds(error);
+      return seconds === undefined
+        ? { key: "order.rateLimitedShort", params: {} }
+        : { key: "order.rateLimited", params: { seconds } };
+    }
+    case undefined:
+      if (error.code === "INVALID_ARGUMENT") return { key: "order.invalid", params: {} };
+      return { key: sectionErrorKey(error, "order.unavailable", "order.failed"), params: {} };
+    default:
+      return { key: `order.${refusal}`, params: {} };
+  }
 }
 
 /** The message for a failed cancellation. */

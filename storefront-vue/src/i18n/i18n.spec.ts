@@ -10,11 +10,33 @@ describe("the storefront's messages", () => {
   it("say the study's words in Indonesian", () => {
     expect(translate("id", "order.buy")).toBe("Beli");
     expect(translate("id", "order.choosePackage")).toBe("Pilih paket");
-    expect(translate("id", "order.chooseChannel")).toBe("Pilih channel pembayaran");
     expect(translate("id", "payment.details")).toBe("Detail Pembayaran");
     expect(translate("id", "payment.transaction")).toBe("Detail Transaksi");
     expect(translate("id", "order.unavailable")).toMatch(/^Pemesanan sedang tidak tersedia/);
     expect(translate("en", "order.unavailable")).toMatch(/^Ordering is unavailable right now/);
+  });
+
+  it("say the words local shops use, in both languages", () => {
+    const words: [Parameters<typeof translate>[1], string, string][] = [
+      ["order.chooseChannel", "Pilih metode pembayaran", "Choose a payment method"],
+      ["payment.channel", "Metode pembayaran", "Payment method"],
+      ["order.summaryFee", "Biaya admin", "Admin fee"],
+      ["transaction.fee", "Biaya admin", "Admin fee"],
+      ["order.total", "Total bayar", "Total"],
+      ["payment.totalToPay", "Total bayar", "Total"],
+      ["transaction.total", "Total bayar", "Total"],
+      ["transaction.orderId", "Nomor pesanan", "Order number"],
+      ["nav.lookup", "Cek pesanan", "Check order"],
+    ];
+    for (const [key, indonesian, english] of words) {
+      expect(translate("id", key), key).toBe(indonesian);
+      expect(translate("en", key), key).toBe(english);
+    }
+    expect(translate("id", "order.fee", { amount: "Rp 4.000" })).toBe("Biaya admin Rp 4.000");
+    expect(translate("id", "payment.payBefore", { time: "10.00 WIB" })).toBe("Bayar sebelum 10.00 WIB");
+    for (const catalog of [id, en]) {
+      for (const [key, text] of Object.entries(catalog)) expect(text, key).not.toMatch(/[Cc]hannel (pembayaran|fee)|payment channel/);
+    }
   });
 
   it("have every message in both languages, none empty", () => {

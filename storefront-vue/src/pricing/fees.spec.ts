@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { PaymentChannelSchema, type PaymentChannel } from "@pasar/contracts/pasar/payment/v1/payment_pb";
 import { describe, expect, it } from "vitest";
 
-import { channelAcceptsAmount, channelFee, orderTotals } from "./fees";
+import { brokenAmountLimit, channelAcceptsAmount, channelFee, orderTotals } from "./fees";
 
 function channel(fields: { flat?: bigint; bps?: number; min?: bigint; max?: bigint; enabled?: boolean }): PaymentChannel {
   return create(PaymentChannelSchema, {
@@ -67,5 +67,20 @@ describe("order totals", () => {
 
   it("has no fee before a channel is chosen", () => {
     expect(orderTotals(11500n, 3, undefined)).toEqual({ subtotal: 34500n, fee: 0n, total: 34500n });
+  });
+});
+
+describe("the limit an amount breaks", () => {
+  const limited = channel({ min: 10000n, max: 20000n });
+
+  it("names the minimum below it and the maximum above it, its ends included", () => {
+    expect(brokenAmountLimit(limited, 9999n)).toEqual({ kind: "minimum", amount: 10000n });
+    expect(brokenAmountLimit(limited, 20001n)).toEqual({ kind: "maximum", amount: 20000n });
+    expect(brokenAmountLimit(limited, 10000n)).toBeUndefined();
+    expect(brokenAmountLimit(limited, 20000n)).toBeUndefined();
+  });
+
+  it("has none for a channel without limits", () => {
+    expect(brokenAmountLimit(channel({}), 10n ** 12n)).toBeUndefined();
   });
 });

@@ -28,6 +28,24 @@ export function channelAcceptsAmount(channel: PaymentChannel, amount: bigint): b
   return true;
 }
 
+/** Why a channel does not take an amount: it is below the channel's minimum or above its maximum. */
+export interface AmountLimit {
+  kind: "minimum" | "maximum";
+  /** The channel's minimum or maximum, before fees. */
+  amount: bigint;
+}
+
+/** The limit an amount breaks at a channel, if any ("Minimal Rp 10.000"). */
+export function brokenAmountLimit(channel: PaymentChannel, amount: bigint): AmountLimit | undefined {
+  if (channel.minAmount !== undefined && amount < channel.minAmount.amount) {
+    return { kind: "minimum", amount: channel.minAmount.amount };
+  }
+  if (channel.maxAmount !== undefined && amount > channel.maxAmount.amount) {
+    return { kind: "maximum", amount: channel.maxAmount.amount };
+  }
+  return undefined;
+}
+
 /** What an order costs: the packages, the channel's fee, and what the shopper pays. */
 export interface OrderTotals {
   subtotal: bigint;

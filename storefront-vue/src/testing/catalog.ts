@@ -10,16 +10,26 @@ export function money(amount: number): JsonObject {
   return { currencyCode: "IDR", amount: String(amount) };
 }
 
-export function packageJson(id: string, name: string, price: number, stock: number, sortOrder = 1): JsonObject {
+export function packageJson(
+  id: string,
+  name: string,
+  price: number,
+  stock: number,
+  sortOrder = 1,
+  english: { name?: string; description?: string } = {},
+): JsonObject {
   return {
     id,
     productId: "pulsa-nusantara",
     displayName: name,
+    displayNameEn: english.name ?? "",
     description: "",
+    descriptionEn: english.description ?? "",
     price: money(price),
     stockAvailable: stock,
     sortOrder,
     productDisplayName: "Pulsa Nusantara",
+    productDisplayNameEn: "Nusantara Phone Credit",
   };
 }
 
@@ -62,7 +72,10 @@ export function tokenProductJson(): JsonObject {
   return {
     id: "token-listrik",
     displayName: "Token Listrik Prabayar",
+    displayNameEn: "Prepaid Electricity Token",
     description: "Token PLN prabayar.",
+    descriptionEn: "",
+    searchKeywords: ["pln", "listrik", "token"],
     categoryId: "token-listrik",
     imageUrl: "/images/products/token-listrik.svg",
     state: "PRODUCT_STATE_ACTIVE",
@@ -78,12 +91,15 @@ export function productJson(): JsonObject {
   return {
     id: "pulsa-nusantara",
     displayName: "Pulsa Nusantara",
+    displayNameEn: "Nusantara Phone Credit",
     description: "Isi ulang pulsa semua nomor Nusantara.",
+    descriptionEn: "Top up any Nusantara number.",
+    searchKeywords: ["telkomsel", "credit"],
     categoryId: "pulsa",
     imageUrl: "/images/products/pulsa-nusantara.svg",
     state: "PRODUCT_STATE_ACTIVE",
     packages: [
-      packageJson("pulsa-nusantara-10k", "Pulsa 10.000", 11500, 40, 1),
+      packageJson("pulsa-nusantara-10k", "Pulsa 10.000", 11500, 40, 1, { name: "Credit 10,000" }),
       packageJson("pulsa-nusantara-50k", "Pulsa 50.000", 50500, 3, 2),
       packageJson("pulsa-nusantara-100k", "Pulsa 100.000", 99000, 0, 3),
     ],
@@ -99,8 +115,8 @@ export function productJson(): JsonObject {
 export function categoriesJson(): JsonObject {
   return {
     categories: [
-      { id: "pulsa", displayName: "Pulsa", sortOrder: 1 },
-      { id: "paket-data", displayName: "Paket Data", sortOrder: 2 },
+      { id: "pulsa", displayName: "Pulsa", displayNameEn: "Phone Credit", sortOrder: 1 },
+      { id: "paket-data", displayName: "Paket Data", displayNameEn: "Data Plans", sortOrder: 2 },
     ],
     nextPageToken: "",
   };
@@ -117,6 +133,7 @@ export function channelJson(
   fees: { flat?: number; bps?: number },
   limits: { min: number; max: number },
   sortOrder: number,
+  extra: JsonObject = {},
 ): JsonObject {
   return {
     code,
@@ -130,6 +147,8 @@ export function channelJson(
     enabled: true,
     sortOrder,
     logoUrl: `/images/channels/${code}.svg`,
+    requiresPhoneNumber: false,
+    ...extra,
   };
 }
 
@@ -142,6 +161,35 @@ export function channelsJson(options: { sandbox?: boolean } = {}): JsonObject {
       channelJson("qris", "QRIS", "QRIS", { bps: 70 }, { min: 1000, max: 10000000 }, 20),
       channelJson("ovo", "OVO", "EWALLET", { bps: 150 }, { min: 1000, max: 20000 }, 30),
       channelJson("alfamart", "Alfamart", "RETAIL_OUTLET", { flat: 5000 }, { min: 40000, max: 5000000 }, 40),
+    ],
+    nextPageToken: "",
+  };
+}
+
+/**
+ * The demo shop's channels (svc-payment's seed): the common ones first (QRIS, e-wallets,
+ * virtual accounts, retail outlets), OVO and DANA paid by a push to the payer's phone.
+ */
+export function demoChannelsJson(options: { sandbox?: boolean } = {}): JsonObject {
+  const limits = { min: 1000, max: 10_000_000 };
+  const bank = { min: 10_000, max: 50_000_000 };
+  const outlet = { min: 10_000, max: 5_000_000 };
+  const push = { requiresPhoneNumber: true };
+  return {
+    sandbox: options.sandbox ?? true,
+    paymentChannels: [
+      channelJson("qris", "QRIS", "QRIS", { bps: 70 }, limits, 10, { paymentTtl: "900s" }),
+      channelJson("gopay", "GoPay", "EWALLET", { bps: 200 }, limits, 20, { paymentTtl: "1800s" }),
+      channelJson("ovo", "OVO", "EWALLET", { bps: 150 }, limits, 30, { paymentTtl: "1800s", ...push }),
+      channelJson("dana", "DANA", "EWALLET", { bps: 150 }, limits, 40, { paymentTtl: "1800s", ...push }),
+      channelJson("shopeepay", "ShopeePay", "EWALLET", { bps: 200 }, limits, 50, { paymentTtl: "1800s" }),
+      channelJson("bca_va", "BCA Virtual Account", "VIRTUAL_ACCOUNT", { flat: 4000 }, bank, 60),
+      channelJson("bni_va", "BNI Virtual Account", "VIRTUAL_ACCOUNT", { flat: 4000 }, bank, 70),
+      channelJson("bri_va", "BRI Virtual Account", "VIRTUAL_ACCOUNT", { flat: 4000 }, bank, 80),
+      channelJson("mandiri_va", "Mandiri Virtual Account", "VIRTUAL_ACCOUNT", { flat: 4000 }, bank, 90),
+      channelJson("permata_va", "Permata Virtual Account", "VIRTUAL_ACCOUNT", { flat: 4000 }, bank, 100),
+      channelJson("alfamart", "Alfamart", "RETAIL_OUTLET", { flat: 5000 }, outlet, 110),
+      channelJson("indomaret", "Indomaret", "RETAIL_OUTLET", { flat: 5000 }, outlet, 120),
     ],
     nextPageToken: "",
   };

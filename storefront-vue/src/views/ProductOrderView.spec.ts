@@ -1,5 +1,6 @@
 import { ErrorReason as CommonReason } from "@pasar/contracts/pasar/common/v1/error_reason_pb";
 import { ErrorReason as FulfillmentReason } from "@pasar/contracts/pasar/fulfillment/v1/error_reason_pb";
+import { ErrorReason as PaymentReason } from "@pasar/contracts/pasar/payment/v1/error_reason_pb";
 import { ErrorReason as ProductReason } from "@pasar/contracts/pasar/product/v1/error_reason_pb";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { VueWrapper } from "@vue/test-utils";
@@ -8,6 +9,7 @@ import {
   ACCESS_TOKEN,
   channelsJson,
   createOrderResponseJson,
+  demoChannelsJson,
   ORDER_ID,
   productJson,
   tokenProductJson,
@@ -21,6 +23,7 @@ import {
   type FakeGateway,
 } from "@/testing/gateway";
 import { renderRoute, settle } from "@/testing/render";
+import { RECENT_ORDERS_STORAGE_KEY } from "@/composables/useRecentOrders";
 
 /** Lazy pages load on first use, which can take a while on a busy machine. */
 const WAIT = { timeout: 10_000 };
@@ -41,6 +44,7 @@ beforeEach(() => {
 afterEach(() => {
   mounted?.unmount();
   mounted = undefined;
+  localStorage.clear();
 });
 
 async function open(path = PATH) {
@@ -55,6 +59,14 @@ function section(wrapper: VueWrapper, name: string) {
 
 function offeredChannels(wrapper: VueWrapper): string[] {
   return wrapper.findAll("[data-channel-code]").map((option) => option.attributes("data-channel-code") ?? "");
+}
+
+/** The channels that take the order's amount (the others are shown disabled, with their limit). */
+function acceptingChannels(wrapper: VueWrapper): string[] {
+  return wrapper
+    .findAll("[data-channel-code]")
+    .filter((option) => option.find("input:not([disabled])").exists())
+    .map((option) => option.attributes("data-channel-code") ?? "");
 }
 
 async function fillOrder(
@@ -76,7 +88,7 @@ describe("the order page", () => {
     const { wrapper } = await open();
     expect(wrapper.get("h1").text()).toBe("Pulsa Nusantara");
     expect(wrapper.text()).toContain("Pilih paket");
-    expect(wrapper.text()).toContain("Pilih channel pembayaran");
+    expect(wrapper.text()).toContain("Pilih metode pembayaran");
     const packages = wrapper.findAll("[data-package-id]");
     expect(packages.map((item) => item.findAll("span").map((part) => part.text()))).toEqual([
       ["Pulsa 10.000", "Rp\u00a011.500", "Stok 40"],
@@ -86,23 +98,25 @@ describe("the order page", () => {
     expect(wrapper.get('[data-package-id="pulsa-nusantara-100k"] input').attributes()).toHaveProperty("disabled");
     // Before a package is chosen every channel is offered, with its fee rule.
     expect(offeredChannels(wrapper)).toEqual(["bca_va", "qris", "ovo", "alfamart"]);
-    expect(wrapper.get('[data-channel-code="bca_va"] [data-fee]').text()).toBe("Biaya Rp\u00a04.000");
-    expect(wrapper.get('[data-channel-code="qris"] [data-fee]').text()).toBe("Biaya 0,7%");
+    expect(wrapper.get('[data-channel-code="bca_va"] [data-fee]').text()).toBe("Biaya admin Rp\u00a04.000");
+    expect(wrapper.get('[data-channel-code="qris"] [data-fee]').text()).toBe("Biaya admin 0,7%");
   });
 
-  it("offers only the channels whose limits include the amount, with the fee for it", async () => {
+  it("offers the channels whose limits include the amount, and says the others' minimum or maximum", async () => {
     const { wrapper } = await open();
     await wrapper.get('[data-package-id="pulsa-nusantara-10k"] input').setValue(true);
     // 11.500: Alfamart starts at 40.000; OVO takes up to 20.000.
-    expect(offeredChannels(wrapper)).toEqual(["bca_va", "qris", "ovo"]);
-    expect(wrapper.get('[data-channel-code="qris"] [data-fee]').text()).toBe("Biaya Rp\u00a081");
-    expect(wrapper.get('[data-channel-code="ovo"] [data-fee]').text()).toBe("Biaya Rp\u00a0173");
+    expect(acceptingChannels(wrapper)).toEqual(["bca_va", "qris", "ovo"]);
+    expect(wrapper.get('[data-channel-code="alfamart"] [data-limit]').text()).toBe("Minimal Rp\u00a040.000");
+    expect(wrapper.get('[data-channel-code="qris"] [data-fee]').text()).toBe("Biaya admin Rp\u00a081");
+    expect(wrapper.get('[data-channel-code="ovo"] [data-fee]').text()).toBe("Biaya admin Rp\u00a0173");
     await wrapper.get('[data-channel-code="ovo"] input').setValue(true);
     expect(wrapper.get('[data-summary="total"]').text()).toBe("Rp\u00a011.673");
 
-    // 50.500 is over OVO's limit: it disappears and is no longer chosen.
+    // 50.500 is over OVO's limit: it says its maximum and is no longer chosen.
     await wrapper.get('[data-package-id="pulsa-nusantara-50k"] input').setValue(true);
-    expect(offeredChannels(wrapper)).toEqual(["bca_va", "qris", "alfamart"]);
+    expect(acceptingChannels(wrapper)).toEqual(["bca_va", "qris", "alfamart"]);
+    expect(wrapper.get('[data-channel-code="ovo"] [data-limit]').text()).toBe("Maksimal Rp\u00a020.000");
     expect(wrapper.get('[data-summary="fee"]').text()).toBe("Rp\u00a00");
     await wrapper.get('[data-channel-code="bca_va"] input').setValue(true);
     await wrapper.get("#quantity").setValue("2");
@@ -117,7 +131,7 @@ describe("the order page", () => {
     await buyButton(wrapper).trigger("submit");
     await settle();
     expect(wrapper.text()).toContain("Pilih paket terlebih dahulu.");
-    expect(wrapper.text()).toContain("Pilih channel pembayaran terlebih dahulu.");
+    expect(wrapper.text()).toContain("Pilih metode pembayaran terlebih dahulu.");
     expect(wrapper.text()).toContain("Masukkan alamat e-mail yang valid");
     expect(wrapper.get("#customer-email").attributes("aria-invalid")).toBe("true");
     expect(gateway.requestsTo("POST", "/api/v1/orders")).toHaveLength(0);
@@ -218,7 +232,7 @@ describe("the order page", () => {
     gateway.on("GET", "/api/v1/payment-channels", () => unavailable());
     const { wrapper } = await open();
     const channels = section(wrapper, "channels");
-    expect(channels.get('[role="alert"]').text()).toContain("Channel pembayaran sedang tidak dapat dimuat");
+    expect(channels.get('[role="alert"]').text()).toContain("Metode pembayaran sedang tidak dapat dimuat");
     expect(wrapper.findAll("[data-package-id]")).toHaveLength(3);
 
     gateway.on("GET", "/api/v1/payment-channels", () => jsonResponse(channelsJson()));
@@ -415,5 +429,185 @@ describe("the destination form", () => {
     expect(rendered.wrapper.get('label[for="destination-phone_number"]').text()).toBe("Phone number");
     await rendered.wrapper.get("#destination-phone_number").setValue("0857");
     expect(destinationError(rendered.wrapper, "phone_number").text()).toBe("This is not a Telkomsel number (0811, 0812, …).");
+  });
+});
+
+function reasonDetail(reason: string, metadata: Record<string, string>) {
+  return { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason, domain: "pasar.shop", metadata };
+}
+
+describe("the order page in the shopper's language", () => {
+  it("names the product, its description and its packages in English, the Indonesian where there is none", async () => {
+    const rendered = await renderRoute(PATH, { locale: "en" });
+    mounted = rendered.wrapper;
+    const { wrapper } = rendered;
+    expect(wrapper.get("h1").text()).toBe("Nusantara Phone Credit");
+    expect(section(wrapper, "product").text()).toContain("Top up any Nusantara number.");
+    expect(document.title).toContain("Nusantara Phone Credit");
+    expect(wrapper.get('[data-package-id="pulsa-nusantara-10k"]').text()).toContain("Credit 10,000");
+    expect(wrapper.get('[data-package-id="pulsa-nusantara-50k"]').text()).toContain("Pulsa 50.000");
+    await wrapper.get('[data-package-id="pulsa-nusantara-10k"] input').setValue(true);
+    expect(section(wrapper, "checkout").text()).toContain("Credit 10,000 × 1");
+  });
+});
+
+describe("the checkout bar", () => {
+  it("holds the total, the chosen method and Beli, in the form's order after the e-mail", async () => {
+    const { wrapper } = await open();
+    const bar = wrapper.get("[data-checkout-bar]");
+    expect(bar.get("[data-checkout-total]").text()).toBe("Rp\u00a00");
+    expect(bar.get("[data-checkout-channel]").text()).toBe("Belum memilih metode pembayaran");
+    await fillOrder(wrapper, { channel: "qris" });
+    expect(bar.get("[data-checkout-total]").text()).toBe("Rp\u00a011.581");
+    expect(bar.get("[data-checkout-channel]").text()).toBe("Metode: QRIS");
+    expect(bar.find('[data-action="buy"]').exists()).toBe(true);
+    // One Beli on the page, after the e-mail in the document (and so in the keyboard's) order.
+    expect(wrapper.findAll('[data-action="buy"]')).toHaveLength(1);
+    const email = wrapper.get("#customer-email").element;
+    expect(email.compareDocumentPosition(buyButton(wrapper).element) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+
+  it("takes the shopper to the payment methods from its change button", async () => {
+    const { wrapper } = await open();
+    await wrapper.get('[data-channel-code="ovo"] input').setValue(true);
+    await wrapper.get("[data-checkout-bar] button:not([data-action])").trigger("click");
+    expect(document.activeElement).toBe(wrapper.get('[data-channel-code="ovo"] input').element);
+  });
+
+  it("says why Beli waits when the destination is not complete", async () => {
+    const { wrapper } = await open();
+    const note = wrapper.get("[data-checkout-bar] [data-buy-blocked]");
+    expect(note.text()).toBe("Isi data tujuan dengan benar untuk membeli.");
+    expect(buyButton(wrapper).attributes("aria-describedby")).toBe(note.attributes("id"));
+  });
+});
+
+describe("the payment methods of the demo shop", () => {
+  beforeEach(() => {
+    gateway.on("GET", "/api/v1/payment-channels", () => jsonResponse(demoChannelsJson()));
+  });
+
+  it("come grouped, the common ones first, the less common folded", async () => {
+    const { wrapper } = await open();
+    const groups = wrapper.findAll("[data-channel-group]");
+    expect(groups.map((group) => group.attributes("data-channel-group"))).toEqual([
+      "QRIS",
+      "EWALLET",
+      "VIRTUAL_ACCOUNT",
+      "RETAIL_OUTLET",
+    ]);
+    expect(groups.map((group) => group.get("button").attributes("aria-expanded"))).toEqual(["true", "true", "false", "false"]);
+  });
+
+  it("ask for the e-wallet's phone number for a wallet that pushes the request, check it, and send it", async () => {
+    gateway.on("POST", "/api/v1/orders", () => jsonResponse(createOrderResponseJson()));
+    const { wrapper, router } = await open();
+    await fillOrder(wrapper, { channel: "gopay" });
+    expect(wrapper.find("#payer-phone").exists()).toBe(false);
+    await wrapper.get('[data-channel-code="ovo"] input').setValue(true);
+    const phone = wrapper.get("#payer-phone");
+    expect(wrapper.get('label[for="payer-phone"]').text()).toBe("Nomor HP akun OVO");
+    expect(wrapper.get("#payer-phone-hint").text()).toContain("aplikasi OVO");
+    expect(phone.attributes("type")).toBe("tel");
+
+    await phone.setValue("0812");
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    expect(gateway.requestsTo("POST", "/api/v1/orders")).toHaveLength(0);
+    expect(wrapper.get("[data-payer-phone-error]").text()).toBe(
+      "Masukkan nomor HP yang terdaftar di OVO, misalnya 081234567890.",
+    );
+    expect(document.activeElement?.id).toBe("payer-phone");
+
+    await phone.setValue("0812-9876 5432");
+    expect(wrapper.find("[data-payer-phone-error]").exists()).toBe(false);
+    await wrapper.get("form").trigger("submit");
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe("order"), WAIT);
+    const [sent] = gateway.requestsTo("POST", "/api/v1/orders");
+    expect(sent?.body).toMatchObject({ paymentChannelCode: "ovo", payerPhoneNumber: "081298765432" });
+  });
+
+  it("send no phone number for a channel that does not ask for one", async () => {
+    gateway.on("POST", "/api/v1/orders", () => jsonResponse(createOrderResponseJson()));
+    const { wrapper, router } = await open();
+    await fillOrder(wrapper, { channel: "ovo" });
+    await wrapper.get("#payer-phone").setValue("081298765432");
+    await wrapper.get('[data-channel-code="qris"] input').setValue(true);
+    await wrapper.get("form").trigger("submit");
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe("order"), WAIT);
+    expect(gateway.requestsTo("POST", "/api/v1/orders")[0]?.body).not.toHaveProperty("payerPhoneNumber");
+  });
+
+  it("ask for the number when the order service says the wallet needs one, with the field focused", async () => {
+    // The channel list is older than the server's: it does not yet say DANA needs a number.
+    const stale = demoChannelsJson();
+    const channels = (stale.paymentChannels as Record<string, unknown>[]).map((channel) => ({ ...channel, requiresPhoneNumber: false }));
+    gateway.on("GET", "/api/v1/payment-channels", () => jsonResponse({ ...stale, paymentChannels: channels }));
+    gateway.on("POST", "/api/v1/orders", () =>
+      errorResponse(400, "INVALID_ARGUMENT", "phone number required", [
+        reasonDetail(PaymentReason[PaymentReason.PAYER_PHONE_NUMBER_REQUIRED], { channel_code: "dana" }),
+      ]),
+    );
+    const { wrapper } = await open();
+    await fillOrder(wrapper, { channel: "dana" });
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    expect(section(wrapper, "order-error").text()).toContain("Isi nomor HP akun DANA Anda untuk membayar dengan DANA.");
+    expect(document.activeElement?.id).toBe("payer-phone");
+    expect(wrapper.get('label[for="payer-phone"]').text()).toBe("Nomor HP akun DANA");
+  });
+});
+
+describe("a refused Beli", () => {
+  it("says the channel's minimum from AMOUNT_OUT_OF_RANGE, and reloads the channels", async () => {
+    gateway.on("POST", "/api/v1/orders", () =>
+      errorResponse(422, "FAILED_PRECONDITION", "amount out of range", [
+        reasonDetail(PaymentReason[PaymentReason.AMOUNT_OUT_OF_RANGE], {
+          channel_code: "bca_va",
+          min_amount: "15000",
+          max_amount: "50000000",
+        }),
+      ]),
+    );
+    const { wrapper } = await open();
+    await fillOrder(wrapper);
+    const loads = gateway.requestsTo("GET", "/api/v1/payment-channels").length;
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    expect(section(wrapper, "order-error").text()).toContain(
+      "BCA Virtual Account hanya menerima pembayaran minimal Rp\u00a015.000.",
+    );
+    expect(gateway.requestsTo("GET", "/api/v1/payment-channels").length).toBe(loads + 1);
+  });
+
+  it("says how long to wait when too many orders came from here, and retries with the same key", async () => {
+    gateway.on("POST", "/api/v1/orders", () =>
+      errorResponse(429, "RESOURCE_EXHAUSTED", "rate limited", [
+        reasonDetail(CommonReason[CommonReason.RATE_LIMITED], { retry_after_seconds: "20" }),
+      ]),
+    );
+    const { wrapper } = await open();
+    await fillOrder(wrapper);
+    await wrapper.get("form").trigger("submit");
+    await settle();
+    const error = section(wrapper, "order-error");
+    expect(error.text()).toContain("Terlalu banyak pesanan dalam waktu singkat. Tunggu 20 detik, lalu coba lagi.");
+    await error.get("button").trigger("click");
+    await settle();
+    const keys = gateway.requestsTo("POST", "/api/v1/orders").map((request) => request.headers.get("Idempotency-Key"));
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+  });
+});
+
+describe("a placed order", () => {
+  it("is remembered on this device for \u201cCek pesanan\u201d", async () => {
+    gateway.on("POST", "/api/v1/orders", () => jsonResponse(createOrderResponseJson()));
+    const { wrapper, router } = await open();
+    await fillOrder(wrapper);
+    await wrapper.get("form").trigger("submit");
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe("order"), WAIT);
+    const stored = JSON.parse(localStorage.getItem(RECENT_ORDERS_STORAGE_KEY) ?? "[]") as { id: string; accessToken: string }[];
+    expect(stored.map((entry) => [entry.id, entry.accessToken])).toEqual([[ORDER_ID, ACCESS_TOKEN]]);
   });
 });
