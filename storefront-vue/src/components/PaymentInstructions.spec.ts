@@ -34,7 +34,10 @@ describe("PaymentInstructions for an e-wallet", () => {
     expect(wrapper.get("[data-ewallet-push]").text()).toBe(
       "We sent a payment request to your DANA account 0812****7890: open the DANA app and approve it before 11:00 WIB.",
     );
-    expect(wrapper.get("[data-ewallet-sandbox]").text()).toContain("“Simulate payment”");
+    expect(wrapper.get("[data-ewallet-sandbox]").text()).toBe(
+      "In this demo shop no request actually reaches DANA. Press “Simulate payment” below to try paying.",
+    );
+    expect(wrapper.text()).not.toContain("No notification?");
     expect(wrapper.find("a").exists()).toBe(false);
   });
 

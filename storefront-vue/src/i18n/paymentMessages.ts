@@ -37,6 +37,8 @@ const id = {
   "ewallet.noApp": "Buka aplikasi {wallet} di ponsel Anda dan selesaikan pembayaran sebelum {time}.",
   "ewallet.sandbox":
     "Toko demo ini tidak terhubung ke aplikasi {wallet}, jadi tidak ada yang perlu dibuka. Tekan “Simulasikan pembayaran” di bawah untuk mencoba membayar.",
+  "ewallet.sandboxPush":
+    "Di toko demo ini tidak ada permintaan yang benar-benar dikirim ke {wallet}. Tekan “Simulasikan pembayaran” di bawah untuk mencoba membayar.",
   "retail.steps": "Di kasir",
 } as const;
 
@@ -73,6 +75,8 @@ const en: Record<PaymentMessageKey, string> = {
   "ewallet.noApp": "Open the {wallet} app on your phone and complete the payment before {time}.",
   "ewallet.sandbox":
     "This demo shop is not connected to a {wallet} app, so there is nothing to open. Press “Simulate payment” below to try paying.",
+  "ewallet.sandboxPush":
+    "In this demo shop no request actually reaches {wallet}. Press “Simulate payment” below to try paying.",
   "retail.steps": "At the cashier",
 };
 
