@@ -1,0 +1,212 @@
+"""The shop pages as issue 15 asked for them, in a real browser against the whole shop:
+home's shelves in the categories' order, search by the words shoppers type, the catalog
+in English, the payment methods grouped common-first with the rare ones folded, a
+channel's minimum instead of a silent gap, the e-wallet's phone number, and on a phone
+(390 px) a checkout bar that keeps the total and Beli in reach without covering the page.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+from browser_shop import BrowserShop
+from playwright.sync_api import Page, expect
+from storefront_delivery_pages import fill_destination
+from storefront_pages import (
+    ORDER_PAGE_URL,
+    buy_button,
+    choose_channel,
+    choose_package,
+    open_home,
+    open_product,
+    rupiah,
+    screenshot,
+    section,
+)
+from storefront_shop_pages import (
+    api_json,
+    bar_covers,
+    channel_group_toggles,
+    channel_option,
+    checkout_bar,
+    product_names,
+    search,
+    shelf_titles,
+    switch_language,
+)
+
+#: The demo catalog's game vouchers (svc-product's demo catalog, category voucher-game).
+GAME_VOUCHERS = {"Permata Arena Legenda", "Koin Petualang", "Voucher Game Universal"}
+
+
+def unique_email() -> str:
+    return f"toko-{uuid.uuid4().hex[:12]}@example.co.id"
+
+
+def test_home_puts_each_category_on_its_own_shelf_in_the_categories_order(
+    shop: BrowserShop, page: Page, screenshots: Path
+) -> None:
+    categories = api_json(page, shop.url, "/categories?pageSize=100")["categories"]
+    in_order = [category["displayName"] for category in categories]
+    open_home(page, shop.url)
+    expect(shelf_titles(page).first).to_be_visible()
+    # Every demo category has products, so every one has its shelf, in ListCategories' order.
+    expect(shelf_titles(page)).to_have_text(in_order)
+    assert in_order[:2] == ["Pulsa", "Paket Data"]
+    # The category links follow the same order, after "Semua".
+    links = page.get_by_role("navigation", name="Kategori").get_by_role("link")
+    expect(links).to_have_text(["Semua", *in_order])
+    # A shelf holds its category's products: the first one the phone credits.
+    first_shelf = section(page, "products").locator("[data-shelf]").first
+    expect(first_shelf).to_have_attribute("data-shelf", "pulsa")
+    expect(first_shelf.get_by_role("heading", level=4).first).to_have_text(re.compile(r"^Pulsa "))
+    page.wait_for_load_state("networkidle")
+    screenshot(page, screenshots, "home-shelves", "desktop")
+
+
+def test_search_finds_what_shoppers_type_and_says_when_nothing_matches(shop: BrowserShop, page: Page) -> None:
+    open_home(page, shop.url)
+    search(page, "pln")
+    expect(page.get_by_role("heading", level=2, name="Hasil pencarian “pln”")).to_be_visible()
+    expect(product_names(page)).to_have_text(["Token Listrik Prabayar"])
+
+    search(page, "GAME")
+    expect(product_names(page)).to_have_count(len(GAME_VOUCHERS))
+    assert set(product_names(page).all_inner_texts()) == GAME_VOUCHERS
+    expect(page.locator("[data-result-count]")).to_have_text("3 produk ditemukan")
+
+    search(page, "xyzzy")
+    empty = page.locator("[data-no-results]")
+    expect(empty.get_by_role("status")).to_have_text("Tidak ada produk yang cocok dengan “xyzzy”.")
+    # A word to try is one press away.
+    empty.get_by_role("link", name="pln", exact=True).click()
+    expect(product_names(page)).to_have_text(["Token Listrik Prabayar"])
+
+
+def test_english_mode_shows_the_catalog_in_english(shop: BrowserShop, page: Page, screenshots: Path) -> None:
+    open_home(page, shop.url)
+    switch_language(page, "EN")
+    expect(page.get_by_role("heading", level=1)).to_have_text("What would you like to buy today?")
+    expect(shelf_titles(page).first).to_have_text("Phone Credit")
+    expect(page.get_by_role("link", name="Prepaid Electricity Token", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Token Listrik Prabayar")).to_have_count(0)
+
+    # The server's search matches the English names too.
+    search(page, "electricity")
+    expect(product_names(page)).to_have_text(["Prepaid Electricity Token"])
+
+    open_product(page, "Prepaid Electricity Token")
+    expect(section(page, "product")).to_contain_text("An electricity token for prepaid household meters.")
+    packages = page.get_by_role("group", name="Choose a package").get_by_role("radio")
+    expect(packages.first).to_have_accessible_name(re.compile(r"^Electricity Token 20,000"))
+    expect(page.get_by_role("group", name="Choose a payment method")).to_be_visible()
+    screenshot(page, screenshots, "order-english", "desktop")
+
+
+def test_payment_methods_come_grouped_common_first_with_the_rare_ones_folded(
+    shop: BrowserShop, page: Page
+) -> None:
+    listed = api_json(page, shop.url, "/payment-channels?pageSize=100")["paymentChannels"]
+    kinds_in_sort_order: list[str] = []
+    for channel in sorted(listed, key=lambda channel: channel.get("sortOrder", 0)):
+        if channel["kind"] not in kinds_in_sort_order:
+            kinds_in_sort_order.append(channel["kind"])
+    assert kinds_in_sort_order == [
+        "PAYMENT_CHANNEL_KIND_QRIS",
+        "PAYMENT_CHANNEL_KIND_EWALLET",
+        "PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT",
+        "PAYMENT_CHANNEL_KIND_RETAIL_OUTLET",
+    ]
+
+    page.goto(f"{shop.url}/products/pulsa-nusantara")
+    toggles = channel_group_toggles(page)
+    expect(toggles).to_have_count(4)
+    names = [re.sub(r"\s+\d+ pilihan$", "", text.strip()) for text in toggles.all_inner_texts()]
+    assert names == ["QRIS", "E-Wallet", "Virtual Account", "Gerai Retail"]
+    expanded = [toggle.get_attribute("aria-expanded") for toggle in toggles.all()]
+    assert expanded == ["true", "true", "false", "false"]
+    expect(channel_option(page, "bca_va")).to_be_hidden()
+
+    # Unfolding a kind shows its channels, and the keyboard reaches them.
+    toggles.nth(2).press("Enter")
+    expect(toggles.nth(2)).to_have_attribute("aria-expanded", "true")
+    expect(channel_option(page, "bca_va")).to_be_visible()
+
+
+def test_a_channel_that_does_not_take_the_amount_says_its_minimum(shop: BrowserShop, page: Page) -> None:
+    page.goto(f"{shop.url}/products/pulsa-nusantara")
+    choose_package(page, "Pulsa 5.000")  # Rp 6.500: under the banks' and outlets' Rp 10.000
+    channel_group_toggles(page).nth(2).click()
+    bca = channel_option(page, "bca_va")
+    expect(bca.locator("[data-limit]")).to_have_text(f"Minimal {rupiah('10.000')}")
+    expect(bca.get_by_role("radio")).to_be_disabled()
+    expect(channel_option(page, "qris").get_by_role("radio")).to_be_enabled()
+
+    # A bigger package lifts the limit, and the fee shows instead.
+    choose_package(page, "Pulsa 20.000")
+    expect(bca.locator("[data-fee]")).to_have_text(f"Biaya admin {rupiah('4.000')}")
+    expect(bca.get_by_role("radio")).to_be_enabled()
+
+
+def test_a_push_wallet_asks_for_its_phone_number_before_beli(shop: BrowserShop, page: Page) -> None:
+    page.goto(f"{shop.url}/products/pulsa-nusantara")
+    choose_package(page, "Pulsa 20.000")
+    choose_channel(page, "OVO")
+    fill_destination(page, "Nomor HP", "081234567890")
+    page.get_by_label("E-mail").fill(unique_email())
+    phone = page.get_by_label("Nomor HP akun OVO")
+    expect(phone).to_be_visible()
+    phone.fill("0812")
+    buy_button(page).click()
+    expect(page.locator("[data-payer-phone-error]")).to_have_text(
+        "Masukkan nomor HP yang terdaftar di OVO, misalnya 081234567890."
+    )
+    expect(phone).to_be_focused()
+
+    phone.fill("0812-9876-5432")
+    buy_button(page).click()
+    page.wait_for_url(ORDER_PAGE_URL)
+
+
+def test_on_a_phone_the_checkout_bar_keeps_the_total_and_beli_in_reach(
+    shop: BrowserShop, phone_page: Page, screenshots: Path
+) -> None:
+    page = phone_page
+    open_home(page, shop.url)
+    open_product(page, "Pulsa Nusantara")
+    bar = checkout_bar(page)
+    beli = buy_button(page)
+    # At the top of a long page the bar is already on screen, at its bottom edge.
+    expect(bar).to_be_in_viewport()
+    expect(beli).to_be_in_viewport()
+    box = bar.bounding_box()
+    assert box is not None
+    assert abs(box["y"] + box["height"] - 844) <= 1, box
+    expect(bar.locator("[data-checkout-channel]")).to_have_text("Belum memilih metode pembayaran")
+
+    choose_package(page, "Pulsa 20.000")
+    choose_channel(page, "QRIS")
+    fill_destination(page, "Nomor HP", "081234567890")
+    expect(bar.locator("[data-checkout-total]")).to_have_text(rupiah("21.147"))  # 21.000 + 0,7 % rounded up
+    expect(bar.locator("[data-checkout-channel]")).to_have_text("Metode: QRIS")
+
+    # The page ends above the bar: scrolled to the bottom, the footer is not under it.
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    footer = page.get_by_role("contentinfo")
+    assert not bar_covers(page, footer), "the checkout bar covers the footer"
+
+    # The keyboard reaches Beli from the e-mail, and what has the focus is never under the bar.
+    email = page.get_by_label("E-mail")
+    email.focus()
+    assert not bar_covers(page, email), "the checkout bar covers the focused e-mail field"
+    email.fill(unique_email())
+    for _ in range(4):
+        if beli.evaluate("(button) => document.activeElement === button"):
+            break
+        page.keyboard.press("Tab")
+    expect(beli).to_be_focused()
+    screenshot(page, screenshots, "order-bar", "phone")
+    page.keyboard.press("Enter")
+    page.wait_for_url(ORDER_PAGE_URL)
