@@ -141,11 +141,17 @@ def shop_clock(instant: datetime) -> str:
     return instant.astimezone(JAKARTA).strftime("%H.%M WIB")
 
 
-def window_in_words(window: timedelta) -> str:
-    """A payment window as the page says it in Indonesian, in whole minutes: "24 jam", "1 jam 30 menit"."""
+def window_in_words(window: timedelta, language: str = "id") -> str:
+    """A payment window as the page says it, in whole minutes: "24 jam", "1 jam 30 menit",
+    "30 minutes"."""
     minutes = round(window.total_seconds() / 60)
     hours, rest = divmod(minutes, 60)
-    parts = ([f"{hours} jam"] if hours else []) + ([f"{rest} menit"] if rest else [])
+    if language == "id":
+        parts = ([f"{hours} jam"] if hours else []) + ([f"{rest} menit"] if rest else [])
+    else:
+        parts = ([f"{hours} hour{'s' * (hours != 1)}"] if hours else []) + (
+            [f"{rest} minute{'s' * (rest != 1)}"] if rest else []
+        )
     return " ".join(parts)
 
 

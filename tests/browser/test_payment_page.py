@@ -180,3 +180,22 @@ def test_the_focus_goes_to_the_new_status_after_simulating_the_payment(shop: Bro
     expect(page.get_by_role("status").filter(has_text=re.compile(r"^Status pesanan: "))).to_have_count(1)
     expect(order_status(page)).to_have_text("Terkirim", timeout=20_000)
     expect(payment_status(page)).to_be_focused()
+
+
+def test_in_english_the_order_names_its_lines_in_english_and_the_deadline_in_wib(
+    shop: BrowserShop, page: Page
+) -> None:
+    placed = place_order(shop.url, "qris")
+    [line] = placed.order["lines"]
+    assert line["productDisplayNameEn"] != ""  # the demo catalog is in both languages
+
+    open_payment_page(page, shop.url, placed)
+    page.get_by_role("group", name="Bahasa").get_by_role("button", name=re.compile("^EN")).click()
+    transaction = section(page, "transaction")
+    expect(transaction.locator("[data-line-product]")).to_have_text(line["productDisplayNameEn"])
+    expect(transaction.locator("[data-line-package]")).to_have_text(
+        line.get("packageDisplayNameEn") or line["packageDisplayName"]
+    )
+    window = window_in_words(placed.expire_time - placed.create_time, "en")
+    expect(payment_window(page)).to_have_text(f"Pay within {window}")
+    expect(deadline(page)).to_contain_text(shop_clock(placed.expire_time).replace(".", ":"))
