@@ -82,7 +82,7 @@ def test_the_order_created_email_in_indonesian(service: RunningService) -> None:
     deadline = shown_deadline(placed.order, "id")
     for part in (text, html):
         assert link in part
-        assert "http://shop.test/orders" in part  # "Cek pesanan"
+        assert f"http://shop.test/orders?number={number}" in part  # "Cek pesanan", the number filled in
         assert "8808123456789012" in part  # the virtual account number
         assert "Virtual Account BCA" in part
         assert "Rp 21.000" in part  # 2 x Rp 10.500
@@ -100,7 +100,7 @@ def test_the_order_created_email_in_indonesian(service: RunningService) -> None:
     assert "Cara membayar" in html
     assert "Detail transaksi" in html
     assert f'href="{link}"' in html
-    assert 'href="http://shop.test/orders"' in html
+    assert f'href="http://shop.test/orders?number={number}"' in html
 
 
 def test_the_emails_in_english_after_payment(service: RunningService, fake_payments: FakePayments) -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 
@@ -143,9 +144,10 @@ class Composer:
         token = access_token(self.token_secret, order_id)
         return f"{self.storefront_url}/orders/{order_id}?token={token}"
 
-    def lookup_link(self) -> str:
-        """The storefront's "Cek pesanan" page: an order found by its number and e-mail."""
-        return f"{self.storefront_url}/orders"
+    def lookup_link(self, order_number: str) -> str:
+        """The storefront's "Cek pesanan" page with the number filled in: the order is found
+        by its number and the e-mail address (no token in this link)."""
+        return f"{self.storefront_url}/orders?{urlencode({'number': order_number})}"
 
     def message_id(self, email: Email) -> str:
         return f"<{email.kind.replace('_', '-')}.{email.id}.{email.order_id}@{self.domain}>"
@@ -174,7 +176,7 @@ class Composer:
             "fee_refunded": fee_refund.amount.amount if fee_refund is not None else 0,
             "link": self.order_link(order.id),
             # "Cek pesanan" finds an order by its number: only for an order that has one.
-            "lookup_link": self.lookup_link() if order.order_number else "",
+            "lookup_link": self.lookup_link(order.order_number) if order.order_number else "",
             "shop_link": f"{self.storefront_url}/",
         }
         base = f"{language}/{email.kind}"
