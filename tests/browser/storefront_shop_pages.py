@@ -20,6 +20,18 @@ def api_json(page: Page, base_url: str, path: str) -> Any:
     return response.json()
 
 
+def catalog_size(page: Page, base_url: str) -> int:
+    """How many products the shop sells (ListProducts followed to its last page): the home
+    page lists them all, on its shelves."""
+    count, token = 0, ""
+    while True:
+        answer = api_json(page, base_url, f"/products?pageSize=100&pageToken={token}")
+        count += len(answer.get("products", []))
+        token = answer.get("nextPageToken", "")
+        if token == "":
+            return count
+
+
 def shelf_titles(page: Page) -> Locator:
     """The home page's category headings, one per shelf, in the page's order."""
     return section(page, "products").locator("[data-shelf] > h3")

@@ -42,13 +42,14 @@ from storefront_pages import (
     section,
     was_reloaded,
 )
+from storefront_shop_pages import catalog_size
 
 
 def browse_to_product(page: Page, shop: BrowserShop, name: str) -> None:
     """The home page lists every product without an alert (the catalog is up), then the
     product's page, marked to tell later whether it was reloaded."""
     open_home(page, shop.url)
-    expect(product_cards(page)).to_have_count(8)
+    expect(product_cards(page)).to_have_count(catalog_size(page, shop.url))
     expect(section(page, "products").get_by_role("alert")).to_have_count(0)
     open_product(page, name)
     mark_document(page)
@@ -99,13 +100,13 @@ def test_with_the_payment_service_down_channels_show_their_error_and_products_st
     shop.stop_service("payment")
 
     open_home(page, shop.url)
-    expect(product_cards(page)).to_have_count(8)
+    expect(product_cards(page)).to_have_count(catalog_size(page, shop.url))
     open_product(page, "Pulsa Nusantara")
     mark_document(page)
     expect(packages(page)).to_have_count(6)
     channels_section = section(page, "channels")
     channels_error = channels_section.get_by_role("alert")
-    expect(channels_error).to_contain_text("Channel pembayaran sedang tidak dapat dimuat")
+    expect(channels_error).to_contain_text("Metode pembayaran sedang tidak dapat dimuat")
     expect(channels(page)).to_have_count(0)
     expect(section(page, "product").get_by_role("alert")).to_have_count(0)
     choose_package(page, "Pulsa 10.000")
