@@ -2,19 +2,26 @@
 
 ``/api/v1/`` names both, so that someone who opens the API's root finds them rather than
 a 404. The page is rendered on the server from the OpenAPI document (no script, no CDN), so it
-works offline, under the strict Content-Security-Policy, and always matches the routes.
+works offline, under the strict Content-Security-Policy, and always matches the routes: the
+introduction and the contracts' comments as HTML (markdown_text), a table of contents, for
+each route its request and response example (examples.py), and the study's extra routes
+(``additional_bindings``) marked as aliases of the canonical one.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import flask
 
+from pasar_gateway.api import is_admin
 from pasar_gateway.bindings import HttpBinding
-from pasar_gateway.openapi import SCHEMA_PREFIX, openapi_document
+from pasar_gateway.examples import HttpExample, http_example, method_example
+from pasar_gateway.markdown_text import render_markdown
+from pasar_gateway.openapi import SCHEMA_PREFIX, lead_sentence, openapi_document, openapi_path
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 DOCS_PATH = "/api/v1/docs"
@@ -72,6 +79,82 @@ def constraints(schema: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+@dataclass(frozen=True)
+class Route:
+    """One route of the document, as the page shows it."""
+
+    http_method: str
+    path: str
+    operation: dict[str, Any]
+    binding: HttpBinding | None  # None for the gateway's own routes
+    canonical: Route | None = None  # for the study's extra routes: the route they are an alias of
+    example: HttpExample | None = None
+
+    @property
+    def anchor(self) -> str:
+        return str(self.operation["operationId"])
+
+    @property
+    def label(self) -> str:
+        return f"{self.http_method} {self.path}"
+
+    @property
+    def does(self) -> str:
+        """What the route does, as a verb phrase ("lists the enabled payment channels ...")."""
+        return lead_sentence(self.canonical.operation if self.canonical else self.operation)
+
+
+def page_routes(document: dict[str, Any], bindings: Sequence[HttpBinding]) -> dict[str, list[Route]]:
+    """The document's routes by tag: each with its binding, its example, and an alias's canonical route."""
+    by_route = {(b.http_method, openapi_path(b.template.text)): b for b in bindings}
+    found = [
+        (method.upper(), path, operation, by_route.get((method.upper(), path)))
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    ]
+    canonical = {
+        binding.method.full_name: _route(method, path, operation, binding)
+        for method, path, operation, binding in found
+        if binding is not None and binding.position == 0
+    }
+    grouped: dict[str, list[Route]] = {}
+    for method, path, operation, binding in found:
+        if binding is None:
+            route = _route(method, path, operation, None)
+        elif binding.position == 0:
+            route = canonical[binding.method.full_name]
+        else:
+            route = _route(method, path, operation, binding, canonical[binding.method.full_name])
+        grouped.setdefault(operation["tags"][0], []).append(route)
+    # In the contracts' order, each alias right after its canonical route; the gateway's own last.
+    order = {
+        binding.method.full_name: index for index, binding in enumerate(bindings) if binding.position == 0
+    }
+    for tag_routes in grouped.values():
+        tag_routes.sort(
+            key=lambda route: (
+                (order[route.binding.method.full_name], route.binding.position)
+                if route.binding is not None
+                else (len(order), 0)
+            )
+        )
+    return grouped
+
+
+def _route(
+    method: str,
+    path: str,
+    operation: dict[str, Any],
+    binding: HttpBinding | None,
+    canonical: Route | None = None,
+) -> Route:
+    example = method_example(binding.method) if binding is not None else None
+    shown = None
+    if binding is not None and example is not None:
+        shown = http_example(binding, example, admin=is_admin(binding))
+    return Route(method, path, operation, binding, canonical, shown)
+
+
 def register_docs(app: flask.Flask, bindings: Sequence[HttpBinding]) -> None:
     document = openapi_document(bindings)
     body = json.dumps(document, ensure_ascii=False)
@@ -80,7 +163,9 @@ def register_docs(app: flask.Flask, bindings: Sequence[HttpBinding]) -> None:
         schema_anchor=schema_anchor,
         schema_fields=schema_fields,
         constraints=constraints,
+        markdown=render_markdown,
     )
+    routes = page_routes(document, bindings)
 
     def openapi_json() -> flask.Response:
         response = flask.Response(body, mimetype="application/json")
@@ -88,13 +173,7 @@ def register_docs(app: flask.Flask, bindings: Sequence[HttpBinding]) -> None:
         return response
 
     def docs_page() -> str:
-        operations: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
-        for path, methods in document["paths"].items():
-            for method, operation in methods.items():
-                operations.setdefault(operation["tags"][0], []).append((method.upper(), path, operation))
-        return flask.render_template(
-            "docs.html", document=document, operations=operations, openapi_path=OPENAPI_PATH
-        )
+        return flask.render_template("docs.html", document=document, routes=routes, openapi_path=OPENAPI_PATH)
 
     index = json.dumps(
         {

@@ -32,6 +32,7 @@ from pasar_gateway.errors import (
     RETRY_AFTER_METADATA,
     UNPROCESSABLE_REASONS,
 )
+from pasar_gateway.examples import http_example, method_example
 from pasar_gateway.rate_limits import UNLIMITED, bucket_of, bucket_scope
 from pasar_gateway.transcoding import HEADER_FIELDS
 
@@ -91,6 +92,10 @@ def _cached_document(bindings: tuple[HttpBinding, ...]) -> dict[str, Any]:
     info["description"] = f"{info.get('description', '').rstrip()}\n\n{GATEWAY_DESCRIPTION}"
     for binding in bindings:
         _overlay_operation(document, binding)
+    canonical = {binding.method.full_name: binding for binding in bindings if binding.position == 0}
+    for binding in bindings:
+        if binding.position > 0:
+            _mark_alias(document, binding, canonical[binding.method.full_name])
     document["paths"].update(copy.deepcopy(GATEWAY_PATHS))
     document.setdefault("tags", []).append(
         {"name": GATEWAY_TAG, "description": "The gateway's own routes, which call no service."}
@@ -136,6 +141,7 @@ def _overlay_operation(document: dict[str, Any], binding: HttpBinding) -> None:
         ) from None
     operation["x-grpc-method"] = f"/{binding.service.full_name}/{binding.method.name}"
     operation.setdefault("parameters", []).extend(_header_parameters(document, binding))
+    _add_example(operation, binding)
     if is_admin(binding):
         operation["security"] = [{"adminToken": []}]
     responses = operation["responses"]
@@ -157,6 +163,55 @@ def _overlay_operation(document: dict[str, Any], binding: HttpBinding) -> None:
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     }
     responses["default"] = {"$ref": "#/components/responses/Error"}
+
+
+def _add_example(operation: dict[str, Any], binding: HttpBinding) -> None:
+    """The method's example (examples.py), on the parameters, the body and the 200 answer."""
+    example = method_example(binding.method)
+    if example is None:
+        return
+    shown = http_example(binding, example)
+    values = {("path", parameter_name(name)): value for name, value in shown.path_values}
+    values.update((("query", name), value) for name, value in dict(shown.query).items())
+    for parameter in operation.get("parameters", []):
+        value = values.get((parameter["in"], parameter["name"]))
+        if value is not None:
+            parameter["example"] = value
+    if shown.body is not None and "requestBody" in operation:
+        operation["requestBody"]["content"]["application/json"]["example"] = shown.body
+    answer = operation["responses"]["200"].get("content", {}).get("application/json")
+    if answer is not None:
+        answer["example"] = shown.response
+
+
+def lead_sentence(operation: dict[str, Any]) -> str:
+    """What a route does, in its contract comment's first sentence as a verb phrase:
+    "lists the enabled payment channels in display order"."""
+    summary = str(operation.get("summary") or "")
+    text = summary if " " in summary.strip() else str(operation.get("description") or summary)
+    sentence = re.split(r"(?<=[a-z0-9)])\.(?:\s|$)", " ".join(text.split()), maxsplit=1)[0].rstrip(".")
+    if len(sentence) > 1 and not sentence[1].isupper():
+        sentence = sentence[0].lower() + sentence[1:]
+    return sentence
+
+
+def alias_sentence(label: str, does: str, canonical_label: str) -> str:
+    """The plain words for a study's extra route: what it does, and which route it is an alias of."""
+    return (
+        f"`{label}` {does}: an alias of `{canonical_label}`, kept for the study's clients. "
+        "It takes the same parameters and answers exactly as that route does."
+    )
+
+
+def _mark_alias(document: dict[str, Any], binding: HttpBinding, canonical: HttpBinding) -> None:
+    """An additional binding's operation says plainly which route it is an alias of."""
+    label = f"{binding.http_method} {openapi_path(binding.template.text)}"
+    canonical_path = openapi_path(canonical.template.text)
+    canonical_label = f"{canonical.http_method} {canonical_path}"
+    canonical_operation = document["paths"][canonical_path][canonical.http_method.lower()]
+    operation = document["paths"][openapi_path(binding.template.text)][binding.http_method.lower()]
+    operation["x-alias-of"] = canonical_label
+    operation["description"] = alias_sentence(label, lead_sentence(canonical_operation), canonical_label)
 
 
 def _header_parameters(document: dict[str, Any], binding: HttpBinding) -> list[dict[str, Any]]:
