@@ -42,8 +42,18 @@ def packages(page: Page) -> Locator:
     return page.get_by_role("group", name="Pilih paket").get_by_role("radio")
 
 
+#: The payment channels' group: "Pilih metode pembayaran" (issue 15's word; "Pilih channel
+#: pembayaran" before it).
+CHANNEL_GROUP = re.compile(r"^Pilih (metode|channel) pembayaran$")
+
+
+def channel_group(page: Page) -> Locator:
+    return page.get_by_role("group", name=CHANNEL_GROUP)
+
+
 def channels(page: Page) -> Locator:
-    return page.get_by_role("group", name="Pilih channel pembayaran").get_by_role("radio")
+    """The channels a shopper can choose now (those of a folded kind are not among them)."""
+    return channel_group(page).get_by_role("radio")
 
 
 def _starting_with(name: str) -> re.Pattern[str]:
@@ -55,9 +65,16 @@ def choose_package(page: Page, name: str) -> None:
 
 
 def choose_channel(page: Page, name: str) -> None:
-    page.get_by_role("group", name="Pilih channel pembayaran").get_by_role(
-        "radio", name=_starting_with(name)
-    ).check()
+    """Chooses a channel by its name, unfolding its kind first when it is folded."""
+    group = channel_group(page)
+    expect(channels(page).first).to_be_visible()
+    channel = group.get_by_role("radio", name=_starting_with(name))
+    folded = group.locator('button[aria-expanded="false"]')
+    while channel.count() == 0 and folded.count() > 0:
+        opened = folded.count()
+        folded.first.click()
+        expect(folded).to_have_count(opened - 1)
+    channel.check()
 
 
 def buy_button(page: Page) -> Locator:
@@ -123,14 +140,17 @@ def horizontal_overflow(page: Page) -> int:
 
 
 def wait_for_images(page: Page, timeout: float = 10.0) -> None:
-    """Waits until every picture of the page has loaded.
+    """Waits until every picture the page shows has loaded.
 
     Polled from here with page.evaluate rather than page.wait_for_function: once it has to
     poll, wait_for_function evaluates its predicate as a string inside the page, which the
     storefront's Content-Security-Policy (no 'unsafe-eval') rightly refuses.
     """
     deadline = time.monotonic() + timeout
-    while not page.evaluate("[...document.images].every((image) => image.complete)"):
+    # A picture that is not rendered (inside a folded part, display: none) never loads lazily.
+    while not page.evaluate(
+        "[...document.images].every((image) => image.complete || image.getClientRects().length === 0)"
+    ):
         if time.monotonic() > deadline:
             raise AssertionError(f"the page's pictures did not load within {timeout}s")
         time.sleep(0.05)
