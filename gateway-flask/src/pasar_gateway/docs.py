@@ -172,8 +172,13 @@ def register_docs(app: flask.Flask, bindings: Sequence[HttpBinding]) -> None:
         response.headers["Cache-Control"] = "no-cache"
         return response
 
+    rendered: list[str] = []  # the page depends on the contracts only: rendered once (some 60 ms)
+
     def docs_page() -> str:
-        return flask.render_template("docs.html", document=document, routes=routes, openapi_path=OPENAPI_PATH)
+        if not rendered:
+            context = {"document": document, "routes": routes, "openapi_path": OPENAPI_PATH}
+            rendered.append(flask.render_template("docs.html", **context))
+        return rendered[0]
 
     index = json.dumps(
         {
