@@ -1,6 +1,6 @@
 """Fixtures of the browser tests: the built storefront, the whole shop, headless Chromium.
 
-The storefront is rebuilt when dist/ is missing or older than its sources. One shop runs
+The storefront is built for the session into a folder of its own. One shop runs
 for the session (three Python services and the gateway from their console scripts, the Go
 svc-fulfillment from its build, fresh SQLite databases, the demo catalog), and is stopped
 by PID at the end; a test that stops a service gets it started again before the next
@@ -25,7 +25,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
-from storefront_build import REPO, ensure_storefront_build
+from storefront_build import REPO, build_storefront
 
 from pasar_testkit.failure_logs import FailureLogs
 
@@ -58,8 +58,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def storefront_dist() -> Path:
-    return ensure_storefront_build()
+def storefront_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The storefront built for this session alone, from the sources as they are now."""
+    return build_storefront(tmp_path_factory.mktemp("storefront"))
 
 
 @pytest.fixture(scope="session")

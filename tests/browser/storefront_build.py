@@ -1,9 +1,14 @@
-"""The storefront's build for the browser tests: dist/ is rebuilt when a source is newer.
+"""The storefront's build for the browser tests.
 
-The gateway serves ``storefront-vue/dist`` (``PASAR_STATIC_DIR``); a test against an old
-build would test old code, so the build is redone whenever any file it is made from
-(the storefront's sources and configuration, the contracts' TypeScript, the product
-images and channel logos it copies) changed after ``dist/index.html`` was written.
+A test against an old build would test old code. The browser tests build the storefront
+afresh for their session into a folder of their own (``build_storefront``: a few seconds),
+which the gateway serves (``PASAR_STATIC_DIR``): ``storefront-vue/dist`` may be rebuilt
+under a running session by anyone else working in the same tree (``scripts/run``, another
+test session), whose new asset names would then be missing from the pages already loaded.
+``ensure_storefront_build`` keeps ``dist/`` current for those who serve it, rebuilding it
+whenever any file it is made from (the storefront's sources and configuration, the
+contracts' TypeScript, the product images and channel logos it copies) changed after
+``dist/index.html`` was written.
 """
 
 from __future__ import annotations
@@ -49,22 +54,28 @@ def build_is_current() -> bool:
     return index.is_file() and index.stat().st_mtime >= newest_source_time()
 
 
-def ensure_storefront_build() -> Path:
-    """Builds the storefront unless dist/ is newer than every source; returns dist/."""
-    if build_is_current():
-        return DIST
+def build_storefront(out_dir: Path) -> Path:
+    """Builds the storefront from the sources as they are into out_dir; returns out_dir."""
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("npm is needed to build the storefront (Node.js 20.19+)")
     if not (REPO / "node_modules" / ".bin" / "vite").exists():
         raise RuntimeError("the node modules are missing: run `npm ci` at the repository root")
+    out = out_dir.resolve()
     result = subprocess.run(
-        [npm, "run", "--workspace", "storefront-vue", "build"],
+        [npm, "run", "--workspace", "storefront-vue", "build", "--", "--outDir", str(out), "--emptyOutDir"],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=False,
     )
-    if result.returncode != 0 or not (DIST / "index.html").is_file():
+    if result.returncode != 0 or not (out / "index.html").is_file():
         raise RuntimeError(f"the storefront build failed:\n{result.stdout}\n{result.stderr}")
-    return DIST
+    return out
+
+
+def ensure_storefront_build() -> Path:
+    """Builds the storefront into dist/ unless dist/ is newer than every source; returns dist/."""
+    if build_is_current():
+        return DIST
+    return build_storefront(DIST)
