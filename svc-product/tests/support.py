@@ -32,10 +32,15 @@ class Admin:
     def __init__(self, stub: admin_pb2_grpc.ProductAdminServiceStub) -> None:
         self.stub = stub
 
-    def category(self, category_id: str, sort_order: int = 0, display_name: str = "") -> product_pb2.Category:
+    def category(
+        self, category_id: str, sort_order: int = 0, display_name: str = "", display_name_en: str = ""
+    ) -> product_pb2.Category:
         request = admin_pb2.CreateCategoryRequest(
             category=product_pb2.Category(
-                id=category_id, display_name=display_name or category_id.title(), sort_order=sort_order
+                id=category_id,
+                display_name=display_name or category_id.title(),
+                display_name_en=display_name_en,
+                sort_order=sort_order,
             )
         )
         return self.stub.CreateCategory(request, metadata=ADMIN_METADATA, timeout=10).category
@@ -49,13 +54,19 @@ class Admin:
         *,
         destination_fields: Sequence[product_pb2.DestinationField] = (),
         delivery_kind: product_pb2.DeliveryKind.ValueType = product_pb2.DELIVERY_KIND_UNSPECIFIED,
+        display_name_en: str = "",
+        description_en: str = "",
+        search_keywords: Sequence[str] = (),
     ) -> product_pb2.Product:
         request = admin_pb2.CreateProductRequest(
             product=product_pb2.Product(
                 id=product_id,
                 category_id=category_id,
                 display_name=display_name or product_id.replace("-", " ").title(),
+                display_name_en=display_name_en,
                 description=description,
+                description_en=description_en,
+                search_keywords=search_keywords,
                 image_url=f"/images/products/{product_id}.svg",
                 destination_fields=destination_fields,
                 delivery_kind=delivery_kind,
@@ -72,12 +83,16 @@ class Admin:
         stock: int = 10,
         sort_order: int = 0,
         display_name: str = "",
+        display_name_en: str = "",
+        description_en: str = "",
     ) -> product_pb2.Package:
         request = admin_pb2.CreatePackageRequest(
             product_id=product_id,
             package=product_pb2.Package(
                 id=package_id,
                 display_name=display_name or package_id,
+                display_name_en=display_name_en,
+                description_en=description_en,
                 price=rupiah(price),
                 stock_available=stock,
                 sort_order=sort_order,
@@ -96,6 +111,12 @@ class Admin:
                 product_id, package_id, price=price * (position + 1), stock=stock, sort_order=position
             )
         return package_ids
+
+    def update_product(self, product: product_pb2.Product, *paths: str) -> product_pb2.Product:
+        request = admin_pb2.UpdateProductRequest(
+            product=product, update_mask=field_mask_pb2.FieldMask(paths=list(paths))
+        )
+        return self.stub.UpdateProduct(request, metadata=ADMIN_METADATA, timeout=10).product
 
     def update_package(self, package: product_pb2.Package, *paths: str) -> product_pb2.Package:
         request = admin_pb2.UpdatePackageRequest(

@@ -366,7 +366,13 @@ def test_update_package_changes_only_the_masked_fields(pulsa: Admin, stub: Produ
     assert after.update_time.ToDatetime() > before.update_time.ToDatetime()
 
 
-def test_an_empty_package_mask_changes_every_updatable_field(pulsa: Admin) -> None:
+def test_an_empty_package_mask_changes_the_five_fields_of_v1_0(pulsa: Admin) -> None:
+    """A client built for v1.0 sends every field it knows with an empty mask: those change,
+    and the English text it never knew about stays."""
+    english = product_pb2.Package(
+        id="pulsa-nusantara-10k", display_name_en="Credit 10,000", description_en="Adds 15 days."
+    )
+    pulsa.update_package(english, "display_name_en", "description_en")
     change = product_pb2.Package(
         id="pulsa-nusantara-10k",
         display_name="Pulsa 10 ribu",
@@ -385,6 +391,8 @@ def test_an_empty_package_mask_changes_every_updatable_field(pulsa: Admin) -> No
         price=rupiah(11_000),
         stock_available=0,
         sort_order=7,
+        display_name_en="Credit 10,000",
+        description_en="Adds 15 days.",
     )
 
 

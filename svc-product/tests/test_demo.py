@@ -18,7 +18,7 @@ from pasar_kit.money import rupiah
 from pasar_kit.pipeline import validate
 from pasar_product.demo import catalog_data, image_url, images, load_demo_catalog
 from pasar_product.destination_fields import destination_field_problems
-from pasar_product.models import MODELS, DeliveryKind, Product
+from pasar_product.models import MODELS, Category, DeliveryKind, Package, Product
 from pasar_testkit.assertions import refused
 
 DEMO = catalog_data()
@@ -253,3 +253,91 @@ def test_demo_products_loaded_before_destinations_existed_are_given_them_once(
     kept = stub.GetProduct(product_service_pb2.GetProductRequest(id="voucher-game-universal"), timeout=10)
     assert kept.product.delivery_kind == product_pb2.DELIVERY_KIND_ACCOUNT_TOPUP
     assert load_demo_catalog(database).declared == 0
+
+
+def test_everything_is_written_in_both_languages_and_products_have_keywords() -> None:
+    for category in DEMO["categories"]:
+        assert category["display_name_en"] not in ("", category["display_name"]), category["id"]
+    for product in DEMO["products"]:
+        assert product["display_name_en"] not in ("", product["display_name"]), product["id"]
+        assert len(product["description_en"]) > 60, "a real description, in English"
+        assert 3 <= len(product["search_keywords"]) <= 20, product["id"]
+        for package in product["packages"]:
+            assert "" not in (package["display_name_en"], package["description_en"]), package["id"]
+    keywords = {product["id"]: product["search_keywords"] for product in DEMO["products"]}
+    assert {"pln", "listrik", "token"} <= set(keywords["token-listrik"])
+    assert "telkomsel" in keywords["pulsa-nusantara"], "Nusantara stands for Telkomsel"
+    assert "indosat" in keywords["pulsa-samudra"]
+    assert "xl" in keywords["pulsa-cakrawala"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("pln", ["token-listrik"]),
+        ("PLN", ["token-listrik"]),
+        ("Token Listrik", ["token-listrik"]),
+        ("electricity", ["token-listrik"]),
+        ("game", ["voucher-game-universal", "voucher-koin-petualang", "voucher-permata-arena"]),
+        ("pulsa telkomsel", ["pulsa-nusantara"]),
+        ("telkomsel", ["data-nusantara", "pulsa-nusantara"]),
+        ("phone credit", ["pulsa-cakrawala", "pulsa-nusantara", "pulsa-samudra"]),
+        ("e-money", ["kartu-uang-elektronik", "saldo-dompet-digital"]),
+    ],
+)
+def test_the_demo_is_found_by_what_shoppers_type(
+    database: peewee.Database, stub: ProductServiceStub, query: str, expected: list[str]
+) -> None:
+    load_demo_catalog(database)
+    page = stub.ListProducts(product_service_pb2.ListProductsRequest(query=query, page_size=100), timeout=10)
+    assert [product.id for product in page.products] == expected
+
+
+def test_the_demo_is_served_in_english_too(database: peewee.Database, stub: ProductServiceStub) -> None:
+    load_demo_catalog(database)
+    product = stub.GetProduct(product_service_pb2.GetProductRequest(id="token-listrik"), timeout=10).product
+    assert (product.display_name_en, product.packages[0].display_name_en) == (
+        "Prepaid Electricity Token",
+        "Electricity Token 20,000",
+    )
+    assert product.packages[0].product_display_name_en == "Prepaid Electricity Token"
+    categories = stub.ListCategories(product_service_pb2.ListCategoriesRequest(), timeout=10).categories
+    assert [category.display_name_en for category in categories] == [
+        "Phone Credit",
+        "Data Plans",
+        "Electricity Tokens",
+        "Game Vouchers",
+        "E-Money Top-up",
+    ]
+
+
+def test_demo_rows_loaded_before_english_existed_are_given_it_once(
+    database: peewee.Database, admin: Admin, stub: ProductServiceStub
+) -> None:
+    """A shop that loaded the demo before v1.3 has it without English or keywords (migration
+    6): loading again gives them the demo's, and keeps what an administrator wrote since."""
+    load_demo_catalog(database)
+    with database.connection_context():
+        Category.update(display_name_en="", search_text="token listrik").where(
+            Category.id == "token-listrik"
+        ).execute()
+        Product.update(display_name_en="", description_en="", search_keywords="[]", search_text="x").execute()
+        Package.update(display_name_en="", description_en="").where(
+            Package.product == "token-listrik"
+        ).execute()
+    assert stub.ListProducts(product_service_pb2.ListProductsRequest(query="pln"), timeout=10).products == []
+    kept = product_pb2.Product(id="pulsa-samudra", display_name_en="Samudra Airtime")
+    admin.update_product(kept, "display_name_en")
+    again = load_demo_catalog(database)
+    assert (again.categories, again.products, again.packages) == (0, 0, 0)
+    assert again.translated == 1 + (len(DEMO["products"]) - 1) + 6
+    served = stub.GetProduct(product_service_pb2.GetProductRequest(id="token-listrik"), timeout=10).product
+    assert (served.display_name_en, served.packages[-1].display_name_en) == (
+        "Prepaid Electricity Token",
+        "Electricity Token 1,000,000",
+    )
+    found = stub.ListProducts(product_service_pb2.ListProductsRequest(query="pln"), timeout=10).products
+    assert [product.id for product in found] == ["token-listrik"]
+    samudra = stub.GetProduct(product_service_pb2.GetProductRequest(id="pulsa-samudra"), timeout=10).product
+    assert (samudra.display_name_en, list(samudra.search_keywords)) == ("Samudra Airtime", [])
+    assert load_demo_catalog(database).translated == 0

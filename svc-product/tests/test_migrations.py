@@ -12,6 +12,7 @@ from peewee_migrate import Router
 
 from pasar_kit import database as db
 from pasar_kit.timestamps import utc_now
+from pasar_product import catalog
 from pasar_product.main import MIGRATIONS_DIR
 from pasar_product.models import (
     MODELS,
@@ -22,6 +23,7 @@ from pasar_product.models import (
     ReservationState,
     database_proxy,
 )
+from pasar_product.search import search_key
 from pasar_testkit.mariadb import MariaDBServer
 
 
@@ -71,6 +73,7 @@ def test_migrating_applies_each_migration_once(database_url: str) -> None:
             "003_upper_case_states",
             "004_case_sensitive_order_ids",
             "005_destination_fields",
+            "006_english_and_keywords",
         ]
         assert db.migrate(database, MIGRATIONS_DIR) == []
     finally:
@@ -112,6 +115,21 @@ def test_list_and_get_read_through_indexes(database: peewee.Database) -> None:
     assert (("order_id", "package_id"), True) in indexes["reservation_line"]["indexes"]
 
 
+def insert_product_before_6(
+    database: peewee.Database, product_id: str, display_name: str, state: str = ProductState.ACTIVE
+) -> None:
+    """A product of category "pulsa" as migrations 1 to 5 stored it: with its folded name in
+    search_name, which migration 6 replaced (so the model cannot write it)."""
+    now = Product.create_time.db_value(utc_now())
+    columns = (
+        "id, category_id, display_name, search_name, description, image_url, state, create_time, update_time"
+    )
+    database.execute_sql(
+        f"INSERT INTO product ({columns}) VALUES ({', '.join([database.param] * 9)})",
+        (product_id, "pulsa", display_name, search_key(display_name), "", "", state, now, now),
+    )
+
+
 def stored_states(database: peewee.Database) -> tuple[list[str], list[str]]:
     """The states of the products and of the reservations, as stored (exact bytes: MariaDB's
     default collation would find "active" equal to "ACTIVE")."""
@@ -135,16 +153,7 @@ def test_states_stored_before_migration_3_are_rewritten_upper_case_and_back(data
             times = {"create_time": now, "update_time": now}
             Category.insert(id="pulsa", display_name="Pulsa", sort_order=0, **times).execute()
             for product_id, state in (("a-dijual", "active"), ("b-diarsipkan", "archived")):
-                Product.insert(
-                    id=product_id,
-                    category="pulsa",
-                    display_name=product_id,
-                    search_name=product_id,
-                    description="",
-                    image_url="",
-                    state=state,
-                    **times,
-                ).execute()
+                insert_product_before_6(database, product_id, product_id, state)
             for order_id, state in (("ord-1", "reserved"), ("ord-2", "committed"), ("ord-3", "released")):
                 Reservation.insert(order_id=order_id, state=state, expire_time=now, **times).execute()
             lower_case = stored_states(database)
@@ -208,24 +217,91 @@ def test_products_stored_before_migration_5_have_no_destination_and_it_rolls_bac
             now = utc_now()
             times = {"create_time": now, "update_time": now}
             Category.insert(id="pulsa", display_name="Pulsa", sort_order=0, **times).execute()
-            Product.insert(
-                id="lama",
-                category="pulsa",
-                display_name="Lama",
-                search_name="lama",
-                description="",
-                image_url="",
-                state=ProductState.ACTIVE,
-                **times,
-            ).execute()
+            insert_product_before_6(database, "lama", "Lama")
             router.run("005_destination_fields")
             stored = database.execute_sql("SELECT destination_fields, delivery_kind FROM product").fetchall()
             assert [tuple(row) for row in stored] == [("[]", None)]
-            assert Product.get_by_id("lama").delivery_kind is None
+            assert Product.select(Product.delivery_kind).where(Product.id == "lama").scalar() is None
             router.rollback()
             assert product_columns(database) == before
             assert [row.id for row in Product.select(Product.id)] == ["lama"]
-            router.run()
+            router.run("005_destination_fields")
             assert router.done[-1] == "005_destination_fields"
+    finally:
+        db.close_pool(database)
+
+
+def column_names(database: peewee.Database, table: str) -> list[str]:
+    return sorted(column.name for column in database.get_columns(table))
+
+
+def test_a_catalog_with_packages_migrates_to_6_findable_with_no_english_and_rolls_back(
+    database_url: str,
+) -> None:
+    """A catalog stored at migration 4 (products with packages) takes migrations 5 and 6:
+    (5 once failed there on SQLite: it rebuilt the product table, which the packages' foreign
+    key refused). Migration 6 adds the English text (empty: "use the Indonesian") and the
+    keywords (none), makes each product's search text its folded name (search_name held it)
+    and each category's its folded name, so search finds products by name and by category.
+    Its rollback gives search_name back, and it runs again after."""
+    database = db.bind(database_proxy, database_url, max_connections=2)
+    try:
+        with database.connection_context():
+            router = Router(database, migrate_dir=MIGRATIONS_DIR)
+            router.run("004_case_sensitive_order_ids")
+            now = utc_now()
+            times = {"create_time": now, "update_time": now}
+            Category.insert(id="pulsa", display_name="Vóucher Game", sort_order=0, **times).execute()
+            insert_product_before_6(database, "token-listrik", "Token Listrík Prabayar")
+            insert_product_before_6(database, "koin-petualang", "Koin Petualang")
+            stamp = Product.create_time.db_value(now)
+            database.execute_sql(
+                "INSERT INTO package (id, product_id, display_name, description, price, stock_available,"
+                f" sort_order, create_time, update_time) VALUES ({', '.join([database.param] * 9)})",
+                ("koin-60", "koin-petualang", "60 Koin", "", 15_000, 5, 0, stamp, stamp),
+            )
+            router.run("005_destination_fields")
+            before = {table: column_names(database, table) for table in ("category", "product", "package")}
+
+            router.run("006_english_and_keywords")
+            stored = database.execute_sql(
+                "SELECT id, display_name_en, description_en, search_keywords, search_text"
+                " FROM product ORDER BY id"
+            ).fetchall()
+            assert [tuple(row) for row in stored] == [
+                ("koin-petualang", "", "", "[]", "koin petualang"),
+                ("token-listrik", "", "", "[]", "token listrik prabayar"),
+            ]
+            categories = database.execute_sql("SELECT display_name_en, search_text FROM category").fetchall()
+            assert [tuple(row) for row in categories] == [("", "voucher game")]
+            if isinstance(database, peewee.MySQLDatabase):  # folded text against folded words, as bytes
+                collations = database.execute_sql(
+                    "SELECT TABLE_NAME, COLLATION_NAME FROM information_schema.COLUMNS"
+                    " WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'search_text' ORDER BY TABLE_NAME"
+                ).fetchall()
+                assert [tuple(row) for row in collations] == [
+                    ("category", "utf8mb4_bin"),
+                    ("product", "utf8mb4_bin"),
+                ]
+            packages = database.execute_sql("SELECT display_name_en, description_en FROM package").fetchall()
+            assert [tuple(row) for row in packages] == [("", "")]
+            found = catalog.list_products(10, "", query="LISTRIK")
+            assert [listing.product.id for listing in found.products] == ["token-listrik"]
+            by_category = catalog.list_products(10, "", query="game")
+            assert [listing.product.id for listing in by_category.products] == [
+                "koin-petualang",
+                "token-listrik",
+            ]
+
+            router.rollback()
+            assert {table: column_names(database, table) for table in before} == before
+            names = database.execute_sql("SELECT id, search_name FROM product ORDER BY id").fetchall()
+            assert [tuple(row) for row in names] == [
+                ("koin-petualang", "koin petualang"),
+                ("token-listrik", "token listrik prabayar"),
+            ]
+            router.run()
+            assert router.done[-1] == "006_english_and_keywords"
+            assert catalog.list_products(10, "", query="prabayar").products[0].product.id == "token-listrik"
     finally:
         db.close_pool(database)

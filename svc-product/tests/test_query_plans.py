@@ -50,3 +50,24 @@ def test_each_read_uses_its_index_and_sorts_nothing(catalog: peewee.Database, na
     assert "TEMP B-TREE" not in described.upper(), described  # SQLite sorting rows itself
     assert "filesort" not in described, described  # MariaDB sorting rows itself
     assert "SCAN" not in described.replace("SCAN t1 USING INDEX", ""), described
+
+
+@pytest.mark.parametrize(
+    ("name", "index"),
+    [("search", "product_state_id"), ("search of a category", "product_category_id_state_id")],
+)
+def test_a_search_reads_the_same_index_range_and_sorts_nothing(
+    catalog: peewee.Database, name: str, index: str
+) -> None:
+    """A search filters the rows of the list's index range (the categories whose names hold a
+    word are read once, from their small table): it never sorts the catalog, so a page stops
+    at its twenty-first match."""
+    queries = {
+        "search": products_after("sintetis-000150", 21, words=("pulsa", "telkomsel")),
+        "search of a category": products_after("", 21, category_id="sintetis-03", words=("pln",)),
+    }
+    described = plan(catalog, queries[name])
+    assert index in described, described
+    assert "TEMP B-TREE" not in described.upper(), described
+    assert "filesort" not in described, described
+    assert "SCAN t1" not in described.replace("SCAN t1 USING INDEX", ""), described

@@ -28,7 +28,15 @@ from pasar_product.stock import HeldStock, Stock, StockLine
 def stock(connected: peewee.Database) -> Stock:
     """Stock on a catalog of two products: pulsa (a: 5, b: 3 units) and an archived one (z: 9)."""
     now = utc_now()
-    Category.create(id="pulsa", display_name="Pulsa", sort_order=0, create_time=now, update_time=now)
+    Category.create(
+        id="pulsa",
+        display_name="Pulsa",
+        display_name_en="",
+        search_text="pulsa",
+        sort_order=0,
+        create_time=now,
+        update_time=now,
+    )
     for product_id, state in (
         ("pulsa-nusantara", ProductState.ACTIVE),
         ("pulsa-lama", ProductState.ARCHIVED),
@@ -37,8 +45,11 @@ def stock(connected: peewee.Database) -> Stock:
             id=product_id,
             category="pulsa",
             display_name=product_id,
-            search_name=product_id,
+            display_name_en="",
+            search_keywords="[]",
+            search_text=product_id,
             description="",
+            description_en="",
             image_url="",
             destination_fields="[]",
             state=state,
@@ -54,7 +65,9 @@ def stock(connected: peewee.Database) -> Stock:
             id=package_id,
             product=product_id,
             display_name=package_id,
+            display_name_en="",
             description="",
+            description_en="",
             price=10_000,
             stock_available=units,
             sort_order=0,

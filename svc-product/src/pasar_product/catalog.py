@@ -11,7 +11,7 @@ row (and parsing timestamps nobody shows) was most of the cost of a catalog page
 
 from __future__ import annotations
 
-import unicodedata
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,18 +19,12 @@ from typing import Any, cast
 
 import peewee
 
-from pasar_product import page_tokens, reasons
+from pasar_product import page_tokens, reasons, search
 from pasar_product.models import Category, DeliveryKind, Package, Product, ProductState
 
 DEFAULT_CATEGORY_PAGE_SIZE = 50
 DEFAULT_PRODUCT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-
-
-def search_key(text: str) -> str:
-    """Text folded for matching: case and accents ignored, so "kopi" finds "KOPI" and "Kopí"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
 def delivery_kind(stored: str | None) -> DeliveryKind | None:
@@ -45,14 +39,22 @@ def page_size_or_default(requested: int, default: int) -> int:
     return min(requested, MAX_PAGE_SIZE)
 
 
+def search_keywords(stored: str) -> tuple[str, ...]:
+    """A product's stored keywords (a JSON list) as a tuple."""
+    return tuple(json.loads(stored))
+
+
 @dataclass(frozen=True, slots=True)
 class ProductView:
-    """A product as the catalog shows it (no search key); destination_fields is the stored
-    JSON list (messages.py reads it)."""
+    """A product as the catalog shows it (no search text); destination_fields is the stored
+    JSON list (messages.py reads it). An empty English text means "shown in Indonesian"."""
 
     id: str
     display_name: str
+    display_name_en: str
     description: str
+    description_en: str
+    search_keywords: tuple[str, ...]
     category_id: str
     image_url: str
     state: ProductState
@@ -63,29 +65,33 @@ class ProductView:
 
     @classmethod
     def of(cls, product: Product) -> ProductView:
-        return cls(
-            product.id,
-            product.display_name,
-            product.description,
-            product.category_id,
-            product.image_url,
-            ProductState(product.state),
-            product.create_time,
-            product.update_time,
-            product.destination_fields,
-            delivery_kind(product.delivery_kind),
-        )
+        return product_view([getattr(product, column.column_name) for column in PRODUCT_COLUMNS])
 
 
 def product_view(row: Sequence[Any]) -> ProductView:
-    """The view of a row of PRODUCT_COLUMNS, its stored state and kind read as enums."""
-    (product_id, display_name, description, category_id, image_url, state, created, updated, fields, kind) = (
-        row
-    )
+    """The view of a row of PRODUCT_COLUMNS, its stored keywords, state and kind read."""
+    (
+        product_id,
+        display_name,
+        display_name_en,
+        description,
+        description_en,
+        keywords,
+        category_id,
+        image_url,
+        state,
+        created,
+        updated,
+        fields,
+        kind,
+    ) = row
     return ProductView(
         product_id,
         display_name,
+        display_name_en,
         description,
+        description_en,
+        search_keywords(keywords),
         category_id,
         image_url,
         ProductState(state),
@@ -98,17 +104,20 @@ def product_view(row: Sequence[Any]) -> ProductView:
 
 @dataclass(frozen=True, slots=True)
 class PackageView:
-    """A package as the catalog shows it, with its product's name, destination fields (the
+    """A package as the catalog shows it, with its product's names, destination fields (the
     stored JSON list) and delivery kind: callers that read packages alone need them."""
 
     id: str
     product_id: str
     display_name: str
+    display_name_en: str
     description: str
+    description_en: str
     price: int
     stock_available: int
     sort_order: int
     product_display_name: str
+    product_display_name_en: str
     destination_fields: str
     delivery_kind: DeliveryKind | None
 
@@ -117,7 +126,10 @@ class PackageView:
 PRODUCT_COLUMNS = (
     Product.id,
     Product.display_name,
+    Product.display_name_en,
     Product.description,
+    Product.description_en,
+    Product.search_keywords,
     Product.category,
     Product.image_url,
     Product.state,
@@ -130,7 +142,9 @@ PACKAGE_COLUMNS = (
     Package.id,
     Package.product,
     Package.display_name,
+    Package.display_name_en,
     Package.description,
+    Package.description_en,
     Package.price,
     Package.stock_available,
     Package.sort_order,
@@ -182,27 +196,30 @@ def list_categories(page_size: int, page_token: str) -> CategoryPage:
 
 
 def list_products(page_size: int, page_token: str, category_id: str = "", query: str = "") -> ProductPage:
-    """A page of active products ordered by id, optionally of one category or matching query."""
+    """A page of active products ordered by id, optionally of one category or matching query
+    (every word of it: see :mod:`pasar_product.search`)."""
     size = page_size_or_default(page_size, DEFAULT_PRODUCT_PAGE_SIZE)
-    wanted = search_key(query.strip())
-    filters = (category_id, wanted)
+    words = search.query_words(query)
+    # A token is bound to the words searched, so "PULSA" and " pulsa " page alike.
+    filters = (category_id, " ".join(words))
     after = page_tokens.after_product(page_token, filters) if page_token else ""
-    rows = [product_view(row) for row in tuples(products_after(after, size + 1, category_id, wanted))]
+    rows = [product_view(row) for row in tuples(products_after(after, size + 1, category_id, words))]
     page, more = rows[:size], len(rows) > size
     next_token = page_tokens.product_page_token(page[-1].id, filters) if more else ""
     return ProductPage(with_packages(page), next_token)
 
 
 def products_after(
-    after: str, limit: int, category_id: str = "", wanted: str = ""
+    after: str, limit: int, category_id: str = "", words: Sequence[str] = ()
 ) -> peewee.ModelSelect[Product]:
     """Active products with an id after `after`, by id: one range of the (state, id) index, or of
-    (category_id, state, id) for a category, whatever the catalog's size."""
+    (category_id, state, id) for a category, whatever the catalog's size; with words, the
+    products of that range that match every one (search.matching)."""
     select = Product.select(*PRODUCT_COLUMNS).where(Product.state == ProductState.ACTIVE)
     if category_id:
         select = select.where(Product.category == category_id)
-    if wanted:
-        select = select.where(Product.search_name.contains(wanted))
+    if words:
+        select = select.where(search.matching(words))
     if after:
         select = select.where(Product.id > after)
     return select.order_by(Product.id).limit(limit)
@@ -226,7 +243,15 @@ def with_packages(products: Sequence[ProductView]) -> list[ProductListing]:
     for row in tuples(packages_of(list(by_id))):
         product = by_id[row[1]]  # PACKAGE_COLUMNS' second: the product's id
         packages[product.id].append(
-            package_view((*row, product.display_name, product.destination_fields, product.delivery_kind))
+            package_view(
+                (
+                    *row,
+                    product.display_name,
+                    product.display_name_en,
+                    product.destination_fields,
+                    product.delivery_kind,
+                )
+            )
         )
     return [ProductListing(product, packages[product.id]) for product in products]
 
@@ -272,7 +297,11 @@ def packages_by_id(package_ids: Sequence[str]) -> dict[str, PackageView]:
     """The packages of active products among package_ids, by id, in one query."""
     rows = tuples(
         Package.select(
-            *PACKAGE_COLUMNS, Product.display_name, Product.destination_fields, Product.delivery_kind
+            *PACKAGE_COLUMNS,
+            Product.display_name,
+            Product.display_name_en,
+            Product.destination_fields,
+            Product.delivery_kind,
         )
         .join(Product)
         .where(Package.id.in_(list(package_ids)) & (Product.state == ProductState.ACTIVE))
@@ -281,18 +310,35 @@ def packages_by_id(package_ids: Sequence[str]) -> dict[str, PackageView]:
 
 
 def package_view(row: Sequence[Any]) -> PackageView:
-    """The view of a row of PACKAGE_COLUMNS and the product's name, fields and kind (as
+    """The view of a row of PACKAGE_COLUMNS and the product's names, fields and kind (as
     stored, or already read: listings build their packages from their products' views)."""
-    package_id, product_id, name, description, price, stock, sort_order, product_name, fields, kind = row
-    return PackageView(
+    (
         package_id,
         product_id,
         name,
+        name_en,
         description,
+        description_en,
         price,
         stock,
         sort_order,
         product_name,
+        product_name_en,
+        fields,
+        kind,
+    ) = row
+    return PackageView(
+        package_id,
+        product_id,
+        name,
+        name_en,
+        description,
+        description_en,
+        price,
+        stock,
+        sort_order,
+        product_name,
+        product_name_en,
         fields,
         delivery_kind(kind),
     )

@@ -9,16 +9,17 @@ Archived products have left the catalog: they can no longer be changed or given 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import peewee
 
-from pasar_kit.database import atomic_write
+from pasar_kit.database import atomic_write, for_update
 from pasar_kit.timestamps import utc_now
-from pasar_product import catalog, reasons
+from pasar_product import catalog, reasons, search
 from pasar_product.catalog import PackageView, ProductListing, ProductView
 from pasar_product.models import Category, DeliveryKind, Package, Product, ProductState
 
@@ -30,10 +31,34 @@ PRODUCT_UPDATABLE_FIELDS = (
     "image_url",
     "destination_fields",
     "delivery_kind",
+    "display_name_en",
+    "description_en",
+    "search_keywords",
 )
-# What an empty mask changes: the product fields v1.0 had (UpdateProductRequest.update_mask).
+# What an empty mask changes: the product fields v1.0 had (UpdateProductRequest.update_mask),
+# so that a client built then clears nothing it never knew.
 PRODUCT_FIELDS_OF_AN_EMPTY_MASK = PRODUCT_UPDATABLE_FIELDS[:4]
-PACKAGE_UPDATABLE_FIELDS = ("display_name", "description", "price", "stock_available", "sort_order")
+PACKAGE_UPDATABLE_FIELDS = (
+    "display_name",
+    "description",
+    "price",
+    "stock_available",
+    "sort_order",
+    "display_name_en",
+    "description_en",
+)
+# An empty package mask changes every field v1.0 had (all it had then).
+PACKAGE_FIELDS_OF_AN_EMPTY_MASK = PACKAGE_UPDATABLE_FIELDS[:5]
+# The product fields its search text is made of.
+SEARCHED_PRODUCT_FIELDS = ("display_name", "display_name_en", "search_keywords")
+
+
+@dataclass(frozen=True)
+class NewCategory:
+    id: str
+    display_name: str
+    sort_order: int
+    display_name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +70,9 @@ class NewProduct:
     image_url: str
     destination_fields: str = "[]"  # the stored JSON list (messages.py writes it)
     delivery_kind: DeliveryKind | None = None
+    display_name_en: str = ""
+    description_en: str = ""
+    search_keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +83,13 @@ class NewPackage:
     price: int
     stock_available: int
     sort_order: int
+    display_name_en: str = ""
+    description_en: str = ""
+
+
+def stored_keywords(keywords: Sequence[str]) -> str:
+    """Keywords as stored: a JSON list, in the order given."""
+    return json.dumps(list(keywords), ensure_ascii=False, separators=(",", ":"))
 
 
 class CatalogAdmin:
@@ -63,22 +98,24 @@ class CatalogAdmin:
     def __init__(self, database: peewee.Database) -> None:
         self.database = database
 
-    def create_category(self, category_id: str, display_name: str, sort_order: int) -> Category:
+    def create_category(self, new: NewCategory) -> Category:
         now = utc_now()
         try:
             with atomic_write(self.database):
-                if Category.get_or_none(Category.id == category_id) is not None:
-                    raise reasons.category_exists(category_id)
+                if Category.get_or_none(Category.id == new.id) is not None:
+                    raise reasons.category_exists(new.id)
                 Category.insert(
-                    id=category_id,
-                    display_name=display_name,
-                    sort_order=sort_order,
+                    id=new.id,
+                    display_name=new.display_name,
+                    display_name_en=new.display_name_en,
+                    search_text=search.category_search_text(new.display_name, new.display_name_en),
+                    sort_order=new.sort_order,
                     create_time=now,
                     update_time=now,
                 ).execute()
         except peewee.IntegrityError:  # another call created it between our read and our insert
-            raise reasons.category_exists(category_id) from None
-        category: Category = Category.get_by_id(category_id)
+            raise reasons.category_exists(new.id) from None
+        category: Category = Category.get_by_id(new.id)
         return category
 
     def create_product(self, new: NewProduct) -> ProductListing:
@@ -92,8 +129,13 @@ class CatalogAdmin:
                     id=new.id,
                     category=new.category_id,
                     display_name=new.display_name,
-                    search_name=catalog.search_key(new.display_name),
+                    display_name_en=new.display_name_en,
                     description=new.description,
+                    description_en=new.description_en,
+                    search_keywords=stored_keywords(new.search_keywords),
+                    search_text=search.product_search_text(
+                        new.display_name, new.display_name_en, new.search_keywords
+                    ),
                     image_url=new.image_url,
                     destination_fields=new.destination_fields,
                     delivery_kind=new.delivery_kind,
@@ -106,19 +148,29 @@ class CatalogAdmin:
         return catalog.get_product(new.id)
 
     def update_product(self, product_id: str, changes: Mapping[str, Any]) -> ProductListing:
-        """Sets the fields in changes (names from PRODUCT_UPDATABLE_FIELDS) on an active product."""
+        """Sets the fields in changes (names from PRODUCT_UPDATABLE_FIELDS; keywords as a
+        sequence of strings) on an active product, and its search text when a name or the
+        keywords change."""
         values: dict[Any, Any] = {Product.update_time: utc_now()}
         for name, value in changes.items():
             if name == "category_id":
                 values[Product.category] = value
+            elif name == "search_keywords":
+                values[Product.search_keywords] = stored_keywords(value)
             else:
                 values[getattr(Product, name)] = value
-            if name == "display_name":
-                values[Product.search_name] = catalog.search_key(value)
         with atomic_write(self.database):
-            catalog.active_product(product_id)
+            # Locked (MariaDB): a concurrent update of the other searched fields waits, so
+            # the search text is made from the values that end up stored.
+            current = ProductView.of(self._locked_active_product(product_id))
             if "category_id" in changes:
                 self._require_category(changes["category_id"])
+            if any(name in changes for name in SEARCHED_PRODUCT_FIELDS):
+                values[Product.search_text] = search.product_search_text(
+                    changes.get("display_name", current.display_name),
+                    changes.get("display_name_en", current.display_name_en),
+                    changes.get("search_keywords", current.search_keywords),
+                )
             Product.update(values).where(Product.id == product_id).execute()
         return catalog.get_product(product_id)
 
@@ -147,7 +199,9 @@ class CatalogAdmin:
                     id=new.id,
                     product=product_id,
                     display_name=new.display_name,
+                    display_name_en=new.display_name_en,
                     description=new.description,
+                    description_en=new.description_en,
                     price=new.price,
                     stock_available=new.stock_available,
                     sort_order=new.sort_order,
@@ -172,6 +226,13 @@ class CatalogAdmin:
             _touch_product(package.product_id, now)
             Package.update(values).where(Package.id == package_id).execute()
         return catalog.package(package_id)
+
+    def _locked_active_product(self, product_id: str) -> Product:
+        query = Product.select().where((Product.id == product_id) & (Product.state == ProductState.ACTIVE))
+        product: Product | None = for_update(query, self.database).first()
+        if product is None:
+            raise reasons.product_not_found(product_id)
+        return product
 
     @staticmethod
     def _require_category(category_id: str) -> None:

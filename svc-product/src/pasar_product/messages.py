@@ -17,12 +17,14 @@ from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_pb2, product_service_pb2
 from pasar_kit.money import CURRENCY_CODE, rupiah_amount
 from pasar_kit.timestamps import to_timestamp
-from pasar_product import reasons
+from pasar_product import reasons, search
 from pasar_product.catalog import PackageView, ProductListing
 from pasar_product.catalog_admin import (
+    PACKAGE_FIELDS_OF_AN_EMPTY_MASK,
     PACKAGE_UPDATABLE_FIELDS,
     PRODUCT_FIELDS_OF_AN_EMPTY_MASK,
     PRODUCT_UPDATABLE_FIELDS,
+    NewCategory,
     NewPackage,
     NewProduct,
 )
@@ -50,6 +52,7 @@ DELIVERY_KINDS: dict[DeliveryKind, product_pb2.DeliveryKind.ValueType] = {
 STORED_DELIVERY_KINDS = {value: kind for kind, value in DELIVERY_KINDS.items()}
 PACKAGE_PRICE_FIELD = "package.price"
 DESTINATION_FIELDS_FIELD = "product.destination_fields"
+SEARCH_KEYWORDS_FIELD = "product.search_keywords"
 # The keys of a stored destination field: the contract's DestinationField field names.
 DESTINATION_FIELD_KEYS = (
     "name",
@@ -82,7 +85,10 @@ def delivery_kind_value(kind: DeliveryKind | None) -> product_pb2.DeliveryKind.V
 
 def category_message(category: Category) -> product_pb2.Category:
     return product_pb2.Category(
-        id=category.id, display_name=category.display_name, sort_order=category.sort_order
+        id=category.id,
+        display_name=category.display_name,
+        display_name_en=category.display_name_en,
+        sort_order=category.sort_order,
     )
 
 
@@ -92,11 +98,14 @@ def package_fields(package: PackageView) -> dict[str, Any]:
         "id": package.id,
         "product_id": package.product_id,
         "display_name": package.display_name,
+        "display_name_en": package.display_name_en,
         "description": package.description,
+        "description_en": package.description_en,
         "price": {"currency_code": CURRENCY_CODE, "amount": package.price},
         "stock_available": package.stock_available,
         "sort_order": package.sort_order,
         "product_display_name": package.product_display_name,
+        "product_display_name_en": package.product_display_name_en,
         "destination_fields": destination_field_messages(package.destination_fields),
         "delivery_kind": delivery_kind_value(package.delivery_kind),
     }
@@ -111,7 +120,10 @@ def product_message(listing: ProductListing) -> product_pb2.Product:
     message = product_pb2.Product(
         id=product.id,
         display_name=product.display_name,
+        display_name_en=product.display_name_en,
         description=product.description,
+        description_en=product.description_en,
+        search_keywords=product.search_keywords,
         category_id=product.category_id,
         image_url=product.image_url,
         state=PRODUCT_STATES[product.state],
@@ -178,6 +190,24 @@ def stored_delivery_kind(kind: product_pb2.DeliveryKind.ValueType) -> DeliveryKi
     return STORED_DELIVERY_KINDS.get(kind)
 
 
+def given_search_keywords(keywords: Sequence[str]) -> tuple[str, ...]:
+    """The keywords of a request as stored (trimmed, see search.trimmed_keywords), once none is
+    blank or a repeat of another; INVALID_ARGUMENT naming each one that is."""
+    problems = search.keyword_problems(keywords, SEARCH_KEYWORDS_FIELD)
+    if problems:
+        raise reasons.invalid_fields(problems)
+    return search.trimmed_keywords(keywords)
+
+
+def new_category(given: product_pb2.Category) -> NewCategory:
+    return NewCategory(
+        id=given.id,
+        display_name=given.display_name,
+        sort_order=given.sort_order,
+        display_name_en=given.display_name_en,
+    )
+
+
 def new_product(given: product_pb2.Product) -> NewProduct:
     """The product to create; its output-only fields (state, packages, prices, times) are ignored."""
     return NewProduct(
@@ -188,6 +218,9 @@ def new_product(given: product_pb2.Product) -> NewProduct:
         image_url=given.image_url,
         destination_fields=stored_destination_fields(given.destination_fields),
         delivery_kind=stored_delivery_kind(given.delivery_kind),
+        display_name_en=given.display_name_en,
+        description_en=given.description_en,
+        search_keywords=given_search_keywords(given.search_keywords),
     )
 
 
@@ -199,6 +232,8 @@ def new_package(given: product_pb2.Package) -> NewPackage:
         price=rupiah_amount(given.price, PACKAGE_PRICE_FIELD),
         stock_available=given.stock_available,
         sort_order=given.sort_order,
+        display_name_en=given.display_name_en,
+        description_en=given.description_en,
     )
 
 
@@ -212,14 +247,16 @@ def product_changes(request: admin_pb2.UpdateProductRequest) -> dict[str, Any]:
             changes[name] = stored_destination_fields(request.product.destination_fields)
         elif name == "delivery_kind":
             changes[name] = stored_delivery_kind(request.product.delivery_kind)
+        elif name == "search_keywords":
+            changes[name] = given_search_keywords(request.product.search_keywords)
         else:
             changes[name] = getattr(request.product, name)
     return changes
 
 
 def package_changes(request: admin_pb2.UpdatePackageRequest) -> dict[str, Any]:
-    """The package fields update_mask names (all updatable ones when empty), the price in rupiah."""
-    fields = fields_to_update(request.update_mask, PACKAGE_UPDATABLE_FIELDS)
+    """The package fields update_mask names (the five of v1.0 when empty), the price in rupiah."""
+    fields = fields_to_update(request.update_mask, PACKAGE_UPDATABLE_FIELDS, PACKAGE_FIELDS_OF_AN_EMPTY_MASK)
     return {
         name: rupiah_amount(request.package.price, PACKAGE_PRICE_FIELD)
         if name == "price"

@@ -55,6 +55,10 @@ class Category(BaseModel):
 
     id = peewee.CharField(max_length=63, primary_key=True)
     display_name = peewee.CharField(max_length=80)
+    display_name_en = peewee.CharField(max_length=80)  # "" when not given: shown in Indonesian
+    # Both names folded for search (search.category_search_text); migration 006 makes it
+    # compare bytes on MariaDB, like SQLite.
+    search_text = peewee.TextField()
     sort_order = peewee.IntegerField()
     create_time = UtcDateTimeField()
     update_time = UtcDateTimeField()
@@ -70,9 +74,14 @@ class Product(BaseModel):
     category = peewee.ForeignKeyField(Category, column_name="category_id", index=False, on_delete="RESTRICT")
     category_id: str  # the foreign key's value, read without loading the category
     display_name = peewee.CharField(max_length=120)
-    # The display name folded for case- and accent-insensitive search (see catalog.search_key).
-    search_name = peewee.TextField()
+    display_name_en = peewee.CharField(max_length=120)  # "" when not given: shown in Indonesian
     description = peewee.TextField()
+    description_en = peewee.TextField()
+    # Words shoppers type for it ("pln", "game"): a JSON list of strings, as given (trimmed).
+    search_keywords = peewee.TextField()
+    # Its names and keywords folded for case- and accent-insensitive search
+    # (search.product_search_text); compared as bytes on MariaDB too (migration 006).
+    search_text = peewee.TextField()
     image_url = peewee.CharField(max_length=500)
     state = peewee.CharField(max_length=16)
     create_time = UtcDateTimeField()
@@ -99,7 +108,9 @@ class Package(BaseModel):
     product = peewee.ForeignKeyField(Product, column_name="product_id", index=False, on_delete="RESTRICT")
     product_id: str  # the foreign key's value, read without loading the product
     display_name = peewee.CharField(max_length=120)
+    display_name_en = peewee.CharField(max_length=120)  # "" when not given: shown in Indonesian
     description = peewee.CharField(max_length=500)
+    description_en = peewee.CharField(max_length=500)
     price = peewee.BigIntegerField()
     stock_available = peewee.IntegerField(constraints=[peewee.Check("stock_available >= 0")])
     sort_order = peewee.IntegerField()

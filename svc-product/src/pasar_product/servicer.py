@@ -90,8 +90,7 @@ class ProductAdminServicer(admin_pb2_grpc.ProductAdminServiceServicer):
     def CreateCategory(
         self, request: admin_pb2.CreateCategoryRequest, context: grpc.ServicerContext
     ) -> admin_pb2.CreateCategoryResponse:
-        given = request.category
-        category = self.admin.create_category(given.id, given.display_name, given.sort_order)
+        category = self.admin.create_category(messages.new_category(request.category))
         return admin_pb2.CreateCategoryResponse(category=messages.category_message(category))
 
     def CreateProduct(

@@ -3,9 +3,10 @@
 Products ``sintetis-000001`` ... spread over ten categories, each with three to five
 packages whose names, prices and stock follow from the product's number, so a load is
 reproducible and running it again adds only what is missing. Each product declares the
-destination fields and delivery kind of the demo product its name's first word stands for
-(a "Pulsa" product asks for a Nusantara phone number, a "Token" one for a meter number), so
-benchmarks order them as shoppers order the demo's. Rows go in through the
+destination fields, delivery kind and search keywords of the demo product its name's first
+word stands for (a "Pulsa" product asks for a Nusantara phone number, a "Token" one for a
+meter number and is found by "pln"), and an English name, so benchmarks order and search
+them as shoppers order and search the demo's. Rows go in through the
 driver's ``executemany`` in chunks of one transaction each: 100,000 products (about
 400,000 packages) load in well under a minute on SQLite.
 """
@@ -23,8 +24,8 @@ import peewee
 
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
-from pasar_product import catalog
-from pasar_product.demo import catalog_data, destination_columns, image_url
+from pasar_product import search
+from pasar_product.demo import catalog_data, destination_columns, image_url, search_columns
 from pasar_product.models import Category, Package, Product, ProductState
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,17 @@ DEMO_PRODUCT_OF_WORD = {
     "Koin": "voucher-koin-petualang",
     "Permata": "voucher-permata-arena",
     "Paket": "data-samudra",
+}
+# Each first word in English.
+ENGLISH_WORDS = {
+    "Pulsa": "Credit",
+    "Data": "Data",
+    "Token": "Token",
+    "Voucher": "Voucher",
+    "Saldo": "Balance",
+    "Koin": "Coins",
+    "Permata": "Diamonds",
+    "Paket": "Plan",
 }
 
 
@@ -67,9 +79,15 @@ def packages_of(number: int) -> int:
 
 
 def destinations_by_word() -> dict[str, dict[str, Any]]:
-    """The stored destination columns each first word of a name stands for."""
+    """The stored destination columns and the keywords each first word of a name stands for."""
     demo = {product["id"]: product for product in catalog_data()["products"]}
-    return {word: destination_columns(demo[product_id]) for word, product_id in DEMO_PRODUCT_OF_WORD.items()}
+    return {
+        word: {
+            **destination_columns(demo[product_id]),
+            "keywords": tuple(demo[product_id]["search_keywords"]),
+        }
+        for word, product_id in DEMO_PRODUCT_OF_WORD.items()
+    }
 
 
 def load_synthetic_catalog(database: peewee.Database, products: int) -> SyntheticSummary:
@@ -116,6 +134,10 @@ def _add_categories(now: datetime) -> None:
         {
             "id": category_id(number),
             "display_name": f"Kategori Sintetis {number}",
+            "display_name_en": f"Synthetic Category {number}",
+            "search_text": search.category_search_text(
+                f"Kategori Sintetis {number}", f"Synthetic Category {number}"
+            ),
             "sort_order": 1000 + number,
             "create_time": now,
             "update_time": now,
@@ -129,15 +151,23 @@ def _add_categories(now: datetime) -> None:
 
 def _product_row(number: int, now: datetime, destinations: dict[str, dict[str, Any]]) -> dict[str, Any]:
     word = NAME_WORDS[number % len(NAME_WORDS)]
-    display_name = f"{word} Sintetis {number:06d}"
+    destination = dict(destinations[word])
+    keywords = destination.pop("keywords")
+    names = {
+        "display_name": f"{word} Sintetis {number:06d}",
+        "display_name_en": f"Synthetic {ENGLISH_WORDS[word]} {number:06d}",
+        "search_keywords": keywords,
+    }
     return {
         "id": product_id(number),
         "category": category_id(number % CATEGORY_COUNT + 1),
-        "display_name": display_name,
-        "search_name": catalog.search_key(display_name),
+        "display_name": names["display_name"],
+        "display_name_en": names["display_name_en"],
         "description": f"Produk buatan untuk uji beban nomor {number}.",
+        "description_en": f"A product made for load test number {number}.",
+        **search_columns(names),
         "image_url": image_url(product_id(number)),
-        **destinations[word],
+        **destination,
         "state": ProductState.ACTIVE,
         "create_time": now,
         "update_time": now,
@@ -151,7 +181,9 @@ def _package_rows(number: int, now: datetime) -> Iterator[dict[str, Any]]:
             "id": f"{product_id(number)}-{position}",
             "product": product_id(number),
             "display_name": f"Paket {position}",
+            "display_name_en": f"Package {position}",
             "description": f"Paket {position} dari produk sintetis {number}.",
+            "description_en": f"Package {position} of synthetic product {number}.",
             "price": base_price * position + 500,
             "stock_available": 50 + (number * 31 + position * 17) % 451,
             "sort_order": position * 10,

@@ -4,9 +4,16 @@ vouchers, e-money top-ups) under generic names, with an SVG image per product.
 ``pasar-product load-demo`` loads it, and the embedded default (``scripts/run``) calls
 that. Loading is idempotent: what already exists is left exactly as it is (an
 administrator's edits and stock sold since are kept), and a second run changes nothing;
-the one exception is a demo product loaded before products declared their destination
-(no delivery kind, no destination fields): it gets the demo's, since without a delivery
-kind it cannot be ordered.
+the exceptions fill what older versions could not store: a demo product loaded before
+products declared their destination (no delivery kind, no destination fields) gets the
+demo's, since without a delivery kind it cannot be ordered; and a demo category, product
+or package loaded before the catalog spoke English (v1.3: no English text, no keywords)
+gets the demo's English names, descriptions and keywords.
+
+Everything is written in Indonesian and English (``display_name_en``, ``description_en``),
+and each product has the words shoppers type for it (``search_keywords``: "pln" and
+"listrik" on the electricity token, "game" on every game voucher, the operator a generic
+phone brand stands for on its credit and data, such as "telkomsel" on Nusantara).
 
 Every product declares what the shopper gives (``destination_fields``: the phone number
 with its operator's prefixes, the PLN meter number, a game's player and zone id, a card
@@ -31,7 +38,8 @@ import peewee
 from pasar.product.v1 import product_pb2
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
-from pasar_product import catalog, messages
+from pasar_product import messages, search
+from pasar_product.catalog_admin import stored_keywords
 from pasar_product.models import Category, Package, Product, ProductState
 
 log = logging.getLogger(__name__)
@@ -65,13 +73,23 @@ class LoadSummary:
     packages: int
     # Demo products loaded before destinations existed, given the demo's destination fields.
     declared: int = 0
+    # Demo rows loaded before the catalog spoke English, given the demo's English and keywords.
+    translated: int = 0
 
 
 def load_demo_catalog(database: peewee.Database) -> LoadSummary:
     """Adds the demo categories, products and packages that are missing, in one transaction."""
     data = catalog_data()
     now = utc_now()
-    categories = [{**category, "create_time": now, "update_time": now} for category in data["categories"]]
+    categories = [
+        {
+            **category,
+            "search_text": search.category_search_text(category["display_name"], category["display_name_en"]),
+            "create_time": now,
+            "update_time": now,
+        }
+        for category in data["categories"]
+    ]
     products = []
     packages = []
     for product in data["products"]:
@@ -80,8 +98,10 @@ def load_demo_catalog(database: peewee.Database) -> LoadSummary:
                 "id": product["id"],
                 "category": product["category_id"],
                 "display_name": product["display_name"],
-                "search_name": catalog.search_key(product["display_name"]),
+                "display_name_en": product["display_name_en"],
                 "description": product["description"],
+                "description_en": product["description_en"],
+                **search_columns(product),
                 "image_url": image_url(product["id"]),
                 **destination_columns(product),
                 "state": ProductState.ACTIVE,
@@ -113,6 +133,7 @@ def load_demo_catalog(database: peewee.Database) -> LoadSummary:
             "added_products": summary.products,
             "added_packages": summary.packages,
             "declared_destinations": summary.declared,
+            "translated": summary.translated,
         },
     )
     return summary
@@ -130,7 +151,19 @@ def _load(
             products=_insert_missing(Product, products),
             packages=_insert_missing(Package, packages),
             declared=_declare_missing_destinations(products),
+            translated=_translate_untranslated(categories, products, packages),
         )
+
+
+def search_columns(product: dict[str, Any]) -> dict[str, Any]:
+    """A demo product's keywords (checked as an administrator's would be) and search text, as stored."""
+    keywords = messages.given_search_keywords(product["search_keywords"])
+    return {
+        "search_keywords": stored_keywords(keywords),
+        "search_text": search.product_search_text(
+            product["display_name"], product["display_name_en"], keywords
+        ),
+    }
 
 
 def destination_columns(product: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +197,47 @@ def _declare_missing_destinations(products: list[dict[str, Any]]) -> int:
             .execute()
         )
     return declared
+
+
+def _translate_untranslated(
+    categories: list[dict[str, Any]], products: list[dict[str, Any]], packages: list[dict[str, Any]]
+) -> int:
+    """Gives the demo's English text (and a product its keywords) to demo rows stored without
+    any (loaded before v1.3). A row an administrator gave English or keywords to is kept."""
+    translated = 0
+    for row in categories:
+        translated += (
+            Category.update(display_name_en=row["display_name_en"], search_text=row["search_text"])
+            .where((Category.id == row["id"]) & (Category.display_name_en == ""))
+            .execute()
+        )
+    for row in products:
+        translated += (
+            Product.update(
+                display_name_en=row["display_name_en"],
+                description_en=row["description_en"],
+                search_keywords=row["search_keywords"],
+                search_text=row["search_text"],
+            )
+            .where(
+                (Product.id == row["id"])
+                & (Product.display_name_en == "")
+                & (Product.description_en == "")
+                & (Product.search_keywords == "[]")
+                # Its Indonesian name is the demo's: the search text is made from the demo's.
+                & (Product.display_name == row["display_name"])
+            )
+            .execute()
+        )
+    for row in packages:
+        translated += (
+            Package.update(display_name_en=row["display_name_en"], description_en=row["description_en"])
+            .where(
+                (Package.id == row["id"]) & (Package.display_name_en == "") & (Package.description_en == "")
+            )
+            .execute()
+        )
+    return translated
 
 
 def _insert_missing(model: type[Category] | type[Product] | type[Package], rows: list[dict[str, Any]]) -> int:
