@@ -43,7 +43,7 @@ def make_app(shop: FakeShop) -> Iterator[AppFactory]:
             "ADMIN_TOKEN": ADMIN_TOKEN,
             "CORS_ORIGINS": "https://shop.example",
             "ORDER_RATE_LIMIT": "off",
-            "GATEWAY_ORDER_LOOKUP_RATE_LIMIT": "off",
+            "ORDER_LOOKUP_RATE_LIMIT": "off",
             "BREAKER_RESET_SECONDS": "0.5",
             **overrides,
         }

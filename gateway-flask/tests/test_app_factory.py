@@ -66,7 +66,7 @@ def test_environment_then_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"MAX_BODY_BYTES": "10"}, "PASAR_MAX_BODY_BYTES"),
         ({"BREAKER_FAILURES": "0"}, "PASAR_BREAKER_FAILURES"),
         ({"ORDER_RATE_LIMIT": "lots"}, "PASAR_ORDER_RATE_LIMIT"),
-        ({"GATEWAY_ORDER_LOOKUP_RATE_LIMIT": "10 a minute"}, "PASAR_GATEWAY_ORDER_LOOKUP_RATE_LIMIT"),
+        ({"ORDER_LOOKUP_RATE_LIMIT": "10 a minute"}, "PASAR_ORDER_LOOKUP_RATE_LIMIT"),
         ({"CORS_ORIGINS": "shop.example"}, "PASAR_CORS_ORIGINS"),
         ({"STATIC_DIR": "/nonexistent"}, "PASAR_STATIC_DIR"),
         ({"ENV": "staging"}, "PASAR_ENV"),

@@ -99,7 +99,7 @@ def test_a_bucket_without_a_setting_stops_the_gateway(
 
 
 def test_a_bucket_turned_off_is_not_limited(make_app: AppFactory, shop: FakeShop) -> None:
-    client = make_app(ORDER_RATE_LIMIT="1/minute", GATEWAY_ORDER_LOOKUP_RATE_LIMIT="off").test_client()
+    client = make_app(ORDER_RATE_LIMIT="1/minute", ORDER_LOOKUP_RATE_LIMIT="off").test_client()
     statuses = {client.post("/api/v1/orders:lookup", json=LOOKUP).status_code for _ in range(15)}
     assert statuses == {404}
     assert len(shop.order.metadata("LookupOrder")) == 15
@@ -130,7 +130,7 @@ def limited_gateway(
             Path(tmp_path_factory.mktemp("gateway")),
             PASAR_GATEWAY_WORKERS="1",
             PASAR_ORDER_RATE_LIMIT="2/minute",
-            PASAR_GATEWAY_ORDER_LOOKUP_RATE_LIMIT="3/minute",
+            PASAR_ORDER_LOOKUP_RATE_LIMIT="3/minute",
             PASAR_PROXY_COUNT="1",
             PASAR_LOG_LEVEL="debug",
             PASAR_METRICS_ADDRESS=metrics_address,

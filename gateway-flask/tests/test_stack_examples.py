@@ -49,7 +49,7 @@ ADMIN_STEPS = (
 @pytest.fixture(scope="module")
 def shop_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = Path(tmp_path_factory.mktemp("stack"))
-    gateway = {"PASAR_ORDER_RATE_LIMIT": "off", "PASAR_GATEWAY_ORDER_LOOKUP_RATE_LIMIT": "off"}
+    gateway = {"PASAR_ORDER_RATE_LIMIT": "off", "PASAR_ORDER_LOOKUP_RATE_LIMIT": "off"}
     with Stack(base, sqlite_database_urls(base), component_env={"gateway": gateway}) as stack:
         stack.load_demo_catalog()
         stack.start(*STACK_COMPONENTS)

@@ -44,7 +44,7 @@ schema.config.generation.update(max_examples=EXAMPLES)
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     yield from running_shop(
         tmp_path_factory.mktemp("stack"),
-        {"PASAR_ORDER_RATE_LIMIT": "off", "PASAR_GATEWAY_ORDER_LOOKUP_RATE_LIMIT": "off"},
+        {"PASAR_ORDER_RATE_LIMIT": "off", "PASAR_ORDER_LOOKUP_RATE_LIMIT": "off"},
     )
 
 

@@ -4,7 +4,7 @@ POST /api/v1/orders:lookup comes from the contract's http annotation (no gateway
 it): the order number and a contact in the body, answered with the order and its access
 token. Two limits stand in front of guessing: svc-order's, on failed look-ups of one number
 (PASAR_ORDER_LOOKUP_MAX_FAILURES), and the gateway's, per client address
-(PASAR_GATEWAY_ORDER_LOOKUP_RATE_LIMIT); both refuse with RATE_LIMITED and a Retry-After.
+(PASAR_ORDER_LOOKUP_RATE_LIMIT); both refuse with RATE_LIMITED and a Retry-After.
 One gateway worker here, so that its count is the whole count.
 """
 
@@ -37,7 +37,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     env = {
         "gateway": {
             "PASAR_GATEWAY_WORKERS": "1",
-            "PASAR_GATEWAY_ORDER_LOOKUP_RATE_LIMIT": f"{GATEWAY_LIMIT}/minute",
+            "PASAR_ORDER_LOOKUP_RATE_LIMIT": f"{GATEWAY_LIMIT}/minute",
         },
         "order": {"PASAR_ORDER_LOOKUP_MAX_FAILURES": str(MAX_FAILURES)},
     }

@@ -38,7 +38,7 @@ GATEWAY_ENV = {
     "PASAR_ORDER_RATE_LIMIT": "1000/minute",
     # Every lookup test comes from 127.0.0.1; the gateway's per-address limit (10 a minute)
     # is the gateway's tests' concern, the per-number limit of svc-order stays as it is.
-    "PASAR_GATEWAY_ORDER_LOOKUP_RATE_LIMIT": "1000/minute",
+    "PASAR_ORDER_LOOKUP_RATE_LIMIT": "1000/minute",
 }
 
 

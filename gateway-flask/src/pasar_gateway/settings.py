@@ -70,7 +70,7 @@ class RateLimitSetting:
 RATE_LIMIT_SETTINGS: Mapping[int, RateLimitSetting] = {
     options_pb2.RATE_LIMIT_BUCKET_ORDER_CREATION: RateLimitSetting("ORDER_RATE_LIMIT", "30/minute", "orders"),
     options_pb2.RATE_LIMIT_BUCKET_ORDER_LOOKUP: RateLimitSetting(
-        "GATEWAY_ORDER_LOOKUP_RATE_LIMIT", "10/minute", "order look-ups"
+        "ORDER_LOOKUP_RATE_LIMIT", "10/minute", "order look-ups"
     ),
 }
 RATE_LIMIT_OFF = ("off", "none", "0")
