@@ -191,6 +191,9 @@ def test_on_a_phone_the_checkout_bar_keeps_the_total_and_beli_in_reach(
     fill_destination(page, "Nomor HP", "081234567890")
     expect(bar.locator("[data-checkout-total]")).to_have_text(rupiah("21.147"))  # 21.000 + 0,7 % rounded up
     expect(bar.locator("[data-checkout-channel]")).to_have_text("Metode: QRIS")
+    # What the shopper sees: the screen, not the whole page (where a fixed bar has no place).
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(screenshots / "order-bar-screen-phone.png"), animations="disabled")
 
     # The page ends above the bar: scrolled to the bottom, the footer is not under it.
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
