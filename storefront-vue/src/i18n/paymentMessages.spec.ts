@@ -11,10 +11,6 @@ describe("the payment page's messages", () => {
   });
 
   it("use the shop's words", () => {
-    expect(paymentText("id", "transaction.method")).toBe("Metode pembayaran");
-    expect(paymentText("en", "transaction.method")).toBe("Payment method");
-    expect(paymentText("id", "transaction.fee")).toBe("Biaya admin");
-    expect(paymentText("en", "transaction.fee")).toBe("Admin fee");
     expect(paymentText("id", "order.number")).toBe("Nomor pesanan");
     expect(paymentText("id", "deadline.before")).toBe("Bayar sebelum");
     expect(paymentText("en", "deadline.before")).toBe("Pay before");
