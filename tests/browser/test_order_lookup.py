@@ -11,6 +11,7 @@ import re
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 from browser_shop import BrowserShop, PlacedOrder
@@ -24,6 +25,7 @@ from storefront_pages import (
     open_home,
     open_product,
     order_from_url,
+    screenshot,
     section,
 )
 
@@ -87,20 +89,24 @@ def test_a_shopper_finds_an_order_by_its_number_and_email(shop: BrowserShop, pag
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_a_shopper_finds_an_order_by_its_number_and_the_phone_number_topped_up(
-    shop: BrowserShop, sized_page: Page, width: str
+    shop: BrowserShop, sized_page: Page, width: str, screenshots: Path
 ) -> None:
     placed = va_order(shop, unique_email())  # a phone credit to 081234567890
     open_lookup_from_the_header(sized_page, shop)
     assert horizontal_overflow(sized_page) == 0
+    screenshot(sized_page, screenshots, "lookup-empty", width)
     look_up(sized_page, placed.number, "+62 812-3456-7890")
     expect_order_page(sized_page, placed)
 
 
-def test_a_wrong_pair_is_told_exactly_like_an_unknown_number(shop: BrowserShop, page: Page) -> None:
+def test_a_wrong_pair_is_told_exactly_like_an_unknown_number(
+    shop: BrowserShop, page: Page, screenshots: Path
+) -> None:
     placed = va_order(shop, unique_email())
     open_lookup_from_the_header(page, shop)
     look_up(page, placed.number, unique_email())
     expect(lookup_alert(page)).to_have_text(NOT_FOUND)
+    screenshot(page, screenshots, "lookup-not-found", "desktop")
     wrong_pair = lookup_alert(page).inner_text()
     look_up(page, placed.number, "081299998888")
     expect(lookup_alert(page)).to_have_text(NOT_FOUND)
@@ -124,7 +130,11 @@ def test_too_many_attempts_for_one_number_say_how_long_to_wait(shop: BrowserShop
     )
 
 
-def test_the_orders_placed_on_this_device_are_listed_until_removed(shop: BrowserShop, page: Page) -> None:
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_the_orders_placed_on_this_device_are_listed_until_removed(
+    shop: BrowserShop, sized_page: Page, width: str, screenshots: Path
+) -> None:
+    page = sized_page
     open_home(page, shop.url)
     recent_link = page.get_by_role("navigation").get_by_role("link", name=re.compile(r"^Pesanan saya"))
     expect(recent_link).to_have_count(0)
@@ -144,6 +154,11 @@ def test_the_orders_placed_on_this_device_are_listed_until_removed(shop: Browser
     expect(item.locator("[data-recent-number]")).to_have_text(str(number))
     expect(item.locator("[data-recent-products]")).to_have_text("Pulsa Nusantara")
     expect(item.locator("[data-recent-total]")).to_have_text("Rp\u00a025.000")
+    assert horizontal_overflow(page) == 0
+    # The header's links stay on one row, even at a phone's width.
+    links = [link.bounding_box() for link in page.get_by_role("navigation").get_by_role("link").all()]
+    assert len({round(box["y"]) for box in links if box is not None}) == 1, links
+    screenshot(page, screenshots, "lookup-recent", width)
 
     # It opens the order, and survives a reload: it is kept in the browser.
     item.get_by_role("link", name=f"Buka pesanan {number}").click()
