@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Generic, TypeVar
 
 import grpc
-from google.protobuf import timestamp_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from pasar.common.v1 import money_pb2
 from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2, fulfillment_service_pb2_grpc
@@ -131,6 +131,8 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
         ] = {}
         # The expire_time each ReserveStock asked for, by order id.
         self.reservation_expiry: dict[str, timestamp_pb2.Timestamp] = {}
+        # The longest a reservation is held (the real catalog's is 72 hours); None: as asked.
+        self.max_hold: timedelta | None = None
         self.hooks = Hooks()
 
     def add_package(
@@ -147,9 +149,11 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
             id=package_id,
             product_id=product_id,
             display_name=f"Paket {package_id}",
+            display_name_en=f"Package {package_id}",
             price=idr(price),
             stock_available=stock,
             product_display_name=f"Produk {product_id}",
+            product_display_name_en=f"Product {product_id}",
             delivery_kind=delivery_kind,
             destination_fields=destination_fields,
         )
@@ -215,11 +219,20 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
                 for package_id, quantity in lines:
                     self.packages[package_id].stock_available -= quantity
                 self.reservations[request.order_id] = (product_pb2.RESERVATION_STATE_RESERVED, lines)
-                self.reservation_expiry[request.order_id] = request.expire_time
+                expire_time = request.expire_time
+                if self.max_hold is not None:
+                    latest = timestamp_pb2.Timestamp()
+                    latest.FromDatetime(utc_now() + self.max_hold)
+                    if latest.ToNanoseconds() < expire_time.ToNanoseconds():
+                        expire_time = latest
+                self.reservation_expiry[request.order_id] = expire_time
             state = self.reservations[request.order_id][0]
+            held_until = self.reservation_expiry[request.order_id]
         self.hooks.run_after("ReserveStock")
         return product_service_pb2.ReserveStockResponse(
-            reservation=product_pb2.Reservation(order_id=request.order_id, state=state)
+            reservation=product_pb2.Reservation(
+                order_id=request.order_id, state=state, expire_time=held_until
+            )
         )
 
     def CommitReservation(
@@ -268,42 +281,68 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
         )
 
 
-CHANNELS = [
-    payment_pb2.PaymentChannel(
-        code="bca_va",
-        display_name="BCA Virtual Account",
-        kind=payment_pb2.PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT,
-        flat_fee=idr(4000),
-        min_amount=idr(10_000),
-        max_amount=idr(50_000_000),
-        enabled=True,
-    ),
-    payment_pb2.PaymentChannel(
-        code="qris",
-        display_name="QRIS",
-        kind=payment_pb2.PAYMENT_CHANNEL_KIND_QRIS,
-        percent_fee_bps=70,
-        min_amount=idr(1_000),
-        max_amount=idr(10_000_000),
-        enabled=True,
-    ),
-    payment_pb2.PaymentChannel(
-        code="gopay",
-        display_name="GoPay",
-        kind=payment_pb2.PAYMENT_CHANNEL_KIND_EWALLET,
-        percent_fee_bps=200,
-        min_amount=idr(1_000),
-        max_amount=idr(10_000_000),
-        enabled=True,
-    ),
-]
+def window(seconds: float) -> duration_pb2.Duration:
+    """A channel's payment_ttl."""
+    duration = duration_pb2.Duration()
+    duration.FromTimedelta(timedelta(seconds=seconds))
+    return duration
+
+
+def channels() -> list[payment_pb2.PaymentChannel]:
+    """The fake's channels, each with its payment window as the demo's have them: a day for
+    a virtual account, minutes for QRIS and e-wallets; OVO asks for the wallet's phone number."""
+    return [
+        payment_pb2.PaymentChannel(
+            code="bca_va",
+            display_name="BCA Virtual Account",
+            kind=payment_pb2.PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT,
+            flat_fee=idr(4000),
+            min_amount=idr(10_000),
+            max_amount=idr(50_000_000),
+            payment_ttl=window(24 * 3600),
+            enabled=True,
+        ),
+        payment_pb2.PaymentChannel(
+            code="qris",
+            display_name="QRIS",
+            kind=payment_pb2.PAYMENT_CHANNEL_KIND_QRIS,
+            percent_fee_bps=70,
+            min_amount=idr(1_000),
+            max_amount=idr(10_000_000),
+            payment_ttl=window(15 * 60),
+            enabled=True,
+        ),
+        payment_pb2.PaymentChannel(
+            code="gopay",
+            display_name="GoPay",
+            kind=payment_pb2.PAYMENT_CHANNEL_KIND_EWALLET,
+            percent_fee_bps=200,
+            min_amount=idr(1_000),
+            max_amount=idr(10_000_000),
+            payment_ttl=window(15 * 60),
+            enabled=True,
+        ),
+        payment_pb2.PaymentChannel(
+            code="ovo",
+            display_name="OVO",
+            kind=payment_pb2.PAYMENT_CHANNEL_KIND_EWALLET,
+            percent_fee_bps=200,
+            min_amount=idr(1_000),
+            max_amount=idr(10_000_000),
+            payment_ttl=window(15 * 60),
+            enabled=True,
+            requires_phone_number=True,
+        ),
+    ]
 
 
 class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer, FakeEventLog[payment_pb2.PaymentEvent]):
     def __init__(self) -> None:
         super().__init__()
-        self.channels = {channel.code: channel for channel in CHANNELS}
+        self.channels = {channel.code: channel for channel in channels()}
         self.payments: dict[str, payment_pb2.Payment] = {}
+        # Each CreatePayment's payer_phone_number, by order id.
+        self.payer_phone_numbers: dict[str, str] = {}
         self.by_order: dict[str, str] = {}
         self.hooks = Hooks()
 
@@ -458,6 +497,12 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer, FakeEventLog
                         reason=PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_DISABLED),
                         metadata={"channel_code": channel.code},
                     )
+                if channel.requires_phone_number and not request.payer_phone_number:
+                    raise errors.InvalidArgument(
+                        "phone number required",
+                        reason=PaymentErrorReason.Name(PaymentErrorReason.PAYER_PHONE_NUMBER_REQUIRED),
+                        metadata={"channel_code": channel.code},
+                    )
                 amount = request.amount.amount
                 if not channel.min_amount.amount <= amount <= channel.max_amount.amount:
                     raise errors.FailedPrecondition(
@@ -483,8 +528,9 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer, FakeEventLog
                     provider="sandbox",
                     create_time=to_timestamp(now),
                     update_time=to_timestamp(now),
-                    expire_time=to_timestamp(now + timedelta(hours=24)),
+                    expire_time=to_timestamp(now + channel.payment_ttl.ToTimedelta()),
                 )
+                self.payer_phone_numbers[request.order_id] = request.payer_phone_number
                 if channel.kind == payment_pb2.PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT:
                     payment.virtual_account.CopyFrom(
                         payment_pb2.VirtualAccountInstructions(
@@ -493,6 +539,13 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer, FakeEventLog
                     )
                 elif channel.kind == payment_pb2.PAYMENT_CHANNEL_KIND_QRIS:
                     payment.qris.qr_string = "00020101021226610016ID.CO.SANDBOX"
+                elif channel.requires_phone_number:
+                    phone = request.payer_phone_number
+                    payment.ewallet.CopyFrom(
+                        payment_pb2.EwalletInstructions(
+                            wallet_name=channel.display_name, phone_number=f"{phone[:4]}****{phone[-4:]}"
+                        )
+                    )
                 else:
                     payment.ewallet.CopyFrom(
                         payment_pb2.EwalletInstructions(

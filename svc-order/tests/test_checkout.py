@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +29,8 @@ from pasar.product.v1 import product_pb2, product_service_pb2
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit.errors import FailedPrecondition, ServiceError
 from pasar_kit.ids import new_id, token_hash
-from pasar_order import intents, messages, reasons
+from pasar_kit.timestamps import utc_now
+from pasar_order import intents, messages, order_numbers, reasons
 from pasar_order.access import stored_hash
 from pasar_order.config import DEVELOPMENT_TOKEN_SECRET
 from pasar_order.models import Email, Order, OrderLine, OrderState
@@ -70,14 +72,20 @@ def test_an_order_is_priced_from_the_catalog_and_waits_for_its_payment(
     assert order.fee.amount == 4_000
     assert order.total.amount == 80_000
     assert order.language_code == "id"
-    assert order.expire_time.seconds - order.create_time.seconds == pytest.approx(900, abs=2)
     assert not order.HasField("paid_time")
+    # A number for people, beside the id; the lines' English names as the catalog had them.
+    assert re.fullmatch(r"PSR-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{6}", order.order_number)
+    assert order.lines[1].product_display_name_en == "Product paket-data"
+    assert order.lines[1].package_display_name_en == "Package data-5gb"
 
     payment = response.payment
     assert payment.order_id == order.id == fake_payments.payment_of(order.id).order_id
     assert order.payment_id == payment.id
     assert payment.amount.amount == 76_000
     assert payment.virtual_account.account_number
+    # One deadline: the payment's; and how to pay, kept with the order.
+    assert order.expire_time == payment.expire_time
+    assert order.payment_instructions.virtual_account == payment.virtual_account
 
     assert fake_catalog.stock("pulsa-10k") == 8
     assert fake_catalog.stock("data-5gb") == 2
@@ -193,9 +201,16 @@ def test_concurrent_retries_of_one_request_make_one_order(
         ),
         (
             [("pulsa-10k", 1)],
-            "ovo",
+            "dana",
             grpc.StatusCode.NOT_FOUND,
             PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_NOT_FOUND),
+            {"channel_code": "dana"},
+        ),
+        (  # OVO sends its request to the wallet of a phone number, and none was given
+            [("pulsa-10k", 1)],
+            "ovo",
+            grpc.StatusCode.INVALID_ARGUMENT,
+            PaymentErrorReason.Name(PaymentErrorReason.PAYER_PHONE_NUMBER_REQUIRED),
             {"channel_code": "ovo"},
         ),
     ],
@@ -406,7 +421,8 @@ def leave_crashed_checkout(
             priced=priced,
             access_token_hash=stored_hash(DEVELOPMENT_TOKEN_SECRET, order_id),
             owner="dead-worker",
-            lease=timedelta(seconds=lease_left),
+            # Held while this sets the scene, so that the sweeper does not undo it half made.
+            lease=timedelta(seconds=60),
             database=service.database,
         )
         stock_lines = [product_pb2.StockLine(package_id=p, quantity=q) for p, q in order_request.lines]
@@ -426,6 +442,9 @@ def leave_crashed_checkout(
                 ),
                 context,
             )
+        Order.update(lease_until=utc_now() + timedelta(seconds=lease_left)).where(
+            Order.id == order_id
+        ).execute()
     return order_id
 
 
@@ -557,3 +576,20 @@ def test_every_retry_answer_is_aborted_with_the_contention_reason(answer: Callab
     error = answer()
     assert error.code == grpc.StatusCode.ABORTED
     assert error.reason == CommonErrorReason.Name(CommonErrorReason.CONTENTION)
+
+
+def test_an_order_number_already_taken_is_drawn_again(
+    service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(create_request(("pulsa-10k", 1)))
+    draws = iter([first.order.order_number, "PSR-2345AB"])
+    monkeypatch.setattr(order_numbers, "new_order_number", lambda: next(draws))
+
+    second: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(create_request(("pulsa-10k", 1)))
+
+    assert second.order.order_number == "PSR-2345AB"
+    assert second.order.id != first.order.id
+    with service.database.connection_context():
+        assert sorted(str(order.order_number) for order in Order.select()) == sorted(
+            [first.order.order_number, "PSR-2345AB"]
+        )

@@ -17,7 +17,8 @@ def test_the_defaults_run_the_embedded_shop() -> None:
     assert settings.product_address == "127.0.0.1:50051"
     assert settings.payment_address == "127.0.0.1:50052"
     assert settings.fulfillment_address == "127.0.0.1:50054"
-    assert settings.order_ttl_seconds == 900
+    assert settings.lookup.max_failures == 5
+    assert settings.lookup.window_seconds == 900
     assert settings.storefront_url == "http://127.0.0.1:8080"
     assert settings.token_secret == DEVELOPMENT_TOKEN_SECRET
     assert settings.mail.smtp is None
@@ -50,8 +51,10 @@ def test_smtp_urls() -> None:
         ({"SMTP_URL": "smtp://host:port"}, "SMTP_URL"),
         ({"SMTP_URL": "smtp://user:pw@host?starttls=no"}, "SMTP_URL"),
         ({"PASAR_SMTP_ALLOW_PLAINTEXT_LOGIN": "perhaps"}, "PASAR_SMTP_ALLOW_PLAINTEXT_LOGIN"),
-        ({"PASAR_ORDER_TTL_SECONDS": "0"}, "PASAR_ORDER_TTL_SECONDS"),
-        ({"PASAR_ORDER_TTL_SECONDS": "soon"}, "PASAR_ORDER_TTL_SECONDS"),
+        # Removed: a deployment that still sets it would believe its orders expire after it.
+        ({"PASAR_ORDER_TTL_SECONDS": "900"}, "PASAR_ORDER_TTL_SECONDS"),
+        ({"PASAR_ORDER_LOOKUP_MAX_FAILURES": "0"}, "PASAR_ORDER_LOOKUP_MAX_FAILURES"),
+        ({"PASAR_ORDER_LOOKUP_WINDOW_SECONDS": "soon"}, "PASAR_ORDER_LOOKUP_WINDOW_SECONDS"),
         ({"PASAR_MAIL_FROM": "Pasar"}, "PASAR_MAIL_FROM"),
         ({"PASAR_STOREFRONT_URL": "shop.example.com"}, "PASAR_STOREFRONT_URL"),
         ({"PASAR_ENV": "production"}, "PASAR_ORDER_TOKEN_SECRET"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import peewee
 from peewee_migrate import Router
 
@@ -9,11 +11,15 @@ from pasar_kit.timestamps import utc_now
 from pasar_order.main import MIGRATIONS_DIR
 from pasar_order.models import Order, OrderState
 
-LATEST = "004_deliveries"
+LATEST = "005_order_numbers_and_lookups"
 
 
 def unique_columns(database: peewee.Database, table: str) -> set[tuple[str, ...]]:
     return {tuple(index.columns) for index in database.get_indexes(table) if index.unique}
+
+
+def column_names(database: peewee.Database, table: str) -> set[str]:
+    return {column.name for column in database.get_columns(table)}
 
 
 def test_request_ids_become_case_sensitive_and_back(database: peewee.Database) -> None:
@@ -23,8 +29,8 @@ def test_request_ids_become_case_sensitive_and_back(database: peewee.Database) -
     with database.connection_context():
         router = Router(database, migrate_dir=MIGRATIONS_DIR)
         assert router.done[-1] == LATEST
-        router.rollback()
-        router.rollback()
+        for _ in range(3):
+            router.rollback()
         assert router.done[-1] == "002_claimant_names"
         router.run()
         assert router.done[-1] == LATEST
@@ -55,6 +61,7 @@ def test_deliveries_roll_back_to_paid_orders_and_apply_again(database: peewee.Da
             ).execute()
         router = Router(database, migrate_dir=MIGRATIONS_DIR)
         router.rollback()
+        router.rollback()
         assert router.done[-1] == "003_case_sensitive_request_ids"
         rows = database.execute_sql("SELECT state FROM orders ORDER BY id").fetchall()
         assert [row[0] for row in rows] == ["PAID", "PAID"]
@@ -65,3 +72,40 @@ def test_deliveries_roll_back_to_paid_orders_and_apply_again(database: peewee.Da
         assert router.done[-1] == LATEST
         assert ("line_id",) in unique_columns(database, "fulfillment_tasks")
         assert ("request_id",) in unique_columns(database, "refund_tasks")
+
+
+def test_orders_placed_before_numbers_get_one_and_the_rollback_drops_them(database: peewee.Database) -> None:
+    """Migration 5 gives every existing order its own number (so every order can be looked
+    up), adds the lines' English names and the look-up counts; the rollback drops them."""
+    now = utc_now()
+    with database.connection_context():
+        router = Router(database, migrate_dir=MIGRATIONS_DIR)
+        router.rollback()
+        assert router.done[-1] == "004_deliveries"
+        assert "order_number" not in {column.name for column in database.get_columns("orders")}
+        assert "order_lookup_failures" not in database.get_tables()
+        naive_now = now.replace(tzinfo=None)
+        columns = "id, request_fingerprint, state, customer_email, language_code, payment_channel_code,"
+        columns += " currency_code, subtotal, payment_requested, access_token_hash, create_time, update_time"
+        placeholders = ", ".join([database.param] * 12)
+        for index in range(3):
+            values = (f"ord_{index}", "f", "PAID", "budi@example.co.id", "id", "bca_va", "IDR", 10_000, True)
+            database.execute_sql(
+                f"INSERT INTO orders ({columns}) VALUES ({placeholders})",
+                (*values, "0" * 64, naive_now, naive_now),
+            )
+        router.run()
+        assert router.done[-1] == LATEST
+        numbers = [str(order.order_number) for order in Order.select().order_by(Order.id)]
+        assert len(set(numbers)) == 3
+        assert all(re.fullmatch(r"PSR-[2-9A-HJKMNP-TV-Z]{6}", number) for number in numbers)
+        assert ("order_number",) in unique_columns(database, "orders")
+        assert {"package_display_name_en", "product_display_name_en"} <= column_names(database, "order_lines")
+        router.rollback()
+        assert "order_number" not in {column.name for column in database.get_columns("orders")}
+        assert "package_display_name_en" not in {
+            column.name for column in database.get_columns("order_lines")
+        }
+        assert "order_lookup_failures" not in database.get_tables()
+        router.run()
+        assert router.done[-1] == LATEST

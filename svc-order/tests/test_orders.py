@@ -146,3 +146,26 @@ def test_cancelling_while_the_payment_service_is_down_changes_nothing(
     assert unavailable_service(error) == "pasar.payment.v1.PaymentService"
     assert get(service, placed.order.id, placed.access_token).state == order_pb2.ORDER_STATE_PENDING_PAYMENT
     assert fake_catalog.stock("pulsa-10k") == 9
+
+
+@pytest.mark.parametrize(
+    ("channel", "kind"),
+    [("bca_va", "virtual_account"), ("qris", "qris"), ("gopay", "ewallet")],
+)
+def test_an_order_shows_how_to_pay_while_the_payment_service_is_down(
+    service: RunningService, payments_server: FakeGrpcServer, channel: str, kind: str
+) -> None:
+    """The payment's instructions are kept with the order, as the payment was created: a
+    shopper at the counter still sees the virtual account number with svc-payment down."""
+    placed: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(
+        create_request(("pulsa-10k", 1), channel=channel)
+    )
+    assert placed.order.payment_instructions.WhichOneof("kind") == kind
+    assert getattr(placed.order.payment_instructions, kind) == getattr(placed.payment, kind)
+    payments_server.stop()
+
+    order = get(service, placed.order.id, placed.access_token)
+
+    assert order.payment_instructions == placed.order.payment_instructions
+    if kind == "virtual_account":
+        assert order.payment_instructions.virtual_account.account_number == "8808123456789012"

@@ -89,7 +89,8 @@ def test_an_expired_payment_expires_the_order_and_releases_the_stock(
 
     eventually(lambda: state_of(service, placed.order.id) == OrderState.EXPIRED)
     eventually(lambda: fake_catalog.stock("data-5gb") == 3, message="the reservation is released")
-    assert emails_of(service, placed.order.id) == ["order_created"]
+    # The "expired" e-mail, queued with the change.
+    assert emails_of(service, placed.order.id) == ["expired", "order_created"]
 
 
 def test_a_payment_cancelled_elsewhere_cancels_the_pending_order(
@@ -102,6 +103,7 @@ def test_a_payment_cancelled_elsewhere_cancels_the_pending_order(
     )
     eventually(lambda: state_of(service, placed.order.id) == OrderState.CANCELLED)
     eventually(lambda: fake_catalog.stock("pulsa-25k") == 10)
+    assert emails_of(service, placed.order.id) == ["order_created"]  # no "expired": it was cancelled
 
 
 def test_the_consumer_catches_up_after_a_payment_service_outage(

@@ -32,12 +32,18 @@ def start_shop(
     """Starts the four services; everything started is stopped by PID at the end."""
     started: list[tuple[Stack, Shop]] = []
 
-    def start(*, smtp_url: str | None = None, order_env: Mapping[str, str] | None = None) -> Shop:
+    def start(
+        *,
+        smtp_url: str | None = None,
+        order_env: Mapping[str, str] | None = None,
+        payment_env: Mapping[str, str] | None = None,
+    ) -> Shop:
         stack = Stack(
             tmp_path / f"shop-{len(started)}",
             service_databases,
             smtp_url=smtp_url,
-            component_env={"order": dict(order_env or {})},  # background work runs often already
+            # Background work runs often already.
+            component_env={"order": dict(order_env or {}), "payment": dict(payment_env or {})},
         )
         shop = Shop(stack, service_databases)
         started.append((stack, shop))

@@ -1,4 +1,4 @@
-"""Unpaid orders expire: the payment is cancelled and the stock goes back."""
+"""Unpaid orders expire with their payment, and cancelled ones end: the stock goes back."""
 
 from __future__ import annotations
 
@@ -14,19 +14,30 @@ from pasar_testkit.orders import create_order_request
 from pasar_testkit.waiting import wait_for
 
 
-def test_an_unpaid_order_expires(start_shop: StartShop) -> None:
-    shop = start_shop(order_env={"PASAR_ORDER_TTL_SECONDS": "2"})
+def test_an_unpaid_order_expires_with_its_payment(start_shop: StartShop) -> None:
+    """One deadline: the order's expire_time is its payment's (the channel's window, capped
+    at 2 s here by svc-payment's PASAR_PAYMENT_TTL_MAX_SECONDS); at that instant the order
+    expires, its payment ends, its stock goes back and the "expired" e-mail goes out."""
+    shop = start_shop(payment_env={"PASAR_PAYMENT_TTL_MAX_SECONDS": "2"})
     package_id = shop.add_package(price=20_000, stock=3)
     placed = shop.place(create_order_request((package_id, 3), channel="bri_va"))
     assert shop.stock(package_id) == 0
-    # The TTL counts from the moment the order was placed (its checkout done, its last update),
-    # not from the start of its checkout (create_time), which may be any time earlier.
-    placed_at, expires_at = placed.order.update_time.ToNanoseconds(), placed.order.expire_time.ToNanoseconds()
-    assert expires_at - placed_at == 2 * 10**9
+    assert placed.order.expire_time == placed.payment.expire_time
+    created_at, expires_at = (
+        placed.payment.create_time.ToNanoseconds(),
+        placed.payment.expire_time.ToNanoseconds(),
+    )
+    assert expires_at - created_at == 2 * 10**9
 
     order = shop.wait_for_order_state(placed.order.id, placed.access_token, order_pb2.ORDER_STATE_EXPIRED)
 
-    assert shop.payment(placed.payment.id).state == payment_pb2.PAYMENT_STATE_CANCELLED
+    assert order.update_time.ToNanoseconds() >= expires_at  # never before the deadline
+    # Whichever service reached the deadline first ended the payment: svc-order cancelling
+    # it, or svc-payment expiring it.
+    assert shop.payment(placed.payment.id).state in (
+        payment_pb2.PAYMENT_STATE_CANCELLED,
+        payment_pb2.PAYMENT_STATE_EXPIRED,
+    )
     wait_for(lambda: shop.stock(package_id) == 3, what="the stock is released")
     assert shop.rows("product", "SELECT state FROM reservation WHERE order_id = ?", (order.id,)) == [
         ("RELEASED",)
@@ -39,7 +50,10 @@ def test_an_unpaid_order_expires(start_shop: StartShop) -> None:
         shop.orders.CancelOrder(order_service_pb2.CancelOrderRequest(id=order.id, token=placed.access_token))
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason_of(caught.value) == OrderErrorReason.Name(OrderErrorReason.ORDER_NOT_CANCELLABLE)
-    assert [m["X-Pasar-Email-Kind"] for m in shop.mails(order.id)] == ["order_created"]
+    wait_for(
+        lambda: [m["X-Pasar-Email-Kind"] for m in shop.mails(order.id)] == ["order_created", "expired"],
+        what='the "expired" e-mail after "order created"',
+    )
 
 
 def test_a_cancelled_order_gives_its_stock_back(start_shop: StartShop) -> None:

@@ -10,6 +10,13 @@
 5. In one transaction: the order becomes PENDING_PAYMENT with its payment, and the
    "order created" e-mail is queued.
 
+One deadline: the order expires when its payment does (the payment's expire_time, the
+channel's payment_ttl after it was created). The stock is held that long plus
+RESERVATION_MARGIN, asked before the payment exists from the channel's payment_ttl in the
+cached channel list; should the payment still outlive what the catalog granted (a window
+lengthened meanwhile, or beyond the catalog's maximum), the order expires RESERVATION_MARGIN
+before the reservation ends, and its payment is cancelled then.
+
 A failure undoes the earlier steps and answers with the failing peer's own status (its
 reason passed through) or UNAVAILABLE naming the service that is down. A retry with the
 same request id and content returns the first attempt's order, payment and token; it
@@ -21,12 +28,13 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import peewee
 
 from pasar.common.v1 import money_pb2
 from pasar.payment.v1 import payment_pb2
+from pasar.product.v1 import product_pb2
 from pasar_kit.errors import ServiceError
 from pasar_kit.ids import new_id
 from pasar_kit.timestamps import utc_now
@@ -64,7 +72,6 @@ class Checkout:
         compensation: intents.Compensation,
         doorbells: Doorbells,
         token_secret: str,
-        order_ttl: timedelta,
         lease: timedelta,
         retry_wait_seconds: float = 10.0,
     ) -> None:
@@ -74,7 +81,6 @@ class Checkout:
         self.compensation = compensation
         self.doorbells = doorbells
         self.token_secret = token_secret
-        self.order_ttl = order_ttl
         self.lease = lease
         self.retry_wait_seconds = retry_wait_seconds
 
@@ -101,7 +107,9 @@ class Checkout:
         packages = self.peers.batch_get_packages([package_id for package_id, _ in request.lines])
         check_destinations(request.lines, request.destinations, packages)
         priced = price_lines(request.lines, packages, request.destinations)
-        self.channels.check(request.payment_channel_code, priced.subtotal)
+        channel = self.channels.check(request.payment_channel_code, priced.subtotal)
+        if channel.requires_phone_number and not request.payer_phone_number:
+            raise reasons.payer_phone_number_required(channel.code)
         order_id = new_id("ord")
         owner = secrets.token_hex(8)
         try:
@@ -123,16 +131,19 @@ class Checkout:
                 raise
             return None  # the same request id was placed a moment ago: replay it
         log.info("checkout started", extra={"order_id": order_id})
-        return self._carry_out(order, owner)
+        return self._carry_out(order, owner, channel.payment_ttl.ToTimedelta(), request.payer_phone_number)
 
-    def _carry_out(self, order: Order, owner: str) -> PlacedOrder:
-        """Steps 3 to 5 for an intent this worker holds."""
+    def _carry_out(
+        self, order: Order, owner: str, payment_window: timedelta, payer_phone_number: str
+    ) -> PlacedOrder:
+        """Steps 3 to 5 for an intent this worker holds; payment_window: the channel's payment_ttl."""
         stock_lines = [(line.package_id, line.quantity) for line in lines_of(order)]
         # The catalog releases the units by itself after this, should this service never
-        # commit or release them; until the order's own expiry, a payment may still come.
-        hold_until = utc_now() + self.order_ttl + RESERVATION_MARGIN
+        # commit or release them; until the payment's expiry (the window, counted from its
+        # creation, at most a lease from now), a payment may still come.
+        hold_until = utc_now() + payment_window + self.lease + RESERVATION_MARGIN
         try:
-            self.peers.reserve_stock(order.id, stock_lines, hold_until)
+            reservation = self.peers.reserve_stock(order.id, stock_lines, hold_until)
         except PeerError as error:
             # A refusal reserved nothing; an outage may have reserved before the answer was lost.
             self._abandon(order.id, owner, error, stock_may_be_held=error.is_outage, payment_may_exist=False)
@@ -146,11 +157,13 @@ class Checkout:
                 amount=money_pb2.Money(currency_code=order.currency_code, amount=order.subtotal),
                 description=intents.payment_description(order.id),
                 customer_email=order.customer_email,
+                payer_phone_number=payer_phone_number,
             )
         except PeerError as error:
             self._abandon(order.id, owner, error, payment_may_exist=error.is_outage)
             raise
-        if not intents.complete(order.id, owner, payment, self.order_ttl, self.database):
+        latest_expiry = _reservation_end(reservation, hold_until) - RESERVATION_MARGIN
+        if not intents.complete(order.id, owner, payment, latest_expiry, self.database):
             return self._taken_over(order.id)
         self.doorbells.mail.ring()
         log.info("order placed", extra={"order_id": order.id, "payment_id": payment.id})
@@ -205,7 +218,9 @@ class Checkout:
             owner = secrets.token_hex(8)
             if intents.claim(order.id, owner, self.lease):
                 log.info("resuming a checkout whose worker vanished", extra={"order_id": order.id})
-                return self._carry_out(order, owner)
+                return self._carry_out(
+                    order, owner, self._payment_window(order.payment_channel_code), request.payer_phone_number
+                )
             if time.monotonic() > deadline:
                 raise reasons.earlier_attempt_in_progress()
             time.sleep(_WAIT_POLL_SECONDS)
@@ -213,6 +228,12 @@ class Checkout:
         if order is None or order.state not in VISIBLE_STATES:
             return None
         return self._placed(order)
+
+    def _payment_window(self, channel_code: str) -> timedelta:
+        """The channel's payment_ttl, for a resumed checkout; none if the channel has gone
+        meanwhile (its CreatePayment will be refused, and the short hold then released)."""
+        channel = self.channels.find(channel_code)
+        return channel.payment_ttl.ToTimedelta() if channel is not None else timedelta(0)
 
     def _placed(self, order: Order, payment: payment_pb2.Payment | None = None) -> PlacedOrder:
         if payment is None:
@@ -234,3 +255,11 @@ class Checkout:
                 extra={"order_id": order.id, "error": error.message},
             )
             return as_created
+
+
+def _reservation_end(reservation: product_pb2.Reservation, asked: datetime) -> datetime:
+    """When the catalog lets the reservation go: as it answered (a retry answers the first
+    call's; the catalog may cap what it was asked), else as asked."""
+    if reservation.HasField("expire_time"):
+        return reservation.expire_time.ToDatetime(tzinfo=UTC)
+    return asked

@@ -106,6 +106,15 @@ class BackgroundSettings:
 
 
 @dataclass(frozen=True)
+class LookupSettings:
+    """LookupOrder's limit: after max_failures failed look-ups of one order number within
+    window_seconds, that number is refused until its window has passed."""
+
+    max_failures: int = 5
+    window_seconds: int = 900
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     database_url: str
@@ -114,7 +123,7 @@ class Settings:
     fulfillment_address: str
     peer_timeout_seconds: float
     client_tls: ClientTls | None
-    order_ttl_seconds: int
+    lookup: LookupSettings
     token_secret: str
     storefront_url: str
     mail: MailSettings
@@ -124,6 +133,11 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Env) -> Settings:
+        if env.optional("PASAR_ORDER_TTL_SECONDS"):
+            raise ConfigError(
+                "PASAR_ORDER_TTL_SECONDS is gone: an order now expires with its payment (the channel's "
+                "payment_ttl); svc-payment's PASAR_PAYMENT_TTL_MAX_SECONDS caps every channel's window"
+            )
         sender = env.string("PASAR_MAIL_FROM", "Pasar <no-reply@pasar.test>")
         if "@" not in parseaddr(sender)[1]:
             raise ConfigError(f"PASAR_MAIL_FROM must be an e-mail address, not {sender!r}")
@@ -139,7 +153,10 @@ class Settings:
             fulfillment_address=env.string("PASAR_FULFILLMENT_ADDRESS", DEFAULT_FULFILLMENT_ADDRESS),
             peer_timeout_seconds=env.number("PASAR_PEER_TIMEOUT_SECONDS", 5.0, minimum=0.1),
             client_tls=ClientTls.from_env(env),
-            order_ttl_seconds=env.integer("PASAR_ORDER_TTL_SECONDS", 900, minimum=1),
+            lookup=LookupSettings(
+                max_failures=env.integer("PASAR_ORDER_LOOKUP_MAX_FAILURES", 5, minimum=1),
+                window_seconds=env.integer("PASAR_ORDER_LOOKUP_WINDOW_SECONDS", 900, minimum=1),
+            ),
             token_secret=env.secret("PASAR_ORDER_TOKEN_SECRET", DEVELOPMENT_TOKEN_SECRET),
             storefront_url=storefront_url,
             mail=MailSettings(

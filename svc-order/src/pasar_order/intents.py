@@ -15,14 +15,14 @@ failed checkout thus leaves nothing behind, here or at the peers.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import peewee
 
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
-from pasar_order import reasons
+from pasar_order import order_numbers, reasons
 from pasar_order.mail_outbox import queue_email
 from pasar_order.models import CHECKOUT_STATES, EmailKind, Order, OrderLine, OrderState, stored_destination
 from pasar_order.peers import Peers
@@ -31,6 +31,10 @@ from pasar_order.reasons import PeerError
 from pasar_order.settlement import OrderSettler
 
 log = logging.getLogger(__name__)
+
+# How often an intent draws another order number after a collision (each draw collides with
+# a chance of one in hundreds of thousands at most, so the second one all but always does).
+ORDER_NUMBER_DRAWS = 10
 
 # Answers to ReleaseReservation that mean no stock is held for the order any more.
 NOTHING_HELD = frozenset({reasons.RESERVATION_RELEASED, reasons.RESERVATION_NOT_FOUND})
@@ -55,11 +59,52 @@ def create(
     lease: timedelta,
     database: peewee.Database,
 ) -> Order:
-    """Writes the intent and its lines, leased to owner. IntegrityError if request_id is taken."""
+    """Writes the intent and its lines, leased to owner, with a fresh order number (drawn
+    again while it collides). IntegrityError if request_id is taken."""
+    for _ in range(ORDER_NUMBER_DRAWS):
+        number = order_numbers.new_order_number()
+        try:
+            return _insert(
+                order_id=order_id,
+                order_number=number,
+                request_id=request_id,
+                fingerprint=fingerprint,
+                customer_email=customer_email,
+                language_code=language_code,
+                payment_channel_code=payment_channel_code,
+                priced=priced,
+                access_token_hash=access_token_hash,
+                owner=owner,
+                lease=lease,
+                database=database,
+            )
+        except peewee.IntegrityError:
+            if not Order.select().where(Order.order_number == number).exists():
+                raise  # the request id, not the number
+            log.info("order number taken; drawing another", extra={"order_id": order_id})
+    raise RuntimeError(f"no free order number after {ORDER_NUMBER_DRAWS} draws")
+
+
+def _insert(
+    *,
+    order_id: str,
+    order_number: str,
+    request_id: str,
+    fingerprint: str,
+    customer_email: str,
+    language_code: str,
+    payment_channel_code: str,
+    priced: PricedOrder,
+    access_token_hash: str,
+    owner: str,
+    lease: timedelta,
+    database: peewee.Database,
+) -> Order:
     now = utc_now()
     with atomic_write(database):
         order: Order = Order.create(
             id=order_id,
+            order_number=order_number,
             request_id=request_id or None,
             request_fingerprint=fingerprint,
             state=OrderState.CREATING,
@@ -83,6 +128,8 @@ def create(
                     "package_display_name": line.package_display_name,
                     "product_id": line.product_id,
                     "product_display_name": line.product_display_name,
+                    "package_display_name_en": line.package_display_name_en,
+                    "product_display_name_en": line.product_display_name_en,
                     "unit_price": line.unit_price,
                     "quantity": line.quantity,
                     "line_total": line.line_total,
@@ -121,15 +168,27 @@ def note_payment_requested(order_id: str, owner: str) -> bool:
 
 
 def complete(
-    order_id: str, owner: str, payment: payment_pb2.Payment, ttl: timedelta, database: peewee.Database
+    order_id: str,
+    owner: str,
+    payment: payment_pb2.Payment,
+    latest_expiry: datetime,
+    database: peewee.Database,
 ) -> bool:
     """The checkout's last step, in one transaction: the order becomes PENDING_PAYMENT with
-    its payment, and its "order created" e-mail is queued. False if the lease was lost."""
+    its payment, and its "order created" e-mail is queued. False if the lease was lost.
+
+    The order expires when its payment does, unless that is after latest_expiry (the
+    reservation's end minus its margin): then at latest_expiry, when the sweeper cancels
+    the payment, so that a payment is never paid for stock the catalog let go."""
+    payment_expires = payment_expiry(payment, latest_expiry)
+    expire_time = min(payment_expires, latest_expiry)
+    if expire_time < payment_expires:
+        log.warning(
+            "the payment outlives the stock's reservation; the order expires before it",
+            extra={"order_id": order_id, "payment_id": payment.id},
+        )
     with atomic_write(database):
         now = utc_now()
-        expire_time = now + ttl
-        if payment.HasField("expire_time"):
-            expire_time = min(expire_time, payment.expire_time.ToDatetime(tzinfo=UTC))
         updated: int = (
             Order.update(
                 state=OrderState.PENDING_PAYMENT,
@@ -150,6 +209,11 @@ def complete(
         if updated:
             queue_email(order_id, EmailKind.ORDER_CREATED, now)
     return updated == 1
+
+
+def payment_expiry(payment: payment_pb2.Payment, default: datetime) -> datetime:
+    """The payment's expire_time, or default when it has none."""
+    return payment.expire_time.ToDatetime(tzinfo=UTC) if payment.HasField("expire_time") else default
 
 
 def abandon(order_id: str, owner: str, lease: timedelta) -> bool:

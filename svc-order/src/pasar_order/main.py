@@ -27,6 +27,7 @@ from pasar_order.emails import Composer
 from pasar_order.fulfillment_events import FulfillmentEventConsumer
 from pasar_order.fulfillment_requests import FulfillmentDispatcher
 from pasar_order.intents import Compensation
+from pasar_order.lookups import OrderLookup
 from pasar_order.mail_outbox import MailDispatcher
 from pasar_order.mail_transport import transport_for
 from pasar_order.models import database_proxy
@@ -98,7 +99,6 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
         compensation=compensation,
         doorbells=doorbells,
         token_secret=settings.token_secret,
-        order_ttl=timedelta(seconds=settings.order_ttl_seconds),
         lease=lease,
     )
     backoff = Backoff(background.retry_seconds, background.retry_max_seconds)
@@ -109,7 +109,8 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
     )
     mail = MailDispatcher(composer, transport_for(settings.mail), backoff)
     reservations = ReservationDispatcher(peers, backoff)
-    sweeper = Sweeper(compensation, settler, lease)
+    lookup = OrderLookup(database, settings.lookup, settings.token_secret)
+    sweeper = Sweeper(compensation, settler, lease, lookup)
     consumer = PaymentEventConsumer(database, peers, doorbells, background.event_stream_seconds)
     fulfillment_consumer = FulfillmentEventConsumer(
         database, peers, doorbells, background.event_stream_seconds
@@ -137,7 +138,7 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
         loop("refunds", refunds.run_due, background.poll_seconds, doorbells.refunds),
         loop("sweeper", sweeper.sweep, background.sweep_seconds),
     ]
-    servicer = OrderServicer(checkout, settler)
+    servicer = OrderServicer(checkout, settler, lookup)
     registration = ServiceRegistration(
         ORDER_SERVICE,
         lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server),

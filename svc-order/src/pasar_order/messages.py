@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pasar.common.v1 import money_pb2
 from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar.payment.v1 import payment_pb2
+from pasar_kit.payment_instructions import payment_instructions
 from pasar_kit.timestamps import to_timestamp
 from pasar_order.models import (
     Order,
@@ -23,6 +24,7 @@ from pasar_order.models import (
     OrderState,
     line_destination,
     stored_fulfillment,
+    stored_payment,
     stored_refund,
 )
 
@@ -41,6 +43,9 @@ class OrderRequest:
     language_code: str
     # Each line's destination, by package id (a package appears once); none for a line without.
     destinations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The e-wallet's phone number for a channel that requires one (personal data: never
+    # logged, never stored; it goes to CreatePayment).
+    payer_phone_number: str = ""
 
     def destination_of(self, package_id: str) -> dict[str, str]:
         return dict(self.destinations.get(package_id, {}))
@@ -49,7 +54,8 @@ class OrderRequest:
     def fingerprint(self) -> str:
         """A hash of the content: a retry matches it, a reuse of the request id does not.
         The order of the lines does not matter (each package appears once). Destinations
-        count; a request without any hashes as it did before they existed."""
+        count, and so does the payer's phone number; a request without either hashes as it
+        did before they existed."""
         content: dict[str, object] = {
             "customer_email": self.customer_email,
             "lines": sorted(self.lines),
@@ -59,6 +65,8 @@ class OrderRequest:
         destinations = {package_id: dict(value) for package_id, value in self.destinations.items() if value}
         if destinations:
             content["destinations"] = destinations
+        if self.payer_phone_number:
+            content["payer_phone_number"] = self.payer_phone_number
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
@@ -79,6 +87,7 @@ def order_request(request: order_service_pb2.CreateOrderRequest) -> OrderRequest
         payment_channel_code=request.payment_channel_code,
         language_code=request.language_code or DEFAULT_LANGUAGE,
         destinations={line.package_id: dict(line.destination) for line in request.lines if line.destination},
+        payer_phone_number=request.payer_phone_number,
     )
 
 
@@ -99,8 +108,9 @@ def order_message(order: Order, lines: list[OrderLine]) -> order_pb2.Order:
     def money(amount: int | None) -> money_pb2.Money:
         return money_pb2.Money(currency_code=currency, amount=amount or 0)
 
-    return order_pb2.Order(
+    message = order_pb2.Order(
         id=order.id,
+        order_number=order.order_number or "",
         state=order_state_value(OrderState(order.state)),
         customer_email=order.customer_email,
         lines=[order_line_message(line, money) for line in lines],
@@ -117,6 +127,12 @@ def order_message(order: Order, lines: list[OrderLine]) -> order_pb2.Order:
         complete_time=to_timestamp(order.complete_time),
         refunded_total=money(order.refunded_total),
     )
+    # How to pay, as the payment was created (kept with the order: shown while the payment
+    # service is down).
+    payment = stored_payment(order)
+    if payment is not None and payment.WhichOneof("instructions") is not None:
+        message.payment_instructions.CopyFrom(payment_instructions(payment))
+    return message
 
 
 def order_line_message(
@@ -128,6 +144,8 @@ def order_line_message(
         package_display_name=line.package_display_name,
         product_id=line.product_id,
         product_display_name=line.product_display_name,
+        package_display_name_en=line.package_display_name_en,
+        product_display_name_en=line.product_display_name_en,
         unit_price=money(line.unit_price),
         quantity=line.quantity,
         line_total=money(line.line_total),

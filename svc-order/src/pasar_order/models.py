@@ -74,6 +74,9 @@ class BaseModel(peewee.Model):
 
 class Order(BaseModel):
     id = peewee.CharField(max_length=36, primary_key=True)
+    # The number people read out ("PSR-7K3M9Q", pasar_order.order_numbers), given with the
+    # intent; unique. NULL never happens since migration 5 numbered the older orders.
+    order_number = peewee.CharField(max_length=10, null=True, unique=True)
     # The client's idempotency key; cleared when a checkout is abandoned, so that a retry
     # starts afresh (NULLs do not collide in a unique index).
     request_id = peewee.CharField(max_length=128, null=True, unique=True)
@@ -122,6 +125,9 @@ class OrderLine(BaseModel):
     package_display_name = peewee.CharField(max_length=120)
     product_id = peewee.CharField(max_length=63)
     product_display_name = peewee.CharField(max_length=120)
+    # The catalog's English names at checkout; empty when it had none (older lines too).
+    package_display_name_en = peewee.CharField(max_length=120, default="")
+    product_display_name_en = peewee.CharField(max_length=120, default="")
     unit_price = peewee.BigIntegerField()
     quantity = peewee.IntegerField()
     line_total = peewee.BigIntegerField()
@@ -211,6 +217,7 @@ class EmailKind(enum.StrEnum):
     PAYMENT_RECEIVED = "payment_received"
     DELIVERED = "delivered"
     REFUNDED = "refunded"
+    EXPIRED = "expired"  # unpaid by its expire_time: queued with the change to EXPIRED
 
 
 class Email(OutboxRow):
@@ -291,4 +298,25 @@ class EventCursor(BaseModel):
         table_name = "event_cursors"
 
 
-ALL_MODELS = (Order, OrderLine, Email, ReservationTask, FulfillmentTask, RefundTask, EventCursor)
+class OrderLookupFailures(BaseModel):
+    """Failed LookupOrder calls of one order number (known or not) in its current window
+    (pasar_order.lookups); in the database, so that every instance counts the same."""
+
+    order_number = peewee.CharField(max_length=10, primary_key=True)
+    failures = peewee.IntegerField(default=0)
+    window_start = UtcDateTimeField()
+
+    class Meta:
+        table_name = "order_lookup_failures"
+
+
+ALL_MODELS = (
+    Order,
+    OrderLine,
+    Email,
+    ReservationTask,
+    FulfillmentTask,
+    RefundTask,
+    EventCursor,
+    OrderLookupFailures,
+)

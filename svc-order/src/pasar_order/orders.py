@@ -15,7 +15,7 @@ from pasar.payment.v1 import payment_pb2
 from pasar_order import reasons
 from pasar_order.access import token_opens
 from pasar_order.deliveries import queue_fulfillments
-from pasar_order.mail_outbox import queue_email
+from pasar_order.mail_outbox import queue_email, queue_expired_mail
 from pasar_order.models import VISIBLE_STATES, EmailKind, Order, OrderState, ReservationStep
 from pasar_order.reservations import queue_reservation_step
 
@@ -86,7 +86,10 @@ def _keep_payment_for_order_created_email(order_id: str, payment: payment_pb2.Pa
 
 
 def mark_closed(order_id: str, state: OrderState, now: datetime, payment_id: str | None = None) -> bool:
-    """Closes a pending order unpaid (CANCELLED or EXPIRED) and queues the release of its stock.
+    """Closes a pending order unpaid (CANCELLED or EXPIRED) and queues the release of its
+    stock, and for an expired one its "expired" e-mail (a cancelled order gets none: the
+    shopper cancelled it). Every way an order expires comes here: the sweeper, the
+    payment's EXPIRED event, a cancellation found past the deadline.
 
     False when the order was no longer pending (paid or closed before): nothing changes."""
     assert state in (OrderState.CANCELLED, OrderState.EXPIRED)
@@ -96,4 +99,6 @@ def mark_closed(order_id: str, state: OrderState, now: datetime, payment_id: str
     updated: int = Order.update(state=state, update_time=now).where(condition).execute()
     if updated:
         queue_reservation_step(order_id, ReservationStep.RELEASE, now)
+        if state == OrderState.EXPIRED:
+            queue_expired_mail(order_id, now)
     return updated == 1

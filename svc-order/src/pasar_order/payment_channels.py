@@ -42,6 +42,10 @@ class PaymentChannelDirectory:
             raise reasons.amount_out_of_range(channel, amount)
         return channel
 
+    def find(self, code: str) -> payment_pb2.PaymentChannel | None:
+        """The enabled channel with this code, or None."""
+        return self._find(code)
+
     def _find(self, code: str) -> payment_pb2.PaymentChannel | None:
         with self._lock:
             channels, age = self._channels, time.monotonic() - self._read_at

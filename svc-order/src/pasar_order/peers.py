@@ -201,6 +201,7 @@ class Peers:
         amount: money_pb2.Money,
         description: str,
         customer_email: str,
+        payer_phone_number: str = "",
     ) -> payment_pb2.Payment:
         request = payment_service_pb2.CreatePaymentRequest(
             order_id=order_id,
@@ -208,6 +209,7 @@ class Peers:
             amount=amount,
             description=description,
             customer_email=customer_email,
+            payer_phone_number=payer_phone_number,
         )
         try:
             response: payment_service_pb2.CreatePaymentResponse = self.payment.CreatePayment(request)

@@ -23,6 +23,9 @@ class PricedLine:
     quantity: int
     # The package's pasar.product.v1.DeliveryKind, and where to deliver (checked before).
     delivery_kind: int = 0
+    # The catalog's English names (empty: none).
+    package_display_name_en: str = ""
+    product_display_name_en: str = ""
     destination: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -70,6 +73,8 @@ def price_lines(
                 unit_price=package.price.amount,
                 quantity=quantity,
                 delivery_kind=package.delivery_kind,
+                package_display_name_en=package.display_name_en,
+                product_display_name_en=package.product_display_name_en,
                 destination=dict(destinations.get(package_id, {})),
             )
         )

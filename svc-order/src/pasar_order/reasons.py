@@ -24,7 +24,14 @@ from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import errors
 from pasar_kit.destinations import DestinationViolation
-from pasar_kit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from pasar_kit.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+)
 from pasar_order.messages import order_state_name
 from pasar_order.models import OrderState
 
@@ -54,6 +61,15 @@ CONTENTION = CommonErrorReason.Name(CommonErrorReason.CONTENTION)
 def order_not_found() -> NotFound:
     """The one answer for an unknown order and for a wrong token, so that ids cannot be probed."""
     return NotFound("order not found", reason=ErrorReason.Name(ErrorReason.ORDER_NOT_FOUND))
+
+
+def lookups_limited(retry_after_seconds: int) -> ResourceExhausted:
+    """LookupOrder of a number that had too many failed look-ups in its window."""
+    return ResourceExhausted(
+        f"too many failed look-ups of this order number; try again in {retry_after_seconds} s",
+        reason=CommonErrorReason.Name(CommonErrorReason.RATE_LIMITED),
+        metadata={"retry_after_seconds": str(retry_after_seconds)},
+    )
 
 
 def order_not_cancellable(state: OrderState) -> FailedPrecondition:
@@ -144,6 +160,15 @@ def channel_not_found(channel_code: str) -> NotFound:
     return NotFound(
         f"payment channel {channel_code!r} not found (unknown, or not enabled)",
         reason=PaymentErrorReason.Name(PaymentErrorReason.CHANNEL_NOT_FOUND),
+        metadata={"channel_code": channel_code},
+    )
+
+
+def payer_phone_number_required(channel_code: str) -> InvalidArgument:
+    """The channel sends its payment request to a wallet named by a phone number, and none was given."""
+    return InvalidArgument(
+        f"payment channel {channel_code!r} needs payer_phone_number, the e-wallet account it asks to pay",
+        reason=PaymentErrorReason.Name(PaymentErrorReason.PAYER_PHONE_NUMBER_REQUIRED),
         metadata={"channel_code": channel_code},
     )
 

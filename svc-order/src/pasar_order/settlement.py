@@ -91,7 +91,7 @@ class OrderSettler:
                 changed = orders.mark_closed(order.id, final, utc_now())
             if changed:
                 log.info("order closed unpaid", extra={"order_id": order.id, "state": final})
-                self.doorbells.reservations.ring()
+                self.doorbells.ring()  # the release of its stock; an expired order's e-mail
         else:
             state_name = payment_pb2.PaymentState.Name(payment.state)
             raise reasons.dependency_unavailable(

@@ -6,6 +6,7 @@
 - Unpaid orders past their expiry time are closed: payment cancelled first, then EXPIRED
   and the stock released (see :mod:`pasar_order.settlement`); an order paid at the last
   second becomes PAID instead.
+- Counts of failed order look-ups whose window has passed are deleted.
 
 Every step is conditional or idempotent, so sweepers of several instances can run at once.
 """
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from pasar_kit.errors import ServiceError
 from pasar_kit.timestamps import utc_now
 from pasar_order import intents
+from pasar_order.lookups import OrderLookup
 from pasar_order.models import Order, OrderState
 from pasar_order.settlement import OrderSettler
 
@@ -28,8 +30,15 @@ BATCH = 50
 
 
 class Sweeper:
-    def __init__(self, compensation: intents.Compensation, settler: OrderSettler, lease: timedelta) -> None:
+    def __init__(
+        self,
+        compensation: intents.Compensation,
+        settler: OrderSettler,
+        lease: timedelta,
+        lookup: OrderLookup,
+    ) -> None:
         self.compensation = compensation
+        self.lookup = lookup
         self.settler = settler
         self.lease = lease
         self.owner = secrets.token_hex(8)
@@ -38,6 +47,7 @@ class Sweeper:
         """One round; True when a full batch was handled and more may be waiting."""
         undone = self.undo_stale_checkouts()
         expired = self.expire_unpaid_orders()
+        self.lookup.forget_passed_windows()
         return undone == BATCH or expired >= BATCH
 
     def undo_stale_checkouts(self) -> int:

@@ -1,0 +1,131 @@
+"""LookupOrder: an order found again by its number and a contact the shopper placed it with.
+
+The contact is the order's e-mail address (surrounding spaces and case ignored) or a value
+of one of its lines' destinations, such as the phone number topped up (spaces and dashes
+ignored on both sides, a leading "+62" or "62" read as "0"). A wrong contact answers
+exactly as an unknown number does (NOT_FOUND ORDER_NOT_FOUND), so neither numbers nor
+contacts can be probed by the answer.
+
+Nor by guessing: failed look-ups are counted per number, known or not, in the database
+(table ``order_lookup_failures``), so that every instance counts the same. Each look-up
+counts as a failure first, in one statement, and is taken back once it matched: two
+look-ups at once can never both slip under the limit. Past max_failures within a window
+(which starts at the first failure), the number answers RESOURCE_EXHAUSTED RATE_LIMITED,
+even with the right contact, until the window has passed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import peewee
+
+from pasar_kit.database import atomic_write
+from pasar_kit.timestamps import utc_now
+from pasar_order import reasons
+from pasar_order.access import access_token
+from pasar_order.config import LookupSettings
+from pasar_order.models import (
+    VISIBLE_STATES,
+    Order,
+    OrderLine,
+    OrderLookupFailures,
+    line_destination,
+    lines_of,
+)
+
+log = logging.getLogger(__name__)
+
+# What a phone number may be written with and without: spaces and dashes.
+_SEPARATORS = re.compile(r"[\s-]+")
+
+
+@dataclass(frozen=True)
+class FoundOrder:
+    order: Order
+    lines: list[OrderLine]
+    access_token: str
+
+
+class OrderLookup:
+    """Finds orders by number and contact, within the limit on failed look-ups."""
+
+    def __init__(self, database: peewee.Database, settings: LookupSettings, token_secret: str) -> None:
+        self.database = database
+        self.max_failures = settings.max_failures
+        self.window = timedelta(seconds=settings.window_seconds)
+        self.token_secret = token_secret
+
+    def lookup(self, order_number: str, contact: str) -> FoundOrder:
+        now = utc_now()
+        failures, window_start = self._count_failure(order_number, now)
+        if failures > self.max_failures:
+            wait = math.ceil((window_start + self.window - now).total_seconds())
+            log.info("order look-ups limited", extra={"order_number": order_number})
+            raise reasons.lookups_limited(max(wait, 1))
+        order: Order | None = Order.get_or_none(
+            (Order.order_number == order_number) & Order.state.in_(VISIBLE_STATES)
+        )
+        lines = lines_of(order) if order is not None else []
+        if order is None or not contact_matches(contact, order.customer_email, lines):
+            raise reasons.order_not_found()
+        self._take_back_failure(order_number, window_start)
+        return FoundOrder(order, lines, access_token(self.token_secret, order.id))
+
+    def _count_failure(self, order_number: str, now: datetime) -> tuple[int, datetime]:
+        """Counts one failure of the number (a new window if its last one has passed);
+        returns the failures in the window and when it started."""
+        # The row first, on its own: on MariaDB an insert that finds the row takes a shared
+        # lock, which two transactions could not both upgrade for the update below.
+        with atomic_write(self.database):
+            OrderLookupFailures.insert(
+                order_number=order_number, failures=0, window_start=now
+            ).on_conflict_ignore().execute()
+        row = OrderLookupFailures
+        with atomic_write(self.database):
+            row.update(failures=0, window_start=now).where(
+                (row.order_number == order_number) & (row.window_start <= now - self.window)
+            ).execute()
+            row.update(failures=row.failures + 1).where(row.order_number == order_number).execute()
+            counted: OrderLookupFailures = row.get_by_id(order_number)
+        return counted.failures, counted.window_start
+
+    def _take_back_failure(self, order_number: str, window_start: datetime) -> None:
+        """A look-up that matched was no failure (unless its window has been replaced)."""
+        row = OrderLookupFailures
+        with atomic_write(self.database):
+            row.update(failures=row.failures - 1).where(
+                (row.order_number == order_number) & (row.window_start == window_start) & (row.failures > 0)
+            ).execute()
+
+    def forget_passed_windows(self) -> int:
+        """Deletes the counts whose window has passed (they limit nothing any more)."""
+        row = OrderLookupFailures
+        with atomic_write(self.database):
+            deleted: int = row.delete().where(row.window_start <= utc_now() - self.window).execute()
+        return deleted
+
+
+def contact_matches(contact: str, customer_email: str, lines: list[OrderLine]) -> bool:
+    """Whether contact is the order's e-mail address or one of its lines' destination values."""
+    if contact.strip().casefold() == customer_email.strip().casefold():
+        return True
+    wanted = as_phone_number(contact)
+    if not wanted:
+        return False
+    values = (value for line in lines for value in line_destination(line).values())
+    return any(as_phone_number(value) == wanted for value in values)
+
+
+def as_phone_number(value: str) -> str:
+    """value without spaces and dashes, a leading "+62" or "62" written as "0" ("+62 812-3456"
+    and "0812 3456" are one number); other values only lose their spaces and dashes."""
+    compact = _SEPARATORS.sub("", value)
+    for country_code in ("+62", "62"):
+        if compact.startswith(country_code):
+            return "0" + compact[len(country_code) :]
+    return compact
