@@ -46,10 +46,13 @@ class Catalog:
     def _metadata(self) -> Metadata:
         return self.target.admin_metadata
 
-    def category(self, display_name: str = "Conformance") -> product_pb2.Category:
+    def category(self, display_name: str = "Conformance", display_name_en: str = "") -> product_pb2.Category:
         request = admin_pb2.CreateCategoryRequest(
             category=product_pb2.Category(
-                id=self.target.run.new("cat"), display_name=display_name, sort_order=LAST_SORT_ORDER
+                id=self.target.run.new("cat"),
+                display_name=display_name,
+                display_name_en=display_name_en,
+                sort_order=LAST_SORT_ORDER,
             )
         )
         return self.admin.CreateCategory(
@@ -65,6 +68,9 @@ class Catalog:
         description: str = "",
         destination_fields: Sequence[product_pb2.DestinationField] = (),
         delivery_kind: product_pb2.DeliveryKind.ValueType = product_pb2.DELIVERY_KIND_UNSPECIFIED,
+        display_name_en: str = "",
+        description_en: str = "",
+        search_keywords: Sequence[str] = (),
     ) -> product_pb2.Product:
         product_id = product_id or self.target.run.new("product")
         request = admin_pb2.CreateProductRequest(
@@ -72,7 +78,10 @@ class Catalog:
                 id=product_id,
                 category_id=category_id,
                 display_name=display_name or f"Conformance {product_id}",
+                display_name_en=display_name_en,
                 description=description or "made by the conformance kit",
+                description_en=description_en,
+                search_keywords=search_keywords,
                 image_url=f"/images/products/{product_id}.svg",
                 destination_fields=destination_fields,
                 delivery_kind=delivery_kind,
@@ -88,7 +97,14 @@ class Catalog:
             self._products.append(product_id)
 
     def package(
-        self, product_id: str, *, stock: int = 10, price: int = 10_000, sort_order: int = 0
+        self,
+        product_id: str,
+        *,
+        stock: int = 10,
+        price: int = 10_000,
+        sort_order: int = 0,
+        display_name_en: str = "",
+        description_en: str = "",
     ) -> product_pb2.Package:
         package_id = self.target.run.new("pkg")
         request = admin_pb2.CreatePackageRequest(
@@ -96,7 +112,9 @@ class Catalog:
             package=product_pb2.Package(
                 id=package_id,
                 display_name=f"Paket {package_id}",
+                display_name_en=display_name_en,
                 description="one unit",
+                description_en=description_en,
                 price=rupiah(price),
                 stock_available=stock,
                 sort_order=sort_order,

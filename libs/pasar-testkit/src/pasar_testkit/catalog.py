@@ -50,6 +50,7 @@ class Category:
     id: str
     display_name: str
     sort_order: int = 0
+    display_name_en: str = ""  # empty: shown in Indonesian in English too
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Package:
     price: int  # rupiah
     stock: int
     sort_order: int = 0
+    display_name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,11 @@ class Product:
     # sold (CreateOrder refuses it), and this one can be ordered with no destination at all.
     destination_fields: Sequence[product_pb2.DestinationField] = ()
     delivery_kind: product_pb2.DeliveryKind.ValueType = product_pb2.DELIVERY_KIND_VOUCHER_CODE
+    # The English name and description (empty: shown in Indonesian) and the words shoppers
+    # type to find it ("pln", "game").
+    display_name_en: str = ""
+    description_en: str = ""
+    search_keywords: Sequence[str] = ()
 
 
 def seed_over_gateway(
@@ -92,34 +99,44 @@ def seed_over_gateway(
         assert response.status_code == 200, f"POST {path}: {response.status_code} {response.text}"
 
     for category in categories:
-        post(
-            "/api/v1/admin/categories",
-            {"id": category.id, "displayName": category.display_name, "sortOrder": category.sort_order},
-        )
-    for product in products:
         body: dict[str, object] = {
+            "id": category.id,
+            "displayName": category.display_name,
+            "sortOrder": category.sort_order,
+        }
+        if category.display_name_en:
+            body["displayNameEn"] = category.display_name_en
+        post("/api/v1/admin/categories", body)
+    for product in products:
+        body = {
             "id": product.id,
             "displayName": product.display_name,
             "categoryId": product.category_id,
         }
         if product.image_url:
             body["imageUrl"] = product.image_url
+        if product.display_name_en:
+            body["displayNameEn"] = product.display_name_en
+        if product.description_en:
+            body["descriptionEn"] = product.description_en
+        if product.search_keywords:
+            body["searchKeywords"] = list(product.search_keywords)
         if product.destination_fields:
             body["destinationFields"] = [json_format.MessageToDict(f) for f in product.destination_fields]
         if product.delivery_kind:
             body["deliveryKind"] = product_pb2.DeliveryKind.Name(product.delivery_kind)
         post("/api/v1/admin/products", body)
         for package in product.packages:
-            post(
-                f"/api/v1/admin/products/{product.id}/packages",
-                {
-                    "id": package.id,
-                    "displayName": package.display_name,
-                    "price": {"currencyCode": CURRENCY_CODE, "amount": str(package.price)},
-                    "stockAvailable": package.stock,
-                    "sortOrder": package.sort_order,
-                },
-            )
+            package_body: dict[str, object] = {
+                "id": package.id,
+                "displayName": package.display_name,
+                "price": {"currencyCode": CURRENCY_CODE, "amount": str(package.price)},
+                "stockAvailable": package.stock,
+                "sortOrder": package.sort_order,
+            }
+            if package.display_name_en:
+                package_body["displayNameEn"] = package.display_name_en
+            post(f"/api/v1/admin/products/{product.id}/packages", package_body)
     if session is None:
         http.close()
 
@@ -138,7 +155,10 @@ def seed_over_grpc(
         admin.CreateCategory(
             product_admin_service_pb2.CreateCategoryRequest(
                 category=product_pb2.Category(
-                    id=category.id, display_name=category.display_name, sort_order=category.sort_order
+                    id=category.id,
+                    display_name=category.display_name,
+                    display_name_en=category.display_name_en,
+                    sort_order=category.sort_order,
                 )
             ),
             metadata=metadata,
@@ -150,6 +170,9 @@ def seed_over_grpc(
                 product=product_pb2.Product(
                     id=product.id,
                     display_name=product.display_name,
+                    display_name_en=product.display_name_en,
+                    description_en=product.description_en,
+                    search_keywords=product.search_keywords,
                     category_id=product.category_id,
                     image_url=product.image_url,
                     destination_fields=product.destination_fields,
@@ -166,6 +189,7 @@ def seed_over_grpc(
                     package=product_pb2.Package(
                         id=package.id,
                         display_name=package.display_name,
+                        display_name_en=package.display_name_en,
                         price=rupiah(package.price),
                         stock_available=package.stock,
                         sort_order=package.sort_order,
