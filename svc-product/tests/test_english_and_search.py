@@ -8,12 +8,15 @@ from typing import Any
 import grpc
 import peewee
 import pytest
-from support import Admin, row_counts
+from conftest import RunningService
+from support import ADMIN_TOKEN, Admin, row_counts
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.product.v1 import product_pb2, product_service_pb2
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
+from pasar_testkit import catalog as testkit
 from pasar_testkit.assertions import reason_of, refused, violated_fields
+from pasar_testkit.catalog import seed_over_grpc
 
 ListProducts = product_service_pb2.ListProductsRequest
 GAME_VOUCHERS = ["koin-petualang", "permata-arena", "voucher-universal"]
@@ -309,3 +312,33 @@ def test_bad_english_text_of_a_category_or_package_is_refused(shop: Admin, datab
     error = refused(lambda: shop.package("token-listrik", "token-baru", description_en="x" * 501))
     assert violated_fields(error) == ["package.description_en"]
     assert row_counts(database) == before
+
+
+def test_the_testkits_catalog_seeds_english_and_keywords(service: RunningService) -> None:
+    """Shop-level tests describe their catalog with pasar_testkit.catalog; its gRPC seeding
+    carries the new fields (its REST seeding sends the same as proto3 JSON)."""
+    seed_over_grpc(
+        service.channel,
+        [testkit.Category("token-listrik", "Token Listrik", display_name_en="Electricity Tokens")],
+        [
+            testkit.Product(
+                "token-listrik",
+                "Token Listrik",
+                "token-listrik",
+                [testkit.Package("token-20k", "Token 20.000", 21_000, 5, display_name_en="Token 20,000")],
+                display_name_en="Electricity Token",
+                description_en="A prepaid token.",
+                search_keywords=["pln"],
+            )
+        ],
+        admin_token=ADMIN_TOKEN,
+    )
+    product = get(service.stub, "token-listrik")
+    assert (product.display_name_en, product.description_en, list(product.search_keywords)) == (
+        "Electricity Token",
+        "A prepaid token.",
+        ["pln"],
+    )
+    assert product.packages[0].display_name_en == "Token 20,000"
+    assert found(service.stub, "pln") == ["token-listrik"]
+    assert found(service.stub, "electricity tokens") == ["token-listrik"]
