@@ -112,7 +112,13 @@ def choose_on_product_page(page: Page, channel_name: str) -> None:
     page.get_by_role("radio").first.wait_for()
     page.get_by_role("radio", name=re.compile(r"^Token Listrik 20\.000")).first.check()
     page.get_by_label(re.compile("Nomor Meter")).fill(METER)
-    page.get_by_role("radio", name=re.compile(rf"^{re.escape(channel_name)}")).first.check()
+    channel = page.get_by_role("radio", name=re.compile(rf"^{re.escape(channel_name)}")).first
+    # Channels may be folded by kind: unfold them one by one until the channel shows.
+    folded = page.locator('fieldset button[aria-expanded="false"]')
+    while not channel.is_visible() and folded.count() > 0:
+        folded.first.click()
+        page.wait_for_timeout(100)
+    channel.check()
 
 
 def take(browser: Browser, width: str, pages: dict[str, str], out: Path, *, va_name: str) -> None:
