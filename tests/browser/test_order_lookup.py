@@ -85,6 +85,9 @@ def test_a_shopper_finds_an_order_by_its_number_and_email(shop: BrowserShop, pag
     # Typed as people type it: lower case, without "PSR-", the e-mail in capitals.
     look_up(page, placed.number.removeprefix("PSR-").lower(), f"  {email.upper()} ")
     expect_order_page(page, placed)
+    # Found on this device, it is listed among this device's orders.
+    page.get_by_role("navigation").get_by_role("link", name=re.compile(r"^Pesanan saya")).click()
+    expect(section(page, "recent-orders").locator("[data-recent-number]")).to_have_text([placed.number])
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
@@ -169,7 +172,7 @@ def test_the_orders_placed_on_this_device_are_listed_until_removed(
 
     item.get_by_role("button", name=f"Hapus {number} dari perangkat ini").click()
     expect(item).to_have_count(0)
-    expect(recent).to_contain_text("Belum ada pesanan yang dibuat di perangkat ini.")
+    expect(recent).to_contain_text("Belum ada pesanan yang dibuat atau dicari di perangkat ini.")
     expect(recent_link).to_have_count(0)
     page.reload()
     expect(page.get_by_role("heading", level=1, name="Cek pesanan")).to_be_visible()

@@ -4,8 +4,9 @@
  * never sent to a server (the shop keeps no list of a shopper's orders without consent);
  * at most ten, newest first, each forgettable ("Hapus").
  *
- * The product page calls rememberOrder(order, accessToken) after CreateOrder; the payment
- * page may call it again to bring an order to the top or refresh its facts.
+ * The product page calls rememberOrder(order, accessToken) after CreateOrder, and "Cek
+ * pesanan" after a look-up finds one; the payment page may call it again to bring an order
+ * to the top or refresh its facts.
  */
 import type { Order } from "@pasar/contracts/pasar/order/v1/order_pb";
 import { computed, ref, type ComputedRef } from "vue";

@@ -3,7 +3,7 @@ import { OrderSchema } from "@pasar/contracts/pasar/order/v1/order_pb";
 import type { VueWrapper } from "@vue/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { forgetAllOrders, rememberOrder } from "@/composables/useRecentOrders";
+import { forgetAllOrders, rememberOrder, useRecentOrders } from "@/composables/useRecentOrders";
 import { ORDER_ID, orderJson, paymentJson, PAYMENT_ID } from "@/testing/catalog";
 import { errorResponse, installFakeGateway, jsonResponse, type FakeGateway } from "@/testing/gateway";
 import { renderRoute, settle } from "@/testing/render";
@@ -73,6 +73,8 @@ describe("finding an order by its number", () => {
     expect(gateway.requestsTo("POST", "/api/v1/orders:lookup").map((request) => request.body)).toEqual([
       { orderNumber: NUMBER, contact: "Siti@Example.co.id" },
     ]);
+    // Found on this device, it is among this device's orders from now on.
+    expect(useRecentOrders().orders.value.map((entry) => [entry.orderNumber, entry.accessToken])).toEqual([[NUMBER, "tok-found"]]);
   });
 
   it.each([
@@ -89,7 +91,7 @@ describe("finding an order by its number", () => {
     expect(gateway.requestsTo("POST", "/api/v1/orders:lookup")[0]?.body).toEqual({ orderNumber: sent, contact: "081234567890" });
   });
 
-  it("says the same for a wrong pair as for an unknown number, and stays on the page", async () => {
+  it("says the same for a wrong pair as for an unknown number, stays on the page and remembers nothing", async () => {
     gateway.on("POST", "/api/v1/orders:lookup", () => notFound());
     const { wrapper, router } = await open();
     await wrapper.get("#order-number").setValue(NUMBER);
@@ -103,6 +105,7 @@ describe("finding an order by its number", () => {
     );
     expect(document.activeElement).toBe(alert.element);
     expect(router.currentRoute.value.name).toBe("order-lookup");
+    expect(useRecentOrders().orders.value).toEqual([]);
   });
 
   it("tells how long to wait when there were too many attempts", async () => {
@@ -181,7 +184,7 @@ describe("the orders on this device", () => {
     await all?.trigger("click");
     await settle();
     expect(wrapper.findAll("[data-recent-order]")).toHaveLength(0);
-    expect(wrapper.text()).toContain("Belum ada pesanan yang dibuat di perangkat ini.");
+    expect(wrapper.text()).toContain("Belum ada pesanan yang dibuat atau dicari di perangkat ini.");
     expect(localStorage.getItem("pasar.recentOrders")).toBeNull();
   });
 });
