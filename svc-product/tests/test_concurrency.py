@@ -22,10 +22,12 @@ from pasar.product.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
 from pasar_product.models import (
     Package,
+    Product,
     Reservation,
     ReservationLine,
     ReservationState,
 )
+from pasar_product.search import product_search_text
 from pasar_testkit.assertions import reason_of
 
 T = TypeVar("T")
@@ -233,3 +235,38 @@ def test_racing_creations_of_one_id_make_one_row_and_already_exists_answers(
     assert Counter(packages_made) == {"OK": 1, ErrorReason.Name(ErrorReason.PACKAGE_EXISTS): 9}
     with database.connection_context():
         assert Package.select().where(Package.product == "pulsa-kembar").count() == 1
+
+
+def test_racing_updates_of_a_products_names_and_keywords_leave_its_search_text_whole(
+    admin: Admin, stub: ProductServiceStub, database: peewee.Database, package_id: str
+) -> None:
+    """The search text is made of the name, the English name and the keywords; updates of
+    each racing one another (each reads the others) queue on the product's row, so the text
+    ends made of the values that are stored, and every one of them is found."""
+    calls: list[Callable[[], str]] = []
+    for round_ in range(6):
+        changes = (
+            (product_pb2.Product(id="pulsa-nusantara", display_name=f"Pulsa Nama{round_}"), "display_name"),
+            (
+                product_pb2.Product(id="pulsa-nusantara", display_name_en=f"Credit English{round_}"),
+                "display_name_en",
+            ),
+            (product_pb2.Product(id="pulsa-nusantara", search_keywords=[f"kata{round_}"]), "search_keywords"),
+        )
+        calls += [partial(outcome, partial(admin.update_product, change, path)) for change, path in changes]
+    random.Random(15).shuffle(calls)
+    outcomes, _ = all_at_once(calls)
+    assert set(outcomes) == {"OK"}
+    product = stub.GetProduct(product_service_pb2.GetProductRequest(id="pulsa-nusantara"), timeout=10).product
+    with database.connection_context():
+        stored = Product.select(Product.search_text).where(Product.id == "pulsa-nusantara").scalar()
+    assert stored == product_search_text(
+        product.display_name, product.display_name_en, product.search_keywords
+    )
+    for word in (
+        product.display_name.split()[-1],
+        product.display_name_en.split()[-1],
+        product.search_keywords[0],
+    ):
+        found = stub.ListProducts(product_service_pb2.ListProductsRequest(query=word), timeout=10).products
+        assert [listed.id for listed in found] == ["pulsa-nusantara"], word
