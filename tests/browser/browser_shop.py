@@ -153,11 +153,18 @@ class BrowserShop:
             answer: dict[str, object] = json.load(response)
         return answer
 
-    def channel(self, kind: str) -> dict[str, object]:
-        """The first enabled payment channel of a kind ("PAYMENT_CHANNEL_KIND_QRIS"), as listed."""
+    def channel(self, kind: str, *, requires_phone_number: bool = False) -> dict[str, object]:
+        """The first enabled payment channel of a kind ("PAYMENT_CHANNEL_KIND_QRIS"), as listed;
+        with requires_phone_number, one that pushes the payment to the payer's phone."""
         listed = self.api("/payment-channels")["paymentChannels"]
         assert isinstance(listed, list)
-        return next(found for found in listed if found["kind"] == kind and found.get("enabled", False))
+        return next(
+            found
+            for found in listed
+            if found["kind"] == kind
+            and found.get("enabled", False)
+            and found.get("requiresPhoneNumber", False) == requires_phone_number
+        )
 
     def place_order(
         self,

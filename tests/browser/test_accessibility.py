@@ -17,12 +17,15 @@ from storefront_pages import channels, fill_order, open_home, section, wait_for_
 
 WIDTHS = ["desktop", "phone"]
 
-#: The payment channel kinds, each a payment page of its own.
+#: The payment channel kinds, each a payment page of its own (an e-wallet that opens an app
+#: link, and one that pushes the payment to the payer's phone), and whether the channel asks
+#: for the payer's phone number.
 CHANNEL_KINDS = {
-    "virtual-account": "PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT",
-    "qris": "PAYMENT_CHANNEL_KIND_QRIS",
-    "ewallet": "PAYMENT_CHANNEL_KIND_EWALLET",
-    "retail-outlet": "PAYMENT_CHANNEL_KIND_RETAIL_OUTLET",
+    "virtual-account": ("PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT", False),
+    "qris": ("PAYMENT_CHANNEL_KIND_QRIS", False),
+    "ewallet": ("PAYMENT_CHANNEL_KIND_EWALLET", False),
+    "ewallet-push": ("PAYMENT_CHANNEL_KIND_EWALLET", True),
+    "retail-outlet": ("PAYMENT_CHANNEL_KIND_RETAIL_OUTLET", False),
 }
 
 
@@ -104,7 +107,9 @@ def test_the_page_has_no_serious_accessibility_violation(
 def test_the_payment_page_of_each_channel_kind_has_no_serious_accessibility_violation(
     shop: BrowserShop, sized_page: Page, kind: str, width: str
 ) -> None:
-    placed = shop.place_order(shop.channel(CHANNEL_KINDS[kind]), email=unique_email())
+    channel_kind, pushed_to_phone = CHANNEL_KINDS[kind]
+    channel = shop.channel(channel_kind, requires_phone_number=pushed_to_phone)
+    placed = shop.place_order(channel, email=unique_email())
     sized_page.goto(shop.url + placed.path)
     expect(section(sized_page, "payment").get_by_role("heading", level=2).first).to_be_visible()
     settled(sized_page)
