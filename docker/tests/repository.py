@@ -202,6 +202,15 @@ def reads_in_source(source: str) -> EnvReads:
                 argument = node.args[0]
         elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
             argument = node.slice
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id.endswith("Setting")
+            and node.args
+        ):
+            # A record naming a setting that its Env reads later, such as the gateway's
+            # RateLimitSetting(f"{PREFIX}_ORDER_RATE_LIMIT", ...): its first argument.
+            argument = node.args[0]
         if argument is None:
             continue
         name, pattern = _name_of(argument, constants)

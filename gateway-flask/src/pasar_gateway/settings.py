@@ -60,7 +60,7 @@ def repository_storefront() -> Path | None:
 class RateLimitSetting:
     """The setting that gives one rate-limit bucket of the contracts its rate, per client address."""
 
-    variable: str  # without the PASAR_ prefix, as the Flask config holds it
+    variable: str  # the environment variable, such as PASAR_ORDER_RATE_LIMIT
     default: str
     calls: str  # what the bucket's calls are, in the refusal's message: "too many <calls>"
 
@@ -68,9 +68,11 @@ class RateLimitSetting:
 # Every bucket of pasar.common.v1.RateLimitBucket, by its generated value (a new bucket in the
 # contracts without a setting here stops the gateway at start-up: see rate_limits.py).
 RATE_LIMIT_SETTINGS: Mapping[int, RateLimitSetting] = {
-    options_pb2.RATE_LIMIT_BUCKET_ORDER_CREATION: RateLimitSetting("ORDER_RATE_LIMIT", "30/minute", "orders"),
+    options_pb2.RATE_LIMIT_BUCKET_ORDER_CREATION: RateLimitSetting(
+        f"{PREFIX}_ORDER_RATE_LIMIT", "30/minute", "orders"
+    ),
     options_pb2.RATE_LIMIT_BUCKET_ORDER_LOOKUP: RateLimitSetting(
-        "ORDER_LOOKUP_RATE_LIMIT", "10/minute", "order look-ups"
+        f"{PREFIX}_ORDER_LOOKUP_RATE_LIMIT", "10/minute", "order look-ups"
     ),
 }
 RATE_LIMIT_OFF = ("off", "none", "0")
@@ -171,7 +173,7 @@ def _origins(env: Env, environment: str) -> tuple[str, ...]:
 def _rate_limit(env: Env, setting: RateLimitSetting) -> str:
     """The bucket's rate ("" when off), parsed by flask-limiter's own parser, so that what
     passes here is what it applies."""
-    name = f"{PREFIX}_{setting.variable}"
+    name = setting.variable
     value = env.string(name, setting.default).strip()
     if value.lower() in RATE_LIMIT_OFF:
         return ""
