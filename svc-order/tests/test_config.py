@@ -72,6 +72,7 @@ def test_production_takes_the_secret_it_is_given() -> None:
                 "PASAR_ENV": "production",
                 "PASAR_ORDER_TOKEN_SECRET": "k" * 40,
                 "PASAR_ORDER_CALLER_TOKEN": "c" * 40,
+                "PASAR_STOREFRONT_URL": "https://pasar.example",
             }
         )
     )

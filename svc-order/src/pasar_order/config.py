@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from pasar_kit.callers import caller_token_from_env
 from pasar_kit.channels import ClientTls
-from pasar_kit.config import ConfigError, Env
+from pasar_kit.config import PRODUCTION, ConfigError, Env
 from pasar_kit.server import ServerSettings
 
 DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50053"
@@ -24,6 +24,8 @@ DEFAULT_PAYMENT_ADDRESS = "127.0.0.1:50052"
 DEFAULT_FULFILLMENT_ADDRESS = "127.0.0.1:50054"
 DEFAULT_DATABASE_URL = "sqlite:///var/order.db"
 DEVELOPMENT_TOKEN_SECRET = "dev-order-token-secret"  # noqa: S105 - refused outside development
+# Where the e-mails' links lead in development; production must say (no shopper can reach it).
+DEVELOPMENT_STOREFRONT_URL = "http://127.0.0.1:8080"
 
 
 @dataclass(frozen=True)
@@ -142,10 +144,10 @@ class Settings:
         if "@" not in parseaddr(sender)[1]:
             raise ConfigError(f"PASAR_MAIL_FROM must be an e-mail address, not {sender!r}")
         smtp_url = env.optional("SMTP_URL")
-        storefront_url = env.string("PASAR_STOREFRONT_URL", "http://127.0.0.1:8080").rstrip("/")
+        storefront_url = env.string("PASAR_STOREFRONT_URL", DEVELOPMENT_STOREFRONT_URL).rstrip("/")
         if urlsplit(storefront_url).scheme not in ("http", "https"):
             raise ConfigError(f"PASAR_STOREFRONT_URL must be an http(s) URL, not {storefront_url!r}")
-        return cls(
+        settings = cls(
             server=ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS),
             database_url=env.string("DATABASE_URL", DEFAULT_DATABASE_URL),
             product_address=env.string("PASAR_PRODUCT_ADDRESS", DEFAULT_PRODUCT_ADDRESS),
@@ -179,6 +181,13 @@ class Settings:
                 env, "order", client_certificate=bool(env.optional("PASAR_TLS_CLIENT_CERT"))
             ),
         )
+        if env.environment == PRODUCTION and not env.optional("PASAR_STOREFRONT_URL"):
+            # Checked after the secrets, which a production start must get right first.
+            raise ConfigError(
+                f"PASAR_STOREFRONT_URL is required when PASAR_ENV is {PRODUCTION!r}: the e-mails "
+                f"link to the shop there (the development {DEVELOPMENT_STOREFRONT_URL} is no shop's address)"
+            )
+        return settings
 
 
 def _optional_path(value: str | None) -> Path | None:
