@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import peewee
 
 from pasar.product.v1 import product_pb2, product_service_pb2
@@ -9,6 +11,7 @@ from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
 from pasar_kit.destinations import destination_violations
 from pasar_kit.pipeline import validate
 from pasar_product.models import Category, Package, Product
+from pasar_product.search import product_search_text
 from pasar_product.synthetic import load_synthetic_catalog, packages_of
 
 
@@ -63,3 +66,24 @@ def test_synthetic_products_are_served_and_searchable(
         product_service_pb2.ListProductsRequest(page_size=100, category_id="sintetis-01"), timeout=10
     ).products
     assert len(in_category) == 4
+
+
+def test_synthetic_products_speak_english_and_are_found_by_their_demo_products_keywords(
+    database: peewee.Database, stub: ProductServiceStub
+) -> None:
+    load_synthetic_catalog(database, 40)
+    found = stub.ListProducts(
+        product_service_pb2.ListProductsRequest(page_size=100, query="PLN token"), timeout=10
+    ).products
+    assert [product.id for product in found] == [f"sintetis-{number:06d}" for number in (2, 10, 18, 26, 34)]
+    token = found[0]
+    assert (token.display_name_en, token.packages[0].display_name_en) == (
+        "Synthetic Token 000002",
+        "Package 1",
+    )
+    assert "pln" in token.search_keywords
+    with database.connection_context():
+        for product in Product.select():
+            keywords = json.loads(product.search_keywords)
+            expected = product_search_text(product.display_name, product.display_name_en, keywords)
+            assert product.search_text == expected, product.id
