@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { categoriesJson, productJson, productsJson } from "@/testing/catalog";
 import { errorResponse, installFakeGateway, jsonResponse } from "@/testing/gateway";
 
-import { getProduct, listCategories, listProductBatch, listProducts, searchQuery } from "./catalog";
+import { getProduct, listCategories, listProducts, searchQuery } from "./catalog";
 import { ApiError } from "./http";
 
 describe("the catalog client", () => {
@@ -69,19 +69,6 @@ describe("the catalog client", () => {
   it("reports the product service being down as unavailable", async () => {
     installFakeGateway().on("GET", "/api/v1/products", () => errorResponse(503, "UNAVAILABLE", "down"));
     await expect(listProducts({})).rejects.toMatchObject({ status: 503, unavailable: true });
-  });
-
-  it("follows the pages of products until the batch is full, and says where to go on", async () => {
-    const gateway = installFakeGateway().on("GET", "/api/v1/products", (request) =>
-      jsonResponse(productsJson(`p${Number((request.query.get("pageToken") ?? "p0").slice(1)) + 1}`)),
-    );
-    const batch = await listProductBatch({ query: "pln", limit: 2 });
-    expect(batch.products).toHaveLength(2);
-    expect(batch.nextPageToken).toBe("p2");
-    expect(gateway.requests.map((request) => Object.fromEntries(request.query))).toEqual([
-      { pageSize: "100", query: "pln" },
-      { pageSize: "100", pageToken: "p1", query: "pln" },
-    ]);
   });
 
   it("sends the search text as typed, trimmed and cut to the contract's 100 characters", () => {

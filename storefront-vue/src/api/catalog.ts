@@ -43,38 +43,11 @@ export function searchQuery(typed: string): string {
   return Array.from(typed.trim()).slice(0, MAX_QUERY_LENGTH).join("").trim();
 }
 
-/** The most products a page may hold (the contract's maximum). */
-const PRODUCT_PAGE_SIZE = 100;
-
-/** Products loaded so far, and the token to load more (empty when there are no more). */
-export interface ProductBatch {
-  products: Product[];
-  nextPageToken: string;
-}
-
 /**
- * Active products matching the filters, following the pages from pageToken until at
- * least `limit` are loaded or the last page: the home page shows the catalog grouped by
- * category, which needs the products of a category together (pages come ordered by id).
+ * One page of active products, ordered by id: a category's first products for its shelf
+ * on home (categoryId and a small pageSize), or a page of a category's or a search's list
+ * (pageToken from the page before).
  */
-export async function listProductBatch(
-  request: { categoryId?: string; query?: string; pageToken?: string; limit: number },
-  signal?: AbortSignal,
-): Promise<ProductBatch> {
-  const products: Product[] = [];
-  let pageToken = request.pageToken ?? "";
-  do {
-    const page = await listProducts(
-      { pageSize: PRODUCT_PAGE_SIZE, pageToken, categoryId: request.categoryId, query: request.query },
-      signal,
-    );
-    products.push(...page.products);
-    pageToken = page.nextPageToken;
-  } while (pageToken !== "" && products.length < request.limit);
-  return { products, nextPageToken: pageToken };
-}
-
-/** One page of active products. */
 export async function listProducts(request: ProductQuery, signal?: AbortSignal): Promise<ListProductsResponse> {
   const json = await requestJson("GET", "/products", {
     query: {
