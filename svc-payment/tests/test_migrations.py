@@ -181,3 +181,21 @@ def test_the_windows_and_phone_wallets_migration_applies_and_rolls_back(database
             assert seeded["alfamart"] == (48 * 3600, None)
     finally:
         db.close_pool(database)
+
+
+def test_every_migration_rolls_back_to_nothing_and_runs_again(database_url: str) -> None:
+    """Each rollback can run (002's once raised AttributeError): from the latest migration
+    down to none, then up again to the same schema and the same seeded channels."""
+    database = db.bind(database_proxy, database_url, max_connections=2)
+    try:
+        with database.connection_context():
+            router = Router(database, migrate_dir=MIGRATIONS_DIR)
+            router.run()
+            before, channels = schema(database), channel_terms(database)
+            while router.done:
+                router.rollback()
+            assert [table for table in database.get_tables() if table != "migratehistory"] == []
+            router.run()
+            assert (schema(database), channel_terms(database)) == (before, channels)
+    finally:
+        db.close_pool(database)

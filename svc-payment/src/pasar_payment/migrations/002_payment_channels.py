@@ -4,6 +4,10 @@ Fees and limits are typical of Indonesian payment gateways: bank virtual account
 Rp 4.000 and 24 hours to pay; QRIS 0.7 % and 15 minutes; e-wallets 1.5-2 % and 30-60
 minutes; convenience stores a flat Rp 5.000 and 48 hours. Amounts are whole rupiah and
 limits apply to the order amount before the fee.
+
+The rollback deletes the seeded channels. Fixed once after release: it read the code
+column as ``table.c.code``, which a table with declared columns does not have, so it raised
+AttributeError and could never run (the seed and its outcome are unchanged).
 """
 
 import peewee
@@ -57,7 +61,7 @@ def _seed(database):
 
 def _unseed(database):
     table = _channel_table(database)
-    table.delete().where(table.c.code.in_([values[0] for values in CHANNELS])).execute()
+    table.delete().where(table.code.in_([values[0] for values in CHANNELS])).execute()
 
 
 def migrate(migrator, database, fake=False, **kwargs):
