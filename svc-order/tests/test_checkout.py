@@ -531,6 +531,29 @@ def test_a_retry_resumes_a_checkout_whose_worker_crashed(
     assert service.stub.CreateOrder(request).access_token == response.access_token
 
 
+def test_a_resumed_checkout_that_cannot_reserve_cancels_the_first_attempts_payment(
+    start_service: StartService, fake_catalog: FakeCatalog, fake_payments: FakePayments
+) -> None:
+    """The crashed attempt had asked for a payment; the retry resuming it finds the catalog
+    down at ReserveStock and undoes the checkout: that payment is cancelled too (it was
+    left pending, payable for an order that no longer existed)."""
+    service = start_service(PASAR_ORDER_SWEEP_SECONDS="600")  # the retry comes before the sweeper
+    request = create_request(("pulsa-10k", 1), request_id="resume-then-fail")
+    order_id = leave_crashed_checkout(
+        service, fake_catalog, fake_payments, request, payment_created=True, lease_left=1
+    )
+    time.sleep(1.2)
+    fake_catalog.hooks.keep = True
+    fake_catalog.hooks.before["ReserveStock"] = outage
+
+    error = refused(lambda: service.stub.CreateOrder(request))
+
+    assert unavailable_service(error) == "pasar.product.v1.ProductService"
+    assert count(service, Order) == 0
+    assert fake_catalog.stock("pulsa-10k") == 10
+    assert fake_payments.payment_of(order_id).state == payment_pb2.PAYMENT_STATE_CANCELLED
+
+
 def test_a_retry_waits_for_an_attempt_still_in_progress(
     service: RunningService, fake_catalog: FakeCatalog, fake_payments: FakePayments
 ) -> None:

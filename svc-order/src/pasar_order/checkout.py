@@ -146,7 +146,9 @@ class Checkout:
             reservation = self.peers.reserve_stock(order.id, stock_lines, hold_until)
         except PeerError as error:
             # A refusal reserved nothing; an outage may have reserved before the answer was lost.
-            self._abandon(order.id, owner, error, stock_may_be_held=error.is_outage, payment_may_exist=False)
+            # This attempt asked for no payment, but a resumed checkout's first attempt may
+            # have: the undo reads the intent's payment_requested (None) and cancels it.
+            self._abandon(order.id, owner, error, stock_may_be_held=error.is_outage, payment_may_exist=None)
             raise
         if not intents.note_payment_requested(order.id, owner):
             return self._taken_over(order.id)
@@ -176,9 +178,10 @@ class Checkout:
         cause: ServiceError,
         *,
         stock_may_be_held: bool = True,
-        payment_may_exist: bool,
+        payment_may_exist: bool | None,
     ) -> None:
-        """Undoes what the checkout did, now if the peers answer, else later (the sweeper)."""
+        """Undoes what the checkout did, now if the peers answer, else later (the sweeper).
+        payment_may_exist None: as the intent records (Compensation.undo)."""
         log.info(
             "checkout failed", extra={"order_id": order_id, "reason": cause.reason, "error": cause.message}
         )
@@ -191,7 +194,7 @@ class Checkout:
                 stock_may_be_held=stock_may_be_held,
                 payment_may_exist=payment_may_exist,
                 # Only an unanswered CreatePayment lets a payment still be in the making.
-                payment_request_may_be_running=payment_may_exist,
+                payment_request_may_be_running=bool(payment_may_exist),
             )
         except PeerError as error:
             log.warning(
