@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
+from functools import partial
 from typing import NamedTuple
 
 import grpc
@@ -24,6 +26,7 @@ from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar.payment.v1.error_reason_pb2 import ErrorReason
 from pasar_kit.ids import new_id
+from pasar_kit.logs import JsonFormatter
 from pasar_kit.money import rupiah
 from pasar_payment import reasons
 from pasar_payment.events import EventFeed
@@ -445,6 +448,34 @@ def test_the_request_goes_to_the_phone_number_shown_masked(service: RunningServi
     with service.database.connection_context():
         stored = Payment.get_by_id(payment.id)
     assert "1234567890" not in stored.instructions, "the full number is not kept"
+
+
+def stored_text(database: peewee.Database) -> str:
+    """Every value of every table, as text."""
+    with database.connection_context():
+        return "\n".join(
+            repr(row)
+            for table in database.get_tables()
+            for row in database.execute_sql(f"SELECT * FROM {table}").fetchall()
+        )
+
+
+def test_the_payers_phone_number_is_neither_logged_nor_stored_whole(
+    service: RunningService, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only its masked form ("0812****5432") is kept; the digits it hides ("9876") appear in no
+    log record and no stored row, whichever form it came in, refused or accepted."""
+    caplog.set_level(logging.DEBUG)
+    for given in ("081298765432", "6281298765432", "+6281298765432"):
+        payment = create_payment(service.stub, channel_code="dana", amount=20_000, payer_phone_number=given)
+        assert payment.ewallet.phone_number == "0812****5432"
+        refused(partial(create_payment, service.stub, channel_code="ovo", payer_phone_number=given + "0000"))
+        create_payment(service.stub, channel_code="gopay", amount=20_000, payer_phone_number=given)
+    calls = [record for record in caplog.records if getattr(record, "method", "").endswith("/CreatePayment")]
+    assert len(calls) == 9, "every call was logged"
+    logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)
+    assert "9876" not in logged
+    assert "9876" not in stored_text(service.database)
 
 
 @pytest.mark.parametrize("channel_code", ["gopay", "shopeepay"])

@@ -81,7 +81,7 @@ def test_ewallets_get_no_placeholder_link() -> None:
 
 @pytest.mark.parametrize(
     ("phone_number", "shown"),
-    [("081234567890", "0812****7890"), ("0895123456", "0895****3456"), ("085712345678901", "0857****8901")],
+    [("081234567890", "0812****7890"), ("0895123456", "08****3456"), ("085712345678901", "0857****8901")],
 )
 def test_a_wallet_paid_by_phone_number_shows_it_masked(phone_number: str, shown: str) -> None:
     opened = sandbox.open_payment(order("ovo", ChannelKind.EWALLET, "OVO", payer_phone_number=phone_number))
