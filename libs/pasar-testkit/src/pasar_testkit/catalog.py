@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import grpc
 import requests
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from pasar.product.v1 import product_admin_service_pb2, product_admin_service_pb2_grpc, product_pb2
-from pasar_kit.money import CURRENCY_CODE, rupiah
+from pasar_kit.money import rupiah
 from pasar_testkit.stack import ADMIN_TOKEN
 
 DEADLINE_SECONDS = 30.0
@@ -82,6 +83,43 @@ class Product:
     search_keywords: Sequence[str] = ()
 
 
+def category_message(category: Category) -> product_pb2.Category:
+    """The category as CreateCategory takes it (over gRPC, or as proto3 JSON over REST)."""
+    return product_pb2.Category(
+        id=category.id,
+        display_name=category.display_name,
+        display_name_en=category.display_name_en,
+        sort_order=category.sort_order,
+    )
+
+
+def product_message(product: Product) -> product_pb2.Product:
+    """The product as CreateProduct takes it, without its packages (created one by one)."""
+    return product_pb2.Product(
+        id=product.id,
+        display_name=product.display_name,
+        display_name_en=product.display_name_en,
+        description_en=product.description_en,
+        search_keywords=product.search_keywords,
+        category_id=product.category_id,
+        image_url=product.image_url,
+        destination_fields=product.destination_fields,
+        delivery_kind=product.delivery_kind,
+    )
+
+
+def package_message(package: Package) -> product_pb2.Package:
+    """The package as CreatePackage takes it."""
+    return product_pb2.Package(
+        id=package.id,
+        display_name=package.display_name,
+        display_name_en=package.display_name_en,
+        price=rupiah(package.price),
+        stock_available=package.stock,
+        sort_order=package.sort_order,
+    )
+
+
 def seed_over_gateway(
     gateway_url: str,
     categories: Sequence[Category],
@@ -90,53 +128,22 @@ def seed_over_gateway(
     session: requests.Session | None = None,
     admin_token: str = ADMIN_TOKEN,
 ) -> None:
-    """Creates the catalog through the gateway's admin routes."""
+    """Creates the catalog through the gateway's admin routes (the messages seed_over_grpc
+    sends, as proto3 JSON)."""
     http = session or requests.Session()
     headers = {"Authorization": f"Bearer {admin_token}"}
 
-    def post(path: str, body: dict[str, object]) -> None:
+    def post(path: str, message: Message) -> None:
+        body = json_format.MessageToDict(message)
         response = http.post(f"{gateway_url}{path}", json=body, headers=headers, timeout=DEADLINE_SECONDS)
         assert response.status_code == 200, f"POST {path}: {response.status_code} {response.text}"
 
     for category in categories:
-        body: dict[str, object] = {
-            "id": category.id,
-            "displayName": category.display_name,
-            "sortOrder": category.sort_order,
-        }
-        if category.display_name_en:
-            body["displayNameEn"] = category.display_name_en
-        post("/api/v1/admin/categories", body)
+        post("/api/v1/admin/categories", category_message(category))
     for product in products:
-        body = {
-            "id": product.id,
-            "displayName": product.display_name,
-            "categoryId": product.category_id,
-        }
-        if product.image_url:
-            body["imageUrl"] = product.image_url
-        if product.display_name_en:
-            body["displayNameEn"] = product.display_name_en
-        if product.description_en:
-            body["descriptionEn"] = product.description_en
-        if product.search_keywords:
-            body["searchKeywords"] = list(product.search_keywords)
-        if product.destination_fields:
-            body["destinationFields"] = [json_format.MessageToDict(f) for f in product.destination_fields]
-        if product.delivery_kind:
-            body["deliveryKind"] = product_pb2.DeliveryKind.Name(product.delivery_kind)
-        post("/api/v1/admin/products", body)
+        post("/api/v1/admin/products", product_message(product))
         for package in product.packages:
-            package_body: dict[str, object] = {
-                "id": package.id,
-                "displayName": package.display_name,
-                "price": {"currencyCode": CURRENCY_CODE, "amount": str(package.price)},
-                "stockAvailable": package.stock,
-                "sortOrder": package.sort_order,
-            }
-            if package.display_name_en:
-                package_body["displayNameEn"] = package.display_name_en
-            post(f"/api/v1/admin/products/{product.id}/packages", package_body)
+            post(f"/api/v1/admin/products/{product.id}/packages", package_message(package))
     if session is None:
         http.close()
 
@@ -153,47 +160,20 @@ def seed_over_grpc(
     metadata = (("authorization", f"Bearer {admin_token}"),)
     for category in categories:
         admin.CreateCategory(
-            product_admin_service_pb2.CreateCategoryRequest(
-                category=product_pb2.Category(
-                    id=category.id,
-                    display_name=category.display_name,
-                    display_name_en=category.display_name_en,
-                    sort_order=category.sort_order,
-                )
-            ),
+            product_admin_service_pb2.CreateCategoryRequest(category=category_message(category)),
             metadata=metadata,
             timeout=DEADLINE_SECONDS,
         )
     for product in products:
         admin.CreateProduct(
-            product_admin_service_pb2.CreateProductRequest(
-                product=product_pb2.Product(
-                    id=product.id,
-                    display_name=product.display_name,
-                    display_name_en=product.display_name_en,
-                    description_en=product.description_en,
-                    search_keywords=product.search_keywords,
-                    category_id=product.category_id,
-                    image_url=product.image_url,
-                    destination_fields=product.destination_fields,
-                    delivery_kind=product.delivery_kind,
-                )
-            ),
+            product_admin_service_pb2.CreateProductRequest(product=product_message(product)),
             metadata=metadata,
             timeout=DEADLINE_SECONDS,
         )
         for package in product.packages:
             admin.CreatePackage(
                 product_admin_service_pb2.CreatePackageRequest(
-                    product_id=product.id,
-                    package=product_pb2.Package(
-                        id=package.id,
-                        display_name=package.display_name,
-                        display_name_en=package.display_name_en,
-                        price=rupiah(package.price),
-                        stock_available=package.stock,
-                        sort_order=package.sort_order,
-                    ),
+                    product_id=product.id, package=package_message(package)
                 ),
                 metadata=metadata,
                 timeout=DEADLINE_SECONDS,
