@@ -94,8 +94,8 @@ def register_api(
         transcoder = RequestTranscoder(binding)
         view = _make_view(binding, transcoder, context)
         view.__name__ = view.__qualname__ = binding.operation_id
-        if limiter is not None:  # the contracts' rate_limit_bucket of the method, if any
-            view = limited_view(view, binding.method, limiter, context.settings.rate_limits)
+        # The contracts' rate_limit_bucket of the method, if any.
+        view = limited_view(view, binding.method, limiter, context.settings.rate_limits)
         app.add_url_rule(
             werkzeug_rule(binding.template, transcoder.rule_arguments, app.url_map),
             endpoint=f"api.{binding.operation_id}",

@@ -62,8 +62,12 @@ def rate_limited(retry_after_seconds: int, message: str) -> ApiError:
     )
 
 
-def limited_view(view: View, method: MethodDescriptor, limiter: Limiter, rates: Mapping[int, str]) -> View:
-    """view with its method's bucket limit, or view itself for an unlimited method or bucket turned off."""
+def limited_view(
+    view: View, method: MethodDescriptor, limiter: Limiter | None, rates: Mapping[int, str]
+) -> View:
+    """view with its method's bucket limit, or view itself for an unlimited method or bucket
+    turned off (limiter is None when every bucket is): a bucket without a setting is refused
+    either way."""
     bucket = bucket_of(method)
     if bucket == UNLIMITED:
         return view
@@ -74,7 +78,7 @@ def limited_view(view: View, method: MethodDescriptor, limiter: Limiter, rates: 
             " which the gateway has no setting for (settings.RATE_LIMIT_SETTINGS)"
         )
     rate = rates[bucket]
-    if not rate:
+    if limiter is None or not rate:
         return view
 
     def refuse(limit: RequestLimit) -> flask.Response:
