@@ -88,9 +88,9 @@ def test_an_order_is_found_by_its_number_and_a_contact_behind_two_limits(shop: S
         assert lookup(EMAIL, f"PSR-ZZZZZ{'23456789'[index]}").status_code == 404
     refused_by_gateway = lookup(EMAIL)
     assert refused_by_gateway.status_code == 429
-    assert "too many order look-ups from this address" in refused_by_gateway.json()["error"]["message"]
     assert error_info(refused_by_gateway)["reason"] == RATE_LIMITED
-    assert int(refused_by_gateway.headers["Retry-After"]) >= 1
+    # The gateway's window is a minute; svc-order's (PASAR_ORDER_LOOKUP_WINDOW_SECONDS) 15.
+    assert 1 <= int(refused_by_gateway.headers["Retry-After"]) <= 60
 
     logs = shop.stack["gateway"].log_path.read_text()
     assert "/api/v1/orders:lookup" in logs
