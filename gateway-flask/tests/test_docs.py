@@ -132,7 +132,8 @@ def test_each_route_s_example_is_a_request_of_that_route(binding: HttpBinding, a
 def test_markdown_is_rendered_safely_with_headings_below_their_section() -> None:
     rendered = str(
         render_markdown(
-            '# Title\n\n<script>alert(1)</script> <b onclick="x()">bold</b> [x](javascript:alert(1)) `code`',
+            '# Title\n\n<script>alert(1)</script> <b onclick="x()">bold</b> [x](javascript:alert(1)) `code`'
+            " ![pixel](https://tracker.example/p.png)",
             under_level=2,
         )
     )
@@ -142,6 +143,7 @@ def test_markdown_is_rendered_safely_with_headings_below_their_section() -> None
     assert "&lt;script&gt;" in rendered  # shown as text
     assert 'href="javascript' not in rendered
     assert "<code>code</code>" in rendered
+    assert "<img" not in rendered  # the page fetches nothing a comment points at
 
 
 def test_the_introduction_is_html_not_markdown_text(page: str, outline: PageOutline) -> None:
@@ -193,6 +195,34 @@ def test_every_route_shows_its_request_and_response_examples(outline: PageOutlin
     assert '"customerEmail": "budi@example.com"' in text
     assert "POST /api/v1/orders Content-Type: application/json" in text
     assert create_order.method.name in text
+
+
+def route_section(page: str, binding: HttpBinding) -> str:
+    """A canonical route's section (its anchor is the method's full name)."""
+    return page.split(f'id="{binding.method.full_name}"', 1)[1].split("</section>", 1)[0]
+
+
+@pytest.mark.parametrize("binding", [b for b in CANONICAL if b.body], ids=lambda b: b.operation_id)
+def test_each_route_lists_the_fields_of_its_request_body(page: str, binding: HttpBinding) -> None:
+    """What to send is on the route itself, not only behind the link to its message."""
+    if binding.body == "*":
+        in_path = {variable.field_path[0] for variable in binding.template.variables}
+        fields = [f for f in binding.request_type.fields if f.name not in in_path]
+    else:
+        body = binding.request_type.fields_by_name[binding.body].message_type
+        assert body is not None
+        fields = list(body.fields)
+    section = route_section(page, binding)
+    for field in fields:
+        assert f"<tr><td><code>{field.json_name}</code></td>" in section, field.full_name
+
+
+def test_a_limited_route_s_429_names_the_gateway_s_and_the_service_s_limits(client: FlaskClient) -> None:
+    document: dict[str, Any] = client.get("/api/v1/openapi.json").get_json()
+    refused = document["paths"]["/api/v1/orders:lookup"]["post"]["responses"]["429"]
+    assert "from this client address" in refused["description"]
+    assert "a limit of the service's own" in refused["description"]  # svc-order's, per order number
+    assert "Retry-After" in refused["headers"]
 
 
 def test_the_study_s_routes_are_marked_as_aliases(outline: PageOutline) -> None:

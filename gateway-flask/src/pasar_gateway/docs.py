@@ -61,6 +61,13 @@ def schema_fields(schema: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def body_fields(document: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """A request body's fields, those of the message it names when it is one (``$ref``): the
+    route lists them itself, so that a reader need not leave it to learn what to send."""
+    referenced = document["components"]["schemas"].get(schema_anchor(body)) if "$ref" in body else None
+    return schema_fields(referenced or body)
+
+
 def constraints(schema: dict[str, Any]) -> str:
     parts = []
     for key, label in (
@@ -162,6 +169,7 @@ def register_docs(app: flask.Flask, bindings: Sequence[HttpBinding]) -> None:
         schema_label=schema_label,
         schema_anchor=schema_anchor,
         schema_fields=schema_fields,
+        body_fields=body_fields,
         constraints=constraints,
         markdown=render_markdown,
     )

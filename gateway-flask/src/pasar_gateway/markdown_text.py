@@ -2,8 +2,9 @@
 
 CommonMark through markdown-it-py with raw HTML off: a ``<script>`` or an ``onclick`` in a
 comment comes out as text, never as markup, and links keep only the schemes markdown-it
-allows (no ``javascript:``). The text's own headings are moved below the heading it sits
-under, so that the page's headings stay in order.
+allows (no ``javascript:``); images are off, so that the page never fetches what a comment
+points at (it works offline, from the gateway alone). The text's own headings are moved
+below the heading it sits under, so that the page's headings stay in order.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ HEADING_TOKENS = ("heading_open", "heading_close")
 
 @cache
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False})
+    return MarkdownIt("commonmark", {"html": False}).disable("image")
 
 
 def render_markdown(text: str, *, under_level: int) -> Markup:

@@ -261,10 +261,13 @@ def _error_statuses(binding: HttpBinding) -> dict[str, str]:
         )
     bucket = bucket_of(binding.method)
     if bucket != UNLIMITED:
+        # The gateway's refusal; the service may still refuse for a limit of its own (LookupOrder's
+        # failed look-ups of one number), in the same shape.
         statuses["429"] = (
-            f"Too many calls of the {bucket_scope(bucket)} kind from this client address: ErrorInfo "
-            f"reason {RATE_LIMITED}, its `{RETRY_AFTER_METADATA}` metadata the whole seconds to "
-            "wait, the same number as the Retry-After header."
+            f"Too many calls of the {bucket_scope(bucket)} kind from this client address, or a "
+            f"limit of the service's own (its description says which): ErrorInfo reason "
+            f"{RATE_LIMITED}, its `{RETRY_AFTER_METADATA}` metadata the whole seconds to wait, the "
+            "same number as the Retry-After header."
         )
     if is_admin(binding):
         statuses["401"] = "No administrator's token."
