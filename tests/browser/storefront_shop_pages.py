@@ -1,6 +1,7 @@
 """How the browser tests find the shop pages' parts that issue 15 added: the home page's
-shelves (one per category) and its search, the payment methods' groups, the e-wallet's
-phone number and the checkout bar that keeps the total and Beli in reach on a phone.
+shelves (one per category, each its category's first products) and its search, the
+payment methods' groups, the e-wallet's phone number and the checkout bar that keeps the
+total and Beli in reach on a phone.
 By role, label and text where one fits, as a shopper (or a screen reader) finds them.
 """
 
@@ -20,21 +21,34 @@ def api_json(page: Page, base_url: str, path: str) -> Any:
     return response.json()
 
 
-def catalog_size(page: Page, base_url: str) -> int:
-    """How many products the shop sells (ListProducts followed to its last page): the home
-    page lists them all, on its shelves."""
-    count, token = 0, ""
-    while True:
-        answer = api_json(page, base_url, f"/products?pageSize=100&pageToken={token}")
+#: Products on one of home's shelves (HomeView.vue's SHELF_SIZE): each category's first.
+SHELF_SIZE = 8
+
+
+def home_product_count(page: Page, base_url: str) -> int:
+    """How many products the home page shows: each category's first SHELF_SIZE, asked for
+    as home asks (ListProducts with the category's id and that page size)."""
+    categories = api_json(page, base_url, "/categories?pageSize=100")["categories"]
+    count = 0
+    for category in categories:
+        answer = api_json(page, base_url, f"/products?categoryId={category['id']}&pageSize={SHELF_SIZE}")
         count += len(answer.get("products", []))
-        token = answer.get("nextPageToken", "")
-        if token == "":
-            return count
+    return count
+
+
+#: The name test_purchase.py and test_fault_isolation.py count home's products by (when home
+#: listed the whole catalog): what home shows now.
+catalog_size = home_product_count
+
+
+def shelf(page: Page, category_id: str) -> Locator:
+    """One category's shelf on the home page: its heading, "Lihat semua" and products."""
+    return section(page, "products").locator(f'[data-shelf="{category_id}"]')
 
 
 def shelf_titles(page: Page) -> Locator:
     """The home page's category headings, one per shelf, in the page's order."""
-    return section(page, "products").locator("[data-shelf] > h3")
+    return section(page, "products").locator("[data-shelf] h3")
 
 
 def product_names(page: Page) -> Locator:

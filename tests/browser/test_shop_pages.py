@@ -1,5 +1,6 @@
 """The shop pages as issue 15 asked for them, in a real browser against the whole shop:
-home's shelves in the categories' order, search by the words shoppers type, the catalog
+home's shelves in the categories' order (each its category's first products, asked for
+per category, with "Lihat semua" to the category's list), search by the words shoppers type, the catalog
 in English, the payment methods grouped common-first with the rare ones folded, a
 channel's minimum instead of a silent gap, the e-wallet's phone number, and on a phone
 (390 px) a checkout bar that keeps the total and Beli in reach without covering the page.
@@ -10,9 +11,10 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from browser_shop import BrowserShop
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 from storefront_delivery_pages import fill_destination
 from storefront_pages import (
     ORDER_PAGE_URL,
@@ -21,6 +23,7 @@ from storefront_pages import (
     choose_package,
     open_home,
     open_product,
+    product_cards,
     rupiah,
     screenshot,
     section,
@@ -31,8 +34,10 @@ from storefront_shop_pages import (
     channel_group_toggles,
     channel_option,
     checkout_bar,
+    home_product_count,
     product_names,
     search,
+    shelf,
     shelf_titles,
     switch_language,
 )
@@ -64,6 +69,40 @@ def test_home_puts_each_category_on_its_own_shelf_in_the_categories_order(
     expect(first_shelf.get_by_role("heading", level=4).first).to_have_text(re.compile(r"^Pulsa "))
     page.wait_for_load_state("networkidle")
     screenshot(page, screenshots, "home-shelves", "desktop")
+
+
+def test_home_asks_each_category_for_its_first_products_and_see_all_opens_the_category(
+    shop: BrowserShop, page: Page
+) -> None:
+    categories = api_json(page, shop.url, "/categories?pageSize=100")["categories"]
+    shown = home_product_count(page, shop.url)
+    asked: list[dict[str, list[str]]] = []
+
+    def record(request: Request) -> None:
+        url = urlsplit(request.url)
+        if url.path == "/api/v1/products":
+            asked.append(parse_qs(url.query))
+
+    page.on("request", record)
+    open_home(page, shop.url)
+    expect(shelf_titles(page)).to_have_count(len(categories))
+    expect(product_cards(page)).to_have_count(shown)
+    page.wait_for_load_state("networkidle")
+    # One small page per category, never the catalog: no call without a category.
+    expected = [{"categoryId": [category["id"]], "pageSize": ["8"]} for category in categories]
+    assert sorted(asked, key=str) == sorted(expected, key=str)
+
+    see_all = shelf(page, "pulsa").get_by_role("link", name="Lihat semua produk Pulsa")
+    expect(see_all).to_have_text(re.compile(r"^\s*Lihat semua\b"))
+    see_all.click()
+    expect(page).to_have_url(re.compile(r"/\?category=pulsa$"))
+    expect(page.get_by_role("heading", level=2, name="Pulsa", exact=True)).to_be_visible()
+    # The category's list, a page at a time (the next by its page token).
+    assert asked[-1] == {"categoryId": ["pulsa"], "pageSize": ["24"]}
+    in_category = api_json(page, shop.url, "/products?categoryId=pulsa&pageSize=100")["products"]
+    expect(product_names(page)).to_have_text([product["displayName"] for product in in_category])
+    nav = page.get_by_role("navigation", name="Kategori")
+    expect(nav.get_by_role("link", name="Pulsa", exact=True)).to_have_attribute("aria-current", "page")
 
 
 def test_search_finds_what_shoppers_type_and_says_when_nothing_matches(shop: BrowserShop, page: Page) -> None:
