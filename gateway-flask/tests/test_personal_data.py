@@ -76,3 +76,21 @@ def test_an_order_s_destinations_are_masked_in_a_logged_failure(
     assert PHONE not in logged(caplog)
     assert METER not in logged(caplog)
     assert "cannot store *********890 nor ********901" in logged(caplog)
+
+
+def test_an_order_s_e_mail_and_payer_phone_are_masked_in_a_logged_failure(
+    client: FlaskClient, shop: FakeShop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    email, payer_phone = "siti.rahayu@example.com", "081398765432"
+    shop.order.fail_status = errors.ServiceError(f"cannot store {email} paying by {payer_phone}").to_status()
+    body = {
+        "customerEmail": email,
+        "paymentChannelCode": "ovo",
+        "payerPhoneNumber": payer_phone,
+        "lines": [{"packageId": "pulsa-nusantara-10k", "quantity": 1}],
+    }
+    assert client.post("/api/v1/orders", json=body).status_code == 500
+    assert "cannot store" in logged(caplog)  # the failure was logged
+    assert email not in logged(caplog)
+    assert payer_phone not in logged(caplog)
