@@ -134,6 +134,7 @@ def test_the_scanner_finds_what_the_code_reads() -> None:
     assert gateway.covers("PASAR_ADMIN_TOKEN")  # env.secret(f"{PREFIX}_ADMIN_TOKEN", ...)
     assert gateway.covers("PASAR_PAYMENT_ADDRESS")  # env.string(f"{PREFIX}_{key}_ADDRESS", ...)
     assert gateway.covers("PROMETHEUS_MULTIPROC_DIR")  # env.optional(MULTIPROCESS_DIR)
+    assert gateway.covers("PASAR_ORDER_LOOKUP_RATE_LIMIT")  # RateLimitSetting(f"{PREFIX}_ORDER_LOOKUP_...")
     assert not gateway.covers("DATABASE_URL")
     assert component_reads("payment").covers("PASAR_TLS_CERT")  # through pasar_kit.server
     assert not component_reads("payment").covers("PASAR_TLS_CA")  # it calls no one
