@@ -227,6 +227,37 @@ def test_every_word_matches_a_name_in_either_language_a_keyword_or_the_category(
     assert found(stub, query, page_size=2) == expected
 
 
+def test_both_databases_find_exactly_what_the_folding_finds(admin: Admin, stub: ProductServiceStub) -> None:
+    """Text the folding keeps apart stays apart on MariaDB too, in the product's text and the
+    category's (the database's utf8mb4_unicode_ci would find katakana "マッチャ" with hiragana
+    "まっちゃ"); what the folding makes one ("ß" and "ss") is one on both."""
+    admin.category("teh", display_name="Teh", display_name_en="お茶")
+    admin.category("kopi", display_name="Kopi", display_name_en="Đồ uống")
+    admin.product("matcha-hiragana", "kopi", "Matcha まっちゃ")
+    admin.product("matcha-katakana", "kopi", "Matcha マッチャ", search_keywords=["Straße"])
+    admin.product("kafe-ost", "teh", "Kafe Ost")
+    admin.product("kafe-oest", "teh", "Kafe Øst")
+    assert found(stub, "まっちゃ") == ["matcha-hiragana"]
+    assert found(stub, "マッチャ") == ["matcha-katakana"]
+    assert found(stub, "オ茶") == []  # the category's name in katakana
+    assert found(stub, "お茶 kafe") == ["kafe-oest", "kafe-ost"]
+    assert found(stub, "ØST") == ["kafe-oest"]
+    assert found(stub, "ost") == ["kafe-ost"]
+    assert found(stub, "đo matcha") == ["matcha-hiragana", "matcha-katakana"]  # accent ignored
+    assert found(stub, "strasse") == ["matcha-katakana"]
+
+
+def test_a_query_of_only_white_space_lists_like_no_query(admin: Admin, stub: ProductServiceStub) -> None:
+    """It has no word to match: every active product, and its pages' tokens serve an empty query."""
+    admin.category("lain")
+    for number in range(3):
+        admin.product(f"produk-{number}", "lain")
+    assert found(stub, " \t  ", page_size=1) == found(stub, "") == ["produk-0", "produk-1", "produk-2"]
+    token = stub.ListProducts(ListProducts(query="   ", page_size=1), timeout=10).next_page_token
+    page = stub.ListProducts(ListProducts(query="", page_size=5, page_token=token), timeout=10)
+    assert [product.id for product in page.products] == ["produk-1", "produk-2"]
+
+
 def test_search_leaves_out_archived_products_and_combines_with_a_category(
     shop: Admin, stub: ProductServiceStub
 ) -> None:
