@@ -4,7 +4,11 @@ number in the database (shared by every instance)."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import cast
 
@@ -16,7 +20,8 @@ from grpc_status import rpc_status
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
 from pasar.order.v1.error_reason_pb2 import ErrorReason
-from pasar_testkit.assertions import error_metadata, reason_of, refused
+from pasar_order.models import Order, OrderLookupFailures
+from pasar_testkit.assertions import error_metadata, eventually, reason_of, refused
 from pasar_testkit.processes import ComponentProcess, console_script
 
 PHONE = "081234567890"
@@ -167,3 +172,81 @@ def test_two_service_processes_count_the_failures_of_a_number_together(
             channel.close()
         for process in processes:
             process.stop()
+
+
+def test_lookups_at_once_never_slip_under_the_limit(start_service: StartService) -> None:
+    """Each look-up counts itself before it reads the order, in one statement: twelve at
+    once against a limit of three get three answers and nine refusals, never more answers."""
+    service = start_service(PASAR_ORDER_LOOKUP_MAX_FAILURES="3")
+    placed = place_phone_credit(service.stub)
+    start = threading.Barrier(12)
+
+    def guess() -> grpc.StatusCode:
+        start.wait()
+        return refused_lookup(service.stub, placed.order.order_number, "081299999999").code()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        codes = list(pool.map(lambda _: guess(), range(12)))
+    assert sorted(code.name for code in codes) == ["NOT_FOUND"] * 3 + ["RESOURCE_EXHAUSTED"] * 9
+
+
+def failure_counts(service: RunningService) -> list[str]:
+    with service.database.connection_context():
+        return [str(row.order_number) for row in OrderLookupFailures.select()]
+
+
+def test_the_counts_of_passed_windows_are_swept(start_service: StartService) -> None:
+    service = start_service(PASAR_ORDER_LOOKUP_WINDOW_SECONDS="1")
+    placed = place_phone_credit(service.stub)
+    assert_not_found(refused_lookup(service.stub, UNKNOWN_NUMBER, PHONE))
+    assert lookup(service.stub, placed.order.order_number, PHONE).order.id == placed.order.id
+    assert sorted(failure_counts(service)) == sorted([UNKNOWN_NUMBER, placed.order.order_number])
+    eventually(lambda: failure_counts(service) == [], message="the sweeper deleted the passed windows")
+
+
+def test_the_contact_is_never_logged(service: RunningService, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)  # the SQL at debug level carries every value
+    placed = place_phone_credit(service.stub)
+    with service.database.connection_context():
+        Order.update(customer_email="rahasia@example.co.id").where(Order.id == placed.order.id).execute()
+    for contact in ("rahasia@example.co.id", "0812-9999-8888", PHONE):
+        with contextlib.suppress(grpc.RpcError):
+            lookup(service.stub, placed.order.order_number, contact)
+    for _ in range(6):  # into the limit, which is logged
+        with contextlib.suppress(grpc.RpcError):
+            lookup(service.stub, UNKNOWN_NUMBER, "0812-9999-8888")
+    logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
+    assert "order look-ups limited" in logged  # the log was captured
+    for secret in ("rahasia", "9999-8888", "99998888", "34567890"):
+        assert secret not in logged
+
+
+def test_an_unknown_number_reads_what_a_wrong_contact_reads(
+    start_service: StartService, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The two failures read the same tables the same number of times, so that neither the
+    answer nor the work behind it tells a known number from an unknown one."""
+    service = start_service(PASAR_ORDER_SWEEP_SECONDS="600")  # no sweeper's SQL in between
+    placed = place_phone_credit(service.stub)
+
+    def statements_of_a_failed_lookup(order_number: str) -> list[str]:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            assert_not_found(refused_lookup(service.stub, order_number, "081299999999"))
+        sql = [
+            (record.thread, str(record.msg[0])) for record in caplog.records if isinstance(record.msg, tuple)
+        ]
+        # The look-up's own statements (its thread counted the failure), not a background worker's.
+        [lookup_thread] = {
+            thread for thread, statement in sql if "INTO" in statement and "order_lookup" in statement
+        }
+        return [
+            statement
+            for thread, statement in sql
+            if thread == lookup_thread and "order_lookup" not in statement
+        ]
+
+    wrong_contact = statements_of_a_failed_lookup(placed.order.order_number)
+    unknown_number = statements_of_a_failed_lookup(UNKNOWN_NUMBER)
+    assert any("order_lines" in statement for statement in wrong_contact)
+    assert unknown_number == wrong_contact

@@ -177,7 +177,12 @@ def stored_refund(snapshot: bytes | None) -> payment_pb2.Refund | None:
 
 def lines_of(order: Order) -> list[OrderLine]:
     """The order's lines, in the order the shopper listed them."""
-    return list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.position))
+    return lines_of_order_id(order.id)
+
+
+def lines_of_order_id(order_id: str) -> list[OrderLine]:
+    """The lines of the order with this id (none for an id no order has)."""
+    return list(OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.position))
 
 
 def stored_payment(order: Order) -> payment_pb2.Payment | None:
