@@ -6,6 +6,7 @@ with the same number in Retry-After."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -103,6 +104,20 @@ def test_a_bucket_turned_off_is_not_limited(make_app: AppFactory, shop: FakeShop
     statuses = {client.post("/api/v1/orders:lookup", json=LOOKUP).status_code for _ in range(15)}
     assert statuses == {404}
     assert len(shop.order.metadata("LookupOrder")) == 15
+
+
+def test_a_call_after_waiting_retry_after_seconds_is_served(make_app: AppFactory, shop: FakeShop) -> None:
+    """Retry-After counts from the oldest call in the moving window: waiting that long is enough."""
+    client = make_app(ORDER_LOOKUP_RATE_LIMIT="2 per 2 seconds").test_client()
+    assert [client.post("/api/v1/orders:lookup", json=LOOKUP).status_code for _ in range(2)] == [404, 404]
+    refused = client.post("/api/v1/orders:lookup", json=LOOKUP)
+    assert refused.status_code == 429
+    wait = int(refused.headers["Retry-After"])
+    assert 1 <= wait <= 2
+    assert error_info(refused.get_json())["metadata"]["retry_after_seconds"] == str(wait)
+    time.sleep(wait)
+    assert client.post("/api/v1/orders:lookup", json=LOOKUP).status_code == 404
+    assert len(shop.order.metadata("LookupOrder")) == 3
 
 
 def test_a_service_s_rate_limited_refusal_carries_retry_after(client: FlaskClient, shop: FakeShop) -> None:
