@@ -225,7 +225,7 @@ def test_a_limited_route_s_429_names_the_gateway_s_and_the_service_s_limits(clie
     assert "Retry-After" in refused["headers"]
 
 
-def test_the_study_s_routes_are_marked_as_aliases(outline: PageOutline) -> None:
+def test_the_study_s_routes_are_marked_as_aliases(page: str, outline: PageOutline) -> None:
     text = outline.plain_text
     assert (
         "GET /api/v1/payments lists the enabled payment channels in display order: an alias of "
@@ -239,6 +239,10 @@ def test_the_study_s_routes_are_marked_as_aliases(outline: PageOutline) -> None:
             re.escape(alias_label) + r" [^:]+: an alias of " + re.escape(canonical_label) + ", kept", text
         )
     assert text.count(", kept for the study's clients.") == len(ALIASES)
+    for alias in ALIASES:  # each links its canonical route
+        heading = f"</span>{html.escape(openapi_path(alias.template.text))}</h3>"
+        section = page.split(heading, 1)[1].split("</section>", 1)[0]
+        assert f'an alias of <a href="#{alias.method.full_name}">' in section
 
 
 def test_the_openapi_document_carries_the_examples_and_the_aliases(client: FlaskClient) -> None:

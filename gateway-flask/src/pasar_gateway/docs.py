@@ -21,7 +21,13 @@ from pasar_gateway.api import is_admin
 from pasar_gateway.bindings import HttpBinding
 from pasar_gateway.examples import HttpExample, http_example, method_example
 from pasar_gateway.markdown_text import render_markdown
-from pasar_gateway.openapi import SCHEMA_PREFIX, lead_sentence, openapi_document, openapi_path
+from pasar_gateway.openapi import (
+    SCHEMA_PREFIX,
+    alias_sentence,
+    lead_sentence,
+    openapi_document,
+    openapi_path,
+)
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 DOCS_PATH = "/api/v1/docs"
@@ -109,6 +115,13 @@ class Route:
     def does(self) -> str:
         """What the route does, as a verb phrase ("lists the enabled payment channels ...")."""
         return lead_sentence(self.canonical.operation if self.canonical else self.operation)
+
+    @property
+    def alias_text(self) -> str:
+        """For a study's route, the OpenAPI document's words, linking the canonical route."""
+        if self.canonical is None:
+            return ""
+        return alias_sentence(self.label, self.does, self.canonical.label, f"#{self.canonical.anchor}")
 
 
 def page_routes(document: dict[str, Any], bindings: Sequence[HttpBinding]) -> dict[str, list[Route]]:

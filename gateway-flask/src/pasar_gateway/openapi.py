@@ -195,10 +195,12 @@ def lead_sentence(operation: dict[str, Any]) -> str:
     return sentence
 
 
-def alias_sentence(label: str, does: str, canonical_label: str) -> str:
-    """The plain words for a study's extra route: what it does, and which route it is an alias of."""
+def alias_sentence(label: str, does: str, canonical_label: str, canonical_link: str = "") -> str:
+    """The plain words (Markdown) for a study's extra route: what it does, and which route it is
+    an alias of, linked when canonical_link is given (the API page's anchor)."""
+    canonical = f"[`{canonical_label}`]({canonical_link})" if canonical_link else f"`{canonical_label}`"
     return (
-        f"`{label}` {does}: an alias of `{canonical_label}`, kept for the study's clients. "
+        f"`{label}` {does}: an alias of {canonical}, kept for the study's clients. "
         "It takes the same parameters and answers exactly as that route does."
     )
 
