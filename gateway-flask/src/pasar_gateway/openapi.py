@@ -140,6 +140,7 @@ def _overlay_operation(document: dict[str, Any], binding: HttpBinding) -> None:
             f"({binding.rpc_name}): regenerate it with `scripts/contracts generate`"
         ) from None
     operation["x-grpc-method"] = f"/{binding.service.full_name}/{binding.method.name}"
+    _own_field_comments(document, operation, binding)
     operation.setdefault("parameters", []).extend(_header_parameters(document, binding))
     _add_example(operation, binding)
     if is_admin(binding):
@@ -163,6 +164,18 @@ def _overlay_operation(document: dict[str, Any], binding: HttpBinding) -> None:
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     }
     responses["default"] = {"$ref": "#/components/responses/Error"}
+
+
+def _own_field_comments(document: dict[str, Any], operation: dict[str, Any], binding: HttpBinding) -> None:
+    """A query parameter of a well-known type (update_mask: google.protobuf.FieldMask) is described
+    by its field's comment in the contract (which paths it takes, what empty means), not by the
+    generator's copy of the type's pages-long comment."""
+    request = document["components"]["schemas"].get(binding.request_type.full_name, {})
+    for parameter in operation.get("parameters", []):
+        field = request.get("properties", {}).get(parameter["name"], {})
+        well_known = str(field.get("$ref", "")).startswith(SCHEMA_PREFIX + "google.protobuf.")
+        if parameter["in"] == "query" and well_known and field.get("description"):
+            parameter["description"] = field["description"]
 
 
 def _add_example(operation: dict[str, Any], binding: HttpBinding) -> None:
