@@ -88,7 +88,8 @@ def test_orders_placed_before_numbers_get_one_and_the_rollback_drops_them(databa
         columns = "id, request_fingerprint, state, customer_email, language_code, payment_channel_code,"
         columns += " currency_code, subtotal, payment_requested, access_token_hash, create_time, update_time"
         placeholders = ", ".join([database.param] * 12)
-        for index in range(3):
+        orders = 701  # more than two of the migration's batches (300 orders an UPDATE)
+        for index in range(orders):
             values = (f"ord_{index}", "f", "PAID", "budi@example.co.id", "id", "bca_va", "IDR", 10_000, True)
             database.execute_sql(
                 f"INSERT INTO orders ({columns}) VALUES ({placeholders})",
@@ -97,7 +98,7 @@ def test_orders_placed_before_numbers_get_one_and_the_rollback_drops_them(databa
         router.run()
         assert router.done[-1] == LATEST
         numbers = [str(order.order_number) for order in Order.select().order_by(Order.id)]
-        assert len(set(numbers)) == 3
+        assert len(set(numbers)) == orders
         assert all(re.fullmatch(r"PSR-[2-9A-HJKMNP-TV-Z]{6}", number) for number in numbers)
         assert ("order_number",) in unique_columns(database, "orders")
         assert {"package_display_name_en", "product_display_name_en"} <= column_names(database, "order_lines")
