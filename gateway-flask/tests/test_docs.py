@@ -155,6 +155,13 @@ def test_the_introduction_is_html_not_markdown_text(page: str, outline: PageOutl
     assert "* JSON follows" not in outline.plain_text
 
 
+def test_every_comment_on_the_page_is_rendered(page: str) -> None:
+    """Routes', parameters', fields' and schemas' comments too: no Markdown left as text."""
+    text = re.sub(r"<pre>.*?</pre>|<code>.*?</code>", "", page.split("<main", 1)[1], flags=re.DOTALL)
+    shown = html.unescape(re.sub(r"<[^>]+>", "", text))
+    assert [line.strip() for line in shown.splitlines() if "`" in line] == []
+
+
 def test_headings_are_in_order_and_anchors_resolve(outline: PageOutline) -> None:
     levels = [level for level, _ in outline.headings]
     assert levels.count(1) == 1
