@@ -309,7 +309,7 @@ class OrderLookupFailures(BaseModel):
 
     order_number = peewee.CharField(max_length=10, primary_key=True)
     failures = peewee.IntegerField(default=0)
-    window_start = UtcDateTimeField()
+    window_start = UtcDateTimeField(index=True)  # the sweeper deletes passed windows by it
 
     class Meta:
         table_name = "order_lookup_failures"

@@ -69,7 +69,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     class OrderLookupFailures(pw.Model):
         order_number = pw.CharField(max_length=10, primary_key=True)
         failures = pw.IntegerField(default=0)
-        window_start = UtcDateTimeField()
+        window_start = UtcDateTimeField(index=True)
 
         class Meta:
             table_name = "order_lookup_failures"
