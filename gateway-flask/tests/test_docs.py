@@ -232,6 +232,13 @@ def test_a_limited_route_s_429_names_the_gateway_s_and_the_service_s_limits(clie
     assert "Retry-After" in refused["headers"]
 
 
+def test_a_route_without_an_id_is_not_said_to_answer_404_for_an_id(client: FlaskClient) -> None:
+    document: dict[str, Any] = client.get("/api/v1/openapi.json").get_json()
+    not_found = document["paths"]["/api/v1/orders:lookup"]["post"]["responses"]["404"]["description"]
+    assert "at that id" not in not_found
+    assert "ErrorInfo reason" in not_found
+
+
 def test_the_study_s_routes_are_marked_as_aliases(page: str, outline: PageOutline) -> None:
     text = outline.plain_text
     assert (

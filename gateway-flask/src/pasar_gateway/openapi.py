@@ -254,7 +254,10 @@ def _header_parameters(document: dict[str, Any], binding: HttpBinding) -> list[d
 def _error_statuses(binding: HttpBinding) -> dict[str, str]:
     statuses = {
         "400": "The request is malformed or breaks the contract's rules; the details name each field.",
-        "404": "Nothing found at that id.",
+        "404": (
+            "Nothing found for what the request names (an id, or an order's number and contact): "
+            "the ErrorInfo reason says what, the route's description when."
+        ),
         "409": (
             "The request conflicts with the current state of the resource "
             "(FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED)."
