@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import peewee
 
@@ -61,85 +62,53 @@ def create(
 ) -> Order:
     """Writes the intent and its lines, leased to owner, with a fresh order number (drawn
     again while it collides). IntegrityError if request_id is taken."""
+    now = utc_now()
+    order_row: dict[str, Any] = {
+        "id": order_id,
+        "request_id": request_id or None,
+        "request_fingerprint": fingerprint,
+        "state": OrderState.CREATING,
+        "customer_email": customer_email,
+        "language_code": language_code,
+        "payment_channel_code": payment_channel_code,
+        "currency_code": priced.currency_code,
+        "subtotal": priced.subtotal,
+        "access_token_hash": access_token_hash,
+        "lease_owner": owner,
+        "lease_until": now + lease,
+        "create_time": now,
+        "update_time": now,
+    }
+    line_rows = [
+        {
+            "order": order_id,
+            "position": position,
+            "package_id": line.package_id,
+            "package_display_name": line.package_display_name,
+            "product_id": line.product_id,
+            "product_display_name": line.product_display_name,
+            "package_display_name_en": line.package_display_name_en,
+            "product_display_name_en": line.product_display_name_en,
+            "unit_price": line.unit_price,
+            "quantity": line.quantity,
+            "line_total": line.line_total,
+            "destination": stored_destination(dict(line.destination)),
+            "delivery_kind": line.delivery_kind,
+        }
+        for position, line in enumerate(priced.lines)
+    ]
     for _ in range(ORDER_NUMBER_DRAWS):
         number = order_numbers.new_order_number()
         try:
-            return _insert(
-                order_id=order_id,
-                order_number=number,
-                request_id=request_id,
-                fingerprint=fingerprint,
-                customer_email=customer_email,
-                language_code=language_code,
-                payment_channel_code=payment_channel_code,
-                priced=priced,
-                access_token_hash=access_token_hash,
-                owner=owner,
-                lease=lease,
-                database=database,
-            )
+            with atomic_write(database):
+                order: Order = Order.create(order_number=number, **order_row)
+                OrderLine.insert_many(line_rows).execute()
+            return order
         except peewee.IntegrityError:
             if not Order.select().where(Order.order_number == number).exists():
                 raise  # the request id, not the number
             log.info("order number taken; drawing another", extra={"order_id": order_id})
     raise RuntimeError(f"no free order number after {ORDER_NUMBER_DRAWS} draws")
-
-
-def _insert(
-    *,
-    order_id: str,
-    order_number: str,
-    request_id: str,
-    fingerprint: str,
-    customer_email: str,
-    language_code: str,
-    payment_channel_code: str,
-    priced: PricedOrder,
-    access_token_hash: str,
-    owner: str,
-    lease: timedelta,
-    database: peewee.Database,
-) -> Order:
-    now = utc_now()
-    with atomic_write(database):
-        order: Order = Order.create(
-            id=order_id,
-            order_number=order_number,
-            request_id=request_id or None,
-            request_fingerprint=fingerprint,
-            state=OrderState.CREATING,
-            customer_email=customer_email,
-            language_code=language_code,
-            payment_channel_code=payment_channel_code,
-            currency_code=priced.currency_code,
-            subtotal=priced.subtotal,
-            access_token_hash=access_token_hash,
-            lease_owner=owner,
-            lease_until=now + lease,
-            create_time=now,
-            update_time=now,
-        )
-        OrderLine.insert_many(
-            [
-                {
-                    "order": order_id,
-                    "position": position,
-                    "package_id": line.package_id,
-                    "package_display_name": line.package_display_name,
-                    "product_id": line.product_id,
-                    "product_display_name": line.product_display_name,
-                    "package_display_name_en": line.package_display_name_en,
-                    "product_display_name_en": line.product_display_name_en,
-                    "unit_price": line.unit_price,
-                    "quantity": line.quantity,
-                    "line_total": line.line_total,
-                    "destination": stored_destination(dict(line.destination)),
-                    "delivery_kind": line.delivery_kind,
-                }
-                for position, line in enumerate(priced.lines)
-            ]
-        ).execute()
-    return order
 
 
 def claim(order_id: str, owner: str, lease: timedelta) -> bool:
