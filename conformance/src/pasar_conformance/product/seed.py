@@ -160,14 +160,28 @@ class Catalog:
             made = self._paging = (category, sorted(products))
         return made
 
-    def set_stock(self, package_id: str, stock: int) -> product_pb2.Package:
+    def update_product(self, product: product_pb2.Product, *paths: str) -> product_pb2.Product:
+        """UpdateProduct of the fields paths name (no path: the empty mask's v1.0 fields)."""
+        request = admin_pb2.UpdateProductRequest(
+            product=product, update_mask=field_mask_pb2.FieldMask(paths=paths)
+        )
+        return self.admin.UpdateProduct(
+            request, metadata=self._metadata(), timeout=CALL_TIMEOUT_SECONDS
+        ).product
+
+    def update_package(self, package: product_pb2.Package, *paths: str) -> product_pb2.Package:
+        """UpdatePackage of the fields paths name (no path: the empty mask's v1.0 fields)."""
         request = admin_pb2.UpdatePackageRequest(
-            package=product_pb2.Package(id=package_id, stock_available=stock),
-            update_mask=field_mask_pb2.FieldMask(paths=["stock_available"]),
+            package=package, update_mask=field_mask_pb2.FieldMask(paths=paths)
         )
         return self.admin.UpdatePackage(
             request, metadata=self._metadata(), timeout=CALL_TIMEOUT_SECONDS
         ).package
+
+    def set_stock(self, package_id: str, stock: int) -> product_pb2.Package:
+        return self.update_package(
+            product_pb2.Package(id=package_id, stock_available=stock), "stock_available"
+        )
 
     def archive(self, product_id: str) -> product_pb2.Product:
         request = admin_pb2.DeleteProductRequest(id=product_id)

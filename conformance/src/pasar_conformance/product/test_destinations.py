@@ -6,7 +6,6 @@ service could check a destination against them."""
 from __future__ import annotations
 
 import pytest
-from google.protobuf import field_mask_pb2
 
 from pasar.product.v1 import product_admin_service_pb2 as admin_pb2
 from pasar.product.v1 import product_admin_service_pb2_grpc as admin_grpc
@@ -43,15 +42,6 @@ def stub(target: Target) -> catalog_grpc.ProductServiceStub:
 
 def get(stub: catalog_grpc.ProductServiceStub, product_id: str) -> product_pb2.Product:
     return stub.GetProduct(catalog_pb2.GetProductRequest(id=product_id), timeout=CALL_TIMEOUT_SECONDS).product
-
-
-def update(
-    admin: admin_grpc.ProductAdminServiceStub, target: Target, product: product_pb2.Product, *paths: str
-) -> product_pb2.Product:
-    request = admin_pb2.UpdateProductRequest(
-        product=product, update_mask=field_mask_pb2.FieldMask(paths=list(paths))
-    )
-    return admin.UpdateProduct(request, metadata=target.admin_metadata, timeout=CALL_TIMEOUT_SECONDS).product
 
 
 def destination_of(message: product_pb2.Product | product_pb2.Package) -> tuple[object, ...]:
@@ -101,7 +91,7 @@ def test_a_product_may_declare_none(shop: Catalog, stub: catalog_grpc.ProductSer
 
 
 def test_the_update_mask_paths_change_them_and_an_empty_mask_keeps_them(
-    shop: Catalog, admin: admin_grpc.ProductAdminServiceStub, stub: catalog_grpc.ProductServiceStub
+    shop: Catalog, stub: catalog_grpc.ProductServiceStub
 ) -> None:
     made = shop.product(
         shop.shared_category(),
@@ -111,12 +101,12 @@ def test_the_update_mask_paths_change_them_and_an_empty_mask_keeps_them(
     package = shop.package(made.id)
     target = shop.target
     kind_only = product_pb2.Product(id=made.id, delivery_kind=product_pb2.DELIVERY_KIND_DATA_PLAN)
-    assert destination_of(update(admin, target, kind_only, "delivery_kind")) == (
+    assert destination_of(shop.update_product(kind_only, "delivery_kind")) == (
         [PHONE],
         "DELIVERY_KIND_DATA_PLAN",
     )
     fields = product_pb2.Product(id=made.id, destination_fields=[USER_ID, ZONE_ID])
-    assert destination_of(update(admin, target, fields, "destination_fields")) == (
+    assert destination_of(shop.update_product(fields, "destination_fields")) == (
         [USER_ID, ZONE_ID],
         "DELIVERY_KIND_DATA_PLAN",
     )
@@ -127,7 +117,7 @@ def test_the_update_mask_paths_change_them_and_an_empty_mask_keeps_them(
     ).packages
     assert destination_of(copy) == ([USER_ID, ZONE_ID], "DELIVERY_KIND_DATA_PLAN")
     v1_client = product_pb2.Product(id=made.id, display_name="Nama Baru", category_id=made.category_id)
-    after = update(admin, target, v1_client)
+    after = shop.update_product(v1_client)
     assert after.display_name == "Nama Baru"
     assert destination_of(after) == ([USER_ID, ZONE_ID], "DELIVERY_KIND_DATA_PLAN"), (
         "an empty update_mask means the four fields of v1.0: it must not clear the destination fields"
@@ -187,7 +177,7 @@ def test_destination_fields_no_service_could_check_against_are_refused(
         delivery_kind=product_pb2.DELIVERY_KIND_PHONE_CREDIT,
     )
     change = product_pb2.Product(id=existing.id, destination_fields=fields)
-    expect_invalid_argument(lambda: update(admin, target, change, "destination_fields"), *named)
+    expect_invalid_argument(lambda: shop.update_product(change, "destination_fields"), *named)
     assert list(get(stub, existing.id).destination_fields) == [PHONE], "a refused update changed the fields"
 
 
