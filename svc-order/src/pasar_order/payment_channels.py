@@ -1,4 +1,5 @@
-"""A check of the chosen payment channel before checkout touches any stock.
+"""A check of the chosen payment channel before checkout touches any stock, and its
+payment window (payment_ttl), for which the stock is held.
 
 CreatePayment is the authority on channels, but it comes after ReserveStock; an unknown
 channel or an amount the channel does not take would otherwise reserve stock only to
@@ -33,7 +34,7 @@ class PaymentChannelDirectory:
 
     def check(self, code: str, amount: int) -> payment_pb2.PaymentChannel:
         """The channel, if it is enabled and takes amount; otherwise the payment service's refusal."""
-        channel = self._find(code)
+        channel = self.find(code)
         if channel is None:
             raise reasons.channel_not_found(code)
         # As CreatePayment checks it; an amount beyond int64 (which no column could hold)
@@ -44,9 +45,6 @@ class PaymentChannelDirectory:
 
     def find(self, code: str) -> payment_pb2.PaymentChannel | None:
         """The enabled channel with this code, or None."""
-        return self._find(code)
-
-    def _find(self, code: str) -> payment_pb2.PaymentChannel | None:
         with self._lock:
             channels, age = self._channels, time.monotonic() - self._read_at
         if channels is not None and (
