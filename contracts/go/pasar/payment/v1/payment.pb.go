@@ -545,8 +545,9 @@ type EwalletInstructions struct {
 	// sandbox provider has no wallet to open); never a placeholder.
 	CheckoutUrl string `protobuf:"bytes,2,opt,name=checkout_url,json=checkoutUrl,proto3" json:"checkout_url,omitempty"`
 	// For channels that require a phone number: the wallet account the payment request was
-	// sent to, masked but its last four digits, such as "0812****7890"; the payer approves it
-	// in the wallet's app. Empty otherwise.
+	// sent to, masked so that only its first and last few digits show (at least four
+	// hidden), such as "0812****7890"; the payer approves it in the wallet's app. Empty
+	// otherwise.
 	PhoneNumber   string `protobuf:"bytes,3,opt,name=phone_number,json=phoneNumber,proto3" json:"phone_number,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -203,8 +203,9 @@ export type EwalletInstructions = Message<"pasar.payment.v1.EwalletInstructions"
 
   /**
    * For channels that require a phone number: the wallet account the payment request was
-   * sent to, masked but its last four digits, such as "0812****7890"; the payer approves it
-   * in the wallet's app. Empty otherwise.
+   * sent to, masked so that only its first and last few digits show (at least four
+   * hidden), such as "0812****7890"; the payer approves it in the wallet's app. Empty
+   * otherwise.
    *
    * @generated from field: string phone_number = 3;
    */
