@@ -3,7 +3,6 @@ import type { MessageKey } from "./id";
 
 export const en: Record<MessageKey, string> = {
   "app.name": "Pasar",
-  "app.tagline": "Phone credit, data plans, electricity tokens and game vouchers",
   "app.skipToContent": "Skip to content",
   "app.footer": "Pasar is an open reference shop built from gRPC microservices.",
   "demo.title": "Demo shop.",
@@ -45,7 +44,6 @@ export const en: Record<MessageKey, string> = {
   "home.showAll": "See all products",
   "home.resultsFor": "Results for “{query}”",
   "home.resultCount": "{count} product found|{count} products found",
-  "home.otherProducts": "Other",
   "home.showMore": "Show more products",
   "home.packageCount": "{count} package|{count} packages",
 
@@ -108,7 +106,6 @@ export const en: Record<MessageKey, string> = {
   "order.destinationRefused": "Please check where the order is delivered to.",
   "order.destinationIncomplete": "Fill in where to deliver to buy.",
 
-  "payment.title": "Payment for {order}",
   "payment.heading": "Payment",
   "payment.details": "Payment details",
   "payment.transaction": "Transaction details",
@@ -117,8 +114,7 @@ export const en: Record<MessageKey, string> = {
   "payment.refreshFailed": "The status can't be refreshed yet; we keep trying.",
   "payment.totalToPay": "Total",
   "payment.amountBreakdown": "{amount} + {fee} admin fee",
-  "payment.payWithin": "Pay within",
-  "payment.payBefore": "Pay before {time}",
+  "payment.payBefore": "Pay before",
   "payment.expired": "The time to pay has run out.",
   "payment.paid": "Payment received. Thank you!",
   "payment.paidAt": "Paid {time}",
@@ -132,8 +128,6 @@ export const en: Record<MessageKey, string> = {
   "payment.qris.howTo": "Scan this QR code with any bank or e-wallet app that supports QRIS.",
   "payment.qris.alt": "QRIS code to pay {amount}",
   "payment.qris.renderFailed": "The QR code can't be shown.",
-  "payment.ewallet.howTo": "Open the {wallet} app and approve the payment.",
-  "payment.ewallet.open": "Pay with {wallet}",
   "payment.retail.howTo": "Tell this payment code to the cashier at {outlet}.",
   "payment.retail.code": "Payment code",
   "payment.simulate": "Simulate payment",

@@ -6,7 +6,6 @@
  */
 export const id = {
   "app.name": "Pasar",
-  "app.tagline": "Pulsa, paket data, token listrik dan voucher game",
   "app.skipToContent": "Langsung ke isi halaman",
   "app.footer": "Pasar adalah toko contoh terbuka yang dibangun dari layanan mikro gRPC.",
   "demo.title": "Toko demo.",
@@ -48,7 +47,6 @@ export const id = {
   "home.showAll": "Lihat semua produk",
   "home.resultsFor": "Hasil pencarian “{query}”",
   "home.resultCount": "{count} produk ditemukan",
-  "home.otherProducts": "Lainnya",
   "home.showMore": "Tampilkan produk lainnya",
   "home.packageCount": "{count} paket",
 
@@ -111,7 +109,6 @@ export const id = {
   "order.destinationRefused": "Periksa kembali data tujuan pesanan ini.",
   "order.destinationIncomplete": "Isi data tujuan dengan benar untuk membeli.",
 
-  "payment.title": "Pembayaran {order}",
   "payment.heading": "Pembayaran",
   "payment.details": "Detail Pembayaran",
   "payment.transaction": "Detail Transaksi",
@@ -120,8 +117,7 @@ export const id = {
   "payment.refreshFailed": "Status belum dapat diperbarui; kami mencoba lagi otomatis.",
   "payment.totalToPay": "Total bayar",
   "payment.amountBreakdown": "{amount} + biaya admin {fee}",
-  "payment.payWithin": "Bayar dalam",
-  "payment.payBefore": "Bayar sebelum {time}",
+  "payment.payBefore": "Bayar sebelum",
   "payment.expired": "Waktu pembayaran sudah habis.",
   "payment.paid": "Pembayaran diterima. Terima kasih!",
   "payment.paidAt": "Dibayar {time}",
@@ -135,8 +131,6 @@ export const id = {
   "payment.qris.howTo": "Pindai kode QR ini dengan aplikasi bank atau e-wallet apa pun yang mendukung QRIS.",
   "payment.qris.alt": "Kode QRIS untuk membayar {amount}",
   "payment.qris.renderFailed": "Kode QR tidak dapat ditampilkan.",
-  "payment.ewallet.howTo": "Buka aplikasi {wallet} lalu setujui pembayaran.",
-  "payment.ewallet.open": "Bayar dengan {wallet}",
   "payment.retail.howTo": "Sebutkan kode pembayaran ini ke kasir {outlet}.",
   "payment.retail.code": "Kode pembayaran",
   "payment.simulate": "Simulasikan pembayaran",

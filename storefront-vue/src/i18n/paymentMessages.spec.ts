@@ -11,9 +11,8 @@ describe("the payment page's messages", () => {
   });
 
   it("use the shop's words", () => {
-    expect(paymentText("id", "order.number")).toBe("Nomor pesanan");
-    expect(paymentText("id", "deadline.before")).toBe("Bayar sebelum");
-    expect(paymentText("en", "deadline.before")).toBe("Pay before");
+    expect(paymentText("id", "deadline.window", { window: "24 jam" })).toBe("Bayar dalam 24 jam");
+    expect(paymentText("en", "deadline.window", { window: "24 hours" })).toBe("Pay within 24 hours");
   });
 
   it("write a payment window in hours and minutes", () => {

@@ -7,12 +7,10 @@
 import { currentLocale, intlLocale, type Locale } from "./index";
 
 const id = {
-  "order.number": "Nomor pesanan",
   "order.numberHint": "Sebutkan nomor ini bila menghubungi kami.",
   "order.id": "ID pesanan",
   "order.title": "Pembayaran {order}",
   "deadline.window": "Bayar dalam {window}",
-  "deadline.before": "Bayar sebelum",
   "deadline.timeLeft": "Sisa waktu",
   "deadline.hours": "{count} jam",
   "deadline.minutes": "{count} menit",
@@ -41,12 +39,10 @@ const id = {
 export type PaymentMessageKey = keyof typeof id;
 
 const en: Record<PaymentMessageKey, string> = {
-  "order.number": "Order number",
   "order.numberHint": "Quote this number when you contact us.",
   "order.id": "Order ID",
   "order.title": "Payment {order}",
   "deadline.window": "Pay within {window}",
-  "deadline.before": "Pay before",
   "deadline.timeLeft": "Time left",
   "deadline.hours": "1 hour|{count} hours",
   "deadline.minutes": "1 minute|{count} minutes",
