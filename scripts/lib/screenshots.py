@@ -6,7 +6,8 @@ Takes, into OUT_DIR/NAME-desktop.png and NAME-phone.png (1280x800 and 390x844, i
 Asia/Jakarta): ``home``; ``product`` (the PLN token's page with a package, the meter number
 and a virtual account chosen); ``payment-va`` and ``payment-qris`` (the payment page of a
 fresh order paid by the first virtual account and by QRIS, placed through the REST API);
-``lookup`` (/orders); ``api-docs`` (/api/v1/docs). It drives Debian's Chromium
+``lookup`` (/orders); ``api-docs`` (/api/v1/docs); ``lookup-recent`` (/orders after Beli
+on the product page in the same browser). It drives Debian's Chromium
 (/usr/bin/chromium) with Playwright's Python API, and finds things by role and label only,
 so that the same script takes the "before" and the "after" pictures of a change.
 It needs a shop with the demo catalog whose payments the sandbox settles (scripts/run).
@@ -97,7 +98,8 @@ def settle(page: Page) -> None:
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     while page.evaluate(
-        "document.querySelector('.base-loading') !== null || ![...document.images].every((i) => i.complete)"
+        "document.querySelector('.base-loading') !== null"
+        " || ![...document.images].every((i) => i.complete || i.getClientRects().length === 0)"
     ):
         if time.monotonic() > deadline:
             print(f"  (still loading after {TIMEOUT_MS} ms: {page.url})", file=sys.stderr)
@@ -121,8 +123,26 @@ def choose_on_product_page(page: Page, channel_name: str) -> None:
     channel.check()
 
 
+def save(page: Page, out: Path, name: str, width: str) -> None:
+    settle(page)
+    target = out / f"{name}-{width}.png"
+    page.screenshot(path=str(target), full_page=True, animations="disabled")
+    print(target)
+
+
+def buy_then_open_lookup(page: Page, pages: dict[str, str], va_name: str) -> None:
+    """Beli on the product page (what a shopper's browser remembers), then the lookup page."""
+    page.goto(pages["product"])
+    choose_on_product_page(page, va_name)
+    page.get_by_label("E-mail", exact=True).fill(f"screenshot-{uuid.uuid4().hex[:8]}@example.co.id")
+    page.get_by_role("button", name="Beli", exact=True).locator("visible=true").first.click()
+    page.wait_for_url(re.compile(r"/orders/ord_[0-9a-f]{32}\?token="))
+    page.goto(pages["lookup"])
+
+
 def take(browser: Browser, width: str, pages: dict[str, str], out: Path, *, va_name: str) -> None:
-    """Every page at one width; `pages` maps a picture's name to the page's full address."""
+    """Every page at one width; `pages` maps a picture's name to the page's full address.
+    Last, ``lookup-recent``: the lookup page after a purchase made in this browser."""
     context = browser.new_context(viewport=VIEWPORTS[width], locale="id-ID", timezone_id="Asia/Jakarta")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -131,10 +151,9 @@ def take(browser: Browser, width: str, pages: dict[str, str], out: Path, *, va_n
             page.goto(path)
             if name == "product":
                 choose_on_product_page(page, va_name)
-            settle(page)
-            target = out / f"{name}-{width}.png"
-            page.screenshot(path=str(target), full_page=True, animations="disabled")
-            print(target)
+            save(page, out, name, width)
+        buy_then_open_lookup(page, pages, va_name)
+        save(page, out, "lookup-recent", width)
     finally:
         context.close()
 
