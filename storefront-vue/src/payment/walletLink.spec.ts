@@ -10,6 +10,13 @@ describe("an e-wallet's checkout link", () => {
     );
   });
 
+  it("opens an app whatever word its scheme uses for a host", () => {
+    // A custom scheme's host is the app's own word, not a DNS name: never judged as one.
+    for (const link of ["ovo://test/payment?id=1", "dana://local/pay", "shopeeid://localhost/pay", "myapp://example.com/x"]) {
+      expect(usableWalletLink(link), link).toBe(link);
+    }
+  });
+
   it("is never a placeholder, a script or nothing", () => {
     for (const link of [
       "",
@@ -18,6 +25,9 @@ describe("an e-wallet's checkout link", () => {
       "https://example.com/pay",
       "https://pay.example.org/x",
       "http://localhost:8080/pay",
+      "http://127.0.0.1:8080/checkout/ovo",
+      "http://[::1]/pay",
+      "https://pay.example.com./x",
       "https://wallet.invalid/",
       "javascript:alert(1)",
       "data:text/html,hi",
