@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, cast
 
@@ -618,3 +619,31 @@ def test_an_order_number_already_taken_is_drawn_again(
         assert sorted(str(order.order_number) for order in Order.select()) == sorted(
             [first.order.order_number, "PSR-2345AB"]
         )
+
+
+def test_checkouts_drawing_one_number_at_once_each_get_a_number_of_their_own(
+    service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both first draws are the same number and the checkouts race to insert it: the unique
+    index lets one have it (on MariaDB the other waits for that insert's commit), the other
+    draws again."""
+    draws = iter(["PSR-2345AB", "PSR-2345AB", "PSR-2345CD", "PSR-2345EF"])
+    lock = threading.Lock()
+
+    def draw() -> str:
+        with lock:
+            return next(draws)
+
+    monkeypatch.setattr(order_numbers, "new_order_number", draw)
+    start = threading.Barrier(2)
+
+    def place() -> str:
+        start.wait()
+        response: order_service_pb2.CreateOrderResponse = service.stub.CreateOrder(
+            create_request(("pulsa-10k", 1))
+        )
+        return response.order.order_number
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        numbers = sorted(pool.map(lambda _: place(), range(2)))
+    assert numbers == ["PSR-2345AB", "PSR-2345CD"]
