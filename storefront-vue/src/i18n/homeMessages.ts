@@ -2,7 +2,7 @@
  * What home's shelves and lists say beyond the shop-wide catalogs (id.ts/en.ts), in both
  * languages: a shelf's "Lihat semua" link, and a list's count while more pages remain.
  */
-import { currentLocale, type Locale, type MessageParams } from "./index";
+import { currentLocale, fillMessage, type Locale, type MessageParams } from "./index";
 
 const id = {
   "home.seeAll": "Lihat semua",
@@ -23,10 +23,7 @@ export const homeCatalogs: Record<Locale, Record<HomeMessageKey, string>> = { id
 
 /** A message of this module in a language, with its {placeholders} filled in. */
 export function homeText(locale: Locale, key: HomeMessageKey, params: MessageParams = {}): string {
-  return homeCatalogs[locale][key].replace(/\{(\w+)\}/g, (placeholder, name: string) => {
-    const value = params[name];
-    return value === undefined ? placeholder : String(value);
-  });
+  return fillMessage(locale, homeCatalogs[locale][key], params);
 }
 
 /** Home's own messages in the current language. */

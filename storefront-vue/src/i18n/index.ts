@@ -58,13 +58,21 @@ function pluralForm(locale: Locale, template: string, count: MessageParams[strin
   return new Intl.PluralRules(intlLocale(locale)).select(Number(count)) === "one" ? one : other;
 }
 
-/** A message in a language, with its {placeholders} filled in. */
-export function translate(locale: Locale, key: MessageKey, params: MessageParams = {}): string {
-  const template = pluralForm(locale, catalogs[locale][key], params.count);
-  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
+/**
+ * A message's text in a language, its form picked by {count} and its {placeholders}
+ * filled in (an unknown one stays visible). The one way every message module (this
+ * catalog, the payment page's, home's) turns a template into words.
+ */
+export function fillMessage(locale: Locale, template: string, params: MessageParams = {}): string {
+  return pluralForm(locale, template, params.count).replace(/\{(\w+)\}/g, (placeholder, name: string) => {
     const value = params[name];
     return value === undefined ? placeholder : String(value);
   });
+}
+
+/** A message in a language, with its {placeholders} filled in. */
+export function translate(locale: Locale, key: MessageKey, params: MessageParams = {}): string {
+  return fillMessage(locale, catalogs[locale][key], params);
 }
 
 /** The BCP 47 tag for dates and numbers in a language. */

@@ -4,7 +4,7 @@
  * words change with the page; the same rules hold: Indonesian first, English for every
  * key, {placeholders}, and "one|other" forms picked by {count}.
  */
-import { currentLocale, intlLocale, type Locale } from "./index";
+import { currentLocale, fillMessage, type Locale, type MessageParams } from "./index";
 
 const id = {
   "order.numberHint": "Sebutkan nomor ini bila menghubungi kami.",
@@ -70,19 +70,9 @@ const en: Record<PaymentMessageKey, string> = {
 
 export const paymentCatalogs: Readonly<Record<Locale, Readonly<Record<PaymentMessageKey, string>>>> = { id, en };
 
-export type PaymentMessageParams = Record<string, string | number>;
-
 /** A payment-page message in a language, with its {placeholders} filled in. */
-export function paymentText(locale: Locale, key: PaymentMessageKey, params: PaymentMessageParams = {}): string {
-  let template: string = paymentCatalogs[locale][key];
-  const [one, other] = template.split("|");
-  if (one !== undefined && other !== undefined && params.count !== undefined) {
-    template = new Intl.PluralRules(intlLocale(locale)).select(Number(params.count)) === "one" ? one : other;
-  }
-  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
-    const value = params[name];
-    return value === undefined ? placeholder : String(value);
-  });
+export function paymentText(locale: Locale, key: PaymentMessageKey, params: MessageParams = {}): string {
+  return fillMessage(locale, paymentCatalogs[locale][key], params);
 }
 
 /**
@@ -101,6 +91,6 @@ export function paymentWindow(locale: Locale, milliseconds: number): string {
 }
 
 /** paymentText in the shopper's current language, for components. */
-export function usePaymentText(): (key: PaymentMessageKey, params?: PaymentMessageParams) => string {
+export function usePaymentText(): (key: PaymentMessageKey, params?: MessageParams) => string {
   return (key, params) => paymentText(currentLocale.value, key, params);
 }
