@@ -22,10 +22,7 @@ export function channelFee(channel: PaymentChannel, amount: bigint): bigint {
 
 /** True when the channel is enabled and its limits (before fees) include the amount. */
 export function channelAcceptsAmount(channel: PaymentChannel, amount: bigint): boolean {
-  if (!channel.enabled) return false;
-  if (channel.minAmount !== undefined && amount < channel.minAmount.amount) return false;
-  if (channel.maxAmount !== undefined && amount > channel.maxAmount.amount) return false;
-  return true;
+  return channel.enabled && brokenAmountLimit(channel, amount) === undefined;
 }
 
 /** Why a channel does not take an amount: it is below the channel's minimum or above its maximum. */
