@@ -17,6 +17,16 @@ describe("times shown to shoppers", () => {
     expect(formatShopTime(LATE_EVENING_UTC, "en-GB")).toBe("06:30 WIB");
   });
 
+  it("write the first minutes of a Jakarta day as 00, on that day, never 24 of the day before", () => {
+    const justAfterMidnight = new Date("2026-12-05T17:05:00Z"); // 00:05 WIB on the 6th
+    expect(formatShopDateTime(justAfterMidnight, "id-ID")).toBe("6 Des 2026, 00.05 WIB");
+    expect(formatShopDateTime(justAfterMidnight, "en-GB")).toBe("6 Dec 2026, 00:05 WIB");
+    expect(formatShopTime(justAfterMidnight, "en-GB")).toBe("00:05 WIB");
+    expect(shopIsoDateTime(justAfterMidnight)).toBe("2026-12-06T00:05:00+07:00");
+    const justBefore = new Date("2026-12-05T16:59:00Z"); // 23:59 WIB on the 5th
+    expect(formatShopDateTime(justBefore, "en-GB")).toBe("5 Dec 2026, 23:59 WIB");
+  });
+
   it("give a <time> its instant with Jakarta's offset", () => {
     expect(shopIsoDateTime(LATE_EVENING_UTC)).toBe("2026-12-06T06:30:00+07:00");
   });
