@@ -8,7 +8,7 @@
  * Permata) and the stores Alfamart and Indomaret; any other bank or store gets steps
  * that hold at every bank or cashier.
  */
-import type { Locale } from "@/i18n";
+import { fillMessage, type Locale } from "@/i18n";
 
 export type BankingMethod = "atm" | "mobile" | "internet";
 
@@ -455,23 +455,23 @@ const ANY_RETAIL: Record<Locale, readonly string[]> = {
   ],
 };
 
-function fill(template: string, values: Readonly<Record<string, string>>): string {
-  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => values[name] ?? placeholder);
-}
-
 function key(name: string): string {
   return name.trim().toLowerCase();
 }
 
+/** The bank's own menus, if this module knows them. */
+function bankMenus(bankName: string): BankSteps | undefined {
+  return Object.hasOwn(BANKS, key(bankName)) ? BANKS[key(bankName)] : undefined;
+}
+
 /** Whether the bank has its own menus here (else the steps that hold at every bank). */
 export function hasBankSteps(bankName: string): boolean {
-  return Object.hasOwn(BANKS, key(bankName));
+  return bankMenus(bankName) !== undefined;
 }
 
 /** How to pay a virtual account at the bank's ATM, in its app and on its website. */
 export function virtualAccountGuides(facts: VirtualAccountFacts, locale: Locale): PaymentGuide[] {
-  const bank = Object.hasOwn(BANKS, key(facts.bankName)) ? BANKS[key(facts.bankName)] : undefined;
-  const steps = bank ?? ANY_BANK;
+  const steps = bankMenus(facts.bankName) ?? ANY_BANK;
   const values = {
     bank: facts.bankName,
     va: facts.accountNumber,
@@ -481,8 +481,8 @@ export function virtualAccountGuides(facts: VirtualAccountFacts, locale: Locale)
   };
   return BANKING_METHODS.map((method) => ({
     method,
-    title: fill(steps[method].title[locale], values),
-    steps: steps[method].steps[locale].map((step) => fill(step, values)),
+    title: fillMessage(locale, steps[method].title[locale], values),
+    steps: steps[method].steps[locale].map((step) => fillMessage(locale, step, values)),
   }));
 }
 
@@ -490,5 +490,5 @@ export function virtualAccountGuides(facts: VirtualAccountFacts, locale: Locale)
 export function retailOutletSteps(facts: RetailFacts, locale: Locale): string[] {
   const outlet = Object.hasOwn(RETAIL, key(facts.outletName)) ? RETAIL[key(facts.outletName)] : undefined;
   const values = { outlet: facts.outletName, code: facts.paymentCode, total: facts.total };
-  return (outlet ?? ANY_RETAIL)[locale].map((step) => fill(step, values));
+  return (outlet ?? ANY_RETAIL)[locale].map((step) => fillMessage(locale, step, values));
 }
