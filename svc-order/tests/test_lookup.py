@@ -5,6 +5,7 @@ number in the database (shared by every instance)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -20,7 +21,8 @@ from grpc_status import rpc_status
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
 from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
 from pasar.order.v1.error_reason_pb2 import ErrorReason
-from pasar_order.models import Order, OrderLookupFailures
+from pasar_order.lookups import MIN_DESTINATION_CONTACT_LENGTH, contact_matches
+from pasar_order.models import Order, OrderLine, OrderLookupFailures
 from pasar_testkit.assertions import error_metadata, eventually, reason_of, refused
 from pasar_testkit.processes import ComponentProcess, console_script
 
@@ -251,3 +253,12 @@ def test_an_unknown_number_reads_what_a_wrong_contact_reads(
     unknown_number = statements_of_a_failed_lookup(UNKNOWN_NUMBER)
     assert any("order_lines" in statement for statement in wrong_contact)
     assert unknown_number == wrong_contact
+
+
+def test_a_short_destination_value_is_no_contact() -> None:
+    # A game account: the user id opens the order, the four-digit zone id (guessable within
+    # the failure limit's windows) does not.
+    line = OrderLine(destination=json.dumps({"user_id": "123456789", "zone_id": "2001"}))
+    assert contact_matches("123456789", "budi@example.co.id", [line])
+    assert not contact_matches("2001", "budi@example.co.id", [line])
+    assert len("2001") < MIN_DESTINATION_CONTACT_LENGTH <= len(PHONE)

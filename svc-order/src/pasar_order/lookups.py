@@ -2,7 +2,9 @@
 
 The contact is the order's e-mail address (surrounding spaces and case ignored) or a value
 of one of its lines' destinations, such as the phone number topped up (spaces and dashes
-ignored on both sides, a leading "+62" or "62" read as "0"). A wrong contact answers
+ignored on both sides, a leading "+62" or "62" read as "0") — a value of at least
+MIN_DESTINATION_CONTACT_LENGTH characters: a game's zone id ("2001") is short enough to be
+guessed within the failure limit, so it opens nothing. A wrong contact answers
 exactly as an unknown number does (NOT_FOUND ORDER_NOT_FOUND), so neither numbers nor
 contacts can be probed by the answer.
 
@@ -42,6 +44,9 @@ log = logging.getLogger(__name__)
 
 # What a phone number may be written with and without: spaces and dashes.
 _SEPARATORS = re.compile(r"[\s-]+")
+# The shortest destination value that serves as a contact (written as as_phone_number
+# writes it): phone and meter numbers are longer, a game's zone id is not.
+MIN_DESTINATION_CONTACT_LENGTH = 8
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ def contact_matches(contact: str, customer_email: str, lines: list[OrderLine]) -
     if contact.strip().casefold() == customer_email.strip().casefold():
         return True
     wanted = as_phone_number(contact)
-    if not wanted:
+    if len(wanted) < MIN_DESTINATION_CONTACT_LENGTH:
         return False
     values = (value for line in lines for value in line_destination(line).values())
     return any(as_phone_number(value) == wanted for value in values)

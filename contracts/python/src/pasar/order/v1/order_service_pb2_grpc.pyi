@@ -57,8 +57,9 @@ class OrderServiceStub:
     """Finds an order by its number and a contact the shopper placed it with: the e-mail
     address (ignoring case and surrounding spaces) or a value of one of its lines'
     destinations, such as the phone number topped up (ignoring spaces and dashes, with a
-    leading "+62" or "62" read as "0"). Answers the order and its access token, as
-    CreateOrder did.
+    leading "+62" or "62" read as "0"), of at least 8 characters so written (a game's
+    zone id is too short, and guessable, to open an order). Answers the order and its
+    access token, as CreateOrder did.
 
     NOT_FOUND ORDER_NOT_FOUND when the number is unknown or the contact does not match:
     the two answers are the same, so that neither numbers nor contacts can be probed.
@@ -106,8 +107,9 @@ class OrderServiceAsyncStub(OrderServiceStub):
     """Finds an order by its number and a contact the shopper placed it with: the e-mail
     address (ignoring case and surrounding spaces) or a value of one of its lines'
     destinations, such as the phone number topped up (ignoring spaces and dashes, with a
-    leading "+62" or "62" read as "0"). Answers the order and its access token, as
-    CreateOrder did.
+    leading "+62" or "62" read as "0"), of at least 8 characters so written (a game's
+    zone id is too short, and guessable, to open an order). Answers the order and its
+    access token, as CreateOrder did.
 
     NOT_FOUND ORDER_NOT_FOUND when the number is unknown or the contact does not match:
     the two answers are the same, so that neither numbers nor contacts can be probed.
@@ -164,8 +166,9 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         """Finds an order by its number and a contact the shopper placed it with: the e-mail
         address (ignoring case and surrounding spaces) or a value of one of its lines'
         destinations, such as the phone number topped up (ignoring spaces and dashes, with a
-        leading "+62" or "62" read as "0"). Answers the order and its access token, as
-        CreateOrder did.
+        leading "+62" or "62" read as "0"), of at least 8 characters so written (a game's
+        zone id is too short, and guessable, to open an order). Answers the order and its
+        access token, as CreateOrder did.
 
         NOT_FOUND ORDER_NOT_FOUND when the number is unknown or the contact does not match:
         the two answers are the same, so that neither numbers nor contacts can be probed.
