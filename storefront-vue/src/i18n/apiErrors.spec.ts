@@ -1,5 +1,6 @@
 import { ErrorReason as CommonReason } from "@pasar/contracts/pasar/common/v1/error_reason_pb";
 import { ErrorReason as PaymentReason } from "@pasar/contracts/pasar/payment/v1/error_reason_pb";
+import { ErrorReason as ProductReason } from "@pasar/contracts/pasar/product/v1/error_reason_pb";
 import { describe, expect, it } from "vitest";
 
 import { ApiError } from "@/api/http";
@@ -53,7 +54,7 @@ describe("what a refused Beli says", () => {
 
   it("keeps the stock and outage messages", () => {
     const stock = new ApiError(409, "FAILED_PRECONDITION", "out", {
-      reason: "OUT_OF_STOCK",
+      reason: ProductReason[ProductReason.OUT_OF_STOCK],
       metadata: { available: "2" },
     });
     expect(say(stock)).toContain("tersisa 2");
