@@ -47,6 +47,12 @@ describe("what a refused Beli says", () => {
       metadata: { retry_after_seconds: "30" },
     });
     expect(say(error)).toBe("Terlalu banyak pesanan dalam waktu singkat. Tunggu 30 detik, lalu coba lagi.");
+    const oneSecond = new ApiError(429, "RESOURCE_EXHAUSTED", "slow down", {
+      reason: CommonReason[CommonReason.RATE_LIMITED],
+      metadata: { retry_after_seconds: "1" },
+    });
+    expect(say(oneSecond, undefined, "en")).toBe("Too many orders in a short time. Wait 1 second, then try again.");
+    expect(say(error, undefined, "en")).toBe("Too many orders in a short time. Wait 30 seconds, then try again.");
     expect(say(new ApiError(429, "RESOURCE_EXHAUSTED", "slow down"), undefined, "en")).toBe(
       "Too many orders in a short time. Wait a moment, then try again.",
     );

@@ -69,7 +69,7 @@ export function createOrderErrorMessage(error: ApiError, context: OrderContext):
       const seconds = retryAfterSeconds(error);
       return seconds === undefined
         ? { key: "order.rateLimitedShort", params: {} }
-        : { key: "order.rateLimited", params: { seconds } };
+        : { key: "order.rateLimited", params: { count: seconds } };
     }
     case undefined:
       if (error.code === "INVALID_ARGUMENT") return { key: "order.invalid", params: {} };

@@ -98,7 +98,8 @@ export const en: Record<MessageKey, string> = {
   "order.amountBelowMinimum": "{channel} only takes payments of at least {amount}. Buy more or choose another payment method.",
   "order.amountAboveMaximum": "{channel} only takes payments of at most {amount}. Buy less or choose another payment method.",
   "order.payerPhoneRequired": "Enter your {wallet} account's phone number to pay with {wallet}.",
-  "order.rateLimited": "Too many orders in a short time. Wait {seconds} seconds, then try again.",
+  "order.rateLimited":
+    "Too many orders in a short time. Wait 1 second, then try again.|Too many orders in a short time. Wait {count} seconds, then try again.",
   "order.rateLimitedShort": "Too many orders in a short time. Wait a moment, then try again.",
   "order.packageGone": "This package is no longer available. Choose another package.",
   "order.invalid": "Please check your order details.",

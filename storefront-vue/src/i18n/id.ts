@@ -101,7 +101,7 @@ export const id = {
   "order.amountBelowMinimum": "{channel} hanya menerima pembayaran minimal {amount}. Tambah jumlah atau pilih metode pembayaran lain.",
   "order.amountAboveMaximum": "{channel} hanya menerima pembayaran maksimal {amount}. Kurangi jumlah atau pilih metode pembayaran lain.",
   "order.payerPhoneRequired": "Isi nomor HP akun {wallet} Anda untuk membayar dengan {wallet}.",
-  "order.rateLimited": "Terlalu banyak pesanan dalam waktu singkat. Tunggu {seconds} detik, lalu coba lagi.",
+  "order.rateLimited": "Terlalu banyak pesanan dalam waktu singkat. Tunggu {count} detik, lalu coba lagi.",
   "order.rateLimitedShort": "Terlalu banyak pesanan dalam waktu singkat. Tunggu sebentar, lalu coba lagi.",
   "order.packageGone": "Paket ini sudah tidak tersedia. Pilih paket lain.",
   "order.invalid": "Periksa kembali isian pesanan Anda.",
