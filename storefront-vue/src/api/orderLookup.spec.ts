@@ -1,3 +1,5 @@
+import { ErrorReason as CommonReason } from "@pasar/contracts/pasar/common/v1/error_reason_pb";
+import { ErrorReason as OrderReason } from "@pasar/contracts/pasar/order/v1/error_reason_pb";
 import { describe, expect, it } from "vitest";
 
 import { ApiError } from "./http";
@@ -29,16 +31,16 @@ describe("a failed look-up", () => {
   const info = (reason: string, metadata: Record<string, string> = {}) => ({ reason, metadata });
 
   it("is an unknown order for NOT_FOUND, whatever the reason", () => {
-    expect(lookupFailure(new ApiError(404, "NOT_FOUND", "x", info("ORDER_NOT_FOUND")))).toEqual({ kind: "notFound" });
+    expect(lookupFailure(new ApiError(404, "NOT_FOUND", "x", info(OrderReason[OrderReason.ORDER_NOT_FOUND])))).toEqual({ kind: "notFound" });
   });
 
   it("is too many attempts for RATE_LIMITED, with the wait when given", () => {
-    expect(lookupFailure(new ApiError(429, "RESOURCE_EXHAUSTED", "x", info("RATE_LIMITED", { retry_after_seconds: "61" })))).toEqual({
+    expect(lookupFailure(new ApiError(429, "RESOURCE_EXHAUSTED", "x", info(CommonReason[CommonReason.RATE_LIMITED], { retry_after_seconds: "61" })))).toEqual({
       kind: "rateLimited",
       retryAfterSeconds: 61,
     });
     expect(lookupFailure(new ApiError(429, "RESOURCE_EXHAUSTED", "x"))).toEqual({ kind: "rateLimited", retryAfterSeconds: undefined });
-    expect(lookupFailure(new ApiError(429, "RESOURCE_EXHAUSTED", "x", info("RATE_LIMITED", { retry_after_seconds: "soon" })))).toEqual({
+    expect(lookupFailure(new ApiError(429, "RESOURCE_EXHAUSTED", "x", info(CommonReason[CommonReason.RATE_LIMITED], { retry_after_seconds: "soon" })))).toEqual({
       kind: "rateLimited",
       retryAfterSeconds: undefined,
     });

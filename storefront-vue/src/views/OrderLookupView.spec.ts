@@ -1,4 +1,6 @@
 import { fromJson } from "@bufbuild/protobuf";
+import { ErrorReason as CommonReason } from "@pasar/contracts/pasar/common/v1/error_reason_pb";
+import { ErrorReason as OrderReason } from "@pasar/contracts/pasar/order/v1/error_reason_pb";
 import { OrderSchema } from "@pasar/contracts/pasar/order/v1/order_pb";
 import type { VueWrapper } from "@vue/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -17,7 +19,7 @@ let gateway: FakeGateway;
 
 function notFound(): Response {
   return errorResponse(404, "NOT_FOUND", "order not found", [
-    { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "ORDER_NOT_FOUND", domain: "order.pasar", metadata: {} },
+    { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: OrderReason[OrderReason.ORDER_NOT_FOUND], domain: "order.pasar", metadata: {} },
   ]);
 }
 
@@ -25,7 +27,7 @@ function rateLimited(seconds: string): Response {
   return errorResponse(429, "RESOURCE_EXHAUSTED", "too many look-ups", [
     {
       "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-      reason: "RATE_LIMITED",
+      reason: CommonReason[CommonReason.RATE_LIMITED],
       domain: "order.pasar",
       metadata: { retry_after_seconds: seconds },
     },
