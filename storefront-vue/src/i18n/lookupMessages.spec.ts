@@ -19,6 +19,12 @@ describe("the order lookup's messages", () => {
     expect(lookupText("en", "lookup.orderNumber")).toBe("Order number");
   });
 
+  it("pick English plural forms by count", () => {
+    expect(lookupText("en", "nav.recentCount", { count: 1 })).toBe("1 saved order");
+    expect(lookupText("en", "nav.recentCount", { count: 3 })).toBe("3 saved orders");
+    expect(lookupText("id", "nav.recentCount", { count: 1 })).toBe("1 pesanan tersimpan");
+  });
+
   it("fill in placeholders", () => {
     expect(lookupText("id", "lookup.linkHint", { origin: "https://pasar.example" })).toBe(
       "Tempel tautan lengkapnya, misalnya https://pasar.example/orders/ord_…?token=…",

@@ -4,7 +4,7 @@
  * touching the shop-wide catalogs; the words the shop shares ("Cek pesanan", "Nomor
  * pesanan") are the same here as there.
  */
-import { currentLocale, intlLocale, type Locale, type MessageParams } from "./index";
+import { currentLocale, fillMessage, intlLocale, type Locale, type MessageParams } from "./index";
 
 const id = {
   "lookup.title": "Cek pesanan",
@@ -101,17 +101,14 @@ const en: Record<LookupMessageKey, string> = {
   "recent.allForgotten": "All orders were removed from this device.",
   "recent.noNumber": "Order {id}",
   "nav.recent": "My orders",
-  "nav.recentCount": "{count} saved orders",
+  "nav.recentCount": "{count} saved order|{count} saved orders",
 };
 
 export const lookupCatalogs: Record<Locale, Record<LookupMessageKey, string>> = { id, en };
 
 /** A message of this module in a language, with its {placeholders} filled in. */
 export function lookupText(locale: Locale, key: LookupMessageKey, params: MessageParams = {}): string {
-  return lookupCatalogs[locale][key].replace(/\{(\w+)\}/g, (placeholder, name: string) => {
-    const value = params[name];
-    return value === undefined ? placeholder : String(value);
-  });
+  return fillMessage(locale, lookupCatalogs[locale][key], params);
 }
 
 /** "15 menit" / "15 minutes", "40 detik" / "40 seconds": how long to wait, rounded up. */
