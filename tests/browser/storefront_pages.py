@@ -42,13 +42,8 @@ def packages(page: Page) -> Locator:
     return page.get_by_role("group", name="Pilih paket").get_by_role("radio")
 
 
-#: The payment channels' group: "Pilih metode pembayaran" (issue 15's word; "Pilih channel
-#: pembayaran" before it).
-CHANNEL_GROUP = re.compile(r"^Pilih (metode|channel) pembayaran$")
-
-
 def channel_group(page: Page) -> Locator:
-    return page.get_by_role("group", name=CHANNEL_GROUP)
+    return page.get_by_role("group", name="Pilih metode pembayaran", exact=True)
 
 
 def channels(page: Page) -> Locator:
