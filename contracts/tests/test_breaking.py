@@ -34,7 +34,7 @@ BREAKING_CASES = {
     "renumbered field": (
         PRODUCT,
         "  string image_url = 5 [",
-        "  string image_url = 15 [",
+        "  string image_url = 50 [",
         'Previously present field "5" with name "image_url" on message "Product" was deleted',
     ),
     "changed field type": (
@@ -83,7 +83,7 @@ ADDITIVE_CASES = {
         "  DeliveryKind delivery_kind = 13 [(buf.validate.field).enum.defined_only = true];\n",
         "  DeliveryKind delivery_kind = 13 [(buf.validate.field).enum.defined_only = true];\n"
         "  // A short tagline shown under the name.\n"
-        "  optional string tagline = 14;\n",
+        "  optional string tagline = 50;\n",
     ),
     "new message": (
         PRODUCT,
