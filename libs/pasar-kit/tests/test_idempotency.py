@@ -50,6 +50,8 @@ DECLARED = {
     # Safe to repeat only when the caller set request_id, so it declares nothing.
     "pasar.order.v1.OrderService.CreateOrder": UNKNOWN,
     "pasar.order.v1.OrderService.GetOrder": READ,
+    # Each failed look-up counts towards the number's limit, so a repeat is not the same call.
+    "pasar.order.v1.OrderService.LookupOrder": UNKNOWN,
     "pasar.order.v1.OrderService.CancelOrder": KEYED,
     "pasar.fulfillment.v1.FulfillmentService.LookupDestination": READ,
     "pasar.fulfillment.v1.FulfillmentService.CreateFulfillment": KEYED,
