@@ -3,7 +3,7 @@ import { ErrorReason as OrderReason } from "@pasar/contracts/pasar/order/v1/erro
 import { describe, expect, it } from "vitest";
 
 import { ApiError } from "./http";
-import { lookupFailure, normalizeOrderNumber, ORDER_NUMBER_PATTERN } from "./orderLookup";
+import { CONTACT_MAX_LENGTH, lookupFailure, normalizeOrderNumber, ORDER_NUMBER_PATTERN } from "./orderLookup";
 
 describe("an order number as typed", () => {
   it.each([
@@ -24,6 +24,10 @@ describe("an order number as typed", () => {
     for (const wrong of ["PSR-7K3M9", "PSR-7K3M9QQ", "PSR-0K3M9Q", "PSR-OK3M9Q", "PSR-1K3M9Q", "PSR-IK3M9Q", "PSR-LK3M9Q", "PSR-UK3M9Q"]) {
       expect(ORDER_NUMBER_PATTERN.test(wrong), wrong).toBe(false);
     }
+  });
+
+  it("reads the contact's limit from the contract", () => {
+    expect(CONTACT_MAX_LENGTH).toBe(254);
   });
 });
 

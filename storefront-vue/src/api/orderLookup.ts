@@ -4,7 +4,8 @@
  * failed look-up means. A wrong pair answers exactly like an unknown number, so the page
  * cannot tell them apart either; too many attempts answer RATE_LIMITED with how long to wait.
  */
-import { create, toJson } from "@bufbuild/protobuf";
+import { create, getOption, toJson } from "@bufbuild/protobuf";
+import { field as validateField } from "@pasar/contracts/buf/validate/validate_pb";
 import { ErrorReason as CommonReason } from "@pasar/contracts/pasar/common/v1/error_reason_pb";
 import {
   LookupOrderRequestSchema,
@@ -13,12 +14,32 @@ import {
 } from "@pasar/contracts/pasar/order/v1/order_service_pb";
 
 import { type ApiError, parseMessage, requestJson } from "./http";
+import { retryAfterSeconds } from "./reasons";
 
-/** An order number as the contract takes it: "PSR-" and six of 23456789ABCDEFGHJKMNPQRSTVWXYZ. */
-export const ORDER_NUMBER_PATTERN = /^PSR-[2-9A-HJKMNP-TV-Z]{6}$/;
+/** LookupOrderRequest's string rules for a field (buf.validate, read from the descriptor). */
+function stringRules(field: "orderNumber" | "contact") {
+  const rules = getOption(LookupOrderRequestSchema.field[field], validateField);
+  if (rules.type.case !== "string") throw new Error(`LookupOrderRequest.${field} has no string rules in the contract`);
+  return rules.type.value;
+}
+
+function contractOrderNumberPattern(): RegExp {
+  const pattern = stringRules("orderNumber").pattern;
+  if (pattern === "") throw new Error("LookupOrderRequest.order_number has no pattern in the contract");
+  return new RegExp(pattern);
+}
+
+function contractContactMaxLength(): number {
+  const maxLength = stringRules("contact").maxLen;
+  if (maxLength === 0n) throw new Error("LookupOrderRequest.contact has no max_len in the contract");
+  return Number(maxLength);
+}
+
+/** An order number as the contract takes it ("PSR-" and six of 23456789ABCDEFGHJKMNPQRSTVWXYZ), so page and server agree. */
+export const ORDER_NUMBER_PATTERN = contractOrderNumberPattern();
 
 /** The longest contact the contract takes. */
-export const CONTACT_MAX_LENGTH = 254;
+export const CONTACT_MAX_LENGTH = contractContactMaxLength();
 
 /**
  * The order number a shopper typed, as the contract writes it: upper case, without
@@ -52,8 +73,7 @@ const RATE_LIMITED = CommonReason[CommonReason.RATE_LIMITED];
 /** Reads a failed look-up: the reason and code, never the server's English text. */
 export function lookupFailure(error: ApiError): LookupFailure {
   if (error.reason === RATE_LIMITED || error.status === 429 || error.code === "RESOURCE_EXHAUSTED") {
-    const seconds = Number(error.metadata.retry_after_seconds);
-    return { kind: "rateLimited", retryAfterSeconds: Number.isFinite(seconds) && seconds > 0 ? seconds : undefined };
+    return { kind: "rateLimited", retryAfterSeconds: retryAfterSeconds(error) };
   }
   if (error.code === "NOT_FOUND") return { kind: "notFound" };
   if (error.code === "INVALID_ARGUMENT") return { kind: "invalid" };

@@ -20,7 +20,7 @@ const id = {
   "lookup.orderNumberInvalid":
     "Nomor pesanan berbentuk PSR- lalu 6 huruf atau angka, misalnya PSR-7K3M9Q (tanpa huruf O, I, L, U dan angka 0, 1).",
   "lookup.contactRequired": "Masukkan e-mail atau nomor HP yang dipakai saat memesan.",
-  "lookup.contactTooLong": "E-mail atau nomor HP paling panjang 254 karakter.",
+  "lookup.contactTooLong": "E-mail atau nomor HP paling panjang {max} karakter.",
   "lookup.notFound":
     "Pesanan tidak ditemukan. Periksa nomor pesanan, dan pakai e-mail atau nomor HP yang sama seperti saat memesan.",
   "lookup.rateLimited": "Terlalu banyak percobaan. Coba lagi dalam {wait}.",
@@ -70,7 +70,7 @@ const en: Record<LookupMessageKey, string> = {
   "lookup.orderNumberInvalid":
     "An order number is PSR- and 6 letters or digits, such as PSR-7K3M9Q (no letters O, I, L, U and no digits 0, 1).",
   "lookup.contactRequired": "Enter the e-mail address or phone number you ordered with.",
-  "lookup.contactTooLong": "The e-mail address or phone number can be at most 254 characters.",
+  "lookup.contactTooLong": "The e-mail address or phone number can be at most {max} characters.",
   "lookup.notFound":
     "Order not found. Check the order number, and use the same e-mail address or phone number as when you ordered.",
   "lookup.rateLimited": "Too many attempts. Try again in {wait}.",

@@ -151,6 +151,16 @@ describe("finding an order by its number", () => {
     expect(document.activeElement?.id).toBe("order-number");
     expect(gateway.requestsTo("POST", "/api/v1/orders:lookup")).toEqual([]);
   });
+
+  it("refuses a contact longer than the contract's max_len, naming the limit", async () => {
+    const { wrapper } = await open();
+    await wrapper.get("#order-number").setValue(NUMBER);
+    await wrapper.get("#order-contact").setValue(`${"a".repeat(251)}@x.id`);
+    await lookupForm(wrapper).trigger("submit");
+    await settle();
+    expect(wrapper.get("#order-contact-error").text()).toBe("E-mail atau nomor HP paling panjang 254 karakter.");
+    expect(gateway.requestsTo("POST", "/api/v1/orders:lookup")).toEqual([]);
+  });
 });
 
 describe("the orders on this device", () => {
