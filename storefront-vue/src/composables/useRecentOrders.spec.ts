@@ -47,6 +47,19 @@ describe("the recent orders on this device", () => {
     expect(stored()).toEqual(useRecentOrders().orders.value);
   });
 
+  it("names each product in English where the snapshot has an English name, else in Indonesian", () => {
+    const placed = fromJson(OrderSchema, orderJson("PENDING_PAYMENT", { orderNumber: "PSR-7K3M9Q" }));
+    const [line] = placed.lines;
+    if (line === undefined) throw new Error("the sample order has a line");
+    placed.lines = [
+      { ...line, productDisplayName: "Token Listrik", productDisplayNameEn: "Electricity token" },
+      { ...line, productDisplayName: "Voucher Game", productDisplayNameEn: "  " },
+    ];
+    rememberOrder(placed, "tok-1");
+    expect(useRecentOrders().orders.value[0]?.productNames).toEqual(["Token Listrik", "Voucher Game"]);
+    expect(useRecentOrders().orders.value[0]?.productNamesEn).toEqual(["Electricity token", "Voucher Game"]);
+  });
+
   it("lists the newest first, keeps ten, and moves an order remembered again to the top", () => {
     for (let index = 1; index <= RECENT_ORDERS_LIMIT + 2; index += 1) rememberOrder(order(index), `tok-${index}`);
     const ids = (): string[] => useRecentOrders().orders.value.map((entry) => entry.accessToken);

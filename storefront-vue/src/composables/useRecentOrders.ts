@@ -8,8 +8,11 @@
  * pesanan" after a look-up finds one; the payment page may call it again to bring an order
  * to the top or refresh its facts.
  */
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Order } from "@pasar/contracts/pasar/order/v1/order_pb";
 import { computed, ref, type ComputedRef } from "vue";
+
+import { inLanguage } from "@/i18n/catalogText";
 
 /** One remembered order: enough to list it and to open its page. */
 export interface RecentOrder {
@@ -102,12 +105,9 @@ export function recentOrderOf(order: Order, accessToken: string): RecentOrder {
     orderNumber: order.orderNumber,
     totalAmount: (order.total?.amount ?? 0n).toString(),
     currencyCode: order.total?.currencyCode || "IDR",
-    createTime:
-      order.createTime === undefined
-        ? ""
-        : new Date(Number(order.createTime.seconds) * 1000 + Math.floor(order.createTime.nanos / 1e6)).toISOString(),
+    createTime: order.createTime === undefined ? "" : timestampDate(order.createTime).toISOString(),
     productNames: unique(lines.map((line) => line.productDisplayName)),
-    productNamesEn: unique(lines.map((line) => line.productDisplayNameEn || line.productDisplayName)),
+    productNamesEn: unique(lines.map((line) => inLanguage(line.productDisplayName, line.productDisplayNameEn, "en"))),
   };
 }
 
