@@ -7,14 +7,19 @@ service writes as .eml files.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 from pasar_kit.readiness import http_ok
 from pasar_testkit.mail import mail_files, parse_mail
@@ -31,6 +36,11 @@ CATALOG_CACHE_SECONDS = 0.5
 RECONNECT_SECONDS = 15.0
 WORKER_PROBES = 8
 
+#: How long placing an order may be answered 503 while a restarted service comes back.
+PLACE_ORDER_RETRY_SECONDS = 15.0
+#: The phone credit place_order buys when no destination is given.
+PHONE_CREDIT_PACKAGE = "pulsa-nusantara-20k"
+
 GATEWAY_ENV = {
     "PASAR_CATALOG_CACHE_TTL_SECONDS": str(CATALOG_CACHE_SECONDS),
     # The fault tests press Beli again and again while a service comes back; the order
@@ -42,19 +52,52 @@ GATEWAY_ENV = {
 }
 
 
+def unique_email(prefix: str) -> str:
+    """A new customer e-mail address per order, so that one test's e-mails never match another's."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.co.id"
+
+
+def parse_timestamp(text: str) -> datetime:
+    """A proto3 JSON Timestamp ("2026-12-05T07:30:00.123456789Z") as the storefront's Date
+    holds it: to the millisecond, rounded half up (protobuf-es's timestampMs)."""
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z", text)
+    assert match is not None, f"not a proto3 JSON timestamp: {text!r}"
+    nanos = int((match.group(2) or "0").ljust(9, "0"))
+    whole = datetime.fromisoformat(f"{match.group(1)}+00:00")
+    return whole + timedelta(milliseconds=math.floor(nanos / 1_000_000 + 0.5))
+
+
 @dataclass(frozen=True)
 class PlacedOrder:
-    """An order placed through the REST API, as CreateOrder answered it."""
+    """An order placed through the REST API: CreateOrder's order (proto3 JSON) and access token."""
 
-    id: str
+    order: dict[str, Any]
     token: str
-    number: str
-    order: dict[str, object]
+
+    @property
+    def id(self) -> str:
+        return str(self.order["id"])
+
+    @property
+    def number(self) -> str:
+        return str(self.order.get("orderNumber", ""))
+
+    @property
+    def payment_id(self) -> str:
+        return str(self.order["paymentId"])
+
+    @property
+    def create_time(self) -> datetime:
+        return parse_timestamp(self.order["createTime"])
+
+    @property
+    def expire_time(self) -> datetime:
+        return parse_timestamp(self.order["expireTime"])
 
     @property
     def path(self) -> str:
-        """The order's page on the storefront."""
-        return f"/orders/{self.id}?token={self.token}"
+        """The order's page on the storefront, as the e-mail link opens it."""
+        return f"/orders/{self.id}?{urllib.parse.urlencode({'token': self.token})}"
 
 
 @dataclass(frozen=True)
@@ -142,15 +185,20 @@ class BrowserShop:
     def _every_worker_reaches_every_service(self) -> bool:
         return all(http_ok(f"{self.url}/readyz") for _ in range(WORKER_PROBES))
 
-    def api(self, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
-        """One call of the gateway's REST API (POST when there is a body); its JSON answer."""
+    def api(
+        self, path: str, body: dict[str, object] | None = None, *, idempotency_key: str = ""
+    ) -> dict[str, Any]:
+        """One call of the gateway's REST API (POST when there is a body, with the given
+        Idempotency-Key or a new one); its JSON answer."""
         data = None if body is None else json.dumps(body).encode()
         headers = (
-            {} if body is None else {"Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex}
+            {}
+            if body is None
+            else {"Content-Type": "application/json", "Idempotency-Key": idempotency_key or uuid.uuid4().hex}
         )
         request = urllib.request.Request(f"{self.url}/api/v1{path}", data=data, headers=headers)
-        with urllib.request.urlopen(request, timeout=10) as response:
-            answer: dict[str, object] = json.load(response)
+        with urllib.request.urlopen(request, timeout=15) as response:
+            answer: dict[str, Any] = json.load(response)
         return answer
 
     def channel(self, kind: str, *, requires_phone_number: bool = False) -> dict[str, object]:
@@ -168,36 +216,46 @@ class BrowserShop:
 
     def place_order(
         self,
-        channel: dict[str, object],
+        channel_code: str,
         *,
-        email: str,
-        package_id: str = "pulsa-nusantara-20k",
+        email: str | None = None,
+        package_id: str = PHONE_CREDIT_PACKAGE,
         destination: dict[str, str] | None = None,
-        phone: str = "081234567890",
+        payer_phone_number: str = "",
     ) -> PlacedOrder:
-        """Places an order of one package through the REST API (the storefront is not what is
-        tested then): a phone credit to `phone` unless another destination is given; the
-        channel's payer phone number is `phone` when the channel asks for one."""
+        """Places an order of one package through the REST API, as Beli does (the storefront
+        is not what is tested then): a phone credit to 081234567890 unless another
+        destination is given ({} for a package without one), by a new e-mail address unless
+        one is given.
+
+        One Idempotency-Key for every attempt, as Beli does: a service that was just started
+        again (a test before stopped one) can answer 503 until the order service has
+        reconnected to it, and the retry must not place a second order."""
         body: dict[str, object] = {
-            "customerEmail": email,
+            "customerEmail": email or unique_email("beli"),
             "lines": [
                 {
                     "packageId": package_id,
                     "quantity": 1,
-                    "destination": destination or {"phone_number": phone},
+                    "destination": {"phone_number": "081234567890"} if destination is None else destination,
                 }
             ],
-            "paymentChannelCode": channel["code"],
+            "paymentChannelCode": channel_code,
             "languageCode": "id",
         }
-        if channel.get("requiresPhoneNumber", False):
-            body["payerPhoneNumber"] = phone
-        answer = self.api("/orders", body)
-        order = answer["order"]
-        assert isinstance(order, dict)
-        return PlacedOrder(
-            str(order["id"]), str(answer["accessToken"]), str(order.get("orderNumber", "")), order
-        )
+        if payer_phone_number:
+            body["payerPhoneNumber"] = payer_phone_number
+        key = uuid.uuid4().hex
+        deadline = time.monotonic() + PLACE_ORDER_RETRY_SECONDS
+        while True:
+            try:
+                answer = self.api("/orders", body, idempotency_key=key)
+                break
+            except urllib.error.HTTPError as error:
+                if error.code != HTTPStatus.SERVICE_UNAVAILABLE or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.25)
+        return PlacedOrder(order=answer["order"], token=str(answer["accessToken"]))
 
     def order_state(self, order_id: str, token: str) -> str:
         """The order's state as the gateway's REST API gives it ("ORDER_STATE_FULFILLED")."""

@@ -8,37 +8,23 @@ By role, label and text where one fits, as a shopper (or a screen reader) finds 
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from browser_shop import BrowserShop
 from playwright.sync_api import Locator, Page, expect
 from storefront_pages import section
-
-
-def api_json(page: Page, base_url: str, path: str) -> Any:
-    """The gateway's REST answer for a GET (`/categories`, `/payment-channels`), as JSON."""
-    response = page.request.get(f"{base_url}/api/v1{path}")
-    assert response.ok, f"GET {path}: {response.status}"
-    return response.json()
-
 
 #: Products on one of home's shelves (HomeView.vue's SHELF_SIZE): each category's first.
 SHELF_SIZE = 8
 
 
-def home_product_count(page: Page, base_url: str) -> int:
+def home_product_count(shop: BrowserShop) -> int:
     """How many products the home page shows: each category's first SHELF_SIZE, asked for
     as home asks (ListProducts with the category's id and that page size)."""
-    categories = api_json(page, base_url, "/categories?pageSize=100")["categories"]
     count = 0
-    for category in categories:
-        answer = api_json(page, base_url, f"/products?categoryId={category['id']}&pageSize={SHELF_SIZE}")
+    for category in shop.api("/categories?pageSize=100")["categories"]:
+        answer = shop.api(f"/products?categoryId={category['id']}&pageSize={SHELF_SIZE}")
         count += len(answer.get("products", []))
     return count
-
-
-#: The name test_purchase.py and test_fault_isolation.py count home's products by (when home
-#: listed the whole catalog): what home shows now.
-catalog_size = home_product_count
 
 
 def shelf(page: Page, category_id: str) -> Locator:

@@ -6,11 +6,10 @@ instructions; the lookup page also with its error shown; the API page too.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 import pytest
-from browser_shop import BrowserShop
+from browser_shop import BrowserShop, unique_email
 from page_accessibility import check_accessibility
 from playwright.sync_api import Page, expect
 from storefront_pages import channels, fill_order, open_home, section, wait_for_images
@@ -27,10 +26,8 @@ CHANNEL_KINDS = {
     "ewallet-push": ("PAYMENT_CHANNEL_KIND_EWALLET", True),
     "retail-outlet": ("PAYMENT_CHANNEL_KIND_RETAIL_OUTLET", False),
 }
-
-
-def unique_email() -> str:
-    return f"a11y-{uuid.uuid4().hex[:12]}@example.co.id"
+#: The payer's phone number for the wallet that pushes the payment to it.
+PAYER_PHONE = "081234567890"
 
 
 def settled(page: Page) -> None:
@@ -55,7 +52,7 @@ def open_home_page(page: Page, shop: BrowserShop) -> None:
 def open_product_page(page: Page, shop: BrowserShop) -> None:
     page.goto(f"{shop.url}/products/pulsa-nusantara")
     expect(channels(page).first).to_be_visible()
-    fill_order(page, "Pulsa 20.000", "BCA Virtual Account", unique_email())
+    fill_order(page, "Pulsa 20.000", "BCA Virtual Account", unique_email("a11y"))
     page.get_by_label("Nomor HP", exact=True).fill("081234567890")
 
 
@@ -67,7 +64,7 @@ def open_lookup_page(page: Page, shop: BrowserShop) -> None:
 def open_lookup_page_with_its_error(page: Page, shop: BrowserShop) -> None:
     open_lookup_page(page, shop)
     page.get_by_label("Nomor pesanan", exact=True).fill("PSR-ZZZZZZ")
-    page.get_by_label("E-mail atau nomor HP", exact=True).fill(unique_email())
+    page.get_by_label("E-mail atau nomor HP", exact=True).fill(unique_email("a11y"))
     page.get_by_role("button", name="Cari pesanan").click()
     expect(page.get_by_role("alert")).to_contain_text("Pesanan tidak ditemukan")
 
@@ -109,7 +106,10 @@ def test_the_payment_page_of_each_channel_kind_has_no_serious_accessibility_viol
 ) -> None:
     channel_kind, pushed_to_phone = CHANNEL_KINDS[kind]
     channel = shop.channel(channel_kind, requires_phone_number=pushed_to_phone)
-    placed = shop.place_order(channel, email=unique_email())
+    payer_phone_number = PAYER_PHONE if pushed_to_phone else ""
+    placed = shop.place_order(
+        str(channel["code"]), email=unique_email("a11y"), payer_phone_number=payer_phone_number
+    )
     sized_page.goto(shop.url + placed.path)
     expect(section(sized_page, "payment").get_by_role("heading", level=2).first).to_be_visible()
     settled(sized_page)

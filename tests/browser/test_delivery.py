@@ -11,11 +11,10 @@ Screenshots: destination-form-*, destination-errors-*, delivered-token-*, refund
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import pytest
-from browser_shop import BrowserShop
+from browser_shop import BrowserShop, unique_email
 from playwright.sync_api import Page, expect
 from storefront_delivery_pages import (
     TOKEN_IN_GROUPS,
@@ -49,10 +48,6 @@ CUSTOMER_NOTE = re.compile(r"^Nama pelanggan: [A-Z]+( [A-Z]+)+ — R\d/\d+ VA$")
 KWH = re.compile(r"^\d+(,\d{1,2})? kWh$")
 
 
-def unique_email() -> str:
-    return f"pengiriman-{uuid.uuid4().hex[:12]}@example.co.id"
-
-
 def open_order_page(page: Page, shop: BrowserShop, product_id: str, heading: str) -> None:
     page.goto(f"{shop.url}/products/{product_id}")
     expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
@@ -76,7 +71,7 @@ def test_a_pln_token_is_delivered_with_its_kwh_and_a_copy_button_after_the_meter
     page = sized_page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=shop.url)
     open_order_page(page, shop, "token-listrik", "Token Listrik Prabayar")
-    email = unique_email()
+    email = unique_email("pengiriman")
     fill_order(page, "Token Listrik 20.000", "BCA Virtual Account", email)
     expect(buy_button(page)).to_be_disabled()
     expect(page.locator("[data-buy-blocked]")).to_have_text("Isi data tujuan dengan benar untuk membeli.")
@@ -118,7 +113,7 @@ def test_a_number_of_another_operator_is_named_and_an_invalid_number_keeps_beli_
 ) -> None:
     page = sized_page
     open_order_page(page, shop, "pulsa-nusantara", "Pulsa Nusantara")
-    fill_order(page, "Pulsa 20.000", "BCA Virtual Account", unique_email())
+    fill_order(page, "Pulsa 20.000", "BCA Virtual Account", unique_email("pengiriman"))
     number = page.get_by_label("Nomor HP", exact=True)
     blocked = page.locator("[data-buy-blocked]")
 
@@ -154,7 +149,7 @@ def test_a_delivery_the_operator_refuses_ends_refunded_on_the_page(
 ) -> None:
     page = sized_page
     open_order_page(page, shop, "pulsa-nusantara", "Pulsa Nusantara")
-    fill_order(page, "Pulsa 20.000", "BCA Virtual Account", unique_email())
+    fill_order(page, "Pulsa 20.000", "BCA Virtual Account", unique_email("pengiriman"))
     fill_destination(page, "Nomor HP", REFUSED_PHONE)
     expect_lookup(page, "phone_number", "operator")
     order_id, token = buy(page)

@@ -42,14 +42,14 @@ from storefront_pages import (
     section,
     was_reloaded,
 )
-from storefront_shop_pages import catalog_size
+from storefront_shop_pages import home_product_count
 
 
 def browse_to_product(page: Page, shop: BrowserShop, name: str) -> None:
     """The home page lists every product without an alert (the catalog is up), then the
     product's page, marked to tell later whether it was reloaded."""
     open_home(page, shop.url)
-    expect(product_cards(page)).to_have_count(catalog_size(page, shop.url))
+    expect(product_cards(page)).to_have_count(home_product_count(shop))
     expect(section(page, "products").get_by_role("alert")).to_have_count(0)
     open_product(page, name)
     mark_document(page)
@@ -100,7 +100,7 @@ def test_with_the_payment_service_down_channels_show_their_error_and_products_st
     shop.stop_service("payment")
 
     open_home(page, shop.url)
-    expect(product_cards(page)).to_have_count(catalog_size(page, shop.url))
+    expect(product_cards(page)).to_have_count(home_product_count(shop))
     open_product(page, "Pulsa Nusantara")
     mark_document(page)
     expect(packages(page)).to_have_count(6)

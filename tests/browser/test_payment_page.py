@@ -4,7 +4,7 @@ QRIS saved as a PNG, a bank's folded steps, the virtual account number while the
 service is stopped, the e-wallet's next step, and where the focus goes after
 "Simulasikan pembayaran".
 
-Orders are placed over the REST API (storefront_payment_pages.place_order); the page is
+Orders are placed over the REST API (storefront_payment_pages.place_voucher_order); the page is
 opened from the order's link. Screenshots: payment-<kind>-desktop, payment-va-steps-phone,
 payment-unreachable-desktop.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_shop import BrowserShop
+from browser_shop import BrowserShop, parse_timestamp
 from playwright.sync_api import Page, expect
 from storefront_pages import horizontal_overflow, order_status, rupiah, screenshot, section
 from storefront_payment_pages import (
@@ -25,10 +25,9 @@ from storefront_payment_pages import (
     bank_guide,
     deadline,
     open_payment_page,
-    parse_timestamp,
     payment_status,
     payment_window,
-    place_order,
+    place_voucher_order,
     read_payment,
     shop_clock,
     shop_datetime_attribute,
@@ -65,9 +64,9 @@ def test_the_deadline_shown_is_the_orders_expiry_in_wib(
     shop: BrowserShop, page: Page, screenshots: Path, case: ChannelCase
 ) -> None:
     kind = case.kind
-    placed = place_order(shop.url, case.channel, payer_phone_number=case.payer_phone)
+    placed = place_voucher_order(shop, case.channel, payer_phone_number=case.payer_phone)
     # One deadline: the payment expires at the order's expiry.
-    payment_json = read_payment(shop.url, placed.payment_id)
+    payment_json = read_payment(shop, placed.payment_id)
     assert parse_timestamp(payment_json["expireTime"]) == placed.expire_time
 
     payment = open_payment_page(page, shop.url, placed)
@@ -96,7 +95,7 @@ def test_the_deadline_shown_is_the_orders_expiry_in_wib(
 def test_a_wallet_without_a_link_in_the_demo_points_to_the_simulate_button(
     shop: BrowserShop, page: Page
 ) -> None:
-    placed = place_order(shop.url, "gopay")
+    placed = place_voucher_order(shop, "gopay")
     payment = open_payment_page(page, shop.url, placed)
     expect(payment.locator("[data-ewallet-sandbox]")).to_contain_text("“Simulasikan pembayaran”")
     expect(payment.get_by_role("button", name="Simulasikan pembayaran")).to_be_visible()
@@ -106,7 +105,7 @@ def test_a_wallet_without_a_link_in_the_demo_points_to_the_simulate_button(
 
 
 def test_save_qr_downloads_a_png_named_by_the_order_number(shop: BrowserShop, page: Page) -> None:
-    placed = place_order(shop.url, "qris")
+    placed = place_voucher_order(shop, "qris")
     payment = open_payment_page(page, shop.url, placed)
     expect(payment.get_by_role("img", name=re.compile(r"^Kode QRIS untuk membayar Rp"))).to_be_visible()
     with page.expect_download() as download_info:
@@ -123,7 +122,7 @@ def test_a_banks_steps_open_with_the_number_and_the_total_filled_in(
     shop: BrowserShop, phone_page: Page, screenshots: Path
 ) -> None:
     page = phone_page
-    placed = place_order(shop.url, "bca_va")
+    placed = place_voucher_order(shop, "bca_va")
     payment = open_payment_page(page, shop.url, placed)
     number = payment.locator("[data-account-number]").inner_text()
     guides = payment.locator("details[data-guide]")
@@ -151,11 +150,11 @@ def test_a_banks_steps_open_with_the_number_and_the_total_filled_in(
 def test_with_the_payment_service_stopped_the_virtual_account_number_still_shows(
     shop: BrowserShop, page: Page, screenshots: Path
 ) -> None:
-    placed = place_order(shop.url, "bca_va")
-    number = read_payment(shop.url, placed.payment_id)["virtualAccount"]["accountNumber"]
+    placed = place_voucher_order(shop, "bca_va")
+    number = read_payment(shop, placed.payment_id)["virtualAccount"]["accountNumber"]
 
     shop.stop_service("payment")
-    page.goto(placed.page_url(shop.url))
+    page.goto(shop.url + placed.path)
     payment = section(page, "payment")
     unreachable = payment.locator("[data-payment-unreachable]")
     expect(unreachable).to_contain_text("status pembayaran mungkin terlambat")
@@ -168,7 +167,7 @@ def test_with_the_payment_service_stopped_the_virtual_account_number_still_shows
 
 
 def test_the_focus_goes_to_the_new_status_after_simulating_the_payment(shop: BrowserShop, page: Page) -> None:
-    placed = place_order(shop.url, "bca_va")
+    placed = place_voucher_order(shop, "bca_va")
     payment = open_payment_page(page, shop.url, placed)
     simulate = payment.get_by_role("button", name="Simulasikan pembayaran")
     simulate.focus()
@@ -185,7 +184,7 @@ def test_the_focus_goes_to_the_new_status_after_simulating_the_payment(shop: Bro
 def test_in_english_the_order_names_its_lines_in_english_and_the_deadline_in_wib(
     shop: BrowserShop, page: Page
 ) -> None:
-    placed = place_order(shop.url, "qris")
+    placed = place_voucher_order(shop, "qris")
     [line] = placed.order["lines"]
     assert line["productDisplayNameEn"] != ""  # the demo catalog is in both languages
 

@@ -9,11 +9,10 @@ channel's minimum instead of a silent gap, the e-wallet's phone number, and on a
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from browser_shop import BrowserShop
+from browser_shop import BrowserShop, unique_email
 from playwright.sync_api import Page, Request, expect
 from storefront_delivery_pages import fill_destination
 from storefront_pages import (
@@ -29,7 +28,6 @@ from storefront_pages import (
     section,
 )
 from storefront_shop_pages import (
-    api_json,
     bar_covers,
     channel_group_toggles,
     channel_option,
@@ -46,14 +44,10 @@ from storefront_shop_pages import (
 GAME_VOUCHERS = {"Permata Arena Legenda", "Koin Petualang", "Voucher Game Universal"}
 
 
-def unique_email() -> str:
-    return f"toko-{uuid.uuid4().hex[:12]}@example.co.id"
-
-
 def test_home_puts_each_category_on_its_own_shelf_in_the_categories_order(
     shop: BrowserShop, page: Page, screenshots: Path
 ) -> None:
-    categories = api_json(page, shop.url, "/categories?pageSize=100")["categories"]
+    categories = shop.api("/categories?pageSize=100")["categories"]
     in_order = [category["displayName"] for category in categories]
     open_home(page, shop.url)
     expect(shelf_titles(page).first).to_be_visible()
@@ -74,8 +68,8 @@ def test_home_puts_each_category_on_its_own_shelf_in_the_categories_order(
 def test_home_asks_each_category_for_its_first_products_and_see_all_opens_the_category(
     shop: BrowserShop, page: Page
 ) -> None:
-    categories = api_json(page, shop.url, "/categories?pageSize=100")["categories"]
-    shown = home_product_count(page, shop.url)
+    categories = shop.api("/categories?pageSize=100")["categories"]
+    shown = home_product_count(shop)
     asked: list[dict[str, list[str]]] = []
 
     def record(request: Request) -> None:
@@ -99,7 +93,7 @@ def test_home_asks_each_category_for_its_first_products_and_see_all_opens_the_ca
     expect(page.get_by_role("heading", level=2, name="Pulsa", exact=True)).to_be_visible()
     # The category's list, a page at a time (the next by its page token).
     assert asked[-1] == {"categoryId": ["pulsa"], "pageSize": ["24"]}
-    in_category = api_json(page, shop.url, "/products?categoryId=pulsa&pageSize=100")["products"]
+    in_category = shop.api("/products?categoryId=pulsa&pageSize=100")["products"]
     expect(product_names(page)).to_have_text([product["displayName"] for product in in_category])
     nav = page.get_by_role("navigation", name="Kategori")
     expect(nav.get_by_role("link", name="Pulsa", exact=True)).to_have_attribute("aria-current", "page")
@@ -147,7 +141,7 @@ def test_english_mode_shows_the_catalog_in_english(shop: BrowserShop, page: Page
 def test_payment_methods_come_grouped_common_first_with_the_rare_ones_folded(
     shop: BrowserShop, page: Page
 ) -> None:
-    listed = api_json(page, shop.url, "/payment-channels?pageSize=100")["paymentChannels"]
+    listed = shop.api("/payment-channels?pageSize=100")["paymentChannels"]
     kinds_in_sort_order: list[str] = []
     for channel in sorted(listed, key=lambda channel: channel.get("sortOrder", 0)):
         if channel["kind"] not in kinds_in_sort_order:
@@ -194,7 +188,7 @@ def test_a_push_wallet_asks_for_its_phone_number_before_beli(shop: BrowserShop, 
     choose_package(page, "Pulsa 20.000")
     choose_channel(page, "OVO")
     fill_destination(page, "Nomor HP", "081234567890")
-    page.get_by_label("E-mail").fill(unique_email())
+    page.get_by_label("E-mail").fill(unique_email("toko"))
     phone = page.get_by_label("Nomor HP akun OVO")
     expect(phone).to_be_visible()
     phone.fill("0812")
@@ -243,7 +237,7 @@ def test_on_a_phone_the_checkout_bar_keeps_the_total_and_beli_in_reach(
     email = page.get_by_label("E-mail")
     email.focus()
     assert not bar_covers(page, email), "the checkout bar covers the focused e-mail field"
-    email.fill(unique_email())
+    email.fill(unique_email("toko"))
     for _ in range(4):
         if beli.evaluate("(button) => document.activeElement === button"):
             break
