@@ -8,7 +8,6 @@ payment's EXPIRED event, or the sweeper closing an order past its expire_time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, timedelta
 from email.message import EmailMessage
 
@@ -31,17 +30,9 @@ EXPIRED = EmailKind.EXPIRED
 
 
 @pytest.fixture
-def catcher() -> Iterator[MailCatcher]:
-    server = MailCatcher()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp_service(start_service: StartService, catcher: MailCatcher) -> RunningService:
+def smtp_service(start_service: StartService, mail_catcher: MailCatcher) -> RunningService:
     """The order service sending its e-mails to the catcher (a real SMTP server)."""
-    return start_service(SMTP_URL=catcher.url)
+    return start_service(SMTP_URL=mail_catcher.url)
 
 
 def place(service: RunningService, language: str = "") -> order_service_pb2.CreateOrderResponse:
@@ -51,13 +42,13 @@ def place(service: RunningService, language: str = "") -> order_service_pb2.Crea
     return response
 
 
-def kinds_sent(catcher: MailCatcher, placed: order_service_pb2.CreateOrderResponse) -> list[str]:
-    return [str(message["X-Pasar-Email-Kind"]) for message in catcher.received(order_id=placed.order.id)]
+def kinds_sent(mail_catcher: MailCatcher, placed: order_service_pb2.CreateOrderResponse) -> list[str]:
+    return [str(message["X-Pasar-Email-Kind"]) for message in mail_catcher.received(order_id=placed.order.id)]
 
 
-def expired_mail(catcher: MailCatcher, placed: order_service_pb2.CreateOrderResponse) -> EmailMessage:
+def expired_mail(mail_catcher: MailCatcher, placed: order_service_pb2.CreateOrderResponse) -> EmailMessage:
     [message] = wait_for(
-        lambda: catcher.received(EXPIRED, order_id=placed.order.id), what="the expired e-mail"
+        lambda: mail_catcher.received(EXPIRED, order_id=placed.order.id), what="the expired e-mail"
     )
     return message
 
@@ -83,12 +74,12 @@ EXPECTED = {
 
 @pytest.mark.parametrize("language", sorted(EXPECTED))
 def test_an_order_whose_payment_expires_gets_the_expired_email_after_order_created(
-    smtp_service: RunningService, catcher: MailCatcher, fake_payments: FakePayments, language: str
+    smtp_service: RunningService, mail_catcher: MailCatcher, fake_payments: FakePayments, language: str
 ) -> None:
     subject, words = EXPECTED[language]
     placed = place(smtp_service, language)
     fake_payments.expire(placed.payment.id)
-    message = expired_mail(catcher, placed)
+    message = expired_mail(mail_catcher, placed)
 
     number = placed.order.order_number
     assert message["Subject"] == subject.format(number=number)
@@ -103,7 +94,7 @@ def test_an_order_whose_payment_expires_gets_the_expired_email_after_order_creat
         assert f"http://shop.test/orders/{placed.order.id}?token={placed.access_token}" in part
         for word in words:
             assert word in part
-    assert kinds_sent(catcher, placed) == ["order_created", "expired"]
+    assert kinds_sent(mail_catcher, placed) == ["order_created", "expired"]
     assert state_of(smtp_service, placed) == order_pb2.ORDER_STATE_EXPIRED
 
 
@@ -122,7 +113,7 @@ def events_handled(service: RunningService, fake_payments: FakePayments) -> bool
 
 
 def test_an_order_the_sweeper_expires_gets_the_expired_email_once(
-    smtp_service: RunningService, catcher: MailCatcher, fake_payments: FakePayments
+    smtp_service: RunningService, mail_catcher: MailCatcher, fake_payments: FakePayments
 ) -> None:
     placed = place(smtp_service)
     with smtp_service.database.connection_context():
@@ -130,25 +121,25 @@ def test_an_order_the_sweeper_expires_gets_the_expired_email_once(
         Order.update(expire_time=utc_now() - timedelta(seconds=1)).where(
             Order.id == placed.order.id
         ).execute()
-    expired_mail(catcher, placed)
+    expired_mail(mail_catcher, placed)
     assert fake_payments.payments[placed.payment.id].state == payment_pb2.PAYMENT_STATE_CANCELLED
     # The payment's CANCELLED event, and a repeat of it, change nothing: still one e-mail.
     fake_payments.replay_event(len(fake_payments.events))
     eventually(lambda: events_handled(smtp_service, fake_payments))
     assert queued_kinds(smtp_service, placed) == ["order_created", "expired"]
-    assert kinds_sent(catcher, placed) == ["order_created", "expired"]
+    assert kinds_sent(mail_catcher, placed) == ["order_created", "expired"]
 
 
 def test_a_replayed_expired_event_queues_no_second_email(
-    smtp_service: RunningService, catcher: MailCatcher, fake_payments: FakePayments
+    smtp_service: RunningService, mail_catcher: MailCatcher, fake_payments: FakePayments
 ) -> None:
     placed = place(smtp_service)
     fake_payments.expire(placed.payment.id)
-    expired_mail(catcher, placed)
+    expired_mail(mail_catcher, placed)
     fake_payments.replay_event(len(fake_payments.events))
     eventually(lambda: events_handled(smtp_service, fake_payments))
     assert queued_kinds(smtp_service, placed) == ["order_created", "expired"]
-    assert kinds_sent(catcher, placed) == ["order_created", "expired"]
+    assert kinds_sent(mail_catcher, placed) == ["order_created", "expired"]
 
 
 def test_a_cancelled_order_gets_no_expired_email(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from conftest import StartShop
 from e2e_shop import Shop
 
@@ -14,31 +11,25 @@ from pasar_testkit.orders import create_order_request
 from pasar_testkit.waiting import wait_for
 
 
-@pytest.fixture
-def catcher() -> Iterator[MailCatcher]:
-    server = MailCatcher()
-    server.start()
-    yield server
-    server.stop()
-
-
 def pay(shop: Shop, placed: order_service_pb2.CreateOrderResponse) -> None:
     shop.simulate(placed.payment.id)
     shop.wait_until_paid(placed.order.id, placed.access_token)
 
 
-def test_both_emails_arrive_once_with_the_right_content(start_shop: StartShop, catcher: MailCatcher) -> None:
-    shop = start_shop(smtp_url=catcher.url)
+def test_both_emails_arrive_once_with_the_right_content(
+    start_shop: StartShop, mail_catcher: MailCatcher
+) -> None:
+    shop = start_shop(smtp_url=mail_catcher.url)
     package_id = shop.add_package(price=11_500, stock=5, name="Pulsa 10.000")
     placed = shop.place(create_order_request((package_id, 1), channel="qris", email="rina@example.co.id"))
     order = placed.order
 
     [created] = wait_for(
-        lambda: catcher.received("order_created", order_id=order.id), what="the order e-mail"
+        lambda: mail_catcher.received("order_created", order_id=order.id), what="the order e-mail"
     )
     pay(shop, placed)
     [received] = wait_for(
-        lambda: catcher.received("payment_received", order_id=order.id), what="the payment e-mail"
+        lambda: mail_catcher.received("payment_received", order_id=order.id), what="the payment e-mail"
     )
 
     link = f"{shop.stack.gateway_url}/orders/{order.id}?token={placed.access_token}"
@@ -63,16 +54,18 @@ def test_both_emails_arrive_once_with_the_right_content(start_shop: StartShop, c
     # Once each: the delivery e-mail follows, nothing more arrives, and nothing was written
     # to files instead.
     shop.wait_for_order_state(order.id, placed.access_token, order_pb2.ORDER_STATE_FULFILLED)
-    wait_for(lambda: catcher.received("delivered", order_id=order.id), what="the delivery e-mail")
+    wait_for(lambda: mail_catcher.received("delivered", order_id=order.id), what="the delivery e-mail")
     wait_for(lambda: shop.rows("order", "SELECT DISTINCT state FROM emails") == [("DONE",)])
-    assert len(catcher.received(order_id=order.id)) == 3
+    assert len(mail_catcher.received(order_id=order.id)) == 3
     assert created["Message-ID"] != received["Message-ID"]
     assert shop.mails() == []
 
 
-def test_emails_wait_for_the_smtp_server_to_come_back(start_shop: StartShop, catcher: MailCatcher) -> None:
-    catcher.stop()  # the mail server is down from the start
-    shop = start_shop(smtp_url=catcher.url)
+def test_emails_wait_for_the_smtp_server_to_come_back(
+    start_shop: StartShop, mail_catcher: MailCatcher
+) -> None:
+    mail_catcher.stop()  # the mail server is down from the start
+    shop = start_shop(smtp_url=mail_catcher.url)
     package_id = shop.add_package(price=30_000, stock=5)
     placed = shop.place(create_order_request((package_id, 1), channel="shopeepay", language="en"))
     pay(shop, placed)
@@ -88,16 +81,17 @@ def test_emails_wait_for_the_smtp_server_to_come_back(start_shop: StartShop, cat
 
     wait_for(retried, what="both e-mails queued, the first retried")
 
-    catcher.start()
+    mail_catcher.start()
 
     wait_for(
-        lambda: len(catcher.received(order_id=placed.order.id)) == 3, what="the e-mails after SMTP is back"
+        lambda: len(mail_catcher.received(order_id=placed.order.id)) == 3,
+        what="the e-mails after SMTP is back",
     )
     wait_for(lambda: shop.rows("order", "SELECT DISTINCT state FROM emails") == [("DONE",)])
-    assert sorted(m["X-Pasar-Email-Kind"] for m in catcher.received()) == [
+    assert sorted(m["X-Pasar-Email-Kind"] for m in mail_catcher.received()) == [
         "delivered",
         "order_created",
         "payment_received",
     ]
-    [received] = catcher.received("payment_received", order_id=placed.order.id)
+    [received] = mail_catcher.received("payment_received", order_id=placed.order.id)
     assert received["Subject"] == f"Payment received for order {placed.order.order_number}"

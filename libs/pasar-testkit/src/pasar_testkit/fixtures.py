@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from pasar_kit.server import GrpcServer
+from pasar_testkit.mail import MailCatcher
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.stack import DATABASE_SERVICES, sqlite_database_urls
 
@@ -109,3 +110,13 @@ def grpc_servers() -> Iterator[Callable[..., GrpcServer]]:
     yield start
     for server in started:
         server.stop(grace=0)
+
+
+@pytest.fixture
+def mail_catcher() -> Iterator[MailCatcher]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, accepting any sender, stopped
+    after the test; tests that need TLS, a login or a stalling server make their own."""
+    catcher = MailCatcher()
+    catcher.start()
+    yield catcher
+    catcher.stop()
