@@ -146,7 +146,10 @@ class EventConsumer(abc.ABC, Generic[E]):
             query = EventCursor.select().where(EventCursor.name == self.cursor_name)
             if is_mysql(self.database):
                 query = query.for_update()  # instances handling the same event queue behind each other
-            cursor = query.get()
+            cursor = query.get_or_none()
+            if cursor is None:  # handled before run() made the row (a test, or a first event)
+                self.cursor()
+                cursor = query.get()
             if event.sequence <= cursor.sequence:
                 return False
             changed = self.apply(event)
