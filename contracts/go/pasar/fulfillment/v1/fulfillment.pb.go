@@ -531,7 +531,12 @@ type FulfillmentEvent struct {
 	// The fulfillment as it was right after the change.
 	Fulfillment *Fulfillment `protobuf:"bytes,3,opt,name=fulfillment,proto3" json:"fulfillment,omitempty"`
 	// When the change happened.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The trace context of what caused the change: CreateFulfillment's call for CREATED;
+	// for SUCCEEDED and FAILED, which follow the biller's answer, the call that created the
+	// fulfillment. A consumer's span for the event links to it. Empty when that call was
+	// not traced.
+	TraceContext  *v11.TraceContext `protobuf:"bytes,5,opt,name=trace_context,json=traceContext,proto3" json:"trace_context,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -594,11 +599,18 @@ func (x *FulfillmentEvent) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *FulfillmentEvent) GetTraceContext() *v11.TraceContext {
+	if x != nil {
+		return x.TraceContext
+	}
+	return nil
+}
+
 var File_pasar_fulfillment_v1_fulfillment_proto protoreflect.FileDescriptor
 
 const file_pasar_fulfillment_v1_fulfillment_proto_rawDesc = "" +
 	"\n" +
-	"&pasar/fulfillment/v1/fulfillment.proto\x12\x14pasar.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\x1a\x1epasar/product/v1/product.proto\"z\n" +
+	"&pasar/fulfillment/v1/fulfillment.proto\x12\x14pasar.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\x1a#pasar/common/v1/trace_context.proto\x1a\x1epasar/product/v1/product.proto\"z\n" +
 	"\bDelivery\x12#\n" +
 	"\rserial_number\x18\x01 \x01(\tR\fserialNumber\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12\x10\n" +
@@ -633,13 +645,14 @@ const file_pasar_fulfillment_v1_fulfillment_proto_rawDesc = "" +
 	"\rcomplete_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\fcompleteTime\x1a>\n" +
 	"\x10DestinationEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf0\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb4\x02\n" +
 	"\x10FulfillmentEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12>\n" +
 	"\x04type\x18\x02 \x01(\x0e2*.pasar.fulfillment.v1.FulfillmentEventTypeR\x04type\x12C\n" +
 	"\vfulfillment\x18\x03 \x01(\v2!.pasar.fulfillment.v1.FulfillmentR\vfulfillment\x12;\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime*\x93\x01\n" +
+	"createTime\x12B\n" +
+	"\rtrace_context\x18\x05 \x01(\v2\x1d.pasar.common.v1.TraceContextR\ftraceContext*\x93\x01\n" +
 	"\x10FulfillmentState\x12!\n" +
 	"\x1dFULFILLMENT_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19FULFILLMENT_STATE_PENDING\x10\x01\x12\x1f\n" +
@@ -683,6 +696,7 @@ var file_pasar_fulfillment_v1_fulfillment_proto_goTypes = []any{
 	(v1.DeliveryKind)(0),          // 8: pasar.product.v1.DeliveryKind
 	(*v11.Money)(nil),             // 9: pasar.common.v1.Money
 	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*v11.TraceContext)(nil),      // 11: pasar.common.v1.TraceContext
 }
 var file_pasar_fulfillment_v1_fulfillment_proto_depIdxs = []int32{
 	1,  // 0: pasar.fulfillment.v1.Failure.reason:type_name -> pasar.fulfillment.v1.FailureReason
@@ -698,11 +712,12 @@ var file_pasar_fulfillment_v1_fulfillment_proto_depIdxs = []int32{
 	2,  // 10: pasar.fulfillment.v1.FulfillmentEvent.type:type_name -> pasar.fulfillment.v1.FulfillmentEventType
 	5,  // 11: pasar.fulfillment.v1.FulfillmentEvent.fulfillment:type_name -> pasar.fulfillment.v1.Fulfillment
 	10, // 12: pasar.fulfillment.v1.FulfillmentEvent.create_time:type_name -> google.protobuf.Timestamp
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	11, // 13: pasar.fulfillment.v1.FulfillmentEvent.trace_context:type_name -> pasar.common.v1.TraceContext
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_pasar_fulfillment_v1_fulfillment_proto_init() }

@@ -1179,7 +1179,12 @@ type PaymentEvent struct {
 	// When the change happened.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// The refund that happened; set only for REFUNDED events.
-	Refund        *Refund `protobuf:"bytes,5,opt,name=refund,proto3" json:"refund,omitempty"`
+	Refund *Refund `protobuf:"bytes,5,opt,name=refund,proto3" json:"refund,omitempty"`
+	// The trace context of what caused the change: the call (the provider's notification
+	// for PAID, CreatePayment for CREATED, RefundPayment for REFUNDED), or, for a change the
+	// service made on its own (EXPIRED), the call that created the payment. A consumer's
+	// span for the event links to it. Empty when that call was not traced.
+	TraceContext  *v1.TraceContext `protobuf:"bytes,6,opt,name=trace_context,json=traceContext,proto3" json:"trace_context,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1249,11 +1254,18 @@ func (x *PaymentEvent) GetRefund() *Refund {
 	return nil
 }
 
+func (x *PaymentEvent) GetTraceContext() *v1.TraceContext {
+	if x != nil {
+		return x.TraceContext
+	}
+	return nil
+}
+
 var File_pasar_payment_v1_payment_proto protoreflect.FileDescriptor
 
 const file_pasar_payment_v1_payment_proto_rawDesc = "" +
 	"\n" +
-	"\x1epasar/payment/v1/payment.proto\x12\x10pasar.payment.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\"\x8e\x04\n" +
+	"\x1epasar/payment/v1/payment.proto\x12\x10pasar.payment.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\x1a#pasar/common/v1/trace_context.proto\"\x8e\x04\n" +
 	"\x0ePaymentChannel\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x128\n" +
@@ -1331,14 +1343,15 @@ const file_pasar_payment_v1_payment_proto_rawDesc = "" +
 	"\x12provider_reference\x18\a \x01(\tR\x11providerReference\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12?\n" +
-	"\rcomplete_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\fcompleteTime\"\x86\x02\n" +
+	"\rcomplete_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\fcompleteTime\"\xca\x02\n" +
 	"\fPaymentEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x03R\bsequence\x126\n" +
 	"\x04type\x18\x02 \x01(\x0e2\".pasar.payment.v1.PaymentEventTypeR\x04type\x123\n" +
 	"\apayment\x18\x03 \x01(\v2\x19.pasar.payment.v1.PaymentR\apayment\x12;\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x120\n" +
-	"\x06refund\x18\x05 \x01(\v2\x18.pasar.payment.v1.RefundR\x06refund*\xcd\x01\n" +
+	"\x06refund\x18\x05 \x01(\v2\x18.pasar.payment.v1.RefundR\x06refund\x12B\n" +
+	"\rtrace_context\x18\x06 \x01(\v2\x1d.pasar.common.v1.TraceContextR\ftraceContext*\xcd\x01\n" +
 	"\x12PaymentChannelKind\x12$\n" +
 	" PAYMENT_CHANNEL_KIND_UNSPECIFIED\x10\x00\x12(\n" +
 	"$PAYMENT_CHANNEL_KIND_VIRTUAL_ACCOUNT\x10\x01\x12\x1d\n" +
@@ -1395,6 +1408,7 @@ var file_pasar_payment_v1_payment_proto_goTypes = []any{
 	(*v1.Money)(nil),                   // 13: pasar.common.v1.Money
 	(*durationpb.Duration)(nil),        // 14: google.protobuf.Duration
 	(*timestamppb.Timestamp)(nil),      // 15: google.protobuf.Timestamp
+	(*v1.TraceContext)(nil),            // 16: pasar.common.v1.TraceContext
 }
 var file_pasar_payment_v1_payment_proto_depIdxs = []int32{
 	0,  // 0: pasar.payment.v1.PaymentChannel.kind:type_name -> pasar.payment.v1.PaymentChannelKind
@@ -1429,11 +1443,12 @@ var file_pasar_payment_v1_payment_proto_depIdxs = []int32{
 	10, // 29: pasar.payment.v1.PaymentEvent.payment:type_name -> pasar.payment.v1.Payment
 	15, // 30: pasar.payment.v1.PaymentEvent.create_time:type_name -> google.protobuf.Timestamp
 	11, // 31: pasar.payment.v1.PaymentEvent.refund:type_name -> pasar.payment.v1.Refund
-	32, // [32:32] is the sub-list for method output_type
-	32, // [32:32] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	16, // 32: pasar.payment.v1.PaymentEvent.trace_context:type_name -> pasar.common.v1.TraceContext
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_pasar_payment_v1_payment_proto_init() }

@@ -24,10 +24,11 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from pasar.common.v1 import money_pb2 as pasar_dot_common_dot_v1_dot_money__pb2
+from pasar.common.v1 import trace_context_pb2 as pasar_dot_common_dot_v1_dot_trace__context__pb2
 from pasar.product.v1 import product_pb2 as pasar_dot_product_dot_v1_dot_product__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&pasar/fulfillment/v1/fulfillment.proto\x12\x14pasar.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\x1a\x1epasar/product/v1/product.proto\"z\n\x08\x44\x65livery\x12#\n\rserial_number\x18\x01 \x01(\tR\x0cserialNumber\x12\x14\n\x05token\x18\x02 \x01(\tR\x05token\x12\x10\n\x03kwh\x18\x03 \x01(\tR\x03kwh\x12!\n\x0cvoucher_code\x18\x04 \x01(\tR\x0bvoucherCode\"`\n\x07\x46\x61ilure\x12;\n\x06reason\x18\x01 \x01(\x0e\x32#.pasar.fulfillment.v1.FailureReasonR\x06reason\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"\xd2\x06\n\x0b\x46ulfillment\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n\x08order_id\x18\x02 \x01(\tR\x07orderId\x12\x1d\n\npackage_id\x18\x03 \x01(\tR\tpackageId\x12\x1d\n\nproduct_id\x18\x04 \x01(\tR\tproductId\x12\x43\n\rdelivery_kind\x18\x05 \x01(\x0e\x32\x1e.pasar.product.v1.DeliveryKindR\x0c\x64\x65liveryKind\x12\x1a\n\x08quantity\x18\x06 \x01(\x05R\x08quantity\x12.\n\x06\x61mount\x18\x07 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x06\x61mount\x12T\n\x0b\x64\x65stination\x18\x08 \x03(\x0b\x32\x32.pasar.fulfillment.v1.Fulfillment.DestinationEntryR\x0b\x64\x65stination\x12<\n\x05state\x18\t \x01(\x0e\x32&.pasar.fulfillment.v1.FulfillmentStateR\x05state\x12>\n\ndeliveries\x18\n \x03(\x0b\x32\x1e.pasar.fulfillment.v1.DeliveryR\ndeliveries\x12\x37\n\x07\x66\x61ilure\x18\x0b \x01(\x0b\x32\x1d.pasar.fulfillment.v1.FailureR\x07\x66\x61ilure\x12\x16\n\x06\x62iller\x18\x0c \x01(\tR\x06\x62iller\x12)\n\x10\x62iller_reference\x18\r \x01(\tR\x0f\x62illerReference\x12;\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12?\n\rcomplete_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0c\x63ompleteTime\x1a>\n\x10\x44\x65stinationEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xf0\x01\n\x10\x46ulfillmentEvent\x12\x1a\n\x08sequence\x18\x01 \x01(\x03R\x08sequence\x12>\n\x04type\x18\x02 \x01(\x0e\x32*.pasar.fulfillment.v1.FulfillmentEventTypeR\x04type\x12\x43\n\x0b\x66ulfillment\x18\x03 \x01(\x0b\x32!.pasar.fulfillment.v1.FulfillmentR\x0b\x66ulfillment\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime*\x93\x01\n\x10\x46ulfillmentState\x12!\n\x1d\x46ULFILLMENT_STATE_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x46ULFILLMENT_STATE_PENDING\x10\x01\x12\x1f\n\x1b\x46ULFILLMENT_STATE_SUCCEEDED\x10\x02\x12\x1c\n\x18\x46ULFILLMENT_STATE_FAILED\x10\x03*\xca\x01\n\rFailureReason\x12\x1e\n\x1a\x46\x41ILURE_REASON_UNSPECIFIED\x10\x00\x12(\n$FAILURE_REASON_DESTINATION_NOT_FOUND\x10\x01\x12&\n\"FAILURE_REASON_DESTINATION_REFUSED\x10\x02\x12&\n\"FAILURE_REASON_PRODUCT_UNAVAILABLE\x10\x03\x12\x1f\n\x1b\x46\x41ILURE_REASON_BILLER_ERROR\x10\x04*\xab\x01\n\x14\x46ulfillmentEventType\x12&\n\"FULFILLMENT_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x46ULFILLMENT_EVENT_TYPE_CREATED\x10\x01\x12$\n FULFILLMENT_EVENT_TYPE_SUCCEEDED\x10\x02\x12!\n\x1d\x46ULFILLMENT_EVENT_TYPE_FAILED\x10\x03\x42MZKgithub.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1;fulfillmentv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&pasar/fulfillment/v1/fulfillment.proto\x12\x14pasar.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpasar/common/v1/money.proto\x1a#pasar/common/v1/trace_context.proto\x1a\x1epasar/product/v1/product.proto\"z\n\x08\x44\x65livery\x12#\n\rserial_number\x18\x01 \x01(\tR\x0cserialNumber\x12\x14\n\x05token\x18\x02 \x01(\tR\x05token\x12\x10\n\x03kwh\x18\x03 \x01(\tR\x03kwh\x12!\n\x0cvoucher_code\x18\x04 \x01(\tR\x0bvoucherCode\"`\n\x07\x46\x61ilure\x12;\n\x06reason\x18\x01 \x01(\x0e\x32#.pasar.fulfillment.v1.FailureReasonR\x06reason\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"\xd2\x06\n\x0b\x46ulfillment\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n\x08order_id\x18\x02 \x01(\tR\x07orderId\x12\x1d\n\npackage_id\x18\x03 \x01(\tR\tpackageId\x12\x1d\n\nproduct_id\x18\x04 \x01(\tR\tproductId\x12\x43\n\rdelivery_kind\x18\x05 \x01(\x0e\x32\x1e.pasar.product.v1.DeliveryKindR\x0c\x64\x65liveryKind\x12\x1a\n\x08quantity\x18\x06 \x01(\x05R\x08quantity\x12.\n\x06\x61mount\x18\x07 \x01(\x0b\x32\x16.pasar.common.v1.MoneyR\x06\x61mount\x12T\n\x0b\x64\x65stination\x18\x08 \x03(\x0b\x32\x32.pasar.fulfillment.v1.Fulfillment.DestinationEntryR\x0b\x64\x65stination\x12<\n\x05state\x18\t \x01(\x0e\x32&.pasar.fulfillment.v1.FulfillmentStateR\x05state\x12>\n\ndeliveries\x18\n \x03(\x0b\x32\x1e.pasar.fulfillment.v1.DeliveryR\ndeliveries\x12\x37\n\x07\x66\x61ilure\x18\x0b \x01(\x0b\x32\x1d.pasar.fulfillment.v1.FailureR\x07\x66\x61ilure\x12\x16\n\x06\x62iller\x18\x0c \x01(\tR\x06\x62iller\x12)\n\x10\x62iller_reference\x18\r \x01(\tR\x0f\x62illerReference\x12;\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12?\n\rcomplete_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0c\x63ompleteTime\x1a>\n\x10\x44\x65stinationEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xb4\x02\n\x10\x46ulfillmentEvent\x12\x1a\n\x08sequence\x18\x01 \x01(\x03R\x08sequence\x12>\n\x04type\x18\x02 \x01(\x0e\x32*.pasar.fulfillment.v1.FulfillmentEventTypeR\x04type\x12\x43\n\x0b\x66ulfillment\x18\x03 \x01(\x0b\x32!.pasar.fulfillment.v1.FulfillmentR\x0b\x66ulfillment\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x42\n\rtrace_context\x18\x05 \x01(\x0b\x32\x1d.pasar.common.v1.TraceContextR\x0ctraceContext*\x93\x01\n\x10\x46ulfillmentState\x12!\n\x1d\x46ULFILLMENT_STATE_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x46ULFILLMENT_STATE_PENDING\x10\x01\x12\x1f\n\x1b\x46ULFILLMENT_STATE_SUCCEEDED\x10\x02\x12\x1c\n\x18\x46ULFILLMENT_STATE_FAILED\x10\x03*\xca\x01\n\rFailureReason\x12\x1e\n\x1a\x46\x41ILURE_REASON_UNSPECIFIED\x10\x00\x12(\n$FAILURE_REASON_DESTINATION_NOT_FOUND\x10\x01\x12&\n\"FAILURE_REASON_DESTINATION_REFUSED\x10\x02\x12&\n\"FAILURE_REASON_PRODUCT_UNAVAILABLE\x10\x03\x12\x1f\n\x1b\x46\x41ILURE_REASON_BILLER_ERROR\x10\x04*\xab\x01\n\x14\x46ulfillmentEventType\x12&\n\"FULFILLMENT_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x46ULFILLMENT_EVENT_TYPE_CREATED\x10\x01\x12$\n FULFILLMENT_EVENT_TYPE_SUCCEEDED\x10\x02\x12!\n\x1d\x46ULFILLMENT_EVENT_TYPE_FAILED\x10\x03\x42MZKgithub.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1;fulfillmentv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,20 +38,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'ZKgithub.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1;fulfillmentv1'
   _globals['_FULFILLMENT_DESTINATIONENTRY']._loaded_options = None
   _globals['_FULFILLMENT_DESTINATIONENTRY']._serialized_options = b'8\001'
-  _globals['_FULFILLMENTSTATE']._serialized_start=1477
-  _globals['_FULFILLMENTSTATE']._serialized_end=1624
-  _globals['_FAILUREREASON']._serialized_start=1627
-  _globals['_FAILUREREASON']._serialized_end=1829
-  _globals['_FULFILLMENTEVENTTYPE']._serialized_start=1832
-  _globals['_FULFILLMENTEVENTTYPE']._serialized_end=2003
-  _globals['_DELIVERY']._serialized_start=158
-  _globals['_DELIVERY']._serialized_end=280
-  _globals['_FAILURE']._serialized_start=282
-  _globals['_FAILURE']._serialized_end=378
-  _globals['_FULFILLMENT']._serialized_start=381
-  _globals['_FULFILLMENT']._serialized_end=1231
-  _globals['_FULFILLMENT_DESTINATIONENTRY']._serialized_start=1169
-  _globals['_FULFILLMENT_DESTINATIONENTRY']._serialized_end=1231
-  _globals['_FULFILLMENTEVENT']._serialized_start=1234
-  _globals['_FULFILLMENTEVENT']._serialized_end=1474
+  _globals['_FULFILLMENTSTATE']._serialized_start=1582
+  _globals['_FULFILLMENTSTATE']._serialized_end=1729
+  _globals['_FAILUREREASON']._serialized_start=1732
+  _globals['_FAILUREREASON']._serialized_end=1934
+  _globals['_FULFILLMENTEVENTTYPE']._serialized_start=1937
+  _globals['_FULFILLMENTEVENTTYPE']._serialized_end=2108
+  _globals['_DELIVERY']._serialized_start=195
+  _globals['_DELIVERY']._serialized_end=317
+  _globals['_FAILURE']._serialized_start=319
+  _globals['_FAILURE']._serialized_end=415
+  _globals['_FULFILLMENT']._serialized_start=418
+  _globals['_FULFILLMENT']._serialized_end=1268
+  _globals['_FULFILLMENT_DESTINATIONENTRY']._serialized_start=1206
+  _globals['_FULFILLMENT_DESTINATIONENTRY']._serialized_end=1268
+  _globals['_FULFILLMENTEVENT']._serialized_start=1271
+  _globals['_FULFILLMENTEVENT']._serialized_end=1579
 # @@protoc_insertion_point(module_scope)

@@ -12,6 +12,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from pasar.common.v1 import money_pb2 as _money_pb2
+from pasar.common.v1 import trace_context_pb2 as _trace_context_pb2
 from pasar.product.v1 import product_pb2 as _product_pb2
 import builtins as _builtins
 import sys
@@ -320,6 +321,7 @@ class FulfillmentEvent(_message.Message):
     TYPE_FIELD_NUMBER: _builtins.int
     FULFILLMENT_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    TRACE_CONTEXT_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """The event's position in the fulfillment service's log: strictly increasing, never
     reused. Consumers store the last sequence they handled and resume after it.
@@ -334,6 +336,14 @@ class FulfillmentEvent(_message.Message):
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When the change happened."""
 
+    @_builtins.property
+    def trace_context(self) -> _trace_context_pb2.TraceContext:
+        """The trace context of what caused the change: CreateFulfillment's call for CREATED;
+        for SUCCEEDED and FAILED, which follow the biller's answer, the call that created the
+        fulfillment. A consumer's span for the event links to it. Empty when that call was
+        not traced.
+        """
+
     def __init__(
         self,
         *,
@@ -341,10 +351,11 @@ class FulfillmentEvent(_message.Message):
         type: Global___FulfillmentEventType.ValueType = ...,
         fulfillment: Global___Fulfillment | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        trace_context: _trace_context_pb2.TraceContext | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "fulfillment", b"fulfillment"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "fulfillment", b"fulfillment", "trace_context", b"trace_context"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "fulfillment", b"fulfillment", "sequence", b"sequence", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "fulfillment", b"fulfillment", "sequence", b"sequence", "trace_context", b"trace_context", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

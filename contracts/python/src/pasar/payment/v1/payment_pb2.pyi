@@ -13,6 +13,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from pasar.common.v1 import money_pb2 as _money_pb2
+from pasar.common.v1 import trace_context_pb2 as _trace_context_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -609,6 +610,7 @@ class PaymentEvent(_message.Message):
     PAYMENT_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     REFUND_FIELD_NUMBER: _builtins.int
+    TRACE_CONTEXT_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """The event's position in the payment service's log: strictly increasing, never reused.
     Consumers store the last sequence they handled and resume after it.
@@ -627,6 +629,14 @@ class PaymentEvent(_message.Message):
     def refund(self) -> Global___Refund:
         """The refund that happened; set only for REFUNDED events."""
 
+    @_builtins.property
+    def trace_context(self) -> _trace_context_pb2.TraceContext:
+        """The trace context of what caused the change: the call (the provider's notification
+        for PAID, CreatePayment for CREATED, RefundPayment for REFUNDED), or, for a change the
+        service made on its own (EXPIRED), the call that created the payment. A consumer's
+        span for the event links to it. Empty when that call was not traced.
+        """
+
     def __init__(
         self,
         *,
@@ -635,10 +645,11 @@ class PaymentEvent(_message.Message):
         payment: Global___Payment | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         refund: Global___Refund | None = ...,
+        trace_context: _trace_context_pb2.TraceContext | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "payment", b"payment", "refund", b"refund"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "payment", b"payment", "refund", b"refund", "trace_context", b"trace_context"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "payment", b"payment", "refund", b"refund", "sequence", b"sequence", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "payment", b"payment", "refund", b"refund", "sequence", b"sequence", "trace_context", b"trace_context", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
