@@ -11,7 +11,7 @@ from pasar_kit.timestamps import utc_now
 from pasar_order.main import MIGRATIONS_DIR
 from pasar_order.models import Order, OrderState
 
-LATEST = "005_order_numbers_and_lookups"
+LATEST = "006_trace_context"
 
 
 def unique_columns(database: peewee.Database, table: str) -> set[tuple[str, ...]]:
@@ -26,6 +26,12 @@ def column_names(database: peewee.Database, table: str) -> set[str]:
     return {column.name for column in database.get_columns(table)}
 
 
+def roll_back_to(router: Router, name: str) -> None:
+    """Rolls the migrations after name back, newest first."""
+    while router.done[-1] != name:
+        router.rollback()
+
+
 def test_request_ids_become_case_sensitive_and_back(database: peewee.Database) -> None:
     """Migration 3 (the binary collation on MariaDB; SQLite always compared bytes) keeps
     request_id nullable and unique, and rolls back while no ids differing only in case are
@@ -33,9 +39,7 @@ def test_request_ids_become_case_sensitive_and_back(database: peewee.Database) -
     with database.connection_context():
         router = Router(database, migrate_dir=MIGRATIONS_DIR)
         assert router.done[-1] == LATEST
-        for _ in range(3):
-            router.rollback()
-        assert router.done[-1] == "002_claimant_names"
+        roll_back_to(router, "002_claimant_names")
         router.run()
         assert router.done[-1] == LATEST
         request_id = {column.name: column for column in database.get_columns("orders")}["request_id"]
@@ -64,9 +68,7 @@ def test_deliveries_roll_back_to_paid_orders_and_apply_again(database: peewee.Da
                 complete_time=now,
             ).execute()
         router = Router(database, migrate_dir=MIGRATIONS_DIR)
-        router.rollback()
-        router.rollback()
-        assert router.done[-1] == "003_case_sensitive_request_ids"
+        roll_back_to(router, "003_case_sensitive_request_ids")
         rows = database.execute_sql("SELECT state FROM orders ORDER BY id").fetchall()
         assert [row[0] for row in rows] == ["PAID", "PAID"]
         assert "complete_time" not in {column.name for column in database.get_columns("orders")}
@@ -84,8 +86,7 @@ def test_orders_placed_before_numbers_get_one_and_the_rollback_drops_them(databa
     now = utc_now()
     with database.connection_context():
         router = Router(database, migrate_dir=MIGRATIONS_DIR)
-        router.rollback()
-        assert router.done[-1] == "004_deliveries"
+        roll_back_to(router, "004_deliveries")
         assert "order_number" not in {column.name for column in database.get_columns("orders")}
         assert "order_lookup_failures" not in database.get_tables()
         naive_now = now.replace(tzinfo=None)
@@ -109,11 +110,44 @@ def test_orders_placed_before_numbers_get_one_and_the_rollback_drops_them(databa
         # The sweeper deletes passed windows by window_start: by the index, never a scan that
         # would lock every count (MariaDB locks each row a DELETE reads).
         assert ("window_start",) in indexed_columns(database, "order_lookup_failures")
-        router.rollback()
+        roll_back_to(router, "004_deliveries")
         assert "order_number" not in {column.name for column in database.get_columns("orders")}
         assert "package_display_name_en" not in {
             column.name for column in database.get_columns("order_lines")
         }
         assert "order_lookup_failures" not in database.get_tables()
+        router.run()
+        assert router.done[-1] == LATEST
+
+
+TRACED_TABLES = ("orders", "emails", "reservation_tasks", "fulfillment_tasks", "refund_tasks")
+
+
+def test_trace_columns_come_empty_for_rows_written_before_and_the_rollback_drops_them(
+    database: peewee.Database,
+) -> None:
+    """Migration 6 gives orders and every outbox traceparent and tracestate, empty for the
+    rows already there (never traced); the rollback drops them and the migration applies again."""
+    now = utc_now()
+    with database.connection_context():
+        router = Router(database, migrate_dir=MIGRATIONS_DIR)
+        roll_back_to(router, "005_order_numbers_and_lookups")
+        assert not any("traceparent" in column_names(database, table) for table in TRACED_TABLES)
+        naive_now = now.replace(tzinfo=None)
+        columns = "id, request_fingerprint, state, customer_email, language_code, payment_channel_code,"
+        columns += " currency_code, subtotal, payment_requested, access_token_hash, create_time, update_time"
+        placeholders = ", ".join([database.param] * 12)
+        values = ("ord_1", "f", "PAID", "budi@example.co.id", "id", "bca_va", "IDR", 10_000, True)
+        database.execute_sql(
+            f"INSERT INTO orders ({columns}) VALUES ({placeholders})", (*values, "0" * 64, naive_now, naive_now)
+        )
+        router.run()
+        assert router.done[-1] == LATEST
+        for table in TRACED_TABLES:
+            assert {"traceparent", "tracestate"} <= column_names(database, table)
+        order = Order.get_by_id("ord_1")
+        assert (order.traceparent, order.tracestate) == ("", "")
+        roll_back_to(router, "005_order_numbers_and_lookups")
+        assert not any("tracestate" in column_names(database, table) for table in TRACED_TABLES)
         router.run()
         assert router.done[-1] == LATEST

@@ -72,7 +72,18 @@ class BaseModel(peewee.Model):
         database = database_proxy
 
 
-class Order(BaseModel):
+class TracedRow(BaseModel):
+    """A row whose later work joins the trace that wrote it: the W3C trace context of the
+    span current when it was written (pasar_kit.telemetry.trace_columns; empty when the
+    writer was not traced), read back by stored_context for the span of that work."""
+
+    traceparent = peewee.CharField(max_length=55, default="")
+    tracestate = peewee.CharField(max_length=512, default="")
+
+
+class Order(TracedRow):
+    """An order; its trace context is the checkout's, which its settlement and deliveries join."""
+
     id = peewee.CharField(max_length=36, primary_key=True)
     # The number people read out ("PSR-7K3M9Q", pasar_order.order_numbers), given with the
     # intent; unique. NULL never happens since migration 5 numbered the older orders.
@@ -200,8 +211,9 @@ class OutboxState(enum.StrEnum):
     FAILED = "FAILED"  # gave up for good (a step the peer refuses forever); logged
 
 
-class OutboxRow(BaseModel):
-    """Work to do after a committed change, claimed with a lease and retried with backoff."""
+class OutboxRow(TracedRow):
+    """Work to do after a committed change, claimed with a lease and retried with backoff;
+    its trace context is the one of the change that queued it."""
 
     id = peewee.AutoField()
     state = peewee.CharField(max_length=8, default=OutboxState.QUEUED)
