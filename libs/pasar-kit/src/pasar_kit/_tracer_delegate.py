@@ -1,0 +1,56 @@
+"""The global tracer provider pasar_kit.telemetry sets: it follows whichever provider is on.
+
+OpenTelemetry lets a process set its global provider once. Code that takes its tracer from
+the global (Flask's instrumentation, say) would keep a provider that ``shutdown_tracing``
+ended; this one asks, at each span, for the provider configured now (a no-op tracer when
+tracing is off). Imported only when tracing is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.util.types import Attributes
+
+_NO_OP = trace.NoOpTracer()
+
+
+class DelegatingTracerProvider(trace.TracerProvider):
+    def __init__(self, current: Callable[[], trace.TracerProvider | None]) -> None:
+        self._current = current
+
+    def get_tracer(
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes = None,
+    ) -> trace.Tracer:
+        return _DelegatingTracer(
+            self._current, (instrumenting_module_name, instrumenting_library_version, schema_url, attributes)
+        )
+
+
+class _DelegatingTracer(trace.Tracer):
+    def __init__(self, current: Callable[[], trace.TracerProvider | None], scope: tuple[Any, ...]) -> None:
+        self._current = current
+        self._scope = scope
+        self._cached: tuple[trace.TracerProvider | None, trace.Tracer] = (None, _NO_OP)
+
+    def _tracer(self) -> trace.Tracer:
+        provider = self._current()
+        if provider is None:
+            return _NO_OP
+        cached_provider, tracer = self._cached
+        if cached_provider is not provider:
+            tracer = provider.get_tracer(*self._scope)
+            self._cached = (provider, tracer)
+        return tracer
+
+    def start_span(self, *args: Any, **kwargs: Any) -> trace.Span:
+        return self._tracer().start_span(*args, **kwargs)
+
+    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
+        return self._tracer().start_as_current_span(*args, **kwargs)

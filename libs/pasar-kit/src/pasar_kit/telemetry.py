@@ -1,0 +1,375 @@
+"""OpenTelemetry traces for every Python process, on only when an OTLP endpoint is set.
+
+Tracing is ON iff ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is
+set and non-empty, ``OTEL_SDK_DISABLED`` is not ``true`` and ``OTEL_TRACES_EXPORTER`` is not
+``none``. OFF, no OpenTelemetry module is imported (every import below sits on the ON path),
+no interceptor is added and every function here returns at its first line: nothing is slower.
+
+ON, :func:`configure_tracing` (once per process, before the database opens) sets up the SDK
+the way operators know from other programs: the resource from ``OTEL_SERVICE_NAME`` and
+``OTEL_RESOURCE_ATTRIBUTES``, the sampler from ``OTEL_TRACES_SAMPLER``/``_ARG`` (the SDK's
+default, parentbased_always_on), a batch processor, the OTLP exporter over gRPC or
+http/protobuf (``OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL``; the exporter reads its endpoint,
+headers and timeout itself), and W3C tracecontext and baggage propagation. The ecosystem's
+instrumentations make the spans: gRPC server and client (:func:`server_interceptors`,
+:func:`instrument_channel`) and the driver ``DATABASE_URL`` names (sqlite3 or PyMySQL).
+
+Work that a row queued for later (an event, an outbox row) keeps the context of the span that
+wrote it (:func:`current_trace_context`, :func:`trace_columns`), and its later processing
+runs in :func:`span_for_stored_work`, so one trace shows a purchase even across a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+import grpc
+
+from pasar.common.v1.trace_context_pb2 import TraceContext
+from pasar_kit.config import ConfigError, Env
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.trace import Tracer
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID_ATTRIBUTE = "pasar.request_id"
+
+ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+GRPC, HTTP_PROTOBUF = "grpc", "http/protobuf"
+# The samplers OTEL_TRACES_SAMPLER may name (the SDK's own names; the ratio ones take _ARG).
+SAMPLERS = (
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+)
+DEFAULT_SAMPLER = "parentbased_always_on"
+# Calls no one needs a trace of: the orchestrator's probes and grpcurl's questions.
+UNTRACED_SERVICE_PREFIXES = ("grpc.health.v1.Health", "grpc.reflection.")
+
+
+def tracing_wanted(env: Env) -> bool:
+    """The ON rule of the module docstring (read from env; nothing is imported)."""
+    if not any(env.optional(name) for name in ENDPOINT_VARIABLES):
+        return False
+    if env.string("OTEL_SDK_DISABLED", "false").strip().lower() == "true":
+        return False
+    return env.string("OTEL_TRACES_EXPORTER", "otlp").strip().lower() != "none"
+
+
+@dataclass
+class _Tracing:
+    """What configure_tracing set up; None (the module's _state) while tracing is off."""
+
+    provider: TracerProvider
+    tracer: Tracer
+    database_instrumentor: Any  # a BaseInstrumentor (untyped package), undone at shutdown
+
+
+_state: _Tracing | None = None
+_lock = threading.Lock()
+_global_provider_set = False
+
+
+def tracing_enabled() -> bool:
+    return _state is not None
+
+
+def configure_tracing(service_name: str, env: Env, *, exporter: SpanExporter | None = None) -> bool:
+    """Turns tracing on when env says so (see the module docstring); returns whether it is on.
+
+    service_name is the default of ``OTEL_SERVICE_NAME``. Call it before the database opens:
+    the driver's instrumentation wraps connections made afterwards. exporter is for tests: it
+    turns tracing on whatever env says and receives each span as it ends.
+    A second call while tracing is on changes nothing.
+    """
+    global _state  # noqa: PLW0603 - one tracer provider per process
+    if exporter is None and not tracing_wanted(env):
+        return False
+    with _lock:
+        if _state is not None:
+            return True
+        from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415 - only when on
+        from opentelemetry.sdk.trace.export import (  # noqa: PLC0415
+            BatchSpanProcessor,
+            SimpleSpanProcessor,
+        )
+
+        _set_propagators()
+        provider = TracerProvider(resource=_resource(service_name, env), sampler=_sampler(env))
+        if exporter is None:
+            provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(env)))
+        else:
+            provider.add_span_processor(SimpleSpanProcessor(exporter))
+        instrumentor = _instrument_database(env, provider)
+        _state = _Tracing(provider, provider.get_tracer("pasar_kit.telemetry"), instrumentor)
+        _set_global_provider()
+    log.info("tracing on", extra={"service_name": _state.provider.resource.attributes.get("service.name")})
+    return True
+
+
+def shutdown_tracing() -> None:
+    """Exports the spans still queued and turns tracing off; idempotent (SIGTERM path and exit)."""
+    global _state
+    with _lock:
+        state, _state = _state, None
+    if state is None:
+        return
+    state.provider.shutdown()  # flushes the batch processor
+    if state.database_instrumentor is not None:
+        state.database_instrumentor.uninstrument()
+
+
+def _resource(service_name: str, env: Env) -> Any:
+    """service.name from OTEL_SERVICE_NAME, else OTEL_RESOURCE_ATTRIBUTES, else service_name;
+    the other OTEL_RESOURCE_ATTRIBUTES pairs merge in (values percent-decoded, as the spec says)."""
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource  # noqa: PLC0415
+
+    attributes: dict[str, str] = {SERVICE_NAME: service_name}
+    for pair in env.string("OTEL_RESOURCE_ATTRIBUTES", "").split(","):
+        key, separator, value = pair.partition("=")
+        if separator and key.strip():
+            attributes[key.strip()] = unquote(value.strip())
+    if name := env.optional("OTEL_SERVICE_NAME"):
+        attributes[SERVICE_NAME] = name
+    return Resource.create(attributes)
+
+
+def _sampler(env: Env) -> Any:
+    """The sampler OTEL_TRACES_SAMPLER names (read from env, so tests and the process agree)."""
+    from opentelemetry.sdk.trace import sampling  # noqa: PLC0415
+
+    name = env.string("OTEL_TRACES_SAMPLER", DEFAULT_SAMPLER).strip().lower()
+    if name not in SAMPLERS:
+        raise ConfigError(f"OTEL_TRACES_SAMPLER must be one of {', '.join(SAMPLERS)}, not {name!r}")
+    ratio = 1.0
+    if name.endswith("traceidratio"):
+        ratio = env.number("OTEL_TRACES_SAMPLER_ARG", 1.0, minimum=0.0)
+        if ratio > 1.0:
+            raise ConfigError(f"OTEL_TRACES_SAMPLER_ARG must be between 0 and 1, not {ratio}")
+    samplers: dict[str, Any] = {
+        "always_on": sampling.ALWAYS_ON,
+        "always_off": sampling.ALWAYS_OFF,
+        "traceidratio": sampling.TraceIdRatioBased(ratio),
+        "parentbased_always_on": sampling.ParentBased(sampling.ALWAYS_ON),
+        "parentbased_always_off": sampling.ParentBased(sampling.ALWAYS_OFF),
+        "parentbased_traceidratio": sampling.ParentBased(sampling.TraceIdRatioBased(ratio)),
+    }
+    return samplers[name]
+
+
+def _otlp_exporter(env: Env) -> SpanExporter:
+    """OTLP over gRPC (the default) or http/protobuf; the exporter reads the rest of its env."""
+    protocol = next((env.string(name) for name in PROTOCOL_VARIABLES if env.optional(name)), GRPC)
+    protocol = protocol.strip().lower()
+    if protocol == GRPC:
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # noqa: PLC0415
+            OTLPSpanExporter as GrpcExporter,
+        )
+
+        return GrpcExporter()
+    if protocol == HTTP_PROTOBUF:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
+            OTLPSpanExporter as HttpExporter,
+        )
+
+        return HttpExporter()
+    variable = next(name for name in PROTOCOL_VARIABLES if env.optional(name))
+    raise ConfigError(f"{variable} must be {GRPC!r} or {HTTP_PROTOBUF!r}, not {protocol!r}")
+
+
+def _set_propagators() -> None:
+    from opentelemetry.baggage.propagation import W3CBaggagePropagator  # noqa: PLC0415
+    from opentelemetry.propagate import set_global_textmap  # noqa: PLC0415
+    from opentelemetry.propagators.composite import CompositePropagator  # noqa: PLC0415
+    from opentelemetry.trace.propagation.tracecontext import (  # noqa: PLC0415
+        TraceContextTextMapPropagator,
+    )
+
+    set_global_textmap(CompositePropagator([TraceContextTextMapPropagator(), W3CBaggagePropagator()]))
+
+
+def _instrument_database(env: Env, provider: TracerProvider) -> Any:
+    """Instruments the driver DATABASE_URL names: PyMySQL for mysql://, sqlite3 otherwise (a
+    service's default database is SQLite). The other driver's instrumentation is not imported."""
+    scheme = urlsplit(env.string("DATABASE_URL", "sqlite:///")).scheme
+    instrumentor: Any
+    if scheme in ("mysql", "mariadb"):
+        from opentelemetry.instrumentation.pymysql import (  # noqa: PLC0415
+            PyMySQLInstrumentor,
+        )
+
+        instrumentor = PyMySQLInstrumentor()
+    else:
+        from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor  # noqa: PLC0415
+
+        instrumentor = SQLite3Instrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    return instrumentor
+
+
+def _set_global_provider() -> None:
+    """Makes the global tracer provider (which others, like Flask's instrumentation, use) follow
+    this module's: set once per process, it hands out tracers of whichever provider is on."""
+    global _global_provider_set  # noqa: PLW0603
+    if _global_provider_set:
+        return
+    from opentelemetry import trace  # noqa: PLC0415
+
+    from pasar_kit._tracer_delegate import DelegatingTracerProvider  # noqa: PLC0415
+
+    trace.set_tracer_provider(DelegatingTracerProvider(_current_provider))
+    _global_provider_set = True
+
+
+def _current_provider() -> TracerProvider | None:
+    state = _state
+    return state.provider if state is not None else None
+
+
+def server_interceptors() -> list[grpc.ServerInterceptor]:
+    """The OpenTelemetry server interceptor ([] when off); GrpcServer puts it first, so the
+    call pipeline runs inside the server span. Health checks and reflection make no spans."""
+    state = _state
+    if state is None:
+        return []
+    from opentelemetry.instrumentation.grpc import (  # noqa: PLC0415
+        filters,
+        server_interceptor,
+    )
+
+    untraced = filters.any_of(*(filters.service_prefix(prefix) for prefix in UNTRACED_SERVICE_PREFIXES))
+    interceptor: grpc.ServerInterceptor = server_interceptor(  # type: ignore[no-untyped-call]
+        tracer_provider=state.provider, filter_=filters.negate(untraced)
+    )
+    return [interceptor]
+
+
+def instrument_channel(channel: grpc.Channel) -> grpc.Channel:
+    """channel with the OpenTelemetry client interceptor (a span per call, and the W3C
+    traceparent in its metadata); channel itself when off."""
+    state = _state
+    if state is None:
+        return channel
+    from opentelemetry.instrumentation.grpc import client_interceptor  # noqa: PLC0415
+    from opentelemetry.instrumentation.grpc.grpcext import (  # noqa: PLC0415
+        intercept_channel,
+    )
+
+    interceptor = client_interceptor(tracer_provider=state.provider)  # type: ignore[no-untyped-call]
+    instrumented: grpc.Channel = intercept_channel(channel, interceptor)  # type: ignore[no-untyped-call]
+    return instrumented
+
+
+def current_trace_context() -> TraceContext:
+    """The current span's W3C context, to store beside a row; empty when off or no span is valid."""
+    if _state is None:
+        return TraceContext()
+    from opentelemetry.trace.propagation.tracecontext import (  # noqa: PLC0415
+        TraceContextTextMapPropagator,
+    )
+
+    carrier: dict[str, str] = {}
+    TraceContextTextMapPropagator().inject(carrier)
+    return TraceContext(traceparent=carrier.get("traceparent", ""), tracestate=carrier.get("tracestate", ""))
+
+
+def trace_columns(context: TraceContext) -> dict[str, str]:
+    """The two columns a row keeps its cause's context in: ``Model.create(**trace_columns(...))``."""
+    return {"traceparent": context.traceparent, "tracestate": context.tracestate}
+
+
+def stored_trace_context(traceparent: str, tracestate: str) -> TraceContext:
+    """A row's two columns as a TraceContext (for span_for_stored_work or an event message)."""
+    return TraceContext(traceparent=traceparent or "", tracestate=tracestate or "")
+
+
+def span_for_stored_work(
+    name: str,
+    *,
+    parent: TraceContext | None,
+    links: Sequence[TraceContext] = (),
+    attributes: Mapping[str, str | int] | None = None,
+) -> AbstractContextManager[None]:
+    """A CONSUMER span, current inside the block, for work a stored row caused.
+
+    It is the child of parent and linked to each of links (OpenTelemetry's messaging
+    conventions; see issue16-shape.md for which context is which); an empty or invalid context
+    is skipped (no parent: a new trace, or the current span's child). ``messaging.system`` is
+    ``pasar`` and ``messaging.operation.type`` ``process`` unless attributes say otherwise.
+    An exception is recorded on the span and raised again. When off, the block just runs::
+
+        with span_for_stored_work("process mail-outbox", parent=stored_trace_context(row.traceparent,
+                row.tracestate), attributes={"messaging.destination.name": "mail-outbox",
+                "messaging.message.id": row.id}):
+            send(row)
+    """
+    state = _state
+    if state is None:
+        return nullcontext()
+    return _stored_work_span(state, name, parent, links, attributes or {})
+
+
+@contextmanager
+def _stored_work_span(
+    state: _Tracing,
+    name: str,
+    parent: TraceContext | None,
+    links: Sequence[TraceContext],
+    attributes: Mapping[str, str | int],
+) -> Iterator[None]:
+    from opentelemetry import trace  # noqa: PLC0415
+
+    parent_context = _extracted(parent)
+    span_links = [
+        trace.Link(trace.get_current_span(context).get_span_context())
+        for context in map(_extracted, links)
+        if context is not None
+    ]
+    with state.tracer.start_as_current_span(
+        name,
+        context=parent_context,
+        kind=trace.SpanKind.CONSUMER,
+        links=span_links,
+        attributes={"messaging.system": "pasar", "messaging.operation.type": "process", **attributes},
+    ):
+        yield
+
+
+def _extracted(stored: TraceContext | None) -> Context | None:
+    """The context stored names, or None when it is empty or not a valid W3C traceparent."""
+    if stored is None or not stored.traceparent:
+        return None
+    from opentelemetry import trace  # noqa: PLC0415
+    from opentelemetry.context import Context  # noqa: PLC0415
+    from opentelemetry.trace.propagation.tracecontext import (  # noqa: PLC0415
+        TraceContextTextMapPropagator,
+    )
+
+    carrier = {"traceparent": stored.traceparent, "tracestate": stored.tracestate}
+    context = TraceContextTextMapPropagator().extract(carrier, context=Context())
+    return context if trace.get_current_span(context).get_span_context().is_valid else None
+
+
+def annotate(attributes: Mapping[str, str | int]) -> None:
+    """Sets attributes on the current span (the server span, in a call); nothing when off."""
+    if _state is None:
+        return
+    from opentelemetry import trace  # noqa: PLC0415
+
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attributes(attributes)
