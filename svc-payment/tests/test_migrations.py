@@ -1,7 +1,8 @@
 """The schema comes from the migrations alone, it is the one the models describe; migration
 004 (refunds) gives existing payments a zero refunded total, and rolls back while no refund
 is stored; migration 005 marks the wallets paid by phone number, gives the channels their
-times to pay, and rolls both back."""
+times to pay, and rolls both back; migration 006 gives payments and events an empty trace
+context (untraced) and rolls back."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pasar_kit.money import rupiah
 from pasar_kit.timestamps import utc_now
 from pasar_payment.main import MIGRATIONS_DIR
 from pasar_payment.messages import payment_message
-from pasar_payment.models import MODELS, ChannelKind, Payment, PaymentState, database_proxy
+from pasar_payment.models import MODELS, ChannelKind, Payment, PaymentEvent, PaymentState, database_proxy
 from pasar_testkit.mariadb import MariaDBServer
 
 
@@ -63,7 +64,7 @@ def test_the_migrated_schema_is_the_one_the_models_describe(database_url: str, f
     migrated = db.connect(database_url, max_connections=2)
     from_models = db.bind(database_proxy, fresh_url, max_connections=2)
     try:
-        assert db.migrate(migrated, MIGRATIONS_DIR)[-1] == "005_phone_wallets_and_windows"
+        assert db.migrate(migrated, MIGRATIONS_DIR)[-1] == "006_trace_context"
         with from_models.connection_context():
             from_models.create_tables(MODELS)
         expected = schema(from_models)
@@ -81,6 +82,7 @@ def test_the_refunds_migration_rolls_back_while_no_refund_is_stored(database_url
             router = Router(database, migrate_dir=MIGRATIONS_DIR)
             router.run()
             before = schema(database)
+            router.rollback()  # 006_trace_context
             router.rollback()  # 005_phone_wallets_and_windows
             router.rollback()
             assert "refund" not in database.get_tables()
@@ -97,6 +99,7 @@ def test_the_refunds_migration_refuses_to_roll_back_over_stored_refunds(service:
     refund(service.stub, payment.id, 1_000)
     with service.database.connection_context():
         router = Router(service.database, migrate_dir=MIGRATIONS_DIR)
+        router.rollback()  # 006_trace_context
         router.rollback()  # 005_phone_wallets_and_windows
         with pytest.raises(RuntimeError, match="refunds are stored"):
             router.rollback()
@@ -139,6 +142,57 @@ def test_payments_stored_before_the_refunds_migration_have_refunded_nothing(data
         db.close_pool(database)
 
 
+def test_rows_stored_before_the_trace_context_migration_read_as_untraced(database_url: str) -> None:
+    database = db.bind(database_proxy, database_url, max_connections=2)
+    try:
+        with database.connection_context():
+            router = Router(database, migrate_dir=MIGRATIONS_DIR)
+            router.run("005_phone_wallets_and_windows")
+            before = schema(database)
+            now = utc_now()
+            payment_id = new_id("pay")
+            columns = {
+                "id": payment_id,
+                "order_id": "ord-before-traces",
+                "channel_code": "qris",
+                "channel_kind": ChannelKind.QRIS.value,
+                "state": PaymentState.PENDING.value,
+                "currency_code": "IDR",
+                "amount": 10_000,
+                "fee": 70,
+                "total": 10_070,
+                "provider": "sandbox",
+                "provider_reference": "SBXTRACES",
+                "refunded_total": 0,
+                "instructions": '{"qrString": "000201"}',
+                "create_time": now,
+                "expire_time": now,
+                "update_time": now,
+            }
+            peewee.Table("payment", list(columns)).bind(database).insert(columns).execute()
+            event = {
+                "sequence": 1,
+                "type": "CREATED",
+                "payment_id": payment_id,
+                "payment": b"",
+                "create_time": now,
+            }
+            peewee.Table("payment_event", list(event)).bind(database).insert(event).execute()
+            router.run()
+            assert router.done[-1] == "006_trace_context"
+            stored, stored_event = Payment.get_by_id(payment_id), PaymentEvent.get_by_id(1)
+            assert (stored.traceparent, stored.tracestate) == ("", "")
+            assert (stored_event.traceparent, stored_event.tracestate) == ("", "")
+            # NOT NULL: a row never holds a missing context, only an empty one.
+            with pytest.raises(peewee.IntegrityError), database.atomic():
+                Payment.update(traceparent=None).where(Payment.id == payment_id).execute()
+            router.rollback()
+            assert schema(database) == before
+            assert database.execute_sql("SELECT COUNT(*) FROM payment_event").fetchone()[0] == 1
+    finally:
+        db.close_pool(database)
+
+
 def channel_terms(database: peewee.Database) -> dict[str, tuple[int, bool | None]]:
     """Each channel's payment_ttl_seconds and requires_phone_number (None before 005)."""
     columns = [column.name for column in database.get_columns("payment_channel")]
@@ -159,7 +213,7 @@ def test_the_windows_and_phone_wallets_migration_applies_and_rolls_back(database
             database.execute_sql(
                 "UPDATE payment_channel SET payment_ttl_seconds = 7200 WHERE code = 'indomaret'"
             )
-            router.run()
+            router.run("005_phone_wallets_and_windows")
             after = channel_terms(database)
             assert after == {
                 "qris": (900, False),

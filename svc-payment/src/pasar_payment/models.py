@@ -55,6 +55,16 @@ class EventType(enum.StrEnum):
     REFUNDED = "REFUNDED"
 
 
+def traceparent_field() -> peewee.CharField:
+    """A W3C traceparent (55 characters in version 00); "" when the writer was not traced."""
+    return peewee.CharField(max_length=55, default="", constraints=[peewee.SQL("DEFAULT ''")])
+
+
+def tracestate_field() -> peewee.CharField:
+    """A W3C tracestate, within the 512 characters the specification asks every vendor to keep."""
+    return peewee.CharField(max_length=512, default="", constraints=[peewee.SQL("DEFAULT ''")])
+
+
 class BaseModel(peewee.Model):
     class Meta:
         database = database_proxy
@@ -114,6 +124,10 @@ class Payment(BaseModel):
     # The sum of the payment's refunds, kept beside the total so that the check of what
     # is left to refund reads the row it locks (pasar_payment.refunds).
     refunded_total = peewee.BigIntegerField(default=0)
+    # The trace context of CreatePayment's span (W3C; "" when untraced, migration 006): the
+    # expiry sweep's span for this payment joins the checkout's trace through it.
+    traceparent = traceparent_field()
+    tracestate = tracestate_field()
 
     class Meta:
         table_name = "payment"
@@ -161,6 +175,10 @@ class PaymentEvent(BaseModel):
     # The serialized pasar.payment.v1.Refund a REFUNDED event tells of; null for the others.
     refund = peewee.BlobField(null=True)
     create_time = UtcDateTimeField()
+    # The trace context of the call that caused the event ("" when untraced, migration 006);
+    # WatchPaymentEvents hands it on as PaymentEvent.trace_context.
+    traceparent = traceparent_field()
+    tracestate = tracestate_field()
 
     class Meta:
         table_name = "payment_event"
