@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { errorResponse, installFakeGateway, jsonResponse } from "@/testing/gateway";
 
 import { ApiError, isAbort, parseErrorBody, requestJson } from "./http";
+import { newTraceId, traceIdOf } from "./traceparent";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -98,6 +99,37 @@ describe("requestJson", () => {
   it("reports a success without a JSON body as an error", async () => {
     vi.stubGlobal("fetch", vi.fn().mockResolvedValue(new Response("not json", { status: 200 })));
     await expect(requestJson("GET", "/products")).rejects.toMatchObject({ code: "INTERNAL" });
+  });
+
+  it("sends a W3C traceparent on every request, each in a new trace unless told which", async () => {
+    const gateway = installFakeGateway().on("GET", "/api/v1/products", () => jsonResponse({ products: [] }));
+    await requestJson("GET", "/products");
+    await requestJson("GET", "/products");
+    const traceId = newTraceId();
+    await requestJson("GET", "/products", { traceId });
+    const sent = gateway.requests.map((request) => request.headers.get("traceparent") ?? "");
+    for (const value of sent) expect(value).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(new Set(sent.map((value) => traceIdOf(value))).size).toBe(3);
+    expect(traceIdOf(sent[2] ?? "")).toBe(traceId);
+  });
+
+  it("names the request's trace id on the error it throws", async () => {
+    const gateway = installFakeGateway().on("POST", "/api/v1/orders", () => errorResponse(503, "UNAVAILABLE", "down"));
+    const error = await requestJson("POST", "/orders", { body: {} }).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(ApiError);
+    const sentTraceId = traceIdOf(gateway.requests[0]?.headers.get("traceparent") ?? "");
+    expect(sentTraceId).toMatch(/^[0-9a-f]{32}$/);
+    expect((error as ApiError).traceId).toBe(sentTraceId);
+  });
+
+  it("names the trace id on a network failure and on a body that is not JSON", async () => {
+    const traceId = newTraceId();
+    vi.stubGlobal("fetch", vi.fn().mockRejectedValue(new TypeError("Failed to fetch")));
+    await expect(requestJson("GET", "/products", { traceId })).rejects.toMatchObject({ status: 0, traceId });
+    vi.stubGlobal("fetch", vi.fn().mockResolvedValue(new Response("<html>", { status: 502 })));
+    await expect(requestJson("GET", "/products", { traceId })).rejects.toMatchObject({ code: "UNAVAILABLE", traceId });
+    vi.stubGlobal("fetch", vi.fn().mockResolvedValue(new Response("not json", { status: 200 })));
+    await expect(requestJson("GET", "/products", { traceId })).rejects.toMatchObject({ code: "INTERNAL", traceId });
   });
 
   it("passes a caller's abort through as an abort, not an ApiError", async () => {

@@ -5,6 +5,8 @@
  */
 import { fromJson, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
 
+import { newTraceparent, TRACEPARENT_HEADER, traceIdOf } from "./traceparent";
+
 /** Where the gateway's API lives: on the storefront's own origin. */
 export const API_BASE = "/api/v1";
 
@@ -46,12 +48,22 @@ export class ApiError extends Error {
   readonly metadata: Readonly<Record<string, string>>;
   /** google.rpc.BadRequest's field violations. */
   readonly fieldViolations: readonly FieldViolation[];
+  /**
+   * The trace id the failed request's `traceparent` named (api/traceparent.ts), which a
+   * support person pastes into the trace viewer; undefined for a failure of no request.
+   */
+  readonly traceId: string | undefined;
 
   constructor(
     status: number,
     code: string,
     message: string,
-    extra: { reason?: string; metadata?: Record<string, string>; fieldViolations?: FieldViolation[] } = {},
+    extra: {
+      reason?: string;
+      metadata?: Record<string, string>;
+      fieldViolations?: FieldViolation[];
+      traceId?: string;
+    } = {},
   ) {
     super(message);
     this.status = status;
@@ -59,6 +71,7 @@ export class ApiError extends Error {
     this.reason = extra.reason;
     this.metadata = extra.metadata ?? {};
     this.fieldViolations = extra.fieldViolations ?? [];
+    this.traceId = extra.traceId;
   }
 
   /**
@@ -109,11 +122,14 @@ function stringRecord(value: unknown): Record<string, string> {
   );
 }
 
-/** Reads the gateway's error body; details are google.protobuf.Any in proto3 JSON. */
-export function parseErrorBody(status: number, body: unknown): ApiError {
+/**
+ * Reads the gateway's error body; details are google.protobuf.Any in proto3 JSON.
+ * traceId is the trace the request was sent in, kept on the error.
+ */
+export function parseErrorBody(status: number, body: unknown, traceId?: string): ApiError {
   const fallbackCode = codeForStatus[status] ?? (status >= 500 ? "INTERNAL" : "UNKNOWN");
   const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
-  if (error === undefined) return new ApiError(status, fallbackCode, `HTTP ${status}`);
+  if (error === undefined) return new ApiError(status, fallbackCode, `HTTP ${status}`, { traceId });
   const code = typeof error.code === "string" && error.code !== "" ? error.code : fallbackCode;
   const message = typeof error.message === "string" ? error.message : `HTTP ${status}`;
   let reason: string | undefined;
@@ -134,7 +150,7 @@ export function parseErrorBody(status: number, body: unknown): ApiError {
       }
     }
   }
-  return new ApiError(status, code, message, { reason, metadata, fieldViolations });
+  return new ApiError(status, code, message, { reason, metadata, fieldViolations, traceId });
 }
 
 /** What a request sends besides its method and path. */
@@ -146,6 +162,11 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Aborts the request, for example when a newer one replaces it. */
   signal?: AbortSignal;
+  /**
+   * The trace of the user action this request serves (api/traceparent.ts' newTraceId), so
+   * that the retries of one action share it; a new trace when left out.
+   */
+  traceId?: string;
 }
 
 function urlFor(path: string, query: RequestOptions["query"]): string {
@@ -157,11 +178,21 @@ function urlFor(path: string, query: RequestOptions["query"]): string {
   return `${API_BASE}${path}${search === "" ? "" : `?${search}`}`;
 }
 
-/** Sends a request and returns its JSON body; throws ApiError for anything but 2xx. */
+/**
+ * Sends a request and returns its JSON body; throws ApiError for anything but 2xx. Each
+ * request carries a W3C `traceparent` (a new span id, in options.traceId's trace or a new
+ * one), and the ApiError it throws names that trace.
+ */
 export async function requestJson(method: "GET" | "POST", path: string, options: RequestOptions = {}): Promise<JsonValue> {
   const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
-  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  const traceparent = newTraceparent(options.traceId);
+  const traceId = traceIdOf(traceparent);
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    ...options.headers,
+    [TRACEPARENT_HEADER]: traceparent,
+  };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   let response: Response;
   try {
@@ -173,8 +204,8 @@ export async function requestJson(method: "GET" | "POST", path: string, options:
     });
   } catch (error) {
     if (options.signal?.aborted === true) throw options.signal.reason ?? error;
-    if (timeout.aborted) throw new ApiError(0, "DEADLINE_EXCEEDED", "the request timed out");
-    throw new ApiError(0, "UNAVAILABLE", error instanceof Error ? error.message : "the network failed");
+    if (timeout.aborted) throw new ApiError(0, "DEADLINE_EXCEEDED", "the request timed out", { traceId });
+    throw new ApiError(0, "UNAVAILABLE", error instanceof Error ? error.message : "the network failed", { traceId });
   }
   let body: unknown;
   try {
@@ -182,8 +213,8 @@ export async function requestJson(method: "GET" | "POST", path: string, options:
   } catch {
     body = undefined;
   }
-  if (!response.ok) throw parseErrorBody(response.status, body);
-  if (body === undefined) throw new ApiError(response.status, "INTERNAL", "the response is not JSON");
+  if (!response.ok) throw parseErrorBody(response.status, body, traceId);
+  if (body === undefined) throw new ApiError(response.status, "INTERNAL", "the response is not JSON", { traceId });
   return body as JsonValue;
 }
 

@@ -7,6 +7,7 @@ import { ACCESS_TOKEN, createOrderResponseJson, ORDER_ID, orderJson } from "@/te
 import { errorResponse, installFakeGateway, jsonResponse } from "@/testing/gateway";
 
 import { cancelOrder, createOrder, getOrder } from "./orders";
+import { traceIdOf } from "./traceparent";
 
 const request = create(CreateOrderRequestSchema, {
   customerEmail: "siti@example.co.id",
@@ -41,6 +42,10 @@ describe("the order client", () => {
     const created = await createOrder(request, "key-2");
     expect(created.order?.id).toBe(ORDER_ID);
     expect(gateway.requests.map((sent) => sent.headers.get("Idempotency-Key"))).toEqual(["key-2", "key-2"]);
+    // One shopper's action: the retry stays in the first try's trace, as a new span.
+    const [first, retry] = gateway.requests.map((sent) => sent.headers.get("traceparent") ?? "");
+    expect(traceIdOf(retry ?? "")).toBe(traceIdOf(first ?? ""));
+    expect(retry).not.toBe(first);
   });
 
   it("gives up after a few contended tries, and never retries a refusal", async () => {

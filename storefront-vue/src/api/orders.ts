@@ -9,6 +9,7 @@ import {
 } from "@pasar/contracts/pasar/order/v1/order_service_pb";
 
 import { ApiError, parseMessage, requestJson } from "./http";
+import { newTraceId } from "./traceparent";
 
 /** Pauses before each automatic retry of an order that met contention (ABORTED). */
 export const CONTENTION_RETRY_DELAYS_MS = [150, 600];
@@ -18,6 +19,7 @@ export const CONTENTION_RETRY_DELAYS_MS = [150, 600];
  * every retry of it, so that a retry after a lost answer returns the first order
  * instead of placing a second one. An answer of contention (ABORTED) is retried at once
  * with the same key, a few times, as the contract allows; other errors go to the caller.
+ * Those automatic retries are one shopper's action: they share one trace id.
  */
 export async function createOrder(
   request: CreateOrderRequest,
@@ -25,12 +27,14 @@ export async function createOrder(
   signal?: AbortSignal,
 ): Promise<CreateOrderResponse> {
   const body = toJson(CreateOrderRequestSchema, request);
+  const traceId = newTraceId();
   for (let attempt = 0; ; attempt += 1) {
     try {
       const json = await requestJson("POST", "/orders", {
         body,
         headers: { "Idempotency-Key": idempotencyKey },
         signal,
+        traceId,
       });
       return parseMessage(CreateOrderResponseSchema, json);
     } catch (error) {

@@ -26,6 +26,19 @@ describe("BaseSectionError", () => {
     expect(wrapper.emitted("retry")).toBeUndefined();
   });
 
+  it("shows the failed request's trace id, whole and selectable, in the shopper's language", () => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const wrapper = mount(BaseSectionError, { props: { message: "x", traceId } });
+    const code = wrapper.get("[data-trace-id]");
+    expect(code.attributes("data-trace-id")).toBe(traceId);
+    expect(code.text()).toBe(`Kode pelacakan: ${traceId}`);
+    expect(code.get("code").text()).toBe(traceId);
+    setLocale("en");
+    const english = mount(BaseSectionError, { props: { message: "x", traceId } });
+    expect(english.get("[data-trace-id]").text()).toBe(`Trace id: ${traceId}`);
+    expect(mount(BaseSectionError, { props: { message: "x" } }).find("[data-trace-id]").exists()).toBe(false);
+  });
+
   it("can leave the retry to the part's own action", () => {
     const wrapper = mount(BaseSectionError, { props: { message: "x", noRetry: true } });
     expect(wrapper.find("button").exists()).toBe(false);

@@ -28,8 +28,8 @@ export type LookupState =
   | { status: "notFound"; field: string }
   /** The service refused a value (INVALID_DESTINATION) that the storefront's check let through. */
   | { status: "refused"; field: string }
-  /** The look-up cannot be made now (the fulfillment service is down or busy). */
-  | { status: "unavailable" };
+  /** The look-up cannot be made now (the fulfillment service is down or busy); traceId: the failed request's. */
+  | { status: "unavailable"; traceId?: string };
 
 export interface DestinationLookup {
   state: ShallowRef<LookupState>;
@@ -80,7 +80,7 @@ export function useDestinationLookup(
       } else if (refusedDestinationField(error) !== undefined) {
         state.value = { status: "refused", field: refusedDestinationField(error) ?? lookupField() };
       } else if (error.unavailable || error.status >= 500 || error.status === 429) {
-        state.value = { status: "unavailable" };
+        state.value = { status: "unavailable", traceId: error.traceId };
       } else {
         // LOOKUP_NOT_SUPPORTED, an unknown product: nothing to tell the shopper.
         state.value = { status: "idle" };

@@ -23,6 +23,7 @@ export const en: Record<MessageKey, string> = {
   "common.copyLabel": "Copy {what}",
   "common.copied": "{what} copied",
   "common.copyFailed": "Could not copy. Please copy it by hand.",
+  "common.traceCode": "Trace id",
 
   "home.title": "Home",
   "home.heading": "What would you like to buy today?",

@@ -26,6 +26,7 @@ export const id = {
   "common.copyLabel": "Salin {what}",
   "common.copied": "{what} disalin",
   "common.copyFailed": "Tidak dapat menyalin. Salin secara manual.",
+  "common.traceCode": "Kode pelacakan",
 
   "home.title": "Beranda",
   "home.heading": "Mau beli apa hari ini?",

@@ -106,6 +106,8 @@ describe("finding an order by its number", () => {
       "Pesanan tidak ditemukan. Periksa nomor pesanan, dan pakai e-mail atau nomor HP yang sama seperti saat memesan.",
     );
     expect(document.activeElement).toBe(alert.element);
+    // Nothing tells a wrong pair from an unknown number, not even a trace id beside it.
+    expect(wrapper.find("[data-trace-id]").exists()).toBe(false);
     expect(router.currentRoute.value.name).toBe("order-lookup");
     expect(useRecentOrders().orders.value).toEqual([]);
   });
@@ -138,6 +140,9 @@ describe("finding an order by its number", () => {
     await lookupForm(wrapper).trigger("submit");
     await settle();
     expect(wrapper.get("[data-lookup-error]").text()).toBe("Cek pesanan sedang tidak tersedia. Coba lagi sebentar lagi.");
+    // The trace id the request carried, for support to look up.
+    const sent = gateway.requestsTo("POST", "/api/v1/orders:lookup")[0]?.headers.get("traceparent") ?? "";
+    expect(wrapper.get("[data-trace-id]").attributes("data-trace-id")).toBe(sent.split("-")[1]);
   });
 
   it("checks the number and the contact before asking", async () => {
