@@ -7,17 +7,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
 import peewee
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
-from pasar_kit import errors
+from pasar_kit import errors, telemetry
 from pasar_kit.callers import InternalCallers
+from pasar_kit.config import Env
 from pasar_kit.logs import request_id_var
 from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 
@@ -83,3 +85,15 @@ def start_server(grpc_servers: Callable[..., GrpcServer]) -> Callable[..., GrpcS
         return grpc_servers(server_settings, [registration(servicer)], database, callers=callers)
 
     return start
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Tracing on for this test (configure it before opening a database: the driver's
+    instrumentation wraps connections made afterwards); every finished span in the exporter."""
+    exporter = InMemorySpanExporter()
+    assert telemetry.configure_tracing("svc-test", Env({}), exporter=exporter)
+    try:
+        yield exporter
+    finally:
+        telemetry.shutdown_tracing()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 
 import pytest
 from opentelemetry import trace
@@ -17,17 +16,6 @@ from pasar_kit import telemetry
 from pasar_kit.config import ConfigError, Env
 
 ENDPOINT = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"}
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    """Tracing on for this test, every finished span in the returned exporter."""
-    exporter = InMemorySpanExporter()
-    assert telemetry.configure_tracing("svc-test", Env({}), exporter=exporter)
-    try:
-        yield exporter
-    finally:
-        telemetry.shutdown_tracing()
 
 
 def run_python(code: str, env: dict[str, str]) -> str:

@@ -7,7 +7,8 @@ deadline (the caller's, or the channel's default) and the current request id as
 ``x-request-id`` metadata. Calls to methods listed as idempotent are retried by gRPC itself,
 with backoff, on UNAVAILABLE (the instance could not take the call) and on ABORTED (the
 service's answer to contention, CONTENTION: the contract says a retry succeeds); others are
-never retried.
+never retried. When tracing is on, each call is a client span whose W3C ``traceparent``
+travels in the metadata (:func:`pasar_kit.telemetry.instrument_channel`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import grpc
 from pasar_kit.callers import CALLER_TOKEN_METADATA
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.logs import REQUEST_ID_METADATA, request_id_var
+from pasar_kit.telemetry import instrument_channel
 
 CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
@@ -176,4 +178,4 @@ def open_channel(
     else:
         channel = grpc.insecure_channel(target, options=options)
     credential = [(CALLER_TOKEN_METADATA, caller_token)] if caller_token else []
-    return grpc.intercept_channel(channel, CallDefaults(default_timeout, credential))
+    return instrument_channel(grpc.intercept_channel(channel, CallDefaults(default_timeout, credential)))

@@ -1,6 +1,8 @@
 """The command line every service shares: ``pasar-<service> [serve|migrate|...]``.
 
 ``serve`` (the default) applies pending migrations, then serves until SIGTERM;
+tracing (:mod:`pasar_kit.telemetry`) is configured before the database opens, so that its
+connections are instrumented, and flushed at exit;
 ``--no-migrate`` leaves migrations to a separate ``migrate`` step, as a deployment with
 several instances does. A service adds its own commands (the catalog's ``load-demo``,
 ``load-synthetic --products N``) as :class:`ExtraCommand`, options included: the kit parses
@@ -30,6 +32,7 @@ from pasar_kit.listen import ListenError
 from pasar_kit.logs import configure_logging
 from pasar_kit.memory import limit_malloc_arenas
 from pasar_kit.server import DEFAULT_WORKERS, GrpcServer, run_until_terminated, worker_threads
+from pasar_kit.telemetry import configure_tracing, shutdown_tracing
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +115,14 @@ class ServiceCli:
             env.string("PASAR_LOG_LEVEL", "info"),
             env.string("PASAR_LOG_FORMAT", "json"),
         )
+        # Before the database opens: the driver's instrumentation wraps connections made later.
+        configure_tracing(f"svc-{self.name}", env)
+        try:
+            self._run_traced(command, env, args)
+        finally:
+            shutdown_tracing()  # exports the last spans (after SIGTERM too: serving ended first)
+
+    def _run_traced(self, command: str, env: Env, args: argparse.Namespace) -> None:
         migrate = not getattr(args, "no_migrate", False)
         extra = self.extra_commands.get(command)
         with database_step(env, None, "cannot open the database"):

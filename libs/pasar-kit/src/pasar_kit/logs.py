@@ -3,7 +3,9 @@
 The request id arrives in the ``x-request-id`` gRPC metadata (the gateway sets it from
 the HTTP request, or makes one), is kept in a context variable for the duration of the
 call, and is sent on to every service the call reaches (see :mod:`pasar_kit.channels`),
-so one id follows a purchase through all logs.
+so one id follows a purchase through all logs. Inside a recording span (tracing on,
+:mod:`pasar_kit.telemetry`) a line also carries the span's ``trace_id`` and ``span_id``, the
+ids to look the call up by in the trace viewer.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from pasar_kit.telemetry import log_ids
+
 REQUEST_ID_METADATA = "x-request-id"
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
@@ -27,6 +31,8 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), No
     "asctime",
     "request_id",
     "service",
+    "trace_id",
+    "span_id",
 }
 
 
@@ -48,6 +54,9 @@ class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         record.service = self.service
+        ids = log_ids()  # None at once when tracing is off
+        if ids is not None:
+            record.trace_id, record.span_id = ids
         return True
 
 
@@ -64,6 +73,9 @@ class JsonFormatter(logging.Formatter):
         }
         if request_id := getattr(record, "request_id", ""):
             entry["request_id"] = request_id
+        if trace_id := getattr(record, "trace_id", ""):
+            entry["trace_id"] = trace_id
+            entry["span_id"] = getattr(record, "span_id", "")
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES:
                 entry[key] = value
@@ -73,12 +85,15 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """A readable line for development: level, request id, message and extra fields."""
+    """A readable line for development: level, request id, the trace id's first 8 digits
+    (inside a span), message and extra fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES)
         request_id = getattr(record, "request_id", "")
-        line = f"{record.levelname.lower():<7} {request_id[:8] or '-':<8} {record.getMessage()}"
+        trace_id = getattr(record, "trace_id", "")
+        trace = f"t:{trace_id[:8]} " if trace_id else ""
+        line = f"{record.levelname.lower():<7} {request_id[:8] or '-':<8} {trace}{record.getMessage()}"
         if extras:
             line += f"  {extras}"
         if record.exc_info:

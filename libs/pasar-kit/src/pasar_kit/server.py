@@ -35,6 +35,7 @@ from pasar_kit.config import ConfigError, Env
 from pasar_kit.defects import defect_from_env, defect_interceptors
 from pasar_kit.listen import ListenError, ensure_address_free, listen_address_from_env
 from pasar_kit.pipeline import CallPipeline
+from pasar_kit.telemetry import server_interceptors
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,9 @@ class GrpcServer:
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
             interceptors=[
+                # Outermost: the pipeline below runs inside the call's span (its log lines
+                # carry the ids), and the span sees the status the pipeline ends a call with.
+                *server_interceptors(),
                 *defect_interceptors(settings.test_defect),
                 CallPipeline(database, settings.fault_delay_seconds, gate),
             ],
@@ -289,11 +293,19 @@ class GrpcServer:
 def run_until_terminated(server: GrpcServer) -> None:
     """Starts server and serves until SIGTERM or SIGINT, then stops it gracefully."""
 
+    stopping: list[threading.Thread] = []
+
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("shutting down", extra={"signal": signal.Signals(signum).name})
-        threading.Thread(target=server.stop, name="shutdown").start()
+        thread = threading.Thread(target=server.stop, name="shutdown")
+        stopping.append(thread)
+        thread.start()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     server.start()
     server.wait()
+    # The server stops accepting before its background work ends: return (and let the caller
+    # flush the last spans, ServiceCli) only once the whole stop is done.
+    for thread in stopping:
+        thread.join()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
-    from opentelemetry.trace import Tracer
+    from opentelemetry.trace import Span, Tracer
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ class _Tracing:
     provider: TracerProvider
     tracer: Tracer
     database_instrumentor: Any  # a BaseInstrumentor (untyped package), undone at shutdown
+    current_span: Callable[[], Span]  # opentelemetry.trace.get_current_span, kept at hand for logs
 
 
 _state: _Tracing | None = None
@@ -115,7 +116,11 @@ def configure_tracing(service_name: str, env: Env, *, exporter: SpanExporter | N
         else:
             provider.add_span_processor(SimpleSpanProcessor(exporter))
         instrumentor = _instrument_database(env, provider)
-        _state = _Tracing(provider, provider.get_tracer("pasar_kit.telemetry"), instrumentor)
+        from opentelemetry.trace import get_current_span  # noqa: PLC0415
+
+        _state = _Tracing(
+            provider, provider.get_tracer("pasar_kit.telemetry"), instrumentor, get_current_span
+        )
         _set_global_provider()
     log.info("tracing on", extra={"service_name": _state.provider.resource.attributes.get("service.name")})
     return True
@@ -204,7 +209,10 @@ def _set_propagators() -> None:
 
 def _instrument_database(env: Env, provider: TracerProvider) -> Any:
     """Instruments the driver DATABASE_URL names: PyMySQL for mysql://, sqlite3 otherwise (a
-    service's default database is SQLite). The other driver's instrumentation is not imported."""
+    service's default database is SQLite). The other driver's instrumentation is not imported.
+    Statements make spans only beneath another span (ChildSpansOnlyTracerProvider says why)."""
+    from pasar_kit._tracer_delegate import ChildSpansOnlyTracerProvider  # noqa: PLC0415
+
     scheme = urlsplit(env.string("DATABASE_URL", "sqlite:///")).scheme
     instrumentor: Any
     if scheme in ("mysql", "mariadb"):
@@ -217,7 +225,7 @@ def _instrument_database(env: Env, provider: TracerProvider) -> Any:
         from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor  # noqa: PLC0415
 
         instrumentor = SQLite3Instrumentor()
-    instrumentor.instrument(tracer_provider=provider)
+    instrumentor.instrument(tracer_provider=ChildSpansOnlyTracerProvider(provider))
     return instrumentor
 
 
@@ -260,7 +268,13 @@ def server_interceptors() -> list[grpc.ServerInterceptor]:
 
 def instrument_channel(channel: grpc.Channel) -> grpc.Channel:
     """channel with the OpenTelemetry client interceptor (a span per call, and the W3C
-    traceparent in its metadata); channel itself when off."""
+    traceparent in its metadata); channel itself when off.
+
+    Server-streaming calls (the event watches) pass untraced: the instrumentation returns a
+    plain generator for them in place of the call, which then cannot be cancelled (svc-order
+    cancels its watch at stop), and would keep its span current in the reading thread
+    between messages. Each event carries its cause's context instead (span_for_stored_work).
+    """
     state = _state
     if state is None:
         return channel
@@ -269,9 +283,62 @@ def instrument_channel(channel: grpc.Channel) -> grpc.Channel:
         intercept_channel,
     )
 
-    interceptor = client_interceptor(tracer_provider=state.provider)  # type: ignore[no-untyped-call]
+    interceptor = client_interceptor(  # type: ignore[no-untyped-call]
+        tracer_provider=state.provider, filter_=_not_a_response_stream
+    )
     instrumented: grpc.Channel = intercept_channel(channel, interceptor)  # type: ignore[no-untyped-call]
     return instrumented
+
+
+def _not_a_response_stream(client_info: Any) -> bool:
+    """The client filter: True (traced) unless the call streams its responses."""
+    return not getattr(client_info, "is_server_stream", False)
+
+
+# The codes a server reports as its own failure (OpenTelemetry's RPC conventions); the
+# others (NOT_FOUND, INVALID_ARGUMENT, ...) are the caller's, and leave the span's status unset.
+SERVER_ERROR_CODES = frozenset(
+    {
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DATA_LOSS,
+    }
+)
+
+
+def record_rpc_status(code: grpc.StatusCode, details: str) -> None:
+    """Puts the status a call ends with on the current (server) span; nothing when off.
+
+    The gRPC instrumentation records context.abort() but not abort_with_status(), which the
+    call pipeline uses for every status with details: without this the span of a call that
+    ended NOT_FOUND or UNAVAILABLE said OK.
+    """
+    if _state is None:
+        return
+    from opentelemetry import trace  # noqa: PLC0415
+
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
+    span.set_attribute("rpc.grpc.status_code", code.value[0])
+    if code in SERVER_ERROR_CODES:
+        span.set_status(trace.Status(trace.StatusCode.ERROR, f"{code.name}: {details}"))
+
+
+def log_ids() -> tuple[str, str] | None:
+    """The current recording span's (trace id, span id) in lowercase hex, for log lines;
+    None when off or outside a span."""
+    state = _state
+    if state is None:
+        return None
+    span = state.current_span()
+    if not span.is_recording():
+        return None
+    ids = span.get_span_context()
+    return f"{ids.trace_id:032x}", f"{ids.span_id:016x}"
 
 
 def current_trace_context() -> TraceContext:

@@ -1,0 +1,204 @@
+"""Tracing on, over a real server and channel: one trace per call, and nothing else changes."""
+
+# The fake servicers implement only the RPCs under test; mypy-protobuf marks the others
+# abstract, which is what keeps real servicers complete.
+# mypy: disable-error-code="abstract"
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import cast
+
+import grpc
+import pytest
+from conftest import FakeCatalog
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
+from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
+from pasar_kit import database as db
+from pasar_kit.callers import InternalCallers
+from pasar_kit.channels import open_channel
+from pasar_kit.errors import error_info
+from pasar_kit.logs import configure_logging, request_context
+from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
+
+GET_PRODUCT = "/pasar.product.v1.ProductService/GetProduct"
+WATCH = "/pasar.payment.v1.PaymentService/WatchPaymentEvents"
+PAYMENT_SERVICE = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
+CALLER_TOKEN = "a-test-caller-token-of-32-bytes-at-least"
+
+
+def product_stub(server: GrpcServer) -> product_service_pb2_grpc.ProductServiceStub:
+    return product_service_pb2_grpc.ProductServiceStub(
+        open_channel(f"127.0.0.1:{server.port}", default_timeout=5)
+    )
+
+
+def spans_named(exporter: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
+    return [span for span in exporter.get_finished_spans() if span.name == name]
+
+
+def one(exporter: InMemorySpanExporter, name: str) -> ReadableSpan:
+    found = spans_named(exporter, name)
+    assert len(found) == 1, [span.name for span in exporter.get_finished_spans()]
+    return found[0]
+
+
+def test_a_call_is_a_server_span_beneath_the_client_span_with_its_sql_beneath_it(
+    spans: InMemorySpanExporter, start_server: Callable[..., GrpcServer], tmp_path: Path
+) -> None:
+    database = db.connect(f"sqlite:///{tmp_path / 'traced.db'}", max_connections=4)
+    server = start_server(FakeCatalog(database), database)
+    with request_context("purchase-7"):
+        product_stub(server).GetProduct(product_service_pb2.GetProductRequest(id="needs-db"))
+    spans_of_call = spans_named(spans, GET_PRODUCT)
+    client = next(span for span in spans_of_call if span.kind == trace.SpanKind.CLIENT)
+    served = next(span for span in spans_of_call if span.kind == trace.SpanKind.SERVER)
+    assert served.parent is not None
+    assert (served.parent.trace_id, served.parent.span_id) == (
+        client.context.trace_id,
+        client.context.span_id,
+    )
+    assert (served.attributes or {})["pasar.request_id"] == "purchase-7"
+    statements = [span for span in spans.get_finished_spans() if span.name == "SELECT"]
+    assert statements, [span.name for span in spans.get_finished_spans()]
+    for statement in statements:
+        assert statement.parent is not None
+        assert statement.parent.span_id == served.context.span_id
+        assert (statement.attributes or {})["db.system"] == "sqlite"
+
+
+def test_statements_outside_any_span_make_no_trace(
+    spans: InMemorySpanExporter, start_server: Callable[..., GrpcServer], tmp_path: Path
+) -> None:
+    database = db.connect(f"sqlite:///{tmp_path / 'probed.db'}", max_connections=4)
+    start_server(FakeCatalog(database), database, health_probe_seconds=0.1)
+    db.ping(database)  # as the health probe does, every few seconds
+    threading.Event().wait(0.3)  # a few probes
+    assert spans.get_finished_spans() == ()
+
+
+def test_a_service_error_reaches_the_client_with_its_details_and_marks_the_span(
+    spans: InMemorySpanExporter, start_server: Callable[..., GrpcServer]
+) -> None:
+    with pytest.raises(grpc.RpcError) as failure:
+        product_stub(start_server(FakeCatalog())).GetProduct(
+            product_service_pb2.GetProductRequest(id="missing")
+        )
+    error = failure.value
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    assert error.details() == "product 'missing' not found"
+    info = error_info(error)
+    assert info is not None
+    assert (info.reason, dict(info.metadata)) == (
+        ProductErrorReason.Name(ProductErrorReason.PRODUCT_NOT_FOUND),
+        {"product_id": "missing"},
+    )
+    served = next(span for span in spans_named(spans, GET_PRODUCT) if span.kind == trace.SpanKind.SERVER)
+    # NOT_FOUND is the caller's failure: the code is recorded, the span's status stays unset.
+    assert (served.attributes or {})["rpc.grpc.status_code"] == grpc.StatusCode.NOT_FOUND.value[0]
+    assert served.status.status_code == trace.StatusCode.UNSET
+
+
+def test_an_internal_error_marks_the_server_span_as_failed(
+    spans: InMemorySpanExporter, start_server: Callable[..., GrpcServer]
+) -> None:
+    with pytest.raises(grpc.RpcError) as failure:
+        product_stub(start_server(FakeCatalog())).GetProduct(
+            product_service_pb2.GetProductRequest(id="crash")
+        )
+    assert failure.value.code() == grpc.StatusCode.INTERNAL
+    assert failure.value.details() == "internal error"
+    served = next(span for span in spans_named(spans, GET_PRODUCT) if span.kind == trace.SpanKind.SERVER)
+    assert (served.attributes or {})["rpc.grpc.status_code"] == grpc.StatusCode.INTERNAL.value[0]
+    assert served.status.status_code == trace.StatusCode.ERROR
+
+
+class FakePaymentEvents(payment_service_pb2_grpc.PaymentServiceServicer):
+    """WatchPaymentEvents sends three events, then waits until the client goes away."""
+
+    def __init__(self) -> None:
+        self.ended = threading.Event()
+
+    def WatchPaymentEvents(
+        self, request: payment_service_pb2.WatchPaymentEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[payment_service_pb2.WatchPaymentEventsResponse]:
+        try:
+            for sequence in range(request.after_sequence + 1, request.after_sequence + 4):
+                yield payment_service_pb2.WatchPaymentEventsResponse(
+                    event=payment_pb2.PaymentEvent(sequence=sequence)
+                )
+            while context.is_active():
+                threading.Event().wait(0.05)
+        finally:
+            self.ended.set()
+
+
+@pytest.fixture
+def watch_server(grpc_servers: Callable[..., GrpcServer]) -> tuple[GrpcServer, FakePaymentEvents]:
+    events = FakePaymentEvents()
+    registration = ServiceRegistration(
+        PAYMENT_SERVICE,
+        lambda server: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(events, server),
+    )
+    callers = InternalCallers(frozenset({"order"}), {"order": CALLER_TOKEN})
+    return grpc_servers(ServerSettings("127.0.0.1:0"), [registration], None, callers=callers), events
+
+
+def test_a_server_stream_still_streams_and_its_call_can_be_cancelled(
+    spans: InMemorySpanExporter, watch_server: tuple[GrpcServer, FakePaymentEvents]
+) -> None:
+    server, events = watch_server
+    channel = open_channel(f"127.0.0.1:{server.port}", default_timeout=10, caller_token=CALLER_TOKEN)
+    stub = payment_service_pb2_grpc.PaymentServiceStub(channel)
+    stream = stub.WatchPaymentEvents(payment_service_pb2.WatchPaymentEventsRequest(after_sequence=4))
+    received = [next(stream).event.sequence for _ in range(3)]
+    assert received == [5, 6, 7]
+    cast(grpc.Call, stream).cancel()  # svc-order's consumer does this at stop
+    assert events.ended.wait(5)
+    with pytest.raises(grpc.RpcError) as ended:
+        next(stream)
+    assert cast(grpc.Call, ended.value).code() == grpc.StatusCode.CANCELLED
+    served = one(spans, WATCH)
+    assert served.kind == trace.SpanKind.SERVER
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_log_lines_inside_a_call_carry_its_trace_and_span_ids(
+    spans: InMemorySpanExporter,
+    start_server: Callable[..., GrpcServer],
+    capsys: pytest.CaptureFixture[str],
+    log_format: str,
+) -> None:
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure_logging("svc-test", "info", log_format)
+    try:
+        stub = product_stub(start_server(FakeCatalog()))
+        logging.getLogger("test").info("outside any span")
+        stub.GetProduct(product_service_pb2.GetProductRequest(id="pulsa"))
+    finally:
+        root.handlers[:], root.level = saved_handlers, saved_level
+    served = next(span for span in spans_named(spans, GET_PRODUCT) if span.kind == trace.SpanKind.SERVER)
+    trace_id, span_id = f"{served.context.trace_id:032x}", f"{served.context.span_id:016x}"
+    output = capsys.readouterr().out.splitlines()
+    if log_format == "text":
+        [call] = [line for line in output if " rpc " in line]
+        assert f" t:{trace_id[:8]} rpc " in call
+        [outside] = [line for line in output if "outside any span" in line]
+        assert " t:" not in outside
+        return
+    lines = [json.loads(line) for line in output]
+    [call] = [line for line in lines if line["message"] == "rpc"]
+    assert (call["trace_id"], call["span_id"]) == (trace_id, span_id)
+    [outside] = [line for line in lines if line["message"] == "outside any span"]
+    assert "trace_id" not in outside
+    assert "span_id" not in outside
