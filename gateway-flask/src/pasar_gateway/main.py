@@ -41,10 +41,10 @@ from gunicorn import glogging  # type: ignore[import-untyped]
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from pasar_gateway.buffering_worker import BufferingThreadWorker, ReadLimits
-from pasar_gateway.metrics_listener import MetricsListener, metrics_address
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.listen import ListenAddress, ListenError, claim_address, listen_address_from_env
 from pasar_kit.logs import configure_logging
+from pasar_kit.metrics_listener import MetricsListener, metrics_address
 
 if TYPE_CHECKING:
     from pasar_gateway.catalog_cache import Generation
@@ -195,7 +195,7 @@ def start_metrics_listener(address: str | None) -> MetricsListener | None:
     from prometheus_client import CollectorRegistry  # noqa: PLC0415 - after the folder is set
     from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415 - likewise
 
-    from pasar_gateway.metrics_listener import serve_metrics  # noqa: PLC0415 - likewise
+    from pasar_kit.metrics_listener import serve_metrics  # noqa: PLC0415 - likewise
 
     registry = CollectorRegistry()
     MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

@@ -2,9 +2,10 @@
 
 ``PASAR_METRICS_ADDRESS`` names it (``127.0.0.1:0`` by default: loopback only, on a port
 the system picks and the start-up log names; deployments that scrape set a fixed one, and
-``off`` turns it off). Nothing here knows the gateway: a service can serve its registry
-the same way (made to move to pasar_kit when the services' metrics join). prometheus-client
-is imported only when the listener starts: its multiprocess mode is decided at import.
+``off`` turns it off). The gateway serves its multiprocess registry here, and every
+service its :class:`pasar_kit.metrics.ServiceMetrics` (through GrpcServer). prometheus-client
+is imported only when the listener starts: the gateway's multiprocess mode is decided when
+prometheus-client is first imported, after the gateway has set its folder.
 """
 
 from __future__ import annotations
