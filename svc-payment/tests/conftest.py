@@ -167,6 +167,24 @@ def stored_events(database: peewee.Database) -> list[tuple[int, str, str]]:
         ]
 
 
+def watched_events(
+    stub: payment_service_pb2_grpc.PaymentServiceStub, count: int, after_sequence: int = 0
+) -> list[payment_pb2.PaymentEvent]:
+    """The first count events WatchPaymentEvents sends after after_sequence; then cancels."""
+    call = stub.WatchPaymentEvents(
+        payment_service_pb2.WatchPaymentEventsRequest(after_sequence=after_sequence), timeout=30
+    )
+    events: list[payment_pb2.PaymentEvent] = []
+    try:
+        for response in call:
+            events.append(response.event)
+            if len(events) == count:
+                break
+    finally:
+        call.cancel()
+    return events
+
+
 def run_concurrently(count: int, work: Callable[[int], object]) -> list[object]:
     """Runs work(0..count-1) on count threads released at once; returns results or exceptions."""
     barrier = threading.Barrier(count)

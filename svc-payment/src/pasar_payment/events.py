@@ -9,6 +9,10 @@ transaction that records the event: the row lock makes every other writer of an 
 wait until this transaction commits, hence commit order is sequence order. (SQLite has
 one writer at a time, which gives the same order.) To keep that lock short, the event is
 the last thing a transaction writes.
+
+Each event keeps the trace context of its cause (the call that changed the payment, or for
+a change the service makes on its own, the one that created the payment), so that a
+consumer's span for it joins that trace, even after a restart.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from contextlib import contextmanager
 
 import peewee
 
+from pasar.common.v1.trace_context_pb2 import TraceContext
 from pasar_kit import database as db
+from pasar_kit.telemetry import current_trace_context, trace_columns
 from pasar_payment.messages import payment_message, refund_message
 from pasar_payment.models import COUNTER_ID, EventType, Payment, PaymentEvent, PaymentEventCounter, Refund
 
@@ -77,9 +83,16 @@ def payment_change(database: peewee.Database, feed: EventFeed) -> Iterator[None]
     feed.ring()
 
 
-def record_event(event_type: EventType, payment: Payment, refund: Refund | None = None) -> PaymentEvent:
+def record_event(
+    event_type: EventType,
+    payment: Payment,
+    refund: Refund | None = None,
+    *,
+    cause: TraceContext | None = None,
+) -> PaymentEvent:
     """Appends an event with payment as it is now (and, for REFUNDED, the refund); call it
-    last in the changing transaction."""
+    last in the changing transaction. cause: the trace context of what caused the change
+    (None: the current span's, that of the call being served)."""
     database = PaymentEvent._meta.database
     if not database.in_transaction():
         raise RuntimeError("a payment event must be recorded in the transaction of its change")
@@ -102,6 +115,7 @@ def record_event(event_type: EventType, payment: Payment, refund: Refund | None 
         payment=payment_message(payment).SerializeToString(),
         refund=None if refund is None else refund_message(refund).SerializeToString(),
         create_time=payment.update_time,
+        **trace_columns(current_trace_context() if cause is None else cause),
     )
     return event
 

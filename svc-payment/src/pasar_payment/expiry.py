@@ -4,6 +4,10 @@ A background task of every instance sweeps the due payments. Several instances m
 sweep at once: each payment is expired by a conditional update (PENDING and due), so
 exactly one sweep changes it and records its EXPIRED event; the others change nothing.
 A payment settled a moment before the sweep stays PAID for the same reason.
+
+The work on each payment is a span in the trace of the checkout that created it (the
+payment's stored trace context), and its EXPIRED event carries that context as its cause:
+the service expired the payment on its own, and the purchase's trace shows it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from datetime import datetime
 
 import peewee
 
+from pasar.common.v1.trace_context_pb2 import TraceContext
 from pasar_kit.sweeps import batch_sweep_task
+from pasar_kit.telemetry import span_for_stored_work, stored_trace_context
 from pasar_kit.timestamps import utc_now
 from pasar_payment.events import EventFeed, payment_change, record_event
 from pasar_payment.models import EventType, Payment, PaymentState
@@ -23,6 +29,9 @@ from pasar_payment.models import EventType, Payment, PaymentState
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 100
+# The name of the expiry work in traces (OpenTelemetry's messaging conventions: "process"
+# and the queue, here the due payments).
+EXPIRY_WORK = "payment-expiry"
 
 
 def expire_due_payments(
@@ -33,30 +42,50 @@ def expire_due_payments(
     expired = 0
     with database.connection_context():
         due = [
-            payment.id
-            for payment in Payment.select(Payment.id)
+            (payment.id, stored_trace_context(payment.traceparent, payment.tracestate))
+            for payment in Payment.select(Payment.id, Payment.traceparent, Payment.tracestate)
             .where((Payment.state == PaymentState.PENDING.value) & (Payment.expire_time <= due_at))
             .order_by(Payment.expire_time)
             .limit(limit)
         ]
-        for payment_id in due:
-            # One transaction per payment keeps row locks short and the event counter last.
-            with payment_change(database, feed):
-                changed = (
-                    Payment.update(state=PaymentState.EXPIRED.value, update_time=utc_now())
-                    .where(
-                        (Payment.id == payment_id)
-                        & (Payment.state == PaymentState.PENDING.value)
-                        & (Payment.expire_time <= due_at)
-                    )
-                    .execute()
-                )
-                if changed:
-                    record_event(EventType.EXPIRED, Payment.get_by_id(payment_id))
-            if changed:
-                expired += 1
-                log.info("payment expired", extra={"payment_id": payment_id})
+        for payment_id, created in due:
+            with span_for_stored_work(
+                f"process {EXPIRY_WORK}", parent=created, attributes=_span_attributes(payment_id)
+            ):
+                if _expire(database, feed, payment_id, due_at, created):
+                    expired += 1
+                    log.info("payment expired", extra={"payment_id": payment_id})
     return expired
+
+
+def _expire(
+    database: peewee.Database, feed: EventFeed, payment_id: str, due_at: datetime, created: TraceContext
+) -> bool:
+    """Expires one payment if it is still pending and due; whether this call expired it."""
+    # One transaction per payment keeps row locks short and the event counter last.
+    with payment_change(database, feed):
+        changed = (
+            Payment.update(state=PaymentState.EXPIRED.value, update_time=utc_now())
+            .where(
+                (Payment.id == payment_id)
+                & (Payment.state == PaymentState.PENDING.value)
+                & (Payment.expire_time <= due_at)
+            )
+            .execute()
+        )
+        if changed:
+            record_event(EventType.EXPIRED, Payment.get_by_id(payment_id), cause=created)
+    return bool(changed)
+
+
+def _span_attributes(payment_id: str) -> dict[str, str | int]:
+    return {
+        "messaging.system": "pasar",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": EXPIRY_WORK,
+        "messaging.message.id": payment_id,
+        "pasar.payment.id": payment_id,
+    }
 
 
 def expiry_task(

@@ -13,6 +13,7 @@ from google.protobuf import duration_pb2, json_format
 from pasar.payment.v1 import payment_pb2
 from pasar.payment.v1 import payment_service_pb2 as service
 from pasar_kit.money import rupiah, rupiah_amount
+from pasar_kit.telemetry import stored_trace_context
 from pasar_kit.timestamps import to_timestamp
 from pasar_payment.models import (
     ChannelKind,
@@ -155,6 +156,9 @@ def event_message(event: PaymentEvent) -> payment_pb2.PaymentEvent:
         payment=snapshot,
         create_time=to_timestamp(event.create_time),
     )
+    if event.traceparent:
+        # Left unset when the cause was not traced: a consumer then starts a new trace.
+        message.trace_context.CopyFrom(stored_trace_context(event.traceparent, event.tracestate))
     if event.refund is not None:
         message.refund.ParseFromString(bytes(event.refund))
     return message

@@ -14,6 +14,7 @@ import peewee
 
 from pasar_kit.ids import new_id
 from pasar_kit.money import CURRENCY_CODE
+from pasar_kit.telemetry import current_trace_context, trace_columns
 from pasar_kit.timestamps import utc_now
 from pasar_payment import reasons
 from pasar_payment.channels import PaymentWindows, check_channel_accepts, find_channel
@@ -126,6 +127,9 @@ class PaymentBook:
                         create_time=now,
                         expire_time=order.expire_time,
                         update_time=now,
+                        # The checkout's context: the expiry sweep's span for this payment
+                        # joins the checkout's trace through it.
+                        **trace_columns(current_trace_context()),
                     )
                     record_event(EventType.CREATED, payment)
             except peewee.IntegrityError:
