@@ -26,7 +26,7 @@ from typing import Generic, TypeVar
 import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from pasar.common.v1 import money_pb2
+from pasar.common.v1 import money_pb2, trace_context_pb2
 from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2, fulfillment_service_pb2_grpc
 from pasar.fulfillment.v1.error_reason_pb2 import ErrorReason as FulfillmentErrorReason
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
@@ -95,9 +95,14 @@ class Hooks:
     after: dict[str, Hook] = field(default_factory=dict)
     keep: bool = False
     calls: list[tuple[str, str]] = field(default_factory=list)
+    # The W3C traceparent each call carried (empty when untraced), by method.
+    traceparents: dict[str, list[str]] = field(default_factory=dict)
 
-    def run_before(self, method: str, key: str) -> None:
+    def run_before(self, method: str, key: str, context: grpc.ServicerContext | None = None) -> None:
         self.calls.append((method, key))
+        if context is not None:
+            metadata = dict(context.invocation_metadata())
+            self.traceparents.setdefault(method, []).append(str(metadata.get("traceparent", "")))
         hook = self.before.get(method) if self.keep else self.before.pop(method, None)
         if hook:
             hook()
@@ -238,7 +243,7 @@ class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
     def CommitReservation(
         self, request: product_service_pb2.CommitReservationRequest, context: grpc.ServicerContext
     ) -> product_service_pb2.CommitReservationResponse:
-        self.hooks.run_before("CommitReservation", request.order_id)
+        self.hooks.run_before("CommitReservation", request.order_id, context)
         with self.lock:
             entry = self.reservations.get(request.order_id)
             if entry is None:
@@ -351,11 +356,17 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer, FakeEventLog
             return self.payments[self.by_order[order_id]]
 
     def _record(
-        self, event_type: payment_pb2.PaymentEventType.ValueType, payment: payment_pb2.Payment
+        self,
+        event_type: payment_pb2.PaymentEventType.ValueType,
+        payment: payment_pb2.Payment,
+        trace_context: trace_context_pb2.TraceContext | None = None,
     ) -> None:
-        """Appends an event (the caller holds the lock) and wakes the watchers."""
+        """Appends an event (the caller holds the lock) and wakes the watchers; trace_context
+        is the context of the call that caused it, as the payment service keeps it."""
         event = payment_pb2.PaymentEvent(sequence=len(self.events) + 1, type=event_type, create_time=now())
         event.payment.CopyFrom(payment)
+        if trace_context is not None:
+            event.trace_context.CopyFrom(trace_context)
         self.events.append(event)
         self.lock.notify_all()
 
@@ -364,23 +375,27 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer, FakeEventLog
         payment_id: str,
         state: payment_pb2.PaymentState.ValueType,
         event_type: payment_pb2.PaymentEventType.ValueType,
+        trace_context: trace_context_pb2.TraceContext | None = None,
     ) -> payment_pb2.Payment:
         payment = self.payments[payment_id]
         payment.state = state
         payment.update_time.CopyFrom(now())
         if state == payment_pb2.PAYMENT_STATE_PAID:
             payment.paid_time.CopyFrom(now())
-        self._record(event_type, payment)
+        self._record(event_type, payment, trace_context)
         return payment
 
-    def pay(self, payment_id: str) -> payment_pb2.Payment:
-        """Settles a pending payment, as the sandbox provider's notification would."""
+    def pay(
+        self, payment_id: str, trace_context: trace_context_pb2.TraceContext | None = None
+    ) -> payment_pb2.Payment:
+        """Settles a pending payment, as the sandbox provider's notification would (whose
+        call's trace context the PAID event carries)."""
         with self.lock:
             payment = self.payments[payment_id]
             if payment.state != payment_pb2.PAYMENT_STATE_PENDING:
                 return payment
             return self._change(
-                payment_id, payment_pb2.PAYMENT_STATE_PAID, payment_pb2.PAYMENT_EVENT_TYPE_PAID
+                payment_id, payment_pb2.PAYMENT_STATE_PAID, payment_pb2.PAYMENT_EVENT_TYPE_PAID, trace_context
             )
 
     def expire(self, payment_id: str) -> payment_pb2.Payment:
@@ -658,11 +673,14 @@ class FakeFulfillment(
         self,
         event_type: fulfillment_pb2.FulfillmentEventType.ValueType,
         fulfillment: fulfillment_pb2.Fulfillment,
+        trace_context: trace_context_pb2.TraceContext | None = None,
     ) -> None:
         event = fulfillment_pb2.FulfillmentEvent(
             sequence=len(self.events) + 1, type=event_type, create_time=now()
         )
         event.fulfillment.CopyFrom(fulfillment)
+        if trace_context is not None:
+            event.trace_context.CopyFrom(trace_context)
         self.events.append(event)
         self.lock.notify_all()
 
@@ -672,6 +690,7 @@ class FakeFulfillment(
         package_id: str,
         state: fulfillment_pb2.FulfillmentState.ValueType,
         event_type: fulfillment_pb2.FulfillmentEventType.ValueType,
+        trace_context: trace_context_pb2.TraceContext | None = None,
     ) -> fulfillment_pb2.Fulfillment:
         with self.lock:
             fulfillment = self.fulfillments[(order_id, package_id)]
@@ -688,16 +707,20 @@ class FakeFulfillment(
                 )
             fulfillment.update_time.CopyFrom(now())
             fulfillment.complete_time.CopyFrom(now())
-            self._record(event_type, fulfillment)
+            self._record(event_type, fulfillment, trace_context)
             return fulfillment
 
-    def succeed(self, order_id: str, package_id: str) -> fulfillment_pb2.Fulfillment:
-        """The biller delivered the line (the sandbox's deliveries for its kind)."""
+    def succeed(
+        self, order_id: str, package_id: str, trace_context: trace_context_pb2.TraceContext | None = None
+    ) -> fulfillment_pb2.Fulfillment:
+        """The biller delivered the line (the sandbox's deliveries for its kind); the event
+        carries trace_context (the biller's notification's, at the real service)."""
         return self._end(
             order_id,
             package_id,
             fulfillment_pb2.FULFILLMENT_STATE_SUCCEEDED,
             fulfillment_pb2.FULFILLMENT_EVENT_TYPE_SUCCEEDED,
+            trace_context,
         )
 
     def fail(self, order_id: str, package_id: str) -> fulfillment_pb2.Fulfillment:
@@ -718,7 +741,7 @@ class FakeFulfillment(
     def CreateFulfillment(
         self, request: fulfillment_service_pb2.CreateFulfillmentRequest, context: grpc.ServicerContext
     ) -> fulfillment_service_pb2.CreateFulfillmentResponse:
-        self.hooks.run_before("CreateFulfillment", f"{request.order_id}/{request.package_id}")
+        self.hooks.run_before("CreateFulfillment", f"{request.order_id}/{request.package_id}", context)
         key = (request.order_id, request.package_id)
         if request.delivery_kind in self.unsupported_kinds:
             kind = product_pb2.DeliveryKind.Name(request.delivery_kind)

@@ -46,6 +46,7 @@ from pasar_order.models import (
     lines_of,
     stored_refund,
 )
+from pasar_order.tracing import traced_columns
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def queue_fulfillments(order_id: str, now: datetime) -> None:
         if line.delivery_kind == product_pb2.DELIVERY_KIND_UNSPECIFIED:
             continue
         FulfillmentTask.insert(
-            order=order_id, line=line.id, next_attempt_time=now, create_time=now
+            order=order_id, line=line.id, next_attempt_time=now, create_time=now, **traced_columns()
         ).on_conflict_ignore().execute()
 
 
@@ -165,6 +166,7 @@ def queue_refund(order_id: str, line_id: int | None, request_id: str, amount: in
         amount=amount,
         next_attempt_time=now,
         create_time=now,
+        **traced_columns(),
     ).on_conflict_ignore().execute()
 
 

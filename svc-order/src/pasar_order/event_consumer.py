@@ -8,25 +8,33 @@ handling the same event queue behind each other. While the peer is down the cons
 retries with backoff; when it returns, the backlog streams first, so nothing that
 happened meanwhile is missed. The stream is reopened from the cursor every
 ``stream_seconds``.
+
+Each event is handled in a span (``process <stream>``) whose parent is the checkout's
+context kept on the event's order, linked to the event's own context (the call that
+caused it), so that the settlement shows in the purchase's trace (issue 16).
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 import grpc
 import peewee
 
+from pasar.common.v1 import trace_context_pb2
+from pasar_kit import telemetry
 from pasar_kit.database import atomic_write, is_mysql
 from pasar_kit.logs import request_context
 from pasar_kit.timestamps import utc_now
-from pasar_order.models import EventCursor
+from pasar_order.models import EventCursor, Order
 from pasar_order.peers import Peers
 from pasar_order.settlement import Doorbells
+from pasar_order.tracing import stored_context, work_span
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +45,9 @@ MAX_RETRY_SECONDS = 5.0
 class Event(Protocol):
     @property
     def sequence(self) -> int: ...
+
+    @property
+    def trace_context(self) -> trace_context_pb2.TraceContext: ...
 
 
 class EventResponse(Protocol):
@@ -73,6 +84,14 @@ class EventConsumer(abc.ABC, Generic[E]):
     @abc.abstractmethod
     def apply(self, event: E) -> bool:
         """Applies one event inside the cursor's transaction; True if work was queued."""
+
+    @abc.abstractmethod
+    def order_id_of(self, event: E) -> str:
+        """The id of the order the event is about."""
+
+    @abc.abstractmethod
+    def span_attributes(self, event: E) -> Mapping[str, str | int]:
+        """The pasar.* attributes of the event's span (its order's and payment's ids...)."""
 
     def run(self, stopping: threading.Event) -> None:
         threading.Thread(target=self._cancel_on_stop, args=(stopping,), daemon=True).start()
@@ -152,10 +171,35 @@ class EventConsumer(abc.ABC, Generic[E]):
                 cursor = query.get()
             if event.sequence <= cursor.sequence:
                 return False
-            changed = self.apply(event)
-            EventCursor.update(sequence=event.sequence, update_time=utc_now()).where(
-                (EventCursor.name == self.cursor_name) & (EventCursor.sequence < event.sequence)
-            ).execute()
+            with self._span(event):
+                changed = self.apply(event)
+                EventCursor.update(sequence=event.sequence, update_time=utc_now()).where(
+                    (EventCursor.name == self.cursor_name) & (EventCursor.sequence < event.sequence)
+                ).execute()
         if changed:
             self.doorbells.ring()
         return True
+
+    def _span(self, event: E) -> contextlib.AbstractContextManager[None]:
+        """The event's span: child of its order's checkout context (read in the cursor's
+        transaction: one row by its key, and only when tracing is on), linked to the event's
+        context; child of the event's context when the order is unknown or was untraced."""
+        if not telemetry.tracing_enabled():
+            return contextlib.nullcontext()
+        order: Order | None = (
+            Order.select(Order.traceparent, Order.tracestate)
+            .where(Order.id == self.order_id_of(event))
+            .get_or_none()
+        )
+        checkout = stored_context(order) if order is not None else None
+        if checkout is not None and checkout.traceparent:
+            parent, links = checkout, [event.trace_context]
+        else:
+            parent, links = event.trace_context, []
+        return work_span(
+            self.cursor_name,
+            event.sequence,
+            parent=parent,
+            links=links,
+            attributes=self.span_attributes(event),
+        )

@@ -49,6 +49,8 @@ def fulfillment_request(order: Order, line: OrderLine) -> fulfillment_service_pb
 class FulfillmentDispatcher(TaskDispatcher[FulfillmentTask]):
     """Carries out queued fulfillment requests at the fulfillment service."""
 
+    destination = "fulfillment-requests"
+
     def __init__(
         self, database: peewee.Database, peers: Peers, backoff: Backoff, doorbells: Doorbells
     ) -> None:

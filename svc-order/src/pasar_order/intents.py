@@ -30,6 +30,7 @@ from pasar_order.peers import Peers
 from pasar_order.pricing import PricedOrder
 from pasar_order.reasons import PeerError
 from pasar_order.settlement import OrderSettler
+from pasar_order.tracing import traced_columns
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def create(
         "lease_until": now + lease,
         "create_time": now,
         "update_time": now,
+        **traced_columns(),  # the checkout's: the order's settlement and deliveries join its trace
     }
     line_rows = [
         {
@@ -218,16 +220,16 @@ def take_over_stale(order_id: str, owner: str, lease: timedelta) -> bool:
     return updated == 1
 
 
-def stale(limit: int) -> list[str]:
-    """Ids of checkouts whose worker's lease has expired."""
+def stale(limit: int) -> list[Order]:
+    """Checkouts whose worker's lease has expired (their ids and trace contexts only)."""
     now = utc_now()
     query = (
-        Order.select(Order.id)
+        Order.select(Order.id, Order.traceparent, Order.tracestate)
         .where(Order.state.in_(CHECKOUT_STATES) & (Order.lease_until.is_null() | (Order.lease_until < now)))
         .order_by(Order.create_time)
         .limit(limit)
     )
-    return [row.id for row in query]
+    return list(query)
 
 
 class Compensation:

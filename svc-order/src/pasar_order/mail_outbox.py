@@ -4,7 +4,8 @@ Queuing is a row written in the same transaction as the order's change, so an e-
 exists exactly when its cause does. The dispatcher claims due rows (see
 :mod:`pasar_order.work_queue`), composes and sends each, and marks it sent right after;
 a failure schedules a retry with exponential backoff. An SMTP outage thus delays e-mails
-and a crash repeats at most the one e-mail between sending and marking.
+and a crash repeats at most the one e-mail between sending and marking. Each e-mail is
+composed and sent in a span whose parent is the trace context it was queued in.
 """
 
 from __future__ import annotations
@@ -17,17 +18,20 @@ from peewee import fn
 from pasar_order.emails import Composer
 from pasar_order.mail_transport import MailServerUnavailable, MailTransport, RecipientRefused
 from pasar_order.models import Email, EmailKind, Order, OutboxState, lines_of
+from pasar_order.tracing import ORDER_ID, stored_context, traced_columns, work_span
 from pasar_order.work_queue import Backoff, WorkQueue
 
 log = logging.getLogger(__name__)
 
 BATCH = 20
+# The outbox's name in its spans and metrics.
+DESTINATION = "mail-outbox"
 
 
 def queue_email(order_id: str, kind: str, now: datetime) -> None:
     """Queues the order's e-mail of this kind; call it in the transaction of the change."""
     Email.insert(
-        order=order_id, kind=kind, next_attempt_time=now, create_time=now
+        order=order_id, kind=kind, next_attempt_time=now, create_time=now, **traced_columns()
     ).on_conflict_ignore().execute()
 
 
@@ -68,21 +72,29 @@ class MailDispatcher:
             return False
         with self.transport.session() as send:
             for index, email in enumerate(emails):
-                try:
-                    order = Order.get_by_id(email.order_id)
-                    lines = lines_of(order)
-                    send(email.id, email.kind, self.composer.compose(email, order, lines))
-                except MailServerUnavailable as error:
-                    # The others in this batch would fail the same way: they all wait.
-                    for waiting in emails[index:]:
-                        self.queue.retry_later(waiting, str(error))
-                    return False
-                except RecipientRefused as error:
-                    self.queue.give_up(email, str(error))
-                except Exception as error:  # any other failure of one e-mail: retry it later
-                    log.exception("e-mail not sent", extra={"email_id": email.id})
-                    self.queue.retry_later(email, repr(error))
-                else:
-                    if not self.queue.complete(email):
-                        log.warning("sent an e-mail whose lease had expired", extra={"email_id": email.id})
+                with work_span(
+                    DESTINATION,
+                    email.id,
+                    parent=stored_context(email),
+                    attributes={ORDER_ID: email.order_id, "pasar.email.kind": email.kind},
+                ):
+                    try:
+                        order = Order.get_by_id(email.order_id)
+                        lines = lines_of(order)
+                        send(email.id, email.kind, self.composer.compose(email, order, lines))
+                    except MailServerUnavailable as error:
+                        # The others in this batch would fail the same way: they all wait.
+                        for waiting in emails[index:]:
+                            self.queue.retry_later(waiting, str(error))
+                        return False
+                    except RecipientRefused as error:
+                        self.queue.give_up(email, str(error))
+                    except Exception as error:  # any other failure of one e-mail: retry it later
+                        log.exception("e-mail not sent", extra={"email_id": email.id})
+                        self.queue.retry_later(email, repr(error))
+                    else:
+                        if not self.queue.complete(email):
+                            log.warning(
+                                "sent an e-mail whose lease had expired", extra={"email_id": email.id}
+                            )
         return len(emails) == BATCH

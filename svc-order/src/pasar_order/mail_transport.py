@@ -21,6 +21,7 @@ from typing import Protocol
 
 from pasar_kit.config import ConfigError
 from pasar_order.config import MailSettings, SmtpTarget
+from pasar_order.tracing import client_span
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,12 @@ class SmtpRelay:
         self.timeout = timeout
         self.tls_context = tls_context
         self.allow_plaintext_login = allow_plaintext_login
+        # The "smtp send" span's (OpenTelemetry's network conventions).
+        self._span_attributes: dict[str, str | int] = {
+            "server.address": target.host,
+            "server.port": target.port,
+            "network.protocol.name": "smtp",
+        }
 
     def _connect(self) -> smtplib.SMTP:
         target = self.target
@@ -152,18 +159,21 @@ class SmtpRelay:
 
         def send(email_id: int, kind: str, message: EmailMessage) -> None:
             nonlocal connection
-            if connection is None:
-                connection = self._connect()
-            try:
-                connection.send_message(message)
-            except smtplib.SMTPRecipientsRefused as error:
-                codes = [code for code, _ in error.recipients.values()]
-                if codes and all(code >= 500 for code in codes):
-                    raise RecipientRefused(f"recipients refused: {error.recipients!r}") from error
-                raise
-            except (OSError, smtplib.SMTPServerDisconnected) as error:
-                connection = None
-                raise MailServerUnavailable(f"the connection to the mail server broke: {error!r}") from error
+            with client_span("smtp send", self._span_attributes):
+                if connection is None:
+                    connection = self._connect()
+                try:
+                    connection.send_message(message)
+                except smtplib.SMTPRecipientsRefused as error:
+                    codes = [code for code, _ in error.recipients.values()]
+                    if codes and all(code >= 500 for code in codes):
+                        raise RecipientRefused(f"recipients refused: {error.recipients!r}") from error
+                    raise
+                except (OSError, smtplib.SMTPServerDisconnected) as error:
+                    connection = None
+                    raise MailServerUnavailable(
+                        f"the connection to the mail server broke: {error!r}"
+                    ) from error
             log.info("e-mail sent", extra={"email_id": email_id, "kind": kind})
 
         try:

@@ -215,6 +215,8 @@ class OutboxRow(TracedRow):
     """Work to do after a committed change, claimed with a lease and retried with backoff;
     its trace context is the one of the change that queued it."""
 
+    order_id: str  # every outbox row is about one order (its foreign key's column)
+
     id = peewee.AutoField()
     state = peewee.CharField(max_length=8, default=OutboxState.QUEUED)
     attempts = peewee.IntegerField(default=0)

@@ -15,13 +15,14 @@ transaction with the cursor's advance):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.timestamps import utc_now
 from pasar_order import deliveries, orders
 from pasar_order.event_consumer import EventConsumer, EventResponse
 from pasar_order.models import PAID_STATES, Order, OrderState
+from pasar_order.tracing import ORDER_ID, PAYMENT_ID
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,12 @@ class PaymentEventConsumer(EventConsumer[payment_pb2.PaymentEvent]):
 
     def open_stream(self, after_sequence: int, timeout: float) -> Iterator[EventResponse]:
         return self.peers.watch_payment_events(after_sequence, timeout=timeout)
+
+    def order_id_of(self, event: payment_pb2.PaymentEvent) -> str:
+        return event.payment.order_id
+
+    def span_attributes(self, event: payment_pb2.PaymentEvent) -> Mapping[str, str | int]:
+        return {ORDER_ID: event.payment.order_id, PAYMENT_ID: event.payment.id}
 
     def apply(self, event: payment_pb2.PaymentEvent) -> bool:
         payment = event.payment

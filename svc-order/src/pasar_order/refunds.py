@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 class RefundDispatcher(TaskDispatcher[RefundTask]):
     """Carries out queued refunds at the payment service."""
 
+    destination = "refund-requests"
+
     def __init__(
         self, database: peewee.Database, peers: Peers, backoff: Backoff, doorbells: Doorbells
     ) -> None:

@@ -16,6 +16,7 @@ from pasar_order import reasons
 from pasar_order.models import ReservationStep, ReservationTask
 from pasar_order.peers import Peers
 from pasar_order.reasons import PeerError
+from pasar_order.tracing import traced_columns
 from pasar_order.work_queue import Backoff, TaskDispatcher
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,14 @@ _ALREADY_DONE = {
 def queue_reservation_step(order_id: str, step: str, now: datetime) -> None:
     """Queues a step on the order's reservation; call it in the transaction of the state change."""
     ReservationTask.insert(
-        order=order_id, step=step, next_attempt_time=now, create_time=now
+        order=order_id, step=step, next_attempt_time=now, create_time=now, **traced_columns()
     ).on_conflict_ignore().execute()
 
 
 class ReservationDispatcher(TaskDispatcher[ReservationTask]):
-    """Carries out queued reservation steps at the catalog."""
+    """Carries out queued reservation steps at the catalog (commits and releases)."""
+
+    destination = "reservation-steps"
 
     def __init__(self, peers: Peers, backoff: Backoff) -> None:
         super().__init__(ReservationTask, backoff)

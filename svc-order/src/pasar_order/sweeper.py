@@ -9,6 +9,7 @@
 - Counts of failed order look-ups whose window has passed are deleted.
 
 Every step is conditional or idempotent, so sweepers of several instances can run at once.
+Each order's undoing or expiry runs in a span whose parent is its checkout's trace context.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ from pasar_order import intents
 from pasar_order.lookups import OrderLookup
 from pasar_order.models import Order, OrderState
 from pasar_order.settlement import OrderSettler
+from pasar_order.tracing import ORDER_ID, stored_context, work_span
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
+# The names of the sweeper's work in spans.
+ABANDONED_CHECKOUTS = "abandoned-checkouts"
+EXPIRED_ORDERS = "expired-orders"
 
 
 class Sweeper:
@@ -53,20 +58,28 @@ class Sweeper:
     def undo_stale_checkouts(self) -> int:
         """Undoes abandoned checkouts; returns how many were undone."""
         undone = 0
-        for order_id in intents.stale(BATCH):
-            if not intents.take_over_stale(order_id, self.owner, self.lease):
-                continue
-            log.warning("undoing a checkout whose worker vanished", extra={"order_id": order_id})
-            try:
-                finished = self.compensation.undo(order_id, self.owner)
-            except ServiceError as error:
-                log.warning(
-                    "cannot undo the checkout now; retrying later",
-                    extra={"order_id": order_id, "error": error.message},
-                )
-            else:
-                undone += int(finished)
+        for checkout in intents.stale(BATCH):
+            with work_span(
+                ABANDONED_CHECKOUTS,
+                checkout.id,
+                parent=stored_context(checkout),
+                attributes={ORDER_ID: checkout.id},
+            ):
+                undone += int(self._undo(checkout.id))
         return undone
+
+    def _undo(self, order_id: str) -> bool:
+        if not intents.take_over_stale(order_id, self.owner, self.lease):
+            return False
+        log.warning("undoing a checkout whose worker vanished", extra={"order_id": order_id})
+        try:
+            return self.compensation.undo(order_id, self.owner)
+        except ServiceError as error:
+            log.warning(
+                "cannot undo the checkout now; retrying later",
+                extra={"order_id": order_id, "error": error.message},
+            )
+            return False
 
     def expire_unpaid_orders(self, pages: int = 20) -> int:
         """Closes unpaid orders past their expiry, oldest first; returns how many were closed.
@@ -85,7 +98,11 @@ class Sweeper:
                     (Order.expire_time > after[0]) | ((Order.expire_time == after[0]) & (Order.id > after[1]))
                 )
             page = list(due.order_by(Order.expire_time, Order.id).limit(BATCH))
-            closed += sum(self._expire(order) for order in page)
+            for order in page:
+                with work_span(
+                    EXPIRED_ORDERS, order.id, parent=stored_context(order), attributes={ORDER_ID: order.id}
+                ):
+                    closed += int(self._expire(order))
             if len(page) < BATCH:
                 break
             after = (page[-1].expire_time, page[-1].id)

@@ -5,7 +5,8 @@ with one conditional UPDATE that sets a lease (owner and expiry) only if nobody 
 unexpired lease; the row is then its own until it marks it done or schedules a retry.
 An instance that crashes holding a lease just lets it expire, and another takes over:
 work is delayed, never lost, and repeated only if the crash came between doing the work
-and marking it done (at least once). The lease's owner names the process (see
+and marking it done (at least once). Each row's work runs in a span whose parent is the
+trace context the row was queued in (:mod:`pasar_order.tracing`). The lease's owner names the process (see
 :mod:`pasar_order.claimants`), so a service restarted on the same host takes back its dead
 predecessor's claims at its first round instead of waiting for the lease to expire.
 """
@@ -24,6 +25,7 @@ import peewee
 from pasar_kit.timestamps import utc_now
 from pasar_order import claimants
 from pasar_order.models import OutboxRow, OutboxState
+from pasar_order.tracing import ORDER_ID, stored_context, work_span
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +158,8 @@ class TaskDispatcher(abc.ABC, Generic[Row]):
     """Carries out the due rows of one outbox table, a batch per round."""
 
     batch = 20
+    # The queue's name in its spans and metrics ("fulfillment-requests").
+    destination: str
 
     def __init__(self, model: type[Row], backoff: Backoff) -> None:
         self.queue = WorkQueue(model, backoff)
@@ -164,7 +168,10 @@ class TaskDispatcher(abc.ABC, Generic[Row]):
         """One round; True when a full batch was done and more may be waiting."""
         tasks = self.queue.claim_due(self.batch)
         for task in tasks:
-            self.carry_out(task)
+            with work_span(
+                self.destination, task.id, parent=stored_context(task), attributes={ORDER_ID: task.order_id}
+            ):
+                self.carry_out(task)
         return len(tasks) == self.batch
 
     @abc.abstractmethod
