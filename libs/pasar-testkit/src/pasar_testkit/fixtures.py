@@ -5,8 +5,9 @@
 and once on a fresh database of the private MariaDB server, started once per session.
 Setting ``PASAR_TEST_DATABASES=sqlite`` runs SQLite only, for a quick loop; CI runs both.
 
-It loads the failure-log hook (pasar_testkit.failure_logs) and the figures summary
-(pasar_testkit.figures) too.
+It loads the failure-log hook (pasar_testkit.failure_logs), the figures summary
+(pasar_testkit.figures) and the ``jaeger`` fixture (pasar_testkit.jaeger: a real Jaeger for
+the session, started only by a test that asks for it) too.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pasar_testkit.mail import MailCatcher
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.stack import DATABASE_SERVICES, sqlite_database_urls
 
-pytest_plugins = ["pasar_testkit.failure_logs", "pasar_testkit.figures"]
+pytest_plugins = ["pasar_testkit.failure_logs", "pasar_testkit.figures", "pasar_testkit.jaeger"]
 
 DATABASES = [
     name.strip() for name in os.environ.get("PASAR_TEST_DATABASES", "sqlite,mariadb").split(",") if name

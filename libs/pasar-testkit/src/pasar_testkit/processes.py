@@ -8,6 +8,7 @@ tests. Output goes to a log file whose tail a failing test shows.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +21,10 @@ from pasar_kit.readiness import wait_until_http_ok, wait_until_serving
 from pasar_testkit.ports import free_port
 
 SERVICES = ("product", "payment", "order")
+# OpenTelemetry's settings are not inherited from the test run: a component traces only
+# when its test says so (a developer's shell exporting OTEL_EXPORTER_OTLP_ENDPOINT would
+# otherwise turn tracing on in every test).
+OTEL_PREFIX = "OTEL_"
 COMPONENTS = (*SERVICES, "gateway")
 GATEWAY_READY_PATH = "/healthz"
 
@@ -140,6 +145,28 @@ class OwnedProcess:
     def log_tail(self, lines: int = 40) -> str:
         return log_tail(self.log_path, lines)
 
+    def logged_lines(self) -> list[dict[str, object]]:
+        """The JSON log lines written so far (PASAR_LOG_FORMAT=json), oldest first; other
+        lines are skipped."""
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return []
+        entries = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(entry, dict):
+                entries.append(entry)
+        return entries
+
+    def logged(self, name: str) -> object | None:
+        """The value of field name in the newest JSON log line that has it (a restart logs
+        anew), or None: e.g. ``metrics_address`` from a component's start-up line."""
+        return next((entry[name] for entry in reversed(self.logged_lines()) if name in entry), None)
+
 
 class ComponentProcess(OwnedProcess):
     """One component started as a subprocess on a free loopback port."""
@@ -159,7 +186,8 @@ class ComponentProcess(OwnedProcess):
         super().__init__(name, log_dir / f"{name}.log")
         self.command = list(command)
         self.port = port or free_port()
-        self.env = {**os.environ, "PASAR_LISTEN_ADDRESS": f"127.0.0.1:{self.port}", **env}
+        inherited = {name: value for name, value in os.environ.items() if not name.startswith(OTEL_PREFIX)}
+        self.env = {**inherited, "PASAR_LISTEN_ADDRESS": f"127.0.0.1:{self.port}", **env}
         self.http_ready_path = http_ready_path
 
     @property

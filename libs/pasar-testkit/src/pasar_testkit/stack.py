@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from pasar_testkit.go_service import FULFILLMENT, build_fulfillment, fulfillment_binary
+from pasar_testkit.jaeger import JaegerServer
 from pasar_testkit.mail import mails_in
 from pasar_testkit.ports import free_port
 from pasar_testkit.processes import (
@@ -78,10 +79,14 @@ class Stack:
         smtp_url: str | None = None,
         env: Mapping[str, str] | None = None,
         component_env: Mapping[str, Mapping[str, str]] | None = None,
+        jaeger: JaegerServer | None = None,
     ) -> None:
         """database_urls: one URL per service name; env: for every component;
-        component_env: per component name, on top of env and QUICK_BACKGROUND_ENV."""
+        component_env: per component name, on top of env and QUICK_BACKGROUND_ENV;
+        jaeger: tracing on in every component (the Go service and the gateway too),
+        exported to that Jaeger within a fraction of a second (JaegerServer.tracing_env)."""
         self.base = base
+        self.jaeger = jaeger
         self.database_urls = dict(database_urls)
         self.mail_dir = base / "mail"
         self.ports = {name: free_port() for name in STACK_COMPONENTS}
@@ -97,6 +102,7 @@ class Stack:
             "PASAR_MAIL_DIR": str(self.mail_dir),
             "PASAR_STOREFRONT_URL": self.gateway_url,
             **({"SMTP_URL": smtp_url} if smtp_url else {}),
+            **(jaeger.tracing_env() if jaeger else {}),
             **(env or {}),
         }
         per_component = component_env or {}
@@ -130,6 +136,15 @@ class Stack:
     @property
     def gateway_url(self) -> str:
         return f"http://{self.address('gateway')}"
+
+    def metrics_url(self, name: str) -> str:
+        """The /metrics URL of a running component: its metrics listener's address as its
+        start-up log line names it (field ``metrics_address``; ``PASAR_METRICS_ADDRESS``
+        defaults to a free loopback port). LookupError if the log names none, or ``off``."""
+        address = self.components[name].logged("metrics_address")
+        if not isinstance(address, str) or not address or address == "off":
+            raise LookupError(f"{name}'s log names no metrics_address (found {address!r})")
+        return f"http://{address}/metrics"
 
     def __getitem__(self, name: str) -> ComponentProcess:
         return self.components[name]
