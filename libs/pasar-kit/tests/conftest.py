@@ -15,6 +15,7 @@ import peewee
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import errors, telemetry
@@ -26,6 +27,8 @@ from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 pytest_plugins = ["pasar_testkit.fixtures"]
 
 PRODUCT_SERVICE = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
+PAYMENT_SERVICE = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
+CALLER_TOKEN = "a-test-caller-token-of-32-bytes-at-least"
 
 
 class FakeCatalog(product_service_pb2_grpc.ProductServiceServicer):
@@ -97,3 +100,43 @@ def spans() -> Iterator[InMemorySpanExporter]:
         yield exporter
     finally:
         telemetry.shutdown_tracing()
+
+
+class FakePaymentEvents(payment_service_pb2_grpc.PaymentServiceServicer):
+    """WatchPaymentEvents sends three events, then waits until the client goes away."""
+
+    def __init__(self) -> None:
+        self.ended = threading.Event()
+
+    def WatchPaymentEvents(
+        self, request: payment_service_pb2.WatchPaymentEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[payment_service_pb2.WatchPaymentEventsResponse]:
+        try:
+            for sequence in range(request.after_sequence + 1, request.after_sequence + 4):
+                yield payment_service_pb2.WatchPaymentEventsResponse(
+                    event=payment_pb2.PaymentEvent(sequence=sequence)
+                )
+            while context.is_active():
+                threading.Event().wait(0.05)
+        finally:
+            self.ended.set()
+
+
+@pytest.fixture
+def watch_server(
+    grpc_servers: Callable[..., GrpcServer],
+) -> Callable[..., tuple[GrpcServer, FakePaymentEvents]]:
+    """Starts a server of FakePaymentEvents (settings: ServerSettings' fields) that accepts
+    the caller "order" with CALLER_TOKEN."""
+
+    def start(**settings: Any) -> tuple[GrpcServer, FakePaymentEvents]:
+        events = FakePaymentEvents()
+        registration = ServiceRegistration(
+            PAYMENT_SERVICE,
+            lambda server: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(events, server),
+        )
+        callers = InternalCallers(frozenset({"order"}), {"order": CALLER_TOKEN})
+        server_settings = ServerSettings("127.0.0.1:0", **settings)
+        return grpc_servers(server_settings, [registration], None, callers=callers), events
+
+    return start

@@ -9,31 +9,29 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
 import grpc
 import pytest
-from conftest import FakeCatalog
+from conftest import CALLER_TOKEN, FakeCatalog, FakePaymentEvents
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
+from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import database as db
-from pasar_kit.callers import InternalCallers
 from pasar_kit.channels import open_channel
 from pasar_kit.errors import error_info
 from pasar_kit.logs import configure_logging, request_context
-from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
+from pasar_kit.server import GrpcServer
+from pasar_testkit.waiting import wait_for
 
 GET_PRODUCT = "/pasar.product.v1.ProductService/GetProduct"
 WATCH = "/pasar.payment.v1.PaymentService/WatchPaymentEvents"
-PAYMENT_SERVICE = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
-CALLER_TOKEN = "a-test-caller-token-of-32-bytes-at-least"
 
 
 def product_stub(server: GrpcServer) -> product_service_pb2_grpc.ProductServiceStub:
@@ -122,41 +120,10 @@ def test_an_internal_error_marks_the_server_span_as_failed(
     assert served.status.status_code == trace.StatusCode.ERROR
 
 
-class FakePaymentEvents(payment_service_pb2_grpc.PaymentServiceServicer):
-    """WatchPaymentEvents sends three events, then waits until the client goes away."""
-
-    def __init__(self) -> None:
-        self.ended = threading.Event()
-
-    def WatchPaymentEvents(
-        self, request: payment_service_pb2.WatchPaymentEventsRequest, context: grpc.ServicerContext
-    ) -> Iterator[payment_service_pb2.WatchPaymentEventsResponse]:
-        try:
-            for sequence in range(request.after_sequence + 1, request.after_sequence + 4):
-                yield payment_service_pb2.WatchPaymentEventsResponse(
-                    event=payment_pb2.PaymentEvent(sequence=sequence)
-                )
-            while context.is_active():
-                threading.Event().wait(0.05)
-        finally:
-            self.ended.set()
-
-
-@pytest.fixture
-def watch_server(grpc_servers: Callable[..., GrpcServer]) -> tuple[GrpcServer, FakePaymentEvents]:
-    events = FakePaymentEvents()
-    registration = ServiceRegistration(
-        PAYMENT_SERVICE,
-        lambda server: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(events, server),
-    )
-    callers = InternalCallers(frozenset({"order"}), {"order": CALLER_TOKEN})
-    return grpc_servers(ServerSettings("127.0.0.1:0"), [registration], None, callers=callers), events
-
-
 def test_a_server_stream_still_streams_and_its_call_can_be_cancelled(
-    spans: InMemorySpanExporter, watch_server: tuple[GrpcServer, FakePaymentEvents]
+    spans: InMemorySpanExporter, watch_server: Callable[..., tuple[GrpcServer, FakePaymentEvents]]
 ) -> None:
-    server, events = watch_server
+    server, events = watch_server()
     channel = open_channel(f"127.0.0.1:{server.port}", default_timeout=10, caller_token=CALLER_TOKEN)
     stub = payment_service_pb2_grpc.PaymentServiceStub(channel)
     stream = stub.WatchPaymentEvents(payment_service_pb2.WatchPaymentEventsRequest(after_sequence=4))
@@ -167,7 +134,8 @@ def test_a_server_stream_still_streams_and_its_call_can_be_cancelled(
     with pytest.raises(grpc.RpcError) as ended:
         next(stream)
     assert cast(grpc.Call, ended.value).code() == grpc.StatusCode.CANCELLED
-    served = one(spans, WATCH)
+    # the server span ends once the stream's generators have unwound, just after the servicer's
+    [served] = wait_for(lambda: spans_named(spans, WATCH), timeout=5, what="the stream's server span")
     assert served.kind == trace.SpanKind.SERVER
 
 

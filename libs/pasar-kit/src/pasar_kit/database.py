@@ -8,6 +8,7 @@ the server's worker threads, with autoconnect off: every RPC runs inside
 ``connection_context()`` (the server's call pipeline does it), as peewee's docs advise.
 
 Models bind to a per-service :class:`peewee.DatabaseProxy`; :func:`bind` initialises it.
+Both pools count their connections (:meth:`CountedPool.pool_figures`, for the metrics).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -54,7 +56,88 @@ def connect(url: str, max_connections: int = 20) -> peewee.Database:
     )
 
 
-class SerializedSqliteDatabase(PooledSqliteDatabase):
+@dataclass(frozen=True)
+class PoolFigures:
+    """A pool's connections now: checked out by a thread, open and waiting, and the most it opens."""
+
+    in_use: int
+    idle: int
+    maximum: int
+
+
+class _ConnectionCounts:
+    """Counts of one pool, kept by its classes below (peewee's pool has no public figures)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.open = 0  # driver connections opened and not yet closed
+        self.in_use = 0  # threads holding one (connect() opened, close() not yet called)
+
+    def add(self, open_change: int = 0, in_use_change: int = 0) -> None:
+        with self.lock:
+            self.open += open_change
+            self.in_use += in_use_change
+
+
+class CountedPool:
+    """Put first among a pool's bases: counts the connections threads check out and in
+    through peewee's public connect() and close()."""
+
+    def __init__(self, *args: Any, max_connections: int = 20, **kwargs: Any) -> None:
+        self.connection_counts = _ConnectionCounts()
+        self.maximum_connections = max_connections
+        super().__init__(*args, max_connections=max_connections, **kwargs)  # type: ignore[call-arg]
+
+    def connect(self, reuse_if_open: bool = False) -> bool:
+        opened: bool = super().connect(reuse_if_open)  # type: ignore[misc]
+        if opened:
+            self.connection_counts.add(in_use_change=1)
+        return opened
+
+    def close(self) -> bool:
+        closed: bool = super().close()  # type: ignore[misc]
+        if closed:
+            self.connection_counts.add(in_use_change=-1)
+        return closed
+
+    def pool_figures(self) -> PoolFigures:
+        counts = self.connection_counts
+        with counts.lock:
+            in_use, open_now = counts.in_use, counts.open
+        return PoolFigures(in_use=in_use, idle=max(open_now - in_use, 0), maximum=self.maximum_connections)
+
+
+class _CountsDriverConnections:
+    """Put before a driver class, beneath the pool (the pool calls it for each connection it
+    opens or closes): _connect and _close are the hooks peewee's drivers implement."""
+
+    connection_counts: _ConnectionCounts
+
+    def _connect(self) -> Any:
+        connection = super()._connect()  # type: ignore[misc]
+        self.connection_counts.add(open_change=1)
+        return connection
+
+    def _close(self, conn: Any) -> None:
+        try:
+            super()._close(conn)  # type: ignore[misc]
+        finally:
+            self.connection_counts.add(open_change=-1)
+
+
+class _CountedSqliteDriver(_CountsDriverConnections, peewee.SqliteDatabase):
+    pass
+
+
+class _CountedMySQLDriver(_CountsDriverConnections, peewee.MySQLDatabase):
+    pass
+
+
+class CountedMySQLDatabase(CountedPool, PooledMySQLDatabase, _CountedMySQLDriver):
+    """The MySQL/MariaDB pool, counting its connections."""
+
+
+class SerializedSqliteDatabase(CountedPool, PooledSqliteDatabase, _CountedSqliteDriver):
     """A pooled SQLite database whose write transactions queue on a lock of this process.
 
     SQLite lets one writer in at a time; the others poll (its busy handler sleeps up to
@@ -108,7 +191,7 @@ def _mysql(url: str, max_connections: int) -> peewee.Database:
             "mysql:// needs a host and a database name: mysql://user:password@host:3306/name"
         )
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    database: peewee.Database = PooledMySQLDatabase(
+    database: peewee.Database = CountedMySQLDatabase(
         name,
         host=parts.hostname,
         port=parts.port or 3306,

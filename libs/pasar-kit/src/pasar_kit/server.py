@@ -4,7 +4,10 @@ The server gets the call pipeline (:mod:`pasar_kit.pipeline`), the standard
 ``grpc.health.v1`` service (NOT_SERVING while the database does not answer: a background
 probe checks it every few seconds), server reflection (so ``grpcurl`` works), optional TLS
 or mutual TLS, and a SIGTERM handler that stops accepting calls and gives in-flight ones a
-grace period before the process exits.
+grace period before the process exits. When tracing is on, the OpenTelemetry interceptor
+wraps everything (:mod:`pasar_kit.telemetry`); unless ``PASAR_METRICS_ADDRESS`` is ``off``,
+the service's Prometheus metrics (:mod:`pasar_kit.metrics`) are served on a listener of
+their own, named in the start-up log line as ``metrics_address``.
 
 The server listens on its address alone: grpcio sets SO_REUSEPORT by default, which let a
 second instance (with an empty database) take part of the first one's connections. Here a
@@ -22,6 +25,7 @@ from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import grpc
 import peewee
@@ -34,8 +38,14 @@ from pasar_kit.callers import CallerGate, InternalCallers, internal_methods
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.defects import defect_from_env, defect_interceptors
 from pasar_kit.listen import ListenError, ensure_address_free, listen_address_from_env
+from pasar_kit.metrics_listener import MetricsListener, metrics_address, serve_metrics
 from pasar_kit.pipeline import CallPipeline
 from pasar_kit.telemetry import server_interceptors
+
+if TYPE_CHECKING:
+    from prometheus_client.registry import Collector
+
+    from pasar_kit.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +121,9 @@ class ServerSettings:
     # PASAR_TEST_DEFECT: a deliberate defect for the conformance kit's mutation check
     # (pasar_kit.defects); refused in production.
     test_defect: str | None = None
+    # Where the Prometheus metrics are served (PASAR_METRICS_ADDRESS, 127.0.0.1:0 by default
+    # in from_env); None: no metrics, and no metrics interceptor either.
+    metrics_address: str | None = None
 
     @classmethod
     def from_env(
@@ -127,6 +140,7 @@ class ServerSettings:
             fault_delay_seconds=env.integer("PASAR_FAULT_DELAY_MS", 0, minimum=0) / 1000,
             tls=tls,
             test_defect=defect_from_env(env),
+            metrics_address=metrics_address(env),
         )
 
     def grpc_options(self) -> list[tuple[str, int]]:
@@ -168,11 +182,22 @@ class GrpcServer:
         database: peewee.Database | None,
         background: Sequence[Callable[[threading.Event], None]] = (),
         callers: InternalCallers | None = None,
+        *,
+        collectors: Sequence[Collector] = (),
     ) -> None:
         """background: functions run on their own threads until the event is set (at stop).
-        callers: who may call the services' internal methods (pasar_kit.callers); nobody by default."""
+        callers: who may call the services' internal methods (pasar_kit.callers); nobody by default.
+        collectors: the service's own figures, collected at each scrape (pasar_kit.metrics)."""
         self.settings = settings
         self.database = database
+        self.metrics: ServiceMetrics | None = None
+        self._metrics_listener: MetricsListener | None = None
+        if settings.metrics_address is not None:
+            from pasar_kit.metrics import ServiceMetrics  # noqa: PLC0415 - prometheus only when on
+
+            self.metrics = ServiceMetrics(database)
+            for collector in collectors:
+                self.metrics.register(collector)
         self.health = health.HealthServicer(experimental_non_blocking=True)
         gate = CallerGate(internal_methods(s.descriptor for s in services), callers or InternalCallers())
         self.server = grpc.server(
@@ -181,6 +206,7 @@ class GrpcServer:
                 # Outermost: the pipeline below runs inside the call's span (its log lines
                 # carry the ids), and the span sees the status the pipeline ends a call with.
                 *server_interceptors(),
+                *([self.metrics.server_interceptor()] if self.metrics else []),
                 *defect_interceptors(settings.test_defect),
                 CallPipeline(database, settings.fault_delay_seconds, gate),
             ],
@@ -218,6 +244,8 @@ class GrpcServer:
         Raises ListenError, naming the address, when it cannot be bound.
         """
         self.port = self._bind()
+        if self.metrics is not None and self.settings.metrics_address is not None:
+            self._metrics_listener = serve_metrics(self.settings.metrics_address, self.metrics.registry)
         self._serving = self._database_answers()
         self._set_health(self._serving)
         self.server.start()
@@ -229,9 +257,15 @@ class GrpcServer:
                 "address": self.settings.listen_address,
                 "port": self.port,
                 "services": self.service_names,
+                "metrics_address": self.metrics_address or "off",
             },
         )
         return self.port
+
+    @property
+    def metrics_address(self) -> str | None:
+        """Where the metrics are served (the port the system picked), None when off or not started."""
+        return self._metrics_listener.address if self._metrics_listener else None
 
     def _bind(self) -> int:
         address = self.settings.listen_address
@@ -258,6 +292,9 @@ class GrpcServer:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout=5)
+        if self._metrics_listener is not None:
+            self._metrics_listener.close()
+            self._metrics_listener = None
         log.info("stopped")
 
     def wait(self) -> None:

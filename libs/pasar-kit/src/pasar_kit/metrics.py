@@ -1,0 +1,274 @@
+"""A service's Prometheus metrics: RED per RPC, its database pool, and its own figures.
+
+:class:`ServiceMetrics` holds one registry of its own (nothing global, so two servers in one
+test process do not mix). GrpcServer makes it when ``PASAR_METRICS_ADDRESS`` is not ``off``
+and serves it on that listener (:mod:`pasar_kit.metrics_listener`) at ``/metrics``:
+
+- RED, named as go-grpc-middleware's Prometheus provider names them, so one dashboard serves
+  the Go service too: ``grpc_server_started_total``, ``grpc_server_handled_total`` (with
+  ``grpc_code`` spelled as Go spells it: ``OK``, ``NotFound``, ``Canceled``, ...) and the
+  histogram ``grpc_server_handling_seconds`` (Go's default buckets), each by ``grpc_type``,
+  ``grpc_service`` and ``grpc_method``. Every call counts: aborted ones, streams (when they
+  end), health checks;
+- ``pasar_db_connections{state="in_use"|"idle"}`` and ``pasar_db_connections_max``;
+- a service's own figures, from a Collector that runs at scrape time (``collectors=`` of
+  GrpcServer, which calls :meth:`ServiceMetrics.register`), e.g.::
+
+      class OutboxFigures(Collector):
+          def __init__(self, database: peewee.Database) -> None:
+              self.database = database
+
+          def collect(self) -> Iterator[Metric]:
+              rows = GaugeMetricFamily("pasar_outbox_rows", "Rows waiting.", labels=["outbox"])
+              with self.database.connection_context():
+                  rows.add_metric(["mail-outbox"], MailOutbox.select().count())
+              yield rows
+
+  A collector that raises (the database does not answer) adds nothing to that scrape and is
+  logged at debug level: a scrape never fails because of it, and the other figures stay.
+
+Imports prometheus-client: import this module only when metrics are on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import grpc
+import peewee
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from pasar_kit.database import CountedPool
+
+log = logging.getLogger(__name__)
+
+# grpc-go's codes.Code.String(), which go-grpc-middleware puts in grpc_code.
+GO_CODE_NAMES = {
+    grpc.StatusCode.OK: "OK",
+    grpc.StatusCode.CANCELLED: "Canceled",
+    grpc.StatusCode.UNKNOWN: "Unknown",
+    grpc.StatusCode.INVALID_ARGUMENT: "InvalidArgument",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "DeadlineExceeded",
+    grpc.StatusCode.NOT_FOUND: "NotFound",
+    grpc.StatusCode.ALREADY_EXISTS: "AlreadyExists",
+    grpc.StatusCode.PERMISSION_DENIED: "PermissionDenied",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "ResourceExhausted",
+    grpc.StatusCode.FAILED_PRECONDITION: "FailedPrecondition",
+    grpc.StatusCode.ABORTED: "Aborted",
+    grpc.StatusCode.OUT_OF_RANGE: "OutOfRange",
+    grpc.StatusCode.UNIMPLEMENTED: "Unimplemented",
+    grpc.StatusCode.INTERNAL: "Internal",
+    grpc.StatusCode.UNAVAILABLE: "Unavailable",
+    grpc.StatusCode.DATA_LOSS: "DataLoss",
+    grpc.StatusCode.UNAUTHENTICATED: "Unauthenticated",
+}
+# Prometheus's Go client's DefBuckets, which go-grpc-middleware's histogram uses by default.
+HANDLING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class ServiceMetrics:
+    """One service's registry: RED of its server, its pool (if given), its own collectors."""
+
+    def __init__(self, database: peewee.Database | None = None) -> None:
+        self.registry = CollectorRegistry()
+        self._red = _RedMetrics(self.registry)
+        pool: object = database  # peewee is untyped: mypy would find no overlap with CountedPool
+        if isinstance(pool, CountedPool):
+            self.registry.register(DatabasePoolCollector(pool))
+
+    def server_interceptor(self) -> grpc.ServerInterceptor:
+        """The RED interceptor; GrpcServer puts it right after the tracing one."""
+        return RedInterceptor(self._red)
+
+    def register(self, collector: Collector) -> None:
+        """Adds a scrape-time collector of the service's own figures (see the module docstring)."""
+        self.registry.register(_Guarded(collector))
+
+
+class _Guarded(Collector):
+    """collector, whose failure costs its own figures of one scrape and nothing else."""
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+
+    def collect(self) -> Iterable[Any]:
+        try:
+            return list(self.collector.collect())
+        except Exception:  # any failure: the figures are missing from this scrape alone
+            log.debug("a metrics collector failed", exc_info=True)
+            return []
+
+    def describe(self) -> Iterable[Any]:
+        return []  # the figures are known at scrape time only; the registry checks no names
+
+
+class DatabasePoolCollector(Collector):
+    """``pasar_db_connections{state}`` and ``pasar_db_connections_max``, read at scrape time."""
+
+    def __init__(self, database: CountedPool) -> None:
+        self.database = database
+
+    def collect(self) -> Iterator[Any]:
+        figures = self.database.pool_figures()
+        connections = GaugeMetricFamily(
+            "pasar_db_connections",
+            "Connections of the database pool: in_use (held by a call or task) or idle (open, waiting).",
+            labels=["state"],
+        )
+        connections.add_metric(["in_use"], figures.in_use)
+        connections.add_metric(["idle"], figures.idle)
+        yield connections
+        yield GaugeMetricFamily(
+            "pasar_db_connections_max", "The most connections the pool opens.", value=figures.maximum
+        )
+
+    def describe(self) -> Iterator[Any]:
+        return iter(())
+
+
+class _RedMetrics:
+    """The three RED families, and each method's labelled children, looked up once."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        method_labels = ["grpc_type", "grpc_service", "grpc_method"]
+        self.started = Counter(
+            "grpc_server_started_total",
+            "Total number of RPCs started on the server.",
+            method_labels,
+            registry=registry,
+        )
+        self.handled = Counter(
+            "grpc_server_handled_total",
+            "Total number of RPCs completed on the server, regardless of success or failure.",
+            [*method_labels, "grpc_code"],
+            registry=registry,
+        )
+        self.handling = Histogram(
+            "grpc_server_handling_seconds",
+            "Histogram of response latency (seconds) of gRPC that had been application-level handled by the"
+            " server.",
+            method_labels,
+            buckets=HANDLING_BUCKETS,
+            registry=registry,
+        )
+        self._methods: dict[tuple[str, str], _MethodFigures] = {}
+
+    def of(self, grpc_type: str, full_method: str) -> _MethodFigures:
+        key = (grpc_type, full_method)
+        figures = self._methods.get(key)
+        if figures is None:
+            service, _, method = full_method.lstrip("/").partition("/")
+            figures = _MethodFigures(self, (grpc_type, service, method))
+            self._methods[key] = figures  # a race makes two equal entries: harmless
+        return figures
+
+
+class _MethodFigures:
+    """One method's children of the RED families: a call costs two increments and one observe."""
+
+    def __init__(self, red: _RedMetrics, labels: tuple[str, str, str]) -> None:
+        self._red = red
+        self._labels = labels
+        self.started = red.started.labels(*labels)
+        self.handling = red.handling.labels(*labels)
+        self._handled: dict[grpc.StatusCode, Any] = {}
+
+    def finished(self, code: grpc.StatusCode, seconds: float) -> None:
+        handled = self._handled.get(code)
+        if handled is None:
+            handled = self._red.handled.labels(*self._labels, GO_CODE_NAMES.get(code, "Unknown"))
+            self._handled[code] = handled
+        handled.inc()
+        self.handling.observe(seconds)
+
+
+class RedInterceptor(grpc.ServerInterceptor):
+    """Counts and times every call the server handles (go-grpc-middleware's server metrics)."""
+
+    def __init__(self, red: _RedMetrics) -> None:
+        self._red = red
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method: str = handler_call_details.method
+        serializers = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
+        if handler.unary_unary is not None:
+            figures = self._red.of("unary", method)
+            return grpc.unary_unary_rpc_method_handler(_counted(handler.unary_unary, figures), **serializers)
+        if handler.unary_stream is not None:
+            figures = self._red.of("server_stream", method)
+            return grpc.unary_stream_rpc_method_handler(
+                _streamed(handler.unary_stream, figures), **serializers
+            )
+        if handler.stream_unary is not None:
+            figures = self._red.of("client_stream", method)
+            return grpc.stream_unary_rpc_method_handler(
+                _counted(handler.stream_unary, figures), **serializers
+            )
+        if handler.stream_stream is not None:
+            figures = self._red.of("bidi_stream", method)
+            return grpc.stream_stream_rpc_method_handler(
+                _streamed(handler.stream_stream, figures), **serializers
+            )
+        return handler
+
+
+def _counted(
+    behaviour: Callable[[Any, grpc.ServicerContext], Any], figures: _MethodFigures
+) -> Callable[..., Any]:
+    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+        figures.started.inc()
+        started = time.perf_counter()
+        failed = True
+        try:
+            response = behaviour(request, context)
+            failed = False
+            return response
+        finally:
+            figures.finished(_final_code(context, failed), time.perf_counter() - started)
+
+    return handle
+
+
+def _streamed(
+    behaviour: Callable[[Any, grpc.ServicerContext], Iterator[Any]], figures: _MethodFigures
+) -> Callable[..., Iterator[Any]]:
+    def handle(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        figures.started.inc()
+        started = time.perf_counter()
+        failed = True
+        try:
+            yield from behaviour(request, context)
+            failed = False
+        finally:  # also when the client went away (the generator is closed)
+            figures.finished(_final_code(context, failed), time.perf_counter() - started)
+
+    return handle
+
+
+def _final_code(context: grpc.ServicerContext, failed: bool) -> grpc.StatusCode:
+    """The code the call ends with: the one it was aborted with or set, else UNKNOWN for an
+    exception (as grpc answers), CANCELLED or DEADLINE_EXCEEDED for a call whose client is gone."""
+    code: grpc.StatusCode | None = context.code()  # type: ignore[attr-defined]
+    if code is not None:
+        return code
+    if context.is_active():
+        return grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+    return grpc.StatusCode.CANCELLED
