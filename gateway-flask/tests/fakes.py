@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -499,9 +499,9 @@ def product_registration(servicer: FakeProductService) -> ServiceRegistration:
 
 
 class FakeShop:
-    """The four fakes, each on its own server."""
+    """The four fakes, each on its own server (behind interceptors, when given)."""
 
-    def __init__(self) -> None:
+    def __init__(self, interceptors: Sequence[grpc.ServerInterceptor] = ()) -> None:
         self.catalog = Catalog()
         self.product = Behaviour()
         self.payment = Behaviour()
@@ -525,6 +525,7 @@ class FakeShop:
                     ),
                 ],
                 max_workers=8,
+                interceptors=interceptors,
             ),
             "payment": FakeGrpcServer(
                 [
@@ -536,6 +537,7 @@ class FakeShop:
                     )
                 ],
                 max_workers=8,
+                interceptors=interceptors,
             ),
             "order": FakeGrpcServer(
                 [
@@ -545,6 +547,7 @@ class FakeShop:
                     )
                 ],
                 max_workers=8,
+                interceptors=interceptors,
             ),
             "fulfillment": FakeGrpcServer(
                 [
@@ -556,6 +559,7 @@ class FakeShop:
                     )
                 ],
                 max_workers=8,
+                interceptors=interceptors,
             ),
         }
 

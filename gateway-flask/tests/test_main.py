@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeShop
+from otlp_receiver import otlp_receiver
 
 from pasar_testkit.ports import free_port
 from pasar_testkit.processes import ComponentProcess, console_script
+
+OTLP_SERVER, OTLP_CLIENT = 2, 3  # OTLP's span kinds
 
 
 def gateway_process(shop: FakeShop | None, tmp_path: Path, **env: str) -> ComponentProcess:
@@ -79,6 +82,52 @@ def test_the_console_script_serves_the_api_and_stops_on_sigterm(shop: FakeShop, 
     assert '"request_id": "from-the-test"' in log  # JSON lines with the request id
     assert "Booting worker" in log  # gunicorn's own messages go through the same logging
     assert f'"metrics_address": "{metrics_address}"' in log
+
+
+def test_every_worker_traces_its_requests_and_exports_them_when_it_stops(
+    shop: FakeShop, tmp_path: Path
+) -> None:
+    """Tracing is set up in each worker after the fork, and flushed as the worker exits.
+
+    The batch processor here waits a minute between exports, so every span the receiver
+    holds was sent by a worker's flush on SIGTERM; the requests go over fresh connections,
+    which the kernel spreads over both workers' sockets.
+    """
+    with otlp_receiver() as receiver:
+        gateway = gateway_process(
+            shop,
+            tmp_path,
+            OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+            OTEL_BSP_SCHEDULE_DELAY="60000",
+            PASAR_CATALOG_CACHE="false",  # every request calls the product service
+        )
+        gateway.start()
+        sent = {}
+        try:
+            for number in range(12):
+                trace_id, browser_span = f"{number + 1:032x}", f"{number + 1:016x}"
+                request_id = f"traced-{number}"
+                status, _, _ = get(
+                    f"http://{gateway.address}/api/v1/products",
+                    {"traceparent": f"00-{trace_id}-{browser_span}-01", "X-Request-Id": request_id},
+                )
+                assert status == 200
+                sent[trace_id] = (browser_span, request_id)
+        finally:
+            exit_status = gateway.stop()
+        assert exit_status == 0
+        spans = receiver.received()
+    for trace_id, (browser_span, request_id) in sent.items():
+        in_trace = [span for span in spans if span.trace_id == trace_id]
+        http = [span for span in in_trace if span.kind == OTLP_SERVER]
+        assert len(http) == 1, (trace_id, in_trace)
+        assert http[0].service == "gateway"
+        assert http[0].parent_span_id == browser_span
+        assert http[0].attributes["pasar.request_id"] == request_id
+        calls = [span for span in in_trace if span.kind == OTLP_CLIENT]
+        assert [call.parent_span_id for call in calls] == [http[0].span_id]
+        assert calls[0].name == "/pasar.product.v1.ProductService/ListProducts"
 
 
 def test_the_start_up_log_names_the_address_the_workers_listen_on(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ from pasar_gateway.health import register_health
 from pasar_gateway.metrics import GatewayMetrics
 from pasar_gateway.settings import PREFIX, GatewaySettings
 from pasar_gateway.storefront import register_storefront
+from pasar_gateway.tracing import instrument_app, name_request
 from pasar_kit.logs import request_id_var
 
 log = logging.getLogger("pasar.gateway")
@@ -53,6 +54,9 @@ CORS_ALLOWED_HEADERS = [
     "If-None-Match",
     "X-Order-Token",
     REQUEST_ID_HEADER,
+    # W3C Trace Context: the storefront starts each action's trace (pasar_gateway.tracing).
+    "traceparent",
+    "tracestate",
 ]
 CORS_EXPOSED_HEADERS = [REQUEST_ID_HEADER, "ETag", "Retry-After"]
 
@@ -100,6 +104,7 @@ def create_app(
     processes that serve the same shop, or leave it out for a counter of this application's own.
     """
     app = flask.Flask(__name__, static_folder=None)
+    instrument_app(app)  # first: its span must be current in every hook below
     settings = load_config(app, config)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
@@ -165,6 +170,7 @@ def _register_request_hooks(app: flask.Flask, settings: GatewaySettings, metrics
         request_id = offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         flask.g.request_id = request_id
         flask.g.request_id_token = request_id_var.set(request_id)
+        name_request(request_id)
         flask.g.started = time.perf_counter()
 
     @app.after_request

@@ -45,6 +45,7 @@ from pasar_kit.config import ConfigError, Env
 from pasar_kit.listen import ListenAddress, ListenError, claim_address, listen_address_from_env
 from pasar_kit.logs import configure_logging
 from pasar_kit.metrics_listener import MetricsListener, metrics_address
+from pasar_kit.telemetry import configure_tracing, shutdown_tracing
 
 if TYPE_CHECKING:
     from pasar_gateway.catalog_cache import Generation
@@ -162,6 +163,7 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
             "control_socket_disable": True,
             "proc_name": "pasar-gateway",
             "child_exit": _child_exit,
+            "worker_exit": _worker_exit,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
@@ -169,6 +171,10 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
     def load(self) -> Any:
         from pasar_gateway.app import create_app  # noqa: PLC0415 - in the worker, after the fork
 
+        # Each worker its own tracer provider, set up after the fork: a batch processor's
+        # export thread does not cross a fork, and the backends' channels, opened by
+        # create_app, take the client interceptor only once tracing is on.
+        configure_tracing("gateway", Env())
         return create_app(generation=self.generation)
 
 
@@ -177,6 +183,11 @@ def _child_exit(_server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess  # noqa: PLC0415 - only after the folder is set
 
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def _worker_exit(_server: Any, _worker: Any) -> None:
+    """In the worker, once it has stopped serving: exports the spans its batch still holds."""
+    shutdown_tracing()
 
 
 def check_application_config() -> GatewaySettings:

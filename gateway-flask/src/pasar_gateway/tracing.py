@@ -1,0 +1,48 @@
+"""The gateway's part of a trace: the HTTP server span each request makes, when tracing is on.
+
+Tracing is on or off for the whole process (:mod:`pasar_kit.telemetry`; ``pasar-gateway``
+turns it on in each worker after the fork). On, OpenTelemetry's Flask instrumentation makes
+one SERVER span per request, the child of the caller's W3C ``traceparent`` (the storefront
+sends one per shopper's action), and the gRPC calls the request makes are its children
+(the backends' channels come instrumented from :func:`pasar_kit.channels.open_channel`).
+Off, nothing here imports OpenTelemetry.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+
+import flask
+
+from pasar_kit.telemetry import REQUEST_ID_ATTRIBUTE, annotate, tracing_enabled
+
+# The orchestrator's probes, asked every few seconds: no one needs a trace of them.
+UNTRACED_PATHS = ("/healthz", "/readyz")
+
+
+def instrument_app(app: flask.Flask) -> None:
+    """Makes app's requests SERVER spans when tracing is on; nothing when off.
+
+    Call it first thing after making app: the instrumentation starts its span in a
+    before_request hook, which must run before the hook that names the request id.
+    """
+    if not tracing_enabled():
+        return
+    from opentelemetry.instrumentation.flask import FlaskInstrumentor  # noqa: PLC0415 - only when on
+
+    FlaskInstrumentor().instrument_app(app, excluded_urls=",".join(UNTRACED_PATHS))  # type: ignore[no-untyped-call]
+
+
+def name_request(request_id: str) -> None:
+    """Puts the request's x-request-id on its span (``pasar.request_id``); nothing when off."""
+    annotate({REQUEST_ID_ATTRIBUTE: request_id})
+
+
+def untraced() -> AbstractContextManager[object]:
+    """A block whose gRPC calls make no spans: the readiness probe's health checks, which
+    outside any HTTP span (the probes are not traced) would each start a trace of their own."""
+    if not tracing_enabled():
+        return nullcontext()
+    from opentelemetry.instrumentation.utils import suppress_instrumentation  # noqa: PLC0415 - only when on
+
+    return suppress_instrumentation()
