@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import grpc
+import requests
 
 from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2, fulfillment_service_pb2_grpc
 from pasar.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
@@ -223,6 +224,22 @@ class Shop:
             if isinstance(entry, dict) and entry.get("message") == "rpc":
                 calls.append(entry)
         return calls
+
+    # The gateway's REST API, as the storefront calls it (when the stack runs the gateway).
+
+    def gateway_post(
+        self, path: str, body: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """POSTs body as JSON to the gateway's path; the answer's JSON, which must be a 200."""
+        response = requests.post(
+            f"{self.stack.gateway_url}{path}",
+            json=dict(body or {}),
+            headers=dict(headers or {}),
+            timeout=DEADLINE,
+        )
+        assert response.status_code == 200, f"POST {path}: {response.status_code} {response.text}"
+        answer: dict[str, Any] = response.json()
+        return answer
 
     # The services' databases, read directly: the proof that nothing was left behind.
 
