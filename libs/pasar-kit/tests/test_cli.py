@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import socket
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import peewee
 import pytest
 from conftest import FakeCatalog, registration
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from pasar_kit import database as db
+from pasar_kit import telemetry
 from pasar_kit.cli import ExtraCommand, ServiceCli, mask_password
 from pasar_kit.config import Env
 from pasar_kit.server import GrpcServer, ServerSettings
@@ -67,13 +72,20 @@ def run_cli(
         *argv: str,
         broken_migration: bool = False,
         extra_commands: Mapping[str, ExtraCommand] | None = None,
+        opens_database: Callable[[Env], peewee.Database] | None = None,
+        builds_server: Callable[[Env, peewee.Database], GrpcServer] | None = None,
     ) -> tuple[int, list[str]]:
         for name, value in {"PASAR_ENV": "development", **env}.items():
             monkeypatch.setenv(name, value)
         if broken_migration:
             (migrations / "001_broken.py").write_text(BROKEN_MIGRATION)
         cli = ServiceCli(
-            "test", "a service under test", migrations, open_database, build_server, extra_commands or {}
+            "test",
+            "a service under test",
+            migrations,
+            opens_database or open_database,  # looked up now: a test may replace them
+            builds_server or build_server,
+            extra_commands or {},
         )
         status = cli.main(list(argv))
         return status, capsys.readouterr().err.splitlines()
@@ -250,3 +262,51 @@ def test_a_bug_still_shows_its_traceback(
 )
 def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
     assert mask_password(url) == shown
+
+
+def test_tracing_is_on_before_the_database_opens_and_off_after_the_command(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    tracing_when_opened: list[bool] = []
+
+    def opens_database(env: Env) -> peewee.Database:
+        tracing_when_opened.append(telemetry.tracing_enabled())
+        return open_database(env)
+
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'traced.db'}",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+    }
+    status, errors = run_cli(env, "migrate", opens_database=opens_database)
+    assert (status, errors) == (0, [])
+    assert tracing_when_opened == [True]
+    assert not telemetry.tracing_enabled()
+
+
+def test_the_spans_of_work_ending_after_sigterm_are_exported_before_exit(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    exporter = InMemorySpanExporter()
+    telemetry.configure_tracing("svc-test", Env({}), exporter=exporter)  # ServiceCli's call keeps it
+
+    def last_work(stopping: threading.Event) -> None:
+        stopping.wait()
+        time.sleep(0.5)  # work that outlasts the server's own stop
+        with telemetry.span_for_stored_work("process last-work", parent=None):
+            pass
+
+    def terminate_soon(stopping: threading.Event) -> None:
+        if not stopping.wait(0.3):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def builds_server(env: Env, database: peewee.Database) -> GrpcServer:
+        settings = ServerSettings.from_env(env, "127.0.0.1:0")
+        return GrpcServer(settings, [registration(FakeCatalog())], database, [last_work, terminate_soon])
+
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'stopped.db'}", "PASAR_SHUTDOWN_GRACE_SECONDS": "0"}
+    try:
+        status, _ = run_cli(env, "serve", builds_server=builds_server)
+    finally:
+        telemetry.shutdown_tracing()
+    assert status == 0
+    assert [span.name for span in exporter.get_finished_spans()] == ["process last-work"]
