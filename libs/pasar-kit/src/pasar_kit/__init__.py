@@ -10,5 +10,7 @@ request id (:mod:`.logs`), the database from ``DATABASE_URL`` with migrations
 health, reflection, validation and graceful shutdown (:mod:`.server`), listen addresses
 checked and claimed (:mod:`.listen`), who may call internal methods (:mod:`.callers`),
 channels to other services (:mod:`.channels`), batched background sweeps
-(:mod:`.sweeps`), the command line (:mod:`.cli`), and test helpers (:mod:`.testing`).
+(:mod:`.sweeps`), OpenTelemetry traces, on only with an OTLP endpoint (:mod:`.telemetry`),
+Prometheus metrics on a listener of their own (:mod:`.metrics`, :mod:`.metrics_listener`),
+the command line (:mod:`.cli`), and test helpers (:mod:`.testing`).
 """
