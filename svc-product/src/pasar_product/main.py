@@ -25,15 +25,16 @@ from pasar_product.demo import load_demo_catalog
 from pasar_product.models import database_proxy
 from pasar_product.servicer import ProductAdminServicer, ProductServicer
 from pasar_product.stock import Stock, expiry_task
+from pasar_product.stock_figures import ReservationFigures
 from pasar_product.synthetic import load_synthetic_catalog
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 PRODUCT_SERVICE = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
 ADMIN_SERVICE = product_admin_service_pb2.DESCRIPTOR.services_by_name["ProductAdminService"]
 DEFAULT_SYNTHETIC_PRODUCTS = 1_000
-# The pool holds one connection per worker thread and these three: the health probe, the
-# reservation expiry sweep, and a spare.
-CONNECTIONS_BESIDE_WORKERS = 3
+# The pool holds one connection per worker thread and these four: the health probe, the
+# reservation expiry sweep, the metrics scrape (stock_figures), and a spare.
+CONNECTIONS_BESIDE_WORKERS = 4
 
 
 def open_database(env: Env) -> peewee.Database:
@@ -74,6 +75,7 @@ def build_server(env: Env, database: peewee.Database) -> GrpcServer:
         database,
         background=[expiry_task(stock, settings.reservation_sweep_seconds)],
         callers=settings.callers,
+        collectors=[ReservationFigures(database)],
     )
 
 
