@@ -23,12 +23,14 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/config"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/database"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/healthcheck"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/logging"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/server"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/telemetry"
 )
 
 const name = "svc-fulfillment"
@@ -99,7 +101,20 @@ func parseArgs(args []string, stderr io.Writer) (string, bool, error) {
 }
 
 func execute(command string, noMigrate bool, env config.Env, stdout io.Writer, log *slog.Logger) error {
-	db, err := database.Open(config.DatabaseURLFrom(env))
+	tracing := telemetry.Off()
+	var databaseOptions []database.Option
+	if command == "serve" {
+		// Before the database opens: its driver is wrapped for spans then.
+		var err error
+		if tracing, err = telemetry.Configure(context.Background(), env, name); err != nil {
+			return err
+		}
+		defer shutdownTracing(tracing, log)
+		if tracing.On() {
+			databaseOptions = append(databaseOptions, database.WithTracing(tracing.Provider()))
+		}
+	}
+	db, err := database.Open(config.DatabaseURLFrom(env), databaseOptions...)
 	if err != nil {
 		var urlError *database.URLError
 		if errors.As(err, &urlError) {
@@ -133,12 +148,27 @@ func execute(command string, noMigrate bool, env config.Env, stdout io.Writer, l
 	if command == "migrate" {
 		return nil
 	}
-	return serve(settings, db, log)
+	if tracing.On() {
+		log.Info("tracing on", "logger", "pasar.telemetry")
+	}
+	return serve(settings, db, log, tracing)
+}
+
+// tracingFlushTime bounds the export of the last spans at the end of the process.
+const tracingFlushTime = 5 * time.Second
+
+// shutdownTracing exports the spans still queued, so that the last ones are not lost.
+func shutdownTracing(tracing *telemetry.Tracing, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTime)
+	defer cancel()
+	if err := tracing.Shutdown(ctx); err != nil {
+		log.Warn("the last spans were not exported", "logger", "pasar.telemetry", "error", err.Error())
+	}
 }
 
 // serve runs the server until SIGTERM or SIGINT, then stops it gracefully.
-func serve(settings *config.Settings, db *database.DB, log *slog.Logger) error {
-	srv, err := server.New(settings, db, log)
+func serve(settings *config.Settings, db *database.DB, log *slog.Logger, tracing *telemetry.Tracing) error {
+	srv, err := server.New(settings, db, log, tracing)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,9 @@ const (
 	DefaultListenAddress  = "127.0.0.1:50054"
 	DefaultDatabaseURL    = "sqlite:///var/fulfillment.db"
 	DefaultProductAddress = "127.0.0.1:50051"
+	// DefaultMetricsAddress is loopback on a free port the start-up log names; a
+	// deployment that scrapes sets 0.0.0.0:9464.
+	DefaultMetricsAddress = "127.0.0.1:0"
 	// SandboxBiller delivers fake goods: in production only with DemoFakeDeliveries.
 	SandboxBiller = "sandbox"
 	// DemoFakeDeliveries is the flag a demo shop sets, in words nobody can misread in a
@@ -71,6 +74,8 @@ type Settings struct {
 	HealthProbe   time.Duration
 	ServerTLS     *ServerTLS
 	ClientTLS     *ClientTLS
+	// MetricsAddress is where Prometheus metrics are served; "" when off.
+	MetricsAddress string
 }
 
 // DatabaseURLFrom reads DATABASE_URL alone, so that migrate works whatever else is set wrong.
@@ -94,6 +99,9 @@ func Load(env Env) (*Settings, error) {
 		return nil, err
 	}
 	if s.ClientTLS, err = clientTLS(env); err != nil {
+		return nil, err
+	}
+	if s.MetricsAddress, err = metricsAddress(env); err != nil {
 		return nil, err
 	}
 	if s.LogLevel, err = choice(env, "PASAR_LOG_LEVEL", "info", "debug", "info", "warning", "error"); err != nil {
@@ -207,6 +215,20 @@ func listenAddress(env Env, production bool) (string, error) {
 	}
 	if port == 0 && production {
 		return "", errorf("PASAR_LISTEN_ADDRESS must name a port from 1 to 65535 in production, not %s", quote(value))
+	}
+	return value, nil
+}
+
+// metricsAddress is PASAR_METRICS_ADDRESS as pasar_kit reads it: host:port, or "" when it
+// says off (or none). Port 0 (a free port the log names) is accepted in production too, as
+// the Python services accept it: such metrics are merely not scraped.
+func metricsAddress(env Env) (string, error) {
+	value := strings.TrimSpace(env.String("PASAR_METRICS_ADDRESS", DefaultMetricsAddress))
+	if strings.EqualFold(value, "off") || strings.EqualFold(value, "none") {
+		return "", nil
+	}
+	if _, err := parseHostPort(value); err != nil {
+		return "", errorf("PASAR_METRICS_ADDRESS must be host:port (port 0 picks a free one) or 'off', not %s", quote(value))
 	}
 	return value, nil
 }

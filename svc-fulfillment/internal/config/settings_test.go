@@ -42,6 +42,7 @@ func TestDevelopmentDefaults(t *testing.T) {
 		{"grace", s.ShutdownGrace, 10 * time.Second},
 		{"probe", s.HealthProbe, 2 * time.Second},
 		{"demo", s.Demo, false},
+		{"metrics", s.MetricsAddress, "127.0.0.1:0"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -72,6 +73,8 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		{DemoFakeDeliveries, "maybe", DemoFakeDeliveries + " must be true or false"},
 		{"PASAR_TLS_CERT", "/nonexistent.pem", "PASAR_TLS_KEY must be set as well when PASAR_TLS_CERT is set"},
 		{"PASAR_TLS_CLIENT_CERT", "/nonexistent.pem", "PASAR_TLS_CA must be set as well"},
+		{"PASAR_METRICS_ADDRESS", "9464", "PASAR_METRICS_ADDRESS must be host:port (port 0 picks a free one) or 'off', not '9464'"},
+		{"PASAR_METRICS_ADDRESS", "0.0.0.0:70000", "PASAR_METRICS_ADDRESS must be host:port"},
 	}
 	for _, c := range cases {
 		t.Run(c.variable+"="+c.value, func(t *testing.T) {
@@ -144,5 +147,31 @@ func TestDevelopmentAcceptsPortZeroAndDefaults(t *testing.T) {
 	}
 	if s.Callers.Tokens["ops"] != "dev-ops-caller-token" {
 		t.Errorf("each caller's development token is dev-<name>-caller-token, got %q", s.Callers.Tokens["ops"])
+	}
+}
+
+func TestMetricsAddress(t *testing.T) {
+	cases := []struct {
+		name, value, want string
+	}{
+		{"unset: loopback on a free port", "", DefaultMetricsAddress},
+		{"a deployment's", "0.0.0.0:9464", "0.0.0.0:9464"},
+		{"IPv6", "[::]:9464", "[::]:9464"},
+		{"off", "off", ""},
+		{"none", "None", ""},
+		{"port 0 in production too, as the Python services accept it", "127.0.0.1:0", "127.0.0.1:0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := production()
+			env["PASAR_METRICS_ADDRESS"] = c.value
+			s, err := Load(EnvFrom(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.MetricsAddress != c.want {
+				t.Fatalf("MetricsAddress = %q, want %q", s.MetricsAddress, c.want)
+			}
+		})
 	}
 }

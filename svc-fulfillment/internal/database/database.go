@@ -7,6 +7,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -19,8 +20,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/XSAM/otelsql"
 	"github.com/go-sql-driver/mysql"
 	"github.com/pressly/goose/v3"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver: the image is static
 )
 
@@ -54,17 +58,33 @@ type DB struct {
 	writes sync.Mutex
 }
 
+// Option changes how Open opens the database.
+type Option func(*options)
+
+type options struct{ tracer trace.TracerProvider }
+
+// WithTracing makes a span of each database call made inside a span of provider (a call's,
+// a worker's): database/sql through otelsql. Calls outside any span (health probes,
+// polling, metrics) make none.
+func WithTracing(provider trace.TracerProvider) Option {
+	return func(o *options) { o.tracer = provider }
+}
+
 // Open opens (lazily: nothing connects yet) the database rawURL names.
-func Open(rawURL string) (*DB, error) {
+func Open(rawURL string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	parts, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, &URLError{fmt.Sprintf("DATABASE_URL is not a URL: %v", err)}
 	}
 	switch parts.Scheme {
 	case "sqlite":
-		return openSQLite(parts.Path, rawURL)
+		return openSQLite(parts.Path, rawURL, o)
 	case "mysql", "mariadb":
-		return openMySQL(parts)
+		return openMySQL(parts, o)
 	}
 	scheme := parts.Scheme
 	if scheme == "" {
@@ -73,7 +93,7 @@ func Open(rawURL string) (*DB, error) {
 	return nil, &URLError{fmt.Sprintf("DATABASE_URL must start with sqlite:/// or mysql://, not %s://", scheme)}
 }
 
-func openSQLite(path, rawURL string) (*DB, error) {
+func openSQLite(path, rawURL string, o options) (*DB, error) {
 	// sqlite:///var/x.db has path "/var/x.db": the first slash separates, the rest is relative.
 	relative := strings.TrimPrefix(path, "/")
 	if relative == "" || relative == ":memory:" {
@@ -85,7 +105,13 @@ func openSQLite(path, rawURL string) (*DB, error) {
 	dsn := "file:" + relative + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(" + strconv.Itoa(int(sqliteWriteWait.Milliseconds())) + ")" +
 		"&_pragma=journal_mode(wal)&_pragma=foreign_keys(1)&_pragma=synchronous(normal)"
-	pool, err := sql.Open("sqlite", dsn)
+	var pool *sql.DB
+	var err error
+	if o.tracer != nil {
+		pool, err = otelsql.Open("sqlite", dsn, o.instrumentation("sqlite")...)
+	} else {
+		pool, err = sql.Open("sqlite", dsn)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +119,7 @@ func openSQLite(path, rawURL string) (*DB, error) {
 	return &DB{DB: pool, Dialect: SQLite, Name: rawURL, file: relative}, nil
 }
 
-func openMySQL(parts *url.URL) (*DB, error) {
+func openMySQL(parts *url.URL, o options) (*DB, error) {
 	name := strings.TrimPrefix(parts.Path, "/")
 	if name == "" || parts.Hostname() == "" {
 		return nil, &URLError{"mysql:// needs a host and a database name: mysql://user:password@host:3306/name"}
@@ -119,10 +145,39 @@ func openMySQL(parts *url.URL) (*DB, error) {
 	if err != nil {
 		return nil, &URLError{fmt.Sprintf("DATABASE_URL: %v", err)}
 	}
-	pool := sql.OpenDB(connector)
+	var pool *sql.DB
+	if o.tracer != nil {
+		pool = otelsql.OpenDB(connector, o.instrumentation("mysql")...)
+	} else {
+		pool = sql.OpenDB(connector)
+	}
 	pool.SetMaxOpenConns(20)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{DB: pool, Dialect: MySQL, Name: maskPassword(parts)}, nil
+}
+
+// instrumentation is otelsql's options: a span per statement (and transaction) inside a
+// span, none for calls outside one, no spans for row iteration, session resets or prepares;
+// a statement's span is named by its first word (SELECT), as the Python services' are.
+func (o options) instrumentation(system string) []otelsql.Option {
+	return []otelsql.Option{
+		otelsql.WithTracerProvider(o.tracer),
+		otelsql.WithSpanNameFormatter(spanName),
+		otelsql.WithAttributes(attribute.String("db.system.name", system)),
+		otelsql.WithSpanOptions(otelsql.SpanOptions{
+			OmitConnResetSession: true, OmitConnPrepare: true, OmitRows: true, OmitConnectorConnect: true,
+			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
+				return trace.SpanContextFromContext(ctx).IsValid()
+			},
+		}),
+	}
+}
+
+func spanName(_ context.Context, method otelsql.Method, query string) string {
+	if word, _, _ := strings.Cut(strings.TrimSpace(query), " "); word != "" {
+		return strings.ToUpper(word)
+	}
+	return string(method)
 }
 
 func maskPassword(parts *url.URL) string {

@@ -1,6 +1,7 @@
 // Package logging sets up log/slog the way the Python services log (pasar_kit.logs): one
 // JSON object per line on stdout with the fields time, level, service, logger, message
-// and request_id, so one query reads every service's logs alike.
+// and request_id (and trace_id, span_id inside a recording span), so one query reads every
+// service's logs alike.
 package logging
 
 import (
@@ -9,6 +10,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // RequestIDMetadata is the gRPC metadata key that carries a call's request id.
@@ -74,12 +77,19 @@ func replaceAttr(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// requestIDHandler adds the request id of the record's context, when it has one.
+// requestIDHandler adds the request id of the record's context, when it has one, and the
+// trace and span ids (lower-case hex) when the line is written inside a recording span, so
+// that a log line leads to its trace and back.
 type requestIDHandler struct{ slog.Handler }
 
 func (h requestIDHandler) Handle(ctx context.Context, record slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		record.AddAttrs(slog.String("request_id", id))
+	}
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		if sc := span.SpanContext(); sc.IsValid() {
+			record.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+		}
 	}
 	return h.Handler.Handle(ctx, record)
 }

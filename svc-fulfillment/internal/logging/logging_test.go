@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 func TestMaskValue(t *testing.T) {
@@ -56,5 +59,38 @@ func TestTextLinesReadLikeThePythonServices(t *testing.T) {
 	want := "info    01234567 rpc  code=OK\nwarning -        database does not answer\n"
 	if out.String() != want {
 		t.Fatalf("got %q, want %q", out.String(), want)
+	}
+}
+
+func TestTraceIdsOnLinesWrittenInsideARecordingSpan(t *testing.T) {
+	provider := sdktrace.NewTracerProvider()
+	defer func() { _ = provider.Shutdown(context.Background()) }()
+	recording, span := provider.Tracer("test").Start(context.Background(), "call")
+	defer span.End()
+	notRecording := trace.ContextWithSpanContext(context.Background(), span.SpanContext()) // a remote parent only
+	cases := []struct {
+		name      string
+		ctx       context.Context
+		wantTrace string
+		wantSpan  string
+	}{
+		{"recording span", recording, span.SpanContext().TraceID().String(), span.SpanContext().SpanID().String()},
+		{"no span", context.Background(), "", ""},
+		{"a span context that does not record", notRecording, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			New(&out, "svc-fulfillment", "info", "json").InfoContext(WithRequestID(c.ctx, "req-1"), "rpc")
+			var entry map[string]any
+			if err := json.Unmarshal(out.Bytes(), &entry); err != nil {
+				t.Fatal(err)
+			}
+			traceID, _ := entry["trace_id"].(string)
+			spanID, _ := entry["span_id"].(string)
+			if traceID != c.wantTrace || spanID != c.wantSpan || entry["request_id"] != "req-1" {
+				t.Fatalf("trace_id %q span_id %q request_id %v, want %q %q req-1", traceID, spanID, entry["request_id"], c.wantTrace, c.wantSpan)
+			}
+		})
 	}
 }

@@ -1,6 +1,6 @@
 // Package pipeline is what happens around every call of the service's contract methods,
 // in the order pasar_kit.pipeline has for the Python services: the request id (from
-// x-request-id, or a new one) joins the context and every log line; an internal method
+// x-request-id, or a new one) joins the context, every log line and the server span; an internal method
 // is refused unless the caller is accepted; the request is checked against the contract's
 // protovalidate rules (INVALID_ARGUMENT with one BadRequest violation per broken rule,
 // with the Python services' field paths); the handler runs; its error becomes a status
@@ -22,6 +22,7 @@ import (
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"buf.build/go/protovalidate"
 	commonv1 "github.com/pasar-shop/pasar/contracts/go/pasar/common/v1"
+	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -32,6 +33,7 @@ import (
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/database"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/logging"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/rpcerr"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/telemetry"
 )
 
 // contractPrefix marks the contracts' methods; health and reflection pass untouched.
@@ -137,6 +139,9 @@ func withRequestID(ctx context.Context) context.Context {
 		_, _ = rand.Read(b[:])
 		id = hex.EncodeToString(b[:])
 	}
+	// The server span (the OpenTelemetry handler's, outermost) carries it: one search finds
+	// a shopper's request in the traces as in the logs.
+	telemetry.Annotate(ctx, attribute.String(telemetry.RequestIDAttribute, id))
 	return logging.WithRequestID(ctx, id)
 }
 

@@ -1,8 +1,10 @@
 // Package server assembles the service's gRPC server the way pasar_kit.server does for
-// the Python services: the call pipeline, the FulfillmentService, the standard health
+// the Python services: OpenTelemetry's server handler outermost (when tracing is on), the
+// RED metrics, the call pipeline, the FulfillmentService, the standard health
 // service reporting the database's real state (probed every few seconds), reflection,
 // optional TLS or mutual TLS, and a graceful stop that lets in-flight calls finish within
-// a grace period while streams end cleanly and background workers stop.
+// a grace period while streams end cleanly and background workers stop; Prometheus metrics
+// on a listener of their own (PASAR_METRICS_ADDRESS).
 package server
 
 import (
@@ -34,9 +36,11 @@ import (
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/config"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/database"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/logging"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/metrics"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/pipeline"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/service"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/store"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/telemetry"
 )
 
 // ServiceName is the FulfillmentService's full name, as health reports it.
@@ -56,6 +60,9 @@ type Server struct {
 	health    *health.Server
 	listener  net.Listener
 	products  *grpc.ClientConn
+	tracing   *telemetry.Tracing
+	metrics   *metrics.Metrics // nil when PASAR_METRICS_ADDRESS is off
+	scrapes   *metrics.Listener
 	stopping  chan struct{}
 	cancel    context.CancelFunc
 	workers   sync.WaitGroup
@@ -67,9 +74,10 @@ type Server struct {
 	serving bool
 }
 
-// New builds the server; nothing listens until Start.
-func New(settings *config.Settings, db *database.DB, log *slog.Logger) (*Server, error) {
-	s := &Server{settings: settings, db: db, log: log, stopping: make(chan struct{}),
+// New builds the server, traced by tracing (telemetry.Off() for none); nothing listens
+// until Start.
+func New(settings *config.Settings, db *database.DB, log *slog.Logger, tracing *telemetry.Tracing) (*Server, error) {
+	s := &Server{settings: settings, db: db, log: log, tracing: tracing, stopping: make(chan struct{}),
 		serveDone: make(chan error, 1), started: make(chan struct{})}
 	// Everything that can fail comes before the client of svc-product, which would leak.
 	descriptor := fulfillmentv1.File_pasar_fulfillment_v1_fulfillment_service_proto.Services().ByName("FulfillmentService")
@@ -78,14 +86,24 @@ func New(settings *config.Settings, db *database.DB, log *slog.Logger) (*Server,
 	if err != nil {
 		return nil, err
 	}
-	options := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(calls.Unary),
-		grpc.ChainStreamInterceptor(calls.Stream),
+	unary := []grpc.UnaryServerInterceptor{calls.Unary}
+	stream := []grpc.StreamServerInterceptor{calls.Stream}
+	if settings.MetricsAddress != "" {
+		// First: the RED metrics count the status the pipeline gives the caller.
+		s.metrics = metrics.New(db, logging.Named(log, "pasar.metrics"))
+		unary = append([]grpc.UnaryServerInterceptor{s.metrics.UnaryInterceptor()}, unary...)
+		stream = append([]grpc.StreamServerInterceptor{s.metrics.StreamInterceptor()}, stream...)
+	}
+	// The OpenTelemetry handler is a stats handler: it wraps every interceptor, so the
+	// pipeline runs (and logs) inside the server span.
+	options := append(tracing.ServerOptions(),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 		// Keep idle connections from load balancers and NATs alive, and notice dead peers.
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.MaxRecvMsgSize(4 * 1024 * 1024),
-	}
+		grpc.MaxRecvMsgSize(4*1024*1024),
+	)
 	if settings.ServerTLS != nil {
 		creds, err := serverCredentials(settings.ServerTLS)
 		if err != nil {
@@ -100,9 +118,10 @@ func New(settings *config.Settings, db *database.DB, log *slog.Logger) (*Server,
 	// round_robin, as the Python services' channels use: every product instance a name
 	// resolves to (a headless Service, an ipv4: list) takes a share of the look-ups, and
 	// one that is down is skipped.
-	s.products, err = grpc.NewClient(settings.ProductAddress, grpc.WithTransportCredentials(productCredentials),
+	dialOptions := append(tracing.DialOptions(), grpc.WithTransportCredentials(productCredentials),
 		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig": [{"round_robin": {}}]}`),
 		grpc.WithUnaryInterceptor(forwardRequestID))
+	s.products, err = grpc.NewClient(settings.ProductAddress, dialOptions...)
 	if err != nil {
 		return nil, &config.Error{Message: fmt.Sprintf("PASAR_PRODUCT_ADDRESS %v", err)}
 	}
@@ -116,13 +135,17 @@ func New(settings *config.Settings, db *database.DB, log *slog.Logger) (*Server,
 			return err
 		}, billerLog)
 	svc = service.New(service.Options{Store: st, Biller: bill, Products: productv1.NewProductServiceClient(s.products),
-		Events: events, EventPoll: settings.EventPoll, Stopping: s.stopping, Log: logging.Named(log, "pasar.fulfillment")})
+		Events: events, EventPoll: settings.EventPoll, Stopping: s.stopping, Log: logging.Named(log, "pasar.fulfillment"),
+		Tracing: tracing})
 
 	s.grpc = grpc.NewServer(options...)
 	fulfillmentv1.RegisterFulfillmentServiceServer(s.grpc, svc)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
+	if s.metrics != nil {
+		s.metrics.Initialize(s.grpc)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -154,16 +177,31 @@ func (s *Server) Start() (int, error) {
 		return 0, listenError(s.settings.ListenAddress, err)
 	}
 	s.listener = listener
+	fields := []any{"address", s.settings.ListenAddress, "port", listener.Addr().(*net.TCPAddr).Port,
+		"services", []string{ServiceName}}
+	if s.metrics != nil {
+		if s.scrapes, err = metrics.Serve(s.settings.MetricsAddress, s.metrics.Registry); err != nil {
+			_ = listener.Close()
+			return 0, metricsListenError(s.settings.MetricsAddress, err)
+		}
+		fields = append(fields, "metrics_address", s.scrapes.Address())
+	}
 	s.serving = s.databaseAnswers()
 	s.setHealth(s.serving)
 	go func() { s.serveDone <- s.grpc.Serve(listener) }()
 	close(s.started)
 	port := listener.Addr().(*net.TCPAddr).Port
-	s.log.Info("serving", "address", s.settings.ListenAddress, "port", port, "services", []string{ServiceName})
+	s.log.Info("serving", fields...)
 	if s.settings.Demo {
 		s.log.Warn("the sandbox biller delivers fake goods in production: this shop is a demo", "biller", s.settings.Biller)
 	}
 	return port, nil
+}
+
+func metricsListenError(address string, err error) error {
+	var listen *ListenError
+	errors.As(listenError(address, err), &listen)
+	return &ListenError{"PASAR_METRICS_ADDRESS: " + listen.Message}
 }
 
 func listenError(address string, err error) error {
@@ -200,8 +238,20 @@ func (s *Server) Stop() {
 		s.cancel()
 		s.workers.Wait()
 		_ = s.products.Close()
+		if s.scrapes != nil {
+			s.scrapes.Close()
+		}
 		s.log.Info("stopped")
 	})
+}
+
+// MetricsAddress is where the metrics are served, with the real port; "" when off or
+// before Start.
+func (s *Server) MetricsAddress() string {
+	if s.scrapes == nil {
+		return ""
+	}
+	return s.scrapes.Address()
 }
 
 // Wait blocks until the server stops serving.

@@ -30,6 +30,7 @@ import (
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/rpcerr"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/server"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/store"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/telemetry"
 )
 
 const (
@@ -73,16 +74,22 @@ type harness struct {
 
 func start(t *testing.T) *harness {
 	t.Helper()
+	return startWith(t, telemetry.Off())
+}
+
+// startWith is start with tracing (its calls to the service are traced too, when it is on).
+func startWith(t *testing.T, tracing *telemetry.Tracing) *harness {
+	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	catalogServer := grpc.NewServer()
+	catalogServer := grpc.NewServer(tracing.ServerOptions()...)
 	productv1.RegisterProductServiceServer(catalogServer, catalog{})
 	go func() { _ = catalogServer.Serve(listener) }()
 	t.Cleanup(catalogServer.Stop)
 
-	srv, db, port := serve(t, map[string]string{
+	srv, db, port := serveWith(t, tracing, map[string]string{
 		"PASAR_PRODUCT_ADDRESS":                listener.Addr().String(),
 		"PASAR_ORDER_CALLER_TOKEN":             callerToken,
 		"PASAR_BILLER_WEBHOOK_SECRET":          secret,
@@ -92,7 +99,8 @@ func start(t *testing.T) *harness {
 		"PASAR_HEALTH_PROBE_SECONDS":           "0.2",
 		"PASAR_FULFILLMENT_EVENT_POLL_SECONDS": "0.1",
 	})
-	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(port), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(port),
+		append(tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +115,11 @@ func start(t *testing.T) *harness {
 // and a free loopback port, stopped at the test's end; it returns the port.
 func serve(t *testing.T, values map[string]string) (*server.Server, *database.DB, int) {
 	t.Helper()
+	return serveWith(t, telemetry.Off(), values)
+}
+
+func serveWith(t *testing.T, tracing *telemetry.Tracing, values map[string]string) (*server.Server, *database.DB, int) {
+	t.Helper()
 	url := "sqlite:///" + filepath.Join(t.TempDir(), "fulfillment.db")
 	values["PASAR_LISTEN_ADDRESS"] = "127.0.0.1:0"
 	values["DATABASE_URL"] = url
@@ -114,7 +127,11 @@ func serve(t *testing.T, values map[string]string) (*server.Server, *database.DB
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := database.Open(url)
+	var options []database.Option
+	if tracing.On() {
+		options = append(options, database.WithTracing(tracing.Provider()))
+	}
+	db, err := database.Open(url, options...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +139,7 @@ func serve(t *testing.T, values map[string]string) (*server.Server, *database.DB
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(settings, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := server.New(settings, db, slog.New(slog.NewTextHandler(io.Discard, nil)), tracing)
 	if err != nil {
 		t.Fatal(err)
 	}

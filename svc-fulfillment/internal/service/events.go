@@ -5,6 +5,8 @@ import (
 
 	fulfillmentv1 "github.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1"
 	"google.golang.org/grpc"
+
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/telemetry"
 )
 
 // eventBatch is how many events one read of the backlog sends.
@@ -15,10 +17,12 @@ const eventBatch = 100
 // ends when the caller cancels, or cleanly when the server stops.
 func (s *Service) WatchFulfillmentEvents(req *fulfillmentv1.WatchFulfillmentEventsRequest, stream grpc.ServerStreamingServer[fulfillmentv1.WatchFulfillmentEventsResponse]) error {
 	ctx := stream.Context()
+	// The stream's reads make no spans: a stream lasts hours and reads every poll.
+	reads := telemetry.WithoutSpan(ctx)
 	cursor := req.GetAfterSequence()
 	for {
 		wake := s.events.Wait() // taken before the read: a write after the read still wakes us
-		events, err := s.store.EventsAfter(ctx, cursor, eventBatch)
+		events, err := s.store.EventsAfter(reads, cursor, eventBatch)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

@@ -7,8 +7,12 @@ import (
 	"time"
 
 	fulfillmentv1 "github.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/database"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/store"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/telemetry"
 )
 
 // requestRetry is how long the request worker waits after a failure, and at most between
@@ -49,12 +53,12 @@ func (s *Service) requestDue(ctx context.Context) error {
 			return err
 		}
 		var failed []error
-		for _, f := range due {
-			if err := s.request(ctx, f); err != nil {
+		for _, d := range due {
+			if err := s.request(ctx, d); err != nil {
 				if ctx.Err() != nil || database.Classify(err) == database.Unavailable {
 					return err // every other request would fail alike
 				}
-				failed = append(failed, fmt.Errorf("fulfillment %s: %w", f.GetId(), err))
+				failed = append(failed, fmt.Errorf("fulfillment %s: %w", d.Fulfillment.GetId(), err))
 			}
 		}
 		if len(failed) > 0 {
@@ -63,9 +67,15 @@ func (s *Service) requestDue(ctx context.Context) error {
 	}
 }
 
-// request hands f to the biller and records its acceptance.
-func (s *Service) request(ctx context.Context, f *fulfillmentv1.Fulfillment) error {
-	reference, err := s.biller.Request(ctx, f)
+// request hands d's fulfillment to the biller and records its acceptance, in a CONSUMER
+// span whose parent is the call that created the fulfillment (so the checkout's trace
+// holds it); the biller call itself is a CLIENT span.
+func (s *Service) request(ctx context.Context, d store.Due) (err error) {
+	f := d.Fulfillment
+	ctx, span := s.tracing.Start(ctx, telemetry.Work{Name: "process " + store.BillerRequests, Parent: d.Trace,
+		Attributes: append(telemetry.Messaging(store.BillerRequests, f.GetId()), fulfillmentAttributes(f)...)})
+	defer func() { telemetry.End(span, err) }()
+	reference, err := s.submit(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -75,4 +85,23 @@ func (s *Service) request(ctx context.Context, f *fulfillmentv1.Fulfillment) err
 	s.log.InfoContext(ctx, "fulfillment requested", "fulfillment_id", f.GetId(), "biller", s.biller.Name(),
 		"biller_reference", reference)
 	return nil
+}
+
+// submit is the biller's Request in a CLIENT span "biller submit".
+func (s *Service) submit(ctx context.Context, f *fulfillmentv1.Fulfillment) (reference string, err error) {
+	ctx, span := s.tracing.Start(ctx, telemetry.Work{Name: "biller submit", Kind: trace.SpanKindClient,
+		Attributes: []attribute.KeyValue{attribute.String("pasar.biller", s.biller.Name()),
+			attribute.String(telemetry.FulfillmentIDAttribute, f.GetId())}})
+	defer func() { telemetry.End(span, err) }()
+	reference, err = s.biller.Request(ctx, f)
+	if err == nil {
+		span.SetAttributes(attribute.String("pasar.biller_reference", reference))
+	}
+	return reference, err
+}
+
+// fulfillmentAttributes are the shared span attributes naming f and its order.
+func fulfillmentAttributes(f *fulfillmentv1.Fulfillment) []attribute.KeyValue {
+	return []attribute.KeyValue{attribute.String(telemetry.FulfillmentIDAttribute, f.GetId()),
+		attribute.String(telemetry.OrderIDAttribute, f.GetOrderId())}
 }

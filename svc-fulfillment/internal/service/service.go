@@ -11,6 +11,8 @@ import (
 	commonv1 "github.com/pasar-shop/pasar/contracts/go/pasar/common/v1"
 	fulfillmentv1 "github.com/pasar-shop/pasar/contracts/go/pasar/fulfillment/v1"
 	productv1 "github.com/pasar-shop/pasar/contracts/go/pasar/product/v1"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -20,6 +22,7 @@ import (
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/logging"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/rpcerr"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/store"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/telemetry"
 )
 
 // ProductService is the name DEPENDENCY_UNAVAILABLE names when svc-product cannot be
@@ -45,6 +48,7 @@ type Service struct {
 	poll     time.Duration
 	stopping <-chan struct{}
 	log      *slog.Logger
+	tracing  *telemetry.Tracing
 }
 
 // Options are what a Service is made of.
@@ -58,12 +62,18 @@ type Options struct {
 	// Stopping is closed when the server begins to stop: streams end cleanly.
 	Stopping <-chan struct{}
 	Log      *slog.Logger
+	// Tracing makes the spans of the background work (nil: off).
+	Tracing *telemetry.Tracing
 }
 
 // New is the service; call Written after each store commit (the store's callback).
 func New(o Options) *Service {
+	tracing := o.Tracing
+	if tracing == nil {
+		tracing = telemetry.Off()
+	}
 	return &Service{store: o.Store, biller: o.Biller, products: o.Products, events: o.Events,
-		requests: make(chan struct{}, 1), poll: o.EventPoll, stopping: o.Stopping, log: o.Log}
+		requests: make(chan struct{}, 1), poll: o.EventPoll, stopping: o.Stopping, log: o.Log, tracing: tracing}
 }
 
 // Written wakes the event streams and the request worker: the store committed a change.
@@ -164,6 +174,7 @@ func (s *Service) CreateFulfillment(ctx context.Context, req *fulfillmentv1.Crea
 	if err != nil {
 		return nil, err
 	}
+	telemetry.Annotate(ctx, fulfillmentAttributes(f)...)
 	if created {
 		s.log.InfoContext(ctx, "fulfillment accepted", "fulfillment_id", f.GetId(), "order_id", f.GetOrderId(),
 			"package_id", f.GetPackageId(), "destination", logging.MaskDestination(f.GetDestination()))
@@ -209,7 +220,7 @@ func (s *Service) Notify(ctx context.Context, billerName string, payload []byte,
 		return nil, rpcerr.New(codes.InvalidArgument, nil, "invalid NotifyFulfillmentRequest: payload: "+err.Error()).
 			WithViolations(rpcerr.Violation{Field: "payload", Description: err.Error()})
 	}
-	f, duplicate, err := s.store.Complete(ctx, notification.FulfillmentID, notification.Outcome)
+	f, duplicate, err := s.complete(ctx, notification.FulfillmentID, notification.Outcome)
 	var notPending *store.NotPendingError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -226,4 +237,29 @@ func (s *Service) Notify(ctx context.Context, billerName string, payload []byte,
 			"destination", logging.MaskDestination(f.GetDestination()))
 	}
 	return &fulfillmentv1.NotifyFulfillmentResponse{Fulfillment: f, Duplicate: duplicate}, nil
+}
+
+// BillerNotifications names the biller's answers in the spans that apply them.
+const BillerNotifications = "biller-notifications"
+
+// complete applies a biller's outcome in a CONSUMER span whose parent is the call that
+// created the fulfillment (the checkout's trace holds the whole delivery) and which links
+// to the notification's own call, its immediate cause.
+func (s *Service) complete(ctx context.Context, id string, outcome store.Outcome) (f *fulfillmentv1.Fulfillment, duplicate bool, err error) {
+	if !s.tracing.On() {
+		return s.store.Complete(ctx, id, outcome)
+	}
+	creation, err := s.store.CreationTrace(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, false, err
+	}
+	ctx, span := s.tracing.Start(ctx, telemetry.Work{Name: "process " + BillerNotifications, Parent: creation,
+		Links:      []trace.SpanContext{trace.SpanContextFromContext(ctx)},
+		Attributes: append(telemetry.Messaging(BillerNotifications, id), attribute.String(telemetry.FulfillmentIDAttribute, id))})
+	defer func() { telemetry.End(span, err) }()
+	f, duplicate, err = s.store.Complete(ctx, id, outcome)
+	if err == nil {
+		span.SetAttributes(attribute.Bool("pasar.duplicate", duplicate), attribute.String(telemetry.OrderIDAttribute, f.GetOrderId()))
+	}
+	return f, duplicate, err
 }

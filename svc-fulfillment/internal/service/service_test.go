@@ -163,7 +163,7 @@ func TestARequestTheBillerRefusesDoesNotHoldBackTheLinesAfterIt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(due) != 1 || due[0].GetId() != refused.GetFulfillment().GetId() {
+			if len(due) != 1 || due[0].Fulfillment.GetId() != refused.GetFulfillment().GetId() {
 				t.Fatalf("only the refused line is still due, not %v", due)
 			}
 		})

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/database"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/telemetry"
 )
 
 // ErrNotFound is a fulfillment that does not exist (or, for a notification, not with
@@ -53,6 +54,17 @@ type NewFulfillment struct {
 	Destination                   map[string]string
 	Biller                        string
 }
+
+// The names of the service's queues and stream, as spans (messaging.destination.name) and
+// metrics (pasar_outbox_rows{outbox}, pasar_event_stream_newest_sequence{stream}) give them.
+const (
+	// BillerRequests are the fulfillments whose request the biller has not accepted yet.
+	BillerRequests = "biller-requests"
+	// BillerAnswers are the accepted fulfillments whose outcome the biller has not sent yet.
+	BillerAnswers = "biller-answers"
+	// EventStream is the stream of fulfillment events (WatchFulfillmentEvents).
+	EventStream = "fulfillment-events"
+)
 
 // MaxReferenceLength is the longest biller reference the store keeps, in bytes (its
 // column's size): a biller's notification with a longer one is refused as unreadable.
@@ -88,10 +100,18 @@ func (s *Store) DB() *database.DB { return s.db }
 
 const columns = "id, order_id, package_id, product_id, delivery_kind, quantity, currency_code, amount," +
 	" destination, state, deliveries, failure_reason, failure_message, biller, biller_reference," +
-	" create_time, update_time, complete_time"
+	" create_time, update_time, complete_time, request_due, traceparent, tracestate"
+
+// Due is a fulfillment whose biller request is due, with the trace context of the call
+// that created it (the request's span is its child).
+type Due struct {
+	Fulfillment *fulfillmentv1.Fulfillment
+	Trace       telemetry.Stored
+}
 
 // Create stores a new pending fulfillment with its CREATED event, or returns the line's
 // existing one (created false) when its content is the same; a *ConflictError otherwise.
+// Both keep the trace context of ctx's span (CreateFulfillment's): the later work joins it.
 func (s *Store) Create(ctx context.Context, n NewFulfillment) (*fulfillmentv1.Fulfillment, bool, error) {
 	if existing, err := s.byLine(ctx, s.db, n.OrderID, n.PackageID, ""); err == nil {
 		return sameOrConflict(existing, n)
@@ -107,16 +127,19 @@ func (s *Store) Create(ctx context.Context, n NewFulfillment) (*fulfillmentv1.Fu
 		Biller: n.Biller, CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now),
 	}
 	destination, _ := json.Marshal(f.Destination) // map keys are sorted: one text per destination
+	cause := telemetry.Current(ctx).ForColumns()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO fulfillments (id, order_id, package_id, product_id, delivery_kind,"+
 			" quantity, currency_code, amount, destination, state, deliveries, failure_reason, failure_message, biller,"+
-			" biller_reference, request_due, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 0, '', ?, '', 1, ?, ?)",
+			" biller_reference, request_due, create_time, update_time, traceparent, tracestate)"+
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 0, '', ?, '', 1, ?, ?, ?, ?)",
 			f.Id, f.OrderId, f.PackageId, f.ProductId, int32(f.DeliveryKind), f.Quantity, f.Amount.CurrencyCode,
-			f.Amount.Amount, string(destination), int32(f.State), f.Biller, micros(now), micros(now))
+			f.Amount.Amount, string(destination), int32(f.State), f.Biller, micros(now), micros(now),
+			cause.Traceparent, cause.Tracestate)
 		if err != nil {
 			return err
 		}
-		return s.addEvent(ctx, tx, fulfillmentv1.FulfillmentEventType_FULFILLMENT_EVENT_TYPE_CREATED, f, now)
+		return s.addEvent(ctx, tx, fulfillmentv1.FulfillmentEventType_FULFILLMENT_EVENT_TYPE_CREATED, f, now, cause)
 	})
 	if database.IsDuplicateKey(err) {
 		// Another call created the line's fulfillment between our read and our insert.
@@ -148,8 +171,23 @@ func (s *Store) Get(ctx context.Context, id string) (*fulfillmentv1.Fulfillment,
 	if !isID(id) {
 		return nil, ErrNotFound
 	}
-	f, _, err := scanOne(s.db.QueryRowContext(ctx, "SELECT "+columns+", request_due FROM fulfillments WHERE id = ?", id))
-	return f, dbError("read fulfillment "+id, err)
+	r, err := scanOne(s.db.QueryRowContext(ctx, "SELECT "+columns+" FROM fulfillments WHERE id = ?", id))
+	return r.f, dbError("read fulfillment "+id, err)
+}
+
+// CreationTrace is the trace context of the call that created fulfillment id (empty when
+// it was not traced), or ErrNotFound.
+func (s *Store) CreationTrace(ctx context.Context, id string) (telemetry.Stored, error) {
+	if !isID(id) {
+		return telemetry.Stored{}, ErrNotFound
+	}
+	var stored telemetry.Stored
+	err := s.db.QueryRowContext(ctx, "SELECT traceparent, tracestate FROM fulfillments WHERE id = ?", id).
+		Scan(&stored.Traceparent, &stored.Tracestate)
+	if errors.Is(err, sql.ErrNoRows) {
+		return stored, ErrNotFound
+	}
+	return stored, dbError("read the trace of fulfillment "+id, err)
 }
 
 type queryer interface {
@@ -157,26 +195,26 @@ type queryer interface {
 }
 
 func (s *Store) byLine(ctx context.Context, q queryer, orderID, packageID, lock string) (*fulfillmentv1.Fulfillment, error) {
-	f, _, err := scanOne(q.QueryRowContext(ctx, "SELECT "+columns+", request_due FROM fulfillments"+
+	r, err := scanOne(q.QueryRowContext(ctx, "SELECT "+columns+" FROM fulfillments"+
 		" WHERE order_id = ? AND package_id = ?"+lock, orderID, packageID))
-	return f, err
+	return r.f, err
 }
 
 // DueRequests are fulfillments whose biller request has not been accepted yet, oldest first.
-func (s *Store) DueRequests(ctx context.Context, limit int) ([]*fulfillmentv1.Fulfillment, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+columns+", request_due FROM fulfillments"+
+func (s *Store) DueRequests(ctx context.Context, limit int) ([]Due, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+columns+" FROM fulfillments"+
 		" WHERE request_due = 1 ORDER BY create_time, id LIMIT ?", limit)
 	if err != nil {
 		return nil, dbError("read the due requests", err)
 	}
 	defer rows.Close()
-	var due []*fulfillmentv1.Fulfillment
+	var due []Due
 	for rows.Next() {
-		f, _, err := scan(rows)
+		r, err := scan(rows)
 		if err != nil {
 			return nil, dbError("read the due requests", err)
 		}
-		due = append(due, f)
+		due = append(due, Due{Fulfillment: r.f, Trace: r.trace})
 	}
 	return due, dbError("read the due requests", rows.Err())
 }
@@ -196,7 +234,8 @@ func (s *Store) MarkRequested(ctx context.Context, id, reference string) error {
 // Complete ends the pending fulfillment id with outcome and writes its event. The same
 // outcome again returns the fulfillment unchanged with duplicate true; another outcome for
 // an ended fulfillment is a *NotPendingError. A reference other than the one the biller
-// gave when it accepted the request is ErrNotFound: no fulfillment has both.
+// gave when it accepted the request is ErrNotFound: no fulfillment has both. The event
+// keeps the fulfillment's creation context, as the contract says.
 func (s *Store) Complete(ctx context.Context, id string, outcome Outcome) (*fulfillmentv1.Fulfillment, bool, error) {
 	if !isID(id) {
 		return nil, false, ErrNotFound
@@ -204,10 +243,11 @@ func (s *Store) Complete(ctx context.Context, id string, outcome Outcome) (*fulf
 	var result *fulfillmentv1.Fulfillment
 	duplicate := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		f, _, err := scanOne(tx.QueryRowContext(ctx, "SELECT "+columns+", request_due FROM fulfillments WHERE id = ?"+s.db.ForUpdate(), id))
+		r, err := scanOne(tx.QueryRowContext(ctx, "SELECT "+columns+" FROM fulfillments WHERE id = ?"+s.db.ForUpdate(), id))
 		if err != nil {
 			return err
 		}
+		f := r.f
 		if f.BillerReference != "" && f.BillerReference != outcome.Reference {
 			return ErrNotFound
 		}
@@ -240,7 +280,7 @@ func (s *Store) Complete(ctx context.Context, id string, outcome Outcome) (*fulf
 			return err
 		}
 		result = f
-		return s.addEvent(ctx, tx, eventType, f, now)
+		return s.addEvent(ctx, tx, eventType, f, now, r.trace)
 	})
 	if err != nil {
 		return nil, false, dbError("complete fulfillment "+id, err)
@@ -267,9 +307,10 @@ func sameOutcome(f *fulfillmentv1.Fulfillment, outcome Outcome) bool {
 		f.GetFailure().GetReason() == outcome.Failure.GetReason() && f.GetFailure().GetMessage() == outcome.Failure.GetMessage()
 }
 
-// addEvent writes an event of f as it is now. Taking the event turn first makes event
-// transactions commit one at a time, so sequences become visible in order.
-func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, eventType fulfillmentv1.FulfillmentEventType, f *fulfillmentv1.Fulfillment, now time.Time) error {
+// addEvent writes an event of f as it is now, caused by the call whose context is cause.
+// Taking the event turn first makes event transactions commit one at a time, so sequences
+// become visible in order.
+func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, eventType fulfillmentv1.FulfillmentEventType, f *fulfillmentv1.Fulfillment, now time.Time, cause telemetry.Stored) error {
 	if _, err := tx.ExecContext(ctx, "UPDATE fulfillment_event_turn SET turn = turn + 1 WHERE id = 1"); err != nil {
 		return err
 	}
@@ -277,14 +318,15 @@ func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, eventType fulfillmentv
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO fulfillment_events (fulfillment_id, type, snapshot, create_time) VALUES (?, ?, ?, ?)",
-		f.Id, int32(eventType), snapshot, micros(now))
+	_, err = tx.ExecContext(ctx, "INSERT INTO fulfillment_events (fulfillment_id, type, snapshot, create_time,"+
+		" traceparent, tracestate) VALUES (?, ?, ?, ?, ?, ?)",
+		f.Id, int32(eventType), snapshot, micros(now), cause.Traceparent, cause.Tracestate)
 	return err
 }
 
 // EventsAfter are at most limit events whose sequence is greater than after, in order.
 func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]*fulfillmentv1.FulfillmentEvent, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT sequence, type, snapshot, create_time FROM fulfillment_events"+
+	rows, err := s.db.QueryContext(ctx, "SELECT sequence, type, snapshot, create_time, traceparent, tracestate FROM fulfillment_events"+
 		" WHERE sequence > ? ORDER BY sequence LIMIT ?", after, limit)
 	if err != nil {
 		return nil, dbError("read the events", err)
@@ -296,8 +338,9 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]*ful
 			sequence, created int64
 			eventType         int32
 			snapshot          []byte
+			cause             telemetry.Stored
 		)
-		if err := rows.Scan(&sequence, &eventType, &snapshot, &created); err != nil {
+		if err := rows.Scan(&sequence, &eventType, &snapshot, &created, &cause.Traceparent, &cause.Tracestate); err != nil {
 			return nil, dbError("read the events", err)
 		}
 		f := &fulfillmentv1.Fulfillment{}
@@ -306,7 +349,7 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]*ful
 		}
 		events = append(events, &fulfillmentv1.FulfillmentEvent{
 			Sequence: sequence, Type: fulfillmentv1.FulfillmentEventType(eventType), Fulfillment: f,
-			CreateTime: timestamppb.New(fromMicros(created)),
+			CreateTime: timestamppb.New(fromMicros(created)), TraceContext: cause.Proto(),
 		})
 	}
 	return events, dbError("read the events", rows.Err())
@@ -314,15 +357,22 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]*ful
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanOne(row *sql.Row) (*fulfillmentv1.Fulfillment, bool, error) {
-	f, due, err := scan(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, ErrNotFound
-	}
-	return f, due, err
+// record is a fulfillment's row: the message, the request marker and the creation context.
+type record struct {
+	f     *fulfillmentv1.Fulfillment
+	due   bool
+	trace telemetry.Stored
 }
 
-func scan(row scanner) (*fulfillmentv1.Fulfillment, bool, error) {
+func scanOne(row *sql.Row) (record, error) {
+	r, err := scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return record{}, ErrNotFound
+	}
+	return r, err
+}
+
+func scan(row scanner) (record, error) {
 	var (
 		f                                 fulfillmentv1.Fulfillment
 		kind, state, failureReason        int32
@@ -331,21 +381,22 @@ func scan(row scanner) (*fulfillmentv1.Fulfillment, bool, error) {
 		amount, created, updated          int64
 		completed                         sql.NullInt64
 		due                               int64
+		trace                             telemetry.Stored
 	)
 	err := row.Scan(&f.Id, &f.OrderId, &f.PackageId, &f.ProductId, &kind, &f.Quantity, &currency, &amount,
 		&destination, &state, &deliveries, &failureReason, &failureMessage, &f.Biller, &f.BillerReference,
-		&created, &updated, &completed, &due)
+		&created, &updated, &completed, &due, &trace.Traceparent, &trace.Tracestate)
 	if err != nil {
-		return nil, false, err
+		return record{}, err
 	}
 	f.DeliveryKind = productv1.DeliveryKind(kind)
 	f.State = fulfillmentv1.FulfillmentState(state)
 	f.Amount = &commonv1.Money{CurrencyCode: currency, Amount: amount}
 	if err := json.Unmarshal([]byte(destination), &f.Destination); err != nil {
-		return nil, false, err
+		return record{}, err
 	}
 	if f.Deliveries, err = decodeDeliveries(deliveries); err != nil {
-		return nil, false, err
+		return record{}, err
 	}
 	if failureReason != 0 || failureMessage != "" {
 		f.Failure = &fulfillmentv1.Failure{Reason: fulfillmentv1.FailureReason(failureReason), Message: failureMessage}
@@ -354,7 +405,7 @@ func scan(row scanner) (*fulfillmentv1.Fulfillment, bool, error) {
 	if completed.Valid {
 		f.CompleteTime = timestamppb.New(fromMicros(completed.Int64))
 	}
-	return &f, due == 1, nil
+	return record{f: &f, due: due == 1, trace: trace}, nil
 }
 
 type storedDelivery struct {

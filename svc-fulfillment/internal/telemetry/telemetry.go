@@ -1,0 +1,174 @@
+// Package telemetry turns OpenTelemetry tracing on when the environment names an OTLP
+// endpoint, by the rule every Pasar component follows (pasar_kit.telemetry for the Python
+// services): ON iff OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set,
+// OTEL_SDK_DISABLED is not true and OTEL_TRACES_EXPORTER is not none. OFF, the tracer
+// provider is a no-op, no gRPC stats handler or database wrapper is added and nothing is
+// exported. ON: the resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (default
+// service.name svc-fulfillment), the sampler the SDK reads from OTEL_TRACES_SAMPLER/_ARG, a
+// batch span processor, OTLP over gRPC or http/protobuf (OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL;
+// the exporter reads its endpoint, headers and timeout itself), W3C tracecontext and baggage.
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+	"google.golang.org/grpc"
+
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/config"
+)
+
+// The attribute names every Pasar component sets (issue 16's shared names).
+const (
+	RequestIDAttribute     = "pasar.request_id"
+	OrderIDAttribute       = "pasar.order.id"
+	FulfillmentIDAttribute = "pasar.fulfillment.id"
+)
+
+const (
+	grpcProtocol         = "grpc"
+	httpProtobufProtocol = "http/protobuf"
+	instrumentationName  = "github.com/pasar-shop/pasar/svc-fulfillment"
+)
+
+// samplers are the names OTEL_TRACES_SAMPLER may take, as pasar_kit.telemetry accepts them.
+var samplers = []string{"always_on", "always_off", "traceidratio", "parentbased_always_on",
+	"parentbased_always_off", "parentbased_traceidratio"}
+
+// Tracing is the process's tracing: on with a real provider, or off.
+type Tracing struct {
+	provider trace.TracerProvider
+	tracer   trace.Tracer
+	on       bool
+	shutdown func(context.Context) error
+}
+
+// Off is tracing off: a no-op provider, no handlers, nothing exported.
+func Off() *Tracing {
+	provider := noop.NewTracerProvider()
+	return &Tracing{provider: provider, tracer: provider.Tracer(instrumentationName),
+		shutdown: func(context.Context) error { return nil }}
+}
+
+// With is tracing on through provider (the tests' in-memory recorder); the caller shuts
+// the provider down.
+func With(provider trace.TracerProvider) *Tracing {
+	return &Tracing{provider: provider, tracer: provider.Tracer(instrumentationName), on: true,
+		shutdown: func(context.Context) error { return nil }}
+}
+
+// Wanted is the ON rule, read from env.
+func Wanted(env config.Env) bool {
+	if env.String("OTEL_EXPORTER_OTLP_ENDPOINT", "") == "" && env.String("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "") == "" {
+		return false
+	}
+	if strings.EqualFold(strings.TrimSpace(env.String("OTEL_SDK_DISABLED", "false")), "true") {
+		return false
+	}
+	return !strings.EqualFold(strings.TrimSpace(env.String("OTEL_TRACES_EXPORTER", "otlp")), "none")
+}
+
+// Configure is the tracing env asks for, with serviceName as the default service.name;
+// ON, it is also the process's global provider and propagator. A sampler or protocol the
+// SDK would not understand is a *config.Error naming its variable, as in the Python services.
+func Configure(ctx context.Context, env config.Env, serviceName string) (*Tracing, error) {
+	if !Wanted(env) {
+		return Off(), nil
+	}
+	if err := checkSampler(env); err != nil {
+		return nil, err
+	}
+	exporter, err := newExporter(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	// Later options win: the default name, then OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME.
+	res, err := resource.New(ctx, resource.WithTelemetrySDK(),
+		resource.WithAttributes(semconv.ServiceName(serviceName)), resource.WithFromEnv())
+	if err != nil {
+		return nil, &config.Error{Message: fmt.Sprintf("OTEL_RESOURCE_ATTRIBUTES %v", err)}
+	}
+	// No sampler option: the SDK reads OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG.
+	provider := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(exporter))
+	otel.SetTracerProvider(provider)
+	otel.SetTextMapPropagator(Propagator())
+	return &Tracing{provider: provider, tracer: provider.Tracer(instrumentationName), on: true,
+		shutdown: provider.Shutdown}, nil
+}
+
+// Propagator is W3C tracecontext and baggage, as every Pasar component propagates.
+func Propagator() propagation.TextMapPropagator {
+	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+}
+
+func checkSampler(env config.Env) error {
+	name := strings.ToLower(strings.TrimSpace(env.String("OTEL_TRACES_SAMPLER", "parentbased_always_on")))
+	for _, known := range samplers {
+		if name == known {
+			return nil
+		}
+	}
+	return &config.Error{Message: fmt.Sprintf("OTEL_TRACES_SAMPLER must be one of %s, not '%s'", strings.Join(samplers, ", "), name)}
+}
+
+func newExporter(ctx context.Context, env config.Env) (sdktrace.SpanExporter, error) {
+	variable, protocol := "", grpcProtocol
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
+		if value := env.String(name, ""); value != "" {
+			variable, protocol = name, strings.ToLower(strings.TrimSpace(value))
+			break
+		}
+	}
+	switch protocol {
+	case grpcProtocol:
+		return otlptracegrpc.New(ctx)
+	case httpProtobufProtocol:
+		return otlptracehttp.New(ctx)
+	}
+	return nil, &config.Error{Message: fmt.Sprintf("%s must be '%s' or '%s', not '%s'", variable, grpcProtocol, httpProtobufProtocol, protocol)}
+}
+
+// On tells whether spans are made and exported.
+func (t *Tracing) On() bool { return t.on }
+
+// Provider is the tracer provider (a no-op one when off).
+func (t *Tracing) Provider() trace.TracerProvider { return t.provider }
+
+// Shutdown exports the spans still queued; call it once, at the end of the process.
+func (t *Tracing) Shutdown(ctx context.Context) error { return t.shutdown(ctx) }
+
+// untraced are the calls no one needs a trace of: the orchestrator's health probes and
+// grpcurl's reflection questions.
+var untraced = filters.None(filters.HealthCheck(), filters.ServicePrefix("grpc.reflection."))
+
+// ServerOptions is the OpenTelemetry server handler (none when off). A stats handler
+// wraps every interceptor: the call pipeline runs inside the server span.
+func (t *Tracing) ServerOptions() []grpc.ServerOption {
+	if !t.on {
+		return nil
+	}
+	return []grpc.ServerOption{grpc.StatsHandler(otelgrpc.NewServerHandler(
+		otelgrpc.WithTracerProvider(t.provider), otelgrpc.WithPropagators(Propagator()), otelgrpc.WithFilter(untraced)))}
+}
+
+// DialOptions is the OpenTelemetry client handler (none when off): a span per call, and
+// the W3C traceparent in its metadata.
+func (t *Tracing) DialOptions() []grpc.DialOption {
+	if !t.on {
+		return nil
+	}
+	return []grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler(
+		otelgrpc.WithTracerProvider(t.provider), otelgrpc.WithPropagators(Propagator())))}
+}

@@ -1,0 +1,160 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/config"
+)
+
+func TestTheOnRule(t *testing.T) {
+	endpoint := "http://127.0.0.1:4317"
+	cases := []struct {
+		name string
+		env  map[string]string
+		want bool
+	}{
+		{"nothing set", map[string]string{}, false},
+		{"an endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}, true},
+		{"a traces endpoint", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint}, true},
+		{"an empty endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": ""}, false},
+		{"the SDK disabled", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_SDK_DISABLED": "TRUE"}, false},
+		{"the SDK not disabled", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_SDK_DISABLED": "false"}, true},
+		{"no exporter", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_TRACES_EXPORTER": "none"}, false},
+		{"the otlp exporter", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_TRACES_EXPORTER": "otlp"}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Wanted(config.EnvFrom(c.env)); got != c.want {
+				t.Fatalf("Wanted = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestConfigure(t *testing.T) {
+	endpoint := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"}
+	with := func(more map[string]string) map[string]string {
+		env := map[string]string{}
+		for k, v := range endpoint {
+			env[k] = v
+		}
+		for k, v := range more {
+			env[k] = v
+		}
+		return env
+	}
+	cases := []struct {
+		name    string
+		env     map[string]string
+		on      bool
+		refused string // the variable a *config.Error names
+	}{
+		{"off", map[string]string{}, false, ""},
+		{"grpc by default", endpoint, true, ""},
+		{"http/protobuf", with(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}), true, ""},
+		{"the traces protocol wins", with(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "bogus", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}), true, ""},
+		{"an unknown protocol", with(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}), false, "OTEL_EXPORTER_OTLP_PROTOCOL"},
+		{"a known sampler", with(map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_traceidratio"}), true, ""},
+		{"an unknown sampler", with(map[string]string{"OTEL_TRACES_SAMPLER": "sometimes"}), false, "OTEL_TRACES_SAMPLER"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tracing, err := Configure(context.Background(), config.EnvFrom(c.env), "svc-fulfillment")
+			var refused *config.Error
+			if c.refused != "" {
+				if !errors.As(err, &refused) || !strings.HasPrefix(refused.Message, c.refused+" ") {
+					t.Fatalf("want a refusal naming %s, got %v", c.refused, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = tracing.Shutdown(context.Background()) }()
+			if tracing.On() != c.on || (len(tracing.ServerOptions()) > 0) != c.on || (len(tracing.DialOptions()) > 0) != c.on {
+				t.Fatalf("on %v, want %v", tracing.On(), c.on)
+			}
+		})
+	}
+}
+
+func TestStoredContexts(t *testing.T) {
+	const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	cases := []struct {
+		name   string
+		stored Stored
+		valid  bool
+	}{
+		{"empty", Stored{}, false},
+		{"a traceparent", Stored{Traceparent: traceparent}, true},
+		{"with a tracestate", Stored{Traceparent: traceparent, Tracestate: "pasar=1"}, true},
+		{"malformed", Stored{Traceparent: "00-nonsense"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sc := c.stored.SpanContext()
+			if sc.IsValid() != c.valid {
+				t.Fatalf("valid %v, want %v", sc.IsValid(), c.valid)
+			}
+			if !c.valid {
+				return
+			}
+			back := Current(trace.ContextWithSpanContext(context.Background(), sc))
+			if back != c.stored || FromProto(c.stored.Proto()) != c.stored {
+				t.Fatalf("round trip %v, want %v", back, c.stored)
+			}
+		})
+	}
+	long := Stored{Traceparent: traceparent, Tracestate: strings.Repeat("a", MaxTracestateLength+1)}
+	if got := long.ForColumns(); got != (Stored{Traceparent: traceparent}) {
+		t.Fatalf("a tracestate too long for its column: %v", got)
+	}
+	if got := Current(context.Background()); got != (Stored{}) {
+		t.Fatalf("no span: %v", got)
+	}
+}
+
+func TestWorkSpans(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	provider := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	tracing := With(provider)
+	call, callSpan := provider.Tracer("test").Start(context.Background(), "call")
+	defer callSpan.End()
+	stored := Current(call)
+	other, otherSpan := provider.Tracer("test").Start(context.Background(), "notification")
+	otherSpan.End()
+	cases := []struct {
+		name       string
+		ctx        context.Context
+		work       Work
+		wantParent trace.SpanContext
+		wantLinks  int
+	}{
+		{"the stored parent, not ctx's span", other, Work{Name: "w", Parent: stored, Links: []trace.SpanContext{otherSpan.SpanContext()}},
+			callSpan.SpanContext(), 1},
+		{"no stored parent: ctx's span, not linked twice", other, Work{Name: "w", Links: []trace.SpanContext{otherSpan.SpanContext()}},
+			otherSpan.SpanContext(), 0},
+		{"nothing: a new trace", context.Background(), Work{Name: "w", Parent: Stored{Traceparent: "bad"}}, trace.SpanContext{}, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, span := tracing.Start(c.ctx, c.work)
+			End(span, nil)
+			ended := spans.Ended()
+			got := ended[len(ended)-1]
+			if got.Parent().SpanID() != c.wantParent.SpanID() || len(got.Links()) != c.wantLinks || got.SpanKind() != trace.SpanKindConsumer {
+				t.Fatalf("parent %v links %d kind %v", got.Parent(), len(got.Links()), got.SpanKind())
+			}
+		})
+	}
+	if _, span := Off().Start(call, Work{Name: "off", Parent: stored}); span.IsRecording() {
+		t.Fatal("tracing off made a span")
+	}
+}
