@@ -26,24 +26,38 @@ fulfillment on the next three) and ``PASAR_VAR_DIR`` the databases, e-mails and 
 ``PASAR_LISTEN_ADDRESS`` comes from those, so one set in the environment is refused
 rather than silently replaced. ``PASAR_STATIC_DIR`` serves a storefront built elsewhere
 instead of building ``storefront-vue/dist``.
+
+``--observe`` also starts Jaeger (built once into ``.tools/``; ``run_observe``) before the
+shop, on Jaeger's usual ports (OTLP 4317 and 4318, UI and query API http://127.0.0.1:16686;
+``PASAR_JAEGER_OTLP_GRPC_PORT``, ``PASAR_JAEGER_OTLP_HTTP_PORT``, ``PASAR_JAEGER_QUERY_HTTP_PORT``,
+``PASAR_JAEGER_QUERY_GRPC_PORT`` and ``PASAR_JAEGER_HEALTH_PORT`` move them), gives every
+component ``OTEL_EXPORTER_OTLP_ENDPOINT`` and its own ``OTEL_SERVICE_NAME``, prints Jaeger's
+address beside the shop's, and stops it, by PID, after the components (their last spans
+reach it). Without it, no OTEL variable is set here (one already in the environment
+passes through). Each component's metrics address (``PASAR_METRICS_ADDRESS``: a free
+loopback port by default) is printed once it is up.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from run_observe import Observer, jaeger_command
 from shop_state import AlreadyRunning, ShopState
 
 from pasar_kit.listen import ListenError, ensure_address_free
+from pasar_kit.readiness import wait_until_http_ok
 from pasar_testkit.go_service import FULFILLMENT, build_fulfillment, fulfillment_command
 from pasar_testkit.processes import component_command, stop_processes, wait_until_ready
 
@@ -77,7 +91,17 @@ SERVICES = {
     "svc-fulfillment": (FULFILLMENT, GRPC_BASE_PORT + 3),
 }
 COMPONENTS = (*SERVICES, "gateway")
-COLOURS = {"svc-product": 36, "svc-payment": 35, "svc-order": 33, "svc-fulfillment": 34, "gateway": 32}
+JAEGER = "jaeger"
+COLOURS = {
+    "svc-product": 36,
+    "svc-payment": 35,
+    "svc-order": 33,
+    "svc-fulfillment": 34,
+    "gateway": 32,
+    JAEGER: 37,
+}
+# The start-up line's metrics address, as text (metrics_address=host:port) or JSON.
+METRICS_ADDRESS = re.compile(r'metrics_address"?\s*[=:]\s*"?([^\s",}]+)')
 GRACE_SECONDS = 15
 INSTANCE_PORT_STEP = 10
 
@@ -91,8 +115,13 @@ class Process:
     address: str
     command: list[str]
     env: dict[str, str]
+    # Every address it listens on, with the setting that moves it (default: its address).
+    listens: list[tuple[str, str]] = field(default_factory=list)
+    ready_url: str | None = None  # ready when this answers 200 (else the harness's check)
     popen: subprocess.Popen[bytes] | None = None
     pump: threading.Thread | None = field(default=None, repr=False)
+    metrics_address: str | None = None
+    metrics_known: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def name(self) -> str:
@@ -109,6 +138,19 @@ def target(component: str, instances: int) -> str:
     """The gRPC target callers use: one address, or all instances for round robin."""
     addresses = instance_addresses(component, instances)
     return addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
+
+
+def jaeger_process(observer: Observer) -> Process:
+    """Jaeger, its command known once prepare() has built it."""
+    return Process(
+        JAEGER,
+        JAEGER,
+        observer.ui_url.removeprefix("http://"),
+        [],
+        observer.jaeger_env(os.environ),
+        listens=observer.listens(),
+        ready_url=observer.health_url,
+    )
 
 
 def base_env(instances: Mapping[str, int], port: int) -> dict[str, str]:
@@ -135,11 +177,15 @@ def database_url(name: str, env: Mapping[str, str], only_one_service: bool) -> s
     return f"sqlite:///{VAR / f'{name}.db'}"
 
 
-def plan(names: Sequence[str], instances: Mapping[str, int], port: int) -> list[Process]:
-    env = base_env(instances, port)
+def plan(
+    names: Sequence[str], instances: Mapping[str, int], port: int, observer: Observer | None = None
+) -> list[Process]:
+    """The processes to start, in order: Jaeger first when observing, the gateway last."""
+    shared = base_env(instances, port)
     services = [n for n in names if n in SERVICES]
-    processes = []
+    processes = [jaeger_process(observer)] if observer else []
     for component in names:
+        env = {**shared, **(observer.component_env(component) if observer else {})}
         if component == "gateway":
             processes.append(
                 Process(
@@ -192,8 +238,12 @@ def write_out(text: str) -> None:
 
 
 def prepare(processes: Sequence[Process]) -> None:
-    """Migrations, the demo catalog and the storefront build, before anything serves."""
+    """Migrations, the demo catalog, the storefront build and Jaeger's, before anything serves."""
     (VAR / "mail").mkdir(parents=True, exist_ok=True)
+    for process in processes:
+        if process.component == JAEGER:
+            say("preparing Jaeger (built into .tools/ the first time: a few minutes)")
+            process.command = jaeger_command()
     migrated: set[str] = set()
     for process in processes:
         if process.component not in SERVICES or process.component in migrated:
@@ -240,17 +290,23 @@ def pump_output(process: Process) -> None:
         return
     prefix = f"\033[{COLOURS[process.component]}m{process.label:<14}\033[0m| "
     for raw in iter(process.popen.stdout.readline, b""):  # read to the end: a full pipe blocks it
-        write_out(prefix + raw.decode(errors="replace"))
+        line = raw.decode(errors="replace")
+        if not process.metrics_known.is_set() and (found := METRICS_ADDRESS.search(line)):
+            process.metrics_address = None if found.group(1) == "off" else found.group(1)
+            process.metrics_known.set()
+        write_out(prefix + line)
 
 
 def ensure_ports_free(processes: Sequence[Process]) -> None:
     """Refuses, naming the component and the address, a port that something else holds
     (the components refuse it too, but only after the migrations and the build)."""
     for process in processes:
-        try:
-            ensure_address_free(process.address)
-        except ListenError as error:
-            raise RuntimeError(f"{process.label}: {error}") from None
+        for address, setting in process.listens or [(process.address, "")]:
+            try:
+                ensure_address_free(address)
+            except ListenError as error:
+                moved_by = f" ({setting} moves it)" if setting else ""
+                raise RuntimeError(f"{process.label}: {error}{moved_by}") from None
 
 
 def start(process: Process, state: ShopState) -> None:
@@ -265,15 +321,36 @@ def start(process: Process, state: ShopState) -> None:
     process.pump = threading.Thread(target=pump_output, args=(process,), daemon=True)
     process.pump.start()
     try:
-        wait_until_ready(process.name, process.address, process.popen, timeout=60)
+        if process.ready_url:
+            wait_until_http_ok(process.ready_url, timeout=60, process=process.popen)
+        else:
+            wait_until_ready(process.name, process.address, process.popen, timeout=60)
     except RuntimeError:
         process.pump.join(timeout=2)  # its last words (why it exited) before ours
         raise
 
 
 def stop_all(processes: Sequence[Process]) -> None:
-    """SIGTERM to every process we started, then SIGKILL to any still running after the grace period."""
-    stop_processes((p.popen for p in processes if p.popen is not None), grace=GRACE_SECONDS)
+    """SIGTERM to every process we started, then SIGKILL to any still running after the grace
+    period; Jaeger last, so that the spans the components flush as they stop reach it."""
+    for group in (
+        [p for p in processes if p.component != JAEGER],
+        [p for p in processes if p.component == JAEGER],
+    ):
+        stop_processes((p.popen for p in group if p.popen is not None), grace=GRACE_SECONDS)
+
+
+def metrics_summary(processes: Sequence[Process], wait: float = 2.0) -> str:
+    """Where each started component serves its metrics, as its start-up line said."""
+    known = []
+    deadline = time.monotonic() + wait  # a line may still be on its way through the pipe
+    for process in processes:
+        if process.component == JAEGER:
+            continue
+        process.metrics_known.wait(max(0.0, deadline - time.monotonic()))
+        if process.metrics_address:
+            known.append(f"{process.label} http://{process.metrics_address}/metrics")
+    return "metrics: " + ", ".join(known) if known else ""
 
 
 def parse_instances(values: Sequence[str]) -> dict[str, int]:
@@ -296,6 +373,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "names", nargs="*", metavar="NAME", help=f"components to start: {', '.join(COMPONENTS)}"
     )
     parser.add_argument("--instances", action="append", default=[], metavar="SERVICE=N")
+    parser.add_argument(
+        "--observe",
+        action="store_true",
+        help="also start Jaeger (OTLP on 127.0.0.1:4317 and :4318, UI and query API on "
+        "http://127.0.0.1:16686) and send every component's traces there",
+    )
     args = parser.parse_args(argv)
     refuse_listen_address()
     aliases = {name: component for component, (name, _) in SERVICES.items()}
@@ -305,21 +388,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown component {', '.join(unknown)}; choose from {', '.join(COMPONENTS)}")
     names = [c for c in COMPONENTS if c in names]  # services before the gateway
     port = port_setting("PASAR_PORT", 8080)
-    processes = plan(names, parse_instances(args.instances), port)
-    where = f"http://127.0.0.1:{port}" if "gateway" in names else ", ".join(p.address for p in processes)
+    observer = Observer.from_env(port_setting) if args.observe else None
+    processes = plan(names, parse_instances(args.instances), port, observer)
+    where = (
+        f"http://127.0.0.1:{port}"
+        if "gateway" in names
+        else ", ".join(p.address for p in processes if p.component != JAEGER)
+    )
     state = ShopState(VAR)
     try:
-        state.claim(names, where)
+        state.claim([*names, *([JAEGER] if observer else [])], where)
     except AlreadyRunning as error:
         say(f"not started: {error}")
         return 1
     try:
-        return run(processes, state, where)
+        return run(processes, state, where, observer)
     finally:
         state.release()
 
 
-def run(processes: Sequence[Process], state: ShopState, where: str) -> int:
+def run(processes: Sequence[Process], state: ShopState, where: str, observer: Observer | None = None) -> int:
     """Prepares and starts processes, then waits for Ctrl-C or SIGTERM and stops them."""
     stopping = threading.Event()
 
@@ -337,7 +425,10 @@ def run(processes: Sequence[Process], state: ShopState, where: str) -> int:
             say(f"starting {process.label} on {process.address}")
             start(process, state)
         if not stopping.is_set():
-            say(f"Pasar is running: {where}   (Ctrl-C stops it)")
+            if summary := metrics_summary(processes):
+                say(summary)
+            traces = f"   traces: {observer.ui_url}" if observer else ""
+            say(f"Pasar is running: {where}{traces}   (Ctrl-C stops it)")
         reported: set[str] = set()
         while not stopping.wait(0.5):
             for process in processes:

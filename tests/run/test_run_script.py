@@ -1,10 +1,12 @@
 """``scripts/run`` as users run it: a second one refuses what the first runs, and names it;
 a second shop on other ports and files runs beside the first; Ctrl-C stops everything even
-when nobody reads the output any more.
+when nobody reads the output any more; --observe starts Jaeger, sends every component's
+traces there and stops it with the rest (without it, no OTEL variable is set).
 
 Started twice, it once started a second shop whose services shared the first one's ports
 (grpcio's SO_REUSEPORT). Each run here has its own var/ folder (PASAR_VAR_DIR) and ports
-(PASAR_GRPC_BASE_PORT, PASAR_PORT), and every process is stopped by its PID.
+(PASAR_GRPC_BASE_PORT, PASAR_PORT; Jaeger's PASAR_JAEGER_*_PORT, since its usual 4317 and
+16686 may be another run's), and every process is stopped by its PID.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import select
 import signal
 import socket
 import subprocess
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -340,3 +344,149 @@ def test_a_listen_address_in_the_environment_is_refused_naming_the_settings_that
     for setting in ("PASAR_PORT", "PASAR_GRPC_BASE_PORT", "PASAR_VAR_DIR"):
         assert setting in result.stderr
     assert not shop.var.exists(), "nothing was started or migrated"
+
+
+JAEGER_PORT_SETTINGS = (
+    "PASAR_JAEGER_OTLP_GRPC_PORT",
+    "PASAR_JAEGER_OTLP_HTTP_PORT",
+    "PASAR_JAEGER_QUERY_HTTP_PORT",
+    "PASAR_JAEGER_QUERY_GRPC_PORT",
+    "PASAR_JAEGER_HEALTH_PORT",
+)
+COMPONENTS = [*SERVICES, "gateway"]
+
+
+def observed_shop(folder: Path) -> Shop:
+    """A shop whose Jaeger listens on free ports (16686 and 4317 may be another run's)."""
+    shop = new_shop(folder)
+    shop.env.update({setting: str(free_port()) for setting in JAEGER_PORT_SETTINGS})
+    for name in [name for name in shop.env if name.startswith("OTEL_")]:
+        del shop.env[name]
+    return shop
+
+
+def environment_of(pid: int) -> dict[str, str]:
+    """The environment a running process was started with."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    return dict(entry.decode().partition("=")[::2] for entry in raw.split(b"\0") if entry)
+
+
+def started_components(shop: Shop) -> dict[str, dict[str, object]]:
+    """label -> what the run file says of it (component, address, pid)."""
+    (run_file,) = shop.run_files()
+    return {c["label"]: c for c in json.loads(run_file.read_text())["components"]}
+
+
+def traced_services(ui: str, trace_id: str) -> set[str]:
+    """The services with spans in the trace, as Jaeger's query API (the UI's) has it."""
+    try:
+        _, body = get(f"{ui}/api/traces/{trace_id}")
+    except urllib.error.HTTPError as error:
+        if error.code == 404:  # none of its spans yet
+            return set()
+        raise
+    return {
+        process["serviceName"]
+        for trace in json.loads(body)["data"]
+        for process in trace["processes"].values()
+    }
+
+
+def test_observe_starts_jaeger_points_every_component_at_it_and_stops_it_by_pid(tmp_path: Path) -> None:
+    shop = observed_shop(tmp_path / "shop")
+    ui = f"http://127.0.0.1:{shop.env['PASAR_JAEGER_QUERY_HTTP_PORT']}"
+    otlp = f"http://127.0.0.1:{shop.env['PASAR_JAEGER_OTLP_GRPC_PORT']}"
+    log = tmp_path / "run.log"
+    with log.open("ab") as output:
+        run = subprocess.Popen(
+            [str(REPO / "scripts" / "run"), "--observe"],
+            env={
+                **shop.env,
+                "PASAR_STATIC_DIR": str(storefront_build(tmp_path / "dist")),
+                "OTEL_BSP_SCHEDULE_DELAY": "100",  # spans leave each component within 0.1 s
+            },
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    pids: list[int] = []
+    try:
+        # The first --observe on a machine builds Jaeger (minutes).
+        wait_for(lambda: "Pasar is running" in log.read_text(), 900, "the shop and Jaeger up", interval=0.5)
+        components = started_components(shop)
+        pids = [int(str(c["pid"])) for c in components.values()]
+        assert set(components) == {"jaeger", *COMPONENTS}
+        assert f"Pasar is running: {shop.url}   traces: {ui}   (Ctrl-C stops it)" in log.read_text()
+        for label in COMPONENTS:
+            environment = environment_of(int(str(components[label]["pid"])))
+            assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == otlp, label
+            assert environment["OTEL_SERVICE_NAME"] == label
+        jaeger_environment = environment_of(int(str(components["jaeger"]["pid"])))
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in jaeger_environment
+        assert get(f"{ui}/api/services")[0] == 200, "Jaeger's query API answers where it was printed"
+
+        # One request, with the browser's trace context: Jaeger gets its spans from the
+        # gateway and from the service it called, in that one trace.
+        trace_id = secrets.token_hex(16)
+        request = urllib.request.Request(
+            f"{shop.url}/api/v1/products", headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        wait_for(
+            lambda: {"gateway", "svc-product"} <= traced_services(ui, trace_id),
+            30,
+            f"trace {trace_id} in Jaeger with spans of the gateway and svc-product",
+            interval=0.5,
+        )
+        assert "gateway" in json.loads(get(f"{ui}/api/services")[1])["data"]
+
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=90) == 0, log.read_text()[-3000:]
+        for pid in pids:
+            wait_until_gone(pid, timeout=5)  # Jaeger too: the run waited for each
+        assert shop.run_files() == []
+    finally:
+        if run.poll() is None:
+            run.send_signal(signal.SIGTERM)
+            run.wait(timeout=90)
+        kill_leftovers(pids)
+
+
+def test_observe_with_a_port_taken_stops_the_run_before_anything_starts(tmp_path: Path) -> None:
+    shop = observed_shop(tmp_path / "shop")
+    taken = int(shop.env["PASAR_JAEGER_OTLP_GRPC_PORT"])
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", taken))
+        holder.listen()
+        result = subprocess.run(
+            [str(REPO / "scripts" / "run"), "--observe", "svc-product"],
+            env=shop.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1, result.stdout
+    assert (
+        f"could not start the shop: jaeger: cannot listen on 127.0.0.1:{taken}: the address is already "
+        "in use (PASAR_JAEGER_OTLP_GRPC_PORT moves it)" in result.stdout
+    )
+    assert not (shop.var / "product.db").exists(), "nothing was migrated"
+    assert shop.run_files() == []
+
+
+def test_without_observe_no_jaeger_starts_and_the_operators_otel_settings_pass_through(
+    shop: Shop, runs: list[subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    own = f"http://127.0.0.1:{free_port()}"  # nothing listens there: and nothing is exported
+    shop.env.pop("OTEL_SERVICE_NAME", None)
+    shop.env.update({"OTEL_EXPORTER_OTLP_ENDPOINT": own, "OTEL_SDK_DISABLED": "true"})
+    start_run(shop, runs, tmp_path / "run.log")
+    components = started_components(shop)
+    assert set(components) == {"svc-product"}
+    environment = environment_of(int(str(components["svc-product"]["pid"])))
+    assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == own
+    assert "OTEL_SERVICE_NAME" not in environment
+    log = tmp_path / "run.log"
+    wait_for(lambda: "Pasar is running: 127.0.0.1:" in log.read_text(), 30, "the run's summary", interval=0.2)
+    assert "traces:" not in log.read_text()
