@@ -4,16 +4,21 @@ per category, with "Lihat semua" to the category's list), search by the words sh
 in English, the payment methods grouped common-first with the rare ones folded, a
 channel's minimum instead of a silent gap, the e-wallet's phone number, and on a phone
 (390 px) a checkout bar that keeps the total and Beli in reach without covering the page.
+Issue 16: each request the storefront sends starts a trace the gateway continues (seen
+in a real Jaeger), and an error it shows names that trace.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from browser_shop import BrowserShop, unique_email
-from playwright.sync_api import Page, Request, expect
+from page_accessibility import check_accessibility
+from playwright.sync_api import Page, Request, Response, expect
 from storefront_delivery_pages import fill_destination
 from storefront_pages import (
     ORDER_PAGE_URL,
@@ -39,6 +44,9 @@ from storefront_shop_pages import (
     shelf_titles,
     switch_language,
 )
+
+from pasar_testkit.jaeger import SPAN_KIND_CLIENT, SPAN_KIND_SERVER, JaegerServer, Trace
+from pasar_testkit.processes import ComponentProcess
 
 #: The demo catalog's game vouchers (svc-product's demo catalog, category voucher-game).
 GAME_VOUCHERS = {"Permata Arena Legenda", "Koin Petualang", "Voucher Game Universal"}
@@ -246,3 +254,83 @@ def test_on_a_phone_the_checkout_bar_keeps_the_total_and_beli_in_reach(
     screenshot(page, screenshots, "order-bar", "phone")
     page.keyboard.press("Enter")
     page.wait_for_url(ORDER_PAGE_URL)
+
+
+TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-01")
+
+
+@contextmanager
+def traced_gateway(shop: BrowserShop, jaeger: JaegerServer, log_dir: Path) -> Iterator[str]:
+    """A second pasar-gateway in front of the shop's services, as the shop's own is
+    configured but with tracing on, exporting to jaeger; its URL. Stopped by its PID."""
+    session_gateway = shop.stack["gateway"]
+    env = {name: value for name, value in session_gateway.env.items() if name != "PASAR_LISTEN_ADDRESS"}
+    gateway = ComponentProcess(
+        "gateway-traced",
+        command=session_gateway.command,
+        env={**env, **jaeger.tracing_env()},
+        log_dir=log_dir,
+        http_ready_path="/healthz",
+    )
+    gateway.start()
+    try:
+        yield f"http://{gateway.address}"
+    finally:
+        gateway.stop()
+
+
+def continued_by_the_gateway(trace: Trace, browser_span: str) -> bool:
+    """Whether trace holds the gateway's HTTP span as the browser span's child, with the
+    gRPC call it made beneath it."""
+    for http in trace.find(service="gateway", kind=SPAN_KIND_SERVER):
+        if http.parent_span_id == browser_span and any(
+            call.kind == SPAN_KIND_CLIENT and call.parent_span_id == http.span_id for call in trace.spans
+        ):
+            return True
+    return False
+
+
+def test_each_request_starts_a_trace_the_gateway_continues_and_an_error_names_it(
+    shop: BrowserShop, page: Page, jaeger: JaegerServer, tmp_path: Path, screenshots: Path
+) -> None:
+    with traced_gateway(shop, jaeger, tmp_path) as url:
+        with page.expect_request(lambda request: urlsplit(request.url).path == "/api/v1/categories") as asked:
+            open_home(page, url)
+        expect(product_cards(page).first).to_be_visible()
+        sent = TRACEPARENT.fullmatch(asked.value.header_value("traceparent") or "")
+        assert sent is not None, asked.value.headers
+        trace_id, browser_span = sent.groups()
+        # The gateway's span is the child of the browser's, and its call to svc-product its child.
+        trace = jaeger.wait_for_trace(
+            trace_id,
+            until=lambda trace: continued_by_the_gateway(trace, browser_span),
+            what="the gateway's span of the storefront's request, with its gRPC call beneath",
+        )
+        assert trace.find(service="gateway", kind=SPAN_KIND_SERVER)[0].attributes.get("pasar.request_id")
+
+        failed: list[Response] = []
+        page.on("response", lambda response: failed.append(response) if response.status >= 500 else None)
+        shop.stop_service("product")
+        open_home(page, url)
+        alert = section(page, "products").get_by_role("alert")
+        expect(alert).to_contain_text("Produk sedang tidak dapat dimuat")
+        expect(alert).to_contain_text("Kode pelacakan:")
+        shown = alert.locator("[data-trace-id]").get_attribute("data-trace-id") or ""
+        expect(alert.locator("code")).to_have_text(shown)
+        failed_traces = {
+            match.group(1)
+            for response in failed
+            if (match := TRACEPARENT.fullmatch(response.request.header_value("traceparent") or ""))
+        }
+        assert shown in failed_traces, (shown, failed_traces)
+        screenshot(page, screenshots, "catalog-unavailable-trace-id", "desktop")
+        findings = check_accessibility(page)
+        assert findings.clean, findings.report()
+        # What support finds when pasting it into Jaeger: the gateway's span of that request.
+        failed_request = jaeger.wait_for_trace(
+            shown,
+            until=lambda trace: bool(trace.find(service="gateway", kind=SPAN_KIND_SERVER)),
+            what="the gateway's span of the failed request",
+        )
+        http = failed_request.find(service="gateway", kind=SPAN_KIND_SERVER)[0]
+        assert int(http.attributes["http.status_code"]) == 503
