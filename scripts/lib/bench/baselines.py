@@ -101,6 +101,9 @@ def package_json(package: PackageView) -> dict[str, Any]:
         "stockAvailable": package.stock_available,
         "sortOrder": package.sort_order,
         "productDisplayName": package.product_display_name,
+        "displayNameEn": package.display_name_en,
+        "descriptionEn": package.description_en,
+        "productDisplayNameEn": package.product_display_name_en,
         "destinationFields": destination_fields_json(package.destination_fields),
         "deliveryKind": delivery_kind_json(package.delivery_kind),
     }
@@ -125,6 +128,9 @@ def product_json(listing: ProductListing) -> dict[str, Any]:
     document["updateTime"] = timestamp_json(product.update_time)
     document["destinationFields"] = destination_fields_json(product.destination_fields)
     document["deliveryKind"] = delivery_kind_json(product.delivery_kind)
+    document["displayNameEn"] = product.display_name_en
+    document["descriptionEn"] = product.description_en
+    document["searchKeywords"] = list(product.search_keywords)
     return document
 
 
