@@ -24,14 +24,16 @@ from pasar_payment.providers.sandbox import SandboxProvider
 from pasar_payment.refunds import PaymentRefunder
 from pasar_payment.servicer import PaymentServicer
 from pasar_payment.settlement import PaymentSettler
+from pasar_payment.stream_figures import EventStreamFigures
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 PAYMENT_SERVICE = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
-# The pool holds one connection per worker thread and these three: the health probe's, the
-# expiry sweep's, and the kit's one spare. The event streams need none of their own: each
-# runs on a worker thread and borrows a connection only for each look at the log.
-CONNECTIONS_BESIDE_WORKERS = 3
+# The pool holds one connection per worker thread and these four: the health probe's, the
+# expiry sweep's, the metrics scrape's (stream_figures), and the kit's one spare. The event
+# streams need none of their own: each runs on a worker thread and borrows a connection only
+# for each look at the log.
+CONNECTIONS_BESIDE_WORKERS = 4
 
 
 def open_database(env: Env) -> peewee.Database:
@@ -82,6 +84,7 @@ def build_server(env: Env, database: peewee.Database, provider: PaymentProvider 
         database,
         background=[expiry_task(database, feed, settings.expiry_sweep_seconds), feed.close_when_set],
         callers=settings.callers,
+        collectors=[EventStreamFigures(database)],
     )
 
 
