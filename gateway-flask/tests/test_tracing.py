@@ -100,7 +100,7 @@ def test_a_request_joins_the_callers_trace_down_to_the_backends_span(
     assert traced_shop.product.metadata("GetProduct")[-1]["x-request-id"] == "from-the-browser"
 
 
-def test_a_request_without_a_traceparent_starts_a_trace_and_probes_make_none(
+def test_a_request_without_a_traceparent_starts_a_trace_and_only_the_api_is_traced(
     traced_shop: FakeShop, spans: InMemorySpanExporter
 ) -> None:
     app = create_app(traced_shop.config())
@@ -110,6 +110,8 @@ def test_a_request_without_a_traceparent_starts_a_trace_and_probes_make_none(
         assert response.status_code == 200
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 200  # its health checks make no trace either
+        client.get("/")  # the storefront's pages and files are not traced
+        client.get("/assets/index.js")
     finally:
         gateway_of(app).close()
     finished = list(spans.get_finished_spans())
@@ -118,6 +120,22 @@ def test_a_request_without_a_traceparent_starts_a_trace_and_probes_make_none(
     assert http.attributes is not None
     assert http.attributes[telemetry.REQUEST_ID_ATTRIBUTE] == response.headers["X-Request-Id"]
     assert hex_ids(only(finished, SpanKind.CLIENT, "grpc"))[2] == hex_ids(http)[1]
+
+
+def test_an_operator_excludes_more_urls_the_way_opentelemetry_says(
+    traced_shop: FakeShop, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_PYTHON_FLASK_EXCLUDED_URLS", "/api/v1/categories")
+    app = create_app(traced_shop.config())
+    try:
+        client = app.test_client()
+        assert client.get("/api/v1/categories").status_code == 200
+        assert client.get("/api/v1/products").status_code == 200
+    finally:
+        gateway_of(app).close()
+    http = only(list(spans.get_finished_spans()), SpanKind.SERVER, "flask")
+    assert http.attributes is not None
+    assert http.attributes["http.route"] == "/api/v1/products"
 
 
 def test_off_the_gateway_imports_no_opentelemetry_module() -> None:

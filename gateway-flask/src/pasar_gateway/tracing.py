@@ -10,14 +10,20 @@ Off, nothing here imports OpenTelemetry.
 
 from __future__ import annotations
 
+import os
 from contextlib import AbstractContextManager, nullcontext
 
 import flask
 
 from pasar_kit.telemetry import REQUEST_ID_ATTRIBUTE, annotate, tracing_enabled
 
-# The orchestrator's probes, asked every few seconds: no one needs a trace of them.
-UNTRACED_PATHS = ("/healthz", "/readyz")
+# Only the API is traced: the storefront's pages and files (a page load fetches a dozen) and
+# the orchestrator's probes (/healthz, /readyz, every few seconds) would each start a trace
+# no one needs. A regular expression searched in the request's URL, as the instrumentation's
+# excluded_urls are; an operator's OTEL_PYTHON_FLASK_EXCLUDED_URLS (or
+# OTEL_PYTHON_EXCLUDED_URLS) excludes more.
+UNTRACED_URLS = r"^[a-z]+://[^/]+/(?!api/)"
+EXCLUDED_URLS_VARIABLES = ("OTEL_PYTHON_FLASK_EXCLUDED_URLS", "OTEL_PYTHON_EXCLUDED_URLS")
 
 
 def instrument_app(app: flask.Flask) -> None:
@@ -30,7 +36,9 @@ def instrument_app(app: flask.Flask) -> None:
         return
     from opentelemetry.instrumentation.flask import FlaskInstrumentor  # noqa: PLC0415 - only when on
 
-    FlaskInstrumentor().instrument_app(app, excluded_urls=",".join(UNTRACED_PATHS))  # type: ignore[no-untyped-call]
+    operators = next((value for name in EXCLUDED_URLS_VARIABLES if (value := os.environ.get(name))), "")
+    excluded = ",".join(pattern for pattern in (UNTRACED_URLS, operators) if pattern)
+    FlaskInstrumentor().instrument_app(app, excluded_urls=excluded)  # type: ignore[no-untyped-call]
 
 
 def name_request(request_id: str) -> None:
