@@ -149,7 +149,7 @@ func execute(command string, noMigrate bool, env config.Env, stdout io.Writer, l
 		return nil
 	}
 	if tracing.On() {
-		log.Info("tracing on", "logger", "pasar.telemetry")
+		log.Info("tracing on", "logger", "pasar.telemetry", "service_name", tracing.ServiceName())
 	}
 	return serve(settings, db, log, tracing)
 }

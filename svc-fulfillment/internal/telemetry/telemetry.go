@@ -4,7 +4,8 @@
 // OTEL_SDK_DISABLED is not true and OTEL_TRACES_EXPORTER is not none. OFF, the tracer
 // provider is a no-op, no gRPC stats handler or database wrapper is added and nothing is
 // exported. ON: the resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (default
-// service.name svc-fulfillment), the sampler the SDK reads from OTEL_TRACES_SAMPLER/_ARG, a
+// service.name svc-fulfillment; read from the service's environment as every other setting),
+// the sampler the SDK reads from OTEL_TRACES_SAMPLER/_ARG, a
 // batch span processor, OTLP over gRPC or http/protobuf (OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL;
 // the exporter reads its endpoint, headers and timeout itself), W3C tracecontext and baggage.
 package telemetry
@@ -12,11 +13,13 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
@@ -53,6 +56,8 @@ type Tracing struct {
 	tracer   trace.Tracer
 	on       bool
 	shutdown func(context.Context) error
+	// resource is what the spans are exported under (nil when off).
+	resource *resource.Resource
 }
 
 // Off is tracing off: a no-op provider, no handlers, nothing exported.
@@ -94,9 +99,7 @@ func Configure(ctx context.Context, env config.Env, serviceName string) (*Tracin
 	if err != nil {
 		return nil, err
 	}
-	// Later options win: the default name, then OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME.
-	res, err := resource.New(ctx, resource.WithTelemetrySDK(),
-		resource.WithAttributes(semconv.ServiceName(serviceName)), resource.WithFromEnv())
+	res, err := resource.New(ctx, resource.WithTelemetrySDK(), resource.WithAttributes(resourceAttributes(env, serviceName)...))
 	if err != nil {
 		return nil, &config.Error{Message: fmt.Sprintf("OTEL_RESOURCE_ATTRIBUTES %v", err)}
 	}
@@ -105,12 +108,36 @@ func Configure(ctx context.Context, env config.Env, serviceName string) (*Tracin
 	otel.SetTracerProvider(provider)
 	otel.SetTextMapPropagator(Propagator())
 	return &Tracing{provider: provider, tracer: provider.Tracer(instrumentationName), on: true,
-		shutdown: provider.Shutdown}, nil
+		shutdown: provider.Shutdown, resource: res}, nil
 }
 
 // Propagator is W3C tracecontext and baggage, as every Pasar component propagates.
 func Propagator() propagation.TextMapPropagator {
 	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+}
+
+// resourceAttributes are service.name (OTEL_SERVICE_NAME, else OTEL_RESOURCE_ATTRIBUTES',
+// else serviceName) and the other OTEL_RESOURCE_ATTRIBUTES pairs, values percent-decoded as
+// the specification says (and pasar_kit.telemetry reads them).
+func resourceAttributes(env config.Env, serviceName string) []attribute.KeyValue {
+	values := map[string]string{string(semconv.ServiceNameKey): serviceName}
+	for _, pair := range strings.Split(env.String("OTEL_RESOURCE_ATTRIBUTES", ""), ",") {
+		key, value, ok := strings.Cut(pair, "=")
+		if key = strings.TrimSpace(key); !ok || key == "" {
+			continue
+		}
+		if decoded, err := url.PathUnescape(strings.TrimSpace(value)); err == nil {
+			values[key] = decoded
+		}
+	}
+	if name := env.String("OTEL_SERVICE_NAME", ""); name != "" {
+		values[string(semconv.ServiceNameKey)] = name
+	}
+	attributes := make([]attribute.KeyValue, 0, len(values))
+	for key, value := range values {
+		attributes = append(attributes, attribute.String(key, value))
+	}
+	return attributes
 }
 
 func checkSampler(env config.Env) error {
@@ -142,6 +169,19 @@ func newExporter(ctx context.Context, env config.Env) (sdktrace.SpanExporter, er
 
 // On tells whether spans are made and exported.
 func (t *Tracing) On() bool { return t.on }
+
+// ServiceName is the service.name the spans are exported under ("" when off).
+func (t *Tracing) ServiceName() string { return t.resourceValue(string(semconv.ServiceNameKey)) }
+
+func (t *Tracing) resourceValue(key string) string {
+	if t.resource == nil {
+		return ""
+	}
+	if value, ok := t.resource.Set().Value(attribute.Key(key)); ok {
+		return value.Emit()
+	}
+	return ""
+}
 
 // Provider is the tracer provider (a no-op one when off).
 func (t *Tracing) Provider() trace.TracerProvider { return t.provider }

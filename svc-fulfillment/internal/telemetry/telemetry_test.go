@@ -59,6 +59,8 @@ func TestConfigure(t *testing.T) {
 		{"off", map[string]string{}, false, ""},
 		{"grpc by default", endpoint, true, ""},
 		{"http/protobuf", with(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}), true, ""},
+		{"OTEL_SERVICE_NAME wins", with(map[string]string{"OTEL_SERVICE_NAME": "fulfillment-eu",
+			"OTEL_RESOURCE_ATTRIBUTES": "service.name=other, deployment.environment.name=te%73t"}), true, ""},
 		{"the traces protocol wins", with(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "bogus", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}), true, ""},
 		{"an unknown protocol", with(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}), false, "OTEL_EXPORTER_OTLP_PROTOCOL"},
 		{"a known sampler", with(map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_traceidratio"}), true, ""},
@@ -80,6 +82,16 @@ func TestConfigure(t *testing.T) {
 			defer func() { _ = tracing.Shutdown(context.Background()) }()
 			if tracing.On() != c.on || (len(tracing.ServerOptions()) > 0) != c.on || (len(tracing.DialOptions()) > 0) != c.on {
 				t.Fatalf("on %v, want %v", tracing.On(), c.on)
+			}
+			want := map[bool]string{true: "svc-fulfillment", false: ""}[c.on]
+			if c.env["OTEL_SERVICE_NAME"] != "" {
+				want = c.env["OTEL_SERVICE_NAME"]
+			}
+			if tracing.ServiceName() != want {
+				t.Fatalf("service.name %q, want %q", tracing.ServiceName(), want)
+			}
+			if c.env["OTEL_RESOURCE_ATTRIBUTES"] != "" && tracing.resourceValue("deployment.environment.name") != "test" {
+				t.Fatal("OTEL_RESOURCE_ATTRIBUTES' other pairs are not merged")
 			}
 		})
 	}
