@@ -1,7 +1,7 @@
 """``/healthz`` (the gateway process answers) and ``/readyz`` (every backend is serving).
 
 Metrics are not on this, the public origin: ``pasar-gateway`` serves them on a listener of
-their own (``PASAR_METRICS_ADDRESS``, see :mod:`pasar_gateway.metrics_listener`), and
+their own (``PASAR_METRICS_ADDRESS``, see :mod:`pasar_kit.metrics_listener`), and
 ``/metrics`` here answers 404 like any unknown path.
 
 ``/readyz`` asks each backend's ``grpc.health.v1`` service, all at once with a short

@@ -12,7 +12,9 @@ body: slow clients cost a socket, never a thread. The master claims the listen a
 before it forks (:func:`pasar_kit.listen.claim_address`): an address held by any other process
 ends it with one line and status 2, while its own workers bind theirs with SO_REUSEPORT.
 Metrics (every worker's, added up) are served by the master on ``PASAR_METRICS_ADDRESS``,
-a listener apart from the public one (:mod:`pasar_gateway.metrics_listener`).
+a listener apart from the public one (:mod:`pasar_kit.metrics_listener`). With an OTLP
+endpoint set, each worker sets up tracing after the fork and flushes it as it exits
+(:mod:`pasar_kit.telemetry`, :mod:`pasar_gateway.tracing`).
 
 Settings (environment): ``PASAR_LISTEN_ADDRESS`` (``127.0.0.1:$PASAR_PORT``, port 8080),
 ``PASAR_GATEWAY_WORKERS`` (2), ``PASAR_GATEWAY_THREADS`` (8), ``PASAR_GATEWAY_TIMEOUT_SECONDS``
