@@ -15,4 +15,10 @@ sandbox biller, answering at once): ``purchase_to_delivery_p50_ms`` and ``_p99_m
 (``checkout_with_fulfillment_rps`` beside ``checkout_with_fulfillment_cpu_ms_per_request``,
 the servers' CPU until every purchase was delivered); they are under ``delivery`` in
 ``results.json``.
+
+Tracing's cost (:mod:`bench.tracing`, :mod:`bench.tracing_report`): browse and checkout on a
+shop exporting every span to a real Jaeger against the same shop with tracing off, in the
+same rounds: ``tracing_browse_ratio`` (target ≥ 0.85), ``tracing_checkout_ratio`` and
+``tracing_off_vs_baseline`` (judged against the rounds' own spread), with the servers' CPU
+milliseconds per request beside each throughput (:mod:`bench.cpu`).
 """

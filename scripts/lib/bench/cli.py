@@ -8,6 +8,10 @@ stock against the orders; stop everything; write ``results.json`` and ``results.
 under ``var/bench`` and print the table. ``--profile`` then records py-spy profiles of the
 servers under the browse, get and checkout loads into ``var/bench/profiles``.
 
+Tracing's cost (:mod:`bench.tracing`) is measured in the same rounds: browse and checkout on
+a shop exporting every span to a Jaeger the bench starts, and on the same shop with tracing
+switched off; ``--no-tracing`` leaves them out.
+
 The command fails (status 1) when a correctness check fails (a baseline answering
 something else, oversold or unaccounted stock, server errors); a missed speed target is
 reported, not a failure.
@@ -32,7 +36,7 @@ from typing import Any
 import grpc
 import requests
 
-from bench import delivery, machine, report
+from bench import delivery, machine, report, tracing
 from bench.loadgen import LoadError, Measurement
 from bench.memory import MemoryWatch, process_tree
 from bench.scenarios import Scenario, all_scenarios, example_destinations, product_id, rotated
@@ -204,9 +208,10 @@ def parse_arguments(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Pro
     parser = argparse.ArgumentParser(
         prog="scripts/bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="the same run, shorter (under 3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="the same run, shorter (about 3 minutes)")
     parser.add_argument("--profile", action="store_true", help="then record py-spy profiles of the servers")
     parser.add_argument("--no-mysql", action="store_true", help="skip the MySQL mode (MariaDB)")
+    parser.add_argument("--no-tracing", action="store_true", help="skip tracing's cost (Jaeger, two shops)")
     parser.add_argument("--rounds", type=int, help="rounds of every scenario (medians over them)")
     parser.add_argument("--seconds", type=float, help="seconds of each measured run")
     parser.add_argument("--connections", type=int, default=16, help="concurrent clients (16)")
@@ -233,6 +238,7 @@ class Outcome:
     runs: dict[str, list[Measurement]]
     checks: dict[str, Any]
     delivery: dict[str, Any]
+    jaeger: dict[str, Any] | None = None
 
 
 def measure_delivery(deployment: Deployment, profile: Profile) -> dict[str, Any]:
@@ -259,13 +265,23 @@ def measure(
     initial = {mode: package_stock(urls["product"]) for mode, urls in deployment.database_urls.items()}
     destinations = example_destinations(deployment.database_urls["sqlite"]["product"])
     scenarios = all_scenarios(
-        deployment.url, deployment.product_address(), LARGE_CATALOG, not args.no_mysql, destinations
+        deployment.url,
+        deployment.product_address(),
+        LARGE_CATALOG,
+        not args.no_mysql,
+        destinations,
+        cpu=deployment.cpu_groups,
+        tracing=not args.no_tracing,
     )
     watch.record_idle()
     watch.start()
     runs = run_rounds(scenarios, profile, deployment.base / "load", args.connections)
     delivered = measure_delivery(deployment, profile)  # svc-fulfillment's memory under its load
     watch.stop()
+    received = None
+    if deployment.jaeger is not None:  # the rounds' spans are exported by now (5 s batches)
+        received = tracing.what_jaeger_received(deployment.jaeger)
+        received["dropped_span_warnings"] = tracing.dropped_span_warnings(deployment.tracing_stacks["on"])
     time.sleep(SETTLE_SECONDS)
     checks["stock"] = {
         mode: check_stock(initial[mode], urls["product"], urls["order"]).as_json()
@@ -276,7 +292,7 @@ def measure(
         say("profiling the servers (py-spy)")
         profiles = profile_servers(deployment, scenarios, args.output / "profiles", args.connections)
         checks["profiles"] = [str(path) for path in profiles]
-    return Outcome(scenarios, runs, checks, delivered)
+    return Outcome(scenarios, runs, checks, delivered, received)
 
 
 def failed_checks(checks: Mapping[str, Any]) -> list[str]:
@@ -310,11 +326,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     shutil.rmtree(work_dir, ignore_errors=True)
     description = machine.describe()
     deployment = Deployment(
-        work_dir, output / "cache", large_catalog=LARGE_CATALOG, with_mysql=not args.no_mysql
+        work_dir,
+        output / "cache",
+        large_catalog=LARGE_CATALOG,
+        with_mysql=not args.no_mysql,
+        with_tracing=not args.no_tracing,
     )
     say(
         f"starting the shop, a {LARGE_CATALOG:,}-product catalog and the baselines"
         + ("" if args.no_mysql else ", and the shop on MariaDB")
+        + ("" if args.no_tracing else ", Jaeger and a traced and an untraced shop")
     )
     watch = MemoryWatch(lambda: _all_processes(deployment))
     try:
@@ -345,6 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "catalogs": {"small": 1000, "large": LARGE_CATALOG},
             "load_generators": "wrk (HTTP/1.1, 1 thread), h2load (gRPC: 2 connections × 8 streams)",
             "mysql_mode": not args.no_mysql,
+            "tracing": None if args.no_tracing else {"on": tracing.tracing_env("<jaeger>", on=True)},
         },
         machine=description,
         descriptions={scenario.name: scenario.description for scenario in outcome.scenarios},
@@ -354,6 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         delivery=outcome.delivery,
         started_at=started_at,
         seconds=time.monotonic() - started,
+        commit=machine.commit(),
+        jaeger=outcome.jaeger,
     )
     json_path, markdown_path = report.write(results, output)
     print(report.table(results))

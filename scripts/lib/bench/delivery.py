@@ -29,12 +29,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import grpc
 import requests
 
+from bench.cpu import cpu_seconds
 from bench.stock_check import rows
 from pasar.product.v1 import product_pb2
 from pasar_testkit.catalog import METER_NUMBER_FIELD, Category, Package, Product, seed_over_grpc
@@ -45,7 +45,6 @@ CHANNEL = "qris"
 POLL_SECONDS = 0.01
 DELIVERY_TIMEOUT_SECONDS = 30.0
 FULFILLED = "ORDER_STATE_FULFILLED"
-CLOCK_TICKS = 100  # os.sysconf("SC_CLK_TCK") on Linux
 
 
 class DeliveryError(RuntimeError):
@@ -132,18 +131,6 @@ def purchase_to_delivery(base_url: str, purchases: int) -> dict[str, Any]:
         "purchase_to_delivery_max_ms": round(max(durations), 1),
         "purchase_to_delivery_samples": len(durations),
     }
-
-
-def cpu_seconds(pids: Mapping[str, int]) -> float:
-    """The user and system CPU time of the processes so far (0 for one that is gone)."""
-    total = 0
-    for pid in pids.values():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / CLOCK_TICKS
 
 
 @dataclass

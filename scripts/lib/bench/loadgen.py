@@ -54,6 +54,9 @@ class Measurement:
     statuses: Mapping[str, int] = field(default_factory=dict)
     # The generator's CPU time over the run's wall time: the share of one core it took.
     generator_cpu_cores: float = 0.0
+    # The servers' CPU milliseconds per request, by group ("servers", "jaeger"), where the
+    # scenario names the processes (bench.cpu); empty otherwise.
+    cpu_ms_per_request: Mapping[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -41,6 +41,15 @@ def _tool_version(command: list[str]) -> str:
     return text[0] if text else "unknown"
 
 
+def commit() -> str:
+    """The commit measured, and "+changes" when the working tree differs from it."""
+    head = _tool_version(["git", "rev-parse", "HEAD"])
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return head + (" +changes" if changed else "")
+
+
 def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 

@@ -1,8 +1,11 @@
 """Medians, ratios and targets, written as ``results.json`` and ``results.md`` and printed.
 
 Every figure is the median over the rounds; every ratio is made from the medians of the
-same run. ``ratios`` holds exactly the seven ratios the targets name; ``extra_ratios`` has
-the others worth reading (gateway versus raw gRPC, workers, MySQL mode).
+same run. ``ratios`` holds the seven ratios the targets name and, when tracing was measured,
+the three of :mod:`bench.tracing_report` (whose figures are under ``tracing``);
+``extra_ratios`` has the others worth reading (gateway versus raw gRPC, workers, MySQL mode).
+Where a scenario names the processes that serve it, the median of their CPU milliseconds
+per request is beside its throughput (``servers_cpu_ms_per_request``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import tracing_report
 from bench.loadgen import Measurement
 
 METRICS = ("rps", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms", "generator_cpu_cores")
@@ -66,6 +70,9 @@ def medians(runs: Sequence[Measurement]) -> dict[str, float]:
     figures["failed"] = sum(run.failed for run in runs)
     figures["socket_errors"] = sum(run.socket_errors for run in runs)
     figures["requests"] = sum(run.requests for run in runs)
+    for group in sorted({group for run in runs for group in run.cpu_ms_per_request}):
+        values = [run.cpu_ms_per_request[group] for run in runs if group in run.cpu_ms_per_request]
+        figures[f"{group}_cpu_ms_per_request"] = round(statistics.median(values), 3)
     return figures
 
 
@@ -163,15 +170,23 @@ def build(
     delivery: Mapping[str, Any],
     started_at: str,
     seconds: float,
+    commit: str = "",
+    jaeger: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """jaeger: what the traced shop's Jaeger received (bench.tracing), when tracing was measured."""
     figures = {name: medians(measured) for name, measured in runs.items()}
-    values = ratios(figures)
+    tracing = tracing_report.section(figures, runs)
+    if tracing and jaeger is not None:
+        tracing["jaeger"] = dict(jaeger)
+    values = ratios(figures) | tracing.get("ratios", {})
     return {
         "mode": mode,
         "started_at": started_at,
+        "commit": commit,
         "duration_seconds": round(seconds, 1),
         "ratios": values,
-        "targets": target_verdicts(values),
+        "targets": target_verdicts(values) | tracing_report.verdicts(tracing),
+        "tracing": tracing,
         "extra_ratios": extra_ratios(figures),
         "scenarios": {
             name: {
@@ -215,7 +230,7 @@ def markdown(results: Mapping[str, Any]) -> str:
         "|---|---:|---|---|",
     ]
     for key, verdict in results["targets"].items():
-        met = "yes" if verdict["met"] else f"**no** ({verdict['distance']})"
+        met = _met(verdict, "**no**")
         lines.append(f"| `{key}` | {verdict['value']:.3f} | {verdict['target']} | {met} |")
     for name, verdict in results["memory_targets"].items():
         met = "yes" if verdict["met"] else "**no**"
@@ -223,7 +238,7 @@ def markdown(results: Mapping[str, Any]) -> str:
             f"| memory of {name} under load | {verdict['load_mb']:.1f} MB | {verdict['target']} | {met} |"
         )
     for key, verdict in results["delivery_targets"].items():
-        met = "yes" if verdict["met"] else f"**no** ({verdict['distance']})"
+        met = _met(verdict, "**no**")
         lines.append(f"| `{key}` | {verdict['value']:.1f} | {verdict['target']} | {met} |")
     oversold = results["checks"].get("stock", {})
     for mode, report in oversold.items():
@@ -236,17 +251,20 @@ def markdown(results: Mapping[str, Any]) -> str:
         "",
         "## Scenarios",
         "",
-        "| scenario | req/s | p50 ms | p95 ms | p99 ms | failed | load generator (cores) | what |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| scenario | req/s | servers' CPU ms/req | p50 ms | p95 ms | p99 ms | failed "
+        "| load generator (cores) | what |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, scenario in results["scenarios"].items():
         median = scenario["median"]
         lines.append(
-            f"| `{name}` | {_number(median['rps'])} | {_number(median['p50_ms'], 2)} | "
+            f"| `{name}` | {_number(median['rps'])} | {_number(median.get(tracing_report.SERVERS_CPU), 2)} | "
+            f"{_number(median['p50_ms'], 2)} | "
             f"{_number(median['p95_ms'], 2)} | {_number(median['p99_ms'], 2)} | "
             f"{median['failed'] + median['socket_errors']} | {_number(median['generator_cpu_cores'], 3)} | "
             f"{scenario['description']} |"
         )
+    lines += tracing_markdown(results["tracing"])
     lines += [
         "",
         '## From "Beli" to delivery',
@@ -275,29 +293,101 @@ def markdown(results: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _met(verdict: Mapping[str, Any], no: str = "NO") -> str:
+    if verdict["met"] is None:
+        return "–"
+    return "yes" if verdict["met"] else f"{no}: {verdict['distance']}"
+
+
+def _dropped(jaeger: Mapping[str, Any]) -> str:
+    warnings = jaeger.get("dropped_span_warnings") or {}
+    return ", ".join(f"{name} {count}" for name, count in warnings.items()) or "none"
+
+
+def tracing_markdown(tracing: Mapping[str, Any]) -> list[str]:
+    """The tracing section: what the ratios compare, CPU per request, what Jaeger received."""
+    if not tracing:
+        return []
+    cpu, ratios_of_cpu = tracing["cpu_ms_per_request"], tracing["cpu_ratios"]
+    lines = [
+        "",
+        "## Tracing's cost",
+        "",
+        "Two more SQLite shops like the first: ON exports every span (`OTEL_TRACES_SAMPLER=always_on`)",
+        "over OTLP/gRPC to a Jaeger on the same two cores, OFF has the same settings and",
+        "`OTEL_SDK_DISABLED=true`; `browse` is the ordinary shop with no OTEL setting. Spans are",
+        "exported every 500 ms at the latest (`OTEL_BSP_SCHEDULE_DELAY=500`) and the CPU of a tracing",
+        "run is counted until 1 s after its load, so that the export of its spans is counted in it.",
+        f'"Nothing measurable" with tracing off: `tracing_off_vs_baseline` within 1 ± '
+        f"{tracing['off_noise_band']:.3f}, the larger (highest − lowest) / median of the rounds'",
+        "throughput of `browse` and `tracing_off_browse`: what the same scenario strays from round to round.",
+        "",
+        "| scenario | servers' CPU ms/req | Jaeger's CPU ms/req |",
+        "|---|---:|---:|",
+    ]
+    for name, figures in cpu.items():
+        lines.append(
+            f"| `{name}` | {_number(figures.get(tracing_report.SERVERS_CPU), 3)} | "
+            f"{_number(figures.get(tracing_report.JAEGER_CPU), 3)} |"
+        )
+    lines += ["", "| CPU per request | ratio |", "|---|---:|"]
+    lines += [f"| {key} | {_number(value, 3)} |" for key, value in ratios_of_cpu.items()]
+    jaeger = tracing.get("jaeger", {})
+    if jaeger:
+        missing = jaeger.get("services_missing")
+        lines += [
+            "",
+            f"Jaeger received spans from: {', '.join(jaeger.get('services_seen', [])) or 'nobody'}"
+            + (f" (missing: {', '.join(missing)})" if missing else "")
+            + (f"; {jaeger['error']}" if "error" in jaeger else "")
+            + f"; warnings of dropped spans: {_dropped(jaeger)}.",
+        ]
+    return lines
+
+
+def tracing_rows(tracing: Mapping[str, Any]) -> list[str]:
+    """The printed table's lines on tracing's CPU and on what Jaeger received."""
+    if not tracing:
+        return []
+    cpu = tracing["cpu_ms_per_request"]
+
+    def servers(name: str) -> str:
+        return _number(cpu[name].get(tracing_report.SERVERS_CPU), 2)
+
+    jaeger = tracing.get("jaeger", {})
+    return [
+        f"{'tracing CPU ms/req, browse':<28} baseline {servers('browse')}, "
+        f"off {servers('tracing_off_browse')}, on {servers('tracing_on_browse')} "
+        f"(+ Jaeger {_number(cpu['tracing_on_browse'].get(tracing_report.JAEGER_CPU), 2)})",
+        f"{'tracing CPU ms/req, checkout':<28} off {servers('tracing_off_checkout')}, "
+        f"on {servers('tracing_on_checkout')} "
+        f"(+ Jaeger {_number(cpu['tracing_on_checkout'].get(tracing_report.JAEGER_CPU), 2)})",
+        f"{'tracing off: noise band':<28} 1 ± {tracing['off_noise_band']:.3f} "
+        "(the larger round-to-round spread of browse and tracing_off_browse)",
+        f"{'Jaeger received spans from':<28} {', '.join(jaeger.get('services_seen', [])) or 'nobody'}"
+        f" (warnings of dropped spans: {_dropped(jaeger)})",
+    ]
+
+
 def table(results: Mapping[str, Any]) -> str:
     """The table printed at the end of a run."""
-    header = ("scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "failed", "gen cpu")
-    rows = ["{:<18} {:>9} {:>8} {:>8} {:>8} {:>7} {:>8}".format(*header)]
+    header = ("scenario", "req/s", "cpu ms/r", "p50 ms", "p95 ms", "p99 ms", "failed", "gen cpu")
+    rows = ["{:<22} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8}".format(*header)]
     for name, scenario in results["scenarios"].items():
         median = scenario["median"]
         rows.append(
-            f"{name:<18} {median['rps']:>9.1f} {median['p50_ms']:>8.2f} {median['p95_ms']:>8.2f} "
+            f"{name:<22} {median['rps']:>9.1f} {_number(median.get(tracing_report.SERVERS_CPU), 2):>8} "
+            f"{median['p50_ms']:>8.2f} {median['p95_ms']:>8.2f} "
             f"{median['p99_ms']:>8.2f} {median['failed'] + median['socket_errors']:>7} "
             f"{median['generator_cpu_cores']:>8.3f}"
         )
     rows.append("")
     rows.append(f"{'ratio':<28} {'value':>8}  {'target':<8} met")
     for key, verdict in results["targets"].items():
-        rows.append(
-            f"{key:<28} {verdict['value']:>8.3f}  {verdict['target']:<8} "
-            f"{'yes' if verdict['met'] else 'NO: ' + verdict['distance']}"
-        )
+        rows.append(f"{key:<28} {verdict['value']:>8.3f}  {verdict['target']:<8} {_met(verdict)}")
+    rows += tracing_rows(results["tracing"])
     for key, verdict in results["delivery_targets"].items():
-        rows.append(
-            f"{key:<28} {verdict['value']:>6.0f}ms  {verdict['target']:<8} "
-            f"{'yes' if verdict['met'] else 'NO: ' + verdict['distance']}"
-        )
+        rows.append(f"{key:<28} {verdict['value']:>6.0f}ms  {verdict['target']:<8} {_met(verdict)}")
     figures = results["delivery"]
     rows.append(
         f"{'purchase to delivery':<28} p50 {figures['purchase_to_delivery_p50_ms']:.0f} ms, "

@@ -8,8 +8,10 @@ keep one channel and run 8 threads.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +19,10 @@ from typing import Any
 
 from google.protobuf import message
 
+from bench.cpu import CpuGroups, CpuMeter
 from bench.loadgen import Measurement, run_h2load_grpc, run_wrk, write_wrk_script
 from bench.stock_check import rows
+from bench.tracing import DRAIN_SECONDS
 from pasar.product.v1 import product_service_pb2
 
 CHECKOUT_CHANNEL = "qris"  # accepts every synthetic price (1,500 to about 1,000,000 rupiah)
@@ -55,8 +59,18 @@ class Scenario:
     data: Mapping[str, Any] = field(default_factory=dict)
     grpc_request: message.Message | None = None
     places_orders: bool = False
+    # Whose CPU a run measures, per request (bench.cpu): e.g. the stack that serves it.
+    cpu: CpuGroups = field(default_factory=dict, compare=False)
+    # Seconds the CPU is still counted after the load: work the load left (spans exported).
+    cpu_drain_seconds: float = 0.0
 
     def run(self, work_dir: Path, seconds: float, run_key: str, connections: int) -> Measurement:
+        with CpuMeter(self.cpu) as meter:
+            measured = self._drive(work_dir, seconds, run_key, connections)
+            time.sleep(self.cpu_drain_seconds)
+        return dataclasses.replace(measured, cpu_ms_per_request=meter.ms_per_request(measured.requests))
+
+    def _drive(self, work_dir: Path, seconds: float, run_key: str, connections: int) -> Measurement:
         if self.kind == "grpc":
             assert self.grpc_request is not None
             return run_h2load_grpc(
@@ -75,14 +89,30 @@ class Scenario:
         return run_wrk(self.target, script, seconds=seconds, connections=connections)
 
 
-def browse(name: str, description: str, base_url: str) -> Scenario:
-    return Scenario(name, description, base_url, "wrk", "browse", {"PATHS": ["/api/v1/products"]})
+def browse(name: str, description: str, base_url: str, cpu: CpuGroups | None = None) -> Scenario:
+    return Scenario(
+        name, description, base_url, "wrk", "browse", {"PATHS": ["/api/v1/products"]}, cpu=cpu or {}
+    )
 
 
-def get_by_id(name: str, description: str, base_url: str, products: int, seed: int = 7) -> Scenario:
+def get_by_id(
+    name: str,
+    description: str,
+    base_url: str,
+    products: int,
+    *,
+    seed: int = 7,
+    cpu: CpuGroups | None = None,
+) -> Scenario:
     ids = random_products(products, min(products, 2000), seed)
     return Scenario(
-        name, description, base_url, "wrk", "browse", {"PATHS": [f"/api/v1/products/{i}" for i in ids]}
+        name,
+        description,
+        base_url,
+        "wrk",
+        "browse",
+        {"PATHS": [f"/api/v1/products/{i}" for i in ids]},
+        cpu=cpu or {},
     )
 
 
@@ -106,7 +136,13 @@ def orderable(products: int, destinations: Mapping[str, str]) -> dict[str, Any]:
 
 
 def checkout(
-    name: str, description: str, base_url: str, products: int, destinations: Mapping[str, str]
+    name: str,
+    description: str,
+    base_url: str,
+    products: int,
+    destinations: Mapping[str, str],
+    *,
+    cpu: CpuGroups | None = None,
 ) -> Scenario:
     return Scenario(
         name,
@@ -116,6 +152,7 @@ def checkout(
         "checkout",
         {**orderable(products, destinations), "CHANNEL": CHECKOUT_CHANNEL},
         places_orders=True,
+        cpu=cpu or {},
     )
 
 
@@ -152,18 +189,57 @@ def raw_grpc(name: str, description: str, address: str, product: str) -> Scenari
     )
 
 
+def tracing_scenarios(
+    url: Callable[[str], str], cpu: Callable[[str], CpuGroups], destinations: Mapping[str, str]
+) -> list[Scenario]:
+    """Browse and checkout on two shops alike but for tracing: ON exports every span
+    (OTEL_TRACES_SAMPLER=always_on) to a Jaeger on this machine, OFF has the same settings
+    switched off by OTEL_SDK_DISABLED=true (bench.tracing); the CPU of each is counted
+    until the spans of its load are exported (a drain after it, for ON and OFF alike)."""
+    found = []
+    for state in ("on", "off"):
+        gateway = f"tracing-{state}-gateway"
+        what = "every span to Jaeger" if state == "on" else "off (OTEL_SDK_DISABLED=true)"
+        found += [
+            browse(
+                f"tracing_{state}_browse", f"tracing {what}: GET /api/v1/products", url(gateway), cpu(gateway)
+            ),
+            checkout(
+                f"tracing_{state}_checkout",
+                f"tracing {what}: POST /api/v1/orders",
+                url(gateway),
+                1000,
+                destinations,
+                cpu=cpu(gateway),
+            ),
+        ]
+    return [dataclasses.replace(scenario, cpu_drain_seconds=DRAIN_SECONDS) for scenario in found]
+
+
 def all_scenarios(
     url: Callable[[str], str],
     product_address: str,
     large: int,
     mysql: bool,
     destinations: Mapping[str, str],
+    *,
+    cpu: Callable[[str], CpuGroups],
+    tracing: bool,
 ) -> list[Scenario]:
     """Every scenario of a run, in the order of a round; destinations: each package's, as
-    :func:`example_destinations` reads them (the synthetic catalogs are alike)."""
+    :func:`example_destinations` reads them (the synthetic catalogs are alike); cpu: the
+    process groups whose CPU a scenario on a gateway (by its url name) measures."""
     scenarios = [
-        browse("browse", "gateway GET /api/v1/products (20 a page), cache off", url("gateway")),
-        get_by_id("get", "gateway GET /api/v1/products/{id}, random ids, cache off", url("gateway"), 1000),
+        browse(
+            "browse", "gateway GET /api/v1/products (20 a page), cache off", url("gateway"), cpu("gateway")
+        ),
+        get_by_id(
+            "get",
+            "gateway GET /api/v1/products/{id}, random ids, cache off",
+            url("gateway"),
+            1000,
+            cpu=cpu("gateway"),
+        ),
         browse("browse_cached", "gateway GET /api/v1/products, cache on", url("gateway-cached")),
         get_by_id("get_cached", "gateway GET /api/v1/products/{id}, cache on", url("gateway-cached"), 1000),
         browse("browse_1_worker", "gateway with 1 worker, GET /api/v1/products", url("gateway-1-worker")),
@@ -180,6 +256,7 @@ def all_scenarios(
             url("gateway"),
             1000,
             destinations,
+            cpu=cpu("gateway"),
         ),
         shopper_mix(
             "mix",
@@ -206,10 +283,17 @@ def all_scenarios(
     if mysql:
         scenarios += [
             browse(
-                "mysql_browse", "MySQL mode: gateway GET /api/v1/products, cache off", url("mysql-gateway")
+                "mysql_browse",
+                "MySQL mode: gateway GET /api/v1/products, cache off",
+                url("mysql-gateway"),
+                cpu("mysql-gateway"),
             ),
             get_by_id(
-                "mysql_get", "MySQL mode: gateway GET /api/v1/products/{id}", url("mysql-gateway"), 1000
+                "mysql_get",
+                "MySQL mode: gateway GET /api/v1/products/{id}",
+                url("mysql-gateway"),
+                1000,
+                cpu=cpu("mysql-gateway"),
             ),
             checkout(
                 "mysql_checkout",
@@ -217,8 +301,11 @@ def all_scenarios(
                 url("mysql-gateway"),
                 1000,
                 destinations,
+                cpu=cpu("mysql-gateway"),
             ),
         ]
+    if tracing:
+        scenarios += tracing_scenarios(url, cpu, destinations)
     return scenarios
 
 

@@ -7,7 +7,9 @@
 - a second product service on a 100,000-product catalog, with its own gateway (cache off);
 - the shop on MariaDB (MySQL mode): a private MariaDB server, the four services on one
   database each, a 1,000-product catalog and a gateway (cache off);
-- the baselines (:mod:`bench.baselines`), reading the SQLite shop's product database.
+- the baselines (:mod:`bench.baselines`), reading the SQLite shop's product database;
+- for tracing's cost (:mod:`bench.tracing`): a Jaeger and two more SQLite shops like the
+  first, one exporting every span to that Jaeger, one with the same settings switched off.
 
 The synthetic catalogs (``pasar-product load-synthetic``) are made once and kept under
 ``var/bench/cache``, keyed by the catalog code and migrations that made them; each run
@@ -21,12 +23,15 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import tracing
+from bench.cpu import CpuGroups
 from bench.delivery import seed_delivered_product
 from bench.memory import process_tree
+from pasar_testkit.jaeger import JaegerServer
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.processes import ComponentProcess, console_script
 from pasar_testkit.stack import STACK_COMPONENTS, Stack
@@ -45,6 +50,7 @@ COMMON_ENV = {
 # The sandbox biller answers at once: the delivery figures measure the shop, not a biller.
 FULFILLMENT_ENV = {"PASAR_SANDBOX_BILLER_DELAY_SECONDS": "0"}
 SERVERS = ("product", "payment", "order", "fulfillment", "gateway")
+TRACING_STATES = ("on", "off")
 
 
 def gateway_env(*, cache: bool, workers: int, threads: int) -> dict[str, str]:
@@ -114,11 +120,14 @@ class Deployment:
     cache_dir: Path
     large_catalog: int
     with_mysql: bool
+    with_tracing: bool = True
     workers: int = 2
     threads: int = 8
     sqlite: Stack | None = None
     mysql: Stack | None = None
     mariadb: MariaDBServer | None = None
+    jaeger: JaegerServer | None = None
+    tracing_stacks: dict[str, Stack] = field(default_factory=dict)  # by TRACING_STATES
     database_urls: dict[str, dict[str, str]] = field(default_factory=dict)
     extras: dict[str, ComponentProcess] = field(default_factory=dict)
 
@@ -131,6 +140,8 @@ class Deployment:
             self._start_baselines()
             if self.with_mysql:
                 self._start_mysql()
+            if self.with_tracing:
+                self._start_tracing()
         except BaseException:
             self.stop()
             raise
@@ -138,25 +149,35 @@ class Deployment:
     def _stack_env(self) -> dict[str, str]:
         return dict(COMMON_ENV)
 
-    def _start_sqlite(self) -> None:
-        folder = self.base / "sqlite"
+    def _sqlite_stack(self, mode: str, extra_env: Mapping[str, str] | None = None) -> Stack:
+        """A started SQLite shop on a copy of the 1,000-product catalog, its databases
+        under the mode's folder and named by mode in database_urls."""
+        folder = self.base / mode
         urls = {
             "product": copy_catalog(self.cache_dir, 1000, folder / "product.db"),
             "payment": f"sqlite:///{folder / 'payment.db'}",
             "order": f"sqlite:///{folder / 'order.db'}",
             "fulfillment": f"sqlite:///{folder / 'fulfillment.db'}",
         }
-        self.database_urls["sqlite"] = urls
-        self.sqlite = Stack(
+        self.database_urls[mode] = urls
+        stack = Stack(
             folder,
             urls,
-            env=self._stack_env(),
+            env={**self._stack_env(), **(extra_env or {})},
             component_env={
                 "gateway": gateway_env(cache=False, workers=self.workers, threads=self.threads),
                 "fulfillment": FULFILLMENT_ENV,
             },
         )
-        self.sqlite.start(*STACK_COMPONENTS)
+        try:
+            stack.start(*STACK_COMPONENTS)
+        except BaseException:
+            stack.stop()
+            raise
+        return stack
+
+    def _start_sqlite(self) -> None:
+        self.sqlite = self._sqlite_stack("sqlite")
         seed_delivered_product(self.sqlite.address("product"))
         self._add_gateway(self.sqlite, "gateway-cached", cache=True, workers=self.workers)
         self._add_gateway(self.sqlite, "gateway-1-worker", cache=False, workers=1)
@@ -246,6 +267,13 @@ class Deployment:
         )
         self.mysql.start(*STACK_COMPONENTS)
 
+    def _start_tracing(self) -> None:
+        self.jaeger = JaegerServer(self.base / "jaeger")
+        self.jaeger.start()
+        for state in TRACING_STATES:
+            env = tracing.tracing_env(self.jaeger.otlp_endpoint, on=state == "on")
+            self.tracing_stacks[state] = self._sqlite_stack(f"tracing-{state}", env)
+
     # What the scenarios need.
 
     def url(self, name: str) -> str:
@@ -257,7 +285,27 @@ class Deployment:
         if name == "mysql-gateway":
             assert self.mysql is not None
             return self.mysql.gateway_url
+        if name.startswith("tracing-"):
+            return self.tracing_stacks[_tracing_state(name)].gateway_url
         return f"http://{self.extras[name].address}"
+
+    def cpu_groups(self, name: str) -> CpuGroups:
+        """Whose CPU a scenario on the gateway `name` (as url() names them) measures: the
+        shop's servers behind it ("servers": gateway master and workers, the services,
+        MariaDB in MySQL mode) and, for the traced shop, Jaeger's apart ("jaeger")."""
+        if name == "gateway":
+            return {"servers": lambda: self._stack_servers(self.sqlite)}
+        if name == "mysql-gateway":
+            return {"servers": lambda: self._stack_servers(self.mysql) | self._mariadb_process()}
+        if name.startswith("tracing-"):
+            state = _tracing_state(name)
+            groups: dict[str, Callable[[], Mapping[str, int]]] = {
+                "servers": lambda: self._stack_servers(self.tracing_stacks[state])
+            }
+            if state == "on":
+                groups["jaeger"] = self._jaeger_process
+            return groups
+        return {}
 
     def product_address(self) -> str:
         assert self.sqlite is not None
@@ -266,7 +314,9 @@ class Deployment:
     def processes(self) -> dict[str, int]:
         """Every server process by name (gunicorn masters: the workers are found from them)."""
         found: dict[str, int] = {}
-        for prefix, stack in (("", self.sqlite), ("mysql-", self.mysql)):
+        stacks = [("", self.sqlite), ("mysql-", self.mysql)]
+        stacks += [(f"tracing-{state}-", stack) for state, stack in self.tracing_stacks.items()]
+        for prefix, stack in stacks:
             if stack is None:
                 continue
             for name in SERVERS:
@@ -276,23 +326,39 @@ class Deployment:
         for name, component in self.extras.items():
             if component.process is not None and component.process.poll() is None:
                 found[name] = component.process.pid
+        return found | self._mariadb_process() | self._jaeger_process()
+
+    def _mariadb_process(self) -> dict[str, int]:
         if self.mariadb is not None and self.mariadb.process is not None:
-            found["mariadb"] = self.mariadb.process.pid
+            return {"mariadb": self.mariadb.process.pid}
+        return {}
+
+    def _jaeger_process(self) -> dict[str, int]:
+        if self.jaeger is not None and self.jaeger.process is not None:
+            return {"jaeger": self.jaeger.process.pid}
+        return {}
+
+    @staticmethod
+    def _stack_servers(stack: Stack | None) -> dict[str, int]:
+        """A shop's servers that a purchase goes through: its gateway (master and workers)
+        and the four services."""
+        if stack is None:
+            return {}
+        found: dict[str, int] = {}
+        for name in SERVERS:
+            process = stack[name].process
+            if process is None or process.poll() is not None:
+                continue
+            found.update(process_tree(name, process.pid) if name == "gateway" else {name: process.pid})
         return found
 
     def sqlite_server_processes(self) -> dict[str, int]:
-        """The SQLite shop's servers that a purchase goes through: its gateway (master and
-        workers) and the four services."""
-        found = {}
-        for name, pid in self.processes().items():
-            if name in ("product", "payment", "order", "fulfillment"):
-                found[name] = pid
-            elif name == "gateway":
-                found.update(process_tree(name, pid))
-        return found
+        """The SQLite shop's servers that a purchase goes through (see _stack_servers)."""
+        return self._stack_servers(self.sqlite)
 
     def logs(self) -> str:
-        parts = [stack.logs() for stack in (self.sqlite, self.mysql) if stack is not None]
+        stacks = [self.sqlite, self.mysql, *self.tracing_stacks.values()]
+        parts = [stack.logs() for stack in stacks if stack is not None]
         parts += [f"--- {name}\n{process.log_tail()}" for name, process in self.extras.items()]
         return "\n".join(parts)
 
@@ -300,8 +366,15 @@ class Deployment:
         """Stops every process this deployment started, by PID."""
         for process in reversed(list(self.extras.values())):
             process.stop()
-        for stack in (self.mysql, self.sqlite):
+        for stack in (*self.tracing_stacks.values(), self.mysql, self.sqlite):
             if stack is not None:
                 stack.stop()
+        if self.jaeger is not None:
+            self.jaeger.stop()
         if self.mariadb is not None:
             self.mariadb.remove()
+
+
+def _tracing_state(gateway_name: str) -> str:
+    """ "on" or "off" from "tracing-on-gateway" or "tracing-off-gateway"."""
+    return gateway_name.removeprefix("tracing-").removesuffix("-gateway")
