@@ -17,6 +17,7 @@ import (
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/biller/sandbox"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/database"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/store"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/telemetry"
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/testdb"
 )
 
@@ -67,6 +68,11 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // newInstance is one process of the service over db, its sandbox answering at once.
 func newInstance(db *database.DB, crashAfterAccept bool) *instance {
+	return newTracedInstance(db, crashAfterAccept, telemetry.Off())
+}
+
+// newTracedInstance is newInstance with tracing.
+func newTracedInstance(db *database.DB, crashAfterAccept bool, tracing *telemetry.Tracing) *instance {
 	var svc *Service
 	st := store.New(db, func() { svc.Written() })
 	box := sandbox.New(db, "secret", 0, time.Hour, func(ctx context.Context, name string, payload []byte, signature string) error {
@@ -75,7 +81,7 @@ func newInstance(db *database.DB, crashAfterAccept bool) *instance {
 	}, quiet)
 	b := &countingBiller{Sandbox: box, requests: map[string]int{}, crashAfterAccept: crashAfterAccept}
 	svc = New(Options{Store: st, Biller: b, Events: NewBroadcaster(), EventPoll: 50 * time.Millisecond,
-		Stopping: make(chan struct{}), Log: quiet})
+		Stopping: make(chan struct{}), Log: quiet, Tracing: tracing})
 	return &instance{service: svc, biller: b, store: st}
 }
 
