@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import cast
 
 import grpc
+import peewee
 import pytest
 from conftest import CALLER_TOKEN, FakeCatalog, FakePaymentEvents
 from opentelemetry import trace
@@ -24,7 +25,9 @@ from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import database as db
+from pasar_kit import telemetry
 from pasar_kit.channels import open_channel
+from pasar_kit.config import Env
 from pasar_kit.errors import error_info
 from pasar_kit.logs import configure_logging, request_context
 from pasar_kit.server import GrpcServer
@@ -50,10 +53,24 @@ def one(exporter: InMemorySpanExporter, name: str) -> ReadableSpan:
     return found[0]
 
 
+@pytest.fixture
+def traced_database(database_url: str) -> Iterator[tuple[InMemorySpanExporter, peewee.Database]]:
+    """Tracing on with the driver of database_url instrumented (configured before the database
+    opens, as ServiceCli does), and that database."""
+    exporter = InMemorySpanExporter()
+    assert telemetry.configure_tracing("svc-test", Env({"DATABASE_URL": database_url}), exporter=exporter)
+    database = db.connect(database_url, max_connections=4)
+    try:
+        yield exporter, database
+    finally:
+        db.close_pool(database)
+        telemetry.shutdown_tracing()
+
+
 def test_a_call_is_a_server_span_beneath_the_client_span_with_its_sql_beneath_it(
-    spans: InMemorySpanExporter, start_server: Callable[..., GrpcServer], tmp_path: Path
+    traced_database: tuple[InMemorySpanExporter, peewee.Database], start_server: Callable[..., GrpcServer]
 ) -> None:
-    database = db.connect(f"sqlite:///{tmp_path / 'traced.db'}", max_connections=4)
+    spans, database = traced_database
     server = start_server(FakeCatalog(database), database)
     with request_context("purchase-7"):
         product_stub(server).GetProduct(product_service_pb2.GetProductRequest(id="needs-db"))
@@ -71,7 +88,7 @@ def test_a_call_is_a_server_span_beneath_the_client_span_with_its_sql_beneath_it
     for statement in statements:
         assert statement.parent is not None
         assert statement.parent.span_id == served.context.span_id
-        assert (statement.attributes or {})["db.system"] == "sqlite"
+        assert (statement.attributes or {})["db.system"] == ("mysql" if db.is_mysql(database) else "sqlite")
 
 
 def test_statements_outside_any_span_make_no_trace(
