@@ -317,7 +317,8 @@ def tracing_markdown(tracing: Mapping[str, Any]) -> list[str]:
         "over OTLP/gRPC to a Jaeger on the same two cores, OFF has the same settings and",
         "`OTEL_SDK_DISABLED=true`; `browse` is the ordinary shop with no OTEL setting. Spans are",
         "exported every 500 ms at the latest (`OTEL_BSP_SCHEDULE_DELAY=500`) and the CPU of a tracing",
-        "run is counted until 1 s after its load, so that the export of its spans is counted in it.",
+        "run (and of the ordinary `browse` and `checkout`, measured the same way) is counted until 1 s",
+        "after its load, so that the export of its spans, and the outbox work of checkout's orders, count.",
         f'"Nothing measurable" with tracing off: `tracing_off_vs_baseline` within 1 ± '
         f"{tracing['off_noise_band']:.3f}, the larger (highest − lowest) / median of the rounds'",
         "throughput of `browse` and `tracing_off_browse`: what the same scenario strays from round to round.",

@@ -67,7 +67,8 @@ def section(
         return {}
     cpu = {
         name: {key: figures[name].get(key) for key in (SERVERS_CPU, JAEGER_CPU) if key in figures[name]}
-        for name in ("browse", *SCENARIOS)
+        for name in ("browse", "checkout", *SCENARIOS)
+        if name in figures
     }
 
     def servers(name: str) -> float | None:
