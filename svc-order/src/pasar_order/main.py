@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import peewee
 
@@ -41,13 +42,16 @@ from pasar_order.settlement import Doorbells, OrderSettler
 from pasar_order.sweeper import Sweeper
 from pasar_order.work_queue import Backoff
 
+if TYPE_CHECKING:
+    from prometheus_client.registry import Collector
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ORDER_SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"]
 # The pool's connections beside one per RPC worker (open_service_database): one each for
 # the threads that hold at most one while they work (the health probe, the payment- and
 # fulfillment-event consumers, the mail, reservation, fulfillment and refund dispatchers,
-# the sweeper), and a spare.
-BACKGROUND_CONNECTIONS = 9
+# the sweeper, a metrics scrape), and a spare.
+BACKGROUND_CONNECTIONS = 10
 
 
 @dataclass
@@ -143,7 +147,9 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
         ORDER_SERVICE,
         lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server),
     )
-    server = GrpcServer(settings.server, [registration], database, background=tasks)
+    server = GrpcServer(
+        settings.server, [registration], database, background=tasks, collectors=figures(settings, database)
+    )
     return OrderService(
         server,
         peers,
@@ -157,6 +163,16 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
         fulfillments,
         refunds,
     )
+
+
+def figures(settings: Settings, database: peewee.Database) -> list[Collector]:
+    """The order figures' scrape-time collector (pasar_order.figures), when metrics are on
+    (prometheus-client is imported only then)."""
+    if settings.server.metrics_address is None:
+        return []
+    from pasar_order.figures import OrderFigures  # noqa: PLC0415 - prometheus only when on
+
+    return [OrderFigures(database)]
 
 
 def open_database(env: Env) -> peewee.Database:

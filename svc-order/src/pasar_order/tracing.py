@@ -45,6 +45,8 @@ def work_span(
 ) -> contextlib.AbstractContextManager[None]:
     """The CONSUMER span of one message's or row's work (``process <destination>``, with
     OpenTelemetry's messaging attributes), child of parent and linked to links."""
+    if not telemetry.tracing_enabled():
+        return contextlib.nullcontext()
     return telemetry.span_for_stored_work(
         f"process {destination}",
         parent=parent,
