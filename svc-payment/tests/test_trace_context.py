@@ -8,7 +8,15 @@ from collections.abc import Iterator
 from datetime import UTC, timedelta
 
 import pytest
-from conftest import EVENT_TYPE, RunningService, StartService, create_payment, paid_payment, watched_events
+from conftest import (
+    EVENT_TYPE,
+    RunningService,
+    StartService,
+    create_payment,
+    create_request,
+    paid_payment,
+    watched_events,
+)
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -186,3 +194,27 @@ def test_with_tracing_off_nothing_is_kept(service: RunningService) -> None:
         EVENT_TYPE.PAYMENT_EVENT_TYPE_EXPIRED,
     ]
     assert not any(event.HasField("trace_context") for event in events)
+
+
+def test_a_callers_long_tracestate_is_cut_to_what_the_contract_holds(traced: RunningService) -> None:
+    """W3C lets a tracestate hold 32 entries of up to 256 characters; the column and the
+    contract's TraceContext hold 512 (MariaDB refused the row, and CreatePayment failed)."""
+    entries = [f"vendor{index:02d}={'v' * 40}" for index in range(20)]  # 49 characters each
+    long_entry = f"big={'b' * 200}"  # W3C: entries over 128 characters go first
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    # The caller's own metadata, through a channel that adds none.
+    payment = (
+        PaymentStub(traced.channel)
+        .CreatePayment(
+            create_request(),
+            metadata=(("traceparent", parent), ("tracestate", ",".join([long_entry, *entries]))),
+            timeout=10,
+        )
+        .payment
+    )
+    traceparent, tracestate = stored_context(traced, payment.id)
+    assert traceparent.startswith("00-0af7651916cd43dd8448eb211c80319c-"), "the caller's trace"
+    # Then entries from the end: 10 entries and 9 commas are 499 characters.
+    assert tracestate == ",".join(entries[:10])
+    [created] = watched_events(traced.stub, 1)
+    assert created.trace_context.tracestate == tracestate

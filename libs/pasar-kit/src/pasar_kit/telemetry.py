@@ -351,7 +351,29 @@ def current_trace_context() -> TraceContext:
 
     carrier: dict[str, str] = {}
     TraceContextTextMapPropagator().inject(carrier)
-    return TraceContext(traceparent=carrier.get("traceparent", ""), tracestate=carrier.get("tracestate", ""))
+    return TraceContext(
+        traceparent=carrier.get("traceparent", ""),
+        tracestate=_fitted_tracestate(carrier.get("tracestate", "")),
+    )
+
+
+# What TraceContext.tracestate (and the rows' column) holds: the length W3C asks every vendor
+# to pass on. A caller may send up to 32 entries of 256 characters; more than this made
+# MariaDB refuse the row (and the call failed) and an event break the contract's max_len.
+TRACESTATE_MAX_CHARS = 512
+_LONG_TRACESTATE_ENTRY = 128
+
+
+def _fitted_tracestate(tracestate: str) -> str:
+    """tracestate cut to TRACESTATE_MAX_CHARS as W3C Trace Context says: whole entries only,
+    those longer than 128 characters dropped first, then entries from the end, until it fits."""
+    if len(tracestate) <= TRACESTATE_MAX_CHARS:
+        return tracestate
+    entries = [entry.strip() for entry in tracestate.split(",") if entry.strip()]
+    while len(",".join(entries)) > TRACESTATE_MAX_CHARS:
+        long = [index for index, entry in enumerate(entries) if len(entry) > _LONG_TRACESTATE_ENTRY]
+        entries.pop(long[-1] if long else -1)
+    return ",".join(entries)
 
 
 def trace_columns(context: TraceContext) -> dict[str, str]:
