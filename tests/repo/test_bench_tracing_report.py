@@ -74,7 +74,14 @@ def build(runs: Mapping[str, Sequence[Measurement]]) -> dict[str, Any]:
         started_at="now",
         seconds=1.0,
         commit="abc",
-        jaeger={"services_seen": ["gateway", "svc-order"], "services_missing": ["svc-payment"]},
+        jaeger={
+            "services_seen": ["gateway", "svc-order"],
+            "services_missing": ["svc-payment"],
+            "spans": {
+                "browse": {"traces": 20, "spans_per_trace": 6.0, "per_trace_by_service": {"gateway": 2.0}}
+            },
+            "dropped_span_warnings": {"order": 3},
+        },
     )
 
 
@@ -122,6 +129,8 @@ def test_cpu_per_request_is_reported_beside_throughput_with_jaeger_apart() -> No
     assert "1 ± 0.000" in printed["tracing_off_vs_baseline"]
     assert "5.00" in printed["tracing_on_browse"]  # the servers' CPU ms per request column
     assert "gateway, svc-order" in report.table(results)
+    assert "order 3" in printed["Jaeger"], "the warnings of dropped spans are printed"
+    assert "browse 6.0" in printed["spans"]
     assert "svc-payment" in report.markdown(results)
 
 

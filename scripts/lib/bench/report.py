@@ -343,6 +343,14 @@ def tracing_markdown(tracing: Mapping[str, Any]) -> list[str]:
             + (f"; {jaeger['error']}" if "error" in jaeger else "")
             + f"; warnings of dropped spans: {_dropped(jaeger)}.",
         ]
+        for name, spans in jaeger.get("spans", {}).items():
+            by_service = ", ".join(
+                f"{service} {count}" for service, count in spans["per_trace_by_service"].items()
+            )
+            lines.append(
+                f"A traced {name} makes {spans['spans_per_trace']} spans ({by_service}; "
+                f"{spans['traces']} traces read)."
+            )
     return lines
 
 
@@ -367,6 +375,8 @@ def tracing_rows(tracing: Mapping[str, Any]) -> list[str]:
         "(the larger round-to-round spread of browse and tracing_off_browse)",
         f"{'Jaeger received spans from':<28} {', '.join(jaeger.get('services_seen', [])) or 'nobody'}"
         f" (warnings of dropped spans: {_dropped(jaeger)})",
+        f"{'spans per traced request':<28} "
+        + ", ".join(f"{name} {spans['spans_per_trace']}" for name, spans in jaeger.get("spans", {}).items()),
     ]
 
 
