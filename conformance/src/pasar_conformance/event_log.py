@@ -9,17 +9,21 @@ for events after a sequence, and the event's field holding the resource.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, Protocol, TypeVar
 
 import grpc
 import pytest
+from buf.validate import validate_pb2
 from google.protobuf import message
 
+from pasar.common.v1 import trace_context_pb2
 from pasar_conformance.target import Target
 
 # How long a reader waits for the events it expects before it counts them as missed.
@@ -153,6 +157,33 @@ class EventLog(Generic[E]):
 
 def _sequence(event: Any) -> int:
     return int(event.sequence)
+
+
+def assert_trace_contexts_well_formed(events: Iterable[Any]) -> None:
+    """Each event's trace_context (contracts v1.4) keeps TraceContext's own rules, read from its
+    descriptor: empty (the cause was not traced) or a W3C traceparent, and a bounded tracestate."""
+    pattern, max_len = _trace_context_rules()
+    for event in events:
+        context = getattr(event, "trace_context")  # noqa: B009 - every log's event has one
+        assert re.fullmatch(pattern, context.traceparent), (
+            f"event {_sequence(event)}: trace_context.traceparent {context.traceparent!r} is not {pattern}"
+        )
+        assert len(context.tracestate) <= max_len, (
+            f"event {_sequence(event)}: trace_context.tracestate longer than {max_len} characters"
+        )
+        assert context.traceparent or not context.tracestate, (
+            f"event {_sequence(event)}: a tracestate without a traceparent"
+        )
+
+
+@cache
+def _trace_context_rules() -> tuple[str, int]:
+    """TraceContext's buf.validate rules: the traceparent's pattern and the tracestate's max_len."""
+    fields = trace_context_pb2.TraceContext.DESCRIPTOR.fields_by_name
+    rules: Any = validate_pb2.field  # an extension of FieldOptions (its stubs do not type it)
+    traceparent = fields["traceparent"].GetOptions().Extensions[rules].string
+    tracestate = fields["tracestate"].GetOptions().Extensions[rules].string
+    return traceparent.pattern, tracestate.max_len
 
 
 def assert_in_sequence(events: Iterable[Any]) -> None:

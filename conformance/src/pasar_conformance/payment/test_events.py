@@ -1,5 +1,5 @@
 """WatchPaymentEvents: the log in sequence order, each event with the payment right after its
-change; resumed from a cursor with nothing missed and nothing repeated while payments are
+change and a well-formed trace context (or none); resumed from a cursor with nothing missed and nothing repeated while payments are
 written; cancelled streams free what they hold."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
 from pasar_conformance.answers import expect_invalid_argument, retrying
-from pasar_conformance.event_log import assert_in_sequence
+from pasar_conformance.event_log import assert_in_sequence, assert_trace_contexts_well_formed
 from pasar_conformance.payment.log import CREATED, LOG, WATCH, Key, key, read, sequence_of
 from pasar_conformance.payment.shop import PaymentDesk, rpc, sandbox_notification
 from pasar_conformance.target import Target
@@ -47,6 +47,7 @@ def test_events_tell_each_change_with_the_payment_right_after_it(
     assert told == changes
     for event in events:
         assert event.create_time.ToSeconds() > 0
+    assert_trace_contexts_well_formed(events)
 
 
 def test_a_stream_resumed_from_its_cursor_misses_nothing_and_repeats_nothing_while_payments_are_written(
