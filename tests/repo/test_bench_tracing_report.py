@@ -81,6 +81,7 @@ def build(runs: Mapping[str, Sequence[Measurement]]) -> dict[str, Any]:
                 "browse": {"traces": 20, "spans_per_trace": 6.0, "per_trace_by_service": {"gateway": 2.0}}
             },
             "dropped_span_warnings": {"order": 3},
+            "components_tracing": {"on": ["gateway", "order"], "off": []},
         },
     )
 
@@ -131,6 +132,7 @@ def test_cpu_per_request_is_reported_beside_throughput_with_jaeger_apart() -> No
     assert "gateway, svc-order" in report.table(results)
     assert "order 3" in printed["Jaeger"], "the warnings of dropped spans are printed"
     assert "browse 6.0" in printed["spans"]
+    assert "ON shop: gateway, order; OFF shop: none" in printed["components"]
     assert "svc-payment" in report.markdown(results)
 
 

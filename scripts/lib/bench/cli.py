@@ -282,6 +282,9 @@ def measure(
     if deployment.jaeger is not None:  # the rounds' spans are exported by now (5 s batches)
         received = tracing.what_jaeger_received(deployment.jaeger)
         received["dropped_span_warnings"] = tracing.dropped_span_warnings(deployment.tracing_stacks["on"])
+        received["components_tracing"] = {
+            state: tracing.components_tracing(stack) for state, stack in deployment.tracing_stacks.items()
+        }
     time.sleep(SETTLE_SECONDS)
     checks["stock"] = {
         mode: check_stock(initial[mode], urls["product"], urls["order"]).as_json()

@@ -343,6 +343,10 @@ def tracing_markdown(tracing: Mapping[str, Any]) -> list[str]:
             + (f"; {jaeger['error']}" if "error" in jaeger else "")
             + f"; warnings of dropped spans: {_dropped(jaeger)}.",
         ]
+        lines += [
+            f'Components that logged "tracing on" in the {state.upper()} shop: {", ".join(names) or "none"}.'
+            for state, names in jaeger.get("components_tracing", {}).items()
+        ]
         for name, spans in jaeger.get("spans", {}).items():
             by_service = ", ".join(
                 f"{service} {count}" for service, count in spans["per_trace_by_service"].items()
@@ -375,6 +379,11 @@ def tracing_rows(tracing: Mapping[str, Any]) -> list[str]:
         "(the larger round-to-round spread of browse and tracing_off_browse)",
         f"{'Jaeger received spans from':<28} {', '.join(jaeger.get('services_seen', [])) or 'nobody'}"
         f" (warnings of dropped spans: {_dropped(jaeger)})",
+        f"{'components tracing':<28} "
+        + "; ".join(
+            f"{state.upper()} shop: {', '.join(names) or 'none'}"
+            for state, names in jaeger.get("components_tracing", {}).items()
+        ),
         f"{'spans per traced request':<28} "
         + ", ".join(f"{name} {spans['spans_per_trace']}" for name, spans in jaeger.get("spans", {}).items()),
     ]

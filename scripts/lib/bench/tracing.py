@@ -36,6 +36,8 @@ SAMPLE_EVERYTHING = {
 OPERATIONS = {"browse": "GET /api/v1/products", "checkout": "POST /api/v1/orders"}
 # How long a tracing scenario's CPU is still counted after its load: the last batch's export.
 DRAIN_SECONDS = 1.0
+# What a component logs at start-up when its tracing is on.
+TRACING_ON_MESSAGE = "tracing on"
 # What the Python SDK's BatchSpanProcessor logs when its queue (2,048 spans) is full.
 DROPPED_SPANS_WARNING = "Queue full, dropping"
 
@@ -47,6 +49,16 @@ def tracing_env(otlp_grpc_endpoint: str, *, on: bool) -> dict[str, str]:
         **SAMPLE_EVERYTHING,
         "OTEL_SDK_DISABLED": "false" if on else "true",
     }
+
+
+def components_tracing(stack: Stack) -> list[str]:
+    """The components of a shop that logged "tracing on" at start-up (pasar_kit.telemetry and
+    svc-fulfillment's telemetry both do): all of ON's, none of OFF's, or the pair is no pair."""
+    return sorted(
+        name
+        for name, component in stack.components.items()
+        if any(entry.get("message") == TRACING_ON_MESSAGE for entry in component.logged_lines())
+    )
 
 
 def dropped_span_warnings(stack: Stack) -> dict[str, int]:
