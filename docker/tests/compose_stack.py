@@ -38,6 +38,7 @@ from paths import DOCKER, REPO
 from repository import COMPONENTS, DEPLOYED_SERVICES, GO_SERVICE, default_port, go_binary
 from storefront_server import StorefrontServer
 
+from pasar_testkit.jaeger import JaegerServer
 from pasar_testkit.mail import MailCatcher
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.ports import free_port
@@ -45,7 +46,20 @@ from pasar_testkit.processes import OwnedProcess
 from pasar_testkit.waiting import wait_for
 
 TLS_FOLDER = "/etc/pasar/tls/"
-COMPOSE_HOSTS = ("mysql", "mailpit", "product", "payment", "order", "fulfillment", "gateway", "storefront")
+COMPOSE_HOSTS = (
+    "mysql",
+    "mailpit",
+    "jaeger",
+    "product",
+    "payment",
+    "order",
+    "fulfillment",
+    "gateway",
+    "storefront",
+)
+# Where compose has every component serve its metrics, and send its traces.
+COMPOSE_METRICS_ADDRESS = "0.0.0.0:9464"
+COMPOSE_OTLP_ENDPOINT = "http://jaeger:4317"
 PYTHON_DOCKERFILE = "docker/python/Dockerfile"
 GO_DOCKERFILE = "docker/fulfillment/Dockerfile"
 
@@ -152,9 +166,11 @@ class ComposeStack:
         *,
         tools: DeployTools,
         base: Path,
+        jaeger: JaegerServer,
         certs: Path | None = None,
     ) -> None:
         self.model = model
+        self.jaeger = jaeger
         self.services: Mapping[str, Any] = model["services"]
         self.images = images
         self.mariadb = mariadb
@@ -163,6 +179,7 @@ class ComposeStack:
         self.certs = certs
         self.mail = MailCatcher()
         self.ports = {name: free_port() for name in (*COMPONENTS, GO_SERVICE)}
+        self.metrics_ports = {name: free_port() for name in (*COMPONENTS, GO_SERVICE)}
         self.containers: dict[str, ContainerProcess] = {}
         self.storefront: StorefrontServer | None = None
 
@@ -172,6 +189,7 @@ class ComposeStack:
         replacements = {
             "@mysql:3306/": f"@127.0.0.1:{self.mariadb.port}/",
             "smtp://mailpit:1025": f"smtp://127.0.0.1:{self.mail.port}",
+            COMPOSE_OTLP_ENDPOINT: self.jaeger.otlp_endpoint,
             **{
                 f"dns:///{service}:{default_port(service)}": f"dns:///{self.address(service)}"
                 for service in (*COMPONENTS, *DEPLOYED_SERVICES)
@@ -209,7 +227,14 @@ class ComposeStack:
         # The image's and compose's 0.0.0.0:PORT, on this run's loopback port.
         assert env["PASAR_LISTEN_ADDRESS"] == f"0.0.0.0:{default_port(component)}"
         env["PASAR_LISTEN_ADDRESS"] = self.address(component)
+        # Likewise the metrics listener, where compose has one (not the one-shot containers).
+        if "PASAR_METRICS_ADDRESS" in env:
+            assert env["PASAR_METRICS_ADDRESS"] == COMPOSE_METRICS_ADDRESS, service
+            env["PASAR_METRICS_ADDRESS"] = self.metrics_address(component)
         return image, env
+
+    def metrics_address(self, component: str) -> str:
+        return f"127.0.0.1:{self.metrics_ports[component]}"
 
     def container(self, service: str) -> ContainerProcess:
         image, env = self.container_env(service)

@@ -246,19 +246,42 @@ def _kit_file(module: str) -> Path | None:
 
 
 @cache
-def kit_reads(modules: frozenset[str]) -> EnvReads:
-    """What the kit modules read, with the kit modules they import in turn (not the test helpers)."""
+def kit_files(modules: frozenset[str]) -> frozenset[Path]:
+    """The kit modules' files, with the kit modules they import in turn (not the test helpers)."""
     seen: set[Path] = set()
     pending = [file for module in modules if (file := _kit_file(module))]
-    reads = EnvReads(frozenset(), frozenset())
     while pending:
         file = pending.pop()
         if file in seen or "testing" in file.parts:
             continue
         seen.add(file)
-        reads |= reads_in_source(file.read_text())
         pending.extend(f for module in _kit_modules_imported([file]) if (f := _kit_file(module)))
+    return frozenset(seen)
+
+
+@cache
+def kit_reads(modules: frozenset[str]) -> EnvReads:
+    """What the kit modules read, with the kit modules they import in turn."""
+    reads = EnvReads(frozenset(), frozenset())
+    for file in sorted(kit_files(modules)):
+        reads |= reads_in_source(file.read_text())
     return reads
+
+
+# OpenTelemetry's own settings (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, ...): the SDK reads
+# them, in every component that configures tracing (pasar_kit.telemetry; the Go SDK).
+OTEL_SETTINGS = EnvReads(frozenset(), frozenset({"OTEL_[A-Z0-9_]+"}))
+KIT_TELEMETRY = KIT_SOURCE / "pasar_kit" / "telemetry.py"
+GO_OTEL_SDK = re.compile(r'"go\.opentelemetry\.io/otel/sdk/trace"')
+
+
+@cache
+def configures_tracing(name: str) -> bool:
+    """Does the component set up OpenTelemetry (so that the SDK reads the OTEL_* variables)?"""
+    if name == GO_SERVICE:
+        return any(GO_OTEL_SDK.search(file.read_text()) for file in _go_files())
+    files = _python_files(COMPONENTS[name].path / "src")
+    return KIT_TELEMETRY in kit_files(frozenset(_kit_modules_imported(files)))
 
 
 @cache
@@ -289,13 +312,14 @@ def go_reads() -> EnvReads:
 @cache
 def component_reads(name: str) -> EnvReads:
     """Every variable the component's own code and the kit code it uses read."""
+    otel = OTEL_SETTINGS if configures_tracing(name) else EnvReads(frozenset(), frozenset())
     if name == GO_SERVICE:
-        return go_reads()
+        return go_reads() | otel
     files = _python_files(COMPONENTS[name].path / "src")
     reads = EnvReads(frozenset(), frozenset())
     for file in files:
         reads |= reads_in_source(file.read_text())
-    return reads | kit_reads(frozenset(_kit_modules_imported(files)))
+    return reads | kit_reads(frozenset(_kit_modules_imported(files))) | otel
 
 
 @cache
@@ -310,7 +334,7 @@ def container_reads(name: str) -> EnvReads:
     """What a container of the component's image reads: the component and the health check
     (the Go image's probe is the binary's own)."""
     if name == GO_SERVICE:
-        return go_reads()
+        return component_reads(name)
     return component_reads(name) | healthcheck_reads()
 
 

@@ -20,10 +20,19 @@ import yaml
 from deploy_tools import DeployTools
 from deployment import compose_config
 from dockerfiles import parse
-from paths import DOCKER
+from paths import DOCKER, REPO
 
 PASAR_SERVICES = ("product", "payment", "order", "fulfillment")
 PASAR_CONTAINERS = ("product", "payment", "order", "fulfillment", "catalog-demo", "gateway", "storefront")
+# The containers that serve: each sends its traces to Jaeger and serves Prometheus metrics.
+OBSERVED = {
+    "product": "svc-product",
+    "payment": "svc-payment",
+    "order": "svc-order",
+    "fulfillment": "svc-fulfillment",
+    "gateway": "gateway",
+}
+METRICS_PORT = 9464
 # What each waits for before it starts (and in which state).
 STARTS_AFTER = {
     "product": {"mysql": "service_healthy"},
@@ -41,6 +50,11 @@ STARTS_AFTER = {
     "storefront": {"gateway": "service_healthy"},
 }
 INTERPOLATION = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(:?[-?])?([^}]*)\}")
+
+
+def jaeger_build_script() -> str:
+    """scripts/lib/jaeger.sh, which builds Jaeger for scripts/run --observe and the tests."""
+    return (REPO / "scripts" / "lib" / "jaeger.sh").read_text()
 
 
 def env_example() -> dict[str, str]:
@@ -96,7 +110,7 @@ def test_both_readers_refuse_a_broken_file(tools: DeployTools, tmp_path: Path) -
 def test_docker_compose_loads_the_stack_and_its_tls_variant(
     compose_model: dict[str, Any], compose_tls_model: dict[str, Any]
 ) -> None:
-    expected = {"mysql", "mailpit", *PASAR_CONTAINERS}
+    expected = {"mysql", "mailpit", "jaeger", *PASAR_CONTAINERS}
     assert set(compose_model["services"]) == expected
     assert set(compose_tls_model["services"]) == expected
 
@@ -137,13 +151,17 @@ def test_the_example_secrets_are_placeholders_accepted_by_the_init_script() -> N
             assert re.fullmatch(r"[A-Za-z0-9._~-]{16,}", value)
 
 
-def test_only_the_storefront_and_the_mail_ui_are_published(compose_model: dict[str, Any]) -> None:
+def test_only_the_storefront_the_mail_ui_and_the_trace_ui_are_published(
+    compose_model: dict[str, Any],
+) -> None:
     published = {name: service.get("ports", []) for name, service in compose_model["services"].items()}
-    assert {name for name, ports in published.items() if ports} == {"storefront", "mailpit"}
+    assert {name for name, ports in published.items() if ports} == {"storefront", "mailpit", "jaeger"}
     (storefront,) = published["storefront"]
     assert (storefront["target"], storefront["published"]) == (8080, "8080")
     (mail_ui,) = published["mailpit"]
     assert (mail_ui["target"], mail_ui["host_ip"]) == (8025, "127.0.0.1")
+    (trace_ui,) = published["jaeger"]  # the UI only: OTLP stays on the backend network
+    assert (trace_ui["target"], trace_ui["published"], trace_ui["host_ip"]) == (16686, "16686", "127.0.0.1")
 
 
 def test_the_services_and_the_database_live_on_the_internal_network_only(
@@ -157,6 +175,41 @@ def test_the_services_and_the_database_live_on_the_internal_network_only(
         assert attached[name] == {"backend"}, name
     assert attached["gateway"] == {"backend", "edge"}
     assert attached["storefront"] == {"edge"}
+    # Spans come in over backend; the UI is published, which an internal network cannot do.
+    assert attached["jaeger"] == {"backend", "edge"}
+
+
+@pytest.mark.parametrize("name", OBSERVED)
+def test_each_service_and_the_gateway_send_traces_to_jaeger_and_serve_metrics_unpublished(
+    compose_model: dict[str, Any], name: str
+) -> None:
+    service = compose_model["services"][name]
+    environment = service["environment"]
+    assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4317"
+    assert environment["OTEL_SERVICE_NAME"] == OBSERVED[name]
+    assert environment["PASAR_METRICS_ADDRESS"] == f"0.0.0.0:{METRICS_PORT}"
+    assert not service.get("ports"), f"{name} publishes a port"
+    assert set(service["networks"]) & set(compose_model["services"]["jaeger"]["networks"])
+
+
+def test_no_published_port_and_no_proxied_path_leads_to_metrics(compose_model: dict[str, Any]) -> None:
+    for name, service in compose_model["services"].items():
+        for port in service.get("ports", []):
+            assert port["target"] != METRICS_PORT, name
+    nginx = (DOCKER / "storefront" / "nginx.conf").read_text()
+    assert str(METRICS_PORT) not in nginx
+    assert "location /metrics" not in nginx
+
+
+def test_jaeger_is_pinned_to_the_release_scripts_run_observe_builds(compose_model: dict[str, Any]) -> None:
+    """The compose Jaeger and the one built from the Go module proxy are the same release:
+    module v1.X.0 is Jaeger 2.(X-63).0 (v1.75.0 is 2.12.0: one tag, one commit)."""
+    jaeger = compose_model["services"]["jaeger"]
+    repository, _, tag = jaeger["image"].rpartition(":")
+    assert repository == "jaegertracing/jaeger"  # v2: the one binary (all-in-one is v1)
+    module = re.search(r"\bv1\.(\d+)\.(\d+)\b", jaeger_build_script())
+    assert module, "no module version in scripts/lib/jaeger.sh"
+    assert tag == f"2.{int(module.group(1)) - 63}.{module.group(2)}"
 
 
 def test_each_container_starts_after_what_it_needs_is_healthy(compose_model: dict[str, Any]) -> None:

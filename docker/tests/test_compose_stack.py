@@ -7,11 +7,14 @@ each product asks for) ends with a delivered order and its e-mails, and the stor
 nginx passes the API to the gateway. The fulfillment service is the Go binary, started as
 its image's entry point with compose's variables, on its own database too. Once
 in plain text, once with compose.tls.yaml (mutual TLS between gateway and services, the
-health checks speaking TLS too).
+health checks speaking TLS too). Every component sends its traces where compose says (to a
+real Jaeger here) under the name compose gives it, and serves its metrics on its own listener.
 """
 
 from __future__ import annotations
 
+import secrets
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +35,7 @@ from pasar.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit.channels import ClientTls, open_channel
+from pasar_testkit.jaeger import JaegerServer
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.waiting import wait_for
 
@@ -76,6 +80,7 @@ def shop(
     tools: DeployTools,
     image_environments: ImageEnvironments,
     tmp_path_factory: pytest.TempPathFactory,
+    jaeger: JaegerServer,
 ) -> Iterator[Shop]:
     mutual = request.param == "mtls"
     model: dict[str, Any] = request.getfixturevalue(
@@ -85,7 +90,9 @@ def shop(
     base = tmp_path_factory.mktemp(f"stack-{request.param}")
     mariadb = MariaDBServer(base / "mariadb")
     mariadb.start()
-    stack = ComposeStack(model, image_environments, mariadb, tools=tools, base=base, certs=certs)
+    stack = ComposeStack(
+        model, image_environments, mariadb, tools=tools, base=base, jaeger=jaeger, certs=certs
+    )
     static = base / "dist"
     static.mkdir()
     (static / "index.html").write_text(INDEX)
@@ -279,6 +286,38 @@ def test_a_checkout_through_the_storefront_origin_as_a_browser_does_it(shop: Sho
         return current if current.get("state") in ("ORDER_STATE_PAID", "ORDER_STATE_FULFILLED") else None
 
     wait_for(paid, what="the order PAID through the storefront's origin")
+
+
+def test_every_component_serves_its_metrics_on_its_own_listener(shop: Shop) -> None:
+    for name in (*SERVICES, "gateway"):
+        address = shop.stack.containers[name].env["PASAR_METRICS_ADDRESS"]
+        with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as response:
+            assert response.status == 200, name
+            text = response.read().decode()
+        if name in SERVICES:  # the RED figures every service shares, by go-grpc-middleware's names
+            assert "grpc_server_handled_total" in text, name
+
+
+def test_a_request_through_the_storefront_is_one_trace_across_the_components_in_jaeger(
+    shop: Shop, jaeger: JaegerServer
+) -> None:
+    """Compose's OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_SERVICE_NAME, in the images' own
+    environments: the browser's trace id reaches the gateway and the service it calls (an
+    order look-up: the catalog's reads may come from the gateway's cache)."""
+    storefront = shop.stack.storefront
+    assert storefront is not None
+    trace_id = secrets.token_hex(16)
+    response = requests.get(
+        f"{storefront.url}/api/v1/orders/ord_{uuid.uuid4().hex}",
+        params={"token": secrets.token_urlsafe(32)},
+        headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
+        timeout=10,
+    )
+    assert response.status_code == 404, response.text
+    names = {shop.stack.containers[name].env["OTEL_SERVICE_NAME"] for name in ("gateway", "order")}
+    assert names == {"gateway", "svc-order"}
+    # The SDK's batches leave every 5 s by default, as they do in the containers.
+    jaeger.wait_for_trace(trace_id, lambda trace: names <= trace.services, timeout=40)
 
 
 def test_every_service_stops_gracefully_on_sigterm(shop: Shop) -> None:

@@ -40,7 +40,17 @@ EXPECTED_INGRESS = {
     "mysql": {"product", "payment", "order", "fulfillment", "catalog-demo"},
     "mailpit": {"order"},
     "catalog-demo": set(),
+    # Spans, over OTLP (the UI is reached through kubectl port-forward).
+    "jaeger": {"product", "payment", "order", "fulfillment", "gateway"},
 }
+OBSERVED = {
+    "product": "svc-product",
+    "payment": "svc-payment",
+    "order": "svc-order",
+    "fulfillment": "svc-fulfillment",
+    "gateway": "gateway",
+}
+METRICS_PORT = 9464
 
 
 def write_documents(documents: Sequence[Mapping[str, Any]], path: Path) -> Path:
@@ -118,7 +128,10 @@ def test_each_service_is_probed_natively_over_grpc_on_the_port_it_listens_on(
     documents = rendered["base"]
     port = default_port(service)
     (container,) = by_kind(documents, "Deployment")[service]["spec"]["template"]["spec"]["containers"]
-    assert container["ports"] == [{"name": "grpc", "containerPort": port}]
+    assert container["ports"] == [
+        {"name": "grpc", "containerPort": port},
+        {"name": "metrics", "containerPort": METRICS_PORT},
+    ]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["grpc"] == {"port": port}, probe
     assert container["args"] == ["serve", "--no-migrate"]
@@ -357,7 +370,7 @@ def test_the_images_are_the_components_at_their_released_version(
         if container.component in COMPONENTS:
             assert tag == COMPONENTS[container.component].version, container.where
         elif container.component is None:
-            assert repository in ("mysql", "axllent/mailpit"), container.where
+            assert repository in ("mysql", "axllent/mailpit", "jaegertracing/jaeger"), container.where
 
 
 def test_the_order_service_and_the_gateway_find_the_fulfillment_service(
@@ -398,3 +411,52 @@ def test_the_fulfillment_pod_runs_as_the_user_its_image_was_made_for(
         uid,
         gid or uid,
     )
+
+
+@pytest.mark.parametrize("workload", OBSERVED)
+def test_each_service_and_the_gateway_are_scraped_on_a_port_no_service_or_policy_opens(
+    rendered: dict[str, list[dict[str, Any]]], workload: str
+) -> None:
+    documents = rendered["overlays/local"]
+    template = by_kind(documents, "Deployment")[workload]["spec"]["template"]
+    assert template["metadata"]["annotations"] == {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(METRICS_PORT),
+        "prometheus.io/path": "/metrics",
+    }
+    container = next(c for c in kubernetes_containers(documents) if c.where.endswith(f"container {workload}"))
+    assert container.env["PASAR_METRICS_ADDRESS"] == f"0.0.0.0:{METRICS_PORT}"
+    (main,) = template["spec"]["containers"]
+    assert {"name": "metrics", "containerPort": METRICS_PORT} in main["ports"]
+    service_ports = by_kind(documents, "Service")[workload]["spec"]["ports"]
+    assert all(port["targetPort"] != "metrics" and port["port"] != METRICS_PORT for port in service_ports)
+    for policy in by_kind(documents, "NetworkPolicy").values():
+        for rule in policy["spec"].get("ingress", []):
+            assert all(port.get("port") != METRICS_PORT for port in rule.get("ports", [])), policy
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_every_container_of_each_service_and_the_gateway_gets_the_otlp_endpoint_setting(
+    rendered: dict[str, list[dict[str, Any]]], kustomization: str
+) -> None:
+    """The base leaves the endpoint empty (no traces) for the cluster's own collector; the
+    local overlays send them to the Jaeger they run."""
+    documents = rendered[kustomization]
+    expected = "" if kustomization == "base" else "http://jaeger:4317"
+    observed = [
+        c
+        for c in kubernetes_containers(documents)
+        if c.where.split(",")[0] in {f"Deployment {name}" for name in OBSERVED}
+    ]
+    assert len(observed) == 2 * len(OBSERVED) - 1  # each service's migrate and serve; the gateway
+    for container in observed:
+        deployment = container.where.split(",")[0].removeprefix("Deployment ")
+        assert container.env["OTEL_EXPORTER_OTLP_ENDPOINT"] == expected, container.where
+        assert container.env["OTEL_SERVICE_NAME"] == OBSERVED[deployment], container.where
+    if expected:
+        jaeger = by_kind(documents, "Service")["jaeger"]["spec"]
+        assert {"name": "otlp-grpc", "port": 4317, "targetPort": "otlp-grpc", "appProtocol": "grpc"} in (
+            jaeger["ports"]
+        )
+        (container,) = by_kind(documents, "Deployment")["jaeger"]["spec"]["template"]["spec"]["containers"]
+        assert container["image"] == "jaegertracing/jaeger:2.12.0"
