@@ -1,6 +1,6 @@
 """WatchPaymentEvents: the log in sequence order, each event with the payment right after its
-change and a well-formed trace context (or none); resumed from a cursor with nothing missed and nothing repeated while payments are
-written; cancelled streams free what they hold."""
+change and a well-formed trace context (or none); resumed from a cursor with nothing missed
+and nothing repeated while payments are written; cancelled streams free what they hold."""
 
 from __future__ import annotations
 
