@@ -5,7 +5,8 @@
 // provider is a no-op, no gRPC stats handler or database wrapper is added and nothing is
 // exported. ON: the resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (default
 // service.name svc-fulfillment; read from the service's environment as every other setting),
-// the sampler the SDK reads from OTEL_TRACES_SAMPLER/_ARG, a
+// the sampler OTEL_TRACES_SAMPLER/_ARG name (read from the service's environment too, and
+// refused in one line when unknown or out of range, as pasar_kit.telemetry refuses it), a
 // batch span processor, OTLP over gRPC or http/protobuf (OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL;
 // the exporter reads its endpoint, headers and timeout itself), W3C tracecontext and baggage.
 package telemetry
@@ -14,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -46,9 +48,13 @@ const (
 	instrumentationName  = "github.com/pasar-shop/pasar/svc-fulfillment"
 )
 
-// samplers are the names OTEL_TRACES_SAMPLER may take, as pasar_kit.telemetry accepts them.
-var samplers = []string{"always_on", "always_off", "traceidratio", "parentbased_always_on",
+// samplerNames are the names OTEL_TRACES_SAMPLER may take, as pasar_kit.telemetry accepts
+// them (the SDK's own names; the ratio ones take OTEL_TRACES_SAMPLER_ARG).
+var samplerNames = []string{"always_on", "always_off", "traceidratio", "parentbased_always_on",
 	"parentbased_always_off", "parentbased_traceidratio"}
+
+// defaultSampler is the SDK's default, as in every Pasar component.
+const defaultSampler = "parentbased_always_on"
 
 // Tracing is the process's tracing: on with a real provider, or off.
 type Tracing struct {
@@ -92,7 +98,8 @@ func Configure(ctx context.Context, env config.Env, serviceName string) (*Tracin
 	if !Wanted(env) {
 		return Off(), nil
 	}
-	if err := checkSampler(env); err != nil {
+	sampler, err := newSampler(env)
+	if err != nil {
 		return nil, err
 	}
 	exporter, err := newExporter(ctx, env)
@@ -103,8 +110,7 @@ func Configure(ctx context.Context, env config.Env, serviceName string) (*Tracin
 	if err != nil {
 		return nil, &config.Error{Message: fmt.Sprintf("OTEL_RESOURCE_ATTRIBUTES %v", err)}
 	}
-	// No sampler option: the SDK reads OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG.
-	provider := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(exporter))
+	provider := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSampler(sampler), sdktrace.WithBatcher(exporter))
 	otel.SetTracerProvider(provider)
 	otel.SetTextMapPropagator(Propagator())
 	return &Tracing{provider: provider, tracer: provider.Tracer(instrumentationName), on: true,
@@ -140,14 +146,37 @@ func resourceAttributes(env config.Env, serviceName string) []attribute.KeyValue
 	return attributes
 }
 
-func checkSampler(env config.Env) error {
-	name := strings.ToLower(strings.TrimSpace(env.String("OTEL_TRACES_SAMPLER", "parentbased_always_on")))
-	for _, known := range samplers {
-		if name == known {
-			return nil
+// newSampler is the sampler OTEL_TRACES_SAMPLER names, read from env (the SDK would read
+// the process's environment, and fall back to its default on an unreadable ratio where
+// the Python services refuse to start).
+func newSampler(env config.Env) (sdktrace.Sampler, error) {
+	name := strings.ToLower(strings.TrimSpace(env.String("OTEL_TRACES_SAMPLER", defaultSampler)))
+	ratio := 1.0
+	if strings.HasSuffix(name, "traceidratio") {
+		var err error
+		if ratio, err = env.Number("OTEL_TRACES_SAMPLER_ARG", 1, 0); err != nil {
+			return nil, err
+		}
+		if ratio > 1 {
+			return nil, &config.Error{Message: fmt.Sprintf("OTEL_TRACES_SAMPLER_ARG must be between 0 and 1, not %s",
+				strconv.FormatFloat(ratio, 'g', -1, 64))}
 		}
 	}
-	return &config.Error{Message: fmt.Sprintf("OTEL_TRACES_SAMPLER must be one of %s, not '%s'", strings.Join(samplers, ", "), name)}
+	switch name {
+	case "always_on":
+		return sdktrace.AlwaysSample(), nil
+	case "always_off":
+		return sdktrace.NeverSample(), nil
+	case "traceidratio":
+		return sdktrace.TraceIDRatioBased(ratio), nil
+	case "parentbased_always_on":
+		return sdktrace.ParentBased(sdktrace.AlwaysSample()), nil
+	case "parentbased_always_off":
+		return sdktrace.ParentBased(sdktrace.NeverSample()), nil
+	case "parentbased_traceidratio":
+		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio)), nil
+	}
+	return nil, &config.Error{Message: fmt.Sprintf("OTEL_TRACES_SAMPLER must be one of %s, not '%s'", strings.Join(samplerNames, ", "), name)}
 }
 
 func newExporter(ctx context.Context, env config.Env) (sdktrace.SpanExporter, error) {

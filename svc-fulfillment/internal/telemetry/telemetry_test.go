@@ -65,6 +65,10 @@ func TestConfigure(t *testing.T) {
 		{"an unknown protocol", with(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}), false, "OTEL_EXPORTER_OTLP_PROTOCOL"},
 		{"a known sampler", with(map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_traceidratio"}), true, ""},
 		{"an unknown sampler", with(map[string]string{"OTEL_TRACES_SAMPLER": "sometimes"}), false, "OTEL_TRACES_SAMPLER"},
+		{"a ratio above 1", with(map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"}), false, "OTEL_TRACES_SAMPLER_ARG"},
+		{"a ratio that is no number", with(map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"}), false, "OTEL_TRACES_SAMPLER_ARG"},
+		{"a negative ratio", with(map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "-0.1"}), false, "OTEL_TRACES_SAMPLER_ARG"},
+		{"no ratio for a sampler without one", with(map[string]string{"OTEL_TRACES_SAMPLER": "always_on", "OTEL_TRACES_SAMPLER_ARG": "half"}), true, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -92,6 +96,46 @@ func TestConfigure(t *testing.T) {
 			}
 			if c.env["OTEL_RESOURCE_ATTRIBUTES"] != "" && tracing.resourceValue("deployment.environment.name") != "test" {
 				t.Fatal("OTEL_RESOURCE_ATTRIBUTES' other pairs are not merged")
+			}
+		})
+	}
+}
+
+// The sampler is the one the service's environment names (as every other setting), not
+// whatever the process's environment says to the SDK.
+func TestTheSamplerIsTheServicesEnvironments(t *testing.T) {
+	parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{0x0a, 0xf7}, SpanID: trace.SpanID{0xb7},
+		TraceFlags: trace.FlagsSampled, Remote: true})
+	inSampledTrace := trace.ContextWithRemoteSpanContext(context.Background(), parent)
+	cases := []struct {
+		sampler, ratio    string
+		root, underParent bool // whether a new trace's span, and a sampled caller's child, are sampled
+	}{
+		{"", "", true, true},
+		{"always_on", "", true, true},
+		{"always_off", "", false, false},
+		{"traceidratio", "0", false, false},
+		{"traceidratio", "1", true, true},
+		{"parentbased_always_on", "", true, true},
+		{"parentbased_always_off", "", false, true},
+		{"parentbased_traceidratio", "0", false, true},
+		{"PARENTBASED_TRACEIDRATIO", "", true, true}, // the ratio 1 by default
+	}
+	for _, c := range cases {
+		t.Run(c.sampler+"/"+c.ratio, func(t *testing.T) {
+			tracing, err := Configure(context.Background(), config.EnvFrom(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1",
+				"OTEL_TRACES_SAMPLER": c.sampler, "OTEL_TRACES_SAMPLER_ARG": c.ratio}), "svc-fulfillment")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Nothing ends: nothing is queued for the exporter, which reaches no one.
+			defer func() { _ = tracing.Shutdown(context.Background()) }()
+			tracer := tracing.Provider().Tracer("test")
+			_, root := tracer.Start(context.Background(), "root")
+			_, child := tracer.Start(inSampledTrace, "child")
+			if root.SpanContext().IsSampled() != c.root || child.SpanContext().IsSampled() != c.underParent {
+				t.Fatalf("root sampled %v, child of a sampled caller %v; want %v, %v",
+					root.SpanContext().IsSampled(), child.SpanContext().IsSampled(), c.root, c.underParent)
 			}
 		})
 	}
