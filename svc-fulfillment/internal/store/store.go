@@ -127,7 +127,7 @@ func (s *Store) Create(ctx context.Context, n NewFulfillment) (*fulfillmentv1.Fu
 		Biller: n.Biller, CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now),
 	}
 	destination, _ := json.Marshal(f.Destination) // map keys are sorted: one text per destination
-	cause := telemetry.Current(ctx).ForColumns()
+	cause := telemetry.Current(ctx)
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO fulfillments (id, order_id, package_id, product_id, delivery_kind,"+
 			" quantity, currency_code, amount, destination, state, deliveries, failure_reason, failure_message, biller,"+

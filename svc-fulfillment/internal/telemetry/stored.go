@@ -2,6 +2,8 @@ package telemetry
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	commonv1 "github.com/pasar-shop/pasar/contracts/go/pasar/common/v1"
 	"go.opentelemetry.io/otel/attribute"
@@ -18,12 +20,13 @@ type Stored struct {
 	Tracestate  string
 }
 
-// Current is the context of ctx's span to store beside a row; empty when ctx has no
-// valid span context (tracing off, or untraced work).
+// Current is the context of ctx's span to store beside a row (its tracestate cut to what
+// the columns and the contract hold); empty when ctx has no valid span context (tracing
+// off, or untraced work).
 func Current(ctx context.Context) Stored {
 	carrier := propagation.MapCarrier{}
 	propagation.TraceContext{}.Inject(ctx, carrier)
-	return Stored{Traceparent: carrier.Get("traceparent"), Tracestate: carrier.Get("tracestate")}
+	return Stored{Traceparent: carrier.Get("traceparent"), Tracestate: fittedTracestate(carrier.Get("tracestate"))}
 }
 
 // FromProto is a message's TraceContext as Stored.
@@ -117,14 +120,36 @@ func WithoutSpan(ctx context.Context) context.Context {
 	return trace.ContextWithSpanContext(ctx, trace.SpanContext{})
 }
 
-// MaxTracestateLength is the size of the tracestate columns: a longer tracestate (W3C
-// allows 32 members) is not kept, the traceparent alone still joins the trace.
+// MaxTracestateLength is what TraceContext.tracestate and the tracestate columns hold:
+// the length W3C Trace Context asks every vendor to pass on. A caller may send 32
+// entries of 256 characters; Current cuts a longer one as pasar_kit.telemetry does.
 const MaxTracestateLength = 512
 
-// ForColumns is s as the columns can hold it.
-func (s Stored) ForColumns() Stored {
-	if len(s.Tracestate) > MaxTracestateLength {
-		s.Tracestate = ""
+// longTracestateEntry is the length above which W3C lets an entry be dropped first.
+const longTracestateEntry = 128
+
+// fittedTracestate is tracestate cut to MaxTracestateLength as W3C Trace Context says:
+// whole entries only, those longer than 128 characters dropped first (the last first),
+// then entries from the end, until it fits.
+func fittedTracestate(tracestate string) string {
+	if len(tracestate) <= MaxTracestateLength {
+		return tracestate
 	}
-	return s
+	var entries []string
+	for _, entry := range strings.Split(tracestate, ",") {
+		if entry = strings.TrimSpace(entry); entry != "" {
+			entries = append(entries, entry)
+		}
+	}
+	for len(strings.Join(entries, ",")) > MaxTracestateLength {
+		drop := len(entries) - 1
+		for i := len(entries) - 1; i >= 0; i-- {
+			if len(entries[i]) > longTracestateEntry {
+				drop = i
+				break
+			}
+		}
+		entries = slices.Delete(entries, drop, drop+1)
+	}
+	return strings.Join(entries, ",")
 }

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -168,12 +169,45 @@ func TestStoredContexts(t *testing.T) {
 			}
 		})
 	}
-	long := Stored{Traceparent: traceparent, Tracestate: strings.Repeat("a", MaxTracestateLength+1)}
-	if got := long.ForColumns(); got != (Stored{Traceparent: traceparent}) {
-		t.Fatalf("a tracestate too long for its column: %v", got)
-	}
 	if got := Current(context.Background()); got != (Stored{}) {
 		t.Fatalf("no span: %v", got)
+	}
+}
+
+// A tracestate longer than the columns and the contract hold is cut as W3C Trace Context
+// says (and pasar_kit.telemetry cuts it): whole entries, the long ones first, then from the
+// end; the traceparent stays.
+func TestATracestateIsCutToWhatTheColumnsHold(t *testing.T) {
+	entry := func(key string, length int) string { return key + "=" + strings.Repeat("v", length-len(key)-1) }
+	var eight, seven []string // entries of 64 characters: 8 joined are 519, 7 are 454
+	for i := range 8 {
+		eight = append(eight, entry(fmt.Sprintf("k%d", i), 64))
+	}
+	seven = eight[:7]
+	join := func(entries ...string) string { return strings.Join(entries, ",") }
+	cases := []struct {
+		name, tracestate, want string
+	}{
+		{"short: kept", "pasar=1,other=2", "pasar=1,other=2"},
+		{"exactly 512: kept", join(seven...) + "," + entry("last", 57), join(seven...) + "," + entry("last", 57)},
+		{"entries dropped from the end", join(eight...), join(seven...)},
+		{"the long entries first, the last of them first", join(entry("big", 200), eight[0], entry("huge", 250), eight[1], eight[2]),
+			join(entry("big", 200), eight[0], eight[1], eight[2])},
+		{"the long entries, then from the end", join(eight[0], entry("big", 200), join(eight[1:]...)), join(seven...)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			state, err := trace.ParseTraceState(c.tracestate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			span := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2},
+				TraceFlags: trace.FlagsSampled, TraceState: state})
+			got := Current(trace.ContextWithSpanContext(context.Background(), span))
+			if got.Tracestate != c.want || len(got.Tracestate) > MaxTracestateLength || got.Traceparent == "" {
+				t.Fatalf("tracestate %q (%d characters), want %q", got.Tracestate, len(got.Tracestate), c.want)
+			}
+		})
 	}
 }
 
