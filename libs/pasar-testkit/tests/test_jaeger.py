@@ -108,3 +108,26 @@ def test_jaeger_listens_on_its_given_loopback_ports_and_no_other(jaeger: JaegerS
         jaeger.query_grpc_port,
         jaeger.health_port,
     }
+
+
+class BrokenQueryJaeger(JaegerServer):
+    """A Jaeger whose query API check fails once its health check has answered."""
+
+    pids: list[int]
+
+    def _query_api_answers(self) -> bool:
+        assert self.process is not None
+        self.pids = [self.process.pid]
+        raise ConnectionResetError("the query API broke")
+
+
+def test_a_jaeger_whose_start_fails_is_not_left_running(jaeger: JaegerServer, tmp_path: Path) -> None:
+    # jaeger: the session's, so that the binary is built before this one starts.
+    server = BrokenQueryJaeger(tmp_path)
+
+    with pytest.raises(ConnectionResetError):
+        server.start()
+
+    assert server.process is None
+    [pid] = server.pids
+    assert not Path(f"/proc/{pid}").exists(), "Jaeger still runs after its start failed"

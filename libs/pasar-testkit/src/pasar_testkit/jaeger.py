@@ -1,9 +1,10 @@
 """A real Jaeger (v2, v1.75.0) for tests: started on free loopback ports, stopped by its PID,
 and read through its own HTTP query API, as a person debugging a purchase would.
 
-The binary is built once by ``scripts/lib/jaeger.sh`` (about 2.5 minutes cold; Go's caches
-keep it afterwards) and configured by ``scripts/lib/jaeger.yaml`` (traces in memory, OTLP over
-gRPC and HTTP, the query API and UI, a health check; nothing else listens). Traces are read
+The binary is built once by ``scripts/lib/jaeger.sh`` (minutes cold, which scripts/test spends
+in the background before the suites; Go's caches keep it afterwards) and configured by
+``scripts/lib/jaeger.yaml`` (traces in memory, OTLP over gRPC and HTTP, the query API and UI,
+a health check; nothing else listens). Traces are read
 from ``/api/v3`` (OTLP JSON, so span links and kinds come as exporters sent them).
 
 (PYTEST_DONT_REWRITE: pasar_testkit.stack imports it before pytest loads it as a plugin.)
@@ -206,7 +207,8 @@ def spans_of_otlp_json(document: Mapping[str, Any]) -> Iterator[Span]:
 class JaegerServer(ComponentProcess):
     """Jaeger on free loopback ports: OTLP gRPC and HTTP, the query API and UI, health.
 
-    ``start()`` builds the binary if needed and waits until the health check answers;
+    ``start()`` builds the binary if needed and waits until the health check and the query
+    API answer (killing it if they do not: a failed start leaves nothing running);
     ``stop()``/``kill()`` act on its PID only."""
 
     def __init__(self, log_dir: Path, *, binary: Path | None = None) -> None:
@@ -238,8 +240,12 @@ class JaegerServer(ComponentProcess):
         binary = self._binary or build_jaeger()
         self.command = [str(binary), "--config", f"file:{self.config_file}"]
         super().start(timeout)
-        # The health check answers once every component has started; the query API with it.
-        wait_for(self._query_api_answers, timeout, f"Jaeger's query API at {self.ui_url}")
+        try:
+            # The health check answers once every component has started; the query API with it.
+            wait_for(self._query_api_answers, timeout, f"Jaeger's query API at {self.ui_url}")
+        except BaseException:
+            self.kill()
+            raise
 
     def _query_api_answers(self) -> bool:
         try:
