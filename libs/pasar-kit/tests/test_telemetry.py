@@ -67,6 +67,10 @@ def test_off_imports_no_opentelemetry_module_and_changes_nothing() -> None:
                 "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "")):
             telemetry.annotate({"pasar.request_id": "r"})
         telemetry.shutdown_tracing()
+        # What a gateway's master checks before it forks imports nothing either.
+        telemetry.check_tracing_config(Env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1",
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.5",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}))
         print(sorted(m for m in sys.modules if m.startswith("opentelemetry")))
         """,
         {},
@@ -109,6 +113,53 @@ def test_a_mysql_run_instruments_pymysql_and_not_sqlite3() -> None:
         {},
     )
     assert output == "True False builtin_function_or_method"
+
+
+def test_a_process_without_a_database_instruments_no_driver() -> None:
+    output = run_python(
+        """
+        import sqlite3, sys
+        from pasar_kit import telemetry
+        from pasar_kit.config import Env
+        env = Env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"})
+        assert telemetry.configure_tracing("gateway", env, database=False)
+        print(sorted(m for m in sys.modules if m.startswith("opentelemetry.instrumentation.")),
+              type(sqlite3.connect).__name__)
+        telemetry.shutdown_tracing()
+        """,
+        {},
+    )
+    assert output == "[] builtin_function_or_method"
+
+
+def ratio_sampler(name: str, ratio: str) -> dict[str, str]:
+    return {"OTEL_TRACES_SAMPLER": name, "OTEL_TRACES_SAMPLER_ARG": ratio}
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER"),
+        (ratio_sampler("traceidratio", "2"), "OTEL_TRACES_SAMPLER_ARG"),
+        (ratio_sampler("traceidratio", "half"), "OTEL_TRACES_SAMPLER_ARG"),
+        (ratio_sampler("parentbased_traceidratio", "nan"), "OTEL_TRACES_SAMPLER_ARG"),
+        ({"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL"),
+        ({"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "udp"}, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"),
+    ],
+)
+def test_a_setting_the_sdk_would_not_take_is_refused_before_anything_starts(
+    env: dict[str, str], variable: str
+) -> None:
+    """check_tracing_config (a forking process's master) and configure_tracing (each service's
+    start-up) refuse the same settings, naming the variable; off, the settings are not read."""
+    with pytest.raises(ConfigError) as checked:
+        telemetry.check_tracing_config(Env({**ENDPOINT, **env}))
+    assert str(checked.value).startswith(variable)
+    with pytest.raises(ConfigError) as configured:
+        telemetry.configure_tracing("svc-x", Env({**ENDPOINT, **env}))
+    assert str(configured.value).startswith(variable)
+    assert not telemetry.tracing_enabled()
+    telemetry.check_tracing_config(Env(env))  # no endpoint: tracing is off
 
 
 def test_the_exporter_speaks_the_protocol_the_environment_names() -> None:

@@ -11,12 +11,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import grpc
 import peewee
 import pytest
 from conftest import CALLER_TOKEN, FakeCatalog, FakePaymentEvents
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -99,6 +100,27 @@ def test_statements_outside_any_span_make_no_trace(
     db.ping(database)  # as the health probe does, every few seconds
     threading.Event().wait(0.3)  # a few probes
     assert spans.get_finished_spans() == ()
+
+
+def test_health_checks_make_no_span_on_either_side(
+    spans: InMemorySpanExporter, start_server: Callable[..., GrpcServer]
+) -> None:
+    """A readiness probe asks every few seconds (the gateway's /readyz through open_channel):
+    neither the client nor the server makes a span of it, while a contract call still does."""
+    server = start_server(FakeCatalog())
+    channel = open_channel(f"127.0.0.1:{server.port}", default_timeout=5)
+    health: Any = health_pb2_grpc.HealthStub(channel)  # its stubs lack the Check attribute
+    answer = health.Check(health_pb2.HealthCheckRequest(service=""))
+    assert answer.status == health_pb2.HealthCheckResponse.SERVING
+    assert health.Check.future(health_pb2.HealthCheckRequest(service="")).result().status == answer.status
+    assert spans.get_finished_spans() == ()
+    product_service_pb2_grpc.ProductServiceStub(channel).GetProduct(
+        product_service_pb2.GetProductRequest(id="pulsa")
+    )
+    assert {span.kind for span in spans_named(spans, GET_PRODUCT)} == {
+        trace.SpanKind.CLIENT,
+        trace.SpanKind.SERVER,
+    }
 
 
 def test_a_service_error_reaches_the_client_with_its_details_and_marks_the_span(

@@ -5,7 +5,9 @@ set and non-empty, ``OTEL_SDK_DISABLED`` is not ``true`` and ``OTEL_TRACES_EXPOR
 ``none``. OFF, no OpenTelemetry module is imported (every import below sits on the ON path),
 no interceptor is added and every function here returns at its first line: nothing is slower.
 
-ON, :func:`configure_tracing` (once per process, before the database opens) sets up the SDK
+ON, :func:`check_tracing_config` refuses a setting the SDK would not take (a start-up reads
+it before anything runs: a gateway master before it forks its workers), and
+:func:`configure_tracing` (once per process, before the database opens) sets up the SDK
 the way operators know from other programs: the resource from ``OTEL_SERVICE_NAME`` and
 ``OTEL_RESOURCE_ATTRIBUTES``, the sampler from ``OTEL_TRACES_SAMPLER``/``_ARG`` (the SDK's
 default, parentbased_always_on), a batch processor, the OTLP exporter over gRPC or
@@ -89,17 +91,31 @@ def tracing_enabled() -> bool:
     return _state is not None
 
 
-def configure_tracing(service_name: str, env: Env, *, exporter: SpanExporter | None = None) -> bool:
+def check_tracing_config(env: Env) -> None:
+    """Raises ConfigError naming the variable when tracing is wanted and an OTEL_* setting
+    read here is one the SDK would not take; nothing when off. Imports no OpenTelemetry module,
+    so a process that forks (the gateway's master) checks it before its workers start."""
+    if tracing_wanted(env):
+        _sampler_choice(env)
+        _otlp_protocol(env)
+
+
+def configure_tracing(
+    service_name: str, env: Env, *, exporter: SpanExporter | None = None, database: bool = True
+) -> bool:
     """Turns tracing on when env says so (see the module docstring); returns whether it is on.
 
     service_name is the default of ``OTEL_SERVICE_NAME``. Call it before the database opens:
-    the driver's instrumentation wraps connections made afterwards. exporter is for tests: it
-    turns tracing on whatever env says and receives each span as it ends.
-    A second call while tracing is on changes nothing.
+    the driver's instrumentation wraps connections made afterwards; database=False (a process
+    with no database, the gateway) instruments no driver. Raises ConfigError as
+    check_tracing_config does. exporter is for tests: it turns tracing on whatever env says and
+    receives each span as it ends. A second call while tracing is on changes nothing.
     """
     global _state  # noqa: PLW0603 - one tracer provider per process
-    if exporter is None and not tracing_wanted(env):
-        return False
+    if exporter is None:
+        if not tracing_wanted(env):
+            return False
+        check_tracing_config(env)  # before anything is set up
     with _lock:
         if _state is not None:
             return True
@@ -115,7 +131,7 @@ def configure_tracing(service_name: str, env: Env, *, exporter: SpanExporter | N
             provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(env)))
         else:
             provider.add_span_processor(SimpleSpanProcessor(exporter))
-        instrumentor = _instrument_database(env, provider)
+        instrumentor = _instrument_database(env, provider) if database else None
         from opentelemetry.trace import get_current_span  # noqa: PLC0415
 
         _state = _Tracing(
@@ -153,18 +169,25 @@ def _resource(service_name: str, env: Env) -> Any:
     return Resource.create(attributes)
 
 
-def _sampler(env: Env) -> Any:
-    """The sampler OTEL_TRACES_SAMPLER names (read from env, so tests and the process agree)."""
-    from opentelemetry.sdk.trace import sampling  # noqa: PLC0415
-
+def _sampler_choice(env: Env) -> tuple[str, float]:
+    """The sampler OTEL_TRACES_SAMPLER names and its ratio (1 unless a ratio sampler's _ARG
+    says), read from env so that tests and the process agree; ConfigError when unknown."""
     name = env.string("OTEL_TRACES_SAMPLER", DEFAULT_SAMPLER).strip().lower()
     if name not in SAMPLERS:
         raise ConfigError(f"OTEL_TRACES_SAMPLER must be one of {', '.join(SAMPLERS)}, not {name!r}")
     ratio = 1.0
     if name.endswith("traceidratio"):
         ratio = env.number("OTEL_TRACES_SAMPLER_ARG", 1.0, minimum=0.0)
-        if ratio > 1.0:
+        if not ratio <= 1.0:  # nan too
             raise ConfigError(f"OTEL_TRACES_SAMPLER_ARG must be between 0 and 1, not {ratio}")
+    return name, ratio
+
+
+def _sampler(env: Env) -> Any:
+    """The SDK's sampler for _sampler_choice(env)."""
+    from opentelemetry.sdk.trace import sampling  # noqa: PLC0415
+
+    name, ratio = _sampler_choice(env)
     samplers: dict[str, Any] = {
         "always_on": sampling.ALWAYS_ON,
         "always_off": sampling.ALWAYS_OFF,
@@ -176,24 +199,31 @@ def _sampler(env: Env) -> Any:
     return samplers[name]
 
 
+def _otlp_protocol(env: Env) -> str:
+    """GRPC (the default) or HTTP_PROTOBUF, as OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL says;
+    ConfigError naming the variable for anything else."""
+    variable = next((name for name in PROTOCOL_VARIABLES if env.optional(name)), None)
+    if variable is None:
+        return GRPC
+    protocol = env.string(variable).strip().lower()
+    if protocol not in (GRPC, HTTP_PROTOBUF):
+        raise ConfigError(f"{variable} must be {GRPC!r} or {HTTP_PROTOBUF!r}, not {protocol!r}")
+    return protocol
+
+
 def _otlp_exporter(env: Env) -> SpanExporter:
     """OTLP over gRPC (the default) or http/protobuf; the exporter reads the rest of its env."""
-    protocol = next((env.string(name) for name in PROTOCOL_VARIABLES if env.optional(name)), GRPC)
-    protocol = protocol.strip().lower()
-    if protocol == GRPC:
+    if _otlp_protocol(env) == GRPC:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # noqa: PLC0415
             OTLPSpanExporter as GrpcExporter,
         )
 
         return GrpcExporter()
-    if protocol == HTTP_PROTOBUF:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
-            OTLPSpanExporter as HttpExporter,
-        )
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
+        OTLPSpanExporter as HttpExporter,
+    )
 
-        return HttpExporter()
-    variable = next(name for name in PROTOCOL_VARIABLES if env.optional(name))
-    raise ConfigError(f"{variable} must be {GRPC!r} or {HTTP_PROTOBUF!r}, not {protocol!r}")
+    return HttpExporter()
 
 
 def _set_propagators() -> None:
@@ -254,22 +284,28 @@ def server_interceptors() -> list[grpc.ServerInterceptor]:
     state = _state
     if state is None:
         return []
-    from opentelemetry.instrumentation.grpc import (  # noqa: PLC0415
-        filters,
-        server_interceptor,
-    )
+    from opentelemetry.instrumentation.grpc import server_interceptor  # noqa: PLC0415
 
-    untraced = filters.any_of(*(filters.service_prefix(prefix) for prefix in UNTRACED_SERVICE_PREFIXES))
     interceptor: grpc.ServerInterceptor = server_interceptor(  # type: ignore[no-untyped-call]
-        tracer_provider=state.provider, filter_=filters.negate(untraced)
+        tracer_provider=state.provider, filter_=_traced_service
     )
     return [interceptor]
+
+
+def _traced_service(call_details: Any) -> bool:
+    """The filter both sides share: False (no span) for the UNTRACED_SERVICE_PREFIXES' calls.
+    call_details is the server's HandlerCallDetails (method) or the client's call info
+    (full_method), "/package.Service/Method" either way."""
+    method = getattr(call_details, "method", None) or getattr(call_details, "full_method", "")
+    return not str(method).lstrip("/").startswith(UNTRACED_SERVICE_PREFIXES)
 
 
 def instrument_channel(channel: grpc.Channel) -> grpc.Channel:
     """channel with the OpenTelemetry client interceptor (a span per call, and the W3C
     traceparent in its metadata); channel itself when off.
 
+    Health checks and reflection pass untraced, as the server side leaves them (a readiness
+    probe's checks would each start a trace of their own).
     Server-streaming calls (the event watches) pass untraced: the instrumentation returns a
     plain generator for them in place of the call, which then cannot be cancelled (svc-order
     cancels its watch at stop), and would keep its span current in the reading thread
@@ -284,15 +320,16 @@ def instrument_channel(channel: grpc.Channel) -> grpc.Channel:
     )
 
     interceptor = client_interceptor(  # type: ignore[no-untyped-call]
-        tracer_provider=state.provider, filter_=_not_a_response_stream
+        tracer_provider=state.provider, filter_=_traced_client_call
     )
     instrumented: grpc.Channel = intercept_channel(channel, interceptor)  # type: ignore[no-untyped-call]
     return instrumented
 
 
-def _not_a_response_stream(client_info: Any) -> bool:
-    """The client filter: True (traced) unless the call streams its responses."""
-    return not getattr(client_info, "is_server_stream", False)
+def _traced_client_call(client_info: Any) -> bool:
+    """The client filter: True (traced) unless the call streams its responses or is a
+    health check or reflection question."""
+    return not getattr(client_info, "is_server_stream", False) and _traced_service(client_info)
 
 
 # The codes a server reports as its own failure (OpenTelemetry's RPC conventions); the
