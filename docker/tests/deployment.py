@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,7 +21,7 @@ from typing import Any
 
 import yaml
 from deploy_tools import DeployTools
-from paths import DOCKER
+from paths import DOCKER, REPO
 
 IMAGE_COMPONENTS = {
     "pasar-product": "product",
@@ -30,6 +31,28 @@ IMAGE_COMPONENTS = {
     "pasar-gateway": "gateway",
     "pasar-storefront": "storefront",
 }
+
+# The components that serve, by the OTEL_SERVICE_NAME each is given: each sends its traces
+# to the OTLP endpoint and serves Prometheus metrics on METRICS_PORT (never published).
+OBSERVED = {
+    "product": "svc-product",
+    "payment": "svc-payment",
+    "order": "svc-order",
+    "fulfillment": "svc-fulfillment",
+    "gateway": "gateway",
+}
+METRICS_PORT = 9464
+JAEGER_BUILD_SCRIPT = REPO / "scripts" / "lib" / "jaeger.sh"
+JAEGER_MODULE_VERSION = re.compile(r'^JAEGER_VERSION="v1\.(\d+)\.(\d+)"$', re.MULTILINE)
+
+
+def jaeger_image() -> str:
+    """The Jaeger v2 image of the release scripts/lib/jaeger.sh builds from the Go module
+    proxy (for scripts/run --observe and the tests): module v1.X.Y is Jaeger 2.(X-63).Y
+    (v1.75.0 is 2.12.0: one tag, one commit), so compose and Kubernetes run what was tested."""
+    found = JAEGER_MODULE_VERSION.search(JAEGER_BUILD_SCRIPT.read_text())
+    assert found, f"no JAEGER_VERSION in {JAEGER_BUILD_SCRIPT}"
+    return f"jaegertracing/jaeger:2.{int(found.group(1)) - 63}.{found.group(2)}"
 
 
 def compose_config(

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from conftest import KUSTOMIZATIONS
 from deploy_tools import DeployTools
-from deployment import by_kind, kubernetes_containers, pod_templates
+from deployment import METRICS_PORT, OBSERVED, by_kind, jaeger_image, kubernetes_containers, pod_templates
 from dockerfiles import parse
 from paths import DOCKER
 from repository import COMPONENTS, DEPLOYED_SERVICES, GO_SERVICE, default_port
@@ -43,14 +43,6 @@ EXPECTED_INGRESS = {
     # Spans, over OTLP (the UI is reached through kubectl port-forward).
     "jaeger": {"product", "payment", "order", "fulfillment", "gateway"},
 }
-OBSERVED = {
-    "product": "svc-product",
-    "payment": "svc-payment",
-    "order": "svc-order",
-    "fulfillment": "svc-fulfillment",
-    "gateway": "gateway",
-}
-METRICS_PORT = 9464
 
 
 def write_documents(documents: Sequence[Mapping[str, Any]], path: Path) -> Path:
@@ -459,4 +451,4 @@ def test_every_container_of_each_service_and_the_gateway_gets_the_otlp_endpoint_
             jaeger["ports"]
         )
         (container,) = by_kind(documents, "Deployment")["jaeger"]["spec"]["template"]["spec"]["containers"]
-        assert container["image"] == "jaegertracing/jaeger:2.12.0"
+        assert container["image"] == jaeger_image()
