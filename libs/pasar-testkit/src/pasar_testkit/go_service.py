@@ -41,23 +41,26 @@ def fulfillment_binary() -> Path:
     return repository_root() / ".tools" / "bin" / "svc-fulfillment"
 
 
+def run_build_script(script: str, what: str, timeout: float) -> Path:
+    """Runs one of the repository's build scripts (script: relative to its root), which
+    prints the built binary's path last, and returns that path.
+
+    RuntimeError naming what, with the script's output, when the build fails."""
+    root = repository_root()
+    result = subprocess.run(
+        ["bash", str(root / script)], cwd=root, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"cannot build {what}:\n{result.stdout}\n{result.stderr}")
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
 @functools.cache
 def build_fulfillment() -> Path:
     """Builds svc-fulfillment once per process (test session) and returns the binary's path.
 
     RuntimeError with the compiler's output when the build fails."""
-    root = repository_root()
-    result = subprocess.run(
-        ["bash", str(root / BUILD_SCRIPT)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"cannot build svc-fulfillment:\n{result.stdout}\n{result.stderr}")
-    return Path(result.stdout.strip().splitlines()[-1])
+    return run_build_script(BUILD_SCRIPT, "svc-fulfillment", BUILD_TIMEOUT_SECONDS)
 
 
 def fulfillment_command(*serve_options: str) -> list[str]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import json
-import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from pasar_testkit.go_service import repository_root
+from pasar_testkit.go_service import repository_root, run_build_script
 from pasar_testkit.ports import free_port
 from pasar_testkit.processes import ComponentProcess
 from pasar_testkit.waiting import wait_for
@@ -57,18 +56,7 @@ def build_jaeger() -> Path:
     """Builds Jaeger when it is missing (once per process) and returns the binary's path.
 
     RuntimeError with the build's output when it fails."""
-    root = repository_root()
-    result = subprocess.run(
-        ["bash", str(root / BUILD_SCRIPT)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"cannot build Jaeger:\n{result.stdout}\n{result.stderr}")
-    return Path(result.stdout.strip().splitlines()[-1])
+    return run_build_script(BUILD_SCRIPT, "Jaeger", BUILD_TIMEOUT_SECONDS)
 
 
 @dataclass(frozen=True)
