@@ -177,12 +177,12 @@ func (s *Server) Start() (int, error) {
 		return 0, listenError(s.settings.ListenAddress, err)
 	}
 	s.listener = listener
-	fields := []any{"address", s.settings.ListenAddress, "port", listener.Addr().(*net.TCPAddr).Port,
-		"services", []string{ServiceName}}
+	port := listener.Addr().(*net.TCPAddr).Port
+	fields := []any{"address", s.settings.ListenAddress, "port", port, "services", []string{ServiceName}}
 	if s.metrics != nil {
 		if s.scrapes, err = metrics.Serve(s.settings.MetricsAddress, s.metrics.Registry); err != nil {
 			_ = listener.Close()
-			return 0, metricsListenError(s.settings.MetricsAddress, err)
+			return 0, &ListenError{"PASAR_METRICS_ADDRESS: " + listenError(s.settings.MetricsAddress, err).Message}
 		}
 		fields = append(fields, "metrics_address", s.scrapes.Address())
 	}
@@ -190,7 +190,6 @@ func (s *Server) Start() (int, error) {
 	s.setHealth(s.serving)
 	go func() { s.serveDone <- s.grpc.Serve(listener) }()
 	close(s.started)
-	port := listener.Addr().(*net.TCPAddr).Port
 	s.log.Info("serving", fields...)
 	if s.settings.Demo {
 		s.log.Warn("the sandbox biller delivers fake goods in production: this shop is a demo", "biller", s.settings.Biller)
@@ -198,13 +197,8 @@ func (s *Server) Start() (int, error) {
 	return port, nil
 }
 
-func metricsListenError(address string, err error) error {
-	var listen *ListenError
-	errors.As(listenError(address, err), &listen)
-	return &ListenError{"PASAR_METRICS_ADDRESS: " + listen.Message}
-}
-
-func listenError(address string, err error) error {
+// listenError says in one line why address cannot be listened on.
+func listenError(address string, err error) *ListenError {
 	var opError *net.OpError
 	if errors.As(err, &opError) {
 		var syscallError *os.SyscallError
