@@ -16,16 +16,14 @@ from typing import Any
 
 import grpc
 import pytest
+from fulfillment_calls import electricity_token_line, order_service_stub
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from pasar.common.v1 import money_pb2
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
-from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2, fulfillment_service_pb2_grpc
-from pasar.product.v1 import product_pb2
+from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2
 from pasar_kit.readiness import grpc_health
 from pasar_testkit.assertions import eventually, reason_of, refused
-from pasar_testkit.callers import as_order_service
 from pasar_testkit.go_service import SOURCE_DIR, fulfillment_process, repository_root
 from pasar_testkit.mariadb import MariaDBServer
 from pasar_testkit.ports import free_port
@@ -116,47 +114,35 @@ def test_the_health_command_is_the_images_health_check(binary: Path, service: Co
     assert gone.stderr.startswith("svc-fulfillment: not healthy:")
 
 
-def stub(address: str) -> fulfillment_service_pb2_grpc.FulfillmentServiceStub:
-    channel = as_order_service(grpc.insecure_channel(address))
-    return fulfillment_service_pb2_grpc.FulfillmentServiceStub(channel)
-
-
 def test_an_answer_due_when_killed_comes_after_the_restart(service: ComponentProcess) -> None:
-    request = fulfillment_service_pb2.CreateFulfillmentRequest(
-        order_id="ord-kill",
-        package_id="token-pln-20k",
-        product_id="token-pln",
-        delivery_kind=product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN,
-        quantity=1,
-        amount=money_pb2.Money(currency_code="IDR", amount=20000),
-        destination={"meter_number": "14123456789"},
-    )
-    created = stub(service.address).CreateFulfillment(request, timeout=5).fulfillment
+    request = electricity_token_line("ord-kill")
+    with order_service_stub(service.address) as fulfillments:
+        created = fulfillments.CreateFulfillment(request, timeout=5).fulfillment
     assert created.state == STATE.FULFILLMENT_STATE_PENDING
     service.kill()  # before the sandbox's answer is due
     service.start()
-    fulfillments = stub(service.address)
-    deadline = time.monotonic() + 20
-    while (
-        got := fulfillments.GetFulfillment(
-            fulfillment_service_pb2.GetFulfillmentRequest(id=created.id), timeout=5
-        ).fulfillment
-    ).state == STATE.FULFILLMENT_STATE_PENDING:
-        assert time.monotonic() < deadline, "the sandbox's answer never came after the restart"
-        time.sleep(0.1)
-    assert got.state == STATE.FULFILLMENT_STATE_SUCCEEDED
-    assert len(got.deliveries) == 1
-    assert len(got.deliveries[0].token) == 24
-    events = fulfillments.WatchFulfillmentEvents(
-        fulfillment_service_pb2.WatchFulfillmentEventsRequest(after_sequence=0), timeout=2
-    )
-    seen: list[int] = []
-    with pytest.raises(grpc.RpcError) as ended:
-        seen.extend(response.event.type for response in events)
-    assert ended.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-    assert seen == [EVENT.FULFILLMENT_EVENT_TYPE_CREATED, EVENT.FULFILLMENT_EVENT_TYPE_SUCCEEDED]
-    # The retry of the line after the restart is the same fulfillment.
-    assert stub(service.address).CreateFulfillment(request, timeout=5).fulfillment.id == created.id
+    with order_service_stub(service.address) as fulfillments:
+        deadline = time.monotonic() + 20
+        while (
+            got := fulfillments.GetFulfillment(
+                fulfillment_service_pb2.GetFulfillmentRequest(id=created.id), timeout=5
+            ).fulfillment
+        ).state == STATE.FULFILLMENT_STATE_PENDING:
+            assert time.monotonic() < deadline, "the sandbox's answer never came after the restart"
+            time.sleep(0.1)
+        assert got.state == STATE.FULFILLMENT_STATE_SUCCEEDED
+        assert len(got.deliveries) == 1
+        assert len(got.deliveries[0].token) == 24
+        events = fulfillments.WatchFulfillmentEvents(
+            fulfillment_service_pb2.WatchFulfillmentEventsRequest(after_sequence=0), timeout=2
+        )
+        seen: list[int] = []
+        with pytest.raises(grpc.RpcError) as ended:
+            seen.extend(response.event.type for response in events)
+        assert ended.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert seen == [EVENT.FULFILLMENT_EVENT_TYPE_CREATED, EVENT.FULFILLMENT_EVENT_TYPE_SUCCEEDED]
+        # The retry of the line after the restart is the same fulfillment.
+        assert fulfillments.CreateFulfillment(request, timeout=5).fulfillment.id == created.id
 
 
 def production_env(tmp_path: Path) -> dict[str, str]:
@@ -269,20 +255,21 @@ def test_lists_its_services_and_survives_a_database_outage(
             listed = {service.name for answer in answers for service in answer.list_services_response.service}
         assert {SERVICE, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= listed
         get = fulfillment_service_pb2.GetFulfillmentRequest(id="ful_" + "0" * 32)
-        fulfillments = stub(process.address)
+        with order_service_stub(process.address) as fulfillments:
+            own_mariadb.stop()
+            eventually(
+                lambda: health_is(process.address, health_pb2.HealthCheckResponse.NOT_SERVING), timeout=15
+            )
+            down = refused(lambda: fulfillments.GetFulfillment(get, timeout=10))
+            assert (down.code(), reason_of(down)) == (
+                grpc.StatusCode.UNAVAILABLE,
+                CommonErrorReason.Name(CommonErrorReason.DATABASE_UNAVAILABLE),
+            )
 
-        own_mariadb.stop()
-        eventually(lambda: health_is(process.address, health_pb2.HealthCheckResponse.NOT_SERVING), timeout=15)
-        down = refused(lambda: fulfillments.GetFulfillment(get, timeout=10))
-        assert (down.code(), reason_of(down)) == (
-            grpc.StatusCode.UNAVAILABLE,
-            CommonErrorReason.Name(CommonErrorReason.DATABASE_UNAVAILABLE),
-        )
-
-        own_mariadb.start()
-        eventually(lambda: health_is(process.address, health_pb2.HealthCheckResponse.SERVING), timeout=30)
-        missing = refused(lambda: fulfillments.GetFulfillment(get, timeout=10))
-        assert missing.code() == grpc.StatusCode.NOT_FOUND
+            own_mariadb.start()
+            eventually(lambda: health_is(process.address, health_pb2.HealthCheckResponse.SERVING), timeout=30)
+            missing = refused(lambda: fulfillments.GetFulfillment(get, timeout=10))
+            assert missing.code() == grpc.StatusCode.NOT_FOUND
         assert process.running, "the service was not restarted"
     finally:
         assert process.stop() == 0

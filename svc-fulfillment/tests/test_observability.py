@@ -11,14 +11,11 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-import grpc
 import pytest
+from fulfillment_calls import electricity_token_line, order_service_stub
 
-from pasar.common.v1 import money_pb2
-from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2, fulfillment_service_pb2_grpc
-from pasar.product.v1 import product_pb2
+from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2
 from pasar_testkit.assertions import eventually
-from pasar_testkit.callers import as_order_service
 from pasar_testkit.go_service import fulfillment_process
 from pasar_testkit.jaeger import SPAN_KIND_CLIENT, SPAN_KIND_CONSUMER, SPAN_KIND_SERVER, JaegerServer, Trace
 from pasar_testkit.processes import ComponentProcess, run_to_exit
@@ -32,26 +29,10 @@ STATE = fulfillment_pb2.FulfillmentState
 NO_SCHEDULED_EXPORT_MS = "600000"
 
 
-def create_request(order_id: str) -> fulfillment_service_pb2.CreateFulfillmentRequest:
-    return fulfillment_service_pb2.CreateFulfillmentRequest(
-        order_id=order_id,
-        package_id="token-pln-20k",
-        product_id="token-pln",
-        delivery_kind=product_pb2.DELIVERY_KIND_ELECTRICITY_TOKEN,
-        quantity=1,
-        amount=money_pb2.Money(currency_code="IDR", amount=20000),
-        destination={"meter_number": "14123456789"},
-    )
-
-
-def stub(address: str) -> fulfillment_service_pb2_grpc.FulfillmentServiceStub:
-    channel = as_order_service(grpc.insecure_channel(address))
-    return fulfillment_service_pb2_grpc.FulfillmentServiceStub(channel)
-
-
 def delivered(address: str, fulfillment_id: str) -> bool:
     request = fulfillment_service_pb2.GetFulfillmentRequest(id=fulfillment_id)
-    fulfillment = stub(address).GetFulfillment(request, timeout=5).fulfillment
+    with order_service_stub(address) as fulfillments:
+        fulfillment = fulfillments.GetFulfillment(request, timeout=5).fulfillment
     return fulfillment.state == STATE.FULFILLMENT_STATE_SUCCEEDED
 
 
@@ -83,15 +64,12 @@ def test_the_callers_trace_holds_the_fulfillment_and_sigterm_flushes_it(
     process.start()
     trace_id, caller_span = secrets.token_hex(16), secrets.token_hex(8)
     try:
-        created = (
-            stub(process.address)
-            .CreateFulfillment(
-                create_request("ord-traced"),
+        with order_service_stub(process.address) as fulfillments:
+            created = fulfillments.CreateFulfillment(
+                electricity_token_line("ord-traced"),
                 timeout=5,
                 metadata=(("traceparent", f"00-{trace_id}-{caller_span}-01"), ("x-request-id", "req-traced")),
-            )
-            .fulfillment
-        )
+            ).fulfillment
         eventually(lambda: delivered(process.address, created.id), timeout=15)
     finally:
         assert process.stop(timeout=15) == 0
@@ -146,7 +124,8 @@ def test_metrics_are_served_where_the_start_up_line_says(service: ComponentProce
     address = service.logged("metrics_address")
     assert isinstance(address, str)
     assert address.startswith("127.0.0.1:"), "loopback by default"
-    stub(service.address).CreateFulfillment(create_request("ord-metrics"), timeout=5)
+    with order_service_stub(service.address) as fulfillments:
+        fulfillments.CreateFulfillment(electricity_token_line("ord-metrics"), timeout=5)
     page = scrape(f"http://{address}/metrics")
     handled = page.value(
         "grpc_server_handled_total",
@@ -180,15 +159,29 @@ def test_a_taken_metrics_address_ends_the_start_in_one_line(binary: Path, tmp_pa
     ]
 
 
-def test_an_unknown_sampler_is_refused_at_start(binary: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sampler", "variable"),
+    [
+        ({"OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER"),
+        ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "2"}, "OTEL_TRACES_SAMPLER_ARG"),
+        (
+            {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"},
+            "OTEL_TRACES_SAMPLER_ARG",
+        ),
+    ],
+    ids=["unknown sampler", "ratio above 1", "ratio not a number"],
+)
+def test_a_sampler_it_cannot_follow_is_refused_at_start(
+    binary: Path, tmp_path: Path, sampler: dict[str, str], variable: str
+) -> None:
     refused = run_to_exit(
         [str(binary), "serve"],
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'fulfillment.db'}",
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317",
-            "OTEL_TRACES_SAMPLER": "sometimes",
+            **sampler,
         },
     )
     assert refused.returncode == 2
     (line,) = refused.stderr.splitlines()
-    assert line.startswith("svc-fulfillment: OTEL_TRACES_SAMPLER must be one of always_on,")
+    assert line.startswith(f"svc-fulfillment: {variable} must be ")
