@@ -9,7 +9,7 @@ from peewee_migrate import Router
 
 from pasar_kit.timestamps import utc_now
 from pasar_order.main import MIGRATIONS_DIR
-from pasar_order.models import Order, OrderState
+from pasar_order.models import Email, EmailKind, Order, OrderState, OutboxState
 
 LATEST = "006_trace_context"
 
@@ -127,7 +127,9 @@ def test_trace_columns_come_empty_for_rows_written_before_and_the_rollback_drops
     database: peewee.Database,
 ) -> None:
     """Migration 6 gives orders and every outbox traceparent and tracestate, empty for the
-    rows already there (never traced); the rollback drops them and the migration applies again."""
+    rows already there (never traced), and keeps those rows: an order's e-mail survives
+    (SQLite's table rebuild for a NOT NULL dropped the orders table, which deleted every row
+    referencing an order); the rollback drops them and the migration applies again."""
     now = utc_now()
     with database.connection_context():
         router = Router(database, migrate_dir=MIGRATIONS_DIR)
@@ -139,7 +141,13 @@ def test_trace_columns_come_empty_for_rows_written_before_and_the_rollback_drops
         placeholders = ", ".join([database.param] * 12)
         values = ("ord_1", "f", "PAID", "budi@example.co.id", "id", "bca_va", "IDR", 10_000, True)
         database.execute_sql(
-            f"INSERT INTO orders ({columns}) VALUES ({placeholders})", (*values, "0" * 64, naive_now, naive_now)
+            f"INSERT INTO orders ({columns}) VALUES ({placeholders})",
+            (*values, "0" * 64, naive_now, naive_now),
+        )
+        email_columns = "order_id, kind, state, attempts, next_attempt_time, create_time"
+        database.execute_sql(
+            f"INSERT INTO emails ({email_columns}) VALUES ({', '.join([database.param] * 6)})",
+            ("ord_1", EmailKind.PAYMENT_RECEIVED, OutboxState.QUEUED, 0, naive_now, naive_now),
         )
         router.run()
         assert router.done[-1] == LATEST
@@ -147,7 +155,10 @@ def test_trace_columns_come_empty_for_rows_written_before_and_the_rollback_drops
             assert {"traceparent", "tracestate"} <= column_names(database, table)
         order = Order.get_by_id("ord_1")
         assert (order.traceparent, order.tracestate) == ("", "")
+        (email,) = Email.select()
+        assert (email.order_id, email.traceparent, email.tracestate) == ("ord_1", "", "")
         roll_back_to(router, "005_order_numbers_and_lookups")
         assert not any("tracestate" in column_names(database, table) for table in TRACED_TABLES)
+        assert database.execute_sql("SELECT order_id FROM emails").fetchall() == [("ord_1",)]
         router.run()
         assert router.done[-1] == LATEST

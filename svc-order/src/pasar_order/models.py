@@ -77,8 +77,9 @@ class TracedRow(BaseModel):
     span current when it was written (pasar_kit.telemetry.trace_columns; empty when the
     writer was not traced), read back by stored_context for the span of that work."""
 
-    traceparent = peewee.CharField(max_length=55, default="")
-    tracestate = peewee.CharField(max_length=512, default="")
+    # NOT NULL DEFAULT '' in the schema too (migration 006), so rows written before read as untraced.
+    traceparent = peewee.CharField(max_length=55, default="", constraints=[peewee.SQL("DEFAULT ''")])
+    tracestate = peewee.CharField(max_length=512, default="", constraints=[peewee.SQL("DEFAULT ''")])
 
 
 class Order(TracedRow):

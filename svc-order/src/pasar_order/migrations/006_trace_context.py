@@ -7,6 +7,11 @@ through later (``emails``, ``reservation_tasks``, ``fulfillment_tasks``,
 ``refund_tasks``: the context of the change that queued the row), so that the span of
 that later work joins the trace, even after a restart.
 
+Each column is added NOT NULL DEFAULT '' in its one ALTER TABLE: existing rows read as
+untraced, and SQLite's migrator does not rebuild the table to add the NOT NULL afterwards.
+A rebuild drops the old ``orders`` table, and with foreign keys on, SQLite deletes every
+row that references an order (lines, e-mails, tasks) in the drop.
+
 The rollback drops them; the contexts are lost with the columns (only traces lose).
 
 Released migrations are never edited.
@@ -18,13 +23,16 @@ from peewee_migrate import Migrator
 TABLES = ("orders", "emails", "reservation_tasks", "fulfillment_tasks", "refund_tasks")
 
 
+def _columns() -> dict[str, pw.Field]:
+    return {
+        "traceparent": pw.CharField(max_length=55, default="", constraints=[pw.SQL("DEFAULT ''")]),
+        "tracestate": pw.CharField(max_length=512, default="", constraints=[pw.SQL("DEFAULT ''")]),
+    }
+
+
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     for table in TABLES:
-        migrator.add_fields(
-            table,
-            traceparent=pw.CharField(max_length=55, default=""),
-            tracestate=pw.CharField(max_length=512, default=""),
-        )
+        migrator.add_fields(table, allow_not_null=True, **_columns())
 
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
