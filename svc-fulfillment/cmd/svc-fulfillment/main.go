@@ -106,7 +106,7 @@ func execute(command string, noMigrate bool, env config.Env, stdout io.Writer, l
 	if command == "serve" {
 		// Before the database opens: its driver is wrapped for spans then.
 		var err error
-		if tracing, err = telemetry.Configure(context.Background(), env, name); err != nil {
+		if tracing, err = telemetry.Configure(context.Background(), env, name, log); err != nil {
 			return err
 		}
 		defer shutdownTracing(tracing, log)
@@ -147,9 +147,6 @@ func execute(command string, noMigrate bool, env config.Env, stdout io.Writer, l
 	}
 	if command == "migrate" {
 		return nil
-	}
-	if tracing.On() {
-		log.Info("tracing on", "logger", "pasar.telemetry", "service_name", tracing.ServiceName())
 	}
 	return serve(settings, db, log, tracing)
 }

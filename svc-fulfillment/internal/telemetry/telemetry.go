@@ -14,6 +14,7 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/config"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/logging"
 )
 
 // The attribute names every Pasar component sets (issue 16's shared names).
@@ -92,9 +94,12 @@ func Wanted(env config.Env) bool {
 }
 
 // Configure is the tracing env asks for, with serviceName as the default service.name;
-// ON, it is also the process's global provider and propagator. A sampler or protocol the
-// SDK would not understand is a *config.Error naming its variable, as in the Python services.
-func Configure(ctx context.Context, env config.Env, serviceName string) (*Tracing, error) {
+// ON, it is also the process's global provider and propagator, says so on log ("tracing
+// on"), and the SDK's own failures (a collector that does not answer, a full queue) become
+// warning lines of log, as the Python SDK's do, not plain text on stderr. A sampler or
+// protocol the SDK would not understand is a *config.Error naming its variable, as in the
+// Python services.
+func Configure(ctx context.Context, env config.Env, serviceName string, log *slog.Logger) (*Tracing, error) {
 	if !Wanted(env) {
 		return Off(), nil
 	}
@@ -111,10 +116,14 @@ func Configure(ctx context.Context, env config.Env, serviceName string) (*Tracin
 		return nil, &config.Error{Message: fmt.Sprintf("OTEL_RESOURCE_ATTRIBUTES %v", err)}
 	}
 	provider := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSampler(sampler), sdktrace.WithBatcher(exporter))
+	log = logging.Named(log, "pasar.telemetry")
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("tracing failed", "error", err.Error()) }))
 	otel.SetTracerProvider(provider)
 	otel.SetTextMapPropagator(Propagator())
-	return &Tracing{provider: provider, tracer: provider.Tracer(instrumentationName), on: true,
-		shutdown: provider.Shutdown, resource: res}, nil
+	tracing := &Tracing{provider: provider, tracer: provider.Tracer(instrumentationName), on: true,
+		shutdown: provider.Shutdown, resource: res}
+	log.Info("tracing on", "service_name", tracing.ServiceName())
+	return tracing, nil
 }
 
 // Propagator is W3C tracecontext and baggage, as every Pasar component propagates.

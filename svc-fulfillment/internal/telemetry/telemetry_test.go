@@ -1,17 +1,22 @@
 package telemetry
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pasar-shop/pasar/svc-fulfillment/internal/config"
+	"github.com/pasar-shop/pasar/svc-fulfillment/internal/logging"
 )
 
 func TestTheOnRule(t *testing.T) {
@@ -36,6 +41,40 @@ func TestTheOnRule(t *testing.T) {
 				t.Fatalf("Wanted = %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// Tracing on says so, and the SDK's own failures (here a collector that does not answer
+// the last spans' export) are warning lines of the service's log, not text on stderr.
+func TestTheSDKsFailuresAreLinesOfTheLog(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "200") // the exporter's own setting, read from the process
+	var out bytes.Buffer
+	tracing, err := Configure(context.Background(), config.EnvFrom(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"}),
+		"svc-fulfillment", logging.New(&out, "svc-fulfillment", "info", "json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := tracing.Provider().Tracer("test").Start(context.Background(), "lost")
+	span.End()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = tracing.Shutdown(ctx)
+	var lines []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("not a JSON line: %q", line)
+		}
+		lines = append(lines, entry)
+	}
+	if len(lines) < 2 || lines[0]["message"] != "tracing on" || lines[0]["service_name"] != "svc-fulfillment" {
+		t.Fatalf("the first line %v, want tracing on", lines)
+	}
+	failed := lines[len(lines)-1]
+	if failed["level"] != "warning" || failed["logger"] != "pasar.telemetry" || failed["error"] == "" {
+		t.Fatalf("the export's failure was logged as %v", failed)
 	}
 }
 
@@ -73,7 +112,7 @@ func TestConfigure(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tracing, err := Configure(context.Background(), config.EnvFrom(c.env), "svc-fulfillment")
+			tracing, err := Configure(context.Background(), config.EnvFrom(c.env), "svc-fulfillment", quiet)
 			var refused *config.Error
 			if c.refused != "" {
 				if !errors.As(err, &refused) || !strings.HasPrefix(refused.Message, c.refused+" ") {
@@ -125,7 +164,7 @@ func TestTheSamplerIsTheServicesEnvironments(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.sampler+"/"+c.ratio, func(t *testing.T) {
 			tracing, err := Configure(context.Background(), config.EnvFrom(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1",
-				"OTEL_TRACES_SAMPLER": c.sampler, "OTEL_TRACES_SAMPLER_ARG": c.ratio}), "svc-fulfillment")
+				"OTEL_TRACES_SAMPLER": c.sampler, "OTEL_TRACES_SAMPLER_ARG": c.ratio}), "svc-fulfillment", quiet)
 			if err != nil {
 				t.Fatal(err)
 			}
