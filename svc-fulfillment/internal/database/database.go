@@ -163,7 +163,9 @@ func (o options) instrumentation(system string) []otelsql.Option {
 	return []otelsql.Option{
 		otelsql.WithTracerProvider(o.tracer),
 		otelsql.WithSpanNameFormatter(spanName),
-		otelsql.WithAttributes(attribute.String("db.system.name", system)),
+		// db.system as well: the Python services' instrumentations name the database by
+		// the older attribute alone, and one search should find the SQL of every service.
+		otelsql.WithAttributes(attribute.String("db.system.name", system), attribute.String("db.system", system)),
 		otelsql.WithSpanOptions(otelsql.SpanOptions{
 			OmitConnResetSession: true, OmitConnPrepare: true, OmitRows: true, OmitConnectorConnect: true,
 			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {

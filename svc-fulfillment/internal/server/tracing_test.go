@@ -186,6 +186,9 @@ func TestTheCheckoutTraceHoldsTheFulfillmentsWholeWork(t *testing.T) {
 		if attributeOf(s, "db.system.name") != "" && !s.Parent().IsValid() {
 			t.Fatalf("a database call outside any span made a span of its own: %s", s.Name())
 		}
+		if system := attributeOf(s, "db.system.name"); system != "" && attributeOf(s, "db.system") != system {
+			t.Fatalf("%s's db.system %q, want %q as the Python services' SQL spans name it", s.Name(), attributeOf(s, "db.system"), system)
+		}
 	}
 }
 
