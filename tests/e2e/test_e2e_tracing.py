@@ -106,18 +106,24 @@ def sql_beneath(trace: Trace, service: str, parent: Callable[[Span], bool]) -> b
 def wait_for_checks(
     jaeger: JaegerServer, trace_id: str, checks: list[Check], timeout: float = TRACE_TIMEOUT
 ) -> Trace:
-    """Waits until Jaeger's trace satisfies every check (spans arrive in batches); then fails
+    """Polls Jaeger until its trace satisfies every check (spans arrive in batches); then fails
     naming each check still unmet, with the spans Jaeger holds."""
-    trace: Trace | None = None
-    deadline = time.monotonic() + timeout
-    while True:
-        trace = jaeger.trace(trace_id) or Trace(trace_id)
-        unmet = [what for what, check in checks if not check(trace)]
-        if not unmet or time.monotonic() > deadline:
-            break
-        time.sleep(0.25)
-    assert not unmet, "the trace lacks:\n- " + "\n- ".join(unmet) + f"\nJaeger holds:\n{trace.describe()}"
-    return trace
+    latest = [Trace(trace_id)]
+
+    def unmet(trace: Trace) -> list[str]:
+        return [what for what, check in checks if not check(trace)]
+
+    def satisfied() -> Trace | None:
+        trace = latest[0] = jaeger.trace(trace_id) or Trace(trace_id)
+        return None if unmet(trace) else trace
+
+    try:
+        return wait_for(satisfied, timeout, f"trace {trace_id} complete", interval=0.25)
+    except AssertionError:
+        lacking = "\n- ".join(unmet(latest[0]))
+        raise AssertionError(
+            f"the trace lacks:\n- {lacking}\nJaeger holds:\n{latest[0].describe()}"
+        ) from None
 
 
 def checkout_checks(gateway_parent: str) -> list[Check]:
@@ -203,33 +209,57 @@ def settlement_checks(order_id: str, simulate_trace_id: str) -> list[Check]:
     ]
 
 
-def delivery_checks(mails: Callable[[], int]) -> list[Check]:
+def delivery_checks(order_id: str, simulate_trace_id: str, mails: Callable[[], int]) -> list[Check]:
     """The fulfillment in svc-fulfillment, its end back in svc-order, and the e-mails (mails:
-    how many the order has, read when checked: each is written inside its span)."""
-    request = processing(FULFILLMENT_REQUESTS)
+    how many the order has, read when checked: each is written inside its span). Each later
+    step is beneath the span that queued it (issue16-shape: the stored context is the parent)."""
+
+    def request(span: Span) -> bool:
+        return span.service == ORDER and processing(FULFILLMENT_REQUESTS)(span)
+
+    create_fulfillment = rpc(FULFILLMENT, "CreateFulfillment")
+
+    def request_beneath_settlement(trace: Trace) -> bool:
+        settled = settlement(trace, order_id, simulate_trace_id)
+        return settled is not None and any(request(span) for span in trace.descendants(settled))
+
     return [
-        (f"svc-order's CONSUMER span of {FULFILLMENT_REQUESTS}", lambda t: first(t, request) is not None),
         (
-            "svc-fulfillment's CreateFulfillment beneath it",
-            lambda t: beneath(t, rpc(FULFILLMENT, "CreateFulfillment"), request),
+            f"svc-order's CONSUMER span of {FULFILLMENT_REQUESTS} beneath the settlement that queued it",
+            request_beneath_settlement,
         ),
         (
-            f"svc-fulfillment's biller hand-off ({BILLER_REQUESTS}) with the biller call beneath",
+            "svc-fulfillment's CreateFulfillment beneath it",
+            lambda t: beneath(t, create_fulfillment, request),
+        ),
+        (
+            f"svc-fulfillment's biller hand-off ({BILLER_REQUESTS}) beneath CreateFulfillment,"
+            " with the biller call beneath it",
             lambda t: beneath(
                 t,
                 lambda span: span.service == FULFILLMENT and span.kind == SPAN_KIND_CLIENT,
-                lambda span: span.service == FULFILLMENT and processing(BILLER_REQUESTS)(span),
+                lambda span: (
+                    span.service == FULFILLMENT
+                    and processing(BILLER_REQUESTS)(span)
+                    and any(create_fulfillment(ancestor) for ancestor in t.ancestors(span))
+                ),
             ),
         ),
         (
-            f"svc-fulfillment's notification handling ({BILLER_NOTIFICATIONS})",
-            lambda t: any(
-                span.service == FULFILLMENT for span in t.find(where=processing(BILLER_NOTIFICATIONS))
+            f"svc-fulfillment's notification handling ({BILLER_NOTIFICATIONS}) beneath CreateFulfillment",
+            lambda t: beneath(
+                t,
+                lambda span: span.service == FULFILLMENT and processing(BILLER_NOTIFICATIONS)(span),
+                create_fulfillment,
             ),
         ),
         (
-            f"svc-order's CONSUMER span of {FULFILLMENT_EVENTS}",
-            lambda t: any(span.service == ORDER for span in t.find(where=processing(FULFILLMENT_EVENTS))),
+            f"svc-order's CONSUMER span of {FULFILLMENT_EVENTS} beneath the checkout's CreateOrder",
+            lambda t: beneath(
+                t,
+                lambda span: span.service == ORDER and processing(FULFILLMENT_EVENTS)(span),
+                rpc(ORDER, "CreateOrder"),
+            ),
         ),
         (
             f"the delivered e-mail: a {MAIL_OUTBOX} span beneath the {FULFILLMENT_EVENTS} consumer's",
@@ -309,7 +339,9 @@ def test_a_purchase_is_one_trace_from_the_storefront_to_the_delivery_e_mail(
         purchase.trace_id,
         checkout_checks(purchase.gateway_parent)
         + settlement_checks(purchase.order_id, purchase.simulate_trace_id)
-        + delivery_checks(lambda: len(shop.mails(purchase.order_id))),
+        + delivery_checks(
+            purchase.order_id, purchase.simulate_trace_id, lambda: len(shop.mails(purchase.order_id))
+        ),
     )
 
     assert {GATEWAY, ORDER, PRODUCT, PAYMENT, FULFILLMENT} <= trace.services
