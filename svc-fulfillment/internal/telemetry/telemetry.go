@@ -107,13 +107,14 @@ func Configure(ctx context.Context, env config.Env, serviceName string, log *slo
 	if err != nil {
 		return nil, err
 	}
-	exporter, err := newExporter(ctx, env)
-	if err != nil {
-		return nil, err
-	}
 	res, err := resource.New(ctx, resource.WithTelemetrySDK(), resource.WithAttributes(resourceAttributes(env, serviceName)...))
 	if err != nil {
 		return nil, &config.Error{Message: fmt.Sprintf("OTEL_RESOURCE_ATTRIBUTES %v", err)}
+	}
+	// Last: nothing refused after it, so its connection is never left open.
+	exporter, err := newExporter(ctx, env)
+	if err != nil {
+		return nil, err
 	}
 	provider := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSampler(sampler), sdktrace.WithBatcher(exporter))
 	log = logging.Named(log, "pasar.telemetry")
@@ -196,13 +197,20 @@ func newExporter(ctx context.Context, env config.Env) (sdktrace.SpanExporter, er
 			break
 		}
 	}
+	var exporter sdktrace.SpanExporter
+	var err error
 	switch protocol {
 	case grpcProtocol:
-		return otlptracegrpc.New(ctx)
+		exporter, err = otlptracegrpc.New(ctx)
 	case httpProtobufProtocol:
-		return otlptracehttp.New(ctx)
+		exporter, err = otlptracehttp.New(ctx)
+	default:
+		return nil, &config.Error{Message: fmt.Sprintf("%s must be '%s' or '%s', not '%s'", variable, grpcProtocol, httpProtobufProtocol, protocol)}
 	}
-	return nil, &config.Error{Message: fmt.Sprintf("%s must be '%s' or '%s', not '%s'", variable, grpcProtocol, httpProtobufProtocol, protocol)}
+	if err != nil {
+		return nil, fmt.Errorf("the OTLP trace exporter (%s): %w", protocol, err)
+	}
+	return exporter, nil
 }
 
 // On tells whether spans are made and exported.
