@@ -12,16 +12,13 @@ and serves it on that listener (:mod:`pasar_kit.metrics_listener`) at ``/metrics
   end), health checks;
 - ``pasar_db_connections{state="in_use"|"idle"}`` and ``pasar_db_connections_max``;
 - a service's own figures, from a Collector that runs at scrape time (``collectors=`` of
-  GrpcServer, which calls :meth:`ServiceMetrics.register`), e.g.::
+  GrpcServer, which calls :meth:`ServiceMetrics.register`); figures read from the database
+  subclass :class:`DatabaseFigures`, e.g.::
 
-      class OutboxFigures(Collector):
-          def __init__(self, database: peewee.Database) -> None:
-              self.database = database
-
-          def collect(self) -> Iterator[Metric]:
+      class OutboxFigures(DatabaseFigures):
+          def read(self) -> Iterator[Metric]:
               rows = GaugeMetricFamily("pasar_outbox_rows", "Rows waiting.", labels=["outbox"])
-              with self.database.connection_context():
-                  rows.add_metric(["mail-outbox"], MailOutbox.select().count())
+              rows.add_metric(["mail-outbox"], MailOutbox.select().count())
               yield rows
 
   A collector that raises (the database does not answer) adds nothing to that scrape and is
@@ -32,6 +29,7 @@ Imports prometheus-client: import this module only when metrics are on.
 
 from __future__ import annotations
 
+import abc
 import bisect
 import logging
 import math
@@ -44,7 +42,7 @@ from typing import Any
 import grpc
 import peewee
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
@@ -72,6 +70,9 @@ GO_CODE_NAMES = {
     grpc.StatusCode.DATA_LOSS: "DataLoss",
     grpc.StatusCode.UNAUTHENTICATED: "Unauthenticated",
 }
+# How long a scrape waits for another scrape's database read before it goes without those
+# figures (Prometheus's own scrape timeout is 10 s by default).
+SCRAPE_WAIT_SECONDS = 5.0
 # Prometheus's Go client's DefBuckets, which go-grpc-middleware's histogram uses by default.
 HANDLING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -111,6 +112,35 @@ class _Guarded(Collector):
 
     def describe(self) -> Iterable[Any]:
         return []  # the figures are known at scrape time only; the registry checks no names
+
+
+class DatabaseFigures(Collector, abc.ABC):
+    """A service's figures read from its database at scrape time: one scrape reads at a time,
+    on one pooled connection. The listener serves each scrape on a thread of its own, so
+    without the turn, scrapes overlapping a slow database would each take a connection, where
+    a service counts one for its scrape beside its workers. A scrape that does not get the turn
+    within SCRAPE_WAIT_SECONDS goes without these figures (register's guard logs it)."""
+
+    def __init__(self, database: peewee.Database) -> None:
+        self.database = database
+        self._turn = threading.Lock()
+
+    def collect(self) -> Iterator[Metric]:
+        if not self._turn.acquire(timeout=SCRAPE_WAIT_SECONDS):
+            raise TimeoutError(f"{type(self).__name__}: another scrape is still reading the database")
+        try:
+            with self.database.connection_context():
+                figures = list(self.read())
+        finally:
+            self._turn.release()
+        yield from figures
+
+    @abc.abstractmethod
+    def read(self) -> Iterable[Metric]:
+        """The figures, read on the connection collect holds."""
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
 
 
 class DatabasePoolCollector(Collector):
