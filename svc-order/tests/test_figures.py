@@ -4,35 +4,28 @@ and an unpaid order past its expiry shows until the sweeper can close it."""
 
 from __future__ import annotations
 
-import urllib.request
-
 from conftest import RunningService, StartService, create_request
 from fakes import FakePayments, window
-from prometheus_client.parser import text_string_to_metric_families
 
 from pasar.order.v1 import order_service_pb2
 from pasar_order.models import Order, OrderState
 from pasar_testkit.assertions import eventually
 from pasar_testkit.fake_server import FakeGrpcServer
+from pasar_testkit.scrape import Scrape
+from pasar_testkit.scrape import scrape as scrape_page
 
-Labels = tuple[tuple[str, str], ...]
 
-
-def scrape(service: RunningService) -> dict[tuple[str, Labels], float]:
-    """Every sample of the service's /metrics: (name, sorted labels) -> value."""
+def scrape(service: RunningService) -> Scrape:
+    """The service's /metrics page."""
     address = service.assembled.server.metrics_address
     assert address is not None, "metrics are on by default"
-    with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
+    return scrape_page(f"http://{address}/metrics")
 
 
 def figure(service: RunningService, name: str, **labels: str) -> float:
-    return scrape(service)[(name, tuple(sorted(labels.items())))]
+    value = scrape(service).value(name, **labels)
+    assert value is not None, f"no {name} {labels}"
+    return value
 
 
 def place(service: RunningService, *lines: tuple[str, int]) -> order_service_pb2.CreateOrderResponse:
@@ -56,9 +49,9 @@ def test_outbox_rows_appear_while_a_peer_is_down_and_drain_when_it_returns(
     eventually(lambda: figure(service, "pasar_event_consumer_cursor", stream="payment-events") == 2)
     eventually(lambda: figure(service, "pasar_outbox_oldest_age_seconds", outbox="reservation-steps") > 0.2)
     figures = scrape(service)
-    assert figures[("pasar_outbox_rows", (("outbox", "reservation-steps"),))] == 1
-    assert figures[("pasar_orders_pending_payment", ())] == 0
-    assert figures[("pasar_outbox_failed_rows", (("outbox", "reservation-steps"),))] == 0
+    assert figures.value("pasar_outbox_rows", outbox="reservation-steps") == 1
+    assert figures.value("pasar_orders_pending_payment") == 0
+    assert figures.value("pasar_outbox_failed_rows", outbox="reservation-steps") == 0
 
     # The line's delivery was asked for: the fulfillment service's CREATED event is handled.
     eventually(lambda: figure(service, "pasar_event_consumer_cursor", stream="fulfillment-events") == 1)
@@ -66,8 +59,8 @@ def test_outbox_rows_appear_while_a_peer_is_down_and_drain_when_it_returns(
     catalog_server.start()
     eventually(lambda: figure(service, "pasar_outbox_rows", outbox="reservation-steps") == 0)
     figures = scrape(service)
-    assert figures[("pasar_outbox_oldest_age_seconds", (("outbox", "reservation-steps"),))] == 0
-    assert figures[("pasar_outbox_rows", (("outbox", "mail-outbox"),))] in (0, 1)  # "payment received"
+    assert figures.value("pasar_outbox_oldest_age_seconds", outbox="reservation-steps") == 0
+    assert figures.value("pasar_outbox_rows", outbox="mail-outbox") in (0, 1)  # "payment received"
 
 
 def test_an_unpaid_order_past_its_expiry_shows_until_the_sweeper_closes_it(

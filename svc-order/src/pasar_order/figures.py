@@ -17,22 +17,25 @@ Gauges, so that every instance reports the same truth (the database is shared):
 - ``pasar_checkouts_stale``: checkouts whose worker vanished and that the sweeper has not
   undone yet (stock, perhaps a payment, held for nothing).
 
-Each is one indexed query, all on one connection of the pool; a database that does not
-answer yields no figures (pasar_kit.metrics logs it at debug): a scrape never fails the
-service. Imports prometheus-client: main imports this module only when metrics are on.
+Three statements per scrape, each read by an index: the outboxes' counts in one (the
+``(state, next_attempt_time)`` index of each table: the done rows are never read), the
+orders' in one range of the ``(state, expire_time)`` index, and the cursors; on the one
+connection main.BACKGROUND_CONNECTIONS counts for the scrape
+(pasar_kit.metrics.DatabaseFigures). A database that does not answer yields no figures
+(pasar_kit.metrics logs it at debug): a scrape never fails the service. Imports
+prometheus-client: main imports this module only when metrics are on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-import peewee
-from peewee import fn
+from peewee import Case, Value, fn
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 
+from pasar_kit.metrics import DatabaseFigures
 from pasar_kit.timestamps import utc_now
 from pasar_order import fulfillment_events, payment_events
 from pasar_order.mail_outbox import DESTINATION as MAIL_OUTBOX
@@ -91,36 +94,18 @@ def _families() -> dict[str, GaugeMetricFamily]:
     }
 
 
-class OrderFigures(Collector):
+class OrderFigures(DatabaseFigures):
     """The scrape-time collector of the figures above (registered on the service's metrics)."""
 
-    def __init__(self, database: peewee.Database) -> None:
-        self.database = database
-
-    def collect(self) -> Iterator[Metric]:
-        """The figures (ServiceMetrics.register guards it: a database that does not answer
-        costs this scrape these figures, nothing else)."""
-        with self.database.connection_context():
-            families = self._read()
-        yield from families.values()
-
-    def _read(self) -> dict[str, GaugeMetricFamily]:
+    def read(self) -> Iterator[Metric]:
         families = _families()
         now = utc_now()
-        for name, model in OUTBOXES:
-            query = (
-                model.select(model.state, fn.COUNT(model.id), fn.MIN(model.create_time))
-                .where(model.state.in_([OutboxState.QUEUED, OutboxState.FAILED]))
-                .group_by(model.state)
-                .tuples()
-            )
-            waiting: dict[str, tuple[int, datetime | None]] = dict.fromkeys(OutboxState, (0, None))
-            for state, count, oldest in cast(Iterable[tuple[str, int, datetime | None]], query):
-                waiting[state] = (count, oldest)
-            count, oldest = waiting[OutboxState.QUEUED]
+        waiting = _outbox_rows()
+        for name, _model in OUTBOXES:
+            count, oldest = waiting.get((name, OutboxState.QUEUED), (0, None))
             families["rows"].add_metric([name], count)
             families["age"].add_metric([name], max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)
-            families["failed"].add_metric([name], waiting[OutboxState.FAILED][0])
+            families["failed"].add_metric([name], waiting.get((name, OutboxState.FAILED), (0, None))[0])
         cursors = dict(
             cast(
                 Iterable[tuple[str, int]], EventCursor.select(EventCursor.name, EventCursor.sequence).tuples()
@@ -128,13 +113,43 @@ class OrderFigures(Collector):
         )
         for stream in STREAMS:
             families["cursor"].add_metric([stream], cursors.get(stream, 0))
-        pending = Order.state == OrderState.PENDING_PAYMENT
-        families["pending"].add_metric([], Order.select().where(pending).count())
-        families["past_expiry"].add_metric(
-            [], Order.select().where(pending & (Order.expire_time <= now)).count()
-        )
-        abandoned = Order.state.in_(CHECKOUT_STATES) & (
-            Order.lease_until.is_null() | (Order.lease_until < now)
-        )
-        families["stale"].add_metric([], Order.select().where(abandoned).count())
-        return families
+        pending, past_expiry, stale = _order_counts(now)
+        families["pending"].add_metric([], pending)
+        families["past_expiry"].add_metric([], past_expiry)
+        families["stale"].add_metric([], stale)
+        yield from families.values()
+
+
+def _outbox_rows() -> dict[tuple[str, str], tuple[int, datetime | None]]:
+    """(outbox, state) -> (rows, the oldest's create_time) of the queued and failed rows of
+    every outbox, in one statement."""
+    selects = [
+        model.select(Value(name), model.state, fn.COUNT(model.id), fn.MIN(model.create_time))
+        .where(model.state.in_([OutboxState.QUEUED, OutboxState.FAILED]))
+        .group_by(model.state)
+        for name, model in OUTBOXES
+    ]
+    union: Any = selects[0]
+    for select in selects[1:]:
+        union = union + select  # UNION ALL
+    rows = cast(Iterable[tuple[str, str, int, datetime | None]], union.tuples())
+    return {(name, state): (int(count), oldest) for name, state, count, oldest in rows}
+
+
+def _order_counts(now: datetime) -> tuple[int, int, int]:
+    """(pending payment, of those past their expiry, stale checkouts), in one statement over
+    the orders in those states (an index range: the settled orders are never read)."""
+    pending = Order.state == OrderState.PENDING_PAYMENT
+    abandoned = Order.state.in_(CHECKOUT_STATES) & (Order.lease_until.is_null() | (Order.lease_until < now))
+
+    def count(condition: object) -> object:
+        return fn.COALESCE(fn.SUM(Case(None, [(condition, 1)], 0)), 0)
+
+    row = cast(
+        tuple[int, int, int],
+        Order.select(count(pending), count(pending & (Order.expire_time <= now)), count(abandoned))
+        .where(Order.state.in_([OrderState.PENDING_PAYMENT, *CHECKOUT_STATES]))
+        .tuples()
+        .get(),
+    )
+    return int(row[0]), int(row[1]), int(row[2])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import peewee
 
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar_kit.cli import ServiceCli, open_service_database
 from pasar_kit.config import Env
-from pasar_kit.server import GrpcServer, ServiceRegistration
+from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 from pasar_payment import config
 from pasar_payment.channels import PaymentWindows
 from pasar_payment.config import DEMO_FAKE_PAYMENTS, SANDBOX, Settings
@@ -24,7 +25,9 @@ from pasar_payment.providers.sandbox import SandboxProvider
 from pasar_payment.refunds import PaymentRefunder
 from pasar_payment.servicer import PaymentServicer
 from pasar_payment.settlement import PaymentSettler
-from pasar_payment.stream_figures import EventStreamFigures
+
+if TYPE_CHECKING:
+    from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -84,8 +87,18 @@ def build_server(env: Env, database: peewee.Database, provider: PaymentProvider 
         database,
         background=[expiry_task(database, feed, settings.expiry_sweep_seconds), feed.close_when_set],
         callers=settings.callers,
-        collectors=[EventStreamFigures(database)],
+        collectors=figures(settings.server, database),
     )
+
+
+def figures(server: ServerSettings, database: peewee.Database) -> list[Collector]:
+    """The event stream's scrape-time figure (pasar_payment.stream_figures), when metrics are on
+    (prometheus-client is imported only then)."""
+    if server.metrics_address is None:
+        return []
+    from pasar_payment.stream_figures import EventStreamFigures  # noqa: PLC0415 - prometheus only when on
+
+    return [EventStreamFigures(database)]
 
 
 CLI = ServiceCli(

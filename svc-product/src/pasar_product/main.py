@@ -12,21 +12,24 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import peewee
 
 from pasar.product.v1 import product_admin_service_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit.cli import ExtraCommand, ServiceCli, open_service_database
 from pasar_kit.config import Env
-from pasar_kit.server import GrpcServer, ServiceRegistration
+from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 from pasar_product import config
 from pasar_product.admin_auth import AdminGate
 from pasar_product.demo import load_demo_catalog
 from pasar_product.models import database_proxy
 from pasar_product.servicer import ProductAdminServicer, ProductServicer
 from pasar_product.stock import Stock, expiry_task
-from pasar_product.stock_figures import ReservationFigures
 from pasar_product.synthetic import load_synthetic_catalog
+
+if TYPE_CHECKING:
+    from prometheus_client.registry import Collector
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 PRODUCT_SERVICE = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
@@ -75,8 +78,18 @@ def build_server(env: Env, database: peewee.Database) -> GrpcServer:
         database,
         background=[expiry_task(stock, settings.reservation_sweep_seconds)],
         callers=settings.callers,
-        collectors=[ReservationFigures(database)],
+        collectors=figures(settings.server, database),
     )
+
+
+def figures(server: ServerSettings, database: peewee.Database) -> list[Collector]:
+    """The reservations' scrape-time figures (pasar_product.stock_figures), when metrics are on
+    (prometheus-client is imported only then)."""
+    if server.metrics_address is None:
+        return []
+    from pasar_product.stock_figures import ReservationFigures  # noqa: PLC0415 - prometheus only when on
+
+    return [ReservationFigures(database)]
 
 
 def _synthetic_options(parser: argparse.ArgumentParser) -> None:

@@ -3,9 +3,11 @@
 ``pasar_reservations_held`` counts the reservations still holding units (RESERVED: neither
 committed, nor released by the order service or the expiry sweep) and ``pasar_reserved_units``
 the units they hold, taken out of ``stock_available`` until then. A figure that only grows
-means orders are not settling or the sweep is not returning units. One query per scrape, on
-one pooled connection (main.CONNECTIONS_BESIDE_WORKERS counts it); when the database does not
-answer, the kit's metrics leave these figures out of that scrape (pasar_kit.metrics).
+means orders are not settling or the sweep is not returning units. One query per scrape (by
+the (state, expire_time) index), on the one pooled connection main.CONNECTIONS_BESIDE_WORKERS
+counts (pasar_kit.metrics.DatabaseFigures); when the database does not answer, the kit's
+metrics leave these figures out of that scrape. Imports prometheus-client: main imports this
+module only when metrics are on.
 """
 
 from __future__ import annotations
@@ -13,21 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import peewee
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import Collector
+from prometheus_client.core import GaugeMetricFamily, Metric
 
+from pasar_kit.metrics import DatabaseFigures
 from pasar_product.models import Reservation, ReservationLine, ReservationState
 
 
-class ReservationFigures(Collector):
+class ReservationFigures(DatabaseFigures):
     """A Prometheus collector of the reservations held and the units they hold."""
 
-    def __init__(self, database: peewee.Database) -> None:
-        self.database = database
-
-    def collect(self) -> Iterator[Metric]:
-        held, units = self._read()
+    def read(self) -> Iterator[Metric]:
+        held, units = self._held()
         yield GaugeMetricFamily(
             "pasar_reservations_held",
             "Reservations holding units for an order: neither committed nor released nor expired.",
@@ -37,16 +35,15 @@ class ReservationFigures(Collector):
             "pasar_reserved_units", "Units of stock those reservations hold.", value=units
         )
 
-    def _read(self) -> tuple[int, int]:
+    def _held(self) -> tuple[int, int]:
         """(reservations held, units held), in one statement so that the two agree."""
-        with self.database.connection_context():
-            held, units = (
-                Reservation.select(
-                    peewee.fn.COUNT(Reservation.order_id.distinct()),
-                    peewee.fn.COALESCE(peewee.fn.SUM(ReservationLine.quantity), 0),
-                )
-                .join(ReservationLine, peewee.JOIN.LEFT_OUTER)
-                .where(Reservation.state == ReservationState.RESERVED)
-                .scalar(as_tuple=True)
+        held, units = (
+            Reservation.select(
+                peewee.fn.COUNT(Reservation.order_id.distinct()),
+                peewee.fn.COALESCE(peewee.fn.SUM(ReservationLine.quantity), 0),
             )
+            .join(ReservationLine, peewee.JOIN.LEFT_OUTER)
+            .where(Reservation.state == ReservationState.RESERVED)
+            .scalar(as_tuple=True)
+        )
         return int(held), int(units)
