@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from pasar.fulfillment.v1 import fulfillment_pb2 as ful_pb
 from pasar.fulfillment.v1 import fulfillment_service_pb2 as pb
-from pasar_conformance.event_log import READ_SECONDS, EventLog, Key, assert_in_sequence
+from pasar_conformance.event_log import (
+    READ_SECONDS,
+    EventLog,
+    Key,
+    assert_in_sequence,
+    assert_trace_contexts_well_formed,
+)
 from pasar_conformance.fulfillment.desk import WATCH
 from pasar_conformance.target import Target
 
@@ -18,6 +24,7 @@ __all__ = [
     "SUCCEEDED",
     "Key",
     "assert_in_sequence",
+    "assert_trace_contexts_well_formed",
     "key",
     "read",
     "read_until",

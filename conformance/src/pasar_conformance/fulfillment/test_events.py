@@ -1,6 +1,7 @@
 """WatchFulfillmentEvents: the backlog after a cursor in sequence order, then live events;
 CREATED then SUCCEEDED or FAILED for a fulfillment, each with the fulfillment right after
-its change; a stream resumed after a sequence skips what was seen and misses nothing while
+its change and a well-formed trace context (or none), the ending's that of the creating
+call, as CREATED's; a stream resumed after a sequence skips what was seen and misses nothing while
 fulfillments are written; cancelled streams free what they hold."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pasar_conformance.fulfillment.log import (
     SUCCEEDED,
     Key,
     assert_in_sequence,
+    assert_trace_contexts_well_formed,
     key,
     read_until,
     sequence_of,
@@ -61,6 +63,7 @@ def test_the_backlog_comes_in_sequence_order_then_live_events(
     for event, fulfillment in zip([e for e in events if key(e) in ours], [*stored, live], strict=True):
         assert event.fulfillment == fulfillment, "a CREATED event carries the fulfillment as created"
         assert event.create_time.ToSeconds() > 0
+    assert_trace_contexts_well_formed(events)
 
 
 def test_a_fulfillment_is_told_created_then_ended_with_it_right_after_each_change(
@@ -73,11 +76,15 @@ def test_a_fulfillment_is_told_created_then_ended_with_it_right_after_each_chang
     marker = desk.open(ending=LATE)
     events = read_until(target, cursor, (marker.id, CREATED))
     assert_in_sequence(events)
+    assert_trace_contexts_well_formed(events)
     for made, end_type in ((delivered, SUCCEEDED), (failed, FAILED)):
         told = [(e.type, e.fulfillment) for e in events if e.fulfillment.id == made.id]
         assert told == [(CREATED, made), (end_type, ends[made.id])], (
             f"the events of {made.id}: {[(t, f.state) for t, f in told]}"
         )
+        # The ending follows the biller's answer: its cause is the creating call (v1.4).
+        created, ended = [e.trace_context for e in events if e.fulfillment.id == made.id]
+        assert ended == created, f"{made.id}: the ending's trace_context is not CreateFulfillment's"
 
 
 def test_a_stream_resumed_after_a_sequence_skips_what_was_seen_and_misses_nothing(
