@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -13,12 +14,10 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeShop
-from otlp_receiver import otlp_receiver
 
+from pasar_testkit.jaeger import SPAN_KIND_CLIENT, SPAN_KIND_SERVER, JaegerServer, Trace
 from pasar_testkit.ports import free_port
 from pasar_testkit.processes import ComponentProcess, console_script
-
-OTLP_SERVER, OTLP_CLIENT = 2, 3  # OTLP's span kinds
 
 
 def gateway_process(shop: FakeShop | None, tmp_path: Path, **env: str) -> ComponentProcess:
@@ -85,48 +84,49 @@ def test_the_console_script_serves_the_api_and_stops_on_sigterm(shop: FakeShop, 
 
 
 def test_every_worker_traces_its_requests_and_exports_them_when_it_stops(
-    shop: FakeShop, tmp_path: Path
+    shop: FakeShop, jaeger: JaegerServer, tmp_path: Path
 ) -> None:
     """Tracing is set up in each worker after the fork, and flushed as the worker exits.
 
-    The batch processor here waits a minute between exports, so every span the receiver
-    holds was sent by a worker's flush on SIGTERM; the requests go over fresh connections,
-    which the kernel spreads over both workers' sockets.
+    The batch processor here waits a minute between exports, so every span Jaeger holds was
+    sent by a worker's flush on SIGTERM; the requests go over fresh connections, which the
+    kernel spreads over both workers' sockets.
     """
-    with otlp_receiver() as receiver:
-        gateway = gateway_process(
-            shop,
-            tmp_path,
-            OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
-            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
-            OTEL_BSP_SCHEDULE_DELAY="60000",
-            PASAR_CATALOG_CACHE="false",  # every request calls the product service
-        )
-        gateway.start()
-        sent = {}
-        try:
-            for number in range(12):
-                trace_id, browser_span = f"{number + 1:032x}", f"{number + 1:016x}"
-                request_id = f"traced-{number}"
-                status, _, _ = get(
-                    f"http://{gateway.address}/api/v1/products",
-                    {"traceparent": f"00-{trace_id}-{browser_span}-01", "X-Request-Id": request_id},
-                )
-                assert status == 200
-                sent[trace_id] = (browser_span, request_id)
-        finally:
-            exit_status = gateway.stop()
-        assert exit_status == 0
-        spans = receiver.received()
+    gateway = gateway_process(
+        shop,
+        tmp_path,
+        OTEL_EXPORTER_OTLP_ENDPOINT=jaeger.otlp_http_endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+        OTEL_BSP_SCHEDULE_DELAY="60000",
+        PASAR_CATALOG_CACHE="false",  # every request calls the product service
+    )
+    gateway.start()
+    sent = {}
+    try:
+        for number in range(12):
+            trace_id, browser_span = secrets.token_hex(16), secrets.token_hex(8)  # Jaeger is shared
+            request_id = f"traced-{number}"
+            status, _, _ = get(
+                f"http://{gateway.address}/api/v1/products",
+                {"traceparent": f"00-{trace_id}-{browser_span}-01", "X-Request-Id": request_id},
+            )
+            assert status == 200
+            sent[trace_id] = (browser_span, request_id)
+    finally:
+        exit_status = gateway.stop()
+    assert exit_status == 0
+
+    def request_and_call(trace: Trace) -> bool:
+        return bool(trace.find(kind=SPAN_KIND_SERVER)) and bool(trace.find(kind=SPAN_KIND_CLIENT))
+
     for trace_id, (browser_span, request_id) in sent.items():
-        in_trace = [span for span in spans if span.trace_id == trace_id]
-        http = [span for span in in_trace if span.kind == OTLP_SERVER]
-        assert len(http) == 1, (trace_id, in_trace)
-        assert http[0].service == "gateway"
-        assert http[0].parent_span_id == browser_span
-        assert http[0].attributes["pasar.request_id"] == request_id
-        calls = [span for span in in_trace if span.kind == OTLP_CLIENT]
-        assert [call.parent_span_id for call in calls] == [http[0].span_id]
+        trace = jaeger.wait_for_trace(trace_id, request_and_call, what=f"request {request_id}'s spans")
+        [http] = trace.find(kind=SPAN_KIND_SERVER)
+        assert http.service == "gateway"
+        assert http.parent_span_id == browser_span
+        assert http.attributes["pasar.request_id"] == request_id
+        calls = trace.find(kind=SPAN_KIND_CLIENT)
+        assert [call.parent_span_id for call in calls] == [http.span_id]
         assert calls[0].name == "/pasar.product.v1.ProductService/ListProducts"
 
 
@@ -222,6 +222,9 @@ def run_gateway(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[
     )
 
 
+TRACED = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"}
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -234,6 +237,12 @@ def run_gateway(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[
         ({"PASAR_GATEWAY_BODY_READ_SECONDS": "soon"}, "PASAR_GATEWAY_BODY_READ_SECONDS"),
         ({"PASAR_ENV": "production"}, "PASAR_ADMIN_TOKEN"),
         ({"PASAR_ORDER_DEADLINE_SECONDS": "-1"}, "PASAR_ORDER_DEADLINE_SECONDS"),
+        ({**TRACED, "OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER"),
+        (
+            {**TRACED, "OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "2"},
+            "OTEL_TRACES_SAMPLER_ARG",
+        ),
+        ({**TRACED, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL"),
     ],
 )
 def test_configuration_errors_exit_with_status_2(env: dict[str, str], variable: str) -> None:
@@ -248,6 +257,21 @@ def test_configuration_errors_exit_with_status_2(env: dict[str, str], variable: 
     assert result.returncode == 2
     assert variable in result.stderr
     assert result.stderr.startswith("pasar-gateway: ")
+
+
+def test_a_tracing_setting_the_sdk_refuses_stops_the_master_before_it_forks() -> None:
+    """Checked in the master: in a worker it was gunicorn's "Worker failed to boot", status 3."""
+    result = run_gateway(
+        {
+            **TRACED,
+            "OTEL_TRACES_SAMPLER": "sometimes",
+            "PASAR_PORT": str(free_port()),
+            "PASAR_ORDER_ADDRESS": "127.0.0.1:1",
+        }
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("pasar-gateway: OTEL_TRACES_SAMPLER ")
 
 
 def test_check_config_accepts_a_good_configuration() -> None:

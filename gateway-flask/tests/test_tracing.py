@@ -176,3 +176,35 @@ def test_off_the_gateway_imports_no_opentelemetry_module() -> None:
     assert seen["modules"] == []
     assert seen["status"] == 200
     assert {"traceparent", "tracestate"} <= {name.strip().lower() for name in seen["allowed"].split(",")}
+
+
+def test_a_worker_turns_tracing_on_without_instrumenting_a_database_driver() -> None:
+    """The gateway has no database: its workers' tracing wraps no driver (sqlite3 stays the
+    standard library's own) and imports no driver's instrumentation."""
+    code = """
+        import sqlite3, sys
+        from pasar_gateway.tracing import start_tracing
+        from pasar_kit import telemetry
+        from pasar_kit.config import Env
+
+        assert start_tracing(Env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}))
+        print(json.dumps({
+            "instrumentations": sorted(
+                name for name in sys.modules if name.startswith("opentelemetry.instrumentation.")
+                and name.split(".")[2] in ("sqlite3", "pymysql", "dbapi")
+            ),
+            "connect": type(sqlite3.connect).__name__,
+        }))
+        telemetry.shutdown_tracing()
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", "import json\n" + textwrap.dedent(code)],
+        env={"PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"instrumentations": [], "connect": "builtin_function_or_method"}

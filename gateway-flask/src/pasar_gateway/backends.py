@@ -25,7 +25,6 @@ from pasar_gateway.bindings import HttpBinding, stub_class
 from pasar_gateway.breaker import BreakerState, CircuitBreaker, CircuitOpen
 from pasar_gateway.errors import dependency_unavailable, from_rpc_error
 from pasar_gateway.settings import BackendSettings, GatewaySettings
-from pasar_gateway.tracing import untraced
 from pasar_kit.channels import open_channel
 from pasar_kit.idempotency import repeatable_methods
 
@@ -163,20 +162,17 @@ class Backend:
 
         The questions go out at once; :meth:`PendingHealth.result` waits for the answers, so
         that checking every backend takes as long as the slowest, not the sum. The checks
-        make no spans (pasar_gateway.tracing.untraced), as the services' health answers make none.
+        make no spans (pasar_kit.telemetry.instrument_channel leaves health checks untraced).
         """
-        with untraced():
-            return PendingHealth(
-                [
-                    (
-                        name,
-                        self._health.Check.future(
-                            health_pb2.HealthCheckRequest(service=name), timeout=timeout
-                        ),
-                    )
-                    for name in self.service_names
-                ]
-            )
+        return PendingHealth(
+            [
+                (
+                    name,
+                    self._health.Check.future(health_pb2.HealthCheckRequest(service=name), timeout=timeout),
+                )
+                for name in self.service_names
+            ]
+        )
 
     def close(self) -> None:
         self.channel.unsubscribe(self._connectivity_changed)

@@ -47,7 +47,7 @@ from pasar_kit.config import ConfigError, Env
 from pasar_kit.listen import ListenAddress, ListenError, claim_address, listen_address_from_env
 from pasar_kit.logs import configure_logging
 from pasar_kit.metrics_listener import MetricsListener, metrics_address
-from pasar_kit.telemetry import configure_tracing, shutdown_tracing
+from pasar_kit.telemetry import check_tracing_config, shutdown_tracing
 
 if TYPE_CHECKING:
     from pasar_gateway.catalog_cache import Generation
@@ -172,11 +172,13 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyp
 
     def load(self) -> Any:
         from pasar_gateway.app import create_app  # noqa: PLC0415 - in the worker, after the fork
+        from pasar_gateway.tracing import start_tracing  # noqa: PLC0415 - likewise
 
         # Each worker its own tracer provider, set up after the fork: a batch processor's
         # export thread does not cross a fork, and the backends' channels, opened by
-        # create_app, take the client interceptor only once tracing is on.
-        configure_tracing("gateway", Env())
+        # create_app, take the client interceptor only once tracing is on. The master
+        # checked the OTEL_* settings (check_tracing_config) before forking.
+        start_tracing(Env())
         return create_app(generation=self.generation)
 
 
@@ -235,6 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ[MULTIPROCESS_DIR] = own_metrics_dir
         application = check_application_config()
         metrics_at = metrics_address(env)
+        # Here, not only in the workers: a refused setting there is gunicorn's "Worker failed
+        # to boot" and status 3, not one line and status 2, and --check-config missed it.
+        check_tracing_config(env)
     except ConfigError as error:
         print(f"pasar-gateway: {error}", file=sys.stderr)
         _remove(own_metrics_dir)

@@ -11,11 +11,13 @@ Off, nothing here imports OpenTelemetry.
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager, nullcontext
 
 import flask
 
-from pasar_kit.telemetry import REQUEST_ID_ATTRIBUTE, annotate, tracing_enabled
+from pasar_kit.config import Env
+from pasar_kit.telemetry import REQUEST_ID_ATTRIBUTE, annotate, configure_tracing, tracing_enabled
+
+SERVICE_NAME = "gateway"  # OTEL_SERVICE_NAME's default
 
 # Only the API is traced: the storefront's pages and files (a page load fetches a dozen) and
 # the orchestrator's probes (/healthz, /readyz, every few seconds) would each start a trace
@@ -24,6 +26,12 @@ from pasar_kit.telemetry import REQUEST_ID_ATTRIBUTE, annotate, tracing_enabled
 # OTEL_PYTHON_EXCLUDED_URLS) excludes more.
 UNTRACED_URLS = r"^[a-z]+://[^/]+/(?!api/)"
 EXCLUDED_URLS_VARIABLES = ("OTEL_PYTHON_FLASK_EXCLUDED_URLS", "OTEL_PYTHON_EXCLUDED_URLS")
+
+
+def start_tracing(env: Env) -> bool:
+    """Turns tracing on in this worker when env says so (pasar_kit.telemetry's rule); whether
+    it is on. The gateway has no database: no database driver is instrumented."""
+    return configure_tracing(SERVICE_NAME, env, database=False)
 
 
 def instrument_app(app: flask.Flask) -> None:
@@ -44,13 +52,3 @@ def instrument_app(app: flask.Flask) -> None:
 def name_request(request_id: str) -> None:
     """Puts the request's x-request-id on its span (``pasar.request_id``); nothing when off."""
     annotate({REQUEST_ID_ATTRIBUTE: request_id})
-
-
-def untraced() -> AbstractContextManager[object]:
-    """A block whose gRPC calls make no spans: the readiness probe's health checks, which
-    outside any HTTP span (the probes are not traced) would each start a trace of their own."""
-    if not tracing_enabled():
-        return nullcontext()
-    from opentelemetry.instrumentation.utils import suppress_instrumentation  # noqa: PLC0415 - only when on
-
-    return suppress_instrumentation()
