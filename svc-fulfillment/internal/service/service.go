@@ -239,9 +239,6 @@ func (s *Service) Notify(ctx context.Context, billerName string, payload []byte,
 	return &fulfillmentv1.NotifyFulfillmentResponse{Fulfillment: f, Duplicate: duplicate}, nil
 }
 
-// BillerNotifications names the biller's answers in the spans that apply them.
-const BillerNotifications = "biller-notifications"
-
 // complete applies a biller's outcome in a CONSUMER span whose parent is the call that
 // created the fulfillment (the checkout's trace holds the whole delivery) and which links
 // to the notification's own call, its immediate cause.
@@ -253,9 +250,9 @@ func (s *Service) complete(ctx context.Context, id string, outcome store.Outcome
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, false, err
 	}
-	ctx, span := s.tracing.Start(ctx, telemetry.Work{Name: "process " + BillerNotifications, Parent: creation,
+	ctx, span := s.tracing.Start(ctx, telemetry.Work{Name: "process " + store.BillerNotifications, Parent: creation,
 		Links:      []trace.SpanContext{trace.SpanContextFromContext(ctx)},
-		Attributes: append(telemetry.Messaging(BillerNotifications, id), attribute.String(telemetry.FulfillmentIDAttribute, id))})
+		Attributes: append(telemetry.Messaging(store.BillerNotifications, id), attribute.String(telemetry.FulfillmentIDAttribute, id))})
 	defer func() { telemetry.End(span, err) }()
 	f, duplicate, err = s.store.Complete(ctx, id, outcome)
 	if err == nil {

@@ -62,6 +62,9 @@ const (
 	BillerRequests = "biller-requests"
 	// BillerAnswers are the accepted fulfillments whose outcome the biller has not sent yet.
 	BillerAnswers = "biller-answers"
+	// BillerNotifications are the biller's answers as they arrive (NotifyFulfillment), in
+	// the spans that apply them.
+	BillerNotifications = "biller-notifications"
 	// EventStream is the stream of fulfillment events (WatchFulfillmentEvents).
 	EventStream = "fulfillment-events"
 )
