@@ -24,7 +24,7 @@ from opentelemetry.trace import SpanKind
 
 from pasar_gateway.app import create_app, gateway_of
 from pasar_kit import telemetry
-from pasar_kit.config import Env
+from pasar_testkit.tracing import spans_in_memory
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 BROWSER_SPAN_ID = "00f067aa0ba902b7"
@@ -33,12 +33,8 @@ TRACEPARENT = f"00-{TRACE_ID}-{BROWSER_SPAN_ID}-01"
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    assert telemetry.configure_tracing("gateway", Env({}), exporter=exporter)
-    try:
+    with spans_in_memory("gateway") as exporter:
         yield exporter
-    finally:
-        telemetry.shutdown_tracing()
 
 
 @pytest.fixture

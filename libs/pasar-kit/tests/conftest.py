@@ -18,11 +18,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
-from pasar_kit import errors, telemetry
+from pasar_kit import errors
 from pasar_kit.callers import InternalCallers
-from pasar_kit.config import Env
 from pasar_kit.logs import request_id_var
 from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
+from pasar_testkit.tracing import spans_in_memory
 
 pytest_plugins = ["pasar_testkit.fixtures"]
 
@@ -94,12 +94,8 @@ def start_server(grpc_servers: Callable[..., GrpcServer]) -> Callable[..., GrpcS
 def spans() -> Iterator[InMemorySpanExporter]:
     """Tracing on for this test (configure it before opening a database: the driver's
     instrumentation wraps connections made afterwards); every finished span in the exporter."""
-    exporter = InMemorySpanExporter()
-    assert telemetry.configure_tracing("svc-test", Env({}), exporter=exporter)
-    try:
+    with spans_in_memory("svc-test") as exporter:
         yield exporter
-    finally:
-        telemetry.shutdown_tracing()
 
 
 class FakePaymentEvents(payment_service_pb2_grpc.PaymentServiceServicer):
