@@ -33,6 +33,7 @@ from pasar_order.models import (
 )
 from pasar_testkit.assertions import eventually
 from pasar_testkit.mail import MailCatcher
+from pasar_testkit.spans import recorded_spans
 
 PHONE = "081234567890"
 TRACED_ROWS = (Order, Email, ReservationTask, FulfillmentTask, RefundTask)
@@ -41,12 +42,8 @@ TRACED_ROWS = (Order, Email, ReservationTask, FulfillmentTask, RefundTask)
 @pytest.fixture
 def spans(database_url: str) -> Iterator[InMemorySpanExporter]:
     """Tracing on (before the service starts), every ended span kept in memory."""
-    exporter = InMemorySpanExporter()
-    assert telemetry.configure_tracing("svc-order", Env({"DATABASE_URL": database_url}), exporter=exporter)
-    try:
+    with recorded_spans("svc-order", Env({"DATABASE_URL": database_url})) as exporter:
         yield exporter
-    finally:
-        telemetry.shutdown_tracing()
 
 
 def ids(traceparent: str) -> tuple[int, int]:
@@ -185,6 +182,26 @@ def test_a_purchase_is_one_trace_from_the_checkout_to_the_delivery_email(
     mail = one_span(spans, "process mail-outbox", messaging__message__id=str(delivered))
     assert mail.context.trace_id == checkout_trace
     assert parent_ids(mail)[1] == delivery.context.span_id
+
+
+def test_a_retried_checkout_keeps_the_first_checkouts_context(
+    spans: InMemorySpanExporter, service: RunningService
+) -> None:
+    """CreateOrder retried with the same request_id (another trace: the shopper pressed again)
+    answers the same order, which keeps the context of the call that created it."""
+    request = with_destinations(
+        create_request(("telkomsel-20k", 1), request_id="req-traced-retry"),
+        telkomsel_20k={"phone_number": PHONE},
+    )
+    orders, traces = [], []
+    for attempt in ("checkout", "the retried checkout"):
+        with trace.get_tracer("test").start_as_current_span(attempt, kind=trace.SpanKind.CLIENT) as span:
+            traceparent = telemetry.current_trace_context().traceparent
+            placed = service.stub.CreateOrder(request, metadata=(("traceparent", traceparent),))
+        orders.append(placed.order.id)
+        traces.append(span.get_span_context().trace_id)
+    assert orders[0] == orders[1]
+    assert ids(stored_traceparent(service, orders[0]))[0] == traces[0] != traces[1]
 
 
 def fulfillment_id(fake_fulfillment: FakeFulfillment, order_id: str) -> str:

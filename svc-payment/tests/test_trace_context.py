@@ -22,13 +22,13 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
-from pasar_kit.config import Env
 from pasar_kit.ids import new_id
 from pasar_kit.money import rupiah
-from pasar_kit.telemetry import configure_tracing, instrument_channel, shutdown_tracing
+from pasar_kit.telemetry import instrument_channel
 from pasar_payment.events import EventFeed
 from pasar_payment.expiry import expire_due_payments
 from pasar_payment.models import Payment
+from pasar_testkit.spans import recorded_spans, traceparent_of
 from pasar_testkit.waiting import wait_for
 
 PaymentStub = payment_service_pb2_grpc.PaymentServiceStub
@@ -38,12 +38,8 @@ SERVICE = "/pasar.payment.v1.PaymentService/"
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
     """Tracing on (before the service starts), every finished span in the exporter."""
-    exporter = InMemorySpanExporter()
-    assert configure_tracing("svc-payment", Env({}), exporter=exporter)
-    try:
+    with recorded_spans("svc-payment") as exporter:
         yield exporter
-    finally:
-        shutdown_tracing()
 
 
 @pytest.fixture
@@ -52,12 +48,6 @@ def traced(spans: InMemorySpanExporter, start_service: StartService) -> RunningS
     running = start_service()
     running.stub = PaymentStub(instrument_channel(running.channel))
     return running
-
-
-def traceparent(span: ReadableSpan) -> str:
-    context = span.get_span_context()
-    assert context is not None
-    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
 
 
 def server_span(spans: InMemorySpanExporter, method: str, trace_id: int) -> ReadableSpan:
@@ -97,11 +87,11 @@ def test_a_payment_keeps_its_checkout_context_and_paid_carries_the_settling_call
     with trace.use_span(checkout, end_on_exit=True):
         payment = create_payment(traced.stub)
     created_by = server_span(spans, "CreatePayment", checkout.get_span_context().trace_id)
-    assert stored_context(traced, payment.id) == (traceparent(created_by), "")
+    assert stored_context(traced, payment.id) == (traceparent_of(created_by), "")
     retry = client_trace("a retried checkout")
     with trace.use_span(retry, end_on_exit=True):
         assert create_payment(traced.stub, order_id=payment.order_id) == payment
-    assert stored_context(traced, payment.id) == (traceparent(created_by), ""), "a retry changes nothing"
+    assert stored_context(traced, payment.id) == (traceparent_of(created_by), ""), "a retry changes nothing"
     paying = client_trace("the shopper pays")
     with trace.use_span(paying, end_on_exit=True):
         traced.stub.SimulatePayment(payment_service_pb2.SimulatePaymentRequest(id=payment.id), timeout=10)
@@ -109,11 +99,11 @@ def test_a_payment_keeps_its_checkout_context_and_paid_carries_the_settling_call
     created, paid = watched_events(traced.stub, 2)
     assert (created.type, created.trace_context.traceparent) == (
         EVENT_TYPE.PAYMENT_EVENT_TYPE_CREATED,
-        traceparent(created_by),
+        traceparent_of(created_by),
     )
     assert (paid.type, paid.trace_context.traceparent) == (
         EVENT_TYPE.PAYMENT_EVENT_TYPE_PAID,
-        traceparent(paid_by),
+        traceparent_of(paid_by),
     )
 
 
@@ -142,8 +132,8 @@ def test_cancelled_and_refunded_events_carry_their_calls_context(
         EVENT_TYPE.PAYMENT_EVENT_TYPE_REFUNDED,
     ]
     assert [event.trace_context.traceparent for event in events[3:]] == [
-        traceparent(server_span(spans, "CancelPayment", cancelling.get_span_context().trace_id)),
-        traceparent(server_span(spans, "RefundPayment", refunding.get_span_context().trace_id)),
+        traceparent_of(server_span(spans, "CancelPayment", cancelling.get_span_context().trace_id)),
+        traceparent_of(server_span(spans, "RefundPayment", refunding.get_span_context().trace_id)),
     ]
 
 
@@ -161,7 +151,7 @@ def test_an_expired_payment_joins_its_checkout_trace(
     expired = watched_events(traced.stub, 1, after_sequence=1)[0]
     assert (expired.type, expired.trace_context.traceparent) == (
         EVENT_TYPE.PAYMENT_EVENT_TYPE_EXPIRED,
-        traceparent(created_by),
+        traceparent_of(created_by),
     )
     [sweep] = [span for span in spans.get_finished_spans() if span.name == "process payment-expiry"]
     assert sweep.kind == trace.SpanKind.CONSUMER
