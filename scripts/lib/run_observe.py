@@ -17,42 +17,43 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pasar_testkit.jaeger import CONFIG_FILE, HEALTH_PATH, build_jaeger
+from pasar_testkit.jaeger import (
+    CONFIG_FILE,
+    HEALTH_PATH,
+    HEALTH_PORT,
+    HOST_SETTING,
+    OTLP_GRPC_PORT,
+    QUERY_HTTP_PORT,
+    USUAL_PORTS,
+    build_jaeger,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
-# The variable scripts/lib/jaeger.yaml reads for each listener -> Jaeger's usual port.
-JAEGER_PORTS = {
-    "PASAR_JAEGER_OTLP_GRPC_PORT": 4317,
-    "PASAR_JAEGER_OTLP_HTTP_PORT": 4318,
-    "PASAR_JAEGER_QUERY_HTTP_PORT": 16686,
-    "PASAR_JAEGER_QUERY_GRPC_PORT": 16685,
-    "PASAR_JAEGER_HEALTH_PORT": 13133,
-}
 
 
 @dataclass(frozen=True)
 class Observer:
     """Where this run's Jaeger listens, and what it tells the components."""
 
-    ports: Mapping[str, int]  # JAEGER_PORTS' variables -> the port each gets
+    ports: Mapping[str, int]  # USUAL_PORTS' variables -> the port each gets
 
     @classmethod
     def from_env(cls, read_port: Callable[[str, int], int]) -> Observer:
         """The ports from the environment (Jaeger's usual ones by default); read_port checks each."""
-        return cls({setting: read_port(setting, default) for setting, default in JAEGER_PORTS.items()})
+        return cls({setting: read_port(setting, default) for setting, default in USUAL_PORTS.items()})
 
     @property
     def ui_url(self) -> str:
-        return f"http://{HOST}:{self.ports['PASAR_JAEGER_QUERY_HTTP_PORT']}"
+        return f"http://{HOST}:{self.ports[QUERY_HTTP_PORT]}"
 
     @property
     def otlp_endpoint(self) -> str:
-        return f"http://{HOST}:{self.ports['PASAR_JAEGER_OTLP_GRPC_PORT']}"
+        return f"http://{HOST}:{self.ports[OTLP_GRPC_PORT]}"
 
     @property
     def health_url(self) -> str:
-        return f"http://{HOST}:{self.ports['PASAR_JAEGER_HEALTH_PORT']}{HEALTH_PATH}"
+        return f"http://{HOST}:{self.ports[HEALTH_PORT]}{HEALTH_PATH}"
 
     def listens(self) -> list[tuple[str, str]]:
         """(address, the variable that moves it) of every listener, to check before starting."""
@@ -60,7 +61,7 @@ class Observer:
 
     def jaeger_env(self, base: Mapping[str, str]) -> dict[str, str]:
         """Jaeger's environment: its listeners on loopback at our ports."""
-        return {**base, "PASAR_JAEGER_HOST": HOST, **{name: str(port) for name, port in self.ports.items()}}
+        return {**base, HOST_SETTING: HOST, **{name: str(port) for name, port in self.ports.items()}}
 
     def component_env(self, service_name: str) -> dict[str, str]:
         """What turns a component's tracing on and names it in Jaeger."""

@@ -30,6 +30,7 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from pasar_kit.readiness import grpc_health, wait_until_http_ok, wait_until_serving
+from pasar_testkit.jaeger import USUAL_PORTS
 from pasar_testkit.ports import free_port
 from pasar_testkit.processes import stop_processes
 from pasar_testkit.waiting import wait_for
@@ -346,20 +347,13 @@ def test_a_listen_address_in_the_environment_is_refused_naming_the_settings_that
     assert not shop.var.exists(), "nothing was started or migrated"
 
 
-JAEGER_PORT_SETTINGS = (
-    "PASAR_JAEGER_OTLP_GRPC_PORT",
-    "PASAR_JAEGER_OTLP_HTTP_PORT",
-    "PASAR_JAEGER_QUERY_HTTP_PORT",
-    "PASAR_JAEGER_QUERY_GRPC_PORT",
-    "PASAR_JAEGER_HEALTH_PORT",
-)
 COMPONENTS = [*SERVICES, "gateway"]
 
 
 def observed_shop(folder: Path) -> Shop:
     """A shop whose Jaeger listens on free ports (16686 and 4317 may be another run's)."""
     shop = new_shop(folder)
-    shop.env.update({setting: str(free_port()) for setting in JAEGER_PORT_SETTINGS})
+    shop.env.update({setting: str(free_port()) for setting in USUAL_PORTS})
     for name in [name for name in shop.env if name.startswith("OTEL_")]:
         del shop.env[name]
     return shop

@@ -35,6 +35,21 @@ from pasar_testkit.waiting import wait_for
 
 BUILD_SCRIPT = "scripts/lib/jaeger.sh"
 CONFIG_FILE = "scripts/lib/jaeger.yaml"
+# What jaeger.yaml reads: the host every listener binds, and per listener the variable that
+# sets its port, with Jaeger's usual port (scripts/run --observe's defaults).
+HOST_SETTING = "PASAR_JAEGER_HOST"
+OTLP_GRPC_PORT = "PASAR_JAEGER_OTLP_GRPC_PORT"
+OTLP_HTTP_PORT = "PASAR_JAEGER_OTLP_HTTP_PORT"
+QUERY_HTTP_PORT = "PASAR_JAEGER_QUERY_HTTP_PORT"
+QUERY_GRPC_PORT = "PASAR_JAEGER_QUERY_GRPC_PORT"
+HEALTH_PORT = "PASAR_JAEGER_HEALTH_PORT"
+USUAL_PORTS = {
+    OTLP_GRPC_PORT: 4317,
+    OTLP_HTTP_PORT: 4318,
+    QUERY_HTTP_PORT: 16686,
+    QUERY_GRPC_PORT: 16685,
+    HEALTH_PORT: 13133,
+}
 # A cold build compiles the whole collector: minutes on a 2-core machine.
 BUILD_TIMEOUT_SECONDS = 900
 HEALTH_PATH = "/status"
@@ -200,24 +215,18 @@ class JaegerServer(ComponentProcess):
     ``stop()``/``kill()`` act on its PID only."""
 
     def __init__(self, log_dir: Path, *, binary: Path | None = None) -> None:
-        self.otlp_grpc_port = free_port()
-        self.otlp_http_port = free_port()
-        self.query_http_port = free_port()
-        self.query_grpc_port = free_port()
-        self.health_port = free_port()
+        ports = {setting: free_port() for setting in USUAL_PORTS}
+        self.otlp_grpc_port = ports[OTLP_GRPC_PORT]
+        self.otlp_http_port = ports[OTLP_HTTP_PORT]
+        self.query_http_port = ports[QUERY_HTTP_PORT]
+        self.query_grpc_port = ports[QUERY_GRPC_PORT]
+        self.health_port = ports[HEALTH_PORT]
         self._binary = binary
         root = repository_root()
         super().__init__(
             "jaeger",
             command=[],  # the binary is known at start()
-            env={
-                "PASAR_JAEGER_HOST": "127.0.0.1",
-                "PASAR_JAEGER_OTLP_GRPC_PORT": str(self.otlp_grpc_port),
-                "PASAR_JAEGER_OTLP_HTTP_PORT": str(self.otlp_http_port),
-                "PASAR_JAEGER_QUERY_HTTP_PORT": str(self.query_http_port),
-                "PASAR_JAEGER_QUERY_GRPC_PORT": str(self.query_grpc_port),
-                "PASAR_JAEGER_HEALTH_PORT": str(self.health_port),
-            },
+            env={HOST_SETTING: "127.0.0.1", **{setting: str(port) for setting, port in ports.items()}},
             log_dir=log_dir,
             port=self.health_port,
             http_ready_path=HEALTH_PATH,
