@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -24,7 +25,9 @@ from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit import database as db
 from pasar_kit.channels import open_channel
 from pasar_kit.config import ConfigError, Env
+from pasar_kit.listen import ListenError
 from pasar_kit.server import GrpcServer, ServerSettings
+from pasar_testkit.ports import free_port
 from pasar_testkit.waiting import wait_for
 
 LOOPBACK = "127.0.0.1:0"
@@ -218,3 +221,39 @@ def test_a_sqlite_file_database_counts_connections_closed_by_close_all(tmp_path:
     assert database.pool_figures() == db.PoolFigures(in_use=0, idle=1, maximum=3)
     db.close_pool(database)
     assert database.pool_figures() == db.PoolFigures(in_use=0, idle=0, maximum=3)
+
+
+def test_a_taken_metrics_address_leaves_the_service_address_free(tmp_path: Path) -> None:
+    """start() refuses a metrics address another socket holds, and lets go of the service's
+    own address too (a caller may retry, or the process names the failure and exits)."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = f"127.0.0.1:{holder.getsockname()[1]}"
+        service_address = f"127.0.0.1:{free_port()}"
+        server = GrpcServer(
+            ServerSettings(service_address, metrics_address=taken), [registration(FakeCatalog())], None
+        )
+        with pytest.raises(ListenError):
+            server.start()
+    retry = GrpcServer(ServerSettings(service_address), [registration(FakeCatalog())], None)
+    retry.start()  # ListenError here if the refused start still held the address
+    retry.stop(grace=0)
+
+
+def test_a_taken_service_address_leaves_the_metrics_address_free() -> None:
+    metrics_address = f"127.0.0.1:{free_port()}"
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = f"127.0.0.1:{holder.getsockname()[1]}"
+        server = GrpcServer(
+            ServerSettings(taken, metrics_address=metrics_address), [registration(FakeCatalog())], None
+        )
+        with pytest.raises(ListenError):
+            server.start()
+    retry = GrpcServer(
+        ServerSettings("127.0.0.1:0", metrics_address=metrics_address), [registration(FakeCatalog())], None
+    )
+    retry.start()  # ListenError here if the refused start still held the metrics address
+    retry.stop(grace=0)

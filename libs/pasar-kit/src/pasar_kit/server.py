@@ -243,9 +243,15 @@ class GrpcServer:
 
         Raises ListenError, naming the address, when it cannot be bound.
         """
-        self.port = self._bind()
+        # The metrics listener first: unlike the gRPC server's, its address can be let go of
+        # when the other one is refused (an unstarted gRPC server held its port).
         if self.metrics is not None and self.settings.metrics_address is not None:
             self._metrics_listener = serve_metrics(self.settings.metrics_address, self.metrics.registry)
+        try:
+            self.port = self._bind()
+        except ListenError:
+            self._close_metrics_listener()
+            raise
         self._serving = self._database_answers()
         self._set_health(self._serving)
         self.server.start()
@@ -292,10 +298,13 @@ class GrpcServer:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout=5)
+        self._close_metrics_listener()
+        log.info("stopped")
+
+    def _close_metrics_listener(self) -> None:
         if self._metrics_listener is not None:
             self._metrics_listener.close()
             self._metrics_listener = None
-        log.info("stopped")
 
     def wait(self) -> None:
         self.server.wait_for_termination()
