@@ -78,58 +78,35 @@ def test_off_imports_no_opentelemetry_module_and_changes_nothing() -> None:
     assert output == "[]"
 
 
-def test_a_sqlite_run_instruments_sqlite3_and_not_pymysql() -> None:
+@pytest.mark.parametrize(
+    ("database_url", "database", "instrumented"),
+    [
+        ("sqlite:///x.db", True, ["sqlite3"]),
+        ("mysql://u:p@h/db", True, ["pymysql"]),
+        ("sqlite:///x.db", False, []),  # a process without a database: the gateway
+    ],
+)
+def test_only_the_driver_database_url_names_is_instrumented(
+    database_url: str, database: bool, instrumented: list[str]
+) -> None:
+    """The other driver's instrumentation is not even imported; shutdown undoes the wrapping."""
     output = run_python(
-        """
+        f"""
         import sqlite3, sys
         from pasar_kit import telemetry
         from pasar_kit.config import Env
-        env = Env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "DATABASE_URL": "sqlite:///x.db"})
-        assert telemetry.configure_tracing("svc-x", env)
-        print("opentelemetry.instrumentation.pymysql" in sys.modules,
-              "opentelemetry.instrumentation.sqlite3" in sys.modules,
-              type(sqlite3.connect).__name__ != "builtin_function_or_method")
+        env = Env({{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "DATABASE_URL": {database_url!r}}})
+        assert telemetry.configure_tracing("svc-x", env, database={database})
+        drivers = ("sqlite3", "pymysql")
+        print(sorted(d for d in drivers if f"opentelemetry.instrumentation.{{d}}" in sys.modules))
+        print(type(sqlite3.connect).__name__ != "builtin_function_or_method")
         telemetry.shutdown_tracing()
         print(type(sqlite3.connect).__name__)
         """,
         {},
     )
-    assert output.splitlines() == ["False True True", "builtin_function_or_method"]
-
-
-def test_a_mysql_run_instruments_pymysql_and_not_sqlite3() -> None:
-    output = run_python(
-        """
-        import sqlite3, sys
-        from pasar_kit import telemetry
-        from pasar_kit.config import Env
-        env = Env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "DATABASE_URL": "mysql://u:p@h/db"})
-        assert telemetry.configure_tracing("svc-x", env)
-        print("opentelemetry.instrumentation.pymysql" in sys.modules,
-              "opentelemetry.instrumentation.sqlite3" in sys.modules,
-              type(sqlite3.connect).__name__)
-        telemetry.shutdown_tracing()
-        """,
-        {},
-    )
-    assert output == "True False builtin_function_or_method"
-
-
-def test_a_process_without_a_database_instruments_no_driver() -> None:
-    output = run_python(
-        """
-        import sqlite3, sys
-        from pasar_kit import telemetry
-        from pasar_kit.config import Env
-        env = Env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"})
-        assert telemetry.configure_tracing("gateway", env, database=False)
-        print(sorted(m for m in sys.modules if m.startswith("opentelemetry.instrumentation.")),
-              type(sqlite3.connect).__name__)
-        telemetry.shutdown_tracing()
-        """,
-        {},
-    )
-    assert output == "[] builtin_function_or_method"
+    wrapped = instrumented == ["sqlite3"]
+    assert output.splitlines() == [str(instrumented), str(wrapped), "builtin_function_or_method"]
 
 
 def ratio_sampler(name: str, ratio: str) -> dict[str, str]:
