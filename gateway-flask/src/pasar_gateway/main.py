@@ -13,8 +13,9 @@ before it forks (:func:`pasar_kit.listen.claim_address`): an address held by any
 ends it with one line and status 2, while its own workers bind theirs with SO_REUSEPORT.
 Metrics (every worker's, added up) are served by the master on ``PASAR_METRICS_ADDRESS``,
 a listener apart from the public one (:mod:`pasar_kit.metrics_listener`). With an OTLP
-endpoint set, each worker sets up tracing after the fork and flushes it as it exits
-(:mod:`pasar_kit.telemetry`, :mod:`pasar_gateway.tracing`).
+endpoint set, the master checks the ``OTEL_*`` settings (status 2 for a bad one, as for
+any other setting), and each worker sets up tracing after the fork and flushes it as it
+exits (:mod:`pasar_kit.telemetry`, :mod:`pasar_gateway.tracing`).
 
 Settings (environment): ``PASAR_LISTEN_ADDRESS`` (``127.0.0.1:$PASAR_PORT``, port 8080),
 ``PASAR_GATEWAY_WORKERS`` (2), ``PASAR_GATEWAY_THREADS`` (8), ``PASAR_GATEWAY_TIMEOUT_SECONDS``
