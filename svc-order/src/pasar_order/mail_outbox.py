@@ -18,7 +18,7 @@ from peewee import fn
 from pasar_order.emails import Composer
 from pasar_order.mail_transport import MailServerUnavailable, MailTransport, RecipientRefused
 from pasar_order.models import Email, EmailKind, Order, OutboxState, lines_of
-from pasar_order.tracing import ORDER_ID, stored_context, traced_columns, work_span
+from pasar_order.tracing import ORDER_ID, row_span, traced_columns
 from pasar_order.work_queue import Backoff, WorkQueue
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,8 @@ class MailDispatcher:
             return False
         with self.transport.session() as send:
             for index, email in enumerate(emails):
-                with work_span(
-                    DESTINATION,
-                    email.id,
-                    parent=stored_context(email),
-                    attributes={ORDER_ID: email.order_id, "pasar.email.kind": email.kind},
+                with row_span(
+                    DESTINATION, email, email.id, {ORDER_ID: email.order_id, "pasar.email.kind": email.kind}
                 ):
                     try:
                         order = Order.get_by_id(email.order_id)

@@ -24,7 +24,7 @@ from pasar_order import intents
 from pasar_order.lookups import OrderLookup
 from pasar_order.models import Order, OrderState
 from pasar_order.settlement import OrderSettler
-from pasar_order.tracing import ORDER_ID, stored_context, work_span
+from pasar_order.tracing import ORDER_ID, row_span
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,7 @@ class Sweeper:
         """Undoes abandoned checkouts; returns how many were undone."""
         undone = 0
         for checkout in intents.stale(BATCH):
-            with work_span(
-                ABANDONED_CHECKOUTS,
-                checkout.id,
-                parent=stored_context(checkout),
-                attributes={ORDER_ID: checkout.id},
-            ):
+            with row_span(ABANDONED_CHECKOUTS, checkout, checkout.id, {ORDER_ID: checkout.id}):
                 undone += int(self._undo(checkout.id))
         return undone
 
@@ -99,9 +94,7 @@ class Sweeper:
                 )
             page = list(due.order_by(Order.expire_time, Order.id).limit(BATCH))
             for order in page:
-                with work_span(
-                    EXPIRED_ORDERS, order.id, parent=stored_context(order), attributes={ORDER_ID: order.id}
-                ):
+                with row_span(EXPIRED_ORDERS, order, order.id, {ORDER_ID: order.id}):
                     closed += int(self._expire(order))
             if len(page) < BATCH:
                 break

@@ -1,11 +1,12 @@
 """How svc-order's later work joins the trace of what caused it (issue 16).
 
 A row that causes later work (an order, an outbox row) keeps the trace context of the
-span current when it was written (:func:`traced_columns`); the work reads it back
-(:func:`stored_context`) as the parent of its own span (:func:`work_span`), so the
-settlement, the deliveries and the e-mails of a purchase show in its checkout's trace,
-even after a restart. With tracing off the columns stay empty and the spans are no-ops
-(nothing of OpenTelemetry is imported here).
+span current when it was written (:func:`traced_columns`); its work runs in a span whose
+parent is that context (:func:`row_span`; :func:`work_span` for an event's, which links
+to the event's own), so the settlement, the deliveries and the e-mails of a purchase show
+in its checkout's trace, even after a restart. With tracing off the columns stay empty, the
+spans are no-ops and no stored context is even read (nothing of OpenTelemetry is imported
+here).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def work_span(
     attributes: Mapping[str, str | int] | None = None,
 ) -> contextlib.AbstractContextManager[None]:
     """The CONSUMER span of one message's or row's work (``process <destination>``, with
-    OpenTelemetry's messaging attributes), child of parent and linked to links."""
+    OpenTelemetry's messaging attributes: the kit adds the system and the operation), child
+    of parent and linked to links."""
     if not telemetry.tracing_enabled():
         return contextlib.nullcontext()
     return telemetry.span_for_stored_work(
@@ -52,13 +54,20 @@ def work_span(
         parent=parent,
         links=links,
         attributes={
-            "messaging.system": "pasar",
-            "messaging.operation.type": "process",
             "messaging.destination.name": destination,
             "messaging.message.id": str(message_id),
             **(attributes or {}),
         },
     )
+
+
+def row_span(
+    destination: str, row: TracedRow, message_id: str | int, attributes: Mapping[str, str | int]
+) -> contextlib.AbstractContextManager[None]:
+    """The span of a stored row's work: the child of the context the row was written in."""
+    if not telemetry.tracing_enabled():
+        return contextlib.nullcontext()
+    return work_span(destination, message_id, parent=stored_context(row), attributes=attributes)
 
 
 @contextlib.contextmanager

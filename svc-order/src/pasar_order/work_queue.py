@@ -6,8 +6,8 @@ unexpired lease; the row is then its own until it marks it done or schedules a r
 An instance that crashes holding a lease just lets it expire, and another takes over:
 work is delayed, never lost, and repeated only if the crash came between doing the work
 and marking it done (at least once). Each row's work runs in a span whose parent is the
-trace context the row was queued in (:mod:`pasar_order.tracing`). The lease's owner names the process (see
-:mod:`pasar_order.claimants`), so a service restarted on the same host takes back its dead
+trace context the row was queued in (:mod:`pasar_order.tracing`). The lease's owner names
+the process (see :mod:`pasar_order.claimants`), so a service restarted on the same host takes back its dead
 predecessor's claims at its first round instead of waiting for the lease to expire.
 """
 
@@ -25,7 +25,7 @@ import peewee
 from pasar_kit.timestamps import utc_now
 from pasar_order import claimants
 from pasar_order.models import OutboxRow, OutboxState
-from pasar_order.tracing import ORDER_ID, stored_context, work_span
+from pasar_order.tracing import ORDER_ID, row_span
 
 log = logging.getLogger(__name__)
 
@@ -168,9 +168,7 @@ class TaskDispatcher(abc.ABC, Generic[Row]):
         """One round; True when a full batch was done and more may be waiting."""
         tasks = self.queue.claim_due(self.batch)
         for task in tasks:
-            with work_span(
-                self.destination, task.id, parent=stored_context(task), attributes={ORDER_ID: task.order_id}
-            ):
+            with row_span(self.destination, task, task.id, {ORDER_ID: task.order_id}):
                 self.carry_out(task)
         return len(tasks) == self.batch
 
