@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fakes import FakeShop
@@ -63,6 +64,20 @@ def only(spans: list[ReadableSpan], kind: SpanKind, scope: str) -> ReadableSpan:
     ]
     assert len(found) == 1, [(span.name, span.kind) for span in spans]
     return found[0]
+
+
+def json_printed_by(code: str) -> Any:
+    """The JSON code prints last, run in a fresh interpreter (its own sys.modules)."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env={"PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_a_request_joins_the_callers_trace_down_to_the_backends_span(
@@ -159,16 +174,7 @@ def test_off_the_gateway_imports_no_opentelemetry_module() -> None:
             "modules": sorted(name for name in sys.modules if name.startswith("opentelemetry")),
         }))
     """
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        env={"PYTHONHASHSEED": "0"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = json_printed_by(code)
     assert seen["modules"] == []
     assert seen["status"] == 200
     assert {"traceparent", "tracestate"} <= {name.strip().lower() for name in seen["allowed"].split(",")}
@@ -178,7 +184,7 @@ def test_a_worker_turns_tracing_on_without_instrumenting_a_database_driver() -> 
     """The gateway has no database: its workers' tracing wraps no driver (sqlite3 stays the
     standard library's own) and imports no driver's instrumentation."""
     code = """
-        import sqlite3, sys
+        import json, sqlite3, sys
         from pasar_gateway.tracing import start_tracing
         from pasar_kit import telemetry
         from pasar_kit.config import Env
@@ -193,14 +199,5 @@ def test_a_worker_turns_tracing_on_without_instrumenting_a_database_driver() -> 
         }))
         telemetry.shutdown_tracing()
     """
-    result = subprocess.run(
-        [sys.executable, "-c", "import json\n" + textwrap.dedent(code)],
-        env={"PYTHONHASHSEED": "0"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = json_printed_by(code)
     assert seen == {"instrumentations": [], "connect": "builtin_function_or_method"}
