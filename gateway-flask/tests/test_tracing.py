@@ -25,7 +25,7 @@ from opentelemetry.trace import SpanKind
 
 from pasar_gateway.app import create_app, gateway_of
 from pasar_kit import telemetry
-from pasar_testkit.tracing import spans_in_memory
+from pasar_testkit.spans import recorded_spans
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 BROWSER_SPAN_ID = "00f067aa0ba902b7"
@@ -34,7 +34,7 @@ TRACEPARENT = f"00-{TRACE_ID}-{BROWSER_SPAN_ID}-01"
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    with spans_in_memory("gateway") as exporter:
+    with recorded_spans("gateway") as exporter:
         yield exporter
 
 

@@ -22,7 +22,7 @@ from pasar_kit import errors
 from pasar_kit.callers import InternalCallers
 from pasar_kit.logs import request_id_var
 from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
-from pasar_testkit.tracing import spans_in_memory
+from pasar_testkit.spans import recorded_spans
 
 pytest_plugins = ["pasar_testkit.fixtures"]
 
@@ -94,7 +94,7 @@ def start_server(grpc_servers: Callable[..., GrpcServer]) -> Callable[..., GrpcS
 def spans() -> Iterator[InMemorySpanExporter]:
     """Tracing on for this test (configure it before opening a database: the driver's
     instrumentation wraps connections made afterwards); every finished span in the exporter."""
-    with spans_in_memory("svc-test") as exporter:
+    with recorded_spans("svc-test") as exporter:
         yield exporter
 
 

@@ -27,10 +27,11 @@ from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
 from pasar_kit import database as db
 from pasar_kit.channels import open_channel
+from pasar_kit.config import Env
 from pasar_kit.errors import error_info
 from pasar_kit.logs import configure_logging, request_context
 from pasar_kit.server import GrpcServer
-from pasar_testkit.tracing import spans_in_memory
+from pasar_testkit.spans import recorded_spans
 from pasar_testkit.waiting import wait_for
 
 GET_PRODUCT = "/pasar.product.v1.ProductService/GetProduct"
@@ -57,7 +58,7 @@ def one(exporter: InMemorySpanExporter, name: str) -> ReadableSpan:
 def traced_database(database_url: str) -> Iterator[tuple[InMemorySpanExporter, peewee.Database]]:
     """Tracing on with the driver of database_url instrumented (configured before the database
     opens, as ServiceCli does), and that database."""
-    with spans_in_memory("svc-test", {"DATABASE_URL": database_url}) as exporter:
+    with recorded_spans("svc-test", Env({"DATABASE_URL": database_url})) as exporter:
         database = db.connect(database_url, max_connections=4)
         try:
             yield exporter, database
