@@ -44,11 +44,13 @@ EVENT = fulfillment_pb2.FulfillmentEventType
 SANDBOX_REFUSED = "must not be 'sandbox' when PASAR_ENV is 'production'"
 
 
-def go(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def go(command: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """go vet or go test with the flags scripts/lib/go_service.sh builds with (no cgo,
+    -trimpath), so that Go's build cache serves the packages the build compiled."""
     return subprocess.run(
-        ["go", *args],
+        ["go", command, "-trimpath", *args],
         cwd=SOURCE,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "CGO_ENABLED": "0", **(env or {})},
         capture_output=True,
         text=True,
         timeout=GO_TEST_TIMEOUT,
