@@ -159,6 +159,6 @@ def test_trace_columns_come_empty_for_rows_written_before_and_the_rollback_drops
         assert (email.order_id, email.traceparent, email.tracestate) == ("ord_1", "", "")
         roll_back_to(router, "005_order_numbers_and_lookups")
         assert not any("tracestate" in column_names(database, table) for table in TRACED_TABLES)
-        assert database.execute_sql("SELECT order_id FROM emails").fetchall() == [("ord_1",)]
+        assert [row[0] for row in database.execute_sql("SELECT order_id FROM emails")] == ["ord_1"]
         router.run()
         assert router.done[-1] == LATEST

@@ -166,16 +166,19 @@ def test_a_purchase_is_one_trace_from_the_checkout_to_the_delivery_email(
     eventually(lambda: len(mail_spans()) == 2, message="order created and payment received sent")
     assert {span.context.trace_id for span in mail_spans()} == {checkout_trace}
 
-    # The delivery: the fulfillment event (the biller's notification's context) and the
-    # "delivered" e-mail it queued join the checkout's trace too.
-    biller = caller_context("biller notification")
-    fake_fulfillment.succeed(order_id, "telkomsel-20k", trace_context=biller)
+    # The delivery: the SUCCEEDED event carries the context of the call that created the
+    # fulfillment (contracts v1.4), as the fulfillment service keeps it: here the one the
+    # CreateFulfillment call carried. The event's span and the "delivered" e-mail it queued
+    # join the checkout's trace too.
+    (creating_call,) = fake_fulfillment.hooks.traceparents["CreateFulfillment"]
+    created = trace_context_pb2.TraceContext(traceparent=creating_call)
+    fake_fulfillment.succeed(order_id, "telkomsel-20k", trace_context=created)
     delivery = one_span(
         spans, "process fulfillment-events", messaging__message__id=last_sequence(fake_fulfillment)
     )
     assert (delivery.attributes or {})["pasar.fulfillment.id"] == fulfillment_id(fake_fulfillment, order_id)
     assert parent_ids(delivery) == ids(stored)
-    assert linked(delivery) == [ids(biller.traceparent)]
+    assert linked(delivery) == [ids(creating_call)]
     eventually(lambda: state_of(service, order_id) == OrderState.FULFILLED)
     eventually(lambda: len(mail_spans()) == 3, message="the delivered e-mail sent")
     delivered = delivered_email_id(service, order_id)
