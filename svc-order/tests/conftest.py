@@ -22,8 +22,9 @@ import peewee
 import pytest
 from fakes import FakeCatalog, FakeFulfillment, FakePayments
 
+from pasar.common.v1 import trace_context_pb2
 from pasar.common.v1.error_reason_pb2 import ErrorReason as CommonErrorReason
-from pasar.fulfillment.v1 import fulfillment_service_pb2, fulfillment_service_pb2_grpc
+from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2, fulfillment_service_pb2_grpc
 from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
@@ -31,7 +32,9 @@ from pasar_kit.config import Env
 from pasar_kit.pipeline import CallPipeline
 from pasar_kit.server import ServiceRegistration
 from pasar_order.config import Settings
+from pasar_order.fulfillment_events import CURSOR_NAME as FULFILLMENT_EVENTS
 from pasar_order.main import MIGRATIONS_DIR, OrderService, assemble, open_database
+from pasar_order.models import EventCursor
 from pasar_testkit.assertions import error_metadata, reason_of
 from pasar_testkit.certificates import ServerCertificates, make_server_certificates
 from pasar_testkit.databases import migrated
@@ -278,3 +281,28 @@ def unavailable_service(error: grpc.RpcError) -> str:
     metadata = error_metadata(error)
     assert set(metadata) == {"service"}
     return metadata["service"]
+
+
+UNKNOWN_ORDER_ID = "ord_" + "0" * 32
+
+
+def handle_event_of_unknown_order(
+    service: RunningService, trace_context: trace_context_pb2.TraceContext | None = None
+) -> None:
+    """Hands the fulfillment consumer, as the first event it handles, a SUCCEEDED event of
+    an order this service never had (another service's line); the consumer's thread may not
+    have made its cursor row yet, so the row is deleted first: handle() makes it then."""
+    stranger = fulfillment_pb2.FulfillmentEvent(
+        sequence=1,
+        type=fulfillment_pb2.FULFILLMENT_EVENT_TYPE_SUCCEEDED,
+        fulfillment=fulfillment_pb2.Fulfillment(
+            id="ful_" + "0" * 32,
+            order_id=UNKNOWN_ORDER_ID,
+            package_id="pulsa-10k",
+            state=fulfillment_pb2.FULFILLMENT_STATE_SUCCEEDED,
+        ),
+        trace_context=trace_context,
+    )
+    with service.database.connection_context():
+        EventCursor.delete().where(EventCursor.name == FULFILLMENT_EVENTS).execute()
+        assert service.assembled.fulfillment_consumer.handle(stranger) is True

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import grpc
 import pytest
-from conftest import RunningService, StartService, create_request, with_destinations
+from conftest import (
+    RunningService,
+    StartService,
+    create_request,
+    handle_event_of_unknown_order,
+    with_destinations,
+)
 from fakes import FakeCatalog, FakeFulfillment, FakePayments
 
 from pasar.fulfillment.v1 import fulfillment_pb2
@@ -429,20 +435,8 @@ def test_a_restarted_service_resumes_the_events_from_its_cursor(
 def test_a_line_of_another_service_changes_nothing(
     service: RunningService, fake_fulfillment: FakeFulfillment
 ) -> None:
-    stranger = fulfillment_pb2.FulfillmentEvent(
-        sequence=1,
-        type=fulfillment_pb2.FULFILLMENT_EVENT_TYPE_SUCCEEDED,
-        fulfillment=fulfillment_pb2.Fulfillment(
-            id="ful_" + "0" * 32,
-            order_id="ord_" + "0" * 32,
-            package_id="pulsa-10k",
-            state=fulfillment_pb2.FULFILLMENT_STATE_SUCCEEDED,
-        ),
-    )
+    handle_event_of_unknown_order(service)
     with service.database.connection_context():
-        # The consumer's thread may not have made its cursor row yet; handle() makes it then.
-        EventCursor.delete().where(EventCursor.name == CURSOR_NAME).execute()
-        assert service.assembled.fulfillment_consumer.handle(cast(Any, stranger)) is True
         # Handled (the cursor moves past it), and nothing of this service's is written.
         assert (Order.select().count(), OrderLine.select().count()) == (0, 0)
         assert (FulfillmentTask.select().count(), RefundTask.select().count()) == (0, 0)

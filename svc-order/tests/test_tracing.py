@@ -6,25 +6,28 @@ restart. Tracing is on through an in-memory exporter; off, the columns stay empt
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, cast
 
 import pytest
-from conftest import RunningService, StartService, create_request, with_destinations
+from conftest import (
+    UNKNOWN_ORDER_ID,
+    RunningService,
+    StartService,
+    create_request,
+    handle_event_of_unknown_order,
+    with_destinations,
+)
 from fakes import FakeFulfillment, FakePayments, window
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from pasar.common.v1 import trace_context_pb2
-from pasar.fulfillment.v1 import fulfillment_pb2
 from pasar.order.v1 import order_service_pb2
 from pasar_kit import telemetry
 from pasar_kit.config import Env
-from pasar_order.fulfillment_events import CURSOR_NAME as FULFILLMENT_EVENTS
 from pasar_order.models import (
     Email,
     EmailKind,
-    EventCursor,
     FulfillmentTask,
     Order,
     OrderState,
@@ -242,21 +245,8 @@ def test_an_event_of_an_unknown_order_is_handled_in_the_events_trace(
     spans: InMemorySpanExporter, service: RunningService
 ) -> None:
     cause = caller_context("biller notification")
-    stranger = fulfillment_pb2.FulfillmentEvent(
-        sequence=1,
-        type=fulfillment_pb2.FULFILLMENT_EVENT_TYPE_SUCCEEDED,
-        fulfillment=fulfillment_pb2.Fulfillment(
-            id="ful_" + "0" * 32,
-            order_id="ord_" + "0" * 32,
-            package_id="pulsa-10k",
-            state=fulfillment_pb2.FULFILLMENT_STATE_SUCCEEDED,
-        ),
-        trace_context=cause,
-    )
-    with service.database.connection_context():
-        EventCursor.delete().where(EventCursor.name == FULFILLMENT_EVENTS).execute()
-        assert service.assembled.fulfillment_consumer.handle(cast(Any, stranger)) is True
-    handled = one_span(spans, "process fulfillment-events", pasar__order__id="ord_" + "0" * 32)
+    handle_event_of_unknown_order(service, cause)
+    handled = one_span(spans, "process fulfillment-events", pasar__order__id=UNKNOWN_ORDER_ID)
     assert parent_ids(handled) == ids(cause.traceparent)
     assert handled.links == ()
 
