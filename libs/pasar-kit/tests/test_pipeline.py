@@ -149,6 +149,25 @@ def test_each_call_is_logged_as_one_json_line(
     assert call["duration_ms"] >= 0
 
 
+def test_a_line_that_names_its_own_request_id_keeps_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """A background task logs the key of the request it retries (a refund's request_id);
+    the context's id (the task's name) must not replace it."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure_logging("svc-test", "info", "json")
+    try:
+        with request_context("refunds"):
+            logging.getLogger("test").info("refund refused", extra={"request_id": "rfd-key-1"})
+            logging.getLogger("test").info("sweep done")
+    finally:
+        root.handlers[:], root.level = saved_handlers, saved_level
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["message"], line["request_id"]) for line in lines] == [
+        ("refund refused", "rfd-key-1"),
+        ("sweep done", "refunds"),
+    ]
+
+
 def package_update(package: product_pb2.Package | None, *paths: str) -> admin_pb2.UpdatePackageRequest:
     return admin_pb2.UpdatePackageRequest(package=package, update_mask=field_mask_pb2.FieldMask(paths=paths))
 

@@ -52,7 +52,8 @@ class _ContextFilter(logging.Filter):
         self.service = service
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        if not getattr(record, "request_id", ""):  # a line may name its own (a refund's key)
+            record.request_id = request_id_var.get()
         record.service = self.service
         ids = log_ids()  # None at once when tracing is off
         if ids is not None:
