@@ -27,8 +27,6 @@ from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2, fulfi
 from pasar.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
-from pasar_kit.channels import open_channel
-from pasar_kit.idempotency import repeatable_methods
 from pasar_kit.timestamps import utc_now
 from pasar_testkit.callers import as_order_service
 from pasar_testkit.catalog import Category, Package, Product, seed_over_grpc
@@ -52,17 +50,7 @@ class Shop:
         self.internal = {name: as_order_service(self.channels[name]) for name in ("product", "payment")}
         self.products = product_service_pb2_grpc.ProductServiceStub(self.internal["product"])
         self.payments = payment_service_pb2_grpc.PaymentServiceStub(self.internal["payment"])
-        # The shopper's side calls the order service as every caller does (the gateway too):
-        # with the retries the contract's idempotency levels allow, so that an IDEMPOTENT
-        # CancelOrder that met a conflict (ABORTED, "retry it") is retried, not failed.
-        self.shopper_channel = open_channel(
-            stack.address("order"),
-            default_timeout=DEADLINE,
-            idempotent_methods=repeatable_methods(
-                order_service_pb2.DESCRIPTOR.services_by_name["OrderService"]
-            ),
-        )
-        self.orders = order_service_pb2_grpc.OrderServiceStub(self.shopper_channel)
+        self.orders = order_service_pb2_grpc.OrderServiceStub(self.channels["order"])
         # LookupDestination is public; the other fulfillment methods are the order service's.
         self.lookups = fulfillment_service_pb2_grpc.FulfillmentServiceStub(self.channels["fulfillment"])
         self.fulfillments = fulfillment_service_pb2_grpc.FulfillmentServiceStub(
@@ -71,7 +59,7 @@ class Shop:
         self._category_created = False
 
     def close(self) -> None:
-        for channel in (*self.channels.values(), self.shopper_channel):
+        for channel in self.channels.values():
             channel.close()
 
     # The catalog, set up as an administrator.
