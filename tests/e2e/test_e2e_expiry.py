@@ -5,10 +5,13 @@ from __future__ import annotations
 import grpc
 import pytest
 from conftest import StartShop
+from e2e_shop import DEADLINE
 
-from pasar.order.v1 import order_pb2, order_service_pb2
+from pasar.order.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
 from pasar.payment.v1 import payment_pb2
+from pasar_kit.channels import open_channel
+from pasar_kit.idempotency import repeatable_methods
 from pasar_testkit.assertions import reason_of
 from pasar_testkit.orders import create_order_request
 from pasar_testkit.waiting import wait_for
@@ -61,9 +64,18 @@ def test_a_cancelled_order_gives_its_stock_back(start_shop: StartShop) -> None:
     package_id = shop.add_package(price=20_000, stock=3)
     placed = shop.place(create_order_request((package_id, 2), channel="alfamart"))
 
-    response: order_service_pb2.CancelOrderResponse = shop.orders.CancelOrder(
-        order_service_pb2.CancelOrderRequest(id=placed.order.id, token=placed.access_token)
+    # Called as the gateway calls it: CancelOrder is IDEMPOTENT, so a conflict with the
+    # CANCELLED event its own payment cancellation causes (ABORTED, "retry it"; MariaDB may
+    # report it as a deadlock) is retried, as the contract allows every caller to.
+    channel = open_channel(
+        shop.stack.address("order"),
+        default_timeout=DEADLINE,
+        idempotent_methods=repeatable_methods(order_service_pb2.DESCRIPTOR.services_by_name["OrderService"]),
     )
+    with channel:
+        response: order_service_pb2.CancelOrderResponse = order_service_pb2_grpc.OrderServiceStub(
+            channel
+        ).CancelOrder(order_service_pb2.CancelOrderRequest(id=placed.order.id, token=placed.access_token))
 
     assert response.order.state == order_pb2.ORDER_STATE_CANCELLED
     assert shop.payment(placed.payment.id).state == payment_pb2.PAYMENT_STATE_CANCELLED
