@@ -21,9 +21,9 @@ from pasar_kit import telemetry
 if TYPE_CHECKING:
     from pasar_order.models import TracedRow
 
-ORDER_ID = "pasar.order.id"
-PAYMENT_ID = "pasar.payment.id"
-FULFILLMENT_ID = "pasar.fulfillment.id"
+ORDER_ID = telemetry.ORDER_ID_ATTRIBUTE
+PAYMENT_ID = telemetry.PAYMENT_ID_ATTRIBUTE
+FULFILLMENT_ID = telemetry.FULFILLMENT_ID_ATTRIBUTE
 
 
 def traced_columns() -> dict[str, str]:

@@ -21,7 +21,7 @@ import peewee
 
 from pasar.common.v1.trace_context_pb2 import TraceContext
 from pasar_kit.sweeps import batch_sweep_task
-from pasar_kit.telemetry import span_for_stored_work, stored_trace_context
+from pasar_kit.telemetry import PAYMENT_ID_ATTRIBUTE, span_for_stored_work, stored_trace_context
 from pasar_kit.timestamps import utc_now
 from pasar_payment.events import EventFeed, payment_change, record_event
 from pasar_payment.models import EventType, Payment, PaymentState
@@ -83,7 +83,7 @@ def _span_attributes(payment_id: str) -> dict[str, str | int]:
     return {
         "messaging.destination.name": EXPIRY_WORK,
         "messaging.message.id": payment_id,
-        "pasar.payment.id": payment_id,
+        PAYMENT_ID_ATTRIBUTE: payment_id,
     }
 
 

@@ -44,7 +44,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The span attributes every component names its ids by (svc-fulfillment, in Go, uses the
+# same), so that one Jaeger search by an order's id finds its spans in every service.
 REQUEST_ID_ATTRIBUTE = "pasar.request_id"
+ORDER_ID_ATTRIBUTE = "pasar.order.id"
+PAYMENT_ID_ATTRIBUTE = "pasar.payment.id"
+FULFILLMENT_ID_ATTRIBUTE = "pasar.fulfillment.id"
 
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
