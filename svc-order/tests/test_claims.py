@@ -15,8 +15,8 @@ import peewee
 from conftest import TEST_ENV, StartService, create_request
 
 from pasar.order.v1 import order_service_pb2_grpc
+from pasar_kit import claimants
 from pasar_kit.timestamps import utc_now
-from pasar_order import claimants
 from pasar_order.models import Email, OutboxState, ReservationStep, ReservationTask
 from pasar_order.work_queue import Backoff, WorkQueue
 from pasar_testkit.assertions import eventually

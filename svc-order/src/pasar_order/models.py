@@ -222,7 +222,7 @@ class OutboxRow(TracedRow):
     state = peewee.CharField(max_length=8, default=OutboxState.QUEUED)
     attempts = peewee.IntegerField(default=0)
     next_attempt_time = UtcDateTimeField()
-    # The claimant holding the row (pasar_order.claimants: host, process, start time).
+    # The claimant holding the row (pasar_kit.claimants: host, process, start time).
     lease_owner = peewee.CharField(max_length=255, null=True)
     lease_until = UtcDateTimeField(null=True)
     last_error = peewee.CharField(max_length=500, null=True)

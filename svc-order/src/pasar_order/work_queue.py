@@ -7,7 +7,7 @@ An instance that crashes holding a lease just lets it expire, and another takes 
 work is delayed, never lost, and repeated only if the crash came between doing the work
 and marking it done (at least once). Each row's work runs in a span whose parent is the
 trace context the row was queued in (:mod:`pasar_order.tracing`). The lease's owner names
-the process (see :mod:`pasar_order.claimants`), so a service restarted on the same host takes back its dead
+the process (see :mod:`pasar_kit.claimants`), so a service restarted on the same host takes back its dead
 predecessor's claims at its first round instead of waiting for the lease to expire.
 """
 
@@ -22,8 +22,8 @@ from typing import Generic, TypeVar
 
 import peewee
 
+from pasar_kit import claimants
 from pasar_kit.timestamps import utc_now
-from pasar_order import claimants
 from pasar_order.models import OutboxRow, OutboxState
 from pasar_order.tracing import ORDER_ID, row_span
 

@@ -1,4 +1,5 @@
-"""Who claims outbox rows, named so that a restarted service can tell its dead predecessor.
+"""Who claims work (outbox rows, job leases), named so that a restarted process can tell its dead
+predecessor.
 
 A claimant is ``<host>/<boot>/<pid>/<start>/<nonce>``: the host name, the start of the
 kernel's boot id, the process id, the process's start time (clock ticks since boot, from
@@ -6,7 +7,8 @@ kernel's boot id, the process id, the process's start time (clock ticks since bo
 this boot and the process with its pid is gone, a zombie, or started at another time: the
 pid was reused, as when a restarted container is pid 1 again. Such claims are taken back at
 once; claims of other hosts (or made without ``/proc``) are never judged, and their lease
-expires as before.
+expires as before. svc-order's outboxes (pasar_order.work_queue) and the job leases
+(:mod:`pasar_kit.leases`) name their claimants so.
 
 This relies on one thing: processes that share a host name share a pid namespace (true on
 one machine, and for containers and pods, whose host names are their own; not for
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 
 from pasar_kit.process_ids import PROC, start_ticks
 
-# The claimant must fit the lease_owner column (255 characters).
+# The claimant must fit the owner columns (lease_owner, job_leases.owner: 255 characters).
 _HOST_LIMIT = 180
 
 
