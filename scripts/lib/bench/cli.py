@@ -12,6 +12,11 @@ Tracing's cost (:mod:`bench.tracing`) is measured in the same rounds: browse and
 a shop exporting every span to a Jaeger the bench starts, and on the same shop with tracing
 switched off; ``--no-tracing`` leaves them out.
 
+The Python services run with their default ``PASAR_GRPC_PROCESSES`` (worker processes per
+service), or with ``--processes N`` (a positive integer or ``auto``) in every shop, so that
+separate runs compare settings; a second SQLite shop with one process per service is
+measured in the same rounds (``browse_1_process``, ``get_1_process``) unless the setting is 1.
+
 The command fails (status 1) when a correctness check fails (a baseline answering
 something else, oversold or unaccounted stock, server errors); a missed speed target is
 reported, not a failure.
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -40,7 +46,7 @@ from bench import delivery, machine, report, tracing
 from bench.loadgen import LoadError, Measurement
 from bench.memory import MemoryWatch, process_tree
 from bench.scenarios import Scenario, all_scenarios, example_destinations, product_id, rotated
-from bench.shop import REPO, Deployment
+from bench.shop import PROCESSES_SETTING, REPO, Deployment
 from bench.stock_check import check_stock, package_stock
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 
@@ -137,10 +143,12 @@ def profile_servers(
     written = []
     by_name = {scenario.name: scenario for scenario in scenarios}
     for name in ("browse", "get", "checkout"):
-        targets = process_tree("gateway", deployment.processes()["gateway"])
-        targets.pop("gateway")  # the master only forks and watches
-        for service in ("product", "order", "payment"):
-            targets[service] = deployment.processes()[service]
+        targets: dict[str, int] = {}
+        for server in ("gateway", "product", "order", "payment"):
+            tree = process_tree(server, deployment.processes()[server])
+            if len(tree) > 1:
+                tree.pop(server)  # a master or supervisor only forks and watches
+            targets |= tree
         recorders = []
         for process, pid in targets.items():
             raw = folder / f"{name}-{process.replace('/', '-')}.txt"
@@ -204,6 +212,13 @@ def summarise_profile(raw: Path, top: int = 30) -> str:
     return "\n".join(lines) + "\n"
 
 
+def processes_setting(text: str) -> str:
+    """--processes: a positive integer or "auto", as the services read PASAR_GRPC_PROCESSES."""
+    if text == "auto" or (text.isdigit() and int(text) > 0):
+        return text
+    raise argparse.ArgumentTypeError(f"expected a positive integer or auto, not {text!r}")
+
+
 def parse_arguments(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Profile]:
     parser = argparse.ArgumentParser(
         prog="scripts/bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -215,6 +230,12 @@ def parse_arguments(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Pro
     parser.add_argument("--rounds", type=int, help="rounds of every scenario (medians over them)")
     parser.add_argument("--seconds", type=float, help="seconds of each measured run")
     parser.add_argument("--connections", type=int, default=16, help="concurrent clients (16)")
+    parser.add_argument(
+        "--processes",
+        type=processes_setting,
+        help=f"{PROCESSES_SETTING} (a positive integer or auto) for every Python service "
+        "of every shop (default: the services' own default)",
+    )
     parser.add_argument("--output", type=Path, default=REPO / "var" / "bench", help="where results go")
     args = parser.parse_args(argv)
     chosen = QUICK if args.quick else FULL
@@ -239,6 +260,7 @@ class Outcome:
     checks: dict[str, Any]
     delivery: dict[str, Any]
     jaeger: dict[str, Any] | None = None
+    service_processes: dict[str, int] | None = None  # processes serving each Python service
 
 
 def measure_delivery(deployment: Deployment, profile: Profile) -> dict[str, Any]:
@@ -272,7 +294,9 @@ def measure(
         destinations,
         cpu=deployment.cpu_groups,
         tracing=not args.no_tracing,
+        one_process=deployment.one_process is not None,
     )
+    service_processes = deployment.service_processes()
     watch.record_idle()
     watch.start()
     runs = run_rounds(scenarios, profile, deployment.base / "load", args.connections)
@@ -295,7 +319,7 @@ def measure(
         say("profiling the servers (py-spy)")
         profiles = profile_servers(deployment, scenarios, args.output / "profiles", args.connections)
         checks["profiles"] = [str(path) for path in profiles]
-    return Outcome(scenarios, runs, checks, delivered, received)
+    return Outcome(scenarios, runs, checks, delivered, received, service_processes)
 
 
 def failed_checks(checks: Mapping[str, Any]) -> list[str]:
@@ -334,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         large_catalog=LARGE_CATALOG,
         with_mysql=not args.no_mysql,
         with_tracing=not args.no_tracing,
+        grpc_processes=args.processes,
+        with_one_process=processes_chosen(args) != "1",
     )
     say(
         f"starting the shop, a {LARGE_CATALOG:,}-product catalog and the baselines"
@@ -366,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "connections": args.connections,
             "gateway_workers": deployment.workers,
             "gateway_threads": deployment.threads,
+            "grpc_processes": processes_chosen(args),
+            "service_processes": outcome.service_processes,
             "catalogs": {"small": 1000, "large": LARGE_CATALOG},
             "load_generators": "wrk (HTTP/1.1, 1 thread), h2load (gRPC: 2 connections × 8 streams)",
             "mysql_mode": not args.no_mysql,
@@ -394,8 +422,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def processes_chosen(args: argparse.Namespace) -> str | None:
+    """PASAR_GRPC_PROCESSES as the shops get it: --processes, else the environment's (the
+    processes inherit it), else None: the services' own default."""
+    chosen: str | None = args.processes or os.environ.get(PROCESSES_SETTING)
+    return chosen
+
+
 def _all_processes(deployment: Deployment) -> dict[str, int]:
+    """Every process of every server: each master or supervisor and its workers."""
     found: dict[str, int] = {}
     for name, pid in deployment.processes().items():
-        found.update(process_tree(name, pid) if "gateway" in name or name == "baselines" else {name: pid})
+        found.update(process_tree(name, pid))
     return found

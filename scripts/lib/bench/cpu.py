@@ -13,19 +13,23 @@ from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-# Named groups of processes whose CPU a run measures (e.g. "servers": the shop's, "jaeger").
+# Named groups of processes whose CPU a run measures (e.g. "servers": the shop's, "jaeger"),
+# each read as name -> pid with every process of a server (bench.memory.process_tree).
 CpuGroups = Mapping[str, Callable[[], Mapping[str, int]]]
 
 
 def cpu_seconds(pids: Mapping[str, int]) -> float:
-    """The user and system CPU time of the processes so far (0 for one that is gone)."""
+    """The user and system CPU time of the processes so far (0 for one that is gone), with
+    that of their children that have exited and been waited for: a worker replaced during
+    a run still counts, in its parent's figure, once it is gone from the list."""
     total = 0
     for pid in pids.values():
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        # utime, stime, cutime, cstime: fields 14 to 17 of stat (the first two are cut off).
+        total += sum(int(value) for value in fields[11:15])
     return total / CLOCK_TICKS
 
 

@@ -1,7 +1,9 @@
 """Resident memory of the processes under test, idle and under load, read from /proc.
 
-A gunicorn server is a master and its forked workers: each is reported on its own
-(``gateway/worker-1`` ...), as each holds its own channels and caches. A sampler thread
+A server may be a parent and its forked workers (the gateway's gunicorn master, a Python
+service's supervisor with PASAR_GRPC_PROCESSES above 1): each process is reported on its
+own (``gateway/worker-1``, ``product/worker-2`` ...), as each holds its own channels,
+caches and pools. A sampler thread
 reads every process's VmRSS twice a second while the load runs and keeps the highest.
 """
 
@@ -37,10 +39,19 @@ def children(pid: int) -> list[int]:
 
 
 def process_tree(name: str, pid: int) -> dict[str, int]:
-    """name -> pid for a process and, for a gunicorn master, its workers."""
+    """name -> pid for a process and all its descendants: its children are
+    ``name/worker-1`` ... (a gunicorn master's or a service supervisor's workers), theirs
+    ``name/worker-1/child-1`` ..., so that no process a server forked goes uncounted."""
     tree = {name: pid}
     for number, child in enumerate(children(pid), start=1):
-        tree[f"{name}/worker-{number}"] = child
+        tree |= _descendants(f"{name}/worker-{number}", child)
+    return tree
+
+
+def _descendants(name: str, pid: int) -> dict[str, int]:
+    tree = {name: pid}
+    for number, child in enumerate(children(pid), start=1):
+        tree |= _descendants(f"{name}/child-{number}", child)
     return tree
 
 

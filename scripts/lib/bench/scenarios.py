@@ -4,6 +4,10 @@ Every HTTP scenario runs wrk at the same number of connections (16 by default: t
 concurrency the p99 target names) with one of the Lua scripts in ``lua/``; the raw gRPC
 baseline runs h2load with 2 connections of 8 streams, as the gateway's two workers each
 keep one channel and run 8 threads.
+
+Every scenario names the processes it measures (:meth:`bench.shop.Deployment.cpu_groups`):
+the CPU milliseconds per request of all of them, each server with every process it forked,
+are reported beside its throughput.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ CHECKOUT_CHANNEL = "qris"  # accepts every synthetic price (1,500 to about 1,000
 MIX_WEIGHTS = {"home": 10, "product": 8, "order_page": 5, "buy": 2, "payment_page": 3}
 GET_PRODUCT_PATH = "/pasar.product.v1.ProductService/GetProduct"
 TRACING_BASELINES = ("browse", "checkout")
+# Measured as browse is, drain included: cpu_per_browse_vs_monolith divides their CPU.
+CPU_COMPARED_WITH_BROWSE = ("monolith_browse",)
 
 
 def product_id(number: int) -> str:
@@ -158,7 +164,13 @@ def checkout(
 
 
 def shopper_mix(
-    name: str, description: str, base_url: str, products: int, destinations: Mapping[str, str]
+    name: str,
+    description: str,
+    base_url: str,
+    products: int,
+    destinations: Mapping[str, str],
+    *,
+    cpu: CpuGroups | None = None,
 ) -> Scenario:
     return Scenario(
         name,
@@ -173,20 +185,26 @@ def shopper_mix(
             "WEIGHTS": MIX_WEIGHTS,
         },
         places_orders=True,
+        cpu=cpu or {},
     )
 
 
-def plain_get(name: str, description: str, base_url: str, path: str) -> Scenario:
-    return Scenario(name, description, base_url, "wrk", "browse", {"PATHS": [path]})
+def plain_get(
+    name: str, description: str, base_url: str, path: str, *, cpu: CpuGroups | None = None
+) -> Scenario:
+    return Scenario(name, description, base_url, "wrk", "browse", {"PATHS": [path]}, cpu=cpu or {})
 
 
-def raw_grpc(name: str, description: str, address: str, product: str) -> Scenario:
+def raw_grpc(
+    name: str, description: str, address: str, product: str, *, cpu: CpuGroups | None = None
+) -> Scenario:
     return Scenario(
         name,
         description,
         f"grpc://{address}",
         "grpc",
         grpc_request=product_service_pb2.GetProductRequest(id=product),
+        cpu=cpu or {},
     )
 
 
@@ -226,10 +244,13 @@ def all_scenarios(
     *,
     cpu: Callable[[str], CpuGroups],
     tracing: bool,
+    one_process: bool = False,
 ) -> list[Scenario]:
     """Every scenario of a run, in the order of a round; destinations: each package's, as
     :func:`example_destinations` reads them (the synthetic catalogs are alike); cpu: the
-    process groups whose CPU a scenario on a gateway (by its url name) measures."""
+    process groups whose CPU a scenario on a gateway (by its url name) or a baseline
+    ("baselines", "transport", "grpc") measures; one_process: the shop with one process
+    per service is there."""
     scenarios = [
         browse(
             "browse", "gateway GET /api/v1/products (20 a page), cache off", url("gateway"), cpu("gateway")
@@ -241,15 +262,44 @@ def all_scenarios(
             1000,
             cpu=cpu("gateway"),
         ),
-        browse("browse_cached", "gateway GET /api/v1/products, cache on", url("gateway-cached")),
-        get_by_id("get_cached", "gateway GET /api/v1/products/{id}, cache on", url("gateway-cached"), 1000),
-        browse("browse_1_worker", "gateway with 1 worker, GET /api/v1/products", url("gateway-1-worker")),
-        get_by_id(
-            "get_1_worker", "gateway with 1 worker, GET /api/v1/products/{id}", url("gateway-1-worker"), 1000
+        browse(
+            "browse_cached",
+            "gateway GET /api/v1/products, cache on",
+            url("gateway-cached"),
+            cpu("gateway-cached"),
         ),
-        browse("browse_large", f"GET /api/v1/products, {large:,} products", url("gateway-large")),
         get_by_id(
-            "get_large", f"GET /api/v1/products/{{id}}, {large:,} products", url("gateway-large"), large
+            "get_cached",
+            "gateway GET /api/v1/products/{id}, cache on",
+            url("gateway-cached"),
+            1000,
+            cpu=cpu("gateway-cached"),
+        ),
+        browse(
+            "browse_1_worker",
+            "gateway with 1 worker, GET /api/v1/products",
+            url("gateway-1-worker"),
+            cpu("gateway-1-worker"),
+        ),
+        get_by_id(
+            "get_1_worker",
+            "gateway with 1 worker, GET /api/v1/products/{id}",
+            url("gateway-1-worker"),
+            1000,
+            cpu=cpu("gateway-1-worker"),
+        ),
+        browse(
+            "browse_large",
+            f"GET /api/v1/products, {large:,} products",
+            url("gateway-large"),
+            cpu("gateway-large"),
+        ),
+        get_by_id(
+            "get_large",
+            f"GET /api/v1/products/{{id}}, {large:,} products",
+            url("gateway-large"),
+            large,
+            cpu=cpu("gateway-large"),
         ),
         checkout(
             "checkout",
@@ -265,22 +315,61 @@ def all_scenarios(
             url("gateway-cached"),
             1000,
             destinations,
+            cpu=cpu("gateway-cached"),
         ),
-        raw_grpc("grpc_get", "baseline: raw gRPC ProductService/GetProduct", product_address, product_id(5)),
+        raw_grpc(
+            "grpc_get",
+            "baseline: raw gRPC ProductService/GetProduct",
+            product_address,
+            product_id(5),
+            cpu=cpu("grpc"),
+        ),
         plain_get(
             "monolith_browse",
             "baseline: monolith Flask, same query and JSON as /api/v1/products",
             url("baselines"),
             "/api/v1/products",
+            cpu=cpu("baselines"),
         ),
-        get_by_id("monolith_get", "baseline: monolith Flask, /api/v1/products/{id}", url("baselines"), 1000),
-        plain_get(
-            "hello", "baseline: static Flask hello, same gunicorn settings", url("baselines"), "/hello"
+        get_by_id(
+            "monolith_get",
+            "baseline: monolith Flask, /api/v1/products/{id}",
+            url("baselines"),
+            1000,
+            cpu=cpu("baselines"),
         ),
         plain_get(
-            "transport", "baseline: Flask route making one gRPC Health/Check call", url("baselines"), "/echo"
+            "hello",
+            "baseline: static Flask hello, same gunicorn settings",
+            url("baselines"),
+            "/hello",
+            cpu=cpu("baselines"),
+        ),
+        plain_get(
+            "transport",
+            "baseline: Flask route making one gRPC Health/Check call",
+            url("baselines"),
+            "/echo",
+            cpu=cpu("transport"),
         ),
     ]
+    if one_process:
+        gateway = "1-process-gateway"
+        scenarios += [
+            browse(
+                "browse_1_process",
+                "one process per service (PASAR_GRPC_PROCESSES=1): GET /api/v1/products",
+                url(gateway),
+                cpu(gateway),
+            ),
+            get_by_id(
+                "get_1_process",
+                "one process per service (PASAR_GRPC_PROCESSES=1): GET /api/v1/products/{id}",
+                url(gateway),
+                1000,
+                cpu=cpu(gateway),
+            ),
+        ]
     if mysql:
         scenarios += [
             browse(
@@ -307,10 +396,12 @@ def all_scenarios(
         ]
     if tracing:
         # The ordinary browse and checkout are OFF's baselines: their CPU is counted the
-        # same way, the drain included (checkout's orders leave outbox work behind them).
+        # same way, the drain included (checkout's orders leave outbox work behind them);
+        # and the monolith's browse as browse, since their CPU per request is a target.
+        drained = (*TRACING_BASELINES, *CPU_COMPARED_WITH_BROWSE)
         scenarios = [
             dataclasses.replace(scenario, cpu_drain_seconds=DRAIN_SECONDS)
-            if scenario.name in TRACING_BASELINES
+            if scenario.name in drained
             else scenario
             for scenario in scenarios
         ]

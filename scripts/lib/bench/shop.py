@@ -4,6 +4,10 @@
   svc-fulfillment (Go; its sandbox biller answering at once) and three gateways (cache
   off with 2 workers, cache on with 2 workers, cache off with 1), and an electricity
   token with a meter-number field for the delivery figures (:mod:`bench.delivery`);
+  the Python services run as many worker processes as their default
+  ``PASAR_GRPC_PROCESSES`` says, or as ``--processes`` sets for every shop;
+- a second SQLite shop like the first with ``PASAR_GRPC_PROCESSES=1`` (one process per
+  service), so that one run compares the chosen setting with a single process;
 - a second product service on a 100,000-product catalog, with its own gateway (cache off);
 - the shop on MariaDB (MySQL mode): a private MariaDB server, the four services on one
   database each, a 1,000-product catalog and a gateway (cache off);
@@ -51,6 +55,9 @@ COMMON_ENV = {
 FULFILLMENT_ENV = {"PASAR_SANDBOX_BILLER_DELAY_SECONDS": "0"}
 SERVERS = ("product", "payment", "order", "fulfillment", "gateway")
 TRACING_STATES = ("on", "off")
+SERVICES = ("product", "payment", "order", "fulfillment")  # a shop's servers but its gateway
+PROCESSES_SETTING = "PASAR_GRPC_PROCESSES"
+ONE_PROCESS = "1-process"  # the mode (and process-name prefix) of the one-process shop
 
 
 def gateway_env(*, cache: bool, workers: int, threads: int) -> dict[str, str]:
@@ -121,6 +128,9 @@ class Deployment:
     large_catalog: int
     with_mysql: bool
     with_tracing: bool = True
+    # PASAR_GRPC_PROCESSES for every Python service of every shop; None: the services' default.
+    grpc_processes: str | None = None
+    with_one_process: bool = True
     workers: int = 2
     threads: int = 8
     sqlite: Stack | None = None
@@ -128,6 +138,7 @@ class Deployment:
     mariadb: MariaDBServer | None = None
     jaeger: JaegerServer | None = None
     tracing_stacks: dict[str, Stack] = field(default_factory=dict)  # by TRACING_STATES
+    one_process: Stack | None = None
     database_urls: dict[str, dict[str, str]] = field(default_factory=dict)
     extras: dict[str, ComponentProcess] = field(default_factory=dict)
 
@@ -142,12 +153,17 @@ class Deployment:
                 self._start_mysql()
             if self.with_tracing:
                 self._start_tracing()
+            if self.with_one_process:
+                self.one_process = self._sqlite_stack(ONE_PROCESS, {PROCESSES_SETTING: "1"})
         except BaseException:
             self.stop()
             raise
 
     def _stack_env(self) -> dict[str, str]:
-        return dict(COMMON_ENV)
+        env = dict(COMMON_ENV)
+        if self.grpc_processes is not None:
+            env[PROCESSES_SETTING] = self.grpc_processes
+        return env
 
     def _sqlite_stack(self, mode: str, extra_env: Mapping[str, str] | None = None) -> Stack:
         """A started SQLite shop on a copy of the 1,000-product catalog, its databases
@@ -287,35 +303,77 @@ class Deployment:
             return self.mysql.gateway_url
         if name.startswith("tracing-"):
             return self.tracing_stacks[_tracing_state(name)].gateway_url
+        if name == f"{ONE_PROCESS}-gateway":
+            assert self.one_process is not None
+            return self.one_process.gateway_url
         return f"http://{self.extras[name].address}"
 
     def cpu_groups(self, name: str) -> CpuGroups:
-        """Whose CPU a scenario on the gateway `name` (as url() names them) measures: the
-        shop's servers behind it ("servers": gateway master and workers, the services,
-        MariaDB in MySQL mode) and, for the traced shop, Jaeger's apart ("jaeger")."""
+        """Whose CPU a scenario measures, every process of each server counted (a gunicorn
+        master and its workers, a service's supervisor and its workers): for a gateway
+        `name` (as url() names them), the shop's servers behind it ("servers": that gateway
+        and the four services, MariaDB in MySQL mode) and, for the traced shop, Jaeger's
+        apart ("jaeger"); for the baselines, "baselines" (the baselines' server: the
+        monolith, hello), "transport" (it and the product service its route calls) and
+        "grpc" (the product service alone, for raw gRPC)."""
+        groups: dict[str, Callable[[], Mapping[str, int]]] = {}
         if name == "gateway":
-            return {"servers": lambda: self._stack_servers(self.sqlite)}
-        if name == "mysql-gateway":
-            return {"servers": lambda: self._stack_servers(self.mysql) | self._mariadb_process()}
-        if name.startswith("tracing-"):
+            groups["servers"] = lambda: self._stack_servers(self.sqlite)
+        elif name in ("gateway-cached", "gateway-1-worker"):
+            groups["servers"] = lambda: self._shop_behind(name, self.sqlite)
+        elif name == "gateway-large":
+            groups["servers"] = lambda: self._shop_behind(name, self.sqlite, product="product-large")
+        elif name == "mysql-gateway":
+            groups["servers"] = lambda: self._stack_servers(self.mysql) | self._mariadb_process()
+        elif name == f"{ONE_PROCESS}-gateway":
+            groups["servers"] = lambda: self._stack_servers(self.one_process)
+        elif name.startswith("tracing-"):
             state = _tracing_state(name)
-            groups: dict[str, Callable[[], Mapping[str, int]]] = {
-                "servers": lambda: self._stack_servers(self.tracing_stacks[state])
-            }
+            groups["servers"] = lambda: self._stack_servers(self.tracing_stacks[state])
             if state == "on":
                 groups["jaeger"] = self._jaeger_process
-            return groups
-        return {}
+        elif name == "baselines":
+            groups["servers"] = lambda: self._extra_tree("baselines")
+        elif name == "transport":
+            groups["servers"] = lambda: (
+                self._extra_tree("baselines") | self._stack_servers(self.sqlite, ("product",))
+            )
+        elif name == "grpc":
+            groups["servers"] = lambda: self._stack_servers(self.sqlite, ("product",))
+        return groups
+
+    def _extra_tree(self, name: str) -> dict[str, int]:
+        component = self.extras.get(name)
+        if component is None or component.process is None or component.process.poll() is not None:
+            return {}
+        return process_tree(name, component.process.pid)
+
+    def _shop_behind(self, gateway: str, stack: Stack | None, product: str = "product") -> dict[str, int]:
+        """The processes of the gateway `gateway` (an extra) and of the SQLite shop's services
+        it calls (with the product service `product`: the stack's or an extra)."""
+        services = tuple(name for name in SERVICES if name != "product" or product == "product")
+        found = self._stack_servers(stack, services) | self._extra_tree(gateway)
+        return found if product == "product" else found | self._extra_tree(product)
+
+    def service_processes(self) -> dict[str, int]:
+        """How many processes serve each Python service of the SQLite shop: its workers, or
+        1 when it forked none (what the chosen PASAR_GRPC_PROCESSES came to)."""
+        found = {}
+        for name in ("product", "payment", "order"):
+            tree = self._stack_servers(self.sqlite, (name,))
+            found[name] = max(1, len(tree) - 1)
+        return found
 
     def product_address(self) -> str:
         assert self.sqlite is not None
         return self.sqlite.address("product")
 
     def processes(self) -> dict[str, int]:
-        """Every server process by name (gunicorn masters: the workers are found from them)."""
+        """Every server process by name (masters and supervisors: their workers are found from them)."""
         found: dict[str, int] = {}
         stacks = [("", self.sqlite), ("mysql-", self.mysql)]
         stacks += [(f"tracing-{state}-", stack) for state, stack in self.tracing_stacks.items()]
+        stacks.append((f"{ONE_PROCESS}-", self.one_process))
         for prefix, stack in stacks:
             if stack is None:
                 continue
@@ -339,17 +397,17 @@ class Deployment:
         return {}
 
     @staticmethod
-    def _stack_servers(stack: Stack | None) -> dict[str, int]:
-        """A shop's servers that a purchase goes through: its gateway (master and workers)
-        and the four services."""
+    def _stack_servers(stack: Stack | None, names: tuple[str, ...] = SERVERS) -> dict[str, int]:
+        """Every process of a shop's servers that a purchase goes through (by default): its
+        gateway (master and workers) and the four services (each supervisor and workers)."""
         if stack is None:
             return {}
         found: dict[str, int] = {}
-        for name in SERVERS:
+        for name in names:
             process = stack[name].process
             if process is None or process.poll() is not None:
                 continue
-            found.update(process_tree(name, process.pid) if name == "gateway" else {name: process.pid})
+            found.update(process_tree(name, process.pid))
         return found
 
     def sqlite_server_processes(self) -> dict[str, int]:
@@ -357,7 +415,7 @@ class Deployment:
         return self._stack_servers(self.sqlite)
 
     def logs(self) -> str:
-        stacks = [self.sqlite, self.mysql, *self.tracing_stacks.values()]
+        stacks = [self.sqlite, self.mysql, *self.tracing_stacks.values(), self.one_process]
         parts = [stack.logs() for stack in stacks if stack is not None]
         parts += [f"--- {name}\n{process.log_tail()}" for name, process in self.extras.items()]
         return "\n".join(parts)
@@ -366,7 +424,7 @@ class Deployment:
         """Stops every process this deployment started, by PID."""
         for process in reversed(list(self.extras.values())):
             process.stop()
-        for stack in (*self.tracing_stacks.values(), self.mysql, self.sqlite):
+        for stack in (self.one_process, *self.tracing_stacks.values(), self.mysql, self.sqlite):
             if stack is not None:
                 stack.stop()
         if self.jaeger is not None:
