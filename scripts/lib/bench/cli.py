@@ -223,7 +223,7 @@ def parse_arguments(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Pro
     parser = argparse.ArgumentParser(
         prog="scripts/bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="the same run, shorter (about 3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="the same run, shorter (about 5 minutes)")
     parser.add_argument("--profile", action="store_true", help="then record py-spy profiles of the servers")
     parser.add_argument("--no-mysql", action="store_true", help="skip the MySQL mode (MariaDB)")
     parser.add_argument("--no-tracing", action="store_true", help="skip tracing's cost (Jaeger, two shops)")
