@@ -81,6 +81,7 @@ def test_the_monolith_ratios_meet_their_targets_at_the_bound_and_miss_below_it()
         assert at_bounds["targets"][key]["met"] is True, key
         assert below["targets"][key]["met"] is False, key
     assert at_bounds["ratios"]["cpu_per_browse_vs_monolith"] == 2.0
+    assert at_bounds["throughput_and_cpu"]["monolith_browse"] == {"rps": 100.0, "cpu_ms_per_request": 4.0}
     assert below["targets"]["get_vs_monolith"]["target"] == "≥ 0.5"
     assert "get_vs_monolith_get" not in below["extra_ratios"], "one name for one figure"
 

@@ -241,6 +241,11 @@ def build(
         "targets": target_verdicts(values) | tracing_report.verdicts(tracing),
         "tracing": tracing,
         "extra_ratios": extra_ratios(figures),
+        # Each scenario's requests per second and servers' CPU ms per request, side by side.
+        "throughput_and_cpu": {
+            name: {"rps": figures[name]["rps"], "cpu_ms_per_request": figures[name].get(SERVERS_CPU)}
+            for name in runs
+        },
         "scenarios": {
             name: {
                 "description": descriptions[name],
