@@ -19,6 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import peewee
@@ -48,8 +49,19 @@ def open_database(env: Env) -> peewee.Database:
     return db.connect(env.string("DATABASE_URL"), max_connections=4)
 
 
-def build_server(env: Env, database: peewee.Database) -> GrpcServer:
-    return GrpcServer(ServerSettings.from_env(env, "127.0.0.1:0"), [registration(FakeCatalog())], database)
+@dataclass(frozen=True)
+class Settings:
+    """A service's settings: its server's alone."""
+
+    server: ServerSettings
+
+
+def read_settings(env: Env) -> Settings:
+    return Settings(ServerSettings.from_env(env, "127.0.0.1:0"))
+
+
+def build_server(_settings: Settings, database: peewee.Database, server: ServerSettings) -> GrpcServer:
+    return GrpcServer(server, [registration(FakeCatalog())], database)
 
 
 @pytest.fixture
@@ -73,7 +85,7 @@ def run_cli(
         broken_migration: bool = False,
         extra_commands: Mapping[str, ExtraCommand] | None = None,
         opens_database: Callable[[Env], peewee.Database] | None = None,
-        builds_server: Callable[[Env, peewee.Database], GrpcServer] | None = None,
+        builds_server: Callable[[Settings, peewee.Database, ServerSettings], GrpcServer] | None = None,
     ) -> tuple[int, list[str]]:
         for name, value in {"PASAR_ENV": "development", **env}.items():
             monkeypatch.setenv(name, value)
@@ -84,8 +96,9 @@ def run_cli(
             "a service under test",
             migrations,
             opens_database or open_database,  # looked up now: a test may replace them
+            read_settings,
             builds_server or build_server,
-            extra_commands or {},
+            extra_commands=extra_commands or {},
         )
         status = cli.main(list(argv))
         return status, capsys.readouterr().err.splitlines()
@@ -299,9 +312,8 @@ def test_the_spans_of_work_ending_after_sigterm_are_exported_before_exit(
         if not stopping.wait(0.3):
             os.kill(os.getpid(), signal.SIGTERM)
 
-    def builds_server(env: Env, database: peewee.Database) -> GrpcServer:
-        settings = ServerSettings.from_env(env, "127.0.0.1:0")
-        return GrpcServer(settings, [registration(FakeCatalog())], database, [last_work, terminate_soon])
+    def builds_server(_settings: Settings, database: peewee.Database, server: ServerSettings) -> GrpcServer:
+        return GrpcServer(server, [registration(FakeCatalog())], database, [last_work, terminate_soon])
 
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'stopped.db'}", "PASAR_SHUTDOWN_GRACE_SECONDS": "0"}
     try:

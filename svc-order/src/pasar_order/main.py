@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
 from pasar_kit.background import Doorbell, loop_task
 from pasar_kit.cli import ServiceCli, open_service_database
 from pasar_kit.config import ConfigError, Env
-from pasar_kit.server import GrpcServer, ServiceRegistration
+from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 from pasar_order.checkout import Checkout
 from pasar_order.config import DEFAULT_DATABASE_URL, Settings
 from pasar_order.emails import Composer
@@ -77,11 +77,7 @@ class OrderService:
 
 def assemble(settings: Settings, database: peewee.Database) -> OrderService:
     background = settings.background
-    if background.checkout_lease_seconds < 3 * settings.peer_timeout_seconds:
-        raise ConfigError(
-            "PASAR_CHECKOUT_LEASE_SECONDS must be at least three times PASAR_PEER_TIMEOUT_SECONDS, "
-            "so that a checkout in progress is never taken for a crashed one"
-        )
+    check_settings(settings)
     lease = timedelta(seconds=background.checkout_lease_seconds)
     peers = Peers(
         settings.product_address,
@@ -187,12 +183,36 @@ def build_server(env: Env, database: peewee.Database) -> GrpcServer:
     return assemble(Settings.from_env(env), database).server
 
 
+def check_settings(settings: Settings) -> None:
+    """What no single setting says alone; ConfigError naming the variables."""
+    if settings.background.checkout_lease_seconds < 3 * settings.peer_timeout_seconds:
+        raise ConfigError(
+            "PASAR_CHECKOUT_LEASE_SECONDS must be at least three times PASAR_PEER_TIMEOUT_SECONDS, "
+            "so that a checkout in progress is never taken for a crashed one"
+        )
+
+
+def read_settings(env: Env) -> Settings:
+    """Every setting, checked, with nothing built (pasar_kit.cli.ServiceCli.read_settings)."""
+    settings = Settings.from_env(env)
+    check_settings(settings)
+    return settings
+
+
+def server_from(settings: Settings, database: peewee.Database, server: ServerSettings) -> GrpcServer:
+    """The service's server, listening and measuring as server says (a forked worker's
+    settings differ from the configured ones: pasar_kit.cli)."""
+    return assemble(replace(settings, server=server), database).server
+
+
 CLI = ServiceCli(
     name="order",
     description="Pasar's order service: checkout, order state, and order e-mails.",
     migrations_dir=MIGRATIONS_DIR,
     open_database=open_database,
-    build_server=build_server,
+    read_settings=read_settings,
+    build_server=server_from,
+    figures=figures,
 )
 
 

@@ -60,6 +60,17 @@ def open_provider(settings: Settings) -> PaymentProvider:
 def build_server(env: Env, database: peewee.Database, provider: PaymentProvider | None = None) -> GrpcServer:
     """The payment service's server; provider replaces the configured one (tests)."""
     settings = Settings.from_env(env)
+    return server_from(settings, database, settings.server, provider)
+
+
+def server_from(
+    settings: Settings,
+    database: peewee.Database,
+    server: ServerSettings,
+    provider: PaymentProvider | None = None,
+) -> GrpcServer:
+    """The service's server, listening and measuring as server says (a forked worker's
+    settings differ from the configured ones: pasar_kit.cli)."""
     provider = provider or open_provider(settings)
     if settings.demo:
         log.warning(
@@ -82,12 +93,12 @@ def build_server(env: Env, database: peewee.Database, provider: PaymentProvider 
         lambda server: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(servicer, server),
     )
     return GrpcServer(
-        settings.server,
+        server,
         [registration],
         database,
         background=[expiry_task(database, feed, settings.expiry_sweep_seconds), feed.close_when_set],
         callers=settings.callers,
-        collectors=figures(settings.server, database),
+        collectors=figures(server, database),
     )
 
 
@@ -108,7 +119,9 @@ CLI = ServiceCli(
     ),
     migrations_dir=MIGRATIONS_DIR,
     open_database=open_database,
-    build_server=build_server,
+    read_settings=Settings.from_env,
+    build_server=server_from,
+    figures=lambda settings, database: figures(settings.server, database),
 )
 
 

@@ -67,18 +67,24 @@ def registrations(database: peewee.Database, admin_token: str, stock: Stock) -> 
 
 def build_server(env: Env, database: peewee.Database) -> GrpcServer:
     settings = config.Settings.from_env(env)
+    return server_from(settings, database, settings.server)
+
+
+def server_from(settings: config.Settings, database: peewee.Database, server: ServerSettings) -> GrpcServer:
+    """The service's server, listening and measuring as server says (a forked worker's
+    settings differ from the configured ones: pasar_kit.cli)."""
     stock = Stock(
         database,
         default_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
         max_ttl=timedelta(seconds=settings.reservation_max_ttl_seconds),
     )
     return GrpcServer(
-        settings.server,
+        server,
         registrations(database, settings.admin_token, stock),
         database,
         background=[expiry_task(stock, settings.reservation_sweep_seconds)],
         callers=settings.callers,
-        collectors=figures(settings.server, database),
+        collectors=figures(server, database),
     )
 
 
@@ -122,7 +128,9 @@ CLI = ServiceCli(
     description="Pasar's catalog and inventory service (gRPC).",
     migrations_dir=MIGRATIONS_DIR,
     open_database=open_database,
-    build_server=build_server,
+    read_settings=config.Settings.from_env,
+    build_server=server_from,
+    figures=lambda settings, database: figures(settings.server, database),
     extra_commands={
         "load-demo": ExtraCommand(
             help="apply pending migrations, then add the demo catalog (what exists is left as it is)",

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import peewee
@@ -31,8 +32,11 @@ from pasar_kit.config import ConfigError, Env
 from pasar_kit.listen import ListenError
 from pasar_kit.logs import configure_logging
 from pasar_kit.memory import limit_malloc_arenas
-from pasar_kit.server import DEFAULT_WORKERS, GrpcServer, run_until_terminated, worker_threads
+from pasar_kit.server import DEFAULT_WORKERS, GrpcServer, ServerSettings, run_until_terminated, worker_threads
 from pasar_kit.telemetry import configure_tracing, shutdown_tracing
+
+if TYPE_CHECKING:
+    from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +82,22 @@ def open_service_database(
     return db.bind(proxy, env.string("DATABASE_URL", default_url), max_connections=pool_size)
 
 
+class ServiceSettings(Protocol):
+    """What the command line reads of a service's settings: how its server listens."""
+
+    @property
+    def server(self) -> ServerSettings: ...
+
+
+Settings = TypeVar("Settings", bound=ServiceSettings)
+
+
+def no_figures(_settings: ServiceSettings, _database: peewee.Database) -> Sequence[Collector]:
+    return ()
+
+
 @dataclass(frozen=True)
-class ServiceCli:
+class ServiceCli(Generic[Settings]):
     """What the shared command line needs to know about a service."""
 
     name: str
@@ -87,7 +105,16 @@ class ServiceCli:
     migrations_dir: Path
     # Reads the database's settings alone (open_service_database): migrate needs no other.
     open_database: Callable[[Env], peewee.Database]
-    build_server: Callable[[Env, peewee.Database], GrpcServer]
+    # Reads and checks every other setting, and builds nothing: a process that forks workers
+    # (pasar_kit.processes) must refuse a bad setting before it migrates, and must not hold
+    # any gRPC object when it forks.
+    read_settings: Callable[[Env], Settings]
+    # The server of those settings, listening and measuring as the ServerSettings given say
+    # (the settings' own, or a forked worker's: pasar_kit.processes).
+    build_server: Callable[[Settings, peewee.Database, ServerSettings], GrpcServer]
+    # The service's scrape-time collectors on a database (pasar_kit.metrics.DatabaseFigures),
+    # for a supervisor that collects them once for all its workers.
+    figures: Callable[[Settings, peewee.Database], Sequence[Collector]] = no_figures
     extra_commands: Mapping[str, ExtraCommand] = field(default_factory=dict)
 
     def main(self, argv: Sequence[str] | None = None) -> int:
@@ -130,7 +157,8 @@ class ServiceCli:
         try:
             # The whole configuration is read before the database is touched: a refused setting
             # (a development secret in production, say) must not leave a migrated database behind.
-            server = self.build_server(env, database) if command == "serve" else None
+            settings = self.read_settings(env) if command == "serve" else None
+            server = self.build_server(settings, database, settings.server) if settings is not None else None
             if command != "serve" or migrate:
                 # serve --no-migrate starts without the database, NOT_SERVING until it answers.
                 with database_step(env, database, "cannot connect to the database"):
