@@ -7,11 +7,12 @@ import re
 import peewee
 from peewee_migrate import Router
 
+from pasar_kit.leases import JobLease
 from pasar_kit.timestamps import utc_now
 from pasar_order.main import MIGRATIONS_DIR
 from pasar_order.models import Email, EmailKind, Order, OrderState, OutboxState
 
-LATEST = "006_trace_context"
+LATEST = "007_job_leases"
 
 
 def unique_columns(database: peewee.Database, table: str) -> set[tuple[str, ...]]:
@@ -162,3 +163,21 @@ def test_trace_columns_come_empty_for_rows_written_before_and_the_rollback_drops
         assert [row[0] for row in database.execute_sql("SELECT order_id FROM emails")] == ["ord_1"]
         router.run()
         assert router.done[-1] == LATEST
+
+
+def test_job_leases_come_with_migration_7_and_go_with_its_rollback(database: peewee.Database) -> None:
+    """Migration 7 adds job_leases (pasar_kit.leases), where the event consumers and the
+    sweeper take their leases; the rollback drops it, and it applies again."""
+    with database.connection_context():
+        router = Router(database, migrate_dir=MIGRATIONS_DIR)
+        assert JobLease(database, "sweeper", 60).hold()
+        roll_back_to(router, "006_trace_context")
+        assert "job_leases" not in database.get_tables()
+        router.run()
+        assert router.done[-1] == LATEST
+        columns = {column.name: column for column in database.get_columns("job_leases")}
+        assert set(columns) == {"name", "owner", "lease_until"}
+        assert columns["name"].primary_key
+        assert columns["owner"].null
+        assert columns["lease_until"].null
+        assert JobLease(database, "sweeper", 60).hold()

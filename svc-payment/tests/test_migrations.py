@@ -2,7 +2,7 @@
 004 (refunds) gives existing payments a zero refunded total, and rolls back while no refund
 is stored; migration 005 marks the wallets paid by phone number, gives the channels their
 times to pay, and rolls both back; migration 006 gives payments and events an empty trace
-context (untraced) and rolls back."""
+context (untraced) and rolls back; migration 007 adds the job leases and rolls back."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from peewee_migrate import Router
 
 from pasar_kit import database as db
 from pasar_kit.ids import new_id
+from pasar_kit.leases import JobLease, JobLeaseRow
 from pasar_kit.money import rupiah
 from pasar_kit.timestamps import utc_now
 from pasar_payment.main import MIGRATIONS_DIR
@@ -64,9 +65,9 @@ def test_the_migrated_schema_is_the_one_the_models_describe(database_url: str, f
     migrated = db.connect(database_url, max_connections=2)
     from_models = db.bind(database_proxy, fresh_url, max_connections=2)
     try:
-        assert db.migrate(migrated, MIGRATIONS_DIR)[-1] == "006_trace_context"
-        with from_models.connection_context():
-            from_models.create_tables(MODELS)
+        assert db.migrate(migrated, MIGRATIONS_DIR)[-1] == "007_job_leases"
+        with from_models.connection_context(), from_models.bind_ctx([JobLeaseRow]):
+            from_models.create_tables([*MODELS, JobLeaseRow])
         expected = schema(from_models)
         assert "refund" in expected
         assert schema(migrated) == expected
@@ -82,6 +83,7 @@ def test_the_refunds_migration_rolls_back_while_no_refund_is_stored(database_url
             router = Router(database, migrate_dir=MIGRATIONS_DIR)
             router.run()
             before = schema(database)
+            router.rollback()  # 007_job_leases
             router.rollback()  # 006_trace_context
             router.rollback()  # 005_phone_wallets_and_windows
             router.rollback()
@@ -99,6 +101,7 @@ def test_the_refunds_migration_refuses_to_roll_back_over_stored_refunds(service:
     refund(service.stub, payment.id, 1_000)
     with service.database.connection_context():
         router = Router(service.database, migrate_dir=MIGRATIONS_DIR)
+        router.rollback()  # 007_job_leases
         router.rollback()  # 006_trace_context
         router.rollback()  # 005_phone_wallets_and_windows
         with pytest.raises(RuntimeError, match="refunds are stored"):
@@ -178,7 +181,7 @@ def test_rows_stored_before_the_trace_context_migration_read_as_untraced(databas
                 "create_time": now,
             }
             peewee.Table("payment_event", list(event)).bind(database).insert(event).execute()
-            router.run()
+            router.run("006_trace_context")
             assert router.done[-1] == "006_trace_context"
             stored, stored_event = Payment.get_by_id(payment_id), PaymentEvent.get_by_id(1)
             assert (stored.traceparent, stored.tracestate) == ("", "")
@@ -251,5 +254,23 @@ def test_every_migration_rolls_back_to_nothing_and_runs_again(database_url: str)
             assert [table for table in database.get_tables() if table != "migratehistory"] == []
             router.run()
             assert (schema(database), channel_terms(database)) == (before, channels)
+    finally:
+        db.close_pool(database)
+
+
+def test_job_leases_come_with_migration_7_and_go_with_its_rollback(database_url: str) -> None:
+    """Migration 7 adds job_leases (pasar_kit.leases), where the expiry sweep takes its
+    lease; the rollback drops it, and it applies again."""
+    database = db.bind(database_proxy, database_url, max_connections=2)
+    try:
+        with database.connection_context():
+            router = Router(database, migrate_dir=MIGRATIONS_DIR)
+            router.run()
+            assert JobLease(database, "payment-expiry", 60).hold()
+            router.rollback()
+            assert router.done[-1] == "006_trace_context"
+            assert "job_leases" not in database.get_tables()
+            router.run()
+            assert JobLease(database, "payment-expiry", 60).hold()
     finally:
         db.close_pool(database)

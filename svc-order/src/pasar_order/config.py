@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 from pasar_kit.callers import caller_token_from_env
 from pasar_kit.channels import ClientTls
 from pasar_kit.config import PRODUCTION, ConfigError, Env
+from pasar_kit.leases import LeaseTiming
 from pasar_kit.server import ServerSettings
 
 DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50053"
@@ -105,6 +106,9 @@ class BackgroundSettings:
     checkout_lease_seconds: float = 30.0
     # An event stream (payments, fulfillments) is reopened from its cursor after this long.
     event_stream_seconds: float = 300.0
+    # The event consumers and the sweeper run in the one process holding each one's lease
+    # (pasar_kit.leases: PASAR_JOB_LEASE_SECONDS).
+    job_lease: LeaseTiming = LeaseTiming()
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ class Settings:
                 sweep_seconds=env.number("PASAR_ORDER_SWEEP_SECONDS", 5.0, minimum=0.01),
                 checkout_lease_seconds=env.number("PASAR_CHECKOUT_LEASE_SECONDS", 30.0, minimum=1.0),
                 event_stream_seconds=env.number("PASAR_EVENT_STREAM_SECONDS", 300.0, minimum=1.0),
+                job_lease=LeaseTiming.from_env(env),
             ),
             caller_token=caller_token_from_env(
                 env, "order", client_certificate=bool(env.optional("PASAR_TLS_CLIENT_CERT"))

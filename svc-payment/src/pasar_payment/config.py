@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from pasar_kit.callers import InternalCallers
 from pasar_kit.config import DEVELOPMENT, PRODUCTION, ConfigError, Env
+from pasar_kit.leases import LeaseTiming
 from pasar_kit.server import ServerSettings
 
 DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50052"
@@ -53,6 +54,8 @@ class Settings:
     expiry_sweep_seconds: float = 5.0
     event_poll_seconds: float = 0.5
     payment_ttl_max_seconds: int | None = None
+    # The expiry sweep runs in the one process holding its lease (pasar_kit.leases).
+    job_lease: LeaseTiming = LeaseTiming()
     # Who may call the internal methods (CreatePayment, WatchPaymentEvents, ...).
     callers: InternalCallers = field(default_factory=InternalCallers)
 
@@ -83,6 +86,7 @@ class Settings:
             event_poll_seconds=env.number("PASAR_PAYMENT_EVENT_POLL_SECONDS", 0.5, minimum=0.01),
             callers=InternalCallers.for_server(env, server, INTERNAL_CALLERS),
             payment_ttl_max_seconds=_payment_ttl_max_seconds(env),
+            job_lease=LeaseTiming.from_env(env),
         )
 
 
