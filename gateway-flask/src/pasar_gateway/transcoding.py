@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, NoReturn, cast
 
+import orjson
 from google.protobuf import descriptor, json_format, message, message_factory
 from werkzeug.datastructures import Headers, MultiDict
 
@@ -424,5 +425,50 @@ def response_document(binding: HttpBinding, response: message.Message) -> Any:
     return message_json(response).get(field.json_name)
 
 
+# orjson hands these to `default` (which refuses them, so the standard library writes them):
+# subclasses of str, int, dict and list, dataclasses and datetimes, which json.dumps writes
+# differently or refuses.
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+)
+# Where orjson's floats differ from repr's: NaN and infinities as null (a value, not text in
+# a string), and magnitudes from 1e-5 down to 1e-9 as 0.00001... or 1e-7 (repr writes 1e-05
+# and 1e-07). The patterns are searched only when a plain substring search finds a hint.
+_NULL_VALUE = re.compile(rb"(?:\A|[:,\[])null(?:\Z|[,\]}])")
+_SHORT_NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-[1-9](?![0-9])")
+
+
 def dumps(document: Any) -> bytes:
+    """The compact UTF-8 JSON of document: byte for byte what
+    ``json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()`` writes,
+    through orjson, several times faster (the gateway's and the bench monolith's encoder).
+
+    Whatever orjson would write differently goes to the standard library instead: keys that
+    are not strings and integers beyond 64 bits (orjson refuses them), subclasses of the
+    JSON types, and floats orjson writes in another form (seen in its output; text that
+    merely looks like one costs the slower path, never a different answer).
+    """
+    try:
+        encoded = orjson.dumps(document, default=_refuse, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _standard_dumps(document)
+    if _may_differ(encoded):
+        return _standard_dumps(document)
+    return encoded
+
+
+def _may_differ(encoded: bytes) -> bool:
+    """Whether orjson's output may hold a float that json.dumps writes otherwise."""
+    return (
+        (b"null" in encoded and _NULL_VALUE.search(encoded) is not None)
+        or b"0.0000" in encoded
+        or (b"e-" in encoded and _SHORT_NEGATIVE_EXPONENT.search(encoded) is not None)
+    )
+
+
+def _refuse(value: Any) -> NoReturn:
+    raise TypeError(type(value).__name__)
+
+
+def _standard_dumps(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
