@@ -6,3 +6,8 @@ service owns the order, drives both steps, undoes them when a later one fails, f
 the payment's events to mark the order paid or closed, and sends the order's e-mails
 through an outbox, so that a crash or an outage of any peer delays work but never loses it.
 """
+
+from pasar_kit.deferred_imports import defer_mysql_rsa_support
+
+# Before peewee imports PyMySQL, which would import its RSA password exchange (cryptography).
+defer_mysql_rsa_support()

@@ -7,3 +7,8 @@ refunds of paid payments, and the durable log of payment events that the order s
 follows from its own cursor. A payment becomes PAID at most once, whatever the provider
 repeats or retries, and its refunds never add up to more than its total.
 """
+
+from pasar_kit.deferred_imports import defer_mysql_rsa_support
+
+# Before peewee imports PyMySQL, which would import its RSA password exchange (cryptography).
+defer_mysql_rsa_support()

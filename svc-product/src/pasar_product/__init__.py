@@ -6,3 +6,8 @@ they wait for payment. The storefront reads the catalog through the gateway; the
 service reads prices and reserves, commits or releases stock; administrators change the
 catalog with a bearer token. Stock never goes below zero, whatever the concurrency.
 """
+
+from pasar_kit.deferred_imports import defer_mysql_rsa_support
+
+# Before peewee imports PyMySQL, which would import its RSA password exchange (cryptography).
+defer_mysql_rsa_support()

@@ -25,7 +25,6 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import peewee
-from peewee_migrate import Router
 from playhouse.pool import PooledMySQLDatabase, PooledSqliteDatabase
 
 log = logging.getLogger(__name__)
@@ -348,6 +347,9 @@ def migrate(database: peewee.Database, migrations_dir: Path) -> list[str]:
     A fresh database and an existing one reach the same schema. Safe to run from several
     instances at once.
     """
+    # Imported here: a process started with --no-migrate never needs peewee-migrate.
+    from peewee_migrate import Router  # noqa: PLC0415
+
     _STEPS_LOG.addFilter(_STEPS_AT_DEBUG)  # adding the same filter again changes nothing
     with database.connection_context(), _migration_lock(database):
         router = Router(database, migrate_dir=migrations_dir, logger=_STEPS_LOG)

@@ -1,0 +1,62 @@
+"""Deferred modules: absent until first used, then the real ones, from any thread."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+PASSWORD, SALT = b"s3cret", b"0123456789abcdefghij"
+
+
+def run_python(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_pymysql_imports_without_the_rsa_library_and_its_rsa_exchange_still_works_from_many_threads() -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    output = run_python(
+        f"""
+        import sys
+        from concurrent.futures import ThreadPoolExecutor
+        from pasar_kit.deferred_imports import defer_mysql_rsa_support, MYSQL_RSA_MODULES
+        assert defer_mysql_rsa_support() == list(MYSQL_RSA_MODULES)
+        import peewee, pymysql
+        print("cryptography.hazmat.bindings._rust" in sys.modules)
+        from pymysql import _auth
+        seal = lambda _: _auth.sha2_rsa_encrypt({PASSWORD!r}, {SALT!r}, {pem!r})
+        with ThreadPoolExecutor(8) as pool:  # the first use, from eight threads at once
+            sealed = list(pool.map(seal, range(8)))
+        for message in sealed:
+            print(message.hex())
+        """
+    )
+    loaded, *sealed = output.splitlines()
+    assert loaded == "False"
+    expected = bytes(byte ^ SALT[i % len(SALT)] for i, byte in enumerate(PASSWORD + b"\0"))
+    oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+    assert [key.decrypt(bytes.fromhex(message), oaep) for message in sealed] == [expected] * 8
+
+
+def test_only_installed_modules_not_yet_imported_are_deferred() -> None:
+    output = run_python(
+        """
+        import json
+        from pasar_kit.deferred_imports import defer_modules, is_deferred
+        print(defer_modules(("json", "no_such_package.module", "email.mime.text")))
+        print(is_deferred("email.mime.text"))
+        from email.mime.text import MIMEText
+        print(MIMEText("x").get_content_type(), is_deferred("email.mime.text"))
+        """
+    )
+    assert output.splitlines() == ["['email.mime.text']", "True", "text/plain False"]
