@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -241,3 +244,30 @@ def test_a_partial_update_is_told_by_its_field_mask_and_its_resource_field() -> 
     assert partial_update_resource(admin_pb2.UpdatePackageRequest.DESCRIPTOR) == "package"
     assert partial_update_resource(admin_pb2.CreatePackageRequest.DESCRIPTOR) is None
     assert partial_update_resource(product_service_pb2.ListProductsRequest.DESCRIPTOR) is None
+
+
+def test_validation_uses_protovalidates_own_validator_not_a_second_one() -> None:
+    """Each Validator compiles and keeps every message's rules: protovalidate makes one at
+    import for its module functions, and the pipeline used to make another."""
+    script = """
+        import protovalidate
+        made = []
+        real = protovalidate.Validator
+        protovalidate.Validator = lambda *a, **k: made.append(1) or real(*a, **k)
+        from pasar.product.v1 import product_service_pb2
+        from pasar_kit.errors import InvalidArgument
+        from pasar_kit.pipeline import validate
+        validate(product_service_pb2.GetProductRequest(id="pulsa"))
+        try:
+            validate(product_service_pb2.GetProductRequest(id=""))
+        except InvalidArgument as refused:
+            print(refused.field_violations[0][0], len(made))
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "id 0"), result.stderr

@@ -14,6 +14,7 @@ import contextvars
 import json
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -61,12 +62,16 @@ class _ContextFilter(logging.Filter):
         return True
 
 
+# One encoder for every line: json.dumps with options builds a new one at each call.
+_JSON_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON object per line."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": _utc_time(record.created),
             "level": record.levelname.lower(),
             "service": getattr(record, "service", ""),
             "logger": record.name,
@@ -82,7 +87,31 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return _JSON_ENCODER.encode(entry)
+
+
+class _SecondCache(threading.local):
+    """The last whole second a thread formatted, and its text up to the seconds."""
+
+    second = -1
+    text = ""
+
+
+_seconds = _SecondCache()
+
+
+def _utc_time(created: float) -> str:
+    """created in UTC to the millisecond, as datetime.isoformat(timespec="milliseconds")
+    writes it; each second's date and time is formatted once per thread (a service logs a
+    line per call)."""
+    second = int(created)
+    microsecond = round((created - second) * 1_000_000)  # datetime's rounding, half to even
+    if microsecond == 1_000_000:
+        second, microsecond = second + 1, 0
+    if second != _seconds.second:
+        _seconds.second = second
+        _seconds.text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{_seconds.text}.{microsecond // 1000:03d}+00:00"
 
 
 class TextFormatter(logging.Formatter):
@@ -104,6 +133,9 @@ class TextFormatter(logging.Formatter):
 
 def configure_logging(service: str, level: str = "info", log_format: str = "json") -> None:
     """Sends every log record of the process to stdout, as JSON lines or readable text."""
+    # No record looks its caller's file and line up (findCaller walks the stack at every
+    # line): no formatter here prints them. The logging HOWTO's "Optimization" names this.
+    logging._srcfile = None
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(_ContextFilter(service))

@@ -30,8 +30,8 @@ wrapper, which matters at the request rates the benchmarks measure.
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn, cast
 
@@ -44,7 +44,7 @@ from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar_kit import database as db
 from pasar_kit.callers import CallerGate, InternalCallers
 from pasar_kit.errors import Aborted, InvalidArgument, ServiceError, Unavailable
-from pasar_kit.logs import REQUEST_ID_METADATA, request_context
+from pasar_kit.logs import REQUEST_ID_METADATA, request_id_var
 from pasar_kit.partial_updates import violations_in_scope
 from pasar_kit.telemetry import REQUEST_ID_ATTRIBUTE, annotate, record_rpc_status
 
@@ -54,7 +54,6 @@ log = logging.getLogger("pasar.rpc")
 # health checks and reflection pass through untouched.
 CONTRACT_METHOD_PREFIX = "/pasar."
 PEER_FAILURES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
-_validator = protovalidate.Validator()
 
 
 def field_path(violation: protovalidate.Violation) -> str:
@@ -73,7 +72,9 @@ def validate(request: message.Message) -> None:
 
     A partial update counts only the rules of the fields its mask names.
     """
-    violations = violations_in_scope(request, _validator.collect_violations(request))
+    # protovalidate's own shared Validator: a second one would compile and keep every
+    # message's rules a second time (about 2 MB in a service).
+    violations = violations_in_scope(request, protovalidate.collect_violations(request))
     if not violations:
         return
     fields = [(field_path(v) or request.DESCRIPTOR.name, v.proto.message) for v in violations]
@@ -85,7 +86,7 @@ def _request_id(context: grpc.ServicerContext) -> str:
     for key, value in context.invocation_metadata():
         if key == REQUEST_ID_METADATA and isinstance(value, str) and 0 < len(value) <= 128:
             return value
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 32 hex digits as uuid4().hex, for a fraction of its cost
 
 
 def _call_request_id(context: grpc.ServicerContext) -> str:
@@ -136,18 +137,21 @@ class CallPipeline(grpc.ServerInterceptor):
         self, method: str, behaviour: Callable[[Any, grpc.ServicerContext], Any]
     ) -> Callable[..., Any]:
         def handle(request: message.Message, context: grpc.ServicerContext) -> Any:
-            with request_context(_call_request_id(context)):
-                started = time.perf_counter()
-                try:
-                    self._before(method, request, context)
-                    if self.database is None:
-                        return behaviour(request, context)
-                    with self.database.connection_context():
-                        return behaviour(request, context)
-                except Exception as error:  # every failure becomes a status
-                    _abort(error, context)
-                finally:
-                    _log_call(method, context, started)
+            # The request id is set and reset here rather than through logs.request_context:
+            # one generator less per call.
+            request_id = request_id_var.set(_call_request_id(context))
+            started = time.perf_counter()
+            try:
+                self._before(method, request, context)
+                if self.database is None:
+                    return behaviour(request, context)
+                with self.database.connection_context():
+                    return behaviour(request, context)
+            except Exception as error:  # every failure becomes a status
+                _abort(error, context)
+            finally:
+                _log_call(method, context, started)
+                request_id_var.reset(request_id)
 
         return handle
 
@@ -155,15 +159,16 @@ class CallPipeline(grpc.ServerInterceptor):
         self, method: str, behaviour: Callable[[Any, grpc.ServicerContext], Iterator[Any]]
     ) -> Callable[..., Iterator[Any]]:
         def handle(request: message.Message, context: grpc.ServicerContext) -> Iterator[Any]:
-            with request_context(_call_request_id(context)):
-                started = time.perf_counter()
-                try:
-                    self._before(method, request, context)
-                    yield from behaviour(request, context)
-                except Exception as error:  # every failure becomes a status
-                    _abort(error, context)
-                finally:
-                    _log_call(method, context, started)
+            request_id = request_id_var.set(_call_request_id(context))
+            started = time.perf_counter()
+            try:
+                self._before(method, request, context)
+                yield from behaviour(request, context)
+            except Exception as error:  # every failure becomes a status
+                _abort(error, context)
+            finally:
+                _log_call(method, context, started)
+                request_id_var.reset(request_id)
 
         return handle
 
@@ -240,6 +245,8 @@ def _status_code(context: grpc.ServicerContext) -> grpc.StatusCode | None:
 
 
 def _log_call(method: str, context: grpc.ServicerContext, started: float) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return  # nothing to build (PASAR_LOG_LEVEL=warning and above)
     code = _status_code(context) or (grpc.StatusCode.OK if context.is_active() else grpc.StatusCode.CANCELLED)
     log.info(
         "rpc",
