@@ -3,7 +3,10 @@
 ``assemble`` wires the service once: one channel per peer, the checkout, the settlement
 of payments, and the background tasks the server runs beside the RPCs (the payment- and
 fulfillment-event consumers, the e-mail, reservation, fulfillment and refund dispatchers,
-the sweeper).
+the sweeper). The consumers and the sweeper are each one loop over the whole service: they
+run in the one process holding their lease (pasar_kit.leases), whatever the number of
+worker processes and instances. The dispatchers claim their rows one by one and run in
+every process, so that a doorbell rung by a change wakes the process that queued the work.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
 from pasar_kit.background import Doorbell, loop_task
 from pasar_kit.cli import ServiceCli, open_service_database
 from pasar_kit.config import ConfigError, Env
+from pasar_kit.leases import leased
 from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 from pasar_order.checkout import Checkout
 from pasar_order.config import DEFAULT_DATABASE_URL, Settings
@@ -50,8 +54,8 @@ ORDER_SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"]
 # The pool's connections beside one per RPC worker (open_service_database): one each for
 # the threads that hold at most one while they work (the health probe, the payment- and
 # fulfillment-event consumers, the mail, reservation, fulfillment and refund dispatchers,
-# the sweeper, a metrics scrape), and a spare.
-BACKGROUND_CONNECTIONS = 10
+# the sweeper, the three keepers of those jobs' leases, a metrics scrape), and a spare.
+BACKGROUND_CONNECTIONS = 13
 
 
 @dataclass
@@ -130,13 +134,18 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
         return loop_task(name, connected_round, interval, doorbell)
 
     tasks: Sequence[Callable[[threading.Event], None]] = [
-        consumer.run,
-        fulfillment_consumer.run,
+        leased("payment-events", consumer.run, database, background.job_lease),
+        leased("fulfillment-events", fulfillment_consumer.run, database, background.job_lease),
         loop("mail-outbox", mail.run_due, background.poll_seconds, doorbells.mail),
         loop("reservation-steps", reservations.run_due, background.poll_seconds, doorbells.reservations),
         loop("fulfillment-requests", fulfillments.run_due, background.poll_seconds, doorbells.fulfillments),
         loop("refunds", refunds.run_due, background.poll_seconds, doorbells.refunds),
-        loop("sweeper", sweeper.sweep, background.sweep_seconds),
+        leased(
+            "sweeper",
+            loop("sweeper", sweeper.sweep, background.sweep_seconds),
+            database,
+            background.job_lease,
+        ),
     ]
     servicer = OrderServicer(checkout, settler, lookup)
     registration = ServiceRegistration(
