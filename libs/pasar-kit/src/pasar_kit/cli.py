@@ -7,6 +7,9 @@ connections are instrumented, and flushed at exit;
 several instances does. A service adds its own commands (the catalog's ``load-demo``,
 ``load-synthetic --products N``) as :class:`ExtraCommand`, options included: the kit parses
 the whole command line, so no service reads argv before it.
+With ``PASAR_GRPC_PROCESSES`` above 1, ``serve`` reads and checks every setting, migrates,
+and then supervises that many forked workers serving one port (:mod:`pasar_kit.processes`);
+the workers trace, and this process serves the metrics of all.
 Every expected start-up failure ends the process with status 2 and one line on stderr
 naming its cause: a setting (named by its variable), a database that cannot be opened,
 reached or migrated (named by its URL, the password masked), an address that cannot be
@@ -17,10 +20,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -29,11 +34,26 @@ import peewee
 
 from pasar_kit import database as db
 from pasar_kit.config import ConfigError, Env
-from pasar_kit.listen import ListenError
+from pasar_kit.listen import ListenError, claim_address
 from pasar_kit.logs import configure_logging
 from pasar_kit.memory import limit_malloc_arenas
-from pasar_kit.server import DEFAULT_WORKERS, GrpcServer, ServerSettings, run_until_terminated, worker_threads
-from pasar_kit.telemetry import configure_tracing, shutdown_tracing
+from pasar_kit.metrics_listener import (
+    MetricsListener,
+    forget_process,
+    remove_figures_folder,
+    serve_shared_metrics,
+    share_figures_folder,
+)
+from pasar_kit.processes import STARTUP_FAILURE, Supervisor
+from pasar_kit.server import (
+    DEFAULT_WORKERS,
+    GrpcServer,
+    ServerSettings,
+    grpc_processes,
+    run_until_terminated,
+    worker_threads,
+)
+from pasar_kit.telemetry import check_tracing_config, configure_tracing, shutdown_tracing
 
 if TYPE_CHECKING:
     from prometheus_client.registry import Collector
@@ -130,24 +150,28 @@ class ServiceCli(Generic[Settings]):
         args = parser.parse_args(argv)
         command: str = args.command or "serve"
         try:
-            self._run(command, Env(), args)
+            return self._run(command, Env(), args)
         except EXPECTED_FAILURES as error:
             print(f"pasar-{self.name}: {one_line(error)}", file=sys.stderr)
-            return 2
-        return 0
+            return STARTUP_FAILURE
 
-    def _run(self, command: str, env: Env, args: argparse.Namespace) -> None:
+    def _run(self, command: str, env: Env, args: argparse.Namespace) -> int:
         configure_logging(
             f"svc-{self.name}",
             env.string("PASAR_LOG_LEVEL", "info"),
             env.string("PASAR_LOG_FORMAT", "json"),
         )
+        if command == "serve":
+            processes = grpc_processes(env)
+            if processes > 1:
+                return self._serve_in_processes(env, args, processes)
         # Before the database opens: the driver's instrumentation wraps connections made later.
         configure_tracing(f"svc-{self.name}", env)
         try:
             self._run_traced(command, env, args)
         finally:
             shutdown_tracing()  # exports the last spans (after SIGTERM too: serving ended first)
+        return 0
 
     def _run_traced(self, command: str, env: Env, args: argparse.Namespace) -> None:
         migrate = not getattr(args, "no_migrate", False)
@@ -175,6 +199,101 @@ class ServiceCli(Generic[Settings]):
             # Closed connections leave SQLite's write-ahead log folded into the database file,
             # so a file copied after the command (the benchmarks' catalogs) holds all its rows.
             db.close_pool(database)
+
+    def _serve_in_processes(self, env: Env, args: argparse.Namespace, processes: int) -> int:
+        """serve with forked workers (pasar_kit.processes): every setting is checked and the
+        database migrated here, and the address claimed, before the first fork; this process
+        serves the metrics of all (and the service's database figures, read once) and traces
+        nothing itself."""
+        check_tracing_config(env)
+        with database_step(env, None, "cannot open the database"):
+            database = self.open_database(env)
+        try:
+            settings = self.read_settings(env)
+            if not args.no_migrate:
+                with database_step(env, database, "cannot connect to the database"):
+                    db.ping(database)
+                with database_step(env, database, "cannot migrate the database"):
+                    db.migrate(database, self.migrations_dir)
+        finally:
+            db.close_pool(database)  # no connection may cross the fork
+        server = settings.server
+        claim = claim_address(server.listen_address)  # held until exit; the workers bind beside it
+        figures_folder = None
+        listener: MetricsListener | None = None
+        try:
+            fork_turn = threading.Lock()
+            if server.metrics_address is not None:
+                figures_folder = share_figures_folder(f"pasar-{self.name}-metrics-")
+                listener = self._serve_metrics(env, settings, server.metrics_address, fork_turn)
+            worker_server = replace(
+                server,
+                share_port_with_siblings=True,
+                metrics_address=None,
+                metrics_for_supervisor=listener is not None,
+            )
+            inherited = [claim, *([listener.server.socket] if listener else [])]
+            supervisor = Supervisor(
+                processes,
+                lambda: self._serve_as_worker(env, settings, worker_server, inherited),
+                fork_turn=fork_turn,
+                on_exit=forget_process if listener else lambda _pid: None,
+            )
+            workers = supervisor.start()
+            log.info(
+                "serving",
+                extra={
+                    "address": server.listen_address,
+                    "processes": processes,
+                    "pids": workers,
+                    "metrics_address": listener.address if listener else "off",
+                },
+            )
+            status = supervisor.wait()
+            log.info("stopped", extra={"status": status})
+            return status
+        finally:
+            if listener is not None:
+                listener.close()
+            claim.close()
+            if figures_folder is not None:
+                remove_figures_folder(figures_folder)
+
+    def _serve_metrics(
+        self, env: Env, settings: Settings, address: str, fork_turn: threading.Lock
+    ) -> MetricsListener:
+        """Every worker's figures, and the service's own read once per scrape on a connection
+        of this process opened for it (pasar_kit.metrics.ScrapeConnection)."""
+        from pasar_kit.metrics import ScrapeConnection  # noqa: PLC0415 - after the folder is set
+
+        with database_step(env, None, "cannot open the database"):
+            database = self.open_database(env)
+        own = ScrapeConnection(self.figures(settings, database), database, fork_turn)
+        return serve_shared_metrics(address, [own])
+
+    def _serve_as_worker(
+        self, env: Env, settings: Settings, server: ServerSettings, inherited: Sequence[socket.socket]
+    ) -> int:
+        """A forked worker's life: its own tracing, database pool and server; returns its exit
+        status (STARTUP_FAILURE and one line on stderr for an expected start-up failure)."""
+        for copy in inherited:
+            copy.close()  # the supervisor's sockets: its copies stay open
+        try:
+            configure_tracing(f"svc-{self.name}", env)  # after the fork: no thread crosses one
+            with database_step(env, None, "cannot open the database"):
+                database = self.open_database(env)
+            try:
+                built = self.build_server(settings, database, server)
+                limit_malloc_arenas()
+                run_until_terminated(built)
+            finally:
+                db.close_pool(database)
+        except EXPECTED_FAILURES as error:
+            print(f"pasar-{self.name}: {one_line(error)}", file=sys.stderr)
+            return STARTUP_FAILURE
+        finally:
+            shutdown_tracing()
+        return 0
 
 
 @contextmanager

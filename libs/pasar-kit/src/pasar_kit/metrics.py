@@ -37,16 +37,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 import peewee
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from pasar_kit.database import CountedPool
+from pasar_kit.database import CountedPool, close_pool
 
 log = logging.getLogger(__name__)
 
@@ -73,28 +73,54 @@ GO_CODE_NAMES = {
 # How long a scrape waits for another scrape's database read before it goes without those
 # figures (Prometheus's own scrape timeout is 10 s by default).
 SCRAPE_WAIT_SECONDS = 5.0
+# How often a forked worker copies its pool's figures to the shared folder.
+POOL_COPY_SECONDS = 1.0
 # Prometheus's Go client's DefBuckets, which go-grpc-middleware's histogram uses by default.
 HANDLING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class ServiceMetrics:
-    """One service's registry: RED of its server, its pool (if given), its own collectors."""
+    """One service's registry: RED of its server, its pool (if given), its own collectors.
 
-    def __init__(self, database: peewee.Database | None = None) -> None:
+    for_supervisor (a forked worker's, pasar_kit.processes): RED and the pool's figures are
+    written to prometheus-client's multiprocess folder, under the same names, for the
+    supervisor to serve every worker's added up; nothing is served from here, and the
+    service's own collectors are the supervisor's (collected once, not once per worker)."""
+
+    def __init__(self, database: peewee.Database | None = None, *, for_supervisor: bool = False) -> None:
         self.registry = CollectorRegistry()
-        self._red = _RedMetrics()
-        self.registry.register(self._red)
+        self.for_supervisor = for_supervisor
         pool: object = database  # peewee is untyped: mypy would find no overlap with CountedPool
-        if isinstance(pool, CountedPool):
-            self.registry.register(DatabasePoolCollector(pool))
+        self._pool = pool if isinstance(pool, CountedPool) else None
+        self._red: _RedFigures
+        if for_supervisor:
+            self._red = _SharedRedMetrics()
+        else:
+            self._red = red = _RedMetrics()
+            self.registry.register(red)
+            if self._pool is not None:
+                self.registry.register(DatabasePoolCollector(self._pool))
 
     def server_interceptor(self) -> grpc.ServerInterceptor:
         """The RED interceptor; GrpcServer puts it right after the tracing one."""
         return RedInterceptor(self._red)
 
     def register(self, collector: Collector) -> None:
-        """Adds a scrape-time collector of the service's own figures (see the module docstring)."""
-        self.registry.register(_Guarded(collector))
+        """Adds a scrape-time collector of the service's own figures (see the module docstring);
+        a worker's are collected by its supervisor instead."""
+        if not self.for_supervisor:
+            self.registry.register(guarded(collector))
+
+    def background(self) -> list[Callable[[threading.Event], None]]:
+        """What runs beside the server: a worker's pool figures copied to the shared folder."""
+        if self.for_supervisor and self._pool is not None:
+            return [_SharedPoolFigures(self._pool).copy_until]
+        return []
+
+
+def guarded(collector: Collector) -> Collector:
+    """collector, whose failure costs its own figures of one scrape and nothing else."""
+    return _Guarded(collector)
 
 
 class _Guarded(Collector):
@@ -140,6 +166,30 @@ class DatabaseFigures(Collector, abc.ABC):
         """The figures, read on the connection collect holds."""
 
     def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+
+class ScrapeConnection(Collector):
+    """collectors (DatabaseFigures on database) read on a connection opened for one scrape and
+    closed after it, holding turn all along: a supervisor, which forks its workers under the
+    same turn, never forks while a connection is open (a forked copy would share its socket)."""
+
+    def __init__(
+        self, collectors: Iterable[Collector], database: peewee.Database, turn: threading.Lock
+    ) -> None:
+        self.collectors = [guarded(collector) for collector in collectors]
+        self.database = database
+        self.turn = turn
+
+    def collect(self) -> Iterator[Any]:
+        with self.turn:
+            try:
+                figures = [metric for collector in self.collectors for metric in collector.collect()]
+            finally:
+                close_pool(self.database)
+        yield from figures
+
+    def describe(self) -> Iterator[Any]:
         return iter(())
 
 
@@ -221,6 +271,107 @@ class _RedMetrics(Collector):
         return iter(())
 
 
+class _RedFigures(Protocol):
+    def of(self, grpc_type: str, full_method: str) -> _MethodRecorder: ...
+
+
+class _MethodRecorder(Protocol):
+    def start(self) -> None: ...
+
+    def finished(self, code: grpc.StatusCode, seconds: float) -> None: ...
+
+
+class _SharedRedMetrics:
+    """RED in prometheus-client's own Counter and Histogram, which write to the multiprocess
+    folder (PROMETHEUS_MULTIPROC_DIR, set by the supervisor before prometheus-client was
+    imported), under the names _RedMetrics gives its families."""
+
+    def __init__(self) -> None:
+        labels = ["grpc_type", "grpc_service", "grpc_method"]
+        self.started = Counter(
+            "grpc_server_started", "Total number of RPCs started on the server.", labels, registry=None
+        )
+        self.handled = Counter(
+            "grpc_server_handled",
+            "Total number of RPCs completed on the server, regardless of success or failure.",
+            [*labels, "grpc_code"],
+            registry=None,
+        )
+        self.handling = Histogram(
+            "grpc_server_handling_seconds",
+            "Histogram of response latency (seconds) of gRPC that had been application-level handled"
+            " by the server.",
+            labels,
+            registry=None,
+            buckets=HANDLING_BUCKETS,
+        )
+        self._methods: dict[tuple[str, str], _SharedMethodFigures] = {}
+        self._lock = threading.Lock()
+
+    def of(self, grpc_type: str, full_method: str) -> _SharedMethodFigures:
+        key = (grpc_type, full_method)
+        figures = self._methods.get(key)
+        if figures is None:
+            service, _, method = full_method.lstrip("/").partition("/")
+            with self._lock:
+                figures = self._methods.setdefault(
+                    key, _SharedMethodFigures(self, (grpc_type, service, method))
+                )
+        return figures
+
+
+class _SharedMethodFigures:
+    """One method's figures in the shared folder."""
+
+    def __init__(self, red: _SharedRedMetrics, labels: tuple[str, str, str]) -> None:
+        self._labels = labels
+        self._handled_of = red.handled
+        self._started = red.started.labels(*labels)
+        self._handling = red.handling.labels(*labels)
+        self._handled: dict[str, Counter] = {}
+
+    def start(self) -> None:
+        self._started.inc()
+
+    def finished(self, code: grpc.StatusCode, seconds: float) -> None:
+        name = GO_CODE_NAMES.get(code, "Unknown")
+        handled = self._handled.get(name)
+        if handled is None:
+            handled = self._handled.setdefault(name, self._handled_of.labels(*self._labels, name))
+        handled.inc()
+        self._handling.observe(seconds)
+
+
+class _SharedPoolFigures:
+    """A worker's pool figures, copied every POOL_COPY_SECONDS to the shared folder, where the
+    supervisor adds up those of the workers alive (a replaced worker's are dropped with it)."""
+
+    def __init__(self, pool: CountedPool) -> None:
+        self.pool = pool
+        self.connections = Gauge(
+            "pasar_db_connections",
+            "Connections of the database pool: in_use (held by a call or task) or idle (open, waiting).",
+            ["state"],
+            registry=None,
+            multiprocess_mode="livesum",
+        )
+        self.maximum = Gauge(
+            "pasar_db_connections_max",
+            "The most connections the pool opens.",
+            registry=None,
+            multiprocess_mode="livesum",
+        )
+
+    def copy_until(self, stopping: threading.Event) -> None:
+        while True:
+            figures = self.pool.pool_figures()
+            self.connections.labels("in_use").set(figures.in_use)
+            self.connections.labels("idle").set(figures.idle)
+            self.maximum.set(figures.maximum)
+            if stopping.wait(POOL_COPY_SECONDS):
+                return
+
+
 @dataclass(frozen=True)
 class _Snapshot:
     started: int
@@ -260,7 +411,7 @@ class _MethodFigures:
 class RedInterceptor(grpc.ServerInterceptor):
     """Counts and times every call the server handles (go-grpc-middleware's server metrics)."""
 
-    def __init__(self, red: _RedMetrics) -> None:
+    def __init__(self, red: _RedFigures) -> None:
         self._red = red
 
     def intercept_service(
@@ -298,7 +449,7 @@ class RedInterceptor(grpc.ServerInterceptor):
 
 
 def _counted(
-    behaviour: Callable[[Any, grpc.ServicerContext], Any], figures: _MethodFigures
+    behaviour: Callable[[Any, grpc.ServicerContext], Any], figures: _MethodRecorder
 ) -> Callable[..., Any]:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         figures.start()
@@ -315,7 +466,7 @@ def _counted(
 
 
 def _streamed(
-    behaviour: Callable[[Any, grpc.ServicerContext], Iterator[Any]], figures: _MethodFigures
+    behaviour: Callable[[Any, grpc.ServicerContext], Iterator[Any]], figures: _MethodRecorder
 ) -> Callable[..., Iterator[Any]]:
     def handle(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         figures.start()

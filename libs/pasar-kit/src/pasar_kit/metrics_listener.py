@@ -10,8 +10,14 @@ prometheus-client is first imported, after the gateway has set its folder.
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import tempfile
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
 
@@ -20,10 +26,13 @@ from pasar_kit.listen import ListenAddress, ListenError
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
+    from prometheus_client.registry import Collector
 
 METRICS_ADDRESS = "PASAR_METRICS_ADDRESS"
 DEFAULT_METRICS_ADDRESS = "127.0.0.1:0"
 OFF = ("off", "none", "")
+# prometheus-client's multiprocess mode: where each process writes its figures.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def metrics_address(env: Env, default: str = DEFAULT_METRICS_ADDRESS) -> str | None:
@@ -70,3 +79,38 @@ def serve_metrics(address: str, registry: CollectorRegistry) -> MetricsListener:
             f"{METRICS_ADDRESS}: cannot listen on {address}: {error.strerror or error}"
         ) from None
     return MetricsListener(server, thread)
+
+
+def share_figures_folder(prefix: str) -> Path:
+    """A private folder, named in the environment, where the processes forked from now on
+    write their figures (prometheus-client's multiprocess mode, which it decides when it is
+    first imported: so before that). remove_figures_folder removes it."""
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus-client was imported before its multiprocess folder was set")
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ[MULTIPROCESS_DIR] = str(folder)
+    return folder
+
+
+def remove_figures_folder(folder: Path) -> None:
+    os.environ.pop(MULTIPROCESS_DIR, None)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def serve_shared_metrics(address: str, collectors: Iterable[Collector]) -> MetricsListener:
+    """Every process's figures in the shared folder, added up, and collectors' own."""
+    from prometheus_client import CollectorRegistry  # noqa: PLC0415 - after the folder is set
+    from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415 - likewise
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    for collector in collectors:
+        registry.register(collector)
+    return serve_metrics(address, registry)
+
+
+def forget_process(pid: int) -> None:
+    """Drops the gauges of a process that has exited (its counts stay in the totals)."""
+    from prometheus_client import multiprocess  # noqa: PLC0415 - after the folder is set
+
+    multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

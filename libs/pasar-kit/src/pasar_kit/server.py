@@ -18,6 +18,8 @@ that share one port on purpose are switched on by ``ServerSettings.share_port_wi
 from __future__ import annotations
 
 import logging
+import math
+import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -113,11 +115,13 @@ class ServerSettings:
     health_probe_seconds: float = 2.0
     fault_delay_seconds: float = 0.0
     tls: ServerTls | None = None
-    # The one switch for processes that share a port on purpose (forked workers of one
-    # service, a later change): it sets SO_REUSEPORT, and the kernel spreads connections
-    # over every process bound to the port. Nothing sets it yet; until then an address
-    # in use is a start-up error.
+    # The one switch for processes that share a port on purpose (the forked workers of one
+    # service, pasar_kit.processes): it sets SO_REUSEPORT, and the kernel spreads connections
+    # over every process bound to the port. Otherwise an address in use is a start-up error.
     share_port_with_siblings: bool = False
+    # A forked worker's: its figures go to prometheus-client's multiprocess folder, and its
+    # supervisor serves every worker's on one listener (metrics_address is then None here).
+    metrics_for_supervisor: bool = False
     # PASAR_TEST_DEFECT: a deliberate defect for the conformance kit's mutation check
     # (pasar_kit.defects); refused in production.
     test_defect: str | None = None
@@ -150,6 +154,53 @@ class ServerSettings:
 def worker_threads(env: Env, default: int = DEFAULT_WORKERS) -> int:
     """PASAR_GRPC_WORKERS: the threads that serve calls, each holding at most one connection."""
     return env.integer("PASAR_GRPC_WORKERS", default, minimum=1)
+
+
+PROCESSES = "PASAR_GRPC_PROCESSES"
+# One process, no supervisor: the behaviour before PASAR_GRPC_PROCESSES existed.
+DEFAULT_PROCESSES = 1
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def grpc_processes(env: Env, cgroup_root: Path = CGROUP_ROOT) -> int:
+    """PASAR_GRPC_PROCESSES: how many worker processes serve the port (pasar_kit.processes);
+    ``auto`` is the CPUs this process may use (usable_cpus)."""
+    value = env.string(PROCESSES, str(DEFAULT_PROCESSES)).strip()
+    if value.lower() == "auto":
+        return usable_cpus(cgroup_root)
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise ConfigError(f"{PROCESSES} must be a positive whole number or 'auto', not {value!r}")
+    return int(value)
+
+
+def usable_cpus(cgroup_root: Path = CGROUP_ROOT) -> int:
+    """The CPUs the scheduler lets this process run on, capped by its cgroup v2 CPU quota
+    (a container's CPU limit: ``cpu.max`` holds "quota period", or "max" when none)."""
+    cpus = len(os.sched_getaffinity(0))
+    quota = _cgroup_cpu_quota(cgroup_root)
+    return max(1, min(cpus, math.ceil(quota))) if quota is not None else cpus
+
+
+def _cgroup_cpu_quota(cgroup_root: Path) -> float | None:
+    """The quota of this process's own cgroup (from /proc/self/cgroup), else of the root one
+    (a container sees its own cgroup as the root); None when there is none or no cgroup v2."""
+    candidates = [cgroup_root / "cpu.max"]
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            if line.startswith("0::/") and line != "0::/":
+                candidates.insert(0, cgroup_root / line[len("0::/") :] / "cpu.max")
+    except OSError:
+        pass
+    for path in candidates:
+        try:
+            quota, _, period = path.read_text().partition(" ")
+        except OSError:
+            continue
+        try:
+            return int(quota) / int(period)
+        except ValueError:  # "max": no quota
+            return None
+    return None
 
 
 def _readable_file(name: str, value: str) -> Path:
@@ -192,10 +243,10 @@ class GrpcServer:
         self.database = database
         self.metrics: ServiceMetrics | None = None
         self._metrics_listener: MetricsListener | None = None
-        if settings.metrics_address is not None:
+        if settings.metrics_address is not None or settings.metrics_for_supervisor:
             from pasar_kit.metrics import ServiceMetrics  # noqa: PLC0415 - prometheus only when on
 
-            self.metrics = ServiceMetrics(database)
+            self.metrics = ServiceMetrics(database, for_supervisor=settings.metrics_for_supervisor)
             for collector in collectors:
                 self.metrics.register(collector)
         self.health = health.HealthServicer(experimental_non_blocking=True)
@@ -226,6 +277,8 @@ class GrpcServer:
             self.server,
         )
         self._stopping = threading.Event()
+        if self.metrics is not None:
+            background = [*background, *self.metrics.background()]
         self._threads = [
             threading.Thread(target=self._probe_health, name="health-probe", daemon=True),
             *(threading.Thread(target=task, args=(self._stopping,), daemon=True) for task in background),
@@ -257,13 +310,19 @@ class GrpcServer:
         self.server.start()
         for thread in self._threads:
             thread.start()
+        # A worker's line names its pid, and no metrics_address: its supervisor's line does.
+        where = (
+            {"pid": os.getpid()}
+            if self.settings.metrics_for_supervisor or self.settings.share_port_with_siblings
+            else {"metrics_address": self.metrics_address or "off"}
+        )
         log.info(
             "serving",
             extra={
                 "address": self.settings.listen_address,
                 "port": self.port,
                 "services": self.service_names,
-                "metrics_address": self.metrics_address or "off",
+                **where,
             },
         )
         return self.port

@@ -8,6 +8,7 @@ tests. Output goes to a log file whose tail a failing test shows.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -65,7 +66,9 @@ def stop_processes(
     processes: Iterable[subprocess.Popen[bytes]], grace: float = 20.0, stop_signal: int = signal.SIGTERM
 ) -> None:
     """Sends stop_signal to every process still running, then SIGKILL to any still running
-    after grace seconds (one deadline for all: they stop side by side)."""
+    after grace seconds (one deadline for all: they stop side by side). A process that
+    supervises workers (PASAR_GRPC_PROCESSES) stops them itself; if it is killed, this waits
+    until they are gone too."""
     running = [process for process in processes if process.poll() is None]
     for process in running:
         process.send_signal(stop_signal)
@@ -74,15 +77,66 @@ def stop_processes(
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            kill_process(process)
 
 
-def kill_process(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL, as a crash would (no shutdown code runs), and wait for the exit."""
+def kill_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGKILL, as a crash would (no shutdown code runs), and wait for the exit, and for the
+    exit of the workers it had forked (they die with it): a restart on the same port must not
+    race them. Any still there after timeout is SIGKILLed by its pid."""
+    workers = children_of(process.pid) if process.poll() is None else []
     if process.poll() is None:
         process.kill()
     process.wait()
+    wait_until_gone(workers, timeout)
+
+
+def children_of(pid: int) -> list[ProcessId]:
+    """The processes whose parent is pid now (a supervisor's workers), from /proc."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            child = ProcessId.of(int(entry.name))
+            if child is not None and child.parent == pid:
+                children.append(child)
+    return children
+
+
+class ProcessId:
+    """A process by its pid and start time, so that a reused pid is not taken for it."""
+
+    def __init__(self, pid: int, parent: int, started: int) -> None:
+        self.pid, self.parent, self.started = pid, parent, started
+
+    @classmethod
+    def of(cls, pid: int) -> ProcessId | None:
+        """The process with pid now; None if there is none (or only a zombie)."""
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+        state, parent, started = fields[0], int(fields[1]), int(fields[19])
+        return None if state in ("Z", "X") else cls(pid, parent, started)
+
+    @property
+    def alive(self) -> bool:
+        now = ProcessId.of(self.pid)
+        return now is not None and now.started == self.started
+
+
+def wait_until_gone(processes: Iterable[ProcessId], timeout: float = 10.0) -> None:
+    """Waits until none of processes is alive; SIGKILLs those left after timeout."""
+    left = list(processes)
+    deadline = time.monotonic() + timeout
+    while left and time.monotonic() < deadline:
+        left = [process for process in left if process.alive]
+        if left:
+            time.sleep(0.05)
+    for process in left:
+        if process.alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGKILL)
 
 
 def log_tail(path: Path, lines: int = 40) -> str:

@@ -9,6 +9,7 @@ keep their channels to it. Everything the stack started is stopped by PID in ``s
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping
 from email.message import EmailMessage
@@ -62,6 +63,12 @@ QUICK_BACKGROUND_ENV: Mapping[str, Mapping[str, str]] = {
 }
 
 
+# Set in a test run's environment, the number of processes of every Python service of every
+# stack that does not say (Stack's grpc_processes).
+TEST_PROCESSES = "PASAR_TEST_GRPC_PROCESSES"
+PROCESSES = "PASAR_GRPC_PROCESSES"
+
+
 def sqlite_database_urls(folder: Path) -> dict[str, str]:
     """A SQLite database file per service under folder (created by the services' migrate)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -80,11 +87,14 @@ class Stack:
         env: Mapping[str, str] | None = None,
         component_env: Mapping[str, Mapping[str, str]] | None = None,
         jaeger: JaegerServer | None = None,
+        grpc_processes: int | None = None,
     ) -> None:
         """database_urls: one URL per service name; env: for every component;
         component_env: per component name, on top of env and QUICK_BACKGROUND_ENV;
         jaeger: tracing on in every component (the Go service and the gateway too),
-        exported to that Jaeger within a fraction of a second (JaegerServer.tracing_env)."""
+        exported to that Jaeger within a fraction of a second (JaegerServer.tracing_env);
+        grpc_processes: worker processes of every Python service (PASAR_GRPC_PROCESSES; else
+        PASAR_TEST_GRPC_PROCESSES of the test run, else what the services default to)."""
         self.base = base
         self.jaeger = jaeger
         self.database_urls = dict(database_urls)
@@ -106,6 +116,8 @@ class Stack:
             **(env or {}),
         }
         per_component = component_env or {}
+        processes = grpc_processes or os.environ.get(TEST_PROCESSES)
+        python_services = {PROCESSES: str(processes)} if processes else {}
         self.components: dict[str, ComponentProcess] = {}
         for name in STACK_COMPONENTS:
             database = {"DATABASE_URL": self._database_url(name)} if name in DATABASE_SERVICES else {}
@@ -117,6 +129,7 @@ class Stack:
                 env={
                     **common,
                     **database,
+                    **(python_services if name in SERVICES else {}),
                     **QUICK_BACKGROUND_ENV.get(name, {}),
                     **per_component.get(name, {}),
                 },
