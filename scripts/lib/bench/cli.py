@@ -49,6 +49,7 @@ from bench.scenarios import Scenario, all_scenarios, example_destinations, produ
 from bench.shop import PROCESSES_SETTING, REPO, Deployment
 from bench.stock_check import check_stock, package_stock
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
+from pasar_testkit.stack import TEST_PROCESSES
 
 
 @dataclass(frozen=True)
@@ -347,6 +348,9 @@ def failed_deliveries(figures: Mapping[str, Any]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, profile = parse_arguments(argv)
+    # The test suites' knob for every stack's processes (pasar_testkit.stack) is not the
+    # bench's: its shops run the services' default, or --processes.
+    os.environ.pop(TEST_PROCESSES, None)
     started, started_at = time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds")
     output: Path = args.output
     work_dir = output / "run"

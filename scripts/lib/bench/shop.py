@@ -56,6 +56,7 @@ FULFILLMENT_ENV = {"PASAR_SANDBOX_BILLER_DELAY_SECONDS": "0"}
 SERVERS = ("product", "payment", "order", "fulfillment", "gateway")
 TRACING_STATES = ("on", "off")
 SERVICES = ("product", "payment", "order", "fulfillment")  # a shop's servers but its gateway
+PYTHON_SERVICES = ("product", "payment", "order")
 PROCESSES_SETTING = "PASAR_GRPC_PROCESSES"
 ONE_PROCESS = "1-process"  # the mode (and process-name prefix) of the one-process shop
 
@@ -154,18 +155,29 @@ class Deployment:
             if self.with_tracing:
                 self._start_tracing()
             if self.with_one_process:
-                self.one_process = self._sqlite_stack(ONE_PROCESS, {PROCESSES_SETTING: "1"})
+                self.one_process = self._sqlite_stack(ONE_PROCESS, processes="1")
         except BaseException:
             self.stop()
             raise
 
     def _stack_env(self) -> dict[str, str]:
-        env = dict(COMMON_ENV)
-        if self.grpc_processes is not None:
-            env[PROCESSES_SETTING] = self.grpc_processes
-        return env
+        return dict(COMMON_ENV)
 
-    def _sqlite_stack(self, mode: str, extra_env: Mapping[str, str] | None = None) -> Stack:
+    def _component_env(self, processes: str | None = None) -> dict[str, dict[str, str]]:
+        """Each component's own settings: the gateway's, svc-fulfillment's and, when chosen
+        (processes, else --processes), PASAR_GRPC_PROCESSES for each Python service."""
+        found = {
+            "gateway": gateway_env(cache=False, workers=self.workers, threads=self.threads),
+            "fulfillment": FULFILLMENT_ENV,
+        }
+        chosen = processes or self.grpc_processes
+        if chosen is not None:
+            found |= {name: {PROCESSES_SETTING: chosen} for name in PYTHON_SERVICES}
+        return found
+
+    def _sqlite_stack(
+        self, mode: str, extra_env: Mapping[str, str] | None = None, *, processes: str | None = None
+    ) -> Stack:
         """A started SQLite shop on a copy of the 1,000-product catalog, its databases
         under the mode's folder and named by mode in database_urls."""
         folder = self.base / mode
@@ -180,10 +192,7 @@ class Deployment:
             folder,
             urls,
             env={**self._stack_env(), **(extra_env or {})},
-            component_env={
-                "gateway": gateway_env(cache=False, workers=self.workers, threads=self.threads),
-                "fulfillment": FULFILLMENT_ENV,
-            },
+            component_env=self._component_env(processes),
         )
         try:
             stack.start(*STACK_COMPONENTS)
@@ -276,10 +285,7 @@ class Deployment:
             folder,
             urls,
             env=self._stack_env(),
-            component_env={
-                "gateway": gateway_env(cache=False, workers=self.workers, threads=self.threads),
-                "fulfillment": FULFILLMENT_ENV,
-            },
+            component_env=self._component_env(),
         )
         self.mysql.start(*STACK_COMPONENTS)
 
@@ -359,7 +365,7 @@ class Deployment:
         """How many processes serve each Python service of the SQLite shop: its workers, or
         1 when it forked none (what the chosen PASAR_GRPC_PROCESSES came to)."""
         found = {}
-        for name in ("product", "payment", "order"):
+        for name in PYTHON_SERVICES:
             tree = self._stack_servers(self.sqlite, (name,))
             found[name] = max(1, len(tree) - 1)
         return found
