@@ -7,7 +7,9 @@
 ``svc-order``, ``svc-fulfillment``, ``gateway``), so one can be
 stopped and started again by hand in another terminal. ``--instances svc-product=2``
 starts more instances of a service on the next ports (50061, 50071, ...) and points its
-callers at all of them (gRPC round robin).
+callers at all of them (gRPC round robin). ``PASAR_GRPC_PROCESSES`` (a count, or ``auto``),
+set in the environment, passes through to every Python service: each instance then runs
+that many worker processes on its one port.
 
 Each process's output is prefixed with its name. Ctrl-C (or SIGTERM) stops exactly the
 processes this script started, by PID: SIGTERM first, SIGKILL after a grace period.
