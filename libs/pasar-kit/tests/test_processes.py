@@ -168,6 +168,20 @@ def test_a_killed_supervisor_leaves_no_worker(product: ComponentProcess) -> None
     product.process = None
 
 
+def test_a_killed_service_is_gone_with_its_workers_and_restarts_on_its_port(
+    product: ComponentProcess,
+) -> None:
+    """ComponentProcess.kill returns once the workers are gone too: a restart on the same
+    port must not meet a worker of the killed supervisor still bound to it."""
+    workers = [ProcessId.of(pid) for pid in worker_pids(product)]
+    product.kill()
+    assert not [worker.pid for worker in workers if worker is not None and worker.alive]
+    product.start()
+    channels = checked_on_new_connections(product.address, 4)
+    for channel in channels:
+        channel.close()
+
+
 def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(product: ComponentProcess) -> None:
     first, second = worker_pids(product)
     os.kill(first, signal.SIGKILL)
