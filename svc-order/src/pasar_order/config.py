@@ -8,7 +8,7 @@ shorten them to see retries and expiry happen within seconds.
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -108,7 +108,7 @@ class BackgroundSettings:
     event_stream_seconds: float = 300.0
     # The event consumers and the sweeper run in the one process holding each one's lease
     # (pasar_kit.leases: PASAR_JOB_LEASE_SECONDS).
-    job_lease: LeaseTiming = LeaseTiming()
+    job_lease: LeaseTiming = field(default_factory=LeaseTiming)
 
 
 @dataclass(frozen=True)

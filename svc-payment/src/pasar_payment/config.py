@@ -55,7 +55,7 @@ class Settings:
     event_poll_seconds: float = 0.5
     payment_ttl_max_seconds: int | None = None
     # The expiry sweep runs in the one process holding its lease (pasar_kit.leases).
-    job_lease: LeaseTiming = LeaseTiming()
+    job_lease: LeaseTiming = field(default_factory=LeaseTiming)
     # Who may call the internal methods (CreatePayment, WatchPaymentEvents, ...).
     callers: InternalCallers = field(default_factory=InternalCallers)
 

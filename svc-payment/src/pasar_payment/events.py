@@ -26,21 +26,24 @@ import peewee
 from pasar.common.v1.trace_context_pb2 import TraceContext
 from pasar_kit import database as db
 from pasar_kit.telemetry import current_trace_context, trace_columns
+from pasar_payment.host_bell import HostBell
 from pasar_payment.messages import payment_message, refund_message
 from pasar_payment.models import COUNTER_ID, EventType, Payment, PaymentEvent, PaymentEventCounter, Refund
 
 
 class EventFeed:
-    """Wakes the event streams of this process when it has recorded events, or is stopping.
+    """Wakes the event streams of this process when events were recorded, or it is stopping.
 
-    Streams also poll, for the events other instances record; this only makes the
-    events of this instance arrive at once.
+    With a HostBell, events recorded by the other processes of this host that share the
+    database (worker processes, instances) wake them too (:mod:`pasar_payment.host_bell`).
+    Streams also poll, for the events of other hosts; this makes the others arrive at once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, bell: HostBell | None = None) -> None:
         self._condition = threading.Condition()
         self._generation = 0
         self._closed = False
+        self._bell = bell
 
     @property
     def generation(self) -> int:
@@ -54,9 +57,21 @@ class EventFeed:
             return self._closed
 
     def ring(self) -> None:
+        """Wakes this process's streams."""
         with self._condition:
             self._generation += 1
             self._condition.notify_all()
+
+    def recorded(self) -> None:
+        """Events were committed: wakes the streams of this process and of its host's others."""
+        self.ring()
+        if self._bell is not None:
+            self._bell.ring_others()
+
+    def listen_to_host(self, stopping: threading.Event) -> None:
+        """A GrpcServer background task: the other processes' wake-ups ring this feed."""
+        if self._bell is not None:
+            self._bell.listen(self.ring, stopping)
 
     def wait(self, seen_generation: int, timeout: float) -> None:
         """Waits up to timeout for a ring after seen_generation was read (or for close)."""
@@ -80,7 +95,7 @@ def payment_change(database: peewee.Database, feed: EventFeed) -> Iterator[None]
     """A write transaction that may record events; wakes the streams once it committed."""
     with db.atomic_write(database):
         yield
-    feed.ring()
+    feed.recorded()
 
 
 def record_event(

@@ -11,6 +11,7 @@ import peewee
 from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar_kit.cli import ServiceCli, open_service_database
 from pasar_kit.config import Env
+from pasar_kit.leases import leased
 from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 from pasar_payment import config
 from pasar_payment.channels import PaymentWindows
@@ -18,6 +19,7 @@ from pasar_payment.config import DEMO_FAKE_PAYMENTS, SANDBOX, Settings
 from pasar_payment.event_stream import EventStreams
 from pasar_payment.events import EventFeed
 from pasar_payment.expiry import expiry_task
+from pasar_payment.host_bell import HostBell, database_identity
 from pasar_payment.models import database_proxy
 from pasar_payment.payments import PaymentBook
 from pasar_payment.providers.base import PaymentProvider
@@ -32,11 +34,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 PAYMENT_SERVICE = payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"]
-# The pool holds one connection per worker thread and these four: the health probe's, the
-# expiry sweep's, the metrics scrape's (stream_figures), and the kit's one spare. The event
-# streams need none of their own: each runs on a worker thread and borrows a connection only
-# for each look at the log.
-CONNECTIONS_BESIDE_WORKERS = 4
+# The pool holds one connection per worker thread and these five: the health probe's, the
+# expiry sweep's and its lease keeper's, the metrics scrape's (stream_figures), and the kit's
+# one spare. The event streams need none of their own: each runs on a worker thread and
+# borrows a connection only for each look at the log.
+CONNECTIONS_BESIDE_WORKERS = 5
 
 
 def open_database(env: Env) -> peewee.Database:
@@ -77,7 +79,7 @@ def server_from(
             f"a demo shop: the sandbox settles payments on request ({DEMO_FAKE_PAYMENTS}=true),"
             " so anyone holding a payment id can mark it paid; no real money moves"
         )
-    feed = EventFeed()
+    feed = EventFeed(HostBell(database_identity(database)))
     windows = PaymentWindows(settings.payment_ttl_max_seconds)
     servicer = PaymentServicer(
         PaymentBook(database, provider, feed, windows),
@@ -96,7 +98,17 @@ def server_from(
         server,
         [registration],
         database,
-        background=[expiry_task(database, feed, settings.expiry_sweep_seconds), feed.close_when_set],
+        background=[
+            # One loop over every due payment: it runs in the one process holding its lease.
+            leased(
+                "payment-expiry",
+                expiry_task(database, feed, settings.expiry_sweep_seconds),
+                database,
+                settings.job_lease,
+            ),
+            feed.close_when_set,
+            feed.listen_to_host,
+        ],
         callers=settings.callers,
         collectors=figures(server, database),
     )
