@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, cast
 
 from conftest import RunningService, StartService, create_request
@@ -204,3 +205,30 @@ def test_an_order_paid_while_its_checkout_runs_still_gets_its_order_created_emai
     eventually(
         lambda: fake_catalog.reservation_state(placed.order.id) == product_pb2.RESERVATION_STATE_COMMITTED
     )
+
+
+def test_one_of_several_processes_follows_the_events_and_a_stopped_one_hands_over_at_once(
+    start_service: StartService, fake_payments: FakePayments
+) -> None:
+    """The consumer runs under a job lease (pasar_kit.leases): of two services on one database,
+    one follows the payment events; a clean stop hands the lease over at once, and every event
+    is handled once."""
+    services = [start_service(), start_service()]
+    eventually(lambda: fake_payments.watchers == 1)
+    time.sleep(1.5)  # the other looks for a free lease every second: it never follows too
+    assert fake_payments.watchers == 1
+    first = place(services[0])
+    fake_payments.pay(first.payment.id)
+    eventually(lambda: cursor_of(services[0]) == len(fake_payments.events))
+    (holder,) = [service for service in services if service.assembled.consumer.handled]
+    (other,) = [service for service in services if service is not holder]
+
+    holder.stop()
+    second = place(other)
+    fake_payments.pay(second.payment.id)
+    eventually(lambda: state_of(other, second.order.id) == OrderState.PAID, timeout=5)
+    assert fake_payments.watchers == 1
+    handled = holder.assembled.consumer.handled + other.assembled.consumer.handled
+    assert handled == len(fake_payments.events) == cursor_of(other), "each event handled once"
+    assert emails_of(other, first.order.id) == ["order_created", "payment_received"]
+    assert emails_of(other, second.order.id) == ["order_created", "payment_received"]
