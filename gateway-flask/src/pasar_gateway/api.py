@@ -2,7 +2,8 @@
 
 Each view transcodes the HTTP request into the RPC's request message, checks the admin
 token for admin services, answers catalog reads from the cache when it can, calls the
-backend that owns the route, and transcodes the answer back. Failures are raised as
+backend that owns the route, and transcodes the answer back (for a catalog read, unless the
+service answered the very bytes it answered before: pasar_gateway.rendered_responses). Failures are raised as
 :class:`~pasar_gateway.errors.ApiError` and rendered by the application's error handlers.
 """
 
@@ -12,21 +13,24 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import flask
 import grpc
 from flask_limiter import Limiter
+from google.protobuf import message_factory
+from google.protobuf.message import Message
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, Map
 
 from pasar_gateway.backends import Backend
 from pasar_gateway.bindings import HttpBinding, PathTemplate
-from pasar_gateway.catalog_cache import CachedResponse, ResponseCache, is_cacheable
+from pasar_gateway.catalog_cache import ResponseCache, is_cacheable
 from pasar_gateway.errors import ApiError
 from pasar_gateway.metrics import GatewayMetrics
 from pasar_gateway.rate_limits import limited_view
+from pasar_gateway.rendered_responses import RenderedResponses
 from pasar_gateway.settings import GatewaySettings
 from pasar_gateway.transcoding import RequestTranscoder, dumps, response_document
 
@@ -84,6 +88,7 @@ class ApiContext:
     backends: Mapping[str, Backend]
     cache: ResponseCache
     metrics: GatewayMetrics
+    rendered: RenderedResponses = field(default_factory=RenderedResponses)
 
 
 def register_api(
@@ -111,6 +116,7 @@ def _make_view(
     admin = is_admin(binding)
     catalog_read = is_catalog_read(binding)
     method_key = binding.method.full_name.encode() + b"\0"
+    response_class = message_factory.GetMessageClass(binding.method.output_type)
 
     def view(**arguments: Any) -> flask.Response:
         flask.g.route = binding.template.text
@@ -121,35 +127,49 @@ def _make_view(
         body = _request_body(request) if binding.body else None
         message = transcoder.request(arguments, request.args, request.headers, body)
         if catalog_read:
-            key = method_key + message.SerializeToString(deterministic=True)
-            cached = context.cache.get(key)
-            if cached is not None:
-                return _catalog_response(cached, "hit", context.metrics)
-            generation = context.cache.generation.current()
+            return _catalog_read(message, metadata)
         response = backend.call(binding, message, metadata)
         document = dumps(response_document(binding, response))
-        if catalog_read:
-            return _catalog_response(context.cache.put(key, document, generation), "miss", context.metrics)
         if admin:
             context.cache.invalidate()
         answer = flask.Response(document, status=200, mimetype="application/json")
         answer.headers["Cache-Control"] = "no-store"
         return answer
 
+    def _catalog_read(message: Message, metadata: Sequence[tuple[str, str]]) -> flask.Response:
+        """From the cache when it holds the answer; else asks the service, and renders its
+        answer unless these very bytes were rendered before (pasar_gateway.rendered_responses)."""
+        cache = context.cache
+        if cache.enabled:
+            key = method_key + message.SerializeToString(deterministic=True)
+            cached = cache.get(key)
+            if cached is not None:
+                return _catalog_response(cached.body, cached.etag, "hit", context.metrics)
+            generation = cache.generation.current()
+        answer = backend.call_serialized(binding, message, metadata)
+        rendered = context.rendered.get(binding.operation_id, answer)
+        if rendered is None:
+            response = response_class.FromString(answer)
+            body = dumps(response_document(binding, response))
+            rendered = context.rendered.put(binding.operation_id, answer, body)
+        if cache.enabled:
+            cache.put(key, rendered.body, generation, etag=rendered.etag)
+        return _catalog_response(rendered.body, rendered.etag, "miss", context.metrics)
+
     return view
 
 
-def _catalog_response(entry: CachedResponse, result: str, metrics: GatewayMetrics) -> flask.Response:
+def _catalog_response(body: bytes, etag: str, result: str, metrics: GatewayMetrics) -> flask.Response:
     request = flask.request
     if request.if_none_match and (
-        request.if_none_match.star_tag or request.if_none_match.contains_weak(entry.etag.strip('"'))
+        request.if_none_match.star_tag or request.if_none_match.contains_weak(etag.strip('"'))
     ):
         metrics.cache.labels("not_modified").inc()
         answer = flask.Response(status=304)
     else:
         metrics.cache.labels(result).inc()
-        answer = flask.Response(entry.body, status=200, mimetype="application/json")
-    answer.headers["ETag"] = entry.etag
+        answer = flask.Response(body, status=200, mimetype="application/json")
+    answer.headers["ETag"] = etag
     answer.headers["Cache-Control"] = "no-cache"
     return answer
 

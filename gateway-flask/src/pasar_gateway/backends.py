@@ -93,6 +93,16 @@ class Backend:
         self._methods: dict[str, Any] = {
             b.method.full_name: getattr(stubs[b.service.full_name], b.method.name) for b in bindings
         }
+        # The same methods on the same channel, answering the response's serialized bytes
+        # unparsed (for the rendered-responses memo, pasar_gateway.rendered_responses).
+        self._serialized_methods: dict[str, Any] = {
+            b.method.full_name: self.channel.unary_unary(
+                f"/{b.service.full_name}/{b.method.name}",
+                request_serializer=_serialize,
+                response_deserializer=None,
+            )
+            for b in bindings
+        }
         self._health: Any = health_pb2_grpc.HealthStub(self.channel)  # its stubs lack Check
         # The channel's state, kept up to date by gRPC (which also connects at once).
         self.connectivity = grpc.ChannelConnectivity.IDLE
@@ -110,6 +120,23 @@ class Backend:
         self, binding: HttpBinding, request: message.Message, metadata: Sequence[tuple[str, str]] = ()
     ) -> message.Message:
         """Calls the binding's RPC; ApiError (in the error shape's terms) when it fails."""
+        response: message.Message = self._call(self._methods, binding, request, metadata)
+        return response
+
+    def call_serialized(
+        self, binding: HttpBinding, request: message.Message, metadata: Sequence[tuple[str, str]] = ()
+    ) -> bytes:
+        """As call, but answers the response's serialized bytes, unparsed."""
+        answer: bytes = self._call(self._serialized_methods, binding, request, metadata)
+        return answer
+
+    def _call(
+        self,
+        methods: Mapping[str, Any],
+        binding: HttpBinding,
+        request: message.Message,
+        metadata: Sequence[tuple[str, str]],
+    ) -> Any:
         try:
             self.breaker.before_call()
         except CircuitOpen as refused:
@@ -120,7 +147,7 @@ class Backend:
                 headers={"Retry-After": str(retry_after)},
             ) from None
         try:
-            response: message.Message = self._methods[binding.method.full_name](
+            response = methods[binding.method.full_name](
                 request, timeout=self.settings.deadline_seconds, metadata=tuple(metadata) or None
             )
         except grpc.RpcError as error:
@@ -194,6 +221,10 @@ def open_backends(
             settings, gateway, owned, on_breaker_change=on_breaker_change, on_failure=on_failure
         )
     return backends
+
+
+def _serialize(request: message.Message) -> bytes:
+    return request.SerializeToString()
 
 
 def _sent_by_the_service(error: grpc.RpcError) -> bool:

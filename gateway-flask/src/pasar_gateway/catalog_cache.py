@@ -164,9 +164,10 @@ class ResponseCache:
             self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: bytes, body: bytes, generation: int) -> CachedResponse:
-        """Stores body, read while the catalog was at generation (an older one is not kept)."""
-        entry = CachedResponse(body, entity_tag(body), self._clock(), generation)
+    def put(self, key: bytes, body: bytes, generation: int, *, etag: str | None = None) -> CachedResponse:
+        """Stores body, read while the catalog was at generation (an older one is not kept);
+        etag, when given, is body's (entity_tag), already computed."""
+        entry = CachedResponse(body, etag or entity_tag(body), self._clock(), generation)
         if not self.enabled or generation != self.generation.current():
             return entry
         with self._lock:
