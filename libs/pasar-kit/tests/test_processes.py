@@ -62,12 +62,13 @@ def worker_pids(service: ComponentProcess, count: int = 2, timeout: float = 30.0
 
 
 @pytest.fixture
-def product(tmp_path: Path) -> Iterator[ComponentProcess]:
-    """pasar-product serving with two worker processes, stopped by its PID at the end."""
+def product(tmp_path: Path, database_url: str) -> Iterator[ComponentProcess]:
+    """pasar-product serving with two worker processes, stopped by its PID at the end (on
+    SQLite and MariaDB: no connection may cross a fork)."""
     service = ComponentProcess(
         "product",
         command=[console_script("pasar-product"), "serve"],
-        env=product_env(tmp_path),
+        env=product_env(tmp_path, DATABASE_URL=database_url),
         log_dir=tmp_path / "logs",
     )
     service.start()
