@@ -175,7 +175,10 @@ def _run_holding(
     lease: JobLease, task: Task, stopping: threading.Event, timing: LeaseTiming, asked: float
 ) -> None:
     """Runs task on its own thread while the lease is renewed; returns once task has."""
-    log.info("holds the job's lease: the job runs in this process", extra={"job": lease.name})
+    log.info(
+        "holds the job's lease: the job runs in this process",
+        extra={"job": lease.name, "claimant": lease.owner},
+    )
     job_stopping = threading.Event()
     thread = threading.Thread(target=task, args=(job_stopping,), name=lease.name, daemon=True)
     thread.start()
