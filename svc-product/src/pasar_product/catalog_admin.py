@@ -1,6 +1,7 @@
 """Changing the catalog: what ProductAdminService does once the caller is authorised.
 
-Each change is one transaction that reads what it depends on first (``atomic_write``), so
+Each change is one transaction that reads what it depends on first (``catalog_write``:
+``atomic_write`` that moves the catalog's version last, so cached answers go), so
 two administrators racing on the same id get one success and one ALREADY_EXISTS, never a
 half-written product. A product's ``update_time`` moves when the product or one of its
 packages is changed here; stock moving through reservations does not touch it.
@@ -17,10 +18,11 @@ from typing import Any
 
 import peewee
 
-from pasar_kit.database import atomic_write, for_update
+from pasar_kit.database import for_update
 from pasar_kit.timestamps import utc_now
 from pasar_product import catalog, reasons, search
 from pasar_product.catalog import PackageView, ProductListing, ProductView
+from pasar_product.catalog_version import catalog_write
 from pasar_product.models import Category, DeliveryKind, Package, Product, ProductState
 
 # The fields each update may change, as the contract's update_mask comments list them.
@@ -101,7 +103,7 @@ class CatalogAdmin:
     def create_category(self, new: NewCategory) -> Category:
         now = utc_now()
         try:
-            with atomic_write(self.database):
+            with catalog_write(self.database):
                 if Category.get_or_none(Category.id == new.id) is not None:
                     raise reasons.category_exists(new.id)
                 Category.insert(
@@ -121,7 +123,7 @@ class CatalogAdmin:
     def create_product(self, new: NewProduct) -> ProductListing:
         now = utc_now()
         try:
-            with atomic_write(self.database):
+            with catalog_write(self.database):
                 if Product.get_or_none(Product.id == new.id) is not None:
                     raise reasons.product_exists(new.id)
                 self._require_category(new.category_id)
@@ -159,7 +161,7 @@ class CatalogAdmin:
                 values[Product.search_keywords] = stored_keywords(value)
             else:
                 values[getattr(Product, name)] = value
-        with atomic_write(self.database):
+        with catalog_write(self.database):
             # Locked (MariaDB): a concurrent update of the other searched fields waits, so
             # the search text is made from the values that end up stored.
             current = ProductView.of(self._locked_active_product(product_id))
@@ -176,7 +178,7 @@ class CatalogAdmin:
 
     def archive_product(self, product_id: str) -> ProductListing:
         """Takes a product out of the catalog; archiving an archived product changes nothing."""
-        with atomic_write(self.database):
+        with catalog_write(self.database):
             product = Product.get_or_none(Product.id == product_id)
             if product is None:
                 raise reasons.product_not_found(product_id)
@@ -190,7 +192,7 @@ class CatalogAdmin:
     def create_package(self, product_id: str, new: NewPackage) -> PackageView:
         now = utc_now()
         try:
-            with atomic_write(self.database):
+            with catalog_write(self.database):
                 catalog.active_product(product_id)
                 if Package.get_or_none(Package.id == new.id) is not None:
                     raise reasons.package_exists(new.id)
@@ -221,7 +223,7 @@ class CatalogAdmin:
         now = utc_now()
         values: dict[Any, Any] = {getattr(Package, name): value for name, value in changes.items()}
         values[Package.update_time] = now
-        with atomic_write(self.database):
+        with catalog_write(self.database):
             package = catalog.package(package_id)
             _touch_product(package.product_id, now)
             Package.update(values).where(Package.id == package_id).execute()

@@ -155,4 +155,20 @@ class ReservationLine(BaseModel):
         indexes = ((("reservation", "package"), True),)
 
 
-MODELS: tuple[type[BaseModel], ...] = (Category, Product, Package, Reservation, ReservationLine)
+class CatalogVersion(BaseModel):
+    """One row whose version moves in every transaction that changes what a catalog answer
+    shows (pasar_product.catalog_version): the catalog's cached answers are served while it
+    stays the one they were built at."""
+
+    id = peewee.IntegerField(primary_key=True)  # always 1
+    version = peewee.BigIntegerField()
+
+
+MODELS: tuple[type[BaseModel], ...] = (
+    Category,
+    Product,
+    Package,
+    Reservation,
+    ReservationLine,
+    CatalogVersion,
+)

@@ -4,6 +4,8 @@ mapping both ways is :mod:`pasar_product.messages`).
 Requests arrive already validated against the contract's rules, with a database
 connection open, and with the administrator's token checked for ProductAdminService (see
 :mod:`pasar_product.admin_auth`); domain errors become statuses in the kit's pipeline.
+The catalog's reads answer from :mod:`pasar_product.catalog_cache` while the catalog is
+unchanged; the answers they return are shared and must not be changed.
 """
 
 from __future__ import annotations
@@ -16,49 +18,65 @@ from pasar.product.v1 import product_admin_service_pb2_grpc as admin_pb2_grpc
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_product import catalog, messages
 from pasar_product.catalog_admin import CatalogAdmin
+from pasar_product.catalog_cache import CatalogAnswers
 from pasar_product.stock import Stock
 
 
 class ProductServicer(product_service_pb2_grpc.ProductServiceServicer):
     """ProductService: the catalog for the storefront, prices and stock for the order service."""
 
-    def __init__(self, stock: Stock) -> None:
+    def __init__(self, stock: Stock, answers: CatalogAnswers | None = None) -> None:
+        """answers: the catalog's cached answers (by default a cache of the default size on
+        the stock's database)."""
         self.stock = stock
+        self.answers = CatalogAnswers(stock.database) if answers is None else answers
 
     def ListCategories(
         self, request: product_service_pb2.ListCategoriesRequest, context: grpc.ServicerContext
     ) -> product_service_pb2.ListCategoriesResponse:
-        page = catalog.list_categories(request.page_size, request.page_token)
-        return product_service_pb2.ListCategoriesResponse(
-            categories=[messages.category_message(category) for category in page.categories],
-            next_page_token=page.next_page_token,
-        )
+        def build() -> product_service_pb2.ListCategoriesResponse:
+            page = catalog.list_categories(request.page_size, request.page_token)
+            return product_service_pb2.ListCategoriesResponse(
+                categories=[messages.category_message(category) for category in page.categories],
+                next_page_token=page.next_page_token,
+            )
+
+        return self.answers.answer("ListCategories", request, build)
 
     def ListProducts(
         self, request: product_service_pb2.ListProductsRequest, context: grpc.ServicerContext
     ) -> product_service_pb2.ListProductsResponse:
-        page = catalog.list_products(
-            request.page_size, request.page_token, request.category_id, request.query
-        )
-        return product_service_pb2.ListProductsResponse(
-            products=[messages.product_message(listing) for listing in page.products],
-            next_page_token=page.next_page_token,
-        )
+        def build() -> product_service_pb2.ListProductsResponse:
+            page = catalog.list_products(
+                request.page_size, request.page_token, request.category_id, request.query
+            )
+            return product_service_pb2.ListProductsResponse(
+                products=[messages.product_message(listing) for listing in page.products],
+                next_page_token=page.next_page_token,
+            )
+
+        return self.answers.answer("ListProducts", request, build)
 
     def GetProduct(
         self, request: product_service_pb2.GetProductRequest, context: grpc.ServicerContext
     ) -> product_service_pb2.GetProductResponse:
-        return product_service_pb2.GetProductResponse(
-            product=messages.product_message(catalog.get_product(request.id))
-        )
+        def build() -> product_service_pb2.GetProductResponse:
+            return product_service_pb2.GetProductResponse(
+                product=messages.product_message(catalog.get_product(request.id))
+            )
+
+        return self.answers.answer("GetProduct", request, build)
 
     def BatchGetPackages(
         self, request: product_service_pb2.BatchGetPackagesRequest, context: grpc.ServicerContext
     ) -> product_service_pb2.BatchGetPackagesResponse:
-        packages = catalog.batch_get_packages(list(request.ids))
-        return product_service_pb2.BatchGetPackagesResponse(
-            packages=[messages.package_message(package) for package in packages]
-        )
+        def build() -> product_service_pb2.BatchGetPackagesResponse:
+            packages = catalog.batch_get_packages(list(request.ids))
+            return product_service_pb2.BatchGetPackagesResponse(
+                packages=[messages.package_message(package) for package in packages]
+            )
+
+        return self.answers.answer("BatchGetPackages", request, build)
 
     def ReserveStock(
         self, request: product_service_pb2.ReserveStockRequest, context: grpc.ServicerContext

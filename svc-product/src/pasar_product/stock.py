@@ -5,7 +5,8 @@ Why stock can never go below zero, on SQLite or MariaDB, however many calls race
 - every hold is one conditional update, ``stock_available = stock_available - n WHERE
   stock_available >= n``; the database applies it atomically and the number of rows it
   changed says whether the units were there. Nothing is read first and written later;
-- all lines of a reservation are one transaction (``atomic_write``): one line short and
+- all lines of a reservation are one transaction (``catalog_write``, an ``atomic_write``
+  that also moves the catalog's version, so cached catalog answers show the new stock): one line short and
   the whole reservation rolls back, all or nothing;
 - the reservation row (keyed by the order id) is written before the stock, so two calls
   for the same order queue on it and the second sees the first's result; lines are
@@ -35,6 +36,7 @@ from pasar_kit.database import atomic_write, is_mysql
 from pasar_kit.sweeps import batch_sweep_task
 from pasar_kit.timestamps import utc_now
 from pasar_product import reasons
+from pasar_product.catalog_version import CatalogWrite, catalog_write
 from pasar_product.models import (
     Package,
     Product,
@@ -100,8 +102,8 @@ class Stock:
         later than max_ttl from now) unless the reservation is committed or released first.
         """
         try:
-            with atomic_write(self.database):
-                return self._reserve(order_id, lines, expire_time)
+            with catalog_write(self.database) as write:  # the packages' stock moves
+                return self._reserve(write, order_id, lines, expire_time)
         except peewee.IntegrityError:
             # A concurrent call for the same order inserted its reservation first, and ours
             # rolled back whole. The order's reservation now exists: answer as a retry would.
@@ -111,9 +113,12 @@ class Stock:
                     raise
                 return self._as_retry(existing, lines)
 
-    def _reserve(self, order_id: str, lines: Sequence[StockLine], expire_time: datetime | None) -> HeldStock:
+    def _reserve(
+        self, write: CatalogWrite, order_id: str, lines: Sequence[StockLine], expire_time: datetime | None
+    ) -> HeldStock:
         existing = self._find(order_id)
         if existing is not None:
+            write.changed_nothing()
             return self._as_retry(existing, lines)
         self._require_orderable([line.package_id for line in lines])
         now = utc_now()
@@ -178,7 +183,10 @@ class Stock:
         return available
 
     def commit(self, order_id: str) -> HeldStock:
-        """Marks the order's units as sold; committing twice is harmless, after a release refused."""
+        """Marks the order's units as sold; committing twice is harmless, after a release refused.
+
+        A plain atomic_write: the units left the stock shown when they were held, so no
+        catalog answer changes (and checkout does not queue on the catalog's version)."""
         with atomic_write(self.database):
             changed = (
                 Reservation.update(state=ReservationState.COMMITTED, update_time=utc_now())
@@ -194,7 +202,7 @@ class Stock:
 
     def release(self, order_id: str) -> HeldStock:
         """Returns the order's units to stock, once; releasing twice is harmless, after a commit refused."""
-        with atomic_write(self.database):
+        with catalog_write(self.database) as write:
             changed = (
                 Reservation.update(state=ReservationState.RELEASED, update_time=utc_now())
                 .where((Reservation.order_id == order_id) & (Reservation.state == ReservationState.RESERVED))
@@ -204,6 +212,7 @@ class Stock:
             if held is None:
                 raise reasons.reservation_not_found(order_id)
             if not changed:
+                write.changed_nothing()
                 if held.state == ReservationState.COMMITTED:
                     raise reasons.reservation_committed(order_id)
                 return held
@@ -227,7 +236,7 @@ class Stock:
         ]
         released = 0
         for order_id in due:
-            with atomic_write(self.database):
+            with catalog_write(self.database) as write:  # the units return to the stock shown
                 changed = (
                     Reservation.update(state=ReservationState.RELEASED, update_time=utc_now())
                     .where(
@@ -240,6 +249,8 @@ class Stock:
                 held = self._find(order_id) if changed else None
                 if held is not None:
                     self._return_units(held)
+                else:
+                    write.changed_nothing()
             if held is not None:
                 released += 1
                 log.info("reservation expired and released", extra={"order_id": order_id})

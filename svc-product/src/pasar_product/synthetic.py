@@ -22,9 +22,9 @@ from typing import Any
 
 import peewee
 
-from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
 from pasar_product import search
+from pasar_product.catalog_version import catalog_write
 from pasar_product.demo import catalog_data, destination_columns, image_url, search_columns
 from pasar_product.models import Category, Package, Product, ProductState
 
@@ -96,11 +96,12 @@ def load_synthetic_catalog(database: peewee.Database, products: int) -> Syntheti
     destinations = destinations_by_word()
     added_products = added_packages = 0
     with database.connection_context():
-        with atomic_write(database):
-            _add_categories(now)
+        with catalog_write(database) as write:
+            if not _add_categories(now):
+                write.changed_nothing()
         for first in range(1, products + 1, CHUNK_PRODUCTS):
             numbers = range(first, min(first + CHUNK_PRODUCTS, products + 1))
-            with atomic_write(database):
+            with catalog_write(database) as write:
                 taken = {
                     row.id
                     for row in Product.select(Product.id).where(
@@ -108,6 +109,8 @@ def load_synthetic_catalog(database: peewee.Database, products: int) -> Syntheti
                     )
                 }
                 missing = [number for number in numbers if product_id(number) not in taken]
+                if not missing:
+                    write.changed_nothing()
                 product_rows = [_product_row(number, now, destinations) for number in missing]
                 package_rows = [row for number in missing for row in _package_rows(number, now)]
                 _bulk_insert(database, Product, product_rows)
@@ -126,7 +129,8 @@ def load_synthetic_catalog(database: peewee.Database, products: int) -> Syntheti
     return summary
 
 
-def _add_categories(now: datetime) -> None:
+def _add_categories(now: datetime) -> int:
+    """Adds the synthetic categories that are missing; returns how many."""
     wanted = {category_id(number) for number in range(1, CATEGORY_COUNT + 1)}
     taken = {row.id for row in Category.select(Category.id).where(Category.id.in_(list(wanted)))}
     rows = [
@@ -146,6 +150,7 @@ def _add_categories(now: datetime) -> None:
     ]
     if rows:
         Category.insert_many(rows).execute()
+    return len(rows)
 
 
 def _product_row(number: int, now: datetime, destinations: dict[str, dict[str, Any]]) -> dict[str, Any]:

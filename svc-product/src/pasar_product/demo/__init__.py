@@ -36,10 +36,10 @@ from typing import Any
 import peewee
 
 from pasar.product.v1 import product_pb2
-from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
 from pasar_product import messages, search
 from pasar_product.catalog_admin import stored_keywords
+from pasar_product.catalog_version import catalog_write
 from pasar_product.models import Category, Package, Product, ProductState
 
 log = logging.getLogger(__name__)
@@ -145,14 +145,17 @@ def _load(
     products: list[dict[str, Any]],
     packages: list[dict[str, Any]],
 ) -> LoadSummary:
-    with atomic_write(database):
-        return LoadSummary(
+    with catalog_write(database) as write:
+        summary = LoadSummary(
             categories=_insert_missing(Category, categories),
             products=_insert_missing(Product, products),
             packages=_insert_missing(Package, packages),
             declared=_declare_missing_destinations(products),
             translated=_translate_untranslated(categories, products, packages),
         )
+        if summary == LoadSummary(0, 0, 0):
+            write.changed_nothing()
+        return summary
 
 
 def search_columns(product: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,274 @@
+"""The catalog's cached answers: every write the catalog shows is seen by the next read,
+whichever process or instance made it; a warm read costs one query; the cache keeps its bound.
+
+Each test warms the cache (the same read twice) before the write, so a read after it that
+showed the old answer would fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import peewee
+import pytest
+from conftest import RunningService, StartService
+from support import Admin
+from test_reservations import commit, release, reserve
+
+from pasar.product.v1 import product_service_pb2 as service_pb2
+from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
+from pasar_kit.money import rupiah
+from pasar_kit.timestamps import utc_now
+from pasar_product import catalog_version
+from pasar_product.catalog_cache import CatalogAnswers, answer_memory
+from pasar_product.demo import catalog_data, load_demo_catalog
+from pasar_product.stock import Stock
+from pasar_product.synthetic import load_synthetic_catalog, product_id
+from pasar_testkit.assertions import refused
+from pasar_testkit.processes import console_script
+
+LIST = service_pb2.ListProductsRequest(page_size=20)
+
+
+def listed(stub: ProductServiceStub, request: service_pb2.ListProductsRequest = LIST) -> dict[str, list[int]]:
+    """Each listed product's packages' stock, twice read (the second from the cache)."""
+    first, second = (stub.ListProducts(request, timeout=10) for _ in range(2))
+    assert first == second
+    return {
+        product.id: [package.stock_available for package in product.packages] for product in second.products
+    }
+
+
+def shown(stub: ProductServiceStub, product_id: str) -> service_pb2.GetProductResponse:
+    first, second = (
+        stub.GetProduct(service_pb2.GetProductRequest(id=product_id), timeout=10) for _ in range(2)
+    )
+    assert first == second
+    return second
+
+
+@pytest.fixture
+def shop(admin: Admin, stub: ProductServiceStub) -> list[str]:
+    """A product with two packages (5 and 3 units), its page and itself already cached."""
+    admin.category("pulsa")
+    packages = admin.product_with_packages("pulsa-nusantara", "pulsa", stocks=(5, 3))
+    assert listed(stub) == {"pulsa-nusantara": [5, 3]}
+    shown(stub, "pulsa-nusantara")
+    return packages
+
+
+def test_each_admin_write_is_seen_by_the_next_read(
+    admin: Admin, stub: ProductServiceStub, shop: list[str]
+) -> None:
+    categories = service_pb2.ListCategoriesRequest()
+    assert [c.id for c in stub.ListCategories(categories, timeout=10).categories] == ["pulsa"]
+    admin.category("game")  # CreateCategory
+    assert [c.id for c in stub.ListCategories(categories, timeout=10).categories] == ["game", "pulsa"]
+
+    admin.product("voucher", "game")  # CreateProduct
+    assert listed(stub) == {"pulsa-nusantara": [5, 3], "voucher": []}
+
+    product = shown(stub, "voucher").product
+    product.display_name = "Voucher Baru"
+    admin.update_product(product, "display_name")  # UpdateProduct
+    assert shown(stub, "voucher").product.display_name == "Voucher Baru"
+
+    admin.package("voucher", "voucher-10", stock=7)  # CreatePackage
+    assert [p.id for p in shown(stub, "voucher").product.packages] == ["voucher-10"]
+    batch = service_pb2.BatchGetPackagesRequest(ids=["voucher-10"])
+    assert stub.BatchGetPackages(batch, timeout=10).packages[0].price == rupiah(10_000)
+
+    package = shown(stub, "voucher").product.packages[0]
+    package.price.CopyFrom(rupiah(12_000))
+    admin.update_package(package, "price")  # UpdatePackage
+    assert shown(stub, "voucher").product.packages[0].price == rupiah(12_000)
+    assert stub.BatchGetPackages(batch, timeout=10).packages[0].price == rupiah(12_000)
+
+    admin.archive("voucher")  # DeleteProduct
+    assert listed(stub) == {"pulsa-nusantara": [5, 3]}
+    assert refused(lambda: stub.GetProduct(service_pb2.GetProductRequest(id="voucher"), timeout=10))
+
+
+def test_stock_held_sold_and_returned_is_seen_by_the_next_read(
+    stub: ProductServiceStub, shop: list[str]
+) -> None:
+    a, b = shop
+    reserve(stub, "ord_1", (a, 2), (b, 1))  # ReserveStock
+    assert listed(stub) == {"pulsa-nusantara": [3, 2]}
+    assert [p.stock_available for p in shown(stub, "pulsa-nusantara").product.packages] == [3, 2]
+
+    commit(stub, "ord_1")  # CommitReservation: the units stay out of the stock shown
+    assert listed(stub) == {"pulsa-nusantara": [3, 2]}
+
+    reserve(stub, "ord_2", (a, 1))
+    assert listed(stub) == {"pulsa-nusantara": [2, 2]}
+    release(stub, "ord_2")  # ReleaseReservation
+    assert listed(stub) == {"pulsa-nusantara": [3, 2]}
+    assert [p.stock_available for p in shown(stub, "pulsa-nusantara").product.packages] == [3, 2]
+
+
+def test_committing_a_reservation_leaves_the_catalog_version(
+    stub: ProductServiceStub, shop: list[str], connected: peewee.Database
+) -> None:
+    """Checkout's commit changes no answer, so it does not queue on the version's row."""
+    reserve(stub, "ord_1", (shop[0], 1))
+    before = catalog_version.current(connected)
+    commit(stub, "ord_1")
+    assert catalog_version.current(connected) == before
+    reserve(stub, "ord_1", (shop[0], 1))  # a retry: nothing held twice, nothing moved
+    assert catalog_version.current(connected) == before
+
+
+def test_stock_returned_by_the_expiry_sweep_is_seen_by_the_next_read(
+    stub: ProductServiceStub, shop: list[str], connected: peewee.Database
+) -> None:
+    reserve(stub, "ord_1", (shop[0], 4))
+    assert listed(stub) == {"pulsa-nusantara": [1, 3]}
+    assert Stock(connected).release_expired(now=utc_now() + timedelta(days=4)) == 1
+    assert listed(stub) == {"pulsa-nusantara": [5, 3]}
+
+
+def test_the_loaders_are_seen_by_the_next_read(
+    stub: ProductServiceStub, shop: list[str], database: peewee.Database
+) -> None:
+    load_demo_catalog(database)
+    demo = {product["id"] for product in catalog_data()["products"]}
+    assert demo <= set(listed(stub, service_pb2.ListProductsRequest(page_size=100)))
+    load_synthetic_catalog(database, 3)
+    assert {product_id(1), product_id(3)} <= set(listed(stub, service_pb2.ListProductsRequest(page_size=100)))
+
+
+def test_a_write_through_another_instance_is_seen_by_the_next_read(
+    start_service: StartService, service: RunningService, admin: Admin, shop: list[str]
+) -> None:
+    other = start_service()  # another instance on the same database
+    reserve(other.stub, "ord_1", (shop[1], 3))
+    assert listed(service.stub) == {"pulsa-nusantara": [5, 0]}
+    Admin(other.admin_stub).archive("pulsa-nusantara")
+    assert listed(service.stub) == {}
+
+
+def test_a_catalog_loaded_by_another_process_is_seen_by_the_next_read(
+    stub: ProductServiceStub, shop: list[str], database_url: str
+) -> None:
+    """`pasar-product load-demo` is a process of its own, with its own connection."""
+    subprocess.run(
+        [console_script("pasar-product"), "load-demo"],
+        env={**os.environ, "PASAR_ENV": "development", "DATABASE_URL": database_url},
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    demo = {product["id"] for product in catalog_data()["products"]}
+    assert demo <= set(listed(stub, service_pb2.ListProductsRequest(page_size=100)))
+
+
+class Statements(logging.Handler):
+    """The SQL statements the server's call threads send (peewee logs each at DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.sent: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # peewee logs (sql, params) as the message; its pool logs text.
+        if (record.threadName or "").startswith("rpc") and isinstance(record.msg, tuple):
+            self.sent.append(record.msg[0])
+
+
+@pytest.fixture
+def statements() -> Iterator[Statements]:
+    logger = logging.getLogger("peewee")
+    handler, level = Statements(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_a_warm_read_sends_only_the_version_query(
+    stub: ProductServiceStub, shop: list[str], statements: Statements
+) -> None:
+    get = service_pb2.GetProductRequest(id="pulsa-nusantara")
+    stub.ListProducts(LIST, timeout=10)
+    stub.GetProduct(get, timeout=10)
+    statements.sent.clear()
+    stub.ListProducts(LIST, timeout=10)
+    stub.GetProduct(get, timeout=10)
+    assert statements.sent == [catalog_version.READ, catalog_version.READ]
+
+    reserve(stub, "ord_1", (shop[0], 1))
+    statements.sent.clear()
+    stub.ListProducts(LIST, timeout=10)  # cold: the version, then the products and packages
+    assert statements.sent[0] == catalog_version.READ
+    assert len(statements.sent) == 3
+
+
+def test_the_cache_keeps_within_its_bound(admin: Admin, connected: peewee.Database) -> None:
+    from pasar_product.servicer import ProductServicer
+
+    admin.category("pulsa")
+    for number in range(12):
+        admin.product_with_packages(f"produk-{number:02}", "pulsa", stocks=(5, 3))
+    one = ProductServicer(Stock(connected)).GetProduct(service_pb2.GetProductRequest(id="produk-00"), None)  # type: ignore[arg-type]
+    bound = 5 * answer_memory(one.ByteSize()) + 200
+    answers = CatalogAnswers(connected, max_bytes=bound)
+    servicer = ProductServicer(Stock(connected), answers)
+    for number in range(12):
+        servicer.GetProduct(service_pb2.GetProductRequest(id=f"produk-{number:02}"), None)  # type: ignore[arg-type]
+        assert answers.bytes_used <= bound
+    assert len(answers) == 5  # the five used last
+    servicer.GetProduct(service_pb2.GetProductRequest(id="produk-11"), None)  # type: ignore[arg-type]
+    assert answers.hits == 1
+
+
+def test_an_answer_built_while_the_catalog_changed_is_not_served_after(connected: peewee.Database) -> None:
+    """The version is read before the data: a write landing between the two leaves an
+    answer labelled with the older version, which the next read (of the newer) rebuilds."""
+    answers = CatalogAnswers(connected)
+    request = service_pb2.GetProductRequest(id="x")
+    built: list[int] = []
+
+    def build() -> service_pb2.GetProductResponse:
+        built.append(1)
+        if len(built) == 1:  # another writer commits after this call read the version
+            with catalog_version.catalog_write(connected):
+                pass
+        return service_pb2.GetProductResponse()
+
+    answers.answer("GetProduct", request, build)
+    answers.answer("GetProduct", request, build)
+    answers.answer("GetProduct", request, build)
+    assert len(built) == 2
+
+
+def test_concurrent_reads_and_writes_end_on_the_last_write(
+    start_service: StartService, service: RunningService, admin: Admin, shop: list[str]
+) -> None:
+    """Readers racing a writer: once the writes are done, every instance shows the last."""
+    other = start_service()
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            service.stub.ListProducts(LIST, timeout=10)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for number in range(1, 6):
+            reserve(other.stub, f"ord_{number}", (shop[0], 1))
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    assert listed(service.stub) == listed(other.stub) == {"pulsa-nusantara": [0, 3]}
