@@ -21,6 +21,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.server import grpc_processes, usable_cpus
 from pasar_testkit.ports import free_port
@@ -129,21 +130,32 @@ def test_two_workers_serve_one_port_and_calls_reach_both(product: ComponentProce
 
 def test_the_metrics_of_every_worker_appear_at_the_one_address(product: ComponentProcess) -> None:
     workers = worker_pids(product)
-    metrics_url = f"http://{product.logged('metrics_address')}/metrics"
-    check = {"grpc_service": "grpc.health.v1.Health", "grpc_method": "Check", "grpc_type": "unary"}
-    before = scrape(metrics_url).value("grpc_server_started_total", **check) or 0  # readiness checks
     channels = checked_on_new_connections(product.address, 16)
     try:
         assert set(connection_owners(product.port, workers)) == set(workers)
+        for channel in channels:
+            product_service_pb2_grpc.ProductServiceStub(channel).ListProducts(
+                product_service_pb2.ListProductsRequest(), timeout=10
+            )
     finally:
         for channel in channels:
             channel.close()
-    page = scrape(metrics_url)
+    metrics_url = f"http://{product.logged('metrics_address')}/metrics"
+    listed = {
+        "grpc_service": "pasar.product.v1.ProductService",
+        "grpc_method": "ListProducts",
+        "grpc_type": "unary",
+    }
+    deadline = time.monotonic() + 10  # each worker adds its figures every second
+    while (page := scrape(metrics_url)).value("grpc_server_started_total", **listed) != 16:
+        assert time.monotonic() < deadline, page.text
+        time.sleep(0.2)
     # Named as one process names them (the dashboards' and alerts' names), added up.
-    assert page.value("grpc_server_started_total", **check) == before + 16
-    assert page.value("grpc_server_handled_total", grpc_code="OK", **check) == before + 16
-    assert page.value("grpc_server_handling_seconds_count", **check) == before + 16
-    assert page.value("grpc_server_handling_seconds_bucket", le="+Inf", **check) == before + 16
+    assert page.value("grpc_server_handled_total", grpc_code="OK", **listed) == 16
+    assert page.value("grpc_server_handling_seconds_count", **listed) == 16
+    assert page.value("grpc_server_handling_seconds_bucket", le="+Inf", **listed) == 16
+    assert (page.value("grpc_server_handling_seconds_sum", **listed) or 0) > 0
+    assert not [sample.name for sample in page.samples if sample.name.startswith("pasar_worker_")]
     # The service's own figures, read once from the database by the supervisor.
     assert page.value("pasar_reservations_held") == 0
     assert len(page.find("pasar_db_connections_max")) == 1

@@ -41,7 +41,7 @@ from pasar_kit.metrics_listener import (
     MetricsListener,
     forget_process,
     remove_figures_folder,
-    serve_shared_metrics,
+    serve_collectors,
     share_figures_folder,
 )
 from pasar_kit.processes import STARTUP_FAILURE, Supervisor
@@ -264,12 +264,12 @@ class ServiceCli(Generic[Settings]):
     ) -> MetricsListener:
         """Every worker's figures, and the service's own read once per scrape on a connection
         of this process opened for it (pasar_kit.metrics.ScrapeConnection)."""
-        from pasar_kit.metrics import ScrapeConnection  # noqa: PLC0415 - after the folder is set
+        from pasar_kit.metrics import ScrapeConnection, WorkerFigures  # noqa: PLC0415 - after the folder is set
 
         with database_step(env, None, "cannot open the database"):
             database = self.open_database(env)
         own = ScrapeConnection(self.figures(settings, database), database, fork_turn)
-        return serve_shared_metrics(address, [own])
+        return serve_collectors(address, [WorkerFigures(), own])
 
     def _serve_as_worker(
         self, env: Env, settings: Settings, server: ServerSettings, inherited: Sequence[socket.socket]

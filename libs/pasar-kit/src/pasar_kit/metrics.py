@@ -37,11 +37,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import grpc
 import peewee
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
@@ -73,33 +73,32 @@ GO_CODE_NAMES = {
 # How long a scrape waits for another scrape's database read before it goes without those
 # figures (Prometheus's own scrape timeout is 10 s by default).
 SCRAPE_WAIT_SECONDS = 5.0
-# How often a forked worker copies its pool's figures to the shared folder.
-POOL_COPY_SECONDS = 1.0
+# How often a forked worker adds its figures to the shared folder (a scrape sees them this late).
+PUBLISH_SECONDS = 1.0
 # Prometheus's Go client's DefBuckets, which go-grpc-middleware's histogram uses by default.
 HANDLING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Their le labels, and +Inf's.
+BUCKET_NAMES = tuple(floatToGoString(bound) for bound in (*HANDLING_BUCKETS, math.inf))  # type: ignore[no-untyped-call]
 
 
 class ServiceMetrics:
     """One service's registry: RED of its server, its pool (if given), its own collectors.
 
-    for_supervisor (a forked worker's, pasar_kit.processes): RED and the pool's figures are
-    written to prometheus-client's multiprocess folder, under the same names, for the
-    supervisor to serve every worker's added up; nothing is served from here, and the
-    service's own collectors are the supervisor's (collected once, not once per worker)."""
+    for_supervisor (a forked worker's, pasar_kit.processes): RED and the pool's figures go to
+    prometheus-client's multiprocess folder (_SharedFigures), for the supervisor to serve
+    every worker's added up (WorkerFigures); nothing is served from here, and the service's
+    own collectors are the supervisor's (collected once, not once per worker)."""
 
     def __init__(self, database: peewee.Database | None = None, *, for_supervisor: bool = False) -> None:
         self.registry = CollectorRegistry()
-        self.for_supervisor = for_supervisor
         pool: object = database  # peewee is untyped: mypy would find no overlap with CountedPool
-        self._pool = pool if isinstance(pool, CountedPool) else None
-        self._red: _RedFigures
-        if for_supervisor:
-            self._red = _SharedRedMetrics()
-        else:
-            self._red = red = _RedMetrics()
-            self.registry.register(red)
-            if self._pool is not None:
-                self.registry.register(DatabasePoolCollector(self._pool))
+        counted = pool if isinstance(pool, CountedPool) else None
+        self.shared = _SharedFigures(counted) if for_supervisor else None
+        self._red = self.shared.red if self.shared else _RedMetrics()
+        if self.shared is None:
+            self.registry.register(self._red)
+            if counted is not None:
+                self.registry.register(DatabasePoolCollector(counted))
 
     def server_interceptor(self) -> grpc.ServerInterceptor:
         """The RED interceptor; GrpcServer puts it right after the tracing one."""
@@ -108,14 +107,17 @@ class ServiceMetrics:
     def register(self, collector: Collector) -> None:
         """Adds a scrape-time collector of the service's own figures (see the module docstring);
         a worker's are collected by its supervisor instead."""
-        if not self.for_supervisor:
+        if self.shared is None:
             self.registry.register(guarded(collector))
 
     def background(self) -> list[Callable[[threading.Event], None]]:
-        """What runs beside the server: a worker's pool figures copied to the shared folder."""
-        if self.for_supervisor and self._pool is not None:
-            return [_SharedPoolFigures(self._pool).copy_until]
-        return []
+        """What runs beside the server: a worker's figures published to the shared folder."""
+        return [self.shared.publish_until] if self.shared else []
+
+    def stopped(self) -> None:
+        """The server has stopped: a worker publishes the figures of its last calls."""
+        if self.shared is not None:
+            self.shared.publish()
 
 
 def guarded(collector: Collector) -> Collector:
@@ -236,148 +238,165 @@ class _RedMetrics(Collector):
         return figures
 
     def collect(self) -> Iterator[Any]:
-        labels = ["grpc_type", "grpc_service", "grpc_method"]
-        started = CounterMetricFamily(
-            "grpc_server_started", "Total number of RPCs started on the server.", labels=labels
-        )
-        handled = CounterMetricFamily(
-            "grpc_server_handled",
-            "Total number of RPCs completed on the server, regardless of success or failure.",
-            labels=[*labels, "grpc_code"],
-        )
-        handling = HistogramMetricFamily(
-            "grpc_server_handling_seconds",
-            "Histogram of response latency (seconds) of gRPC that had been application-level handled"
-            " by the server.",
-            labels=labels,
-        )
         with self._lock:
             methods = list(self._methods.values())
-        for figures in methods:
-            snapshot = figures.snapshot()
-            started.add_metric(figures.labels, snapshot.started)
-            for code, count in sorted(snapshot.handled.items()):
-                handled.add_metric([*figures.labels, code], count)
-            cumulative, buckets = 0, []
-            for bound, count in zip((*HANDLING_BUCKETS, math.inf), snapshot.buckets, strict=True):
-                cumulative += count
-                buckets.append((floatToGoString(bound), cumulative))  # type: ignore[no-untyped-call]
-            handling.add_metric(figures.labels, buckets, snapshot.seconds)
-        yield started
-        yield handled
-        yield handling
+        return red_families((figures.labels, figures.snapshot()) for figures in methods)
+
+    def snapshots(self) -> list[tuple[list[str], _Snapshot]]:
+        with self._lock:
+            methods = list(self._methods.values())
+        return [(figures.labels, figures.snapshot()) for figures in methods]
 
     def describe(self) -> Iterator[Any]:
         return iter(())
 
 
-class _RedFigures(Protocol):
-    def of(self, grpc_type: str, full_method: str) -> _MethodRecorder: ...
+def red_families(methods: Iterable[tuple[list[str], _Snapshot]]) -> Iterator[Metric]:
+    """The three RED families of each method's (labels, figures)."""
+    labels = ["grpc_type", "grpc_service", "grpc_method"]
+    started = CounterMetricFamily(
+        "grpc_server_started", "Total number of RPCs started on the server.", labels=labels
+    )
+    handled = CounterMetricFamily(
+        "grpc_server_handled",
+        "Total number of RPCs completed on the server, regardless of success or failure.",
+        labels=[*labels, "grpc_code"],
+    )
+    handling = HistogramMetricFamily(
+        "grpc_server_handling_seconds",
+        "Histogram of response latency (seconds) of gRPC that had been application-level handled"
+        " by the server.",
+        labels=labels,
+    )
+    for method_labels, snapshot in methods:
+        started.add_metric(method_labels, snapshot.started)
+        for code, count in sorted(snapshot.handled.items()):
+            handled.add_metric([*method_labels, code], count)
+        cumulative, buckets = 0, []
+        for bound, count in zip(BUCKET_NAMES, snapshot.buckets, strict=True):
+            cumulative += count
+            buckets.append((bound, cumulative))
+        handling.add_metric(method_labels, buckets, snapshot.seconds)
+    yield started
+    yield handled
+    yield handling
 
 
-class _MethodRecorder(Protocol):
-    def start(self) -> None: ...
-
-    def finished(self, code: grpc.StatusCode, seconds: float) -> None: ...
-
-
-class _SharedRedMetrics:
-    """RED in prometheus-client's own Counter and Histogram, which write to the multiprocess
-    folder (PROMETHEUS_MULTIPROC_DIR, set by the supervisor before prometheus-client was
-    imported), under the names _RedMetrics gives its families."""
-
-    def __init__(self) -> None:
-        labels = ["grpc_type", "grpc_service", "grpc_method"]
-        self.started = Counter(
-            "grpc_server_started", "Total number of RPCs started on the server.", labels, registry=None
-        )
-        self.handled = Counter(
-            "grpc_server_handled",
-            "Total number of RPCs completed on the server, regardless of success or failure.",
-            [*labels, "grpc_code"],
-            registry=None,
-        )
-        self.handling = Histogram(
-            "grpc_server_handling_seconds",
-            "Histogram of response latency (seconds) of gRPC that had been application-level handled"
-            " by the server.",
-            labels,
-            registry=None,
-            buckets=HANDLING_BUCKETS,
-        )
-        self._methods: dict[tuple[str, str], _SharedMethodFigures] = {}
-        self._lock = threading.Lock()
-
-    def of(self, grpc_type: str, full_method: str) -> _SharedMethodFigures:
-        key = (grpc_type, full_method)
-        figures = self._methods.get(key)
-        if figures is None:
-            service, _, method = full_method.lstrip("/").partition("/")
-            with self._lock:
-                figures = self._methods.setdefault(
-                    key, _SharedMethodFigures(self, (grpc_type, service, method))
-                )
-        return figures
+# A forked worker's figures in prometheus-client's multiprocess folder: plain counters under
+# names of their own, which WorkerFigures (in the supervisor) turns back into the RED families.
+_SHARED_STARTED = "pasar_worker_rpcs_started"
+_SHARED_HANDLED = "pasar_worker_rpcs_handled"
+_SHARED_BUCKET = "pasar_worker_rpc_seconds_bucket_calls"  # per bucket, not cumulative
+_SHARED_SECONDS = "pasar_worker_rpc_seconds"
+_METHOD_LABELS = ["grpc_type", "grpc_service", "grpc_method"]
 
 
-class _SharedMethodFigures:
-    """One method's figures in the shared folder."""
+class _SharedFigures:
+    """A worker's RED figures, counted in process as one process counts them (two lock turns a
+    call: prometheus-client's multiprocess Counter and Histogram cost about 15 us more a call,
+    measured), and added to the multiprocess folder every PUBLISH_SECONDS and once more at stop;
+    its pool's figures copied there as gauges of the workers alive."""
 
-    def __init__(self, red: _SharedRedMetrics, labels: tuple[str, str, str]) -> None:
-        self._labels = labels
-        self._handled_of = red.handled
-        self._started = red.started.labels(*labels)
-        self._handling = red.handling.labels(*labels)
-        self._handled: dict[str, Counter] = {}
-
-    def start(self) -> None:
-        self._started.inc()
-
-    def finished(self, code: grpc.StatusCode, seconds: float) -> None:
-        name = GO_CODE_NAMES.get(code, "Unknown")
-        handled = self._handled.get(name)
-        if handled is None:
-            handled = self._handled.setdefault(name, self._handled_of.labels(*self._labels, name))
-        handled.inc()
-        self._handling.observe(seconds)
-
-
-class _SharedPoolFigures:
-    """A worker's pool figures, copied every POOL_COPY_SECONDS to the shared folder, where the
-    supervisor adds up those of the workers alive (a replaced worker's are dropped with it)."""
-
-    def __init__(self, pool: CountedPool) -> None:
+    def __init__(self, pool: CountedPool | None) -> None:
+        self.red = _RedMetrics()
         self.pool = pool
-        self.connections = Gauge(
+        self._started = Counter(_SHARED_STARTED, "RED, a worker's", _METHOD_LABELS, registry=None)
+        self._handled = Counter(
+            _SHARED_HANDLED, "RED, a worker's", [*_METHOD_LABELS, "grpc_code"], registry=None
+        )
+        self._bucket = Counter(_SHARED_BUCKET, "RED, a worker's", [*_METHOD_LABELS, "le"], registry=None)
+        self._seconds = Counter(_SHARED_SECONDS, "RED, a worker's", _METHOD_LABELS, registry=None)
+        self._connections = Gauge(
             "pasar_db_connections",
             "Connections of the database pool: in_use (held by a call or task) or idle (open, waiting).",
             ["state"],
             registry=None,
             multiprocess_mode="livesum",
         )
-        self.maximum = Gauge(
+        self._maximum = Gauge(
             "pasar_db_connections_max",
             "The most connections the pool opens.",
             registry=None,
             multiprocess_mode="livesum",
         )
+        self._published: dict[tuple[str, ...], _Snapshot] = {}
+        self._publishing = threading.Lock()
 
-    def copy_until(self, stopping: threading.Event) -> None:
-        while True:
-            figures = self.pool.pool_figures()
-            self.connections.labels("in_use").set(figures.in_use)
-            self.connections.labels("idle").set(figures.idle)
-            self.maximum.set(figures.maximum)
-            if stopping.wait(POOL_COPY_SECONDS):
-                return
+    def publish_until(self, stopping: threading.Event) -> None:
+        while not stopping.wait(PUBLISH_SECONDS):
+            self.publish()
+
+    def publish(self) -> None:
+        """Adds what was counted since the last time (and the pool's figures now)."""
+        with self._publishing:
+            for labels, now in self.red.snapshots():
+                before = self._published.get(tuple(labels), _NOTHING)
+                if now.started > before.started:
+                    self._started.labels(*labels).inc(now.started - before.started)
+                for code, count in now.handled.items():
+                    if count > before.handled.get(code, 0):
+                        self._handled.labels(*labels, code).inc(count - before.handled.get(code, 0))
+                for bound, count, earlier in zip(BUCKET_NAMES, now.buckets, before.buckets, strict=True):
+                    if count > earlier:
+                        self._bucket.labels(*labels, bound).inc(count - earlier)
+                if now.seconds > before.seconds:
+                    self._seconds.labels(*labels).inc(now.seconds - before.seconds)
+                self._published[tuple(labels)] = now
+            if self.pool is not None:
+                figures = self.pool.pool_figures()
+                self._connections.labels("in_use").set(figures.in_use)
+                self._connections.labels("idle").set(figures.idle)
+                self._maximum.set(figures.maximum)
 
 
-@dataclass(frozen=True)
+class WorkerFigures(Collector):
+    """In the supervisor: every worker's figures in the multiprocess folder, added up, with RED
+    under the names and in the form one process gives it (dashboards and alerts use them)."""
+
+    def __init__(self) -> None:
+        from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415 - after the folder is set
+
+        self._folder = MultiProcessCollector(None)  # type: ignore[no-untyped-call]
+
+    def collect(self) -> Iterator[Metric]:
+        methods: dict[tuple[str, ...], _Snapshot] = {}
+
+        def of(labels: dict[str, str]) -> _Snapshot:
+            key = tuple(labels[name] for name in _METHOD_LABELS)
+            return methods.setdefault(key, _Snapshot(0, {}, [0] * len(BUCKET_NAMES), 0.0))
+
+        for family in self._folder.collect():  # type: ignore[no-untyped-call]
+            if family.name not in (_SHARED_STARTED, _SHARED_HANDLED, _SHARED_BUCKET, _SHARED_SECONDS):
+                yield family
+                continue
+            for sample in family.samples:
+                if not sample.name.endswith("_total"):
+                    continue
+                figures = of(sample.labels)
+                if family.name == _SHARED_STARTED:
+                    figures.started += int(sample.value)
+                elif family.name == _SHARED_HANDLED:
+                    code = sample.labels["grpc_code"]
+                    figures.handled[code] = figures.handled.get(code, 0) + int(sample.value)
+                elif family.name == _SHARED_BUCKET:
+                    figures.buckets[BUCKET_NAMES.index(sample.labels["le"])] += int(sample.value)
+                else:
+                    figures.seconds += sample.value
+        yield from red_families((list(key), figures) for key, figures in sorted(methods.items()))
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+
+@dataclass
 class _Snapshot:
     started: int
     handled: dict[str, int]
     buckets: list[int]  # per bucket of HANDLING_BUCKETS and +Inf, not cumulative
     seconds: float
+
+
+_NOTHING = _Snapshot(0, {}, [0] * (len(HANDLING_BUCKETS) + 1), 0.0)
 
 
 class _MethodFigures:
@@ -411,7 +430,7 @@ class _MethodFigures:
 class RedInterceptor(grpc.ServerInterceptor):
     """Counts and times every call the server handles (go-grpc-middleware's server metrics)."""
 
-    def __init__(self, red: _RedFigures) -> None:
+    def __init__(self, red: _RedMetrics) -> None:
         self._red = red
 
     def intercept_service(
@@ -449,7 +468,7 @@ class RedInterceptor(grpc.ServerInterceptor):
 
 
 def _counted(
-    behaviour: Callable[[Any, grpc.ServicerContext], Any], figures: _MethodRecorder
+    behaviour: Callable[[Any, grpc.ServicerContext], Any], figures: _MethodFigures
 ) -> Callable[..., Any]:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         figures.start()
@@ -466,7 +485,7 @@ def _counted(
 
 
 def _streamed(
-    behaviour: Callable[[Any, grpc.ServicerContext], Iterator[Any]], figures: _MethodRecorder
+    behaviour: Callable[[Any, grpc.ServicerContext], Iterator[Any]], figures: _MethodFigures
 ) -> Callable[..., Iterator[Any]]:
     def handle(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         figures.start()

@@ -97,13 +97,12 @@ def remove_figures_folder(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def serve_shared_metrics(address: str, collectors: Iterable[Collector]) -> MetricsListener:
-    """Every process's figures in the shared folder, added up, and collectors' own."""
+def serve_collectors(address: str, collectors: Iterable[Collector]) -> MetricsListener:
+    """A registry of collectors alone, served at address (a supervisor's: the workers' figures,
+    pasar_kit.metrics.WorkerFigures, and the service's own)."""
     from prometheus_client import CollectorRegistry  # noqa: PLC0415 - after the folder is set
-    from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415 - likewise
 
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     for collector in collectors:
         registry.register(collector)
     return serve_metrics(address, registry)

@@ -357,6 +357,8 @@ class GrpcServer:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout=5)
+        if self.metrics is not None:
+            self.metrics.stopped()
         self._close_metrics_listener()
         log.info("stopped")
 
