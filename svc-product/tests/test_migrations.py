@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from peewee_migrate import Router
 
 from pasar_kit import database as db
+from pasar_kit.leases import JobLease, JobLeaseRow
 from pasar_kit.timestamps import utc_now
 from pasar_product import catalog
 from pasar_product.main import MIGRATIONS_DIR
@@ -75,6 +77,7 @@ def test_migrating_applies_each_migration_once(database_url: str) -> None:
             "005_destination_fields",
             "006_english_and_keywords",
             "007_catalog_version",
+            "008_job_leases",
         ]
         assert db.migrate(database, MIGRATIONS_DIR) == []
     finally:
@@ -86,8 +89,8 @@ def test_the_migrated_schema_is_the_one_the_models_describe(database_url: str, f
     from_models = db.bind(database_proxy, fresh_url, max_connections=2)
     try:
         db.migrate(migrated, MIGRATIONS_DIR)
-        with from_models.connection_context():
-            from_models.create_tables(MODELS)
+        with from_models.connection_context(), from_models.bind_ctx([JobLeaseRow]):
+            from_models.create_tables([*MODELS, JobLeaseRow])
         expected = schema(from_models)
         assert set(expected) == {
             "category",
@@ -96,6 +99,7 @@ def test_the_migrated_schema_is_the_one_the_models_describe(database_url: str, f
             "reservation",
             "reservation_line",
             "catalog_version",
+            "job_leases",
         }
         assert schema(migrated) == expected
     finally:
@@ -313,3 +317,35 @@ def test_a_catalog_with_packages_migrates_to_6_findable_with_no_english_and_roll
             assert catalog.list_products(10, "", query="prabayar").products[0].product.id == "token-listrik"
     finally:
         db.close_pool(database)
+
+
+def test_job_leases_come_with_migration_8_after_or_before_7_and_go_with_its_rollback(
+    database_url: str, fresh_url: str, tmp_path: Path
+) -> None:
+    """Migration 8 adds job_leases (pasar_kit.leases), where the reservation expiry sweep takes
+    its lease. It was written beside 7 (the catalog version): a database that got 8 first gets 7
+    at its next migrate, to the same schema. The rollback drops job_leases; it applies again."""
+    without_7 = tmp_path / "migrations-without-7"
+    without_7.mkdir()
+    for migration in MIGRATIONS_DIR.glob("0*.py"):
+        if not migration.name.startswith("007_"):
+            shutil.copy(migration, without_7)
+    eight_first = db.connect(database_url, max_connections=2)
+    in_order = db.connect(fresh_url, max_connections=2)
+    try:
+        assert db.migrate(eight_first, without_7)[-1] == "008_job_leases"
+        assert db.migrate(eight_first, MIGRATIONS_DIR) == ["007_catalog_version"]
+        db.migrate(in_order, MIGRATIONS_DIR)
+        assert schema(eight_first) == schema(in_order)
+
+        with in_order.connection_context():
+            assert JobLease(in_order, "reservation-expiry", 60).hold()
+            router = Router(in_order, migrate_dir=MIGRATIONS_DIR)
+            router.rollback()
+            assert router.done[-1] == "007_catalog_version"
+            assert "job_leases" not in in_order.get_tables()
+            router.run()
+            assert JobLease(in_order, "reservation-expiry", 60).hold()
+    finally:
+        db.close_pool(eight_first)
+        db.close_pool(in_order)

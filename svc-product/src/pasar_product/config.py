@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from pasar_kit.callers import InternalCallers
 from pasar_kit.config import Env
+from pasar_kit.leases import LeaseTiming
 from pasar_kit.server import ServerSettings
 
 DEFAULT_LISTEN_ADDRESS = "127.0.0.1:50051"
@@ -35,6 +36,8 @@ class Settings:
     reservation_ttl_seconds: float = DEFAULT_RESERVATION_TTL_SECONDS
     reservation_max_ttl_seconds: float = MAX_RESERVATION_TTL_SECONDS
     reservation_sweep_seconds: float = 30.0
+    # The expiry sweep runs in the one process holding its lease (pasar_kit.leases).
+    job_lease: LeaseTiming = field(default_factory=LeaseTiming)
 
     @classmethod
     def from_env(cls, env: Env) -> Settings:
@@ -51,6 +54,7 @@ class Settings:
                 "PASAR_RESERVATION_MAX_TTL_SECONDS", MAX_RESERVATION_TTL_SECONDS, minimum=1
             ),
             reservation_sweep_seconds=env.number("PASAR_RESERVATION_SWEEP_SECONDS", 30.0, minimum=0.05),
+            job_lease=LeaseTiming.from_env(env),
         )
 
 

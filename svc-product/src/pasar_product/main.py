@@ -19,6 +19,7 @@ import peewee
 from pasar.product.v1 import product_admin_service_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar_kit.cli import ExtraCommand, ServiceCli, open_service_database
 from pasar_kit.config import Env
+from pasar_kit.leases import leased
 from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 from pasar_product import config
 from pasar_product.admin_auth import AdminGate
@@ -35,9 +36,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 PRODUCT_SERVICE = product_service_pb2.DESCRIPTOR.services_by_name["ProductService"]
 ADMIN_SERVICE = product_admin_service_pb2.DESCRIPTOR.services_by_name["ProductAdminService"]
 DEFAULT_SYNTHETIC_PRODUCTS = 1_000
-# The pool holds one connection per worker thread and these four: the health probe, the
-# reservation expiry sweep, the metrics scrape (stock_figures), and a spare.
-CONNECTIONS_BESIDE_WORKERS = 4
+# The pool holds one connection per worker thread and these five: the health probe, the
+# reservation expiry sweep and its lease keeper, the metrics scrape (stock_figures), and a spare.
+CONNECTIONS_BESIDE_WORKERS = 5
 
 
 def open_database(env: Env) -> peewee.Database:
@@ -82,7 +83,15 @@ def server_from(settings: config.Settings, database: peewee.Database, server: Se
         server,
         registrations(database, settings.admin_token, stock),
         database,
-        background=[expiry_task(stock, settings.reservation_sweep_seconds)],
+        # One loop over every reservation: it runs in the one process holding its lease.
+        background=[
+            leased(
+                "reservation-expiry",
+                expiry_task(stock, settings.reservation_sweep_seconds),
+                database,
+                settings.job_lease,
+            )
+        ],
         callers=settings.callers,
         collectors=figures(server, database),
     )
