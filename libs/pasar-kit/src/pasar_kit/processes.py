@@ -121,6 +121,8 @@ class Supervisor:
         # Blocked across the fork: a stop signal meanwhile reaches the new worker (it is
         # known by then) instead of running this process's handler in the worker.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # or the worker would write out a copy of what is still buffered
         try:
             with self.fork_turn:
                 pid = os.fork()
