@@ -128,6 +128,32 @@ def test_two_workers_serve_one_port_and_calls_reach_both(product: ComponentProce
             channel.close()
 
 
+def test_workers_told_port_0_share_the_one_the_system_picked(tmp_path: Path) -> None:
+    service = ComponentProcess(
+        "product",
+        command=[console_script("pasar-product"), "serve"],
+        env=product_env(tmp_path, PASAR_LISTEN_ADDRESS="127.0.0.1:0"),
+        log_dir=tmp_path / "logs",
+    )
+    service.log_path.parent.mkdir(parents=True)
+    with service.log_path.open("ab") as log:  # started by hand: its address is not known before
+        service.process = subprocess.Popen(
+            service.command, env=service.env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        worker_pids(service)
+        ports = {
+            entry["port"]
+            for entry in service.logged_lines()
+            if entry.get("message") == "serving" and "pid" in entry
+        }
+        supervisor = next(entry for entry in service.logged_lines() if "pids" in entry)
+        assert len(ports) == 1
+        assert supervisor["address"] == f"127.0.0.1:{ports.pop()}"
+    finally:
+        service.stop()
+
+
 def test_the_metrics_of_every_worker_appear_at_the_one_address(product: ComponentProcess) -> None:
     workers = worker_pids(product)
     channels = checked_on_new_connections(product.address, 16)

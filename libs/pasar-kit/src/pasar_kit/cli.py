@@ -34,7 +34,7 @@ import peewee
 
 from pasar_kit import database as db
 from pasar_kit.config import ConfigError, Env
-from pasar_kit.listen import ListenError, claim_address
+from pasar_kit.listen import ListenError, claim_address, claimed_address
 from pasar_kit.logs import configure_logging
 from pasar_kit.memory import limit_malloc_arenas
 from pasar_kit.metrics_listener import (
@@ -217,8 +217,10 @@ class ServiceCli(Generic[Settings]):
                     db.migrate(database, self.migrations_dir)
         finally:
             db.close_pool(database)  # no connection may cross the fork
-        server = settings.server
-        claim = claim_address(server.listen_address)  # held until exit; the workers bind beside it
+        claim = claim_address(settings.server.listen_address)  # held until exit; the workers bind beside it
+        server = replace(
+            settings.server, listen_address=claimed_address(settings.server.listen_address, claim)
+        )
         figures_folder = None
         listener: MetricsListener | None = None
         try:

@@ -85,6 +85,13 @@ def claim_address(text: str) -> socket.socket:
     return claim
 
 
+def claimed_address(text: str, claim: socket.socket) -> str:
+    """text with the port claim holds: the one the system picked for port 0, which the
+    process's own listeners must then bind (each would get a port of its own for 0)."""
+    address = _parsed(text)
+    return f"{address.host}:{claim.getsockname()[1]}" if address.port == 0 else text
+
+
 def _parsed(text: str) -> ListenAddress:
     try:
         return ListenAddress.parse(text)
