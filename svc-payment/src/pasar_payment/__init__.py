@@ -9,6 +9,9 @@ repeats or retries, and its refunds never add up to more than its total.
 """
 
 from pasar_kit.deferred_imports import defer_mysql_rsa_support
+from pasar_kit.memory import limit_malloc_arenas
 
-# Before peewee imports PyMySQL, which would import its RSA password exchange (cryptography).
+# First of all: before peewee imports PyMySQL, which would import its RSA password exchange
+# (cryptography), and before any thread allocates (gRPC's own threads take arenas early).
 defer_mysql_rsa_support()
+limit_malloc_arenas()

@@ -8,6 +8,9 @@ catalog with a bearer token. Stock never goes below zero, whatever the concurren
 """
 
 from pasar_kit.deferred_imports import defer_mysql_rsa_support
+from pasar_kit.memory import limit_malloc_arenas
 
-# Before peewee imports PyMySQL, which would import its RSA password exchange (cryptography).
+# First of all: before peewee imports PyMySQL, which would import its RSA password exchange
+# (cryptography), and before any thread allocates (gRPC's own threads take arenas early).
 defer_mysql_rsa_support()
+limit_malloc_arenas()
