@@ -50,10 +50,15 @@ PACKAGES: Mapping[str, tuple[int, int]] = {
 ORDER_ENV = {"PASAR_CHECKOUT_LEASE_SECONDS": "3", "PASAR_PEER_TIMEOUT_SECONDS": "1"}
 PAYMENT_ENV = {"PASAR_PAYMENT_EVENT_POLL_SECONDS": "0.2"}
 GATEWAY_ENV = {"PASAR_ORDER_RATE_LIMIT": "off", "PASAR_BREAKER_RESET_SECONDS": "0.5"}
+# Every Python service runs two worker processes (PASAR_GRPC_PROCESSES): the faults meet
+# background jobs that must run in one process at a time (pasar_kit.leases) and outboxes that
+# every process works through, and a kill takes a service's supervisor and workers at once.
+PROCESSES_PER_SERVICE = 2
 
 
 def make_stack(base: Path, database_urls: Mapping[str, str], **component_env: Mapping[str, str]) -> Stack:
-    """The three services and the gateway with the fault tests' settings (not started)."""
+    """The three services (the Python ones with two processes each) and the gateway with the
+    fault tests' settings (not started)."""
     per_component: dict[str, dict[str, str]] = {
         "order": dict(ORDER_ENV),
         "payment": dict(PAYMENT_ENV),
@@ -61,7 +66,7 @@ def make_stack(base: Path, database_urls: Mapping[str, str], **component_env: Ma
     }
     for name, env in component_env.items():
         per_component.setdefault(name, {}).update(env)
-    return Stack(base, database_urls, component_env=per_component)
+    return Stack(base, database_urls, component_env=per_component, grpc_processes=PROCESSES_PER_SERVICE)
 
 
 class FaultShop:

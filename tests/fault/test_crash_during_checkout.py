@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from fault_shop import (
     PACKAGES,
+    PROCESSES_PER_SERVICE,
     Databases,
     DownWindow,
     FaultShop,
@@ -38,6 +39,7 @@ from fault_shop import (
 )
 
 from pasar_testkit.failure_logs import FailureLogs
+from pasar_testkit.processes import SERVICES, children_of
 from pasar_testkit.stack import COMPONENTS, Stack
 
 # The order in which components crash; each stays down for DOWN_SECONDS under load.
@@ -57,6 +59,10 @@ def crash_stack(
     with make_stack(tmp_path / "shop", service_databases) as stack:
         failure_logs.add("the shop", stack.logs)
         stack.start(*COMPONENTS)
+        for service in SERVICES:  # the faults meet every Python service's two worker processes
+            process = stack[service].process
+            assert process is not None
+            assert len(children_of(process.pid)) == PROCESSES_PER_SERVICE, service
         yield stack
 
 
