@@ -6,7 +6,10 @@ one for the products and one for all their packages.
 
 Reads return :class:`ProductView` and :class:`PackageView`, plain values made from tuples
 of just the columns shoppers see, rather than peewee models: building a model object per
-row (and parsing timestamps nobody shows) was most of the cost of a catalog page.
+row (and parsing timestamps nobody shows) was most of the cost of a catalog page. The
+tuples are the driver's own rows (:func:`tuples`): of the columns read, only the
+timestamps need converting, and peewee's conversion of every value of every row was a
+third of an uncached page.
 """
 
 from __future__ import annotations
@@ -20,16 +23,23 @@ from typing import Any, cast
 import peewee
 
 from pasar_product import page_tokens, reasons, search
-from pasar_product.models import Category, DeliveryKind, Package, Product, ProductState
+from pasar_product.models import Category, DeliveryKind, Package, Product, ProductState, database_proxy
+from pasar_product.prepared import PreparedQuery
 
 DEFAULT_CATEGORY_PAGE_SIZE = 50
 DEFAULT_PRODUCT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
+# The stored values read as their enums by a dict lookup (Enum's call costs ten times more,
+# once per package of a page).
+DELIVERY_KINDS = {kind.value: kind for kind in DeliveryKind}
+PRODUCT_STATES = {state.value: state for state in ProductState}
+
+
 def delivery_kind(stored: str | None) -> DeliveryKind | None:
     """A stored delivery kind read as a DeliveryKind; None when the product has none."""
-    return DeliveryKind(stored) if stored else None
+    return DELIVERY_KINDS[stored] if stored else None
 
 
 def page_size_or_default(requested: int, default: int) -> int:
@@ -94,9 +104,9 @@ def product_view(row: Sequence[Any]) -> ProductView:
         search_keywords(keywords),
         category_id,
         image_url,
-        ProductState(state),
-        created,
-        updated,
+        PRODUCT_STATES[state],
+        stored_time(created),
+        stored_time(updated),
         fields,
         delivery_kind(kind),
     )
@@ -203,7 +213,12 @@ def list_products(page_size: int, page_token: str, category_id: str = "", query:
     # A token is bound to the words searched, so "PULSA" and " pulsa " page alike.
     filters = (category_id, " ".join(words))
     after = page_tokens.after_product(page_token, filters) if page_token else ""
-    rows = [product_view(row) for row in tuples(products_after(after, size + 1, category_id, words))]
+    found = (
+        tuples(products_after(after, size + 1, category_id, words))
+        if words  # a search's LIKE patterns are made of its words: built each time
+        else PRODUCT_PAGE.rows(after, size + 1, category_id)
+    )
+    rows = [product_view(row) for row in found]
     page, more = rows[:size], len(rows) > size
     next_token = page_tokens.product_page_token(page[-1].id, filters) if more else ""
     return ProductPage(with_packages(page), next_token)
@@ -240,7 +255,7 @@ def with_packages(products: Sequence[ProductView]) -> list[ProductListing]:
         return []
     by_id = {product.id: product for product in products}
     packages: dict[str, list[PackageView]] = {product.id: [] for product in products}
-    for row in tuples(packages_of(list(by_id))):
+    for row in PACKAGES_OF.rows(tuple(by_id)):
         product = by_id[row[1]]  # PACKAGE_COLUMNS' second: the product's id
         packages[product.id].append(
             package_view(
@@ -258,11 +273,7 @@ def with_packages(products: Sequence[ProductView]) -> list[ProductListing]:
 
 def get_product(product_id: str) -> ProductListing:
     """An active product with its packages; archived and unknown ids are PRODUCT_NOT_FOUND."""
-    rows = tuples(
-        Product.select(*PRODUCT_COLUMNS).where(
-            (Product.id == product_id) & (Product.state == ProductState.ACTIVE)
-        )
-    )
+    rows = ACTIVE_PRODUCT.rows(product_id)
     if not rows:
         raise reasons.product_not_found(product_id)
     return with_packages([product_view(rows[0])])[0]
@@ -295,7 +306,13 @@ def package(package_id: str) -> PackageView:
 
 def packages_by_id(package_ids: Sequence[str]) -> dict[str, PackageView]:
     """The packages of active products among package_ids, by id, in one query."""
-    rows = tuples(
+    return {row[0]: package_view(row) for row in ACTIVE_PACKAGES.rows(tuple(package_ids))}
+
+
+def active_packages(package_ids: Sequence[str]) -> peewee.ModelSelect[Package]:
+    """The packages of active products among package_ids, with their products' names,
+    fields and kind."""
+    return (
         Package.select(
             *PACKAGE_COLUMNS,
             Product.display_name,
@@ -306,7 +323,6 @@ def packages_by_id(package_ids: Sequence[str]) -> dict[str, PackageView]:
         .join(Product)
         .where(Package.id.in_(list(package_ids)) & (Product.state == ProductState.ACTIVE))
     )
-    return {row[0]: package_view(row) for row in rows}
 
 
 def package_view(row: Sequence[Any]) -> PackageView:
@@ -345,5 +361,26 @@ def package_view(row: Sequence[Any]) -> PackageView:
 
 
 def tuples(query: peewee.ModelSelect[Any]) -> list[tuple[Any, ...]]:
-    """The rows of query as tuples of its columns' Python values, without model objects."""
-    return list(cast(Iterable[tuple[Any, ...]], query.tuples()))
+    """The rows of query as the driver returns them: strings and integers as they are (the
+    views read the rest: stored_time for timestamps, the enums and JSON texts)."""
+    cursor = query.model._meta.database.execute(query)
+    return list(cast(Iterable[tuple[Any, ...]], cursor.fetchall()))
+
+
+def stored_time(value: Any) -> datetime:
+    """A timestamp column's value as the driver returns it (SQLite: text; MySQL: a naive
+    datetime), read as models read it."""
+    converted: datetime = Product.create_time.python_value(value)
+    return converted
+
+
+# The catalog's hot queries, their SQL built once per shape (pasar_product.prepared).
+PRODUCT_PAGE = PreparedQuery(database_proxy, products_after)  # (after, limit, category_id)
+PACKAGES_OF = PreparedQuery(database_proxy, lambda product_ids: packages_of(list(product_ids)))
+ACTIVE_PRODUCT = PreparedQuery(
+    database_proxy,
+    lambda product_id: Product.select(*PRODUCT_COLUMNS).where(
+        (Product.id == product_id) & (Product.state == ProductState.ACTIVE)
+    ),
+)
+ACTIVE_PACKAGES = PreparedQuery(database_proxy, active_packages)
