@@ -132,12 +132,13 @@ def product_message(listing: ProductListing) -> product_pb2.Product:
         destination_fields=destination_field_messages(product.destination_fields),
         delivery_kind=delivery_kind_value(product.delivery_kind),
     )
+    add_package = message.packages.add
     for package in listing.packages:  # built in place rather than copied in
-        message.packages.add(**package_fields(package))
-    if listing.min_price is not None:
-        message.min_price.currency_code, message.min_price.amount = CURRENCY_CODE, listing.min_price
-    if listing.max_price is not None:
-        message.max_price.currency_code, message.max_price.amount = CURRENCY_CODE, listing.max_price
+        add_package(**package_fields(package))
+    prices = [package.price for package in listing.packages]
+    if prices:
+        message.min_price.currency_code, message.min_price.amount = CURRENCY_CODE, min(prices)
+        message.max_price.currency_code, message.max_price.amount = CURRENCY_CODE, max(prices)
     return message
 
 
