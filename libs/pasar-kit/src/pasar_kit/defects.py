@@ -108,6 +108,7 @@ class DefectInterceptor(grpc.ServerInterceptor):
                     self._last_of_page.clear()
                 self._last_of_page[response.next_page_token] = response.products[-1]
         if previous is not None:
+            response = _own_copy(response)
             products = [previous, *response.products]
             del response.products[:]
             response.products.extend(products)
@@ -121,8 +122,17 @@ class DefectInterceptor(grpc.ServerInterceptor):
                 self._seen_requests.clear()
             self._seen_requests.add(key)
         if repeat:
+            response = _own_copy(response)
             _shift_first_timestamp(response)
         return response
+
+
+def _own_copy(response: Any) -> Any:
+    """A copy of response to change: a service may hand one answer to many calls (svc-product
+    serves its catalog answers from a cache), and a defect must spoil only its own call's."""
+    copy = type(response)()
+    copy.CopyFrom(response)
+    return copy
 
 
 def _idempotent(method: str) -> bool:
