@@ -6,6 +6,8 @@ kit failing against a service started with it (conformance/tests/test_defects_ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from unittest import mock
 
 import grpc
@@ -56,6 +58,14 @@ def _handler_call_details(method: str) -> grpc.HandlerCallDetails:
     return details
 
 
+def _serving(answer: Any) -> Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any]]:
+    """A continuation whose handler answers every call with the one message answer."""
+    handler: grpc.RpcMethodHandler[Any, Any] = grpc.unary_unary_rpc_method_handler(
+        lambda _request, _context: answer
+    )
+    return lambda _details: handler
+
+
 def test_a_defect_spoils_its_own_calls_answer_never_the_one_a_service_shares() -> None:
     """svc-product hands one cached answer to many calls (and an idempotent method's repeat may
     be a kept answer too): a defect must change a copy."""
@@ -82,17 +92,14 @@ def test_a_defect_spoils_its_own_calls_answer_never_the_one_a_service_shares() -
             lambda answer: answer.reservation.create_time.seconds == 101,
         ),
     ):
-        kept = answers[method].SerializeToString()
-        handler = grpc.unary_unary_rpc_method_handler(
-            lambda _request, _context, method=method: answers[method]
-        )
+        shared = answers[method]
+        kept = shared.SerializeToString()
         wrapped = DefectInterceptor(defect).intercept_service(
-            lambda _details, handler=handler: handler,
-            _handler_call_details(f"/pasar.product.v1.ProductService/{method}"),
+            _serving(shared), _handler_call_details(f"/pasar.product.v1.ProductService/{method}")
         )
         assert wrapped is not None
         assert wrapped.unary_unary is not None
         context = mock.Mock(spec=grpc.ServicerContext)
         wrapped.unary_unary(request, context)
         assert repeat(wrapped.unary_unary(first, context)), defect
-        assert answers[method].SerializeToString() == kept, f"{defect} changed the shared answer"
+        assert shared.SerializeToString() == kept, f"{defect} changed the shared answer"
