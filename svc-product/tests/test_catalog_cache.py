@@ -272,3 +272,21 @@ def test_concurrent_reads_and_writes_end_on_the_last_write(
         for reader in readers:
             reader.join()
     assert listed(service.stub) == listed(other.stub) == {"pulsa-nusantara": [0, 3]}
+
+
+@pytest.mark.parametrize("older_schema", ["DELETE FROM catalog_version", "DROP TABLE catalog_version"])
+def test_a_database_without_the_version_is_served_uncached(
+    start_service: StartService, connected: peewee.Database, older_schema: str
+) -> None:
+    """A database an older release migrated (`serve --no-migrate` started before `migrate`
+    ran): the catalog still answers, every read built afresh, and its writes still succeed."""
+    connected.execute_sql(older_schema)
+    service = start_service()
+    admin = Admin(service.admin_stub)
+    admin.category("pulsa")
+    a = admin.product_with_packages("pulsa-nusantara", "pulsa", stocks=(5, 3))[0]
+    assert listed(service.stub) == {"pulsa-nusantara": [5, 3]}
+    reserve(service.stub, "ord_1", (a, 2))
+    assert listed(service.stub) == {"pulsa-nusantara": [3, 3]}
+    release(service.stub, "ord_1")
+    assert listed(service.stub) == {"pulsa-nusantara": [5, 3]}

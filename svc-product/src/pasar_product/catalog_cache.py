@@ -15,6 +15,7 @@ serialized size (ANSWER_MEMORY).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -24,6 +25,8 @@ import peewee
 from google.protobuf import message
 
 from pasar_product import catalog_version
+
+log = logging.getLogger(__name__)
 
 # A few MB of the 80 MB a process may use: the first pages of the catalog and a few hundred
 # products (a 20-product page of the synthetic catalog holds about 110 KB, a product 11 KB).
@@ -50,12 +53,15 @@ class CatalogAnswers:
         self._entries: OrderedDict[tuple[str, bytes], tuple[message.Message, int]] = OrderedDict()
         self.bytes_used = 0
         self.hits = self.misses = 0
+        self._told_unversioned = False
 
     def answer(self, method: str, request: message.Message, build: Callable[[], Answer]) -> Answer:
         """The answer to request: kept, when it was built at the version read now; otherwise
         build()'s, kept for the next call (build raising keeps nothing)."""
         key = (method, request.SerializeToString(deterministic=True))
         version = catalog_version.current(self.database)
+        if version is None:
+            return self._unversioned(build)
         with self._lock:
             if version != self._version:
                 self._entries.clear()
@@ -70,6 +76,21 @@ class CatalogAnswers:
         built = build()
         self._keep(key, version, built)
         return built
+
+    def _unversioned(self, build: Callable[[], Answer]) -> Answer:
+        """build()'s answer, kept nowhere: the database has no version to label it with
+        (and what was kept before may no longer be what the catalog shows)."""
+        with self._lock:
+            self._entries.clear()
+            self.bytes_used = 0
+            self._version = None
+            told, self._told_unversioned = self._told_unversioned, True
+            self.misses += 1
+        if not told:
+            log.warning(
+                "the catalog has no version yet (migration 007 not applied): every answer is built afresh"
+            )
+        return build()
 
     def _keep(self, key: tuple[str, bytes], version: int, answer: message.Message) -> None:
         size = answer_memory(answer.ByteSize()) + len(key[1])

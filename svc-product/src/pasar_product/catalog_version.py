@@ -10,17 +10,24 @@ Why last: on MariaDB the update locks the one row until the transaction ends, so
 catalog write queues on it; taken last, it is held only for the commit itself.
 Committing a reservation (units held become units sold) changes no answer and does not
 move it: the units left the shown stock when they were held.
+
+A database an older release migrated has no version yet (no table, or no row): its
+catalog is then read afresh on every call, and its writes move nothing, until migration
+007 runs. An outage of the catalog for want of its cache's label would be out of all
+proportion.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import peewee
 
 from pasar_kit.database import atomic_write
 
+TABLE = "catalog_version"
 READ = "SELECT version FROM catalog_version WHERE id = 1"
 BUMP = "UPDATE catalog_version SET version = version + 1 WHERE id = 1"
 
@@ -45,12 +52,24 @@ def catalog_write(database: peewee.Database) -> Iterator[CatalogWrite]:
     with atomic_write(database):
         yield write
         if write.changed:
-            database.execute_sql(BUMP)
+            _unless_unversioned(database, BUMP)
 
 
-def current(database: peewee.Database) -> int:
-    """The catalog's version now; read before the data a cached answer is built from."""
-    row = database.execute_sql(READ).fetchone()
-    if row is None:
-        raise LookupError("catalog_version has no row: run the migrations (pasar-product migrate)")
-    return int(row[0])
+def current(database: peewee.Database) -> int | None:
+    """The catalog's version now, read before the data a cached answer is built from; None
+    when the database has none yet (then nothing may be cached)."""
+    cursor = _unless_unversioned(database, READ)
+    row = cursor.fetchone() if cursor is not None else None
+    return None if row is None else int(row[0])
+
+
+def _unless_unversioned(database: peewee.Database, statement: str) -> Any:
+    """statement's cursor; None when the version's table does not exist yet. Any other
+    failure (a deadlock, a lost connection) is raised as it is. A failed statement leaves
+    the transaction it is in going, on MariaDB and SQLite alike."""
+    try:
+        return database.execute_sql(statement)
+    except peewee.DatabaseError:
+        if database.table_exists(TABLE):
+            raise
+        return None
