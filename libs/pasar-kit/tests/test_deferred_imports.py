@@ -60,3 +60,18 @@ def test_only_installed_modules_not_yet_imported_are_deferred() -> None:
         """
     )
     assert output.splitlines() == ["['email.mime.text']", "True", "text/plain False"]
+
+
+def test_a_deferred_module_answers_for_its_spec_without_being_imported() -> None:
+    """Code that asks whether a module is there (importlib.util.find_spec) before importing
+    it gets its spec, as without the deferral, and the module stays deferred."""
+    output = run_python(
+        """
+        import importlib.util
+        from pasar_kit.deferred_imports import defer_modules, is_deferred
+        defer_modules(("email.mime.text",))
+        spec = importlib.util.find_spec("email.mime.text")
+        print(spec.name, spec.origin.endswith("text.py"), is_deferred("email.mime.text"))
+        """
+    )
+    assert output == "email.mime.text True True"

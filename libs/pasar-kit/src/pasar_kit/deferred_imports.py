@@ -11,6 +11,13 @@ package's ``__init__``), puts a stand-in for each of those modules in ``sys.modu
 first attribute read from a stand-in imports its real module, under a lock since a
 pool opens connections from several threads, and the stand-in forwards to them from then
 on. Only the standard import system is used: nothing of PyMySQL or cryptography changes.
+A stand-in carries its module's spec, so ``importlib.util.find_spec`` answers as before.
+
+Not ``importlib.util.LazyLoader``: on Python 3.11 its module turns into a plain module
+before the real code has run, so other threads reading it meanwhile get AttributeError (7 of
+8 threads on first use of ``hashes``, measured; locked only from 3.12.3), and cryptography's
+``serialization`` replaces itself in ``sys.modules``, which LazyLoader refuses (ValueError,
+even from one thread).
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ def defer_modules(names: tuple[str, ...]) -> list[str]:
             continue
         parent, _, child = name.rpartition(".")
         stand_in = DeferredModule(name)
+        stand_in.__spec__ = found  # what find_spec answers for an imported module
         sys.modules[name] = stand_in
         setattr(sys.modules[parent], child, stand_in)
         deferred.append(name)
