@@ -16,7 +16,7 @@ from pathlib import Path
 import peewee
 import pytest
 
-from pasar_kit import claimants
+from pasar_kit import claimants, leases
 from pasar_kit import database as db
 from pasar_kit.leases import JobLease, JobLeaseRow, LeaseTiming, leased
 from pasar_kit.timestamps import utc_now
@@ -69,6 +69,25 @@ def test_a_lease_that_ran_out_is_taken_over(database: peewee.Database) -> None:
     set_holder(database, gone_elsewhere.owner, until_seconds=-1)
     assert waiting.hold()
     assert not gone_elsewhere.hold()
+
+
+def test_a_process_whose_clock_runs_ahead_neither_takes_a_live_lease_nor_holds_its_own_longer(
+    database: peewee.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lease's times are the database's: a process of a host whose clock runs an hour ahead
+    (no NTP) sees a live holder's lease as live, and its own lease ends when the database's
+    clock says so, not an hour later."""
+    live = JobLease(database, "job", 60, owner="elsewhere/0/1/2/3")
+    assert live.hold()
+    monkeypatch.setattr(leases, "utc_now", lambda: utc_now() + timedelta(hours=1), raising=False)
+    skewed = JobLease(database, "job", 60)
+    assert not skewed.hold(), "the live holder's lease has 60 s left on the database's clock"
+    live.release()
+    assert skewed.hold()
+    monkeypatch.undo()
+    with database.connection_context():
+        (row,) = JobLeaseRow.select().where(JobLeaseRow.name == "job").execute(database)
+    assert row.lease_until <= utc_now() + timedelta(seconds=61)
 
 
 def test_a_holder_of_this_host_that_is_gone_is_taken_over_at_once(database: peewee.Database) -> None:
@@ -149,6 +168,37 @@ def test_a_leased_job_runs_while_held_stops_when_the_lease_is_lost_and_gives_it_
     assert not runner.is_alive()
     assert job.stopped.is_set()
     assert holder(database) is None, "a clean stop gives the lease up"
+
+
+def test_a_job_whose_renewal_hangs_stops_before_its_lease_runs_out(database: peewee.Database) -> None:
+    """A renewal that the database leaves waiting (here behind another writer's lock on the
+    row, as behind a hung connection) must not let the job run past its lease, when another
+    process may take it over: the job stops on time, while the renewal still waits."""
+    timing = LeaseTiming(1.5)  # renewed every 0.5 s; the job stops 1 s after its last renewal
+    job = Job()
+    stopping = threading.Event()
+    runner = threading.Thread(target=leased("job", job, database, timing), args=(stopping,))
+    locked, unlock = threading.Event(), threading.Event()
+
+    def lock_the_lease_row() -> None:
+        with database.connection_context(), db.atomic_write(database):
+            JobLeaseRow.update(name=JobLeaseRow.name).where(JobLeaseRow.name == "job").execute(database)
+            locked.set()
+            unlock.wait(timeout=30)
+
+    blocker = threading.Thread(target=lock_the_lease_row)
+    runner.start()
+    try:
+        eventually(job.running.is_set, message="the job starts once its lease is taken")
+        blocker.start()
+        assert locked.wait(timeout=10)
+        eventually(job.stopped.is_set, timeout=3, message="the job stops before its lease runs out")
+    finally:
+        unlock.set()
+        blocker.join(timeout=30)
+        stopping.set()
+        runner.join(timeout=30)
+    assert not runner.is_alive()
 
 
 def test_leased_jobs_of_several_processes_run_one_at_a_time_and_hand_over_at_once(

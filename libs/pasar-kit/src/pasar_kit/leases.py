@@ -14,15 +14,17 @@ service's own database.
   gone (a process of this host, killed) is taken over at once, not when its lease runs out.
   A holder on another host that vanished is taken over when its lease runs out.
 - The holder renews every third of the lease and stops the job (the job's own Event is
-  set) as soon as the lease is lost, or when it could not renew it for two thirds of it;
+  set) as soon as the lease is lost, or when it could not renew it for two thirds of it,
+  even while a renewal is still waiting for the database;
   others look for a free lease every second (at most). At a clean stop the holder gives
   the lease up, so a sibling takes over at once.
 
-Expiry compares the database's ``lease_until`` with each process's clock, so instances on
-different hosts need clocks within a fraction of the lease (NTP). During a database outage
-two holders may overlap briefly; every leased job's own writes stay conditional (a sweep
-changes a row only if it is still due, a consumer advances its cursor past an event once),
-so the lease saves repeated work and never alone decides what is correct.
+Every time a lease is set or judged by is the database's own clock (read in the same
+connection), never a process's: a host whose clock runs ahead would otherwise take a live
+holder's lease, and one whose clock runs behind would keep its own past its end. During a
+database outage two holders may overlap briefly; every leased job's own writes stay
+conditional (a sweep changes a row only if it is still due, a consumer advances its cursor
+past an event once), so the lease saves repeated work and never alone decides what is correct.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from pasar_kit.config import Env
 from pasar_kit.database import atomic_write
 from pasar_kit.fields import UtcDateTimeField
 from pasar_kit.logs import request_context
-from pasar_kit.timestamps import utc_now
+from pasar_kit.timestamps import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +101,7 @@ class JobLease:
     def hold(self) -> bool:
         """Takes or renews the lease for `seconds` from now; whether this owner holds it."""
         with self.database.connection_context():
-            now = utc_now()
+            now = database_now(self.database)
             found = self._holder()
             if found is None:  # the first process ever to run the job: make its row
                 JobLeaseRow.insert(name=self.name).on_conflict_ignore().execute(self.database)
@@ -142,6 +144,16 @@ class JobLease:
         return taken == 1
 
 
+def database_now(database: peewee.Database) -> datetime:
+    """The database's own time now (UTC): one clock for every process and host that shares it
+    (SQLite's is this host's, whatever a process's own clock says)."""
+    if isinstance(database, peewee.SqliteDatabase):
+        text = database.execute_sql("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')").fetchone()[0]
+        return as_utc(datetime.fromisoformat(text))
+    found: datetime = database.execute_sql("SELECT UTC_TIMESTAMP(6)").fetchone()[0]
+    return as_utc(found)
+
+
 def _free_or_mine(owner: str, now: datetime) -> peewee.Expression:
     return (
         JobLeaseRow.owner.is_null()
@@ -181,29 +193,47 @@ def _run_holding(
     )
     job_stopping = threading.Event()
     thread = threading.Thread(target=task, args=(job_stopping,), name=lease.name, daemon=True)
+    watch = _LeaseWatch(lease.name, job_stopping, asked + timing.seconds - timing.renew_seconds)
+    watchdog = threading.Thread(target=watch.stop_job_when_due, name=f"{lease.name}-watch", daemon=True)
     thread.start()
-    sure_until = asked + timing.seconds
+    watchdog.start()
     try:
-        while not stopping.wait(timing.renew_seconds):
+        while not stopping.wait(timing.renew_seconds) and not job_stopping.is_set():
             if not thread.is_alive():
                 log.warning("the job ended on its own; its lease is given up", extra={"job": lease.name})
                 return
             asked = time.monotonic()
             held = _attempt(lease)
             if held is True:
-                sure_until = asked + timing.seconds
+                watch.due = asked + timing.seconds - timing.renew_seconds
             elif held is False:
                 log.warning("lost the job's lease: the job stops here", extra={"job": lease.name})
-                return
-            elif time.monotonic() >= sure_until - timing.renew_seconds:
-                log.warning(
-                    "could not renew the job's lease before it runs out: the job stops here",
-                    extra={"job": lease.name},
-                )
                 return
     finally:
         job_stopping.set()
         thread.join()
+        watchdog.join()
+
+
+class _LeaseWatch:
+    """Stops the job when its lease is no longer surely held (a third of it before its end,
+    by this process's monotonic clock, from the last renewal asked for), even while a renewal
+    still waits on a database that does not answer (a read may wait 30 s, twice a lease):
+    another process may take the lease over once it has run out."""
+
+    def __init__(self, job: str, job_stopping: threading.Event, due: float) -> None:
+        self.job = job
+        self.job_stopping = job_stopping
+        self.due = due  # moved on by each renewal
+
+    def stop_job_when_due(self) -> None:
+        while not self.job_stopping.wait(max(0.0, self.due - time.monotonic())):
+            if time.monotonic() >= self.due:
+                log.warning(
+                    "could not renew the job's lease before it runs out: the job stops here",
+                    extra={"job": self.job},
+                )
+                self.job_stopping.set()
 
 
 def _attempt(lease: JobLease) -> bool | None:
