@@ -23,6 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit.config import ConfigError, Env
+from pasar_kit.processes import MAX_EARLY_DEATHS
 from pasar_kit.server import grpc_processes, usable_cpus
 from pasar_testkit.ports import free_port
 from pasar_testkit.processes import ComponentProcess, ProcessId, children_of, console_script, run_to_exit
@@ -309,6 +310,27 @@ def test_a_worker_that_cannot_start_ends_the_service_with_status_2(tmp_path: Pat
         check=False,
     )
     assert result.returncode == 2
+
+
+# Workers that crash at every start (a bug, not a start-up failure they could name).
+CRASHING = """
+import sys, threading
+from pasar_kit.processes import Supervisor
+
+def work():
+    raise RuntimeError("a crash at start")
+supervisor = Supervisor(2, work, fork_turn=threading.Lock())
+supervisor.start()
+sys.exit(supervisor.wait())
+"""
+
+
+def test_workers_that_crash_at_every_start_end_the_service_instead_of_being_forked_forever() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CRASHING], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("RuntimeError: a crash at start") >= MAX_EARLY_DEATHS
 
 
 def test_auto_is_the_cpus_this_process_may_use_capped_by_its_cgroup_quota(tmp_path: Path) -> None:

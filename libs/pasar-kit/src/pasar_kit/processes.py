@@ -9,8 +9,9 @@ supervisor leaves nothing running, as a crash of one process would.
 
 SIGTERM or SIGINT is passed on to every worker, and the supervisor returns once all have
 exited (0 after a clean stop). A worker that exits while no stop was asked for is logged
-and replaced; one that exits with status 2 (a start-up failure: a setting, the database,
-the address) ends the service with status 2, as one process would.
+and replaced, unless workers keep dying right after their fork (MAX_EARLY_DEATHS in a row:
+the service ends with status 1); one that exits with status 2 (a start-up failure: a
+setting, the database, the address) ends the service with status 2, as one process would.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # A worker that dies sooner than this after its fork is replaced this much later, so that
 # a worker that cannot live (a crash at start) is not forked in a tight loop.
 REPLACE_PAUSE_SECONDS = 1.0
+# Workers that die this many times in a row, each sooner than STABLE_SECONDS after its fork,
+# cannot live here (a crash at every start): the service ends with status 1, for its own
+# supervisor (systemd, Kubernetes) to report and back off, instead of forking them forever.
+MAX_EARLY_DEATHS = 5
+STABLE_SECONDS = 10.0
 
 
 class Supervisor:
@@ -58,6 +64,7 @@ class Supervisor:
         self.workers: dict[int, float] = {}  # pid: when it was forked (monotonic)
         self.stopping = False
         self.status = 0
+        self.early_deaths = 0  # in a row
 
     def start(self) -> list[int]:
         """Forks the workers and passes SIGTERM and SIGINT on to them from now on."""
@@ -96,8 +103,17 @@ class Supervisor:
                 log.error("a worker failed as it stopped", extra=how)
                 self.status = 1
             return
-        log.error("a worker exited unexpectedly: replacing it", extra=how)
         lived = time.monotonic() - forked
+        self.early_deaths = self.early_deaths + 1 if lived < STABLE_SECONDS else 0
+        if self.early_deaths >= MAX_EARLY_DEATHS:
+            log.error(
+                "workers keep dying as they start: stopping the service",
+                extra={**how, "deaths_in_a_row": self.early_deaths},
+            )
+            self.stop()
+            self.status = 1
+            return
+        log.error("a worker exited unexpectedly: replacing it", extra=how)
         if lived < REPLACE_PAUSE_SECONDS:
             time.sleep(REPLACE_PAUSE_SECONDS - lived)
         if not self.stopping:
