@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -220,6 +221,25 @@ def test_a_killed_service_is_gone_with_its_workers_and_restarts_on_its_port(
     channels = checked_on_new_connections(product.address, 4)
     for channel in channels:
         channel.close()
+
+
+def test_the_metrics_folder_of_a_killed_supervisor_is_removed_by_the_next_start(
+    product: ComponentProcess,
+) -> None:
+    """A SIGKILL leaves the workers' figures folder behind (no code of the supervisor runs);
+    the next start of the service removes it, and never the folder of a supervisor alive."""
+    assert product.process is not None
+    killed = product.process.pid
+    worker_pids(product)
+    left = list(Path(tempfile.gettempdir()).glob(f"pasar-product-metrics-{killed}-*"))
+    assert len(left) == 1, "the folder names its supervisor"
+    product.kill()
+    assert left[0].exists()
+    product.start()
+    assert product.process is not None
+    worker_pids(product)
+    assert not left[0].exists()
+    assert list(Path(tempfile.gettempdir()).glob(f"pasar-product-metrics-{product.process.pid}-*"))
 
 
 def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(product: ComponentProcess) -> None:

@@ -10,6 +10,7 @@ prometheus-client is first imported, after the gateway has set its folder.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import sys
@@ -23,6 +24,7 @@ from wsgiref.simple_server import WSGIServer
 
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.listen import ListenAddress, ListenError
+from pasar_kit.process_ids import is_running, start_ticks
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -84,12 +86,29 @@ def serve_metrics(address: str, registry: CollectorRegistry) -> MetricsListener:
 def share_figures_folder(prefix: str) -> Path:
     """A private folder, named in the environment, where the processes forked from now on
     write their figures (prometheus-client's multiprocess mode, which it decides when it is
-    first imported: so before that). remove_figures_folder removes it."""
+    first imported: so before that). remove_figures_folder removes it.
+
+    Its name carries this process's pid and start time, and the folders of prefix whose
+    process is gone are removed first: a killed supervisor (SIGKILL, the OOM killer) never
+    ran its own removal."""
     if "prometheus_client" in sys.modules:
         raise RuntimeError("prometheus-client was imported before its multiprocess folder was set")
-    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    remove_orphaned_figures_folders(prefix)
+    started = start_ticks(os.getpid())
+    owner = f"{os.getpid()}-{started}-" if started is not None else ""
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{owner}"))
     os.environ[MULTIPROCESS_DIR] = str(folder)
     return folder
+
+
+def remove_orphaned_figures_folders(prefix: str) -> None:
+    """Removes the folders of prefix (share_figures_folder's) whose process is no longer
+    running; folders that name no process are left alone."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{glob.escape(prefix)}*"):
+        pid, _, rest = folder.name[len(prefix) :].partition("-")
+        started = rest.partition("-")[0]
+        if pid.isdigit() and started.isdigit() and not is_running(int(pid), int(started)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def remove_figures_folder(folder: Path) -> None:
