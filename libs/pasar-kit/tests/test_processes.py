@@ -369,3 +369,15 @@ def test_one_process_is_the_default_and_counts_are_taken() -> None:
     assert grpc_processes(Env({PROCESSES: " 3 "})) == 3
     with pytest.raises(ConfigError, match=PROCESSES):
         grpc_processes(Env({PROCESSES: "0"}))
+
+
+def test_more_than_one_process_is_refused_where_workers_cannot_share_a_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On macOS (no PR_SET_PDEATHSIG, and one process of a shared port gets every connection)
+    a count above 1 is a clear setting error, and auto is one process."""
+    monkeypatch.setattr(sys, "platform", "darwin")
+    with pytest.raises(ConfigError, match=PROCESSES):
+        grpc_processes(Env({PROCESSES: "2"}))
+    assert grpc_processes(Env({PROCESSES: "auto"})) == 1
+    assert grpc_processes(Env({PROCESSES: "1"})) == 1

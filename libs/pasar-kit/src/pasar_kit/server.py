@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
@@ -167,16 +168,27 @@ def grpc_processes(env: Env, cgroup_root: Path = CGROUP_ROOT) -> int:
     ``auto`` is the CPUs this process may use (usable_cpus)."""
     value = env.string(PROCESSES, str(DEFAULT_PROCESSES)).strip()
     if value.lower() == "auto":
-        return usable_cpus(cgroup_root)
+        return usable_cpus(cgroup_root) if workers_can_share_a_port() else 1
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise ConfigError(f"{PROCESSES} must be a positive whole number or 'auto', not {value!r}")
+    if int(value) > 1 and not workers_can_share_a_port():
+        raise ConfigError(
+            f"{PROCESSES} above 1 needs Linux (its kernel spreads the connections of a port that"
+            f" processes share, and ends workers with their supervisor), not {sys.platform}: set 1"
+        )
     return int(value)
+
+
+def workers_can_share_a_port() -> bool:
+    """Whether forked workers work here: Linux's SO_REUSEPORT spreads connections over every
+    process on the port (BSD's and macOS's hand them all to one) and PR_SET_PDEATHSIG exists."""
+    return sys.platform.startswith("linux")
 
 
 def usable_cpus(cgroup_root: Path = CGROUP_ROOT) -> int:
     """The CPUs the scheduler lets this process run on, capped by its cgroup v2 CPU quota
     (a container's CPU limit: ``cpu.max`` holds "quota period", or "max" when none)."""
-    cpus = len(os.sched_getaffinity(0))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     quota = _cgroup_cpu_quota(cgroup_root)
     return max(1, min(cpus, math.ceil(quota))) if quota is not None else cpus
 
