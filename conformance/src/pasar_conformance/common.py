@@ -46,11 +46,14 @@ from pasar_conformance.target import CALLER_TOKEN, REQUEST_ID, Target
 from pasar_conformance.validation import ValidationCase, validation_cases
 
 HEALTH_SERVICE = "grpc.health.v1.Health"
-# A call given this deadline cannot be answered in time by any server (a millisecond was
-# not enough: a catalog serving a cached page answers a full one in less).
-SHORT_DEADLINE_SECONDS = 0.0001
+# A call given this deadline reaches the server, which may still answer it in time: gRPC
+# keeps deadlines in whole milliseconds, rounded up, so a shorter one (0.1 ms, even 0) is
+# the same deadline, and a server answering from a cache beats it (measured: 0.4 ms).
+SHORT_DEADLINE_SECONDS = 0.001
 # A fast answer can beat such a deadline: the check tries this often before it concludes.
 DEADLINE_ATTEMPTS = 20
+# A deadline already past: the client ends the call without waiting for any server.
+EXPIRED_DEADLINE_SECONDS = -1.0
 # How long the client may take to give up on such a call before it counts as hanging.
 DEADLINE_BOUND_SECONDS = 5.0
 
@@ -177,15 +180,18 @@ class CommonChecks:
         name, request = self.suite.heavy or (self.suite.probe[0], lambda _target: self.suite.probe[1]())
         heavy_request = request(target)
         codes = []
-        for _attempt in range(DEADLINE_ATTEMPTS):
+        # The short deadlines reach the server, and each must end in time, as OK or
+        # DEADLINE_EXCEEDED; a server faster than all of them still meets the last one.
+        deadlines = [SHORT_DEADLINE_SECONDS] * DEADLINE_ATTEMPTS + [EXPIRED_DEADLINE_SECONDS]
+        for deadline in deadlines:
             started = time.monotonic()
             try:
-                target.call(name, heavy_request, timeout=SHORT_DEADLINE_SECONDS)
+                target.call(name, heavy_request, timeout=deadline)
                 codes.append(grpc.StatusCode.OK)
             except grpc.RpcError as error:
                 codes.append(answers.code_of(error))
             elapsed = time.monotonic() - started
-            if codes[-1] == grpc.StatusCode.CANCELLED and elapsed >= SHORT_DEADLINE_SECONDS:
+            if codes[-1] == grpc.StatusCode.CANCELLED and elapsed >= deadline:
                 # A server that sees the deadline pass first resets the stream (RST_STREAM
                 # CANCEL), which this client reports as CANCELLED: gRPC's HTTP/2 protocol has
                 # clients double-check their own deadline then, as grpc-go's does.
@@ -194,9 +200,7 @@ class CommonChecks:
             if codes[-1] == grpc.StatusCode.DEADLINE_EXCEEDED:
                 break
         assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.DEADLINE_EXCEEDED}, codes
-        assert codes[-1] == grpc.StatusCode.DEADLINE_EXCEEDED, (
-            f"{DEADLINE_ATTEMPTS} calls of {name} with a {SHORT_DEADLINE_SECONDS}s deadline: {codes}"
-        )
+        assert codes[-1] == grpc.StatusCode.DEADLINE_EXCEEDED, f"{name} with short deadlines: {codes}"
         target.call(name, heavy_request)  # and the server answers normally afterwards
 
     def test_a_request_breaking_the_rules_names_the_field(
