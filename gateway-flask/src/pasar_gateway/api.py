@@ -18,7 +18,6 @@ from typing import Any
 
 import flask
 import grpc
-from flask_limiter import Limiter
 from google.protobuf import message_factory
 from google.protobuf.message import Message
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -29,7 +28,7 @@ from pasar_gateway.bindings import HttpBinding, PathTemplate
 from pasar_gateway.catalog_cache import ResponseCache, is_cacheable
 from pasar_gateway.errors import ApiError
 from pasar_gateway.metrics import GatewayMetrics
-from pasar_gateway.rate_limits import limited_view
+from pasar_gateway.rate_limits import ClientCounts, limited_view
 from pasar_gateway.rendered_responses import RenderedResponses
 from pasar_gateway.settings import GatewaySettings
 from pasar_gateway.transcoding import RequestTranscoder, dumps, response_document
@@ -92,7 +91,7 @@ class ApiContext:
 
 
 def register_api(
-    app: flask.Flask, bindings: Sequence[HttpBinding], context: ApiContext, limiter: Limiter | None
+    app: flask.Flask, bindings: Sequence[HttpBinding], context: ApiContext, limiter: ClientCounts | None
 ) -> None:
     """Adds a view for every binding to app."""
     for binding in bindings:

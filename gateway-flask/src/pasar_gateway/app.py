@@ -23,8 +23,6 @@ from typing import Any
 import flask
 import grpc
 from flask_cors import CORS
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -36,6 +34,7 @@ from pasar_gateway.docs import register_docs
 from pasar_gateway.errors import CODE_BY_HTTP_STATUS, ApiError
 from pasar_gateway.health import register_health
 from pasar_gateway.metrics import GatewayMetrics
+from pasar_gateway.rate_limits import ClientCounts
 from pasar_gateway.settings import PREFIX, GatewaySettings
 from pasar_gateway.storefront import register_storefront
 from pasar_gateway.tracing import instrument_app, name_request
@@ -59,6 +58,16 @@ CORS_ALLOWED_HEADERS = [
     "tracestate",
 ]
 CORS_EXPOSED_HEADERS = [REQUEST_ID_HEADER, "ETag", "Retry-After"]
+# Sent with every answer that does not set its own (a view may): (lower-case name, name, value).
+SECURITY_HEADERS = tuple(
+    (name.lower(), name, value)
+    for name, value in (
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    )
+)
 
 
 @dataclass
@@ -70,7 +79,7 @@ class Gateway:
     backends: Mapping[str, Backend]
     cache: ResponseCache
     metrics: GatewayMetrics
-    limiter: Limiter | None
+    limiter: ClientCounts | None
 
     def close(self) -> None:
         """Closes every backend's channel (at once: each waits for gRPC's state watcher)."""
@@ -126,18 +135,9 @@ def create_app(
         settings.catalog_cache_entries,
         generation if generation is not None else LocalGeneration(),
     )
-    limiter = None
-    if any(settings.rate_limits.values()):
-        # headers_enabled stays off: a refusal carries its own Retry-After, the same number
-        # as its retry_after_seconds (rate_limits.py); flask-limiter's would be computed again
-        # a moment later and could differ by one.
-        limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", strategy="moving-window")
-        # flask-limiter also checks every request in a before_request hook, for default and
-        # application limits; there are none (the limits are the contracts' buckets, checked
-        # by each limited view's decorator), so the hook finds nothing to count. It has no
-        # public way to leave the hook out since auto_check was removed
-        # (alisaifee/flask-limiter#489); it costs some tens of microseconds a request, which
-        # we accept rather than reach into it.
+    # The contracts' buckets, counted by each limited view alone (rate_limits.py); None when
+    # every bucket is off.
+    limiter = ClientCounts() if any(settings.rate_limits.values()) else None
     gateway = Gateway(settings, bindings, backends, cache, metrics, limiter)
     app.extensions[EXTENSION] = gateway
 
@@ -176,16 +176,20 @@ def _register_request_hooks(app: flask.Flask, settings: GatewaySettings, metrics
     @app.after_request
     def finish_request(response: flask.Response) -> flask.Response:
         request = flask.request
-        response.headers[REQUEST_ID_HEADER] = flask.g.get("request_id", "")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        html = response.mimetype == "text/html"
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            settings.content_security_policy if html else API_CONTENT_SECURITY_POLICY,
-        )
+        headers = response.headers
+        headers[REQUEST_ID_HEADER] = flask.g.get("request_id", "")
+        # One pass over the few headers the answer has, not a search per header (Headers.
+        # setdefault's miss raises and catches a KeyError): about 25 -> 4 µs a request.
+        present = {name.lower() for name, _ in headers}
+        for lower, name, value in SECURITY_HEADERS:
+            if lower not in present:
+                headers.add(name, value)
+        if "content-security-policy" not in present:
+            html = response.mimetype == "text/html"
+            headers.add(
+                "Content-Security-Policy",
+                settings.content_security_policy if html else API_CONTENT_SECURITY_POLICY,
+            )
         if settings.cors_origins and request.path.startswith("/api/"):
             # Whether CORS headers are sent depends on the Origin (flask-cors adds this only
             # when several origins are allowed): shared caches must keep one copy per origin.
@@ -216,13 +220,6 @@ def _register_error_handlers(app: flask.Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> flask.Response:
         return error.response()
-
-    @app.errorhandler(RateLimitExceeded)
-    def rate_limit_exceeded(error: RateLimitExceeded) -> flask.Response:
-        # Every limited view answers its refusal itself (rate_limits.limited_view's on_breach).
-        if isinstance(error.response, flask.Response):
-            return error.response
-        return http_error(error)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> flask.Response:
