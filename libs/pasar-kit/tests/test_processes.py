@@ -118,16 +118,21 @@ def checked_on_new_connections(address: str, count: int) -> list[grpc.Channel]:
     return channels
 
 
+def assert_new_connections_reach(service: ComponentProcess, workers: list[int]) -> None:
+    """Sixteen new connections, each answered, are spread over every one of workers."""
+    channels = checked_on_new_connections(service.address, 16)
+    try:
+        assert set(connection_owners(service.port, workers)) == set(workers)
+    finally:
+        for channel in channels:
+            channel.close()
+
+
 def test_two_workers_serve_one_port_and_calls_reach_both(product: ComponentProcess) -> None:
     workers = worker_pids(product)
     assert product.process is not None
     assert sorted(child.pid for child in children_of(product.process.pid)) == workers
-    channels = checked_on_new_connections(product.address, 16)
-    try:
-        assert set(connection_owners(product.port, workers)) == set(workers)
-    finally:
-        for channel in channels:
-            channel.close()
+    assert_new_connections_reach(product, workers)
 
 
 def test_workers_told_port_0_share_the_one_the_system_picked(tmp_path: Path) -> None:
@@ -256,12 +261,7 @@ def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(product: Co
         raise AssertionError(f"the killed worker was not replaced:\n{product.log_tail()}")
     replaced = [e for e in product.logged_lines() if str(e.get("message")).startswith("a worker exited")]
     assert [(entry["pid"], entry["signal"]) for entry in replaced] == [(first, "SIGKILL")]
-    channels = checked_on_new_connections(product.address, 16)
-    try:
-        assert set(connection_owners(product.port, workers)) == set(workers)
-    finally:
-        for channel in channels:
-            channel.close()
+    assert_new_connections_reach(product, workers)
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
