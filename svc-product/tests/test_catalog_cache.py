@@ -21,6 +21,7 @@ from support import Admin
 from test_reservations import commit, release, reserve
 
 from pasar.product.v1 import product_service_pb2 as service_pb2
+from pasar.product.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
 from pasar_kit.money import rupiah
 from pasar_kit.timestamps import utc_now
@@ -29,7 +30,7 @@ from pasar_product.catalog_cache import CatalogAnswers, answer_memory
 from pasar_product.demo import catalog_data, load_demo_catalog
 from pasar_product.stock import Stock
 from pasar_product.synthetic import load_synthetic_catalog, product_id
-from pasar_testkit.assertions import refused
+from pasar_testkit.assertions import reason_of, refused
 from pasar_testkit.processes import console_script
 
 LIST = service_pb2.ListProductsRequest(page_size=20)
@@ -92,6 +93,8 @@ def test_each_admin_write_is_seen_by_the_next_read(
     admin.archive("voucher")  # DeleteProduct
     assert listed(stub) == {"pulsa-nusantara": [5, 3]}
     assert refused(lambda: stub.GetProduct(service_pb2.GetProductRequest(id="voucher"), timeout=10))
+    archived = refused(lambda: stub.BatchGetPackages(batch, timeout=10))  # nor its packages
+    assert reason_of(archived) == ErrorReason.Name(ErrorReason.PACKAGE_NOT_FOUND)
 
 
 def test_stock_held_sold_and_returned_is_seen_by_the_next_read(

@@ -3,8 +3,9 @@ answer shows moves on by one, last (pasar_product.catalog_version). The service 
 cached answer only while the version is the one the answer was built at, so every process
 and instance on this database sees a change at its next read.
 
-The rollback drops the table (running servers of this release then fail their catalog
-reads: roll back the code first). Written by hand and never edited once released.
+The rollback drops the table (running servers of this release then build every catalog
+answer afresh, as on a database no release has migrated to 007 yet). Written by hand and
+never edited once released.
 """
 
 import peewee as pw
