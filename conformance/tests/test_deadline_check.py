@@ -8,45 +8,46 @@ every time; the check must pass such a correct server, not fail it at random.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent import futures
 
 import grpc
 import pytest
 
 from pasar.product.v1 import product_service_pb2 as catalog_pb2
+from pasar.product.v1 import product_service_pb2_grpc as catalog_pb2_grpc
 from pasar_conformance.common import CommonChecks, Suite
 from pasar_conformance.target import Target
+from pasar_kit.server import ServiceRegistration
+from pasar_testkit.fake_server import FakeGrpcServer
 
 PRODUCT_SERVICE = "pasar.product.v1.ProductService"
 LIST_CATEGORIES = f"{PRODUCT_SERVICE}/ListCategories"
 
 
-def _answer_at_once(
-    request: catalog_pb2.ListCategoriesRequest, context: grpc.ServicerContext
-) -> catalog_pb2.ListCategoriesResponse:
-    return catalog_pb2.ListCategoriesResponse()
+class InstantCatalog(catalog_pb2_grpc.ProductServiceServicer):
+    """ListCategories answered in well under a millisecond (its other methods: UNIMPLEMENTED)."""
+
+    def ListCategories(
+        self, request: catalog_pb2.ListCategoriesRequest, context: grpc.ServicerContext
+    ) -> catalog_pb2.ListCategoriesResponse:
+        return catalog_pb2.ListCategoriesResponse()
 
 
 @pytest.fixture
 def instant_target() -> Iterator[Target]:
-    """A real gRPC server on loopback whose ListCategories answers in well under a millisecond."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    handler = grpc.unary_unary_rpc_method_handler(
-        _answer_at_once,
-        request_deserializer=catalog_pb2.ListCategoriesRequest.FromString,
-        response_serializer=catalog_pb2.ListCategoriesResponse.SerializeToString,
+    service = ServiceRegistration(
+        catalog_pb2.DESCRIPTOR.services_by_name["ProductService"],
+        lambda server: catalog_pb2_grpc.add_ProductServiceServicer_to_server(
+            InstantCatalog(),  # type: ignore[abstract]
+            server,
+        ),
     )
-    service = grpc.method_handlers_generic_handler(PRODUCT_SERVICE, {"ListCategories": handler})
-    server.add_generic_rpc_handlers((service,))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    target = Target(f"127.0.0.1:{port}")
-    target.call(LIST_CATEGORIES, catalog_pb2.ListCategoriesRequest())  # connected, as in a run
-    try:
-        yield target
-    finally:
-        target.close()
-        server.stop(grace=0)
+    with FakeGrpcServer([service]) as server:
+        target = Target(server.address)
+        target.call(LIST_CATEGORIES, catalog_pb2.ListCategoriesRequest())  # connected, as in a run
+        try:
+            yield target
+        finally:
+            target.close()
 
 
 class InstantChecks(CommonChecks):
