@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -75,3 +76,45 @@ def test_a_deferred_module_answers_for_its_spec_without_being_imported() -> None
         """
     )
     assert output == "email.mime.text True True"
+
+
+def test_a_module_already_imported_answers_while_another_is_being_imported_and_after_a_fork(
+    tmp_path: Path,
+) -> None:
+    """PyMySQL keeps the stand-ins it imported and reads through them at every RSA login; a
+    slow first import elsewhere must not hold those up, nor leave a forked worker (the
+    supervisor forks while its other threads run) waiting for a lock no thread will free."""
+    (tmp_path / "slowly").mkdir()
+    (tmp_path / "slowly" / "__init__.py").write_text("")
+    (tmp_path / "slowly" / "imported.py").write_text(
+        "import builtins\nbuiltins.import_begun.set()\nbuiltins.release_import.wait()\nVALUE = 1\n"
+    )
+    output = run_python(
+        f"""
+        import builtins, os, sys, threading
+        sys.path.insert(0, {str(tmp_path)!r})
+        from pasar_kit.deferred_imports import defer_modules, is_deferred
+        defer_modules(("email.mime.text", "slowly.imported"))
+        import email.mime.text as text  # the stand-in, kept as PyMySQL keeps its own
+        text.MIMEText  # imported now
+        import slowly.imported as slow
+        builtins.import_begun, builtins.release_import = threading.Event(), threading.Event()
+        importing = threading.Thread(target=lambda: slow.VALUE)
+        importing.start()
+        builtins.import_begun.wait()
+        answered = threading.Event()
+        threading.Thread(target=lambda: text.MIMEText and answered.set(), daemon=True).start()
+        print(answered.wait(10))
+        child = os.fork()
+        if child == 0:
+            reader = threading.Thread(target=lambda: text.MIMEText and os._exit(0), daemon=True)
+            reader.start()
+            reader.join(10)
+            os._exit(1)
+        print(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
+        builtins.release_import.set()
+        importing.join()
+        print(slow.VALUE, is_deferred("slowly.imported"))
+        """
+    )
+    assert output.splitlines() == ["True", "0", "1 False"]

@@ -44,9 +44,19 @@ _lock = threading.RLock()
 class DeferredModule(types.ModuleType):
     """Stands in for a module until an attribute is first read from it."""
 
+    # The real module, once imported through this stand-in (a name no module it stands in
+    # for has, so that none of theirs is hidden). From then on no lock is taken:
+    # PyMySQL reads through its stand-ins at every RSA login, and a slow import elsewhere,
+    # or a fork while another thread held the lock (a supervisor forking a worker), must
+    # not hold those up.
+    _imported_module: types.ModuleType | None = None
+
     def __getattr__(self, attribute: str) -> Any:
         # Called only for what the stand-in lacks: all but a new module's own few dunders.
-        return getattr(_import_real(self.__name__), attribute)
+        module = self._imported_module
+        if module is None:
+            module = _import_real(self)
+        return getattr(module, attribute)
 
 
 def defer_modules(names: tuple[str, ...]) -> list[str]:
@@ -83,18 +93,20 @@ def is_deferred(name: str) -> bool:
     return isinstance(sys.modules.get(name), DeferredModule)
 
 
-def _import_real(name: str) -> types.ModuleType:
-    """The real module for name, imported now unless it was already."""
+def _import_real(stand_in: DeferredModule) -> types.ModuleType:
+    """The real module for stand_in, imported now unless it was already."""
     with _lock:
-        stand_in = sys.modules.get(name)
-        if not isinstance(stand_in, DeferredModule):
-            return sys.modules[name]
-        del sys.modules[name]
+        if stand_in._imported_module is not None:
+            return stand_in._imported_module
+        name = stand_in.__name__
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
         try:
             module = importlib.import_module(name)
         except BaseException:
-            sys.modules[name] = stand_in  # a later use fails the same way, not with a KeyError
+            sys.modules.setdefault(name, stand_in)  # a later use fails the same way
             raise
         parent, _, child = name.rpartition(".")
         setattr(sys.modules[parent], child, module)
+        stand_in._imported_module = module
         return module
