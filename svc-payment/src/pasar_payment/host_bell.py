@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 
 # Processes of one database on one host that get a slot; any further ones poll.
 SLOTS = 64
-# The slots are taken lowest first, so a run of this many empty ones ends the search.
+# The slots are taken lowest first, so above a process's own slot a run of this many empty
+# ones ends the search; below it every slot is tried (processes that left the lowest slots,
+# another instance of the host stopped, must not hide those above them from each other).
 EMPTY_RUN = 4
 # How often a listener checks whether its server is stopping.
 _STOP_CHECK_SECONDS = 1.0
@@ -81,13 +83,14 @@ class HostBell:
         empty = 0
         for slot in range(SLOTS):
             if slot == self.slot:
+                empty = 0  # the runs that count start above it
                 continue
             try:
                 self._sender.sendto(b"!", self._prefix + str(slot))
                 empty = 0
             except (ConnectionRefusedError, FileNotFoundError):
                 empty += 1
-                if empty == EMPTY_RUN:
+                if empty >= EMPTY_RUN and slot > self.slot:
                     return
             except BlockingIOError:  # its queue is full: it has wake-ups waiting already
                 empty = 0
