@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from mysql_rsa_login import MySqlRsaLoginServer
 
 PASSWORD, SALT = b"s3cret", b"0123456789abcdefghij"
 
@@ -118,3 +119,30 @@ def test_a_module_already_imported_answers_while_another_is_being_imported_and_a
         """
     )
     assert output.splitlines() == ["True", "0", "1 False"]
+
+
+def test_a_mysql_8_login_that_needs_the_rsa_exchange_works_with_it_deferred() -> None:
+    """MySQL 8's caching_sha2_password without TLS (docker compose's MySQL): the password
+    goes sealed with the server's RSA key, through the deferred modules."""
+    server = MySqlRsaLoginServer(PASSWORD)
+    try:
+        output = run_python(
+            f"""
+            import sys
+            from pasar_kit.deferred_imports import defer_mysql_rsa_support
+            defer_mysql_rsa_support()
+            import pymysql
+            print("cryptography.hazmat.bindings._rust" in sys.modules)
+            for password in ({PASSWORD!r}, b"wrong"):
+                try:
+                    login = dict(host="127.0.0.1", port={server.port}, user="shop", password=password)
+                    pymysql.connect(**login).close()
+                    print("connected")
+                except pymysql.OperationalError as refused:
+                    print(refused.args[0])
+            """
+        )
+    finally:
+        server.close()
+    assert output.splitlines() == ["False", "connected", "1045"]
+    assert server.logins == [True, False]
