@@ -446,7 +446,10 @@ def dumps(document: Any) -> bytes:
     Whatever orjson would write differently goes to the standard library instead: keys that
     are not strings and integers beyond 64 bits (orjson refuses them), subclasses of the
     JSON types, and floats orjson writes in another form (seen in its output; text that
-    merely looks like one costs the slower path, never a different answer).
+    merely looks like one costs the slower path, never a different answer). Three things
+    json.dumps refuses orjson writes, with no option to refuse them: UUIDs, Enum members
+    that are not str or int, and orjson.Fragment; the documents given here (proto3 JSON,
+    error shapes) never hold them.
     """
     try:
         encoded = orjson.dumps(document, default=_refuse, option=_ORJSON_OPTIONS)
