@@ -7,10 +7,6 @@ the payment's events to mark the order paid or closed, and sends the order's e-m
 through an outbox, so that a crash or an outage of any peer delays work but never loses it.
 """
 
-from pasar_kit.deferred_imports import defer_mysql_rsa_support
-from pasar_kit.memory import limit_malloc_arenas
+from pasar_kit.service_process import prepare_service_process
 
-# First of all: before peewee imports PyMySQL, which would import its RSA password exchange
-# (cryptography), and before any thread allocates (gRPC's own threads take arenas early).
-defer_mysql_rsa_support()
-limit_malloc_arenas()
+prepare_service_process()  # first of all (pasar_kit.service_process says why)

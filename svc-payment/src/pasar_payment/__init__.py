@@ -8,10 +8,6 @@ follows from its own cursor. A payment becomes PAID at most once, whatever the p
 repeats or retries, and its refunds never add up to more than its total.
 """
 
-from pasar_kit.deferred_imports import defer_mysql_rsa_support
-from pasar_kit.memory import limit_malloc_arenas
+from pasar_kit.service_process import prepare_service_process
 
-# First of all: before peewee imports PyMySQL, which would import its RSA password exchange
-# (cryptography), and before any thread allocates (gRPC's own threads take arenas early).
-defer_mysql_rsa_support()
-limit_malloc_arenas()
+prepare_service_process()  # first of all (pasar_kit.service_process says why)

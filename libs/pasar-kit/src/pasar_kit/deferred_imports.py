@@ -7,11 +7,12 @@ bindings and OpenSSL) in every service, for a path that a SQLite run, a MariaDB 
 (``mysql_native_password``) or a TLS connection never takes.
 
 :func:`defer_mysql_rsa_support`, called before peewee is first imported (each service
-package's ``__init__``), puts a stand-in for each of those modules in ``sys.modules``; the
-first attribute read from a stand-in imports its real module, under a lock since a
-pool opens connections from several threads, and the stand-in forwards to them from then
-on. Only the standard import system is used: nothing of PyMySQL or cryptography changes.
-A stand-in carries its module's spec, so ``importlib.util.find_spec`` answers as before.
+package's ``__init__``, through :mod:`pasar_kit.service_process`), puts a stand-in for each
+of those modules in ``sys.modules``; the first attribute read from a stand-in imports its
+real module, under a lock since a pool opens connections from several threads, and the
+stand-in forwards to it from then on. Only the standard import system is used: nothing of
+PyMySQL or cryptography changes. A stand-in carries its module's spec, so
+``importlib.util.find_spec`` answers as before.
 
 Not ``importlib.util.LazyLoader``: on Python 3.11 its module turns into a plain module
 before the real code has run, so other threads reading it meanwhile get AttributeError (7 of

@@ -9,7 +9,8 @@ runs, not only where someone remembered the environment variable.
 
 The cap binds only arenas made after it: a thread that allocated before keeps its own.
 gRPC starts threads of its own as soon as a channel or server exists, so each service calls
-:func:`limit_malloc_arenas` first of all, in its package's ``__init__`` (measured: called
+:func:`limit_malloc_arenas` first of all, in its package's ``__init__``
+(:mod:`pasar_kit.service_process`; measured: called
 after the server was built, a busy service had six arenas, not two).
 """
 
