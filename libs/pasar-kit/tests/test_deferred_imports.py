@@ -146,3 +146,28 @@ def test_a_mysql_8_login_that_needs_the_rsa_exchange_works_with_it_deferred() ->
         server.close()
     assert output.splitlines() == ["False", "connected", "1045"]
     assert server.logins == [True, False]
+
+
+def test_code_importing_the_deferred_modules_later_gets_the_real_ones() -> None:
+    """cryptography's own submodules, its classes through a stand-in or the real module,
+    and OpenTelemetry's PyMySQL instrumentation, imported after the deferral."""
+    output = run_python(
+        """
+        from pasar_kit.deferred_imports import defer_mysql_rsa_support
+        defer_mysql_rsa_support()
+        import pymysql
+        from opentelemetry.instrumentation.pymysql import PyMySQLInstrumentor
+        PyMySQLInstrumentor().instrument()
+        from pymysql import _auth  # holds the stand-ins
+        import cryptography.hazmat.primitives.serialization.ssh as ssh
+        from cryptography.hazmat.primitives.serialization import pkcs12
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+        print(_auth.hashes.SHA256 is hashes.SHA256, isinstance(_auth.hashes.SHA1(), hashes.HashAlgorithm))
+        print(_auth.serialization.Encoding is serialization.Encoding is ssh.Encoding)
+        print(callable(pkcs12.serialize_key_and_certificates), callable(x509.load_pem_x509_certificate))
+        """
+    )
+    assert output.splitlines() == ["True True", "True", "True True"]
