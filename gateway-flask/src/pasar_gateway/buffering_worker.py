@@ -33,6 +33,7 @@ this module.
 from __future__ import annotations
 
 import contextlib
+import enum
 import selectors
 import socket
 import struct
@@ -68,6 +69,11 @@ class _Reading:
     deadline: float
     in_body: bool = False
     registered: bool = False
+
+
+class _Read(enum.Enum):
+    MORE = "more"  # the request has not arrived whole: wait for the socket
+    OVER = "over"  # handed to a thread, refused, or the client went away
 
 
 @dataclass
@@ -112,11 +118,13 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is 
         if ahead and self._advance(reading, ahead):
             return
         self._readings[conn] = reading
+        # A kept-alive connection comes here because it is readable: read now rather than
+        # after one more turn of the event loop, and wait in the poller only for what has
+        # not arrived (a request that came whole, the usual case, costs no epoll_ctl).
+        if self._read(reading) is not _Read.MORE:
+            return
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, reading))
         reading.registered = True
-        # A kept-alive connection comes here because it is readable: read now rather than
-        # after one more turn of the event loop.
-        self._on_readable(reading, conn.sock)
 
     def handle(self, conn: Any) -> Any:
         """In a thread: gunicorn's own handling, reading the buffered request from memory."""
@@ -125,14 +133,17 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is 
             conn.pasar_request = None
             conn.data_ready = True
             conn.sock.setblocking(True)
-            # A backstop: should gunicorn's parser want more than was buffered, its blocking
-            # reads still end (the thread then drops the connection).
-            seconds = max(self.limits.body_seconds, 0.001)
-            conn.sock.setsockopt(
-                socket.SOL_SOCKET,
-                socket.SO_RCVTIMEO,
-                struct.pack("ll", int(seconds), int((seconds % 1) * 1_000_000)),
-            )
+            if not getattr(conn, "pasar_receive_timeout", False):
+                # A backstop: should gunicorn's parser want more than was buffered, its blocking
+                # reads still end (the thread then drops the connection). The socket keeps it
+                # for its next requests.
+                seconds = max(self.limits.body_seconds, 0.001)
+                conn.sock.setsockopt(
+                    socket.SOL_SOCKET,
+                    socket.SO_RCVTIMEO,
+                    struct.pack("ll", int(seconds), int((seconds % 1) * 1_000_000)),
+                )
+                conn.pasar_receive_timeout = True
             conn.init()
             conn.parser.unreader.unread(request)
         return super().handle(conn)
@@ -169,17 +180,21 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is 
     # -- reading -----------------------------------------------------------------------
 
     def _on_readable(self, reading: _Reading, _sock: Any) -> None:
+        self._read(reading)
+
+    def _read(self, reading: _Reading) -> _Read:
+        """Reads what has arrived: MORE while the request is not whole yet."""
         try:
             data = reading.conn.sock.recv(READ_SIZE)
         except (BlockingIOError, InterruptedError):
-            return
+            return _Read.MORE
         except OSError:
             data = b""
         if not data:  # the client went away
             self._stop(reading)
             self._close(reading.conn)
-            return
-        self._advance(reading, data)
+            return _Read.OVER
+        return _Read.OVER if self._advance(reading, data) else _Read.MORE
 
     def _advance(self, reading: _Reading, data: bytes) -> bool:
         """Feeds data; True once the reading is over (handed to a thread, or refused)."""
