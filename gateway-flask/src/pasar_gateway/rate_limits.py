@@ -53,7 +53,7 @@ def bucket_of(method: MethodDescriptor) -> int:
 
 
 def bucket_scope(bucket: int) -> str:
-    """The bucket's name in flask-limiter's counts: ``RATE_LIMIT_BUCKET_ORDER_LOOKUP`` → ``order-lookup``."""
+    """The bucket's name in the counts: ``RATE_LIMIT_BUCKET_ORDER_LOOKUP`` → ``order-lookup``."""
     name = options_pb2.RateLimitBucket.Name(bucket)  # type: ignore[arg-type]
     return name.removeprefix("RATE_LIMIT_BUCKET_").lower().replace("_", "-")
 

@@ -171,8 +171,8 @@ def _origins(env: Env, environment: str) -> tuple[str, ...]:
 
 
 def _rate_limit(env: Env, setting: RateLimitSetting) -> str:
-    """The bucket's rate ("" when off), parsed by flask-limiter's own parser, so that what
-    passes here is what it applies."""
+    """The bucket's rate ("" when off), parsed by the limits library's parser, the one the
+    counts use (rate_limits.py), so that what passes here is what they apply."""
     name = setting.variable
     value = env.string(name, setting.default).strip()
     if value.lower() in RATE_LIMIT_OFF:
