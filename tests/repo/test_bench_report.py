@@ -4,12 +4,11 @@ target judging every process of every Python service, workers included."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
 
 from bench import report
 from bench.loadgen import Measurement
-from test_bench_tracing_report import DELIVERY, rounds
+from test_bench_tracing_report import build, rounds
 
 SCENARIOS = (
     "browse",
@@ -30,32 +29,6 @@ def runs_of(rps: Mapping[str, float], cpu: Mapping[str, float]) -> dict[str, lis
         name: rounds(*[rps.get(name, 100.0)] * 3, cpu={"servers": cpu[name]} if name in cpu else None)
         for name in SCENARIOS
     }
-
-
-def build(
-    runs: Mapping[str, Sequence[Measurement]],
-    memory: Mapping[str, Mapping[str, float | None]] | None = None,
-    settings: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    return report.build(
-        mode="quick",
-        settings={
-            "rounds": 3,
-            "seconds_per_run": 2,
-            "connections": 16,
-            "gateway_workers": 2,
-            "gateway_threads": 8,
-            **(settings or {}),
-        },
-        machine={},
-        descriptions={name: name for name in runs},
-        runs=runs,
-        memory=memory or {},
-        checks={},
-        delivery=DELIVERY,
-        started_at="now",
-        seconds=1.0,
-    )
 
 
 def test_the_monolith_ratios_meet_their_targets_at_the_bound_and_miss_below_it() -> None:

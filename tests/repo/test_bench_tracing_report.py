@@ -55,7 +55,12 @@ def tracing_runs(
     }
 
 
-def build(runs: Mapping[str, Sequence[Measurement]]) -> dict[str, Any]:
+def build(
+    runs: Mapping[str, Sequence[Measurement]],
+    memory: Mapping[str, Mapping[str, float | None]] | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """scripts/bench's report of runs, with a quick run's settings (and any given over them)."""
     return report.build(
         mode="quick",
         settings={
@@ -64,11 +69,12 @@ def build(runs: Mapping[str, Sequence[Measurement]]) -> dict[str, Any]:
             "connections": 16,
             "gateway_workers": 2,
             "gateway_threads": 8,
+            **(settings or {}),
         },
         machine={},
         descriptions={name: name for name in runs},
         runs=runs,
-        memory={},
+        memory=memory or {},
         checks={},
         delivery=DELIVERY,
         started_at="now",
