@@ -20,13 +20,14 @@ from conftest import RunningService, StartService
 from support import Admin
 from test_reservations import commit, release, reserve
 
+from pasar.product.v1 import product_pb2
 from pasar.product.v1 import product_service_pb2 as service_pb2
 from pasar.product.v1.error_reason_pb2 import ErrorReason
 from pasar.product.v1.product_service_pb2_grpc import ProductServiceStub
 from pasar_kit.money import rupiah
 from pasar_kit.timestamps import utc_now
 from pasar_product import catalog_version
-from pasar_product.catalog_cache import CatalogAnswers, answer_memory
+from pasar_product.catalog_cache import DEFAULT_MAX_BYTES, CatalogAnswers, serialized_memory
 from pasar_product.demo import catalog_data, load_demo_catalog
 from pasar_product.stock import Stock
 from pasar_product.synthetic import load_synthetic_catalog, product_id
@@ -221,8 +222,9 @@ def test_the_cache_keeps_within_its_bound(admin: Admin, connected: peewee.Databa
     admin.category("pulsa")
     for number in range(12):
         admin.product_with_packages(f"produk-{number:02}", "pulsa", stocks=(5, 3))
-    one = ProductServicer(Stock(connected)).GetProduct(service_pb2.GetProductRequest(id="produk-00"), None)  # type: ignore[arg-type]
-    bound = 5 * answer_memory(one.ByteSize()) + 200
+    request = service_pb2.GetProductRequest(id="produk-00")
+    one = ProductServicer(Stock(connected)).GetProduct(request, None)  # type: ignore[arg-type]
+    bound = 5 * (serialized_memory(one.ByteSize()) + request.ByteSize()) + 200
     answers = CatalogAnswers(connected, max_bytes=bound)
     servicer = ProductServicer(Stock(connected), answers)
     for number in range(12):
@@ -231,6 +233,37 @@ def test_the_cache_keeps_within_its_bound(admin: Admin, connected: peewee.Databa
     assert len(answers) == 5  # the five used last
     servicer.GetProduct(service_pb2.GetProductRequest(id="produk-11"), None)  # type: ignore[arg-type]
     assert answers.hits == 1
+
+
+def test_a_thousand_products_read_in_turn_fit_the_default_bound(connected: peewee.Database) -> None:
+    """The bench's get: a 1,000-product catalog's ids read in turn. Kept as messages (about
+    9 KB each) only the last 400 or so fitted, so reading them in turn never hit."""
+    from pasar_product.servicer import ProductServicer
+
+    load_synthetic_catalog(connected, 1000)
+    answers = CatalogAnswers(connected)
+    servicer = ProductServicer(Stock(connected), answers)
+    requests = [service_pb2.GetProductRequest(id=product_id(number)) for number in range(1, 1001)]
+    first = [servicer.GetProduct(request, None) for request in requests]  # type: ignore[arg-type]
+    second = [servicer.GetProduct(request, None) for request in requests]  # type: ignore[arg-type]
+    assert second == first
+    assert (answers.hits, len(answers)) == (1000, 1000)
+    assert answers.bytes_used <= DEFAULT_MAX_BYTES
+
+
+def test_a_caller_changing_a_product_answer_changes_no_other_callers(connected: peewee.Database) -> None:
+    """A small answer is kept serialized: each call reads its own copy of it."""
+    answers = CatalogAnswers(connected)
+    request = service_pb2.GetProductRequest(id="x")
+
+    def build() -> service_pb2.GetProductResponse:
+        return service_pb2.GetProductResponse(product=product_pb2.Product(id="x", display_name="Pulsa"))
+
+    answers.answer("GetProduct", request, build)
+    served = answers.answer("GetProduct", request, build)
+    served.product.display_name = "changed by a caller"
+    assert answers.answer("GetProduct", request, build) == build()
+    assert answers.hits == 2
 
 
 def test_an_answer_built_while_the_catalog_changed_is_not_served_after(connected: peewee.Database) -> None:
