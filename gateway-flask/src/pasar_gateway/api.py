@@ -25,10 +25,11 @@ from werkzeug.routing import BaseConverter, Map
 
 from pasar_gateway.backends import Backend
 from pasar_gateway.bindings import HttpBinding, PathTemplate
+from pasar_gateway.cache_hits import CacheHits, KnownRead
 from pasar_gateway.catalog_cache import ResponseCache, is_cacheable
 from pasar_gateway.errors import ApiError
 from pasar_gateway.metrics import GatewayMetrics
-from pasar_gateway.rate_limits import ClientCounts, limited_view
+from pasar_gateway.rate_limits import UNLIMITED, ClientCounts, bucket_of, limited_view
 from pasar_gateway.rendered_responses import RenderedResponses
 from pasar_gateway.settings import GatewaySettings
 from pasar_gateway.transcoding import RequestTranscoder, dumps, response_document
@@ -88,6 +89,8 @@ class ApiContext:
     cache: ResponseCache
     metrics: GatewayMetrics
     rendered: RenderedResponses = field(default_factory=RenderedResponses)
+    # Answers cache hits before Flask (pasar_gateway.cache_hits) once the views taught it.
+    hits: CacheHits | None = None
 
 
 def register_api(
@@ -116,6 +119,8 @@ def _make_view(
     catalog_read = is_catalog_read(binding)
     method_key = binding.method.full_name.encode() + b"\0"
     response_class = message_factory.GetMessageClass(binding.method.output_type)
+    # Whether the request message follows from the path and query alone (cache_hits).
+    hits = context.hits if catalog_read and _follows_from_the_url(binding, transcoder) else None
 
     def view(**arguments: Any) -> flask.Response:
         flask.g.route = binding.template.text
@@ -141,6 +146,8 @@ def _make_view(
         cache = context.cache
         if cache.enabled:
             key = method_key + message.SerializeToString(deterministic=True)
+            if hits is not None:
+                hits.learn(flask.request.environ, KnownRead(key, binding.template.text, flask.request.path))
             cached = cache.get(key)
             if cached is not None:
                 return _catalog_response(cached.body, cached.etag, "hit", context.metrics)
@@ -158,15 +165,26 @@ def _make_view(
     return view
 
 
+def _follows_from_the_url(binding: HttpBinding, transcoder: RequestTranscoder) -> bool:
+    """A GET whose request message the path and query string alone make (no body, no field
+    from a header), with no rate limit (a hit before Flask counts no call)."""
+    return (
+        binding.http_method == "GET"
+        and not binding.body
+        and not transcoder.header_fields
+        and bucket_of(binding.method) == UNLIMITED
+    )
+
+
 def _catalog_response(body: bytes, etag: str, result: str, metrics: GatewayMetrics) -> flask.Response:
     request = flask.request
     if request.if_none_match and (
         request.if_none_match.star_tag or request.if_none_match.contains_weak(etag.strip('"'))
     ):
-        metrics.cache.labels("not_modified").inc()
+        metrics.catalog_read("not_modified")
         answer = flask.Response(status=304)
     else:
-        metrics.cache.labels(result).inc()
+        metrics.catalog_read(result)
         answer = flask.Response(body, status=200, mimetype="application/json")
     answer.headers["ETag"] = etag
     answer.headers["Cache-Control"] = "no-cache"

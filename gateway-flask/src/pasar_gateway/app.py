@@ -16,7 +16,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from pasar_gateway.api import ApiContext, register_api
 from pasar_gateway.backends import Backend, open_backends
 from pasar_gateway.bindings import HttpBinding, contract_bindings
+from pasar_gateway.cache_hits import CACHED_ANSWER_HEADERS, CacheHits, KnownRead
 from pasar_gateway.catalog_cache import Generation, LocalGeneration, ResponseCache
 from pasar_gateway.docs import register_docs
 from pasar_gateway.errors import CODE_BY_HTTP_STATUS, ApiError
@@ -39,6 +40,7 @@ from pasar_gateway.settings import PREFIX, GatewaySettings
 from pasar_gateway.storefront import register_storefront
 from pasar_gateway.tracing import instrument_app, name_request
 from pasar_kit.logs import request_id_var
+from pasar_kit.telemetry import tracing_enabled
 
 log = logging.getLogger("pasar.gateway")
 
@@ -141,7 +143,8 @@ def create_app(
     gateway = Gateway(settings, bindings, backends, cache, metrics, limiter)
     app.extensions[EXTENSION] = gateway
 
-    register_api(app, bindings, ApiContext(settings, backends, cache, metrics), limiter)
+    hits = _answer_cache_hits_before_flask(app, settings, cache, metrics)
+    register_api(app, bindings, ApiContext(settings, backends, cache, metrics, hits=hits), limiter)
     register_health(app, backends, settings.readiness_timeout_seconds)
     register_docs(app, bindings)
     register_storefront(app, settings.static_dir)
@@ -163,11 +166,72 @@ def create_app(
     return app
 
 
+def request_id_of(offered: str) -> str:
+    """The request's id: the one it offers (X-Request-Id) when sane, else a new one."""
+    return offered if offered and _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+
+
+def policy_headers(settings: GatewaySettings, present: Set[str], *, html: bool) -> list[tuple[str, str]]:
+    """The security headers an answer lacks (present: the lower-case names it has)."""
+    added = [(name, value) for lower, name, value in SECURITY_HEADERS if lower not in present]
+    if "content-security-policy" not in present:
+        policy = settings.content_security_policy if html else API_CONTENT_SECURITY_POLICY
+        added.append(("Content-Security-Policy", policy))
+    return added
+
+
+def record_request(
+    metrics: GatewayMetrics, method: str, path: str, route: str, *, status: int, seconds: float
+) -> None:
+    """The request's metrics and its access log line (the request id comes from the context)."""
+    metrics.observe_request(route, method, status, seconds)
+    log.info(
+        "http",
+        extra={
+            "method": method,
+            "path": path,
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+        },
+    )
+
+
+def _answer_cache_hits_before_flask(
+    app: flask.Flask, settings: GatewaySettings, cache: ResponseCache, metrics: GatewayMetrics
+) -> CacheHits | None:
+    """Puts CacheHits in front of app's Flask when the cache is on and tracing off (each
+    request is a span there, which Flask's instrumentation makes); None otherwise."""
+    if not cache.enabled or tracing_enabled():
+        return None
+    fixed = policy_headers(settings, CACHED_ANSWER_HEADERS, html=False)
+    if settings.cors_origins:
+        fixed.append(("Vary", "Origin"))  # as finish_request adds it to every API answer
+
+    def record_hit(read: KnownRead, request_id: str, seconds: float) -> None:
+        token = request_id_var.set(request_id)
+        try:
+            record_request(metrics, "GET", read.path, read.route, status=200, seconds=seconds)
+        finally:
+            request_id_var.reset(token)
+
+    hits = CacheHits(
+        app.wsgi_app,
+        cache,
+        metrics,
+        fixed_headers=fixed,
+        request_id_of=request_id_of,
+        record=record_hit,
+        max_known=settings.catalog_cache_entries,
+    )
+    app.wsgi_app = hits  # type: ignore[method-assign]
+    return hits
+
+
 def _register_request_hooks(app: flask.Flask, settings: GatewaySettings, metrics: GatewayMetrics) -> None:
     @app.before_request
     def start_request() -> None:
-        offered = flask.request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        request_id = request_id_of(flask.request.headers.get(REQUEST_ID_HEADER, ""))
         flask.g.request_id = request_id
         flask.g.request_id_token = request_id_var.set(request_id)
         name_request(request_id)
@@ -181,31 +245,17 @@ def _register_request_hooks(app: flask.Flask, settings: GatewaySettings, metrics
         # One pass over the few headers the answer has, not a search per header (Headers.
         # setdefault's miss raises and catches a KeyError): about 25 -> 4 µs a request.
         present = {name.lower() for name, _ in headers}
-        for lower, name, value in SECURITY_HEADERS:
-            if lower not in present:
-                headers.add(name, value)
-        if "content-security-policy" not in present:
-            html = response.mimetype == "text/html"
-            headers.add(
-                "Content-Security-Policy",
-                settings.content_security_policy if html else API_CONTENT_SECURITY_POLICY,
-            )
+        html = "content-security-policy" not in present and response.mimetype == "text/html"
+        for name, value in policy_headers(settings, present, html=html):
+            headers.add(name, value)
         if settings.cors_origins and request.path.startswith("/api/"):
             # Whether CORS headers are sent depends on the Origin (flask-cors adds this only
             # when several origins are allowed): shared caches must keep one copy per origin.
             response.vary.add("Origin")
         route = flask.g.get("route") or (request.url_rule.rule if request.url_rule else "unmatched")
         seconds = time.perf_counter() - flask.g.get("started", time.perf_counter())
-        metrics.observe_request(route, request.method, response.status_code, seconds)
-        log.info(
-            "http",
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "route": route,
-                "status": response.status_code,
-                "duration_ms": round(seconds * 1000, 2),
-            },
+        record_request(
+            metrics, request.method, request.path, route, status=response.status_code, seconds=seconds
         )
         return response
 

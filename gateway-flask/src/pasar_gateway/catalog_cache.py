@@ -101,13 +101,18 @@ class LocalGeneration:
 
 
 class SharedGeneration:
-    """A counter in shared memory, made before gunicorn forks its workers so all see it."""
+    """A counter in shared memory, made before gunicorn forks its workers so all see it.
+
+    Every catalog read reads it; only a bump takes its lock. A read goes to the shared
+    integer itself (an aligned 8-byte load, never torn), not through the synchronized
+    wrapper, which would take and release the lock (a semaphore) at every read."""
 
     def __init__(self) -> None:
         self._value: Any = multiprocessing.get_context("fork").Value("q", 0)
+        self._shared: Any = self._value.get_obj()
 
     def current(self) -> int:
-        return int(self._value.value)
+        return int(self._shared.value)
 
     def bump(self) -> int:
         with self._value.get_lock():
