@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from pathlib import Path
+from typing import Any
 
 import peewee
 import pytest
@@ -169,6 +171,46 @@ def test_too_long_values_are_errors_not_truncated(database_url: str, migrations:
             Shelf.create(name="x" * 11)
         assert Shelf.select().count() == 0
     db.close_pool(database)
+
+
+def test_a_mysql_pool_shares_one_tls_context_that_loads_no_certificates(database_url: str) -> None:
+    """PyMySQL's default mode gave every connection its own TLS context holding the
+    system's CA certificates (about 0.9 MB each, never used: it verifies nothing); the
+    pool's connections now share one that holds none, and still connect in the clear to a
+    server that offers no TLS (the tests' MariaDB), as the default mode did."""
+    database = db.connect(database_url, max_connections=5)
+    if not db.is_mysql(database):
+        pytest.skip("SQLite connections have no TLS")
+    held = 3
+    all_held = threading.Barrier(held)
+    connections: list[Any] = []
+    ciphers: list[str] = []
+
+    def hold_one() -> None:
+        with database.connection_context():
+            connections.append(database.connection())
+            ciphers.append(database.execute_sql("SHOW SESSION STATUS LIKE 'Ssl_cipher'").fetchone()[1])
+            all_held.wait(timeout=10)  # three connections open at once: three of the pool's
+
+    threads = [threading.Thread(target=hold_one) for _ in range(held)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len({id(connection) for connection in connections}) == held
+        contexts = [context for connection in connections if (context := getattr(connection, "ctx", None))]
+        assert len({id(context) for context in contexts}) <= 1, "one context for the pool, if any"
+        assert all(context.cert_store_stats()["x509_ca"] == 0 for context in contexts)
+        assert ciphers == [""] * held, "a server without TLS is spoken to in the clear"
+    finally:
+        db.close_pool(database)
+
+
+def test_the_pools_tls_context_verifies_nothing_as_pymysqls_default_did() -> None:
+    context = db.unverified_tls_context()
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_NONE, False)
+    assert context.cert_store_stats()["x509_ca"] == 0
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,10 @@ the server's worker threads, with autoconnect off: every RPC runs inside
 
 Models bind to a per-service :class:`peewee.DatabaseProxy`; :func:`bind` initialises it.
 Both pools count their connections (:meth:`CountedPool.pool_figures`, for the metrics).
+
+A MySQL pool's connections use TLS when the server offers it, without verifying its
+certificate, as PyMySQL does by default; but through one TLS context for the whole pool,
+holding no CA certificate (:class:`_OneTlsContext` says why).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import enum
 import fcntl
 import logging
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +30,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import peewee
+import pymysql
 from playhouse.pool import PooledMySQLDatabase, PooledSqliteDatabase
+from pymysql.constants import CR
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +131,53 @@ class _CountsDriverConnections:
             self.connection_counts.add(open_change=-1)
 
 
+def unverified_tls_context() -> ssl.SSLContext:
+    """A client TLS context that checks no certificate, so loads none: what PyMySQL's
+    default ("preferred") mode builds for each connection, less the system's CA store
+    it would load and never use."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class _OneTlsContext:
+    """Put before peewee's MySQL driver: TLS when the server offers it, through the one
+    context of ``connect_params["ssl"]``, and plain connections from the first server
+    that offers none.
+
+    PyMySQL's default mode does the same per connection, but builds each one its own TLS
+    context and loads the system's CA certificates into it, about 0.9 MB of OpenSSL's
+    memory per connection, kept while it lives, although it never verifies with them:
+    svc-order's pool of 20-odd connections under checkout load held 10 MB of them
+    (measured: 95.8 -> 85.9 MB resident on MariaDB). Given a context, PyMySQL requires
+    TLS and says CR_SSL_CONNECTION_ERROR when the server offers none; the pool then
+    connects without from then on (``ssl_disabled``), as the default mode would have.
+    """
+
+    connect_params: dict[str, Any]
+
+    def _connect(self) -> Any:
+        try:
+            return super()._connect()  # type: ignore[misc]
+        except pymysql.err.OperationalError as error:
+            if not _offers_no_tls(error) or "ssl" not in self.connect_params:
+                raise
+        params = {key: value for key, value in self.connect_params.items() if key != "ssl"}
+        self.connect_params = params | {"ssl_disabled": True}  # one assignment: threads see either
+        log.debug("the MySQL server offers no TLS: its connections are plain")
+        return super()._connect()  # type: ignore[misc]
+
+
+def _offers_no_tls(error: pymysql.err.OperationalError) -> bool:
+    return bool(error.args) and error.args[0] == CR.CR_SSL_CONNECTION_ERROR
+
+
 class _CountedSqliteDriver(_CountsDriverConnections, peewee.SqliteDatabase):
     pass
 
 
-class _CountedMySQLDriver(_CountsDriverConnections, peewee.MySQLDatabase):
+class _CountedMySQLDriver(_CountsDriverConnections, _OneTlsContext, peewee.MySQLDatabase):
     pass
 
 
@@ -202,6 +251,7 @@ def _mysql(url: str, max_connections: int) -> peewee.Database:
         write_timeout=int(options.get("write_timeout", "30")),
         # Strict mode: a value that does not fit is an error, never silently truncated.
         init_command="SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
+        ssl=unverified_tls_context(),  # shared by the pool's connections (_OneTlsContext)
         max_connections=max_connections,
         stale_timeout=STALE_TIMEOUT,
         timeout=POOL_TIMEOUT,
