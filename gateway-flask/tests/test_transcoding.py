@@ -7,8 +7,12 @@ import json
 import pytest
 from fakes import ORDER_ID, PAYMENT_ID, FakeShop, violated_fields
 from flask.testing import FlaskClient
+from google.protobuf import json_format
+from werkzeug.datastructures import MultiDict
 
 from pasar.order.v1.error_reason_pb2 import ErrorReason as OrderErrorReason
+from pasar_gateway.bindings import contract_bindings
+from pasar_gateway.transcoding import RequestTranscoder
 
 ORDER_BODY = {
     "customerEmail": "budi@example.com",
@@ -194,3 +198,16 @@ def test_query_parameters_are_refused_where_the_body_is_the_request(client: Flas
     response = client.post(f"/api/v1/orders/{ORDER_ID}:cancel?token=x", json={})
     assert response.status_code == 400
     assert violated_fields(response.get_json()) == ["token"]
+
+
+@pytest.mark.parametrize("value", ["pulsa-nusantara", "kopi-tubruk-é", "a b", "x%y"])
+def test_a_path_variable_sets_its_field_as_json_format_does(value: str) -> None:
+    """A plain string path variable is set directly (no json_format parsing): the message is
+    the one json_format makes of the same text, whatever characters it holds."""
+    binding = next(b for b in contract_bindings() if b.template.text == "/api/v1/products/{id}")
+    transcoder = RequestTranscoder(binding)
+    made = transcoder.request({"v0": value}, MultiDict(), {}, None)
+    expected = transcoder.request_class()
+    json_format.ParseDict({"id": value}, expected)
+    assert made == expected
+    assert made.SerializeToString(deterministic=True) == expected.SerializeToString(deterministic=True)

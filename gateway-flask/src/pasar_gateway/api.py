@@ -177,17 +177,19 @@ def _follows_from_the_url(binding: HttpBinding, transcoder: RequestTranscoder) -
 
 
 def _catalog_response(body: bytes, etag: str, result: str, metrics: GatewayMetrics) -> flask.Response:
-    request = flask.request
-    if request.if_none_match and (
-        request.if_none_match.star_tag or request.if_none_match.contains_weak(etag.strip('"'))
+    request = flask.request._get_current_object()  # type: ignore[attr-defined]  # one lookup
+    if (
+        "HTTP_IF_NONE_MATCH" in request.environ  # parsed only when sent
+        and request.if_none_match
+        and (request.if_none_match.star_tag or request.if_none_match.contains_weak(etag.strip('"')))
     ):
         metrics.catalog_read("not_modified")
         answer = flask.Response(status=304)
     else:
         metrics.catalog_read(result)
         answer = flask.Response(body, status=200, mimetype="application/json")
-    answer.headers["ETag"] = etag
-    answer.headers["Cache-Control"] = "no-cache"
+    answer.headers.add("ETag", etag)  # a new answer has neither: added, not searched for
+    answer.headers.add("Cache-Control", "no-cache")
     return answer
 
 
