@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from fakes import FakeShop
+from opentelemetry import context
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -30,6 +31,9 @@ from pasar_testkit.spans import recorded_spans
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 BROWSER_SPAN_ID = "00f067aa0ba902b7"
 TRACEPARENT = f"00-{TRACE_ID}-{BROWSER_SPAN_ID}-01"
+# Where OpenTelemetry's sqlcommenter looks for the web framework's tags (the Flask
+# instrumentation sets it when its enable_commenter is on).
+SQL_COMMENTER_CONTEXT_KEY = "SQLCOMMENTER_ORM_TAGS_AND_VALUES"
 
 
 @pytest.fixture
@@ -147,6 +151,27 @@ def test_an_operator_excludes_more_urls_the_way_opentelemetry_says(
     http = only(list(spans.get_finished_spans()), SpanKind.SERVER, "flask")
     assert http.attributes is not None
     assert http.attributes["http.route"] == "/api/v1/products"
+
+
+def test_a_traced_request_attaches_no_sql_comment_context(
+    traced_shop: FakeShop, spans: InMemorySpanExporter
+) -> None:
+    """Flask's instrumentation attaches, by default, a context for SQL comments to every request;
+    the gateway runs no SQL, so that was CPU for nothing on each traced request."""
+    app = create_app(traced_shop.config())
+    seen: list[object] = []
+
+    @app.get("/api/v1/context-probe")
+    def context_probe() -> str:
+        seen.append(context.get_value(SQL_COMMENTER_CONTEXT_KEY))
+        return "ok"
+
+    try:
+        assert app.test_client().get("/api/v1/context-probe").status_code == 200
+    finally:
+        gateway_of(app).close()
+    assert seen == [None]
+    assert only(list(spans.get_finished_spans()), SpanKind.SERVER, "flask").name.endswith("/context-probe")
 
 
 def test_off_the_gateway_imports_no_opentelemetry_module() -> None:

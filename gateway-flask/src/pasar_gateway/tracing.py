@@ -26,6 +26,10 @@ SERVICE_NAME = "gateway"  # OTEL_SERVICE_NAME's default
 # OTEL_PYTHON_EXCLUDED_URLS) excludes more.
 UNTRACED_URLS = r"^[a-z]+://[^/]+/(?!api/)"
 EXCLUDED_URLS_VARIABLES = ("OTEL_PYTHON_FLASK_EXCLUDED_URLS", "OTEL_PYTHON_EXCLUDED_URLS")
+# The instrumentation's sqlcommenter (on by default) attaches a context naming the route to
+# every request, for SQL run beneath it to quote: the gateway runs no SQL, so it is off
+# (about 17 µs of a traced request's CPU, measured, of the instrumentation's ~210).
+SQL_COMMENTER = False
 
 
 def start_tracing(env: Env) -> bool:
@@ -46,7 +50,9 @@ def instrument_app(app: flask.Flask) -> None:
 
     operators = next((value for name in EXCLUDED_URLS_VARIABLES if (value := os.environ.get(name))), "")
     excluded = ",".join(pattern for pattern in (UNTRACED_URLS, operators) if pattern)
-    FlaskInstrumentor().instrument_app(app, excluded_urls=excluded)  # type: ignore[no-untyped-call]
+    FlaskInstrumentor().instrument_app(  # type: ignore[no-untyped-call]
+        app, excluded_urls=excluded, enable_commenter=SQL_COMMENTER
+    )
 
 
 def name_request(request_id: str) -> None:
