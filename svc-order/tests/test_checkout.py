@@ -17,6 +17,7 @@ from conftest import (
     StartService,
     create_request,
     unavailable_service,
+    with_destinations,
 )
 from fakes import FakeCatalog, FakePayments, outage
 
@@ -647,3 +648,18 @@ def test_checkouts_drawing_one_number_at_once_each_get_a_number_of_their_own(
     with ThreadPoolExecutor(max_workers=2) as pool:
         numbers = sorted(pool.map(lambda _: place(), range(2)))
     assert numbers == ["PSR-2345AB", "PSR-2345CD"]
+
+
+def test_the_checkouts_answer_is_the_order_as_stored(service: RunningService) -> None:
+    """CreateOrder answers from the rows it wrote and the change it made, reading neither
+    back: GetOrder, which reads them, answers the very same order (lines, destinations,
+    payment, every time)."""
+    request = with_destinations(
+        create_request(("pulsa-10k", 2), ("telkomsel-20k", 1)), telkomsel_20k={"phone_number": "081234567890"}
+    )
+    placed = service.stub.CreateOrder(request)
+    got = service.stub.GetOrder(
+        order_service_pb2.GetOrderRequest(id=placed.order.id, token=placed.access_token)
+    ).order
+    assert placed.order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT
+    assert got == placed.order

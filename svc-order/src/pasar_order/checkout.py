@@ -42,7 +42,7 @@ from pasar_order import intents, reasons
 from pasar_order.access import access_token, stored_hash
 from pasar_order.destination_checks import check_destinations
 from pasar_order.messages import OrderRequest, PlacedOrder
-from pasar_order.models import VISIBLE_STATES, Order, OrderState, lines_of, stored_payment
+from pasar_order.models import VISIBLE_STATES, Order, OrderLine, OrderState, lines_of, stored_payment
 from pasar_order.payment_channels import PaymentChannelDirectory
 from pasar_order.peers import Peers
 from pasar_order.pricing import price_lines
@@ -89,7 +89,9 @@ class Checkout:
         # it then starts afresh, which takes a second round at most.
         for _ in range(3):
             if request.request_id:
-                existing: Order | None = Order.get_or_none(Order.request_id == request.request_id)
+                # first(), not get_or_none: a fresh request id is the usual case, and peewee
+                # answers get_or_none's miss by building the SQL again for an exception.
+                existing: Order | None = Order.select().where(Order.request_id == request.request_id).first()
                 if existing is not None:
                     placed = self._replay(existing, request)
                     if placed is not None:
@@ -113,7 +115,7 @@ class Checkout:
         order_id = new_id("ord")
         owner = secrets.token_hex(8)
         try:
-            order = intents.create(
+            order, lines = intents.create(
                 order_id=order_id,
                 request_id=request.request_id,
                 fingerprint=request.fingerprint,
@@ -131,13 +133,21 @@ class Checkout:
                 raise
             return None  # the same request id was placed a moment ago: replay it
         log.info("checkout started", extra={"order_id": order_id})
-        return self._carry_out(order, owner, channel.payment_ttl.ToTimedelta(), request.payer_phone_number)
+        return self._carry_out(
+            order, lines, owner, channel.payment_ttl.ToTimedelta(), request.payer_phone_number
+        )
 
     def _carry_out(
-        self, order: Order, owner: str, payment_window: timedelta, payer_phone_number: str
+        self,
+        order: Order,
+        lines: list[OrderLine],
+        owner: str,
+        payment_window: timedelta,
+        payer_phone_number: str,
     ) -> PlacedOrder:
-        """Steps 3 to 5 for an intent this worker holds; payment_window: the channel's payment_ttl."""
-        stock_lines = [(line.package_id, line.quantity) for line in lines_of(order)]
+        """Steps 3 to 5 for an intent this worker holds (order and its lines as stored);
+        payment_window: the channel's payment_ttl."""
+        stock_lines = [(line.package_id, line.quantity) for line in lines]
         # The catalog releases the units by itself after this, should this service never
         # commit or release them; until the payment's expiry (the window, counted from its
         # creation, at most a lease from now), a payment may still come.
@@ -165,11 +175,11 @@ class Checkout:
             self._abandon(order.id, owner, error, payment_may_exist=error.is_outage)
             raise
         latest_expiry = _reservation_end(reservation, hold_until) - RESERVATION_MARGIN
-        if not intents.complete(order.id, owner, payment, latest_expiry, self.database):
+        if not intents.complete(order, owner, payment, latest_expiry, self.database):
             return self._taken_over(order.id)
         self.doorbells.mail.ring()
         log.info("order placed", extra={"order_id": order.id, "payment_id": payment.id})
-        return self._placed(Order.get_by_id(order.id), payment)
+        return PlacedOrder(order, lines, payment, access_token(self.token_secret, order.id))
 
     def _abandon(
         self,
@@ -222,7 +232,11 @@ class Checkout:
             if intents.claim(order.id, owner, self.lease):
                 log.info("resuming a checkout whose worker vanished", extra={"order_id": order.id})
                 return self._carry_out(
-                    order, owner, self._payment_window(order.payment_channel_code), request.payer_phone_number
+                    order,
+                    lines_of(order),
+                    owner,
+                    self._payment_window(order.payment_channel_code),
+                    request.payer_phone_number,
                 )
             if time.monotonic() > deadline:
                 raise reasons.earlier_attempt_in_progress()

@@ -60,9 +60,10 @@ def create(
     owner: str,
     lease: timedelta,
     database: peewee.Database,
-) -> Order:
+) -> tuple[Order, list[OrderLine]]:
     """Writes the intent and its lines, leased to owner, with a fresh order number (drawn
-    again while it collides). IntegrityError if request_id is taken."""
+    again while it collides), and returns them as written (the checkout reads neither back).
+    IntegrityError if request_id is taken."""
     now = utc_now()
     order_row: dict[str, Any] = {
         "id": order_id,
@@ -105,7 +106,7 @@ def create(
             with atomic_write(database):
                 order: Order = Order.create(order_number=number, **order_row)
                 OrderLine.insert_many(line_rows).execute()
-            return order
+            return order, [OrderLine(**row) for row in line_rows]
         except peewee.IntegrityError:
             if not Order.select().where(Order.order_number == number).exists():
                 raise  # the request id, not the number
@@ -139,14 +140,15 @@ def note_payment_requested(order_id: str, owner: str) -> bool:
 
 
 def complete(
-    order_id: str,
+    order: Order,
     owner: str,
     payment: payment_pb2.Payment,
     latest_expiry: datetime,
     database: peewee.Database,
 ) -> bool:
     """The checkout's last step, in one transaction: the order becomes PENDING_PAYMENT with
-    its payment, and its "order created" e-mail is queued. False if the lease was lost.
+    its payment, and its "order created" e-mail is queued. False if the lease was lost;
+    True, and order (the intent's row) now as stored, if not: the answer needs no read back.
 
     The order expires when its payment does, unless that is after latest_expiry (the
     reservation's end minus its margin): then at latest_expiry, when the sweeper cancels
@@ -156,30 +158,35 @@ def complete(
     if expire_time < payment_expires:
         log.warning(
             "the payment outlives the stock's reservation; the order expires before it",
-            extra={"order_id": order_id, "payment_id": payment.id},
+            extra={"order_id": order.id, "payment_id": payment.id},
         )
     with atomic_write(database):
         now = utc_now()
+        changes: dict[str, Any] = {
+            "state": OrderState.PENDING_PAYMENT,
+            "payment_id": payment.id,
+            "fee": payment.fee.amount,
+            "total": payment.total.amount,
+            "payment_snapshot": payment.SerializeToString(),
+            "expire_time": expire_time,
+            "update_time": now,
+            "lease_owner": None,
+            "lease_until": None,
+        }
         updated: int = (
-            Order.update(
-                state=OrderState.PENDING_PAYMENT,
-                payment_id=payment.id,
-                fee=payment.fee.amount,
-                total=payment.total.amount,
-                payment_snapshot=payment.SerializeToString(),
-                expire_time=expire_time,
-                update_time=now,
-                lease_owner=None,
-                lease_until=None,
-            )
+            Order.update(**changes)
             .where(
-                (Order.id == order_id) & (Order.state == OrderState.CREATING) & (Order.lease_owner == owner)
+                (Order.id == order.id) & (Order.state == OrderState.CREATING) & (Order.lease_owner == owner)
             )
             .execute()
         )
         if updated:
-            queue_email(order_id, EmailKind.ORDER_CREATED, now)
-    return updated == 1
+            queue_email(order.id, EmailKind.ORDER_CREATED, now)
+    if updated != 1:
+        return False
+    for name, value in changes.items():
+        setattr(order, name, value)
+    return True
 
 
 def payment_expiry(payment: payment_pb2.Payment, default: datetime) -> datetime:
