@@ -19,10 +19,11 @@ from fakes import FakeCatalog, FakeFulfillment, FakePayments
 from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar_kit.money import format_rupiah
 from pasar_kit.timestamps import utc_now
+from pasar_order import emails
 from pasar_order.emails import Composer, local_time
 from pasar_order.mail_outbox import MailDispatcher, queue_email
 from pasar_order.mail_transport import MailFolder, Send
-from pasar_order.models import Email, EmailKind, Order, OutboxState
+from pasar_order.models import Email, EmailKind, Order, OutboxState, lines_of
 from pasar_order.work_queue import Backoff
 from pasar_testkit.assertions import eventually
 from pasar_testkit.certificates import ServerCertificates
@@ -447,3 +448,25 @@ def test_an_orders_emails_go_out_in_the_order_they_were_queued(
         assert [m["X-Pasar-Email-Kind"] for m in catcher.received()] == ["order_created", "payment_received"]
     finally:
         catcher.stop()
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_an_email_is_byte_for_byte_what_the_standard_header_registry_makes(
+    service: RunningService, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    """The composer's policy makes each header's class once (emails.ReusedHeaderClasses)
+    instead of once per header: the e-mail it makes is the very one the standard makes."""
+    place(service, language=language)
+    with service.database.connection_context():
+        row: Email = Email.get()
+        order: Order = Order.get_by_id(row.order_id)
+        lines = lines_of(order)
+    composer = Composer(
+        sender="Pasar <no-reply@pasar.test>", storefront_url="http://shop.test", token_secret="s"
+    )
+    reused = composer.compose(row, order, lines)
+    monkeypatch.setattr(emails, "MESSAGE_POLICY", email.policy.default.clone(max_line_length=998))
+    standard = composer.compose(row, order, lines)
+    for message in (reused, standard):
+        message.set_boundary("the-same-boundary")
+    assert reused.as_bytes() == standard.as_bytes()
