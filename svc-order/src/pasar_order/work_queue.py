@@ -74,22 +74,26 @@ class WorkQueue(Generic[Row]):
         due = (model.state == OutboxState.QUEUED) & (model.next_attempt_time <= now) & free
         if self.ready is not None:
             due &= self.ready
-        candidates = [
-            row.id
-            for row in model.select(model.id)
-            .where(due)
-            .order_by(model.next_attempt_time, model.id)
-            .limit(limit)
-        ]
+        candidates = list(model.select().where(due).order_by(model.next_attempt_time, model.id).limit(limit))
         claimed: list[Row] = []
-        for row_id in candidates:
+        lease_until = now + self.lease
+        for row in candidates:
+            # Taken only as read: a row's other columns change only with its attempts (a
+            # retry scheduled) or its state, so the row read is the row claimed, and it
+            # needs no second read.
             taken = (
-                model.update(lease_owner=self.owner, lease_until=now + self.lease)
-                .where((model.id == row_id) & (model.state == OutboxState.QUEUED) & free)
+                model.update(lease_owner=self.owner, lease_until=lease_until)
+                .where(
+                    (model.id == row.id)
+                    & (model.state == OutboxState.QUEUED)
+                    & (model.attempts == row.attempts)
+                    & free
+                )
                 .execute()
             )
             if taken:
-                claimed.append(model.get_by_id(row_id))
+                row.lease_owner, row.lease_until = self.owner, lease_until
+                claimed.append(row)
         return claimed
 
     def take_back_dead_claims(self) -> int:
