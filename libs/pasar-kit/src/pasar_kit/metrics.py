@@ -47,6 +47,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from pasar_kit.database import CountedPool, close_pool
+from pasar_kit.wrapped_handlers import WrappedHandlers
 
 log = logging.getLogger(__name__)
 
@@ -432,6 +433,7 @@ class RedInterceptor(grpc.ServerInterceptor):
 
     def __init__(self, red: _RedMetrics) -> None:
         self._red = red
+        self._wrapped = WrappedHandlers(self._wrap)
 
     def intercept_service(
         self,
@@ -441,7 +443,9 @@ class RedInterceptor(grpc.ServerInterceptor):
         handler = continuation(handler_call_details)
         if handler is None:
             return None
-        method: str = handler_call_details.method
+        return self._wrapped.of(handler_call_details.method, handler)
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
         serializers = {
             "request_deserializer": handler.request_deserializer,
             "response_serializer": handler.response_serializer,

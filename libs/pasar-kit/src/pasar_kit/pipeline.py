@@ -47,6 +47,7 @@ from pasar_kit.errors import Aborted, InvalidArgument, ServiceError, Unavailable
 from pasar_kit.logs import REQUEST_ID_METADATA, request_id_var
 from pasar_kit.partial_updates import violations_in_scope
 from pasar_kit.telemetry import REQUEST_ID_ATTRIBUTE, annotate, record_rpc_status
+from pasar_kit.wrapped_handlers import WrappedHandlers
 
 log = logging.getLogger("pasar.rpc")
 
@@ -109,6 +110,7 @@ class CallPipeline(grpc.ServerInterceptor):
         self.database = database
         self.fault_delay_seconds = fault_delay_seconds
         self.callers = callers or CallerGate(frozenset(), InternalCallers())
+        self._wrapped = WrappedHandlers(self._wrap)
 
     def intercept_service(
         self,
@@ -119,6 +121,9 @@ class CallPipeline(grpc.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or not method.startswith(CONTRACT_METHOD_PREFIX):
             return handler
+        return self._wrapped.of(method, handler)
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(method, handler.unary_unary),
