@@ -266,7 +266,9 @@ class Stock:
 
     @staticmethod
     def _find(order_id: str) -> HeldStock | None:
-        reservation = Reservation.get_or_none(Reservation.order_id == order_id)
+        # first(), not get_or_none: every new reservation looks first and finds none, and
+        # peewee answers get_or_none's miss by building the SQL again for an exception.
+        reservation = Reservation.select().where(Reservation.order_id == order_id).first()
         if reservation is None:
             return None
         lines = (
