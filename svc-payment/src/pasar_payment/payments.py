@@ -169,8 +169,11 @@ class PaymentBook:
 
 
 def _existing_payment(order_id: str, channel_code: str, amount: int) -> Payment | None:
-    """The order's payment if it has one; ALREADY_EXISTS if it was made on other terms."""
-    payment: Payment | None = Payment.get_or_none(Payment.order_id == order_id)
+    """The order's payment if it has one; ALREADY_EXISTS if it was made on other terms.
+
+    first(), not get_or_none: none is the usual case (every new checkout asks), and peewee
+    answers get_or_none's miss by building the SQL again for an exception."""
+    payment: Payment | None = Payment.select().where(Payment.order_id == order_id).first()
     if payment is None:
         return None
     if payment.channel_code != channel_code or payment.amount != amount:
