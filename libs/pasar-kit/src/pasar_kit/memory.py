@@ -12,12 +12,16 @@ gRPC starts threads of its own as soon as a channel or server exists, so each se
 :func:`limit_malloc_arenas` first of all, in its package's ``__init__``
 (:mod:`pasar_kit.service_process`; measured: called
 after the server was built, a busy service had six arenas, not two).
+
+``mallopt`` is looked up among the symbols the process has loaded already (glibc's, as
+CPython links it), not through ``ctypes.util.find_library``: that runs ``ldconfig -p`` in a
+child process and imports shutil, tempfile, bz2 and lzma for it, 0.55 MB resident in every
+service for a name it only needed to find.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 
 log = logging.getLogger(__name__)
@@ -28,12 +32,8 @@ ARENAS = 2
 
 def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
     """Caps glibc's malloc arenas, before any thread allocates; False off glibc."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the process's own symbols: the C library's among them
     except (OSError, AttributeError):  # not glibc (musl has no mallopt)
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
