@@ -14,6 +14,7 @@ import hmac
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import flask
@@ -25,9 +26,9 @@ from werkzeug.routing import BaseConverter, Map
 
 from pasar_gateway.backends import Backend
 from pasar_gateway.bindings import HttpBinding, PathTemplate
-from pasar_gateway.cache_hits import CacheHits, KnownRead
 from pasar_gateway.catalog_cache import ResponseCache, is_cacheable
 from pasar_gateway.errors import ApiError
+from pasar_gateway.known_reads import CatalogAnswer, KnownRead, KnownReads
 from pasar_gateway.metrics import GatewayMetrics
 from pasar_gateway.rate_limits import UNLIMITED, ClientCounts, bucket_of, limited_view
 from pasar_gateway.rendered_responses import RenderedResponses
@@ -89,8 +90,8 @@ class ApiContext:
     cache: ResponseCache
     metrics: GatewayMetrics
     rendered: RenderedResponses = field(default_factory=RenderedResponses)
-    # Answers cache hits before Flask (pasar_gateway.cache_hits) once the views taught it.
-    hits: CacheHits | None = None
+    # Answers catalog reads before Flask (pasar_gateway.known_reads) once the views taught it.
+    known: KnownReads | None = None
 
 
 def register_api(
@@ -119,8 +120,9 @@ def _make_view(
     catalog_read = is_catalog_read(binding)
     method_key = binding.method.full_name.encode() + b"\0"
     response_class = message_factory.GetMessageClass(binding.method.output_type)
-    # Whether the request message follows from the path and query alone (cache_hits).
-    hits = context.hits if catalog_read and _follows_from_the_url(binding, transcoder) else None
+    # Whether the request message follows from the path and query alone (known_reads).
+    known = context.known if catalog_read and _follows_from_the_url(binding, transcoder) else None
+    route = binding.template.text
 
     def view(**arguments: Any) -> flask.Response:
         flask.g.route = binding.template.text
@@ -141,16 +143,25 @@ def _make_view(
         return answer
 
     def _catalog_read(message: Message, metadata: Sequence[tuple[str, str]]) -> flask.Response:
-        """From the cache when it holds the answer; else asks the service, and renders its
-        answer unless these very bytes were rendered before (pasar_gateway.rendered_responses)."""
+        """Answers the read (answer_read), and teaches KnownReads its URL."""
+        key = method_key + message.SerializeToString(deterministic=True) if context.cache.enabled else b""
+        if known is not None:
+            request = flask.request
+            known.learn(
+                request.environ, lambda: KnownRead(partial(answer_read, message, key), route, request.path)
+            )
+        answer = answer_read(message, key, metadata)
+        return _catalog_response(answer.body, answer.etag, answer.result, context.metrics)
+
+    def answer_read(message: Message, key: bytes, metadata: Sequence[tuple[str, str]] = ()) -> CatalogAnswer:
+        """From the cache when it holds the answer (key: the method and the serialized
+        message); else asks the service, and renders its answer unless these very bytes were
+        rendered before (pasar_gateway.rendered_responses)."""
         cache = context.cache
         if cache.enabled:
-            key = method_key + message.SerializeToString(deterministic=True)
-            if hits is not None:
-                hits.learn(flask.request.environ, KnownRead(key, binding.template.text, flask.request.path))
             cached = cache.get(key)
             if cached is not None:
-                return _catalog_response(cached.body, cached.etag, "hit", context.metrics)
+                return CatalogAnswer(cached.body, cached.etag, "hit")
             generation = cache.generation.current()
         answer = backend.call_serialized(binding, message, metadata)
         rendered = context.rendered.get(binding.operation_id, answer)
@@ -160,16 +171,17 @@ def _make_view(
             rendered = context.rendered.put(binding.operation_id, answer, body)
         if cache.enabled:
             cache.put(key, rendered.body, generation, etag=rendered.etag)
-        return _catalog_response(rendered.body, rendered.etag, "miss", context.metrics)
+        return CatalogAnswer(rendered.body, rendered.etag, "miss")
 
     return view
 
 
 def _follows_from_the_url(binding: HttpBinding, transcoder: RequestTranscoder) -> bool:
     """A GET whose request message the path and query string alone make (no body, no field
-    from a header), with no rate limit (a hit before Flask counts no call)."""
+    from a header), with no rate limit (a read before Flask counts no call) and no token."""
     return (
-        binding.http_method == "GET"
+        not is_admin(binding)
+        and binding.http_method == "GET"
         and not binding.body
         and not transcoder.header_fields
         and bucket_of(binding.method) == UNLIMITED

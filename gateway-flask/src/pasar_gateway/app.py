@@ -29,11 +29,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from pasar_gateway.api import ApiContext, register_api
 from pasar_gateway.backends import Backend, open_backends
 from pasar_gateway.bindings import HttpBinding, contract_bindings
-from pasar_gateway.cache_hits import CACHED_ANSWER_HEADERS, CacheHits, KnownRead
 from pasar_gateway.catalog_cache import Generation, LocalGeneration, ResponseCache
 from pasar_gateway.docs import register_docs
 from pasar_gateway.errors import CODE_BY_HTTP_STATUS, ApiError
 from pasar_gateway.health import register_health
+from pasar_gateway.known_reads import CATALOG_ANSWER_HEADERS, KnownRead, KnownReads
 from pasar_gateway.metrics import GatewayMetrics
 from pasar_gateway.rate_limits import ClientCounts
 from pasar_gateway.settings import PREFIX, GatewaySettings
@@ -162,8 +162,8 @@ def create_app(
     gateway = Gateway(settings, bindings, backends, cache, metrics, limiter)
     app.extensions[EXTENSION] = gateway
 
-    hits = _answer_cache_hits_before_flask(app, settings, cache, metrics)
-    register_api(app, bindings, ApiContext(settings, backends, cache, metrics, hits=hits), limiter)
+    known = _answer_known_reads_before_flask(app, settings, metrics)
+    register_api(app, bindings, ApiContext(settings, backends, cache, metrics, known=known), limiter)
     register_health(app, backends, settings.readiness_timeout_seconds)
     register_docs(app, bindings)
     register_storefront(app, settings.static_dir)
@@ -216,35 +216,63 @@ def record_request(
     )
 
 
-def _answer_cache_hits_before_flask(
-    app: flask.Flask, settings: GatewaySettings, cache: ResponseCache, metrics: GatewayMetrics
-) -> CacheHits | None:
-    """Puts CacheHits in front of app's Flask when the cache is on and tracing off (each
-    request is a span there, which Flask's instrumentation makes); None otherwise."""
-    if not cache.enabled or tracing_enabled():
+def _answer_known_reads_before_flask(
+    app: flask.Flask, settings: GatewaySettings, metrics: GatewayMetrics
+) -> KnownReads | None:
+    """Puts KnownReads in front of app's Flask unless tracing is on (each request is a span
+    there, which Flask's instrumentation makes); None when it is."""
+    if tracing_enabled():
         return None
-    fixed = policy_headers(settings, CACHED_ANSWER_HEADERS, html=False)
+    fixed = policy_headers(settings, CATALOG_ANSWER_HEADERS, html=False)
     if settings.cors_origins:
-        fixed.append(("Vary", "Origin"))  # as finish_request adds it to every API answer
+        fixed.append(("Vary", "Origin"))  # as finish_answer adds it to every API answer
 
-    def record_hit(read: KnownRead, request_id: str, seconds: float) -> None:
-        token = request_id_var.set(request_id)
-        try:
-            record_request(metrics, "GET", read.path, read.route, status=200, seconds=seconds)
-        finally:
-            request_id_var.reset(token)
+    def failure_answer(error: Exception, request_id: str, path: str) -> flask.Response:
+        """What Flask's error handlers and finish_request make of a read's exception."""
+        response = error.response() if isinstance(error, ApiError) else internal_error(error)
+        finish_answer(response, settings, request_id, path)
+        return response
 
-    hits = CacheHits(
+    def record(read: KnownRead, status: int, seconds: float) -> None:
+        record_request(metrics, "GET", read.path, read.route, status=status, seconds=seconds)
+
+    known = KnownReads(
         app.wsgi_app,
-        cache,
         metrics,
         fixed_headers=fixed,
         request_id_of=request_id_of,
-        record=record_hit,
+        failure_answer=failure_answer,
+        record=record,
         max_known=settings.catalog_cache_entries,
     )
-    app.wsgi_app = hits  # type: ignore[method-assign]
-    return hits
+    app.wsgi_app = known  # type: ignore[method-assign]
+    return known
+
+
+def finish_answer(response: flask.Response, settings: GatewaySettings, request_id: str, path: str) -> None:
+    """The headers every answer gets: its request id, the security headers it lacks, and
+    Vary: Origin on the API when CORS is on."""
+    headers = response.headers
+    # One pass over the few headers the answer has, not a search per header (Headers.
+    # setdefault's miss raises and catches a KeyError): about 25 -> 4 µs a request.
+    present = {name.lower() for name, _ in headers}
+    if "x-request-id" in present:
+        headers[REQUEST_ID_HEADER] = request_id
+    else:
+        headers.add(REQUEST_ID_HEADER, request_id)
+    html = "content-security-policy" not in present and response.mimetype == "text/html"
+    for name, value in policy_headers(settings, present, html=html):
+        headers.add(name, value)
+    if settings.cors_origins and path.startswith("/api/"):
+        # Whether CORS headers are sent depends on the Origin (flask-cors adds this only
+        # when several origins are allowed): shared caches must keep one copy per origin.
+        response.vary.add("Origin")
+
+
+def internal_error(error: Exception) -> flask.Response:
+    """An unexpected exception: logged with its traceback, answered 500 "internal error"."""
+    log.exception("unhandled error", exc_info=error)
+    return ApiError(grpc.StatusCode.INTERNAL, "internal error", http_status=500).response()
 
 
 def _register_request_hooks(app: flask.Flask, settings: GatewaySettings, metrics: GatewayMetrics) -> None:
@@ -261,23 +289,8 @@ def _register_request_hooks(app: flask.Flask, settings: GatewaySettings, metrics
     def finish_request(response: flask.Response) -> flask.Response:
         request = flask.request._get_current_object()  # type: ignore[attr-defined]
         g = flask.g._get_current_object()
-        headers = response.headers
-        # One pass over the few headers the answer has, not a search per header (Headers.
-        # setdefault's miss raises and catches a KeyError): about 25 -> 4 µs a request.
-        present = {name.lower() for name, _ in headers}
-        request_id = g.get("request_id", "")
-        if "x-request-id" in present:
-            headers[REQUEST_ID_HEADER] = request_id
-        else:
-            headers.add(REQUEST_ID_HEADER, request_id)
-        html = "content-security-policy" not in present and response.mimetype == "text/html"
-        for name, value in policy_headers(settings, present, html=html):
-            headers.add(name, value)
         path = request.path
-        if settings.cors_origins and path.startswith("/api/"):
-            # Whether CORS headers are sent depends on the Origin (flask-cors adds this only
-            # when several origins are allowed): shared caches must keep one copy per origin.
-            response.vary.add("Origin")
+        finish_answer(response, settings, g.get("request_id", ""), path)
         route = g.get("route") or (request.url_rule.rule if request.url_rule else "unmatched")
         seconds = time.perf_counter() - g.get("started", time.perf_counter())
         record_request(metrics, request.method, path, route, status=response.status_code, seconds=seconds)
@@ -323,8 +336,7 @@ def _register_error_handlers(app: flask.Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> flask.Response:
-        log.exception("unhandled error", exc_info=error)
-        return ApiError(grpc.StatusCode.INTERNAL, "internal error", http_status=500).response()
+        return internal_error(error)
 
 
 def _only_the_storefront_matches(error: MethodNotAllowed) -> bool:

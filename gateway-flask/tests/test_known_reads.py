@@ -1,10 +1,11 @@
-"""A catalog read the cache holds is answered before Flask, exactly as Flask answers it."""
+"""A catalog read whose URL Flask has served is answered before Flask, exactly as Flask answers it."""
 
 from __future__ import annotations
 
 import logging
 
 import flask
+import grpc
 import pytest
 from conftest import AppFactory
 from fakes import ADMIN_TOKEN, FakeShop
@@ -120,10 +121,55 @@ def test_the_urls_it_knows_are_bounded(make_app: AppFactory, shop: FakeShop) -> 
     assert len(hits) == 2  # type: ignore[arg-type]
 
 
-def test_nothing_is_answered_before_flask_with_the_cache_off(make_app: AppFactory, shop: FakeShop) -> None:
+def test_with_the_cache_off_a_known_url_still_asks_the_service_every_time(
+    make_app: AppFactory, shop: FakeShop
+) -> None:
     app = make_app(CATALOG_CACHE="false")
     client = app.test_client()
     handled = flask_requests(app)
-    for _ in range(2):
-        assert client.get(PRODUCT).status_code == 200
-    assert handled == [PRODUCT] * 2
+    answers = [client.get(PRODUCT) for _ in range(3)]
+    assert handled == [PRODUCT]
+    assert len(shop.product.metadata("GetProduct")) == 3
+    assert [answer.status_code for answer in answers] == [200] * 3
+    first = headers_but_the_request_id(answers[0])
+    assert all(headers_but_the_request_id(answer) == first for answer in answers)
+    requested = [metadata["x-request-id"] for metadata in shop.product.metadata("GetProduct")]
+    assert requested == [answer.headers["X-Request-Id"] for answer in answers]  # sent on to the service
+
+
+@pytest.mark.parametrize(
+    "failure", [grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL]
+)
+def test_a_known_url_whose_read_fails_answers_what_flask_answers(
+    make_app: AppFactory, shop: FakeShop, failure: grpc.StatusCode
+) -> None:
+    app = make_app(CATALOG_CACHE="false", BREAKER_FAILURES="100")
+    client = app.test_client()
+    handled = flask_requests(app)
+    assert client.get(PRODUCT).status_code == 200  # Flask learns the URL
+    shop.behaviour("product").fail_with = failure
+    through_flask = client.get(STUDY_PRODUCT)  # not known yet: Flask answers the failure
+    known = client.get(PRODUCT)
+    assert handled == [PRODUCT, STUDY_PRODUCT]
+    assert known.status_code == through_flask.status_code >= 400
+    assert known.get_json() == through_flask.get_json()
+    assert headers_but_the_request_id(known) == headers_but_the_request_id(through_flask)
+
+
+def test_an_unexpected_exception_of_a_known_read_is_a_logged_500(
+    make_app: AppFactory, shop: FakeShop, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(CATALOG_CACHE="false")
+    client = app.test_client()
+    assert client.get(PRODUCT).status_code == 200
+    backend = gateway_of(app).backends["product"]
+
+    def broken(*_args: object, **_kwargs: object) -> bytes:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(backend, "call_serialized", broken)
+    answer = client.get(PRODUCT)
+    assert answer.status_code == 500
+    assert answer.get_json()["error"] == {"code": "INTERNAL", "message": "internal error", "details": []}
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "secret internals" in caplog.text
