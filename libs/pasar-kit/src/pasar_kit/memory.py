@@ -14,9 +14,10 @@ gRPC starts threads of its own as soon as a channel or server exists, so each se
 after the server was built, a busy service had six arenas, not two).
 
 ``mallopt`` is looked up among the symbols the process has loaded already (glibc's, as
-CPython links it), not through ``ctypes.util.find_library``: that runs ``ldconfig -p`` in a
-child process and imports shutil, tempfile, bz2 and lzma for it, 0.55 MB resident in every
-service for a name it only needed to find.
+CPython links it), not through ``ctypes.util.find_library``, which runs ``ldconfig -p`` in a
+child process to name a library the process holds already: 29 ms of every start, against
+0.2 ms. (The modules find_library imports, shutil, tempfile, bz2 and lzma, a service imports
+anyway, prometheus-client among others: no memory is saved.)
 """
 
 from __future__ import annotations
