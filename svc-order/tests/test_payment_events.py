@@ -232,3 +232,33 @@ def test_one_of_several_processes_follows_the_events_and_a_stopped_one_hands_ove
     assert handled == len(fake_payments.events) == cursor_of(other), "each event handled once"
     assert emails_of(other, first.order.id) == ["order_created", "payment_received"]
     assert emails_of(other, second.order.id) == ["order_created", "payment_received"]
+
+
+def test_a_created_payment_is_passed_by_and_the_cursor_moves_with_the_next_event(
+    service: RunningService, fake_payments: FakePayments
+) -> None:
+    """A CREATED event (one per checkout) changes no order: the consumer passes it by
+    without a transaction, and the cursor moves past it with the next event it acts on."""
+    service.assembled.consumer.passed_write_seconds = 60  # no timed write within the test
+    placed = place(service)
+    eventually(lambda: service.assembled.consumer.handled == 1)
+    assert cursor_of(service) == 0, "no write for a payment created"
+    fake_payments.pay(placed.payment.id)
+    eventually(lambda: cursor_of(service) == len(fake_payments.events) == 2)
+    assert service.assembled.consumer.handled == 2
+
+
+def test_the_cursor_moves_past_passed_events_a_moment_later_or_when_the_stream_ends(
+    start_service: StartService, fake_payments: FakePayments
+) -> None:
+    """With no event after them, passed events are written a second later (the lag figures
+    stay true: pasar_event_consumer_cursor), or when the stream ends, whichever comes first."""
+    timed = start_service()
+    place(timed)
+    eventually(lambda: cursor_of(timed) == 1, timeout=5)
+    timed.stop()
+    ended = start_service(PASAR_EVENT_STREAM_SECONDS="1")
+    ended.assembled.consumer.passed_write_seconds = 60
+    place(ended)
+    place(ended)
+    eventually(lambda: cursor_of(ended) == len(fake_payments.events) == 3, timeout=5)

@@ -12,6 +12,12 @@ happened meanwhile is missed. The stream is reopened from the cursor every
 Each event is handled in a span (``process <stream>``) whose parent is the checkout's
 context kept on the event's order, linked to the event's own context (the call that
 caused it), so that the settlement shows in the purchase's trace (issue 16).
+
+An event that changes nothing here whatever the orders hold (a payment created: one per
+checkout) is passed by: no transaction, no span. The cursor moves past it with the next
+event handled, else PASSED_WRITE_SECONDS later (one write for all passed meanwhile) or
+when the stream ends: the lag figures stay true, and a restart replays only passed events,
+each a no-op again.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ log = logging.getLogger(__name__)
 
 FIRST_RETRY_SECONDS = 0.2
 MAX_RETRY_SECONDS = 5.0
+# How long at most the cursor stays behind the events passed by (see acts_on).
+PASSED_WRITE_SECONDS = 1.0
 
 
 class Event(Protocol):
@@ -76,6 +84,10 @@ class EventConsumer(abc.ABC, Generic[E]):
         self._stream: Any = None
         # Events handled since start (seen by tests, and to reset the backoff after progress).
         self.handled = 0
+        # The last event passed by (acts_on), and the timer that writes it (None: written).
+        self.passed_write_seconds = PASSED_WRITE_SECONDS
+        self._passed_sequence = 0
+        self._passed_writer: threading.Timer | None = None
 
     @abc.abstractmethod
     def open_stream(self, after_sequence: int, timeout: float) -> Iterator[EventResponse]:
@@ -92,6 +104,11 @@ class EventConsumer(abc.ABC, Generic[E]):
     @abc.abstractmethod
     def span_attributes(self, event: E) -> Mapping[str, str | int]:
         """The pasar.* attributes of the event's span (its order's and payment's ids...)."""
+
+    def acts_on(self, event: E) -> bool:
+        """Whether apply may change anything for this event; one it never does for is
+        passed by without a transaction (the cursor catches up later)."""
+        return True
 
     def run(self, stopping: threading.Event) -> None:
         threading.Thread(target=self._cancel_on_stop, args=(stopping,), daemon=True).start()
@@ -129,11 +146,14 @@ class EventConsumer(abc.ABC, Generic[E]):
         try:
             for response in stream:
                 event = response.event
-                with (
-                    request_context(f"{self.source}-event-{event.sequence}"),
-                    self.database.connection_context(),
-                ):
-                    self.handle(event)
+                if self.acts_on(event):
+                    with (
+                        request_context(f"{self.source}-event-{event.sequence}"),
+                        self.database.connection_context(),
+                    ):
+                        self.handle(event)
+                else:
+                    self._pass(event.sequence)
                 self.handled += 1
         except grpc.RpcError as error:
             if cast(grpc.Call, error).code() == grpc.StatusCode.DEADLINE_EXCEEDED:
@@ -143,7 +163,35 @@ class EventConsumer(abc.ABC, Generic[E]):
             cast(grpc.Call, stream).cancel()  # a no-op once it ended; frees it if we stopped reading
             with self._lock:
                 self._stream = None
+            self._write_passed()
         return False
+
+    def _pass(self, sequence: int) -> None:
+        with self._lock:
+            self._passed_sequence = max(self._passed_sequence, sequence)
+            if self._passed_writer is None:
+                self._passed_writer = threading.Timer(self.passed_write_seconds, self._write_passed)
+                self._passed_writer.daemon = True
+                self._passed_writer.start()
+
+    def _write_passed(self) -> None:
+        """Moves the cursor past the events passed by (never back: one handled since may be later)."""
+        with self._lock:
+            writer, self._passed_writer = self._passed_writer, None
+            sequence = self._passed_sequence
+        if writer is None:
+            return  # written already
+        writer.cancel()  # when the stream's end writes first
+        try:
+            with self.database.connection_context():
+                EventCursor.update(sequence=sequence, update_time=utc_now()).where(
+                    (EventCursor.name == self.cursor_name) & (EventCursor.sequence < sequence)
+                ).execute()
+        except peewee.DatabaseError as error:  # the next event or stream writes it
+            log.warning(
+                f"cannot move the {self.source} events cursor past passed events now",
+                extra={"sequence": sequence, "error": repr(error)},
+            )
 
     def _cancel_on_stop(self, stopping: threading.Event) -> None:
         stopping.wait()

@@ -27,6 +27,15 @@ from pasar_order.tracing import ORDER_ID, PAYMENT_ID
 log = logging.getLogger(__name__)
 
 CURSOR_NAME = "payment-events"
+# The events apply acts on; the others (a payment created) change no order.
+ACTED_ON = frozenset(
+    {
+        payment_pb2.PAYMENT_EVENT_TYPE_PAID,
+        payment_pb2.PAYMENT_EVENT_TYPE_EXPIRED,
+        payment_pb2.PAYMENT_EVENT_TYPE_CANCELLED,
+        payment_pb2.PAYMENT_EVENT_TYPE_REFUNDED,
+    }
+)
 
 
 class PaymentEventConsumer(EventConsumer[payment_pb2.PaymentEvent]):
@@ -43,6 +52,9 @@ class PaymentEventConsumer(EventConsumer[payment_pb2.PaymentEvent]):
 
     def span_attributes(self, event: payment_pb2.PaymentEvent) -> Mapping[str, str | int]:
         return {ORDER_ID: event.payment.order_id, PAYMENT_ID: event.payment.id}
+
+    def acts_on(self, event: payment_pb2.PaymentEvent) -> bool:
+        return event.type in ACTED_ON
 
     def apply(self, event: payment_pb2.PaymentEvent) -> bool:
         payment = event.payment
