@@ -11,22 +11,12 @@ from playhouse.pool import PooledDatabase
 from pasar_kit import database as db
 from pasar_kit.config import Env
 from pasar_kit.readiness import grpc_health
-from pasar_order.config import DEFAULT_WORKERS
-from pasar_order.main import BACKGROUND_CONNECTIONS, MIGRATIONS_DIR, main, open_database
+from pasar_order.main import MIGRATIONS_DIR, main, open_database
 from pasar_order.models import ALL_MODELS
 from pasar_testkit.fake_server import FakeGrpcServer
 from pasar_testkit.ports import free_port
 from pasar_testkit.processes import ComponentProcess, console_script
 from pasar_testkit.production import assert_migrate_needs_the_database_alone
-
-
-@pytest.mark.parametrize(("variables", "threads"), [({}, DEFAULT_WORKERS), ({"PASAR_GRPC_WORKERS": "3"}, 3)])
-def test_the_pool_holds_a_connection_per_serving_thread_and_the_background_ones(
-    database_url: str, variables: dict[str, str], threads: int
-) -> None:
-    database = open_database(Env({"DATABASE_URL": database_url, **variables}))
-    assert isinstance(database, db.CountedPool)
-    assert database.pool_figures().maximum == threads + BACKGROUND_CONNECTIONS
 
 
 def test_migrate_creates_the_schema_the_models_describe(

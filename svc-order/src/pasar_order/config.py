@@ -27,14 +27,6 @@ DEFAULT_DATABASE_URL = "sqlite:///var/order.db"
 DEVELOPMENT_TOKEN_SECRET = "dev-order-token-secret"  # noqa: S105 - refused outside development
 # Where the e-mails' links lead in development; production must say (no shopper can reach it).
 DEVELOPMENT_STOREFRONT_URL = "http://127.0.0.1:8080"
-# Threads serving calls (PASAR_GRPC_WORKERS), each holding one pooled connection for its
-# call. Measured under the bench's checkout load (16 at once through the gateway, 2 cores),
-# three pairs of runs: 8 threads placed orders as fast as 16, at the same CPU per order
-# within the machine's noise (13.7-17.6 against 13.6-19.2 ms of the servers' CPU per
-# checkout), with 35 threads and 11-14 SQLite connections open against 43 and 17-21, and
-# 2.5-3 MB less resident at the peak (each connection keeps its own prepared statements
-# and page cache, each thread its stack and interpreter state).
-DEFAULT_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -160,7 +152,7 @@ class Settings:
         if urlsplit(storefront_url).scheme not in ("http", "https"):
             raise ConfigError(f"PASAR_STOREFRONT_URL must be an http(s) URL, not {storefront_url!r}")
         settings = cls(
-            server=ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS, DEFAULT_WORKERS),
+            server=ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS),
             database_url=env.string("DATABASE_URL", DEFAULT_DATABASE_URL),
             product_address=env.string("PASAR_PRODUCT_ADDRESS", DEFAULT_PRODUCT_ADDRESS),
             payment_address=env.string("PASAR_PAYMENT_ADDRESS", DEFAULT_PAYMENT_ADDRESS),
