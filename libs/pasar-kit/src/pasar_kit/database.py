@@ -149,10 +149,10 @@ class _OneTlsContext:
     PyMySQL's default mode does the same per connection, but builds each one its own TLS
     context and loads the system's CA certificates into it, about 0.9 MB of OpenSSL's
     memory per connection, kept while it lives, although it never verifies with them.
-    Measured under the bench's checkout load on MariaDB, two sittings, before -> after:
-    svc-order 95.0 -> 77.2 and 93.0 -> 76.3 MB resident, svc-payment 84.9 -> 70.4 and
-    80.6 -> 69.5, svc-product 73.6 -> 68.8 and 72.7 -> 69.0; the servers' CPU per
-    checkout unchanged (18.43 -> 18.41 ms). Given a context, PyMySQL requires
+    Measured under the bench's checkout load on MariaDB, before -> after in one sitting:
+    svc-order 95.0 -> 77.2 MB resident, svc-payment 84.9 -> 70.4, svc-product 73.6 ->
+    68.8, the servers' CPU per checkout unchanged (18.43 -> 18.41 ms); in another,
+    svc-payment 80.6 -> 69.5 and svc-product 72.7 -> 69.0. Given a context, PyMySQL requires
     TLS and says CR_SSL_CONNECTION_ERROR when the server offers none; the pool then
     connects without from then on (``ssl_disabled``), as the default mode would have.
     """
