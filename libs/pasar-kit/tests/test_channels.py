@@ -11,15 +11,12 @@ from collections.abc import Callable
 
 import grpc
 import pytest
-from conftest import CALLER_TOKEN, PRODUCT_SERVICE, FakeCatalog, FakePaymentEvents
+from conftest import PRODUCT_SERVICE, FakeCatalog
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason
-from pasar.payment.v1 import payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_service_pb2, product_service_pb2_grpc
 from pasar_kit import errors
-from pasar_kit.callers import CALLER_TOKEN_METADATA
 from pasar_kit.channels import open_channel, service_config
-from pasar_kit.logs import REQUEST_ID_METADATA, request_id_var
 from pasar_kit.server import GrpcServer
 from pasar_testkit.ports import free_port
 
@@ -119,76 +116,3 @@ def test_service_config_lists_round_robin_and_retry_policy() -> None:
     config = service_config([("pasar.product.v1.ProductService", "ReserveStock")])
     assert '"round_robin"' in config
     assert '"retryableStatusCodes": ["UNAVAILABLE", "ABORTED"]' in config
-
-
-class SeenCalls(FakeCatalog):
-    """Records each call's metadata and the time it had left."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[tuple[list[tuple[str, str | bytes]], float | None]] = []
-
-    def GetProduct(
-        self, request: product_service_pb2.GetProductRequest, context: grpc.ServicerContext
-    ) -> product_service_pb2.GetProductResponse:
-        self.seen.append(
-            ([(key, value) for key, value in context.invocation_metadata()], context.time_remaining())
-        )
-        return super().GetProduct(request, context)
-
-
-def test_every_way_of_calling_gets_the_request_id_the_credential_and_the_default_deadline(
-    start_server: Callable[..., GrpcServer],
-) -> None:
-    catalog = SeenCalls()
-    server = start_server(catalog)
-    channel = open_channel(f"127.0.0.1:{server.port}", default_timeout=5, caller_token=CALLER_TOKEN)
-    get = product_service_pb2_grpc.ProductServiceStub(channel).GetProduct
-    request = product_service_pb2.GetProductRequest(id="pulsa")
-    token = request_id_var.set("purchase-42")
-    try:
-        get(request)
-        get.with_call(request)
-        get.future(request).result()
-    finally:
-        request_id_var.reset(token)
-    for metadata, remaining in catalog.seen:
-        assert (REQUEST_ID_METADATA, "purchase-42") in metadata
-        assert (CALLER_TOKEN_METADATA, CALLER_TOKEN) in metadata
-        assert remaining is not None
-        assert 3 < remaining < 6  # gRPC rounds a deadline up
-    assert len(catalog.seen) == 3
-    channel.close()
-
-
-def test_a_callers_own_deadline_and_request_id_are_kept_and_its_credential_replaced(
-    start_server: Callable[..., GrpcServer],
-) -> None:
-    catalog = SeenCalls()
-    server = start_server(catalog)
-    channel = open_channel(f"127.0.0.1:{server.port}", default_timeout=5, caller_token=CALLER_TOKEN)
-    product_service_pb2_grpc.ProductServiceStub(channel).GetProduct(
-        product_service_pb2.GetProductRequest(id="pulsa"),
-        timeout=60,
-        metadata=((REQUEST_ID_METADATA, "its-own"), (CALLER_TOKEN_METADATA, "a-forged-token")),
-    )
-    [(metadata, remaining)] = catalog.seen
-    assert [value for key, value in metadata if key == REQUEST_ID_METADATA] == ["its-own"]
-    assert [value for key, value in metadata if key == CALLER_TOKEN_METADATA] == [CALLER_TOKEN]
-    assert remaining is not None
-    assert remaining > 30
-    channel.close()
-
-
-def test_a_streamed_answer_gets_the_credential_too(
-    watch_server: Callable[..., tuple[GrpcServer, FakePaymentEvents]],
-) -> None:
-    """The watch is an internal method: without the channel's credential it is refused."""
-    server, _events = watch_server()
-    channel = open_channel(f"127.0.0.1:{server.port}", default_timeout=5, caller_token=CALLER_TOKEN)
-    watch = payment_service_pb2_grpc.PaymentServiceStub(channel).WatchPaymentEvents(
-        payment_service_pb2.WatchPaymentEventsRequest(after_sequence=0)
-    )
-    assert [next(watch).event.sequence for _ in range(3)] == [1, 2, 3]
-    watch.cancel()
-    channel.close()

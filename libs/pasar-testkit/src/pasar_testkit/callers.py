@@ -10,7 +10,7 @@ from __future__ import annotations
 import grpc
 
 from pasar_kit.callers import CALLER_TOKEN_METADATA, development_caller_token
-from pasar_kit.channels import with_call_defaults
+from pasar_kit.channels import CallDefaults
 
 ORDER_SERVICE = "order"
 # For a call made without a channel of as_order_service: metadata=ORDER_SERVICE_METADATA.
@@ -19,4 +19,4 @@ ORDER_SERVICE_METADATA = ((CALLER_TOKEN_METADATA, development_caller_token(ORDER
 
 def as_order_service(channel: grpc.Channel) -> grpc.Channel:
     """channel, with the order service's development credential on every call."""
-    return with_call_defaults(channel, metadata=ORDER_SERVICE_METADATA)
+    return grpc.intercept_channel(channel, CallDefaults(metadata=ORDER_SERVICE_METADATA))
