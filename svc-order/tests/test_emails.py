@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -470,3 +471,32 @@ def test_an_email_is_byte_for_byte_what_the_standard_header_registry_makes(
     for message in (reused, standard):
         message.set_boundary("the-same-boundary")
     assert reused.as_bytes() == standard.as_bytes()
+
+
+def test_templates_are_loaded_once_not_looked_at_again_for_each_email(
+    service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The templates are package files, unchanged while the service runs: once loaded, a
+    composer does not stat them again (jinja2's auto_reload did, 15 files an e-mail)."""
+    place(service)
+    with service.database.connection_context():
+        row: Email = Email.get()
+        order: Order = Order.get_by_id(row.order_id)
+        lines = lines_of(order)
+    composer = Composer(
+        sender="Pasar <no-reply@pasar.test>", storefront_url="http://shop.test", token_secret="s"
+    )
+    first = composer.compose(row, order, lines)
+    looked_at: list[str] = []
+    real_getmtime = os.path.getmtime
+
+    def getmtime(path: str) -> float:
+        looked_at.append(path)
+        return real_getmtime(path)
+
+    monkeypatch.setattr(os.path, "getmtime", getmtime)
+    again = composer.compose(row, order, lines)
+    assert looked_at == []
+    for message in (first, again):
+        message.set_boundary("the-same-boundary")
+    assert again.as_bytes() == first.as_bytes()
