@@ -17,7 +17,7 @@ from peewee import fn
 
 from pasar_order.emails import Composer
 from pasar_order.mail_transport import MailServerUnavailable, MailTransport, RecipientRefused
-from pasar_order.models import Email, EmailKind, Order, OutboxState, lines_of
+from pasar_order.models import Email, EmailKind, OutboxState, lines_of, order_of_id
 from pasar_order.tracing import ORDER_ID, row_span, traced_columns
 from pasar_order.work_queue import Backoff, WorkQueue
 
@@ -76,7 +76,7 @@ class MailDispatcher:
                     DESTINATION, email, email.id, {ORDER_ID: email.order_id, "pasar.email.kind": email.kind}
                 ):
                     try:
-                        order = Order.get_by_id(email.order_id)
+                        order = order_of_id(email.order_id)
                         lines = lines_of(order)
                         send(email.id, email.kind, self.composer.compose(email, order, lines))
                     except MailServerUnavailable as error:

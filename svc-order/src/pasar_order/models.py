@@ -21,6 +21,7 @@ import peewee
 from pasar.fulfillment.v1 import fulfillment_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.fields import UtcDateTimeField
+from pasar_order.prepared import KeyedSelect
 
 database_proxy = peewee.DatabaseProxy()
 
@@ -187,6 +188,20 @@ def stored_refund(snapshot: bytes | None) -> payment_pb2.Refund | None:
     return payment_pb2.Refund.FromString(bytes(snapshot))
 
 
+# Read for every e-mail the mail outbox sends, and every order answered: their SQL made once.
+_ORDER_BY_ID = KeyedSelect(Order, lambda key: Order.select().where(Order.id == key).limit(1))
+_LINES_BY_ORDER_ID = KeyedSelect(
+    OrderLine, lambda key: OrderLine.select().where(OrderLine.order == key).order_by(OrderLine.position)
+)
+
+
+def order_of_id(order_id: str) -> Order:
+    """The order with this id (Order.get_by_id's answer); peewee.DoesNotExist if none."""
+    for order in _ORDER_BY_ID.rows(order_id):
+        return order
+    raise peewee.DoesNotExist(f"no order {order_id!r}")
+
+
 def lines_of(order: Order) -> list[OrderLine]:
     """The order's lines, in the order the shopper listed them."""
     return lines_of_order_id(order.id)
@@ -194,7 +209,7 @@ def lines_of(order: Order) -> list[OrderLine]:
 
 def lines_of_order_id(order_id: str) -> list[OrderLine]:
     """The lines of the order with this id (none for an id no order has)."""
-    return list(OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.position))
+    return _LINES_BY_ORDER_ID.rows(order_id)
 
 
 def stored_payment(order: Order) -> payment_pb2.Payment | None:
