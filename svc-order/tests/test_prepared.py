@@ -1,4 +1,4 @@
-"""Reads whose SQL is built once (pasar_order.prepared): the very rows a select reads."""
+"""An order and its lines, read through SQL built once (pasar_kit.prepared): the very rows a select reads."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from conftest import RunningService, create_request
 
 from pasar.order.v1 import order_service_pb2
 from pasar_order.models import Order, OrderLine, lines_of_order_id, order_of_id
-from pasar_order.prepared import KeyedSelect
 
 
 def place(service: RunningService) -> str:
@@ -65,9 +64,3 @@ def test_reads_build_no_sql_after_the_first(service: RunningService, monkeypatch
         assert order_of_id(order_id).id == order_id
         assert len(lines_of_order_id(order_id)) == 2
     assert built == []
-
-
-def test_a_query_must_use_its_key_once_unchanged(service: RunningService) -> None:
-    pattern = KeyedSelect(Order, lambda key: Order.select().where(Order.customer_email.contains(key)))
-    with service.database.connection_context(), pytest.raises(ValueError, match="key once"):
-        pattern.rows("someone")

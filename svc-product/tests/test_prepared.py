@@ -6,9 +6,9 @@ import peewee
 import pytest
 from support import Admin
 
+from pasar_kit.prepared import PreparedQuery
 from pasar_product import catalog, search
 from pasar_product.models import Product, database_proxy
-from pasar_product.prepared import PreparedQuery
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import peewee
 from pasar.fulfillment.v1 import fulfillment_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.fields import UtcDateTimeField
-from pasar_order.prepared import KeyedSelect
+from pasar_kit.prepared import PreparedQuery
 
 database_proxy = peewee.DatabaseProxy()
 
@@ -189,15 +189,16 @@ def stored_refund(snapshot: bytes | None) -> payment_pb2.Refund | None:
 
 
 # Read for every e-mail the mail outbox sends, and every order answered: their SQL made once.
-_ORDER_BY_ID = KeyedSelect(Order, lambda key: Order.select().where(Order.id == key).limit(1))
-_LINES_BY_ORDER_ID = KeyedSelect(
-    OrderLine, lambda key: OrderLine.select().where(OrderLine.order == key).order_by(OrderLine.position)
+_ORDER_BY_ID = PreparedQuery(database_proxy, lambda key: Order.select().where(Order.id == key).limit(1))
+_LINES_BY_ORDER_ID = PreparedQuery(
+    database_proxy,
+    lambda key: OrderLine.select().where(OrderLine.order == key).order_by(OrderLine.position),
 )
 
 
 def order_of_id(order_id: str) -> Order:
     """The order with this id (Order.get_by_id's answer); peewee.DoesNotExist if none."""
-    for order in _ORDER_BY_ID.rows(order_id):
+    for order in _ORDER_BY_ID.instances(Order, order_id):
         return order
     raise peewee.DoesNotExist(f"no order {order_id!r}")
 
@@ -209,7 +210,7 @@ def lines_of(order: Order) -> list[OrderLine]:
 
 def lines_of_order_id(order_id: str) -> list[OrderLine]:
     """The lines of the order with this id (none for an id no order has)."""
-    return _LINES_BY_ORDER_ID.rows(order_id)
+    return _LINES_BY_ORDER_ID.instances(OrderLine, order_id)
 
 
 def stored_payment(order: Order) -> payment_pb2.Payment | None:

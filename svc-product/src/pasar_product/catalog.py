@@ -22,9 +22,9 @@ from typing import Any, cast
 
 import peewee
 
+from pasar_kit.prepared import PreparedQuery
 from pasar_product import page_tokens, reasons, search
 from pasar_product.models import Category, DeliveryKind, Package, Product, ProductState, database_proxy
-from pasar_product.prepared import PreparedQuery
 
 DEFAULT_CATEGORY_PAGE_SIZE = 50
 DEFAULT_PRODUCT_PAGE_SIZE = 20
@@ -374,7 +374,7 @@ def stored_time(value: Any) -> datetime:
     return converted
 
 
-# The catalog's hot queries, their SQL built once per shape (pasar_product.prepared).
+# The catalog's hot queries, their SQL built once per shape (pasar_kit.prepared).
 PRODUCT_PAGE = PreparedQuery(database_proxy, products_after)  # (after, limit, category_id)
 PACKAGES_OF = PreparedQuery(database_proxy, lambda product_ids: packages_of(list(product_ids)))
 ACTIVE_PRODUCT = PreparedQuery(
