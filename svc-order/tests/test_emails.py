@@ -24,7 +24,7 @@ from pasar_order import emails
 from pasar_order.emails import Composer, local_time
 from pasar_order.mail_outbox import MailDispatcher, queue_email
 from pasar_order.mail_transport import MailFolder, Send
-from pasar_order.models import Email, EmailKind, Order, OutboxState, lines_of
+from pasar_order.models import Email, EmailKind, Order, OrderLine, OutboxState, lines_of
 from pasar_order.work_queue import Backoff
 from pasar_testkit.assertions import eventually
 from pasar_testkit.certificates import ServerCertificates
@@ -451,6 +451,18 @@ def test_an_orders_emails_go_out_in_the_order_they_were_queued(
         catcher.stop()
 
 
+def first_email_of_the_order(service: RunningService) -> tuple[Email, Order, list[OrderLine]]:
+    """The one order's first e-mail row, with the order and lines a composer is given."""
+    with service.database.connection_context():
+        row: Email = Email.get()
+        order: Order = Order.get_by_id(row.order_id)
+        return row, order, lines_of(order)
+
+
+def a_composer() -> Composer:
+    return Composer(sender="Pasar <no-reply@pasar.test>", storefront_url="http://shop.test", token_secret="s")
+
+
 @pytest.mark.parametrize("language", ["id", "en"])
 def test_an_email_is_byte_for_byte_what_the_standard_header_registry_makes(
     service: RunningService, monkeypatch: pytest.MonkeyPatch, language: str
@@ -458,13 +470,8 @@ def test_an_email_is_byte_for_byte_what_the_standard_header_registry_makes(
     """The composer's policy makes each header's class once (emails.ReusedHeaderClasses)
     instead of once per header: the e-mail it makes is the very one the standard makes."""
     place(service, language=language)
-    with service.database.connection_context():
-        row: Email = Email.get()
-        order: Order = Order.get_by_id(row.order_id)
-        lines = lines_of(order)
-    composer = Composer(
-        sender="Pasar <no-reply@pasar.test>", storefront_url="http://shop.test", token_secret="s"
-    )
+    row, order, lines = first_email_of_the_order(service)
+    composer = a_composer()
     reused = composer.compose(row, order, lines)
     monkeypatch.setattr(emails, "MESSAGE_POLICY", email.policy.default.clone(max_line_length=998))
     standard = composer.compose(row, order, lines)
@@ -479,13 +486,8 @@ def test_templates_are_loaded_once_not_looked_at_again_for_each_email(
     """The templates are package files, unchanged while the service runs: once loaded, a
     composer does not stat them again (jinja2's auto_reload did, 15 files an e-mail)."""
     place(service)
-    with service.database.connection_context():
-        row: Email = Email.get()
-        order: Order = Order.get_by_id(row.order_id)
-        lines = lines_of(order)
-    composer = Composer(
-        sender="Pasar <no-reply@pasar.test>", storefront_url="http://shop.test", token_secret="s"
-    )
+    row, order, lines = first_email_of_the_order(service)
+    composer = a_composer()
     first = composer.compose(row, order, lines)
     looked_at: list[str] = []
     real_getmtime = os.path.getmtime
