@@ -34,6 +34,7 @@ from grpc_status import rpc_status
 
 import pasar_conformance.contract  # noqa: F401 - registers every contract service in the default pool
 from pasar_kit.defects import IDEMPOTENT_REPEAT_DIFFERS, WRONG_REASON_CODE
+from pasar_kit.server import OWN_PORT_OPTION
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 # Metadata gRPC sets itself, which a proxy must not send again.
@@ -79,7 +80,7 @@ class DefectiveProxy:
         self.channel = grpc.insecure_channel(upstream)
         self._lock = threading.Lock()
         self._seen: set[tuple[str, bytes]] = set()
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=[OWN_PORT_OPTION])
         self.server.add_generic_rpc_handlers([_Forwarder(self)])
         self.port = self.server.add_insecure_port("127.0.0.1:0")
 

@@ -11,6 +11,7 @@ import pytest
 
 from pasar.common.v1.error_reason_pb2 import ErrorReason
 from pasar_kit import errors
+from pasar_kit.server import OWN_PORT_OPTION
 from pasar_testkit.assertions import error_metadata, eventually, reason_of, refused, violated_fields
 from pasar_testkit.waiting import wait_for
 
@@ -27,7 +28,7 @@ def fail_with() -> Iterator[FailWith]:
         context.abort_with_status(answers[-1].to_status())
         raise AssertionError("abort_with_status raises")
 
-    server = grpc.server(ThreadPoolExecutor(max_workers=2))
+    server = grpc.server(ThreadPoolExecutor(max_workers=2), options=[OWN_PORT_OPTION])
     handler = grpc.method_handlers_generic_handler(
         "pasar.test.Failing", {"Fail": grpc.unary_unary_rpc_method_handler(handle)}
     )

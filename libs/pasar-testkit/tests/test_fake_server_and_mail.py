@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import smtplib
+from concurrent import futures
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -95,3 +96,19 @@ def test_mails_in_a_folder_are_read_oldest_first(tmp_path: Path) -> None:
     assert [m["X-Pasar-Email-Kind"] for m in mails_in(tmp_path)] == ["order_created", "payment_received"]
     assert len(mails_in(tmp_path, "payment_received", "ord-1")) == 1
     assert mails_in(tmp_path / "missing") == []
+
+
+def test_a_fake_never_joins_a_port_another_server_holds() -> None:
+    """grpcio's default SO_REUSEPORT let a second server bind a port already served; with
+    many suites starting servers on port 0 at once, a client reached another test's server
+    (grpc/grpc#10755): a gateway test got UNAVAILABLE where its fake answered ABORTED."""
+    holder = grpc.server(futures.ThreadPoolExecutor(max_workers=1))  # grpcio's default options
+    port = holder.add_insecure_port("127.0.0.1:0")
+    holder.start()
+    try:
+        fake = FakeGrpcServer([ServiceRegistration(PRODUCT_SERVICE, lambda s: None)])
+        fake.port = port
+        with pytest.raises(RuntimeError):
+            fake.start()
+    finally:
+        holder.stop(grace=None).wait()

@@ -60,6 +60,12 @@ SERVER_OPTIONS = [
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
     ("grpc.max_receive_message_length", 4 * 1024 * 1024),
 ]
+# A port served by this server alone. grpcio's default, SO_REUSEPORT on, lets another server
+# bind a port already served, and with many servers starting on port 0 at once (parallel
+# test suites) the kernel can give two of them one port: clients then reach the wrong one
+# (grpc/grpc#10755). Only a service's own worker processes share a port.
+OWN_PORT_OPTION = ("grpc.so_reuseport", 0)
+SHARED_PORT_OPTION = ("grpc.so_reuseport", 1)
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,7 @@ class ServerSettings:
         )
 
     def grpc_options(self) -> list[tuple[str, int]]:
-        return [*SERVER_OPTIONS, ("grpc.so_reuseport", 1 if self.share_port_with_siblings else 0)]
+        return [*SERVER_OPTIONS, SHARED_PORT_OPTION if self.share_port_with_siblings else OWN_PORT_OPTION]
 
 
 def worker_threads(env: Env, default: int = DEFAULT_WORKERS) -> int:

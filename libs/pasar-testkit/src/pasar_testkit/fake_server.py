@@ -15,7 +15,7 @@ from types import TracebackType
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from pasar_kit.server import ServiceRegistration
+from pasar_kit.server import OWN_PORT_OPTION, ServiceRegistration
 
 
 class FakeGrpcServer:
@@ -40,7 +40,9 @@ class FakeGrpcServer:
 
     def start(self) -> None:
         server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=self.max_workers), interceptors=self.interceptors
+            futures.ThreadPoolExecutor(max_workers=self.max_workers),
+            interceptors=self.interceptors,
+            options=[OWN_PORT_OPTION],  # never a port another test's server holds
         )
         for service in self.services:
             service.add_to_server(server)
