@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import flask
 import grpc
@@ -110,6 +111,14 @@ def test_no_hit_outlives_an_admin_write_or_the_ttl(make_app: AppFactory, shop: F
     assert changed.status_code == 200
     assert client.get(PRODUCT).get_json()["displayName"] == "Pulsa Nusantara Baru"
     assert len(shop.product.metadata("GetProduct")) == 2
+
+    short_lived = make_app(CATALOG_CACHE_TTL_SECONDS="1").test_client()
+    assert short_lived.get(PRODUCT).status_code == 200
+    assert short_lived.get(PRODUCT).status_code == 200  # a hit, answered before Flask
+    assert len(shop.product.metadata("GetProduct")) == 3
+    time.sleep(1.2)
+    assert short_lived.get(PRODUCT).status_code == 200  # the entry expired: asked again
+    assert len(shop.product.metadata("GetProduct")) == 4
 
 
 def test_the_urls_it_knows_are_bounded(make_app: AppFactory, shop: FakeShop) -> None:
