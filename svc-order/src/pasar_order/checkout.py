@@ -42,7 +42,15 @@ from pasar_order import intents, reasons
 from pasar_order.access import access_token, stored_hash
 from pasar_order.destination_checks import check_destinations
 from pasar_order.messages import OrderRequest, PlacedOrder
-from pasar_order.models import VISIBLE_STATES, Order, OrderLine, OrderState, lines_of, stored_payment
+from pasar_order.models import (
+    VISIBLE_STATES,
+    Order,
+    OrderLine,
+    OrderState,
+    lines_of,
+    order_of_request_id,
+    stored_payment,
+)
 from pasar_order.payment_channels import PaymentChannelDirectory
 from pasar_order.peers import Peers
 from pasar_order.pricing import price_lines
@@ -89,9 +97,7 @@ class Checkout:
         # it then starts afresh, which takes a second round at most.
         for _ in range(3):
             if request.request_id:
-                # first(), not get_or_none: a fresh request id is the usual case, and peewee
-                # answers get_or_none's miss by building the SQL again for an exception.
-                existing: Order | None = Order.select().where(Order.request_id == request.request_id).first()
+                existing = order_of_request_id(request.request_id)
                 if existing is not None:
                     placed = self._replay(existing, request)
                     if placed is not None:

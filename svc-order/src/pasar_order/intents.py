@@ -22,10 +22,19 @@ import peewee
 
 from pasar.payment.v1 import payment_pb2
 from pasar_kit.database import atomic_write
+from pasar_kit.prepared import PreparedWrite, insert_of
 from pasar_kit.timestamps import utc_now
 from pasar_order import order_numbers, reasons
 from pasar_order.mail_outbox import queue_email
-from pasar_order.models import CHECKOUT_STATES, EmailKind, Order, OrderLine, OrderState, stored_destination
+from pasar_order.models import (
+    CHECKOUT_STATES,
+    EmailKind,
+    Order,
+    OrderLine,
+    OrderState,
+    database_proxy,
+    stored_destination,
+)
 from pasar_order.peers import Peers
 from pasar_order.pricing import PricedOrder
 from pasar_order.reasons import PeerError
@@ -40,6 +49,77 @@ ORDER_NUMBER_DRAWS = 10
 
 # Answers to ReleaseReservation that mean no stock is held for the order any more.
 NOTHING_HELD = frozenset({reasons.RESERVATION_RELEASED, reasons.RESERVATION_NOT_FOUND})
+
+
+# A checkout's writes, their SQL built once (pasar_kit.prepared): peewee's building them
+# was about a seventh of the order service's CPU per checkout.
+_ORDER_COLUMNS = (
+    "id",
+    "order_number",
+    "request_id",
+    "request_fingerprint",
+    "state",
+    "customer_email",
+    "language_code",
+    "payment_channel_code",
+    "currency_code",
+    "subtotal",
+    "access_token_hash",
+    "lease_owner",
+    "lease_until",
+    "create_time",
+    "update_time",
+    "traceparent",
+    "tracestate",
+)
+_LINE_COLUMNS = (
+    "order",
+    "position",
+    "package_id",
+    "package_display_name",
+    "product_id",
+    "product_display_name",
+    "package_display_name_en",
+    "product_display_name_en",
+    "unit_price",
+    "quantity",
+    "line_total",
+    "destination",
+    "delivery_kind",
+)
+_INSERT_ORDER = insert_of(database_proxy, Order, _ORDER_COLUMNS)
+_INSERT_LINES = insert_of(database_proxy, OrderLine, _LINE_COLUMNS)
+# What complete() sets.
+_COMPLETED_COLUMNS = (
+    "state",
+    "payment_id",
+    "fee",
+    "total",
+    "payment_snapshot",
+    "expire_time",
+    "update_time",
+    "lease_owner",
+    "lease_until",
+)
+
+
+def _held(order_id: str, owner: str) -> peewee.Expression:
+    """The intent, while owner holds it."""
+    return (Order.id == order_id) & (Order.state == OrderState.CREATING) & (Order.lease_owner == owner)
+
+
+_NOTE_PAYMENT_REQUESTED = PreparedWrite(
+    database_proxy,
+    lambda order_id, owner, update_time: Order.update(payment_requested=True, update_time=update_time).where(
+        _held(order_id, owner)
+    ),
+)
+_COMPLETE = PreparedWrite(
+    database_proxy,
+    lambda order_id, owner, *values: Order.update(dict(zip(_COMPLETED_COLUMNS, values, strict=True))).where(
+        _held(order_id, owner)
+    ),
+)
 
 
 def payment_description(order_id: str) -> str:
@@ -103,10 +183,11 @@ def create(
     for _ in range(ORDER_NUMBER_DRAWS):
         number = order_numbers.new_order_number()
         try:
+            row = {**order_row, "order_number": number}
             with atomic_write(database):
-                order: Order = Order.create(order_number=number, **order_row)
-                OrderLine.insert_many(line_rows).execute()
-            return order, [OrderLine(**row) for row in line_rows]
+                _INSERT_ORDER.execute(row)
+                _INSERT_LINES.execute(*line_rows)
+            return Order(**row), [OrderLine(**line_row) for line_row in line_rows]
         except peewee.IntegrityError:
             if not Order.select().where(Order.order_number == number).exists():
                 raise  # the request id, not the number
@@ -131,12 +212,7 @@ def claim(order_id: str, owner: str, lease: timedelta) -> bool:
 
 def note_payment_requested(order_id: str, owner: str) -> bool:
     """Records, before calling CreatePayment, that a payment may exist from now on."""
-    noted: int = (
-        Order.update(payment_requested=True, update_time=utc_now())
-        .where((Order.id == order_id) & (Order.state == OrderState.CREATING) & (Order.lease_owner == owner))
-        .execute()
-    )
-    return noted == 1
+    return _NOTE_PAYMENT_REQUESTED.execute(order_id, owner, utc_now()) == 1
 
 
 def complete(
@@ -173,13 +249,7 @@ def complete(
             "lease_owner": None,
             "lease_until": None,
         }
-        updated: int = (
-            Order.update(**changes)
-            .where(
-                (Order.id == order.id) & (Order.state == OrderState.CREATING) & (Order.lease_owner == owner)
-            )
-            .execute()
-        )
+        updated = _COMPLETE.execute(order.id, owner, *(changes[name] for name in _COMPLETED_COLUMNS))
         if updated:
             queue_email(order.id, EmailKind.ORDER_CREATED, now)
     if updated != 1:
@@ -200,7 +270,7 @@ def abandon(order_id: str, owner: str, lease: timedelta) -> bool:
     now = utc_now()
     updated: int = (
         Order.update(state=OrderState.ABORTING, request_id=None, lease_until=now + lease, update_time=now)
-        .where((Order.id == order_id) & (Order.state == OrderState.CREATING) & (Order.lease_owner == owner))
+        .where(_held(order_id, owner))
         .execute()
     )
     return updated == 1

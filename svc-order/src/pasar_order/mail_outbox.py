@@ -15,9 +15,10 @@ from datetime import datetime
 
 from peewee import fn
 
+from pasar_kit.prepared import insert_of
 from pasar_order.emails import Composer
 from pasar_order.mail_transport import MailServerUnavailable, MailTransport, RecipientRefused
-from pasar_order.models import Email, EmailKind, OutboxState, lines_of, order_of_id
+from pasar_order.models import Email, EmailKind, OutboxState, database_proxy, lines_of, order_of_id
 from pasar_order.tracing import ORDER_ID, row_span, traced_columns
 from pasar_order.work_queue import Backoff, WorkQueue
 
@@ -28,11 +29,21 @@ BATCH = 20
 DESTINATION = "mail-outbox"
 
 
+# Queued with every checkout: its SQL built once (pasar_kit.prepared). At most one e-mail of
+# a kind per order: a second is skipped.
+_QUEUE = insert_of(
+    database_proxy,
+    Email,
+    ("order", "kind", "next_attempt_time", "create_time", "traceparent", "tracestate"),
+    ignore_conflicts=True,
+)
+
+
 def queue_email(order_id: str, kind: str, now: datetime) -> None:
     """Queues the order's e-mail of this kind; call it in the transaction of the change."""
-    Email.insert(
-        order=order_id, kind=kind, next_attempt_time=now, create_time=now, **traced_columns()
-    ).on_conflict_ignore().execute()
+    _QUEUE.execute(
+        {"order": order_id, "kind": kind, "next_attempt_time": now, "create_time": now, **traced_columns()}
+    )
 
 
 def queue_expired_mail(order_id: str, now: datetime) -> None:

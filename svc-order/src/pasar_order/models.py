@@ -190,6 +190,10 @@ def stored_refund(snapshot: bytes | None) -> payment_pb2.Refund | None:
 
 # Read for every e-mail the mail outbox sends, and every order answered: their SQL made once.
 _ORDER_BY_ID = PreparedQuery(database_proxy, lambda key: Order.select().where(Order.id == key).limit(1))
+# Looked for by every checkout (the client's idempotency key; usually none).
+_ORDER_BY_REQUEST_ID = PreparedQuery(
+    database_proxy, lambda key: Order.select().where(Order.request_id == key).limit(1)
+)
 _LINES_BY_ORDER_ID = PreparedQuery(
     database_proxy,
     lambda key: OrderLine.select().where(OrderLine.order == key).order_by(OrderLine.position),
@@ -201,6 +205,13 @@ def order_of_id(order_id: str) -> Order:
     for order in _ORDER_BY_ID.instances(Order, order_id):
         return order
     raise peewee.DoesNotExist(f"no order {order_id!r}")
+
+
+def order_of_request_id(request_id: str) -> Order | None:
+    """The order placed with this request id (idempotency key), if any."""
+    for order in _ORDER_BY_REQUEST_ID.instances(Order, request_id):
+        return order
+    return None
 
 
 def lines_of(order: Order) -> list[OrderLine]:

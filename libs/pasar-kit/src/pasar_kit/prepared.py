@@ -2,19 +2,24 @@
 
 Building a query's SQL costs peewee as much CPU as running it, or more: half of an
 uncached catalog page in svc-product; three times the query for an order by id in
-svc-order, whose mail outbox reads an order and its lines for every e-mail. A query's SQL
-depends only on its shape (the kind of database, which filters it has, how many ids an IN
-list holds), not on the values, so :class:`PreparedQuery` builds it once per shape with a
-placeholder for each value, remembers where each placeholder landed among the
-parameters, and binds a call's own values there. :meth:`PreparedQuery.rows` gives the rows
-as the driver returns them; :meth:`PreparedQuery.instances` makes them into model
-instances (``Model.raw``: each column converted by its field, as the select itself would).
+svc-order, whose mail outbox reads an order and its lines for every e-mail; most of a
+checkout's writes. A query's SQL depends only on its shape (the kind of database, which
+filters it has, how many ids an IN list holds), not on the values, so the classes here
+build it once per shape with a placeholder for each value, remember where each
+placeholder landed among the parameters (and which field's conversion peewee would have
+applied to it there), and bind a call's own values, converted, there.
+
+- :class:`PreparedQuery`: a select. :meth:`PreparedQuery.rows` gives the rows as the driver
+  returns them; :meth:`PreparedQuery.instances` makes them into model instances
+  (``Model.raw``: each column converted by its field, as the select itself would).
+- :class:`PreparedWrite`: an INSERT, UPDATE or DELETE; :meth:`PreparedWrite.execute` answers
+  the rows it changed. :func:`insert_of` makes one that inserts rows of given columns.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import peewee
@@ -25,16 +30,107 @@ ModelT = TypeVar("ModelT", bound=peewee.Model)
 MAX_SHAPES = 256
 
 Shape = tuple[Any, ...]  # the database's class, then each argument's length or truth
-# Where each parameter comes from: (argument, item) of the call, or (-1, the constant).
-Slots = tuple[tuple[int, Any], ...]
+Converter = Callable[[Any], Any] | None
+# Where each parameter comes from: (argument, item, the field's conversion) of the call, or
+# (-1, the constant, None).
+Slots = tuple[tuple[int, Any, Converter], ...]
+
+_MARK = "\x00"
 
 
 def placeholder(argument: int, item: int = -1) -> str:
-    return f"\x00{argument}.{item}\x00"
+    return f"{_MARK}{argument}.{item}{_MARK}"
+
+
+class _Statements:
+    """The SQL of a query built by build(*arguments), made once per shape, and bound.
+
+    every_value: each argument is a value to bind, whatever it is (a write's); otherwise a
+    falsy argument is handed to build as it is, to leave its filter out (a select's)."""
+
+    def __init__(
+        self, database: peewee.DatabaseProxy, build: Callable[..., peewee.Query], *, every_value: bool
+    ) -> None:
+        self.database = database
+        self.build = build
+        self.every_value = every_value
+        self._statements: dict[Shape, tuple[str, Slots]] = {}
+        self._lock = threading.Lock()
+
+    def bound(self, arguments: Sequence[Any]) -> tuple[str, list[Any]]:
+        # The dialect is part of the shape: a process's tests move the proxy between databases.
+        dialect = type(self.database.obj)
+        if self.every_value:
+            shape: Shape = (dialect, *(len(value) if isinstance(value, tuple) else -1 for value in arguments))
+        else:
+            shape = (
+                dialect,
+                *(len(value) if isinstance(value, tuple) else bool(value) for value in arguments),
+            )
+        statement = self._statements.get(shape)
+        if statement is None:
+            statement = self._prepare(shape, arguments)
+        sql, slots = statement
+        params = []
+        for argument, constant_or_item, converter in slots:
+            if argument < 0:
+                params.append(constant_or_item)
+                continue
+            value = arguments[argument]
+            if constant_or_item >= 0:
+                value = value[constant_or_item]
+            params.append(value if converter is None else converter(value))
+        return sql, params
+
+    def _prepare(self, shape: Shape, arguments: Sequence[Any]) -> tuple[str, Slots]:
+        placeholders = [
+            tuple(placeholder(position, item) for item in range(len(value)))
+            if isinstance(value, tuple)
+            else (placeholder(position) if value or self.every_value else value)
+            for position, value in enumerate(arguments)
+        ]
+        database = self.database.obj
+        context = _Recorder(**database.get_context_options())
+        parse: Any = context.parse  # peewee's own methods are untyped
+        sql, params = parse(self.build(*placeholders))
+        if _MARK in sql:
+            raise ValueError("the query writes a value into its SQL text: it cannot be prepared")
+        slots = tuple(_slot(param, context.converters) for param in params)
+        with self._lock:
+            if len(self._statements) >= MAX_SHAPES:
+                self._statements.clear()
+            self._statements[shape] = (sql, slots)
+        return sql, slots
+
+
+class _Recorder(peewee.Context):
+    """peewee's SQL context, but a placeholder is bound as it is, and the conversion peewee
+    would have applied to it (its field's db_value) is noted, to apply to each call's value."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.converters: dict[str, Converter] = {}
+
+    def value(self, value: Any, converter: Any = None, add_param: bool = True) -> Any:
+        if isinstance(value, str) and value.startswith(_MARK) and value.endswith(_MARK):
+            chosen = converter or (self.state.converter if converter is None else None) or None
+            if self.converters.setdefault(value, chosen) != chosen:
+                raise ValueError("a value is compared with two kinds of field: it cannot be prepared")
+            converter = False  # peewee's own "no conversion"
+        return super().value(value, converter, add_param)
+
+
+def _slot(param: Any, converters: Mapping[str, Converter]) -> tuple[int, Any, Converter]:
+    if isinstance(param, str) and _MARK in param:
+        if param not in converters:
+            raise ValueError("the query changes a value it is given: it cannot be prepared")
+        argument, item = param.strip(_MARK).split(".")
+        return int(argument), int(item), converters[param]
+    return -1, param, None
 
 
 class PreparedQuery:
-    """A query built by build(*arguments), its SQL made once per shape.
+    """A select built by build(*arguments), its SQL made once per shape.
 
     build must use its string and integer arguments as values (compared, listed, limited),
     unchanged; a falsy argument may leave its filter out (the shape says which), and a
@@ -44,62 +140,89 @@ class PreparedQuery:
 
     def __init__(self, database: peewee.DatabaseProxy, build: Callable[..., peewee.Query]) -> None:
         self.database = database
-        self.build = build
-        self._statements: dict[Shape, tuple[str, Slots]] = {}
-        self._lock = threading.Lock()
+        self._statements = _Statements(database, build, every_value=False)
 
     def rows(self, *arguments: Any) -> list[tuple[Any, ...]]:
         """The query's rows for these arguments, as the driver returns them."""
-        sql, params = self._bound(arguments)
+        sql, params = self._statements.bound(arguments)
         return list(self.database.execute_sql(sql, params).fetchall())  # PyMySQL's is a tuple
 
     def instances(self, model: type[ModelT], *arguments: Any) -> list[ModelT]:
         """The query's rows for these arguments as instances of model (the query selects
         model's columns)."""
-        sql, params = self._bound(arguments)
+        sql, params = self._statements.bound(arguments)
         return list(model.raw(sql, *params))
 
-    def _bound(self, arguments: Sequence[Any]) -> tuple[str, list[Any]]:
-        # The dialect is part of the shape: a process's tests move the proxy between databases.
-        dialect = type(self.database.obj)
-        shape: Shape = (
-            dialect,
-            *(len(value) if isinstance(value, tuple) else bool(value) for value in arguments),
-        )
-        statement = self._statements.get(shape)
-        if statement is None:
-            statement = self._prepare(shape, arguments)
-        sql, slots = statement
-        params = [
-            constant_or_item if argument < 0 else _value(arguments[argument], constant_or_item)
-            for argument, constant_or_item in slots
-        ]
-        return sql, params
 
-    def _prepare(self, shape: Shape, arguments: Sequence[Any]) -> tuple[str, Slots]:
-        placeholders = [
-            tuple(placeholder(position, item) for item in range(len(value)))
-            if isinstance(value, tuple)
-            else (placeholder(position) if value else value)
-            for position, value in enumerate(arguments)
-        ]
-        sql, params = self.build(*placeholders).sql()
-        slots = tuple(_slot(param) for param in params)
-        with self._lock:
-            if len(self._statements) >= MAX_SHAPES:
-                self._statements.clear()
-            self._statements[shape] = (sql, slots)
-        return sql, slots
+class PreparedWrite:
+    """An INSERT, UPDATE or DELETE built by build(*arguments), its SQL made once per shape.
+
+    Every argument is a value, whatever it is (None and other falsy ones too), converted
+    at each call by the field peewee would have converted it with; a tuple argument is a
+    list of values (its length is part of the shape). build must not decide on a value
+    (``field == None`` is an ``IS NULL`` peewee writes only when it sees the None); a value
+    build changes is refused, as by PreparedQuery.
+    """
+
+    def __init__(self, database: peewee.DatabaseProxy, build: Callable[..., peewee.Query]) -> None:
+        self.database = database
+        self._statements = _Statements(database, build, every_value=True)
+
+    def execute(self, *arguments: Any) -> int:
+        """Runs the statement with these arguments; the rows it changed."""
+        sql, params = self._statements.bound(arguments)
+        cursor = self.database.execute_sql(sql, params)
+        changed: int = self.database.rows_affected(cursor)
+        return changed
 
 
-def _slot(param: Any) -> tuple[int, Any]:
-    if isinstance(param, str) and "\x00" in param:
-        if not (param.startswith("\x00") and param.endswith("\x00")):
-            raise ValueError("the query changes a value it is given: it cannot be prepared")
-        argument, item = param.strip("\x00").split(".")
-        return int(argument), int(item)
-    return -1, param
+def insert_of(
+    database: peewee.DatabaseProxy,
+    model: type[peewee.Model],
+    columns: Sequence[str],
+    *,
+    ignore_conflicts: bool = False,
+) -> PreparedInsert:
+    """Inserts of rows of model that give these columns (ignore_conflicts: INSERT that
+    skips a row a unique key already holds, peewee's on_conflict_ignore)."""
+    return PreparedInsert(database, model, columns, ignore_conflicts=ignore_conflicts)
 
 
-def _value(argument: Any, item: int) -> Any:
-    return argument if item < 0 else argument[item]
+class PreparedInsert:
+    """Inserts rows of model, each a mapping of exactly the given column names, in one
+    statement per number of rows. Columns left out take their fields' defaults, which must
+    therefore be constants (a default made by a call would be made once, for every row)."""
+
+    def __init__(
+        self,
+        database: peewee.DatabaseProxy,
+        model: type[peewee.Model],
+        columns: Sequence[str],
+        *,
+        ignore_conflicts: bool = False,
+    ) -> None:
+        self.columns = tuple(columns)
+        fields = model._meta.fields
+        unknown = [name for name in self.columns if name not in fields]
+        if unknown:
+            raise ValueError(f"{model.__name__} has no fields {unknown}")
+        made = [field.name for field, default in model._meta.defaults.items() if callable(default)]
+        left_out = [name for name in made if name not in self.columns]
+        if left_out:
+            raise ValueError(f"the defaults of {left_out} are made by a call: give those columns")
+
+        def build(*values_by_column: tuple[Any, ...]) -> peewee.Query:
+            rows = [dict(zip(self.columns, row, strict=True)) for row in zip(*values_by_column, strict=True)]
+            insert = model.insert_many(rows)
+            return insert.on_conflict_ignore() if ignore_conflicts else insert
+
+        self._write = PreparedWrite(database, build)
+
+    def execute(self, *rows: Mapping[str, Any]) -> int:
+        """Inserts these rows (at least one); the rows inserted."""
+        if not rows:
+            raise ValueError("no rows to insert")
+        for row in rows:
+            if row.keys() != set(self.columns):
+                raise ValueError(f"a row gives {sorted(row)}, not the columns {sorted(self.columns)}")
+        return self._write.execute(*(tuple(row[name] for row in rows) for name in self.columns))
