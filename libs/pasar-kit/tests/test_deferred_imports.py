@@ -50,6 +50,31 @@ def test_pymysql_imports_without_the_rsa_library_and_its_rsa_exchange_still_work
     assert [key.decrypt(bytes.fromhex(message), oaep) for message in sealed] == [expected] * 8
 
 
+def test_peewee_and_a_sqlite_pool_work_without_the_mysql_driver_and_a_mysql_connection_imports_it(
+    tmp_path: Path,
+) -> None:
+    """PyMySQL deferred as a whole package: peewee holds its stand-in, a SQLite pool never
+    reads it, and what a MySQL connection reads of it (peewee's driver, the kit's check of
+    a server refusing TLS, a submodule) is the real module."""
+    output = run_python(
+        f"""
+        from pasar_kit.deferred_imports import defer_mysql_driver, is_deferred
+        print(defer_mysql_driver())
+        import peewee
+        from pasar_kit import database as db
+        pool = db.connect("sqlite:///{tmp_path / "test.db"}")
+        with pool.connection_context():
+            print(pool.execute_sql("SELECT 7").fetchone()[0], is_deferred("pymysql"))
+        db.close_pool(pool)
+        refused = peewee.mysql.err.OperationalError(2026, "SSL connection error")
+        print(db._offers_no_tls(refused), is_deferred("pymysql"))
+        from pymysql.constants import CR
+        print(CR.CR_SSL_CONNECTION_ERROR, peewee.mysql.connect.__module__)
+        """
+    )
+    assert output.splitlines() == ["['pymysql']", "7 True", "True False", "2026 pymysql.connections"]
+
+
 def test_only_installed_modules_not_yet_imported_are_deferred() -> None:
     output = run_python(
         """

@@ -47,8 +47,19 @@ def test_a_service_imports_no_rsa_exchange_library_of_the_mysql_driver(
     service: str, database_url: str, tmp_path: Path
 ) -> None:
     imported = served_imports(service, database_url, tmp_path)
-    assert {"grpc", "peewee", "pymysql"} <= imported  # the trace shows the process's imports
+    assert {"grpc", "peewee"} <= imported  # the trace shows the process's imports
     assert [name for name in RSA_EXCHANGE_MODULES if name in imported] == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_imports_the_mysql_driver_only_for_a_mysql_database(
+    service: str, database_url: str, tmp_path: Path
+) -> None:
+    """peewee imports PyMySQL whenever it is installed; a SQLite service never uses it
+    (pasar_kit.deferred_imports.defer_mysql_driver)."""
+    imported = served_imports(service, database_url, tmp_path)
+    assert "peewee" in imported
+    assert ("pymysql.connections" in imported) == database_url.startswith("mysql")
 
 
 @pytest.mark.parametrize("service", SERVICES)

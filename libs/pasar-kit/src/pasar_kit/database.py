@@ -30,9 +30,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import peewee
-import pymysql
+import pymysql  # a stand-in on SQLite until a MySQL connection is made (pasar_kit.deferred_imports)
 from playhouse.pool import PooledMySQLDatabase, PooledSqliteDatabase
-from pymysql.constants import CR
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +171,8 @@ class _OneTlsContext:
 
 
 def _offers_no_tls(error: pymysql.err.OperationalError) -> bool:
+    from pymysql.constants import CR  # noqa: PLC0415 - a submodule imports PyMySQL: MySQL only
+
     return bool(error.args) and error.args[0] == CR.CR_SSL_CONNECTION_ERROR
 
 
