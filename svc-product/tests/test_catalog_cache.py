@@ -11,7 +11,7 @@ import logging
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import peewee
@@ -29,6 +29,7 @@ from pasar_kit.timestamps import utc_now
 from pasar_product import catalog_version
 from pasar_product.catalog_cache import DEFAULT_MAX_BYTES, CatalogAnswers, serialized_memory
 from pasar_product.demo import catalog_data, load_demo_catalog
+from pasar_product.servicer import packages_of_product
 from pasar_product.stock import Stock
 from pasar_product.synthetic import load_synthetic_catalog, product_id
 from pasar_testkit.assertions import reason_of, refused
@@ -211,9 +212,114 @@ def test_a_warm_read_sends_only_the_version_query(
 
     reserve(stub, "ord_1", (shop[0], 1))
     statements.sent.clear()
-    stub.ListProducts(LIST, timeout=10)  # cold: the version, then the products and packages
+    stub.ListProducts(LIST, timeout=10)  # cold: the version, what it changed, the products and packages
     assert statements.sent[0] == catalog_version.READ
-    assert len(statements.sent) == 3
+    assert statements.sent[1].startswith("SELECT version, package_id FROM catalog_change")
+    assert len(statements.sent) == 4
+
+
+def test_a_purchase_drops_only_the_answers_that_show_its_package(
+    admin: Admin, stub: ProductServiceStub, shop: list[str], statements: Statements
+) -> None:
+    """A reservation (and its release) changes one package's stock: the answers that show
+    another product's packages are still served from the cache, the ones that show it are
+    built again with the new stock."""
+    other = admin.product_with_packages("token-pln", "pulsa", stocks=(9,))[0]
+    product, page = service_pb2.GetProductRequest(id="pulsa-nusantara"), LIST
+    other_product = service_pb2.GetProductRequest(id="token-pln")
+    its_package = service_pb2.BatchGetPackagesRequest(ids=[other])
+    reads: dict[str, Callable[[], object]] = {
+        "this product": lambda: stub.GetProduct(product, timeout=10),
+        "the page": lambda: stub.ListProducts(page, timeout=10),
+        "the other product": lambda: stub.GetProduct(other_product, timeout=10),
+        "its package": lambda: stub.BatchGetPackages(its_package, timeout=10),
+        "the categories": lambda: stub.ListCategories(service_pb2.ListCategoriesRequest(), timeout=10),
+    }
+    for read in reads.values():
+        read()  # warm
+
+    def sent_by(name: str) -> int:
+        statements.sent.clear()
+        reads[name]()
+        return len([sql for sql in statements.sent if sql != catalog_version.READ])
+
+    def hold() -> None:
+        reserve(stub, "ord_1", (shop[1], 2))
+
+    def give_back() -> None:
+        release(stub, "ord_1")
+
+    for change in (hold, give_back):
+        change()
+        assert sent_by("the other product") == 1  # what the version changed, then the kept answer
+        assert sent_by("its package") == 0
+        assert sent_by("the categories") == 0
+        assert sent_by("this product") > 0
+        assert sent_by("the page") > 0
+        assert sent_by("this product") == sent_by("the page") == 0  # kept again
+    assert [p.stock_available for p in shown(stub, "pulsa-nusantara").product.packages] == [5, 3]
+    assert listed(stub) == {"pulsa-nusantara": [5, 3], "token-pln": [9]}
+
+
+def test_a_version_the_log_cannot_account_for_drops_every_answer(
+    stub: ProductServiceStub, shop: list[str], connected: peewee.Database
+) -> None:
+    """A release before migration 9 moves the version and writes no change: nothing kept
+    can be known current, so every answer is built again."""
+    with connected.atomic():
+        connected.execute_sql("UPDATE package SET stock_available = 42")
+        connected.execute_sql(catalog_version.BUMP)
+    assert listed(stub) == {"pulsa-nusantara": [42, 42]}
+    assert [p.stock_available for p in shown(stub, "pulsa-nusantara").product.packages] == [42, 42]
+
+
+def test_a_cache_further_behind_than_the_log_keeps_starts_afresh(
+    connected: peewee.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log keeps the last KEPT_VERSIONS versions: a cache further behind cannot know
+    what changed, and drops every answer."""
+    monkeypatch.setattr(catalog_version, "KEPT_VERSIONS", 6)
+    monkeypatch.setattr(catalog_version, "PRUNE_EVERY", 4)
+    answers = CatalogAnswers(connected)
+    request = service_pb2.GetProductRequest(id="x")
+    shows = ["x-1"]
+
+    def build() -> service_pb2.GetProductResponse:
+        return service_pb2.GetProductResponse(product=product_pb2.Product(id="x", display_name=shows[0]))
+
+    answers.answer("GetProduct", request, build, packages_of_product)  # no packages: kept through these
+    for _ in range(4):
+        with catalog_version.catalog_write(connected) as write:
+            write.changed_stock_of(["y-1"])
+    assert answers.answer("GetProduct", request, build, packages_of_product).product.display_name == "x-1"
+    assert answers.hits == 1
+    for _ in range(7):  # more versions than the log keeps, of other packages' stock only
+        with catalog_version.catalog_write(connected) as write:
+            write.changed_stock_of(["y-1"])
+    kept = connected.execute_sql("SELECT COUNT(*) FROM catalog_change").fetchone()[0]
+    assert kept <= 6 + 4
+    shows[0] = "built again"
+    assert answers.answer("GetProduct", request, build, packages_of_product) == build()
+
+
+def test_a_database_gone_back_to_an_older_version_drops_every_answer(connected: peewee.Database) -> None:
+    """A database restored from a backup (or migration 7 rolled back and run again) shows
+    a version behind the cache's: what was kept is not known to be what it holds."""
+    answers = CatalogAnswers(connected)
+    request = service_pb2.GetProductRequest(id="x")
+    shows = ["before"]
+
+    def build() -> service_pb2.GetProductResponse:
+        return service_pb2.GetProductResponse(product=product_pb2.Product(id="x", display_name=shows[0]))
+
+    for _ in range(3):
+        with catalog_version.catalog_write(connected):
+            pass
+    answers.answer("GetProduct", request, build, packages_of_product)
+    connected.execute_sql("UPDATE catalog_version SET version = 1")
+    shows[0] = "restored"
+    assert answers.answer("GetProduct", request, build, packages_of_product) == build()
+    assert answers.hits == 0
 
 
 def test_the_cache_keeps_within_its_bound(admin: Admin, connected: peewee.Database) -> None:
@@ -259,10 +365,10 @@ def test_a_caller_changing_a_product_answer_changes_no_other_callers(connected: 
     def build() -> service_pb2.GetProductResponse:
         return service_pb2.GetProductResponse(product=product_pb2.Product(id="x", display_name="Pulsa"))
 
-    answers.answer("GetProduct", request, build)
-    served = answers.answer("GetProduct", request, build)
+    answers.answer("GetProduct", request, build, packages_of_product)
+    served = answers.answer("GetProduct", request, build, packages_of_product)
     served.product.display_name = "changed by a caller"
-    assert answers.answer("GetProduct", request, build) == build()
+    assert answers.answer("GetProduct", request, build, packages_of_product) == build()
     assert answers.hits == 2
 
 
@@ -280,9 +386,9 @@ def test_an_answer_built_while_the_catalog_changed_is_not_served_after(connected
                 pass
         return service_pb2.GetProductResponse()
 
-    answers.answer("GetProduct", request, build)
-    answers.answer("GetProduct", request, build)
-    answers.answer("GetProduct", request, build)
+    answers.answer("GetProduct", request, build, packages_of_product)
+    answers.answer("GetProduct", request, build, packages_of_product)
+    answers.answer("GetProduct", request, build, packages_of_product)
     assert len(built) == 2
 
 
@@ -310,12 +416,15 @@ def test_concurrent_reads_and_writes_end_on_the_last_write(
     assert listed(service.stub) == listed(other.stub) == {"pulsa-nusantara": [0, 3]}
 
 
-@pytest.mark.parametrize("older_schema", ["DELETE FROM catalog_version", "DROP TABLE catalog_version"])
+@pytest.mark.parametrize(
+    "older_schema", ["DELETE FROM catalog_version", "DROP TABLE catalog_version", "DROP TABLE catalog_change"]
+)
 def test_a_database_without_the_version_is_served_uncached(
     start_service: StartService, connected: peewee.Database, older_schema: str
 ) -> None:
     """A database an older release migrated (`serve --no-migrate` started before `migrate`
-    ran): the catalog still answers, every read built afresh, and its writes still succeed."""
+    ran): the catalog still answers, every read built afresh (or, with a version but no
+    change log, built afresh after each change), and its writes still succeed."""
     connected.execute_sql(older_schema)
     service = start_service()
     admin = Admin(service.admin_stub)

@@ -1,12 +1,16 @@
-"""Catalog answers kept between calls, served while the catalog's version is unchanged.
+"""Catalog answers kept between calls, served while nothing they show has changed.
 
 A catalog read costs milliseconds of queries and message building; the same answer,
 cached, costs one primary-key read of the version (pasar_product.catalog_version). An
-answer is keyed by its method and the request's bytes, and labelled with the version read
-*before* the data it was built from, so it is never older than its label; it is served
-only to a call that read that same version. When a call reads another version, every
-answer kept is dropped (each was built at the old one). No timer anywhere: answers go when
-the catalog changes, or the least recently used when the cache is full.
+answer is keyed by its method and the request's bytes, labelled with the version read
+*before* the data it was built from (so it is never older than its label), and with the
+packages whose stock it shows. When a call reads a newer version, the cache reads once what
+the versions since changed: an answer stays current while no version after its label
+changed the stock of a package it shows, and while no version changed anything else (an
+admin write, a load, or a version the log cannot account for: then every answer kept is
+dropped). So a purchase drops the answers that show the package bought, not the whole
+catalog. No timer anywhere: answers go when what they show changes, or the least recently
+used when the cache is full.
 
 A small answer (up to SERIALIZED_UP_TO bytes: a product, a few packages) is kept
 serialized and parsed afresh for each call that reads it: as a message it would take about
@@ -23,10 +27,11 @@ version yet gets every answer built afresh.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import TypeVar, cast
+from collections.abc import Callable, Iterable
+from typing import NamedTuple, TypeVar, cast
 
 import peewee
 from google.protobuf import message
@@ -45,9 +50,24 @@ SERIALIZED_UP_TO = 8 * 1024
 # the allocator's rounding (measured: 1,000 products of 2.1 KB took 2.5 KB each).
 ENTRY_OVERHEAD = 400
 
+# What remembering which packages an answer shows costs, per package (a tuple slot; the ids
+# themselves are the interned ones the change records share).
+PACKAGE_OVERHEAD = 16
+# The most packages whose last change the cache remembers; beyond, it starts afresh.
+MAX_CHANGED_PACKAGES = 100_000
+
 Answer = TypeVar("Answer", bound=message.Message)
-# An answer kept: (the message, its memory, None) or (its bytes, their memory, its class).
-Entry = tuple[message.Message | bytes, int, type[message.Message] | None]
+
+
+class Entry(NamedTuple):
+    """An answer kept: the message (kind None) or its bytes (kind: the class to parse them
+    with), the memory it takes, the version it was built at and the packages it shows."""
+
+    kept: message.Message | bytes
+    size: int
+    kind: type[message.Message] | None
+    built_at: int
+    stock_of: tuple[str, ...]
 
 
 def answer_memory(serialized_size: int) -> int:
@@ -63,45 +83,98 @@ def serialized_memory(serialized_size: int) -> int:
 
 
 class CatalogAnswers:
-    """The cache: thread-safe, bounded in bytes, invalidated by the catalog's version."""
+    """The cache: thread-safe, bounded in bytes, invalidated by what each version changed."""
 
     def __init__(self, database: peewee.Database, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.database = database
         self.max_bytes = max_bytes
-        self._lock = threading.Lock()
-        self._version: int | None = None
-        # key -> (the answer or its bytes, the memory it takes, the class to parse bytes with)
+        self._lock = threading.Lock()  # the entries and what the cache knows of the versions
+        self._advancing = threading.Lock()  # one call at a time reads what a version changed
         self._entries: OrderedDict[tuple[str, bytes], Entry] = OrderedDict()
         self.bytes_used = 0
         self.hits = self.misses = 0
         self._told_unversioned = False
+        # What the cache knows, up to _version: answers built before _valid_from are stale;
+        # _stock_changed[package] is the last version that changed the package's stock.
+        self._version: int | None = None
+        self._valid_from = 0
+        self._stock_changed: dict[str, int] = {}
 
-    def answer(self, method: str, request: message.Message, build: Callable[[], Answer]) -> Answer:
-        """The answer to request: kept, when it was built at the version read now; otherwise
-        build()'s, kept for the next call (build raising keeps nothing)."""
+    def answer(
+        self,
+        method: str,
+        request: message.Message,
+        build: Callable[[], Answer],
+        stock_of: Callable[[Answer], Iterable[str]],
+    ) -> Answer:
+        """The answer to request: kept, when nothing it shows changed since it was built;
+        otherwise build()'s, kept for the next call (build raising keeps nothing).
+        stock_of: the packages whose stock an answer shows (everything else it shows
+        changes only with the catalog itself)."""
         key = (method, request.SerializeToString(deterministic=True))
         version = catalog_version.current(self.database)
+        if version is not None and self._version is not None and version < self._version:
+            # A version behind the cache's: a write landed since this call read it (read
+            # again), or the database went back (a restore), where nothing kept is current.
+            version = catalog_version.current(self.database)
+            if version is not None and version < self._version:
+                self._advance(version)
         if version is None:
             return self._unversioned(build)
+        if self._version is None or version > self._version:
+            self._advance(version)
         with self._lock:
-            if version != self._version:
-                self._entries.clear()
-                self.bytes_used = 0
-                self._version = version
             found = self._entries.get(key)
-            if found is not None:
+            if found is not None and self._current(found):
                 self._entries.move_to_end(key)
                 self.hits += 1
             else:
+                found = None
                 self.misses += 1
         if found is not None:
-            kept, _, kind = found
-            if kind is None:
-                return kept  # type: ignore[return-value]  # build() made it: an Answer
-            return kind.FromString(cast(bytes, kept))  # type: ignore[return-value]  # of build()'s class
+            if found.kind is None:
+                return found.kept  # type: ignore[return-value]  # build() made it: an Answer
+            return found.kind.FromString(cast(bytes, found.kept))  # type: ignore[return-value]  # of build()'s class
         built = build()
-        self._keep(key, version, built)
+        self._keep(key, version, built, tuple(sys.intern(package) for package in stock_of(built)))
         return built
+
+    def _current(self, entry: Entry) -> bool:
+        """Whether nothing entry shows changed after it was built, as far as the cache knows
+        (a call that read an older version than the cache knows is served what is current
+        at the newer one); call it holding the lock."""
+        if entry.built_at < self._valid_from:
+            return False
+        changed = self._stock_changed
+        return all(changed.get(package, 0) <= entry.built_at for package in entry.stock_of)
+
+    def _advance(self, version: int) -> None:
+        """Learns what the versions up to version changed (one read of the log, by one
+        call while the others wait for it), dropping what it makes stale; a version behind
+        the cache's drops everything."""
+        with self._advancing:
+            known = self._version
+            if known is not None and version == known:
+                return  # another call learnt it meanwhile
+            changed = (
+                None
+                if known is None or version < known
+                else catalog_version.stock_changed_between(self.database, known, version)
+            )
+            with self._lock:
+                if changed is None or len(self._stock_changed) + len(changed) > MAX_CHANGED_PACKAGES:
+                    self._start_afresh(version)
+                else:
+                    for package, at in changed.items():
+                        self._stock_changed[sys.intern(package)] = at
+                    self._version = version
+
+    def _start_afresh(self, version: int) -> None:
+        """Drops every answer: none is known to be current at version. Holding the lock."""
+        self._entries.clear()
+        self.bytes_used = 0
+        self._stock_changed.clear()
+        self._version = self._valid_from = version
 
     def _unversioned(self, build: Callable[[], Answer]) -> Answer:
         """build()'s answer, kept nowhere: the database has no version to label it with
@@ -109,6 +182,7 @@ class CatalogAnswers:
         with self._lock:
             self._entries.clear()
             self.bytes_used = 0
+            self._stock_changed.clear()
             self._version = None
             told, self._told_unversioned = self._told_unversioned, True
             self.misses += 1
@@ -118,24 +192,33 @@ class CatalogAnswers:
             )
         return build()
 
-    def _keep(self, key: tuple[str, bytes], version: int, answer: message.Message) -> None:
+    def _keep(
+        self, key: tuple[str, bytes], version: int, answer: message.Message, stock_of: tuple[str, ...]
+    ) -> None:
         serialized = answer.SerializeToString()  # cheaper than ByteSize() with upb
+        size = len(serialized)
+        extra = len(key[1]) + PACKAGE_OVERHEAD * len(stock_of)
         entry: Entry
-        if len(serialized) <= SERIALIZED_UP_TO:
-            entry = (serialized, serialized_memory(len(serialized)) + len(key[1]), type(answer))
+        if size <= SERIALIZED_UP_TO:
+            entry = Entry(serialized, serialized_memory(size) + extra, type(answer), version, stock_of)
         else:
-            entry = (answer, answer_memory(len(serialized)) + len(key[1]), None)
-        size = entry[1]
-        if size > self.max_bytes:
+            entry = Entry(answer, answer_memory(size) + extra, None, version, stock_of)
+        if entry.size > self.max_bytes:
             return
         with self._lock:
-            if version != self._version or key in self._entries:
-                return  # the catalog moved on while it was built, or another call kept it
+            if not self._current(entry):
+                return  # the catalog moved on while it was built
+            kept = self._entries.get(key)
+            if kept is not None:
+                if kept.built_at >= version and self._current(kept):
+                    return  # another call kept one as new
+                self.bytes_used -= kept.size
             self._entries[key] = entry
-            self.bytes_used += size
+            self._entries.move_to_end(key)
+            self.bytes_used += entry.size
             while self.bytes_used > self.max_bytes:
-                _, (_, dropped, _) = self._entries.popitem(last=False)
-                self.bytes_used -= dropped
+                _, dropped = self._entries.popitem(last=False)
+                self.bytes_used -= dropped.size
 
     def __len__(self) -> int:
         return len(self._entries)

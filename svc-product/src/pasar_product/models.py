@@ -164,6 +164,16 @@ class CatalogVersion(BaseModel):
     version = peewee.BigIntegerField()
 
 
+class CatalogChange(BaseModel):
+    """What one version of the catalog changed (pasar_product.catalog_version): a package
+    whose stock alone moved, or, with no package, anything at all. A version has one row or
+    more; the last few thousand versions are kept."""
+
+    id = peewee.AutoField()
+    version = peewee.BigIntegerField(index=True)
+    package_id = peewee.CharField(max_length=63, null=True)
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     Category,
     Product,
@@ -171,4 +181,5 @@ MODELS: tuple[type[BaseModel], ...] = (
     Reservation,
     ReservationLine,
     CatalogVersion,
+    CatalogChange,
 )

@@ -4,8 +4,8 @@ mapping both ways is :mod:`pasar_product.messages`).
 Requests arrive already validated against the contract's rules, with a database
 connection open, and with the administrator's token checked for ProductAdminService (see
 :mod:`pasar_product.admin_auth`); domain errors become statuses in the kit's pipeline.
-The catalog's reads answer from :mod:`pasar_product.catalog_cache` while the catalog is
-unchanged; the answers they return are shared and must not be changed.
+The catalog's reads answer from :mod:`pasar_product.catalog_cache` while nothing they show
+has changed; the answers they return are shared and must not be changed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,24 @@ from pasar_product import catalog, messages
 from pasar_product.catalog_admin import CatalogAdmin
 from pasar_product.catalog_cache import CatalogAnswers
 from pasar_product.stock import Stock
+
+
+# The packages whose stock each catalog answer shows: the cache keeps an answer through the
+# versions that change only other packages' stock.
+def no_packages(answer: product_service_pb2.ListCategoriesResponse) -> tuple[str, ...]:
+    return ()
+
+
+def packages_listed(answer: product_service_pb2.ListProductsResponse) -> list[str]:
+    return [package.id for product in answer.products for package in product.packages]
+
+
+def packages_of_product(answer: product_service_pb2.GetProductResponse) -> list[str]:
+    return [package.id for package in answer.product.packages]
+
+
+def packages_got(answer: product_service_pb2.BatchGetPackagesResponse) -> list[str]:
+    return [package.id for package in answer.packages]
 
 
 class ProductServicer(product_service_pb2_grpc.ProductServiceServicer):
@@ -41,7 +59,7 @@ class ProductServicer(product_service_pb2_grpc.ProductServiceServicer):
                 next_page_token=page.next_page_token,
             )
 
-        return self.answers.answer("ListCategories", request, build)
+        return self.answers.answer("ListCategories", request, build, stock_of=no_packages)
 
     def ListProducts(
         self, request: product_service_pb2.ListProductsRequest, context: grpc.ServicerContext
@@ -55,7 +73,7 @@ class ProductServicer(product_service_pb2_grpc.ProductServiceServicer):
                 next_page_token=page.next_page_token,
             )
 
-        return self.answers.answer("ListProducts", request, build)
+        return self.answers.answer("ListProducts", request, build, stock_of=packages_listed)
 
     def GetProduct(
         self, request: product_service_pb2.GetProductRequest, context: grpc.ServicerContext
@@ -65,7 +83,7 @@ class ProductServicer(product_service_pb2_grpc.ProductServiceServicer):
                 product=messages.product_message(catalog.get_product(request.id))
             )
 
-        return self.answers.answer("GetProduct", request, build)
+        return self.answers.answer("GetProduct", request, build, stock_of=packages_of_product)
 
     def BatchGetPackages(
         self, request: product_service_pb2.BatchGetPackagesRequest, context: grpc.ServicerContext
@@ -76,7 +94,7 @@ class ProductServicer(product_service_pb2_grpc.ProductServiceServicer):
                 packages=[messages.package_message(package) for package in packages]
             )
 
-        return self.answers.answer("BatchGetPackages", request, build)
+        return self.answers.answer("BatchGetPackages", request, build, stock_of=packages_got)
 
     def ReserveStock(
         self, request: product_service_pb2.ReserveStockRequest, context: grpc.ServicerContext

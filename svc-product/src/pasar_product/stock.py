@@ -6,8 +6,9 @@ Why stock can never go below zero, on SQLite or MariaDB, however many calls race
   stock_available >= n``; the database applies it atomically and the number of rows it
   changed says whether the units were there. Nothing is read first and written later;
 - all lines of a reservation are one transaction (``catalog_write``, an ``atomic_write``
-  that also moves the catalog's version, so cached catalog answers show the new stock): one line short and
-  the whole reservation rolls back, all or nothing;
+  that also moves the catalog's version, recording that only these packages' stock moved, so
+  the cached answers that show them show the new stock): one line short and the whole
+  reservation rolls back, all or nothing;
 - the reservation row (keyed by the order id) is written before the stock, so two calls
   for the same order queue on it and the second sees the first's result; lines are
   applied in package-id order, so concurrent reservations lock packages in one order and
@@ -121,6 +122,7 @@ class Stock:
             write.changed_nothing()
             return self._as_retry(existing, lines)
         self._require_orderable([line.package_id for line in lines])
+        write.changed_stock_of(line.package_id for line in lines)
         now = utc_now()
         expires = min(expire_time or now + self.default_ttl, now + self.max_ttl)
         Reservation.insert(
@@ -216,7 +218,7 @@ class Stock:
                 if held.state == ReservationState.COMMITTED:
                     raise reasons.reservation_committed(order_id)
                 return held
-            self._return_units(held)
+            self._return_units(write, held)
             return held
 
     def release_expired(self, now: datetime | None = None, limit: int = EXPIRY_BATCH) -> int:
@@ -248,7 +250,7 @@ class Stock:
                 )
                 held = self._find(order_id) if changed else None
                 if held is not None:
-                    self._return_units(held)
+                    self._return_units(write, held)
                 else:
                     write.changed_nothing()
             if held is not None:
@@ -257,8 +259,9 @@ class Stock:
         return released
 
     @staticmethod
-    def _return_units(held: HeldStock) -> None:
-        """Puts held's units back; call it in the transaction that released it."""
+    def _return_units(write: CatalogWrite, held: HeldStock) -> None:
+        """Puts held's units back; call it in the catalog_write that released it."""
+        write.changed_stock_of(line.package_id for line in held.lines)
         for line in sorted(held.lines, key=_package_id):
             Package.update(stock_available=Package.stock_available + line.quantity).where(
                 Package.id == line.package_id
