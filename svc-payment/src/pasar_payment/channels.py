@@ -5,14 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pasar_kit.page_tokens import PageTokens
+from pasar_kit.prepared import PreparedQuery
 from pasar_payment import reasons
-from pasar_payment.models import PaymentChannel
+from pasar_payment.models import PaymentChannel, database_proxy
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 # Sealed keyset tokens (pasar_kit.page_tokens): a made-up one is INVALID_PAGE_TOKEN.
 _TOKENS = PageTokens("payment")
 _CHANNELS = "payment-channels"
+# Read by every CreatePayment: its SQL built once (pasar_kit.prepared).
+_CHANNEL_OF_CODE = PreparedQuery(
+    database_proxy, lambda code: PaymentChannel.select().where(PaymentChannel.code == code).limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,9 @@ def _read_page_token(token: str) -> tuple[int, str]:
 
 
 def find_channel(code: str) -> PaymentChannel:
-    channel: PaymentChannel | None = PaymentChannel.get_or_none(PaymentChannel.code == code)
-    if channel is None:
-        raise reasons.channel_not_found(code)
-    return channel
+    for channel in _CHANNEL_OF_CODE.instances(PaymentChannel, code):
+        return channel
+    raise reasons.channel_not_found(code)
 
 
 def check_channel_accepts(channel: PaymentChannel, amount: int, payer_phone_number: str) -> None:

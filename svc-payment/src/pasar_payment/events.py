@@ -24,11 +24,46 @@ from contextlib import contextmanager
 import peewee
 
 from pasar.common.v1.trace_context_pb2 import TraceContext
+from pasar.payment.v1 import payment_pb2
 from pasar_kit import database as db
+from pasar_kit.prepared import PreparedQuery, PreparedWrite, insert_of
 from pasar_kit.telemetry import current_trace_context, trace_columns
 from pasar_payment.host_bell import HostBell
 from pasar_payment.messages import payment_message, refund_message
-from pasar_payment.models import COUNTER_ID, EventType, Payment, PaymentEvent, PaymentEventCounter, Refund
+from pasar_payment.models import (
+    COUNTER_ID,
+    EventType,
+    Payment,
+    PaymentEvent,
+    PaymentEventCounter,
+    Refund,
+    database_proxy,
+)
+
+# Every change's statements, their SQL built once (pasar_kit.prepared).
+_COUNT = PreparedWrite(
+    database_proxy,
+    lambda counter_id: PaymentEventCounter.update(last_sequence=PaymentEventCounter.last_sequence + 1).where(
+        PaymentEventCounter.id == counter_id
+    ),
+)
+_LAST_SEQUENCE = PreparedQuery(
+    database_proxy,
+    lambda counter_id: PaymentEventCounter.select(PaymentEventCounter.last_sequence).where(
+        PaymentEventCounter.id == counter_id
+    ),
+)
+_EVENT_COLUMNS = (
+    "sequence",
+    "type",
+    "payment_id",
+    "payment",
+    "refund",
+    "create_time",
+    "traceparent",
+    "tracestate",
+)
+_INSERT_EVENT = insert_of(database_proxy, PaymentEvent, _EVENT_COLUMNS)
 
 
 class EventFeed:
@@ -104,35 +139,29 @@ def record_event(
     refund: Refund | None = None,
     *,
     cause: TraceContext | None = None,
+    message: payment_pb2.Payment | None = None,
 ) -> PaymentEvent:
     """Appends an event with payment as it is now (and, for REFUNDED, the refund); call it
     last in the changing transaction. cause: the trace context of what caused the change
-    (None: the current span's, that of the call being served)."""
+    (None: the current span's, that of the call being served); message: payment's message,
+    when the caller has made it already (payment_message(payment))."""
     database = PaymentEvent._meta.database
     if not database.in_transaction():
         raise RuntimeError("a payment event must be recorded in the transaction of its change")
-    counted = (
-        PaymentEventCounter.update(last_sequence=PaymentEventCounter.last_sequence + 1)
-        .where(PaymentEventCounter.id == COUNTER_ID)
-        .execute()
-    )
-    if counted != 1:
+    if _COUNT.execute(COUNTER_ID) != 1:
         raise RuntimeError("the payment event counter row is missing: are the migrations applied?")
-    sequence = (
-        PaymentEventCounter.select(PaymentEventCounter.last_sequence)
-        .where(PaymentEventCounter.id == COUNTER_ID)
-        .scalar()
-    )
-    event: PaymentEvent = PaymentEvent.create(
-        sequence=sequence,
-        type=event_type.value,
-        payment_id=payment.id,
-        payment=payment_message(payment).SerializeToString(),
-        refund=None if refund is None else refund_message(refund).SerializeToString(),
-        create_time=payment.update_time,
+    [(sequence,)] = _LAST_SEQUENCE.rows(COUNTER_ID)
+    row = {
+        "sequence": sequence,
+        "type": event_type.value,
+        "payment_id": payment.id,
+        "payment": (message or payment_message(payment)).SerializeToString(),
+        "refund": None if refund is None else refund_message(refund).SerializeToString(),
+        "create_time": payment.update_time,
         **trace_columns(current_trace_context() if cause is None else cause),
-    )
-    return event
+    }
+    _INSERT_EVENT.execute(row)
+    return PaymentEvent(**row)
 
 
 def events_after(sequence: int, limit: int) -> list[PaymentEvent]:

@@ -12,16 +12,18 @@ from datetime import timedelta
 
 import peewee
 
+from pasar.payment.v1 import payment_pb2
 from pasar_kit.ids import new_id
 from pasar_kit.money import CURRENCY_CODE
+from pasar_kit.prepared import PreparedQuery, insert_of
 from pasar_kit.telemetry import current_trace_context, trace_columns
 from pasar_kit.timestamps import utc_now
 from pasar_payment import reasons
 from pasar_payment.channels import PaymentWindows, check_channel_accepts, find_channel
 from pasar_payment.events import EventFeed, payment_change, record_event
 from pasar_payment.fees import channel_fee
-from pasar_payment.messages import instructions_kind_matches, instructions_to_json
-from pasar_payment.models import ChannelKind, EventType, Payment, PaymentState
+from pasar_payment.messages import instructions_kind_matches, instructions_to_json, payment_message
+from pasar_payment.models import ChannelKind, EventType, Payment, PaymentState, database_proxy
 from pasar_payment.phone_numbers import national_number
 from pasar_payment.providers.base import PaymentOrder, PaymentProvider, payment_code
 
@@ -33,6 +35,32 @@ OPEN_ATTEMPTS = 3
 # The states of a payment whose money arrived: PAID, and REFUNDED (paid, then given back).
 WAS_PAID = frozenset({PaymentState.PAID, PaymentState.REFUNDED})
 
+# Every checkout asks for the order's payment and makes one: their SQL built once (pasar_kit.prepared).
+_PAYMENT_OF_ORDER = PreparedQuery(
+    database_proxy, lambda order_id: Payment.select().where(Payment.order_id == order_id).limit(1)
+)
+_PAYMENT_COLUMNS = (
+    "id",
+    "order_id",
+    "channel",
+    "channel_kind",
+    "state",
+    "currency_code",
+    "amount",
+    "fee",
+    "total",
+    "provider",
+    "provider_reference",
+    "payment_code",
+    "instructions",
+    "create_time",
+    "expire_time",
+    "update_time",
+    "traceparent",
+    "tracestate",
+)
+_INSERT_PAYMENT = insert_of(database_proxy, Payment, _PAYMENT_COLUMNS)
+
 
 def get_payment(payment_id: str) -> Payment:
     payment: Payment | None = Payment.get_or_none(Payment.id == payment_id)
@@ -43,8 +71,9 @@ def get_payment(payment_id: str) -> Payment:
 
 def find_payment_of_order(order_id: str) -> Payment | None:
     """The payment CreatePayment made for order_id, if any; looking creates nothing."""
-    payment: Payment | None = Payment.get_or_none(Payment.order_id == order_id)
-    return payment
+    for payment in _PAYMENT_OF_ORDER.instances(Payment, order_id):
+        return payment
+    return None
 
 
 class PaymentBook:
@@ -72,9 +101,9 @@ class PaymentBook:
         description: str,
         customer_email: str,
         payer_phone_number: str = "",
-    ) -> Payment:
-        """The order's payment (amount in whole rupiah): the existing one on a retry, else a
-        new pending one.
+    ) -> payment_pb2.Payment:
+        """The order's payment (amount in whole rupiah), as its message: the existing one on a
+        retry, else a new pending one (the message its CREATED event keeps, made once).
 
         A retry answers the first payment whatever its description, e-mail or phone number
         say (only another channel or amount is a conflict): the payment request already went
@@ -83,7 +112,7 @@ class PaymentBook:
         """
         existing = _existing_payment(order_id, channel_code, amount)
         if existing is not None:
-            return existing
+            return payment_message(existing)
         channel = find_channel(channel_code)
         check_channel_accepts(channel, amount, payer_phone_number)
         fee = channel_fee(amount, channel.flat_fee, channel.percent_fee_bps)
@@ -109,42 +138,45 @@ class PaymentBook:
                     f"{self.provider.name} gave instructions of another kind than {channel.kind}"
                 )
             try:
+                row = {
+                    "id": order.payment_id,
+                    "order_id": order_id,
+                    "channel": channel.code,
+                    "channel_kind": channel.kind,
+                    "state": PaymentState.PENDING.value,
+                    "currency_code": CURRENCY_CODE,
+                    "amount": amount,
+                    "fee": fee,
+                    "total": order.total,
+                    "provider": self.provider.name,
+                    "provider_reference": opened.provider_reference,
+                    "payment_code": payment_code(opened.instructions),
+                    "instructions": instructions_to_json(opened.instructions),
+                    "create_time": now,
+                    "expire_time": order.expire_time,
+                    "update_time": now,
+                    # The checkout's context: the expiry sweep's span for this payment
+                    # joins the checkout's trace through it.
+                    **trace_columns(current_trace_context()),
+                }
+                payment = Payment(**row)
+                message = payment_message(payment)
                 with payment_change(self.database, self.feed):
-                    payment: Payment = Payment.create(
-                        id=order.payment_id,
-                        order_id=order_id,
-                        channel=channel.code,
-                        channel_kind=channel.kind,
-                        state=PaymentState.PENDING.value,
-                        currency_code=CURRENCY_CODE,
-                        amount=amount,
-                        fee=fee,
-                        total=order.total,
-                        provider=self.provider.name,
-                        provider_reference=opened.provider_reference,
-                        payment_code=payment_code(opened.instructions),
-                        instructions=instructions_to_json(opened.instructions),
-                        create_time=now,
-                        expire_time=order.expire_time,
-                        update_time=now,
-                        # The checkout's context: the expiry sweep's span for this payment
-                        # joins the checkout's trace through it.
-                        **trace_columns(current_trace_context()),
-                    )
-                    record_event(EventType.CREATED, payment)
+                    _INSERT_PAYMENT.execute(row)
+                    record_event(EventType.CREATED, payment, message=message)
             except peewee.IntegrityError:
                 # Either a concurrent call made the order's payment first, or the payment
                 # code is taken: the first is answered like a retry, the second tried again.
                 existing = _existing_payment(order_id, channel_code, amount)
                 if existing is not None:
-                    return existing
+                    return payment_message(existing)
                 log.warning("payment code already taken; opening again", extra={"channel": channel.code})
                 continue
             log.info(
                 "payment created",
                 extra={"payment_id": payment.id, "order_id": order_id, "channel": channel.code},
             )
-            return payment
+            return message
         raise reasons.payment_code_taken()
 
     def cancel_payment(self, payment_id: str) -> Payment:
@@ -171,9 +203,8 @@ class PaymentBook:
 def _existing_payment(order_id: str, channel_code: str, amount: int) -> Payment | None:
     """The order's payment if it has one; ALREADY_EXISTS if it was made on other terms.
 
-    first(), not get_or_none: none is the usual case (every new checkout asks), and peewee
-    answers get_or_none's miss by building the SQL again for an exception."""
-    payment: Payment | None = Payment.select().where(Payment.order_id == order_id).first()
+    Its SQL built once: none is the usual case, and every new checkout asks."""
+    payment = find_payment_of_order(order_id)
     if payment is None:
         return None
     if payment.channel_code != channel_code or payment.amount != amount:

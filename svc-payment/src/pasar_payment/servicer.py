@@ -76,7 +76,7 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
             customer_email=request.customer_email,
             payer_phone_number=request.payer_phone_number,
         )
-        return service.CreatePaymentResponse(payment=payment_message(payment))
+        return service.CreatePaymentResponse(payment=payment)
 
     def FindPaymentByOrder(
         self, request: service.FindPaymentByOrderRequest, context: grpc.ServicerContext
