@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, timedelta
+from email.generator import BytesGenerator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -463,21 +465,34 @@ def a_composer() -> Composer:
     return Composer(sender="Pasar <no-reply@pasar.test>", storefront_url="http://shop.test", token_secret="s")
 
 
+def smtp_bytes(message: EmailMessage, *, utf8: bool) -> bytes:
+    """The bytes smtplib's send_message sends (its own flattening: CRLF, UTF-8 when asked)."""
+    buffer = io.BytesIO()
+    policy = emails.MESSAGE_POLICY.clone(utf8=True) if utf8 else None
+    BytesGenerator(buffer, policy=policy).flatten(message, linesep="\r\n")
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize("language", ["id", "en"])
 def test_an_email_is_byte_for_byte_what_the_standard_header_registry_makes(
     service: RunningService, monkeypatch: pytest.MonkeyPatch, language: str
 ) -> None:
-    """The composer's policy makes each header's class once (emails.ReusedHeaderClasses)
-    instead of once per header: the e-mail it makes is the very one the standard makes."""
+    """The composer's policy makes each header's class once, and the headers every e-mail
+    repeats once, each folded once per way of folding (emails.ReusedHeaderClasses): the
+    e-mail it makes, the first and the next, is the very one the standard makes, as the
+    mail folder writes it and as an SMTP server is sent it."""
     place(service, language=language)
     row, order, lines = first_email_of_the_order(service)
     composer = a_composer()
-    reused = composer.compose(row, order, lines)
+    reused = [composer.compose(row, order, lines) for _ in range(2)]
     monkeypatch.setattr(emails, "MESSAGE_POLICY", email.policy.default.clone(max_line_length=998))
     standard = composer.compose(row, order, lines)
-    for message in (reused, standard):
+    for message in (*reused, standard):
         message.set_boundary("the-same-boundary")
-    assert reused.as_bytes() == standard.as_bytes()
+    for message in reused:
+        assert message.as_bytes() == standard.as_bytes()
+        for utf8 in (False, True):
+            assert smtp_bytes(message, utf8=utf8) == smtp_bytes(standard, utf8=utf8)
 
 
 def test_templates_are_loaded_once_not_looked_at_again_for_each_email(

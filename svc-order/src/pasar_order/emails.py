@@ -39,22 +39,76 @@ LANGUAGES = ("id", "en")
 
 
 class ReusedHeaderClasses(HeaderRegistry):
-    """The standard header registry, making each header's class once.
+    """The standard header registry, making each header's class once, and each header
+    that every e-mail repeats once.
 
     The standard one makes a new class (``type(...)``) for every header it parses or
     counts, about 30 per e-mail: a third of composing one. Its classes hold no state, so
-    one per registered class does the same; bounded by the registry's few classes."""
+    one per registered class does the same; bounded by the registry's few classes.
+
+    Then each header is parsed into a tree when it is set, and folded from it when the
+    e-mail becomes bytes: half of composing one, and most of writing it. A header is a
+    string with its parse tree that nothing changes once made (the standard policy hands
+    it on as it is), so the headers whose values recur from e-mail to e-mail (the sender,
+    the kind, the parts' MIME headers: REPEATING) are made once and given again, and each
+    folds once for each way of folding (the mail folder's, an SMTP server's line ends).
+    At most MAX_KEPT are kept.
+    """
+
+    REPEATING = frozenset(
+        {
+            "from",
+            "x-pasar-email-kind",
+            "content-language",
+            "mime-version",
+            "content-type",
+            "content-transfer-encoding",
+        }
+    )
+    MAX_KEPT = 64
 
     def __init__(self) -> None:
         super().__init__()
         self._made: dict[type, type] = {}
+        self._kept: dict[tuple[str, str], Any] = {}
 
     def __getitem__(self, name: str) -> type:
         chosen = self.registry.get(name.lower(), self.default_class)
         made = self._made.get(chosen)
         if made is None:
-            made = self._made.setdefault(chosen, super().__getitem__(name))
+            made = self._made.setdefault(
+                chosen, type("_" + chosen.__name__, (_FoldedOnce, chosen, self.base_class), {})
+            )
         return made
+
+    def __call__(self, name: str, value: Any) -> Any:
+        # A multipart's Content-Type names its boundary, drawn for each e-mail.
+        if name.lower() not in self.REPEATING or not isinstance(value, str) or "boundary=" in value:
+            return super().__call__(name, value)
+        key = (name, value)
+        header = self._kept.get(key)
+        if header is None:
+            header = super().__call__(name, value)
+            if len(self._kept) < self.MAX_KEPT:
+                self._kept[key] = header
+        return header
+
+
+class _FoldedOnce:
+    """A header that keeps how it folds (it never changes) for each way of folding: what the
+    standard folding reads of a policy (line length and ends, whether UTF-8 may be sent)."""
+
+    _folded: dict[tuple[int | None, str, bool], str] | None = None
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        way = (policy.max_line_length, policy.linesep, bool(getattr(policy, "utf8", False)))
+        if self._folded is None:
+            self._folded = {}
+        folded = self._folded.get(way)
+        if folded is None:
+            parent: Any = super()  # the standard header classes, untyped
+            folded = self._folded[way] = parent.fold(policy=policy)
+        return folded
 
 
 # Headers on one line (RFC 5322 allows 998 characters): the standard folding at 78 breaks a
