@@ -31,24 +31,44 @@ stamp_write() {
 # The Python components, installed in editable mode into the one virtual environment.
 PYTHON_COMPONENTS=(contracts/python libs/pasar-kit libs/pasar-testkit svc-product svc-payment svc-order gateway-flask conformance)
 
+# Bytecode is compiled when the environment is installed (uv does not by default) and for
+# the components' own sources at every start: where PYTHONDONTWRITEBYTECODE is set (this
+# machine, CI, the images) Python never writes it, and each process would compile every
+# module it imports at start, which costs about 2 s and keeps 11 MB more resident (a
+# service: 72 against 61 MB after its imports).
 ensure_python() {
   local manifests=("$REPO/requirements/dev.lock")
   local component
   for component in "${PYTHON_COMPONENTS[@]}"; do
     [ -f "$REPO/$component/pyproject.toml" ] && manifests+=("$REPO/$component/pyproject.toml")
   done
-  if [ -x "$VENV/bin/python" ] && stamp_matches python "${manifests[@]}"; then return; fi
+  if [ -x "$VENV/bin/python" ] && stamp_matches python "${manifests[@]}"; then
+    compile_sources
+    return
+  fi
   say "installing the Python environment (.venv) from requirements/dev.lock"
   command -v python3.11 >/dev/null || die "Python 3.11 is required"
   [ -x "$VENV/bin/python" ] || python3.11 -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
-  "$VENV/bin/uv" pip sync --quiet --python "$VENV/bin/python" --require-hashes "$REPO/requirements/dev.lock"
+  "$VENV/bin/uv" pip sync --quiet --compile-bytecode --python "$VENV/bin/python" --require-hashes \
+    "$REPO/requirements/dev.lock"
   local editable=()
   for component in "${PYTHON_COMPONENTS[@]}"; do
     [ -f "$REPO/$component/pyproject.toml" ] && editable+=(-e "$REPO/$component")
   done
-  "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps "${editable[@]}"
+  "$VENV/bin/uv" pip install --quiet --compile-bytecode --python "$VENV/bin/python" --no-deps "${editable[@]}"
+  compile_sources
   stamp_write python "${manifests[@]}"
+}
+
+# compile_sources: bytecode for the components' own sources (editable installs: uv compiles
+# only what lies in site-packages); quick when it is up to date.
+compile_sources() {
+  local sources=() component
+  for component in "${PYTHON_COMPONENTS[@]}"; do
+    [ -d "$REPO/$component/src" ] && sources+=("$REPO/$component/src")
+  done
+  "$VENV/bin/python" -m compileall -q -j 0 "${sources[@]}" >/dev/null
 }
 
 ensure_node() {
