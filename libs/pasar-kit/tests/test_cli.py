@@ -42,6 +42,14 @@ def migrate(migrator, database, fake=False, **kwargs):
     migrator.sql("CREATE TABLE (")
 '''
 
+BUGGY_MIGRATION = '''
+"""Fails as a bug does: not with a database's error."""
+
+
+def migrate(migrator, database, fake=False, **kwargs):
+    raise KeyError("a bug, not a start-up condition")
+'''
+
 RunCli = Callable[..., tuple[int, list[str]]]
 
 
@@ -214,11 +222,53 @@ def test_an_extra_commands_bad_option_ends_with_status_2_naming_it(
     assert shelf.runs == []
 
 
-def test_a_migration_that_fails_ends_the_start_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["migrate", "serve"])
+def test_a_migration_that_fails_ends_the_start_in_one_line(
+    run_cli: RunCli, tmp_path: Path, command: str
+) -> None:
+    """serve migrates in a child process (migrate_in_child): its failure ends the start the same way."""
     url = f"sqlite:///{tmp_path / 'test.db'}"
-    status, lines = run_cli({"DATABASE_URL": url}, "migrate", broken_migration=True)
+    status, lines = run_cli({"DATABASE_URL": url}, command, broken_migration=True)
     assert (status, len(lines)) == (2, 1)
     assert lines[0].startswith(f"pasar-test: cannot migrate the database {url}: ")
+
+
+PID_RECORDING_MIGRATION = '''
+"""Creates a table, and one named after the process it ran in."""
+import os
+
+
+def migrate(migrator, database, fake=False, **kwargs):
+    migrator.sql("CREATE TABLE shelves (id INTEGER PRIMARY KEY)")
+    migrator.sql(f"CREATE TABLE migrated_by_{os.getpid()} (id INTEGER)")
+'''
+
+
+def test_serve_migrates_in_a_child_process_and_then_serves(run_cli: RunCli, tmp_path: Path) -> None:
+    """The serving process keeps nothing of the migration tool (its memory: about 1.5-2.3 MB
+    resident in svc-order): the migrations run in a forked child, and the server starts
+    once they are applied."""
+    (tmp_path / "migrations" / "001_shelves.py").write_text(PID_RECORDING_MIGRATION)
+    tables_at_start: list[set[str]] = []
+
+    def builds_server(_settings: Settings, database: peewee.Database, server: ServerSettings) -> GrpcServer:
+        with database.connection_context():
+            tables_at_start.append(set(database.get_tables()))
+
+        def terminate_soon(stopping: threading.Event) -> None:
+            if not stopping.wait(0.3):
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        return GrpcServer(server, [registration(FakeCatalog())], database, [terminate_soon])
+
+    status, lines = run_cli(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}"}, "serve", builds_server=builds_server
+    )
+    assert status == 0, lines
+    [tables] = tables_at_start
+    assert "shelves" in tables, "the server is built on the migrated database"
+    [migrated_by] = [name for name in tables if name.startswith("migrated_by_")]
+    assert migrated_by != f"migrated_by_{os.getpid()}", "the migrations ran in another process"
 
 
 def test_a_bad_listen_address_ends_the_start_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:
@@ -262,6 +312,14 @@ def test_a_bug_still_shows_its_traceback(
     monkeypatch.setattr(f"{__name__}.open_database", broken)
     with pytest.raises(KeyError):
         run_cli({"DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}"}, "migrate")
+
+
+def test_a_bug_in_a_migration_under_serve_still_ends_with_a_traceback(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    (tmp_path / "migrations" / "001_buggy.py").write_text(BUGGY_MIGRATION)
+    with pytest.raises(RuntimeError, match="the migrating process ended with status 1"):
+        run_cli({"DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}"}, "serve")
 
 
 @pytest.mark.parametrize(

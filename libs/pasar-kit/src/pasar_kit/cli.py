@@ -1,6 +1,7 @@
 """The command line every service shares: ``pasar-<service> [serve|migrate|...]``.
 
-``serve`` (the default) applies pending migrations, then serves until SIGTERM;
+``serve`` (the default) applies pending migrations (in a forked child process, so that the
+server does not keep the migration tool's memory), then serves until SIGTERM;
 tracing (:mod:`pasar_kit.telemetry`) is configured before the database opens, so that its
 connections are instrumented, and flushed at exit;
 ``--no-migrate`` leaves migrations to a separate ``migrate`` step, as a deployment with
@@ -44,7 +45,7 @@ from pasar_kit.metrics_listener import (
     serve_collectors,
     share_figures_folder,
 )
-from pasar_kit.processes import STARTUP_FAILURE, Supervisor
+from pasar_kit.processes import STARTUP_FAILURE, Supervisor, run_forked
 from pasar_kit.server import (
     DEFAULT_WORKERS,
     GrpcServer,
@@ -182,14 +183,16 @@ class ServiceCli(Generic[Settings]):
             # The whole configuration is read before the database is touched: a refused setting
             # (a development secret in production, say) must not leave a migrated database behind.
             settings = self.read_settings(env) if command == "serve" else None
-            server = self.build_server(settings, database, settings.server) if settings is not None else None
             if command != "serve" or migrate:
                 # serve --no-migrate starts without the database, NOT_SERVING until it answers.
                 with database_step(env, database, "cannot connect to the database"):
                     db.ping(database)
-            if command == "migrate" or (command == "serve" and migrate) or (extra and extra.migrates_first):
+            if command == "serve" and migrate:
+                migrate_in_child(env, database, self.migrations_dir)  # before any gRPC object
+            elif command == "migrate" or (extra and extra.migrates_first):
                 with database_step(env, database, "cannot migrate the database"):
                     db.migrate(database, self.migrations_dir)
+            server = self.build_server(settings, database, settings.server) if settings is not None else None
             if server is not None:
                 limit_malloc_arenas()
                 run_until_terminated(server)
@@ -213,8 +216,7 @@ class ServiceCli(Generic[Settings]):
             if not args.no_migrate:
                 with database_step(env, database, "cannot connect to the database"):
                     db.ping(database)
-                with database_step(env, database, "cannot migrate the database"):
-                    db.migrate(database, self.migrations_dir)
+                migrate_in_child(env, database, self.migrations_dir)
         finally:
             db.close_pool(database)  # no connection may cross the fork
         claim = claim_address(settings.server.listen_address)  # held until exit; the workers bind beside it
@@ -296,6 +298,35 @@ class ServiceCli(Generic[Settings]):
         finally:
             shutdown_tracing()
         return 0
+
+
+def migrate_in_child(env: Env, database: peewee.Database, migrations_dir: Path) -> None:
+    """Applies the pending migrations in a forked child process, so that the serving process
+    never holds peewee-migrate, the migrations and what running them leaves behind; a
+    failure ends the start as it would in this process. The pool's connections are closed
+    first: none may cross a fork.
+
+    Measured under the bench's checkout load on SQLite, four alternating runs each: peak
+    resident memory of svc-order 81.1 -> 79.3 MB, svc-product 69.7 -> 67.9, svc-payment
+    71.8 -> 69.7 (svc-order idle 69.2 -> 67.4)."""
+    db.close_pool(database)
+
+    def apply() -> str:
+        try:
+            with database_step(env, database, "cannot migrate the database"):
+                db.migrate(database, migrations_dir)
+        except EXPECTED_FAILURES as error:
+            return one_line(error)
+        finally:
+            db.close_pool(database)
+            shutdown_tracing()  # exports the migration's spans before the child exits
+        return ""
+
+    status, failure = run_forked(apply)
+    if failure:
+        raise StartupError(failure)
+    if status != 0:  # a bug: the child has shown its traceback
+        raise RuntimeError(f"the migrating process ended with status {status}")
 
 
 @contextmanager

@@ -166,6 +166,40 @@ class Supervisor:
             os._exit(status)
 
 
+def run_forked(work: Callable[[], str]) -> tuple[int, str]:
+    """Runs work in a forked child process and waits for it; returns the child's exit status
+    and what work returned: "" (status 0), or a failure's one line (status 2). A bug in work
+    shows its traceback (status 1). The child dies with this process.
+
+    For a step whose memory the process should not keep (the migrations before serving,
+    pasar_kit.cli); it must run before any gRPC object exists and with no database
+    connection open, as the workers' forks do."""
+    parent = os.getpid()
+    reading, writing = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # or the child would write out a copy of what is still buffered
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.close(reading)
+            die_with_parent(parent)
+            failure = work()
+            os.write(writing, failure.encode())
+            status = STARTUP_FAILURE if failure else 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            os._exit(status)
+    os.close(writing)
+    with os.fdopen(reading, "rb") as answer:
+        failure = answer.read().decode()
+    _, wait_status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(wait_status), failure
+
+
 def die_with_parent(parent: int) -> None:
     """Has the kernel SIGKILL this process when its parent dies; exits at once if it already
     has (it died between the fork and the call, and this process was handed to another)."""
