@@ -167,3 +167,18 @@ def test_what_cannot_be_prepared_is_refused(database: peewee.Database) -> None:
     like = PreparedWrite(proxy, lambda word: Parcel.delete().where(Parcel.note.contains(word)))
     with pytest.raises(ValueError, match="changes a value"):
         like.execute("fragile")
+
+
+def test_a_value_compared_with_two_fields_is_converted_for_each(database: peewee.Database) -> None:
+    """The outboxes' claim compares one time with two columns (next attempt, lease)."""
+    insert_of(proxy, Parcel, COLUMNS).execute(*ROWS)
+    in_transit = PreparedQuery(
+        proxy,
+        lambda now: Parcel.select(Parcel.code).where(
+            (Parcel.sent_time <= now) & (Parcel.due_time.is_null() | (Parcel.due_time > now))
+        ),
+    )
+    half_an_hour_later = (SENT + timedelta(minutes=30)).astimezone(JAKARTA)
+    assert sorted(in_transit.rows(half_an_hour_later)) == [("a",), ("b",)]
+    assert sorted(in_transit.rows(SENT.astimezone(JAKARTA))) == [("a",), ("b",)]
+    assert in_transit.rows(SENT - timedelta(seconds=1)) == []

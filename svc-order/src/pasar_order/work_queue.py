@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 import peewee
 
 from pasar_kit import claimants
+from pasar_kit.prepared import PreparedQuery, PreparedWrite
 from pasar_kit.timestamps import utc_now
 from pasar_order.models import OutboxRow, OutboxState
 from pasar_order.tracing import ORDER_ID, row_span
@@ -62,6 +63,35 @@ class WorkQueue(Generic[Row]):
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = claimants.claimant_name()
         self._dead_claims_taken_back = False
+        # A round's statements, their SQL built once (pasar_kit.prepared): every dispatcher
+        # looks for due rows at each round, and each row is claimed, then completed.
+        database = model._meta.database
+        self._due = PreparedQuery(database, self._due_rows)
+        self._claim = PreparedWrite(
+            database,
+            lambda row_id, attempts, owner, lease_until, now: model.update(
+                lease_owner=owner, lease_until=lease_until
+            ).where(
+                (model.id == row_id)
+                & (model.state == OutboxState.QUEUED)
+                & (model.attempts == attempts)
+                & _free(model, now)
+            ),
+        )
+        self._complete = PreparedWrite(
+            database,
+            lambda row_id, owner, done_time: model.update(
+                lease_owner=None, lease_until=None, state=OutboxState.DONE, done_time=done_time
+            ).where((model.id == row_id) & (model.lease_owner == owner)),
+        )
+
+    def _due_rows(self, now: object, limit: object) -> peewee.ModelSelect[Row]:
+        """Up to limit rows due at now, oldest first."""
+        model = self.model
+        due = (model.state == OutboxState.QUEUED) & (model.next_attempt_time <= now) & _free(model, now)
+        if self.ready is not None:
+            due &= self.ready
+        return model.select().where(due).order_by(model.next_attempt_time, model.id).limit(limit)
 
     def claim_due(self, limit: int) -> list[Row]:
         """Claims up to limit due rows, oldest first (after taking back dead claims, once)."""
@@ -70,27 +100,14 @@ class WorkQueue(Generic[Row]):
         if not self._dead_claims_taken_back:
             self.take_back_dead_claims()
             self._dead_claims_taken_back = True
-        free = model.lease_until.is_null() | (model.lease_until < now)
-        due = (model.state == OutboxState.QUEUED) & (model.next_attempt_time <= now) & free
-        if self.ready is not None:
-            due &= self.ready
-        candidates = list(model.select().where(due).order_by(model.next_attempt_time, model.id).limit(limit))
+        candidates = self._due.instances(model, now, limit)
         claimed: list[Row] = []
         lease_until = now + self.lease
         for row in candidates:
             # Taken only as read: a row's other columns change only with its attempts (a
             # retry scheduled) or its state, so the row read is the row claimed, and it
             # needs no second read.
-            taken = (
-                model.update(lease_owner=self.owner, lease_until=lease_until)
-                .where(
-                    (model.id == row.id)
-                    & (model.state == OutboxState.QUEUED)
-                    & (model.attempts == row.attempts)
-                    & free
-                )
-                .execute()
-            )
+            taken = self._claim.execute(row.id, row.attempts, self.owner, lease_until, now)
             if taken:
                 row.lease_owner, row.lease_until = self.owner, lease_until
                 claimed.append(row)
@@ -117,7 +134,7 @@ class WorkQueue(Generic[Row]):
 
     def complete(self, row: Row) -> bool:
         """Marks a claimed row done; False if the lease was lost meanwhile."""
-        return self._finish(row, state=OutboxState.DONE, done_time=utc_now())
+        return self._complete.execute(row.id, self.owner, utc_now()) == 1
 
     def retry_later(self, row: Row, error: str) -> None:
         """Schedules the next attempt of a claimed row after a backoff."""
@@ -156,6 +173,11 @@ class WorkQueue(Generic[Row]):
             .execute()
         )
         return updated == 1
+
+
+def _free(model: type[OutboxRow], now: object) -> peewee.Expression:
+    """Rows nobody holds an unexpired lease on at now."""
+    return model.lease_until.is_null() | (model.lease_until < now)
 
 
 class TaskDispatcher(abc.ABC, Generic[Row]):

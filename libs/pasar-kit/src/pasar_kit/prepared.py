@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import peewee
 
@@ -95,7 +95,7 @@ class _Statements:
         sql, params = parse(self.build(*placeholders))
         if _MARK in sql:
             raise ValueError("the query writes a value into its SQL text: it cannot be prepared")
-        slots = tuple(_slot(param, context.converters) for param in params)
+        slots = tuple(_slot(position, param, context.converters) for position, param in enumerate(params))
         with self._lock:
             if len(self._statements) >= MAX_SHAPES:
                 self._statements.clear()
@@ -105,27 +105,31 @@ class _Statements:
 
 class _Recorder(peewee.Context):
     """peewee's SQL context, but a placeholder is bound as it is, and the conversion peewee
-    would have applied to it (its field's db_value) is noted, to apply to each call's value."""
+    would have applied to it there (its field's db_value) is noted by the parameter's
+    position, to apply to each call's value (one value may be compared with several fields)."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.converters: dict[str, Converter] = {}
+        self.converters: dict[int, Converter] = {}
 
     def value(self, value: Any, converter: Any = None, add_param: bool = True) -> Any:
-        if isinstance(value, str) and value.startswith(_MARK) and value.endswith(_MARK):
-            chosen = converter or (self.state.converter if converter is None else None) or None
-            if self.converters.setdefault(value, chosen) != chosen:
-                raise ValueError("a value is compared with two kinds of field: it cannot be prepared")
-            converter = False  # peewee's own "no conversion"
-        return super().value(value, converter, add_param)
+        if not (isinstance(value, str) and value.startswith(_MARK) and value.endswith(_MARK)):
+            return super().value(value, converter, add_param)
+        chosen = converter or (self.state.converter if converter is None else None) or None
+        parameters: list[Any] = cast(Any, self)._values  # peewee's parameters so far
+        position = len(parameters)
+        context = super().value(value, False, add_param)  # False: peewee's own "no conversion"
+        if len(parameters) == position + 1:
+            self.converters[position] = chosen
+        return context
 
 
-def _slot(param: Any, converters: Mapping[str, Converter]) -> tuple[int, Any, Converter]:
+def _slot(position: int, param: Any, converters: Mapping[int, Converter]) -> tuple[int, Any, Converter]:
     if isinstance(param, str) and _MARK in param:
-        if param not in converters:
+        if position not in converters:
             raise ValueError("the query changes a value it is given: it cannot be prepared")
         argument, item = param.strip(_MARK).split(".")
-        return int(argument), int(item), converters[param]
+        return int(argument), int(item), converters[position]
     return -1, param, None
 
 
