@@ -53,6 +53,16 @@ _LAST_SEQUENCE = PreparedQuery(
         PaymentEventCounter.id == counter_id
     ),
 )
+# Read by every stream each time events are recorded (one per checkout at least).
+_EVENTS_AFTER = PreparedQuery(
+    database_proxy,
+    lambda sequence, limit: (
+        PaymentEvent.select()
+        .where(PaymentEvent.sequence > sequence)
+        .order_by(PaymentEvent.sequence)
+        .limit(limit)
+    ),
+)
 _EVENT_COLUMNS = (
     "sequence",
     "type",
@@ -166,9 +176,4 @@ def record_event(
 
 def events_after(sequence: int, limit: int) -> list[PaymentEvent]:
     """Up to limit events after sequence, in sequence order."""
-    return list(
-        PaymentEvent.select()
-        .where(PaymentEvent.sequence > sequence)
-        .order_by(PaymentEvent.sequence)
-        .limit(limit)
-    )
+    return _EVENTS_AFTER.instances(PaymentEvent, sequence, limit)

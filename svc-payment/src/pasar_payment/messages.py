@@ -101,7 +101,9 @@ def channel_message(channel: PaymentChannel, payment_ttl_seconds: int) -> paymen
     )
 
 
-def payment_message(payment: Payment) -> payment_pb2.Payment:
+def payment_message(payment: Payment, instructions: Instructions | None = None) -> payment_pb2.Payment:
+    """The payment's message; instructions: its instructions as the provider gave them, when
+    the caller has them (a payment just made), instead of parsing the JSON they were stored as."""
     kind = ChannelKind(payment.channel_kind)
     message = payment_pb2.Payment(
         id=payment.id,
@@ -121,7 +123,9 @@ def payment_message(payment: Payment) -> payment_pb2.Payment:
         refunds=[refund_message(refund) for refund in _refunds_of(payment)],
         refunded_total=rupiah(payment.refunded_total),
     )
-    getattr(message, _INSTRUCTIONS_FIELD[kind]).CopyFrom(instructions_from_json(kind, payment.instructions))
+    if instructions is None:
+        instructions = instructions_from_json(kind, payment.instructions)
+    getattr(message, _INSTRUCTIONS_FIELD[kind]).CopyFrom(instructions)
     return message
 
 

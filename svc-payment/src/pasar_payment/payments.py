@@ -160,7 +160,7 @@ class PaymentBook:
                     **trace_columns(current_trace_context()),
                 }
                 payment = Payment(**row)
-                message = payment_message(payment)
+                message = payment_message(payment, opened.instructions)
                 with payment_change(self.database, self.feed):
                     _INSERT_PAYMENT.execute(row)
                     record_event(EventType.CREATED, payment, message=message)
