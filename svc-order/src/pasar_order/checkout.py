@@ -35,6 +35,7 @@ import peewee
 from pasar.common.v1 import money_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar.product.v1 import product_pb2
+from pasar_kit.database import released_while_waiting
 from pasar_kit.errors import ServiceError
 from pasar_kit.ids import new_id
 from pasar_kit.timestamps import utc_now
@@ -112,10 +113,14 @@ class Checkout:
 
     def _start(self, request: OrderRequest) -> PlacedOrder | None:
         """Runs a fresh checkout; None when a concurrent call with the same request id won the race."""
-        packages = self.peers.batch_get_packages([package_id for package_id, _ in request.lines])
+        # On SQLite the call's connection goes back to the pool while a peer answers
+        # (released_while_waiting says why).
+        with released_while_waiting(self.database):
+            packages = self.peers.batch_get_packages([package_id for package_id, _ in request.lines])
         check_destinations(request.lines, request.destinations, packages)
         priced = price_lines(request.lines, packages, request.destinations)
-        channel = self.channels.check(request.payment_channel_code, priced.subtotal)
+        with released_while_waiting(self.database):
+            channel = self.channels.check(request.payment_channel_code, priced.subtotal)
         if channel.requires_phone_number and not request.payer_phone_number:
             raise reasons.payer_phone_number_required(channel.code)
         order_id = new_id("ord")
@@ -159,7 +164,8 @@ class Checkout:
         # creation, at most a lease from now), a payment may still come.
         hold_until = utc_now() + payment_window + self.lease + RESERVATION_MARGIN
         try:
-            reservation = self.peers.reserve_stock(order.id, stock_lines, hold_until)
+            with released_while_waiting(self.database):
+                reservation = self.peers.reserve_stock(order.id, stock_lines, hold_until)
         except PeerError as error:
             # A refusal reserved nothing; an outage may have reserved before the answer was lost.
             # This attempt asked for no payment, but a resumed checkout's first attempt may
@@ -169,14 +175,15 @@ class Checkout:
         if not intents.note_payment_requested(order.id, owner):
             return self._taken_over(order.id)
         try:
-            payment = self.peers.create_payment(
-                order_id=order.id,
-                channel_code=order.payment_channel_code,
-                amount=money_pb2.Money(currency_code=order.currency_code, amount=order.subtotal),
-                description=intents.payment_description(order.id),
-                customer_email=order.customer_email,
-                payer_phone_number=payer_phone_number,
-            )
+            with released_while_waiting(self.database):
+                payment = self.peers.create_payment(
+                    order_id=order.id,
+                    channel_code=order.payment_channel_code,
+                    amount=money_pb2.Money(currency_code=order.currency_code, amount=order.subtotal),
+                    description=intents.payment_description(order.id),
+                    customer_email=order.customer_email,
+                    payer_phone_number=payer_phone_number,
+                )
         except PeerError as error:
             self._abandon(order.id, owner, error, payment_may_exist=error.is_outage)
             raise

@@ -105,6 +105,29 @@ class CountedPool:
             self.connection_counts.add(in_use_change=-1)
         return closed
 
+    @contextmanager
+    def released_while_waiting(self) -> Iterator[None]:
+        """This thread's connection back in the pool for the block, and a connection of the
+        pool taken again after it; nothing done in a transaction (it keeps its connection)
+        or without a connection.
+
+        The connection_context() entries of this thread (peewee's thread state, which
+        close() empties) are carried over to the connection taken again, so that leaving
+        them hands it back as usual.
+        """
+        if self.is_closed() or self.in_transaction():  # type: ignore[attr-defined]
+            yield
+            return
+        contexts = self._state.ctx  # type: ignore[attr-defined]
+        self.close()
+        try:
+            yield
+        finally:
+            try:
+                self.connect()
+            finally:
+                self._state.ctx = contexts  # type: ignore[attr-defined]
+
     def pool_figures(self) -> PoolFigures:
         counts = self.connection_counts
         with counts.lock:
@@ -268,6 +291,28 @@ def bind(proxy: peewee.DatabaseProxy, url: str, max_connections: int = 20) -> pe
     database = connect(url, max_connections)
     proxy.initialize(database)
     return database
+
+
+@contextmanager
+def released_while_waiting(database: peewee.Database) -> Iterator[None]:
+    """Around a wait on another service, on SQLite: the calling thread's connection goes
+    back to the pool meanwhile, unless a transaction holds it.
+
+    A call holds its connection from start to end (the server's call pipeline), so the pool
+    opens one per call in flight, and each SQLite connection keeps its own prepared
+    statements and page cache (about 300 KB in svc-order), although a call waiting on a
+    peer uses none. Taking a SQLite connection again costs about 7 us. Measured around the
+    checkout's four peer calls, under the bench's checkout load on SQLite (seven alternating
+    pairs of runs): svc-order's peak resident memory 79.5 -> 78.6 MB, 18-19 -> 17
+    connections open. A MySQL pool pings the server at each take, which cost more than it
+    saved (svc-order on MariaDB: 18.8 -> 24.6 ms of servers' CPU per checkout), so a MySQL
+    connection stays with its call.
+    """
+    if not isinstance(database, SerializedSqliteDatabase):
+        yield
+        return
+    with database.released_while_waiting():
+        yield
 
 
 def is_mysql(database: peewee.Database) -> bool:
