@@ -182,3 +182,26 @@ def test_a_value_compared_with_two_fields_is_converted_for_each(database: peewee
     assert sorted(in_transit.rows(half_an_hour_later)) == [("a",), ("b",)]
     assert sorted(in_transit.rows(SENT.astimezone(JAKARTA))) == [("a",), ("b",)]
     assert in_transit.rows(SENT - timedelta(seconds=1)) == []
+
+
+def test_instances_are_the_ones_model_raw_makes(database: peewee.Database) -> None:
+    """Each column converted by its field, nothing left dirty; a column that is not one of
+    the model's fields (a computed one) is read as peewee reads it."""
+    insert_of(proxy, Parcel, COLUMNS).execute(*ROWS)
+    everything = PreparedQuery(proxy, lambda weight: Parcel.select().where(Parcel.weight >= weight))
+    for _ in range(2):  # the columns found, then known
+        made = everything.instances(Parcel, 0)
+        sql, params = Parcel.select().where(Parcel.weight >= 0).sql()
+        expected = list(Parcel.raw(sql, *params))
+        assert [(parcel.__data__, parcel.dirty_fields) for parcel in made] == [
+            (parcel.__data__, parcel.dirty_fields) for parcel in expected
+        ]
+    assert {parcel.code: parcel.sent_time for parcel in made} == dict.fromkeys("abc", SENT)
+    counted = PreparedQuery(
+        proxy,
+        lambda code: Parcel.select(Parcel.code, (Parcel.weight + 1).alias("heavier")).where(
+            Parcel.code == code
+        ),
+    )
+    [parcel] = counted.instances(Parcel, "a")
+    assert (parcel.code, vars(parcel)["heavier"]) == ("a", 8)

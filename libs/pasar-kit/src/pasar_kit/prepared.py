@@ -145,6 +145,10 @@ class PreparedQuery:
     def __init__(self, database: peewee.DatabaseProxy, build: Callable[..., peewee.Query]) -> None:
         self.database = database
         self._statements = _Statements(database, build, every_value=False)
+        # Each statement's columns as a model's fields (attribute, conversion), found once:
+        # peewee's Model.raw finds them again at every query, three times the query's own
+        # cost for a row of a dozen columns. None: columns that are not all the model's own.
+        self._fields: dict[tuple[type[peewee.Model], str], tuple[tuple[str, Converter], ...] | None] = {}
 
     def rows(self, *arguments: Any) -> list[tuple[Any, ...]]:
         """The query's rows for these arguments, as the driver returns them."""
@@ -153,9 +157,48 @@ class PreparedQuery:
 
     def instances(self, model: type[ModelT], *arguments: Any) -> list[ModelT]:
         """The query's rows for these arguments as instances of model (the query selects
-        model's columns)."""
+        model's columns), each column converted by its field, as Model.raw makes them."""
         sql, params = self._statements.bound(arguments)
-        return list(model.raw(sql, *params))
+        cursor = self.database.execute_sql(sql, params)
+        key = (model, sql)
+        if key not in self._fields:
+            if len(self._fields) >= MAX_SHAPES:
+                self._fields.clear()
+            self._fields[key] = _model_fields(model, cursor.description)
+        fields = self._fields[key]
+        if fields is None:
+            return list(peewee.ModelObjectCursorWrapper(cursor, model, [], model))
+        made = []
+        for row in cursor.fetchall():
+            instance = model(
+                __no_default__=1,
+                **{
+                    name: value if convert is None else convert(value)
+                    for (name, convert), value in zip(fields, row, strict=True)
+                },
+            )
+            cast(Any, instance)._dirty.clear()  # as read, like Model.raw's
+            made.append(instance)
+        return made
+
+
+def _model_fields(
+    model: type[peewee.Model], description: Sequence[Sequence[Any]]
+) -> tuple[tuple[str, Converter], ...] | None:
+    """Each column of a cursor's description as the model's field (its attribute's name, and
+    its python_value when it converts), as peewee reads a raw query's columns; None when a
+    column is not one of the model's fields, or comes twice."""
+    fields: list[tuple[str, Converter]] = []
+    for item in description:
+        column = str(item[0])
+        column = column[column.rfind(".") + 1 :].strip('()"`')
+        field = model._meta.combined.get(column)
+        if not isinstance(field, peewee.Field):
+            return None
+        fields.append((field.name, field.python_value if getattr(field, "_coerce", True) else None))
+    if len({name for name, _ in fields}) != len(fields):
+        return None
+    return tuple(fields)
 
 
 class PreparedWrite:
