@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 import peewee
 
 from pasar_kit.database import atomic_write, is_mysql
+from pasar_kit.prepared import PreparedQuery, PreparedWrite, insert_of
 from pasar_kit.sweeps import batch_sweep_task
 from pasar_kit.timestamps import utc_now
 from pasar_product import reasons
@@ -45,6 +46,7 @@ from pasar_product.models import (
     Reservation,
     ReservationLine,
     ReservationState,
+    database_proxy,
 )
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,45 @@ class HeldStock:
 
 def _package_id(line: StockLine) -> str:
     return line.package_id
+
+
+# A checkout's statements, their SQL built once (pasar_kit.prepared): building it cost more
+# than running it, about 0.7 ms of svc-product's CPU per purchase.
+_RESERVATION = PreparedQuery(
+    database_proxy, lambda order_id: Reservation.select().where(Reservation.order_id == order_id).limit(1)
+)
+_LINES = PreparedQuery(
+    database_proxy,
+    lambda order_id: (
+        ReservationLine.select(ReservationLine.package, ReservationLine.quantity)
+        .where(ReservationLine.reservation == order_id)
+        .order_by(ReservationLine.position)
+    ),
+)
+_ORDERABLE = PreparedQuery(
+    database_proxy,
+    lambda package_ids: (
+        Package.select(Package.id)
+        .join(Product)
+        .where(Package.id.in_(list(package_ids)) & (Product.state == ProductState.ACTIVE))
+    ),
+)
+_INSERT_RESERVATION = insert_of(
+    database_proxy, Reservation, ("order_id", "state", "create_time", "update_time", "expire_time")
+)
+_INSERT_LINES = insert_of(database_proxy, ReservationLine, ("reservation", "position", "package", "quantity"))
+_TAKE = PreparedWrite(
+    database_proxy,
+    lambda package_id, quantity: Package.update(stock_available=Package.stock_available - quantity).where(
+        (Package.id == package_id) & (Package.stock_available >= quantity)
+    ),
+)
+_COMMIT = PreparedWrite(
+    database_proxy,
+    lambda order_id, update_time: Reservation.update(
+        state=ReservationState.COMMITTED, update_time=update_time
+    ).where((Reservation.order_id == order_id) & (Reservation.state == ReservationState.RESERVED)),
+)
 
 
 class Stock:
@@ -125,23 +166,20 @@ class Stock:
         write.changed_stock_of(line.package_id for line in lines)
         now = utc_now()
         expires = min(expire_time or now + self.default_ttl, now + self.max_ttl)
-        Reservation.insert(
-            order_id=order_id,
-            state=ReservationState.RESERVED,
-            create_time=now,
-            update_time=now,
-            expire_time=expires,
-        ).execute()
+        _INSERT_RESERVATION.execute(
+            {
+                "order_id": order_id,
+                "state": ReservationState.RESERVED,
+                "create_time": now,
+                "update_time": now,
+                "expire_time": expires,
+            }
+        )
         for line in sorted(lines, key=_package_id):
-            taken = (
-                Package.update(stock_available=Package.stock_available - line.quantity)
-                .where((Package.id == line.package_id) & (Package.stock_available >= line.quantity))
-                .execute()
-            )
-            if taken != 1:
+            if _TAKE.execute(line.package_id, line.quantity) != 1:
                 raise reasons.out_of_stock(line.package_id, line.quantity, self._available(line.package_id))
-        ReservationLine.insert_many(
-            [
+        _INSERT_LINES.execute(
+            *(
                 {
                     "reservation": order_id,
                     "position": position,
@@ -149,8 +187,8 @@ class Stock:
                     "quantity": line.quantity,
                 }
                 for position, line in enumerate(lines)
-            ]
-        ).execute()
+            )
+        )
         return HeldStock(order_id, ReservationState.RESERVED, tuple(lines), now, now, expires)
 
     @staticmethod
@@ -162,12 +200,7 @@ class Stock:
     @staticmethod
     def _require_orderable(package_ids: Sequence[str]) -> None:
         """Every package exists and belongs to an active product, or PACKAGE_NOT_FOUND."""
-        orderable = {
-            package.id
-            for package in Package.select(Package.id)
-            .join(Product)
-            .where(Package.id.in_(list(package_ids)) & (Product.state == ProductState.ACTIVE))
-        }
+        orderable = {row[0] for row in _ORDERABLE.rows(tuple(package_ids))}
         for package_id in package_ids:
             if package_id not in orderable:
                 raise reasons.package_not_found(package_id)
@@ -190,11 +223,7 @@ class Stock:
         A plain atomic_write: the units left the stock shown when they were held, so no
         catalog answer changes (and checkout does not queue on the catalog's version)."""
         with atomic_write(self.database):
-            changed = (
-                Reservation.update(state=ReservationState.COMMITTED, update_time=utc_now())
-                .where((Reservation.order_id == order_id) & (Reservation.state == ReservationState.RESERVED))
-                .execute()
-            )
+            changed = _COMMIT.execute(order_id, utc_now())
             held = self._find(order_id)
             if held is None:
                 raise reasons.reservation_not_found(order_id)
@@ -269,20 +298,14 @@ class Stock:
 
     @staticmethod
     def _find(order_id: str) -> HeldStock | None:
-        # first(), not get_or_none: every new reservation looks first and finds none, and
-        # peewee answers get_or_none's miss by building the SQL again for an exception.
-        reservation = Reservation.select().where(Reservation.order_id == order_id).first()
-        if reservation is None:
+        found = _RESERVATION.instances(Reservation, order_id)
+        if not found:
             return None
-        lines = (
-            ReservationLine.select(ReservationLine.package, ReservationLine.quantity)
-            .where(ReservationLine.reservation == order_id)
-            .order_by(ReservationLine.position)
-        )
+        reservation = found[0]
         return HeldStock(
             order_id=reservation.order_id,
             state=ReservationState(reservation.state),
-            lines=tuple(StockLine(line.package_id, line.quantity) for line in lines),
+            lines=tuple(StockLine(package_id, quantity) for package_id, quantity in _LINES.rows(order_id)),
             create_time=reservation.create_time,
             update_time=reservation.update_time,
             expire_time=reservation.expire_time,
