@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar.product.v1 import product_pb2, product_service_pb2, product_service_pb2_grpc
 from pasar.product.v1.error_reason_pb2 import ErrorReason as ProductErrorReason
+from pasar_kit import database as db
 from pasar_kit import errors
 from pasar_kit.callers import InternalCallers
 from pasar_kit.logs import request_id_var
@@ -71,6 +72,16 @@ def registration(servicer: Any) -> ServiceRegistration:
         PRODUCT_SERVICE,
         lambda server: product_service_pb2_grpc.add_ProductServiceServicer_to_server(servicer, server),
     )
+
+
+@pytest.fixture
+def pooled(database_url: str) -> Iterator[peewee.Database]:
+    """A pool of four connections on the test's database, closed after it."""
+    database = db.connect(database_url, max_connections=4)
+    try:
+        yield database
+    finally:
+        db.close_pool(database)
 
 
 @pytest.fixture

@@ -118,15 +118,6 @@ def test_a_stream_counts_when_it_ends_and_a_cancelled_one_as_canceled(
     assert sample(scrape(server), "grpc_server_handling_seconds_count", **watch) == 1
 
 
-@pytest.fixture
-def pooled(database_url: str) -> Iterator[peewee.Database]:
-    database = db.connect(database_url, max_connections=4)
-    try:
-        yield database
-    finally:
-        db.close_pool(database)
-
-
 def test_the_pool_is_counted_in_use_during_a_call_and_idle_after_it(
     start_server: Callable[..., GrpcServer], pooled: peewee.Database
 ) -> None:
