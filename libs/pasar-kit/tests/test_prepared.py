@@ -184,6 +184,16 @@ def test_a_value_compared_with_two_fields_is_converted_for_each(database: peewee
     assert in_transit.rows(SENT - timedelta(seconds=1)) == []
 
 
+def test_first_is_the_first_instance_or_none(database: peewee.Database) -> None:
+    insert_of(proxy, Parcel, COLUMNS).execute(*ROWS)
+    one = PreparedQuery(proxy, lambda code: Parcel.select().where(Parcel.code == code).limit(1))
+    found = one.first(Parcel, "b")
+    assert found is not None
+    assert found.__data__ == one.instances(Parcel, "b")[0].__data__
+    assert found.code == "b"
+    assert one.first(Parcel, "none") is None
+
+
 def test_instances_are_the_ones_model_raw_makes(database: peewee.Database) -> None:
     """Each column converted by its field, nothing left dirty; a column that is not one of
     the model's fields (a computed one) is read as peewee reads it."""

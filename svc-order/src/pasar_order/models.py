@@ -202,16 +202,15 @@ _LINES_BY_ORDER_ID = PreparedQuery(
 
 def order_of_id(order_id: str) -> Order:
     """The order with this id (Order.get_by_id's answer); peewee.DoesNotExist if none."""
-    for order in _ORDER_BY_ID.instances(Order, order_id):
-        return order
-    raise peewee.DoesNotExist(f"no order {order_id!r}")
+    order = _ORDER_BY_ID.first(Order, order_id)
+    if order is None:
+        raise peewee.DoesNotExist(f"no order {order_id!r}")
+    return order
 
 
 def order_of_request_id(request_id: str) -> Order | None:
     """The order placed with this request id (idempotency key), if any."""
-    for order in _ORDER_BY_REQUEST_ID.instances(Order, request_id):
-        return order
-    return None
+    return _ORDER_BY_REQUEST_ID.first(Order, request_id)
 
 
 def lines_of(order: Order) -> list[OrderLine]:

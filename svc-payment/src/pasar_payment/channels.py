@@ -69,9 +69,10 @@ def _read_page_token(token: str) -> tuple[int, str]:
 
 
 def find_channel(code: str) -> PaymentChannel:
-    for channel in _CHANNEL_OF_CODE.instances(PaymentChannel, code):
-        return channel
-    raise reasons.channel_not_found(code)
+    channel = _CHANNEL_OF_CODE.first(PaymentChannel, code)
+    if channel is None:
+        raise reasons.channel_not_found(code)
+    return channel
 
 
 def check_channel_accepts(channel: PaymentChannel, amount: int, payer_phone_number: str) -> None:

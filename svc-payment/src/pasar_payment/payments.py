@@ -71,9 +71,7 @@ def get_payment(payment_id: str) -> Payment:
 
 def find_payment_of_order(order_id: str) -> Payment | None:
     """The payment CreatePayment made for order_id, if any; looking creates nothing."""
-    for payment in _PAYMENT_OF_ORDER.instances(Payment, order_id):
-        return payment
-    return None
+    return _PAYMENT_OF_ORDER.first(Payment, order_id)
 
 
 class PaymentBook:

@@ -298,10 +298,9 @@ class Stock:
 
     @staticmethod
     def _find(order_id: str) -> HeldStock | None:
-        found = _RESERVATION.instances(Reservation, order_id)
-        if not found:
+        reservation = _RESERVATION.first(Reservation, order_id)
+        if reservation is None:
             return None
-        reservation = found[0]
         return HeldStock(
             order_id=reservation.order_id,
             state=ReservationState(reservation.state),

@@ -115,7 +115,7 @@ class _Recorder(peewee.Context):
     def value(self, value: Any, converter: Any = None, add_param: bool = True) -> Any:
         if not (isinstance(value, str) and value.startswith(_MARK) and value.endswith(_MARK)):
             return super().value(value, converter, add_param)
-        chosen = converter or (self.state.converter if converter is None else None) or None
+        chosen = (self.state.converter if converter is None else converter) or None
         parameters: list[Any] = cast(Any, self)._values  # peewee's parameters so far
         position = len(parameters)
         context = super().value(value, False, add_param)  # False: peewee's own "no conversion"
@@ -154,6 +154,12 @@ class PreparedQuery:
         """The query's rows for these arguments, as the driver returns them."""
         sql, params = self._statements.bound(arguments)
         return list(self.database.execute_sql(sql, params).fetchall())  # PyMySQL's is a tuple
+
+    def first(self, model: type[ModelT], *arguments: Any) -> ModelT | None:
+        """The query's first row as an instance of model, or None when it has none (a query
+        read for one row should limit itself to one)."""
+        found = self.instances(model, *arguments)
+        return found[0] if found else None
 
     def instances(self, model: type[ModelT], *arguments: Any) -> list[ModelT]:
         """The query's rows for these arguments as instances of model (the query selects
