@@ -302,6 +302,30 @@ def test_a_cache_further_behind_than_the_log_keeps_starts_afresh(
     assert answers.answer("GetProduct", request, build, packages_of_product) == build()
 
 
+def test_a_call_that_read_a_version_the_cache_has_passed_meanwhile_drops_nothing(
+    connected: peewee.Database,
+) -> None:
+    """Two calls read versions 1 and 2, and the one with 2 learns it first: the other then
+    comes to learn 1, which the cache has passed. It must learn nothing (dropping every
+    answer for it would empty the cache at every such race under load). The interleaving
+    is made by calling the step the slower call takes."""
+    answers = CatalogAnswers(connected)
+    request = service_pb2.GetProductRequest(id="x")
+
+    def build() -> service_pb2.GetProductResponse:
+        return service_pb2.GetProductResponse(product=product_pb2.Product(id="x", display_name="Pulsa"))
+
+    older = catalog_version.current(connected)
+    assert older is not None
+    answers.answer("GetProduct", request, build, packages_of_product)
+    with catalog_version.catalog_write(connected) as write:
+        write.changed_stock_of(["y-1"])
+    answers.answer("GetProduct", request, build, packages_of_product)  # learns the newer version
+    answers._advance(older)  # the slower call's step, with what it read
+    answers.answer("GetProduct", request, build, packages_of_product)
+    assert (answers.hits, answers.misses) == (2, 1)
+
+
 def test_a_database_gone_back_to_an_older_version_drops_every_answer(connected: peewee.Database) -> None:
     """A database restored from a backup (or migration 7 rolled back and run again) shows
     a version behind the cache's: what was kept is not known to be what it holds."""

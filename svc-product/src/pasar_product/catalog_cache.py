@@ -118,7 +118,7 @@ class CatalogAnswers:
             # again), or the database went back (a restore), where nothing kept is current.
             version = catalog_version.current(self.database)
             if version is not None and version < self._version:
-                self._advance(version)
+                self._went_back(version)
         if version is None:
             return self._unversioned(build)
         if self._version is None or version > self._version:
@@ -150,15 +150,15 @@ class CatalogAnswers:
 
     def _advance(self, version: int) -> None:
         """Learns what the versions up to version changed (one read of the log, by one
-        call while the others wait for it), dropping what it makes stale; a version behind
-        the cache's drops everything."""
+        call while the others wait for it), dropping what it makes stale. A call that found
+        another one had learnt as much or more meanwhile learns nothing."""
         with self._advancing:
             known = self._version
-            if known is not None and version == known:
-                return  # another call learnt it meanwhile
+            if known is not None and version <= known:
+                return
             changed = (
                 None
-                if known is None or version < known
+                if known is None
                 else catalog_version.stock_changed_between(self.database, known, version)
             )
             with self._lock:
@@ -169,21 +169,27 @@ class CatalogAnswers:
                         self._stock_changed[sys.intern(package)] = at
                     self._version = version
 
-    def _start_afresh(self, version: int) -> None:
-        """Drops every answer: none is known to be current at version. Holding the lock."""
+    def _went_back(self, version: int) -> None:
+        """The database shows a version behind the cache's, read twice (a restored backup):
+        nothing kept is known to be what it holds."""
+        with self._advancing, self._lock:
+            if self._version is not None and version < self._version:
+                self._start_afresh(version)
+
+    def _start_afresh(self, version: int | None) -> None:
+        """Drops every answer: none is known to be current at version (None: the database
+        has none). Holding the lock."""
         self._entries.clear()
         self.bytes_used = 0
         self._stock_changed.clear()
-        self._version = self._valid_from = version
+        self._version = version
+        self._valid_from = version or 0
 
     def _unversioned(self, build: Callable[[], Answer]) -> Answer:
         """build()'s answer, kept nowhere: the database has no version to label it with
         (and what was kept before may no longer be what the catalog shows)."""
         with self._lock:
-            self._entries.clear()
-            self.bytes_used = 0
-            self._stock_changed.clear()
-            self._version = None
+            self._start_afresh(None)
             told, self._told_unversioned = self._told_unversioned, True
             self.misses += 1
         if not told:
