@@ -101,17 +101,22 @@ def preflight(deployment: Deployment) -> dict[str, Any]:
 
 
 def run_rounds(
-    scenarios: Sequence[Scenario], profile: Profile, work_dir: Path, connections: int
+    scenarios: Sequence[Scenario], profile: Profile, work_dir: Path, connections: int, watch: MemoryWatch
 ) -> dict[str, list[Measurement]]:
+    """Every scenario's warm-up then the rounds; each scenario's runs a phase of the memory watch."""
     runs: dict[str, list[Measurement]] = collections.defaultdict(list)
     if profile.warmup_seconds:
         say(f"warming up {len(scenarios)} scenarios")
         for scenario in scenarios:
-            scenario.run(work_dir / "warmup", profile.warmup_seconds, f"warm-{scenario.name}", connections)
+            with watch.phase(scenario.name):
+                scenario.run(
+                    work_dir / "warmup", profile.warmup_seconds, f"warm-{scenario.name}", connections
+                )
     for number in range(profile.rounds):
         say(f"round {number + 1} of {profile.rounds}")
         for scenario in rotated(scenarios, number):
-            measured = scenario.run(work_dir, profile.seconds, f"r{number}-{scenario.name}", connections)
+            with watch.phase(scenario.name):
+                measured = scenario.run(work_dir, profile.seconds, f"r{number}-{scenario.name}", connections)
             runs[scenario.name].append(measured)
             print(
                 f"    {scenario.name:<18} {measured.rps:>8.1f} req/s  p50 {measured.p50_ms:7.2f} ms  "
@@ -264,18 +269,20 @@ class Outcome:
     service_processes: dict[str, int] | None = None  # processes serving each Python service
 
 
-def measure_delivery(deployment: Deployment, profile: Profile) -> dict[str, Any]:
+def measure_delivery(deployment: Deployment, profile: Profile, watch: MemoryWatch) -> dict[str, Any]:
     """Purchase to delivery, then checkout with fulfillment in the path (SQLite shop)."""
     say(f"purchase to delivery: {profile.purchases} purchases, one after another")
-    figures = delivery.purchase_to_delivery(deployment.url("gateway"), profile.purchases)
+    with watch.phase("purchase_to_delivery"):
+        figures = delivery.purchase_to_delivery(deployment.url("gateway"), profile.purchases)
     say(f"checkout with fulfillment: {profile.checkout_shoppers} shoppers for {profile.checkout_seconds:g} s")
-    figures |= delivery.checkout_with_fulfillment(
-        deployment.url("gateway"),
-        deployment.database_urls["sqlite"]["order"],
-        deployment.sqlite_server_processes,
-        profile.checkout_seconds,
-        profile.checkout_shoppers,
-    )
+    with watch.phase("checkout_with_fulfillment"):
+        figures |= delivery.checkout_with_fulfillment(
+            deployment.url("gateway"),
+            deployment.database_urls["sqlite"]["order"],
+            deployment.sqlite_server_processes,
+            profile.checkout_seconds,
+            profile.checkout_shoppers,
+        )
     return figures
 
 
@@ -300,8 +307,8 @@ def measure(
     service_processes = deployment.service_processes()
     watch.record_idle()
     watch.start()
-    runs = run_rounds(scenarios, profile, deployment.base / "load", args.connections)
-    delivered = measure_delivery(deployment, profile)  # svc-fulfillment's memory under its load
+    runs = run_rounds(scenarios, profile, deployment.base / "load", args.connections, watch)
+    delivered = measure_delivery(deployment, profile, watch)  # svc-fulfillment's memory under its load
     watch.stop()
     received = None
     if deployment.jaeger is not None:  # the rounds' spans are exported by now (5 s batches)
@@ -407,6 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         descriptions={scenario.name: scenario.description for scenario in outcome.scenarios},
         runs=outcome.runs,
         memory=watch.report(),
+        memory_by_scenario=watch.report_by_phase(),
         checks=outcome.checks,
         delivery=outcome.delivery,
         started_at=started_at,

@@ -4,13 +4,17 @@ A server may be a parent and its forked workers (the gateway's gunicorn master, 
 service's supervisor with PASAR_GRPC_PROCESSES above 1): each process is reported on its
 own (``gateway/worker-1``, ``product/worker-2`` ...), as each holds its own channels,
 caches and pools. A sampler thread
-reads every process's VmRSS twice a second while the load runs and keeps the highest.
+reads every process's VmRSS twice a second while the load runs and keeps the highest;
+within a named phase (a scenario's warm-up and rounds, a delivery load) it also keeps that
+phase's highest and its largest rise over what the process held when the phase began, so
+that the scenario that makes a process grow can be told from the one that merely ran last.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,10 +67,15 @@ class MemoryWatch:
     interval: float = 0.5
     idle: dict[str, float] = field(default_factory=dict)
     peak: dict[str, float] = field(default_factory=dict)
+    # process -> phase -> {"peak_mb": highest during the phase, "rise_mb": its largest rise}
+    by_phase: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._phase: str | None = None
+        self._phase_start: dict[str, float] = {}
 
     def record_idle(self) -> None:
         for name, pid in self.processes().items():
@@ -74,11 +83,34 @@ class MemoryWatch:
             if value is not None:
                 self.idle[name] = value
 
-    def sample(self) -> None:
-        for name, pid in self.processes().items():
-            value = rss_mb(pid)
-            if value is not None:
+    def sample(self) -> dict[str, float]:
+        """Every process's resident MiB now, kept as its peak (and its phase's)."""
+        now = {name: value for name, pid in self.processes().items() if (value := rss_mb(pid)) is not None}
+        with self._lock:
+            for name, value in now.items():
                 self.peak[name] = max(value, self.peak.get(name, 0.0))
+                if self._phase is not None:
+                    figures = self.by_phase.setdefault(name, {}).setdefault(
+                        self._phase, {"peak_mb": 0.0, "rise_mb": 0.0}
+                    )
+                    figures["peak_mb"] = max(figures["peak_mb"], value)
+                    rise = round(value - self._phase_start.get(name, value), 1)
+                    figures["rise_mb"] = max(figures["rise_mb"], rise)
+        return now
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Samples taken while the block runs also count for the phase ``name`` (a phase
+        entered again, as a scenario in every round, keeps its highest and largest rise)."""
+        start = self.sample()
+        with self._lock:
+            self._phase, self._phase_start = name, start
+        try:
+            yield
+        finally:
+            self.sample()
+            with self._lock:
+                self._phase, self._phase_start = None, {}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="memory-watch", daemon=True)
@@ -96,3 +128,11 @@ class MemoryWatch:
     def report(self) -> dict[str, dict[str, float | None]]:
         names = sorted(set(self.idle) | set(self.peak))
         return {name: {"idle_mb": self.idle.get(name), "load_mb": self.peak.get(name)} for name in names}
+
+    def report_by_phase(self) -> dict[str, dict[str, dict[str, float]]]:
+        """process -> phase -> its peak_mb and rise_mb, phases in the order first sampled."""
+        with self._lock:
+            return {
+                name: {phase: dict(figures) for phase, figures in self.by_phase[name].items()}
+                for name in sorted(self.by_phase)
+            }

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -225,8 +225,10 @@ def build(
     seconds: float,
     commit: str = "",
     jaeger: Mapping[str, Any] | None = None,
+    memory_by_scenario: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
 ) -> dict[str, Any]:
-    """jaeger: what the traced shop's Jaeger received (bench.tracing), when tracing was measured."""
+    """jaeger: what the traced shop's Jaeger received (bench.tracing), when tracing was measured;
+    memory_by_scenario: process -> scenario -> its peak_mb and rise_mb (bench.memory)."""
     figures = {name: medians(measured) for name, measured in runs.items()}
     tracing = tracing_report.section(figures, runs)
     if tracing and jaeger is not None:
@@ -258,6 +260,7 @@ def build(
         "delivery_targets": delivery_verdicts(delivery),
         "memory": memory,
         "memory_targets": memory_verdicts(memory),
+        "memory_by_scenario": dict(memory_by_scenario or {}),
         "checks": checks,
         "settings": settings,
         "machine": machine,
@@ -346,11 +349,40 @@ def markdown(results: Mapping[str, Any]) -> str:
     lines += ["", "## Resident memory (MB)", "", "| process | idle | under load |", "|---|---:|---:|"]
     for name, figures in results["memory"].items():
         lines.append(f"| {name} | {_number(figures['idle_mb'])} | {_number(figures['load_mb'])} |")
+    lines += memory_by_scenario_table(results.get("memory_by_scenario", {}), results["memory_targets"])
     machine = results["machine"]
     lines += ["", "## Machine", ""]
     lines += [f"- {key}: {value}" for key, value in machine.items()]
     lines.append("")
     return "\n".join(lines)
+
+
+def memory_by_scenario_table(
+    by_scenario: Mapping[str, Mapping[str, Mapping[str, float]]], judged: Iterable[str]
+) -> list[str]:
+    """For each process the memory target judges: the scenario it peaked in, the highest of
+    the other scenarios, and the scenario it grew most in (rise over its start, MB)."""
+    rows = [name for name in judged if by_scenario.get(name)]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## Resident memory by scenario (MB)",
+        "",
+        "| process | peak in | peak | next highest in | peak | grew most in | rise |",
+        "|---|---|---:|---|---:|---|---:|",
+    ]
+    for name in rows:
+        phases = by_scenario[name]
+        ranked = sorted(phases, key=lambda phase: phases[phase]["peak_mb"], reverse=True)
+        first, second = ranked[0], (ranked[1] if len(ranked) > 1 else None)
+        grew = max(phases, key=lambda phase: phases[phase]["rise_mb"])
+        next_peak = _number(phases[second]["peak_mb"] if second else None)
+        lines.append(
+            f"| {name} | {first} | {phases[first]['peak_mb']:.1f} | {second or '–'} | {next_peak} | "
+            f"{grew} | {phases[grew]['rise_mb']:.1f} |"
+        )
+    return lines
 
 
 def _value(value: float | None) -> str:
