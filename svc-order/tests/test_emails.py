@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import io
 import os
+import random
+import smtplib
+import string
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, timedelta
 from email.generator import BytesGenerator
 from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from conftest import RunningService, StartService, create_request
 from fakes import FakeCatalog, FakeFulfillment, FakePayments
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pasar.order.v1 import order_pb2, order_service_pb2
 from pasar_kit.money import format_rupiah
 from pasar_kit.timestamps import utc_now
-from pasar_order import emails
-from pasar_order.emails import Composer, local_time
+from pasar_order import emails, mail_transport
+from pasar_order.emails import ComposedEmail, Composer, local_time
 from pasar_order.mail_outbox import MailDispatcher, queue_email
 from pasar_order.mail_transport import MailFolder, Send
 from pasar_order.models import Email, EmailKind, Order, OrderLine, OutboxState, lines_of
@@ -271,7 +278,7 @@ def test_dispatchers_of_several_instances_never_send_one_email_twice(
     class CountingFolder(MailFolder):
         @contextmanager
         def session(self) -> Iterator[Send]:
-            def send(email_id: int, kind: str, message: EmailMessage) -> None:
+            def send(email_id: int, kind: str, message: ComposedEmail) -> None:
                 with lock:
                     sent.append(email_id)
                 self.write(email_id, kind, message)
@@ -473,26 +480,145 @@ def smtp_bytes(message: EmailMessage, *, utf8: bool) -> bytes:
     return buffer.getvalue()
 
 
+def standard_message(composed: ComposedEmail) -> EmailMessage:
+    """The e-mail as the standard library makes it, the way the composer made it before it
+    wrote e-mails itself: each header set, then the text, the HTML alternative and the
+    language; with the composed e-mail's boundary."""
+    message = EmailMessage(policy=email.policy.default.clone(max_line_length=998))
+    for name, value in composed.headers:
+        message[name] = value
+    message.set_content(composed.text)
+    message.add_alternative(composed.html, subtype="html")
+    message["Content-Language"] = composed.language
+    message.set_boundary(composed.boundary)
+    return message
+
+
+class RecordingSmtp(smtplib.SMTP):
+    """An SMTP client that connects nowhere and records what it would send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, list[str], bytes, tuple[str, ...]]] = []
+
+    def ehlo_or_helo_if_needed(self) -> None:
+        pass
+
+    def sendmail(  # type: ignore[override]
+        self,
+        from_addr: str,
+        to_addrs: list[str],
+        msg: bytes,
+        mail_options: Sequence[str] = (),
+        rcpt_options: Sequence[str] = (),
+    ) -> dict[str, tuple[int, bytes]]:
+        self.sent.append((from_addr, list(to_addrs), msg, tuple(mail_options)))
+        return {}
+
+
+def assert_written_as_the_standard_library_writes(composed: ComposedEmail) -> None:
+    """The composed e-mail's bytes, for the mail folder and for an SMTP server, are the
+    standard library's, and so is what an SMTP server is sent with them."""
+    standard = standard_message(composed)
+    assert composed.as_bytes() == standard.as_bytes()
+    assert composed.as_bytes(emails.SMTP_LINESEP) == smtp_bytes(standard, utf8=False)
+    assert composed.message().as_bytes() == standard.as_bytes()
+    ours, theirs = RecordingSmtp(), RecordingSmtp()
+    try:
+        theirs.send_message(standard)
+    except smtplib.SMTPNotSupportedError:  # an address that is not ASCII, to a server without SMTPUTF8
+        with pytest.raises(smtplib.SMTPNotSupportedError):
+            mail_transport.send_with(ours, composed)
+        return
+    mail_transport.send_with(ours, composed)
+    assert ours.sent == theirs.sent
+
+
 @pytest.mark.parametrize("language", ["id", "en"])
-def test_an_email_is_byte_for_byte_what_the_standard_header_registry_makes(
-    service: RunningService, monkeypatch: pytest.MonkeyPatch, language: str
+def test_an_email_is_byte_for_byte_what_the_standard_library_makes(
+    service: RunningService, fake_payments: FakePayments, language: str
 ) -> None:
-    """The composer's policy makes each header's class once, and the headers every e-mail
-    repeats once, each folded once per way of folding (emails.ReusedHeaderClasses): the
-    e-mail it makes, the first and the next, is the very one the standard makes, as the
-    mail folder writes it and as an SMTP server is sent it."""
-    place(service, language=language)
-    row, order, lines = first_email_of_the_order(service)
+    """The composer writes its e-mails' bytes itself (emails.ComposedEmail), and they are
+    the very ones the standard library makes of the same e-mail, as the mail folder writes
+    it and as an SMTP server is sent it: each kind in each language."""
+    placed = place(service, language=language)
+    fake_payments.pay(placed.payment.id)
+    eventually(lambda: len(eml_files(service.mail_dir)) == 2)
     composer = a_composer()
-    reused = [composer.compose(row, order, lines) for _ in range(2)]
-    monkeypatch.setattr(emails, "MESSAGE_POLICY", email.policy.default.clone(max_line_length=998))
-    standard = composer.compose(row, order, lines)
-    for message in (*reused, standard):
-        message.set_boundary("the-same-boundary")
-    for message in reused:
-        assert message.as_bytes() == standard.as_bytes()
-        for utf8 in (False, True):
-            assert smtp_bytes(message, utf8=utf8) == smtp_bytes(standard, utf8=utf8)
+    with service.database.connection_context():
+        rows = list(Email.select().order_by(Email.id))
+        order = Order.get_by_id(placed.order.id)
+        lines = lines_of(order)
+    for kind in EmailKind:
+        row = Email(**{**rows[0].__data__, "kind": kind})
+        assert_written_as_the_standard_library_writes(composer.compose(row, order, lines))
+
+
+HEADER_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40) | st.lists(
+    st.sampled_from([*string.ascii_letters, " ", "=?", "?=", "<", ">", "@", ".", '"', "(", ")", "\t"]),
+    max_size=40,
+).map("".join)
+BODY = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=300).map(
+    lambda text: text.replace("\x00", "")
+) | st.builds(lambda word, n: f"{word} " * n, st.sampled_from(["a", "é", "bc"]), st.integers(0, 700))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    subject=HEADER_TEXT | st.text(string.printable, max_size=1100),
+    to=st.emails() | HEADER_TEXT,
+    date=st.datetimes(timezones=st.just(UTC)).map(format_datetime) | HEADER_TEXT,
+    order_id=HEADER_TEXT,
+    kind=st.sampled_from(list(EmailKind)) | HEADER_TEXT,
+    language=st.sampled_from(["id", "en"]) | HEADER_TEXT,
+    text=BODY,
+    html=BODY,
+    boundary=st.just("the-same-boundary") | st.integers(0, 10**19 - 1).map(lambda n: f"{'=' * 15}{n:019d}=="),
+)
+def test_any_email_is_written_as_the_standard_library_writes_it(
+    *,
+    subject: str,
+    to: str,
+    date: str,
+    order_id: str,
+    kind: str,
+    language: str,
+    text: str,
+    html: str,
+    boundary: str,
+) -> None:
+    """Whatever the headers and bodies (non-ASCII, encoded words, too long for one line,
+    an address that needs quoting, lines too long for 8bit), the bytes are the standard
+    library's: written directly where the standard library leaves them as they are, by it
+    where not. A header value with a line break is refused, as the standard library does."""
+    headers = (
+        ("Subject", subject),
+        ("From", "Pasar <no-reply@pasar.test>"),
+        ("To", to),
+        ("Date", date),
+        ("Message-ID", f"<order-created.1.{order_id}@pasar.test>"),
+        ("X-Pasar-Order-Id", order_id),
+        ("X-Pasar-Email-Kind", kind),
+    )
+    composed = ComposedEmail(headers, language, text, html, boundary)
+    try:
+        standard_message(composed).as_bytes()
+    except Exception as error:  # the standard library refuses it: so does the composed e-mail
+        with pytest.raises(type(error)):
+            composed.as_bytes()
+        return
+    assert_written_as_the_standard_library_writes(composed)
+
+
+def test_a_boundary_is_never_a_line_of_the_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the standard library does, a boundary that is a line of a part is drawn again
+    with .0, .1, ... after it."""
+    monkeypatch.setattr(random, "randrange", lambda _: 7)
+    drawn = "=" * 15 + "0000000000000000007" + "=="
+    assert emails.new_boundary("a", "b") == drawn
+    assert emails.new_boundary(f"a\n--{drawn}\nb", "c") == f"{drawn}.0"
+    assert emails.new_boundary(f"a\n--{drawn}--", f"--{drawn}.0\r\n") == f"{drawn}.1"
+    assert emails.new_boundary(f"a --{drawn}", "b") == drawn
 
 
 def test_templates_are_loaded_once_not_looked_at_again_for_each_email(
@@ -514,6 +640,4 @@ def test_templates_are_loaded_once_not_looked_at_again_for_each_email(
     monkeypatch.setattr(os.path, "getmtime", getmtime)
     again = composer.compose(row, order, lines)
     assert looked_at == []
-    for message in (first, again):
-        message.set_boundary("the-same-boundary")
-    assert again.as_bytes() == first.as_bytes()
+    assert dataclasses.replace(again, boundary=first.boundary).as_bytes() == first.as_bytes()

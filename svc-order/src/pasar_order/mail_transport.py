@@ -15,18 +15,18 @@ import ssl
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
 from pasar_kit.config import ConfigError
 from pasar_order.config import MailSettings, SmtpTarget
+from pasar_order.emails import SMTP_LINESEP, ComposedEmail
 from pasar_order.tracing import client_span
 
 log = logging.getLogger(__name__)
 
 # Sends one e-mail: its outbox row's id and kind (for file names and logs), and the message.
-Send = Callable[[int, str, EmailMessage], None]
+Send = Callable[[int, str, ComposedEmail], None]
 
 
 class MailServerUnavailable(Exception):
@@ -67,7 +67,7 @@ class MailFolder:
     def session(self) -> Iterator[Send]:
         yield self.write
 
-    def write(self, email_id: int, kind: str, message: EmailMessage) -> None:
+    def write(self, email_id: int, kind: str, message: ComposedEmail) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         final = self.path_for(email_id, kind)
         descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".eml.tmp")
@@ -157,13 +157,13 @@ class SmtpRelay:
     def session(self) -> Iterator[Send]:
         connection: smtplib.SMTP | None = None
 
-        def send(email_id: int, kind: str, message: EmailMessage) -> None:
+        def send(email_id: int, kind: str, message: ComposedEmail) -> None:
             nonlocal connection
             with client_span("smtp send", self._span_attributes):
                 if connection is None:
                     connection = self._connect()
                 try:
-                    connection.send_message(message)
+                    send_with(connection, message)
                 except smtplib.SMTPRecipientsRefused as error:
                     codes = [code for code, _ in error.recipients.values()]
                     if codes and all(code >= 500 for code in codes):
@@ -184,6 +184,17 @@ class SmtpRelay:
                     connection.quit()
                 except (OSError, smtplib.SMTPException):
                     connection.close()
+
+
+def send_with(connection: smtplib.SMTP, message: ComposedEmail) -> None:
+    """What smtplib's send_message does with the standard library's message: the envelope
+    from its From and To, and its bytes with CRLF line ends, written without making it;
+    an address that is not ASCII (SMTPUTF8) goes through send_message itself."""
+    sender, recipients = message.envelope()
+    if "".join([sender, *recipients]).isascii():
+        connection.sendmail(sender, recipients, message.as_bytes(SMTP_LINESEP))
+    else:
+        connection.send_message(message.message())
 
 
 def _close(connection: smtplib.SMTP | None) -> None:
