@@ -31,9 +31,15 @@ PaymentStub = payment_service_pb2_grpc.PaymentServiceStub
 class Watcher:
     """A WatchPaymentEvents call read on its own thread into a queue."""
 
-    def __init__(self, stub: PaymentStub, after_sequence: int = 0) -> None:
+    def __init__(
+        self,
+        stub: PaymentStub,
+        after_sequence: int = 0,
+        types: tuple[payment_pb2.PaymentEventType.ValueType, ...] = (),
+    ) -> None:
         self.call = stub.WatchPaymentEvents(
-            payment_service_pb2.WatchPaymentEventsRequest(after_sequence=after_sequence), timeout=120
+            payment_service_pb2.WatchPaymentEventsRequest(after_sequence=after_sequence, types=types),
+            timeout=120,
         )
         self.events: queue.Queue[payment_pb2.PaymentEvent] = queue.Queue()
         self.error: grpc.RpcError | None = None
@@ -120,6 +126,45 @@ def test_a_stream_resumes_after_its_cursor(service: RunningService, watchers: li
     cancel(service.stub, payments[0].id)
     assert [event.sequence for event in watcher.take(1)] == [5]
     assert beyond.nothing_more(), "events up to the cursor are not sent again"
+
+
+def test_a_stream_of_some_types_sends_only_those(service: RunningService, watchers: list[Watcher]) -> None:
+    payments = [create_payment(service.stub, amount=10_000 + i) for i in range(3)]
+    simulate(service.stub, payments[1].id)  # sequence 4
+    settled = (EVENT_TYPE.PAYMENT_EVENT_TYPE_PAID, EVENT_TYPE.PAYMENT_EVENT_TYPE_CANCELLED)
+    watcher = Watcher(service.stub, types=settled)
+    watchers.append(watcher)
+    everything = Watcher(service.stub)
+    watchers.append(everything)
+    (paid,) = watcher.take(1)
+    assert (paid.sequence, paid.type, paid.payment.id) == (4, settled[0], payments[1].id)
+    assert watcher.nothing_more(), "the backlog's CREATED events are not sent"
+    assert len(everything.take(4)) == 4
+    create_payment(service.stub, amount=20_000)  # 5, live: not sent
+    cancel(service.stub, payments[2].id)  # 6
+    (cancelled,) = watcher.take(1)
+    assert (cancelled.sequence, cancelled.type) == (6, settled[1])
+    assert watcher.nothing_more()
+    assert [event.sequence for event in everything.take(2)] == [5, 6]
+    resumed = Watcher(service.stub, after_sequence=4, types=(EVENT_TYPE.PAYMENT_EVENT_TYPE_CREATED,))
+    watchers.append(resumed)
+    assert [event.sequence for event in resumed.take(1)] == [5]
+    assert resumed.nothing_more()
+
+
+@pytest.mark.parametrize(
+    "types",
+    [
+        [EVENT_TYPE.PAYMENT_EVENT_TYPE_UNSPECIFIED],
+        [EVENT_TYPE.PAYMENT_EVENT_TYPE_PAID, EVENT_TYPE.PAYMENT_EVENT_TYPE_PAID],
+        [99],
+    ],
+    ids=["unspecified", "twice", "undefined"],
+)
+def test_a_stream_of_types_not_every_one_a_type_once_is_invalid(stub: PaymentStub, types: list[int]) -> None:
+    request = payment_service_pb2.WatchPaymentEventsRequest(types=types)  # type: ignore[arg-type]
+    error = refused(lambda: list(stub.WatchPaymentEvents(request, timeout=10)))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_a_negative_cursor_is_invalid(stub: PaymentStub) -> None:

@@ -19,6 +19,7 @@ from pasar.payment.v1 import payment_pb2
 from pasar_payment import reasons
 from pasar_payment.events import EventFeed, events_after
 from pasar_payment.messages import event_message
+from pasar_payment.models import EventType
 
 BATCH = 100
 
@@ -35,8 +36,16 @@ class EventStreams:
         self.feed = feed
         self.poll_seconds = poll_seconds
 
-    def watch(self, after_sequence: int, context: grpc.ServicerContext) -> Iterator[payment_pb2.PaymentEvent]:
-        """The events after after_sequence, in order, until the call ends or the server stops."""
+    def watch(
+        self,
+        after_sequence: int,
+        context: grpc.ServicerContext,
+        types: frozenset[EventType] = frozenset(),
+    ) -> Iterator[payment_pb2.PaymentEvent]:
+        """The events after after_sequence, in order, until the call ends or the server stops;
+        only those of types when it names any. The others are passed over as they are read, and
+        the stream's own cursor moves past them: a consumer that acts on some types is not sent
+        the rest (every checkout writes a CREATED event the order service has no use for)."""
         # Wake this stream as soon as its call ends, rather than at the next poll.
         context.add_callback(self.feed.ring)
         cursor = after_sequence
@@ -47,7 +56,8 @@ class EventStreams:
             with self.database.connection_context():
                 batch = events_after(cursor, BATCH)
             for event in batch:
-                yield event_message(event)
+                if not types or event.type in types:
+                    yield event_message(event)
                 cursor = event.sequence
             if len(batch) < BATCH:
                 self.feed.wait(generation, self.poll_seconds)

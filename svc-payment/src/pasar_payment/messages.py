@@ -8,6 +8,8 @@ Every Payment message carries the payment's refunds and refunded_total (zero whe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from google.protobuf import duration_pb2, json_format
 
 from pasar.payment.v1 import payment_pb2
@@ -17,6 +19,7 @@ from pasar_kit.telemetry import stored_trace_context
 from pasar_kit.timestamps import to_timestamp
 from pasar_payment.models import (
     ChannelKind,
+    EventType,
     Payment,
     PaymentChannel,
     PaymentEvent,
@@ -148,6 +151,14 @@ def refund_message(refund: Refund) -> payment_pb2.Refund:
         provider_reference=refund.provider_reference,
         create_time=to_timestamp(refund.create_time),
         complete_time=to_timestamp(refund.complete_time),
+    )
+
+
+def stored_event_types(types: Iterable[payment_pb2.PaymentEventType.ValueType]) -> frozenset[EventType]:
+    """The stored names of a request's event types (WatchPaymentEventsRequest.types)."""
+    return frozenset(
+        EventType(payment_pb2.PaymentEventType.Name(kind).removeprefix("PAYMENT_EVENT_TYPE_"))
+        for kind in types
     )
 
 

@@ -21,6 +21,7 @@ from pasar_payment.messages import (
     payment_message,
     refund_amount,
     refund_message,
+    stored_event_types,
 )
 from pasar_payment.payments import PaymentBook, find_payment_of_order, get_payment
 from pasar_payment.refunds import PaymentRefunder
@@ -117,5 +118,6 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
     def WatchPaymentEvents(
         self, request: service.WatchPaymentEventsRequest, context: grpc.ServicerContext
     ) -> Iterator[service.WatchPaymentEventsResponse]:
-        for event in self.streams.watch(request.after_sequence, context):
+        types = stored_event_types(request.types)
+        for event in self.streams.watch(request.after_sequence, context, types):
             yield service.WatchPaymentEventsResponse(event=event)

@@ -911,6 +911,11 @@ type WatchPaymentEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Stream the events whose sequence is greater than this; 0 streams from the start.
 	AfterSequence int64 `protobuf:"varint,1,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
+	// Stream only the events of these types; empty streams every type. A consumer that acts
+	// on some types names them and is sent nothing of the others (the sequences it receives
+	// then have gaps); it still resumes after the last event it handled. A service that
+	// predates this field streams every type, so a consumer still checks each event's type.
+	Types         []PaymentEventType `protobuf:"varint,2,rep,packed,name=types,proto3,enum=pasar.payment.v1.PaymentEventType" json:"types,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -950,6 +955,13 @@ func (x *WatchPaymentEventsRequest) GetAfterSequence() int64 {
 		return x.AfterSequence
 	}
 	return 0
+}
+
+func (x *WatchPaymentEventsRequest) GetTypes() []PaymentEventType {
+	if x != nil {
+		return x.Types
+	}
+	return nil
 }
 
 // One message of PaymentService.WatchPaymentEvents' stream.
@@ -1057,9 +1069,10 @@ const file_pasar_payment_v1_payment_service_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\tsignature\"j\n" +
 	"\x15NotifyPaymentResponse\x123\n" +
 	"\apayment\x18\x01 \x01(\v2\x19.pasar.payment.v1.PaymentR\apayment\x12\x1c\n" +
-	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"K\n" +
+	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"\x98\x01\n" +
 	"\x19WatchPaymentEventsRequest\x12.\n" +
-	"\x0eafter_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\"R\n" +
+	"\x0eafter_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\x12K\n" +
+	"\x05types\x18\x02 \x03(\x0e2\".pasar.payment.v1.PaymentEventTypeB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05types\"R\n" +
 	"\x1aWatchPaymentEventsResponse\x124\n" +
 	"\x05event\x18\x01 \x01(\v2\x1e.pasar.payment.v1.PaymentEventR\x05event2\x8e\t\n" +
 	"\x0ePaymentService\x12\xab\x01\n" +
@@ -1110,7 +1123,8 @@ var file_pasar_payment_v1_payment_service_proto_goTypes = []any{
 	(*Payment)(nil),                     // 19: pasar.payment.v1.Payment
 	(*v1.Money)(nil),                    // 20: pasar.common.v1.Money
 	(*Refund)(nil),                      // 21: pasar.payment.v1.Refund
-	(*PaymentEvent)(nil),                // 22: pasar.payment.v1.PaymentEvent
+	(PaymentEventType)(0),               // 22: pasar.payment.v1.PaymentEventType
+	(*PaymentEvent)(nil),                // 23: pasar.payment.v1.PaymentEvent
 }
 var file_pasar_payment_v1_payment_service_proto_depIdxs = []int32{
 	18, // 0: pasar.payment.v1.ListPaymentChannelsResponse.payment_channels:type_name -> pasar.payment.v1.PaymentChannel
@@ -1124,30 +1138,31 @@ var file_pasar_payment_v1_payment_service_proto_depIdxs = []int32{
 	19, // 8: pasar.payment.v1.RefundPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
 	21, // 9: pasar.payment.v1.RefundPaymentResponse.refund:type_name -> pasar.payment.v1.Refund
 	19, // 10: pasar.payment.v1.NotifyPaymentResponse.payment:type_name -> pasar.payment.v1.Payment
-	22, // 11: pasar.payment.v1.WatchPaymentEventsResponse.event:type_name -> pasar.payment.v1.PaymentEvent
-	0,  // 12: pasar.payment.v1.PaymentService.ListPaymentChannels:input_type -> pasar.payment.v1.ListPaymentChannelsRequest
-	2,  // 13: pasar.payment.v1.PaymentService.GetPayment:input_type -> pasar.payment.v1.GetPaymentRequest
-	4,  // 14: pasar.payment.v1.PaymentService.SimulatePayment:input_type -> pasar.payment.v1.SimulatePaymentRequest
-	6,  // 15: pasar.payment.v1.PaymentService.CreatePayment:input_type -> pasar.payment.v1.CreatePaymentRequest
-	8,  // 16: pasar.payment.v1.PaymentService.FindPaymentByOrder:input_type -> pasar.payment.v1.FindPaymentByOrderRequest
-	10, // 17: pasar.payment.v1.PaymentService.CancelPayment:input_type -> pasar.payment.v1.CancelPaymentRequest
-	12, // 18: pasar.payment.v1.PaymentService.RefundPayment:input_type -> pasar.payment.v1.RefundPaymentRequest
-	14, // 19: pasar.payment.v1.PaymentService.NotifyPayment:input_type -> pasar.payment.v1.NotifyPaymentRequest
-	16, // 20: pasar.payment.v1.PaymentService.WatchPaymentEvents:input_type -> pasar.payment.v1.WatchPaymentEventsRequest
-	1,  // 21: pasar.payment.v1.PaymentService.ListPaymentChannels:output_type -> pasar.payment.v1.ListPaymentChannelsResponse
-	3,  // 22: pasar.payment.v1.PaymentService.GetPayment:output_type -> pasar.payment.v1.GetPaymentResponse
-	5,  // 23: pasar.payment.v1.PaymentService.SimulatePayment:output_type -> pasar.payment.v1.SimulatePaymentResponse
-	7,  // 24: pasar.payment.v1.PaymentService.CreatePayment:output_type -> pasar.payment.v1.CreatePaymentResponse
-	9,  // 25: pasar.payment.v1.PaymentService.FindPaymentByOrder:output_type -> pasar.payment.v1.FindPaymentByOrderResponse
-	11, // 26: pasar.payment.v1.PaymentService.CancelPayment:output_type -> pasar.payment.v1.CancelPaymentResponse
-	13, // 27: pasar.payment.v1.PaymentService.RefundPayment:output_type -> pasar.payment.v1.RefundPaymentResponse
-	15, // 28: pasar.payment.v1.PaymentService.NotifyPayment:output_type -> pasar.payment.v1.NotifyPaymentResponse
-	17, // 29: pasar.payment.v1.PaymentService.WatchPaymentEvents:output_type -> pasar.payment.v1.WatchPaymentEventsResponse
-	21, // [21:30] is the sub-list for method output_type
-	12, // [12:21] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	22, // 11: pasar.payment.v1.WatchPaymentEventsRequest.types:type_name -> pasar.payment.v1.PaymentEventType
+	23, // 12: pasar.payment.v1.WatchPaymentEventsResponse.event:type_name -> pasar.payment.v1.PaymentEvent
+	0,  // 13: pasar.payment.v1.PaymentService.ListPaymentChannels:input_type -> pasar.payment.v1.ListPaymentChannelsRequest
+	2,  // 14: pasar.payment.v1.PaymentService.GetPayment:input_type -> pasar.payment.v1.GetPaymentRequest
+	4,  // 15: pasar.payment.v1.PaymentService.SimulatePayment:input_type -> pasar.payment.v1.SimulatePaymentRequest
+	6,  // 16: pasar.payment.v1.PaymentService.CreatePayment:input_type -> pasar.payment.v1.CreatePaymentRequest
+	8,  // 17: pasar.payment.v1.PaymentService.FindPaymentByOrder:input_type -> pasar.payment.v1.FindPaymentByOrderRequest
+	10, // 18: pasar.payment.v1.PaymentService.CancelPayment:input_type -> pasar.payment.v1.CancelPaymentRequest
+	12, // 19: pasar.payment.v1.PaymentService.RefundPayment:input_type -> pasar.payment.v1.RefundPaymentRequest
+	14, // 20: pasar.payment.v1.PaymentService.NotifyPayment:input_type -> pasar.payment.v1.NotifyPaymentRequest
+	16, // 21: pasar.payment.v1.PaymentService.WatchPaymentEvents:input_type -> pasar.payment.v1.WatchPaymentEventsRequest
+	1,  // 22: pasar.payment.v1.PaymentService.ListPaymentChannels:output_type -> pasar.payment.v1.ListPaymentChannelsResponse
+	3,  // 23: pasar.payment.v1.PaymentService.GetPayment:output_type -> pasar.payment.v1.GetPaymentResponse
+	5,  // 24: pasar.payment.v1.PaymentService.SimulatePayment:output_type -> pasar.payment.v1.SimulatePaymentResponse
+	7,  // 25: pasar.payment.v1.PaymentService.CreatePayment:output_type -> pasar.payment.v1.CreatePaymentResponse
+	9,  // 26: pasar.payment.v1.PaymentService.FindPaymentByOrder:output_type -> pasar.payment.v1.FindPaymentByOrderResponse
+	11, // 27: pasar.payment.v1.PaymentService.CancelPayment:output_type -> pasar.payment.v1.CancelPaymentResponse
+	13, // 28: pasar.payment.v1.PaymentService.RefundPayment:output_type -> pasar.payment.v1.RefundPaymentResponse
+	15, // 29: pasar.payment.v1.PaymentService.NotifyPayment:output_type -> pasar.payment.v1.NotifyPaymentResponse
+	17, // 30: pasar.payment.v1.PaymentService.WatchPaymentEvents:output_type -> pasar.payment.v1.WatchPaymentEventsResponse
+	22, // [22:31] is the sub-list for method output_type
+	13, // [13:22] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_pasar_payment_v1_payment_service_proto_init() }

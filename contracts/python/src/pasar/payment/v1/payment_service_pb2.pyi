@@ -476,16 +476,26 @@ class WatchPaymentEventsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     AFTER_SEQUENCE_FIELD_NUMBER: _builtins.int
+    TYPES_FIELD_NUMBER: _builtins.int
     after_sequence: _builtins.int
     """Stream the events whose sequence is greater than this; 0 streams from the start."""
+    @_builtins.property
+    def types(self) -> _containers.RepeatedScalarFieldContainer[_payment_pb2.PaymentEventType.ValueType]:
+        """Stream only the events of these types; empty streams every type. A consumer that acts
+        on some types names them and is sent nothing of the others (the sequences it receives
+        then have gaps); it still resumes after the last event it handled. A service that
+        predates this field streams every type, so a consumer still checks each event's type.
+        """
+
     def __init__(
         self,
         *,
         after_sequence: _builtins.int = ...,
+        types: _abc.Iterable[_payment_pb2.PaymentEventType.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_sequence", b"after_sequence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_sequence", b"after_sequence", "types", b"types"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
