@@ -70,6 +70,23 @@ def test_results_name_the_scenario_each_judged_process_peaked_and_grew_in() -> N
     assert not [line for line in lines if line.startswith("| gateway/worker-1 | browse")]
 
 
+def test_of_the_scenarios_that_saw_the_peak_the_table_names_the_one_that_rose_to_it() -> None:
+    by_scenario = {
+        "product-large": {
+            "browse": {"peak_mb": 80.9, "rise_mb": 0.0},
+            "get_large": {"peak_mb": 80.9, "rise_mb": 6.3},
+            "checkout": {"peak_mb": 80.9, "rise_mb": 0.0},
+        }
+    }
+    results = build(runs_of({}, {}), memory={"product-large": {"idle_mb": 65.0, "load_mb": 80.9}}) | {
+        "memory_by_scenario": by_scenario
+    }
+
+    lines = report.markdown(results).splitlines()
+
+    assert "| product-large | get_large | 80.9 | browse | 80.9 | get_large | 6.3 |" in lines
+
+
 def test_the_by_scenario_figures_are_in_the_json_and_no_table_without_them() -> None:
     figures = {"order": {"checkout": {"peak_mb": 79.5, "rise_mb": 4.5}}}
 
