@@ -227,6 +227,15 @@ def test_bad_urls_say_what_is_wrong(url: str, message: str) -> None:
         db.connect(url)
 
 
+def test_a_sqlite_connection_keeps_at_most_256_kib_of_pages_and_20_prepared_statements(
+    tmp_path: Path,
+) -> None:
+    database = db.connect(f"sqlite:///{tmp_path / 'caches.db'}")
+    with database.connection_context():
+        assert database.execute_sql("PRAGMA cache_size").fetchone()[0] == -256
+    assert database.connect_params["cached_statements"] == 20
+
+
 def test_relative_sqlite_path_is_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     database = db.connect("sqlite:///var/shop.db")

@@ -2,9 +2,11 @@
 
 ``sqlite:///var/product.db`` (relative) or ``sqlite:////srv/product.db`` (absolute) opens
 SQLite in WAL mode with a busy timeout, so that readers never block the writer and
-concurrent writers wait rather than fail. ``mysql://user:password@host:3306/name`` opens
-MySQL or MariaDB through pymysql. Both are connection pools (``playhouse.pool``) sized to
-the server's worker threads, with autoconnect off: every RPC runs inside
+concurrent writers wait rather than fail; each connection keeps at most 20 prepared
+statements and 256 KiB of pages (SQLITE_CACHED_STATEMENTS, SQLITE_PAGE_CACHE_KIB).
+``mysql://user:password@host:3306/name`` opens MySQL or MariaDB through pymysql. Both are
+connection pools (``playhouse.pool``) sized to the server's worker threads, with autoconnect
+off: every RPC runs inside
 ``connection_context()`` (the server's call pipeline does it), as peewee's docs advise.
 
 Models bind to a per-service :class:`peewee.DatabaseProxy`; :func:`bind` initialises it.
@@ -43,6 +45,18 @@ POOL_TIMEOUT = 10
 SQLITE_WRITE_WAIT_SECONDS = 10
 # The server-side lock that serialises migrations when several instances start at once.
 MIGRATION_LOCK_SECONDS = 60
+# What each pooled SQLite connection keeps: the statements it prepared (Python's sqlite3 keeps
+# 128 by default, about 6 KB each), and its page cache (2,000 KiB by default). A pool holds a
+# connection per thread that ever worked at once, and each connection came to hold every
+# statement of the service (up to 45 in svc-order) and, now and then, megabytes of pages
+# (a page cache is emptied anyway whenever another connection has written). Both measured
+# together, svc-order with 8 worker threads under the bench's checkout then delivery loads
+# on SQLite, fresh shops side by side in five alternating pairs: its peak RSS 79.1 -> 79.1,
+# 79.2 -> 78.8, 80.3 -> 78.8, 80.0 -> 78.9, 80.2 -> 78.8 MB (SQLite's own memory after the
+# delivery load 5.3 -> 3.7 MB in one); its CPU per checkout 4.30 -> 4.12, 4.68 -> 4.35,
+# 4.96 -> 4.89, 4.83 -> 5.03, 4.75 -> 4.21 ms: no more than before.
+SQLITE_CACHED_STATEMENTS = 20
+SQLITE_PAGE_CACHE_KIB = 256
 
 
 class DatabaseUrlError(ValueError):
@@ -247,11 +261,13 @@ def _sqlite(path: str, max_connections: int) -> peewee.Database:
         timeout=POOL_TIMEOUT,
         autoconnect=False,
         check_same_thread=False,
+        cached_statements=SQLITE_CACHED_STATEMENTS,
         pragmas={
             "journal_mode": "wal",
             "busy_timeout": SQLITE_WRITE_WAIT_SECONDS * 1000,
             "foreign_keys": 1,
             "synchronous": "normal",
+            "cache_size": -SQLITE_PAGE_CACHE_KIB,  # negative: KiB, not pages
         },
     )
     return database
