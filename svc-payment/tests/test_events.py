@@ -21,6 +21,7 @@ from conftest import (
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar_kit import database as db
+from pasar_payment import event_stream
 from pasar_payment.events import record_event
 from pasar_payment.models import EventType, Payment, PaymentState
 from pasar_testkit.assertions import refused
@@ -42,6 +43,7 @@ class Watcher:
             timeout=120,
         )
         self.events: queue.Queue[payment_pb2.PaymentEvent] = queue.Queue()
+        self.passed: queue.Queue[int] = queue.Queue()  # each message's passed_sequence
         self.error: grpc.RpcError | None = None
         self.finished = threading.Event()
         self.thread = threading.Thread(target=self._read, daemon=True)
@@ -50,7 +52,10 @@ class Watcher:
     def _read(self) -> None:
         try:
             for response in self.call:
-                self.events.put(response.event)
+                if response.HasField("event"):
+                    self.events.put(response.event)
+                else:
+                    self.passed.put(response.passed_sequence)
         except grpc.RpcError as error:
             self.error = error
         finally:
@@ -139,17 +144,36 @@ def test_a_stream_of_some_types_sends_only_those(service: RunningService, watche
     (paid,) = watcher.take(1)
     assert (paid.sequence, paid.type, paid.payment.id) == (4, settled[0], payments[1].id)
     assert watcher.nothing_more(), "the backlog's CREATED events are not sent"
+    assert watcher.passed.empty(), "the PAID event went past them: nothing to report"
     assert len(everything.take(4)) == 4
-    create_payment(service.stub, amount=20_000)  # 5, live: not sent
+    create_payment(service.stub, amount=20_000)  # 5, live: not sent, but reported
+    assert watcher.passed.get(timeout=10) == 5
     cancel(service.stub, payments[2].id)  # 6
     (cancelled,) = watcher.take(1)
     assert (cancelled.sequence, cancelled.type) == (6, settled[1])
     assert watcher.nothing_more()
+    assert watcher.passed.empty()
     assert [event.sequence for event in everything.take(2)] == [5, 6]
+    assert everything.passed.empty(), "a stream of every type passes nothing over"
     resumed = Watcher(service.stub, after_sequence=4, types=(EVENT_TYPE.PAYMENT_EVENT_TYPE_CREATED,))
     watchers.append(resumed)
     assert [event.sequence for event in resumed.take(1)] == [5]
+    assert resumed.passed.get(timeout=10) == 6
     assert resumed.nothing_more()
+
+
+def test_events_passed_over_are_reported_once_as_the_newest(
+    start_service: StartService, watchers: list[Watcher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_stream, "PROGRESS_SECONDS", 3.0)  # the three payments well within
+    service = start_service()
+    watcher = Watcher(service.stub, types=(EVENT_TYPE.PAYMENT_EVENT_TYPE_PAID,))
+    watchers.append(watcher)
+    for amount in (10_000, 20_000, 30_000):
+        create_payment(service.stub, amount=amount)  # 1, 2, 3
+    assert watcher.passed.get(timeout=10) == 3
+    assert watcher.nothing_more(wait=1)
+    assert watcher.passed.empty()
 
 
 @pytest.mark.parametrize(

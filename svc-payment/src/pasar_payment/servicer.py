@@ -118,6 +118,4 @@ class PaymentServicer(payment_service_pb2_grpc.PaymentServiceServicer):
     def WatchPaymentEvents(
         self, request: service.WatchPaymentEventsRequest, context: grpc.ServicerContext
     ) -> Iterator[service.WatchPaymentEventsResponse]:
-        types = stored_event_types(request.types)
-        for event in self.streams.watch(request.after_sequence, context, types):
-            yield service.WatchPaymentEventsResponse(event=event)
+        yield from self.streams.watch(request.after_sequence, context, stored_event_types(request.types))

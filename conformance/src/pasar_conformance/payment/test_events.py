@@ -12,7 +12,7 @@ import pytest
 from pasar.payment.v1 import payment_pb2, payment_service_pb2
 from pasar_conformance.answers import expect_invalid_argument, retrying
 from pasar_conformance.event_log import assert_in_sequence, assert_trace_contexts_well_formed
-from pasar_conformance.payment.log import CREATED, LOG, WATCH, Key, key, read, sequence_of
+from pasar_conformance.payment.log import CREATED, LOG, READ_SECONDS, WATCH, Key, key, read, sequence_of
 from pasar_conformance.payment.shop import PaymentDesk, rpc, sandbox_notification
 from pasar_conformance.target import Target
 
@@ -103,6 +103,36 @@ def test_cancelled_streams_free_what_they_hold(target: Target, payments: Payment
         still_answers,
         lambda: (payments.open().id, CREATED),
     )
+
+
+def test_a_stream_of_some_types_is_sent_those_and_told_how_far_it_passed_the_rest(
+    target: Target, payments: PaymentDesk, cursor: int
+) -> None:
+    """WatchPaymentEventsRequest.types: only events of those types are sent; the others the
+    stream passes over are reported by a message without an event, its passed_sequence the
+    newest of them."""
+    start = sequence_of(target, payments.open(), cursor)
+    cancelled = payments.open()
+    payments.cancel(cancelled.id)
+    last = sequence_of(target, payments.open(), start)  # a CREATED event after the CANCELLED one
+    request = payment_service_pb2.WatchPaymentEventsRequest(after_sequence=start, types=[CANCELLED])
+    stream = target.stream(WATCH, request, timeout=READ_SECONDS)
+    told: list[str] = []
+    try:
+        for answer in stream:
+            assert isinstance(answer, payment_service_pb2.WatchPaymentEventsResponse)
+            if answer.HasField("event"):
+                assert answer.event.type == CANCELLED, f"sent an event of type {answer.event.type}"
+                told.append(answer.event.payment.id)
+            elif answer.passed_sequence >= last:
+                break
+            else:
+                assert answer.passed_sequence > start, "passed_sequence is a sequence the stream passed"
+        else:
+            pytest.fail(f"the stream ended with {stream.code()} before it reported passing {last}")
+    finally:
+        stream.cancel()
+    assert cancelled.id in told
 
 
 def test_a_negative_cursor_is_invalid(target: Target) -> None:

@@ -912,9 +912,10 @@ type WatchPaymentEventsRequest struct {
 	// Stream the events whose sequence is greater than this; 0 streams from the start.
 	AfterSequence int64 `protobuf:"varint,1,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
 	// Stream only the events of these types; empty streams every type. A consumer that acts
-	// on some types names them and is sent nothing of the others (the sequences it receives
-	// then have gaps); it still resumes after the last event it handled. A service that
-	// predates this field streams every type, so a consumer still checks each event's type.
+	// on some types names them and is sent none of the others (the sequences it receives then
+	// have gaps), but learns how far the stream has read past them from the messages that
+	// carry `passed_sequence`. A service that predates this field streams every type, so a
+	// consumer still checks each event's type.
 	Types         []PaymentEventType `protobuf:"varint,2,rep,packed,name=types,proto3,enum=pasar.payment.v1.PaymentEventType" json:"types,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -967,10 +968,15 @@ func (x *WatchPaymentEventsRequest) GetTypes() []PaymentEventType {
 // One message of PaymentService.WatchPaymentEvents' stream.
 type WatchPaymentEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The next event.
-	Event         *PaymentEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The next event; unset in a message that carries passed_sequence.
+	Event *PaymentEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// Only in a stream of some `types`, in a message without an event: the newest event the
+	// stream has passed over, being of another type, since the last message. Sent about a
+	// second after the first of them (not for each one), so that the consumer's cursor, and
+	// the lag measured from it, keeps up with the events it was not sent.
+	PassedSequence int64 `protobuf:"varint,2,opt,name=passed_sequence,json=passedSequence,proto3" json:"passed_sequence,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *WatchPaymentEventsResponse) Reset() {
@@ -1008,6 +1014,13 @@ func (x *WatchPaymentEventsResponse) GetEvent() *PaymentEvent {
 		return x.Event
 	}
 	return nil
+}
+
+func (x *WatchPaymentEventsResponse) GetPassedSequence() int64 {
+	if x != nil {
+		return x.PassedSequence
+	}
+	return 0
 }
 
 var File_pasar_payment_v1_payment_service_proto protoreflect.FileDescriptor
@@ -1072,9 +1085,10 @@ const file_pasar_payment_v1_payment_service_proto_rawDesc = "" +
 	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"\x98\x01\n" +
 	"\x19WatchPaymentEventsRequest\x12.\n" +
 	"\x0eafter_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\x12K\n" +
-	"\x05types\x18\x02 \x03(\x0e2\".pasar.payment.v1.PaymentEventTypeB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05types\"R\n" +
+	"\x05types\x18\x02 \x03(\x0e2\".pasar.payment.v1.PaymentEventTypeB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05types\"{\n" +
 	"\x1aWatchPaymentEventsResponse\x124\n" +
-	"\x05event\x18\x01 \x01(\v2\x1e.pasar.payment.v1.PaymentEventR\x05event2\x8e\t\n" +
+	"\x05event\x18\x01 \x01(\v2\x1e.pasar.payment.v1.PaymentEventR\x05event\x12'\n" +
+	"\x0fpassed_sequence\x18\x02 \x01(\x03R\x0epassedSequence2\x8e\t\n" +
 	"\x0ePaymentService\x12\xab\x01\n" +
 	"\x13ListPaymentChannels\x12,.pasar.payment.v1.ListPaymentChannelsRequest\x1a-.pasar.payment.v1.ListPaymentChannelsResponse\"7\x82\xd3\xe4\x93\x02.Z\x12\x12\x10/api/v1/payments\x12\x18/api/v1/payment-channels\x90\x02\x01\x12\xa3\x01\n" +
 	"\n" +

@@ -482,9 +482,10 @@ class WatchPaymentEventsRequest(_message.Message):
     @_builtins.property
     def types(self) -> _containers.RepeatedScalarFieldContainer[_payment_pb2.PaymentEventType.ValueType]:
         """Stream only the events of these types; empty streams every type. A consumer that acts
-        on some types names them and is sent nothing of the others (the sequences it receives
-        then have gaps); it still resumes after the last event it handled. A service that
-        predates this field streams every type, so a consumer still checks each event's type.
+        on some types names them and is sent none of the others (the sequences it receives then
+        have gaps), but learns how far the stream has read past them from the messages that
+        carry `passed_sequence`. A service that predates this field streams every type, so a
+        consumer still checks each event's type.
         """
 
     def __init__(
@@ -508,18 +509,26 @@ class WatchPaymentEventsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     EVENT_FIELD_NUMBER: _builtins.int
+    PASSED_SEQUENCE_FIELD_NUMBER: _builtins.int
+    passed_sequence: _builtins.int
+    """Only in a stream of some `types`, in a message without an event: the newest event the
+    stream has passed over, being of another type, since the last message. Sent about a
+    second after the first of them (not for each one), so that the consumer's cursor, and
+    the lag measured from it, keeps up with the events it was not sent.
+    """
     @_builtins.property
     def event(self) -> _payment_pb2.PaymentEvent:
-        """The next event."""
+        """The next event; unset in a message that carries passed_sequence."""
 
     def __init__(
         self,
         *,
         event: _payment_pb2.PaymentEvent | None = ...,
+        passed_sequence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "passed_sequence", b"passed_sequence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
