@@ -350,6 +350,8 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer, FakeEventLog
         self.payer_phone_numbers: dict[str, str] = {}
         self.by_order: dict[str, str] = {}
         self.hooks = Hooks()
+        # As a payment service older than WatchPaymentEventsRequest.types: every type streamed.
+        self.streams_every_type = False
 
     def payment_of(self, order_id: str) -> payment_pb2.Payment:
         with self.lock:
@@ -628,8 +630,12 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer, FakeEventLog
         self, request: payment_service_pb2.WatchPaymentEventsRequest, context: grpc.ServicerContext
     ) -> Iterator[payment_service_pb2.WatchPaymentEventsResponse]:
         self.hooks.run_before("WatchPaymentEvents", str(request.after_sequence))
+        types = () if self.streams_every_type else request.types
         for event in self.follow_events(request.after_sequence, context):
-            yield payment_service_pb2.WatchPaymentEventsResponse(event=event)
+            if not types or event.type in types:
+                yield payment_service_pb2.WatchPaymentEventsResponse(event=event)
+            else:  # as the payment service reports the events passed over, but at once
+                yield payment_service_pb2.WatchPaymentEventsResponse(passed_sequence=event.sequence)
 
 
 def sandbox_deliveries(fulfillment: fulfillment_pb2.Fulfillment) -> list[fulfillment_pb2.Delivery]:

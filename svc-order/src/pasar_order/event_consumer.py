@@ -105,6 +105,11 @@ class EventConsumer(abc.ABC, Generic[E]):
     def span_attributes(self, event: E) -> Mapping[str, str | int]:
         """The pasar.* attributes of the event's span (its order's and payment's ids...)."""
 
+    def passed_sequence(self, response: Any) -> int:
+        """The sequence a message without an event says the stream has passed over (events
+        it was not sent: not of the types asked for), to move the cursor past; 0 otherwise."""
+        return 0
+
     def acts_on(self, event: E) -> bool:
         """Whether apply may change anything for this event; one it never does for is
         passed by without a transaction (the cursor catches up later)."""
@@ -145,6 +150,10 @@ class EventConsumer(abc.ABC, Generic[E]):
             cast(grpc.Call, stream).cancel()
         try:
             for response in stream:
+                passed = self.passed_sequence(response)
+                if passed:
+                    self._pass(passed)
+                    continue
                 event = response.event
                 if self.acts_on(event):
                     with (

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 
-from pasar.payment.v1 import payment_pb2
+from pasar.payment.v1 import payment_pb2, payment_service_pb2
 from pasar_kit.timestamps import utc_now
 from pasar_order import deliveries, orders
 from pasar_order.event_consumer import EventConsumer, EventResponse
@@ -45,7 +45,12 @@ class PaymentEventConsumer(EventConsumer[payment_pb2.PaymentEvent]):
     source = "payment"
 
     def open_stream(self, after_sequence: int, timeout: float) -> Iterator[EventResponse]:
-        return self.peers.watch_payment_events(after_sequence, timeout=timeout)
+        # Only what apply acts on: a payment service that knows the field sends no CREATED
+        # event (one per checkout); an older one sends every type, and acts_on passes them by.
+        return self.peers.watch_payment_events(after_sequence, timeout=timeout, types=ACTED_ON)
+
+    def passed_sequence(self, response: payment_service_pb2.WatchPaymentEventsResponse) -> int:
+        return 0 if response.HasField("event") else response.passed_sequence
 
     def order_id_of(self, event: payment_pb2.PaymentEvent) -> str:
         return event.payment.order_id

@@ -16,7 +16,7 @@ order service itself answered.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -258,13 +258,19 @@ class Peers:
         return response.refund
 
     def watch_payment_events(
-        self, after_sequence: int, timeout: float
+        self,
+        after_sequence: int,
+        timeout: float,
+        types: Iterable[payment_pb2.PaymentEventType.ValueType] = (),
     ) -> Iterator[payment_service_pb2.WatchPaymentEventsResponse]:
-        """The event stream from after_sequence; the returned call can be cancelled.
+        """The event stream from after_sequence, of the events of types (empty: of every
+        type); the returned call can be cancelled.
 
         Its errors are raw grpc.RpcError: the consumer tells a stream that ended at its
         deadline (reopen at once) from an outage (back off)."""
-        request = payment_service_pb2.WatchPaymentEventsRequest(after_sequence=after_sequence)
+        request = payment_service_pb2.WatchPaymentEventsRequest(
+            after_sequence=after_sequence, types=sorted(types)
+        )
         stream: Iterator[payment_service_pb2.WatchPaymentEventsResponse] = self.payment.WatchPaymentEvents(
             request, timeout=timeout
         )
