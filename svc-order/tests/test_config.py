@@ -28,11 +28,6 @@ def test_the_defaults_run_the_embedded_shop() -> None:
     assert settings.mail.smtp_allow_plaintext_login is False
 
 
-def test_eight_threads_serve_calls_unless_pasar_grpc_workers_says_otherwise() -> None:
-    assert Settings.from_env(Env({})).server.workers == 8
-    assert Settings.from_env(Env({"PASAR_GRPC_WORKERS": "16"})).server.workers == 16
-
-
 def test_the_fulfillment_service_is_found_where_it_is_said_to_be() -> None:
     settings = Settings.from_env(Env({"PASAR_FULFILLMENT_ADDRESS": "dns:///fulfillment:50054"}))
     assert settings.fulfillment_address == "dns:///fulfillment:50054"

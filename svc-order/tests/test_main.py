@@ -105,14 +105,3 @@ def test_the_service_serves_as_a_process_and_stops_on_sigterm(
         status = process.stop()
     assert status == 0
     assert '"message": "stopped"' in process.log_path.read_text()
-
-
-@pytest.mark.parametrize(
-    ("variables", "connections"), [({}, 8 + 13), ({"PASAR_GRPC_WORKERS": "16"}, 16 + 13)]
-)
-def test_the_pool_has_a_connection_per_worker_thread_and_the_background_tasks(
-    tmp_path: Path, variables: dict[str, str], connections: int
-) -> None:
-    database = open_database(Env({"DATABASE_URL": f"sqlite:///{tmp_path / 'order.db'}", **variables}))
-    assert isinstance(database, db.CountedPool)
-    assert database.pool_figures().maximum == connections

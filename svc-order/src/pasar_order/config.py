@@ -27,14 +27,6 @@ DEFAULT_DATABASE_URL = "sqlite:///var/order.db"
 DEVELOPMENT_TOKEN_SECRET = "dev-order-token-secret"  # noqa: S105 - refused outside development
 # Where the e-mails' links lead in development; production must say (no shopper can reach it).
 DEVELOPMENT_STOREFRONT_URL = "http://127.0.0.1:8080"
-# Threads serving calls (PASAR_GRPC_WORKERS), each holding at most one pooled connection. A
-# checkout mostly waits on the catalog and the payment service, and on SQLite hands its
-# connection back meanwhile: eight threads serve the bench's 16 concurrent checkouts as fast
-# as sixteen, and each thread more holds memory (its SQLite connection's statements and
-# pages, its stack, malloc's chunks). Measured 16 -> 8 under the checkout load on SQLite,
-# fresh processes side by side: svc-order's peak RSS 79.4 -> 76.7 and 80.4 -> 78.1 MB, after
-# the delivery loads 82.2 -> 79.6 MB; its CPU per checkout 7.35 -> 7.33 and 6.67 -> 6.72 ms.
-DEFAULT_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -160,7 +152,7 @@ class Settings:
         if urlsplit(storefront_url).scheme not in ("http", "https"):
             raise ConfigError(f"PASAR_STOREFRONT_URL must be an http(s) URL, not {storefront_url!r}")
         settings = cls(
-            server=ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS, DEFAULT_WORKERS),
+            server=ServerSettings.from_env(env, DEFAULT_LISTEN_ADDRESS),
             database_url=env.string("DATABASE_URL", DEFAULT_DATABASE_URL),
             product_address=env.string("PASAR_PRODUCT_ADDRESS", DEFAULT_PRODUCT_ADDRESS),
             payment_address=env.string("PASAR_PAYMENT_ADDRESS", DEFAULT_PAYMENT_ADDRESS),

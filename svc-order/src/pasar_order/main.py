@@ -27,7 +27,7 @@ from pasar_kit.config import ConfigError, Env
 from pasar_kit.leases import leased
 from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 from pasar_order.checkout import Checkout
-from pasar_order.config import DEFAULT_DATABASE_URL, DEFAULT_WORKERS, Settings
+from pasar_order.config import DEFAULT_DATABASE_URL, Settings
 from pasar_order.emails import Composer
 from pasar_order.fulfillment_events import FulfillmentEventConsumer
 from pasar_order.fulfillment_requests import FulfillmentDispatcher
@@ -184,11 +184,7 @@ def open_database(env: Env) -> peewee.Database:
     """The service's database from DATABASE_URL alone (and the pool size), so that migrate
     works whatever else is set wrong (SMTP_URL, say)."""
     return open_service_database(
-        env,
-        database_proxy,
-        DEFAULT_DATABASE_URL,
-        connections_beside_workers=BACKGROUND_CONNECTIONS,
-        default_workers=DEFAULT_WORKERS,
+        env, database_proxy, DEFAULT_DATABASE_URL, connections_beside_workers=BACKGROUND_CONNECTIONS
     )
 
 
