@@ -24,7 +24,7 @@ from pasar_kit import database as db
 from pasar_payment import event_stream
 from pasar_payment.events import record_event
 from pasar_payment.models import EventType, Payment, PaymentState
-from pasar_testkit.assertions import refused
+from pasar_testkit.assertions import refused, violated_fields
 
 PaymentStub = payment_service_pb2_grpc.PaymentServiceStub
 
@@ -189,6 +189,7 @@ def test_a_stream_of_types_not_every_one_a_type_once_is_invalid(stub: PaymentStu
     request = payment_service_pb2.WatchPaymentEventsRequest(types=types)  # type: ignore[arg-type]
     error = refused(lambda: list(stub.WatchPaymentEvents(request, timeout=10)))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [field.split("[")[0] for field in violated_fields(error)] == ["types"]
 
 
 def test_a_negative_cursor_is_invalid(stub: PaymentStub) -> None:

@@ -34,12 +34,7 @@ class EventStreams:
     for as long as it lasts, but no database connection.
     """
 
-    def __init__(
-        self,
-        database: peewee.Database,
-        feed: EventFeed,
-        poll_seconds: float,
-    ) -> None:
+    def __init__(self, database: peewee.Database, feed: EventFeed, poll_seconds: float) -> None:
         self.database = database
         self.feed = feed
         self.poll_seconds = poll_seconds
