@@ -236,6 +236,53 @@ def test_a_sqlite_connection_keeps_at_most_256_kib_of_pages_and_20_prepared_stat
     assert database.connect_params["cached_statements"] == 20
 
 
+def test_a_sqlite_pool_opens_at_most_sqlite_connections_and_a_thread_beyond_waits_for_one(
+    tmp_path: Path,
+) -> None:
+    database = db.connect(f"sqlite:///{tmp_path / 'bounded.db'}", 20, sqlite_connections=2)
+    assert isinstance(database, db.CountedPool)
+    assert database.pool_figures().maximum == 2
+    holding, release, third_in = threading.Barrier(3), threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with database.connection_context():
+            holding.wait(5)
+            release.wait(5)
+
+    def third() -> None:
+        with database.connection_context():
+            third_in.set()
+
+    holders = [threading.Thread(target=hold) for _ in range(2)]
+    for thread in holders:
+        thread.start()
+    holding.wait(5)
+    waiting = threading.Thread(target=third)
+    waiting.start()
+    try:
+        assert not third_in.wait(0.3), "a third connection was opened"
+        assert database.pool_figures() == db.PoolFigures(in_use=2, idle=0, maximum=2)
+    finally:
+        release.set()
+    assert third_in.wait(5), "the third thread took a connection handed back"
+    for thread in [*holders, waiting]:
+        thread.join(5)
+    assert database.pool_figures() == db.PoolFigures(in_use=0, idle=2, maximum=2)
+    db.close_pool(database)
+
+
+def test_sqlite_connections_bound_no_other_pool(tmp_path: Path) -> None:
+    unbounded = db.connect(f"sqlite:///{tmp_path / 'never-opened.db'}", 20)
+    mysql = db.connect("mysql://shop:secret@db.invalid:3306/shop", 20, sqlite_connections=2)
+    larger = db.connect(f"sqlite:///{tmp_path / 'never-opened.db'}", 5, sqlite_connections=8)
+    assert isinstance(unbounded, db.CountedPool)
+    assert isinstance(mysql, db.CountedPool)
+    assert isinstance(larger, db.CountedPool)
+    assert unbounded.pool_figures().maximum == 20
+    assert mysql.pool_figures().maximum == 20
+    assert larger.pool_figures().maximum == 5
+
+
 def test_relative_sqlite_path_is_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     database = db.connect("sqlite:///var/shop.db")

@@ -63,11 +63,13 @@ class DatabaseUrlError(ValueError):
     """DATABASE_URL cannot be understood; the message says why."""
 
 
-def connect(url: str, max_connections: int = 20) -> peewee.Database:
-    """A pooled, not yet connected database for url."""
+def connect(url: str, max_connections: int = 20, sqlite_connections: int | None = None) -> peewee.Database:
+    """A pooled, not yet connected database for url. On SQLite the pool opens at most
+    sqlite_connections when that is given and fewer than max_connections: a thread that
+    finds none idle then waits for one handed back (up to POOL_TIMEOUT)."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        return _sqlite(parts.path, max_connections)
+        return _sqlite(parts.path, min(max_connections, sqlite_connections or max_connections))
     if parts.scheme in ("mysql", "mariadb"):
         return _mysql(url, max_connections)
     raise DatabaseUrlError(
@@ -302,9 +304,12 @@ def _mysql(url: str, max_connections: int) -> peewee.Database:
     return database
 
 
-def bind(proxy: peewee.DatabaseProxy, url: str, max_connections: int = 20) -> peewee.Database:
-    """Opens the database for url and points the service's models (via proxy) at it."""
-    database = connect(url, max_connections)
+def bind(
+    proxy: peewee.DatabaseProxy, url: str, max_connections: int = 20, sqlite_connections: int | None = None
+) -> peewee.Database:
+    """Opens the database for url (:func:`connect`) and points the service's models (via
+    proxy) at it."""
+    database = connect(url, max_connections, sqlite_connections)
     proxy.initialize(database)
     return database
 
