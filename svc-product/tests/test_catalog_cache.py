@@ -346,23 +346,29 @@ def test_a_database_gone_back_to_an_older_version_drops_every_answer(connected: 
     assert answers.hits == 0
 
 
-def test_the_cache_keeps_within_its_bound(admin: Admin, connected: peewee.Database) -> None:
+def test_the_cache_keeps_within_its_bound(connected: peewee.Database) -> None:
+    """Five products fit as they are; once full, the cache keeps the next ones compressed,
+    letting the least recently used go to make room for them."""
     from pasar_product.servicer import ProductServicer
 
-    admin.category("pulsa")
-    for number in range(12):
-        admin.product_with_packages(f"produk-{number:02}", "pulsa", stocks=(5, 3))
-    request = service_pb2.GetProductRequest(id="produk-00")
-    one = ProductServicer(Stock(connected)).GetProduct(request, None)  # type: ignore[arg-type]
-    bound = 5 * (serialized_memory(one.ByteSize()) + request.ByteSize()) + 200
+    load_synthetic_catalog(connected, 12)
+    requests = [service_pb2.GetProductRequest(id=product_id(number)) for number in range(1, 13)]
+    one = ProductServicer(Stock(connected)).GetProduct(requests[0], None)  # type: ignore[arg-type]
+    bound = 5 * (serialized_memory(one.ByteSize()) + requests[0].ByteSize()) + 200
     answers = CatalogAnswers(connected, max_bytes=bound)
     servicer = ProductServicer(Stock(connected), answers)
-    for number in range(12):
-        servicer.GetProduct(service_pb2.GetProductRequest(id=f"produk-{number:02}"), None)  # type: ignore[arg-type]
+    for request in requests:
+        servicer.GetProduct(request, None)  # type: ignore[arg-type]
         assert answers.bytes_used <= bound
-    assert len(answers) == 5  # the five used last
-    servicer.GetProduct(service_pb2.GetProductRequest(id="produk-11"), None)  # type: ignore[arg-type]
-    assert answers.hits == 1
+    kept = len(answers)
+    assert 5 < kept < 12
+    uncached = ProductServicer(Stock(connected))
+    for request in reversed(requests[-kept:]):  # the ones used last
+        served = servicer.GetProduct(request, None)  # type: ignore[arg-type]
+        assert served == uncached.GetProduct(request, None)  # type: ignore[arg-type]
+    assert answers.hits == kept
+    servicer.GetProduct(requests[0], None)  # type: ignore[arg-type]
+    assert answers.hits == kept  # the first used went first
 
 
 def test_a_thousand_products_read_in_turn_fit_the_default_bound(connected: peewee.Database) -> None:
@@ -378,6 +384,28 @@ def test_a_thousand_products_read_in_turn_fit_the_default_bound(connected: peewe
     second = [servicer.GetProduct(request, None) for request in requests]  # type: ignore[arg-type]
     assert second == first
     assert (answers.hits, len(answers)) == (1000, 1000)
+    assert answers.bytes_used <= DEFAULT_MAX_BYTES
+
+
+def test_two_thousand_products_read_in_turn_fit_the_default_bound_compressed(
+    connected: peewee.Database,
+) -> None:
+    """The bench's get of a 100,000-product catalog reads 2,000 of them: as they are (about
+    2.5 KB each) they outgrow the bound, and reading them in turn never hit. Once full, the
+    cache keeps them compressed: the ones it kept as they were go first, and then all fit."""
+    from pasar_product.servicer import ProductServicer
+
+    load_synthetic_catalog(connected, 2000)
+    answers = CatalogAnswers(connected)
+    servicer = ProductServicer(Stock(connected), answers)
+    requests = [service_pb2.GetProductRequest(id=product_id(number)) for number in range(1, 2001)]
+    first = [servicer.GetProduct(request, None) for request in requests]  # type: ignore[arg-type]
+    for _ in range(2):
+        hits_before = answers.hits
+        again = [servicer.GetProduct(request, None) for request in requests]  # type: ignore[arg-type]
+        assert again == first
+    assert answers.hits - hits_before == 2000  # the last pass
+    assert len(answers) == 2000
     assert answers.bytes_used <= DEFAULT_MAX_BYTES
 
 

@@ -22,6 +22,14 @@ it is (parsing a 42 KB page would cost 115 µs a call): every caller (and interc
 treat an answer as read-only. The bound is in bytes, estimated from each answer's
 serialized size (:func:`answer_memory`, :func:`serialized_memory`). A database without a
 version yet gets every answer built afresh.
+
+Once the cache is full, a small answer is kept compressed (zlib's fastest level): a product
+takes about a quarter of its bytes then (2.1 KB: 0.55 KB; the demo catalog's, written by
+hand, 2.8 KB: 0.76 KB), so about 4,000 products fit in place of 1,600. A hit on it costs
+about 8 µs more (the decompression), against a millisecond to build it again: a catalog
+whose hot products outgrow the bound keeps serving them from the cache (the bench's 2,000
+products read at random from 100,000: svc-product's CPU per read 0.64 -> 0.46 ms), while
+one whose hot products fit pays nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import NamedTuple, TypeVar, cast
@@ -59,15 +68,28 @@ MAX_CHANGED_PACKAGES = 100_000
 Answer = TypeVar("Answer", bound=message.Message)
 
 
+# zlib's fastest level: on a product, within 3% of the default level's size, and no slower.
+COMPRESSION_LEVEL = 1
+
+
 class Entry(NamedTuple):
     """An answer kept: the message (kind None) or its bytes (kind: the class to parse them
-    with), the memory it takes, the version it was built at and the packages it shows."""
+    with), the memory it takes, the version it was built at, the packages it shows, and
+    whether its bytes are compressed."""
 
     kept: message.Message | bytes
     size: int
     kind: type[message.Message] | None
     built_at: int
     stock_of: tuple[str, ...]
+    compressed: bool = False
+
+    def answer(self) -> message.Message:
+        """The answer kept: the message itself, or a fresh one parsed from the bytes."""
+        if self.kind is None:
+            return cast(message.Message, self.kept)
+        kept = cast(bytes, self.kept)
+        return self.kind.FromString(zlib.decompress(kept) if self.compressed else kept)
 
 
 def answer_memory(serialized_size: int) -> int:
@@ -132,9 +154,7 @@ class CatalogAnswers:
                 found = None
                 self.misses += 1
         if found is not None:
-            if found.kind is None:
-                return found.kept  # type: ignore[return-value]  # build() made it: an Answer
-            return found.kind.FromString(cast(bytes, found.kept))  # type: ignore[return-value]  # of build()'s class
+            return found.answer()  # type: ignore[return-value]  # build() made it, or its class parsed it
         built = build()
         self._keep(key, version, built, tuple(sys.intern(package) for package in stock_of(built)))
         return built
@@ -206,7 +226,18 @@ class CatalogAnswers:
         extra = len(key[1]) + PACKAGE_OVERHEAD * len(stock_of)
         entry: Entry
         if size <= SERIALIZED_UP_TO:
-            entry = Entry(serialized, serialized_memory(size) + extra, type(answer), version, stock_of)
+            if self.bytes_used + serialized_memory(size) + extra > self.max_bytes:  # full: compressed
+                serialized = zlib.compress(serialized, COMPRESSION_LEVEL)
+                entry = Entry(
+                    serialized,
+                    serialized_memory(len(serialized)) + extra,
+                    type(answer),
+                    version,
+                    stock_of,
+                    True,
+                )
+            else:
+                entry = Entry(serialized, serialized_memory(size) + extra, type(answer), version, stock_of)
         else:
             entry = Entry(answer, answer_memory(size) + extra, None, version, stock_of)
         if entry.size > self.max_bytes:
