@@ -76,6 +76,14 @@ def test_browse_vs_transport_is_reported_without_a_target() -> None:
     assert "browse_vs_transport" not in [target.key for target in report.TARGETS]
 
 
+def test_the_get_is_set_beside_one_empty_grpc_call_without_a_target() -> None:
+    results = build(runs_of({"get": 40, "transport": 50, "monolith_get": 100}, {}))
+
+    assert results["extra_ratios"]["transport_vs_monolith_get"] == 0.5
+    assert results["extra_ratios"]["get_vs_transport"] == 0.8
+    assert "get_vs_transport" not in results["targets"]
+
+
 def test_every_process_of_each_service_is_judged_for_memory_in_every_shop() -> None:
     memory = {
         name: {"idle_mb": 50.0, "load_mb": load}

@@ -129,6 +129,10 @@ def extra_ratios(figures: Mapping[str, Mapping[str, float]]) -> dict[str, float]
         "get_cached_vs_monolith_get": ("get_cached", "monolith_get"),
         "browse_vs_hello": ("browse", "hello"),
         "transport_vs_hello": ("transport", "hello"),
+        # The most any route making one gRPC call can reach against the monolith's get, and
+        # how close the get comes to that empty call.
+        "transport_vs_monolith_get": ("transport", "monolith_get"),
+        "get_vs_transport": ("get", "transport"),
         "monolith_browse_vs_hello": ("monolith_browse", "hello"),
         "browse_2_vs_1_workers": ("browse", "browse_1_worker"),
         "get_2_vs_1_workers": ("get", "get_1_worker"),
