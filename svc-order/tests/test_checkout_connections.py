@@ -15,6 +15,7 @@ from conftest import RunningService, create_request
 from fakes import FakeCatalog, FakePayments, Hooks
 
 from pasar_kit import database as db
+from pasar_order.main import SQLITE_CONNECTIONS
 
 CHECKOUTS = 8
 
@@ -66,3 +67,31 @@ def test_checkouts_waiting_on_a_peer_hold_no_sqlite_connection(
     else:
         assert in_use >= CHECKOUTS, "a MySQL connection stays with its checkout"
     assert len({response.order.id for response in placed}) == CHECKOUTS, "each checkout then completes"
+
+
+def test_on_sqlite_the_pool_opens_at_most_its_bound_and_the_others_wait_their_turn(
+    service: RunningService, fake_catalog: FakeCatalog
+) -> None:
+    """Checkouts queued on the write lock each hold a connection: beyond the bound
+    (SQLITE_CONNECTIONS, whatever the worker threads) they wait for one handed back, and
+    every checkout then completes."""
+    database = service.database
+    if not isinstance(database, db.SerializedSqliteDatabase):
+        pytest.skip("a MySQL pool holds a connection per worker thread and background task")
+    at_once = 2 * SQLITE_CONNECTIONS
+    fake_catalog.add_package("pulsa-50k", price=50_500, stock=at_once)
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        with database.write_lock:  # every checkout's first write waits behind this thread
+            placing = [
+                pool.submit(service.stub.CreateOrder, create_request(("pulsa-50k", 1)))
+                for _ in range(at_once)
+            ]
+            time.sleep(1)
+            figures = database.pool_figures()
+        placed = [future.result(timeout=20) for future in placing]
+
+    assert figures.in_use == SQLITE_CONNECTIONS, "the pool was full while the checkouts waited"
+    assert figures.idle == 0
+    figures = database.pool_figures()
+    assert figures.in_use + figures.idle == figures.maximum == SQLITE_CONNECTIONS
+    assert len({response.order.id for response in placed}) == at_once, "each checkout then completes"

@@ -5,8 +5,9 @@ SQLite in WAL mode with a busy timeout, so that readers never block the writer a
 concurrent writers wait rather than fail; each connection keeps at most 20 prepared
 statements and 256 KiB of pages (SQLITE_CACHED_STATEMENTS, SQLITE_PAGE_CACHE_KIB).
 ``mysql://user:password@host:3306/name`` opens MySQL or MariaDB through pymysql. Both are
-connection pools (``playhouse.pool``) sized to the server's worker threads, with autoconnect
-off: every RPC runs inside
+connection pools (``playhouse.pool``) sized to the server's worker threads (a SQLite pool
+may be bounded lower, its threads then waiting their turn: ``sqlite_connections``), with
+autoconnect off: every RPC runs inside
 ``connection_context()`` (the server's call pipeline does it), as peewee's docs advise.
 
 Models bind to a per-service :class:`peewee.DatabaseProxy`; :func:`bind` initialises it.
