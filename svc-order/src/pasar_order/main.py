@@ -65,9 +65,11 @@ BACKGROUND_CONNECTIONS = 13
 # write lock: pasar_kit.database.SerializedSqliteDatabase), a checkout hands its connection
 # back while a peer answers, and the threads share one interpreter. svc-order's peak RSS
 # after the checkout then delivery loads, fresh shops side by side: unbounded 79.2-81.0 MB
-# (five runs), 6 connections 76.7-77.3 (five), 8: 77.3-77.8, 4: 76.4; checkout throughput
-# and the servers' CPU per checkout within the noise of one pair of shops (±5%).
-SQLITE_CONNECTIONS = 6
+# (seven runs, mean 80.3), 8 connections 77.3-77.8 (three, mean 77.5), 6: 76.7-77.3 (six,
+# mean 77.0), 4: 76.4. Checkout under 8 as unbounded (servers' CPU per checkout 0.98 and
+# 0.99 of it in two runs of 8 alternating pairs, req/s 1.01 and 1.00); under 6 it cost
+# 3-7% CPU per checkout in three runs of four (two shops of the same code differ by ~4%).
+SQLITE_CONNECTIONS = 8
 
 
 @dataclass
