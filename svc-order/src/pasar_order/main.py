@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING
 import peewee
 
 from pasar.order.v1 import order_service_pb2, order_service_pb2_grpc
-from pasar_kit import database as db
 from pasar_kit.background import Doorbell, loop_task
-from pasar_kit.cli import ServiceCli
+from pasar_kit.cli import ServiceCli, open_service_database
 from pasar_kit.config import ConfigError, Env
 from pasar_kit.leases import leased
-from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration, worker_threads
+from pasar_kit.server import GrpcServer, ServerSettings, ServiceRegistration
 from pasar_order.checkout import Checkout
 from pasar_order.config import DEFAULT_DATABASE_URL, Settings
 from pasar_order.emails import Composer
@@ -196,12 +195,12 @@ def figures(settings: Settings, database: peewee.Database) -> list[Collector]:
 
 def open_database(env: Env) -> peewee.Database:
     """The service's database from DATABASE_URL alone (and the pool size), so that migrate
-    works whatever else is set wrong (SMTP_URL, say): as pasar_kit.cli.open_service_database
-    opens it, but on SQLite with at most SQLITE_CONNECTIONS."""
-    return db.bind(
+    works whatever else is set wrong (SMTP_URL, say)."""
+    return open_service_database(
+        env,
         database_proxy,
-        env.string("DATABASE_URL", DEFAULT_DATABASE_URL),
-        max_connections=worker_threads(env) + BACKGROUND_CONNECTIONS,
+        DEFAULT_DATABASE_URL,
+        connections_beside_workers=BACKGROUND_CONNECTIONS,
         sqlite_connections=SQLITE_CONNECTIONS,
     )
 

@@ -92,15 +92,23 @@ def open_service_database(
     default_url: str,
     connections_beside_workers: int,
     default_workers: int = DEFAULT_WORKERS,
+    *,
+    sqlite_connections: int | None = None,
 ) -> peewee.Database:
     """A service's database, its models bound to it, from DATABASE_URL; its pool holds one
     connection per worker thread (PASAR_GRPC_WORKERS) and connections_beside_workers more
-    (the health probe, background tasks, a spare).
+    (the health probe, background tasks, a spare); on SQLite at most sqlite_connections,
+    when given (threads beyond wait their turn: pasar_kit.database.connect).
 
     These are the only settings read, so that ``migrate`` works whatever else is set wrong
     (``serve`` refuses that in building its server, before it touches the database)."""
     pool_size = worker_threads(env, default_workers) + connections_beside_workers
-    return db.bind(proxy, env.string("DATABASE_URL", default_url), max_connections=pool_size)
+    return db.bind(
+        proxy,
+        env.string("DATABASE_URL", default_url),
+        max_connections=pool_size,
+        sqlite_connections=sqlite_connections,
+    )
 
 
 class ServiceSettings(Protocol):
