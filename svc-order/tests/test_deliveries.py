@@ -25,6 +25,7 @@ from pasar.order.v1.error_reason_pb2 import ErrorReason
 from pasar.payment.v1 import payment_pb2
 from pasar.payment.v1.error_reason_pb2 import ErrorReason as PaymentErrorReason
 from pasar.product.v1 import product_pb2
+from pasar_kit import database as db
 from pasar_kit import errors
 from pasar_kit.money import format_rupiah
 from pasar_order.fulfillment_events import CURSOR_NAME
@@ -512,3 +513,40 @@ def test_two_instances_end_each_line_once_under_replayed_events(
         assert len(mails(first, EmailKind.DELIVERED, placed) + mails(first, EmailKind.REFUNDED, placed)) == 1
     assert fake_fulfillment.hooks.count("CreateFulfillment") == len(orders) * len(PACKAGES)
     assert fake_payments.hooks.count("RefundPayment") == refunds
+
+
+def test_the_dispatchers_hold_no_sqlite_connection_while_a_peer_answers(
+    service: RunningService,
+    fake_payments: FakePayments,
+    fake_fulfillment: FakeFulfillment,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fulfillment, reservation and refund dispatchers' rounds each hold a connection,
+    but on SQLite not while the peer answers: the pool, and SQLite's memory for each of its
+    connections, does not grow with the rounds waiting on a peer (issue 17's memory
+    target; pasar_kit.database.released_while_waiting). On MySQL the connection stays."""
+    peers, database = service.assembled.peers, service.database
+    held: dict[str, list[bool]] = {}
+
+    def recording(method: str) -> None:
+        original = getattr(peers, method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            held.setdefault(method, []).append(not database.is_closed())  # this thread's connection
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(peers, method, call)
+
+    for method in ("create_fulfillment", "commit_reservation", "refund_payment"):
+        recording(method)
+    placed = paid(service, fake_payments, fake_fulfillment)
+    fake_fulfillment.fail(placed.order.id, "token-pln-50k")
+    eventually(lambda: fake_payments.refunds_of(placed.order.id) != {})
+    eventually(lambda: "commit_reservation" in held)
+
+    on_sqlite = isinstance(database, db.SerializedSqliteDatabase)
+    assert {method: set(calls) for method, calls in held.items()} == {
+        "create_fulfillment": {not on_sqlite},
+        "commit_reservation": {not on_sqlite},
+        "refund_payment": {not on_sqlite},
+    }

@@ -20,7 +20,7 @@ import peewee
 
 from pasar.common.v1 import money_pb2
 from pasar.fulfillment.v1 import fulfillment_service_pb2
-from pasar_kit.database import atomic_write
+from pasar_kit.database import atomic_write, released_while_waiting
 from pasar_kit.destinations import mask_destination
 from pasar_kit.timestamps import utc_now
 from pasar_order import deliveries, reasons
@@ -63,7 +63,10 @@ class FulfillmentDispatcher(TaskDispatcher[FulfillmentTask]):
         order: Order = Order.get_by_id(task.order_id)
         line: OrderLine = OrderLine.get_by_id(task.line_id)
         try:
-            fulfillment = self.peers.create_fulfillment(fulfillment_request(order, line))
+            # On SQLite the round's connection goes back to the pool while the fulfillment
+            # service answers (pasar_kit.database.released_while_waiting).
+            with released_while_waiting(self.database):
+                fulfillment = self.peers.create_fulfillment(fulfillment_request(order, line))
         except PeerError as error:
             if error.is_passing:
                 self.queue.retry_later(task, error.message)

@@ -125,7 +125,7 @@ def assemble(settings: Settings, database: peewee.Database) -> OrderService:
         token_secret=settings.token_secret,
     )
     mail = MailDispatcher(composer, transport_for(settings.mail), backoff)
-    reservations = ReservationDispatcher(peers, backoff)
+    reservations = ReservationDispatcher(database, peers, backoff)
     lookup = OrderLookup(database, settings.lookup, settings.token_secret)
     sweeper = Sweeper(compensation, settler, lease, lookup)
     consumer = PaymentEventConsumer(database, peers, doorbells, background.event_stream_seconds)

@@ -18,7 +18,7 @@ import logging
 import peewee
 
 from pasar.common.v1 import money_pb2
-from pasar_kit.database import atomic_write
+from pasar_kit.database import atomic_write, released_while_waiting
 from pasar_kit.timestamps import utc_now
 from pasar_order import deliveries, reasons
 from pasar_order.models import Order, RefundTask
@@ -48,12 +48,15 @@ class RefundDispatcher(TaskDispatcher[RefundTask]):
         assert order.payment_id is not None, "a paid order has its payment"
         reason = deliveries.LINE_REFUND_REASON if task.line_id is not None else deliveries.FEE_REFUND_REASON
         try:
-            refund = self.peers.refund_payment(
-                payment_id=order.payment_id,
-                request_id=task.request_id,
-                amount=money_pb2.Money(currency_code=order.currency_code, amount=task.amount),
-                reason=reason,
-            )
+            # On SQLite the round's connection goes back to the pool while the payment
+            # service answers (pasar_kit.database.released_while_waiting).
+            with released_while_waiting(self.database):
+                refund = self.peers.refund_payment(
+                    payment_id=order.payment_id,
+                    request_id=task.request_id,
+                    amount=money_pb2.Money(currency_code=order.currency_code, amount=task.amount),
+                    reason=reason,
+                )
         except PeerError as error:
             if error.is_passing:
                 self.queue.retry_later(task, error.message)

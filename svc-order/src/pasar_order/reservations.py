@@ -12,6 +12,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+import peewee
+
+from pasar_kit.database import released_while_waiting
 from pasar_order import reasons
 from pasar_order.models import ReservationStep, ReservationTask
 from pasar_order.peers import Peers
@@ -40,17 +43,21 @@ class ReservationDispatcher(TaskDispatcher[ReservationTask]):
 
     destination = "reservation-steps"
 
-    def __init__(self, peers: Peers, backoff: Backoff) -> None:
+    def __init__(self, database: peewee.Database, peers: Peers, backoff: Backoff) -> None:
         super().__init__(ReservationTask, backoff)
+        self.database = database
         self.peers = peers
 
     def carry_out(self, task: ReservationTask) -> None:
         order_id: str = task.order_id
         try:
-            if task.step == ReservationStep.COMMIT:
-                self.peers.commit_reservation(order_id)
-            else:
-                self.peers.release_reservation(order_id)
+            # On SQLite the round's connection goes back to the pool while the catalog
+            # answers (pasar_kit.database.released_while_waiting).
+            with released_while_waiting(self.database):
+                if task.step == ReservationStep.COMMIT:
+                    self.peers.commit_reservation(order_id)
+                else:
+                    self.peers.release_reservation(order_id)
         except PeerError as error:
             if error.is_passing:
                 self.queue.retry_later(task, error.message)
