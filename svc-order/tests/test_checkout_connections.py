@@ -95,3 +95,22 @@ def test_on_sqlite_the_pool_opens_at_most_its_bound_and_the_others_wait_their_tu
     figures = database.pool_figures()
     assert figures.in_use + figures.idle == figures.maximum == SQLITE_CONNECTIONS
     assert len({response.order.id for response in placed}) == at_once, "each checkout then completes"
+
+
+def test_one_request_sent_more_times_at_once_than_the_pool_holds_places_one_order(
+    service: RunningService, fake_catalog: FakeCatalog
+) -> None:
+    """The copies of a request wait for the first attempt without a connection: on SQLite,
+    copies holding the bounded pool's every connection left none for the attempt they
+    waited for, and each then missed its deadline (the conformance kit's
+    test_one_request_sent_many_times_at_once_places_one_order)."""
+    copies = 2 * SQLITE_CONNECTIONS
+    fake_catalog.add_package("pulsa-50k", price=50_500, stock=copies)
+    fake_catalog.hooks.before["ReserveStock"] = lambda: time.sleep(0.3)  # the copies pile up meanwhile
+    request = create_request(("pulsa-50k", 1), request_id="sent-many-times")
+    with ThreadPoolExecutor(max_workers=copies) as pool:
+        placing = [pool.submit(service.stub.CreateOrder, request, timeout=8) for _ in range(copies)]
+        placed = [future.result(timeout=20) for future in placing]
+
+    assert len({(response.order.id, response.payment.id) for response in placed}) == 1
+    assert fake_catalog.stock("pulsa-50k") == copies - 1

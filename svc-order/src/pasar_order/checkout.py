@@ -253,7 +253,10 @@ class Checkout:
                 )
             if time.monotonic() > deadline:
                 raise reasons.earlier_attempt_in_progress()
-            time.sleep(_WAIT_POLL_SECONDS)
+            # Not holding a connection: on SQLite the pool is bounded (main.SQLITE_CONNECTIONS),
+            # and the earlier attempt this waits for needs one to finish.
+            with released_while_waiting(self.database):
+                time.sleep(_WAIT_POLL_SECONDS)
             order = Order.get_or_none((Order.id == existing.id) & (Order.request_id == request.request_id))
         if order is None or order.state not in VISIBLE_STATES:
             return None

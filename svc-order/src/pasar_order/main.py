@@ -61,8 +61,10 @@ BACKGROUND_CONNECTIONS = 13
 # connection whenever none is idle, so it grew to the most threads ever busy at once (17-19
 # under the bench's checkout load on SQLite), each connection keeping its own statements and
 # page cache; yet SQLite lets one writer in at a time (this process's writers queue on its
-# write lock: pasar_kit.database.SerializedSqliteDatabase), a checkout hands its connection
-# back while a peer answers, and the threads share one interpreter. svc-order's peak RSS
+# write lock: pasar_kit.database.SerializedSqliteDatabase), a checkout and the dispatchers
+# hand their connection back while a peer answers (and a retried checkout while it waits for
+# the first attempt: nothing may wait on another call holding one), and the threads share
+# one interpreter. svc-order's peak RSS
 # after the checkout then delivery loads, fresh shops side by side: unbounded 79.2-81.0 MB
 # (seven runs, mean 80.3), 8 connections 77.3-77.8 (three, mean 77.5), 6: 76.7-77.3 (six,
 # mean 77.0), 4: 76.4. Checkout under 8 as unbounded (servers' CPU per checkout 0.98 and
