@@ -234,7 +234,7 @@ class CatalogAnswers:
                     type(answer),
                     version,
                     stock_of,
-                    True,
+                    compressed=True,
                 )
             else:
                 entry = Entry(serialized, serialized_memory(size) + extra, type(answer), version, stock_of)
