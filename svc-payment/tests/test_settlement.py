@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import grpc
@@ -20,6 +23,7 @@ from conftest import (
 
 from pasar.payment.v1 import payment_pb2, payment_service_pb2, payment_service_pb2_grpc
 from pasar.payment.v1.error_reason_pb2 import ErrorReason
+from pasar_kit import database as db
 from pasar_kit.errors import FailedPrecondition
 from pasar_kit.ids import new_id
 from pasar_kit.logs import JsonFormatter
@@ -32,6 +36,7 @@ from pasar_payment.providers.sandbox import SandboxProvider
 from pasar_payment.settlement import PaymentSettler
 from pasar_payment.signatures import sign
 from pasar_testkit.assertions import error_metadata, reason_of, refused, violated_fields
+from pasar_testkit.mariadb import MariaDBServer
 
 PaymentStub = payment_service_pb2_grpc.PaymentServiceStub
 sandbox = SandboxProvider(WEBHOOK_SECRET)
@@ -406,3 +411,61 @@ def test_malformed_notifications_are_invalid_argument(
     error = refused(lambda: stub.NotifyPayment(request, timeout=10))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert set(violated_fields(error)) == {field}
+
+
+def changes_of_a_payment(
+    service: RunningService, payment: payment_pb2.Payment
+) -> dict[str, Callable[[], object]]:
+    """Every write that changes a pending payment, by name."""
+    return {
+        "settle": lambda: notify(service.stub, notification_for(payment)),
+        "cancel": lambda: service.stub.CancelPayment(
+            payment_service_pb2.CancelPaymentRequest(id=payment.id), timeout=10
+        ),
+        "expire": lambda: expire_due_payments(
+            service.database, EventFeed(), now=datetime(2999, 1, 1, tzinfo=UTC)
+        ),
+    }
+
+
+@pytest.mark.parametrize("change", ["settle", "cancel", "expire"])
+def test_a_change_of_a_payment_locks_nothing_before_the_payments_row(
+    service: RunningService, change: str, request: pytest.FixtureRequest
+) -> None:
+    """Every writer of a payment takes its row lock first: one that locked an index entry
+    before the row (a conditional UPDATE planned through the (state, expire_time) index)
+    deadlocked against another writer of the same payment, one notification in fifty."""
+    if not db.is_mysql(service.database):
+        pytest.skip("SQLite has no row locks: atomic_write lets one writer in at a time")
+    server: MariaDBServer = request.getfixturevalue("mariadb")
+    payment = create_payment(service.stub, channel_code="gopay", amount=80_000)
+    write = changes_of_a_payment(service, payment)[change]
+    with service.database.connection_context(), service.database.atomic():
+        Payment.select().where(Payment.id == payment.id).for_update().get()
+        writer = threading.Thread(target=write)
+        writer.start()
+        rows_locked = rows_locked_by_a_waiting_transaction(server)
+    writer.join(timeout=10)
+    assert not writer.is_alive()
+    # The row it waits for counts as locked; a conditional UPDATE through the index had 2.
+    assert rows_locked == 1, "the writer locked index entries before it came to wait for the row"
+
+
+def rows_locked_by_a_waiting_transaction(server: MariaDBServer) -> int:
+    """How many rows the first transaction to wait for a lock has locked, the one it waits
+    for included (MariaDB's INNODB_TRX.trx_rows_locked)."""
+    admin = server.admin()  # the service's user may not read other connections' transactions
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with admin.cursor() as cursor:
+                cursor.execute(
+                    "SELECT trx_rows_locked FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'"
+                )
+                waiting = cursor.fetchall()
+            if waiting:
+                return int(waiting[0][0])
+            time.sleep(0.01)
+    finally:
+        admin.close()
+    raise AssertionError("no writer came to wait for the payment's row")

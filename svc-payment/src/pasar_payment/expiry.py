@@ -1,7 +1,7 @@
 """Expiry: a pending payment that reaches its expire_time unpaid becomes EXPIRED.
 
 A background task of every instance sweeps the due payments. Several instances may
-sweep at once: each payment is expired by a conditional update (PENDING and due), so
+sweep at once: each payment is expired under its row lock, only while PENDING and due, so
 exactly one sweep changes it and records its EXPIRED event; the others change nothing.
 A payment settled a moment before the sweep stays PAID for the same reason.
 
@@ -25,6 +25,7 @@ from pasar_kit.telemetry import PAYMENT_ID_ATTRIBUTE, span_for_stored_work, stor
 from pasar_kit.timestamps import utc_now
 from pasar_payment.events import EventFeed, payment_change, record_event
 from pasar_payment.models import EventType, Payment, PaymentState
+from pasar_payment.payments import change_locked_payment, locked_payment
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +65,13 @@ def _expire(
     """Expires one payment if it is still pending and due; whether this call expired it."""
     # One transaction per payment keeps row locks short and the event counter last.
     with payment_change(database, feed):
+        payment = locked_payment(payment_id, database)
         changed = (
-            Payment.update(state=PaymentState.EXPIRED.value, update_time=utc_now())
-            .where(
-                (Payment.id == payment_id)
-                & (Payment.state == PaymentState.PENDING.value)
-                & (Payment.expire_time <= due_at)
-            )
-            .execute()
+            payment is not None and payment.state == PaymentState.PENDING and payment.expire_time <= due_at
         )
         if changed:
-            record_event(EventType.EXPIRED, Payment.get_by_id(payment_id), cause=created)
+            payment = change_locked_payment(payment_id, state=PaymentState.EXPIRED.value)
+            record_event(EventType.EXPIRED, payment, cause=created)
     return bool(changed)
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 import peewee
 
 from pasar.payment.v1 import payment_pb2
+from pasar_kit import database as db
 from pasar_kit.ids import new_id
 from pasar_kit.money import CURRENCY_CODE
 from pasar_kit.prepared import PreparedQuery, insert_of
@@ -181,13 +182,10 @@ class PaymentBook:
         """Cancels a pending payment; a cancelled or expired one is returned unchanged, a paid
         one (refunded since, too) is PAYMENT_PAID."""
         with payment_change(self.database, self.feed):
-            cancelled = (
-                Payment.update(state=PaymentState.CANCELLED.value, update_time=utc_now())
-                .where((Payment.id == payment_id) & (Payment.state == PaymentState.PENDING.value))
-                .execute()
-            )
-            payment: Payment | None = Payment.get_or_none(Payment.id == payment_id)
-            if cancelled and payment is not None:
+            payment = locked_payment(payment_id, self.database)
+            cancelled = payment is not None and payment.state == PaymentState.PENDING
+            if cancelled:
+                payment = change_locked_payment(payment_id, state=PaymentState.CANCELLED.value)
                 record_event(EventType.CANCELLED, payment)
         if payment is None:
             raise reasons.payment_not_found(payment_id)
@@ -196,6 +194,29 @@ class PaymentBook:
         if cancelled:
             log.info("payment cancelled", extra={"payment_id": payment_id})
         return payment
+
+
+def locked_payment(payment_id: str, database: peewee.Database) -> Payment | None:
+    """The payment, its row locked until the transaction ends; every change of a payment
+    takes this lock first, in a payment_change transaction.
+
+    Locking by primary key first, then writing by primary key (change_locked_payment), gives
+    every writer of one payment the same lock order. A conditional UPDATE (id and state) does
+    not: on a small table MariaDB plans it through the (state, expire_time) index and locks
+    index entries before the row, in another order than the writer changing that index, and
+    one of twenty concurrent notifications of one payment died in a deadlock. On SQLite,
+    atomic_write's write lock already serialises every writer."""
+    query = Payment.select().where(Payment.id == payment_id)
+    payment: Payment | None = db.for_update(query, database).first()
+    return payment
+
+
+def change_locked_payment(payment_id: str, **changes: object) -> Payment:
+    """Writes changes (and a new update_time) to a payment locked_payment locked; the
+    payment as stored now."""
+    Payment.update(update_time=utc_now(), **changes).where(Payment.id == payment_id).execute()
+    payment: Payment = Payment.get_by_id(payment_id)
+    return payment
 
 
 def _existing_payment(order_id: str, channel_code: str, amount: int) -> Payment | None:

@@ -22,13 +22,12 @@ from dataclasses import dataclass
 
 import peewee
 
-from pasar_kit import database as db
 from pasar_kit.ids import new_id
 from pasar_kit.timestamps import utc_now
 from pasar_payment import reasons
 from pasar_payment.events import EventFeed, payment_change, record_event
 from pasar_payment.models import EventType, Payment, PaymentState, Refund, RefundState
-from pasar_payment.payments import get_payment
+from pasar_payment.payments import get_payment, locked_payment
 from pasar_payment.providers.base import PaymentProvider, RefundOrder
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,7 @@ class PaymentRefunder:
         """Gives amount (whole rupiah, more than zero) of a paid payment back (RefundPayment)."""
         try:
             with payment_change(self.database, self.feed):
-                payment = _locked_payment(payment_id, self.database)
+                payment = locked_payment(payment_id, self.database)
                 # Looked for after the lock: a refund of this payment committed while this
                 # call waited for it is found.
                 existing = _existing_refund(request_id, payment_id, amount)
@@ -127,15 +126,6 @@ class PaymentRefunder:
         payment.save(only=[Payment.refunded_total, Payment.state, Payment.update_time])
         record_event(EventType.REFUNDED, payment, refund)
         return refund
-
-
-def _locked_payment(payment_id: str, database: peewee.Database) -> Payment | None:
-    """The payment, its row locked until the transaction ends (on SQLite, atomic_write's
-    write lock already serialises every writer)."""
-    payment: Payment | None = db.for_update(
-        Payment.select().where(Payment.id == payment_id), database
-    ).first()
-    return payment
 
 
 def _existing_refund(request_id: str, payment_id: str, amount: int) -> RefundOutcome | None:

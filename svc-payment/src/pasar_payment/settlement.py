@@ -2,12 +2,13 @@
 
 Providers deliver notifications at least once and retry on any doubt, so the same
 notification may arrive many times, even at the same moment. The signature is checked
-first, in constant time; nothing in an unverified payload is trusted or logged. Then one
-conditional update (PENDING to PAID) decides: whoever changes the row records the PAID
-event in the same transaction; every other delivery finds the payment already paid (or
-refunded since) and is answered as a duplicate, changing nothing. A provider's settlement
-of a payment that was cancelled or had expired cannot make it paid: the money arrived for
-nothing, and the log says, as an ERROR, that it must be refunded.
+first, in constant time; nothing in an unverified payload is trusted or logged. Then the
+payment's row lock decides: whoever holds it while the payment is PENDING makes it PAID
+and records the PAID event in the same transaction; every other delivery finds the
+payment already paid (or refunded since) and is answered as a duplicate, changing
+nothing. A provider's settlement of a payment that was cancelled or had expired cannot
+make it paid: the money arrived for nothing, and the log says, as an ERROR, that it must
+be refunded.
 
 The sandbox's SimulatePayment builds the notification the sandbox would send and hands
 it to the very path of NotifyPayment. It works only while the sandbox is enabled (never
@@ -23,11 +24,10 @@ from dataclasses import dataclass
 
 import peewee
 
-from pasar_kit.timestamps import utc_now
 from pasar_payment import reasons
 from pasar_payment.events import EventFeed, payment_change, record_event
 from pasar_payment.models import EventType, Payment, PaymentState
-from pasar_payment.payments import WAS_PAID, get_payment
+from pasar_payment.payments import WAS_PAID, change_locked_payment, get_payment, locked_payment
 from pasar_payment.providers.base import MalformedNotification, PaymentProvider, ProviderSettlement
 from pasar_payment.providers.sandbox import SandboxProvider
 from pasar_payment.signatures import signature_matches
@@ -140,18 +140,15 @@ class PaymentSettler:
             )
             raise reasons.paid_amount_differs(payment, settlement.paid_amount, settlement.currency_code)
         with payment_change(self.database, self.feed):
-            settled = (
-                Payment.update(
+            payment = locked_payment(payment.id, self.database) or payment  # never deleted
+            settled = payment.state == PaymentState.PENDING
+            if settled:
+                payment = change_locked_payment(
+                    payment.id,
                     state=PaymentState.PAID.value,
                     paid_time=settlement.paid_time,
-                    update_time=utc_now(),
                     settlement_id=settlement.notification_id,
                 )
-                .where((Payment.id == payment.id) & (Payment.state == PaymentState.PENDING.value))
-                .execute()
-            )
-            payment = Payment.get_by_id(payment.id)
-            if settled:
                 record_event(EventType.PAID, payment)
         if settled:
             log.info("payment paid", extra=_details(payment, settlement))
