@@ -353,3 +353,74 @@ def test_the_steps_of_a_migration_and_its_sql_are_shown_at_debug(
     sql_lines = [record for record in caplog.records if "INSERT INTO shelf" in record.getMessage()]
     assert sql_lines, "the SQL a migration runs is shown at debug"
     assert {record.levelno for record in sql_lines} == {logging.DEBUG}
+
+
+class WatchedLock:
+    """A lock that tells when a thread starts to wait for it."""
+
+    def __init__(self, lock: Any) -> None:
+        self.lock = lock
+        self.waited = threading.Event()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self.lock.acquire(False):
+            return True
+        if not blocking:
+            return False
+        self.waited.set()
+        return bool(self.lock.acquire(True, timeout))
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+def test_a_writer_waiting_for_the_write_lock_holds_no_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the pool bounded at 2, a reader still gets a connection while one writer writes
+    and another waits its turn; the waiter then writes on a connection taken again."""
+    database = db.connect(f"sqlite:///{tmp_path / 'writers.db'}", 20, sqlite_connections=2)
+    assert isinstance(database, db.SerializedSqliteDatabase)
+    lock = WatchedLock(database.write_lock)
+    monkeypatch.setattr(database, "write_lock", lock)
+    with database.connection_context():
+        database.execute_sql("CREATE TABLE item (name TEXT)")
+    writing, finish, reader_in = threading.Event(), threading.Event(), threading.Event()
+
+    def first_writer() -> None:
+        with database.connection_context(), db.atomic_write(database):
+            database.execute_sql("INSERT INTO item VALUES ('first')")
+            writing.set()
+            finish.wait(5)
+
+    def second_writer() -> None:
+        with database.connection_context(), db.atomic_write(database):
+            database.execute_sql("INSERT INTO item VALUES ('second')")
+
+    def reader() -> None:
+        with database.connection_context():
+            database.execute_sql("SELECT count(*) FROM item").fetchone()
+            reader_in.set()
+
+    first = threading.Thread(target=first_writer)
+    first.start()
+    assert writing.wait(5)
+    second = threading.Thread(target=second_writer)
+    second.start()
+    assert lock.waited.wait(5)
+    try:
+        assert database.pool_figures().in_use == 1, "the waiting writer kept a connection"
+        third = threading.Thread(target=reader)
+        third.start()
+        assert reader_in.wait(5), "no connection for a reader while a writer waited"
+    finally:
+        finish.set()
+    for thread in (first, second, third):
+        thread.join(5)
+    with database.connection_context():
+        assert database.execute_sql("SELECT name FROM item ORDER BY rowid").fetchall() == [
+            ("first",),
+            ("second",),
+        ]
+    assert database.pool_figures().in_use == 0
+    db.close_pool(database)

@@ -355,16 +355,34 @@ def atomic_write(database: peewee.Database) -> Iterator[None]:
         with database.atomic(**options):
             yield
         return
-    if not database.write_lock.acquire(timeout=SQLITE_WRITE_WAIT_SECONDS):
-        # Classified as contention (ABORTED, CONTENTION): the caller may retry.
-        raise peewee.OperationalError(
-            f"database is locked: this process's writers held it for {SQLITE_WRITE_WAIT_SECONDS} s"
-        )
+    _take_write_lock(database)
     try:
         with database.atomic(lock_type="IMMEDIATE"):
             yield
     finally:
         database.write_lock.release()
+
+
+def _take_write_lock(database: SerializedSqliteDatabase) -> None:
+    """This process's write lock; a thread that must wait for it waits without a connection
+    (released_while_waiting), as a waiter uses none, so a bounded pool serves the readers
+    and the writer meanwhile."""
+    lock = database.write_lock
+    if lock.acquire(blocking=False):
+        return
+    acquired = False
+    try:
+        with database.released_while_waiting():
+            acquired = lock.acquire(timeout=SQLITE_WRITE_WAIT_SECONDS)
+    except BaseException:
+        if acquired:  # the connection could not be taken again
+            lock.release()
+        raise
+    if not acquired:
+        # Classified as contention (ABORTED, CONTENTION): the caller may retry.
+        raise peewee.OperationalError(
+            f"database is locked: this process's writers held it for {SQLITE_WRITE_WAIT_SECONDS} s"
+        )
 
 
 class DatabaseFailure(enum.Enum):
