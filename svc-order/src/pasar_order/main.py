@@ -60,17 +60,18 @@ BACKGROUND_CONNECTIONS = 13
 # the others wait for one handed back (pasar_kit.database.POOL_TIMEOUT). A pool opens a
 # connection whenever none is idle, so it grew to the most threads ever busy at once (17-19
 # under the bench's checkout load on SQLite), each connection keeping its own statements and
-# page cache; yet SQLite lets one writer in at a time (this process's writers queue on its
-# write lock: pasar_kit.database.SerializedSqliteDatabase), a checkout and the dispatchers
-# hand their connection back while a peer answers (and a retried checkout while it waits for
-# the first attempt: nothing may wait on another call holding one), and the threads share
-# one interpreter. svc-order's peak RSS
-# after the checkout then delivery loads, fresh shops side by side: unbounded 79.2-81.0 MB
-# (seven runs, mean 80.3), 8 connections 77.3-77.8 (three, mean 77.5), 6: 76.7-77.3 (six,
-# mean 77.0), 4: 76.4. Checkout under 8 as unbounded (servers' CPU per checkout 0.98 and
-# 0.99 of it in two runs of 8 alternating pairs, req/s 1.01 and 1.00); under 6 it cost
-# 3-7% CPU per checkout in three runs of four (two shops of the same code differ by ~4%).
-SQLITE_CONNECTIONS = 8
+# page cache; yet SQLite lets one writer in at a time, and no thread holds a connection while
+# it waits: writers queue for this process's write lock without one (pasar_kit.database
+# .atomic_write), a checkout and the dispatchers hand theirs back while a peer answers, and a
+# retried checkout while it waits for the first attempt (nothing may wait on another call
+# holding one). svc-order's peak RSS after the checkout then delivery loads, fresh shops side
+# by side: unbounded 79.2-81.0 MB (seven runs, mean 80.3), 8 connections 77.3-77.9, 6:
+# 77.1-77.2 (three runs each). Before writers waited without a connection, 6 cost 3-7% CPU
+# per checkout (they queued for connections); since, 6 costs none against 8: servers' CPU per
+# checkout 0.96 and 1.00 of 8's (medians of 6 alternating pairs, two runs), and per delivered
+# checkout (the bench's checkout_with_fulfillment) 0.99 (six pairs, a busy machine). At 4
+# checkouts queue for connections again: 0.85 of the req/s, 1.04 the CPU.
+SQLITE_CONNECTIONS = 6
 
 
 @dataclass
