@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -444,28 +443,8 @@ def test_a_change_of_a_payment_locks_nothing_before_the_payments_row(
         Payment.select().where(Payment.id == payment.id).for_update().get()
         writer = threading.Thread(target=write)
         writer.start()
-        rows_locked = rows_locked_by_a_waiting_transaction(server)
+        rows_locked = server.rows_locked_by_a_waiting_transaction()
     writer.join(timeout=10)
     assert not writer.is_alive()
     # The row it waits for counts as locked; a conditional UPDATE through the index had 2.
     assert rows_locked == 1, "the writer locked index entries before it came to wait for the row"
-
-
-def rows_locked_by_a_waiting_transaction(server: MariaDBServer) -> int:
-    """How many rows the first transaction to wait for a lock has locked, the one it waits
-    for included (MariaDB's INNODB_TRX.trx_rows_locked)."""
-    admin = server.admin()  # the service's user may not read other connections' transactions
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with admin.cursor() as cursor:
-                cursor.execute(
-                    "SELECT trx_rows_locked FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'"
-                )
-                waiting = cursor.fetchall()
-            if waiting:
-                return int(waiting[0][0])
-            time.sleep(0.01)
-    finally:
-        admin.close()
-    raise AssertionError("no writer came to wait for the payment's row")

@@ -123,6 +123,32 @@ class MariaDBServer:
             host="127.0.0.1", port=self.port, user="root", password="", autocommit=True, **kwargs
         )
 
+    def rows_locked_by_a_waiting_transaction(self, timeout: float = 10.0) -> int:
+        """How many rows the first transaction found waiting for a lock has locked, the one
+        it waits for included (INNODB_TRX.trx_rows_locked); waits up to timeout for one.
+
+        A writer that takes its row lock by primary key first waits having locked 1; one
+        whose statement is planned through a secondary index locked an index entry first (2),
+        the opposite order to a writer changing that index: a deadlock between them."""
+        admin = self.admin()  # a service's user may not read other connections' transactions
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                # InnoDB refreshes what the table shows only once nobody has read it for
+                # 0.1 s: read more often, it kept showing the transactions of the first read.
+                time.sleep(0.2)
+                with admin.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT trx_rows_locked FROM information_schema.INNODB_TRX"
+                        " WHERE trx_state = 'LOCK WAIT'"
+                    )
+                    waiting = cursor.fetchall()
+                if waiting:
+                    return int(waiting[0][0])
+        finally:
+            admin.close()
+        raise AssertionError(f"no transaction came to wait for a lock within {timeout} s")
+
     def create_database(self, prefix: str = "pasar_test", user: str | None = None, password: str = "") -> str:
         """Creates a fresh database (and a user with rights on it only); returns its mysql:// URL."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
