@@ -25,6 +25,7 @@ from pasar_kit.database import atomic_write
 from pasar_kit.prepared import PreparedWrite, insert_of
 from pasar_kit.timestamps import utc_now
 from pasar_order import order_numbers, reasons
+from pasar_order.deliveries import locked_order
 from pasar_order.mail_outbox import queue_email
 from pasar_order.models import (
     CHECKOUT_STATES,
@@ -103,21 +104,26 @@ _COMPLETED_COLUMNS = (
 )
 
 
-def _held(order_id: str, owner: str) -> peewee.Expression:
-    """The intent, while owner holds it."""
-    return (Order.id == order_id) & (Order.state == OrderState.CREATING) & (Order.lease_owner == owner)
+def _holds(order: Order | None, owner: str) -> bool:
+    """Whether owner holds the intent (order: its row, locked for the transaction).
+
+    Every step decides on the row locked by its key (deliveries.locked_order), then writes
+    by key alone: an UPDATE of the id, the state and the owner was planned by MariaDB
+    through the (state, expire_time) index, locking the entry before the row, and copies
+    of one request claiming the intent while its worker completed it could deadlock."""
+    return order is not None and order.state == OrderState.CREATING and order.lease_owner == owner
 
 
 _NOTE_PAYMENT_REQUESTED = PreparedWrite(
     database_proxy,
-    lambda order_id, owner, update_time: Order.update(payment_requested=True, update_time=update_time).where(
-        _held(order_id, owner)
+    lambda order_id, update_time: Order.update(payment_requested=True, update_time=update_time).where(
+        Order.id == order_id
     ),
 )
 _COMPLETE = PreparedWrite(
     database_proxy,
-    lambda order_id, owner, *values: Order.update(dict(zip(_COMPLETED_COLUMNS, values, strict=True))).where(
-        _held(order_id, owner)
+    lambda order_id, *values: Order.update(dict(zip(_COMPLETED_COLUMNS, values, strict=True))).where(
+        Order.id == order_id
     ),
 )
 
@@ -197,22 +203,27 @@ def create(
 
 def claim(order_id: str, owner: str, lease: timedelta) -> bool:
     """Takes over a CREATING intent whose worker's lease has expired (to resume it)."""
-    now = utc_now()
-    taken: int = (
-        Order.update(lease_owner=owner, lease_until=now + lease)
-        .where(
-            (Order.id == order_id)
-            & (Order.state == OrderState.CREATING)
-            & (Order.lease_until.is_null() | (Order.lease_until < now))
-        )
-        .execute()
-    )
-    return taken == 1
+    with atomic_write(database_proxy.obj):
+        now = utc_now()
+        order = locked_order(order_id)
+        if order is None or order.state != OrderState.CREATING or not _lease_expired(order, now):
+            return False
+        Order.update(lease_owner=owner, lease_until=now + lease).where(Order.id == order_id).execute()
+    return True
+
+
+def _lease_expired(order: Order, now: datetime) -> bool:
+    """Whether nobody holds the intent at now (its worker's lease has run out, or it has none)."""
+    return order.lease_until is None or order.lease_until < now
 
 
 def note_payment_requested(order_id: str, owner: str) -> bool:
     """Records, before calling CreatePayment, that a payment may exist from now on."""
-    return _NOTE_PAYMENT_REQUESTED.execute(order_id, owner, utc_now()) == 1
+    with atomic_write(database_proxy.obj):
+        if not _holds(locked_order(order_id), owner):
+            return False
+        _NOTE_PAYMENT_REQUESTED.execute(order_id, utc_now())
+    return True
 
 
 def complete(
@@ -238,6 +249,7 @@ def complete(
         )
     with atomic_write(database):
         now = utc_now()
+        held = _holds(locked_order(order.id), owner)
         changes: dict[str, Any] = {
             "state": OrderState.PENDING_PAYMENT,
             "payment_id": payment.id,
@@ -249,10 +261,10 @@ def complete(
             "lease_owner": None,
             "lease_until": None,
         }
-        updated = _COMPLETE.execute(order.id, owner, *(changes[name] for name in _COMPLETED_COLUMNS))
-        if updated:
+        if held:
+            _COMPLETE.execute(order.id, *(changes[name] for name in _COMPLETED_COLUMNS))
             queue_email(order.id, EmailKind.ORDER_CREATED, now)
-    if updated != 1:
+    if not held:
         return False
     for name, value in changes.items():
         setattr(order, name, value)
@@ -267,13 +279,14 @@ def payment_expiry(payment: payment_pb2.Payment, default: datetime) -> datetime:
 def abandon(order_id: str, owner: str, lease: timedelta) -> bool:
     """Gives up a checkout this worker holds: frees its request id for a fresh retry and
     marks it to be undone."""
-    now = utc_now()
-    updated: int = (
-        Order.update(state=OrderState.ABORTING, request_id=None, lease_until=now + lease, update_time=now)
-        .where(_held(order_id, owner))
-        .execute()
-    )
-    return updated == 1
+    with atomic_write(database_proxy.obj):
+        if not _holds(locked_order(order_id), owner):
+            return False
+        now = utc_now()
+        Order.update(
+            state=OrderState.ABORTING, request_id=None, lease_until=now + lease, update_time=now
+        ).where(Order.id == order_id).execute()
+    return True
 
 
 def take_over_stale(order_id: str, owner: str, lease: timedelta) -> bool:
@@ -360,16 +373,10 @@ class Compensation:
                 if error.reason not in NOTHING_HELD:
                     raise
         with atomic_write(self.database):
-            deleted: int = (
-                Order.delete()
-                .where(
-                    (Order.id == order_id)
-                    & (Order.state == OrderState.ABORTING)
-                    & (Order.lease_owner == owner)
-                )
-                .execute()
-            )
-            if deleted:
+            # Decided on the locked row, as every change of an intent is (_holds).
+            order = locked_order(order_id)
+            if order is not None and order.state == OrderState.ABORTING and order.lease_owner == owner:
+                Order.delete().where(Order.id == order_id).execute()
                 OrderLine.delete().where(OrderLine.order == order_id).execute()
         log.info("abandoned checkout undone", extra={"order_id": order_id})
         return True

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 import peewee
 
+from pasar_kit import database as db
 from pasar_kit.database import atomic_write
 from pasar_kit.timestamps import utc_now
 from pasar_order import reasons
@@ -47,6 +48,8 @@ _SEPARATORS = re.compile(r"[\s-]+")
 # The shortest destination value that serves as a contact (written as as_phone_number
 # writes it): phone and meter numbers are longer, a game's zone id is not.
 MIN_DESTINATION_CONTACT_LENGTH = 8
+# The most passed counts the sweeper deletes in one transaction.
+FORGET_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -92,29 +95,64 @@ class OrderLookup:
             OrderLookupFailures.insert(
                 order_number=order_number, failures=0, window_start=now
             ).on_conflict_ignore().execute()
-        row = OrderLookupFailures
         with atomic_write(self.database):
-            row.update(failures=0, window_start=now).where(
-                (row.order_number == order_number) & (row.window_start <= now - self.window)
-            ).execute()
-            row.update(failures=row.failures + 1).where(row.order_number == order_number).execute()
-            counted: OrderLookupFailures = row.get_by_id(order_number)
+            counted: OrderLookupFailures = self._locked(order_number).get()
+            if counted.window_start <= now - self.window:
+                counted.failures, counted.window_start = 0, now
+            counted.failures += 1
+            self._write(order_number, failures=counted.failures, window_start=counted.window_start)
         return counted.failures, counted.window_start
 
     def _take_back_failure(self, order_number: str, window_start: datetime) -> None:
         """A look-up that matched was no failure (unless its window has been replaced)."""
-        row = OrderLookupFailures
         with atomic_write(self.database):
-            row.update(failures=row.failures - 1).where(
-                (row.order_number == order_number) & (row.window_start == window_start) & (row.failures > 0)
-            ).execute()
+            counted: OrderLookupFailures | None = self._locked(order_number).first()
+            if counted is not None and counted.window_start == window_start and counted.failures > 0:
+                self._write(order_number, failures=counted.failures - 1)
 
     def forget_passed_windows(self) -> int:
         """Deletes the counts whose window has passed (they limit nothing any more)."""
         row = OrderLookupFailures
-        with atomic_write(self.database):
-            deleted: int = row.delete().where(row.window_start <= utc_now() - self.window).execute()
-        return deleted
+        cutoff = utc_now() - self.window
+        deleted = 0
+        while True:
+            # Read without locks, then locked by their keys and decided on (see _locked).
+            passed = [
+                found.order_number
+                for found in row.select(row.order_number)
+                .where(row.window_start <= cutoff)
+                .order_by(row.order_number)
+                .limit(FORGET_BATCH)
+            ]
+            if not passed:
+                return deleted
+            with atomic_write(self.database):
+                locked = self._locked(*passed).order_by(row.order_number)
+                gone = [found.order_number for found in locked if found.window_start <= cutoff]
+                if gone:
+                    deleted += row.delete().where(row.order_number.in_(gone)).execute()
+            if len(passed) < FORGET_BATCH:
+                return deleted
+
+    def _locked(self, *order_numbers: str) -> peewee.ModelSelect[OrderLookupFailures]:
+        """The counts of these numbers, their rows locked until the transaction ends.
+
+        Every change of a count locks its row by its key first and decides on it, then
+        writes by key: an UPDATE or DELETE filtering on window_start was planned by MariaDB
+        through the window_start index, locking its entry before the row, the opposite
+        order to a writer holding the row and moving its window (a deadlock between a
+        look-up and the sweeper, or two look-ups). On SQLite, atomic_write serialises them."""
+        row = OrderLookupFailures
+        query: peewee.ModelSelect[OrderLookupFailures] = db.for_update(
+            row.select().where(row.order_number.in_(order_numbers)), self.database
+        )
+        return query
+
+    @staticmethod
+    def _write(order_number: str, **changes: object) -> None:
+        """Writes changes to the count of a number whose row _locked locked."""
+        row = OrderLookupFailures
+        row.update(**changes).where(row.order_number == order_number).execute()
 
 
 def contact_matches(contact: str, customer_email: str, lines: list[OrderLine]) -> bool:

@@ -1,10 +1,11 @@
 """Reading orders, and the local state changes that follow what happened to the payment.
 
-Each change is one conditional UPDATE (it happens only from the expected state, so two
-instances or a repeated event cannot apply it twice) plus the rows of the work it
-implies: the e-mail to send, the step on the stock reservation, and for a paid order the
-delivery of each line. Callers run them inside
-a transaction, together with whatever else must change with them (the event cursor).
+Each change happens only from the expected state (a conditional UPDATE, or a decision on
+the order's row locked by its key first), so two instances or a repeated event cannot
+apply it twice, plus the rows of the work it implies: the e-mail to send, the step on the
+stock reservation, and for a paid order the delivery of each line. Callers run them
+inside a transaction, together with whatever else must change with them (the event
+cursor).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from pasar.payment.v1 import payment_pb2
 from pasar_order import reasons
 from pasar_order.access import token_opens
-from pasar_order.deliveries import queue_fulfillments
+from pasar_order.deliveries import locked_order, queue_fulfillments
 from pasar_order.mail_outbox import queue_email, queue_expired_mail
 from pasar_order.models import VISIBLE_STATES, EmailKind, Order, OrderState, ReservationStep
 from pasar_order.reservations import queue_reservation_step
@@ -93,12 +94,18 @@ def mark_closed(order_id: str, state: OrderState, now: datetime, payment_id: str
 
     False when the order was no longer pending (paid or closed before): nothing changes."""
     assert state in (OrderState.CANCELLED, OrderState.EXPIRED)
-    condition = (Order.id == order_id) & (Order.state == OrderState.PENDING_PAYMENT)
-    if payment_id is not None:
-        condition &= Order.payment_id == payment_id
-    updated: int = Order.update(state=state, update_time=now).where(condition).execute()
-    if updated:
-        queue_reservation_step(order_id, ReservationStep.RELEASE, now)
-        if state == OrderState.EXPIRED:
-            queue_expired_mail(order_id, now)
-    return updated == 1
+    # Decided on the row locked by its key (deliveries.locked_order), not by an UPDATE of
+    # the id and the state, which MariaDB planned through the (state, expire_time) index:
+    # the sweeper and the payment events close the same order.
+    order = locked_order(order_id)
+    if (
+        order is None
+        or order.state != OrderState.PENDING_PAYMENT
+        or (payment_id is not None and order.payment_id != payment_id)
+    ):
+        return False
+    Order.update(state=state, update_time=now).where(Order.id == order_id).execute()
+    queue_reservation_step(order_id, ReservationStep.RELEASE, now)
+    if state == OrderState.EXPIRED:
+        queue_expired_mail(order_id, now)
+    return True

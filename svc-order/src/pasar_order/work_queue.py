@@ -1,8 +1,8 @@
 """Claiming outbox rows safely when several instances of the service run.
 
 A row is due when it is QUEUED and its next attempt time has come. An instance claims it
-with one conditional UPDATE that sets a lease (owner and expiry) only if nobody holds an
-unexpired lease; the row is then its own until it marks it done or schedules a retry.
+by locking the row by its key and setting a lease (owner and expiry) only if nobody holds
+an unexpired lease; the row is then its own until it marks it done or schedules a retry.
 An instance that crashes holding a lease just lets it expire, and another takes over:
 work is delayed, never lost, and repeated only if the crash came between doing the work
 and marking it done (at least once). Each row's work runs in a span whose parent is the
@@ -17,12 +17,13 @@ import abc
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 import peewee
 
 from pasar_kit import claimants
+from pasar_kit import database as db
 from pasar_kit.prepared import PreparedQuery, PreparedWrite
 from pasar_kit.timestamps import utc_now
 from pasar_order.models import OutboxRow, OutboxState
@@ -67,15 +68,15 @@ class WorkQueue(Generic[Row]):
         # looks for due rows at each round, and each row is claimed, then completed.
         database = model._meta.database
         self._due = PreparedQuery(database, self._due_rows)
+        # A claim locks the row by its key first and decides on it (see _claim_row).
+        self._locked = PreparedQuery(
+            database,
+            lambda row_id: db.for_update(model.select().where(model.id == row_id).limit(1), database.obj),
+        )
         self._claim = PreparedWrite(
             database,
-            lambda row_id, attempts, owner, lease_until, now: model.update(
-                lease_owner=owner, lease_until=lease_until
-            ).where(
-                (model.id == row_id)
-                & (model.state == OutboxState.QUEUED)
-                & (model.attempts == attempts)
-                & _free(model, now)
+            lambda row_id, owner, lease_until: model.update(lease_owner=owner, lease_until=lease_until).where(
+                model.id == row_id
             ),
         )
         self._complete = PreparedWrite(
@@ -104,14 +105,32 @@ class WorkQueue(Generic[Row]):
         claimed: list[Row] = []
         lease_until = now + self.lease
         for row in candidates:
-            # Taken only as read: a row's other columns change only with its attempts (a
-            # retry scheduled) or its state, so the row read is the row claimed, and it
-            # needs no second read.
-            taken = self._claim.execute(row.id, row.attempts, self.owner, lease_until, now)
-            if taken:
+            if self._claim_row(row, lease_until, now):
                 row.lease_owner, row.lease_until = self.owner, lease_until
                 claimed.append(row)
         return claimed
+
+    def _claim_row(self, row: Row, lease_until: datetime, now: datetime) -> bool:
+        """Leases row to this worker if it is still as read: QUEUED, with the same attempts,
+        and nobody's lease running at now.
+
+        Taken only as read: a row's other columns change only with its attempts (a retry
+        scheduled) or its state, so the row read is the row claimed. Decided on the row
+        locked by its key, then written by its key: an UPDATE of the id and the state was
+        planned by MariaDB through the (state, next_attempt_time) index when few rows were
+        QUEUED, locking index entries before the row, the opposite order to another
+        instance finishing that row (which changes the entry): a deadlock between them."""
+        with db.atomic_write(self.model._meta.database.obj):
+            locked = self._locked.first(self.model, row.id)
+            if (
+                locked is None
+                or locked.state != OutboxState.QUEUED
+                or locked.attempts != row.attempts
+                or not (locked.lease_until is None or locked.lease_until < now)
+            ):
+                return False
+            self._claim.execute(row.id, self.owner, lease_until)
+        return True
 
     def take_back_dead_claims(self) -> int:
         """Frees the rows leased to processes of this host that are gone; returns how many."""
