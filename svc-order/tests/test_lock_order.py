@@ -13,7 +13,6 @@ when it locked an index entry before.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -252,10 +251,10 @@ def test_a_change_locks_nothing_before_its_row(
         with database.connection_context():
             outcome.append(change.write())
 
-    with database.connection_context(), database.atomic():
-        model = change.model
+    def hold() -> None:
         # Shared: a look-up's first statement (its count's INSERT IGNORE) goes by, and its
         # count's change comes to wait; every other writer waits at its first lock.
+        model = change.model
         key = model._meta.primary_key
         assert isinstance(key, peewee.Field)
         held = database.execute_sql(
@@ -263,11 +262,8 @@ def test_a_change_locks_nothing_before_its_row(
             (change.row_id,),
         )
         assert held.fetchall()
-        writer = threading.Thread(target=write)
-        writer.start()
-        rows_locked = server.rows_locked_by_a_waiting_transaction()
-    writer.join(timeout=10)
-    assert not writer.is_alive()
+
+    rows_locked = server.rows_locked_by_a_writer_kept_waiting(database, hold, write)
     # The row it waits for counts as locked; a statement planned through the index had 2.
     assert rows_locked == 1, "the writer locked an index entry before it came to wait for the row"
     assert outcome == [True]  # and, once the row was free, it made its change

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -439,12 +438,10 @@ def test_a_change_of_a_payment_locks_nothing_before_the_payments_row(
     server: MariaDBServer = request.getfixturevalue("mariadb")
     payment = create_payment(service.stub, channel_code="gopay", amount=80_000)
     write = changes_of_a_payment(service, payment)[change]
-    with service.database.connection_context(), service.database.atomic():
-        Payment.select().where(Payment.id == payment.id).for_update().get()
-        writer = threading.Thread(target=write)
-        writer.start()
-        rows_locked = server.rows_locked_by_a_waiting_transaction()
-    writer.join(timeout=10)
-    assert not writer.is_alive()
+    rows_locked = server.rows_locked_by_a_writer_kept_waiting(
+        service.database,
+        hold=lambda: Payment.select().where(Payment.id == payment.id).for_update().get(),
+        write=write,
+    )
     # The row it waits for counts as locked; a conditional UPDATE through the index had 2.
     assert rows_locked == 1, "the writer locked index entries before it came to wait for the row"

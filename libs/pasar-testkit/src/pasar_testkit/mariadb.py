@@ -12,11 +12,14 @@ import pwd
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import peewee
 import pymysql
 
 from pasar_testkit.ports import free_port, wait_for_port
@@ -148,6 +151,29 @@ class MariaDBServer:
         finally:
             admin.close()
         raise AssertionError(f"no transaction came to wait for a lock within {timeout} s")
+
+    def rows_locked_by_a_writer_kept_waiting(
+        self,
+        database: peewee.Database,
+        hold: Callable[[], object],
+        write: Callable[[], object],
+        timeout: float = 10.0,
+    ) -> int:
+        """Runs hold() in a transaction of database, keeping the locks it takes, and write()
+        on another thread meanwhile; returns how many rows the writer had locked when it came
+        to wait (rows_locked_by_a_waiting_transaction). The transaction then ends, and the
+        writer must finish within timeout."""
+        writer = threading.Thread(target=write)
+        try:
+            with database.connection_context(), database.atomic():
+                hold()
+                writer.start()
+                rows_locked = self.rows_locked_by_a_waiting_transaction(timeout)
+        finally:
+            if writer.ident is not None:
+                writer.join(timeout)
+        assert not writer.is_alive(), f"the writer did not finish within {timeout} s of the row's release"
+        return rows_locked
 
     def create_database(self, prefix: str = "pasar_test", user: str | None = None, password: str = "") -> str:
         """Creates a fresh database (and a user with rights on it only); returns its mysql:// URL."""
