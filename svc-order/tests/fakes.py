@@ -630,8 +630,9 @@ class FakePayments(payment_service_pb2_grpc.PaymentServiceServicer, FakeEventLog
         self, request: payment_service_pb2.WatchPaymentEventsRequest, context: grpc.ServicerContext
     ) -> Iterator[payment_service_pb2.WatchPaymentEventsResponse]:
         self.hooks.run_before("WatchPaymentEvents", str(request.after_sequence))
-        types = () if self.streams_every_type else request.types
         for event in self.follow_events(request.after_sequence, context):
+            # Read at each event: a test may switch it once the service's stream is open.
+            types = () if self.streams_every_type else request.types
             if not types or event.type in types:
                 yield payment_service_pb2.WatchPaymentEventsResponse(event=event)
             else:  # as the payment service reports the events passed over, but at once
