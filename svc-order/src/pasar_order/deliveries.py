@@ -30,8 +30,6 @@ from datetime import datetime
 from pasar.fulfillment.v1 import fulfillment_pb2, fulfillment_service_pb2
 from pasar.payment.v1 import payment_pb2
 from pasar.product.v1 import product_pb2
-from pasar_kit.database import for_update
-from pasar_kit.prepared import PreparedQuery
 from pasar_kit.timestamps import to_timestamp
 from pasar_order.mail_outbox import queue_email
 from pasar_order.models import (
@@ -43,10 +41,10 @@ from pasar_order.models import (
     OrderLine,
     OrderState,
     RefundTask,
-    database_proxy,
     lines_of,
     stored_refund,
 )
+from pasar_order.order_locks import locked_order
 from pasar_order.tracing import traced_columns
 
 log = logging.getLogger(__name__)
@@ -59,26 +57,6 @@ FEE_REFUND_REASON = "service fee of an order that could not be delivered"
 def fee_refund_request_id(order_id: str) -> str:
     """RefundPayment's request id for an order's fee."""
     return f"{order_id}{FEE_REFUND_SUFFIX}"
-
-
-def locked_order(order_id: str) -> Order | None:
-    """The order, locked for this transaction on MariaDB (the first read of the transaction,
-    so that what follows sees every change committed before the lock was granted).
-
-    A change of an order conditional on its state takes this lock first, then writes by
-    primary key alone, deciding the condition (the state, the lease) on the locked row: an
-    UPDATE or DELETE of the id and one state is planned by MariaDB, on a table with few
-    orders in that state, through the (state, expire_time) index, and locks the entry
-    before the row, the opposite order to a writer holding the row and changing the entry:
-    one of the two died in a deadlock (tests/test_lock_order.py). On SQLite, atomic_write's
-    write lock already serialises every writer."""
-    return _LOCKED_ORDER.first(Order, order_id)
-
-
-# Read first by every change of an order: its SQL made once (pasar_kit.prepared), per dialect.
-_LOCKED_ORDER = PreparedQuery(
-    database_proxy, lambda key: for_update(Order.select().where(Order.id == key).limit(1), database_proxy.obj)
-)
 
 
 def queue_fulfillments(order_id: str, now: datetime) -> None:

@@ -25,7 +25,6 @@ from pasar_kit.database import atomic_write
 from pasar_kit.prepared import PreparedWrite, insert_of
 from pasar_kit.timestamps import utc_now
 from pasar_order import order_numbers, reasons
-from pasar_order.deliveries import locked_order
 from pasar_order.mail_outbox import queue_email
 from pasar_order.models import (
     CHECKOUT_STATES,
@@ -36,6 +35,7 @@ from pasar_order.models import (
     database_proxy,
     stored_destination,
 )
+from pasar_order.order_locks import locked_order
 from pasar_order.peers import Peers
 from pasar_order.pricing import PricedOrder
 from pasar_order.reasons import PeerError
@@ -107,7 +107,7 @@ _COMPLETED_COLUMNS = (
 def _holds(order: Order | None, owner: str) -> bool:
     """Whether owner holds the intent (order: its row, locked for the transaction).
 
-    Every step decides on the row locked by its key (deliveries.locked_order), then writes
+    Every step decides on the row locked by its key (order_locks.locked_order), then writes
     by key alone: an UPDATE of the id, the state and the owner was planned by MariaDB
     through the (state, expire_time) index, locking the entry before the row, and copies
     of one request claiming the intent while its worker completed it could deadlock."""

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from pasar.payment.v1 import payment_pb2
 from pasar_order import reasons
 from pasar_order.access import token_opens
-from pasar_order.deliveries import locked_order, queue_fulfillments
+from pasar_order.deliveries import queue_fulfillments
 from pasar_order.mail_outbox import queue_email, queue_expired_mail
 from pasar_order.models import VISIBLE_STATES, EmailKind, Order, OrderState, ReservationStep
+from pasar_order.order_locks import locked_order
 from pasar_order.reservations import queue_reservation_step
 
 # States from which a payment's arrival makes the order PAID: a checkout still in progress
@@ -94,7 +95,7 @@ def mark_closed(order_id: str, state: OrderState, now: datetime, payment_id: str
 
     False when the order was no longer pending (paid or closed before): nothing changes."""
     assert state in (OrderState.CANCELLED, OrderState.EXPIRED)
-    # Decided on the row locked by its key (deliveries.locked_order), not by an UPDATE of
+    # Decided on the row locked by its key (order_locks.locked_order), not by an UPDATE of
     # the id and the state, which MariaDB planned through the (state, expire_time) index:
     # the sweeper and the payment events close the same order.
     order = locked_order(order_id)
