@@ -11,7 +11,7 @@ import pytest
 
 from pasar_kit import database as db
 from pasar_kit.fields import UtcDateTimeField
-from pasar_kit.prepared import PreparedQuery, PreparedWrite, insert_of
+from pasar_kit.prepared import LockedRow, PreparedQuery, PreparedWrite, insert_of
 
 proxy = peewee.DatabaseProxy()
 
@@ -215,3 +215,28 @@ def test_instances_are_the_ones_model_raw_makes(database: peewee.Database) -> No
     )
     [parcel] = counted.instances(Parcel, "a")
     assert (parcel.code, vars(parcel)["heavier"]) == ("a", 8)
+
+
+def test_a_locked_row_is_its_keys_row_read_for_update_on_mysql(
+    database: peewee.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LockedRow reads the row of a primary key, FOR UPDATE on MySQL (SQLite has none: its
+    writers are serialised by atomic_write); None for a key with no row."""
+    insert_of(proxy, Parcel, COLUMNS).execute(*ROWS)
+    key = Parcel.get(Parcel.code == "a").__data__["id"]
+    statements: list[str] = []
+    execute_sql: Callable[..., Any] = database.execute_sql
+
+    def recorded(sql: str, params: Any = None) -> Any:
+        statements.append(sql)
+        return execute_sql(sql, params)
+
+    monkeypatch.setattr(database, "execute_sql", recorded)
+    locked = LockedRow(proxy, Parcel)
+    with db.atomic_write(database):
+        row = locked(key)
+        assert locked(key + 100) is None
+    assert row is not None
+    assert (row.__data__["id"], row.code, row.weight) == (key, "a", 7)
+    assert len(statements) == 2
+    assert all(("FOR UPDATE" in sql) == db.is_mysql(database) for sql in statements), statements

@@ -11,17 +11,13 @@ lock already serialises every writer, and the read takes no lock.
 
 from __future__ import annotations
 
-from pasar_kit.database import for_update
-from pasar_kit.prepared import PreparedQuery
+from pasar_kit.prepared import LockedRow
 from pasar_order.models import Order, database_proxy
 
-# Read first by every change of an order: its SQL made once (pasar_kit.prepared), per dialect.
-_LOCKED_ORDER = PreparedQuery(
-    database_proxy, lambda key: for_update(Order.select().where(Order.id == key).limit(1), database_proxy.obj)
-)
+_LOCKED_ORDER = LockedRow(database_proxy, Order)
 
 
 def locked_order(order_id: str) -> Order | None:
     """The order, locked for this transaction on MariaDB (the first read of the transaction,
     so that what follows sees every change committed before the lock was granted)."""
-    return _LOCKED_ORDER.first(Order, order_id)
+    return _LOCKED_ORDER(order_id)

@@ -24,7 +24,7 @@ import peewee
 
 from pasar_kit import claimants
 from pasar_kit import database as db
-from pasar_kit.prepared import PreparedQuery, PreparedWrite
+from pasar_kit.prepared import LockedRow, PreparedQuery, PreparedWrite
 from pasar_kit.timestamps import utc_now
 from pasar_order.models import OutboxRow, OutboxState
 from pasar_order.tracing import ORDER_ID, row_span
@@ -69,10 +69,7 @@ class WorkQueue(Generic[Row]):
         database = model._meta.database
         self._due = PreparedQuery(database, self._due_rows)
         # A claim locks the row by its key first and decides on it (see _claim_row).
-        self._locked = PreparedQuery(
-            database,
-            lambda row_id: db.for_update(model.select().where(model.id == row_id).limit(1), database.obj),
-        )
+        self._locked = LockedRow(database, model)
         self._claim = PreparedWrite(
             database,
             lambda row_id, owner, lease_until: model.update(lease_owner=owner, lease_until=lease_until).where(
@@ -121,7 +118,7 @@ class WorkQueue(Generic[Row]):
         QUEUED, locking index entries before the row, the opposite order to another
         instance finishing that row (which changes the entry): a deadlock between them."""
         with db.atomic_write(self.model._meta.database.obj):
-            locked = self._locked.first(self.model, row.id)
+            locked = self._locked(row.id)
             if (
                 locked is None
                 or locked.state != OutboxState.QUEUED

@@ -65,7 +65,7 @@ def _expire(
     """Expires one payment if it is still pending and due; whether this call expired it."""
     # One transaction per payment keeps row locks short and the event counter last.
     with payment_change(database, feed):
-        payment = locked_payment(payment_id, database)
+        payment = locked_payment(payment_id)
         changed = (
             payment is not None and payment.state == PaymentState.PENDING and payment.expire_time <= due_at
         )

@@ -13,10 +13,9 @@ from datetime import timedelta
 import peewee
 
 from pasar.payment.v1 import payment_pb2
-from pasar_kit import database as db
 from pasar_kit.ids import new_id
 from pasar_kit.money import CURRENCY_CODE
-from pasar_kit.prepared import PreparedQuery, insert_of
+from pasar_kit.prepared import LockedRow, PreparedQuery, insert_of
 from pasar_kit.telemetry import current_trace_context, trace_columns
 from pasar_kit.timestamps import utc_now
 from pasar_payment import reasons
@@ -182,7 +181,7 @@ class PaymentBook:
         """Cancels a pending payment; a cancelled or expired one is returned unchanged, a paid
         one (refunded since, too) is PAYMENT_PAID."""
         with payment_change(self.database, self.feed):
-            payment = locked_payment(payment_id, self.database)
+            payment = locked_payment(payment_id)
             cancelled = payment is not None and payment.state == PaymentState.PENDING
             if cancelled:
                 payment = change_locked_payment(payment_id, state=PaymentState.CANCELLED.value)
@@ -196,19 +195,16 @@ class PaymentBook:
         return payment
 
 
-def locked_payment(payment_id: str, database: peewee.Database) -> Payment | None:
-    """The payment, its row locked until the transaction ends; every change of a payment
-    takes this lock first, in a payment_change transaction.
+_LOCKED_PAYMENT = LockedRow(database_proxy, Payment)
 
-    Locking by primary key first, then writing by primary key (change_locked_payment), gives
-    every writer of one payment the same lock order. A conditional UPDATE (id and state) does
-    not: on a small table MariaDB plans it through the (state, expire_time) index and locks
-    index entries before the row, in another order than the writer changing that index, and
-    one of twenty concurrent notifications of one payment died in a deadlock. On SQLite,
-    atomic_write's write lock already serialises every writer."""
-    query = Payment.select().where(Payment.id == payment_id)
-    payment: Payment | None = db.for_update(query, database).first()
-    return payment
+
+def locked_payment(payment_id: str) -> Payment | None:
+    """The payment, its row locked until the transaction ends; every change of a payment
+    takes this lock first, in a payment_change transaction, and then writes by key
+    (change_locked_payment). A conditional UPDATE of the id and the state was planned by
+    MariaDB through the (state, expire_time) index (pasar_kit.prepared.LockedRow says why
+    that deadlocks): one of twenty concurrent notifications of one payment died so."""
+    return _LOCKED_PAYMENT(payment_id)
 
 
 def change_locked_payment(payment_id: str, **changes: object) -> Payment:

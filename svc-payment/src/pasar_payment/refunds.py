@@ -53,7 +53,7 @@ class PaymentRefunder:
         """Gives amount (whole rupiah, more than zero) of a paid payment back (RefundPayment)."""
         try:
             with payment_change(self.database, self.feed):
-                payment = locked_payment(payment_id, self.database)
+                payment = locked_payment(payment_id)
                 # Looked for after the lock: a refund of this payment committed while this
                 # call waited for it is found.
                 existing = _existing_refund(request_id, payment_id, amount)

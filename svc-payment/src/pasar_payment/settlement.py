@@ -140,7 +140,7 @@ class PaymentSettler:
             )
             raise reasons.paid_amount_differs(payment, settlement.paid_amount, settlement.currency_code)
         with payment_change(self.database, self.feed):
-            payment = locked_payment(payment.id, self.database) or payment  # never deleted
+            payment = locked_payment(payment.id) or payment  # never deleted
             settled = payment.state == PaymentState.PENDING
             if settled:
                 payment = change_locked_payment(

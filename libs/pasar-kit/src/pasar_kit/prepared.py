@@ -12,6 +12,8 @@ applied to it there), and bind a call's own values, converted, there.
 - :class:`PreparedQuery`: a select. :meth:`PreparedQuery.rows` gives the rows as the driver
   returns them; :meth:`PreparedQuery.instances` makes them into model instances
   (``Model.raw``: each column converted by its field, as the select itself would).
+- :class:`LockedRow`: a model's row read by its key and locked for the transaction, what a
+  change of one row decides on.
 - :class:`PreparedWrite`: an INSERT, UPDATE or DELETE; :meth:`PreparedWrite.execute` answers
   the rows it changed. :func:`insert_of` makes one that inserts rows of given columns.
 """
@@ -20,9 +22,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 import peewee
+
+from pasar_kit.database import for_update
 
 ModelT = TypeVar("ModelT", bound=peewee.Model)
 
@@ -205,6 +209,29 @@ def _model_fields(
     if len({name for name, _ in fields}) != len(fields):
         return None
     return tuple(fields)
+
+
+class LockedRow(Generic[ModelT]):
+    """model's row by its primary key, locked until the transaction ends (``FOR UPDATE`` on
+    MySQL; on SQLite atomic_write's write lock already serialises every writer).
+
+    A change of one row conditional on its state reads it so first, decides on the row
+    read, and writes by key alone, so every writer of the row takes its locks in one order.
+    A conditional UPDATE or DELETE does not: MariaDB may plan it through an index of the
+    condition's columns and lock that index's entry before the row, the opposite order to a
+    writer that holds the row and changes that entry, and one of the two dies in a deadlock.
+    """
+
+    def __init__(self, database: peewee.DatabaseProxy, model: type[ModelT]) -> None:
+        self.model = model
+        key_field = model._meta.primary_key
+        self._query = PreparedQuery(
+            database, lambda key: for_update(model.select().where(key_field == key).limit(1), database.obj)
+        )
+
+    def __call__(self, key: Any) -> ModelT | None:
+        """The row of key, locked; None when there is none."""
+        return self._query.first(self.model, key)
 
 
 class PreparedWrite:
